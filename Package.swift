@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+/// Hot loops want AVX2 + FMA (`haswell` is safe on the machines this runs on; see
+/// README "Building"). Release only: debug builds keep the defaults.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "wgf",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wgf", targets: ["wgf"]),
+        .library(name: "KernelSum", targets: ["KernelSum"]),
+        .library(name: "Flows", targets: ["Flows"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "Recording", targets: ["Recording"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
+                       providers: [.apt(["libfftw3-dev"])]),
+        .target(name: "KernelSum", dependencies: ["CFFTW"], swiftSettings: fast),
+        .target(name: "Flows", dependencies: ["KernelSum"], swiftSettings: fast),
+        .target(name: "Recording", dependencies: ["Flows"], swiftSettings: fast),
+        .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum"], swiftSettings: fast),
+        .executableTarget(name: "wgf", dependencies: [
+            "Scenarios", "Recording", "Flows", "KernelSum",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+        .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
+        .testTarget(name: "CLITests", dependencies: ["wgf"],
+                    resources: []),
+    ]
+)
+
+// Benchmarks (package-benchmark) are opt-in so that the test command never builds them:
+//   WGF_BENCHMARKS=1 swift package benchmark
+if ProcessInfo.processInfo.environment["WGF_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(name: "EngineBenchmarks",
+                          dependencies: ["KernelSum", "Flows", "Scenarios",
+                                         .product(name: "Benchmark", package: "benchmark")],
+                          path: "Benchmarks/EngineBenchmarks",
+                          swiftSettings: fast,
+                          plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A convergence requirement: "metric ≤ (or ≥) threshold at step `byStep`", judged on the
+/// value recorded at the last record at or before `byStep`.
+public struct Expectation: Sendable, Equatable {
+    public enum Bound: Sendable, Equatable {
+        case atMost(Double)
+        case atLeast(Double)
+    }
+    public let metric: String
+    public let bound: Bound
+    public let byStep: Int
+
+    public init(metric: String, bound: Bound, byStep: Int) {
+        self.metric = metric
+        self.bound = bound
+        self.byStep = byStep
+    }
+
+    public func holds(_ value: Double) -> Bool {
+        switch bound {
+        case .atMost(let t): return value <= t
+        case .atLeast(let t): return value >= t
+        }
+    }
+
+    public var description: String {
+        switch bound {
+        case .atMost(let t): return "\(metric) ≤ \(formatNumber(t)) by step \(byStep)"
+        case .atLeast(let t): return "\(metric) ≥ \(formatNumber(t)) by step \(byStep)"
+        }
+    }
+
+    /// The verdict on a metric series (step, value), recorded in increasing step order.
+    public func judge(_ series: [(step: Int, value: Double)]) -> (passed: Bool, detail: String) {
+        guard let last = series.last(where: { $0.step <= byStep }) else {
+            return (false, "no record of \(metric) at or before step \(byStep)")
+        }
+        let lastStep = series.last?.step ?? 0
+        if last.step < byStep && lastStep < byStep {
+            return (false, "the run ended at step \(lastStep), before step \(byStep)")
+        }
+        let ok = holds(last.value)
+        return (ok, "\(metric) = \(formatSignificant(last.value)) at step \(last.step)")
+    }
+}
+
+/// Six significant digits, for messages.
+public func formatSignificant(_ v: Double) -> String {
+    if v == 0 || v.isNaN || v.isInfinite { return "\(v)" }
+    let m = abs(v)
+    if m >= 1e-3 && m < 1e6 {
+        var s = String(format: "%.6g", v)
+        if s.contains("e") { s = "\(v)" }
+        return s
+    }
+    return String(format: "%.4e", v)
+}

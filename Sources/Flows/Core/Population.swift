@@ -1,0 +1,35 @@
+/// N particles in R^d with weights: positions row-major (`positions[i*d + a]`).
+public struct Population: Sendable {
+    public var name: String
+    public let dimension: Int
+    public var positions: [Double]
+    /// Weights summing to 1 (uniform unless a flow changes them).
+    public var weights: [Double]
+
+    public init(name: String, dimension: Int, positions: [Double]) {
+        precondition(positions.count % dimension == 0)
+        self.name = name
+        self.dimension = dimension
+        self.positions = positions
+        let n = positions.count / dimension
+        self.weights = [Double](repeating: 1 / Double(max(1, n)), count: n)
+    }
+
+    public var count: Int { positions.count / dimension }
+
+    /// The first problem found in the positions: a NaN, an infinity or a coordinate beyond
+    /// `limit` (an overflow on its way), as (particle, description); nil if all are fine.
+    public func firstInvalidPosition(limit: Double = 1e150) -> (particle: Int, cause: String)? {
+        for (k, v) in positions.enumerated() where !(abs(v) <= limit) {
+            let cause = v.isNaN ? "NaN" : v.isInfinite ? "infinite coordinate" : "coordinate \(v) beyond \(limit)"
+            return (k / dimension, cause)
+        }
+        return nil
+    }
+}
+
+/// Everything a flow evolves: one or more populations (games will have two).
+public struct SimulationState: Sendable {
+    public var populations: [Population]
+    public init(populations: [Population]) { self.populations = populations }
+}

@@ -1,0 +1,254 @@
+/// A scenario value, independent of the file format it came from.
+public indirect enum SettingValue: Equatable, Sendable {
+    case bool(Bool)
+    case integer(Int)
+    case real(Double)
+    case string(String)
+    case array([SettingValue])
+    case table([(String, SettingValue)])
+
+    public static func == (a: SettingValue, b: SettingValue) -> Bool {
+        switch (a, b) {
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.integer(x), .integer(y)): return x == y
+        case let (.real(x), .real(y)): return x == y || (x.isNaN && y.isNaN)
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.table(x), .table(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// What the value is, for error messages: "the string \"abc\"", "an array of 3 values".
+    public var found: String {
+        switch self {
+        case .bool(let b): return "the boolean \(b)"
+        case .integer(let i): return "the integer \(i)"
+        case .real(let r): return "the number \(r)"
+        case .string(let s): return "the string \"\(s)\""
+        case .array(let a): return "an array of \(a.count) value\(a.count == 1 ? "" : "s")"
+        case .table: return "a table"
+        }
+    }
+
+    /// A number where a real is expected: integers are accepted.
+    public var asReal: Double? {
+        switch self {
+        case .real(let r): return r
+        case .integer(let i): return Double(i)
+        default: return nil
+        }
+    }
+}
+
+/// A located error in a scenario: `file:line: key: what is wrong (what is allowed)`.
+public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    public let location: String
+    public let key: String
+    public let message: String
+    public init(location: String, key: String, message: String) {
+        self.location = location
+        self.key = key
+        self.message = message
+    }
+    public var description: String {
+        key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+    }
+}
+
+/// One table of a scenario, as the flows, targets and metrics read it. Each registry entry
+/// reads its own parameters through this, so a new target or flow needs no decoding code
+/// elsewhere; the scenario layer implements it (strict keys, file and line in errors,
+/// defaults written back into the resolved scenario).
+public protocol Settings: AnyObject {
+    /// The value at `key`, if given.
+    func raw(_ key: String) -> SettingValue?
+    /// Records the value in force for `key` (given or default) in the resolved scenario and
+    /// marks the key as used: a key never resolved is reported as unknown.
+    func resolve(_ key: String, _ value: SettingValue)
+    /// An error located at `key` of this table (or at the table itself for an empty key).
+    func fail(_ key: String, _ message: String) -> SettingsError
+    /// The sub-table at `key`; nil when absent.
+    func optionalTable(_ key: String) throws -> Settings?
+    /// Points from a CSV file named by the string at `key` (relative to the scenario file),
+    /// with header `x1,...,xd`: row-major values and d.
+    func points(_ key: String) throws -> (dimension: Int, values: [Double])
+}
+
+/// A validity condition with its description for messages, e.g. `> 0`.
+public struct Allowed<T>: @unchecked Sendable {
+    public let test: (T) -> Bool
+    public let text: String
+    public init(_ text: String, _ test: @escaping (T) -> Bool) {
+        self.text = text
+        self.test = test
+    }
+}
+
+extension Allowed where T == Double {
+    public static let any = Allowed("any finite number") { $0.isFinite }
+    public static let positive = Allowed("a number > 0") { $0 > 0 && $0.isFinite }
+    public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
+    public static func open(_ a: Double, _ b: Double) -> Allowed {
+        Allowed("a number in (\(formatNumber(a)), \(formatNumber(b)))") { $0 > a && $0 < b }
+    }
+    public static func closed(_ a: Double, _ b: Double) -> Allowed {
+        Allowed("a number in [\(formatNumber(a)), \(formatNumber(b))]") { $0 >= a && $0 <= b }
+    }
+}
+
+extension Allowed where T == Int {
+    public static let nonNegativeInteger = Allowed("an integer ≥ 0") { $0 >= 0 }
+    public static let positiveInteger = Allowed("an integer ≥ 1") { $0 >= 1 }
+    public static let anyInteger = Allowed("an integer") { _ in true }
+}
+
+/// Shortest decimal that reads back to the same double; integers without a fraction.
+public func formatNumber(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+    return "\(v)"
+}
+
+// Typed readers shared by every registry entry.
+extension Settings {
+    public func contains(_ key: String) -> Bool { raw(key) != nil }
+
+    public func table(_ key: String) throws -> Settings {
+        guard let t = try optionalTable(key) else { throw fail(key, "missing (a table is required)") }
+        return t
+    }
+
+    public func real(_ key: String, default value: Double? = nil, _ allowed: Allowed<Double> = .any) throws -> Double {
+        guard let v = try optionalReal(key, allowed) else {
+            guard let value else { throw fail(key, "missing (required: \(allowed.text))") }
+            resolve(key, .real(value))
+            return value
+        }
+        return v
+    }
+
+    public func optionalReal(_ key: String, _ allowed: Allowed<Double> = .any) throws -> Double? {
+        guard let raw = raw(key) else { return nil }
+        guard let v = raw.asReal else { throw fail(key, "expected a number, found \(raw.found) (\(allowed.text))") }
+        guard v.isFinite, allowed.test(v) else { throw fail(key, "\(formatNumber(v)) is out of range (\(allowed.text))") }
+        resolve(key, raw)
+        return v
+    }
+
+    public func integer(_ key: String, default value: Int? = nil, _ allowed: Allowed<Int> = .anyInteger) throws -> Int {
+        guard let raw = raw(key) else {
+            guard let value else { throw fail(key, "missing (required: \(allowed.text))") }
+            resolve(key, .integer(value))
+            return value
+        }
+        guard case .integer(let v) = raw else {
+            throw fail(key, "expected an integer, found \(raw.found) (\(allowed.text))")
+        }
+        guard allowed.test(v) else { throw fail(key, "\(v) is out of range (\(allowed.text))") }
+        resolve(key, raw)
+        return v
+    }
+
+    public func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard let raw = raw(key) else { resolve(key, .bool(value)); return value }
+        guard case .bool(let v) = raw else { throw fail(key, "expected true or false, found \(raw.found)") }
+        resolve(key, raw)
+        return v
+    }
+
+    public func string(_ key: String, default value: String? = nil, oneOf choices: [String]? = nil) throws -> String {
+        let allowed = choices.map { "one of: " + $0.joined(separator: ", ") } ?? "a string"
+        guard let raw = raw(key) else {
+            guard let value else { throw fail(key, "missing (required: \(allowed))") }
+            resolve(key, .string(value))
+            return value
+        }
+        guard case .string(let v) = raw else { throw fail(key, "expected a string, found \(raw.found) (\(allowed))") }
+        if let choices, !choices.contains(v) { throw fail(key, "unknown value \"\(v)\" (\(allowed))") }
+        resolve(key, raw)
+        return v
+    }
+
+    public func strings(_ key: String, default value: [String], oneOf choices: [String]? = nil) throws -> [String] {
+        let allowed = choices.map { "an array of: " + $0.joined(separator: ", ") } ?? "an array of strings"
+        guard let raw = raw(key) else { resolve(key, .array(value.map { .string($0) })); return value }
+        guard case .array(let items) = raw else { throw fail(key, "expected an array, found \(raw.found) (\(allowed))") }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { throw fail(key, "expected strings, found \(item.found) (\(allowed))") }
+            if let choices, !choices.contains(s) { throw fail(key, "unknown value \"\(s)\" (\(allowed))") }
+            if out.contains(s) { throw fail(key, "\"\(s)\" is listed twice") }
+            out.append(s)
+        }
+        resolve(key, raw)
+        return out
+    }
+
+    /// A vector of reals; `count` fixes its length when known.
+    public func reals(_ key: String, count: Int? = nil, default value: [Double]? = nil,
+                      _ allowed: Allowed<Double> = .any) throws -> [Double] {
+        guard let raw = raw(key) else {
+            guard let value else { throw fail(key, "missing (required: an array of \(count.map(String.init) ?? "") numbers)") }
+            resolve(key, .array(value.map { .real($0) }))
+            return value
+        }
+        let v = try Self.vector(raw, count: count, allowed, fail: { self.fail(key, $0) })
+        resolve(key, raw)
+        return v
+    }
+
+    /// A number or a vector of `count` numbers (a number is repeated).
+    public func realOrReals(_ key: String, count: Int, default value: Double? = nil,
+                            _ allowed: Allowed<Double> = .any) throws -> [Double] {
+        if let raw = raw(key), raw.asReal != nil {
+            return [Double](repeating: try real(key, allowed), count: count)
+        }
+        return try reals(key, count: count, default: value.map { [Double](repeating: $0, count: count) }, allowed)
+    }
+
+    /// A matrix given as an array of rows.
+    public func matrix(_ key: String, rows: Int? = nil, columns: Int? = nil,
+                       _ allowed: Allowed<Double> = .any) throws -> [[Double]] {
+        guard let raw = raw(key) else { throw fail(key, "missing (required: an array of rows)") }
+        let m = try Self.matrix(raw, rows: rows, columns: columns, allowed, fail: { self.fail(key, $0) })
+        resolve(key, raw)
+        return m
+    }
+
+    /// An array of square d×d matrices.
+    public func matrices(_ key: String, count: Int, size: Int) throws -> [[[Double]]] {
+        guard let raw = raw(key) else { throw fail(key, "missing (required: an array of \(count) matrices)") }
+        guard case .array(let items) = raw, items.count == count else {
+            throw fail(key, "expected an array of \(count) matrices (\(size)×\(size)), found \(raw.found)")
+        }
+        let ms = try items.map { try Self.matrix($0, rows: size, columns: size, .any, fail: { self.fail(key, $0) }) }
+        resolve(key, raw)
+        return ms
+    }
+
+    static func vector(_ raw: SettingValue, count: Int?, _ allowed: Allowed<Double>,
+                       fail: (String) -> SettingsError) throws -> [Double] {
+        let want = count.map { "an array of \($0) numbers" } ?? "an array of numbers"
+        guard case .array(let items) = raw else { throw fail("expected \(want), found \(raw.found)") }
+        if let count, items.count != count { throw fail("expected \(want), found \(raw.found)") }
+        if count == nil && items.isEmpty { throw fail("expected \(want), found an empty array") }
+        return try items.map { item in
+            guard let v = item.asReal else { throw fail("expected numbers, found \(item.found) (\(want))") }
+            guard v.isFinite, allowed.test(v) else { throw fail("\(formatNumber(v)) is out of range (\(allowed.text))") }
+            return v
+        }
+    }
+
+    static func matrix(_ raw: SettingValue, rows: Int?, columns: Int?, _ allowed: Allowed<Double>,
+                       fail: (String) -> SettingsError) throws -> [[Double]] {
+        let shape = "\(rows.map(String.init) ?? "n")×\(columns.map(String.init) ?? "d")"
+        guard case .array(let items) = raw, !items.isEmpty, rows == nil || items.count == rows else {
+            throw fail("expected a \(shape) matrix (an array of rows), found \(raw.found)")
+        }
+        let m = try items.map { try vector($0, count: columns, allowed, fail: fail) }
+        let width = m[0].count
+        guard m.allSatisfy({ $0.count == width }) else { throw fail("rows of different lengths (a \(shape) matrix)") }
+        return m
+    }
+}

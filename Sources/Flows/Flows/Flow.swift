@@ -1,0 +1,62 @@
+import KernelSum
+
+/// A particle flow: how one step moves the state.
+public protocol Flow: AnyObject {
+    /// Advances `state` by one step of size `h`; `step` counts from 1.
+    func advance(_ state: inout SimulationState, step: Int, stepSize h: Double)
+    /// The flow's objective (the `energy` metric), or nil where the flow has none.
+    var energyDescription: String? { get }
+    func energy(_ state: SimulationState) -> Double
+    /// What the flow chose (engine, bandwidth rule, ...), recorded in run.json.
+    var report: [String: String] { get }
+}
+
+extension Flow {
+    public var energyDescription: String? { nil }
+    public func energy(_ state: SimulationState) -> Double { .nan }
+}
+
+/// What a flow may use while it is built.
+public struct FlowContext {
+    public let target: any Target
+    public let dimension: Int
+    public let particleCount: Int
+    public let seed: UInt64
+    public let threads: Int
+    public init(target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
+        self.target = target
+        self.dimension = dimension
+        self.particleCount = particleCount
+        self.seed = seed
+        self.threads = threads
+    }
+}
+
+public struct FlowEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings, FlowContext) throws -> any Flow
+}
+
+public enum FlowRegistry {
+    /// Every flow. A new flow adds one line here.
+    public static let entries: [FlowEntry] = [
+        SteinVariationalGradientDescent.entry,
+        MMDFlow.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+}
+
+/// Reads `kernel` (a spec such as `gaussian:sigma=0.5`) from a flow or metric table.
+func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> any RadialKernel {
+    let text = try s.string(key, default: spec)
+    do { return try KernelRegistry.make(text) } catch let e as KernelSpecError { throw s.fail(key, e.message) }
+}
+
+/// Reads `summation` and `tolerance`, and makes the kernel-sum engine they ask for.
+func readEngine(_ s: Settings, threads: Int) throws -> any KernelSumEngine {
+    let method = SummationMethod(rawValue: try s.string("summation", default: "auto",
+                                                        oneOf: SummationMethod.allCases.map(\.rawValue)))!
+    let tolerance = try s.real("tolerance", default: 1e-6, .positive)
+    return KernelSumEngines.make(method, tolerance: tolerance, threads: threads)
+}

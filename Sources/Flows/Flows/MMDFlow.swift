@@ -1,0 +1,110 @@
+import Foundation
+import KernelSum
+
+/// The MMD gradient flow of Arbel, Korba, Salim & Gretton (2019) towards a target given by
+/// M samples y_m. With the witness function
+///
+///     f(z) = Σ_i w_i k(z − x_i) − (1/M) Σ_m k(z − y_m)
+///
+/// (one kernel sum with signed weights over particles and target samples) a step is
+/// x_i ← x_i − h·P(∇f(x_i + β_n u_i)), u_i ~ N(0, I): noise injection evaluates the gradient
+/// at a perturbed point without moving the particle. β_n = β₀ · 2^(−⌊(n−1)/K⌋) halves every K
+/// steps as in their code (K = 0 keeps β constant; β₀ = 0 is the plain flow).
+/// The objective (`energy`) is ½ MMD²(μ_N, ν_M), V-statistic, with the flow's kernel.
+public final class MMDFlow: Flow {
+    public let kernel: any RadialKernel
+    public let targetSamples: [Double]
+    public let noise: Double
+    public let halvingEvery: Int
+    let engine: any KernelSumEngine
+    var optimizer: Optimizer
+    let seed: UInt64
+    let dimension: Int
+    // Work buffers, reused every step.
+    var sources: [Double] = [], weights: [Double] = [], points: [Double] = []
+    var values: [Double] = [], gradients: [Double] = [], velocity: [Double] = []
+
+    public init(kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
+                optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
+        self.kernel = kernel
+        self.targetSamples = targetSamples
+        self.dimension = dimension
+        self.noise = noise
+        self.halvingEvery = halvingEvery
+        self.optimizer = optimizer
+        self.engine = engine
+        self.seed = seed
+    }
+
+    /// β at step n (from 1).
+    public func noiseLevel(step n: Int) -> Double {
+        guard noise > 0, halvingEvery > 0 else { return noise }
+        return noise * pow(0.5, Double((n - 1) / halvingEvery))
+    }
+
+    /// Particles then target samples as sources, with weights w_i and −1/M.
+    func loadSources(_ p: Population) {
+        let m = targetSamples.count / dimension
+        if sources.count != p.positions.count + targetSamples.count {
+            sources = p.positions + targetSamples
+            weights = p.weights + [Double](repeating: -1 / Double(m), count: m)
+        } else {
+            sources.replaceSubrange(0..<p.positions.count, with: p.positions)
+            weights.replaceSubrange(0..<p.count, with: p.weights)
+        }
+    }
+
+    public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        let p = state.populations[0], d = dimension, n = p.count
+        loadSources(p)
+        let beta = noiseLevel(step: step)
+        points = p.positions
+        if beta > 0 {
+            for i in 0..<n {
+                var rng = RandomStream(seed: seed, .noise, step, i)
+                for a in 0..<d { points[i * d + a] += beta * rng.normal() }
+            }
+        }
+        engine.sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                   targets: points, gradientChannels: [0], values: &values, gradients: &gradients)
+        if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
+        for k in 0..<(n * d) { velocity[k] = -gradients[k] }
+        optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
+    }
+
+    public var energyDescription: String? { "½ MMD²(particles, target samples) with kernel \(kernel.spec)" }
+
+    /// ½ MMD² = ½ [Σ_i w_i f(x_i) − (1/M) Σ_m f(y_m)].
+    public func energy(_ state: SimulationState) -> Double {
+        let p = state.populations[0], n = p.count, m = targetSamples.count / dimension
+        loadSources(p)
+        var v: [Double] = [], g: [Double] = []
+        engine.sum(kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
+                   targets: sources, gradientChannels: [], values: &v, gradients: &g)
+        var total = 0.0
+        for i in 0..<n { total += weights[i] * v[i] }
+        for k in 0..<m { total -= v[n + k] / Double(m) }
+        return 0.5 * total
+    }
+
+    public var report: [String: String] {
+        var r = optimizer.report
+        r["kernel"] = kernel.spec
+        r["target-samples"] = String(targetSamples.count / dimension)
+        r["summation"] = engine.name
+        for (k, v) in engine.parameters { r["summation-\(k)"] = v }
+        return r
+    }
+
+    static let entry = FlowEntry(name: "mmd", summary: "MMD gradient flow with noise injection (Arbel et al. 2019)") { s, ctx in
+        let kernel = try readKernel(s, "kernel", default: "gaussian:sigma=1")
+        let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)
+        var rng = RandomStream(seed: ctx.seed, .targetSample)
+        let samples = ctx.target.sample(count: m, using: &rng)
+        return MMDFlow(kernel: kernel, targetSamples: samples, dimension: ctx.dimension,
+                       noise: try s.real("noise", default: 0, .nonNegative),
+                       halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
+                       optimizer: try Optimizer.read(s, default: "sgd"),
+                       engine: try readEngine(s, threads: ctx.threads), seed: ctx.seed)
+    }
+}

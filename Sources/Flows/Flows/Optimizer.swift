@@ -1,0 +1,52 @@
+import Foundation
+
+/// How a flow's velocity v becomes a displacement: x ← x + h·P(v).
+///
+/// - `sgd`: P(v) = v (explicit Euler).
+/// - `adagrad`: the rule of Liu & Wang's reference SVGD code (AdaGrad with momentum):
+///   H₁ = v₁², H_t = α H_{t−1} + (1 − α) v_t², P(v) = v / (fudge + √H), coordinate-wise,
+///   with α = 0.9 and fudge = 1e-6 there.
+public struct Optimizer: Sendable {
+    public enum Rule: Sendable, Equatable {
+        case sgd
+        case adagrad(alpha: Double, fudge: Double)
+    }
+    public let rule: Rule
+    var history: [Double] = []
+
+    public init(rule: Rule) { self.rule = rule }
+
+    /// Moves `x` by h·P(v); the first call starts AdaGrad's history at v².
+    public mutating func apply(_ v: [Double], to x: inout [Double], stepSize h: Double) {
+        switch rule {
+        case .sgd:
+            for k in 0..<x.count { x[k] += h * v[k] }
+        case let .adagrad(alpha, fudge):
+            if history.count != v.count {
+                history = v.map { $0 * $0 }
+            } else {
+                for k in 0..<v.count { history[k] = alpha * history[k] + (1 - alpha) * v[k] * v[k] }
+            }
+            for k in 0..<x.count { x[k] += h * v[k] / (fudge + history[k].squareRoot()) }
+        }
+    }
+
+    public var report: [String: String] {
+        switch rule {
+        case .sgd: return ["optimizer": "sgd"]
+        case let .adagrad(alpha, fudge):
+            return ["optimizer": "adagrad", "adagrad-alpha": formatNumber(alpha), "adagrad-fudge": formatNumber(fudge)]
+        }
+    }
+
+    /// Reads `optimizer` (and, for adagrad, `adagrad-alpha`, `adagrad-fudge`).
+    public static func read(_ s: Settings, default name: String) throws -> Optimizer {
+        switch try s.string("optimizer", default: name, oneOf: ["sgd", "adagrad"]) {
+        case "adagrad":
+            return Optimizer(rule: .adagrad(alpha: try s.real("adagrad-alpha", default: 0.9, .closed(0, 1)),
+                                            fudge: try s.real("adagrad-fudge", default: 1e-6, .positive)))
+        default:
+            return Optimizer(rule: .sgd)
+        }
+    }
+}

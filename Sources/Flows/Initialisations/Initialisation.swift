@@ -1,0 +1,28 @@
+/// How a population's particles start.
+public protocol Initialisation: Sendable {
+    /// The particle count the initialisation fixes by itself (the rows of a file), if any.
+    var fixedCount: Int? { get }
+    /// `count` points in R^d (row-major) drawn from `rng`.
+    func positions(count: Int, using rng: inout RandomStream) -> [Double]
+}
+
+extension Initialisation {
+    public var fixedCount: Int? { nil }
+}
+
+/// One initialisation kind: reads its parameters for a population of dimension d.
+public struct InitialisationEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings, _ dimension: Int) throws -> any Initialisation
+}
+
+public enum InitialisationRegistry {
+    /// Every initialisation kind. A new one adds one line here.
+    public static let entries: [InitialisationEntry] = [
+        GaussianInitialisation.entry,
+        UniformInitialisation.entry,
+        FileInitialisation.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+}

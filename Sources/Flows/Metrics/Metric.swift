@@ -1,0 +1,43 @@
+import KernelSum
+
+/// A named scalar of the state, recorded in metrics.csv.
+public protocol Metric: AnyObject {
+    func evaluate(_ state: SimulationState) -> Double
+}
+
+/// What a metric may use while it is built.
+public struct MetricContext {
+    public let target: any Target
+    public let flow: any Flow
+    public let dimension: Int
+    public let seed: UInt64
+    public let threads: Int
+    public init(target: any Target, flow: any Flow, dimension: Int, seed: UInt64, threads: Int) {
+        self.target = target
+        self.flow = flow
+        self.dimension = dimension
+        self.seed = seed
+        self.threads = threads
+    }
+}
+
+/// One metric of the registry. Its parameters are keys of the scenario's `[record]` table
+/// prefixed by its name (e.g. `mmd-kernel`); `make` throws, located at `metrics`, when the
+/// scenario cannot provide what the metric needs (a score, known moments, an objective).
+public struct MetricEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings, MetricContext) throws -> any Metric
+}
+
+public enum MetricRegistry {
+    /// Every metric. A new metric adds one line here.
+    public static let entries: [MetricEntry] = [
+        MMDMetric.entry,
+        KSDMetric.entry,
+        MeanErrorMetric.entry,
+        CovarianceErrorMetric.entry,
+        EnergyMetric.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Σ_k w_k N(μ_k, Σ_k). The score is Σ_k r_k(x) ∇log N_k(x) with responsibilities
+/// r_k = w_k N_k(x) / π(x), computed by log-sum-exp so that far-away points do not underflow.
+public struct GaussianMixtureTarget: Target, Density {
+    public let weights: [Double]
+    public let components: [GaussianTarget]
+    let logWeights: [Double]
+
+    public init(weights: [Double], components: [GaussianTarget]) {
+        precondition(weights.count == components.count && !weights.isEmpty)
+        let total = weights.reduce(0, +)
+        self.weights = weights.map { $0 / total }
+        self.components = components
+        self.logWeights = self.weights.map { log($0) }
+    }
+
+    public var dimension: Int { components[0].dimension }
+
+    public var moments: (mean: [Double], covariance: [Double])? {
+        let d = dimension
+        var mean = [Double](repeating: 0, count: d)
+        for (w, c) in zip(weights, components) { for a in 0..<d { mean[a] += w * c.mean[a] } }
+        var cov = [Double](repeating: 0, count: d * d)
+        for (w, c) in zip(weights, components) {
+            for a in 0..<d { for b in 0..<d {
+                cov[a * d + b] += w * (c.covariance.entries[a * d + b] + (c.mean[a] - mean[a]) * (c.mean[b] - mean[b]))
+            } }
+        }
+        return (mean, cov)
+    }
+
+    public func logDensity(_ x: UnsafePointer<Double>) -> Double {
+        var best = -Double.infinity
+        var terms = [Double](repeating: 0, count: weights.count)
+        for k in 0..<weights.count {
+            terms[k] = logWeights[k] + components[k].logDensity(x)
+            best = max(best, terms[k])
+        }
+        return best + log(terms.reduce(0) { $0 + exp($1 - best) })
+    }
+
+    public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        let d = dimension, k = weights.count
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: k + d) { buf in
+            var best = -Double.infinity
+            for c in 0..<k {
+                buf[c] = logWeights[c] + components[c].logDensity(x)
+                best = max(best, buf[c])
+            }
+            var total = 0.0
+            for c in 0..<k { buf[c] = exp(buf[c] - best); total += buf[c] }
+            for a in 0..<d { g[a] = 0 }
+            let gc = buf.baseAddress! + k
+            for c in 0..<k {
+                components[c].score(x, into: gc)
+                let r = buf[c] / total
+                for a in 0..<d { g[a] += r * gc[a] }
+            }
+        }
+    }
+
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(count * dimension)
+        for _ in 0..<count {
+            var u = rng.uniform(), c = 0
+            while c < weights.count - 1 && u >= weights[c] { u -= weights[c]; c += 1 }
+            out += components[c].sample(count: 1, using: &rng)
+        }
+        return out
+    }
+
+    static let entry = TargetEntry(
+        name: "gaussian-mixture",
+        summary: "Σ weights_k N(means_k, covariances_k) (or std: one number, or one per component)"
+    ) { s in
+        let weights = try s.reals("weights", default: nil, .positive)
+        let k = weights.count
+        let means = try s.matrix("means", rows: k)
+        let d = means[0].count
+        let covs: [SPDMatrix]
+        if s.contains("covariances") {
+            if s.contains("std") { throw s.fail("std", "give either covariances or std, not both") }
+            covs = try s.matrices("covariances", count: k, size: d).enumerated().map { i, m in
+                guard let c = SPDMatrix(size: d, entries: m.flatMap { $0 }) else {
+                    throw s.fail("covariances", "matrix \(i + 1) is not symmetric positive definite")
+                }
+                return c
+            }
+        } else {
+            covs = try s.realOrReals("std", count: k, default: 1, .positive).map { SPDMatrix.diagonal([Double](repeating: $0 * $0, count: d))! }
+        }
+        return GaussianMixtureTarget(weights: weights,
+                                     components: zip(means, covs).map { GaussianTarget(mean: $0, covariance: $1) })
+    }
+}

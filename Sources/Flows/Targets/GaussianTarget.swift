@@ -1,0 +1,71 @@
+import Foundation
+
+/// N(μ, Σ): log π(x) = −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ), score −Σ⁻¹(x−μ).
+public struct GaussianTarget: Target, Density {
+    public let mean: [Double]
+    public let covariance: SPDMatrix
+    let logNormaliser: Double
+
+    public init(mean: [Double], covariance: SPDMatrix) {
+        precondition(mean.count == covariance.size)
+        self.mean = mean
+        self.covariance = covariance
+        logNormaliser = -0.5 * (Double(mean.count) * log(2 * Double.pi) + covariance.logDeterminant)
+    }
+
+    public var dimension: Int { mean.count }
+    public var moments: (mean: [Double], covariance: [Double])? { (mean, covariance.entries) }
+
+    public func logDensity(_ x: UnsafePointer<Double>) -> Double {
+        let d = dimension, p = covariance.inverse
+        var q = 0.0
+        for a in 0..<d {
+            var s = 0.0
+            for b in 0..<d { s += p[a * d + b] * (x[b] - mean[b]) }
+            q += (x[a] - mean[a]) * s
+        }
+        return logNormaliser - 0.5 * q
+    }
+
+    public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        let d = dimension, p = covariance.inverse
+        for a in 0..<d {
+            var s = 0.0
+            for b in 0..<d { s += p[a * d + b] * (x[b] - mean[b]) }
+            g[a] = -s
+        }
+    }
+
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(count * dimension)
+        for _ in 0..<count {
+            let z = (0..<dimension).map { _ in rng.normal() }
+            let x = covariance.applyCholesky(z)
+            for a in 0..<dimension { out.append(mean[a] + x[a]) }
+        }
+        return out
+    }
+
+    /// Reads `mean` and either `covariance` (d×d) or `std` (a number or d numbers; default 1).
+    /// Shared by the Gaussian target and the Gaussian initialisation.
+    static func read(_ s: Settings, dimension: Int? = nil) throws -> GaussianTarget {
+        let mean = try s.reals("mean", count: dimension)
+        let d = mean.count
+        let cov: SPDMatrix
+        if s.contains("covariance") {
+            if s.contains("std") { throw s.fail("std", "give either covariance or std, not both") }
+            let rows = try s.matrix("covariance", rows: d, columns: d)
+            guard let c = SPDMatrix(size: d, entries: rows.flatMap { $0 }) else {
+                throw s.fail("covariance", "not symmetric positive definite (a symmetric \(d)×\(d) matrix with positive eigenvalues)")
+            }
+            cov = c
+        } else {
+            let std = try s.realOrReals("std", count: d, default: 1, .positive)
+            cov = SPDMatrix.diagonal(std.map { $0 * $0 })!
+        }
+        return GaussianTarget(mean: mean, covariance: cov)
+    }
+
+    static let entry = TargetEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") { try read($0) }
+}

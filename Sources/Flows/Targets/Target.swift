@@ -1,0 +1,68 @@
+import KernelSum
+
+/// A normalised log-density log π and its gradient, the score ∇log π.
+public protocol Density: Sendable {
+    var dimension: Int { get }
+    func logDensity(_ x: UnsafePointer<Double>) -> Double
+    func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>)
+}
+
+extension Density {
+    /// Scores of all points (row-major), in parallel; each point independently.
+    public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
+        let d = dimension, n = points.count / d
+        if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
+        points.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                let src = SharedPointer(p.baseAddress!), dst = SharedMutablePointer(o.baseAddress!)
+                Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+                    for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
+                }
+            }
+        }
+    }
+
+    public func logDensity(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { logDensity($0.baseAddress!) } }
+    public func score(_ x: [Double]) -> [Double] {
+        var g = [Double](repeating: 0, count: dimension)
+        x.withUnsafeBufferPointer { p in g.withUnsafeMutableBufferPointer { score(p.baseAddress!, into: $0.baseAddress!) } }
+        return g
+    }
+}
+
+/// What a flow samples or pushes particles towards.
+public protocol Target: Sendable {
+    var dimension: Int { get }
+    /// The normalised density and score, for targets that have one (nil for `samples`).
+    var density: (any Density)? { get }
+    /// Exact mean and covariance (row-major d×d), where known.
+    var moments: (mean: [Double], covariance: [Double])? { get }
+    /// The natural number of samples (the rows of a sample file), where there is one.
+    var naturalSampleCount: Int? { get }
+    /// `count` points (row-major) drawn from one stream.
+    func sample(count: Int, using rng: inout RandomStream) -> [Double]
+}
+
+extension Target {
+    public var density: (any Density)? { self as? any Density }
+    public var naturalSampleCount: Int? { nil }
+}
+
+/// One target kind of the registry: its name, a summary for `wgf list`, and how it reads its
+/// parameters from its scenario table.
+public struct TargetEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings) throws -> any Target
+}
+
+public enum TargetRegistry {
+    /// Every target kind. A new target adds one line here.
+    public static let entries: [TargetEntry] = [
+        GaussianTarget.entry,
+        GaussianMixtureTarget.entry,
+        BananaTarget.entry,
+        SampleTarget.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+}

@@ -1,0 +1,65 @@
+/// How a kernel behaves at the origin. Engines that approximate (mesh, sliced) need to know;
+/// the direct engine does not care.
+public enum KernelRegularity: String, Sendable {
+    /// Infinitely differentiable at 0 (Gaussian, IMQ).
+    case smooth
+    /// Finite at 0 but not differentiable there (Laplace, Riesz): the gradient at r = 0 is
+    /// taken as 0 (the symmetric subgradient), so a particle exerts no force on itself.
+    case cusp
+    /// Unbounded at 0 (log, Coulomb).
+    case singular
+}
+
+/// A translation-invariant, radial kernel k(x − y) = κ(|x − y|).
+///
+/// A kernel is described through its *profile* at the squared distance r² = |x − y|²:
+/// the value κ(r) and the slope κ'(r)/r, so that the gradient is
+/// ∇_y k(y − x) = (κ'(r)/r) · (y − x) without a square root for kernels of r².
+/// Where κ is not differentiable at 0 the slope there is 0 by convention.
+///
+/// A new kernel is one file with a type conforming to this protocol plus one line in
+/// ``KernelRegistry/entries``.
+public protocol RadialKernel: Sendable, CustomStringConvertible {
+    /// Registry name, e.g. `gaussian`.
+    static var name: String { get }
+    /// The canonical spec that rebuilds this kernel, e.g. `gaussian:sigma=0.5`.
+    var spec: String { get }
+    var regularity: KernelRegularity { get }
+    /// (κ(r), κ'(r)/r) at r² = `r2`.
+    func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
+    /// Profiles of a block of squared distances. The default loops over ``profile(squaredDistance:)``;
+    /// engines call this once per block, so the loop is specialised for each kernel.
+    func profiles(_ r2: UnsafePointer<Double>, count: Int,
+                  values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>)
+}
+
+extension RadialKernel {
+    public var description: String { spec }
+
+    public func profiles(_ r2: UnsafePointer<Double>, count: Int,
+                         values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>) {
+        for k in 0..<count {
+            let p = profile(squaredDistance: r2[k])
+            values[k] = p.value
+            slopes[k] = p.slope
+        }
+    }
+
+    /// κ at squared distance r².
+    @inlinable public func value(squaredDistance r2: Double) -> Double {
+        profile(squaredDistance: r2).value
+    }
+
+    /// k(x − y) for two points given as buffers of equal length.
+    public func callAsFunction(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
+        var r2 = 0.0
+        for k in 0..<x.count { let t = x[k] - y[k]; r2 += t * t }
+        return value(squaredDistance: r2)
+    }
+}
+
+/// Formats a kernel parameter for a canonical spec: shortest round-trip decimal.
+@usableFromInline func formatParameter(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+    return "\(v)"
+}

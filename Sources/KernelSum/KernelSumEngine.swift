@@ -1,0 +1,83 @@
+/// The problem every engine solves:
+///
+///     s_c(y_j) = Σ_i w_{ic} k(y_j − x_i),     g_c(y_j) = ∇_y s_c(y_j)   (for chosen channels c)
+///
+/// for N sources x_i, M targets y_j in R^d and C signed weight channels.
+/// Layouts: points row-major (`sources[i*d + a]`); weights channel-major (`weights[c*N + i]`);
+/// values target-major (`values[j*C + c]`); gradients `gradients[(j*G + g)*d + a]` for the
+/// g-th entry of `gradientChannels`.
+public struct KernelSumProblem {
+    public var dimension: Int
+    public var sources: UnsafeBufferPointer<Double>
+    public var weights: UnsafeBufferPointer<Double>
+    public var channels: Int
+    public var targets: UnsafeBufferPointer<Double>
+    public var gradientChannels: [Int]
+
+    public init(dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
+                channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]) {
+        precondition(dimension > 0 && sources.count % dimension == 0 && targets.count % dimension == 0)
+        precondition(weights.count == channels * (sources.count / dimension))
+        precondition(gradientChannels.allSatisfy { $0 >= 0 && $0 < channels })
+        self.dimension = dimension
+        self.sources = sources
+        self.weights = weights
+        self.channels = channels
+        self.targets = targets
+        self.gradientChannels = gradientChannels
+    }
+
+    public var sourceCount: Int { sources.count / dimension }
+    public var targetCount: Int { targets.count / dimension }
+}
+
+/// A way of computing kernel sums. Engines differ in cost and accuracy, never in layout.
+public protocol KernelSumEngine: Sendable {
+    /// Registry name (`direct`, ...), recorded in run.json.
+    var name: String { get }
+    /// The parameters the engine chose, recorded in run.json.
+    var parameters: [String: String] { get }
+    /// Fills `values` (M×C) and `gradients` (M×G×d), overwriting their contents.
+    func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
+             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
+}
+
+/// Which engine a scenario asks for.
+public enum SummationMethod: String, CaseIterable, Sendable {
+    case auto, direct
+}
+
+extension KernelSumEngine {
+    /// Array front-end: sizes the outputs and runs ``sum(_:_:values:gradients:)``.
+    public func sum(_ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double],
+                    channels: Int, targets: [Double], gradientChannels: [Int],
+                    values: inout [Double], gradients: inout [Double]) {
+        let m = targets.count / d
+        if values.count != m * channels { values = [Double](repeating: 0, count: m * channels) }
+        let gcount = m * gradientChannels.count * d
+        if gradients.count != gcount { gradients = [Double](repeating: 0, count: gcount) }
+        sources.withUnsafeBufferPointer { s in
+            weights.withUnsafeBufferPointer { w in
+                targets.withUnsafeBufferPointer { t in
+                    let problem = KernelSumProblem(dimension: d, sources: s, weights: w, channels: channels,
+                                                   targets: t, gradientChannels: gradientChannels)
+                    values.withUnsafeMutableBufferPointer { v in
+                        gradients.withUnsafeMutableBufferPointer { g in
+                            sum(kernel, problem, values: v, gradients: g)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+public enum KernelSumEngines {
+    /// The engine for a method, problem shape and tolerance. Only exact direct summation exists
+    /// so far, so `auto` resolves to it whatever the size.
+    public static func make(_ method: SummationMethod, tolerance: Double, threads: Int) -> any KernelSumEngine {
+        switch method {
+        case .auto, .direct: return DirectSum(threads: threads)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Inverse multiquadric k(x) = (1 + |x|²/c²)^β, β = −1/2 by default (Gorham & Mackey's choice
+/// for Stein discrepancies; any β in (−1, 0) keeps the kernel characteristic).
+public struct InverseMultiquadricKernel: RadialKernel {
+    public static let name = "imq"
+    public let c: Double
+    public let beta: Double
+    @usableFromInline let inverseC2: Double
+
+    public init(c: Double, beta: Double = -0.5) {
+        self.c = c
+        self.beta = beta
+        self.inverseC2 = 1 / (c * c)
+    }
+
+    public var spec: String {
+        beta == -0.5 ? "imq:c=\(formatParameter(c))" : "imq:c=\(formatParameter(c)),beta=\(formatParameter(beta))"
+    }
+    public var regularity: KernelRegularity { .smooth }
+
+    /// κ = q^β with q = 1 + r²/c², κ'(r)/r = 2β q^(β−1) / c².
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        let q = 1 + r2 * inverseC2
+        if beta == -0.5 {
+            let v = 1 / q.squareRoot()
+            return (v, -v / q * inverseC2)
+        }
+        let v = pow(q, beta)
+        return (v, 2 * beta * v / q * inverseC2)
+    }
+
+    static let entry = KernelEntry(
+        name: name, summary: "(1 + |x|²/c²)^β",
+        parameters: [.init(name: "c", meaning: "scale c > 0", defaultValue: 1),
+                     .init(name: "beta", meaning: "exponent β in (−∞, 0)", defaultValue: -0.5)]
+    ) { p in
+        InverseMultiquadricKernel(
+            c: try p.real("c", default: 1, where: { $0 > 0 }, allowed: "a number > 0"),
+            beta: try p.real("beta", default: -0.5, where: { $0 < 0 }, allowed: "a number < 0"))
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// Laplace (exponential) kernel k(x) = exp(−α|x|). It has a cusp at 0: the gradient there is 0.
+public struct LaplaceKernel: RadialKernel {
+    public static let name = "laplace"
+    public let alpha: Double
+
+    public init(alpha: Double) { self.alpha = alpha }
+
+    public var spec: String { "laplace:alpha=\(formatParameter(alpha))" }
+    public var regularity: KernelRegularity { .cusp }
+
+    /// κ = e^(−αr), κ'(r)/r = −α e^(−αr) / r (0 at r = 0).
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        let r = r2.squareRoot()
+        let v = exp(-alpha * r)
+        return (v, r > 0 ? -alpha * v / r : 0)
+    }
+
+    static let entry = KernelEntry(
+        name: name, summary: "exp(−α|x|)",
+        parameters: [.init(name: "alpha", meaning: "rate α > 0", defaultValue: 1)]
+    ) { p in LaplaceKernel(alpha: try p.real("alpha", default: 1, where: { $0 > 0 }, allowed: "a number > 0")) }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Riesz kernel k(x) = −|x|^r, r in (0, 2). Conditionally positive definite; its MMD is the
+/// energy distance for r = 1 (Székely & Rizzo; Hertrich et al. 2023). Cusp at 0 (gradient 0 there).
+public struct RieszKernel: RadialKernel {
+    public static let name = "riesz"
+    public let r: Double
+
+    public init(r: Double) { self.r = r }
+
+    public var spec: String { "riesz:r=\(formatParameter(r))" }
+    public var regularity: KernelRegularity { .cusp }
+
+    /// κ = −ρ^r with ρ = |x|, κ'(ρ)/ρ = −r ρ^(r−2) (0 at ρ = 0).
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        guard r2 > 0 else { return (0, 0) }
+        if r == 1 {
+            let rho = r2.squareRoot()
+            return (-rho, -1 / rho)
+        }
+        let v = pow(r2, 0.5 * r)
+        return (-v, -r * v / r2)
+    }
+
+    static let entry = KernelEntry(
+        name: name, summary: "−|x|^r, r in (0, 2) (energy distance for r = 1)",
+        parameters: [.init(name: "r", meaning: "exponent in (0, 2)", defaultValue: 1)]
+    ) { p in RieszKernel(r: try p.real("r", default: 1, where: { $0 > 0 && $0 < 2 }, allowed: "a number in (0, 2)")) }
+}

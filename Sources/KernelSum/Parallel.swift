@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+
+/// A pointer that may cross into `concurrentPerform`: each task writes a disjoint range.
+public struct SharedMutablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    @inlinable public subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+}
+
+/// A read-only pointer that may cross into `concurrentPerform`.
+public struct SharedPointer<T>: @unchecked Sendable {
+    public let base: UnsafePointer<T>
+    public init(_ base: UnsafePointer<T>) { self.base = base }
+    @inlinable public subscript(i: Int) -> T { base[i] }
+}
+
+public enum Parallel {
+    /// The machine's core count: the default thread count.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Runs `body` on disjoint chunks covering `0..<count`, on up to `threads` threads.
+    /// Chunk boundaries depend on `threads`, so `body` must compute each index independently of
+    /// the chunking (every caller does: results are per index), which keeps output identical
+    /// for any thread count.
+    public static func forEachChunk(_ count: Int, threads: Int, minimumChunk: Int = 64,
+                                    _ body: @Sendable (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = max(1, min(threads * 4, count / max(1, minimumChunk)))
+        if threads <= 1 || chunks == 1 {
+            body(0..<count)
+            return
+        }
+        let size = (count + chunks - 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = c * size
+            let hi = min(count, lo + size)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}

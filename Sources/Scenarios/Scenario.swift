@@ -1,0 +1,187 @@
+import Flows
+import Foundation
+import KernelSum
+import Recording
+
+/// A scenario that cannot be used: syntax, a key, a value or a file it names.
+public struct ScenarioError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A scenario decoded, validated and built into a simulation.
+public struct LoadedScenario {
+    /// The file's stem: names the default output directory `runs/<name>/`.
+    public let name: String
+    public let path: String
+    public let simulation: Simulation
+    public let seed: UInt64
+    public let threads: Int
+    public let writeTrajectory: Bool
+    /// The scenario with every default filled in, as TOML: rerunning it gives the same run.
+    public let resolvedTOML: String
+}
+
+public enum ScenarioLoader {
+    /// Reads and parses a scenario file, then applies `--set` overrides (`KEY=VALUE`).
+    static func parse(path: String, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
+        let source = ScenarioSource(path: path)
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ScenarioError("\(path): cannot read the scenario (\(FileManager.default.fileExists(atPath: path) ? "unreadable or not UTF-8" : "no such file"))")
+        }
+        let root: TOMLTable
+        do { root = try TOMLParser.parse(text) } catch let e as TOMLSyntaxError {
+            throw ScenarioError("\(path):\(e.line):\(e.column): \(e.message)")
+        }
+        for o in overrides { try applyOverride(o, to: root, source: source) }
+        return (source, root)
+    }
+
+    /// `KEY=VALUE`: KEY a dotted path (`population.count`, `expect[1].at-most`), VALUE a TOML
+    /// value, or else taken as a string (so `flow.kernel=gaussian:sigma=2` needs no quotes).
+    static func applyOverride(_ text: String, to root: TOMLTable, source: ScenarioSource) throws {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ScenarioError("--set \(text): expected KEY=VALUE, e.g. population.count=500")
+        }
+        let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
+        let valueText = String(text[text.index(after: eq)...])
+        let value = (try? TOMLParser.parseValue(valueText)) ?? .string(valueText)
+        var table = root
+        var display: [String] = []
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        for (k, part) in parts.enumerated() {
+            var name = part
+            var index: Int? = nil
+            if let open = part.firstIndex(of: "["), part.hasSuffix("]") {
+                name = String(part[..<open])
+                index = Int(part[part.index(after: open)..<part.index(before: part.endIndex)])
+                guard index != nil else { throw ScenarioError("--set \(text): bad index in '\(part)' (expected NAME[N], N from 1)") }
+            }
+            guard !name.isEmpty else { throw ScenarioError("--set \(text): empty key segment") }
+            let last = k == parts.count - 1
+            if last && index == nil {
+                display.append(name)
+                table.set(name, .value(value), line: 0)
+                source.overrides[display.joined(separator: ".")] = valueText
+                return
+            }
+            switch (table.entries[name], index) {
+            case (.table(let t)?, nil): table = t
+            case (nil, nil):
+                let t = TOMLTable(line: 0, explicit: true)
+                table.set(name, .table(t), line: 0)
+                table = t
+            case (.tables(let ts)?, let i?) where i >= 1 && i <= ts.count: table = ts[i - 1]
+            case (.tables(let ts)?, let i?):
+                throw ScenarioError("--set \(text): \(name) has \(ts.count) entries (index from 1 to \(ts.count)), not \(i)")
+            default:
+                throw ScenarioError("--set \(text): '\(display.joined(separator: ".") + (display.isEmpty ? "" : ".") + part)' is not a table of the scenario")
+            }
+            display.append(part)
+            if last { throw ScenarioError("--set \(text): the key names a whole table; name one of its keys") }
+        }
+    }
+
+    /// Decodes, validates and builds a scenario.
+    public static func load(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
+        let (source, toml) = try parse(path: path, overrides: overrides)
+        let root = ScenarioTable(source: source, table: toml, path: "")
+        do {
+            return try build(root, source: source, threads: threads)
+        } catch let e as SettingsError {
+            throw ScenarioError(e.description)
+        }
+    }
+
+    /// The expectations of a (resolved) scenario, without building it: what `wgf check` needs.
+    public static func expectations(path: String) throws -> [Expectation] {
+        let (source, toml) = try parse(path: path, overrides: [])
+        let root = ScenarioTable(source: source, table: toml, path: "")
+        do {
+            let steps = try root.integer("steps", .nonNegativeInteger)
+            let metrics = try root.optionalTable("record").map { try $0.strings("metrics", default: []) } ?? []
+            return try readExpectations(root, steps: steps, metrics: metrics)
+        } catch let e as SettingsError {
+            throw ScenarioError(e.description)
+        }
+    }
+
+    static func readExpectations(_ root: ScenarioTable, steps: Int, metrics: [String]) throws -> [Expectation] {
+        try root.tables("expect").map { e in
+            let metric = try e.string("metric")
+            guard metrics.contains(metric) else {
+                throw e.fail("metric", "\"\(metric)\" is not recorded (add it to record.metrics; recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))")
+            }
+            let bound: Expectation.Bound
+            switch (e.contains("at-most"), e.contains("at-least")) {
+            case (true, false): bound = .atMost(try e.real("at-most"))
+            case (false, true): bound = .atLeast(try e.real("at-least"))
+            case (true, true): throw e.fail("at-least", "give at-most or at-least, not both")
+            case (false, false): throw e.fail("", "missing at-most or at-least (one threshold is required)")
+            }
+            let byStep = try e.integer("by-step", default: steps, Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
+            return Expectation(metric: metric, bound: bound, byStep: byStep)
+        }
+    }
+
+    static func kind<E>(_ t: Settings, _ entries: [E], name: (E) -> String) throws -> E {
+        let k = try t.string("kind", oneOf: entries.map(name))
+        return entries.first { name($0) == k }!
+    }
+
+    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> LoadedScenario {
+        let stem = ((source.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let title = try root.string("title", default: stem)
+        let seed = UInt64(try root.integer("seed", default: 1, .nonNegativeInteger))
+        let steps = try root.integer("steps", .nonNegativeInteger)
+        let stepSize = try root.real("step-size", .positive)
+        let recordEvery = try root.integer("record-every", default: max(1, steps / 100), .positiveInteger)
+
+        let targetTable = try root.table("target")
+        let target = try kind(targetTable, TargetRegistry.entries, name: \.name).make(targetTable)
+        let d = target.dimension
+
+        let populationTable = try root.table("population")
+        let name = try populationTable.string("name", default: "particles")
+        let initTable = try populationTable.table("init")
+        let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)
+        let count: Int
+        if let fixed = initialisation.fixedCount {
+            count = try populationTable.integer("count", default: fixed, .positiveInteger)
+            guard count == fixed else {
+                throw populationTable.fail("count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)")
+            }
+        } else {
+            count = try populationTable.integer("count", .positiveInteger)
+        }
+        var rng = RandomStream(seed: seed, .initialisation, 0)
+        let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+
+        let flowTable = try root.table("flow")
+        let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
+            .make(flowTable, FlowContext(target: target, dimension: d, particleCount: count, seed: seed, threads: threads))
+
+        let recordTable = try root.optionalTable("record") as? ScenarioTable ?? {
+            let t = ScenarioTable(source: source, table: TOMLTable(line: 1, explicit: true), path: "record")
+            root.put("record", .table(t))
+            return t
+        }()
+        let metricNames = try recordTable.strings("metrics", default: [], oneOf: MetricRegistry.names)
+        let writeTrajectory = try recordTable.bool("trajectory", default: true)
+        let context = MetricContext(target: target, flow: flow, dimension: d, seed: seed, threads: threads)
+        let metrics = try metricNames.map { n in
+            (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
+        }
+        let expectations = try readExpectations(root, steps: steps, metrics: metricNames)
+        try root.rejectUnknownKeys()
+
+        let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
+                                    state: SimulationState(populations: [population]), flow: flow,
+                                    metrics: metrics, expectations: expectations)
+        let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
+        return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
+                              writeTrajectory: writeTrajectory,
+                              resolvedTOML: TOMLWriter.write(root.resolvedValue, header: header))
+    }
+}

@@ -1,0 +1,162 @@
+import Flows
+import Foundation
+import Recording
+
+/// The scenario file being read: its path (for messages and relative paths).
+public final class ScenarioSource {
+    public let path: String
+    let directory: String
+    /// Keys set with `--set`, by dotted path, with the text given.
+    var overrides: [String: String] = [:]
+
+    init(path: String) {
+        self.path = path
+        directory = (path as NSString).deletingLastPathComponent
+    }
+
+    /// A path in the scenario, relative to the scenario file, made absolute.
+    func resolvePath(_ p: String) -> String {
+        if p.hasPrefix("/") { return p }
+        let base = directory.isEmpty ? FileManager.default.currentDirectoryPath : directory
+        let joined = (base as NSString).appendingPathComponent(p)
+        let absolute = joined.hasPrefix("/") ? joined : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(joined)
+        return (absolute as NSString).standardizingPath
+    }
+}
+
+/// A table of the scenario read strictly: every key must be used by some reader (else
+/// "unknown key"), every error names file, line and key path, and the values in force
+/// (defaults included) are collected for the resolved scenario.
+public final class ScenarioTable: Settings {
+    let source: ScenarioSource
+    let table: TOMLTable
+    /// Dotted path of this table (`population.init`, `expect[2]`); empty for the root.
+    let path: String
+    var resolved: [(String, Resolved)] = []
+    enum Resolved {
+        case value(SettingValue)
+        case table(ScenarioTable)
+        case tables([ScenarioTable])
+    }
+
+    init(source: ScenarioSource, table: TOMLTable, path: String) {
+        self.source = source
+        self.table = table
+        self.path = path
+    }
+
+    func keyPath(_ key: String) -> String { key.isEmpty ? path : path.isEmpty ? key : "\(path).\(key)" }
+
+    /// `file:line` for a key, or `--set KEY=VALUE` for an override.
+    func location(_ key: String) -> String {
+        let full = keyPath(key)
+        if let text = source.overrides[full] { return "--set \(full)=\(text)" }
+        return "\(source.path):\(table.lines[key] ?? table.line)"
+    }
+
+    public func raw(_ key: String) -> SettingValue? {
+        switch table.entries[key] {
+        case .value(let v)?: return v
+        case .table(let t)?: return t.value
+        case .tables(let ts)?: return .array(ts.map(\.value))
+        case nil: return nil
+        }
+    }
+
+    public func resolve(_ key: String, _ value: SettingValue) { put(key, .value(value)) }
+
+    func put(_ key: String, _ r: Resolved) {
+        if let i = resolved.firstIndex(where: { $0.0 == key }) { resolved[i].1 = r } else { resolved.append((key, r)) }
+    }
+
+    public func fail(_ key: String, _ message: String) -> SettingsError {
+        SettingsError(location: location(key), key: keyPath(key), message: message)
+    }
+
+    public func optionalTable(_ key: String) throws -> Settings? {
+        switch table.entries[key] {
+        case nil: return nil
+        case .table(let t)?:
+            let child = ScenarioTable(source: source, table: t, path: keyPath(key))
+            put(key, .table(child))
+            return child
+        case .value(let v)?: throw fail(key, "expected a table, found \(v.found)")
+        case .tables?: throw fail(key, "expected a single table, found an array of tables")
+        }
+    }
+
+    /// The array of tables at `key` (`[[key]]`), empty when absent.
+    func tables(_ key: String) throws -> [ScenarioTable] {
+        switch table.entries[key] {
+        case nil: return []
+        case .tables(let ts)?:
+            let children = ts.enumerated().map { ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]") }
+            put(key, .tables(children))
+            return children
+        case .table?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found a single table")
+        case .value(let v)?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found \(v.found)")
+        }
+    }
+
+    public func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
+        guard let raw = raw(key) else { throw fail(key, "missing (required: the path of a CSV file with header x1,...,xd)") }
+        guard case .string(let name) = raw else { throw fail(key, "expected a file path (a string), found \(raw.found)") }
+        let file = source.resolvePath(name)
+        do {
+            let p = try readPoints(path: file)
+            resolve(key, .string(file))
+            return (p.dimension, p.points)
+        } catch let e as InputFileError {
+            throw fail(key, e.description)
+        }
+    }
+
+    /// Throws for the first key that no reader used, with the keys allowed here and a suggestion.
+    func rejectUnknownKeys() throws {
+        let used = Set(resolved.map(\.0))
+        for key in table.keys where !used.contains(key) {
+            let allowed = resolved.map(\.0)
+            var message = "unknown key"
+            if let guess = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
+               editDistance(guess, key) <= max(2, key.count / 3) {
+                message += " (did you mean '\(guess)'?)"
+            }
+            message += allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"
+            throw fail(key, message)
+        }
+        for (_, r) in resolved {
+            switch r {
+            case .table(let t): try t.rejectUnknownKeys()
+            case .tables(let ts): for t in ts { try t.rejectUnknownKeys() }
+            case .value: break
+            }
+        }
+    }
+
+    /// The values in force, in reading order.
+    var resolvedValue: SettingValue {
+        .table(resolved.map { key, r in
+            switch r {
+            case .value(let v): return (key, v)
+            case .table(let t): return (key, t.resolvedValue)
+            case .tables(let ts): return (key, .array(ts.map(\.resolvedValue)))
+            }
+        })
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+        var prev = row[0]
+        row[0] = i
+        for j in 1...max(1, b.count) where !b.isEmpty {
+            let t = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+            prev = t
+        }
+    }
+    return row[b.count]
+}

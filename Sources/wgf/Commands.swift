@@ -1,0 +1,77 @@
+import ArgumentParser
+import Flows
+import Foundation
+import KernelSum
+import Recording
+import Scenarios
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
+
+    @Argument(help: "Scenario files.")
+    var files: [String]
+
+    func run() throws {
+        var bad = 0
+        for f in files {
+            do {
+                _ = try ScenarioLoader.load(path: f, threads: 1)
+                print("ok  \(f)")
+            } catch let e as ScenarioError {
+                printError(e.description)
+                bad += 1
+            }
+        }
+        if bad > 0 { throw ExitCode(Exit.badInput) }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Judge a run's expectations (from its scenario.toml) on its metrics.csv; exit 1 if one fails.")
+
+    @Argument(help: "A run directory written by `wgf run`.")
+    var runDirectory: String
+
+    func run() throws {
+        let expectations: [Expectation]
+        do {
+            expectations = try ScenarioLoader.expectations(path: runDirectory + "/scenario.toml")
+        } catch let e as ScenarioError {
+            throw fail(e.description, code: Exit.badInput)
+        }
+        let table: NumericTable
+        do { table = try NumericTable.read(path: runDirectory + "/metrics.csv") } catch let e as InputFileError {
+            throw fail(e.description, code: Exit.badInput)
+        }
+        if expectations.isEmpty {
+            print("\(runDirectory): no expectations to check")
+            return
+        }
+        let verdicts = judge(expectations, metrics: table)
+        for v in verdicts { print(v.line) }
+        let failed = verdicts.filter { !$0.passed }.count
+        print("\(runDirectory): \(verdicts.count - failed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(Exit.expectationFailed) }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every flow, kernel, target, initialisation and metric, one line each.")
+
+    func run() throws {
+        func row(_ kind: String, _ name: String, _ summary: String) {
+            print(kind.padding(toLength: 15, withPad: " ", startingAt: 0) + name.padding(toLength: 18, withPad: " ", startingAt: 0) + summary)
+        }
+        for e in FlowRegistry.entries { row("flow", e.name, e.summary) }
+        for e in KernelRegistry.entries {
+            let params = e.parameters.map { "\($0.name)=\(formatNumber($0.defaultValue)): \($0.meaning)" }.joined(separator: "; ")
+            row("kernel", e.name, "\(e.summary)  [\(params)]")
+        }
+        for e in TargetRegistry.entries { row("target", e.name, e.summary) }
+        for e in InitialisationRegistry.entries { row("initialisation", e.name, e.summary) }
+        for e in MetricRegistry.entries { row("metric", e.name, e.summary) }
+        for m in SummationMethod.allCases { row("summation", m.rawValue, m == .auto ? "the cheapest engine meeting the tolerance (today: direct)" : "exact O(N·M) sums, multi-threaded") }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Flows
+import Foundation
+import KernelSum
+import Recording
+import Scenarios
+
+/// Process exit codes (documented in the README).
+enum Exit {
+    static let expectationFailed: Int32 = 1
+    static let badInput: Int32 = 3
+    static let diverged: Int32 = 4
+    static let ioFailure: Int32 = 5
+    static let interrupted: Int32 = 130
+}
+
+let wgfVersion = "0.1.0"
+
+@main
+struct WGF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wgf",
+        abstract: "Wasserstein gradient flows with interacting particles.",
+        discussion: """
+        Exit codes: 0 success; 1 an expectation failed (check); 3 invalid scenario or input file; \
+        4 the run diverged; 5 I/O failure; 64 bad command line; 130 interrupted.
+        """,
+        version: wgfVersion,
+        subcommands: [Run.self, Validate.self, Check.self, List.self])
+}
+
+/// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("wgf: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}

@@ -1,0 +1,349 @@
+import CFFTW
+import Foundation
+import KernelSum
+import XCTest
+
+/// A tiny deterministic generator, independent of the library's RandomStream.
+struct TestRNG {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform on [lo, hi).
+    mutating func uniform(_ lo: Double = 0, _ hi: Double = 1) -> Double {
+        lo + (hi - lo) * Double(next() >> 11) * 0x1p-53
+    }
+}
+
+/// Independent reference formulas: k(y − x) and ∇_y k(y − x) from the difference vector.
+/// Written from the kernels' definitions, not from their `profile` code.
+func referenceKernel(_ k: any RadialKernel) -> (_ diff: [Double]) -> (value: Double, gradient: [Double]) {
+    switch k {
+    case let g as GaussianKernel:
+        return { diff in
+            let r2 = diff.reduce(0) { $0 + $1 * $1 }
+            let v = exp(-r2 / (2 * g.sigma * g.sigma))
+            return (v, diff.map { -$0 / (g.sigma * g.sigma) * v })
+        }
+    case let q as InverseMultiquadricKernel:
+        return { diff in
+            let r2 = diff.reduce(0) { $0 + $1 * $1 }
+            let base = 1 + r2 / (q.c * q.c)
+            let v = pow(base, q.beta)
+            let dv = q.beta * pow(base, q.beta - 1) * 2 / (q.c * q.c)   // d v / d(r²) · 2
+            return (v, diff.map { dv * $0 })
+        }
+    case let l as LaplaceKernel:
+        return { diff in
+            let r = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let v = exp(-l.alpha * r)
+            return (v, r == 0 ? diff.map { _ in 0 } : diff.map { -l.alpha * v * $0 / r })
+        }
+    case let s as RieszKernel:
+        return { diff in
+            let r = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if r == 0 { return (0, diff.map { _ in 0 }) }
+            let v = -pow(r, s.r)
+            return (v, diff.map { -s.r * pow(r, s.r - 1) * $0 / r })
+        }
+    default:
+        fatalError("no reference formula for \(k.spec): add one to KernelSumTests")
+    }
+}
+
+final class DirectSumTests: XCTestCase {
+    /// The kernels the tests run: every registry entry (defaults), plus non-default parameters.
+    func kernels() throws -> [any RadialKernel] {
+        var out = try KernelRegistry.entries.map { try KernelRegistry.make($0.name) }   // riesz default r = 1
+        out += try ["gaussian:sigma=0.7", "imq:c=0.8,beta=-1.3", "riesz:r=0.5"].map { try KernelRegistry.make($0) }
+        return out
+    }
+
+    /// DirectSum vs a naive double loop for every kernel, d = 1, 2, 3, C = 3 signed channels,
+    /// gradients of channels 0 and 2, N = 270 sources (more than one 256-block) and M = 40
+    /// targets, some of which coincide with sources (r = 0: cusp gradient convention).
+    /// Tolerance: max|a − r| / max|r| ≤ 1e-12 per output (values, gradients), i.e. summation
+    /// rounding only. Threads 1 and 2 must agree bit for bit.
+    func testDirectSumMatchesNaiveDoubleLoop() throws {
+        let n = 270, m = 40, channels = 3, gradChannels = [0, 2], g = gradChannels.count
+        for kernel in try kernels() {
+            let ref = referenceKernel(kernel)
+            for d in 1...3 {
+                var rng = TestRNG(UInt64(17 + d))
+                let sources = (0..<(n * d)).map { _ in rng.uniform(-2, 2) }
+                let weights = (0..<(channels * n)).map { _ in rng.uniform(-1, 1) }
+                var targets = (0..<(m * d)).map { _ in rng.uniform(-2.5, 2.5) }
+                for j in stride(from: 0, to: m, by: 7) {             // every 7th target sits on a source
+                    let i = (j * 13) % n
+                    for a in 0..<d { targets[j * d + a] = sources[i * d + a] }
+                }
+                // Naive reference, layouts as documented in KernelSumProblem.
+                var rv = [Double](repeating: 0, count: m * channels)
+                var rg = [Double](repeating: 0, count: m * g * d)
+                for j in 0..<m {
+                    for i in 0..<n {
+                        let diff = (0..<d).map { targets[j * d + $0] - sources[i * d + $0] }
+                        let (v, grad) = ref(diff)
+                        for c in 0..<channels { rv[j * channels + c] += weights[c * n + i] * v }
+                        for (gi, c) in gradChannels.enumerated() {
+                            for a in 0..<d { rg[(j * g + gi) * d + a] += weights[c * n + i] * grad[a] }
+                        }
+                    }
+                }
+                var outputs: [(values: [Double], gradients: [Double])] = []
+                for threads in [1, 2] {
+                    var v: [Double] = [], gr: [Double] = []
+                    DirectSum(threads: threads).sum(kernel, dimension: d, sources: sources, weights: weights,
+                                                   channels: channels, targets: targets, gradientChannels: gradChannels,
+                                                   values: &v, gradients: &gr)
+                    outputs.append((v, gr))
+                }
+                let label = "\(kernel.spec) d=\(d)"
+                XCTAssertEqual(outputs[0].values, outputs[1].values, "\(label): values differ between 1 and 2 threads")
+                XCTAssertEqual(outputs[0].gradients, outputs[1].gradients, "\(label): gradients differ between 1 and 2 threads")
+                XCTAssertLessThanOrEqual(relativeError(outputs[0].values, rv), 1e-12, "\(label): values")
+                XCTAssertLessThanOrEqual(relativeError(outputs[0].gradients, rg), 1e-12, "\(label): gradients")
+            }
+        }
+    }
+
+    /// Small cases around the block boundary (N = 1, 255, 256, 257) and M = 1, one channel,
+    /// no gradients, then gradients only of channel 0. Same tolerance 1e-12.
+    func testDirectSumBlockBoundaries() throws {
+        let kernel = GaussianKernel(sigma: 0.8), ref = referenceKernel(kernel), d = 2
+        for n in [1, 2, 255, 256, 257] {
+            for gradChannels in [[], [0]] {
+                var rng = TestRNG(UInt64(n))
+                let sources = (0..<(n * d)).map { _ in rng.uniform(-1, 1) }
+                let weights = (0..<n).map { _ in rng.uniform(-1, 1) }
+                let targets = [0.1, -0.2]
+                var rv = 0.0, rg = [0.0, 0.0]
+                for i in 0..<n {
+                    let (v, grad) = ref([targets[0] - sources[2 * i], targets[1] - sources[2 * i + 1]])
+                    rv += weights[i] * v
+                    rg[0] += weights[i] * grad[0]; rg[1] += weights[i] * grad[1]
+                }
+                var v: [Double] = [], gr: [Double] = []
+                DirectSum(threads: 2).sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                                         targets: targets, gradientChannels: gradChannels, values: &v, gradients: &gr)
+                XCTAssertEqual(v.count, 1)
+                XCTAssertLessThanOrEqual(relativeError(v, [rv]), 1e-12, "n=\(n) value")
+                XCTAssertEqual(gr.count, gradChannels.count * d)
+                if !gradChannels.isEmpty { XCTAssertLessThanOrEqual(relativeError(gr, rg), 1e-12, "n=\(n) gradient") }
+            }
+        }
+    }
+
+    func testEngineFactoryAndReport() {
+        let e = KernelSumEngines.make(.auto, tolerance: 1e-6, threads: 3)
+        XCTAssertEqual(e.name, "direct")
+        XCTAssertEqual(e.parameters["threads"], "3")
+        XCTAssertEqual(DirectSum(threads: 0).threads, 1)
+    }
+}
+
+/// max|a − r| / max|r| (max|a − r| when r is all zero).
+func relativeError(_ a: [Double], _ r: [Double]) -> Double {
+    precondition(a.count == r.count, "sizes \(a.count) vs \(r.count)")
+    var num = 0.0, den = 0.0
+    for k in 0..<a.count { num = max(num, abs(a[k] - r[k])); den = max(den, abs(r[k])) }
+    if num.isNaN || a.contains(where: { $0.isNaN }) { return .infinity }
+    return den > 0 ? num / den : num
+}
+
+final class KernelProfileTests: XCTestCase {
+    let specs = ["gaussian", "gaussian:sigma=0.4", "imq", "imq:c=2,beta=-1.3", "imq:c=0.5,beta=-0.2",
+                 "laplace", "laplace:alpha=2.5", "riesz", "riesz:r=0.5", "riesz:r=1.5"]
+
+    /// slope = κ'(ρ)/ρ against central differences of κ(ρ) = value(ρ²), step 1e-5·ρ.
+    /// Tolerance: relative 1e-6 (truncation ~1e-10, rounding ~1e-11).
+    func testSlopeIsFiniteDifferenceOfValue() throws {
+        for spec in specs {
+            let k = try KernelRegistry.make(spec)
+            for rho in [0.05, 0.3, 1.0, 2.5] {
+                let h = 1e-5 * rho
+                let fd = (k.value(squaredDistance: (rho + h) * (rho + h)) - k.value(squaredDistance: (rho - h) * (rho - h))) / (2 * h)
+                let slope = k.profile(squaredDistance: rho * rho).slope
+                XCTAssertEqual(slope, fd / rho, accuracy: 1e-6 * abs(fd / rho), "\(spec) at ρ=\(rho)")
+            }
+        }
+    }
+
+    /// Values at the origin and the cusp convention (slope 0 at r² = 0); the block form
+    /// `profiles` equals `profile` element by element (exactly).
+    func testOriginAndBlockProfiles() throws {
+        for spec in specs {
+            let k = try KernelRegistry.make(spec)
+            let p0 = k.profile(squaredDistance: 0)
+            switch k.regularity {
+            case .cusp:
+                XCTAssertEqual(p0.slope, 0, spec)
+                XCTAssertEqual(p0.value, k is RieszKernel ? 0 : 1, spec)
+            case .smooth:
+                XCTAssertEqual(p0.value, 1, spec)
+                XCTAssertTrue(p0.slope < 0 && p0.slope.isFinite, spec)
+            case .singular:
+                XCTFail("\(spec): no singular kernel expected")
+            }
+            let r2: [Double] = [0, 1e-300, 0.01, 0.5, 1, 4, 100, 1e6]
+            var vs = [Double](repeating: .nan, count: r2.count), ss = vs
+            r2.withUnsafeBufferPointer { rp in
+                vs.withUnsafeMutableBufferPointer { v in
+                    ss.withUnsafeMutableBufferPointer { s in
+                        k.profiles(rp.baseAddress!, count: r2.count, values: v.baseAddress!, slopes: s.baseAddress!)
+                    }
+                }
+            }
+            for (i, x) in r2.enumerated() {
+                let p = k.profile(squaredDistance: x)
+                XCTAssertEqual(vs[i], p.value, "\(spec) r2=\(x)")
+                XCTAssertEqual(ss[i], p.slope, "\(spec) r2=\(x)")
+                XCTAssertTrue(p.value.isFinite && p.slope.isFinite, "\(spec) r2=\(x)")
+            }
+        }
+        XCTAssertEqual(LaplaceKernel(alpha: 1).regularity, .cusp)
+        XCTAssertEqual(RieszKernel(r: 1).regularity, .cusp)
+        XCTAssertEqual(GaussianKernel(sigma: 1).regularity, .smooth)
+        XCTAssertEqual(InverseMultiquadricKernel(c: 1).regularity, .smooth)
+    }
+
+    /// callAsFunction(x, y) = κ(|x − y|), here the Gaussian exp(−|x−y|²/2σ²) (rel 1e-15).
+    func testCallAsFunction() {
+        let k = GaussianKernel(sigma: 2)
+        let x = [1.0, 2.0, -1.0], y = [0.5, 0.0, 1.0]
+        let v = x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in k(xp, yp) } }
+        XCTAssertEqual(v, exp(-(0.25 + 4 + 4) / 8), accuracy: 1e-15)
+    }
+}
+
+final class KernelSpecTests: XCTestCase {
+    func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            let k = try KernelRegistry.make(text)
+            XCTFail("'\(text)' was accepted as \(k.spec)", file: file, line: line)
+            return ""
+        } catch let e as KernelSpecError {
+            return e.message
+        } catch {
+            XCTFail("'\(text)' threw \(error), not a KernelSpecError", file: file, line: line)
+            return ""
+        }
+    }
+
+    func testCanonicalSpecRoundTrip() throws {
+        let cases: [(String, String)] = [
+            ("gaussian", "gaussian:sigma=1"),
+            ("gaussian:sigma=0.5", "gaussian:sigma=0.5"),
+            (" gaussian : sigma = 2.0 ", "gaussian:sigma=2"),
+            ("gaussian:sigma=1e-3", "gaussian:sigma=0.001"),
+            ("imq", "imq:c=1"),
+            ("imq:beta=-0.5,c=3", "imq:c=3"),
+            ("imq:beta=-1.25", "imq:c=1,beta=-1.25"),
+            ("laplace:alpha=0.1", "laplace:alpha=0.1"),
+            ("riesz", "riesz:r=1"),
+            ("riesz:r=0.5", "riesz:r=0.5"),
+            ("riesz:r=1.9999", "riesz:r=1.9999"),
+        ]
+        for (text, canonical) in cases {
+            let k = try KernelRegistry.make(text)
+            XCTAssertEqual(k.spec, canonical, text)
+            XCTAssertEqual(k.description, canonical)
+            let again = try KernelRegistry.make(k.spec)
+            XCTAssertEqual(again.spec, k.spec, text)
+            XCTAssertEqual(type(of: again).name, type(of: k).name)
+        }
+        // Parameters are read, not just echoed.
+        XCTAssertEqual((try KernelRegistry.make("gaussian:sigma=0.25") as? GaussianKernel)?.sigma, 0.25)
+        let imq = try KernelRegistry.make("imq:c=2,beta=-0.75") as? InverseMultiquadricKernel
+        XCTAssertEqual(imq?.c, 2); XCTAssertEqual(imq?.beta, -0.75)
+        XCTAssertEqual((try KernelRegistry.make("riesz:r=0.5") as? RieszKernel)?.r, 0.5)
+        XCTAssertEqual((try KernelRegistry.make("laplace:alpha=3") as? LaplaceKernel)?.alpha, 3)
+        XCTAssertEqual(KernelRegistry.names, ["gaussian", "imq", "laplace", "riesz"])
+    }
+
+    func testSpecParsing() throws {
+        let s = try KernelSpec(parsing: " imq: c = 2 ,beta=-1 ")
+        XCTAssertEqual(s.name, "imq")
+        XCTAssertEqual(s.parameters.map(\.0), ["c", "beta"])
+        XCTAssertEqual(s.parameters.map(\.1), ["2", "-1"])
+        XCTAssertEqual(s["c"], "2")
+        XCTAssertNil(s["sigma"])
+        XCTAssertEqual(s, KernelSpec(name: "imq", parameters: [("c", "2"), ("beta", "-1")]))
+        XCTAssertNotEqual(s, KernelSpec(name: "imq", parameters: [("beta", "-1"), ("c", "2")]))
+        var t = KernelSpec(name: "gaussian", parameters: [("sigma", "median")])
+        t["sigma"] = nil
+        XCTAssertEqual(t, KernelSpec(name: "gaussian"))
+        XCTAssertEqual(try KernelSpec(parsing: "laplace").parameters.count, 0)
+    }
+
+    func testSpecErrors() {
+        let unknown = error("matern:nu=1.5")
+        XCTAssertTrue(unknown.contains("unknown kernel 'matern'"), unknown)
+        for name in ["gaussian", "imq", "laplace", "riesz"] { XCTAssertTrue(unknown.contains(name), unknown) }
+
+        let extra = error("gaussian:alpha=1")
+        XCTAssertTrue(extra.contains("no parameter 'alpha'") && extra.contains("allowed: sigma"), extra)
+        let extraImq = error("imq:c=1,sigma=2")
+        XCTAssertTrue(extraImq.contains("'sigma'") && extraImq.contains("allowed: c, beta"), extraImq)
+
+        let negative = error("gaussian:sigma=-1")
+        XCTAssertTrue(negative.contains("out of range") && negative.contains("> 0"), negative)
+        XCTAssertTrue(error("gaussian:sigma=0").contains("out of range"))
+        let riesz = error("riesz:r=2")
+        XCTAssertTrue(riesz.contains("out of range") && riesz.contains("(0, 2)"), riesz)
+        XCTAssertTrue(error("riesz:r=0").contains("out of range"))
+        XCTAssertTrue(error("imq:beta=0").contains("out of range"))
+        XCTAssertTrue(error("laplace:alpha=-2").contains("out of range"))
+
+        let notNumber = error("gaussian:sigma=wide")
+        XCTAssertTrue(notNumber.contains("not a number"), notNumber)
+        XCTAssertTrue(error("gaussian:sigma=inf").contains("not a number"))
+        XCTAssertTrue(error("gaussian:sigma=nan").contains("not a number"))
+
+        let malformed = error("gaussian:sigma")
+        XCTAssertTrue(malformed.contains("malformed parameter 'sigma'"), malformed)
+        XCTAssertTrue(error("gaussian:=1").contains("malformed"))
+        XCTAssertTrue(error("gaussian:sigma=1,").contains("malformed"))
+
+        let twice = error("gaussian:sigma=1,sigma=2")
+        XCTAssertTrue(twice.contains("'sigma' given twice"), twice)
+
+        XCTAssertTrue(error("").contains("empty kernel name"))
+        XCTAssertTrue(error(":sigma=1").contains("empty kernel name"))
+    }
+}
+
+final class FFTWLinkTests: XCTestCase {
+    /// r2c then c2r (unnormalised) returns n·x; the r2c output of x is checked against the
+    /// DFT computed directly. Tolerance 1e-12 relative to max|n·x|.
+    func testRealRoundTrip() {
+        let n = 16
+        let input = fftw_alloc_real(n)!
+        let spectrum = fftw_alloc_complex(n / 2 + 1)!
+        let output = fftw_alloc_real(n)!
+        defer { fftw_free(input); fftw_free(spectrum); fftw_free(output) }
+        let forward = fftw_plan_dft_r2c_1d(Int32(n), input, spectrum, UInt32(FFTW_ESTIMATE))
+        let backward = fftw_plan_dft_c2r_1d(Int32(n), spectrum, output, UInt32(FFTW_ESTIMATE))
+        defer { fftw_destroy_plan(forward); fftw_destroy_plan(backward) }
+        let x = (0..<n).map { sin(Double($0) * 0.7) + 0.1 * Double($0) }
+        for k in 0..<n { input[k] = x[k] }
+        fftw_execute(forward)
+        for f in 0...(n / 2) {
+            var re = 0.0, im = 0.0
+            for k in 0..<n {
+                let t = -2 * Double.pi * Double(f * k) / Double(n)
+                re += x[k] * cos(t); im += x[k] * sin(t)
+            }
+            XCTAssertEqual(spectrum[f].0, re, accuracy: 1e-12 * Double(n) * 2, "Re X[\(f)]")
+            XCTAssertEqual(spectrum[f].1, im, accuracy: 1e-12 * Double(n) * 2, "Im X[\(f)]")
+        }
+        fftw_execute(backward)
+        let scale = x.map { abs($0) }.max()! * Double(n)
+        for k in 0..<n { XCTAssertEqual(output[k], Double(n) * x[k], accuracy: 1e-12 * scale, "x[\(k)]") }
+    }
+}

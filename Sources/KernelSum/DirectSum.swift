@@ -58,19 +58,13 @@ public struct DirectSum: KernelSumEngine {
                     }
                     kernel.profiles(r2, count: len, values: kv, slopes: ks)
                     for c in 0..<channels {
-                        let wc = w.base + c * n + start
-                        var s = 0.0
-                        for k in 0..<len { s += wc[k] * kv[k] }
-                        acc[c] += s
+                        acc[c] += dot(w.base + c * n + start, kv, len)
                     }
                     for (gi, c) in gradChannels.enumerated() {
                         let wc = w.base + c * n + start
                         for k in 0..<len { wks[k] = wc[k] * ks[k] }
                         for a in 0..<d {
-                            let dk = diff + a * block
-                            var s = 0.0
-                            for k in 0..<len { s += wks[k] * dk[k] }
-                            gacc[gi * d + a] += s
+                            gacc[gi * d + a] += dot(wks, diff + a * block, len)
                         }
                     }
                     start += len
@@ -80,4 +74,19 @@ public struct DirectSum: KernelSumEngine {
             }
         }
     }
+}
+
+/// Σ a[k]·b[k] in four lanes (vectorised), lanes added in a fixed order: deterministic.
+@inline(__always)
+func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
+    var acc = SIMD4<Double>(repeating: 0)
+    var k = 0
+    while k + 4 <= n {
+        acc.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self),
+                       UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self))
+        k += 4
+    }
+    var s = (acc[0] + acc[1]) + (acc[2] + acc[3])
+    while k < n { s += a[k] * b[k]; k += 1 }
+    return s
 }

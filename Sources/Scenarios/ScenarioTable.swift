@@ -89,6 +89,9 @@ public final class ScenarioTable: Settings {
     func tables(_ key: String) throws -> [ScenarioTable] {
         switch table.entries[key] {
         case nil: return []
+        case .value(.array([]))?:
+            put(key, .value(.array([])))
+            return []
         case .tables(let ts)?:
             let children = ts.enumerated().map { ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]") }
             put(key, .tables(children))

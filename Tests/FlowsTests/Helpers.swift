@@ -1,5 +1,5 @@
 import Foundation
-@testable import Flows
+import Flows
 import KernelSum
 import XCTest
 
@@ -17,6 +17,14 @@ func relativeError(_ a: [Double], _ r: [Double]) -> Double {
     var num = 0.0, den = 0.0
     for k in 0..<a.count { num = max(num, abs(a[k] - r[k])); den = max(den, abs(r[k])) }
     return den > 0 ? num / den : num
+}
+
+/// max|a − b|; infinity if either has a NaN.
+func maxAbsDifference(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count)
+    var m = 0.0
+    for k in 0..<a.count { let t = abs(a[k] - b[k]); if t.isNaN { return .infinity }; m = max(m, t) }
+    return m
 }
 
 /// Squared Euclidean distance between rows i of x and j of y.

@@ -96,9 +96,12 @@ public final class SteinVariationalGradientDescent: Flow {
         // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.
         let total = n * n
         let positions = total % 2 == 1 ? [total / 2] : [total / 2 - 1, total / 2]
-        let median = buffer.withUnsafeMutableBufferPointer { b -> Double in
-            positions.map { p -> Double in p < n ? 0 : select(b, (p - n) / 2) }.reduce(0, +) / Double(positions.count)
+        let ranks = positions.map { $0 < n ? -1 : ($0 - n) / 2 }  // −1: one of the zeros
+        let picked = buffer.withUnsafeMutableBufferPointer {
+            selectNonNegative($0, max(0, ranks[0]), max(0, ranks[ranks.count - 1]))
         }
+        let values = [ranks[0] < 0 ? 0 : picked.0, ranks[ranks.count - 1] < 0 ? 0 : picked.1]
+        let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
         guard median > 0 else { return 1 }
         return (0.5 * median / log(Double(n) + 1)).squareRoot()
     }
@@ -120,6 +123,32 @@ public final class SteinVariationalGradientDescent: Flow {
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
             optimizer: try Optimizer.read(s, default: "adagrad"),
             engine: try readEngine(s, threads: ctx.threads), threads: ctx.threads)
+    }
+}
+
+/// The k1-th and k2-th smallest (0-based, k1 ≤ k2) of non-negative doubles, by one radix
+/// pass: non-negative doubles order like their bit patterns, so a histogram of the top 16
+/// bits below the sign (exponent and 5 mantissa bits) finds the buckets holding the ranks;
+/// only those candidates (a few per cent) go through quickselect. Reorders `b`.
+func selectNonNegative(_ b: UnsafeMutableBufferPointer<Double>, _ k1: Int, _ k2: Int) -> (Double, Double) {
+    precondition(k1 <= k2 && k2 < b.count)
+    var histogram = [Int](repeating: 0, count: 1 << 16)
+    histogram.withUnsafeMutableBufferPointer { h in
+        for v in b { h[Int(truncatingIfNeeded: (v.bitPattern >> 47) & 0xFFFF)] += 1 }
+    }
+    var below = 0, bucket = 0
+    while below + histogram[bucket] <= k1 { below += histogram[bucket]; bucket += 1 }
+    var last = bucket, through = below + histogram[bucket]
+    while through <= k2 { last += 1; through += histogram[last] }
+    var candidates: [Double] = []
+    candidates.reserveCapacity(through - below)
+    for v in b {
+        let key = Int(truncatingIfNeeded: (v.bitPattern >> 47) & 0xFFFF)
+        if key >= bucket && key <= last { candidates.append(v) }
+    }
+    return candidates.withUnsafeMutableBufferPointer { c in
+        let first = select(c, k1 - below)
+        return (first, k2 == k1 ? first : select(c, k2 - below))
     }
 }
 

@@ -14,7 +14,7 @@ public final class KSDMetric: Metric {
     let threads: Int
     var scores: [Double] = [], rows: [Double] = []
 
-    init(density: any Density, c: Double, beta: Double, threads: Int) {
+    public init(density: any Density, c: Double, beta: Double, threads: Int) {
         self.density = density
         self.c2 = c * c
         self.beta = beta

@@ -14,7 +14,7 @@ public final class MMDMetric: Metric {
     let targetTerm: Double
     var sources: [Double] = [], weights: [Double] = []
 
-    init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
+    public init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
         self.kernel = kernel
         self.samples = samples
         self.dimension = dimension

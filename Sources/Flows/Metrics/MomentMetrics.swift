@@ -1,7 +1,7 @@
 /// `mean-error`: |m̂ − m|₂, the Euclidean distance between the particle mean and the target's.
 public final class MeanErrorMetric: Metric {
     let mean: [Double]
-    init(mean: [Double]) { self.mean = mean }
+    public init(mean: [Double]) { self.mean = mean }
 
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0]
@@ -19,7 +19,7 @@ public final class MeanErrorMetric: Metric {
 /// reference SVGD experiments report it.
 public final class CovarianceErrorMetric: Metric {
     let covariance: [Double]
-    init(covariance: [Double]) { self.covariance = covariance }
+    public init(covariance: [Double]) { self.covariance = covariance }
 
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0]
@@ -37,7 +37,7 @@ public final class CovarianceErrorMetric: Metric {
 /// `energy`: the flow's objective (½ MMD² for the MMD flow).
 public final class EnergyMetric: Metric {
     let flow: any Flow
-    init(flow: any Flow) { self.flow = flow }
+    public init(flow: any Flow) { self.flow = flow }
     public func evaluate(_ state: SimulationState) -> Double { flow.energy(state) }
 
     static let entry = MetricEntry(name: "energy", summary: "the flow's objective where it has one (mmd: ½ MMD² with the flow kernel)") { s, ctx in

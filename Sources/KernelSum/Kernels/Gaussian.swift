@@ -20,6 +20,15 @@ public struct GaussianKernel: RadialKernel {
         return (v, 2 * minusHalfInverseVariance * v)
     }
 
+    /// Vectorised: κ for a block at once with ``VectorMath/exp(_:)``, then the slopes.
+    public func profiles(_ r2: UnsafePointer<Double>, count: Int,
+                         values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>) {
+        let a = minusHalfInverseVariance
+        VectorMath.map(r2, values, count: count) { VectorMath.exp($0 * VectorMath.V(repeating: a)) }
+        let twoA = 2 * a
+        for k in 0..<count { slopes[k] = twoA * values[k] }
+    }
+
     static let entry = KernelEntry(
         name: name, summary: "exp(−|x|²/(2σ²))",
         parameters: [.init(name: "sigma", meaning: "bandwidth σ > 0", defaultValue: 1)]

@@ -1,0 +1,127 @@
+import Foundation
+import Flows
+import KernelSum
+import XCTest
+
+final class MMDFlowTests: XCTestCase {
+    let d = 2, n = 30, m = 40
+    lazy var particles: [Double] = { var r = RandomStream(seed: 3, .initialisation); return (0..<(n * d)).map { _ in r.normal() + 0.7 } }()
+    lazy var samples: [Double] = { var r = RandomStream(seed: 3, .targetSample); return Fixtures.gaussian2.sample(count: m, using: &r) }()
+
+    func makeFlow(_ kernel: any RadialKernel, noise: Double = 0, halvingEvery: Int = 0, seed: UInt64 = 1,
+                  rule: Optimizer.Rule = .sgd) -> MMDFlow {
+        MMDFlow(kernel: kernel, targetSamples: samples, dimension: d, noise: noise, halvingEvery: halvingEvery,
+                optimizer: Optimizer(rule: rule), engine: DirectSum(threads: 2), seed: seed)
+    }
+
+    /// ½ MMD² (V-statistic) by three naive double sums; returns the value and the sum of the
+    /// terms' magnitudes, the scale for the tolerance.
+    func naiveHalfMMD2(_ x: [Double], _ ref: RefKernel) -> (value: Double, scale: Double) {
+        var xx = 0.0, xy = 0.0, yy = 0.0
+        for i in 0..<n { for j in 0..<n { xx += ref.value((0..<d).map { x[i * d + $0] - x[j * d + $0] }) } }
+        for i in 0..<n { for k in 0..<m { xy += ref.value((0..<d).map { x[i * d + $0] - samples[k * d + $0] }) } }
+        for k in 0..<m { for l in 0..<m { yy += ref.value((0..<d).map { samples[k * d + $0] - samples[l * d + $0] }) } }
+        xx /= Double(n * n); xy /= Double(n * m); yy /= Double(m * m)
+        return (0.5 * (xx - 2 * xy + yy), abs(xx) + 2 * abs(xy) + abs(yy))
+    }
+
+    /// ∇f at z, f(z) = (1/N) Σ_i k(z − x_i) − (1/M) Σ_m k(z − y_m), naively.
+    func naiveWitnessGradient(_ z: [Double], _ x: [Double], _ ref: RefKernel) -> [Double] {
+        var g = [Double](repeating: 0, count: d)
+        for i in 0..<n { let gi = ref.gradient((0..<d).map { z[$0] - x[i * d + $0] }); for a in 0..<d { g[a] += gi[a] / Double(n) } }
+        for k in 0..<m { let gk = ref.gradient((0..<d).map { z[$0] - samples[k * d + $0] }); for a in 0..<d { g[a] -= gk[a] / Double(m) } }
+        return g
+    }
+
+    let kernels: [(any RadialKernel, RefKernel)] = [
+        (GaussianKernel(sigma: 1), .gaussian(sigma: 1)),
+        (GaussianKernel(sigma: 0.5), .gaussian(sigma: 0.5)),
+        (RieszKernel(r: 1), .riesz(r: 1)),
+        (RieszKernel(r: 0.5), .riesz(r: 0.5)),
+    ]
+
+    /// energy() = ½ MMD²; tolerance 1e-12 × (sum of the three terms' magnitudes), since the
+    /// terms cancel. Also positive for these distinct sets, and called twice gives the same.
+    func testEnergyIsHalfMMD2() {
+        for (k, ref) in kernels {
+            let flow = makeFlow(k)
+            let (want, scale) = naiveHalfMMD2(particles, ref)
+            let got = flow.energy(state(particles, dimension: d))
+            XCTAssertEqual(got, want, accuracy: 1e-12 * scale, k.spec)
+            XCTAssertGreaterThan(got, 0, k.spec)
+            XCTAssertEqual(flow.energy(state(particles, dimension: d)), got, k.spec)
+            XCTAssertNotNil(flow.energyDescription)
+        }
+    }
+
+    /// Noise 0, sgd: x₁ = x₀ − h ∇f(x₀) with ∇f computed naively. Tolerance: |x₁ − x₁_ref| ≤
+    /// 1e-12 · max|h∇f| + 1e-15 · max|x₀|. A second step uses the moved particles.
+    func testPlainStepIsWitnessGradientDescent() {
+        let h = 0.5
+        for (k, ref) in kernels {
+            let flow = makeFlow(k)
+            var s = state(particles, dimension: d)
+            var x = particles
+            for step in 1...2 {
+                flow.advance(&s, step: step, stepSize: h)
+                var next = x, maxMove = 0.0
+                for i in 0..<n {
+                    let g = naiveWitnessGradient(row(x, i, d), x, ref)
+                    for a in 0..<d { next[i * d + a] = x[i * d + a] - h * g[a]; maxMove = max(maxMove, abs(h * g[a])) }
+                }
+                let tol = 1e-12 * maxMove + 1e-15 * 4
+                for k2 in 0..<(n * d) { XCTAssertEqual(s.populations[0].positions[k2], next[k2], accuracy: tol, "\(k.spec) step \(step)") }
+                x = next
+            }
+        }
+    }
+
+    /// With noise β, the gradient is taken at x_i + β u_i, u_i from RandomStream(seed, .noise,
+    /// step, i), and the particle moves from x_i (not from the perturbed point). Same tolerance.
+    func testNoisyStepEvaluatesAtPerturbedPoints() {
+        let beta = 0.3, h = 0.5, seed: UInt64 = 77
+        let (k, ref) = kernels[0]
+        let flow = makeFlow(k, noise: beta, halvingEvery: 10, seed: seed)
+        var s = state(particles, dimension: d)
+        flow.advance(&s, step: 1, stepSize: h)
+        var maxMove = 0.0, want = particles
+        for i in 0..<n {
+            var rng = RandomStream(seed: seed, .noise, 1, i)
+            let z = (0..<d).map { particles[i * d + $0] + beta * rng.normal() }
+            let g = naiveWitnessGradient(z, particles, ref)
+            for a in 0..<d { want[i * d + a] -= h * g[a]; maxMove = max(maxMove, abs(h * g[a])) }
+        }
+        XCTAssertLessThanOrEqual(maxAbsDifference(s.populations[0].positions, want), 1e-12 * maxMove + 1e-15 * 4)
+        // Same seed: same result; another seed: different.
+        var s2 = state(particles, dimension: d), s3 = state(particles, dimension: d)
+        makeFlow(k, noise: beta, halvingEvery: 10, seed: seed).advance(&s2, step: 1, stepSize: h)
+        makeFlow(k, noise: beta, halvingEvery: 10, seed: seed + 1).advance(&s3, step: 1, stepSize: h)
+        XCTAssertEqual(s2.populations[0].positions, s.populations[0].positions)
+        XCTAssertNotEqual(s3.populations[0].positions, s.populations[0].positions)
+    }
+
+    /// β_n = β₀ · 2^(−⌊(n−1)/K⌋): β₀ at steps 1 and K, β₀/2 at K+1, β₀/4 at 2K+1 (exact).
+    func testNoiseLevelHalvesEveryK() {
+        let k = 5, b0 = 0.8
+        let flow = makeFlow(GaussianKernel(sigma: 1), noise: b0, halvingEvery: k)
+        XCTAssertEqual(flow.noiseLevel(step: 1), b0)
+        XCTAssertEqual(flow.noiseLevel(step: k), b0)
+        XCTAssertEqual(flow.noiseLevel(step: k + 1), b0 / 2)
+        XCTAssertEqual(flow.noiseLevel(step: 2 * k), b0 / 2)
+        XCTAssertEqual(flow.noiseLevel(step: 2 * k + 1), b0 / 4)
+        XCTAssertEqual(flow.noiseLevel(step: 10 * k + 1), b0 / 1024)
+        XCTAssertEqual(makeFlow(GaussianKernel(sigma: 1), noise: b0, halvingEvery: 0).noiseLevel(step: 1000), b0)
+        XCTAssertEqual(makeFlow(GaussianKernel(sigma: 1), noise: 0, halvingEvery: 3).noiseLevel(step: 1), 0)
+    }
+
+    /// A few flow steps decrease the energy (MMD flow is a gradient flow of ½ MMD²).
+    func testEnergyDecreases() {
+        let flow = makeFlow(GaussianKernel(sigma: 1))
+        var s = state(particles, dimension: d)
+        let e0 = flow.energy(s)
+        for step in 1...5 { flow.advance(&s, step: step, stepSize: 1) }
+        XCTAssertLessThan(flow.energy(s), e0)
+        XCTAssertEqual(flow.report["kernel"], "gaussian:sigma=1")
+        XCTAssertEqual(flow.report["target-samples"], String(m))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Flows   // the metrics' inits are internal
+import KernelSum
+import XCTest
+
+final class MetricTests: XCTestCase {
+    /// Naive KSD² for k = (c² + |x − y|²)^β, derived by hand with r = x − y, q = c² + |r|²:
+    ///   ∇_x k = 2β q^(β−1) r,  ∇_y k = −2β q^(β−1) r,
+    ///   tr ∇_x∇_y k = Σ_a ∂_{y_a}[2β q^(β−1) r_a] = −4β(β−1) q^(β−2) |r|² − 2βd q^(β−1),
+    ///   u = (s_x·s_y) k + s_x·∇_y k + s_y·∇_x k + tr ∇_x∇_y k,  KSD² = Σ_ij w_i w_j u(x_i, x_j).
+    func naiveKSD2(_ x: [Double], weights w: [Double], d: Int, density: any Density, c: Double, beta: Double) -> Double {
+        let n = x.count / d
+        let s = (0..<n).map { density.score(row(x, $0, d)) }
+        var total = 0.0
+        for i in 0..<n {
+            for j in 0..<n {
+                let r = (0..<d).map { x[i * d + $0] - x[j * d + $0] }
+                let r2 = r.reduce(0) { $0 + $1 * $1 }, q = c * c + r2
+                let k = pow(q, beta)
+                let gx = r.map { 2 * beta * pow(q, beta - 1) * $0 }
+                let gy = gx.map { -$0 }
+                let trace = -4 * beta * (beta - 1) * pow(q, beta - 2) * r2 - 2 * beta * Double(d) * pow(q, beta - 1)
+                var u = trace
+                for a in 0..<d { u += s[i][a] * s[j][a] * k + s[i][a] * gy[a] + s[j][a] * gx[a] }
+                total += w[i] * w[j] * u
+            }
+        }
+        return total
+    }
+
+    /// The default IMQ (c = 1, β = −½) in the form the brief gives, written out separately:
+    /// k = q^(−½), q = 1 + |r|²: u = (s_x·s_y) q^(−½) + q^(−3/2) (s_x − s_y)·r + d q^(−3/2) − 3 q^(−5/2)|r|².
+    func naiveKSD2Default(_ x: [Double], d: Int, density: any Density) -> Double {
+        let n = x.count / d
+        var total = 0.0
+        for i in 0..<n {
+            let si = density.score(row(x, i, d))
+            for j in 0..<n {
+                let sj = density.score(row(x, j, d))
+                var r2 = 0.0, ss = 0.0, sr = 0.0
+                for a in 0..<d {
+                    let r = x[i * d + a] - x[j * d + a]
+                    r2 += r * r; ss += si[a] * sj[a]; sr += (si[a] - sj[a]) * r
+                }
+                let q = 1 + r2
+                total += ss / q.squareRoot() + sr / pow(q, 1.5) + Double(d) / pow(q, 1.5) - 3 * r2 / pow(q, 2.5)
+            }
+        }
+        return total / Double(n * n)
+    }
+
+    /// KSD vs naive O(N²) (KSD² relative 1e-12 to Σ|terms|-free scale: compared as KSD², rel 1e-10
+    /// to allow for the cancellation in the sum of u). Exact samples score lower than shifted ones.
+    func testKSDMatchesNaiveAndSeparates() {
+        let target = Fixtures.gaussian2, d = 2, n = 60
+        var rng = RandomStream(seed: 21, .targetSample)
+        let exact = target.sample(count: n, using: &rng)
+        let shifted = exact.enumerated().map { $0.offset % d == 0 ? $0.element + 1.5 : $0.element }
+        for threads in [1, 2] {
+            let ksd = KSDMetric(density: target, c: 1, beta: -0.5, threads: threads)
+            for x in [exact, shifted] {
+                let got = ksd.evaluate(state(x, dimension: d))
+                let want = naiveKSD2Default(x, d: d, density: target)
+                let want2 = naiveKSD2(x, weights: [Double](repeating: 1 / Double(n), count: n), d: d, density: target, c: 1, beta: -0.5)
+                XCTAssertEqual(want, want2, accuracy: 1e-12 * abs(want), "the two hand derivations disagree")
+                XCTAssertEqual(got * got, want, accuracy: 1e-10 * abs(want), "threads=\(threads)")
+            }
+        }
+        let ksd = KSDMetric(density: target, c: 1, beta: -0.5, threads: 1)
+        let kExact = ksd.evaluate(state(exact, dimension: d)), kShift = ksd.evaluate(state(shifted, dimension: d))
+        XCTAssertLessThan(kExact * 3, kShift, "KSD exact \(kExact) vs shifted \(kShift)")
+        // Non-default c, β and non-uniform weights, on the banana.
+        let banana = Fixtures.banana2
+        var p = population(Array(shifted.prefix(20 * d)), dimension: d)
+        p.weights = (0..<20).map { Double($0 + 1) / 210 }
+        let got = KSDMetric(density: banana, c: 1.5, beta: -0.7, threads: 2).evaluate(SimulationState(populations: [p]))
+        let want = naiveKSD2(p.positions, weights: p.weights, d: d, density: banana, c: 1.5, beta: -0.7)
+        XCTAssertEqual(got * got, want, accuracy: 1e-10 * abs(want))
+    }
+
+    /// MMD metric vs a naive V-statistic (MMD² compared, tolerance 1e-12 × Σ|terms|); the MMD
+    /// of the metric's own sample is ≈ 0 (MMD² ≤ 1e-12 × scale, so MMD ≤ ~1e-6).
+    func testMMDMetric() {
+        let d = 2, m = 50, n = 30
+        var rng = RandomStream(seed: 4, .metricSample)
+        let y = Fixtures.gaussian2.sample(count: m, using: &rng)
+        let x = (0..<(n * d)).map { _ in rng.normal() }
+        for (kernel, ref) in [(GaussianKernel(sigma: 1) as any RadialKernel, RefKernel.gaussian(sigma: 1)),
+                              (RieszKernel(r: 1), RefKernel.riesz(r: 1))] {
+            let metric = MMDMetric(kernel: kernel, samples: y, dimension: d, threads: 2)
+            var xx = 0.0, xy = 0.0, yy = 0.0
+            for i in 0..<n { for j in 0..<n { xx += ref.value((0..<d).map { x[i * d + $0] - x[j * d + $0] }) } }
+            for i in 0..<n { for k in 0..<m { xy += ref.value((0..<d).map { x[i * d + $0] - y[k * d + $0] }) } }
+            for k in 0..<m { for l in 0..<m { yy += ref.value((0..<d).map { y[k * d + $0] - y[l * d + $0] }) } }
+            xx /= Double(n * n); xy /= Double(n * m); yy /= Double(m * m)
+            let scale = abs(xx) + 2 * abs(xy) + abs(yy)
+            let got = metric.evaluate(state(x, dimension: d))
+            XCTAssertEqual(got * got, xx - 2 * xy + yy, accuracy: 1e-12 * scale, kernel.spec)
+            let own = metric.evaluate(state(y, dimension: d))
+            XCTAssertLessThanOrEqual(own * own, 1e-12 * scale, kernel.spec)
+            XCTAssertLessThan(own, 1e-5)
+        }
+    }
+
+    /// Moment metrics against sampleMoments-free hand computations (1e-14).
+    func testMomentMetrics() {
+        let x: [Double] = [1, 2, 3, 5, -1, 0, 4, 4]           // mean (7/4, 11/4)
+        let s = state(x, dimension: 2)
+        let me = MeanErrorMetric(mean: [1, 3]).evaluate(s)
+        XCTAssertEqual(me, (0.75 * 0.75 + 0.25 * 0.25).squareRoot(), accuracy: 1e-15)
+        // Unbiased covariance by hand.
+        let m = [1.75, 2.75]
+        var c = [0.0, 0.0, 0.0, 0.0]
+        for i in 0..<4 { for a in 0..<2 { for b in 0..<2 { c[a * 2 + b] += (x[2 * i + a] - m[a]) * (x[2 * i + b] - m[b]) / 3 } } }
+        let sigma: [Double] = [2, 0.5, 0.5, 3]
+        let diff = zip(c, sigma).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        let norm = sigma.reduce(0) { $0 + $1 * $1 }
+        XCTAssertEqual(CovarianceErrorMetric(covariance: sigma).evaluate(s), (diff / norm).squareRoot(), accuracy: 1e-14)
+        XCTAssertEqual(CovarianceErrorMetric(covariance: c).evaluate(s), 0, accuracy: 1e-15)
+    }
+
+    func testEnergyMetricIsFlowEnergy() {
+        let y: [Double] = [0, 0, 1, 1, -1, 0.5]
+        let flow = MMDFlow(kernel: GaussianKernel(sigma: 1), targetSamples: y, dimension: 2, noise: 0, halvingEvery: 0,
+                           optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: 1), seed: 0)
+        let s = state([0.5, 0.5, 2, 0], dimension: 2)
+        XCTAssertEqual(EnergyMetric(flow: flow).evaluate(s), flow.energy(s))
+        XCTAssertEqual(MetricRegistry.names, ["mmd", "ksd", "mean-error", "cov-error", "energy"])
+    }
+}

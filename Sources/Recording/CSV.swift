@@ -68,7 +68,8 @@ public struct NumericTable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw InputFileError(path: path, line: nil, message: "cannot read (\(error.localizedDescription))")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift: split on both line ends.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let first = lines.first else { throw InputFileError(path: path, line: 1, message: "empty file (expected a header line)") }
         let header = first.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

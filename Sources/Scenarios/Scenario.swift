@@ -62,8 +62,8 @@ public enum ScenarioLoader {
             let last = k == parts.count - 1
             if last && index == nil {
                 display.append(name)
-                table.set(name, .value(value), line: 0)
-                source.overrides[display.joined(separator: ".")] = valueText
+                table.set(name, TOMLTable.entry(for: value, line: 0), line: 0)
+                source.overrides[display.joined(separator: ".")] = text
                 return
             }
             switch (table.entries[name], index) {
@@ -71,6 +71,7 @@ public enum ScenarioLoader {
             case (nil, nil):
                 let t = TOMLTable(line: 0, explicit: true)
                 table.set(name, .table(t), line: 0)
+                source.overrides[(display + [name]).joined(separator: ".")] = text
                 table = t
             case (.tables(let ts)?, let i?) where i >= 1 && i <= ts.count: table = ts[i - 1]
             case (.tables(let ts)?, let i?):
@@ -144,6 +145,9 @@ public enum ScenarioLoader {
 
         let populationTable = try root.table("population")
         let name = try populationTable.string("name", default: "particles")
+        guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
+            throw populationTable.fail("name", "\"\(name)\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
+        }
         let initTable = try populationTable.table("init")
         let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)
         let count: Int

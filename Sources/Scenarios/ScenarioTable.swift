@@ -50,7 +50,7 @@ public final class ScenarioTable: Settings {
     /// `file:line` for a key, or `--set KEY=VALUE` for an override.
     func location(_ key: String) -> String {
         let full = keyPath(key)
-        if let text = source.overrides[full] { return "--set \(full)=\(text)" }
+        if let text = source.overrides[full] { return "--set \(text)" }
         return "\(source.path):\(table.lines[key] ?? table.line)"
     }
 
@@ -70,8 +70,16 @@ public final class ScenarioTable: Settings {
     }
 
     public func fail(_ key: String, _ message: String) -> SettingsError {
-        SettingsError(location: location(key), key: keyPath(key), message: message)
+        // A required key that is missing because it was misspelt: report the misspelling.
+        if table.entries[key] == nil, message.hasPrefix("missing"),
+           let typo = table.keys.first(where: { k in !resolved.contains { $0.0 == k } && isNear(k, key) }) {
+            return SettingsError(location: location(typo), key: keyPath(typo), message: "unknown key (did you mean '\(key)'?)")
+        }
+        return SettingsError(location: location(key), key: keyPath(key), message: message)
     }
+
+    /// Close enough to be a misspelling.
+    func isNear(_ a: String, _ b: String) -> Bool { editDistance(a, b) <= max(2, b.count / 3) }
 
     public func optionalTable(_ key: String) throws -> Settings? {
         switch table.entries[key] {
@@ -93,12 +101,20 @@ public final class ScenarioTable: Settings {
             put(key, .value(.array([])))
             return []
         case .tables(let ts)?:
-            let children = ts.enumerated().map { ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]") }
-            put(key, .tables(children))
-            return children
+            return tableArray(key, ts)
+        case .value(.array(let items))? where items.allSatisfy({ if case .table = $0 { return true } else { return false } }):
+            // `key = [{ ... }, { ... }]`: the same as [[key]] tables.
+            let line = table.lines[key] ?? table.line
+            return tableArray(key, items.map { TOMLTable(value: $0, line: line) })
         case .table?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found a single table")
         case .value(let v)?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found \(v.found)")
         }
+    }
+
+    func tableArray(_ key: String, _ ts: [TOMLTable]) -> [ScenarioTable] {
+            let children = ts.enumerated().map { ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]") }
+            put(key, .tables(children))
+            return children
     }
 
     public func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
@@ -120,8 +136,7 @@ public final class ScenarioTable: Settings {
         for key in table.keys where !used.contains(key) {
             let allowed = resolved.map(\.0)
             var message = "unknown key"
-            if let guess = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
-               editDistance(guess, key) <= max(2, key.count / 3) {
+            if let guess = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }), isNear(key, guess) {
                 message += " (did you mean '\(guess)'?)"
             }
             message += allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"

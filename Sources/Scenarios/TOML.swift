@@ -35,6 +35,21 @@ public final class TOMLTable {
         lines[key] = line
     }
 
+    /// A table built from a plain value (an inline table given with `--set`, or an element of
+    /// an array of inline tables); every key gets `line`.
+    convenience init(value: SettingValue, line: Int) {
+        self.init(line: line, explicit: true)
+        inline = true
+        if case .table(let entries) = value {
+            for (k, v) in entries { set(k, TOMLTable.entry(for: v, line: line), line: line) }
+        }
+    }
+
+    static func entry(for value: SettingValue, line: Int) -> Entry {
+        if case .table = value { return .table(TOMLTable(value: value, line: line)) }
+        return .value(value)
+    }
+
     /// The table as a plain value (sub-tables and arrays of tables included).
     var value: SettingValue {
         .table(keys.map { key in
@@ -190,7 +205,7 @@ public struct TOMLParser {
     }
 
     mutating func keyValue(into table: TOMLTable) throws {
-        let keyLine = line
+        let keyLine = line, keyColumn = pos - lineStart + 1
         let path = try key()
         skipSpaces()
         guard peek == UInt8(ascii: "=") else { throw error("expected '=' after the key '\(describe(path))'") }
@@ -200,7 +215,8 @@ public struct TOMLParser {
         let parent = try descend(table, path.dropLast(), line: keyLine, full: path)
         let last = path[path.count - 1]
         if parent.entries[last] != nil {
-            throw error("duplicate key '\(describe(path))' (first defined on line \(parent.lines[last]!))")
+            throw TOMLSyntaxError(line: keyLine, column: keyColumn,
+                                  message: "duplicate key '\(describe(path))' (first defined on line \(parent.lines[last]!))")
         }
         parent.set(last, v, line: keyLine)
     }

@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// A fresh temporary directory, removed when the value is released.
+final class TempDirectory {
+    let path: String
+
+    init() {
+        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("wgf-recording-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) -> String {
+        let file = (path as NSString).appendingPathComponent(name)
+        try! text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func read(_ name: String) -> String {
+        (try? String(contentsOfFile: (path as NSString).appendingPathComponent(name), encoding: .utf8)) ?? "<unreadable>"
+    }
+}
+
+/// Doubles that stress a text round trip: extremes, subnormals, signed zero, and random bit patterns.
+func awkwardDoubles(count: Int) -> [Double] {
+    var g = SystemRandomNumberGenerator()
+    var out: [Double] = [1e-300, -1e-300, -0.0, 0.0, .leastNonzeroMagnitude, -Double.leastNonzeroMagnitude, 2.2250738585072014e-308, .greatestFiniteMagnitude,
+                        -.greatestFiniteMagnitude, 0.1, 1.0 / 3.0, 1e16, 123456789012345680, -1.5, 1e-06, 1e22]
+    while out.count < count {
+        let x = Double(bitPattern: g.next())
+        if x.isFinite { out.append(x) }
+    }
+    return out
+}

@@ -1,0 +1,66 @@
+// Engine benchmarks (package-benchmark). Opt-in, never part of the test command:
+//
+//     WGF_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark
+//
+// Problems mirror the peer baselines in ../shared/peers so the figures can be put beside them:
+//   * kernel_sum.py: 2-D Gaussian (σ = 0.5) kernel sum and its gradient, x, y ~ N(0, I),
+//     w ~ U(0, 1), N = M, one thread;
+//   * svgd_reference.py: one SVGD iteration (median bandwidth, AdaGrad α = 0.9, fudge 1e-6,
+//     step 1e-2) on N((1, −1), [[1, .5], [.5, 2]]) from N(0, I), one thread.
+// Everything but the measured call (points, weights, output buffers, flow, state) is built
+// once, outside the measured closure.
+
+import Benchmark
+import Flows
+import KernelSum
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.metrics = [.wallClock, .throughput, .cpuTotal]
+
+    // MARK: Direct kernel sum, value + gradient, one channel
+
+    for n in [1_000, 10_000] {
+        let d = 2
+        var rng = RandomStream(seed: 0, .initialisation, n)
+        let sources = (0..<(n * d)).map { _ in rng.normal() }
+        let targets = (0..<(n * d)).map { _ in rng.normal() }
+        let weights = (0..<n).map { _ in rng.uniform() }
+        var values = [Double](repeating: 0, count: n)
+        var gradients = [Double](repeating: 0, count: n * d)
+        let kernel = GaussianKernel(sigma: 0.5)
+        let engine = DirectSum(threads: 1)
+
+        Benchmark("direct kernel sum gaussian σ=0.5 2-D value+grad N=M=\(n) threads=1",
+                  configuration: .init(warmupIterations: 1,
+                                       maxDuration: .seconds(n <= 1_000 ? 2 : 4),
+                                       maxIterations: n <= 1_000 ? 2_000 : 50)) { benchmark in
+            engine.sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                       targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
+            blackHole(values[0] + gradients[0])
+        }
+    }
+
+    // MARK: One SVGD step (advance), reference-code setting
+
+    for n in [100, 1_000, 5_000] {
+        let target = GaussianTarget(mean: [1, -1],
+                                    covariance: SPDMatrix(size: 2, entries: [1, 0.5, 0.5, 2])!)
+        let flow = SteinVariationalGradientDescent(
+            density: target, kernel: GaussianKernel(sigma: 1), bandwidth: .median,
+            optimizer: Optimizer(rule: .adagrad(alpha: 0.9, fudge: 1e-6)),
+            engine: DirectSum(threads: 1), threads: 1)
+        var rng = RandomStream(seed: 0, .initialisation, n)
+        let x0 = (0..<(n * 2)).map { _ in rng.normal() }
+        var state = SimulationState(populations: [Population(name: "particles", dimension: 2, positions: x0)])
+        var step = 0
+
+        Benchmark("svgd step gaussian-2d median adagrad N=\(n) threads=1",
+                  configuration: .init(warmupIterations: 1,
+                                       maxDuration: .seconds(n <= 1_000 ? 2 : 5),
+                                       maxIterations: n <= 1_000 ? 2_000 : 30)) { benchmark in
+            step += 1
+            flow.advance(&state, step: step, stepSize: 1e-2)
+            blackHole(state.populations[0].positions[0])
+        }
+    }
+}

@@ -6,7 +6,8 @@ public enum KernelRegularity: String, Sendable {
     /// Finite at 0 but not differentiable there (Laplace, Riesz): the gradient at r = 0 is
     /// taken as 0 (the symmetric subgradient), so a particle exerts no force on itself.
     case cusp
-    /// Unbounded at 0 (log, Coulomb).
+    /// Unbounded at 0 (log, Coulomb): coincident points contribute nothing (value and gradient
+    /// 0 at r = 0), so a particle does not interact with itself.
     case singular
 }
 

@@ -91,6 +91,9 @@ public enum KernelRegistry {
         InverseMultiquadricKernel.entry,
         LaplaceKernel.entry,
         RieszKernel.entry,
+        MaternKernel.entry,
+        LogarithmicKernel.entry,
+        CoulombKernel.entry,
     ]
 
     public static var names: [String] { entries.map(\.name) }
@@ -103,7 +106,7 @@ public enum KernelRegistry {
         let kernel = try entry.make(&p)
         if let extra = spec.parameters.first(where: { !p.read.contains($0.0) }) {
             let allowed = entry.parameters.map(\.name).joined(separator: ", ")
-            throw KernelSpecError("kernel \(spec.name) has no parameter '\(extra.0)' (allowed: \(allowed))")
+            throw KernelSpecError("kernel \(spec.name) has no parameter '\(extra.0)' (\(allowed.isEmpty ? "it takes none" : "allowed: " + allowed))")
         }
         return kernel
     }

@@ -22,31 +22,13 @@ final class CLITests: XCTestCase {
         fatalError("wgf binary not found near \(Bundle.main.bundleURL.path)")
     }
 
-    struct Result {
-        let code: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Result = WGFResult
 
     @discardableResult
     func wgf(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        p.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        if let t = interruptAfter {
-            Thread.sleep(forTimeInterval: t)
-            kill(p.processIdentifier, SIGINT)
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try runWGF(args, in: directory, interruptAfter: interruptAfter)
     }
+
 
     var scratch: URL!
 
@@ -241,3 +223,114 @@ final class CLITests: XCTestCase {
         }
     }
 }
+
+/// `wgf sum` against a brute-force sum written here, and its input errors.
+final class SumCommandTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-sum-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func file(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testSumMatchesBruteForceWithGradient() throws {
+        var state: UInt64 = 7
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) * 0x1p-53 * 4 - 2
+        }
+        let n = 50, m = 20
+        let x = (0..<n).map { _ in [uniform(), uniform()] }, w = (0..<n).map { _ in uniform() }
+        let y = (0..<m).map { _ in [uniform(), uniform()] }
+        let src = try file("src.csv", "x1,x2,w\n" + (0..<n).map { "\(x[$0][0]),\(x[$0][1]),\(w[$0])" }.joined(separator: "\n") + "\n")
+        let tgt = try file("tgt.csv", "x1,x2\n" + y.map { "\($0[0]),\($0[1])" }.joined(separator: "\n") + "\n")
+        let out = dir.appendingPathComponent("out.csv").path
+        let r = try runWGF(["sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt,
+                                    "--method", "direct", "--gradient", "--repeat", "3", "--out", out])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let info = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as! [String: Any]
+        XCTAssertEqual(info["method"] as? String, "direct")
+        XCTAssertEqual(info["N"] as? Int, n)
+        XCTAssertEqual(info["M"] as? Int, m)
+        XCTAssertEqual(info["d"] as? Int, 2)
+        XCTAssertNotNil(info["seconds"] as? Double)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first, "value,g1,g2")
+        XCTAssertEqual(rows.count, m + 1)
+        // Brute force: s = Σ w e^{−|y−x|²/(2σ²)}, ∇s = Σ w e^{…}·(−(y − x)/σ²). Relative 1e-12.
+        for j in 0..<m {
+            var s = 0.0, g = [0.0, 0.0]
+            for i in 0..<n {
+                let dx = [y[j][0] - x[i][0], y[j][1] - x[i][1]]
+                let e = w[i] * exp(-(dx[0] * dx[0] + dx[1] * dx[1]) / 0.5)
+                s += e
+                g[0] -= e * dx[0] / 0.25
+                g[1] -= e * dx[1] / 0.25
+            }
+            let got = rows[j + 1].split(separator: ",").map { Double($0)! }
+            XCTAssertEqual(got[0], s, accuracy: 1e-12 * max(1, abs(s)))
+            XCTAssertEqual(got[1], g[0], accuracy: 1e-12 * max(1, abs(g[0])))
+            XCTAssertEqual(got[2], g[1], accuracy: 1e-12 * max(1, abs(g[1])))
+        }
+        // Without --gradient, stdout carries the values only.
+        let plain = try runWGF(["sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt])
+        XCTAssertEqual(plain.code, 0)
+        XCTAssertEqual(plain.stdout.split(separator: "\n").first, "value")
+        XCTAssertEqual(plain.stdout.split(separator: "\n").dropFirst().map { Double($0)! },
+                       rows.dropFirst().map { Double($0.split(separator: ",")[0])! })
+    }
+
+    func testBadInputIsAClearError() throws {
+        let good = try file("good.csv", "x1,x2\n0,0\n1,1\n")
+        let cases: [([String], String)] = [
+            (["--kernel", "cauchy", "--sources", good, "--targets", good], "unknown kernel 'cauchy'"),
+            (["--kernel", "gaussian:s=1", "--sources", good, "--targets", good], "has no parameter 's' (allowed: sigma)"),
+            (["--kernel", "gaussian", "--sources", try file("ragged.csv", "x1,x2\n1,2\n3\n"), "--targets", good], "ragged.csv:3: 1 fields, the header has 2"),
+            (["--kernel", "gaussian", "--sources", try file("nan.csv", "x1,x2\n1,abc\n"), "--targets", good], "nan.csv:2: column x2: 'abc' is not a number"),
+            (["--kernel", "gaussian", "--sources", good, "--targets", try file("t3.csv", "x1,x2,x3\n1,2,3\n")], "3 coordinates but"),
+            (["--kernel", "gaussian", "--sources", good, "--targets", good, "--tolerance", "0"], "--tolerance"),
+            (["--kernel", "gaussian", "--sources", good, "--targets", good, "--method", "magic"], "--method magic: unknown"),
+        ]
+        for (args, message) in cases {
+            let r = try runWGF(["sum"] + args)
+            XCTAssertEqual(r.code, 3, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+        }
+    }
+}
+
+struct WGFResult {
+    let code: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the wgf binary in `directory`; optionally sends SIGINT after `interruptAfter` seconds.
+@discardableResult
+func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil) throws -> WGFResult {
+        let p = Process()
+        p.executableURL = CLITests.binary
+        p.arguments = args
+        p.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        if let t = interruptAfter {
+            Thread.sleep(forTimeInterval: t)
+            kill(p.processIdentifier, SIGINT)
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return WGFResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }

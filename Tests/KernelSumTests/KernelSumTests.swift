@@ -51,6 +51,30 @@ func referenceKernel(_ k: any RadialKernel) -> (_ diff: [Double]) -> (value: Dou
             let v = -pow(r, s.r)
             return (v, diff.map { -s.r * pow(r, s.r - 1) * $0 / r })
         }
+    case let m as MaternKernel:
+        return { diff in
+            let r = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if m.nu == 1.5 {
+                let a = 3.0.squareRoot() / m.length
+                // d/dr (1 + a r) e^{−a r} = −a² r e^{−a r}
+                return ((1 + a * r) * exp(-a * r), diff.map { -a * a * exp(-a * r) * $0 })
+            }
+            let a = 5.0.squareRoot() / m.length
+            // d/dr (1 + a r + a² r²/3) e^{−a r} = −(a² r/3)(1 + a r) e^{−a r}
+            return ((1 + a * r + a * a * r * r / 3) * exp(-a * r), diff.map { -(a * a / 3) * (1 + a * r) * exp(-a * r) * $0 })
+        }
+    case is LogarithmicKernel:
+        return { diff in
+            let r = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if r == 0 { return (0, diff.map { _ in 0 }) }
+            return (-log(r), diff.map { -$0 / (r * r) })
+        }
+    case is CoulombKernel:
+        return { diff in
+            let r = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if r == 0 { return (0, diff.map { _ in 0 }) }
+            return (1 / r, diff.map { -$0 / (r * r * r) })
+        }
     default:
         fatalError("no reference formula for \(k.spec): add one to KernelSumTests")
     }
@@ -158,7 +182,8 @@ func relativeError(_ a: [Double], _ r: [Double]) -> Double {
 
 final class KernelProfileTests: XCTestCase {
     let specs = ["gaussian", "gaussian:sigma=0.4", "imq", "imq:c=2,beta=-1.3", "imq:c=0.5,beta=-0.2",
-                 "laplace", "laplace:alpha=2.5", "riesz", "riesz:r=0.5", "riesz:r=1.5"]
+                 "laplace", "laplace:alpha=2.5", "riesz", "riesz:r=0.5", "riesz:r=1.5",
+                 "matern", "matern:nu=2.5,length=0.7", "log", "coulomb"]
 
     /// slope = κ'(ρ)/ρ against central differences of κ(ρ) = value(ρ²), step 1e-5·ρ.
     /// Tolerance: relative 1e-6 (truncation ~1e-10, rounding ~1e-11).
@@ -182,13 +207,17 @@ final class KernelProfileTests: XCTestCase {
             let p0 = k.profile(squaredDistance: 0)
             switch k.regularity {
             case .cusp:
-                XCTAssertEqual(p0.slope, 0, spec)
+                // Finite at 0; the gradient slope·(y − x) vanishes there (0 for laplace/riesz, finite for matern).
+                XCTAssertTrue(p0.slope.isFinite, spec)
+                if !(k is MaternKernel) { XCTAssertEqual(p0.slope, 0, spec) }
                 XCTAssertEqual(p0.value, k is RieszKernel ? 0 : 1, spec)
             case .smooth:
                 XCTAssertEqual(p0.value, 1, spec)
                 XCTAssertTrue(p0.slope < 0 && p0.slope.isFinite, spec)
             case .singular:
-                XCTFail("\(spec): no singular kernel expected")
+                // Coincident points are excluded: value and slope 0.
+                XCTAssertEqual(p0.value, 0, spec)
+                XCTAssertEqual(p0.slope, 0, spec)
             }
             let r2: [Double] = [0, 1e-300, 0.01, 0.5, 1, 4, 100, 1e6]
             var vs = [Double](repeating: .nan, count: r2.count), ss = vs
@@ -203,7 +232,10 @@ final class KernelProfileTests: XCTestCase {
                 let p = k.profile(squaredDistance: x)
                 XCTAssertEqual(vs[i], p.value, "\(spec) r2=\(x)")
                 XCTAssertEqual(ss[i], p.slope, "\(spec) r2=\(x)")
-                XCTAssertTrue(p.value.isFinite && p.slope.isFinite, "\(spec) r2=\(x)")
+                // Singular kernels' slopes −1/r², −1/r³ overflow only below r² ≈ 1e-200.
+                if k.regularity != .singular || x > 1e-200 {
+                    XCTAssertTrue(p.value.isFinite && p.slope.isFinite, "\(spec) r2=\(x)")
+                }
             }
         }
         XCTAssertEqual(LaplaceKernel(alpha: 1).regularity, .cusp)
@@ -263,7 +295,7 @@ final class KernelSpecTests: XCTestCase {
         XCTAssertEqual(imq?.c, 2); XCTAssertEqual(imq?.beta, -0.75)
         XCTAssertEqual((try KernelRegistry.make("riesz:r=0.5") as? RieszKernel)?.r, 0.5)
         XCTAssertEqual((try KernelRegistry.make("laplace:alpha=3") as? LaplaceKernel)?.alpha, 3)
-        XCTAssertEqual(KernelRegistry.names, ["gaussian", "imq", "laplace", "riesz"])
+        XCTAssertEqual(KernelRegistry.names, ["gaussian", "imq", "laplace", "riesz", "matern", "log", "coulomb"])
     }
 
     func testSpecParsing() throws {
@@ -282,9 +314,9 @@ final class KernelSpecTests: XCTestCase {
     }
 
     func testSpecErrors() {
-        let unknown = error("matern:nu=1.5")
-        XCTAssertTrue(unknown.contains("unknown kernel 'matern'"), unknown)
-        for name in ["gaussian", "imq", "laplace", "riesz"] { XCTAssertTrue(unknown.contains(name), unknown) }
+        let unknown = error("cauchy:scale=1.5")
+        XCTAssertTrue(unknown.contains("unknown kernel 'cauchy'"), unknown)
+        for name in ["gaussian", "imq", "laplace", "riesz", "matern", "log", "coulomb"] { XCTAssertTrue(unknown.contains(name), unknown) }
 
         let extra = error("gaussian:alpha=1")
         XCTAssertTrue(extra.contains("no parameter 'alpha'") && extra.contains("allowed: sigma"), extra)
@@ -294,6 +326,8 @@ final class KernelSpecTests: XCTestCase {
         let negative = error("gaussian:sigma=-1")
         XCTAssertTrue(negative.contains("out of range") && negative.contains("> 0"), negative)
         XCTAssertTrue(error("gaussian:sigma=0").contains("out of range"))
+        XCTAssertTrue(error("matern:nu=2").contains("1.5 or 2.5"))
+        XCTAssertTrue(error("log:c=1").contains("it takes none"))
         let riesz = error("riesz:r=2")
         XCTAssertTrue(riesz.contains("out of range") && riesz.contains("(0, 2)"), riesz)
         XCTAssertTrue(error("riesz:r=0").contains("out of range"))

@@ -1,0 +1,20 @@
+/// The Coulomb kernel of R³, k(x) = |x|^(2−d) = 1/|x| for d = 3 (in 2-D the Coulomb kernel is
+/// `log`). Singular at 0: coincident points contribute nothing, in value and gradient.
+public struct CoulombKernel: RadialKernel {
+    public static let name = "coulomb"
+    public init() {}
+
+    public var spec: String { "coulomb" }
+    public var regularity: KernelRegularity { .singular }
+
+    /// κ = 1/r, κ'(r)/r = −1/r³.
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        guard r2 > 0 else { return (0, 0) }
+        let inv = 1 / r2.squareRoot()
+        return (inv, -inv * inv * inv)
+    }
+
+    static let entry = KernelEntry(name: name, summary: "1/|x|, the Coulomb kernel of R³ (coincident points excluded)", parameters: []) { _ in
+        CoulombKernel()
+    }
+}

@@ -1,0 +1,21 @@
+/// The logarithmic kernel k(x) = −log|x| (the 2-D Coulomb potential). Singular at 0:
+/// coincident points contribute nothing (no self-interaction), in value and gradient.
+public struct LogarithmicKernel: RadialKernel {
+    public static let name = "log"
+    public init() {}
+
+    public var spec: String { "log" }
+    public var regularity: KernelRegularity { .singular }
+
+    /// κ = −½ log r², κ'(r)/r = −1/r².
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        guard r2 > 0 else { return (0, 0) }
+        return (-0.5 * Foundation.log(r2), -1 / r2)
+    }
+
+    static let entry = KernelEntry(name: name, summary: "−log|x| (coincident points excluded)", parameters: []) { _ in
+        LogarithmicKernel()
+    }
+}
+
+import Foundation

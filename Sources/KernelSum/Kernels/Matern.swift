@@ -1,0 +1,41 @@
+import Foundation
+
+/// Matérn kernels of smoothness ν = 3/2 and 5/2 with length ℓ (Rasmussen & Williams 2006, eq. 4.17):
+///
+///     ν = 3/2:  κ = (1 + a r) e^(−a r),              a = √3/ℓ,   κ'(r)/r = −a² e^(−a r)
+///     ν = 5/2:  κ = (1 + a r + a²r²/3) e^(−a r),     a = √5/ℓ,   κ'(r)/r = −(a²/3)(1 + a r) e^(−a r)
+///
+/// Finitely differentiable at 0 (an |x|³ or |x|⁵ term), hence `.cusp` for the engines; the
+/// gradient itself is continuous.
+public struct MaternKernel: RadialKernel {
+    public static let name = "matern"
+    public let nu: Double
+    public let length: Double
+    @usableFromInline let a: Double
+
+    public init(nu: Double, length: Double) {
+        precondition(nu == 1.5 || nu == 2.5)
+        self.nu = nu
+        self.length = length
+        a = (nu == 1.5 ? 3.0 : 5.0).squareRoot() / length
+    }
+
+    public var spec: String { "matern:nu=\(formatParameter(nu)),length=\(formatParameter(length))" }
+    public var regularity: KernelRegularity { .cusp }
+
+    @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        let ar = a * r2.squareRoot()
+        let e = exp(-ar)
+        if nu == 1.5 { return ((1 + ar) * e, -a * a * e) }
+        return ((1 + ar + ar * ar / 3) * e, -(a * a / 3) * (1 + ar) * e)
+    }
+
+    static let entry = KernelEntry(
+        name: name, summary: "Matérn ν = 3/2 or 5/2, length ℓ",
+        parameters: [.init(name: "nu", meaning: "smoothness, 1.5 or 2.5", defaultValue: 1.5),
+                     .init(name: "length", meaning: "length scale ℓ > 0", defaultValue: 1)]
+    ) { p in
+        MaternKernel(nu: try p.real("nu", default: 1.5, where: { $0 == 1.5 || $0 == 2.5 }, allowed: "1.5 or 2.5"),
+                     length: try p.real("length", default: 1, where: { $0 > 0 }, allowed: "a number > 0"))
+    }
+}

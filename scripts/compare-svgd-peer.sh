@@ -68,7 +68,7 @@ q_n=$(json_get "$qdir/run.json" 'j["particles"][0]["count"]')
 echo "== done $(date -Is)  loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
-printf '%6s %6s %14s %14s %12s %10s\n' N iters "ref s/iter med" "ref s/iter mean" "wgf s/step" "ref/wgf"
+printf '%6s %6s %14s %15s %12s %10s\n' N iters "ref s/iter med" "ref s/iter mean" "wgf s/step" "ref/wgf"
 for r in "${rows[@]}"; do
     read -r n iters med mean step <<<"$r"
     printf '%6s %6s %14.4g %15.4g %12.4g %10.1f\n' "$n" "$iters" "$med" "$mean" "$step" \

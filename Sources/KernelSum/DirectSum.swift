@@ -1,13 +1,24 @@
+/// What ``RadialKernel/accumulateDirect(_:target:accumulators:)`` loops over: the sources
+/// coordinate-major and the weights channel-major, both padded with zero weights to a
+/// multiple of eight.
+public struct DirectSumJob {
+    public let dimension: Int
+    public let paddedCount: Int
+    public let channels: Int
+    public let columns: UnsafePointer<Double>
+    public let weights: UnsafePointer<Double>
+    public let gradientChannels: UnsafeBufferPointer<Int>
+}
+
 /// Exact O(N·M) summation: the reference every other engine is tested against.
 ///
-/// Targets are split across threads; each target's sum runs over the sources in index order,
-/// block by block, so the result does not depend on the thread count. Within a block the
-/// squared distances, the kernel profiles and the accumulations are separate loops over
-/// contiguous memory (sources are transposed to coordinate-major once per call), which the
-/// compiler vectorises; the kernel is called once per block, specialised for its type.
+/// Targets are split across threads. Each target's sum is one fused loop over the sources in
+/// index order, eight at a time (differences, r², the kernel's vectorised profile and the
+/// multiply-adds into eight-lane accumulators, all in registers), and the lanes are added in a
+/// fixed order at the end: the result does not depend on the thread count. Padding sources
+/// (coordinate 0, weight 0) contribute exactly 0.
 public struct DirectSum: KernelSumEngine {
     public let threads: Int
-    public static let blockSize = 256
 
     public init(threads: Int) { self.threads = max(1, threads) }
 
@@ -17,76 +28,48 @@ public struct DirectSum: KernelSumEngine {
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, gradChannels = problem.gradientChannels, g = gradChannels.count
+        let channels = problem.channels, g = problem.gradientChannels.count
         precondition(values.count == m * channels && gradients.count == m * g * d)
-        // Coordinate-major copy of the sources: column a holds x_{·a}.
-        let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n * d))
-        defer { columns.deallocate() }
-        for i in 0..<n { for a in 0..<d { columns[a * n + i] = problem.sources[i * d + a] } }
-        let cols = SharedPointer(UnsafePointer(columns))
-        let w = SharedPointer(problem.weights.baseAddress ?? UnsafePointer(columns))
-        let y = SharedPointer(problem.targets.baseAddress ?? UnsafePointer(columns))
+        guard m > 0 else { return }
+        let padded = (n + 7) / 8 * 8
+        // Coordinate-major sources and channel-major weights, zero-padded.
+        let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * d))
+        let weights = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * channels))
+        let gradientChannels = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
+        defer { columns.deallocate(); weights.deallocate(); gradientChannels.deallocate() }
+        columns.initialize(repeating: 0, count: max(1, padded * d))
+        weights.initialize(repeating: 0, count: max(1, padded * channels))
+        for i in 0..<n { for a in 0..<d { columns[a * padded + i] = problem.sources[i * d + a] } }
+        for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
+        for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
+        let job = SharedJob(DirectSumJob(dimension: d, paddedCount: padded, channels: channels,
+                                         columns: columns, weights: weights,
+                                         gradientChannels: UnsafeBufferPointer(start: gradientChannels, count: g)))
+        let y = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress ?? columns)
         let gout = SharedMutablePointer(gradients.baseAddress ?? columns)
 
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 16) { range in
-            let block = DirectSum.blockSize
-            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: block * (4 + d) + channels + g * d + d)
-            defer { scratch.deallocate() }
-            let r2 = scratch, kv = scratch + block, ks = scratch + 2 * block, wks = scratch + 3 * block
-            let diff = scratch + 4 * block                       // d × block
-            let acc = scratch + (4 + d) * block                  // channels
-            let gacc = acc + channels                            // g × d
-            let yj = gacc + g * d                                // d
+            let slots = channels + g * d + d
+            let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: slots)
+            defer { acc.deallocate() }
             for j in range {
-                for a in 0..<d { yj[a] = y[j * d + a] }
-                for c in 0..<channels { acc[c] = 0 }
-                for t in 0..<(g * d) { gacc[t] = 0 }
-                var start = 0
-                while start < n {
-                    let len = min(block, n - start)
-                    for k in 0..<len { r2[k] = 0 }
-                    for a in 0..<d {
-                        let col = cols.base + a * n + start
-                        let dk = diff + a * block
-                        let ya = yj[a]
-                        for k in 0..<len {
-                            let t = ya - col[k]
-                            dk[k] = t
-                            r2[k] += t * t
-                        }
-                    }
-                    kernel.profiles(r2, count: len, values: kv, slopes: ks)
-                    for c in 0..<channels {
-                        acc[c] += dot(w.base + c * n + start, kv, len)
-                    }
-                    for (gi, c) in gradChannels.enumerated() {
-                        let wc = w.base + c * n + start
-                        for k in 0..<len { wks[k] = wc[k] * ks[k] }
-                        for a in 0..<d {
-                            gacc[gi * d + a] += dot(wks, diff + a * block, len)
-                        }
-                    }
-                    start += len
-                }
-                for c in 0..<channels { out[j * channels + c] = acc[c] }
-                for t in 0..<(g * d) { gout[j * g * d + t] = gacc[t] }
+                acc.initialize(repeating: SIMD8<Double>(), count: slots)
+                kernel.accumulateDirect(job.job, target: y.base + j * d, accumulators: acc)
+                for c in 0..<channels { out[j * channels + c] = laneSum(acc[c]) }
+                for t in 0..<(g * d) { gout[j * g * d + t] = laneSum(acc[channels + t]) }
             }
         }
     }
 }
 
-/// Σ a[k]·b[k] in four lanes (vectorised), lanes added in a fixed order: deterministic.
+struct SharedJob: @unchecked Sendable {
+    let job: DirectSumJob
+    init(_ job: DirectSumJob) { self.job = job }
+}
+
+/// The eight lanes added pairwise in a fixed order.
 @inline(__always)
-func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
-    var acc = SIMD4<Double>(repeating: 0)
-    var k = 0
-    while k + 4 <= n {
-        acc.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self),
-                       UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self))
-        k += 4
-    }
-    var s = (acc[0] + acc[1]) + (acc[2] + acc[3])
-    while k < n { s += a[k] * b[k]; k += 1 }
-    return s
+func laneSum(_ v: SIMD8<Double>) -> Double {
+    ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
 }

@@ -28,21 +28,45 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     var regularity: KernelRegularity { get }
     /// (κ(r), κ'(r)/r) at r² = `r2`.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
-    /// Profiles of a block of squared distances. The default loops over ``profile(squaredDistance:)``;
-    /// engines call this once per block, so the loop is specialised for each kernel.
-    func profiles(_ r2: UnsafePointer<Double>, count: Int,
-                  values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>)
+    /// Profiles of eight squared distances at once. The default goes lane by lane; kernels with
+    /// a vectorised form (Gaussian, IMQ) override it.
+    func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>)
+    /// The direct engine's inner loop for one target (see ``DirectSum``). A requirement with a
+    /// default implementation, so that each kernel's conformance holds a copy specialised for
+    /// it, with ``profile8(_:)`` inlined: one dynamic call per target, none per pair.
+    func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
+                          accumulators acc: UnsafeMutablePointer<SIMD8<Double>>)
 }
 
 extension RadialKernel {
     public var description: String { spec }
 
-    public func profiles(_ r2: UnsafePointer<Double>, count: Int,
-                         values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>) {
-        for k in 0..<count {
-            let p = profile(squaredDistance: r2[k])
-            values[k] = p.value
-            slopes[k] = p.slope
+    public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+        var v = SIMD8<Double>(), s = SIMD8<Double>()
+        for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
+        return (v, s)
+    }
+
+    public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
+                                 accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
+        typealias V = SIMD8<Double>
+        let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
+        let gradAcc = acc + channels, diff = acc + channels + g * d
+        for k in Swift.stride(from: 0, to: stride, by: 8) {
+            var r2 = V()
+            for a in 0..<d {
+                let t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
+                diff[a] = t
+                r2.addProduct(t, t)
+            }
+            let (v, s) = profile8(r2)
+            for c in 0..<channels {
+                acc[c].addProduct(UnsafeRawPointer(job.weights + c * stride + k).loadUnaligned(as: V.self), v)
+            }
+            for gi in 0..<g {
+                let ws = UnsafeRawPointer(job.weights + job.gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
+                for a in 0..<d { gradAcc[gi * d + a].addProduct(ws, diff[a]) }
+            }
         }
     }
 

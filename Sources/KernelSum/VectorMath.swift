@@ -41,21 +41,4 @@ public enum VectorMath {
         result.replace(with: x, where: x .!= x)
         return result
     }
-
-    /// Applies an eight-lane function to `count` values, padding the tail.
-    @inlinable @inline(__always)
-    public static func map(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, count: Int, _ f: (V) -> V) {
-        var k = 0
-        while k + 8 <= count {
-            let v = UnsafeRawPointer(x + k).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(out + k).storeBytes(of: f(v), as: V.self)
-            k += 8
-        }
-        if k < count {
-            var v = V(repeating: 0)
-            for i in k..<count { v[i - k] = x[i] }
-            let r = f(v)
-            for i in k..<count { out[i] = r[i - k] }
-        }
-    }
 }

@@ -50,21 +50,26 @@ final class SVGDTests: XCTestCase {
         cases.append(((0..<50).map { Double($0 % 5) * 0.5 }, 1))
         cases.append(([2, 2, 2, 2, 2, 2, 2, 2], 2))          // all equal: median 0 → 1
         cases.append(([0, 0, 0, 0, 1, 1], 2))                // N = 3, median is a zero pair
+        // N = 200 in 2-D: 19900 pairs, past the small-N histogram (16384 pairs).
+        var state: UInt64 = 3
+        cases.append(((0..<400).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) * 0x1p-53 * 6 - 3
+        }, 2))
+        // One workspace for every case: buffers left by a previous N or thread count must not matter.
+        let median = MedianBandwidth()
         for (x, d) in cases {
             let want = naiveMedianBandwidth(x, d)
             for threads in [1, 2] {
-                var buffer: [Double] = []
-                let got = SteinVariationalGradientDescent.medianBandwidth(x, dimension: d, buffer: &buffer, threads: threads)
+                let got = median(x, dimension: d, threads: threads)
                 XCTAssertEqual(got, want, accuracy: 1e-14 * want, "N=\(x.count / d) d=\(d) threads=\(threads) x=\(x.prefix(8))")
-                // Reusing a dirty buffer must not change the answer.
-                let again = SteinVariationalGradientDescent.medianBandwidth(x, dimension: d, buffer: &buffer, threads: threads)
-                XCTAssertEqual(again, got)
+                XCTAssertEqual(median(x, dimension: d, threads: threads), got)
             }
         }
         var b: [Double] = []
-        XCTAssertEqual(SteinVariationalGradientDescent.medianBandwidth([3.5, -1], dimension: 2, buffer: &b, threads: 1), 1)
+        XCTAssertEqual(MedianBandwidth()([3.5, -1], dimension: 2, threads: 1), 1)
         // N = 2 by hand: squared distance s, values {0, 0, s, s}, median s/2, h = √(s/4 / log 3).
-        XCTAssertEqual(SteinVariationalGradientDescent.medianBandwidth([0, 0, 3, 4], dimension: 2, buffer: &b, threads: 1),
+        XCTAssertEqual(MedianBandwidth()([0, 0, 3, 4], dimension: 2, threads: 1),
                        (25.0 / 4 / log(3.0)).squareRoot(), accuracy: 1e-15)
     }
 

@@ -23,7 +23,8 @@ public final class SteinVariationalGradientDescent: Flow {
     let threads: Int
     // Work buffers, reused every step.
     var scores: [Double] = [], weights: [Double] = [], values: [Double] = [], gradients: [Double] = []
-    var velocity: [Double] = [], pairwise: [Double] = []
+    var velocity: [Double] = []
+    let median = MedianBandwidth()
 
     public init(density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
                 optimizer: Optimizer, engine: any KernelSumEngine, threads: Int) {
@@ -39,8 +40,7 @@ public final class SteinVariationalGradientDescent: Flow {
     public func direction(_ population: Population) -> [Double] {
         let d = population.dimension, n = population.count, c = d + 1
         if bandwidth == .median {
-            kernel = GaussianKernel(sigma: Self.medianBandwidth(population.positions, dimension: d,
-                                                                 buffer: &pairwise, threads: threads))
+            kernel = GaussianKernel(sigma: median(population.positions, dimension: d, threads: threads))
         }
         density.scores(population.positions, into: &scores, threads: threads)
         if weights.count != c * n { weights = [Double](repeating: 0, count: c * n) }
@@ -70,42 +70,6 @@ public final class SteinVariationalGradientDescent: Flow {
         return r
     }
 
-    /// σ = √(½ med / log(N + 1)) with med the median of the N² squared distances.
-    public static func medianBandwidth(_ x: [Double], dimension d: Int, buffer: inout [Double], threads: Int) -> Double {
-        let n = x.count / d
-        let pairs = n * (n - 1) / 2
-        guard pairs > 0 else { return 1 }
-        if buffer.count != pairs { buffer = [Double](repeating: 0, count: pairs) }
-        x.withUnsafeBufferPointer { xp in
-            buffer.withUnsafeMutableBufferPointer { bp in
-                let src = SharedPointer(xp.baseAddress!), dst = SharedMutablePointer(bp.baseAddress!)
-                // Row i holds pairs (i, j > i), starting at offset i·n − i(i+1)/2.
-                Parallel.forEachChunk(n, threads: threads, minimumChunk: 8) { rows in
-                    for i in rows {
-                        var o = i * n - i * (i + 1) / 2
-                        for j in (i + 1)..<n {
-                            var s = 0.0
-                            for a in 0..<d { let t = src[i * d + a] - src[j * d + a]; s += t * t }
-                            dst[o] = s
-                            o += 1
-                        }
-                    }
-                }
-            }
-        }
-        // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.
-        let total = n * n
-        let positions = total % 2 == 1 ? [total / 2] : [total / 2 - 1, total / 2]
-        let ranks = positions.map { $0 < n ? -1 : ($0 - n) / 2 }  // −1: one of the zeros
-        let picked = buffer.withUnsafeMutableBufferPointer {
-            selectNonNegative($0, max(0, ranks[0]), max(0, ranks[ranks.count - 1]))
-        }
-        let values = [ranks[0] < 0 ? 0 : picked.0, ranks[ranks.count - 1] < 0 ? 0 : picked.1]
-        let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
-        guard median > 0 else { return 1 }
-        return (0.5 * median / log(Double(n) + 1)).squareRoot()
-    }
-
     static let entry = FlowEntry(name: "svgd", summary: "Stein variational gradient descent (Liu & Wang 2016)") { s, ctx in
         guard let density = ctx.target.density else {
             throw s.fail("kind", "svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples")
@@ -124,51 +88,4 @@ public final class SteinVariationalGradientDescent: Flow {
             optimizer: try Optimizer.read(s, default: "adagrad"),
             engine: try readEngine(s, threads: ctx.threads), threads: ctx.threads)
     }
-}
-
-/// The k1-th and k2-th smallest (0-based, k1 ≤ k2) of non-negative doubles, by one radix
-/// pass: non-negative doubles order like their bit patterns, so a histogram of the top 16
-/// bits below the sign (exponent and 5 mantissa bits) finds the buckets holding the ranks;
-/// only those candidates (a few per cent) go through quickselect. Reorders `b`.
-func selectNonNegative(_ b: UnsafeMutableBufferPointer<Double>, _ k1: Int, _ k2: Int) -> (Double, Double) {
-    precondition(k1 <= k2 && k2 < b.count)
-    var histogram = [Int](repeating: 0, count: 1 << 16)
-    histogram.withUnsafeMutableBufferPointer { h in
-        for v in b { h[Int(truncatingIfNeeded: (v.bitPattern >> 47) & 0xFFFF)] += 1 }
-    }
-    var below = 0, bucket = 0
-    while below + histogram[bucket] <= k1 { below += histogram[bucket]; bucket += 1 }
-    var last = bucket, through = below + histogram[bucket]
-    while through <= k2 { last += 1; through += histogram[last] }
-    var candidates: [Double] = []
-    candidates.reserveCapacity(through - below)
-    for v in b {
-        let key = Int(truncatingIfNeeded: (v.bitPattern >> 47) & 0xFFFF)
-        if key >= bucket && key <= last { candidates.append(v) }
-    }
-    return candidates.withUnsafeMutableBufferPointer { c in
-        let first = select(c, k1 - below)
-        return (first, k2 == k1 ? first : select(c, k2 - below))
-    }
-}
-
-/// The k-th smallest element (0-based) of `b`, partially reordering it (Hoare quickselect
-/// with a median-of-three pivot). Deterministic.
-func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
-    var lo = 0, hi = b.count - 1
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2
-        if b[mid] < b[lo] { b.swapAt(mid, lo) }
-        if b[hi] < b[lo] { b.swapAt(hi, lo) }
-        if b[hi] < b[mid] { b.swapAt(hi, mid) }
-        let pivot = b[mid]
-        var i = lo, j = hi
-        while i <= j {
-            while b[i] < pivot { i += 1 }
-            while b[j] > pivot { j -= 1 }
-            if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
-        }
-        if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
-    }
-    return b[k]
 }

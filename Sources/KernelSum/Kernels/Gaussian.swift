@@ -20,13 +20,10 @@ public struct GaussianKernel: RadialKernel {
         return (v, 2 * minusHalfInverseVariance * v)
     }
 
-    /// Vectorised: κ for a block at once with ``VectorMath/exp(_:)``, then the slopes.
-    public func profiles(_ r2: UnsafePointer<Double>, count: Int,
-                         values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>) {
-        let a = minusHalfInverseVariance
-        VectorMath.map(r2, values, count: count) { VectorMath.exp($0 * VectorMath.V(repeating: a)) }
-        let twoA = 2 * a
-        for k in 0..<count { slopes[k] = twoA * values[k] }
+    /// Vectorised with ``VectorMath/exp(_:)``.
+    @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+        let v = VectorMath.exp(r2 * SIMD8(repeating: minusHalfInverseVariance))
+        return (v, v * SIMD8(repeating: 2 * minusHalfInverseVariance))
     }
 
     static let entry = KernelEntry(

@@ -30,6 +30,18 @@ public struct InverseMultiquadricKernel: RadialKernel {
         return (v, 2 * beta * v / q * inverseC2)
     }
 
+    /// Vectorised for β = −½ (a vector square root); other β lane by lane.
+    @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+        guard beta == -0.5 else {
+            var v = SIMD8<Double>(), s = SIMD8<Double>()
+            for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
+            return (v, s)
+        }
+        let q = SIMD8<Double>(repeating: 1).addingProduct(r2, SIMD8(repeating: inverseC2))
+        let v = 1 / q.squareRoot()
+        return (v, -v / q * SIMD8(repeating: inverseC2))
+    }
+
     static let entry = KernelEntry(
         name: name, summary: "(1 + |x|²/c²)^β",
         parameters: [.init(name: "c", meaning: "scale c > 0", defaultValue: 1),

@@ -1,0 +1,128 @@
+import Dispatch
+import Foundation
+import KernelSum
+
+/// The median bandwidth of Liu & Wang's reference SVGD code: σ = √(½ med / log(N + 1)), med
+/// the median of all N² squared distances (zero diagonal included; numpy's median, the mean of
+/// the two middle values for an even count). σ = 1 when med = 0 (one particle, or all equal).
+///
+/// Exact, without storing the N(N−1)/2 distances: non-negative doubles order like their bit
+/// patterns, so one pass histograms the top bits below the sign (16: exponent and five mantissa
+/// bits) to find the bucket(s) holding the median ranks, and a second pass recomputes the
+/// distances and keeps only those buckets' (a few per cent), where quickselect finishes.
+/// Rows are split into chunks of equal pair counts, one per thread; counts and the selected
+/// values do not depend on the split. Buffers are kept between calls (no allocation per step).
+public final class MedianBandwidth {
+    var histograms: [[Int]] = []
+    var candidates: [[Double]] = []
+
+    public init() {}
+
+    public func callAsFunction(_ x: [Double], dimension d: Int, threads: Int) -> Double {
+        let n = x.count / d
+        guard n >= 2 else { return 1 }
+        // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.
+        let total = n * n
+        let positions = total % 2 == 1 ? [total / 2] : [total / 2 - 1, total / 2]
+        let ranks = positions.map { $0 < n ? -1 : ($0 - n) / 2 }  // −1: one of the zeros
+        let k1 = max(0, ranks[0]), k2 = max(0, ranks[ranks.count - 1])
+        let pairs = n * (n - 1) / 2
+        // 2^10 buckets for small N, where clearing a large histogram would cost more than the pairs.
+        let bits = pairs < 1 << 14 ? 10 : 16, shift = UInt64(63 - bits)
+
+        // Row chunks of about equal pair counts (row i has n − 1 − i pairs).
+        let chunks = max(1, min(threads, n / 16))
+        var bounds = [0]
+        var done = 0
+        for i in 0..<n {
+            done += n - 1 - i
+            if bounds.count < chunks && done * chunks >= pairs * bounds.count { bounds.append(i + 1) }
+        }
+        while bounds.count <= chunks { bounds.append(n) }
+        let rows = bounds
+        if histograms.count != chunks || histograms.first?.count != 1 << bits {
+            histograms = [[Int]](repeating: [Int](repeating: 0, count: 1 << bits), count: chunks)
+            candidates = [[Double]](repeating: [], count: chunks)
+        }
+
+        // Pass 1: histograms.
+        x.withUnsafeBufferPointer { xp in
+            let src = SharedPointer(xp.baseAddress!)
+            let box = UnsafeSendableBox(self)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                box.value.histograms[c].withUnsafeMutableBufferPointer { h in
+                    for b in 0..<h.count { h[b] = 0 }
+                    forEachPair(src, d, n, rows[c]..<rows[c + 1]) { s in h[Int(truncatingIfNeeded: s.bitPattern >> shift)] += 1 }
+                }
+            }
+        }
+        var below = 0, first = 0
+        func count(_ b: Int) -> Int { histograms.reduce(0) { $0 + $1[b] } }
+        while below + count(first) <= k1 { below += count(first); first += 1 }
+        var last = first, through = below + count(first)
+        while through <= k2 { last += 1; through += count(last) }
+
+        // Pass 2: the distances in buckets first...last.
+        let (lo, hi) = (first, last)
+        x.withUnsafeBufferPointer { xp in
+            let src = SharedPointer(xp.baseAddress!)
+            let box = UnsafeSendableBox(self)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                box.value.candidates[c].removeAll(keepingCapacity: true)
+                forEachPair(src, d, n, rows[c]..<rows[c + 1]) { s in
+                    let k = Int(truncatingIfNeeded: s.bitPattern >> shift)
+                    if k >= lo && k <= hi { box.value.candidates[c].append(s) }
+                }
+            }
+        }
+        var pool = candidates.flatMap { $0 }
+        let picked = pool.withUnsafeMutableBufferPointer { c -> (Double, Double) in
+            let a = select(c, k1 - below)
+            return (a, k2 == k1 ? a : select(c, k2 - below))
+        }
+        let values = [ranks[0] < 0 ? 0 : picked.0, ranks[ranks.count - 1] < 0 ? 0 : picked.1]
+        let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
+        guard median > 0 else { return 1 }
+        return (0.5 * median / log(Double(n) + 1)).squareRoot()
+    }
+}
+
+/// Calls `body` with |x_i − x_j|² for every pair i < j with i in `rows`.
+@inline(__always)
+func forEachPair(_ x: SharedPointer<Double>, _ d: Int, _ n: Int, _ rows: Range<Int>, _ body: (Double) -> Void) {
+    for i in rows {
+        for j in (i + 1)..<n {
+            var s = 0.0
+            for a in 0..<d { let t = x[i * d + a] - x[j * d + a]; s += t * t }
+            body(s)
+        }
+    }
+}
+
+/// Lets concurrent chunks reach an object whose parts they write disjointly (chunk c touches
+/// only element c of the workspace arrays).
+struct UnsafeSendableBox<T: AnyObject>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The k-th smallest element (0-based) of `b`, partially reordering it (Hoare quickselect
+/// with a median-of-three pivot). Deterministic.
+func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+    var lo = 0, hi = b.count - 1
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2
+        if b[mid] < b[lo] { b.swapAt(mid, lo) }
+        if b[hi] < b[lo] { b.swapAt(hi, lo) }
+        if b[hi] < b[mid] { b.swapAt(hi, mid) }
+        let pivot = b[mid]
+        var i = lo, j = hi
+        while i <= j {
+            while b[i] < pivot { i += 1 }
+            while b[j] > pivot { j -= 1 }
+            if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
+    }
+    return b[k]
+}

@@ -44,7 +44,13 @@ public protocol KernelSumEngine: Sendable {
 
 /// Which engine a scenario asks for.
 public enum SummationMethod: String, CaseIterable, Sendable {
-    case auto, direct
+    case auto, direct, sliced
+}
+
+/// A summation method that cannot serve a kernel (e.g. `sliced` for a Gaussian).
+public struct SummationError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 extension KernelSumEngine {
@@ -73,11 +79,16 @@ extension KernelSumEngine {
 }
 
 public enum KernelSumEngines {
-    /// The engine for a method, problem shape and tolerance. Only exact direct summation exists
-    /// so far, so `auto` resolves to it whatever the size.
-    public static func make(_ method: SummationMethod, tolerance: Double, threads: Int) -> any KernelSumEngine {
+    /// The engine for a method and kernel. `auto` resolves to exact direct summation whatever
+    /// the size (the approximate engines are chosen explicitly until the FFT mesh exists);
+    /// `sliced` uses `directions` directions drawn from `seed`.
+    public static func make(_ method: SummationMethod, kernel: any RadialKernel, tolerance: Double, threads: Int,
+                            directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
         switch method {
         case .auto, .direct: return DirectSum(threads: threads)
+        case .sliced:
+            if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }
+            return SlicedSum(directions: directions, seed: seed, threads: threads)
         }
     }
 }

@@ -72,6 +72,11 @@ struct List: ParsableCommand {
         for e in TargetRegistry.entries { row("target", e.name, e.summary) }
         for e in InitialisationRegistry.entries { row("initialisation", e.name, e.summary) }
         for e in MetricRegistry.entries { row("metric", e.name, e.summary) }
-        for m in SummationMethod.allCases { row("summation", m.rawValue, m == .auto ? "the cheapest engine meeting the tolerance (today: direct)" : "exact O(N·M) sums, multi-threaded") }
+        let methods: [SummationMethod: String] = [
+            .auto: "the cheapest engine meeting the tolerance (today: direct)",
+            .direct: "exact O(N·M) sums, multi-threaded",
+            .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ~ √(d/P)",
+        ]
+        for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }
     }
 }

@@ -31,6 +31,12 @@ struct Sum: ParsableCommand {
     @Option(help: "Relative tolerance asked of approximate methods (> 0).")
     var tolerance: Double = 1e-6
 
+    @Option(help: "Directions of the sliced method (rounded up to a multiple of d).")
+    var directions: Int = 256
+
+    @Option(help: "Seed of the sliced method's directions.")
+    var seed: Int = 0
+
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
@@ -65,7 +71,15 @@ struct Sum: ParsableCommand {
             throw fail("\(targets): \(tgt.dimension) coordinates but \(sources) has \(src.dimension)", code: Exit.badInput)
         }
         let d = src.dimension, n = src.points.count / d, m = tgt.points.count / d
-        let engine = KernelSumEngines.make(method, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads)
+        guard directions >= 1 else { throw fail("--directions \(directions): must be at least 1", code: Exit.badInput) }
+        guard seed >= 0 else { throw fail("--seed \(seed): must be ≥ 0", code: Exit.badInput) }
+        let engine: any KernelSumEngine
+        do {
+            engine = try KernelSumEngines.make(method, kernel: k, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
+                                               directions: directions, seed: UInt64(seed))
+        } catch let e as SummationError {
+            throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
+        }
         let weights = src.weights ?? [Double](repeating: 1, count: n)
         var values: [Double] = [], gradients: [Double] = []
         var times: [Double] = []

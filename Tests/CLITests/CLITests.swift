@@ -131,6 +131,22 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// The energy-distance flow with sliced sums (64 directions) still meets its expectations;
+    /// the sliced engine refuses kernels it cannot sum, at validation.
+    func testSlicedSummationInAScenario() throws {
+        let out = scratch.appendingPathComponent("sliced")
+        let r = try wgf(["run", "scenarios/mmd-riesz-mixture.toml", "--out", out.path, "--quiet",
+                         "--set", "flow.summation=sliced", "--set", "flow.directions=64"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try wgf(["check", out.path]).code, 0)
+        let info = try runJSON(out)
+        XCTAssertEqual((info["flow"] as? [String: String])?["summation-directions"], "64")
+        XCTAssertTrue(try read(out.appendingPathComponent("scenario.toml")).contains("directions = 64"))
+        let refused = try wgf(["run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path])
+        XCTAssertEqual(refused.code, 3)
+        XCTAssertTrue(refused.stderr.contains("flow.summation: the sliced engine sums riesz:r=1"), refused.stderr)
+    }
+
     func testCheckFailsWhenAnExpectationIsMissed() throws {
         let out = scratch.appendingPathComponent("short")
         XCTAssertEqual(try wgf(["run", "--out", out.path, "--steps", "3"]).code, 0)

@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 import Flows
 import XCTest

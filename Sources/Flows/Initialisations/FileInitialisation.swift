@@ -1,3 +1,4 @@
+import KernelSum
 /// Particles read from a CSV file with header `x1,...,xd` (paths relative to the scenario).
 public struct FileInitialisation: Initialisation {
     public let points: [Double]

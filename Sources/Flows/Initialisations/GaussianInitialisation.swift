@@ -1,3 +1,4 @@
+import KernelSum
 /// Particles drawn from N(mean, covariance) or N(mean, diag(std²)).
 public struct GaussianInitialisation: Initialisation {
     public let law: GaussianTarget

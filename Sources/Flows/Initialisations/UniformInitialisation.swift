@@ -1,3 +1,4 @@
+import KernelSum
 /// Particles uniform in the box [low, high] (each bound a number or d numbers).
 public struct UniformInitialisation: Initialisation {
     public let low: [Double]

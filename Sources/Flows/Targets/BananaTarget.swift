@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 
 /// The twisted Gaussian of Haario, Saksman & Tamminen (1999): π = N(0, C) ∘ φ_b with

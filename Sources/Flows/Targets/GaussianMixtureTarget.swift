@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 
 /// Σ_k w_k N(μ_k, Σ_k). The score is Σ_k r_k(x) ∇log N_k(x) with responsibilities

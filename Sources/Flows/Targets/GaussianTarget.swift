@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 
 /// N(μ, Σ): log π(x) = −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ), score −Σ⁻¹(x−μ).

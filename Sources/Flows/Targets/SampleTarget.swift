@@ -1,3 +1,4 @@
+import KernelSum
 /// A target known only through samples, read from a CSV file (header `x1,...,xd`).
 /// It has no density, so flows and metrics that need a score reject it at validation.
 public struct SampleTarget: Target {

@@ -7,7 +7,7 @@ import Foundation
 /// hash of the key.
 public struct RandomStream: Sendable {
     public enum Purpose: UInt64, Sendable {
-        case initialisation = 1, targetSample = 2, metricSample = 3, noise = 4, flow = 5
+        case initialisation = 1, targetSample = 2, metricSample = 3, noise = 4, flow = 5, slicing = 6
     }
     private var state: UInt64
     private var spareNormal: Double?

@@ -44,7 +44,7 @@ public protocol KernelSumEngine: Sendable {
 
 /// Which engine a scenario asks for.
 public enum SummationMethod: String, CaseIterable, Sendable {
-    case auto, direct, sliced
+    case auto, direct, mesh, sliced
 }
 
 /// A summation method that cannot serve a kernel (e.g. `sliced` for a Gaussian).
@@ -80,12 +80,16 @@ extension KernelSumEngine {
 
 public enum KernelSumEngines {
     /// The engine for a method and kernel. `auto` resolves to exact direct summation whatever
-    /// the size (the approximate engines are chosen explicitly until the FFT mesh exists);
+    /// the size (the approximate engines are chosen explicitly until `auto` learns their costs);
+    /// `mesh` chooses its grid from `tolerance`;
     /// `sliced` uses `directions` directions drawn from `seed`.
-    public static func make(_ method: SummationMethod, kernel: any RadialKernel, tolerance: Double, threads: Int,
-                            directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
+    public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
+                            threads: Int, directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
         switch method {
         case .auto, .direct: return DirectSum(threads: threads)
+        case .mesh:
+            if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
+            return MeshSum(tolerance: tolerance, threads: threads)
         case .sliced:
             if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }
             return SlicedSum(directions: directions, seed: seed, threads: threads)

@@ -75,6 +75,7 @@ struct List: ParsableCommand {
         let methods: [SummationMethod: String] = [
             .auto: "the cheapest engine meeting the tolerance (today: direct)",
             .direct: "exact O(N·M) sums, multi-threaded",
+            .mesh: "gaussian kernels, d ≤ 3: Gaussian gridding + FFTW convolution, grid from the tolerance",
             .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ~ √(d/P)",
         ]
         for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }

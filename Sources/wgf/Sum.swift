@@ -75,7 +75,7 @@ struct Sum: ParsableCommand {
         guard seed >= 0 else { throw fail("--seed \(seed): must be ≥ 0", code: Exit.badInput) }
         let engine: any KernelSumEngine
         do {
-            engine = try KernelSumEngines.make(method, kernel: k, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
+            engine = try KernelSumEngines.make(method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
                                                directions: directions, seed: UInt64(seed))
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)

@@ -142,6 +142,14 @@ final class CLITests: XCTestCase {
         let info = try runJSON(out)
         XCTAssertEqual((info["flow"] as? [String: String])?["summation-directions"], "64")
         XCTAssertTrue(try read(out.appendingPathComponent("scenario.toml")).contains("directions = 64"))
+        // The mesh engine on the Gaussian-kernel scenarios: same expectations met.
+        for scenario in ["quickstart", "mmd-gaussian-noise"] {
+            let mesh = scratch.appendingPathComponent("mesh-\(scenario)")
+            XCTAssertEqual(try wgf(["run", "scenarios/\(scenario).toml", "--out", mesh.path, "--quiet",
+                                    "--set", "flow.summation=mesh"]).code, 0)
+            XCTAssertEqual(try wgf(["check", mesh.path]).code, 0, scenario)
+            XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: String])?["summation"], "mesh")
+        }
         let refused = try wgf(["run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path])
         XCTAssertEqual(refused.code, 3)
         XCTAssertTrue(refused.stderr.contains("flow.summation: the sliced engine sums riesz:r=1"), refused.stderr)

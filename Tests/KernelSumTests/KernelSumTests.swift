@@ -164,12 +164,12 @@ final class DirectSumTests: XCTestCase {
     }
 
     func testEngineFactoryAndReport() throws {
-        let e = try KernelSumEngines.make(.auto, kernel: GaussianKernel(sigma: 1), tolerance: 1e-6, threads: 3)
+        let e = try KernelSumEngines.make(.auto, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-6, threads: 3)
         XCTAssertEqual(e.name, "direct")
         XCTAssertEqual(e.parameters["threads"], "3")
         XCTAssertEqual(DirectSum(threads: 0).threads, 1)
-        XCTAssertEqual(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), tolerance: 1e-3, threads: 1, directions: 64).name, "sliced")
-        XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: GaussianKernel(sigma: 1), tolerance: 1e-3, threads: 1)) {
+        XCTAssertEqual(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-3, threads: 1, directions: 64).name, "sliced")
+        XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-3, threads: 1)) {
             XCTAssertTrue("\($0)".contains("riesz:r=1"), "\($0)")
         }
     }
@@ -468,5 +468,76 @@ final class FFTWLinkTests: XCTestCase {
         fftw_execute(backward)
         let scale = x.map { abs($0) }.max()! * Double(n)
         for k in 0..<n { XCTAssertEqual(output[k], Double(n) * x[k], accuracy: 1e-12 * scale, "x[\(k)]") }
+    }
+}
+
+final class MeshSumTests: XCTestCase {
+    /// Uniform, Gaussian and clustered sources and targets in d = 1, 2, 3; two channels (one with
+    /// signed weights), gradients of both; σ = 0.5 and 0.2. Relative error max|a − r|/max|r|
+    /// against direct ≤ the tolerance at 1e-3, 1e-6 and 1e-9, values and gradients; identical
+    /// output for 1 and 2 threads.
+    func testAgainstDirectAtEveryTolerance() throws {
+        for d in 1...3 {
+            for layout in ["uniform", "gaussian", "clustered"] {
+                var rng = TestRNG(UInt64(10 * d + layout.count))
+                func point() -> [Double] {
+                    switch layout {
+                    case "uniform": return (0..<d).map { _ in rng.uniform(-3, 3) }
+                    case "gaussian":
+                        return (0..<d).map { _ in
+                            let u = max(1e-300, rng.uniform()), v = rng.uniform()
+                            return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+                        }
+                    default:
+                        let centre = Double(Int(rng.uniform(0, 3))) * 2 - 2
+                        return (0..<d).map { _ in centre + rng.uniform(-0.1, 0.1) }
+                    }
+                }
+                let n = 500, m = 120
+                let x = (0..<n).flatMap { _ in point() }, y = (0..<m).flatMap { _ in point() }
+                let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
+                for sigma in [0.5, 0.2] {
+                    let kernel = GaussianKernel(sigma: sigma)
+                    var rv: [Double] = [], rg: [Double] = []
+                    DirectSum(threads: 1).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
+                                              gradientChannels: [0, 1], values: &rv, gradients: &rg)
+                    for tolerance in [1e-3, 1e-6, 1e-9] {
+                        var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
+                        MeshSum(tolerance: tolerance, threads: 1).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+                                                                      targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
+                        MeshSum(tolerance: tolerance, threads: 2).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+                                                                      targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
+                        XCTAssertEqual(v, v2)
+                        XCTAssertEqual(g, g2)
+                        // Per channel: values channel c are v[j*2 + c]; gradients [(j*2 + c)*d + a].
+                        for c in 0..<2 {
+                            let pick = { (a: [Double]) in stride(from: c, to: a.count, by: 2).map { a[$0] } }
+                            let gpick = { (a: [Double]) -> [Double] in
+                                var out: [Double] = []
+                                for j in 0..<m { let base = (j * 2 + c) * d; out += a[base..<(base + d)] }
+                                return out
+                            }
+                            let ev = relativeError(pick(v), pick(rv)), eg = relativeError(gpick(g), gpick(rg))
+                            XCTAssertLessThanOrEqual(ev, tolerance, "d=\(d) \(layout) σ=\(sigma) tol=\(tolerance) channel \(c) value")
+                            XCTAssertLessThanOrEqual(eg, tolerance, "d=\(d) \(layout) σ=\(sigma) tol=\(tolerance) channel \(c) gradient")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testRefusesWhatItCannotSum() {
+        XCTAssertNotNil(MeshSum.unsupported(LaplaceKernel(alpha: 1), dimension: 2))
+        XCTAssertNotNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 4))
+        XCTAssertNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 3))
+        XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-6, threads: 1))
+    }
+
+    func testFFTSizes() {
+        XCTAssertEqual(MeshSum.fftSize(7), 8)
+        XCTAssertEqual(MeshSum.fftSize(61), 64)
+        XCTAssertEqual(MeshSum.fftSize(121), 125)
+        XCTAssertEqual(MeshSum.fftSize(1), 2)
     }
 }

@@ -55,13 +55,13 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 
 /// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
-func readEngine(_ s: Settings, kernel: any RadialKernel, threads: Int, seed: UInt64) throws -> any KernelSumEngine {
+func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64) throws -> any KernelSumEngine {
     let method = SummationMethod(rawValue: try s.string("summation", default: "auto",
                                                         oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .positive)
     let directions = method == .sliced ? try s.integer("directions", default: 256, .positiveInteger) : 256
     do {
-        return try KernelSumEngines.make(method, kernel: kernel, tolerance: tolerance, threads: threads,
+        return try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance, threads: threads,
                                          directions: directions, seed: seed)
     } catch let e as SummationError {
         throw s.fail("summation", e.message)

@@ -105,6 +105,6 @@ public final class MMDFlow: Flow {
                        noise: try s.real("noise", default: 0, .nonNegative),
                        halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
                        optimizer: try Optimizer.read(s, default: "sgd"),
-                       engine: try readEngine(s, kernel: kernel, threads: ctx.threads, seed: ctx.seed), seed: ctx.seed)
+                       engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), seed: ctx.seed)
     }
 }

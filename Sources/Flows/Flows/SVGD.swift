@@ -86,6 +86,6 @@ public final class SteinVariationalGradientDescent: Flow {
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
             optimizer: try Optimizer.read(s, default: "adagrad"),
-            engine: try readEngine(s, kernel: kernel, threads: ctx.threads, seed: ctx.seed), threads: ctx.threads)
+            engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), threads: ctx.threads)
     }
 }

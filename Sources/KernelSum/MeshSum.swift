@@ -129,7 +129,6 @@ public struct MeshSum: KernelSumEngine {
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!), gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         let gchannels = gch, originCopy = origin
-        _ = originCopy
         let factorsBox = UnsafeSendableFunction(factors)
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * width + channels + 3 * g + 3) { fb in

@@ -79,14 +79,14 @@ extension KernelSumEngine {
 }
 
 public enum KernelSumEngines {
-    /// The engine for a method and kernel. `auto` resolves to exact direct summation whatever
-    /// the size (the approximate engines are chosen explicitly until `auto` learns their costs);
-    /// `mesh` chooses its grid from `tolerance`;
+    /// The engine for a method and kernel. `auto` picks per call (see ``AutoSum``); `mesh`
+    /// chooses its grid from `tolerance`;
     /// `sliced` uses `directions` directions drawn from `seed`.
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
                             threads: Int, directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
         switch method {
-        case .auto, .direct: return DirectSum(threads: threads)
+        case .auto: return AutoSum(tolerance: tolerance, threads: threads)
+        case .direct: return DirectSum(threads: threads)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
             return MeshSum(tolerance: tolerance, threads: threads)

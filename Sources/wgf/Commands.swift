@@ -73,7 +73,7 @@ struct List: ParsableCommand {
         for e in InitialisationRegistry.entries { row("initialisation", e.name, e.summary) }
         for e in MetricRegistry.entries { row("metric", e.name, e.summary) }
         let methods: [SummationMethod: String] = [
-            .auto: "the cheapest engine meeting the tolerance (today: direct)",
+            .auto: "per call: mesh where it applies and N·M > 4e6, else direct",
             .direct: "exact O(N·M) sums, multi-threaded",
             .mesh: "gaussian kernels, d ≤ 3: Gaussian gridding + FFTW convolution, grid from the tolerance",
             .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ~ √(d/P)",

@@ -165,8 +165,26 @@ final class DirectSumTests: XCTestCase {
 
     func testEngineFactoryAndReport() throws {
         let e = try KernelSumEngines.make(.auto, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-6, threads: 3)
-        XCTAssertEqual(e.name, "direct")
+        XCTAssertEqual(e.name, "auto")
+        XCTAssertEqual(e.parameters["choice"], "direct")
         XCTAssertEqual(e.parameters["threads"], "3")
+        // auto: direct for small problems and for kernels the mesh cannot sum; the mesh for
+        // large Gaussian problems in d ≤ 3; the choice shows in its parameters.
+        let auto = AutoSum(tolerance: 1e-6, threads: 1)
+        XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 2, sources: 1000, targets: 1000).name, "direct")
+        XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 2, sources: 5000, targets: 5000).name, "mesh")
+        XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 4, sources: 5000, targets: 5000).name, "direct")
+        XCTAssertEqual(auto.choice(LaplaceKernel(alpha: 1), dimension: 2, sources: 5000, targets: 5000).name, "direct")
+        var rng = TestRNG(5)
+        let x = (0..<6000).map { _ in rng.uniform(-2, 2) }, w = (0..<3000).map { _ in rng.uniform(0, 1) }
+        var v: [Double] = [], g: [Double] = [], rv: [Double] = [], rg: [Double] = []
+        auto.sum(GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
+                 gradientChannels: [0], values: &v, gradients: &g)
+        XCTAssertEqual(auto.parameters["choice"], "mesh")
+        DirectSum(threads: 1).sum(GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
+                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-6)
+        XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-6)
         XCTAssertEqual(DirectSum(threads: 0).threads, 1)
         XCTAssertEqual(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-3, threads: 1, directions: 64).name, "sliced")
         XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-3, threads: 1)) {

@@ -21,10 +21,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for n in [1_000, 10_000] {
         let d = 2
-        var rng = RandomStream(seed: 0, .initialisation, n)
-        let sources = (0..<(n * d)).map { _ in rng.normal() }
-        let targets = (0..<(n * d)).map { _ in rng.normal() }
-        let weights = (0..<n).map { _ in rng.uniform() }
+        let (sources, targets, weights) = gaussianProblem(n, dimension: d)
         var values = [Double](repeating: 0, count: n)
         var gradients = [Double](repeating: 0, count: n * d)
         let kernel = GaussianKernel(sigma: 0.5)
@@ -44,10 +41,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for n in [10_000, 100_000] {
         let d = 2
-        var rng = RandomStream(seed: 0, .initialisation, n)
-        let sources = (0..<(n * d)).map { _ in rng.normal() }
-        let targets = (0..<(n * d)).map { _ in rng.normal() }
-        let weights = (0..<n).map { _ in rng.uniform() }
+        let (sources, targets, weights) = gaussianProblem(n, dimension: d)
         var values = [Double](repeating: 0, count: n)
         var gradients = [Double](repeating: 0, count: n * d)
         let kernel = GaussianKernel(sigma: 0.5)
@@ -65,9 +59,7 @@ let benchmarks: @Sendable () -> Void = {
 
     do {
         let d = 10, n = 10_000
-        var rng = RandomStream(seed: 0, .initialisation, n)
-        let sources = (0..<(n * d)).map { _ in rng.normal() }
-        let targets = (0..<(n * d)).map { _ in rng.normal() }
+        let (sources, targets, _) = gaussianProblem(n, dimension: d)
         let weights = [Double](repeating: 1.0 / Double(n), count: n)
         var values = [Double](repeating: 0, count: n)
         var gradients = [Double](repeating: 0, count: n * d)
@@ -103,4 +95,12 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(state.populations[0].positions[0])
         }
     }
+}
+
+/// The peers' problem: x, y ~ N(0, I) in R^d, w ~ U(0, 1), M = N.
+func gaussianProblem(_ n: Int, dimension d: Int) -> (sources: [Double], targets: [Double], weights: [Double]) {
+    var rng = RandomStream(seed: 0, .initialisation, n)
+    let sources = (0..<(n * d)).map { _ in rng.normal() }
+    let targets = (0..<(n * d)).map { _ in rng.normal() }
+    return (sources, targets, (0..<n).map { _ in rng.uniform() })
 }

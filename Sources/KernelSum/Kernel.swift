@@ -83,8 +83,9 @@ extension RadialKernel {
     }
 }
 
-/// Formats a kernel parameter for a canonical spec: shortest round-trip decimal.
-@usableFromInline func formatParameter(_ v: Double) -> String {
+/// Shortest decimal that reads back to the same double; integers without a fraction (kernel
+/// specs, messages, run.json).
+public func formatNumber(_ v: Double) -> String {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
     return "\(v)"
 }

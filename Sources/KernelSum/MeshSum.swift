@@ -28,7 +28,11 @@ public struct MeshSum: KernelSumEngine {
     }
 
     public var name: String { "mesh" }
-    public var parameters: [String: String] { workspace.report.merging(["tolerance": "\(tolerance)"]) { a, _ in a } }
+    public var parameters: [String: String] {
+        workspace.lock.lock()
+        defer { workspace.lock.unlock() }
+        return workspace.report.merging(["tolerance": "\(tolerance)"]) { a, _ in a }
+    }
 
     /// Why this engine cannot sum `kernel` in dimension d, or nil.
     public static func unsupported(_ kernel: any RadialKernel, dimension d: Int) -> String? {
@@ -95,7 +99,7 @@ public struct MeshSum: KernelSumEngine {
         let widths = [width, d >= 2 ? width : 1, d >= 3 ? width : 1]
 
         // (1) Spread, serially: grid_c += w_ic · Π_a f_a.
-        let grid = ws.real
+        let grid: UnsafeMutablePointer<Double> = ws.real
         grid.initialize(repeating: 0, count: total * channels)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * width) { fb in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
@@ -217,8 +221,9 @@ final class MeshWorkspace: @unchecked Sendable {
     static let planning = NSLock()
     let lock = NSLock()
     var shape: [Int] = [], channels = 0, rho = 0.0
-    var real: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    var spectrum: UnsafeMutablePointer<fftw_complex> = .allocate(capacity: 1)
+    // Valid once `prepare` has run (the engine calls it before any use).
+    var real: UnsafeMutablePointer<Double>! = nil
+    var spectrum: UnsafeMutablePointer<fftw_complex>! = nil
     var kernelSpectrum: [Double] = []
     var complexCount = 0
     var forward: fftw_plan? = nil, backward: fftw_plan? = nil
@@ -257,10 +262,10 @@ final class MeshWorkspace: @unchecked Sendable {
         if let b = backward { fftw_destroy_plan(b) }
         forward = nil
         backward = nil
-        if !shape.isEmpty {
-            fftw_free(real)
-            fftw_free(spectrum)
-        }
+        if let r = real { fftw_free(r) }
+        if let s = spectrum { fftw_free(s) }
+        real = nil
+        spectrum = nil
     }
 
     deinit { release() }

@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 
 /// A convergence requirement: "metric ≤ (or ≥) threshold at step `byStep`", judged on the

@@ -1,3 +1,5 @@
+import KernelSum
+
 /// A scenario value, independent of the file format it came from.
 public indirect enum SettingValue: Equatable, Sendable {
     case bool(Bool)
@@ -104,11 +106,6 @@ extension Allowed where T == Int {
     public static let anyInteger = Allowed("an integer") { _ in true }
 }
 
-/// Shortest decimal that reads back to the same double; integers without a fraction.
-public func formatNumber(_ v: Double) -> String {
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
-    return "\(v)"
-}
 
 // Typed readers shared by every registry entry.
 extension Settings {

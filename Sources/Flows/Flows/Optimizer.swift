@@ -1,3 +1,4 @@
+import KernelSum
 import Foundation
 
 /// How a flow's velocity v becomes a displacement: x ← x + h·P(v).

@@ -29,8 +29,14 @@ public final class MMDMetric: Metric {
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0], m = samples.count / dimension
         // Σ_i a_i [Σ_j a_j k(x_i, x_j) − 2 Σ_m b_m k(x_i, y_m)] + Σ_mn b_m b_n k(y_m, y_n)
-        sources = p.positions + samples
-        weights = p.weights + [Double](repeating: -2 / Double(m), count: m)
+        // Particles then samples; the sample part is filled once and kept.
+        if sources.count != p.positions.count + samples.count {
+            sources = p.positions + samples
+            weights = p.weights + [Double](repeating: -2 / Double(m), count: m)
+        } else {
+            sources.replaceSubrange(0..<p.positions.count, with: p.positions)
+            weights.replaceSubrange(0..<p.count, with: p.weights)
+        }
         var v: [Double] = [], g: [Double] = []
         engine.sum(kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
                    targets: p.positions, gradientChannels: [], values: &v, gradients: &g)

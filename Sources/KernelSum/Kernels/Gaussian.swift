@@ -11,7 +11,7 @@ public struct GaussianKernel: RadialKernel {
         self.minusHalfInverseVariance = -0.5 / (sigma * sigma)
     }
 
-    public var spec: String { "gaussian:sigma=\(formatParameter(sigma))" }
+    public var spec: String { "gaussian:sigma=\(formatNumber(sigma))" }
     public var regularity: KernelRegularity { .smooth }
 
     /// κ = exp(−r²/(2σ²)), κ'(r)/r = −κ/σ².

@@ -15,7 +15,7 @@ public struct InverseMultiquadricKernel: RadialKernel {
     }
 
     public var spec: String {
-        beta == -0.5 ? "imq:c=\(formatParameter(c))" : "imq:c=\(formatParameter(c)),beta=\(formatParameter(beta))"
+        beta == -0.5 ? "imq:c=\(formatNumber(c))" : "imq:c=\(formatNumber(c)),beta=\(formatNumber(beta))"
     }
     public var regularity: KernelRegularity { .smooth }
 

@@ -7,7 +7,7 @@ public struct LaplaceKernel: RadialKernel {
 
     public init(alpha: Double) { self.alpha = alpha }
 
-    public var spec: String { "laplace:alpha=\(formatParameter(alpha))" }
+    public var spec: String { "laplace:alpha=\(formatNumber(alpha))" }
     public var regularity: KernelRegularity { .cusp }
 
     /// κ = e^(−αr), κ'(r)/r = −α e^(−αr) / r (0 at r = 0).

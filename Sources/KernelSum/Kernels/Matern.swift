@@ -20,7 +20,7 @@ public struct MaternKernel: RadialKernel {
         a = (nu == 1.5 ? 3.0 : 5.0).squareRoot() / length
     }
 
-    public var spec: String { "matern:nu=\(formatParameter(nu)),length=\(formatParameter(length))" }
+    public var spec: String { "matern:nu=\(formatNumber(nu)),length=\(formatNumber(length))" }
     public var regularity: KernelRegularity { .cusp }
 
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {

@@ -8,7 +8,7 @@ public struct RieszKernel: RadialKernel {
 
     public init(r: Double) { self.r = r }
 
-    public var spec: String { "riesz:r=\(formatParameter(r))" }
+    public var spec: String { "riesz:r=\(formatNumber(r))" }
     public var regularity: KernelRegularity { .cusp }
 
     /// κ = −ρ^r with ρ = |x|, κ'(ρ)/ρ = −r ρ^(r−2) (0 at ρ = 0).

@@ -1,18 +1,27 @@
 import Foundation
 
-/// `summation = "auto"`: per call, the cheapest engine that meets the tolerance. Direct sums
-/// cost about 3 ns per pair and the mesh about 1 µs per point plus its FFT, so the mesh wins
-/// once N·M exceeds about 4·10⁶ (N = M = 2000) — where it can serve the kernel (Gaussian,
-/// d ≤ 3). Otherwise direct, which is exact. The sliced engine is never picked: its error is
-/// set by the number of directions, not by the tolerance. The last choice is reported (run.json).
+/// `summation = "auto"`: per call, the cheapest engine that meets the tolerance, by a cost model
+/// measured on this machine class:
+/// - direct: about 3 ns per pair, exact — taken for small problems (N·M ≤ 4·10⁶);
+/// - mesh (d ≤ 3, every kernel): about 1 µs per point plus its FFTs, meets the tolerance;
+/// - sliced (riesz:r=1, d > 3): its relative error is about 0.35 √(d/P) (measured, see
+///   ``SlicedSum``), so P = d (0.35/τ)² directions meet tolerance τ; taken when its cost,
+///   about 30 ns per direction and point, is below direct's.
+/// Otherwise direct. The last choice and its parameters are reported (run.json).
 public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     public static let meshThreshold = 4_000_000
+    let tolerance: Double
+    let threads: Int
+    let seed: UInt64
     let direct: DirectSum
     let mesh: MeshSum
     let lock = NSLock()
     var lastChoice: any KernelSumEngine
 
-    public init(tolerance: Double, threads: Int) {
+    public init(tolerance: Double, threads: Int, seed: UInt64 = 0) {
+        self.tolerance = tolerance
+        self.threads = threads
+        self.seed = seed
         direct = DirectSum(threads: threads)
         mesh = MeshSum(tolerance: tolerance, threads: threads)
         lastChoice = direct
@@ -28,7 +37,16 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
 
     /// The engine `auto` uses for a problem of this shape.
     public func choice(_ kernel: any RadialKernel, dimension d: Int, sources n: Int, targets m: Int) -> any KernelSumEngine {
-        n * m > AutoSum.meshThreshold && MeshSum.unsupported(kernel, dimension: d) == nil ? mesh : direct
+        let pairs = Double(n) * Double(m)
+        guard pairs > Double(AutoSum.meshThreshold) else { return direct }
+        if MeshSum.unsupported(kernel, dimension: d) == nil { return mesh }
+        if SlicedSum.unsupported(kernel) == nil {
+            let p = SlicedSum.directions(forTolerance: tolerance, dimension: d)
+            if 30e-9 * Double(p) * Double(n + m) < 3e-9 * pairs {
+                return SlicedSum(directions: p, seed: seed, threads: threads)
+            }
+        }
+        return direct
     }
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,

@@ -85,7 +85,7 @@ public enum KernelSumEngines {
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
                             threads: Int, directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
         switch method {
-        case .auto: return AutoSum(tolerance: tolerance, threads: threads)
+        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed)
         case .direct: return DirectSum(threads: threads)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }

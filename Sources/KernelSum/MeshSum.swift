@@ -1,22 +1,31 @@
 import CFFTW
 import Foundation
 
-/// Gaussian kernel sums on a mesh, d = 1, 2, 3 (fast Gaussian gridding, in the spirit of
-/// Greengard & Lee 2004 and of the spectral Ewald methods): with σ² = 2τ² + ρ²,
+/// Kernel sums on a mesh, d = 1, 2, 3, for every kernel: a non-uniform FFT convolution for the
+/// smooth far part of the kernel and exact sums over neighbours (``SpatialHash``) for its
+/// compact near part (``KernelSplit``). In the spirit of NFFT3's fastsum (Potts, Steidl &
+/// Nieslony 2004) with FINUFFT's window (Barnett et al. 2019).
 ///
-///     G_σ = (σ / (2π τ² ρ))^d · G_τ * G_ρ * G_τ,     G_v(x) = exp(−|x|²/(2v²)),
+/// The far kernel F(z) = far(|z|) · Π_a ψ((|z_a| − Z_a)/w_B) is made periodic with period T_a
+/// per axis (Z_a = the box width L_a, or less for a Gaussian that is negligible beyond
+/// Z_a): T_a ≥ L_a + Z_a + w_B, so F and its periodic copy agree on every difference of
+/// two points. With F(z) = Σ_k b_k e^{iω_k·z} (b_k: FFT of F sampled every h),
 ///
-/// so a sum is (1) spreading the weights onto a grid of spacing h with the window G_τ,
-/// (2) a discrete convolution with G_ρ by FFTW (r2c, multiply, c2r), (3) interpolating
-/// back with G_τ — and its analytic gradient ∇G_τ for the gradient channels. Both continuous
-/// convolutions are replaced by sums over the grid, whose error for a Gaussian of width v
-/// sampled every h is about exp(−2π² v²/h²): h = τ/q with q = √(ln(10/ε)/(2π²)) (τ = ρ = σ/√3),
-/// and the windows are cut where they fall below ε/10 (half-width τ√(2 ln(10/ε))). The grid
-/// covers all points plus the two windows, so the periodic FFT does not wrap.
+///     s(y) = Σ_k b_k ĉ_k e^{iω_k·y},   ĉ_k = Σ_i w_i e^{−iω_k·x_i},
 ///
-/// Spreading is serial and FFTW runs single-threaded, so results do not depend on `threads`
-/// (interpolation, per target, is split across threads). Plans and buffers are kept for the
-/// last grid shape and reused while the shape does not change.
+/// evaluated as (1) spread the weights onto a grid of spacing h/2 with an ES window φ of w
+/// points, (2) FFT, multiply by b_k (h/2)^{2d} / Π_a φ̂(ω_{k,a})² for the modes |k_a| < n_a/2,
+/// inverse FFT, (3) interpolate with φ (and ∇φ for gradients). The near part is then added
+/// pair by pair for |y − x| < ε.
+///
+/// Parameters from the tolerance τ: window width w = ⌈log10(10/τ)⌉ + 1 (≤ 16), β = 2.3 w;
+/// smooth step ψ with β_ψ = ln(30/τ) resolved by m = ⌈0.75 β_ψ⌉ + 1 grid steps, so h = ε/m
+/// (Gaussian: h = πσ/√(2 ln(30/τ))). The near radius ε balances the estimated pair count of
+/// the near field against the FFT size.
+///
+/// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
+/// FFTW is single-threaded: the output does not depend on `threads`. Plans, buffers and the
+/// multiplier are kept while the grid stays the same.
 public struct MeshSum: KernelSumEngine {
     public let tolerance: Double
     public let threads: Int
@@ -36,132 +45,304 @@ public struct MeshSum: KernelSumEngine {
 
     /// Why this engine cannot sum `kernel` in dimension d, or nil.
     public static func unsupported(_ kernel: any RadialKernel, dimension d: Int) -> String? {
-        guard kernel is GaussianKernel else { return "the mesh engine sums gaussian kernels only so far, not \(kernel.spec) (use direct)" }
-        guard (1...3).contains(d) else { return "the mesh engine works in dimensions 1 to 3, not \(d) (use direct)" }
+        guard (1...3).contains(d) else { return "the mesh engine works in dimensions 1 to 3, not \(d) (use direct or sliced)" }
         return nil
+    }
+
+    /// The smallest n' ≥ n whose prime factors are 2, 3 and 5 (FFTW's fast sizes).
+    public static func fftSize(_ n: Int) -> Int {
+        var k = max(2, n)
+        while true {
+            var r = k
+            for p in [2, 3, 5] { while r % p == 0 { r /= p } }
+            if r == 1 { return k }
+            k += 1
+        }
     }
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         precondition(MeshSum.unsupported(kernel, dimension: problem.dimension) == nil)
-        let sigma = (kernel as! GaussianKernel).sigma
-        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
-        // Aim 10⁷× below the tolerance: values come out near 10⁻²·ε, but gradients, measured
-        // relative to their maximum, can be 10⁵–10⁶·ε on clustered data where they cancel (the
-        // tests' worst case). The cost grows only like log(1/ε)^(d/2).
-        let eps = max(1e-17, min(1e-2, tolerance) / 1e7)
-        let q = max(0.5, (log(10 / eps) / (2 * Double.pi * Double.pi)).squareRoot())
-        let tau = sigma / 3.0.squareRoot(), rho = tau
-        let h = tau / q
-        let cut = (2 * log(10 / eps)).squareRoot()
-        let wt = Int((tau * cut / h).rounded(.up)), wr = Int((rho * cut / h).rounded(.up))
-        // Grid: origin and size per axis covering sources and targets plus both windows.
-        var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
-        for buffer in [problem.sources, problem.targets] {
-            for k in 0..<(buffer.count / d) { for a in 0..<d { lo[a] = min(lo[a], buffer[k * d + a]); hi[a] = max(hi[a], buffer[k * d + a]) } }
-        }
-        let pad = wt + wr + 2
-        var shape = [Int](repeating: 1, count: 3), origin = [Double](repeating: 0, count: 3)
-        for a in 0..<d {
-            origin[a] = lo[a] - Double(pad) * h
-            shape[a] = MeshSum.fftSize(Int(((hi[a] - lo[a]) / h).rounded(.up)) + 2 * pad + 1)
+        let n = problem.sourceCount, m = problem.targetCount
+        guard m > 0 else { return }
+        guard n > 0 else {
+            for k in 0..<values.count { values[k] = 0 }
+            for k in 0..<gradients.count { gradients[k] = 0 }
+            return
         }
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        ws.prepare(shape: Array(shape[0..<d]), channels: channels, rho: rho / h)
-        ws.report = ["grid": shape[0..<d].map(String.init).joined(separator: "x"), "spacing": "\(h)",
-                     "window-half-width": String(wt)]
-        let (n0, n1, n2) = (shape[0], shape[1], shape[2])
-        let total = n0 * n1 * n2
-        let inv2t2 = 1 / (2 * tau * tau)
-        let width = 2 * wt + 2
-        // 1-D window factors of one point along each axis: indices start[a] ..< start[a] + width.
-        // With t_k = t₀ + k h, exp(−t_k²/(2τ²)) = exp(−t₀²/(2τ²)) · E^k · exp(−k²h²/(2τ²)),
-        // E = exp(−t₀h/τ²): two exponentials per axis instead of `width` (fast Gaussian gridding).
-        let square = (0..<width).map { k in exp(-Double(k * k) * h * h * inv2t2) }
-        func factors(_ p: UnsafePointer<Double>, _ f: UnsafeMutablePointer<Double>, _ start: UnsafeMutablePointer<Int>) {
-            for a in 0..<3 {
-                if a >= d { start[a] = 0; f[a * width] = 1; for k in 1..<width { f[a * width + k] = 0 }; continue }
-                let u = (p[a] - origin[a]) / h
-                let s = Int(u.rounded(.down)) - wt
-                start[a] = s
-                let t0 = (Double(s) - u) * h
-                let e = exp(-2 * t0 * h * inv2t2)
-                var power = exp(-t0 * t0 * inv2t2)
-                for k in 0..<width {
-                    f[a * width + k] = power * square[k]
-                    power *= e
-                }
+        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan)
+        ws.prepare(plan, kernel: kernel, channels: problem.channels)
+        ws.report = plan.report
+        MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
+            .run(values: values, gradients: gradients)
+        if plan.split.radius > 0 {
+            NearField(split: plan.split, problem: problem, threads: threads).add(values: values, gradients: gradients)
+        }
+    }
+}
+
+/// The grid, window and split one call uses.
+struct MeshPlan {
+    let dimension: Int
+    /// Mode grid n_a (1 for axes ≥ d) and its spacing h; the spreading grid is 2n_a at h/2.
+    let modes: [Int]
+    let spacing: Double
+    let split: KernelSplit
+    /// Z_a and w_B of the far kernel's truncation.
+    let truncation: [Double]
+    let boundaryWidth: Double
+    let spreadWidth: Int
+    let spreadBeta: Double
+    /// Lower corner of the points' bounding box.
+    let low: [Double]
+    let kernelSpec: String
+
+    var grid: [Int] { (0..<3).map { $0 < dimension ? 2 * modes[$0] : 1 } }
+    var gridSpacing: Double { spacing / 2 }
+    /// What decides the multiplier: equal keys share it.
+    var key: String {
+        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)"
+    }
+    var report: [String: String] {
+        ["grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
+         "window-width": String(spreadWidth), "near-radius": "\(split.radius)"]
+    }
+
+    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?) {
+        let d = problem.dimension
+        dimension = d
+        kernelSpec = kernel.spec
+        let tol = max(1e-15, min(1e-2, tolerance))
+        spreadWidth = min(16, Int(log10(10 / tol).rounded(.up)) + 2)
+        spreadBeta = 2.30 * Double(spreadWidth)
+        let stepBeta = log(3000 / tol)
+        let steps = Double(Int((0.75 * stepBeta).rounded(.up)) + 1)
+        let step = SmoothStep(beta: stepBeta)
+        // Bounding box of sources and targets.
+        var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
+        for buffer in [problem.sources, problem.targets] {
+            for k in 0..<(buffer.count / d) {
+                for a in 0..<d { lo[a] = min(lo[a], buffer[k * d + a]); hi[a] = max(hi[a], buffer[k * d + a]) }
             }
         }
-        let widths = [width, d >= 2 ? width : 1, d >= 3 ? width : 1]
+        low = lo
+        let width = (0..<d).map { max(hi[$0] - lo[$0], 1e-12) }
+        let w = Double(spreadWidth)
+        // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
+        // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
+        let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps,
+                                        window: w, channels: problem.channels)
+        let radius: Double, h: Double, reach: Double, wB: Double
+        if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
+           MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
+                            channels: problem.channels) <= splitChoice.cost {
+            h = band
+            radius = 0
+            reach = negligible
+            wB = steps * h
+        } else {
+            radius = splitChoice.radius
+            h = radius / steps
+            reach = .infinity
+            wB = radius
+        }
+        split = KernelSplit(kernel: kernel, radius: radius, step: step)
+        spacing = h
+        boundaryWidth = wB
+        var n = [1, 1, 1]
+        for a in 0..<d {
+            var count = MeshSum.fftSize(Int((MeshPlan.period(width: width[a], reach: reach, boundary: wB, spacing: h,
+                                                              window: w) / h).rounded(.up)))
+            // Keep the previous grid while it is large enough and not much larger: the
+            // multiplier (and FFTW's plans) then stay cached from step to step.
+            if let p = previous, p.spacing == h, p.split.radius == radius, p.dimension == d,
+               p.modes[a] >= count, Double(p.modes[a]) <= 1.25 * Double(count) {
+                count = p.modes[a]
+            }
+            n[a] = count
+        }
+        modes = n
+        // Truncate where the grid allows (≥ L_a), or where the kernel is negligible: a
+        // function of the grid only, so the multiplier is cached while the grid is.
+        truncation = (0..<d).map { min(reach, Double(n[$0]) * h / 2 - wB) }
+    }
 
-        // (1) Spread, serially: grid_c += w_ic · Π_a f_a.
-        let grid: UnsafeMutablePointer<Double> = ws.real
-        grid.initialize(repeating: 0, count: total * channels)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * width) { fb in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
-                let f = fb.baseAddress!, start = sb.baseAddress!
-                for i in 0..<n {
-                    factors(problem.sources.baseAddress! + i * d, f, start)
-                    for c in 0..<channels {
-                        let wi = problem.weights[c * n + i]
-                        if wi == 0 { continue }
-                        let base = grid + c * total
-                        for k0 in 0..<widths[0] {
-                            let f0 = wi * f[k0]
-                            for k1 in 0..<widths[1] {
-                                let f01 = f0 * f[width + k1]
-                                let row = ((start[0] + k0) * n1 + (start[1] + k1)) * n2 + start[2]
-                                for k2 in 0..<widths[2] { base[row + k2] += f01 * f[2 * width + k2] }
+    /// For kernels analytic at 0, the mode spacing at which the spectrum has decayed by
+    /// e^(−L) (Gaussian: exp(−σ²ω²/2); IMQ: about exp(−c|ω|)) and the radius beyond which the
+    /// kernel is negligible; nil for kernels that need the near field.
+    static func analyticBand(_ kernel: any RadialKernel, logTolerance l: Double) -> (spacing: Double, reach: Double)? {
+        switch kernel {
+        case let g as GaussianKernel: return (Double.pi * g.sigma / (2 * l).squareRoot(), g.sigma * (2 * l).squareRoot())
+        case let q as InverseMultiquadricKernel: return (Double.pi * q.c / (l + 5), .infinity)
+        default: return nil
+        }
+    }
+
+    /// The period T_a: F's support (|z_a| ≤ Z_a + w_B, Z_a = min(L_a, reach)) fits in half a
+    /// period and F is exact on every difference |z_a| ≤ L_a (T_a ≥ L_a + Z_a + w_B); the
+    /// spreading grid holds every point with its window on both sides (no wrap-around).
+    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double) -> Double {
+        let z = min(width, reach)
+        return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
+    }
+
+    /// Seconds for the FFTs of one call (about 1.5 ns per grid point and log₂ of the grid
+    /// size, two transforms per channel, on the grid twice as fine as the modes).
+    static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
+                        channels: Int) -> Double {
+        var grid = 1.0
+        for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w) / h).rounded(.up) }
+        return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
+    }
+
+    /// ε balancing the near field (about 20 ns per pair, with the effective density the
+    /// sources see, estimated on a coarse histogram) against the FFTs (about 1.5 ns per grid
+    /// point and log₂ of the grid size, two per channel). Quantised to powers of 2^(1/4) so
+    /// that consecutive steps of a flow keep the same grid.
+    static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
+                           window w: Double, channels: Int) -> (radius: Double, cost: Double) {
+        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
+        let bins = d == 1 ? 256 : (d == 2 ? 64 : 16)
+        var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
+        for i in 0..<n {
+            var cell = 0
+            for a in 0..<d {
+                let u = (problem.sources[i * d + a] - low[a]) / width[a] * Double(bins)
+                cell = cell * bins + min(bins - 1, max(0, Int(u)))
+            }
+            counts[cell] += 1
+        }
+        let cellVolume = width.reduce(1, *) / pow(Double(bins), Double(d))
+        let density = Double(counts.reduce(0) { $0 + $1 * $1 }) / Double(n) / cellVolume
+        let ball = [2.0, Double.pi, 4 * Double.pi / 3][d - 1]
+        var best = (radius: width.max()!, cost: Double.infinity)
+        for k in 0..<160 {
+            let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
+            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels)
+            if fft == .infinity { break }
+            let near = 20e-9 * Double(m) * density * ball * pow(eps, Double(d))
+            if near + fft < best.cost { best = (eps, near + fft) }
+        }
+        return best
+    }
+}
+
+/// The far part: spread, convolve, interpolate.
+struct MeshConvolution {
+    let plan: MeshPlan
+    let workspace: MeshWorkspace
+    let problem: KernelSumProblem
+    let threads: Int
+
+    func run(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        let d = plan.dimension, n = problem.sourceCount, m = problem.targetCount
+        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
+        // Three slots, unit ones first: the last slot is always a real, contiguous axis, so
+        // the innermost loops run over w neighbouring grid values.
+        let lead = 3 - d
+        let shape = [Int](repeating: 1, count: lead) + plan.grid[0..<d]
+        let (n1, n2) = (shape[1], shape[2])
+        let total = shape[0] * n1 * n2
+        let w = plan.spreadWidth
+        let hh = plan.gridSpacing
+        let window = ESWindow(beta: plan.spreadBeta)
+        // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
+        let origin = (0..<3).map { $0 < lead ? 0 : plan.low[$0 - lead] - Double(w) * hh }
+        let widths = (0..<3).map { $0 < lead ? 1 : w }
+        let half = Double(w) / 2
+        let factors = WindowFactors(lead: lead, width: w, half: half, spacing: hh, origin: origin, window: window)
+
+        // (1) Spread. Sources sorted by their first row (a stable counting sort); each slab of
+        // rows takes, in that order, the points whose window meets it.
+        let grid = workspace.real!
+        let rows = shape[lead], rowSize = total / rows
+        let order = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let firstRow = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        var rowStart = [Int](repeating: 0, count: rows + 1)
+        defer { order.deallocate(); firstRow.deallocate() }
+        for i in 0..<n {
+            let r = factors.start(problem.sources[i * d], slot: lead)
+            firstRow[i] = Int32(r)
+            rowStart[r + 1] += 1
+        }
+        for r in 0..<rows { rowStart[r + 1] += rowStart[r] }
+        var next = rowStart
+        for i in 0..<n { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
+        let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
+        let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
+        let gridShared = SharedMutablePointer(grid), orderShared = SharedPointer(UnsafePointer(order))
+        let rowStartCopy = rowStart
+        Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
+            for slab in slabRange {
+                let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
+                for c in 0..<channels { (gridShared.base + c * total + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
+                let first = rowStartCopy[max(0, r0 - w + 1)], last = rowStartCopy[r1]
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 16) { fb in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
+                        let f = fb.baseAddress!, start = sb.baseAddress!
+                        for k in first..<last {
+                            let i = Int(orderShared[k])
+                            factors.values(sources.base + i * d, f, start)
+                            // The slab clips the lead slot's range.
+                            var klo = (0, 0, 0), khi = (widths[0], widths[1], widths[2])
+                            let clipLo = max(0, r0 - start[lead]), clipHi = min(w, r1 - start[lead])
+                            if clipLo >= clipHi { continue }
+                            switch lead {
+                            case 0: (klo.0, khi.0) = (clipLo, clipHi)
+                            case 1: (klo.1, khi.1) = (clipLo, clipHi)
+                            default: (klo.2, khi.2) = (clipLo, clipHi)
+                            }
+                            for c in 0..<channels {
+                                let wi = weights[c * n + i]
+                                if wi == 0 { continue }
+                                let base = gridShared.base + c * total
+                                for k0 in klo.0..<khi.0 {
+                                    let f0 = wi * f[k0]
+                                    for k1 in klo.1..<khi.1 {
+                                        let f01 = f0 * f[16 + k1]
+                                        let row = base + ((start[0] + k0) * n1 + (start[1] + k1)) * n2 + start[2]
+                                        for k2 in klo.2..<khi.2 { row[k2] += f01 * f[32 + k2] }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        // (2) Convolve each channel with the sampled G_ρ: r2c, multiply, c2r (unnormalised).
-        let complexCount = ws.complexCount
+        // (2) Convolve each channel: r2c, multiply, c2r (unnormalised: the multiplier holds it).
+        let complexCount = workspace.complexCount
+        let multiplier = workspace.multiplier
         for c in 0..<channels {
-            fftw_execute_dft_r2c(ws.forward, grid + c * total, ws.spectrum)
+            fftw_execute_dft_r2c(workspace.forward, grid + c * total, workspace.spectrum)
             for k in 0..<complexCount {
-                let kr = ws.kernelSpectrum[k]
-                ws.spectrum[k].0 *= kr
-                ws.spectrum[k].1 *= kr
+                let f = multiplier[k]
+                workspace.spectrum[k].0 *= f
+                workspace.spectrum[k].1 *= f
             }
-            fftw_execute_dft_c2r(ws.backward, ws.spectrum, grid + c * total)
+            fftw_execute_dft_c2r(workspace.backward, workspace.spectrum, grid + c * total)
         }
-        // (3) Interpolate: s = A hᵈ/total Σ_u G_τ(y − u) H(u), ∇s = A hᵈ/total Σ_u −(y − u)/τ² G_τ H.
-        let amplitude = pow(sigma / (2 * Double.pi * tau * tau * rho), Double(d)) * pow(h, Double(2 * d)) / Double(total)
+        // (3) Interpolate values and gradients, separably: innermost axis first.
         let gridPointer = SharedPointer(UnsafePointer(grid))
         let targets = SharedPointer(problem.targets.baseAddress!)
-        let out = SharedMutablePointer(values.baseAddress!), gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
-        let originCopy = origin
+        let out = SharedMutablePointer(values.baseAddress!)
+        let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         var gradientIndex = [Int](repeating: -1, count: channels)
         for (gi, c) in gch.enumerated() { gradientIndex[c] = gi }
         let gradientIndexCopy = gradientIndex
-        let factorsBox = UnsafeSendableFunction(factors)
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * width) { fb in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * 16) { fb in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
-                    let f = fb.baseAddress!, df = f + 3 * width
+                    let f = fb.baseAddress!, df = f + 48
                     let start = sb.baseAddress!
                     for j in range {
                         let y = targets.base + j * d
-                        factorsBox.call(y, f, start)
-                        // Derivative factors: d/dy_a exp(−(u − y)²/(2τ²)) = (u − y)/τ² · f.
-                        for a in 0..<3 {
-                            for k in 0..<width {
-                                let t = a < d ? (Double(start[a] + k) * h + originCopy[a] - y[a]) : 0
-                                df[a * width + k] = t / (tau * tau) * f[a * width + k]
-                            }
-                        }
-                        // Separable sums, innermost axis first: per grid row Σ f₂H and Σ f₂'H, then
-                        // along axis 1 and axis 0 with the value and derivative factors.
-                        let f0 = f, f1 = f + width, f2 = f + 2 * width
-                        let d0 = df, d1 = df + width, d2 = df + 2 * width
+                        factors.values(y, f, start, derivatives: df)
+                        let f0 = f, f1 = f + 16, f2 = f + 32
+                        let d0 = df, d1 = df + 16, d2 = df + 32
                         for c in 0..<channels {
                             let grid = gridPointer.base + c * total
                             let gi = gradientIndexCopy[c]
@@ -184,12 +365,15 @@ public struct MeshSum: KernelSumEngine {
                                 g1 += f0[k0] * r1
                                 g2 += f0[k0] * r2
                             }
-                            out[j * channels + c] = amplitude * value
+                            out[j * channels + c] = value
                             if gi >= 0 {
                                 let gj = gout.base + (j * g + gi) * d
-                                gj[0] = amplitude * g0
-                                if d > 1 { gj[1] = amplitude * g1 }
-                                if d > 2 { gj[2] = amplitude * g2 }
+                                // Slot s holds axis s − lead.
+                                switch d {
+                                case 1: gj[0] = g2
+                                case 2: gj[0] = g1; gj[1] = g2
+                                default: gj[0] = g0; gj[1] = g1; gj[2] = g2
+                                }
                             }
                         }
                     }
@@ -197,64 +381,197 @@ public struct MeshSum: KernelSumEngine {
             }
         }
     }
+}
 
-    /// The smallest n' ≥ n whose prime factors are 2, 3 and 5 (FFTW's fast sizes).
-    public static func fftSize(_ n: Int) -> Int {
-        var k = max(2, n)
-        while true {
-            var r = k
-            for p in [2, 3, 5] { while r % p == 0 { r /= p } }
-            if r == 1 { return k }
-            k += 1
+/// The window's factors along each axis for one point: w values φ((l − u)/(w/2)) at the grid
+/// indices l = start ..< start + w around u = (x − origin)/h, in three slots of 16; the first
+/// `lead` slots are unit axes (a single 1), slot s ≥ lead holds axis s − lead.
+struct WindowFactors: Sendable {
+    let lead: Int
+    let width: Int
+    let half: Double
+    let spacing: Double
+    let origin: [Double]
+    let window: ESWindow
+
+    @inline(__always) func start(_ x: Double, slot a: Int) -> Int {
+        let u = (x - origin[a]) / spacing
+        return Int((u - half).rounded(.up))
+    }
+
+    /// Fills f[16a + k] (and, if asked, the derivatives d/dx of each factor) and start[a].
+    @inline(__always) func values(_ p: UnsafePointer<Double>, _ f: UnsafeMutablePointer<Double>,
+                                  _ start: UnsafeMutablePointer<Int>, derivatives df: UnsafeMutablePointer<Double>? = nil) {
+        typealias V = SIMD8<Double>
+        let inverseHalf = 1 / half
+        let beta = V(repeating: window.beta)
+        let lanes = V(0, 1, 2, 3, 4, 5, 6, 7)
+        for a in 0..<3 {
+            let fa = f + 16 * a
+            guard a >= lead else {
+                start[a] = 0
+                fa[0] = 1
+                df?[16 * a] = 0
+                continue
+            }
+            let u = (p[a - lead] - origin[a]) / spacing
+            let s = Int((u - half).rounded(.up))
+            start[a] = s
+            let t0 = (Double(s) - u) * inverseHalf
+            var k = 0
+            while k < width {
+                let t = V(repeating: t0) + (lanes + V(repeating: Double(k))) * V(repeating: inverseHalf)
+                var q = V(repeating: 1) - t * t
+                q.replace(with: V(repeating: 0), where: q .< V(repeating: 0))
+                let root = q.squareRoot()
+                let e = VectorMath.exp(beta * (root - V(repeating: 1)))
+                let value = q * e
+                for l in 0..<min(8, width - k) { fa[k + l] = value[l] }
+                if let df = df {
+                    // d/dx φ((l − u)/(w/2)) = −φ'(t)/((w/2) h), φ'(t) = −t (2 + β√(1 − t²)) e.
+                    var dv = t * (V(repeating: 2) + beta * root) * e * V(repeating: inverseHalf / spacing)
+                    dv.replace(with: V(repeating: 0), where: q .<= V(repeating: 0))
+                    for l in 0..<min(8, width - k) { df[16 * a + k + l] = dv[l] }
+                }
+                k += 8
+            }
         }
     }
 }
 
-struct UnsafeSendableFunction: @unchecked Sendable {
-    let call: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int>) -> Void
-    init(_ f: @escaping (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int>) -> Void) { call = f }
+/// Adds the near part of a split kernel, pair by pair, over the sources within ε of each target.
+struct NearField {
+    let split: KernelSplit
+    let problem: KernelSumProblem
+    let threads: Int
+
+    func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
+        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
+        let hash = SpatialHash(points: problem.sources, dimension: d, cellSize: split.radius)
+        let targets = SharedPointer(problem.targets.baseAddress!), sources = SharedPointer(problem.sources.baseAddress!)
+        let weights = SharedPointer(problem.weights.baseAddress!)
+        let out = SharedMutablePointer(values.baseAddress!)
+        let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
+        let split = self.split, radius = split.radius
+        Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
+            for j in range {
+                let y = targets.base + j * d
+                hash.forEachNeighbour(of: y, within: radius) { i, r2 in
+                    let (v, s) = split.near(squaredDistance: r2)
+                    for c in 0..<channels { out[j * channels + c] += weights[c * n + i] * v }
+                    for (gi, c) in gch.enumerated() {
+                        let ws = weights[c * n + i] * s
+                        for a in 0..<d { gout[(j * g + gi) * d + a] += ws * (y[a] - sources[i * d + a]) }
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// FFTW plans, buffers and the convolution kernel's spectrum for one grid shape, reused while
-/// the shape stays the same. FFTW planning is not thread-safe: one global lock guards it.
+/// FFTW plans, buffers and the convolution multiplier for one plan, reused while the plan's
+/// key stays the same. FFTW planning is not thread-safe: one global lock guards it.
 final class MeshWorkspace: @unchecked Sendable {
     static let planning = NSLock()
     let lock = NSLock()
-    var shape: [Int] = [], channels = 0, rho = 0.0
+    var plan: MeshPlan? = nil
+    var key = "", channels = 0
     // Valid once `prepare` has run (the engine calls it before any use).
     var real: UnsafeMutablePointer<Double>! = nil
     var spectrum: UnsafeMutablePointer<fftw_complex>! = nil
-    var kernelSpectrum: [Double] = []
+    var multiplier: [Double] = []
     var complexCount = 0
     var forward: fftw_plan? = nil, backward: fftw_plan? = nil
     var report: [String: String] = [:]
 
-    /// Plans for `shape` (real n0×…×n_{d−1}) and the spectrum of G_ρ sampled at minimum-image
-    /// offsets (ρ in grid units): real and even, so its transform is real.
-    func prepare(shape newShape: [Int], channels c: Int, rho r: Double) {
-        if newShape == shape && c <= channels && r == rho { return }
+    func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int) {
+        defer { plan = newPlan }
+        if newPlan.key == key && c <= channels { return }
         release()
-        shape = newShape
+        key = newPlan.key
         channels = c
-        rho = r
+        let d = newPlan.dimension
+        let shape = Array(newPlan.grid[0..<d])
         let total = shape.reduce(1, *)
-        complexCount = total / shape[shape.count - 1] * (shape[shape.count - 1] / 2 + 1)
+        complexCount = total / shape[d - 1] * (shape[d - 1] / 2 + 1)
         real = UnsafeMutablePointer<Double>(fftw_alloc_real(total * c))
         spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(complexCount))!
         var dims = shape.map { Int32($0) }
         MeshWorkspace.planning.lock()
-        forward = fftw_plan_dft_r2c(Int32(shape.count), &dims, real, spectrum, FFTW_ESTIMATE)
-        backward = fftw_plan_dft_c2r(Int32(shape.count), &dims, spectrum, real, FFTW_ESTIMATE)
+        forward = fftw_plan_dft_r2c(Int32(d), &dims, real, spectrum, FFTW_ESTIMATE)
+        backward = fftw_plan_dft_c2r(Int32(d), &dims, spectrum, real, FFTW_ESTIMATE)
         MeshWorkspace.planning.unlock()
-        // Sample G_ρ on the periodic grid and transform it once.
-        let s = shape + [Int](repeating: 1, count: 3 - shape.count)
-        for i0 in 0..<s[0] { for i1 in 0..<s[1] { for i2 in 0..<s[2] {
-            func image(_ i: Int, _ n: Int) -> Double { Double(i <= n / 2 ? i : i - n) }
-            let r2 = pow(image(i0, s[0]), 2) + (s[1] > 1 ? pow(image(i1, s[1]), 2) : 0) + (s[2] > 1 ? pow(image(i2, s[2]), 2) : 0)
-            real[(i0 * s[1] + i1) * s[2] + i2] = exp(-r2 / (2 * r * r))
+        multiplier = MeshWorkspace.multiplier(newPlan, shape: shape)
+    }
+
+    /// b_k (h/2)^{2d} / Π_a φ̂_a(ω_k)² on the spreading grid's r2c layout, zero beyond the
+    /// modes; b_k = (1/Π n_a) × the DFT of the far kernel sampled on the mode grid.
+    static func multiplier(_ plan: MeshPlan, shape: [Int]) -> [Double] {
+        let d = plan.dimension, h = plan.spacing
+        let modes = Array(plan.modes[0..<d])
+        let modeTotal = modes.reduce(1, *)
+        let modeComplex = modeTotal / modes[d - 1] * (modes[d - 1] / 2 + 1)
+        // Far kernel samples at minimum-image offsets.
+        let samples = UnsafeMutablePointer<Double>(fftw_alloc_real(modeTotal))!
+        let spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(modeComplex))!
+        defer { fftw_free(samples); fftw_free(spectrum) }
+        let m3 = plan.modes
+        for i0 in 0..<m3[0] { for i1 in 0..<m3[1] { for i2 in 0..<m3[2] {
+            let idx = [i0, i1, i2]
+            var r2 = 0.0, boundary = 1.0
+            for a in 0..<d {
+                let z = Double(idx[a] <= m3[a] / 2 ? idx[a] : idx[a] - m3[a]) * h
+                r2 += z * z
+                boundary *= plan.split.step.value((abs(z) - plan.truncation[a]) / plan.boundaryWidth)
+            }
+            samples[(i0 * m3[1] + i1) * m3[2] + i2] = boundary == 0 ? 0 : boundary * plan.split.far(r2.squareRoot())
         } } }
-        fftw_execute_dft_r2c(forward, real, spectrum)
-        kernelSpectrum = (0..<complexCount).map { spectrum[$0].0 }
+        var dims = modes.map { Int32($0) }
+        MeshWorkspace.planning.lock()
+        let p = fftw_plan_dft_r2c(Int32(d), &dims, samples, spectrum, FFTW_ESTIMATE)
+        MeshWorkspace.planning.unlock()
+        fftw_execute(p)
+        MeshWorkspace.planning.lock()
+        fftw_destroy_plan(p)
+        MeshWorkspace.planning.unlock()
+        // The window's transform per axis and mode: φ_phys(x) = φ(x/a), a = (w/2)(h/2),
+        // so φ̂(ω) = a ∫φ(t) cos(ω a t) dt.
+        let window = ESWindow(beta: plan.spreadBeta)
+        let rule = GaussLegendre(2 * plan.spreadWidth + 40)
+        let a = Double(plan.spreadWidth) / 2 * plan.gridSpacing
+        var factor: [[Double]] = []
+        for ax in 0..<d {
+            let period = Double(modes[ax]) * h
+            factor.append((0...(modes[ax] / 2)).map { k in
+                let phi = a * window.fourier(2 * Double.pi * Double(k) / period * a, rule: rule)
+                return pow(plan.gridSpacing / phi, 2)
+            })
+        }
+        let scale = 1 / Double(modeTotal)
+        let s3 = shape + [Int](repeating: 1, count: 3 - d)
+        let last = d - 1
+        var c3 = s3
+        c3[last] = s3[last] / 2 + 1
+        let mc3 = modes + [Int](repeating: 1, count: 3 - d)
+        var mcomplex = mc3
+        mcomplex[last] = mc3[last] / 2 + 1
+        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
+        for i0 in 0..<c3[0] { for i1 in 0..<c3[1] { for i2 in 0..<c3[2] {
+            let idx = [i0, i1, i2]
+            var value = scale
+            var modeIndex = 0
+            for ax in 0..<3 {
+                guard ax < d else { modeIndex = modeIndex * mcomplex[ax]; continue }
+                let f = ax == last ? idx[ax] : (idx[ax] <= s3[ax] / 2 ? idx[ax] : s3[ax] - idx[ax])
+                if 2 * f >= modes[ax] { value = 0; break }
+                value *= factor[ax][f]
+                modeIndex = modeIndex * mcomplex[ax] + f
+            }
+            if value != 0 { value *= spectrum[modeIndex].0 }
+            out[(i0 * c3[1] + i1) * c3[2] + i2] = value
+        } } }
+        return out
     }
 
     func release() {
@@ -266,6 +583,7 @@ final class MeshWorkspace: @unchecked Sendable {
         if let s = spectrum { fftw_free(s) }
         real = nil
         spectrum = nil
+        key = ""
     }
 
     deinit { release() }

@@ -11,13 +11,14 @@ import Foundation
 /// with W, S the weights and weighted positions below and above t: O((N + M) log(N + M)) per
 /// direction. Directions come in blocks of d orthonormal vectors (Gram–Schmidt on Gaussian
 /// matrices), which beat independent directions at equal P; the error decays like √(d/P).
-/// Directions are split into a fixed number of groups summed in order, so the result does not
+/// Directions are handled in chunks: one matrix product projects all points on a chunk, its
+/// directions are sorted and swept in parallel (sources and targets in one sort), and each
+/// target then adds the chunk's contributions in direction order, so the result does not
 /// depend on the thread count.
 public struct SlicedSum: KernelSumEngine {
     public let directions: Int
     public let seed: UInt64
     public let threads: Int
-    static let groups = 8
 
     public init(directions: Int, seed: UInt64, threads: Int) {
         self.directions = max(1, directions)
@@ -34,6 +35,15 @@ public struct SlicedSum: KernelSumEngine {
             : "the sliced engine sums riesz:r=1 (the energy distance) only, not \(kernel.spec) (use direct)"
     }
 
+
+    /// Directions for relative error τ: the measured error of values and gradients is about
+    /// 0.35 √(d/P) (testErrorFallsWithDirections: d = 10, N = 2000, P = 160 … 10240), so
+    /// P = ⌈d (0.35/τ)²⌉, rounded up to whole orthonormal blocks of d.
+    public static func directions(forTolerance tolerance: Double, dimension d: Int) -> Int {
+        let p = Double(d) * pow(0.35 / max(tolerance, 1e-12), 2)
+        guard p < 1e9 else { return 1_000_000_000 / d * d }
+        return (Int(p.rounded(.up)) + d - 1) / d * d
+    }
     /// c_d = √π Γ((d+1)/2) / Γ(d/2).
     public static func sliceConstant(dimension d: Int) -> Double {
         exp(0.5 * log(Double.pi) + lgamma(Double(d + 1) / 2) - lgamma(Double(d) / 2))
@@ -63,96 +73,222 @@ public struct SlicedSum: KernelSumEngine {
         return out
     }
 
+    /// Directions projected and swept per round (any value gives the same result).
+    static let chunk = 16
+
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         precondition(SlicedSum.unsupported(kernel) == nil, SlicedSum.unsupported(kernel)!)
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, gchannels = problem.gradientChannels, g = gchannels.count
-        let xi = SlicedSum.directions(directions, dimension: d, seed: seed)
-        let p = xi.count / d
+        for k in 0..<values.count { values[k] = 0 }
+        for k in 0..<gradients.count { gradients[k] = 0 }
+        guard m > 0, channels > 0 else { return }
+        let xiArray = SlicedSum.directions(directions, dimension: d, seed: seed)
+        let p = xiArray.count / d
         let scale = -SlicedSum.sliceConstant(dimension: d) / Double(p)
-        let groups = min(SlicedSum.groups, p)
-        let width = m * (channels + g * d)
-        let partial = UnsafeMutablePointer<Double>.allocate(capacity: groups * width)
-        partial.initialize(repeating: 0, count: groups * width)
-        defer { partial.deallocate() }
-        let out = SharedMutablePointer(partial)
-        let x = SharedPointer(problem.sources.baseAddress!), y = SharedPointer(problem.targets.baseAddress!)
-        let w = SharedPointer(problem.weights.baseAddress!)
+        let total = n + m, outs = channels + g, stride = m + 1
+        let kmax = min(SlicedSum.chunk, p)
+        let threads = self.threads
 
-        let work: @Sendable (Int) -> Void = { group in
-            let acc = out.base + group * width
-            // Projections with their indices, sorted by value (ties keep a deterministic order:
-            // the sort sees the same input whatever the thread count).
-            var sp = [Double](repeating: 0, count: n), tp = [Double](repeating: 0, count: m)
-            var sSorter = LineSorter(), tSorter = LineSorter()
-            var below = [Double](repeating: 0, count: 2 * channels), total = [Double](repeating: 0, count: 2 * channels)
-            var tieW = [Double](repeating: 0, count: channels), tieS = [Double](repeating: 0, count: channels)
-            for c in 0..<channels { for i in 0..<n { total[2 * c] += w[c * n + i] } }
-            var direction = stride(from: group, to: p, by: groups).makeIterator()
-            while let q = direction.next() {
-                let e = Array(xi[(q * d)..<(q * d + d)])
-                for i in 0..<n { var v = 0.0; for a in 0..<d { v += e[a] * x[i * d + a] }; sp[i] = v }
-                for j in 0..<m { var v = 0.0; for a in 0..<d { v += e[a] * y[j * d + a] }; tp[j] = v }
-                sp.withUnsafeBufferPointer { sSorter.sort($0) }
-                tp.withUnsafeBufferPointer { tSorter.sort($0) }
-                let s = sSorter.values, si = sSorter.order
-                // S totals of this direction, per channel.
-                for c in 0..<channels {
-                    var ws = 0.0
-                    for k in 0..<n { ws += w[c * n + Int(si[k])] * s[k] }
-                    total[2 * c + 1] = ws
-                    below[2 * c] = 0
-                    below[2 * c + 1] = 0
+        // Buffers, allocated once. Points are transposed (coordinate-major, sources then
+        // targets) so that projecting a chunk of directions is a vectorised matrix product.
+        let xi = UnsafeMutablePointer<Double>.allocate(capacity: p * d)
+        xiArray.withUnsafeBufferPointer { xi.initialize(from: $0.baseAddress!, count: p * d) }
+        let points = UnsafeMutablePointer<Double>.allocate(capacity: d * total)
+        let proj = UnsafeMutablePointer<Double>.allocate(capacity: kmax * total)
+        // Per direction of a chunk, per output (C values then G slopes), per target (+1 sink
+        // slot where sources write): the sweep's results in target order.
+        let out = UnsafeMutablePointer<Double>.allocate(capacity: kmax * outs * stride)
+        // Weights per channel over sources and targets (targets weigh 0) and their totals.
+        let wt = UnsafeMutablePointer<Double>.allocate(capacity: channels * total)
+        let wtotal = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        let workers = threads == 1 ? 1 : min(threads, kmax)
+        let sorters = (0..<workers).map { _ in SliceSorter(capacity: total) }
+        let sweepState = UnsafeMutablePointer<Double>.allocate(capacity: workers * 4 * channels)
+        defer {
+            xi.deallocate(); points.deallocate(); proj.deallocate(); out.deallocate()
+            wt.deallocate(); wtotal.deallocate(); sweepState.deallocate()
+            for s in sorters { s.deallocate() }
+        }
+        let x = problem.sources.baseAddress!, y = problem.targets.baseAddress!, w = problem.weights.baseAddress!
+        for c in 0..<channels {
+            var sum = 0.0
+            for i in 0..<n { let v = w[c * n + i]; wt[c * total + i] = v; sum += v }
+            for j in 0..<m { wt[c * total + n + j] = 0 }
+            wtotal[c] = sum
+        }
+        let sPoints = SharedMutablePointer(points), sProj = SharedMutablePointer(proj), sOut = SharedMutablePointer(out)
+        let sXi = SharedPointer(UnsafePointer(xi)), sWt = SharedPointer(UnsafePointer(wt))
+        let sWtotal = SharedPointer(UnsafePointer(wtotal)), sState = SharedMutablePointer(sweepState)
+        let sX = SharedPointer(x), sY = SharedPointer(y)
+        let sValues = SharedMutablePointer(values.baseAddress!)
+        let sGradients = SharedMutablePointer(gradients.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
+        let sGch = SharedPointer(UnsafePointer(gchannels.withUnsafeBufferPointer { b -> UnsafeMutablePointer<Int> in
+            let copy = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g)); if g > 0 { copy.initialize(from: b.baseAddress!, count: g) }
+            return copy
+        }))
+        defer { sGch.base.deallocate(); if gradients.baseAddress == nil { sGradients.base.deallocate() } }
+
+        Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
+            for i in range {
+                let row = i < n ? sX.base + i * d : sY.base + (i - n) * d
+                for a in 0..<d { sPoints[a * total + i] = row[a] }
+            }
+        }
+
+        var q1 = 0
+        while q1 < p {
+            let kc = min(kmax, p - q1), q0 = q1, nextQ0 = q0 + kc
+            // Projections of all points on the chunk's directions, blocks of points in L1.
+            Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
+                let block = 256
+                var lo = range.lowerBound
+                while lo < range.upperBound {
+                    let hi = min(range.upperBound, lo + block)
+                    for k in 0..<kc {
+                        let e = sXi.base + (q0 + k) * d, dst = sProj.base + k * total
+                        for i in lo..<hi { dst[i] = 0 }
+                        for a in 0..<d {
+                            let ea = e[a], src = sPoints.base + a * total
+                            for i in lo..<hi { dst[i] += ea * src[i] }
+                        }
+                    }
+                    lo = hi
                 }
-                // Sweep targets in increasing t; `k` sources lie strictly below, `k..<k2` tie.
-                var k = 0
-                for r in 0..<m {
-                    let tj = tSorter.values[r], j = Int(tSorter.order[r])
-                    while k < n && s[k] < tj {
-                        let v = s[k], i = Int(si[k])
-                        for c in 0..<channels { below[2 * c] += w[c * n + i]; below[2 * c + 1] += w[c * n + i] * v }
-                        k += 1
-                    }
-                    var k2 = k
-                    for c in 0..<channels { tieW[c] = 0; tieS[c] = 0 }
-                    while k2 < n && s[k2] == tj {
-                        for c in 0..<channels { tieW[c] += w[c * n + Int(si[k2])]; tieS[c] += w[c * n + Int(si[k2])] * tj }
-                        k2 += 1
-                    }
-                    let row = acc + j * (channels + g * d)
+            }
+            // Sort and sweep each direction.
+            let sweep: @Sendable (Int, Int) -> Void = { k, worker in
+                SlicedSum.sweep(values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
+                                gradientChannels: UnsafePointer(sGch.base), g: g, weights: sWt.base, totals: sWtotal.base,
+                                sorter: sorters[worker], state: sState.base + worker * 4 * channels,
+                                out: sOut.base + k * outs * stride)
+            }
+            if workers == 1 {
+                for k in 0..<kc { sweep(k, 0) }
+            } else {
+                let next = NextIndex()
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    while let k = next.take(below: kc) { sweep(k, worker) }
+                }
+            }
+            // Accumulate per target, directions in order: identical for any thread count.
+            Parallel.forEachChunk(m, threads: threads, minimumChunk: 1024) { range in
+                for j in range {
                     for c in 0..<channels {
-                        let wb = below[2 * c], sb = below[2 * c + 1]
-                        let wa = total[2 * c] - wb - tieW[c]
-                        let sa = total[2 * c + 1] - sb - tieS[c]
-                        row[c] += scale * (tj * (wb - wa) - (sb - sa))
+                        var v = sValues[j * channels + c]
+                        for k in 0..<kc { v += sOut[(k * outs + c) * stride + j] }
+                        sValues[j * channels + c] = v
                     }
-                    for (gi, c) in gchannels.enumerated() {
-                        let wb = below[2 * c]
-                        let wa = total[2 * c] - wb - tieW[c]
-                        let slope = scale * (wb - wa)
-                        for a in 0..<d { row[channels + gi * d + a] += slope * e[a] }
+                    for gi in 0..<g {
+                        let gp = sGradients.base + (j * g + gi) * d
+                        for k in 0..<kc {
+                            let slope = sOut[(k * outs + channels + gi) * stride + j], e = sXi.base + (q0 + k) * d
+                            for a in 0..<d { gp[a] += slope * e[a] }
+                        }
                     }
                 }
             }
+            q1 = nextQ0
         }
-        if threads == 1 {
-            for group in 0..<groups { work(group) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: groups, execute: work)
+        Parallel.forEachChunk(m, threads: threads, minimumChunk: 1024) { range in
+            for j in range {
+                for c in 0..<channels { sValues[j * channels + c] *= scale }
+                for t in 0..<(g * d) { sGradients[j * g * d + t] *= scale }
+            }
         }
-        // Groups added in order: identical for any thread count.
-        for j in 0..<m {
+    }
+
+    /// One direction: sort the projections `values` (sources `0..<n`, then targets), sweep them
+    /// in increasing order with prefix sums, and write per target j (row `m` is a sink for
+    /// sources) the unscaled value Σ_i w_ic |t_j − s_i| of each channel and slope
+    /// Σ_i w_ic sign(t_j − s_i) of each gradient channel.
+    static func sweep(values v: UnsafePointer<Double>, n: Int, m: Int, channels: Int,
+                      gradientChannels gch: UnsafePointer<Int>, g: Int,
+                      weights wt: UnsafePointer<Double>, totals: UnsafePointer<Double>,
+                      sorter: SliceSorter, state: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>) {
+        let total = n + m, stride = m + 1
+        var lo = Double.infinity, hi = -Double.infinity
+        for i in 0..<total { let t = v[i]; lo = t < lo ? t : lo; hi = t > hi ? t : hi }
+        sorter.sort(v, count: total, lo: lo, hi: hi)
+        let items = sorter.items
+        // S totals (weighted positions of the sources) per channel.
+        let sTotal = state, wAcc = state + channels, sAcc = state + 2 * channels, wRun = state + 3 * channels
+        for c in 0..<channels {
+            var s = 0.0
+            let wc = wt + c * total
+            for i in 0..<n { s += wc[i] * v[i] }
+            sTotal[c] = s
+        }
+        // Sources precede targets of the same value, so at a target the accumulated W_≤, S_≤
+        // include the ties; W_< is the weight before the current run of equal values.
+        // Value: t(W_≤ − W_>) − (S_≤ − S_>) (ties cancel); slope: W_< − W_>.
+        if channels == 1 && g <= 1 {
+            // Gather positions and weights in sorted order first: a tight loop keeps many
+            // loads in flight, and the sweep below then streams.
+            let sv = sorter.values, sw = sorter.weights
+            for r in 0..<total {
+                let i = Int(items[r] & SliceSorter.indexMask)
+                sv[r] = v[i]; sw[r] = wt[i]
+            }
+            let wTot = totals[0], sTot = sTotal[0]
+            var wa = 0.0, sa = 0.0, wr = 0.0, prev = Double.nan
+            let ov = out, os = out + stride
+            if g == 1 {
+                for r in 0..<total {
+                    let i = Int(items[r] & SliceSorter.indexMask)
+                    let t = sv[r], wi = sw[r]
+                    wr = t == prev ? wr : wa
+                    prev = t
+                    wa += wi
+                    sa += wi * t
+                    let j = i - n, dst = j >= 0 ? j : m
+                    ov[dst] = t * (2 * wa - wTot) - (2 * sa - sTot)
+                    os[dst] = wr - (wTot - wa)
+                }
+            } else {
+                for r in 0..<total {
+                    let i = Int(items[r] & SliceSorter.indexMask)
+                    let t = sv[r], wi = sw[r]
+                    wa += wi
+                    sa += wi * t
+                    let j = i - n, dst = j >= 0 ? j : m
+                    ov[dst] = t * (2 * wa - wTot) - (2 * sa - sTot)
+                }
+            }
+            return
+        }
+        for c in 0..<channels { wAcc[c] = 0; sAcc[c] = 0; wRun[c] = 0 }
+        var prev = Double.nan
+        for r in 0..<total {
+            let i = Int(items[r] & SliceSorter.indexMask)
+            let t = v[i]
+            let same = t == prev
+            prev = t
+            let j = i - n, dst = j >= 0 ? j : m
             for c in 0..<channels {
-                var v = 0.0
-                for group in 0..<groups { v += partial[group * width + j * (channels + g * d) + c] }
-                values[j * channels + c] = v
+                let wi = wt[c * total + i]
+                wRun[c] = same ? wRun[c] : wAcc[c]
+                let wa = wAcc[c] + wi, sa = sAcc[c] + wi * t
+                wAcc[c] = wa; sAcc[c] = sa
+                out[c * stride + dst] = t * (2 * wa - totals[c]) - (2 * sa - sTotal[c])
             }
-            for t in 0..<(g * d) {
-                var v = 0.0
-                for group in 0..<groups { v += partial[group * width + j * (channels + g * d) + channels + t] }
-                gradients[j * g * d + t] = v
+            for gi in 0..<g {
+                let c = gch[gi]
+                out[(channels + gi) * stride + dst] = wRun[c] - (totals[c] - wAcc[c])
             }
         }
+    }
+}
+
+/// Hands out 0, 1, 2, ... to concurrent workers.
+final class NextIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
     }
 }

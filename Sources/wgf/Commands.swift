@@ -73,10 +73,10 @@ struct List: ParsableCommand {
         for e in InitialisationRegistry.entries { row("initialisation", e.name, e.summary) }
         for e in MetricRegistry.entries { row("metric", e.name, e.summary) }
         let methods: [SummationMethod: String] = [
-            .auto: "per call: mesh where it applies and N·M > 4e6, else direct",
+            .auto: "per call: direct if N·M ≤ 4e6, else mesh (d ≤ 3), sliced (riesz:r=1, d > 3, if cheaper at the tolerance) or direct",
             .direct: "exact O(N·M) sums, multi-threaded",
-            .mesh: "gaussian kernels, d ≤ 3: Gaussian gridding + FFTW convolution, grid from the tolerance",
-            .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ~ √(d/P)",
+            .mesh: "every kernel, d ≤ 3: ES-window NUFFT convolution (FFTW) + exact near field by spatial hash, from the tolerance",
+            .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ≈ 0.35 √(d/P)",
         ]
         for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }
     }

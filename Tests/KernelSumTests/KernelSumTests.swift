@@ -168,13 +168,18 @@ final class DirectSumTests: XCTestCase {
         XCTAssertEqual(e.name, "auto")
         XCTAssertEqual(e.parameters["choice"], "direct")
         XCTAssertEqual(e.parameters["threads"], "3")
-        // auto: direct for small problems and for kernels the mesh cannot sum; the mesh for
-        // large Gaussian problems in d ≤ 3; the choice shows in its parameters.
+        // auto: direct for small problems; the mesh for large problems in d ≤ 3 (every kernel);
+        // sliced for the energy distance in d > 3 when the directions the tolerance needs are
+        // cheaper than direct; the choice shows in its parameters.
         let auto = AutoSum(tolerance: 1e-6, threads: 1)
         XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 2, sources: 1000, targets: 1000).name, "direct")
         XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 2, sources: 5000, targets: 5000).name, "mesh")
         XCTAssertEqual(auto.choice(GaussianKernel(sigma: 1), dimension: 4, sources: 5000, targets: 5000).name, "direct")
-        XCTAssertEqual(auto.choice(LaplaceKernel(alpha: 1), dimension: 2, sources: 5000, targets: 5000).name, "direct")
+        XCTAssertEqual(auto.choice(LaplaceKernel(alpha: 1), dimension: 2, sources: 5000, targets: 5000).name, "mesh")
+        XCTAssertEqual(auto.choice(RieszKernel(r: 1), dimension: 10, sources: 100_000, targets: 100_000).name, "direct")
+        let loose = AutoSum(tolerance: 2e-2, threads: 1).choice(RieszKernel(r: 1), dimension: 10, sources: 100_000, targets: 100_000)
+        XCTAssertEqual(loose.name, "sliced")
+        XCTAssertEqual(loose.parameters["directions"], "3070")
         var rng = TestRNG(5)
         let x = (0..<6000).map { _ in rng.uniform(-2, 2) }, w = (0..<3000).map { _ in rng.uniform(0, 1) }
         var v: [Double] = [], g: [Double] = [], rv: [Double] = [], rg: [Double] = []
@@ -255,6 +260,44 @@ final class SlicedSumTests: XCTestCase {
             }
             XCTAssertLessThan(errors[1] * 2.5, errors[0], "d=\(d): \(errors)")
         }
+    }
+
+    /// One channel (the sweep's fast path) in 1-D, with ties (targets on sources, repeated
+    /// sources) and a far source of weight 0 that crowds all other positions into a few sort
+    /// keys (the exact fix-up of equal keys, both small and long runs): equals direct.
+    func testOneChannelExactWithTiesAndCrowdedKeys() {
+        var (x, w, y) = problem(1, n: 300, m: 50, seed: 4)
+        w = Array(w[0..<300])
+        y[0] = x[7]; y[1] = x[8]; x[9] = x[8]; x[10] = x[8]
+        for far in [nil, 1e12] as [Double?] {
+            var xs = x, ws = w
+            if let far { xs.append(far); ws.append(0) }
+            var results: [([Double], [Double])] = []
+            for engine in [SlicedSum(directions: 1, seed: 0, threads: 1), SlicedSum(directions: 1, seed: 0, threads: 2),
+                           DirectSum(threads: 1)] as [any KernelSumEngine] {
+                var v: [Double] = [], g: [Double] = []
+                engine.sum(RieszKernel(r: 1), dimension: 1, sources: xs, weights: ws, channels: 1, targets: y,
+                           gradientChannels: [0], values: &v, gradients: &g)
+                results.append((v, g))
+            }
+            XCTAssertEqual(results[0].0, results[1].0)
+            XCTAssertEqual(results[0].1, results[1].1)
+            XCTAssertLessThanOrEqual(relativeError(results[0].0, results[2].0), 1e-12, "far \(String(describing: far))")
+            XCTAssertLessThanOrEqual(relativeError(results[0].1, results[2].1), 1e-12, "far \(String(describing: far))")
+        }
+    }
+
+    /// The one-channel path agrees with the general one (channel 0 of two), in d = 4.
+    func testOneChannelMatchesGeneralPath() {
+        let d = 4
+        let (x, w, y) = problem(d, n: 500, m: 70, seed: 5)
+        let engine = SlicedSum(directions: 40, seed: 2, threads: 2)
+        let (v2, g2) = sums(engine, d, x, Array(w[500..<1000]) + Array(w[0..<500]), y)
+        var v: [Double] = [], g: [Double] = []
+        engine.sum(RieszKernel(r: 1), dimension: d, sources: x, weights: Array(w[0..<500]), channels: 1, targets: y,
+                   gradientChannels: [0], values: &v, gradients: &g)
+        XCTAssertLessThanOrEqual(relativeError(v, (0..<70).map { v2[2 * $0 + 1] }), 1e-13)
+        XCTAssertLessThanOrEqual(relativeError(g, g2), 1e-13)
     }
 }
 
@@ -489,73 +532,3 @@ final class FFTWLinkTests: XCTestCase {
     }
 }
 
-final class MeshSumTests: XCTestCase {
-    /// Uniform, Gaussian and clustered sources and targets in d = 1, 2, 3; two channels (one with
-    /// signed weights), gradients of both; σ = 0.5 and 0.2. Relative error max|a − r|/max|r|
-    /// against direct ≤ the tolerance at 1e-3, 1e-6 and 1e-9, values and gradients; identical
-    /// output for 1 and 2 threads.
-    func testAgainstDirectAtEveryTolerance() throws {
-        for d in 1...3 {
-            for layout in ["uniform", "gaussian", "clustered"] {
-                var rng = TestRNG(UInt64(10 * d + layout.count))
-                func point() -> [Double] {
-                    switch layout {
-                    case "uniform": return (0..<d).map { _ in rng.uniform(-3, 3) }
-                    case "gaussian":
-                        return (0..<d).map { _ in
-                            let u = max(1e-300, rng.uniform()), v = rng.uniform()
-                            return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-                        }
-                    default:
-                        let centre = Double(Int(rng.uniform(0, 3))) * 2 - 2
-                        return (0..<d).map { _ in centre + rng.uniform(-0.1, 0.1) }
-                    }
-                }
-                let n = 500, m = 120
-                let x = (0..<n).flatMap { _ in point() }, y = (0..<m).flatMap { _ in point() }
-                let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
-                for sigma in [0.5, 0.2] {
-                    let kernel = GaussianKernel(sigma: sigma)
-                    var rv: [Double] = [], rg: [Double] = []
-                    DirectSum(threads: 1).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                                              gradientChannels: [0, 1], values: &rv, gradients: &rg)
-                    for tolerance in [1e-3, 1e-6, 1e-9] {
-                        var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-                        MeshSum(tolerance: tolerance, threads: 1).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                                      targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
-                        MeshSum(tolerance: tolerance, threads: 2).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                                      targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
-                        XCTAssertEqual(v, v2)
-                        XCTAssertEqual(g, g2)
-                        // Per channel: values channel c are v[j*2 + c]; gradients [(j*2 + c)*d + a].
-                        for c in 0..<2 {
-                            let pick = { (a: [Double]) in stride(from: c, to: a.count, by: 2).map { a[$0] } }
-                            let gpick = { (a: [Double]) -> [Double] in
-                                var out: [Double] = []
-                                for j in 0..<m { let base = (j * 2 + c) * d; out += a[base..<(base + d)] }
-                                return out
-                            }
-                            let ev = relativeError(pick(v), pick(rv)), eg = relativeError(gpick(g), gpick(rg))
-                            XCTAssertLessThanOrEqual(ev, tolerance, "d=\(d) \(layout) σ=\(sigma) tol=\(tolerance) channel \(c) value")
-                            XCTAssertLessThanOrEqual(eg, tolerance, "d=\(d) \(layout) σ=\(sigma) tol=\(tolerance) channel \(c) gradient")
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    func testRefusesWhatItCannotSum() {
-        XCTAssertNotNil(MeshSum.unsupported(LaplaceKernel(alpha: 1), dimension: 2))
-        XCTAssertNotNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 4))
-        XCTAssertNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 3))
-        XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-6, threads: 1))
-    }
-
-    func testFFTSizes() {
-        XCTAssertEqual(MeshSum.fftSize(7), 8)
-        XCTAssertEqual(MeshSum.fftSize(61), 64)
-        XCTAssertEqual(MeshSum.fftSize(121), 125)
-        XCTAssertEqual(MeshSum.fftSize(1), 2)
-    }
-}

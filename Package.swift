@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .target(name: "KernelSum", dependencies: ["CFFTW"], swiftSettings: fast),
+        .target(name: "Formula", swiftSettings: fast),
         .target(name: "Flows", dependencies: ["KernelSum"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum"], swiftSettings: fast),
@@ -36,6 +37,7 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
+        .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
         .testTarget(name: "CLITests", dependencies: ["wgf"],
                     resources: []),
     ]

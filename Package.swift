@@ -24,9 +24,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
-        .target(name: "KernelSum", dependencies: ["CFFTW"], swiftSettings: fast),
+        .target(name: "KernelSum", dependencies: ["CFFTW", "Formula"], swiftSettings: fast),
         .target(name: "Formula", swiftSettings: fast),
-        .target(name: "Flows", dependencies: ["KernelSum"], swiftSettings: fast),
+        .target(name: "Flows", dependencies: ["KernelSum", "Formula"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [

@@ -138,6 +138,12 @@ public enum ScenarioLoader {
         let steps = try root.integer("steps", .nonNegativeInteger)
         let stepSize = try root.real("step-size", .positive)
         let recordEvery = try root.integer("record-every", default: max(1, steps / 100), .positiveInteger)
+        // Formula parameters first: any formula below may use them.
+        if let parameters = try root.optionalTable("parameters") as? ScenarioTable {
+            for key in parameters.table.keys {
+                source.formulaScope.parameters[key] = try parameters.real(key, .any)
+            }
+        }
 
         let targetTable = try root.table("target")
         let target = try kind(targetTable, TargetRegistry.entries, name: \.name).make(targetTable)
@@ -183,6 +189,7 @@ public enum ScenarioLoader {
         let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
                                     state: SimulationState(populations: [population]), flow: flow,
                                     metrics: metrics, expectations: expectations)
+        simulation.formulaScope = source.formulaScope
         let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
         return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
                               writeTrajectory: writeTrajectory,

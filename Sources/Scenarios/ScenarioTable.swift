@@ -8,6 +8,8 @@ public final class ScenarioSource {
     let directory: String
     /// Keys set with `--set`, by dotted path, with the text given.
     var overrides: [String: String] = [:]
+    /// The `[parameters]` of the scenario's formulas, and their watches.
+    let formulaScope = FormulaScope()
 
     init(path: String) {
         self.path = path
@@ -44,6 +46,8 @@ public final class ScenarioTable: Settings {
         self.table = table
         self.path = path
     }
+
+    public var formulaScope: FormulaScope { source.formulaScope }
 
     func keyPath(_ key: String) -> String { key.isEmpty ? path : path.isEmpty ? key : "\(path).\(key)" }
 
@@ -109,6 +113,10 @@ public final class ScenarioTable: Settings {
         case .table?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found a single table")
         case .value(let v)?: throw fail(key, "expected an array of tables ([[\(keyPath(key))]]), found \(v.found)")
         }
+    }
+
+    public func optionalTables(_ key: String) throws -> [Settings]? {
+        table.entries[key] == nil ? nil : try tables(key)
     }
 
     func tableArray(_ key: String, _ ts: [TOMLTable]) -> [ScenarioTable] {

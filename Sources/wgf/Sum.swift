@@ -57,8 +57,14 @@ struct Sum: ParsableCommand {
         guard repeatCount >= 1 else { throw fail("--repeat \(repeatCount): must be at least 1", code: Exit.badInput) }
         if let t = threads, t < 1 { throw fail("--threads \(t): must be at least 1", code: Exit.badInput) }
         let k: any RadialKernel
-        do { k = try KernelRegistry.make(kernel) } catch let e as KernelSpecError {
-            throw fail("--kernel \(kernel): \(e.message)", code: Exit.badInput)
+        if kernel.hasPrefix("formula:") {
+            do { k = FormulaKernel(formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius)) } catch {
+                throw fail("--kernel \(kernel): \(error.message) (column \(error.column) of the formula)", code: Exit.badInput)
+            }
+        } else {
+            do { k = try KernelRegistry.make(kernel) } catch let e as KernelSpecError {
+                throw fail("--kernel \(kernel): \(e.message) (or formula:EXPR, a formula in r)", code: Exit.badInput)
+            }
         }
         let src: (dimension: Int, points: [Double], weights: [Double]?), tgt: (dimension: Int, points: [Double], weights: [Double]?)
         do {

@@ -66,11 +66,33 @@ final class SVGDTests: XCTestCase {
                 XCTAssertEqual(median(x, dimension: d, threads: threads), got)
             }
         }
-        var b: [Double] = []
         XCTAssertEqual(MedianBandwidth()([3.5, -1], dimension: 2, threads: 1), 1)
         // N = 2 by hand: squared distance s, values {0, 0, s, s}, median s/2, h = √(s/4 / log 3).
         XCTAssertEqual(MedianBandwidth()([0, 0, 3, 4], dimension: 2, threads: 1),
                        (25.0 / 4 / log(3.0)).squareRoot(), accuracy: 1e-15)
+    }
+
+    /// Above the sample size the median comes from an evenly strided subsample (exactly: the
+    /// subsample's median with the full N's log(N + 1)) and lies within 3 % of the exact one.
+    func testSubsampledMedianBandwidth() {
+        var state: UInt64 = 7
+        let n = 3000, d = 2
+        let x = (0..<(n * d)).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) * 0x1p-53 * 4 - 2
+        }
+        let exact = MedianBandwidth(sampleSize: n)(x, dimension: d, threads: 2)
+        XCTAssertEqual(exact, naiveMedianBandwidth(x, d), accuracy: 1e-14 * exact)
+        let sampled = MedianBandwidth(sampleSize: 300)(x, dimension: d, threads: 2)
+        var strided: [Double] = []
+        for k in 0..<300 {
+            let i = k * n / 300
+            strided += x[(i * d)..<(i * d + d)]
+        }
+        let subsampleMedian = naiveMedianBandwidth(strided, d) * (log(301.0) / log(Double(n) + 1)).squareRoot()
+        XCTAssertEqual(sampled, subsampleMedian, accuracy: 1e-14 * sampled)
+        XCTAssertEqual(sampled, exact, accuracy: 0.03 * exact)
+        XCTAssertNotEqual(sampled, exact)
     }
 
     /// φ(x_i) = (1/N) Σ_j [k(x_j, x_i) s(x_j) + ∇_{x_j} k(x_j, x_i)] computed naively, for a

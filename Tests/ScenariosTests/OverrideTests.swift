@@ -116,7 +116,7 @@ final class OverrideTests: XCTestCase {
 
     func testNewUnknownKeyIsRejected() {
         XCTAssertEqual(loadError(path, overrides: ["flow.optimiser=sgd"]),
-                       "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
+                       "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
         XCTAssertEqual(loadError(path, overrides: ["stpes=3"]),
                        "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, target, population, flow, record, expect)")
     }

@@ -29,7 +29,7 @@ final class ScenarioErrorTests: XCTestCase {
         let (p, e) = fails(edit(baseScenario, "count = 20\n", "count = 20\ncuont = 20\n"))
         XCTAssertEqual(e, "\(p):14: population.cuont: unknown key (did you mean 'count'?) (allowed here: name, init, count)")
         let (p2, e2) = fails(edit(baseScenario, "kind = \"svgd\"\n", "kind = \"svgd\"\noptimiser = \"sgd\"\n"))
-        XCTAssertEqual(e2, "\(p2):18: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
+        XCTAssertEqual(e2, "\(p2):18: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
         // In an array of tables.
         let (p3, e3) = fails(edit(baseScenario, "at-most = 10\n", "at-most = 10\nbystep = 3\n"))
         XCTAssertEqual(e3, "\(p3):25: expect[1].bystep: unknown key (did you mean 'by-step'?) (allowed here: metric, at-most, by-step)")

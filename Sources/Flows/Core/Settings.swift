@@ -76,6 +76,21 @@ public protocol Settings: AnyObject {
     /// Points from a CSV file named by the string at `key` (relative to the scenario file),
     /// with header `x1,...,xd`: row-major values and d.
     func points(_ key: String) throws -> (dimension: Int, values: [Double])
+    /// The tables of an array of tables at `key` (`[[key]]` or `key = [{...}, {...}]`), each
+    /// read strictly like any table; nil when absent. The default implementation rejects it.
+    func optionalTables(_ key: String) throws -> [Settings]?
+    /// The scenario's formula parameters and watches, shared by all its tables.
+    var formulaScope: FormulaScope { get }
+}
+
+extension Settings {
+    /// Settings outside a scenario: no parameters, nothing watched.
+    public var formulaScope: FormulaScope { FormulaScope() }
+
+    public func optionalTables(_ key: String) throws -> [Settings]? {
+        guard raw(key) != nil else { return nil }
+        throw fail(key, "arrays of tables are not supported here")
+    }
 }
 
 /// A validity condition with its description for messages, e.g. `> 0`.

@@ -46,6 +46,8 @@ public final class Simulation {
     public let flow: any Flow
     public let metrics: [(name: String, metric: any Metric)]
     public let expectations: [Expectation]
+    /// The scenario's formulas: a divergence names the first that gave NaN or ±inf, and where.
+    public var formulaScope: FormulaScope?
 
     public init(title: String, steps: Int, stepSize: Double, recordEvery: Int, state: SimulationState,
                 flow: any Flow, metrics: [(name: String, metric: any Metric)], expectations: [Expectation]) {
@@ -74,6 +76,12 @@ public final class Simulation {
     /// Integrates from step 0 to `steps`, recording every `recordEvery` steps and at the end.
     /// Stops at the first invalid state (nothing invalid is recorded) or when `shouldStop`
     /// returns true. Errors thrown by the recorder (I/O) propagate.
+    /// A divergence cause, followed by the formula that first went non-finite, if any.
+    func explained(_ cause: String) -> String {
+        guard let note = formulaScope?.firstFailure else { return cause }
+        return "\(cause); \(note)"
+    }
+
     public func run(recorder: Recorder, shouldStop: () -> Bool = { false },
                     progress: (RunProgress) -> Void = { _ in }) throws -> RunSummary {
         let clock = ContinuousClock()
@@ -94,7 +102,7 @@ public final class Simulation {
                 let v = metric.evaluate(state)
                 guard v.isFinite else {
                     return .diverged(step: step, population: state.populations[0].name,
-                                     cause: "metric \(name) is \(v)")
+                                     cause: explained("metric \(name) is \(v)"))
                 }
                 values.append(v)
             }
@@ -112,7 +120,7 @@ public final class Simulation {
         var end = RunEnd.completed
         var taken = 0
         if let (pop, cause) = invalidPosition() {
-            end = .diverged(step: 0, population: pop, cause: cause)
+            end = .diverged(step: 0, population: pop, cause: explained(cause))
         } else if let bad = try record(0) {
             end = bad
         } else {
@@ -123,7 +131,13 @@ public final class Simulation {
                 timings.stepping += seconds(since: t0)
                 taken = step
                 if let (pop, cause) = invalidPosition() {
-                    end = .diverged(step: step, population: pop, cause: cause)
+                    end = .diverged(step: step, population: pop, cause: explained(cause))
+                    break
+                }
+                // A formula that went non-finite stops the run even if the positions did not
+                // (e.g. a NaN log-density whose gradient is finite).
+                if let note = formulaScope?.firstFailure {
+                    end = .diverged(step: step, population: state.populations[0].name, cause: note)
                     break
                 }
                 if isRecorded(step), let bad = try record(step) { end = bad; break }

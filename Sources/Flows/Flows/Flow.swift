@@ -49,8 +49,7 @@ public enum FlowRegistry {
 
 /// Reads `kernel` (a spec such as `gaussian:sigma=0.5`) from a flow or metric table.
 func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> any RadialKernel {
-    let text = try s.string(key, default: spec)
-    do { return try KernelRegistry.make(text) } catch let e as KernelSpecError { throw s.fail(key, e.message) }
+    try readKernelSpec(try s.string(key, default: spec), s, key)
 }
 
 /// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the

@@ -97,6 +97,9 @@ public final class MMDFlow: Flow {
     }
 
     static let entry = FlowEntry(name: "mmd", summary: "MMD gradient flow with noise injection (Arbel et al. 2019)") { s, ctx in
+        guard ctx.target.canSample else {
+            throw s.fail("kind", "the mmd flow needs samples of its target, and a formula target has none (use svgd)")
+        }
         let kernel = try readKernel(s, "kernel", default: "gaussian:sigma=1")
         let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)
         var rng = RandomStream(seed: ctx.seed, .targetSample)

@@ -12,15 +12,35 @@ import KernelSum
 /// distances and keeps only those buckets' (a few per cent), where quickselect finishes.
 /// Rows are split into chunks of equal pair counts, one per thread; counts and the selected
 /// values do not depend on the split. Buffers are kept between calls (no allocation per step).
+///
+/// The pass over pairs is O(N²): above `sampleSize` particles the median is taken over the
+/// pairs of an evenly strided subsample of `sampleSize` particles (indices ⌊kN/S⌋, fixed, so
+/// runs stay reproducible), still divided by log(N + 1) of the full N. With S = 5000 (12.5 M
+/// pairs) the median's relative sampling error is about 1/√S ≈ 1.4 %, 0.7 % on σ.
 public final class MedianBandwidth {
+    public static let defaultSampleSize = 5000
+    public let sampleSize: Int
     var histograms: [[Int]] = []
     var candidates: [[Double]] = []
+    var subsample: [Double] = []
 
-    public init() {}
+    public init(sampleSize: Int = MedianBandwidth.defaultSampleSize) { self.sampleSize = max(2, sampleSize) }
 
     public func callAsFunction(_ x: [Double], dimension d: Int, threads: Int) -> Double {
+        let full = x.count / d
+        guard full >= 2 else { return 1 }
+        guard full > sampleSize else { return bandwidth(x, dimension: d, threads: threads, logCount: full) }
+        let s = sampleSize
+        if subsample.count != s * d { subsample = [Double](repeating: 0, count: s * d) }
+        for k in 0..<s {
+            let i = k * full / s
+            for a in 0..<d { subsample[k * d + a] = x[i * d + a] }
+        }
+        return bandwidth(subsample, dimension: d, threads: threads, logCount: full)
+    }
+
+    func bandwidth(_ x: [Double], dimension d: Int, threads: Int, logCount: Int) -> Double {
         let n = x.count / d
-        guard n >= 2 else { return 1 }
         // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.
         let total = n * n
         let positions = total % 2 == 1 ? [total / 2] : [total / 2 - 1, total / 2]
@@ -83,7 +103,7 @@ public final class MedianBandwidth {
         let values = [ranks[0] < 0 ? 0 : picked.0, ranks[ranks.count - 1] < 0 ? 0 : picked.1]
         let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
         guard median > 0 else { return 1 }
-        return (0.5 * median / log(Double(n) + 1)).squareRoot()
+        return (0.5 * median / log(Double(logCount) + 1)).squareRoot()
     }
 }
 

@@ -24,10 +24,12 @@ public final class SteinVariationalGradientDescent: Flow {
     // Work buffers, reused every step.
     var scores: [Double] = [], weights: [Double] = [], values: [Double] = [], gradients: [Double] = []
     var velocity: [Double] = []
-    let median = MedianBandwidth()
+    let median: MedianBandwidth
 
     public init(density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
-                optimizer: Optimizer, engine: any KernelSumEngine, threads: Int) {
+                optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
+                medianSample: Int = MedianBandwidth.defaultSampleSize) {
+        median = MedianBandwidth(sampleSize: medianSample)
         self.density = density
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -65,6 +67,7 @@ public final class SteinVariationalGradientDescent: Flow {
         var r = optimizer.report
         r["kernel"] = bandwidth == .median ? "gaussian:sigma=median" : kernel.spec
         if bandwidth == .median, let g = kernel as? GaussianKernel { r["last-sigma"] = "\(g.sigma)" }
+        if bandwidth == .median { r["median-sample"] = String(median.sampleSize) }
         r["summation"] = engine.name
         for (k, v) in engine.parameters { r["summation-\(k)"] = v }
         return r
@@ -75,17 +78,25 @@ public final class SteinVariationalGradientDescent: Flow {
             throw s.fail("kind", "svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples")
         }
         let text = try s.string("kernel", default: "gaussian:sigma=median")
-        var spec: KernelSpec
-        do { spec = try KernelSpec(parsing: text) } catch let e as KernelSpecError { throw s.fail("kernel", e.message) }
-        let median = spec.name == GaussianKernel.name && spec["sigma"] == "median"
-        if median { spec["sigma"] = nil }
         let kernel: any RadialKernel
-        do { kernel = try KernelRegistry.make(spec) } catch let e as KernelSpecError {
-            throw s.fail("kernel", e.message + (spec.name == GaussianKernel.name ? " (or sigma=median)" : ""))
+        var median = false
+        if text.hasPrefix("formula:") {
+            kernel = try readKernelSpec(text, s, "kernel")
+        } else {
+            var spec: KernelSpec
+            do { spec = try KernelSpec(parsing: text) } catch let e as KernelSpecError { throw s.fail("kernel", e.message) }
+            median = spec.name == GaussianKernel.name && spec["sigma"] == "median"
+            if median { spec["sigma"] = nil }
+            do { kernel = try KernelRegistry.make(spec) } catch let e as KernelSpecError {
+                throw s.fail("kernel", e.message + (spec.name == GaussianKernel.name ? " (or sigma=median)" : " (or formula:EXPR, a formula in r)"))
+            }
         }
+        let sample = median ? try s.integer("median-sample", default: MedianBandwidth.defaultSampleSize,
+                                            Allowed("an integer ≥ 2") { $0 >= 2 }) : MedianBandwidth.defaultSampleSize
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
             optimizer: try Optimizer.read(s, default: "adagrad"),
-            engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), threads: ctx.threads)
+            engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), threads: ctx.threads,
+            medianSample: sample)
     }
 }

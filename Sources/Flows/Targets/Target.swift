@@ -5,6 +5,8 @@ public protocol Density: Sendable {
     var dimension: Int { get }
     func logDensity(_ x: UnsafePointer<Double>) -> Double
     func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>)
+    /// Scores of all points (row-major), in parallel; each point independently.
+    func scores(_ points: [Double], into out: inout [Double], threads: Int)
 }
 
 extension Density {
@@ -41,9 +43,12 @@ public protocol Target: Sendable {
     var naturalSampleCount: Int? { get }
     /// `count` points (row-major) drawn from one stream.
     func sample(count: Int, using rng: inout RandomStream) -> [Double]
+    /// Whether `sample` works (false for targets known only by a formula for their density).
+    var canSample: Bool { get }
 }
 
 extension Target {
+    public var canSample: Bool { true }
     public var density: (any Density)? { self as? any Density }
     public var naturalSampleCount: Int? { nil }
 }
@@ -63,6 +68,7 @@ public enum TargetRegistry {
         GaussianMixtureTarget.entry,
         BananaTarget.entry,
         SampleTarget.entry,
+        FormulaTarget.entry,
     ]
     public static var names: [String] { entries.map(\.name) }
 }

@@ -1,0 +1,76 @@
+import Formula
+import Foundation
+import KernelSum
+
+/// A target given by its log-density as a formula in x (or x1 … xd), up to an additive
+/// constant: `kind = "formula"`, `dimension = d`, `log-density = "…"`. The score is the
+/// formula's exact gradient (reverse-mode, see docs/formulas.md). It has no sampler, so flows
+/// and metrics that need target samples (mmd) refuse it when the scenario is validated.
+/// Optional `mean` and `covariance` state the target's moments (for `mean-error`, `cov-error`).
+public struct FormulaTarget: Target, Density {
+    public let dimension: Int
+    public let logDensityFormula: ScenarioFormula
+
+    public let moments: (mean: [Double], covariance: [Double])?
+
+    public init(dimension: Int, logDensity: ScenarioFormula, moments: (mean: [Double], covariance: [Double])? = nil) {
+        self.dimension = dimension
+        logDensityFormula = logDensity
+        self.moments = moments
+    }
+    public var canSample: Bool { false }
+
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
+        preconditionFailure("a formula target cannot be sampled: callers check Target.canSample")
+    }
+
+    public func logDensity(_ x: UnsafePointer<Double>) -> Double {
+        var workspace = logDensityFormula.makeWorkspace(batch: 1)
+        var v = 0.0
+        logDensityFormula.evaluate(inputs: x, count: 1, values: &v, gradients: nil, workspace: &workspace)
+        return v
+    }
+
+    public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        var workspace = logDensityFormula.makeWorkspace(batch: 1)
+        var v = 0.0
+        logDensityFormula.evaluate(inputs: x, count: 1, values: &v, gradients: g, workspace: &workspace)
+    }
+
+    /// Batched: one workspace per chunk of points, 64 points per formula pass.
+    public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
+        let d = dimension, n = points.count / d
+        if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
+        let formula = logDensityFormula
+        points.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                let src = SharedPointer(p.baseAddress!), dst = SharedMutablePointer(o.baseAddress!)
+                Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+                    var workspace = formula.makeWorkspace()
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { values in
+                        var i = range.lowerBound
+                        while i < range.upperBound {
+                            let k = min(64, range.upperBound - i)
+                            formula.evaluate(inputs: src.base + i * d, count: k, values: values.baseAddress!,
+                                             gradients: dst.base + i * d, workspace: &workspace)
+                            i += k
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static let entry = TargetEntry(name: "formula", summary: "log-density given as a formula in x (up to a constant; score by exact differentiation)") { s in
+        let d = try s.integer("dimension", .positiveInteger)
+        let formula = try readFormula(s, "log-density", variables: .position(dimension: d))
+        var moments: (mean: [Double], covariance: [Double])? = nil
+        switch (s.contains("mean"), s.contains("covariance")) {
+        case (true, true): moments = (try s.reals("mean", count: d), try s.matrix("covariance", rows: d, columns: d).flatMap { $0 })
+        case (false, false): break
+        case (true, false): throw s.fail("mean", "give the covariance too (the stated moments are mean and covariance together)")
+        case (false, true): throw s.fail("covariance", "give the mean too (the stated moments are mean and covariance together)")
+        }
+        return FormulaTarget(dimension: d, logDensity: formula, moments: moments)
+    }
+}

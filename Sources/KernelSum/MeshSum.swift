@@ -118,9 +118,12 @@ struct MeshPlan {
         let tol = max(1e-15, min(1e-2, tolerance))
         spreadWidth = min(16, Int(log10(10 / tol).rounded(.up)) + 2)
         spreadBeta = 2.30 * Double(spreadWidth)
-        let stepBeta = log(3000 / tol)
+        // Smooth kernels are held to the tolerance itself, kernels with a cusp or singularity
+        // to 10× it (see MeshSumTests): the step's margin differs accordingly.
+        let stepBeta = log((kernel.regularity == .smooth ? 3000 : 30) / tol)
         let steps = Double(Int((0.75 * stepBeta).rounded(.up)) + 1)
-        let step = SmoothStep(beta: stepBeta)
+        // The step's table costs ~10⁵ exponentials: reuse the previous call's when β agrees.
+        let step = previous.map(\.split.step).flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
         // Bounding box of sources and targets.
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
         for buffer in [problem.sources, problem.targets] {
@@ -198,7 +201,7 @@ struct MeshPlan {
         return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
     }
 
-    /// ε balancing the near field (about 20 ns per pair, with the effective density the
+    /// ε balancing the near field (about 40 ns per pair, with the effective density the
     /// sources see, estimated on a coarse histogram) against the FFTs (about 1.5 ns per grid
     /// point and log₂ of the grid size, two per channel). Quantised to powers of 2^(1/4) so
     /// that consecutive steps of a flow keep the same grid.
@@ -223,7 +226,7 @@ struct MeshPlan {
             let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
             let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels)
             if fft == .infinity { break }
-            let near = 20e-9 * Double(m) * density * ball * pow(eps, Double(d))
+            let near = 40e-9 * Double(m) * density * ball * pow(eps, Double(d))
             if near + fft < best.cost { best = (eps, near + fft) }
         }
         return best
@@ -446,24 +449,37 @@ struct NearField {
     let threads: Int
 
     func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        add(split.kernel, values: values, gradients: gradients)
+    }
+
+    /// Generic over the kernel's type (the existential is opened once, not per pair).
+    func add<K: RadialKernel>(_ kernel: K, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
-        let hash = SpatialHash(points: problem.sources, dimension: d, cellSize: split.radius)
+        let channels = problem.channels, g = problem.gradientChannels.count
+        // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
+        let hash = SpatialHash(points: problem.sources, dimension: d, cellSize: split.radius / 2)
         let targets = SharedPointer(problem.targets.baseAddress!), sources = SharedPointer(problem.sources.baseAddress!)
         let weights = SharedPointer(problem.weights.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         let split = self.split, radius = split.radius
+        let gradientChannels = problem.gradientChannels
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
-            for j in range {
-                let y = targets.base + j * d
-                hash.forEachNeighbour(of: y, within: radius) { i, r2 in
-                    let (v, s) = split.near(squaredDistance: r2)
-                    for c in 0..<channels { out[j * channels + c] += weights[c * n + i] * v }
-                    for (gi, c) in gch.enumerated() {
-                        let ws = weights[c * n + i] * s
-                        for a in 0..<d { gout[(j * g + gi) * d + a] += ws * (y[a] - sources[i * d + a]) }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: channels + g * 3) { accumulators in
+                let acc = accumulators.baseAddress!, gacc = acc + channels
+                for j in range {
+                    let y = targets.base + j * d
+                    acc.initialize(repeating: 0, count: channels + g * d)
+                    hash.forEachNeighbour(of: y, within: radius) { i, r2 in
+                        let (v, s) = split.near(kernel, squaredDistance: r2)
+                        for c in 0..<channels { acc[c] += weights[c * n + i] * v }
+                        for gi in 0..<g {
+                            let ws = weights[gradientChannels[gi] * n + i] * s
+                            for a in 0..<d { gacc[gi * d + a] += ws * (y[a] - sources[i * d + a]) }
+                        }
                     }
+                    for c in 0..<channels { out[j * channels + c] += acc[c] }
+                    for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t] }
                 }
             }
         }

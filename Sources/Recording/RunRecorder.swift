@@ -9,10 +9,13 @@ public final class RunRecorder: Recorder {
     let trajectory: LineWriter?
     let metrics: LineWriter
 
-    public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true) throws {
+    /// `velocities`: the state carries velocities (underdamped Langevin), written as columns v1..vd after x1..xd.
+    public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
+                velocities: Bool = false) throws {
         if writeTrajectory {
             let t = try LineWriter(path: directory + "/trajectory.csv")
-            t.write((["step", "time", "population", "particle", "weight"] + (1...dimension).map { "x\($0)" })
+            t.write((["step", "time", "population", "particle", "weight"] + (1...dimension).map { "x\($0)" }
+                     + (velocities ? (1...dimension).map { "v\($0)" } : []))
                 .joined(separator: ",") + "\n")
             try t.flush()
             trajectory = t
@@ -37,6 +40,12 @@ public final class RunRecorder: Recorder {
                 for a in 0..<d {
                     t.write(",")
                     t.write(p.positions[i * d + a])
+                }
+                if let v = p.velocities {
+                    for a in 0..<d {
+                        t.write(",")
+                        t.write(v[i * d + a])
+                    }
                 }
                 t.write("\n")
             }

@@ -145,11 +145,37 @@ public enum ScenarioLoader {
             }
         }
 
-        let targetTable = try root.table("target")
-        let target = try kind(targetTable, TargetRegistry.entries, name: \.name).make(targetTable)
+        // The flow's kind, peeked without resolving it (the flow table is read in its turn below):
+        // whether a [target] is required, and whether the flow fixes the particles' dimension.
+        var peekedFlow: FlowEntry? = nil
+        if case .table(let items)? = root.raw("flow"), case .string(let k)? = items.first(where: { $0.0 == "kind" })?.1 {
+            peekedFlow = FlowRegistry.entries.first { $0.name == k }
+        }
+        let target: any Target
+        var earlyPopulation: Settings? = nil, earlyFlow: Settings? = nil
+        if let targetTable = try root.optionalTable("target") {
+            target = try kind(targetTable, TargetRegistry.entries, name: \.name).make(targetTable)
+        } else if let flowEntry = peekedFlow, !flowEntry.needsTarget {
+            let dimension: Int
+            earlyPopulation = try root.table("population")
+            if let fixed = flowEntry.particleDimension {
+                earlyFlow = try root.table("flow")
+                dimension = try fixed(earlyFlow!)
+            } else {
+                dimension = try earlyPopulation!.integer("dimension", .positiveInteger)
+            }
+            target = NoTarget(dimension: dimension)
+        } else {
+            // An unknown or missing flow kind is reported as such rather than as a missing target.
+            guard let flowEntry = peekedFlow else {
+                _ = try kind(root.table("flow"), FlowRegistry.entries, name: \.name)
+                throw root.fail("target", "missing (a table is required)")
+            }
+            throw root.fail("target", "missing (the \(flowEntry.name) flow needs a target)")
+        }
         let d = target.dimension
 
-        let populationTable = try root.table("population")
+        let populationTable = try earlyPopulation ?? root.table("population")
         let name = try populationTable.string("name", default: "particles")
         guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
             throw populationTable.fail("name", "\"\(name)\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
@@ -168,7 +194,7 @@ public enum ScenarioLoader {
         var rng = RandomStream(seed: seed, .initialisation, 0)
         let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
 
-        let flowTable = try root.table("flow")
+        let flowTable = try earlyFlow ?? root.table("flow")
         let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
             .make(flowTable, FlowContext(target: target, dimension: d, particleCount: count, seed: seed, threads: threads))
 
@@ -186,8 +212,10 @@ public enum ScenarioLoader {
         let expectations = try readExpectations(root, steps: steps, metrics: metricNames)
         try root.rejectUnknownKeys()
 
+        var initialState = SimulationState(populations: [population])
+        flow.prepare(&initialState)
         let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
-                                    state: SimulationState(populations: [population]), flow: flow,
+                                    state: initialState, flow: flow,
                                     metrics: metrics, expectations: expectations)
         simulation.formulaScope = source.formulaScope
         let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"

@@ -58,7 +58,8 @@ struct Run: ParsableCommand {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(loaded.resolvedTOML.utf8).write(to: URL(fileURLWithPath: directory + "/scenario.toml"))
             recorder = try RunRecorder(directory: directory, dimension: sim.state.populations[0].dimension,
-                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory)
+                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
+                                       velocities: sim.state.populations[0].velocities != nil)
         } catch let e as IOFailure {
             throw fail(e.description, code: Exit.ioFailure)
         } catch {

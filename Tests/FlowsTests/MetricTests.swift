@@ -125,6 +125,8 @@ final class MetricTests: XCTestCase {
                            optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: 1), seed: 0)
         let s = state([0.5, 0.5, 2, 0], dimension: 2)
         XCTAssertEqual(EnergyMetric(flow: flow).evaluate(s), flow.energy(s))
-        XCTAssertEqual(MetricRegistry.names, ["mmd", "ksd", "mean-error", "cov-error", "energy"])
+        XCTAssertEqual(MetricRegistry.names, ["mmd", "ksd", "mean-error", "cov-error", "energy",
+                                              "free-energy", "potential-energy", "interaction-energy", "entropy", "kl",
+                                              "mean", "variance", "train-loss", "test-loss"])
     }
 }

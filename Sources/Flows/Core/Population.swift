@@ -5,6 +5,9 @@ public struct Population: Sendable {
     public var positions: [Double]
     /// Weights summing to 1 (uniform unless a flow changes them).
     public var weights: [Double]
+    /// Velocities (row-major like positions) for flows whose state has them (underdamped
+    /// Langevin); nil otherwise. trajectory.csv gets columns v1..vd when they are present.
+    public var velocities: [Double]? = nil
 
     public init(name: String, dimension: Int, positions: [Double]) {
         precondition(positions.count % dimension == 0)
@@ -22,6 +25,10 @@ public struct Population: Sendable {
     public func firstInvalidPosition(limit: Double = 1e150) -> (particle: Int, cause: String)? {
         for (k, v) in positions.enumerated() where !(abs(v) <= limit) {
             let cause = v.isNaN ? "NaN" : v.isInfinite ? "infinite coordinate" : "coordinate \(v) beyond \(limit)"
+            return (k / dimension, cause)
+        }
+        for (k, v) in (velocities ?? []).enumerated() where !(abs(v) <= limit) {
+            let cause = v.isNaN ? "NaN velocity" : v.isInfinite ? "infinite velocity" : "velocity \(v) beyond \(limit)"
             return (k / dimension, cause)
         }
         return nil

@@ -9,11 +9,15 @@ public protocol Flow: AnyObject {
     func energy(_ state: SimulationState) -> Double
     /// What the flow chose (engine, bandwidth rule, ...), recorded in run.json.
     var report: [String: String] { get }
+    /// Completes the initial state before step 0 is recorded (e.g. initial velocities,
+    /// positions wrapped into a periodic box). The default does nothing.
+    func prepare(_ state: inout SimulationState)
 }
 
 extension Flow {
     public var energyDescription: String? { nil }
     public func energy(_ state: SimulationState) -> Double { .nan }
+    public func prepare(_ state: inout SimulationState) {}
 }
 
 /// What a flow may use while it is built.
@@ -36,6 +40,12 @@ public struct FlowEntry: Sendable {
     public let name: String
     public let summary: String
     public let make: @Sendable (Settings, FlowContext) throws -> any Flow
+    /// Whether the flow needs a `[target]` (SVGD, MMD); flows that do not (Langevin) run
+    /// without one, and the dimension then comes from `particleDimension` or `population.dimension`.
+    public var needsTarget: Bool = true
+    /// The dimension of a particle when the flow fixes it from its settings (a neuron of a
+    /// two-layer network in d inputs has d + 2 coordinates); nil otherwise.
+    public var particleDimension: (@Sendable (Settings) throws -> Int)? = nil
 }
 
 public enum FlowRegistry {
@@ -43,6 +53,8 @@ public enum FlowRegistry {
     public static let entries: [FlowEntry] = [
         SteinVariationalGradientDescent.entry,
         MMDFlow.entry,
+        LangevinFlow.entry,
+        TwoLayerNetworkFlow.entry,
     ]
     public static var names: [String] { entries.map(\.name) }
 }

@@ -46,6 +46,7 @@ public final class MMDMetric: Metric {
     }
 
     static let entry = MetricEntry(name: "mmd", summary: "MMD to a fixed target sample (V-statistic; mmd-kernel, mmd-samples)") { s, ctx in
+        guard !ctx.target.isAbsent else { throw s.fail("metrics", "mmd needs a [target] to sample (this scenario has none)") }
         guard ctx.target.canSample else { throw s.fail("metrics", "mmd needs samples of the target, and a formula target has none (use ksd)") }
         let kernel = try readKernel(s, "mmd-kernel", default: "gaussian:sigma=1")
         let m = try s.integer("mmd-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)

@@ -10,6 +10,7 @@ public final class MeanErrorMetric: Metric {
     }
 
     static let entry = MetricEntry(name: "mean-error", summary: "|particle mean − target mean| (Euclidean)") { s, ctx in
+        if ctx.target.isAbsent { return MeanErrorMetric(mean: try s.reals("reference-mean", count: ctx.dimension)) }
         guard let m = ctx.target.moments else { throw s.fail("metrics", "mean-error needs a target with a known mean") }
         return MeanErrorMetric(mean: m.mean)
     }
@@ -29,6 +30,7 @@ public final class CovarianceErrorMetric: Metric {
     }
 
     static let entry = MetricEntry(name: "cov-error", summary: "‖particle covariance − target covariance‖_F / ‖target covariance‖_F") { s, ctx in
+        if ctx.target.isAbsent { return CovarianceErrorMetric(covariance: try readReferenceCovariance(s, dimension: ctx.dimension)) }
         guard let m = ctx.target.moments else { throw s.fail("metrics", "cov-error needs a target with a known covariance") }
         return CovarianceErrorMetric(covariance: m.covariance)
     }
@@ -46,4 +48,16 @@ public final class EnergyMetric: Metric {
         }
         return EnergyMetric(flow: ctx.flow)
     }
+}
+
+/// Without a target, `cov-error` compares with a stated reference: `reference-covariance`
+/// (d×d) or `reference-variance` (a number or d numbers: a diagonal covariance).
+func readReferenceCovariance(_ s: Settings, dimension d: Int) throws -> [Double] {
+    if s.contains("reference-covariance") {
+        return try s.matrix("reference-covariance", rows: d, columns: d).flatMap { $0 }
+    }
+    let v = try s.realOrReals("reference-variance", count: d, .positive)
+    var c = [Double](repeating: 0, count: d * d)
+    for a in 0..<d { c[a * d + a] = v[a] }
+    return c
 }

@@ -16,7 +16,7 @@ public struct KernelSplit: Sendable {
     /// ε, the radius of the near field; 0 when the kernel is smooth enough as it is.
     public let radius: Double
     public let step: SmoothStep
-    let core: Double
+    @usableFromInline let core: Double
 
     public init(kernel: any RadialKernel, radius: Double, step: SmoothStep) {
         self.kernel = kernel
@@ -35,7 +35,14 @@ public struct KernelSplit: Sendable {
     }
 
     /// The near part's profile (value, slope = near'(r)/r) at r² < ε².
-    @inline(__always) public func near(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+    public func near(squaredDistance r2: Double) -> (value: Double, slope: Double) {
+        near(kernel, squaredDistance: r2)
+    }
+
+    /// The same with the kernel's concrete type known, so that its profile inlines (the near
+    /// field calls this once per pair).
+    @inlinable @inline(__always)
+    public func near<K: RadialKernel>(_ kernel: K, squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let (k, s) = kernel.profile(squaredDistance: r2)
         guard r2 > 0 else { return (k - core, 0) }
         let r = r2.squareRoot(), t = r / radius

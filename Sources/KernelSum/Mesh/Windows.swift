@@ -77,9 +77,9 @@ public struct SmoothStep: Sendable {
     public let window: ESWindow
     let normaliser: Double
     /// ψ and dψ/dt at the nodes t_k = k/n.
-    let values: [Double]
-    let slopes: [Double]
-    static let intervals = 4096
+    @usableFromInline let values: [Double]
+    @usableFromInline let slopes: [Double]
+    @usableFromInline static let intervals = 4096
 
     public init(beta: Double) {
         let window = ESWindow(beta: beta)
@@ -106,6 +106,7 @@ public struct SmoothStep: Sendable {
     @inlinable public func value(_ t: Double) -> Double { valueAndDerivative(t).value }
 
     /// ψ(t) and ψ'(t), both of the interpolant.
+    @inlinable @inline(__always)
     public func valueAndDerivative(_ t: Double) -> (value: Double, derivative: Double) {
         if t <= 0 { return (1, 0) }
         if t >= 1 { return (0, 0) }

@@ -1,0 +1,132 @@
+import Foundation
+import KernelSum
+
+/// Where the particles live: R^d, or the periodic box [0, L)^d (positions wrapped after
+/// every step, distances by minimum image).
+public enum Domain: Sendable, Equatable {
+    case free
+    case periodic(length: Double)
+
+    public var period: Double? {
+        if case .periodic(let l) = self { return l }
+        return nil
+    }
+
+    /// Wraps coordinates into [0, L) (nothing in R^d).
+    public func wrap(_ x: inout [Double]) {
+        guard let l = period else { return }
+        for k in 0..<x.count { x[k] = wrapped(x[k], l) }
+    }
+
+    @inline(__always) func wrapped(_ t: Double, _ l: Double) -> Double {
+        var u = t - l * (t / l).rounded(.down)
+        if u >= l { u -= l }  // t/l just below an integer rounds the remainder up to l
+        if u < 0 { u = 0 }
+        return u
+    }
+
+    /// The minimum-image difference of two coordinates: in [−L/2, L/2].
+    @inline(__always) public func difference(_ t: Double) -> Double {
+        guard let l = period else { return t }
+        return t - l * (t / l).rounded()
+    }
+
+    public var description: String { period.map { "periodic box [0, \(formatNumber($0)))^d" } ?? "R^d" }
+}
+
+/// A pair interaction W of the free energy: the flow needs, for every particle i,
+/// Σ_j w_j ∇W(x_i − x_j), and the metrics ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
+///
+/// A new interaction kind is one file with a class conforming to this protocol and an
+/// ``InteractionEntry``, plus one line in ``InteractionRegistry/entries``.
+public protocol Interaction: AnyObject {
+    /// The spec for run.json.
+    var spec: String { get }
+    /// Adds Σ_j w_j ∇W(x_i − x_j) to `gradients[i*d ..< i*d + d]` for every particle i.
+    func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double])
+    /// ½ Σ_{i≠j} w_i w_j W(x_i − x_j) (the diagonal i = j is left out, so singular kernels
+    /// and smooth ones are treated alike).
+    func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double
+    /// Engine choices for run.json.
+    var report: [String: String] { get }
+}
+
+extension Interaction {
+    public var report: [String: String] { [:] }
+}
+
+/// What an interaction term may use while it is built.
+public struct InteractionContext {
+    public let dimension: Int
+    public let threads: Int
+    public let seed: UInt64
+    public let domain: Domain
+    /// The term's `weight` (W = weight · the term's function).
+    public let weight: Double
+    /// The flow's table, for the engine keys (`summation`, `tolerance`).
+    public let flowSettings: Settings
+}
+
+/// One interaction kind named by `kind` in a term table (`quadratic`); terms given by a
+/// `kernel` spec need no entry (any kernel of the kernel registry).
+public struct InteractionEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings, InteractionContext) throws -> any Interaction
+    public init(name: String, summary: String, make: @escaping @Sendable (Settings, InteractionContext) throws -> any Interaction) {
+        self.name = name
+        self.summary = summary
+        self.make = make
+    }
+}
+
+public enum InteractionRegistry {
+    /// Every interaction kind besides kernels. A new kind adds one line here.
+    public static let entries: [InteractionEntry] = [
+        QuadraticInteraction.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+
+    /// Reads `interaction` from the flow's table `s`: a kernel spec (`"gaussian:sigma=1"`, weight 1),
+    /// the name of a kind without parameters (`"quadratic"`), or an array of term tables, each
+    /// `{ kernel = "SPEC", weight = w }` or `{ kind = "NAME", weight = w, ... }`. Absent: W = 0.
+    static func read(_ s: Settings, _ key: String, dimension: Int, threads: Int, seed: UInt64,
+                     domain: Domain) throws -> [any Interaction] {
+        guard let raw = s.raw(key) else { return [] }
+        if case .string(let text) = raw {
+            _ = try s.string(key)
+            let context = InteractionContext(dimension: dimension, threads: threads, seed: seed, domain: domain,
+                                             weight: 1, flowSettings: s)
+            if let entry = entries.first(where: { $0.name == text }) {
+                return [try entry.make(EmptySettings(parent: s, key: key), context)]
+            }
+            return [try KernelInteraction.make(text, context: context, fail: { s.fail(key, $0) })]
+        }
+        guard let terms = try s.optionalTables(key) else { return [] }
+        return try terms.map { t in
+            let weight = try t.real("weight", default: 1)
+            let context = InteractionContext(dimension: dimension, threads: threads, seed: seed, domain: domain,
+                                             weight: weight, flowSettings: s)
+            if t.contains("kernel") {
+                return try KernelInteraction.make(try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })
+            }
+            let kind = try t.string("kind", oneOf: names)
+            return try entries.first { $0.name == kind }!.make(t, context)
+        }
+    }
+}
+
+/// The settings of a term written as a bare name (`interaction = "quadratic"`): no keys, so
+/// every parameter takes its default; errors are located at the key that named it.
+final class EmptySettings: Settings {
+    let parent: Settings, key: String
+    init(parent: Settings, key: String) {
+        self.parent = parent
+        self.key = key
+    }
+    func raw(_ key: String) -> SettingValue? { nil }
+    func resolve(_ key: String, _ value: SettingValue) {}
+    func fail(_ key: String, _ message: String) -> SettingsError { parent.fail(self.key, "\(key): \(message)") }
+    func optionalTable(_ key: String) throws -> Settings? { nil }
+    func points(_ key: String) throws -> (dimension: Int, values: [Double]) { throw fail(key, "missing") }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import KernelSum
+
+/// ψ(n) for an integer n ≥ 1: −γ + Σ_{k<n} 1/k, by the asymptotic series beyond 50.
+public func digamma(_ n: Int) -> Double {
+    precondition(n >= 1)
+    if n <= 50 {
+        var s = -0.57721566490153286061
+        for k in 1..<n { s += 1 / Double(k) }
+        return s
+    }
+    let x = Double(n), x2 = x * x
+    return log(x) - 1 / (2 * x) - 1 / (12 * x2) + 1 / (120 * x2 * x2) - 1 / (252 * x2 * x2 * x2)
+}
+
+/// The Kozachenko–Leonenko estimate of the differential entropy H(μ) = −∫μ log μ of the
+/// sample `x` (N points, row-major):
+///
+///     Ĥ = ψ(N) − ψ(k) + log V_d + (d/N) Σ_i log ε_i,
+///
+/// ε_i the distance from x_i to its k-th nearest neighbour, V_d = π^{d/2}/Γ(d/2 + 1) the
+/// volume of the unit ball. Neighbours come from a ``SpatialHash``. In the periodic box
+/// [0, L)^d distances are minimum-image: the hash holds the points and their images within a
+/// margin of the box, and a point whose k-th distance exceeds the margin is redone by brute
+/// force over minimum-image distances. Each point is independent: the result does not depend
+/// on the thread count. Coincident points (ε = 0) count as ε = 1e-150.
+public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, period: Double? = nil, threads: Int) -> Double {
+    let n = x.count / d
+    precondition(n > k && k >= 1, "the kNN entropy needs more than k points")
+    // Cell size: about k points per cell for the spread of the sample.
+    var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
+    for i in 0..<n { for a in 0..<d { lo[a] = min(lo[a], x[i * d + a]); hi[a] = max(hi[a], x[i * d + a]) } }
+    var logVolume = 0.0
+    let largest = (0..<d).map { hi[$0] - lo[$0] }.max() ?? 1
+    for a in 0..<d { logVolume += log(max(hi[a] - lo[a], largest * 1e-6, 1e-300)) }
+    var cell = exp((logVolume + log(Double(k)) - log(Double(n))) / Double(d))
+    if !(cell > 0 && cell.isFinite) { cell = 1 }
+
+    var points = x
+    var margin = Double.infinity
+    if let l = period {
+        margin = min(l / 2, 4 * cell)
+        // Images of points within `margin` of a face, for every combination of shifts.
+        for i in 0..<n {
+            var shifts = [[Double]](repeating: [0], count: d)
+            for a in 0..<d {
+                let t = x[i * d + a]
+                if t < margin { shifts[a].append(l) }
+                if t >= l - margin { shifts[a].append(-l) }
+            }
+            var index = [Int](repeating: 0, count: d)
+            while true {
+                if index.contains(where: { $0 != 0 }) {
+                    for a in 0..<d { points.append(x[i * d + a] + shifts[a][index[a]]) }
+                }
+                var a = d - 1
+                while a >= 0 {
+                    index[a] += 1
+                    if index[a] < shifts[a].count { break }
+                    index[a] = 0
+                    a -= 1
+                }
+                if a < 0 { break }
+            }
+        }
+    }
+    let reach = margin
+    let hash = points.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell) }
+    var logs = [Double](repeating: 0, count: n)
+    let domain: Domain = period.map { .periodic(length: $0) } ?? .free
+    points.withUnsafeBufferPointer { pp in
+        logs.withUnsafeMutableBufferPointer { lp in
+            let P = SharedPointer(pp.baseAddress!), L = SharedMutablePointer(lp.baseAddress!)
+            Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+                for i in range {
+                    let found = hash.nearest(k, to: P.base + i * d, excluding: i)
+                    var r2 = found.last?.squaredDistance ?? .infinity
+                    if period != nil && !(r2.squareRoot() <= reach) {
+                        // Brute force over minimum-image distances.
+                        var all: [Double] = []
+                        all.reserveCapacity(n - 1)
+                        for j in 0..<n where j != i {
+                            var s = 0.0
+                            for a in 0..<d { let t = domain.difference(P.base[i * d + a] - P.base[j * d + a]); s += t * t }
+                            all.append(s)
+                        }
+                        all.sort()
+                        r2 = all[k - 1]
+                    }
+                    L.base[i] = 0.5 * log(max(r2, 1e-300))
+                }
+            }
+        }
+    }
+    let logUnitBall = 0.5 * Double(d) * log(Double.pi) - lgamma(0.5 * Double(d) + 1)
+    return digamma(n) - digamma(k) + logUnitBall + Double(d) * logs.reduce(0, +) / Double(n)
+}

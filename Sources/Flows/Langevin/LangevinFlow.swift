@@ -1,0 +1,202 @@
+import Foundation
+import KernelSum
+
+/// Mean-field Langevin dynamics (McKean–Vlasov particles) for the free energy
+///
+///     F(μ) = ∫V dμ + ½∬W(x − y) dμ(x)dμ(y) + λ∫μ log μ,
+///
+/// with drift b(X_i) = −[∇V(X_i) + Σ_j w_j ∇W(X_i − X_j)].
+///
+/// - overdamped: Euler–Maruyama, X ← X + h·b(X) + √(2λh)·ξ.
+/// - underdamped (Fu & Wilson): dX = V dt, dV = −γV dt + b(X) dt + √(2γλ) dB, with b frozen
+///   over the step and the Ornstein–Uhlenbeck part integrated exactly. With e = e^{−γh},
+///   c₁ = (1 − e)/γ, c₂ = (h − c₁)/γ:
+///       X' = X + c₁V + c₂b + ξ_x,     V' = eV + c₁b + ξ_v,
+///   (ξ_x, ξ_v) Gaussian per coordinate with Var ξ_v = λ(1 − e²),
+///   Var ξ_x = (2λ/γ)[h − 2(1 − e)/γ + (1 − e²)/(2γ)], Cov = (λ/γ)(1 − e)²
+///   (the Itô isometry applied to ξ_v = σ∫e^{−γ(h−s)}dB_s, ξ_x = σ∫(1 − e^{−γ(h−s)})/γ dB_s, σ² = 2γλ).
+///
+/// The noise of particle i at step n comes from `RandomStream(seed, .noise, n, i)`: runs are
+/// identical for any thread count. Initial velocities (underdamped) are N(0, λI) ("thermal",
+/// from `RandomStream(seed, .noise, 0, i)`) or 0.
+public final class LangevinFlow: Flow {
+    public enum Dynamics: String, CaseIterable, Sendable { case overdamped, underdamped }
+    public enum InitialVelocity: String, CaseIterable, Sendable { case thermal, zero }
+
+    public let dynamics: Dynamics
+    public let temperature: Double
+    public let friction: Double
+    public let potential: (any Potential)?
+    public let interactions: [any Interaction]
+    public let domain: Domain
+    public let initialVelocity: InitialVelocity
+    let seed: UInt64
+    let threads: Int
+    // Work buffers, reused every step.
+    var force: [Double] = [], potentialValues: [Double] = []
+
+    public init(dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
+                potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
+                initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int) {
+        self.dynamics = dynamics
+        self.temperature = temperature
+        self.friction = friction
+        self.potential = potential
+        self.interactions = interactions
+        self.domain = domain
+        self.initialVelocity = initialVelocity
+        self.seed = seed
+        self.threads = max(1, threads)
+    }
+
+    /// The drift b(x_i) = −[∇V(x_i) + Σ_j w_j ∇W(x_i − x_j)] of every particle (row-major).
+    public func drift(_ p: Population) -> [Double] {
+        let d = p.dimension, n = p.count
+        if force.count != n * d { force = [Double](repeating: 0, count: n * d) }
+        if let potential {
+            potential.evaluate(p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads)
+        } else {
+            for k in 0..<force.count { force[k] = 0 }
+        }
+        for w in interactions { w.addGradients(p.positions, weights: p.weights, dimension: d, into: &force) }
+        for k in 0..<force.count { force[k] = -force[k] }
+        return force
+    }
+
+    public func prepare(_ state: inout SimulationState) {
+        domain.wrap(&state.populations[0].positions)
+        guard dynamics == .underdamped, state.populations[0].velocities == nil else { return }
+        let p = state.populations[0], d = p.dimension
+        var v = [Double](repeating: 0, count: p.positions.count)
+        if initialVelocity == .thermal && temperature > 0 {
+            let s = temperature.squareRoot()
+            for i in 0..<p.count {
+                var rng = RandomStream(seed: seed, .noise, 0, i)
+                for a in 0..<d { v[i * d + a] = s * rng.normal() }
+            }
+        }
+        state.populations[0].velocities = v
+    }
+
+    /// The coefficients of the underdamped step: (e, c₁, c₂, sd ξ_x, ξ_v = a·z₁ + b·z₂ with (a, b)).
+    public func underdampedCoefficients(_ h: Double) -> (e: Double, c1: Double, c2: Double, sx: Double, a: Double, b: Double) {
+        let g = friction, lambda = temperature, u = g * h
+        let e = exp(-u), e1 = -expm1(-u), e2 = -expm1(-2 * u)
+        let c1 = e1 / g
+        // c₂ = (h − c₁)/γ = (u − (1 − e^{−u}))/γ², by its series for small u.
+        let c2 = u < 1e-3 ? h * h * (0.5 - u / 6 + u * u / 24) : (h - c1) / g
+        // γ·[h − 2(1 − e)/γ + (1 − e²)/(2γ)] = u − 2(1 − e^{−u}) + (1 − e^{−2u})/2 = u³/3 − u⁴/4 + 7u⁵/60 − u⁶/24 + …
+        let q = u < 1e-3 ? u * u * u * (1.0 / 3 - u / 4 + 7 * u * u / 60 - u * u * u / 24) : u - 2 * e1 + 0.5 * e2
+        let varX = 2 * lambda / (g * g) * q
+        let varV = lambda * e2
+        let cov = lambda / g * e1 * e1
+        let sx = varX > 0 ? varX.squareRoot() : 0
+        let a = sx > 0 ? cov / sx : 0
+        let b = max(0, varV - a * a).squareRoot()
+        return (e, c1, c2, sx, a, b)
+    }
+
+    public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        let b = drift(state.populations[0])
+        let d = state.populations[0].dimension, n = state.populations[0].count
+        let seed = self.seed, lambda = temperature
+        switch dynamics {
+        case .overdamped:
+            let s = (2 * lambda * h).squareRoot()
+            state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
+                b.withUnsafeBufferPointer { bp in
+                    let X = SharedMutablePointer(xp.baseAddress!), B = SharedPointer(bp.baseAddress!)
+                    Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
+                        for i in range {
+                            var rng = RandomStream(seed: seed, .noise, step, i)
+                            for a in 0..<d {
+                                let k = i * d + a
+                                X.base[k] += h * B.base[k] + (lambda > 0 ? s * rng.normal() : 0)
+                            }
+                        }
+                    }
+                }
+            }
+        case .underdamped:
+            let c = underdampedCoefficients(h)
+            var velocities = state.populations[0].velocities ?? [Double](repeating: 0, count: n * d)
+            state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
+                velocities.withUnsafeMutableBufferPointer { vp in
+                    b.withUnsafeBufferPointer { bp in
+                        let X = SharedMutablePointer(xp.baseAddress!), V = SharedMutablePointer(vp.baseAddress!)
+                        let B = SharedPointer(bp.baseAddress!)
+                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
+                            for i in range {
+                                var rng = RandomStream(seed: seed, .noise, step, i)
+                                for a in 0..<d {
+                                    let k = i * d + a
+                                    let v0 = V.base[k], f = B.base[k]
+                                    var x1 = X.base[k] + c.c1 * v0 + c.c2 * f
+                                    var v1 = c.e * v0 + c.c1 * f
+                                    if lambda > 0 {
+                                        let z1 = rng.normal(), z2 = rng.normal()
+                                        x1 += c.sx * z1
+                                        v1 += c.a * z1 + c.b * z2
+                                    }
+                                    X.base[k] = x1
+                                    V.base[k] = v1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            state.populations[0].velocities = velocities
+        }
+        domain.wrap(&state.populations[0].positions)
+    }
+
+    // MARK: Energies
+
+    /// ∫V dμ = Σ_i w_i V(x_i) (0 without a potential).
+    public func potentialEnergy(_ p: Population) -> Double {
+        guard let potential else { return 0 }
+        var g: [Double] = []
+        potential.evaluate(p.positions, dimension: p.dimension, values: &potentialValues, gradients: &g, threads: threads)
+        var e = 0.0
+        for i in 0..<p.count { e += p.weights[i] * potentialValues[i] }
+        return e
+    }
+
+    /// ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
+    public func interactionEnergy(_ p: Population) -> Double {
+        interactions.reduce(0) { $0 + $1.energy(p.positions, weights: p.weights, dimension: p.dimension) }
+    }
+
+    public var energyDescription: String? { "∫V dμ + ½∬W dμdμ (the free energy without its entropy term; see free-energy)" }
+    public func energy(_ state: SimulationState) -> Double {
+        potentialEnergy(state.populations[0]) + interactionEnergy(state.populations[0])
+    }
+
+    public var report: [String: String] {
+        var r: [String: String] = ["dynamics": dynamics.rawValue, "temperature": formatNumber(temperature),
+                                   "domain": domain.description, "potential": potential?.spec ?? "none",
+                                   "interaction": interactions.isEmpty ? "none" : interactions.map(\.spec).joined(separator: " + ")]
+        if dynamics == .underdamped { r["friction"] = formatNumber(friction) }
+        for (k, w) in interactions.enumerated() {
+            for (key, v) in w.report { r[interactions.count == 1 ? "interaction-\(key)" : "interaction\(k + 1)-\(key)"] = v }
+        }
+        return r
+    }
+
+    static let entry = FlowEntry(name: "langevin", summary: "mean-field Langevin dynamics, overdamped or underdamped (McKean–Vlasov)", make: { s, ctx in
+        let dynamics = Dynamics(rawValue: try s.string("dynamics", default: "overdamped", oneOf: Dynamics.allCases.map(\.rawValue)))!
+        let temperature = try s.real("temperature", default: 1, .nonNegative)
+        let friction = dynamics == .underdamped ? try s.real("friction", default: 1, .positive) : 1
+        let initialVelocity = dynamics == .underdamped
+            ? InitialVelocity(rawValue: try s.string("initial-velocity", default: "thermal", oneOf: InitialVelocity.allCases.map(\.rawValue)))!
+            : .thermal
+        let domain: Domain = try s.optionalReal("period", .positive).map { .periodic(length: $0) } ?? .free
+        let potential = try PotentialRegistry.read(s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
+        let interactions = try InteractionRegistry.read(s, "interaction", dimension: ctx.dimension, threads: ctx.threads,
+                                                        seed: ctx.seed, domain: domain)
+        return LangevinFlow(dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
+                            interactions: interactions, domain: domain, initialVelocity: initialVelocity,
+                            seed: ctx.seed, threads: ctx.threads)
+    }, needsTarget: false)
+}

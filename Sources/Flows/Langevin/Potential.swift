@@ -1,0 +1,92 @@
+import Foundation
+import KernelSum
+
+/// A confining potential V of the mean-field Langevin free energy
+/// F(μ) = ∫V dμ + ½∬W(x − y) dμ(x)dμ(y) + λ∫μ log μ.
+///
+/// Evaluation is batched: values and gradients of `count` points at once (row-major), so a
+/// potential compiled from a formula can run its tape over a whole batch. The flow calls
+/// `evaluate` concurrently on disjoint chunks of the particles: implementations must be safe
+/// to call from several threads at once (no shared mutable scratch).
+///
+/// A new potential is one file with a type conforming to this protocol and a
+/// ``PotentialEntry``, plus one line in ``PotentialRegistry/entries``.
+public protocol Potential: Sendable {
+    /// The spec for run.json, e.g. `quadratic:a=1`.
+    var spec: String { get }
+    /// V at `count` points of `x` (row-major, `dimension` columns) into `values` (if non-nil)
+    /// and ∇V into `gradients` (count × dimension, if non-nil).
+    func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension: Int,
+                  values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?)
+    /// log Z with Z = ∫exp(−V/λ) dx over R^d, where known in closed form or by quadrature:
+    /// the normaliser of the Gibbs measure when there is no interaction (the `kl` metric).
+    func logPartition(temperature lambda: Double, dimension: Int) -> Double?
+}
+
+extension Potential {
+    public func logPartition(temperature lambda: Double, dimension: Int) -> Double? { nil }
+
+    /// Values and gradients of all points (row-major), in parallel over chunks.
+    public func evaluate(_ points: [Double], dimension d: Int, values: inout [Double], gradients: inout [Double], threads: Int) {
+        let n = points.count / d
+        if values.count != n { values = [Double](repeating: 0, count: n) }
+        if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
+        points.withUnsafeBufferPointer { p in
+            values.withUnsafeMutableBufferPointer { v in
+                gradients.withUnsafeMutableBufferPointer { g in
+                    let src = SharedPointer(p.baseAddress!), vv = SharedMutablePointer(v.baseAddress!),
+                        gg = SharedMutablePointer(g.baseAddress!)
+                    Parallel.forEachChunk(n, threads: threads, minimumChunk: 1024) { r in
+                        self.evaluate(src.base + r.lowerBound * d, count: r.count, dimension: d,
+                                      values: vv.base + r.lowerBound, gradients: gg.base + r.lowerBound * d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// V at one point (tests, metrics).
+    public func value(_ x: [Double]) -> Double {
+        var v = 0.0
+        x.withUnsafeBufferPointer { evaluate($0.baseAddress!, count: 1, dimension: x.count, values: &v, gradients: nil) }
+        return v
+    }
+}
+
+/// What a potential may use while it is built.
+public struct PotentialContext: Sendable {
+    public let dimension: Int
+    public let threads: Int
+    public init(dimension: Int, threads: Int) {
+        self.dimension = dimension
+        self.threads = threads
+    }
+}
+
+/// One potential kind: reads its parameters from the `potential` table of the flow.
+public struct PotentialEntry: Sendable {
+    public let name: String
+    public let summary: String
+    public let make: @Sendable (Settings, PotentialContext) throws -> any Potential
+    public init(name: String, summary: String, make: @escaping @Sendable (Settings, PotentialContext) throws -> any Potential) {
+        self.name = name
+        self.summary = summary
+        self.make = make
+    }
+}
+
+public enum PotentialRegistry {
+    /// Every potential kind. A new potential adds one line here.
+    public static let entries: [PotentialEntry] = [
+        QuadraticPotential.entry,
+        DoubleWellPotential.entry,
+    ]
+    public static var names: [String] { entries.map(\.name) }
+
+    /// Reads the table `key` of `s` (`{ kind = "quadratic", a = 2 }`); nil when absent (V = 0).
+    public static func read(_ s: Settings, _ key: String, context: PotentialContext) throws -> (any Potential)? {
+        guard let t = try s.optionalTable(key) else { return nil }
+        let kind = try t.string("kind", oneOf: names)
+        return try entries.first { $0.name == kind }!.make(t, context)
+    }
+}

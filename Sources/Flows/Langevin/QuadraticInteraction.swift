@@ -1,0 +1,48 @@
+import Foundation
+import KernelSum
+
+/// W(z) = κ|z|²/2 (κ the term's weight; κ > 0 attracts), exact in O(N) through the moments:
+/// with S = Σ_j w_j and m = Σ_j w_j x_j / S,
+///
+///     Σ_j w_j ∇W(x_i − x_j) = κ S (x_i − m),     ½ Σ_ij w_i w_j W(x_i − x_j) = (κ/2) S Σ_i w_i |x_i − m|²
+///
+/// (from Σ_ij w_i w_j |x_i − x_j|² = 2S Σ_i w_i |x_i − m|²; the diagonal terms are 0).
+/// R^d only: the periodic box has no mean.
+public final class QuadraticInteraction: Interaction {
+    public let kappa: Double
+    public init(kappa: Double) { self.kappa = kappa }
+
+    public var spec: String { "quadratic:kappa=\(formatNumber(kappa))" }
+    public var report: [String: String] { ["summation": "moments (exact, O(N))"] }
+
+    func moments(_ x: [Double], _ w: [Double], _ d: Int) -> (total: Double, mean: [Double]) {
+        var s = 0.0, m = [Double](repeating: 0, count: d)
+        for i in 0..<w.count {
+            s += w[i]
+            for a in 0..<d { m[a] += w[i] * x[i * d + a] }
+        }
+        return (s, s > 0 ? m.map { $0 / s } : m)
+    }
+
+    public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double]) {
+        let (s, m) = moments(positions, weights, d)
+        let c = kappa * s
+        for i in 0..<weights.count { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
+    }
+
+    public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
+        let (s, m) = moments(positions, weights, d)
+        var v = 0.0
+        for i in 0..<weights.count {
+            var r2 = 0.0
+            for a in 0..<d { let t = positions[i * d + a] - m[a]; r2 += t * t }
+            v += weights[i] * r2
+        }
+        return 0.5 * kappa * s * v
+    }
+
+    static let entry = InteractionEntry(name: "quadratic", summary: "weight·|x − y|²/2, exact through the mean in O(N) (R^d only)") { s, ctx in
+        guard ctx.domain == .free else { throw s.fail("kind", "the quadratic interaction needs R^d (no period): the periodic box has no mean") }
+        return QuadraticInteraction(kappa: ctx.weight)
+    }
+}

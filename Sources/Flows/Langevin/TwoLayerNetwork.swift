@@ -1,0 +1,253 @@
+import Foundation
+import KernelSum
+
+/// Mean-field training of a two-layer network (Mei, Montanari & Nguyen 2018; Chizat & Bach
+/// 2018): each particle is a neuron θ_i = (a_i, b_i, c_i) ∈ R^{1+d+1} (coordinates x1 = a,
+/// x2..x(d+1) = b, x(d+2) = c) of
+///
+///     f(z) = Σ_i w_i a_i σ(b_i·z + c_i)      (w_i = 1/N),
+///
+/// trained on the squared loss R = ½ E_n[(f(z) − y)²] by the mean-field Langevin dynamics
+/// dθ_i = −[∇Ψ(θ_i) + α θ_i] dt + √(2τ) dB_i with Ψ(θ) = E_n[(f(z) − y) a σ(b·z + c)] (the
+/// first variation of R; the particle gradient of R is w_i ∇Ψ(θ_i), so time is the
+/// mean-field time), α the weight decay and τ the temperature; Euler–Maruyama, full batch.
+/// Noise from `RandomStream(seed, .noise, step, i)`.
+///
+/// Data: a teacher network of k neurons, y = (1/k) Σ_j σ*(b*_j·z) + noise with b*_j uniform
+/// on the unit sphere (drawn from `RandomStream(seed, .targetSample, 1, j)`), on inputs
+/// z ~ N(0, I_d) (`gaussian`) or uniform on the sphere of radius √d (`sphere`); or rows of a
+/// CSV file (`data-file`, header x1..x(d+1), the last column the label; the last
+/// `test-fraction` of the rows is the test set).
+public final class TwoLayerNetworkFlow: Flow {
+    public enum Activation: String, CaseIterable, Sendable {
+        case relu, tanh, sigmoid
+        @inline(__always) func apply(_ u: Double) -> (value: Double, slope: Double) {
+            switch self {
+            case .relu: return u > 0 ? (u, 1) : (0, 0)
+            case .tanh: let t = Foundation.tanh(u); return (t, 1 - t * t)
+            case .sigmoid: let s = 1 / (1 + exp(-u)); return (s, s * (1 - s))
+            }
+        }
+    }
+
+    public let inputDimension: Int
+    public let activation: Activation
+    public let weightDecay: Double
+    public let temperature: Double
+    /// Inputs (row-major, n × d) and labels.
+    public let trainInputs: [Double], trainLabels: [Double]
+    public let testInputs: [Double], testLabels: [Double]
+    let seed: UInt64
+    let threads: Int
+    var values: [Double] = [], slopes: [Double] = [], outputs: [Double] = [], gradient: [Double] = []
+
+    public init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
+                train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
+                seed: UInt64, threads: Int) {
+        self.inputDimension = inputDimension
+        self.activation = activation
+        self.weightDecay = weightDecay
+        self.temperature = temperature
+        (trainInputs, trainLabels) = train
+        (testInputs, testLabels) = test
+        self.seed = seed
+        self.threads = max(1, threads)
+    }
+
+    /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) (neuron-major) when `keep`.
+    func forward(_ p: Population, _ inputs: [Double], keep: Bool) -> [Double] {
+        let d = inputDimension, m = inputs.count / d, n = p.count, pd = p.dimension
+        var sv = [Double](repeating: 0, count: n * m), ss = [Double](repeating: 0, count: keep ? n * m : 0)
+        let act = activation
+        p.positions.withUnsafeBufferPointer { th in
+            inputs.withUnsafeBufferPointer { zp in
+                sv.withUnsafeMutableBufferPointer { svp in
+                    ss.withUnsafeMutableBufferPointer { ssp in
+                        let T = SharedPointer(th.baseAddress!), Z = SharedPointer(zp.baseAddress!)
+                        let SV = SharedMutablePointer(svp.baseAddress!)
+                        let SS = keep ? SharedMutablePointer(ssp.baseAddress!) : nil
+                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
+                            for i in range {
+                                let b = T.base + i * pd + 1, c = T.base[i * pd + d + 1]
+                                for s in 0..<m {
+                                    var u = c
+                                    for a in 0..<d { u += b[a] * Z.base[s * d + a] }
+                                    let (v, sl) = act.apply(u)
+                                    SV.base[i * m + s] = v
+                                    SS?.base[i * m + s] = sl
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var f = [Double](repeating: 0, count: m)
+        for i in 0..<n {
+            let coefficient = p.weights[i] * p.positions[i * pd]
+            for s in 0..<m { f[s] += coefficient * sv[i * m + s] }
+        }
+        if keep { values = sv; slopes = ss }
+        return f
+    }
+
+    /// ½ mean (f(z) − y)² on a data set.
+    public func loss(_ p: Population, test: Bool) -> Double {
+        let f = forward(p, test ? testInputs : trainInputs, keep: false)
+        let y = test ? testLabels : trainLabels
+        var s = 0.0
+        for k in 0..<y.count { s += (f[k] - y[k]) * (f[k] - y[k]) }
+        return 0.5 * s / Double(max(1, y.count))
+    }
+
+    /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)).
+    public func velocityField(_ p: Population) -> [Double] {
+        let d = inputDimension, pd = d + 2, n = p.count, m = trainLabels.count
+        let f = forward(p, trainInputs, keep: true)
+        let r = (0..<m).map { f[$0] - trainLabels[$0] }
+        if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
+        let wd = weightDecay, inv = 1 / Double(m)
+        p.positions.withUnsafeBufferPointer { th in
+            trainInputs.withUnsafeBufferPointer { zp in
+                values.withUnsafeBufferPointer { svp in
+                    slopes.withUnsafeBufferPointer { ssp in
+                        r.withUnsafeBufferPointer { rp in
+                            gradient.withUnsafeMutableBufferPointer { gp in
+                                let T = SharedPointer(th.baseAddress!), Z = SharedPointer(zp.baseAddress!)
+                                let SV = SharedPointer(svp.baseAddress!), SS = SharedPointer(ssp.baseAddress!)
+                                let R = SharedPointer(rp.baseAddress!), G = SharedMutablePointer(gp.baseAddress!)
+                                Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
+                                    for i in range {
+                                        let a = T.base[i * pd], g = G.base + i * pd
+                                        for k in 0..<pd { g[k] = 0 }
+                                        for s in 0..<m {
+                                            let rs = R.base[s]
+                                            g[0] += rs * SV.base[i * m + s]
+                                            let q = rs * a * SS.base[i * m + s]
+                                            if q != 0 {
+                                                for k in 0..<d { g[1 + k] += q * Z.base[s * d + k] }
+                                                g[d + 1] += q
+                                            }
+                                        }
+                                        for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[i * pd + k] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradient
+    }
+
+    public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        let g = velocityField(state.populations[0])
+        let pd = inputDimension + 2, n = state.populations[0].count
+        let s = (2 * temperature * h).squareRoot()
+        for i in 0..<n {
+            var rng = RandomStream(seed: seed, .noise, step, i)
+            for k in 0..<pd {
+                state.populations[0].positions[i * pd + k] += -h * g[i * pd + k] + (temperature > 0 ? s * rng.normal() : 0)
+            }
+        }
+    }
+
+    public var energyDescription: String? { "½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|² (training risk with weight decay)" }
+    public func energy(_ state: SimulationState) -> Double {
+        let p = state.populations[0]
+        var r = 0.0
+        for i in 0..<p.count { for k in 0..<p.dimension { r += p.weights[i] * p.positions[i * p.dimension + k] * p.positions[i * p.dimension + k] } }
+        return loss(p, test: false) + 0.5 * weightDecay * r
+    }
+
+    public var report: [String: String] {
+        ["input-dimension": String(inputDimension), "activation": activation.rawValue,
+         "train-samples": String(trainLabels.count), "test-samples": String(testLabels.count)]
+    }
+
+    // MARK: Data
+
+    /// Teacher data: (inputs, labels) of `count` samples from streams keyed by `purpose index`.
+    public static func teacherData(count: Int, dimension d: Int, sphere: Bool, teacher: [Double], neurons k: Int,
+                            activation: Activation, noise: Double, seed: UInt64, set: Int) -> ([Double], [Double]) {
+        var z = [Double](repeating: 0, count: count * d), y = [Double](repeating: 0, count: count)
+        for s in 0..<count {
+            var rng = RandomStream(seed: seed, .targetSample, 2 + set, s)
+            var r2 = 0.0
+            for a in 0..<d { let g = rng.normal(); z[s * d + a] = g; r2 += g * g }
+            if sphere { let c = Double(d).squareRoot() / r2.squareRoot(); for a in 0..<d { z[s * d + a] *= c } }
+            var f = 0.0
+            for j in 0..<k {
+                var u = 0.0
+                for a in 0..<d { u += teacher[j * d + a] * z[s * d + a] }
+                f += activation.apply(u).value
+            }
+            y[s] = f / Double(k) + (noise > 0 ? noise * rng.normal() : 0)
+        }
+        return (z, y)
+    }
+
+    static func inputDimension(_ s: Settings) throws -> Int {
+        if s.contains("data-file") { return try s.points("data-file").dimension - 1 }
+        return try s.integer("input-dimension", default: 10, .positiveInteger)
+    }
+
+    static let entry = FlowEntry(name: "two-layer-network", summary: "mean-field Langevin training of a two-layer network, neurons as particles (Mei et al. 2018)", make: { s, ctx in
+        let d = try inputDimension(s)
+        let activation = Activation(rawValue: try s.string("activation", default: "relu", oneOf: Activation.allCases.map(\.rawValue)))!
+        let train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double])
+        if s.contains("data-file") {
+            let rows = try s.points("data-file").values
+            let n = rows.count / (d + 1)
+            let fraction = try s.real("test-fraction", default: 0.2, .open(0, 1))
+            let nTest = Int((fraction * Double(n)).rounded())
+            guard nTest >= 1, nTest < n else { throw s.fail("test-fraction", "leaves no train or no test rows of the \(n) in data-file") }
+            func split(_ range: Range<Int>) -> ([Double], [Double]) {
+                (range.flatMap { i in (0..<d).map { rows[i * (d + 1) + $0] } }, range.map { rows[$0 * (d + 1) + d] })
+            }
+            train = split(0..<(n - nTest))
+            test = split((n - nTest)..<n)
+        } else {
+            let k = try s.integer("teacher-neurons", default: 4, .positiveInteger)
+            let teacherActivation = Activation(rawValue: try s.string("teacher-activation", default: activation.rawValue,
+                                                                      oneOf: Activation.allCases.map(\.rawValue)))!
+            let sphere = try s.string("inputs", default: "gaussian", oneOf: ["gaussian", "sphere"]) == "sphere"
+            let nTrain = try s.integer("train-samples", default: 1000, .positiveInteger)
+            let nTest = try s.integer("test-samples", default: 1000, .positiveInteger)
+            let noise = try s.real("label-noise", default: 0, .nonNegative)
+            var teacher = [Double](repeating: 0, count: k * d)
+            for j in 0..<k {
+                var rng = RandomStream(seed: ctx.seed, .targetSample, 1, j)
+                var r2 = 0.0
+                for a in 0..<d { let g = rng.normal(); teacher[j * d + a] = g; r2 += g * g }
+                for a in 0..<d { teacher[j * d + a] /= r2.squareRoot() }
+            }
+            train = teacherData(count: nTrain, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                                activation: teacherActivation, noise: noise, seed: ctx.seed, set: 0)
+            test = teacherData(count: nTest, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                               activation: teacherActivation, noise: 0, seed: ctx.seed, set: 1)
+        }
+        return TwoLayerNetworkFlow(inputDimension: d, activation: activation,
+                                   weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
+                                   temperature: try s.real("temperature", default: 0, .nonNegative),
+                                   train: train, test: test, seed: ctx.seed, threads: ctx.threads)
+    }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
+
+    static let metricEntries: [MetricEntry] = [
+        MetricEntry(name: "train-loss", summary: "½ mean (f(z) − y)² on the training set (two-layer-network)") { s, ctx in
+            guard let flow = ctx.flow as? TwoLayerNetworkFlow else { throw s.fail("metrics", "train-loss needs the two-layer-network flow") }
+            return NetworkLossMetric(flow: flow, test: false)
+        },
+        MetricEntry(name: "test-loss", summary: "½ mean (f(z) − y)² on the test set (two-layer-network)") { s, ctx in
+            guard let flow = ctx.flow as? TwoLayerNetworkFlow else { throw s.fail("metrics", "test-loss needs the two-layer-network flow") }
+            return NetworkLossMetric(flow: flow, test: true)
+        },
+    ]
+}
+
+final class NetworkLossMetric: Metric {
+    let flow: TwoLayerNetworkFlow, test: Bool
+    init(flow: TwoLayerNetworkFlow, test: Bool) { self.flow = flow; self.test = test }
+    func evaluate(_ state: SimulationState) -> Double { flow.loss(state.populations[0], test: test) }
+}

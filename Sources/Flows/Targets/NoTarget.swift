@@ -1,0 +1,19 @@
+import KernelSum
+
+/// The stand-in for a scenario without `[target]` (Langevin flows: the Gibbs measure is
+/// implicit). It has no density, no moments and no sampler; flows and metrics that need a
+/// target check ``isAbsent`` (or find `density`/`moments` nil) and refuse it with a message.
+public struct NoTarget: Target {
+    public let dimension: Int
+    public init(dimension: Int) { self.dimension = dimension }
+    public var density: (any Density)? { nil }
+    public var moments: (mean: [Double], covariance: [Double])? { nil }
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
+        preconditionFailure("NoTarget cannot be sampled: the caller must check Target.isAbsent")
+    }
+}
+
+extension Target {
+    /// True for a scenario without `[target]`.
+    public var isAbsent: Bool { self is NoTarget }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import XCTest
+
+/// The mean-field Langevin scenarios end to end: each bundled one meets its expectations under
+/// `wgf check`; velocities in trajectory.csv; scenarios without [target]; errors and divergence.
+final class LangevinScenarioTests: XCTestCase {
+    static let scenarios = ["langevin-ou", "langevin-underdamped-ou", "granular-media-below-critical",
+                            "granular-media-above-critical", "swarm-attraction-repulsion-2d", "two-layer-student-teacher"]
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-langevin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    func writeScenario(_ name: String, _ text: String) throws -> URL {
+        let url = scratch.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testEveryLangevinScenarioPassesCheck() throws {
+        for name in Self.scenarios {
+            let file = CLITests.root.appendingPathComponent("scenarios/\(name).toml")
+            XCTAssertTrue(try read(file).hasPrefix("#"), "\(name) must cite what it reproduces")
+            let out = scratch.appendingPathComponent(name)
+            let r = try runWGF(["run", "scenarios/\(name).toml", "--out", out.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, "\(name): \(r.stderr)")
+            let c = try runWGF(["check", out.path])
+            XCTAssertEqual(c.code, 0, "\(name) missed an expectation:\n\(c.stdout)\(c.stderr)")
+            XCTAssertTrue(c.stdout.contains("0 failed"), c.stdout)
+        }
+    }
+
+    func testVelocitiesAreColumnsOnlyForTheUnderdampedFlow() throws {
+        let under = scratch.appendingPathComponent("under"), over = scratch.appendingPathComponent("over")
+        XCTAssertEqual(try runWGF(["run", "scenarios/langevin-underdamped-ou.toml", "--out", under.path, "--steps", "3", "--quiet"]).code, 0)
+        XCTAssertEqual(try runWGF(["run", "scenarios/langevin-ou.toml", "--out", over.path, "--steps", "3", "--quiet"]).code, 0)
+        let u = try read(under.appendingPathComponent("trajectory.csv")).split(separator: "\n")
+        XCTAssertEqual(u.first, "step,time,population,particle,weight,x1,x2,v1,v2")
+        XCTAssertEqual(u[1].split(separator: ",").count, 9)
+        XCTAssertEqual(try read(over.appendingPathComponent("trajectory.csv")).split(separator: "\n").first,
+                       "step,time,population,particle,weight,x1,x2")
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: under.appendingPathComponent("run.json"))) as! [String: Any]
+        XCTAssertEqual((info["flow"] as? [String: String])?["dynamics"], "underdamped")
+    }
+
+    func testOutputIsIdenticalForAnyThreadCount() throws {
+        var outputs: [String] = []
+        for threads in [1, 2] {
+            let out = scratch.appendingPathComponent("t\(threads)")
+            let r = try runWGF(["run", "scenarios/langevin-underdamped-ou.toml", "--out", out.path, "--steps", "40",
+                                "--threads", "\(threads)", "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            outputs.append(try read(out.appendingPathComponent("trajectory.csv")))
+            let metrics = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").map {
+                $0.split(separator: ",").enumerated().filter { $0.offset != 2 }.map(\.element).joined(separator: ",")  // drop wall
+            }
+            outputs.append(metrics.joined(separator: "\n"))
+        }
+        XCTAssertEqual(outputs[0], outputs[2])
+        XCTAssertEqual(outputs[1], outputs[3])
+    }
+
+    func testAFlowThatNeedsATargetSaysSo() throws {
+        let f = try writeScenario("svgd-no-target.toml", """
+        steps = 10
+        step-size = 0.1
+        [population]
+        count = 10
+        init = { kind = "gaussian", mean = [0] }
+        [flow]
+        kind = "svgd"
+        """)
+        let r = try runWGF(["validate", f.path])
+        XCTAssertEqual(r.code, 3, r.stdout + r.stderr)
+        XCTAssertTrue((r.stdout + r.stderr).contains("\(f.path):1: target: missing (the svgd flow needs a target)"), r.stdout + r.stderr)
+    }
+
+    func testLangevinWithoutTargetNeedsADimension() throws {
+        let f = try writeScenario("no-dimension.toml", """
+        steps = 10
+        step-size = 0.1
+        [population]
+        count = 10
+        init = { kind = "gaussian", mean = [0] }
+        [flow]
+        kind = "langevin"
+        """)
+        let r = try runWGF(["validate", f.path])
+        XCTAssertEqual(r.code, 3)
+        XCTAssertTrue((r.stdout + r.stderr).contains("population.dimension: missing"), r.stdout + r.stderr)
+    }
+
+    func testPeriodicBoxRejectsTheMeshAndRunsDirect() throws {
+        let text = """
+        # A periodic box with a Gaussian repulsion.
+        steps = 20
+        step-size = 0.05
+        [population]
+        count = 200
+        dimension = 2
+        init = { kind = "uniform", low = 0, high = 2 }
+        [flow]
+        kind = "langevin"
+        temperature = 0.01
+        period = 2
+        interaction = [{ kernel = "gaussian:sigma=0.3", weight = 1 }]
+        summation = "SUM"
+        [record]
+        metrics = ["entropy", "free-energy"]
+        """
+        let bad = try writeScenario("periodic-mesh.toml", text.replacingOccurrences(of: "SUM", with: "mesh"))
+        let r = try runWGF(["validate", bad.path])
+        XCTAssertEqual(r.code, 3)
+        XCTAssertTrue((r.stdout + r.stderr).contains("flow.summation: mesh does not handle the periodic box"), r.stdout + r.stderr)
+        let good = try writeScenario("periodic.toml", text.replacingOccurrences(of: "SUM", with: "direct"))
+        let out = scratch.appendingPathComponent("periodic")
+        let g = try runWGF(["run", good.path, "--out", out.path, "--quiet"])
+        XCTAssertEqual(g.code, 0, g.stderr)
+        let rows = try read(out.appendingPathComponent("trajectory.csv")).split(separator: "\n").dropFirst()
+        for row in rows {
+            let cols = row.split(separator: ",")
+            for c in cols[5...6] { let v = Double(c)!; XCTAssertTrue(v >= 0 && v < 2, "\(row)") }
+        }
+        // The repulsion spreads the particles: entropy close to log 4 (uniform on the 2×2 box).
+        let last = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").last!.split(separator: ",")
+        XCTAssertEqual(Double(last[3])!, log(4.0), accuracy: 0.15)
+    }
+
+    func testDivergingUnderdampedRunStopsWithStepAndCause() throws {
+        let f = try writeScenario("diverge.toml", """
+        # Underdamped Langevin on a stiff double well with a step far too large.
+        steps = 100
+        step-size = 50
+        record-every = 1
+        [population]
+        count = 10
+        dimension = 1
+        init = { kind = "gaussian", mean = [2] }
+        [flow]
+        kind = "langevin"
+        dynamics = "underdamped"
+        temperature = 0
+        potential = { kind = "double-well", height = 10 }
+        """)
+        let out = scratch.appendingPathComponent("div")
+        let r = try runWGF(["run", f.path, "--out", out.path])
+        XCTAssertEqual(r.code, 4, r.stderr)
+        XCTAssertTrue(r.stderr.contains("diverged at step"), r.stderr)
+    }
+}

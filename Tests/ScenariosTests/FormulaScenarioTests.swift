@@ -162,6 +162,48 @@ final class FormulaScenarioTests: XCTestCase {
     }
 }
 
+/// Formula potentials and interactions against the built-ins they spell out.
+final class FormulaLangevinTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func flow(_ scenario: String, _ overrides: [String] = []) throws -> LangevinFlow {
+        let path = Self.root.appendingPathComponent("scenarios/\(scenario).toml").path
+        return try ScenarioLoader.load(path: path, overrides: overrides, threads: 2).simulation.flow as! LangevinFlow
+    }
+
+    /// V = (x1² − 1)² + ½x2² as a formula equals the double-well built-in, values and gradients.
+    func testFormulaPotentialEqualsTheDoubleWell() throws {
+        let formula = try flow("formula-double-well-langevin").potential!
+        let builtIn = DoubleWellPotential(height: 1)
+        var rng = TestRNGLite(4)
+        let x = (0..<(2 * 300)).map { _ in rng.next() * 4 - 2 }
+        var v1: [Double] = [], g1: [Double] = [], v2: [Double] = [], g2: [Double] = []
+        formula.evaluate(x, dimension: 2, values: &v1, gradients: &g1, threads: 2)
+        builtIn.evaluate(x, dimension: 2, values: &v2, gradients: &g2, threads: 1)
+        for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-14 * max(1, abs(v2[k]))) }
+        for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-14 * max(1, abs(g2[k]))) }
+    }
+
+    /// W = ½|x|² − log|x| as one formula equals the quadratic + log kernel terms of the built-in
+    /// swarm (direct sums), in gradients and energy.
+    func testFormulaInteractionEqualsTheBuiltInTerms() throws {
+        let formula = try flow("formula-swarm-2d").interactions
+        let builtIn = try flow("swarm-attraction-repulsion-2d", ["flow.summation=direct"]).interactions
+        var rng = TestRNGLite(6)
+        let n = 200
+        let x = (0..<(2 * n)).map { _ in rng.next() * 2 - 1 }
+        let w = [Double](repeating: 1.0 / Double(n), count: n)
+        var g1 = [Double](repeating: 0, count: 2 * n), g2 = g1
+        for term in formula { term.addGradients(x, weights: w, dimension: 2, into: &g1) }
+        for term in builtIn { term.addGradients(x, weights: w, dimension: 2, into: &g2) }
+        let scale = g2.map { abs($0) }.max()!
+        for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-12 * scale) }
+        let e1 = formula.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
+        let e2 = builtIn.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
+        XCTAssertEqual(e1, e2, accuracy: 1e-12 * abs(e2))
+    }
+}
+
 /// A small generator for these tests (uniform on [0, 1)).
 struct TestRNGLite {
     var state: UInt64

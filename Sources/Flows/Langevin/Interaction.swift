@@ -84,6 +84,7 @@ public enum InteractionRegistry {
     /// Every interaction kind besides kernels. A new kind adds one line here.
     public static let entries: [InteractionEntry] = [
         QuadraticInteraction.entry,
+        FormulaInteraction.entry,
     ]
     public static var names: [String] { entries.map(\.name) }
 

@@ -80,6 +80,7 @@ public enum PotentialRegistry {
     public static let entries: [PotentialEntry] = [
         QuadraticPotential.entry,
         DoubleWellPotential.entry,
+        FormulaPotential.entry,
     ]
     public static var names: [String] { entries.map(\.name) }
 

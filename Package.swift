@@ -29,8 +29,9 @@ let package = Package(
         .target(name: "Flows", dependencies: ["KernelSum", "Formula"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum"], swiftSettings: fast),
+        .target(name: "Plotting", dependencies: ["Recording"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
-            "Scenarios", "Recording", "Flows", "KernelSum",
+            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW"]),
@@ -38,6 +39,7 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording"]),
         .testTarget(name: "CLITests", dependencies: ["wgf"],
                     resources: []),
     ]

@@ -193,12 +193,13 @@ struct MeshPlan {
     }
 
     /// Seconds for the FFTs of one call (about 1.5 ns per grid point and log₂ of the grid
-    /// size, two transforms per channel, on the grid twice as fine as the modes).
+    /// size, two transforms per channel, on the grid twice as fine as the modes); grids above
+    /// 2²⁵ points (256 MB per channel) are never chosen.
     static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
                         channels: Int) -> Double {
         var grid = 1.0
         for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w) / h).rounded(.up) }
-        return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
+        return grid > Double(1 << 25) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
     }
 
     /// ε balancing the near field (about 40 ns per pair, with the effective density the

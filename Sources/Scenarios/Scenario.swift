@@ -126,6 +126,14 @@ public enum ScenarioLoader {
         }
     }
 
+    /// The `[parameters]` table into the scenario's formula scope.
+    static func readParameters(_ root: ScenarioTable) throws {
+        guard let parameters = try root.optionalTable("parameters") as? ScenarioTable else { return }
+        for key in parameters.table.keys {
+            root.formulaScope.parameters[key] = try parameters.real(key, .any)
+        }
+    }
+
     static func kind<E>(_ t: Settings, _ entries: [E], name: (E) -> String) throws -> E {
         let k = try t.string("kind", oneOf: entries.map(name))
         return entries.first { name($0) == k }!
@@ -139,11 +147,7 @@ public enum ScenarioLoader {
         let stepSize = try root.real("step-size", .positive)
         let recordEvery = try root.integer("record-every", default: max(1, steps / 100), .positiveInteger)
         // Formula parameters first: any formula below may use them.
-        if let parameters = try root.optionalTable("parameters") as? ScenarioTable {
-            for key in parameters.table.keys {
-                source.formulaScope.parameters[key] = try parameters.real(key, .any)
-            }
-        }
+        try readParameters(root)
 
         // The flow's kind, peeked without resolving it (the flow table is read in its turn below):
         // whether a [target] is required, and whether the flow fixes the particles' dimension.

@@ -26,7 +26,7 @@ struct WGF: ParsableCommand {
         4 the run diverged; 5 I/O failure; 64 bad command line; 130 interrupted.
         """,
         version: wgfVersion,
-        subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self])
+        subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self])
 }
 
 /// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`.

@@ -1,0 +1,614 @@
+import Foundation
+
+/// The figures of one run. Every function returns a whole SVG document (or nil when the kind
+/// does not apply, e.g. an animation in d > 2).
+public struct RunPlots {
+    public var trajectory: Trajectory?
+    public var metrics: MetricSeries?
+    public var context: PlotContext
+    /// Records shown as particle snapshots (trajectory frame indices).
+    public var snapshotSteps: [Int]?
+    /// At most this many particles per population in paths and animations.
+    public var maxPathParticles = 40
+    public var maxAnimatedParticles = 300
+    public var maxAnimationFrames = 60
+    /// At most this many markers per population in each particle snapshot (an even subsample;
+    /// the panel says so), and per series in each panel of the d > 2 matrix.
+    public var maxSnapshotParticles = 1500
+    public var maxMatrixParticles = 200
+
+    public init(trajectory: Trajectory?, metrics: MetricSeries?, context: PlotContext) {
+        self.trajectory = trajectory; self.metrics = metrics; self.context = context
+    }
+
+    let titleSize = 15.0, font = 11.0
+
+    // MARK: shared pieces
+
+    /// The plotting window of coordinate `a`: the periodic box if any, else the 1%–99% quantiles
+    /// of the shown positions (so a few far particles do not squash the picture) joined with the
+    /// context's window, padded.
+    func window(_ a: Int, frames: [Frame]) -> ClosedRange<Double> {
+        if let box = context.box, a < box.count { return box[a] }
+        guard let t = trajectory else { return 0...1 }
+        let d = t.dimension
+        var lo = Double.infinity, hi = -Double.infinity
+        // The union of each record's 1%–99% range (at most 24 records looked at).
+        let every = max(1, frames.count / 24)
+        for (k, f) in frames.enumerated() where k % every == 0 || k == frames.count - 1 {
+            var v: [Double] = []
+            for p in f.populations { for i in 0..<p.count { let x = p.positions[i * d + a]; if x.isFinite { v.append(x) } } }
+            guard !v.isEmpty else { continue }
+            v.sort()
+            lo = min(lo, v[Int(Double(v.count - 1) * 0.01)])
+            hi = max(hi, v[Int((Double(v.count - 1) * 0.99).rounded(.up))])
+        }
+        if !lo.isFinite || !hi.isFinite { lo = 0; hi = 1 }
+        if let w = context.window, a < w.count { lo = min(lo, w[a].lowerBound); hi = max(hi, w[a].upperBound) }
+        if hi <= lo { lo -= 1; hi += 1 }
+        let pad = 0.06 * (hi - lo)
+        return (lo - pad)...(hi + pad)
+    }
+
+    func markerRadius(count: Int) -> Double { min(3, max(1.2, 3.4 - 0.65 * log10(Double(max(1, count))))) }
+
+    /// Markers of one population; area proportional to weight (relative to the mean weight).
+    func drawParticles(_ svg: SVGWriter, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
+                       style: SeriesStyle, frame: Rect, limit: Int = .max) -> Int {
+        let r0 = markerRadius(count: min(p.count, limit))
+        let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
+        var outside = 0
+        let every = max(1, Int((Double(p.count) / Double(limit)).rounded(.up)))
+        for i in stride(from: 0, to: p.count, by: every) {
+            let vx = p.positions[i * d + dims.0], vy = p.positions[i * d + dims.1]
+            let px = x(vx), py = y(vy)
+            guard px >= frame.x - 0.5, px <= frame.maxX + 0.5, py >= frame.y - 0.5, py <= frame.maxY + 0.5 else { outside += 1; continue }
+            let rel = meanW > 0 ? p.weights[i] / meanW : 1
+            let r = r0 * min(4, max(0.5, rel.squareRoot()))
+            svg.marker(px, py, size: r, style: style, opacity: 0.75)
+        }
+        return outside
+    }
+
+    /// Contours of the density (or level sets of the potential) of a 2-D run over a window.
+    func drawContours(_ svg: SVGWriter, x: Scale, y: Scale) {
+        let field: (([Double]) -> Double)?
+        var isDensity = true
+        if let lp = context.logDensity { field = lp } else if let v = context.potential { field = v; isDensity = false } else { field = nil }
+        guard let f = field, let t = trajectory, t.dimension == 2 else { return }
+        let n = 90
+        let xs = (0..<n).map { x.lo + (x.hi - x.lo) * Double($0) / Double(n - 1) }
+        let ys = (0..<n).map { y.lo + (y.hi - y.lo) * Double($0) / Double(n - 1) }
+        var vals = [Double](repeating: 0, count: n * n)
+        for j in 0..<n { for i in 0..<n { vals[j * n + i] = f([xs[i], ys[j]]) } }
+        let finite = vals.filter(\.isFinite)
+        guard let top = finite.max(), let bottom = finite.min(), top > bottom else { return }
+        let levels: [Double]
+        if isDensity {
+            // Density at fractions of its maximum over the window (log scale: log π − max).
+            levels = [0.9, 0.7, 0.5, 0.3, 0.15, 0.05, 0.01].map { top + log($0) }
+        } else {
+            let sorted = finite.sorted()
+            levels = [0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9].map { sorted[Int(Double(sorted.count - 1) * $0)] }
+        }
+        svg.group("contour", [("data-kind", isDensity ? "density" : "potential")]) {
+            for (k, level) in levels.enumerated() {
+                let segs = contourSegments(values: vals, nx: n, ny: n, xs: xs, ys: ys, level: level)
+                guard !segs.isEmpty else { continue }
+                var d = ""
+                d.reserveCapacity(segs.count * 28)
+                for (a, b) in segs { d += "M\(fmt(x(a.x))) \(fmt(y(a.y)))L\(fmt(x(b.x))) \(fmt(y(b.y)))" }
+                let grey = 120 + 14 * k
+                svg.path(d, stroke: "rgb(\(grey),\(grey),\(grey))", width: k == 0 ? 1.1 : 0.8)
+            }
+        }
+    }
+
+    func drawBox2D(_ svg: SVGWriter, x: Scale, y: Scale, dims: (Int, Int)) {
+        guard let box = context.box, box.count > max(dims.0, dims.1) else { return }
+        let bx = box[dims.0], by = box[dims.1]
+        svg.group("box") {
+            svg.rect(Rect(x: x(bx.lowerBound), y: y(by.upperBound), width: x(bx.upperBound) - x(bx.lowerBound),
+                          height: y(by.lowerBound) - y(by.upperBound)), stroke: "#000", width: 1.6, dash: "6 3")
+        }
+    }
+
+    func populationStyles(_ t: Trajectory) -> [String: SeriesStyle] {
+        var s: [String: SeriesStyle] = [:]
+        for (k, n) in t.populationNames.enumerated() { s[n] = SeriesStyle.at(k) }
+        return s
+    }
+
+    func title(_ svg: SVGWriter, _ text: String, subtitle: String?, width: Double) {
+        svg.text(width / 2, 24, context.title, size: titleSize, anchor: .middle, bold: true, cls: "title")
+        if let subtitle { svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle") }
+        _ = text
+    }
+
+    func populationLegend(_ t: Trajectory, extra: [LegendEntry] = []) -> [LegendEntry] {
+        let styles = populationStyles(t)
+        var e = t.populationNames.map { n in LegendEntry(n, style: styles[n]!) }
+        if context.logDensity != nil && t.dimension <= 2 {
+            e.append(LegendEntry(t.dimension == 1 ? "target density" : "target density contours",
+                                 style: SeriesStyle(color: "#888888", dash: t.dimension == 1 ? nil : nil, marker: .circle, filled: true), line: true, marker: false))
+        } else if context.potential != nil && t.dimension == 2 {
+            e.append(LegendEntry("potential level sets", style: SeriesStyle(color: "#888888", dash: nil, marker: .circle, filled: true), line: true, marker: false))
+        }
+        if context.box != nil {
+            e.append(LegendEntry("periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true), line: true, marker: false))
+        }
+        return e + extra
+    }
+
+    // MARK: particles
+
+    /// Particle snapshots: 1-D histograms over the density curve, 2-D scatter over contours,
+    /// d > 2 a matrix of 2-D projections (and 1-D histograms on its diagonal).
+    public func particles() -> String? {
+        guard let t = trajectory else { return nil }
+        let idx = t.snapshots(snapshotSteps)
+        let frames = idx.map { t.frames[$0] }
+        if t.dimension > 2 { return projectionMatrix(frames) }
+        let styles = populationStyles(t)
+        let legend = populationLegend(t)
+        let lw = legendWidth(legend, font: font)
+        let panel = t.dimension == 1 ? (w: 250.0, h: 200.0) : (w: 250.0, h: 250.0)
+        let left = 62.0, gap = 34.0, top = 74.0
+        let width = left + Double(frames.count) * panel.w + Double(frames.count - 1) * gap + 24 + lw + 16
+        let height = top + panel.h + 60
+        let svg = SVGWriter(width: width, height: height)
+        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
+        title(svg, context.title, subtitle: "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)", width: width)
+        let xr = window(0, frames: frames)
+        let yr: ClosedRange<Double>
+        var densityCurve: [(Double, Double)] = []
+        var hists: [[String: [Double]]] = []
+        let bins = 30
+        if t.dimension == 1 {
+            if let lp = context.logDensity {
+                densityCurve = (0..<200).map { k in let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199; return (v, exp(lp([v]))) }
+            }
+            var top = densityCurve.map(\.1).filter(\.isFinite).max() ?? 0
+            for f in frames {
+                var h: [String: [Double]] = [:]
+                for p in f.populations {
+                    let hh = histogram(p.positions, weights: p.weights, range: xr, bins: bins)
+                    h[p.name] = hh
+                    top = max(top, hh.max() ?? 0)
+                }
+                hists.append(h)
+            }
+            yr = 0...(top > 0 ? top * 1.08 : 1)
+        } else {
+            yr = window(1, frames: frames)
+        }
+        for (k, f) in frames.enumerated() {
+            let fr = Rect(x: left + Double(k) * (panel.w + gap), y: top, width: panel.w, height: panel.h)
+            let x = Scale(domain: xr, range: fr.x, fr.maxX), y = Scale(domain: yr, range: fr.maxY, fr.y)
+            svg.text(fr.x + fr.width / 2, fr.y - 8, "step \(f.step) · t = \(shortNumber(f.time))", size: font + 1, anchor: .middle, cls: "panel-title")
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: k == 0 ? (t.dimension == 1 ? "density" : "x2") : nil, fontSize: font)
+            if t.dimension == 1 {
+                if let box = context.box, let b = box.first {
+                    svg.group("box") {
+                        for v in [b.lowerBound, b.upperBound] { svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3") }
+                    }
+                }
+                for p in f.populations {
+                    let st = styles[p.name]!
+                    let h = hists[k][p.name] ?? []
+                    let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
+                    svg.group("series", [("data-population", p.name)]) {
+                        var d = "M\(fmt(x(xr.lowerBound))) \(fmt(y(0)))"
+                        for (b, v) in h.enumerated() {
+                            let x0 = xr.lowerBound + Double(b) * bw
+                            d += "V\(fmt(y(v)))H\(fmt(x(x0 + bw)))"
+                        }
+                        d += "V\(fmt(y(0)))Z"
+                        svg.raw("<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.28\" stroke=\"\(st.color)\" stroke-width=\"1.4\"\(st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n")
+                        // A rug of the particles under the histogram (marker area ∝ weight).
+                        let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
+                        for i in stride(from: 0, to: p.count, by: max(1, p.count / 200)) where xr.contains(p.positions[i]) {
+                            let rel = meanW > 0 ? p.weights[i] / meanW : 1
+                            svg.marker(x(p.positions[i]), fr.maxY - 5, size: 1.6 * min(3, max(0.6, rel.squareRoot())), style: st, opacity: 0.6)
+                        }
+                    }
+                }
+                if !densityCurve.isEmpty {
+                    svg.group("density") {
+                        svg.polyline(densityCurve.map { Point(x($0.0), y(min($0.1, yr.upperBound))) }, stroke: "#555555", width: 1.6)
+                    }
+                }
+            } else {
+                drawContours(svg, x: x, y: y)
+                drawBox2D(svg, x: x, y: y, dims: (0, 1))
+                var outside = 0
+                for p in f.populations {
+                    svg.group("series", [("data-population", p.name)]) {
+                        outside += drawParticles(svg, p, dims: (0, 1), d: 2, x: x, y: y, style: styles[p.name]!, frame: fr,
+                                                 limit: maxSnapshotParticles)
+                    }
+                }
+                var notes: [String] = []
+                let total = f.populations.map(\.count).reduce(0, +)
+                var shown = 0
+                for p in f.populations {
+                    let every = max(1, Int((Double(p.count) / Double(maxSnapshotParticles)).rounded(.up)))
+                    shown += (p.count + every - 1) / every
+                }
+                if shown < total { notes.append("\(shown) of \(total) shown") }
+                if outside > 0 { notes.append("\(outside) outside") }
+                if !notes.isEmpty {
+                    svg.text(fr.maxX - 4, fr.y + 14, notes.joined(separator: ", "), size: font - 1, anchor: .end, fill: "#555", cls: "note")
+                }
+            }
+        }
+        drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
+        return svg.render(title: "\(context.title): particles")
+    }
+
+    /// d > 2: lower triangle of 2-D projections, histograms on the diagonal, snapshots overlaid.
+    func projectionMatrix(_ frames: [Frame]) -> String? {
+        guard let t = trajectory else { return nil }
+        let d = min(t.dimension, 5)
+        let cell = d <= 3 ? 170.0 : 135.0, gap = 40.0, left = 64.0, top = 64.0
+        // Series: snapshot × population.
+        var series: [(frame: Int, pop: String, style: SeriesStyle, label: String)] = []
+        for (k, f) in frames.enumerated() {
+            for p in f.populations {
+                let label = t.populationNames.count > 1 ? "\(p.name), step \(f.step)" : "step \(f.step)"
+                series.append((k, p.name, SeriesStyle.at(series.count), label))
+            }
+        }
+        var legend = series.map { LegendEntry($0.label, style: $0.style) }
+        if context.referenceSamples != nil {
+            legend.append(LegendEntry("target samples", style: SeriesStyle(color: "#b0b0b0", dash: nil, marker: .circle, filled: true)))
+        }
+        if context.box != nil {
+            legend.append(LegendEntry("periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true), line: true, marker: false))
+        }
+        let lw = legendWidth(legend, font: font)
+        let gridW = Double(d) * cell + Double(d - 1) * gap
+        let width = left + gridW + 30 + lw + 12
+        let height = top + gridW + 56
+        let svg = SVGWriter(width: width, height: height)
+        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
+        title(svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)", width: width)
+        let ranges = (0..<d).map { window($0, frames: frames) }
+        for r in 0..<d {
+            for c in 0...r {
+                let fr = Rect(x: left + Double(c) * (cell + gap), y: top + Double(r) * (cell + gap), width: cell, height: cell)
+                let x = Scale(domain: ranges[c], range: fr.x, fr.maxX)
+                if r == c {
+                    let bins = 24
+                    var hs: [[Double]] = []
+                    for s in series {
+                        let p = frames[s.frame].populations.first { $0.name == s.pop }!
+                        let xs = (0..<p.count).map { p.positions[$0 * t.dimension + c] }
+                        hs.append(histogram(xs, weights: p.weights, range: ranges[c], bins: bins))
+                    }
+                    let topV = hs.flatMap { $0 }.max() ?? 1
+                    let y = Scale(domain: 0...(topV > 0 ? topV * 1.1 : 1), range: fr.maxY, fr.y)
+                    drawAxes(svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil, yLabel: c == 0 ? "density" : nil, fontSize: font - 1)
+                    let bw = (ranges[c].upperBound - ranges[c].lowerBound) / Double(bins)
+                    for (k, s) in series.enumerated() {
+                        svg.group("series", [("data-population", s.pop)]) {
+                            var pts: [Point] = [Point(x(ranges[c].lowerBound), y(0))]
+                            for (b, v) in hs[k].enumerated() {
+                                let x0 = ranges[c].lowerBound + Double(b) * bw
+                                pts.append(Point(x(x0), y(v))); pts.append(Point(x(x0 + bw), y(v)))
+                            }
+                            pts.append(Point(x(ranges[c].upperBound), y(0)))
+                            svg.polyline(pts, stroke: s.style.color, width: 1.4, dash: s.style.dash)
+                        }
+                    }
+                } else {
+                    let y = Scale(domain: ranges[r], range: fr.maxY, fr.y)
+                    drawAxes(svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil, yLabel: c == 0 ? "x\(r + 1)" : nil, fontSize: font - 1)
+                    if let ref = context.referenceSamples {
+                        svg.group("reference") {
+                            let m = ref.count / t.dimension
+                            for i in stride(from: 0, to: m, by: max(1, m / 400)) {
+                                let px = x(ref[i * t.dimension + c]), py = y(ref[i * t.dimension + r])
+                                if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY { svg.circle(px, py, 1.2, fill: "#b0b0b0") }
+                            }
+                        }
+                    }
+                    drawBox2D(svg, x: x, y: y, dims: (c, r))
+                    for s in series {
+                        let p = frames[s.frame].populations.first { $0.name == s.pop }!
+                        svg.group("series", [("data-population", s.pop)]) {
+                            _ = drawParticles(svg, p, dims: (c, r), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
+                                              limit: maxMatrixParticles)
+                        }
+                    }
+                }
+            }
+        }
+        drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
+        return svg.render(title: "\(context.title): particles")
+    }
+
+    // MARK: paths
+
+    /// Paths of a subsample of particles: in the (x1, x2) plane for d ≥ 2, position against
+    /// step for d = 1. Paths break where a particle wraps around a periodic box.
+    public func paths() -> String? {
+        guard let t = trajectory, !t.frames.isEmpty else { return nil }
+        let styles = populationStyles(t)
+        let d = t.dimension
+        var legend = populationLegend(t).filter { d == 2 || !$0.label.hasPrefix("target density") }
+        legend.append(LegendEntry("start", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: false)))
+        legend.append(LegendEntry("end", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: true)))
+        let lw = legendWidth(legend, font: font)
+        let left = 70.0, top = 64.0
+        let panel = (w: d == 1 ? 520.0 : 420.0, h: d == 1 ? 300.0 : 420.0)
+        let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
+        let svg = SVGWriter(width: width, height: height)
+        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
+        let first = t.frames.first!, last = t.frames.last!
+        var counted: [String: Int] = [:]
+        let subtitle = d == 1 ? "paths of a subsample of particles, position against step"
+            : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(first.step)–\(last.step)"
+        title(svg, context.title, subtitle: subtitle, width: width)
+        let x: Scale, y: Scale
+        if d == 1 {
+            x = Scale(domain: Double(first.step)...Double(max(last.step, first.step + 1)), range: fr.x, fr.maxX)
+            y = Scale(domain: window(0, frames: t.frames), range: fr.maxY, fr.y)
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: "x1", fontSize: font)
+            if let b = context.box?.first {
+                svg.group("box") { for v in [b.lowerBound, b.upperBound] { svg.line(fr.x, y(v), fr.maxX, y(v), stroke: "#000", width: 1.6, dash: "6 3") } }
+            }
+        } else {
+            x = Scale(domain: window(0, frames: t.frames), range: fr.x, fr.maxX)
+            y = Scale(domain: window(1, frames: t.frames), range: fr.maxY, fr.y)
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
+            if d == 2 { drawContours(svg, x: x, y: y) }
+            drawBox2D(svg, x: x, y: y, dims: (0, 1))
+        }
+        svg.raw("<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+        for name in t.populationNames {
+            guard let p0 = first.populations.first(where: { $0.name == name }) else { continue }
+            let st = styles[name]!
+            let pick = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxPathParticles)).rounded(.up)))).map { p0.ids[$0] }
+            counted[name] = pick.count
+            // Per frame: id → row.
+            let rows: [[Int: Int]] = t.frames.map { f in
+                guard let p = f.populations.first(where: { $0.name == name }) else { return [:] }
+                var m: [Int: Int] = [:]
+                for (k, id) in p.ids.enumerated() { m[id] = k }
+                return m
+            }
+            svg.group("series", [("data-population", name), ("clip-path", "url(#paths-clip)")]) {
+                for id in pick {
+                    var pts: [Point] = [], prev: [Double]? = nil
+                    var ends: [Point] = []
+                    for (fi, f) in t.frames.enumerated() {
+                        guard let p = f.populations.first(where: { $0.name == name }), let row = rows[fi][id] else { continue }
+                        let v = Array(p.positions[(row * d)..<(row * d + d)])
+                        if let prev, let box = context.box, zip(zip(prev, v), box).contains(where: { abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound) }) {
+                            svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                            pts = []
+                        }
+                        prev = v
+                        let pt = d == 1 ? Point(x(Double(f.step)), y(v[0])) : Point(x(v[0]), y(v[1]))
+                        pts.append(pt)
+                        if ends.isEmpty { ends.append(pt) }
+                    }
+                    svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                    if let s = ends.first { svg.marker(s.x, s.y, size: 2.6, style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false), opacity: 0.9) }
+                    if let e = pts.last { svg.marker(e.x, e.y, size: 2.6, style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true), opacity: 0.9) }
+                }
+            }
+        }
+        let total = first.populations.map(\.count).reduce(0, +)
+        svg.text(fr.maxX, fr.maxY + 2 * font + 14, "\(counted.values.reduce(0, +)) of \(total) particles", size: font - 1, anchor: .end, fill: "#555", cls: "note")
+        drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
+        return svg.render(title: "\(context.title): paths")
+    }
+
+    // MARK: metrics
+
+    /// Each recorded metric against step (time on the top axis), log scale where the metric is
+    /// positive, the scenario's expectations as dashed thresholds.
+    public func metricsFigure() -> String? {
+        guard let m = metrics, !m.metrics.isEmpty, !m.steps.isEmpty else { return nil }
+        let count = m.metrics.count
+        let cols = count == 1 ? 1 : 2, rows = (count + cols - 1) / cols
+        let panel = (w: 330.0, h: 210.0), left = 78.0, gapX = 92.0, gapY = 100.0, top = 112.0
+        let valueStyle = SeriesStyle.at(0)
+        let thrStyle = SeriesStyle(color: "#b2182b", dash: "6 4", marker: .triangle, filled: true)
+        var legend = [LegendEntry("recorded value", style: valueStyle, line: true, marker: m.steps.count <= 60)]
+        let hasThresholds = context.thresholds.contains { t in m.metrics.contains { $0.name == t.metric } }
+        if hasThresholds {
+            legend.append(LegendEntry("expectation threshold", style: thrStyle, line: true, marker: false))
+            legend.append(LegendEntry("by-step of expectation", style: SeriesStyle(color: "#b2182b", dash: "1 3", marker: .circle, filled: true), line: true, marker: false))
+        }
+        let lw = legendWidth(legend, font: font)
+        let width = left + Double(cols) * panel.w + Double(cols - 1) * gapX + 30 + lw + 12
+        let height = top + Double(rows) * panel.h + Double(rows - 1) * gapY + 64
+        let svg = SVGWriter(width: width, height: height)
+        title(svg, context.title, subtitle: "metrics against step (top axis: time)", width: width)
+        let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
+        let xr = (m.steps.first ?? 0)...max(m.steps.last ?? 1, (m.steps.first ?? 0) + 1)
+        for (k, metric) in m.metrics.enumerated() {
+            let fr = Rect(x: left + Double(k % cols) * (panel.w + gapX), y: top + Double(k / cols) * (panel.h + gapY),
+                          width: panel.w, height: panel.h)
+            let thresholds = context.thresholds.filter { $0.metric == metric.name }
+            let finite = metric.values.filter(\.isFinite)
+            let all = finite + thresholds.map(\.value)
+            let log = !finite.isEmpty && all.allSatisfy { $0 > 0 }
+            let yr: ClosedRange<Double>
+            if log {
+                let lo = all.min()!, hi = all.max()!
+                yr = (lo / pow(hi / lo, 0.05) / (hi == lo ? 2 : 1))...(hi * pow(hi / lo, 0.05) * (hi == lo ? 2 : 1))
+            } else {
+                yr = paddedRange(all)
+            }
+            let x = Scale(domain: xr, range: fr.x, fr.maxX)
+            let y = Scale(domain: yr, range: fr.maxY, fr.y, log: log)
+            svg.text(fr.x + fr.width / 2, fr.y - 40, metric.name + (log ? " (log scale)" : ""), size: font + 2, anchor: .middle, bold: true, cls: "panel-title")
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: metric.name, fontSize: font)
+            if let h, h > 0 {
+                // The time axis on top: ticks at nice times.
+                let tScale = Scale(domain: (xr.lowerBound * h)...(xr.upperBound * h), range: fr.x, fr.maxX)
+                svg.group("axis time-axis") {
+                    var ticks: [Double] = [], labels: [String] = []
+                    for n in stride(from: 7, through: 2, by: -1) {
+                        ticks = tScale.ticks(maxCount: n).filter { $0 >= tScale.lo && $0 <= tScale.hi }
+                        labels = tScale.labels(ticks)
+                        if Double(ticks.count) * ((labels.map { textWidth($0, size: font) }.max() ?? 0) + 12) <= fr.width { break }
+                    }
+                    for (tv, l) in zip(ticks, labels) {
+                        let px = tScale(tv)
+                        svg.line(px, fr.y - 4, px, fr.y, stroke: "#444")
+                        svg.text(px, fr.y - 7, l, size: font - 1, anchor: .middle, fill: "#555", cls: "tick-label")
+                    }
+                    svg.text(fr.x + fr.width / 2, fr.y - 22, "time", size: font - 1, anchor: .middle, fill: "#555", cls: "axis-label")
+                }
+            }
+            for t in thresholds {
+                svg.group("threshold", [("data-metric", t.metric)]) {
+                    let py = y(t.value)
+                    svg.line(fr.x, py, fr.maxX, py, stroke: thrStyle.color, width: 1.4, dash: thrStyle.dash)
+                    let bx = x(Double(t.byStep))
+                    if bx >= fr.x && bx <= fr.maxX { svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3") }
+                    svg.text(fr.maxX - 4, py + (t.atMost ? -5 : 13), "\(t.atMost ? "≤" : "≥") \(shortNumber(t.value)) by step \(t.byStep)", size: font - 1, anchor: .end, fill: thrStyle.color, cls: "threshold-label")
+                }
+            }
+            svg.group("series", [("data-metric", metric.name)]) {
+                var segment: [Point] = []
+                var segments: [[Point]] = []
+                for (s, v) in zip(m.steps, metric.values) {
+                    if v.isFinite && (!log || v > 0) { segment.append(Point(x(s), y(v))) } else if !segment.isEmpty { segments.append(segment); segment = [] }
+                }
+                if !segment.isEmpty { segments.append(segment) }
+                for sgm in segments {
+                    svg.polyline(sgm, stroke: valueStyle.color, width: 1.8, dash: valueStyle.dash)
+                    if m.steps.count <= 60 { for p in sgm { svg.marker(p.x, p.y, size: 2.2, style: valueStyle, opacity: 1) } }
+                }
+            }
+        }
+        drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
+        return svg.render(title: "\(context.title): metrics")
+    }
+
+    // MARK: animation
+
+    /// An animated SVG (SMIL) of the particles over the run, for d = 1 (histogram bars) and
+    /// d = 2 (moving markers); nil in d > 2.
+    public func animation(secondsPerFrame: Double = 0.12) -> String? {
+        guard let t = trajectory, t.dimension <= 2, !t.frames.isEmpty else { return nil }
+        let every = max(1, Int((Double(t.frames.count) / Double(maxAnimationFrames)).rounded(.up)))
+        var fi = Array(stride(from: 0, to: t.frames.count, by: every))
+        if fi.last != t.frames.count - 1 { fi.append(t.frames.count - 1) }
+        let frames = fi.map { t.frames[$0] }
+        let dur = max(3, Double(frames.count) * secondsPerFrame) + 1.5
+        // Hold the last frame for 1.5 s: key times spread over the first part.
+        let keyTimes = (0..<frames.count).map { fmtKey(Double($0) * (dur - 1.5) / max(1, Double(frames.count - 1)) / dur) }
+        let kt = frames.count > 1 ? (keyTimes + ["1"]).joined(separator: ";") : "0;1"
+        let styles = populationStyles(t)
+        let legend = populationLegend(t)
+        let lw = legendWidth(legend, font: font)
+        let left = 70.0, top = 64.0
+        let panel = (w: 440.0, h: t.dimension == 1 ? 280.0 : 440.0)
+        let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
+        let svg = SVGWriter(width: width, height: height)
+        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
+        title(svg, context.title, subtitle: "animation: \(frames.count) records, steps \(frames.first!.step)–\(frames.last!.step)", width: width)
+        let dstr = fmt(dur) + "s"
+        func animate(_ attr: String, _ values: [String]) -> String {
+            "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"
+        }
+        if t.dimension == 1 {
+            let xr = window(0, frames: frames)
+            let bins = 30, bw = (xr.upperBound - xr.lowerBound) / Double(bins)
+            var topV = 0.0
+            var curve: [(Double, Double)] = []
+            if let lp = context.logDensity { curve = (0..<200).map { k in let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199; return (v, exp(lp([v]))) } }
+            topV = curve.map(\.1).filter(\.isFinite).max() ?? 0
+            var hs: [String: [[Double]]] = [:]
+            for name in t.populationNames {
+                hs[name] = frames.map { f in
+                    guard let p = f.populations.first(where: { $0.name == name }) else { return [Double](repeating: 0, count: bins) }
+                    return histogram(p.positions, weights: p.weights, range: xr, bins: bins)
+                }
+            }
+            // Cap the height at the 90% quantile of bar tops (and the density) so that the
+            // first, concentrated frames do not flatten the rest.
+            let tops = hs.values.flatMap { $0.map { $0.max() ?? 0 } }.sorted()
+            if let q = tops.isEmpty ? nil : tops[Int(Double(tops.count - 1) * 0.9)] { topV = max(topV, q) }
+            let y = Scale(domain: 0...(topV > 0 ? topV * 1.1 : 1), range: fr.maxY, fr.y)
+            let x = Scale(domain: xr, range: fr.x, fr.maxX)
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "density", fontSize: font)
+            if let b = context.box?.first {
+                svg.group("box") { for v in [b.lowerBound, b.upperBound] { svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3") } }
+            }
+            for name in t.populationNames {
+                let st = styles[name]!
+                svg.group("series", [("data-population", name)]) {
+                    for b in 0..<bins {
+                        let ys = hs[name]!.map { fmt(y(min($0[b], y.hi))) }
+                        let hsz = hs[name]!.map { fmt(fr.maxY - y(min($0[b], y.hi))) }
+                        svg.raw("<rect x=\"\(fmt(x(xr.lowerBound + Double(b) * bw)))\" width=\"\(fmt(x(xr.lowerBound + bw) - x(xr.lowerBound)))\" y=\"\(ys[0])\" height=\"\(hsz[0])\" fill=\"\(st.color)\" fill-opacity=\"0.4\" stroke=\"\(st.color)\" stroke-width=\"0.8\">\(animate("y", ys))\(animate("height", hsz))</rect>\n")
+                    }
+                }
+            }
+            if !curve.isEmpty {
+                svg.group("density") { svg.polyline(curve.map { Point(x($0.0), y(min($0.1, y.hi))) }, stroke: "#555555", width: 1.6) }
+            }
+        } else {
+            let x = Scale(domain: window(0, frames: frames), range: fr.x, fr.maxX)
+            let y = Scale(domain: window(1, frames: frames), range: fr.maxY, fr.y)
+            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
+            drawContours(svg, x: x, y: y)
+            drawBox2D(svg, x: x, y: y, dims: (0, 1))
+            svg.raw("<clipPath id=\"anim-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+            for name in t.populationNames {
+                guard let p0 = frames[0].populations.first(where: { $0.name == name }) else { continue }
+                let st = styles[name]!
+                let pick = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxAnimatedParticles)).rounded(.up)))).map { p0.ids[$0] }
+                let rows: [[Int: Int]] = frames.map { f in
+                    var m: [Int: Int] = [:]
+                    if let p = f.populations.first(where: { $0.name == name }) { for (k, id) in p.ids.enumerated() { m[id] = k } }
+                    return m
+                }
+                let r0 = markerRadius(count: p0.count) + 0.4
+                let meanW = p0.weights.reduce(0, +) / Double(max(1, p0.count))
+                svg.group("series", [("data-population", name), ("clip-path", "url(#anim-clip)")]) {
+                    for id in pick {
+                        var cx: [String] = [], cy: [String] = [], rr: [String] = []
+                        var last = (x: x(0), y: y(0), r: r0)
+                        for (k, f) in frames.enumerated() {
+                            if let row = rows[k][id], let p = f.populations.first(where: { $0.name == name }) {
+                                let rel = meanW > 0 ? p.weights[row] / meanW : 1
+                                last = (x(p.positions[row * 2]), y(p.positions[row * 2 + 1]), r0 * min(4, max(0.5, rel.squareRoot())))
+                            }
+                            cx.append(fmt(last.x)); cy.append(fmt(last.y)); rr.append(fmt(last.r))
+                        }
+                        let fill = st.filled ? st.color : "none"
+                        let stroke = st.filled ? "" : " stroke=\"\(st.color)\" stroke-width=\"1\""
+                        let radius = Set(rr).count > 1 ? animate("r", rr) : ""
+                        svg.raw("<circle cx=\"\(cx[0])\" cy=\"\(cy[0])\" r=\"\(rr[0])\" fill=\"\(fill)\"\(stroke) opacity=\"0.8\">\(animate("cx", cx))\(animate("cy", cy))\(radius)</circle>\n")
+                    }
+                }
+            }
+        }
+        // Step counter: one label per frame, shown in turn.
+        svg.group("step-counter") {
+            for (k, f) in frames.enumerated() {
+                var vis = [String](repeating: "0", count: frames.count)
+                vis[k] = "1"
+                let values = (vis + [vis.last!]).joined(separator: ";")
+                svg.raw("<text x=\"\(fmt(fr.maxX - 6))\" y=\"\(fmt(fr.y + 16))\" font-size=\"\(fmt(font + 1))\" text-anchor=\"end\" opacity=\"\(k == 0 ? 1 : 0)\">step \(f.step)<animate attributeName=\"opacity\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"discrete\" keyTimes=\"\(kt)\" values=\"\(values)\"/></text>\n")
+            }
+        }
+        drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
+        return svg.render(title: "\(context.title): animation")
+    }
+
+    func fmtKey(_ v: Double) -> String { String(format: "%.4f", min(1, max(0, v))) }
+}
+
+extension Array where Element == LegendEntry {}
+
+func legendWidth(_ entries: [LegendEntry], font: Double) -> Double { legendWidth(entries, title: nil, fontSize: font) }

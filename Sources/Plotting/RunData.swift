@@ -1,0 +1,176 @@
+import Foundation
+import Recording
+
+/// One population at one record: particle ids, weights and row-major positions.
+public struct PopulationFrame: Sendable {
+    public var name: String
+    public var ids: [Int] = []
+    public var weights: [Double] = []
+    public var positions: [Double] = []
+    public var count: Int { ids.count }
+    public init(name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = []) {
+        self.name = name; self.ids = ids; self.weights = weights; self.positions = positions
+    }
+}
+
+/// The state at one record of trajectory.csv.
+public struct Frame: Sendable {
+    public var step: Int
+    public var time: Double
+    public var populations: [PopulationFrame]
+    public init(step: Int, time: Double, populations: [PopulationFrame]) {
+        self.step = step; self.time = time; self.populations = populations
+    }
+}
+
+/// A trajectory.csv read back: `step,time,population,particle,weight,x1,...,xd`.
+public struct Trajectory: Sendable {
+    public var dimension: Int
+    public var frames: [Frame]
+    /// Population names in order of first appearance.
+    public var populationNames: [String]
+
+    public init(dimension: Int, frames: [Frame]) {
+        self.dimension = dimension
+        self.frames = frames
+        var names: [String] = []
+        for f in frames { for p in f.populations where !names.contains(p.name) { names.append(p.name) } }
+        populationNames = names
+    }
+
+    /// Reads trajectory.csv; a malformed file is an `InputFileError` naming the line.
+    public static func read(path: String) throws -> Trajectory {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunFileError(path: path, line: nil, message: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        while let l = lines.last, l.isEmpty { lines.removeLast() }
+        guard let headerLine = lines.first else { throw RunFileError(path: path, line: 1, message: "empty file (expected a header line)") }
+        let header = headerLine.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // x1..xd after the five fixed columns; further columns (velocities v1..vd) are ignored.
+        var d = 0
+        while 5 + d < header.count && header[5 + d] == "x\(d + 1)" { d += 1 }
+        guard d >= 1, Array(header.prefix(5)) == ["step", "time", "population", "particle", "weight"] else {
+            throw RunFileError(path: path, line: 1, message: "header '\(header.joined(separator: ","))' is not step,time,population,particle,weight,x1,...,xd")
+        }
+        var frames: [Frame] = []
+        var popIndex: [String: Int] = [:]
+        for (k, line) in lines.enumerated().dropFirst() {
+            if line.isEmpty { continue }
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == header.count else {
+                throw RunFileError(path: path, line: k + 1, message: "\(f.count) fields, the header has \(header.count)")
+            }
+            guard let step = Int(f[0]), let time = Double(f[1]), let id = Int(f[3]), let w = Double(f[4]) else {
+                throw RunFileError(path: path, line: k + 1, message: "step, time, particle or weight is not a number")
+            }
+            if frames.last?.step != step {
+                frames.append(Frame(step: step, time: time, populations: []))
+                popIndex = [:]
+            }
+            let name = String(f[2])
+            let fi = frames.count - 1
+            let pi: Int
+            if let p = popIndex[name] { pi = p } else {
+                pi = frames[fi].populations.count
+                popIndex[name] = pi
+                frames[fi].populations.append(PopulationFrame(name: name))
+            }
+            frames[fi].populations[pi].ids.append(id)
+            frames[fi].populations[pi].weights.append(w)
+            for a in 0..<d {
+                guard let v = Double(f[5 + a]) else {
+                    throw RunFileError(path: path, line: k + 1, message: "column x\(a + 1): '\(f[5 + a])' is not a number")
+                }
+                frames[fi].populations[pi].positions.append(v)
+            }
+        }
+        guard !frames.isEmpty else { throw RunFileError(path: path, line: 2, message: "no data rows") }
+        return Trajectory(dimension: d, frames: frames)
+    }
+
+    /// The records at or nearest to `steps` (default: first, middle, last), without repeats.
+    public func snapshots(_ steps: [Int]? = nil) -> [Int] {
+        guard !frames.isEmpty else { return [] }
+        let wanted: [Int]
+        if let steps, !steps.isEmpty {
+            wanted = steps.map { s in frames.indices.min { abs(frames[$0].step - s) < abs(frames[$1].step - s) }! }
+        } else {
+            wanted = [0, (frames.count - 1) / 2, frames.count - 1]
+        }
+        var out: [Int] = []
+        for w in wanted where !out.contains(w) { out.append(w) }
+        return out
+    }
+}
+
+/// A metrics.csv read back.
+public struct MetricSeries: Sendable {
+    public var steps: [Double]
+    public var times: [Double]
+    public var walls: [Double]
+    /// Metric columns in file order (step, time and wall excluded).
+    public var metrics: [(name: String, values: [Double])]
+
+    public init(steps: [Double], times: [Double], walls: [Double], metrics: [(name: String, values: [Double])]) {
+        self.steps = steps; self.times = times; self.walls = walls; self.metrics = metrics
+    }
+
+    public static func read(path: String) throws -> MetricSeries {
+        let t = try NumericTable.read(path: path)
+        guard let steps = t.column("step") else { throw RunFileError(path: path, line: 1, message: "no step column") }
+        let times = t.column("time") ?? steps
+        let walls = t.column("wall") ?? [Double](repeating: .nan, count: steps.count)
+        let names = t.header.filter { !["step", "time", "wall"].contains($0) }
+        return MetricSeries(steps: steps, times: times, walls: walls, metrics: names.map { ($0, t.column($0)!) })
+    }
+
+    public func values(_ name: String) -> [Double]? { metrics.first { $0.name == name }?.values }
+}
+
+/// A threshold from the scenario's expectations: metric ≤ (or ≥) value by step.
+public struct Threshold: Sendable {
+    public var metric: String
+    public var value: Double
+    public var atMost: Bool
+    public var byStep: Int
+    public init(metric: String, value: Double, atMost: Bool, byStep: Int) {
+        self.metric = metric; self.value = value; self.atMost = atMost; self.byStep = byStep
+    }
+    public var label: String { "\(metric) \(atMost ? "≤" : "≥") \(shortNumber(value)) by step \(byStep)" }
+}
+
+/// What the plots may know beyond the recorded data, all optional: the scenario's title, the
+/// target's (unnormalised) log-density or a potential for contours, samples of the target,
+/// a periodic box, a plotting window, and the expectations.
+public struct PlotContext {
+    public var title: String
+    /// log π(x), x of the run's dimension (contours in 2-D, curve in 1-D).
+    public var logDensity: (([Double]) -> Double)?
+    /// A potential V(x) whose level sets are drawn when there is no density.
+    public var potential: (([Double]) -> Double)?
+    /// Points drawn from the target (row-major), shown faintly where no density is drawn (d > 2).
+    public var referenceSamples: [Double]?
+    /// A periodic domain: the box is drawn and is the plotting window; paths break at wrap-arounds.
+    public var box: [ClosedRange<Double>]?
+    /// A window that should be visible (e.g. the target's mean ± 3.5 sd).
+    public var window: [ClosedRange<Double>]?
+    public var thresholds: [Threshold]
+
+    public init(title: String, logDensity: (([Double]) -> Double)? = nil, potential: (([Double]) -> Double)? = nil,
+                referenceSamples: [Double]? = nil, box: [ClosedRange<Double>]? = nil, window: [ClosedRange<Double>]? = nil,
+                thresholds: [Threshold] = []) {
+        self.title = title; self.logDensity = logDensity; self.potential = potential
+        self.referenceSamples = referenceSamples; self.box = box; self.window = window; self.thresholds = thresholds
+    }
+}
+
+/// A run file that cannot be used, located by path and line where known.
+public struct RunFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let line: Int?
+    public let message: String
+    public init(path: String, line: Int?, message: String) { self.path = path; self.line = line; self.message = message }
+    public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Flows
+import Foundation
+import KernelSum
+import Plotting
+import Recording
+import Scenarios
+
+/// A run directory read for plotting: trajectory (if recorded), metrics, and the context
+/// (title, target density, window, expectations) from its scenario.toml and run.json.
+struct LoadedRun {
+    let directory: String
+    let trajectory: Trajectory?
+    let metrics: MetricSeries
+    let context: PlotContext
+    let flowKind: String?
+    let info: [String: Any]
+
+    /// Reads `directory`; a missing directory or metrics.csv, or a malformed CSV, is bad input (exit 3).
+    static func load(_ directory: String, needTrajectory: Bool) throws -> LoadedRun {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw fail("\(directory): no such run directory", code: Exit.badInput)
+        }
+        let metricsPath = directory + "/metrics.csv", trajectoryPath = directory + "/trajectory.csv"
+        guard FileManager.default.fileExists(atPath: metricsPath) else {
+            throw fail("\(directory): no metrics.csv (not a run directory written by `wgf run`)", code: Exit.badInput)
+        }
+        let metrics: MetricSeries
+        var trajectory: Trajectory? = nil
+        do {
+            metrics = try MetricSeries.read(path: metricsPath)
+            if needTrajectory {
+                if FileManager.default.fileExists(atPath: trajectoryPath) {
+                    trajectory = try Trajectory.read(path: trajectoryPath)
+                } else {
+                    printError("wgf: \(directory): no trajectory.csv (recorded with record.trajectory = false?): only the metrics are drawn")
+                }
+            }
+        } catch let e as InputFileError {
+            throw fail(e.description, code: Exit.badInput)
+        } catch let e as RunFileError {
+            throw fail(e.description, code: Exit.badInput)
+        }
+        var info: [String: Any] = [:]
+        if let data = FileManager.default.contents(atPath: directory + "/run.json"),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { info = obj }
+        var title = ((info["scenario"] as? [String: Any])?["title"] as? String)
+        var thresholds: [Threshold] = []
+        var flowKind: String? = nil
+        var context = PlotContext(title: "")
+        let scenarioPath = directory + "/scenario.toml"
+        if FileManager.default.fileExists(atPath: scenarioPath) {
+            do {
+                let p = try ScenarioLoader.plotInfo(path: scenarioPath)
+                title = title ?? p.title
+                flowKind = p.flowKind
+                if let target = p.target, trajectory.map({ $0.dimension == target.dimension }) ?? true {
+                    if let density = target.density {
+                        context.logDensity = { x in density.logDensity(x) }
+                    }
+                    if let m = target.moments {
+                        let d = target.dimension
+                        context.window = (0..<d).map { a in
+                            let sd = max(m.covariance[a * d + a], 0).squareRoot()
+                            return (m.mean[a] - 3 * sd)...(m.mean[a] + 3 * sd)
+                        }
+                        if d > 2 {
+                            var rng = RandomStream(seed: 7, .initialisation, 0)
+                            context.referenceSamples = target.sample(count: 400, using: &rng)
+                        }
+                    }
+                }
+            } catch let e as ScenarioError {
+                printError("wgf: \(e.description) (drawn without the target)")
+            } catch {}
+            if let es = try? ScenarioLoader.expectations(path: scenarioPath) {
+                thresholds = es.map { e in
+                    switch e.bound {
+                    case .atMost(let v): return Threshold(metric: e.metric, value: v, atMost: true, byStep: e.byStep)
+                    case .atLeast(let v): return Threshold(metric: e.metric, value: v, atMost: false, byStep: e.byStep)
+                    }
+                }
+            }
+        }
+        context.title = title ?? (directory as NSString).lastPathComponent
+        context.thresholds = thresholds
+        return LoadedRun(directory: directory, trajectory: trajectory, metrics: metrics, context: context, flowKind: flowKind, info: info)
+    }
+}
+
+/// Writes `text` to `path`, an I/O failure exiting with code 5.
+func writeText(_ text: String, to path: String) throws {
+    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+        throw fail("\(path): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
+    }
+}
+
+func makeDirectory(_ path: String) throws {
+    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+        throw fail("\(path): cannot create the directory (\(error.localizedDescription))", code: Exit.ioFailure)
+    }
+}
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw SVG figures of a run: particles, paths, metrics and an animation.",
+        discussion: """
+        Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
+        contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
+        populations in distinct colours and markers, marker area proportional to weight), paths.svg \
+        (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
+        scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
+        (animated SVG, d ≤ 2). Reads trajectory.csv, metrics.csv, scenario.toml and run.json.
+        """)
+
+    @Argument(help: "A run directory written by `wgf run`.")
+    var runDirectory: String
+
+    @Option(help: "Output directory (default: RUN_DIR/plots).")
+    var out: String?
+
+    @Option(help: ArgumentHelp("Steps of the particle snapshots, comma-separated (nearest records; default: first, middle, last).", valueName: "S1,S2,..."))
+    var steps: String?
+
+    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation.")
+    var kinds: String = "particles,paths,metrics,animation"
+
+    @Option(help: "Particles per population drawn in paths.svg.")
+    var pathParticles: Int = 40
+
+    @Option(help: "Particles per population in animation.svg.")
+    var animatedParticles: Int = 300
+
+    @Option(help: "Records (frames) in animation.svg.")
+    var frames: Int = 60
+
+    func run() throws {
+        let allowed = ["particles", "paths", "metrics", "animation"]
+        let wanted = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let bad = wanted.first(where: { !allowed.contains($0) }) {
+            throw fail("--kinds: unknown figure '\(bad)' (allowed: \(allowed.joined(separator: ", ")))", code: Exit.badInput)
+        }
+        var snapshot: [Int]? = nil
+        if let steps {
+            let parsed = steps.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                throw fail("--steps \(steps): expected comma-separated steps ≥ 0, e.g. 0,100,500", code: Exit.badInput)
+            }
+            snapshot = parsed.map { $0! }
+        }
+        guard pathParticles >= 1, animatedParticles >= 1, frames >= 2 else {
+            throw fail("--path-particles and --animated-particles must be ≥ 1, --frames ≥ 2", code: Exit.badInput)
+        }
+        let needTrajectory = wanted.contains { $0 != "metrics" }
+        let run = try LoadedRun.load(runDirectory, needTrajectory: needTrajectory)
+        var plots = RunPlots(trajectory: run.trajectory, metrics: run.metrics, context: run.context)
+        plots.snapshotSteps = snapshot
+        plots.maxPathParticles = pathParticles
+        plots.maxAnimatedParticles = animatedParticles
+        plots.maxAnimationFrames = frames
+        let directory = out ?? runDirectory + "/plots"
+        try makeDirectory(directory)
+        var written: [String] = []
+        for kind in allowed where wanted.contains(kind) {
+            let svg: String?
+            switch kind {
+            case "particles": svg = plots.particles()
+            case "paths": svg = plots.paths()
+            case "metrics": svg = plots.metricsFigure()
+            default: svg = plots.animation()
+            }
+            guard let svg else { continue }
+            try writeText(svg, to: directory + "/\(kind).svg")
+            written.append("\(kind).svg")
+        }
+        print("\(runDirectory): \(written.isEmpty ? "nothing to draw" : written.joined(separator: ", ")) → \(directory)/")
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+
+/// `wgf plot`, `wgf compare` and `wgf export` end to end, on real runs and on synthetic run
+/// directories (two populations with weights, a periodic box) written here.
+final class PlotCompareTests: XCTestCase {
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-plot-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    /// Element names and class names of an SVG parsed back; nil if not well-formed.
+    func parseSVG(_ url: URL) throws -> (tags: [String: Int], classes: [String: Int], populations: Set<String>)? {
+        final class Delegate: NSObject, XMLParserDelegate {
+            var tags: [String: Int] = [:], classes: [String: Int] = [:], populations: Set<String> = []
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes a: [String: String] = [:]) {
+                tags[name, default: 0] += 1
+                for c in (a["class"] ?? "").split(separator: " ") { classes[String(c), default: 0] += 1 }
+                if let p = a["data-population"] { populations.insert(p) }
+            }
+        }
+        let d = Delegate()
+        let parser = XMLParser(data: try Data(contentsOf: url))
+        parser.delegate = d
+        return parser.parse() ? (d.tags, d.classes, d.populations) : nil
+    }
+
+    /// A run directory with the given trajectory rows and metrics, as `wgf run` lays it out.
+    func syntheticRun(_ name: String, trajectory: String?, metrics: String, scenario: String? = nil, runJSON: String? = nil) throws -> URL {
+        let dir = scratch.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let trajectory { try trajectory.write(to: dir.appendingPathComponent("trajectory.csv"), atomically: true, encoding: .utf8) }
+        try metrics.write(to: dir.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
+        if let scenario { try scenario.write(to: dir.appendingPathComponent("scenario.toml"), atomically: true, encoding: .utf8) }
+        if let runJSON { try runJSON.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    /// A game: two populations with non-uniform weights in 2-D.
+    func gameTrajectory() -> String {
+        var s = "step,time,population,particle,weight,x1,x2\n"
+        for r in 0..<5 {
+            for (k, pop) in ["generator", "critic"].enumerated() {
+                for i in 0..<20 {
+                    let w = Double(i + 1) / 210
+                    s += "\(r * 10),\(Double(r) * 0.1),\(pop),\(i),\(w),\(sin(Double(i + k)) + Double(r)),\(cos(Double(i * 3 + k)) - Double(k))\n"
+                }
+            }
+        }
+        return s
+    }
+
+    func metricsCSV(_ f: (Double) -> Double, steps: Int = 300, every: Int = 10) -> String {
+        var s = "step,time,wall,ksd\n"
+        for k in stride(from: 0, through: steps, by: every) { s += "\(k),\(Double(k) * 0.01),\(Double(k) * 1e-4),\(f(Double(k)))\n" }
+        return s
+    }
+
+    func testPlotOfARealTwoDimensionalRun() throws {
+        let run = scratch.appendingPathComponent("q")
+        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "100", "--quiet"]).code, 0)
+        let r = try runWGF(["plot", run.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        for kind in ["particles", "paths", "metrics", "animation"] {
+            let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/\(kind).svg")), "\(kind).svg is well-formed")
+            XCTAssertGreaterThan(svg.classes["axis"] ?? 0, 0, kind)
+            XCTAssertGreaterThan(svg.classes["series"] ?? 0, 0, kind)
+            XCTAssertEqual(svg.classes["legend"], 1, kind)
+            if kind != "metrics" { XCTAssertGreaterThan(svg.classes["contour"] ?? 0, 0, "\(kind): the target's contours") }
+        }
+        let metrics = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/metrics.svg")))
+        XCTAssertEqual(metrics.classes["threshold"], 3, "the scenario's three expectations")
+    }
+
+    func testPlotOfAOneDimensionalRunIntoAChosenDirectory() throws {
+        let run = scratch.appendingPathComponent("m1")
+        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", run.path, "--steps", "50", "--quiet"]).code, 0)
+        let out = scratch.appendingPathComponent("figs")
+        let r = try runWGF(["plot", run.path, "--out", out.path, "--steps", "0,50"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let particles = try XCTUnwrap(try parseSVG(out.appendingPathComponent("particles.svg")))
+        XCTAssertEqual(particles.classes["density"], 2, "the target density under two snapshots")
+        XCTAssertEqual(particles.classes["panel-title"], 2)
+        XCTAssertNotNil(try parseSVG(out.appendingPathComponent("animation.svg")))
+    }
+
+    func testPlotOfASyntheticGameWithAPeriodicLookingDataSet() throws {
+        let run = try syntheticRun("game", trajectory: gameTrajectory(), metrics: metricsCSV { exp(-$0 / 50) }, runJSON: """
+            {"scenario": {"title": "A synthetic game"}, "particles": [{"name": "generator", "count": 20}, {"name": "critic", "count": 20}]}
+            """)
+        let r = try runWGF(["plot", run.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        for kind in ["particles", "paths", "animation"] {
+            let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/\(kind).svg")), kind)
+            XCTAssertEqual(svg.populations, ["generator", "critic"], kind)
+        }
+        let text = try String(contentsOf: run.appendingPathComponent("plots/particles.svg"), encoding: .utf8)
+        XCTAssertTrue(text.contains("A synthetic game"), "title from run.json")
+    }
+
+    func testPlotErrors() throws {
+        let empty = scratch.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let r = try runWGF(["plot", empty.path])
+        XCTAssertEqual(r.code, 3)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no metrics.csv"), r.stderr)
+        XCTAssertEqual(try runWGF(["plot", scratch.appendingPathComponent("nope").path]).code, 3)
+        let bad = try syntheticRun("bad", trajectory: "step,time,population,particle,weight,x1\n0,0,p,0,1,oops\n", metrics: metricsCSV { $0 })
+        let b = try runWGF(["plot", bad.path])
+        XCTAssertEqual(b.code, 3)
+        XCTAssertTrue(b.stderr.contains("trajectory.csv:2:"), b.stderr)
+        // Metrics only (record.trajectory = false): the metrics figure alone.
+        let metricsOnly = try syntheticRun("metrics-only", trajectory: nil, metrics: metricsCSV { exp(-$0 / 50) })
+        let m = try runWGF(["plot", metricsOnly.path])
+        XCTAssertEqual(m.code, 0, m.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/metrics.svg").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/particles.svg").path))
+    }
+
+    func testCompareGivesStepsToThreshold() throws {
+        // ksd = 10^(−step/100) and 10^(−step/50): 1e-2 is first reached at steps 200 and 100.
+        let slow = try syntheticRun("slow", trajectory: nil, metrics: metricsCSV { pow(10, -$0 / 100) })
+        let fast = try syntheticRun("fast", trajectory: nil, metrics: metricsCSV { pow(10, -$0 / 50) })
+        let out = scratch.appendingPathComponent("cmp")
+        let r = try runWGF(["compare", slow.path, fast.path, "--metric", "ksd", "--threshold", "0.01", "--format", "json", "--out", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["run"] as? String }, ["slow", "fast"])
+        XCTAssertEqual(rows.map { $0["step-to-threshold"] as? Int }, [200, 100])
+        XCTAssertEqual(rows[0]["time-to-threshold"] as? Double ?? 0, 2, accuracy: 1e-12)
+        XCTAssertEqual(rows[0]["rate"] as? Double ?? 0, -log(10) / 100, accuracy: 1e-9)
+        XCTAssertEqual(rows[1]["rate"] as? Double ?? 0, -log(10) / 50, accuracy: 1e-9)
+        XCTAssertEqual(rows[1]["best"] as? Double ?? 0, 1e-6, accuracy: 1e-12)
+        let svg = try XCTUnwrap(try parseSVG(out.appendingPathComponent("compare-ksd.svg")), "the overlay is well-formed")
+        XCTAssertEqual(svg.classes["series"], 2)
+        XCTAssertEqual(svg.classes["threshold"], 1)
+
+        let table = try runWGF(["compare", slow.path, fast.path, "--threshold", "0.01", "--no-plot"])
+        XCTAssertEqual(table.code, 0, table.stderr)
+        let lines = table.stdout.split(separator: "\n")
+        XCTAssertTrue(lines[1].hasPrefix("run "), table.stdout)
+        XCTAssertTrue(lines[2].hasPrefix("slow") && lines[2].contains(" 200 "), table.stdout)
+        let csv = try runWGF(["compare", slow.path, fast.path, "--threshold", "0.01", "--format", "csv", "--no-plot"])
+        XCTAssertEqual(csv.stdout.split(separator: "\n").first, "run,flow,N,steps,final,best,step-to-threshold,time-to-threshold,rate,wall")
+        XCTAssertEqual(csv.stdout.split(separator: "\n")[2].split(separator: ",", omittingEmptySubsequences: false)[6], "100")
+    }
+
+    func testCompareFailsWhenARunLacksTheMetric() throws {
+        let a = try syntheticRun("a", trajectory: nil, metrics: metricsCSV { $0 })
+        let b = try syntheticRun("b", trajectory: nil, metrics: "step,time,wall,mmd\n0,0,0,1\n")
+        let r = try runWGF(["compare", a.path, b.path, "--metric", "ksd", "--no-plot"])
+        XCTAssertEqual(r.code, 3)
+        XCTAssertTrue(r.stderr.contains(b.path) && r.stderr.contains("'ksd'"), r.stderr)
+    }
+
+    func testCompareOfRealRunsReadsFlowAndCount() throws {
+        let a = scratch.appendingPathComponent("svgd"), b = scratch.appendingPathComponent("svgd-sgd")
+        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", a.path, "--steps", "60", "--quiet"]).code, 0)
+        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", b.path, "--steps", "60", "--quiet",
+                                   "--set", "flow.optimizer=sgd"]).code, 0)
+        let r = try runWGF(["compare", a.path, b.path, "--metric", "mmd", "--format", "json", "--no-plot"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["flow"] as? String }, ["svgd", "svgd"])
+        XCTAssertEqual(rows.map { $0["N"] as? Int }, [100, 100])
+        XCTAssertEqual(rows.map { $0["steps"] as? Int }, [60, 60])
+        XCTAssertEqual(rows[0]["threshold"] as? Double, 0.08, "the scenario's expectation mmd ≤ 0.08")
+    }
+
+    /// Reads an .npy file (`<f8` or `<i8`, C order): shape and values.
+    func readNPY(_ url: URL) throws -> (shape: [Int], values: [Double]) {
+        let b = [UInt8](try Data(contentsOf: url))
+        XCTAssertEqual(Array(b[0..<6]), [0x93] + Array("NUMPY".utf8))
+        let len = Int(b[8]) | Int(b[9]) << 8
+        let header = String(decoding: b[10..<(10 + len)], as: UTF8.self)
+        let shapeText = header[header.range(of: "'shape': (")!.upperBound...].prefix { $0 != ")" }
+        let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let isInt = header.contains("'<i8'")
+        var values: [Double] = []
+        var k = 10 + len
+        while k + 8 <= b.count {
+            var u: UInt64 = 0
+            for j in 0..<8 { u |= UInt64(b[k + j]) << (8 * UInt64(j)) }
+            values.append(isInt ? Double(Int64(bitPattern: u)) : Double(bitPattern: u))
+            k += 8
+        }
+        return (shape, values)
+    }
+
+    func testExportWritesNPYMatchingTheCSV() throws {
+        let run = scratch.appendingPathComponent("e")
+        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "40", "--quiet"]).code, 0)
+        let r = try runWGF(["export", run.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let npy = run.appendingPathComponent("npy")
+        let positions = try readNPY(npy.appendingPathComponent("positions.npy"))
+        let weights = try readNPY(npy.appendingPathComponent("weights.npy"))
+        let steps = try readNPY(npy.appendingPathComponent("steps.npy"))
+        let times = try readNPY(npy.appendingPathComponent("times.npy"))
+        let rows = try String(contentsOf: run.appendingPathComponent("trajectory.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        var recordSteps: [Double] = []
+        for row in rows where recordSteps.last != Double(row[0])! { recordSteps.append(Double(row[0])!) }
+        XCTAssertEqual(steps.shape, [recordSteps.count])
+        XCTAssertEqual(steps.values, recordSteps)
+        let n = rows.count / recordSteps.count
+        XCTAssertEqual(positions.shape, [recordSteps.count, n, 2])
+        XCTAssertEqual(weights.shape, [recordSteps.count, n])
+        for (k, row) in rows.enumerated() {
+            let rec = k / n, i = Int(row[3])!
+            XCTAssertEqual(positions.values[(rec * n + i) * 2], Double(row[5])!)
+            XCTAssertEqual(positions.values[(rec * n + i) * 2 + 1], Double(row[6])!)
+            XCTAssertEqual(weights.values[rec * n + i], Double(row[4])!)
+            XCTAssertEqual(times.values[rec], Double(row[1])!)
+        }
+        // Two populations: one set of arrays each, named after the population.
+        let game = try syntheticRun("game", trajectory: gameTrajectory(), metrics: metricsCSV { $0 })
+        XCTAssertEqual(try runWGF(["export", game.path]).code, 0)
+        XCTAssertEqual(try readNPY(game.appendingPathComponent("npy/critic.positions.npy")).shape, [5, 20, 2])
+        XCTAssertEqual(try runWGF(["export", scratch.path]).code, 3, "no trajectory.csv")
+    }
+}

@@ -443,7 +443,8 @@ struct WindowFactors: Sendable {
     }
 }
 
-/// Adds the near part of a split kernel, pair by pair, over the sources within ε of each target.
+/// Adds the near part of a split kernel, pair by pair, over the sources within ε of each target
+/// (found with a dense ``CellList``).
 struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
@@ -453,34 +454,103 @@ struct NearField {
         add(split.kernel, values: values, gradients: gradients)
     }
 
-    /// Generic over the kernel's type (the existential is opened once, not per pair).
+    /// Generic over the kernel's type (the existential is opened once, not per pair). The
+    /// neighbours of each target are gathered 64 at a time and their profiles taken eight at a
+    /// time (``RadialKernel/profile8(_:)``: vectorised exp and log), then accumulated in the
+    /// neighbours' fixed order.
     func add<K: RadialKernel>(_ kernel: K, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        typealias V = SIMD8<Double>
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, g = problem.gradientChannels.count
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
-        let hash = SpatialHash(points: problem.sources, dimension: d, cellSize: split.radius / 2)
+        let hash = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2)
         let targets = SharedPointer(problem.targets.baseAddress!), sources = SharedPointer(problem.sources.baseAddress!)
         let weights = SharedPointer(problem.weights.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
-        let split = self.split, radius = split.radius
+        let split = self.split, radius = split.radius, core = split.core
         let gradientChannels = problem.gradientChannels
+        // The smooth step's table as raw pointers: no array access (and no reference counting)
+        // in the per-pair loop.
+        let intervals = SmoothStep.intervals
+        let table = UnsafeMutablePointer<Double>.allocate(capacity: 2 * (intervals + 1))
+        defer { table.deallocate() }
+        for k in 0...intervals { table[2 * k] = split.step.values[k]; table[2 * k + 1] = split.step.slopes[k] / Double(intervals) }
+        let steps = SharedPointer(UnsafePointer(table))
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: channels + g * 3) { accumulators in
-                let acc = accumulators.baseAddress!, gacc = acc + channels
-                for j in range {
-                    let y = targets.base + j * d
-                    acc.initialize(repeating: 0, count: channels + g * d)
-                    hash.forEachNeighbour(of: y, within: radius) { i, r2 in
-                        let (v, s) = split.near(kernel, squaredDistance: r2)
-                        for c in 0..<channels { acc[c] += weights[c * n + i] * v }
-                        for gi in 0..<g {
-                            let ws = weights[gradientChannels[gi] * n + i] * s
-                            for a in 0..<d { gacc[gi * d + a] += ws * (y[a] - sources[i * d + a]) }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: channels + g * 3 + 3 * 64) { buffer in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { indexBuffer in
+                    let acc = buffer.baseAddress!, gacc = acc + channels
+                    let r2s = gacc + g * 3, nearValue = r2s + 64, nearSlope = nearValue + 64
+                    let index = indexBuffer.baseAddress!
+                    var y = targets.base
+                    var count = 0
+                    func flush() {
+                        // Pad to whole lanes with r² = ε² (near part 0 there).
+                        var k = count
+                        while k % 8 != 0 { r2s[k] = radius * radius; k += 1 }
+                        for lane in stride(from: 0, to: k, by: 8) {
+                            let r2 = UnsafeRawPointer(r2s + lane).loadUnaligned(as: V.self)
+                            let (kv, ks) = kernel.profile8(r2)
+                            let r = r2.squareRoot()
+                            // ψ and ψ' of the cubic Hermite table (as SmoothStep.valueAndDerivative).
+                            let u = r * V(repeating: Double(intervals) / radius)
+                            var cell = u.rounded(.down)
+                            cell.replace(with: V(repeating: Double(intervals - 1)), where: cell .> V(repeating: Double(intervals - 1)))
+                            let sv = u - cell
+                            var y0 = V(), m0 = V(), y1 = V(), m1 = V()
+                            for q in 0..<8 {
+                                let k = Int(cell[q])
+                                y0[q] = steps[2 * k]; m0[q] = steps[2 * k + 1]
+                                y1[q] = steps[2 * k + 2]; m1[q] = steps[2 * k + 3]
+                            }
+                            let s2: V = sv * sv, s3: V = s2 * sv
+                            let two = V(repeating: 2), three = V(repeating: 3), six = V(repeating: 6), one = V(repeating: 1)
+                            let h00: V = two * s3 - three * s2 + one, h10: V = s3 - two * s2 + sv
+                            let h01: V = three * s2 - two * s3, h11: V = s3 - s2
+                            var p: V = h00 * y0 + h10 * m0
+                            p += h01 * y1 + h11 * m1
+                            let d00: V = six * s2 - six * sv, d10: V = three * s2 - V(repeating: 4) * sv + one
+                            let d01: V = six * sv - six * s2, d11: V = three * s2 - two * sv
+                            var dp: V = d00 * y0 + d10 * m0
+                            dp += d01 * y1 + d11 * m1
+                            dp *= V(repeating: Double(intervals))
+                            let outside = u .>= V(repeating: Double(intervals))
+                            p.replace(with: 0, where: outside)
+                            dp.replace(with: 0, where: outside)
+                            let excess = kv - V(repeating: core)
+                            var value = p * excess
+                            var safe = r
+                            safe.replace(with: 1, where: r2 .== V(repeating: 0))
+                            var slope = dp / V(repeating: radius) * excess / safe + p * ks
+                            value.replace(with: excess, where: r2 .== V(repeating: 0))
+                            slope.replace(with: 0, where: r2 .== V(repeating: 0))
+                            UnsafeMutableRawPointer(nearValue + lane).storeBytes(of: value, as: V.self)
+                            UnsafeMutableRawPointer(nearSlope + lane).storeBytes(of: slope, as: V.self)
                         }
+                        for q in 0..<count {
+                            let i = index[q], v = nearValue[q], sl = nearSlope[q]
+                            for c in 0..<channels { acc[c] += weights[c * n + i] * v }
+                            for gi in 0..<g {
+                                let ws = weights[gradientChannels[gi] * n + i] * sl
+                                for a in 0..<d { gacc[gi * d + a] += ws * (y[a] - sources[i * d + a]) }
+                            }
+                        }
+                        count = 0
                     }
-                    for c in 0..<channels { out[j * channels + c] += acc[c] }
-                    for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t] }
+                    for j in range {
+                        y = targets.base + j * d
+                        acc.initialize(repeating: 0, count: channels + g * d)
+                        hash.forEachNeighbour(of: y, within: radius) { i, r2 in
+                            index[count] = i
+                            r2s[count] = r2
+                            count += 1
+                            if count == 64 { flush() }
+                        }
+                        flush()
+                        for c in 0..<channels { out[j * channels + c] += acc[c] }
+                        for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t] }
+                    }
                 }
             }
         }

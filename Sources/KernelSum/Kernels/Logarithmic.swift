@@ -13,6 +13,15 @@ public struct LogarithmicKernel: RadialKernel {
         return (-0.5 * Foundation.log(r2), -1 / r2)
     }
 
+    /// Vectorised with ``VectorMath/log(_:)``; coincident lanes give (0, 0).
+    @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+        let zero = r2 .<= SIMD8(repeating: 0)
+        var v = SIMD8(repeating: -0.5) * VectorMath.log(r2), s = SIMD8(repeating: -1) / r2
+        v.replace(with: 0, where: zero)
+        s.replace(with: 0, where: zero)
+        return (v, s)
+    }
+
     static let entry = KernelEntry(name: name, summary: "−log|x| (coincident points excluded)", parameters: []) { _ in
         LogarithmicKernel()
     }

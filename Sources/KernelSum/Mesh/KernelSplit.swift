@@ -16,7 +16,8 @@ public struct KernelSplit: Sendable {
     /// ε, the radius of the near field; 0 when the kernel is smooth enough as it is.
     public let radius: Double
     public let step: SmoothStep
-    @usableFromInline let core: Double
+    /// c = k(ε), the far part's constant core.
+    public let core: Double
 
     public init(kernel: any RadialKernel, radius: Double, step: SmoothStep) {
         self.kernel = kernel

@@ -76,7 +76,7 @@ public struct GaussLegendre: Sendable {
 public struct SmoothStep: Sendable {
     public let window: ESWindow
     let normaliser: Double
-    /// ψ and dψ/dt at the nodes t_k = k/n.
+    /// ψ and dψ/dt at the nodes t_k = k/n (the mesh's near field reads them directly).
     @usableFromInline let values: [Double]
     @usableFromInline let slopes: [Double]
     @usableFromInline static let intervals = 4096

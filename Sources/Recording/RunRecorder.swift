@@ -8,10 +8,13 @@ import Foundation
 public final class RunRecorder: Recorder {
     let trajectory: LineWriter?
     let metrics: LineWriter
+    /// Columns x1..xd: the largest dimension of the populations (a smaller one leaves its extra cells empty).
+    let dimension: Int
 
     /// `velocities`: the state carries velocities (underdamped Langevin), written as columns v1..vd after x1..xd.
     public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
                 velocities: Bool = false) throws {
+        self.dimension = dimension
         if writeTrajectory {
             let t = try LineWriter(path: directory + "/trajectory.csv")
             t.write((["step", "time", "population", "particle", "weight"] + (1...dimension).map { "x\($0)" }
@@ -41,6 +44,7 @@ public final class RunRecorder: Recorder {
                     t.write(",")
                     t.write(p.positions[i * d + a])
                 }
+                for _ in d..<max(d, dimension) { t.write(",") }
                 if let v = p.velocities {
                     for a in 0..<d {
                         t.write(",")

@@ -62,7 +62,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         func row(_ kind: String, _ name: String, _ summary: String) {
-            print(kind.padding(toLength: 15, withPad: " ", startingAt: 0) + name.padding(toLength: 18, withPad: " ", startingAt: 0) + summary)
+            print(kind.padding(toLength: 15, withPad: " ", startingAt: 0) + name.padding(toLength: max(18, name.count + 1), withPad: " ", startingAt: 0) + summary)
         }
         for e in FlowRegistry.entries { row("flow", e.name, e.summary) }
         for e in KernelRegistry.entries {

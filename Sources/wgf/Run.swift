@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(loaded.resolvedTOML.utf8).write(to: URL(fileURLWithPath: directory + "/scenario.toml"))
-            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations[0].dimension,
+            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations.map(\.dimension).max()!,
                                        metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
                                        velocities: sim.state.populations[0].velocities != nil)
         } catch let e as IOFailure {

@@ -127,6 +127,9 @@ final class MetricTests: XCTestCase {
         XCTAssertEqual(EnergyMetric(flow: flow).evaluate(s), flow.energy(s))
         XCTAssertEqual(MetricRegistry.names, ["mmd", "ksd", "mean-error", "cov-error", "energy",
                                               "free-energy", "potential-energy", "interaction-energy", "entropy", "kl",
-                                              "mean", "variance", "train-loss", "test-loss"])
+                                              "mean", "variance", "train-loss", "test-loss",
+                                              "nash-gap", "value", "min-weight-entropy", "min-effective-count",
+                                              "max-weight-entropy", "max-effective-count", "equilibrium-distance",
+                                              "min-equilibrium-distance", "max-equilibrium-distance"])
     }
 }

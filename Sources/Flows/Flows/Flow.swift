@@ -55,6 +55,7 @@ public enum FlowRegistry {
         MMDFlow.entry,
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,
+        GameFlow.entry,
     ]
     public static var names: [String] { entries.map(\.name) }
 }

@@ -38,6 +38,6 @@ public enum MetricRegistry {
         MeanErrorMetric.entry,
         CovarianceErrorMetric.entry,
         EnergyMetric.entry,
-    ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
+    ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries + GameMetrics.entries
     public static var names: [String] { entries.map(\.name) }
 }

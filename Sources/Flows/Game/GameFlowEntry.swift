@@ -1,0 +1,81 @@
+import Foundation
+import KernelSum
+
+extension GameFlow {
+    static let payoffKinds = ["bilinear", "kernel", "gan", "formula"]
+
+    /// A player's dynamics from `[flow.min]` / `[flow.max]` (every key optional).
+    static func readPlayer(_ t: Settings?) throws -> GamePlayer {
+        guard let t else { return GamePlayer() }
+        return GamePlayer(stepScale: try t.real("step-scale", default: 1, .positive),
+                          transport: try t.real("transport", default: 1, .nonNegative),
+                          temperature: try t.real("temperature", default: 0, .nonNegative),
+                          fisherRao: try t.real("fisher-rao", default: 0, .nonNegative),
+                          confinement: try t.real("confinement", default: 0, .nonNegative),
+                          domain: try t.optionalReal("period", .positive).map { .periodic(length: $0) } ?? .free)
+    }
+
+    static func readPayoff(_ s: Settings, d: Int, e: Int, ctx: FlowContext, domains: [Domain]) throws -> any GamePayoff {
+        guard let t = try s.optionalTable("payoff") else { throw s.fail("payoff", "missing (a table { kind = \"bilinear\" | \"kernel\" | \"gan\" | \"formula\", ... })") }
+        let kind = try t.string("kind", oneOf: payoffKinds)
+        switch kind {
+        case "bilinear":
+            if t.contains("matrix") {
+                return BilinearPayoff(matrix: try t.matrix("matrix", rows: d, columns: e).flatMap { $0 }, minDimension: d, maxDimension: e)
+            }
+            let c = try t.real("coupling", default: 1)
+            guard d == e else { throw t.fail("coupling", "the players have dimensions \(d) and \(e): give a \(d)×\(e) matrix instead") }
+            return BilinearPayoff(coupling: c, dimension: d)
+        case "formula":
+            let f = try readFormula(t, "formula", variables: .payoff(dimension: d, secondDimension: e))
+            return FormulaPayoff(formula: f, minDimension: d, maxDimension: e, threads: ctx.threads)
+        default:  // kernel, gan
+            guard d == e else { throw t.fail("kind", "a \(kind) payoff needs players of the same dimension (found \(d) and \(e))") }
+            guard domains.allSatisfy({ $0 == .free }) else {
+                throw t.fail("kind", "a \(kind) payoff is summed by the engine in R^d: remove period, or write the payoff as a formula")
+            }
+            let kernel = try readKernel(t, "kernel", default: "gaussian:sigma=1")
+            let engine = try readEngine(t, kernel: kernel, dimension: d, threads: ctx.threads, seed: ctx.seed)
+            if kind == "kernel" {
+                return KernelPayoff(kernel: kernel, weight: try t.real("weight", default: 1), dimension: d, engine: engine)
+            }
+            guard !ctx.target.isAbsent, ctx.target.canSample else {
+                throw t.fail("kind", "the gan payoff takes its data from a [target] that can be sampled (e.g. gaussian-mixture or samples)")
+            }
+            let m = try t.integer("data-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)
+            var rng = RandomStream(seed: ctx.seed, .targetSample)
+            let data = ctx.target.sample(count: m, using: &rng)
+            return KernelPayoff(kernel: kernel, weight: -1, dimension: d, engine: engine, data: data, dataWeight: 1)
+        }
+    }
+
+    static let entry = FlowEntry(name: "game", summary: "two-player zero-sum game on measures: descent-ascent with Langevin noise and Wasserstein–Fisher–Rao weights (Domingo-Enrich et al. 2020)", make: { s, ctx in
+        let dynamics = Dynamics(rawValue: try s.string("dynamics", default: "simultaneous", oneOf: Dynamics.allCases.map(\.rawValue)))!
+        let minPlayer = try readPlayer(try s.optionalTable("min"))
+        guard let maxTable = try s.optionalTable("max") else {
+            throw s.fail("max", "missing (the max player's table: count, init, and its dynamics)")
+        }
+        let maxPlayer = try readPlayer(maxTable)
+        let name = try maxTable.string("name", default: "max")
+        guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
+            throw maxTable.fail("name", "\"\(name)\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
+        }
+        let e = try maxTable.integer("dimension", default: ctx.dimension, .positiveInteger)
+        let initTable = try maxTable.table("init")
+        let initKind = try initTable.string("kind", oneOf: InitialisationRegistry.names)
+        let initEntry = InitialisationRegistry.entries.first { $0.name == initKind }!
+        let initialisation = try initEntry.make(initTable, e)
+        let count: Int
+        if let fixed = initialisation.fixedCount {
+            count = try maxTable.integer("count", default: fixed, .positiveInteger)
+            guard count == fixed else { throw maxTable.fail("count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)") }
+        } else {
+            count = try maxTable.integer("count", default: ctx.particleCount, .positiveInteger)
+        }
+        var rng = RandomStream(seed: ctx.seed, .initialisation, 1)
+        let population = Population(name: name, dimension: e, positions: initialisation.positions(count: count, using: &rng))
+        let payoff = try readPayoff(s, d: ctx.dimension, e: e, ctx: ctx, domains: [minPlayer.domain, maxPlayer.domain])
+        return GameFlow(payoff: payoff, min: minPlayer, max: maxPlayer, dynamics: dynamics, maxPopulation: population,
+                        seed: ctx.seed, threads: ctx.threads)
+    }, needsTarget: false)
+}

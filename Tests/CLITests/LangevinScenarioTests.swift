@@ -1,11 +1,10 @@
 import Foundation
 import XCTest
 
-/// The mean-field Langevin scenarios end to end: each bundled one meets its expectations under
-/// `wgf check`; velocities in trajectory.csv; scenarios without [target]; errors and divergence.
+/// The mean-field Langevin scenarios end to end (each bundled one meeting its expectations is
+/// CLITests.testEveryBundledScenarioMeetsItsExpectations): velocities in trajectory.csv,
+/// scenarios without [target], errors and divergence.
 final class LangevinScenarioTests: XCTestCase {
-    static let scenarios = ["langevin-ou", "langevin-underdamped-ou", "granular-media-below-critical",
-                            "granular-media-above-critical", "swarm-attraction-repulsion-2d", "two-layer-student-teacher"]
     var scratch: URL!
 
     override func setUpWithError() throws {
@@ -21,19 +20,6 @@ final class LangevinScenarioTests: XCTestCase {
         let url = scratch.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
-    }
-
-    func testEveryLangevinScenarioPassesCheck() throws {
-        for name in Self.scenarios {
-            let file = CLITests.root.appendingPathComponent("scenarios/\(name).toml")
-            XCTAssertTrue(try read(file).hasPrefix("#"), "\(name) must cite what it reproduces")
-            let out = scratch.appendingPathComponent(name)
-            let r = try runWGF(["run", "scenarios/\(name).toml", "--out", out.path, "--quiet"])
-            XCTAssertEqual(r.code, 0, "\(name): \(r.stderr)")
-            let c = try runWGF(["check", out.path])
-            XCTAssertEqual(c.code, 0, "\(name) missed an expectation:\n\(c.stdout)\(c.stderr)")
-            XCTAssertTrue(c.stdout.contains("0 failed"), c.stdout)
-        }
     }
 
     func testVelocitiesAreColumnsOnlyForTheUnderdampedFlow() throws {

@@ -30,6 +30,26 @@ public struct FormulaKernel: RadialKernel {
         return (v, r2 > 0 ? dv / r : 0)
     }
 
+    /// Eight distances per formula pass (the mesh's near field calls this per batch of pairs).
+    public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+        var workspace = formula.makeWorkspace(batch: 8)
+        var r = r2.squareRoot(), v = SIMD8<Double>(), dv = SIMD8<Double>()
+        withUnsafeMutableBytes(of: &r) { rp in
+            withUnsafeMutableBytes(of: &v) { vp in
+                withUnsafeMutableBytes(of: &dv) { dp in
+                    formula.evaluate(inputs: rp.baseAddress!.assumingMemoryBound(to: Double.self), count: 8,
+                                     values: vp.baseAddress!.assumingMemoryBound(to: Double.self),
+                                     gradients: dp.baseAddress!.assumingMemoryBound(to: Double.self), workspace: &workspace)
+                }
+            }
+        }
+        var slope = dv / r
+        let zero = r2 .== SIMD8(repeating: 0)
+        slope.replace(with: 0, where: zero)
+        if regularity == .singular { v.replace(with: 0, where: zero) }
+        return (v, slope)
+    }
+
     /// The direct engine's loop for one target, 64 sources per formula pass.
     public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                                  accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {

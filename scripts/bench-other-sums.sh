@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's figures that have no peer to run beside them, in one sitting:
+#   log kernel, 2-D, N = M = 1e5, mesh at 1e-6 with near field (1 thread), and its error
+#     against direct on 2000 targets;
+#   sliced energy distance, d = 10, N = M = 1e5, 256 directions (1 and 2 threads);
+#   one 2-D SVGD step with 1e5 particles (auto → mesh, subsampled median);
+#   one step of the 2-D attraction–repulsion swarm at N = 1e4, 1e5 (and 1e6 with BIG=1).
+#
+#   scripts/bench-other-sums.sh          # OUT (default /tmp/wgf-bench-other), PYTHON (python3 with numpy)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+OUT="${OUT:-/tmp/wgf-bench-other}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$OUT"
+swift build -c release >/dev/null
+W=.build/release/wgf
+echo "== $(date -Is)  loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+"$PYTHON" - "$OUT" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+def save(name, a):
+    d = a.shape[1]
+    np.savetxt(f"{out}/{name}.csv", a, delimiter=",", header=",".join(f"x{k+1}" for k in range(d)), comments="", fmt="%.17g")
+save("log-points", rng.normal(size=(100000, 2)))
+save("sliced-src", rng.normal(size=(100000, 10)))
+save("sliced-tgt", rng.normal(size=(100000, 10)))
+PY
+head -n 2001 "$OUT/log-points.csv" > "$OUT/log-subset.csv"
+echo "-- log kernel, mesh 1e-6, 1 thread"
+$W sum --kernel log --sources "$OUT/log-points.csv" --targets "$OUT/log-points.csv" --method mesh --tolerance 1e-6 \
+    --gradient --threads 1 --repeat 3 --out "$OUT/log-mesh.csv"
+$W sum --kernel log --sources "$OUT/log-points.csv" --targets "$OUT/log-subset.csv" --method direct --gradient \
+    --out "$OUT/log-direct.csv" 2>/dev/null
+"$PYTHON" - "$OUT" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+a = np.loadtxt(f"{out}/log-direct.csv", delimiter=",", skiprows=1)
+b = np.loadtxt(f"{out}/log-mesh.csv", delimiter=",", skiprows=1)[:len(a)]
+print("log mesh error vs direct: value %.2e gradient %.2e" % (abs(a[:, 0] - b[:, 0]).max() / abs(a[:, 0]).max(),
+                                                             abs(a[:, 1:] - b[:, 1:]).max() / abs(a[:, 1:]).max()))
+PY
+echo "-- sliced riesz:r=1, d = 10, P = 256"
+for t in 1 2; do
+    $W sum --kernel riesz:r=1 --sources "$OUT/sliced-src.csv" --targets "$OUT/sliced-tgt.csv" --method sliced \
+        --directions 256 --gradient --threads $t --repeat 3 --out /dev/null
+done
+echo "-- 2-D SVGD, 1e5 particles (wall column: seconds since start)"
+$W run scenarios/svgd-gaussian-2d.toml --out "$OUT/svgd" --steps 5 --set population.count=100000 --set record-every=1 \
+    --set 'record.metrics=["mean-error"]' --set 'expect=[]' --set record.trajectory=false --quiet
+cat "$OUT/svgd/metrics.csv"
+echo "-- swarm step (mesh at 1e-3, 2 threads): stepping seconds / steps"
+sizes="10000 100000"; [[ "${BIG:-0}" == 1 ]] && sizes="$sizes 1000000"
+for n in $sizes; do
+    steps=3; [[ $n == 1000000 ]] && steps=1
+    $W run scenarios/swarm-attraction-repulsion-2d.toml --out "$OUT/swarm-$n" --quiet --set population.count=$n \
+        --set 'population.init={kind="gaussian",mean=[0,0],std=0.5}' --set flow.summation=mesh --set flow.tolerance=1e-3 \
+        --steps $steps --set record-every=1000 --set 'record.metrics=[]' --set 'expect=[]' --set record.trajectory=false --threads 2
+    echo "N=$n steps=$steps $(grep -o '"stepping" : [0-9.e-]*' "$OUT/swarm-$n/run.json")"
+done

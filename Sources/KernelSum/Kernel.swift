@@ -36,10 +36,18 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     /// it, with ``profile8(_:)`` inlined: one dynamic call per target, none per pair.
     func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                           accumulators acc: UnsafeMutablePointer<SIMD8<Double>>)
+    /// The mesh's near field (``NearField``), specialised per kernel the same way.
+    func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
+                      gradients: UnsafeMutableBufferPointer<Double>)
 }
 
 extension RadialKernel {
     public var description: String { spec }
+
+    public func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
+                             gradients: UnsafeMutableBufferPointer<Double>) {
+        field.add(self, values: values, gradients: gradients)
+    }
 
     public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         var v = SIMD8<Double>(), s = SIMD8<Double>()

@@ -24,7 +24,7 @@ import Foundation
 /// the near field against the FFT size.
 ///
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
-/// FFTW is single-threaded: the output does not depend on `threads`. Plans, buffers and the
+/// the FFTs run block by block with fixed plans (``GridFFT``): the output does not depend on `threads`. Plans, buffers and the
 /// multiplier are kept while the grid stays the same.
 public struct MeshSum: KernelSumEngine {
     public let tolerance: Double
@@ -321,13 +321,18 @@ struct MeshConvolution {
         let complexCount = workspace.complexCount
         let multiplier = workspace.multiplier
         for c in 0..<channels {
-            fftw_execute_dft_r2c(workspace.forward, grid + c * total, workspace.spectrum)
-            for k in 0..<complexCount {
-                let f = multiplier[k]
-                workspace.spectrum[k].0 *= f
-                workspace.spectrum[k].1 *= f
+            workspace.transform.forward(grid + c * total, workspace.spectrum, threads: threads)
+            let spectrum = SharedMutablePointer(workspace.spectrum)
+            multiplier.withUnsafeBufferPointer { mp in
+                let factor = SharedPointer(mp.baseAddress!)
+                Parallel.forEachChunk(complexCount, threads: threads, minimumChunk: 1 << 14) { range in
+                    for k in range {
+                        spectrum[k].0 *= factor[k]
+                        spectrum[k].1 *= factor[k]
+                    }
+                }
             }
-            fftw_execute_dft_c2r(workspace.backward, workspace.spectrum, grid + c * total)
+            workspace.transform.backward(workspace.spectrum, grid + c * total, threads: threads)
         }
         // (3) Interpolate values and gradients, separably: innermost axis first.
         let gridPointer = SharedPointer(UnsafePointer(grid))
@@ -445,111 +450,136 @@ struct WindowFactors: Sendable {
 
 /// Adds the near part of a split kernel, pair by pair, over the sources within ε of each target
 /// (found with a dense ``CellList``).
-struct NearField {
+public struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
     let threads: Int
 
     func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        add(split.kernel, values: values, gradients: gradients)
+        split.kernel.addNearField(self, values: values, gradients: gradients)
     }
 
     /// Generic over the kernel's type (the existential is opened once, not per pair). The
-    /// neighbours of each target are gathered 64 at a time and their profiles taken eight at a
-    /// time (``RadialKernel/profile8(_:)``: vectorised exp and log), then accumulated in the
-    /// neighbours' fixed order.
+    /// sources within ε of a target are gathered 64 at a time from the cell list's runs (points
+    /// and weights stored in cell order, read sequentially) and taken eight at a time: profiles
+    /// by ``RadialKernel/profile8(_:)`` (vectorised exp and log), ψ from its table, products
+    /// accumulated in eight lanes that are summed per target in a fixed order.
     func add<K: RadialKernel>(_ kernel: K, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         typealias V = SIMD8<Double>
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, g = problem.gradientChannels.count
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
-        let hash = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2)
-        let targets = SharedPointer(problem.targets.baseAddress!), sources = SharedPointer(problem.sources.baseAddress!)
-        let weights = SharedPointer(problem.weights.baseAddress!)
-        let out = SharedMutablePointer(values.baseAddress!)
-        let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
-        let split = self.split, radius = split.radius, core = split.core
-        let gradientChannels = problem.gradientChannels
-        // The smooth step's table as raw pointers: no array access (and no reference counting)
-        // in the per-pair loop.
+        let cells = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2)
+        let sortedWeights = UnsafeMutablePointer<Double>.allocate(capacity: channels * n)
+        let gradientChannels = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
+        // ψ's table as (value, slope · interval) pairs.
         let intervals = SmoothStep.intervals
         let table = UnsafeMutablePointer<Double>.allocate(capacity: 2 * (intervals + 1))
-        defer { table.deallocate() }
+        defer { sortedWeights.deallocate(); gradientChannels.deallocate(); table.deallocate() }
+        for c in 0..<channels { for k in 0..<n { sortedWeights[c * n + k] = problem.weights[c * n + cells.index[k]] } }
+        for (gi, c) in problem.gradientChannels.enumerated() { gradientChannels[gi] = c }
         for k in 0...intervals { table[2 * k] = split.step.values[k]; table[2 * k + 1] = split.step.slopes[k] / Double(intervals) }
+        let targets = SharedPointer(problem.targets.baseAddress!), points = SharedPointer(UnsafePointer(cells.points))
+        let weights = SharedPointer(UnsafePointer(sortedWeights)), gradientChannel = SharedPointer(UnsafePointer(gradientChannels))
         let steps = SharedPointer(UnsafePointer(table))
+        let out = SharedMutablePointer(values.baseAddress!)
+        let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
+        let radius = split.radius, core = split.core, r2max = radius * radius
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: channels + g * 3 + 3 * 64) { buffer in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { indexBuffer in
-                    let acc = buffer.baseAddress!, gacc = acc + channels
-                    let r2s = gacc + g * 3, nearValue = r2s + 64, nearSlope = nearValue + 64
-                    let index = indexBuffer.baseAddress!
-                    var y = targets.base
-                    var count = 0
-                    func flush() {
-                        // Pad to whole lanes with r² = ε² (near part 0 there).
-                        var k = count
-                        while k % 8 != 0 { r2s[k] = radius * radius; k += 1 }
-                        for lane in stride(from: 0, to: k, by: 8) {
-                            let r2 = UnsafeRawPointer(r2s + lane).loadUnaligned(as: V.self)
-                            let (kv, ks) = kernel.profile8(r2)
-                            let r = r2.squareRoot()
-                            // ψ and ψ' of the cubic Hermite table (as SmoothStep.valueAndDerivative).
-                            let u = r * V(repeating: Double(intervals) / radius)
-                            var cell = u.rounded(.down)
-                            cell.replace(with: V(repeating: Double(intervals - 1)), where: cell .> V(repeating: Double(intervals - 1)))
-                            let sv = u - cell
-                            var y0 = V(), m0 = V(), y1 = V(), m1 = V()
-                            for q in 0..<8 {
-                                let k = Int(cell[q])
-                                y0[q] = steps[2 * k]; m0[q] = steps[2 * k + 1]
-                                y1[q] = steps[2 * k + 2]; m1[q] = steps[2 * k + 3]
+            withUnsafeTemporaryAllocation(of: V.self, capacity: channels + g * d) { accumulators in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * 64) { buffer in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { positionBuffer in
+                        let acc = accumulators.baseAddress!, gacc = acc + channels
+                        // Per gathered pair: r², the sorted position and y − x by axis.
+                        let r2s = buffer.baseAddress!, differences = r2s + 64
+                        let position = positionBuffer.baseAddress!
+                        var count = 0
+                        func flush() {
+                            // Pad to whole lanes with r² = ε², where the near part and its slope are 0.
+                            var k = count
+                            while k % 8 != 0 {
+                                r2s[k] = r2max
+                                position[k] = 0
+                                for a in 0..<d { differences[a * 64 + k] = 0 }
+                                k += 1
                             }
-                            let s2: V = sv * sv, s3: V = s2 * sv
-                            let two = V(repeating: 2), three = V(repeating: 3), six = V(repeating: 6), one = V(repeating: 1)
-                            let h00: V = two * s3 - three * s2 + one, h10: V = s3 - two * s2 + sv
-                            let h01: V = three * s2 - two * s3, h11: V = s3 - s2
-                            var p: V = h00 * y0 + h10 * m0
-                            p += h01 * y1 + h11 * m1
-                            let d00: V = six * s2 - six * sv, d10: V = three * s2 - V(repeating: 4) * sv + one
-                            let d01: V = six * sv - six * s2, d11: V = three * s2 - two * sv
-                            var dp: V = d00 * y0 + d10 * m0
-                            dp += d01 * y1 + d11 * m1
-                            dp *= V(repeating: Double(intervals))
-                            let outside = u .>= V(repeating: Double(intervals))
-                            p.replace(with: 0, where: outside)
-                            dp.replace(with: 0, where: outside)
-                            let excess = kv - V(repeating: core)
-                            var value = p * excess
-                            var safe = r
-                            safe.replace(with: 1, where: r2 .== V(repeating: 0))
-                            var slope = dp / V(repeating: radius) * excess / safe + p * ks
-                            value.replace(with: excess, where: r2 .== V(repeating: 0))
-                            slope.replace(with: 0, where: r2 .== V(repeating: 0))
-                            UnsafeMutableRawPointer(nearValue + lane).storeBytes(of: value, as: V.self)
-                            UnsafeMutableRawPointer(nearSlope + lane).storeBytes(of: slope, as: V.self)
-                        }
-                        for q in 0..<count {
-                            let i = index[q], v = nearValue[q], sl = nearSlope[q]
-                            for c in 0..<channels { acc[c] += weights[c * n + i] * v }
-                            for gi in 0..<g {
-                                let ws = weights[gradientChannels[gi] * n + i] * sl
-                                for a in 0..<d { gacc[gi * d + a] += ws * (y[a] - sources[i * d + a]) }
+                            for lane in stride(from: 0, to: k, by: 8) {
+                                let r2 = UnsafeRawPointer(r2s + lane).loadUnaligned(as: V.self)
+                                let (kv, ks) = kernel.profile8(r2)
+                                let r = r2.squareRoot()
+                                // ψ and ψ' of the cubic Hermite table (as SmoothStep.valueAndDerivative).
+                                let u = r * V(repeating: Double(intervals) / radius)
+                                var cell = u.rounded(.down)
+                                cell.replace(with: V(repeating: Double(intervals - 1)), where: cell .> V(repeating: Double(intervals - 1)))
+                                let sv = u - cell
+                                var y0 = V(), m0 = V(), y1 = V(), m1 = V()
+                                for q in 0..<8 {
+                                    let k = Int(cell[q])
+                                    y0[q] = steps[2 * k]; m0[q] = steps[2 * k + 1]
+                                    y1[q] = steps[2 * k + 2]; m1[q] = steps[2 * k + 3]
+                                }
+                                let s2: V = sv * sv, s3: V = s2 * sv
+                                let two = V(repeating: 2), three = V(repeating: 3), six = V(repeating: 6), one = V(repeating: 1)
+                                let h00: V = two * s3 - three * s2 + one, h10: V = s3 - two * s2 + sv
+                                let h01: V = three * s2 - two * s3, h11: V = s3 - s2
+                                var p: V = h00 * y0 + h10 * m0
+                                p += h01 * y1 + h11 * m1
+                                let d00: V = six * s2 - six * sv, d10: V = three * s2 - V(repeating: 4) * sv + one
+                                let d01: V = six * sv - six * s2, d11: V = three * s2 - two * sv
+                                var dp: V = d00 * y0 + d10 * m0
+                                dp += d01 * y1 + d11 * m1
+                                dp *= V(repeating: Double(intervals))
+                                let outside = u .>= V(repeating: Double(intervals))
+                                p.replace(with: 0, where: outside)
+                                dp.replace(with: 0, where: outside)
+                                let excess = kv - V(repeating: core)
+                                var value = p * excess
+                                var safe = r
+                                safe.replace(with: 1, where: r2 .== V(repeating: 0))
+                                var slope = dp / V(repeating: radius) * excess / safe + p * ks
+                                value.replace(with: excess, where: r2 .== V(repeating: 0))
+                                slope.replace(with: 0, where: r2 .== V(repeating: 0))
+                                for c in 0..<channels {
+                                    var w = V()
+                                    for q in 0..<8 { w[q] = weights[c * n + position[lane + q]] }
+                                    acc[c] += w * value
+                                }
+                                for gi in 0..<g {
+                                    var w = V()
+                                    let c = gradientChannel[gi]
+                                    for q in 0..<8 { w[q] = weights[c * n + position[lane + q]] }
+                                    let ws = w * slope
+                                    for a in 0..<d {
+                                        gacc[gi * d + a] += ws * UnsafeRawPointer(differences + a * 64 + lane).loadUnaligned(as: V.self)
+                                    }
+                                }
                             }
+                            count = 0
                         }
-                        count = 0
-                    }
-                    for j in range {
-                        y = targets.base + j * d
-                        acc.initialize(repeating: 0, count: channels + g * d)
-                        hash.forEachNeighbour(of: y, within: radius) { i, r2 in
-                            index[count] = i
-                            r2s[count] = r2
-                            count += 1
-                            if count == 64 { flush() }
+                        for j in range {
+                            let y = targets.base + j * d
+                            acc.initialize(repeating: V(), count: channels + g * d)
+                            cells.forEachRun(near: y, within: radius) { first, end in
+                                for k in first..<end {
+                                    let x = points.base + k * d
+                                    var r2 = 0.0
+                                    for a in 0..<d {
+                                        let t = y[a] - x[a]
+                                        differences[a * 64 + count] = t
+                                        r2 += t * t
+                                    }
+                                    if r2 < r2max {
+                                        r2s[count] = r2
+                                        position[count] = k
+                                        count += 1
+                                        if count == 64 { flush() }
+                                    }
+                                }
+                            }
+                            flush()
+                            for c in 0..<channels { out[j * channels + c] += acc[c].sum() }
+                            for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t].sum() }
                         }
-                        flush()
-                        for c in 0..<channels { out[j * channels + c] += acc[c] }
-                        for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t] }
                     }
                 }
             }
@@ -569,7 +599,7 @@ final class MeshWorkspace: @unchecked Sendable {
     var spectrum: UnsafeMutablePointer<fftw_complex>! = nil
     var multiplier: [Double] = []
     var complexCount = 0
-    var forward: fftw_plan? = nil, backward: fftw_plan? = nil
+    var transform: GridFFT! = nil
     var report: [String: String] = [:]
 
     func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int) {
@@ -584,11 +614,7 @@ final class MeshWorkspace: @unchecked Sendable {
         complexCount = total / shape[d - 1] * (shape[d - 1] / 2 + 1)
         real = UnsafeMutablePointer<Double>(fftw_alloc_real(total * c))
         spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(complexCount))!
-        var dims = shape.map { Int32($0) }
-        MeshWorkspace.planning.lock()
-        forward = fftw_plan_dft_r2c(Int32(d), &dims, real, spectrum, FFTW_ESTIMATE)
-        backward = fftw_plan_dft_c2r(Int32(d), &dims, spectrum, real, FFTW_ESTIMATE)
-        MeshWorkspace.planning.unlock()
+        transform = GridFFT(shape: shape, real: real, spectrum: spectrum)
         multiplier = MeshWorkspace.multiplier(newPlan, shape: shape)
     }
 
@@ -662,10 +688,7 @@ final class MeshWorkspace: @unchecked Sendable {
     }
 
     func release() {
-        if let f = forward { fftw_destroy_plan(f) }
-        if let b = backward { fftw_destroy_plan(b) }
-        forward = nil
-        backward = nil
+        transform = nil
         if let r = real { fftw_free(r) }
         if let s = spectrum { fftw_free(s) }
         real = nil

@@ -62,10 +62,12 @@ final class CellList: @unchecked Sendable {
         index.deallocate()
     }
 
-    /// Calls `body(i, r²)` for every point within `radius` of `y`, cell rows in a fixed order.
+    /// Calls `body(first, end)` for each run of stored positions (``points``, ``index``) whose
+    /// cells meet the cube of half-width `radius` about `y`, in a fixed order: every point
+    /// within `radius` of `y` lies in one of the runs.
     @inline(__always)
-    func forEachNeighbour(of y: UnsafePointer<Double>, within radius: Double, _ body: (Int, Double) -> Void) {
-        let d = dimension, reach = Int((radius / cellSize).rounded(.up)), r2max = radius * radius
+    func forEachRun(near y: UnsafePointer<Double>, within radius: Double, _ body: (Int, Int) -> Void) {
+        let d = dimension, reach = Int((radius / cellSize).rounded(.up))
         var lo = SIMD4<Int>(), hi = SIMD4<Int>()   // no heap allocation per query
         for a in 0..<d {
             let c = Int(((y[a] - lower[a]) / cellSize).rounded(.down))
@@ -74,29 +76,18 @@ final class CellList: @unchecked Sendable {
             if lo[a] > hi[a] { return }
         }
         // Axes before the last real one are looped; the last real axis is one contiguous run.
-        let last = d - 1
-        var c0 = lo[0]
-        while c0 <= (last == 0 ? lo[0] : hi[0]) {
-            var c1 = lo[1]
-            while c1 <= (last <= 1 ? lo[1] : hi[1]) {
-                let first: Int, end: Int
-                switch last {
-                case 0: (first, end) = (start[lo[0]], start[hi[0] + 1])
-                case 1: (first, end) = (start[c0 * cells[1] + lo[1]], start[c0 * cells[1] + hi[1] + 1])
-                default:
+        switch d {
+        case 1:
+            body(start[lo[0]], start[hi[0] + 1])
+        case 2:
+            for c0 in lo[0]...hi[0] { body(start[c0 * cells[1] + lo[1]], start[c0 * cells[1] + hi[1] + 1]) }
+        default:
+            for c0 in lo[0]...hi[0] {
+                for c1 in lo[1]...hi[1] {
                     let row = (c0 * cells[1] + c1) * cells[2]
-                    (first, end) = (start[row + lo[2]], start[row + hi[2] + 1])
+                    body(start[row + lo[2]], start[row + hi[2] + 1])
                 }
-                var k = first
-                while k < end {
-                    var r2 = 0.0
-                    for a in 0..<d { let t = points[k * d + a] - y[a]; r2 += t * t }
-                    if r2 < r2max { body(index[k], r2) }
-                    k += 1
-                }
-                c1 += 1
             }
-            c0 += 1
         }
     }
 }

@@ -1,0 +1,128 @@
+import CFFTW
+import Foundation
+
+/// The mesh's real-to-complex transform of a d-dimensional grid (and its unnormalised inverse),
+/// done axis by axis: one-dimensional transforms of the contiguous last axis (r2c, c2r), then
+/// of each other axis in place (c2c, strided). Each pass is cut into blocks of `block` rows or
+/// columns, planned once (plus one plan for the remainder) and executed by whichever thread
+/// takes the block. Every number is therefore computed by the same plan for any thread count,
+/// which keeps the mesh's output thread-independent while both cores work (a multi-threaded
+/// FFTW plan would not promise that).
+final class GridFFT: @unchecked Sendable {
+    /// One pass: transforms of length n along one axis, in blocks of up to ``block`` of them;
+    /// a block is (first row, count) for the last axis, (first complex element, count) for the
+    /// others, whose consecutive transforms start one element apart.
+    struct Pass: @unchecked Sendable {
+        let isLastAxis: Bool
+        let blocks: [(start: Int, count: Int)]
+        var plans: [Int: (forward: fftw_plan, backward: fftw_plan)] = [:]
+    }
+
+    static let block = 16
+    let dimension: Int
+    let shape: [Int]
+    let complexCount: Int
+    private var passes: [Pass] = []
+
+    /// Plans on the given buffers (FFTW_ESTIMATE does not touch their contents); the transforms
+    /// may then run on any buffers of the same layout and alignment.
+    init(shape: [Int], real: UnsafeMutablePointer<Double>, spectrum: UnsafeMutablePointer<fftw_complex>) {
+        let d = shape.count
+        dimension = d
+        self.shape = shape
+        let n = shape[d - 1], nc = n / 2 + 1
+        var complexShape = shape
+        complexShape[d - 1] = nc
+        complexCount = complexShape.reduce(1, *)
+        // Blocks of `block` transforms: `outer` groups `stride` apart, `inner` transforms each.
+        func blocks(outer: Int, stride: Int, inner: Int) -> [(start: Int, count: Int)] {
+            var out: [(start: Int, count: Int)] = []
+            for o in 0..<outer {
+                for i in Swift.stride(from: 0, to: inner, by: GridFFT.block) {
+                    out.append((o * stride + i, min(GridFFT.block, inner - i)))
+                }
+            }
+            return out
+        }
+        let rows = complexCount / nc
+        var all = [Pass(isLastAxis: true, blocks: blocks(outer: 1, stride: 0, inner: rows))]
+        for a in stride(from: d - 2, through: 0, by: -1) {
+            let inner = complexShape[(a + 1)...].reduce(1, *)
+            all.append(Pass(isLastAxis: false, blocks: blocks(outer: complexShape[..<a].reduce(1, *),
+                                                             stride: shape[a] * inner, inner: inner)))
+        }
+        // FFTW's SIMD codelets assume every block starts with the planned arrays' alignment;
+        // it holds for the mesh's even row lengths, and is checked rather than assumed.
+        let aligned = all.allSatisfy { pass in
+            pass.blocks.allSatisfy { b in
+                pass.isLastAxis
+                    ? fftw_alignment_of(real + b.start * n) == fftw_alignment_of(real)
+                        && fftw_alignment_of(UnsafeMutableRawPointer(spectrum + b.start * nc).assumingMemoryBound(to: Double.self))
+                            == fftw_alignment_of(UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self))
+                    : fftw_alignment_of(UnsafeMutableRawPointer(spectrum + b.start).assumingMemoryBound(to: Double.self))
+                        == fftw_alignment_of(UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self))
+            }
+        }
+        let flags = FFTW_ESTIMATE | (aligned ? 0 : FFTW_UNALIGNED)
+        MeshWorkspace.planning.lock()
+        defer { MeshWorkspace.planning.unlock() }
+        for (k, pass) in all.enumerated() {
+            var planned = pass
+            // Axis a of the spectrum: stride Π_{b>a} (complex shape) between samples.
+            let a = pass.isLastAxis ? d - 1 : d - 1 - k
+            let stride = complexShape[(a + 1)...].reduce(1, *)
+            for howMany in Set(pass.blocks.map(\.count)) {
+                var length = [Int32(shape[a])]
+                if pass.isLastAxis {
+                    let f = fftw_plan_many_dft_r2c(1, &length, Int32(howMany), real, nil, 1, Int32(n),
+                                                   spectrum, nil, 1, Int32(nc), flags)!
+                    let b = fftw_plan_many_dft_c2r(1, &length, Int32(howMany), spectrum, nil, 1, Int32(nc),
+                                                   real, nil, 1, Int32(n), flags | FFTW_DESTROY_INPUT)!
+                    planned.plans[howMany] = (f, b)
+                } else {
+                    let f = fftw_plan_many_dft(1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
+                                               spectrum, nil, Int32(stride), 1, FFTW_FORWARD, flags)!
+                    let b = fftw_plan_many_dft(1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
+                                               spectrum, nil, Int32(stride), 1, FFTW_BACKWARD, flags)!
+                    planned.plans[howMany] = (f, b)
+                }
+            }
+            passes.append(planned)
+        }
+    }
+
+    deinit {
+        MeshWorkspace.planning.lock()
+        for pass in passes { for (f, b) in pass.plans.values { fftw_destroy_plan(f); fftw_destroy_plan(b) } }
+        MeshWorkspace.planning.unlock()
+    }
+
+    /// real → spectrum.
+    func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int) {
+        for pass in passes { run(pass, forward: true, real: real, spectrum: spectrum, threads: threads) }
+    }
+
+    /// spectrum → real, unnormalised (the spectrum is destroyed).
+    func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>, threads: Int) {
+        for pass in passes.reversed() { run(pass, forward: false, real: real, spectrum: spectrum, threads: threads) }
+    }
+
+    private func run(_ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
+                     spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int) {
+        let r = SharedMutablePointer(real), s = SharedMutablePointer(spectrum)
+        let n = shape[dimension - 1], nc = n / 2 + 1
+        Parallel.forEachChunk(pass.blocks.count, threads: threads, minimumChunk: 1) { range in
+            for k in range {
+                let (start, count) = pass.blocks[k]
+                let plan = pass.plans[count]!
+                if pass.isLastAxis {
+                    let x = r.base + start * n, z = s.base + start * nc
+                    if forward { fftw_execute_dft_r2c(plan.forward, x, z) } else { fftw_execute_dft_c2r(plan.backward, z, x) }
+                } else {
+                    let z = s.base + start
+                    fftw_execute_dft(forward ? plan.forward : plan.backward, z, z)
+                }
+            }
+        }
+    }
+}

@@ -49,12 +49,22 @@ echo "-- 2-D SVGD, 1e5 particles (wall column: seconds since start)"
 $W run scenarios/svgd-gaussian-2d.toml --out "$OUT/svgd" --steps 5 --set population.count=100000 --set record-every=1 \
     --set 'record.metrics=["mean-error"]' --set 'expect=[]' --set record.trajectory=false --quiet
 cat "$OUT/svgd/metrics.csv"
-echo "-- swarm step (mesh at 1e-3, 2 threads): stepping seconds / steps"
+echo "-- swarm step (mesh at 1e-3, 2 threads), from a Gaussian blob (std 0.5) and from the swarm's pattern (the uniform unit disc): stepping seconds / steps"
 sizes="10000 100000"; [[ "${BIG:-0}" == 1 ]] && sizes="$sizes 1000000"
 for n in $sizes; do
-    steps=3; [[ $n == 1000000 ]] && steps=1
-    $W run scenarios/swarm-attraction-repulsion-2d.toml --out "$OUT/swarm-$n" --quiet --set population.count=$n \
-        --set 'population.init={kind="gaussian",mean=[0,0],std=0.5}' --set flow.summation=mesh --set flow.tolerance=1e-3 \
-        --steps $steps --set record-every=1000 --set 'record.metrics=[]' --set 'expect=[]' --set record.trajectory=false --threads 2
-    echo "N=$n steps=$steps $(grep -o '"stepping" : [0-9.e-]*' "$OUT/swarm-$n/run.json")"
+    "$PYTHON" - "$OUT" "$n" <<'PY'
+import sys, numpy as np
+out, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(1)
+r, t = np.sqrt(rng.uniform(size=n)), rng.uniform(0, 2 * np.pi, size=n)
+np.savetxt(f"{out}/disc-{n}.csv", np.c_[r * np.cos(t), r * np.sin(t)], delimiter=",", header="x1,x2", comments="", fmt="%.17g")
+PY
+    for state in blob disc; do
+        init='{kind="gaussian",mean=[0,0],std=0.5}'
+        [[ $state == disc ]] && init="{kind=\"file\",file=\"$OUT/disc-$n.csv\"}"
+        $W run scenarios/swarm-attraction-repulsion-2d.toml --out "$OUT/swarm-$state-$n" --quiet --set population.count=$n \
+            --set "population.init=$init" --set flow.summation=mesh --set flow.tolerance=1e-3 \
+            --steps 3 --set record-every=1000 --set 'record.metrics=[]' --set 'expect=[]' --set record.trajectory=false --threads 2
+        echo "$state N=$n steps=3 $(grep -o '"stepping" : [0-9.e-]*' "$OUT/swarm-$state-$n/run.json")"
+    done
 done

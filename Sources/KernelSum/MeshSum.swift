@@ -74,7 +74,7 @@ public struct MeshSum: KernelSumEngine {
         ws.lock.lock()
         defer { ws.lock.unlock() }
         let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan)
-        ws.prepare(plan, kernel: kernel, channels: problem.channels)
+        ws.prepare(plan, kernel: kernel, channels: problem.channels, threads: threads)
         ws.report = plan.report
         MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
             .run(values: values, gradients: gradients)
@@ -192,20 +192,21 @@ struct MeshPlan {
         return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
     }
 
-    /// Seconds for the FFTs of one call (about 1.5 ns per grid point and log₂ of the grid
-    /// size, two transforms per channel, on the grid twice as fine as the modes); grids above
-    /// 2²⁵ points (256 MB per channel) are never chosen.
+    /// Seconds for the FFTs of one call on one thread (about 1.5 ns per grid point and log₂ of
+    /// the grid size for the forward and inverse transforms of a channel, measured, on the grid
+    /// twice as fine as the modes); grids above 2²⁷ points (1 GiB per channel) are never chosen.
     static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
                         channels: Int) -> Double {
         var grid = 1.0
         for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w) / h).rounded(.up) }
-        return grid > Double(1 << 25) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
+        return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(channels) * grid * log2(max(2, grid))
     }
 
-    /// ε balancing the near field (about 40 ns per pair, with the effective density the
-    /// sources see, estimated on a coarse histogram) against the FFTs (about 1.5 ns per grid
-    /// point and log₂ of the grid size, two per channel). Quantised to powers of 2^(1/4) so
-    /// that consecutive steps of a flow keep the same grid.
+    /// ε balancing the near field (about 30 ns per pair on one thread, measured, with the
+    /// effective density the sources see, estimated on a coarse histogram) against the FFTs
+    /// (``fftCost``). Both parallelise alike, so the choice, and the output, is the same for
+    /// any thread count. Quantised to powers of 2^(1/4) so that consecutive steps of a flow
+    /// keep the same grid.
     static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
                            window w: Double, channels: Int) -> (radius: Double, cost: Double) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
@@ -227,7 +228,7 @@ struct MeshPlan {
             let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
             let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels)
             if fft == .infinity { break }
-            let near = 40e-9 * Double(m) * density * ball * pow(eps, Double(d))
+            let near = 30e-9 * Double(m) * density * ball * pow(eps, Double(d))
             if near + fft < best.cost { best = (eps, near + fft) }
         }
         return best
@@ -459,8 +460,8 @@ public struct NearField {
         split.kernel.addNearField(self, values: values, gradients: gradients)
     }
 
-    /// Generic over the kernel's type (the existential is opened once, not per pair). The
-    /// sources within ε of a target are gathered 64 at a time from the cell list's runs (points
+    /// Generic over the kernel's type (the existential is opened once, not per pair). Targets
+    /// are taken in cell order; the sources within ε of a target are gathered 64 at a time from the cell list's runs (points
     /// and weights stored in cell order, read sequentially) and taken eight at a time: profiles
     /// by ``RadialKernel/profile8(_:)`` (vectorised exp and log), ψ from its table, products
     /// accumulated in eight lanes that are summed per target in a fixed order.
@@ -485,6 +486,7 @@ public struct NearField {
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         let radius = split.radius, core = split.core, r2max = radius * radius
+        let order = cells.cellOrder(of: problem.targets)
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
             withUnsafeTemporaryAllocation(of: V.self, capacity: channels + g * d) { accumulators in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * 64) { buffer in
@@ -556,8 +558,8 @@ public struct NearField {
                             }
                             count = 0
                         }
-                        for j in range {
-                            let y = targets.base + j * d
+                        for q in range {
+                            let j = order[q], y = targets.base + j * d
                             acc.initialize(repeating: V(), count: channels + g * d)
                             cells.forEachRun(near: y, within: radius) { first, end in
                                 for k in first..<end {
@@ -602,7 +604,7 @@ final class MeshWorkspace: @unchecked Sendable {
     var transform: GridFFT! = nil
     var report: [String: String] = [:]
 
-    func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int) {
+    func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int, threads: Int) {
         defer { plan = newPlan }
         if newPlan.key == key && c <= channels { return }
         release()
@@ -615,12 +617,12 @@ final class MeshWorkspace: @unchecked Sendable {
         real = UnsafeMutablePointer<Double>(fftw_alloc_real(total * c))
         spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(complexCount))!
         transform = GridFFT(shape: shape, real: real, spectrum: spectrum)
-        multiplier = MeshWorkspace.multiplier(newPlan, shape: shape)
+        multiplier = MeshWorkspace.multiplier(newPlan, shape: shape, threads: threads)
     }
 
     /// b_k (h/2)^{2d} / Π_a φ̂_a(ω_k)² on the spreading grid's r2c layout, zero beyond the
     /// modes; b_k = (1/Π n_a) × the DFT of the far kernel sampled on the mode grid.
-    static func multiplier(_ plan: MeshPlan, shape: [Int]) -> [Double] {
+    static func multiplier(_ plan: MeshPlan, shape: [Int], threads: Int) -> [Double] {
         let d = plan.dimension, h = plan.spacing
         let modes = Array(plan.modes[0..<d])
         let modeTotal = modes.reduce(1, *)
@@ -629,17 +631,30 @@ final class MeshWorkspace: @unchecked Sendable {
         let samples = UnsafeMutablePointer<Double>(fftw_alloc_real(modeTotal))!
         let spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(modeComplex))!
         defer { fftw_free(samples); fftw_free(spectrum) }
+        // Per axis: z² and the truncation's step at each mode index (offsets k or k − n_a).
         let m3 = plan.modes
-        for i0 in 0..<m3[0] { for i1 in 0..<m3[1] { for i2 in 0..<m3[2] {
-            let idx = [i0, i1, i2]
-            var r2 = 0.0, boundary = 1.0
-            for a in 0..<d {
-                let z = Double(idx[a] <= m3[a] / 2 ? idx[a] : idx[a] - m3[a]) * h
-                r2 += z * z
-                boundary *= plan.split.step.value((abs(z) - plan.truncation[a]) / plan.boundaryWidth)
+        var squares = [[Double]](), boundaries = [[Double]]()
+        for a in 0..<3 {
+            squares.append((0..<m3[a]).map { i in
+                guard a < d else { return 0 }
+                let z = Double(i <= m3[a] / 2 ? i : i - m3[a]) * h
+                return z * z
+            })
+            boundaries.append((0..<m3[a]).map { i in
+                a < d ? plan.split.step.value((squares[a][i].squareRoot() - plan.truncation[a]) / plan.boundaryWidth) : 1
+            })
+        }
+        let split = plan.split, sampled = SharedMutablePointer(samples), zz = squares, steps = boundaries
+        Parallel.forEachChunk(m3[0] * m3[1], threads: threads, minimumChunk: 16) { range in
+            for row in range {
+                let (i0, i1) = row.quotientAndRemainder(dividingBy: m3[1])
+                let r2 = zz[0][i0] + zz[1][i1], b = steps[0][i0] * steps[1][i1]
+                for i2 in 0..<m3[2] {
+                    let boundary = b * steps[2][i2]
+                    sampled[row * m3[2] + i2] = boundary == 0 ? 0 : boundary * split.far((r2 + zz[2][i2]).squareRoot())
+                }
             }
-            samples[(i0 * m3[1] + i1) * m3[2] + i2] = boundary == 0 ? 0 : boundary * plan.split.far(r2.squareRoot())
-        } } }
+        }
         var dims = modes.map { Int32($0) }
         MeshWorkspace.planning.lock()
         let p = fftw_plan_dft_r2c(Int32(d), &dims, samples, spectrum, FFTW_ESTIMATE)
@@ -661,29 +676,45 @@ final class MeshWorkspace: @unchecked Sendable {
                 return pow(plan.gridSpacing / phi, 2)
             })
         }
-        let scale = 1 / Double(modeTotal)
+        // Per axis and grid index of the r2c layout: the mode |k| (folded: the far kernel is
+        // even) and its factor, or −1 beyond the modes.
         let s3 = shape + [Int](repeating: 1, count: 3 - d)
         let last = d - 1
         var c3 = s3
         c3[last] = s3[last] / 2 + 1
-        let mc3 = modes + [Int](repeating: 1, count: 3 - d)
-        var mcomplex = mc3
-        mcomplex[last] = mc3[last] / 2 + 1
-        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
-        for i0 in 0..<c3[0] { for i1 in 0..<c3[1] { for i2 in 0..<c3[2] {
-            let idx = [i0, i1, i2]
-            var value = scale
-            var modeIndex = 0
-            for ax in 0..<3 {
-                guard ax < d else { modeIndex = modeIndex * mcomplex[ax]; continue }
-                let f = ax == last ? idx[ax] : (idx[ax] <= s3[ax] / 2 ? idx[ax] : s3[ax] - idx[ax])
-                if 2 * f >= modes[ax] { value = 0; break }
-                value *= factor[ax][f]
-                modeIndex = modeIndex * mcomplex[ax] + f
+        var mcomplex = modes + [Int](repeating: 1, count: 3 - d)
+        mcomplex[last] = mcomplex[last] / 2 + 1
+        var modeOf = [[Int]](), factorOf = [[Double]]()
+        for ax in 0..<3 {
+            var m = [Int](), f = [Double]()
+            for i in 0..<c3[ax] {
+                guard ax < d else { m.append(0); f.append(1); continue }
+                let k = ax == last ? i : (i <= s3[ax] / 2 ? i : s3[ax] - i)
+                m.append(2 * k >= modes[ax] ? -1 : k)
+                f.append(2 * k >= modes[ax] ? 0 : factor[ax][k])
             }
-            if value != 0 { value *= spectrum[modeIndex].0 }
-            out[(i0 * c3[1] + i1) * c3[2] + i2] = value
-        } } }
+            modeOf.append(m)
+            factorOf.append(f)
+        }
+        let scale = 1 / Double(modeTotal)
+        let modeTable = modeOf, factorTable = factorOf, complexShape = c3
+        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
+        let transformed = SharedPointer(UnsafePointer(spectrum))
+        out.withUnsafeMutableBufferPointer { op in
+            let o = SharedMutablePointer(op.baseAddress!)
+            let mc1 = mcomplex[1], mc2 = mcomplex[2]
+            Parallel.forEachChunk(complexShape[0] * complexShape[1], threads: threads, minimumChunk: 16) { range in
+                for row in range {
+                    let (i0, i1) = row.quotientAndRemainder(dividingBy: complexShape[1])
+                    let k0 = modeTable[0][i0], k1 = modeTable[1][i1]
+                    if k0 < 0 || k1 < 0 { continue }
+                    let f01 = scale * factorTable[0][i0] * factorTable[1][i1], base = (k0 * mc1 + k1) * mc2
+                    for i2 in 0..<complexShape[2] where modeTable[2][i2] >= 0 {
+                        o[row * complexShape[2] + i2] = f01 * factorTable[2][i2] * transformed[base + modeTable[2][i2]].0
+                    }
+                }
+            }
+        }
         return out
     }
 

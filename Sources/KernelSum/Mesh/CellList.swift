@@ -62,6 +62,26 @@ final class CellList: @unchecked Sendable {
         index.deallocate()
     }
 
+    /// The indices of `targets` in cell order (stable): queries taken in this order find their
+    /// neighbours in memory that the previous query just read.
+    func cellOrder(of targets: UnsafeBufferPointer<Double>) -> [Int] {
+        let d = dimension, m = targets.count / d, total = cells[0] * cells[1] * cells[2]
+        var cellOf = [Int](repeating: 0, count: m), next = [Int](repeating: 0, count: total + 1)
+        for j in 0..<m {
+            var c = 0
+            for a in 0..<3 {
+                let k = a < d ? min(cells[a] - 1, max(0, Int(((targets[j * d + a] - lower[a]) / cellSize).rounded(.down)))) : 0
+                c = c * cells[a] + k
+            }
+            cellOf[j] = c
+            next[c + 1] += 1
+        }
+        for c in 0..<total { next[c + 1] += next[c] }
+        var order = [Int](repeating: 0, count: m)
+        for j in 0..<m { order[next[cellOf[j]]] = j; next[cellOf[j]] += 1 }
+        return order
+    }
+
     /// Calls `body(first, end)` for each run of stored positions (``points``, ``index``) whose
     /// cells meet the cube of half-width `radius` about `y`, in a fixed order: every point
     /// within `radius` of `y` lies in one of the runs.

@@ -26,21 +26,36 @@ import Foundation
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
 /// FFTW is single-threaded: the output does not depend on `threads`. Plans, buffers and the
 /// multiplier are kept while the grid stays the same.
+///
+/// With a `period` L the sum is over the periodic box [0, L)^d, each pair through its minimum
+/// image, exactly as ``DirectSum`` with the same period: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
+/// minimum-image difference (points are wrapped into the box first). The mode grid then covers
+/// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no padding and no truncation:
+/// the far kernel is sampled at minimum-image offsets, spreading and interpolation wrap around
+/// the grid (see ``PeriodicGrid``), the near field uses a periodic ``CellList`` and ε ≤ L/2.
+/// No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the kernel has
+/// decayed there, so the mesh meets its tolerance only for kernels negligible beyond L/2.
 public struct MeshSum: KernelSumEngine {
     public let tolerance: Double
     public let threads: Int
+    /// L of the periodic box [0, L)^d, or nil for R^d.
+    public let period: Double?
     let workspace = MeshWorkspace()
 
-    public init(tolerance: Double, threads: Int) {
+    public init(tolerance: Double, threads: Int, period: Double? = nil) {
+        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
         self.tolerance = tolerance
         self.threads = max(1, threads)
+        self.period = period
     }
 
     public var name: String { "mesh" }
     public var parameters: [String: String] {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
-        return workspace.report.merging(["tolerance": "\(tolerance)"]) { a, _ in a }
+        var own = ["tolerance": "\(tolerance)"]
+        if let period { own["period"] = "\(period)" }
+        return workspace.report.merging(own) { a, _ in a }
     }
 
     /// Why this engine cannot sum `kernel` in dimension d, or nil.
@@ -70,16 +85,33 @@ public struct MeshSum: KernelSumEngine {
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
         }
+        if let l = period, let wrapped = PeriodicGrid.wrapped(problem, period: l) {
+            // Points outside [0, L): sum their images in the box.
+            wrapped.sources.withUnsafeBufferPointer { s in
+                wrapped.targets.withUnsafeBufferPointer { t in
+                    var inBox = problem
+                    inBox.sources = s
+                    inBox.targets = t
+                    run(kernel, inBox, values: values, gradients: gradients)
+                }
+            }
+            return
+        }
+        run(kernel, problem, values: values, gradients: gradients)
+    }
+
+    func run(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
+             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan)
+        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan, period: period)
         ws.prepare(plan, kernel: kernel, channels: problem.channels)
         ws.report = plan.report
         MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
             .run(values: values, gradients: gradients)
         if plan.split.radius > 0 {
-            NearField(split: plan.split, problem: problem, threads: threads).add(values: values, gradients: gradients)
+            NearField(split: plan.split, problem: problem, threads: threads, period: period).add(values: values, gradients: gradients)
         }
     }
 }
@@ -96,24 +128,27 @@ struct MeshPlan {
     let boundaryWidth: Double
     let spreadWidth: Int
     let spreadBeta: Double
-    /// Lower corner of the points' bounding box.
+    /// Lower corner of the points' bounding box (0 in the periodic box).
     let low: [Double]
     let kernelSpec: String
+    /// L of the periodic box, or nil: the mode grid is then exactly one period.
+    let box: Double?
 
     var grid: [Int] { (0..<3).map { $0 < dimension ? 2 * modes[$0] : 1 } }
     var gridSpacing: Double { spacing / 2 }
     /// What decides the multiplier: equal keys share it.
     var key: String {
-        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)"
+        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)|\(box.map { "\($0)" } ?? "-")"
     }
     var report: [String: String] {
         ["grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
          "window-width": String(spreadWidth), "near-radius": "\(split.radius)"]
     }
 
-    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?) {
+    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?, period: Double? = nil) {
         let d = problem.dimension
         dimension = d
+        box = period
         kernelSpec = kernel.spec
         let tol = max(1e-15, min(1e-2, tolerance))
         spreadWidth = min(16, Int(log10(10 / tol).rounded(.up)) + 2)
@@ -124,9 +159,10 @@ struct MeshPlan {
         let steps = Double(Int((0.75 * stepBeta).rounded(.up)) + 1)
         // The step's table costs ~10⁵ exponentials: reuse the previous call's when β agrees.
         let step = previous.map(\.split.step).flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
-        // Bounding box of sources and targets.
+        // Bounding box of sources and targets (the whole box when periodic).
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
-        for buffer in [problem.sources, problem.targets] {
+        if let l = period { lo = [Double](repeating: 0, count: d); hi = [Double](repeating: l, count: d) }
+        for buffer in period == nil ? [problem.sources, problem.targets] : [] {
             for k in 0..<(buffer.count / d) {
                 for a in 0..<d { lo[a] = min(lo[a], buffer[k * d + a]); hi[a] = max(hi[a], buffer[k * d + a]) }
             }
@@ -137,26 +173,28 @@ struct MeshPlan {
         // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps,
-                                        window: w, channels: problem.channels)
+                                        window: w, channels: problem.channels, periodic: period != nil)
         let radius: Double, h: Double, reach: Double, wB: Double
         if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
            MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
-                            channels: problem.channels) <= splitChoice.cost {
+                            channels: problem.channels, periodic: period != nil) <= splitChoice.cost {
             h = band
             radius = 0
             reach = negligible
             wB = steps * h
         } else {
-            radius = splitChoice.radius
+            // ε ≤ L/2 in the box (nearRadius never offers more; kept explicit).
+            radius = period.map { min(splitChoice.radius, $0 / 2) } ?? splitChoice.radius
             h = radius / steps
             reach = .infinity
             wB = radius
         }
         split = KernelSplit(kernel: kernel, radius: radius, step: step)
-        spacing = h
         boundaryWidth = wB
         var n = [1, 1, 1]
         for a in 0..<d {
+            // One period: n_a modes of spacing L/n_a ≤ h.
+            if let l = period { n[a] = MeshSum.fftSize(Int((l / h).rounded(.up))); continue }
             var count = MeshSum.fftSize(Int((MeshPlan.period(width: width[a], reach: reach, boundary: wB, spacing: h,
                                                               window: w) / h).rounded(.up)))
             // Keep the previous grid while it is large enough and not much larger: the
@@ -168,9 +206,11 @@ struct MeshPlan {
             n[a] = count
         }
         modes = n
+        spacing = period.map { $0 / Double(n[0]) } ?? h
         // Truncate where the grid allows (≥ L_a), or where the kernel is negligible: a
-        // function of the grid only, so the multiplier is cached while the grid is.
-        truncation = (0..<d).map { min(reach, Double(n[$0]) * h / 2 - wB) }
+        // function of the grid only, so the multiplier is cached while the grid is. Never in
+        // the periodic box (the step then is 1 everywhere).
+        truncation = (0..<d).map { period != nil ? .infinity : min(reach, Double(n[$0]) * h / 2 - wB) }
     }
 
     /// For kernels analytic at 0, the mode spacing at which the spectrum has decayed by
@@ -186,8 +226,11 @@ struct MeshPlan {
 
     /// The period T_a: F's support (|z_a| ≤ Z_a + w_B, Z_a = min(L_a, reach)) fits in half a
     /// period and F is exact on every difference |z_a| ≤ L_a (T_a ≥ L_a + Z_a + w_B); the
-    /// spreading grid holds every point with its window on both sides (no wrap-around).
-    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double) -> Double {
+    /// spreading grid holds every point with its window on both sides (no wrap-around). In the
+    /// periodic box the period is the box's width.
+    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double,
+                       periodic: Bool = false) -> Double {
+        if periodic { return width }
         let z = min(width, reach)
         return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
     }
@@ -196,9 +239,9 @@ struct MeshPlan {
     /// size, two transforms per channel, on the grid twice as fine as the modes); grids above
     /// 2²⁵ points (256 MB per channel) are never chosen.
     static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
-                        channels: Int) -> Double {
+                        channels: Int, periodic: Bool = false) -> Double {
         var grid = 1.0
-        for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w) / h).rounded(.up) }
+        for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w, periodic: periodic) / h).rounded(.up) }
         return grid > Double(1 << 25) ? .infinity : 1.5e-9 * Double(2 * channels) * grid * log2(max(2, grid))
     }
 
@@ -207,7 +250,7 @@ struct MeshPlan {
     /// point and log₂ of the grid size, two per channel). Quantised to powers of 2^(1/4) so
     /// that consecutive steps of a flow keep the same grid.
     static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
-                           window w: Double, channels: Int) -> (radius: Double, cost: Double) {
+                           window w: Double, channels: Int, periodic: Bool = false) -> (radius: Double, cost: Double) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let bins = d == 1 ? 256 : (d == 2 ? 64 : 16)
         var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
@@ -225,7 +268,8 @@ struct MeshPlan {
         var best = (radius: width.max()!, cost: Double.infinity)
         for k in 0..<160 {
             let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
-            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels)
+            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels,
+                              periodic: periodic)
             if fft == .infinity { break }
             let near = 40e-9 * Double(m) * density * ball * pow(eps, Double(d))
             if near + fft < best.cost { best = (eps, near + fft) }
@@ -247,10 +291,14 @@ struct MeshConvolution {
         // Three slots, unit ones first: the last slot is always a real, contiguous axis, so
         // the innermost loops run over w neighbouring grid values.
         let lead = 3 - d
-        let shape = [Int](repeating: 1, count: lead) + plan.grid[0..<d]
-        let (n1, n2) = (shape[1], shape[2])
-        let total = shape[0] * n1 * n2
         let w = plan.spreadWidth
+        // In the periodic box spreading and interpolation run on the FFT grid padded by w
+        // points on each side, folded onto it and unfolded from it (``PeriodicGrid``).
+        let periodic = plan.box.map { _ in PeriodicGrid(grid: plan.grid, dimension: d, pad: w, channels: channels, workspace: workspace) }
+        let shape = [Int](repeating: 1, count: lead) + (periodic?.shape ?? plan.grid)[0..<d]
+        let (n1, n2) = (shape[1], shape[2])
+        let spreadTotal = shape[0] * n1 * n2
+        let total = plan.grid[0..<d].reduce(1, *)
         let hh = plan.gridSpacing
         let window = ESWindow(beta: plan.spreadBeta)
         // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
@@ -262,7 +310,8 @@ struct MeshConvolution {
         // (1) Spread. Sources sorted by their first row (a stable counting sort); each slab of
         // rows takes, in that order, the points whose window meets it.
         let grid = workspace.real!
-        let rows = shape[lead], rowSize = total / rows
+        let spreadGrid = periodic?.buffer ?? grid
+        let rows = shape[lead], rowSize = spreadTotal / rows
         let order = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let firstRow = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         var rowStart = [Int](repeating: 0, count: rows + 1)
@@ -277,12 +326,12 @@ struct MeshConvolution {
         for i in 0..<n { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
         let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
-        let gridShared = SharedMutablePointer(grid), orderShared = SharedPointer(UnsafePointer(order))
+        let gridShared = SharedMutablePointer(spreadGrid), orderShared = SharedPointer(UnsafePointer(order))
         let rowStartCopy = rowStart
         Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
             for slab in slabRange {
                 let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
-                for c in 0..<channels { (gridShared.base + c * total + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
+                for c in 0..<channels { (gridShared.base + c * spreadTotal + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
                 let first = rowStartCopy[max(0, r0 - w + 1)], last = rowStartCopy[r1]
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 16) { fb in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
@@ -302,7 +351,7 @@ struct MeshConvolution {
                             for c in 0..<channels {
                                 let wi = weights[c * n + i]
                                 if wi == 0 { continue }
-                                let base = gridShared.base + c * total
+                                let base = gridShared.base + c * spreadTotal
                                 for k0 in klo.0..<khi.0 {
                                     let f0 = wi * f[k0]
                                     for k1 in klo.1..<khi.1 {
@@ -317,6 +366,7 @@ struct MeshConvolution {
                 }
             }
         }
+        periodic?.fold(into: grid, channels: channels, threads: threads)
         // (2) Convolve each channel: r2c, multiply, c2r (unnormalised: the multiplier holds it).
         let complexCount = workspace.complexCount
         let multiplier = workspace.multiplier
@@ -329,8 +379,9 @@ struct MeshConvolution {
             }
             fftw_execute_dft_c2r(workspace.backward, workspace.spectrum, grid + c * total)
         }
+        periodic?.unfold(from: grid, channels: channels, threads: threads)
         // (3) Interpolate values and gradients, separably: innermost axis first.
-        let gridPointer = SharedPointer(UnsafePointer(grid))
+        let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
@@ -348,7 +399,7 @@ struct MeshConvolution {
                         let f0 = f, f1 = f + 16, f2 = f + 32
                         let d0 = df, d1 = df + 16, d2 = df + 32
                         for c in 0..<channels {
-                            let grid = gridPointer.base + c * total
+                            let grid = gridPointer.base + c * spreadTotal
                             let gi = gradientIndexCopy[c]
                             var value = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
                             for k0 in 0..<widths[0] {
@@ -449,6 +500,8 @@ struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
     let threads: Int
+    /// The periodic box's L (neighbours and differences by minimum image), or nil.
+    var period: Double? = nil
 
     func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         add(split.kernel, values: values, gradients: gradients)
@@ -463,7 +516,8 @@ struct NearField {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, g = problem.gradientChannels.count
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
-        let hash = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2)
+        let hash = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2, period: period)
+        let box = period ?? 0, halfBox = box / 2
         let targets = SharedPointer(problem.targets.baseAddress!), sources = SharedPointer(problem.sources.baseAddress!)
         let weights = SharedPointer(problem.weights.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
@@ -533,7 +587,11 @@ struct NearField {
                             for c in 0..<channels { acc[c] += weights[c * n + i] * v }
                             for gi in 0..<g {
                                 let ws = weights[gradientChannels[gi] * n + i] * sl
-                                for a in 0..<d { gacc[gi * d + a] += ws * (y[a] - sources[i * d + a]) }
+                                for a in 0..<d {
+                                    var t = y[a] - sources[i * d + a]
+                                    if box > 0 { if t > halfBox { t -= box } else if t < -halfBox { t += box } }
+                                    gacc[gi * d + a] += ws * t
+                                }
                             }
                         }
                         count = 0
@@ -570,6 +628,8 @@ final class MeshWorkspace: @unchecked Sendable {
     var multiplier: [Double] = []
     var complexCount = 0
     var forward: fftw_plan? = nil, backward: fftw_plan? = nil
+    /// The padded spreading grid of the periodic box (``PeriodicGrid``), kept between calls.
+    var padded = PaddedBuffer()
     var report: [String: String] = [:]
 
     func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int) {

@@ -30,7 +30,7 @@ import Foundation
 /// With a `period` L the sum is over the periodic box [0, L)^d, each pair through its minimum
 /// image, exactly as ``DirectSum`` with the same period: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
 /// minimum-image difference (points are wrapped into the box first). The mode grid then covers
-/// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no padding and no truncation:
+/// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no zero padding and no truncation:
 /// the far kernel is sampled at minimum-image offsets, spreading and interpolation wrap around
 /// the grid (see ``PeriodicGrid``), the near field uses a periodic ``CellList`` and ε ≤ L/2.
 /// No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the kernel has

@@ -8,22 +8,28 @@ import Foundation
 ///   ``SlicedSum``), so P = d (0.35/τ)² directions meet tolerance τ; taken when its cost,
 ///   about 30 ns per direction and point, is below direct's.
 /// Otherwise direct. The last choice and its parameters are reported (run.json).
+///
+/// In the periodic box (`period`) the same rule between the minimum-image direct sum and the
+/// periodic mesh, the mesh only for kernels that have decayed by L/2
+/// (``MeshSum/periodicMeshApplies(_:period:tolerance:)``); sliced is never chosen there.
 public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     public static let meshThreshold = 4_000_000
     let tolerance: Double
     let threads: Int
     let seed: UInt64
+    public let period: Double?
     let direct: DirectSum
     let mesh: MeshSum
     let lock = NSLock()
     var lastChoice: any KernelSumEngine
 
-    public init(tolerance: Double, threads: Int, seed: UInt64 = 0) {
+    public init(tolerance: Double, threads: Int, seed: UInt64 = 0, period: Double? = nil) {
         self.tolerance = tolerance
         self.threads = threads
         self.seed = seed
-        direct = DirectSum(threads: threads)
-        mesh = MeshSum(tolerance: tolerance, threads: threads)
+        self.period = period
+        direct = DirectSum(threads: threads, period: period)
+        mesh = MeshSum(tolerance: tolerance, threads: threads, period: period)
         lastChoice = direct
     }
 
@@ -39,8 +45,9 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     public func choice(_ kernel: any RadialKernel, dimension d: Int, sources n: Int, targets m: Int) -> any KernelSumEngine {
         let pairs = Double(n) * Double(m)
         guard pairs > Double(AutoSum.meshThreshold) else { return direct }
-        if MeshSum.unsupported(kernel, dimension: d) == nil { return mesh }
-        if SlicedSum.unsupported(kernel) == nil {
+        if MeshSum.unsupported(kernel, dimension: d) == nil,
+           period.map({ MeshSum.periodicMeshApplies(kernel, period: $0, tolerance: tolerance) }) ?? true { return mesh }
+        if period == nil, SlicedSum.unsupported(kernel) == nil {
             let p = SlicedSum.directions(forTolerance: tolerance, dimension: d)
             if 30e-9 * Double(p) * Double(n + m) < 3e-9 * pairs {
                 return SlicedSum(directions: p, seed: seed, threads: threads)

@@ -1,8 +1,9 @@
 /// What ``RadialKernel/accumulateDirect(_:target:accumulators:)`` loops over: the sources
 /// coordinate-major and the weights channel-major, both padded with zero weights to a
-/// multiple of eight.
+/// multiple of eight. `period` is L of the periodic box (differences by minimum image), 0 in R^d.
 public struct DirectSumJob {
     public let dimension: Int
+    public let period: Double
     public let paddedCount: Int
     public let channels: Int
     public let columns: UnsafePointer<Double>
@@ -17,13 +18,29 @@ public struct DirectSumJob {
 /// multiply-adds into eight-lane accumulators, all in registers), and the lanes are added in a
 /// fixed order at the end: the result does not depend on the thread count. Padding sources
 /// (coordinate 0, weight 0) contribute exactly 0.
+///
+/// With a `period` L the sum is over the periodic box, each pair through its minimum image:
+/// s(y) = Σ_j w_j k(mi(y − x_j)), mi(t) = t − L·round(t/L) per coordinate (in [−L/2, L/2]),
+/// for any coordinates (wrapped or not). Like every engine it includes the diagonal: a target
+/// on a source adds w k(0) (0 for singular kernels). Smooth in y only for kernels that have
+/// decayed by L/2 (no Ewald sum).
 public struct DirectSum: KernelSumEngine {
     public let threads: Int
+    /// L of the periodic box [0, L)^d, or nil for R^d.
+    public let period: Double?
 
-    public init(threads: Int) { self.threads = max(1, threads) }
+    public init(threads: Int, period: Double? = nil) {
+        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
+        self.threads = max(1, threads)
+        self.period = period
+    }
 
     public var name: String { "direct" }
-    public var parameters: [String: String] { ["threads": String(threads)] }
+    public var parameters: [String: String] {
+        var p = ["threads": String(threads)]
+        if let period { p["period"] = "\(period)" }
+        return p
+    }
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
@@ -42,7 +59,7 @@ public struct DirectSum: KernelSumEngine {
         for i in 0..<n { for a in 0..<d { columns[a * padded + i] = problem.sources[i * d + a] } }
         for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
         for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
-        let job = SharedJob(DirectSumJob(dimension: d, paddedCount: padded, channels: channels,
+        let job = SharedJob(DirectSumJob(dimension: d, period: period ?? 0, paddedCount: padded, channels: channels,
                                          columns: columns, weights: weights,
                                          gradientChannels: UnsafeBufferPointer(start: gradientChannels, count: g)))
         let y = SharedPointer(problem.targets.baseAddress!)

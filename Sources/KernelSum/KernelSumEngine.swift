@@ -81,16 +81,21 @@ extension KernelSumEngine {
 public enum KernelSumEngines {
     /// The engine for a method and kernel. `auto` picks per call (see ``AutoSum``); `mesh`
     /// chooses its grid from `tolerance`;
-    /// `sliced` uses `directions` directions drawn from `seed`.
+    /// `sliced` uses `directions` directions drawn from `seed`. With a `period` the sums are
+    /// over the periodic box [0, L)^d by minimum image (direct, mesh, auto; sliced is refused).
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
-                            threads: Int, directions: Int = 256, seed: UInt64 = 0) throws -> any KernelSumEngine {
+                            threads: Int, directions: Int = 256, seed: UInt64 = 0,
+                            period: Double? = nil) throws -> any KernelSumEngine {
         switch method {
-        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed)
-        case .direct: return DirectSum(threads: threads)
+        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed, period: period)
+        case .direct: return DirectSum(threads: threads, period: period)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
-            return MeshSum(tolerance: tolerance, threads: threads)
+            return MeshSum(tolerance: tolerance, threads: threads, period: period)
         case .sliced:
+            if period != nil {
+                throw SummationError(message: "sliced does not handle the periodic box: use direct, mesh or auto (minimum-image sums), or omit period")
+            }
             if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }
             return SlicedSum(directions: directions, seed: seed, threads: threads)
         }

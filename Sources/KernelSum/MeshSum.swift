@@ -26,27 +26,53 @@ import Foundation
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
 /// the FFTs run block by block with fixed plans (``GridFFT``): the output does not depend on `threads`. Plans, buffers and the
 /// multiplier are kept while the grid stays the same.
+///
+/// With a `period` L the sum is over the periodic box [0, L)^d, each pair through its minimum
+/// image, exactly as ``DirectSum`` with the same period: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
+/// minimum-image difference (points are wrapped into the box first). The mode grid then covers
+/// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no zero padding and no truncation:
+/// the far kernel is sampled at minimum-image offsets, spreading and interpolation wrap around
+/// the grid (see ``PeriodicGrid``), the near field uses a periodic ``CellList`` and ε ≤ L/2.
+/// No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the kernel has
+/// decayed there, so the mesh meets its tolerance only for kernels negligible beyond L/2.
 public struct MeshSum: KernelSumEngine {
     public let tolerance: Double
     public let threads: Int
+    /// L of the periodic box [0, L)^d, or nil for R^d.
+    public let period: Double?
     let workspace = MeshWorkspace()
 
-    public init(tolerance: Double, threads: Int) {
+    public init(tolerance: Double, threads: Int, period: Double? = nil) {
+        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
         self.tolerance = tolerance
         self.threads = max(1, threads)
+        self.period = period
     }
 
     public var name: String { "mesh" }
     public var parameters: [String: String] {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
-        return workspace.report.merging(["tolerance": "\(tolerance)"]) { a, _ in a }
+        var own = ["tolerance": "\(tolerance)"]
+        if let period { own["period"] = "\(period)" }
+        return workspace.report.merging(own) { a, _ in a }
     }
 
     /// Why this engine cannot sum `kernel` in dimension d, or nil.
     public static func unsupported(_ kernel: any RadialKernel, dimension d: Int) -> String? {
         guard (1...3).contains(d) else { return "the mesh engine works in dimensions 1 to 3, not \(d) (use direct or sliced)" }
         return nil
+    }
+
+    /// Whether the periodic mesh meets `tolerance` for `kernel` in the box of side L. The
+    /// minimum-image kernel has a kink where a coordinate of the difference reaches ±L/2, which
+    /// no mesh resolves; it stays below the tolerance when the kernel has decayed there:
+    /// |κ(L/2)| ≤ τ |κ(0)| (so never for singular or growing kernels). `auto` takes the
+    /// periodic mesh only then; `mesh` asked for explicitly is used as asked.
+    public static func periodicMeshApplies(_ kernel: any RadialKernel, period l: Double, tolerance: Double) -> Bool {
+        guard kernel.regularity != .singular else { return false }
+        let centre = abs(kernel.value(squaredDistance: 0)), edge = abs(kernel.value(squaredDistance: l * l / 4))
+        return centre > 0 && edge <= tolerance * centre
     }
 
     /// The smallest n' ≥ n whose prime factors are 2, 3 and 5 (FFTW's fast sizes).
@@ -70,16 +96,33 @@ public struct MeshSum: KernelSumEngine {
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
         }
+        if let l = period, let wrapped = PeriodicGrid.wrapped(problem, period: l) {
+            // Points outside [0, L): sum their images in the box.
+            wrapped.sources.withUnsafeBufferPointer { s in
+                wrapped.targets.withUnsafeBufferPointer { t in
+                    var inBox = problem
+                    inBox.sources = s
+                    inBox.targets = t
+                    run(kernel, inBox, values: values, gradients: gradients)
+                }
+            }
+            return
+        }
+        run(kernel, problem, values: values, gradients: gradients)
+    }
+
+    func run(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
+             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan)
+        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan, period: period)
         ws.prepare(plan, kernel: kernel, channels: problem.channels, threads: threads)
         ws.report = plan.report
         MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
             .run(values: values, gradients: gradients)
         if plan.split.radius > 0 {
-            NearField(split: plan.split, problem: problem, threads: threads).add(values: values, gradients: gradients)
+            NearField(split: plan.split, problem: problem, threads: threads, period: period).add(values: values, gradients: gradients)
         }
     }
 }
@@ -96,24 +139,27 @@ struct MeshPlan {
     let boundaryWidth: Double
     let spreadWidth: Int
     let spreadBeta: Double
-    /// Lower corner of the points' bounding box.
+    /// Lower corner of the points' bounding box (0 in the periodic box).
     let low: [Double]
     let kernelSpec: String
+    /// L of the periodic box, or nil: the mode grid is then exactly one period.
+    let box: Double?
 
     var grid: [Int] { (0..<3).map { $0 < dimension ? 2 * modes[$0] : 1 } }
     var gridSpacing: Double { spacing / 2 }
     /// What decides the multiplier: equal keys share it.
     var key: String {
-        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)"
+        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)|\(box.map { "\($0)" } ?? "-")"
     }
     var report: [String: String] {
         ["grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
          "window-width": String(spreadWidth), "near-radius": "\(split.radius)"]
     }
 
-    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?) {
+    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?, period: Double? = nil) {
         let d = problem.dimension
         dimension = d
+        box = period
         kernelSpec = kernel.spec
         let tol = max(1e-15, min(1e-2, tolerance))
         spreadWidth = min(16, Int(log10(10 / tol).rounded(.up)) + 2)
@@ -124,9 +170,10 @@ struct MeshPlan {
         let steps = Double(Int((0.75 * stepBeta).rounded(.up)) + 1)
         // The step's table costs ~10⁵ exponentials: reuse the previous call's when β agrees.
         let step = previous.map(\.split.step).flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
-        // Bounding box of sources and targets.
+        // Bounding box of sources and targets (the whole box when periodic).
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
-        for buffer in [problem.sources, problem.targets] {
+        if let l = period { lo = [Double](repeating: 0, count: d); hi = [Double](repeating: l, count: d) }
+        for buffer in period == nil ? [problem.sources, problem.targets] : [] {
             for k in 0..<(buffer.count / d) {
                 for a in 0..<d { lo[a] = min(lo[a], buffer[k * d + a]); hi[a] = max(hi[a], buffer[k * d + a]) }
             }
@@ -137,26 +184,28 @@ struct MeshPlan {
         // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps,
-                                        window: w, channels: problem.channels)
+                                        window: w, channels: problem.channels, periodic: period != nil)
         let radius: Double, h: Double, reach: Double, wB: Double
         if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
            MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
-                            channels: problem.channels) <= splitChoice.cost {
+                            channels: problem.channels, periodic: period != nil) <= splitChoice.cost {
             h = band
             radius = 0
             reach = negligible
             wB = steps * h
         } else {
-            radius = splitChoice.radius
+            // ε ≤ L/2 in the box (nearRadius never offers more; kept explicit).
+            radius = period.map { min(splitChoice.radius, $0 / 2) } ?? splitChoice.radius
             h = radius / steps
             reach = .infinity
             wB = radius
         }
         split = KernelSplit(kernel: kernel, radius: radius, step: step)
-        spacing = h
         boundaryWidth = wB
         var n = [1, 1, 1]
         for a in 0..<d {
+            // One period: n_a modes of spacing L/n_a ≤ h.
+            if let l = period { n[a] = MeshSum.fftSize(Int((l / h).rounded(.up))); continue }
             var count = MeshSum.fftSize(Int((MeshPlan.period(width: width[a], reach: reach, boundary: wB, spacing: h,
                                                               window: w) / h).rounded(.up)))
             // Keep the previous grid while it is large enough and not much larger: the
@@ -168,9 +217,11 @@ struct MeshPlan {
             n[a] = count
         }
         modes = n
+        spacing = period.map { $0 / Double(n[0]) } ?? h
         // Truncate where the grid allows (≥ L_a), or where the kernel is negligible: a
-        // function of the grid only, so the multiplier is cached while the grid is.
-        truncation = (0..<d).map { min(reach, Double(n[$0]) * h / 2 - wB) }
+        // function of the grid only, so the multiplier is cached while the grid is. Never in
+        // the periodic box (the step then is 1 everywhere).
+        truncation = (0..<d).map { period != nil ? .infinity : min(reach, Double(n[$0]) * h / 2 - wB) }
     }
 
     /// For kernels analytic at 0, the mode spacing at which the spectrum has decayed by
@@ -186,8 +237,11 @@ struct MeshPlan {
 
     /// The period T_a: F's support (|z_a| ≤ Z_a + w_B, Z_a = min(L_a, reach)) fits in half a
     /// period and F is exact on every difference |z_a| ≤ L_a (T_a ≥ L_a + Z_a + w_B); the
-    /// spreading grid holds every point with its window on both sides (no wrap-around).
-    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double) -> Double {
+    /// spreading grid holds every point with its window on both sides (no wrap-around). In the
+    /// periodic box the period is the box's width.
+    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double,
+                       periodic: Bool = false) -> Double {
+        if periodic { return width }
         let z = min(width, reach)
         return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
     }
@@ -196,9 +250,9 @@ struct MeshPlan {
     /// the grid size for the forward and inverse transforms of a channel, measured, on the grid
     /// twice as fine as the modes); grids above 2²⁷ points (1 GiB per channel) are never chosen.
     static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
-                        channels: Int) -> Double {
+                        channels: Int, periodic: Bool = false) -> Double {
         var grid = 1.0
-        for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w) / h).rounded(.up) }
+        for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w, periodic: periodic) / h).rounded(.up) }
         return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(channels) * grid * log2(max(2, grid))
     }
 
@@ -208,7 +262,7 @@ struct MeshPlan {
     /// any thread count. Quantised to powers of 2^(1/4) so that consecutive steps of a flow
     /// keep the same grid.
     static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
-                           window w: Double, channels: Int) -> (radius: Double, cost: Double) {
+                           window w: Double, channels: Int, periodic: Bool = false) -> (radius: Double, cost: Double) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let bins = d == 1 ? 256 : (d == 2 ? 64 : 16)
         var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
@@ -226,7 +280,8 @@ struct MeshPlan {
         var best = (radius: width.max()!, cost: Double.infinity)
         for k in 0..<160 {
             let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
-            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels)
+            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels,
+                              periodic: periodic)
             if fft == .infinity { break }
             let near = 30e-9 * Double(m) * density * ball * pow(eps, Double(d))
             if near + fft < best.cost { best = (eps, near + fft) }
@@ -248,10 +303,14 @@ struct MeshConvolution {
         // Three slots, unit ones first: the last slot is always a real, contiguous axis, so
         // the innermost loops run over w neighbouring grid values.
         let lead = 3 - d
-        let shape = [Int](repeating: 1, count: lead) + plan.grid[0..<d]
-        let (n1, n2) = (shape[1], shape[2])
-        let total = shape[0] * n1 * n2
         let w = plan.spreadWidth
+        // In the periodic box spreading and interpolation run on the FFT grid padded by w
+        // points on each side, folded onto it and unfolded from it (``PeriodicGrid``).
+        let periodic = plan.box.map { _ in PeriodicGrid(grid: plan.grid, dimension: d, pad: w, channels: channels, workspace: workspace) }
+        let shape = [Int](repeating: 1, count: lead) + (periodic?.shape ?? plan.grid)[0..<d]
+        let (n1, n2) = (shape[1], shape[2])
+        let spreadTotal = shape[0] * n1 * n2
+        let total = plan.grid[0..<d].reduce(1, *)
         let hh = plan.gridSpacing
         let window = ESWindow(beta: plan.spreadBeta)
         // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
@@ -263,7 +322,8 @@ struct MeshConvolution {
         // (1) Spread. Sources sorted by their first row (a stable counting sort); each slab of
         // rows takes, in that order, the points whose window meets it.
         let grid = workspace.real!
-        let rows = shape[lead], rowSize = total / rows
+        let spreadGrid = periodic?.buffer ?? grid
+        let rows = shape[lead], rowSize = spreadTotal / rows
         let order = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let firstRow = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         var rowStart = [Int](repeating: 0, count: rows + 1)
@@ -278,12 +338,12 @@ struct MeshConvolution {
         for i in 0..<n { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
         let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
-        let gridShared = SharedMutablePointer(grid), orderShared = SharedPointer(UnsafePointer(order))
+        let gridShared = SharedMutablePointer(spreadGrid), orderShared = SharedPointer(UnsafePointer(order))
         let rowStartCopy = rowStart
         Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
             for slab in slabRange {
                 let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
-                for c in 0..<channels { (gridShared.base + c * total + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
+                for c in 0..<channels { (gridShared.base + c * spreadTotal + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
                 let first = rowStartCopy[max(0, r0 - w + 1)], last = rowStartCopy[r1]
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 16) { fb in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
@@ -303,7 +363,7 @@ struct MeshConvolution {
                             for c in 0..<channels {
                                 let wi = weights[c * n + i]
                                 if wi == 0 { continue }
-                                let base = gridShared.base + c * total
+                                let base = gridShared.base + c * spreadTotal
                                 for k0 in klo.0..<khi.0 {
                                     let f0 = wi * f[k0]
                                     for k1 in klo.1..<khi.1 {
@@ -318,6 +378,7 @@ struct MeshConvolution {
                 }
             }
         }
+        periodic?.fold(into: grid, channels: channels, threads: threads)
         // (2) Convolve each channel: r2c, multiply, c2r (unnormalised: the multiplier holds it).
         let complexCount = workspace.complexCount
         let multiplier = workspace.multiplier
@@ -335,8 +396,9 @@ struct MeshConvolution {
             }
             workspace.transform.backward(workspace.spectrum, grid + c * total, threads: threads)
         }
+        periodic?.unfold(from: grid, channels: channels, threads: threads)
         // (3) Interpolate values and gradients, separably: innermost axis first.
-        let gridPointer = SharedPointer(UnsafePointer(grid))
+        let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
@@ -354,7 +416,7 @@ struct MeshConvolution {
                         let f0 = f, f1 = f + 16, f2 = f + 32
                         let d0 = df, d1 = df + 16, d2 = df + 32
                         for c in 0..<channels {
-                            let grid = gridPointer.base + c * total
+                            let grid = gridPointer.base + c * spreadTotal
                             let gi = gradientIndexCopy[c]
                             var value = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
                             for k0 in 0..<widths[0] {
@@ -455,6 +517,8 @@ public struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
     let threads: Int
+    /// The periodic box's L (neighbours and differences by minimum image), or nil.
+    var period: Double? = nil
 
     func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         split.kernel.addNearField(self, values: values, gradients: gradients)
@@ -470,7 +534,8 @@ public struct NearField {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, g = problem.gradientChannels.count
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
-        let cells = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2)
+        let cells = CellList(points: problem.sources, dimension: d, cellSize: split.radius / 2, period: period)
+        let box = period ?? 0, halfBox = box / 2
         let sortedWeights = UnsafeMutablePointer<Double>.allocate(capacity: channels * n)
         let gradientChannels = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
         // ψ's table as (value, slope · interval) pairs.
@@ -566,7 +631,8 @@ public struct NearField {
                                     let x = points.base + k * d
                                     var r2 = 0.0
                                     for a in 0..<d {
-                                        let t = y[a] - x[a]
+                                        var t = y[a] - x[a]
+                                        if box > 0 { if t > halfBox { t -= box } else if t < -halfBox { t += box } }
                                         differences[a * 64 + count] = t
                                         r2 += t * t
                                     }
@@ -602,6 +668,8 @@ final class MeshWorkspace: @unchecked Sendable {
     var multiplier: [Double] = []
     var complexCount = 0
     var transform: GridFFT! = nil
+    /// The padded spreading grid of the periodic box (``PeriodicGrid``), kept between calls.
+    var padded = PaddedBuffer()
     var report: [String: String] = [:]
 
     func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int, threads: Int) {

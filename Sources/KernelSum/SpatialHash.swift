@@ -12,10 +12,21 @@ import Foundation
 ///
 /// Queries visit cells in a fixed order and, within a cell, points in input order: results
 /// (and sums accumulated from them) do not depend on how queries are spread over threads.
+///
+/// With a `period` L the points live in the periodic box [0, L)^d: the box is cut into
+/// ⌊L/h⌋ cells per axis (`cellSize` becomes L/⌊L/h⌋ ≥ h), cells wrap around, and every
+/// distance is minimum-image (t − L·round(t/L) per coordinate), for points and queries alike
+/// (coordinates outside the box are taken modulo L). An axis with fewer cells than a query
+/// reaches is scanned once, whole: no point is reported twice.
 public struct SpatialHash: @unchecked Sendable {
     public let dimension: Int
     public let cellSize: Double
     public let count: Int
+    /// L of the periodic box, or nil for R^d.
+    public let period: Double?
+    /// L (0 in R^d) and the cells per axis of the periodic box.
+    let box: Double
+    let perAxis: Int32
     /// Points in bucket order (row-major), their input indices and their cell coordinates.
     let points: [Double]
     let indices: [Int32]
@@ -24,10 +35,17 @@ public struct SpatialHash: @unchecked Sendable {
     let bucketStart: [Int32]
     let mask: Int
 
-    /// Builds the hash of `points` (row-major, N × d).
-    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize: Double) {
-        precondition(d > 0 && source.count % d == 0 && cellSize > 0 && cellSize.isFinite)
+    /// Builds the hash of `points` (row-major, N × d), in R^d or, with `period`, in the
+    /// periodic box [0, L)^d.
+    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double, period: Double? = nil) {
+        precondition(d > 0 && source.count % d == 0 && requested > 0 && requested.isFinite)
+        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
         dimension = d
+        self.period = period
+        box = period ?? 0
+        let boxCells = period.map { min(Double(1 << 30), max(1, ($0 / requested).rounded(.down))) } ?? 0
+        perAxis = Int32(boxCells)
+        let cellSize = period.map { $0 / boxCells } ?? requested
         self.cellSize = cellSize
         let n = source.count / d
         count = n
@@ -42,7 +60,7 @@ public struct SpatialHash: @unchecked Sendable {
             for a in 0..<d {
                 // Clamped so that far-away points share edge cells instead of overflowing.
                 let c = (source[i * d + a] * inverse).rounded(.down)
-                cellOf[i * d + a] = Int32(max(-1e9, min(1e9, c)))
+                cellOf[i * d + a] = period == nil ? Int32(max(-1e9, min(1e9, c))) : SpatialHash.periodicCell(source[i * d + a], box, cellSize, perAxis)
             }
             let b = cellOf.withUnsafeBufferPointer { SpatialHash.hash($0.baseAddress! + i * d, d) } & mask
             bucketOf[i] = b
@@ -68,6 +86,12 @@ public struct SpatialHash: @unchecked Sendable {
         bucketStart = starts
     }
 
+    /// The cell of a coordinate in the periodic box: ⌊(t mod L)/h⌋ in 0 ..< cells.
+    @inline(__always) static func periodicCell(_ t: Double, _ l: Double, _ h: Double, _ cells: Int32) -> Int32 {
+        let u = t - l * (t / l).rounded(.down)
+        return Int32(min(Double(cells - 1), max(0, (u / h).rounded(.down))))
+    }
+
     @inline(__always) static func hash(_ c: UnsafePointer<Int32>, _ d: Int) -> Int {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
         for a in 0..<d {
@@ -89,8 +113,16 @@ public struct SpatialHash: @unchecked Sendable {
 
     @usableFromInline func neighboursInRange(_ first: Int, _ end: Int, _ query: UnsafePointer<Double>,
                                              _ radius2: Double, _ body: (Int, Double) -> Void) {
-        let d = dimension
+        let d = dimension, l = box
         points.withUnsafeBufferPointer { p in
+            if l > 0 {
+                for k in first..<end {
+                    var r2 = 0.0
+                    for a in 0..<d { var t = p[k * d + a] - query[a]; t -= l * (t / l).rounded(); r2 += t * t }
+                    if r2 < radius2 { body(Int(indices[k]), r2) }
+                }
+                return
+            }
             for k in first..<end {
                 var r2 = 0.0
                 for a in 0..<d { let t = p[k * d + a] - query[a]; r2 += t * t }
@@ -104,6 +136,7 @@ public struct SpatialHash: @unchecked Sendable {
     @usableFromInline func forEachCell(around query: UnsafePointer<Double>, reach: Int,
                                        _ body: (Int, Int) -> Void) {
         let d = dimension
+        if box > 0 { return forEachPeriodicCell(around: query, reach: reach, body) }
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * d) { buffer in
             let centre = buffer.baseAddress!, cell = centre + d
             for a in 0..<d {
@@ -122,6 +155,36 @@ public struct SpatialHash: @unchecked Sendable {
                     a -= 1
                 }
                 if a < 0 { break }
+            }
+        }
+    }
+
+    /// The periodic box: offsets −reach ... reach around the query's cell modulo the cells per
+    /// axis, or every cell of an axis once when 2·reach + 1 covers it.
+    func forEachPeriodicCell(around query: UnsafePointer<Double>, reach: Int, _ body: (Int, Int) -> Void) {
+        let d = dimension, cells = Int(perAxis)
+        let full = 2 * reach + 1 >= cells
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * d) { counters in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { wrapped in
+                let low = counters.baseAddress!, high = low + d, counter = low + 2 * d, cell = wrapped.baseAddress!
+                for a in 0..<d {
+                    let c = Int(SpatialHash.periodicCell(query[a], box, cellSize, perAxis))
+                    (low[a], high[a]) = full ? (0, cells - 1) : (c - reach, c + reach)
+                    counter[a] = low[a]
+                    cell[a] = Int32((counter[a] % cells + cells) % cells)
+                }
+                while true {
+                    visitCell(UnsafePointer(cell), body)
+                    var a = d - 1
+                    while a >= 0 {
+                        counter[a] += 1
+                        if counter[a] <= high[a] { cell[a] = Int32((counter[a] % cells + cells) % cells); break }
+                        counter[a] = low[a]
+                        cell[a] = Int32((counter[a] % cells + cells) % cells)
+                        a -= 1
+                    }
+                    if a < 0 { break }
+                }
             }
         }
     }

@@ -40,6 +40,9 @@ struct Sum: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Sum over the periodic box [0, L)^d, each pair through its minimum image (direct, mesh, auto).", valueName: "L"))
+    var period: Double?
+
     @Flag(help: "Also compute the gradient ∇_y s.")
     var gradient = false
 
@@ -56,6 +59,7 @@ struct Sum: ParsableCommand {
         guard tolerance > 0, tolerance.isFinite else { throw fail("--tolerance \(tolerance): must be a number > 0", code: Exit.badInput) }
         guard repeatCount >= 1 else { throw fail("--repeat \(repeatCount): must be at least 1", code: Exit.badInput) }
         if let t = threads, t < 1 { throw fail("--threads \(t): must be at least 1", code: Exit.badInput) }
+        if let l = period, !(l > 0 && l.isFinite) { throw fail("--period \(l): must be a number > 0", code: Exit.badInput) }
         let k: any RadialKernel
         if kernel.hasPrefix("formula:") {
             do { k = FormulaKernel(formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius)) } catch {
@@ -82,7 +86,7 @@ struct Sum: ParsableCommand {
         let engine: any KernelSumEngine
         do {
             engine = try KernelSumEngines.make(method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
-                                               directions: directions, seed: UInt64(seed))
+                                               directions: directions, seed: UInt64(seed), period: period)
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
         }
@@ -114,8 +118,9 @@ struct Sum: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        let report: [String: Any] = ["method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
+        var report: [String: Any] = ["method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
                                      "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": median]
+        if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         FileHandle.standardError.write(json + Data("\n".utf8))
     }

@@ -67,14 +67,17 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 
 /// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
-func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64) throws -> any KernelSumEngine {
-    let method = SummationMethod(rawValue: try s.string("summation", default: "auto",
+/// With a `period` the engine sums over the periodic box (minimum image) and `summation`
+/// defaults to `direct`.
+func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
+                period: Double? = nil) throws -> any KernelSumEngine {
+    let method = SummationMethod(rawValue: try s.string("summation", default: period == nil ? "auto" : "direct",
                                                         oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .positive)
     let directions = method == .sliced ? try s.integer("directions", default: 256, .positiveInteger) : 256
     do {
         return try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance, threads: threads,
-                                         directions: directions, seed: seed)
+                                         directions: directions, seed: seed, period: period)
     } catch let e as SummationError {
         throw s.fail("summation", e.message)
     }

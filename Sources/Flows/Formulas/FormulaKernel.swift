@@ -56,6 +56,9 @@ public struct FormulaKernel: RadialKernel {
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
         var workspace = formula.makeWorkspace()
         let singular = regularity == .singular
+        // Minimum-image differences in a periodic box (period 0: R^d).
+        let l = job.period
+        @inline(__always) func difference(_ t: Double) -> Double { l > 0 ? t - l * (t / l).rounded(.toNearestOrEven) : t }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * 3) { buffer in
             let r = buffer.baseAddress!, v = r + 64, dv = r + 128
             var start = 0
@@ -63,7 +66,7 @@ public struct FormulaKernel: RadialKernel {
                 let k = min(64, stride - start)
                 for i in 0..<k {
                     var r2 = 0.0
-                    for a in 0..<d { let t = y[a] - job.columns[a * stride + start + i]; r2 += t * t }
+                    for a in 0..<d { let t = difference(y[a] - job.columns[a * stride + start + i]); r2 += t * t }
                     r[i] = r2.squareRoot()
                 }
                 formula.evaluate(inputs: r, count: k, values: v, gradients: dv, workspace: &workspace)
@@ -74,7 +77,7 @@ public struct FormulaKernel: RadialKernel {
                     for c in 0..<channels { acc[c][lane] += job.weights[c * stride + start + i] * value }
                     for gi in 0..<g {
                         let ws = job.weights[job.gradientChannels[gi] * stride + start + i] * slope
-                        for a in 0..<d { acc[channels + gi * d + a][lane] += ws * (y[a] - job.columns[a * stride + start + i]) }
+                        for a in 0..<d { acc[channels + gi * d + a][lane] += ws * difference(y[a] - job.columns[a * stride + start + i]) }
                     }
                 }
                 start += k

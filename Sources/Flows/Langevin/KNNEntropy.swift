@@ -19,11 +19,10 @@ public func digamma(_ n: Int) -> Double {
 ///     Ĥ = ψ(N) − ψ(k) + log V_d + (d/N) Σ_i log ε_i,
 ///
 /// ε_i the distance from x_i to its k-th nearest neighbour, V_d = π^{d/2}/Γ(d/2 + 1) the
-/// volume of the unit ball. Neighbours come from a ``SpatialHash``. In the periodic box
-/// [0, L)^d distances are minimum-image: the hash holds the points and their images within a
-/// margin of the box, and a point whose k-th distance exceeds the margin is redone by brute
-/// force over minimum-image distances. Each point is independent: the result does not depend
-/// on the thread count. Coincident points (ε = 0) count as ε = 1e-150.
+/// volume of the unit ball. Neighbours come from a ``SpatialHash``; in the periodic box
+/// [0, L)^d from the periodic hash, whose distances are minimum-image. Each point is
+/// independent: the result does not depend on the thread count. Coincident points (ε = 0)
+/// count as ε = 1e-150.
 public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, period: Double? = nil, threads: Int) -> Double {
     let n = x.count / d
     precondition(n > k && k >= 1, "the kNN entropy needs more than k points")
@@ -35,59 +34,17 @@ public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, perio
     for a in 0..<d { logVolume += log(max(hi[a] - lo[a], largest * 1e-6, 1e-300)) }
     var cell = exp((logVolume + log(Double(k)) - log(Double(n))) / Double(d))
     if !(cell > 0 && cell.isFinite) { cell = 1 }
+    if let l = period { cell = min(cell, l) }
 
-    var points = x
-    var margin = Double.infinity
-    if let l = period {
-        margin = min(l / 2, 4 * cell)
-        // Images of points within `margin` of a face, for every combination of shifts.
-        for i in 0..<n {
-            var shifts = [[Double]](repeating: [0], count: d)
-            for a in 0..<d {
-                let t = x[i * d + a]
-                if t < margin { shifts[a].append(l) }
-                if t >= l - margin { shifts[a].append(-l) }
-            }
-            var index = [Int](repeating: 0, count: d)
-            while true {
-                if index.contains(where: { $0 != 0 }) {
-                    for a in 0..<d { points.append(x[i * d + a] + shifts[a][index[a]]) }
-                }
-                var a = d - 1
-                while a >= 0 {
-                    index[a] += 1
-                    if index[a] < shifts[a].count { break }
-                    index[a] = 0
-                    a -= 1
-                }
-                if a < 0 { break }
-            }
-        }
-    }
-    let reach = margin
-    let hash = points.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell) }
+    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, period: period) }
     var logs = [Double](repeating: 0, count: n)
-    let domain: Domain = period.map { .periodic(length: $0) } ?? .free
-    points.withUnsafeBufferPointer { pp in
+    x.withUnsafeBufferPointer { pp in
         logs.withUnsafeMutableBufferPointer { lp in
             let P = SharedPointer(pp.baseAddress!), L = SharedMutablePointer(lp.baseAddress!)
             Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
                 for i in range {
                     let found = hash.nearest(k, to: P.base + i * d, excluding: i)
-                    var r2 = found.last?.squaredDistance ?? .infinity
-                    if period != nil && !(r2.squareRoot() <= reach) {
-                        // Brute force over minimum-image distances.
-                        var all: [Double] = []
-                        all.reserveCapacity(n - 1)
-                        for j in 0..<n where j != i {
-                            var s = 0.0
-                            for a in 0..<d { let t = domain.difference(P.base[i * d + a] - P.base[j * d + a]); s += t * t }
-                            all.append(s)
-                        }
-                        all.sort()
-                        r2 = all[k - 1]
-                    }
-                    L.base[i] = 0.5 * log(max(r2, 1e-300))
+                    L.base[i] = 0.5 * log(max(found[k - 1].squaredDistance, 1e-300))
                 }
             }
         }

@@ -5,9 +5,15 @@ import Foundation
 /// cells along the last axis are one contiguous range. The mesh's near field queries it once
 /// per target; unlike ``SpatialHash`` (any d, unbounded domains, k nearest) there is no hashing
 /// or collision filtering, which matters at tens of millions of pairs per call.
+///
+/// With a period L the points lie in [0, L)^d, the box is cut into ⌊L/h⌋ cells per axis (of
+/// side L/⌊L/h⌋ ≥ h), the cells wrap around and distances are minimum-image; an axis with too
+/// few cells for the query's reach is scanned whole, so no cell is visited twice.
 final class CellList: @unchecked Sendable {
     let dimension: Int
     let cellSize: Double
+    /// L of the periodic box, 0 for R^d.
+    let box: Double
     let lower: SIMD4<Double>
     /// Cells per axis, unit for axes ≥ d.
     let cells: SIMD4<Int>
@@ -16,18 +22,21 @@ final class CellList: @unchecked Sendable {
     let points: UnsafeMutablePointer<Double>
     let index: UnsafeMutablePointer<Int>
 
-    init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize h: Double) {
-        precondition((1...3).contains(d) && h > 0)
+    init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double, period: Double? = nil) {
+        precondition((1...3).contains(d) && requested > 0)
         dimension = d
+        box = period ?? 0
+        let perAxis = period.map { max(1, Int(($0 / requested).rounded(.down))) }
+        let h = period.map { $0 / Double(perAxis!) } ?? requested
         cellSize = h
         let n = source.count / d
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
         for i in 0..<n { for a in 0..<d { lo[a] = min(lo[a], source[i * d + a]); hi[a] = max(hi[a], source[i * d + a]) } }
-        if n == 0 { lo = [Double](repeating: 0, count: d); hi = lo }
+        if n == 0 || period != nil { lo = [Double](repeating: 0, count: d); hi = lo }
         var lowerCorner = SIMD4<Double>(), counts = SIMD4<Int>(1, 1, 1, 1)
         for a in 0..<d {
             lowerCorner[a] = lo[a]
-            counts[a] = max(1, Int(((hi[a] - lo[a]) / h).rounded(.down)) + 1)
+            counts[a] = perAxis ?? max(1, Int(((hi[a] - lo[a]) / h).rounded(.down)) + 1)
         }
         lower = lowerCorner
         cells = counts
@@ -84,29 +93,41 @@ final class CellList: @unchecked Sendable {
 
     /// Calls `body(first, end)` for each run of stored positions (``points``, ``index``) whose
     /// cells meet the cube of half-width `radius` about `y`, in a fixed order: every point
-    /// within `radius` of `y` lies in one of the runs.
+    /// within `radius` (by minimum image in the box) of `y` lies in one of the runs, and no
+    /// point in two. In the box the cells c − reach ... c + reach wrap modulo the count (all of
+    /// them, once, when 2·reach + 1 reaches it), which splits a run along the last axis in two.
     @inline(__always)
     func forEachRun(near y: UnsafePointer<Double>, within radius: Double, _ body: (Int, Int) -> Void) {
         let d = dimension, reach = Int((radius / cellSize).rounded(.up))
         var lo = SIMD4<Int>(), hi = SIMD4<Int>()   // no heap allocation per query
         for a in 0..<d {
             let c = Int(((y[a] - lower[a]) / cellSize).rounded(.down))
-            lo[a] = max(0, c - reach)
-            hi[a] = min(cells[a] - 1, c + reach)
-            if lo[a] > hi[a] { return }
+            if box > 0 {
+                let centre = min(cells[a] - 1, max(0, c))
+                (lo[a], hi[a]) = 2 * reach + 1 >= cells[a] ? (0, cells[a] - 1) : (centre - reach, centre + reach)
+            } else {
+                lo[a] = max(0, c - reach)
+                hi[a] = min(cells[a] - 1, c + reach)
+                if lo[a] > hi[a] { return }
+            }
         }
-        // Axes before the last real one are looped; the last real axis is one contiguous run.
+        // The last axis: cells a0 ... b0, then a1 ... b1 (empty unless the range wraps).
+        let last = d - 1, count = cells[last]
+        let (a0, b0, a1, b1) = lo[last] < 0 ? (lo[last] + count, count - 1, 0, hi[last])
+            : hi[last] >= count ? (lo[last], count - 1, 0, hi[last] - count) : (lo[last], hi[last], 0, -1)
+        @inline(__always) func runs(_ row: Int) {
+            body(start[row + a0], start[row + b0 + 1])
+            if a1 <= b1 { body(start[row + a1], start[row + b1 + 1]) }
+        }
+        @inline(__always) func wrapped(_ c: Int, _ a: Int) -> Int { c < 0 ? c + cells[a] : (c >= cells[a] ? c - cells[a] : c) }
         switch d {
         case 1:
-            body(start[lo[0]], start[hi[0] + 1])
+            runs(0)
         case 2:
-            for c0 in lo[0]...hi[0] { body(start[c0 * cells[1] + lo[1]], start[c0 * cells[1] + hi[1] + 1]) }
+            for c0 in lo[0]...hi[0] { runs(wrapped(c0, 0) * cells[1]) }
         default:
             for c0 in lo[0]...hi[0] {
-                for c1 in lo[1]...hi[1] {
-                    let row = (c0 * cells[1] + c1) * cells[2]
-                    body(start[row + lo[2]], start[row + hi[2] + 1])
-                }
+                for c1 in lo[1]...hi[1] { runs((wrapped(c0, 0) * cells[1] + wrapped(c1, 1)) * cells[2]) }
             }
         }
     }

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The spreading grid of the periodic box: the FFT grid G_a (2n_a points of spacing h/2 over
+/// one period) padded by w points on each side, so that the non-periodic spreading and
+/// interpolation loops run unchanged on it (every window of a point in [0, L) fits). After
+/// spreading, ``fold(into:channels:threads:)`` adds every padded point onto its image modulo
+/// G_a; before interpolating, ``unfold(from:channels:threads:)`` copies the periodic grid back
+/// onto the padded one. Both are per output point, in a fixed order: the result does not
+/// depend on the thread count (a window wider than the grid wraps several times, which the
+/// modular images handle).
+struct PeriodicGrid {
+    let dimension: Int
+    let pad: Int
+    /// The FFT grid, 1 for axes ≥ d.
+    let grid: [Int]
+    /// The padded grid, G_a + 2w for a < d, 1 beyond.
+    let shape: [Int]
+    let buffer: UnsafeMutablePointer<Double>
+
+    init(grid: [Int], dimension d: Int, pad w: Int, channels: Int, workspace: MeshWorkspace) {
+        dimension = d
+        pad = w
+        self.grid = grid
+        shape = (0..<3).map { $0 < d ? grid[$0] + 2 * w : 1 }
+        buffer = workspace.padded.reserve(shape.reduce(1, *) * channels)
+    }
+
+    /// The padded indices e ≡ p + w (mod G) of each grid index p, per axis, ascending.
+    func images(_ a: Int) -> [[Int]] {
+        guard a < dimension else { return [[0]] }
+        let g = grid[a]
+        return (0..<g).map { p in stride(from: (p + pad) % g, to: g + 2 * pad, by: g).map { $0 } }
+    }
+
+    /// grid[p] = Σ_{e ≡ p + w} padded[e], channel by channel.
+    func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+        let im = (0..<3).map { images($0) }
+        let (g0, g1, g2) = (grid[0], dimension > 1 ? grid[1] : 1, dimension > 2 ? grid[2] : 1)
+        let (e1, e2) = (shape[1], shape[2])
+        let total = g0 * g1 * g2, paddedTotal = shape.reduce(1, *)
+        let source = SharedPointer(UnsafePointer(buffer)), target = SharedMutablePointer(out)
+        for c in 0..<channels {
+            Parallel.forEachChunk(g0, threads: threads, minimumChunk: 4) { range in
+                for p0 in range {
+                    for p1 in 0..<g1 {
+                        for p2 in 0..<g2 {
+                            var s = 0.0
+                            for q0 in im[0][p0] {
+                                for q1 in im[1][p1] {
+                                    let row = source.base + c * paddedTotal + (q0 * e1 + q1) * e2
+                                    for q2 in im[2][p2] { s += row[q2] }
+                                }
+                            }
+                            target[c * total + (p0 * g1 + p1) * g2 + p2] = s
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// padded[e] = grid[(e − w) mod G], channel by channel.
+    func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+        let d = dimension, w = pad
+        let g = (0..<3).map { $0 < d ? self.grid[$0] : 1 }
+        let (e0, e1, e2) = (shape[0], shape[1], shape[2])
+        let total = g[0] * g[1] * g[2], paddedTotal = e0 * e1 * e2
+        let wrap = (0..<3).map { a in (0..<shape[a]).map { a < d ? (($0 - w) % g[a] + g[a]) % g[a] : 0 } }
+        let source = SharedPointer(UnsafePointer(grid)), target = SharedMutablePointer(buffer)
+        for c in 0..<channels {
+            Parallel.forEachChunk(e0, threads: threads, minimumChunk: 4) { range in
+                for q0 in range {
+                    for q1 in 0..<e1 {
+                        let row = source.base + c * total + (wrap[0][q0] * g[1] + wrap[1][q1]) * g[2]
+                        let out = target.base + c * paddedTotal + (q0 * e1 + q1) * e2
+                        for q2 in 0..<e2 { out[q2] = row[wrap[2][q2]] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies of the sources and targets wrapped into [0, L)^d, or nil when they all are.
+    static func wrapped(_ problem: KernelSumProblem, period l: Double) -> (sources: [Double], targets: [Double])? {
+        let inside = { (b: UnsafeBufferPointer<Double>) in b.allSatisfy { $0 >= 0 && $0 < l } }
+        if inside(problem.sources) && inside(problem.targets) { return nil }
+        return (problem.sources.map { wrap($0, l) }, problem.targets.map { wrap($0, l) })
+    }
+
+    /// t modulo L, in [0, L).
+    @inline(__always) static func wrap(_ t: Double, _ l: Double) -> Double {
+        var u = t - l * (t / l).rounded(.down)
+        if u >= l { u -= l }
+        if u < 0 { u = 0 }
+        return u
+    }
+}
+
+/// A reusable allocation (the padded periodic grid), freed with its owner.
+final class PaddedBuffer {
+    private var pointer: UnsafeMutablePointer<Double>? = nil
+    private var capacity = 0
+
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if let p = pointer, capacity >= count { return p }
+        pointer?.deallocate()
+        pointer = .allocate(capacity: max(1, count))
+        capacity = max(1, count)
+        return pointer!
+    }
+
+    deinit { pointer?.deallocate() }
+}

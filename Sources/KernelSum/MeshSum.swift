@@ -2,7 +2,7 @@ import CFFTW
 import Foundation
 
 /// Kernel sums on a mesh, d = 1, 2, 3, for every kernel: a non-uniform FFT convolution for the
-/// smooth far part of the kernel and exact sums over neighbours (``SpatialHash``) for its
+/// smooth far part of the kernel and exact sums over neighbours (``CellList``) for its
 /// compact near part (``KernelSplit``). In the spirit of NFFT3's fastsum (Potts, Steidl &
 /// Nieslony 2004) with FINUFFT's window (Barnett et al. 2019).
 ///
@@ -18,7 +18,7 @@ import Foundation
 /// inverse FFT, (3) interpolate with φ (and ∇φ for gradients). The near part is then added
 /// pair by pair for |y − x| < ε.
 ///
-/// Parameters from the tolerance τ: window width w = ⌈log10(10/τ)⌉ + 1 (≤ 16), β = 2.3 w;
+/// Parameters from the tolerance τ: window width w = ⌈log10(10/τ)⌉ + 2 (≤ 16), β = 2.3 w;
 /// smooth step ψ with β_ψ = ln(30/τ) resolved by m = ⌈0.75 β_ψ⌉ + 1 grid steps, so h = ε/m
 /// (Gaussian: h = πσ/√(2 ln(30/τ))). The near radius ε balances the estimated pair count of
 /// the near field against the FFT size.

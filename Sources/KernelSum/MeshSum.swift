@@ -246,17 +246,17 @@ struct MeshPlan {
         return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
     }
 
-    /// Seconds for the FFTs of one call on one thread (about 1.5 ns per grid point and log₂ of
-    /// the grid size for the forward and inverse transforms of a channel, measured, on the grid
-    /// twice as fine as the modes); grids above 2²⁷ points (1 GiB per channel) are never chosen.
+    /// Seconds for the FFTs of one call on one thread (about 1.1 ns per grid point and log₂ of
+    /// the grid size for the forward and inverse transforms of a channel, measured with
+    /// ``GridFFT``'s pruning, on the grid twice as fine as the modes); grids above 2²⁷ points (1 GiB per channel) are never chosen.
     static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
                         channels: Int, periodic: Bool = false) -> Double {
         var grid = 1.0
         for l in width { grid *= 2 * (period(width: l, reach: reach, boundary: wB, spacing: h, window: w, periodic: periodic) / h).rounded(.up) }
-        return grid > Double(1 << 27) ? .infinity : 1.5e-9 * Double(channels) * grid * log2(max(2, grid))
+        return grid > Double(1 << 27) ? .infinity : 1.1e-9 * Double(channels) * grid * log2(max(2, grid))
     }
 
-    /// ε balancing the near field (about 30 ns per pair on one thread, measured, with the
+    /// ε balancing the near field (about 20 ns per pair on one thread, measured, with the
     /// effective density the sources see, estimated on a coarse histogram) against the FFTs
     /// (``fftCost``). Both parallelise alike, so the choice, and the output, is the same for
     /// any thread count. Quantised to powers of 2^(1/4) so that consecutive steps of a flow
@@ -283,7 +283,7 @@ struct MeshPlan {
             let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels,
                               periodic: periodic)
             if fft == .infinity { break }
-            let near = 30e-9 * Double(m) * density * ball * pow(eps, Double(d))
+            let near = 20e-9 * Double(m) * density * ball * pow(eps, Double(d))
             if near + fft < best.cost { best = (eps, near + fft) }
         }
         return best
@@ -324,32 +324,35 @@ struct MeshConvolution {
         let grid = workspace.real!
         let spreadGrid = periodic?.buffer ?? grid
         let rows = shape[lead], rowSize = spreadTotal / rows
-        let order = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        let firstRow = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        var rowStart = [Int](repeating: 0, count: rows + 1)
-        defer { order.deallocate(); firstRow.deallocate() }
-        for i in 0..<n {
-            let r = factors.start(problem.sources[i * d], slot: lead)
-            firstRow[i] = Int32(r)
-            rowStart[r + 1] += 1
+        /// Points by the first grid row their window meets (a stable counting sort), and where
+        /// each row's points begin.
+        func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int32], rowStart: [Int]) {
+            let count = points.count / d
+            var firstRow = [Int32](repeating: 0, count: count), rowStart = [Int](repeating: 0, count: rows + 1)
+            for i in 0..<count {
+                let r = min(rows - 1, max(0, factors.start(points[i * d], slot: lead)))
+                firstRow[i] = Int32(r)
+                rowStart[r + 1] += 1
+            }
+            for r in 0..<rows { rowStart[r + 1] += rowStart[r] }
+            var next = rowStart, order = [Int32](repeating: 0, count: count)
+            for i in 0..<count { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
+            return (order, rowStart)
         }
-        for r in 0..<rows { rowStart[r + 1] += rowStart[r] }
-        var next = rowStart
-        for i in 0..<n { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
+        let (order, rowStart) = byFirstRow(problem.sources)
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
         let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
-        let gridShared = SharedMutablePointer(spreadGrid), orderShared = SharedPointer(UnsafePointer(order))
-        let rowStartCopy = rowStart
+        let gridShared = SharedMutablePointer(spreadGrid)
         Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
             for slab in slabRange {
                 let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
                 for c in 0..<channels { (gridShared.base + c * spreadTotal + r0 * rowSize).initialize(repeating: 0, count: (r1 - r0) * rowSize) }
-                let first = rowStartCopy[max(0, r0 - w + 1)], last = rowStartCopy[r1]
+                let first = rowStart[max(0, r0 - w + 1)], last = rowStart[r1]
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 16) { fb in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
                         let f = fb.baseAddress!, start = sb.baseAddress!
                         for k in first..<last {
-                            let i = Int(orderShared[k])
+                            let i = Int(order[k])
                             factors.values(sources.base + i * d, f, start)
                             // The slab clips the lead slot's range.
                             var klo = (0, 0, 0), khi = (widths[0], widths[1], widths[2])
@@ -397,7 +400,9 @@ struct MeshConvolution {
             workspace.transform.backward(workspace.spectrum, grid + c * total, threads: threads)
         }
         periodic?.unfold(from: grid, channels: channels, threads: threads)
-        // (3) Interpolate values and gradients, separably: innermost axis first.
+        // (3) Interpolate values and gradients, separably: innermost axis first. Targets are
+        // taken by their first row, so consecutive ones read the same rows of the grid.
+        let targetOrder = byFirstRow(problem.targets).order
         let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
@@ -410,8 +415,8 @@ struct MeshConvolution {
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
                     let f = fb.baseAddress!, df = f + 48
                     let start = sb.baseAddress!
-                    for j in range {
-                        let y = targets.base + j * d
+                    for q in range {
+                        let j = Int(targetOrder[q]), y = targets.base + j * d
                         factors.values(y, f, start, derivatives: df)
                         let f0 = f, f1 = f + 16, f2 = f + 32
                         let d0 = df, d1 = df + 16, d2 = df + 32
@@ -551,17 +556,17 @@ public struct NearField {
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         let radius = split.radius, core = split.core, r2max = radius * radius
-        let order = cells.cellOrder(of: problem.targets)
+        let order = cells.cellOrder(of: problem.targets), maximumRuns = cells.maximumRuns(within: radius)
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
             withUnsafeTemporaryAllocation(of: V.self, capacity: channels + g * d) { accumulators in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * 64) { buffer in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { positionBuffer in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 64 + 2 * maximumRuns) { positionBuffer in
                         let acc = accumulators.baseAddress!, gacc = acc + channels
                         // Per gathered pair: r², the sorted position and y − x by axis.
                         let r2s = buffer.baseAddress!, differences = r2s + 64
-                        let position = positionBuffer.baseAddress!
-                        var count = 0
-                        func flush() {
+                        let position = positionBuffer.baseAddress!, runs = position + 64
+                        /// Adds the `count` gathered pairs.
+                        func flush(_ count: Int) {
                             // Pad to whole lanes with r² = ε², where the near part and its slope are 0.
                             var k = count
                             while k % 8 != 0 {
@@ -575,9 +580,12 @@ public struct NearField {
                                 let (kv, ks) = kernel.profile8(r2)
                                 let r = r2.squareRoot()
                                 // ψ and ψ' of the cubic Hermite table (as SmoothStep.valueAndDerivative).
+                                // No lane masks (compiled to per-lane stack traffic): the padding
+                                // (r = ε) lands on the table's last node, where ψ = ψ' = 0, and a
+                                // coincident pair (r = 0) on its first, where ψ = 1, ψ' = 0, so its
+                                // value is k(0) − c and its slope the kernel's own 0 at r = 0.
                                 let u = r * V(repeating: Double(intervals) / radius)
-                                var cell = u.rounded(.down)
-                                cell.replace(with: V(repeating: Double(intervals - 1)), where: cell .> V(repeating: Double(intervals - 1)))
+                                let cell = pointwiseMin(u.rounded(.down), V(repeating: Double(intervals - 1)))
                                 let sv = u - cell
                                 var y0 = V(), m0 = V(), y1 = V(), m1 = V()
                                 for q in 0..<8 {
@@ -595,17 +603,10 @@ public struct NearField {
                                 let d01: V = six * sv - six * s2, d11: V = three * s2 - two * sv
                                 var dp: V = d00 * y0 + d10 * m0
                                 dp += d01 * y1 + d11 * m1
-                                dp *= V(repeating: Double(intervals))
-                                let outside = u .>= V(repeating: Double(intervals))
-                                p.replace(with: 0, where: outside)
-                                dp.replace(with: 0, where: outside)
+                                dp *= V(repeating: Double(intervals) / radius)
                                 let excess = kv - V(repeating: core)
-                                var value = p * excess
-                                var safe = r
-                                safe.replace(with: 1, where: r2 .== V(repeating: 0))
-                                var slope = dp / V(repeating: radius) * excess / safe + p * ks
-                                value.replace(with: excess, where: r2 .== V(repeating: 0))
-                                slope.replace(with: 0, where: r2 .== V(repeating: 0))
+                                let value = p * excess
+                                let slope = dp * excess / pointwiseMax(r, V(repeating: 0x1p-1000)) + p * ks
                                 for c in 0..<channels {
                                     var w = V()
                                     for q in 0..<8 { w[q] = weights[c * n + position[lane + q]] }
@@ -621,13 +622,30 @@ public struct NearField {
                                     }
                                 }
                             }
-                            count = 0
                         }
                         for q in range {
                             let j = order[q], y = targets.base + j * d
                             acc.initialize(repeating: V(), count: channels + g * d)
-                            cells.forEachRun(near: y, within: radius) { first, end in
-                                for k in first..<end {
+                            var count = 0
+                            for run in 0..<cells.runs(near: y, within: radius, into: runs) {
+                                if d == 2 && box == 0 {
+                                    // The common case unrolled: no loop over axes, no wrapping.
+                                    let y0 = y[0], y1 = y[1]
+                                    for k in runs[2 * run]..<runs[2 * run + 1] {
+                                        let t0 = y0 - points.base[2 * k], t1 = y1 - points.base[2 * k + 1]
+                                        let r2 = t0 * t0 + t1 * t1
+                                        differences[count] = t0
+                                        differences[64 + count] = t1
+                                        r2s[count] = r2
+                                        position[count] = k
+                                        if r2 < r2max {
+                                            count += 1
+                                            if count == 64 { flush(64); count = 0 }
+                                        }
+                                    }
+                                    continue
+                                }
+                                for k in runs[2 * run]..<runs[2 * run + 1] {
                                     let x = points.base + k * d
                                     var r2 = 0.0
                                     for a in 0..<d {
@@ -640,11 +658,11 @@ public struct NearField {
                                         r2s[count] = r2
                                         position[count] = k
                                         count += 1
-                                        if count == 64 { flush() }
+                                        if count == 64 { flush(64); count = 0 }
                                     }
                                 }
                             }
-                            flush()
+                            flush(count)
                             for c in 0..<channels { out[j * channels + c] += acc[c].sum() }
                             for t in 0..<(g * d) { gout[j * g * d + t] += gacc[t].sum() }
                         }
@@ -684,7 +702,7 @@ final class MeshWorkspace: @unchecked Sendable {
         complexCount = total / shape[d - 1] * (shape[d - 1] / 2 + 1)
         real = UnsafeMutablePointer<Double>(fftw_alloc_real(total * c))
         spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(complexCount))!
-        transform = GridFFT(shape: shape, real: real, spectrum: spectrum)
+        transform = GridFFT(shape: shape, band: Array(newPlan.modes[0..<d]), real: real, spectrum: spectrum)
         multiplier = MeshWorkspace.multiplier(newPlan, shape: shape, threads: threads)
     }
 

@@ -47,28 +47,42 @@ public enum VectorMath {
         let tiny = x .< V(repeating: 0x1p-1022)
         var y = x
         y.replace(with: x * V(repeating: 0x1p54), where: tiny)
-        let bits = unsafeBitCast(y, to: U.self)
-        var k = V(SIMD8<Int64>(truncatingIfNeeded: (bits &>> U(repeating: 52)) & U(repeating: 0x7ff))) - V(repeating: 1023)
-        k.replace(with: k - V(repeating: 54), where: tiny)
-        var m = unsafeBitCast((bits & U(repeating: 0x000F_FFFF_FFFF_FFFF)) | U(repeating: 0x3FF0_0000_0000_0000), to: V.self)
-        let big = m .> V(repeating: 1.4142135623730951)
-        m.replace(with: m * V(repeating: 0.5), where: big)
-        k.replace(with: k + V(repeating: 1), where: big)
+        var result = logOfNormal(y)
+        result.replace(with: result - V(repeating: 54 * 0.6931471803691238) - V(repeating: 54 * 1.9082149292705877e-10), where: tiny)
+        result.replace(with: V(repeating: -.infinity), where: x .== V(repeating: 0))
+        result.replace(with: V(repeating: .nan), where: x .< V(repeating: 0))
+        result.replace(with: x, where: (x .!= x) .| (x .== V(repeating: .infinity)))
+        return result
+    }
+
+    /// ``log(_:)`` for positive, normal, finite x only, with no lane masks (the compiler turns
+    /// SIMD8 masks into per-lane stack traffic, which dominated the near field's pair loop):
+    /// the split x = 2^k m, m in [√½, √2), by integer arithmetic on the bits (as musl's log).
+    @inlinable @inline(__always)
+    public static func logOfNormal(_ x: V) -> V {
+        // Shifting the bits by 1 − √½ in the exponent field puts m ≥ √2 into the next binade.
+        let shifted = unsafeBitCast(x, to: U.self) &+ U(repeating: 0x3FF0_0000_0000_0000 &- 0x3FE6_A09E_667F_3BCD)
+        let k = V(SIMD8<Int64>(truncatingIfNeeded: shifted &>> U(repeating: 52))) - V(repeating: 1023)
+        let m = unsafeBitCast((shifted & U(repeating: 0x000F_FFFF_FFFF_FFFF)) &+ U(repeating: 0x3FE6_A09E_667F_3BCD), to: V.self)
         let f = (m - V(repeating: 1)) / (m + V(repeating: 1))
         let f2 = f * f
         // Σ_{j≥1} f^{2j}/(2j + 1), Horner from f^20.
         var s = V(repeating: 1.0 / 21)
-        let coefficients: [Double] = [1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3]
-        for c in coefficients { s = V(repeating: c).addingProduct(s, f2) }
+        s = V(repeating: 1.0 / 19).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 17).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 15).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 13).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 11).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 9).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 7).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 5).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 3).addingProduct(s, f2)
         s *= f2
         let twoF = f + f
         let mantissaLog = twoF.addingProduct(twoF, s)
         let low = k * V(repeating: 1.9082149292705877e-10)
         var result = k * V(repeating: 0.6931471803691238)
         result += mantissaLog + low
-        result.replace(with: V(repeating: -.infinity), where: x .== V(repeating: 0))
-        result.replace(with: V(repeating: .nan), where: x .< V(repeating: 0))
-        result.replace(with: x, where: (x .!= x) .| (x .== V(repeating: .infinity)))
         return result
     }
 }

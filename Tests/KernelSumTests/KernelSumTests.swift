@@ -345,7 +345,12 @@ extension VectorMathTests {
         while e < 308 {
             let lanes = SIMD8<Double>((0..<8).map { pow(10, e + Double($0) * 0.0137) })
             let l = VectorMath.log(lanes)
-            for k in 0..<8 { worst = max(worst, abs(l[k] - log(lanes[k])) / max(1, abs(log(lanes[k])))) }
+            // The mask-free core for positive normal numbers agrees with libm as closely.
+            let n = VectorMath.logOfNormal(pointwiseMax(lanes, SIMD8(repeating: 0x1p-1022)))
+            for k in 0..<8 {
+                worst = max(worst, abs(l[k] - log(lanes[k])) / max(1, abs(log(lanes[k]))))
+                if lanes[k] >= 0x1p-1022 { worst = max(worst, abs(n[k] - log(lanes[k])) / max(1, abs(log(lanes[k])))) }
+            }
             e += 0.093
         }
         var x = 0.5

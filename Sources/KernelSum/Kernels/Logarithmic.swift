@@ -13,13 +13,14 @@ public struct LogarithmicKernel: RadialKernel {
         return (-0.5 * Foundation.log(r2), -1 / r2)
     }
 
-    /// Vectorised with ``VectorMath/log(_:)``; coincident lanes give (0, 0).
+    /// Vectorised with ``VectorMath/logOfNormal(_:)``; coincident lanes give (0, 0). No lane
+    /// masks: r² is floored at 2⁻¹⁰⁰⁰ for the log and the result multiplied by
+    /// min(r² 2¹⁰⁰⁰, 1), which is 1 for every r² ≥ 2⁻¹⁰⁰⁰ and 0 at r² = 0.
     @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
-        let zero = r2 .<= SIMD8(repeating: 0)
-        var v = SIMD8(repeating: -0.5) * VectorMath.log(r2), s = SIMD8(repeating: -1) / r2
-        v.replace(with: 0, where: zero)
-        s.replace(with: 0, where: zero)
-        return (v, s)
+        typealias V = SIMD8<Double>
+        let floored = pointwiseMax(r2, V(repeating: 0x1p-1000))
+        let present = pointwiseMin(r2 * V(repeating: 0x1p1000), V(repeating: 1))
+        return (V(repeating: -0.5) * VectorMath.logOfNormal(floored) * present, V(repeating: -1) / floored * present)
     }
 
     static let entry = KernelEntry(name: name, summary: "−log|x| (coincident points excluded)", parameters: []) { _ in

@@ -91,13 +91,27 @@ final class CellList: @unchecked Sendable {
         return order
     }
 
-    /// Calls `body(first, end)` for each run of stored positions (``points``, ``index``) whose
-    /// cells meet the cube of half-width `radius` about `y`, in a fixed order: every point
-    /// within `radius` (by minimum image in the box) of `y` lies in one of the runs, and no
-    /// point in two. In the box the cells c − reach ... c + reach wrap modulo the count (all of
-    /// them, once, when 2·reach + 1 reaches it), which splits a run along the last axis in two.
+    /// The most runs ``runs(near:within:into:)`` writes for a query radius.
+    func maximumRuns(within radius: Double) -> Int {
+        let reach = Int((radius / cellSize).rounded(.up))
+        return 2 * Int(pow(Double(2 * reach + 1), Double(dimension - 1)))
+    }
+
+    /// Writes (first, end) for each run of stored positions (``points``, ``index``) whose cells
+    /// meet the cube of half-width `radius` about `y` into `runs`, in a fixed order, and returns
+    /// their count: every point within `radius` (by minimum image in the box) of `y` lies in
+    /// one of the runs, and no point in two. In the box the cells c − reach ... c + reach wrap
+    /// modulo the count (all of them, once, when 2·reach + 1 reaches it), which splits a run
+    /// along the last axis in two. (A buffer rather than a callback: the caller's pair loop
+    /// then keeps its counters in registers.)
     @inline(__always)
-    func forEachRun(near y: UnsafePointer<Double>, within radius: Double, _ body: (Int, Int) -> Void) {
+    func runs(near y: UnsafePointer<Double>, within radius: Double, into runs: UnsafeMutablePointer<Int>) -> Int {
+        var written = 0
+        @inline(__always) func body(_ first: Int, _ end: Int) {
+            runs[2 * written] = first
+            runs[2 * written + 1] = end
+            written += 1
+        }
         let d = dimension, reach = Int((radius / cellSize).rounded(.up))
         var lo = SIMD4<Int>(), hi = SIMD4<Int>()   // no heap allocation per query
         for a in 0..<d {
@@ -108,27 +122,28 @@ final class CellList: @unchecked Sendable {
             } else {
                 lo[a] = max(0, c - reach)
                 hi[a] = min(cells[a] - 1, c + reach)
-                if lo[a] > hi[a] { return }
+                if lo[a] > hi[a] { return 0 }
             }
         }
         // The last axis: cells a0 ... b0, then a1 ... b1 (empty unless the range wraps).
         let last = d - 1, count = cells[last]
         let (a0, b0, a1, b1) = lo[last] < 0 ? (lo[last] + count, count - 1, 0, hi[last])
             : hi[last] >= count ? (lo[last], count - 1, 0, hi[last] - count) : (lo[last], hi[last], 0, -1)
-        @inline(__always) func runs(_ row: Int) {
+        @inline(__always) func row(_ row: Int) {
             body(start[row + a0], start[row + b0 + 1])
             if a1 <= b1 { body(start[row + a1], start[row + b1 + 1]) }
         }
         @inline(__always) func wrapped(_ c: Int, _ a: Int) -> Int { c < 0 ? c + cells[a] : (c >= cells[a] ? c - cells[a] : c) }
         switch d {
         case 1:
-            runs(0)
+            row(0)
         case 2:
-            for c0 in lo[0]...hi[0] { runs(wrapped(c0, 0) * cells[1]) }
+            for c0 in lo[0]...hi[0] { row(wrapped(c0, 0) * cells[1]) }
         default:
             for c0 in lo[0]...hi[0] {
-                for c1 in lo[1]...hi[1] { runs((wrapped(c0, 0) * cells[1] + wrapped(c1, 1)) * cells[2]) }
+                for c1 in lo[1]...hi[1] { row((wrapped(c0, 0) * cells[1] + wrapped(c1, 1)) * cells[2]) }
             }
         }
+        return written
     }
 }

@@ -8,6 +8,11 @@ import Foundation
 /// takes the block. Every number is therefore computed by the same plan for any thread count,
 /// which keeps the mesh's output thread-independent while both cores work (a multi-threaded
 /// FFTW plan would not promise that).
+///
+/// Only the modes |k_a| < band_a/2 matter (the mesh's multiplier is zero beyond them), so the
+/// strided passes skip every block whose transforms lie wholly outside the band in the later
+/// axes: forward their output would be multiplied by 0, backward their input is 0 (and stays
+/// 0). In 2-D that is about half of the column transforms.
 final class GridFFT: @unchecked Sendable {
     /// One pass: transforms of length n along one axis, in blocks of up to ``block`` of them;
     /// a block is (first row, count) for the last axis, (first complex element, count) for the
@@ -26,7 +31,7 @@ final class GridFFT: @unchecked Sendable {
 
     /// Plans on the given buffers (FFTW_ESTIMATE does not touch their contents); the transforms
     /// may then run on any buffers of the same layout and alignment.
-    init(shape: [Int], real: UnsafeMutablePointer<Double>, spectrum: UnsafeMutablePointer<fftw_complex>) {
+    init(shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>, spectrum: UnsafeMutablePointer<fftw_complex>) {
         let d = shape.count
         dimension = d
         self.shape = shape
@@ -34,22 +39,35 @@ final class GridFFT: @unchecked Sendable {
         var complexShape = shape
         complexShape[d - 1] = nc
         complexCount = complexShape.reduce(1, *)
-        // Blocks of `block` transforms: `outer` groups `stride` apart, `inner` transforms each.
-        func blocks(outer: Int, stride: Int, inner: Int) -> [(start: Int, count: Int)] {
+        // Whether the transform at offset i of the axes after a (row-major in the complex
+        // shape) meets the band: 2|k_b| < band_b for every later axis b.
+        func inBand(_ i: Int, after a: Int) -> Bool {
+            var rest = i
+            for b in stride(from: d - 1, to: a, by: -1) {
+                let k = rest % complexShape[b]
+                rest /= complexShape[b]
+                if 2 * (b == d - 1 ? k : min(k, shape[b] - k)) >= band[b] { return false }
+            }
+            return true
+        }
+        // Blocks of `block` transforms: `outer` groups `stride` apart, `inner` transforms each,
+        // kept when one of them meets the band.
+        func blocks(outer: Int, stride: Int, inner: Int, axis a: Int) -> [(start: Int, count: Int)] {
+            let kept = Swift.stride(from: 0, to: inner, by: GridFFT.block).filter { i in
+                (i..<min(inner, i + GridFFT.block)).contains { inBand($0, after: a) }
+            }
             var out: [(start: Int, count: Int)] = []
             for o in 0..<outer {
-                for i in Swift.stride(from: 0, to: inner, by: GridFFT.block) {
-                    out.append((o * stride + i, min(GridFFT.block, inner - i)))
-                }
+                for i in kept { out.append((o * stride + i, min(GridFFT.block, inner - i))) }
             }
             return out
         }
         let rows = complexCount / nc
-        var all = [Pass(isLastAxis: true, blocks: blocks(outer: 1, stride: 0, inner: rows))]
+        var all = [Pass(isLastAxis: true, blocks: blocks(outer: 1, stride: 0, inner: rows, axis: d - 1))]
         for a in stride(from: d - 2, through: 0, by: -1) {
             let inner = complexShape[(a + 1)...].reduce(1, *)
             all.append(Pass(isLastAxis: false, blocks: blocks(outer: complexShape[..<a].reduce(1, *),
-                                                             stride: shape[a] * inner, inner: inner)))
+                                                             stride: shape[a] * inner, inner: inner, axis: a)))
         }
         // FFTW's SIMD codelets assume every block starts with the planned arrays' alignment;
         // it holds for the mesh's even row lengths, and is checked rather than assumed.

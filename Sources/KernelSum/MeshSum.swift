@@ -184,7 +184,8 @@ struct MeshPlan {
         // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps,
-                                        window: w, channels: problem.channels, periodic: period != nil)
+                                        window: w, channels: problem.channels, periodic: period != nil,
+                                        previous: previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.split.radius : nil })
         let radius: Double, h: Double, reach: Double, wB: Double
         if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
            MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
@@ -259,10 +260,12 @@ struct MeshPlan {
     /// ε balancing the near field (about 20 ns per pair on one thread, measured, with the
     /// effective density the sources see, estimated on a coarse histogram) against the FFTs
     /// (``fftCost``). Both parallelise alike, so the choice, and the output, is the same for
-    /// any thread count. Quantised to powers of 2^(1/4) so that consecutive steps of a flow
-    /// keep the same grid.
+    /// any thread count. Radii are powers of 2^(1/4), and the previous call's radius is kept
+    /// while it stays within 10 % of the best cost, so that consecutive steps of a flow keep
+    /// the same grid (and its cached multiplier and plans).
     static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
-                           window w: Double, channels: Int, periodic: Bool = false) -> (radius: Double, cost: Double) {
+                           window w: Double, channels: Int, periodic: Bool = false,
+                           previous: Double? = nil) -> (radius: Double, cost: Double) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let bins = d == 1 ? 256 : (d == 2 ? 64 : 16)
         var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
@@ -277,15 +280,22 @@ struct MeshPlan {
         let cellVolume = width.reduce(1, *) / pow(Double(bins), Double(d))
         let density = Double(counts.reduce(0) { $0 + $1 * $1 }) / Double(n) / cellVolume
         let ball = [2.0, Double.pi, 4 * Double.pi / 3][d - 1]
-        var best = (radius: width.max()!, cost: Double.infinity)
-        for k in 0..<160 {
-            let eps = width.max()! * pow(2, -Double(k + 4) / 4)   // at most half the box
+        func cost(_ eps: Double) -> Double {
             let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w, channels: channels,
                               periodic: periodic)
-            if fft == .infinity { break }
-            let near = 20e-9 * Double(m) * density * ball * pow(eps, Double(d))
-            if near + fft < best.cost { best = (eps, near + fft) }
+            return fft + 20e-9 * Double(m) * density * ball * pow(eps, Double(d))
         }
+        var best = (radius: width.max()!, cost: Double.infinity)
+        // Radii on the fixed ladder 2^(j/4), at most half the box: as the box drifts from step
+        // to step the radius, hence the grid and its cached multiplier, stay put; the previous
+        // call's radius is kept while it costs at most 10 % more than the best.
+        let top = Int((4 * log2(width.max()! / 2)).rounded(.down))
+        for k in 0..<160 {
+            let eps = pow(2, Double(top - k) / 4), c = cost(eps)
+            if c == .infinity { break }
+            if c < best.cost { best = (eps, c) }
+        }
+        if let p = previous, p > 0, p <= width.max()! / 2, cost(p) <= 1.1 * best.cost { return (p, cost(p)) }
         return best
     }
 }

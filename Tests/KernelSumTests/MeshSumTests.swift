@@ -180,4 +180,40 @@ final class MeshSumTests: XCTestCase {
                                                  channels: 1, targets: [0.5, 0.5], gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertEqual(v[0], 10, accuracy: 1e-5)
     }
+
+    /// A flow's particles drift between calls: while the box shrinks a little (a grid too small
+    /// for a grown box must be replaced), the engine keeps its near radius and grid, so its
+    /// multiplier and FFT plans stay cached, and stays within tolerance; a large change of the
+    /// problem does move them.
+    func testGridStaysWhileTheBoxDrifts() {
+        var rng = TestRNG(31)
+        let n = 20_000, d = 2
+        let x = testPoints("gaussian", count: n, dimension: d, rng: &rng)
+        let w = [Double](repeating: 1.0 / Double(n), count: n)
+        let engine = MeshSum(tolerance: 1e-3, threads: 2)
+        var v: [Double] = [], g: [Double] = []
+        var seen: Set<String> = []
+        for scale in [1.0, 0.98, 0.96, 0.95, 0.97] {
+            let y = x.map { $0 * scale }
+            engine.sum(LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
+                       gradientChannels: [0], values: &v, gradients: &g)
+            seen.insert("\(engine.parameters["grid"]!) \(engine.parameters["near-radius"]!)")
+        }
+        XCTAssertEqual(seen.count, 1, "the grid moved with a drift of a few per cent: \(seen)")
+        let near = Double(engine.parameters["near-radius"]!)!
+        XCTAssertEqual(log2(near) * 4, (log2(near) * 4).rounded(), accuracy: 1e-9, "radius off the 2^(j/4) ladder")
+        let big = x.map { $0 * 3 }
+        engine.sum(LogarithmicKernel(), dimension: d, sources: big, weights: w, channels: 1, targets: big,
+                   gradientChannels: [0], values: &v, gradients: &g)
+        XCTAssertNotEqual(Double(engine.parameters["near-radius"]!)!, near)
+        // Still accurate after the reuse.
+        var rv: [Double] = [], rg: [Double] = []
+        let last = x.map { $0 * 0.97 }
+        engine.sum(LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
+                   gradientChannels: [0], values: &v, gradients: &g)
+        DirectSum(threads: 2).sum(LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
+                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-2)
+        XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-2)
+    }
 }

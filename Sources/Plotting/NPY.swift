@@ -64,8 +64,9 @@ extension Trajectory {
     /// d positions, records × particles weights, the records' steps and times). Particles are
     /// ordered by id; a population whose particle set changes between records cannot be
     /// exported as a rectangular array and is reported by name.
-    public func arrays(population name: String) throws -> (positions: [Double], weights: [Double], steps: [Int64], times: [Double], particles: Int) {
-        var positions: [Double] = [], weights: [Double] = [], steps: [Int64] = [], times: [Double] = []
+    public func arrays(population name: String) throws
+        -> (positions: [Double], velocities: [Double], weights: [Double], steps: [Int64], times: [Double], particles: Int) {
+        var positions: [Double] = [], velocities: [Double] = [], weights: [Double] = [], steps: [Int64] = [], times: [Double] = []
         var ids: [Int]? = nil
         let d = dimension
         for f in frames {
@@ -79,9 +80,10 @@ extension Trajectory {
             for i in order {
                 weights.append(p.weights[i])
                 positions.append(contentsOf: p.positions[(i * d)..<(i * d + d)])
+                if !p.velocities.isEmpty { velocities.append(contentsOf: p.velocities[(i * d)..<(i * d + d)]) }
             }
             steps.append(Int64(f.step)); times.append(f.time)
         }
-        return (positions, weights, steps, times, ids?.count ?? 0)
+        return (positions, velocities, weights, steps, times, ids?.count ?? 0)
     }
 }

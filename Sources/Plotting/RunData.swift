@@ -7,9 +7,11 @@ public struct PopulationFrame: Sendable {
     public var ids: [Int] = []
     public var weights: [Double] = []
     public var positions: [Double] = []
+    /// v1..vd per particle when the run recorded velocities (underdamped Langevin), else empty.
+    public var velocities: [Double] = []
     public var count: Int { ids.count }
-    public init(name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = []) {
-        self.name = name; self.ids = ids; self.weights = weights; self.positions = positions
+    public init(name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = [], velocities: [Double] = []) {
+        self.name = name; self.ids = ids; self.weights = weights; self.positions = positions; self.velocities = velocities
     }
 }
 
@@ -23,15 +25,19 @@ public struct Frame: Sendable {
     }
 }
 
-/// A trajectory.csv read back: `step,time,population,particle,weight,x1,...,xd`.
+/// A trajectory.csv read back: `step,time,population,particle,weight,x1,...,xd`, and
+/// `v1,...,vd` after them when the run recorded velocities.
 public struct Trajectory: Sendable {
     public var dimension: Int
+    /// Whether the file has velocity columns.
+    public var hasVelocities: Bool
     public var frames: [Frame]
     /// Population names in order of first appearance.
     public var populationNames: [String]
 
-    public init(dimension: Int, frames: [Frame]) {
+    public init(dimension: Int, frames: [Frame], hasVelocities: Bool = false) {
         self.dimension = dimension
+        self.hasVelocities = hasVelocities
         self.frames = frames
         var names: [String] = []
         for f in frames { for p in f.populations where !names.contains(p.name) { names.append(p.name) } }
@@ -48,9 +54,10 @@ public struct Trajectory: Sendable {
         while let l = lines.last, l.isEmpty { lines.removeLast() }
         guard let headerLine = lines.first else { throw RunFileError(path: path, line: 1, message: "empty file (expected a header line)") }
         let header = headerLine.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        // x1..xd after the five fixed columns; further columns (velocities v1..vd) are ignored.
+        // x1..xd after the five fixed columns, then v1..vd if velocities were recorded.
         var d = 0
         while 5 + d < header.count && header[5 + d] == "x\(d + 1)" { d += 1 }
+        let velocities = d >= 1 && header.count == 5 + 2 * d && (0..<d).allSatisfy { header[5 + d + $0] == "v\($0 + 1)" }
         guard d >= 1, Array(header.prefix(5)) == ["step", "time", "population", "particle", "weight"] else {
             throw RunFileError(path: path, line: 1, message: "header '\(header.joined(separator: ","))' is not step,time,population,particle,weight,x1,...,xd")
         }
@@ -85,9 +92,17 @@ public struct Trajectory: Sendable {
                 }
                 frames[fi].populations[pi].positions.append(v)
             }
+            if velocities {
+                for a in 0..<d {
+                    guard let v = Double(f[5 + d + a]) else {
+                        throw RunFileError(path: path, line: k + 1, message: "column v\(a + 1): '\(f[5 + d + a])' is not a number")
+                    }
+                    frames[fi].populations[pi].velocities.append(v)
+                }
+            }
         }
         guard !frames.isEmpty else { throw RunFileError(path: path, line: 2, message: "no data rows") }
-        return Trajectory(dimension: d, frames: frames)
+        return Trajectory(dimension: d, frames: frames, hasVelocities: velocities)
     }
 
     /// The records at or nearest to `steps` (default: first, middle, last), without repeats.

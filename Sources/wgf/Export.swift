@@ -9,9 +9,10 @@ struct Export: ParsableCommand {
         discussion: """
         Reads RUN_DIR/trajectory.csv and writes into DIR (default RUN_DIR/npy/), for each population \
         P (records in file order, particles by id): P.positions.npy float64 (records × particles × d), \
-        P.weights.npy float64 (records × particles), and steps.npy int64 (records,), times.npy \
-        float64 (records,). With one population the files are also named positions.npy and \
-        weights.npy. Load with numpy.load; the numbers are the CSV's exactly. See docs/export.md.
+        P.weights.npy float64 (records × particles), P.velocities.npy (records × particles × d, \
+        when the run recorded velocities: underdamped Langevin), and steps.npy int64 (records,), \
+        times.npy float64 (records,). With one population the files are also named positions.npy, \
+        weights.npy (and velocities.npy). Load with numpy.load; the numbers are the CSV's exactly. See docs/export.md.
         """)
 
     @Argument(help: "A run directory written by `wgf run`.")
@@ -36,15 +37,19 @@ struct Export: ParsableCommand {
         var files: [String] = []
         var commonSteps: [Int64]? = nil, commonTimes: [Double] = []
         for name in t.populationNames {
-            let a: (positions: [Double], weights: [Double], steps: [Int64], times: [Double], particles: Int)
+            let a: (positions: [Double], velocities: [Double], weights: [Double], steps: [Int64], times: [Double], particles: Int)
             do { a = try t.arrays(population: name) } catch let e as NPYError { throw fail("\(path): \(e.description)", code: Exit.badInput) }
             let r = a.steps.count
             var outputs: [(String, Data)] = [
                 ("\(name).positions.npy", NPY.encode(a.positions, shape: [r, a.particles, t.dimension])),
                 ("\(name).weights.npy", NPY.encode(a.weights, shape: [r, a.particles])),
             ]
+            if t.hasVelocities {
+                outputs.append(("\(name).velocities.npy", NPY.encode(a.velocities, shape: [r, a.particles, t.dimension])))
+            }
             if t.populationNames.count == 1 {
                 outputs += [("positions.npy", outputs[0].1), ("weights.npy", outputs[1].1)]
+                if t.hasVelocities { outputs.append(("velocities.npy", outputs[2].1)) }
             }
             if commonSteps == nil || commonSteps == a.steps { commonSteps = a.steps; commonTimes = a.times } else {
                 outputs += [("\(name).steps.npy", NPY.encode(a.steps, shape: [r])), ("\(name).times.npy", NPY.encode(a.times, shape: [r]))]

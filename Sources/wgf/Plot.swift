@@ -55,6 +55,7 @@ struct LoadedRun {
                 let p = try ScenarioLoader.plotInfo(path: scenarioPath)
                 title = title ?? p.title
                 flowKind = p.flowKind
+                if let l = p.period, let d = trajectory?.dimension { context.box = [ClosedRange<Double>](repeating: 0...l, count: d) }
                 if let target = p.target, trajectory.map({ $0.dimension == target.dimension }) ?? true {
                     if let density = target.density {
                         context.logDensity = { x in density.logDensity(x) }

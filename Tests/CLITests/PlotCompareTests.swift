@@ -80,6 +80,20 @@ final class PlotCompareTests: XCTestCase {
         XCTAssertEqual(metrics.classes["threshold"], 3, "the scenario's three expectations")
     }
 
+    /// A run in a periodic box is drawn in its box: the window is [0, L] and the box is outlined.
+    func testPlotDrawsTheScenariosPeriodicBox() throws {
+        let run = scratch.appendingPathComponent("torus")
+        XCTAssertEqual(try runWGF(["run", "scenarios/game-circle-cos.toml", "--out", run.path, "--steps", "20", "--quiet",
+                                   "--set", "expect=[]"]).code, 0)
+        XCTAssertEqual(try runWGF(["plot", run.path]).code, 0)
+        let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/particles.svg")))
+        XCTAssertGreaterThan(svg.classes["box"] ?? 0, 0, "the periodic box is outlined")
+        let plain = scratch.appendingPathComponent("plain")
+        XCTAssertEqual(try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
+        XCTAssertEqual(try runWGF(["plot", plain.path]).code, 0)
+        XCTAssertNil(try XCTUnwrap(try parseSVG(plain.appendingPathComponent("plots/particles.svg"))).classes["box"])
+    }
+
     func testPlotOfAOneDimensionalRunIntoAChosenDirectory() throws {
         let run = scratch.appendingPathComponent("m1")
         XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", run.path, "--steps", "50", "--quiet"]).code, 0)
@@ -227,5 +241,30 @@ final class PlotCompareTests: XCTestCase {
         XCTAssertEqual(try runWGF(["export", game.path]).code, 0)
         XCTAssertEqual(try readNPY(game.appendingPathComponent("npy/critic.positions.npy")).shape, [5, 20, 2])
         XCTAssertEqual(try runWGF(["export", scratch.path]).code, 3, "no trajectory.csv")
+    }
+
+    /// An underdamped run records velocities (v1..vd in trajectory.csv); export writes them as
+    /// velocities.npy, equal to the CSV's, and a run without them gets no such file.
+    func testExportWritesVelocitiesOfUnderdampedRuns() throws {
+        let run = scratch.appendingPathComponent("u")
+        XCTAssertEqual(try runWGF(["run", "scenarios/langevin-underdamped-ou.toml", "--out", run.path, "--steps", "20",
+                                   "--set", "record-every=10", "--set", "population.count=50", "--set", "expect=[]", "--quiet"]).code, 0)
+        XCTAssertEqual(try runWGF(["export", run.path]).code, 0)
+        let v = try readNPY(run.appendingPathComponent("npy/velocities.npy"))
+        let rows = try String(contentsOf: run.appendingPathComponent("trajectory.csv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ",") }
+        let header = rows[0].map(String.init)
+        let d = header.filter { $0.hasPrefix("x") }.count
+        XCTAssertEqual(Array(header.suffix(d)), (1...d).map { "v\($0)" })
+        let data = rows.dropFirst()
+        XCTAssertEqual(v.shape, [3, 50, d])
+        for (k, row) in data.enumerated() {
+            let rec = k / 50, i = Int(row[3])!
+            for a in 0..<d { XCTAssertEqual(v.values[(rec * 50 + i) * d + a], Double(row[5 + d + a])!) }
+        }
+        let plain = scratch.appendingPathComponent("e2")
+        XCTAssertEqual(try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
+        XCTAssertEqual(try runWGF(["export", plain.path]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain.appendingPathComponent("npy/velocities.npy").path))
     }
 }

@@ -350,6 +350,11 @@ struct MeshConvolution {
             return (order, rowStart)
         }
         let (order, rowStart) = byFirstRow(problem.sources)
+        let (targetOrder, targetRowStart) = byFirstRow(problem.targets)
+        // Rows below this hold every window (of sources and of targets); the rest of axis 0 is
+        // the zero padding of the aperiodic convolution, which the FFTs skip.
+        let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! }.map { $0 } ?? 0 }
+        let usedRows = periodic == nil ? min(rows, max(lastRow(rowStart), lastRow(targetRowStart)) + w + 1) : nil
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
         let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
         let gridShared = SharedMutablePointer(spreadGrid)
@@ -396,7 +401,7 @@ struct MeshConvolution {
         let complexCount = workspace.complexCount
         let multiplier = workspace.multiplier
         for c in 0..<channels {
-            workspace.transform.forward(grid + c * total, workspace.spectrum, threads: threads)
+            workspace.transform.forward(grid + c * total, workspace.spectrum, threads: threads, leading: usedRows)
             let spectrum = SharedMutablePointer(workspace.spectrum)
             multiplier.withUnsafeBufferPointer { mp in
                 let factor = SharedPointer(mp.baseAddress!)
@@ -407,12 +412,11 @@ struct MeshConvolution {
                     }
                 }
             }
-            workspace.transform.backward(workspace.spectrum, grid + c * total, threads: threads)
+            workspace.transform.backward(workspace.spectrum, grid + c * total, threads: threads, leading: usedRows)
         }
         periodic?.unfold(from: grid, channels: channels, threads: threads)
         // (3) Interpolate values and gradients, separably: innermost axis first. Targets are
         // taken by their first row, so consecutive ones read the same rows of the grid.
-        let targetOrder = byFirstRow(problem.targets).order
         let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)

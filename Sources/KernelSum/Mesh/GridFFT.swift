@@ -115,24 +115,35 @@ final class GridFFT: @unchecked Sendable {
         MeshWorkspace.planning.unlock()
     }
 
-    /// real → spectrum.
-    func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int) {
-        for pass in passes { run(pass, forward: true, real: real, spectrum: spectrum, threads: threads) }
+    /// real → spectrum. `leading`: only the first `leading` indices along axis 0 hold data
+    /// (the mesh's zero padding lies beyond): the last-axis transforms of the other rows are
+    /// skipped and their spectrum set to 0.
+    func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int,
+                 leading: Int? = nil) {
+        for pass in passes { run(pass, forward: true, real: real, spectrum: spectrum, threads: threads, leading: leading) }
     }
 
-    /// spectrum → real, unnormalised (the spectrum is destroyed).
-    func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>, threads: Int) {
-        for pass in passes.reversed() { run(pass, forward: false, real: real, spectrum: spectrum, threads: threads) }
+    /// spectrum → real, unnormalised (the spectrum is destroyed). `leading`: only the first
+    /// `leading` indices along axis 0 are wanted; the other rows of `real` are left as they were.
+    func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>, threads: Int,
+                  leading: Int? = nil) {
+        for pass in passes.reversed() { run(pass, forward: false, real: real, spectrum: spectrum, threads: threads, leading: leading) }
     }
 
     private func run(_ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
-                     spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int) {
+                     spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?) {
         let r = SharedMutablePointer(real), s = SharedMutablePointer(spectrum)
         let n = shape[dimension - 1], nc = n / 2 + 1
+        // Rows (of the last axis) from this one on have axis-0 index ≥ leading.
+        let rowLimit = dimension > 1 ? min(shape[0], leading ?? shape[0]) * (complexCount / nc / shape[0]) : Int.max
         Parallel.forEachChunk(pass.blocks.count, threads: threads, minimumChunk: 1) { range in
             for k in range {
                 let (start, count) = pass.blocks[k]
                 let plan = pass.plans[count]!
+                if pass.isLastAxis && start >= rowLimit {
+                    if forward { (s.base + start * nc).initialize(repeating: (0, 0), count: count * nc) }
+                    continue
+                }
                 if pass.isLastAxis {
                     let x = r.base + start * n, z = s.base + start * nc
                     if forward { fftw_execute_dft_r2c(plan.forward, x, z) } else { fftw_execute_dft_c2r(plan.backward, z, x) }

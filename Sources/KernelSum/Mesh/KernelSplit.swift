@@ -35,15 +35,9 @@ public struct KernelSplit: Sendable {
         return (1 - p) * kernel.profile(squaredDistance: r * r).value + p * core
     }
 
-    /// The near part's profile (value, slope = near'(r)/r) at r² < ε².
+    /// The near part's profile (value, slope = near'(r)/r) at r² < ε² (the scalar reference of
+    /// the mesh's vectorised near field, ``NearField``).
     public func near(squaredDistance r2: Double) -> (value: Double, slope: Double) {
-        near(kernel, squaredDistance: r2)
-    }
-
-    /// The same with the kernel's concrete type known, so that its profile inlines (the near
-    /// field calls this once per pair).
-    @inlinable @inline(__always)
-    public func near<K: RadialKernel>(_ kernel: K, squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let (k, s) = kernel.profile(squaredDistance: r2)
         guard r2 > 0 else { return (k - core, 0) }
         let r = r2.squareRoot(), t = r / radius

@@ -50,8 +50,10 @@ $W run scenarios/svgd-gaussian-2d.toml --out "$OUT/svgd" --steps 5 --set populat
     --set 'record.metrics=["mean-error"]' --set 'expect=[]' --set record.trajectory=false --quiet
 cat "$OUT/svgd/metrics.csv"
 echo "-- swarm step (mesh at 1e-3, 2 threads), from a Gaussian blob (std 0.5) and from the swarm's pattern (the uniform unit disc):"
-echo "   the first step (grid, multiplier and FFT plans built) and the median of the later ones, from the wall column of metrics.csv"
+echo "   the first step (grid, multiplier and FFT plans built) and the median of the later ones, from the wall column of metrics.csv;"
+echo "   the run's peak resident memory (GNU time)"
 sizes="10000 100000"; [[ "${BIG:-0}" == 1 ]] && sizes="$sizes 1000000"
+timer=(); [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f %M -o "$OUT/rss")
 for n in $sizes; do
     "$PYTHON" - "$OUT" "$n" <<'PY'
 import sys, numpy as np
@@ -64,15 +66,18 @@ PY
     for state in blob disc; do
         init='{kind="gaussian",mean=[0,0],std=0.5}'
         [[ $state == disc ]] && init="{kind=\"file\",file=\"$OUT/disc-$n.csv\"}"
-        $W run scenarios/swarm-attraction-repulsion-2d.toml --out "$OUT/swarm-$state-$n" --quiet --set population.count=$n \
+        echo 0 > "$OUT/rss"
+        "${timer[@]}" $W run scenarios/swarm-attraction-repulsion-2d.toml --out "$OUT/swarm-$state-$n" --quiet --set population.count=$n \
             --set "population.init=$init" --set flow.summation=mesh --set flow.tolerance=1e-3 \
             --steps $steps --set record-every=1 --set 'record.metrics=[]' --set 'expect=[]' --set record.trajectory=false --threads 2
-        "$PYTHON" - "$OUT/swarm-$state-$n/metrics.csv" "$state" "$n" <<'PY'
+        "$PYTHON" - "$OUT/swarm-$state-$n/metrics.csv" "$state" "$n" "$(cat "$OUT/rss")" <<'PY'
 import sys, csv, statistics
 wall = [float(r["wall"]) for r in csv.DictReader(open(sys.argv[1]))]
 steps = [b - a for a, b in zip(wall, wall[1:])]
 n = int(sys.argv[3]); later = statistics.median(steps[1:])
-print(f"{sys.argv[2]} N={n}: first step {steps[0]:.3f} s, later steps median {later:.4g} s = {1e6 * later / n:.2f} µs per particle")
+rss = int(sys.argv[4])
+print(f"{sys.argv[2]} N={n}: first step {steps[0]:.3f} s, later steps median {later:.4g} s = {1e6 * later / n:.2f} µs per particle"
+      + (f", max resident {rss / 2**20:.2f} GB" if rss > 0 else ""))
 PY
     done
 done

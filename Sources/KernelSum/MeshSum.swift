@@ -336,24 +336,14 @@ struct MeshConvolution {
         let rows = shape[lead], rowSize = spreadTotal / rows
         /// Points by the first grid row their window meets (a stable counting sort), and where
         /// each row's points begin.
-        func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int32], rowStart: [Int]) {
-            let count = points.count / d
-            var firstRow = [Int32](repeating: 0, count: count), rowStart = [Int](repeating: 0, count: rows + 1)
-            for i in 0..<count {
-                let r = min(rows - 1, max(0, factors.start(points[i * d], slot: lead)))
-                firstRow[i] = Int32(r)
-                rowStart[r + 1] += 1
-            }
-            for r in 0..<rows { rowStart[r + 1] += rowStart[r] }
-            var next = rowStart, order = [Int32](repeating: 0, count: count)
-            for i in 0..<count { let r = Int(firstRow[i]); order[next[r]] = Int32(i); next[r] += 1 }
-            return (order, rowStart)
+        func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int], start: [Int]) {
+            countingSort(points.count / d, buckets: rows) { i in min(rows - 1, max(0, factors.start(points[i * d], slot: lead))) }
         }
         let (order, rowStart) = byFirstRow(problem.sources)
         let (targetOrder, targetRowStart) = byFirstRow(problem.targets)
         // Rows below this hold every window (of sources and of targets); the rest of axis 0 is
         // the zero padding of the aperiodic convolution, which the FFTs skip.
-        let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! }.map { $0 } ?? 0 }
+        let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! } ?? 0 }
         let usedRows = periodic == nil ? min(rows, max(lastRow(rowStart), lastRow(targetRowStart)) + w + 1) : nil
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
         let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
@@ -367,7 +357,7 @@ struct MeshConvolution {
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
                         let f = fb.baseAddress!, start = sb.baseAddress!
                         for k in first..<last {
-                            let i = Int(order[k])
+                            let i = order[k]
                             factors.values(sources.base + i * d, f, start)
                             // The slab clips the lead slot's range.
                             var klo = (0, 0, 0), khi = (widths[0], widths[1], widths[2])
@@ -430,7 +420,7 @@ struct MeshConvolution {
                     let f = fb.baseAddress!, df = f + 48
                     let start = sb.baseAddress!
                     for q in range {
-                        let j = Int(targetOrder[q]), y = targets.base + j * d
+                        let j = targetOrder[q], y = targets.base + j * d
                         factors.values(y, f, start, derivatives: df)
                         let f0 = f, f1 = f + 16, f2 = f + 32
                         let d0 = df, d1 = df + 16, d2 = df + 32

@@ -3,7 +3,7 @@ import XCTest
 
 /// End-to-end tests of the `wgf` executable: exit codes, output files, determinism,
 /// divergence, interruption, and every bundled scenario reaching its expectations.
-final class CLITests: XCTestCase {
+final class CLITests: ScratchTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -30,27 +30,8 @@ final class CLITests: XCTestCase {
     }
 
 
-    var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
-
     func runJSON(_ dir: URL) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
-    }
-
-    func writeScenario(_ name: String, _ text: String) throws -> URL {
-        let url = scratch.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
     }
 
     // MARK: run
@@ -249,18 +230,10 @@ final class CLITests: XCTestCase {
 }
 
 /// `wgf sum` against a brute-force sum written here, and its input errors.
-final class SumCommandTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-sum-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class SumCommandTests: ScratchTestCase {
 
     func file(_ name: String, _ text: String) throws -> String {
-        let url = dir.appendingPathComponent(name)
+        let url = scratch.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
@@ -276,7 +249,7 @@ final class SumCommandTests: XCTestCase {
         let y = (0..<m).map { _ in [uniform(), uniform()] }
         let src = try file("src.csv", "x1,x2,w\n" + (0..<n).map { "\(x[$0][0]),\(x[$0][1]),\(w[$0])" }.joined(separator: "\n") + "\n")
         let tgt = try file("tgt.csv", "x1,x2\n" + y.map { "\($0[0]),\($0[1])" }.joined(separator: "\n") + "\n")
-        let out = dir.appendingPathComponent("out.csv").path
+        let out = scratch.appendingPathComponent("out.csv").path
         let r = try runWGF(["sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt,
                                     "--method", "direct", "--gradient", "--repeat", "3", "--out", out])
         XCTAssertEqual(r.code, 0, r.stderr)

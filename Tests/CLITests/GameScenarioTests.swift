@@ -4,18 +4,7 @@ import XCTest
 /// The game scenarios end to end (each bundled one meeting its expectations is
 /// CLITests.testEveryBundledScenarioMeetsItsExpectations): trajectory.csv carries both
 /// populations with their weights; the GAN toy covers the modes; game errors are located.
-final class GameScenarioTests: XCTestCase {
-    var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-game-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
-
+final class GameScenarioTests: ScratchTestCase {
     /// The GAN toy (its expectations are checked with every bundled scenario in
     /// CLITests.testEveryBundledScenarioMeetsItsExpectations) also covers every mode.
     func testGANCoversTheModes() throws {

@@ -4,23 +4,7 @@ import XCTest
 /// The mean-field Langevin scenarios end to end (each bundled one meeting its expectations is
 /// CLITests.testEveryBundledScenarioMeetsItsExpectations): velocities in trajectory.csv,
 /// scenarios without [target], errors and divergence.
-final class LangevinScenarioTests: XCTestCase {
-    var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-langevin-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
-
-    func writeScenario(_ name: String, _ text: String) throws -> URL {
-        let url = scratch.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
+final class LangevinScenarioTests: ScratchTestCase {
 
     func testVelocitiesAreColumnsOnlyForTheUnderdampedFlow() throws {
         let under = scratch.appendingPathComponent("under"), over = scratch.appendingPathComponent("over")

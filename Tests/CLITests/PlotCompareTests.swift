@@ -6,15 +6,7 @@ import XCTest
 
 /// `wgf plot`, `wgf compare` and `wgf export` end to end, on real runs and on synthetic run
 /// directories (two populations with weights, a periodic box) written here.
-final class PlotCompareTests: XCTestCase {
-    var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-plot-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+final class PlotCompareTests: ScratchTestCase {
 
     /// Element names and class names of an SVG parsed back; nil if not well-formed.
     func parseSVG(_ url: URL) throws -> (tags: [String: Int], classes: [String: Int], populations: Set<String>)? {

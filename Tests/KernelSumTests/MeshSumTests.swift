@@ -20,20 +20,21 @@ func testPoints(_ layout: String, count: Int, dimension d: Int, rng: inout TestR
     }
 }
 
-/// Per-channel relative errors (values, gradients) of an engine against direct summation, two
-/// channels (positive and signed weights), gradients of both. Also checks that 1 and 2 threads
-/// give identical output.
+/// Per-channel relative errors (values, gradients) of the mesh against direct summation (both
+/// in the periodic box [0, L)^d when `period` is given), two channels (positive and signed
+/// weights), gradients of both. Also checks that 1 and 2 threads give identical output.
 func meshErrors(_ kernel: any RadialKernel, _ d: Int, _ x: [Double], _ w: [Double], _ y: [Double],
-                tolerance: Double, file: StaticString = #filePath, line: UInt = #line) -> (value: Double, gradient: Double) {
+                tolerance: Double, period: Double? = nil,
+                file: StaticString = #filePath, line: UInt = #line) -> (value: Double, gradient: Double) {
     let m = y.count / d
     var rv: [Double] = [], rg: [Double] = []
-    DirectSum(threads: 2).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                              gradientChannels: [0, 1], values: &rv, gradients: &rg)
+    DirectSum(threads: 2, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
+                                              gradientChannels: [0, 1], values: &rv, gradients: &rg)
     var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-    MeshSum(tolerance: tolerance, threads: 1).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                  targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
-    MeshSum(tolerance: tolerance, threads: 2).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                  targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
+    MeshSum(tolerance: tolerance, threads: 1, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+                                                                  targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
+    MeshSum(tolerance: tolerance, threads: 2, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+                                                                  targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
     XCTAssertEqual(v, v2, "thread count changed the values", file: file, line: line)
     XCTAssertEqual(g, g2, "thread count changed the gradients", file: file, line: line)
     var worst = (value: 0.0, gradient: 0.0)

@@ -29,33 +29,6 @@ func minimumImageSum(_ kernel: any RadialKernel, _ d: Int, _ l: Double, _ x: [Do
     return (v, g)
 }
 
-/// Relative errors (values, gradients; worst of two channels, positive and signed weights) of
-/// the periodic mesh against the periodic direct sum, checking that 1 and 2 threads agree.
-func periodicMeshErrors(_ kernel: any RadialKernel, _ d: Int, _ l: Double, _ x: [Double], _ w: [Double], _ y: [Double],
-                        tolerance: Double, file: StaticString = #filePath, line: UInt = #line) -> (value: Double, gradient: Double) {
-    let m = y.count / d
-    var rv: [Double] = [], rg: [Double] = []
-    DirectSum(threads: 2, period: l).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                                         gradientChannels: [0, 1], values: &rv, gradients: &rg)
-    var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-    MeshSum(tolerance: tolerance, threads: 1, period: l).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                             targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
-    MeshSum(tolerance: tolerance, threads: 2, period: l).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                             targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
-    XCTAssertEqual(v, v2, "thread count changed the values", file: file, line: line)
-    XCTAssertEqual(g, g2, "thread count changed the gradients", file: file, line: line)
-    var worst = (value: 0.0, gradient: 0.0)
-    for c in 0..<2 {
-        let pick = { (a: [Double]) in stride(from: c, to: a.count, by: 2).map { a[$0] } }
-        let gpick = { (a: [Double]) -> [Double] in
-            (0..<m).flatMap { j -> ArraySlice<Double> in let base = (j * 2 + c) * d; return a[base..<(base + d)] }
-        }
-        worst.value = max(worst.value, relativeError(pick(v), pick(rv)))
-        worst.gradient = max(worst.gradient, relativeError(gpick(g), gpick(rg)))
-    }
-    return worst
-}
-
 final class PeriodicSumTests: XCTestCase {
     let l = 2.0
 
@@ -111,7 +84,7 @@ final class PeriodicSumTests: XCTestCase {
                 for (kernels, tolerances) in [(decayed, [1e-3, 1e-6]), (slower, [1e-3])] {
                     for (kernel, allowance) in kernels {
                         for tolerance in tolerances {
-                            let e = periodicMeshErrors(kernel, d, l, x, w, y, tolerance: tolerance)
+                            let e = meshErrors(kernel, d, x, w, y, tolerance: tolerance, period: l)
                             report.append("\(kernel) d=\(d) \(layout) tol=\(tolerance): value \(e.value) gradient \(e.gradient)")
                             XCTAssertLessThanOrEqual(e.value, allowance * tolerance, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value")
                             XCTAssertLessThanOrEqual(e.gradient, allowance * tolerance, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient")
@@ -140,9 +113,9 @@ final class PeriodicSumTests: XCTestCase {
                  gradientChannels: [0, 1], values: &v, gradients: &g)
         let radius = Double(mesh.parameters["near-radius"]!)!
         XCTAssertLessThan(radius, l / 5, "a near radius small enough for partial wrapping")
-        let laplace = periodicMeshErrors(LaplaceKernel(alpha: 40 / l), d, l, x, w, y, tolerance: 1e-6)
+        let laplace = meshErrors(LaplaceKernel(alpha: 40 / l), d, x, w, y, tolerance: 1e-6, period: l)
         XCTAssertLessThanOrEqual(max(laplace.value, laplace.gradient), 1e-5, "laplace: \(laplace)")
-        let gaussian = periodicMeshErrors(GaussianKernel(sigma: l / 14), d, l, x, w, y, tolerance: 1e-6)
+        let gaussian = meshErrors(GaussianKernel(sigma: l / 14), d, x, w, y, tolerance: 1e-6, period: l)
         XCTAssertLessThanOrEqual(max(gaussian.value, gaussian.gradient), 1e-6, "gaussian: \(gaussian)")
         if ProcessInfo.processInfo.environment["WGF_REPORT"] != nil { print("large: ε = \(radius) laplace \(laplace) gaussian \(gaussian)") }
     }

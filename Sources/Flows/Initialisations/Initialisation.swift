@@ -12,11 +12,7 @@ extension Initialisation {
 }
 
 /// One initialisation kind: reads its parameters for a population of dimension d.
-public struct InitialisationEntry: Sendable {
-    public let name: String
-    public let summary: String
-    public let make: @Sendable (Settings, _ dimension: Int) throws -> any Initialisation
-}
+public typealias InitialisationEntry = RegistryEntry<Int, any Initialisation>
 
 public enum InitialisationRegistry {
     /// Every initialisation kind. A new one adds one line here.

@@ -69,16 +69,7 @@ public struct InteractionContext {
 
 /// One interaction kind named by `kind` in a term table (`quadratic`); terms given by a
 /// `kernel` spec need no entry (any kernel of the kernel registry).
-public struct InteractionEntry: Sendable {
-    public let name: String
-    public let summary: String
-    public let make: @Sendable (Settings, InteractionContext) throws -> any Interaction
-    public init(name: String, summary: String, make: @escaping @Sendable (Settings, InteractionContext) throws -> any Interaction) {
-        self.name = name
-        self.summary = summary
-        self.make = make
-    }
-}
+public typealias InteractionEntry = RegistryEntry<InteractionContext, any Interaction>
 
 public enum InteractionRegistry {
     /// Every interaction kind besides kernels. A new kind adds one line here.

@@ -64,16 +64,7 @@ public struct PotentialContext: Sendable {
 }
 
 /// One potential kind: reads its parameters from the `potential` table of the flow.
-public struct PotentialEntry: Sendable {
-    public let name: String
-    public let summary: String
-    public let make: @Sendable (Settings, PotentialContext) throws -> any Potential
-    public init(name: String, summary: String, make: @escaping @Sendable (Settings, PotentialContext) throws -> any Potential) {
-        self.name = name
-        self.summary = summary
-        self.make = make
-    }
-}
+public typealias PotentialEntry = RegistryEntry<PotentialContext, any Potential>
 
 public enum PotentialRegistry {
     /// Every potential kind. A new potential adds one line here.

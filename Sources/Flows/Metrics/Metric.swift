@@ -24,11 +24,7 @@ public struct MetricContext {
 /// One metric of the registry. Its parameters are keys of the scenario's `[record]` table
 /// prefixed by its name (e.g. `mmd-kernel`); `make` throws, located at `metrics`, when the
 /// scenario cannot provide what the metric needs (a score, known moments, an objective).
-public struct MetricEntry: Sendable {
-    public let name: String
-    public let summary: String
-    public let make: @Sendable (Settings, MetricContext) throws -> any Metric
-}
+public typealias MetricEntry = RegistryEntry<MetricContext, any Metric>
 
 public enum MetricRegistry {
     /// Every metric. A new metric adds one line here.

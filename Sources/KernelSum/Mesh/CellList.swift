@@ -42,27 +42,28 @@ final class CellList: @unchecked Sendable {
         cells = counts
         let total = cells[0] * cells[1] * cells[2]
         start = .allocate(capacity: total + 1)
-        start.initialize(repeating: 0, count: total + 1)
         points = .allocate(capacity: max(1, n * d))
         index = .allocate(capacity: max(1, n))
-        var cellOf = [Int](repeating: 0, count: n)
-        for i in 0..<n {
-            var c = 0
-            for a in 0..<3 {
-                let k = a < d ? min(cells[a] - 1, max(0, Int((source[i * d + a] - lo[a]) / h))) : 0
-                c = c * cells[a] + k
-            }
-            cellOf[i] = c
-            start[c + 1] += 1
+        let (lower, size, cells) = (lower, cellSize, cells)
+        let (order, starts) = countingSort(n, buckets: total) { i in
+            CellList.cell(of: source.baseAddress! + i * d, dimension: d, lower: lower, size: size, cells: cells)
         }
-        for c in 0..<total { start[c + 1] += start[c] }
-        var next = Array(UnsafeBufferPointer(start: start, count: total))
-        for i in 0..<n {
-            let p = next[cellOf[i]]
-            next[cellOf[i]] += 1
+        start.initialize(from: starts, count: total + 1)
+        for (p, i) in order.enumerated() {
             index[p] = i
             for a in 0..<d { points[p * d + a] = source[i * d + a] }
         }
+    }
+
+    /// The cell of point x (clamped to the grid of cells).
+    @inline(__always)
+    static func cell(of x: UnsafePointer<Double>, dimension d: Int, lower: SIMD4<Double>, size: Double, cells: SIMD4<Int>) -> Int {
+        var c = 0
+        for a in 0..<3 {
+            let k = a < d ? min(cells[a] - 1, max(0, Int(((x[a] - lower[a]) / size).rounded(.down)))) : 0
+            c = c * cells[a] + k
+        }
+        return c
     }
 
     deinit {
@@ -74,21 +75,10 @@ final class CellList: @unchecked Sendable {
     /// The indices of `targets` in cell order (stable): queries taken in this order find their
     /// neighbours in memory that the previous query just read.
     func cellOrder(of targets: UnsafeBufferPointer<Double>) -> [Int] {
-        let d = dimension, m = targets.count / d, total = cells[0] * cells[1] * cells[2]
-        var cellOf = [Int](repeating: 0, count: m), next = [Int](repeating: 0, count: total + 1)
-        for j in 0..<m {
-            var c = 0
-            for a in 0..<3 {
-                let k = a < d ? min(cells[a] - 1, max(0, Int(((targets[j * d + a] - lower[a]) / cellSize).rounded(.down)))) : 0
-                c = c * cells[a] + k
-            }
-            cellOf[j] = c
-            next[c + 1] += 1
-        }
-        for c in 0..<total { next[c + 1] += next[c] }
-        var order = [Int](repeating: 0, count: m)
-        for j in 0..<m { order[next[cellOf[j]]] = j; next[cellOf[j]] += 1 }
-        return order
+        let d = dimension
+        return countingSort(targets.count / d, buckets: cells[0] * cells[1] * cells[2]) { j in
+            CellList.cell(of: targets.baseAddress! + j * d, dimension: d, lower: lower, size: cellSize, cells: cells)
+        }.order
     }
 
     /// The most runs ``runs(near:within:into:)`` writes for a query radius.
@@ -146,4 +136,17 @@ final class CellList: @unchecked Sendable {
         }
         return written
     }
+}
+
+/// A stable counting sort of the indices 0 ..< count by integer keys in 0 ..< buckets: `order`
+/// lists them bucket by bucket, in input order within a bucket, and bucket b's indices are
+/// order[start[b] ..< start[b + 1]].
+func countingSort(_ count: Int, buckets: Int, key: (Int) -> Int) -> (order: [Int], start: [Int]) {
+    let keys = (0..<count).map(key)
+    var start = [Int](repeating: 0, count: buckets + 1)
+    for k in keys { start[k + 1] += 1 }
+    for b in 0..<buckets { start[b + 1] += start[b] }
+    var next = start, order = [Int](repeating: 0, count: count)
+    for (i, k) in keys.enumerated() { order[next[k]] = i; next[k] += 1 }
+    return (order, start)
 }

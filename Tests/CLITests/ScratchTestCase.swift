@@ -1,0 +1,24 @@
+import Foundation
+import XCTest
+
+/// A test case with a fresh scratch directory per test (removed afterwards) and the small file
+/// helpers the CLI tests share.
+class ScratchTestCase: XCTestCase {
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-\(type(of: self))-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    /// Writes `text` to `name` in the scratch directory.
+    func writeScenario(_ name: String, _ text: String) throws -> URL {
+        let url = scratch.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+}

@@ -116,7 +116,8 @@ public struct MeshSum: KernelSumEngine {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.plan, period: period)
+        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
+                            reusableStep: ws.plan?.split.step, period: period)
         ws.prepare(plan, kernel: kernel, channels: problem.channels, threads: threads)
         ws.report = plan.report
         MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
@@ -151,12 +152,19 @@ struct MeshPlan {
     var key: String {
         "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)|\(box.map { "\($0)" } ?? "-")"
     }
+    /// What the next call's hysteresis keeps of this plan.
+    var history: MeshHistory {
+        MeshHistory(kernelSpec: kernelSpec, dimension: dimension, spacing: spacing, radius: split.radius, modes: modes)
+    }
     var report: [String: String] {
         ["grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
          "window-width": String(spreadWidth), "near-radius": "\(split.radius)"]
     }
 
-    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshPlan?, period: Double? = nil) {
+    /// `previous`: the last call's choice, kept while it stays near the best (hysteresis);
+    /// `reusableStep`: a smooth-step table to reuse when its β agrees.
+    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshHistory?,
+         reusableStep: SmoothStep? = nil, period: Double? = nil) {
         let d = problem.dimension
         dimension = d
         box = period
@@ -169,7 +177,7 @@ struct MeshPlan {
         let stepBeta = log((kernel.regularity == .smooth ? 3000 : 30) / tol)
         let steps = Double(Int((0.75 * stepBeta).rounded(.up)) + 1)
         // The step's table costs ~10⁵ exponentials: reuse the previous call's when β agrees.
-        let step = previous.map(\.split.step).flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
+        let step = reusableStep.flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
         // Bounding box of sources and targets (the whole box when periodic).
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
         if let l = period { lo = [Double](repeating: 0, count: d); hi = [Double](repeating: l, count: d) }
@@ -185,7 +193,7 @@ struct MeshPlan {
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps,
                                         window: w, channels: problem.channels, periodic: period != nil,
-                                        previous: previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.split.radius : nil })
+                                        previous: previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.radius : nil })
         let radius: Double, h: Double, reach: Double, wB: Double
         if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
            MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
@@ -211,7 +219,7 @@ struct MeshPlan {
                                                               window: w) / h).rounded(.up)))
             // Keep the previous grid while it is large enough and not much larger: the
             // multiplier (and FFTW's plans) then stay cached from step to step.
-            if let p = previous, p.spacing == h, p.split.radius == radius, p.dimension == d,
+            if let p = previous, p.spacing == h, p.radius == radius, p.dimension == d,
                p.modes[a] >= count, Double(p.modes[a]) <= 1.25 * Double(count) {
                 count = p.modes[a]
             }
@@ -683,6 +691,9 @@ final class MeshWorkspace: @unchecked Sendable {
     static let planning = NSLock()
     let lock = NSLock()
     var plan: MeshPlan? = nil
+    /// The last call's grid choice, which the next call's hysteresis keeps while it is near the
+    /// best: part of a run's state (a checkpoint saves it, see ``MeshSum/saveState()``).
+    var history: MeshHistory? = nil
     var key = "", channels = 0
     // Valid once `prepare` has run (the engine calls it before any use).
     var real: UnsafeMutablePointer<Double>! = nil
@@ -695,7 +706,7 @@ final class MeshWorkspace: @unchecked Sendable {
     var report: [String: String] = [:]
 
     func prepare(_ newPlan: MeshPlan, kernel: any RadialKernel, channels c: Int, threads: Int) {
-        defer { plan = newPlan }
+        defer { plan = newPlan; history = newPlan.history }
         if newPlan.key == key && c <= channels { return }
         release()
         key = newPlan.key

@@ -19,38 +19,6 @@ public struct InputFileError: Error, CustomStringConvertible {
     public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
 }
 
-/// A file written line by line, flushed on request so a crash leaves complete records.
-public final class LineWriter {
-    public let path: String
-    let file: UnsafeMutablePointer<FILE>
-    var buffer: [UInt8] = []
-
-    public init(path: String) throws {
-        guard let f = fopen(path, "w") else {
-            throw IOFailure(path: path, "cannot open for writing (\(String(cString: strerror(errno))))")
-        }
-        self.path = path
-        file = f
-        buffer.reserveCapacity(1 << 16)
-    }
-
-    deinit { try? flush(); fclose(file) }
-
-    public func write(_ s: String) { buffer.append(contentsOf: s.utf8) }
-
-    /// One CSV field: a number in the shortest form that reads back exactly.
-    @inline(__always) public func write(_ v: Double) { write(v.description) }
-
-    public func flush() throws {
-        if !buffer.isEmpty {
-            let written = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-            buffer.removeAll(keepingCapacity: true)
-            guard written > 0 || ferror(file) == 0 else { throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))") }
-        }
-        guard fflush(file) == 0 else { throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))") }
-    }
-}
-
 /// A parsed CSV file of numbers: header names and row-major values.
 public struct NumericTable {
     public let header: [String]

@@ -12,22 +12,40 @@ public final class RunRecorder: Recorder {
     let dimension: Int
 
     /// `velocities`: the state carries velocities (underdamped Langevin), written as columns v1..vd after x1..xd.
+    /// `resuming`: the output marks of a checkpoint (``synchronize()``): the files are cut back
+    /// to them and continued; nil starts new files.
     public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
-                velocities: Bool = false) throws {
+                velocities: Bool = false, resuming marks: [String: Int]? = nil) throws {
         self.dimension = dimension
-        if writeTrajectory {
-            let t = try LineWriter(path: directory + "/trajectory.csv")
-            t.write((["step", "time", "population", "particle", "weight"] + (1...dimension).map { "x\($0)" }
-                     + (velocities ? (1...dimension).map { "v\($0)" } : []))
-                .joined(separator: ",") + "\n")
-            try t.flush()
-            trajectory = t
-        } else {
-            trajectory = nil
+        func open(_ name: String, header: [String]) throws -> LineWriter {
+            let path = directory + "/" + name
+            guard let marks else {
+                let w = try LineWriter(path: path)
+                w.write(header.joined(separator: ",") + "\n")
+                try w.flush()
+                return w
+            }
+            guard let keep = marks[name] else { throw IOFailure(path: path, "the checkpoint does not say how far it reached") }
+            return try LineWriter(path: path, keepingFirst: keep)
         }
-        metrics = try LineWriter(path: directory + "/metrics.csv")
-        metrics.write((["step", "time", "wall"] + metricNames).joined(separator: ",") + "\n")
-        try metrics.flush()
+        trajectory = writeTrajectory
+            ? try open(RunRecorder.trajectoryFile, header: ["step", "time", "population", "particle", "weight"]
+                       + (1...dimension).map { "x\($0)" } + (velocities ? (1...dimension).map { "v\($0)" } : []))
+            : nil
+        metrics = try open(RunRecorder.metricsFile, header: ["step", "time", "wall"] + metricNames)
+    }
+
+    public static let trajectoryFile = "trajectory.csv", metricsFile = "metrics.csv"
+
+    public func synchronize() throws -> [String: Int] {
+        var marks: [String: Int] = [:]
+        if let t = trajectory {
+            try t.synchronize()
+            marks[RunRecorder.trajectoryFile] = t.size
+        }
+        try metrics.synchronize()
+        marks[RunRecorder.metricsFile] = metrics.size
+        return marks
     }
 
     public func recordState(step: Int, time: Double, state: SimulationState) throws {

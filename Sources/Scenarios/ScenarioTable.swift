@@ -1,4 +1,5 @@
 import Flows
+import KernelSum
 import Foundation
 import Recording
 
@@ -10,6 +11,8 @@ public final class ScenarioSource {
     var overrides: [String: String] = [:]
     /// The `[parameters]` of the scenario's formulas, and their watches.
     let formulaScope = FormulaScope()
+    /// The parts whose state a checkpoint saves, in the order they were built.
+    let parts = PartRegistry()
 
     init(path: String) {
         self.path = path
@@ -48,6 +51,8 @@ public final class ScenarioTable: Settings {
     }
 
     public var formulaScope: FormulaScope { source.formulaScope }
+
+    public func register(_ part: any StatefulPart, as key: String) { source.parts.add(part, key: keyPath(key)) }
 
     func keyPath(_ key: String) -> String { key.isEmpty ? path : path.isEmpty ? key : "\(path).\(key)" }
 

@@ -5,22 +5,32 @@ import KernelSum
 import Recording
 import Scenarios
 
-nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+/// The signal that asked the run to stop (SIGINT, SIGTERM, SIGHUP), or 0.
+nonisolated(unsafe) var stopSignal: sig_atomic_t = 0
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario and write trajectory.csv, metrics.csv, scenario.toml and run.json.")
+        abstract: "Run a scenario, or continue a run from its checkpoint.",
+        discussion: """
+        Writes trajectory.csv, metrics.csv, scenario.toml, run.json and checkpoint.wgf into the \
+        output directory, which must be new or empty: --force replaces an earlier run there, and \
+        without --out the directory is runs/<name>/ (runs/<name>-2/, ... when taken). \
+        --resume RUN_DIR continues a stopped run (or extends a finished one with --steps N) from \
+        its checkpoint: the outputs are cut back to the checkpoint and continued, and equal those \
+        of one uninterrupted run bit for bit (the `wall` column aside). SIGINT, SIGTERM and SIGHUP \
+        stop the run after the current step with a checkpoint.
+        """)
 
     @Argument(help: "Scenario file (default: scenarios/quickstart.toml).")
-    var scenario: String = "scenarios/quickstart.toml"
+    var scenario: String?
 
-    @Option(help: "Output directory (default: runs/<scenario name>/).")
+    @Option(help: "Output directory (default: runs/<scenario name>/, or runs/<name>-2/, ... when taken).")
     var out: String?
 
     @Option(help: "Random seed (overrides the scenario's seed).")
     var seed: Int?
 
-    @Option(help: "Number of steps (overrides the scenario's steps).")
+    @Option(help: "Number of steps (overrides the scenario's steps; with --resume, the step to continue to).")
     var steps: Int?
 
     @Option(help: "Threads (default: all cores). Output does not depend on it.")
@@ -33,54 +43,141 @@ struct Run: ParsableCommand {
     @Flag(help: "No progress bar, only the one-line summary.")
     var quiet = false
 
+    @Flag(help: "Replace the earlier run in the output directory (only a wgf run directory is cleared).")
+    var force = false
+
+    @Option(help: ArgumentHelp("Continue the run in RUN_DIR from its checkpoint (to --steps N if given).", valueName: "RUN_DIR"))
+    var resume: String?
+
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let s = seed, s < 0 { throw ValidationError("--seed must be ≥ 0") }
         if let s = steps, s < 0 { throw ValidationError("--steps must be ≥ 0") }
+        if resume != nil {
+            if scenario != nil { throw ValidationError("--resume continues the scenario saved in its run directory: give no SCENARIO") }
+            if out != nil { throw ValidationError("--resume writes into the run directory it continues: drop --out") }
+            if seed != nil || !overrides.isEmpty {
+                throw ValidationError("--resume continues the same scenario: only --steps, --threads and --quiet may be given (not --seed or --set)")
+            }
+            if force { throw ValidationError("--force starts a new run and --resume continues one: give one of them") }
+        }
     }
 
     func run() throws {
-        let threadCount = threads ?? Parallel.defaultThreads
-        var sets: [String] = []
-        if let seed { sets.append("seed=\(seed)") }
-        if let steps { sets.append("steps=\(steps)") }
-        sets += overrides
-        let loaded: LoadedScenario
+        if let directory = resume { try continueRun(in: directory) } else { try startRun() }
+    }
+
+    /// Loads the scenario at `path`; a bad scenario exits with 3.
+    func load(_ path: String, _ sets: [String]) throws -> LoadedScenario {
         do {
-            loaded = try ScenarioLoader.load(path: scenario, overrides: sets, threads: threadCount)
+            return try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? Parallel.defaultThreads)
         } catch let e as ScenarioError {
             throw fail(e.description, code: Exit.badInput)
         }
-        let sim = loaded.simulation
-        let directory = out ?? "runs/\(loaded.name)"
+    }
+
+    func startRun() throws {
+        var sets: [String] = []
+        if let seed { sets.append("seed=\(seed)") }
+        if let steps { sets.append("steps=\(steps)") }
+        let loaded = try load(scenario ?? "scenarios/quickstart.toml", sets + overrides)
+        let directory: String
+        let info: RunInfo
         let recorder: RunRecorder
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data(loaded.resolvedTOML.utf8).write(to: URL(fileURLWithPath: directory + "/scenario.toml"))
-            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations.map(\.dimension).max()!,
-                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
-                                       velocities: sim.state.populations[0].velocities != nil)
+            directory = try RunDirectory.prepareNew(explicit: out, name: loaded.name, force: force)
+            try AtomicFile.write(loaded.resolvedTOML, to: directory + "/scenario.toml")
+            info = RunInfo(directory: directory, loaded: loaded, started: Date())
+            try info.write(status: "running", outputs: Run.outputs(loaded))
+            recorder = try RunRecorder(directory: directory, dimension: loaded.simulation.state.populations.map(\.dimension).max()!,
+                                       metricNames: loaded.simulation.metricNames, writeTrajectory: loaded.writeTrajectory,
+                                       velocities: loaded.simulation.state.populations[0].velocities != nil)
+        } catch let e as RunDirectoryRefusal {
+            throw fail(e.description, code: Exit.usage)
         } catch let e as IOFailure {
             throw fail(e.description, code: Exit.ioFailure)
         } catch {
-            throw fail("\(directory): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
+            throw fail("\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
         }
+        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: nil)
+    }
 
-        signal(SIGINT) { _ in interruptRequested = 1 }
+    /// `--resume RUN_DIR [--steps N]`: the run's own resolved scenario, its checkpoint, its outputs cut back.
+    func continueRun(in directory: String) throws {
+        let checkpoint: Checkpoint
+        do { checkpoint = try CheckpointFile.read(directory: directory) } catch let e as CheckpointFile.ReadError {
+            throw fail("cannot resume: \(e.description)", code: Exit.badInput)
+        }
+        let scenarioPath = directory + "/scenario.toml"
+        let loaded = try load(scenarioPath, steps.map { ["steps=\($0)"] } ?? [])
+        let sim = loaded.simulation
+        guard loaded.identity == checkpoint.scenarioIdentity else {
+            throw fail("cannot resume: \(scenarioPath) has changed since the checkpoint (its identity \(loaded.identity.prefix(12))… is not the checkpoint's \(checkpoint.scenarioIdentity.prefix(12))…); a resume continues the same scenario (only steps may grow): start a new run instead", code: Exit.badInput)
+        }
+        guard sim.steps >= checkpoint.step else {
+            throw fail("cannot resume: the checkpoint is at step \(checkpoint.step), beyond --steps \(sim.steps)", code: Exit.usage)
+        }
+        var info = RunInfo(directory: directory, loaded: loaded, started: Date())
+        info.continuing(from: directory + "/" + RunInfo.file)
+        info.resumes.append(["at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
+                             "threads": loaded.threads])
+        let recorder: RunRecorder
+        do {
+            try RunDirectory.removeDerived(directory)
+            // The resolved scenario with its new steps, under its original header (which names the source).
+            let saved = try String(contentsOfFile: scenarioPath, encoding: .utf8)
+            let updated = Run.header(of: saved) + Run.body(of: loaded.resolvedTOML)
+            if updated != saved { try AtomicFile.write(updated, to: scenarioPath) }
+            try info.write(status: "running", outputs: Run.outputs(loaded))
+            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations.map(\.dimension).max()!,
+                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
+                                       velocities: checkpoint.populations[0].velocities != nil, resuming: checkpoint.outputs)
+        } catch let e as IOFailure {
+            throw fail("cannot resume: \(e.description)", code: Exit.ioFailure)
+        } catch {
+            throw fail("cannot resume: \(directory): \(error.localizedDescription)", code: Exit.ioFailure)
+        }
+        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: checkpoint)
+    }
+
+    /// The leading comment lines of a resolved scenario, and the rest.
+    static func header(of text: String) -> String {
+        String(text.split(separator: "\n", omittingEmptySubsequences: false).prefix { $0.hasPrefix("#") }
+            .map { $0 + "\n" }.joined())
+    }
+    static func body(of text: String) -> String { String(text.dropFirst(header(of: text).count)) }
+
+    static func outputs(_ loaded: LoadedScenario) -> [String] {
+        (loaded.writeTrajectory ? [RunRecorder.trajectoryFile] : [])
+            + [RunRecorder.metricsFile, "scenario.toml", RunInfo.file, CheckpointFile.name]
+    }
+
+    /// Runs (or continues) the simulation into `directory`, then writes run.json and the summary.
+    func execute(_ loaded: LoadedScenario, in directory: String, info: RunInfo, recorder: RunRecorder,
+                 resumed: Checkpoint?) throws {
+        let sim = loaded.simulation
+        let outputs = Run.outputs(loaded)
+        let writer = CheckpointWriter(schedule: loaded.checkpointSchedule, scenarioIdentity: loaded.identity) {
+            try CheckpointFile.write($0, directory: directory)
+        }
+        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { stopSignal = $0 } }
+        // Past a file-size limit, write(2) then fails with EFBIG (reported, exit 5) instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
+        defer { for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) } }
         let showProgress = !quiet && isatty(STDERR_FILENO) == 1
-        let bar = ProgressBar(title: loaded.name)
-        let started = Date()
+        let bar = ProgressBar(title: info.name)
         let summary: RunSummary
         do {
-            summary = try sim.run(recorder: recorder, shouldStop: { interruptRequested != 0 },
-                                  progress: { if showProgress { bar.update($0) } })
+            summary = try sim.run(recorder: recorder, resumingFrom: resumed, checkpoints: writer,
+                                  shouldStop: { stopSignal != 0 }, progress: { if showProgress { bar.update($0) } })
         } catch let e as IOFailure {
             if showProgress { bar.finish() }
-            try? writeRunJSON(directory: directory, loaded: loaded, summary: nil, started: started, status: "io-failure", detail: e.description)
-            throw fail(e.description, code: Exit.ioFailure)
+            try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
+            throw fail("\(e.description); the records and checkpoint written before it are in \(directory)/", code: Exit.ioFailure)
+        } catch let e as PartStateError {
+            throw fail("cannot resume: \(directory)/\(CheckpointFile.name): \(e.message)", code: Exit.badInput)
         }
         if showProgress { bar.finish() }
-        signal(SIGINT, SIG_DFL)
 
         let status: String, detail: String?, code: Int32
         switch summary.end {
@@ -88,52 +185,25 @@ struct Run: ParsableCommand {
         case let .diverged(step, population, cause):
             (status, detail, code) = ("diverged", "diverged at step \(step), population '\(population)': \(cause) (step size too large? try --set step-size=\(formatNumber(sim.stepSize / 10)))", Exit.diverged)
         case let .interrupted(step):
-            (status, detail, code) = ("interrupted", "interrupted after step \(step)", Exit.interrupted)
+            let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][stopSignal] ?? "a signal"
+            (status, detail, code) = ("interrupted", "interrupted after step \(step) by \(name); continue with wgf run --resume \(directory)",
+                                      128 + stopSignal)
         }
         do {
-            try writeRunJSON(directory: directory, loaded: loaded, summary: summary, started: started, status: status, detail: detail)
+            try info.write(status: status, detail: detail, summary: summary, outputs: outputs)
         } catch {
-            throw fail("\(directory)/run.json: cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
+            throw fail("\(error)", code: Exit.ioFailure)
         }
+        let taken = summary.stepsTaken - (resumed?.step ?? 0)
         let rate = summary.timings.stepping > 0 ? Double(summary.stepsTaken) / summary.timings.stepping : 0
         let metrics = summary.finalMetrics.map { "\($0.name) \(formatSignificant($0.value))" }.joined(separator: ", ")
-        print("\(loaded.name): \(status), \(summary.stepsTaken) steps in \(String(format: "%.2f", summary.timings.total)) s "
+        let span = resumed.map { "steps \($0.step + 1)–\(summary.stepsTaken) (\(taken))" } ?? "\(summary.stepsTaken) steps"
+        print("\(info.name): \(status), \(span) in \(String(format: "%.2f", summary.timings.total)) s "
               + "(\(String(format: "%.0f", rate)) steps/s)\(metrics.isEmpty ? "" : ", " + metrics) → \(directory)/")
         if let detail {
             throw fail("\(detail); records up to step \(summary.lastRecordedStep) are in \(directory)/", code: code)
         }
     }
-}
-
-/// run.json: what was run, how, how long each phase took, and how it ended.
-func writeRunJSON(directory: String, loaded: LoadedScenario, summary: RunSummary?, started: Date,
-                  status: String, detail: String?) throws {
-    let sim = loaded.simulation
-    let formatter = ISO8601DateFormatter()
-    var info: [String: Any] = [
-        "tool": "wgf", "version": wgfVersion,
-        "scenario": ["name": loaded.name, "title": sim.title, "source": loaded.path,
-                     "resolved": "scenario.toml", "sha256": sha256Hex(Array(loaded.resolvedTOML.utf8))],
-        "seed": loaded.seed, "threads": loaded.threads,
-        "steps": sim.steps, "step-size": sim.stepSize, "record-every": sim.recordEvery,
-        "particles": sim.state.populations.map { ["name": $0.name, "count": $0.count, "dimension": $0.dimension] },
-        "flow": sim.flow.report,
-        "started": formatter.string(from: started),
-        "status": status,
-        "outputs": (loaded.writeTrajectory ? ["trajectory.csv"] : []) + ["metrics.csv", "scenario.toml", "run.json"],
-    ]
-    if let detail { info["detail"] = detail }
-    if let summary {
-        info["steps-taken"] = summary.stepsTaken
-        info["last-recorded-step"] = summary.lastRecordedStep
-        info["seconds"] = ["stepping": summary.timings.stepping, "metrics": summary.timings.metrics,
-                           "recording": summary.timings.recording, "total": summary.timings.total]
-        var final: [String: Double] = [:]
-        for m in summary.finalMetrics { final[m.name] = m.value }
-        info["final-metrics"] = final
-    }
-    let data = try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys])
-    try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: directory + "/run.json"))
 }
 
 /// A one-line progress display on stderr: bar, step, steps/s, ETA and the latest metric.
@@ -147,7 +217,7 @@ final class ProgressBar {
         lastDraw = p.elapsed
         let fraction = p.steps > 0 ? Double(p.step) / Double(p.steps) : 1
         let width = 24, filled = Int(fraction * Double(width))
-        let rate = p.elapsed > 0 ? Double(p.step) / p.elapsed : 0
+        let rate = p.elapsed > 0 ? Double(p.step - p.firstStep) / p.elapsed : 0
         let eta = rate > 0 ? Double(p.steps - p.step) / rate : 0
         var line = "\r\(title) [\(String(repeating: "=", count: filled))\(String(repeating: " ", count: width - filled))] "
             + "step \(p.step)/\(p.steps)  \(String(format: "%.0f", rate)) steps/s  ETA \(String(format: "%.1f", eta)) s"

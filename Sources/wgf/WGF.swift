@@ -11,6 +11,9 @@ enum Exit {
     static let badInput: Int32 = 3
     static let diverged: Int32 = 4
     static let ioFailure: Int32 = 5
+    /// Bad command line, or a run directory `wgf run` will not write into.
+    static let usage: Int32 = 64
+    /// Stopped by a signal: 128 + its number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
     static let interrupted: Int32 = 130
 }
 
@@ -23,7 +26,8 @@ struct WGF: ParsableCommand {
         abstract: "Wasserstein gradient flows with interacting particles.",
         discussion: """
         Exit codes: 0 success; 1 an expectation failed (check); 3 invalid scenario or input file; \
-        4 the run diverged; 5 I/O failure; 64 bad command line; 130 interrupted.
+        4 the run diverged; 5 I/O failure; 64 bad command line or a run directory in use; \
+        128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from.
         """,
         version: wgfVersion,
         subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self])

@@ -121,7 +121,7 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(try wgf(["check", out.path]).code, 0)
         let info = try runJSON(out)
-        XCTAssertEqual((info["flow"] as? [String: String])?["summation-directions"], "64")
+        XCTAssertEqual((info["flow"] as? [String: Any])?["summation-directions"] as? Int, 64, "numbers are JSON numbers")
         XCTAssertTrue(try read(out.appendingPathComponent("scenario.toml")).contains("directions = 64"))
         // The mesh engine on the Gaussian-kernel scenarios: same expectations met.
         for scenario in ["quickstart", "mmd-gaussian-noise"] {
@@ -129,7 +129,7 @@ final class CLITests: ScratchTestCase {
             XCTAssertEqual(try wgf(["run", "scenarios/\(scenario).toml", "--out", mesh.path, "--quiet",
                                     "--set", "flow.summation=mesh"]).code, 0)
             XCTAssertEqual(try wgf(["check", mesh.path]).code, 0, scenario)
-            XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: String])?["summation"], "mesh")
+            XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: Any])?["summation"] as? String, "mesh")
         }
         let refused = try wgf(["run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path])
         XCTAssertEqual(refused.code, 3)
@@ -311,9 +311,11 @@ struct WGFResult {
     let stderr: String
 }
 
-/// Runs the wgf binary in `directory`; optionally sends SIGINT after `interruptAfter` seconds.
+/// Runs the wgf binary in `directory`; optionally sends `signal` (SIGINT unless said) after
+/// `interruptAfter` seconds.
 @discardableResult
-func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil) throws -> WGFResult {
+func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
+            signal: Int32 = SIGINT) throws -> WGFResult {
         let p = Process()
         p.executableURL = CLITests.binary
         p.arguments = args
@@ -324,7 +326,7 @@ func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter:
         try p.run()
         if let t = interruptAfter {
             Thread.sleep(forTimeInterval: t)
-            kill(p.processIdentifier, SIGINT)
+            kill(p.processIdentifier, signal)
         }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()

@@ -53,7 +53,7 @@ final class GameScenarioTests: ScratchTestCase {
         // The weights moved (Fisher–Rao): not all equal to 1/50 any more.
         XCTAssertTrue(lines.contains { $0.hasPrefix("20,") && !$0.contains(",0.02,") })
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
-        XCTAssertEqual((info["flow"] as? [String: String])?["dynamics"], "extragradient")
+        XCTAssertEqual((info["flow"] as? [String: Any])?["dynamics"] as? String, "extragradient")
         XCTAssertEqual((info["particles"] as? [[String: Any]])?.count, 2)
     }
 

@@ -13,6 +13,7 @@ final class MemoryRecorder: Recorder {
     func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         metrics.append((step, time, values))
     }
+    func synchronize() throws -> [String: Int] { ["states": states.count, "metrics": metrics.count] }
 }
 
 /// Adds 1 to every coordinate each step; at `badStep` writes `badValue` into particle 1.

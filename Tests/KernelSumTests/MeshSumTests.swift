@@ -218,3 +218,47 @@ final class MeshSumTests: XCTestCase {
         XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-2)
     }
 }
+
+/// The mesh's grid choice is part of a run's state: an engine given the saved state of
+/// another continues exactly as that one does, and one without it may not.
+final class MeshStateTests: XCTestCase {
+    func testRestoredHistoryContinuesBitForBit() throws {
+        var rng = TestRNG(32)
+        let n = 20_000, d = 2
+        let x = testPoints("gaussian", count: n, dimension: d, rng: &rng)
+        let w = [Double](repeating: 1.0 / Double(n), count: n)
+        // A box that grows, then shrinks a little: the hysteresis keeps the larger grid.
+        let scales = [1.0, 1.5, 1.45]
+        func sum(_ e: MeshSum, _ s: Double) -> [Double] {
+            var v: [Double] = [], g: [Double] = []
+            let y = x.map { $0 * s }
+            e.sum(LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
+                  gradientChannels: [0], values: &v, gradients: &g)
+            return v + g
+        }
+        let running = MeshSum(tolerance: 1e-3, threads: 2)
+        var outputs: [[Double]] = []
+        var saved = PartState()
+        for (k, s) in scales.enumerated() {
+            outputs.append(sum(running, s))
+            if k == 1 { saved = running.saveState() }
+        }
+        XCTAssertFalse(saved.isEmpty)
+        let restored = MeshSum(tolerance: 1e-3, threads: 1)
+        try restored.restoreState(saved)
+        XCTAssertEqual(restored.saveState(), saved)
+        XCTAssertEqual(sum(restored, scales[2]), outputs[2], "restored engine continues bit for bit")
+        XCTAssertEqual(restored.parameters["grid"], running.parameters["grid"])
+        // Without the state, the last box gets its own (smaller) grid: other rounding.
+        let fresh = MeshSum(tolerance: 1e-3, threads: 2)
+        XCTAssertNotEqual(sum(fresh, scales[2]), outputs[2], "the state matters (else this test proves nothing)")
+        XCTAssertNotEqual(fresh.parameters["grid"], running.parameters["grid"])
+        // An AutoSum forwards to its mesh; an empty state is the fresh engine.
+        let auto = AutoSum(tolerance: 1e-3, threads: 1)
+        try auto.restoreState(saved)
+        XCTAssertEqual(auto.saveState(), saved)
+        try restored.restoreState(PartState())
+        XCTAssertTrue(restored.saveState().isEmpty)
+        XCTAssertThrowsError(try restored.restoreState(PartState(integers: ["dimension": [9], "modes": [1, 1, 1]], texts: ["kernel": "log"])))
+    }
+}

@@ -153,6 +153,7 @@ final class FormulaScenarioTests: XCTestCase {
         final class Sink: Recorder {
             func recordState(step: Int, time: Double, state: SimulationState) throws {}
             func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {}
+            func synchronize() throws -> [String: Int] { [:] }
         }
         let summary = try loaded.simulation.run(recorder: Sink())
         guard case .diverged(let step, _, let cause) = summary.end else { return XCTFail("\(summary.end)") }

@@ -42,8 +42,16 @@ final class OverrideTests: XCTestCase {
         XCTAssertEqual(loadError(path, overrides: ["target.kind=cauchy"]),
                        "--set target.kind=cauchy: target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))")
         // Errors elsewhere keep their file and line.
-        XCTAssertEqual(loadError(path, overrides: ["steps=3"]),
-                       "\(path!):29: expect[2].by-step: 4 is out of range (an integer in [0, 3] (the scenario's steps))")
+        XCTAssertEqual(loadError(path, overrides: ["record.metrics=[\"ksd\"]"]),
+                       "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)")
+    }
+
+    /// Steps cut from the command line (a trial run, the first leg of a resumed run) may leave
+    /// an expectation beyond the end: it loads, and is judged failed if checked.
+    func testShortenedStepsKeepLaterExpectations() throws {
+        let s = try load(["steps=3"])
+        XCTAssertEqual(s.simulation.expectations[1].byStep, 4)
+        XCTAssertFalse(s.simulation.expectations[1].judge([(0, 1.0), (3, 1.0)]).passed)
     }
 
     func testUnquotedStrings() throws {
@@ -118,7 +126,7 @@ final class OverrideTests: XCTestCase {
         XCTAssertEqual(loadError(path, overrides: ["flow.optimiser=sgd"]),
                        "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
         XCTAssertEqual(loadError(path, overrides: ["stpes=3"]),
-                       "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, target, population, flow, record, expect)")
+                       "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)")
     }
 
     func testNewUnknownTableIsRejectedAtTheOverride() throws {

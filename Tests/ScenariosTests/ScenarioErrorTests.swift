@@ -19,10 +19,10 @@ final class ScenarioErrorTests: XCTestCase {
 
     func testUnknownTopLevelKey() {
         let (p, e) = fails(edit(baseScenario, "step-size = 0.05\n", "step-size = 0.05\nrecord-evry = 2\n"))
-        XCTAssertEqual(e, "\(p):5: record-evry: unknown key (did you mean 'record-every'?) (allowed here: title, seed, steps, step-size, record-every, target, population, flow, record, expect)")
+        XCTAssertEqual(e, "\(p):5: record-evry: unknown key (did you mean 'record-every'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)")
         // Far from every key: no suggestion.
         let (p2, e2) = fails(edit(baseScenario, "seed = 3\n", "seed = 3\nzzzzzzzz = 1\n"))
-        XCTAssertEqual(e2, "\(p2):3: zzzzzzzz: unknown key (allowed here: title, seed, steps, step-size, record-every, target, population, flow, record, expect)")
+        XCTAssertEqual(e2, "\(p2):3: zzzzzzzz: unknown key (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)")
     }
 
     func testUnknownKeyInASubtable() {
@@ -42,7 +42,7 @@ final class ScenarioErrorTests: XCTestCase {
 
     func testUnknownTable() {
         let (p, e) = fails(baseScenario + "\n[output]\ndir = \"x\"\n")
-        XCTAssertEqual(e, "\(p):31: output: unknown key (allowed here: title, seed, steps, step-size, record-every, target, population, flow, record, expect)")
+        XCTAssertEqual(e, "\(p):31: output: unknown key (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)")
     }
 
     func testWrongType() {

@@ -1,5 +1,5 @@
 /// N particles in R^d with weights: positions row-major (`positions[i*d + a]`).
-public struct Population: Sendable {
+public struct Population: Sendable, Equatable {
     public var name: String
     public let dimension: Int
     public var positions: [Double]
@@ -36,7 +36,7 @@ public struct Population: Sendable {
 }
 
 /// Everything a flow evolves: one or more populations (games will have two).
-public struct SimulationState: Sendable {
+public struct SimulationState: Sendable, Equatable {
     public var populations: [Population]
     public init(populations: [Population]) { self.populations = populations }
 }

@@ -81,11 +81,16 @@ public protocol Settings: AnyObject {
     func optionalTables(_ key: String) throws -> [Settings]?
     /// The scenario's formula parameters and watches, shared by all its tables.
     var formulaScope: FormulaScope { get }
+    /// Enrols a part built from `key` of this table whose state outlives a step (an
+    /// optimizer, a mesh engine): checkpoints save it under the key's dotted path.
+    func register(_ part: any StatefulPart, as key: String)
 }
 
 extension Settings {
     /// Settings outside a scenario: no parameters, nothing watched.
     public var formulaScope: FormulaScope { FormulaScope() }
+    /// Settings outside a scenario: nothing is checkpointed.
+    public func register(_ part: any StatefulPart, as key: String) {}
 
     public func optionalTables(_ key: String) throws -> [Settings]? {
         guard raw(key) != nil else { return nil }

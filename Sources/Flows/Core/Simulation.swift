@@ -6,6 +6,10 @@ import KernelSum
 public protocol Recorder: AnyObject {
     func recordState(step: Int, time: Double, state: SimulationState) throws
     func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws
+    /// Makes everything recorded so far durable (written and fsynced) and returns how far each
+    /// output file reached (bytes for a CSV file): a checkpoint keeps these marks, and a resume
+    /// cuts the outputs back to them.
+    func synchronize() throws -> [String: Int]
 }
 
 /// How a run ended.
@@ -13,17 +17,22 @@ public enum RunEnd: Sendable, Equatable {
     case completed
     /// Positions or a metric became NaN, infinite or too large at `step`.
     case diverged(step: Int, population: String, cause: String)
+    /// Stopped on request (Ctrl-C, SIGTERM) after `step`.
     case interrupted(step: Int)
 }
 
-/// Where the time of a run went, in seconds.
-public struct RunTimings: Sendable {
-    public var stepping = 0.0, metrics = 0.0, recording = 0.0, total = 0.0
+/// Where the time of a run went, in seconds (over every session of a resumed run).
+public struct RunTimings: Sendable, Equatable {
+    public var stepping = 0.0, metrics = 0.0, recording = 0.0, checkpointing = 0.0, total = 0.0
+    public init() {}
 }
 
 /// What the progress display needs.
 public struct RunProgress: Sendable {
     public let step: Int, steps: Int
+    /// The step this session started from (0, or the checkpoint's step on a resume).
+    public let firstStep: Int
+    /// Seconds since this session started.
     public let elapsed: Double
     public let latest: (name: String, value: Double)?
 }
@@ -33,7 +42,23 @@ public struct RunSummary: Sendable {
     public let lastRecordedStep: Int
     public let finalMetrics: [(name: String, value: Double)]
     public let timings: RunTimings
+    /// The last step taken (counting from the start of the run, also on a resume).
     public let stepsTaken: Int
+    /// The step of the last checkpoint written, if any.
+    public let lastCheckpointStep: Int?
+}
+
+/// Where and when a run saves checkpoints.
+public struct CheckpointWriter {
+    public let schedule: CheckpointSchedule
+    /// The scenario's identity (SHA-256 of the resolved scenario without `steps`), stored in every checkpoint.
+    public let scenarioIdentity: String
+    public let save: (Checkpoint) throws -> Void
+    public init(schedule: CheckpointSchedule, scenarioIdentity: String, save: @escaping (Checkpoint) throws -> Void) {
+        self.schedule = schedule
+        self.scenarioIdentity = scenarioIdentity
+        self.save = save
+    }
 }
 
 /// A built scenario: state, flow, metrics, and the step loop that ties them together.
@@ -62,8 +87,13 @@ public final class Simulation {
     }
 
     public var metricNames: [String] { metrics.map(\.name) }
+    /// The parts whose state a checkpoint saves beside the particles.
+    public var parts = PartRegistry()
 
-    func isRecorded(_ step: Int) -> Bool { step % recordEvery == 0 || step == steps }
+    /// Records are taken at step 0, every `recordEvery` steps, and at the last step.
+    func isRecorded(_ step: Int) -> Bool { isRegularRecord(step) || step == steps }
+    /// A record that a longer run of the same scenario also takes (not only because it is the last).
+    func isRegularRecord(_ step: Int) -> Bool { step % recordEvery == 0 }
 
     /// The first invalid position of any population, as (population, cause).
     func invalidPosition() -> (String, String)? {
@@ -73,16 +103,52 @@ public final class Simulation {
         return nil
     }
 
-    /// Integrates from step 0 to `steps`, recording every `recordEvery` steps and at the end.
-    /// Stops at the first invalid state (nothing invalid is recorded) or when `shouldStop`
-    /// returns true. Errors thrown by the recorder (I/O) propagate.
     /// A divergence cause, followed by the formula that first went non-finite, if any.
     func explained(_ cause: String) -> String {
         guard let note = formulaScope?.firstFailure else { return cause }
         return "\(cause); \(note)"
     }
 
-    public func run(recorder: Recorder, shouldStop: () -> Bool = { false },
+    /// The run's state after `step`, for a checkpoint.
+    func checkpoint(step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
+                    scenarioIdentity: String) -> Checkpoint {
+        var saved: [String: PartState] = [:]
+        for (key, part) in parts.parts { saved[key] = part.saveState() }
+        return Checkpoint(step: step, lastRecordedStep: lastRecordedStep, populations: state.populations, parts: saved,
+                          outputs: outputs, timings: timings, scenarioIdentity: scenarioIdentity)
+    }
+
+    /// Puts the state of a checkpoint back: populations and every part's state.
+    public func restore(_ c: Checkpoint) throws {
+        guard c.populations.count == state.populations.count,
+              zip(c.populations, state.populations).allSatisfy({ $0.name == $1.name && $0.dimension == $1.dimension }) else {
+            throw PartStateError("the checkpoint's populations (\(c.populations.map { "\($0.name): d = \($0.dimension)" }.joined(separator: ", "))) are not the scenario's")
+        }
+        let known = Set(parts.parts.map(\.key))
+        if let stray = c.parts.keys.sorted().first(where: { !known.contains($0) }) {
+            throw PartStateError("the checkpoint holds the state of '\(stray)', which the scenario does not build")
+        }
+        for (key, part) in parts.parts {
+            do { try part.restoreState(c.parts[key] ?? PartState()) } catch let e as PartStateError {
+                throw PartStateError("\(key): \(e.message)")
+            }
+        }
+        state.populations = c.populations
+    }
+
+    /// Integrates from step 0 (or from `checkpoint`'s step) to `steps`, recording every
+    /// `recordEvery` steps and at the end. Stops at the first invalid state (nothing invalid is
+    /// recorded) or when `shouldStop` returns true. Errors thrown by the recorder or the
+    /// checkpoint writer (I/O) propagate.
+    ///
+    /// Checkpoints (with a `checkpoints` writer) are taken at step 0, when the schedule says,
+    /// when stopped on request, and at the last step — before that step's record when it is
+    /// taken only because it is the last, so that a resume to more steps drops it and its
+    /// outputs equal those of the longer run in one go. A run resumed from a checkpoint at
+    /// step K continues with step K + 1; its outputs continue the checkpoint's (cut back to its
+    /// marks by the caller).
+    public func run(recorder: Recorder, resumingFrom resumed: Checkpoint? = nil, checkpoints: CheckpointWriter? = nil,
+                    shouldStop: () -> Bool = { false },
                     progress: (RunProgress) -> Void = { _ in }) throws -> RunSummary {
         let clock = ContinuousClock()
         let start = clock.now
@@ -90,9 +156,12 @@ public final class Simulation {
             let d = t.duration(to: clock.now)
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
-        var timings = RunTimings()
+        var timings = resumed?.timings ?? RunTimings()
+        let priorTotal = timings.total
         var latest: [(name: String, value: Double)] = []
-        var lastRecorded = -1
+        var lastRecorded = resumed?.lastRecordedStep ?? -1
+        var lastCheckpoint: Int? = resumed?.step
+        var lastCheckpointTime = clock.now
 
         /// Records the state and metrics at `step`; returns a divergence if a metric is not finite.
         func record(_ step: Int) throws -> RunEnd? {
@@ -110,22 +179,59 @@ public final class Simulation {
             let t1 = clock.now
             let time = Double(step) * stepSize
             try recorder.recordState(step: step, time: time, state: state)
-            try recorder.recordMetrics(step: step, time: time, wall: seconds(since: start), values: values)
+            try recorder.recordMetrics(step: step, time: time, wall: priorTotal + seconds(since: start), values: values)
             timings.recording += seconds(since: t1)
             latest = zip(metricNames, values).map { ($0, $1) }
             lastRecorded = step
             return nil
         }
 
+        func saveCheckpoint(_ step: Int) throws {
+            guard let writer = checkpoints else { return }
+            let t0 = clock.now
+            let marks = try recorder.synchronize()
+            var sofar = timings
+            sofar.total = priorTotal + seconds(since: start)
+            try writer.save(checkpoint(step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
+                                       scenarioIdentity: writer.scenarioIdentity))
+            timings.checkpointing += seconds(since: t0)
+            lastCheckpoint = step
+            lastCheckpointTime = clock.now
+        }
+
+        /// Records `step` as the run's last (a checkpoint first when the record is not a regular one).
+        func finish(_ step: Int) throws -> RunEnd? {
+            if isRegularRecord(step) {
+                if let bad = try record(step) { return bad }
+                try saveCheckpoint(step)
+                return nil
+            }
+            try saveCheckpoint(step)
+            return try record(step)
+        }
+
         var end = RunEnd.completed
-        var taken = 0
-        if let (pop, cause) = invalidPosition() {
+        var taken = resumed?.step ?? 0
+        var first = 1
+        if let c = resumed {
+            try restore(c)
+            first = c.step + 1
+            // A run resumed at its last step: put back the last record the checkpoint left out.
+            if c.step == steps, !isRegularRecord(c.step), let bad = try record(c.step) { end = bad }
+        } else if let (pop, cause) = invalidPosition() {
             end = .diverged(step: 0, population: pop, cause: explained(cause))
         } else if let bad = try record(0) {
             end = bad
         } else {
-            for step in Swift.stride(from: 1, through: steps, by: 1) {
-                if shouldStop() { end = .interrupted(step: step - 1); break }
+            try saveCheckpoint(0)
+        }
+        if end == .completed {
+            for step in Swift.stride(from: first, through: steps, by: 1) {
+                if shouldStop() {
+                    end = .interrupted(step: step - 1)
+                    if lastCheckpoint != step - 1 { try saveCheckpoint(step - 1) }
+                    break
+                }
                 let t0 = clock.now
                 flow.advance(&state, step: step, stepSize: stepSize)
                 timings.stepping += seconds(since: t0)
@@ -140,11 +246,20 @@ public final class Simulation {
                     end = .diverged(step: step, population: state.populations[0].name, cause: note)
                     break
                 }
-                if isRecorded(step), let bad = try record(step) { end = bad; break }
-                progress(RunProgress(step: step, steps: steps, elapsed: seconds(since: start), latest: latest.last))
+                if step == steps {
+                    if let bad = try finish(step) { end = bad; break }
+                } else {
+                    if isRecorded(step), let bad = try record(step) { end = bad; break }
+                    if let s = checkpoints?.schedule, s.isDue(step: step, secondsSinceLast: seconds(since: lastCheckpointTime)) {
+                        try saveCheckpoint(step)
+                    }
+                }
+                progress(RunProgress(step: step, steps: steps, firstStep: first - 1, elapsed: seconds(since: start),
+                                     latest: latest.last))
             }
         }
-        timings.total = seconds(since: start)
-        return RunSummary(end: end, lastRecordedStep: lastRecorded, finalMetrics: latest, timings: timings, stepsTaken: taken)
+        timings.total = priorTotal + seconds(since: start)
+        return RunSummary(end: end, lastRecordedStep: lastRecorded, finalMetrics: latest, timings: timings, stepsTaken: taken,
+                          lastCheckpointStep: lastCheckpoint)
     }
 }

@@ -76,8 +76,10 @@ func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads
     let tolerance = try s.real("tolerance", default: 1e-6, .positive)
     let directions = method == .sliced ? try s.integer("directions", default: 256, .positiveInteger) : 256
     do {
-        return try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance, threads: threads,
-                                         directions: directions, seed: seed, period: period)
+        let engine = try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance,
+                                               threads: threads, directions: directions, seed: seed, period: period)
+        if let part = engine as? any StatefulPart { s.register(part, as: "summation") }
+        return engine
     } catch let e as SummationError {
         throw s.fail("summation", e.message)
     }

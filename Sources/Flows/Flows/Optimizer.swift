@@ -7,7 +7,9 @@ import Foundation
 /// - `adagrad`: the rule of Liu & Wang's reference SVGD code (AdaGrad with momentum):
 ///   H₁ = v₁², H_t = α H_{t−1} + (1 − α) v_t², P(v) = v / (fudge + √H), coordinate-wise,
 ///   with α = 0.9 and fudge = 1e-6 there.
-public struct Optimizer: Sendable {
+///
+/// AdaGrad's history H is part of the run's state (``StatefulPart``): a checkpoint saves it.
+public final class Optimizer: StatefulPart {
     public enum Rule: Sendable, Equatable {
         case sgd
         case adagrad(alpha: Double, fudge: Double)
@@ -18,7 +20,7 @@ public struct Optimizer: Sendable {
     public init(rule: Rule) { self.rule = rule }
 
     /// Moves `x` by h·P(v); the first call starts AdaGrad's history at v².
-    public mutating func apply(_ v: [Double], to x: inout [Double], stepSize h: Double) {
+    public func apply(_ v: [Double], to x: inout [Double], stepSize h: Double) {
         switch rule {
         case .sgd:
             for k in 0..<x.count { x[k] += h * v[k] }
@@ -44,10 +46,18 @@ public struct Optimizer: Sendable {
     public static func read(_ s: Settings, default name: String) throws -> Optimizer {
         switch try s.string("optimizer", default: name, oneOf: ["sgd", "adagrad"]) {
         case "adagrad":
-            return Optimizer(rule: .adagrad(alpha: try s.real("adagrad-alpha", default: 0.9, .closed(0, 1)),
-                                            fudge: try s.real("adagrad-fudge", default: 1e-6, .positive)))
+            let o = Optimizer(rule: .adagrad(alpha: try s.real("adagrad-alpha", default: 0.9, .closed(0, 1)),
+                                             fudge: try s.real("adagrad-fudge", default: 1e-6, .positive)))
+            s.register(o, as: "optimizer")
+            return o
         default:
             return Optimizer(rule: .sgd)
         }
+    }
+
+    public func saveState() -> PartState { history.isEmpty ? PartState() : PartState(reals: ["history": history]) }
+
+    public func restoreState(_ state: PartState) throws {
+        history = state.isEmpty ? [] : try state.reals("history", part: "optimizer")
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Recording
+
+/// The rules of a run directory, so that what is in it always belongs to one run:
+/// - `wgf run` writes only into a directory that is new or empty; `--force` first clears one
+///   that holds an earlier run (and refuses any other non-empty directory: it never deletes
+///   files that wgf did not write); `--resume` continues the run that is there.
+/// - Without `--out`, the directory is `runs/<name>/`, or `runs/<name>-2/`, `-3/`, ... when that
+///   one is taken: a rerun never lands on an earlier run.
+/// - Outputs derived from a run (`plots/`, `npy/`) are removed when the run changes (a resume).
+enum RunDirectory {
+    /// Files and folders a run directory may hold: what `wgf run` writes and what `plot` and
+    /// `export` derive from it.
+    static let runFiles: Set<String> = [
+        "run.json", "scenario.toml", "metrics.csv", "trajectory.csv", "trajectory.h5", CheckpointFile.name,
+        CheckpointFile.name + ".partial", "run.json.partial", "scenario.toml.partial",
+    ]
+    static let derived = ["plots", "npy"]
+
+    /// What a directory holds: nothing (or does not exist), a run, or something else.
+    enum Contents: Equatable { case empty, run, other(String) }
+
+    static func contents(of path: String) throws -> Contents {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .empty }
+        guard isDirectory.boolValue else { throw IOFailure(path: path, "exists and is not a directory") }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            throw IOFailure(path: path, "cannot list (\(error.localizedDescription))")
+        }
+        if names.isEmpty { return .empty }
+        guard names.contains("run.json") || names.contains("scenario.toml") else { return .other(names.sorted()[0]) }
+        if let stranger = names.sorted().first(where: { !runFiles.contains($0) && !derived.contains($0) }) {
+            return .other(stranger)
+        }
+        return .run
+    }
+
+    /// The directory a new run writes into, made ready (created, or cleared with `force`).
+    static func prepareNew(explicit: String?, name: String, force: Bool) throws -> String {
+        let path: String
+        if let explicit {
+            path = explicit
+        } else {
+            // runs/<name>, then runs/<name>-2, ...: the first that is free (or, with --force, the first).
+            var k = 1
+            var candidate = "runs/\(name)"
+            while !force, try contents(of: candidate) != .empty {
+                k += 1
+                candidate = "runs/\(name)-\(k)"
+            }
+            path = candidate
+        }
+        switch try contents(of: path) {
+        case .empty: break
+        case .run:
+            guard force else {
+                throw RunDirectoryRefusal("\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out")
+            }
+            try clear(path)
+        case .other(let file):
+            throw RunDirectoryRefusal("\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory\(force ? " (--force clears run directories only)" : "")")
+        }
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw IOFailure(path: path, "cannot create the directory (\(error.localizedDescription))")
+        }
+        guard access(path, W_OK) == 0 else { throw IOFailure(path: path, "the directory is not writable") }
+        return path
+    }
+
+    /// Removes every file of an earlier run (only those: ``contents(of:)`` said it is a run).
+    static func clear(_ path: String) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+            do { try FileManager.default.removeItem(atPath: path + "/" + name) } catch {
+                throw IOFailure(path: path + "/" + name, "cannot remove (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    /// Removes the outputs derived from the run (its figures and exported arrays), which a
+    /// change of the run makes stale.
+    static func removeDerived(_ path: String) throws {
+        for name in derived where FileManager.default.fileExists(atPath: path + "/" + name) {
+            do { try FileManager.default.removeItem(atPath: path + "/" + name) } catch {
+                throw IOFailure(path: path + "/" + name, "cannot remove this stale output (\(error.localizedDescription))")
+            }
+        }
+    }
+}
+
+/// A run directory that `wgf run` will not write into, with what to do instead.
+struct RunDirectoryRefusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

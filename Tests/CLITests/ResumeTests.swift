@@ -58,6 +58,19 @@ final class ResumeTests: ScratchTestCase {
         }
     }
 
+    /// The swarm on the mesh engine, whose box grows as it spreads: the grid kept by the
+    /// mesh's hysteresis is restored from the checkpoint (another grid would round differently).
+    func testMeshRunResumesBitForBit() throws {
+        let args = ["scenarios/swarm-attraction-repulsion-2d.toml", "--quiet", "--set", "flow.summation=mesh",
+                    "--set", "flow.tolerance=1e-3", "--set", "population.count=5000", "--set", "expect=[]"]
+        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        XCTAssertEqual(try wgf(["run"] + args + ["--out", whole.path, "--steps", "60"]).code, 0)
+        XCTAssertEqual(try wgf(["run"] + args + ["--out", parts.path, "--steps", "23", "--threads", "1"]).code, 0)
+        let r = try wgf(["run", "--resume", parts.path, "--steps", "60"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        try assertSameOutputs(whole, parts, "mesh swarm")
+    }
+
     /// SIGTERM (a scheduler's way to stop a job) writes a checkpoint and run.json, exits 143,
     /// and the resumed run equals an uninterrupted one.
     func testSIGTERMCheckpointsAndTheResumeMatches() throws {

@@ -104,6 +104,14 @@ struct Run: ParsableCommand {
 
     /// `--resume RUN_DIR [--steps N]`: the run's own resolved scenario, its checkpoint, its outputs cut back.
     func continueRun(in directory: String) throws {
+        guard (try? RunDirectory.contents(of: directory)) == .run else {
+            throw fail("cannot resume: \(directory) is not a wgf run directory", code: Exit.badInput)
+        }
+        do { try RunDirectory.lock(directory) } catch let e as RunDirectoryRefusal {
+            throw fail("cannot resume: \(e.description)", code: Exit.usage)
+        } catch {
+            throw fail("cannot resume: \(error)", code: Exit.ioFailure)
+        }
         let checkpoint: Checkpoint
         do { checkpoint = try CheckpointFile.read(directory: directory) } catch let e as CheckpointFile.ReadError {
             throw fail("cannot resume: \(e.description)", code: Exit.badInput)

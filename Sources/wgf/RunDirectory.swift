@@ -8,11 +8,15 @@ import Recording
 /// - Without `--out`, the directory is `runs/<name>/`, or `runs/<name>-2/`, `-3/`, ... when that
 ///   one is taken: a rerun never lands on an earlier run.
 /// - Outputs derived from a run (`plots/`, `npy/`) are removed when the run changes (a resume).
+/// - One process at a time: a run holds an exclusive lock on `run.lock` while it writes, and
+///   another `wgf run` into the directory (a second `--resume`, a `--force`) is refused.
 enum RunDirectory {
+    static let lockFile = "run.lock"
+
     /// Files and folders a run directory may hold: what `wgf run` writes and what `plot` and
     /// `export` derive from it.
     static let runFiles: Set<String> = [
-        "run.json", "scenario.toml", "metrics.csv", "trajectory.csv", "trajectory.h5", CheckpointFile.name,
+        "run.json", "scenario.toml", "metrics.csv", "trajectory.csv", "trajectory.h5", CheckpointFile.name, lockFile,
         CheckpointFile.name + ".partial", "run.json.partial", "scenario.toml.partial",
     ]
     static let derived = ["plots", "npy"]
@@ -51,12 +55,15 @@ enum RunDirectory {
             }
             path = candidate
         }
+        var locked = false
         switch try contents(of: path) {
         case .empty: break
         case .run:
             guard force else {
                 throw RunDirectoryRefusal("\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out")
             }
+            try lock(path)
+            locked = true
             try clear(path)
         case .other(let file):
             throw RunDirectoryRefusal("\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory\(force ? " (--force clears run directories only)" : "")")
@@ -65,12 +72,25 @@ enum RunDirectory {
             throw IOFailure(path: path, "cannot create the directory (\(error.localizedDescription))")
         }
         guard access(path, W_OK) == 0 else { throw IOFailure(path: path, "the directory is not writable") }
+        if !locked { try lock(path) }
         return path
     }
 
-    /// Removes every file of an earlier run (only those: ``contents(of:)`` said it is a run).
+    /// Takes the directory's lock for the rest of the process (the descriptor is never
+    /// closed; the system releases the lock when the process ends, however it ends).
+    static func lock(_ path: String) throws {
+        let fd = open(path + "/" + lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw IOFailure(path: path + "/" + lockFile, "cannot open (\(String(cString: strerror(errno))))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw RunDirectoryRefusal("\(path) is in use by another wgf process (it holds \(lockFile)); wait for it to end or stop it")
+        }
+    }
+
+    /// Removes every file of an earlier run (only those: ``contents(of:)`` said it is a run),
+    /// but the lock this process holds.
     static func clear(_ path: String) throws {
-        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) where name != lockFile {
             do { try FileManager.default.removeItem(atPath: path + "/" + name) } catch {
                 throw IOFailure(path: path + "/" + name, "cannot remove (\(error.localizedDescription))")
             }

@@ -170,6 +170,11 @@ final class ResumeTests: ScratchTestCase {
         // Not a run directory; options a resume cannot take.
         r = try wgf(["run", "--resume", scratch.path])
         XCTAssertEqual(r.code, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is not a wgf run directory"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("run.lock").path), "no lock left there")
+        try FileManager.default.removeItem(at: checkpoint)
+        r = try wgf(["run", "--resume", run.path])
+        XCTAssertEqual(r.code, 3, r.stderr)
         XCTAssertTrue(r.stderr.contains("no checkpoint"), r.stderr)
         for extra in [["--seed", "3"], ["--set", "steps=5"], ["--out", "x"], ["--force"], ["scenarios/quickstart.toml"]] {
             XCTAssertEqual(try wgf(["run", "--resume", run.path] + extra).code, 64, "\(extra)")

@@ -50,6 +50,37 @@ final class RunDirectoryTests: ScratchTestCase {
         XCTAssertTrue(exists(run.appendingPathComponent("notes.txt")))
     }
 
+    /// One process at a time writes a run directory: while a run goes on, a resume or a
+    /// --force into its directory is refused, and once it ended the resume works.
+    func testARunningRunDirectoryIsLocked() throws {
+        let run = scratch.appendingPathComponent("run")
+        let p = Process()
+        p.executableURL = CLITests.binary
+        p.arguments = ["run", "--out", run.path, "--steps", "100000", "--quiet", "--set", "expect=[]",
+                       "--set", "record.trajectory=false", "--set", "checkpoint-every=100"]
+        p.currentDirectoryURL = CLITests.root
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var waited = 0.0
+        while !FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoint.wgf").path) && waited < 20 {
+            Thread.sleep(forTimeInterval: 0.05)
+            waited += 0.05
+        }
+        let resume = try wgf(["run", "--resume", run.path])
+        XCTAssertEqual(resume.code, 64, resume.stderr)
+        XCTAssertTrue(resume.stderr.contains("is in use by another wgf process"), resume.stderr)
+        let force = try wgf(["run", "--out", run.path, "--force", "--steps", "3"])
+        XCTAssertEqual(force.code, 64, force.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.csv").path), "nothing cleared")
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let r = try wgf(["run", "--resume", run.path, "--steps", "300", "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+    }
+
     /// Without --out: runs/<name>/, then runs/<name>-2/, ... (relative to the working directory).
     func testDefaultDirectoriesDoNotCollide() throws {
         let scenario = CLITests.root.appendingPathComponent("scenarios/svgd-1d-mixture.toml").path

@@ -18,6 +18,8 @@ public struct LoadedScenario {
     public let seed: UInt64
     public let threads: Int
     public let writeTrajectory: Bool
+    /// `record.format`: the trajectory file's format.
+    public let trajectoryFormat: TrajectoryFormat
     /// The scenario with every default filled in, as TOML: rerunning it gives the same run.
     public let resolvedTOML: String
 }
@@ -209,6 +211,8 @@ public enum ScenarioLoader {
         }()
         let metricNames = try recordTable.strings("metrics", default: [], oneOf: MetricRegistry.names)
         let writeTrajectory = try recordTable.bool("trajectory", default: true)
+        let trajectoryFormat = TrajectoryFormat(rawValue: try recordTable.string("format", default: TrajectoryFormat.csv.rawValue,
+                                                                                 oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
         let context = MetricContext(target: target, flow: flow, dimension: d, seed: seed, threads: threads)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
@@ -218,13 +222,16 @@ public enum ScenarioLoader {
 
         var initialState = SimulationState(populations: [population])
         flow.prepare(&initialState)
+        if trajectoryFormat == .h5md, let bad = initialState.populations.first(where: { $0.name.contains("/") || $0.name == "." }) {
+            throw recordTable.fail("format", "population name \"\(bad.name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
+        }
         let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
                                     state: initialState, flow: flow,
                                     metrics: metrics, expectations: expectations)
         simulation.formulaScope = source.formulaScope
         let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
         return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
-                              writeTrajectory: writeTrajectory,
+                              writeTrajectory: writeTrajectory, trajectoryFormat: trajectoryFormat,
                               resolvedTOML: TOMLWriter.write(root.resolvedValue, header: header))
     }
 }

@@ -53,13 +53,11 @@ struct Run: ParsableCommand {
         }
         let sim = loaded.simulation
         let directory = out ?? "runs/\(loaded.name)"
-        let recorder: RunRecorder
+        let recorder: any Recorder
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(loaded.resolvedTOML.utf8).write(to: URL(fileURLWithPath: directory + "/scenario.toml"))
-            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations.map(\.dimension).max()!,
-                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
-                                       velocities: sim.state.populations[0].velocities != nil)
+            recorder = try makeRecorder(directory: directory, loaded: loaded)
         } catch let e as IOFailure {
             throw fail(e.description, code: Exit.ioFailure)
         } catch {
@@ -120,7 +118,7 @@ func writeRunJSON(directory: String, loaded: LoadedScenario, summary: RunSummary
         "flow": sim.flow.report,
         "started": formatter.string(from: started),
         "status": status,
-        "outputs": (loaded.writeTrajectory ? ["trajectory.csv"] : []) + ["metrics.csv", "scenario.toml", "run.json"],
+        "outputs": recordedFiles(loaded) + ["scenario.toml", "run.json"],
     ]
     if let detail { info["detail"] = detail }
     if let summary {

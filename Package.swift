@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording"]),
-        .testTarget(name: "CLITests", dependencies: ["wgf"],
+        .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows"],
                     resources: []),
     ]
 )

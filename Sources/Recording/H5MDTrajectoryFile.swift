@@ -29,6 +29,7 @@ public final class H5MDTrajectoryFile {
     /// read an ``IOFailure``.
     public init(path: String) throws {
         self.path = path
+        guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, message: "not an HDF5 file") }
         file = try HDF5File.open(path, writable: false)
         let root = try file.root
         guard try root.contains("h5md") else { throw InputFileError(path: path, line: nil, message: "not an H5MD file (no h5md group)") }

@@ -74,6 +74,12 @@ final class HDF5File {
         return HDF5File(path: path, id: id)
     }
 
+    /// Whether the file `path` has HDF5's signature.
+    static func isHDF5(_ path: String) throws -> Bool {
+        _ = HDF5.quiet
+        return try HDF5.check(H5Fis_hdf5(path), path, "cannot read") > 0
+    }
+
     /// Opens an existing file, read-only unless `writable`.
     static func open(_ path: String, writable: Bool) throws -> HDF5File {
         _ = HDF5.quiet

@@ -174,7 +174,7 @@ final class H5MDTests: ScratchTestCase {
                            "--set", "record-every=1", "--set", "population.count=50000", "--set", #"record.metrics=["variance", "cov-error", "mean-error"]"#,
                            "--set", "expect=[]", "--set", "record.format=h5md"]
             let log = scratch.appendingPathComponent("killed-\(trial).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             p.standardOutput = FileHandle.nullDevice
             p.standardError = try FileHandle(forWritingTo: log)
             try p.run()

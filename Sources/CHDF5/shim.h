@@ -24,3 +24,5 @@ static inline hid_t wgf_H5T_IEEE_F64LE(void) { return H5T_IEEE_F64LE; }
 static inline hid_t wgf_H5T_STD_I64LE(void) { return H5T_STD_I64LE; }
 static inline hid_t wgf_H5T_STD_I32LE(void) { return H5T_STD_I32LE; }
 static inline hid_t wgf_H5T_C_S1(void) { return H5T_C_S1; }
+static inline unsigned wgf_H5F_ACC_SWMR_READ(void) { return H5F_ACC_SWMR_READ; }
+static inline H5F_libver_t wgf_H5F_LIBVER_LATEST(void) { return H5F_LIBVER_LATEST; }

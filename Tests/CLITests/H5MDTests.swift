@@ -161,8 +161,9 @@ final class H5MDTests: ScratchTestCase {
         }
     }
 
-    /// A run killed (SIGKILL) while it writes records leaves a trajectory.h5 that h5py opens,
-    /// in which every element has as many steps and times as values, each value record written.
+    /// A run killed (SIGKILL) while it writes records leaves a trajectory.h5 that h5py opens (in
+    /// SWMR mode: the killed writer's mark stays), in which every element has as many steps and
+    /// times as values, each value record written; wgf reads it, and the resume API continues it.
     func testKilledRunLeavesAReadableFile() throws {
         for (trial, delay) in [0.0, 0.25, 0.6].enumerated() {
             let run = scratch.appendingPathComponent("killed-\(trial)")
@@ -193,12 +194,45 @@ final class H5MDTests: ScratchTestCase {
             try assertPython(Self.killedScript, [file.path], "trial \(trial)")
             let export = try runWGF(["export", run.path])
             XCTAssertEqual(export.code, 0, "wgf reads the killed run's file: \(export.stderr)")
+            guard trial == 0 else { continue }
+            // The resume API on the killed file: keep the records of steps ≤ 1, append steps 2 and 3
+            // (every position 0.5), close: the file then opens plainly, with those four records.
+            do {
+                let layout = H5MDLayout(populations: [.init(name: "particles", count: 50000, dimension: 2, velocities: false, period: nil)],
+                                        metricNames: ["variance", "cov-error", "mean-error"], scenario: "", creatorVersion: "test")
+                let r = try H5MDRecorder(path: file.path, layout: layout, resumeAfter: 1)
+                let state = SimulationState(populations: [Population(name: "particles", dimension: 2, positions: [Double](repeating: 0.5, count: 100_000))])
+                for step in [2, 3] {
+                    try r.recordState(step: step, time: 0.1 * Double(step), state: state)
+                    try r.recordMetrics(step: step, time: 0.1 * Double(step), wall: 1, values: [1, 2, 3])
+                }
+                try r.close()
+            }
+            try assertPython(Self.resumedScript, [file.path], "resumed after the kill")
         }
     }
 
-    static let killedScript = #"""
+    /// A killed run's file resumed after step 1 and given steps 2 and 3 (positions 0.5): a
+    /// plain open, four records everywhere, the first two the run's.
+    static let resumedScript = #"""
     import sys, h5py, numpy as np
     f = h5py.File(sys.argv[1], 'r')
+    errors = []
+    def visit(name, obj):
+        if isinstance(obj, h5py.Group) and 'step' in obj:
+            if obj['step'][()].tolist() != [0, 1, 2, 3] or obj['time'].shape != (4,) or obj['value'].shape[0] != 4:
+                errors.append('%s: steps %s' % (name, obj['step'][()].tolist()))
+    f.visititems(visit)
+    x = f['particles/particles/position/value']
+    if not (np.all(x[2:] == 0.5) and np.all(np.isfinite(x[:2])) and np.all(x[:2] != 0.5)):
+        errors.append('positions are not the run\'s then the resumed ones')
+    print('\n'.join(errors) or 'ok')
+    sys.exit(1 if errors else 0)
+    """#
+
+    static let killedScript = #"""
+    import sys, h5py, numpy as np
+    f = h5py.File(sys.argv[1], 'r', swmr=True)
     errors, counts = [], {}
     def visit(name, obj):
         if isinstance(obj, h5py.Group) and 'step' in obj:

@@ -2,8 +2,9 @@ import Flows
 import Foundation
 
 /// Streams a run's trajectory and metrics to an H5MD 1.1 file (layout: ``H5MD``), flushing
-/// after every record so that a killed run leaves a file that opens, with every completed
-/// record. Every HDF5 failure is an ``IOFailure`` naming the file.
+/// after every record, in HDF5's SWMR mode (``HDF5File``) so that the file is consistent at
+/// every moment: a killed run leaves every record flushed before the kill, and a reader may
+/// follow a running one. Every HDF5 failure is an ``IOFailure`` naming the file.
 ///
 /// `resumeAfter: K` opens an existing file instead of creating one, keeps the records with
 /// step ≤ K of every element and observable (what a checkpoint at step K has seen), drops
@@ -13,9 +14,9 @@ public final class H5MDRecorder: Recorder {
     let layout: H5MDLayout
     let file: HDF5File
     /// Per population, its elements in `H5MDLayout.Population.elements` order.
-    let particles: [[(element: H5MD.Element, series: H5MDTimeSeries)]]
+    private(set) var particles: [[(element: H5MD.Element, series: H5MDTimeSeries)]]
     /// One per metric, then the wall clock.
-    let observables: [H5MDTimeSeries]
+    private(set) var observables: [H5MDTimeSeries]
 
     public init(path: String, layout: H5MDLayout, resumeAfter: Int? = nil) throws {
         self.path = path
@@ -29,9 +30,10 @@ public final class H5MDRecorder: Recorder {
             (particles, observables) = try Self.create(file, layout)
         }
         try file.flush()
+        try file.startSWMRWrite()
     }
 
-    deinit { try? file.close() }
+    deinit { try? close() }
 
     /// The h5md, particles, observables and parameters groups of a new file.
     static func create(_ file: HDF5File, _ layout: H5MDLayout) throws
@@ -113,6 +115,11 @@ public final class H5MDRecorder: Recorder {
         try file.flush()
     }
 
-    /// Flushes and closes the file (also done when the recorder goes, without reporting errors).
-    public func close() throws { try file.close() }
+    /// Flushes and closes the file, which clears its "open for writing" mark (also done when the
+    /// recorder goes, without reporting errors). Nothing can be recorded after.
+    public func close() throws {
+        particles = []
+        observables = []
+        try file.close()
+    }
 }

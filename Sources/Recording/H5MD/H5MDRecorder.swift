@@ -11,16 +11,19 @@ import Foundation
 /// the rest, and appends after them.
 public final class H5MDRecorder: Recorder {
     public let path: String
-    let layout: H5MDLayout
     let file: HDF5File
     /// Per population, its elements in `H5MDLayout.Population.elements` order.
     private(set) var particles: [[(element: H5MD.Element, series: H5MDTimeSeries)]]
     /// One per metric, then the wall clock.
     private(set) var observables: [H5MDTimeSeries]
 
+    /// - Parameters:
+    ///   - path: the file, `RUN_DIR/trajectory.h5`.
+    ///   - layout: the populations, metrics and provenance; on resume, checked against the file.
+    ///   - resumeAfter: nil to create the file (replacing any there); K to reopen it, keep the
+    ///     records with step ≤ K and append after them (a killed writer's mark is cleared).
     public init(path: String, layout: H5MDLayout, resumeAfter: Int? = nil) throws {
         self.path = path
-        self.layout = layout
         if let last = resumeAfter {
             file = try HDF5File.open(path, writable: true)
             (particles, observables) = try Self.open(file, layout)

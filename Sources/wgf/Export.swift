@@ -12,7 +12,7 @@ struct Export: ParsableCommand {
         P.weights.npy float64 (records × particles), P.velocities.npy (records × particles × d, \
         when the run recorded velocities: underdamped Langevin), and steps.npy int64 (records,), \
         times.npy float64 (records,). With one population the files are also named positions.npy, \
-        weights.npy (and velocities.npy). Load with numpy.load; the numbers are the CSV's exactly. See docs/export.md.
+        weights.npy (and velocities.npy). Load with numpy.load; the numbers are the run's exactly. See docs/export.md.
         """)
 
     @Argument(help: "A run directory written by `wgf run`.")

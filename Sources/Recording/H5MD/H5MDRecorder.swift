@@ -118,6 +118,14 @@ public final class H5MDRecorder: Recorder {
         try file.flush()
     }
 
+    /// Makes every record so far durable (flushed and fsynced) and returns how far the file
+    /// reached, in records of its first element: the `synchronize()` a checkpoint asks of its
+    /// recorder. A resume cuts the file back by step (`resumeAfter:` the checkpoint's step).
+    public func synchronize() throws -> [String: Int] {
+        try file.synchronize()
+        return [H5MD.fileName: particles.first?.first?.series.records ?? 0]
+    }
+
     /// Flushes and closes the file, which clears its "open for writing" mark (also done when the
     /// recorder goes, without reporting errors). Nothing can be recorded after.
     public func close() throws {

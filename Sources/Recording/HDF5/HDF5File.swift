@@ -93,6 +93,17 @@ final class HDF5File {
         try HDF5.check(H5Fflush(try id(), H5F_SCOPE_LOCAL), path, "cannot flush")
     }
 
+    /// Flushes, then has the kernel write the file to the disk (`fsync`): what a checkpoint
+    /// needs of its outputs.
+    func synchronize() throws {
+        try flush()
+        var handle: UnsafeMutableRawPointer? = nil
+        try HDF5.check(H5Fget_vfd_handle(try id(), wgf_H5P_DEFAULT(), &handle), path, "cannot reach the file's descriptor")
+        guard let fd = handle?.assumingMemoryBound(to: Int32.self).pointee, fsync(fd) == 0 else {
+            throw IOFailure(path: path, "cannot write to the disk (\(String(cString: strerror(errno))))")
+        }
+    }
+
     /// Flushes and closes the file (objects of it still open keep it open until they go).
     func close() throws {
         guard let h = handle else { return }

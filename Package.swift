@@ -24,10 +24,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
         .target(name: "KernelSum", dependencies: ["CFFTW", "Formula"], swiftSettings: fast),
         .target(name: "Formula", swiftSettings: fast),
         .target(name: "Flows", dependencies: ["KernelSum", "Formula"], swiftSettings: fast),
-        .target(name: "Recording", dependencies: ["Flows"], swiftSettings: fast),
+        .target(name: "Recording", dependencies: ["Flows", "CHDF5"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum"], swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
@@ -40,7 +42,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording"]),
-        .testTarget(name: "CLITests", dependencies: ["wgf"],
+        .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows"],
                     resources: []),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Recording
 
 /// NumPy `.npy` files (format version 1.0): little-endian float64 (`<f8`) or int64 (`<i8`)
 /// arrays in C order.
@@ -12,6 +13,15 @@ public enum NPY {
 
     static func encode(descr: String, shape: [Int], count: Int, body: (inout Data) -> Void) -> Data {
         precondition(shape.reduce(1, *) == count, "shape does not match the number of values")
+        var d = header(descr: descr, shape: shape)
+        d.reserveCapacity(d.count + count * 8)
+        body(&d)
+        return d
+    }
+
+    /// The bytes before the values: magic, version 1.0, the header's length, and the header
+    /// dictionary padded with spaces so that the values start at a multiple of 64 bytes.
+    static func header(descr: String, shape: [Int]) -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         // Magic (6) + version (2) + length (2) + header + "\n" is a multiple of 64.
@@ -21,8 +31,6 @@ public enum NPY {
         let n = UInt16(header.utf8.count)
         d.append(UInt8(n & 0xff)); d.append(UInt8(n >> 8))
         d.append(contentsOf: Array(header.utf8))
-        d.reserveCapacity(d.count + count * 8)
-        body(&d)
         return d
     }
 
@@ -59,31 +67,57 @@ public struct NPYError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-extension Trajectory {
-    /// The trajectory as arrays for `wgf export`, one set per population (records × particles ×
-    /// d positions, records × particles weights, the records' steps and times). Particles are
-    /// ordered by id; a population whose particle set changes between records cannot be
-    /// exported as a rectangular array and is reported by name.
-    public func arrays(population name: String) throws
-        -> (positions: [Double], velocities: [Double], weights: [Double], steps: [Int64], times: [Double], particles: Int) {
-        var positions: [Double] = [], velocities: [Double] = [], weights: [Double] = [], steps: [Int64] = [], times: [Double] = []
-        var ids: [Int]? = nil
-        let d = dimension
-        for f in frames {
-            guard let p = f.populations.first(where: { $0.name == name }) else { continue }
-            let order = p.ids.indices.sorted { p.ids[$0] < p.ids[$1] }
-            let sortedIDs = order.map { p.ids[$0] }
-            if let ids, ids != sortedIDs {
-                throw NPYError("population '\(name)': the particles at step \(f.step) differ from those of step \(steps.first ?? 0)")
+/// A float64 .npy file (or several identical copies) written as its values arrive, in C order:
+/// the header with the final shape first, so memory holds one record, not the array. `finish`
+/// checks that exactly the shape's count of values came.
+public final class NPYWriter {
+    public let paths: [String]
+    let files: [UnsafeMutablePointer<FILE>]
+    let expected: Int
+    var written = 0
+
+    public init(paths: [String], shape: [Int]) throws {
+        var files: [UnsafeMutablePointer<FILE>] = []
+        for path in paths {
+            guard let f = fopen(path, "w") else {
+                files.forEach { fclose($0) }
+                throw IOFailure(path: path, "cannot open for writing (\(String(cString: strerror(errno))))")
             }
-            ids = sortedIDs
-            for i in order {
-                weights.append(p.weights[i])
-                positions.append(contentsOf: p.positions[(i * d)..<(i * d + d)])
-                if !p.velocities.isEmpty { velocities.append(contentsOf: p.velocities[(i * d)..<(i * d + d)]) }
-            }
-            steps.append(Int64(f.step)); times.append(f.time)
+            files.append(f)
         }
-        return (positions, velocities, weights, steps, times, ids?.count ?? 0)
+        self.paths = paths
+        self.files = files
+        expected = shape.reduce(1, *)
+        try write(NPY.header(descr: "<f8", shape: shape))
+    }
+
+    deinit { files.forEach { fclose($0) } }
+
+    /// Appends values (little-endian float64).
+    public func append<C: Collection>(_ values: C) throws where C.Element == Double {
+        written += values.count
+        guard written <= expected else { throw NPYError("\(paths[0]): more values than the shape holds (\(expected))") }
+        #if _endian(little)
+        let bytes = values.withContiguousStorageIfAvailable { Data(buffer: $0) } ?? Array(values).withUnsafeBufferPointer { Data(buffer: $0) }
+        #else
+        var bytes = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
+        try write(bytes)
+    }
+
+    /// Checks the count and flushes.
+    public func finish() throws {
+        guard written == expected else { throw NPYError("\(paths[0]): \(written) values written, the shape holds \(expected)") }
+        for (f, path) in zip(files, paths) where fflush(f) != 0 {
+            throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    private func write(_ data: Data) throws {
+        for (f, path) in zip(files, paths) {
+            let n = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+            guard n == data.count else { throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))") }
+        }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The figures of one run. Every function returns a whole SVG document (or nil when the kind
 /// does not apply, e.g. an animation in d > 2).
 public struct RunPlots {
-    public var trajectory: Trajectory?
+    public var trajectory: (any TrajectorySource)?
     public var metrics: MetricSeries?
     public var context: PlotContext
     /// Records shown as particle snapshots (trajectory frame indices).
@@ -17,7 +17,7 @@ public struct RunPlots {
     public var maxSnapshotParticles = 1500
     public var maxMatrixParticles = 200
 
-    public init(trajectory: Trajectory?, metrics: MetricSeries?, context: PlotContext) {
+    public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
         self.trajectory = trajectory; self.metrics = metrics; self.context = context
     }
 
@@ -25,29 +25,38 @@ public struct RunPlots {
 
     // MARK: shared pieces
 
-    /// The plotting window of coordinate `a`: the periodic box if any, else the 1%–99% quantiles
-    /// of the shown positions (so a few far particles do not squash the picture) joined with the
-    /// context's window, padded.
-    func window(_ a: Int, frames: [Frame]) -> ClosedRange<Double> {
-        if let box = context.box, a < box.count { return box[a] }
-        guard let t = trajectory else { return 0...1 }
-        let d = t.dimension
-        var lo = Double.infinity, hi = -Double.infinity
-        // The union of each record's 1%–99% range (at most 24 records looked at).
-        let every = max(1, frames.count / 24)
-        for (k, f) in frames.enumerated() where k % every == 0 || k == frames.count - 1 {
-            var v: [Double] = []
-            for p in f.populations { for i in 0..<p.count { let x = p.positions[i * d + a]; if x.isFinite { v.append(x) } } }
-            guard !v.isEmpty else { continue }
-            v.sort()
-            lo = min(lo, v[Int(Double(v.count - 1) * 0.01)])
-            hi = max(hi, v[Int((Double(v.count - 1) * 0.99).rounded(.up))])
+    /// The plotting windows of coordinates 0..<axes over `count` frames, `frame(k)` the k-th:
+    /// per coordinate, the periodic box if any, else the union of the 1%–99% quantile ranges of
+    /// the shown positions in at most 25 of the frames (so a few far particles do not squash the
+    /// picture) joined with the context's window, padded. Each frame looked at is read once.
+    func windows(axes: Int, count: Int, frame: (Int) throws -> Frame) rethrows -> [ClosedRange<Double>] {
+        let free = (0..<axes).filter { a in !(context.box.map { a < $0.count } ?? false) }
+        var lo = [Double](repeating: .infinity, count: axes), hi = [Double](repeating: -.infinity, count: axes)
+        if let t = trajectory, !free.isEmpty {
+            let d = t.dimension
+            let every = max(1, count / 24)
+            for k in 0..<count where k % every == 0 || k == count - 1 {
+                let f = try frame(k)
+                for a in free {
+                    var v: [Double] = []
+                    for p in f.populations { for i in 0..<p.count { let x = p.positions[i * d + a]; if x.isFinite { v.append(x) } } }
+                    guard !v.isEmpty else { continue }
+                    v.sort()
+                    lo[a] = min(lo[a], v[Int(Double(v.count - 1) * 0.01)])
+                    hi[a] = max(hi[a], v[Int((Double(v.count - 1) * 0.99).rounded(.up))])
+                }
+            }
         }
-        if !lo.isFinite || !hi.isFinite { lo = 0; hi = 1 }
-        if let w = context.window, a < w.count { lo = min(lo, w[a].lowerBound); hi = max(hi, w[a].upperBound) }
-        if hi <= lo { lo -= 1; hi += 1 }
-        let pad = 0.06 * (hi - lo)
-        return (lo - pad)...(hi + pad)
+        return (0..<axes).map { a in
+            if let box = context.box, a < box.count { return box[a] }
+            guard trajectory != nil else { return 0...1 }
+            var l = lo[a], h = hi[a]
+            if !l.isFinite || !h.isFinite { l = 0; h = 1 }
+            if let w = context.window, a < w.count { l = min(l, w[a].lowerBound); h = max(h, w[a].upperBound) }
+            if h <= l { l -= 1; h += 1 }
+            let pad = 0.06 * (h - l)
+            return (l - pad)...(h + pad)
+        }
     }
 
     func markerRadius(count: Int) -> Double { min(3, max(1.2, 3.4 - 0.65 * log10(Double(max(1, count))))) }
@@ -113,7 +122,7 @@ public struct RunPlots {
         }
     }
 
-    func populationStyles(_ t: Trajectory) -> [String: SeriesStyle] {
+    func populationStyles(_ t: any TrajectorySource) -> [String: SeriesStyle] {
         var s: [String: SeriesStyle] = [:]
         for (k, n) in t.populationNames.enumerated() { s[n] = SeriesStyle.at(k) }
         return s
@@ -125,7 +134,7 @@ public struct RunPlots {
         _ = text
     }
 
-    func populationLegend(_ t: Trajectory, extra: [LegendEntry] = []) -> [LegendEntry] {
+    func populationLegend(_ t: any TrajectorySource, extra: [LegendEntry] = []) -> [LegendEntry] {
         let styles = populationStyles(t)
         var e = t.populationNames.map { n in LegendEntry(n, style: styles[n]!) }
         if context.logDensity != nil && t.dimension <= 2 {
@@ -144,10 +153,10 @@ public struct RunPlots {
 
     /// Particle snapshots: 1-D histograms over the density curve, 2-D scatter over contours,
     /// d > 2 a matrix of 2-D projections (and 1-D histograms on its diagonal).
-    public func particles() -> String? {
+    public func particles() throws -> String? {
         guard let t = trajectory else { return nil }
         let idx = t.snapshots(snapshotSteps)
-        let frames = idx.map { t.frames[$0] }
+        let frames = try idx.map { try t.frame($0) }
         if t.dimension > 2 { return projectionMatrix(frames) }
         let styles = populationStyles(t)
         let legend = populationLegend(t)
@@ -159,7 +168,8 @@ public struct RunPlots {
         let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
         title(svg, context.title, subtitle: "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)", width: width)
-        let xr = window(0, frames: frames)
+        let ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
+        let xr = ranges[0]
         let yr: ClosedRange<Double>
         var densityCurve: [(Double, Double)] = []
         var hists: [[String: [Double]]] = []
@@ -180,7 +190,7 @@ public struct RunPlots {
             }
             yr = 0...(top > 0 ? top * 1.08 : 1)
         } else {
-            yr = window(1, frames: frames)
+            yr = ranges[1]
         }
         for (k, f) in frames.enumerated() {
             let fr = Rect(x: left + Double(k) * (panel.w + gap), y: top, width: panel.w, height: panel.h)
@@ -273,7 +283,7 @@ public struct RunPlots {
         let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
         title(svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)", width: width)
-        let ranges = (0..<d).map { window($0, frames: frames) }
+        let ranges = windows(axes: d, count: frames.count) { frames[$0] }
         for r in 0..<d {
             for c in 0...r {
                 let fr = Rect(x: left + Double(c) * (cell + gap), y: top + Double(r) * (cell + gap), width: cell, height: cell)
@@ -332,8 +342,8 @@ public struct RunPlots {
 
     /// Paths of a subsample of particles: in the (x1, x2) plane for d ≥ 2, position against
     /// step for d = 1. Paths break where a particle wraps around a periodic box.
-    public func paths() -> String? {
-        guard let t = trajectory, !t.frames.isEmpty else { return nil }
+    public func paths() throws -> String? {
+        guard let t = trajectory, t.recordCount > 0 else { return nil }
         let styles = populationStyles(t)
         let d = t.dimension
         var legend = populationLegend(t).filter { d == 2 || !$0.label.hasPrefix("target density") }
@@ -345,52 +355,61 @@ public struct RunPlots {
         let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
-        let first = t.frames.first!, last = t.frames.last!
+        let first = try t.frame(0)
+        let firstStep = first.step, lastStep = t.steps[t.recordCount - 1]
         var counted: [String: Int] = [:]
         let subtitle = d == 1 ? "paths of a subsample of particles, position against step"
-            : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(first.step)–\(last.step)"
+            : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
         title(svg, context.title, subtitle: subtitle, width: width)
         let x: Scale, y: Scale
+        let ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
         if d == 1 {
-            x = Scale(domain: Double(first.step)...Double(max(last.step, first.step + 1)), range: fr.x, fr.maxX)
-            y = Scale(domain: window(0, frames: t.frames), range: fr.maxY, fr.y)
+            x = Scale(domain: Double(firstStep)...Double(max(lastStep, firstStep + 1)), range: fr.x, fr.maxX)
+            y = Scale(domain: ranges[0], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: "x1", fontSize: font)
             if let b = context.box?.first {
                 svg.group("box") { for v in [b.lowerBound, b.upperBound] { svg.line(fr.x, y(v), fr.maxX, y(v), stroke: "#000", width: 1.6, dash: "6 3") } }
             }
         } else {
-            x = Scale(domain: window(0, frames: t.frames), range: fr.x, fr.maxX)
-            y = Scale(domain: window(1, frames: t.frames), range: fr.maxY, fr.y)
+            x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
+            y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
             if d == 2 { drawContours(svg, x: x, y: y) }
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
         }
         svg.raw("<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+        // The particles drawn: an even subsample of each population's first record, then their
+        // positions at every record (read for them alone): population → id → (step, x).
+        var picks: [String: [Int]] = [:]
         for name in t.populationNames {
             guard let p0 = first.populations.first(where: { $0.name == name }) else { continue }
-            let st = styles[name]!
-            let pick = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxPathParticles)).rounded(.up)))).map { p0.ids[$0] }
-            counted[name] = pick.count
-            // Per frame: id → row.
-            let rows: [[Int: Int]] = t.frames.map { f in
-                guard let p = f.populations.first(where: { $0.name == name }) else { return [:] }
-                var m: [Int: Int] = [:]
-                for (k, id) in p.ids.enumerated() { m[id] = k }
-                return m
+            picks[name] = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxPathParticles)).rounded(.up)))).map { p0.ids[$0] }
+        }
+        var trails: [String: [Int: [(step: Int, x: [Double])]]] = [:]
+        for r in 0..<t.recordCount {
+            let f = try t.frame(r, ids: picks, velocities: false)
+            for name in t.populationNames {
+                guard let pick = picks[name], let p = f.populations.first(where: { $0.name == name }) else { continue }
+                var row: [Int: Int] = [:]
+                for (k, id) in p.ids.enumerated() { row[id] = k }
+                for id in pick { if let k = row[id] { trails[name, default: [:]][id, default: []].append((f.step, Array(p.positions[(k * d)..<(k * d + d)]))) } }
             }
+        }
+        for name in t.populationNames {
+            guard let pick = picks[name] else { continue }
+            let st = styles[name]!
+            counted[name] = pick.count
             svg.group("series", [("data-population", name), ("clip-path", "url(#paths-clip)")]) {
                 for id in pick {
                     var pts: [Point] = [], prev: [Double]? = nil
                     var ends: [Point] = []
-                    for (fi, f) in t.frames.enumerated() {
-                        guard let p = f.populations.first(where: { $0.name == name }), let row = rows[fi][id] else { continue }
-                        let v = Array(p.positions[(row * d)..<(row * d + d)])
+                    for (step, v) in trails[name]?[id] ?? [] {
                         if let prev, let box = context.box, zip(zip(prev, v), box).contains(where: { abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound) }) {
                             svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
                             pts = []
                         }
                         prev = v
-                        let pt = d == 1 ? Point(x(Double(f.step)), y(v[0])) : Point(x(v[0]), y(v[1]))
+                        let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[0]), y(v[1]))
                         pts.append(pt)
                         if ends.isEmpty { ends.append(pt) }
                     }
@@ -496,16 +515,18 @@ public struct RunPlots {
 
     /// An animated SVG (SMIL) of the particles over the run, for d = 1 (histogram bars) and
     /// d = 2 (moving markers); nil in d > 2.
-    public func animation(secondsPerFrame: Double = 0.12) -> String? {
-        guard let t = trajectory, t.dimension <= 2, !t.frames.isEmpty else { return nil }
-        let every = max(1, Int((Double(t.frames.count) / Double(maxAnimationFrames)).rounded(.up)))
-        var fi = Array(stride(from: 0, to: t.frames.count, by: every))
-        if fi.last != t.frames.count - 1 { fi.append(t.frames.count - 1) }
-        let frames = fi.map { t.frames[$0] }
-        let dur = max(3, Double(frames.count) * secondsPerFrame) + 1.5
+    public func animation(secondsPerFrame: Double = 0.12) throws -> String? {
+        guard let t = trajectory, t.dimension <= 2, t.recordCount > 0 else { return nil }
+        let every = max(1, Int((Double(t.recordCount) / Double(maxAnimationFrames)).rounded(.up)))
+        // The records shown, and their steps.
+        var fi = Array(stride(from: 0, to: t.recordCount, by: every))
+        if fi.last != t.recordCount - 1 { fi.append(t.recordCount - 1) }
+        let allSteps = t.steps
+        let frameSteps = fi.map { allSteps[$0] }
+        let dur = max(3, Double(fi.count) * secondsPerFrame) + 1.5
         // Hold the last frame for 1.5 s: key times spread over the first part.
-        let keyTimes = (0..<frames.count).map { fmtKey(Double($0) * (dur - 1.5) / max(1, Double(frames.count - 1)) / dur) }
-        let kt = frames.count > 1 ? (keyTimes + ["1"]).joined(separator: ";") : "0;1"
+        let keyTimes = (0..<fi.count).map { fmtKey(Double($0) * (dur - 1.5) / max(1, Double(fi.count - 1)) / dur) }
+        let kt = fi.count > 1 ? (keyTimes + ["1"]).joined(separator: ";") : "0;1"
         let styles = populationStyles(t)
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
@@ -514,23 +535,26 @@ public struct RunPlots {
         let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
-        title(svg, context.title, subtitle: "animation: \(frames.count) records, steps \(frames.first!.step)–\(frames.last!.step)", width: width)
+        title(svg, context.title, subtitle: "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
         let dstr = fmt(dur) + "s"
         func animate(_ attr: String, _ values: [String]) -> String {
             "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"
         }
         if t.dimension == 1 {
-            let xr = window(0, frames: frames)
+            let xr = try windows(axes: 1, count: fi.count) { try t.frame(fi[$0]) }[0]
             let bins = 30, bw = (xr.upperBound - xr.lowerBound) / Double(bins)
             var topV = 0.0
             var curve: [(Double, Double)] = []
             if let lp = context.logDensity { curve = (0..<200).map { k in let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199; return (v, exp(lp([v]))) } }
             topV = curve.map(\.1).filter(\.isFinite).max() ?? 0
+            // Per population, the histogram of each record shown (records read one at a time).
             var hs: [String: [[Double]]] = [:]
-            for name in t.populationNames {
-                hs[name] = frames.map { f in
-                    guard let p = f.populations.first(where: { $0.name == name }) else { return [Double](repeating: 0, count: bins) }
-                    return histogram(p.positions, weights: p.weights, range: xr, bins: bins)
+            for r in fi {
+                let f = try t.frame(r)
+                for name in t.populationNames {
+                    hs[name, default: []].append(f.populations.first(where: { $0.name == name }).map {
+                        histogram($0.positions, weights: $0.weights, range: xr, bins: bins)
+                    } ?? [Double](repeating: 0, count: bins))
                 }
             }
             // Cap the height at the 90% quantile of bar tops (and the density) so that the
@@ -557,16 +581,25 @@ public struct RunPlots {
                 svg.group("density") { svg.polyline(curve.map { Point(x($0.0), y(min($0.1, y.hi))) }, stroke: "#555555", width: 1.6) }
             }
         } else {
-            let x = Scale(domain: window(0, frames: frames), range: fr.x, fr.maxX)
-            let y = Scale(domain: window(1, frames: frames), range: fr.maxY, fr.y)
+            let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
+            let x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
+            let y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
             drawContours(svg, x: x, y: y)
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
             svg.raw("<clipPath id=\"anim-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+            // The particles animated: an even subsample of each population's first record, read
+            // alone at the records shown.
+            let first = try t.frame(fi[0])
+            var picks: [String: [Int]] = [:]
             for name in t.populationNames {
-                guard let p0 = frames[0].populations.first(where: { $0.name == name }) else { continue }
+                guard let p0 = first.populations.first(where: { $0.name == name }) else { continue }
+                picks[name] = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxAnimatedParticles)).rounded(.up)))).map { p0.ids[$0] }
+            }
+            let frames = try fi.map { try t.frame($0, ids: picks, velocities: false) }
+            for name in t.populationNames {
+                guard let p0 = first.populations.first(where: { $0.name == name }), let pick = picks[name] else { continue }
                 let st = styles[name]!
-                let pick = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxAnimatedParticles)).rounded(.up)))).map { p0.ids[$0] }
                 let rows: [[Int: Int]] = frames.map { f in
                     var m: [Int: Int] = [:]
                     if let p = f.populations.first(where: { $0.name == name }) { for (k, id) in p.ids.enumerated() { m[id] = k } }
@@ -595,11 +628,11 @@ public struct RunPlots {
         }
         // Step counter: one label per frame, shown in turn.
         svg.group("step-counter") {
-            for (k, f) in frames.enumerated() {
-                var vis = [String](repeating: "0", count: frames.count)
+            for (k, step) in frameSteps.enumerated() {
+                var vis = [String](repeating: "0", count: fi.count)
                 vis[k] = "1"
                 let values = (vis + [vis.last!]).joined(separator: ";")
-                svg.raw("<text x=\"\(fmt(fr.maxX - 6))\" y=\"\(fmt(fr.y + 16))\" font-size=\"\(fmt(font + 1))\" text-anchor=\"end\" opacity=\"\(k == 0 ? 1 : 0)\">step \(f.step)<animate attributeName=\"opacity\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"discrete\" keyTimes=\"\(kt)\" values=\"\(values)\"/></text>\n")
+                svg.raw("<text x=\"\(fmt(fr.maxX - 6))\" y=\"\(fmt(fr.y + 16))\" font-size=\"\(fmt(font + 1))\" text-anchor=\"end\" opacity=\"\(k == 0 ? 1 : 0)\">step \(step)<animate attributeName=\"opacity\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"discrete\" keyTimes=\"\(kt)\" values=\"\(values)\"/></text>\n")
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)

@@ -104,19 +104,35 @@ public struct Trajectory: Sendable {
         guard !frames.isEmpty else { throw RunFileError(path: path, line: 2, message: "no data rows") }
         return Trajectory(dimension: d, frames: frames, hasVelocities: velocities)
     }
+}
 
-    /// The records at or nearest to `steps` (default: first, middle, last), without repeats.
-    public func snapshots(_ steps: [Int]? = nil) -> [Int] {
-        guard !frames.isEmpty else { return [] }
-        let wanted: [Int]
-        if let steps, !steps.isEmpty {
-            wanted = steps.map { s in frames.indices.min { abs(frames[$0].step - s) < abs(frames[$1].step - s) }! }
-        } else {
-            wanted = [0, (frames.count - 1) / 2, frames.count - 1]
+/// trajectory.csv held in memory, as a ``TrajectorySource``.
+extension Trajectory: TrajectorySource {
+    public var steps: [Int] { frames.map(\.step) }
+    public var times: [Double] { frames.map(\.time) }
+
+    public func records(of population: String) -> [Int] {
+        frames.indices.filter { k in frames[k].populations.contains { $0.name == population } }
+    }
+
+    /// The stored frame, or only the rows of `ids` (in file order) for the populations named there.
+    public func frame(_ record: Int, ids: [String: [Int]]?, velocities: Bool) throws -> Frame {
+        var f = frames[record]
+        guard let ids else { return f }
+        let d = dimension
+        for k in f.populations.indices {
+            let p = f.populations[k]
+            guard let wanted = ids[p.name].map(Set.init) else { continue }
+            var q = PopulationFrame(name: p.name)
+            for (row, id) in p.ids.enumerated() where wanted.contains(id) {
+                q.ids.append(id)
+                q.weights.append(p.weights[row])
+                q.positions += p.positions[(row * d)..<(row * d + d)]
+                if !p.velocities.isEmpty { q.velocities += p.velocities[(row * d)..<(row * d + d)] }
+            }
+            f.populations[k] = q
         }
-        var out: [Int] = []
-        for w in wanted where !out.contains(w) { out.append(w) }
-        return out
+        return f
     }
 }
 

@@ -20,6 +20,8 @@ public struct LoadedScenario {
     public let writeTrajectory: Bool
     /// When the run writes checkpoints (`checkpoint-every`, `checkpoint-seconds`).
     public let checkpointSchedule: CheckpointSchedule
+    /// `record.format`: the trajectory file's format.
+    public let trajectoryFormat: TrajectoryFormat
     /// The scenario with every default filled in, as TOML: rerunning it gives the same run.
     public let resolvedTOML: String
     /// SHA-256 of ``resolvedTOML`` (hex), recorded in run.json.
@@ -224,6 +226,8 @@ public enum ScenarioLoader {
         }()
         let metricNames = try recordTable.strings("metrics", default: [], oneOf: MetricRegistry.names)
         let writeTrajectory = try recordTable.bool("trajectory", default: true)
+        let trajectoryFormat = TrajectoryFormat(rawValue: try recordTable.string("format", default: TrajectoryFormat.csv.rawValue,
+                                                                                 oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
         let context = MetricContext(target: target, flow: flow, dimension: d, seed: seed, threads: threads)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
@@ -233,6 +237,9 @@ public enum ScenarioLoader {
 
         var initialState = SimulationState(populations: [population])
         flow.prepare(&initialState)
+        if trajectoryFormat == .h5md, let bad = initialState.populations.first(where: { $0.name.contains("/") || $0.name == "." }) {
+            throw recordTable.fail("format", "population name \"\(bad.name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
+        }
         let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
                                     state: initialState, flow: flow,
                                     metrics: metrics, expectations: expectations)
@@ -243,6 +250,7 @@ public enum ScenarioLoader {
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))
         return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
                               writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,
+                              trajectoryFormat: trajectoryFormat,
                               resolvedTOML: TOMLWriter.write(root.resolvedValue, header: header), identity: identity)
     }
 }

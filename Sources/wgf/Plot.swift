@@ -10,37 +10,31 @@ import Scenarios
 /// (title, target density, window, expectations) from its scenario.toml and run.json.
 struct LoadedRun {
     let directory: String
-    let trajectory: Trajectory?
+    let trajectory: (any TrajectorySource)?
     let metrics: MetricSeries
     let context: PlotContext
     let flowKind: String?
     let info: [String: Any]
 
-    /// Reads `directory`; a missing directory or metrics.csv, or a malformed CSV, is bad input (exit 3).
+    /// Reads `directory` (the trajectory through ``openTrajectory(runDirectory:)``, which reads
+    /// trajectory.h5 record by record when asked); a missing directory or metrics.csv, or a
+    /// malformed file, is bad input (exit 3), an unreadable HDF5 file an I/O failure (exit 5).
     static func load(_ directory: String, needTrajectory: Bool) throws -> LoadedRun {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw fail("\(directory): no such run directory", code: Exit.badInput)
         }
-        let metricsPath = directory + "/metrics.csv", trajectoryPath = directory + "/trajectory.csv"
+        let metricsPath = directory + "/metrics.csv"
         guard FileManager.default.fileExists(atPath: metricsPath) else {
             throw fail("\(directory): no metrics.csv (not a run directory written by `wgf run`)", code: Exit.badInput)
         }
-        let metrics: MetricSeries
-        var trajectory: Trajectory? = nil
-        do {
-            metrics = try MetricSeries.read(path: metricsPath)
-            if needTrajectory {
-                if FileManager.default.fileExists(atPath: trajectoryPath) {
-                    trajectory = try Trajectory.read(path: trajectoryPath)
-                } else {
-                    printError("wgf: \(directory): no trajectory.csv (recorded with record.trajectory = false?): only the metrics are drawn")
-                }
+        let metrics = try readingRun { try MetricSeries.read(path: metricsPath) }
+        var trajectory: (any TrajectorySource)? = nil
+        if needTrajectory {
+            trajectory = try readingRun { try openTrajectory(runDirectory: directory) }
+            if trajectory == nil {
+                printError("wgf: \(directory): no trajectory.csv or trajectory.h5 (recorded with record.trajectory = false?): only the metrics are drawn")
             }
-        } catch let e as InputFileError {
-            throw fail(e.description, code: Exit.badInput)
-        } catch let e as RunFileError {
-            throw fail(e.description, code: Exit.badInput)
         }
         var info: [String: Any] = [:]
         if let data = FileManager.default.contents(atPath: directory + "/run.json"),
@@ -90,6 +84,18 @@ struct LoadedRun {
     }
 }
 
+/// Runs `body`, which reads a run's files: a malformed file exits with code 3 (bad input), an
+/// I/O failure with code 5.
+func readingRun<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as InputFileError {
+        throw fail(e.description, code: Exit.badInput)
+    } catch let e as RunFileError {
+        throw fail(e.description, code: Exit.badInput)
+    } catch let e as IOFailure {
+        throw fail(e.description, code: Exit.ioFailure)
+    }
+}
+
 /// Writes `text` to `path`, an I/O failure exiting with code 5.
 func writeText(_ text: String, to path: String) throws {
     do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
@@ -112,7 +118,8 @@ struct Plot: ParsableCommand {
         populations in distinct colours and markers, marker area proportional to weight), paths.svg \
         (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
         scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
-        (animated SVG, d ≤ 2). Reads trajectory.csv, metrics.csv, scenario.toml and run.json.
+        (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
+        scenario.toml and run.json.
         """)
 
     @Argument(help: "A run directory written by `wgf run`.")
@@ -164,12 +171,13 @@ struct Plot: ParsableCommand {
         try makeDirectory(directory)
         var written: [String] = []
         for kind in allowed where wanted.contains(kind) {
-            let svg: String?
-            switch kind {
-            case "particles": svg = plots.particles()
-            case "paths": svg = plots.paths()
-            case "metrics": svg = plots.metricsFigure()
-            default: svg = plots.animation()
+            let svg: String? = try readingRun {
+                switch kind {
+                case "particles": return try plots.particles()
+                case "paths": return try plots.paths()
+                case "metrics": return plots.metricsFigure()
+                default: return try plots.animation()
+                }
             }
             guard let svg else { continue }
             try writeText(svg, to: directory + "/\(kind).svg")

@@ -83,15 +83,13 @@ struct Run: ParsableCommand {
         let loaded = try load(scenario ?? "scenarios/quickstart.toml", sets + overrides)
         let directory: String
         let info: RunInfo
-        let recorder: RunRecorder
+        let recorder: any Recorder
         do {
             directory = try RunDirectory.prepareNew(explicit: out, name: loaded.name, force: force)
             try AtomicFile.write(loaded.resolvedTOML, to: directory + "/scenario.toml")
             info = RunInfo(directory: directory, loaded: loaded, started: Date())
             try info.write(status: "running", outputs: Run.outputs(loaded))
-            recorder = try RunRecorder(directory: directory, dimension: loaded.simulation.state.populations.map(\.dimension).max()!,
-                                       metricNames: loaded.simulation.metricNames, writeTrajectory: loaded.writeTrajectory,
-                                       velocities: loaded.simulation.state.populations[0].velocities != nil)
+            recorder = try makeRecorder(directory: directory, loaded: loaded)
         } catch let e as RunDirectoryRefusal {
             throw fail(e.description, code: Exit.usage)
         } catch let e as IOFailure {
@@ -129,7 +127,7 @@ struct Run: ParsableCommand {
         info.continuing(from: directory + "/" + RunInfo.file)
         info.resumes.append(["at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
                              "threads": loaded.threads])
-        let recorder: RunRecorder
+        let recorder: any Recorder
         do {
             try RunDirectory.removeDerived(directory)
             // The resolved scenario with its new steps, under its original header (which names the source).
@@ -137,9 +135,7 @@ struct Run: ParsableCommand {
             let updated = Run.header(of: saved) + Run.body(of: loaded.resolvedTOML)
             if updated != saved { try AtomicFile.write(updated, to: scenarioPath) }
             try info.write(status: "running", outputs: Run.outputs(loaded))
-            recorder = try RunRecorder(directory: directory, dimension: sim.state.populations.map(\.dimension).max()!,
-                                       metricNames: sim.metricNames, writeTrajectory: loaded.writeTrajectory,
-                                       velocities: checkpoint.populations[0].velocities != nil, resuming: checkpoint.outputs)
+            recorder = try makeRecorder(directory: directory, loaded: loaded, resuming: checkpoint)
         } catch let e as IOFailure {
             throw fail("cannot resume: \(e.description)", code: Exit.ioFailure)
         } catch {
@@ -156,12 +152,11 @@ struct Run: ParsableCommand {
     static func body(of text: String) -> String { String(text.dropFirst(header(of: text).count)) }
 
     static func outputs(_ loaded: LoadedScenario) -> [String] {
-        (loaded.writeTrajectory ? [RunRecorder.trajectoryFile] : [])
-            + [RunRecorder.metricsFile, "scenario.toml", RunInfo.file, CheckpointFile.name]
+        recordedFiles(loaded) + ["scenario.toml", RunInfo.file, CheckpointFile.name]
     }
 
     /// Runs (or continues) the simulation into `directory`, then writes run.json and the summary.
-    func execute(_ loaded: LoadedScenario, in directory: String, info: RunInfo, recorder: RunRecorder,
+    func execute(_ loaded: LoadedScenario, in directory: String, info: RunInfo, recorder: any Recorder,
                  resumed: Checkpoint?) throws {
         let sim = loaded.simulation
         let outputs = Run.outputs(loaded)

@@ -71,6 +71,27 @@ final class ResumeTests: ScratchTestCase {
         try assertSameOutputs(whole, parts, "mesh swarm")
     }
 
+    /// An H5MD run (underdamped: positions, velocities, weights) extended past a finished run's
+    /// last record and resumed after kill -9: trajectory.h5 holds the same records as one run
+    /// (compared through `wgf export`, whose arrays are the file's numbers exactly).
+    func testH5MDRunResumesBitForBit() throws {
+        let args = ["scenarios/langevin-underdamped-ou.toml", "--quiet", "--set", "record.format=h5md", "--set", "expect=[]",
+                    "--set", "population.count=500", "--set", "record-every=10"]
+        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        XCTAssertEqual(try wgf(["run"] + args + ["--out", whole.path, "--steps", "300"]).code, 0)
+        XCTAssertEqual(try wgf(["run"] + args + ["--out", parts.path, "--steps", "47"]).code, 0)
+        let r = try wgf(["run", "--resume", parts.path, "--steps", "300", "--threads", "1"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: parts.appendingPathComponent("trajectory.csv").path))
+        for dir in [whole, parts] { XCTAssertEqual(try wgf(["export", dir.path]).code, 0) }
+        for file in ["positions.npy", "velocities.npy", "weights.npy", "steps.npy", "times.npy"] {
+            let a = try Data(contentsOf: whole.appendingPathComponent("npy/\(file)"))
+            let b = try Data(contentsOf: parts.appendingPathComponent("npy/\(file)"))
+            XCTAssertTrue(a == b, "\(file) differs (\(a.count) vs \(b.count) bytes)")
+        }
+        XCTAssertEqual(try metricsWithoutWall(whole), try metricsWithoutWall(parts))
+    }
+
     /// SIGTERM (a scheduler's way to stop a job) writes a checkpoint and run.json, exits 143,
     /// and the resumed run equals an uninterrupted one.
     func testSIGTERMCheckpointsAndTheResumeMatches() throws {

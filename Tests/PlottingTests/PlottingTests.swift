@@ -100,41 +100,41 @@ final class PlottingTests: XCTestCase {
         return RunPlots(trajectory: t, metrics: Synthetic.metrics(), context: context)
     }
 
-    func testOneDimensionalRun() {
+    func testOneDimensionalRun() throws {
         let p = plots(Synthetic.trajectory(dimension: 1))
-        let particles = check(p.particles(), "1-D particles")
+        let particles = check(try p.particles(), "1-D particles")
         XCTAssertEqual(particles.classes["density"], 3, "the density curve in each of three snapshots")
         XCTAssertTrue(particles.texts.contains("Synthetic <run> & co"), "the title, escaped and read back")
-        _ = check(p.paths(), "1-D paths")
-        let anim = check(p.animation(), "1-D animation")
+        _ = check(try p.paths(), "1-D paths")
+        let anim = check(try p.animation(), "1-D animation")
         XCTAssertGreaterThan(anim.tags["animate"] ?? 0, 0)
     }
 
-    func testTwoDimensionalRun() {
+    func testTwoDimensionalRun() throws {
         let p = plots(Synthetic.trajectory(dimension: 2))
-        let particles = check(p.particles(), "2-D particles")
+        let particles = check(try p.particles(), "2-D particles")
         XCTAssertEqual(particles.classes["contour"], 3, "density contours in each snapshot")
         XCTAssertEqual(particles.classes["panel-title"], 3)
-        let paths = check(p.paths(), "2-D paths")
+        let paths = check(try p.paths(), "2-D paths")
         XCTAssertGreaterThanOrEqual(paths.tags["polyline"] ?? 0, 30, "one path per drawn particle (every other of 60)")
-        let anim = check(p.animation(), "2-D animation")
+        let anim = check(try p.animation(), "2-D animation")
         XCTAssertEqual(anim.tags["circle"].map { $0 >= 60 }, true)
         XCTAssertGreaterThanOrEqual(anim.tags["animate"] ?? 0, 120, "cx and cy of 60 particles")
     }
 
-    func testHigherDimensionalRunDrawsAProjectionMatrix() {
+    func testHigherDimensionalRunDrawsAProjectionMatrix() throws {
         let p = plots(Synthetic.trajectory(dimension: 4))
-        let particles = check(p.particles(), "4-D particles")
+        let particles = check(try p.particles(), "4-D particles")
         // 4 diagonal + 6 off-diagonal panels, each with its axes.
         XCTAssertEqual(particles.classes["axis"], 10)
         XCTAssertEqual(particles.classes["reference"], 6, "target samples in the off-diagonal panels")
-        _ = check(p.paths(), "4-D paths")
-        XCTAssertNil(p.animation(), "no animation in d > 2")
+        _ = check(try p.paths(), "4-D paths")
+        XCTAssertNil(try p.animation(), "no animation in d > 2")
     }
 
     func testGameRunShowsBothPopulationsWithWeightedMarkers() throws {
         let p = plots(Synthetic.trajectory(dimension: 2, populations: ["generator", "discriminator"], weighted: true))
-        let svg = try XCTUnwrap(p.particles())
+        let svg = try XCTUnwrap(try p.particles())
         let particles = check(svg, "game particles")
         XCTAssertEqual(particles.populations(), ["generator", "discriminator"])
         XCTAssertTrue(particles.texts.contains("generator") && particles.texts.contains("discriminator"), "both in the legend")
@@ -143,34 +143,34 @@ final class PlottingTests: XCTestCase {
         XCTAssertGreaterThan(radii.count, 5)
         // Distinct styles: the second population uses hollow squares.
         XCTAssertTrue(svg.contains("stroke=\"#e08a00\""))
-        let paths = check(p.paths(), "game paths")
+        let paths = check(try p.paths(), "game paths")
         XCTAssertEqual(paths.populations(), ["generator", "discriminator"])
-        let anim = check(p.animation(), "game animation")
+        let anim = check(try p.animation(), "game animation")
         XCTAssertEqual(anim.populations(), ["generator", "discriminator"])
-        let one = check(plots(Synthetic.trajectory(dimension: 1, populations: ["a", "b"], weighted: true)).particles(), "1-D game")
+        let one = check(try plots(Synthetic.trajectory(dimension: 1, populations: ["a", "b"], weighted: true)).particles(), "1-D game")
         XCTAssertEqual(one.populations(), ["a", "b"])
     }
 
-    func testPeriodicRunDrawsTheBoxAndBreaksWrappingPaths() {
+    func testPeriodicRunDrawsTheBoxAndBreaksWrappingPaths() throws {
         let box = 0.0...3.0
         let t = Synthetic.trajectory(dimension: 2, box: box)
         let p = plots(t, box: [box, box], density: false)
-        let particles = check(p.particles(), "periodic particles")
+        let particles = check(try p.particles(), "periodic particles")
         XCTAssertEqual(particles.classes["box"], 3)
         XCTAssertNil(particles.classes["contour"], "no density given")
-        let paths = check(p.paths(), "periodic paths")
+        let paths = check(try p.paths(), "periodic paths")
         XCTAssertEqual(paths.classes["box"], 1)
         // A path that wraps is split: more polylines than particles drawn.
         XCTAssertGreaterThan(paths.tags["polyline"] ?? 0, 40)
-        _ = check(p.animation(), "periodic animation")
-        let one = check(plots(Synthetic.trajectory(dimension: 1, box: box), box: [box]).particles(), "1-D periodic")
+        _ = check(try p.animation(), "periodic animation")
+        let one = check(try plots(Synthetic.trajectory(dimension: 1, box: box), box: [box]).particles(), "1-D periodic")
         XCTAssertEqual(one.classes["box"], 3)
     }
 
-    func testPotentialLevelSets() {
+    func testPotentialLevelSets() throws {
         var p = plots(Synthetic.trajectory(dimension: 2), density: false)
         p.context.potential = { x in x[0] * x[0] + 2 * x[1] * x[1] }
-        let i = check(p.particles(), "potential")
+        let i = check(try p.particles(), "potential")
         XCTAssertEqual(i.attributes.filter { $0.attributes["data-kind"] == "potential" }.count, 3)
     }
 
@@ -246,21 +246,47 @@ final class PlottingTests: XCTestCase {
         XCTAssertEqual(i.classes["threshold"], 1)
     }
 
-    func testNPYRoundTripAndTrajectoryArrays() throws {
+    func testNPYRoundTripAndStreamedExport() throws {
         let t = Synthetic.trajectory(dimension: 3, populations: ["p", "q"], count: 5, records: 4)
-        let a = try t.arrays(population: "q")
-        XCTAssertEqual(a.particles, 5)
-        XCTAssertEqual(a.steps, [0, 10, 20, 30])
-        let data = NPY.encode(a.positions, shape: [4, 5, 3])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-npy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try NPYExport.write(t, to: dir.path)
+        XCTAssertEqual(files, ["p.positions.npy", "p.weights.npy", "q.positions.npy", "q.weights.npy", "steps.npy", "times.npy"])
+        let data = try Data(contentsOf: dir.appendingPathComponent("q.positions.npy"))
         XCTAssertEqual((10 + Int(data[8]) + Int(data[9]) << 8) % 64, 0, "data starts on a 64-byte boundary")
         let back = try NPY.decode(data)
         XCTAssertEqual(back.descr, "<f8")
         XCTAssertEqual(back.shape, [4, 5, 3])
-        XCTAssertEqual(back.values, a.positions)
+        XCTAssertEqual(back.values, t.frames.flatMap { $0.populations[1].positions })
         XCTAssertEqual(back.values[(2 * 5 + 4) * 3 + 1], t.frames[2].populations[1].positions[4 * 3 + 1])
-        let steps = try NPY.decode(NPY.encode(a.steps, shape: [4]))
+        XCTAssertEqual(data, NPY.encode(back.values, shape: [4, 5, 3]), "streamed and whole encodings agree")
+        let steps = try NPY.decode(Data(contentsOf: dir.appendingPathComponent("steps.npy")))
         XCTAssertEqual(steps.descr, "<i8")
         XCTAssertEqual(steps.values, [0, 10, 20, 30])
+
+        // Particles are exported in id order, whatever the file's row order.
+        var shuffled = Synthetic.trajectory(dimension: 1, count: 3, records: 2)
+        for r in 0..<2 {
+            var p = shuffled.frames[r].populations[0]
+            p.ids = [2, 0, 1]
+            p.positions = [20, 0, 10].map { $0 + Double(r) }
+            p.weights = [0.5, 0.2, 0.3]
+            shuffled.frames[r].populations[0] = p
+        }
+        let sorted = dir.appendingPathComponent("sorted")
+        try FileManager.default.createDirectory(at: sorted, withIntermediateDirectories: true)
+        _ = try NPYExport.write(shuffled, to: sorted.path)
+        XCTAssertEqual(try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("positions.npy"))).values, [0, 10, 20, 1, 11, 21])
+        XCTAssertEqual(try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("weights.npy"))).values, [0.2, 0.3, 0.5, 0.2, 0.3, 0.5])
+        // A population whose particles change is refused, and its files are not left behind.
+        shuffled.frames[1].populations[0].ids = [2, 0, 7]
+        let refused = dir.appendingPathComponent("refused")
+        try FileManager.default.createDirectory(at: refused, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try NPYExport.write(shuffled, to: refused.path)) { e in
+            XCTAssertEqual((e as? NPYError)?.description, "population 'particles': the particles at step 10 differ from those of step 0")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: refused.path), [])
     }
 
     func testTrajectoryReaderKeepsPopulationsAndRejectsBadFiles() throws {

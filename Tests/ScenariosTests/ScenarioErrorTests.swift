@@ -114,6 +114,16 @@ final class ScenarioErrorTests: XCTestCase {
         XCTAssertEqual(e5, "\(p5):20: record.metrics: \"ksd\" is listed twice")
     }
 
+    /// `record.format` is csv or h5md; with h5md a population name must name an HDF5 group.
+    func testRecordFormat() {
+        let (p, e) = fails(edit(baseScenario, "metrics = [\"ksd\", \"mean-error\"]", "metrics = [\"ksd\", \"mean-error\"]\nformat = \"hdf5\""))
+        XCTAssertEqual(e, "\(p):21: record.format: unknown value \"hdf5\" (one of: csv, h5md)")
+        let slash = edit(baseScenario, "count = 20\n", "count = 20\nname = \"a/b\"\n")
+        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("csv.toml", slash), threads: 1), "a/b is a fine CSV name")
+        let (p2, e2) = fails(edit(slash, "metrics = [\"ksd\", \"mean-error\"]", "metrics = [\"ksd\", \"mean-error\"]\nformat = \"h5md\""))
+        XCTAssertEqual(e2, "\(p2):22: record.format: population name \"a/b\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
+    }
+
     func testBadKernelSpec() {
         let (p, e) = fails(edit(baseScenario, "kind = \"svgd\"\n", "kind = \"svgd\"\nkernel = \"gaussian:sigma=-1\"\n"))
         XCTAssertTrue(e.hasPrefix("\(p):18: flow.kernel: kernel gaussian: sigma = -1 is out of range ("), e)

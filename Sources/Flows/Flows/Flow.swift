@@ -12,12 +12,16 @@ public protocol Flow: AnyObject {
     /// Completes the initial state before step 0 is recorded (e.g. initial velocities,
     /// positions wrapped into a periodic box). The default does nothing.
     func prepare(_ state: inout SimulationState)
+    /// Where population `index` lives: the periodic box [0, L)^d or R^d (recorded with the
+    /// trajectory). The default is R^d.
+    func domain(ofPopulation index: Int) -> Domain
 }
 
 extension Flow {
     public var energyDescription: String? { nil }
     public func energy(_ state: SimulationState) -> Double { .nan }
     public func prepare(_ state: inout SimulationState) {}
+    public func domain(ofPopulation index: Int) -> Domain { .free }
 }
 
 /// What a flow may use while it is built.

@@ -218,6 +218,9 @@ public final class GameFlow: Flow {
     public var energyDescription: String? { "L(μ, ν) = ∬ℓ dμ dν, the game's value at the current state (same as value)" }
     public func energy(_ state: SimulationState) -> Double { value(state) }
 
+    /// Population 0 is the min player, 1 the max player.
+    public func domain(ofPopulation index: Int) -> Domain { index == 0 ? minPlayer.domain : maxPlayer.domain }
+
     public var report: [String: String] {
         var r: [String: String] = ["dynamics": dynamics.rawValue, "payoff": payoff.spec]
         for (k, v) in payoff.report { r[k] = v }

@@ -173,6 +173,8 @@ public final class LangevinFlow: Flow {
         potentialEnergy(state.populations[0]) + interactionEnergy(state.populations[0])
     }
 
+    public func domain(ofPopulation index: Int) -> Domain { domain }
+
     public var report: [String: String] {
         var r: [String: String] = ["dynamics": dynamics.rawValue, "temperature": formatNumber(temperature),
                                    "domain": domain.description, "potential": potential?.spec ?? "none",

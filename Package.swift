@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording"]),
         .testTarget(name: "CLITests", dependencies: ["wgf"],
                     resources: []),

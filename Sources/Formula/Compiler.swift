@@ -278,6 +278,9 @@ struct Compiler {
         struct Frame {
             let id: ExprID
             let operands: [ExprID]
+            /// The operand to lower next.
+            var next = 0
+            /// What `accept` kept of the operands lowered so far.
             var values: [Value] = []
         }
         try enter(root)
@@ -287,10 +290,10 @@ struct Compiler {
             let top = stack.count - 1
             if let v = finished {
                 finished = nil
-                let k = stack[top].values.count
-                try accept(v, operand: k, of: stack[top].id, into: &stack[top].values)
+                try accept(v, operand: stack[top].next, of: stack[top].id, into: &stack[top].values)
+                stack[top].next += 1
             }
-            let next = stack[top].values.count
+            let next = stack[top].next
             if next < stack[top].operands.count {
                 let child = stack[top].operands[next]
                 try enter(child)

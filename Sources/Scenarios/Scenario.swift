@@ -24,12 +24,15 @@ public struct LoadedScenario {
 }
 
 public enum ScenarioLoader {
-    /// Reads and parses a scenario file, then applies `--set` overrides (`KEY=VALUE`).
-    static func parse(path: String, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
+    /// Reads and parses a scenario file (or `contents` given for it), then applies `--set`
+    /// overrides (`KEY=VALUE`).
+    static func parse(path: String, contents: [UInt8]? = nil, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
         let source = ScenarioSource(path: path)
         let bytes: [UInt8]
-        do { bytes = try readInputFile(path: path) } catch {
-            throw ScenarioError("\(path): cannot read the scenario (\(error.reason))")
+        if let contents { bytes = contents } else {
+            do { bytes = try readInputFile(path: path) } catch {
+                throw ScenarioError("\(path): cannot read the scenario (\(error.reason))")
+            }
         }
         let root: TOMLTable
         do { root = try TOMLParser.parse(bytes: bytes) } catch let e as TOMLSyntaxError {
@@ -89,9 +92,12 @@ public enum ScenarioLoader {
         }
     }
 
-    /// Decodes, validates and builds a scenario.
-    public static func load(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
-        let (source, toml) = try parse(path: path, overrides: overrides)
+    /// Decodes, validates and builds a scenario: the file at `path`, or `contents` given for it
+    /// (in-memory checks such as the fuzz tests; `path` then only names it in messages and
+    /// anchors the relative paths inside it).
+    public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
+                            threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
+        let (source, toml) = try parse(path: path, contents: contents, overrides: overrides)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
             return try build(root, source: source, threads: threads)

@@ -83,7 +83,11 @@ public final class ScenarioTable: Settings {
     }
 
     /// Close enough to be a misspelling.
-    func isNear(_ a: String, _ b: String) -> Bool { editDistance(a, b) <= max(2, b.count / 3) }
+    func isNear(_ a: String, _ b: String) -> Bool {
+        let limit = max(2, b.count / 3)
+        // The distance is at least the difference in length: a long key is not compared at all.
+        return abs(a.count - b.count) <= limit && editDistance(a, b) <= limit
+    }
 
     public func optionalTable(_ key: String) throws -> Settings? {
         switch table.entries[key] {
@@ -144,7 +148,7 @@ public final class ScenarioTable: Settings {
         for key in table.keys where !used.contains(key) {
             let allowed = resolved.map(\.0)
             var message = "unknown key"
-            if let guess = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }), isNear(key, guess) {
+            if let guess = allowed.filter({ isNear(key, $0) }).min(by: { editDistance($0, key) < editDistance($1, key) }) {
                 message += " (did you mean '\(guess)'?)"
             }
             message += allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"

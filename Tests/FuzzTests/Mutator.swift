@@ -64,7 +64,7 @@ struct Mutator {
         case 7:  // deep nesting: opening (and maybe closing) brackets of one kind
             let pairs: [(String, String)] = [("[", "]"), ("{a=", "}"), ("(", ")"), ("-", ""), ("exp(", ")"), ("x1^", "")]
             let (open, close) = pairs.randomElement(using: &g)!
-            let depth = [10, 63, 64, 65, 99, 100, 101, 300, 5000].randomElement(using: &g)!
+            let depth = [10, 63, 64, 65, 99, 100, 101, 300, 5000, 50_000].randomElement(using: &g)!
             let middle = Array(String(repeating: open, count: depth).utf8) + Array("1".utf8) + Array(String(repeating: close, count: depth).utf8)
             b.insert(contentsOf: middle, at: at)
         case 8:  // a long run

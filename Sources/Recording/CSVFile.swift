@@ -34,7 +34,8 @@ public struct CSVFile {
             throw InputFileError(path: path, line: nil, message: "cannot read (\(error.reason))")
         }
         try Self.checkText(bytes, path: path)
-        var start = 0, number = 1
+        // A byte-order mark (spreadsheets write one) is not part of the first header name.
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0, number = 1
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
                 if ending == .completeRowsOnly {

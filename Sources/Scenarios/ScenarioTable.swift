@@ -1,4 +1,5 @@
 import Flows
+import InputText
 import Foundation
 import Recording
 
@@ -138,7 +139,9 @@ public final class ScenarioTable: Settings {
             resolve(key, .string(file))
             return (p.dimension, p.points)
         } catch let e as InputFileError {
-            throw fail(key, e.description)
+            // The path is the scenario's string: shortened like any quoted input.
+            let shown = Excerpt.quote(e.path, limit: 200)
+            throw fail(key, e.line.map { "\(shown):\($0): \(e.message)" } ?? "\(shown): \(e.message)")
         }
     }
 

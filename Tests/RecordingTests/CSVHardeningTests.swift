@@ -81,6 +81,13 @@ final class CSVHardeningTests: XCTestCase {
         wait(for: [done], timeout: 10)
     }
 
+    func testAByteOrderMarkIsSkipped() throws {
+        let path = writeBytes("excel.csv", [0xEF, 0xBB, 0xBF] + Array("x1,x2\r\n1,2\r\n".utf8))
+        let p = try readPoints(path: path)
+        XCTAssertEqual(p.dimension, 2)
+        XCTAssertEqual(p.points, [1, 2])
+    }
+
     func testRunOutputsDropACutLastRow() throws {
         // A run killed while writing "10,0.5,0.1234": the file ends inside the number.
         let path = dir.write("metrics.csv", "step,time,mmd\n0,0,1.5\n5,0.25,0.75\n10,0.5,0.12")

@@ -121,5 +121,10 @@ final class TOMLLimitsTests: XCTestCase {
         XCTAssertLessThan(loadError(path).count, 600)
         let kind = dir.write("k.toml", edit(baseScenario, "kind = \"svgd\"", "kind = \"\(long)\""))
         XCTAssertLessThan(loadError(kind).count, 600)
+        let file = dir.write("f.toml", edit(baseScenario, "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }",
+                                            "init = { kind = \"file\", file = \"\(long)\" }"))
+        let e = loadError(file)
+        XCTAssertTrue(e.contains("population.init.file: /"), e)
+        XCTAssertLessThan(e.count, 600)
     }
 }

@@ -217,6 +217,7 @@ struct Compiler {
 
     private func closest(_ name: String) -> String? {
         if let a = Compiler.aliases[name] { return a }
+        guard name.count <= 64 else { return nil }  // no misspelling of a known name is that long
         var best: (String, Int)? = nil
         for k in knownNames() {
             let dist = levenshtein(name.lowercased(), k.lowercased())

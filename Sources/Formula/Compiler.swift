@@ -1,4 +1,5 @@
 import Foundation
+import InputText
 
 /// Which variables a formula may use, and how its inputs are laid out.
 public enum FormulaVariables: Sendable, Equatable, Hashable {
@@ -71,6 +72,8 @@ struct Compiler {
     let variables: FormulaVariables
     let parameters: [String: Double]
     var graph: Graph
+    /// The formula being lowered (set by `compile`).
+    private var tree = SyntaxTree()
 
     init(source: String, variables: FormulaVariables, parameters: [String: Double]) throws(FormulaError) {
         self.source = source
@@ -104,18 +107,18 @@ struct Compiler {
             let scalars = Array(name.unicodeScalars)
             let ok = !scalars.isEmpty && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
                 && !("0"..."9").contains(scalars[0])
-            guard ok else { throw fail(.parameter, "parameter name '\(name)' is not a valid name (letters, digits and _, not starting with a digit)", 0) }
+            guard ok else { throw fail(.parameter, "parameter name '\(Excerpt.quote(name))' is not a valid name (letters, digits and _, not starting with a digit)", 0) }
             if Builtin(rawValue: name) != nil {
-                throw fail(.parameter, "parameter '\(name)' has the name of a built-in function", 0)
+                throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a built-in function", 0)
             }
             if builtinConstants.contains(where: { $0.0 == name }) {
-                throw fail(.parameter, "parameter '\(name)' has the name of a built-in constant", 0)
+                throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a built-in constant", 0)
             }
             if case .some = variableValue(name) {
-                throw fail(.parameter, "parameter '\(name)' has the name of a variable of this formula", 0)
+                throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a variable of this formula", 0)
             }
             guard value.isFinite else {
-                throw fail(.parameter, "parameter '\(name)' is not finite (\(value))", 0)
+                throw fail(.parameter, "parameter '\(Excerpt.quote(name))' is not finite (\(value))", 0)
             }
         }
     }
@@ -153,14 +156,15 @@ struct Compiler {
             return "'r' (the distance) is only available in radial kernel formulas; here the variables are \(variableSummary())"
         }
         let isY = first == "y"
+        let shown = Excerpt.quote(name)
         switch variables {
         case .radius:
-            return "'\(name)' is not available in a radial kernel formula: its only variable is r (the distance)"
+            return "'\(shown)' is not available in a radial kernel formula: its only variable is r (the distance)"
         case .position(let d):
-            if isY { return "'\(name)' is the second player's position, only available in payoff formulas; here the variables are \(variableSummary())" }
-            return indexMessage(name, "x", digits, d)
+            if isY { return "'\(shown)' is the second player's position, only available in payoff formulas; here the variables are \(variableSummary())" }
+            return indexMessage(shown, "x", digits, d)
         case .payoff(let d, let e):
-            return indexMessage(name, isY ? "y" : "x", digits, isY ? e : d)
+            return indexMessage(shown, isY ? "y" : "x", digits, isY ? e : d)
         }
     }
 
@@ -186,8 +190,10 @@ struct Compiler {
     private func knownNames() -> [String] {
         var names: [String] = []
         switch variables {
-        case .position(let d): names += ["x"] + (1...d).map { "x\($0)" }
-        case .payoff(let d, let e): names += ["x"] + (1...d).map { "x\($0)" } + ["y"] + (1...e).map { "y\($0)" }
+        // Components beyond the first hundred are not suggested: a typo is rarely x4711.
+        case .position(let d): names += ["x"] + (1...Swift.min(d, 100)).map { "x\($0)" }
+        case .payoff(let d, let e):
+            names += ["x"] + (1...Swift.min(d, 100)).map { "x\($0)" } + ["y"] + (1...Swift.min(e, 100)).map { "y\($0)" }
         case .radius: names += ["r"]
         }
         names += parameters.keys.sorted()
@@ -211,6 +217,7 @@ struct Compiler {
 
     private func closest(_ name: String) -> String? {
         if let a = Compiler.aliases[name] { return a }
+        guard name.count <= 64 else { return nil }  // no misspelling of a known name is that long
         var best: (String, Int)? = nil
         for k in knownNames() {
             let dist = levenshtein(name.lowercased(), k.lowercased())
@@ -221,8 +228,8 @@ struct Compiler {
         return d <= limit && d < Swift.max(name.count, k.count) ? k : nil
     }
 
-    private func unknownName(_ name: String, _ span: Span) -> FormulaError {
-        var msg = "unknown name '\(name)'"
+    private func unknownName(_ shown: String, _ name: String, _ span: Span) -> FormulaError {
+        var msg = "unknown name '\(shown)'"
         if let s = closest(name) { msg += s == "^" ? " (use a ^ b for powers)" : " (did you mean '\(s)'?)" }
         msg += " (known: \(knownList()))"
         return fail(.unknownName, msg, span.column)
@@ -230,37 +237,122 @@ struct Compiler {
 
     // MARK: lowering
 
-    mutating func compile(_ expr: Expr) throws(FormulaError) -> NodeID {
-        switch try lower(expr) {
+    /// Lowers the parsed formula to graph nodes; the result must be a scalar.
+    mutating func compile(_ tree: SyntaxTree) throws(FormulaError) -> NodeID {
+        self.tree = tree
+        let root = tree.root
+        switch try lower(root) {
         case .scalar(let id):
             return id
         case .vector(let comps):
-            throw fail(.type, "the result must be a scalar, but '\(text(expr.span))' is a vector of dimension \(comps.count); use norm(...), norm2(...) or dot(..., ...)", expr.span.column)
+            throw fail(.type, "the result must be a scalar, but \(describe(root)) is a vector of dimension \(comps.count); use norm(...), norm2(...) or dot(..., ...)", tree[root].span.column)
         }
     }
 
-    private func describe(_ e: Expr) -> String { "'\(text(e.span))'" }
+    /// The source text of a node, quoted and shortened for a message.
+    private func describe(_ id: ExprID) -> String { "'\(Excerpt.quote(text(tree[id].span)))'" }
 
-    private mutating func scalar(_ e: Expr, _ context: String) throws(FormulaError) -> NodeID {
-        switch try lower(e) {
-        case .scalar(let id): return id
+    private func scalar(_ v: Value, of id: ExprID, _ context: String) throws(FormulaError) -> NodeID {
+        switch v {
+        case .scalar(let n): return n
         case .vector(let c):
             var hint = ""
-            if case .name(let n, _) = e { hint = "; use its components \(n)1..\(n)\(c.count), or norm(\(n)), norm2(\(n))" }
-            throw fail(.type, "\(context) expects a scalar, but \(describe(e)) is a vector of dimension \(c.count)\(hint)", e.span.column)
+            if case .name(let n, _) = tree[id] { hint = "; use its components \(n)1..\(n)\(c.count), or norm(\(n)), norm2(\(n))" }
+            throw fail(.type, "\(context) expects a scalar, but \(describe(id)) is a vector of dimension \(c.count)\(hint)", tree[id].span.column)
         }
     }
 
-    private mutating func vector(_ e: Expr, _ fn: String) throws(FormulaError) -> [NodeID] {
-        switch try lower(e) {
+    private func vector(_ v: Value, of id: ExprID, _ fn: String) throws(FormulaError) -> [NodeID] {
+        switch v {
         case .vector(let c): return c
         case .scalar:
-            throw fail(.type, "\(fn) expects a vector argument (such as x, y, x - y or 2*x), but \(describe(e)) is a scalar", e.span.column)
+            throw fail(.type, "\(fn) expects a vector argument (such as x, y, x - y or 2*x), but \(describe(id)) is a scalar", tree[id].span.column)
         }
     }
 
-    private mutating func lower(_ expr: Expr) throws(FormulaError) -> Value {
-        switch expr {
+    /// Lowers the subtree at `root` without recursion: a node is entered (checks that need no
+    /// operand), then each operand is lowered and accepted in turn (checks on that operand),
+    /// then the node is finished from its operands' values. This is the order of a recursive
+    /// descent, so the first error reported is the same, but the depth of the tree (an 8000-term
+    /// sum is 8000 deep) costs heap, not stack.
+    private mutating func lower(_ root: ExprID) throws(FormulaError) -> Value {
+        struct Frame {
+            let id: ExprID
+            let operands: [ExprID]
+            /// The operand to lower next.
+            var next = 0
+            /// What `accept` kept of the operands lowered so far.
+            var values: [Value] = []
+        }
+        try enter(root)
+        var stack = [Frame(id: root, operands: tree[root].operands)]
+        var finished: Value? = nil
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            if let v = finished {
+                finished = nil
+                try accept(v, operand: stack[top].next, of: stack[top].id, into: &stack[top].values)
+                stack[top].next += 1
+            }
+            let next = stack[top].next
+            if next < stack[top].operands.count {
+                let child = stack[top].operands[next]
+                try enter(child)
+                stack.append(Frame(id: child, operands: tree[child].operands))
+            } else {
+                let frame = stack.removeLast()
+                finished = try finish(frame.id, frame.values)
+            }
+        }
+        return finished!
+    }
+
+    /// Checks made before a node's operands are lowered: a call names a function, with its arity.
+    private func enter(_ id: ExprID) throws(FormulaError) {
+        guard case .call(let name, let args, _, let nameSpan) = tree[id] else { return }
+        let shown = Excerpt.quote(name)
+        guard let fn = Builtin(rawValue: name) else {
+            if parameters[name] != nil || variableValue(name) != nil || builtinConstants.contains(where: { $0.0 == name }) {
+                throw fail(.arity, "'\(shown)' is not a function; write \(shown) * (...) to multiply", nameSpan.column)
+            }
+            if let m = unavailableVariableMessage(name) { throw fail(.unavailableVariable, m, nameSpan.column) }
+            throw unknownName(shown, name, nameSpan)
+        }
+        if let n = fn.arity {
+            guard args.count == n else {
+                throw fail(.arity, "\(name) takes \(n) argument\(n == 1 ? "" : "s"), but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
+            }
+        } else if args.count < 2 {
+            throw fail(.arity, "\(name) takes at least 2 arguments, but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
+        }
+    }
+
+    /// Takes operand `k` of node `id` once lowered: function arguments are checked for their kind
+    /// here, and min/max fold each argument into the running result as it comes.
+    private mutating func accept(_ v: Value, operand k: Int, of id: ExprID, into values: inout [Value]) throws(FormulaError) {
+        guard case .call(let name, let args, _, _) = tree[id], let fn = Builtin(rawValue: name) else {
+            values.append(v)
+            return
+        }
+        let arg = args[k]
+        switch fn {
+        case .min, .max:
+            let b = try scalar(v, of: arg, name)
+            if case .scalar(let acc)? = values.first {
+                values = [.scalar(graph.minmax(fn == .min ? .min : .max, acc, b))]
+            } else {
+                values = [.scalar(b)]
+            }
+        case .norm, .norm2, .dot:
+            values.append(.vector(try vector(v, of: arg, name)))
+        default:
+            values.append(.scalar(try scalar(v, of: arg, name)))
+        }
+    }
+
+    /// A node from its operands' values (already accepted).
+    private mutating func finish(_ id: ExprID, _ operands: [Value]) throws(FormulaError) -> Value {
+        switch tree[id] {
         case .number(let v, _):
             return .scalar(graph.const(v))
 
@@ -272,17 +364,16 @@ struct Compiler {
                 throw fail(.arity, "'\(name)' is a function; call it as \(name)(...)", span.column)
             }
             if let m = unavailableVariableMessage(name) { throw fail(.unavailableVariable, m, span.column) }
-            throw unknownName(name, span)
+            throw unknownName(Excerpt.quote(name), name, span)
 
-        case .negate(let inner, _):
-            switch try lower(inner) {
+        case .negate:
+            switch operands[0] {
             case .scalar(let a): return .scalar(graph.unary(.neg, a))
             case .vector(let c): return .vector(c.map { graph.unary(.neg, $0) })
             }
 
         case .binary(let op, let lhs, let rhs, _, let opSpan):
-            let l = try lower(lhs), r = try lower(rhs)
-            switch (op, l, r) {
+            switch (op, operands[0], operands[1]) {
             case (_, .scalar(let a), .scalar(let b)):
                 switch op {
                 case .add: return .scalar(graph.add(a, b))
@@ -310,44 +401,27 @@ struct Compiler {
             case (.pow, .vector, _):
                 throw fail(.type, "cannot raise a vector (\(describe(lhs))) to a power; use norm2(v) for |v|^2 or norm(v)^p", opSpan.column)
             case (.pow, _, _):
-                throw fail(.type, "the exponent \(describe(rhs)) is a vector; it must be a scalar", rhs.span.column)
+                throw fail(.type, "the exponent \(describe(rhs)) is a vector; it must be a scalar", tree[rhs].span.column)
             }
 
         case .call(let name, let args, _, let nameSpan):
-            guard let fn = Builtin(rawValue: name) else {
-                if parameters[name] != nil || variableValue(name) != nil || builtinConstants.contains(where: { $0.0 == name }) {
-                    throw fail(.arity, "'\(name)' is not a function; write \(name) * (...) to multiply", nameSpan.column)
-                }
-                if let m = unavailableVariableMessage(name) { throw fail(.unavailableVariable, m, nameSpan.column) }
-                throw unknownName(name, nameSpan)
-            }
-            if let n = fn.arity {
-                guard args.count == n else {
-                    throw fail(.arity, "\(name) takes \(n) argument\(n == 1 ? "" : "s"), but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
-                }
-            } else if args.count < 2 {
-                throw fail(.arity, "\(name) takes at least 2 arguments, but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
-            }
+            // `enter` checked the name and arity; `accept` the kinds of the arguments.
+            let fn = Builtin(rawValue: name)!
             switch fn {
             case .min, .max:
-                var acc = try scalar(args[0], name)
-                for a in args.dropFirst() {
-                    let b = try scalar(a, name)
-                    acc = graph.minmax(fn == .min ? .min : .max, acc, b)
-                }
-                return .scalar(acc)
+                return operands[0]
             case .norm2, .norm:
-                let v = try vector(args[0], name)
+                guard case .vector(let v) = operands[0] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
                 let s = sumOfProducts(v, v)
                 return .scalar(fn == .norm ? graph.unary(.normSqrt, s) : s)
             case .dot:
-                let u = try vector(args[0], name), v = try vector(args[1], name)
+                guard case .vector(let u) = operands[0], case .vector(let v) = operands[1] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
                 guard u.count == v.count else {
                     throw fail(.type, "dot: dimension mismatch: \(describe(args[0])) has dimension \(u.count) but \(describe(args[1])) has dimension \(v.count)", nameSpan.column)
                 }
                 return .scalar(sumOfProducts(u, v))
             default:
-                let a = try scalar(args[0], name)
+                guard case .scalar(let a) = operands[0] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
                 return .scalar(graph.unary(fn.unaryOp!, a))
             }
         }

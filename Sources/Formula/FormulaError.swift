@@ -1,3 +1,5 @@
+import InputText
+
 /// An error found while parsing or compiling a formula.
 ///
 /// `description` is a three-line rendering meant for users:
@@ -6,6 +8,7 @@
 ///     (x1^2 - 1)^2 +* 0.5
 ///                   ^ expected a number, a name or '(' after '+'
 ///
+/// A long formula is shown as a window around the column (see `excerpt`).
 /// Errors that are not tied to a position in the formula (a bad parameter name, for
 /// instance) have `column == 0` and render without the caret line.
 public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -42,14 +45,19 @@ public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String {
-        // Newlines and tabs are shown as spaces so that the caret stays under its column.
-        let shown = String(String.UnicodeScalarView(source.unicodeScalars.map {
-            $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0
-        }))
         if column <= 0 {
-            return "error in formula: \(message)\n\(shown)"
+            return "error in formula: \(message)\n\(Excerpt.window(source, column: 1).text)"
         }
-        let pad = String(repeating: " ", count: column - 1)
-        return "error in formula at column \(column):\n\(shown)\n\(pad)^ \(message)"
+        let (line, caret) = excerpt
+        return "error in formula at column \(column):\n\(line)\n\(String(repeating: " ", count: caret))^ \(message)"
+    }
+
+    /// The formula on one line around `column` (a window of it when it is long, so that a
+    /// 24 KB formula does not fill the terminal), and the caret's 0-based offset in that line.
+    /// Newlines, tabs and other unprintable characters are shown as spaces, so the caret stays
+    /// under its column.
+    public var excerpt: (line: String, caret: Int) {
+        let w = Excerpt.window(source, column: column)
+        return (w.text, w.caret)
     }
 }

@@ -288,9 +288,13 @@ final class WorkspaceStorage {
     let values: UnsafeMutablePointer<Double>
     let adjoints: UnsafeMutablePointer<Double>
 
+    /// The most doubles in each of the two arrays: a formula of 10⁵ instructions then
+    /// evaluates a point or a few per block instead of taking 100 MB per thread.
+    static let maxDoubles = 1 << 20
+
     init(batch: Int, slots: Int) {
-        self.batch = Swift.max(1, batch)
         self.slotCapacity = Swift.max(1, slots)
+        self.batch = Swift.max(1, Swift.min(batch, WorkspaceStorage.maxDoubles / slotCapacity))
         values = .allocate(capacity: self.batch * slotCapacity)
         values.initialize(repeating: 0, count: self.batch * slotCapacity)
         adjoints = .allocate(capacity: self.batch * slotCapacity)

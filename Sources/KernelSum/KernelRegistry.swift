@@ -1,4 +1,5 @@
 import Foundation
+import InputText
 
 /// A problem with a kernel spec such as `gaussian:sigma=-1`.
 public struct KernelSpecError: Error, CustomStringConvertible, Equatable {
@@ -22,17 +23,17 @@ public struct KernelSpec: Equatable, Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         name = String(parts[0]).trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw KernelSpecError("empty kernel name in '\(text)' (expected NAME or NAME:PARAM=VALUE,...)") }
+        guard !name.isEmpty else { throw KernelSpecError("empty kernel name in '\(Excerpt.quote(text))' (expected NAME or NAME:PARAM=VALUE,...)") }
         parameters = []
         if parts.count == 2 {
             for item in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
                 let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = kv[0].trimmingCharacters(in: .whitespaces)
                 guard kv.count == 2, !key.isEmpty else {
-                    throw KernelSpecError("malformed parameter '\(item)' in kernel spec '\(text)' (expected PARAM=VALUE)")
+                    throw KernelSpecError("malformed parameter '\(Excerpt.quote(item))' in kernel spec '\(Excerpt.quote(text))' (expected PARAM=VALUE)")
                 }
                 guard !parameters.contains(where: { $0.0 == key }) else {
-                    throw KernelSpecError("parameter '\(key)' given twice in kernel spec '\(text)'")
+                    throw KernelSpecError("parameter '\(Excerpt.quote(key))' given twice in kernel spec '\(Excerpt.quote(text))'")
                 }
                 parameters.append((key, kv[1].trimmingCharacters(in: .whitespaces)))
             }
@@ -64,9 +65,9 @@ public struct KernelParameters {
         read.insert(key)
         guard let text = spec[key] else { return value }
         guard let v = Double(text), v.isFinite else {
-            throw KernelSpecError("kernel \(spec.name): \(key) = '\(text)' is not a number (\(allowed))")
+            throw KernelSpecError("kernel \(spec.name): \(key) = '\(Excerpt.quote(text))' is not a number (\(allowed))")
         }
-        guard valid(v) else { throw KernelSpecError("kernel \(spec.name): \(key) = \(text) is out of range (\(allowed))") }
+        guard valid(v) else { throw KernelSpecError("kernel \(spec.name): \(key) = \(Excerpt.quote(text)) is out of range (\(allowed))") }
         return v
     }
 }
@@ -100,13 +101,13 @@ public enum KernelRegistry {
 
     public static func make(_ spec: KernelSpec) throws -> any RadialKernel {
         guard let entry = entries.first(where: { $0.name == spec.name }) else {
-            throw KernelSpecError("unknown kernel '\(spec.name)' (known: \(names.joined(separator: ", ")))")
+            throw KernelSpecError("unknown kernel '\(Excerpt.quote(spec.name))' (known: \(names.joined(separator: ", ")))")
         }
         var p = KernelParameters(spec: spec)
         let kernel = try entry.make(&p)
         if let extra = spec.parameters.first(where: { !p.read.contains($0.0) }) {
             let allowed = entry.parameters.map(\.name).joined(separator: ", ")
-            throw KernelSpecError("kernel \(spec.name) has no parameter '\(extra.0)' (\(allowed.isEmpty ? "it takes none" : "allowed: " + allowed))")
+            throw KernelSpecError("kernel \(spec.name) has no parameter '\(Excerpt.quote(extra.0))' (\(allowed.isEmpty ? "it takes none" : "allowed: " + allowed))")
         }
         return kernel
     }

@@ -44,39 +44,39 @@ public struct Trajectory: Sendable {
         populationNames = names
     }
 
-    /// Reads trajectory.csv; a malformed file is an `InputFileError` naming the line.
+    /// Reads trajectory.csv; a malformed file is a `RunFileError` naming the line. A last
+    /// row without its "\n" (a run killed while writing) is dropped with a warning.
     public static func read(path: String) throws -> Trajectory {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunFileError(path: path, line: nil, message: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        let file: CSVFile
+        do { file = try CSVFile(path: path, ending: .completeRowsOnly) } catch let e as InputFileError {
+            throw RunFileError(path: e.path, line: e.line, message: e.message)
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        while let l = lines.last, l.isEmpty { lines.removeLast() }
-        guard let headerLine = lines.first else { throw RunFileError(path: path, line: 1, message: "empty file (expected a header line)") }
-        let header = headerLine.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        func fail(_ line: Int, _ message: String) -> RunFileError { RunFileError(path: path, line: line, message: message) }
+        guard let headerLine = file.lines.first else { throw fail(1, "empty file (expected a header line)") }
+        let header = file.fields(headerLine.range).map(file.text)
         // x1..xd after the five fixed columns, then v1..vd if velocities were recorded.
         var d = 0
         while 5 + d < header.count && header[5 + d] == "x\(d + 1)" { d += 1 }
         let velocities = d >= 1 && header.count == 5 + 2 * d && (0..<d).allSatisfy { header[5 + d + $0] == "v\($0 + 1)" }
         guard d >= 1, Array(header.prefix(5)) == ["step", "time", "population", "particle", "weight"] else {
-            throw RunFileError(path: path, line: 1, message: "header '\(header.joined(separator: ","))' is not step,time,population,particle,weight,x1,...,xd")
+            throw fail(1, "header '\(file.quote(headerLine.range))' is not step,time,population,particle,weight,x1,...,xd")
         }
         var frames: [Frame] = []
         var popIndex: [String: Int] = [:]
-        for (k, line) in lines.enumerated().dropFirst() {
-            if line.isEmpty { continue }
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+        for (number, line) in file.lines.dropFirst() {
+            let f = file.fields(line)
             guard f.count == header.count else {
-                throw RunFileError(path: path, line: k + 1, message: "\(f.count) fields, the header has \(header.count)")
+                throw fail(number, "\(f.count) fields, the header has \(header.count)")
             }
-            guard let step = Int(f[0]), let time = Double(f[1]), let id = Int(f[3]), let w = Double(f[4]) else {
-                throw RunFileError(path: path, line: k + 1, message: "step, time, particle or weight is not a number")
+            guard let step = file.integer(f[0]), let time = file.number(f[1]), let id = file.integer(f[3]),
+                  let w = file.number(f[4]) else {
+                throw fail(number, "step, time, particle or weight is not a number")
             }
             if frames.last?.step != step {
                 frames.append(Frame(step: step, time: time, populations: []))
                 popIndex = [:]
             }
-            let name = String(f[2])
+            let name = file.text(f[2])
             let fi = frames.count - 1
             let pi: Int
             if let p = popIndex[name] { pi = p } else {
@@ -87,21 +87,27 @@ public struct Trajectory: Sendable {
             frames[fi].populations[pi].ids.append(id)
             frames[fi].populations[pi].weights.append(w)
             for a in 0..<d {
-                guard let v = Double(f[5 + a]) else {
-                    throw RunFileError(path: path, line: k + 1, message: "column x\(a + 1): '\(f[5 + a])' is not a number")
+                guard let v = file.number(f[5 + a]) else {
+                    throw fail(number, "column x\(a + 1): '\(file.quote(f[5 + a]))' is not a number")
                 }
                 frames[fi].populations[pi].positions.append(v)
             }
             if velocities {
                 for a in 0..<d {
-                    guard let v = Double(f[5 + d + a]) else {
-                        throw RunFileError(path: path, line: k + 1, message: "column v\(a + 1): '\(f[5 + d + a])' is not a number")
+                    guard let v = file.number(f[5 + d + a]) else {
+                        throw fail(number, "column v\(a + 1): '\(file.quote(f[5 + d + a]))' is not a number")
                     }
                     frames[fi].populations[pi].velocities.append(v)
                 }
             }
         }
-        guard !frames.isEmpty else { throw RunFileError(path: path, line: 2, message: "no data rows") }
+        guard !frames.isEmpty else { throw fail(2, "no data rows") }
+        // A cut last row leaves its record short of particles: drop that record as well.
+        if file.droppedLastRow != nil, frames.count >= 2,
+           frames[frames.count - 1].populations.map(\.count) != frames[frames.count - 2].populations.map(\.count) {
+            CSVFile.warn("\(path): ignoring the incomplete last record (step \(frames[frames.count - 1].step))")
+            frames.removeLast()
+        }
         return Trajectory(dimension: d, frames: frames, hasVelocities: velocities)
     }
 }
@@ -149,7 +155,7 @@ public struct MetricSeries: Sendable {
     }
 
     public static func read(path: String) throws -> MetricSeries {
-        let t = try NumericTable.read(path: path)
+        let t = try NumericTable.read(path: path, ending: .completeRowsOnly)
         guard let steps = t.column("step") else { throw RunFileError(path: path, line: 1, message: "no step column") }
         let times = t.column("time") ?? steps
         let walls = t.column("wall") ?? [Double](repeating: .nan, count: steps.count)

@@ -1,4 +1,5 @@
 import Foundation
+import InputText
 
 /// An I/O failure, with the path involved.
 public struct IOFailure: Error, CustomStringConvertible {
@@ -30,30 +31,24 @@ public struct NumericTable {
         return (0..<rows).map { values[$0 * header.count + c] }
     }
 
-    /// Reads a CSV file whose fields are all numbers (empty lines ignored).
-    public static func read(path: String) throws -> NumericTable {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw InputFileError(path: path, line: nil, message: "cannot read (\(error.localizedDescription))")
-        }
-        // "\r\n" is one Character in Swift: split on both line ends.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard let first = lines.first else { throw InputFileError(path: path, line: 1, message: "empty file (expected a header line)") }
-        let header = first.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    /// Reads a CSV file whose fields are all numbers (blank lines ignored). `ending` says
+    /// whether a last line without "\n" is a row (files users write) or a cut record (run outputs).
+    public static func read(path: String, ending: CSVEnding = .lenient) throws -> NumericTable {
+        let file = try CSVFile(path: path, ending: ending)
+        guard let first = file.lines.first else { throw file.error(line: 1, "empty file (expected a header line)") }
+        let headerFields = file.fields(first.range)
+        let header = headerFields.map(file.text)
         var values: [Double] = []
-        values.reserveCapacity((lines.count - 1) * header.count)
+        values.reserveCapacity((file.lines.count - 1) * header.count)
         var rows = 0
-        for (k, line) in lines.enumerated().dropFirst() {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        for (number, line) in file.lines.dropFirst() {
+            let fields = file.fields(line)
             guard fields.count == header.count else {
-                throw InputFileError(path: path, line: k + 1, message: "\(fields.count) fields, the header has \(header.count)")
+                throw file.error(line: number, "\(fields.count) fields, the header has \(header.count)")
             }
             for (c, f) in fields.enumerated() {
-                let t = f.trimmingCharacters(in: .whitespaces)
-                guard let v = Double(t) else {
-                    throw InputFileError(path: path, line: k + 1, message: "column \(header[c]): '\(t)' is not a number")
+                guard let v = file.number(f) else {
+                    throw file.error(line: number, "column \(file.quote(headerFields[c])): '\(file.quote(f))' is not a number")
                 }
                 values.append(v)
             }
@@ -77,7 +72,7 @@ public func readPoints(path: String, allowWeights: Bool = false) throws -> (dime
     let expected = (1...max(1, d)).map { "x\($0)" }
     guard d >= 1, coords == expected else {
         let allowed = "x1,...,xd" + (allowWeights ? " and optionally w" : "")
-        throw InputFileError(path: path, line: 1, message: "header '\(t.header.joined(separator: ","))' is not \(allowed)")
+        throw InputFileError(path: path, line: 1, message: "header '\(Excerpt.quote(t.header.joined(separator: ",")))' is not \(allowed)")
     }
     guard t.rows > 0 else { throw InputFileError(path: path, line: 2, message: "no data rows") }
     guard t.values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, message: "contains NaN or infinite values") }

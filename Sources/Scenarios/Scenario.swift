@@ -1,5 +1,6 @@
 import Flows
 import Foundation
+import InputText
 import KernelSum
 import Recording
 
@@ -32,15 +33,18 @@ public struct LoadedScenario {
 }
 
 public enum ScenarioLoader {
-    /// Reads and parses a scenario file, then applies `--set` overrides (`KEY=VALUE`).
-    static func parse(path: String, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
+    /// Reads and parses a scenario file (or `contents` given for it), then applies `--set`
+    /// overrides (`KEY=VALUE`).
+    static func parse(path: String, contents: [UInt8]? = nil, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
         let source = ScenarioSource(path: path)
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ScenarioError("\(path): cannot read the scenario (\(FileManager.default.fileExists(atPath: path) ? "unreadable or not UTF-8" : "no such file"))")
+        let bytes: [UInt8]
+        if let contents { bytes = contents } else {
+            do { bytes = try readInputFile(path: path) } catch {
+                throw ScenarioError("\(path): cannot read the scenario (\(error.reason))")
+            }
         }
         let root: TOMLTable
-        do { root = try TOMLParser.parse(text) } catch let e as TOMLSyntaxError {
+        do { root = try TOMLParser.parse(bytes: bytes) } catch let e as TOMLSyntaxError {
             throw ScenarioError("\(path):\(e.line):\(e.column): \(e.message)")
         }
         for o in overrides { try applyOverride(o, to: root, source: source) }
@@ -50,8 +54,9 @@ public enum ScenarioLoader {
     /// `KEY=VALUE`: KEY a dotted path (`population.count`, `expect[1].at-most`), VALUE a TOML
     /// value, or else taken as a string (so `flow.kernel=gaussian:sigma=2` needs no quotes).
     static func applyOverride(_ text: String, to root: TOMLTable, source: ScenarioSource) throws {
+        let shown = Excerpt.quote(text, limit: 120)
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw ScenarioError("--set \(text): expected KEY=VALUE, e.g. population.count=500")
+            throw ScenarioError("--set \(shown): expected KEY=VALUE, e.g. population.count=500")
         }
         let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
         let valueText = String(text[text.index(after: eq)...])
@@ -59,20 +64,23 @@ public enum ScenarioLoader {
         var table = root
         var display: [String] = []
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= TOMLParser.maxNesting else {
+            throw ScenarioError("--set \(shown): the key has \(parts.count) segments (at most \(TOMLParser.maxNesting))")
+        }
         for (k, part) in parts.enumerated() {
             var name = part
             var index: Int? = nil
             if let open = part.firstIndex(of: "["), part.hasSuffix("]") {
                 name = String(part[..<open])
                 index = Int(part[part.index(after: open)..<part.index(before: part.endIndex)])
-                guard index != nil else { throw ScenarioError("--set \(text): bad index in '\(part)' (expected NAME[N], N from 1)") }
+                guard index != nil else { throw ScenarioError("--set \(shown): bad index in '\(Excerpt.quote(part))' (expected NAME[N], N from 1)") }
             }
-            guard !name.isEmpty else { throw ScenarioError("--set \(text): empty key segment") }
+            guard !name.isEmpty else { throw ScenarioError("--set \(shown): empty key segment") }
             let last = k == parts.count - 1
             if last && index == nil {
                 display.append(name)
                 table.set(name, TOMLTable.entry(for: value, line: 0), line: 0)
-                source.overrides[display.joined(separator: ".")] = text
+                source.overrides[display.joined(separator: ".")] = shown
                 return
             }
             switch (table.entries[name], index) {
@@ -80,22 +88,25 @@ public enum ScenarioLoader {
             case (nil, nil):
                 let t = TOMLTable(line: 0, explicit: true)
                 table.set(name, .table(t), line: 0)
-                source.overrides[(display + [name]).joined(separator: ".")] = text
+                source.overrides[(display + [name]).joined(separator: ".")] = shown
                 table = t
             case (.tables(let ts)?, let i?) where i >= 1 && i <= ts.count: table = ts[i - 1]
             case (.tables(let ts)?, let i?):
-                throw ScenarioError("--set \(text): \(name) has \(ts.count) entries (index from 1 to \(ts.count)), not \(i)")
+                throw ScenarioError("--set \(shown): \(name) has \(ts.count) entries (index from 1 to \(ts.count)), not \(i)")
             default:
-                throw ScenarioError("--set \(text): '\(display.joined(separator: ".") + (display.isEmpty ? "" : ".") + part)' is not a table of the scenario")
+                throw ScenarioError("--set \(shown): '\(Excerpt.quote(display.joined(separator: ".") + (display.isEmpty ? "" : ".") + part))' is not a table of the scenario")
             }
             display.append(part)
-            if last { throw ScenarioError("--set \(text): the key names a whole table; name one of its keys") }
+            if last { throw ScenarioError("--set \(shown): the key names a whole table; name one of its keys") }
         }
     }
 
-    /// Decodes, validates and builds a scenario.
-    public static func load(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
-        let (source, toml) = try parse(path: path, overrides: overrides)
+    /// Decodes, validates and builds a scenario: the file at `path`, or `contents` given for it
+    /// (in-memory checks such as the fuzz tests; `path` then only names it in messages and
+    /// anchors the relative paths inside it).
+    public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
+                            threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
+        let (source, toml) = try parse(path: path, contents: contents, overrides: overrides)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
             return try build(root, source: source, threads: threads)
@@ -121,7 +132,7 @@ public enum ScenarioLoader {
         try root.tables("expect").map { e in
             let metric = try e.string("metric")
             guard metrics.contains(metric) else {
-                throw e.fail("metric", "\"\(metric)\" is not recorded (add it to record.metrics; recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))")
+                throw e.fail("metric", "\"\(Excerpt.quote(metric))\" is not recorded (add it to record.metrics; recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))")
             }
             let bound: Expectation.Bound
             switch (e.contains("at-most"), e.contains("at-least")) {
@@ -199,7 +210,7 @@ public enum ScenarioLoader {
         let populationTable = try earlyPopulation ?? root.table("population")
         let name = try populationTable.string("name", default: "particles")
         guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
-            throw populationTable.fail("name", "\"\(name)\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
+            throw populationTable.fail("name", "\"\(Excerpt.quote(name))\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
         }
         let initTable = try populationTable.table("init")
         let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)

@@ -1,4 +1,5 @@
 import Flows
+import InputText
 import KernelSum
 import Foundation
 import Recording
@@ -88,7 +89,11 @@ public final class ScenarioTable: Settings {
     }
 
     /// Close enough to be a misspelling.
-    func isNear(_ a: String, _ b: String) -> Bool { editDistance(a, b) <= max(2, b.count / 3) }
+    func isNear(_ a: String, _ b: String) -> Bool {
+        let limit = max(2, b.count / 3)
+        // The distance is at least the difference in length: a long key is not compared at all.
+        return abs(a.count - b.count) <= limit && editDistance(a, b) <= limit
+    }
 
     public func optionalTable(_ key: String) throws -> Settings? {
         switch table.entries[key] {
@@ -139,7 +144,9 @@ public final class ScenarioTable: Settings {
             resolve(key, .string(file))
             return (p.dimension, p.points)
         } catch let e as InputFileError {
-            throw fail(key, e.description)
+            // The path is the scenario's string: shortened like any quoted input.
+            let shown = Excerpt.quote(e.path, limit: 200)
+            throw fail(key, e.line.map { "\(shown):\($0): \(e.message)" } ?? "\(shown): \(e.message)")
         }
     }
 
@@ -149,7 +156,7 @@ public final class ScenarioTable: Settings {
         for key in table.keys where !used.contains(key) {
             let allowed = resolved.map(\.0)
             var message = "unknown key"
-            if let guess = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }), isNear(key, guess) {
+            if let guess = allowed.filter({ isNear(key, $0) }).min(by: { editDistance($0, key) < editDistance($1, key) }) {
                 message += " (did you mean '\(guess)'?)"
             }
             message += allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"

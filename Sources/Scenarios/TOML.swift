@@ -1,4 +1,5 @@
 import Flows
+import InputText
 
 /// A TOML syntax error at a line and column (1-based).
 public struct TOMLSyntaxError: Error, Equatable {
@@ -64,13 +65,32 @@ public final class TOMLTable {
 
 /// A recursive-descent TOML parser over UTF-8 bytes.
 public struct TOMLParser {
+    /// The deepest nesting accepted: each array, inline table, dotted-key segment and header
+    /// segment opens a level. Parsing recurses once per level (and so do the readers and the
+    /// writer of the values), so the bound keeps hostile input (50 000 `[`) from overflowing
+    /// the stack; no scenario needs more than a few levels.
+    public static let maxNesting = 64
+
     let bytes: [UInt8]
     var pos = 0
     var line = 1
     var lineStart = 0
+    /// Levels open around the value being parsed (see `maxNesting`).
+    var nesting = 0
 
     public static func parse(_ text: String) throws -> TOMLTable {
-        var p = TOMLParser(bytes: Array(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses a document given as bytes: they must be UTF-8 (a leading byte-order mark is
+    /// skipped); the first byte that is not is a located error.
+    public static func parse(bytes: [UInt8]) throws -> TOMLTable {
+        var p = TOMLParser(bytes: bytes)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.pos = 3; p.lineStart = 3 }
+        if let bad = UTF8Scan.firstInvalid(in: bytes) {
+            while p.pos < bad { p.advance() }
+            throw p.error("the file is not UTF-8 text (byte \(Excerpt.byte(bytes[bad])) here)")
+        }
         return try p.document()
     }
 
@@ -94,6 +114,31 @@ public struct TOMLParser {
         TOMLSyntaxError(line: line, column: pos - lineStart + 1, message: message)
     }
 
+    /// What is at the current position, for messages: one character, quoted and escaped.
+    var found: String {
+        if atEnd { return "the end of the file" }
+        let s = bytes.withUnsafeBufferPointer { UTF8Scan.scalar(in: $0, at: pos)?.0 } ?? "\u{FFFD}"
+        return "'\(Excerpt.quote(String(s)))'"
+    }
+
+    /// Opens `levels` nesting levels (see `maxNesting`) for what starts at byte `start` of
+    /// the current line; the caller restores `nesting`.
+    mutating func deepen(_ levels: Int, at start: Int) throws {
+        nesting += levels
+        guard nesting <= TOMLParser.maxNesting else {
+            pos = start
+            throw error("nested more than \(TOMLParser.maxNesting) levels deep (arrays, inline tables and dotted keys count); flatten the data")
+        }
+    }
+
+    /// Control characters other than tab are not allowed in TOML strings and comments.
+    func isControl(_ c: UInt8) -> Bool { (c < 0x20 && c != 0x09) || c == 0x7F }
+
+    func controlCharacterError(_ c: UInt8, in what: String) -> TOMLSyntaxError {
+        let code = String(repeating: "0", count: c < 0x10 ? 3 : 2) + String(c, radix: 16, uppercase: true)
+        return error("control character in \(what) (U+\(code): not allowed in TOML; in a basic string write \\u\(code))")
+    }
+
     mutating func advance() {
         if peek == UInt8(ascii: "\n") { line += 1; lineStart = pos + 1 }
         pos += 1
@@ -104,7 +149,7 @@ public struct TOMLParser {
     mutating func skipComment() throws {
         guard peek == UInt8(ascii: "#") else { return }
         while !atEnd && peek != UInt8(ascii: "\n") {
-            if peek < 0x20 && peek != 0x09 && !(peek == 0x0D && peek(1) == 0x0A) { throw error("control character in a comment") }
+            if isControl(peek) && !(peek == 0x0D && peek(1) == 0x0A) { throw controlCharacterError(peek, in: "a comment") }
             pos += 1
         }
     }
@@ -124,7 +169,7 @@ public struct TOMLParser {
         try skipComment()
         if peek == 0x0D && peek(1) == 0x0A { pos += 1 }
         if atEnd { return }
-        guard peek == UInt8(ascii: "\n") else { throw error("expected the end of the line, found '\(Character(Unicode.Scalar(peek)))'") }
+        guard peek == UInt8(ascii: "\n") else { throw error("expected the end of the line, found \(found)") }
         advance()
     }
 
@@ -135,11 +180,13 @@ public struct TOMLParser {
             try skipBlank()
             if atEnd { return root }
             if peek == UInt8(ascii: "[") {
-                let headerLine = line
+                let headerLine = line, headerStart = pos
                 let isArray = peek(1) == UInt8(ascii: "[")
                 pos += isArray ? 2 : 1
                 skipSpaces()
                 let path = try key()
+                nesting = 0
+                try deepen(path.count, at: headerStart)
                 skipSpaces()
                 guard peek == UInt8(ascii: "]"), !isArray || peek(1) == UInt8(ascii: "]") else {
                     throw error(isArray ? "expected ']]' to close the table-array header" : "expected ']' to close the table header")
@@ -154,7 +201,8 @@ public struct TOMLParser {
         }
     }
 
-    func describe(_ path: [String]) -> String { path.joined(separator: ".") }
+    /// A key path for a message, shortened.
+    func describe(_ path: [String]) -> String { Excerpt.quote(path.joined(separator: ".")) }
 
     /// Walks `path` from `table`, creating implicit tables; arrays of tables lead to their last element.
     func descend(_ table: TOMLTable, _ path: ArraySlice<String>, line: Int, full: [String]) throws -> TOMLTable {
@@ -166,12 +214,12 @@ public struct TOMLParser {
                 t.set(k, .table(child), line: line)
                 t = child
             case .table(let child)?:
-                if child.inline { throw error("\(describe(full)): '\(k)' is an inline table, which cannot be extended") }
+                if child.inline { throw error("\(describe(full)): '\(Excerpt.quote(k))' is an inline table, which cannot be extended") }
                 t = child
             case .tables(let ts)?:
                 t = ts[ts.count - 1]
             case .value?:
-                throw error("\(describe(full)): '\(k)' already holds a value (defined on line \(t.lines[k]!))")
+                throw error("\(describe(full)): '\(Excerpt.quote(k))' already holds a value (defined on line \(t.lines[k]!))")
             }
         }
         return t
@@ -185,7 +233,7 @@ public struct TOMLParser {
             switch parent.entries[last] {
             case nil: parent.set(last, .tables([t]), line: line)
             case .tables(let ts)?: parent.entries[last] = .tables(ts + [t])
-            default: throw error("[[\(describe(path))]]: '\(last)' is already defined (line \(parent.lines[last]!)) as something other than an array of tables")
+            default: throw error("[[\(describe(path))]]: '\(Excerpt.quote(last))' is already defined (line \(parent.lines[last]!)) as something other than an array of tables")
             }
             return t
         }
@@ -205,10 +253,13 @@ public struct TOMLParser {
     }
 
     mutating func keyValue(into table: TOMLTable) throws {
-        let keyLine = line, keyColumn = pos - lineStart + 1
+        let keyLine = line, keyStart = pos, keyColumn = pos - lineStart + 1
         let path = try key()
+        let outer = nesting
+        defer { nesting = outer }
+        try deepen(path.count - 1, at: keyStart)
         skipSpaces()
-        guard peek == UInt8(ascii: "=") else { throw error("expected '=' after the key '\(describe(path))'") }
+        guard peek == UInt8(ascii: "=") else { throw error("expected '=' after the key '\(describe(path))', found \(found)") }
         pos += 1
         skipSpaces()
         let v = try valueEntry()
@@ -243,7 +294,7 @@ public struct TOMLParser {
         let start = pos
         while TOMLParser.isBare(peek) { pos += 1 }
         guard pos > start else {
-            throw error(atEnd ? "expected a key, found the end of the file" : "expected a key (letters, digits, '_' or '-', or a quoted string)")
+            throw error("expected a key (letters, digits, '_' or '-', or a quoted string), found \(found)")
         }
         return String(decoding: bytes[start..<pos], as: UTF8.self)
     }
@@ -267,7 +318,7 @@ public struct TOMLParser {
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             if match("true") { return .bool(true) }
             if match("false") { return .bool(false) }
-            throw error("expected a value (a string needs quotes)")
+            throw error("expected a value, found \(found) (a string needs quotes)")
         default:
             return try number()
         }
@@ -286,9 +337,7 @@ public struct TOMLParser {
         while !atEnd, TOMLParser.isBare(peek) || peek == UInt8(ascii: "+") || peek == UInt8(ascii: ".")
                 || peek == UInt8(ascii: ":") { pos += 1 }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        guard !text.isEmpty else {
-            throw error(atEnd ? "expected a value, found the end of the file" : "expected a value (a string needs quotes)")
-        }
+        guard !text.isEmpty else { throw error("expected a value, found \(found) (a string needs quotes)") }
         if text.contains(":") || (text.count >= 10 && text.dropFirst(4).first == "-" && text.first!.isNumber) {
             pos = start
             throw error("dates and times are not supported")
@@ -301,7 +350,7 @@ public struct TOMLParser {
         }
         func fail() -> TOMLSyntaxError {
             pos = start
-            return error("'\(text)' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)")
+            return error("'\(Excerpt.quote(text))' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)")
         }
         // Underscores only between digits.
         let u = Array(text.utf8)
@@ -334,6 +383,8 @@ public struct TOMLParser {
     }
 
     mutating func array() throws -> SettingValue {
+        try deepen(1, at: pos)
+        defer { nesting -= 1 }
         pos += 1
         var items: [SettingValue] = []
         while true {
@@ -344,11 +395,13 @@ public struct TOMLParser {
             try skipBlank()
             if peek == UInt8(ascii: ",") { pos += 1; continue }
             if peek == UInt8(ascii: "]") { pos += 1; return .array(items) }
-            throw error("expected ',' or ']' in the array")
+            throw error("expected ',' or ']' in the array, found \(found)")
         }
     }
 
     mutating func inlineTable() throws -> TOMLTable {
+        try deepen(1, at: pos)
+        defer { nesting -= 1 }
         let t = TOMLTable(line: line, explicit: true)
         pos += 1
         skipSpaces()
@@ -359,7 +412,7 @@ public struct TOMLParser {
             skipSpaces()
             if peek == UInt8(ascii: ",") { pos += 1; continue }
             if peek == UInt8(ascii: "}") { pos += 1; break }
-            throw error("expected ',' or '}' in the inline table (inline tables stay on one line)")
+            throw error("expected ',' or '}' in the inline table, found \(found) (inline tables stay on one line)")
         }
         func seal(_ t: TOMLTable) {
             t.inline = true
@@ -374,6 +427,7 @@ public struct TOMLParser {
         let start = pos
         while peek != UInt8(ascii: "'") {
             if atEnd || peek == UInt8(ascii: "\n") { throw error("unterminated string: expected '") }
+            if isControl(peek) { throw controlCharacterError(peek, in: "a string") }
             pos += 1
         }
         let s = String(decoding: bytes[start..<pos], as: UTF8.self)
@@ -386,6 +440,7 @@ public struct TOMLParser {
         var out: [UInt8] = []
         while peek != UInt8(ascii: "\"") {
             if atEnd || peek == UInt8(ascii: "\n") { throw error("unterminated string: expected \"") }
+            if isControl(peek) { throw controlCharacterError(peek, in: "a string") }
             if peek == UInt8(ascii: "\\") { out += try escape() } else { out.append(peek); pos += 1 }
         }
         pos += 1
@@ -406,8 +461,11 @@ public struct TOMLParser {
         case UInt8(ascii: "\\"): return [0x5C]
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let n = c == UInt8(ascii: "u") ? 4 : 8
-            guard pos + n <= bytes.count, let code = UInt32(String(decoding: bytes[pos..<(pos + n)], as: UTF8.self), radix: 16),
-                  let scalar = Unicode.Scalar(code) else { throw error("invalid unicode escape") }
+            guard pos + n <= bytes.count, bytes[pos..<(pos + n)].allSatisfy(isHexDigit),
+                  let code = UInt32(String(decoding: bytes[pos..<(pos + n)], as: UTF8.self), radix: 16),
+                  let scalar = Unicode.Scalar(code) else {
+                throw error("invalid unicode escape (\\u takes 4 hex digits, \\U 8, naming a Unicode scalar)")
+            }
             pos += n
             return Array(String(Character(scalar)).utf8)
         default:
@@ -442,6 +500,9 @@ public struct TOMLParser {
                 }
                 out += try escape()
                 continue
+            }
+            if isControl(peek) && peek != 0x0A && !(peek == 0x0D && peek(1) == 0x0A) {
+                throw controlCharacterError(peek, in: "a string")
             }
             out.append(peek)
             advance()

@@ -41,7 +41,7 @@ struct Check: ParsableCommand {
             throw fail(e.description, code: Exit.badInput)
         }
         let table: NumericTable
-        do { table = try NumericTable.read(path: runDirectory + "/metrics.csv") } catch let e as InputFileError {
+        do { table = try NumericTable.read(path: runDirectory + "/metrics.csv", ending: .completeRowsOnly) } catch let e as InputFileError {
             throw fail(e.description, code: Exit.badInput)
         }
         if expectations.isEmpty {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import InputText
 import KernelSum
 import Recording
 
@@ -63,11 +64,11 @@ struct Sum: ParsableCommand {
         let k: any RadialKernel
         if kernel.hasPrefix("formula:") {
             do { k = FormulaKernel(formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius)) } catch {
-                throw fail("--kernel \(kernel): \(error.message) (column \(error.column) of the formula)", code: Exit.badInput)
+                throw fail("--kernel \(Excerpt.quote(kernel)): \(formulaMessage(error))", code: Exit.badInput)
             }
         } else {
             do { k = try KernelRegistry.make(kernel) } catch let e as KernelSpecError {
-                throw fail("--kernel \(kernel): \(e.message) (or formula:EXPR, a formula in r)", code: Exit.badInput)
+                throw fail("--kernel \(Excerpt.quote(kernel)): \(e.message) (or formula:EXPR, a formula in r)", code: Exit.badInput)
             }
         }
         let src: (dimension: Int, points: [Double], weights: [Double]?), tgt: (dimension: Int, points: [Double], weights: [Double]?)

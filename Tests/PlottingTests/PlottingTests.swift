@@ -307,4 +307,25 @@ final class PlottingTests: XCTestCase {
             XCTAssertEqual((e as? RunFileError)?.line, 2)
         }
     }
+
+    func testRunReadersDropACutLastRowAndItsRecord() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-plot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Killed while writing the second particle of step 10, inside its x2.
+        let trajectory = dir.appendingPathComponent("trajectory.csv")
+        try "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4.12"
+            .write(to: trajectory, atomically: true, encoding: .utf8)
+        let t = try Trajectory.read(path: trajectory.path)
+        XCTAssertEqual(t.frames.map(\.step), [0], "the short record of step 10 is dropped with the cut row")
+        // Cut at a record boundary: every complete record is kept.
+        try "step,time,population,particle,weight,x1\n0,0,a,0,1,1\n10,0.1,a,0,1,1.5\n20,0.2,a,0,1,1.2"
+            .write(to: trajectory, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Trajectory.read(path: trajectory.path).frames.map(\.step), [0, 10])
+        let metrics = dir.appendingPathComponent("metrics.csv")
+        try "step,time,wall,mmd\n0,0,0.1,1.5\n10,0.1,0.2,0.75\n20,0.2,0.3,0.0".write(to: metrics, atomically: true, encoding: .utf8)
+        let m = try MetricSeries.read(path: metrics.path)
+        XCTAssertEqual(m.steps, [0, 10])
+        XCTAssertEqual(m.values("mmd"), [1.5, 0.75], "never the cut 0.0 of 0.0123")
+    }
 }

@@ -1,3 +1,4 @@
+import InputText
 import KernelSum
 
 /// A scenario value, independent of the file format it came from.
@@ -28,7 +29,7 @@ public indirect enum SettingValue: Equatable, Sendable {
         case .bool(let b): return "the boolean \(b)"
         case .integer(let i): return "the integer \(i)"
         case .real(let r): return "the number \(r)"
-        case .string(let s): return "the string \"\(s)\""
+        case .string(let s): return "the string \"\(Excerpt.quote(s))\""
         case .array(let a): return "an array of \(a.count) value\(a.count == 1 ? "" : "s")"
         case .table: return "a table"
         }
@@ -55,7 +56,8 @@ public struct SettingsError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
     public var description: String {
-        key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+        // Keys come from the file: a long one is shortened like any quoted input.
+        key.isEmpty ? "\(location): \(message)" : "\(location): \(Excerpt.quote(key, limit: 80)): \(message)"
     }
 }
 
@@ -182,7 +184,7 @@ extension Settings {
             return value
         }
         guard case .string(let v) = raw else { throw fail(key, "expected a string, found \(raw.found) (\(allowed))") }
-        if let choices, !choices.contains(v) { throw fail(key, "unknown value \"\(v)\" (\(allowed))") }
+        if let choices, !choices.contains(v) { throw fail(key, "unknown value \"\(Excerpt.quote(v))\" (\(allowed))") }
         resolve(key, raw)
         return v
     }
@@ -194,8 +196,8 @@ extension Settings {
         var out: [String] = []
         for item in items {
             guard case .string(let s) = item else { throw fail(key, "expected strings, found \(item.found) (\(allowed))") }
-            if let choices, !choices.contains(s) { throw fail(key, "unknown value \"\(s)\" (\(allowed))") }
-            if out.contains(s) { throw fail(key, "\"\(s)\" is listed twice") }
+            if let choices, !choices.contains(s) { throw fail(key, "unknown value \"\(Excerpt.quote(s))\" (\(allowed))") }
+            if out.contains(s) { throw fail(key, "\"\(Excerpt.quote(s))\" is listed twice") }
             out.append(s)
         }
         resolve(key, raw)

@@ -1,5 +1,6 @@
 import Formula
 import Foundation
+import InputText
 import KernelSum
 
 /// The formulas of one scenario: the named parameters they may use (the `[parameters]` table)
@@ -49,7 +50,7 @@ public final class FormulaWatch: @unchecked Sendable {
         defer { lock.unlock() }
         guard first == nil else { return }
         let p = (0..<count).map { formatNumber(point[$0]) }.joined(separator: ", ")
-        first = "the formula \"\(formula)\" (\(location)) gave \(what) \(value) at (\(p))"
+        first = "the formula \"\(Excerpt.quote(formula, limit: 120))\" (\(location)) gave \(what) \(value) at (\(p))"
     }
 }
 
@@ -119,6 +120,6 @@ public func compileFormula(_ text: String, _ s: Settings, _ key: String, variabl
 /// One line, then (for positioned errors) the formula and a caret under the column.
 public func formulaMessage(_ e: FormulaError) -> String {
     guard e.column > 0 else { return e.message }
-    let rendered = e.description.split(separator: "\n", omittingEmptySubsequences: false)
-    return "\(e.message) (column \(e.column))\n    \(rendered[1])\n    \(String(repeating: " ", count: e.column - 1))^"
+    let (line, caret) = e.excerpt
+    return "\(e.message) (column \(e.column))\n    \(line)\n    \(String(repeating: " ", count: caret))^"
 }

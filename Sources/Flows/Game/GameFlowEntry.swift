@@ -1,4 +1,5 @@
 import Foundation
+import InputText
 import KernelSum
 
 extension GameFlow {
@@ -58,7 +59,7 @@ extension GameFlow {
         let maxPlayer = try readPlayer(maxTable)
         let name = try maxTable.string("name", default: "max")
         guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
-            throw maxTable.fail("name", "\"\(name)\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
+            throw maxTable.fail("name", "\"\(Excerpt.quote(name))\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
         }
         let e = try maxTable.integer("dimension", default: ctx.dimension, .positiveInteger)
         let initTable = try maxTable.table("init")

@@ -1,0 +1,41 @@
+import Foundation
+
+/// An input file that cannot be read at all, with the reason ("no such file", "is a directory").
+public struct UnreadableFile: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot read (\(reason))" }
+}
+
+/// Reads a whole input file (a scenario, a CSV) as bytes.
+///
+/// Only regular files are read: a FIFO, a device (`/dev/zero`, `/dev/stdin`) or a directory
+/// named as an input would block, never end, or fail obscurely. The file is opened without
+/// blocking, checked, and then read to its end (files under /proc report a size of 0).
+public func readInputFile(path: String) throws(UnreadableFile) -> [UInt8] {
+    func failure(_ reason: String) -> UnreadableFile { UnreadableFile(path: path, reason: reason) }
+    func systemError() -> String { String(cString: strerror(errno)) }
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw failure(errno == ENOENT ? "no such file" : systemError()) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw failure(systemError()) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw failure("a directory, not a file")
+    default: throw failure("not a regular file: a device, FIFO or socket cannot be an input")
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(Int(max(0, info.st_size)) + 1)
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { return bytes }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw failure(systemError())
+        }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+}

@@ -56,7 +56,15 @@ public struct DirectSum: KernelSumEngine {
         defer { columns.deallocate(); weights.deallocate(); gradientChannels.deallocate() }
         columns.initialize(repeating: 0, count: max(1, padded * d))
         weights.initialize(repeating: 0, count: max(1, padded * channels))
-        for i in 0..<n { for a in 0..<d { columns[a * padded + i] = problem.sources[i * d + a] } }
+        // In the box, sources and targets are wrapped into [0, L) exactly first, so that the
+        // minimum image of their difference keeps full precision wherever they were given.
+        let box = period ?? 0
+        for i in 0..<n {
+            for a in 0..<d {
+                let x = problem.sources[i * d + a]
+                columns[a * padded + i] = box > 0 ? PeriodicGrid.wrap(x, box) : x
+            }
+        }
         for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
         for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
         let job = SharedJob(DirectSumJob(dimension: d, period: period ?? 0, paddedCount: padded, channels: channels,
@@ -69,10 +77,16 @@ public struct DirectSum: KernelSumEngine {
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 16) { range in
             let slots = channels + g * d + d
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: slots)
-            defer { acc.deallocate() }
+            let wrapped = UnsafeMutablePointer<Double>.allocate(capacity: d)
+            defer { acc.deallocate(); wrapped.deallocate() }
             for j in range {
                 acc.initialize(repeating: SIMD8<Double>(), count: slots)
-                kernel.accumulateDirect(job.job, target: y.base + j * d, accumulators: acc)
+                var target = y.base + j * d
+                if box > 0 {
+                    for a in 0..<d { wrapped[a] = PeriodicGrid.wrap(target[a], box) }
+                    target = UnsafePointer(wrapped)
+                }
+                kernel.accumulateDirect(job.job, target: target, accumulators: acc)
                 for c in 0..<channels { out[j * channels + c] = laneSum(acc[c]) }
                 for t in 0..<(g * d) { gout[j * g * d + t] = laneSum(acc[channels + t]) }
             }

@@ -74,7 +74,7 @@ public struct SlicedSum: KernelSumEngine {
     }
 
     /// Directions projected and swept per round (any value gives the same result).
-    static let chunk = 16
+    public static let chunk = 16
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {

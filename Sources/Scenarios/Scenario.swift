@@ -9,6 +9,19 @@ public struct ScenarioError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A scenario decoded and validated, its memory estimated and found to fit: nothing
+/// proportional to the run (particles, samples, data sets) exists until ``load()`` draws it.
+public struct ValidatedScenario {
+    public let name: String
+    public let path: String
+    /// What the run will need, item by item (see ``MemoryEstimate``).
+    public let memory: MemoryEstimate
+    let build: () -> LoadedScenario
+
+    /// Draws the initial state and builds the simulation.
+    public func load() -> LoadedScenario { build() }
+}
+
 /// A scenario decoded, validated and built into a simulation.
 public struct LoadedScenario {
     /// The file's stem: names the default output directory `runs/<name>/`.
@@ -24,8 +37,8 @@ public struct LoadedScenario {
 
 public enum ScenarioLoader {
     /// Reads and parses a scenario file, then applies `--set` overrides (`KEY=VALUE`).
-    static func parse(path: String, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
-        let source = ScenarioSource(path: path)
+    static func parse(path: String, overrides: [String], memoryLimit: MemoryLimit = .current) throws -> (ScenarioSource, TOMLTable) {
+        let source = ScenarioSource(path: path, memoryLimit: memoryLimit)
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ScenarioError("\(path): cannot read the scenario (\(FileManager.default.fileExists(atPath: path) ? "unreadable or not UTF-8" : "no such file"))")
@@ -85,8 +98,16 @@ public enum ScenarioLoader {
     }
 
     /// Decodes, validates and builds a scenario.
-    public static func load(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
-        let (source, toml) = try parse(path: path, overrides: overrides)
+    public static func load(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads,
+                            memoryLimit: MemoryLimit = .current) throws -> LoadedScenario {
+        try validate(path: path, overrides: overrides, threads: threads, memoryLimit: memoryLimit).load()
+    }
+
+    /// Decodes and validates a scenario and estimates its memory (refused beyond `memoryLimit`),
+    /// without drawing anything proportional to the run: what `wgf validate` does.
+    public static func validate(path: String, overrides: [String] = [], threads: Int = Parallel.defaultThreads,
+                                memoryLimit: MemoryLimit = .current) throws -> ValidatedScenario {
+        let (source, toml) = try parse(path: path, overrides: overrides, memoryLimit: memoryLimit)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
             return try build(root, source: source, threads: threads)
@@ -139,7 +160,8 @@ public enum ScenarioLoader {
         return entries.first { name($0) == k }!
     }
 
-    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> LoadedScenario {
+    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> ValidatedScenario {
+        let memory = source.memory
         let stem = ((source.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let title = try root.string("title", default: stem)
         let seed = UInt64(try root.integer("seed", default: 1, .nonNegativeInteger))
@@ -166,7 +188,7 @@ public enum ScenarioLoader {
                 earlyFlow = try root.table("flow")
                 dimension = try fixed(earlyFlow!)
             } else {
-                dimension = try earlyPopulation!.integer("dimension", .positiveInteger)
+                dimension = try earlyPopulation!.integer("dimension", .dimension)
             }
             target = NoTarget(dimension: dimension)
         } else {
@@ -188,15 +210,14 @@ public enum ScenarioLoader {
         let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)
         let count: Int
         if let fixed = initialisation.fixedCount {
-            count = try populationTable.integer("count", default: fixed, .positiveInteger)
+            count = try populationTable.integer("count", default: fixed, .count)
             guard count == fixed else {
                 throw populationTable.fail("count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)")
             }
         } else {
-            count = try populationTable.integer("count", .positiveInteger)
+            count = try populationTable.integer("count", .count)
         }
-        var rng = RandomStream(seed: seed, .initialisation, 0)
-        let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+        memory.population(0, populationTable, "count", count: count, dimension: d)
 
         let flowTable = try earlyFlow ?? root.table("flow")
         let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
@@ -209,22 +230,28 @@ public enum ScenarioLoader {
         }()
         let metricNames = try recordTable.strings("metrics", default: [], oneOf: MetricRegistry.names)
         let writeTrajectory = try recordTable.bool("trajectory", default: true)
-        let context = MetricContext(target: target, flow: flow, dimension: d, seed: seed, threads: threads)
+        let context = MetricContext(target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
         }
         let expectations = try readExpectations(root, steps: steps, metrics: metricNames)
         try root.rejectUnknownKeys()
+        if writeTrajectory { memory.addTrajectoryRecord(recordTable, "trajectory") }
+        try memory.check()
 
-        var initialState = SimulationState(populations: [population])
-        flow.prepare(&initialState)
-        let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
-                                    state: initialState, flow: flow,
-                                    metrics: metrics, expectations: expectations)
-        simulation.formulaScope = source.formulaScope
         let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
-        return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
-                              writeTrajectory: writeTrajectory,
-                              resolvedTOML: TOMLWriter.write(root.resolvedValue, header: header))
+        let resolvedTOML = TOMLWriter.write(root.resolvedValue, header: header)
+        return ValidatedScenario(name: stem, path: source.path, memory: memory) {
+            var rng = RandomStream(seed: seed, .initialisation, 0)
+            let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+            var initialState = SimulationState(populations: [population])
+            flow.prepare(&initialState)
+            let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
+                                        state: initialState, flow: flow,
+                                        metrics: metrics, expectations: expectations)
+            simulation.formulaScope = source.formulaScope
+            return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
+                                  writeTrajectory: writeTrajectory, resolvedTOML: resolvedTOML)
+        }
     }
 }

@@ -10,9 +10,12 @@ public final class ScenarioSource {
     var overrides: [String: String] = [:]
     /// The `[parameters]` of the scenario's formulas, and their watches.
     let formulaScope = FormulaScope()
+    /// What the run will need in memory, against what the machine allows.
+    let memory: MemoryEstimate
 
-    init(path: String) {
+    init(path: String, memoryLimit: MemoryLimit = .unlimited) {
         self.path = path
+        memory = MemoryEstimate(limit: memoryLimit)
         directory = (path as NSString).deletingLastPathComponent
     }
 
@@ -48,6 +51,7 @@ public final class ScenarioTable: Settings {
     }
 
     public var formulaScope: FormulaScope { source.formulaScope }
+    public var memory: MemoryEstimate { source.memory }
 
     func keyPath(_ key: String) -> String { key.isEmpty ? path : path.isEmpty ? key : "\(path).\(key)" }
 

@@ -91,20 +91,27 @@ public final class BilinearPayoff: GamePayoff {
 public final class KernelPayoff: GamePayoff {
     public let kernel: any RadialKernel
     public let weight: Double
-    public let data: [Double]?
+    /// The data samples of the data term (row-major), drawn at first use; nil without one.
+    public var data: [Double]? { deferredData.value }
+    let deferredData: Deferred<[Double]?>
     public let dataWeight: Double
     public let minDimension: Int, maxDimension: Int
     let engine: any KernelSumEngine
     var scaled: [Double] = [], dataValues: [Double] = [], dataGradients: [Double] = []
 
-    public init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
-                data: [Double]? = nil, dataWeight: Double = 1) {
+    public convenience init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+                            data: [Double]? = nil, dataWeight: Double = 1) {
+        self.init(kernel: kernel, weight: weight, dimension: dimension, engine: engine, data: Deferred(data), dataWeight: dataWeight)
+    }
+
+    init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+         data: Deferred<[Double]?>, dataWeight: Double) {
         self.kernel = kernel
         self.weight = weight
         self.minDimension = dimension
         self.maxDimension = dimension
         self.engine = engine
-        self.data = data
+        deferredData = data
         self.dataWeight = dataWeight
     }
 

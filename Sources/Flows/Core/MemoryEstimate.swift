@@ -41,6 +41,9 @@ public final class MemoryEstimate {
         public let parts: String
         public let bytes: Double
         public let transient: Bool
+        /// Work whose size follows from other items (kernel sums, a trajectory record): counted
+        /// in the total, but a refusal is located at the largest item a key sets directly.
+        public let derived: Bool
     }
 
     public let limit: MemoryLimit
@@ -58,9 +61,11 @@ public final class MemoryEstimate {
     }
 
     /// Adds an item located at `key` of `s`.
-    public func add(_ s: Settings, _ key: String, _ what: String, parts: String, bytes: Double, transient: Bool = false) {
+    public func add(_ s: Settings, _ key: String, _ what: String, parts: String, bytes: Double, transient: Bool = false,
+                    derived: Bool = false) {
         let at = s.fail(key, "")
-        items.append(Item(location: at.location, key: at.key, what: what, parts: parts, bytes: bytes, transient: transient))
+        items.append(Item(location: at.location, key: at.key, what: what, parts: parts, bytes: bytes, transient: transient,
+                          derived: derived))
     }
 
     /// Adds an item that is allocated as soon as it is read (a covariance, a teacher network),
@@ -88,7 +93,7 @@ public final class MemoryEstimate {
         let old = items[p.item]
         let parts = old.parts.contains(part) ? old.parts : old.parts + ", " + part
         items[p.item] = Item(location: old.location, key: old.key, what: old.what, parts: parts,
-                             bytes: old.bytes + 8 * doubles, transient: false)
+                             bytes: old.bytes + 8 * doubles, transient: false, derived: false)
     }
 
     /// The text of one trajectory record (``trajectoryRecord(count:columns:)``) of every
@@ -97,7 +102,7 @@ public final class MemoryEstimate {
         let rows = populations.values.reduce(0) { $0 + $1.count }
         let columns = populations.values.map(\.columns).max() ?? 0
         add(s, key, "a trajectory record of \(rows) row\(rows == 1 ? "" : "s")", parts: "its CSV text, written at once",
-            bytes: MemoryEstimate.trajectoryRecord(count: rows, columns: columns), transient: true)
+            bytes: MemoryEstimate.trajectoryRecord(count: rows, columns: columns), transient: true, derived: true)
     }
 
     /// N and d of population `index` (0 if it was never registered).
@@ -105,11 +110,14 @@ public final class MemoryEstimate {
         populations[index].map { ($0.count, $0.dimension) } ?? (0, 0)
     }
 
-    /// Throws, located at the largest item, when the estimate exceeds the limit.
+    /// Throws when the estimate exceeds the limit, located at the largest item set directly by
+    /// a key (a count, a grid; the largest of all when only derived work is large), with the
+    /// whole run's estimate when other items add to it.
     public func check() throws {
         let total = self.total
-        guard total > limit.bytes, let worst = items.max(by: { $0.bytes < $1.bytes }) else { return }
-        let singular = ["1 ", "a ", "an ", "the ", "one "].contains { worst.what.hasPrefix($0) }
+        let direct = items.filter { !$0.derived }
+        guard total > limit.bytes, let worst = (direct.isEmpty ? items : direct).max(by: { $0.bytes < $1.bytes }) else { return }
+        let singular = ["1 ", "a ", "an "].contains { worst.what.hasPrefix($0) }
         var message = "\(worst.what) need\(singular ? "s" : "") about \(MemoryEstimate.format(worst.bytes)) (\(worst.parts))"
         if total > 1.05 * worst.bytes {
             message += "; the whole run needs about \(MemoryEstimate.format(total))"
@@ -179,8 +187,13 @@ extension MemoryEstimate {
         let (transient, persistent) = MemoryEstimate.kernelSum(engine, kernel: kernel, dimension: d, sources: n, targets: m,
                                                                channels: c, gradients: g, threads: threads)
         let what = "a kernel sum over \(n) source\(n == 1 ? "" : "s") and \(m) target\(m == 1 ? "" : "s")"
-        add(s, key, what, parts: "engine buffers and outputs", bytes: transient, transient: true)
-        if persistent > 0 { add(s, key, what, parts: "the mesh's grid, kept between steps", bytes: persistent) }
+        add(s, key, what, parts: "engine buffers and outputs", bytes: transient, transient: true, derived: true)
+        if persistent > 0 { add(s, key, what, parts: "the mesh's grid, kept between steps", bytes: persistent, derived: true) }
+        // The directions of an explicit sliced engine are a size of their own.
+        if let sliced = engine as? SlicedSum, s.contains("directions") {
+            add(s, "directions", "\(sliced.directions) directions in d = \(d)", parts: "the directions, and one sort of the points per direction chunk",
+                bytes: 8 * Double(sliced.directions) * Double(d), transient: true)
+        }
     }
 
     /// The exact median of the pairwise squared distances of S points (MedianBandwidth): a
@@ -252,7 +265,7 @@ public struct MemoryLimit: Sendable, Equatable {
     }()
 
     /// `MemTotal` of /proc/meminfo, in bytes.
-    static func memTotal(_ meminfo: String) -> Double? {
+    public static func memTotal(_ meminfo: String) -> Double? {
         for line in meminfo.split(separator: "\n") where line.hasPrefix("MemTotal:") {
             let fields = line.split(separator: " ")
             guard fields.count >= 2, let kb = Double(fields[1]) else { return nil }
@@ -263,7 +276,7 @@ public struct MemoryLimit: Sendable, Equatable {
 
     /// The limit in a cgroup file: a number of bytes, or none ("max", or the 2⁶³-ish "no limit"
     /// of cgroup v1).
-    static func cgroupLimit(_ text: String) -> Double? {
+    public static func cgroupLimit(_ text: String) -> Double? {
         guard let v = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), v > 0, v < 1e18 else { return nil }
         return v
     }
@@ -271,7 +284,7 @@ public struct MemoryLimit: Sendable, Equatable {
     /// The files that may hold this process's cgroup memory limit, from /proc/self/cgroup:
     /// v2 (`0::PATH`) and v1 (`N:memory:PATH`), at the mount root (a container's own cgroup)
     /// and at the process's path.
-    static func cgroupLimitFiles(_ groups: String) -> [String] {
+    public static func cgroupLimitFiles(_ groups: String) -> [String] {
         var files = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
         for line in groups.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)

@@ -105,7 +105,7 @@ public final class SteinVariationalGradientDescent: Flow {
                               channels: d + 1, gradients: 1, threads: ctx.threads)
         if median {
             let m = min(n, sample)
-            s.memory.add(s, "median-sample", "the median bandwidth over the pairs of \(m) particles",
+            s.memory.add(s, "median-sample", "a median bandwidth over the pairs of \(m) particles",
                          parts: "a tenth of the \(m)(\(m) − 1)/2 squared distances, histograms",
                          bytes: MemoryEstimate.medianBandwidth(points: m, dimension: d, threads: ctx.threads))
         }

@@ -26,7 +26,7 @@ extension GameFlow {
             }
             let c = try t.real("coupling", default: 1)
             guard d == e else { throw t.fail("coupling", "the players have dimensions \(d) and \(e): give a \(d)×\(e) matrix instead") }
-            try t.memory.reserve(t, "coupling", "the \(d)×\(d) coupling matrix", parts: "c·I, dense", bytes: 8 * Double(d) * Double(d))
+            try t.memory.reserve(t, "coupling", "a \(d)×\(d) coupling matrix", parts: "c·I, dense", bytes: 8 * Double(d) * Double(d))
             return BilinearPayoff(coupling: c, dimension: d)
         case "formula":
             let f = try readFormula(t, "formula", variables: .payoff(dimension: d, secondDimension: e))

@@ -162,10 +162,10 @@ public final class NashGapMetric: Metric {
                 : Double(search.starts) + Double(own)
             let key = p <= 2 && s.contains("nash-gap-grid") ? "nash-gap-grid" : "metrics"
             guard candidates <= Double(MemoryEstimate.maximumCount) else {
-                throw s.fail(key, "\(search.grid ?? 0) points per coordinate in dimension \(p) make \(formatNumber(candidates)) candidates, "
-                             + "more than the \(MemoryEstimate.maximumCount) allowed")
+                throw s.fail(key, (p <= 2 ? "\(search.grid ?? 0) points per coordinate in dimension \(p)" : "\(search.starts) starts and \(own) particles")
+                             + " make \(formatNumber(candidates)) candidates, more than the \(MemoryEstimate.maximumCount) allowed")
             }
-            s.memory.add(s, key, "the nash-gap search over \(formatNumber(candidates)) candidate\(candidates == 1 ? "" : "s") in dimension \(p)",
+            s.memory.add(s, key, "a nash-gap search over \(formatNumber(candidates)) candidate\(candidates == 1 ? "" : "s") in dimension \(p)",
                          parts: "points, values, gradients, order, proposals", bytes: 8 * candidates * Double(4 * p + 4), transient: true)
             if let kernelPayoff = flow.payoff as? KernelPayoff {
                 s.memory.addKernelSum(s, key, kernelPayoff.engine, kernel: kernelPayoff.kernel, dimension: p, sources: other,

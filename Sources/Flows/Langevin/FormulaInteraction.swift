@@ -93,7 +93,7 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         // Memory: the pair sums' values and gradients per particle, made at every call.
         let n = ctx.particleCount
         s.memory.add(s, "formula", "the pair sums of \(n) particle\(n == 1 ? "" : "s")", parts: "values and gradients",
-                     bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true)
+                     bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true, derived: true)
         return FormulaInteraction(formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
                            weight: ctx.weight, domain: ctx.domain, threads: ctx.threads)
     }

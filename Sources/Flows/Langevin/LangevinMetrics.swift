@@ -55,9 +55,9 @@ public final class LangevinMetric: Metric {
             throw s.fail("entropy-neighbours", "\(k)\(s.contains("entropy-neighbours") ? "" : " (the default)") needs more than \(k) particles, "
                          + "and population.count is \(n) (allowed: 1 to N − 1\(n > 1 ? " = \(n - 1)" : ", so the entropy needs at least 2 particles"))")
         }
-        s.memory.add(s, "entropy-neighbours", "the kNN entropy of \(n) particle\(n == 1 ? "" : "s")",
+        s.memory.add(s, "entropy-neighbours", "a kNN entropy of \(n) particle\(n == 1 ? "" : "s")",
                      parts: "a spatial hash of the particles, the neighbours' distances",
-                     bytes: MemoryEstimate.spatialHash(count: n, dimension: ctx.dimension) + 8 * Double(n), transient: true)
+                     bytes: MemoryEstimate.spatialHash(count: n, dimension: ctx.dimension) + 8 * Double(n), transient: true, derived: true)
         return k
     }
 
@@ -102,12 +102,12 @@ public final class SampleMomentMetric: Metric {
 
     static let entries: [MetricEntry] = [
         MetricEntry(name: "mean", summary: "|particle mean|₂") { s, ctx in
-            s.memory.add(s, "metrics", "the mean metric's \(ctx.dimension)×\(ctx.dimension) covariance", parts: "at each record",
+            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the mean metric", parts: "at each record",
                          bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
             return SampleMomentMetric(isMean: true)
         },
         MetricEntry(name: "variance", summary: "tr(particle covariance)/d, unbiased") { s, ctx in
-            s.memory.add(s, "metrics", "the variance metric's \(ctx.dimension)×\(ctx.dimension) covariance", parts: "at each record",
+            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the variance metric", parts: "at each record",
                          bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
             return SampleMomentMetric(isMean: false)
         },

@@ -261,7 +261,7 @@ public final class TwoLayerNetworkFlow: Flow {
                      parts: "inputs, labels, the activations and slopes of every neuron on every training sample",
                      bytes: 8 * ((train + test) * Double(d + 1) + 2 * n * train))
         s.memory.add(s, key, "a forward pass of \(ctx.particleCount) neurons over \(max(counts.train, counts.test)) samples",
-                     parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true)
+                     parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true, derived: true)
         s.memory.addWork(population: 0, doubles: n * Double(d + 2))
         return TwoLayerNetworkFlow(inputDimension: d, activation: activation,
                                    weightDecay: try s.real("weight-decay", default: 0, .nonNegative),

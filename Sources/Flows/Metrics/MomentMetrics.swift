@@ -56,9 +56,9 @@ public final class EnergyMetric: Metric {
 /// (checked at once), and the particles' covariance made at every evaluation.
 func reserveMoments(_ s: Settings, _ ctx: MetricContext, _ name: String) throws {
     let d = Double(ctx.dimension)
-    try s.memory.reserve(s, "metrics", "the \(name) metric's \(ctx.dimension)×\(ctx.dimension) covariances",
+    try s.memory.reserve(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
                          parts: "the target's covariance, kept", bytes: 8 * d * d)
-    s.memory.add(s, "metrics", "the \(name) metric's \(ctx.dimension)×\(ctx.dimension) covariances",
+    s.memory.add(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
                  parts: "the particles' covariance, at each record", bytes: 8 * d * (d + 1), transient: true)
 }
 

@@ -62,7 +62,7 @@ public struct FormulaTarget: Target, Density {
     }
 
     static let entry = TargetEntry(name: "formula", summary: "log-density given as a formula in x (up to a constant; score by exact differentiation)") { s in
-        let d = try s.integer("dimension", .positiveInteger)
+        let d = try s.integer("dimension", .dimension)
         let formula = try readFormula(s, "log-density", variables: .position(dimension: d))
         var moments: (mean: [Double], covariance: [Double])? = nil
         switch (s.contains("mean"), s.contains("covariance")) {

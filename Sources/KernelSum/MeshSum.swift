@@ -88,7 +88,10 @@ public struct MeshSum: KernelSumEngine {
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        precondition(MeshSum.unsupported(kernel, dimension: problem.dimension) == nil)
+        // Outside d = 1…3 (the factory refuses it; a direct caller is served exactly).
+        guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
+            return DirectSum(threads: threads, period: period).sum(kernel, problem, values: values, gradients: gradients)
+        }
         let n = problem.sourceCount, m = problem.targetCount
         guard m > 0 else { return }
         guard n > 0 else {

@@ -1,4 +1,5 @@
 import Flows
+import KernelSum
 import Foundation
 import XCTest
 
@@ -29,4 +30,16 @@ final class GuardTests: XCTestCase {
         XCTAssertEqual(runs, 1)
         XCTAssertEqual(Deferred<[Double]?>(nil).value, nil)
     }
+
+    /// Shapes that would make a sum read past its data are refused when built.
+    func testShapesAreCheckedWhenBuilt() {
+        XCTAssertThrowsError(try BilinearPayoff(matrix: [1, 2, 3], minDimension: 2, maxDimension: 2))
+        XCTAssertNoThrow(try BilinearPayoff(matrix: [1, 2, 3, 4, 5, 6], minDimension: 2, maxDimension: 3))
+        XCTAssertThrowsError(try FormulaPayoff(formula: try ScenarioFormula(compiling: "x1*y1", variables: .payoff(dimension: 1, secondDimension: 1)),
+                                               minDimension: 2, maxDimension: 1, threads: 1))
+        XCTAssertNil(SPDMatrix(size: 2, entries: [1, 0, 0]))
+        XCTAssertTrue(NoTarget(dimension: 2).sample(count: 3, using: &rng).allSatisfy(\.isNaN))
+        XCTAssertEqual(Population(name: "p", dimension: 0, positions: []).count, 0)
+    }
+    var rng = RandomStream(seed: 1, .initialisation, 0)
 }

@@ -168,3 +168,40 @@ final class ExtremeParameterTests: XCTestCase {
         }
     }
 }
+
+/// Engines called directly outside what they serve: exact answers or nothing written, never a
+/// read or write past a buffer (the checks stay in -Ounchecked builds).
+final class EngineGuardTests: XCTestCase {
+    func testEnginesOutsideTheirDomainAnswerExactlyOrWriteNothing() {
+        var rng = TestRNG(3)
+        let d = 5, n = 50, m = 7
+        let x = (0..<(n * d)).map { _ in rng.uniform(-1, 1) }, y = (0..<(m * d)).map { _ in rng.uniform(-1, 1) }
+        let w = [Double](repeating: 1, count: n)
+        var rv: [Double] = [], rg: [Double] = []
+        DirectSum(threads: 1).sum(GaussianKernel(sigma: 1), dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        for engine in [MeshSum(tolerance: 1e-6, threads: 1), SlicedSum(directions: 10, seed: 1, threads: 1)] as [any KernelSumEngine] {
+            var v: [Double] = [], g: [Double] = []
+            engine.sum(GaussianKernel(sigma: 1), dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                       gradientChannels: [0], values: &v, gradients: &g)
+            XCTAssertEqual(v, rv, engine.name)
+            XCTAssertEqual(g, rg, engine.name)
+        }
+        // Outputs of the wrong size: nothing written.
+        var small = [Double](repeating: -7, count: 3), none: [Double] = []
+        x.withUnsafeBufferPointer { xs in
+            w.withUnsafeBufferPointer { ws in
+                y.withUnsafeBufferPointer { ys in
+                    small.withUnsafeMutableBufferPointer { v in
+                        none.withUnsafeMutableBufferPointer { g in
+                            DirectSum(threads: 1).sum(GaussianKernel(sigma: 1),
+                                                      KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 1,
+                                                                       targets: ys, gradientChannels: []), values: v, gradients: g)
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(small, [-7, -7, -7])
+    }
+}

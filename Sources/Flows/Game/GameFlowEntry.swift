@@ -22,7 +22,7 @@ extension GameFlow {
         switch kind {
         case "bilinear":
             if t.contains("matrix") {
-                return BilinearPayoff(matrix: try t.matrix("matrix", rows: d, columns: e).flatMap { $0 }, minDimension: d, maxDimension: e)
+                return try BilinearPayoff(matrix: try t.matrix("matrix", rows: d, columns: e).flatMap { $0 }, minDimension: d, maxDimension: e)
             }
             let c = try t.real("coupling", default: 1)
             guard d == e else { throw t.fail("coupling", "the players have dimensions \(d) and \(e): give a \(d)×\(e) matrix instead") }
@@ -30,7 +30,7 @@ extension GameFlow {
             return BilinearPayoff(coupling: c, dimension: d)
         case "formula":
             let f = try readFormula(t, "formula", variables: .payoff(dimension: d, secondDimension: e))
-            return FormulaPayoff(formula: f, minDimension: d, maxDimension: e, threads: ctx.threads)
+            return try FormulaPayoff(formula: f, minDimension: d, maxDimension: e, threads: ctx.threads)
         default:  // kernel, gan
             guard d == e else { throw t.fail("kind", "a \(kind) payoff needs players of the same dimension (found \(d) and \(e))") }
             guard domains.allSatisfy({ $0 == .free }) else {

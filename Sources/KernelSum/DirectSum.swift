@@ -48,7 +48,7 @@ public struct DirectSum: KernelSumEngine {
         let channels = problem.channels, g = problem.gradientChannels.count
         // Outputs of another size are left alone: nothing is written past them (a check that
         // stays in -Ounchecked builds; the array front-end always sizes them).
-        guard values.count == m * channels, gradients.count == m * g * d, m > 0 else { return }
+        guard problem.fits(values: values, gradients: gradients), m > 0 else { return }
         let padded = (n + 7) / 8 * 8
         // Coordinate-major sources and channel-major weights, zero-padded.
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * d))

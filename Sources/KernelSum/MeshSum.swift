@@ -88,6 +88,7 @@ public struct MeshSum: KernelSumEngine {
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        guard problem.fits(values: values, gradients: gradients) else { return }
         // Outside d = 1…3 (the factory refuses it; a direct caller is served exactly).
         guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
             return DirectSum(threads: threads, period: period).sum(kernel, problem, values: values, gradients: gradients)

@@ -78,6 +78,7 @@ public struct SlicedSum: KernelSumEngine {
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        guard problem.fits(values: values, gradients: gradients) else { return }
         // Another kernel than riesz:r=1 (the factory refuses it; a direct caller is served exactly).
         guard SlicedSum.unsupported(kernel) == nil else {
             return DirectSum(threads: threads).sum(kernel, problem, values: values, gradients: gradients)

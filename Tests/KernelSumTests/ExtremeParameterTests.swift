@@ -194,14 +194,25 @@ final class EngineGuardTests: XCTestCase {
                 y.withUnsafeBufferPointer { ys in
                     small.withUnsafeMutableBufferPointer { v in
                         none.withUnsafeMutableBufferPointer { g in
-                            DirectSum(threads: 1).sum(GaussianKernel(sigma: 1),
-                                                      KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 1,
-                                                                       targets: ys, gradientChannels: []), values: v, gradients: g)
+                            let problem = KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 1,
+                                                           targets: ys, gradientChannels: [])!
+                            for engine in [DirectSum(threads: 1), MeshSum(tolerance: 1e-6, threads: 1),
+                                           SlicedSum(directions: 8, seed: 1, threads: 1)] as [any KernelSumEngine] {
+                                engine.sum(GaussianKernel(sigma: 1), problem, values: v, gradients: g)
+                            }
                         }
                     }
                 }
             }
         }
         XCTAssertEqual(small, [-7, -7, -7])
+        // Buffers of other shapes make no problem; the array front-end answers NaN.
+        XCTAssertNil(x.withUnsafeBufferPointer { xs in w.withUnsafeBufferPointer { ws in y.withUnsafeBufferPointer { ys in
+            KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 2, targets: ys, gradientChannels: [])
+        } } })
+        var v: [Double] = [], g: [Double] = []
+        DirectSum(threads: 1).sum(GaussianKernel(sigma: 1), dimension: d, sources: x, weights: [1, 2], channels: 1, targets: y,
+                                  gradientChannels: [3], values: &v, gradients: &g)
+        XCTAssertTrue(v.allSatisfy(\.isNaN) && v.count == m)
     }
 }

@@ -18,7 +18,8 @@ public struct ValidatedScenario {
     public let memory: MemoryEstimate
     let build: () -> LoadedScenario
 
-    /// Draws the initial state and builds the simulation.
+    /// Draws the initial state and builds the simulation (once: the simulation owns the flow
+    /// and metrics read by validation).
     public func load() -> LoadedScenario { build() }
 }
 

@@ -114,13 +114,14 @@ public final class TwoLayerNetworkFlow: Flow {
 
     /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)).
     public func velocityField(_ p: Population) -> [Double] {
-        let d = inputDimension, pd = d + 2, n = p.count, m = trainLabels.count
-        let f = forward(p, trainInputs, keep: true)
-        let r = (0..<m).map { f[$0] - trainLabels[$0] }
+        let (inputs, labels) = data.value.train
+        let d = inputDimension, pd = d + 2, n = p.count, m = labels.count
+        let f = forward(p, inputs, keep: true)
+        let r = (0..<m).map { f[$0] - labels[$0] }
         if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
         let wd = weightDecay, inv = 1 / Double(m)
         p.positions.withUnsafeBufferPointer { th in
-            trainInputs.withUnsafeBufferPointer { zp in
+            inputs.withUnsafeBufferPointer { zp in
                 values.withUnsafeBufferPointer { svp in
                     slopes.withUnsafeBufferPointer { ssp in
                         r.withUnsafeBufferPointer { rp in

@@ -46,8 +46,9 @@ public struct DirectSum: KernelSumEngine {
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, g = problem.gradientChannels.count
-        precondition(values.count == m * channels && gradients.count == m * g * d)
-        guard m > 0 else { return }
+        // Outputs of another size are left alone: nothing is written past them (a check that
+        // stays in -Ounchecked builds; the array front-end always sizes them).
+        guard problem.fits(values: values, gradients: gradients), m > 0 else { return }
         let padded = (n + 7) / 8 * 8
         // Coordinate-major sources and channel-major weights, zero-padded.
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * d))
@@ -56,7 +57,15 @@ public struct DirectSum: KernelSumEngine {
         defer { columns.deallocate(); weights.deallocate(); gradientChannels.deallocate() }
         columns.initialize(repeating: 0, count: max(1, padded * d))
         weights.initialize(repeating: 0, count: max(1, padded * channels))
-        for i in 0..<n { for a in 0..<d { columns[a * padded + i] = problem.sources[i * d + a] } }
+        // In the box, sources and targets are wrapped into [0, L) exactly first, so that the
+        // minimum image of their difference keeps full precision wherever they were given.
+        let box = period ?? 0
+        for i in 0..<n {
+            for a in 0..<d {
+                let x = problem.sources[i * d + a]
+                columns[a * padded + i] = box > 0 ? PeriodicGrid.wrap(x, box) : x
+            }
+        }
         for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
         for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
         let job = SharedJob(DirectSumJob(dimension: d, period: period ?? 0, paddedCount: padded, channels: channels,
@@ -69,10 +78,16 @@ public struct DirectSum: KernelSumEngine {
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 16) { range in
             let slots = channels + g * d + d
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: slots)
-            defer { acc.deallocate() }
+            let wrapped = UnsafeMutablePointer<Double>.allocate(capacity: d)
+            defer { acc.deallocate(); wrapped.deallocate() }
             for j in range {
                 acc.initialize(repeating: SIMD8<Double>(), count: slots)
-                kernel.accumulateDirect(job.job, target: y.base + j * d, accumulators: acc)
+                var target = y.base + j * d
+                if box > 0 {
+                    for a in 0..<d { wrapped[a] = PeriodicGrid.wrap(target[a], box) }
+                    target = UnsafePointer(wrapped)
+                }
+                kernel.accumulateDirect(job.job, target: target, accumulators: acc)
                 for c in 0..<channels { out[j * channels + c] = laneSum(acc[c]) }
                 for t in 0..<(g * d) { gout[j * g * d + t] = laneSum(acc[channels + t]) }
             }

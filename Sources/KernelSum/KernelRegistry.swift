@@ -70,6 +70,14 @@ public struct KernelParameters {
         guard valid(v) else { throw KernelSpecError("kernel \(spec.name): \(key) = \(Excerpt.quote(text)) is out of range (\(allowed))") }
         return v
     }
+
+    /// A length-like parameter or a rate (default 1) in ``NumericRange/scale`` (symmetric
+    /// under inversion), refused outside with the reason.
+    public mutating func scale(_ key: String) throws -> Double {
+        try real(key, default: 1, where: NumericRange.scale.contains,
+                 allowed: NumericRange.describe(NumericRange.scale)
+                    + ": its square and inverse square must be normal doubles, or the kernel's values or slopes are NaN or lost")
+    }
 }
 
 /// One kernel of the registry: how to build it from a spec, and what to tell `wgf list`.

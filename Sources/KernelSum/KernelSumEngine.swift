@@ -14,11 +14,14 @@ public struct KernelSumProblem {
     public var targets: UnsafeBufferPointer<Double>
     public var gradientChannels: [Int]
 
-    public init(dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
-                channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]) {
-        precondition(dimension > 0 && sources.count % dimension == 0 && targets.count % dimension == 0)
-        precondition(weights.count == channels * (sources.count / dimension))
-        precondition(gradientChannels.allSatisfy { $0 >= 0 && $0 < channels })
+    /// nil unless the buffers have these shapes (whole points, C weights per source, gradient
+    /// channels among the C): the engines read by these shapes, and the check stays in
+    /// -Ounchecked builds.
+    public init?(dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
+                 channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]) {
+        guard dimension > 0, channels >= 0, sources.count % dimension == 0, targets.count % dimension == 0,
+              weights.count == channels * (sources.count / dimension),
+              gradientChannels.allSatisfy({ $0 >= 0 && $0 < channels }) else { return nil }
         self.dimension = dimension
         self.sources = sources
         self.weights = weights
@@ -29,6 +32,12 @@ public struct KernelSumProblem {
 
     public var sourceCount: Int { sources.count / dimension }
     public var targetCount: Int { targets.count / dimension }
+
+    /// Whether outputs have this problem's sizes (M·C values, M·G·d gradients): every engine
+    /// writes nothing into others.
+    public func fits(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool {
+        values.count == targetCount * channels && gradients.count == targetCount * gradientChannels.count * dimension
+    }
 }
 
 /// A way of computing kernel sums. Engines differ in cost and accuracy, never in layout.
@@ -58,15 +67,20 @@ extension KernelSumEngine {
     public func sum(_ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double],
                     channels: Int, targets: [Double], gradientChannels: [Int],
                     values: inout [Double], gradients: inout [Double]) {
-        let m = targets.count / d
+        let m = d > 0 ? targets.count / d : 0
         if values.count != m * channels { values = [Double](repeating: 0, count: m * channels) }
         let gcount = m * gradientChannels.count * d
         if gradients.count != gcount { gradients = [Double](repeating: 0, count: gcount) }
         sources.withUnsafeBufferPointer { s in
             weights.withUnsafeBufferPointer { w in
                 targets.withUnsafeBufferPointer { t in
-                    let problem = KernelSumProblem(dimension: d, sources: s, weights: w, channels: channels,
-                                                   targets: t, gradientChannels: gradientChannels)
+                    guard let problem = KernelSumProblem(dimension: d, sources: s, weights: w, channels: channels,
+                                                         targets: t, gradientChannels: gradientChannels) else {
+                        // Shapes that do not match: NaN, which stops a run as diverged.
+                        for k in 0..<values.count { values[k] = .nan }
+                        for k in 0..<gradients.count { gradients[k] = .nan }
+                        return
+                    }
                     values.withUnsafeMutableBufferPointer { v in
                         gradients.withUnsafeMutableBufferPointer { g in
                             sum(kernel, problem, values: v, gradients: g)
@@ -83,14 +97,28 @@ public enum KernelSumEngines {
     /// chooses its grid from `tolerance`;
     /// `sliced` uses `directions` directions drawn from `seed`. With a `period` the sums are
     /// over the periodic box [0, L)^d by minimum image (direct, mesh, auto; sliced is refused).
+    ///
+    /// Refused (what the engine could not meet): a tolerance or period outside
+    /// ``NumericRange``, and an explicit `mesh` in a box whose kernel has not decayed by L/2
+    /// to the tolerance (the minimum-image kernel's kink there caps the mesh's accuracy).
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
                             threads: Int, directions: Int = 256, seed: UInt64 = 0,
                             period: Double? = nil) throws -> any KernelSumEngine {
+        if let l = period, let problem = NumericRange.periodProblem(l) { throw SummationError(message: "period " + problem) }
+        if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
+            throw SummationError(message: "tolerance " + problem)
+        }
         switch method {
         case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed, period: period)
         case .direct: return DirectSum(threads: threads, period: period)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
+            if let l = period, !MeshSum.periodicMeshApplies(kernel, period: l, tolerance: tolerance) {
+                let edge = abs(kernel.value(squaredDistance: l * l / 4)), centre = abs(kernel.value(squaredDistance: 0))
+                throw SummationError(message: "the periodic mesh meets the tolerance only for kernels that have decayed by L/2 "
+                    + "(|k(L/2)| ≤ tolerance·|k(0)|, here \(kernel.regularity == .singular || !(centre > 0) ? "a kernel that does not decay" : "|k(L/2)|/|k(0)| = \(formatNumber(edge / centre))") "
+                    + "against tolerance \(formatNumber(tolerance))): use direct, or auto, which chooses between them")
+            }
             return MeshSum(tolerance: tolerance, threads: threads, period: period)
         case .sliced:
             if period != nil {

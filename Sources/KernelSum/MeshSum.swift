@@ -88,7 +88,11 @@ public struct MeshSum: KernelSumEngine {
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        precondition(MeshSum.unsupported(kernel, dimension: problem.dimension) == nil)
+        guard problem.fits(values: values, gradients: gradients) else { return }
+        // Outside d = 1…3 (the factory refuses it; a direct caller is served exactly).
+        guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
+            return DirectSum(threads: threads, period: period).sum(kernel, problem, values: values, gradients: gradients)
+        }
         let n = problem.sourceCount, m = problem.targetCount
         guard m > 0 else { return }
         guard n > 0 else {
@@ -118,6 +122,11 @@ public struct MeshSum: KernelSumEngine {
         defer { ws.lock.unlock() }
         let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
                             reusableStep: ws.plan?.split.step, period: period)
+        if let fallback = plan.fallback {
+            ws.report = ["fallback": fallback]
+            DirectSum(threads: threads, period: period).sum(kernel, problem, values: values, gradients: gradients)
+            return
+        }
         ws.prepare(plan, kernel: kernel, channels: problem.channels, threads: threads)
         ws.report = plan.report
         MeshConvolution(plan: plan, workspace: ws, problem: problem, threads: threads)
@@ -145,12 +154,21 @@ struct MeshPlan {
     let kernelSpec: String
     /// L of the periodic box, or nil: the mode grid is then exactly one period.
     let box: Double?
+    /// The constant subtracted from the far kernel on the grid and added back as
+    /// offset · Σ_i w_i (0 in the periodic box).
+    let offset: Double
+    /// Why this call is summed directly instead (``MeshSum/run``), or nil: no grid of at most
+    /// 2²⁷ points resolves the kernel over these points (a spread or a period hundreds of
+    /// orders of magnitude beyond the kernel's scale), or the kernel is flat over the box to
+    /// within rounding (its variation below 10 ulp/τ of its level: grid values cannot carry
+    /// gradients that small to the tolerance, the direct sum's slopes can).
+    let fallback: String?
 
     var grid: [Int] { (0..<3).map { $0 < dimension ? 2 * modes[$0] : 1 } }
     var gridSpacing: Double { spacing / 2 }
     /// What decides the multiplier: equal keys share it.
     var key: String {
-        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)|\(box.map { "\($0)" } ?? "-")"
+        "\(kernelSpec)|\(modes)|\(spacing)|\(split.radius)|\(truncation)|\(boundaryWidth)|\(spreadWidth)|\(box.map { "\($0)" } ?? "-")|\(offset)"
     }
     /// What the next call's hysteresis keeps of this plan.
     var history: MeshHistory {
@@ -195,14 +213,24 @@ struct MeshPlan {
                                         window: w, channels: problem.channels, periodic: period != nil,
                                         previous: previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.radius : nil })
         let radius: Double, h: Double, reach: Double, wB: Double
-        if let (band, negligible) = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol)),
-           MeshPlan.fftCost(width: width, spacing: band, reach: negligible, boundary: steps * band, window: w,
-                            channels: problem.channels, periodic: period != nil) <= splitChoice.cost {
+        // A kernel wider than the box is sampled at least every box width: its truncation
+        // then stays within a few widths, where the far kernel minus its ``offset`` is as small
+        // as the kernel's variation over the box (see `offset`).
+        let analytic = MeshPlan.analyticBand(kernel, logTolerance: log(30 / tol))
+            .map { (spacing: period == nil ? min($0.spacing, width.max()!) : $0.spacing, reach: $0.reach) }
+        let analyticCost = analytic.map {
+            MeshPlan.fftCost(width: width, spacing: $0.spacing, reach: $0.reach, boundary: steps * $0.spacing, window: w,
+                             channels: problem.channels, periodic: period != nil)
+        } ?? .infinity
+        var feasible: Bool
+        if let (band, negligible) = analytic, analyticCost <= splitChoice.cost, analyticCost.isFinite {
             h = band
             radius = 0
             reach = negligible
             wB = steps * h
+            feasible = true
         } else {
+            feasible = splitChoice.cost.isFinite
             // ε ≤ L/2 in the box (nearRadius never offers more; kept explicit).
             radius = period.map { min(splitChoice.radius, $0 / 2) } ?? splitChoice.radius
             h = radius / steps
@@ -212,7 +240,7 @@ struct MeshPlan {
         split = KernelSplit(kernel: kernel, radius: radius, step: step)
         boundaryWidth = wB
         var n = [1, 1, 1]
-        for a in 0..<d {
+        for a in 0..<d where feasible {
             // One period: n_a modes of spacing L/n_a ≤ h.
             if let l = period { n[a] = MeshSum.fftSize(Int((l / h).rounded(.up))); continue }
             var count = MeshSum.fftSize(Int((MeshPlan.period(width: width[a], reach: reach, boundary: wB, spacing: h,
@@ -231,6 +259,25 @@ struct MeshPlan {
         // function of the grid only, so the multiplier is cached while the grid is. Never in
         // the periodic box (the step then is 1 everywhere).
         truncation = (0..<d).map { period != nil ? .infinity : min(reach, Double(n[$0]) * h / 2 - wB) }
+        // In R^d, when the truncation lies beyond every difference of two points (Z_a ≥ L_a: the
+        // kernel has not become negligible within the box), the far kernel is summed minus its
+        // value at the smallest Z_a and that constant times the weights is added back, exactly:
+        // a kernel nearly flat over the box (a wide Gaussian, a Laplace or Matérn kernel longer
+        // than the box, riesz with a small exponent) then puts on the grid only its variation,
+        // and the gradients, which are of that size, keep the tolerance relative to themselves
+        // instead of to the kernel's level.
+        let z = truncation
+        let covers = (0..<d).allSatisfy { z[$0] >= width[$0] }
+        offset = period != nil || !feasible || !covers ? 0 : split.far(truncation.min() ?? 0)
+        let level = max(abs(split.far(0)), abs(offset)), variation = abs(split.far(0) - offset)
+        let held = kernel.regularity == .smooth ? tol : 10 * tol
+        if !feasible {
+            fallback = "direct (no grid of at most 2^27 points resolves the kernel over these points)"
+        } else if period == nil, !(variation >= 10 * Double.ulpOfOne / held * level) {
+            fallback = "direct (the kernel is flat over these points to within rounding: its gradients are below the grid's resolution)"
+        } else {
+            fallback = nil
+        }
     }
 
     /// For kernels analytic at 0, the mode spacing at which the spectrum has decayed by
@@ -239,7 +286,12 @@ struct MeshPlan {
     static func analyticBand(_ kernel: any RadialKernel, logTolerance l: Double) -> (spacing: Double, reach: Double)? {
         switch kernel {
         case let g as GaussianKernel: return (Double.pi * g.sigma / (2 * l).squareRoot(), g.sigma * (2 * l).squareRoot())
-        case let q as InverseMultiquadricKernel: return (Double.pi * q.c / (l + 5), .infinity)
+        case let q as InverseMultiquadricKernel:
+            // Its spectrum falls like (c|ω|)^(|β| − (d+1)/2) exp(−c|ω|) for large ω (a Bessel
+            // K): the last mode sits where x = c|ω| has x − (|β| − 1)⁺ ln x ≥ l + 5.
+            var x = l + 5
+            for _ in 0..<8 { x = l + 5 + max(0, abs(q.beta) - 1) * log(x) }
+            return (Double.pi * q.c / x, .infinity)
         default: return nil
         }
     }
@@ -419,6 +471,8 @@ struct MeshConvolution {
         let targets = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
+        // offset · Σ_i w_ic per channel, added to every value (``MeshPlan/offset``).
+        let added = (0..<channels).map { c in (0..<n).reduce(0.0) { $0 + problem.weights[c * n + $1] } * plan.offset }
         var gradientIndex = [Int](repeating: -1, count: channels)
         for (gi, c) in gch.enumerated() { gradientIndex[c] = gi }
         let gradientIndexCopy = gradientIndex
@@ -454,7 +508,7 @@ struct MeshConvolution {
                                 g1 += f0[k0] * r1
                                 g2 += f0[k0] * r2
                             }
-                            out[j * channels + c] = value
+                            out[j * channels + c] = value + added[c]
                             if gi >= 0 {
                                 let gj = gout.base + (j * g + gi) * d
                                 // Slot s holds axis s − lead.
@@ -745,14 +799,14 @@ final class MeshWorkspace: @unchecked Sendable {
                 a < d ? plan.split.step.value((squares[a][i].squareRoot() - plan.truncation[a]) / plan.boundaryWidth) : 1
             })
         }
-        let split = plan.split, sampled = SharedMutablePointer(samples), zz = squares, steps = boundaries
+        let split = plan.split, offset = plan.offset, sampled = SharedMutablePointer(samples), zz = squares, steps = boundaries
         Parallel.forEachChunk(m3[0] * m3[1], threads: threads, minimumChunk: 16) { range in
             for row in range {
                 let (i0, i1) = row.quotientAndRemainder(dividingBy: m3[1])
                 let r2 = zz[0][i0] + zz[1][i1], b = steps[0][i0] * steps[1][i1]
                 for i2 in 0..<m3[2] {
                     let boundary = b * steps[2][i2]
-                    sampled[row * m3[2] + i2] = boundary == 0 ? 0 : boundary * split.far((r2 + zz[2][i2]).squareRoot())
+                    sampled[row * m3[2] + i2] = boundary == 0 ? 0 : boundary * (split.far((r2 + zz[2][i2]).squareRoot()) - offset)
                 }
             }
         }

@@ -29,7 +29,8 @@ public enum Parallel {
     public static func forEachChunk(_ count: Int, threads: Int, minimumChunk: Int = 64,
                                     _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = max(1, min(threads * 4, count / max(1, minimumChunk)))
+        // (Thread counts beyond 2²⁰ are taken as 2²⁰: no overflow of 4 × threads.)
+        let chunks = max(1, min(min(threads, 1 << 20) * 4, count / max(1, minimumChunk)))
         if threads <= 1 || chunks == 1 {
             body(0..<count)
             return

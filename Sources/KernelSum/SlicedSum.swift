@@ -74,11 +74,15 @@ public struct SlicedSum: KernelSumEngine {
     }
 
     /// Directions projected and swept per round (any value gives the same result).
-    static let chunk = 16
+    public static let chunk = 16
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        precondition(SlicedSum.unsupported(kernel) == nil, SlicedSum.unsupported(kernel)!)
+        guard problem.fits(values: values, gradients: gradients) else { return }
+        // Another kernel than riesz:r=1 (the factory refuses it; a direct caller is served exactly).
+        guard SlicedSum.unsupported(kernel) == nil else {
+            return DirectSum(threads: threads).sum(kernel, problem, values: values, gradients: gradients)
+        }
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
         let channels = problem.channels, gchannels = problem.gradientChannels, g = gchannels.count
         for k in 0..<values.count { values[k] = 0 }

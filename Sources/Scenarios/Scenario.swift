@@ -10,6 +10,20 @@ public struct ScenarioError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A scenario decoded and validated, its memory estimated and found to fit: nothing
+/// proportional to the run (particles, samples, data sets) exists until ``load()`` draws it.
+public struct ValidatedScenario {
+    public let name: String
+    public let path: String
+    /// What the run will need, item by item (see ``MemoryEstimate``).
+    public let memory: MemoryEstimate
+    let build: () -> LoadedScenario
+
+    /// Draws the initial state and builds the simulation (once: the simulation owns the flow
+    /// and metrics read by validation).
+    public func load() -> LoadedScenario { build() }
+}
+
 /// A scenario decoded, validated and built into a simulation.
 public struct LoadedScenario {
     /// The file's stem: names the default output directory `runs/<name>/`.
@@ -35,8 +49,9 @@ public struct LoadedScenario {
 public enum ScenarioLoader {
     /// Reads and parses a scenario file (or `contents` given for it), then applies `--set`
     /// overrides (`KEY=VALUE`).
-    static func parse(path: String, contents: [UInt8]? = nil, overrides: [String]) throws -> (ScenarioSource, TOMLTable) {
-        let source = ScenarioSource(path: path)
+    static func parse(path: String, contents: [UInt8]? = nil, overrides: [String],
+                      memoryLimit: MemoryLimit = .current) throws -> (ScenarioSource, TOMLTable) {
+        let source = ScenarioSource(path: path, memoryLimit: memoryLimit)
         let bytes: [UInt8]
         if let contents { bytes = contents } else {
             do { bytes = try readInputFile(path: path) } catch {
@@ -105,8 +120,16 @@ public enum ScenarioLoader {
     /// (in-memory checks such as the fuzz tests; `path` then only names it in messages and
     /// anchors the relative paths inside it).
     public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
-                            threads: Int = Parallel.defaultThreads) throws -> LoadedScenario {
-        let (source, toml) = try parse(path: path, contents: contents, overrides: overrides)
+                            threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current) throws -> LoadedScenario {
+        try validate(path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit).load()
+    }
+
+    /// Decodes and validates a scenario and estimates its memory (refused beyond `memoryLimit`),
+    /// without drawing anything proportional to the run: what `wgf validate` does.
+    public static func validate(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
+                                threads: Int = Parallel.defaultThreads,
+                                memoryLimit: MemoryLimit = .current) throws -> ValidatedScenario {
+        let (source, toml) = try parse(path: path, contents: contents, overrides: overrides, memoryLimit: memoryLimit)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
             return try build(root, source: source, threads: threads)
@@ -164,7 +187,8 @@ public enum ScenarioLoader {
         return entries.first { name($0) == k }!
     }
 
-    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> LoadedScenario {
+    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> ValidatedScenario {
+        let memory = source.memory
         let stem = ((source.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let title = try root.string("title", default: stem)
         let seed = UInt64(try root.integer("seed", default: 1, .nonNegativeInteger))
@@ -194,7 +218,7 @@ public enum ScenarioLoader {
                 earlyFlow = try root.table("flow")
                 dimension = try fixed(earlyFlow!)
             } else {
-                dimension = try earlyPopulation!.integer("dimension", .positiveInteger)
+                dimension = try earlyPopulation!.integer("dimension", .dimension)
             }
             target = NoTarget(dimension: dimension)
         } else {
@@ -216,15 +240,14 @@ public enum ScenarioLoader {
         let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)
         let count: Int
         if let fixed = initialisation.fixedCount {
-            count = try populationTable.integer("count", default: fixed, .positiveInteger)
+            count = try populationTable.integer("count", default: fixed, .count)
             guard count == fixed else {
                 throw populationTable.fail("count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)")
             }
         } else {
-            count = try populationTable.integer("count", .positiveInteger)
+            count = try populationTable.integer("count", .count)
         }
-        var rng = RandomStream(seed: seed, .initialisation, 0)
-        let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+        memory.population(0, populationTable, "count", count: count, dimension: d)
 
         let flowTable = try earlyFlow ?? root.table("flow")
         let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
@@ -239,29 +262,35 @@ public enum ScenarioLoader {
         let writeTrajectory = try recordTable.bool("trajectory", default: true)
         let trajectoryFormat = TrajectoryFormat(rawValue: try recordTable.string("format", default: TrajectoryFormat.csv.rawValue,
                                                                                  oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
-        let context = MetricContext(target: target, flow: flow, dimension: d, seed: seed, threads: threads)
+        let context = MetricContext(target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
         }
         let expectations = try readExpectations(root, steps: steps, metrics: metricNames)
         try root.rejectUnknownKeys()
+        if writeTrajectory { memory.addTrajectoryRecord(recordTable, "trajectory") }
+        try memory.check()
 
-        var initialState = SimulationState(populations: [population])
-        flow.prepare(&initialState)
-        if trajectoryFormat == .h5md, let bad = initialState.populations.first(where: { $0.name.contains("/") || $0.name == "." }) {
-            throw recordTable.fail("format", "population name \"\(bad.name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
+        if trajectoryFormat == .h5md, name.contains("/") || name == "." {
+            throw recordTable.fail("format", "population name \"\(name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
         }
-        let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
-                                    state: initialState, flow: flow,
-                                    metrics: metrics, expectations: expectations)
-        simulation.formulaScope = source.formulaScope
-        simulation.parts = source.parts
         let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
+        let resolvedTOML = TOMLWriter.write(root.resolvedValue, header: header)
         guard case .table(let entries) = root.resolvedValue else { preconditionFailure("the root is a table") }
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))
-        return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
-                              writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,
-                              trajectoryFormat: trajectoryFormat,
-                              resolvedTOML: TOMLWriter.write(root.resolvedValue, header: header), identity: identity)
+        return ValidatedScenario(name: stem, path: source.path, memory: memory) {
+            var rng = RandomStream(seed: seed, .initialisation, 0)
+            let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+            var initialState = SimulationState(populations: [population])
+            flow.prepare(&initialState)
+            let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
+                                        state: initialState, flow: flow,
+                                        metrics: metrics, expectations: expectations)
+            simulation.formulaScope = source.formulaScope
+            simulation.parts = source.parts
+            return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
+                                  writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,
+                                  trajectoryFormat: trajectoryFormat, resolvedTOML: resolvedTOML, identity: identity)
+        }
     }
 }

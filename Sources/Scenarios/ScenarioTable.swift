@@ -14,9 +14,12 @@ public final class ScenarioSource {
     let formulaScope = FormulaScope()
     /// The parts whose state a checkpoint saves, in the order they were built.
     let parts = PartRegistry()
+    /// What the run will need in memory, against what the machine allows.
+    let memory: MemoryEstimate
 
-    init(path: String) {
+    init(path: String, memoryLimit: MemoryLimit = .unlimited) {
         self.path = path
+        memory = MemoryEstimate(limit: memoryLimit)
         directory = (path as NSString).deletingLastPathComponent
     }
 
@@ -52,6 +55,7 @@ public final class ScenarioTable: Settings {
     }
 
     public var formulaScope: FormulaScope { source.formulaScope }
+    public var memory: MemoryEstimate { source.memory }
 
     public func register(_ part: any StatefulPart, as key: String) { source.parts.add(part, key: keyPath(key)) }
 

@@ -15,8 +15,9 @@ struct Validate: ParsableCommand {
         var bad = 0
         for f in files {
             do {
-                _ = try ScenarioLoader.load(path: f, threads: 1)
-                print("ok  \(f)")
+                // Validation allocates nothing proportional to the run: nothing is drawn.
+                let v = try ScenarioLoader.validate(path: f, threads: 1)
+                print("ok  \(f) (about \(MemoryEstimate.format(v.memory.total)) of memory; \(v.memory.limit.description))")
             } catch let e as ScenarioError {
                 printError(e.description)
                 bad += 1

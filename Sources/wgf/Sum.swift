@@ -58,9 +58,15 @@ struct Sum: ParsableCommand {
             throw fail("--method \(self.method): unknown (allowed: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")))", code: Exit.badInput)
         }
         guard tolerance > 0, tolerance.isFinite else { throw fail("--tolerance \(tolerance): must be a number > 0", code: Exit.badInput) }
+        if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
+            throw fail("--tolerance \(problem)", code: Exit.badInput)
+        }
         guard repeatCount >= 1 else { throw fail("--repeat \(repeatCount): must be at least 1", code: Exit.badInput) }
         if let t = threads, t < 1 { throw fail("--threads \(t): must be at least 1", code: Exit.badInput) }
-        if let l = period, !(l > 0 && l.isFinite) { throw fail("--period \(l): must be a number > 0", code: Exit.badInput) }
+        if let l = period, let problem = NumericRange.periodProblem(l) { throw fail("--period \(problem)", code: Exit.badInput) }
+        guard (1...MemoryEstimate.maximumCount).contains(directions) else {
+            throw fail("--directions \(directions): must be an integer from 1 to \(MemoryEstimate.maximumCount)", code: Exit.badInput)
+        }
         let k: any RadialKernel
         if kernel.hasPrefix("formula:") {
             do { k = FormulaKernel(formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius)) } catch {
@@ -82,14 +88,32 @@ struct Sum: ParsableCommand {
             throw fail("\(targets): \(tgt.dimension) coordinates but \(sources) has \(src.dimension)", code: Exit.badInput)
         }
         let d = src.dimension, n = src.points.count / d, m = tgt.points.count / d
-        guard directions >= 1 else { throw fail("--directions \(directions): must be at least 1", code: Exit.badInput) }
         guard seed >= 0 else { throw fail("--seed \(seed): must be ≥ 0", code: Exit.badInput) }
+        for (path, points) in [(sources, src.points), (targets, tgt.points)] {
+            if let k = points.firstIndex(where: { !(abs($0) <= NumericRange.coordinate) }) {
+                throw fail("\(path): row \(k / d + 1), x\(k % d + 1) = \(points[k]) is beyond ±\(formatNumber(NumericRange.coordinate)) "
+                           + "(squared distances of such points overflow)", code: Exit.badInput)
+            }
+            if points.count / d > MemoryEstimate.maximumCount {
+                throw fail("\(path): more than \(MemoryEstimate.maximumCount) points", code: Exit.badInput)
+            }
+        }
         let engine: any KernelSumEngine
         do {
             engine = try KernelSumEngines.make(method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
                                                directions: directions, seed: UInt64(seed), period: period)
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
+        }
+        // Memory: the engine's buffers and outputs, and the output's text (about 25 characters
+        // a number, and its copy as bytes); refused beyond what the machine has.
+        let work = MemoryEstimate.kernelSum(engine, kernel: k, dimension: d, sources: n, targets: m, channels: 1,
+                                            gradients: gradient ? 1 : 0, threads: threads ?? Parallel.defaultThreads)
+        let need = MemoryEstimate.baseline + work.transient + work.persistent + 2 * 25 * Double(m) * Double(gradient ? d + 1 : 1)
+        let limit = MemoryLimit.current
+        guard need <= limit.bytes else {
+            throw fail("--method \(method.rawValue)\(method == .sliced ? " --directions \(directions)" : ""): the sum of \(n) sources onto \(m) targets "
+                       + "needs about \(MemoryEstimate.format(need)) (engine buffers, outputs and their text); \(limit.description)", code: Exit.badInput)
         }
         let weights = src.weights ?? [Double](repeating: 1, count: n)
         var values: [Double] = [], gradients: [Double] = []

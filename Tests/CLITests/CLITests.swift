@@ -158,7 +158,7 @@ final class CLITests: ScratchTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("x").path), "nothing written for a bad scenario")
         let r = try wgf(["run", "--set", "population.count=0", "--out", scratch.appendingPathComponent("y").path])
         XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("--set population.count=0: population.count: 0 is out of range (an integer ≥ 1)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"), r.stderr)
     }
 
     func testValidateAcceptsEveryBundledScenario() throws {

@@ -88,9 +88,16 @@ final class LangevinScenarioTests: ScratchTestCase {
         let r = try runWGF(["validate", bad.path])
         XCTAssertEqual(r.code, 3)
         XCTAssertTrue((r.stdout + r.stderr).contains("flow.summation: sliced does not handle the periodic box"), r.stdout + r.stderr)
+        // σ = 0.3 has decayed only to 4e-3 of its peak by L/2 = 1: the periodic mesh cannot meet
+        // the default tolerance 1e-6 there and is refused; asked for 5e-3 it runs.
+        let strict = try writeScenario("periodic-strict.toml", text.replacingOccurrences(of: "SUM", with: "mesh"))
+        let refused = try runWGF(["validate", strict.path])
+        XCTAssertEqual(refused.code, 3)
+        XCTAssertTrue(refused.stderr.contains("flow.summation: the periodic mesh meets the tolerance only for kernels that have decayed by L/2"), refused.stderr)
         var trajectories: [[Double]] = []
         for method in ["direct", "mesh"] {
-            let good = try writeScenario("periodic-\(method).toml", text.replacingOccurrences(of: "SUM", with: method))
+            let good = try writeScenario("periodic-\(method).toml", text.replacingOccurrences(
+                of: "\"SUM\"", with: method == "mesh" ? "\"mesh\"\ntolerance = 5e-3" : "\"\(method)\""))
             let out = scratch.appendingPathComponent("periodic-\(method)")
             let g = try runWGF(["run", good.path, "--out", out.path, "--quiet"])
             XCTAssertEqual(g.code, 0, g.stderr)

@@ -167,8 +167,14 @@ final class PeriodicSumTests: XCTestCase {
                                                        threads: 1, period: l)) { error in
             XCTAssertTrue("\(error)".contains("periodic box"), "\(error)")
         }
-        XCTAssertEqual((try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 1), dimension: 2, tolerance: 1e-6,
+        XCTAssertEqual((try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 40 / l), dimension: 2, tolerance: 1e-6,
                                                   threads: 1, period: l) as? MeshSum)?.period, l)
+        // Asked for explicitly, the periodic mesh is refused for a kernel that has not decayed
+        // by L/2 to the tolerance (e^{−1} of its peak here): it could not meet it.
+        XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 1), dimension: 2, tolerance: 1e-6,
+                                                       threads: 1, period: l)) { error in
+            XCTAssertTrue("\(error)".contains("decayed by L/2") && "\(error)".contains("use direct"), "\(error)")
+        }
     }
 }
 

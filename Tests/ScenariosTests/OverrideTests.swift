@@ -33,7 +33,7 @@ final class OverrideTests: XCTestCase {
 
     func testInvalidOverrideIsLocatedAtTheOverride() {
         XCTAssertEqual(loadError(path, overrides: ["population.count=0"]),
-                       "--set population.count=0: population.count: 0 is out of range (an integer ≥ 1)")
+                       "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)")
         XCTAssertEqual(loadError(path, overrides: ["step-size=\"big\""]),
                        "--set step-size=\"big\": step-size: expected a number, found the string \"big\" (a number > 0)")
         // An unquoted word is a string.

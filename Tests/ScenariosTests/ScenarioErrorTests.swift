@@ -66,7 +66,7 @@ final class ScenarioErrorTests: XCTestCase {
 
     func testOutOfRange() {
         let (p, e) = fails(edit(baseScenario, "count = 20", "count = 0"))
-        XCTAssertEqual(e, "\(p):13: population.count: 0 is out of range (an integer ≥ 1)")
+        XCTAssertEqual(e, "\(p):13: population.count: 0 is out of range (an integer from 1 to 2147483647)")
         let (p2, e2) = fails(edit(baseScenario, "step-size = 0.05", "step-size = -1"))
         XCTAssertEqual(e2, "\(p2):4: step-size: -1 is out of range (a number > 0)")
         let (p3, e3) = fails(edit(baseScenario, "std = 0.6", "std = [0.6, -0.1]"))
@@ -84,7 +84,7 @@ final class ScenarioErrorTests: XCTestCase {
         XCTAssertEqual(e, "\(p):1: steps: missing (required: an integer ≥ 0)")
         // Missing in a sub-table: located at the table's header.
         let (p2, e2) = fails(edit(baseScenario, "count = 20\n", ""))
-        XCTAssertEqual(e2, "\(p2):12: population.count: missing (required: an integer ≥ 1)")
+        XCTAssertEqual(e2, "\(p2):12: population.count: missing (required: an integer from 1 to 2147483647)")
         let (p3, e3) = fails(edit(baseScenario, "kind = \"svgd\"\n", ""))
         XCTAssertEqual(e3, "\(p3):16: flow.kind: missing (required: one of: \(FlowRegistry.names.joined(separator: ", ")))")
         // Missing in an inline table: located at its line.

@@ -14,7 +14,7 @@ public struct SPDMatrix: Sendable, Equatable {
 
     /// nil when `entries` is not symmetric positive definite.
     public init?(size d: Int, entries a: [Double]) {
-        precondition(a.count == d * d)
+        guard d >= 0, a.count == d * d else { return nil }
         for i in 0..<d { for j in 0..<i where abs(a[i * d + j] - a[j * d + i]) > 1e-12 * max(1, abs(a[i * d + j])) { return nil } }
         var l = [Double](repeating: 0, count: d * d)
         for j in 0..<d {

@@ -9,16 +9,16 @@ public struct Population: Sendable, Equatable {
     /// Langevin); nil otherwise. trajectory.csv gets columns v1..vd when they are present.
     public var velocities: [Double]? = nil
 
+    /// `positions` holds whole points (a remainder is ignored); no dimension divides by zero.
     public init(name: String, dimension: Int, positions: [Double]) {
-        precondition(positions.count % dimension == 0)
         self.name = name
         self.dimension = dimension
         self.positions = positions
-        let n = positions.count / dimension
+        let n = dimension > 0 ? positions.count / dimension : 0
         self.weights = [Double](repeating: 1 / Double(max(1, n)), count: n)
     }
 
-    public var count: Int { positions.count / dimension }
+    public var count: Int { dimension > 0 ? positions.count / dimension : 0 }
 
     /// The first problem found in the positions: a NaN, an infinity or a coordinate beyond
     /// `limit` (an overflow on its way), as (particle, description); nil if all are fine.

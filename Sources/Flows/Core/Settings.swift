@@ -86,6 +86,9 @@ public protocol Settings: AnyObject {
     /// Enrols a part built from `key` of this table whose state outlives a step (an
     /// optimizer, a mesh engine): checkpoints save it under the key's dotted path.
     func register(_ part: any StatefulPart, as key: String)
+    /// The scenario's memory estimate, shared by all its tables: entries add what they will
+    /// allocate, and the scenario is refused when it exceeds the machine (``MemoryEstimate``).
+    var memory: MemoryEstimate { get }
 }
 
 extension Settings {
@@ -93,6 +96,8 @@ extension Settings {
     public var formulaScope: FormulaScope { FormulaScope() }
     /// Settings outside a scenario: nothing is checkpointed.
     public func register(_ part: any StatefulPart, as key: String) {}
+    /// Settings outside a scenario: nothing is counted, nothing refused.
+    public var memory: MemoryEstimate { MemoryEstimate(limit: .unlimited) }
 
     public func optionalTables(_ key: String) throws -> [Settings]? {
         guard raw(key) != nil else { return nil }
@@ -114,6 +119,15 @@ extension Allowed where T == Double {
     public static let any = Allowed("any finite number") { $0.isFinite }
     public static let positive = Allowed("a number > 0") { $0 > 0 && $0.isFinite }
     public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
+    /// A periodic box's side L (``NumericRange/period``).
+    public static let period = Allowed(NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles") {
+        NumericRange.period.contains($0)
+    }
+    /// A relative tolerance of the approximate engines (``NumericRange/tolerance``).
+    public static let tolerance = Allowed(NumericRange.describe(NumericRange.tolerance)
+                                          + ": the mesh is tested down to 1e-9, below which its rounding takes over; for exact sums use direct") {
+        NumericRange.tolerance.contains($0)
+    }
     public static func open(_ a: Double, _ b: Double) -> Allowed {
         Allowed("a number in (\(formatNumber(a)), \(formatNumber(b)))") { $0 > a && $0 < b }
     }
@@ -126,12 +140,29 @@ extension Allowed where T == Int {
     public static let nonNegativeInteger = Allowed("an integer ≥ 0") { $0 >= 0 }
     public static let positiveInteger = Allowed("an integer ≥ 1") { $0 >= 1 }
     public static let anyInteger = Allowed("an integer") { _ in true }
+    /// A number of points (particles, samples, directions, grid points per axis): 1 to 2³¹ − 1
+    /// (``MemoryEstimate/maximumCount``); what they take in memory is checked by the estimate.
+    public static let count = Allowed("an integer from 1 to \(MemoryEstimate.maximumCount)") {
+        $0 >= 1 && $0 <= MemoryEstimate.maximumCount
+    }
+    /// A dimension: 1 to ``MemoryEstimate/maximumDimension``.
+    public static let dimension = Allowed("an integer from 1 to \(MemoryEstimate.maximumDimension)") {
+        $0 >= 1 && $0 <= MemoryEstimate.maximumDimension
+    }
 }
 
 
 // Typed readers shared by every registry entry.
 extension Settings {
     public func contains(_ key: String) -> Bool { raw(key) != nil }
+
+    /// Checks a dimension set by the length of the vector or the columns of the file at `key`
+    /// against ``MemoryEstimate/maximumDimension`` (integer keys use ``Allowed/dimension``).
+    public func checkDimension(_ d: Int, at key: String) throws {
+        guard d <= MemoryEstimate.maximumDimension else {
+            throw fail(key, "gives \(d) coordinates, more than the \(MemoryEstimate.maximumDimension) allowed")
+        }
+    }
 
     public func table(_ key: String) throws -> Settings {
         guard let t = try optionalTable(key) else { throw fail(key, "missing (a table is required)") }

@@ -77,8 +77,8 @@ func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads
                 period: Double? = nil) throws -> any KernelSumEngine {
     let method = SummationMethod(rawValue: try s.string("summation", default: period == nil ? "auto" : "direct",
                                                         oneOf: SummationMethod.allCases.map(\.rawValue)))!
-    let tolerance = try s.real("tolerance", default: 1e-6, .positive)
-    let directions = method == .sliced ? try s.integer("directions", default: 256, .positiveInteger) : 256
+    let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
+    let directions = method == .sliced ? try s.integer("directions", default: 256, .count) : 256
     do {
         let engine = try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance,
                                                threads: threads, directions: directions, seed: seed, period: period)

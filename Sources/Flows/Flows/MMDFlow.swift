@@ -13,7 +13,10 @@ import KernelSum
 /// The objective (`energy`) is ½ MMD²(μ_N, ν_M), V-statistic, with the flow's kernel.
 public final class MMDFlow: Flow {
     public let kernel: any RadialKernel
-    public let targetSamples: [Double]
+    /// M samples of the target (row-major), drawn at first use.
+    public var targetSamples: [Double] { samples.value }
+    let samples: Deferred<[Double]>
+    let sampleCount: Int
     public let noise: Double
     public let halvingEvery: Int
     let engine: any KernelSumEngine
@@ -24,10 +27,18 @@ public final class MMDFlow: Flow {
     var sources: [Double] = [], weights: [Double] = [], points: [Double] = []
     var values: [Double] = [], gradients: [Double] = [], velocity: [Double] = []
 
-    public init(kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
-                optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
+    public convenience init(kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
+                            optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
+        self.init(kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension, dimension: dimension,
+                  noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed)
+    }
+
+    /// `samples`: the M = `count` target samples, drawn when the run first needs them.
+    init(kernel: any RadialKernel, samples: Deferred<[Double]>, count: Int, dimension: Int, noise: Double, halvingEvery: Int,
+         optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
         self.kernel = kernel
-        self.targetSamples = targetSamples
+        self.samples = samples
+        sampleCount = count
         self.dimension = dimension
         self.noise = noise
         self.halvingEvery = halvingEvery
@@ -90,7 +101,7 @@ public final class MMDFlow: Flow {
     public var report: [String: String] {
         var r = optimizer.report
         r["kernel"] = kernel.spec
-        r["target-samples"] = String(targetSamples.count / dimension)
+        r["target-samples"] = String(sampleCount)
         r["summation"] = engine.name
         for (k, v) in engine.parameters { r["summation-\(k)"] = v }
         return r
@@ -101,13 +112,28 @@ public final class MMDFlow: Flow {
             throw s.fail("kind", "the mmd flow needs samples of its target, and a formula target has none (use svgd)")
         }
         let kernel = try readKernel(s, "kernel", default: "gaussian:sigma=1")
-        let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)
-        var rng = RandomStream(seed: ctx.seed, .targetSample)
-        let samples = ctx.target.sample(count: m, using: &rng)
-        return MMDFlow(kernel: kernel, targetSamples: samples, dimension: ctx.dimension,
+        let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
+        let target = ctx.target, seed = ctx.seed
+        let samples = Deferred<[Double]> {
+            var rng = RandomStream(seed: seed, .targetSample)
+            return target.sample(count: m, using: &rng)
+        }
+        let optimizer = try Optimizer.read(s, default: "sgd")
+        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed)
+        // Memory: the samples with their copy among the sums' sources; per particle the noisy
+        // points, sources, weights, values, gradients, velocity (and AdaGrad's history); the
+        // step's sum (particles and samples onto the particles) and the energy's (onto both).
+        let (n, d) = (ctx.particleCount, Double(ctx.dimension)), (nd, md) = (Double(n), Double(m))
+        s.memory.add(s, "target-samples", "\(m) target sample\(m == 1 ? "" : "s") in d = \(ctx.dimension)",
+                     parts: "the samples and their copy among the kernel sums' sources", bytes: 8 * md * (2 * d + 2))
+        s.memory.addWork(population: 0, doubles: nd * (4 * d + 2 + optimizer.historyPerCoordinate * d))
+        for targets in [n, n + m] {
+            s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n + m, targets: targets,
+                                  channels: 1, gradients: targets == n ? 1 : 0, threads: ctx.threads)
+        }
+        return MMDFlow(kernel: kernel, samples: samples, count: m, dimension: ctx.dimension,
                        noise: try s.real("noise", default: 0, .nonNegative),
                        halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
-                       optimizer: try Optimizer.read(s, default: "sgd"),
-                       engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), seed: ctx.seed)
+                       optimizer: optimizer, engine: engine, seed: ctx.seed)
     }
 }

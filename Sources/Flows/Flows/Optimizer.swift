@@ -34,6 +34,9 @@ public final class Optimizer: StatefulPart {
         }
     }
 
+    /// Doubles of state kept per coordinate (AdaGrad's history), for the memory estimate.
+    public var historyPerCoordinate: Double { rule == .sgd ? 0 : 1 }
+
     public var report: [String: String] {
         switch rule {
         case .sgd: return ["optimizer": "sgd"]

@@ -92,11 +92,25 @@ public final class SteinVariationalGradientDescent: Flow {
             }
         }
         let sample = median ? try s.integer("median-sample", default: MedianBandwidth.defaultSampleSize,
-                                            Allowed("an integer ≥ 2") { $0 >= 2 }) : MedianBandwidth.defaultSampleSize
+                                            Allowed("an integer from 2 to \(MemoryEstimate.maximumCount)") { $0 >= 2 && $0 <= MemoryEstimate.maximumCount })
+            : MedianBandwidth.defaultSampleSize
+        let optimizer = try Optimizer.read(s, default: "adagrad")
+        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed)
+        // Memory: per particle the scores, the d + 1 weight channels and values, the repulsion
+        // gradient, the velocity (and AdaGrad's history); one sum of the particles onto
+        // themselves; the median's pairs over min(N, median-sample) particles.
+        let (n, d) = (ctx.particleCount, ctx.dimension)
+        s.memory.addWork(population: 0, doubles: Double(n) * (3 * Double(d) + 2 * Double(d + 1) + optimizer.historyPerCoordinate * Double(d)))
+        s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: d, sources: n, targets: n,
+                              channels: d + 1, gradients: 1, threads: ctx.threads)
+        if median {
+            let m = min(n, sample)
+            s.memory.add(s, "median-sample", "a median bandwidth over the pairs of \(m) particles",
+                         parts: "a tenth of the \(m)(\(m) − 1)/2 squared distances, histograms",
+                         bytes: MemoryEstimate.medianBandwidth(points: m, dimension: d, threads: ctx.threads))
+        }
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
-            optimizer: try Optimizer.read(s, default: "adagrad"),
-            engine: try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed), threads: ctx.threads,
-            medianSample: sample)
+            optimizer: optimizer, engine: engine, threads: ctx.threads, medianSample: sample)
     }
 }

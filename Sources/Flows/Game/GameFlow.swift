@@ -49,19 +49,27 @@ public final class GameFlow: Flow {
     public let minPlayer: GamePlayer
     public let maxPlayer: GamePlayer
     public let dynamics: Dynamics
-    /// The max player's initial population, appended to the state by `prepare`.
-    public let maxPopulation: Population
+    /// The max player's initial population, appended to the state by `prepare` (drawn then).
+    public var maxPopulation: Population { initialMax.value }
+    let initialMax: Deferred<Population>
     let seed: UInt64
     let threads: Int
 
-    public init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
-                maxPopulation: Population, seed: UInt64, threads: Int) {
+    public convenience init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
+                            maxPopulation: Population, seed: UInt64, threads: Int) {
         precondition(maxPopulation.dimension == payoff.maxDimension)
+        self.init(payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation), seed: seed, threads: threads)
+    }
+
+    /// `initialMax`: the max player's population (of the payoff's dimension e), drawn when the
+    /// run starts.
+    init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
+         initialMax: Deferred<Population>, seed: UInt64, threads: Int) {
         self.payoff = payoff
         self.minPlayer = min
         self.maxPlayer = max
         self.dynamics = dynamics
-        self.maxPopulation = maxPopulation
+        self.initialMax = initialMax
         self.seed = seed
         self.threads = Swift.max(1, threads)
     }

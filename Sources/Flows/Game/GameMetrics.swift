@@ -150,9 +150,28 @@ public final class NashGapMetric: Metric {
     static let entry = MetricEntry(name: "nash-gap", summary: "exploitability max_φ ∫ℓ dμ − min_θ ∫ℓ dν (game)") { s, ctx in
         let flow = try gameFlow(ctx, s, "nash-gap")
         var search = BestResponseSearch(seed: ctx.seed)
-        if s.contains("nash-gap-grid") { search.grid = try s.integer("nash-gap-grid", .positiveInteger) }
-        search.starts = try s.integer("nash-gap-starts", default: 16, .positiveInteger)
+        if s.contains("nash-gap-grid") { search.grid = try s.integer("nash-gap-grid", .count) }
+        search.starts = try s.integer("nash-gap-starts", default: 16, .count)
         search.iterations = try s.integer("nash-gap-iterations", default: 40, .nonNegativeInteger)
+        // Memory, per player of dimension p, at each record: the candidates (the grid's g^p
+        // points in p ≤ 2, else the starts and the player's particles) with their values,
+        // gradients and order, and the payoff's sum over them.
+        for (k, p) in [(0, flow.payoff.minDimension), (1, flow.payoff.maxDimension)] {
+            let own = s.memory.particles(k).count, other = s.memory.particles(1 - k).count
+            let candidates = p <= 2 ? pow(Double(search.grid ?? (p == 1 ? 512 : 64)), Double(p))
+                : Double(search.starts) + Double(own)
+            let key = p <= 2 && s.contains("nash-gap-grid") ? "nash-gap-grid" : "metrics"
+            guard candidates <= Double(MemoryEstimate.maximumCount) else {
+                throw s.fail(key, (p <= 2 ? "\(search.grid ?? 0) points per coordinate in dimension \(p)" : "\(search.starts) starts and \(own) particles")
+                             + " make \(formatNumber(candidates)) candidates, more than the \(MemoryEstimate.maximumCount) allowed")
+            }
+            s.memory.add(s, key, "a nash-gap search over \(formatNumber(candidates)) candidate\(candidates == 1 ? "" : "s") in dimension \(p)",
+                         parts: "points, values, gradients, order, proposals", bytes: 8 * candidates * Double(4 * p + 4), transient: true)
+            if let kernelPayoff = flow.payoff as? KernelPayoff {
+                s.memory.addKernelSum(s, key, kernelPayoff.engine, kernel: kernelPayoff.kernel, dimension: p, sources: other,
+                                      targets: Int(candidates), channels: 1, gradients: 1, threads: ctx.threads)
+            }
+        }
         if s.contains("nash-gap-box") {
             let b = try s.reals("nash-gap-box", count: 2)
             guard b[1] > b[0] else { throw s.fail("nash-gap-box", "expected [low, high] with high > low") }

@@ -21,6 +21,12 @@ public protocol GamePayoff: AnyObject {
     func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double])
 }
 
+/// A payoff whose parts do not have the players' dimensions (a matrix of the wrong size, a
+/// formula in other variables): refused when it is built, since its sums would read past them.
+public struct PayoffShapeError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 @inline(__always) func resize(_ a: inout [Double], _ n: Int) {
     if a.count != n { a = [Double](repeating: 0, count: n) }
 }
@@ -32,17 +38,22 @@ public final class BilinearPayoff: GamePayoff {
     /// Row-major d×e.
     public let matrix: [Double]
 
-    public init(matrix: [Double], minDimension d: Int, maxDimension e: Int) {
-        precondition(matrix.count == d * e)
+    /// Throws unless `matrix` has d×e entries.
+    public init(matrix: [Double], minDimension d: Int, maxDimension e: Int) throws {
+        guard d >= 1, e >= 1, matrix.count == d * e else {
+            throw PayoffShapeError(description: "a bilinear payoff between dimensions \(d) and \(e) needs \(d)×\(e) entries, not \(matrix.count)")
+        }
         self.matrix = matrix
         self.minDimension = d
         self.maxDimension = e
     }
 
-    public convenience init(coupling c: Double, dimension d: Int) {
+    public init(coupling c: Double, dimension d: Int) {
         var a = [Double](repeating: 0, count: d * d)
         for k in 0..<d { a[k * d + k] = c }
-        self.init(matrix: a, minDimension: d, maxDimension: d)
+        matrix = a
+        minDimension = d
+        maxDimension = d
     }
 
     public var spec: String { "bilinear" }
@@ -91,20 +102,27 @@ public final class BilinearPayoff: GamePayoff {
 public final class KernelPayoff: GamePayoff {
     public let kernel: any RadialKernel
     public let weight: Double
-    public let data: [Double]?
+    /// The data samples of the data term (row-major), drawn at first use; nil without one.
+    public var data: [Double]? { deferredData.value }
+    let deferredData: Deferred<[Double]?>
     public let dataWeight: Double
     public let minDimension: Int, maxDimension: Int
     let engine: any KernelSumEngine
     var scaled: [Double] = [], dataValues: [Double] = [], dataGradients: [Double] = []
 
-    public init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
-                data: [Double]? = nil, dataWeight: Double = 1) {
+    public convenience init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+                            data: [Double]? = nil, dataWeight: Double = 1) {
+        self.init(kernel: kernel, weight: weight, dimension: dimension, engine: engine, data: Deferred(data), dataWeight: dataWeight)
+    }
+
+    init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+         data: Deferred<[Double]?>, dataWeight: Double) {
         self.kernel = kernel
         self.weight = weight
         self.minDimension = dimension
         self.maxDimension = dimension
         self.engine = engine
-        self.data = data
+        deferredData = data
         self.dataWeight = dataWeight
     }
 
@@ -167,8 +185,11 @@ public final class FormulaPayoff: GamePayoff {
     public let minDimension: Int, maxDimension: Int
     let threads: Int
 
-    public init(formula: ScenarioFormula, minDimension d: Int, maxDimension e: Int, threads: Int) {
-        precondition(formula.inputCount == d + e)
+    /// Throws unless the formula's inputs are the d + e coordinates of x and y.
+    public init(formula: ScenarioFormula, minDimension d: Int, maxDimension e: Int, threads: Int) throws {
+        guard formula.inputCount == d + e else {
+            throw PayoffShapeError(description: "a payoff formula between dimensions \(d) and \(e) needs \(d + e) inputs, not \(formula.inputCount)")
+        }
         self.formula = formula
         self.minDimension = d
         self.maxDimension = e
@@ -177,8 +198,8 @@ public final class FormulaPayoff: GamePayoff {
 
     /// A payoff formula outside a scenario (no parameters), e.g. "cos(x1 - y1)".
     public convenience init(compiling text: String, minDimension d: Int, maxDimension e: Int, threads: Int) throws {
-        self.init(formula: try ScenarioFormula(compiling: text, variables: .payoff(dimension: d, secondDimension: e)),
-                  minDimension: d, maxDimension: e, threads: threads)
+        try self.init(formula: try ScenarioFormula(compiling: text, variables: .payoff(dimension: d, secondDimension: e)),
+                      minDimension: d, maxDimension: e, threads: threads)
     }
 
     public var spec: String { "formula:\(formula.source)" }

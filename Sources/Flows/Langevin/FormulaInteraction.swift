@@ -90,7 +90,11 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
     public var report: [String: String] { ["summation": "direct (formula)"] }
 
     static let entry = InteractionEntry(name: "formula", summary: "W given as a formula in x = x_i − x_j (direct O(N²) pair sums)") { s, ctx in
-        FormulaInteraction(formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
+        // Memory: the pair sums' values and gradients per particle, made at every call.
+        let n = ctx.particleCount
+        s.memory.add(s, "formula", "the pair sums of \(n) particle\(n == 1 ? "" : "s")", parts: "values and gradients",
+                     bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true, derived: true)
+        return FormulaInteraction(formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
                            weight: ctx.weight, domain: ctx.domain, threads: ctx.threads)
     }
 }

@@ -58,6 +58,8 @@ extension Interaction {
 /// What an interaction term may use while it is built.
 public struct InteractionContext {
     public let dimension: Int
+    /// N, the particles interacting.
+    public let particleCount: Int
     public let threads: Int
     public let seed: UInt64
     public let domain: Domain
@@ -82,12 +84,12 @@ public enum InteractionRegistry {
     /// Reads `interaction` from the flow's table `s`: a kernel spec (`"gaussian:sigma=1"`, weight 1),
     /// the name of a kind without parameters (`"quadratic"`), or an array of term tables, each
     /// `{ kernel = "SPEC", weight = w }` or `{ kind = "NAME", weight = w, ... }`. Absent: W = 0.
-    static func read(_ s: Settings, _ key: String, dimension: Int, threads: Int, seed: UInt64,
+    static func read(_ s: Settings, _ key: String, dimension: Int, particleCount: Int, threads: Int, seed: UInt64,
                      domain: Domain) throws -> [any Interaction] {
         guard let raw = s.raw(key) else { return [] }
         if case .string(let text) = raw {
             _ = try s.string(key)
-            let context = InteractionContext(dimension: dimension, threads: threads, seed: seed, domain: domain,
+            let context = InteractionContext(dimension: dimension, particleCount: particleCount, threads: threads, seed: seed, domain: domain,
                                              weight: 1, flowSettings: s)
             if let entry = entries.first(where: { $0.name == text }) {
                 return [try entry.make(EmptySettings(parent: s, key: key), context)]
@@ -97,7 +99,7 @@ public enum InteractionRegistry {
         guard let terms = try s.optionalTables(key) else { return [] }
         return try terms.map { t in
             let weight = try t.real("weight", default: 1)
-            let context = InteractionContext(dimension: dimension, threads: threads, seed: seed, domain: domain,
+            let context = InteractionContext(dimension: dimension, particleCount: particleCount, threads: threads, seed: seed, domain: domain,
                                              weight: weight, flowSettings: s)
             if t.contains("kernel") {
                 return try KernelInteraction.make(try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })

@@ -1,9 +1,9 @@
 import Foundation
 import KernelSum
 
-/// ψ(n) for an integer n ≥ 1: −γ + Σ_{k<n} 1/k, by the asymptotic series beyond 50.
+/// ψ(n) for an integer n ≥ 1: −γ + Σ_{k<n} 1/k, by the asymptotic series beyond 50 (NaN for n < 1).
 public func digamma(_ n: Int) -> Double {
-    precondition(n >= 1)
+    guard n >= 1 else { return .nan }
     if n <= 50 {
         var s = -0.57721566490153286061
         for k in 1..<n { s += 1 / Double(k) }
@@ -22,10 +22,13 @@ public func digamma(_ n: Int) -> Double {
 /// volume of the unit ball. Neighbours come from a ``SpatialHash``; in the periodic box
 /// [0, L)^d from the periodic hash, whose distances are minimum-image. Each point is
 /// independent: the result does not depend on the thread count. Coincident points (ε = 0)
-/// count as ε = 1e-150.
+/// count as ε = 1e-150. NaN unless 1 ≤ k < N ≤ 2³¹ − 1 (scenarios refuse k ≥ N when they are
+/// validated; the guard stays in release builds, where a k-th neighbour that does not exist
+/// would be read past the end of a buffer).
 public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, period: Double? = nil, threads: Int) -> Double {
+    guard d >= 1 else { return .nan }
     let n = x.count / d
-    precondition(n > k && k >= 1, "the kNN entropy needs more than k points")
+    guard k >= 1, n > k, n <= MemoryEstimate.maximumCount else { return .nan }
     // Cell size: about k points per cell for the spread of the sample.
     var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
     for i in 0..<n { for a in 0..<d { lo[a] = min(lo[a], x[i * d + a]); hi[a] = max(hi[a], x[i * d + a]) } }

@@ -67,6 +67,12 @@ public final class KernelInteraction: Interaction {
         do { kernel = try KernelRegistry.make(text) } catch let e as KernelSpecError { throw fail(e.message) }
         let engine = try readEngine(ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
                                     period: ctx.domain.period)
+        // Memory: the scaled weights, values and gradients kept per particle; one sum of the
+        // particles onto themselves.
+        let s = ctx.flowSettings, n = ctx.particleCount
+        s.memory.addWork(population: 0, doubles: Double(n) * Double(ctx.dimension + 2))
+        s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n, targets: n,
+                              channels: 1, gradients: 1, threads: ctx.threads)
         return KernelInteraction(kernel: kernel, weight: ctx.weight, engine: engine, domain: ctx.domain, threads: ctx.threads)
     }
 }

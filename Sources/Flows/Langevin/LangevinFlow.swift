@@ -193,10 +193,14 @@ public final class LangevinFlow: Flow {
         let initialVelocity = dynamics == .underdamped
             ? InitialVelocity(rawValue: try s.string("initial-velocity", default: "thermal", oneOf: InitialVelocity.allCases.map(\.rawValue)))!
             : .thermal
-        let domain: Domain = try s.optionalReal("period", .positive).map { .periodic(length: $0) } ?? .free
+        let domain: Domain = try s.optionalReal("period", .period).map { .periodic(length: $0) } ?? .free
         let potential = try PotentialRegistry.read(s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
-        let interactions = try InteractionRegistry.read(s, "interaction", dimension: ctx.dimension, threads: ctx.threads,
-                                                        seed: ctx.seed, domain: domain)
+        let interactions = try InteractionRegistry.read(s, "interaction", dimension: ctx.dimension, particleCount: ctx.particleCount,
+                                                        threads: ctx.threads, seed: ctx.seed, domain: domain)
+        // Memory: per particle the force and the potential's value (and the velocities).
+        let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
+        s.memory.addWork(population: 0, doubles: n * (d + 1))
+        if dynamics == .underdamped { s.memory.addWork(population: 0, doubles: n * d, "velocities", columns: ctx.dimension) }
         return LangevinFlow(dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
                             interactions: interactions, domain: domain, initialVelocity: initialVelocity,
                             seed: ctx.seed, threads: ctx.threads)

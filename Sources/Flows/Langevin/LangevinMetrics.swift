@@ -46,8 +46,19 @@ public final class LangevinMetric: Metric {
         return flow
     }
 
+    /// k of the kNN entropy: fewer than the N particles (each point's k-th neighbour is
+    /// another particle). Memory: the spatial hash over the particles and a log per particle.
     static func neighbours(_ s: Settings, _ ctx: MetricContext) throws -> Int {
-        try s.integer("entropy-neighbours", default: 5, .positiveInteger)
+        let n = ctx.particleCount
+        let k = try s.integer("entropy-neighbours", default: 5, .count)
+        guard k < n else {
+            throw s.fail("entropy-neighbours", "\(k)\(s.contains("entropy-neighbours") ? "" : " (the default)") needs more than \(k) particles, "
+                         + "and population.count is \(n) (allowed: 1 to N − 1\(n > 1 ? " = \(n - 1)" : ", so the entropy needs at least 2 particles"))")
+        }
+        s.memory.add(s, "entropy-neighbours", "a kNN entropy of \(n) particle\(n == 1 ? "" : "s")",
+                     parts: "a spatial hash of the particles, the neighbours' distances",
+                     bytes: MemoryEstimate.spatialHash(count: n, dimension: ctx.dimension) + 8 * Double(n), transient: true, derived: true)
+        return k
     }
 
     static let entries: [MetricEntry] = [
@@ -90,7 +101,15 @@ public final class SampleMomentMetric: Metric {
     }
 
     static let entries: [MetricEntry] = [
-        MetricEntry(name: "mean", summary: "|particle mean|₂") { _, _ in SampleMomentMetric(isMean: true) },
-        MetricEntry(name: "variance", summary: "tr(particle covariance)/d, unbiased") { _, _ in SampleMomentMetric(isMean: false) },
+        MetricEntry(name: "mean", summary: "|particle mean|₂") { s, ctx in
+            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the mean metric", parts: "at each record",
+                         bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
+            return SampleMomentMetric(isMean: true)
+        },
+        MetricEntry(name: "variance", summary: "tr(particle covariance)/d, unbiased") { s, ctx in
+            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the variance metric", parts: "at each record",
+                         bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
+            return SampleMomentMetric(isMean: false)
+        },
     ]
 }

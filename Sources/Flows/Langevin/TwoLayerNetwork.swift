@@ -34,22 +34,34 @@ public final class TwoLayerNetworkFlow: Flow {
     public let activation: Activation
     public let weightDecay: Double
     public let temperature: Double
-    /// Inputs (row-major, n × d) and labels.
-    public let trainInputs: [Double], trainLabels: [Double]
-    public let testInputs: [Double], testLabels: [Double]
+    /// Inputs (row-major, n × d) and labels, drawn (teacher data) at first use.
+    public var trainInputs: [Double] { data.value.train.inputs }
+    public var trainLabels: [Double] { data.value.train.labels }
+    public var testInputs: [Double] { data.value.test.inputs }
+    public var testLabels: [Double] { data.value.test.labels }
+    typealias DataSet = (inputs: [Double], labels: [Double])
+    let data: Deferred<(train: DataSet, test: DataSet)>
+    let sampleCounts: (train: Int, test: Int)
     let seed: UInt64
     let threads: Int
     var values: [Double] = [], slopes: [Double] = [], outputs: [Double] = [], gradient: [Double] = []
 
-    public init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
-                train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
-                seed: UInt64, threads: Int) {
+    public convenience init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
+                            train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
+                            seed: UInt64, threads: Int) {
+        self.init(inputDimension: inputDimension, activation: activation, weightDecay: weightDecay, temperature: temperature,
+                  data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed, threads: threads)
+    }
+
+    /// `data`: the training and test sets (of `counts` samples), made when the run first needs them.
+    init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
+         data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int) {
         self.inputDimension = inputDimension
         self.activation = activation
         self.weightDecay = weightDecay
         self.temperature = temperature
-        (trainInputs, trainLabels) = train
-        (testInputs, testLabels) = test
+        self.data = data
+        sampleCounts = counts
         self.seed = seed
         self.threads = max(1, threads)
     }
@@ -102,13 +114,14 @@ public final class TwoLayerNetworkFlow: Flow {
 
     /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)).
     public func velocityField(_ p: Population) -> [Double] {
-        let d = inputDimension, pd = d + 2, n = p.count, m = trainLabels.count
-        let f = forward(p, trainInputs, keep: true)
-        let r = (0..<m).map { f[$0] - trainLabels[$0] }
+        let (inputs, labels) = data.value.train
+        let d = inputDimension, pd = d + 2, n = p.count, m = labels.count
+        let f = forward(p, inputs, keep: true)
+        let r = (0..<m).map { f[$0] - labels[$0] }
         if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
         let wd = weightDecay, inv = 1 / Double(m)
         p.positions.withUnsafeBufferPointer { th in
-            trainInputs.withUnsafeBufferPointer { zp in
+            inputs.withUnsafeBufferPointer { zp in
                 values.withUnsafeBufferPointer { svp in
                     slopes.withUnsafeBufferPointer { ssp in
                         r.withUnsafeBufferPointer { rp in
@@ -163,7 +176,7 @@ public final class TwoLayerNetworkFlow: Flow {
 
     public var report: [String: String] {
         ["input-dimension": String(inputDimension), "activation": activation.rawValue,
-         "train-samples": String(trainLabels.count), "test-samples": String(testLabels.count)]
+         "train-samples": String(sampleCounts.train), "test-samples": String(sampleCounts.test)]
     }
 
     // MARK: Data
@@ -189,14 +202,20 @@ public final class TwoLayerNetworkFlow: Flow {
     }
 
     static func inputDimension(_ s: Settings) throws -> Int {
-        if s.contains("data-file") { return try s.points("data-file").dimension - 1 }
-        return try s.integer("input-dimension", default: 10, .positiveInteger)
+        if s.contains("data-file") {
+            let columns = try s.points("data-file").dimension
+            guard columns >= 2 else { throw s.fail("data-file", "has \(columns) column; it needs the inputs x1,...,xd and the label (at least 2 columns)") }
+            try s.checkDimension(columns - 1, at: "data-file")
+            return columns - 1
+        }
+        return try s.integer("input-dimension", default: 10, .dimension)
     }
 
     static let entry = FlowEntry(name: "two-layer-network", summary: "mean-field Langevin training of a two-layer network, neurons as particles (Mei et al. 2018)", make: { s, ctx in
         let d = try inputDimension(s)
         let activation = Activation(rawValue: try s.string("activation", default: "relu", oneOf: Activation.allCases.map(\.rawValue)))!
-        let train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double])
+        let data: Deferred<(train: DataSet, test: DataSet)>
+        let counts: (train: Int, test: Int)
         if s.contains("data-file") {
             let rows = try s.points("data-file").values
             let n = rows.count / (d + 1)
@@ -206,16 +225,18 @@ public final class TwoLayerNetworkFlow: Flow {
             func split(_ range: Range<Int>) -> ([Double], [Double]) {
                 (range.flatMap { i in (0..<d).map { rows[i * (d + 1) + $0] } }, range.map { rows[$0 * (d + 1) + d] })
             }
-            train = split(0..<(n - nTest))
-            test = split((n - nTest)..<n)
+            data = Deferred((split(0..<(n - nTest)), split((n - nTest)..<n)))
+            counts = (n - nTest, nTest)
         } else {
-            let k = try s.integer("teacher-neurons", default: 4, .positiveInteger)
+            let k = try s.integer("teacher-neurons", default: 4, .count)
             let teacherActivation = Activation(rawValue: try s.string("teacher-activation", default: activation.rawValue,
                                                                       oneOf: Activation.allCases.map(\.rawValue)))!
             let sphere = try s.string("inputs", default: "gaussian", oneOf: ["gaussian", "sphere"]) == "sphere"
-            let nTrain = try s.integer("train-samples", default: 1000, .positiveInteger)
-            let nTest = try s.integer("test-samples", default: 1000, .positiveInteger)
+            let nTrain = try s.integer("train-samples", default: 1000, .count)
+            let nTest = try s.integer("test-samples", default: 1000, .count)
             let noise = try s.real("label-noise", default: 0, .nonNegative)
+            try s.memory.reserve(s, "teacher-neurons", "a teacher of \(k) neuron\(k == 1 ? "" : "s") in d = \(d)",
+                                 parts: "its input weights", bytes: 8 * Double(k) * Double(d))
             var teacher = [Double](repeating: 0, count: k * d)
             for j in 0..<k {
                 var rng = RandomStream(seed: ctx.seed, .targetSample, 1, j)
@@ -223,15 +244,30 @@ public final class TwoLayerNetworkFlow: Flow {
                 for a in 0..<d { let g = rng.normal(); teacher[j * d + a] = g; r2 += g * g }
                 for a in 0..<d { teacher[j * d + a] /= r2.squareRoot() }
             }
-            train = teacherData(count: nTrain, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
-                                activation: teacherActivation, noise: noise, seed: ctx.seed, set: 0)
-            test = teacherData(count: nTest, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
-                               activation: teacherActivation, noise: 0, seed: ctx.seed, set: 1)
+            let seed = ctx.seed
+            data = Deferred {
+                (teacherData(count: nTrain, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                             activation: teacherActivation, noise: noise, seed: seed, set: 0),
+                 teacherData(count: nTest, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                             activation: teacherActivation, noise: 0, seed: seed, set: 1))
+            }
+            counts = (nTrain, nTest)
         }
+        // Memory: the data sets; the activations σ and slopes σ' of every neuron on every
+        // training sample, kept between the forward and backward passes, and those of the
+        // pass being made (training or test set); per neuron its gradient.
+        let (n, train, test) = (Double(ctx.particleCount), Double(counts.train), Double(counts.test))
+        let key = s.contains("data-file") ? "data-file" : "train-samples"
+        s.memory.add(s, key, "\(counts.train) training and \(counts.test) test samples for \(ctx.particleCount) neurons",
+                     parts: "inputs, labels, the activations and slopes of every neuron on every training sample",
+                     bytes: 8 * ((train + test) * Double(d + 1) + 2 * n * train))
+        s.memory.add(s, key, "a forward pass of \(ctx.particleCount) neurons over \(max(counts.train, counts.test)) samples",
+                     parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true, derived: true)
+        s.memory.addWork(population: 0, doubles: n * Double(d + 2))
         return TwoLayerNetworkFlow(inputDimension: d, activation: activation,
                                    weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
                                    temperature: try s.real("temperature", default: 0, .nonNegative),
-                                   train: train, test: test, seed: ctx.seed, threads: ctx.threads)
+                                   data: data, counts: counts, seed: ctx.seed, threads: ctx.threads)
     }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
 
     static let metricEntries: [MetricEntry] = [

@@ -63,6 +63,8 @@ public final class KSDMetric: Metric {
         guard let density = ctx.target.density else {
             throw s.fail("metrics", "ksd needs a target with a score (not samples)")
         }
+        // Memory: the scores and a row sum per particle.
+        s.memory.addWork(population: 0, doubles: Double(ctx.particleCount) * Double(ctx.dimension + 1), "the ksd metric's scores")
         return KSDMetric(density: density, c: try s.real("ksd-c", default: 1, .positive),
                          beta: try s.real("ksd-beta", default: -0.5, .open(-1, 0)), threads: ctx.threads)
     }

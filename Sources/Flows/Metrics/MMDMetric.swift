@@ -8,25 +8,33 @@ import KernelSum
 /// with kernel `mmd-kernel` (default gaussian:sigma=1), summed exactly.
 public final class MMDMetric: Metric {
     let kernel: any RadialKernel
-    let samples: [Double]
     let dimension: Int
     let engine: DirectSum
-    let targetTerm: Double
+    /// The samples and Σ_mn b_m b_n k(y_m, y_n), made at the first evaluation.
+    let target: Deferred<(samples: [Double], term: Double)>
     var sources: [Double] = [], weights: [Double] = []
 
-    public init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
+    public convenience init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
+        self.init(kernel: kernel, samples: Deferred(samples), dimension: dimension, threads: threads)
+    }
+
+    /// `samples`: the target's M samples, drawn (and their O(M²) term summed) at first use.
+    init(kernel: any RadialKernel, samples: Deferred<[Double]>, dimension: Int, threads: Int) {
         self.kernel = kernel
-        self.samples = samples
         self.dimension = dimension
-        self.engine = DirectSum(threads: threads)
-        let m = samples.count / dimension
-        var v: [Double] = [], g: [Double] = []
-        engine.sum(kernel, dimension: dimension, sources: samples, weights: [Double](repeating: 1 / Double(m), count: m),
-                   channels: 1, targets: samples, gradientChannels: [], values: &v, gradients: &g)
-        targetTerm = v.reduce(0, +) / Double(m)
+        let engine = DirectSum(threads: threads)
+        self.engine = engine
+        target = Deferred {
+            let y = samples.value, m = y.count / dimension
+            var v: [Double] = [], g: [Double] = []
+            engine.sum(kernel, dimension: dimension, sources: y, weights: [Double](repeating: 1 / Double(m), count: m),
+                       channels: 1, targets: y, gradientChannels: [], values: &v, gradients: &g)
+            return (y, v.reduce(0, +) / Double(m))
+        }
     }
 
     public func evaluate(_ state: SimulationState) -> Double {
+        let (samples, targetTerm) = target.value
         let p = state.populations[0], m = samples.count / dimension
         // Σ_i a_i [Σ_j a_j k(x_i, x_j) − 2 Σ_m b_m k(x_i, y_m)] + Σ_mn b_m b_n k(y_m, y_n)
         // Particles then samples; the sample part is filled once and kept.
@@ -49,9 +57,23 @@ public final class MMDMetric: Metric {
         guard !ctx.target.isAbsent else { throw s.fail("metrics", "mmd needs a [target] to sample (this scenario has none)") }
         guard ctx.target.canSample else { throw s.fail("metrics", "mmd needs samples of the target, and a formula target has none (use ksd)") }
         let kernel = try readKernel(s, "mmd-kernel", default: "gaussian:sigma=1")
-        let m = try s.integer("mmd-samples", default: ctx.target.naturalSampleCount ?? 1000, .positiveInteger)
-        var rng = RandomStream(seed: ctx.seed, .metricSample)
-        return MMDMetric(kernel: kernel, samples: ctx.target.sample(count: m, using: &rng),
-                         dimension: ctx.dimension, threads: ctx.threads)
+        let m = try s.integer("mmd-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
+        let target = ctx.target, seed = ctx.seed
+        let samples = Deferred<[Double]> {
+            var rng = RandomStream(seed: seed, .metricSample)
+            return target.sample(count: m, using: &rng)
+        }
+        // Memory: the samples with their copy among the sources, and the sources' weights;
+        // the exact sums (particles and samples onto the particles; samples onto themselves).
+        let (n, d) = (ctx.particleCount, ctx.dimension)
+        s.memory.add(s, "mmd-samples", "\(m) sample\(m == 1 ? "" : "s") of the mmd metric in d = \(d)",
+                     parts: "the samples, their copy among the sources, weights", bytes: 8 * Double(m) * Double(2 * d + 1))
+        s.memory.addWork(population: 0, doubles: Double(n) * Double(d + 1), "the mmd metric's sources")
+        let direct = DirectSum(threads: ctx.threads)
+        for (sources, targets) in [(n + m, n), (m, m)] {
+            s.memory.addKernelSum(s, "mmd-samples", direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
+                                  channels: 1, gradients: 0, threads: ctx.threads)
+        }
+        return MMDMetric(kernel: kernel, samples: samples, dimension: d, threads: ctx.threads)
     }
 }

@@ -10,12 +10,15 @@ public struct MetricContext {
     public let target: any Target
     public let flow: any Flow
     public let dimension: Int
+    /// N, the particles of the (first) population.
+    public let particleCount: Int
     public let seed: UInt64
     public let threads: Int
-    public init(target: any Target, flow: any Flow, dimension: Int, seed: UInt64, threads: Int) {
+    public init(target: any Target, flow: any Flow, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
         self.target = target
         self.flow = flow
         self.dimension = dimension
+        self.particleCount = particleCount
         self.seed = seed
         self.threads = threads
     }

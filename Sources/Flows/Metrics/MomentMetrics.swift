@@ -10,6 +10,7 @@ public final class MeanErrorMetric: Metric {
     }
 
     static let entry = MetricEntry(name: "mean-error", summary: "|particle mean − target mean| (Euclidean)") { s, ctx in
+        try reserveMoments(s, ctx, "mean-error")
         if ctx.target.isAbsent { return MeanErrorMetric(mean: try s.reals("reference-mean", count: ctx.dimension)) }
         guard let m = ctx.target.moments else { throw s.fail("metrics", "mean-error needs a target with a known mean") }
         return MeanErrorMetric(mean: m.mean)
@@ -30,6 +31,7 @@ public final class CovarianceErrorMetric: Metric {
     }
 
     static let entry = MetricEntry(name: "cov-error", summary: "‖particle covariance − target covariance‖_F / ‖target covariance‖_F") { s, ctx in
+        try reserveMoments(s, ctx, "cov-error")
         if ctx.target.isAbsent { return CovarianceErrorMetric(covariance: try readReferenceCovariance(s, dimension: ctx.dimension)) }
         guard let m = ctx.target.moments else { throw s.fail("metrics", "cov-error needs a target with a known covariance") }
         return CovarianceErrorMetric(covariance: m.covariance)
@@ -48,6 +50,16 @@ public final class EnergyMetric: Metric {
         }
         return EnergyMetric(flow: ctx.flow)
     }
+}
+
+/// The memory of a moment metric: the target's d×d covariance, made as the metric is read
+/// (checked at once), and the particles' covariance made at every evaluation.
+func reserveMoments(_ s: Settings, _ ctx: MetricContext, _ name: String) throws {
+    let d = Double(ctx.dimension)
+    try s.memory.reserve(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
+                         parts: "the target's covariance, kept", bytes: 8 * d * d)
+    s.memory.add(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
+                 parts: "the particles' covariance, at each record", bytes: 8 * d * (d + 1), transient: true)
 }
 
 /// Without a target, `cov-error` compares with a stated reference: `reference-covariance`

@@ -55,7 +55,8 @@ public struct BananaTarget: Target, Density {
     static let entry = TargetEntry(
         name: "banana", summary: "twisted Gaussian of Haario et al.: N(0, diag(variance, 1, …)) ∘ (x1, x2 + b x1² − variance·b, …)"
     ) { s in
-        BananaTarget(dimension: try s.integer("dimension", default: 2, Allowed("an integer ≥ 2") { $0 >= 2 }),
+        BananaTarget(dimension: try s.integer("dimension", default: 2,
+                                              Allowed("an integer from 2 to \(MemoryEstimate.maximumDimension)") { $0 >= 2 && $0 <= MemoryEstimate.maximumDimension }),
                      b: try s.real("b", default: 0.03),
                      variance: try s.real("variance", default: 100, .positive))
     }

@@ -20,8 +20,11 @@ public struct FormulaTarget: Target, Density {
     }
     public var canSample: Bool { false }
 
+    /// NaN samples: a formula target cannot be sampled (callers check ``canSample``, and
+    /// scenarios that would need samples are refused); NaN makes a run that got here anyway
+    /// stop as diverged rather than read memory that is not there.
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
-        preconditionFailure("a formula target cannot be sampled: callers check Target.canSample")
+        [Double](repeating: .nan, count: count * dimension)
     }
 
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
@@ -62,7 +65,7 @@ public struct FormulaTarget: Target, Density {
     }
 
     static let entry = TargetEntry(name: "formula", summary: "log-density given as a formula in x (up to a constant; score by exact differentiation)") { s in
-        let d = try s.integer("dimension", .positiveInteger)
+        let d = try s.integer("dimension", .dimension)
         let formula = try readFormula(s, "log-density", variables: .position(dimension: d))
         var moments: (mean: [Double], covariance: [Double])? = nil
         switch (s.contains("mean"), s.contains("covariance")) {

@@ -80,6 +80,8 @@ public struct GaussianMixtureTarget: Target, Density {
         let k = weights.count
         let means = try s.matrix("means", rows: k)
         let d = means[0].count
+        try s.checkDimension(d, at: "means")
+        try GaussianTarget.reserveCovariances(s, "means", count: k, dimension: d)
         let covs: [SPDMatrix]
         if s.contains("covariances") {
             if s.contains("std") { throw s.fail("std", "give either covariances or std, not both") }

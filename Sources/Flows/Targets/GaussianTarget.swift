@@ -53,6 +53,8 @@ public struct GaussianTarget: Target, Density {
     static func read(_ s: Settings, dimension: Int? = nil) throws -> GaussianTarget {
         let mean = try s.reals("mean", count: dimension)
         let d = mean.count
+        try s.checkDimension(d, at: "mean")
+        try reserveCovariances(s, "mean", count: 1, dimension: d)
         let cov: SPDMatrix
         if s.contains("covariance") {
             if s.contains("std") { throw s.fail("std", "give either covariance or std, not both") }
@@ -66,6 +68,13 @@ public struct GaussianTarget: Target, Density {
             cov = SPDMatrix.diagonal(std.map { $0 * $0 })!
         }
         return GaussianTarget(mean: mean, covariance: cov)
+    }
+
+    /// The memory of `count` d×d covariances with their Cholesky factors and inverses, made as
+    /// they are read (checked at once: d comes from the length of `key`'s vectors).
+    static func reserveCovariances(_ s: Settings, _ key: String, count: Int, dimension d: Int) throws {
+        try s.memory.reserve(s, key, "\(count == 1 ? "a" : "\(count)") \(d)×\(d) covariance\(count == 1 ? "" : "s")",
+                             parts: "the matrices, their Cholesky factors and inverses", bytes: 24 * Double(count) * Double(d) * Double(d))
     }
 
     static let entry = TargetEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") { try read($0) }

@@ -8,8 +8,9 @@ public struct NoTarget: Target {
     public init(dimension: Int) { self.dimension = dimension }
     public var density: (any Density)? { nil }
     public var moments: (mean: [Double], covariance: [Double])? { nil }
+    /// NaN samples, as ``FormulaTarget/sample(count:using:)``: callers check ``isAbsent``.
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
-        preconditionFailure("NoTarget cannot be sampled: the caller must check Target.isAbsent")
+        [Double](repeating: .nan, count: count * dimension)
     }
 }
 

@@ -33,6 +33,7 @@ public struct SampleTarget: Target {
 
     static let entry = TargetEntry(name: "samples", summary: "points read from a CSV file (header x1,...,xd); no density") { s in
         let p = try s.points("file")
+        try s.checkDimension(p.dimension, at: "file")
         return SampleTarget(dimension: p.dimension, points: p.values)
     }
 }

@@ -28,6 +28,6 @@ public struct GaussianKernel: RadialKernel {
 
     static let entry = KernelEntry(
         name: name, summary: "exp(−|x|²/(2σ²))",
-        parameters: [.init(name: "sigma", meaning: "bandwidth σ > 0", defaultValue: 1)]
-    ) { p in GaussianKernel(sigma: try p.real("sigma", default: 1, where: { $0 > 0 }, allowed: "a number > 0")) }
+        parameters: [.init(name: "sigma", meaning: "bandwidth σ in [1e-150, 1e150]", defaultValue: 1)]
+    ) { p in GaussianKernel(sigma: try p.scale("sigma")) }
 }

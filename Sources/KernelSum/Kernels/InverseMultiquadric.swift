@@ -44,11 +44,12 @@ public struct InverseMultiquadricKernel: RadialKernel {
 
     static let entry = KernelEntry(
         name: name, summary: "(1 + |x|²/c²)^β",
-        parameters: [.init(name: "c", meaning: "scale c > 0", defaultValue: 1),
-                     .init(name: "beta", meaning: "exponent β in (−∞, 0)", defaultValue: -0.5)]
+        parameters: [.init(name: "c", meaning: "scale c in [1e-150, 1e150]", defaultValue: 1),
+                     .init(name: "beta", meaning: "exponent β in [−100, 0)", defaultValue: -0.5)]
     ) { p in
         InverseMultiquadricKernel(
-            c: try p.real("c", default: 1, where: { $0 > 0 }, allowed: "a number > 0"),
-            beta: try p.real("beta", default: -0.5, where: { $0 < 0 }, allowed: "a number < 0"))
+            c: try p.scale("c"),
+            beta: try p.real("beta", default: -0.5, where: NumericRange.imqExponent.contains,
+                             allowed: NumericRange.describe(NumericRange.imqExponent) + ": below −100 it is a Gaussian up to rounding (use gaussian)"))
     }
 }

@@ -19,6 +19,6 @@ public struct LaplaceKernel: RadialKernel {
 
     static let entry = KernelEntry(
         name: name, summary: "exp(−α|x|)",
-        parameters: [.init(name: "alpha", meaning: "rate α > 0", defaultValue: 1)]
-    ) { p in LaplaceKernel(alpha: try p.real("alpha", default: 1, where: { $0 > 0 }, allowed: "a number > 0")) }
+        parameters: [.init(name: "alpha", meaning: "rate α in [1e-150, 1e150]", defaultValue: 1)]
+    ) { p in LaplaceKernel(alpha: try p.scale("alpha")) }
 }

@@ -33,9 +33,9 @@ public struct MaternKernel: RadialKernel {
     static let entry = KernelEntry(
         name: name, summary: "Matérn ν = 3/2 or 5/2, length ℓ",
         parameters: [.init(name: "nu", meaning: "smoothness, 1.5 or 2.5", defaultValue: 1.5),
-                     .init(name: "length", meaning: "length scale ℓ > 0", defaultValue: 1)]
+                     .init(name: "length", meaning: "length scale ℓ in [1e-150, 1e150]", defaultValue: 1)]
     ) { p in
         MaternKernel(nu: try p.real("nu", default: 1.5, where: { $0 == 1.5 || $0 == 2.5 }, allowed: "1.5 or 2.5"),
-                     length: try p.real("length", default: 1, where: { $0 > 0 }, allowed: "a number > 0"))
+                     length: try p.scale("length"))
     }
 }

@@ -87,12 +87,12 @@ struct PeriodicGrid {
         return (problem.sources.map { wrap($0, l) }, problem.targets.map { wrap($0, l) })
     }
 
-    /// t modulo L, in [0, L).
+    /// t modulo L, in [0, L): `fmod` is exact, so a point any number of periods away keeps
+    /// its place in the box (t − L·⌊t/L⌋ loses it to rounding once |t|/L passes 2⁵²).
     @inline(__always) static func wrap(_ t: Double, _ l: Double) -> Double {
-        var u = t - l * (t / l).rounded(.down)
-        if u >= l { u -= l }
-        if u < 0 { u = 0 }
-        return u
+        var u = fmod(t, l)
+        if u < 0 { u += l }
+        return u < l ? u : 0
     }
 }
 

@@ -84,15 +84,19 @@ struct Run: ParsableCommand {
         let directory: String
         let info: RunInfo
         let recorder: any Recorder
+        // run.json once written: a failure to open the outputs then goes into it.
+        var written: RunInfo? = nil
         do {
             directory = try RunDirectory.prepareNew(explicit: out, name: loaded.name, force: force)
             try AtomicFile.write(loaded.resolvedTOML, to: directory + "/scenario.toml")
             info = RunInfo(directory: directory, loaded: loaded, started: Date())
             try info.write(status: "running", outputs: Run.outputs(loaded))
+            written = info
             recorder = try makeRecorder(directory: directory, loaded: loaded)
         } catch let e as RunDirectoryRefusal {
             throw fail(e.description, code: Exit.usage)
         } catch let e as IOFailure {
+            try? written?.write(status: "io-failure", detail: e.description, outputs: Run.outputs(loaded))
             throw fail(e.description, code: Exit.ioFailure)
         } catch {
             throw fail("\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
@@ -137,7 +141,12 @@ struct Run: ParsableCommand {
             try info.write(status: "running", outputs: Run.outputs(loaded))
             recorder = try makeRecorder(directory: directory, loaded: loaded, resuming: checkpoint)
         } catch let e as IOFailure {
+            try? info.write(status: "io-failure", detail: "cannot resume: \(e.description)", outputs: Run.outputs(loaded))
             throw fail("cannot resume: \(e.description)", code: Exit.ioFailure)
+        } catch let e as InputFileError {
+            // An output replaced by a file of another kind (trajectory.h5 that is not HDF5).
+            try? info.write(status: "io-failure", detail: "cannot resume: \(e.description)", outputs: Run.outputs(loaded))
+            throw fail("cannot resume: \(e.description)", code: Exit.badInput)
         } catch {
             throw fail("cannot resume: \(directory): \(error.localizedDescription)", code: Exit.ioFailure)
         }

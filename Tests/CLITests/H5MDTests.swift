@@ -257,14 +257,95 @@ final class H5MDTests: ScratchTestCase {
     sys.exit(1 if errors else 0)
     """#
 
-    /// HDF5 failures are I/O failures (exit 5) naming the file; a file that is not HDF5 is bad input (exit 3).
+    func runJSON(_ dir: URL) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
+    }
+
+    /// `wgf ARGS` under a file-size limit of `blocks` × 512 bytes (`ulimit -f` of /bin/sh).
+    func runLimited(fileBlocks blocks: Int, _ args: [String]) throws -> WGFResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", CLITests.binary.path] + args
+        p.currentDirectoryURL = CLITests.root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return WGFResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A failed HDF5 write reported on one line: the file, what wgf was doing, the system's
+    /// reason, and none of HDF5's dump (buffer address, byte counts).
+    func assertOneLineFailure(_ stderr: String, _ file: URL, _ reason: String, _ label: String,
+                              sourceFile: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(stderr.split(separator: "\n").count, 1, "\(label): one line: \(stderr)", file: sourceFile, line: line)
+        XCTAssertTrue(stderr.hasPrefix("wgf: \(file.path): cannot flush (HDF5: "), "\(label): \(stderr)", file: sourceFile, line: line)
+        XCTAssertTrue(stderr.contains("file write failed: \(reason))"), "\(label): the system's reason: \(stderr)", file: sourceFile, line: line)
+        XCTAssertFalse(stderr.contains("buf = ") || stderr.contains("errno ="), "\(label): no HDF5 dump: \(stderr)", file: sourceFile, line: line)
+        XCTAssertFalse(stderr.contains("crashed"), "\(label): \(stderr)", file: sourceFile, line: line)
+    }
+
+    /// `wgf export` of `a` and of `b` (into the scratch directory) write the same arrays.
+    func assertSameArrays(_ a: URL, _ b: URL, _ label: String, sourceFile: StaticString = #filePath, line: UInt = #line) throws {
+        var arrays: [[String: Data]] = []
+        for (k, dir) in [a, b].enumerated() {
+            let npy = scratch.appendingPathComponent("\(label)-npy-\(k)")
+            let r = try runWGF(["export", dir.path, "--out", npy.path])
+            XCTAssertEqual(r.code, 0, "\(label): export \(dir.lastPathComponent): \(r.stderr)", file: sourceFile, line: line)
+            let names = try FileManager.default.contentsOfDirectory(atPath: npy.path).filter { $0.hasSuffix(".npy") }
+            arrays.append(try Dictionary(uniqueKeysWithValues: names.map { ($0, try Data(contentsOf: npy.appendingPathComponent($0))) }))
+        }
+        XCTAssertEqual(arrays[0].keys.sorted(), arrays[1].keys.sorted(), label, file: sourceFile, line: line)
+        XCTAssertTrue(arrays[0].keys.contains("positions.npy"), "\(label): \(arrays[0].keys.sorted())", file: sourceFile, line: line)
+        for (name, data) in arrays[0] {
+            XCTAssertTrue(data == arrays[1][name], "\(label): \(name) differs", file: sourceFile, line: line)
+        }
+    }
+
+    /// An HDF5 write that fails (here a file-size limit reached by trajectory.h5 in the middle
+    /// of the run, after checkpoints) ends the run with exit 5, not a crash in HDF5's cleanup:
+    /// one line naming the file and the system's reason, run.json `io-failure`; without the
+    /// limit the run resumes from its last checkpoint and its arrays equal those of one
+    /// uninterrupted run. A trajectory.h5 replaced by a directory stops the resume with exit 5,
+    /// one that is not HDF5 with exit 3 (bad input), as it does `wgf plot` and `wgf export`.
     func testHDF5FailuresExitWithThePath() throws {
-        let run = scratch.appendingPathComponent("blocked")
-        try FileManager.default.createDirectory(at: run.appendingPathComponent("trajectory.h5"), withIntermediateDirectories: true)
-        let r = try runWGF(["run", "scenarios/quickstart.toml", "--out", run.path, "--steps", "5", "--quiet", "--set", "record.format=h5md"])
-        XCTAssertEqual(r.code, 5, r.stderr)
-        XCTAssertTrue(r.stderr.contains(run.appendingPathComponent("trajectory.h5").path + ": cannot create the HDF5 file"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("Is a directory"), "HDF5's own reason: \(r.stderr)")
+        let args = ["run", "scenarios/quickstart.toml", "--steps", "200", "--quiet", "--set", "record.format=h5md",
+                    "--set", "checkpoint-every=20"]
+        let run = scratch.appendingPathComponent("limited"), whole = scratch.appendingPathComponent("whole")
+        // 500 blocks: 256 000 bytes, the size trajectory.h5 reaches at about step 140 (327 kB at step 200).
+        let limited = try runLimited(fileBlocks: 500, args + ["--out", run.path])
+        XCTAssertEqual(limited.code, 5, limited.stderr)
+        assertOneLineFailure(limited.stderr, run.appendingPathComponent("trajectory.h5"), "File too large", "file-size limit")
+        let info = try runJSON(run)
+        XCTAssertEqual(info["status"] as? String, "io-failure")
+        XCTAssertTrue((info["detail"] as? String ?? "").hasSuffix("file write failed: File too large)"), "\(info)")
+        let resumed = try runWGF(["run", "--resume", run.path, "--quiet"])
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        let from = resumed.stdout.range(of: #"steps [0-9]+–200"#, options: .regularExpression).map { resumed.stdout[$0].dropFirst(6).prefix { $0 != "–" } }
+        XCTAssertGreaterThan(Int(from ?? "") ?? 0, 1, "resumed from a checkpoint after step 0: \(resumed.stdout)")
+        XCTAssertEqual(try runJSON(run)["status"] as? String, "completed")
+        XCTAssertEqual(try runWGF(args + ["--out", whole.path]).code, 0)
+        try assertSameArrays(whole, run, "resumed after the limit")
+
+        // On a resume: a directory where trajectory.h5 was (exit 5), a file that is not HDF5 (exit 3).
+        let file = run.appendingPathComponent("trajectory.h5")
+        try FileManager.default.removeItem(at: file)
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: false)
+        let blocked = try runWGF(["run", "--resume", run.path, "--steps", "220", "--quiet"])
+        XCTAssertEqual(blocked.code, 5, blocked.stderr)
+        XCTAssertTrue(blocked.stderr.hasPrefix("wgf: cannot resume: \(file.path): "), blocked.stderr)
+        XCTAssertTrue(blocked.stderr.contains("Is a directory"), "HDF5's own reason: \(blocked.stderr)")
+        XCTAssertEqual(blocked.stderr.split(separator: "\n").count, 1, blocked.stderr)
+        XCTAssertEqual(try runJSON(run)["status"] as? String, "io-failure")
+        try FileManager.default.removeItem(at: file)
+        try "not HDF5".write(to: file, atomically: true, encoding: .utf8)
+        let foreign = try runWGF(["run", "--resume", run.path, "--steps", "220", "--quiet"])
+        XCTAssertEqual(foreign.code, 3, foreign.stderr)
+        XCTAssertEqual(foreign.stderr, "wgf: cannot resume: \(file.path): not an HDF5 file\n")
+        XCTAssertEqual(try runJSON(run)["status"] as? String, "io-failure")
 
         let fake = scratch.appendingPathComponent("fake")
         XCTAssertEqual(try runWGF(["run", "scenarios/quickstart.toml", "--out", fake.path, "--steps", "5", "--quiet"]).code, 0)
@@ -275,6 +356,41 @@ final class H5MDTests: ScratchTestCase {
             XCTAssertEqual(bad.code, 3, "\(command): \(bad.stderr)")
             XCTAssertTrue(bad.stderr.contains("trajectory.h5: not an HDF5 file"), bad.stderr)
         }
+    }
+
+    /// A full disk (a 1 MiB tmpfs) under trajectory.h5: exit 5 with the file and "No space left
+    /// on device" on one line, no crash; once the disk is larger the run resumes and equals one
+    /// uninterrupted run. (600 particles, no metrics: trajectory.h5 fills the disk alone, 14 kB a
+    /// record, while metrics.csv stays within its first page.)
+    func testAFullDiskIsAnHDF5IOFailure() throws {
+        guard geteuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
+        let mount = scratch.appendingPathComponent("tiny")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        func sh(_ command: String, _ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: command)
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        XCTAssertEqual(try sh("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path]), 0, "mount a tmpfs")
+        defer { _ = try? sh("/bin/umount", [mount.path]) }
+        let args = ["run", "scenarios/quickstart.toml", "--steps", "1500", "--quiet", "--set", "record.format=h5md",
+                    "--set", "population.count=600", "--set", "record.metrics=[]", "--set", "expect=[]"]
+        let run = mount.appendingPathComponent("run")
+        let full = try runWGF(args + ["--out", run.path])
+        XCTAssertEqual(full.code, 5, full.stderr)
+        assertOneLineFailure(full.stderr, run.appendingPathComponent("trajectory.h5"), "No space left on device", "full disk")
+        // The disk has no room left for the new run.json: the one written at the start stays, whole.
+        let info = try runJSON(run)
+        XCTAssertTrue(["io-failure", "running"].contains(info["status"] as? String ?? ""), "\(info)")
+        XCTAssertEqual(try sh("/bin/mount", ["-o", "remount,size=8m", mount.path]), 0, "enlarge the tmpfs")
+        let resumed = try runWGF(["run", "--resume", run.path, "--quiet"])
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        let whole = scratch.appendingPathComponent("whole")
+        XCTAssertEqual(try runWGF(args + ["--out", whole.path]).code, 0)
+        try assertSameArrays(whole, run, "resumed after the full disk")
     }
 
     // MARK: the resume API

@@ -4,7 +4,9 @@ import Foundation
 /// Streams a run's trajectory and metrics to an H5MD 1.1 file (layout: ``H5MD``), flushing
 /// after every record, in HDF5's SWMR mode (``HDF5File``) so that the file is consistent at
 /// every moment: a killed run leaves every record flushed before the kill, and a reader may
-/// follow a running one. Every HDF5 failure is an ``IOFailure`` naming the file.
+/// follow a running one. Every HDF5 failure is an ``IOFailure`` naming the file; after one the
+/// file is left as it is on disk, unclosed (``HDF5File``), and a resume from the last
+/// checkpoint continues it.
 ///
 /// `resumeAfter: K` opens an existing file instead of creating one, keeps the records with
 /// step ≤ K of every element and observable (what a checkpoint at step K has seen), drops
@@ -21,10 +23,13 @@ public final class H5MDRecorder: Recorder {
     ///   - path: the file, `RUN_DIR/trajectory.h5`.
     ///   - layout: the populations, metrics and provenance; on resume, checked against the file.
     ///   - resumeAfter: nil to create the file (replacing any there); K to reopen it, keep the
-    ///     records with step ≤ K and append after them (a killed writer's mark is cleared).
+    ///     records with step ≤ K and append after them (a killed writer's mark is cleared). A
+    ///     file that is not HDF5 is then an ``InputFileError``.
     public init(path: String, layout: H5MDLayout, resumeAfter: Int? = nil) throws {
         self.path = path
         if let last = resumeAfter {
+            guard FileManager.default.fileExists(atPath: path) else { throw IOFailure(path: path, "no such file") }
+            guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, message: "not an HDF5 file") }
             file = try HDF5File.open(path, writable: true)
             (particles, observables) = try Self.open(file, layout)
             for series in particles.flatMap({ $0.map(\.series) }) + observables { try series.truncate(after: last) }

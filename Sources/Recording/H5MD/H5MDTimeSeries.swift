@@ -45,8 +45,12 @@ final class H5MDTimeSeries {
 
     /// Keeps the records with step ≤ `last` (steps increase along the records) and drops the
     /// rest from all three datasets: what a resume from a checkpoint at step `last` needs.
+    /// The kept records are the leading ones whose steps increase: a writer whose flush failed
+    /// (a file-size limit, a full disk) may have stored a dataset's new extent without the
+    /// record's data, which reads as HDF5's fill value, step 0.
     func truncate(after last: Int) throws {
-        let keep = try steps().firstIndex { $0 > last } ?? records
+        let steps = try steps()
+        let keep = steps.indices.first { k in steps[k] > last || (k > 0 && steps[k] <= steps[k - 1]) } ?? records
         for d in [step, time, value] { try d.setRows(keep) }
         records = keep
     }

@@ -21,18 +21,18 @@ final class HDF5Dataset {
         let space = try HDF5Space.make([0] + rowShape, maximum: [HDF5Space.unlimited] + rowShape, path, what)
         let dcpl = HDF5Handle(try HDF5.check(H5Pcreate(wgf_H5P_DATASET_CREATE()), path, what), H5Pclose)
         try HDF5.check(H5Pset_chunk(dcpl.id, Int32(chunk.count), HDF5.sizes(chunk)), path, what)
-        let id = try HDF5.check(H5Dcreate2(group.handle.id, child, T.fileType, space.id, wgf_H5P_DEFAULT(), dcpl.id, wgf_H5P_DEFAULT()),
-                                path, what)
-        return HDF5Dataset(file: group.file, handle: HDF5Handle(id, H5Dclose), name: group.path(child))
+        let id = try group.file.check(H5Dcreate2(group.handle.id, child, T.fileType, space.id, wgf_H5P_DEFAULT(), dcpl.id, wgf_H5P_DEFAULT()),
+                                      what)
+        return HDF5Dataset(file: group.file, handle: HDF5Handle(id, H5Dclose, of: group.file.state), name: group.path(child))
     }
 
     /// The current shape.
     func shape() throws -> [Int] {
         let what = "cannot read the shape of \(name)"
-        let space = HDF5Handle(try HDF5.check(H5Dget_space(handle.id), file.path, what), H5Sclose)
-        let rank = try HDF5.check(H5Sget_simple_extent_ndims(space.id), file.path, what)
+        let space = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
+        let rank = try file.check(H5Sget_simple_extent_ndims(space.id), what)
         var dims = [hsize_t](repeating: 0, count: Int(rank))
-        try HDF5.check(H5Sget_simple_extent_dims(space.id, &dims, nil), file.path, what)
+        try file.check(H5Sget_simple_extent_dims(space.id, &dims, nil), what)
         return dims.map { Int($0) }
     }
 
@@ -41,7 +41,7 @@ final class HDF5Dataset {
         var dims = try shape()
         guard !dims.isEmpty else { throw IOFailure(path: file.path, "\(name) is scalar, not a series") }
         dims[0] = rows
-        try HDF5.check(H5Dset_extent(handle.id, HDF5.sizes(dims)), file.path, "cannot resize \(name) to \(rows) rows")
+        try file.check(H5Dset_extent(handle.id, HDF5.sizes(dims)), "cannot resize \(name) to \(rows) rows")
     }
 
     /// Writes row `row` (which must exist) from `values` (the row's entries in C order).
@@ -54,7 +54,7 @@ final class HDF5Dataset {
         }
         let fileSpace = try rowSelection(row, dims, what)
         let memory = try HDF5Space.make([perRow], file.path, what)
-        try HDF5.check(H5Dwrite(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), base), file.path, what)
+        try file.check(H5Dwrite(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), base), what)
     }
 
     /// Appends `values` as row `row` (the dataset has `row` rows before).
@@ -70,14 +70,14 @@ final class HDF5Dataset {
         guard rows <= dims[0] else { throw IOFailure(path: file.path, "\(what): \(rows) rows asked, \(dims[0]) present") }
         var out = [T](repeating: T(), count: rows * dims.dropFirst().reduce(1, *))
         guard !out.isEmpty else { return out }
-        let fileSpace = HDF5Handle(try HDF5.check(H5Dget_space(handle.id), file.path, what), H5Sclose)
+        let fileSpace = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
         var start = [hsize_t](repeating: 0, count: dims.count), count = HDF5.sizes(dims)
         count[0] = hsize_t(rows)
         start[0] = 0
-        try HDF5.check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, count, nil), file.path, what)
+        try file.check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, count, nil), what)
         let memory = try HDF5Space.make([out.count], file.path, what)
         _ = try out.withUnsafeMutableBytes { b in
-            try HDF5.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), file.path, what)
+            try file.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
         return out
     }
@@ -96,7 +96,7 @@ final class HDF5Dataset {
                 throw IOFailure(path: file.path, "\(what): entries outside 0..<\(dims[1])")
             }
             count = entries.count * trailing
-            fileSpace = HDF5Handle(try HDF5.check(H5Dget_space(handle.id), file.path, what), H5Sclose)
+            fileSpace = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
             if count > 0 {
                 // One coordinate tuple (row, entry, trailing index...) per value, in memory order.
                 var coordinates: [hsize_t] = []
@@ -114,7 +114,7 @@ final class HDF5Dataset {
                         coordinates += index
                     }
                 }
-                try HDF5.check(H5Sselect_elements(fileSpace.id, H5S_SELECT_SET, count, coordinates), file.path, what)
+                try file.check(H5Sselect_elements(fileSpace.id, H5S_SELECT_SET, count, coordinates), what)
             }
         } else {
             count = dims[1] * trailing
@@ -124,18 +124,18 @@ final class HDF5Dataset {
         guard count > 0 else { return out }
         let memory = try HDF5Space.make([count], file.path, what)
         _ = try out.withUnsafeMutableBytes { b in
-            try HDF5.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), file.path, what)
+            try file.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
         return out
     }
 
     /// The file dataspace with row `row` selected whole.
     private func rowSelection(_ row: Int, _ dims: [Int], _ what: String) throws -> HDF5Handle {
-        let space = HDF5Handle(try HDF5.check(H5Dget_space(handle.id), file.path, what), H5Sclose)
+        let space = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
         var start = [hsize_t](repeating: 0, count: dims.count), count = HDF5.sizes(dims)
         start[0] = hsize_t(row)
         count[0] = 1
-        try HDF5.check(H5Sselect_hyperslab(space.id, H5S_SELECT_SET, start, nil, count, nil), file.path, what)
+        try file.check(H5Sselect_hyperslab(space.id, H5S_SELECT_SET, start, nil, count, nil), what)
         return space
     }
 }

@@ -20,41 +20,39 @@ struct HDF5Group {
             properties = HDF5Handle(gcpl, H5Pclose)
             try HDF5.check(H5Pset_link_creation_order(gcpl, wgf_H5P_CRT_ORDER_TRACKED_INDEXED()), file.path, what)
         }
-        let id = try HDF5.check(H5Gcreate2(handle.id, child, wgf_H5P_DEFAULT(), gcpl, wgf_H5P_DEFAULT()), file.path, what)
+        let id = try file.check(H5Gcreate2(handle.id, child, wgf_H5P_DEFAULT(), gcpl, wgf_H5P_DEFAULT()), what)
         withExtendedLifetime(properties) {}
-        return HDF5Group(file: file, handle: HDF5Handle(id, H5Gclose), name: path(child))
+        return HDF5Group(file: file, handle: HDF5Handle(id, H5Gclose, of: file.state), name: path(child))
     }
 
     func group(_ child: String) throws -> HDF5Group {
-        let id = try HDF5.check(H5Gopen2(handle.id, child, wgf_H5P_DEFAULT()), file.path, "cannot open the group \(path(child))")
-        return HDF5Group(file: file, handle: HDF5Handle(id, H5Gclose), name: path(child))
+        let id = try file.check(H5Gopen2(handle.id, child, wgf_H5P_DEFAULT()), "cannot open the group \(path(child))")
+        return HDF5Group(file: file, handle: HDF5Handle(id, H5Gclose, of: file.state), name: path(child))
     }
 
     func contains(_ child: String) throws -> Bool {
-        try HDF5.check(H5Lexists(handle.id, child, wgf_H5P_DEFAULT()), file.path, "cannot look up \(path(child))") > 0
+        try file.check(H5Lexists(handle.id, child, wgf_H5P_DEFAULT()), "cannot look up \(path(child))") > 0
     }
 
     /// The names of the group's members, in creation order where the group tracks it, else by name.
     func memberNames() throws -> [String] {
         var info = H5G_info_t()
-        try HDF5.check(H5Gget_info(handle.id, &info), file.path, "cannot list \(name.isEmpty ? "/" : name)")
+        try file.check(H5Gget_info(handle.id, &info), "cannot list \(name.isEmpty ? "/" : name)")
         let index = try isOrdered() ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME
         return try (0..<Int(info.nlinks)).map { k in
             let what = "cannot list \(name.isEmpty ? "/" : name)"
-            let length = try HDF5.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), nil, 0, wgf_H5P_DEFAULT()),
-                                        file.path, what)
+            let length = try file.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), nil, 0, wgf_H5P_DEFAULT()), what)
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            try HDF5.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), &buffer, buffer.count, wgf_H5P_DEFAULT()),
-                           file.path, what)
+            try file.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), &buffer, buffer.count, wgf_H5P_DEFAULT()), what)
             return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 
     private func isOrdered() throws -> Bool {
-        let gcpl = try HDF5.check(H5Gget_create_plist(handle.id), file.path, "cannot read the properties of \(name)")
+        let gcpl = try file.check(H5Gget_create_plist(handle.id), "cannot read the properties of \(name)")
         defer { H5Pclose(gcpl) }
         var flags: UInt32 = 0
-        try HDF5.check(H5Pget_link_creation_order(gcpl, &flags), file.path, "cannot read the properties of \(name)")
+        try file.check(H5Pget_link_creation_order(gcpl, &flags), "cannot read the properties of \(name)")
         return flags & wgf_H5P_CRT_ORDER_TRACKED_INDEXED() == wgf_H5P_CRT_ORDER_TRACKED_INDEXED()
     }
 
@@ -82,9 +80,9 @@ struct HDF5Group {
     private func writeAttribute(_ key: String, fileType: hid_t, memoryType: hid_t, shape: [Int]?, bytes: UnsafeRawPointer) throws {
         let what = "cannot write the attribute \(key) of \(name.isEmpty ? "/" : name)"
         let space = try HDF5Space.make(shape, file.path, what)
-        let id = try HDF5.check(H5Acreate2(handle.id, key, fileType, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), file.path, what)
-        let attribute = HDF5Handle(id, H5Aclose)
-        try HDF5.check(H5Awrite(attribute.id, memoryType, bytes), file.path, what)
+        let id = try file.check(H5Acreate2(handle.id, key, fileType, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), what)
+        let attribute = HDF5Handle(id, H5Aclose, of: file.state)
+        try file.check(H5Awrite(attribute.id, memoryType, bytes), what)
     }
 
     // MARK: datasets
@@ -94,11 +92,10 @@ struct HDF5Group {
         let what = "cannot write the dataset \(path(child))"
         let (type, bytes) = try HDF5String.pack([text], file.path)
         let space = try HDF5Space.make(nil, file.path, what)
-        let id = try HDF5.check(H5Dcreate2(handle.id, child, type.id, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()),
-                                file.path, what)
-        let dataset = HDF5Handle(id, H5Dclose)
+        let id = try file.check(H5Dcreate2(handle.id, child, type.id, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), what)
+        let dataset = HDF5Handle(id, H5Dclose, of: file.state)
         _ = try bytes.withUnsafeBytes { b in
-            try HDF5.check(H5Dwrite(dataset.id, type.id, wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), file.path, what)
+            try file.check(H5Dwrite(dataset.id, type.id, wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
     }
 
@@ -106,17 +103,16 @@ struct HDF5Group {
     func createArray(_ child: String, _ values: [Double]) throws {
         let what = "cannot write the dataset \(path(child))"
         let space = try HDF5Space.make([values.count], file.path, what)
-        let id = try HDF5.check(H5Dcreate2(handle.id, child, wgf_H5T_IEEE_F64LE(), space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(),
-                                           wgf_H5P_DEFAULT()), file.path, what)
-        let dataset = HDF5Handle(id, H5Dclose)
+        let id = try file.check(H5Dcreate2(handle.id, child, wgf_H5T_IEEE_F64LE(), space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(),
+                                           wgf_H5P_DEFAULT()), what)
+        let dataset = HDF5Handle(id, H5Dclose, of: file.state)
         _ = try values.withUnsafeBytes { b in
-            try HDF5.check(H5Dwrite(dataset.id, wgf_H5T_NATIVE_DOUBLE(), wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!),
-                           file.path, what)
+            try file.check(H5Dwrite(dataset.id, wgf_H5T_NATIVE_DOUBLE(), wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
     }
 
     func dataset(_ child: String) throws -> HDF5Dataset {
-        let id = try HDF5.check(H5Dopen2(handle.id, child, wgf_H5P_DEFAULT()), file.path, "cannot open the dataset \(path(child))")
-        return HDF5Dataset(file: file, handle: HDF5Handle(id, H5Dclose), name: path(child))
+        let id = try file.check(H5Dopen2(handle.id, child, wgf_H5P_DEFAULT()), "cannot open the dataset \(path(child))")
+        return HDF5Dataset(file: file, handle: HDF5Handle(id, H5Dclose, of: file.state), name: path(child))
     }
 }

@@ -49,7 +49,8 @@ enum FuzzHarness {
         for variables in kinds {
             let f: Formula
             do { f = try Formula(text, variables: variables, parameters: ["s": 0.5, "a": -2]) } catch {
-                if case .finding = rejected(error.description) { return rejected(error.description) }
+                let r = rejected(error.description)
+                if case .finding = r { return r }
                 continue
             }
             let n = f.inputCount, points = 3

@@ -1,3 +1,5 @@
+import KernelSum
+
 /// N particles in R^d with weights: positions row-major (`positions[i*d + a]`).
 public struct Population: Sendable, Equatable {
     public var name: String
@@ -22,7 +24,7 @@ public struct Population: Sendable, Equatable {
 
     /// The first problem found in the positions: a NaN, an infinity or a coordinate beyond
     /// `limit` (an overflow on its way), as (particle, description); nil if all are fine.
-    public func firstInvalidPosition(limit: Double = 1e150) -> (particle: Int, cause: String)? {
+    public func firstInvalidPosition(limit: Double = NumericRange.coordinate) -> (particle: Int, cause: String)? {
         for (k, v) in positions.enumerated() where !(abs(v) <= limit) {
             let cause = v.isNaN ? "NaN" : v.isInfinite ? "infinite coordinate" : "coordinate \(v) beyond \(limit)"
             return (k / dimension, cause)

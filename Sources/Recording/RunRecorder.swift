@@ -70,6 +70,7 @@ public final class RunRecorder: Recorder {
                     }
                 }
                 t.write("\n")
+                try t.flushIfFull()
             }
         }
         try t.flush()

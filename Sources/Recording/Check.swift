@@ -16,7 +16,8 @@ public func judge(_ expectations: [Expectation], metrics: NumericTable) -> [Expe
         guard let values = metrics.column(e.metric) else {
             return ExpectationVerdict(expectation: e, passed: false, detail: "metrics.csv has no column \(e.metric)")
         }
-        let verdict = e.judge(zip(steps, values).map { (Int($0), $1) })
+        // A step that is not an exact integer in Int's range (a damaged file) matches no by-step.
+        let verdict = e.judge(zip(steps, values).compactMap { s, v in Int(exactly: s).map { ($0, v) } })
         return ExpectationVerdict(expectation: e, passed: verdict.passed, detail: verdict.detail)
     }
 }

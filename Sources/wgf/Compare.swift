@@ -61,7 +61,7 @@ struct Compare: ParsableCommand {
             let values = r.metrics.values(metric)!
             let s = ConvergenceSummary(steps: r.metrics.steps, times: r.metrics.times, values: values, threshold: thr)
             let n = (r.info["particles"] as? [[String: Any]])?.compactMap { $0["count"] as? Int }.reduce(0, +)
-            let steps = (r.info["steps-taken"] as? Int) ?? Int(r.metrics.steps.last ?? 0)
+            let steps = (r.info["steps-taken"] as? Int) ?? r.metrics.steps.last.flatMap { Int(exactly: $0) } ?? 0
             let wall = ((r.info["seconds"] as? [String: Any])?["total"] as? Double) ?? r.metrics.walls.last.flatMap { $0.isFinite ? $0 : nil }
             return Row(label: label, flow: r.flowKind ?? "?", n: n, steps: steps, s: s, wall: wall)
         }

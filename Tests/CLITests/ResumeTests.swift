@@ -118,12 +118,12 @@ final class ResumeTests: ScratchTestCase {
     /// kill -9 at arbitrary instants (often in the middle of writing a record or a checkpoint):
     /// each resume continues from the last whole checkpoint, and the end result equals one run.
     func testKillNineAnywhereThenResumeMatches() throws {
-        let args = ["--quiet", "--set", "steps=2000", "--set", "record-every=7", "--set", "checkpoint-every=29",
+        let args = ["--quiet", "--set", "steps=12000", "--set", "record-every=7", "--set", "checkpoint-every=29",
                     "--set", "expect=[]", "--set", "population.count=1000", "--set", "record.metrics=[\"variance\"]"]
         let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(["run", "scenarios/langevin-underdamped-ou.toml", "--out", whole.path] + args).code, 0)
         var r = try wgf(["run", "scenarios/langevin-underdamped-ou.toml", "--out", parts.path] + args,
-                        interruptAfter: 0.4, signal: SIGKILL)
+                        interruptAfter: 0.8, signal: SIGKILL)
         XCTAssertEqual(r.code, SIGKILL, "killed")
         XCTAssertEqual(try runJSON(parts)["status"] as? String, "running", "a killed run's run.json says it never ended")
         var kills = 1

@@ -9,6 +9,16 @@ final class CheckTests: XCTestCase {
         return try NumericTable.read(path: dir.write("metrics.csv", text))
     }
 
+    /// Steps that are no integers an Int holds (1e300, 2.5, nan in a damaged file) match no
+    /// by-step: the verdict comes from the valid rows, and nothing traps.
+    func testDamagedStepsAreSkipped() throws {
+        let metrics = try table("step,time,wall,mmd\n0,0,0,1.0\n1e300,1,0.1,0.01\n2.5,1,0.1,0.01\nnan,1,0.1,0.01\n10,1,0.1,0.5\n")
+        let v = judge([Expectation(metric: "mmd", bound: .atMost(0.6), byStep: 10),
+                       Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 10)], metrics: metrics)
+        XCTAssertEqual(v.map(\.passed), [true, false])
+        XCTAssertEqual(v[1].detail, "mmd = 0.5 at step 10")
+    }
+
     func testVerdicts() throws {
         let metrics = try table("step,time,wall,mmd,ksd\n0,0,0,1.0,5\n10,1,0.1,0.5,4\n20,2,0.2,0.05,3\n")
         let expectations = [

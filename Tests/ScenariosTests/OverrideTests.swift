@@ -46,6 +46,17 @@ final class OverrideTests: XCTestCase {
                        "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)")
     }
 
+    /// A standard deviation whose square underflows is refused (found by fuzzing: the
+    /// covariance was not positive definite and release builds read past it).
+    func testStandardDeviationsWhoseSquareUnderflowAreRefused() {
+        let range = "a number in [1e-150, 1e+150]: its square must be a positive double"
+        XCTAssertEqual(loadError(path, overrides: ["target.std=1e-300"]),
+                       "--set target.std=1e-300: target.std: 1e-300 is out of range (\(range))")
+        XCTAssertEqual(loadError(path, overrides: ["population.init.std=1e-200"]),
+                       "--set population.init.std=1e-200: population.init.std: 1e-200 is out of range (\(range))")
+        XCTAssertNoThrow(try ScenarioLoader.load(path: path, overrides: ["target.std=1e-150"], threads: 1))
+    }
+
     /// Steps cut from the command line (a trial run, the first leg of a resumed run) may leave
     /// an expectation beyond the end: it loads, and is judged failed if checked.
     func testShortenedStepsKeepLaterExpectations() throws {

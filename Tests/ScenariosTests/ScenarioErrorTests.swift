@@ -70,7 +70,7 @@ final class ScenarioErrorTests: XCTestCase {
         let (p2, e2) = fails(edit(baseScenario, "step-size = 0.05", "step-size = -1"))
         XCTAssertEqual(e2, "\(p2):4: step-size: -1 is out of range (a number > 0)")
         let (p3, e3) = fails(edit(baseScenario, "std = 0.6", "std = [0.6, -0.1]"))
-        XCTAssertEqual(e3, "\(p3):10: target.std: -0.1 is out of range (a number > 0)")
+        XCTAssertEqual(e3, "\(p3):10: target.std: -0.1 is out of range (a number in [1e-150, 1e+150]: its square must be a positive double)")
         let (p4, e4) = fails(edit(baseScenario, "step-size = 0.05", "step-size = inf"))
         XCTAssertEqual(e4, "\(p4):4: step-size: inf is out of range (a number > 0)")
         let (p5, e5) = fails(edit(baseScenario, "kind = \"svgd\"\n", "kind = \"svgd\"\nadagrad-alpha = 1.5\n"))

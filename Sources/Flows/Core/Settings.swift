@@ -119,6 +119,11 @@ extension Allowed where T == Double {
     public static let any = Allowed("any finite number") { $0.isFinite }
     public static let positive = Allowed("a number > 0") { $0 > 0 && $0.isFinite }
     public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
+    /// A standard deviation (``NumericRange/scale``): its square, the variance, must be a
+    /// positive normal double, or the covariance is not positive definite.
+    public static let standardDeviation = Allowed(NumericRange.describe(NumericRange.scale) + ": its square must be a positive double") {
+        NumericRange.scale.contains($0)
+    }
     /// A periodic box's side L (``NumericRange/period``).
     public static let period = Allowed(NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles") {
         NumericRange.period.contains($0)

@@ -92,7 +92,10 @@ public struct GaussianMixtureTarget: Target, Density {
                 return c
             }
         } else {
-            covs = try s.realOrReals("std", count: k, default: 1, .positive).map { SPDMatrix.diagonal([Double](repeating: $0 * $0, count: d))! }
+            covs = try s.realOrReals("std", count: k, default: 1, .standardDeviation).map { std in
+                guard let c = SPDMatrix.diagonal([Double](repeating: std * std, count: d)) else { throw s.fail("std", "\(std)² is not a positive variance") }
+                return c
+            }
         }
         return GaussianMixtureTarget(weights: weights,
                                      components: zip(means, covs).map { GaussianTarget(mean: $0, covariance: $1) })

@@ -64,8 +64,9 @@ public struct GaussianTarget: Target, Density {
             }
             cov = c
         } else {
-            let std = try s.realOrReals("std", count: d, default: 1, .positive)
-            cov = SPDMatrix.diagonal(std.map { $0 * $0 })!
+            let std = try s.realOrReals("std", count: d, default: 1, .standardDeviation)
+            guard let c = SPDMatrix.diagonal(std.map { $0 * $0 }) else { throw s.fail("std", "a variance std² is not positive") }
+            cov = c
         }
         return GaussianTarget(mean: mean, covariance: cov)
     }

@@ -312,13 +312,19 @@ struct WGFResult {
 }
 
 /// Runs the wgf binary in `directory`; optionally sends `signal` (SIGINT unless said) after
-/// `interruptAfter` seconds.
+/// `interruptAfter` seconds, or runs it under a shell `ulimit` (e.g. `"-f 200"`: a file-size
+/// limit in 512-byte blocks; `"-v 1048576"`: an address-space limit in KiB), as a scheduler sets one.
 @discardableResult
 func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
-            signal: Int32 = SIGINT) throws -> WGFResult {
+            signal: Int32 = SIGINT, ulimit: String? = nil) throws -> WGFResult {
         let p = Process()
-        p.executableURL = CLITests.binary
-        p.arguments = args
+        if let ulimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", CLITests.binary.path] + args
+        } else {
+            p.executableURL = CLITests.binary
+            p.arguments = args
+        }
         p.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

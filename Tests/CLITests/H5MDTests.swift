@@ -261,22 +261,6 @@ final class H5MDTests: ScratchTestCase {
         try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
     }
 
-    /// `wgf ARGS` under a file-size limit of `blocks` × 512 bytes (`ulimit -f` of /bin/sh).
-    func runLimited(fileBlocks blocks: Int, _ args: [String]) throws -> WGFResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", CLITests.binary.path] + args
-        p.currentDirectoryURL = CLITests.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return WGFResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
     /// A failed HDF5 write reported on one line: the file, what wgf was doing, the system's
     /// reason, and none of HDF5's dump (buffer address, byte counts).
     func assertOneLineFailure(_ stderr: String, _ file: URL, _ reason: String, _ label: String,
@@ -316,7 +300,7 @@ final class H5MDTests: ScratchTestCase {
                     "--set", "checkpoint-every=20"]
         let run = scratch.appendingPathComponent("limited"), whole = scratch.appendingPathComponent("whole")
         // 500 blocks: 256 000 bytes, the size trajectory.h5 reaches at about step 140 (327 kB at step 200).
-        let limited = try runLimited(fileBlocks: 500, args + ["--out", run.path])
+        let limited = try runWGF(args + ["--out", run.path], ulimit: "-f 500")
         XCTAssertEqual(limited.code, 5, limited.stderr)
         assertOneLineFailure(limited.stderr, run.appendingPathComponent("trajectory.h5"), "File too large", "file-size limit")
         let info = try runJSON(run)

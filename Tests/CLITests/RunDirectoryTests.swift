@@ -125,18 +125,9 @@ final class RunDirectoryTests: ScratchTestCase {
     /// `completed`), run.json says io-failure, and the run resumes once there is room.
     func testAFileSizeLimitIsAnIOFailureNotASuccess() throws {
         let run = scratch.appendingPathComponent("run")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -f 200; exec \"$0\" \"$@\"", CLITests.binary.path,
-                       "run", "--out", run.path, "--quiet", "--steps", "400"]
-        p.currentDirectoryURL = CLITests.root
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 5, stderr)
+        let limited = try runWGF(["run", "--out", run.path, "--quiet", "--steps", "400"], ulimit: "-f 200")
+        let stderr = limited.stderr
+        XCTAssertEqual(limited.code, 5, stderr)
         XCTAssertTrue(stderr.contains("trajectory.csv: write failed"), stderr)
         XCTAssertTrue(stderr.contains("File too large"), stderr)
         XCTAssertEqual(try runJSON(run)["status"] as? String, "io-failure")

@@ -4,21 +4,6 @@ import XCTest
 /// Sizes, memory and extreme parameters from the command line: refused with exit 3 and a
 /// located message, never a crash (release builds are -Ounchecked) or a silent wrong result.
 final class SizeCLITests: ScratchTestCase {
-    /// `wgf ARGS` under an address-space limit (`ulimit -v`, in KiB), as a scheduler sets one.
-    func wgfLimited(_ args: [String], addressSpaceKiB: Int) throws -> WGFResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -v \(addressSpaceKiB) && exec \"$0\" \"$@\"", CLITests.binary.path] + args
-        p.currentDirectoryURL = CLITests.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return WGFResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
     /// 10⁹ particles: `validate` and `run` refuse with the estimate and the machine's memory,
     /// and `run` writes nothing. (validate drew 10⁸ particles, 2.4 GB, and aborted at 10⁹.)
     func testImpossiblePopulationIsRefusedByValidateAndRun() throws {
@@ -44,11 +29,11 @@ final class SizeCLITests: ScratchTestCase {
     /// with the limit in the message; before, validation drew them and died on the failed
     /// allocation (exit 134).
     func testAddressSpaceLimitIsTheLimit() throws {
-        let r = try wgfLimited(["validate", "scenarios/langevin-ou.toml", "scenarios/quickstart.toml"], addressSpaceKiB: 1 << 20)
+        let r = try runWGF(["validate", "scenarios/langevin-ou.toml", "scenarios/quickstart.toml"], ulimit: "-v \(1 << 20)")
         XCTAssertEqual(r.code, 0, "the bundled scenarios fit: \(r.stderr)")
         let big = try writeScenario("big.toml", try read(CLITests.root.appendingPathComponent("scenarios/langevin-ou.toml"))
             .replacingOccurrences(of: "count = 5000", with: "count = 100000000"))
-        let v = try wgfLimited(["validate", big.path], addressSpaceKiB: 1 << 20)
+        let v = try runWGF(["validate", big.path], ulimit: "-v \(1 << 20)")
         XCTAssertEqual(v.code, 3, v.stderr)
         XCTAssertTrue(v.stderr.contains("population.count: 100000000 particles in d = 2 need about ")
                       && v.stderr.contains("the address-space limit (RLIMIT_AS, ulimit -v) is 1.07 GB"), v.stderr)

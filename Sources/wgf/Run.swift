@@ -127,6 +127,11 @@ struct Run: ParsableCommand {
         guard sim.steps >= checkpoint.step else {
             throw fail("cannot resume: the checkpoint is at step \(checkpoint.step), beyond --steps \(sim.steps)", code: Exit.usage)
         }
+        // The parts' states are put back before anything in the directory changes: a checkpoint
+        // this build cannot continue (another version's parts) leaves the run as it was.
+        do { try sim.restore(checkpoint) } catch let e as PartStateError {
+            throw fail("cannot resume: \(directory)/\(CheckpointFile.name): \(e.message)", code: Exit.badInput)
+        }
         var info = RunInfo(directory: directory, loaded: loaded, started: Date())
         info.continuing(from: directory + "/" + RunInfo.file)
         info.resumes.append(["at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
@@ -186,8 +191,6 @@ struct Run: ParsableCommand {
             if showProgress { bar.finish() }
             try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
             throw fail("\(e.description); the records and checkpoint written before it are in \(directory)/", code: Exit.ioFailure)
-        } catch let e as PartStateError {
-            throw fail("cannot resume: \(directory)/\(CheckpointFile.name): \(e.message)", code: Exit.badInput)
         }
         if showProgress { bar.finish() }
 

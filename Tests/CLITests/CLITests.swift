@@ -30,10 +30,6 @@ final class CLITests: ScratchTestCase {
     }
 
 
-    func runJSON(_ dir: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
-    }
-
     // MARK: run
 
     func testDefaultRunWritesTheFourFiles() throws {

@@ -257,10 +257,6 @@ final class H5MDTests: ScratchTestCase {
     sys.exit(1 if errors else 0)
     """#
 
-    func runJSON(_ dir: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
-    }
-
     /// A failed HDF5 write reported on one line: the file, what wgf was doing, the system's
     /// reason, and none of HDF5's dump (buffer address, byte counts).
     func assertOneLineFailure(_ stderr: String, _ file: URL, _ reason: String, _ label: String,

@@ -1,4 +1,7 @@
 import Foundation
+import Flows
+import KernelSum
+import Recording
 import XCTest
 
 /// Checkpoints and `--resume`: a resumed run writes the same files as an uninterrupted one,
@@ -7,10 +10,6 @@ import XCTest
 final class ResumeTests: ScratchTestCase {
     func wgf(_ args: [String], interruptAfter: Double? = nil, signal: Int32 = SIGINT) throws -> WGFResult {
         try runWGF(args, interruptAfter: interruptAfter, signal: signal)
-    }
-
-    func runJSON(_ dir: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
     }
 
     /// metrics.csv without its `wall` column (the one thing that differs between sessions).
@@ -200,5 +199,23 @@ final class ResumeTests: ScratchTestCase {
         for extra in [["--seed", "3"], ["--set", "steps=5"], ["--out", "x"], ["--force"], ["scenarios/quickstart.toml"]] {
             XCTAssertEqual(try wgf(["run", "--resume", run.path] + extra).code, 64, "\(extra)")
         }
+    }
+
+    /// A checkpoint holding the state of a part this build does not make (a checkpoint of another
+    /// wgf version) is refused before anything in the directory changes: run.json keeps its
+    /// status, the outputs their bytes.
+    func testACheckpointOfForeignPartsLeavesTheRunAsItWas() throws {
+        let run = scratch.appendingPathComponent("run")
+        XCTAssertEqual(try wgf(["run", "--out", run.path, "--steps", "20", "--quiet"]).code, 0)
+        var checkpoint = try CheckpointFile.read(directory: run.path)
+        checkpoint.parts["flow.interaction[1].summation"] = PartState(reals: ["x": [1]])
+        try CheckpointFile.write(checkpoint, directory: run.path)
+        let before = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map { try Data(contentsOf: run.appendingPathComponent($0)) }
+        let r = try wgf(["run", "--resume", run.path, "--steps", "40"])
+        XCTAssertEqual(r.code, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("'flow.interaction[1].summation', which the scenario does not build"), r.stderr)
+        let after = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map { try Data(contentsOf: run.appendingPathComponent($0)) }
+        XCTAssertTrue(before == after, "the refused resume changed the run directory")
+        XCTAssertEqual(try runJSON(run)["status"] as? String, "completed")
     }
 }

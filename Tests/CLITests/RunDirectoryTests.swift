@@ -6,10 +6,6 @@ import XCTest
 final class RunDirectoryTests: ScratchTestCase {
     func wgf(_ args: [String], in directory: URL = CLITests.root) throws -> WGFResult { try runWGF(args, in: directory) }
 
-    func runJSON(_ dir: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
-    }
-
     func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
     func testARerunIntoAUsedDirectoryIsRefusedUnlessForced() throws {

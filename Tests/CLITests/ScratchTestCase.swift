@@ -15,6 +15,11 @@ class ScratchTestCase: XCTestCase {
 
     func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
 
+    /// A run directory's run.json as a dictionary.
+    func runJSON(_ dir: URL) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
+    }
+
     /// Writes `text` to `name` in the scratch directory.
     func writeScenario(_ name: String, _ text: String) throws -> URL {
         let url = scratch.appendingPathComponent(name)

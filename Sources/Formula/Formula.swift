@@ -13,6 +13,11 @@ public struct Formula: Sendable, CustomStringConvertible {
     public let parameters: [String: Double]
     let program: Program
 
+    /// The longest formula accepted, in UTF-8 bytes (1 MiB: a quarter-million-term sum fits).
+    /// Parsing and compiling hold about a hundred bytes per byte of text (tokens, tree, tape),
+    /// so the bound keeps a formula's memory near 100 MB and its compilation near a second.
+    public static let maximumLength = 1 << 20
+
     /// Parses and compiles `source`. Parameters are folded in as constants.
     public init(_ source: String, variables: FormulaVariables,
                 parameters: [String: Double] = [:]) throws(FormulaError) {

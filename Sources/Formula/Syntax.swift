@@ -170,6 +170,10 @@ struct Parser {
     var depth = 0
 
     init(_ source: String) throws(FormulaError) {
+        guard source.utf8.count <= Formula.maximumLength else {
+            throw FormulaError(kind: .syntax, message: "the formula is \(source.utf8.count) bytes long; at most \(Formula.maximumLength) (1 MiB) are accepted",
+                               column: 0, source: source)
+        }
         self.source = source
         self.tokens = try Lexer(source).tokenize()
     }

@@ -11,8 +11,10 @@ public struct UnreadableFile: Error, CustomStringConvertible {
 ///
 /// Only regular files are read: a FIFO, a device (`/dev/zero`, `/dev/stdin`) or a directory
 /// named as an input would block, never end, or fail obscurely. The file is opened without
-/// blocking, checked, and then read to its end (files under /proc report a size of 0).
-public func readInputFile(path: String) throws(UnreadableFile) -> [UInt8] {
+/// blocking, checked, and then read to its end (files under /proc report a size of 0). With a
+/// `limit`, a file of more bytes is refused before (or, when its size is not known, while) it
+/// is read, with the reason "N bytes; at most LIMIT".
+public func readInputFile(path: String, limit: Int = Int.max) throws(UnreadableFile) -> [UInt8] {
     func failure(_ reason: String) -> UnreadableFile { UnreadableFile(path: path, reason: reason) }
     func systemError() -> String { String(cString: strerror(errno)) }
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -25,6 +27,10 @@ public func readInputFile(path: String) throws(UnreadableFile) -> [UInt8] {
     case S_IFDIR: throw failure("a directory, not a file")
     default: throw failure("not a regular file: a device, FIFO or socket cannot be an input")
     }
+    func tooLarge(_ size: Int, atLeast: Bool = false) -> UnreadableFile {
+        failure("\(atLeast ? "more than " : "")\(size) bytes; at most \(limit)")
+    }
+    guard info.st_size <= limit else { throw tooLarge(Int(info.st_size)) }
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(Int(max(0, info.st_size)) + 1)
@@ -36,6 +42,7 @@ public func readInputFile(path: String) throws(UnreadableFile) -> [UInt8] {
             if errno == EINTR { continue }
             throw failure(systemError())
         }
+        guard n <= limit - bytes.count else { throw tooLarge(limit, atLeast: true) }
         bytes.append(contentsOf: chunk[0..<n])
     }
 }

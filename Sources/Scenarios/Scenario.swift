@@ -47,6 +47,12 @@ public struct LoadedScenario {
 }
 
 public enum ScenarioLoader {
+    /// The largest scenario accepted, in bytes (4 MiB). A scenario holds settings; data (initial
+    /// particles, target samples) belong in the files it names. The TOML reader holds about 40
+    /// bytes per value and reads a few MB a second, so the bound keeps reading a scenario near
+    /// 200 MB and a few seconds (a mean of d = 65536 numbers is 1.3 MB).
+    public static let maximumFileSize = 4 << 20
+
     /// Reads and parses a scenario file (or `contents` given for it), then applies `--set`
     /// overrides (`KEY=VALUE`).
     static func parse(path: String, contents: [UInt8]? = nil, overrides: [String],
@@ -54,9 +60,12 @@ public enum ScenarioLoader {
         let source = ScenarioSource(path: path, memoryLimit: memoryLimit)
         let bytes: [UInt8]
         if let contents { bytes = contents } else {
-            do { bytes = try readInputFile(path: path) } catch {
+            do { bytes = try readInputFile(path: path, limit: maximumFileSize) } catch {
                 throw ScenarioError("\(path): cannot read the scenario (\(error.reason))")
             }
+        }
+        guard bytes.count <= maximumFileSize else {
+            throw ScenarioError("\(path): cannot read the scenario (\(bytes.count) bytes; at most \(maximumFileSize))")
         }
         let root: TOMLTable
         do { root = try TOMLParser.parse(bytes: bytes) } catch let e as TOMLSyntaxError {

@@ -43,6 +43,18 @@ final class LimitsTests: XCTestCase {
         XCTAssertEqual(f.gradient(at: [0, 1]), [0, 250_000])
     }
 
+    /// Up to 1 MiB of text compiles; one byte more is refused before it is tokenised (a 200 MB
+    /// formula once took 7.5 GB of tokens), with a message that does not quote all of it.
+    func testFormulasUpToOneMebibyte() throws {
+        var text = chain("x2", "+", Formula.maximumLength / 3)
+        text += String(repeating: " ", count: Formula.maximumLength - text.utf8.count)
+        XCTAssertEqual(text.utf8.count, 1 << 20)
+        XCTAssertEqual(try Formula(text, variables: d2).value(at: [0, 1]), Double(Formula.maximumLength / 3))
+        guard let e = compileError(text + " ", d2) else { return }
+        XCTAssertEqual(e.message, "the formula is 1048577 bytes long; at most 1048576 (1 MiB) are accepted")
+        XCTAssertLessThan(e.description.count, 400)
+    }
+
     func testNestingUpToTheLimitIsAccepted() throws {
         let n = 100
         XCTAssertEqual(try Formula(String(repeating: "(", count: n) + "x1" + String(repeating: ")", count: n), variables: d2).value(at: [2, 0]), 2)
@@ -103,13 +115,16 @@ final class LimitsTests: XCTestCase {
     }
 
     func testWorkspacesOfHugeFormulasStayBounded() throws {
-        let f = try Formula((1...200_000).map { "x1*\($0)" }.joined(separator: "+"), variables: d2)
+        // 100 000 terms (889 kB, under the 1 MiB limit): a tape of ~10⁵ instructions, whose
+        // workspace at the batch of 64 asked for would be 6.4 M doubles.
+        let f = try Formula((1...100_000).map { "x1*\($0)" }.joined(separator: "+"), variables: d2)
+        XCTAssertGreaterThan(64 * f.instructionCount, 1 << 22)
         let ws = FormulaWorkspace(for: f, batch: 64)
         XCTAssertLessThan(ws.batch * f.instructionCount, 1 << 21, "at most a few MB of scratch per thread")
         var values = [Double](repeating: 0, count: 5), gradients = [Double](repeating: 0, count: 10)
         var w = ws
         f.evaluate(inputs: [1, 0, 2, 0, 0, 0, -1, 0, 0.5, 0], count: 5, values: &values, gradients: &gradients, workspace: &w)
-        let s = 200_000.0 * 200_001 / 2
+        let s = 100_000.0 * 100_001 / 2
         XCTAssertEqual(values, [s, 2 * s, 0, -s, s / 2])
         XCTAssertEqual(gradients[0], s)
     }

@@ -80,9 +80,10 @@ func lineOf(_ needle: String, in text: String, file: StaticString = #filePath, l
 }
 
 /// Loads `path`, expecting a ScenarioError; returns its message ("" after a test failure).
-func loadError(_ path: String, overrides: [String] = [], file: StaticString = #filePath, line: UInt = #line) -> String {
+func loadError(_ path: String, contents: [UInt8]? = nil, overrides: [String] = [], file: StaticString = #filePath,
+               line: UInt = #line) -> String {
     do {
-        _ = try ScenarioLoader.load(path: path, overrides: overrides, threads: 1)
+        _ = try ScenarioLoader.load(path: path, contents: contents, overrides: overrides, threads: 1)
         XCTFail("the scenario loaded but an error was expected", file: file, line: line)
         return ""
     } catch let e as ScenarioError {

@@ -27,6 +27,29 @@ final class SizeTests: XCTestCase {
         return ""
     }
 
+    /// A scenario file beyond 4 MiB is refused before it is read (the fuzzer's 200 MB formula
+    /// was read, tokenised and aborted on a 7.5 GB allocation); a formula beyond 1 MiB is a
+    /// located error even inside a scenario that fits.
+    func testScenarioFilesAndFormulasHaveAMaximumSize() throws {
+        let dir = TempDirectory()
+        let quickstart = try String(contentsOfFile: path("quickstart"), encoding: .utf8)
+        let padding = String(repeating: "# padding\n", count: ScenarioLoader.maximumFileSize / 10)
+        let big = dir.write("big.toml", quickstart + padding)
+        XCTAssertGreaterThan(try FileManager.default.attributesOfItem(atPath: big)[.size] as! Int, ScenarioLoader.maximumFileSize)
+        XCTAssertEqual(loadError(big), "\(big): cannot read the scenario (\(quickstart.utf8.count + padding.utf8.count) bytes; at most 4194304)")
+        let justFits = dir.write("fits.toml", quickstart + padding.dropLast(quickstart.utf8.count + 20))
+        XCTAssertNoThrow(try ScenarioLoader.validate(path: justFits, threads: 1, memoryLimit: limit))
+        XCTAssertTrue(loadError("big.toml", contents: Array((quickstart + padding).utf8)).contains("bytes; at most 4194304"))
+
+        let scenario = try String(contentsOfFile: path("formula-double-well-langevin"), encoding: .utf8)
+        let long = Array(repeating: "(x1^2 - 1)^2", count: 81_000).joined(separator: "+")
+        XCTAssertGreaterThan(long.utf8.count, 1 << 20)
+        let message = loadError(dir.write("long.toml", edit(scenario, "\"(x1^2 - 1)^2 + 0.5*x2^2\"", "\"\(long)\"")))
+        XCTAssertTrue(message.contains("the formula is \(long.utf8.count) bytes long; at most 1048576 (1 MiB) are accepted"), String(message.prefix(300)))
+        XCTAssertTrue(message.contains("potential"), String(message.prefix(300)))
+        XCTAssertLessThan(message.count, 1000)
+    }
+
     /// Every count and size key, at Int.max: refused at the key with the allowed range.
     func testCountsNearIntMaxAreRefusedAtTheirKey() {
         let max = "9223372036854775807"

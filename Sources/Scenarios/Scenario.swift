@@ -148,19 +148,22 @@ public enum ScenarioLoader {
     }
 
     /// The expectations of a (resolved) scenario, without building it: what `wgf check` needs.
+    /// The file is a run's scenario.toml, whose steps may have been cut from the command line
+    /// (`wgf run --steps 30` of a scenario with `by-step = 100`): a by-step beyond its steps is
+    /// then judged failed ("the run ended at step 30, before step 100"), not refused.
     public static func expectations(path: String) throws -> [Expectation] {
         let (source, toml) = try parse(path: path, overrides: [])
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
             let steps = try root.integer("steps", .nonNegativeInteger)
             let metrics = try root.optionalTable("record").map { try $0.strings("metrics", default: []) } ?? []
-            return try readExpectations(root, steps: steps, metrics: metrics)
+            return try readExpectations(root, steps: steps, metrics: metrics, stepsMayBeCut: true)
         } catch let e as SettingsError {
             throw ScenarioError(e.description)
         }
     }
 
-    static func readExpectations(_ root: ScenarioTable, steps: Int, metrics: [String]) throws -> [Expectation] {
+    static func readExpectations(_ root: ScenarioTable, steps: Int, metrics: [String], stepsMayBeCut: Bool = false) throws -> [Expectation] {
         try root.tables("expect").map { e in
             let metric = try e.string("metric")
             guard metrics.contains(metric) else {
@@ -176,7 +179,7 @@ public enum ScenarioLoader {
             // Beyond the scenario's steps is a mistake in the file, but not when the steps were
             // cut from the command line (a short trial run, the first leg of a resumed one): the
             // expectation then fails as "the run ended before step N" if judged.
-            let shortened = root.source.overrides["steps"] != nil
+            let shortened = stepsMayBeCut || root.source.overrides["steps"] != nil
             let byStep = try e.integer("by-step", default: steps, shortened ? .nonNegativeInteger
                                        : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
             return Expectation(metric: metric, bound: bound, byStep: byStep)

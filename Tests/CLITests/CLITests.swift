@@ -140,6 +140,22 @@ final class CLITests: ScratchTestCase {
         XCTAssertTrue(c.stdout.contains("FAIL  ksd ≤ 0.1 by step 3: ksd = "), c.stdout)
     }
 
+    /// A run cut from the command line below an expectation's explicit `by-step` (the circle
+    /// game checks step 100): `wgf check` judges that expectation failed, as docs/scenarios.md
+    /// says, instead of refusing the run's own scenario.toml (it exited 3 before).
+    func testCheckJudgesAByStepBeyondACutRun() throws {
+        let out = scratch.appendingPathComponent("cut")
+        XCTAssertEqual(try wgf(["run", "scenarios/game-circle-cos.toml", "--out", out.path, "--steps", "30", "--quiet"]).code, 0)
+        let c = try wgf(["check", out.path])
+        XCTAssertEqual(c.code, 1, c.stdout + c.stderr)
+        XCTAssertTrue(c.stdout.contains("FAIL  nash-gap ≤ 0.6 by step 100: the run ended at step 30, before step 100"), c.stdout)
+        // The file itself is still refused when its own steps are below a by-step.
+        let text = try read(Self.root.appendingPathComponent("scenarios/game-circle-cos.toml")).replacingOccurrences(of: "steps = 300", with: "steps = 30")
+        let v = try wgf(["validate", try writeScenario("short.toml", text).path])
+        XCTAssertEqual(v.code, 3)
+        XCTAssertTrue((v.stdout + v.stderr).contains("expect[2].by-step: 100 is out of range (an integer in [0, 30] (the scenario's steps))"), v.stdout + v.stderr)
+    }
+
     // MARK: failures
 
     func testMisspeltKeyIsAPreciseError() throws {

@@ -174,6 +174,75 @@ final class GameTests: XCTestCase {
         XCTAssertEqual(invariant(alt.end), invariant(alt.start), accuracy: 1e-12)
     }
 
+    /// One step of each dynamics with Wasserstein–Fisher–Rao players, written out here: the
+    /// payoff ℓ(θ, φ) = θφ + ½θ²φ − 0.3φ² (1-D, a formula) with confinements, unequal step
+    /// scales η, transport rates β and Fisher–Rao rates α, no noise, 2 min and 3 max particles
+    /// with unequal weights. With V(θ; φ, b) = Σ_j b_j ℓ(θ, φ_j) + c_min θ²/2 and
+    /// U(φ; θ, a) = Σ_i a_i ℓ(θ_i, φ) − c_max φ²/2 (the confinements' constant terms drop out
+    /// of both updates), a player step from (θ, a) with the field evaluated at points θ̃ is
+    ///     θ_i' = θ_i − βηh ∂V(θ̃_i),   a_i' = a_i e^{−αηh V(θ̃_i)} / Σ_k a_k e^{−αηh V(θ̃_k)}
+    /// (signs flipped for the max player). Simultaneous: both fields at the current state;
+    /// alternating: the max player's against the moved min player; extragradient: a look-ahead
+    /// step (θ̃, ã), (φ̃, b̃) from the current fields, then the step from (θ, a), (φ, b) with the
+    /// look-ahead fields evaluated at the look-ahead particles. Tolerance 1e-13 absolute.
+    func testOneWassersteinFisherRaoStepOfEachDynamicsByHand() throws {
+        let h = 0.2, cMin = 0.4, cMax = 0.7
+        let minP = GamePlayer(stepScale: 0.5, transport: 1.2, fisherRao: 2, confinement: cMin)
+        let maxP = GamePlayer(stepScale: 1.5, transport: 0.8, fisherRao: 1.3, confinement: cMax)
+        let theta0 = [0.3, -0.9], a0 = [0.35, 0.65], phi0 = [0.8, -0.2, 1.4], b0 = [0.5, 0.2, 0.3]
+        func l(_ t: Double, _ p: Double) -> Double { t * p + 0.5 * t * t * p - 0.3 * p * p }
+        func V(_ t: Double, _ phi: [Double], _ b: [Double]) -> (value: Double, slope: Double) {
+            var v = 0.5 * cMin * t * t, g = cMin * t
+            for j in 0..<phi.count { v += b[j] * l(t, phi[j]); g += b[j] * (phi[j] + t * phi[j]) }
+            return (v, g)
+        }
+        func U(_ p: Double, _ theta: [Double], _ a: [Double]) -> (value: Double, slope: Double) {
+            var v = -0.5 * cMax * p * p, g = -cMax * p
+            for i in 0..<theta.count { v += a[i] * l(theta[i], p); g += a[i] * (theta[i] + 0.5 * theta[i] * theta[i] - 0.6 * p) }
+            return (v, g)
+        }
+        /// One player step: sign −1 descends (min), +1 ascends (max); `fields` at the points.
+        func step(_ x: [Double], _ w: [Double], _ player: GamePlayer, sign: Double,
+                  _ fields: [(value: Double, slope: Double)]) -> ([Double], [Double]) {
+            let r = player.stepScale * h
+            let moved = (0..<x.count).map { x[$0] + sign * player.transport * r * fields[$0].slope }
+            let raw = (0..<w.count).map { w[$0] * exp(sign * player.fisherRao * r * fields[$0].value) }
+            let z = raw.reduce(0, +)
+            return (moved, raw.map { $0 / z })
+        }
+        let vNow = theta0.map { V($0, phi0, b0) }, uNow = phi0.map { U($0, theta0, a0) }
+        let (theta1, a1) = step(theta0, a0, minP, sign: -1, vNow)
+        var expected: [GameFlow.Dynamics: (theta: [Double], a: [Double], phi: [Double], b: [Double])] = [:]
+        let (phiS, bS) = step(phi0, b0, maxP, sign: 1, uNow)
+        expected[.simultaneous] = (theta1, a1, phiS, bS)
+        let (phiA, bA) = step(phi0, b0, maxP, sign: 1, phi0.map { U($0, theta1, a1) })
+        expected[.alternating] = (theta1, a1, phiA, bA)
+        let (thetaE, aE) = step(theta0, a0, minP, sign: -1, theta1.map { V($0, phiS, bS) })
+        let (phiE, bE) = step(phi0, b0, maxP, sign: 1, phiS.map { U($0, theta1, a1) })
+        expected[.extragradient] = (thetaE, aE, phiE, bE)
+
+        let payoff = try FormulaPayoff(compiling: "x1*y1 + 0.5*x1^2*y1 - 0.3*y1^2", minDimension: 1, maxDimension: 1, threads: 1)
+        for dynamics in GameFlow.Dynamics.allCases {
+            var phi = Population(name: "max", dimension: 1, positions: phi0)
+            phi.weights = b0
+            let flow = GameFlow(payoff: payoff, min: minP, max: maxP, dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
+            var theta = Population(name: "min", dimension: 1, positions: theta0)
+            theta.weights = a0
+            var state = SimulationState(populations: [theta])
+            flow.prepare(&state)
+            flow.advance(&state, step: 1, stepSize: h)
+            let want = expected[dynamics]!
+            for (got, ref, what) in [(state.populations[0].positions, want.theta, "θ"), (state.populations[0].weights, want.a, "a"),
+                                     (state.populations[1].positions, want.phi, "φ"), (state.populations[1].weights, want.b, "b")] {
+                XCTAssertLessThanOrEqual(maxAbsDifference(got, ref), 1e-13, "\(dynamics) \(what): \(got) vs \(ref)")
+            }
+        }
+        // The three differ here, so each comparison tells them apart.
+        XCTAssertGreaterThan(maxAbsDifference(phiS, phiA), 1e-3)
+        XCTAssertGreaterThan(maxAbsDifference(a1, aE), 1e-3)
+        XCTAssertGreaterThan(maxAbsDifference(bS, bE), 1e-3)
+    }
+
     /// The kernel payoff (engine) and the same payoff written as a formula (direct) give the same
     /// fields; the GAN data term adds c(φ) = (1/M) Σ k(y_m − φ).
     func testKernelAndFormulaPayoffsAgree() throws {

@@ -27,6 +27,11 @@ final class GameTests: XCTestCase {
                         maxPopulation: maxPopulation, seed: 7, threads: threads)
     }
 
+    /// Σ_i w_i θ_i, by hand (not the metrics' moments).
+    static func weightedMean(_ p: Population) -> [Double] {
+        (0..<p.dimension).map { a in (0..<p.count).reduce(0.0) { $0 + p.weights[$1] * p.positions[$1 * p.dimension + a] } }
+    }
+
     static func resultant(_ p: Population) -> Double {
         var c = 0.0, s = 0.0
         for i in 0..<p.count { c += p.weights[i] * cos(p.positions[i]); s += p.weights[i] * sin(p.positions[i]) }
@@ -157,8 +162,7 @@ final class GameTests: XCTestCase {
             var state = SimulationState(populations: [population("min", 2, 13, seed: 9, scale: 2)])
             flow.prepare(&state)
             func means() -> (Double, Double) {
-                (EquilibriumDistanceMetric.moments(state.populations[0]).mean[0],
-                 EquilibriumDistanceMetric.moments(state.populations[1]).mean[0])
+                (Self.weightedMean(state.populations[0])[0], Self.weightedMean(state.populations[1])[0])
             }
             let start = means()
             for step in 1...steps { flow.advance(&state, step: step, stepSize: h) }
@@ -243,6 +247,30 @@ final class GameTests: XCTestCase {
         XCTAssertGreaterThan(maxAbsDifference(bS, bE), 1e-3)
     }
 
+    /// One noisy simultaneous step of ℓ = cθφ from one point per player (20 000 particles
+    /// each, 1-D), with step scales, transport rates and temperatures other than 1: the min
+    /// player's particles are N(θ₀ − βηh c φ₀, 2τβηh), the max player's N(φ₀ + β'η'h c θ₀,
+    /// 2τ'β'η'h); means and variances within 5 standard errors.
+    func testOneNoisyStepMoments() {
+        let c = 1.2, h = 0.1, theta0 = 0.5, phi0 = -0.3, n = 20_000
+        let minP = GamePlayer(stepScale: 0.5, transport: 1.5, temperature: 0.3)
+        let maxP = GamePlayer(stepScale: 2, transport: 0.7, temperature: 0.8)
+        let flow = GameFlow(payoff: BilinearPayoff(coupling: c, dimension: 1), min: minP, max: maxP, dynamics: .simultaneous,
+                            maxPopulation: Population(name: "max", dimension: 1, positions: [Double](repeating: phi0, count: n)),
+                            seed: 6, threads: 2)
+        var state = SimulationState(populations: [Population(name: "min", dimension: 1, positions: [Double](repeating: theta0, count: n))])
+        flow.prepare(&state)
+        flow.advance(&state, step: 1, stepSize: h)
+        let r = 0.5 * 1.5 * h, r2 = 2 * 0.7 * h
+        for (x, mean, variance, who) in [(state.populations[0].positions, theta0 - r * c * phi0, 2 * 0.3 * r, "min"),
+                                         (state.populations[1].positions, phi0 + r2 * c * theta0, 2 * 0.8 * r2, "max")] {
+            let k = Double(x.count)
+            XCTAssertEqual(x.reduce(0, +) / k, mean, accuracy: 5 * (variance / k).squareRoot(), "\(who) mean")
+            XCTAssertEqual(x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance,
+                           accuracy: 5 * variance * (2 / k).squareRoot(), "\(who) variance")
+        }
+    }
+
     /// The kernel payoff (engine) and the same payoff written as a formula (direct) give the same
     /// fields; the GAN data term adds c(φ) = (1/M) Σ k(y_m − φ).
     func testKernelAndFormulaPayoffsAgree() throws {
@@ -282,10 +310,12 @@ final class GameTests: XCTestCase {
                                 dynamics: .simultaneous, maxPopulation: phi, seed: 1, threads: 1)
             var state = SimulationState(populations: [population("min", d, 15, seed: 11, scale: 2, offset: -0.5, randomWeights: true)])
             flow.prepare(&state)
+            /// |θ̄|² and E|θ|² under the particle weights, by hand.
             func stats(_ p: Population) -> (m2: Double, second: Double) {
-                let m = EquilibriumDistanceMetric.moments(p)
-                let m2 = m.mean.reduce(0) { $0 + $1 * $1 }
-                return (m2, m2 + m.variance.reduce(0, +))
+                let m2 = Self.weightedMean(p).reduce(0) { $0 + $1 * $1 }
+                var second = 0.0
+                for i in 0..<p.count { for a in 0..<p.dimension { second += p.weights[i] * pow(p.positions[i * p.dimension + a], 2) } }
+                return (m2, second)
             }
             let s0 = stats(state.populations[0]), s1 = stats(state.populations[1])
             let b = NashGapMetric(flow: flow, search: BestResponseSearch(iterations: 60)).bestResponses(state)

@@ -68,8 +68,28 @@ echo "copying the repository to $work (log: $log)"
     if ! cmp -s "$root/$f" "$work/$f"; then mkdir -p "$(dirname "$work/$f")"; cp -p "$root/$f" "$work/$f"; fi
 done
 
+# Every fragment must occur exactly once in its file: checked for all before any build.
+fragment_count() {  # file fragment -> occurrences
+    local content stripped
+    IFS= read -r -d '' content < "$1"
+    stripped=${content//"$2"/}
+    echo $(((${#content} - ${#stripped}) / ${#2}))
+}
+errors=() runnable=()
+for k in "${selected[@]}"; do
+    if [[ ! -f $work/${files[k]} ]]; then
+        printf '%-9s %-28s %s\n' ERROR "${names[k]}" "no file ${files[k]}"; errors+=("${names[k]}"); continue
+    fi
+    count=$(fragment_count "$work/${files[k]}" "${originals[k]}")
+    if ((count != 1)); then
+        printf '%-9s %-28s %s\n' ERROR "${names[k]}" "its fragment occurs $count times in ${files[k]}, not once"
+        errors+=("${names[k]}"); continue
+    fi
+    runnable+=("$k")
+done
+
 # Only the test modules the selected filters name are built (WGF_TEST_TARGETS, see Package.swift).
-modules=$(for k in "${selected[@]}"; do printf '%s\n' "${filters[k]}" | tr '|' '\n' | sed 's/[.].*//'; done | sort -u | paste -sd, -)
+modules=$(for k in "${runnable[@]}"; do printf '%s\n' "${filters[k]}" | tr '|' '\n' | sed 's/[.].*//'; done | sort -u | paste -sd, -)
 export WGF_TEST_TARGETS=$modules
 
 build() { (cd "$work" && swift build -c release --build-tests) >> "$log" 2>&1; }
@@ -87,29 +107,25 @@ run_tests() {
     fi
 }
 
+((${#runnable[@]} > 0)) || { echo "mutants: ${#selected[@]}, killed: 0, errors: ${#errors[@]} (${errors[*]})"; exit 1; }
 start=$SECONDS
 echo "baseline: building the unmutated copy (test modules: $modules)"
 if ! build; then echo "ERROR: the unmutated copy does not build (see $log)"; exit 1; fi
-all_filters=$(for k in "${selected[@]}"; do printf '%s\n' "${filters[k]}"; done | sort -u | paste -sd'|' -)
+all_filters=$(for k in "${runnable[@]}"; do printf '%s\n' "${filters[k]}"; done | sort -u | paste -sd'|' -)
 case $(run_tests "$all_filters") in
     PASS) echo "baseline: the named tests pass unmutated ($((SECONDS - start)) s)" ;;
     *) echo "ERROR: the named tests do not pass unmutated (see $log)"; exit 1 ;;
 esac
 
-killed=0 survived=() errors=()
-for k in "${selected[@]}"; do
+# An interrupted run leaves no mutant behind (and the next run's copy step would undo it anyway).
+mutated_file='' content=''
+trap '[[ -n $mutated_file ]] && printf "%s" "$content" > "$mutated_file"; exit 130' INT TERM
+killed=0 survived=()
+for k in "${runnable[@]}"; do
     name=${names[k]} file=$work/${files[k]} t0=$SECONDS
     printf '%s\n' "=== mutant $name: ${files[k]}: ${originals[k]}  ->  ${replacements[k]}" >> "$log"
-    if [[ ! -f $file ]]; then
-        printf '%-9s %-28s %s\n' ERROR "$name" "no file ${files[k]}"; errors+=("$name"); continue
-    fi
     IFS= read -r -d '' content < "$file"
-    stripped=${content//"${originals[k]}"/}
-    count=$(((${#content} - ${#stripped}) / ${#originals[k]}))
-    if ((count != 1)); then
-        printf '%-9s %-28s %s\n' ERROR "$name" "the fragment occurs $count times in ${files[k]}, not once"
-        errors+=("$name"); continue
-    fi
+    mutated_file=$file
     printf '%s' "${content/"${originals[k]}"/"${replacements[k]}"}" > "$file"
     if ! build; then
         outcome=ERROR detail="the mutant does not compile (see $log)"
@@ -122,6 +138,7 @@ for k in "${selected[@]}"; do
         esac
     fi
     printf '%s' "$content" > "$file"
+    mutated_file=''
     printf '%-9s %-28s %4d s  %s %s\n' "$outcome" "$name" $((SECONDS - t0)) "${descriptions[k]}" "$detail"
     case $outcome in KILLED) killed=$((killed + 1)) ;; SURVIVED) survived+=("$name") ;; *) errors+=("$name") ;; esac
 done

@@ -114,6 +114,7 @@ if ! build; then echo "ERROR: the unmutated copy does not build (see $log)"; exi
 all_filters=$(for k in "${runnable[@]}"; do printf '%s\n' "${filters[k]}"; done | sort -u | paste -sd'|' -)
 case $(run_tests "$all_filters") in
     PASS) echo "baseline: the named tests pass unmutated ($((SECONDS - start)) s)" ;;
+    NONE) echo "ERROR: the filters run no test (see $log)"; exit 1 ;;
     *) echo "ERROR: the named tests do not pass unmutated (see $log)"; exit 1 ;;
 esac
 

@@ -63,3 +63,10 @@ if ProcessInfo.processInfo.environment["WGF_BENCHMARKS"] != nil {
                           swiftSettings: fast,
                           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
 }
+
+// scripts/mutants.sh builds only the test targets its mutants run, in its scratch copy:
+//   WGF_TEST_TARGETS=FlowsTests,KernelSumTests swift build -c release --build-tests
+if let only = ProcessInfo.processInfo.environment["WGF_TEST_TARGETS"] {
+    let keep = Set(only.split(separator: ",").map(String.init))
+    package.targets.removeAll { $0.type == .test && !keep.contains($0.name) }
+}

@@ -93,7 +93,8 @@ final class SPDMatrixTests: XCTestCase {
         let (m, c) = x.withUnsafeBufferPointer { sampleMoments($0, dimension: 2) }
         XCTAssertEqual(m, [7.0 / 4, 11.0 / 4])
         var cr = [0.0, 0.0, 0.0, 0.0]
-        for i in 0..<4 { for a in 0..<2 { for b in 0..<2 { cr[a * 2 + b] += (x[2 * i + a] - m[a]) * (x[2 * i + b] - m[b]) / 3 } } }
+        let mean = [1.75, 2.75]  // by hand, not the code's m
+        for i in 0..<4 { for a in 0..<2 { for b in 0..<2 { cr[a * 2 + b] += (x[2 * i + a] - mean[a]) * (x[2 * i + b] - mean[b]) / 3 } } }
         XCTAssertLessThanOrEqual(relativeError(c, cr), 1e-14)
     }
 }
@@ -107,25 +108,29 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(o.report, ["optimizer": "sgd"])
     }
 
-    /// Two AdaGrad steps by hand: H₁ = g₁², H₂ = αH₁ + (1 − α)g₂², x += h g/(fudge + √H).
-    /// Tolerance 1e-15 absolute (a handful of roundings on O(1) numbers).
+    /// Two AdaGrad steps by hand: H₁ = g₁², H₂ = αH₁ + (1 − α)g₂², x += h g/(fudge + √H), at the
+    /// reference code's α = 0.9, fudge = 1e-6 and at α = 0.6, fudge = 0.3 (where the fudge and the
+    /// decay change the step by tens of per cent). Tolerance 1e-15 absolute (a handful of
+    /// roundings on O(1) numbers).
     func testAdagradTwoSteps() {
-        let alpha = 0.9, fudge = 1e-6, h = 0.05
-        var o = Optimizer(rule: .adagrad(alpha: alpha, fudge: fudge))
-        let x0 = [1.0, 2.0, 3.0], g1 = [0.5, -2.0, 0.0], g2 = [1.0, 1.0, 0.3]
-        var x = x0
-        o.apply(g1, to: &x, stepSize: h)
-        let h1 = g1.map { $0 * $0 }
-        let x1 = (0..<3).map { x0[$0] + h * g1[$0] / (fudge + h1[$0].squareRoot()) }
-        for k in 0..<3 { XCTAssertEqual(x[k], x1[k], accuracy: 1e-15) }
-        XCTAssertEqual(x[2], 3, "zero gradient, zero history: no move (fudge avoids 0/0)")
-        XCTAssertEqual(x[0], 1 + h * 0.5 / (1e-6 + 0.5), accuracy: 1e-15)
-        o.apply(g2, to: &x, stepSize: h)
-        let h2 = (0..<3).map { alpha * h1[$0] + (1 - alpha) * g2[$0] * g2[$0] }
-        let x2 = (0..<3).map { x1[$0] + h * g2[$0] / (fudge + h2[$0].squareRoot()) }
-        for k in 0..<3 { XCTAssertEqual(x[k], x2[k], accuracy: 1e-15) }
-        XCTAssertEqual(o.report["optimizer"], "adagrad")
-        XCTAssertNotNil(o.report["adagrad-alpha"])
+        for (alpha, fudge) in [(0.9, 1e-6), (0.6, 0.3)] {
+            let h = 0.05
+            let o = Optimizer(rule: .adagrad(alpha: alpha, fudge: fudge))
+            let x0 = [1.0, 2.0, 3.0], g1 = [0.5, -2.0, 0.0], g2 = [1.0, 1.0, 0.3]
+            var x = x0
+            o.apply(g1, to: &x, stepSize: h)
+            let h1 = g1.map { $0 * $0 }
+            let x1 = (0..<3).map { x0[$0] + h * g1[$0] / (fudge + h1[$0].squareRoot()) }
+            for k in 0..<3 { XCTAssertEqual(x[k], x1[k], accuracy: 1e-15, "α = \(alpha)") }
+            XCTAssertEqual(x[2], 3, "zero gradient, zero history: no move (fudge avoids 0/0)")
+            XCTAssertEqual(x[0], 1 + h * 0.5 / (fudge + 0.5), accuracy: 1e-15)
+            o.apply(g2, to: &x, stepSize: h)
+            let h2 = (0..<3).map { alpha * h1[$0] + (1 - alpha) * g2[$0] * g2[$0] }
+            let x2 = (0..<3).map { x1[$0] + h * g2[$0] / (fudge + h2[$0].squareRoot()) }
+            for k in 0..<3 { XCTAssertEqual(x[k], x2[k], accuracy: 1e-15, "α = \(alpha)") }
+            XCTAssertEqual(o.report["optimizer"], "adagrad")
+            XCTAssertNotNil(o.report["adagrad-alpha"])
+        }
     }
 }
 

@@ -27,6 +27,11 @@ final class GameTests: XCTestCase {
                         maxPopulation: maxPopulation, seed: 7, threads: threads)
     }
 
+    /// Σ_i w_i θ_i, by hand (not the metrics' moments).
+    static func weightedMean(_ p: Population) -> [Double] {
+        (0..<p.dimension).map { a in (0..<p.count).reduce(0.0) { $0 + p.weights[$1] * p.positions[$1 * p.dimension + a] } }
+    }
+
     static func resultant(_ p: Population) -> Double {
         var c = 0.0, s = 0.0
         for i in 0..<p.count { c += p.weights[i] * cos(p.positions[i]); s += p.weights[i] * sin(p.positions[i]) }
@@ -157,8 +162,7 @@ final class GameTests: XCTestCase {
             var state = SimulationState(populations: [population("min", 2, 13, seed: 9, scale: 2)])
             flow.prepare(&state)
             func means() -> (Double, Double) {
-                (EquilibriumDistanceMetric.moments(state.populations[0]).mean[0],
-                 EquilibriumDistanceMetric.moments(state.populations[1]).mean[0])
+                (Self.weightedMean(state.populations[0])[0], Self.weightedMean(state.populations[1])[0])
             }
             let start = means()
             for step in 1...steps { flow.advance(&state, step: step, stepSize: h) }
@@ -172,6 +176,99 @@ final class GameTests: XCTestCase {
         XCTAssertLessThan(norm(eg.end), 0.8 * norm(eg.start))
         func invariant(_ p: (Double, Double)) -> Double { p.0 * p.0 + p.1 * p.1 - h * p.0 * p.1 }
         XCTAssertEqual(invariant(alt.end), invariant(alt.start), accuracy: 1e-12)
+    }
+
+    /// One step of each dynamics with Wasserstein–Fisher–Rao players, written out here: the
+    /// payoff ℓ(θ, φ) = θφ + ½θ²φ − 0.3φ² (1-D, a formula) with confinements, unequal step
+    /// scales η, transport rates β and Fisher–Rao rates α, no noise, 2 min and 3 max particles
+    /// with unequal weights. With V(θ; φ, b) = Σ_j b_j ℓ(θ, φ_j) + c_min θ²/2 and
+    /// U(φ; θ, a) = Σ_i a_i ℓ(θ_i, φ) − c_max φ²/2 (the confinements' constant terms drop out
+    /// of both updates), a player step from (θ, a) with the field evaluated at points θ̃ is
+    ///     θ_i' = θ_i − βηh ∂V(θ̃_i),   a_i' = a_i e^{−αηh V(θ̃_i)} / Σ_k a_k e^{−αηh V(θ̃_k)}
+    /// (signs flipped for the max player). Simultaneous: both fields at the current state;
+    /// alternating: the max player's against the moved min player; extragradient: a look-ahead
+    /// step (θ̃, ã), (φ̃, b̃) from the current fields, then the step from (θ, a), (φ, b) with the
+    /// look-ahead fields evaluated at the look-ahead particles. Tolerance 1e-13 absolute.
+    func testOneWassersteinFisherRaoStepOfEachDynamicsByHand() throws {
+        let h = 0.2, cMin = 0.4, cMax = 0.7
+        let minP = GamePlayer(stepScale: 0.5, transport: 1.2, fisherRao: 2, confinement: cMin)
+        let maxP = GamePlayer(stepScale: 1.5, transport: 0.8, fisherRao: 1.3, confinement: cMax)
+        let theta0 = [0.3, -0.9], a0 = [0.35, 0.65], phi0 = [0.8, -0.2, 1.4], b0 = [0.5, 0.2, 0.3]
+        func l(_ t: Double, _ p: Double) -> Double { t * p + 0.5 * t * t * p - 0.3 * p * p }
+        func V(_ t: Double, _ phi: [Double], _ b: [Double]) -> (value: Double, slope: Double) {
+            var v = 0.5 * cMin * t * t, g = cMin * t
+            for j in 0..<phi.count { v += b[j] * l(t, phi[j]); g += b[j] * (phi[j] + t * phi[j]) }
+            return (v, g)
+        }
+        func U(_ p: Double, _ theta: [Double], _ a: [Double]) -> (value: Double, slope: Double) {
+            var v = -0.5 * cMax * p * p, g = -cMax * p
+            for i in 0..<theta.count { v += a[i] * l(theta[i], p); g += a[i] * (theta[i] + 0.5 * theta[i] * theta[i] - 0.6 * p) }
+            return (v, g)
+        }
+        /// One player step: sign −1 descends (min), +1 ascends (max); `fields` at the points.
+        func step(_ x: [Double], _ w: [Double], _ player: GamePlayer, sign: Double,
+                  _ fields: [(value: Double, slope: Double)]) -> ([Double], [Double]) {
+            let r = player.stepScale * h
+            let moved = (0..<x.count).map { x[$0] + sign * player.transport * r * fields[$0].slope }
+            let raw = (0..<w.count).map { w[$0] * exp(sign * player.fisherRao * r * fields[$0].value) }
+            let z = raw.reduce(0, +)
+            return (moved, raw.map { $0 / z })
+        }
+        let vNow = theta0.map { V($0, phi0, b0) }, uNow = phi0.map { U($0, theta0, a0) }
+        let (theta1, a1) = step(theta0, a0, minP, sign: -1, vNow)
+        var expected: [GameFlow.Dynamics: (theta: [Double], a: [Double], phi: [Double], b: [Double])] = [:]
+        let (phiS, bS) = step(phi0, b0, maxP, sign: 1, uNow)
+        expected[.simultaneous] = (theta1, a1, phiS, bS)
+        let (phiA, bA) = step(phi0, b0, maxP, sign: 1, phi0.map { U($0, theta1, a1) })
+        expected[.alternating] = (theta1, a1, phiA, bA)
+        let (thetaE, aE) = step(theta0, a0, minP, sign: -1, theta1.map { V($0, phiS, bS) })
+        let (phiE, bE) = step(phi0, b0, maxP, sign: 1, phiS.map { U($0, theta1, a1) })
+        expected[.extragradient] = (thetaE, aE, phiE, bE)
+
+        let payoff = try FormulaPayoff(compiling: "x1*y1 + 0.5*x1^2*y1 - 0.3*y1^2", minDimension: 1, maxDimension: 1, threads: 1)
+        for dynamics in GameFlow.Dynamics.allCases {
+            var phi = Population(name: "max", dimension: 1, positions: phi0)
+            phi.weights = b0
+            let flow = GameFlow(payoff: payoff, min: minP, max: maxP, dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
+            var theta = Population(name: "min", dimension: 1, positions: theta0)
+            theta.weights = a0
+            var state = SimulationState(populations: [theta])
+            flow.prepare(&state)
+            flow.advance(&state, step: 1, stepSize: h)
+            let want = expected[dynamics]!
+            for (got, ref, what) in [(state.populations[0].positions, want.theta, "θ"), (state.populations[0].weights, want.a, "a"),
+                                     (state.populations[1].positions, want.phi, "φ"), (state.populations[1].weights, want.b, "b")] {
+                XCTAssertLessThanOrEqual(maxAbsDifference(got, ref), 1e-13, "\(dynamics) \(what): \(got) vs \(ref)")
+            }
+        }
+        // The three differ here, so each comparison tells them apart.
+        XCTAssertGreaterThan(maxAbsDifference(phiS, phiA), 1e-3)
+        XCTAssertGreaterThan(maxAbsDifference(a1, aE), 1e-3)
+        XCTAssertGreaterThan(maxAbsDifference(bS, bE), 1e-3)
+    }
+
+    /// One noisy simultaneous step of ℓ = cθφ from one point per player (20 000 particles
+    /// each, 1-D), with step scales, transport rates and temperatures other than 1: the min
+    /// player's particles are N(θ₀ − βηh c φ₀, 2τβηh), the max player's N(φ₀ + β'η'h c θ₀,
+    /// 2τ'β'η'h); means and variances within 5 standard errors.
+    func testOneNoisyStepMoments() {
+        let c = 1.2, h = 0.1, theta0 = 0.5, phi0 = -0.3, n = 20_000
+        let minP = GamePlayer(stepScale: 0.5, transport: 1.5, temperature: 0.3)
+        let maxP = GamePlayer(stepScale: 2, transport: 0.7, temperature: 0.8)
+        let flow = GameFlow(payoff: BilinearPayoff(coupling: c, dimension: 1), min: minP, max: maxP, dynamics: .simultaneous,
+                            maxPopulation: Population(name: "max", dimension: 1, positions: [Double](repeating: phi0, count: n)),
+                            seed: 6, threads: 2)
+        var state = SimulationState(populations: [Population(name: "min", dimension: 1, positions: [Double](repeating: theta0, count: n))])
+        flow.prepare(&state)
+        flow.advance(&state, step: 1, stepSize: h)
+        let r = 0.5 * 1.5 * h, r2 = 2 * 0.7 * h
+        for (x, mean, variance, who) in [(state.populations[0].positions, theta0 - r * c * phi0, 2 * 0.3 * r, "min"),
+                                         (state.populations[1].positions, phi0 + r2 * c * theta0, 2 * 0.8 * r2, "max")] {
+            let k = Double(x.count)
+            XCTAssertEqual(x.reduce(0, +) / k, mean, accuracy: 5 * (variance / k).squareRoot(), "\(who) mean")
+            XCTAssertEqual(x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance,
+                           accuracy: 5 * variance * (2 / k).squareRoot(), "\(who) variance")
+        }
     }
 
     /// The kernel payoff (engine) and the same payoff written as a formula (direct) give the same
@@ -213,10 +310,12 @@ final class GameTests: XCTestCase {
                                 dynamics: .simultaneous, maxPopulation: phi, seed: 1, threads: 1)
             var state = SimulationState(populations: [population("min", d, 15, seed: 11, scale: 2, offset: -0.5, randomWeights: true)])
             flow.prepare(&state)
+            /// |θ̄|² and E|θ|² under the particle weights, by hand.
             func stats(_ p: Population) -> (m2: Double, second: Double) {
-                let m = EquilibriumDistanceMetric.moments(p)
-                let m2 = m.mean.reduce(0) { $0 + $1 * $1 }
-                return (m2, m2 + m.variance.reduce(0, +))
+                let m2 = Self.weightedMean(p).reduce(0) { $0 + $1 * $1 }
+                var second = 0.0
+                for i in 0..<p.count { for a in 0..<p.dimension { second += p.weights[i] * pow(p.positions[i * p.dimension + a], 2) } }
+                return (m2, second)
             }
             let s0 = stats(state.populations[0]), s1 = stats(state.populations[1])
             let b = NashGapMetric(flow: flow, search: BestResponseSearch(iterations: 60)).bestResponses(state)

@@ -63,6 +63,20 @@ enum RefKernel {
     }
 }
 
+/// MMD²(x, y) of uniformly weighted samples (V-statistic) by three naive double sums:
+/// mean k(x_i − x_j) − 2 mean k(x_i − y_m) + mean k(y_m − y_n). Returns the value and the sum
+/// of the three terms' magnitudes, the scale for a tolerance (the terms cancel).
+func naiveMMD2(_ x: [Double], _ y: [Double], dimension d: Int, _ ref: RefKernel) -> (value: Double, scale: Double) {
+    let n = x.count / d, m = y.count / d
+    func mean(_ a: [Double], _ p: Int, _ b: [Double], _ q: Int) -> Double {
+        var s = 0.0
+        for i in 0..<p { for j in 0..<q { s += ref.value((0..<d).map { a[i * d + $0] - b[j * d + $0] }) } }
+        return s / Double(p * q)
+    }
+    let xx = mean(x, n, x, n), xy = mean(x, n, y, m), yy = mean(y, m, y, m)
+    return (xx - 2 * xy + yy, abs(xx) + 2 * abs(xy) + abs(yy))
+}
+
 /// Rows i of a row-major array.
 func row(_ x: [Double], _ i: Int, _ d: Int) -> [Double] { Array(x[(i * d)..<(i * d + d)]) }
 

@@ -57,37 +57,140 @@ final class LangevinDynamicsTests: XCTestCase {
     }
 
     /// The exact stationary covariance of the underdamped scheme on V = a x²/2 (a linear
-    /// recursion z' = A z + ξ, Σ = AΣAᵀ + Q solved as a 3×3 linear system), its distance to
-    /// λ/a as the step shrinks, and the simulated variance against it within 5 standard
-    /// deviations 5 σ²√(2/N) (N i.i.d. Gaussian positions, see the OU test).
+    /// recursion z' = A z + ξ, Σ = AΣAᵀ + Q solved as a 3×3 linear system, A and Q from
+    /// ``UnderdampedReference``, derived here independently of the flow), its distance to
+    /// λ/a as the step shrinks, and the simulated variances of positions and velocities against
+    /// it within 5 standard deviations 5 σ²√(2/N) (N i.i.d. Gaussian coordinates, see the OU test).
     func testUnderdampedVarianceErrorShrinksWithTheStep() {
         let a = 1.0, lambda = 1.0, gamma = 1.0, n = 20_000
         var errors: [Double] = []
         for h in [0.8, 0.4, 0.2, 0.1, 0.05, 0.025] {
+            let stationary = UnderdampedReference(friction: gamma, temperature: lambda, h: h).stationary(a: a)
+            errors.append(abs(stationary.xx - lambda / a))
+            guard h >= 0.2 else { continue }  // simulated at the three largest steps
             let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
                                     potential: QuadraticPotential(a: a, centre: [0]), seed: 5, threads: 2)
-            let c = flow.underdampedCoefficients(h)
-            // z = (x, v): x' = (1 − a c₂)x + c₁v + ξx, v' = −a c₁ x + e v + ξv.
-            let A = [1 - a * c.c2, c.c1, -a * c.c1, c.e]
-            let qxx = c.sx * c.sx, qxv = c.sx * c.a, qvv = c.a * c.a + c.b * c.b
-            // Unknowns (sxx, sxv, svv): Σ − AΣAᵀ = Q.
-            let (p, q, r, s) = (A[0], A[1], A[2], A[3])
-            let m: [[Double]] = [[1 - p * p, -2 * p * q, -q * q],
-                                 [-p * r, 1 - (p * s + q * r), -q * s],
-                                 [-r * r, -2 * r * s, 1 - s * s]]
-            let sigma = solve3(m, [qxx, qxv, qvv])
-            let stationary = sigma[0]
-            errors.append(abs(stationary - lambda / a))
-            guard h >= 0.2 else { continue }  // simulated at the three largest steps
-            let x = runLangevin(flow, gaussianPoints(n, 1), dimension: 1, steps: Int(60 / h), h: h).populations[0].positions
-            let measured = varianceAboutZero(x)
-            XCTAssertEqual(measured, stationary, accuracy: 5 * stationary * (2 / Double(n)).squareRoot(), "h = \(h)")
-            // Velocities are N(0, λ) in the continuous limit: a looser check of the state's second half.
+            let s = runLangevin(flow, gaussianPoints(n, 1), dimension: 1, steps: Int(60 / h), h: h).populations[0]
+            let sd = (2 / Double(n)).squareRoot()
+            XCTAssertEqual(varianceAboutZero(s.positions), stationary.xx, accuracy: 5 * stationary.xx * sd, "h = \(h) positions")
+            XCTAssertEqual(varianceAboutZero(s.velocities!), stationary.vv, accuracy: 5 * stationary.vv * sd, "h = \(h) velocities")
         }
         print("underdamped stationary position-variance error |σ²_h − λ/a| at h = 0.8 … 0.025 (halving): \(errors)")
         // First order: the error halves with the step (ratios 2.5, 2.2, 2.1, … → 2).
         for k in 1..<errors.count { XCTAssertLessThan(errors[k], errors[k - 1] / 1.9, "h = \(0.8 / pow(2, Double(k)))") }
         XCTAssertLessThan(errors.last!, 0.02 * lambda / a)
+    }
+
+    /// One underdamped step at friction γ = 0.25 and temperature λ = 0.6 (neither 1, so a
+    /// misplaced γ or λ shows) from one fixed state (x₀, v₀) in every coordinate of 40 000
+    /// independent particles in d = 5 (V = a|x − c|²/2, no interaction): the 200 000 samples of
+    /// (x₁, v₁) have the mean and covariance of ``UnderdampedReference``, within 5 standard
+    /// errors: √(Σ_xx/K) for a mean, Σ_xx√(2/K) for a variance, √((Σ_xxΣ_vv + Σ_xv²)/K) for the
+    /// covariance (Gaussian samples, K = 200 000). The thermal initial velocities are N(0, λ).
+    func testUnderdampedOneStepMomentsAtLowFriction() {
+        let gamma = 0.25, lambda = 0.6, a = 1.5, h = 0.5, n = 40_000, d = 5
+        let x0 = 0.4, v0 = -0.8, centre = -0.3
+        let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
+                                potential: QuadraticPotential(a: a, centre: [Double](repeating: centre, count: d)), seed: 17, threads: 2)
+        var s = state([Double](repeating: x0, count: n * d), dimension: d)
+        flow.prepare(&s)
+        let thermal = s.populations[0].velocities!
+        let k = Double(n * d)
+        XCTAssertEqual(thermal.reduce(0, +) / k, 0, accuracy: 5 * (lambda / k).squareRoot(), "thermal velocity mean")
+        XCTAssertEqual(varianceAboutZero(thermal), lambda, accuracy: 5 * lambda * (2 / k).squareRoot(), "thermal velocity variance")
+        s.populations[0].velocities = [Double](repeating: v0, count: n * d)
+        flow.advance(&s, step: 1, stepSize: h)
+        let ref = UnderdampedReference(friction: gamma, temperature: lambda, h: h)
+        let b = -a * (x0 - centre)
+        let mx = x0 + ref.c1 * v0 + ref.c2 * b, mv = ref.e * v0 + ref.c1 * b
+        let x = s.populations[0].positions, v = s.populations[0].velocities!
+        let sx = x.reduce(0, +) / k, sv = v.reduce(0, +) / k
+        var cxx = 0.0, cvv = 0.0, cxv = 0.0
+        for i in 0..<(n * d) {
+            cxx += (x[i] - mx) * (x[i] - mx); cvv += (v[i] - mv) * (v[i] - mv); cxv += (x[i] - mx) * (v[i] - mv)
+        }
+        cxx /= k; cvv /= k; cxv /= k
+        XCTAssertEqual(sx, mx, accuracy: 5 * (ref.xx / k).squareRoot(), "mean of x₁")
+        XCTAssertEqual(sv, mv, accuracy: 5 * (ref.vv / k).squareRoot(), "mean of v₁")
+        XCTAssertEqual(cxx, ref.xx, accuracy: 5 * ref.xx * (2 / k).squareRoot(), "Var x₁")
+        XCTAssertEqual(cvv, ref.vv, accuracy: 5 * ref.vv * (2 / k).squareRoot(), "Var v₁")
+        XCTAssertEqual(cxv, ref.xv, accuracy: 5 * ((ref.xx * ref.vv + ref.xv * ref.xv) / k).squareRoot(), "Cov(x₁, v₁)")
+    }
+
+    /// The stationary law of the underdamped scheme at friction γ = 0.25 (V = x²/2, λ = 1,
+    /// h = 0.05): Σ_xx = 1.111, Σ_vv from ``UnderdampedReference`` (the continuous law has 1:
+    /// the frozen-force scheme is first order, and weakly damped at low friction: its transition
+    /// matrix has spectral radius 0.9944). 20 000 particles from N(0, 1) positions and thermal
+    /// velocities, 1000 steps (0.9944²⁰⁰⁰ ≈ 1e-5 of the initial offset left), variances within
+    /// 5 standard deviations. The position noise is O(h³) here, so this checks the scheme as a
+    /// whole; ``testUnderdampedOneStepMomentsAtLowFriction`` checks each noise term.
+    func testUnderdampedStationaryVarianceAtLowFriction() {
+        let gamma = 0.25, lambda = 1.0, a = 1.0, h = 0.05, n = 20_000
+        let stationary = UnderdampedReference(friction: gamma, temperature: lambda, h: h).stationary(a: a)
+        XCTAssertEqual(stationary.xx, 1.111, accuracy: 1e-3)
+        let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
+                                potential: QuadraticPotential(a: a, centre: [0]), seed: 23, threads: 2)
+        let s = runLangevin(flow, gaussianPoints(n, 1, seed: 8), dimension: 1, steps: 1000, h: h).populations[0]
+        let sd = (2 / Double(n)).squareRoot()
+        XCTAssertEqual(varianceAboutZero(s.positions), stationary.xx, accuracy: 5 * stationary.xx * sd, "positions")
+        XCTAssertEqual(varianceAboutZero(s.velocities!), stationary.vv, accuracy: 5 * stationary.vv * sd, "velocities")
+    }
+
+    /// One overdamped step from a fixed point x₀ for 100 000 independent coordinates
+    /// (V = a|x − c|²/2, λ = 0.35): x₁ ~ N(x₀ − h a (x₀ − c), 2λh), mean and variance within 5
+    /// standard errors.
+    func testOverdampedOneStepMoments() {
+        let a = 2.5, lambda = 0.35, h = 0.2, n = 50_000, d = 2, x0 = 1.2, centre = 0.5
+        let flow = LangevinFlow(temperature: lambda, potential: QuadraticPotential(a: a, centre: [centre, centre]), seed: 4, threads: 2)
+        let x = runLangevin(flow, [Double](repeating: x0, count: n * d), dimension: d, steps: 1, h: h).populations[0].positions
+        let k = Double(n * d), mean = x0 - h * a * (x0 - centre), variance = 2 * lambda * h
+        let m = x.reduce(0, +) / k
+        XCTAssertEqual(m, mean, accuracy: 5 * (variance / k).squareRoot())
+        XCTAssertEqual(x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance, accuracy: 5 * variance * (2 / k).squareRoot())
+    }
+
+    /// Without noise one overdamped step is x₁ = x₀ + h b(x₀), b = −[∇V + Σ_j w_j ∇W(x_i − x_j)],
+    /// written out here for the double well V = η(x₁² − 1)² + ½x₂², the quadratic interaction
+    /// W = κ|z|²/2 and a Gaussian kernel interaction W = c·exp(−|z|²/(2σ²)), unequal weights.
+    /// Tolerance 1e-13 absolute (O(1) numbers).
+    func testOverdampedDeterministicStepIsTheHandDrift() {
+        let eta = 0.7, kappa = 0.8, c = -1.3, sigma = 0.9, h = 0.15, d = 2
+        let x: [Double] = [0.3, -0.5, 1.4, 0.2, -0.9, 1.1, 0.05, -1.6]
+        let w = [0.1, 0.4, 0.2, 0.3]
+        let n = w.count
+        var drift = [Double](repeating: 0, count: n * d)
+        for i in 0..<n {
+            let x1 = x[i * d], x2 = x[i * d + 1]
+            drift[i * d] = -4 * eta * (x1 * x1 - 1) * x1
+            drift[i * d + 1] = -x2
+            for j in 0..<n where j != i {
+                let z = [x1 - x[j * d], x2 - x[j * d + 1]]
+                let g = exp(-(z[0] * z[0] + z[1] * z[1]) / (2 * sigma * sigma))
+                for q in 0..<d { drift[i * d + q] -= w[j] * (kappa * z[q] - c * z[q] / (sigma * sigma) * g) }
+            }
+        }
+        let kernel = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: c, engine: DirectSum(threads: 1),
+                                       domain: .free, threads: 1)
+        let flow = LangevinFlow(temperature: 0, potential: DoubleWellPotential(height: eta),
+                                interactions: [QuadraticInteraction(kappa: kappa), kernel], seed: 1, threads: 1)
+        var s = state(x, dimension: d)
+        s.populations[0].weights = w
+        flow.prepare(&s)
+        flow.advance(&s, step: 1, stepSize: h)
+        XCTAssertLessThanOrEqual(maxAbsDifference(s.populations[0].positions, (0..<(n * d)).map { x[$0] + h * drift[$0] }), 1e-13)
+        // The energy ∫V dμ + ½ Σ_{i≠j} w_i w_j W(x_i − x_j), by hand.
+        var energy = 0.0
+        for i in 0..<n {
+            let x1 = x[i * d], x2 = x[i * d + 1]
+            energy += w[i] * (eta * (x1 * x1 - 1) * (x1 * x1 - 1) + 0.5 * x2 * x2)
+            for j in 0..<n where j != i {
+                let r2 = squaredDistance(x, i, x, j, d)
+                energy += 0.5 * w[i] * w[j] * (kappa * r2 / 2 + c * exp(-r2 / (2 * sigma * sigma)))
+            }
+        }
+        var unmoved = state(x, dimension: d)
+        unmoved.populations[0].weights = w
+        XCTAssertEqual(flow.energy(unmoved), energy, accuracy: 1e-13)
     }
 
     func testUnderdampedWithoutNoiseIsExactForConstantForce() {
@@ -171,5 +274,48 @@ func solve3(_ m: [[Double]], _ b: [Double]) -> [Double] {
         var a = m
         for i in 0..<3 { a[i][k] = b[i] }
         return det(a) / d
+    }
+}
+
+/// The underdamped step written out from the SDE, independently of ``LangevinFlow``: with b
+/// frozen over the step, dV = (−γV + b)dt + σ dB (σ² = 2γλ), dX = V dt, so after a step h
+///
+///     v₁ = e v₀ + c₁ b + σ∫₀ʰ e^{−γr} dB,    x₁ = x₀ + c₁ v₀ + c₂ b + σ∫₀ʰ (1 − e^{−γr})/γ dB
+///
+/// (r = h − s) with e = e^{−γh}, c₁ = ∫₀ʰ e^{−γr} dr, c₂ = ∫₀ʰ (1 − e^{−γr})/γ dr, and by the
+/// Itô isometry Var = σ²∫ f², Cov = σ²∫ f g of the two integrands. Every integral is taken
+/// here by composite Simpson quadrature (4000 intervals: error ~1e-15 relative), not by the
+/// closed forms the flow uses.
+struct UnderdampedReference {
+    let e: Double, c1: Double, c2: Double
+    /// The noise covariance (ξ_x, ξ_v) per coordinate.
+    let xx: Double, xv: Double, vv: Double
+
+    init(friction g: Double, temperature lambda: Double, h: Double) {
+        func simpson(_ f: (Double) -> Double) -> Double {
+            let m = 4000, dr = h / Double(m)
+            var s = f(0) + f(h)
+            for k in 1..<m { s += (k % 2 == 1 ? 4 : 2) * f(Double(k) * dr) }
+            return s * dr / 3
+        }
+        let sigma2 = 2 * g * lambda
+        let fv = { (r: Double) in exp(-g * r) }, fx = { (r: Double) in (1 - exp(-g * r)) / g }
+        e = exp(-g * h)
+        c1 = simpson(fv)
+        c2 = simpson(fx)
+        vv = sigma2 * simpson { fv($0) * fv($0) }
+        xx = sigma2 * simpson { fx($0) * fx($0) }
+        xv = sigma2 * simpson { fx($0) * fv($0) }
+    }
+
+    /// The stationary covariance of the scheme on V = a x²/2 (b = −a x): z' = A z + ξ with
+    /// A = [[1 − a c₂, c₁], [−a c₁, e]], Σ = AΣAᵀ + Q solved for (Σ_xx, Σ_xv, Σ_vv).
+    func stationary(a: Double) -> (xx: Double, xv: Double, vv: Double) {
+        let (p, q, r, s) = (1 - a * c2, c1, -a * c1, e)
+        let m: [[Double]] = [[1 - p * p, -2 * p * q, -q * q],
+                             [-p * r, 1 - (p * s + q * r), -q * s],
+                             [-r * r, -2 * r * s, 1 - s * s]]
+        let sigma = solve3(m, [xx, xv, vv])
+        return (sigma[0], sigma[1], sigma[2])
     }
 }

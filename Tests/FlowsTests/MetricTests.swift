@@ -88,14 +88,9 @@ final class MetricTests: XCTestCase {
         for (kernel, ref) in [(GaussianKernel(sigma: 1) as any RadialKernel, RefKernel.gaussian(sigma: 1)),
                               (RieszKernel(r: 1), RefKernel.riesz(r: 1))] {
             let metric = MMDMetric(kernel: kernel, samples: y, dimension: d, threads: 2)
-            var xx = 0.0, xy = 0.0, yy = 0.0
-            for i in 0..<n { for j in 0..<n { xx += ref.value((0..<d).map { x[i * d + $0] - x[j * d + $0] }) } }
-            for i in 0..<n { for k in 0..<m { xy += ref.value((0..<d).map { x[i * d + $0] - y[k * d + $0] }) } }
-            for k in 0..<m { for l in 0..<m { yy += ref.value((0..<d).map { y[k * d + $0] - y[l * d + $0] }) } }
-            xx /= Double(n * n); xy /= Double(n * m); yy /= Double(m * m)
-            let scale = abs(xx) + 2 * abs(xy) + abs(yy)
+            let (want, scale) = naiveMMD2(x, y, dimension: d, ref)
             let got = metric.evaluate(state(x, dimension: d))
-            XCTAssertEqual(got * got, xx - 2 * xy + yy, accuracy: 1e-12 * scale, kernel.spec)
+            XCTAssertEqual(got * got, want, accuracy: 1e-12 * scale, kernel.spec)
             let own = metric.evaluate(state(y, dimension: d))
             XCTAssertLessThanOrEqual(own * own, 1e-12 * scale, kernel.spec)
             XCTAssertLessThan(own, 1e-5)
@@ -119,12 +114,21 @@ final class MetricTests: XCTestCase {
         XCTAssertEqual(CovarianceErrorMetric(covariance: c).evaluate(s), 0, accuracy: 1e-15)
     }
 
-    func testEnergyMetricIsFlowEnergy() {
-        let y: [Double] = [0, 0, 1, 1, -1, 0.5]
-        let flow = MMDFlow(kernel: GaussianKernel(sigma: 1), targetSamples: y, dimension: 2, noise: 0, halvingEvery: 0,
+    /// The energy metric of the MMD flow is ½ MMD² with the flow's kernel, here written out
+    /// for two particles and three samples with σ = 1.3 (squared distances by hand):
+    /// xx = (2 + 2e^{−q(2.5)})/4, xy = Σ e^{−q(r²)}/6 over the six pairs, yy = (3 + 2Σ_pairs e^{−q})/9,
+    /// q(r²) = r²/(2σ²). Tolerance 1e-15.
+    func testEnergyMetricIsHalfMMD2() {
+        let y: [Double] = [0, 0, 1, 1, -1, 0.5], sigma = 1.3
+        let flow = MMDFlow(kernel: GaussianKernel(sigma: sigma), targetSamples: y, dimension: 2, noise: 0, halvingEvery: 0,
                            optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: 1), seed: 0)
         let s = state([0.5, 0.5, 2, 0], dimension: 2)
-        XCTAssertEqual(EnergyMetric(flow: flow).evaluate(s), flow.energy(s))
+        let k = { (r2: Double) in exp(-r2 / (2 * sigma * sigma)) }
+        let xx = (2 + 2 * k(2.25 + 0.25)) / 4
+        // x₁ = (0.5, 0.5), x₂ = (2, 0) against y = (0, 0), (1, 1), (−1, 0.5).
+        let xy = (k(0.5) + k(0.5) + k(2.25) + k(4) + k(2) + k(9.25)) / 6
+        let yy = (3 + 2 * (k(2) + k(1.25) + k(4.25))) / 9
+        XCTAssertEqual(EnergyMetric(flow: flow).evaluate(s), 0.5 * (xx - 2 * xy + yy), accuracy: 1e-15)
         XCTAssertEqual(MetricRegistry.names, ["mmd", "ksd", "mean-error", "cov-error", "energy",
                                               "free-energy", "potential-energy", "interaction-energy", "entropy", "kl",
                                               "mean", "variance", "train-loss", "test-loss",

@@ -242,8 +242,8 @@ final class SlicedSumTests: XCTestCase {
     }
 
     /// In d = 3 and d = 10 the error against direct falls with the number of directions,
-    /// roughly like P^(−1/2) (16× the directions: at least 2.5× smaller error), and stays
-    /// within 3√(d/P) relative for the values. Identical for 1 and 2 threads.
+    /// roughly like P^(−1/2) (16× the directions: at least 2.5× smaller error). Identical for 1
+    /// and 2 threads.
     func testErrorFallsWithDirections() {
         for d in [3, 10] {
             let (x, w, y) = problem(d, n: 400, m: 60, seed: UInt64(d))
@@ -254,11 +254,39 @@ final class SlicedSumTests: XCTestCase {
                 let (v2, g2) = sums(SlicedSum(directions: p, seed: 9, threads: 2), d, x, w, y)
                 XCTAssertEqual(v, v2)
                 XCTAssertEqual(g, g2)
-                let e = max(relativeError(v, rv), relativeError(g, rg))
-                XCTAssertLessThanOrEqual(relativeError(v, rv), 3 * (Double(d) / Double(p)).squareRoot(), "d=\(d) P=\(p)")
-                errors.append(e)
+                errors.append(max(relativeError(v, rv), relativeError(g, rg)))
             }
             XCTAssertLessThan(errors[1] * 2.5, errors[0], "d=\(d): \(errors)")
+        }
+    }
+
+    /// The error the documentation states (docs/scenarios.md, `sliced`), relative to the largest
+    /// |value| or |gradient| over the targets, in units of √(d/P): values about 0.2 on average
+    /// and at most 0.5, gradients about 1.0 on average and at most 2, measured over 6 problems
+    /// (N = 400 sources in [−2, 2]^d with signed weights, 60 targets) × 2 sets of directions for
+    /// d = 3 and 10, P = 16d and 256d. (Measured: value means 0.17–0.21, largest 0.48; gradient
+    /// means 0.95–1.00, largest 1.56; at N = 2000 the same within 10 %, largest gradient 1.97.)
+    func testErrorIsWhatTheDocumentationStates() {
+        for d in [3, 10] {
+            for p in [16 * d, 256 * d] {
+                var values: [Double] = [], gradients: [Double] = []
+                let unit = (Double(d) / Double(p)).squareRoot()
+                for seed in 1...6 {
+                    let (x, w, y) = problem(d, n: 400, m: 60, seed: UInt64(d * 100 + seed))
+                    let (rv, rg) = sums(DirectSum(threads: 2), d, x, w, y)
+                    for directionSeed in [9, 10] as [UInt64] {
+                        let (v, g) = sums(SlicedSum(directions: p, seed: directionSeed, threads: 2), d, x, w, y)
+                        values.append(relativeError(v, rv) / unit)
+                        gradients.append(relativeError(g, rg) / unit)
+                    }
+                }
+                let meanValue = values.reduce(0, +) / Double(values.count)
+                let meanGradient = gradients.reduce(0, +) / Double(gradients.count)
+                XCTAssertLessThanOrEqual(meanValue, 0.25, "d=\(d) P=\(p) mean value error / √(d/P)")
+                XCTAssertLessThanOrEqual(values.max()!, 0.5, "d=\(d) P=\(p) largest value error / √(d/P)")
+                XCTAssertLessThanOrEqual(meanGradient, 1.1, "d=\(d) P=\(p) mean gradient error / √(d/P)")
+                XCTAssertLessThanOrEqual(gradients.max()!, 2, "d=\(d) P=\(p) largest gradient error / √(d/P)")
+            }
         }
     }
 

@@ -214,8 +214,10 @@ final class MeshSumTests: XCTestCase {
                    gradientChannels: [0], values: &v, gradients: &g)
         DirectSum(threads: 2).sum(LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
                                   gradientChannels: [0], values: &rv, gradients: &rg)
-        XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-2)
-        XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-2)
+        // Measured over five data seeds: values 4e-7, gradients 3.7e-4 … 6.6e-4 relative, within
+        // the tolerance itself (the documentation allows singular kernels 10×).
+        XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-3)
+        XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-3)
     }
 }
 

@@ -4,9 +4,10 @@ import Foundation
 /// measured on this machine class:
 /// - direct: about 3 ns per pair, exact — taken for small problems (N·M ≤ 4·10⁶);
 /// - mesh (d ≤ 3, every kernel): about 1 µs per point plus its FFTs, meets the tolerance;
-/// - sliced (riesz:r=1, d > 3): its relative error is about 0.35 √(d/P) (measured, see
-///   ``SlicedSum``), so P = d (0.35/τ)² directions meet tolerance τ; taken when its cost,
-///   about 30 ns per direction and point, is below direct's.
+/// - sliced (riesz:r=1, d > 3): the relative error of its gradients is about 1.0 √(d/P)
+///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
+///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
+///   below direct's.
 /// Otherwise direct. The last choice and its parameters are reported (run.json).
 ///
 /// In the periodic box (`period`) the same rule between the minimum-image direct sum and the

@@ -36,12 +36,13 @@ public struct SlicedSum: KernelSumEngine {
     }
 
 
-    /// Directions for relative error τ: P = ⌈d (0.35/τ)²⌉, rounded up to whole orthonormal
-    /// blocks of d. The measured error (testErrorIsWhatTheDocumentationStates) of the values is
-    /// about 0.2 √(d/P) (at most 0.5 √(d/P)), so about 0.6τ here; of the gradients about
-    /// 1.0 √(d/P) (at most 2 √(d/P)), so about 3τ.
+    /// Directions for relative error τ in the gradients (what flows use): P = ⌈d (1/τ)²⌉,
+    /// rounded up to whole orthonormal blocks of d. The measured error
+    /// (testErrorIsWhatTheDocumentationStates) of the gradients is about 1.0 √(d/P) (at most
+    /// 2 √(d/P)), so about τ here (at most 2τ); of the values about 0.2 √(d/P) (at most
+    /// 0.5 √(d/P)), so about 0.2τ.
     public static func directions(forTolerance tolerance: Double, dimension d: Int) -> Int {
-        let p = Double(d) * pow(0.35 / max(tolerance, 1e-12), 2)
+        let p = Double(d) * pow(1 / max(tolerance, 1e-12), 2)
         guard p < 1e9 else { return 1_000_000_000 / d * d }
         return (Int(p.rounded(.up)) + d - 1) / d * d
     }

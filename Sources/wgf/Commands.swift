@@ -77,7 +77,7 @@ struct List: ParsableCommand {
             .auto: "per call: direct if N·M ≤ 4e6, else mesh (d ≤ 3), sliced (riesz:r=1, d > 3, if cheaper at the tolerance) or direct",
             .direct: "exact O(N·M) sums, multi-threaded",
             .mesh: "every kernel, d ≤ 3: ES-window NUFFT convolution (FFTW) + exact near field by spatial hash, from the tolerance",
-            .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, error ≈ 0.35 √(d/P)",
+            .sliced: "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, relative error ≈ 0.2 √(d/P) (values), 1.0 √(d/P) (gradients)",
         ]
         for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }
     }

@@ -237,9 +237,9 @@ public enum ScenarioLoader {
             // An unknown or missing flow kind is reported as such rather than as a missing target.
             guard let flowEntry = peekedFlow else {
                 _ = try kind(root.table("flow"), FlowRegistry.entries, name: \.name)
-                throw root.fail("target", "missing (a table is required)")
+                throw root.missing("target", "a table is required")
             }
-            throw root.fail("target", "missing (the \(flowEntry.name) flow needs a target)")
+            throw root.missing("target", "the \(flowEntry.name) flow needs a target")
         }
         let d = target.dimension
 

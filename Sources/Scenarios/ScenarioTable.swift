@@ -83,13 +83,13 @@ public final class ScenarioTable: Settings {
         if let i = resolved.firstIndex(where: { $0.0 == key }) { resolved[i].1 = r } else { resolved.append((key, r)) }
     }
 
-    public func fail(_ key: String, _ message: String) -> SettingsError {
+    public func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError {
         // A required key that is missing because it was misspelt: report the misspelling.
-        if table.entries[key] == nil, message.hasPrefix("missing"),
+        if case .missing = problem, table.entries[key] == nil,
            let typo = table.keys.first(where: { k in !resolved.contains { $0.0 == k } && isNear(k, key) }) {
             return SettingsError(location: location(typo), key: keyPath(typo), message: "unknown key (did you mean '\(key)'?)")
         }
-        return SettingsError(location: location(key), key: keyPath(key), message: message)
+        return SettingsError(location: location(key), key: keyPath(key), problem: problem)
     }
 
     /// Close enough to be a misspelling.
@@ -140,7 +140,7 @@ public final class ScenarioTable: Settings {
     }
 
     public func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
-        guard let raw = raw(key) else { throw fail(key, "missing (required: the path of a CSV file with header x1,...,xd)") }
+        guard let raw = raw(key) else { throw missing(key, "required: the path of a CSV file with header x1,...,xd") }
         guard case .string(let name) = raw else { throw fail(key, "expected a file path (a string), found \(raw.found)") }
         let file = source.resolvePath(name)
         do {

@@ -45,15 +45,36 @@ public indirect enum SettingValue: Equatable, Sendable {
     }
 }
 
+/// What is wrong at a key of a scenario.
+public enum SettingsProblem: Equatable, Sendable {
+    /// A required key or table is absent; `required` says what it must hold ("" for nothing
+    /// more to say). The scenario layer reports a misspelt key near it instead, when there is one.
+    case missing(required: String)
+    /// The value (or table) given is not allowed, or does not fit: the message says why.
+    case invalid(String)
+
+    /// "missing (required: a number > 0)", or the invalid value's message.
+    public var message: String {
+        switch self {
+        case .missing(let required): required.isEmpty ? "missing" : "missing (\(required))"
+        case .invalid(let message): message
+        }
+    }
+}
+
 /// A located error in a scenario: `file:line: key: what is wrong (what is allowed)`.
 public struct SettingsError: Error, CustomStringConvertible, Equatable {
     public let location: String
     public let key: String
-    public let message: String
-    public init(location: String, key: String, message: String) {
+    public let problem: SettingsProblem
+    public var message: String { problem.message }
+    public init(location: String, key: String, problem: SettingsProblem) {
         self.location = location
         self.key = key
-        self.message = message
+        self.problem = problem
+    }
+    public init(location: String, key: String, message: String) {
+        self.init(location: location, key: key, problem: .invalid(message))
     }
     public var description: String {
         // Keys come from the file: a long one is shortened like any quoted input.
@@ -72,7 +93,7 @@ public protocol Settings: AnyObject {
     /// marks the key as used: a key never resolved is reported as unknown.
     func resolve(_ key: String, _ value: SettingValue)
     /// An error located at `key` of this table (or at the table itself for an empty key).
-    func fail(_ key: String, _ message: String) -> SettingsError
+    func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError
     /// The sub-table at `key`; nil when absent.
     func optionalTable(_ key: String) throws -> Settings?
     /// Points from a CSV file named by the string at `key` (relative to the scenario file),
@@ -169,14 +190,20 @@ extension Settings {
         }
     }
 
+    /// An error at `key`: the value given there is not allowed (`message` says why).
+    public func fail(_ key: String, _ message: String) -> SettingsError { fail(key, .invalid(message)) }
+
+    /// An error at `key`: it is required and absent (`required` says what it must hold).
+    public func missing(_ key: String, _ required: String) -> SettingsError { fail(key, .missing(required: required)) }
+
     public func table(_ key: String) throws -> Settings {
-        guard let t = try optionalTable(key) else { throw fail(key, "missing (a table is required)") }
+        guard let t = try optionalTable(key) else { throw missing(key, "a table is required") }
         return t
     }
 
     public func real(_ key: String, default value: Double? = nil, _ allowed: Allowed<Double> = .any) throws -> Double {
         guard let v = try optionalReal(key, allowed) else {
-            guard let value else { throw fail(key, "missing (required: \(allowed.text))") }
+            guard let value else { throw missing(key, "required: \(allowed.text)") }
             resolve(key, .real(value))
             return value
         }
@@ -193,7 +220,7 @@ extension Settings {
 
     public func integer(_ key: String, default value: Int? = nil, _ allowed: Allowed<Int> = .anyInteger) throws -> Int {
         guard let raw = raw(key) else {
-            guard let value else { throw fail(key, "missing (required: \(allowed.text))") }
+            guard let value else { throw missing(key, "required: \(allowed.text)") }
             resolve(key, .integer(value))
             return value
         }
@@ -215,7 +242,7 @@ extension Settings {
     public func string(_ key: String, default value: String? = nil, oneOf choices: [String]? = nil) throws -> String {
         let allowed = choices.map { "one of: " + $0.joined(separator: ", ") } ?? "a string"
         guard let raw = raw(key) else {
-            guard let value else { throw fail(key, "missing (required: \(allowed))") }
+            guard let value else { throw missing(key, "required: \(allowed)") }
             resolve(key, .string(value))
             return value
         }
@@ -244,7 +271,7 @@ extension Settings {
     public func reals(_ key: String, count: Int? = nil, default value: [Double]? = nil,
                       _ allowed: Allowed<Double> = .any) throws -> [Double] {
         guard let raw = raw(key) else {
-            guard let value else { throw fail(key, "missing (required: an array of \(count.map(String.init) ?? "") numbers)") }
+            guard let value else { throw missing(key, "required: an array of \(count.map(String.init) ?? "") numbers") }
             resolve(key, .array(value.map { .real($0) }))
             return value
         }
@@ -265,7 +292,7 @@ extension Settings {
     /// A matrix given as an array of rows.
     public func matrix(_ key: String, rows: Int? = nil, columns: Int? = nil,
                        _ allowed: Allowed<Double> = .any) throws -> [[Double]] {
-        guard let raw = raw(key) else { throw fail(key, "missing (required: an array of rows)") }
+        guard let raw = raw(key) else { throw missing(key, "required: an array of rows") }
         let m = try Self.matrix(raw, rows: rows, columns: columns, allowed, fail: { self.fail(key, $0) })
         resolve(key, raw)
         return m
@@ -273,7 +300,7 @@ extension Settings {
 
     /// An array of square d×d matrices.
     public func matrices(_ key: String, count: Int, size: Int) throws -> [[[Double]]] {
-        guard let raw = raw(key) else { throw fail(key, "missing (required: an array of \(count) matrices)") }
+        guard let raw = raw(key) else { throw missing(key, "required: an array of \(count) matrices") }
         guard case .array(let items) = raw, items.count == count else {
             throw fail(key, "expected an array of \(count) matrices (\(size)×\(size)), found \(raw.found)")
         }

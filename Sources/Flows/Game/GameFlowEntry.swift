@@ -18,7 +18,7 @@ extension GameFlow {
 
     /// The payoff between N min particles in R^d and M max particles in R^e.
     static func readPayoff(_ s: Settings, d: Int, e: Int, n: Int, m: Int, ctx: FlowContext, domains: [Domain]) throws -> any GamePayoff {
-        guard let t = try s.optionalTable("payoff") else { throw s.fail("payoff", "missing (a table { kind = \"bilinear\" | \"kernel\" | \"gan\" | \"formula\", ... })") }
+        guard let t = try s.optionalTable("payoff") else { throw s.missing("payoff", "a table { kind = \"bilinear\" | \"kernel\" | \"gan\" | \"formula\", ... }") }
         let kind = try t.string("kind", oneOf: payoffKinds)
         switch kind {
         case "bilinear":
@@ -71,7 +71,7 @@ extension GameFlow {
         let dynamics = Dynamics(rawValue: try s.string("dynamics", default: "simultaneous", oneOf: Dynamics.allCases.map(\.rawValue)))!
         let minPlayer = try readPlayer(try s.optionalTable("min"))
         guard let maxTable = try s.optionalTable("max") else {
-            throw s.fail("max", "missing (the max player's table: count, init, and its dynamics)")
+            throw s.missing("max", "the max player's table: count, init, and its dynamics")
         }
         let maxPlayer = try readPlayer(maxTable)
         let name = try maxTable.string("name", default: "max")

@@ -120,7 +120,7 @@ final class EmptySettings: Settings {
     }
     func raw(_ key: String) -> SettingValue? { nil }
     func resolve(_ key: String, _ value: SettingValue) {}
-    func fail(_ key: String, _ message: String) -> SettingsError { parent.fail(self.key, "\(key): \(message)") }
+    func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError { parent.fail(self.key, "\(key): \(problem.message)") }
     func optionalTable(_ key: String) throws -> Settings? { nil }
-    func points(_ key: String) throws -> (dimension: Int, values: [Double]) { throw fail(key, "missing") }
+    func points(_ key: String) throws -> (dimension: Int, values: [Double]) { throw missing(key, "") }
 }

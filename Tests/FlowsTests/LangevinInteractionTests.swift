@@ -1,8 +1,8 @@
 import Foundation
-import TestSupport
 import XCTest
 import Flows
 import KernelSum
+import TestSupport
 
 final class LangevinInteractionTests: XCTestCase {
     /// Brute force Σ_j w_j ∇W(x_i − x_j) and ½ Σ_{i≠j} w_i w_j W(x_i − x_j) for W given by value and gradient.

@@ -14,7 +14,7 @@ final class FuzzTests: XCTestCase {
     /// An input that takes longer than this is a finding (a reader should be linear in its input).
     static let slow = 1.0
 
-    var scratchDirectory: TempDirectory!
+    private var scratchDirectory: TempDirectory!
     var scratch: URL { scratchDirectory.url }
 
     override func setUp() {

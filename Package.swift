@@ -37,15 +37,18 @@ let package = Package(
             "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW"]),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording"]),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows"]),
-        .testTarget(name: "FormulaTests", dependencies: ["Formula"]),
+        // What the test targets share (seeded RNG, temporary directories, relative error): a
+        // regular target, so that the WGF_TEST_TARGETS filter below keeps it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW", "TestSupport"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "TestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "TestSupport"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows", "TestSupport"]),
+        .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
-        .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording"]),
-        .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows"],
+        .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows", "TestSupport"],
                     resources: []),
     ]
 )

@@ -103,21 +103,20 @@ final class GameScenarioTests: ScratchTestCase {
             """.write(to: f, atomically: true, encoding: .utf8)
             return try runWGF(["validate", f.path])
         }
-        var r = try validate("payoff = { kind = \"bilinear\" }")
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("flow.max: missing"), r.stderr)
-        r = try validate("payoff = { kind = \"formula\", formula = \"x1*y3\" }\n[flow.max]\ninit = { kind = \"gaussian\", mean = [0, 0] }")
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("flow.payoff.formula:"), r.stderr)
-        r = try validate("payoff = { kind = \"gan\" }\n[flow.max]\ninit = { kind = \"gaussian\", mean = [0, 0] }")
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("flow.payoff.kind: the gan payoff takes its data from a [target]"), r.stderr)
-        r = try validate("payoff = { kind = \"kernel\" }\n[flow.max]\nperiod = 1\ninit = { kind = \"gaussian\", mean = [0, 0] }")
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("remove period"), r.stderr)
-        r = try validate("payoff = { kind = \"bilinear\" }\n[flow.max]\ninit = { kind = \"gaussian\", mean = [0, 0] }\n[flow.min]\nfisher-rao = -1")
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("flow.min.fisher-rao: -1 is out of range"), r.stderr)
+        let maxInit = "[flow.max]\ninit = { kind = \"gaussian\", mean = [0, 0] }"
+        // The [flow] lines, and a part of the error.
+        let rows = [
+            ("payoff = { kind = \"bilinear\" }", "flow.max: missing"),
+            ("payoff = { kind = \"formula\", formula = \"x1*y3\" }\n\(maxInit)", "flow.payoff.formula:"),
+            ("payoff = { kind = \"gan\" }\n\(maxInit)", "flow.payoff.kind: the gan payoff takes its data from a [target]"),
+            ("payoff = { kind = \"kernel\" }\n[flow.max]\nperiod = 1\ninit = { kind = \"gaussian\", mean = [0, 0] }", "remove period"),
+            ("payoff = { kind = \"bilinear\" }\n\(maxInit)\n[flow.min]\nfisher-rao = -1", "flow.min.fisher-rao: -1 is out of range"),
+        ]
+        for (flowLines, part) in rows {
+            let r = try validate(flowLines)
+            XCTAssertEqual(r.code, 3, flowLines)
+            XCTAssertTrue(r.stderr.contains(part), "\(flowLines): \(r.stderr)")
+        }
     }
 
     func testOutputIsIdenticalForAnyThreadCount() throws {

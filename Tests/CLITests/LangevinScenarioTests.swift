@@ -36,34 +36,31 @@ final class LangevinScenarioTests: ScratchTestCase {
         XCTAssertEqual(outputs[1], outputs[3])
     }
 
-    func testAFlowThatNeedsATargetSaysSo() throws {
-        let f = try writeScenario("svgd-no-target.toml", """
+    /// `wgf validate` of a scenario without [target] or population.dimension, written to `name`
+    /// with the flow `kind`: it must exit 3; returns the scenario's path and the output.
+    func validateWithoutTarget(_ name: String, flow kind: String) throws -> (path: String, output: String) {
+        let f = try writeScenario(name, """
         steps = 10
         step-size = 0.1
         [population]
         count = 10
         init = { kind = "gaussian", mean = [0] }
         [flow]
-        kind = "svgd"
+        kind = "\(kind)"
         """)
         let r = try runWGF(["validate", f.path])
         XCTAssertEqual(r.code, 3, r.stdout + r.stderr)
-        XCTAssertTrue((r.stdout + r.stderr).contains("\(f.path):1: target: missing (the svgd flow needs a target)"), r.stdout + r.stderr)
+        return (f.path, r.stdout + r.stderr)
+    }
+
+    func testAFlowThatNeedsATargetSaysSo() throws {
+        let (path, output) = try validateWithoutTarget("svgd-no-target.toml", flow: "svgd")
+        XCTAssertTrue(output.contains("\(path):1: target: missing (the svgd flow needs a target)"), output)
     }
 
     func testLangevinWithoutTargetNeedsADimension() throws {
-        let f = try writeScenario("no-dimension.toml", """
-        steps = 10
-        step-size = 0.1
-        [population]
-        count = 10
-        init = { kind = "gaussian", mean = [0] }
-        [flow]
-        kind = "langevin"
-        """)
-        let r = try runWGF(["validate", f.path])
-        XCTAssertEqual(r.code, 3)
-        XCTAssertTrue((r.stdout + r.stderr).contains("population.dimension: missing"), r.stdout + r.stderr)
+        let (_, output) = try validateWithoutTarget("no-dimension.toml", flow: "langevin")
+        XCTAssertTrue(output.contains("population.dimension: missing"), output)
     }
 
     func testPeriodicBoxRunsDirectAndMeshAndRefusesSliced() throws {

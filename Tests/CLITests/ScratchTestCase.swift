@@ -1,17 +1,19 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A test case with a fresh scratch directory per test (removed afterwards) and the small file
 /// helpers the CLI tests share.
 class ScratchTestCase: XCTestCase {
     var scratch: URL!
+    private var scratchDirectory: TempDirectory?
 
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-\(type(of: self))-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    override func setUp() {
+        scratchDirectory = TempDirectory(prefix: "wgf-\(type(of: self))")
+        scratch = scratchDirectory?.url
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+    override func tearDown() { scratchDirectory = nil }
 
     func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
 

@@ -1,6 +1,7 @@
 import KernelSum
 import Foundation
 import Flows
+import TestSupport
 import XCTest
 
 final class RandomStreamTests: XCTestCase {

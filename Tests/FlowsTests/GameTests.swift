@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import KernelSum
+import TestSupport
 import XCTest
 
 /// The game flow (two populations, descent-ascent, Wasserstein–Fisher–Rao) against closed forms.

@@ -10,15 +10,6 @@ func matmul(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
     return c
 }
 
-/// max|a − r| / max|r| (max|a − r| if r is all zero); infinity if `a` has a NaN.
-func relativeError(_ a: [Double], _ r: [Double]) -> Double {
-    precondition(a.count == r.count, "sizes \(a.count) vs \(r.count)")
-    if a.contains(where: { $0.isNaN }) { return .infinity }
-    var num = 0.0, den = 0.0
-    for k in 0..<a.count { num = max(num, abs(a[k] - r[k])); den = max(den, abs(r[k])) }
-    return den > 0 ? num / den : num
-}
-
 /// max|a − b|; infinity if either has a NaN.
 func maxAbsDifference(_ a: [Double], _ b: [Double]) -> Double {
     precondition(a.count == b.count)

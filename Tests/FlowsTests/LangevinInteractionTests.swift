@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Flows
 import KernelSum
+import TestSupport
 
 final class LangevinInteractionTests: XCTestCase {
     /// Brute force Σ_j w_j ∇W(x_i − x_j) and ½ Σ_{i≠j} w_i w_j W(x_i − x_j) for W given by value and gradient.

@@ -1,6 +1,7 @@
 import Foundation
 import Flows
 import KernelSum
+import TestSupport
 import XCTest
 
 final class SVGDTests: XCTestCase {

@@ -1,10 +1,11 @@
 import Formula
+import TestSupport
 import XCTest
 
 final class BatchTests: XCTestCase {
     private func checkBatch(_ f: Formula, counts: [Int], batch: Int, seed: UInt64,
                             file: StaticString = #filePath, line: UInt = #line) {
-        var rng = SplitMix64(seed: seed)
+        var rng = TestRNG(seed)
         let n = f.inputCount
         var ws = FormulaWorkspace(for: f, batch: batch)
         for count in counts {

@@ -1,19 +1,6 @@
 import Formula
 import XCTest
 
-/// Deterministic generator so that failures are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func pos(_ source: String, _ d: Int, _ parameters: [String: Double] = [:],
          file: StaticString = #filePath, line: UInt = #line) -> Formula? {
     do {
@@ -59,8 +46,4 @@ func assertGradientMatchesFiniteDifferences(_ f: Formula, at x: [Double], tol: D
                                  "'\(f.source)' d/dinput\(i) at \(x): AD \(g[i]) vs FD \(fd[i])",
                                  file: file, line: line)
     }
-}
-
-func relErr(_ a: Double, _ b: Double) -> Double {
-    a == b ? 0 : abs(a - b) / max(abs(a), abs(b), 1e-300)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Seeded mutation fuzzing of the input readers, in process: every bundled scenario, formulas
@@ -13,17 +14,16 @@ final class FuzzTests: XCTestCase {
     /// An input that takes longer than this is a finding (a reader should be linear in its input).
     static let slow = 1.0
 
-    var scratch: URL!
+    private var scratchDirectory: TempDirectory!
+    var scratch: URL { scratchDirectory.url }
 
-    override func setUpWithError() throws {
+    override func setUp() {
         // In memory where there is a tmpfs: thousands of small files rewritten on a disk cost
         // most of the time.
-        let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
-        scratch = base.appendingPathComponent("wgf-fuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratchDirectory = TempDirectory(prefix: "wgf-fuzz", inMemory: true)
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+    override func tearDown() { scratchDirectory = nil }
 
     static func bundledScenarios() throws -> [[UInt8]] {
         let dir = root.appendingPathComponent("scenarios")
@@ -39,7 +39,7 @@ final class FuzzTests: XCTestCase {
         var slowest = (seconds: 0.0, index: 0)
         let clock = ContinuousClock()
         for i in 0..<total {
-            var g = FuzzRandom(seed: FuzzTests.seed, index: i)
+            var g = TestRNG(seed: FuzzTests.seed, index: i)
             let input = mutator.mutate(seeds[Int.random(in: 0..<seeds.count, using: &g)], using: &g)
             if skip(input) { tally["skipped", default: 0] += 1; continue }
             let start = clock.now

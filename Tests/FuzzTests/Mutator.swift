@@ -1,15 +1,4 @@
-/// Deterministic generator (SplitMix64), so that input `i` of seed `s` is the same everywhere.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64, index: Int) { state = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(index) &* 0xD1B5_4A32_D192_ED03 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Seeded mutations of text inputs: byte edits, tokens the readers treat specially, deep
 /// nesting, long runs, line-level edits, encodings (BOM, CRLF, invalid UTF-8, NUL).
@@ -33,13 +22,13 @@ struct Mutator {
                       "0x10", "  ", "\"1\"", "+", "1.5.5", "NaN", "Infinity"]
 
     /// Up to `maxStack` mutations of `input`.
-    func mutate(_ input: [UInt8], using g: inout FuzzRandom) -> [UInt8] {
+    func mutate(_ input: [UInt8], using g: inout TestRNG) -> [UInt8] {
         var b = input
         for _ in 0..<Int.random(in: 1...maxStack, using: &g) { b = mutateOnce(b, using: &g) }
         return b
     }
 
-    func mutateOnce(_ b: [UInt8], using g: inout FuzzRandom) -> [UInt8] {
+    func mutateOnce(_ b: [UInt8], using g: inout TestRNG) -> [UInt8] {
         var b = b
         let at = b.isEmpty ? 0 : Int.random(in: 0...b.count, using: &g)
         func range() -> Range<Int> {

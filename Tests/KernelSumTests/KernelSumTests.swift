@@ -1,24 +1,9 @@
 import CFFTW
 import Foundation
 import KernelSum
+// TestRNG and relativeError, for every file of this target.
+@_exported import TestSupport
 import XCTest
-
-/// A tiny deterministic generator, independent of the library's RandomStream.
-struct TestRNG {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform on [lo, hi).
-    mutating func uniform(_ lo: Double = 0, _ hi: Double = 1) -> Double {
-        lo + (hi - lo) * Double(next() >> 11) * 0x1p-53
-    }
-}
 
 /// Independent reference formulas: k(y − x) and ∇_y k(y − x) from the difference vector.
 /// Written from the kernels' definitions, not from their `profile` code.
@@ -330,15 +315,6 @@ final class SlicedSumTests: XCTestCase {
         XCTAssertLessThanOrEqual(relativeError(v, (0..<70).map { v2[2 * $0 + 1] }), 1e-13)
         XCTAssertLessThanOrEqual(relativeError(g, g2), 1e-13)
     }
-}
-
-/// max|a − r| / max|r| (max|a − r| when r is all zero).
-func relativeError(_ a: [Double], _ r: [Double]) -> Double {
-    precondition(a.count == r.count, "sizes \(a.count) vs \(r.count)")
-    var num = 0.0, den = 0.0
-    for k in 0..<a.count { num = max(num, abs(a[k] - r[k])); den = max(den, abs(r[k])) }
-    if num.isNaN || a.contains(where: { $0.isNaN }) { return .infinity }
-    return den > 0 ? num / den : num
 }
 
 final class VectorMathTests: XCTestCase {

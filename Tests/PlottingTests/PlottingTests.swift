@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import TestSupport
 import XCTest
 import Plotting
 
@@ -248,9 +249,8 @@ final class PlottingTests: XCTestCase {
 
     func testNPYRoundTripAndStreamedExport() throws {
         let t = Synthetic.trajectory(dimension: 3, populations: ["p", "q"], count: 5, records: 4)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-npy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let temporary = TempDirectory(prefix: "wgf-npy")
+        let dir = temporary.url
         let files = try NPYExport.write(t, to: dir.path)
         XCTAssertEqual(files, ["p.positions.npy", "p.weights.npy", "q.positions.npy", "q.weights.npy", "steps.npy", "times.npy"])
         let data = try Data(contentsOf: dir.appendingPathComponent("q.positions.npy"))
@@ -290,41 +290,31 @@ final class PlottingTests: XCTestCase {
     }
 
     func testTrajectoryReaderKeepsPopulationsAndRejectsBadFiles() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let good = dir.appendingPathComponent("t.csv")
-        try "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n0,0,b,0,1,5,6\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4\n10,0.1,b,0,1,5,7\n"
-            .write(to: good, atomically: true, encoding: .utf8)
-        let t = try Trajectory.read(path: good.path)
+        let dir = TempDirectory(prefix: "wgf-plot")
+        let good = dir.write("t.csv", "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n0,0,b,0,1,5,6\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4\n10,0.1,b,0,1,5,7\n")
+        let t = try Trajectory.read(path: good)
         XCTAssertEqual(t.dimension, 2)
         XCTAssertEqual(t.frames.map(\.step), [0, 10])
         XCTAssertEqual(t.populationNames, ["a", "b"])
         XCTAssertEqual(t.frames[1].populations[1].positions, [5, 7])
-        let bad = dir.appendingPathComponent("bad.csv")
-        try "step,time,population,particle,weight,x1\n0,0,a,0,1,zz\n".write(to: bad, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Trajectory.read(path: bad.path)) { e in
+        let bad = dir.write("bad.csv", "step,time,population,particle,weight,x1\n0,0,a,0,1,zz\n")
+        XCTAssertThrowsError(try Trajectory.read(path: bad)) { e in
             XCTAssertEqual((e as? RunFileError)?.line, 2)
         }
     }
 
     func testRunReadersDropACutLastRowAndItsRecord() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wgf-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = TempDirectory(prefix: "wgf-plot")
         // Killed while writing the second particle of step 10, inside its x2.
-        let trajectory = dir.appendingPathComponent("trajectory.csv")
-        try "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4.12"
-            .write(to: trajectory, atomically: true, encoding: .utf8)
-        let t = try Trajectory.read(path: trajectory.path)
+        let trajectory = dir.write("trajectory.csv",
+                                   "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4.12")
+        let t = try Trajectory.read(path: trajectory)
         XCTAssertEqual(t.frames.map(\.step), [0], "the short record of step 10 is dropped with the cut row")
         // Cut at a record boundary: every complete record is kept.
-        try "step,time,population,particle,weight,x1\n0,0,a,0,1,1\n10,0.1,a,0,1,1.5\n20,0.2,a,0,1,1.2"
-            .write(to: trajectory, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try Trajectory.read(path: trajectory.path).frames.map(\.step), [0, 10])
-        let metrics = dir.appendingPathComponent("metrics.csv")
-        try "step,time,wall,mmd\n0,0,0.1,1.5\n10,0.1,0.2,0.75\n20,0.2,0.3,0.0".write(to: metrics, atomically: true, encoding: .utf8)
-        let m = try MetricSeries.read(path: metrics.path)
+        dir.write("trajectory.csv", "step,time,population,particle,weight,x1\n0,0,a,0,1,1\n10,0.1,a,0,1,1.5\n20,0.2,a,0,1,1.2")
+        XCTAssertEqual(try Trajectory.read(path: trajectory).frames.map(\.step), [0, 10])
+        let metrics = dir.write("metrics.csv", "step,time,wall,mmd\n0,0,0.1,1.5\n10,0.1,0.2,0.75\n20,0.2,0.3,0.0")
+        let m = try MetricSeries.read(path: metrics)
         XCTAssertEqual(m.steps, [0, 10])
         XCTAssertEqual(m.values("mmd"), [1.5, 0.75], "never the cut 0.0 of 0.0123")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Recording
+import TestSupport
 import XCTest
 
 /// The CSV readers on hostile input: binary files are refused by position without quoting

@@ -1,5 +1,6 @@
 import Foundation
 import Recording
+import TestSupport
 import XCTest
 
 final class CSVTests: XCTestCase {

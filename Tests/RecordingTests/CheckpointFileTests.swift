@@ -2,6 +2,7 @@ import Flows
 import Foundation
 import KernelSum
 import Recording
+import TestSupport
 import XCTest
 
 /// checkpoint.wgf: what is written is read back exactly, and any damage is an error, never a
@@ -31,9 +32,8 @@ final class CheckpointFileTests: XCTestCase {
         XCTAssertEqual(decoded.populations[0].positions.map(\.bitPattern), c.populations[0].positions.map(\.bitPattern),
                        "bit patterns (−0, subnormals) kept")
         // Through the file system, atomically, with no temporary file left.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temporary = TempDirectory(prefix: "ckpt")
+        let dir = temporary.path
         try CheckpointFile.write(c, directory: dir)
         XCTAssertEqual(try CheckpointFile.read(directory: dir), c)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [CheckpointFile.name])

@@ -1,29 +1,6 @@
 import Foundation
 import XCTest
 
-/// A fresh temporary directory, removed when the value is released.
-final class TempDirectory {
-    let path: String
-
-    init() {
-        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("wgf-recording-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let file = (path as NSString).appendingPathComponent(name)
-        try! text.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-
-    func read(_ name: String) -> String {
-        (try? String(contentsOfFile: (path as NSString).appendingPathComponent(name), encoding: .utf8)) ?? "<unreadable>"
-    }
-}
-
 /// Doubles that stress a text round trip: extremes, subnormals, signed zero, and random bit patterns.
 func awkwardDoubles(count: Int) -> [Double] {
     var g = SystemRandomNumberGenerator()

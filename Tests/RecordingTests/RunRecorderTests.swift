@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Recording
+import TestSupport
 import XCTest
 
 final class RunRecorderTests: XCTestCase {

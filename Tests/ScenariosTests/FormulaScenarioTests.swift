@@ -2,6 +2,7 @@ import Flows
 import Foundation
 import KernelSum
 import Scenarios
+import TestSupport
 import XCTest
 
 /// Formulas in scenarios: targets and kernels, parameters, and every error at validation time.
@@ -44,7 +45,7 @@ final class FormulaScenarioTests: XCTestCase {
         let loaded = try load(scenario)
         let flow = loaded.simulation.flow as! SteinVariationalGradientDescent
         let density = flow.density
-        var rng = TestRNGLite(3)
+        var rng = LCGUniform(3)
         for _ in 0..<50 {
             let x = [rng.next() * 6 - 3, rng.next() * 6 - 3]
             let g = density.score(x)
@@ -68,7 +69,7 @@ final class FormulaScenarioTests: XCTestCase {
         let loaded = try load(scenario, overrides: ["parameters.s=0.5"])
         let flow = loaded.simulation.flow as! SteinVariationalGradientDescent
         XCTAssertEqual(flow.kernel.spec, "formula:exp(-r^2/(2*s^2))")
-        var rng = TestRNGLite(8)
+        var rng = LCGUniform(8)
         let x = (0..<400).map { _ in rng.next() * 4 - 2 }, y = (0..<100).map { _ in rng.next() * 4 - 2 }
         let w = (0..<200).map { _ in rng.next() }
         let builtIn = GaussianKernel(sigma: 0.5)
@@ -176,7 +177,7 @@ final class FormulaLangevinTests: XCTestCase {
     func testFormulaPotentialEqualsTheDoubleWell() throws {
         let formula = try flow("formula-double-well-langevin").potential!
         let builtIn = DoubleWellPotential(height: 1)
-        var rng = TestRNGLite(4)
+        var rng = LCGUniform(4)
         let x = (0..<(2 * 300)).map { _ in rng.next() * 4 - 2 }
         var v1: [Double] = [], g1: [Double] = [], v2: [Double] = [], g2: [Double] = []
         formula.evaluate(x, dimension: 2, values: &v1, gradients: &g1, threads: 2)
@@ -190,7 +191,7 @@ final class FormulaLangevinTests: XCTestCase {
     func testFormulaInteractionEqualsTheBuiltInTerms() throws {
         let formula = try flow("formula-swarm-2d").interactions
         let builtIn = try flow("swarm-attraction-repulsion-2d", ["flow.summation=direct"]).interactions
-        var rng = TestRNGLite(6)
+        var rng = LCGUniform(6)
         let n = 200
         let x = (0..<(2 * n)).map { _ in rng.next() * 2 - 1 }
         let w = [Double](repeating: 1.0 / Double(n), count: n)
@@ -202,15 +203,5 @@ final class FormulaLangevinTests: XCTestCase {
         let e1 = formula.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
         let e2 = builtIn.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
         XCTAssertEqual(e1, e2, accuracy: 1e-12 * abs(e2))
-    }
-}
-
-/// A small generator for these tests (uniform on [0, 1)).
-struct TestRNGLite {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> Double {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Double(state >> 11) * 0x1p-53
     }
 }

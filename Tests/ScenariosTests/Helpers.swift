@@ -3,28 +3,6 @@ import Flows
 import Scenarios
 import XCTest
 
-/// A fresh temporary directory, removed when the value is released.
-final class TempDirectory {
-    let path: String
-
-    init() {
-        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("wgf-scenarios-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes `text` to `name` (relative to the directory, sub-directories created); returns the path.
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let file = (path as NSString).appendingPathComponent(name)
-        try! FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
-        try! text.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-}
-
 /// A small valid scenario (2-D mixture, SVGD, 20 particles, 5 steps). Line numbers matter
 /// to the tests: 3 steps, 4 step-size, 6 [target], 7 target.kind, 10 std, 12 [population],
 /// 13 count, 14 init, 16 [flow], 17 flow.kind, 19 [record], 20 metrics, 22 [[expect]],
@@ -128,11 +106,26 @@ func valueError(_ text: String, file: StaticString = #filePath, line: UInt = #li
     return nil
 }
 
-/// Asserts a syntax error at `line`:`column` whose message contains `message`.
-func assertSyntaxError(_ e: TOMLSyntaxError?, line: Int, column: Int, _ message: String,
+/// Asserts a syntax error at `line`:`column` whose message contains `message`; `name` (a table's
+/// row) starts every failure message.
+func assertSyntaxError(_ e: TOMLSyntaxError?, line: Int, column: Int, _ message: String, name: String? = nil,
                        file: StaticString = #filePath, sourceLine: UInt = #line) {
     guard let e else { return }
-    XCTAssertEqual(e.line, line, "line of: \(e.message)", file: file, line: sourceLine)
-    XCTAssertEqual(e.column, column, "column of: \(e.message)", file: file, line: sourceLine)
-    XCTAssertTrue(e.message.contains(message), "'\(e.message)' does not contain '\(message)'", file: file, line: sourceLine)
+    let row = name.map { "\($0): " } ?? ""
+    XCTAssertEqual(e.line, line, "\(row)line of: \(e.message)", file: file, line: sourceLine)
+    XCTAssertEqual(e.column, column, "\(row)column of: \(e.message)", file: file, line: sourceLine)
+    XCTAssertTrue(e.message.contains(message), "\(row)'\(e.message)' does not contain '\(message)'", file: file, line: sourceLine)
+}
+
+/// A table of texts that must not parse, each with the line, the column (nil: any) and a part
+/// of the message of its syntax error; `parse` is `syntaxError` (documents) or `valueError`
+/// (values). A failure names the row's text.
+func assertSyntaxErrors(_ rows: [(text: String, line: Int, column: Int?, message: String)],
+                        parse: (String, StaticString, UInt) -> TOMLSyntaxError? = syntaxError,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    for row in rows {
+        let e = parse(row.text, file, line)
+        assertSyntaxError(e, line: row.line, column: row.column ?? e?.column ?? 0, row.message, name: row.text.debugDescription,
+                          file: file, sourceLine: line)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Flows
 import Scenarios
+import TestSupport
 import XCTest
 
 /// The Langevin metrics of a loaded scenario at step 0 against values written out here from the

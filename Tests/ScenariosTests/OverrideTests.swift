@@ -1,6 +1,7 @@
 import Foundation
 import Flows
 import Scenarios
+import TestSupport
 import XCTest
 
 /// `--set KEY=VALUE`: the `overrides:` parameter of ScenarioLoader.load.
@@ -18,6 +19,15 @@ final class OverrideTests: XCTestCase {
         try ScenarioLoader.load(path: path, overrides: overrides, threads: 1)
     }
 
+    /// Loads the base scenario with each row's override, which must fail with the row's error;
+    /// a failure names the override.
+    func assertRefused(_ rows: [(override: String, error: String)], file: StaticString = #filePath, line: UInt = #line) {
+        for row in rows {
+            XCTAssertEqual(loadError(path, overrides: [row.override], file: file, line: line), row.error, "--set \(row.override)",
+                           file: file, line: line)
+        }
+    }
+
     func testOverrideChangesAValue() throws {
         let s = try load(["population.count=7"])
         XCTAssertEqual(s.simulation.state.populations[0].count, 7)
@@ -32,28 +42,27 @@ final class OverrideTests: XCTestCase {
     }
 
     func testInvalidOverrideIsLocatedAtTheOverride() {
-        XCTAssertEqual(loadError(path, overrides: ["population.count=0"]),
-                       "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)")
-        XCTAssertEqual(loadError(path, overrides: ["step-size=\"big\""]),
-                       "--set step-size=\"big\": step-size: expected a number, found the string \"big\" (a number > 0)")
-        // An unquoted word is a string.
-        XCTAssertEqual(loadError(path, overrides: ["steps=many"]),
-                       "--set steps=many: steps: expected an integer, found the string \"many\" (an integer ≥ 0)")
-        XCTAssertEqual(loadError(path, overrides: ["target.kind=cauchy"]),
-                       "--set target.kind=cauchy: target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))")
-        // Errors elsewhere keep their file and line.
-        XCTAssertEqual(loadError(path, overrides: ["record.metrics=[\"ksd\"]"]),
-                       "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)")
+        assertRefused([
+            ("population.count=0", "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"),
+            ("step-size=\"big\"", "--set step-size=\"big\": step-size: expected a number, found the string \"big\" (a number > 0)"),
+            // An unquoted word is a string.
+            ("steps=many", "--set steps=many: steps: expected an integer, found the string \"many\" (an integer ≥ 0)"),
+            ("target.kind=cauchy",
+             "--set target.kind=cauchy: target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))"),
+            // Errors elsewhere keep their file and line.
+            ("record.metrics=[\"ksd\"]",
+             "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)"),
+        ])
     }
 
     /// A standard deviation whose square underflows is refused (found by fuzzing: the
     /// covariance was not positive definite and release builds read past it).
     func testStandardDeviationsWhoseSquareUnderflowAreRefused() {
         let range = "a number in [1e-150, 1e+150]: its square must be a positive double"
-        XCTAssertEqual(loadError(path, overrides: ["target.std=1e-300"]),
-                       "--set target.std=1e-300: target.std: 1e-300 is out of range (\(range))")
-        XCTAssertEqual(loadError(path, overrides: ["population.init.std=1e-200"]),
-                       "--set population.init.std=1e-200: population.init.std: 1e-200 is out of range (\(range))")
+        assertRefused([
+            ("target.std=1e-300", "--set target.std=1e-300: target.std: 1e-300 is out of range (\(range))"),
+            ("population.init.std=1e-200", "--set population.init.std=1e-200: population.init.std: 1e-200 is out of range (\(range))"),
+        ])
         XCTAssertNoThrow(try ScenarioLoader.load(path: path, overrides: ["target.std=1e-150"], threads: 1))
     }
 
@@ -114,30 +123,27 @@ final class OverrideTests: XCTestCase {
     }
 
     func testBadOverrides() {
-        XCTAssertEqual(loadError(path, overrides: ["expect[5].x=1"]),
-                       "--set expect[5].x=1: expect has 2 entries (index from 1 to 2), not 5")
-        XCTAssertEqual(loadError(path, overrides: ["expect[0].at-most=1"]),
-                       "--set expect[0].at-most=1: expect has 2 entries (index from 1 to 2), not 0")
-        XCTAssertEqual(loadError(path, overrides: ["expect[x].at-most=1"]),
-                       "--set expect[x].at-most=1: bad index in 'expect[x]' (expected NAME[N], N from 1)")
-        XCTAssertEqual(loadError(path, overrides: ["population.count"]),
-                       "--set population.count: expected KEY=VALUE, e.g. population.count=500")
-        XCTAssertEqual(loadError(path, overrides: ["=3"]), "--set =3: expected KEY=VALUE, e.g. population.count=500")
-        XCTAssertEqual(loadError(path, overrides: ["population..count=3"]), "--set population..count=3: empty key segment")
-        XCTAssertEqual(loadError(path, overrides: ["steps.x=1"]), "--set steps.x=1: 'steps' is not a table of the scenario")
-        XCTAssertEqual(loadError(path, overrides: ["population.count.x=1"]),
-                       "--set population.count.x=1: 'population.count' is not a table of the scenario")
-        XCTAssertEqual(loadError(path, overrides: ["expect[1]=3"]),
-                       "--set expect[1]=3: the key names a whole table; name one of its keys")
-        XCTAssertEqual(loadError(path, overrides: ["flow[1].kind=svgd"]),
-                       "--set flow[1].kind=svgd: 'flow[1]' is not a table of the scenario")
+        assertRefused([
+            ("expect[5].x=1", "--set expect[5].x=1: expect has 2 entries (index from 1 to 2), not 5"),
+            ("expect[0].at-most=1", "--set expect[0].at-most=1: expect has 2 entries (index from 1 to 2), not 0"),
+            ("expect[x].at-most=1", "--set expect[x].at-most=1: bad index in 'expect[x]' (expected NAME[N], N from 1)"),
+            ("population.count", "--set population.count: expected KEY=VALUE, e.g. population.count=500"),
+            ("=3", "--set =3: expected KEY=VALUE, e.g. population.count=500"),
+            ("population..count=3", "--set population..count=3: empty key segment"),
+            ("steps.x=1", "--set steps.x=1: 'steps' is not a table of the scenario"),
+            ("population.count.x=1", "--set population.count.x=1: 'population.count' is not a table of the scenario"),
+            ("expect[1]=3", "--set expect[1]=3: the key names a whole table; name one of its keys"),
+            ("flow[1].kind=svgd", "--set flow[1].kind=svgd: 'flow[1]' is not a table of the scenario"),
+        ])
     }
 
     func testNewUnknownKeyIsRejected() {
-        XCTAssertEqual(loadError(path, overrides: ["flow.optimiser=sgd"]),
-                       "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)")
-        XCTAssertEqual(loadError(path, overrides: ["stpes=3"]),
-                       "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)")
+        assertRefused([
+            ("flow.optimiser=sgd",
+             "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)"),
+            ("stpes=3",
+             "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)"),
+        ])
     }
 
     func testNewUnknownTableIsRejectedAtTheOverride() throws {

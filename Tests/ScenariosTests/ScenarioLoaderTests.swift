@@ -2,6 +2,7 @@ import Foundation
 import Flows
 import Recording
 import Scenarios
+import TestSupport
 import XCTest
 
 final class ScenarioLoaderTests: XCTestCase {

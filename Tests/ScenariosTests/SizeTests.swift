@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Scenarios
+import TestSupport
 import XCTest
 
 /// Sizes and memory: counts near Int.max, sizes valid as integers but impossible in memory, and
@@ -12,6 +13,18 @@ final class SizeTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("scenarios")
     /// A fixed limit, so that messages do not depend on the machine.
     let limit = MemoryLimit(bytes: 8e9, description: "this test allows 8.00 GB")
+
+    /// Every count and size key, each with a bundled scenario that reads it and the overrides
+    /// that make it read.
+    static let sizeKeys: [(scenario: String, key: String, extra: [String])] = [
+        ("quickstart", "population.count", []), ("mmd-gaussian-noise", "flow.target-samples", []),
+        ("quickstart", "record.mmd-samples", []), ("game-circle-cos", "flow.max.count", []),
+        ("two-layer-student-teacher", "flow.train-samples", []), ("two-layer-student-teacher", "flow.test-samples", []),
+        ("two-layer-student-teacher", "flow.teacher-neurons", []), ("game-gan-mixture", "flow.payoff.data-samples", []),
+        ("quickstart", "flow.median-sample", []), ("game-circle-cos", "record.nash-gap-grid", []),
+        ("game-circle-cos", "record.nash-gap-starts", []), ("langevin-ou", "record.entropy-neighbours", []),
+        ("mmd-riesz-mixture", "flow.directions", ["flow.summation=sliced"]),
+    ]
 
     func path(_ scenario: String) -> String { SizeTests.scenarios.appendingPathComponent(scenario + ".toml").path }
 
@@ -53,22 +66,7 @@ final class SizeTests: XCTestCase {
     /// Every count and size key, at Int.max: refused at the key with the allowed range.
     func testCountsNearIntMaxAreRefusedAtTheirKey() {
         let max = "9223372036854775807"
-        let cases: [(String, String, [String])] = [
-            ("quickstart", "population.count", []),
-            ("mmd-gaussian-noise", "flow.target-samples", []),
-            ("quickstart", "record.mmd-samples", []),
-            ("game-circle-cos", "flow.max.count", []),
-            ("two-layer-student-teacher", "flow.train-samples", []),
-            ("two-layer-student-teacher", "flow.test-samples", []),
-            ("two-layer-student-teacher", "flow.teacher-neurons", []),
-            ("game-gan-mixture", "flow.payoff.data-samples", []),
-            ("quickstart", "flow.median-sample", []),
-            ("game-circle-cos", "record.nash-gap-grid", []),
-            ("game-circle-cos", "record.nash-gap-starts", []),
-            ("langevin-ou", "record.entropy-neighbours", []),
-            ("mmd-riesz-mixture", "flow.directions", ["flow.summation=sliced"]),
-        ]
-        for (scenario, key, extra) in cases {
+        for (scenario, key, extra) in Self.sizeKeys {
             let e = refusal(scenario, extra + ["\(key)=\(max)"])
             XCTAssertTrue(e.contains("\(key): \(max) is out of range (an integer from 1 to 2147483647)")
                           || (key.hasSuffix("median-sample") && e.contains("\(key): \(max) is out of range (an integer from 2 to 2147483647)")),
@@ -85,19 +83,11 @@ final class SizeTests: XCTestCase {
     /// and the limit.
     func testSizesImpossibleInMemoryAreRefusedWithTheEstimate() {
         let big = "2147483647"
-        let cases: [(String, String, [String])] = [
-            ("quickstart", "population.count", []),
-            ("mmd-gaussian-noise", "flow.target-samples", []),
-            ("quickstart", "record.mmd-samples", []),
-            ("game-circle-cos", "flow.max.count", []),
-            ("two-layer-student-teacher", "flow.train-samples", []),
-            ("two-layer-student-teacher", "flow.test-samples", []),
-            ("two-layer-student-teacher", "flow.teacher-neurons", []),
-            ("game-gan-mixture", "flow.payoff.data-samples", []),
-            ("quickstart", "flow.median-sample", ["population.count=1000000"]),
-            ("game-circle-cos", "record.nash-gap-grid", []),
-            ("mmd-riesz-mixture", "flow.directions", ["flow.summation=sliced"]),
-        ]
+        // The keys of sizeKeys but nash-gap-starts and entropy-neighbours, median-sample with a
+        // population of 10⁶.
+        let cases = Self.sizeKeys.filter { !["record.nash-gap-starts", "record.entropy-neighbours"].contains($0.key) }.map {
+            ($0.scenario, $0.key, $0.key == "flow.median-sample" ? ["population.count=1000000"] : $0.extra)
+        }
         for (scenario, key, extra) in cases {
             let e = refusal(scenario, extra + ["\(key)=\(big)"])
             // The test set is counted with the training set (one item, at train-samples).

@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Scenarios
+import TestSupport
 import XCTest
 
 /// The TOML reader on hostile input: nesting is bounded with a located error (parsing, and the

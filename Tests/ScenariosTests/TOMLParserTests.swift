@@ -1,6 +1,7 @@
 import Foundation
 import Flows
 import Scenarios
+import TestSupport
 import XCTest
 
 /// The parser's values through `parseValue` (the `--set` entry point), its documents through
@@ -133,26 +134,29 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDatesRejected() {
-        for text in ["1979-05-27", "1979-05-27T07:32:00Z", "07:32:00", "1979-05-27 07:32:00", "1979-05-27T00:32:00.999999-07:00"] {
-            assertSyntaxError(valueError(text), line: 1, column: 1, "dates and times are not supported")
-        }
-        assertSyntaxError(syntaxError("a = 1\nd = 1979-05-27\n"), line: 2, column: 5, "dates and times are not supported")
+        assertSyntaxErrors(["1979-05-27", "1979-05-27T07:32:00Z", "07:32:00", "1979-05-27 07:32:00", "1979-05-27T00:32:00.999999-07:00"]
+            .map { ($0, 1, 1, "dates and times are not supported") }, parse: valueError)
+        assertSyntaxErrors([("a = 1\nd = 1979-05-27\n", 2, 5, "dates and times are not supported")])
     }
 
     func testBadStringsAndEscapes() {
-        assertSyntaxError(valueError(#""abc"#), line: 1, column: 5, "unterminated string")
-        assertSyntaxError(valueError("'abc"), line: 1, column: 5, "unterminated string")
-        assertSyntaxError(valueError(#""a\qb""#), line: 1, column: 4, "invalid escape sequence")
+        assertSyntaxErrors([
+            (#""abc"#, 1, 5, "unterminated string"),
+            ("'abc", 1, 5, "unterminated string"),
+            (#""a\qb""#, 1, 4, "invalid escape sequence"),
+            ("\"\"\"abc\n", 2, 1, "unterminated multi-line string"),
+        ], parse: valueError)
         XCTAssertNotNil(valueError(#""\uD800""#))  // a surrogate is not a scalar
         XCTAssertNotNil(valueError(#""\u12""#))
-        assertSyntaxError(valueError("\"\"\"abc\n"), line: 2, column: 1, "unterminated multi-line string")
     }
 
     func testBadArraysAndInlineTables() {
         XCTAssertNotNil(valueError("[1, 2"))
-        assertSyntaxError(valueError("[1 2]"), line: 1, column: 4, "expected ',' or ']'")
-        assertSyntaxError(valueError("{ a = 1, }"), line: 1, column: 10, "expected a key")
-        assertSyntaxError(valueError("{ a = 1 b = 2 }"), line: 1, column: 9, "expected ',' or '}'")
+        assertSyntaxErrors([
+            ("[1 2]", 1, 4, "expected ',' or ']'"),
+            ("{ a = 1, }", 1, 10, "expected a key"),
+            ("{ a = 1 b = 2 }", 1, 9, "expected ',' or '}'"),
+        ], parse: valueError)
         XCTAssertNotNil(valueError("{ a = 1,\n b = 2 }"))
         guard let dup = valueError("{ a = 1, a = 2 }") else { return }
         XCTAssertTrue(dup.message.contains("duplicate key 'a'"), dup.message)
@@ -194,10 +198,10 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDuplicateKey() {
-        let e = syntaxError("a = 1\nb = 2\na = 3\n")
-        assertSyntaxError(e, line: 3, column: e?.column ?? 0, "duplicate key 'a' (first defined on line 1)")
-        assertSyntaxError(syntaxError("[t]\nx.y = 1\nx.y = 2\n"), line: 3, column: syntaxError("[t]\nx.y = 1\nx.y = 2\n")?.column ?? 0,
-                          "duplicate key 'x.y' (first defined on line 2)")
+        assertSyntaxErrors([
+            ("a = 1\nb = 2\na = 3\n", 3, nil, "duplicate key 'a' (first defined on line 1)"),
+            ("[t]\nx.y = 1\nx.y = 2\n", 3, nil, "duplicate key 'x.y' (first defined on line 2)"),
+        ])
         XCTAssertNotNil(syntaxError("a = 1\n\"a\" = 2\n"))  // quoted and bare spellings are the same key
     }
 
@@ -210,52 +214,58 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testTableDefinedTwice() {
-        let a = syntaxError("[t]\nx = 1\n[t]\ny = 2\n")
-        assertSyntaxError(a, line: 3, column: a?.column ?? 0, "[t] is defined twice (first on line 1)")
-        // An implicit table may be defined once; not twice.
-        let b = syntaxError("[a.b.c]\n[a.b]\nx = 1\n[a.b]\n")
-        assertSyntaxError(b, line: 4, column: b?.column ?? 0, "[a.b] is defined twice (first on line 2)")
-        let c = syntaxError("[a]\n[[a]]\n")
-        assertSyntaxError(c, line: 2, column: c?.column ?? 0, "'a' is already defined (line 1)")
-        let d = syntaxError("[[a]]\n[a]\n")
-        assertSyntaxError(d, line: 2, column: d?.column ?? 0, "[a] is defined twice")
+        assertSyntaxErrors([
+            ("[t]\nx = 1\n[t]\ny = 2\n", 3, nil, "[t] is defined twice (first on line 1)"),
+            // An implicit table may be defined once; not twice.
+            ("[a.b.c]\n[a.b]\nx = 1\n[a.b]\n", 4, nil, "[a.b] is defined twice (first on line 2)"),
+            ("[a]\n[[a]]\n", 2, nil, "'a' is already defined (line 1)"),
+            ("[[a]]\n[a]\n", 2, nil, "[a] is defined twice"),
+        ])
         let e = syntaxError("a = 1\n[a]\n")
         XCTAssertEqual(e?.line, 2)
     }
 
     func testUnterminatedStringInDocument() {
-        assertSyntaxError(syntaxError("x = 1\na = \"abc\nb = 1\n"), line: 2, column: 9, "unterminated string")
-        assertSyntaxError(syntaxError("x = 1\na = '''abc\nb = 1\n"), line: 4, column: 1, "unterminated multi-line string")
+        assertSyntaxErrors([
+            ("x = 1\na = \"abc\nb = 1\n", 2, 9, "unterminated string"),
+            ("x = 1\na = '''abc\nb = 1\n", 4, 1, "unterminated multi-line string"),
+        ])
     }
 
     func testMissingEquals() {
-        assertSyntaxError(syntaxError("a = 1\nb 2\n"), line: 2, column: 3, "expected '=' after the key 'b'")
-        assertSyntaxError(syntaxError("a.b  \n"), line: 1, column: 6, "expected '=' after the key 'a.b'")
-        assertSyntaxError(syntaxError("= 1\n"), line: 1, column: 1, "expected a key")
-        assertSyntaxError(syntaxError("[t\n"), line: 1, column: 3, "expected ']'")
-        assertSyntaxError(syntaxError("[[t]\n"), line: 1, column: 4, "expected ']]'")
+        assertSyntaxErrors([
+            ("a = 1\nb 2\n", 2, 3, "expected '=' after the key 'b'"),
+            ("a.b  \n", 1, 6, "expected '=' after the key 'a.b'"),
+            ("= 1\n", 1, 1, "expected a key"),
+            ("[t\n", 1, 3, "expected ']'"),
+            ("[[t]\n", 1, 4, "expected ']]'"),
+        ])
     }
 
     func testBadNumbersInDocument() {
-        assertSyntaxError(syntaxError("a = 1\nb = 01\n"), line: 2, column: 5, "'01' is not a valid value")
-        assertSyntaxError(syntaxError("a = 1.\n"), line: 1, column: 5, "'1.' is not a valid value")
-        assertSyntaxError(syntaxError("a = [1, .5]\n"), line: 1, column: 9, "'.5' is not a valid value")
-        assertSyntaxError(syntaxError("a = gaussian\n"), line: 1, column: 5, "is not a valid value")
-        assertSyntaxError(syntaxError("a =\n"), line: 1, column: 4, "expected a value")
+        assertSyntaxErrors([
+            ("a = 1\nb = 01\n", 2, 5, "'01' is not a valid value"),
+            ("a = 1.\n", 1, 5, "'1.' is not a valid value"),
+            ("a = [1, .5]\n", 1, 9, "'.5' is not a valid value"),
+            ("a = gaussian\n", 1, 5, "is not a valid value"),
+            ("a =\n", 1, 4, "expected a value"),
+        ])
     }
 
     func testTextAfterAValue() {
-        assertSyntaxError(syntaxError("a = 1 2\n"), line: 1, column: 7, "expected the end of the line, found '2'")
-        assertSyntaxError(syntaxError("a = \"x\" y\n"), line: 1, column: 9, "expected the end of the line, found 'y'")
-        assertSyntaxError(syntaxError("[t] x = 1\n"), line: 1, column: 5, "expected the end of the line")
-        assertSyntaxError(syntaxError("a = 1\nb = true false\n"), line: 2, column: 10, "expected the end of the line")
+        assertSyntaxErrors([
+            ("a = 1 2\n", 1, 7, "expected the end of the line, found '2'"),
+            ("a = \"x\" y\n", 1, 9, "expected the end of the line, found 'y'"),
+            ("[t] x = 1\n", 1, 5, "expected the end of the line"),
+            ("a = 1\nb = true false\n", 2, 10, "expected the end of the line"),
+        ])
     }
 
     func testExtendingAnInlineTable() {
-        assertSyntaxError(syntaxError("a = { x = 1 }\n[a.b]\n"), line: 2, column: syntaxError("a = { x = 1 }\n[a.b]\n")?.column ?? 0,
-                          "'a' is an inline table, which cannot be extended")
-        let e = syntaxError("a = { x = 1 }\na.y = 2\n")
-        assertSyntaxError(e, line: 2, column: e?.column ?? 0, "'a' is an inline table, which cannot be extended")
+        assertSyntaxErrors([
+            ("a = { x = 1 }\n[a.b]\n", 2, nil, "'a' is an inline table, which cannot be extended"),
+            ("a = { x = 1 }\na.y = 2\n", 2, nil, "'a' is an inline table, which cannot be extended"),
+        ])
         let nested = syntaxError("a = { x = { y = 1 } }\na.x.z = 2\n")
         XCTAssertTrue(nested?.message.contains("inline table") ?? false, nested?.message ?? "")
         let header = syntaxError("a = { x = 1 }\n[a]\n")
@@ -263,17 +273,18 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDottedKeyThroughAValue() {
-        let e = syntaxError("a = 1\na.b = 2\n")
-        assertSyntaxError(e, line: 2, column: e?.column ?? 0, "'a' already holds a value (defined on line 1)")
+        assertSyntaxErrors([("a = 1\na.b = 2\n", 2, nil, "'a' already holds a value (defined on line 1)")])
     }
 
     func testLineNumbersAfterMultiLineConstructsAndCRLF() {
-        assertSyntaxError(syntaxError("a = 1\r\nb = 2\r\nc = 01\r\n"), line: 3, column: 5, "'01'")
-        assertSyntaxError(syntaxError("s = \"\"\"\nx\ny\"\"\"\nz = 01\n"), line: 4, column: 5, "'01'")
-        assertSyntaxError(syntaxError("s = \"\"\"\r\nx\r\ny\"\"\"\r\nz = 01\r\n"), line: 4, column: 5, "'01'")
-        assertSyntaxError(syntaxError("a = [\n 1, # c\n 2,\n]\nb = 01\n"), line: 5, column: 5, "'01'")
-        assertSyntaxError(syntaxError("s = \"\"\"a \\\n\n   b\"\"\"\nz = 01\n"), line: 4, column: 5, "'01'")
-        assertSyntaxError(syntaxError("# c\r\n\r\n[t]\r\nx = 1 # c\r\ny = 1 2\r\n"), line: 5, column: 7, "end of the line")
+        assertSyntaxErrors([
+            ("a = 1\r\nb = 2\r\nc = 01\r\n", 3, 5, "'01'"),
+            ("s = \"\"\"\nx\ny\"\"\"\nz = 01\n", 4, 5, "'01'"),
+            ("s = \"\"\"\r\nx\r\ny\"\"\"\r\nz = 01\r\n", 4, 5, "'01'"),
+            ("a = [\n 1, # c\n 2,\n]\nb = 01\n", 5, 5, "'01'"),
+            ("s = \"\"\"a \\\n\n   b\"\"\"\nz = 01\n", 4, 5, "'01'"),
+            ("# c\r\n\r\n[t]\r\nx = 1 # c\r\ny = 1 2\r\n", 5, 7, "end of the line"),
+        ])
     }
 
     func testControlCharacterInComment() {

@@ -1,6 +1,7 @@
 import Foundation
 import Flows
 import Scenarios
+import TestSupport
 import XCTest
 
 final class TOMLWriterTests: XCTestCase {

@@ -12,7 +12,7 @@ public enum NPY {
         for v in values { var b = v.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } } } }
 
     static func encode(descr: String, shape: [Int], count: Int, body: (inout Data) -> Void) -> Data {
-        precondition(shape.reduce(1, *) == count, "shape does not match the number of values")
+        guard shape.reduce(1, *) == count else { fatalError("NPY: shape \(shape) does not hold \(count) values") }
         var d = header(descr: descr, shape: shape)
         d.reserveCapacity(d.count + count * 8)
         body(&d)

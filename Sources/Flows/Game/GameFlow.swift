@@ -57,7 +57,9 @@ public final class GameFlow: Flow {
 
     public convenience init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
                             maxPopulation: Population, seed: UInt64, threads: Int) {
-        precondition(maxPopulation.dimension == payoff.maxDimension)
+        guard maxPopulation.dimension == payoff.maxDimension else {
+            fatalError("GameFlow: the max population has dimension \(maxPopulation.dimension), the payoff's max player \(payoff.maxDimension)")
+        }
         self.init(payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation), seed: seed, threads: threads)
     }
 

@@ -18,7 +18,7 @@ public final class KernelInteraction: Interaction {
     /// `engine` nil: the minimum-image direct sum of the periodic box (`domain` must be one).
     /// An engine given for a periodic domain must have been made with the same period.
     public init(kernel: any RadialKernel, weight: Double, engine: (any KernelSumEngine)?, domain: Domain, threads: Int) {
-        precondition(engine != nil || domain != .free, "R^d needs an engine")
+        guard engine != nil || domain != .free else { fatalError("KernelInteraction: R^d needs an engine") }
         self.kernel = kernel
         self.weight = weight
         self.engine = engine ?? DirectSum(threads: threads, period: domain.period)

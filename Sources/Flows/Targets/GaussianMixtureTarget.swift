@@ -9,7 +9,9 @@ public struct GaussianMixtureTarget: Target, Density {
     let logWeights: [Double]
 
     public init(weights: [Double], components: [GaussianTarget]) {
-        precondition(weights.count == components.count && !weights.isEmpty)
+        guard weights.count == components.count, !weights.isEmpty else {
+            fatalError("GaussianMixtureTarget: \(weights.count) weights for \(components.count) components (at least one)")
+        }
         let total = weights.reduce(0, +)
         self.weights = weights.map { $0 / total }
         self.components = components

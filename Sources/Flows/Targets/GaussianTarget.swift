@@ -8,7 +8,9 @@ public struct GaussianTarget: Target, Density {
     let logNormaliser: Double
 
     public init(mean: [Double], covariance: SPDMatrix) {
-        precondition(mean.count == covariance.size)
+        guard mean.count == covariance.size else {
+            fatalError("GaussianTarget: a mean of \(mean.count) coordinates and a \(covariance.size)×\(covariance.size) covariance")
+        }
         self.mean = mean
         self.covariance = covariance
         logNormaliser = -0.5 * (Double(mean.count) * log(2 * Double.pi) + covariance.logDeterminant)

@@ -12,6 +12,7 @@ import Foundation
 /// step ≤ K of every element and observable (what a checkpoint at step K has seen), drops
 /// the rest, and appends after them.
 public final class H5MDRecorder: Recorder {
+    /// The file written.
     public let path: String
     let file: HDF5File
     /// Per population, its elements in `H5MDLayout.Population.elements` order.
@@ -93,6 +94,9 @@ public final class H5MDRecorder: Recorder {
         return (particles, observables)
     }
 
+    /// Appends one record of every population's elements, then flushes.
+    ///
+    /// - Throws: ``IOFailure`` when the state does not fit the layout or HDF5 fails.
     public func recordState(step: Int, time: Double, state: SimulationState) throws {
         guard state.populations.count == particles.count else {
             throw IOFailure(path: path, "the state has \(state.populations.count) populations, the file \(particles.count)")
@@ -113,6 +117,9 @@ public final class H5MDRecorder: Recorder {
         try file.flush()
     }
 
+    /// Appends one value to each observable (the metrics in the layout's order, then `wall`), then flushes.
+    ///
+    /// - Throws: ``IOFailure`` when the count differs from the layout's metrics or HDF5 fails.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         guard values.count + 1 == observables.count else {
             throw IOFailure(path: path, "\(values.count) metric values, the file records \(observables.count - 1) metrics")

@@ -33,25 +33,32 @@ public final class MemoryEstimate {
 
     /// One line of the estimate, located at the key that asked for it.
     public struct Item: Sendable {
+        /// Where the key is: `file:line`, or the `--set` that gave it.
         public let location: String
+        /// The dotted key whose value asks for the memory (`population.count`).
         public let key: String
         /// "1000000000 particles in d = 2"
         public let what: String
         /// "positions, weights, work buffers"
         public let parts: String
+        /// The estimate, in bytes.
         public let bytes: Double
+        /// Allocated for one operation and released (only the largest counts), not kept for the run.
         public let transient: Bool
         /// Work whose size follows from other items (kernel sums, a trajectory record): counted
         /// in the total, but a refusal is located at the largest item a key sets directly.
         public let derived: Bool
     }
 
+    /// What the machine allows this process.
     public let limit: MemoryLimit
+    /// Every item, in the order they were added.
     public private(set) var items: [Item] = []
     /// Populations by index (0: the scenario's, 1: a game's max player): their item grows as
     /// flows and metrics add the work buffers they keep per particle.
     var populations: [Int: (item: Int, count: Int, dimension: Int, columns: Int)] = [:]
 
+    /// An empty estimate checked against `limit`.
     public init(limit: MemoryLimit = .current) { self.limit = limit }
 
     /// Baseline + persistent items + the largest transient item, in bytes.
@@ -226,10 +233,12 @@ extension MemoryEstimate {
 /// `ulimit -v`) and the cgroup's memory limit (memory.max of cgroup v2, memory.limit_in_bytes
 /// of v1), with what it is for the message.
 public struct MemoryLimit: Sendable, Equatable {
+    /// The limit in bytes (infinity for none).
     public let bytes: Double
     /// "this machine has 25.3 GB", "the address-space limit (ulimit -v) is 4.29 GB", …
     public let description: String
 
+    /// A limit of `bytes`, described for messages.
     public init(bytes: Double, description: String) {
         self.bytes = bytes
         self.description = description

@@ -101,11 +101,14 @@ func shortNumber(_ v: Double) -> String {
 /// is chosen so that labels never overlap at the panel's size.
 ///
 /// - Parameters:
+///   - svg: The document drawn into.
 ///   - frame: The panel, in SVG user units.
 ///   - x: The horizontal scale (its pixels within `frame`).
 ///   - y: The vertical scale.
 ///   - xLabel: Written under the x tick labels; nil for none.
 ///   - yLabel: Written rotated left of the y tick labels; nil for none.
+///   - fontSize: The tick labels' size (axis labels are one larger).
+///   - grid: Light grid lines at the ticks.
 public func drawAxes(_ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
                      fontSize: Double = 11, grid: Bool = true) {
     svg.group("axis") {

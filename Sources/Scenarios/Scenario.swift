@@ -19,7 +19,7 @@ public struct ValidatedScenario {
     public let name: String
     /// The scenario file's path as given.
     public let path: String
-    /// What the run will need, item by item (see ``MemoryEstimate``).
+    /// What the run will need, item by item (see `MemoryEstimate` in Flows).
     public let memory: MemoryEstimate
     let build: () -> LoadedScenario
 
@@ -140,6 +140,8 @@ public enum ScenarioLoader {
     /// anchors the relative paths inside it).
     ///
     /// - Parameters:
+    ///   - path: The scenario file; relative paths inside it are relative to its directory.
+    ///   - contents: The file's bytes when given in memory; nil reads `path`.
     ///   - overrides: `--set KEY=VALUE` texts, applied in order after parsing.
     ///   - threads: Worker threads for the flow and the metrics.
     ///   - memoryLimit: The scenario is refused if its estimated memory exceeds this.

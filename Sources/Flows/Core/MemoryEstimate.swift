@@ -10,7 +10,7 @@ import KernelSum
 ///
 /// This file is the one home of the estimate: the size bounds, the machine's limit, the byte
 /// counts of every kind of buffer (each formula documented where it is defined) and the
-/// message. Registry entries call it with the sizes they read; ``docs/scenarios.md`` ("Sizes
+/// message. Registry entries call it with the sizes they read; docs/scenarios.md ("Sizes
 /// and memory") lists the same model.
 ///
 /// The estimate is the program's baseline, plus every persistent item (populations with the
@@ -83,7 +83,7 @@ public final class MemoryEstimate {
     }
 
     /// Registers population `index`, N particles in R^d (positions and weights; velocities and
-    /// the flow's buffers are added with ``addWork(population:doubles:_:)``), and the text of
+    /// the flow's buffers are added with ``addWork(population:doubles:_:columns:)``), and the text of
     /// one trajectory record of it (``trajectoryRecord(count:columns:)``) when it is written.
     public func population(_ index: Int, _ s: Settings, _ key: String, count: Int, dimension d: Int) {
         add(s, key, "\(count) particle\(count == 1 ? "" : "s") in d = \(d)", parts: "positions, weights",

@@ -161,16 +161,16 @@ extension Allowed where T == Double {
     public static let positive = Allowed("a number > 0") { $0 > 0 && $0.isFinite }
     /// A finite number ≥ 0.
     public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
-    /// A standard deviation (``NumericRange/scale``): its square, the variance, must be a
+    /// A standard deviation (`NumericRange.scale`): its square, the variance, must be a
     /// positive normal double, or the covariance is not positive definite.
     public static let standardDeviation = Allowed(NumericRange.describe(NumericRange.scale) + ": its square must be a positive double") {
         NumericRange.scale.contains($0)
     }
-    /// A periodic box's side L (``NumericRange/period``).
+    /// A periodic box's side L (`NumericRange.period`).
     public static let period = Allowed(NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles") {
         NumericRange.period.contains($0)
     }
-    /// A relative tolerance of the approximate engines (``NumericRange/tolerance``).
+    /// A relative tolerance of the approximate engines (`NumericRange.tolerance`).
     public static let tolerance = Allowed(NumericRange.describe(NumericRange.tolerance)
                                           + ": the mesh is tested down to 1e-9, below which its rounding takes over; for exact sums use direct") {
         NumericRange.tolerance.contains($0)

@@ -8,7 +8,7 @@ import Foundation
 ///   H₁ = v₁², H_t = α H_{t−1} + (1 − α) v_t², P(v) = v / (fudge + √H), coordinate-wise,
 ///   with α = 0.9 and fudge = 1e-6 there.
 ///
-/// AdaGrad's history H is part of the run's state (``StatefulPart``): a checkpoint saves it.
+/// AdaGrad's history H is part of the run's state (`StatefulPart`): a checkpoint saves it.
 public final class Optimizer: StatefulPart {
     /// The update rule: P(v) = v, or AdaGrad with decay α and fudge added to √H.
     public enum Rule: Sendable, Equatable {

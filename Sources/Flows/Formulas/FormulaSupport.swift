@@ -80,7 +80,7 @@ public struct ScenarioFormula: Sendable {
     /// The formula text as given.
     public var source: String { formula.source }
 
-    /// Batched value (and gradient) at `count` points, as ``Formula/evaluate``; a non-finite
+    /// Batched value (and gradient) at `count` points, as `Formula.evaluate`; a non-finite
     /// result is recorded for the divergence report (the caller's NaN then stops the run).
     public func evaluate(inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
                          gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace) {

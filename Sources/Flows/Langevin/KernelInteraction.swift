@@ -5,7 +5,7 @@ import KernelSum
 /// `summation` (so `mesh` gives the NUFFT far field with the exact near field, which handles the
 /// singular log and Coulomb kernels): with weights w_j·weight, the engine's gradient
 /// ∇_y Σ_j w_j W(y − x_j) at y = x_i is exactly Σ_j w_j ∇W(x_i − x_j). In the periodic box the
-/// engine has the box's period (``DirectSum``, ``MeshSum`` or ``AutoSum`` with `period`): each
+/// engine has the box's period (`DirectSum`, `MeshSum` or `AutoSum` with `period`): each
 /// pair through its minimum image (no Ewald sum: suited to kernels that have decayed by L/2).
 public final class KernelInteraction: Interaction {
     /// k.

@@ -198,9 +198,15 @@ public final class TwoLayerNetworkFlow: Flow {
     /// `RandomStream(seed, .targetSample, 2 + set, s)` (`set`: 0 training, 1 test).
     ///
     /// - Parameters:
+    ///   - count: The number of samples.
+    ///   - d: The inputs' dimension.
     ///   - sphere: Inputs uniform on the sphere of radius √d rather than N(0, I_d).
     ///   - teacher: The k teacher directions b*_j (row-major, k × d).
+    ///   - k: The teacher's neurons.
+    ///   - activation: The teacher's σ*.
     ///   - noise: The standard deviation of the label noise.
+    ///   - seed: The scenario's seed.
+    ///   - set: 0 for the training set, 1 for the test set.
     public static func teacherData(count: Int, dimension d: Int, sphere: Bool, teacher: [Double], neurons k: Int,
                             activation: Activation, noise: Double, seed: UInt64, set: Int) -> ([Double], [Double]) {
         var z = [Double](repeating: 0, count: count * d), y = [Double](repeating: 0, count: count)

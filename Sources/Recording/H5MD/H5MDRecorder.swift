@@ -2,10 +2,10 @@ import Flows
 import Foundation
 
 /// Streams a run's trajectory and metrics to an H5MD 1.1 file (layout: ``H5MD``), flushing
-/// after every record, in HDF5's SWMR mode (``HDF5File``) so that the file is consistent at
+/// after every record, in HDF5's SWMR mode (see `HDF5File`) so that the file is consistent at
 /// every moment: a killed run leaves every record flushed before the kill, and a reader may
 /// follow a running one. Every HDF5 failure is an ``IOFailure`` naming the file; after one the
-/// file is left as it is on disk, unclosed (``HDF5File``), and a resume from the last
+/// file is left as it is on disk, unclosed (see `HDF5File`), and a resume from the last
 /// checkpoint continues it.
 ///
 /// `resumeAfter: K` opens an existing file instead of creating one, keeps the records with

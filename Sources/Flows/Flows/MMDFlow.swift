@@ -69,7 +69,7 @@ public final class MMDFlow: Flow {
         }
     }
 
-    /// One step on the first population: the witness gradient at the (noisy) points, through the optimizer.
+    /// One step on the first population: −∇f at the (noisy) points, through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let p = state.populations[0], d = dimension, n = p.count
         loadSources(p)

@@ -82,8 +82,8 @@ public final class GameFlow: Flow {
         self.threads = Swift.max(1, threads)
     }
 
-    /// Appends the max player's population (unless a checkpoint gave it) and wraps both players into
-    /// their boxes.
+    /// Appends the max player's population (when the state has only the min player's) and wraps
+    /// both players into their boxes.
     public func prepare(_ state: inout SimulationState) {
         if state.populations.count < 2 { state.populations.append(maxPopulation) }
         minPlayer.domain.wrap(&state.populations[0].positions)

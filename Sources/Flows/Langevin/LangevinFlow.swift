@@ -73,8 +73,8 @@ public final class LangevinFlow: Flow {
         return force
     }
 
-    /// Wraps the positions into the box and, underdamped, draws the initial velocities (unless a
-    /// checkpoint gave them).
+    /// Wraps the positions into the box and, underdamped, draws the initial velocities (unless the
+    /// state has them).
     public func prepare(_ state: inout SimulationState) {
         domain.wrap(&state.populations[0].positions)
         guard dynamics == .underdamped, state.populations[0].velocities == nil else { return }

@@ -14,7 +14,7 @@ public final class KSDMetric: Metric {
     let threads: Int
     var scores: [Double] = [], rows: [Double] = []
 
-    /// The KSD of `density` with kernel (c² + r²)^β, β < 0.
+    /// The KSD of `density` with kernel (c² + r²)^β (scenarios allow β in (−1, 0)).
     public init(density: any Density, c: Double, beta: Double, threads: Int) {
         self.density = density
         self.c2 = c * c

@@ -9,7 +9,9 @@
 public struct Formula: Sendable, CustomStringConvertible {
     /// The formula text as given.
     public let source: String
+    /// The variables the formula may use, which fix its inputs' layout.
     public let variables: FormulaVariables
+    /// The named constants folded into the tape at compilation (the scenario's `[parameters]`).
     public let parameters: [String: Double]
     let program: Program
 
@@ -19,6 +21,12 @@ public struct Formula: Sendable, CustomStringConvertible {
     public static let maximumLength = 1 << 20
 
     /// Parses and compiles `source`. Parameters are folded in as constants.
+    ///
+    /// - Parameters:
+    ///   - source: The formula text (at most ``maximumLength`` UTF-8 bytes).
+    ///   - variables: Which variables it may use: `x` (position), `x` and `y` (payoff) or `r` (radius).
+    ///   - parameters: Named constants; names must be valid and not clash with variables or built-ins.
+    /// - Throws: ``FormulaError`` with the column of the first problem.
     public init(_ source: String, variables: FormulaVariables,
                 parameters: [String: Double] = [:]) throws(FormulaError) {
         var compiler = try Compiler(source: source, variables: variables, parameters: parameters)
@@ -42,13 +50,18 @@ public struct Formula: Sendable, CustomStringConvertible {
     /// True if the formula does not depend on any input (its gradient is identically 0).
     public var isConstant: Bool { program.tape.allSatisfy { $0.op == .const } && program.output >= inputCount }
 
+    /// The formula text as given.
     public var description: String { source }
 
     /// Batch evaluation of `count` points.
     ///
-    /// - `inputs[k * inputCount + a]`: coordinate `a` of point `k` (payoffs: x then y per row).
-    /// - `values[k]`: the formula's value at point `k`.
-    /// - `gradients[k * inputCount + a]` (optional): its partial derivative in coordinate `a`.
+    /// - Parameters:
+    ///   - inputs: `inputs[k * inputCount + a]` is coordinate `a` of point `k` (payoffs: x then y per row).
+    ///   - count: The number of points.
+    ///   - values: Receives `values[k]`, the formula's value at point `k`.
+    ///   - gradients: If not nil, receives `gradients[k * inputCount + a]`, the partial derivative in
+    ///     coordinate `a` at point `k`.
+    ///   - workspace: Scratch memory, one per thread.
     ///
     /// No allocation: scratch memory comes from `workspace` (one per thread). If the workspace
     /// was made for a smaller formula it is enlarged once (that call allocates).

@@ -12,6 +12,7 @@ import InputText
 /// Errors that are not tied to a position in the formula (a bad parameter name, for
 /// instance) have `column == 0` and render without the caret line.
 public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong, for callers and tests that branch on it (the message says it to users).
     public enum Kind: Sendable, Equatable {
         /// The text is not a well-formed expression (bad token, missing operand, unbalanced parenthesis).
         case syntax
@@ -29,6 +30,7 @@ public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable 
         case parameter
     }
 
+    /// What went wrong.
     public let kind: Kind
     /// One line, without position information.
     public let message: String
@@ -37,6 +39,7 @@ public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The formula text as given.
     public let source: String
 
+    /// An error of `kind` at `column` (1-based, 0 for none) of `source`; `message` is one line.
     public init(kind: Kind, message: String, column: Int, source: String) {
         self.kind = kind
         self.message = message
@@ -44,6 +47,8 @@ public struct FormulaError: Error, CustomStringConvertible, Sendable, Equatable 
         self.source = source
     }
 
+    /// The rendering for users: a heading with the column, the formula (or a window of it) and a
+    /// caret line with the message; without a column, the heading with the message and the formula.
     public var description: String {
         if column <= 0 {
             return "error in formula: \(message)\n\(Excerpt.window(source, column: 1).text)"

@@ -2,10 +2,15 @@ import Foundation
 
 /// A map from data values to pixels, linear or logarithmic (base 10).
 public struct Scale: Sendable {
+    /// The data interval shown (widened when empty; positive on a log axis).
     public var lo: Double, hi: Double
+    /// The pixels `lo` and `hi` map to (b < a for a y axis, whose pixels grow downwards).
     public var a: Double, b: Double
+    /// Logarithmic (base 10) rather than linear.
     public var log: Bool
 
+    /// Maps `domain` onto pixels `a`...`b`. An empty domain is widened by 10% of its value
+    /// (±1 at 0); on a log axis values below 1e-300 are clamped.
     public init(domain: ClosedRange<Double>, range a: Double, _ b: Double, log: Bool = false) {
         var lo = domain.lowerBound, hi = domain.upperBound
         if log { lo = max(lo, 1e-300); hi = max(hi, lo * 1.01) }
@@ -13,6 +18,7 @@ public struct Scale: Sendable {
         self.lo = lo; self.hi = hi; self.a = a; self.b = b; self.log = log
     }
 
+    /// The pixel of data value `v`.
     public func callAsFunction(_ v: Double) -> Double {
         if log {
             let l = Foundation.log10(max(v, 1e-300)), l0 = Foundation.log10(lo), l1 = Foundation.log10(hi)
@@ -81,7 +87,7 @@ func powerLabel(_ v: Double) -> String {
 }
 
 /// A number in at most 4 significant digits.
-public func shortNumber(_ v: Double) -> String {
+func shortNumber(_ v: Double) -> String {
     if v == 0 { return "0" }
     if !v.isFinite { return "\(v)" }
     let a = abs(v)
@@ -93,6 +99,16 @@ public func shortNumber(_ v: Double) -> String {
 
 /// Draws a frame with ticks, tick labels, light grid lines and axis labels; the tick count
 /// is chosen so that labels never overlap at the panel's size.
+///
+/// - Parameters:
+///   - svg: The document drawn into.
+///   - frame: The panel, in SVG user units.
+///   - x: The horizontal scale (its pixels within `frame`).
+///   - y: The vertical scale.
+///   - xLabel: Written under the x tick labels; nil for none.
+///   - yLabel: Written rotated left of the y tick labels; nil for none.
+///   - fontSize: The tick labels' size (axis labels are one larger).
+///   - grid: Light grid lines at the ticks.
 public func drawAxes(_ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
                      fontSize: Double = 11, grid: Bool = true) {
     svg.group("axis") {
@@ -137,19 +153,20 @@ public func drawAxes(_ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: 
 }
 
 /// One legend entry: a label with a marker, a line sample or both.
-public struct LegendEntry {
-    public var label: String
-    public var style: SeriesStyle
-    public var showLine: Bool
-    public var showMarker: Bool
-    public init(_ label: String, style: SeriesStyle, line: Bool = false, marker: Bool = true) {
+struct LegendEntry {
+    var label: String
+    var style: SeriesStyle
+    var showLine: Bool
+    var showMarker: Bool
+    init(_ label: String, style: SeriesStyle, line: Bool = false, marker: Bool = true) {
         self.label = label; self.style = style; self.showLine = line; self.showMarker = marker
     }
 }
 
 /// A vertical legend with its top-left corner at (x, y); returns its height.
 @discardableResult
-public func drawLegend(_ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry], fontSize: Double = 11) -> Double {
+func drawLegend(_ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
+                fontSize: Double = 11) -> Double {
     let rowH = fontSize + 8
     let widest = max(entries.map { textWidth($0.label, size: fontSize) }.max() ?? 0, textWidth(title ?? "", size: fontSize))
     let h = Double(entries.count) * rowH + (title == nil ? 0 : rowH) + 8
@@ -172,7 +189,7 @@ public func drawLegend(_ svg: SVGWriter, x: Double, y: Double, title: String? = 
 }
 
 /// Width a legend will take.
-public func legendWidth(_ entries: [LegendEntry], title: String? = nil, fontSize: Double = 11) -> Double {
+func legendWidth(_ entries: [LegendEntry], title: String? = nil, fontSize: Double = 11) -> Double {
     max(entries.map { textWidth($0.label, size: fontSize) }.max() ?? 0, textWidth(title ?? "", size: fontSize)) + 48
 }
 

@@ -2,11 +2,15 @@ import Foundation
 
 /// One metric series of one run, and what `wgf compare` reports of it.
 public struct ConvergenceSummary: Sendable {
+    /// The last recorded value (NaN for an empty series).
     public var final: Double
+    /// The smallest finite value (NaN when there is none).
     public var best: Double
+    /// The step of `best` (its first record).
     public var bestStep: Int
     /// First record at which the metric was ≤ the threshold (nil if never or no threshold).
     public var reachedStep: Int?
+    /// The simulated time of that record.
     public var reachedTime: Double?
     /// Least-squares slope of ln(metric) against step over the converging phase (see `fittedRate`).
     public var rate: Double?

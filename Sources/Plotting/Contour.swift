@@ -1,6 +1,8 @@
 /// Marching squares: the level set {f = level} of values on a regular grid, as line segments.
 ///
 /// `values[j * nx + i]` is f at (xs[i], ys[j]). Saddle cells are resolved by the cell's mean.
+///
+/// - Returns: The segments, each a pair of points in data coordinates.
 public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys: [Double], level: Double)
     -> [(Point, Point)] {
     var out: [(Point, Point)] = []
@@ -42,7 +44,9 @@ public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys
     return out
 }
 
-/// Weighted histogram normalised as a density (integrates to 1 over the bins).
+/// Weighted histogram normalised as a density: divided by the total weight (values outside
+/// `range` included) and the bin width, so it integrates to the weight fraction inside `range`.
+/// Weights default to 1.
 public func histogram(_ values: [Double], weights: [Double]? = nil, range: ClosedRange<Double>, bins: Int) -> [Double] {
     var h = [Double](repeating: 0, count: max(1, bins))
     let w = (range.upperBound - range.lowerBound) / Double(h.count)

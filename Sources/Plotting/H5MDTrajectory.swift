@@ -5,22 +5,24 @@ import Recording
 /// (one hyperslab per element and population, or a point selection of the particles asked
 /// for), so memory holds one record, not the run. Particle ids are the row indices 0..<N.
 /// A population of smaller dimension than the largest has its missing coordinates NaN.
-public final class H5MDTrajectory: TrajectorySource {
-    public let file: H5MDTrajectoryFile
-    public let dimension: Int
-    public var hasVelocities: Bool { file.populations.contains { $0.hasVelocities } }
-    public var populationNames: [String] { file.populations.map(\.name) }
-    public var steps: [Int] { file.steps }
-    public var times: [Double] { file.times }
+final class H5MDTrajectory: TrajectorySource {
+    let file: H5MDTrajectoryFile
+    let dimension: Int
+    var hasVelocities: Bool { file.populations.contains { $0.hasVelocities } }
+    var populationNames: [String] { file.populations.map(\.name) }
+    var steps: [Int] { file.steps }
+    var times: [Double] { file.times }
 
-    public init(file: H5MDTrajectoryFile) {
+    init(file: H5MDTrajectoryFile) {
         self.file = file
         dimension = file.populations.map(\.dimension).max() ?? 1
     }
 
-    public func records(of population: String) -> [Int] { Array(steps.indices) }
+    /// Every record: each element holds every population at every record.
+    func records(of population: String) -> [Int] { Array(steps.indices) }
 
-    public func frame(_ record: Int, ids: [String: [Int]]?, velocities: Bool) throws -> Frame {
+    /// The record read from the file, rows `ids` only for the populations named there.
+    func frame(_ record: Int, ids: [String: [Int]]?, velocities: Bool) throws -> Frame {
         guard steps.indices.contains(record) else {
             throw RunFileError(path: file.path, line: nil, message: "no record \(record) (the file has \(steps.count))")
         }

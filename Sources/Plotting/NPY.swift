@@ -8,6 +8,7 @@ public enum NPY {
     public static func encode(_ values: [Double], shape: [Int]) -> Data { encode(descr: "<f8", shape: shape, count: values.count) { d in
         for v in values { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } } } }
 
+    /// The bytes of an int64 .npy file holding `values` with `shape` (steps.npy).
     public static func encode(_ values: [Int64], shape: [Int]) -> Data { encode(descr: "<i8", shape: shape, count: values.count) { d in
         for v in values { var b = v.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } } } }
 
@@ -35,6 +36,8 @@ public enum NPY {
     }
 
     /// Reads an .npy file written by `encode` (`<f8` or `<i8`, C order): shape and values as doubles.
+    ///
+    /// - Throws: ``NPYError`` for another format, a truncated file or another dtype.
     public static func decode(_ data: Data) throws -> (descr: String, shape: [Int], values: [Double]) {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw NPYError("not an .npy file") }
@@ -62,7 +65,9 @@ public enum NPY {
     }
 }
 
+/// An .npy file that cannot be read, or a ``NPYExport`` that wrote more or fewer values than its shape.
 public struct NPYError: Error, CustomStringConvertible {
+    /// What is wrong.
     public let description: String
     init(_ d: String) { description = d }
 }
@@ -70,13 +75,14 @@ public struct NPYError: Error, CustomStringConvertible {
 /// A float64 .npy file (or several identical copies) written as its values arrive, in C order:
 /// the header with the final shape first, so memory holds one record, not the array. `finish`
 /// checks that exactly the shape's count of values came.
-public final class NPYWriter {
-    public let paths: [String]
+final class NPYWriter {
+    let paths: [String]
     let files: [UnsafeMutablePointer<FILE>]
     let expected: Int
     var written = 0
 
-    public init(paths: [String], shape: [Int]) throws {
+    /// Opens (creates or empties) every path and writes the header for `shape`.
+    init(paths: [String], shape: [Int]) throws {
         var files: [UnsafeMutablePointer<FILE>] = []
         for path in paths {
             guard let f = fopen(path, "w") else {
@@ -94,7 +100,7 @@ public final class NPYWriter {
     deinit { files.forEach { fclose($0) } }
 
     /// Appends values (little-endian float64).
-    public func append<C: Collection>(_ values: C) throws where C.Element == Double {
+    func append<C: Collection>(_ values: C) throws where C.Element == Double {
         written += values.count
         guard written <= expected else { throw NPYError("\(paths[0]): more values than the shape holds (\(expected))") }
         #if _endian(little)
@@ -107,7 +113,7 @@ public final class NPYWriter {
     }
 
     /// Checks the count and flushes.
-    public func finish() throws {
+    func finish() throws {
         guard written == expected else { throw NPYError("\(paths[0]): \(written) values written, the shape holds \(expected)") }
         for (f, path) in zip(files, paths) where fflush(f) != 0 {
             throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))")

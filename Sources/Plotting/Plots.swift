@@ -3,20 +3,27 @@ import Foundation
 /// The figures of one run. Every function returns a whole SVG document (or nil when the kind
 /// does not apply, e.g. an animation in d > 2).
 public struct RunPlots {
+    /// The particles; nil when the run recorded none (no particle figures).
     public var trajectory: (any TrajectorySource)?
+    /// metrics.csv; nil when it could not be read (no metrics figure).
     public var metrics: MetricSeries?
+    /// What the scenario adds: title, density, box, thresholds.
     public var context: PlotContext
     /// Records shown as particle snapshots (trajectory frame indices).
     public var snapshotSteps: [Int]?
     /// At most this many particles per population in paths and animations.
     public var maxPathParticles = 40
+    /// At most this many particles per population in the animation.
     public var maxAnimatedParticles = 300
+    /// At most this many frames in the animation (every k-th record, the last always).
     public var maxAnimationFrames = 60
-    /// At most this many markers per population in each particle snapshot (an even subsample;
-    /// the panel says so), and per series in each panel of the d > 2 matrix.
+    /// At most this many markers per population in each 2-D particle snapshot (an even
+    /// subsample; the panel says so).
     public var maxSnapshotParticles = 1500
+    /// At most this many markers per series in each panel of the d > 2 matrix.
     public var maxMatrixParticles = 200
 
+    /// The figures of a run's recorded data in `context`.
     public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
         self.trajectory = trajectory; self.metrics = metrics; self.context = context
     }

@@ -3,23 +3,33 @@ import Recording
 
 /// One population at one record: particle ids, weights and row-major positions.
 public struct PopulationFrame: Sendable {
+    /// The population's name.
     public var name: String
+    /// The particle ids (trajectory.csv's `particle` column; row indices in trajectory.h5).
     public var ids: [Int] = []
+    /// One weight per particle.
     public var weights: [Double] = []
+    /// x1..xd per particle, row-major, d the trajectory's ``TrajectorySource/dimension``.
     public var positions: [Double] = []
     /// v1..vd per particle when the run recorded velocities (underdamped Langevin), else empty.
     public var velocities: [Double] = []
+    /// The number of particles.
     public var count: Int { ids.count }
+    /// A frame of one population; see the properties.
     public init(name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = [], velocities: [Double] = []) {
         self.name = name; self.ids = ids; self.weights = weights; self.positions = positions; self.velocities = velocities
     }
 }
 
-/// The state at one record of trajectory.csv.
+/// The state at one record of a trajectory.
 public struct Frame: Sendable {
+    /// The record's step.
     public var step: Int
+    /// The record's simulated time.
     public var time: Double
+    /// Every population recorded at this step, in order of first appearance.
     public var populations: [PopulationFrame]
+    /// A record; see the properties.
     public init(step: Int, time: Double, populations: [PopulationFrame]) {
         self.step = step; self.time = time; self.populations = populations
     }
@@ -28,13 +38,16 @@ public struct Frame: Sendable {
 /// A trajectory.csv read back: `step,time,population,particle,weight,x1,...,xd`, and
 /// `v1,...,vd` after them when the run recorded velocities.
 public struct Trajectory: Sendable {
+    /// d: the number of x columns.
     public var dimension: Int
     /// Whether the file has velocity columns.
     public var hasVelocities: Bool
+    /// Every record, in file order.
     public var frames: [Frame]
     /// Population names in order of first appearance.
     public var populationNames: [String]
 
+    /// A trajectory of `frames`; the population names are collected from them.
     public init(dimension: Int, frames: [Frame], hasVelocities: Bool = false) {
         self.dimension = dimension
         self.hasVelocities = hasVelocities
@@ -44,8 +57,9 @@ public struct Trajectory: Sendable {
         populationNames = names
     }
 
-    /// Reads trajectory.csv; a malformed file is a `RunFileError` naming the line. A last
-    /// row without its "\n" (a run killed while writing) is dropped with a warning.
+    /// Reads trajectory.csv; a malformed file is a ``RunFileError`` naming the line. A last
+    /// row without its "\n" (a run killed while writing) is dropped with a warning, and with
+    /// it a last record left shorter than the one before.
     public static func read(path: String) throws -> Trajectory {
         let file: CSVFile
         do { file = try CSVFile(path: path, ending: .completeRowsOnly) } catch let e as InputFileError {
@@ -114,9 +128,12 @@ public struct Trajectory: Sendable {
 
 /// trajectory.csv held in memory, as a ``TrajectorySource``.
 extension Trajectory: TrajectorySource {
+    /// The step of every frame.
     public var steps: [Int] { frames.map(\.step) }
+    /// The simulated time of every frame.
     public var times: [Double] { frames.map(\.time) }
 
+    /// The frames in which `population` appears.
     public func records(of population: String) -> [Int] {
         frames.indices.filter { k in frames[k].populations.contains { $0.name == population } }
     }
@@ -144,16 +161,23 @@ extension Trajectory: TrajectorySource {
 
 /// A metrics.csv read back.
 public struct MetricSeries: Sendable {
+    /// The `step` column.
     public var steps: [Double]
+    /// The `time` column (the steps when absent).
     public var times: [Double]
+    /// The `wall` column, seconds since the run's start (NaN when absent).
     public var walls: [Double]
     /// Metric columns in file order (step, time and wall excluded).
     public var metrics: [(name: String, values: [Double])]
 
+    /// A series; see the properties.
     public init(steps: [Double], times: [Double], walls: [Double], metrics: [(name: String, values: [Double])]) {
         self.steps = steps; self.times = times; self.walls = walls; self.metrics = metrics
     }
 
+    /// Reads metrics.csv (a cut last row is dropped with a warning).
+    ///
+    /// - Throws: `InputFileError` for a malformed file, ``RunFileError`` without a `step` column.
     public static func read(path: String) throws -> MetricSeries {
         let t = try NumericTable.read(path: path, ending: .completeRowsOnly)
         guard let steps = t.column("step") else { throw RunFileError(path: path, line: 1, message: "no step column") }
@@ -163,18 +187,25 @@ public struct MetricSeries: Sendable {
         return MetricSeries(steps: steps, times: times, walls: walls, metrics: names.map { ($0, t.column($0)!) })
     }
 
+    /// The values of metric `name`; nil when it was not recorded.
     public func values(_ name: String) -> [Double]? { metrics.first { $0.name == name }?.values }
 }
 
 /// A threshold from the scenario's expectations: metric ≤ (or ≥) value by step.
 public struct Threshold: Sendable {
+    /// The metric's name.
     public var metric: String
+    /// The bound.
     public var value: Double
+    /// True for ≤ (`at-most`), false for ≥ (`at-least`).
     public var atMost: Bool
+    /// The step by which the bound must hold.
     public var byStep: Int
+    /// A threshold; see the properties.
     public init(metric: String, value: Double, atMost: Bool, byStep: Int) {
         self.metric = metric; self.value = value; self.atMost = atMost; self.byStep = byStep
     }
+    /// "mmd ≤ 0.05 by step 500", for legends.
     public var label: String { "\(metric) \(atMost ? "≤" : "≥") \(shortNumber(value)) by step \(byStep)" }
 }
 
@@ -182,6 +213,7 @@ public struct Threshold: Sendable {
 /// target's (unnormalised) log-density or a potential for contours, samples of the target,
 /// a periodic box, a plotting window, and the expectations.
 public struct PlotContext {
+    /// The figures' title: the scenario's.
     public var title: String
     /// log π(x), x of the run's dimension (contours in 2-D, curve in 1-D).
     public var logDensity: (([Double]) -> Double)?
@@ -193,8 +225,10 @@ public struct PlotContext {
     public var box: [ClosedRange<Double>]?
     /// A window that should be visible (e.g. the target's mean ± 3.5 sd).
     public var window: [ClosedRange<Double>]?
+    /// The expectations, drawn as dashed lines in the metrics figure.
     public var thresholds: [Threshold]
 
+    /// A context; only the title is required.
     public init(title: String, logDensity: (([Double]) -> Double)? = nil, potential: (([Double]) -> Double)? = nil,
                 referenceSamples: [Double]? = nil, box: [ClosedRange<Double>]? = nil, window: [ClosedRange<Double>]? = nil,
                 thresholds: [Threshold] = []) {
@@ -205,9 +239,14 @@ public struct PlotContext {
 
 /// A run file that cannot be used, located by path and line where known.
 public struct RunFileError: Error, CustomStringConvertible {
+    /// The run file.
     public let path: String
+    /// The 1-based line at fault; nil when the problem is not tied to one.
     public let line: Int?
+    /// What is wrong, without the location.
     public let message: String
+    /// An error at `line` of `path`.
     public init(path: String, line: Int?, message: String) { self.path = path; self.line = line; self.message = message }
+    /// `path:line: message`, or `path: message` without a line.
     public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
 }

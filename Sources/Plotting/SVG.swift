@@ -11,7 +11,7 @@ import Foundation
 }
 
 /// Escapes text for XML character data and attribute values.
-public func xmlEscape(_ s: String) -> String {
+func xmlEscape(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.count)
     for c in s {
@@ -28,13 +28,24 @@ public func xmlEscape(_ s: String) -> String {
 }
 
 /// A point in SVG user units (pixels; y grows downwards).
-public struct Point: Sendable { public var x, y: Double; public init(_ x: Double, _ y: Double) { self.x = x; self.y = y } }
+public struct Point: Sendable {
+    /// The coordinates, in pixels from the top left.
+    public var x, y: Double
+    /// The point (x, y).
+    public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+}
 
 /// A rectangle in SVG user units.
 public struct Rect: Sendable {
+    /// The top-left corner and the size.
     public var x, y, width, height: Double
-    public init(x: Double, y: Double, width: Double, height: Double) { self.x = x; self.y = y; self.width = width; self.height = height }
+    /// The rectangle with top-left corner (x, y).
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x; self.y = y; self.width = width; self.height = height
+    }
+    /// The right edge.
     public var maxX: Double { x + width }
+    /// The bottom edge.
     public var maxY: Double { y + height }
 }
 
@@ -44,9 +55,13 @@ public enum MarkerShape: Sendable, CaseIterable { case circle, square, triangle,
 /// How one series is drawn: colour, dash pattern and marker, chosen so that series stay
 /// distinct in greyscale (different luminance, dashes, shapes, filled or hollow).
 public struct SeriesStyle: Sendable {
+    /// The stroke and fill colour, `#rrggbb`.
     public var color: String
+    /// An SVG `stroke-dasharray` ("7 4"); nil for a solid line.
     public var dash: String?
+    /// The marker's shape.
     public var marker: MarkerShape
+    /// A filled marker, or a hollow one drawn by its outline.
     public var filled: Bool
 
     /// The greyscale-safe palette: luminance alternates dark/light, each entry has its own
@@ -59,30 +74,37 @@ public struct SeriesStyle: Sendable {
         SeriesStyle(color: "#6a3d9a", dash: "4 2", marker: .plus, filled: true),
         SeriesStyle(color: "#7f7f7f", dash: "1 2", marker: .cross, filled: true),
     ]
+    /// The style of series `i`: the palette, repeated (any integer, negative included).
     public static func at(_ i: Int) -> SeriesStyle { palette[((i % palette.count) + palette.count) % palette.count] }
 }
 
 /// Builds an SVG document as text. Elements carry `class` names (axis, series, legend,
 /// contour, threshold, title, ...) that tests and stylesheets can select.
 public final class SVGWriter {
+    /// The document's size in user units (pixels).
     public let width: Double, height: Double
     var body: String = ""
 
+    /// An empty document of the given size.
     public init(width: Double, height: Double) {
         self.width = width
         self.height = height
         body.reserveCapacity(1 << 16)
     }
 
+    /// Appends `s` as it is (already valid SVG).
     public func raw(_ s: String) { body += s }
 
+    /// Opens element `tag` with `attributes` (values escaped); ``close(_:)`` ends it.
     public func open(_ tag: String, _ attributes: [(String, String)] = []) {
         body += "<\(tag)"
         for (k, v) in attributes { body += " \(k)=\"\(xmlEscape(v))\"" }
         body += ">\n"
     }
+    /// Closes element `tag`.
     public func close(_ tag: String) { body += "</\(tag)>\n" }
 
+    /// A `<g class="cls">` with `extra` attributes around what `content` draws.
     public func group(_ cls: String, _ extra: [(String, String)] = [], _ content: () -> Void) {
         open("g", [("class", cls)] + extra)
         content()
@@ -91,11 +113,13 @@ public final class SVGWriter {
 
     func dashAttr(_ dash: String?) -> String { dash.map { " stroke-dasharray=\"\($0)\"" } ?? "" }
 
+    /// A line segment from (x1, y1) to (x2, y2); `dash` is a `stroke-dasharray`, `cls` a class name.
     public func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#000", width: Double = 1,
                      dash: String? = nil, cls: String? = nil) {
         body += "<line\(cls.map { " class=\"\($0)\"" } ?? "") x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
     }
 
+    /// A rectangle; the stroke only with a `stroke` colour, `opacity` the fill's.
     public func rect(_ r: Rect, fill: String = "none", stroke: String? = nil, width: Double = 1, dash: String? = nil,
                      opacity: Double? = nil, cls: String? = nil) {
         body += "<rect\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(max(0, r.width)))\" height=\"\(fmt(max(0, r.height)))\" fill=\"\(fill)\""
@@ -104,7 +128,8 @@ public final class SVGWriter {
         body += "/>\n"
     }
 
-    /// A polyline; runs of points are split where `breaks` says (e.g. a jump across a periodic box).
+    /// A polyline through `points` (nothing for fewer than two). A path that jumps across a
+    /// periodic box is drawn by the caller as several polylines.
     public func polyline(_ points: [Point], stroke: String, width: Double = 1.5, dash: String? = nil, opacity: Double? = nil,
                          cls: String? = nil) {
         guard points.count >= 2 else { return }
@@ -118,10 +143,12 @@ public final class SVGWriter {
         body += "\"/>\n"
     }
 
+    /// A path with SVG path data `d` (not escaped).
     public func path(_ d: String, stroke: String, width: Double = 1, dash: String? = nil, fill: String = "none", cls: String? = nil) {
         body += "<path\(cls.map { " class=\"\($0)\"" } ?? "") d=\"\(d)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
     }
 
+    /// A circle of radius `r` centred at (cx, cy); `opacity` is the fill's.
     public func circle(_ cx: Double, _ cy: Double, _ r: Double, fill: String, stroke: String? = nil, opacity: Double? = nil) {
         body += "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"\(fmt(r))\" fill=\"\(fill)\""
         if let stroke { body += " stroke=\"\(stroke)\"" }
@@ -156,8 +183,10 @@ public final class SVGWriter {
         }
     }
 
+    /// Which point of the text (x, y) is: its start, middle or end (`text-anchor`).
     public enum Anchor: String { case start, middle, end }
 
+    /// Text `s` (escaped) with its baseline at y, `rotate` degrees about (x, y).
     public func text(_ x: Double, _ y: Double, _ s: String, size: Double = 12, anchor: Anchor = .start, bold: Bool = false,
                      rotate: Double? = nil, fill: String = "#222", cls: String? = nil) {
         body += "<text\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\""

@@ -2,17 +2,18 @@ import Foundation
 import Recording
 
 /// A run's recorded trajectory, read one record at a time: trajectory.csv (``Trajectory``,
-/// read whole) or trajectory.h5 (``H5MDTrajectory``, each record, or a few particles of it,
-/// read from the file when asked). The plots and the NumPy export see only this.
+/// read whole) or trajectory.h5 (each record, or a few particles of it, read from the file
+/// when asked; see ``openTrajectory(runDirectory:)``). The plots and the NumPy export see only this.
 public protocol TrajectorySource {
-    /// The largest dimension of the populations: the stride of `PopulationFrame.positions`.
+    /// The largest dimension of the populations: the stride of ``PopulationFrame/positions``.
     var dimension: Int { get }
     /// Whether velocities were recorded (underdamped Langevin).
     var hasVelocities: Bool { get }
     /// Population names in order of first appearance.
     var populationNames: [String] { get }
-    /// Step and time of every record, in order.
+    /// The step of every record, in order.
     var steps: [Int] { get }
+    /// The simulated time of every record, in order.
     var times: [Double] { get }
     /// The records (indices) at which `population` was recorded.
     func records(of population: String) -> [Int]
@@ -23,6 +24,7 @@ public protocol TrajectorySource {
 }
 
 extension TrajectorySource {
+    /// The number of records.
     public var recordCount: Int { steps.count }
 
     /// Record `record` with all particles, without velocities.
@@ -58,8 +60,10 @@ public func trajectoryFile(runDirectory directory: String) -> (path: String, for
 }
 
 /// Opens the trajectory of a run directory (see ``trajectoryFile(runDirectory:)``); nil when
-/// the run recorded none. A malformed file is a ``RunFileError`` or ``InputFileError``, an
-/// unreadable HDF5 file an ``IOFailure``.
+/// the run recorded none.
+///
+/// - Throws: ``RunFileError`` or `InputFileError` for a malformed file, `IOFailure` for an
+///   HDF5 file that cannot be read.
 public func openTrajectory(runDirectory directory: String) throws -> (any TrajectorySource)? {
     guard let (path, format) = trajectoryFile(runDirectory: directory) else { return nil }
     switch format {

@@ -4,6 +4,10 @@ import Foundation
 /// and renamed over the target, and the directory is fsynced. A reader (or a run killed at
 /// any instant) sees the old file or the new one, never a mixture or a torn one.
 public enum AtomicFile {
+    /// Replaces the file at `path` with `bytes` (via `path.partial`).
+    ///
+    /// - Throws: ``IOFailure`` when the temporary file cannot be written, synced or renamed
+    ///   (the temporary file is removed; the old file is untouched).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -35,6 +39,7 @@ public enum AtomicFile {
         syncDirectory(of: path)
     }
 
+    /// Replaces the file at `path` with `text` as UTF-8, like the bytes' version.
     public static func write(_ text: String, to path: String) throws { try write(Array(text.utf8), to: path) }
 
     /// fsync of the directory makes a rename durable; a failure here loses nothing a process

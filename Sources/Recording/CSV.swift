@@ -3,29 +3,41 @@ import InputText
 
 /// An I/O failure, with the path involved.
 public struct IOFailure: Error, CustomStringConvertible {
+    /// The file that could not be written, read or synced.
     public let path: String
+    /// What failed, with the system's reason.
     public let message: String
+    /// A failure at `path`; `message` says what failed.
     public init(path: String, _ message: String) {
         self.path = path
         self.message = message
     }
+    /// `path: message`.
     public var description: String { "\(path): \(message)" }
 }
 
 /// A bad input file (CSV), located by path, line and column name where known.
 public struct InputFileError: Error, CustomStringConvertible {
+    /// The input file.
     public let path: String
+    /// The 1-based line at fault; nil when the problem is the whole file.
     public let line: Int?
+    /// What is wrong, without the location.
     public let message: String
+    /// `path:line: message`, or `path: message` without a line.
     public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
 }
 
 /// A parsed CSV file of numbers: header names and row-major values.
 public struct NumericTable {
+    /// The column names, as written (trimmed).
     public let header: [String]
+    /// The number of data rows.
     public let rows: Int
+    /// `values[i * header.count + c]`: row i, column c.
     public let values: [Double]
 
+    /// The column named `name`, one value per row; nil when there is no such column.
     public func column(_ name: String) -> [Double]? {
         guard let c = header.firstIndex(of: name) else { return nil }
         return (0..<rows).map { values[$0 * header.count + c] }
@@ -33,6 +45,9 @@ public struct NumericTable {
 
     /// Reads a CSV file whose fields are all numbers (blank lines ignored). `ending` says
     /// whether a last line without "\n" is a row (files users write) or a cut record (run outputs).
+    ///
+    /// - Throws: ``InputFileError`` for an unreadable or non-text file, an empty one, a row
+    ///   whose field count differs from the header's, or a field that is not a number.
     public static func read(path: String, ending: CSVEnding = .lenient) throws -> NumericTable {
         let file = try CSVFile(path: path, ending: ending)
         guard let first = file.lines.first else { throw file.error(line: 1, "empty file (expected a header line)") }
@@ -59,7 +74,11 @@ public struct NumericTable {
 }
 
 /// Points from a CSV file with header `x1,...,xd` and, when `allowWeights`, an optional `w`
-/// column. Returns row-major points, d, and the weights if present.
+/// column. Returns row-major points, d, and the weights if present. Used for init files,
+/// target samples and `wgf sum` inputs.
+///
+/// - Throws: ``InputFileError`` for a file ``NumericTable/read(path:ending:)`` refuses, another
+///   header, no data rows, or a NaN or infinite value.
 public func readPoints(path: String, allowWeights: Bool = false) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
     let t = try NumericTable.read(path: path)
     var coords = t.header

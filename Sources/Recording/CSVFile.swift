@@ -16,6 +16,7 @@ public enum CSVEnding: Sendable {
 /// bytes, invalid UTF-8, CRLF line ends, a 1 GB line) gives a located error, not a crash, and
 /// messages quote at most a shortened field (see `Excerpt`), never the file.
 public struct CSVFile {
+    /// The file, as named in messages.
     public let path: String
     let bytes: [UInt8]
     /// Every line that is not blank: its 1-based number and its bytes without the line end.
@@ -28,6 +29,9 @@ public struct CSVFile {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
+    /// Reads the whole file and splits it into lines (a CRLF end counts as a line end).
+    ///
+    /// - Throws: ``InputFileError`` when it cannot be read, or holds a NUL byte or invalid UTF-8.
     public init(path: String, ending: CSVEnding) throws {
         self.path = path
         do { bytes = try readInputFile(path: path) } catch {

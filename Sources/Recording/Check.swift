@@ -2,14 +2,21 @@ import Flows
 
 /// One expectation judged against a run's metrics.csv.
 public struct ExpectationVerdict {
+    /// The expectation judged.
     public let expectation: Expectation
+    /// Whether the metric met its bound by its step.
     public let passed: Bool
+    /// The values that decided it, or why it could not be judged.
     public let detail: String
 
+    /// `pass  EXPECTATION: DETAIL` (or `FAIL ...`), as `wgf check` prints it.
     public var line: String { "\(passed ? "pass" : "FAIL")  \(expectation.description): \(detail)" }
 }
 
-/// Judges `expectations` on the metrics table of a run.
+/// Judges `expectations` on the metrics table of a run (its `step` column and one column per
+/// metric); a metric without a column fails.
+///
+/// - Returns: One verdict per expectation, in order.
 public func judge(_ expectations: [Expectation], metrics: NumericTable) -> [ExpectationVerdict] {
     let steps = metrics.column("step") ?? []
     return expectations.map { e in

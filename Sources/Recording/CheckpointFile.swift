@@ -17,6 +17,7 @@ import KernelSum
 /// Written to a temporary file, fsynced and renamed over the old one (``AtomicFile``), so
 /// a checkpoint is either the old one or the new one, whole.
 public enum CheckpointFile {
+    /// The file's name in a run directory.
     public static let name = "checkpoint.wgf"
     static let magic = Array("WGF-CKPT".utf8)
     static let version: UInt32 = 1
@@ -27,6 +28,7 @@ public enum CheckpointFile {
 
     // MARK: Writing
 
+    /// The file's bytes for `c`, in the layout above.
     public static func encode(_ c: Checkpoint) -> [UInt8] {
         var entries: [(String, Entry)] = [
             ("scenario-identity", .text(c.scenarioIdentity)),
@@ -86,11 +88,17 @@ public enum CheckpointFile {
 
     /// Why a checkpoint file cannot be used.
     public struct ReadError: Error, CustomStringConvertible {
+        /// The checkpoint file.
         public let path: String
+        /// What is wrong with it.
         public let message: String
+        /// `path: message`.
         public var description: String { "\(path): \(message)" }
     }
 
+    /// Reads and checks `directory/checkpoint.wgf`.
+    ///
+    /// - Throws: ``ReadError`` when there is none, or it is damaged or of another version.
     public static func read(directory: String) throws -> Checkpoint {
         let path = directory + "/" + name
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -104,6 +112,9 @@ public enum CheckpointFile {
 
     struct DecodeFailure: Error { let message: String }
 
+    /// The checkpoint in `bytes`, after checking the header, version, SHA-256 and every length.
+    ///
+    /// - Throws: An error whose message says what is wrong (``read(directory:)`` turns it into a ``ReadError``).
     public static func decode(_ bytes: [UInt8]) throws -> Checkpoint {
         func fail(_ m: String) -> DecodeFailure { DecodeFailure(message: m) }
         guard bytes.count >= magic.count + 8 + 64, Array(bytes[0..<magic.count]) == magic else {

@@ -2,8 +2,11 @@ import Foundation
 
 /// An input file that cannot be read at all, with the reason ("no such file", "is a directory").
 public struct UnreadableFile: Error, CustomStringConvertible {
+    /// The file named as an input.
     public let path: String
+    /// Why it cannot be read, in a few words.
     public let reason: String
+    /// `path: cannot read (reason)`.
     public var description: String { "\(path): cannot read (\(reason))" }
 }
 
@@ -14,6 +17,8 @@ public struct UnreadableFile: Error, CustomStringConvertible {
 /// blocking, checked, and then read to its end (files under /proc report a size of 0). With a
 /// `limit`, a file of more bytes is refused before (or, when its size is not known, while) it
 /// is read, with the reason "N bytes; at most LIMIT".
+///
+/// - Throws: ``UnreadableFile`` with the reason.
 public func readInputFile(path: String, limit: Int = Int.max) throws(UnreadableFile) -> [UInt8] {
     func failure(_ reason: String) -> UnreadableFile { UnreadableFile(path: path, reason: reason) }
     func systemError() -> String { String(cString: strerror(errno)) }

@@ -5,6 +5,7 @@ import Foundation
 /// a failed one (a full disk, a file-size limit, an I/O error) throws ``IOFailure``, so that no
 /// record is ever reported written that is not in the file.
 public final class LineWriter {
+    /// The file written.
     public let path: String
     let descriptor: Int32
     var buffer: [UInt8] = []
@@ -46,6 +47,7 @@ public final class LineWriter {
 
     deinit { close(descriptor) }
 
+    /// Appends `s` to the buffer (written by the next flush).
     public func write(_ s: String) { buffer.append(contentsOf: s.utf8) }
 
     /// Writes the buffer out once it holds `threshold` bytes: a record of 10⁶ particles then

@@ -11,9 +11,18 @@ public final class RunRecorder: Recorder {
     /// Columns x1..xd: the largest dimension of the populations (a smaller one leaves its extra cells empty).
     let dimension: Int
 
-    /// `velocities`: the state carries velocities (underdamped Langevin), written as columns v1..vd after x1..xd.
-    /// `resuming`: the output marks of a checkpoint (``synchronize()``): the files are cut back
-    /// to them and continued; nil starts new files.
+    /// Creates (or, resuming, reopens) the files and writes their header lines.
+    ///
+    /// - Parameters:
+    ///   - directory: The run directory.
+    ///   - dimension: The number of x columns: the largest population dimension.
+    ///   - metricNames: The metric columns after `step,time,wall`, in order.
+    ///   - writeTrajectory: False writes metrics.csv only.
+    ///   - velocities: The state carries velocities (underdamped Langevin), written as columns
+    ///     v1..vd after x1..xd.
+    ///   - marks: The output marks of a checkpoint (``synchronize()``): the files are cut back
+    ///     to them and continued; nil starts new files.
+    /// - Throws: ``IOFailure`` when a file cannot be opened, written or cut back.
     public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
                 velocities: Bool = false, resuming marks: [String: Int]? = nil) throws {
         self.dimension = dimension
@@ -35,8 +44,10 @@ public final class RunRecorder: Recorder {
         metrics = try open(RunRecorder.metricsFile, header: ["step", "time", "wall"] + metricNames)
     }
 
+    /// The file names in the run directory.
     public static let trajectoryFile = "trajectory.csv", metricsFile = "metrics.csv"
 
+    /// Flushes and fsyncs both files; the marks are their sizes in bytes, by file name.
     public func synchronize() throws -> [String: Int] {
         var marks: [String: Int] = [:]
         if let t = trajectory {
@@ -48,6 +59,7 @@ public final class RunRecorder: Recorder {
         return marks
     }
 
+    /// Writes one trajectory row per particle of every population (nothing without a trajectory).
     public func recordState(step: Int, time: Double, state: SimulationState) throws {
         guard let t = trajectory else { return }
         let prefix = "\(step),\(time),"
@@ -76,6 +88,7 @@ public final class RunRecorder: Recorder {
         try t.flush()
     }
 
+    /// Writes one metrics.csv row: step, time, wall seconds, then `values` in the header's order.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         metrics.write("\(step),\(time),\(wall)")
         for v in values { metrics.write(","); metrics.write(v) }

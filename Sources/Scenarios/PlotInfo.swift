@@ -3,17 +3,23 @@ import Foundation
 
 /// What `wgf plot` and `wgf compare` read from a run's resolved scenario, without building
 /// the simulation: the title, the flow's kind, the target (for its density, moments and
-/// samples) and the periodic box's side (`flow.period`, or `flow.min.period` for a game), each nil when absent or unreadable.
+/// samples) and the periodic box's side, each nil when absent or unreadable.
 public struct ScenarioPlotInfo {
+    /// The scenario's `title`.
     public let title: String?
+    /// The flow's `kind` (`svgd`, `langevin`, ...).
     public let flowKind: String?
+    /// The target built from `[target]`: nil when absent or when it cannot be built alone.
     public let target: (any Target)?
+    /// The periodic box's side L (`flow.period`, or `flow.min.period` for a game); nil in R^d.
     public let period: Double?
 }
 
 extension ScenarioLoader {
-    /// Reads title, flow kind and target of a scenario. Only a file that cannot be read or
+    /// Reads title, flow kind, target and box of a scenario. Only a file that cannot be read or
     /// parsed is an error; a target that cannot be built (e.g. one needing other tables) is nil.
+    ///
+    /// - Throws: ``ScenarioError`` when the file cannot be read or is not valid TOML.
     public static func plotInfo(path: String) throws -> ScenarioPlotInfo {
         let (source, toml) = try parse(path: path, overrides: [])
         let root = ScenarioTable(source: source, table: toml, path: "")

@@ -5,17 +5,21 @@ import KernelSum
 import Recording
 
 /// A scenario that cannot be used: syntax, a key, a value or a file it names.
+/// Its message starts with where: `file:line:` (`file:` alone for an unreadable file), or `--set KEY=VALUE:`.
 public struct ScenarioError: Error, CustomStringConvertible {
+    /// The message for users.
     public let description: String
-    public init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = description }
 }
 
 /// A scenario decoded and validated, its memory estimated and found to fit: nothing
 /// proportional to the run (particles, samples, data sets) exists until ``load()`` draws it.
 public struct ValidatedScenario {
+    /// The file's stem (see ``LoadedScenario/name``).
     public let name: String
+    /// The scenario file's path as given.
     public let path: String
-    /// What the run will need, item by item (see ``MemoryEstimate``).
+    /// What the run will need, item by item (see `MemoryEstimate` in Flows).
     public let memory: MemoryEstimate
     let build: () -> LoadedScenario
 
@@ -28,10 +32,15 @@ public struct ValidatedScenario {
 public struct LoadedScenario {
     /// The file's stem: names the default output directory `runs/<name>/`.
     public let name: String
+    /// The scenario file's path as given.
     public let path: String
+    /// The step loop with its initial state, flow, metrics and expectations, ready to run.
     public let simulation: Simulation
+    /// `seed`: keys every random stream of the run (initialisation, noise, subsamples).
     public let seed: UInt64
+    /// Worker threads the flow and metrics were built for.
     public let threads: Int
+    /// `record.trajectory`: whether particle states are written.
     public let writeTrajectory: Bool
     /// When the run writes checkpoints (`checkpoint-every`, `checkpoint-seconds`).
     public let checkpointSchedule: CheckpointSchedule
@@ -46,6 +55,7 @@ public struct LoadedScenario {
     public let identity: String
 }
 
+/// Reads scenario files (TOML) into simulations: the entry points of `wgf run`, `validate`, `check` and `plot`.
 public enum ScenarioLoader {
     /// The largest scenario accepted, in bytes (4 MiB). A scenario holds settings; data (initial
     /// particles, target samples) belong in the files it names. The TOML reader holds about 40
@@ -128,13 +138,24 @@ public enum ScenarioLoader {
     /// Decodes, validates and builds a scenario: the file at `path`, or `contents` given for it
     /// (in-memory checks such as the fuzz tests; `path` then only names it in messages and
     /// anchors the relative paths inside it).
+    ///
+    /// - Parameters:
+    ///   - path: The scenario file; relative paths inside it are relative to its directory.
+    ///   - contents: The file's bytes when given in memory; nil reads `path`.
+    ///   - overrides: `--set KEY=VALUE` texts, applied in order after parsing.
+    ///   - threads: Worker threads for the flow and the metrics.
+    ///   - memoryLimit: The scenario is refused if its estimated memory exceeds this.
+    /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
     public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
                             threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current) throws -> LoadedScenario {
         try validate(path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit).load()
     }
 
     /// Decodes and validates a scenario and estimates its memory (refused beyond `memoryLimit`),
-    /// without drawing anything proportional to the run: what `wgf validate` does.
+    /// without drawing anything proportional to the run: what `wgf validate` does. The
+    /// parameters are those of ``load(path:contents:overrides:threads:memoryLimit:)``.
+    ///
+    /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
     public static func validate(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
                                 threads: Int = Parallel.defaultThreads,
                                 memoryLimit: MemoryLimit = .current) throws -> ValidatedScenario {
@@ -151,6 +172,8 @@ public enum ScenarioLoader {
     /// The file is a run's scenario.toml, whose steps may have been cut from the command line
     /// (`wgf run --steps 30` of a scenario with `by-step = 100`): a by-step beyond its steps is
     /// then judged failed ("the run ended at step 30, before step 100"), not refused.
+    ///
+    /// - Throws: ``ScenarioError`` for a file that cannot be read, parsed, or whose `[[expect]]` are invalid.
     public static func expectations(path: String) throws -> [Expectation] {
         let (source, toml) = try parse(path: path, overrides: [])
         let root = ScenarioTable(source: source, table: toml, path: "")

@@ -5,8 +5,8 @@ import Foundation
 import Recording
 
 /// The scenario file being read: its path (for messages and relative paths).
-public final class ScenarioSource {
-    public let path: String
+final class ScenarioSource {
+    let path: String
     let directory: String
     /// Keys set with `--set`, by dotted path, with the text given.
     var overrides: [String: String] = [:]
@@ -36,7 +36,7 @@ public final class ScenarioSource {
 /// A table of the scenario read strictly: every key must be used by some reader (else
 /// "unknown key"), every error names file, line and key path, and the values in force
 /// (defaults included) are collected for the resolved scenario.
-public final class ScenarioTable: Settings {
+final class ScenarioTable: Settings {
     let source: ScenarioSource
     let table: TOMLTable
     /// Dotted path of this table (`population.init`, `expect[2]`); empty for the root.
@@ -54,10 +54,10 @@ public final class ScenarioTable: Settings {
         self.path = path
     }
 
-    public var formulaScope: FormulaScope { source.formulaScope }
-    public var memory: MemoryEstimate { source.memory }
+    var formulaScope: FormulaScope { source.formulaScope }
+    var memory: MemoryEstimate { source.memory }
 
-    public func register(_ part: any StatefulPart, as key: String) { source.parts.add(part, key: keyPath(key)) }
+    func register(_ part: any StatefulPart, as key: String) { source.parts.add(part, key: keyPath(key)) }
 
     func keyPath(_ key: String) -> String { key.isEmpty ? path : path.isEmpty ? key : "\(path).\(key)" }
 
@@ -68,7 +68,7 @@ public final class ScenarioTable: Settings {
         return "\(source.path):\(table.lines[key] ?? table.line)"
     }
 
-    public func raw(_ key: String) -> SettingValue? {
+    func raw(_ key: String) -> SettingValue? {
         switch table.entries[key] {
         case .value(let v)?: return v
         case .table(let t)?: return t.value
@@ -77,13 +77,13 @@ public final class ScenarioTable: Settings {
         }
     }
 
-    public func resolve(_ key: String, _ value: SettingValue) { put(key, .value(value)) }
+    func resolve(_ key: String, _ value: SettingValue) { put(key, .value(value)) }
 
     func put(_ key: String, _ r: Resolved) {
         if let i = resolved.firstIndex(where: { $0.0 == key }) { resolved[i].1 = r } else { resolved.append((key, r)) }
     }
 
-    public func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError {
+    func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError {
         // A required key that is missing because it was misspelt: report the misspelling.
         if case .missing = problem, table.entries[key] == nil,
            let typo = table.keys.first(where: { k in !resolved.contains { $0.0 == k } && isNear(k, key) }) {
@@ -99,7 +99,7 @@ public final class ScenarioTable: Settings {
         return abs(a.count - b.count) <= limit && editDistance(a, b) <= limit
     }
 
-    public func optionalTable(_ key: String) throws -> Settings? {
+    func optionalTable(_ key: String) throws -> Settings? {
         switch table.entries[key] {
         case nil: return nil
         case .table(let t)?:
@@ -129,7 +129,7 @@ public final class ScenarioTable: Settings {
         }
     }
 
-    public func optionalTables(_ key: String) throws -> [Settings]? {
+    func optionalTables(_ key: String) throws -> [Settings]? {
         table.entries[key] == nil ? nil : try tables(key)
     }
 
@@ -139,7 +139,7 @@ public final class ScenarioTable: Settings {
             return children
     }
 
-    public func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
+    func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
         guard let raw = raw(key) else { throw missing(key, "required: the path of a CSV file with header x1,...,xd") }
         guard case .string(let name) = raw else { throw fail(key, "expected a file path (a string), found \(raw.found)") }
         let file = source.resolvePath(name)

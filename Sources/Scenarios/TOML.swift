@@ -3,7 +3,9 @@ import InputText
 
 /// A TOML syntax error at a line and column (1-based).
 public struct TOMLSyntaxError: Error, Equatable {
+    /// Where the error is: the line, and the column counted in UTF-8 bytes.
     public let line: Int, column: Int
+    /// What is wrong, without the position.
     public let message: String
 }
 
@@ -78,6 +80,9 @@ public struct TOMLParser {
     /// Levels open around the value being parsed (see `maxNesting`).
     var nesting = 0
 
+    /// Parses a document given as text.
+    ///
+    /// - Throws: ``TOMLSyntaxError`` at the first error.
     public static func parse(_ text: String) throws -> TOMLTable {
         try parse(bytes: Array(text.utf8))
     }

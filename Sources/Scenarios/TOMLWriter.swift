@@ -4,6 +4,7 @@ import Flows
 /// `[a.b]` sections and arrays of tables as `[[a]]`. Reals keep a decimal point or exponent,
 /// so they read back as reals.
 public enum TOMLWriter {
+    /// The document for `value` (a table; anything else gives ""), after `header` (comment lines).
     public static func write(_ value: SettingValue, header: String = "") -> String {
         guard case .table(let entries) = value else { return "" }
         var out = header
@@ -62,6 +63,7 @@ public enum TOMLWriter {
         return r + "\""
     }
 
+    /// One value as TOML on one line: arrays as `[a, b]`, tables as inline `{ k = v }`.
     public static func inline(_ v: SettingValue) -> String {
         switch v {
         case .bool(let b): return b ? "true" : "false"

@@ -4,9 +4,12 @@ import KernelSum
 /// built from (`flow.optimizer`, `flow.summation`, `flow.interaction[1].summation`); a second
 /// part under the same path gets `#2`, `#3`, ... in build order, which the scenario fixes.
 public final class PartRegistry {
+    /// The parts with their keys, in build order.
     public private(set) var parts: [(key: String, part: any StatefulPart)] = []
+    /// An empty registry.
     public init() {}
 
+    /// Enrols `part` under `key`, or `key#2`, `key#3`, ... when the key is taken.
     public func add(_ part: any StatefulPart, key: String) {
         var name = key, k = 1
         while parts.contains(where: { $0.key == name }) { k += 1; name = "\(key)#\(k)" }
@@ -21,6 +24,7 @@ public struct Checkpoint: Sendable, Equatable {
     public var step: Int
     /// The last step whose record is in the outputs (−1: none).
     public var lastRecordedStep: Int
+    /// Every population: positions, weights and velocities.
     public var populations: [Population]
     /// Each stateful part's state, by its key in ``PartRegistry``.
     public var parts: [String: PartState]
@@ -33,6 +37,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// The scenario's identity: SHA-256 of the resolved scenario without `steps` (hex).
     public var scenarioIdentity: String
 
+    /// A checkpoint; see the properties.
     public init(step: Int, lastRecordedStep: Int, populations: [Population], parts: [String: PartState],
                 outputs: [String: Int], timings: RunTimings, scenarioIdentity: String) {
         self.step = step
@@ -49,8 +54,11 @@ public struct Checkpoint: Sendable, Equatable {
 /// steps (0: never by count) and whenever `seconds` of wall time have passed since the last
 /// one (0: never by time).
 public struct CheckpointSchedule: Sendable, Equatable {
+    /// Every this many steps; 0: never by count.
     public var steps: Int
+    /// Whenever this many seconds of wall time have passed since the last one; 0: never by time.
     public var seconds: Double
+    /// A schedule; the defaults are ``standard``.
     public init(steps: Int = 0, seconds: Double = 600) {
         self.steps = steps
         self.seconds = seconds

@@ -15,6 +15,7 @@ public final class Deferred<Value>: @unchecked Sendable {
     /// A value already at hand.
     public init(_ value: Value) { stored = value }
 
+    /// The value, made by the first read (under a lock: threads may race to it).
     public var value: Value {
         lock.lock()
         defer { lock.unlock() }

@@ -4,20 +4,26 @@ import Foundation
 /// A convergence requirement: "metric ≤ (or ≥) threshold at step `byStep`", judged on the
 /// value recorded at the last record at or before `byStep`.
 public struct Expectation: Sendable, Equatable {
+    /// The threshold and its side: `at-most` or `at-least` in the scenario.
     public enum Bound: Sendable, Equatable {
         case atMost(Double)
         case atLeast(Double)
     }
+    /// The metric's name in `record.metrics`.
     public let metric: String
+    /// The threshold the value must meet.
     public let bound: Bound
+    /// The step by which it must hold.
     public let byStep: Int
 
+    /// An expectation; see the properties.
     public init(metric: String, bound: Bound, byStep: Int) {
         self.metric = metric
         self.bound = bound
         self.byStep = byStep
     }
 
+    /// Whether `value` meets the bound (NaN never does).
     public func holds(_ value: Double) -> Bool {
         switch bound {
         case .atMost(let t): return value <= t
@@ -25,6 +31,7 @@ public struct Expectation: Sendable, Equatable {
         }
     }
 
+    /// "mmd ≤ 0.05 by step 500".
     public var description: String {
         switch bound {
         case .atMost(let t): return "\(metric) ≤ \(formatNumber(t)) by step \(byStep)"

@@ -3,7 +3,9 @@ import Foundation
 /// Small dense symmetric positive-definite matrices (row-major, d×d), enough for Gaussian
 /// targets and moment metrics in the dimensions particle methods are used in.
 public struct SPDMatrix: Sendable, Equatable {
+    /// d.
     public let size: Int
+    /// A, row-major d × d.
     public let entries: [Double]
     /// Lower Cholesky factor L with LLᵀ = A.
     public let cholesky: [Double]
@@ -52,6 +54,7 @@ public struct SPDMatrix: Sendable, Equatable {
         logDeterminant = (0..<d).reduce(0) { $0 + 2 * log(l[$1 * d + $1]) }
     }
 
+    /// diag(v); nil unless every entry is positive.
     public static func diagonal(_ v: [Double]) -> SPDMatrix? {
         let d = v.count
         var a = [Double](repeating: 0, count: d * d)

@@ -10,7 +10,7 @@ import KernelSum
 ///
 /// This file is the one home of the estimate: the size bounds, the machine's limit, the byte
 /// counts of every kind of buffer (each formula documented where it is defined) and the
-/// message. Registry entries call it with the sizes they read; ``docs/scenarios.md`` ("Sizes
+/// message. Registry entries call it with the sizes they read; docs/scenarios.md ("Sizes
 /// and memory") lists the same model.
 ///
 /// The estimate is the program's baseline, plus every persistent item (populations with the
@@ -33,25 +33,32 @@ public final class MemoryEstimate {
 
     /// One line of the estimate, located at the key that asked for it.
     public struct Item: Sendable {
+        /// Where the key is: `file:line`, or the `--set` that gave it.
         public let location: String
+        /// The dotted key whose value asks for the memory (`population.count`).
         public let key: String
         /// "1000000000 particles in d = 2"
         public let what: String
         /// "positions, weights, work buffers"
         public let parts: String
+        /// The estimate, in bytes.
         public let bytes: Double
+        /// Allocated for one operation and released (only the largest counts), not kept for the run.
         public let transient: Bool
         /// Work whose size follows from other items (kernel sums, a trajectory record): counted
         /// in the total, but a refusal is located at the largest item a key sets directly.
         public let derived: Bool
     }
 
+    /// What the machine allows this process.
     public let limit: MemoryLimit
+    /// Every item, in the order they were added.
     public private(set) var items: [Item] = []
     /// Populations by index (0: the scenario's, 1: a game's max player): their item grows as
     /// flows and metrics add the work buffers they keep per particle.
     var populations: [Int: (item: Int, count: Int, dimension: Int, columns: Int)] = [:]
 
+    /// An empty estimate checked against `limit`.
     public init(limit: MemoryLimit = .current) { self.limit = limit }
 
     /// Baseline + persistent items + the largest transient item, in bytes.
@@ -76,7 +83,7 @@ public final class MemoryEstimate {
     }
 
     /// Registers population `index`, N particles in R^d (positions and weights; velocities and
-    /// the flow's buffers are added with ``addWork(population:doubles:_:)``), and the text of
+    /// the flow's buffers are added with ``addWork(population:doubles:_:columns:)``), and the text of
     /// one trajectory record of it (``trajectoryRecord(count:columns:)``) when it is written.
     public func population(_ index: Int, _ s: Settings, _ key: String, count: Int, dimension d: Int) {
         add(s, key, "\(count) particle\(count == 1 ? "" : "s") in d = \(d)", parts: "positions, weights",
@@ -226,10 +233,12 @@ extension MemoryEstimate {
 /// `ulimit -v`) and the cgroup's memory limit (memory.max of cgroup v2, memory.limit_in_bytes
 /// of v1), with what it is for the message.
 public struct MemoryLimit: Sendable, Equatable {
+    /// The limit in bytes (infinity for none).
     public let bytes: Double
     /// "this machine has 25.3 GB", "the address-space limit (ulimit -v) is 4.29 GB", …
     public let description: String
 
+    /// A limit of `bytes`, described for messages.
     public init(bytes: Double, description: String) {
         self.bytes = bytes
         self.description = description

@@ -2,8 +2,11 @@ import KernelSum
 
 /// N particles in R^d with weights: positions row-major (`positions[i*d + a]`).
 public struct Population: Sendable, Equatable {
+    /// The name in outputs (trajectory.csv's `population` column, the H5MD group).
     public var name: String
+    /// d.
     public let dimension: Int
+    /// N × d coordinates, row-major.
     public var positions: [Double]
     /// Weights summing to 1 (uniform unless a flow changes them).
     public var weights: [Double]
@@ -20,6 +23,7 @@ public struct Population: Sendable, Equatable {
         self.weights = [Double](repeating: 1 / Double(max(1, n)), count: n)
     }
 
+    /// N (0 for dimension 0).
     public var count: Int { dimension > 0 ? positions.count / dimension : 0 }
 
     /// The first problem found in the positions: a NaN, an infinity or a coordinate beyond
@@ -39,6 +43,8 @@ public struct Population: Sendable, Equatable {
 
 /// Everything a flow evolves: one or more populations (games will have two).
 public struct SimulationState: Sendable, Equatable {
+    /// The populations: one, or a game's two players (min first).
     public var populations: [Population]
+    /// A state of these populations.
     public init(populations: [Population]) { self.populations = populations }
 }

@@ -3,13 +3,20 @@ import KernelSum
 
 /// A scenario value, independent of the file format it came from.
 public indirect enum SettingValue: Equatable, Sendable {
+    /// `true` or `false`.
     case bool(Bool)
+    /// An integer (readers of reals accept it too).
     case integer(Int)
+    /// A floating-point number (nan and ±inf included).
     case real(Double)
+    /// A string.
     case string(String)
+    /// An array, possibly of mixed values.
     case array([SettingValue])
+    /// A table: keys and values in the file's order.
     case table([(String, SettingValue)])
 
+    /// Structural equality, where NaN equals NaN (a resolved scenario equals its rereading).
     public static func == (a: SettingValue, b: SettingValue) -> Bool {
         switch (a, b) {
         case let (.bool(x), .bool(y)): return x == y
@@ -64,18 +71,25 @@ public enum SettingsProblem: Equatable, Sendable {
 
 /// A located error in a scenario: `file:line: key: what is wrong (what is allowed)`.
 public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    /// `file:line`, or `--set KEY=VALUE` for an override.
     public let location: String
+    /// The dotted key path (`population.init.mean`); empty for the table itself.
     public let key: String
+    /// What is wrong.
     public let problem: SettingsProblem
+    /// The problem's message.
     public var message: String { problem.message }
+    /// An error at `key`, written at `location`.
     public init(location: String, key: String, problem: SettingsProblem) {
         self.location = location
         self.key = key
         self.problem = problem
     }
+    /// An invalid value at `key`; `message` says why.
     public init(location: String, key: String, message: String) {
         self.init(location: location, key: key, problem: .invalid(message))
     }
+    /// `location: key: message` (the key shortened when long).
     public var description: String {
         // Keys come from the file: a long one is shortened like any quoted input.
         key.isEmpty ? "\(location): \(message)" : "\(location): \(Excerpt.quote(key, limit: 80)): \(message)"
@@ -120,6 +134,7 @@ extension Settings {
     /// Settings outside a scenario: nothing is counted, nothing refused.
     public var memory: MemoryEstimate { MemoryEstimate(limit: .unlimited) }
 
+    /// Settings outside a scenario: an array of tables is an error.
     public func optionalTables(_ key: String) throws -> [Settings]? {
         guard raw(key) != nil else { return nil }
         throw fail(key, "arrays of tables are not supported here")
@@ -128,8 +143,11 @@ extension Settings {
 
 /// A validity condition with its description for messages, e.g. `> 0`.
 public struct Allowed<T>: @unchecked Sendable {
+    /// Whether a value is allowed.
     public let test: (T) -> Bool
+    /// What is allowed, for messages ("a number > 0").
     public let text: String
+    /// A condition `test`, described by `text`.
     public init(_ text: String, _ test: @escaping (T) -> Bool) {
         self.text = text
         self.test = test
@@ -137,34 +155,42 @@ public struct Allowed<T>: @unchecked Sendable {
 }
 
 extension Allowed where T == Double {
+    /// Any finite number.
     public static let any = Allowed("any finite number") { $0.isFinite }
+    /// A finite number > 0.
     public static let positive = Allowed("a number > 0") { $0 > 0 && $0.isFinite }
+    /// A finite number ≥ 0.
     public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
-    /// A standard deviation (``NumericRange/scale``): its square, the variance, must be a
+    /// A standard deviation (`NumericRange.scale`): its square, the variance, must be a
     /// positive normal double, or the covariance is not positive definite.
     public static let standardDeviation = Allowed(NumericRange.describe(NumericRange.scale) + ": its square must be a positive double") {
         NumericRange.scale.contains($0)
     }
-    /// A periodic box's side L (``NumericRange/period``).
+    /// A periodic box's side L (`NumericRange.period`).
     public static let period = Allowed(NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles") {
         NumericRange.period.contains($0)
     }
-    /// A relative tolerance of the approximate engines (``NumericRange/tolerance``).
+    /// A relative tolerance of the approximate engines (`NumericRange.tolerance`).
     public static let tolerance = Allowed(NumericRange.describe(NumericRange.tolerance)
                                           + ": the mesh is tested down to 1e-9, below which its rounding takes over; for exact sums use direct") {
         NumericRange.tolerance.contains($0)
     }
+    /// A number in the open interval (a, b).
     public static func open(_ a: Double, _ b: Double) -> Allowed {
         Allowed("a number in (\(formatNumber(a)), \(formatNumber(b)))") { $0 > a && $0 < b }
     }
+    /// A number in the closed interval [a, b].
     public static func closed(_ a: Double, _ b: Double) -> Allowed {
         Allowed("a number in [\(formatNumber(a)), \(formatNumber(b))]") { $0 >= a && $0 <= b }
     }
 }
 
 extension Allowed where T == Int {
+    /// An integer ≥ 0.
     public static let nonNegativeInteger = Allowed("an integer ≥ 0") { $0 >= 0 }
+    /// An integer ≥ 1.
     public static let positiveInteger = Allowed("an integer ≥ 1") { $0 >= 1 }
+    /// Any integer.
     public static let anyInteger = Allowed("an integer") { _ in true }
     /// A number of points (particles, samples, directions, grid points per axis): 1 to 2³¹ − 1
     /// (``MemoryEstimate/maximumCount``); what they take in memory is checked by the estimate.
@@ -180,6 +206,7 @@ extension Allowed where T == Int {
 
 // Typed readers shared by every registry entry.
 extension Settings {
+    /// Whether `key` is given (reading nothing, resolving nothing).
     public func contains(_ key: String) -> Bool { raw(key) != nil }
 
     /// Checks a dimension set by the length of the vector or the columns of the file at `key`
@@ -196,11 +223,14 @@ extension Settings {
     /// An error at `key`: it is required and absent (`required` says what it must hold).
     public func missing(_ key: String, _ required: String) -> SettingsError { fail(key, .missing(required: required)) }
 
+    /// The sub-table at `key`; absent, it is a missing-key error.
     public func table(_ key: String) throws -> Settings {
         guard let t = try optionalTable(key) else { throw missing(key, "a table is required") }
         return t
     }
 
+    /// The number at `key` (an integer is accepted), or `value` when absent; without a default a
+    /// missing key is an error. Throws when the value is not a number or not `allowed`.
     public func real(_ key: String, default value: Double? = nil, _ allowed: Allowed<Double> = .any) throws -> Double {
         guard let v = try optionalReal(key, allowed) else {
             guard let value else { throw missing(key, "required: \(allowed.text)") }
@@ -210,6 +240,7 @@ extension Settings {
         return v
     }
 
+    /// The number at `key`, nil when absent (nothing is resolved then).
     public func optionalReal(_ key: String, _ allowed: Allowed<Double> = .any) throws -> Double? {
         guard let raw = raw(key) else { return nil }
         guard let v = raw.asReal else { throw fail(key, "expected a number, found \(raw.found) (\(allowed.text))") }
@@ -218,6 +249,7 @@ extension Settings {
         return v
     }
 
+    /// The integer at `key`, or `value` when absent; a real such as `2.0` is refused.
     public func integer(_ key: String, default value: Int? = nil, _ allowed: Allowed<Int> = .anyInteger) throws -> Int {
         guard let raw = raw(key) else {
             guard let value else { throw missing(key, "required: \(allowed.text)") }
@@ -232,6 +264,7 @@ extension Settings {
         return v
     }
 
+    /// The boolean at `key`, or `value` when absent.
     public func bool(_ key: String, default value: Bool) throws -> Bool {
         guard let raw = raw(key) else { resolve(key, .bool(value)); return value }
         guard case .bool(let v) = raw else { throw fail(key, "expected true or false, found \(raw.found)") }
@@ -239,6 +272,7 @@ extension Settings {
         return v
     }
 
+    /// The string at `key`, or `value` when absent; with `choices`, it must be one of them.
     public func string(_ key: String, default value: String? = nil, oneOf choices: [String]? = nil) throws -> String {
         let allowed = choices.map { "one of: " + $0.joined(separator: ", ") } ?? "a string"
         guard let raw = raw(key) else {
@@ -252,6 +286,7 @@ extension Settings {
         return v
     }
 
+    /// An array of distinct strings at `key` (each one of `choices` when given), or `value` when absent.
     public func strings(_ key: String, default value: [String], oneOf choices: [String]? = nil) throws -> [String] {
         let allowed = choices.map { "an array of: " + $0.joined(separator: ", ") } ?? "an array of strings"
         guard let raw = raw(key) else { resolve(key, .array(value.map { .string($0) })); return value }

@@ -4,7 +4,10 @@ import KernelSum
 /// Receives what a run records. Implementations stream to files and flush every record,
 /// so an interrupted run leaves readable output.
 public protocol Recorder: AnyObject {
+    /// Records the particles at `step` (time = step × step size).
     func recordState(step: Int, time: Double, state: SimulationState) throws
+    /// Records the metric values at `step`, in the simulation's metric order; `wall` is seconds
+    /// since the run's start (continued across resumes).
     func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws
     /// Makes everything recorded so far durable (written and fsynced) and returns how far each
     /// output file reached (bytes for a CSV file): a checkpoint keeps these marks, and a resume
@@ -14,6 +17,7 @@ public protocol Recorder: AnyObject {
 
 /// How a run ended.
 public enum RunEnd: Sendable, Equatable {
+    /// Every step was taken.
     case completed
     /// Positions or a metric became NaN, infinite or too large at `step`.
     case diverged(step: Int, population: String, cause: String)
@@ -23,24 +27,33 @@ public enum RunEnd: Sendable, Equatable {
 
 /// Where the time of a run went, in seconds (over every session of a resumed run).
 public struct RunTimings: Sendable, Equatable {
+    /// Seconds in `Flow.advance`, metric evaluation, recorders, checkpoints, and the whole run.
     public var stepping = 0.0, metrics = 0.0, recording = 0.0, checkpointing = 0.0, total = 0.0
+    /// All zero.
     public init() {}
 }
 
 /// What the progress display needs.
 public struct RunProgress: Sendable {
+    /// The step just taken, of `steps`.
     public let step: Int, steps: Int
     /// The step this session started from (0, or the checkpoint's step on a resume).
     public let firstStep: Int
     /// Seconds since this session started.
     public let elapsed: Double
+    /// The last metric at the latest record, if any.
     public let latest: (name: String, value: Double)?
 }
 
+/// What ``Simulation/run(recorder:resumingFrom:checkpoints:shouldStop:progress:)`` returns.
 public struct RunSummary: Sendable {
+    /// How the run ended.
     public let end: RunEnd
+    /// The step of the last record written (−1: none).
     public let lastRecordedStep: Int
+    /// The metrics of the last record.
     public let finalMetrics: [(name: String, value: Double)]
+    /// Where the time went (over every session of a resumed run).
     public let timings: RunTimings
     /// The last step taken (counting from the start of the run, also on a resume).
     public let stepsTaken: Int
@@ -50,10 +63,13 @@ public struct RunSummary: Sendable {
 
 /// Where and when a run saves checkpoints.
 public struct CheckpointWriter {
+    /// When to save, besides step 0, the end and an interruption.
     public let schedule: CheckpointSchedule
     /// The scenario's identity (SHA-256 of the resolved scenario without `steps`), stored in every checkpoint.
     public let scenarioIdentity: String
+    /// Writes a checkpoint (to checkpoint.wgf, atomically).
     public let save: (Checkpoint) throws -> Void
+    /// A writer; see the properties.
     public init(schedule: CheckpointSchedule, scenarioIdentity: String, save: @escaping (Checkpoint) throws -> Void) {
         self.schedule = schedule
         self.scenarioIdentity = scenarioIdentity
@@ -63,17 +79,26 @@ public struct CheckpointWriter {
 
 /// A built scenario: state, flow, metrics, and the step loop that ties them together.
 public final class Simulation {
+    /// The scenario's title.
     public let title: String
+    /// The last step to take.
     public let steps: Int
+    /// h: the time of step n is n·h.
     public let stepSize: Double
+    /// Records at step 0, every `recordEvery` steps and at the last.
     public let recordEvery: Int
+    /// The populations, advanced in place.
     public var state: SimulationState
+    /// What moves the state.
     public let flow: any Flow
+    /// The recorded metrics, in metrics.csv's order.
     public let metrics: [(name: String, metric: any Metric)]
+    /// The scenario's `[[expect]]`, judged after the run.
     public let expectations: [Expectation]
     /// The scenario's formulas: a divergence names the first that gave NaN or ±inf, and where.
     public var formulaScope: FormulaScope?
 
+    /// A simulation; see the properties.
     public init(title: String, steps: Int, stepSize: Double, recordEvery: Int, state: SimulationState,
                 flow: any Flow, metrics: [(name: String, metric: any Metric)], expectations: [Expectation]) {
         self.title = title
@@ -86,6 +111,7 @@ public final class Simulation {
         self.expectations = expectations
     }
 
+    /// The metrics' names, in order.
     public var metricNames: [String] { metrics.map(\.name) }
     /// The parts whose state a checkpoint saves beside the particles.
     public var parts = PartRegistry()
@@ -136,10 +162,10 @@ public final class Simulation {
         state.populations = c.populations
     }
 
-    /// Integrates from step 0 (or from `checkpoint`'s step) to `steps`, recording every
-    /// `recordEvery` steps and at the end. Stops at the first invalid state (nothing invalid is
-    /// recorded) or when `shouldStop` returns true. Errors thrown by the recorder or the
-    /// checkpoint writer (I/O) propagate.
+    /// Integrates from step 0 (or from the step of the checkpoint `resumed` from) to `steps`,
+    /// recording every `recordEvery` steps and at the end. Stops at the first invalid state
+    /// (a non-finite or huge position, metric or formula value; nothing invalid is recorded) or
+    /// when `shouldStop` returns true.
     ///
     /// Checkpoints (with a `checkpoints` writer) are taken at step 0, when the schedule says,
     /// when stopped on request, and at the last step — before that step's record when it is
@@ -147,6 +173,16 @@ public final class Simulation {
     /// outputs equal those of the longer run in one go. A run resumed from a checkpoint at
     /// step K continues with step K + 1; its outputs continue the checkpoint's (cut back to its
     /// marks by the caller).
+    ///
+    /// - Parameters:
+    ///   - recorder: Receives every record; asked to ``Recorder/synchronize()`` before each checkpoint.
+    ///   - resumed: The checkpoint to continue from (its state is restored first); nil starts at step 0.
+    ///   - checkpoints: Where and when to save checkpoints; nil saves none.
+    ///   - shouldStop: Asked before every step (a signal handler's flag).
+    ///   - progress: Called after every step.
+    /// - Returns: How the run ended, its last record and metrics, timings and checkpoint.
+    /// - Throws: The recorder's or the checkpoint writer's errors (I/O), and `PartStateError`
+    ///   when `resumed` does not fit the scenario.
     public func run(recorder: Recorder, resumingFrom resumed: Checkpoint? = nil, checkpoints: CheckpointWriter? = nil,
                     shouldStop: () -> Bool = { false },
                     progress: (RunProgress) -> Void = { _ in }) throws -> RunSummary {

@@ -6,6 +6,7 @@ public protocol Flow: AnyObject {
     func advance(_ state: inout SimulationState, step: Int, stepSize h: Double)
     /// The flow's objective (the `energy` metric), or nil where the flow has none.
     var energyDescription: String? { get }
+    /// The objective at `state` (recorded by the `energy` metric); NaN where there is none.
     func energy(_ state: SimulationState) -> Double
     /// What the flow chose (engine, bandwidth rule, ...), recorded in run.json.
     var report: [String: String] { get }
@@ -18,19 +19,29 @@ public protocol Flow: AnyObject {
 }
 
 extension Flow {
+    /// No objective.
     public var energyDescription: String? { nil }
+    /// NaN: no objective.
     public func energy(_ state: SimulationState) -> Double { .nan }
+    /// Nothing to complete.
     public func prepare(_ state: inout SimulationState) {}
+    /// R^d.
     public func domain(ofPopulation index: Int) -> Domain { .free }
 }
 
 /// What a flow may use while it is built.
 public struct FlowContext {
+    /// The scenario's target (``NoTarget`` without `[target]`).
     public let target: any Target
+    /// d, the coordinates of a particle.
     public let dimension: Int
+    /// N, the particles of the scenario's population.
     public let particleCount: Int
+    /// The scenario's seed, for the flow's random streams.
     public let seed: UInt64
+    /// Worker threads the flow may use.
     public let threads: Int
+    /// A context; see the properties.
     public init(target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
         self.target = target
         self.dimension = dimension
@@ -40,9 +51,14 @@ public struct FlowContext {
     }
 }
 
+/// One flow kind of the registry: its `kind` name, a summary for `wgf list`, and how it reads
+/// its `[flow]` table.
 public struct FlowEntry: Sendable {
+    /// The `kind` in scenario files (`svgd`, `mmd`, ...).
     public let name: String
+    /// One line for `wgf list`.
     public let summary: String
+    /// Reads the `[flow]` table and builds the flow; throws a located ``SettingsError``.
     public let make: @Sendable (Settings, FlowContext) throws -> any Flow
     /// Whether the flow needs a `[target]` (SVGD, MMD); flows that do not (Langevin) run
     /// without one, and the dimension then comes from `particleDimension` or `population.dimension`.
@@ -52,6 +68,7 @@ public struct FlowEntry: Sendable {
     public var particleDimension: (@Sendable (Settings) throws -> Int)? = nil
 }
 
+/// The flow kinds a scenario may name.
 public enum FlowRegistry {
     /// Every flow. A new flow adds one line here.
     public static let entries: [FlowEntry] = [
@@ -61,6 +78,7 @@ public enum FlowRegistry {
         TwoLayerNetworkFlow.entry,
         GameFlow.entry,
     ]
+    /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }
 

@@ -12,12 +12,15 @@ import KernelSum
 /// steps as in their code (K = 0 keeps β constant; β₀ = 0 is the plain flow).
 /// The objective (`energy`) is ½ MMD²(μ_N, ν_M), V-statistic, with the flow's kernel.
 public final class MMDFlow: Flow {
+    /// The kernel k of the witness function and of the energy.
     public let kernel: any RadialKernel
     /// M samples of the target (row-major), drawn at first use.
     public var targetSamples: [Double] { samples.value }
     let samples: Deferred<[Double]>
     let sampleCount: Int
+    /// β₀, the initial noise level (0: no noise injection).
     public let noise: Double
+    /// K: β halves every K steps (0: never).
     public let halvingEvery: Int
     let engine: any KernelSumEngine
     var optimizer: Optimizer
@@ -27,6 +30,7 @@ public final class MMDFlow: Flow {
     var sources: [Double] = [], weights: [Double] = [], points: [Double] = []
     var values: [Double] = [], gradients: [Double] = [], velocity: [Double] = []
 
+    /// A flow towards the given target samples (row-major, M × d).
     public convenience init(kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
                             optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
         self.init(kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension, dimension: dimension,
@@ -65,6 +69,7 @@ public final class MMDFlow: Flow {
         }
     }
 
+    /// One step on the first population: −∇f at the (noisy) points, through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let p = state.populations[0], d = dimension, n = p.count
         loadSources(p)
@@ -83,6 +88,7 @@ public final class MMDFlow: Flow {
         optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
     }
 
+    /// "½ MMD²(particles, target samples)" with the kernel's spec.
     public var energyDescription: String? { "½ MMD²(particles, target samples) with kernel \(kernel.spec)" }
 
     /// ½ MMD² = ½ [Σ_i w_i f(x_i) − (1/M) Σ_m f(y_m)].
@@ -98,6 +104,7 @@ public final class MMDFlow: Flow {
         return 0.5 * total
     }
 
+    /// The optimizer, kernel, sample count and summation engine with its parameters.
     public var report: [String: String] {
         var r = optimizer.report
         r["kernel"] = kernel.spec

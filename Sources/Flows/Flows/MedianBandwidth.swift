@@ -18,14 +18,18 @@ import KernelSum
 /// runs stay reproducible), still divided by log(N + 1) of the full N. With S = 5000 (12.5 M
 /// pairs) the median's relative sampling error is about 1/√S ≈ 1.4 %, 0.7 % on σ.
 public final class MedianBandwidth {
+    /// S = 5000 (`median-sample`'s default): 12.5 M pairs per step.
     public static let defaultSampleSize = 5000
+    /// S: above this many particles the median is taken over a subsample of S (at least 2).
     public let sampleSize: Int
     var histograms: [[Int]] = []
     var candidates: [[Double]] = []
     var subsample: [Double] = []
 
+    /// A bandwidth rule subsampling above `sampleSize` particles.
     public init(sampleSize: Int = MedianBandwidth.defaultSampleSize) { self.sampleSize = max(2, sampleSize) }
 
+    /// σ for the points `x` (row-major, N × d).
     public func callAsFunction(_ x: [Double], dimension d: Int, threads: Int) -> Double {
         let full = x.count / d
         guard full >= 2 else { return 1 }

@@ -8,15 +8,18 @@ import Foundation
 ///   H₁ = v₁², H_t = α H_{t−1} + (1 − α) v_t², P(v) = v / (fudge + √H), coordinate-wise,
 ///   with α = 0.9 and fudge = 1e-6 there.
 ///
-/// AdaGrad's history H is part of the run's state (``StatefulPart``): a checkpoint saves it.
+/// AdaGrad's history H is part of the run's state (`StatefulPart`): a checkpoint saves it.
 public final class Optimizer: StatefulPart {
+    /// The update rule: P(v) = v, or AdaGrad with decay α and fudge added to √H.
     public enum Rule: Sendable, Equatable {
         case sgd
         case adagrad(alpha: Double, fudge: Double)
     }
+    /// The rule in force.
     public let rule: Rule
     var history: [Double] = []
 
+    /// An optimizer with no history yet.
     public init(rule: Rule) { self.rule = rule }
 
     /// Moves `x` by h·P(v); the first call starts AdaGrad's history at v².
@@ -37,6 +40,7 @@ public final class Optimizer: StatefulPart {
     /// Doubles of state kept per coordinate (AdaGrad's history), for the memory estimate.
     public var historyPerCoordinate: Double { rule == .sgd ? 0 : 1 }
 
+    /// The rule and its parameters, for run.json.
     public var report: [String: String] {
         switch rule {
         case .sgd: return ["optimizer": "sgd"]
@@ -58,8 +62,10 @@ public final class Optimizer: StatefulPart {
         }
     }
 
+    /// AdaGrad's history (nothing before the first step, or for sgd).
     public func saveState() -> PartState { history.isEmpty ? PartState() : PartState(reals: ["history": history]) }
 
+    /// Puts AdaGrad's history back; an empty state starts a new one.
     public func restoreState(_ state: PartState) throws {
         history = state.isEmpty ? [] : try state.reals("history", part: "optimizer")
     }

@@ -14,9 +14,13 @@ import KernelSum
 /// included, numpy's median: the mean of the two middle values for an even count).
 /// When med = 0 (one particle, or all collapsed) σ = 1, where the reference code divides by 0.
 public final class SteinVariationalGradientDescent: Flow {
+    /// The kernel as given, or a Gaussian whose σ is the median rule, recomputed every step.
     public enum Bandwidth { case fixed, median }
+    /// The target's density, whose score drives the particles.
     public let density: any Density
+    /// The kernel of the last step (with the median rule, a Gaussian of the last σ).
     public private(set) var kernel: any RadialKernel
+    /// Whether σ follows the median rule.
     public let bandwidth: Bandwidth
     var optimizer: Optimizer
     let engine: any KernelSumEngine
@@ -26,6 +30,8 @@ public final class SteinVariationalGradientDescent: Flow {
     var velocity: [Double] = []
     let median: MedianBandwidth
 
+    /// A flow; with `.median` the `kernel` is replaced every step and `medianSample` is S
+    /// (``MedianBandwidth/sampleSize``).
     public init(density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
                 optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
                 medianSample: Int = MedianBandwidth.defaultSampleSize) {
@@ -58,11 +64,13 @@ public final class SteinVariationalGradientDescent: Flow {
         return velocity
     }
 
+    /// One step on the first population: φ through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let v = direction(state.populations[0])
         optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
     }
 
+    /// The optimizer, kernel (and last σ with the median rule) and summation engine.
     public var report: [String: String] {
         var r = optimizer.report
         r["kernel"] = bandwidth == .median ? "gaussian:sigma=median" : kernel.spec

@@ -10,18 +10,24 @@ import KernelSum
 /// Engines: direct (batched: 64 distances per formula pass) and mesh (through its near/far
 /// split, which needs only values and slopes). Not sliced (riesz:r=1 only).
 public struct FormulaKernel: RadialKernel {
+    /// The kernel's name: `formula:EXPR` in a kernel spec.
     public static let name = "formula"
+    /// κ as a formula in r.
     public let formula: ScenarioFormula
+    /// `.cusp` when the formula is finite at r = 0, else `.singular`.
     public let regularity: KernelRegularity
 
+    /// The kernel of `formula` (a formula in r); its regularity is read from its value at 0.
     public init(formula: ScenarioFormula) {
         self.formula = formula
         let atZero = formula.formula.valueAndGradient(at: [0])
         regularity = atZero.value.isFinite ? .cusp : .singular
     }
 
+    /// `formula:EXPR`, as given.
     public var spec: String { "formula:\(formula.source)" }
 
+    /// κ(r) and κ'(r)/r at r = √r2 (0 and 0 at r = 0 for a singular formula).
     public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         if r2 == 0 && regularity == .singular { return (0, 0) }
         var workspace = formula.makeWorkspace(batch: 1)

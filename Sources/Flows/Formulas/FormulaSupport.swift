@@ -7,10 +7,12 @@ import KernelSum
 /// and a watch per compiled formula, so that a run that diverges can say which formula gave a
 /// non-finite value, where.
 public final class FormulaScope: @unchecked Sendable {
+    /// The `[parameters]` table: names and values every formula may use.
     public var parameters: [String: Double]
     let lock = NSLock()
     var watches: [FormulaWatch] = []
 
+    /// A scope with these parameters and no formula yet.
     public init(parameters: [String: Double] = [:]) { self.parameters = parameters }
 
     func add(_ watch: FormulaWatch) {
@@ -29,7 +31,9 @@ public final class FormulaScope: @unchecked Sendable {
 
 /// Remembers the first point where a formula evaluated to NaN or ±inf (value or gradient).
 public final class FormulaWatch: @unchecked Sendable {
+    /// The formula's text.
     public let formula: String
+    /// Where it was read (the scenario key), or "formula" outside a scenario.
     public let location: String
     let lock = NSLock()
     var first: String?
@@ -56,6 +60,7 @@ public final class FormulaWatch: @unchecked Sendable {
 
 /// A compiled formula and its watch: evaluation checks every value and gradient it returns.
 public struct ScenarioFormula: Sendable {
+    /// The compiled formula.
     public let formula: Formula
     let watch: FormulaWatch
 
@@ -70,10 +75,12 @@ public struct ScenarioFormula: Sendable {
         self.watch = watch
     }
 
+    /// Scalar inputs per point (see `Formula.inputCount`).
     public var inputCount: Int { formula.inputCount }
+    /// The formula text as given.
     public var source: String { formula.source }
 
-    /// Batched value (and gradient) at `count` points, as ``Formula/evaluate``; a non-finite
+    /// Batched value (and gradient) at `count` points, as `Formula.evaluate`; a non-finite
     /// result is recorded for the divergence report (the caller's NaN then stops the run).
     public func evaluate(inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
                          gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace) {
@@ -95,6 +102,7 @@ public struct ScenarioFormula: Sendable {
         }
     }
 
+    /// Scratch memory for ``evaluate(inputs:count:values:gradients:workspace:)``, one per thread.
     public func makeWorkspace(batch: Int = 64) -> FormulaWorkspace { FormulaWorkspace(for: formula, batch: batch) }
 }
 

@@ -13,8 +13,10 @@ public struct GamePlayer: Sendable {
     public var fisherRao: Double
     /// c ≥ 0: the payoff gets +(c/2)|θ|² (min player) or −(c/2)|φ|² (max player).
     public var confinement: Double
+    /// R^e or the periodic box the player's particles are wrapped into.
     public var domain: Domain
 
+    /// A player; see the properties (the defaults: plain gradient play in R^d).
     public init(stepScale: Double = 1, transport: Double = 1, temperature: Double = 0, fisherRao: Double = 0,
                 confinement: Double = 0, domain: Domain = .free) {
         self.stepScale = stepScale
@@ -43,11 +45,16 @@ public struct GamePlayer: Sendable {
 /// Noise of particle i (min) at step n: RandomStream(seed, .noise, n, i); of particle j (max):
 /// RandomStream(seed, .noise, n, −1 − j): any thread count gives the same run.
 public final class GameFlow: Flow {
+    /// How the two players' steps are ordered (see above).
     public enum Dynamics: String, CaseIterable, Sendable { case simultaneous, alternating, extragradient }
 
+    /// ℓ(θ, φ).
     public let payoff: any GamePayoff
+    /// The min player's rules (population 0).
     public let minPlayer: GamePlayer
+    /// The max player's rules (population 1).
     public let maxPlayer: GamePlayer
+    /// Simultaneous, alternating or extragradient steps.
     public let dynamics: Dynamics
     /// The max player's initial population, appended to the state by `prepare` (drawn then).
     public var maxPopulation: Population { initialMax.value }
@@ -55,6 +62,7 @@ public final class GameFlow: Flow {
     let seed: UInt64
     let threads: Int
 
+    /// A game; `maxPopulation` (of the payoff's dimension e) is the max player's initial state.
     public convenience init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
                             maxPopulation: Population, seed: UInt64, threads: Int) {
         guard maxPopulation.dimension == payoff.maxDimension else {
@@ -76,6 +84,8 @@ public final class GameFlow: Flow {
         self.threads = Swift.max(1, threads)
     }
 
+    /// Appends the max player's population (when the state has only the min player's) and wraps
+    /// both players into their boxes.
     public func prepare(_ state: inout SimulationState) {
         if state.populations.count < 2 { state.populations.append(maxPopulation) }
         minPlayer.domain.wrap(&state.populations[0].positions)
@@ -194,6 +204,7 @@ public final class GameFlow: Flow {
         return p
     }
 
+    /// One step of both players (positions and weights) by ``dynamics``.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let theta = state.populations[0], phi = state.populations[1]
         switch dynamics {
@@ -225,12 +236,15 @@ public final class GameFlow: Flow {
         }
     }
 
+    /// The game's value L(μ, ν).
     public var energyDescription: String? { "L(μ, ν) = ∬ℓ dμ dν, the game's value at the current state (same as value)" }
+    /// L(μ, ν) = Σ_ij a_i b_j ℓ(θ_i, φ_j).
     public func energy(_ state: SimulationState) -> Double { value(state) }
 
     /// Population 0 is the min player, 1 the max player.
     public func domain(ofPopulation index: Int) -> Domain { index == 0 ? minPlayer.domain : maxPlayer.domain }
 
+    /// Dynamics, payoff (with its engine) and each player's rules.
     public var report: [String: String] {
         var r: [String: String] = ["dynamics": dynamics.rawValue, "payoff": payoff.spec]
         for (k, v) in payoff.report { r[k] = v }

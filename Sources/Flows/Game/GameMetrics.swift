@@ -10,14 +10,19 @@ import KernelSum
 /// ×¼ otherwise; steps leave the box clamped, or wrap in a periodic domain). Returns the largest
 /// value seen (a lower bound of the supremum, exact up to the ascent's convergence).
 public struct BestResponseSearch: Sendable {
+    /// Grid points per coordinate for d ≤ 2; nil: 512 in 1-D, 64 in 2-D.
     public var grid: Int?
+    /// The number of gradient-ascent starts.
     public var starts: Int
+    /// Gradient-ascent steps per start.
     public var iterations: Int
     /// The box [low, high]^d searched in R^d; nil: the range of the particles' coordinates
     /// widened by half its width (at least ½) on each side, recomputed at every evaluation.
     public var box: (low: Double, high: Double)?
+    /// Keys the uniform starts in d > 2.
     public var seed: UInt64
 
+    /// A search; see the properties.
     public init(grid: Int? = nil, starts: Int = 16, iterations: Int = 40, box: (low: Double, high: Double)? = nil, seed: UInt64 = 1) {
         self.grid = grid
         self.starts = starts
@@ -121,8 +126,11 @@ func gameFlow(_ ctx: MetricContext, _ s: Settings, _ name: String) throws -> Gam
 /// `nash-gap`: exploitability max_φ ∫ℓ(·, φ) dμ − min_θ ∫ℓ(θ, ·) dν (≥ 0, 0 exactly at a Nash
 /// equilibrium), both best responses found by ``BestResponseSearch``.
 public final class NashGapMetric: Metric {
+    /// The game, for its payoff and the players' domains.
     public let flow: GameFlow
+    /// How each best response is searched.
     public let search: BestResponseSearch
+    /// The gap of `flow`'s game, best responses by `search`.
     public init(flow: GameFlow, search: BestResponseSearch) {
         self.flow = flow
         self.search = search
@@ -142,6 +150,7 @@ public final class NashGapMetric: Metric {
         return (up, -down)
     }
 
+    /// max_φ U(φ) − min_θ V(θ) at `state`.
     public func evaluate(_ state: SimulationState) -> Double {
         let b = bestResponses(state)
         return b.maxValue - b.minValue
@@ -184,7 +193,9 @@ public final class NashGapMetric: Metric {
 /// `value`: L(μ, ν) = Σ_ij a_i b_j ℓ(θ_i, φ_j).
 public final class GameValueMetric: Metric {
     let flow: GameFlow
+    /// The value of `flow`'s game.
     public init(flow: GameFlow) { self.flow = flow }
+    /// L(μ, ν) at `state`.
     public func evaluate(_ state: SimulationState) -> Double { flow.value(state) }
     static let entry = MetricEntry(name: "value", summary: "the game's value L(μ, ν) = ∬ℓ dμ dν (game)") { s, ctx in
         GameValueMetric(flow: try gameFlow(ctx, s, "value"))
@@ -194,17 +205,22 @@ public final class GameValueMetric: Metric {
 /// Weight statistics of one player: entropy −Σ w log w (log N for uniform weights) or the
 /// effective particle count 1/Σ w² (N for uniform weights).
 public final class WeightStatisticMetric: Metric {
+    /// −Σ w log w, or 1/Σ w².
     public enum Statistic: Sendable { case entropy, effectiveCount }
     let population: Int
     let statistic: Statistic
+    /// The statistic of population `population`'s weights (0: min player, 1: max).
     public init(population: Int, statistic: Statistic) {
         self.population = population
         self.statistic = statistic
     }
 
+    /// −Σ w log w (zero weights contribute 0).
     public static func entropy(_ w: [Double]) -> Double { -w.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) } }
+    /// 1/Σ w².
     public static func effectiveCount(_ w: [Double]) -> Double { 1 / w.reduce(0) { $0 + $1 * $1 } }
 
+    /// The statistic at `state`.
     public func evaluate(_ state: SimulationState) -> Double {
         let w = state.populations[population].weights
         return statistic == .entropy ? Self.entropy(w) : Self.effectiveCount(w)
@@ -227,9 +243,13 @@ public final class WeightStatisticMetric: Metric {
 /// variance of the player's particles (the 2-Wasserstein distance between diagonal Gaussians;
 /// the variance part only where a variance is stated).
 public final class EquilibriumDistanceMetric: Metric {
+    /// A player's stated equilibrium: its mean, and its per-coordinate variance if stated.
     public struct Reference: Sendable {
+        /// m, the equilibrium mean.
         public var mean: [Double]
+        /// s_a², the per-coordinate variances; nil: compare the means only.
         public var variance: [Double]?
+        /// A reference; see the properties.
         public init(mean: [Double], variance: [Double]?) {
             self.mean = mean
             self.variance = variance
@@ -237,6 +257,7 @@ public final class EquilibriumDistanceMetric: Metric {
     }
     /// (population index, its stated equilibrium).
     let references: [(Int, Reference)]
+    /// Both players (`equilibrium-distance`).
     public init(min: Reference, max: Reference) { references = [(0, min), (1, max)] }
     /// One player only (`min-equilibrium-distance`, `max-equilibrium-distance`).
     public init(player: Int, reference: Reference) { references = [(player, reference)] }
@@ -250,6 +271,7 @@ public final class EquilibriumDistanceMetric: Metric {
         return (m, v)
     }
 
+    /// The distance at `state`, over the players given.
     public func evaluate(_ state: SimulationState) -> Double {
         var s = 0.0
         for (k, r) in references {
@@ -286,7 +308,8 @@ public final class EquilibriumDistanceMetric: Metric {
     ]
 }
 
-public enum GameMetrics {
-    public static let entries: [MetricEntry] = [NashGapMetric.entry, GameValueMetric.entry]
+/// The game metrics, for ``MetricRegistry/entries``.
+enum GameMetrics {
+    static let entries: [MetricEntry] = [NashGapMetric.entry, GameValueMetric.entry]
         + WeightStatisticMetric.entries + EquilibriumDistanceMetric.entries
 }

@@ -10,10 +10,13 @@ import KernelSum
 /// (what the max player sees), with their gradients, at any set of points (the particles
 /// themselves, or the candidates of a best-response search).
 public protocol GamePayoff: AnyObject {
+    /// d, the min player's dimension.
     var minDimension: Int { get }
+    /// e, the max player's dimension.
     var maxDimension: Int { get }
     /// The spec for run.json.
     var spec: String { get }
+    /// Engine choices for run.json.
     var report: [String: String] { get }
     /// V(θ_k) = Σ_j b_j ℓ(θ_k, φ_j) and ∇_θ V(θ_k) at every row θ_k of `at` (row-major, d columns).
     func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double])
@@ -24,6 +27,7 @@ public protocol GamePayoff: AnyObject {
 /// A payoff whose parts do not have the players' dimensions (a matrix of the wrong size, a
 /// formula in other variables): refused when it is built, since its sums would read past them.
 public struct PayoffShapeError: Error, CustomStringConvertible {
+    /// What does not fit.
     public let description: String
 }
 
@@ -34,6 +38,7 @@ public struct PayoffShapeError: Error, CustomStringConvertible {
 /// ℓ = θᵀAφ, A a d×e matrix (`matrix`), or c·θ·φ with A = c·I (`coupling`, d = e).
 /// Both fields are exact in O(N + M) through the weighted means.
 public final class BilinearPayoff: GamePayoff {
+    /// d and e.
     public let minDimension: Int, maxDimension: Int
     /// Row-major d×e.
     public let matrix: [Double]
@@ -48,6 +53,7 @@ public final class BilinearPayoff: GamePayoff {
         self.maxDimension = e
     }
 
+    /// ℓ = c·θ·φ in d = e dimensions.
     public init(coupling c: Double, dimension d: Int) {
         var a = [Double](repeating: 0, count: d * d)
         for k in 0..<d { a[k * d + k] = c }
@@ -56,7 +62,9 @@ public final class BilinearPayoff: GamePayoff {
         maxDimension = d
     }
 
+    /// `bilinear`.
     public var spec: String { "bilinear" }
+    /// The matrix, row-major.
     public var report: [String: String] { ["payoff-matrix": matrix.map(formatNumber).joined(separator: " ")] }
 
     static func mean(_ x: [Double], _ w: [Double], _ d: Int) -> [Double] {
@@ -65,6 +73,7 @@ public final class BilinearPayoff: GamePayoff {
         return m
     }
 
+    /// V(θ) = θᵀA φ̄ and ∇V = A φ̄, φ̄ = Σ_j b_j φ_j.
     public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         let d = minDimension, e = maxDimension, n = at.count / d
         let m = Self.mean(phi, phiWeights, e)
@@ -79,6 +88,7 @@ public final class BilinearPayoff: GamePayoff {
         }
     }
 
+    /// U(φ) = θ̄ᵀA φ and ∇U = Aᵀθ̄, θ̄ = Σ_i a_i θ_i.
     public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         let d = minDimension, e = maxDimension, n = at.count / e
         let m = Self.mean(theta, thetaWeights, d)
@@ -100,16 +110,21 @@ public final class BilinearPayoff: GamePayoff {
 /// data outweighs the generator μ, and the generator moves towards the discriminator's mass).
 /// Both fields are kernel sums through the engine (two populations as sources and targets).
 public final class KernelPayoff: GamePayoff {
+    /// k.
     public let kernel: any RadialKernel
+    /// The weight of k(θ − φ) (−1 in the GAN-like toy).
     public let weight: Double
     /// The data samples of the data term (row-major), drawn at first use; nil without one.
     public var data: [Double]? { deferredData.value }
     let deferredData: Deferred<[Double]?>
+    /// The weight of the data term.
     public let dataWeight: Double
+    /// d = e: both players live in the same space.
     public let minDimension: Int, maxDimension: Int
     let engine: any KernelSumEngine
     var scaled: [Double] = [], dataValues: [Double] = [], dataGradients: [Double] = []
 
+    /// A payoff summed by `engine`; `data` (row-major, M × d) adds the data term.
     public convenience init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
                             data: [Double]? = nil, dataWeight: Double = 1) {
         self.init(kernel: kernel, weight: weight, dimension: dimension, engine: engine, data: Deferred(data), dataWeight: dataWeight)
@@ -126,9 +141,11 @@ public final class KernelPayoff: GamePayoff {
         self.dataWeight = dataWeight
     }
 
+    /// `weight·SPEC`, and the data term's weight and sample count.
     public var spec: String {
         "\(formatNumber(weight))·\(kernel.spec)" + (data != nil ? " + \(formatNumber(dataWeight))·data term (\(data!.count / minDimension) samples)" : "")
     }
+    /// The engine and its parameters.
     public var report: [String: String] {
         var r = ["summation": engine.name]
         for (k, v) in engine.parameters { r["summation-\(k)"] = v }
@@ -151,6 +168,7 @@ public final class KernelPayoff: GamePayoff {
                    values: &dataValues, gradients: &dataGradients)
     }
 
+    /// V(θ) = weight Σ_j b_j k(θ − φ_j) + Σ_j b_j c(φ_j), by the engine.
     public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         resize(&scaled, phiWeights.count)
         for j in 0..<phiWeights.count { scaled[j] = weight * phiWeights[j] }
@@ -164,6 +182,7 @@ public final class KernelPayoff: GamePayoff {
         }
     }
 
+    /// U(φ) = weight Σ_i a_i k(θ_i − φ) + c(φ), by the engine.
     public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         resize(&scaled, thetaWeights.count)
         for i in 0..<thetaWeights.count { scaled[i] = weight * thetaWeights[i] }
@@ -181,7 +200,9 @@ public final class KernelPayoff: GamePayoff {
 /// (O(N·M) per field, multi-threaded, each output independent of the thread count); its
 /// gradients are the formula's exact ones.
 public final class FormulaPayoff: GamePayoff {
+    /// ℓ as a formula in x (θ) and y (φ).
     public let formula: ScenarioFormula
+    /// d and e: the formula's x and y components.
     public let minDimension: Int, maxDimension: Int
     let threads: Int
 
@@ -202,7 +223,9 @@ public final class FormulaPayoff: GamePayoff {
                       minDimension: d, maxDimension: e, threads: threads)
     }
 
+    /// `formula:EXPR`.
     public var spec: String { "formula:\(formula.source)" }
+    /// Always the direct sum.
     public var report: [String: String] { ["summation": "direct (formula)"] }
 
     /// For every row of `outer` (the player `outerIsMin` or not), Σ_j w_j ℓ and the gradient
@@ -264,10 +287,12 @@ public final class FormulaPayoff: GamePayoff {
         }
     }
 
+    /// V(θ) = Σ_j b_j ℓ(θ, φ_j) and its gradient, summed directly.
     public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         pairSums(outer: at, outerIsMin: true, inner: phi, innerWeights: phiWeights, values: &values, gradients: &gradients)
     }
 
+    /// U(φ) = Σ_i a_i ℓ(θ_i, φ) and its gradient, summed directly.
     public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
         pairSums(outer: at, outerIsMin: false, inner: theta, innerWeights: thetaWeights, values: &values, gradients: &gradients)
     }

@@ -8,12 +8,14 @@ public protocol Initialisation: Sendable {
 }
 
 extension Initialisation {
+    /// None: the scenario gives the count.
     public var fixedCount: Int? { nil }
 }
 
 /// One initialisation kind: reads its parameters for a population of dimension d.
 public typealias InitialisationEntry = RegistryEntry<Int, any Initialisation>
 
+/// The initialisation kinds `population.init` may name.
 public enum InitialisationRegistry {
     /// Every initialisation kind. A new one adds one line here.
     public static let entries: [InitialisationEntry] = [
@@ -21,5 +23,6 @@ public enum InitialisationRegistry {
         UniformInitialisation.entry,
         FileInitialisation.entry,
     ]
+    /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }

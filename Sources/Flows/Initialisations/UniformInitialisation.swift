@@ -1,9 +1,12 @@
 import KernelSum
 /// Particles uniform in the box [low, high] (each bound a number or d numbers).
 public struct UniformInitialisation: Initialisation {
+    /// The box's lower corner (d numbers).
     public let low: [Double]
+    /// The box's upper corner, above `low` in every coordinate.
     public let high: [Double]
 
+    /// `count` points, each coordinate uniform in [low, high).
     public func positions(count: Int, using rng: inout RandomStream) -> [Double] {
         var out: [Double] = []
         out.reserveCapacity(count * low.count)

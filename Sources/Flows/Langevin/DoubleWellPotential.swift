@@ -6,11 +6,15 @@ import KernelSum
 /// classical double well of the granular-media model (Benedetto, Caglioti, Carrillo &
 /// Pulvirenti 1998; Tugaut 2014).
 public struct DoubleWellPotential: Potential {
+    /// h, the depth of the wells.
     public let height: Double
+    /// The double well of depth `height`.
     public init(height: Double) { self.height = height }
 
+    /// `double-well:height=h`.
     public var spec: String { "double-well:height=\(formatNumber(height))" }
 
+    /// V and ∇V = (4h(x₁² − 1)x₁, x₂, …, x_d) at each point.
     public func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension d: Int,
                          values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
         for i in 0..<count {

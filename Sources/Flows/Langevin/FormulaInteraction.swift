@@ -8,6 +8,7 @@ import KernelSum
 /// minimum-image differences in a periodic box. For interactions the kernel-sum engine can
 /// serve (radial kernels, quadratic), prefer those terms: they scale to large N.
 public final class FormulaInteraction: Interaction, @unchecked Sendable {
+    /// W as a formula in x = x_i − x_j (before the term's weight).
     public let formula: ScenarioFormula
     let weight: Double
     let domain: Domain
@@ -20,6 +21,7 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         self.threads = threads
     }
 
+    /// `weight·formula:EXPR`.
     public var spec: String { "\(formatNumber(weight))·formula:\(formula.source)" }
 
     /// For each i: Σ_{j≠i} w_j ∇W(x_i − x_j) (gradients wanted) and Σ_{j≠i} w_j W(x_i − x_j).
@@ -75,11 +77,13 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         return (values, gradients)
     }
 
+    /// Adds weight · Σ_{j≠i} w_j ∇W(x_i − x_j) for every i.
     public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double]) {
         let (_, g) = pairSums(positions, weights: weights, dimension: d, gradients: true)
         for k in 0..<g.count { gradients[k] += weight * g[k] }
     }
 
+    /// weight · ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
     public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
         let (v, _) = pairSums(positions, weights: weights, dimension: d, gradients: false)
         var e = 0.0
@@ -87,6 +91,7 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         return 0.5 * weight * e
     }
 
+    /// Always the direct pair sum.
     public var report: [String: String] { ["summation": "direct (formula)"] }
 
     static let entry = InteractionEntry(name: "formula", summary: "W given as a formula in x = x_i − x_j (direct O(N²) pair sums)") { s, ctx in

@@ -6,10 +6,13 @@ import KernelSum
 /// e.g. the double well `(x1^2 - 1)^2 + 0.5*x2^2`, with `[parameters]`. ∇V is the formula's exact
 /// gradient; a non-finite value or gradient stops the run, naming the formula and the point.
 public struct FormulaPotential: Potential {
+    /// V as a formula in x1 … xd.
     public let formula: ScenarioFormula
 
+    /// `formula:EXPR`.
     public var spec: String { "formula:\(formula.source)" }
 
+    /// The formula's values and exact gradients, 64 points per pass.
     public func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension d: Int,
                          values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
         var workspace = formula.makeWorkspace()

@@ -4,9 +4,12 @@ import KernelSum
 /// Where the particles live: R^d, or the periodic box [0, L)^d (positions wrapped after
 /// every step, distances by minimum image).
 public enum Domain: Sendable, Equatable {
+    /// R^d: no box, plain differences.
     case free
+    /// The box [0, L)^d with L = `length`.
     case periodic(length: Double)
 
+    /// L for the periodic box, nil in R^d.
     public var period: Double? {
         if case .periodic(let l) = self { return l }
         return nil
@@ -31,6 +34,7 @@ public enum Domain: Sendable, Equatable {
         return t - l * (t / l).rounded()
     }
 
+    /// "R^d", or "periodic box [0, L)^d", for run.json.
     public var description: String { period.map { "periodic box [0, \(formatNumber($0)))^d" } ?? "R^d" }
 }
 
@@ -52,16 +56,21 @@ public protocol Interaction: AnyObject {
 }
 
 extension Interaction {
+    /// Nothing to report.
     public var report: [String: String] { [:] }
 }
 
 /// What an interaction term may use while it is built.
 public struct InteractionContext {
+    /// d, the coordinates of a particle.
     public let dimension: Int
     /// N, the particles interacting.
     public let particleCount: Int
+    /// Worker threads the term may use.
     public let threads: Int
+    /// The scenario's seed, for engines that draw (sliced directions).
     public let seed: UInt64
+    /// R^d or the periodic box: differences by minimum image in the box.
     public let domain: Domain
     /// The term's `weight` (W = weight · the term's function).
     public let weight: Double
@@ -73,12 +82,14 @@ public struct InteractionContext {
 /// `kernel` spec need no entry (any kernel of the kernel registry).
 public typealias InteractionEntry = RegistryEntry<InteractionContext, any Interaction>
 
+/// The interaction kinds a term may name besides kernels.
 public enum InteractionRegistry {
     /// Every interaction kind besides kernels. A new kind adds one line here.
     public static let entries: [InteractionEntry] = [
         QuadraticInteraction.entry,
         FormulaInteraction.entry,
     ]
+    /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }
 
     /// Reads `interaction` from the flow's table `s`: a kernel spec (`"gaussian:sigma=1"`, weight 1),

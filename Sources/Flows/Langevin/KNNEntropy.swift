@@ -19,7 +19,7 @@ public func digamma(_ n: Int) -> Double {
 ///     Ĥ = ψ(N) − ψ(k) + log V_d + (d/N) Σ_i log ε_i,
 ///
 /// ε_i the distance from x_i to its k-th nearest neighbour, V_d = π^{d/2}/Γ(d/2 + 1) the
-/// volume of the unit ball. Neighbours come from a ``SpatialHash``; in the periodic box
+/// volume of the unit ball. Neighbours come from a `SpatialHash`; in the periodic box
 /// [0, L)^d from the periodic hash, whose distances are minimum-image. Each point is
 /// independent: the result does not depend on the thread count. Coincident points (ε = 0)
 /// count as ε = 1e-150. NaN unless 1 ≤ k < N ≤ 2³¹ − 1 (scenarios refuse k ≥ N when they are

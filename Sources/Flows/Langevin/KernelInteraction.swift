@@ -5,10 +5,12 @@ import KernelSum
 /// `summation` (so `mesh` gives the NUFFT far field with the exact near field, which handles the
 /// singular log and Coulomb kernels): with weights w_j·weight, the engine's gradient
 /// ∇_y Σ_j w_j W(y − x_j) at y = x_i is exactly Σ_j w_j ∇W(x_i − x_j). In the periodic box the
-/// engine has the box's period (``DirectSum``, ``MeshSum`` or ``AutoSum`` with `period`): each
+/// engine has the box's period (`DirectSum`, `MeshSum` or `AutoSum` with `period`): each
 /// pair through its minimum image (no Ewald sum: suited to kernels that have decayed by L/2).
 public final class KernelInteraction: Interaction {
+    /// k.
     public let kernel: any RadialKernel
+    /// The term's weight: W = weight · k.
     public let weight: Double
     let engine: any KernelSumEngine
     let domain: Domain
@@ -26,8 +28,10 @@ public final class KernelInteraction: Interaction {
         self.threads = threads
     }
 
+    /// `weight·SPEC`.
     public var spec: String { "\(formatNumber(weight))·\(kernel.spec)" }
 
+    /// The engine and its parameters.
     public var report: [String: String] {
         var r = ["summation": engine.name]
         for (k, v) in engine.parameters { r["summation-\(k)"] = v }
@@ -43,11 +47,13 @@ public final class KernelInteraction: Interaction {
                    gradientChannels: [0], values: &values, gradients: &gradients)
     }
 
+    /// Adds Σ_j w_j ∇W(x_i − x_j) for every i (the engine's gradient; 0 from j = i).
     public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into out: inout [Double]) {
         sums(positions, weights, d)
         for k in 0..<out.count { out[k] += gradients[k] }
     }
 
+    /// ½ Σ_{i≠j} w_i w_j W(x_i − x_j): the engine's sum without its diagonal.
     public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
         sums(positions, weights, d)
         var e = 0.0

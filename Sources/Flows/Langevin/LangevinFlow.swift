@@ -20,21 +20,31 @@ import KernelSum
 /// identical for any thread count. Initial velocities (underdamped) are N(0, λI) ("thermal",
 /// from `RandomStream(seed, .noise, 0, i)`) or 0.
 public final class LangevinFlow: Flow {
+    /// `dynamics`: positions only (Euler–Maruyama), or positions and velocities (Fu & Wilson).
     public enum Dynamics: String, CaseIterable, Sendable { case overdamped, underdamped }
+    /// `initial-velocity` (underdamped): N(0, λI) or 0.
     public enum InitialVelocity: String, CaseIterable, Sendable { case thermal, zero }
 
+    /// Overdamped or underdamped.
     public let dynamics: Dynamics
+    /// λ ≥ 0, the weight of the entropy (0: no noise).
     public let temperature: Double
+    /// γ > 0 (underdamped only).
     public let friction: Double
+    /// V; nil for V = 0.
     public let potential: (any Potential)?
+    /// The terms of W, summed; empty for W = 0.
     public let interactions: [any Interaction]
+    /// R^d, or the periodic box the particles are wrapped into.
     public let domain: Domain
+    /// How velocities start (underdamped).
     public let initialVelocity: InitialVelocity
     let seed: UInt64
     let threads: Int
     // Work buffers, reused every step.
     var force: [Double] = [], potentialValues: [Double] = []
 
+    /// A flow; see the properties. `seed` keys the noise, `threads` the workers.
     public init(dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
                 potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
                 initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int) {
@@ -63,6 +73,8 @@ public final class LangevinFlow: Flow {
         return force
     }
 
+    /// Wraps the positions into the box and, underdamped, draws the initial velocities (unless the
+    /// state has them).
     public func prepare(_ state: inout SimulationState) {
         domain.wrap(&state.populations[0].positions)
         guard dynamics == .underdamped, state.populations[0].velocities == nil else { return }
@@ -96,6 +108,7 @@ public final class LangevinFlow: Flow {
         return (e, c1, c2, sx, a, b)
     }
 
+    /// One Euler–Maruyama or Fu–Wilson step of the first population, then the wrap into the box.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let b = drift(state.populations[0])
         let d = state.populations[0].dimension, n = state.populations[0].count
@@ -168,13 +181,17 @@ public final class LangevinFlow: Flow {
         interactions.reduce(0) { $0 + $1.energy(p.positions, weights: p.weights, dimension: p.dimension) }
     }
 
+    /// ∫V dμ + ½∬W dμdμ: the free energy without its entropy term.
     public var energyDescription: String? { "∫V dμ + ½∬W dμdμ (the free energy without its entropy term; see free-energy)" }
+    /// ∫V dμ + ½ Σ_{i≠j} w_i w_j W(x_i − x_j) of the first population.
     public func energy(_ state: SimulationState) -> Double {
         potentialEnergy(state.populations[0]) + interactionEnergy(state.populations[0])
     }
 
+    /// The flow's domain.
     public func domain(ofPopulation index: Int) -> Domain { domain }
 
+    /// Dynamics, temperature, domain, potential and interaction specs, and the engines.
     public var report: [String: String] {
         var r: [String: String] = ["dynamics": dynamics.rawValue, "temperature": formatNumber(temperature),
                                    "domain": domain.description, "potential": potential?.spec ?? "none",

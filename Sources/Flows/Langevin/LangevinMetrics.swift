@@ -6,6 +6,7 @@ import KernelSum
 /// H = −∫μ log μ the differential entropy (`entropy`, Kozachenko–Leonenko kNN estimate with
 /// `entropy-neighbours` = k, 5 by default).
 public final class LangevinMetric: Metric {
+    /// Which quantity: F, U, I, H, or `kl` = KL(μ‖exp(−V/λ)/Z) = −H + U/λ + log Z.
     public enum Kind: String, CaseIterable, Sendable {
         case freeEnergy = "free-energy", potentialEnergy = "potential-energy", interactionEnergy = "interaction-energy"
         case entropy, kl
@@ -26,6 +27,7 @@ public final class LangevinMetric: Metric {
         knnEntropy(p.positions, dimension: p.dimension, neighbours: neighbours, period: flow.domain.period, threads: flow.threads)
     }
 
+    /// The quantity of `kind` for the first population.
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0]
         switch kind {
@@ -93,6 +95,7 @@ public final class LangevinMetric: Metric {
 public final class SampleMomentMetric: Metric {
     let isMean: Bool
     init(isMean: Bool) { self.isMean = isMean }
+    /// |m̂|₂ or tr(Ĉ)/d of the first population (unweighted).
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0], d = p.dimension
         let m = p.positions.withUnsafeBufferPointer { sampleMoments($0, dimension: d) }

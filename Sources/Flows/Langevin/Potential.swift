@@ -24,6 +24,7 @@ public protocol Potential: Sendable {
 }
 
 extension Potential {
+    /// Not known.
     public func logPartition(temperature lambda: Double, dimension: Int) -> Double? { nil }
 
     /// Values and gradients of all points (row-major), in parallel over chunks.
@@ -55,8 +56,11 @@ extension Potential {
 
 /// What a potential may use while it is built.
 public struct PotentialContext: Sendable {
+    /// d, the coordinates of a particle.
     public let dimension: Int
+    /// Worker threads the potential may use.
     public let threads: Int
+    /// A context; see the properties.
     public init(dimension: Int, threads: Int) {
         self.dimension = dimension
         self.threads = threads
@@ -66,6 +70,7 @@ public struct PotentialContext: Sendable {
 /// One potential kind: reads its parameters from the `potential` table of the flow.
 public typealias PotentialEntry = RegistryEntry<PotentialContext, any Potential>
 
+/// The potential kinds `flow.potential` may name.
 public enum PotentialRegistry {
     /// Every potential kind. A new potential adds one line here.
     public static let entries: [PotentialEntry] = [
@@ -73,6 +78,7 @@ public enum PotentialRegistry {
         DoubleWellPotential.entry,
         FormulaPotential.entry,
     ]
+    /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }
 
     /// Reads the table `key` of `s` (`{ kind = "quadratic", a = 2 }`); nil when absent (V = 0).

@@ -9,10 +9,14 @@ import KernelSum
 /// (from Σ_ij w_i w_j |x_i − x_j|² = 2S Σ_i w_i |x_i − m|²; the diagonal terms are 0).
 /// R^d only: the periodic box has no mean.
 public final class QuadraticInteraction: Interaction {
+    /// κ (> 0 attracts).
     public let kappa: Double
+    /// W(z) = κ|z|²/2.
     public init(kappa: Double) { self.kappa = kappa }
 
+    /// `quadratic:kappa=κ`.
     public var spec: String { "quadratic:kappa=\(formatNumber(kappa))" }
+    /// Summed exactly through the moments.
     public var report: [String: String] { ["summation": "moments (exact, O(N))"] }
 
     func moments(_ x: [Double], _ w: [Double], _ d: Int) -> (total: Double, mean: [Double]) {
@@ -24,12 +28,14 @@ public final class QuadraticInteraction: Interaction {
         return (s, s > 0 ? m.map { $0 / s } : m)
     }
 
+    /// Adds κ S (x_i − m) for every i.
     public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double]) {
         let (s, m) = moments(positions, weights, d)
         let c = kappa * s
         for i in 0..<weights.count { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
     }
 
+    /// (κ/2) S Σ_i w_i |x_i − m|².
     public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
         let (s, m) = moments(positions, weights, d)
         var v = 0.0

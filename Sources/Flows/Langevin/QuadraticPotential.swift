@@ -4,16 +4,21 @@ import KernelSum
 /// V(x) = (a/2)|x − c|², the Ornstein–Uhlenbeck potential: with no interaction its Gibbs
 /// measure exp(−V/λ)/Z is N(c, (λ/a) I).
 public struct QuadraticPotential: Potential {
+    /// a > 0, the stiffness.
     public let a: Double
+    /// c, the minimum (d numbers).
     public let centre: [Double]
 
+    /// V(x) = (a/2)|x − `centre`|².
     public init(a: Double, centre: [Double]) {
         self.a = a
         self.centre = centre
     }
 
+    /// `quadratic:a=…`, with `centre=[…]` when it is not 0.
     public var spec: String { "quadratic:a=\(formatNumber(a))" + (centre.allSatisfy { $0 == 0 } ? "" : ",centre=\(centre.map(formatNumber))") }
 
+    /// V and ∇V = a(x − c) at each point.
     public func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension d: Int,
                          values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
         for i in 0..<count {

@@ -19,6 +19,7 @@ import KernelSum
 /// CSV file (`data-file`, header x1..x(d+1), the last column the label; the last
 /// `test-fraction` of the rows is the test set).
 public final class TwoLayerNetworkFlow: Flow {
+    /// σ of the network (and of the teacher): ReLU, tanh or the logistic function.
     public enum Activation: String, CaseIterable, Sendable {
         case relu, tanh, sigmoid
         @inline(__always) func apply(_ u: Double) -> (value: Double, slope: Double) {
@@ -30,14 +31,21 @@ public final class TwoLayerNetworkFlow: Flow {
         }
     }
 
+    /// d, the inputs' dimension (a neuron has d + 2 coordinates).
     public let inputDimension: Int
+    /// σ.
     public let activation: Activation
+    /// α.
     public let weightDecay: Double
+    /// τ (0: no noise).
     public let temperature: Double
     /// Inputs (row-major, n × d) and labels, drawn (teacher data) at first use.
     public var trainInputs: [Double] { data.value.train.inputs }
+    /// The training labels y, one per input.
     public var trainLabels: [Double] { data.value.train.labels }
+    /// The test inputs (row-major, n × d).
     public var testInputs: [Double] { data.value.test.inputs }
+    /// The test labels.
     public var testLabels: [Double] { data.value.test.labels }
     typealias DataSet = (inputs: [Double], labels: [Double])
     let data: Deferred<(train: DataSet, test: DataSet)>
@@ -46,6 +54,7 @@ public final class TwoLayerNetworkFlow: Flow {
     let threads: Int
     var values: [Double] = [], slopes: [Double] = [], outputs: [Double] = [], gradient: [Double] = []
 
+    /// A flow trained on the given data sets (inputs row-major, n × d; one label per row).
     public convenience init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
                             train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
                             seed: UInt64, threads: Int) {
@@ -154,6 +163,7 @@ public final class TwoLayerNetworkFlow: Flow {
         return gradient
     }
 
+    /// One Euler–Maruyama step of every neuron: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let g = velocityField(state.populations[0])
         let pd = inputDimension + 2, n = state.populations[0].count
@@ -166,7 +176,9 @@ public final class TwoLayerNetworkFlow: Flow {
         }
     }
 
+    /// The training risk with weight decay.
     public var energyDescription: String? { "½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|² (training risk with weight decay)" }
+    /// ½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|².
     public func energy(_ state: SimulationState) -> Double {
         let p = state.populations[0]
         var r = 0.0
@@ -174,6 +186,7 @@ public final class TwoLayerNetworkFlow: Flow {
         return loss(p, test: false) + 0.5 * weightDecay * r
     }
 
+    /// The input dimension, activation and data set sizes.
     public var report: [String: String] {
         ["input-dimension": String(inputDimension), "activation": activation.rawValue,
          "train-samples": String(sampleCounts.train), "test-samples": String(sampleCounts.test)]
@@ -181,7 +194,19 @@ public final class TwoLayerNetworkFlow: Flow {
 
     // MARK: Data
 
-    /// Teacher data: (inputs, labels) of `count` samples from streams keyed by `purpose index`.
+    /// Teacher data: (inputs, labels) of `count` samples, sample s drawn from
+    /// `RandomStream(seed, .targetSample, 2 + set, s)` (`set`: 0 training, 1 test).
+    ///
+    /// - Parameters:
+    ///   - count: The number of samples.
+    ///   - d: The inputs' dimension.
+    ///   - sphere: Inputs uniform on the sphere of radius √d rather than N(0, I_d).
+    ///   - teacher: The k teacher directions b*_j (row-major, k × d).
+    ///   - k: The teacher's neurons.
+    ///   - activation: The teacher's σ*.
+    ///   - noise: The standard deviation of the label noise.
+    ///   - seed: The scenario's seed.
+    ///   - set: 0 for the training set, 1 for the test set.
     public static func teacherData(count: Int, dimension d: Int, sphere: Bool, teacher: [Double], neurons k: Int,
                             activation: Activation, noise: Double, seed: UInt64, set: Int) -> ([Double], [Double]) {
         var z = [Double](repeating: 0, count: count * d), y = [Double](repeating: 0, count: count)

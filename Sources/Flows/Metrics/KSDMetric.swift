@@ -14,6 +14,7 @@ public final class KSDMetric: Metric {
     let threads: Int
     var scores: [Double] = [], rows: [Double] = []
 
+    /// The KSD of `density` with kernel (c² + r²)^β (scenarios allow β in (−1, 0)).
     public init(density: any Density, c: Double, beta: Double, threads: Int) {
         self.density = density
         self.c2 = c * c
@@ -21,6 +22,7 @@ public final class KSDMetric: Metric {
         self.threads = threads
     }
 
+    /// √KSD² of the first population, weighted by its particle weights.
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0], d = p.dimension, n = p.count
         density.scores(p.positions, into: &scores, threads: threads)

@@ -14,6 +14,7 @@ public final class MMDMetric: Metric {
     let target: Deferred<(samples: [Double], term: Double)>
     var sources: [Double] = [], weights: [Double] = []
 
+    /// The MMD to the given target samples (row-major, M × d) with `kernel`.
     public convenience init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
         self.init(kernel: kernel, samples: Deferred(samples), dimension: dimension, threads: threads)
     }
@@ -33,6 +34,7 @@ public final class MMDMetric: Metric {
         }
     }
 
+    /// MMD between the first population (with its weights) and the target samples.
     public func evaluate(_ state: SimulationState) -> Double {
         let (samples, targetTerm) = target.value
         let p = state.populations[0], m = samples.count / dimension

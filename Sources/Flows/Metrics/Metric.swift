@@ -2,18 +2,25 @@ import KernelSum
 
 /// A named scalar of the state, recorded in metrics.csv.
 public protocol Metric: AnyObject {
+    /// The metric's value at `state`; NaN or ±inf stops the run as diverged.
     func evaluate(_ state: SimulationState) -> Double
 }
 
 /// What a metric may use while it is built.
 public struct MetricContext {
+    /// The scenario's target (``NoTarget`` without `[target]`).
     public let target: any Target
+    /// The flow, for metrics that ask it (`energy`, game metrics).
     public let flow: any Flow
+    /// d, the coordinates of a particle.
     public let dimension: Int
     /// N, the particles of the (first) population.
     public let particleCount: Int
+    /// The scenario's seed, for the metric's own samples.
     public let seed: UInt64
+    /// Worker threads the metric may use.
     public let threads: Int
+    /// A context; see the properties.
     public init(target: any Target, flow: any Flow, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
         self.target = target
         self.flow = flow
@@ -29,6 +36,7 @@ public struct MetricContext {
 /// scenario cannot provide what the metric needs (a score, known moments, an objective).
 public typealias MetricEntry = RegistryEntry<MetricContext, any Metric>
 
+/// The metrics `record.metrics` may name.
 public enum MetricRegistry {
     /// Every metric. A new metric adds one line here.
     public static let entries: [MetricEntry] = [
@@ -38,5 +46,6 @@ public enum MetricRegistry {
         CovarianceErrorMetric.entry,
         EnergyMetric.entry,
     ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries + GameMetrics.entries
+    /// The names, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }

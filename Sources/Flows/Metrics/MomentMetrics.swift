@@ -1,8 +1,10 @@
 /// `mean-error`: |m̂ − m|₂, the Euclidean distance between the particle mean and the target's.
 public final class MeanErrorMetric: Metric {
     let mean: [Double]
+    /// Compares with the reference mean `mean` (d numbers).
     public init(mean: [Double]) { self.mean = mean }
 
+    /// |m̂ − m|₂ for the first population (unweighted mean).
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0]
         let m = p.positions.withUnsafeBufferPointer { sampleMoments($0, dimension: p.dimension).mean }
@@ -21,8 +23,10 @@ public final class MeanErrorMetric: Metric {
 /// reference SVGD experiments report it.
 public final class CovarianceErrorMetric: Metric {
     let covariance: [Double]
+    /// Compares with the reference covariance Σ (row-major d × d).
     public init(covariance: [Double]) { self.covariance = covariance }
 
+    /// ‖Ĉ − Σ‖_F / ‖Σ‖_F for the first population (unweighted).
     public func evaluate(_ state: SimulationState) -> Double {
         let p = state.populations[0]
         let c = p.positions.withUnsafeBufferPointer { sampleMoments($0, dimension: p.dimension).covariance }
@@ -41,7 +45,9 @@ public final class CovarianceErrorMetric: Metric {
 /// `energy`: the flow's objective (½ MMD² for the MMD flow).
 public final class EnergyMetric: Metric {
     let flow: any Flow
+    /// Reports `flow`'s ``Flow/energy(_:)``.
     public init(flow: any Flow) { self.flow = flow }
+    /// The flow's objective at `state`.
     public func evaluate(_ state: SimulationState) -> Double { flow.energy(state) }
 
     static let entry = MetricEntry(name: "energy", summary: "the flow's objective where it has one (mmd: ½ MMD² with the flow kernel)") { s, ctx in

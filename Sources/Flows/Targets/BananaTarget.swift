@@ -6,16 +6,21 @@ import Foundation
 /// Jacobian, so π is normalised; its mean is 0 and its covariance diag(v, 1 + 2b²v², 1, …).
 /// Haario et al. use v = 100 with b = 0.03 (moderate) and b = 0.1 (strong twist).
 public struct BananaTarget: Target, Density {
+    /// d ≥ 2.
     public let dimension: Int
+    /// The twist b.
     public let b: Double
+    /// v, the variance of x1.
     public let variance: Double
 
+    /// The banana in d dimensions with twist `b` and variance `variance` of x1.
     public init(dimension: Int, b: Double, variance: Double) {
         self.dimension = dimension
         self.b = b
         self.variance = variance
     }
 
+    /// Mean 0, covariance diag(v, 1 + 2b²v², 1, …).
     public var moments: (mean: [Double], covariance: [Double])? {
         let d = dimension
         var cov = [Double](repeating: 0, count: d * d)
@@ -25,6 +30,7 @@ public struct BananaTarget: Target, Density {
         return ([Double](repeating: 0, count: d), cov)
     }
 
+    /// −½ (x1²/v + y2² + Σ_{a>2} xa²) − ½ (d log 2π + log v), y2 = x2 + b x1² − v b.
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
         let y2 = x[1] + b * x[0] * x[0] - variance * b
         var q = x[0] * x[0] / variance + y2 * y2
@@ -40,6 +46,7 @@ public struct BananaTarget: Target, Density {
         for a in 2..<max(2, dimension) { g[a] = -x[a] }
     }
 
+    /// φ_b⁻¹ of N(0, C) draws: exact samples.
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
         var out: [Double] = []
         out.reserveCapacity(count * dimension)

@@ -8,16 +8,21 @@ import KernelSum
 /// and metrics that need target samples (mmd) refuse it when the scenario is validated.
 /// Optional `mean` and `covariance` state the target's moments (for `mean-error`, `cov-error`).
 public struct FormulaTarget: Target, Density {
+    /// d.
     public let dimension: Int
+    /// log π up to a constant, a formula in x1 … xd.
     public let logDensityFormula: ScenarioFormula
 
+    /// The stated `mean` and `covariance`, if given.
     public let moments: (mean: [Double], covariance: [Double])?
 
+    /// A target of density ∝ exp(`logDensity`), with the moments stated for it.
     public init(dimension: Int, logDensity: ScenarioFormula, moments: (mean: [Double], covariance: [Double])? = nil) {
         self.dimension = dimension
         logDensityFormula = logDensity
         self.moments = moments
     }
+    /// False: nothing draws from a formula's density.
     public var canSample: Bool { false }
 
     /// NaN samples: a formula target cannot be sampled (callers check ``canSample``, and
@@ -27,6 +32,7 @@ public struct FormulaTarget: Target, Density {
         [Double](repeating: .nan, count: count * dimension)
     }
 
+    /// The formula's value at `x` (unnormalised).
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
         var workspace = logDensityFormula.makeWorkspace(batch: 1)
         var v = 0.0
@@ -34,6 +40,7 @@ public struct FormulaTarget: Target, Density {
         return v
     }
 
+    /// The formula's exact gradient at `x`.
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         var workspace = logDensityFormula.makeWorkspace(batch: 1)
         var v = 0.0

@@ -4,10 +4,13 @@ import Foundation
 /// Σ_k w_k N(μ_k, Σ_k). The score is Σ_k r_k(x) ∇log N_k(x) with responsibilities
 /// r_k = w_k N_k(x) / π(x), computed by log-sum-exp so that far-away points do not underflow.
 public struct GaussianMixtureTarget: Target, Density {
+    /// w_k, normalised to sum to 1.
     public let weights: [Double]
+    /// The components N(μ_k, Σ_k).
     public let components: [GaussianTarget]
     let logWeights: [Double]
 
+    /// A mixture; `weights` (positive, one per component) are normalised.
     public init(weights: [Double], components: [GaussianTarget]) {
         guard weights.count == components.count, !weights.isEmpty else {
             fatalError("GaussianMixtureTarget: \(weights.count) weights for \(components.count) components (at least one)")
@@ -18,8 +21,10 @@ public struct GaussianMixtureTarget: Target, Density {
         self.logWeights = self.weights.map { log($0) }
     }
 
+    /// d.
     public var dimension: Int { components[0].dimension }
 
+    /// Mean Σ w_k μ_k and covariance Σ w_k (Σ_k + (μ_k − μ)(μ_k − μ)ᵀ).
     public var moments: (mean: [Double], covariance: [Double])? {
         let d = dimension
         var mean = [Double](repeating: 0, count: d)
@@ -33,6 +38,7 @@ public struct GaussianMixtureTarget: Target, Density {
         return (mean, cov)
     }
 
+    /// log Σ_k w_k N_k(x), by log-sum-exp.
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
         var best = -Double.infinity
         var terms = [Double](repeating: 0, count: weights.count)
@@ -43,6 +49,7 @@ public struct GaussianMixtureTarget: Target, Density {
         return best + log(terms.reduce(0) { $0 + exp($1 - best) })
     }
 
+    /// Σ_k r_k(x) ∇log N_k(x).
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         let d = dimension, k = weights.count
         withUnsafeTemporaryAllocation(of: Double.self, capacity: k + d) { buf in
@@ -63,6 +70,7 @@ public struct GaussianMixtureTarget: Target, Density {
         }
     }
 
+    /// A component drawn by weight, then a point of it, per sample.
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
         var out: [Double] = []
         out.reserveCapacity(count * dimension)

@@ -3,10 +3,13 @@ import Foundation
 
 /// N(μ, Σ): log π(x) = −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ), score −Σ⁻¹(x−μ).
 public struct GaussianTarget: Target, Density {
+    /// μ.
     public let mean: [Double]
+    /// Σ, with its Cholesky factor and inverse.
     public let covariance: SPDMatrix
     let logNormaliser: Double
 
+    /// N(mean, covariance); their dimensions must agree.
     public init(mean: [Double], covariance: SPDMatrix) {
         guard mean.count == covariance.size else {
             fatalError("GaussianTarget: a mean of \(mean.count) coordinates and a \(covariance.size)×\(covariance.size) covariance")
@@ -16,9 +19,12 @@ public struct GaussianTarget: Target, Density {
         logNormaliser = -0.5 * (Double(mean.count) * log(2 * Double.pi) + covariance.logDeterminant)
     }
 
+    /// d.
     public var dimension: Int { mean.count }
+    /// μ and Σ.
     public var moments: (mean: [Double], covariance: [Double])? { (mean, covariance.entries) }
 
+    /// −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ).
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
         let d = dimension, p = covariance.inverse
         var q = 0.0
@@ -30,6 +36,7 @@ public struct GaussianTarget: Target, Density {
         return logNormaliser - 0.5 * q
     }
 
+    /// −Σ⁻¹(x−μ).
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         let d = dimension, p = covariance.inverse
         for a in 0..<d {
@@ -39,6 +46,7 @@ public struct GaussianTarget: Target, Density {
         }
     }
 
+    /// μ + L z with z ~ N(0, I), L the Cholesky factor of Σ.
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
         var out: [Double] = []
         out.reserveCapacity(count * dimension)

@@ -2,15 +2,20 @@ import KernelSum
 /// A target known only through samples, read from a CSV file (header `x1,...,xd`).
 /// It has no density, so flows and metrics that need a score reject it at validation.
 public struct SampleTarget: Target {
+    /// d, the file's columns.
     public let dimension: Int
+    /// The file's rows, row-major.
     public let points: [Double]
 
+    /// A target of the given points (row-major, n × d).
     public init(dimension: Int, points: [Double]) {
         self.dimension = dimension
         self.points = points
     }
 
+    /// The number of points.
     public var count: Int { points.count / dimension }
+    /// The file's rows.
     public var naturalSampleCount: Int? { count }
 
     /// The empirical moments of the file (unbiased covariance).

@@ -2,8 +2,11 @@ import KernelSum
 
 /// A normalised log-density log π and its gradient, the score ∇log π.
 public protocol Density: Sendable {
+    /// d, the coordinates of a point.
     var dimension: Int { get }
+    /// log π(x) at the d coordinates `x`.
     func logDensity(_ x: UnsafePointer<Double>) -> Double
+    /// ∇log π(x) at the d coordinates `x`, written to `g[0..<d]`.
     func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>)
     /// Scores of all points (row-major), in parallel; each point independently.
     func scores(_ points: [Double], into out: inout [Double], threads: Int)
@@ -24,7 +27,9 @@ extension Density {
         }
     }
 
+    /// log π(x) at one point (`x.count == dimension`).
     public func logDensity(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { logDensity($0.baseAddress!) } }
+    /// ∇log π(x) at one point. Allocates; for tests and tools.
     public func score(_ x: [Double]) -> [Double] {
         var g = [Double](repeating: 0, count: dimension)
         x.withUnsafeBufferPointer { p in g.withUnsafeMutableBufferPointer { score(p.baseAddress!, into: $0.baseAddress!) } }
@@ -34,6 +39,7 @@ extension Density {
 
 /// What a flow samples or pushes particles towards.
 public protocol Target: Sendable {
+    /// d, the coordinates of a point.
     var dimension: Int { get }
     /// The normalised density and score, for targets that have one (nil for `samples`).
     var density: (any Density)? { get }
@@ -48,19 +54,26 @@ public protocol Target: Sendable {
 }
 
 extension Target {
+    /// True: a target samples unless it says otherwise.
     public var canSample: Bool { true }
+    /// The target itself when it is a ``Density``.
     public var density: (any Density)? { self as? any Density }
+    /// None.
     public var naturalSampleCount: Int? { nil }
 }
 
 /// One target kind of the registry: its name, a summary for `wgf list`, and how it reads its
 /// parameters from its scenario table.
 public struct TargetEntry: Sendable {
+    /// The `kind` in scenario files (`gaussian`, `banana`, ...).
     public let name: String
+    /// One line for `wgf list`.
     public let summary: String
+    /// Reads the `[target]` table and builds the target; throws a located ``SettingsError``.
     public let make: @Sendable (Settings) throws -> any Target
 }
 
+/// The target kinds a scenario may name.
 public enum TargetRegistry {
     /// Every target kind. A new target adds one line here.
     public static let entries: [TargetEntry] = [
@@ -70,5 +83,6 @@ public enum TargetRegistry {
         SampleTarget.entry,
         FormulaTarget.entry,
     ]
+    /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }

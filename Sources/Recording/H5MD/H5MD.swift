@@ -19,6 +19,7 @@ import Foundation
 /// (constant 1/N in most flows, moved by Fisher–Rao terms in games), not an inertia, and an
 /// H5MD reader that took them for masses would compute wrong kinetic quantities.
 public enum H5MD {
+    /// The file's name in a run directory.
     public static let fileName = "trajectory.h5"
     static let version: [Int32] = [1, 1]
     static let particles = "particles", observables = "observables", parameters = "parameters"
@@ -43,13 +44,19 @@ public enum H5MD {
 /// particle count, dimension, whether velocities are recorded, the periodic box's side), the
 /// metric names, and the text and provenance stored beside them.
 public struct H5MDLayout: Sendable {
+    /// One population's group under `particles/`.
     public struct Population: Sendable, Equatable {
+        /// The group's name: the population's.
         public var name: String
+        /// N, the particles per record.
         public var count: Int
+        /// d, the coordinates per particle.
         public var dimension: Int
+        /// Whether a `velocity` element is recorded (underdamped Langevin).
         public var velocities: Bool
         /// The side L of the periodic box [0, L)^d, nil in R^d.
         public var period: Double?
+        /// A population's layout; see the properties.
         public init(name: String, count: Int, dimension: Int, velocities: Bool, period: Double?) {
             self.name = name; self.count = count; self.dimension = dimension; self.velocities = velocities; self.period = period
         }
@@ -61,7 +68,9 @@ public struct H5MDLayout: Sendable {
         func rowShape(_ element: H5MD.Element) -> [Int] { element == .weight ? [count] : [count, dimension] }
     }
 
+    /// The groups under `particles/`, in the state's order.
     public var populations: [Population]
+    /// The observables besides `wall`, in metrics.csv's order.
     public var metricNames: [String]
     /// The resolved scenario, stored as `parameters/scenario`.
     public var scenario: String
@@ -70,6 +79,7 @@ public struct H5MDLayout: Sendable {
     /// `h5md/author/name`: by default the user running the process.
     public var author: String
 
+    /// A layout; see the properties.
     public init(populations: [Population], metricNames: [String], scenario: String, creatorVersion: String,
                 author: String = H5MDLayout.currentUser) {
         self.populations = populations; self.metricNames = metricNames; self.scenario = scenario

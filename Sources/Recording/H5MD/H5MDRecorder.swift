@@ -2,16 +2,17 @@ import Flows
 import Foundation
 
 /// Streams a run's trajectory and metrics to an H5MD 1.1 file (layout: ``H5MD``), flushing
-/// after every record, in HDF5's SWMR mode (``HDF5File``) so that the file is consistent at
+/// after every record, in HDF5's SWMR mode (see `HDF5File`) so that the file is consistent at
 /// every moment: a killed run leaves every record flushed before the kill, and a reader may
 /// follow a running one. Every HDF5 failure is an ``IOFailure`` naming the file; after one the
-/// file is left as it is on disk, unclosed (``HDF5File``), and a resume from the last
+/// file is left as it is on disk, unclosed (see `HDF5File`), and a resume from the last
 /// checkpoint continues it.
 ///
 /// `resumeAfter: K` opens an existing file instead of creating one, keeps the records with
 /// step ≤ K of every element and observable (what a checkpoint at step K has seen), drops
 /// the rest, and appends after them.
 public final class H5MDRecorder: Recorder {
+    /// The file written.
     public let path: String
     let file: HDF5File
     /// Per population, its elements in `H5MDLayout.Population.elements` order.
@@ -93,6 +94,9 @@ public final class H5MDRecorder: Recorder {
         return (particles, observables)
     }
 
+    /// Appends one record of every population's elements, then flushes.
+    ///
+    /// - Throws: ``IOFailure`` when the state does not fit the layout or HDF5 fails.
     public func recordState(step: Int, time: Double, state: SimulationState) throws {
         guard state.populations.count == particles.count else {
             throw IOFailure(path: path, "the state has \(state.populations.count) populations, the file \(particles.count)")
@@ -113,6 +117,9 @@ public final class H5MDRecorder: Recorder {
         try file.flush()
     }
 
+    /// Appends one value to each observable (the metrics in the layout's order, then `wall`), then flushes.
+    ///
+    /// - Throws: ``IOFailure`` when the count differs from the layout's metrics or HDF5 fails.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         guard values.count + 1 == observables.count else {
             throw IOFailure(path: path, "\(values.count) metric values, the file records \(observables.count - 1) metrics")

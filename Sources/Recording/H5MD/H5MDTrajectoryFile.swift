@@ -8,21 +8,29 @@ import Foundation
 /// cut to the shortest element (a killed writer may have flushed a population's positions but
 /// not yet another's weights). A file whose elements disagree on a step is refused.
 public final class H5MDTrajectoryFile {
+    /// One group under `particles/`.
     public struct Population {
+        /// The group's name: the population's.
         public let name: String
+        /// N, the particles per record.
         public let count: Int
+        /// d, the coordinates per particle.
         public let dimension: Int
         let position: H5MDTimeSeries
         let velocity: H5MDTimeSeries?
         let weight: H5MDTimeSeries?
+        /// Whether the file holds its velocities.
         public var hasVelocities: Bool { velocity != nil }
     }
 
+    /// The file read.
     public let path: String
     let file: HDF5File
+    /// The populations, in creation order where the file tracks it (wgf's do), else by name.
     public let populations: [Population]
-    /// Step and time of each record.
+    /// The step of each record.
     public let steps: [Int]
+    /// The simulated time of each record.
     public let times: [Double]
 
     /// Opens `path`; a file without the H5MD layout is an ``InputFileError``, one HDF5 cannot

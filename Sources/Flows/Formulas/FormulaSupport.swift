@@ -120,8 +120,8 @@ public func compileFormula(_ text: String, _ s: Settings, _ key: String, variabl
         let watch = FormulaWatch(formula: text, location: key)
         s.formulaScope.add(watch)
         return ScenarioFormula(formula: formula, watch: watch)
-    } catch let e as FormulaError {
-        throw s.fail(key, formulaMessage(e))
+    } catch {
+        throw s.fail(key, formulaMessage(error))
     }
 }
 

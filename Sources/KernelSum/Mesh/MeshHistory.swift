@@ -29,7 +29,7 @@ extension MeshSum: StatefulPart {
         guard let kernel = state.texts["kernel"] else { throw PartStateError("mesh: checkpoint lacks 'kernel'") }
         let dimension = try state.integers("dimension", count: 1, part: "mesh")[0]
         let modes = try state.integers("modes", count: 3, part: "mesh")
-        guard (1...3).contains(dimension), modes.allSatisfy({ $0 >= 1 && $0 <= 1 << 27 }) else {
+        guard (1...3).contains(dimension), modes.allSatisfy({ $0 >= 1 && $0 <= options.maximumGridPoints }) else {
             throw PartStateError("mesh: checkpoint has an impossible grid (d = \(dimension), modes \(modes))")
         }
         workspace.history = MeshHistory(kernelSpec: kernel, dimension: dimension,

@@ -10,6 +10,7 @@ import Foundation
 /// side L/⌊L/h⌋ ≥ h), the cells wrap around and distances are minimum-image; an axis with too
 /// few cells for the query's reach is scanned whole, so no cell is visited twice.
 @_spi(MeshParts) public final class CellList: @unchecked Sendable {
+    /// d, 1 to 3.
     public let dimension: Int
     /// The cells' side h (L/⌊L/h⌋ in the box).
     public let cellSize: Double
@@ -20,10 +21,17 @@ import Foundation
     let cells: SIMD4<Int>
     /// Points of cell c: start[c] ..< start[c + 1], in input order.
     let start: UnsafeMutablePointer<Int>
-    /// The points in cell order (d coordinates each), and the input index of each.
+    /// The points in cell order (d coordinates each), so that a run of stored positions is a
+    /// run of memory.
     public let points: UnsafeMutablePointer<Double>
+    /// index[p]: the input index of the point at stored position p.
     public let index: UnsafeMutablePointer<Int>
 
+    /// - Parameters:
+    ///   - source: N points of d coordinates, row-major (in [0, L)^d when `period` is given).
+    ///   - d: the dimension, 1 to 3.
+    ///   - requested: the cells' side h (> 0); in the box the nearest side L/k ≥ h.
+    ///   - period: L of the periodic box, or nil for R^d.
     public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
                 period: Double? = nil) {
         precondition((1...3).contains(d) && requested > 0)

@@ -27,14 +27,21 @@ import Foundation
     /// under this lock.
     static let planning = NSLock()
     static let block = 16
+    /// d, the grid's rank.
     public let dimension: Int
     /// The real grid's shape; the spectrum's is the same with the last axis n/2 + 1.
     public let shape: [Int]
+    /// Complex values of the spectrum: Π_{a<d−1} n_a × (n_{d−1}/2 + 1).
     public let complexCount: Int
     private var passes: [Pass] = []
 
     /// Plans on the given buffers (FFTW_ESTIMATE does not touch their contents); the transforms
     /// may then run on any buffers of the same layout and alignment.
+    /// - Parameters:
+    ///   - shape: n_a per axis of the real grid, row-major (the last axis contiguous, even).
+    ///   - band: the modes that matter, |k_a| < band_a/2 (pass more than `shape` for all).
+    ///   - real: a buffer of Π n_a doubles.
+    ///   - spectrum: a buffer of ``complexCount`` complex values.
     public init(shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>,
                 spectrum: UnsafeMutablePointer<fftw_complex>) {
         let d = shape.count

@@ -20,6 +20,8 @@ public struct NearField {
     /// Cells of the cell list per near radius (``MeshOptions/nearCellsPerRadius``).
     var cellsPerRadius = 2
 
+    /// Adds the near part into `values` and `gradients` (through the kernel, which calls the
+    /// generic ``add(_:values:gradients:)`` back with its own type).
     func add(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         split.kernel.addNearField(self, values: values, gradients: gradients)
     }

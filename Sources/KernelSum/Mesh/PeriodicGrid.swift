@@ -9,6 +9,7 @@ import Foundation
 /// depend on the thread count (a window wider than the grid wraps several times, which the
 /// modular images handle).
 @_spi(MeshParts) public struct PeriodicGrid {
+    /// d, 1 to 3.
     public let dimension: Int
     /// w, the padding on each side.
     public let pad: Int
@@ -19,6 +20,12 @@ import Foundation
     /// The padded grid, channel after channel (held by the ``PaddedBuffer`` given).
     public let buffer: UnsafeMutablePointer<Double>
 
+    /// - Parameters:
+    ///   - grid: G_a per axis, three entries (1 beyond d).
+    ///   - d: the dimension.
+    ///   - w: the padding on each side (the window's width).
+    ///   - channels: padded grids held side by side in ``buffer``.
+    ///   - padded: the allocation to hold them, reused between calls.
     public init(grid: [Int], dimension d: Int, pad w: Int, channels: Int, buffer padded: PaddedBuffer) {
         dimension = d
         pad = w
@@ -104,6 +111,7 @@ import Foundation
     private var pointer: UnsafeMutablePointer<Double>? = nil
     private var capacity = 0
 
+    /// No allocation until ``reserve(_:)``.
     public init() {}
 
     /// At least `count` doubles, the same allocation while it is large enough.

@@ -23,10 +23,10 @@ import Foundation
 /// while the plan's key stays the same; ``MeshConvolution`` spreads, convolves and
 /// interpolates; ``NearField`` adds the near part.
 ///
-/// Parameters from the tolerance τ: window width w = ⌈log10(10/τ)⌉ + 2 (≤ 16), β = 2.3 w;
-/// smooth step ψ with β_ψ = ln(30/τ) resolved by m = ⌈0.75 β_ψ⌉ + 1 grid steps, so h = ε/m
-/// (Gaussian: h = πσ/√(2 ln(30/τ))). The near radius ε balances the estimated pair count of
-/// the near field against the FFT size.
+/// Parameters from the tolerance τ (with ``MeshOptions``' defaults): window width
+/// w = ⌈log10(10/τ)⌉ + 2 (≤ 16), β = 2.3 w; smooth step ψ with β_ψ = ln(30/τ) resolved by
+/// m = ⌈0.75 β_ψ⌉ + 1 grid steps, so h = ε/m (Gaussian: h = πσ/√(2 ln(30/τ))). The near radius
+/// ε balances the estimated pair count of the near field against the FFT size.
 ///
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
 /// the FFTs run block by block with fixed plans (``GridFFT``): the output does not depend on

@@ -108,9 +108,10 @@ struct PairBatch {
 }
 
 /// The pair loop of the near field for one kernel type: per target, gather the sources within
-/// ε into a ``PairBatch`` and add them eight at a time. Every step is inlined into the loop
-/// (its counters stay in registers), and each target's sums are formed in a fixed order: the
-/// output does not depend on the thread count.
+/// ε into a ``PairBatch`` and add them eight at a time. The gathering is inlined into the loop
+/// and reads the fields it needs into locals (its counters and constants then stay in
+/// registers), and each target's sums are formed in a fixed order: the output does not depend
+/// on the thread count.
 struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     typealias V = SIMD8<Double>
     let kernel: K
@@ -152,6 +153,7 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
 
     /// Adds the near part at target j to its values and gradients.
     @inline(__always) func add(target j: Int, _ batch: PairBatch) {
+        let d = self.d, channels = self.channels, g = self.g, box = self.box
         let y = targets + j * d
         let acc = batch.accumulators, gacc = acc + channels
         acc.initialize(repeating: V(), count: channels + g * d)
@@ -173,6 +175,7 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// every candidate's slot and keeps it only when r² < ε².
     @inline(__always) func gatherPlane(_ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
                                        _ count: inout Int) {
+        let points = self.points, r2max = self.r2max
         let y0 = y[0], y1 = y[1]
         let r2s = batch.r2, differences = batch.differences, position = batch.position
         for k in sources {
@@ -192,6 +195,7 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// Any d, differences by minimum image in the box (one period at most: points are in it).
     @inline(__always) func gather(_ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
                                   _ count: inout Int) {
+        let points = self.points, d = self.d, box = self.box, halfBox = self.halfBox, r2max = self.r2max
         let r2s = batch.r2, differences = batch.differences, position = batch.position
         for k in sources {
             let x = points + k * d
@@ -212,8 +216,10 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     }
 
     /// Adds the `count` gathered pairs, padded to whole lanes with r² = ε², where the near
-    /// part and its slope are 0.
-    @inline(__always) func flush(_ count: Int, _ batch: PairBatch) {
+    /// part and its slope are 0. Out of line: inlined into the three loops that call it, it
+    /// crowds their registers (2–6 % slower, measured).
+    @inline(never) func flush(_ count: Int, _ batch: PairBatch) {
+        let d = self.d, r2max = self.r2max
         let r2s = batch.r2, differences = batch.differences, position = batch.position
         var k = count
         while k % 8 != 0 {
@@ -234,6 +240,7 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// coincident pair (r = 0) on its first, where ψ = 1, ψ' = 0, so its value is k(0) − c and
     /// its slope the kernel's own 0 at r = 0.
     @inline(__always) func profile(_ r2: V) -> (value: V, slope: V) {
+        let intervals = self.intervals, radius = self.radius, steps = self.steps
         let (kv, ks) = kernel.profile8(r2)
         let r = r2.squareRoot()
         let u = r * V(repeating: Double(intervals) / radius)
@@ -265,6 +272,8 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// acc_c += w_c · value and gacc_{g,a} += w_g · slope · (y − x)_a for the eight pairs at
     /// `lane` of the batch.
     @inline(__always) func accumulate(value: V, slope: V, lane: Int, _ batch: PairBatch) {
+        let channels = self.channels, g = self.g, d = self.d, n = self.n
+        let weights = self.weights, gradientChannel = self.gradientChannel
         let acc = batch.accumulators, gacc = acc + channels
         let position = batch.position, differences = batch.differences
         for c in 0..<channels {

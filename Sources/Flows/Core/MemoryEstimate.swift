@@ -155,7 +155,7 @@ extension MemoryEstimate {
     /// - mesh: a grid of about 20, 300 and 5000 grid points per point in 1, 2 and 3-D (the
     ///   near-field kernels' grids for max(N, M) points of N(0, I) at 1e-6, measured from 10³
     ///   to 10⁵ points; a Gaussian's grid is often far smaller), never more than 2²⁷
-    ///   (MeshPlan.fftCost), kept between calls: C real channels, the complex spectrum and the
+    ///   (MeshOptions.maximumGridLog2), kept between calls: C real channels, the complex spectrum and the
     ///   multiplier (C + 1.5 per grid point; twice the real channels in the periodic box, which
     ///   pads and folds); per call the cell list of the near field, N(d + 1 + C), and the orders
     ///   of sources and targets.
@@ -173,7 +173,7 @@ extension MemoryEstimate {
                              dimension: d, sources: Int(n), targets: Int(m), channels: c, gradients: g, threads: threads)
         case let mesh as MeshSum:
             let perPoint = [20.0, 300, 5000][min(max(d, 1), 3) - 1]
-            let grid = min(Double(1 << 27), perPoint * max(n, m))
+            let grid = min(Double(mesh.options.maximumGridPoints), perPoint * max(n, m))
             let channelsKept = mesh.period == nil ? cc : 2 * cc
             return (outputs + 8 * (n * (dd + 1 + cc) + 2 * (n + m)), 8 * grid * (channelsKept + 1.5))
         case let sliced as SlicedSum:

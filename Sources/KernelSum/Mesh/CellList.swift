@@ -9,20 +9,31 @@ import Foundation
 /// With a period L the points lie in [0, L)^d, the box is cut into ⌊L/h⌋ cells per axis (of
 /// side L/⌊L/h⌋ ≥ h), the cells wrap around and distances are minimum-image; an axis with too
 /// few cells for the query's reach is scanned whole, so no cell is visited twice.
-final class CellList: @unchecked Sendable {
-    let dimension: Int
-    let cellSize: Double
+@_spi(MeshParts) public final class CellList: @unchecked Sendable {
+    /// d, 1 to 3.
+    public let dimension: Int
+    /// The cells' side h (L/⌊L/h⌋ in the box).
+    public let cellSize: Double
     /// L of the periodic box, 0 for R^d.
-    let box: Double
+    public let box: Double
     let lower: SIMD4<Double>
     /// Cells per axis, unit for axes ≥ d.
     let cells: SIMD4<Int>
     /// Points of cell c: start[c] ..< start[c + 1], in input order.
     let start: UnsafeMutablePointer<Int>
-    let points: UnsafeMutablePointer<Double>
-    let index: UnsafeMutablePointer<Int>
+    /// The points in cell order (d coordinates each), so that a run of stored positions is a
+    /// run of memory.
+    public let points: UnsafeMutablePointer<Double>
+    /// index[p]: the input index of the point at stored position p.
+    public let index: UnsafeMutablePointer<Int>
 
-    init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double, period: Double? = nil) {
+    /// - Parameters:
+    ///   - source: N points of d coordinates, row-major (in [0, L)^d when `period` is given).
+    ///   - d: the dimension, 1 to 3.
+    ///   - requested: the cells' side h (> 0); in the box the nearest side L/k ≥ h.
+    ///   - period: L of the periodic box, or nil for R^d.
+    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
+                period: Double? = nil) {
         precondition((1...3).contains(d) && requested > 0)
         dimension = d
         box = period ?? 0
@@ -31,7 +42,9 @@ final class CellList: @unchecked Sendable {
         cellSize = h
         let n = source.count / d
         var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
-        for i in 0..<n { for a in 0..<d { lo[a] = min(lo[a], source[i * d + a]); hi[a] = max(hi[a], source[i * d + a]) } }
+        for i in 0..<n {
+            for a in 0..<d { lo[a] = min(lo[a], source[i * d + a]); hi[a] = max(hi[a], source[i * d + a]) }
+        }
         if n == 0 || period != nil { lo = [Double](repeating: 0, count: d); hi = lo }
         var lowerCorner = SIMD4<Double>(), counts = SIMD4<Int>(1, 1, 1, 1)
         for a in 0..<d {
@@ -57,7 +70,8 @@ final class CellList: @unchecked Sendable {
 
     /// The cell of point x (clamped to the grid of cells).
     @inline(__always)
-    static func cell(of x: UnsafePointer<Double>, dimension d: Int, lower: SIMD4<Double>, size: Double, cells: SIMD4<Int>) -> Int {
+    static func cell(of x: UnsafePointer<Double>, dimension d: Int, lower: SIMD4<Double>, size: Double,
+                     cells: SIMD4<Int>) -> Int {
         var c = 0
         for a in 0..<3 {
             let k = a < d ? min(cells[a] - 1, max(0, Int(((x[a] - lower[a]) / size).rounded(.down)))) : 0
@@ -74,7 +88,7 @@ final class CellList: @unchecked Sendable {
 
     /// The indices of `targets` in cell order (stable): queries taken in this order find their
     /// neighbours in memory that the previous query just read.
-    func cellOrder(of targets: UnsafeBufferPointer<Double>) -> [Int] {
+    public func cellOrder(of targets: UnsafeBufferPointer<Double>) -> [Int] {
         let d = dimension
         return countingSort(targets.count / d, buckets: cells[0] * cells[1] * cells[2]) { j in
             CellList.cell(of: targets.baseAddress! + j * d, dimension: d, lower: lower, size: cellSize, cells: cells)
@@ -82,7 +96,7 @@ final class CellList: @unchecked Sendable {
     }
 
     /// The most runs ``runs(near:within:into:)`` writes for a query radius.
-    func maximumRuns(within radius: Double) -> Int {
+    public func maximumRuns(within radius: Double) -> Int {
         let reach = Int((radius / cellSize).rounded(.up))
         return 2 * Int(pow(Double(2 * reach + 1), Double(dimension - 1)))
     }
@@ -95,7 +109,8 @@ final class CellList: @unchecked Sendable {
     /// along the last axis in two. (A buffer rather than a callback: the caller's pair loop
     /// then keeps its counters in registers.)
     @inline(__always)
-    func runs(near y: UnsafePointer<Double>, within radius: Double, into runs: UnsafeMutablePointer<Int>) -> Int {
+    public func runs(near y: UnsafePointer<Double>, within radius: Double,
+                     into runs: UnsafeMutablePointer<Int>) -> Int {
         var written = 0
         @inline(__always) func body(_ first: Int, _ end: Int) {
             runs[2 * written] = first
@@ -123,7 +138,9 @@ final class CellList: @unchecked Sendable {
             body(start[row + a0], start[row + b0 + 1])
             if a1 <= b1 { body(start[row + a1], start[row + b1 + 1]) }
         }
-        @inline(__always) func wrapped(_ c: Int, _ a: Int) -> Int { c < 0 ? c + cells[a] : (c >= cells[a] ? c - cells[a] : c) }
+        @inline(__always) func wrapped(_ c: Int, _ a: Int) -> Int {
+            c < 0 ? c + cells[a] : (c >= cells[a] ? c - cells[a] : c)
+        }
         switch d {
         case 1:
             row(0)

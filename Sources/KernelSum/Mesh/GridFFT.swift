@@ -13,7 +13,7 @@ import Foundation
 /// strided passes skip every block whose transforms lie wholly outside the band in the later
 /// axes: forward their output would be multiplied by 0, backward their input is 0 (and stays
 /// 0). In 2-D that is about half of the column transforms.
-final class GridFFT: @unchecked Sendable {
+@_spi(MeshParts) public final class GridFFT: @unchecked Sendable {
     /// One pass: transforms of length n along one axis, in blocks of up to ``block`` of them;
     /// a block is (first row, count) for the last axis, (first complex element, count) for the
     /// others, whose consecutive transforms start one element apart.
@@ -23,15 +23,27 @@ final class GridFFT: @unchecked Sendable {
         var plans: [Int: (forward: fftw_plan, backward: fftw_plan)] = [:]
     }
 
+    /// FFTW's planner is not thread-safe: every plan of this module is made and destroyed
+    /// under this lock.
+    static let planning = NSLock()
     static let block = 16
-    let dimension: Int
-    let shape: [Int]
-    let complexCount: Int
+    /// d, the grid's rank.
+    public let dimension: Int
+    /// The real grid's shape; the spectrum's is the same with the last axis n/2 + 1.
+    public let shape: [Int]
+    /// Complex values of the spectrum: Π_{a<d−1} n_a × (n_{d−1}/2 + 1).
+    public let complexCount: Int
     private var passes: [Pass] = []
 
     /// Plans on the given buffers (FFTW_ESTIMATE does not touch their contents); the transforms
     /// may then run on any buffers of the same layout and alignment.
-    init(shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>, spectrum: UnsafeMutablePointer<fftw_complex>) {
+    /// - Parameters:
+    ///   - shape: n_a per axis of the real grid, row-major (the last axis contiguous, even).
+    ///   - band: the modes that matter, |k_a| < band_a/2 (pass more than `shape` for all).
+    ///   - real: a buffer of Π n_a doubles.
+    ///   - spectrum: a buffer of ``complexCount`` complex values.
+    public init(shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>,
+                spectrum: UnsafeMutablePointer<fftw_complex>) {
         let d = shape.count
         dimension = d
         self.shape = shape
@@ -71,19 +83,20 @@ final class GridFFT: @unchecked Sendable {
         }
         // FFTW's SIMD codelets assume every block starts with the planned arrays' alignment;
         // it holds for the mesh's even row lengths, and is checked rather than assumed.
+        func alignment(_ z: UnsafeMutablePointer<fftw_complex>) -> Int32 {
+            fftw_alignment_of(UnsafeMutableRawPointer(z).assumingMemoryBound(to: Double.self))
+        }
         let aligned = all.allSatisfy { pass in
             pass.blocks.allSatisfy { b in
                 pass.isLastAxis
                     ? fftw_alignment_of(real + b.start * n) == fftw_alignment_of(real)
-                        && fftw_alignment_of(UnsafeMutableRawPointer(spectrum + b.start * nc).assumingMemoryBound(to: Double.self))
-                            == fftw_alignment_of(UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self))
-                    : fftw_alignment_of(UnsafeMutableRawPointer(spectrum + b.start).assumingMemoryBound(to: Double.self))
-                        == fftw_alignment_of(UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self))
+                        && alignment(spectrum + b.start * nc) == alignment(spectrum)
+                    : alignment(spectrum + b.start) == alignment(spectrum)
             }
         }
         let flags = FFTW_ESTIMATE | (aligned ? 0 : FFTW_UNALIGNED)
-        MeshWorkspace.planning.lock()
-        defer { MeshWorkspace.planning.unlock() }
+        GridFFT.planning.lock()
+        defer { GridFFT.planning.unlock() }
         for (k, pass) in all.enumerated() {
             var planned = pass
             // Axis a of the spectrum: stride Π_{b>a} (complex shape) between samples.
@@ -110,24 +123,28 @@ final class GridFFT: @unchecked Sendable {
     }
 
     deinit {
-        MeshWorkspace.planning.lock()
+        GridFFT.planning.lock()
         for pass in passes { for (f, b) in pass.plans.values { fftw_destroy_plan(f); fftw_destroy_plan(b) } }
-        MeshWorkspace.planning.unlock()
+        GridFFT.planning.unlock()
     }
 
     /// real → spectrum. `leading`: only the first `leading` indices along axis 0 hold data
     /// (the mesh's zero padding lies beyond): the last-axis transforms of the other rows are
     /// skipped and their spectrum set to 0.
-    func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int,
-                 leading: Int? = nil) {
-        for pass in passes { run(pass, forward: true, real: real, spectrum: spectrum, threads: threads, leading: leading) }
+    public func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>,
+                        threads: Int, leading: Int? = nil) {
+        for pass in passes {
+            run(pass, forward: true, real: real, spectrum: spectrum, threads: threads, leading: leading)
+        }
     }
 
     /// spectrum → real, unnormalised (the spectrum is destroyed). `leading`: only the first
     /// `leading` indices along axis 0 are wanted; the other rows of `real` are left as they were.
-    func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>, threads: Int,
-                  leading: Int? = nil) {
-        for pass in passes.reversed() { run(pass, forward: false, real: real, spectrum: spectrum, threads: threads, leading: leading) }
+    public func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>,
+                         threads: Int, leading: Int? = nil) {
+        for pass in passes.reversed() {
+            run(pass, forward: false, real: real, spectrum: spectrum, threads: threads, leading: leading)
+        }
     }
 
     private func run(_ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
@@ -146,7 +163,11 @@ final class GridFFT: @unchecked Sendable {
                 }
                 if pass.isLastAxis {
                     let x = r.base + start * n, z = s.base + start * nc
-                    if forward { fftw_execute_dft_r2c(plan.forward, x, z) } else { fftw_execute_dft_c2r(plan.backward, z, x) }
+                    if forward {
+                        fftw_execute_dft_r2c(plan.forward, x, z)
+                    } else {
+                        fftw_execute_dft_c2r(plan.backward, z, x)
+                    }
                 } else {
                     let z = s.base + start
                     fftw_execute_dft(forward ? plan.forward : plan.backward, z, z)

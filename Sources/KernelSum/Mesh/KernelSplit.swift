@@ -12,13 +12,17 @@ import Foundation
 /// what the direct engine sums. Gaussian kernels need no split (ε = 0): their spectrum already
 /// decays like exp(−σ²ω²/2).
 public struct KernelSplit: Sendable {
+    /// k, the kernel split.
     public let kernel: any RadialKernel
     /// ε, the radius of the near field; 0 when the kernel is smooth enough as it is.
     public let radius: Double
+    /// ψ, the smooth step of the split.
     public let step: SmoothStep
     /// c = k(ε), the far part's constant core.
     public let core: Double
 
+    /// The split of `kernel` at `radius` ε (0: no split, the far part is the kernel) with the
+    /// smooth step ψ.
     public init(kernel: any RadialKernel, radius: Double, step: SmoothStep) {
         self.kernel = kernel
         self.radius = radius

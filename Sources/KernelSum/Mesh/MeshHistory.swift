@@ -14,6 +14,8 @@ struct MeshHistory: Equatable {
 }
 
 extension MeshSum: StatefulPart {
+    /// The last call's ``MeshHistory`` (kernel spec, dimension, mode spacing, near radius, mode
+    /// counts), or an empty state before the first call.
     public func saveState() -> PartState {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
@@ -22,6 +24,9 @@ extension MeshSum: StatefulPart {
                          integers: ["dimension": [h.dimension], "modes": h.modes], texts: ["kernel": h.kernelSpec])
     }
 
+    /// Restores a saved ``MeshHistory`` (an empty state forgets it), so that the next call
+    /// chooses the grid the saved run would have: a resumed run continues bit for bit. Throws
+    /// ``PartStateError`` for a missing entry or an impossible grid.
     public func restoreState(_ state: PartState) throws {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
@@ -29,7 +34,7 @@ extension MeshSum: StatefulPart {
         guard let kernel = state.texts["kernel"] else { throw PartStateError("mesh: checkpoint lacks 'kernel'") }
         let dimension = try state.integers("dimension", count: 1, part: "mesh")[0]
         let modes = try state.integers("modes", count: 3, part: "mesh")
-        guard (1...3).contains(dimension), modes.allSatisfy({ $0 >= 1 && $0 <= 1 << 27 }) else {
+        guard (1...3).contains(dimension), modes.allSatisfy({ $0 >= 1 && $0 <= options.maximumGridPoints }) else {
             throw PartStateError("mesh: checkpoint has an impossible grid (d = \(dimension), modes \(modes))")
         }
         workspace.history = MeshHistory(kernelSpec: kernel, dimension: dimension,
@@ -41,5 +46,6 @@ extension MeshSum: StatefulPart {
 extension AutoSum: StatefulPart {
     /// `auto` keeps no choice of its own from call to call; its mesh does.
     public func saveState() -> PartState { mesh.saveState() }
+    /// Restores its mesh's state (``MeshSum/restoreState(_:)``).
     public func restoreState(_ state: PartState) throws { try mesh.restoreState(state) }
 }

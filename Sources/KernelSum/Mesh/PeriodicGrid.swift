@@ -8,32 +8,41 @@ import Foundation
 /// onto the padded one. Both are per output point, in a fixed order: the result does not
 /// depend on the thread count (a window wider than the grid wraps several times, which the
 /// modular images handle).
-struct PeriodicGrid {
-    let dimension: Int
-    let pad: Int
+@_spi(MeshParts) public struct PeriodicGrid {
+    /// d, 1 to 3.
+    public let dimension: Int
+    /// w, the padding on each side.
+    public let pad: Int
     /// The FFT grid, 1 for axes ≥ d.
-    let grid: [Int]
+    public let grid: [Int]
     /// The padded grid, G_a + 2w for a < d, 1 beyond.
-    let shape: [Int]
-    let buffer: UnsafeMutablePointer<Double>
+    public let shape: [Int]
+    /// The padded grid, channel after channel (held by the ``PaddedBuffer`` given).
+    public let buffer: UnsafeMutablePointer<Double>
 
-    init(grid: [Int], dimension d: Int, pad w: Int, channels: Int, workspace: MeshWorkspace) {
+    /// - Parameters:
+    ///   - grid: G_a per axis, three entries (1 beyond d).
+    ///   - d: the dimension.
+    ///   - w: the padding on each side (the window's width).
+    ///   - channels: padded grids held side by side in ``buffer``.
+    ///   - padded: the allocation to hold them, reused between calls.
+    public init(grid: [Int], dimension d: Int, pad w: Int, channels: Int, buffer padded: PaddedBuffer) {
         dimension = d
         pad = w
         self.grid = grid
         shape = (0..<3).map { $0 < d ? grid[$0] + 2 * w : 1 }
-        buffer = workspace.padded.reserve(shape.reduce(1, *) * channels)
+        buffer = padded.reserve(shape.reduce(1, *) * channels)
     }
 
     /// The padded indices e ≡ p + w (mod G) of each grid index p, per axis, ascending.
-    func images(_ a: Int) -> [[Int]] {
+    public func images(_ a: Int) -> [[Int]] {
         guard a < dimension else { return [[0]] }
         let g = grid[a]
         return (0..<g).map { p in stride(from: (p + pad) % g, to: g + 2 * pad, by: g).map { $0 } }
     }
 
     /// grid[p] = Σ_{e ≡ p + w} padded[e], channel by channel.
-    func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+    public func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
         let im = (0..<3).map { images($0) }
         let (g0, g1, g2) = (grid[0], dimension > 1 ? grid[1] : 1, dimension > 2 ? grid[2] : 1)
         let (e1, e2) = (shape[1], shape[2])
@@ -60,7 +69,7 @@ struct PeriodicGrid {
     }
 
     /// padded[e] = grid[(e − w) mod G], channel by channel.
-    func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+    public func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
         let d = dimension, w = pad
         let g = (0..<3).map { $0 < d ? self.grid[$0] : 1 }
         let (e0, e1, e2) = (shape[0], shape[1], shape[2])
@@ -81,7 +90,8 @@ struct PeriodicGrid {
     }
 
     /// Copies of the sources and targets wrapped into [0, L)^d, or nil when they all are.
-    static func wrapped(_ problem: KernelSumProblem, period l: Double) -> (sources: [Double], targets: [Double])? {
+    public static func wrapped(_ problem: KernelSumProblem,
+                               period l: Double) -> (sources: [Double], targets: [Double])? {
         let inside = { (b: UnsafeBufferPointer<Double>) in b.allSatisfy { $0 >= 0 && $0 < l } }
         if inside(problem.sources) && inside(problem.targets) { return nil }
         return (problem.sources.map { wrap($0, l) }, problem.targets.map { wrap($0, l) })
@@ -89,7 +99,7 @@ struct PeriodicGrid {
 
     /// t modulo L, in [0, L): `fmod` is exact, so a point any number of periods away keeps
     /// its place in the box (t − L·⌊t/L⌋ loses it to rounding once |t|/L passes 2⁵²).
-    @inline(__always) static func wrap(_ t: Double, _ l: Double) -> Double {
+    @inline(__always) public static func wrap(_ t: Double, _ l: Double) -> Double {
         var u = fmod(t, l)
         if u < 0 { u += l }
         return u < l ? u : 0
@@ -97,11 +107,15 @@ struct PeriodicGrid {
 }
 
 /// A reusable allocation (the padded periodic grid), freed with its owner.
-final class PaddedBuffer {
+@_spi(MeshParts) public final class PaddedBuffer {
     private var pointer: UnsafeMutablePointer<Double>? = nil
     private var capacity = 0
 
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Double> {
+    /// No allocation until ``reserve(_:)``.
+    public init() {}
+
+    /// At least `count` doubles, the same allocation while it is large enough.
+    public func reserve(_ count: Int) -> UnsafeMutablePointer<Double> {
         if let p = pointer, capacity >= count { return p }
         pointer?.deallocate()
         pointer = .allocate(capacity: max(1, count))

@@ -7,10 +7,13 @@ import Foundation
 /// 1/√(1 − t²) at the ends, which spoils interpolated gradients at points that fall next to
 /// the window's edge).
 public struct ESWindow: Sendable {
+    /// β, the shape: larger β, narrower spectrum and steeper window (the mesh takes 2.3 w).
     public let beta: Double
 
+    /// The window of shape β.
     public init(beta: Double) { self.beta = beta }
 
+    /// φ(t).
     @inlinable public func value(_ t: Double) -> Double {
         let s = 1 - t * t
         return s > 0 ? s * Foundation.exp(beta * (s.squareRoot() - 1)) : 0
@@ -37,9 +40,13 @@ public struct ESWindow: Sendable {
 
 /// Gauss–Legendre nodes and weights on [−1, 1] (Newton iteration on P_n from Chebyshev guesses).
 public struct GaussLegendre: Sendable {
+    /// The n nodes x_k, ascending in [−1, 1]: Σ_k w_k f(x_k) = ∫_{−1}^{1} f for every
+    /// polynomial f of degree < 2n.
     public let nodes: [Double]
+    /// The weights w_k of the nodes.
     public let weights: [Double]
 
+    /// The n-point rule.
     public init(_ n: Int) {
         var x = [Double](repeating: 0, count: n), w = x
         for i in 0..<(n + 1) / 2 {
@@ -74,6 +81,7 @@ public struct GaussLegendre: Sendable {
 /// and ``valueAndDerivative(_:)`` differentiates that same interpolant: the near part's
 /// gradient is then exactly consistent with the far part's.
 public struct SmoothStep: Sendable {
+    /// φ, whose integral the step is (its β is the step's).
     public let window: ESWindow
     let normaliser: Double
     /// ψ and dψ/dt at the nodes t_k = k/n (the mesh's near field reads them directly).
@@ -81,6 +89,8 @@ public struct SmoothStep: Sendable {
     @usableFromInline let slopes: [Double]
     @usableFromInline static let intervals = 4096
 
+    /// The step of shape β: tabulated at ``intervals`` + 1 nodes by 24-point Gauss–Legendre
+    /// quadrature per interval (~10⁵ exponentials, which is why the mesh reuses a table).
     public init(beta: Double) {
         let window = ESWindow(beta: beta)
         self.window = window

@@ -1,0 +1,294 @@
+import CFFTW
+import Foundation
+
+/// The far part of the sum on the grid, in FINUFFT's three steps: (1) spread the weights onto
+/// the grid of spacing h/2 with the window φ, c_l = Σ_i w_i Π_a φ((l_a − u_{i,a})/(w/2)),
+/// u = (x − origin)/(h/2); (2) convolve: FFT, multiply by the plan's multiplier
+/// (``MeshPlan/multiplier(shape:threads:)``), inverse FFT; (3) interpolate with the same window,
+/// s(y) = Σ_l c_l Π_a φ((l_a − u_a)/(w/2)), and its derivative for gradients.
+///
+/// Grids are held in three slots, unit ones first: the last slot is always a real, contiguous
+/// axis, so the innermost loops run over w neighbouring grid values. Spreading runs over slabs
+/// of rows of the first real slot, each slab fed the points in one fixed order (sources sorted
+/// by the first row their window meets), so the grid, hence the output, does not depend on the
+/// thread count. In the periodic box spreading and interpolation run on the FFT grid padded by
+/// w points on each side, folded onto it and unfolded from it (``PeriodicGrid``).
+struct MeshConvolution {
+    let plan: MeshPlan
+    let buffers: MeshBuffers
+    let problem: KernelSumProblem
+    let threads: Int
+    /// Unit slots before the d real ones (3 − d).
+    let lead: Int
+    /// The padding of the periodic box, or nil in R^d.
+    let periodic: PeriodicGrid?
+    /// The spreading grid in three slots (padded in the periodic box).
+    let shape: [Int]
+    /// Window points per slot: 1 for the unit slots, w for the others.
+    let widths: [Int]
+    let factors: WindowFactors
+    /// Sources and targets by the first row (of slot `lead`) their window meets, and where each
+    /// row's points begin.
+    let sourceRows: (order: [Int], start: [Int])
+    let targetRows: (order: [Int], start: [Int])
+    /// The rows along axis 0 that hold every window, of sources and of targets, in R^d: the
+    /// rest is the zero padding of the aperiodic convolution, which the FFTs skip.
+    let usedRows: Int?
+
+    init(plan: MeshPlan, buffers: MeshBuffers, padded: PaddedBuffer, problem: KernelSumProblem, threads: Int) {
+        self.plan = plan
+        self.buffers = buffers
+        self.problem = problem
+        self.threads = threads
+        let d = plan.dimension, w = plan.spreadWidth
+        let lead = 3 - d
+        self.lead = lead
+        let periodic = plan.box.map { _ in
+            PeriodicGrid(grid: plan.grid, dimension: d, pad: w, channels: problem.channels, buffer: padded)
+        }
+        self.periodic = periodic
+        let shape = [Int](repeating: 1, count: lead) + (periodic?.shape ?? plan.grid)[0..<d]
+        self.shape = shape
+        let hh = plan.gridSpacing
+        // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
+        let origin = (0..<3).map { $0 < lead ? 0 : plan.low[$0 - lead] - Double(w) * hh }
+        widths = (0..<3).map { $0 < lead ? 1 : w }
+        let factors = WindowFactors(lead: lead, width: w, half: Double(w) / 2, spacing: hh, origin: origin,
+                                    window: ESWindow(beta: plan.spreadBeta))
+        self.factors = factors
+        let rows = shape[lead]
+        func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int], start: [Int]) {
+            countingSort(points.count / d, buckets: rows) { i in
+                min(rows - 1, max(0, factors.start(points[i * d], slot: lead)))
+            }
+        }
+        sourceRows = byFirstRow(problem.sources)
+        targetRows = byFirstRow(problem.targets)
+        let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! } ?? 0 }
+        usedRows = periodic == nil
+            ? min(rows, max(lastRow(sourceRows.start), lastRow(targetRows.start)) + w + 1) : nil
+    }
+
+    /// Writes the far part of every value (plus the plan's offset times the weights) and
+    /// gradient.
+    func run(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        let grid = buffers.real
+        let spreadGrid = periodic?.buffer ?? grid
+        spread(into: spreadGrid)
+        periodic?.fold(into: grid, channels: problem.channels, threads: threads)
+        convolve(grid)
+        periodic?.unfold(from: grid, channels: problem.channels, threads: threads)
+        interpolate(spreadGrid, values: values, gradients: gradients)
+    }
+
+    /// (1) Every channel's weights onto `spreadGrid` (overwritten). Each slab of rows takes, in
+    /// the sources' row order, the points whose window meets it, and clips the window to it.
+    func spread(into spreadGrid: UnsafeMutablePointer<Double>) {
+        let d = plan.dimension, n = problem.sourceCount, channels = problem.channels
+        let w = plan.spreadWidth, lead = lead, widths = widths, factors = factors
+        let (n1, n2) = (shape[1], shape[2])
+        let spreadTotal = shape[0] * n1 * n2
+        let rows = shape[lead], rowSize = spreadTotal / rows
+        let (order, rowStart) = sourceRows
+        let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
+        let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
+        let gridShared = SharedMutablePointer(spreadGrid)
+        Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
+            for slab in slabRange {
+                let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
+                for c in 0..<channels {
+                    let slabStart = gridShared.base + c * spreadTotal + r0 * rowSize
+                    slabStart.initialize(repeating: 0, count: (r1 - r0) * rowSize)
+                }
+                let first = rowStart[max(0, r0 - w + 1)], last = rowStart[r1]
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * WindowFactors.capacity) { fb in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
+                        let f = fb.baseAddress!, start = sb.baseAddress!
+                        let f1 = f + WindowFactors.capacity, f2 = f + 2 * WindowFactors.capacity
+                        for k in first..<last {
+                            let i = order[k]
+                            factors.values(sources.base + i * d, f, start)
+                            // The slab clips the lead slot's range.
+                            var klo = (0, 0, 0), khi = (widths[0], widths[1], widths[2])
+                            let clipLo = max(0, r0 - start[lead]), clipHi = min(w, r1 - start[lead])
+                            if clipLo >= clipHi { continue }
+                            switch lead {
+                            case 0: (klo.0, khi.0) = (clipLo, clipHi)
+                            case 1: (klo.1, khi.1) = (clipLo, clipHi)
+                            default: (klo.2, khi.2) = (clipLo, clipHi)
+                            }
+                            for c in 0..<channels {
+                                let wi = weights[c * n + i]
+                                if wi == 0 { continue }
+                                let base = gridShared.base + c * spreadTotal
+                                for k0 in klo.0..<khi.0 {
+                                    let f0 = wi * f[k0]
+                                    for k1 in klo.1..<khi.1 {
+                                        let f01 = f0 * f1[k1]
+                                        let row = base + ((start[0] + k0) * n1 + (start[1] + k1)) * n2 + start[2]
+                                        for k2 in klo.2..<khi.2 { row[k2] += f01 * f2[k2] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// (2) Each channel of `grid` (the FFT grid): r2c, multiply, c2r (unnormalised: the
+    /// multiplier holds the normalisation).
+    func convolve(_ grid: UnsafeMutablePointer<Double>) {
+        let total = plan.grid[0..<plan.dimension].reduce(1, *)
+        let complexCount = buffers.complexCount
+        let multiplier = buffers.multiplier
+        for c in 0..<problem.channels {
+            buffers.transform.forward(grid + c * total, buffers.spectrum, threads: threads, leading: usedRows)
+            let spectrum = SharedMutablePointer(buffers.spectrum)
+            multiplier.withUnsafeBufferPointer { mp in
+                let factor = SharedPointer(mp.baseAddress!)
+                Parallel.forEachChunk(complexCount, threads: threads, minimumChunk: 1 << 14) { range in
+                    for k in range {
+                        spectrum[k].0 *= factor[k]
+                        spectrum[k].1 *= factor[k]
+                    }
+                }
+            }
+            buffers.transform.backward(buffers.spectrum, grid + c * total, threads: threads, leading: usedRows)
+        }
+    }
+
+    /// (3) Values and gradients at the targets from `spreadGrid`, separably: innermost axis
+    /// first. Targets are taken by their first row, so consecutive ones read the same rows.
+    func interpolate(_ spreadGrid: UnsafeMutablePointer<Double>, values: UnsafeMutableBufferPointer<Double>,
+                     gradients: UnsafeMutableBufferPointer<Double>) {
+        let d = plan.dimension, n = problem.sourceCount, m = problem.targetCount
+        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
+        let widths = widths, factors = factors, targetOrder = targetRows.order
+        let (n1, n2) = (shape[1], shape[2])
+        let spreadTotal = shape[0] * n1 * n2
+        let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
+        let targets = SharedPointer(problem.targets.baseAddress!)
+        let out = SharedMutablePointer(values.baseAddress!)
+        let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
+        // offset · Σ_i w_ic per channel, added to every value (``MeshPlan/offset``).
+        let added = (0..<channels).map { c in (0..<n).reduce(0.0) { $0 + problem.weights[c * n + $1] } * plan.offset }
+        var gradientIndex = [Int](repeating: -1, count: channels)
+        for (gi, c) in gch.enumerated() { gradientIndex[c] = gi }
+        let gradientIndexCopy = gradientIndex
+        let capacity = WindowFactors.capacity
+        Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * capacity) { fb in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
+                    let f = fb.baseAddress!, df = f + 3 * capacity
+                    let start = sb.baseAddress!
+                    for q in range {
+                        let j = targetOrder[q], y = targets.base + j * d
+                        factors.values(y, f, start, derivatives: df)
+                        let f0 = f, f1 = f + capacity, f2 = f + 2 * capacity
+                        let d0 = df, d1 = df + capacity, d2 = df + 2 * capacity
+                        for c in 0..<channels {
+                            let grid = gridPointer.base + c * spreadTotal
+                            let gi = gradientIndexCopy[c]
+                            var value = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
+                            for k0 in 0..<widths[0] {
+                                var rv = 0.0, r1 = 0.0, r2 = 0.0
+                                for k1 in 0..<widths[1] {
+                                    let row = grid + ((start[0] + k0) * n1 + (start[1] + k1)) * n2 + start[2]
+                                    var iv = 0.0, i2 = 0.0
+                                    for k2 in 0..<widths[2] {
+                                        iv += f2[k2] * row[k2]
+                                        i2 += d2[k2] * row[k2]
+                                    }
+                                    rv += f1[k1] * iv
+                                    r1 += d1[k1] * iv
+                                    r2 += f1[k1] * i2
+                                }
+                                value += f0[k0] * rv
+                                g0 += d0[k0] * rv
+                                g1 += f0[k0] * r1
+                                g2 += f0[k0] * r2
+                            }
+                            out[j * channels + c] = value + added[c]
+                            if gi >= 0 {
+                                let gj = gout.base + (j * g + gi) * d
+                                // Slot s holds axis s − lead.
+                                switch d {
+                                case 1: gj[0] = g2
+                                case 2: gj[0] = g1; gj[1] = g2
+                                default: gj[0] = g0; gj[1] = g1; gj[2] = g2
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The window's factors along each axis for one point: w values φ((l − u)/(w/2)) at the grid
+/// indices l = start ..< start + w around u = (x − origin)/h, in three slots of ``capacity``;
+/// the first `lead` slots are unit axes (a single 1), slot s ≥ lead holds axis s − lead.
+struct WindowFactors: Sendable {
+    /// Factors per slot: the widest window (``MeshPlan`` never chooses a wider one).
+    static let capacity = 16
+    let lead: Int
+    let width: Int
+    /// w/2, the window's half-width in grid steps.
+    let half: Double
+    /// h/2, the spreading grid's spacing.
+    let spacing: Double
+    /// The grid's index 0 per slot.
+    let origin: [Double]
+    let window: ESWindow
+
+    /// The first grid index ⌈u − w/2⌉ of the window about coordinate x in slot a.
+    @inline(__always) func start(_ x: Double, slot a: Int) -> Int {
+        let u = (x - origin[a]) / spacing
+        return Int((u - half).rounded(.up))
+    }
+
+    /// Fills f[capacity · a + k] (and, if asked, the derivatives d/dx of each factor) and
+    /// start[a], eight factors at a time (vectorised exp).
+    @inline(__always) func values(_ p: UnsafePointer<Double>, _ f: UnsafeMutablePointer<Double>,
+                                  _ start: UnsafeMutablePointer<Int>,
+                                  derivatives df: UnsafeMutablePointer<Double>? = nil) {
+        typealias V = SIMD8<Double>
+        let inverseHalf = 1 / half
+        let beta = V(repeating: window.beta)
+        let lanes = V(0, 1, 2, 3, 4, 5, 6, 7)
+        let capacity = WindowFactors.capacity
+        for a in 0..<3 {
+            let fa = f + capacity * a
+            guard a >= lead else {
+                start[a] = 0
+                fa[0] = 1
+                df?[capacity * a] = 0
+                continue
+            }
+            let u = (p[a - lead] - origin[a]) / spacing
+            let s = Int((u - half).rounded(.up))
+            start[a] = s
+            let t0 = (Double(s) - u) * inverseHalf
+            var k = 0
+            while k < width {
+                let t = V(repeating: t0) + (lanes + V(repeating: Double(k))) * V(repeating: inverseHalf)
+                var q = V(repeating: 1) - t * t
+                q.replace(with: V(repeating: 0), where: q .< V(repeating: 0))
+                let root = q.squareRoot()
+                let e = VectorMath.exp(beta * (root - V(repeating: 1)))
+                let value = q * e
+                for l in 0..<min(8, width - k) { fa[k + l] = value[l] }
+                if let df = df {
+                    // d/dx φ((l − u)/(w/2)) = −φ'(t)/((w/2) h), φ'(t) = −t (2 + β√(1 − t²)) e.
+                    var dv = t * (V(repeating: 2) + beta * root) * e * V(repeating: inverseHalf / spacing)
+                    dv.replace(with: V(repeating: 0), where: q .<= V(repeating: 0))
+                    for l in 0..<min(8, width - k) { df[capacity * a + k + l] = dv[l] }
+                }
+                k += 8
+            }
+        }
+    }
+}

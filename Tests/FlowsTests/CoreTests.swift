@@ -102,7 +102,7 @@ final class SPDMatrixTests: XCTestCase {
 
 final class OptimizerTests: XCTestCase {
     func testSGD() {
-        var o = Optimizer(rule: .sgd)
+        let o = Optimizer(rule: .sgd)
         var x = [1.0, -2.0]
         o.apply([0.5, 4], to: &x, stepSize: 0.1)
         XCTAssertEqual(x, [1.0 + 0.1 * 0.5, -2.0 + 0.1 * 4])

@@ -67,6 +67,11 @@ echo "copying the repository to $work (log: $log)"
     [[ -f $root/$f ]] || continue
     if ! cmp -s "$root/$f" "$work/$f"; then mkdir -p "$(dirname "$work/$f")"; cp -p "$root/$f" "$work/$f"; fi
 done
+# Files the repository no longer has (a moved or deleted source) leave the copy too: a stale
+# Sources/KernelSum/MeshSum.swift beside Mesh/MeshSum.swift would be built twice.
+(cd "$work" && find Sources Tests scripts -type f 2>/dev/null) | while IFS= read -r f; do
+    [[ -f $root/$f ]] || rm -f "$work/$f"
+done
 
 # Every fragment must occur exactly once in its file: checked for all before any build.
 fragment_count() {  # file fragment -> occurrences

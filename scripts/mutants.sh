@@ -132,7 +132,9 @@ for k in "${runnable[@]}"; do
     printf '%s\n' "=== mutant $name: ${files[k]}: ${originals[k]}  ->  ${replacements[k]}" >> "$log"
     IFS= read -r -d '' content < "$file"
     mutated_file=$file
-    printf '%s' "${content/"${originals[k]}"/"${replacements[k]}"}" > "$file"
+    if ! printf '%s' "${content/"${originals[k]}"/"${replacements[k]}"}" > "$file"; then
+        echo "ERROR: cannot write the mutant into $file"; exit 1
+    fi
     if ! build; then
         outcome=ERROR detail="the mutant does not compile (see $log)"
     else
@@ -143,7 +145,10 @@ for k in "${runnable[@]}"; do
             NONE) outcome=ERROR detail="the filter ${filters[k]} runs no test" ;;
         esac
     fi
-    printf '%s' "$content" > "$file"
+    # A mutant left in place would be built into every later one: stop rather than go on.
+    if ! printf '%s' "$content" > "$file"; then
+        echo "ERROR: cannot restore $file: the copy $work holds mutant $name (remove the copy)"; exit 1
+    fi
     mutated_file=''
     printf '%-9s %-28s %4d s  %s %s\n' "$outcome" "$name" $((SECONDS - t0)) "${descriptions[k]}" "$detail"
     case $outcome in KILLED) killed=$((killed + 1)) ;; SURVIVED) survived+=("$name") ;; *) errors+=("$name") ;; esac

@@ -27,10 +27,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
+        // Open MPI: only MPICommunication imports it (see ../shared/TOOLCHAIN.md).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
         .target(name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText"], swiftSettings: fast),
         .target(name: "InputText", swiftSettings: fast),
+        .target(name: "Communication", swiftSettings: fast),
+        .target(name: "MPICommunication", dependencies: ["CMPI", "Communication"], swiftSettings: fast),
         .target(name: "Formula", dependencies: ["InputText"], swiftSettings: fast),
         .target(name: "Flows", dependencies: ["KernelSum", "Formula", "InputText"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows", "CHDF5", "InputText"], swiftSettings: fast),
@@ -38,6 +43,7 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
             "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText",
+            "Communication", "MPICommunication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // What the test targets share (seeded RNG, temporary directories, relative error): a
@@ -48,6 +54,7 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "TestSupport"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows", "TestSupport"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),
+        .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
         .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording", "TestSupport"]),

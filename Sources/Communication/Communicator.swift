@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The processes of one job and the few exchanges wgf needs between them, as MPI provides
+/// them: every rank calls each collective in the same order with consistent sizes.
+///
+/// One process is ``SerialCommunicator`` (no MPI linked); under `mpirun` or `srun` the wgf
+/// executable uses the Open MPI implementation (module `MPICommunication`). Nothing else in
+/// wgf imports MPI: engines and commands see only this protocol.
+public protocol Communicator: AnyObject {
+    /// This process's index, 0 ..< ``size``.
+    var rank: Int { get }
+    /// The number of processes in the job.
+    var size: Int { get }
+    /// Concatenates every rank's `local` block, in rank order, into `result` on every rank.
+    /// - Parameters:
+    ///   - local: this rank's block; its length must be `counts[rank]`.
+    ///   - counts: every rank's block length (the same array on every rank).
+    ///   - result: room for the sum of `counts`.
+    /// Exact (no arithmetic), so the result does not depend on the rank count.
+    func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>)
+    /// Every rank's `value`, in rank order.
+    func allGather(_ value: UInt64) -> [UInt64]
+    /// Waits until every rank has called it.
+    func barrier()
+    /// Ends every process of the job with exit status `code`: for a failure that the other
+    /// ranks may not share (they would otherwise wait forever in the next collective).
+    func abort(code: Int32) -> Never
+}
+
+extension Communicator {
+    /// Whether this is rank 0, the rank that prints and writes files.
+    public var isRoot: Bool { rank == 0 }
+
+    /// The largest of every rank's `value` (used to agree on a stop: any rank's signal stops all).
+    public func maximum(_ value: Int) -> Int {
+        Int(bitPattern: UInt(allGather(UInt64(bitPattern: Int64(value))).map { Int64(bitPattern: $0) }.max()!))
+    }
+
+    /// Array front-end of ``allGather(_:counts:into:)``.
+    public func allGather(_ local: [Double], counts: [Int]) -> [Double] {
+        var result = [Double](repeating: 0, count: counts.reduce(0, +))
+        local.withUnsafeBufferPointer { l in result.withUnsafeMutableBufferPointer { allGather(l, counts: counts, into: $0) } }
+        return result
+    }
+}
+
+/// One process: every collective is the identity.
+public final class SerialCommunicator: Communicator {
+    /// The one-process communicator.
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
+        guard counts == [local.count], result.count == local.count else {
+            fatalError("SerialCommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")
+        }
+        for k in 0..<local.count { result[k] = local[k] }
+    }
+    public func allGather(_ value: UInt64) -> [UInt64] { [value] }
+    public func barrier() {}
+    public func abort(code: Int32) -> Never { exit(code) }
+}

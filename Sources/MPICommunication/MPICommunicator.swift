@@ -1,0 +1,67 @@
+import CMPI
+import Communication
+import Foundation
+
+/// `MPI_COMM_WORLD` of Open MPI behind ``Communicator``. Only the main thread calls MPI
+/// (`MPI_THREAD_FUNNELED`): worker threads compute, the main thread exchanges.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    private let world: MPI_Comm
+
+    /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched``),
+    /// and returns nil otherwise: a plain `wgf run` never initialises MPI, so it needs no
+    /// launcher daemon and starts as fast as before. Call once, from the main thread.
+    public static func startIfLaunched(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> MPICommunicator? {
+        guard MPILaunch.isLaunched(environment) else { return nil }
+        var provided: Int32 = 0
+        guard MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided) == MPI_SUCCESS else {
+            FileHandle.standardError.write(Data("wgf: MPI_Init_thread failed\n".utf8))
+            exit(70)
+        }
+        // Every exit path (normal end, ArgumentParser's exit with a code) finalizes MPI.
+        atexit { var done: Int32 = 0; MPI_Finalized(&done); if done == 0 { MPI_Finalize() } }
+        return MPICommunicator(world: wgf_mpi_comm_world())
+    }
+
+    private init(world: MPI_Comm) {
+        self.world = world
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(world, &r)
+        MPI_Comm_size(world, &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
+        guard counts.count == size, counts[rank] == local.count, result.count == counts.reduce(0, +),
+              counts.allSatisfy({ $0 <= Int(Int32.max) }), result.count <= Int(Int32.max) else {
+            fatalError("MPICommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")
+        }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<max(size, 1) { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
+        let counts32 = counts.map { Int32($0) }
+        check(MPI_Allgatherv(local.baseAddress, Int32(local.count), wgf_mpi_double(),
+                             result.baseAddress, counts32, displacements, wgf_mpi_double(), world), "MPI_Allgatherv")
+    }
+
+    public func allGather(_ value: UInt64) -> [UInt64] {
+        var mine = value
+        var all = [UInt64](repeating: 0, count: size)
+        check(MPI_Allgather(&mine, 1, wgf_mpi_int64(), &all, 1, wgf_mpi_int64(), world), "MPI_Allgather")
+        return all
+    }
+
+    public func barrier() { check(MPI_Barrier(world), "MPI_Barrier") }
+
+    public func abort(code: Int32) -> Never {
+        MPI_Abort(world, code)
+        exit(code)
+    }
+
+    /// MPI's default handler aborts the job on an error; a code that still comes back is a bug.
+    private func check(_ code: Int32, _ what: String) {
+        if code != MPI_SUCCESS { fatalError("\(what) failed with MPI error \(code) on rank \(rank)") }
+    }
+}

@@ -32,7 +32,7 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
-        .target(name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText"], swiftSettings: fast),
+        .target(name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "InputText", swiftSettings: fast),
         .target(name: "Communication", swiftSettings: fast),
         .target(name: "MPICommunication", dependencies: ["CMPI", "Communication"], swiftSettings: fast),

@@ -59,10 +59,16 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
 
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)
+    }
+
+    /// The engine is chosen for the whole problem, then sums at the targets `range`.
+    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let engine = choice(kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
         lock.lock()
         lastChoice = engine
         lock.unlock()
-        engine.sum(kernel, problem, values: values, gradients: gradients)
+        engine.sum(kernel, problem, targets: range, values: values, gradients: gradients)
     }
 }

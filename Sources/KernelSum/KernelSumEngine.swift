@@ -33,6 +33,16 @@ public struct KernelSumProblem {
     public var sourceCount: Int { sources.count / dimension }
     public var targetCount: Int { targets.count / dimension }
 
+    /// The same sums for the targets `range` only.
+    public func restricted(to range: Range<Int>) -> KernelSumProblem {
+        guard range.lowerBound >= 0, range.upperBound <= targetCount else {
+            fatalError("KernelSumProblem.restricted: targets \(range) of \(targetCount)")
+        }
+        var part = self
+        part.targets = UnsafeBufferPointer(rebasing: targets[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
+        return part
+    }
+
     /// Whether outputs have this problem's sizes (M·C values, M·G·d gradients): every engine
     /// writes nothing into others.
     public func fits(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool {
@@ -49,6 +59,20 @@ public protocol KernelSumEngine: Sendable {
     /// Fills `values` (M×C) and `gradients` (M×G×d), overwriting their contents.
     func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
              values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
+    /// Fills `values` and `gradients` for the targets `range` of `problem` only (outputs sized
+    /// for `range.count` targets), with every choice the engine makes (method, grid) taken
+    /// from the whole problem, so that the ranges of a partition, concatenated, equal one whole
+    /// call bit for bit: how ranks share a sum (``DistributedSum``). The default sums the
+    /// range as a problem of its own, right for engines whose choices do not see the targets.
+    func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
+}
+
+extension KernelSumEngine {
+    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        sum(kernel, problem.restricted(to: range), values: values, gradients: gradients)
+    }
 }
 
 /// Which engine a scenario asks for.

@@ -115,14 +115,20 @@ public struct MeshSum: KernelSumEngine {
     /// (``MeshPlan/fallback``), the sum is direct.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        guard problem.fits(values: values, gradients: gradients) else { return }
+        sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)
+    }
+
+    /// The sums at the targets `range` only, on the grid planned for the whole problem (every
+    /// source spread; the targets of `range` interpolated and given their near field).
+    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        guard problem.restricted(to: range).fits(values: values, gradients: gradients) else { return }
         // Outside d = 1…3 (the factory refuses it; a direct caller is served exactly).
         guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
-            return direct.sum(kernel, problem, values: values, gradients: gradients)
+            return direct.sum(kernel, problem.restricted(to: range), values: values, gradients: gradients)
         }
-        let n = problem.sourceCount, m = problem.targetCount
-        guard m > 0 else { return }
-        guard n > 0 else {
+        guard !range.isEmpty else { return }
+        guard problem.sourceCount > 0 else {
             for k in 0..<values.count { values[k] = 0 }
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
@@ -134,25 +140,27 @@ public struct MeshSum: KernelSumEngine {
                     var inBox = problem
                     inBox.sources = s
                     inBox.targets = t
-                    run(kernel, inBox, values: values, gradients: gradients)
+                    run(kernel, inBox, targets: range, values: values, gradients: gradients)
                 }
             }
             return
         }
-        run(kernel, problem, values: values, gradients: gradients)
+        run(kernel, problem, targets: range, values: values, gradients: gradients)
     }
 
     /// The exact engine this one hands over to.
     var direct: DirectSum { DirectSum(threads: threads, period: period) }
 
-    /// One call on points inside the box: plan, then the far part on the grid and the near
-    /// part pair by pair (or the direct sum when the plan falls back).
-    func run(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
+    /// One call on points inside the box: plan for the whole problem, then the far part on the
+    /// grid and the near part pair by pair at the targets `range` (or the direct sum when the
+    /// plan falls back).
+    func run(_ kernel: any RadialKernel, _ whole: KernelSumProblem, targets range: Range<Int>,
              values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+        let problem = whole.restricted(to: range)
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
+        let plan = MeshPlan(kernel: kernel, problem: whole, tolerance: tolerance, previous: ws.history,
                             reusableStep: ws.plan?.split.step, period: period, options: options)
         if let fallback = plan.fallback {
             ws.report = ["fallback": fallback]

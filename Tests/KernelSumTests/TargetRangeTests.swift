@@ -1,0 +1,72 @@
+import KernelSum
+import TestSupport
+import XCTest
+
+/// Ranks share a sum by target ranges (DistributedSum): for every engine, the ranges of a
+/// partition, summed one by one and concatenated, must equal one whole call bit for bit —
+/// including the engines whose choices (auto's method, the mesh's grid) depend on the targets.
+final class TargetRangeTests: XCTestCase {
+    struct Case {
+        let label: String
+        let engine: any KernelSumEngine
+        let kernel: any RadialKernel
+        let dimension: Int
+        let count: Int
+        let box: Double?
+    }
+
+    /// The targets split 0..<m into `parts` contiguous ranges, some empty.
+    func partition(_ m: Int, _ parts: Int) -> [Range<Int>] {
+        (0..<parts).map { r in (m * r / parts)..<(m * (r + 1) / parts) }
+    }
+
+    func testRangesOfAPartitionEqualTheWholeSumBitForBit() {
+        let cases = [
+            Case(label: "direct", engine: DirectSum(threads: 2), kernel: GaussianKernel(sigma: 0.7), dimension: 2,
+                 count: 300, box: nil),
+            Case(label: "mesh", engine: MeshSum(tolerance: 1e-6, threads: 2), kernel: GaussianKernel(sigma: 0.3),
+                 dimension: 2, count: 3000, box: nil),
+            Case(label: "mesh 3-d", engine: MeshSum(tolerance: 1e-4, threads: 2), kernel: RieszKernel(r: 1),
+                 dimension: 3, count: 2000, box: nil),
+            Case(label: "periodic mesh", engine: MeshSum(tolerance: 1e-6, threads: 2, period: 4),
+                 kernel: GaussianKernel(sigma: 0.3), dimension: 2, count: 3000, box: 4),
+            Case(label: "auto (mesh)", engine: AutoSum(tolerance: 1e-6, threads: 2), kernel: GaussianKernel(sigma: 0.3),
+                 dimension: 2, count: 3000, box: nil),
+            Case(label: "sliced", engine: SlicedSum(directions: 64, seed: 3, threads: 2), kernel: RieszKernel(r: 1),
+                 dimension: 5, count: 400, box: nil),
+        ]
+        var rng = TestRNG(77)
+        for c in cases {
+            let d = c.dimension, n = c.count as Int
+            // Points outside the box too: the periodic engines wrap them.
+            let x = (0..<(n * d)).map { _ in rng.uniform(-1, (c.box ?? 3) + 1) }
+            let w = (0..<(2 * n)).map { _ in rng.uniform(-1, 1) }
+            var wholeValues: [Double] = [], wholeGradients: [Double] = []
+            c.engine.sum(c.kernel, dimension: d, sources: x, weights: w, channels: 2, targets: x, gradientChannels: [0, 1],
+                         values: &wholeValues, gradients: &wholeGradients)
+            XCTAssertTrue(wholeValues.allSatisfy(\.isFinite), c.label)
+            for parts in [2, 3, 7] {
+                var values: [Double] = [], gradients: [Double] = []
+                x.withUnsafeBufferPointer { xs in
+                    w.withUnsafeBufferPointer { ws in
+                        let problem = KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 2, targets: xs,
+                                                       gradientChannels: [0, 1])!
+                        for range in partition(n, parts) {
+                            var v = [Double](repeating: .nan, count: range.count * 2)
+                            var g = [Double](repeating: .nan, count: range.count * 2 * d)
+                            v.withUnsafeMutableBufferPointer { vb in
+                                g.withUnsafeMutableBufferPointer { gb in
+                                    c.engine.sum(c.kernel, problem, targets: range, values: vb, gradients: gb)
+                                }
+                            }
+                            values += v
+                            gradients += g
+                        }
+                    }
+                }
+                XCTAssertEqual(values, wholeValues, "\(c.label): values in \(parts) ranges")
+                XCTAssertEqual(gradients, wholeGradients, "\(c.label): gradients in \(parts) ranges")
+            }
+        }
+    }
+}

@@ -38,18 +38,20 @@ final class TargetRangeTests: XCTestCase {
         var rng = TestRNG(77)
         for c in cases {
             let d = c.dimension, n = c.count as Int
-            // Points outside the box too: the periodic engines wrap them.
+            // Points outside the box too (the periodic engines wrap them); targets reach
+            // further than sources, so that a range's own bounding box is not the whole one's.
             let x = (0..<(n * d)).map { _ in rng.uniform(-1, (c.box ?? 3) + 1) }
+            let y = (0..<(n * d)).map { _ in rng.uniform(-2, (c.box ?? 3) + 2) }
             let w = (0..<(2 * n)).map { _ in rng.uniform(-1, 1) }
             var wholeValues: [Double] = [], wholeGradients: [Double] = []
-            c.engine.sum(c.kernel, dimension: d, sources: x, weights: w, channels: 2, targets: x, gradientChannels: [0, 1],
+            c.engine.sum(c.kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y, gradientChannels: [0, 1],
                          values: &wholeValues, gradients: &wholeGradients)
             XCTAssertTrue(wholeValues.allSatisfy(\.isFinite), c.label)
             for parts in [2, 3, 7] {
                 var values: [Double] = [], gradients: [Double] = []
                 x.withUnsafeBufferPointer { xs in
-                    w.withUnsafeBufferPointer { ws in
-                        let problem = KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 2, targets: xs,
+                    w.withUnsafeBufferPointer { ws in y.withUnsafeBufferPointer { ys in
+                        let problem = KernelSumProblem(dimension: d, sources: xs, weights: ws, channels: 2, targets: ys,
                                                        gradientChannels: [0, 1])!
                         for range in partition(n, parts) {
                             var v = [Double](repeating: .nan, count: range.count * 2)
@@ -62,7 +64,7 @@ final class TargetRangeTests: XCTestCase {
                             values += v
                             gradients += g
                         }
-                    }
+                    } }
                 }
                 XCTAssertEqual(values, wholeValues, "\(c.label): values in \(parts) ranges")
                 XCTAssertEqual(gradients, wholeGradients, "\(c.label): gradients in \(parts) ranges")

@@ -57,7 +57,7 @@ extension RadialKernel {
 
     public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                                  accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
-        if job.period > 0 { return accumulatePeriodic(job, target: y, accumulators: acc) }
+        if job.domain.isPeriodic { return accumulatePeriodic(job, target: y, accumulators: acc) }
         typealias V = SIMD8<Double>
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
         let gradAcc = acc + channels, diff = acc + channels + g * d
@@ -80,19 +80,19 @@ extension RadialKernel {
     }
 
     /// ``accumulateDirect(_:target:accumulators:)`` in the periodic box: the same loop with each
-    /// difference replaced by its minimum image t − L·round(t/L).
+    /// difference replaced by its minimum image (``Domain/minimumImage(_:)``).
     @inline(__always)
     func accumulatePeriodic(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                             accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
         typealias V = SIMD8<Double>
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
         let gradAcc = acc + channels, diff = acc + channels + g * d
-        let l = V(repeating: job.period), inverse = V(repeating: 1 / job.period)
+        let l = V(repeating: job.domain.period ?? 0), inverse = V(repeating: job.domain.inversePeriod)
         for k in Swift.stride(from: 0, to: stride, by: 8) {
             var r2 = V()
             for a in 0..<d {
                 var t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
-                t -= l * (t * inverse).rounded(.toNearestOrEven)
+                t = Domain.minimumImage(t, period: l, inverse: inverse)
                 diff[a] = t
                 r2.addProduct(t, t)
             }

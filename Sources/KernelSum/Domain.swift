@@ -30,8 +30,8 @@ public struct Domain: Sendable, Equatable, CustomStringConvertible {
     /// - Parameter period: L, positive and finite, or nil. Any other L is a caller's bug: it
     ///   stops with a message in every build.
     public init(period: Double?) {
-        if let l = period, !(l > 0 && l.isFinite) {
-            fatalError("Domain: the period of a box must be positive and finite, not \(l)")
+        guard period.map({ $0 > 0 && $0.isFinite }) ?? true else {
+            fatalError("Domain: a box of period \(period!) (positive and finite)")
         }
         self.period = period
         inversePeriod = period.map { 1 / $0 } ?? 0

@@ -37,7 +37,10 @@ public struct SpatialHash: @unchecked Sendable {
     /// Builds the hash of `points` (row-major, N × d), in R^d or in the periodic box [0, L)^d.
     public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
                 domain: Domain = .free) {
-        precondition(d > 0 && source.count % d == 0 && requested > 0 && requested.isFinite)
+        guard d > 0, source.count % d == 0, requested > 0, requested.isFinite else {
+            fatalError("SpatialHash: \(source.count) coordinates in dimension \(d), cell size \(requested) "
+                       + "(whole points of d ≥ 1 coordinates and a positive, finite cell size)")
+        }
         dimension = d
         self.domain = domain
         let period = domain.period

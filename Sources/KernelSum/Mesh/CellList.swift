@@ -35,7 +35,9 @@ import Foundation
     ///   - domain: R^d, or the periodic box [0, L)^d.
     public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
                 domain: Domain = .free) {
-        precondition((1...3).contains(d) && requested > 0)
+        guard (1...3).contains(d), requested > 0 else {
+            fatalError("CellList: dimension \(d) and cell size \(requested) (d is 1 to 3, the cell size positive)")
+        }
         let period = domain.period
         dimension = d
         self.domain = domain

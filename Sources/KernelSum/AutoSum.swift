@@ -10,7 +10,7 @@ import Foundation
 ///   below direct's.
 /// Otherwise direct. The last choice and its parameters are reported (run.json).
 ///
-/// In the periodic box (`period`) the same rule between the minimum-image direct sum and the
+/// In the periodic box (a periodic ``Domain``) the same rule between the minimum-image direct sum and the
 /// periodic mesh, the mesh only for kernels that have decayed by L/2
 /// (``MeshSum/periodicMeshApplies(_:period:tolerance:)``); sliced is never chosen there.
 public final class AutoSum: KernelSumEngine, @unchecked Sendable {
@@ -18,19 +18,20 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     let tolerance: Double
     let threads: Int
     let seed: UInt64
-    public let period: Double?
+    /// R^d, or the periodic box [0, L)^d.
+    public let domain: Domain
     let direct: DirectSum
     let mesh: MeshSum
     let lock = NSLock()
     var lastChoice: any KernelSumEngine
 
-    public init(tolerance: Double, threads: Int, seed: UInt64 = 0, period: Double? = nil) {
+    public init(tolerance: Double, threads: Int, seed: UInt64 = 0, domain: Domain = .free) {
         self.tolerance = tolerance
         self.threads = threads
         self.seed = seed
-        self.period = period
-        direct = DirectSum(threads: threads, period: period)
-        mesh = MeshSum(tolerance: tolerance, threads: threads, period: period)
+        self.domain = domain
+        direct = DirectSum(threads: threads, domain: domain)
+        mesh = MeshSum(tolerance: tolerance, threads: threads, domain: domain)
         lastChoice = direct
     }
 
@@ -47,8 +48,8 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
         let pairs = Double(n) * Double(m)
         guard pairs > Double(AutoSum.meshThreshold) else { return direct }
         if MeshSum.unsupported(kernel, dimension: d) == nil,
-           period.map({ MeshSum.periodicMeshApplies(kernel, period: $0, tolerance: tolerance) }) ?? true { return mesh }
-        if period == nil, SlicedSum.unsupported(kernel) == nil {
+           domain.period.map({ MeshSum.periodicMeshApplies(kernel, period: $0, tolerance: tolerance) }) ?? true { return mesh }
+        if !domain.isPeriodic, SlicedSum.unsupported(kernel) == nil {
             let p = SlicedSum.directions(forTolerance: tolerance, dimension: d)
             if 30e-9 * Double(p) * Double(n + m) < 3e-9 * pairs {
                 return SlicedSum(directions: p, seed: seed, threads: threads)

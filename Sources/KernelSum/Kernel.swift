@@ -57,42 +57,30 @@ extension RadialKernel {
 
     public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                                  accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
-        if job.period > 0 { return accumulatePeriodic(job, target: y, accumulators: acc) }
-        typealias V = SIMD8<Double>
-        let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
-        let gradAcc = acc + channels, diff = acc + channels + g * d
-        for k in Swift.stride(from: 0, to: stride, by: 8) {
-            var r2 = V()
-            for a in 0..<d {
-                let t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
-                diff[a] = t
-                r2.addProduct(t, t)
-            }
-            let (v, s) = profile8(r2)
-            for c in 0..<channels {
-                acc[c].addProduct(UnsafeRawPointer(job.weights + c * stride + k).loadUnaligned(as: V.self), v)
-            }
-            for gi in 0..<g {
-                let ws = UnsafeRawPointer(job.weights + job.gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
-                for a in 0..<d { gradAcc[gi * d + a].addProduct(ws, diff[a]) }
-            }
+        // Two copies of one loop, each with its branch on the box folded away.
+        if job.domain.isPeriodic {
+            directLoop(job, target: y, accumulators: acc, periodic: true)
+        } else {
+            directLoop(job, target: y, accumulators: acc, periodic: false)
         }
     }
 
-    /// ``accumulateDirect(_:target:accumulators:)`` in the periodic box: the same loop with each
-    /// difference replaced by its minimum image t − L·round(t/L).
+    /// ``accumulateDirect(_:target:accumulators:)``'s loop: eight sources at a time, their
+    /// differences from the target (by minimum image in the box, ``Domain/minimumImage(_:)``),
+    /// r², the profiles, and the multiply-adds into the accumulators (C value lanes, then G·d
+    /// gradient lanes, then d lanes of differences).
     @inline(__always)
-    func accumulatePeriodic(_ job: DirectSumJob, target y: UnsafePointer<Double>,
-                            accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
+    func directLoop(_ job: DirectSumJob, target y: UnsafePointer<Double>,
+                    accumulators acc: UnsafeMutablePointer<SIMD8<Double>>, periodic: Bool) {
         typealias V = SIMD8<Double>
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
         let gradAcc = acc + channels, diff = acc + channels + g * d
-        let l = V(repeating: job.period), inverse = V(repeating: 1 / job.period)
+        let l = V(repeating: job.domain.period ?? 0), inverse = V(repeating: job.domain.inversePeriod)
         for k in Swift.stride(from: 0, to: stride, by: 8) {
             var r2 = V()
             for a in 0..<d {
                 var t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
-                t -= l * (t * inverse).rounded(.toNearestOrEven)
+                if periodic { t = Domain.minimumImage(t, period: l, inverse: inverse) }
                 diff[a] = t
                 r2.addProduct(t, t)
             }

@@ -119,33 +119,33 @@ extension KernelSumEngine {
 public enum KernelSumEngines {
     /// The engine for a method and kernel. `auto` picks per call (see ``AutoSum``); `mesh`
     /// chooses its grid from `tolerance`;
-    /// `sliced` uses `directions` directions drawn from `seed`. With a `period` the sums are
-    /// over the periodic box [0, L)^d by minimum image (direct, mesh, auto; sliced is refused).
+    /// `sliced` uses `directions` directions drawn from `seed`. In a periodic `domain` the sums
+    /// are over the box [0, L)^d by minimum image (direct, mesh, auto; sliced is refused).
     ///
     /// Refused (what the engine could not meet): a tolerance or period outside
     /// ``NumericRange``, and an explicit `mesh` in a box whose kernel has not decayed by L/2
     /// to the tolerance (the minimum-image kernel's kink there caps the mesh's accuracy).
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
                             threads: Int, directions: Int = 256, seed: UInt64 = 0,
-                            period: Double? = nil) throws -> any KernelSumEngine {
-        if let l = period, let problem = NumericRange.periodProblem(l) { throw SummationError(message: "period " + problem) }
+                            domain: Domain = .free) throws -> any KernelSumEngine {
+        if let l = domain.period, let problem = NumericRange.periodProblem(l) { throw SummationError(message: "period " + problem) }
         if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
             throw SummationError(message: "tolerance " + problem)
         }
         switch method {
-        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed, period: period)
-        case .direct: return DirectSum(threads: threads, period: period)
+        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed, domain: domain)
+        case .direct: return DirectSum(threads: threads, domain: domain)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
-            if let l = period, !MeshSum.periodicMeshApplies(kernel, period: l, tolerance: tolerance) {
+            if let l = domain.period, !MeshSum.periodicMeshApplies(kernel, period: l, tolerance: tolerance) {
                 let edge = abs(kernel.value(squaredDistance: l * l / 4)), centre = abs(kernel.value(squaredDistance: 0))
                 throw SummationError(message: "the periodic mesh meets the tolerance only for kernels that have decayed by L/2 "
                     + "(|k(L/2)| ≤ tolerance·|k(0)|, here \(kernel.regularity == .singular || !(centre > 0) ? "a kernel that does not decay" : "|k(L/2)|/|k(0)| = \(formatNumber(edge / centre))") "
                     + "against tolerance \(formatNumber(tolerance))): use direct, or auto, which chooses between them")
             }
-            return MeshSum(tolerance: tolerance, threads: threads, period: period)
+            return MeshSum(tolerance: tolerance, threads: threads, domain: domain)
         case .sliced:
-            if period != nil {
+            if domain.isPeriodic {
                 throw SummationError(message: "sliced does not handle the periodic box: use direct, mesh or auto (minimum-image sums), or omit period")
             }
             if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }

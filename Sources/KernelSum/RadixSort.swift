@@ -70,7 +70,8 @@ struct SliceSorter: @unchecked Sendable {
     let weights: UnsafeMutablePointer<Double>
 
     init(capacity: Int) {
-        precondition(capacity < 1 << 32, "at most 2^32 − 1 points per slice")
+        // Indices are packed into 32 bits: more points would overwrite one another's.
+        guard capacity < 1 << 32 else { fatalError("SlicedSum: \(capacity) points in one slice (at most 2^32 − 1)") }
         self.capacity = max(1, capacity)
         items = .allocate(capacity: self.capacity)
         scratch = .allocate(capacity: self.capacity)
@@ -92,7 +93,7 @@ struct SliceSorter: @unchecked Sendable {
     /// Sorts `v[0..<n]`; `lo` and `hi` are the smallest and largest values (any bounds
     /// work, tighter ones are faster).
     func sort(_ v: UnsafePointer<Double>, count n: Int, lo: Double, hi: Double) {
-        precondition(n <= capacity)
+        assert(n <= capacity, "more points than the sorter was made for")
         let radix = 1 << SliceSorter.digitBits, mask = UInt64(radix - 1), shift = UInt64(32 + SliceSorter.digitBits)
         let top = Double((1 << SliceSorter.keyBits) - 1)
         let range = hi - lo

@@ -28,7 +28,7 @@ final class TargetRangeTests: XCTestCase {
                  dimension: 2, count: 3000, box: nil),
             Case(label: "mesh 3-d", engine: MeshSum(tolerance: 1e-4, threads: 2), kernel: RieszKernel(r: 1),
                  dimension: 3, count: 2000, box: nil),
-            Case(label: "periodic mesh", engine: MeshSum(tolerance: 1e-6, threads: 2, period: 4),
+            Case(label: "periodic mesh", engine: MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: 4)),
                  kernel: GaussianKernel(sigma: 0.3), dimension: 2, count: 3000, box: 4),
             Case(label: "auto (mesh)", engine: AutoSum(tolerance: 1e-6, threads: 2), kernel: GaussianKernel(sigma: 0.3),
                  dimension: 2, count: 3000, box: nil),

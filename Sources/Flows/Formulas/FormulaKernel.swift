@@ -62,9 +62,9 @@ public struct FormulaKernel: RadialKernel {
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
         var workspace = formula.makeWorkspace()
         let singular = regularity == .singular
-        // Minimum-image differences in a periodic box (period 0: R^d).
-        let l = job.period
-        @inline(__always) func difference(_ t: Double) -> Double { l > 0 ? t - l * (t / l).rounded(.toNearestOrEven) : t }
+        // Minimum-image differences in a periodic box (plain ones in R^d).
+        let domain = job.domain
+        @inline(__always) func difference(_ t: Double) -> Double { domain.minimumImage(t) }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * 3) { buffer in
             let r = buffer.baseAddress!, v = r + 64, dv = r + 128
             var start = 0

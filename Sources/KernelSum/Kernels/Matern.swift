@@ -14,7 +14,7 @@ public struct MaternKernel: RadialKernel {
     @usableFromInline let a: Double
 
     public init(nu: Double, length: Double) {
-        precondition(nu == 1.5 || nu == 2.5)
+        guard nu == 1.5 || nu == 2.5 else { fatalError("MaternKernel: ν = \(nu) (1.5 or 2.5)") }
         self.nu = nu
         self.length = length
         a = (nu == 1.5 ? 3.0 : 5.0).squareRoot() / length

@@ -87,7 +87,7 @@ final class NPYWriter {
         for path in paths {
             guard let f = fopen(path, "w") else {
                 files.forEach { fclose($0) }
-                throw IOFailure(path: path, "cannot open for writing (\(String(cString: strerror(errno))))")
+                throw IOFailure(path: path, .cannotOpenForWriting(reason: String(cString: strerror(errno))))
             }
             files.append(f)
         }
@@ -116,14 +116,14 @@ final class NPYWriter {
     func finish() throws {
         guard written == expected else { throw NPYError("\(paths[0]): \(written) values written, the shape holds \(expected)") }
         for (f, path) in zip(files, paths) where fflush(f) != 0 {
-            throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))")
+            throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno))))
         }
     }
 
     private func write(_ data: Data) throws {
         for (f, path) in zip(files, paths) {
             let n = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-            guard n == data.count else { throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))") }
+            guard n == data.count else { throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno)))) }
         }
     }
 }

@@ -55,7 +55,7 @@ public enum NPYExport {
     static func write(_ data: Data, _ directory: String, _ name: String) throws {
         let path = directory + "/" + name
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw IOFailure(path: path, "cannot write (\(error.localizedDescription))")
+            throw IOFailure(path: path, .cannotWrite(reason: error.localizedDescription))
         }
     }
 }

@@ -64,7 +64,7 @@ final class ScenarioTable: Settings {
     /// `file:line` for a key, or `--set KEY=VALUE` for an override.
     func location(_ key: String) -> String {
         let full = keyPath(key)
-        if let text = source.overrides[full] { return "--set \(text)" }
+        if let text = source.overrides[full] { return ScenarioError.shown(text) }
         return "\(source.path):\(table.lines[key] ?? table.line)"
     }
 

@@ -92,7 +92,7 @@ final class PopulationExport {
         let increasing = zip(p.ids, p.ids.dropFirst()).allSatisfy { $0 < $1 }
         let order = increasing ? Array(p.ids.indices) : p.ids.indices.sorted { p.ids[$0] < p.ids[$1] }
         guard order.count == ids.count, zip(order, ids).allSatisfy({ p.ids[$0] == $1 }) else {
-            throw NPYError("population '\(name)': the particles at step \(step) differ from those of step \(firstStep)")
+            throw NPYError.particlesDiffer(population: name, step: step, firstStep: firstStep)
         }
         if increasing {
             try positions.append(p.positions)

@@ -60,13 +60,13 @@ enum RunDirectory {
         case .empty: break
         case .run:
             guard force else {
-                throw RunDirectoryRefusal("\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out")
+                throw RunDirectoryRefusal.holdsEarlierRun(path)
             }
             try lock(path)
             locked = true
             try clear(path)
         case .other(let file):
-            throw RunDirectoryRefusal("\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory\(force ? " (--force clears run directories only)" : "")")
+            throw RunDirectoryRefusal.notARunDirectory(path, holding: file, force: force)
         }
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw IOFailure(path: path, .cannotCreateDirectory(reason: error.localizedDescription))
@@ -83,7 +83,7 @@ enum RunDirectory {
         guard fd >= 0 else { throw IOFailure(path: path + "/" + lockFile, .cannotOpen(reason: String(cString: strerror(errno)))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw RunDirectoryRefusal("\(path) is in use by another wgf process (it holds \(lockFile)); wait for it to end or stop it")
+            throw RunDirectoryRefusal.inUse(path)
         }
     }
 
@@ -108,8 +108,26 @@ enum RunDirectory {
     }
 }
 
-/// A run directory that `wgf run` will not write into, with what to do instead.
-struct RunDirectoryRefusal: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A run directory that `wgf run` will not write into; the message says what to do instead.
+enum RunDirectoryRefusal: Error, CustomStringConvertible, Equatable {
+    /// The directory holds an earlier run, and `--force` was not given.
+    case holdsEarlierRun(String)
+    /// The directory is not empty and not a run's: it holds the file `holding`. `force`: whether
+    /// `--force` was given (it clears run directories only).
+    case notARunDirectory(String, holding: String, force: Bool)
+    /// Another wgf process holds the directory's lock.
+    case inUse(String)
+
+    /// The directory, what is wrong, and what to do instead.
+    var description: String {
+        switch self {
+        case .holdsEarlierRun(let path):
+            "\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out"
+        case let .notARunDirectory(path, file, force):
+            "\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory"
+                + (force ? " (--force clears run directories only)" : "")
+        case .inUse(let path):
+            "\(path) is in use by another wgf process (it holds \(RunDirectory.lockFile)); wait for it to end or stop it"
+        }
+    }
 }

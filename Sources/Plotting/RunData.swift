@@ -65,7 +65,7 @@ public struct Trajectory: Sendable {
         do { file = try CSVFile(path: path, ending: .completeRowsOnly) } catch let e as InputFileError {
             throw RunFileError(e)
         }
-        func fail(_ line: Int, _ problem: RunFileError.Problem) -> RunFileError { RunFileError(path: path, line: line, problem) }
+        func fail(_ line: Int, _ problem: RunFileProblem) -> RunFileError { RunFileError(path: path, line: line, problem) }
         guard let headerLine = file.lines.first else { throw fail(1, .csv(.empty)) }
         let header = file.fields(headerLine.range).map(file.text)
         // x1..xd after the five fixed columns, then v1..vd if velocities were recorded.

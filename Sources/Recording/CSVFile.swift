@@ -117,7 +117,7 @@ public struct CSVFile {
     /// - Parameters:
     ///   - line: The 1-based line at fault; nil for the whole file.
     ///   - problem: What is wrong there.
-    public func error(line: Int?, _ problem: InputFileError.Problem) -> InputFileError {
+    public func error(line: Int?, _ problem: InputFileProblem) -> InputFileError {
         InputFileError(path: path, line: line, problem)
     }
 }

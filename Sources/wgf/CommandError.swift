@@ -17,13 +17,8 @@ extension ScenarioError: CommandError {
     var exitCode: Int32 { Exit.badInput }
 }
 
-extension InputFileError: CommandError {
-    /// Bad input: a CSV or HDF5 file read.
-    var exitCode: Int32 { Exit.badInput }
-}
-
-extension RunFileError: CommandError {
-    /// Bad input: a run's file read back.
+extension FileError: CommandError {
+    /// Bad input: a file read (InputFileError: a CSV or HDF5 input; RunFileError: a run's file read back).
     var exitCode: Int32 { Exit.badInput }
 }
 

@@ -24,7 +24,7 @@ final class H5MDTrajectory: TrajectorySource {
     /// The record read from the file, rows `ids` only for the populations named there.
     func frame(_ record: Int, ids: [String: [Int]]?, velocities: Bool) throws -> Frame {
         guard steps.indices.contains(record) else {
-            throw RunFileError(path: file.path, line: nil, message: "no record \(record) (the file has \(steps.count))")
+            throw RunFileError(path: file.path, line: nil, .noRecord(record, count: steps.count))
         }
         let populations = try file.populations.enumerated().map { k, p in
             let rows = ids?[p.name]

@@ -40,17 +40,17 @@ public enum NPY {
     /// - Throws: ``NPYError`` for another format, a truncated file or another dtype.
     public static func decode(_ data: Data) throws -> (descr: String, shape: [Int], values: [Double]) {
         let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw NPYError("not an .npy file") }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw NPYError.notNPY }
         let len = Int(bytes[8]) | Int(bytes[9]) << 8
-        guard bytes.count >= 10 + len, let header = String(bytes: bytes[10..<(10 + len)], encoding: .ascii) else { throw NPYError("truncated header") }
-        guard let dr = header.range(of: "'descr': '"), let de = header[dr.upperBound...].firstIndex(of: "'") else { throw NPYError("no descr") }
+        guard bytes.count >= 10 + len, let header = String(bytes: bytes[10..<(10 + len)], encoding: .ascii) else { throw NPYError.truncatedHeader }
+        guard let dr = header.range(of: "'descr': '"), let de = header[dr.upperBound...].firstIndex(of: "'") else { throw NPYError.noDescription }
         let descr = String(header[dr.upperBound..<de])
-        guard header.contains("'fortran_order': False") else { throw NPYError("Fortran order") }
-        guard let sr = header.range(of: "'shape': ("), let se = header[sr.upperBound...].firstIndex(of: ")") else { throw NPYError("no shape") }
+        guard header.contains("'fortran_order': False") else { throw NPYError.fortranOrder }
+        guard let sr = header.range(of: "'shape': ("), let se = header[sr.upperBound...].firstIndex(of: ")") else { throw NPYError.noShape }
         let shape = header[sr.upperBound..<se].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let count = shape.reduce(1, *)
         let start = 10 + len
-        guard bytes.count == start + 8 * count else { throw NPYError("\(bytes.count - start) data bytes, expected \(8 * count)") }
+        guard bytes.count == start + 8 * count else { throw NPYError.dataBytes(bytes.count - start, expected: 8 * count) }
         var values = [Double](repeating: 0, count: count)
         for i in 0..<count {
             var u: UInt64 = 0
@@ -58,18 +58,11 @@ public enum NPY {
             switch descr {
             case "<f8": values[i] = Double(bitPattern: u)
             case "<i8": values[i] = Double(Int64(bitPattern: u))
-            default: throw NPYError("unsupported dtype \(descr)")
+            default: throw NPYError.unsupportedDType(descr)
             }
         }
         return (descr, shape, values)
     }
-}
-
-/// An .npy file that cannot be read, or a ``NPYExport`` that wrote more or fewer values than its shape.
-public struct NPYError: Error, CustomStringConvertible {
-    /// What is wrong.
-    public let description: String
-    init(_ d: String) { description = d }
 }
 
 /// A float64 .npy file (or several identical copies) written as its values arrive, in C order:
@@ -87,7 +80,7 @@ final class NPYWriter {
         for path in paths {
             guard let f = fopen(path, "w") else {
                 files.forEach { fclose($0) }
-                throw IOFailure(path: path, "cannot open for writing (\(String(cString: strerror(errno))))")
+                throw IOFailure(path: path, .cannotOpenForWriting(reason: String(cString: strerror(errno))))
             }
             files.append(f)
         }
@@ -102,7 +95,7 @@ final class NPYWriter {
     /// Appends values (little-endian float64).
     func append<C: Collection>(_ values: C) throws where C.Element == Double {
         written += values.count
-        guard written <= expected else { throw NPYError("\(paths[0]): more values than the shape holds (\(expected))") }
+        guard written <= expected else { throw NPYError.tooManyValues(path: paths[0], capacity: expected) }
         #if _endian(little)
         let bytes = values.withContiguousStorageIfAvailable { Data(buffer: $0) } ?? Array(values).withUnsafeBufferPointer { Data(buffer: $0) }
         #else
@@ -114,16 +107,16 @@ final class NPYWriter {
 
     /// Checks the count and flushes.
     func finish() throws {
-        guard written == expected else { throw NPYError("\(paths[0]): \(written) values written, the shape holds \(expected)") }
+        guard written == expected else { throw NPYError.valueCount(path: paths[0], written: written, capacity: expected) }
         for (f, path) in zip(files, paths) where fflush(f) != 0 {
-            throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))")
+            throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno))))
         }
     }
 
     private func write(_ data: Data) throws {
         for (f, path) in zip(files, paths) {
             let n = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-            guard n == data.count else { throw IOFailure(path: path, "write failed (\(String(cString: strerror(errno))))") }
+            guard n == data.count else { throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno)))) }
         }
     }
 }

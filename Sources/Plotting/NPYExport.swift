@@ -55,7 +55,7 @@ public enum NPYExport {
     static func write(_ data: Data, _ directory: String, _ name: String) throws {
         let path = directory + "/" + name
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw IOFailure(path: path, "cannot write (\(error.localizedDescription))")
+            throw IOFailure(path: path, .cannotWrite(reason: error.localizedDescription))
         }
     }
 }
@@ -92,7 +92,7 @@ final class PopulationExport {
         let increasing = zip(p.ids, p.ids.dropFirst()).allSatisfy { $0 < $1 }
         let order = increasing ? Array(p.ids.indices) : p.ids.indices.sorted { p.ids[$0] < p.ids[$1] }
         guard order.count == ids.count, zip(order, ids).allSatisfy({ p.ids[$0] == $1 }) else {
-            throw NPYError("population '\(name)': the particles at step \(step) differ from those of step \(firstStep)")
+            throw NPYError.particlesDiffer(population: name, step: step, firstStep: firstStep)
         }
         if increasing {
             try positions.append(p.positions)

@@ -63,28 +63,28 @@ public struct Trajectory: Sendable {
     public static func read(path: String) throws -> Trajectory {
         let file: CSVFile
         do { file = try CSVFile(path: path, ending: .completeRowsOnly) } catch let e as InputFileError {
-            throw RunFileError(path: e.path, line: e.line, message: e.message)
+            throw RunFileError(e)
         }
-        func fail(_ line: Int, _ message: String) -> RunFileError { RunFileError(path: path, line: line, message: message) }
-        guard let headerLine = file.lines.first else { throw fail(1, "empty file (expected a header line)") }
+        func fail(_ line: Int, _ problem: RunFileProblem) -> RunFileError { RunFileError(path: path, line: line, problem) }
+        guard let headerLine = file.lines.first else { throw fail(1, .csv(.empty)) }
         let header = file.fields(headerLine.range).map(file.text)
         // x1..xd after the five fixed columns, then v1..vd if velocities were recorded.
         var d = 0
         while 5 + d < header.count && header[5 + d] == "x\(d + 1)" { d += 1 }
         let velocities = d >= 1 && header.count == 5 + 2 * d && (0..<d).allSatisfy { header[5 + d + $0] == "v\($0 + 1)" }
         guard d >= 1, Array(header.prefix(5)) == ["step", "time", "population", "particle", "weight"] else {
-            throw fail(1, "header '\(file.quote(headerLine.range))' is not step,time,population,particle,weight,x1,...,xd")
+            throw fail(1, .trajectoryHeader(line: file.text(headerLine.range)))
         }
         var frames: [Frame] = []
         var popIndex: [String: Int] = [:]
         for (number, line) in file.lines.dropFirst() {
             let f = file.fields(line)
             guard f.count == header.count else {
-                throw fail(number, "\(f.count) fields, the header has \(header.count)")
+                throw fail(number, .csv(.fieldCount(fields: f.count, header: header.count)))
             }
             guard let step = file.integer(f[0]), let time = file.number(f[1]), let id = file.integer(f[3]),
                   let w = file.number(f[4]) else {
-                throw fail(number, "step, time, particle or weight is not a number")
+                throw fail(number, .rowNotNumbers)
             }
             if frames.last?.step != step {
                 frames.append(Frame(step: step, time: time, populations: []))
@@ -102,20 +102,20 @@ public struct Trajectory: Sendable {
             frames[fi].populations[pi].weights.append(w)
             for a in 0..<d {
                 guard let v = file.number(f[5 + a]) else {
-                    throw fail(number, "column x\(a + 1): '\(file.quote(f[5 + a]))' is not a number")
+                    throw fail(number, .csv(.notANumber(column: "x\(a + 1)", field: file.text(f[5 + a]))))
                 }
                 frames[fi].populations[pi].positions.append(v)
             }
             if velocities {
                 for a in 0..<d {
                     guard let v = file.number(f[5 + d + a]) else {
-                        throw fail(number, "column v\(a + 1): '\(file.quote(f[5 + d + a]))' is not a number")
+                        throw fail(number, .csv(.notANumber(column: "v\(a + 1)", field: file.text(f[5 + d + a]))))
                     }
                     frames[fi].populations[pi].velocities.append(v)
                 }
             }
         }
-        guard !frames.isEmpty else { throw fail(2, "no data rows") }
+        guard !frames.isEmpty else { throw fail(2, .csv(.noDataRows)) }
         // A cut last row leaves its record short of particles: drop that record as well.
         if file.droppedLastRow != nil, frames.count >= 2,
            frames[frames.count - 1].populations.map(\.count) != frames[frames.count - 2].populations.map(\.count) {
@@ -180,7 +180,7 @@ public struct MetricSeries: Sendable {
     /// - Throws: `InputFileError` for a malformed file, ``RunFileError`` without a `step` column.
     public static func read(path: String) throws -> MetricSeries {
         let t = try NumericTable.read(path: path, ending: .completeRowsOnly)
-        guard let steps = t.column("step") else { throw RunFileError(path: path, line: 1, message: "no step column") }
+        guard let steps = t.column("step") else { throw RunFileError(path: path, line: 1, .noStepColumn) }
         let times = t.column("time") ?? steps
         let walls = t.column("wall") ?? [Double](repeating: .nan, count: steps.count)
         let names = t.header.filter { !["step", "time", "wall"].contains($0) }
@@ -235,18 +235,4 @@ public struct PlotContext {
         self.title = title; self.logDensity = logDensity; self.potential = potential
         self.referenceSamples = referenceSamples; self.box = box; self.window = window; self.thresholds = thresholds
     }
-}
-
-/// A run file that cannot be used, located by path and line where known.
-public struct RunFileError: Error, CustomStringConvertible {
-    /// The run file.
-    public let path: String
-    /// The 1-based line at fault; nil when the problem is not tied to one.
-    public let line: Int?
-    /// What is wrong, without the location.
-    public let message: String
-    /// An error at `line` of `path`.
-    public init(path: String, line: Int?, message: String) { self.path = path; self.line = line; self.message = message }
-    /// `path:line: message`, or `path: message` without a line.
-    public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
 }

@@ -11,7 +11,7 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path, "cannot write (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw IOFailure(path: path, .cannotWrite(reason: String(cString: strerror(errno)))) }
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, bytes.count - done) }
@@ -20,7 +20,7 @@ public enum AtomicFile {
                 let reason = String(cString: strerror(errno))
                 close(fd)
                 unlink(temporary)
-                throw IOFailure(path: path, "write failed (\(reason))")
+                throw IOFailure(path: path, .writeFailed(reason: reason))
             }
             done += n
         }
@@ -29,12 +29,12 @@ public enum AtomicFile {
         close(fd)
         guard synced else {
             unlink(temporary)
-            throw IOFailure(path: path, "cannot sync to disk (\(reason))")
+            throw IOFailure(path: path, .cannotSync(reason: reason))
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw IOFailure(path: path, "cannot replace (\(reason))")
+            throw IOFailure(path: path, .cannotReplace(reason: reason))
         }
         syncDirectory(of: path)
     }

@@ -1,32 +1,4 @@
 import Foundation
-import InputText
-
-/// An I/O failure, with the path involved.
-public struct IOFailure: Error, CustomStringConvertible {
-    /// The file that could not be written, read or synced.
-    public let path: String
-    /// What failed, with the system's reason.
-    public let message: String
-    /// A failure at `path`; `message` says what failed.
-    public init(path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-    /// `path: message`.
-    public var description: String { "\(path): \(message)" }
-}
-
-/// A bad input file (CSV), located by path, line and column name where known.
-public struct InputFileError: Error, CustomStringConvertible {
-    /// The input file.
-    public let path: String
-    /// The 1-based line at fault; nil when the problem is the whole file.
-    public let line: Int?
-    /// What is wrong, without the location.
-    public let message: String
-    /// `path:line: message`, or `path: message` without a line.
-    public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
-}
 
 /// A parsed CSV file of numbers: header names and row-major values.
 public struct NumericTable {
@@ -50,7 +22,7 @@ public struct NumericTable {
     ///   whose field count differs from the header's, or a field that is not a number.
     public static func read(path: String, ending: CSVEnding = .lenient) throws -> NumericTable {
         let file = try CSVFile(path: path, ending: ending)
-        guard let first = file.lines.first else { throw file.error(line: 1, "empty file (expected a header line)") }
+        guard let first = file.lines.first else { throw file.error(line: 1, .empty) }
         let headerFields = file.fields(first.range)
         let header = headerFields.map(file.text)
         var values: [Double] = []
@@ -59,11 +31,11 @@ public struct NumericTable {
         for (number, line) in file.lines.dropFirst() {
             let fields = file.fields(line)
             guard fields.count == header.count else {
-                throw file.error(line: number, "\(fields.count) fields, the header has \(header.count)")
+                throw file.error(line: number, .fieldCount(fields: fields.count, header: header.count))
             }
             for (c, f) in fields.enumerated() {
                 guard let v = file.number(f) else {
-                    throw file.error(line: number, "column \(file.quote(headerFields[c])): '\(file.quote(f))' is not a number")
+                    throw file.error(line: number, .notANumber(column: header[c], field: file.text(f)))
                 }
                 values.append(v)
             }
@@ -90,11 +62,10 @@ public func readPoints(path: String, allowWeights: Bool = false) throws -> (dime
     let d = coords.count
     let expected = (1...max(1, d)).map { "x\($0)" }
     guard d >= 1, coords == expected else {
-        let allowed = "x1,...,xd" + (allowWeights ? " and optionally w" : "")
-        throw InputFileError(path: path, line: 1, message: "header '\(Excerpt.quote(t.header.joined(separator: ",")))' is not \(allowed)")
+        throw InputFileError(path: path, line: 1, .pointsHeader(t.header, weightsAllowed: allowWeights))
     }
-    guard t.rows > 0 else { throw InputFileError(path: path, line: 2, message: "no data rows") }
-    guard t.values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, message: "contains NaN or infinite values") }
+    guard t.rows > 0 else { throw InputFileError(path: path, line: 2, .noDataRows) }
+    guard t.values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, .nonFinite) }
     let columns = expected.map { t.header.firstIndex(of: $0)! }
     var points = [Double](repeating: 0, count: t.rows * d)
     for i in 0..<t.rows { for a in 0..<d { points[i * d + a] = t.values[i * t.header.count + columns[a]] } }

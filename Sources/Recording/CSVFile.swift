@@ -35,7 +35,7 @@ public struct CSVFile {
     public init(path: String, ending: CSVEnding) throws {
         self.path = path
         do { bytes = try readInputFile(path: path) } catch {
-            throw InputFileError(path: path, line: nil, message: "cannot read (\(error.reason))")
+            throw InputFileError(path: path, line: nil, .unreadable(error.reason))
         }
         try Self.checkText(bytes, path: path)
         // A byte-order mark (spreadsheets write one) is not part of the first header name.
@@ -62,8 +62,7 @@ public struct CSVFile {
         guard let bad = [bytes.firstIndex(of: 0), UTF8Scan.firstInvalid(in: bytes)].compactMap({ $0 }).min() else { return }
         let lineStart = bytes[..<bad].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         let line = bytes[..<bad].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-        throw InputFileError(path: path, line: line,
-                             message: "not a CSV text file: byte \(Excerpt.byte(bytes[bad])) at column \(bad - lineStart + 1) (expected UTF-8 text without NUL bytes)")
+        throw InputFileError(path: path, line: line, .notText(byte: bytes[bad], column: bad - lineStart + 1))
     }
 
     private mutating func add(_ number: Int, _ range: Range<Int>) {
@@ -114,7 +113,11 @@ public struct CSVFile {
     public func quote(_ range: Range<Int>) -> String { Excerpt.quote(bytes: bytes[trimmed(range)]) }
 
     /// An error at a line of this file.
-    public func error(line: Int?, _ message: String) -> InputFileError {
-        InputFileError(path: path, line: line, message: message)
+    ///
+    /// - Parameters:
+    ///   - line: The 1-based line at fault; nil for the whole file.
+    ///   - problem: What is wrong there.
+    public func error(line: Int?, _ problem: InputFileProblem) -> InputFileError {
+        InputFileError(path: path, line: line, problem)
     }
 }

@@ -86,61 +86,47 @@ public enum CheckpointFile {
 
     // MARK: Reading
 
-    /// Why a checkpoint file cannot be used.
-    public struct ReadError: Error, CustomStringConvertible {
-        /// The checkpoint file.
-        public let path: String
-        /// What is wrong with it.
-        public let message: String
-        /// `path: message`.
-        public var description: String { "\(path): \(message)" }
-    }
-
     /// Reads and checks `directory/checkpoint.wgf`.
     ///
     /// - Throws: ``ReadError`` when there is none, or it is damaged or of another version.
     public static func read(directory: String) throws -> Checkpoint {
         let path = directory + "/" + name
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ReadError(path: path, message: FileManager.default.fileExists(atPath: path)
-                            ? "cannot read the checkpoint" : "no checkpoint (the run wrote none, or is not a wgf run directory)")
+            throw ReadError(path: path, problem: FileManager.default.fileExists(atPath: path) ? .unreadable : .missing)
         }
         do { return try decode([UInt8](data)) } catch let e as DecodeFailure {
-            throw ReadError(path: path, message: e.message)
+            throw ReadError(path: path, problem: .undecodable(e))
         }
     }
 
-    struct DecodeFailure: Error { let message: String }
-
     /// The checkpoint in `bytes`, after checking the header, version, SHA-256 and every length.
     ///
-    /// - Throws: An error whose message says what is wrong (``read(directory:)`` turns it into a ``ReadError``).
+    /// - Throws: ``DecodeFailure`` saying what is wrong (``read(directory:)`` turns it into a ``ReadError``).
     public static func decode(_ bytes: [UInt8]) throws -> Checkpoint {
-        func fail(_ m: String) -> DecodeFailure { DecodeFailure(message: m) }
         guard bytes.count >= magic.count + 8 + 64, Array(bytes[0..<magic.count]) == magic else {
-            throw fail("not a wgf checkpoint (no WGF-CKPT header)")
+            throw DecodeFailure.noHeader
         }
         let body = Array(bytes[0..<(bytes.count - 64)])
         guard String(decoding: bytes[(bytes.count - 64)...], as: UTF8.self) == sha256Hex(body) else {
-            throw fail("damaged: its SHA-256 does not match its contents")
+            throw DecodeFailure.checksumMismatch
         }
         var at = magic.count
         func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
             let n = MemoryLayout<T>.size
-            guard body.count - at >= n else { throw fail("truncated at byte \(at)") }
+            guard body.count - at >= n else { throw DecodeFailure.truncated(offset: at) }
             var x = T.zero
             for k in 0..<n { x |= T(truncatingIfNeeded: body[at + k]) << (8 * k) }
             at += n
             return x
         }
         func take(_ n: UInt64) throws -> ArraySlice<UInt8> {
-            guard n <= UInt64(body.count - at) else { throw fail("truncated at byte \(at)") }
+            guard n <= UInt64(body.count - at) else { throw DecodeFailure.truncated(offset: at) }
             defer { at += Int(n) }
             return body[at..<(at + Int(n))]
         }
         let version = try integer(UInt32.self)
         guard version == CheckpointFile.version else {
-            throw fail("format version \(version); this wgf reads version \(CheckpointFile.version)")
+            throw DecodeFailure.version(version, supported: CheckpointFile.version)
         }
         let count = try integer(UInt32.self)
         var entries: [String: Entry] = [:]
@@ -151,7 +137,7 @@ public enum CheckpointFile {
             let n = try integer(UInt64.self)
             switch type {
             case 1, 2:
-                guard n <= UInt64(body.count - at) / 8 else { throw fail("\(name): truncated") }
+                guard n <= UInt64(body.count - at) / 8 else { throw DecodeFailure.entryTruncated(name: name) }
                 let raw = try take(n * 8)
                 var v = [UInt64](repeating: 0, count: Int(n))
                 v.withUnsafeMutableBytes { $0.copyBytes(from: raw) }
@@ -160,41 +146,41 @@ public enum CheckpointFile {
             case 3:
                 entries[name] = .text(String(decoding: try take(n), as: UTF8.self))
             default:
-                throw fail("\(name): unknown entry type \(type)")
+                throw DecodeFailure.unknownEntryType(name: name, type: type)
             }
         }
-        guard at == body.count else { throw fail("\(body.count - at) stray bytes after the last entry") }
+        guard at == body.count else { throw DecodeFailure.strayBytes(count: body.count - at) }
 
         func reals(_ key: String) throws -> [Double] {
-            guard case .reals(let v)? = entries[key] else { throw fail("lacks '\(key)'") }
+            guard case .reals(let v)? = entries[key] else { throw DecodeFailure.missingEntry(name: key) }
             return v
         }
         func integers(_ key: String, count: Int? = nil) throws -> [Int] {
-            guard case .integers(let v)? = entries[key], count.map({ v.count == $0 }) ?? true else { throw fail("lacks '\(key)'") }
+            guard case .integers(let v)? = entries[key], count.map({ v.count == $0 }) ?? true else { throw DecodeFailure.missingEntry(name: key) }
             return v
         }
         func text(_ key: String) throws -> String {
-            guard case .text(let v)? = entries[key] else { throw fail("lacks '\(key)'") }
+            guard case .text(let v)? = entries[key] else { throw DecodeFailure.missingEntry(name: key) }
             return v
         }
         let t = try reals("timings")
-        guard t.count == 5 else { throw fail("timings: expected 5 numbers") }
+        guard t.count == 5 else { throw DecodeFailure.timings(count: t.count) }
         var timings = RunTimings()
         (timings.stepping, timings.metrics, timings.recording, timings.checkpointing, timings.total) = (t[0], t[1], t[2], t[3], t[4])
         var populations: [Population] = []
         let populationCount = try integers("population-count", count: 1)[0]
-        guard (0...64).contains(populationCount) else { throw fail("population-count \(populationCount)") }
+        guard (0...64).contains(populationCount) else { throw DecodeFailure.populationCount(populationCount) }
         for k in 0..<populationCount {
             let d = try integers("population/\(k)/dimension", count: 1)[0]
             let positions = try reals("population/\(k)/positions"), weights = try reals("population/\(k)/weights")
             guard d >= 1, positions.count % d == 0, weights.count == positions.count / d else {
-                throw fail("population \(k): \(positions.count) coordinates and \(weights.count) weights do not fit d = \(d)")
+                throw DecodeFailure.populationShape(index: k, coordinates: positions.count, weights: weights.count, dimension: d)
             }
             var p = Population(name: try text("population/\(k)/name"), dimension: d, positions: positions)
             p.weights = weights
             if entries["population/\(k)/velocities"] != nil {
                 let v = try reals("population/\(k)/velocities")
-                guard v.count == positions.count else { throw fail("population \(k): \(v.count) velocity components") }
+                guard v.count == positions.count else { throw DecodeFailure.velocityCount(index: k, count: v.count) }
                 p.velocities = v
             }
             populations.append(p)
@@ -206,14 +192,14 @@ public enum CheckpointFile {
             } else if name.hasPrefix("part/") {
                 // part/<key>/<type>/<field>: the key may hold dots and brackets, not slashes.
                 let pieces = name.split(separator: "/", omittingEmptySubsequences: false)
-                guard pieces.count == 4 else { throw fail("malformed entry name '\(name)'") }
+                guard pieces.count == 4 else { throw DecodeFailure.malformedEntryName(name) }
                 let key = String(pieces[1]), field = String(pieces[3])
                 var s = parts[key] ?? PartState()
                 switch (pieces[2], entry) {
                 case ("real", .reals(let v)): s.reals[field] = v
                 case ("integer", .integers(let v)): s.integers[field] = v
                 case ("text", .text(let v)): s.texts[field] = v
-                default: throw fail("malformed entry '\(name)'")
+                default: throw DecodeFailure.malformedEntry(name)
                 }
                 parts[key] = s
             }

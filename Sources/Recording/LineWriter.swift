@@ -22,21 +22,21 @@ public final class LineWriter {
     public init(path: String, keepingFirst keep: Int?) throws {
         let flags = O_WRONLY | O_CLOEXEC | (keep == nil ? O_CREAT | O_TRUNC : 0)
         let fd = open(path, flags, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path, "cannot open for writing (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw IOFailure(path: path, .cannotOpenForWriting(reason: String(cString: strerror(errno)))) }
         if let keep {
             var info = stat()
             guard fstat(fd, &info) == 0 else {
                 close(fd)
-                throw IOFailure(path: path, "cannot read its size (\(String(cString: strerror(errno))))")
+                throw IOFailure(path: path, .cannotReadSize(reason: String(cString: strerror(errno))))
             }
             guard Int(info.st_size) >= keep else {
                 close(fd)
-                throw IOFailure(path: path, "holds \(info.st_size) bytes, fewer than the \(keep) it had at the checkpoint: it was changed or cut after the run")
+                throw IOFailure(path: path, .shorterThanCheckpoint(bytes: Int(info.st_size), expected: keep))
             }
             guard ftruncate(fd, off_t(keep)) == 0, lseek(fd, off_t(keep), SEEK_SET) == off_t(keep) else {
                 let reason = String(cString: strerror(errno))
                 close(fd)
-                throw IOFailure(path: path, "cannot cut back to \(keep) bytes (\(reason))")
+                throw IOFailure(path: path, .cannotCutBack(bytes: keep, reason: reason))
             }
         }
         self.path = path
@@ -70,7 +70,7 @@ public final class LineWriter {
                 let reason = String(cString: strerror(errno))
                 size += done
                 buffer.removeFirst(done)
-                throw IOFailure(path: path, "write failed after \(size) bytes (\(reason))")
+                throw IOFailure(path: path, .writeFailedAfter(bytes: size, reason: reason))
             }
             done += n
         }
@@ -83,7 +83,7 @@ public final class LineWriter {
     public func synchronize() throws {
         try flush()
         guard fsync(descriptor) == 0 else {
-            throw IOFailure(path: path, "cannot sync to disk (\(String(cString: strerror(errno))))")
+            throw IOFailure(path: path, .cannotSync(reason: String(cString: strerror(errno))))
         }
     }
 }

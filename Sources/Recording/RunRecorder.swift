@@ -34,7 +34,7 @@ public final class RunRecorder: Recorder {
                 try w.flush()
                 return w
             }
-            guard let keep = marks[name] else { throw IOFailure(path: path, "the checkpoint does not say how far it reached") }
+            guard let keep = marks[name] else { throw IOFailure(path: path, .noCheckpointMark) }
             return try LineWriter(path: path, keepingFirst: keep)
         }
         trajectory = writeTrajectory

@@ -4,14 +4,6 @@ import InputText
 import KernelSum
 import Recording
 
-/// A scenario that cannot be used: syntax, a key, a value or a file it names.
-/// Its message starts with where: `file:line:` (`file:` alone for an unreadable file), or `--set KEY=VALUE:`.
-public struct ScenarioError: Error, CustomStringConvertible {
-    /// The message for users.
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A scenario decoded and validated, its memory estimated and found to fit: nothing
 /// proportional to the run (particles, samples, data sets) exists until ``load()`` draws it.
 public struct ValidatedScenario {
@@ -71,15 +63,15 @@ public enum ScenarioLoader {
         let bytes: [UInt8]
         if let contents { bytes = contents } else {
             do { bytes = try readInputFile(path: path, limit: maximumFileSize) } catch {
-                throw ScenarioError("\(path): cannot read the scenario (\(error.reason))")
+                throw ScenarioError.unreadable(path: path, reason: error.reason)
             }
         }
         guard bytes.count <= maximumFileSize else {
-            throw ScenarioError("\(path): cannot read the scenario (\(bytes.count) bytes; at most \(maximumFileSize))")
+            throw ScenarioError.unreadable(path: path, reason: .tooLarge(bytes: bytes.count, limit: maximumFileSize))
         }
         let root: TOMLTable
         do { root = try TOMLParser.parse(bytes: bytes) } catch let e as TOMLSyntaxError {
-            throw ScenarioError("\(path):\(e.line):\(e.column): \(e.message)")
+            throw ScenarioError.syntax(path: path, e)
         }
         for o in overrides { try applyOverride(o, to: root, source: source) }
         return (source, root)
@@ -88,10 +80,8 @@ public enum ScenarioLoader {
     /// `KEY=VALUE`: KEY a dotted path (`population.count`, `expect[1].at-most`), VALUE a TOML
     /// value, or else taken as a string (so `flow.kernel=gaussian:sigma=2` needs no quotes).
     static func applyOverride(_ text: String, to root: TOMLTable, source: ScenarioSource) throws {
-        let shown = Excerpt.quote(text, limit: 120)
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw ScenarioError("--set \(shown): expected KEY=VALUE, e.g. population.count=500")
-        }
+        func fail(_ problem: ScenarioError.OverrideProblem) -> ScenarioError { .override(text: text, problem) }
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw fail(.notKeyValue) }
         let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
         let valueText = String(text[text.index(after: eq)...])
         let value = (try? TOMLParser.parseValue(valueText)) ?? .string(valueText)
@@ -99,7 +89,7 @@ public enum ScenarioLoader {
         var display: [String] = []
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= TOMLParser.maxNesting else {
-            throw ScenarioError("--set \(shown): the key has \(parts.count) segments (at most \(TOMLParser.maxNesting))")
+            throw fail(.tooManySegments(parts.count, limit: TOMLParser.maxNesting))
         }
         for (k, part) in parts.enumerated() {
             var name = part
@@ -107,14 +97,14 @@ public enum ScenarioLoader {
             if let open = part.firstIndex(of: "["), part.hasSuffix("]") {
                 name = String(part[..<open])
                 index = Int(part[part.index(after: open)..<part.index(before: part.endIndex)])
-                guard index != nil else { throw ScenarioError("--set \(shown): bad index in '\(Excerpt.quote(part))' (expected NAME[N], N from 1)") }
+                guard index != nil else { throw fail(.badIndex(segment: part)) }
             }
-            guard !name.isEmpty else { throw ScenarioError("--set \(shown): empty key segment") }
+            guard !name.isEmpty else { throw fail(.emptySegment) }
             let last = k == parts.count - 1
             if last && index == nil {
                 display.append(name)
                 table.set(name, TOMLTable.entry(for: value, line: 0), line: 0)
-                source.overrides[display.joined(separator: ".")] = shown
+                source.overrides[display.joined(separator: ".")] = text
                 return
             }
             switch (table.entries[name], index) {
@@ -122,16 +112,16 @@ public enum ScenarioLoader {
             case (nil, nil):
                 let t = TOMLTable(line: 0, explicit: true)
                 table.set(name, .table(t), line: 0)
-                source.overrides[(display + [name]).joined(separator: ".")] = shown
+                source.overrides[(display + [name]).joined(separator: ".")] = text
                 table = t
             case (.tables(let ts)?, let i?) where i >= 1 && i <= ts.count: table = ts[i - 1]
             case (.tables(let ts)?, let i?):
-                throw ScenarioError("--set \(shown): \(name) has \(ts.count) entries (index from 1 to \(ts.count)), not \(i)")
+                throw fail(.indexOutOfRange(name: name, index: i, count: ts.count))
             default:
-                throw ScenarioError("--set \(shown): '\(Excerpt.quote(display.joined(separator: ".") + (display.isEmpty ? "" : ".") + part))' is not a table of the scenario")
+                throw fail(.notATable(path: (display + [part]).joined(separator: ".")))
             }
             display.append(part)
-            if last { throw ScenarioError("--set \(shown): the key names a whole table; name one of its keys") }
+            if last { throw fail(.wholeTable) }
         }
     }
 
@@ -164,7 +154,7 @@ public enum ScenarioLoader {
         do {
             return try build(root, source: source, threads: threads)
         } catch let e as SettingsError {
-            throw ScenarioError(e.description)
+            throw ScenarioError.settings(e)
         }
     }
 
@@ -182,7 +172,7 @@ public enum ScenarioLoader {
             let metrics = try root.optionalTable("record").map { try $0.strings("metrics", default: []) } ?? []
             return try readExpectations(root, steps: steps, metrics: metrics, stepsMayBeCut: true)
         } catch let e as SettingsError {
-            throw ScenarioError(e.description)
+            throw ScenarioError.settings(e)
         }
     }
 

@@ -64,7 +64,7 @@ final class ScenarioTable: Settings {
     /// `file:line` for a key, or `--set KEY=VALUE` for an override.
     func location(_ key: String) -> String {
         let full = keyPath(key)
-        if let text = source.overrides[full] { return "--set \(text)" }
+        if let text = source.overrides[full] { return ScenarioError.shown(text) }
         return "\(source.path):\(table.lines[key] ?? table.line)"
     }
 
@@ -149,8 +149,7 @@ final class ScenarioTable: Settings {
             return (p.dimension, p.points)
         } catch let e as InputFileError {
             // The path is the scenario's string: shortened like any quoted input.
-            let shown = Excerpt.quote(e.path, limit: 200)
-            throw fail(key, e.line.map { "\(shown):\($0): \(e.message)" } ?? "\(shown): \(e.message)")
+            throw fail(key, e.located(as: Excerpt.quote(e.path, limit: 200)))
         }
     }
 

@@ -1,14 +1,6 @@
 import Flows
 import InputText
 
-/// A TOML syntax error at a line and column (1-based).
-public struct TOMLSyntaxError: Error, Equatable {
-    /// Where the error is: the line, and the column counted in UTF-8 bytes.
-    public let line: Int, column: Int
-    /// What is wrong, without the position.
-    public let message: String
-}
-
 /// A TOML document as parsed: mutable tables that remember where each key was written, so
 /// every later error can name its line. Covers TOML 1.0 except dates and times (rejected
 /// with a clear message: no scenario key takes one).
@@ -94,7 +86,7 @@ public struct TOMLParser {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.pos = 3; p.lineStart = 3 }
         if let bad = UTF8Scan.firstInvalid(in: bytes) {
             while p.pos < bad { p.advance() }
-            throw p.error("the file is not UTF-8 text (byte \(Excerpt.byte(bytes[bad])) here)")
+            throw p.error(.notUTF8(byte: bytes[bad]))
         }
         return try p.document()
     }
@@ -105,7 +97,7 @@ public struct TOMLParser {
         p.skipSpaces()
         let v = try p.value()
         p.skipSpaces()
-        guard p.atEnd else { throw p.error("unexpected text after the value") }
+        guard p.atEnd else { throw p.error(.textAfterValue) }
         return v
     }
 
@@ -115,15 +107,16 @@ public struct TOMLParser {
     var peek: UInt8 { pos < bytes.count ? bytes[pos] : 0 }
     func peek(_ k: Int) -> UInt8 { pos + k < bytes.count ? bytes[pos + k] : 0 }
 
-    func error(_ message: String) -> TOMLSyntaxError {
-        TOMLSyntaxError(line: line, column: pos - lineStart + 1, message: message)
+    /// An error at the current position.
+    func error(_ problem: TOMLSyntaxError.Problem) -> TOMLSyntaxError {
+        TOMLSyntaxError(line: line, column: pos - lineStart + 1, problem: problem)
     }
 
-    /// What is at the current position, for messages: one character, quoted and escaped.
-    var found: String {
-        if atEnd { return "the end of the file" }
-        let s = bytes.withUnsafeBufferPointer { UTF8Scan.scalar(in: $0, at: pos)?.0 } ?? "\u{FFFD}"
-        return "'\(Excerpt.quote(String(s)))'"
+    /// What is at the current position, for messages: one character (U+FFFD for a byte that
+    /// is not UTF-8), or nil at the end.
+    var found: Unicode.Scalar? {
+        if atEnd { return nil }
+        return bytes.withUnsafeBufferPointer { UTF8Scan.scalar(in: $0, at: pos)?.0 } ?? "\u{FFFD}"
     }
 
     /// Opens `levels` nesting levels (see `maxNesting`) for what starts at byte `start` of
@@ -132,17 +125,13 @@ public struct TOMLParser {
         nesting += levels
         guard nesting <= TOMLParser.maxNesting else {
             pos = start
-            throw error("nested more than \(TOMLParser.maxNesting) levels deep (arrays, inline tables and dotted keys count); flatten the data")
+            throw error(.tooDeep(limit: TOMLParser.maxNesting))
         }
     }
 
     /// Control characters other than tab are not allowed in TOML strings and comments.
     func isControl(_ c: UInt8) -> Bool { (c < 0x20 && c != 0x09) || c == 0x7F }
 
-    func controlCharacterError(_ c: UInt8, in what: String) -> TOMLSyntaxError {
-        let code = String(repeating: "0", count: c < 0x10 ? 3 : 2) + String(c, radix: 16, uppercase: true)
-        return error("control character in \(what) (U+\(code): not allowed in TOML; in a basic string write \\u\(code))")
-    }
 
     mutating func advance() {
         if peek == UInt8(ascii: "\n") { line += 1; lineStart = pos + 1 }
@@ -154,7 +143,7 @@ public struct TOMLParser {
     mutating func skipComment() throws {
         guard peek == UInt8(ascii: "#") else { return }
         while !atEnd && peek != UInt8(ascii: "\n") {
-            if isControl(peek) && !(peek == 0x0D && peek(1) == 0x0A) { throw controlCharacterError(peek, in: "a comment") }
+            if isControl(peek) && !(peek == 0x0D && peek(1) == 0x0A) { throw error(.controlCharacter(peek, inComment: true)) }
             pos += 1
         }
     }
@@ -174,7 +163,7 @@ public struct TOMLParser {
         try skipComment()
         if peek == 0x0D && peek(1) == 0x0A { pos += 1 }
         if atEnd { return }
-        guard peek == UInt8(ascii: "\n") else { throw error("expected the end of the line, found \(found)") }
+        guard peek == UInt8(ascii: "\n") else { throw error(.expectedEndOfLine(found: found)) }
         advance()
     }
 
@@ -194,7 +183,7 @@ public struct TOMLParser {
                 try deepen(path.count, at: headerStart)
                 skipSpaces()
                 guard peek == UInt8(ascii: "]"), !isArray || peek(1) == UInt8(ascii: "]") else {
-                    throw error(isArray ? "expected ']]' to close the table-array header" : "expected ']' to close the table header")
+                    throw error(.expectedHeaderEnd(arrayOfTables: isArray))
                 }
                 pos += isArray ? 2 : 1
                 current = try openHeader(root, path, isArray: isArray, line: headerLine)
@@ -206,9 +195,6 @@ public struct TOMLParser {
         }
     }
 
-    /// A key path for a message, shortened.
-    func describe(_ path: [String]) -> String { Excerpt.quote(path.joined(separator: ".")) }
-
     /// Walks `path` from `table`, creating implicit tables; arrays of tables lead to their last element.
     func descend(_ table: TOMLTable, _ path: ArraySlice<String>, line: Int, full: [String]) throws -> TOMLTable {
         var t = table
@@ -219,12 +205,12 @@ public struct TOMLParser {
                 t.set(k, .table(child), line: line)
                 t = child
             case .table(let child)?:
-                if child.inline { throw error("\(describe(full)): '\(Excerpt.quote(k))' is an inline table, which cannot be extended") }
+                if child.inline { throw error(.inlineTableExtended(path: full, key: k)) }
                 t = child
             case .tables(let ts)?:
                 t = ts[ts.count - 1]
             case .value?:
-                throw error("\(describe(full)): '\(Excerpt.quote(k))' already holds a value (defined on line \(t.lines[k]!))")
+                throw error(.keyHoldsValue(path: full, key: k, line: t.lines[k]!))
             }
         }
         return t
@@ -238,7 +224,7 @@ public struct TOMLParser {
             switch parent.entries[last] {
             case nil: parent.set(last, .tables([t]), line: line)
             case .tables(let ts)?: parent.entries[last] = .tables(ts + [t])
-            default: throw error("[[\(describe(path))]]: '\(Excerpt.quote(last))' is already defined (line \(parent.lines[last]!)) as something other than an array of tables")
+            default: throw error(.notArrayOfTables(path: path, key: last, line: parent.lines[last]!))
             }
             return t
         }
@@ -253,7 +239,7 @@ public struct TOMLParser {
             parent.lines[last] = line
             return t
         default:
-            throw error("[\(describe(path))] is defined twice (first on line \(parent.lines[last]!))")
+            throw error(.tableDefinedTwice(path, firstLine: parent.lines[last]!))
         }
     }
 
@@ -264,15 +250,14 @@ public struct TOMLParser {
         defer { nesting = outer }
         try deepen(path.count - 1, at: keyStart)
         skipSpaces()
-        guard peek == UInt8(ascii: "=") else { throw error("expected '=' after the key '\(describe(path))', found \(found)") }
+        guard peek == UInt8(ascii: "=") else { throw error(.expectedEquals(key: path, found: found)) }
         pos += 1
         skipSpaces()
         let v = try valueEntry()
         let parent = try descend(table, path.dropLast(), line: keyLine, full: path)
         let last = path[path.count - 1]
         if parent.entries[last] != nil {
-            throw TOMLSyntaxError(line: keyLine, column: keyColumn,
-                                  message: "duplicate key '\(describe(path))' (first defined on line \(parent.lines[last]!))")
+            throw TOMLSyntaxError(line: keyLine, column: keyColumn, problem: .duplicateKey(path, firstLine: parent.lines[last]!))
         }
         parent.set(last, v, line: keyLine)
     }
@@ -299,7 +284,7 @@ public struct TOMLParser {
         let start = pos
         while TOMLParser.isBare(peek) { pos += 1 }
         guard pos > start else {
-            throw error("expected a key (letters, digits, '_' or '-', or a quoted string), found \(found)")
+            throw error(.expectedKey(found: found))
         }
         return String(decoding: bytes[start..<pos], as: UTF8.self)
     }
@@ -323,7 +308,7 @@ public struct TOMLParser {
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             if match("true") { return .bool(true) }
             if match("false") { return .bool(false) }
-            throw error("expected a value, found \(found) (a string needs quotes)")
+            throw error(.expectedValue(found: found))
         default:
             return try number()
         }
@@ -342,10 +327,10 @@ public struct TOMLParser {
         while !atEnd, TOMLParser.isBare(peek) || peek == UInt8(ascii: "+") || peek == UInt8(ascii: ".")
                 || peek == UInt8(ascii: ":") { pos += 1 }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        guard !text.isEmpty else { throw error("expected a value, found \(found) (a string needs quotes)") }
+        guard !text.isEmpty else { throw error(.expectedValue(found: found)) }
         if text.contains(":") || (text.count >= 10 && text.dropFirst(4).first == "-" && text.first!.isNumber) {
             pos = start
-            throw error("dates and times are not supported")
+            throw error(.datesUnsupported)
         }
         switch text {
         case "inf", "+inf": return .real(.infinity)
@@ -355,7 +340,7 @@ public struct TOMLParser {
         }
         func fail() -> TOMLSyntaxError {
             pos = start
-            return error("'\(Excerpt.quote(text))' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)")
+            return error(.invalidValue(text))
         }
         // Underscores only between digits.
         let u = Array(text.utf8)
@@ -395,12 +380,12 @@ public struct TOMLParser {
         while true {
             try skipBlank()
             if peek == UInt8(ascii: "]") { pos += 1; return .array(items) }
-            if atEnd { throw error("unterminated array: expected ']'") }
+            if atEnd { throw error(.unterminatedArray) }
             items.append(try value())
             try skipBlank()
             if peek == UInt8(ascii: ",") { pos += 1; continue }
             if peek == UInt8(ascii: "]") { pos += 1; return .array(items) }
-            throw error("expected ',' or ']' in the array, found \(found)")
+            throw error(.expectedArraySeparator(found: found))
         }
     }
 
@@ -417,7 +402,7 @@ public struct TOMLParser {
             skipSpaces()
             if peek == UInt8(ascii: ",") { pos += 1; continue }
             if peek == UInt8(ascii: "}") { pos += 1; break }
-            throw error("expected ',' or '}' in the inline table, found \(found) (inline tables stay on one line)")
+            throw error(.expectedInlineTableSeparator(found: found))
         }
         func seal(_ t: TOMLTable) {
             t.inline = true
@@ -431,8 +416,8 @@ public struct TOMLParser {
         pos += 1
         let start = pos
         while peek != UInt8(ascii: "'") {
-            if atEnd || peek == UInt8(ascii: "\n") { throw error("unterminated string: expected '") }
-            if isControl(peek) { throw controlCharacterError(peek, in: "a string") }
+            if atEnd || peek == UInt8(ascii: "\n") { throw error(.unterminatedString(literal: true)) }
+            if isControl(peek) { throw error(.controlCharacter(peek, inComment: false)) }
             pos += 1
         }
         let s = String(decoding: bytes[start..<pos], as: UTF8.self)
@@ -444,8 +429,8 @@ public struct TOMLParser {
         pos += 1
         var out: [UInt8] = []
         while peek != UInt8(ascii: "\"") {
-            if atEnd || peek == UInt8(ascii: "\n") { throw error("unterminated string: expected \"") }
-            if isControl(peek) { throw controlCharacterError(peek, in: "a string") }
+            if atEnd || peek == UInt8(ascii: "\n") { throw error(.unterminatedString(literal: false)) }
+            if isControl(peek) { throw error(.controlCharacter(peek, inComment: false)) }
             if peek == UInt8(ascii: "\\") { out += try escape() } else { out.append(peek); pos += 1 }
         }
         pos += 1
@@ -469,13 +454,13 @@ public struct TOMLParser {
             guard pos + n <= bytes.count, bytes[pos..<(pos + n)].allSatisfy(isHexDigit),
                   let code = UInt32(String(decoding: bytes[pos..<(pos + n)], as: UTF8.self), radix: 16),
                   let scalar = Unicode.Scalar(code) else {
-                throw error("invalid unicode escape (\\u takes 4 hex digits, \\U 8, naming a Unicode scalar)")
+                throw error(.invalidUnicodeEscape)
             }
             pos += n
             return Array(String(Character(scalar)).utf8)
         default:
             pos -= 1
-            throw error("invalid escape sequence in a string")
+            throw error(.invalidEscape)
         }
     }
 
@@ -486,7 +471,7 @@ public struct TOMLParser {
         if peek == UInt8(ascii: "\n") { advance() }
         var out: [UInt8] = []
         while true {
-            if atEnd { throw error("unterminated multi-line string") }
+            if atEnd { throw error(.unterminatedMultilineString) }
             if peek == quote && peek(1) == quote && peek(2) == quote {
                 var extra = 0
                 while peek(3 + extra) == quote && extra < 2 { extra += 1 }
@@ -507,7 +492,7 @@ public struct TOMLParser {
                 continue
             }
             if isControl(peek) && peek != 0x0A && !(peek == 0x0D && peek(1) == 0x0A) {
-                throw controlCharacterError(peek, in: "a string")
+                throw error(.controlCharacter(peek, inComment: false))
             }
             out.append(peek)
             advance()

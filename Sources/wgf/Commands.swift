@@ -35,15 +35,9 @@ struct Check: ParsableCommand {
     var runDirectory: String
 
     func run() throws {
-        let expectations: [Expectation]
-        do {
-            expectations = try ScenarioLoader.expectations(path: runDirectory + "/scenario.toml")
-        } catch let e as ScenarioError {
-            throw fail(e.description, code: Exit.badInput)
-        }
-        let table: NumericTable
-        do { table = try NumericTable.read(path: runDirectory + "/metrics.csv", ending: .completeRowsOnly) } catch let e as InputFileError {
-            throw fail(e.description, code: Exit.badInput)
+        let (expectations, table) = try reporting {
+            (try ScenarioLoader.expectations(path: runDirectory + "/scenario.toml"),
+             try NumericTable.read(path: runDirectory + "/metrics.csv", ending: .completeRowsOnly))
         }
         if expectations.isEmpty {
             print("\(runDirectory): no expectations to check")

@@ -27,15 +27,15 @@ struct Export: ParsableCommand {
     func run() throws {
         guard format == "npy" else { throw fail("--format \(format): unknown (allowed: npy)", code: Exit.badInput) }
         guard let (path, _) = trajectoryFile(runDirectory: runDirectory),
-              let t = try readingRun({ try openTrajectory(runDirectory: runDirectory) }) else {
+              let t = try reporting({ try openTrajectory(runDirectory: runDirectory) }) else {
             throw fail("\(runDirectory): no trajectory.csv or trajectory.h5 (not a run directory, or recorded with record.trajectory = false)",
                        code: Exit.badInput)
         }
         let directory = out ?? runDirectory + "/npy"
         try makeDirectory(directory)
-        let files: [String]
-        do { files = try readingRun { try NPYExport.write(t, to: directory) } } catch let e as NPYError {
-            throw fail("\(path): \(e.description)", code: Exit.badInput)
+        let files = try reporting {
+            // An NPYError names no trajectory: it is located here, at the one read.
+            do { return try NPYExport.write(t, to: directory) } catch let e as NPYError { throw fail(e, context: "\(path): ") }
         }
         print("\(runDirectory): \(files.joined(separator: ", ")) → \(directory)/")
     }

@@ -28,10 +28,10 @@ struct LoadedRun {
         guard FileManager.default.fileExists(atPath: metricsPath) else {
             throw fail("\(directory): no metrics.csv (not a run directory written by `wgf run`)", code: Exit.badInput)
         }
-        let metrics = try readingRun { try MetricSeries.read(path: metricsPath) }
+        let metrics = try reporting { try MetricSeries.read(path: metricsPath) }
         var trajectory: (any TrajectorySource)? = nil
         if needTrajectory {
-            trajectory = try readingRun { try openTrajectory(runDirectory: directory) }
+            trajectory = try reporting { try openTrajectory(runDirectory: directory) }
             if trajectory == nil {
                 printError("wgf: \(directory): no trajectory.csv or trajectory.h5 (recorded with record.trajectory = false?): only the metrics are drawn")
             }
@@ -81,18 +81,6 @@ struct LoadedRun {
         context.title = title ?? (directory as NSString).lastPathComponent
         context.thresholds = thresholds
         return LoadedRun(directory: directory, trajectory: trajectory, metrics: metrics, context: context, flowKind: flowKind, info: info)
-    }
-}
-
-/// Runs `body`, which reads a run's files: a malformed file exits with code 3 (bad input), an
-/// I/O failure with code 5.
-func readingRun<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as InputFileError {
-        throw fail(e.description, code: Exit.badInput)
-    } catch let e as RunFileError {
-        throw fail(e.description, code: Exit.badInput)
-    } catch let e as IOFailure {
-        throw fail(e.description, code: Exit.ioFailure)
     }
 }
 
@@ -171,7 +159,7 @@ struct Plot: ParsableCommand {
         try makeDirectory(directory)
         var written: [String] = []
         for kind in allowed where wanted.contains(kind) {
-            let svg: String? = try readingRun {
+            let svg: String? = try reporting {
                 switch kind {
                 case "particles": return try plots.particles()
                 case "paths": return try plots.paths()

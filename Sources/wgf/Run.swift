@@ -69,11 +69,7 @@ struct Run: ParsableCommand {
 
     /// Loads the scenario at `path`; a bad scenario exits with 3.
     func load(_ path: String, _ sets: [String]) throws -> LoadedScenario {
-        do {
-            return try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? Parallel.defaultThreads)
-        } catch let e as ScenarioError {
-            throw fail(e.description, code: Exit.badInput)
-        }
+        try reporting { try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? Parallel.defaultThreads) }
     }
 
     func startRun() throws {
@@ -93,11 +89,10 @@ struct Run: ParsableCommand {
             try info.write(status: "running", outputs: Run.outputs(loaded))
             written = info
             recorder = try makeRecorder(directory: directory, loaded: loaded)
-        } catch let e as RunDirectoryRefusal {
-            throw fail(e.description, code: Exit.usage)
-        } catch let e as IOFailure {
+        } catch let e as any CommandError {
+            // A refused directory fails before run.json exists; a failed write is recorded in it.
             try? written?.write(status: "io-failure", detail: e.description, outputs: Run.outputs(loaded))
-            throw fail(e.description, code: Exit.ioFailure)
+            throw fail(e)
         } catch {
             throw fail("\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
         }
@@ -109,15 +104,8 @@ struct Run: ParsableCommand {
         guard (try? RunDirectory.contents(of: directory)) == .run else {
             throw fail("cannot resume: \(directory) is not a wgf run directory", code: Exit.badInput)
         }
-        do { try RunDirectory.lock(directory) } catch let e as RunDirectoryRefusal {
-            throw fail("cannot resume: \(e.description)", code: Exit.usage)
-        } catch {
-            throw fail("cannot resume: \(error)", code: Exit.ioFailure)
-        }
-        let checkpoint: Checkpoint
-        do { checkpoint = try CheckpointFile.read(directory: directory) } catch let e as CheckpointFile.ReadError {
-            throw fail("cannot resume: \(e.description)", code: Exit.badInput)
-        }
+        try reporting(context: "cannot resume: ") { try RunDirectory.lock(directory) }
+        let checkpoint = try reporting(context: "cannot resume: ") { try CheckpointFile.read(directory: directory) }
         let scenarioPath = directory + "/scenario.toml"
         let loaded = try load(scenarioPath, steps.map { ["steps=\($0)"] } ?? [])
         let sim = loaded.simulation
@@ -145,13 +133,11 @@ struct Run: ParsableCommand {
             if updated != saved { try AtomicFile.write(updated, to: scenarioPath) }
             try info.write(status: "running", outputs: Run.outputs(loaded))
             recorder = try makeRecorder(directory: directory, loaded: loaded, resuming: checkpoint)
-        } catch let e as IOFailure {
-            try? info.write(status: "io-failure", detail: "cannot resume: \(e.description)", outputs: Run.outputs(loaded))
-            throw fail("cannot resume: \(e.description)", code: Exit.ioFailure)
-        } catch let e as InputFileError {
-            // An output replaced by a file of another kind (trajectory.h5 that is not HDF5).
-            try? info.write(status: "io-failure", detail: "cannot resume: \(e.description)", outputs: Run.outputs(loaded))
-            throw fail("cannot resume: \(e.description)", code: Exit.badInput)
+        } catch let e as any CommandError {
+            // A failed write, or an output replaced by a file of another kind (trajectory.h5
+            // that is not HDF5: bad input): recorded in run.json.
+            try? info.write(status: "io-failure", detail: "cannot resume: \(e)", outputs: Run.outputs(loaded))
+            throw fail(e, context: "cannot resume: ")
         } catch {
             throw fail("cannot resume: \(directory): \(error.localizedDescription)", code: Exit.ioFailure)
         }
@@ -187,10 +173,10 @@ struct Run: ParsableCommand {
         do {
             summary = try sim.run(recorder: recorder, resumingFrom: resumed, checkpoints: writer,
                                   shouldStop: { stopSignal != 0 }, progress: { if showProgress { bar.update($0) } })
-        } catch let e as IOFailure {
+        } catch let e as any CommandError {
             if showProgress { bar.finish() }
             try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
-            throw fail("\(e.description); the records and checkpoint written before it are in \(directory)/", code: Exit.ioFailure)
+            throw fail("\(e); the records and checkpoint written before it are in \(directory)/", code: e.exitCode)
         }
         if showProgress { bar.finish() }
 

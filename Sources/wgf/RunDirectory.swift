@@ -27,10 +27,10 @@ enum RunDirectory {
     static func contents(of path: String) throws -> Contents {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .empty }
-        guard isDirectory.boolValue else { throw IOFailure(path: path, "exists and is not a directory") }
+        guard isDirectory.boolValue else { throw IOFailure(path: path, .notADirectory) }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            throw IOFailure(path: path, "cannot list (\(error.localizedDescription))")
+            throw IOFailure(path: path, .cannotList(reason: error.localizedDescription))
         }
         if names.isEmpty { return .empty }
         guard names.contains("run.json") || names.contains("scenario.toml") else { return .other(names.sorted()[0]) }
@@ -60,18 +60,18 @@ enum RunDirectory {
         case .empty: break
         case .run:
             guard force else {
-                throw RunDirectoryRefusal("\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out")
+                throw RunDirectoryRefusal.holdsEarlierRun(path)
             }
             try lock(path)
             locked = true
             try clear(path)
         case .other(let file):
-            throw RunDirectoryRefusal("\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory\(force ? " (--force clears run directories only)" : "")")
+            throw RunDirectoryRefusal.notARunDirectory(path, holding: file, force: force)
         }
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw IOFailure(path: path, "cannot create the directory (\(error.localizedDescription))")
+            throw IOFailure(path: path, .cannotCreateDirectory(reason: error.localizedDescription))
         }
-        guard access(path, W_OK) == 0 else { throw IOFailure(path: path, "the directory is not writable") }
+        guard access(path, W_OK) == 0 else { throw IOFailure(path: path, .directoryNotWritable) }
         if !locked { try lock(path) }
         return path
     }
@@ -80,10 +80,10 @@ enum RunDirectory {
     /// closed; the system releases the lock when the process ends, however it ends).
     static func lock(_ path: String) throws {
         let fd = open(path + "/" + lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path + "/" + lockFile, "cannot open (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw IOFailure(path: path + "/" + lockFile, .cannotOpen(reason: String(cString: strerror(errno)))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw RunDirectoryRefusal("\(path) is in use by another wgf process (it holds \(lockFile)); wait for it to end or stop it")
+            throw RunDirectoryRefusal.inUse(path)
         }
     }
 
@@ -92,7 +92,7 @@ enum RunDirectory {
     static func clear(_ path: String) throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: path) where name != lockFile {
             do { try FileManager.default.removeItem(atPath: path + "/" + name) } catch {
-                throw IOFailure(path: path + "/" + name, "cannot remove (\(error.localizedDescription))")
+                throw IOFailure(path: path + "/" + name, .cannotRemove(reason: error.localizedDescription))
             }
         }
     }
@@ -102,14 +102,32 @@ enum RunDirectory {
     static func removeDerived(_ path: String) throws {
         for name in derived where FileManager.default.fileExists(atPath: path + "/" + name) {
             do { try FileManager.default.removeItem(atPath: path + "/" + name) } catch {
-                throw IOFailure(path: path + "/" + name, "cannot remove this stale output (\(error.localizedDescription))")
+                throw IOFailure(path: path + "/" + name, .cannotRemoveStale(reason: error.localizedDescription))
             }
         }
     }
 }
 
-/// A run directory that `wgf run` will not write into, with what to do instead.
-struct RunDirectoryRefusal: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A run directory that `wgf run` will not write into; the message says what to do instead.
+enum RunDirectoryRefusal: Error, CustomStringConvertible, Equatable {
+    /// The directory holds an earlier run, and `--force` was not given.
+    case holdsEarlierRun(String)
+    /// The directory is not empty and not a run's: it holds the file `holding`. `force`: whether
+    /// `--force` was given (it clears run directories only).
+    case notARunDirectory(String, holding: String, force: Bool)
+    /// Another wgf process holds the directory's lock.
+    case inUse(String)
+
+    /// The directory, what is wrong, and what to do instead.
+    var description: String {
+        switch self {
+        case .holdsEarlierRun(let path):
+            "\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out"
+        case let .notARunDirectory(path, file, force):
+            "\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory"
+                + (force ? " (--force clears run directories only)" : "")
+        case .inUse(let path):
+            "\(path) is in use by another wgf process (it holds \(RunDirectory.lockFile)); wait for it to end or stop it"
+        }
+    }
 }

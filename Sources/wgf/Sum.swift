@@ -77,13 +77,7 @@ struct Sum: ParsableCommand {
                 throw fail("--kernel \(Excerpt.quote(kernel)): \(e.message) (or formula:EXPR, a formula in r)", code: Exit.badInput)
             }
         }
-        let src: (dimension: Int, points: [Double], weights: [Double]?), tgt: (dimension: Int, points: [Double], weights: [Double]?)
-        do {
-            src = try readPoints(path: sources, allowWeights: true)
-            tgt = try readPoints(path: targets)
-        } catch let e as InputFileError {
-            throw fail(e.description, code: Exit.badInput)
-        }
+        let (src, tgt) = try reporting { (try readPoints(path: sources, allowWeights: true), try readPoints(path: targets)) }
         guard src.dimension == tgt.dimension else {
             throw fail("\(targets): \(tgt.dimension) coordinates but \(sources) has \(src.dimension)", code: Exit.badInput)
         }

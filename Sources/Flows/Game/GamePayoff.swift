@@ -26,9 +26,20 @@ public protocol GamePayoff: AnyObject {
 
 /// A payoff whose parts do not have the players' dimensions (a matrix of the wrong size, a
 /// formula in other variables): refused when it is built, since its sums would read past them.
-public struct PayoffShapeError: Error, CustomStringConvertible {
+/// Each case carries the dimensions d (min player) and e (max player) and what was given.
+public enum PayoffShapeError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A bilinear payoff's matrix has `entries` entries, not d×e (or d or e is below 1).
+    case matrix(entries: Int, minDimension: Int, maxDimension: Int)
+    /// A payoff formula has `inputs` inputs, not d + e.
+    case formulaInputs(Int, minDimension: Int, maxDimension: Int)
+
     /// What does not fit.
-    public let description: String
+    public var description: String {
+        switch self {
+        case let .matrix(entries, d, e): "a bilinear payoff between dimensions \(d) and \(e) needs \(d)×\(e) entries, not \(entries)"
+        case let .formulaInputs(inputs, d, e): "a payoff formula between dimensions \(d) and \(e) needs \(d + e) inputs, not \(inputs)"
+        }
+    }
 }
 
 @inline(__always) func resize(_ a: inout [Double], _ n: Int) {
@@ -46,7 +57,7 @@ public final class BilinearPayoff: GamePayoff {
     /// Throws unless `matrix` has d×e entries.
     public init(matrix: [Double], minDimension d: Int, maxDimension e: Int) throws {
         guard d >= 1, e >= 1, matrix.count == d * e else {
-            throw PayoffShapeError(description: "a bilinear payoff between dimensions \(d) and \(e) needs \(d)×\(e) entries, not \(matrix.count)")
+            throw PayoffShapeError.matrix(entries: matrix.count, minDimension: d, maxDimension: e)
         }
         self.matrix = matrix
         self.minDimension = d
@@ -209,7 +220,7 @@ public final class FormulaPayoff: GamePayoff {
     /// Throws unless the formula's inputs are the d + e coordinates of x and y.
     public init(formula: ScenarioFormula, minDimension d: Int, maxDimension e: Int, threads: Int) throws {
         guard formula.inputCount == d + e else {
-            throw PayoffShapeError(description: "a payoff formula between dimensions \(d) and \(e) needs \(d + e) inputs, not \(formula.inputCount)")
+            throw PayoffShapeError.formulaInputs(formula.inputCount, minDimension: d, maxDimension: e)
         }
         self.formula = formula
         self.minDimension = d

@@ -29,8 +29,8 @@ public final class H5MDRecorder: Recorder {
     public init(path: String, layout: H5MDLayout, resumeAfter: Int? = nil) throws {
         self.path = path
         if let last = resumeAfter {
-            guard FileManager.default.fileExists(atPath: path) else { throw IOFailure(path: path, "no such file") }
-            guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, message: "not an HDF5 file") }
+            guard FileManager.default.fileExists(atPath: path) else { throw IOFailure(path: path, .noSuchFile) }
+            guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, .notHDF5) }
             file = try HDF5File.open(path, writable: true)
             (particles, observables) = try Self.open(file, layout)
             for series in particles.flatMap({ $0.map(\.series) }) + observables { try series.truncate(after: last) }
@@ -58,7 +58,7 @@ public final class H5MDRecorder: Recorder {
         let particlesGroup = try root.createGroup(H5MD.particles, ordered: true)
         let particles = try layout.populations.map { p in
             guard !p.name.contains("/"), p.name != ".", p.name != ".." else {
-                throw IOFailure(path: file.path, "population name '\(p.name)' cannot name an HDF5 group")
+                throw IOFailure(path: file.path, .populationNotAGroupName(p.name))
             }
             let g = try particlesGroup.createGroup(p.name)
             let box = try g.createGroup("box")
@@ -84,7 +84,7 @@ public final class H5MDRecorder: Recorder {
                 let series = try H5MDTimeSeries.open(in: g, e.rawValue)
                 let shape = try series.rowShape()
                 guard shape == p.rowShape(e) else {
-                    throw IOFailure(path: file.path, "\(g.name)/\(e.rawValue) holds records of shape \(shape), the run's are \(p.rowShape(e))")
+                    throw IOFailure(path: file.path, .recordShape(element: "\(g.name)/\(e.rawValue)", shape: shape, expected: p.rowShape(e)))
                 }
                 return (e, series)
             }
@@ -99,7 +99,7 @@ public final class H5MDRecorder: Recorder {
     /// - Throws: ``IOFailure`` when the state does not fit the layout or HDF5 fails.
     public func recordState(step: Int, time: Double, state: SimulationState) throws {
         guard state.populations.count == particles.count else {
-            throw IOFailure(path: path, "the state has \(state.populations.count) populations, the file \(particles.count)")
+            throw IOFailure(path: path, .populationCount(state: state.populations.count, file: particles.count))
         }
         for (p, elements) in zip(state.populations, particles) {
             for (element, series) in elements {
@@ -108,7 +108,7 @@ public final class H5MDRecorder: Recorder {
                 case .position: values = p.positions
                 case .weight: values = p.weights
                 case .velocity:
-                    guard let v = p.velocities else { throw IOFailure(path: path, "population '\(p.name)' has no velocities to record") }
+                    guard let v = p.velocities else { throw IOFailure(path: path, .noVelocities(population: p.name)) }
                     values = v
                 }
                 try values.withUnsafeBufferPointer { try series.append(step: step, time: time, $0) }
@@ -122,7 +122,7 @@ public final class H5MDRecorder: Recorder {
     /// - Throws: ``IOFailure`` when the count differs from the layout's metrics or HDF5 fails.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         guard values.count + 1 == observables.count else {
-            throw IOFailure(path: path, "\(values.count) metric values, the file records \(observables.count - 1) metrics")
+            throw IOFailure(path: path, .metricCount(values: values.count, file: observables.count - 1))
         }
         for (series, v) in zip(observables, values + [wall]) {
             try [v].withUnsafeBufferPointer { try series.append(step: step, time: time, $0) }

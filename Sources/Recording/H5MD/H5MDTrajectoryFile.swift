@@ -37,11 +37,11 @@ public final class H5MDTrajectoryFile {
     /// read an ``IOFailure``.
     public init(path: String) throws {
         self.path = path
-        guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, message: "not an HDF5 file") }
+        guard try HDF5File.isHDF5(path) else { throw InputFileError(path: path, line: nil, .notHDF5) }
         file = try HDF5File.open(path, writable: false)
         let root = try file.root
-        guard try root.contains("h5md") else { throw InputFileError(path: path, line: nil, message: "not an H5MD file (no h5md group)") }
-        guard try root.contains(H5MD.particles) else { throw InputFileError(path: path, line: nil, message: "no particles group") }
+        guard try root.contains("h5md") else { throw InputFileError(path: path, line: nil, .notH5MD) }
+        guard try root.contains(H5MD.particles) else { throw InputFileError(path: path, line: nil, .noParticlesGroup) }
         let group = try root.group(H5MD.particles)
         var populations: [Population] = []
         for name in try group.memberNames() {
@@ -50,27 +50,27 @@ public final class H5MDTrajectoryFile {
                 try g.contains(e.rawValue) ? try H5MDTimeSeries.open(in: g, e.rawValue) : nil
             }
             guard let position = try element(.position) else {
-                throw InputFileError(path: path, line: nil, message: "\(g.name) has no position element")
+                throw InputFileError(path: path, line: nil, .noPosition(group: g.name))
             }
             let shape = try position.rowShape()
             guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
-                throw InputFileError(path: path, line: nil, message: "\(g.name)/position/value has records of shape \(shape), expected N × d")
+                throw InputFileError(path: path, line: nil, .positionShape(group: g.name, shape: shape))
             }
             let velocity = try element(.velocity), weight = try element(.weight)
             if let velocity, try velocity.rowShape() != shape {
-                throw InputFileError(path: path, line: nil, message: "\(g.name)/velocity/value has records of shape \(try velocity.rowShape()), the positions \(shape)")
+                throw InputFileError(path: path, line: nil, .velocityShape(group: g.name, shape: try velocity.rowShape(), positions: shape))
             }
             if let weight, try weight.rowShape() != [shape[0]] {
-                throw InputFileError(path: path, line: nil, message: "\(g.name)/weight/value has records of shape \(try weight.rowShape()), expected [\(shape[0])]")
+                throw InputFileError(path: path, line: nil, .weightShape(group: g.name, shape: try weight.rowShape(), particles: shape[0]))
             }
             populations.append(Population(name: name, count: shape[0], dimension: shape[1], position: position, velocity: velocity, weight: weight))
         }
-        guard let first = populations.first else { throw InputFileError(path: path, line: nil, message: "no population under particles") }
+        guard let first = populations.first else { throw InputFileError(path: path, line: nil, .noPopulation) }
         let elements = populations.flatMap { [$0.position, $0.velocity, $0.weight].compactMap { $0 } }
         let records = elements.map(\.records).min()!
         let steps = Array(try first.position.steps().prefix(records))
         for series in elements where Array(try series.steps().prefix(records)) != steps {
-            throw InputFileError(path: path, line: nil, message: "\(series.step.name) differs from \(first.position.step.name): elements recorded at different steps")
+            throw InputFileError(path: path, line: nil, .stepsDiffer(element: series.step.name, reference: first.position.step.name))
         }
         self.populations = populations
         self.steps = steps

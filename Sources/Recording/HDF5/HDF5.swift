@@ -25,7 +25,7 @@ enum HDF5 {
     /// `result` if it is ≥ 0; otherwise an IOFailure `path: what (HDF5: message)`.
     @discardableResult
     static func check<T: BinaryInteger>(_ result: T, _ path: String, _ what: @autoclosure () -> String) throws -> T {
-        guard result >= 0 else { throw IOFailure(path: path, "\(what()) (HDF5: \(stackMessage()))") }
+        guard result >= 0 else { throw IOFailure(path: path, .hdf5(operation: what(), message: stackMessage())) }
         return result
     }
 

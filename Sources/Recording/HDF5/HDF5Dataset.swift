@@ -39,7 +39,7 @@ final class HDF5Dataset {
     /// Grows or shrinks the dataset to `rows` rows (rows past it are discarded).
     func setRows(_ rows: Int) throws {
         var dims = try shape()
-        guard !dims.isEmpty else { throw IOFailure(path: file.path, "\(name) is scalar, not a series") }
+        guard !dims.isEmpty else { throw IOFailure(path: file.path, .scalarDataset(name: name)) }
         dims[0] = rows
         try file.check(H5Dset_extent(handle.id, HDF5.sizes(dims)), "cannot resize \(name) to \(rows) rows")
     }
@@ -50,7 +50,7 @@ final class HDF5Dataset {
         let what = "cannot write row \(row) of \(name)"
         let perRow = dims.dropFirst().reduce(1, *)
         guard values.count == perRow, row < dims[0], let base = values.baseAddress else {
-            throw IOFailure(path: file.path, "\(what): \(values.count) values for rows of \(perRow)")
+            throw IOFailure(path: file.path, .rowLength(operation: what, values: values.count, perRow: perRow))
         }
         let fileSpace = try rowSelection(row, dims, what)
         let memory = try HDF5Space.make([perRow], file.path, what)
@@ -67,7 +67,7 @@ final class HDF5Dataset {
     func read<T: HDF5Number>(_ type: T.Type, rows: Int) throws -> [T] {
         let dims = try shape()
         let what = "cannot read \(name)"
-        guard rows <= dims[0] else { throw IOFailure(path: file.path, "\(what): \(rows) rows asked, \(dims[0]) present") }
+        guard rows <= dims[0] else { throw IOFailure(path: file.path, .rowsBeyondEnd(operation: what, asked: rows, present: dims[0])) }
         var out = [T](repeating: T(), count: rows * dims.dropFirst().reduce(1, *))
         guard !out.isEmpty else { return out }
         let fileSpace = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
@@ -87,13 +87,13 @@ final class HDF5Dataset {
     func read<T: HDF5Number>(_ type: T.Type, row: Int, entries: [Int]? = nil) throws -> [T] {
         let dims = try shape()
         let what = "cannot read row \(row) of \(name)"
-        guard row < dims[0], dims.count >= 2 else { throw IOFailure(path: file.path, "\(what): the dataset has shape \(dims)") }
+        guard row < dims[0], dims.count >= 2 else { throw IOFailure(path: file.path, .rowOutsideShape(operation: what, shape: dims)) }
         let trailing = dims.dropFirst(2).reduce(1, *)
         let fileSpace: HDF5Handle
         let count: Int
         if let entries {
             guard entries.allSatisfy({ $0 >= 0 && $0 < dims[1] }) else {
-                throw IOFailure(path: file.path, "\(what): entries outside 0..<\(dims[1])")
+                throw IOFailure(path: file.path, .entriesOutside(operation: what, count: dims[1]))
             }
             count = entries.count * trailing
             fileSpace = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)

@@ -75,13 +75,13 @@ final class HDF5File {
     /// ``extendToStoredEnd(_:)``) is first extended to it.
     static func open(_ path: String, writable: Bool) throws -> HDF5File {
         _ = HDF5.setUp
-        guard FileManager.default.fileExists(atPath: path) else { throw IOFailure(path: path, "no such file") }
+        guard FileManager.default.fileExists(atPath: path) else { throw IOFailure(path: path, .noSuchFile) }
         let what = "cannot open the HDF5 file"
         if writable {
             let fapl = try latestFormat(path, clearingStatusFlags: true)
             var id = H5Fopen(path, wgf_H5F_ACC_RDWR(), fapl.id)
             if id < 0 {
-                let failure = IOFailure(path: path, "\(what) (HDF5: \(HDF5.stackMessage()))")
+                let failure = IOFailure(path: path, .hdf5(operation: what, message: HDF5.stackMessage()))
                 guard try extendToStoredEnd(path) else { throw failure }
                 id = try HDF5.check(H5Fopen(path, wgf_H5F_ACC_RDWR(), fapl.id), path, what)
             }
@@ -114,15 +114,15 @@ final class HDF5File {
         guard found >= 0, let info = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (info[.size] as? NSNumber)?.uint64Value, size < end, end < UInt64(Int64.max) else { return false }
         guard truncate(path, off_t(end)) == 0 else {
-            throw IOFailure(path: path, "cannot extend the file to the \(end) bytes it had allocated (\(String(cString: strerror(errno))))")
+            throw IOFailure(path: path, .cannotExtend(bytes: Int(end), reason: String(cString: strerror(errno))))
         }
         return true
     }
 
     /// The file's identifier, while it is open and sound.
     func id() throws -> hid_t {
-        guard let handle else { throw IOFailure(path: path, "the HDF5 file is closed") }
-        guard !state.failed else { throw IOFailure(path: path, "an earlier HDF5 operation on the file failed") }
+        guard let handle else { throw IOFailure(path: path, .hdf5FileClosed) }
+        guard !state.failed else { throw IOFailure(path: path, .earlierHDF5Failure) }
         return handle.id
     }
 
@@ -153,7 +153,7 @@ final class HDF5File {
         guard let fd = handle?.assumingMemoryBound(to: Int32.self).pointee, fsync(fd) == 0 else {
             let reason = String(cString: strerror(errno))
             state.failed = true
-            throw IOFailure(path: path, "cannot write to the disk (\(reason))")
+            throw IOFailure(path: path, .cannotWriteToDisk(reason: reason))
         }
     }
 
@@ -165,7 +165,7 @@ final class HDF5File {
         handle = nil
         guard !state.failed else {
             _ = h.close()  // leaves the identifier to the process's end
-            throw IOFailure(path: path, "not closed: an earlier HDF5 operation on the file failed (what was written before it stays)")
+            throw IOFailure(path: path, .notClosedAfterFailure)
         }
         do {
             try check(H5Fflush(h.id, H5F_SCOPE_LOCAL), "cannot flush")

@@ -37,9 +37,9 @@ let package = Package(
         .target(name: "Communication", swiftSettings: fast),
         .target(name: "MPICommunication", dependencies: ["CMPI", "Communication"], swiftSettings: fast),
         .target(name: "Formula", dependencies: ["InputText"], swiftSettings: fast),
-        .target(name: "Flows", dependencies: ["KernelSum", "Formula", "InputText"], swiftSettings: fast),
+        .target(name: "Flows", dependencies: ["KernelSum", "Formula", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows", "CHDF5", "InputText"], swiftSettings: fast),
-        .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText"], swiftSettings: fast),
+        .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
             "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText",
@@ -48,7 +48,7 @@ let package = Package(
         ], swiftSettings: fast),
         // What the test targets share (seeded RNG, temporary directories, relative error): a
         // regular target, so that the WGF_TEST_TARGETS filter below keeps it.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Communication"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW", "TestSupport"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "TestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "TestSupport"]),

@@ -9,3 +9,4 @@ static inline MPI_Datatype wgf_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Op wgf_mpi_max(void) { return MPI_MAX; }
 static inline MPI_Op wgf_mpi_sum(void) { return MPI_SUM; }
 static inline void *wgf_mpi_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Info wgf_mpi_info_null(void) { return MPI_INFO_NULL; }

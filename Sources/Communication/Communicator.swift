@@ -15,6 +15,8 @@ public protocol Communicator: AnyObject {
     var rank: Int { get }
     /// The number of processes in the job.
     var size: Int { get }
+    /// The processes of the job on this machine (this one included): they share its cores.
+    var ranksOnThisNode: Int { get }
     /// Concatenates every rank's `local` block, in rank order, into `result` on every rank.
     /// - Parameters:
     ///   - local: this rank's block; its length must be `counts[rank]`.
@@ -54,6 +56,7 @@ public final class SerialCommunicator: Communicator {
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }
+    public var ranksOnThisNode: Int { 1 }
     public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
         guard counts == [local.count], result.count == local.count else {
             fatalError("SerialCommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")

@@ -7,6 +7,7 @@ import Foundation
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
+    public let ranksOnThisNode: Int
     private let world: MPI_Comm
 
     /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched``),
@@ -32,6 +33,14 @@ public final class MPICommunicator: Communicator {
         MPI_Comm_size(world, &s)
         rank = Int(r)
         size = Int(s)
+        // The ranks that share this node's memory (MPI-3), whatever the launcher.
+        var node: MPI_Comm? = nil
+        var local: Int32 = 1
+        if MPI_Comm_split_type(world, Int32(MPI_COMM_TYPE_SHARED), r, wgf_mpi_info_null(), &node) == MPI_SUCCESS {
+            MPI_Comm_size(node, &local)
+            MPI_Comm_free(&node)
+        }
+        ranksOnThisNode = Int(local)
     }
 
     public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {

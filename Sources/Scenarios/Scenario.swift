@@ -1,3 +1,4 @@
+import Communication
 import Flows
 import Foundation
 import InputText
@@ -135,24 +136,28 @@ public enum ScenarioLoader {
     ///   - overrides: `--set KEY=VALUE` texts, applied in order after parsing.
     ///   - threads: Worker threads for the flow and the metrics.
     ///   - memoryLimit: The scenario is refused if its estimated memory exceeds this.
+    ///   - communicator: The ranks that run the scenario together (each holds the whole state;
+    ///     the flow's kernel sums are shared), one process by default.
     /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
     public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
-                            threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current) throws -> LoadedScenario {
-        try validate(path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit).load()
+                            threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
+                            communicator: any Communicator = SerialCommunicator()) throws -> LoadedScenario {
+        try validate(path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit,
+                     communicator: communicator).load()
     }
 
     /// Decodes and validates a scenario and estimates its memory (refused beyond `memoryLimit`),
     /// without drawing anything proportional to the run: what `wgf validate` does. The
-    /// parameters are those of ``load(path:contents:overrides:threads:memoryLimit:)``.
+    /// parameters are those of ``load(path:contents:overrides:threads:memoryLimit:communicator:)``.
     ///
     /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
     public static func validate(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
-                                threads: Int = Parallel.defaultThreads,
-                                memoryLimit: MemoryLimit = .current) throws -> ValidatedScenario {
+                                threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
+                                communicator: any Communicator = SerialCommunicator()) throws -> ValidatedScenario {
         let (source, toml) = try parse(path: path, contents: contents, overrides: overrides, memoryLimit: memoryLimit)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
-            return try build(root, source: source, threads: threads)
+            return try build(root, source: source, threads: threads, communicator: communicator)
         } catch let e as SettingsError {
             throw ScenarioError.settings(e)
         }
@@ -212,7 +217,8 @@ public enum ScenarioLoader {
         return entries.first { name($0) == k }!
     }
 
-    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int) throws -> ValidatedScenario {
+    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int,
+                      communicator: any Communicator) throws -> ValidatedScenario {
         let memory = source.memory
         let stem = ((source.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let title = try root.string("title", default: stem)
@@ -276,7 +282,8 @@ public enum ScenarioLoader {
 
         let flowTable = try earlyFlow ?? root.table("flow")
         let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
-            .make(flowTable, FlowContext(target: target, dimension: d, particleCount: count, seed: seed, threads: threads))
+            .make(flowTable, FlowContext(target: target, dimension: d, particleCount: count, seed: seed, threads: threads,
+                                    communicator: communicator))
 
         let recordTable = try root.optionalTable("record") as? ScenarioTable ?? {
             let t = ScenarioTable(source: source, table: TOMLTable(line: 1, explicit: true), path: "record")

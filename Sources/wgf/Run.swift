@@ -69,26 +69,34 @@ struct Run: ParsableCommand {
 
     /// Loads the scenario at `path`; a bad scenario exits with 3.
     func load(_ path: String, _ sets: [String]) throws -> LoadedScenario {
-        try reporting { try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? Parallel.defaultThreads) }
+        try reporting {
+            try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? defaultThreads, communicator: world)
+        }
     }
 
     func startRun() throws {
         var sets: [String] = []
         if let seed { sets.append("seed=\(seed)") }
         if let steps { sets.append("steps=\(steps)") }
-        let loaded = try load(scenario ?? "scenarios/quickstart.toml", sets + overrides)
-        let directory: String
-        let info: RunInfo
-        let recorder: any Recorder
+        let loaded = try together { try load(scenario ?? "scenarios/quickstart.toml", sets + overrides) }
+        // Rank 0 prepares the run directory; the others step with it and write nothing.
+        guard let (directory, info, recorder) = try together({ world.isRoot ? try prepareNew(loaded) : nil }) else {
+            return try follow(loaded, resumed: nil)
+        }
+        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: nil)
+    }
+
+    /// A new run directory with its scenario.toml, run.json ("running") and open outputs.
+    func prepareNew(_ loaded: LoadedScenario) throws -> (String, RunInfo, any Recorder) {
         // run.json once written: a failure to open the outputs then goes into it.
         var written: RunInfo? = nil
         do {
-            directory = try RunDirectory.prepareNew(explicit: out, name: loaded.name, force: force)
+            let directory = try RunDirectory.prepareNew(explicit: out, name: loaded.name, force: force)
             try AtomicFile.write(loaded.resolvedTOML, to: directory + "/scenario.toml")
-            info = RunInfo(directory: directory, loaded: loaded, started: Date())
+            let info = RunInfo(directory: directory, loaded: loaded, started: Date())
             try info.write(status: "running", outputs: Run.outputs(loaded))
             written = info
-            recorder = try makeRecorder(directory: directory, loaded: loaded)
+            return (directory, info, try makeRecorder(directory: directory, loaded: loaded))
         } catch let e as any CommandError {
             // A refused directory fails before run.json exists; a failed write is recorded in it.
             try? written?.write(status: "io-failure", detail: e.description, outputs: Run.outputs(loaded))
@@ -96,15 +104,15 @@ struct Run: ParsableCommand {
         } catch {
             throw fail("\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
         }
-        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: nil)
     }
 
-    /// `--resume RUN_DIR [--steps N]`: the run's own resolved scenario, its checkpoint, its outputs cut back.
-    func continueRun(in directory: String) throws {
+    /// The checks of `--resume` before anything in the directory changes (rank 0 locks it), and
+    /// the scenario loaded with its parts put back to the checkpoint's.
+    func prepareResume(in directory: String) throws -> (LoadedScenario, Checkpoint) {
         guard (try? RunDirectory.contents(of: directory)) == .run else {
             throw fail("cannot resume: \(directory) is not a wgf run directory", code: Exit.badInput)
         }
-        try reporting(context: "cannot resume: ") { try RunDirectory.lock(directory) }
+        if world.isRoot { try reporting(context: "cannot resume: ") { try RunDirectory.lock(directory) } }
         let checkpoint = try reporting(context: "cannot resume: ") { try CheckpointFile.read(directory: directory) }
         let scenarioPath = directory + "/scenario.toml"
         let loaded = try load(scenarioPath, steps.map { ["steps=\($0)"] } ?? [])
@@ -120,6 +128,23 @@ struct Run: ParsableCommand {
         do { try sim.restore(checkpoint) } catch let e as PartStateError {
             throw fail("cannot resume: \(directory)/\(CheckpointFile.name): \(e.message)", code: Exit.badInput)
         }
+        return (loaded, checkpoint)
+    }
+
+    /// `--resume RUN_DIR [--steps N]`: the run's own resolved scenario, its checkpoint, its outputs cut back.
+    func continueRun(in directory: String) throws {
+        // Every rank reads the checkpoint and the scenario; rank 0 alone locks and writes.
+        let (loaded, checkpoint) = try together { try prepareResume(in: directory) }
+        guard let (info, recorder) = try together({ world.isRoot ? try reopen(directory, loaded, checkpoint) : nil }) else {
+            return try follow(loaded, resumed: checkpoint)
+        }
+        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: checkpoint)
+    }
+
+    /// The run directory cut back to the checkpoint, its scenario.toml's steps updated, run.json
+    /// "running" with the resume noted, and the outputs reopened.
+    func reopen(_ directory: String, _ loaded: LoadedScenario, _ checkpoint: Checkpoint) throws -> (RunInfo, any Recorder) {
+        let sim = loaded.simulation, scenarioPath = directory + "/scenario.toml"
         var info = RunInfo(directory: directory, loaded: loaded, started: Date())
         info.continuing(from: directory + "/" + RunInfo.file)
         info.resumes.append(["at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
@@ -141,7 +166,7 @@ struct Run: ParsableCommand {
         } catch {
             throw fail("cannot resume: \(directory): \(error.localizedDescription)", code: Exit.ioFailure)
         }
-        try execute(loaded, in: directory, info: info, recorder: recorder, resumed: checkpoint)
+        return (info, recorder)
     }
 
     /// The leading comment lines of a resolved scenario, and the rest.
@@ -153,6 +178,19 @@ struct Run: ParsableCommand {
 
     static func outputs(_ loaded: LoadedScenario) -> [String] {
         recordedFiles(loaded) + ["scenario.toml", RunInfo.file, CheckpointFile.name]
+    }
+
+    /// A follower rank of an MPI job: steps the same state as rank 0, sharing its kernel sums,
+    /// and writes nothing; it ends with rank 0's exit code (rank 0 prints why).
+    func follow(_ loaded: LoadedScenario, resumed: Checkpoint?) throws {
+        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { stopSignal = $0 } }
+        let summary = try loaded.simulation.run(recorder: DiscardingRecorder(), resumingFrom: resumed, checkpoints: nil,
+                                                shouldStop: agreedStop)
+        switch summary.end {
+        case .completed: return
+        case .diverged: throw ExitCode(Exit.diverged)
+        case .interrupted: throw ExitCode(128 + stopSignal)
+        }
     }
 
     /// Runs (or continues) the simulation into `directory`, then writes run.json and the summary.
@@ -172,11 +210,14 @@ struct Run: ParsableCommand {
         let summary: RunSummary
         do {
             summary = try sim.run(recorder: recorder, resumingFrom: resumed, checkpoints: writer,
-                                  shouldStop: { stopSignal != 0 }, progress: { if showProgress { bar.update($0) } })
+                                  shouldStop: agreedStop, progress: { if showProgress { bar.update($0) } })
         } catch let e as any CommandError {
             if showProgress { bar.finish() }
             try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
-            throw fail("\(e); the records and checkpoint written before it are in \(directory)/", code: e.exitCode)
+            let failure = fail("\(e); the records and checkpoint written before it are in \(directory)/", code: e.exitCode)
+            // The other ranks wait for rank 0 in their next exchange: end them too.
+            if world.size > 1 { world.abort(code: e.exitCode) }
+            throw failure
         }
         if showProgress { bar.finish() }
 

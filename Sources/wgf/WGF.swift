@@ -33,9 +33,11 @@ struct WGF: ParsableCommand {
         subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self])
 }
 
-/// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`.
+/// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`. A follower rank of
+/// an MPI job keeps the message (``lastFailure``): rank 0 prints the job's errors.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("wgf: \(message)\n".utf8))
+    lastFailure = message
+    if world.isRoot { FileHandle.standardError.write(Data("wgf: \(message)\n".utf8)) }
     return ExitCode(code)
 }
 

@@ -323,14 +323,22 @@ struct WGFResult {
     let stderr: String
 }
 
+/// How the tests start an MPI job on this machine's loopback (`mpirun` from Open MPI, which
+/// `.ci/run` installs; root needs the first flag, more ranks than cores the second).
+let mpirunArguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader"]
+
 /// Runs the wgf binary in `directory`; optionally sends `signal` (SIGINT unless said) after
 /// `interruptAfter` seconds, or runs it under a shell `ulimit` (e.g. `"-f 200"`: a file-size
-/// limit in 512-byte blocks; `"-v 1048576"`: an address-space limit in KiB), as a scheduler sets one.
+/// limit in 512-byte blocks; `"-v 1048576"`: an address-space limit in KiB), as a scheduler sets
+/// one, or as `ranks` ranks of an MPI job (the signal then goes to `mpirun`).
 @discardableResult
 func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
-            signal: Int32 = SIGINT, ulimit: String? = nil) throws -> WGFResult {
+            signal: Int32 = SIGINT, ulimit: String? = nil, ranks: Int? = nil) throws -> WGFResult {
         let p = Process()
-        if let ulimit {
+        if let ranks {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = mpirunArguments + ["-np", "\(ranks)", CLITests.binary.path] + args
+        } else if let ulimit {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", CLITests.binary.path] + args
         } else {

@@ -72,3 +72,31 @@ final class TargetRangeTests: XCTestCase {
         }
     }
 }
+
+/// DistributedSum on rank r of K: the inner engine sums rank r's block of targets (equal to
+/// the whole sum's rows there, bit for bit), and the other blocks come from the exchange.
+final class DistributedSumTests: XCTestCase {
+    func testEachRankSumsItsBlockAndGathersTheRest() {
+        var rng = TestRNG(5)
+        let d = 2, n = 101
+        let x = (0..<(n * d)).map { _ in rng.uniform(-1, 1) }, w = (0..<n).map { _ in rng.uniform(0, 1) }
+        let inner = DirectSum(threads: 1)
+        let kernel = GaussianKernel(sigma: 0.5)
+        var wholeValues: [Double] = [], wholeGradients: [Double] = []
+        inner.sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0],
+                  values: &wholeValues, gradients: &wholeGradients)
+        for (rank, block) in [(0, 0..<34), (1, 34..<68), (2, 68..<101)] {
+            let peers = PeerCommunicator(rank: rank, of: 3)
+            var values: [Double] = [], gradients: [Double] = []
+            DistributedSum(inner, communicator: peers).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x,
+                                                           gradientChannels: [0], values: &values, gradients: &gradients)
+            XCTAssertEqual(peers.gathers, 2)
+            for j in 0..<n {
+                XCTAssertEqual(values[j], block.contains(j) ? wholeValues[j] : peers.fill, "rank \(rank), target \(j)")
+                for a in 0..<d {
+                    XCTAssertEqual(gradients[j * d + a], block.contains(j) ? wholeGradients[j * d + a] : peers.fill)
+                }
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Communication
 import KernelSum
 
 /// A particle flow: how one step moves the state.
@@ -41,13 +42,19 @@ public struct FlowContext {
     public let seed: UInt64
     /// Worker threads the flow may use.
     public let threads: Int
+    /// The ranks that share the run (one process: ``SerialCommunicator``). Every rank holds
+    /// the whole state and steps it identically; the flow's kernel sums are shared by target
+    /// blocks (``DistributedSum``).
+    public let communicator: any Communicator
     /// A context; see the properties.
-    public init(target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
+    public init(target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int,
+                communicator: any Communicator = SerialCommunicator()) {
         self.target = target
         self.dimension = dimension
         self.particleCount = particleCount
         self.seed = seed
         self.threads = threads
+        self.communicator = communicator
     }
 }
 
@@ -90,9 +97,10 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 /// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
 /// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
-/// defaults to `direct`.
+/// defaults to `direct`. With more than one rank in `communicator`, the ranks share every sum
+/// by target blocks (``DistributedSum``), with one process's results bit for bit.
 func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
-                domain: Domain = .free) throws -> any KernelSumEngine {
+                domain: Domain = .free, communicator: any Communicator) throws -> any KernelSumEngine {
     let method = SummationMethod(rawValue: try s.string("summation", default: domain.isPeriodic ? "direct" : "auto",
                                                         oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
@@ -101,7 +109,8 @@ func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads
         let engine = try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance,
                                                threads: threads, directions: directions, seed: seed, domain: domain)
         if let part = engine as? any StatefulPart { s.register(part, as: "summation") }
-        return engine
+        // Several ranks share each sum by target blocks, with the same results as one process.
+        return communicator.size > 1 ? DistributedSum(engine, communicator: communicator) : engine
     } catch let e as SummationError {
         throw s.fail("summation", e.message)
     }

@@ -126,7 +126,8 @@ public final class MMDFlow: Flow {
             return target.sample(count: m, using: &rng)
         }
         let optimizer = try Optimizer.read(s, default: "sgd")
-        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed)
+        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
+                                    communicator: ctx.communicator)
         // Memory: the samples with their copy among the sums' sources; per particle the noisy
         // points, sources, weights, values, gradients, velocity (and AdaGrad's history); the
         // step's sum (particles and samples onto the particles) and the energy's (onto both).

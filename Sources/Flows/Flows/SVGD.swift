@@ -103,7 +103,8 @@ public final class SteinVariationalGradientDescent: Flow {
                                             Allowed("an integer from 2 to \(MemoryEstimate.maximumCount)") { $0 >= 2 && $0 <= MemoryEstimate.maximumCount })
             : MedianBandwidth.defaultSampleSize
         let optimizer = try Optimizer.read(s, default: "adagrad")
-        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed)
+        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
+                                    communicator: ctx.communicator)
         // Memory: per particle the scores, the d + 1 weight channels and values, the repulsion
         // gradient, the velocity (and AdaGrad's history); one sum of the particles onto
         // themselves; the median's pairs over min(N, median-sample) particles.

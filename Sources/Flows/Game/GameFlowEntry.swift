@@ -38,7 +38,8 @@ extension GameFlow {
                 throw t.fail("kind", "a \(kind) payoff is summed by the engine in R^d: remove period, or write the payoff as a formula")
             }
             let kernel = try readKernel(t, "kernel", default: "gaussian:sigma=1")
-            let engine = try readEngine(t, kernel: kernel, dimension: d, threads: ctx.threads, seed: ctx.seed)
+            let engine = try readEngine(t, kernel: kernel, dimension: d, threads: ctx.threads, seed: ctx.seed,
+                                    communicator: ctx.communicator)
             // Memory: one sum each way between the players (the scaled weights kept).
             for (sources, targets) in [(m, n), (n, m)] {
                 t.memory.addKernelSum(t, "summation", engine, kernel: kernel, dimension: d, sources: sources, targets: targets,

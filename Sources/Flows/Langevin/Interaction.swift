@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -39,6 +40,8 @@ public struct InteractionContext {
     public let weight: Double
     /// The flow's table, for the engine keys (`summation`, `tolerance`).
     public let flowSettings: Settings
+    /// The ranks sharing the run, for the term's kernel sums (see ``FlowContext/communicator``).
+    public let communicator: any Communicator
 }
 
 /// One interaction kind named by `kind` in a term table (`quadratic`); terms given by a
@@ -58,13 +61,13 @@ public enum InteractionRegistry {
     /// Reads `interaction` from the flow's table `s`: a kernel spec (`"gaussian:sigma=1"`, weight 1),
     /// the name of a kind without parameters (`"quadratic"`), or an array of term tables, each
     /// `{ kernel = "SPEC", weight = w }` or `{ kind = "NAME", weight = w, ... }`. Absent: W = 0.
-    static func read(_ s: Settings, _ key: String, dimension: Int, particleCount: Int, threads: Int, seed: UInt64,
-                     domain: Domain) throws -> [any Interaction] {
+    static func read(_ s: Settings, _ key: String, flow ctx: FlowContext, domain: Domain) throws -> [any Interaction] {
         guard let raw = s.raw(key) else { return [] }
         if case .string(let text) = raw {
             _ = try s.string(key)
-            let context = InteractionContext(dimension: dimension, particleCount: particleCount, threads: threads, seed: seed, domain: domain,
-                                             weight: 1, flowSettings: s)
+            let context = InteractionContext(dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
+                                             seed: ctx.seed, domain: domain, weight: 1, flowSettings: s,
+                                             communicator: ctx.communicator)
             if let entry = entries.first(where: { $0.name == text }) {
                 return [try entry.make(EmptySettings(parent: s, key: key), context)]
             }
@@ -73,8 +76,9 @@ public enum InteractionRegistry {
         guard let terms = try s.optionalTables(key) else { return [] }
         return try terms.map { t in
             let weight = try t.real("weight", default: 1)
-            let context = InteractionContext(dimension: dimension, particleCount: particleCount, threads: threads, seed: seed, domain: domain,
-                                             weight: weight, flowSettings: s)
+            let context = InteractionContext(dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
+                                             seed: ctx.seed, domain: domain, weight: weight, flowSettings: s,
+                                             communicator: ctx.communicator)
             if t.contains("kernel") {
                 return try KernelInteraction.make(try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })
             }

@@ -72,7 +72,7 @@ public final class KernelInteraction: Interaction {
         let kernel: any RadialKernel
         do { kernel = try KernelRegistry.make(text) } catch let e as KernelSpecError { throw fail(e.message) }
         let engine = try readEngine(ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
-                                    domain: ctx.domain)
+                                    domain: ctx.domain, communicator: ctx.communicator)
         // Memory: the scaled weights, values and gradients kept per particle; one sum of the
         // particles onto themselves.
         let s = ctx.flowSettings, n = ctx.particleCount

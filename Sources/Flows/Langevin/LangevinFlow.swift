@@ -212,8 +212,7 @@ public final class LangevinFlow: Flow {
             : .thermal
         let domain: Domain = try s.optionalReal("period", .period).map { .periodic(length: $0) } ?? .free
         let potential = try PotentialRegistry.read(s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
-        let interactions = try InteractionRegistry.read(s, "interaction", dimension: ctx.dimension, particleCount: ctx.particleCount,
-                                                        threads: ctx.threads, seed: ctx.seed, domain: domain)
+        let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
         // Memory: per particle the force and the potential's value (and the velocities).
         let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
         s.memory.addWork(population: 0, doubles: n * (d + 1))

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Flows", targets: ["Flows"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "Recording", targets: ["Recording"]),
+        .library(name: "Sweeps", targets: ["Sweeps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -36,8 +37,10 @@ let package = Package(
         .target(name: "Recording", dependencies: ["Flows", "CHDF5", "InputText"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText"], swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
+        // `wgf sweep`: the plan of runs, running them as child processes, the tables over seeds.
+        .target(name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
-            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText",
+            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText", "Sweeps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // What the test targets share (seeded RNG, temporary directories, relative error): a
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
         .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording", "TestSupport"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Recording", "Flows", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows", "TestSupport"],
                     resources: []),
     ]

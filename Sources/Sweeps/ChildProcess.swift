@@ -15,6 +15,9 @@ public enum ChildProcess {
         public let output: String
     }
 
+    /// Held from a pipe's creation until its ends are marked close-on-exec and the child is spawned.
+    static let spawnLock = NSLock()
+
     /// The most output kept per child.
     static let outputLimit = 1 << 16
 
@@ -38,17 +41,25 @@ public enum ChildProcess {
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            started: (pid_t) -> Void = { _ in }, reaping: (pid_t) -> Void = { _ in }) throws(SweepError) -> Result {
+        // Both ends close on exec: another job's child must not inherit this pipe (the reader
+        // would wait for that child's end too). The flags are set under a lock that every
+        // spawn takes, so that no spawn falls between pipe() and fcntl(). The child's own
+        // stdout and stderr are dup2 copies, which stay open across exec.
+        spawnLock.lock()
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SweepError(.io, "cannot create a pipe (\(String(cString: strerror(errno))))") }
+        guard pipe(&fds) == 0 else {
+            spawnLock.unlock()
+            throw SweepError(.io, "cannot create a pipe (\(String(cString: strerror(errno))))")
+        }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
 
         var attributes = posix_spawnattr_t()
@@ -67,6 +78,7 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         close(writeEnd)
+        spawnLock.unlock()
         guard rc == 0 else {
             close(readEnd)
             throw SweepError(.io, "\(executable): cannot start (\(String(cString: strerror(rc))))")

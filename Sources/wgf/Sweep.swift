@@ -70,6 +70,9 @@ struct Sweep: ParsableCommand {
         } catch let e as SweepError {
             throw Sweep.failure(e)
         }
+        if FileManager.default.fileExists(atPath: plan.directory + "/run.json") {
+            throw fail("\(plan.directory) is a run directory, not a sweep's: give another --out", code: Exit.usage)
+        }
         guard let executable = Executable.current else {
             throw fail("cannot find the wgf executable to run (neither /proc/self/exe nor \(CommandLine.arguments.first ?? "argv[0]") names one)", code: Exit.ioFailure)
         }

@@ -309,6 +309,14 @@ final class SweepTests: ScratchTestCase {
         XCTAssertTrue(lines[1].hasPrefix("variant step-size=-1,population.count=10: --set step-size=-1: step-size: -1 is out of range"), lines[1])
         XCTAssertTrue(lines[2].hasPrefix("variant step-size=-1,population.count=abc: "), lines[2])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing is written before every variant is valid")
+
+        // A run directory is not a sweep directory.
+        let run = path("a-run")
+        XCTAssertEqual(try runWGF(["run", scenarioPath, "--out", run], in: scratch).code, 0)
+        let into = try sweep(run)
+        XCTAssertEqual(into.code, 64, into.stderr)
+        XCTAssertTrue(into.stderr.contains("is a run directory, not a sweep's"), into.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/sweep.csv"))
     }
 
     func testDivergedRunsAreReportedAndNotRedone() throws {

@@ -31,6 +31,22 @@ final class ChildProcessTests: XCTestCase {
         }
     }
 
+    func testConcurrentChildrenDoNotInheritEachOthersPipes() throws {
+        // A child started while another thread's pipe is open must not hold that pipe: its
+        // reader would then wait for this child's end as well. Each child lists its descriptors.
+        let list = ["-c", "ls /proc/self/fd"]
+        let alone = try ChildProcess.run("/bin/sh", list).output
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<25 {
+                let output = (try? ChildProcess.run("/bin/sh", list).output) ?? "failed"
+                results.append(output)
+            }
+        }
+        XCTAssertEqual(results.all.count, 200)
+        XCTAssertEqual(Set(results.all), [alone], "descriptors seen by concurrent children")
+    }
+
     func testExecutableFromProcSelfExeOrArgumentZero() throws {
         let dir = TempDirectory(prefix: "wgf-exe")
         let tool = dir.write("bin/tool", "#!/bin/sh\n")
@@ -52,4 +68,11 @@ final class ChildProcessTests: XCTestCase {
         let current = try XCTUnwrap(Executable.current)
         XCTAssertEqual(current, try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     }
+}
+
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }

@@ -9,7 +9,7 @@ public struct SweepVerdict: Sendable {
     public let variant: String
     /// The expectation's position in the scenario's `[[expect]]` (from 1).
     public let index: Int
-    /// The expectation, with its ``Flows/Expectation/fraction``.
+    /// The expectation, with its `fraction`.
     public let expectation: Expectation
     /// The seeds whose run met it.
     public let holding: Int

@@ -4,7 +4,7 @@ import Scenarios
 /// What validation found of one run's scenario: enough to judge its directory and read its
 /// records back, without building it.
 public struct ValidatedRun: Sendable {
-    /// ``Scenarios/LoadedScenario/identity``: SHA-256 of the resolved scenario without `steps`.
+    /// The scenario's identity (`LoadedScenario.identity`): SHA-256 of the resolved scenario without `steps`.
     public let identity: String
     /// The steps the run takes.
     public let steps: Int
@@ -22,7 +22,9 @@ public enum SweepValidation {
     /// variant's, exactly as its `wgf run` will read them.
     ///
     /// - Parameters:
+    ///   - plan: The sweep's runs.
     ///   - jobs: Runs at once: their memory together must fit in `memoryLimit`.
+    ///   - memoryLimit: What the machine allows (each run alone, and `jobs` of them together).
     /// - Returns: One ``ValidatedRun`` per run of `plan`, in order.
     /// - Throws: ``SweepError``: `.badInput` naming every variant whose scenario is
     ///   invalid (a bad `--vary` key or value: the scenario's own located message follows

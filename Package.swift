@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Flows", targets: ["Flows"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "Recording", targets: ["Recording"]),
+        .library(name: "Sweeps", targets: ["Sweeps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -41,8 +42,10 @@ let package = Package(
         .target(name: "Recording", dependencies: ["Flows", "CHDF5", "InputText"], swiftSettings: fast),
         .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
+        // `wgf sweep`: the plan of runs, running them as child processes, the tables over seeds.
+        .target(name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText"], swiftSettings: fast),
         .executableTarget(name: "wgf", dependencies: [
-            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText",
+            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText", "Sweeps",
             "Communication", "MPICommunication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
         .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording", "TestSupport"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Recording", "Flows", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows", "TestSupport"],
                     resources: []),
     ]

@@ -62,7 +62,18 @@ public final class MPICommunicator: Communicator {
         return all
     }
 
-    public func barrier() { check(MPI_Barrier(world), "MPI_Barrier") }
+    /// A barrier that sleeps while it waits (MPI_Barrier would spin a core at 100 %, taken
+    /// from the ranks still working on this machine, e.g. a sweep's runs).
+    public func barrier() {
+        var request: MPI_Request? = nil
+        check(MPI_Ibarrier(world, &request), "MPI_Ibarrier")
+        var done: Int32 = 0
+        while true {
+            check(MPI_Test(&request, &done, nil), "MPI_Test")
+            if done != 0 { return }
+            usleep(20_000)
+        }
+    }
 
     public func abort(code: Int32) -> Never {
         MPI_Abort(world, code)

@@ -14,6 +14,17 @@ public struct ValidatedScenario {
     public let path: String
     /// What the run will need, item by item (see `MemoryEstimate` in Flows).
     public let memory: MemoryEstimate
+    /// `seed`, as ``LoadedScenario/seed`` will have it.
+    public let seed: UInt64
+    /// `steps`: the number of steps the run takes.
+    public let steps: Int
+    /// `record.metrics`, in order: the columns of metrics.csv after step, time and wall.
+    public let metricNames: [String]
+    /// The `[[expect]]` tables, in order.
+    public let expectations: [Expectation]
+    /// The identity the loaded scenario and its checkpoints will have (``LoadedScenario/identity``):
+    /// a sweep compares it with a run directory's to tell whether the run is of this scenario.
+    public let identity: String
     let build: () -> LoadedScenario
 
     /// Draws the initial state and builds the simulation (once: the simulation owns the flow
@@ -200,7 +211,9 @@ public enum ScenarioLoader {
             let shortened = stepsMayBeCut || root.source.overrides["steps"] != nil
             let byStep = try e.integer("by-step", default: steps, shortened ? .nonNegativeInteger
                                        : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
-            return Expectation(metric: metric, bound: bound, byStep: byStep)
+            // Read only when given, so that the resolved scenario of a file without it is unchanged.
+            let fraction = try e.optionalReal("fraction", Allowed("a number in (0, 1]: the share of a sweep's seeds in which it must hold") { $0 > 0 && $0 <= 1 }) ?? 1
+            return Expectation(metric: metric, bound: bound, byStep: byStep, fraction: fraction)
         }
     }
 
@@ -310,7 +323,8 @@ public enum ScenarioLoader {
         let resolvedTOML = TOMLWriter.write(root.resolvedValue, header: header)
         guard case .table(let entries) = root.resolvedValue else { preconditionFailure("the root is a table") }
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))
-        return ValidatedScenario(name: stem, path: source.path, memory: memory) {
+        return ValidatedScenario(name: stem, path: source.path, memory: memory, seed: seed, steps: steps,
+                                 metricNames: metricNames, expectations: expectations, identity: identity) {
             var rng = RandomStream(seed: seed, .initialisation, 0)
             let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
             var initialState = SimulationState(populations: [population])

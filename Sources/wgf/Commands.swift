@@ -4,6 +4,7 @@ import Foundation
 import KernelSum
 import Recording
 import Scenarios
+import Sweeps
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
@@ -35,6 +36,7 @@ struct Check: ParsableCommand {
     var runDirectory: String
 
     func run() throws {
+        if SweepDirectory.isSweep(runDirectory) { return try checkSweep(runDirectory) }
         let (expectations, table) = try reporting {
             (try ScenarioLoader.expectations(path: runDirectory + "/scenario.toml"),
              try NumericTable.read(path: runDirectory + "/metrics.csv", ending: .completeRowsOnly))

@@ -3,6 +3,7 @@ import Flows
 import Foundation
 import Plotting
 import Recording
+import Sweeps
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +37,7 @@ struct Compare: ParsableCommand {
     var noPlot = false
 
     func run() throws {
+        if runDirectories.count == 1, SweepDirectory.isSweep(runDirectories[0]) { return try compareSweep(runDirectories[0]) }
         guard ["table", "csv", "json"].contains(format) else {
             throw fail("--format \(format): unknown (allowed: table, csv, json)", code: Exit.badInput)
         }

@@ -64,13 +64,13 @@ final class DiscardingRecorder: Recorder {
 
 extension WGF {
     /// Starts MPI when a launcher started this process, then runs the command. Under MPI,
-    /// commands other than `run` and `sweep` run on rank 0 alone, and only rank 0 prints an
+    /// commands other than `run` and `sweep` (which share their work) run on rank 0 alone, and only rank 0 prints an
     /// error (the others end with the same code).
     static func main() {
         if let mpi = MPICommunicator.startIfLaunched() { world = mpi }
         do {
             var command = try parseAsRoot()
-            if world.size > 1, !world.isRoot, !(command is Run) { return }
+            if world.size > 1, !world.isRoot, !(command is Run || command is Sweep) { return }
             try command.run()
         } catch {
             if world.isRoot { exit(withError: error) }

@@ -30,7 +30,7 @@ struct WGF: ParsableCommand {
         128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from.
         """,
         version: wgfVersion,
-        subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self])
+        subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self, Sweep.self])
 }
 
 /// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`. A follower rank of

@@ -15,12 +15,17 @@ public struct Expectation: Sendable, Equatable {
     public let bound: Bound
     /// The step by which it must hold.
     public let byStep: Int
+    /// `fraction`: over the seeds of a sweep (`wgf check SWEEP_DIR`), the share of runs in
+    /// which it must hold, in (0, 1]; 1 (the default) means every seed. A single run's check
+    /// ignores it: the run must meet the bound.
+    public let fraction: Double
 
     /// An expectation; see the properties.
-    public init(metric: String, bound: Bound, byStep: Int) {
+    public init(metric: String, bound: Bound, byStep: Int, fraction: Double = 1) {
         self.metric = metric
         self.bound = bound
         self.byStep = byStep
+        self.fraction = fraction
     }
 
     /// Whether `value` meets the bound (NaN never does).

@@ -74,22 +74,23 @@ extension RadialKernel {
                     accumulators acc: UnsafeMutablePointer<SIMD8<Double>>, periodic: Bool) {
         typealias V = SIMD8<Double>
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
+        let columns = job.columns, weights = job.weights, gradientChannels = job.gradientChannels
         let gradAcc = acc + channels, diff = acc + channels + g * d
         let l = V(repeating: job.domain.period ?? 0), inverse = V(repeating: job.domain.inversePeriod)
         for k in Swift.stride(from: 0, to: stride, by: 8) {
             var r2 = V()
             for a in 0..<d {
-                var t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
+                var t = V(repeating: y[a]) - UnsafeRawPointer(columns + a * stride + k).loadUnaligned(as: V.self)
                 if periodic { t = Domain.minimumImage(t, period: l, inverse: inverse) }
                 diff[a] = t
                 r2.addProduct(t, t)
             }
             let (v, s) = profile8(r2)
             for c in 0..<channels {
-                acc[c].addProduct(UnsafeRawPointer(job.weights + c * stride + k).loadUnaligned(as: V.self), v)
+                acc[c].addProduct(UnsafeRawPointer(weights + c * stride + k).loadUnaligned(as: V.self), v)
             }
             for gi in 0..<g {
-                let ws = UnsafeRawPointer(job.weights + job.gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
+                let ws = UnsafeRawPointer(weights + gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
                 for a in 0..<d { gradAcc[gi * d + a].addProduct(ws, diff[a]) }
             }
         }

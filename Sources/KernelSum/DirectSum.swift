@@ -1,13 +1,24 @@
 /// What ``RadialKernel/accumulateDirect(_:target:accumulators:)`` loops over: the sources
 /// coordinate-major and the weights channel-major, both padded with zero weights to a
-/// multiple of eight. `period` is L of the periodic box (differences by minimum image), 0 in R^d.
-public struct DirectSumJob {
+/// multiple of eight, so that eight sources are one vector load. In the periodic box the
+/// sources are already wrapped into [0, L)^d.
+///
+/// SPI (`KernelInternals`): public only because kernels outside this module (the formula
+/// kernel) write their own direct loop.
+@_spi(KernelInternals) public struct DirectSumJob {
+    /// d.
     public let dimension: Int
-    public let period: Double
+    /// R^d, or the periodic box (differences by minimum image).
+    public let domain: Domain
+    /// N rounded up to a multiple of eight: the stride of ``columns`` and ``weights``.
     public let paddedCount: Int
+    /// C, the weight channels.
     public let channels: Int
+    /// Coordinate a of source i at `columns[a * paddedCount + i]` (0 in the padding).
     public let columns: UnsafePointer<Double>
+    /// Weight of source i in channel c at `weights[c * paddedCount + i]` (0 in the padding).
     public let weights: UnsafePointer<Double>
+    /// The channels whose gradients are wanted, G of them.
     public let gradientChannels: UnsafeBufferPointer<Int>
 }
 
@@ -19,29 +30,41 @@ public struct DirectSumJob {
 /// fixed order at the end: the result does not depend on the thread count. Padding sources
 /// (coordinate 0, weight 0) contribute exactly 0.
 ///
-/// With a `period` L the sum is over the periodic box, each pair through its minimum image:
-/// s(y) = Σ_j w_j k(mi(y − x_j)), mi(t) = t − L·round(t/L) per coordinate (in [−L/2, L/2]),
-/// for any coordinates (wrapped or not). Like every engine it includes the diagonal: a target
-/// on a source adds w k(0) (0 for singular kernels). Smooth in y only for kernels that have
-/// decayed by L/2 (no Ewald sum).
+/// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
+/// through its minimum image: s(y) = Σ_j w_j k(mi(y − x_j)), mi(t) = t − L·round(t/L) per
+/// coordinate (in [−L/2, L/2], ``Domain/minimumImage(_:)``), for any coordinates (wrapped or
+/// not). Like every engine it includes the diagonal: a target on a source adds w k(0) (0 for
+/// singular kernels). Smooth in y only for kernels that have decayed by L/2 (no Ewald sum).
 public struct DirectSum: KernelSumEngine {
+    /// Threads the targets are split over (at least 1); the output does not depend on it.
     public let threads: Int
-    /// L of the periodic box [0, L)^d, or nil for R^d.
-    public let period: Double?
+    /// R^d, or the periodic box [0, L)^d.
+    public let domain: Domain
 
-    public init(threads: Int, period: Double? = nil) {
-        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
+    /// - Parameters:
+    ///   - threads: threads to use (values below 1 are taken as 1).
+    ///   - domain: R^d, or the periodic box [0, L)^d.
+    public init(threads: Int, domain: Domain = .free) {
         self.threads = max(1, threads)
-        self.period = period
+        self.domain = domain
     }
 
+    /// `direct`, the registry name.
     public var name: String { "direct" }
+    /// The thread count, and the period in the box: recorded in run.json.
     public var parameters: [String: String] {
         var p = ["threads": String(threads)]
-        if let period { p["period"] = "\(period)" }
+        if let period = domain.period { p["period"] = "\(period)" }
         return p
     }
 
+    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout), exactly; outputs of other
+    /// sizes are left untouched.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
@@ -59,16 +82,13 @@ public struct DirectSum: KernelSumEngine {
         weights.initialize(repeating: 0, count: max(1, padded * channels))
         // In the box, sources and targets are wrapped into [0, L) exactly first, so that the
         // minimum image of their difference keeps full precision wherever they were given.
-        let box = period ?? 0
+        let domain = self.domain
         for i in 0..<n {
-            for a in 0..<d {
-                let x = problem.sources[i * d + a]
-                columns[a * padded + i] = box > 0 ? PeriodicGrid.wrap(x, box) : x
-            }
+            for a in 0..<d { columns[a * padded + i] = domain.wrap(problem.sources[i * d + a]) }
         }
         for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
         for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
-        let job = SharedJob(DirectSumJob(dimension: d, period: period ?? 0, paddedCount: padded, channels: channels,
+        let job = SharedJob(DirectSumJob(dimension: d, domain: domain, paddedCount: padded, channels: channels,
                                          columns: columns, weights: weights,
                                          gradientChannels: UnsafeBufferPointer(start: gradientChannels, count: g)))
         let y = SharedPointer(problem.targets.baseAddress!)
@@ -83,8 +103,8 @@ public struct DirectSum: KernelSumEngine {
             for j in range {
                 acc.initialize(repeating: SIMD8<Double>(), count: slots)
                 var target = y.base + j * d
-                if box > 0 {
-                    for a in 0..<d { wrapped[a] = PeriodicGrid.wrap(target[a], box) }
+                if domain.isPeriodic {
+                    for a in 0..<d { wrapped[a] = domain.wrap(target[a]) }
                     target = UnsafePointer(wrapped)
                 }
                 kernel.accumulateDirect(job.job, target: target, accumulators: acc)

@@ -2,15 +2,15 @@
 /// order-preserving bit patterns of the doubles (6 passes of 11 bits), O(n) and branch-free,
 /// several times faster than a comparison sort for the 10⁴–10⁶ projections of a slice.
 /// Equal values keep their input order, so the result is fully deterministic.
-public struct LineSorter {
+struct LineSorter {
     var keys: [UInt64] = [], keys2: [UInt64] = []
     var order2: [Int32] = []
     var counts = [Int](repeating: 0, count: 2048)
     /// Sorted positions (ascending) and the input index of each.
-    public private(set) var values: [Double] = []
-    public private(set) var order: [Int32] = []
+    private(set) var values: [Double] = []
+    private(set) var order: [Int32] = []
 
-    public init() {}
+    init() {}
 
     /// Order-preserving map from doubles to unsigned integers (−0 and +0 adjacent, NaN last).
     @inline(__always) static func key(_ v: Double) -> UInt64 {
@@ -18,7 +18,7 @@ public struct LineSorter {
         return b >> 63 == 1 ? ~b : b | (1 << 63)
     }
 
-    public mutating func sort(_ x: UnsafeBufferPointer<Double>) {
+    mutating func sort(_ x: UnsafeBufferPointer<Double>) {
         let n = x.count
         if keys.count != n {
             keys = [UInt64](repeating: 0, count: n); keys2 = keys
@@ -70,7 +70,8 @@ struct SliceSorter: @unchecked Sendable {
     let weights: UnsafeMutablePointer<Double>
 
     init(capacity: Int) {
-        precondition(capacity < 1 << 32, "at most 2^32 − 1 points per slice")
+        // Indices are packed into 32 bits: more points would overwrite one another's.
+        guard capacity < 1 << 32 else { fatalError("SlicedSum: \(capacity) points in one slice (at most 2^32 − 1)") }
         self.capacity = max(1, capacity)
         items = .allocate(capacity: self.capacity)
         scratch = .allocate(capacity: self.capacity)
@@ -92,7 +93,7 @@ struct SliceSorter: @unchecked Sendable {
     /// Sorts `v[0..<n]`; `lo` and `hi` are the smallest and largest values (any bounds
     /// work, tighter ones are faster).
     func sort(_ v: UnsafePointer<Double>, count n: Int, lo: Double, hi: Double) {
-        precondition(n <= capacity)
+        assert(n <= capacity, "more points than the sorter was made for")
         let radix = 1 << SliceSorter.digitBits, mask = UInt64(radix - 1), shift = UInt64(32 + SliceSorter.digitBits)
         let top = Double((1 << SliceSorter.keyBits) - 1)
         let range = hi - lo

@@ -13,19 +13,21 @@ import Foundation
 /// Queries visit cells in a fixed order and, within a cell, points in input order: results
 /// (and sums accumulated from them) do not depend on how queries are spread over threads.
 ///
-/// With a `period` L the points live in the periodic box [0, L)^d: the box is cut into
-/// ⌊L/h⌋ cells per axis (`cellSize` becomes L/⌊L/h⌋ ≥ h), cells wrap around, and every
-/// distance is minimum-image (t − L·round(t/L) per coordinate), for points and queries alike
-/// (coordinates outside the box are taken modulo L). An axis with fewer cells than a query
-/// reaches is scanned once, whole: no point is reported twice.
+/// In the periodic box [0, L)^d (a periodic ``Domain``) the box is cut into ⌊L/h⌋ cells per
+/// axis (`cellSize` becomes L/⌊L/h⌋ ≥ h), cells wrap around, and every distance is
+/// minimum-image (``Domain/minimumImage(_:)``), for points and queries alike (coordinates
+/// outside the box are taken modulo L, ``Domain/wrap(_:)-(Double)``). An axis with fewer cells
+/// than a query reaches is scanned once, whole: no point is reported twice.
 public struct SpatialHash: @unchecked Sendable {
+    /// d.
     public let dimension: Int
+    /// h, the cells' side (L/⌊L/h⌋ in the box).
     public let cellSize: Double
+    /// N, the points hashed.
     public let count: Int
-    /// L of the periodic box, or nil for R^d.
-    public let period: Double?
-    /// L (0 in R^d) and the cells per axis of the periodic box.
-    let box: Double
+    /// R^d, or the periodic box [0, L)^d.
+    public let domain: Domain
+    /// The cells per axis of the periodic box (0 in R^d).
     let perAxis: Int32
     /// Points in bucket order (row-major), their input indices and their cell coordinates.
     let points: [Double]
@@ -35,14 +37,21 @@ public struct SpatialHash: @unchecked Sendable {
     let bucketStart: [Int32]
     let mask: Int
 
-    /// Builds the hash of `points` (row-major, N × d), in R^d or, with `period`, in the
-    /// periodic box [0, L)^d.
-    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double, period: Double? = nil) {
-        precondition(d > 0 && source.count % d == 0 && requested > 0 && requested.isFinite)
-        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
+    /// Builds the hash of `points` (row-major, N × d), in R^d or in the periodic box [0, L)^d.
+    /// - Parameters:
+    ///   - source: N·d coordinates, row-major.
+    ///   - d: the dimension, at least 1.
+    ///   - requested: the cells' side h, positive and finite (in the box the nearest L/k ≥ h).
+    ///   - domain: R^d, or the periodic box [0, L)^d.
+    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
+                domain: Domain = .free) {
+        guard d > 0, source.count % d == 0, requested > 0, requested.isFinite else {
+            fatalError("SpatialHash: \(source.count) coordinates in dimension \(d), cell size \(requested) "
+                       + "(whole points of d ≥ 1 coordinates and a positive, finite cell size)")
+        }
         dimension = d
-        self.period = period
-        box = period ?? 0
+        self.domain = domain
+        let period = domain.period
         let boxCells = period.map { min(Double(1 << 30), max(1, ($0 / requested).rounded(.down))) } ?? 0
         perAxis = Int32(boxCells)
         let cellSize = period.map { $0 / boxCells } ?? requested
@@ -60,7 +69,7 @@ public struct SpatialHash: @unchecked Sendable {
             for a in 0..<d {
                 // Clamped so that far-away points share edge cells instead of overflowing.
                 let c = (source[i * d + a] * inverse).rounded(.down)
-                cellOf[i * d + a] = period == nil ? Int32(max(-1e9, min(1e9, c))) : SpatialHash.periodicCell(source[i * d + a], box, cellSize, perAxis)
+                cellOf[i * d + a] = period == nil ? Int32(max(-1e9, min(1e9, c))) : SpatialHash.periodicCell(source[i * d + a], domain, cellSize, perAxis)
             }
             let b = cellOf.withUnsafeBufferPointer { SpatialHash.hash($0.baseAddress! + i * d, d) } & mask
             bucketOf[i] = b
@@ -87,9 +96,8 @@ public struct SpatialHash: @unchecked Sendable {
     }
 
     /// The cell of a coordinate in the periodic box: ⌊(t mod L)/h⌋ in 0 ..< cells.
-    @inline(__always) static func periodicCell(_ t: Double, _ l: Double, _ h: Double, _ cells: Int32) -> Int32 {
-        let u = t - l * (t / l).rounded(.down)
-        return Int32(min(Double(cells - 1), max(0, (u / h).rounded(.down))))
+    @inline(__always) static func periodicCell(_ t: Double, _ domain: Domain, _ h: Double, _ cells: Int32) -> Int32 {
+        Int32(min(Double(cells - 1), max(0, (domain.wrap(t) / h).rounded(.down))))
     }
 
     @inline(__always) static func hash(_ c: UnsafePointer<Int32>, _ d: Int) -> Int {
@@ -103,6 +111,10 @@ public struct SpatialHash: @unchecked Sendable {
 
     /// Calls `body(index, squaredDistance)` for every point within `radius` of `query`
     /// (|x − q| < radius), in a fixed order.
+    /// - Parameters:
+    ///   - query: d coordinates.
+    ///   - radius: the search radius.
+    ///   - body: called with each neighbour's index and squared distance.
     @inlinable public func forEachNeighbour(of query: UnsafePointer<Double>, within radius: Double,
                                             _ body: (Int, Double) -> Void) {
         let reach = Int((radius / cellSize).rounded(.up))
@@ -113,12 +125,12 @@ public struct SpatialHash: @unchecked Sendable {
 
     @usableFromInline func neighboursInRange(_ first: Int, _ end: Int, _ query: UnsafePointer<Double>,
                                              _ radius2: Double, _ body: (Int, Double) -> Void) {
-        let d = dimension, l = box
+        let d = dimension, l = domain.period ?? 0, inverse = domain.inversePeriod
         points.withUnsafeBufferPointer { p in
             if l > 0 {
                 for k in first..<end {
                     var r2 = 0.0
-                    for a in 0..<d { var t = p[k * d + a] - query[a]; t -= l * (t / l).rounded(); r2 += t * t }
+                    for a in 0..<d { let t = Domain.minimumImage(p[k * d + a] - query[a], period: l, inverse: inverse); r2 += t * t }
                     if r2 < radius2 { body(Int(indices[k]), r2) }
                 }
                 return
@@ -136,7 +148,7 @@ public struct SpatialHash: @unchecked Sendable {
     @usableFromInline func forEachCell(around query: UnsafePointer<Double>, reach: Int,
                                        _ body: (Int, Int) -> Void) {
         let d = dimension
-        if box > 0 { return forEachPeriodicCell(around: query, reach: reach, body) }
+        if domain.isPeriodic { return forEachPeriodicCell(around: query, reach: reach, body) }
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * d) { buffer in
             let centre = buffer.baseAddress!, cell = centre + d
             for a in 0..<d {
@@ -168,7 +180,7 @@ public struct SpatialHash: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { wrapped in
                 let low = counters.baseAddress!, high = low + d, counter = low + 2 * d, cell = wrapped.baseAddress!
                 for a in 0..<d {
-                    let c = Int(SpatialHash.periodicCell(query[a], box, cellSize, perAxis))
+                    let c = Int(SpatialHash.periodicCell(query[a], domain, cellSize, perAxis))
                     (low[a], high[a]) = full ? (0, cells - 1) : (c - reach, c + reach)
                     counter[a] = low[a]
                     cell[a] = Int32((counter[a] % cells + cells) % cells)
@@ -213,6 +225,10 @@ public struct SpatialHash: @unchecked Sendable {
 
     /// The `k` points nearest to `query` (ascending distance; ties by index), skipping the
     /// point with index `excluding` (the query itself when it is one of the points).
+    /// - Parameters:
+    ///   - k: how many (fewer when there are not that many points).
+    ///   - query: d coordinates.
+    ///   - excluding: an index to leave out, or nil.
     public func nearest(_ k: Int, to query: UnsafePointer<Double>, excluding: Int? = nil)
         -> [(index: Int, squaredDistance: Double)] {
         let available = count - (excluding == nil ? 0 : 1)

@@ -95,7 +95,7 @@ struct Sum: ParsableCommand {
         let engine: any KernelSumEngine
         do {
             engine = try KernelSumEngines.make(method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
-                                               directions: directions, seed: UInt64(seed), period: period)
+                                               directions: directions, seed: UInt64(seed), domain: Domain(period: period))
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
         }

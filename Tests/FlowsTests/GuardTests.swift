@@ -11,7 +11,7 @@ final class GuardTests: XCTestCase {
     func testKNNEntropyWithoutEnoughPointsIsNaN() {
         let x = [0.0, 0, 1, 0, 0, 1, 1, 1]
         XCTAssertTrue(knnEntropy(x, dimension: 2, neighbours: 4, threads: 1).isNaN)
-        XCTAssertTrue(knnEntropy(x, dimension: 2, neighbours: 9, period: 2, threads: 1).isNaN)
+        XCTAssertTrue(knnEntropy(x, dimension: 2, neighbours: 9, domain: .periodic(length: 2), threads: 1).isNaN)
         XCTAssertTrue(knnEntropy(x, dimension: 2, neighbours: 0, threads: 1).isNaN)
         XCTAssertTrue(knnEntropy([], dimension: 2, neighbours: 1, threads: 1).isNaN)
         XCTAssertTrue(knnEntropy(x, dimension: 0, neighbours: 1, threads: 1).isNaN)

@@ -113,10 +113,10 @@ extension LangevinInteractionTests {
         Domain.periodic(length: l).wrap(&x0)
         let w = [Double](repeating: 1 / Double(n), count: n)
         let domain = Domain.periodic(length: l)
-        let direct = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1, engine: DirectSum(threads: 2, period: l),
+        let direct = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1, engine: DirectSum(threads: 2, domain: .periodic(length: l)),
                                        domain: domain, threads: 2)
         let mesh = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1,
-                                     engine: MeshSum(tolerance: 1e-6, threads: 2, period: l), domain: domain, threads: 2)
+                                     engine: MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: l)), domain: domain, threads: 2)
         var g1 = [Double](repeating: 0, count: n * d), g2 = g1
         direct.addGradients(x0, weights: w, dimension: d, into: &g1)
         mesh.addGradients(x0, weights: w, dimension: d, into: &g2)
@@ -134,7 +134,7 @@ extension LangevinInteractionTests {
             ends.append(p)
         }
         var worst = 0.0
-        for k in 0..<ends[0].count { worst = max(worst, abs(domain.difference(ends[0][k] - ends[1][k]))) }
+        for k in 0..<ends[0].count { worst = max(worst, abs(domain.minimumImage(ends[0][k] - ends[1][k]))) }
         XCTAssertLessThan(worst, 1e-6, "mesh and direct trajectories (box width 2)")
     }
 
@@ -190,10 +190,10 @@ final class LangevinEntropyTests: XCTestCase {
             sum += 0.5 * log(r2s[k - 1])
         }
         let brute = digamma(n) - digamma(k) + log(Double.pi) + Double(d) * sum / Double(n)
-        XCTAssertEqual(knnEntropy(x2, dimension: d, neighbours: k, period: l, threads: 2), brute, accuracy: 1e-10)
+        XCTAssertEqual(knnEntropy(x2, dimension: d, neighbours: k, domain: .periodic(length: l), threads: 2), brute, accuracy: 1e-10)
         // Uniform on the torus: H = d log L.
         let u = (0..<(20_000 * d)).map { _ in l * rng.uniform() }
-        XCTAssertEqual(knnEntropy(u, dimension: d, neighbours: 5, period: l, threads: 2), Double(d) * log(l), accuracy: 0.03)
+        XCTAssertEqual(knnEntropy(u, dimension: d, neighbours: 5, domain: .periodic(length: l), threads: 2), Double(d) * log(l), accuracy: 0.03)
     }
 
     func testDigamma() {

@@ -144,7 +144,7 @@ final class ExtremeParameterTests: XCTestCase {
                                                      (.direct, 1e-6, 1e-300, "period 1e-300 is out of range"),
                                                      (.auto, 1e-6, 1e300, "period 1e+300 is out of range")] as [(SummationMethod, Double, Double?, String)] {
             XCTAssertThrowsError(try KernelSumEngines.make(method, kernel: gaussian, dimension: 2, tolerance: tolerance, threads: 1,
-                                                           period: period)) { error in
+                                                           domain: Domain(period: period))) { error in
                 XCTAssertTrue("\(error)".contains(phrase), "\(error)")
             }
         }
@@ -159,7 +159,7 @@ final class ExtremeParameterTests: XCTestCase {
         let residue = fmod(far, l)
         XCTAssertEqual(residue, 0.0569, accuracy: 1e-3, "the exact residue of the double 1e14 + 1/16")
         let kernel = GaussianKernel(sigma: 0.002), y = [0.05, 0.0569, 0.06]
-        for engine in [DirectSum(threads: 1, period: l), MeshSum(tolerance: 1e-6, threads: 1, period: l)] as [any KernelSumEngine] {
+        for engine in [DirectSum(threads: 1, domain: .periodic(length: l)), MeshSum(tolerance: 1e-6, threads: 1, domain: .periodic(length: l))] as [any KernelSumEngine] {
             let a = sum(engine, kernel, 1, [far], [1], y), b = sum(engine, kernel, 1, [residue], [1], y)
             for j in 0..<3 {
                 XCTAssertEqual(a.values[j], b.values[j], accuracy: 1e-9, "\(engine.name) target \(y[j])")

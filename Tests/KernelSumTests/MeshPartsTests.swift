@@ -32,7 +32,7 @@ final class MeshPartsTests: XCTestCase {
                 let x = (0..<(n * d)).map { _ in period == nil ? rng.uniform(-1, 1) : rng.uniform(0, 1.5) }
                 for cellSize in [0.04, 0.13, 0.5, 0.8, 3.0] {
                     let cells = x.withUnsafeBufferPointer {
-                        CellList(points: $0, dimension: d, cellSize: cellSize, period: period)
+                        CellList(points: $0, dimension: d, cellSize: cellSize, domain: Domain(period: period))
                     }
                     XCTAssertEqual(Set((0..<n).map { cells.index[$0] }), Set(0..<n), "index is a permutation")
                     for p in 0..<n {
@@ -216,11 +216,11 @@ final class MeshPartsTests: XCTestCase {
         let l = 2.5
         for (t, expected) in [(0.0, 0.0), (1.0, 1.0), (2.5, 0.0), (-0.5, 2.0), (-2.5, 0.0), (7.75, 0.25),
                               (-7.75, 2.25), (-0.0, 0.0), (2.5e17, 0.0)] {
-            XCTAssertEqual(PeriodicGrid.wrap(t, l), expected, "wrap(\(t))")
+            XCTAssertEqual(Domain.periodic(length: l).wrap(t), expected, "wrap(\(t))")
         }
         var rng = TestRNG(59)
         for _ in 0..<1000 {
-            let t = rng.uniform(-50, 50), u = PeriodicGrid.wrap(t, l)
+            let t = rng.uniform(-50, 50), u = Domain.periodic(length: l).wrap(t)
             XCTAssertTrue(u >= 0 && u < l)
             XCTAssertEqual(u, t - l * (t / l).rounded(.down), accuracy: 1e-13)
         }
@@ -236,10 +236,10 @@ final class MeshPartsTests: XCTestCase {
                 weights.withUnsafeBufferPointer { w in
                     let ok = KernelSumProblem(dimension: 2, sources: i, weights: w, channels: 1, targets: i,
                                               gradientChannels: [])!
-                    XCTAssertNil(PeriodicGrid.wrapped(ok, period: 2.5))
+                    XCTAssertNil(Domain.periodic(length: 2.5).wrapped(ok))
                     let out = KernelSumProblem(dimension: 2, sources: i, weights: w, channels: 1, targets: o,
                                                gradientChannels: [])!
-                    let wrapped = PeriodicGrid.wrapped(out, period: 2.5)
+                    let wrapped = Domain.periodic(length: 2.5).wrapped(out)
                     XCTAssertEqual(wrapped?.sources, inside)
                     XCTAssertEqual(wrapped?.targets, [0.5, 1.5, 1.0, 1.0])
                 }

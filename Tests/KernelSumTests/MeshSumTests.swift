@@ -28,12 +28,12 @@ func meshErrors(_ kernel: any RadialKernel, _ d: Int, _ x: [Double], _ w: [Doubl
                 file: StaticString = #filePath, line: UInt = #line) -> (value: Double, gradient: Double) {
     let m = y.count / d
     var rv: [Double] = [], rg: [Double] = []
-    DirectSum(threads: 2, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
+    DirectSum(threads: 2, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
                                               gradientChannels: [0, 1], values: &rv, gradients: &rg)
     var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-    MeshSum(tolerance: tolerance, threads: 1, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+    MeshSum(tolerance: tolerance, threads: 1, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
                                                                   targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
-    MeshSum(tolerance: tolerance, threads: 2, period: period).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
+    MeshSum(tolerance: tolerance, threads: 2, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
                                                                   targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
     XCTAssertEqual(v, v2, "thread count changed the values", file: file, line: line)
     XCTAssertEqual(g, g2, "thread count changed the gradients", file: file, line: line)

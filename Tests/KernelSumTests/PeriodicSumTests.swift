@@ -45,9 +45,9 @@ final class PeriodicSumTests: XCTestCase {
             for kernel in [GaussianKernel(sigma: 0.3), LaplaceKernel(alpha: 4), LogarithmicKernel()] as [any RadialKernel] {
                 let ref = minimumImageSum(kernel, d, l, x, w, y)
                 var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-                DirectSum(threads: 1, period: l).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                DirectSum(threads: 1, domain: .periodic(length: l)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
                                                      gradientChannels: [0], values: &v, gradients: &g)
-                DirectSum(threads: 2, period: l).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                DirectSum(threads: 2, domain: .periodic(length: l)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
                                                      gradientChannels: [0], values: &v2, gradients: &g2)
                 XCTAssertLessThan(relativeError(v, ref.values), 1e-13, "\(kernel) d=\(d)")
                 XCTAssertLessThan(relativeError(g, ref.gradients), 1e-13, "\(kernel) d=\(d)")
@@ -55,7 +55,7 @@ final class PeriodicSumTests: XCTestCase {
                 XCTAssertEqual(g, g2)
             }
         }
-        XCTAssertEqual(DirectSum(threads: 1, period: l).parameters["period"], "2.0")
+        XCTAssertEqual(DirectSum(threads: 1, domain: .periodic(length: l)).parameters["period"], "2.0")
         XCTAssertNil(DirectSum(threads: 1).parameters["period"])
     }
 
@@ -107,7 +107,7 @@ final class PeriodicSumTests: XCTestCase {
         var y = periodicPoints("uniform", count: 300, dimension: d, period: l, rng: &rng)
         y.replaceSubrange(0..<(100 * d), with: x[0..<(100 * d)])
         let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
-        let mesh = MeshSum(tolerance: 1e-6, threads: 2, period: l)
+        let mesh = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: l))
         var v: [Double] = [], g: [Double] = []
         mesh.sum(LaplaceKernel(alpha: 40 / l), dimension: d, sources: x, weights: w, channels: 2, targets: y,
                  gradientChannels: [0, 1], values: &v, gradients: &g)
@@ -128,7 +128,7 @@ final class PeriodicSumTests: XCTestCase {
         let x = periodicPoints("uniform", count: 300, dimension: d, period: 1, rng: &rng)
         let w = (0..<300).map { _ in rng.uniform(0, 1) }
         let kernel = GaussianKernel(sigma: 0.08)
-        let mesh = MeshSum(tolerance: 1e-6, threads: 2, period: 1)
+        let mesh = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: 1))
         var v: [Double] = [], g: [Double] = []
         mesh.sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertEqual(mesh.parameters["period"], "1.0")
@@ -136,11 +136,11 @@ final class PeriodicSumTests: XCTestCase {
         let grid = mesh.parameters["grid"]!.split(separator: "x").map { Int($0)! }
         XCTAssertEqual(Double(grid[0]) * spacing, 1, accuracy: 1e-12, "the spreading grid spans exactly one period")
         // The same engine with a period of 1.3 (points unchanged, all inside): a new plan.
-        let other = MeshSum(tolerance: 1e-6, threads: 2, period: 1.3)
+        let other = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: 1.3))
         var v2: [Double] = [], g2: [Double] = []
         other.sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v2, gradients: &g2)
         var rv: [Double] = [], rg: [Double] = []
-        DirectSum(threads: 2, period: 1.3).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x,
+        DirectSum(threads: 2, domain: .periodic(length: 1.3)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x,
                                                gradientChannels: [0], values: &rv, gradients: &rg)
         XCTAssertLessThan(relativeError(v2, rv), 1e-6)
         XCTAssertLessThan(relativeError(g2, rg), 1e-6)
@@ -148,31 +148,31 @@ final class PeriodicSumTests: XCTestCase {
 
     /// auto in the box: direct below 4·10⁶ pairs, the periodic mesh above; sliced is refused.
     func testAutoAndFactoryInTheBox() throws {
-        let auto = AutoSum(tolerance: 1e-6, threads: 1, period: l)
+        let auto = AutoSum(tolerance: 1e-6, threads: 1, domain: .periodic(length: l))
         let small = auto.choice(GaussianKernel(sigma: 0.2), dimension: 2, sources: 1000, targets: 1000)
         XCTAssertEqual(small.name, "direct")
-        XCTAssertEqual((small as? DirectSum)?.period, l)
+        XCTAssertEqual((small as? DirectSum)?.domain.period, l)
         // σ = L/10: decayed by L/2 to e^{−12.5} ≈ 4e-6 of its peak, not to 1e-6: the kink of
         // the minimum image would exceed the tolerance, so auto sums directly; σ = L/14 has.
         let large = auto.choice(GaussianKernel(sigma: l / 14), dimension: 2, sources: 10_000, targets: 10_000)
-        XCTAssertEqual((large as? MeshSum)?.period, l)
+        XCTAssertEqual((large as? MeshSum)?.domain.period, l)
         XCTAssertEqual(auto.choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "direct")
-        XCTAssertEqual(AutoSum(tolerance: 1e-3, threads: 1, period: l)
+        XCTAssertEqual(AutoSum(tolerance: 1e-3, threads: 1, domain: .periodic(length: l))
             .choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "mesh")
         XCTAssertEqual(auto.choice(LogarithmicKernel(), dimension: 2, sources: 10_000, targets: 10_000).name, "direct",
                        "a kernel that does not decay is summed directly in the box")
         XCTAssertEqual(auto.choice(RieszKernel(r: 1), dimension: 5, sources: 10_000, targets: 10_000).name, "direct",
                        "no sliced in the box")
         XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-6,
-                                                       threads: 1, period: l)) { error in
+                                                       threads: 1, domain: .periodic(length: l))) { error in
             XCTAssertTrue("\(error)".contains("periodic box"), "\(error)")
         }
         XCTAssertEqual((try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 40 / l), dimension: 2, tolerance: 1e-6,
-                                                  threads: 1, period: l) as? MeshSum)?.period, l)
+                                                  threads: 1, domain: .periodic(length: l)) as? MeshSum)?.domain.period, l)
         // Asked for explicitly, the periodic mesh is refused for a kernel that has not decayed
         // by L/2 to the tolerance (e^{−1} of its peak here): it could not meet it.
         XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 1), dimension: 2, tolerance: 1e-6,
-                                                       threads: 1, period: l)) { error in
+                                                       threads: 1, domain: .periodic(length: l))) { error in
             XCTAssertTrue("\(error)".contains("decayed by L/2") && "\(error)".contains("use direct"), "\(error)")
         }
     }
@@ -195,7 +195,7 @@ final class PeriodicSpatialHashTests: XCTestCase {
             let n = 400
             let x = (0..<(n * d)).map { _ in rng.uniform(0, l) }
             for cell in [0.05, 0.2, 0.4, 0.7, 1.0, 2.0] {
-                let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, period: l) }
+                let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l)) }
                 XCTAssertGreaterThanOrEqual(hash.cellSize, min(cell, l) * (1 - 1e-12))
                 for _ in 0..<15 {
                     let q = (0..<d).map { _ in rng.uniform(-0.5 * l, 1.5 * l) }
@@ -226,7 +226,7 @@ final class PeriodicSpatialHashTests: XCTestCase {
             for layout in ["uniform", "clustered"] {
                 let x = periodicPoints(layout, count: n, dimension: d, period: l, rng: &rng)
                 for cell in [0.03, 0.3, 0.9, 5.0] {
-                    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, period: l) }
+                    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l)) }
                     for i in stride(from: 0, to: n, by: 29) {
                         for k in [1, 4, 20] {
                             let got = x.withUnsafeBufferPointer { hash.nearest(k, to: $0.baseAddress! + i * d, excluding: i) }

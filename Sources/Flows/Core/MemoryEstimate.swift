@@ -174,7 +174,7 @@ extension MemoryEstimate {
         case let mesh as MeshSum:
             let perPoint = [20.0, 300, 5000][min(max(d, 1), 3) - 1]
             let grid = min(Double(mesh.options.maximumGridPoints), perPoint * max(n, m))
-            let channelsKept = mesh.period == nil ? cc : 2 * cc
+            let channelsKept = mesh.domain.isPeriodic ? 2 * cc : cc
             return (outputs + 8 * (n * (dd + 1 + cc) + 2 * (n + m)), 8 * grid * (channelsKept + 1.5))
         case let sliced as SlicedSum:
             let t = n + m, p = Double(sliced.directions) + dd

@@ -89,17 +89,17 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 
 /// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
-/// With a `period` the engine sums over the periodic box (minimum image) and `summation`
+/// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
 /// defaults to `direct`.
 func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
-                period: Double? = nil) throws -> any KernelSumEngine {
-    let method = SummationMethod(rawValue: try s.string("summation", default: period == nil ? "auto" : "direct",
+                domain: Domain = .free) throws -> any KernelSumEngine {
+    let method = SummationMethod(rawValue: try s.string("summation", default: domain.isPeriodic ? "direct" : "auto",
                                                         oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
     let directions = method == .sliced ? try s.integer("directions", default: 256, .count) : 256
     do {
         let engine = try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance,
-                                               threads: threads, directions: directions, seed: seed, period: period)
+                                               threads: threads, directions: directions, seed: seed, domain: domain)
         if let part = engine as? any StatefulPart { s.register(part, as: "summation") }
         return engine
     } catch let e as SummationError {

@@ -91,8 +91,7 @@ public struct BestResponseSearch: Sendable {
                 for a in 0..<d {
                     var y = points[k * d + a] + step[k] * f.gradients[k * d + a]
                     if periodic {
-                        let l = hi - lo
-                        y -= l * (y / l).rounded(.down)
+                        y = domain.wrap(y)
                     } else {
                         y = min(hi, max(lo, y))
                     }

@@ -50,7 +50,7 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
                                         var j = j0
                                         while j < n && k < 64 {
                                             if j != i {
-                                                for a in 0..<d { diff[k * d + a] = domain.difference(x[i * d + a] - x[j * d + a]) }
+                                                for a in 0..<d { diff[k * d + a] = domain.minimumImage(x[i * d + a] - x[j * d + a]) }
                                                 partners[k] = j
                                                 k += 1
                                             }

@@ -1,43 +1,6 @@
 import Foundation
 import KernelSum
 
-/// Where the particles live: R^d, or the periodic box [0, L)^d (positions wrapped after
-/// every step, distances by minimum image).
-public enum Domain: Sendable, Equatable {
-    /// R^d: no box, plain differences.
-    case free
-    /// The box [0, L)^d with L = `length`.
-    case periodic(length: Double)
-
-    /// L for the periodic box, nil in R^d.
-    public var period: Double? {
-        if case .periodic(let l) = self { return l }
-        return nil
-    }
-
-    /// Wraps coordinates into [0, L) (nothing in R^d).
-    public func wrap(_ x: inout [Double]) {
-        guard let l = period else { return }
-        for k in 0..<x.count { x[k] = wrapped(x[k], l) }
-    }
-
-    @inline(__always) func wrapped(_ t: Double, _ l: Double) -> Double {
-        var u = t - l * (t / l).rounded(.down)
-        if u >= l { u -= l }  // t/l just below an integer rounds the remainder up to l
-        if u < 0 { u = 0 }
-        return u
-    }
-
-    /// The minimum-image difference of two coordinates: in [−L/2, L/2].
-    @inline(__always) public func difference(_ t: Double) -> Double {
-        guard let l = period else { return t }
-        return t - l * (t / l).rounded()
-    }
-
-    /// "R^d", or "periodic box [0, L)^d", for run.json.
-    public var description: String { period.map { "periodic box [0, \(formatNumber($0)))^d" } ?? "R^d" }
-}
-
 /// A pair interaction W of the free energy: the flow needs, for every particle i,
 /// Σ_j w_j ∇W(x_i − x_j), and the metrics ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
 ///

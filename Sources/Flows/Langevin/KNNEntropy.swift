@@ -25,7 +25,7 @@ public func digamma(_ n: Int) -> Double {
 /// count as ε = 1e-150. NaN unless 1 ≤ k < N ≤ 2³¹ − 1 (scenarios refuse k ≥ N when they are
 /// validated; the guard stays in release builds, where a k-th neighbour that does not exist
 /// would be read past the end of a buffer).
-public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, period: Double? = nil, threads: Int) -> Double {
+public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, domain: Domain = .free, threads: Int) -> Double {
     guard d >= 1 else { return .nan }
     let n = x.count / d
     guard k >= 1, n > k, n <= MemoryEstimate.maximumCount else { return .nan }
@@ -37,9 +37,9 @@ public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, perio
     for a in 0..<d { logVolume += log(max(hi[a] - lo[a], largest * 1e-6, 1e-300)) }
     var cell = exp((logVolume + log(Double(k)) - log(Double(n))) / Double(d))
     if !(cell > 0 && cell.isFinite) { cell = 1 }
-    if let l = period { cell = min(cell, l) }
+    if let l = domain.period { cell = min(cell, l) }
 
-    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, period: period) }
+    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: domain) }
     var logs = [Double](repeating: 0, count: n)
     x.withUnsafeBufferPointer { pp in
         logs.withUnsafeMutableBufferPointer { lp in

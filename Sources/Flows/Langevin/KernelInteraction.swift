@@ -23,7 +23,7 @@ public final class KernelInteraction: Interaction {
         guard engine != nil || domain != .free else { fatalError("KernelInteraction: R^d needs an engine") }
         self.kernel = kernel
         self.weight = weight
-        self.engine = engine ?? DirectSum(threads: threads, period: domain.period)
+        self.engine = engine ?? DirectSum(threads: threads, domain: domain)
         self.domain = domain
         self.threads = threads
     }
@@ -72,7 +72,7 @@ public final class KernelInteraction: Interaction {
         let kernel: any RadialKernel
         do { kernel = try KernelRegistry.make(text) } catch let e as KernelSpecError { throw fail(e.message) }
         let engine = try readEngine(ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
-                                    period: ctx.domain.period)
+                                    domain: ctx.domain)
         // Memory: the scaled weights, values and gradients kept per particle; one sum of the
         // particles onto themselves.
         let s = ctx.flowSettings, n = ctx.particleCount

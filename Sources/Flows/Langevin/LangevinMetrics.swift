@@ -24,7 +24,7 @@ public final class LangevinMetric: Metric {
     }
 
     func entropy(_ p: Population) -> Double {
-        knnEntropy(p.positions, dimension: p.dimension, neighbours: neighbours, period: flow.domain.period, threads: flow.threads)
+        knnEntropy(p.positions, dimension: p.dimension, neighbours: neighbours, domain: flow.domain, threads: flow.threads)
     }
 
     /// The quantity of `kind` for the first population.

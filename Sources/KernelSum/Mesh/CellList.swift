@@ -6,16 +6,17 @@ import Foundation
 /// per target; unlike ``SpatialHash`` (any d, unbounded domains, k nearest) there is no hashing
 /// or collision filtering, which matters at tens of millions of pairs per call.
 ///
-/// With a period L the points lie in [0, L)^d, the box is cut into ⌊L/h⌋ cells per axis (of
-/// side L/⌊L/h⌋ ≥ h), the cells wrap around and distances are minimum-image; an axis with too
-/// few cells for the query's reach is scanned whole, so no cell is visited twice.
+/// In the periodic box [0, L)^d (a periodic ``Domain``) the points lie in the box, which is cut
+/// into ⌊L/h⌋ cells per axis (of side L/⌊L/h⌋ ≥ h), the cells wrap around and distances are
+/// minimum-image; an axis with too few cells for the query's reach is scanned whole, so no
+/// cell is visited twice.
 @_spi(MeshParts) public final class CellList: @unchecked Sendable {
     /// d, 1 to 3.
     public let dimension: Int
     /// The cells' side h (L/⌊L/h⌋ in the box).
     public let cellSize: Double
-    /// L of the periodic box, 0 for R^d.
-    public let box: Double
+    /// R^d, or the periodic box [0, L)^d.
+    public let domain: Domain
     let lower: SIMD4<Double>
     /// Cells per axis, unit for axes ≥ d.
     let cells: SIMD4<Int>
@@ -28,15 +29,18 @@ import Foundation
     public let index: UnsafeMutablePointer<Int>
 
     /// - Parameters:
-    ///   - source: N points of d coordinates, row-major (in [0, L)^d when `period` is given).
+    ///   - source: N points of d coordinates, row-major (in [0, L)^d in the periodic box).
     ///   - d: the dimension, 1 to 3.
     ///   - requested: the cells' side h (> 0); in the box the nearest side L/k ≥ h.
-    ///   - period: L of the periodic box, or nil for R^d.
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
-                period: Double? = nil) {
-        precondition((1...3).contains(d) && requested > 0)
+                domain: Domain = .free) {
+        guard (1...3).contains(d), requested > 0 else {
+            fatalError("CellList: dimension \(d) and cell size \(requested) (d is 1 to 3, the cell size positive)")
+        }
+        let period = domain.period
         dimension = d
-        box = period ?? 0
+        self.domain = domain
         let perAxis = period.map { max(1, Int(($0 / requested).rounded(.down))) }
         let h = period.map { $0 / Double(perAxis!) } ?? requested
         cellSize = h
@@ -117,11 +121,11 @@ import Foundation
             runs[2 * written + 1] = end
             written += 1
         }
-        let d = dimension, reach = Int((radius / cellSize).rounded(.up))
+        let d = dimension, reach = Int((radius / cellSize).rounded(.up)), periodic = domain.isPeriodic
         var lo = SIMD4<Int>(), hi = SIMD4<Int>()   // no heap allocation per query
         for a in 0..<d {
             let c = Int(((y[a] - lower[a]) / cellSize).rounded(.down))
-            if box > 0 {
+            if periodic {
                 let centre = min(cells[a] - 1, max(0, c))
                 (lo[a], hi[a]) = 2 * reach + 1 >= cells[a] ? (0, cells[a] - 1) : (centre - reach, centre + reach)
             } else {

@@ -77,8 +77,8 @@ struct MeshPlan {
     /// `previous`: the last call's choice, kept while it stays near the best (hysteresis);
     /// `reusableStep`: a smooth-step table to reuse when its β agrees.
     init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshHistory?,
-         reusableStep: SmoothStep? = nil, period: Double? = nil, options: MeshOptions = MeshOptions()) {
-        let d = problem.dimension
+         reusableStep: SmoothStep? = nil, domain: Domain = .free, options: MeshOptions = MeshOptions()) {
+        let d = problem.dimension, period = domain.period
         dimension = d
         box = period
         kernelSpec = kernel.spec

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Kernel sums on a mesh, d = 1, 2, 3, for every kernel: a non-uniform FFT convolution for the
-/// smooth far part of the kernel and exact sums over neighbours (``CellList``) for its
+/// smooth far part of the kernel and exact sums over neighbours (`CellList`) for its
 /// compact near part (``KernelSplit``). In the spirit of NFFT3's fastsum (Potts, Steidl &
 /// Nieslony 2004) with FINUFFT's window (Barnett et al. 2019).
 ///
@@ -18,10 +18,10 @@ import Foundation
 /// pair by pair for |y − x| < ε.
 ///
 /// One call runs in phases, each in its own file, as FINUFFT splits makeplan, setpts and
-/// execute: ``MeshPlan`` chooses the grid, window and near radius from the tolerance (with
-/// ``MeshOptions``' constants); ``MeshWorkspace`` keeps the FFT buffers, plans and multiplier
-/// while the plan's key stays the same; ``MeshConvolution`` spreads, convolves and
-/// interpolates; ``NearField`` adds the near part.
+/// execute: `MeshPlan` chooses the grid, window and near radius from the tolerance (with
+/// ``MeshOptions``' constants); `MeshWorkspace` keeps the FFT buffers, plans and multiplier
+/// while the plan's key stays the same; `MeshConvolution` spreads, convolves and
+/// interpolates; `NearField` adds the near part.
 ///
 /// Parameters from the tolerance τ (with ``MeshOptions``' defaults): window width
 /// w = ⌈log10(10/τ)⌉ + 2 (≤ 16), β = 2.3 w; smooth step ψ with β_ψ = ln(30/τ) resolved by
@@ -29,15 +29,15 @@ import Foundation
 /// ε balances the estimated pair count of the near field against the FFT size.
 ///
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
-/// the FFTs run block by block with fixed plans (``GridFFT``): the output does not depend on
+/// the FFTs run block by block with fixed plans (`GridFFT`): the output does not depend on
 /// `threads`. Plans, buffers and the multiplier are kept while the grid stays the same.
 ///
-/// With a `period` L the sum is over the periodic box [0, L)^d, each pair through its minimum
-/// image, exactly as ``DirectSum`` with the same period: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
+/// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
+/// through its minimum image, exactly as ``DirectSum`` in the same domain: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
 /// minimum-image difference (points are wrapped into the box first). The mode grid then covers
 /// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no zero padding and no
 /// truncation: the far kernel is sampled at minimum-image offsets, spreading and interpolation
-/// wrap around the grid (see ``PeriodicGrid``), the near field uses a periodic ``CellList``
+/// wrap around the grid (see `PeriodicGrid`), the near field uses a periodic `CellList`
 /// and ε ≤ L/2. No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the
 /// kernel has decayed there, so the mesh meets its tolerance only for kernels negligible
 /// beyond L/2.
@@ -48,8 +48,8 @@ public struct MeshSum: KernelSumEngine {
     /// Threads of the spreading, FFTs, interpolation and near field (at least 1); the output
     /// does not depend on it.
     public let threads: Int
-    /// L of the periodic box [0, L)^d, or nil for R^d.
-    public let period: Double?
+    /// R^d, or the periodic box [0, L)^d.
+    public let domain: Domain
     /// The constants the plan is chosen with (``MeshOptions``' defaults unless given).
     public let options: MeshOptions
     let workspace = MeshWorkspace()
@@ -57,13 +57,12 @@ public struct MeshSum: KernelSumEngine {
     /// - Parameters:
     ///   - tolerance: the relative tolerance τ of values and gradients.
     ///   - threads: threads to use (values below 1 are taken as 1).
-    ///   - period: L of the periodic box [0, L)^d (positive and finite), or nil for R^d.
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     ///   - options: the mesh's tunable constants.
-    public init(tolerance: Double, threads: Int, period: Double? = nil, options: MeshOptions = MeshOptions()) {
-        precondition(period.map { $0 > 0 && $0.isFinite } ?? true, "the period must be positive and finite")
+    public init(tolerance: Double, threads: Int, domain: Domain = .free, options: MeshOptions = MeshOptions()) {
         self.tolerance = tolerance
         self.threads = max(1, threads)
-        self.period = period
+        self.domain = domain
         self.options = options
     }
 
@@ -76,7 +75,7 @@ public struct MeshSum: KernelSumEngine {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
         var own = ["tolerance": "\(tolerance)"]
-        if let period { own["period"] = "\(period)" }
+        if let period = domain.period { own["period"] = "\(period)" }
         return workspace.report.merging(own) { a, _ in a }
     }
 
@@ -112,7 +111,12 @@ public struct MeshSum: KernelSumEngine {
 
     /// Fills `values` and `gradients` (``KernelSumEngine``'s layout). Points outside the
     /// periodic box are wrapped into it first; outside d = 1…3, or where no grid serves
-    /// (``MeshPlan/fallback``), the sum is direct.
+    /// (`MeshPlan.fallback`), the sum is direct.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         guard problem.fits(values: values, gradients: gradients) else { return }
@@ -127,7 +131,7 @@ public struct MeshSum: KernelSumEngine {
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
         }
-        if let l = period, let wrapped = PeriodicGrid.wrapped(problem, period: l) {
+        if let wrapped = domain.wrapped(problem) {
             // Points outside [0, L): sum their images in the box.
             wrapped.sources.withUnsafeBufferPointer { s in
                 wrapped.targets.withUnsafeBufferPointer { t in
@@ -143,7 +147,7 @@ public struct MeshSum: KernelSumEngine {
     }
 
     /// The exact engine this one hands over to.
-    var direct: DirectSum { DirectSum(threads: threads, period: period) }
+    var direct: DirectSum { DirectSum(threads: threads, domain: domain) }
 
     /// One call on points inside the box: plan, then the far part on the grid and the near
     /// part pair by pair (or the direct sum when the plan falls back).
@@ -153,7 +157,7 @@ public struct MeshSum: KernelSumEngine {
         ws.lock.lock()
         defer { ws.lock.unlock() }
         let plan = MeshPlan(kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
-                            reusableStep: ws.plan?.split.step, period: period, options: options)
+                            reusableStep: ws.plan?.split.step, domain: domain, options: options)
         if let fallback = plan.fallback {
             ws.report = ["fallback": fallback]
             direct.sum(kernel, problem, values: values, gradients: gradients)
@@ -164,7 +168,7 @@ public struct MeshSum: KernelSumEngine {
         MeshConvolution(plan: plan, buffers: buffers, padded: ws.padded, problem: problem, threads: threads)
             .run(values: values, gradients: gradients)
         if plan.split.radius > 0 {
-            NearField(split: plan.split, problem: problem, threads: threads, period: period,
+            NearField(split: plan.split, problem: problem, threads: threads, domain: domain,
                       cellsPerRadius: options.nearCellsPerRadius)
                 .add(values: values, gradients: gradients)
         }

@@ -8,15 +8,15 @@ import Foundation
 /// with a dense ``CellList`` of cells of ε/``cellsPerRadius`` (in the periodic box by
 /// minimum image).
 ///
-/// Public only because ``RadialKernel/addNearField(_:values:gradients:)`` takes it: the kernel
-/// calls back ``add(_:values:gradients:)`` with its own type, so the pair loop is specialised
-/// per kernel (one dynamic call per sum, none per pair).
-public struct NearField {
+/// SPI (`KernelInternals`), public only because ``RadialKernel/addNearField(_:values:gradients:)``
+/// takes it: the kernel calls back `add(_:values:gradients:)` with its own type, so the pair
+/// loop is specialised per kernel (one dynamic call per sum, none per pair).
+@_spi(KernelInternals) public struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
     let threads: Int
-    /// The periodic box's L (neighbours and differences by minimum image), or nil.
-    var period: Double? = nil
+    /// R^d, or the periodic box (neighbours and differences by minimum image).
+    var domain = Domain.free
     /// Cells of the cell list per near radius (``MeshOptions/nearCellsPerRadius``).
     var cellsPerRadius = 2
 
@@ -37,10 +37,10 @@ public struct NearField {
         let d = problem.dimension, m = problem.targetCount
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
         let cells = CellList(points: problem.sources, dimension: d, cellSize: split.radius / Double(cellsPerRadius),
-                             period: period)
+                             domain: domain)
         let inputs = NearFieldInputs(problem, cells: cells, step: split.step)
         let pairs = NearPairs(kernel: kernel, split: split, problem: problem, cells: cells, inputs: inputs,
-                              period: period, values: values, gradients: gradients)
+                              domain: domain, values: values, gradients: gradients)
         let order = cells.cellOrder(of: problem.targets), maximumRuns = cells.maximumRuns(within: split.radius)
         // The pairs read `inputs` through pointers: it must outlive the loop.
         withExtendedLifetime(inputs) {
@@ -119,14 +119,14 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     let cells: CellList
     /// ε, c = k(ε), ε², and ψ's table intervals.
     let radius: Double, core: Double, r2max: Double, intervals: Int
-    /// L of the periodic box (0 in R^d) and L/2.
-    let box: Double, halfBox: Double
+    /// L of the periodic box (0 in R^d) and 1/L.
+    let box: Double, inverseBox: Double
     let targets: UnsafePointer<Double>, points: UnsafePointer<Double>
     let weights: UnsafePointer<Double>, gradientChannel: UnsafePointer<Int>, steps: UnsafePointer<Double>
     let out: UnsafeMutablePointer<Double>, gout: UnsafeMutablePointer<Double>
 
     init(kernel: K, split: KernelSplit, problem: KernelSumProblem, cells: CellList, inputs: NearFieldInputs,
-         period: Double?, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+         domain: Domain, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         self.kernel = kernel
         d = problem.dimension
         n = problem.sourceCount
@@ -137,8 +137,8 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
         core = split.core
         r2max = radius * radius
         intervals = SmoothStep.intervals
-        box = period ?? 0
-        halfBox = box / 2
+        box = domain.period ?? 0
+        inverseBox = domain.inversePeriod
         targets = problem.targets.baseAddress!
         points = UnsafePointer(cells.points)
         weights = UnsafePointer(inputs.weights)
@@ -195,14 +195,14 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// Any d, differences by minimum image in the box (one period at most: points are in it).
     @inline(__always) func gather(_ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
                                   _ count: inout Int) {
-        let points = self.points, d = self.d, box = self.box, halfBox = self.halfBox, r2max = self.r2max
+        let points = self.points, d = self.d, box = self.box, inverseBox = self.inverseBox, r2max = self.r2max
         let r2s = batch.r2, differences = batch.differences, position = batch.position
         for k in sources {
             let x = points + k * d
             var r2 = 0.0
             for a in 0..<d {
                 var t = y[a] - x[a]
-                if box > 0 { if t > halfBox { t -= box } else if t < -halfBox { t += box } }
+                if box > 0 { t = Domain.minimumImage(t, period: box, inverse: inverseBox) }
                 differences[a * PairBatch.capacity + count] = t
                 r2 += t * t
             }

@@ -88,21 +88,17 @@ import Foundation
             }
         }
     }
+}
 
-    /// Copies of the sources and targets wrapped into [0, L)^d, or nil when they all are.
-    public static func wrapped(_ problem: KernelSumProblem,
-                               period l: Double) -> (sources: [Double], targets: [Double])? {
+extension Domain {
+    /// Copies of the sources and targets wrapped into [0, L)^d (``wrap(_:)-(Double)``), or nil
+    /// when they all are inside (or in R^d): the mesh's grids hold one period.
+    /// - Parameter problem: the sum's points.
+    @_spi(MeshParts) public func wrapped(_ problem: KernelSumProblem) -> (sources: [Double], targets: [Double])? {
+        guard let l = period else { return nil }
         let inside = { (b: UnsafeBufferPointer<Double>) in b.allSatisfy { $0 >= 0 && $0 < l } }
         if inside(problem.sources) && inside(problem.targets) { return nil }
-        return (problem.sources.map { wrap($0, l) }, problem.targets.map { wrap($0, l) })
-    }
-
-    /// t modulo L, in [0, L): `fmod` is exact, so a point any number of periods away keeps
-    /// its place in the box (t − L·⌊t/L⌋ loses it to rounding once |t|/L passes 2⁵²).
-    @inline(__always) public static func wrap(_ t: Double, _ l: Double) -> Double {
-        var u = fmod(t, l)
-        if u < 0 { u += l }
-        return u < l ? u : 0
+        return (problem.sources.map(wrap), problem.targets.map(wrap))
     }
 }
 

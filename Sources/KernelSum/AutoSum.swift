@@ -10,10 +10,12 @@ import Foundation
 ///   below direct's.
 /// Otherwise direct. The last choice and its parameters are reported (run.json).
 ///
-/// In the periodic box (a periodic ``Domain``) the same rule between the minimum-image direct sum and the
-/// periodic mesh, the mesh only for kernels that have decayed by L/2
+/// In the periodic box (a periodic ``Domain``) the same rule between the minimum-image direct
+/// sum and the periodic mesh, the mesh only for kernels that have decayed by L/2
 /// (``MeshSum/periodicMeshApplies(_:period:tolerance:)``); sliced is never chosen there.
 public final class AutoSum: KernelSumEngine, @unchecked Sendable {
+    /// N·M at or below which `auto` sums directly whatever the kernel (about 12 ms of pairs at
+    /// 3 ns each).
     public static let meshThreshold = 4_000_000
     let tolerance: Double
     let threads: Int
@@ -25,6 +27,11 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     let lock = NSLock()
     var lastChoice: any KernelSumEngine
 
+    /// - Parameters:
+    ///   - tolerance: the relative tolerance τ the approximate engines are held to.
+    ///   - threads: threads of whichever engine is chosen.
+    ///   - seed: the sliced engine's directions.
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     public init(tolerance: Double, threads: Int, seed: UInt64 = 0, domain: Domain = .free) {
         self.tolerance = tolerance
         self.threads = threads
@@ -35,8 +42,10 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
         lastChoice = direct
     }
 
+    /// `auto`, the registry name.
     public var name: String { "auto" }
 
+    /// The last call's choice (`choice`) and that engine's parameters: recorded in run.json.
     public var parameters: [String: String] {
         lock.lock()
         defer { lock.unlock() }
@@ -44,6 +53,11 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     }
 
     /// The engine `auto` uses for a problem of this shape.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - d: the dimension.
+    ///   - n: the source count N.
+    ///   - m: the target count M.
     public func choice(_ kernel: any RadialKernel, dimension d: Int, sources n: Int, targets m: Int) -> any KernelSumEngine {
         let pairs = Double(n) * Double(m)
         guard pairs > Double(AutoSum.meshThreshold) else { return direct }
@@ -58,6 +72,13 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
         return direct
     }
 
+    /// Sums with ``choice(_:dimension:sources:targets:)`` for this problem's shape, and records
+    /// the choice (``KernelSumEngine``'s layout).
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)

@@ -1,14 +1,24 @@
 /// What ``RadialKernel/accumulateDirect(_:target:accumulators:)`` loops over: the sources
 /// coordinate-major and the weights channel-major, both padded with zero weights to a
-/// multiple of eight. In the periodic box the sources are already wrapped into [0, L)^d.
-public struct DirectSumJob {
+/// multiple of eight, so that eight sources are one vector load. In the periodic box the
+/// sources are already wrapped into [0, L)^d.
+///
+/// SPI (`KernelInternals`): public only because kernels outside this module (the formula
+/// kernel) write their own direct loop.
+@_spi(KernelInternals) public struct DirectSumJob {
+    /// d.
     public let dimension: Int
     /// R^d, or the periodic box (differences by minimum image).
     public let domain: Domain
+    /// N rounded up to a multiple of eight: the stride of ``columns`` and ``weights``.
     public let paddedCount: Int
+    /// C, the weight channels.
     public let channels: Int
+    /// Coordinate a of source i at `columns[a * paddedCount + i]` (0 in the padding).
     public let columns: UnsafePointer<Double>
+    /// Weight of source i in channel c at `weights[c * paddedCount + i]` (0 in the padding).
     public let weights: UnsafePointer<Double>
+    /// The channels whose gradients are wanted, G of them.
     public let gradientChannels: UnsafeBufferPointer<Int>
 }
 
@@ -22,26 +32,39 @@ public struct DirectSumJob {
 ///
 /// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
 /// through its minimum image: s(y) = Σ_j w_j k(mi(y − x_j)), mi(t) = t − L·round(t/L) per
-/// coordinate (in [−L/2, L/2], ``Domain/minimumImage(_:)``), for any coordinates (wrapped or not). Like every engine it includes the diagonal: a target
-/// on a source adds w k(0) (0 for singular kernels). Smooth in y only for kernels that have
-/// decayed by L/2 (no Ewald sum).
+/// coordinate (in [−L/2, L/2], ``Domain/minimumImage(_:)``), for any coordinates (wrapped or
+/// not). Like every engine it includes the diagonal: a target on a source adds w k(0) (0 for
+/// singular kernels). Smooth in y only for kernels that have decayed by L/2 (no Ewald sum).
 public struct DirectSum: KernelSumEngine {
+    /// Threads the targets are split over (at least 1); the output does not depend on it.
     public let threads: Int
     /// R^d, or the periodic box [0, L)^d.
     public let domain: Domain
 
+    /// - Parameters:
+    ///   - threads: threads to use (values below 1 are taken as 1).
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     public init(threads: Int, domain: Domain = .free) {
         self.threads = max(1, threads)
         self.domain = domain
     }
 
+    /// `direct`, the registry name.
     public var name: String { "direct" }
+    /// The thread count, and the period in the box: recorded in run.json.
     public var parameters: [String: String] {
         var p = ["threads": String(threads)]
         if let period = domain.period { p["period"] = "\(period)" }
         return p
     }
 
+    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout), exactly; outputs of other
+    /// sizes are left untouched.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount

@@ -25,36 +25,67 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     static var name: String { get }
     /// The canonical spec that rebuilds this kernel, e.g. `gaussian:sigma=0.5`.
     var spec: String { get }
+    /// How the kernel behaves at 0, which decides how the approximate engines treat it.
     var regularity: KernelRegularity { get }
     /// (κ(r), κ'(r)/r) at r² = `r2`.
+    /// - Parameter r2: the squared distance r² ≥ 0.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
     /// Profiles of eight squared distances at once. The default goes lane by lane; kernels with
     /// a vectorised form (Gaussian, IMQ) override it.
+    /// - Parameter r2: eight squared distances.
     func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>)
-    /// The direct engine's inner loop for one target (see ``DirectSum``). A requirement with a
-    /// default implementation, so that each kernel's conformance holds a copy specialised for
-    /// it, with ``profile8(_:)`` inlined: one dynamic call per target, none per pair.
+    /// The direct engine's inner loop for one target (see ``DirectSum``): adds the target's C
+    /// values and G·d gradients over all sources to eight-lane accumulators. A requirement
+    /// with a default implementation, so that each kernel's conformance holds a copy
+    /// specialised for it, with ``profile8(_:)`` inlined: one dynamic call per target, none
+    /// per pair. SPI (`KernelInternals`): an engine's hook, not an API.
+    /// - Parameters:
+    ///   - job: the sources and weights, laid out for the loop.
+    ///   - y: the target's d coordinates (wrapped into the box in the periodic box).
+    ///   - acc: C value lanes, then G·d gradient lanes, then d lanes of scratch.
+    @_spi(KernelInternals)
     func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                           accumulators acc: UnsafeMutablePointer<SIMD8<Double>>)
-    /// The mesh's near field (``NearField``), specialised per kernel the same way.
+    /// The mesh's near field, specialised per kernel the same way. SPI (`KernelInternals`).
+    /// - Parameters:
+    ///   - field: the near part of the split kernel and the problem.
+    ///   - values: M·C values, added to.
+    ///   - gradients: M·G·d gradients, added to.
+    @_spi(KernelInternals)
     func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
                       gradients: UnsafeMutableBufferPointer<Double>)
 }
 
 extension RadialKernel {
+    /// The spec (``spec``).
     public var description: String { spec }
 
+    /// Hands the near field back its own type, so that its pair loop is specialised for this
+    /// kernel.
+    /// - Parameters:
+    ///   - field: the near part of the split kernel and the problem.
+    ///   - values: M·C values, added to.
+    ///   - gradients: M·G·d gradients, added to.
+    @_spi(KernelInternals)
     public func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
                              gradients: UnsafeMutableBufferPointer<Double>) {
         field.add(self, values: values, gradients: gradients)
     }
 
+    /// Lane by lane through ``profile(squaredDistance:)``.
+    /// - Parameter r2: eight squared distances.
     public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         var v = SIMD8<Double>(), s = SIMD8<Double>()
         for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
         return (v, s)
     }
 
+    /// The default loop: eight sources at a time, specialised for this kernel.
+    /// - Parameters:
+    ///   - job: the sources and weights, laid out for the loop.
+    ///   - y: the target's d coordinates (wrapped into the box in the periodic box).
+    ///   - acc: C value lanes, then G·d gradient lanes, then d lanes of scratch.
+    @_spi(KernelInternals)
     public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                                  accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
         // Two copies of one loop, each with its branch on the box folded away.
@@ -74,33 +105,38 @@ extension RadialKernel {
                     accumulators acc: UnsafeMutablePointer<SIMD8<Double>>, periodic: Bool) {
         typealias V = SIMD8<Double>
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
+        let columns = job.columns, weights = job.weights, gradientChannels = job.gradientChannels
         let gradAcc = acc + channels, diff = acc + channels + g * d
         let l = V(repeating: job.domain.period ?? 0), inverse = V(repeating: job.domain.inversePeriod)
         for k in Swift.stride(from: 0, to: stride, by: 8) {
             var r2 = V()
             for a in 0..<d {
-                var t = V(repeating: y[a]) - UnsafeRawPointer(job.columns + a * stride + k).loadUnaligned(as: V.self)
+                var t = V(repeating: y[a]) - UnsafeRawPointer(columns + a * stride + k).loadUnaligned(as: V.self)
                 if periodic { t = Domain.minimumImage(t, period: l, inverse: inverse) }
                 diff[a] = t
                 r2.addProduct(t, t)
             }
             let (v, s) = profile8(r2)
             for c in 0..<channels {
-                acc[c].addProduct(UnsafeRawPointer(job.weights + c * stride + k).loadUnaligned(as: V.self), v)
+                acc[c].addProduct(UnsafeRawPointer(weights + c * stride + k).loadUnaligned(as: V.self), v)
             }
             for gi in 0..<g {
-                let ws = UnsafeRawPointer(job.weights + job.gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
+                let ws = UnsafeRawPointer(weights + gradientChannels[gi] * stride + k).loadUnaligned(as: V.self) * s
                 for a in 0..<d { gradAcc[gi * d + a].addProduct(ws, diff[a]) }
             }
         }
     }
 
     /// κ at squared distance r².
+    /// - Parameter r2: the squared distance r² ≥ 0.
     @inlinable public func value(squaredDistance r2: Double) -> Double {
         profile(squaredDistance: r2).value
     }
 
     /// k(x − y) for two points given as buffers of equal length.
+    /// - Parameters:
+    ///   - x: a point's d coordinates.
+    ///   - y: another point's d coordinates.
     public func callAsFunction(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
         var r2 = 0.0
         for k in 0..<x.count { let t = x[k] - y[k]; r2 += t * t }
@@ -110,6 +146,7 @@ extension RadialKernel {
 
 /// Shortest decimal that reads back to the same double; integers without a fraction (kernel
 /// specs, messages, run.json).
+/// - Parameter v: the number.
 public func formatNumber(_ v: Double) -> String {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
     return "\(v)"

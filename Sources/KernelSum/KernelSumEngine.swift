@@ -7,16 +7,29 @@
 /// values target-major (`values[j*C + c]`); gradients `gradients[(j*G + g)*d + a]` for the
 /// g-th entry of `gradientChannels`.
 public struct KernelSumProblem {
+    /// d.
     public var dimension: Int
+    /// N sources, row-major (`sources[i*d + a]`).
     public var sources: UnsafeBufferPointer<Double>
+    /// C channels of N weights, channel-major (`weights[c*N + i]`).
     public var weights: UnsafeBufferPointer<Double>
+    /// C.
     public var channels: Int
+    /// M targets, row-major.
     public var targets: UnsafeBufferPointer<Double>
+    /// The G channels whose gradients are wanted, each in 0 ..< C.
     public var gradientChannels: [Int]
 
     /// nil unless the buffers have these shapes (whole points, C weights per source, gradient
     /// channels among the C): the engines read by these shapes, and the check stays in
     /// -Ounchecked builds.
+    /// - Parameters:
+    ///   - dimension: d ≥ 1.
+    ///   - sources: N·d coordinates.
+    ///   - weights: C·N weights.
+    ///   - channels: C ≥ 0.
+    ///   - targets: M·d coordinates.
+    ///   - gradientChannels: channels in 0 ..< C whose gradients are wanted.
     public init?(dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
                  channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]) {
         guard dimension > 0, channels >= 0, sources.count % dimension == 0, targets.count % dimension == 0,
@@ -30,7 +43,9 @@ public struct KernelSumProblem {
         self.gradientChannels = gradientChannels
     }
 
+    /// N.
     public var sourceCount: Int { sources.count / dimension }
+    /// M.
     public var targetCount: Int { targets.count / dimension }
 
     /// The same sums for the targets `range` only.
@@ -45,6 +60,9 @@ public struct KernelSumProblem {
 
     /// Whether outputs have this problem's sizes (M·C values, M·G·d gradients): every engine
     /// writes nothing into others.
+    /// - Parameters:
+    ///   - values: the values' buffer.
+    ///   - gradients: the gradients' buffer.
     public func fits(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool {
         values.count == targetCount * channels && gradients.count == targetCount * gradientChannels.count * dimension
     }
@@ -57,6 +75,11 @@ public protocol KernelSumEngine: Sendable {
     /// The parameters the engine chose, recorded in run.json.
     var parameters: [String: String] { get }
     /// Fills `values` (M×C) and `gradients` (M×G×d), overwriting their contents.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
              values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
     /// Fills `values` and `gradients` for the targets `range` of `problem` only (outputs sized
@@ -77,17 +100,37 @@ extension KernelSumEngine {
 
 /// Which engine a scenario asks for.
 public enum SummationMethod: String, CaseIterable, Sendable {
-    case auto, direct, mesh, sliced
+    /// ``AutoSum``: per call, the cheapest engine that meets the tolerance.
+    case auto
+    /// ``DirectSum``: exact, O(N·M).
+    case direct
+    /// ``MeshSum``: d ≤ 3, to the tolerance.
+    case mesh
+    /// ``SlicedSum``: the energy-distance kernel, any d.
+    case sliced
 }
 
 /// A summation method that cannot serve a kernel (e.g. `sliced` for a Gaussian).
 public struct SummationError: Error, CustomStringConvertible {
+    /// Why, and what to use instead.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 
 extension KernelSumEngine {
-    /// Array front-end: sizes the outputs and runs ``sum(_:_:values:gradients:)``.
+    /// Array front-end: sizes the outputs and runs ``sum(_:_:values:gradients:)``; shapes that
+    /// do not make a ``KernelSumProblem`` give NaN outputs (which stop a run as diverged).
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - d: the dimension.
+    ///   - sources: N·d coordinates, row-major.
+    ///   - weights: C·N weights, channel-major.
+    ///   - channels: C.
+    ///   - targets: M·d coordinates, row-major.
+    ///   - gradientChannels: the channels whose gradients are wanted.
+    ///   - values: resized to M·C and filled.
+    ///   - gradients: resized to M·G·d and filled.
     public func sum(_ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double],
                     channels: Int, targets: [Double], gradientChannels: [Int],
                     values: inout [Double], gradients: inout [Double]) {
@@ -116,6 +159,7 @@ extension KernelSumEngine {
     }
 }
 
+/// The engine factory.
 public enum KernelSumEngines {
     /// The engine for a method and kernel. `auto` picks per call (see ``AutoSum``); `mesh`
     /// chooses its grid from `tolerance`;
@@ -125,6 +169,15 @@ public enum KernelSumEngines {
     /// Refused (what the engine could not meet): a tolerance or period outside
     /// ``NumericRange``, and an explicit `mesh` in a box whose kernel has not decayed by L/2
     /// to the tolerance (the minimum-image kernel's kink there caps the mesh's accuracy).
+    /// - Parameters:
+    ///   - method: the method asked for.
+    ///   - kernel: the kernel to be summed (some methods serve only some kernels).
+    ///   - dimension: d (the mesh serves 1 to 3).
+    ///   - tolerance: the relative tolerance of `auto` and `mesh`.
+    ///   - threads: the engine's threads.
+    ///   - directions: the sliced engine's directions.
+    ///   - seed: the sliced engine's directions' seed.
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
                             threads: Int, directions: Int = 256, seed: UInt64 = 0,
                             domain: Domain = .free) throws -> any KernelSumEngine {

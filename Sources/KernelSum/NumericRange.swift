@@ -22,15 +22,18 @@ public enum NumericRange {
     public static let coordinate = 1e150
 
     /// "a number in [1e-150, 1e150]".
+    /// - Parameter r: the range.
     public static func describe(_ r: ClosedRange<Double>) -> String {
         "a number in [\(formatNumber(r.lowerBound)), \(formatNumber(r.upperBound))]"
     }
     /// "a number in [1e-09, 1)".
+    /// - Parameter r: the range.
     public static func describe(_ r: Range<Double>) -> String {
         "a number in [\(formatNumber(r.lowerBound)), \(formatNumber(r.upperBound)))"
     }
 
     /// Why `tolerance` is refused, or nil.
+    /// - Parameter tolerance: a relative tolerance asked of `auto` or `mesh`.
     public static func toleranceProblem(_ tolerance: Double) -> String? {
         NumericRange.tolerance.contains(tolerance) ? nil
             : "\(formatNumber(tolerance)) is out of range (\(describe(NumericRange.tolerance)): the mesh is tested down to 1e-9, "
@@ -38,6 +41,7 @@ public enum NumericRange {
     }
 
     /// Why `period` is refused, or nil.
+    /// - Parameter period: the side L of a periodic box.
     public static func periodProblem(_ period: Double) -> String? {
         NumericRange.period.contains(period) ? nil
             : "\(formatNumber(period)) is out of range (\(describe(NumericRange.period)): squared distances in the box must be normal doubles)"

@@ -3,8 +3,12 @@ import Foundation
 
 /// A pointer that may cross into `concurrentPerform`: each task writes a disjoint range.
 public struct SharedMutablePointer<T>: @unchecked Sendable {
+    /// The pointer.
     public let base: UnsafeMutablePointer<T>
+    /// - Parameter base: the pointer to share.
     public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    /// `base[i]`, read or written.
+    /// - Parameter i: the index.
     @inlinable public subscript(i: Int) -> T {
         get { base[i] }
         nonmutating set { base[i] = newValue }
@@ -13,11 +17,16 @@ public struct SharedMutablePointer<T>: @unchecked Sendable {
 
 /// A read-only pointer that may cross into `concurrentPerform`.
 public struct SharedPointer<T>: @unchecked Sendable {
+    /// The pointer.
     public let base: UnsafePointer<T>
+    /// - Parameter base: the pointer to share.
     public init(_ base: UnsafePointer<T>) { self.base = base }
+    /// `base[i]`.
+    /// - Parameter i: the index.
     @inlinable public subscript(i: Int) -> T { base[i] }
 }
 
+/// Loops split over threads, with results that do not depend on the split.
 public enum Parallel {
     /// The machine's core count: the default thread count.
     public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
@@ -26,6 +35,11 @@ public enum Parallel {
     /// Chunk boundaries depend on `threads`, so `body` must compute each index independently of
     /// the chunking (every caller does: results are per index), which keeps output identical
     /// for any thread count.
+    /// - Parameters:
+    ///   - count: the indices 0 ..< count.
+    ///   - threads: at most this many threads (1: the caller's thread alone).
+    ///   - minimumChunk: the fewest indices per chunk worth a task.
+    ///   - body: called once per chunk, concurrently.
     public static func forEachChunk(_ count: Int, threads: Int, minimumChunk: Int = 64,
                                     _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }

@@ -2,15 +2,15 @@
 /// order-preserving bit patterns of the doubles (6 passes of 11 bits), O(n) and branch-free,
 /// several times faster than a comparison sort for the 10⁴–10⁶ projections of a slice.
 /// Equal values keep their input order, so the result is fully deterministic.
-public struct LineSorter {
+struct LineSorter {
     var keys: [UInt64] = [], keys2: [UInt64] = []
     var order2: [Int32] = []
     var counts = [Int](repeating: 0, count: 2048)
     /// Sorted positions (ascending) and the input index of each.
-    public private(set) var values: [Double] = []
-    public private(set) var order: [Int32] = []
+    private(set) var values: [Double] = []
+    private(set) var order: [Int32] = []
 
-    public init() {}
+    init() {}
 
     /// Order-preserving map from doubles to unsigned integers (−0 and +0 adjacent, NaN last).
     @inline(__always) static func key(_ v: Double) -> UInt64 {
@@ -18,7 +18,7 @@ public struct LineSorter {
         return b >> 63 == 1 ? ~b : b | (1 << 63)
     }
 
-    public mutating func sort(_ x: UnsafeBufferPointer<Double>) {
+    mutating func sort(_ x: UnsafeBufferPointer<Double>) {
         let n = x.count
         if keys.count != n {
             keys = [UInt64](repeating: 0, count: n); keys2 = keys

@@ -6,12 +6,31 @@ import Foundation
 /// any thread count. The generator is SplitMix64 (Steele, Lea & Flood 2014) started from a
 /// hash of the key.
 public struct RandomStream: Sendable {
+    /// What the numbers are for: streams of different purposes are independent.
     public enum Purpose: UInt64, Sendable {
-        case initialisation = 1, targetSample = 2, metricSample = 3, noise = 4, flow = 5, slicing = 6
+        /// The particles' initial positions.
+        case initialisation = 1
+        /// Samples that stand for the target or its data (the MMD flow's target sample, a game's
+        /// reference sample, a two-layer network's teacher and data).
+        case targetSample = 2
+        /// Samples a metric draws.
+        case metricSample = 3
+        /// The flows' noise (Langevin, games, MMD noise injection, initial thermal velocities).
+        case noise = 4
+        /// Anything else a flow or a test draws.
+        case flow = 5
+        /// The sliced engine's directions.
+        case slicing = 6
     }
     private var state: UInt64
     private var spareNormal: Double?
 
+    /// The stream keyed by (seed, purpose, a, b).
+    /// - Parameters:
+    ///   - seed: the scenario's seed.
+    ///   - purpose: what the numbers are for.
+    ///   - a: the first key (a step, a block).
+    ///   - b: the second key (a particle).
     public init(seed: UInt64, _ purpose: Purpose, _ a: Int = 0, _ b: Int = 0) {
         var h = RandomStream.mix(seed &+ 0x9E37_79B9_7F4A_7C15)
         h = RandomStream.mix(h ^ (purpose.rawValue &* 0xD1B5_4A32_D192_ED03))
@@ -27,6 +46,7 @@ public struct RandomStream: Sendable {
         return z ^ (z >> 31)
     }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return RandomStream.mix(state)
@@ -47,6 +67,7 @@ public struct RandomStream: Sendable {
         return r * cos(2 * Double.pi * v)
     }
 
-    /// An index in 0..<n.
+    /// An index in 0..<n (by `next() % n`: biased by at most n/2⁶⁴).
+    /// - Parameter n: the count, at least 1.
     public mutating func index(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }

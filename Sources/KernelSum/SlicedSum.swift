@@ -16,20 +16,30 @@ import Foundation
 /// target then adds the chunk's contributions in direction order, so the result does not
 /// depend on the thread count.
 public struct SlicedSum: KernelSumEngine {
+    /// P, the directions asked for (rounded up to whole blocks of d when drawn).
     public let directions: Int
+    /// The seed the directions are drawn from.
     public let seed: UInt64
+    /// Threads over the directions of a chunk (at least 1); the output does not depend on it.
     public let threads: Int
 
+    /// - Parameters:
+    ///   - directions: P (values below 1 are taken as 1).
+    ///   - seed: the seed of the directions.
+    ///   - threads: threads to use (values below 1 are taken as 1).
     public init(directions: Int, seed: UInt64, threads: Int) {
         self.directions = max(1, directions)
         self.seed = seed
         self.threads = max(1, threads)
     }
 
+    /// `sliced`, the registry name.
     public var name: String { "sliced" }
+    /// The directions and threads: recorded in run.json.
     public var parameters: [String: String] { ["directions": String(directions), "threads": String(threads)] }
 
     /// Why this engine cannot sum `kernel`, or nil.
+    /// - Parameter kernel: the kernel asked for.
     public static func unsupported(_ kernel: any RadialKernel) -> String? {
         (kernel as? RieszKernel)?.r == 1 ? nil
             : "the sliced engine sums riesz:r=1 (the energy distance) only, not \(kernel.spec) (use direct)"
@@ -41,18 +51,26 @@ public struct SlicedSum: KernelSumEngine {
     /// (testErrorIsWhatTheDocumentationStates) of the gradients is about 1.0 √(d/P) (at most
     /// 2 √(d/P)), so about τ here (at most 2τ); of the values about 0.2 √(d/P) (at most
     /// 0.5 √(d/P)), so about 0.2τ.
+    /// - Parameters:
+    ///   - tolerance: τ (taken as at least 1e-12; at most 10⁹ directions).
+    ///   - d: the dimension.
     public static func directions(forTolerance tolerance: Double, dimension d: Int) -> Int {
         let p = Double(d) * pow(1 / max(tolerance, 1e-12), 2)
         guard p < 1e9 else { return 1_000_000_000 / d * d }
         return (Int(p.rounded(.up)) + d - 1) / d * d
     }
     /// c_d = √π Γ((d+1)/2) / Γ(d/2).
+    /// - Parameter d: the dimension.
     public static func sliceConstant(dimension d: Int) -> Double {
         exp(0.5 * log(Double.pi) + lgamma(Double(d + 1) / 2) - lgamma(Double(d) / 2))
     }
 
     /// P unit vectors in R^d (row-major), in orthonormal blocks of d; P is rounded up to a
     /// multiple of d.
+    /// - Parameters:
+    ///   - count: P.
+    ///   - d: the dimension.
+    ///   - seed: keys the blocks' random streams.
     public static func directions(_ count: Int, dimension d: Int, seed: UInt64) -> [Double] {
         let blocks = (count + d - 1) / d
         var out: [Double] = []
@@ -78,6 +96,13 @@ public struct SlicedSum: KernelSumEngine {
     /// Directions projected and swept per round (any value gives the same result).
     public static let chunk = 16
 
+    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1; another
+    /// kernel is summed directly.
+    /// - Parameters:
+    ///   - kernel: the kernel summed (riesz:r=1).
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         guard problem.fits(values: values, gradients: gradients) else { return }

@@ -19,8 +19,11 @@ import Foundation
 /// outside the box are taken modulo L, ``Domain/wrap(_:)-(Double)``). An axis with fewer cells
 /// than a query reaches is scanned once, whole: no point is reported twice.
 public struct SpatialHash: @unchecked Sendable {
+    /// d.
     public let dimension: Int
+    /// h, the cells' side (L/⌊L/h⌋ in the box).
     public let cellSize: Double
+    /// N, the points hashed.
     public let count: Int
     /// R^d, or the periodic box [0, L)^d.
     public let domain: Domain
@@ -35,6 +38,11 @@ public struct SpatialHash: @unchecked Sendable {
     let mask: Int
 
     /// Builds the hash of `points` (row-major, N × d), in R^d or in the periodic box [0, L)^d.
+    /// - Parameters:
+    ///   - source: N·d coordinates, row-major.
+    ///   - d: the dimension, at least 1.
+    ///   - requested: the cells' side h, positive and finite (in the box the nearest L/k ≥ h).
+    ///   - domain: R^d, or the periodic box [0, L)^d.
     public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
                 domain: Domain = .free) {
         guard d > 0, source.count % d == 0, requested > 0, requested.isFinite else {
@@ -103,6 +111,10 @@ public struct SpatialHash: @unchecked Sendable {
 
     /// Calls `body(index, squaredDistance)` for every point within `radius` of `query`
     /// (|x − q| < radius), in a fixed order.
+    /// - Parameters:
+    ///   - query: d coordinates.
+    ///   - radius: the search radius.
+    ///   - body: called with each neighbour's index and squared distance.
     @inlinable public func forEachNeighbour(of query: UnsafePointer<Double>, within radius: Double,
                                             _ body: (Int, Double) -> Void) {
         let reach = Int((radius / cellSize).rounded(.up))
@@ -213,6 +225,10 @@ public struct SpatialHash: @unchecked Sendable {
 
     /// The `k` points nearest to `query` (ascending distance; ties by index), skipping the
     /// point with index `excluding` (the query itself when it is one of the points).
+    /// - Parameters:
+    ///   - k: how many (fewer when there are not that many points).
+    ///   - query: d coordinates.
+    ///   - excluding: an index to leave out, or nil.
     public func nearest(_ k: Int, to query: UnsafePointer<Double>, excluding: Int? = nil)
         -> [(index: Int, squaredDistance: Double)] {
         let available = count - (excluding == nil ? 0 : 1)

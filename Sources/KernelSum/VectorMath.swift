@@ -1,12 +1,15 @@
 /// Vectorised elementary functions for the kernels' hot loops, accurate to a couple of ulps
 /// (the direct engine is the exact reference, so no speed-for-accuracy trade here).
 public enum VectorMath {
+    /// Eight doubles.
     public typealias V = SIMD8<Double>
+    /// Eight doubles' bit patterns.
     public typealias U = SIMD8<UInt64>
 
     /// exp on eight lanes (two AVX registers, for instruction-level parallelism): x = n ln2 + r, |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its
     /// Taylor polynomial to degree 13 (truncation < 2e-17 relative, evaluated by Estrin's scheme), times 2^n built in the
     /// exponent bits. Arguments below −708 give 0, above 709 give +inf.
+    /// - Parameter x: eight arguments.
     @inlinable @inline(__always)
     public static func exp(_ x: V) -> V {
         var clamped = x
@@ -42,6 +45,7 @@ public enum VectorMath {
     /// f = (m − 1)/(m + 1), |f| ≤ 0.1716, by its odd series to f²¹ (truncation below 1e-17),
     /// plus k ln2 in two parts (Cody–Waite). Subnormals are rescaled by 2⁵⁴ first. Within a few
     /// ulp of libm; 0 gives −inf, negative numbers and NaN give NaN, +inf gives +inf.
+    /// - Parameter x: eight arguments.
     @inlinable @inline(__always)
     public static func log(_ x: V) -> V {
         let tiny = x .< V(repeating: 0x1p-1022)
@@ -58,6 +62,7 @@ public enum VectorMath {
     /// ``log(_:)`` for positive, normal, finite x only, with no lane masks (the compiler turns
     /// SIMD8 masks into per-lane stack traffic, which dominated the near field's pair loop):
     /// the split x = 2^k m, m in [√½, √2), by integer arithmetic on the bits (as musl's log).
+    /// - Parameter x: eight positive, normal, finite arguments.
     @inlinable @inline(__always)
     public static func logOfNormal(_ x: V) -> V {
         // Shifting the bits by 1 − √½ in the exponent field puts m ≥ √2 into the next binade.

@@ -109,9 +109,6 @@ public struct CSVFile {
         return Int(String(decoding: bytes[t], as: UTF8.self))
     }
 
-    /// A field or line for a message: shortened, unprintable bytes escaped.
-    public func quote(_ range: Range<Int>) -> String { Excerpt.quote(bytes: bytes[trimmed(range)]) }
-
     /// An error at a line of this file.
     ///
     /// - Parameters:

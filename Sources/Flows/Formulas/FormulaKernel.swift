@@ -1,6 +1,6 @@
 import Formula
 import Foundation
-import KernelSum
+@_spi(KernelInternals) import KernelSum
 
 /// A radial kernel written as a formula in r, the distance: `kernel = "formula:EXPR"`, e.g.
 /// `formula:exp(-r^2/(2*s^2))` with `s` from `[parameters]`. Its slope κ'(r)/r comes from the
@@ -56,7 +56,9 @@ public struct FormulaKernel: RadialKernel {
         return (v, slope)
     }
 
-    /// The direct engine's loop for one target, 64 sources per formula pass.
+    /// The direct engine's loop for one target, 64 sources per formula pass (SPI, as the
+    /// requirement it implements).
+    @_spi(KernelInternals)
     public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
                                  accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
         let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count

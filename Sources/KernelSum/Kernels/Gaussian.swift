@@ -2,25 +2,32 @@ import Foundation
 
 /// Gaussian kernel k(x) = exp(−|x|² / (2σ²)).
 public struct GaussianKernel: RadialKernel {
+    /// `gaussian`.
     public static let name = "gaussian"
+    /// σ, the bandwidth.
     public let sigma: Double
     @usableFromInline let minusHalfInverseVariance: Double
 
+    /// - Parameter sigma: σ (the registry keeps it within ``NumericRange/scale``).
     public init(sigma: Double) {
         self.sigma = sigma
         self.minusHalfInverseVariance = -0.5 / (sigma * sigma)
     }
 
+    /// `gaussian:sigma=σ`.
     public var spec: String { "gaussian:sigma=\(formatNumber(sigma))" }
+    /// Smooth: analytic at 0.
     public var regularity: KernelRegularity { .smooth }
 
     /// κ = exp(−r²/(2σ²)), κ'(r)/r = −κ/σ².
+    /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let v = exp(minusHalfInverseVariance * r2)
         return (v, 2 * minusHalfInverseVariance * v)
     }
 
     /// Vectorised with ``VectorMath/exp(_:)``.
+    /// - Parameter r2: eight values of r².
     @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         let v = VectorMath.exp(r2 * SIMD8(repeating: minusHalfInverseVariance))
         return (v, v * SIMD8(repeating: 2 * minusHalfInverseVariance))

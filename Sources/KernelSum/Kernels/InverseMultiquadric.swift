@@ -3,23 +3,32 @@ import Foundation
 /// Inverse multiquadric k(x) = (1 + |x|²/c²)^β, β = −1/2 by default (Gorham & Mackey's choice
 /// for Stein discrepancies; any β in (−1, 0) keeps the kernel characteristic).
 public struct InverseMultiquadricKernel: RadialKernel {
+    /// `imq`.
     public static let name = "imq"
+    /// c, the scale.
     public let c: Double
+    /// β, the exponent (negative).
     public let beta: Double
     @usableFromInline let inverseC2: Double
 
+    /// - Parameters:
+    ///   - c: the scale (the registry keeps it within ``NumericRange/scale``).
+    ///   - beta: the exponent β (the registry keeps it within ``NumericRange/imqExponent``).
     public init(c: Double, beta: Double = -0.5) {
         self.c = c
         self.beta = beta
         self.inverseC2 = 1 / (c * c)
     }
 
+    /// `imq:c=c`, with `,beta=β` unless β = −½.
     public var spec: String {
         beta == -0.5 ? "imq:c=\(formatNumber(c))" : "imq:c=\(formatNumber(c)),beta=\(formatNumber(beta))"
     }
+    /// Smooth: analytic at 0.
     public var regularity: KernelRegularity { .smooth }
 
     /// κ = q^β with q = 1 + r²/c², κ'(r)/r = 2β q^(β−1) / c².
+    /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let q = 1 + r2 * inverseC2
         if beta == -0.5 {
@@ -31,6 +40,7 @@ public struct InverseMultiquadricKernel: RadialKernel {
     }
 
     /// Vectorised for β = −½ (a vector square root); other β lane by lane.
+    /// - Parameter r2: eight values of r².
     @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         guard beta == -0.5 else {
             var v = SIMD8<Double>(), s = SIMD8<Double>()

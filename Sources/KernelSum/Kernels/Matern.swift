@@ -8,11 +8,17 @@ import Foundation
 /// Finitely differentiable at 0 (an |x|³ or |x|⁵ term), hence `.cusp` for the engines; the
 /// gradient itself is continuous.
 public struct MaternKernel: RadialKernel {
+    /// `matern`.
     public static let name = "matern"
+    /// ν, 1.5 or 2.5.
     public let nu: Double
+    /// ℓ, the length.
     public let length: Double
     @usableFromInline let a: Double
 
+    /// - Parameters:
+    ///   - nu: ν, 1.5 or 2.5 (any other value stops with a message).
+    ///   - length: ℓ (the registry keeps it within ``NumericRange/scale``).
     public init(nu: Double, length: Double) {
         guard nu == 1.5 || nu == 2.5 else { fatalError("MaternKernel: ν = \(nu) (1.5 or 2.5)") }
         self.nu = nu
@@ -20,9 +26,13 @@ public struct MaternKernel: RadialKernel {
         a = (nu == 1.5 ? 3.0 : 5.0).squareRoot() / length
     }
 
+    /// `matern:nu=ν,length=ℓ`.
     public var spec: String { "matern:nu=\(formatNumber(nu)),length=\(formatNumber(length))" }
+    /// Cusp for the engines: finitely differentiable at 0.
     public var regularity: KernelRegularity { .cusp }
 
+    /// κ and κ'(r)/r of the table above, at r = √r2.
+    /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let ar = a * r2.squareRoot()
         let e = exp(-ar)

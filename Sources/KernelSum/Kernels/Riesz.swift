@@ -3,15 +3,21 @@ import Foundation
 /// Riesz kernel k(x) = −|x|^r, r in (0, 2). Conditionally positive definite; its MMD is the
 /// energy distance for r = 1 (Székely & Rizzo; Hertrich et al. 2023). Cusp at 0 (gradient 0 there).
 public struct RieszKernel: RadialKernel {
+    /// `riesz`.
     public static let name = "riesz"
+    /// The exponent r, in (0, 2).
     public let r: Double
 
+    /// - Parameter r: the exponent, in (0, 2).
     public init(r: Double) { self.r = r }
 
+    /// `riesz:r=r`.
     public var spec: String { "riesz:r=\(formatNumber(r))" }
+    /// Cusp: finite but not differentiable at 0.
     public var regularity: KernelRegularity { .cusp }
 
     /// κ = −ρ^r with ρ = |x|, κ'(ρ)/ρ = −r ρ^(r−2) (0 at ρ = 0).
+    /// - Parameter r2: ρ².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         guard r2 > 0 else { return (0, 0) }
         if r == 1 {

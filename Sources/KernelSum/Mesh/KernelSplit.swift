@@ -23,6 +23,10 @@ public struct KernelSplit: Sendable {
 
     /// The split of `kernel` at `radius` ε (0: no split, the far part is the kernel) with the
     /// smooth step ψ.
+    /// - Parameters:
+    ///   - kernel: the kernel split.
+    ///   - radius: ε ≥ 0.
+    ///   - step: ψ.
     public init(kernel: any RadialKernel, radius: Double, step: SmoothStep) {
         self.kernel = kernel
         self.radius = radius
@@ -31,6 +35,7 @@ public struct KernelSplit: Sendable {
     }
 
     /// The far part at distance r (used to sample the mesh's convolution kernel).
+    /// - Parameter r: the distance.
     public func far(_ r: Double) -> Double {
         guard radius > 0 else { return kernel.profile(squaredDistance: r * r).value }
         if r >= radius { return kernel.profile(squaredDistance: r * r).value }
@@ -40,7 +45,8 @@ public struct KernelSplit: Sendable {
     }
 
     /// The near part's profile (value, slope = near'(r)/r) at r² < ε² (the scalar reference of
-    /// the mesh's vectorised near field, ``NearField``).
+    /// the mesh's vectorised near field, `NearField`).
+    /// - Parameter r2: r² < ε².
     public func near(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let (k, s) = kernel.profile(squaredDistance: r2)
         guard r2 > 0 else { return (k - core, 0) }

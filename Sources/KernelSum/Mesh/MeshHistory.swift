@@ -14,7 +14,7 @@ struct MeshHistory: Equatable {
 }
 
 extension MeshSum: StatefulPart {
-    /// The last call's ``MeshHistory`` (kernel spec, dimension, mode spacing, near radius, mode
+    /// The last call's `MeshHistory` (kernel spec, dimension, mode spacing, near radius, mode
     /// counts), or an empty state before the first call.
     public func saveState() -> PartState {
         workspace.lock.lock()
@@ -24,9 +24,10 @@ extension MeshSum: StatefulPart {
                          integers: ["dimension": [h.dimension], "modes": h.modes], texts: ["kernel": h.kernelSpec])
     }
 
-    /// Restores a saved ``MeshHistory`` (an empty state forgets it), so that the next call
+    /// Restores a saved `MeshHistory` (an empty state forgets it), so that the next call
     /// chooses the grid the saved run would have: a resumed run continues bit for bit. Throws
     /// ``PartStateError`` for a missing entry or an impossible grid.
+    /// - Parameter state: a state ``saveState()`` gave.
     public func restoreState(_ state: PartState) throws {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
@@ -47,5 +48,6 @@ extension AutoSum: StatefulPart {
     /// `auto` keeps no choice of its own from call to call; its mesh does.
     public func saveState() -> PartState { mesh.saveState() }
     /// Restores its mesh's state (``MeshSum/restoreState(_:)``).
+    /// - Parameter state: a state ``saveState()`` gave.
     public func restoreState(_ state: PartState) throws { try mesh.restoreState(state) }
 }

@@ -1,6 +1,6 @@
 /// The mesh's tunable constants, each with its unit and the reason for its default, set in one
 /// place (as FINUFFT's `finufft_opts` and `finufft_default_opts`). ``MeshSum`` reads them from
-/// ``MeshSum/options``; the plan (``MeshPlan``) and the near field use nothing else.
+/// ``MeshSum/options``; the plan (`MeshPlan`) and the near field use nothing else.
 ///
 /// Two kinds: *accuracy* constants decide how fine the grid and how wide the window are for a
 /// tolerance τ; *cost* constants decide which of the grids that meet τ is cheapest (the near
@@ -16,7 +16,7 @@ public struct MeshOptions: Sendable, Hashable {
     public var toleranceRange: ClosedRange<Double> = 1e-15...1e-2
 
     /// Grid points the window spans beyond FINUFFT's ⌈log10(10/τ)⌉ (for upsampling 2): the
-    /// window is w = ⌈log10(10/τ)⌉ + this, at most 16 points (``WindowFactors``' capacity). The
+    /// window is w = ⌈log10(10/τ)⌉ + this, at most 16 points (`WindowFactors`' capacity). The
     /// mesh's error also has the smooth step's and the truncation's parts, and gradients are
     /// interpolated with φ′; the tolerance tests (MeshSumTests) hold with 2.
     public var extraWindowPoints: Int = 2
@@ -62,7 +62,7 @@ public struct MeshOptions: Sendable, Hashable {
     public var maximumGridLog2: Int = 27
 
     /// Seconds per grid point and per unit of log₂(grid size) for the forward and inverse FFTs
-    /// of one channel on one thread (measured with ``GridFFT``'s pruning).
+    /// of one channel on one thread (measured with `GridFFT`'s pruning).
     public var fftSecondsPerPoint: Double = 1.1e-9
 
     /// Seconds per source–target pair of the near field on one thread (measured).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Kernel sums on a mesh, d = 1, 2, 3, for every kernel: a non-uniform FFT convolution for the
-/// smooth far part of the kernel and exact sums over neighbours (``CellList``) for its
+/// smooth far part of the kernel and exact sums over neighbours (`CellList`) for its
 /// compact near part (``KernelSplit``). In the spirit of NFFT3's fastsum (Potts, Steidl &
 /// Nieslony 2004) with FINUFFT's window (Barnett et al. 2019).
 ///
@@ -18,10 +18,10 @@ import Foundation
 /// pair by pair for |y − x| < ε.
 ///
 /// One call runs in phases, each in its own file, as FINUFFT splits makeplan, setpts and
-/// execute: ``MeshPlan`` chooses the grid, window and near radius from the tolerance (with
-/// ``MeshOptions``' constants); ``MeshWorkspace`` keeps the FFT buffers, plans and multiplier
-/// while the plan's key stays the same; ``MeshConvolution`` spreads, convolves and
-/// interpolates; ``NearField`` adds the near part.
+/// execute: `MeshPlan` chooses the grid, window and near radius from the tolerance (with
+/// ``MeshOptions``' constants); `MeshWorkspace` keeps the FFT buffers, plans and multiplier
+/// while the plan's key stays the same; `MeshConvolution` spreads, convolves and
+/// interpolates; `NearField` adds the near part.
 ///
 /// Parameters from the tolerance τ (with ``MeshOptions``' defaults): window width
 /// w = ⌈log10(10/τ)⌉ + 2 (≤ 16), β = 2.3 w; smooth step ψ with β_ψ = ln(30/τ) resolved by
@@ -29,7 +29,7 @@ import Foundation
 /// ε balances the estimated pair count of the near field against the FFT size.
 ///
 /// Spreading runs over slabs of grid rows, each slab fed the points in one fixed order, and
-/// the FFTs run block by block with fixed plans (``GridFFT``): the output does not depend on
+/// the FFTs run block by block with fixed plans (`GridFFT`): the output does not depend on
 /// `threads`. Plans, buffers and the multiplier are kept while the grid stays the same.
 ///
 /// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
@@ -37,7 +37,7 @@ import Foundation
 /// minimum-image difference (points are wrapped into the box first). The mode grid then covers
 /// one period, n_a = fftSize(⌈L/h⌉) modes of spacing L/n_a, with no zero padding and no
 /// truncation: the far kernel is sampled at minimum-image offsets, spreading and interpolation
-/// wrap around the grid (see ``PeriodicGrid``), the near field uses a periodic ``CellList``
+/// wrap around the grid (see `PeriodicGrid`), the near field uses a periodic `CellList`
 /// and ε ≤ L/2. No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the
 /// kernel has decayed there, so the mesh meets its tolerance only for kernels negligible
 /// beyond L/2.
@@ -111,7 +111,12 @@ public struct MeshSum: KernelSumEngine {
 
     /// Fills `values` and `gradients` (``KernelSumEngine``'s layout). Points outside the
     /// periodic box are wrapped into it first; outside d = 1…3, or where no grid serves
-    /// (``MeshPlan/fallback``), the sum is direct.
+    /// (`MeshPlan.fallback`), the sum is direct.
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    ///   - values: M·C values, overwritten.
+    ///   - gradients: M·G·d gradients, overwritten.
     public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
                     values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)

@@ -8,10 +8,10 @@ import Foundation
 /// with a dense ``CellList`` of cells of ε/``cellsPerRadius`` (in the periodic box by
 /// minimum image).
 ///
-/// Public only because ``RadialKernel/addNearField(_:values:gradients:)`` takes it: the kernel
-/// calls back ``add(_:values:gradients:)`` with its own type, so the pair loop is specialised
-/// per kernel (one dynamic call per sum, none per pair).
-public struct NearField {
+/// SPI (`KernelInternals`), public only because ``RadialKernel/addNearField(_:values:gradients:)``
+/// takes it: the kernel calls back `add(_:values:gradients:)` with its own type, so the pair
+/// loop is specialised per kernel (one dynamic call per sum, none per pair).
+@_spi(KernelInternals) public struct NearField {
     let split: KernelSplit
     let problem: KernelSumProblem
     let threads: Int

@@ -11,15 +11,18 @@ public struct ESWindow: Sendable {
     public let beta: Double
 
     /// The window of shape β.
+    /// - Parameter beta: β > 0.
     public init(beta: Double) { self.beta = beta }
 
     /// φ(t).
+    /// - Parameter t: the argument (φ is 0 outside [−1, 1]).
     @inlinable public func value(_ t: Double) -> Double {
         let s = 1 - t * t
         return s > 0 ? s * Foundation.exp(beta * (s.squareRoot() - 1)) : 0
     }
 
     /// φ'(t) = −t (2 + β √(1 − t²)) exp(β(√(1 − t²) − 1)) (0 beyond the ends).
+    /// - Parameter t: the argument.
     @inlinable public func derivative(_ t: Double) -> Double {
         let s = 1 - t * t
         guard s > 0 else { return 0 }
@@ -29,6 +32,9 @@ public struct ESWindow: Sendable {
 
     /// ∫_{−1}^{1} φ(t) cos(ω t) dt, by Gauss–Legendre quadrature (φ is smooth inside and
     /// e^(−β)-small at the ends, so a rule of a few times β + |ω| nodes is exact to rounding).
+    /// - Parameters:
+    ///   - omega: the frequency ω.
+    ///   - rule: the quadrature rule on [−1, 1].
     public func fourier(_ omega: Double, rule: GaussLegendre) -> Double {
         var s = 0.0
         for k in 0..<rule.nodes.count {
@@ -47,6 +53,7 @@ public struct GaussLegendre: Sendable {
     public let weights: [Double]
 
     /// The n-point rule.
+    /// - Parameter n: the nodes, at least 1.
     public init(_ n: Int) {
         var x = [Double](repeating: 0, count: n), w = x
         for i in 0..<(n + 1) / 2 {
@@ -89,8 +96,9 @@ public struct SmoothStep: Sendable {
     @usableFromInline let slopes: [Double]
     @usableFromInline static let intervals = 4096
 
-    /// The step of shape β: tabulated at ``intervals`` + 1 nodes by 24-point Gauss–Legendre
+    /// The step of shape β: tabulated at `intervals` + 1 nodes by 24-point Gauss–Legendre
     /// quadrature per interval (~10⁵ exponentials, which is why the mesh reuses a table).
+    /// - Parameter beta: β_ψ > 0.
     public init(beta: Double) {
         let window = ESWindow(beta: beta)
         self.window = window
@@ -113,9 +121,11 @@ public struct SmoothStep: Sendable {
     }
 
     /// ψ(t).
+    /// - Parameter t: the argument, r/ε.
     @inlinable public func value(_ t: Double) -> Double { valueAndDerivative(t).value }
 
     /// ψ(t) and ψ'(t), both of the interpolant.
+    /// - Parameter t: the argument, r/ε.
     @inlinable @inline(__always)
     public func valueAndDerivative(_ t: Double) -> (value: Double, derivative: Double) {
         if t <= 0 { return (1, 0) }

@@ -48,7 +48,8 @@ struct RunInfo {
             "tool": "wgf", "version": wgfVersion,
             "scenario": ["name": name, "title": sim.title, "source": source,
                          "resolved": "scenario.toml", "sha256": loaded.sha256, "identity": loaded.identity],
-            "seed": loaded.seed, "threads": loaded.threads,
+            // Threads per rank, and the ranks of the MPI job that ran the session (1: one process).
+            "seed": loaded.seed, "threads": loaded.threads, "ranks": world.size,
             "steps": sim.steps, "step-size": sim.stepSize, "record-every": sim.recordEvery,
             "checkpoint": ["file": CheckpointFile.name, "every-steps": loaded.checkpointSchedule.steps,
                            "every-seconds": loaded.checkpointSchedule.seconds],

@@ -18,12 +18,14 @@ final class DistributedRunTests: ScratchTestCase {
         }
     }
 
-    func assertSameOutputs(_ a: URL, _ b: URL, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSameOutputs(_ a: URL, _ b: URL, _ label: String, scenario: Bool = true,
+                           file: StaticString = #filePath, line: UInt = #line) throws {
         let ta = try Data(contentsOf: a.appendingPathComponent("trajectory.csv"))
         let tb = try Data(contentsOf: b.appendingPathComponent("trajectory.csv"))
         XCTAssertFalse(ta.isEmpty, label, file: file, line: line)
         XCTAssertTrue(ta == tb, "\(label): trajectory.csv differs", file: file, line: line)
         XCTAssertEqual(try metricsWithoutWall(a), try metricsWithoutWall(b), "\(label): metrics.csv", file: file, line: line)
+        guard scenario else { return }
         XCTAssertEqual(try read(a.appendingPathComponent("scenario.toml")), try read(b.appendingPathComponent("scenario.toml")),
                        label, file: file, line: line)
     }
@@ -45,6 +47,8 @@ final class DistributedRunTests: ScratchTestCase {
                 try assertSameOutputs(one, many, "\(name) on \(ranks) ranks")
                 let info = try runJSON(many)
                 XCTAssertEqual(info["status"] as? String, "completed", name)
+                XCTAssertEqual(info["ranks"] as? Int, ranks, name)
+                XCTAssertEqual(try runJSON(one)["ranks"] as? Int, 1, name)
             }
         }
     }
@@ -68,18 +72,23 @@ final class DistributedRunTests: ScratchTestCase {
     }
 
     /// Ctrl-C to mpirun: every rank stops after the same step, rank 0 checkpoints and says so in
-    /// run.json; the run resumed on 3 ranks ends with the files of one uninterrupted process.
+    /// run.json; the run resumed on 3 ranks (to 200 steps past its checkpoint) ends with the
+    /// files of one uninterrupted process run to that step.
     func testInterruptedJobResumesToTheUninterruptedFiles() throws {
         let quick = CLITests.root.appendingPathComponent("scenarios/quickstart.toml").path
-        let steps = ["--steps", "4000", "--set", "record-every=50", "--quiet"]
-        let stopped = try wgf(["run", quick, "--out", "i"] + steps, ranks: 2, interruptAfter: 2.5)
+        let options = ["--set", "record-every=50", "--quiet"]
+        let stopped = try wgf(["run", quick, "--out", "i", "--steps", "100000000"] + options, ranks: 2, interruptAfter: 2.5)
         XCTAssertNotEqual(stopped.code, 0, stopped.stderr)
         let dir = scratch.appendingPathComponent("i")
-        XCTAssertEqual(try runJSON(dir)["status"] as? String, "interrupted", stopped.stderr)
-        let resumed = try wgf(["run", "--resume", "i", "--quiet"], ranks: 3)
+        let info = try runJSON(dir)
+        XCTAssertEqual(info["status"] as? String, "interrupted", stopped.stderr)
+        let checkpoint = try XCTUnwrap(info["last-checkpoint-step"] as? Int)
+        let end = "\(checkpoint + 200)"
+        let resumed = try wgf(["run", "--resume", "i", "--steps", end, "--quiet"], ranks: 3)
         XCTAssertEqual(resumed.code, 0, resumed.stderr)
-        XCTAssertEqual(try wgf(["run", quick, "--out", "u"] + steps).code, 0)
-        try assertSameOutputs(scratch.appendingPathComponent("u"), dir, "resumed on 3 ranks")
+        XCTAssertEqual(try wgf(["run", quick, "--out", "u", "--steps", end] + options).code, 0)
+        // (scenario.toml's header names each run's own --steps.)
+        try assertSameOutputs(scratch.appendingPathComponent("u"), dir, "resumed on 3 ranks", scenario: false)
     }
 
     /// A rank killed mid-run ends the whole job within seconds: no rank waits forever.

@@ -1,11 +1,11 @@
+import Foundation
 // swift-tools-version:6.1
 import PackageDescription
-import Foundation
 
 /// Hot loops want AVX2 + FMA (`haswell` is safe on the machines this runs on; see
 /// README "Building"). Release only: debug builds keep the defaults.
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -26,29 +26,38 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
-                       providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(
+            name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
+            providers: [.apt(["libfftw3-dev"])]),
         // Open MPI: only MPICommunication imports it (see ../shared/TOOLCHAIN.md).
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev"])]),
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
-                       providers: [.apt(["libhdf5-dev"])]),
-        .target(name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText", "Communication"], swiftSettings: fast),
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+        .target(
+            name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "InputText", swiftSettings: fast),
         .target(name: "Communication", swiftSettings: fast),
         .target(name: "MPICommunication", dependencies: ["CMPI", "Communication"], swiftSettings: fast),
         .target(name: "Formula", dependencies: ["InputText"], swiftSettings: fast),
-        .target(name: "Flows", dependencies: ["KernelSum", "Formula", "InputText", "Communication"], swiftSettings: fast),
+        .target(
+            name: "Flows", dependencies: ["KernelSum", "Formula", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "Recording", dependencies: ["Flows", "CHDF5", "InputText"], swiftSettings: fast),
-        .target(name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText", "Communication"], swiftSettings: fast),
+        .target(
+            name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText", "Communication"],
+            swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
         // `wgf sweep`: the plan of runs, running them as child processes, the tables over seeds.
         .target(name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText"], swiftSettings: fast),
-        .executableTarget(name: "wgf", dependencies: [
-            "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText", "Sweeps",
-            "Communication", "MPICommunication",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: fast),
+        .executableTarget(
+            name: "wgf",
+            dependencies: [
+                "Scenarios", "Recording", "Flows", "KernelSum", "Plotting", "InputText", "Sweeps",
+                "Communication", "MPICommunication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: fast),
         // What the test targets share (seeded RNG, temporary directories, relative error): a
         // regular target, so that the WGF_TEST_TARGETS filter below keeps it.
         .target(name: "TestSupport", dependencies: ["Communication"], path: "Tests/TestSupport"),
@@ -59,11 +68,13 @@ let package = Package(
         .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         .testTarget(name: "InputTextTests", dependencies: ["InputText"]),
-        .testTarget(name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
+        .testTarget(
+            name: "FuzzTests", dependencies: ["Scenarios", "Formula", "Recording", "Flows", "Plotting", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Recording", "TestSupport"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Recording", "Flows", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["wgf", "Recording", "Flows", "TestSupport"],
-                    resources: []),
+        .testTarget(
+            name: "CLITests", dependencies: ["wgf", "Recording", "Flows", "TestSupport"],
+            resources: []),
     ]
 )
 
@@ -73,12 +84,15 @@ if ProcessInfo.processInfo.environment["WGF_BENCHMARKS"] != nil {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
     package.targets.append(
-        .executableTarget(name: "EngineBenchmarks",
-                          dependencies: ["KernelSum", "Flows", "Scenarios",
-                                         .product(name: "Benchmark", package: "benchmark")],
-                          path: "Benchmarks/EngineBenchmarks",
-                          swiftSettings: fast,
-                          plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                "KernelSum", "Flows", "Scenarios",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            swiftSettings: fast,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
 }
 
 // scripts/mutants.sh builds only the test targets its mutants run, in its scratch copy:

@@ -10,9 +10,9 @@
 // Everything but the measured call (points, weights, output buffers, flow, state) is built
 // once, outside the measured closure.
 
-import Foundation
 import Benchmark
 import Flows
+import Foundation
 import KernelSum
 
 let benchmarks: @Sendable () -> Void = {
@@ -28,12 +28,16 @@ let benchmarks: @Sendable () -> Void = {
         let kernel = GaussianKernel(sigma: 0.5)
         let engine = DirectSum(threads: 1)
 
-        Benchmark("direct kernel sum gaussian σ=0.5 2-D value+grad N=M=\(n) threads=1",
-                  configuration: .init(warmupIterations: 1,
-                                       maxDuration: .seconds(n <= 1_000 ? 2 : 4),
-                                       maxIterations: n <= 1_000 ? 2_000 : 50)) { benchmark in
-            engine.sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
-                       targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
+        Benchmark(
+            "direct kernel sum gaussian σ=0.5 2-D value+grad N=M=\(n) threads=1",
+            configuration: .init(
+                warmupIterations: 1,
+                maxDuration: .seconds(n <= 1_000 ? 2 : 4),
+                maxIterations: n <= 1_000 ? 2_000 : 50)
+        ) { benchmark in
+            engine.sum(
+                kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
             blackHole(values[0] + gradients[0])
         }
     }
@@ -48,10 +52,13 @@ let benchmarks: @Sendable () -> Void = {
         let kernel = GaussianKernel(sigma: 0.5)
         let engine = MeshSum(tolerance: 1e-6, threads: 1)
 
-        Benchmark("mesh kernel sum gaussian σ=0.5 2-D value+grad tol=1e-6 N=M=\(n) threads=1",
-                  configuration: .init(warmupIterations: 1, maxDuration: .seconds(3), maxIterations: 200)) { benchmark in
-            engine.sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
-                       targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
+        Benchmark(
+            "mesh kernel sum gaussian σ=0.5 2-D value+grad tol=1e-6 N=M=\(n) threads=1",
+            configuration: .init(warmupIterations: 1, maxDuration: .seconds(3), maxIterations: 200)
+        ) { benchmark in
+            engine.sum(
+                kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
             blackHole(values[0] + gradients[0])
         }
     }
@@ -59,16 +66,20 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: Sliced energy distance, d = 10, 256 directions
 
     do {
-        let d = 10, n = 10_000
+        let d = 10
+        let n = 10_000
         let (sources, targets, _) = gaussianProblem(n, dimension: d)
         let weights = [Double](repeating: 1.0 / Double(n), count: n)
         var values = [Double](repeating: 0, count: n)
         var gradients = [Double](repeating: 0, count: n * d)
         let engine = SlicedSum(directions: 256, seed: 1, threads: 2)
-        Benchmark("sliced riesz r=1 d=10 value+grad P=256 N=M=\(n) threads=2",
-                  configuration: .init(warmupIterations: 1, maxDuration: .seconds(4), maxIterations: 20)) { benchmark in
-            engine.sum(RieszKernel(r: 1), dimension: d, sources: sources, weights: weights, channels: 1,
-                       targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
+        Benchmark(
+            "sliced riesz r=1 d=10 value+grad P=256 N=M=\(n) threads=2",
+            configuration: .init(warmupIterations: 1, maxDuration: .seconds(4), maxIterations: 20)
+        ) { benchmark in
+            engine.sum(
+                RieszKernel(r: 1), dimension: d, sources: sources, weights: weights, channels: 1,
+                targets: targets, gradientChannels: [0], values: &values, gradients: &gradients)
             blackHole(values[0] + gradients[0])
         }
     }
@@ -76,8 +87,9 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: One SVGD step (advance), reference-code setting
 
     for n in [100, 1_000, 5_000] {
-        let target = GaussianTarget(mean: [1, -1],
-                                    covariance: SPDMatrix(size: 2, entries: [1, 0.5, 0.5, 2])!)
+        let target = GaussianTarget(
+            mean: [1, -1],
+            covariance: SPDMatrix(size: 2, entries: [1, 0.5, 0.5, 2])!)
         let flow = SteinVariationalGradientDescent(
             density: target, kernel: GaussianKernel(sigma: 1), bandwidth: .median,
             optimizer: Optimizer(rule: .adagrad(alpha: 0.9, fudge: 1e-6)),
@@ -87,10 +99,13 @@ let benchmarks: @Sendable () -> Void = {
         var state = SimulationState(populations: [Population(name: "particles", dimension: 2, positions: x0)])
         var step = 0
 
-        Benchmark("svgd step gaussian-2d median adagrad N=\(n) threads=1",
-                  configuration: .init(warmupIterations: 1,
-                                       maxDuration: .seconds(n <= 1_000 ? 2 : 5),
-                                       maxIterations: n <= 1_000 ? 2_000 : 30)) { benchmark in
+        Benchmark(
+            "svgd step gaussian-2d median adagrad N=\(n) threads=1",
+            configuration: .init(
+                warmupIterations: 1,
+                maxDuration: .seconds(n <= 1_000 ? 2 : 5),
+                maxIterations: n <= 1_000 ? 2_000 : 30)
+        ) { benchmark in
             step += 1
             flow.advance(&state, step: step, stepSize: 1e-2)
             blackHole(state.populations[0].positions[0])
@@ -105,11 +120,15 @@ let benchmarks: @Sendable () -> Void = {
     for state in ["blob", "disc"] {
         for n in [10_000, 100_000, 1_000_000] {
             let engine = MeshSum(tolerance: 1e-3, threads: 2)
-            let flow = LangevinFlow(temperature: 0, potential: nil,
-                                    interactions: [QuadraticInteraction(kappa: 1),
-                                                   KernelInteraction(kernel: LogarithmicKernel(), weight: 1, engine: engine,
-                                                                     domain: .free, threads: 2)],
-                                    seed: 1, threads: 2)
+            let flow = LangevinFlow(
+                temperature: 0, potential: nil,
+                interactions: [
+                    QuadraticInteraction(kappa: 1),
+                    KernelInteraction(
+                        kernel: LogarithmicKernel(), weight: 1, engine: engine,
+                        domain: .free, threads: 2),
+                ],
+                seed: 1, threads: 2)
             var rng = RandomStream(seed: 0, .initialisation, n)
             var x0 = [Double]()
             x0.reserveCapacity(2 * n)
@@ -117,17 +136,21 @@ let benchmarks: @Sendable () -> Void = {
                 if state == "blob" {
                     x0 += [0.5 * rng.normal(), 0.5 * rng.normal()]
                 } else {
-                    let r = rng.uniform().squareRoot(), t = 2 * Double.pi * rng.uniform()
+                    let r = rng.uniform().squareRoot()
+                    let t = 2 * Double.pi * rng.uniform()
                     x0 += [r * cos(t), r * sin(t)]
                 }
             }
             var particles = SimulationState(populations: [Population(name: "particles", dimension: 2, positions: x0)])
             var step = 0
 
-            Benchmark("langevin swarm step quadratic+log mesh tol=1e-3 2-D \(state) N=\(n) threads=2",
-                      configuration: .init(warmupIterations: 1,
-                                           maxDuration: .seconds(n <= 100_000 ? 10 : 40),
-                                           maxIterations: n <= 10_000 ? 20 : (n <= 100_000 ? 5 : 3))) { benchmark in
+            Benchmark(
+                "langevin swarm step quadratic+log mesh tol=1e-3 2-D \(state) N=\(n) threads=2",
+                configuration: .init(
+                    warmupIterations: 1,
+                    maxDuration: .seconds(n <= 100_000 ? 10 : 40),
+                    maxIterations: n <= 10_000 ? 20 : (n <= 100_000 ? 5 : 3))
+            ) { benchmark in
                 step += 1
                 flow.advance(&particles, step: step, stepSize: 0.05)
                 blackHole(particles.populations[0].positions[0])

@@ -19,7 +19,8 @@ public struct BlockPartition: Equatable, Sendable {
 
     /// The items of block `r`.
     public func range(of r: Int) -> Range<Int> {
-        let base = count / parts, extra = count % parts
+        let base = count / parts
+        let extra = count % parts
         let start = r * base + min(r, extra)
         return start..<(start + base + (r < extra ? 1 : 0))
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The processes of one job and the few exchanges wgf needs between them, as MPI provides
@@ -45,7 +45,9 @@ extension Communicator {
     /// Array front-end of ``allGather(_:counts:into:)``.
     public func allGather(_ local: [Double], counts: [Int]) -> [Double] {
         var result = [Double](repeating: 0, count: counts.reduce(0, +))
-        local.withUnsafeBufferPointer { l in result.withUnsafeMutableBufferPointer { allGather(l, counts: counts, into: $0) } }
+        local.withUnsafeBufferPointer { l in
+            result.withUnsafeMutableBufferPointer { allGather(l, counts: counts, into: $0) }
+        }
         return result
     }
 }
@@ -57,9 +59,12 @@ public final class SerialCommunicator: Communicator {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public var ranksOnThisNode: Int { 1 }
-    public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
+    public func allGather(
+        _ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>
+    ) {
         guard counts == [local.count], result.count == local.count else {
-            fatalError("SerialCommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")
+            fatalError(
+                "SerialCommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")
         }
         for k in 0..<local.count { result[k] = local[k] }
     }

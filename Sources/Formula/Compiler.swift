@@ -89,7 +89,8 @@ struct Compiler {
 
     private func text(_ span: Span) -> String {
         let s = Array(source.unicodeScalars)
-        let lo = Swift.max(0, Swift.min(span.lower, s.count)), hi = Swift.max(lo, Swift.min(span.upper, s.count))
+        let lo = Swift.max(0, Swift.min(span.lower, s.count))
+        let hi = Swift.max(lo, Swift.min(span.upper, s.count))
         return String(String.UnicodeScalarView(s[lo..<hi]))
     }
 
@@ -105,9 +106,18 @@ struct Compiler {
         }
         for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
             let scalars = Array(name.unicodeScalars)
-            let ok = !scalars.isEmpty && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+            let ok =
+                !scalars.isEmpty
+                && scalars.allSatisfy {
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+                }
                 && !("0"..."9").contains(scalars[0])
-            guard ok else { throw fail(.parameter, "parameter name '\(Excerpt.quote(name))' is not a valid name (letters, digits and _, not starting with a digit)", 0) }
+            guard ok else {
+                throw fail(
+                    .parameter,
+                    "parameter name '\(Excerpt.quote(name))' is not a valid name (letters, digits and _, not starting with a digit)",
+                    0)
+            }
             if Builtin(rawValue: name) != nil {
                 throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a built-in function", 0)
             }
@@ -115,7 +125,8 @@ struct Compiler {
                 throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a built-in constant", 0)
             }
             if case .some = variableValue(name) {
-                throw fail(.parameter, "parameter '\(Excerpt.quote(name))' has the name of a variable of this formula", 0)
+                throw fail(
+                    .parameter, "parameter '\(Excerpt.quote(name))' has the name of a variable of this formula", 0)
             }
             guard value.isFinite else {
                 throw fail(.parameter, "parameter '\(Excerpt.quote(name))' is not finite (\(value))", 0)
@@ -153,7 +164,8 @@ struct Compiler {
         guard (first == "x" || first == "y") && (digits.isEmpty || isIndexed) || name == "r" else { return nil }
 
         if name == "r" {
-            return "'r' (the distance) is only available in radial kernel formulas; here the variables are \(variableSummary())"
+            return
+                "'r' (the distance) is only available in radial kernel formulas; here the variables are \(variableSummary())"
         }
         let isY = first == "y"
         let shown = Excerpt.quote(name)
@@ -161,7 +173,10 @@ struct Compiler {
         case .radius:
             return "'\(shown)' is not available in a radial kernel formula: its only variable is r (the distance)"
         case .position(let d):
-            if isY { return "'\(shown)' is the second player's position, only available in payoff formulas; here the variables are \(variableSummary())" }
+            if isY {
+                return
+                    "'\(shown)' is the second player's position, only available in payoff formulas; here the variables are \(variableSummary())"
+            }
             return indexMessage(shown, "x", digits, d)
         case .payoff(let d, let e):
             return indexMessage(shown, isY ? "y" : "x", digits, isY ? e : d)
@@ -172,7 +187,8 @@ struct Compiler {
         if digits.first == "0" {
             return "'\(name)': components are numbered from 1 (\(v)1..\(v)\(dim))"
         }
-        return "'\(name)' is out of range: \(v) has dimension \(dim), so its components are \(dim == 1 ? "\(v)1" : "\(v)1..\(v)\(dim)")"
+        return
+            "'\(name)' is out of range: \(v) has dimension \(dim), so its components are \(dim == 1 ? "\(v)1" : "\(v)1..\(v)\(dim)")"
     }
 
     private func variableSummary() -> String {
@@ -245,7 +261,10 @@ struct Compiler {
         case .scalar(let id):
             return id
         case .vector(let comps):
-            throw fail(.type, "the result must be a scalar, but \(describe(root)) is a vector of dimension \(comps.count); use norm(...), norm2(...) or dot(..., ...)", tree[root].span.column)
+            throw fail(
+                .type,
+                "the result must be a scalar, but \(describe(root)) is a vector of dimension \(comps.count); use norm(...), norm2(...) or dot(..., ...)",
+                tree[root].span.column)
         }
     }
 
@@ -257,8 +276,12 @@ struct Compiler {
         case .scalar(let n): return n
         case .vector(let c):
             var hint = ""
-            if case .name(let n, _) = tree[id] { hint = "; use its components \(n)1..\(n)\(c.count), or norm(\(n)), norm2(\(n))" }
-            throw fail(.type, "\(context) expects a scalar, but \(describe(id)) is a vector of dimension \(c.count)\(hint)", tree[id].span.column)
+            if case .name(let n, _) = tree[id] {
+                hint = "; use its components \(n)1..\(n)\(c.count), or norm(\(n)), norm2(\(n))"
+            }
+            throw fail(
+                .type, "\(context) expects a scalar, but \(describe(id)) is a vector of dimension \(c.count)\(hint)",
+                tree[id].span.column)
         }
     }
 
@@ -266,7 +289,9 @@ struct Compiler {
         switch v {
         case .vector(let c): return c
         case .scalar:
-            throw fail(.type, "\(fn) expects a vector argument (such as x, y, x - y or 2*x), but \(describe(id)) is a scalar", tree[id].span.column)
+            throw fail(
+                .type, "\(fn) expects a vector argument (such as x, y, x - y or 2*x), but \(describe(id)) is a scalar",
+                tree[id].span.column)
         }
     }
 
@@ -312,7 +337,9 @@ struct Compiler {
         guard case .call(let name, let args, _, let nameSpan) = tree[id] else { return }
         let shown = Excerpt.quote(name)
         guard let fn = Builtin(rawValue: name) else {
-            if parameters[name] != nil || variableValue(name) != nil || builtinConstants.contains(where: { $0.0 == name }) {
+            if parameters[name] != nil || variableValue(name) != nil
+                || builtinConstants.contains(where: { $0.0 == name })
+            {
                 throw fail(.arity, "'\(shown)' is not a function; write \(shown) * (...) to multiply", nameSpan.column)
             }
             if let m = unavailableVariableMessage(name) { throw fail(.unavailableVariable, m, nameSpan.column) }
@@ -320,16 +347,24 @@ struct Compiler {
         }
         if let n = fn.arity {
             guard args.count == n else {
-                throw fail(.arity, "\(name) takes \(n) argument\(n == 1 ? "" : "s"), but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
+                throw fail(
+                    .arity,
+                    "\(name) takes \(n) argument\(n == 1 ? "" : "s"), but \(args.count) \(args.count == 1 ? "was" : "were") given",
+                    nameSpan.column)
             }
         } else if args.count < 2 {
-            throw fail(.arity, "\(name) takes at least 2 arguments, but \(args.count) \(args.count == 1 ? "was" : "were") given", nameSpan.column)
+            throw fail(
+                .arity,
+                "\(name) takes at least 2 arguments, but \(args.count) \(args.count == 1 ? "was" : "were") given",
+                nameSpan.column)
         }
     }
 
     /// Takes operand `k` of node `id` once lowered: function arguments are checked for their kind
     /// here, and min/max fold each argument into the running result as it comes.
-    private mutating func accept(_ v: Value, operand k: Int, of id: ExprID, into values: inout [Value]) throws(FormulaError) {
+    private mutating func accept(
+        _ v: Value, operand k: Int, of id: ExprID, into values: inout [Value]
+    ) throws(FormulaError) {
         guard case .call(let name, let args, _, _) = tree[id], let fn = Builtin(rawValue: name) else {
             values.append(v)
             return
@@ -384,12 +419,17 @@ struct Compiler {
                 }
             case (.add, .vector(let u), .vector(let v)), (.sub, .vector(let u), .vector(let v)):
                 guard u.count == v.count else {
-                    throw fail(.type, "dimension mismatch: \(describe(lhs)) has dimension \(u.count) but \(describe(rhs)) has dimension \(v.count)", opSpan.column)
+                    throw fail(
+                        .type,
+                        "dimension mismatch: \(describe(lhs)) has dimension \(u.count) but \(describe(rhs)) has dimension \(v.count)",
+                        opSpan.column)
                 }
                 return .vector(zip(u, v).map { op == .add ? graph.add($0, $1) : graph.sub($0, $1) })
             case (.add, _, _), (.sub, _, _):
                 let verb = op == .add ? "add" : "subtract"
-                throw fail(.type, "cannot \(verb) a scalar and a vector (\(describe(lhs)) \(op.rawValue) \(describe(rhs)))", opSpan.column)
+                throw fail(
+                    .type, "cannot \(verb) a scalar and a vector (\(describe(lhs)) \(op.rawValue) \(describe(rhs)))",
+                    opSpan.column)
             case (.mul, .scalar(let s), .vector(let v)), (.mul, .vector(let v), .scalar(let s)):
                 return .vector(v.map { graph.mul(s, $0) })
             case (.mul, .vector, .vector):
@@ -399,9 +439,12 @@ struct Compiler {
             case (.div, _, _):
                 throw fail(.type, "cannot divide by a vector (\(describe(rhs)))", opSpan.column)
             case (.pow, .vector, _):
-                throw fail(.type, "cannot raise a vector (\(describe(lhs))) to a power; use norm2(v) for |v|^2 or norm(v)^p", opSpan.column)
+                throw fail(
+                    .type, "cannot raise a vector (\(describe(lhs))) to a power; use norm2(v) for |v|^2 or norm(v)^p",
+                    opSpan.column)
             case (.pow, _, _):
-                throw fail(.type, "the exponent \(describe(rhs)) is a vector; it must be a scalar", tree[rhs].span.column)
+                throw fail(
+                    .type, "the exponent \(describe(rhs)) is a vector; it must be a scalar", tree[rhs].span.column)
             }
 
         case .call(let name, let args, _, let nameSpan):
@@ -411,17 +454,26 @@ struct Compiler {
             case .min, .max:
                 return operands[0]
             case .norm2, .norm:
-                guard case .vector(let v) = operands[0] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
+                guard case .vector(let v) = operands[0] else {
+                    fatalError("accept(_:operand:of:into:) checked the argument kinds")
+                }
                 let s = sumOfProducts(v, v)
                 return .scalar(fn == .norm ? graph.unary(.normSqrt, s) : s)
             case .dot:
-                guard case .vector(let u) = operands[0], case .vector(let v) = operands[1] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
+                guard case .vector(let u) = operands[0], case .vector(let v) = operands[1] else {
+                    fatalError("accept(_:operand:of:into:) checked the argument kinds")
+                }
                 guard u.count == v.count else {
-                    throw fail(.type, "dot: dimension mismatch: \(describe(args[0])) has dimension \(u.count) but \(describe(args[1])) has dimension \(v.count)", nameSpan.column)
+                    throw fail(
+                        .type,
+                        "dot: dimension mismatch: \(describe(args[0])) has dimension \(u.count) but \(describe(args[1])) has dimension \(v.count)",
+                        nameSpan.column)
                 }
                 return .scalar(sumOfProducts(u, v))
             default:
-                guard case .scalar(let a) = operands[0] else { fatalError("accept(_:operand:of:into:) checked the argument kinds") }
+                guard case .scalar(let a) = operands[0] else {
+                    fatalError("accept(_:operand:of:into:) checked the argument kinds")
+                }
                 return .scalar(graph.unary(fn.unaryOp!, a))
             }
         }
@@ -435,10 +487,12 @@ struct Compiler {
 }
 
 func levenshtein(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
-    var prev = Array(0...b.count), cur = prev
+    var prev = Array(0...b.count)
+    var cur = prev
     for i in 1...a.count {
         cur[0] = i
         for j in 1...b.count {

@@ -27,8 +27,10 @@ public struct Formula: Sendable, CustomStringConvertible {
     ///   - variables: Which variables it may use: `x` (position), `x` and `y` (payoff) or `r` (radius).
     ///   - parameters: Named constants; names must be valid and not clash with variables or built-ins.
     /// - Throws: ``FormulaError`` with the column of the first problem.
-    public init(_ source: String, variables: FormulaVariables,
-                parameters: [String: Double] = [:]) throws(FormulaError) {
+    public init(
+        _ source: String, variables: FormulaVariables,
+        parameters: [String: Double] = [:]
+    ) throws(FormulaError) {
         var compiler = try Compiler(source: source, variables: variables, parameters: parameters)
         let expr = try Parser.parse(source)
         let out = try compiler.compile(expr)
@@ -66,14 +68,17 @@ public struct Formula: Sendable, CustomStringConvertible {
     /// No allocation: scratch memory comes from `workspace` (one per thread). If the workspace
     /// was made for a smaller formula it is enlarged once (that call allocates).
     /// Singular points (log 0, 1/0, sqrt'(0), ...) yield ±inf or NaN, never a trap.
-    public func evaluate(inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
-                         gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace) {
+    public func evaluate(
+        inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
+        gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace
+    ) {
         guard count > 0 else { return }
         if workspace.storage.slotCapacity < program.slotCount {
             workspace.storage = WorkspaceStorage(batch: workspace.storage.batch, slots: program.slotCount)
         }
-        program.run(inputs: inputs, count: count, values: values, gradients: gradients,
-                    storage: workspace.storage)
+        program.run(
+            inputs: inputs, count: count, values: values, gradients: gradients,
+            storage: workspace.storage)
     }
 
     /// Value at one point (`point.count == inputCount`). Allocates; for tests and tools.
@@ -92,7 +97,7 @@ public struct Formula: Sendable, CustomStringConvertible {
     }
 
     private func valueAndGradient(at point: [Double], wantGradient: Bool) -> (value: Double, gradient: [Double]) {
-        if point.count != inputCount {   // fatalError, not precondition: kept under -Ounchecked
+        if point.count != inputCount {  // fatalError, not precondition: kept under -Ounchecked
             fatalError("formula '\(source)' takes \(inputCount) inputs, got \(point.count)")
         }
         var ws = FormulaWorkspace(for: self, batch: 1)
@@ -104,8 +109,9 @@ public struct Formula: Sendable, CustomStringConvertible {
                 var dummy = 0.0
                 withUnsafeMutablePointer(to: &dummy) { d in
                     let inp = p.baseAddress ?? UnsafePointer(d)
-                    evaluate(inputs: inp, count: 1, values: &v,
-                             gradients: wantGradient ? (gp.baseAddress ?? d) : nil, workspace: &ws)
+                    evaluate(
+                        inputs: inp, count: 1, values: &v,
+                        gradients: wantGradient ? (gp.baseAddress ?? d) : nil, workspace: &ws)
                 }
             }
         }

@@ -5,20 +5,20 @@ import Foundation
 
 /// Instruction / node opcodes. `c` is an immediate constant, `a` and `b` operand nodes (or slots).
 enum Op: UInt8, Sendable {
-    case input          // c = input index (graph only, never on the tape)
-    case const          // o = c
+    case input  // c = input index (graph only, never on the tape)
+    case const  // o = c
     case add, sub, mul, div, min, max, pow
     case neg, square
-    case addC           // a + c
-    case mulC           // a * c
-    case divC           // a / c
-    case subCR          // c - a
-    case divCR          // c / a
-    case powC           // a ^ c (c non-integer or large)
-    case powCR          // c ^ a (c > 0 constant base)
+    case addC  // a + c
+    case mulC  // a * c
+    case divC  // a / c
+    case subCR  // c - a
+    case divCR  // c / a
+    case powC  // a ^ c (c non-integer or large)
+    case powCR  // c ^ a (c > 0 constant base)
     case exp, log, sqrt, abs, sin, cos, tan, tanh, atan, sinh, cosh, sigmoid, softplus
-    case normSqrt       // sqrt used by norm(): derivative taken as 0 at 0
-    case fmaC           // a * c + b (tape only: fused from mulC feeding add; same rounding as unfused)
+    case normSqrt  // sqrt used by norm(): derivative taken as 0 at 0
+    case fmaC  // a * c + b (tape only: fused from mulC feeding add; same rounding as unfused)
 
     var isBinary: Bool {
         switch self {
@@ -96,7 +96,10 @@ struct GraphNode: Hashable {
         l.op == r.op && l.a == r.a && l.b == r.b && l.c.bitPattern == r.c.bitPattern
     }
     func hash(into h: inout Hasher) {
-        h.combine(op); h.combine(a); h.combine(b); h.combine(c.bitPattern)
+        h.combine(op)
+        h.combine(a)
+        h.combine(b)
+        h.combine(c.bitPattern)
     }
 }
 
@@ -133,7 +136,7 @@ struct Graph {
         switch op {
         case .neg:
             if na.op == .neg { return na.a }
-            if na.op == .mulC { return make(.mulC, na.a, -1, -na.c) }   // exact: sign flip
+            if na.op == .mulC { return make(.mulC, na.a, -1, -na.c) }  // exact: sign flip
         case .addC where c == 0:
             return a
         case .mulC where c == 1:
@@ -150,7 +153,7 @@ struct Graph {
 
     mutating func add(_ a: NodeID, _ b: NodeID) -> NodeID {
         switch (constant(a), constant(b)) {
-        case let (x?, y?): return const(x + y)
+        case (let x?, let y?): return const(x + y)
         case (let x?, nil): return unary(.addC, b, x)
         case (nil, let y?): return unary(.addC, a, y)
         default:
@@ -163,9 +166,9 @@ struct Graph {
 
     mutating func sub(_ a: NodeID, _ b: NodeID) -> NodeID {
         switch (constant(a), constant(b)) {
-        case let (x?, y?): return const(x - y)
+        case (let x?, let y?): return const(x - y)
         case (let x?, nil): return x == 0 ? unary(.neg, b) : unary(.subCR, b, x)
-        case (nil, let y?): return unary(.addC, a, -y)      // a - y == a + (-y) exactly
+        case (nil, let y?): return unary(.addC, a, -y)  // a - y == a + (-y) exactly
         default:
             if nodes[Int(b)].op == .neg { return add(a, nodes[Int(b)].a) }
             return make(.sub, a, b)
@@ -174,7 +177,7 @@ struct Graph {
 
     mutating func mul(_ a: NodeID, _ b: NodeID) -> NodeID {
         switch (constant(a), constant(b)) {
-        case let (x?, y?): return const(x * y)
+        case (let x?, let y?): return const(x * y)
         case (let x?, nil): return unary(.mulC, b, x)
         case (nil, let y?): return unary(.mulC, a, y)
         default:
@@ -185,7 +188,7 @@ struct Graph {
 
     mutating func div(_ a: NodeID, _ b: NodeID) -> NodeID {
         switch (constant(a), constant(b)) {
-        case let (x?, y?): return const(x / y)
+        case (let x?, let y?): return const(x / y)
         case (let x?, nil): return unary(.divCR, b, x)
         case (nil, let y?):
             // Division by a power of two is exactly multiplication by its reciprocal.
@@ -199,17 +202,17 @@ struct Graph {
     mutating func minmax(_ op: Op, _ a: NodeID, _ b: NodeID) -> NodeID {
         if let x = constant(a), let y = constant(b) { return const(applyBinary(op, x, y)) }
         if a == b { return a }
-        return make(op, a, b)   // not commutative on ties: keep the order
+        return make(op, a, b)  // not commutative on ties: keep the order
     }
 
     mutating func pow(_ a: NodeID, _ b: NodeID) -> NodeID {
         switch (constant(a), constant(b)) {
-        case let (x?, y?): return const(x == M_E ? Foundation.exp(y) : Foundation.pow(x, y))
+        case (let x?, let y?): return const(x == M_E ? Foundation.exp(y) : Foundation.pow(x, y))
         case (let x?, nil):
             if x == M_E { return unary(.exp, b) }
             return unary(.powCR, b, x)
         case (nil, let y?):
-            if y == 0 { return const(1) }             // pow(x, 0) == 1 for every x, NaN included
+            if y == 0 { return const(1) }  // pow(x, 0) == 1 for every x, NaN included
             if y == 0.5 { return unary(.sqrt, a) }
             if y == y.rounded(), Swift.abs(y) <= Double(Graph.maxExpandedPower) {
                 let p = integerPower(a, Int(Swift.abs(y)))

@@ -37,7 +37,7 @@ enum Expr: Sendable {
     var span: Span {
         switch self {
         case .number(_, let s), .name(_, let s), .call(_, _, let s, _), .negate(_, let s),
-             .binary(_, _, _, let s, _):
+            .binary(_, _, _, let s, _):
             return s
         }
     }
@@ -73,7 +73,7 @@ struct SyntaxTree: Sendable {
 enum TokenKind: Equatable {
     case number(Double)
     case name(String)
-    case op(Character)      // + - * / ^ ( ) ,
+    case op(Character)  // + - * / ^ ( ) ,
     case end
 }
 
@@ -106,7 +106,10 @@ struct Lexer {
         }
         while i < n {
             let c = scalars[i]
-            if c == " " || c == "\t" || c == "\n" || c == "\r" { i += 1; continue }
+            if c == " " || c == "\t" || c == "\n" || c == "\r" {
+                i += 1
+                continue
+            }
             let start = i
             if isDigit(c) || (c == "." && i + 1 < n && isDigit(scalars[i + 1])) {
                 while i < n && isDigit(scalars[i]) { i += 1 }
@@ -125,12 +128,14 @@ struct Lexer {
                 }
                 let t = text(start, i)
                 guard let v = Double(t) else {
-                    throw FormulaError(kind: .syntax, message: "malformed number '\(Excerpt.quote(t))'",
-                                       column: start + 1, source: source)
+                    throw FormulaError(
+                        kind: .syntax, message: "malformed number '\(Excerpt.quote(t))'",
+                        column: start + 1, source: source)
                 }
                 guard v.isFinite else {
-                    throw FormulaError(kind: .syntax, message: "number '\(Excerpt.quote(t))' is out of range",
-                                       column: start + 1, source: source)
+                    throw FormulaError(
+                        kind: .syntax, message: "number '\(Excerpt.quote(t))' is out of range",
+                        column: start + 1, source: source)
                 }
                 tokens.append(Token(kind: .number(v), span: Span(lower: start, upper: i), text: t))
                 continue
@@ -144,11 +149,14 @@ struct Lexer {
             switch c {
             case "+", "-", "*", "/", "^", "(", ")", ",":
                 i += 1
-                tokens.append(Token(kind: .op(Character(c)), span: Span(lower: start, upper: i),
-                                    text: String(Character(c))))
+                tokens.append(
+                    Token(
+                        kind: .op(Character(c)), span: Span(lower: start, upper: i),
+                        text: String(Character(c))))
             default:
-                throw FormulaError(kind: .syntax, message: "unexpected character '\(Excerpt.quote(String(c)))'",
-                                   column: start + 1, source: source)
+                throw FormulaError(
+                    kind: .syntax, message: "unexpected character '\(Excerpt.quote(String(c)))'",
+                    column: start + 1, source: source)
             }
         }
         tokens.append(Token(kind: .end, span: Span(lower: n, upper: n), text: ""))
@@ -171,8 +179,11 @@ struct Parser {
 
     init(_ source: String) throws(FormulaError) {
         guard source.utf8.count <= Formula.maximumLength else {
-            throw FormulaError(kind: .syntax, message: "the formula is \(source.utf8.count) bytes long; at most \(Formula.maximumLength) (1 MiB) are accepted",
-                               column: 0, source: source)
+            throw FormulaError(
+                kind: .syntax,
+                message:
+                    "the formula is \(source.utf8.count) bytes long; at most \(Formula.maximumLength) (1 MiB) are accepted",
+                column: 0, source: source)
         }
         self.source = source
         self.tokens = try Lexer(source).tokenize()
@@ -191,7 +202,9 @@ struct Parser {
         case .op(")"):
             throw p.error("unmatched ')'", at: t)
         default:
-            throw p.error("expected an operator or the end of the formula after '\(Excerpt.quote(p.tokens[p.pos - 1].text))'", at: t)
+            throw p.error(
+                "expected an operator or the end of the formula after '\(Excerpt.quote(p.tokens[p.pos - 1].text))'",
+                at: t)
         }
     }
 
@@ -205,7 +218,9 @@ struct Parser {
     private mutating func nest(at t: Token) throws(FormulaError) {
         depth += 1
         guard depth <= Parser.maxNesting else {
-            throw error("nested more than \(Parser.maxNesting) levels deep (parentheses, function calls, signs and exponents); simplify the formula", at: t)
+            throw error(
+                "nested more than \(Parser.maxNesting) levels deep (parentheses, function calls, signs and exponents); simplify the formula",
+                at: t)
         }
     }
 
@@ -289,9 +304,12 @@ struct Parser {
                     pos += 1
                     return tree.add(.call(name, args, Span(lower: t.span.lower, upper: close.span.upper), t.span))
                 case .end:
-                    throw error("expected ',' or ')' to close the arguments of '\(Excerpt.quote(name))' opened at column \(open.span.column)", at: current)
+                    throw error(
+                        "expected ',' or ')' to close the arguments of '\(Excerpt.quote(name))' opened at column \(open.span.column)",
+                        at: current)
                 default:
-                    throw error("expected ',' or ')' after argument \(args.count) of '\(Excerpt.quote(name))'", at: current)
+                    throw error(
+                        "expected ',' or ')' after argument \(args.count) of '\(Excerpt.quote(name))'", at: current)
                 }
             }
         case .op("("):

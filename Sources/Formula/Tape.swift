@@ -38,10 +38,13 @@ struct Program: Sendable {
         for id in stride(from: nodes.count - 1, through: 0, by: -1) where live[id] {
             let n = nodes[id]
             if n.op.isBinary {
-                live[Int(n.a)] = true; live[Int(n.b)] = true
-                uses[Int(n.a)] += 1; uses[Int(n.b)] += 1
+                live[Int(n.a)] = true
+                live[Int(n.b)] = true
+                uses[Int(n.a)] += 1
+                uses[Int(n.b)] += 1
             } else if n.op.isUnary {
-                live[Int(n.a)] = true; uses[Int(n.a)] += 1
+                live[Int(n.a)] = true
+                uses[Int(n.a)] += 1
             }
         }
         // Peephole: add(mulC(x, c), z) with the product used once -> fmaC(x, z, c), one pass
@@ -61,12 +64,17 @@ struct Program: Sendable {
         var tape: [Instruction] = []
         var next = Int32(inputCount)
         for (id, n) in nodes.enumerated() {
-            if n.op == .input { slot[id] = Int32(n.c); continue }
+            if n.op == .input {
+                slot[id] = Int32(n.c)
+                continue
+            }
             guard live[id] else { continue }
             slot[id] = next
-            tape.append(Instruction(op: n.op, out: next,
-                                    a: n.a >= 0 ? slot[Int(n.a)] : -1,
-                                    b: n.b >= 0 ? slot[Int(n.b)] : -1, c: n.c))
+            tape.append(
+                Instruction(
+                    op: n.op, out: next,
+                    a: n.a >= 0 ? slot[Int(n.a)] : -1,
+                    b: n.b >= 0 ? slot[Int(n.b)] : -1, c: n.c))
             next += 1
         }
         // Reverse-sweep write modes: the first contribution to an adjoint assigns, later ones
@@ -98,8 +106,7 @@ struct Program: Sendable {
         func s(_ i: Int32) -> String { i < inputCount ? "in\(i)" : "t\(i)" }
         return tape.map { ins in
             var line = "\(s(ins.out)) = \(ins.op.name)"
-            if ins.op.isBinary { line += " \(s(ins.a)), \(s(ins.b))" }
-            else if ins.op.isUnary { line += " \(s(ins.a))" }
+            if ins.op.isBinary { line += " \(s(ins.a)), \(s(ins.b))" } else if ins.op.isUnary { line += " \(s(ins.a))" }
             if ins.op == .const || [.addC, .mulC, .divC, .subCR, .divCR, .powC, .powCR, .fmaC].contains(ins.op) {
                 line += " [c = \(ins.c)]"
             }
@@ -182,7 +189,8 @@ extension Program {
             let b = V + Int(ins.b) * B
             let gb = G + Int(ins.b) * B
             let c = ins.c
-            let ma = ins.modeA, mb = ins.modeB
+            let ma = ins.modeA
+            let mb = ins.modeB
             switch ins.op {
             case .const, .input:
                 break
@@ -223,9 +231,13 @@ extension Program {
             case .exp: put(ma, ga, m) { g[$0] * y[$0] }
             case .log: put(ma, ga, m) { g[$0] / a[$0] }
             case .sqrt: put(ma, ga, m) { g[$0] * 0.5 / y[$0] }
-            case .normSqrt: put(ma, ga, m) { y[$0] == 0 ? g[$0] * 0 : g[$0] * 0.5 / y[$0] }   // 0, or NaN if g is ±inf/NaN
+            // 0 at 0 (or NaN if g is ±inf/NaN).
+            case .normSqrt: put(ma, ga, m) { y[$0] == 0 ? g[$0] * 0 : g[$0] * 0.5 / y[$0] }
             case .abs:
-                put(ma, ga, m) { let x = a[$0]; return x > 0 ? g[$0] : (x < 0 ? -g[$0] : g[$0] * x) }  // abs'(0) = 0; NaN stays NaN
+                put(ma, ga, m) {
+                    let x = a[$0]
+                    return x > 0 ? g[$0] : (x < 0 ? -g[$0] : g[$0] * x)
+                }  // abs'(0) = 0; NaN stays NaN
             case .sin: put(ma, ga, m) { g[$0] * Foundation.cos(a[$0]) }
             case .cos: put(ma, ga, m) { -(g[$0] * Foundation.sin(a[$0])) }
             case .tan: put(ma, ga, m) { g[$0] * (1 + y[$0] * y[$0]) }
@@ -239,44 +251,46 @@ extension Program {
         }
     }
 
-    func run(inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
-             gradients: UnsafeMutablePointer<Double>?, storage: WorkspaceStorage) {
+    func run(
+        inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
+        gradients: UnsafeMutablePointer<Double>?, storage: WorkspaceStorage
+    ) {
         let B = storage.batch
         let n = inputCount
         let V = storage.values
         let G = storage.adjoints
         let outSlot = output
         inputTouched.withUnsafeBufferPointer { touched in
-        tape.withUnsafeBufferPointer { tp in
-            var start = 0
-            while start < count {
-                let m = Swift.min(B, count - start)
-                let src = inputs + start * n
-                for a in 0..<n {
-                    let dst = V + a * B
-                    for k in 0..<m { dst[k] = src[k * n + a] }
-                }
-                forward(tp, V, B, m)
-                let out = V + outSlot * B
-                let vdst = values + start
-                for k in 0..<m { vdst[k] = out[k] }
-                if let grads = gradients {
-                    let seed = G + outSlot * B
-                    for k in 0..<m { seed[k] = 1 }
-                    backward(tp, V, G, B, m)
-                    let gdst = grads + start * n
+            tape.withUnsafeBufferPointer { tp in
+                var start = 0
+                while start < count {
+                    let m = Swift.min(B, count - start)
+                    let src = inputs + start * n
                     for a in 0..<n {
-                        let gs = G + a * B
-                        if touched[a] {
-                            for k in 0..<m { gdst[k * n + a] = gs[k] }
-                        } else {
-                            for k in 0..<m { gdst[k * n + a] = 0 }
+                        let dst = V + a * B
+                        for k in 0..<m { dst[k] = src[k * n + a] }
+                    }
+                    forward(tp, V, B, m)
+                    let out = V + outSlot * B
+                    let vdst = values + start
+                    for k in 0..<m { vdst[k] = out[k] }
+                    if let grads = gradients {
+                        let seed = G + outSlot * B
+                        for k in 0..<m { seed[k] = 1 }
+                        backward(tp, V, G, B, m)
+                        let gdst = grads + start * n
+                        for a in 0..<n {
+                            let gs = G + a * B
+                            if touched[a] {
+                                for k in 0..<m { gdst[k * n + a] = gs[k] }
+                            } else {
+                                for k in 0..<m { gdst[k * n + a] = 0 }
+                            }
                         }
                     }
+                    start += m
                 }
-                start += m
             }
-        }
         }
     }
 }

@@ -16,7 +16,8 @@ public enum Excerpt {
         let head = Array(bytes.prefix(4 * limit + 1))
         return head.withUnsafeBufferPointer { b in
             var out = ""
-            var i = 0, shown = 0
+            var i = 0
+            var shown = 0
             while i < b.count && shown < limit {
                 if let (s, length) = UTF8Scan.scalar(in: b, at: i) {
                     out += escaped(s)
@@ -72,7 +73,8 @@ public enum Excerpt {
     public static func window(_ text: String, column: Int, width: Int = 72) -> (text: String, caret: Int) {
         let scalars = Array(text.unicodeScalars)
         let at = max(0, min(column - 1, scalars.count))
-        var lo = 0, hi = scalars.count
+        var lo = 0
+        var hi = scalars.count
         if hi - lo > width {
             lo = max(0, at - width / 2)
             hi = min(scalars.count, lo + width)

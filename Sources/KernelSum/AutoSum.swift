@@ -58,11 +58,16 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     ///   - d: the dimension.
     ///   - n: the source count N.
     ///   - m: the target count M.
-    public func choice(_ kernel: any RadialKernel, dimension d: Int, sources n: Int, targets m: Int) -> any KernelSumEngine {
+    public func choice(
+        _ kernel: any RadialKernel, dimension d: Int, sources n: Int, targets m: Int
+    ) -> any KernelSumEngine {
         let pairs = Double(n) * Double(m)
         guard pairs > Double(AutoSum.meshThreshold) else { return direct }
         if MeshSum.unsupported(kernel, dimension: d) == nil,
-           domain.period.map({ MeshSum.periodicMeshApplies(kernel, period: $0, tolerance: tolerance) }) ?? true { return mesh }
+            domain.period.map({ MeshSum.periodicMeshApplies(kernel, period: $0, tolerance: tolerance) }) ?? true
+        {
+            return mesh
+        }
         if !domain.isPeriodic, SlicedSum.unsupported(kernel) == nil {
             let p = SlicedSum.directions(forTolerance: tolerance, dimension: d)
             if 30e-9 * Double(p) * Double(n + m) < 3e-9 * pairs {
@@ -79,15 +84,20 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)
     }
 
     /// The engine is chosen for the whole problem, then sums at the targets `range`.
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        let engine = choice(kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let engine = choice(
+            kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
         lock.lock()
         lastChoice = engine
         lock.unlock()

@@ -65,10 +65,15 @@ public struct DirectSum: KernelSumEngine {
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
-        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, g = problem.gradientChannels.count
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let d = problem.dimension
+        let n = problem.sourceCount
+        let m = problem.targetCount
+        let channels = problem.channels
+        let g = problem.gradientChannels.count
         // Outputs of another size are left alone: nothing is written past them (a check that
         // stays in -Ounchecked builds; the array front-end always sizes them).
         guard problem.fits(values: values, gradients: gradients), m > 0 else { return }
@@ -77,7 +82,11 @@ public struct DirectSum: KernelSumEngine {
         let columns = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * d))
         let weights = UnsafeMutablePointer<Double>.allocate(capacity: max(1, padded * channels))
         let gradientChannels = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
-        defer { columns.deallocate(); weights.deallocate(); gradientChannels.deallocate() }
+        defer {
+            columns.deallocate()
+            weights.deallocate()
+            gradientChannels.deallocate()
+        }
         columns.initialize(repeating: 0, count: max(1, padded * d))
         weights.initialize(repeating: 0, count: max(1, padded * channels))
         // In the box, sources and targets are wrapped into [0, L) exactly first, so that the
@@ -88,9 +97,11 @@ public struct DirectSum: KernelSumEngine {
         }
         for c in 0..<channels { for i in 0..<n { weights[c * padded + i] = problem.weights[c * n + i] } }
         for (k, c) in problem.gradientChannels.enumerated() { gradientChannels[k] = c }
-        let job = SharedJob(DirectSumJob(dimension: d, domain: domain, paddedCount: padded, channels: channels,
-                                         columns: columns, weights: weights,
-                                         gradientChannels: UnsafeBufferPointer(start: gradientChannels, count: g)))
+        let job = SharedJob(
+            DirectSumJob(
+                dimension: d, domain: domain, paddedCount: padded, channels: channels,
+                columns: columns, weights: weights,
+                gradientChannels: UnsafeBufferPointer(start: gradientChannels, count: g)))
         let y = SharedPointer(problem.targets.baseAddress!)
         let out = SharedMutablePointer(values.baseAddress ?? columns)
         let gout = SharedMutablePointer(gradients.baseAddress ?? columns)
@@ -99,7 +110,10 @@ public struct DirectSum: KernelSumEngine {
             let slots = channels + g * d + d
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: slots)
             let wrapped = UnsafeMutablePointer<Double>.allocate(capacity: d)
-            defer { acc.deallocate(); wrapped.deallocate() }
+            defer {
+                acc.deallocate()
+                wrapped.deallocate()
+            }
             for j in range {
                 acc.initialize(repeating: SIMD8<Double>(), count: slots)
                 var target = y.base + j * d

@@ -29,12 +29,15 @@ public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
     /// The inner engine's choices.
     public var parameters: [String: String] { inner.parameters }
 
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         guard problem.fits(values: values, gradients: gradients) else { return }
         let blocks = BlockPartition(count: problem.targetCount, parts: communicator.size)
         let mine = blocks.range(of: communicator.rank)
-        let valuesPerTarget = problem.channels, gradientsPerTarget = problem.gradientChannels.count * problem.dimension
+        let valuesPerTarget = problem.channels
+        let gradientsPerTarget = problem.gradientChannels.count * problem.dimension
         var localValues = [Double](repeating: 0, count: mine.count * valuesPerTarget)
         var localGradients = [Double](repeating: 0, count: mine.count * gradientsPerTarget)
         localValues.withUnsafeMutableBufferPointer { v in

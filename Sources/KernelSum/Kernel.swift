@@ -44,16 +44,18 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     ///   - y: the target's d coordinates (wrapped into the box in the periodic box).
     ///   - acc: C value lanes, then G·d gradient lanes, then d lanes of scratch.
     @_spi(KernelInternals)
-    func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
-                          accumulators acc: UnsafeMutablePointer<SIMD8<Double>>)
+    func accumulateDirect(
+        _ job: DirectSumJob, target y: UnsafePointer<Double>,
+        accumulators acc: UnsafeMutablePointer<SIMD8<Double>>)
     /// The mesh's near field, specialised per kernel the same way. SPI (`KernelInternals`).
     /// - Parameters:
     ///   - field: the near part of the split kernel and the problem.
     ///   - values: M·C values, added to.
     ///   - gradients: M·G·d gradients, added to.
     @_spi(KernelInternals)
-    func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
-                      gradients: UnsafeMutableBufferPointer<Double>)
+    func addNearField(
+        _ field: NearField, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>)
 }
 
 extension RadialKernel {
@@ -67,15 +69,18 @@ extension RadialKernel {
     ///   - values: M·C values, added to.
     ///   - gradients: M·G·d gradients, added to.
     @_spi(KernelInternals)
-    public func addNearField(_ field: NearField, values: UnsafeMutableBufferPointer<Double>,
-                             gradients: UnsafeMutableBufferPointer<Double>) {
+    public func addNearField(
+        _ field: NearField, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         field.add(self, values: values, gradients: gradients)
     }
 
     /// Lane by lane through ``profile(squaredDistance:)``.
     /// - Parameter r2: eight squared distances.
     public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
-        var v = SIMD8<Double>(), s = SIMD8<Double>()
+        var v = SIMD8<Double>()
+        var s = SIMD8<Double>()
         for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
         return (v, s)
     }
@@ -86,8 +91,10 @@ extension RadialKernel {
     ///   - y: the target's d coordinates (wrapped into the box in the periodic box).
     ///   - acc: C value lanes, then G·d gradient lanes, then d lanes of scratch.
     @_spi(KernelInternals)
-    public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
-                                 accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
+    public func accumulateDirect(
+        _ job: DirectSumJob, target y: UnsafePointer<Double>,
+        accumulators acc: UnsafeMutablePointer<SIMD8<Double>>
+    ) {
         // Two copies of one loop, each with its branch on the box folded away.
         if job.domain.isPeriodic {
             directLoop(job, target: y, accumulators: acc, periodic: true)
@@ -101,13 +108,22 @@ extension RadialKernel {
     /// r², the profiles, and the multiply-adds into the accumulators (C value lanes, then G·d
     /// gradient lanes, then d lanes of differences).
     @inline(__always)
-    func directLoop(_ job: DirectSumJob, target y: UnsafePointer<Double>,
-                    accumulators acc: UnsafeMutablePointer<SIMD8<Double>>, periodic: Bool) {
+    func directLoop(
+        _ job: DirectSumJob, target y: UnsafePointer<Double>,
+        accumulators acc: UnsafeMutablePointer<SIMD8<Double>>, periodic: Bool
+    ) {
         typealias V = SIMD8<Double>
-        let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
-        let columns = job.columns, weights = job.weights, gradientChannels = job.gradientChannels
-        let gradAcc = acc + channels, diff = acc + channels + g * d
-        let l = V(repeating: job.domain.period ?? 0), inverse = V(repeating: job.domain.inversePeriod)
+        let d = job.dimension
+        let stride = job.paddedCount
+        let channels = job.channels
+        let g = job.gradientChannels.count
+        let columns = job.columns
+        let weights = job.weights
+        let gradientChannels = job.gradientChannels
+        let gradAcc = acc + channels
+        let diff = acc + channels + g * d
+        let l = V(repeating: job.domain.period ?? 0)
+        let inverse = V(repeating: job.domain.inversePeriod)
         for k in Swift.stride(from: 0, to: stride, by: 8) {
             var r2 = V()
             for a in 0..<d {
@@ -139,7 +155,10 @@ extension RadialKernel {
     ///   - y: another point's d coordinates.
     public func callAsFunction(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
         var r2 = 0.0
-        for k in 0..<x.count { let t = x[k] - y[k]; r2 += t * t }
+        for k in 0..<x.count {
+            let t = x[k] - y[k]
+            r2 += t * t
+        }
         return value(squaredDistance: r2)
     }
 }

@@ -34,17 +34,23 @@ public struct KernelSpec: Equatable, Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         name = String(parts[0]).trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw KernelSpecError("empty kernel name in '\(Excerpt.quote(text))' (expected NAME or NAME:PARAM=VALUE,...)") }
+        guard !name.isEmpty else {
+            throw KernelSpecError(
+                "empty kernel name in '\(Excerpt.quote(text))' (expected NAME or NAME:PARAM=VALUE,...)")
+        }
         parameters = []
         if parts.count == 2 {
             for item in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
                 let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = kv[0].trimmingCharacters(in: .whitespaces)
                 guard kv.count == 2, !key.isEmpty else {
-                    throw KernelSpecError("malformed parameter '\(Excerpt.quote(item))' in kernel spec '\(Excerpt.quote(text))' (expected PARAM=VALUE)")
+                    throw KernelSpecError(
+                        "malformed parameter '\(Excerpt.quote(item))' in kernel spec '\(Excerpt.quote(text))' (expected PARAM=VALUE)"
+                    )
                 }
                 guard !parameters.contains(where: { $0.0 == key }) else {
-                    throw KernelSpecError("parameter '\(Excerpt.quote(key))' given twice in kernel spec '\(Excerpt.quote(text))'")
+                    throw KernelSpecError(
+                        "parameter '\(Excerpt.quote(key))' given twice in kernel spec '\(Excerpt.quote(text))'")
                 }
                 parameters.append((key, kv[1].trimmingCharacters(in: .whitespaces)))
             }
@@ -67,7 +73,8 @@ public struct KernelSpec: Equatable, Sendable {
     ///   - a: a spec.
     ///   - b: another spec.
     public static func == (a: KernelSpec, b: KernelSpec) -> Bool {
-        a.name == b.name && a.parameters.map(\.0) == b.parameters.map(\.0) && a.parameters.map(\.1) == b.parameters.map(\.1)
+        a.name == b.name && a.parameters.map(\.0) == b.parameters.map(\.0)
+            && a.parameters.map(\.1) == b.parameters.map(\.1)
     }
 }
 
@@ -78,23 +85,29 @@ struct KernelParameters {
     var read: Set<String> = []
 
     /// A real parameter with a default, validated by `valid`; `allowed` describes the valid values.
-    mutating func real(_ key: String, default value: Double,
-                              where valid: (Double) -> Bool, allowed: String) throws -> Double {
+    mutating func real(
+        _ key: String, default value: Double,
+        where valid: (Double) -> Bool, allowed: String
+    ) throws -> Double {
         read.insert(key)
         guard let text = spec[key] else { return value }
         guard let v = Double(text), v.isFinite else {
             throw KernelSpecError("kernel \(spec.name): \(key) = '\(Excerpt.quote(text))' is not a number (\(allowed))")
         }
-        guard valid(v) else { throw KernelSpecError("kernel \(spec.name): \(key) = \(Excerpt.quote(text)) is out of range (\(allowed))") }
+        guard valid(v) else {
+            throw KernelSpecError("kernel \(spec.name): \(key) = \(Excerpt.quote(text)) is out of range (\(allowed))")
+        }
         return v
     }
 
     /// A length-like parameter or a rate (default 1) in ``NumericRange/scale`` (symmetric
     /// under inversion), refused outside with the reason.
     mutating func scale(_ key: String) throws -> Double {
-        try real(key, default: 1, where: NumericRange.scale.contains,
-                 allowed: NumericRange.describe(NumericRange.scale)
-                    + ": its square and inverse square must be normal doubles, or the kernel's values or slopes are NaN or lost")
+        try real(
+            key, default: 1, where: NumericRange.scale.contains,
+            allowed: NumericRange.describe(NumericRange.scale)
+                + ": its square and inverse square must be normal doubles, or the kernel's values or slopes are NaN or lost"
+        )
     }
 }
 
@@ -140,13 +153,16 @@ public enum KernelRegistry {
     /// - Parameter spec: the parsed spec.
     public static func make(_ spec: KernelSpec) throws -> any RadialKernel {
         guard let entry = entries.first(where: { $0.name == spec.name }) else {
-            throw KernelSpecError("unknown kernel '\(Excerpt.quote(spec.name))' (known: \(names.joined(separator: ", ")))")
+            throw KernelSpecError(
+                "unknown kernel '\(Excerpt.quote(spec.name))' (known: \(names.joined(separator: ", ")))")
         }
         var p = KernelParameters(spec: spec)
         let kernel = try entry.make(&p)
         if let extra = spec.parameters.first(where: { !p.read.contains($0.0) }) {
             let allowed = entry.parameters.map(\.name).joined(separator: ", ")
-            throw KernelSpecError("kernel \(spec.name) has no parameter '\(Excerpt.quote(extra.0))' (\(allowed.isEmpty ? "it takes none" : "allowed: " + allowed))")
+            throw KernelSpecError(
+                "kernel \(spec.name) has no parameter '\(Excerpt.quote(extra.0))' (\(allowed.isEmpty ? "it takes none" : "allowed: " + allowed))"
+            )
         }
         return kernel
     }

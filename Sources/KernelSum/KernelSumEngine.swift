@@ -30,11 +30,14 @@ public struct KernelSumProblem {
     ///   - channels: C ≥ 0.
     ///   - targets: M·d coordinates.
     ///   - gradientChannels: channels in 0 ..< C whose gradients are wanted.
-    public init?(dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
-                 channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]) {
+    public init?(
+        dimension: Int, sources: UnsafeBufferPointer<Double>, weights: UnsafeBufferPointer<Double>,
+        channels: Int, targets: UnsafeBufferPointer<Double>, gradientChannels: [Int]
+    ) {
         guard dimension > 0, channels >= 0, sources.count % dimension == 0, targets.count % dimension == 0,
-              weights.count == channels * (sources.count / dimension),
-              gradientChannels.allSatisfy({ $0 >= 0 && $0 < channels }) else { return nil }
+            weights.count == channels * (sources.count / dimension),
+            gradientChannels.allSatisfy({ $0 >= 0 && $0 < channels })
+        else { return nil }
         self.dimension = dimension
         self.sources = sources
         self.weights = weights
@@ -54,7 +57,8 @@ public struct KernelSumProblem {
             fatalError("KernelSumProblem.restricted: targets \(range) of \(targetCount)")
         }
         var part = self
-        part.targets = UnsafeBufferPointer(rebasing: targets[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
+        part.targets = UnsafeBufferPointer(
+            rebasing: targets[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
         return part
     }
 
@@ -63,7 +67,8 @@ public struct KernelSumProblem {
     /// - Parameters:
     ///   - values: the values' buffer.
     ///   - gradients: the gradients' buffer.
-    public func fits(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool {
+    public func fits(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool
+    {
         values.count == targetCount * channels && gradients.count == targetCount * gradientChannels.count * dimension
     }
 }
@@ -80,20 +85,24 @@ public protocol KernelSumEngine: Sendable {
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
-    func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
+    func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
     /// Fills `values` and `gradients` for the targets `range` of `problem` only (outputs sized
     /// for `range.count` targets), with every choice the engine makes (method, grid) taken
     /// from the whole problem, so that the ranges of a partition, concatenated, equal one whole
     /// call bit for bit: how ranks share a sum (``DistributedSum``). The default sums the
     /// range as a problem of its own, right for engines whose choices do not see the targets.
-    func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
-             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
+    func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
 }
 
 extension KernelSumEngine {
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         sum(kernel, problem.restricted(to: range), values: values, gradients: gradients)
     }
 }
@@ -131,9 +140,11 @@ extension KernelSumEngine {
     ///   - gradientChannels: the channels whose gradients are wanted.
     ///   - values: resized to M·C and filled.
     ///   - gradients: resized to M·G·d and filled.
-    public func sum(_ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double],
-                    channels: Int, targets: [Double], gradientChannels: [Int],
-                    values: inout [Double], gradients: inout [Double]) {
+    public func sum(
+        _ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double],
+        channels: Int, targets: [Double], gradientChannels: [Int],
+        values: inout [Double], gradients: inout [Double]
+    ) {
         let m = d > 0 ? targets.count / d : 0
         if values.count != m * channels { values = [Double](repeating: 0, count: m * channels) }
         let gcount = m * gradientChannels.count * d
@@ -141,8 +152,11 @@ extension KernelSumEngine {
         sources.withUnsafeBufferPointer { s in
             weights.withUnsafeBufferPointer { w in
                 targets.withUnsafeBufferPointer { t in
-                    guard let problem = KernelSumProblem(dimension: d, sources: s, weights: w, channels: channels,
-                                                         targets: t, gradientChannels: gradientChannels) else {
+                    guard
+                        let problem = KernelSumProblem(
+                            dimension: d, sources: s, weights: w, channels: channels,
+                            targets: t, gradientChannels: gradientChannels)
+                    else {
                         // Shapes that do not match: NaN, which stops a run as diverged.
                         for k in 0..<values.count { values[k] = .nan }
                         for k in 0..<gradients.count { gradients[k] = .nan }
@@ -178,10 +192,14 @@ public enum KernelSumEngines {
     ///   - directions: the sliced engine's directions.
     ///   - seed: the sliced engine's directions' seed.
     ///   - domain: R^d, or the periodic box [0, L)^d.
-    public static func make(_ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
-                            threads: Int, directions: Int = 256, seed: UInt64 = 0,
-                            domain: Domain = .free) throws -> any KernelSumEngine {
-        if let l = domain.period, let problem = NumericRange.periodProblem(l) { throw SummationError(message: "period " + problem) }
+    public static func make(
+        _ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
+        threads: Int, directions: Int = 256, seed: UInt64 = 0,
+        domain: Domain = .free
+    ) throws -> any KernelSumEngine {
+        if let l = domain.period, let problem = NumericRange.periodProblem(l) {
+            throw SummationError(message: "period " + problem)
+        }
         if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
             throw SummationError(message: "tolerance " + problem)
         }
@@ -191,15 +209,21 @@ public enum KernelSumEngines {
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
             if let l = domain.period, !MeshSum.periodicMeshApplies(kernel, period: l, tolerance: tolerance) {
-                let edge = abs(kernel.value(squaredDistance: l * l / 4)), centre = abs(kernel.value(squaredDistance: 0))
-                throw SummationError(message: "the periodic mesh meets the tolerance only for kernels that have decayed by L/2 "
-                    + "(|k(L/2)| ≤ tolerance·|k(0)|, here \(kernel.regularity == .singular || !(centre > 0) ? "a kernel that does not decay" : "|k(L/2)|/|k(0)| = \(formatNumber(edge / centre))") "
-                    + "against tolerance \(formatNumber(tolerance))): use direct, or auto, which chooses between them")
+                let edge = abs(kernel.value(squaredDistance: l * l / 4))
+                let centre = abs(kernel.value(squaredDistance: 0))
+                throw SummationError(
+                    message: "the periodic mesh meets the tolerance only for kernels that have decayed by L/2 "
+                        + "(|k(L/2)| ≤ tolerance·|k(0)|, here \(kernel.regularity == .singular || !(centre > 0) ? "a kernel that does not decay" : "|k(L/2)|/|k(0)| = \(formatNumber(edge / centre))") "
+                        + "against tolerance \(formatNumber(tolerance))): use direct, or auto, which chooses between them"
+                )
             }
             return MeshSum(tolerance: tolerance, threads: threads, domain: domain)
         case .sliced:
             if domain.isPeriodic {
-                throw SummationError(message: "sliced does not handle the periodic box: use direct, mesh or auto (minimum-image sums), or omit period")
+                throw SummationError(
+                    message:
+                        "sliced does not handle the periodic box: use direct, mesh or auto (minimum-image sums), or omit period"
+                )
             }
             if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }
             return SlicedSum(directions: directions, seed: seed, threads: threads)

@@ -35,15 +35,17 @@ public enum NumericRange {
     /// Why `tolerance` is refused, or nil.
     /// - Parameter tolerance: a relative tolerance asked of `auto` or `mesh`.
     public static func toleranceProblem(_ tolerance: Double) -> String? {
-        NumericRange.tolerance.contains(tolerance) ? nil
+        NumericRange.tolerance.contains(tolerance)
+            ? nil
             : "\(formatNumber(tolerance)) is out of range (\(describe(NumericRange.tolerance)): the mesh is tested down to 1e-9, "
-              + "below which its rounding takes over; for exact sums use direct)"
+                + "below which its rounding takes over; for exact sums use direct)"
     }
 
     /// Why `period` is refused, or nil.
     /// - Parameter period: the side L of a periodic box.
     public static func periodProblem(_ period: Double) -> String? {
-        NumericRange.period.contains(period) ? nil
+        NumericRange.period.contains(period)
+            ? nil
             : "\(formatNumber(period)) is out of range (\(describe(NumericRange.period)): squared distances in the box must be normal doubles)"
     }
 }

@@ -40,8 +40,10 @@ public enum Parallel {
     ///   - threads: at most this many threads (1: the caller's thread alone).
     ///   - minimumChunk: the fewest indices per chunk worth a task.
     ///   - body: called once per chunk, concurrently.
-    public static func forEachChunk(_ count: Int, threads: Int, minimumChunk: Int = 64,
-                                    _ body: @Sendable (Range<Int>) -> Void) {
+    public static func forEachChunk(
+        _ count: Int, threads: Int, minimumChunk: Int = 64,
+        _ body: @Sendable (Range<Int>) -> Void
+    ) {
         guard count > 0 else { return }
         // (Thread counts beyond 2²⁰ are taken as 2²⁰: no overflow of 4 × threads.)
         let chunks = max(1, min(min(threads, 1 << 20) * 4, count / max(1, minimumChunk)))

@@ -21,19 +21,31 @@ struct LineSorter {
     mutating func sort(_ x: UnsafeBufferPointer<Double>) {
         let n = x.count
         if keys.count != n {
-            keys = [UInt64](repeating: 0, count: n); keys2 = keys
-            order = [Int32](repeating: 0, count: n); order2 = order
+            keys = [UInt64](repeating: 0, count: n)
+            keys2 = keys
+            order = [Int32](repeating: 0, count: n)
+            order2 = order
             values = [Double](repeating: 0, count: n)
         }
-        for i in 0..<n { keys[i] = LineSorter.key(x[i]); order[i] = Int32(i) }
+        for i in 0..<n {
+            keys[i] = LineSorter.key(x[i])
+            order[i] = Int32(i)
+        }
         var shift: UInt64 = 0
         while shift < 64 {
             for b in 0..<2048 { counts[b] = 0 }
             for i in 0..<n { counts[Int((keys[i] >> shift) & 2047)] += 1 }
             // Skip a pass whose digit is the same for every key.
-            if counts.contains(n) { shift += 11; continue }
+            if counts.contains(n) {
+                shift += 11
+                continue
+            }
             var sum = 0
-            for b in 0..<2048 { let c = counts[b]; counts[b] = sum; sum += c }
+            for b in 0..<2048 {
+                let c = counts[b]
+                counts[b] = sum
+                sum += c
+            }
             for i in 0..<n {
                 let b = Int((keys[i] >> shift) & 2047)
                 let p = counts[b]
@@ -81,12 +93,17 @@ struct SliceSorter: @unchecked Sendable {
     }
 
     func deallocate() {
-        items.deallocate(); scratch.deallocate(); counts.deallocate(); values.deallocate(); weights.deallocate()
+        items.deallocate()
+        scratch.deallocate()
+        counts.deallocate()
+        values.deallocate()
+        weights.deallocate()
     }
 
     /// Total order on the doubles: by value (−0 = +0, NaN last), then by index.
     @inline(__always) static func less(_ a: UInt64, _ b: UInt64, _ v: UnsafePointer<Double>) -> Bool {
-        let ka = LineSorter.key(v[Int(a & indexMask)] + 0), kb = LineSorter.key(v[Int(b & indexMask)] + 0)
+        let ka = LineSorter.key(v[Int(a & indexMask)] + 0)
+        let kb = LineSorter.key(v[Int(b & indexMask)] + 0)
         return ka != kb ? ka < kb : (a & indexMask) < (b & indexMask)
     }
 
@@ -94,11 +111,14 @@ struct SliceSorter: @unchecked Sendable {
     /// work, tighter ones are faster).
     func sort(_ v: UnsafePointer<Double>, count n: Int, lo: Double, hi: Double) {
         assert(n <= capacity, "more points than the sorter was made for")
-        let radix = 1 << SliceSorter.digitBits, mask = UInt64(radix - 1), shift = UInt64(32 + SliceSorter.digitBits)
+        let radix = 1 << SliceSorter.digitBits
+        let mask = UInt64(radix - 1)
+        let shift = UInt64(32 + SliceSorter.digitBits)
         let top = Double((1 << SliceSorter.keyBits) - 1)
         let range = hi - lo
         let sk = range > 0 && range.isFinite ? top / range : 0
-        let c0 = counts, c1 = counts + radix
+        let c0 = counts
+        let c1 = counts + radix
         c0.initialize(repeating: 0, count: 2 * radix)
         for i in 0..<n {
             let u = (v[i] - lo) * sk
@@ -108,12 +128,18 @@ struct SliceSorter: @unchecked Sendable {
             c0[Int(key & mask)] += 1
             c1[Int(key >> UInt64(SliceSorter.digitBits))] += 1
         }
-        var from = items, to = scratch
+        var from = items
+        var to = scratch
         for (c, s) in [(c0, UInt64(32)), (c1, shift)] {
             // Skip a pass whose digit is the same for every key.
             var skip = false
             var sum = 0
-            for b in 0..<radix { let k = c[b]; if k == n { skip = true }; c[b] = sum; sum += k }
+            for b in 0..<radix {
+                let k = c[b]
+                if k == n { skip = true }
+                c[b] = sum
+                sum += k
+            }
             if skip { continue }
             for i in 0..<n {
                 let it = from[i]
@@ -137,7 +163,10 @@ struct SliceSorter: @unchecked Sendable {
                     for r in (start + 1)..<end {
                         let it = items[r]
                         var q = r
-                        while q > start && SliceSorter.less(it, items[q - 1], v) { items[q] = items[q - 1]; q -= 1 }
+                        while q > start && SliceSorter.less(it, items[q - 1], v) {
+                            items[q] = items[q - 1]
+                            q -= 1
+                        }
                         items[q] = it
                     }
                 } else {

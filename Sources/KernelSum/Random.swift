@@ -60,8 +60,12 @@ public struct RandomStream: Sendable {
 
     /// Standard normal by the Box–Muller transform (pairs; the second is kept for the next call).
     public mutating func normal() -> Double {
-        if let s = spareNormal { spareNormal = nil; return s }
-        let u = openUniform(), v = uniform()
+        if let s = spareNormal {
+            spareNormal = nil
+            return s
+        }
+        let u = openUniform()
+        let v = uniform()
         let r = (-2 * log(u)).squareRoot()
         spareNormal = r * sin(2 * Double.pi * v)
         return r * cos(2 * Double.pi * v)

@@ -41,10 +41,10 @@ public struct SlicedSum: KernelSumEngine {
     /// Why this engine cannot sum `kernel`, or nil.
     /// - Parameter kernel: the kernel asked for.
     public static func unsupported(_ kernel: any RadialKernel) -> String? {
-        (kernel as? RieszKernel)?.r == 1 ? nil
+        (kernel as? RieszKernel)?.r == 1
+            ? nil
             : "the sliced engine sums riesz:r=1 (the energy distance) only, not \(kernel.spec) (use direct)"
     }
-
 
     /// Directions for relative error τ in the gradients (what flows use): P = ⌈d (1/τ)²⌉,
     /// rounded up to whole orthonormal blocks of d. The measured error
@@ -103,22 +103,30 @@ public struct SlicedSum: KernelSumEngine {
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         guard problem.fits(values: values, gradients: gradients) else { return }
         // Another kernel than riesz:r=1 (the factory refuses it; a direct caller is served exactly).
         guard SlicedSum.unsupported(kernel) == nil else {
             return DirectSum(threads: threads).sum(kernel, problem, values: values, gradients: gradients)
         }
-        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, gchannels = problem.gradientChannels, g = gchannels.count
+        let d = problem.dimension
+        let n = problem.sourceCount
+        let m = problem.targetCount
+        let channels = problem.channels
+        let gchannels = problem.gradientChannels
+        let g = gchannels.count
         for k in 0..<values.count { values[k] = 0 }
         for k in 0..<gradients.count { gradients[k] = 0 }
         guard m > 0, channels > 0 else { return }
         let xiArray = SlicedSum.directions(directions, dimension: d, seed: seed)
         let p = xiArray.count / d
         let scale = -SlicedSum.sliceConstant(dimension: d) / Double(p)
-        let total = n + m, outs = channels + g, stride = m + 1
+        let total = n + m
+        let outs = channels + g
+        let stride = m + 1
         let kmax = min(SlicedSum.chunk, p)
         let threads = self.threads
 
@@ -138,28 +146,51 @@ public struct SlicedSum: KernelSumEngine {
         let sorters = (0..<workers).map { _ in SliceSorter(capacity: total) }
         let sweepState = UnsafeMutablePointer<Double>.allocate(capacity: workers * 4 * channels)
         defer {
-            xi.deallocate(); points.deallocate(); proj.deallocate(); out.deallocate()
-            wt.deallocate(); wtotal.deallocate(); sweepState.deallocate()
+            xi.deallocate()
+            points.deallocate()
+            proj.deallocate()
+            out.deallocate()
+            wt.deallocate()
+            wtotal.deallocate()
+            sweepState.deallocate()
             for s in sorters { s.deallocate() }
         }
-        let x = problem.sources.baseAddress!, y = problem.targets.baseAddress!, w = problem.weights.baseAddress!
+        let x = problem.sources.baseAddress!
+        let y = problem.targets.baseAddress!
+        let w = problem.weights.baseAddress!
         for c in 0..<channels {
             var sum = 0.0
-            for i in 0..<n { let v = w[c * n + i]; wt[c * total + i] = v; sum += v }
+            for i in 0..<n {
+                let v = w[c * n + i]
+                wt[c * total + i] = v
+                sum += v
+            }
             for j in 0..<m { wt[c * total + n + j] = 0 }
             wtotal[c] = sum
         }
-        let sPoints = SharedMutablePointer(points), sProj = SharedMutablePointer(proj), sOut = SharedMutablePointer(out)
-        let sXi = SharedPointer(UnsafePointer(xi)), sWt = SharedPointer(UnsafePointer(wt))
-        let sWtotal = SharedPointer(UnsafePointer(wtotal)), sState = SharedMutablePointer(sweepState)
-        let sX = SharedPointer(x), sY = SharedPointer(y)
+        let sPoints = SharedMutablePointer(points)
+        let sProj = SharedMutablePointer(proj)
+        let sOut = SharedMutablePointer(out)
+        let sXi = SharedPointer(UnsafePointer(xi))
+        let sWt = SharedPointer(UnsafePointer(wt))
+        let sWtotal = SharedPointer(UnsafePointer(wtotal))
+        let sState = SharedMutablePointer(sweepState)
+        let sX = SharedPointer(x)
+        let sY = SharedPointer(y)
         let sValues = SharedMutablePointer(values.baseAddress!)
-        let sGradients = SharedMutablePointer(gradients.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
-        let sGch = SharedPointer(UnsafePointer(gchannels.withUnsafeBufferPointer { b -> UnsafeMutablePointer<Int> in
-            let copy = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g)); if g > 0 { copy.initialize(from: b.baseAddress!, count: g) }
-            return copy
-        }))
-        defer { sGch.base.deallocate(); if gradients.baseAddress == nil { sGradients.base.deallocate() } }
+        let sGradients = SharedMutablePointer(
+            gradients.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
+        let sGch = SharedPointer(
+            UnsafePointer(
+                gchannels.withUnsafeBufferPointer { b -> UnsafeMutablePointer<Int> in
+                    let copy = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
+                    if g > 0 { copy.initialize(from: b.baseAddress!, count: g) }
+                    return copy
+                }))
+        defer {
+            sGch.base.deallocate()
+            if gradients.baseAddress == nil { sGradients.base.deallocate() }
+        }
 
         Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
             for i in range {
@@ -170,7 +201,9 @@ public struct SlicedSum: KernelSumEngine {
 
         var q1 = 0
         while q1 < p {
-            let kc = min(kmax, p - q1), q0 = q1, nextQ0 = q0 + kc
+            let kc = min(kmax, p - q1)
+            let q0 = q1
+            let nextQ0 = q0 + kc
             // Projections of all points on the chunk's directions, blocks of points in L1.
             Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
                 let block = 256
@@ -178,10 +211,12 @@ public struct SlicedSum: KernelSumEngine {
                 while lo < range.upperBound {
                     let hi = min(range.upperBound, lo + block)
                     for k in 0..<kc {
-                        let e = sXi.base + (q0 + k) * d, dst = sProj.base + k * total
+                        let e = sXi.base + (q0 + k) * d
+                        let dst = sProj.base + k * total
                         for i in lo..<hi { dst[i] = 0 }
                         for a in 0..<d {
-                            let ea = e[a], src = sPoints.base + a * total
+                            let ea = e[a]
+                            let src = sPoints.base + a * total
                             for i in lo..<hi { dst[i] += ea * src[i] }
                         }
                     }
@@ -190,10 +225,11 @@ public struct SlicedSum: KernelSumEngine {
             }
             // Sort and sweep each direction.
             let sweep: @Sendable (Int, Int) -> Void = { k, worker in
-                SlicedSum.sweep(values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
-                                gradientChannels: UnsafePointer(sGch.base), g: g, weights: sWt.base, totals: sWtotal.base,
-                                sorter: sorters[worker], state: sState.base + worker * 4 * channels,
-                                out: sOut.base + k * outs * stride)
+                SlicedSum.sweep(
+                    values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
+                    gradientChannels: UnsafePointer(sGch.base), g: g, weights: sWt.base, totals: sWtotal.base,
+                    sorter: sorters[worker], state: sState.base + worker * 4 * channels,
+                    out: sOut.base + k * outs * stride)
             }
             if workers == 1 {
                 for k in 0..<kc { sweep(k, 0) }
@@ -214,7 +250,8 @@ public struct SlicedSum: KernelSumEngine {
                     for gi in 0..<g {
                         let gp = sGradients.base + (j * g + gi) * d
                         for k in 0..<kc {
-                            let slope = sOut[(k * outs + channels + gi) * stride + j], e = sXi.base + (q0 + k) * d
+                            let slope = sOut[(k * outs + channels + gi) * stride + j]
+                            let e = sXi.base + (q0 + k) * d
                             for a in 0..<d { gp[a] += slope * e[a] }
                         }
                     }
@@ -234,17 +271,28 @@ public struct SlicedSum: KernelSumEngine {
     /// in increasing order with prefix sums, and write per target j (row `m` is a sink for
     /// sources) the unscaled value Σ_i w_ic |t_j − s_i| of each channel and slope
     /// Σ_i w_ic sign(t_j − s_i) of each gradient channel.
-    static func sweep(values v: UnsafePointer<Double>, n: Int, m: Int, channels: Int,
-                      gradientChannels gch: UnsafePointer<Int>, g: Int,
-                      weights wt: UnsafePointer<Double>, totals: UnsafePointer<Double>,
-                      sorter: SliceSorter, state: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>) {
-        let total = n + m, stride = m + 1
-        var lo = Double.infinity, hi = -Double.infinity
-        for i in 0..<total { let t = v[i]; lo = t < lo ? t : lo; hi = t > hi ? t : hi }
+    static func sweep(
+        values v: UnsafePointer<Double>, n: Int, m: Int, channels: Int,
+        gradientChannels gch: UnsafePointer<Int>, g: Int,
+        weights wt: UnsafePointer<Double>, totals: UnsafePointer<Double>,
+        sorter: SliceSorter, state: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>
+    ) {
+        let total = n + m
+        let stride = m + 1
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        for i in 0..<total {
+            let t = v[i]
+            lo = t < lo ? t : lo
+            hi = t > hi ? t : hi
+        }
         sorter.sort(v, count: total, lo: lo, hi: hi)
         let items = sorter.items
         // S totals (weighted positions of the sources) per channel.
-        let sTotal = state, wAcc = state + channels, sAcc = state + 2 * channels, wRun = state + 3 * channels
+        let sTotal = state
+        let wAcc = state + channels
+        let sAcc = state + 2 * channels
+        let wRun = state + 3 * channels
         for c in 0..<channels {
             var s = 0.0
             let wc = wt + c * total
@@ -257,51 +305,69 @@ public struct SlicedSum: KernelSumEngine {
         if channels == 1 && g <= 1 {
             // Gather positions and weights in sorted order first: a tight loop keeps many
             // loads in flight, and the sweep below then streams.
-            let sv = sorter.values, sw = sorter.weights
+            let sv = sorter.values
+            let sw = sorter.weights
             for r in 0..<total {
                 let i = Int(items[r] & SliceSorter.indexMask)
-                sv[r] = v[i]; sw[r] = wt[i]
+                sv[r] = v[i]
+                sw[r] = wt[i]
             }
-            let wTot = totals[0], sTot = sTotal[0]
-            var wa = 0.0, sa = 0.0, wr = 0.0, prev = Double.nan
-            let ov = out, os = out + stride
+            let wTot = totals[0]
+            let sTot = sTotal[0]
+            var wa = 0.0
+            var sa = 0.0
+            var wr = 0.0
+            var prev = Double.nan
+            let ov = out
+            let os = out + stride
             if g == 1 {
                 for r in 0..<total {
                     let i = Int(items[r] & SliceSorter.indexMask)
-                    let t = sv[r], wi = sw[r]
+                    let t = sv[r]
+                    let wi = sw[r]
                     wr = t == prev ? wr : wa
                     prev = t
                     wa += wi
                     sa += wi * t
-                    let j = i - n, dst = j >= 0 ? j : m
+                    let j = i - n
+                    let dst = j >= 0 ? j : m
                     ov[dst] = t * (2 * wa - wTot) - (2 * sa - sTot)
                     os[dst] = wr - (wTot - wa)
                 }
             } else {
                 for r in 0..<total {
                     let i = Int(items[r] & SliceSorter.indexMask)
-                    let t = sv[r], wi = sw[r]
+                    let t = sv[r]
+                    let wi = sw[r]
                     wa += wi
                     sa += wi * t
-                    let j = i - n, dst = j >= 0 ? j : m
+                    let j = i - n
+                    let dst = j >= 0 ? j : m
                     ov[dst] = t * (2 * wa - wTot) - (2 * sa - sTot)
                 }
             }
             return
         }
-        for c in 0..<channels { wAcc[c] = 0; sAcc[c] = 0; wRun[c] = 0 }
+        for c in 0..<channels {
+            wAcc[c] = 0
+            sAcc[c] = 0
+            wRun[c] = 0
+        }
         var prev = Double.nan
         for r in 0..<total {
             let i = Int(items[r] & SliceSorter.indexMask)
             let t = v[i]
             let same = t == prev
             prev = t
-            let j = i - n, dst = j >= 0 ? j : m
+            let j = i - n
+            let dst = j >= 0 ? j : m
             for c in 0..<channels {
                 let wi = wt[c * total + i]
                 wRun[c] = same ? wRun[c] : wAcc[c]
-                let wa = wAcc[c] + wi, sa = sAcc[c] + wi * t
-                wAcc[c] = wa; sAcc[c] = sa
+                let wa = wAcc[c] + wi
+                let sa = sAcc[c] + wi * t
+                wAcc[c] = wa
+                sAcc[c] = sa
                 out[c * stride + dst] = t * (2 * wa - totals[c]) - (2 * sa - sTotal[c])
             }
             for gi in 0..<g {
@@ -317,7 +383,8 @@ final class NextIndex: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
     func take(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard next < limit else { return nil }
         next += 1
         return next - 1

@@ -43,11 +43,14 @@ public struct SpatialHash: @unchecked Sendable {
     ///   - d: the dimension, at least 1.
     ///   - requested: the cells' side h, positive and finite (in the box the nearest L/k ≥ h).
     ///   - domain: R^d, or the periodic box [0, L)^d.
-    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
-                domain: Domain = .free) {
+    public init(
+        points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
+        domain: Domain = .free
+    ) {
         guard d > 0, source.count % d == 0, requested > 0, requested.isFinite else {
-            fatalError("SpatialHash: \(source.count) coordinates in dimension \(d), cell size \(requested) "
-                       + "(whole points of d ≥ 1 coordinates and a positive, finite cell size)")
+            fatalError(
+                "SpatialHash: \(source.count) coordinates in dimension \(d), cell size \(requested) "
+                    + "(whole points of d ≥ 1 coordinates and a positive, finite cell size)")
         }
         dimension = d
         self.domain = domain
@@ -69,7 +72,10 @@ public struct SpatialHash: @unchecked Sendable {
             for a in 0..<d {
                 // Clamped so that far-away points share edge cells instead of overflowing.
                 let c = (source[i * d + a] * inverse).rounded(.down)
-                cellOf[i * d + a] = period == nil ? Int32(max(-1e9, min(1e9, c))) : SpatialHash.periodicCell(source[i * d + a], domain, cellSize, perAxis)
+                cellOf[i * d + a] =
+                    period == nil
+                    ? Int32(max(-1e9, min(1e9, c)))
+                    : SpatialHash.periodicCell(source[i * d + a], domain, cellSize, perAxis)
             }
             let b = cellOf.withUnsafeBufferPointer { SpatialHash.hash($0.baseAddress! + i * d, d) } & mask
             bucketOf[i] = b
@@ -115,29 +121,41 @@ public struct SpatialHash: @unchecked Sendable {
     ///   - query: d coordinates.
     ///   - radius: the search radius.
     ///   - body: called with each neighbour's index and squared distance.
-    @inlinable public func forEachNeighbour(of query: UnsafePointer<Double>, within radius: Double,
-                                            _ body: (Int, Double) -> Void) {
+    @inlinable public func forEachNeighbour(
+        of query: UnsafePointer<Double>, within radius: Double,
+        _ body: (Int, Double) -> Void
+    ) {
         let reach = Int((radius / cellSize).rounded(.up))
         forEachCell(around: query, reach: reach) { first, end in
             neighboursInRange(first, end, query, radius * radius, body)
         }
     }
 
-    @usableFromInline func neighboursInRange(_ first: Int, _ end: Int, _ query: UnsafePointer<Double>,
-                                             _ radius2: Double, _ body: (Int, Double) -> Void) {
-        let d = dimension, l = domain.period ?? 0, inverse = domain.inversePeriod
+    @usableFromInline func neighboursInRange(
+        _ first: Int, _ end: Int, _ query: UnsafePointer<Double>,
+        _ radius2: Double, _ body: (Int, Double) -> Void
+    ) {
+        let d = dimension
+        let l = domain.period ?? 0
+        let inverse = domain.inversePeriod
         points.withUnsafeBufferPointer { p in
             if l > 0 {
                 for k in first..<end {
                     var r2 = 0.0
-                    for a in 0..<d { let t = Domain.minimumImage(p[k * d + a] - query[a], period: l, inverse: inverse); r2 += t * t }
+                    for a in 0..<d {
+                        let t = Domain.minimumImage(p[k * d + a] - query[a], period: l, inverse: inverse)
+                        r2 += t * t
+                    }
                     if r2 < radius2 { body(Int(indices[k]), r2) }
                 }
                 return
             }
             for k in first..<end {
                 var r2 = 0.0
-                for a in 0..<d { let t = p[k * d + a] - query[a]; r2 += t * t }
+                for a in 0..<d {
+                    let t = p[k * d + a] - query[a]
+                    r2 += t * t
+                }
                 if r2 < radius2 { body(Int(indices[k]), r2) }
             }
         }
@@ -145,12 +163,15 @@ public struct SpatialHash: @unchecked Sendable {
 
     /// For each cell within Chebyshev distance `reach` of the query's cell (in lexicographic
     /// order), the range of stored points belonging to exactly that cell, as (first, end) runs.
-    @usableFromInline func forEachCell(around query: UnsafePointer<Double>, reach: Int,
-                                       _ body: (Int, Int) -> Void) {
+    @usableFromInline func forEachCell(
+        around query: UnsafePointer<Double>, reach: Int,
+        _ body: (Int, Int) -> Void
+    ) {
         let d = dimension
         if domain.isPeriodic { return forEachPeriodicCell(around: query, reach: reach, body) }
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * d) { buffer in
-            let centre = buffer.baseAddress!, cell = centre + d
+            let centre = buffer.baseAddress!
+            let cell = centre + d
             for a in 0..<d {
                 let c = (query[a] / cellSize).rounded(.down)
                 centre[a] = Int32(max(-1e9, min(1e9, c)))
@@ -174,11 +195,15 @@ public struct SpatialHash: @unchecked Sendable {
     /// The periodic box: offsets −reach ... reach around the query's cell modulo the cells per
     /// axis, or every cell of an axis once when 2·reach + 1 covers it.
     func forEachPeriodicCell(around query: UnsafePointer<Double>, reach: Int, _ body: (Int, Int) -> Void) {
-        let d = dimension, cells = Int(perAxis)
+        let d = dimension
+        let cells = Int(perAxis)
         let full = 2 * reach + 1 >= cells
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * d) { counters in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { wrapped in
-                let low = counters.baseAddress!, high = low + d, counter = low + 2 * d, cell = wrapped.baseAddress!
+                let low = counters.baseAddress!
+                let high = low + d
+                let counter = low + 2 * d
+                let cell = wrapped.baseAddress!
                 for a in 0..<d {
                     let c = Int(SpatialHash.periodicCell(query[a], domain, cellSize, perAxis))
                     (low[a], high[a]) = full ? (0, cells - 1) : (c - reach, c + reach)
@@ -190,7 +215,10 @@ public struct SpatialHash: @unchecked Sendable {
                     var a = d - 1
                     while a >= 0 {
                         counter[a] += 1
-                        if counter[a] <= high[a] { cell[a] = Int32((counter[a] % cells + cells) % cells); break }
+                        if counter[a] <= high[a] {
+                            cell[a] = Int32((counter[a] % cells + cells) % cells)
+                            break
+                        }
                         counter[a] = low[a]
                         cell[a] = Int32((counter[a] % cells + cells) % cells)
                         a -= 1
@@ -205,13 +233,17 @@ public struct SpatialHash: @unchecked Sendable {
     @inline(__always) func visitCell(_ cell: UnsafePointer<Int32>, _ body: (Int, Int) -> Void) {
         let d = dimension
         let b = SpatialHash.hash(cell, d) & mask
-        let lo = Int(bucketStart[b]), hi = Int(bucketStart[b + 1])
+        let lo = Int(bucketStart[b])
+        let hi = Int(bucketStart[b + 1])
         guard lo < hi else { return }
         cells.withUnsafeBufferPointer { cs in
             var runStart = -1
             for k in lo..<hi {
                 var same = true
-                for a in 0..<d where cs[k * d + a] != cell[a] { same = false; break }
+                for a in 0..<d where cs[k * d + a] != cell[a] {
+                    same = false
+                    break
+                }
                 if same {
                     if runStart < 0 { runStart = k }
                 } else if runStart >= 0 {
@@ -229,8 +261,11 @@ public struct SpatialHash: @unchecked Sendable {
     ///   - k: how many (fewer when there are not that many points).
     ///   - query: d coordinates.
     ///   - excluding: an index to leave out, or nil.
-    public func nearest(_ k: Int, to query: UnsafePointer<Double>, excluding: Int? = nil)
-        -> [(index: Int, squaredDistance: Double)] {
+    public func nearest(
+        _ k: Int, to query: UnsafePointer<Double>, excluding: Int? = nil
+    )
+        -> [(index: Int, squaredDistance: Double)]
+    {
         let available = count - (excluding == nil ? 0 : 1)
         let want = min(k, available)
         guard want > 0 else { return [] }
@@ -243,7 +278,10 @@ public struct SpatialHash: @unchecked Sendable {
                 neighboursInRange(0, count, query, .infinity) { i, r2 in
                     if i != excluding { found.append((i, r2)) }
                 }
-                found.sort { $0.squaredDistance < $1.squaredDistance || ($0.squaredDistance == $1.squaredDistance && $0.index < $1.index) }
+                found.sort {
+                    $0.squaredDistance < $1.squaredDistance
+                        || ($0.squaredDistance == $1.squaredDistance && $0.index < $1.index)
+                }
                 return Array(found.prefix(want))
             }
             // All points within the cells of Chebyshev ring ≤ reach; any point outside them is
@@ -255,7 +293,10 @@ public struct SpatialHash: @unchecked Sendable {
                 }
             }
             if found.count >= want {
-                found.sort { $0.squaredDistance < $1.squaredDistance || ($0.squaredDistance == $1.squaredDistance && $0.index < $1.index) }
+                found.sort {
+                    $0.squaredDistance < $1.squaredDistance
+                        || ($0.squaredDistance == $1.squaredDistance && $0.index < $1.index)
+                }
                 let bound = Double(reach) * cellSize
                 if found[want - 1].squaredDistance <= bound * bound || found.count == available {
                     return Array(found.prefix(want))

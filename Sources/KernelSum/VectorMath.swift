@@ -23,13 +23,22 @@ public enum VectorMath {
         r = r.addingProduct(n, V(repeating: -1.9082149292705877e-10))
         // e^r by Estrin's scheme: the same polynomial as Horner's rule, but a dependency
         // depth of 4 multiply-adds instead of 13, so the lanes are not latency-bound.
-        let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+        let r2 = r * r
+        let r4 = r2 * r2
+        let r8 = r4 * r4
         @inline(__always) func pair(_ a: Double, _ b: Double) -> V { V(repeating: a).addingProduct(V(repeating: b), r) }
-        let q0 = pair(1, 1), q1 = pair(1.0 / 2, 1.0 / 6), q2 = pair(1.0 / 24, 1.0 / 120)
-        let q3 = pair(1.0 / 720, 1.0 / 5040), q4 = pair(1.0 / 40320, 1.0 / 362880)
-        let q5 = pair(1.0 / 3628800, 1.0 / 39916800), q6 = pair(1.0 / 479001600, 1.0 / 6227020800)
-        let s0 = q0.addingProduct(q1, r2), s1 = q2.addingProduct(q3, r2), s2 = q4.addingProduct(q5, r2)
-        let t0 = s0.addingProduct(s1, r4), t1 = s2.addingProduct(q6, r4)
+        let q0 = pair(1, 1)
+        let q1 = pair(1.0 / 2, 1.0 / 6)
+        let q2 = pair(1.0 / 24, 1.0 / 120)
+        let q3 = pair(1.0 / 720, 1.0 / 5040)
+        let q4 = pair(1.0 / 40320, 1.0 / 362880)
+        let q5 = pair(1.0 / 3_628_800, 1.0 / 39_916_800)
+        let q6 = pair(1.0 / 479_001_600, 1.0 / 6_227_020_800)
+        let s0 = q0.addingProduct(q1, r2)
+        let s1 = q2.addingProduct(q3, r2)
+        let s2 = q4.addingProduct(q5, r2)
+        let t0 = s0.addingProduct(s1, r4)
+        let t1 = s2.addingProduct(q6, r4)
         let p = t0.addingProduct(t1, r8)
         // 2^n: n + 1023 into the exponent field (n sits in the low bits of t's pattern).
         let bits = unsafeBitCast(t, to: U.self) &- unsafeBitCast(shifter, to: U.self)
@@ -52,7 +61,9 @@ public enum VectorMath {
         var y = x
         y.replace(with: x * V(repeating: 0x1p54), where: tiny)
         var result = logOfNormal(y)
-        result.replace(with: result - V(repeating: 54 * 0.6931471803691238) - V(repeating: 54 * 1.9082149292705877e-10), where: tiny)
+        result.replace(
+            with: result - V(repeating: 54 * 0.6931471803691238) - V(repeating: 54 * 1.9082149292705877e-10),
+            where: tiny)
         result.replace(with: V(repeating: -.infinity), where: x .== V(repeating: 0))
         result.replace(with: V(repeating: .nan), where: x .< V(repeating: 0))
         result.replace(with: x, where: (x .!= x) .| (x .== V(repeating: .infinity)))
@@ -68,7 +79,8 @@ public enum VectorMath {
         // Shifting the bits by 1 − √½ in the exponent field puts m ≥ √2 into the next binade.
         let shifted = unsafeBitCast(x, to: U.self) &+ U(repeating: 0x3FF0_0000_0000_0000 &- 0x3FE6_A09E_667F_3BCD)
         let k = V(SIMD8<Int64>(truncatingIfNeeded: shifted &>> U(repeating: 52))) - V(repeating: 1023)
-        let m = unsafeBitCast((shifted & U(repeating: 0x000F_FFFF_FFFF_FFFF)) &+ U(repeating: 0x3FE6_A09E_667F_3BCD), to: V.self)
+        let m = unsafeBitCast(
+            (shifted & U(repeating: 0x000F_FFFF_FFFF_FFFF)) &+ U(repeating: 0x3FE6_A09E_667F_3BCD), to: V.self)
         let f = (m - V(repeating: 1)) / (m + V(repeating: 1))
         let f2 = f * f
         // Σ_{j≥1} f^{2j}/(2j + 1), Horner from f^20.

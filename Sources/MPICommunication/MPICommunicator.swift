@@ -13,8 +13,11 @@ public final class MPICommunicator: Communicator {
     /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched``),
     /// and returns nil otherwise: a plain `wgf run` never initialises MPI, so it needs no
     /// launcher daemon and starts as fast as before. Call once, from the main thread.
-    public static func startIfLaunched(environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> MPICommunicator? {
+    public static func startIfLaunched(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
+        -> MPICommunicator?
+    {
         guard MPILaunch.isLaunched(environment) else { return nil }
         var provided: Int32 = 0
         guard MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided) == MPI_SUCCESS else {
@@ -22,13 +25,18 @@ public final class MPICommunicator: Communicator {
             exit(70)
         }
         // Every exit path (normal end, ArgumentParser's exit with a code) finalizes MPI.
-        atexit { var done: Int32 = 0; MPI_Finalized(&done); if done == 0 { MPI_Finalize() } }
+        atexit {
+            var done: Int32 = 0
+            MPI_Finalized(&done)
+            if done == 0 { MPI_Finalize() }
+        }
         return MPICommunicator(world: wgf_mpi_comm_world())
     }
 
     private init(world: MPI_Comm) {
         self.world = world
-        var r: Int32 = 0, s: Int32 = 0
+        var r: Int32 = 0
+        var s: Int32 = 0
         MPI_Comm_rank(world, &r)
         MPI_Comm_size(world, &s)
         rank = Int(r)
@@ -43,16 +51,21 @@ public final class MPICommunicator: Communicator {
         ranksOnThisNode = Int(local)
     }
 
-    public func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
+    public func allGather(
+        _ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>
+    ) {
         guard counts.count == size, counts[rank] == local.count, result.count == counts.reduce(0, +),
-              counts.allSatisfy({ $0 <= Int(Int32.max) }), result.count <= Int(Int32.max) else {
+            counts.allSatisfy({ $0 <= Int(Int32.max) }), result.count <= Int(Int32.max)
+        else {
             fatalError("MPICommunicator.allGather: counts \(counts) for a block of \(local.count) into \(result.count)")
         }
         var displacements = [Int32](repeating: 0, count: size)
         for r in 1..<max(size, 1) { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
         let counts32 = counts.map { Int32($0) }
-        check(MPI_Allgatherv(local.baseAddress, Int32(local.count), wgf_mpi_double(),
-                             result.baseAddress, counts32, displacements, wgf_mpi_double(), world), "MPI_Allgatherv")
+        check(
+            MPI_Allgatherv(
+                local.baseAddress, Int32(local.count), wgf_mpi_double(),
+                result.baseAddress, counts32, displacements, wgf_mpi_double(), world), "MPI_Allgatherv")
     }
 
     public func allGather(_ value: UInt64) -> [UInt64] {

@@ -12,16 +12,30 @@ public struct Scale: Sendable {
     /// Maps `domain` onto pixels `a`...`b`. An empty domain is widened by 10% of its value
     /// (±1 at 0); on a log axis values below 1e-300 are clamped.
     public init(domain: ClosedRange<Double>, range a: Double, _ b: Double, log: Bool = false) {
-        var lo = domain.lowerBound, hi = domain.upperBound
-        if log { lo = max(lo, 1e-300); hi = max(hi, lo * 1.01) }
-        if !(hi > lo) { let c = lo; lo = c - (c == 0 ? 1 : abs(c) * 0.1); hi = c + (c == 0 ? 1 : abs(c) * 0.1) }
-        self.lo = lo; self.hi = hi; self.a = a; self.b = b; self.log = log
+        var lo = domain.lowerBound
+        var hi = domain.upperBound
+        if log {
+            lo = max(lo, 1e-300)
+            hi = max(hi, lo * 1.01)
+        }
+        if !(hi > lo) {
+            let c = lo
+            lo = c - (c == 0 ? 1 : abs(c) * 0.1)
+            hi = c + (c == 0 ? 1 : abs(c) * 0.1)
+        }
+        self.lo = lo
+        self.hi = hi
+        self.a = a
+        self.b = b
+        self.log = log
     }
 
     /// The pixel of data value `v`.
     public func callAsFunction(_ v: Double) -> Double {
         if log {
-            let l = Foundation.log10(max(v, 1e-300)), l0 = Foundation.log10(lo), l1 = Foundation.log10(hi)
+            let l = Foundation.log10(max(v, 1e-300))
+            let l0 = Foundation.log10(lo)
+            let l1 = Foundation.log10(hi)
             return a + (l - l0) / (l1 - l0) * (b - a)
         }
         return a + (v - lo) / (hi - lo) * (b - a)
@@ -31,8 +45,10 @@ public struct Scale: Sendable {
     public func ticks(maxCount: Int) -> [Double] {
         let n = max(2, maxCount)
         if log {
-            let l0 = Foundation.log10(lo), l1 = Foundation.log10(hi)
-            let d0 = Int(ceil(l0 - 1e-9)), d1 = Int(floor(l1 + 1e-9))
+            let l0 = Foundation.log10(lo)
+            let l1 = Foundation.log10(hi)
+            let d0 = Int(ceil(l0 - 1e-9))
+            let d1 = Int(floor(l1 + 1e-9))
             if d1 - d0 + 1 >= 2 {
                 let every = max(1, Int(ceil(Double(d1 - d0 + 1) / Double(n))))
                 return stride(from: d0, through: d1, by: every).map { pow(10, Double($0)) }
@@ -40,7 +56,12 @@ public struct Scale: Sendable {
             // Less than two decades shown: 1, 2, 5 multiples, else 1…9, else linear ticks.
             for mantissas in [[1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
                 var out: [Double] = []
-                for d in (d0 - 1)...(d1 + 1) { for m in mantissas { let v = m * pow(10, Double(d)); if v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) { out.append(v) } } }
+                for d in (d0 - 1)...(d1 + 1) {
+                    for m in mantissas {
+                        let v = m * pow(10, Double(d))
+                        if v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) { out.append(v) }
+                    }
+                }
                 while out.count > n { out = out.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) }
                 if out.count >= 2 { return out }
             }
@@ -50,14 +71,18 @@ public struct Scale: Sendable {
         let first = ceil(lo / step - 1e-9) * step
         var out: [Double] = []
         var v = first
-        while v <= hi + step * 1e-9 && out.count < 100 { out.append(abs(v) < step * 1e-9 ? 0 : v); v += step }
+        while v <= hi + step * 1e-9 && out.count < 100 {
+            out.append(abs(v) < step * 1e-9 ? 0 : v)
+            v += step
+        }
         return out
     }
 
     /// The spacing of linear ticks: the smallest 1, 2, 5 × 10^k at least `raw`.
     func niceStep(_ raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
-        let e = floor(Foundation.log10(raw)), f = raw / pow(10, e)
+        let e = floor(Foundation.log10(raw))
+        let f = raw / pow(10, e)
         let m: Double = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10
         return m * pow(10, e)
     }
@@ -80,7 +105,9 @@ public struct Scale: Sendable {
 func powerLabel(_ v: Double) -> String {
     let e = Int(floor(log10(v) + 1e-9))
     let m = (v / pow(10, Double(e))).rounded()
-    let sup: [Character: Character] = ["-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"]
+    let sup: [Character: Character] = [
+        "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹",
+    ]
     if e >= -2 && e <= 3 || abs(v / pow(10, Double(e)) - m) > 1e-9 { return shortNumber(v) }
     let exp = String(String(e).map { sup[$0] ?? $0 })
     return m == 1 ? "10\(exp)" : "\(Int(m))×10\(exp)"
@@ -109,26 +136,40 @@ func shortNumber(_ v: Double) -> String {
 ///   - yLabel: Written rotated left of the y tick labels; nil for none.
 ///   - fontSize: The tick labels' size (axis labels are one larger).
 ///   - grid: Light grid lines at the ticks.
-public func drawAxes(_ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
-                     fontSize: Double = 11, grid: Bool = true) {
+public func drawAxes(
+    _ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
+    fontSize: Double = 11, grid: Bool = true
+) {
     svg.group("axis") {
         // x ticks: as many as fit with room between labels.
-        var xt: [Double] = [], xl: [String] = []
+        var xt: [Double] = []
+        var xl: [String] = []
         for n in stride(from: 9, through: 2, by: -1) {
-            xt = x.ticks(maxCount: n).filter { $0 >= x.lo - 1e-9 * abs(x.hi - x.lo) && $0 <= x.hi + 1e-9 * abs(x.hi - x.lo) }
+            xt = x.ticks(maxCount: n).filter {
+                $0 >= x.lo - 1e-9 * abs(x.hi - x.lo) && $0 <= x.hi + 1e-9 * abs(x.hi - x.lo)
+            }
             xl = x.labels(xt)
             let widest = xl.map { textWidth($0, size: fontSize) }.max() ?? 0
             if Double(max(1, xt.count)) * (widest + 12) <= frame.width { break }
         }
-        var yt: [Double] = [], yl: [String] = []
+        var yt: [Double] = []
+        var yl: [String] = []
         for n in stride(from: 8, through: 2, by: -1) {
-            yt = y.ticks(maxCount: n).filter { $0 >= y.lo - 1e-9 * abs(y.hi - y.lo) && $0 <= y.hi + 1e-9 * abs(y.hi - y.lo) }
+            yt = y.ticks(maxCount: n).filter {
+                $0 >= y.lo - 1e-9 * abs(y.hi - y.lo) && $0 <= y.hi + 1e-9 * abs(y.hi - y.lo)
+            }
             yl = y.labels(yt)
             if Double(max(1, yt.count)) * (fontSize * 1.9) <= frame.height { break }
         }
         if grid {
-            for t in xt { let px = x(t); svg.line(px, frame.y, px, frame.maxY, stroke: "#e6e6e6", width: 0.7) }
-            for t in yt { let py = y(t); svg.line(frame.x, py, frame.maxX, py, stroke: "#e6e6e6", width: 0.7) }
+            for t in xt {
+                let px = x(t)
+                svg.line(px, frame.y, px, frame.maxY, stroke: "#e6e6e6", width: 0.7)
+            }
+            for t in yt {
+                let py = y(t)
+                svg.line(frame.x, py, frame.maxX, py, stroke: "#e6e6e6", width: 0.7)
+            }
         }
         for (t, l) in zip(xt, xl) {
             let px = x(t)
@@ -142,12 +183,16 @@ public func drawAxes(_ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: 
         }
         svg.rect(frame, fill: "none", stroke: "#444", width: 1, cls: "frame")
         if let xLabel {
-            svg.text(frame.x + frame.width / 2, frame.maxY + 2 * fontSize + 14, xLabel, size: fontSize + 1, anchor: .middle, cls: "axis-label")
+            svg.text(
+                frame.x + frame.width / 2, frame.maxY + 2 * fontSize + 14, xLabel, size: fontSize + 1, anchor: .middle,
+                cls: "axis-label")
         }
         if let yLabel {
             let widest = yl.map { textWidth($0, size: fontSize) }.max() ?? 20
             let px = frame.x - widest - 14
-            svg.text(px, frame.y + frame.height / 2, yLabel, size: fontSize + 1, anchor: .middle, rotate: -90, cls: "axis-label")
+            svg.text(
+                px, frame.y + frame.height / 2, yLabel, size: fontSize + 1, anchor: .middle, rotate: -90,
+                cls: "axis-label")
         }
     }
 }
@@ -159,19 +204,27 @@ struct LegendEntry {
     var showLine: Bool
     var showMarker: Bool
     init(_ label: String, style: SeriesStyle, line: Bool = false, marker: Bool = true) {
-        self.label = label; self.style = style; self.showLine = line; self.showMarker = marker
+        self.label = label
+        self.style = style
+        self.showLine = line
+        self.showMarker = marker
     }
 }
 
 /// A vertical legend with its top-left corner at (x, y); returns its height.
 @discardableResult
-func drawLegend(_ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
-                fontSize: Double = 11) -> Double {
+func drawLegend(
+    _ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
+    fontSize: Double = 11
+) -> Double {
     let rowH = fontSize + 8
-    let widest = max(entries.map { textWidth($0.label, size: fontSize) }.max() ?? 0, textWidth(title ?? "", size: fontSize))
+    let widest = max(
+        entries.map { textWidth($0.label, size: fontSize) }.max() ?? 0, textWidth(title ?? "", size: fontSize))
     let h = Double(entries.count) * rowH + (title == nil ? 0 : rowH) + 8
     svg.group("legend") {
-        svg.rect(Rect(x: x, y: y, width: widest + 48, height: h), fill: "#ffffff", stroke: "#bbbbbb", width: 0.8, opacity: 0.9)
+        svg.rect(
+            Rect(x: x, y: y, width: widest + 48, height: h), fill: "#ffffff", stroke: "#bbbbbb", width: 0.8,
+            opacity: 0.9)
         var cy = y + 4
         if let title {
             svg.text(x + 6, cy + fontSize, title, size: fontSize, bold: true)

@@ -13,7 +13,10 @@ public struct BandSeries: Sendable {
     public var halfWidths: [Double?]
     /// A series; see the properties.
     public init(label: String, steps: [Double], values: [Double], halfWidths: [Double?]) {
-        self.label = label; self.steps = steps; self.values = values; self.halfWidths = halfWidths
+        self.label = label
+        self.steps = steps
+        self.values = values
+        self.halfWidths = halfWidths
     }
 }
 
@@ -24,14 +27,21 @@ public struct BandSeries: Sendable {
 /// every finite mean (and the threshold) is positive, its range from the means and the
 /// bands' positive edges; a band's lower edge at or below zero on a log scale is drawn at the
 /// bottom of the panel.
-public func bandOverlay(title: String, metric: String, subtitle: String, series: [BandSeries], threshold: Double?) -> String {
+public func bandOverlay(
+    title: String, metric: String, subtitle: String, series: [BandSeries], threshold: Double?
+) -> String {
     let font = 11.0
     var legend = series.enumerated().map { LegendEntry($1.label, style: SeriesStyle.at($0), line: true, marker: false) }
     let thrStyle = SeriesStyle(color: "#000000", dash: "3 3", marker: .circle, filled: true)
-    if let threshold { legend.append(LegendEntry("threshold \(shortNumber(threshold))", style: thrStyle, line: true, marker: false)) }
+    if let threshold {
+        legend.append(LegendEntry("threshold \(shortNumber(threshold))", style: thrStyle, line: true, marker: false))
+    }
     let lw = legendWidth(legend, font: font)
-    let left = 80.0, top = 64.0, panel = (w: 520.0, h: 340.0)
-    let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 64
+    let left = 80.0
+    let top = 64.0
+    let panel = (w: 520.0, h: 340.0)
+    let width = left + panel.w + 30 + lw + 12
+    let height = top + panel.h + 64
     let svg = SVGWriter(width: width, height: height)
     svg.text(width / 2, 24, title, size: 15, anchor: .middle, bold: true, cls: "title")
     svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
@@ -49,13 +59,17 @@ public func bandOverlay(title: String, metric: String, subtitle: String, series:
     let yr: ClosedRange<Double>
     if log {
         let positive = edges.filter { $0 > 0 }
-        let lo = positive.min()!, hi = positive.max()!
+        let lo = positive.min()!
+        let hi = positive.max()!
         let f = hi > lo ? pow(hi / lo, 0.05) : 2
         yr = (lo / f)...(hi * f)
-    } else { yr = paddedRange(edges) }
+    } else {
+        yr = paddedRange(edges)
+    }
     let steps = series.flatMap(\.steps)
     let xr = (steps.min() ?? 0)...max(steps.max() ?? 1, (steps.min() ?? 0) + 1)
-    let x = Scale(domain: xr, range: fr.x, fr.maxX), y = Scale(domain: yr, range: fr.maxY, fr.y, log: log)
+    let x = Scale(domain: xr, range: fr.x, fr.maxX)
+    let y = Scale(domain: yr, range: fr.maxY, fr.y, log: log)
     drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: metric + (log ? " (log scale)" : ""), fontSize: font)
     /// A value's pixel row, kept inside the panel (a band edge ≤ 0 on a log scale: the bottom).
     func row(_ v: Double) -> Double {
@@ -75,18 +89,25 @@ public func bandOverlay(title: String, metric: String, subtitle: String, series:
                 svg.raw("<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n")
             }
             for (i, v) in s.values.enumerated() {
-                guard v.isFinite, i < s.halfWidths.count, let h = s.halfWidths[i], h.isFinite else { flush(); continue }
+                guard v.isFinite, i < s.halfWidths.count, let h = s.halfWidths[i], h.isFinite else {
+                    flush()
+                    continue
+                }
                 stretch.append((x(s.steps[i]), row(v - h), row(v + h)))
             }
             flush()
         }
         svg.group("series", [("data-variant", s.label)]) {
-            let pts = zip(s.steps, s.values).filter { $0.1.isFinite && (!log || $0.1 > 0) }.map { Point(x($0.0), y($0.1)) }
+            let pts = zip(s.steps, s.values).filter { $0.1.isFinite && (!log || $0.1 > 0) }.map {
+                Point(x($0.0), y($0.1))
+            }
             svg.polyline(pts, stroke: st.color, width: 1.8, dash: st.dash)
         }
     }
     if let threshold {
-        svg.group("threshold") { svg.line(fr.x, y(threshold), fr.maxX, y(threshold), stroke: thrStyle.color, width: 1.2, dash: thrStyle.dash) }
+        svg.group("threshold") {
+            svg.line(fr.x, y(threshold), fr.maxX, y(threshold), stroke: thrStyle.color, width: 1.2, dash: thrStyle.dash)
+        }
     }
     drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
     return svg.render(title: title)

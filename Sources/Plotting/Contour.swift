@@ -3,8 +3,11 @@
 /// `values[j * nx + i]` is f at (xs[i], ys[j]). Saddle cells are resolved by the cell's mean.
 ///
 /// - Returns: The segments, each a pair of points in data coordinates.
-public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys: [Double], level: Double)
-    -> [(Point, Point)] {
+public func contourSegments(
+    values: [Double], nx: Int, ny: Int, xs: [Double], ys: [Double], level: Double
+)
+    -> [(Point, Point)]
+{
     var out: [(Point, Point)] = []
     guard nx >= 2, ny >= 2 else { return out }
     @inline(__always) func interp(_ p0: Point, _ v0: Double, _ p1: Point, _ v1: Double) -> Point {
@@ -14,8 +17,10 @@ public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys
     for j in 0..<(ny - 1) {
         for i in 0..<(nx - 1) {
             // Corners counter-clockwise from bottom-left: a (i,j), b (i+1,j), c (i+1,j+1), d (i,j+1).
-            let va = values[j * nx + i], vb = values[j * nx + i + 1]
-            let vc = values[(j + 1) * nx + i + 1], vd = values[(j + 1) * nx + i]
+            let va = values[j * nx + i]
+            let vb = values[j * nx + i + 1]
+            let vc = values[(j + 1) * nx + i + 1]
+            let vd = values[(j + 1) * nx + i]
             guard va.isFinite, vb.isFinite, vc.isFinite, vd.isFinite else { continue }
             var code = 0
             if va > level { code |= 1 }
@@ -23,10 +28,14 @@ public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys
             if vc > level { code |= 4 }
             if vd > level { code |= 8 }
             if code == 0 || code == 15 { continue }
-            let pa = Point(xs[i], ys[j]), pb = Point(xs[i + 1], ys[j])
-            let pc = Point(xs[i + 1], ys[j + 1]), pd = Point(xs[i], ys[j + 1])
-            let ab = interp(pa, va, pb, vb), bc = interp(pb, vb, pc, vc)
-            let cd = interp(pc, vc, pd, vd), da = interp(pd, vd, pa, va)
+            let pa = Point(xs[i], ys[j])
+            let pb = Point(xs[i + 1], ys[j])
+            let pc = Point(xs[i + 1], ys[j + 1])
+            let pd = Point(xs[i], ys[j + 1])
+            let ab = interp(pa, va, pb, vb)
+            let bc = interp(pb, vb, pc, vc)
+            let cd = interp(pc, vc, pd, vd)
+            let da = interp(pd, vd, pa, va)
             switch code {
             case 1, 14: out.append((da, ab))
             case 2, 13: out.append((ab, bc))
@@ -36,7 +45,13 @@ public func contourSegments(values: [Double], nx: Int, ny: Int, xs: [Double], ys
             case 7, 8: out.append((cd, da))
             case 5, 10:
                 let centre = (va + vb + vc + vd) / 4 > level
-                if (code == 5) == centre { out.append((da, cd)); out.append((ab, bc)) } else { out.append((da, ab)); out.append((bc, cd)) }
+                if (code == 5) == centre {
+                    out.append((da, cd))
+                    out.append((ab, bc))
+                } else {
+                    out.append((da, ab))
+                    out.append((bc, cd))
+                }
             default: break
             }
         }

@@ -28,10 +28,13 @@ final class H5MDTrajectory: TrajectorySource {
         }
         let populations = try file.populations.enumerated().map { k, p in
             let rows = ids?[p.name]
-            var frame = PopulationFrame(name: p.name, ids: rows ?? Array(0..<p.count),
-                                        weights: try file.weights(k, record: record, rows: rows),
-                                        positions: widened(try file.positions(k, record: record, rows: rows), from: p.dimension))
-            if velocities, let v = try file.velocities(k, record: record, rows: rows) { frame.velocities = widened(v, from: p.dimension) }
+            var frame = PopulationFrame(
+                name: p.name, ids: rows ?? Array(0..<p.count),
+                weights: try file.weights(k, record: record, rows: rows),
+                positions: widened(try file.positions(k, record: record, rows: rows), from: p.dimension))
+            if velocities, let v = try file.velocities(k, record: record, rows: rows) {
+                frame.velocities = widened(v, from: p.dimension)
+            }
             return frame
         }
         return Frame(step: steps[record], time: times[record], populations: populations)

@@ -5,12 +5,24 @@ import Recording
 /// arrays in C order.
 public enum NPY {
     /// The bytes of an .npy file holding `values` with `shape`.
-    public static func encode(_ values: [Double], shape: [Int]) -> Data { encode(descr: "<f8", shape: shape, count: values.count) { d in
-        for v in values { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } } } }
+    public static func encode(_ values: [Double], shape: [Int]) -> Data {
+        encode(descr: "<f8", shape: shape, count: values.count) { d in
+            for v in values {
+                var b = v.bitPattern.littleEndian
+                withUnsafeBytes(of: &b) { d.append(contentsOf: $0) }
+            }
+        }
+    }
 
     /// The bytes of an int64 .npy file holding `values` with `shape` (steps.npy).
-    public static func encode(_ values: [Int64], shape: [Int]) -> Data { encode(descr: "<i8", shape: shape, count: values.count) { d in
-        for v in values { var b = v.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } } } }
+    public static func encode(_ values: [Int64], shape: [Int]) -> Data {
+        encode(descr: "<i8", shape: shape, count: values.count) { d in
+            for v in values {
+                var b = v.littleEndian
+                withUnsafeBytes(of: &b) { d.append(contentsOf: $0) }
+            }
+        }
+    }
 
     static func encode(descr: String, shape: [Int], count: Int, body: (inout Data) -> Void) -> Data {
         guard shape.reduce(1, *) == count else { fatalError("NPY: shape \(shape) does not hold \(count) values") }
@@ -30,7 +42,8 @@ public enum NPY {
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
         var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
         let n = UInt16(header.utf8.count)
-        d.append(UInt8(n & 0xff)); d.append(UInt8(n >> 8))
+        d.append(UInt8(n & 0xff))
+        d.append(UInt8(n >> 8))
         d.append(contentsOf: Array(header.utf8))
         return d
     }
@@ -40,17 +53,29 @@ public enum NPY {
     /// - Throws: ``NPYError`` for another format, a truncated file or another dtype.
     public static func decode(_ data: Data) throws -> (descr: String, shape: [Int], values: [Double]) {
         let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw NPYError.notNPY }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw NPYError.notNPY
+        }
         let len = Int(bytes[8]) | Int(bytes[9]) << 8
-        guard bytes.count >= 10 + len, let header = String(bytes: bytes[10..<(10 + len)], encoding: .ascii) else { throw NPYError.truncatedHeader }
-        guard let dr = header.range(of: "'descr': '"), let de = header[dr.upperBound...].firstIndex(of: "'") else { throw NPYError.noDescription }
+        guard bytes.count >= 10 + len, let header = String(bytes: bytes[10..<(10 + len)], encoding: .ascii) else {
+            throw NPYError.truncatedHeader
+        }
+        guard let dr = header.range(of: "'descr': '"), let de = header[dr.upperBound...].firstIndex(of: "'") else {
+            throw NPYError.noDescription
+        }
         let descr = String(header[dr.upperBound..<de])
         guard header.contains("'fortran_order': False") else { throw NPYError.fortranOrder }
-        guard let sr = header.range(of: "'shape': ("), let se = header[sr.upperBound...].firstIndex(of: ")") else { throw NPYError.noShape }
-        let shape = header[sr.upperBound..<se].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let sr = header.range(of: "'shape': ("), let se = header[sr.upperBound...].firstIndex(of: ")") else {
+            throw NPYError.noShape
+        }
+        let shape = header[sr.upperBound..<se].split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         let count = shape.reduce(1, *)
         let start = 10 + len
-        guard bytes.count == start + 8 * count else { throw NPYError.dataBytes(bytes.count - start, expected: 8 * count) }
+        guard bytes.count == start + 8 * count else {
+            throw NPYError.dataBytes(bytes.count - start, expected: 8 * count)
+        }
         var values = [Double](repeating: 0, count: count)
         for i in 0..<count {
             var u: UInt64 = 0
@@ -97,17 +122,21 @@ final class NPYWriter {
         written += values.count
         guard written <= expected else { throw NPYError.tooManyValues(path: paths[0], capacity: expected) }
         #if _endian(little)
-        let bytes = values.withContiguousStorageIfAvailable { Data(buffer: $0) } ?? Array(values).withUnsafeBufferPointer { Data(buffer: $0) }
+            let bytes =
+                values.withContiguousStorageIfAvailable { Data(buffer: $0) }
+                ?? Array(values).withUnsafeBufferPointer { Data(buffer: $0) }
         #else
-        var bytes = Data(capacity: values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            var bytes = Data(capacity: values.count * 8)
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         #endif
         try write(bytes)
     }
 
     /// Checks the count and flushes.
     func finish() throws {
-        guard written == expected else { throw NPYError.valueCount(path: paths[0], written: written, capacity: expected) }
+        guard written == expected else {
+            throw NPYError.valueCount(path: paths[0], written: written, capacity: expected)
+        }
         for (f, path) in zip(files, paths) where fflush(f) != 0 {
             throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno))))
         }
@@ -116,7 +145,9 @@ final class NPYWriter {
     private func write(_ data: Data) throws {
         for (f, path) in zip(files, paths) {
             let n = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-            guard n == data.count else { throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno)))) }
+            guard n == data.count else {
+                throw IOFailure(path: path, .writeFailed(reason: String(cString: strerror(errno))))
+            }
         }
     }
 }

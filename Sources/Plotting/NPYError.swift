@@ -31,11 +31,12 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
         case .noDescription: "no descr"
         case .fortranOrder: "Fortran order"
         case .noShape: "no shape"
-        case let .dataBytes(bytes, expected): "\(bytes) data bytes, expected \(expected)"
+        case .dataBytes(let bytes, let expected): "\(bytes) data bytes, expected \(expected)"
         case .unsupportedDType(let descr): "unsupported dtype \(descr)"
-        case let .tooManyValues(path, capacity): "\(path): more values than the shape holds (\(capacity))"
-        case let .valueCount(path, written, capacity): "\(path): \(written) values written, the shape holds \(capacity)"
-        case let .particlesDiffer(population, step, firstStep):
+        case .tooManyValues(let path, let capacity): "\(path): more values than the shape holds (\(capacity))"
+        case .valueCount(let path, let written, let capacity):
+            "\(path): \(written) values written, the shape holds \(capacity)"
+        case .particlesDiffer(let population, let step, let firstStep):
             "population '\(population)': the particles at step \(step) differ from those of step \(firstStep)"
         }
     }

@@ -18,23 +18,27 @@ public enum NPYExport {
                 let f = try t.frame(r, ids: nil, velocities: t.hasVelocities)
                 for p in f.populations {
                     if exports[p.name] == nil {
-                        exports[p.name] = try PopulationExport(first: p, step: f.step, records: t.records(of: p.name).count,
-                                                               dimension: t.dimension, velocities: t.hasVelocities,
-                                                               directory: directory, alias: single)
+                        exports[p.name] = try PopulationExport(
+                            first: p, step: f.step, records: t.records(of: p.name).count,
+                            dimension: t.dimension, velocities: t.hasVelocities,
+                            directory: directory, alias: single)
                     }
                     try exports[p.name]!.append(p, step: f.step)
                 }
             }
             var files: [String] = []
             var common: (steps: [Int64], times: [Double])? = nil
-            let steps = t.steps, times = t.times
+            let steps = t.steps
+            let times = t.times
             for name in t.populationNames {
                 guard let e = exports[name] else { continue }
                 try e.finish()
                 files += e.files
                 let records = t.records(of: name)
                 let own = (records.map { Int64(steps[$0]) }, records.map { times[$0] })
-                if common == nil || common!.steps == own.0 { common = own } else {
+                if common == nil || common!.steps == own.0 {
+                    common = own
+                } else {
                     try write(NPY.encode(own.0, shape: [own.0.count]), directory, "\(name).steps.npy")
                     try write(NPY.encode(own.1, shape: [own.1.count]), directory, "\(name).times.npy")
                     files += ["\(name).steps.npy", "\(name).times.npy"]
@@ -72,7 +76,10 @@ final class PopulationExport {
     let files: [String]
     var paths: [String] { ([positions, weights] + (velocities.map { [$0] } ?? [])).flatMap(\.paths) }
 
-    init(first p: PopulationFrame, step: Int, records: Int, dimension d: Int, velocities: Bool, directory: String, alias: Bool) throws {
+    init(
+        first p: PopulationFrame, step: Int, records: Int, dimension d: Int, velocities: Bool, directory: String,
+        alias: Bool
+    ) throws {
         name = p.name
         ids = p.ids.sorted()
         firstStep = step
@@ -83,7 +90,9 @@ final class PopulationExport {
         files = arrays.map { names($0)[0] } + (alias ? arrays.map { "\($0).npy" } : [])
         positions = try NPYWriter(paths: names("positions").map { directory + "/" + $0 }, shape: [records, n, d])
         weights = try NPYWriter(paths: names("weights").map { directory + "/" + $0 }, shape: [records, n])
-        self.velocities = velocities ? try NPYWriter(paths: names("velocities").map { directory + "/" + $0 }, shape: [records, n, d]) : nil
+        self.velocities =
+            velocities
+            ? try NPYWriter(paths: names("velocities").map { directory + "/" + $0 }, shape: [records, n, d]) : nil
     }
 
     /// Appends one record of the population, its particles in id order.

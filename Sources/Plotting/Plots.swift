@@ -25,7 +25,9 @@ public struct RunPlots {
 
     /// The figures of a run's recorded data in `context`.
     public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
-        self.trajectory = trajectory; self.metrics = metrics; self.context = context
+        self.trajectory = trajectory
+        self.metrics = metrics
+        self.context = context
     }
 
     let titleSize = 15.0, font = 11.0
@@ -38,7 +40,8 @@ public struct RunPlots {
     /// picture) joined with the context's window, padded. Each frame looked at is read once.
     func windows(axes: Int, count: Int, frame: (Int) throws -> Frame) rethrows -> [ClosedRange<Double>] {
         let free = (0..<axes).filter { a in !(context.box.map { a < $0.count } ?? false) }
-        var lo = [Double](repeating: .infinity, count: axes), hi = [Double](repeating: -.infinity, count: axes)
+        var lo = [Double](repeating: .infinity, count: axes)
+        var hi = [Double](repeating: -.infinity, count: axes)
         if let t = trajectory, !free.isEmpty {
             let d = t.dimension
             let every = max(1, count / 24)
@@ -46,7 +49,12 @@ public struct RunPlots {
                 let f = try frame(k)
                 for a in free {
                     var v: [Double] = []
-                    for p in f.populations { for i in 0..<p.count { let x = p.positions[i * d + a]; if x.isFinite { v.append(x) } } }
+                    for p in f.populations {
+                        for i in 0..<p.count {
+                            let x = p.positions[i * d + a]
+                            if x.isFinite { v.append(x) }
+                        }
+                    }
                     guard !v.isEmpty else { continue }
                     v.sort()
                     lo[a] = min(lo[a], v[Int(Double(v.count - 1) * 0.01)])
@@ -57,10 +65,20 @@ public struct RunPlots {
         return (0..<axes).map { a in
             if let box = context.box, a < box.count { return box[a] }
             guard trajectory != nil else { return 0...1 }
-            var l = lo[a], h = hi[a]
-            if !l.isFinite || !h.isFinite { l = 0; h = 1 }
-            if let w = context.window, a < w.count { l = min(l, w[a].lowerBound); h = max(h, w[a].upperBound) }
-            if h <= l { l -= 1; h += 1 }
+            var l = lo[a]
+            var h = hi[a]
+            if !l.isFinite || !h.isFinite {
+                l = 0
+                h = 1
+            }
+            if let w = context.window, a < w.count {
+                l = min(l, w[a].lowerBound)
+                h = max(h, w[a].upperBound)
+            }
+            if h <= l {
+                l -= 1
+                h += 1
+            }
             let pad = 0.06 * (h - l)
             return (l - pad)...(h + pad)
         }
@@ -69,16 +87,23 @@ public struct RunPlots {
     func markerRadius(count: Int) -> Double { min(3, max(1.2, 3.4 - 0.65 * log10(Double(max(1, count))))) }
 
     /// Markers of one population; area proportional to weight (relative to the mean weight).
-    func drawParticles(_ svg: SVGWriter, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
-                       style: SeriesStyle, frame: Rect, limit: Int = .max) -> Int {
+    func drawParticles(
+        _ svg: SVGWriter, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
+        style: SeriesStyle, frame: Rect, limit: Int = .max
+    ) -> Int {
         let r0 = markerRadius(count: min(p.count, limit))
         let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
         var outside = 0
         let every = max(1, Int((Double(p.count) / Double(limit)).rounded(.up)))
         for i in stride(from: 0, to: p.count, by: every) {
-            let vx = p.positions[i * d + dims.0], vy = p.positions[i * d + dims.1]
-            let px = x(vx), py = y(vy)
-            guard px >= frame.x - 0.5, px <= frame.maxX + 0.5, py >= frame.y - 0.5, py <= frame.maxY + 0.5 else { outside += 1; continue }
+            let vx = p.positions[i * d + dims.0]
+            let vy = p.positions[i * d + dims.1]
+            let px = x(vx)
+            let py = y(vy)
+            guard px >= frame.x - 0.5, px <= frame.maxX + 0.5, py >= frame.y - 0.5, py <= frame.maxY + 0.5 else {
+                outside += 1
+                continue
+            }
             let rel = meanW > 0 ? p.weights[i] / meanW : 1
             let r = r0 * min(4, max(0.5, rel.squareRoot()))
             svg.marker(px, py, size: r, style: style, opacity: 0.75)
@@ -90,7 +115,14 @@ public struct RunPlots {
     func drawContours(_ svg: SVGWriter, x: Scale, y: Scale) {
         let field: (([Double]) -> Double)?
         var isDensity = true
-        if let lp = context.logDensity { field = lp } else if let v = context.potential { field = v; isDensity = false } else { field = nil }
+        if let lp = context.logDensity {
+            field = lp
+        } else if let v = context.potential {
+            field = v
+            isDensity = false
+        } else {
+            field = nil
+        }
         guard let f = field, let t = trajectory, t.dimension == 2 else { return }
         let n = 90
         let xs = (0..<n).map { x.lo + (x.hi - x.lo) * Double($0) / Double(n - 1) }
@@ -122,10 +154,13 @@ public struct RunPlots {
 
     func drawBox2D(_ svg: SVGWriter, x: Scale, y: Scale, dims: (Int, Int)) {
         guard let box = context.box, box.count > max(dims.0, dims.1) else { return }
-        let bx = box[dims.0], by = box[dims.1]
+        let bx = box[dims.0]
+        let by = box[dims.1]
         svg.group("box") {
-            svg.rect(Rect(x: x(bx.lowerBound), y: y(by.upperBound), width: x(bx.upperBound) - x(bx.lowerBound),
-                          height: y(by.lowerBound) - y(by.upperBound)), stroke: "#000", width: 1.6, dash: "6 3")
+            svg.rect(
+                Rect(
+                    x: x(bx.lowerBound), y: y(by.upperBound), width: x(bx.upperBound) - x(bx.lowerBound),
+                    height: y(by.lowerBound) - y(by.upperBound)), stroke: "#000", width: 1.6, dash: "6 3")
         }
     }
 
@@ -137,7 +172,9 @@ public struct RunPlots {
 
     func title(_ svg: SVGWriter, _ text: String, subtitle: String?, width: Double) {
         svg.text(width / 2, 24, context.title, size: titleSize, anchor: .middle, bold: true, cls: "title")
-        if let subtitle { svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle") }
+        if let subtitle {
+            svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
+        }
         _ = text
     }
 
@@ -145,13 +182,24 @@ public struct RunPlots {
         let styles = populationStyles(t)
         var e = t.populationNames.map { n in LegendEntry(n, style: styles[n]!) }
         if context.logDensity != nil && t.dimension <= 2 {
-            e.append(LegendEntry(t.dimension == 1 ? "target density" : "target density contours",
-                                 style: SeriesStyle(color: "#888888", dash: t.dimension == 1 ? nil : nil, marker: .circle, filled: true), line: true, marker: false))
+            e.append(
+                LegendEntry(
+                    t.dimension == 1 ? "target density" : "target density contours",
+                    style: SeriesStyle(
+                        color: "#888888", dash: t.dimension == 1 ? nil : nil, marker: .circle, filled: true),
+                    line: true, marker: false))
         } else if context.potential != nil && t.dimension == 2 {
-            e.append(LegendEntry("potential level sets", style: SeriesStyle(color: "#888888", dash: nil, marker: .circle, filled: true), line: true, marker: false))
+            e.append(
+                LegendEntry(
+                    "potential level sets",
+                    style: SeriesStyle(color: "#888888", dash: nil, marker: .circle, filled: true), line: true,
+                    marker: false))
         }
         if context.box != nil {
-            e.append(LegendEntry("periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true), line: true, marker: false))
+            e.append(
+                LegendEntry(
+                    "periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true),
+                    line: true, marker: false))
         }
         return e + extra
     }
@@ -169,12 +217,18 @@ public struct RunPlots {
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
         let panel = t.dimension == 1 ? (w: 250.0, h: 200.0) : (w: 250.0, h: 250.0)
-        let left = 62.0, gap = 34.0, top = 74.0
+        let left = 62.0
+        let gap = 34.0
+        let top = 74.0
         let width = left + Double(frames.count) * panel.w + Double(frames.count - 1) * gap + 24 + lw + 16
         let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(svg, context.title, subtitle: "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)", width: width)
+        title(
+            svg, context.title,
+            subtitle:
+                "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
+            width: width)
         let ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
         let xr = ranges[0]
         let yr: ClosedRange<Double>
@@ -183,7 +237,10 @@ public struct RunPlots {
         let bins = 30
         if t.dimension == 1 {
             if let lp = context.logDensity {
-                densityCurve = (0..<200).map { k in let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199; return (v, exp(lp([v]))) }
+                densityCurve = (0..<200).map { k in
+                    let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199
+                    return (v, exp(lp([v])))
+                }
             }
             var top = densityCurve.map(\.1).filter(\.isFinite).max() ?? 0
             for f in frames {
@@ -201,13 +258,20 @@ public struct RunPlots {
         }
         for (k, f) in frames.enumerated() {
             let fr = Rect(x: left + Double(k) * (panel.w + gap), y: top, width: panel.w, height: panel.h)
-            let x = Scale(domain: xr, range: fr.x, fr.maxX), y = Scale(domain: yr, range: fr.maxY, fr.y)
-            svg.text(fr.x + fr.width / 2, fr.y - 8, "step \(f.step) · t = \(shortNumber(f.time))", size: font + 1, anchor: .middle, cls: "panel-title")
-            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: k == 0 ? (t.dimension == 1 ? "density" : "x2") : nil, fontSize: font)
+            let x = Scale(domain: xr, range: fr.x, fr.maxX)
+            let y = Scale(domain: yr, range: fr.maxY, fr.y)
+            svg.text(
+                fr.x + fr.width / 2, fr.y - 8, "step \(f.step) · t = \(shortNumber(f.time))", size: font + 1,
+                anchor: .middle, cls: "panel-title")
+            drawAxes(
+                svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: k == 0 ? (t.dimension == 1 ? "density" : "x2") : nil,
+                fontSize: font)
             if t.dimension == 1 {
                 if let box = context.box, let b = box.first {
                     svg.group("box") {
-                        for v in [b.lowerBound, b.upperBound] { svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3") }
+                        for v in [b.lowerBound, b.upperBound] {
+                            svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3")
+                        }
                     }
                 }
                 for p in f.populations {
@@ -221,18 +285,25 @@ public struct RunPlots {
                             d += "V\(fmt(y(v)))H\(fmt(x(x0 + bw)))"
                         }
                         d += "V\(fmt(y(0)))Z"
-                        svg.raw("<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.28\" stroke=\"\(st.color)\" stroke-width=\"1.4\"\(st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n")
+                        svg.raw(
+                            "<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.28\" stroke=\"\(st.color)\" stroke-width=\"1.4\"\(st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
+                        )
                         // A rug of the particles under the histogram (marker area ∝ weight).
                         let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
-                        for i in stride(from: 0, to: p.count, by: max(1, p.count / 200)) where xr.contains(p.positions[i]) {
+                        for i in stride(from: 0, to: p.count, by: max(1, p.count / 200))
+                        where xr.contains(p.positions[i]) {
                             let rel = meanW > 0 ? p.weights[i] / meanW : 1
-                            svg.marker(x(p.positions[i]), fr.maxY - 5, size: 1.6 * min(3, max(0.6, rel.squareRoot())), style: st, opacity: 0.6)
+                            svg.marker(
+                                x(p.positions[i]), fr.maxY - 5, size: 1.6 * min(3, max(0.6, rel.squareRoot())),
+                                style: st, opacity: 0.6)
                         }
                     }
                 }
                 if !densityCurve.isEmpty {
                     svg.group("density") {
-                        svg.polyline(densityCurve.map { Point(x($0.0), y(min($0.1, yr.upperBound))) }, stroke: "#555555", width: 1.6)
+                        svg.polyline(
+                            densityCurve.map { Point(x($0.0), y(min($0.1, yr.upperBound))) }, stroke: "#555555",
+                            width: 1.6)
                     }
                 }
             } else {
@@ -241,8 +312,9 @@ public struct RunPlots {
                 var outside = 0
                 for p in f.populations {
                     svg.group("series", [("data-population", p.name)]) {
-                        outside += drawParticles(svg, p, dims: (0, 1), d: 2, x: x, y: y, style: styles[p.name]!, frame: fr,
-                                                 limit: maxSnapshotParticles)
+                        outside += drawParticles(
+                            svg, p, dims: (0, 1), d: 2, x: x, y: y, style: styles[p.name]!, frame: fr,
+                            limit: maxSnapshotParticles)
                     }
                 }
                 var notes: [String] = []
@@ -255,7 +327,9 @@ public struct RunPlots {
                 if shown < total { notes.append("\(shown) of \(total) shown") }
                 if outside > 0 { notes.append("\(outside) outside") }
                 if !notes.isEmpty {
-                    svg.text(fr.maxX - 4, fr.y + 14, notes.joined(separator: ", "), size: font - 1, anchor: .end, fill: "#555", cls: "note")
+                    svg.text(
+                        fr.maxX - 4, fr.y + 14, notes.joined(separator: ", "), size: font - 1, anchor: .end,
+                        fill: "#555", cls: "note")
                 }
             }
         }
@@ -267,7 +341,10 @@ public struct RunPlots {
     func projectionMatrix(_ frames: [Frame]) -> String? {
         guard let t = trajectory else { return nil }
         let d = min(t.dimension, 5)
-        let cell = d <= 3 ? 170.0 : 135.0, gap = 40.0, left = 64.0, top = 64.0
+        let cell = d <= 3 ? 170.0 : 135.0
+        let gap = 40.0
+        let left = 64.0
+        let top = 64.0
         // Series: snapshot × population.
         var series: [(frame: Int, pop: String, style: SeriesStyle, label: String)] = []
         for (k, f) in frames.enumerated() {
@@ -278,10 +355,15 @@ public struct RunPlots {
         }
         var legend = series.map { LegendEntry($0.label, style: $0.style) }
         if context.referenceSamples != nil {
-            legend.append(LegendEntry("target samples", style: SeriesStyle(color: "#b0b0b0", dash: nil, marker: .circle, filled: true)))
+            legend.append(
+                LegendEntry(
+                    "target samples", style: SeriesStyle(color: "#b0b0b0", dash: nil, marker: .circle, filled: true)))
         }
         if context.box != nil {
-            legend.append(LegendEntry("periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true), line: true, marker: false))
+            legend.append(
+                LegendEntry(
+                    "periodic box", style: SeriesStyle(color: "#000000", dash: "6 3", marker: .circle, filled: true),
+                    line: true, marker: false))
         }
         let lw = legendWidth(legend, font: font)
         let gridW = Double(d) * cell + Double(d - 1) * gap
@@ -289,11 +371,14 @@ public struct RunPlots {
         let height = top + gridW + 56
         let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)", width: width)
+        title(
+            svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)",
+            width: width)
         let ranges = windows(axes: d, count: frames.count) { frames[$0] }
         for r in 0..<d {
             for c in 0...r {
-                let fr = Rect(x: left + Double(c) * (cell + gap), y: top + Double(r) * (cell + gap), width: cell, height: cell)
+                let fr = Rect(
+                    x: left + Double(c) * (cell + gap), y: top + Double(r) * (cell + gap), width: cell, height: cell)
                 let x = Scale(domain: ranges[c], range: fr.x, fr.maxX)
                 if r == c {
                     let bins = 24
@@ -305,14 +390,17 @@ public struct RunPlots {
                     }
                     let topV = hs.flatMap { $0 }.max() ?? 1
                     let y = Scale(domain: 0...(topV > 0 ? topV * 1.1 : 1), range: fr.maxY, fr.y)
-                    drawAxes(svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil, yLabel: c == 0 ? "density" : nil, fontSize: font - 1)
+                    drawAxes(
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
+                        yLabel: c == 0 ? "density" : nil, fontSize: font - 1)
                     let bw = (ranges[c].upperBound - ranges[c].lowerBound) / Double(bins)
                     for (k, s) in series.enumerated() {
                         svg.group("series", [("data-population", s.pop)]) {
                             var pts: [Point] = [Point(x(ranges[c].lowerBound), y(0))]
                             for (b, v) in hs[k].enumerated() {
                                 let x0 = ranges[c].lowerBound + Double(b) * bw
-                                pts.append(Point(x(x0), y(v))); pts.append(Point(x(x0 + bw), y(v)))
+                                pts.append(Point(x(x0), y(v)))
+                                pts.append(Point(x(x0 + bw), y(v)))
                             }
                             pts.append(Point(x(ranges[c].upperBound), y(0)))
                             svg.polyline(pts, stroke: s.style.color, width: 1.4, dash: s.style.dash)
@@ -320,13 +408,18 @@ public struct RunPlots {
                     }
                 } else {
                     let y = Scale(domain: ranges[r], range: fr.maxY, fr.y)
-                    drawAxes(svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil, yLabel: c == 0 ? "x\(r + 1)" : nil, fontSize: font - 1)
+                    drawAxes(
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
+                        yLabel: c == 0 ? "x\(r + 1)" : nil, fontSize: font - 1)
                     if let ref = context.referenceSamples {
                         svg.group("reference") {
                             let m = ref.count / t.dimension
                             for i in stride(from: 0, to: m, by: max(1, m / 400)) {
-                                let px = x(ref[i * t.dimension + c]), py = y(ref[i * t.dimension + r])
-                                if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY { svg.circle(px, py, 1.2, fill: "#b0b0b0") }
+                                let px = x(ref[i * t.dimension + c])
+                                let py = y(ref[i * t.dimension + r])
+                                if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY {
+                                    svg.circle(px, py, 1.2, fill: "#b0b0b0")
+                                }
                             }
                         }
                     }
@@ -334,8 +427,9 @@ public struct RunPlots {
                     for s in series {
                         let p = frames[s.frame].populations.first { $0.name == s.pop }!
                         svg.group("series", [("data-population", s.pop)]) {
-                            _ = drawParticles(svg, p, dims: (c, r), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
-                                              limit: maxMatrixParticles)
+                            _ = drawParticles(
+                                svg, p, dims: (c, r), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
+                                limit: maxMatrixParticles)
                         }
                     }
                 }
@@ -354,28 +448,40 @@ public struct RunPlots {
         let styles = populationStyles(t)
         let d = t.dimension
         var legend = populationLegend(t).filter { d == 2 || !$0.label.hasPrefix("target density") }
-        legend.append(LegendEntry("start", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: false)))
-        legend.append(LegendEntry("end", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: true)))
+        legend.append(
+            LegendEntry("start", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: false)))
+        legend.append(
+            LegendEntry("end", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: true)))
         let lw = legendWidth(legend, font: font)
-        let left = 70.0, top = 64.0
+        let left = 70.0
+        let top = 64.0
         let panel = (w: d == 1 ? 520.0 : 420.0, h: d == 1 ? 300.0 : 420.0)
-        let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
+        let width = left + panel.w + 30 + lw + 12
+        let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
         let first = try t.frame(0)
-        let firstStep = first.step, lastStep = t.steps[t.recordCount - 1]
+        let firstStep = first.step
+        let lastStep = t.steps[t.recordCount - 1]
         var counted: [String: Int] = [:]
-        let subtitle = d == 1 ? "paths of a subsample of particles, position against step"
+        let subtitle =
+            d == 1
+            ? "paths of a subsample of particles, position against step"
             : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
         title(svg, context.title, subtitle: subtitle, width: width)
-        let x: Scale, y: Scale
+        let x: Scale
+        let y: Scale
         let ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
         if d == 1 {
             x = Scale(domain: Double(firstStep)...Double(max(lastStep, firstStep + 1)), range: fr.x, fr.maxX)
             y = Scale(domain: ranges[0], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: "x1", fontSize: font)
             if let b = context.box?.first {
-                svg.group("box") { for v in [b.lowerBound, b.upperBound] { svg.line(fr.x, y(v), fr.maxX, y(v), stroke: "#000", width: 1.6, dash: "6 3") } }
+                svg.group("box") {
+                    for v in [b.lowerBound, b.upperBound] {
+                        svg.line(fr.x, y(v), fr.maxX, y(v), stroke: "#000", width: 1.6, dash: "6 3")
+                    }
+                }
             }
         } else {
             x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
@@ -384,13 +490,17 @@ public struct RunPlots {
             if d == 2 { drawContours(svg, x: x, y: y) }
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
         }
-        svg.raw("<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+        svg.raw(
+            "<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n"
+        )
         // The particles drawn: an even subsample of each population's first record, then their
         // positions at every record (read for them alone): population → id → (step, x).
         var picks: [String: [Int]] = [:]
         for name in t.populationNames {
             guard let p0 = first.populations.first(where: { $0.name == name }) else { continue }
-            picks[name] = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxPathParticles)).rounded(.up)))).map { p0.ids[$0] }
+            picks[name] = stride(
+                from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxPathParticles)).rounded(.up)))
+            ).map { p0.ids[$0] }
         }
         var trails: [String: [Int: [(step: Int, x: [Double])]]] = [:]
         for r in 0..<t.recordCount {
@@ -399,7 +509,12 @@ public struct RunPlots {
                 guard let pick = picks[name], let p = f.populations.first(where: { $0.name == name }) else { continue }
                 var row: [Int: Int] = [:]
                 for (k, id) in p.ids.enumerated() { row[id] = k }
-                for id in pick { if let k = row[id] { trails[name, default: [:]][id, default: []].append((f.step, Array(p.positions[(k * d)..<(k * d + d)]))) } }
+                for id in pick {
+                    if let k = row[id] {
+                        trails[name, default: [:]][id, default: []].append(
+                            (f.step, Array(p.positions[(k * d)..<(k * d + d)])))
+                    }
+                }
             }
         }
         for name in t.populationNames {
@@ -408,10 +523,15 @@ public struct RunPlots {
             counted[name] = pick.count
             svg.group("series", [("data-population", name), ("clip-path", "url(#paths-clip)")]) {
                 for id in pick {
-                    var pts: [Point] = [], prev: [Double]? = nil
+                    var pts: [Point] = []
+                    var prev: [Double]? = nil
                     var ends: [Point] = []
                     for (step, v) in trails[name]?[id] ?? [] {
-                        if let prev, let box = context.box, zip(zip(prev, v), box).contains(where: { abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound) }) {
+                        if let prev, let box = context.box,
+                            zip(zip(prev, v), box).contains(where: {
+                                abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound)
+                            })
+                        {
                             svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
                             pts = []
                         }
@@ -421,13 +541,25 @@ public struct RunPlots {
                         if ends.isEmpty { ends.append(pt) }
                     }
                     svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
-                    if let s = ends.first { svg.marker(s.x, s.y, size: 2.6, style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false), opacity: 0.9) }
-                    if let e = pts.last { svg.marker(e.x, e.y, size: 2.6, style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true), opacity: 0.9) }
+                    if let s = ends.first {
+                        svg.marker(
+                            s.x, s.y, size: 2.6,
+                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false),
+                            opacity: 0.9)
+                    }
+                    if let e = pts.last {
+                        svg.marker(
+                            e.x, e.y, size: 2.6,
+                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true),
+                            opacity: 0.9)
+                    }
                 }
             }
         }
         let total = first.populations.map(\.count).reduce(0, +)
-        svg.text(fr.maxX, fr.maxY + 2 * font + 14, "\(counted.values.reduce(0, +)) of \(total) particles", size: font - 1, anchor: .end, fill: "#555", cls: "note")
+        svg.text(
+            fr.maxX, fr.maxY + 2 * font + 14, "\(counted.values.reduce(0, +)) of \(total) particles", size: font - 1,
+            anchor: .end, fill: "#555", cls: "note")
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
         return svg.render(title: "\(context.title): paths")
     }
@@ -439,15 +571,24 @@ public struct RunPlots {
     public func metricsFigure() -> String? {
         guard let m = metrics, !m.metrics.isEmpty, !m.steps.isEmpty else { return nil }
         let count = m.metrics.count
-        let cols = count == 1 ? 1 : 2, rows = (count + cols - 1) / cols
-        let panel = (w: 330.0, h: 210.0), left = 78.0, gapX = 92.0, gapY = 100.0, top = 112.0
+        let cols = count == 1 ? 1 : 2
+        let rows = (count + cols - 1) / cols
+        let panel = (w: 330.0, h: 210.0)
+        let left = 78.0
+        let gapX = 92.0
+        let gapY = 100.0
+        let top = 112.0
         let valueStyle = SeriesStyle.at(0)
         let thrStyle = SeriesStyle(color: "#b2182b", dash: "6 4", marker: .triangle, filled: true)
         var legend = [LegendEntry("recorded value", style: valueStyle, line: true, marker: m.steps.count <= 60)]
         let hasThresholds = context.thresholds.contains { t in m.metrics.contains { $0.name == t.metric } }
         if hasThresholds {
             legend.append(LegendEntry("expectation threshold", style: thrStyle, line: true, marker: false))
-            legend.append(LegendEntry("by-step of expectation", style: SeriesStyle(color: "#b2182b", dash: "1 3", marker: .circle, filled: true), line: true, marker: false))
+            legend.append(
+                LegendEntry(
+                    "by-step of expectation",
+                    style: SeriesStyle(color: "#b2182b", dash: "1 3", marker: .circle, filled: true), line: true,
+                    marker: false))
         }
         let lw = legendWidth(legend, font: font)
         let width = left + Double(cols) * panel.w + Double(cols - 1) * gapX + 30 + lw + 12
@@ -457,39 +598,50 @@ public struct RunPlots {
         let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
         let xr = (m.steps.first ?? 0)...max(m.steps.last ?? 1, (m.steps.first ?? 0) + 1)
         for (k, metric) in m.metrics.enumerated() {
-            let fr = Rect(x: left + Double(k % cols) * (panel.w + gapX), y: top + Double(k / cols) * (panel.h + gapY),
-                          width: panel.w, height: panel.h)
+            let fr = Rect(
+                x: left + Double(k % cols) * (panel.w + gapX), y: top + Double(k / cols) * (panel.h + gapY),
+                width: panel.w, height: panel.h)
             let thresholds = context.thresholds.filter { $0.metric == metric.name }
             let finite = metric.values.filter(\.isFinite)
             let all = finite + thresholds.map(\.value)
             let log = !finite.isEmpty && all.allSatisfy { $0 > 0 }
             let yr: ClosedRange<Double>
             if log {
-                let lo = all.min()!, hi = all.max()!
+                let lo = all.min()!
+                let hi = all.max()!
                 yr = (lo / pow(hi / lo, 0.05) / (hi == lo ? 2 : 1))...(hi * pow(hi / lo, 0.05) * (hi == lo ? 2 : 1))
             } else {
                 yr = paddedRange(all)
             }
             let x = Scale(domain: xr, range: fr.x, fr.maxX)
             let y = Scale(domain: yr, range: fr.maxY, fr.y, log: log)
-            svg.text(fr.x + fr.width / 2, fr.y - 40, metric.name + (log ? " (log scale)" : ""), size: font + 2, anchor: .middle, bold: true, cls: "panel-title")
+            svg.text(
+                fr.x + fr.width / 2, fr.y - 40, metric.name + (log ? " (log scale)" : ""), size: font + 2,
+                anchor: .middle, bold: true, cls: "panel-title")
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "step", yLabel: metric.name, fontSize: font)
             if let h, h > 0 {
                 // The time axis on top: ticks at nice times.
                 let tScale = Scale(domain: (xr.lowerBound * h)...(xr.upperBound * h), range: fr.x, fr.maxX)
                 svg.group("axis time-axis") {
-                    var ticks: [Double] = [], labels: [String] = []
+                    var ticks: [Double] = []
+                    var labels: [String] = []
                     for n in stride(from: 7, through: 2, by: -1) {
                         ticks = tScale.ticks(maxCount: n).filter { $0 >= tScale.lo && $0 <= tScale.hi }
                         labels = tScale.labels(ticks)
-                        if Double(ticks.count) * ((labels.map { textWidth($0, size: font) }.max() ?? 0) + 12) <= fr.width { break }
+                        if Double(ticks.count) * ((labels.map { textWidth($0, size: font) }.max() ?? 0) + 12)
+                            <= fr.width
+                        {
+                            break
+                        }
                     }
                     for (tv, l) in zip(ticks, labels) {
                         let px = tScale(tv)
                         svg.line(px, fr.y - 4, px, fr.y, stroke: "#444")
                         svg.text(px, fr.y - 7, l, size: font - 1, anchor: .middle, fill: "#555", cls: "tick-label")
                     }
-                    svg.text(fr.x + fr.width / 2, fr.y - 22, "time", size: font - 1, anchor: .middle, fill: "#555", cls: "axis-label")
+                    svg.text(
+                        fr.x + fr.width / 2, fr.y - 22, "time", size: font - 1, anchor: .middle, fill: "#555",
+                        cls: "axis-label")
                 }
             }
             for t in thresholds {
@@ -497,20 +649,32 @@ public struct RunPlots {
                     let py = y(t.value)
                     svg.line(fr.x, py, fr.maxX, py, stroke: thrStyle.color, width: 1.4, dash: thrStyle.dash)
                     let bx = x(Double(t.byStep))
-                    if bx >= fr.x && bx <= fr.maxX { svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3") }
-                    svg.text(fr.maxX - 4, py + (t.atMost ? -5 : 13), "\(t.atMost ? "≤" : "≥") \(shortNumber(t.value)) by step \(t.byStep)", size: font - 1, anchor: .end, fill: thrStyle.color, cls: "threshold-label")
+                    if bx >= fr.x && bx <= fr.maxX {
+                        svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3")
+                    }
+                    svg.text(
+                        fr.maxX - 4, py + (t.atMost ? -5 : 13),
+                        "\(t.atMost ? "≤" : "≥") \(shortNumber(t.value)) by step \(t.byStep)", size: font - 1,
+                        anchor: .end, fill: thrStyle.color, cls: "threshold-label")
                 }
             }
             svg.group("series", [("data-metric", metric.name)]) {
                 var segment: [Point] = []
                 var segments: [[Point]] = []
                 for (s, v) in zip(m.steps, metric.values) {
-                    if v.isFinite && (!log || v > 0) { segment.append(Point(x(s), y(v))) } else if !segment.isEmpty { segments.append(segment); segment = [] }
+                    if v.isFinite && (!log || v > 0) {
+                        segment.append(Point(x(s), y(v)))
+                    } else if !segment.isEmpty {
+                        segments.append(segment)
+                        segment = []
+                    }
                 }
                 if !segment.isEmpty { segments.append(segment) }
                 for sgm in segments {
                     svg.polyline(sgm, stroke: valueStyle.color, width: 1.8, dash: valueStyle.dash)
-                    if m.steps.count <= 60 { for p in sgm { svg.marker(p.x, p.y, size: 2.2, style: valueStyle, opacity: 1) } }
+                    if m.steps.count <= 60 {
+                        for p in sgm { svg.marker(p.x, p.y, size: 2.2, style: valueStyle, opacity: 1) }
+                    }
                 }
             }
         }
@@ -537,31 +701,42 @@ public struct RunPlots {
         let styles = populationStyles(t)
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
-        let left = 70.0, top = 64.0
+        let left = 70.0
+        let top = 64.0
         let panel = (w: 440.0, h: t.dimension == 1 ? 280.0 : 440.0)
-        let width = left + panel.w + 30 + lw + 12, height = top + panel.h + 60
+        let width = left + panel.w + 30 + lw + 12
+        let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
-        title(svg, context.title, subtitle: "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
+        title(
+            svg, context.title,
+            subtitle: "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
         let dstr = fmt(dur) + "s"
         func animate(_ attr: String, _ values: [String]) -> String {
             "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"
         }
         if t.dimension == 1 {
             let xr = try windows(axes: 1, count: fi.count) { try t.frame(fi[$0]) }[0]
-            let bins = 30, bw = (xr.upperBound - xr.lowerBound) / Double(bins)
+            let bins = 30
+            let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
             var topV = 0.0
             var curve: [(Double, Double)] = []
-            if let lp = context.logDensity { curve = (0..<200).map { k in let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199; return (v, exp(lp([v]))) } }
+            if let lp = context.logDensity {
+                curve = (0..<200).map { k in
+                    let v = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(k) / 199
+                    return (v, exp(lp([v])))
+                }
+            }
             topV = curve.map(\.1).filter(\.isFinite).max() ?? 0
             // Per population, the histogram of each record shown (records read one at a time).
             var hs: [String: [[Double]]] = [:]
             for r in fi {
                 let f = try t.frame(r)
                 for name in t.populationNames {
-                    hs[name, default: []].append(f.populations.first(where: { $0.name == name }).map {
-                        histogram($0.positions, weights: $0.weights, range: xr, bins: bins)
-                    } ?? [Double](repeating: 0, count: bins))
+                    hs[name, default: []].append(
+                        f.populations.first(where: { $0.name == name }).map {
+                            histogram($0.positions, weights: $0.weights, range: xr, bins: bins)
+                        } ?? [Double](repeating: 0, count: bins))
                 }
             }
             // Cap the height at the 90% quantile of bar tops (and the density) so that the
@@ -572,7 +747,11 @@ public struct RunPlots {
             let x = Scale(domain: xr, range: fr.x, fr.maxX)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "density", fontSize: font)
             if let b = context.box?.first {
-                svg.group("box") { for v in [b.lowerBound, b.upperBound] { svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3") } }
+                svg.group("box") {
+                    for v in [b.lowerBound, b.upperBound] {
+                        svg.line(x(v), fr.y, x(v), fr.maxY, stroke: "#000", width: 1.6, dash: "6 3")
+                    }
+                }
             }
             for name in t.populationNames {
                 let st = styles[name]!
@@ -580,12 +759,16 @@ public struct RunPlots {
                     for b in 0..<bins {
                         let ys = hs[name]!.map { fmt(y(min($0[b], y.hi))) }
                         let hsz = hs[name]!.map { fmt(fr.maxY - y(min($0[b], y.hi))) }
-                        svg.raw("<rect x=\"\(fmt(x(xr.lowerBound + Double(b) * bw)))\" width=\"\(fmt(x(xr.lowerBound + bw) - x(xr.lowerBound)))\" y=\"\(ys[0])\" height=\"\(hsz[0])\" fill=\"\(st.color)\" fill-opacity=\"0.4\" stroke=\"\(st.color)\" stroke-width=\"0.8\">\(animate("y", ys))\(animate("height", hsz))</rect>\n")
+                        svg.raw(
+                            "<rect x=\"\(fmt(x(xr.lowerBound + Double(b) * bw)))\" width=\"\(fmt(x(xr.lowerBound + bw) - x(xr.lowerBound)))\" y=\"\(ys[0])\" height=\"\(hsz[0])\" fill=\"\(st.color)\" fill-opacity=\"0.4\" stroke=\"\(st.color)\" stroke-width=\"0.8\">\(animate("y", ys))\(animate("height", hsz))</rect>\n"
+                        )
                     }
                 }
             }
             if !curve.isEmpty {
-                svg.group("density") { svg.polyline(curve.map { Point(x($0.0), y(min($0.1, y.hi))) }, stroke: "#555555", width: 1.6) }
+                svg.group("density") {
+                    svg.polyline(curve.map { Point(x($0.0), y(min($0.1, y.hi))) }, stroke: "#555555", width: 1.6)
+                }
             }
         } else {
             let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
@@ -594,41 +777,59 @@ public struct RunPlots {
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
             drawContours(svg, x: x, y: y)
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
-            svg.raw("<clipPath id=\"anim-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n")
+            svg.raw(
+                "<clipPath id=\"anim-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n"
+            )
             // The particles animated: an even subsample of each population's first record, read
             // alone at the records shown.
             let first = try t.frame(fi[0])
             var picks: [String: [Int]] = [:]
             for name in t.populationNames {
                 guard let p0 = first.populations.first(where: { $0.name == name }) else { continue }
-                picks[name] = stride(from: 0, to: p0.count, by: max(1, Int((Double(p0.count) / Double(maxAnimatedParticles)).rounded(.up)))).map { p0.ids[$0] }
+                picks[name] = stride(
+                    from: 0, to: p0.count,
+                    by: max(1, Int((Double(p0.count) / Double(maxAnimatedParticles)).rounded(.up)))
+                ).map { p0.ids[$0] }
             }
             let frames = try fi.map { try t.frame($0, ids: picks, velocities: false) }
             for name in t.populationNames {
-                guard let p0 = first.populations.first(where: { $0.name == name }), let pick = picks[name] else { continue }
+                guard let p0 = first.populations.first(where: { $0.name == name }), let pick = picks[name] else {
+                    continue
+                }
                 let st = styles[name]!
                 let rows: [[Int: Int]] = frames.map { f in
                     var m: [Int: Int] = [:]
-                    if let p = f.populations.first(where: { $0.name == name }) { for (k, id) in p.ids.enumerated() { m[id] = k } }
+                    if let p = f.populations.first(where: { $0.name == name }) {
+                        for (k, id) in p.ids.enumerated() { m[id] = k }
+                    }
                     return m
                 }
                 let r0 = markerRadius(count: p0.count) + 0.4
                 let meanW = p0.weights.reduce(0, +) / Double(max(1, p0.count))
                 svg.group("series", [("data-population", name), ("clip-path", "url(#anim-clip)")]) {
                     for id in pick {
-                        var cx: [String] = [], cy: [String] = [], rr: [String] = []
+                        var cx: [String] = []
+                        var cy: [String] = []
+                        var rr: [String] = []
                         var last = (x: x(0), y: y(0), r: r0)
                         for (k, f) in frames.enumerated() {
                             if let row = rows[k][id], let p = f.populations.first(where: { $0.name == name }) {
                                 let rel = meanW > 0 ? p.weights[row] / meanW : 1
-                                last = (x(p.positions[row * 2]), y(p.positions[row * 2 + 1]), r0 * min(4, max(0.5, rel.squareRoot())))
+                                last = (
+                                    x(p.positions[row * 2]), y(p.positions[row * 2 + 1]),
+                                    r0 * min(4, max(0.5, rel.squareRoot()))
+                                )
                             }
-                            cx.append(fmt(last.x)); cy.append(fmt(last.y)); rr.append(fmt(last.r))
+                            cx.append(fmt(last.x))
+                            cy.append(fmt(last.y))
+                            rr.append(fmt(last.r))
                         }
                         let fill = st.filled ? st.color : "none"
                         let stroke = st.filled ? "" : " stroke=\"\(st.color)\" stroke-width=\"1\""
                         let radius = Set(rr).count > 1 ? animate("r", rr) : ""
-                        svg.raw("<circle cx=\"\(cx[0])\" cy=\"\(cy[0])\" r=\"\(rr[0])\" fill=\"\(fill)\"\(stroke) opacity=\"0.8\">\(animate("cx", cx))\(animate("cy", cy))\(radius)</circle>\n")
+                        svg.raw(
+                            "<circle cx=\"\(cx[0])\" cy=\"\(cy[0])\" r=\"\(rr[0])\" fill=\"\(fill)\"\(stroke) opacity=\"0.8\">\(animate("cx", cx))\(animate("cy", cy))\(radius)</circle>\n"
+                        )
                     }
                 }
             }
@@ -639,7 +840,9 @@ public struct RunPlots {
                 var vis = [String](repeating: "0", count: fi.count)
                 vis[k] = "1"
                 let values = (vis + [vis.last!]).joined(separator: ";")
-                svg.raw("<text x=\"\(fmt(fr.maxX - 6))\" y=\"\(fmt(fr.y + 16))\" font-size=\"\(fmt(font + 1))\" text-anchor=\"end\" opacity=\"\(k == 0 ? 1 : 0)\">step \(step)<animate attributeName=\"opacity\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"discrete\" keyTimes=\"\(kt)\" values=\"\(values)\"/></text>\n")
+                svg.raw(
+                    "<text x=\"\(fmt(fr.maxX - 6))\" y=\"\(fmt(fr.y + 16))\" font-size=\"\(fmt(font + 1))\" text-anchor=\"end\" opacity=\"\(k == 0 ? 1 : 0)\">step \(step)<animate attributeName=\"opacity\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"discrete\" keyTimes=\"\(kt)\" values=\"\(values)\"/></text>\n"
+                )
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)

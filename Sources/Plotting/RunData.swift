@@ -16,8 +16,14 @@ public struct PopulationFrame: Sendable {
     /// The number of particles.
     public var count: Int { ids.count }
     /// A frame of one population; see the properties.
-    public init(name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = [], velocities: [Double] = []) {
-        self.name = name; self.ids = ids; self.weights = weights; self.positions = positions; self.velocities = velocities
+    public init(
+        name: String, ids: [Int] = [], weights: [Double] = [], positions: [Double] = [], velocities: [Double] = []
+    ) {
+        self.name = name
+        self.ids = ids
+        self.weights = weights
+        self.positions = positions
+        self.velocities = velocities
     }
 }
 
@@ -31,7 +37,9 @@ public struct Frame: Sendable {
     public var populations: [PopulationFrame]
     /// A record; see the properties.
     public init(step: Int, time: Double, populations: [PopulationFrame]) {
-        self.step = step; self.time = time; self.populations = populations
+        self.step = step
+        self.time = time
+        self.populations = populations
     }
 }
 
@@ -65,13 +73,16 @@ public struct Trajectory: Sendable {
         do { file = try CSVFile(path: path, ending: .completeRowsOnly) } catch let e as InputFileError {
             throw RunFileError(e)
         }
-        func fail(_ line: Int, _ problem: RunFileProblem) -> RunFileError { RunFileError(path: path, line: line, problem) }
+        func fail(_ line: Int, _ problem: RunFileProblem) -> RunFileError {
+            RunFileError(path: path, line: line, problem)
+        }
         guard let headerLine = file.lines.first else { throw fail(1, .csv(.empty)) }
         let header = file.fields(headerLine.range).map(file.text)
         // x1..xd after the five fixed columns, then v1..vd if velocities were recorded.
         var d = 0
         while 5 + d < header.count && header[5 + d] == "x\(d + 1)" { d += 1 }
-        let velocities = d >= 1 && header.count == 5 + 2 * d && (0..<d).allSatisfy { header[5 + d + $0] == "v\($0 + 1)" }
+        let velocities =
+            d >= 1 && header.count == 5 + 2 * d && (0..<d).allSatisfy { header[5 + d + $0] == "v\($0 + 1)" }
         guard d >= 1, Array(header.prefix(5)) == ["step", "time", "population", "particle", "weight"] else {
             throw fail(1, .trajectoryHeader(line: file.text(headerLine.range)))
         }
@@ -83,7 +94,8 @@ public struct Trajectory: Sendable {
                 throw fail(number, .csv(.fieldCount(fields: f.count, header: header.count)))
             }
             guard let step = file.integer(f[0]), let time = file.number(f[1]), let id = file.integer(f[3]),
-                  let w = file.number(f[4]) else {
+                let w = file.number(f[4])
+            else {
                 throw fail(number, .rowNotNumbers)
             }
             if frames.last?.step != step {
@@ -93,7 +105,9 @@ public struct Trajectory: Sendable {
             let name = file.text(f[2])
             let fi = frames.count - 1
             let pi: Int
-            if let p = popIndex[name] { pi = p } else {
+            if let p = popIndex[name] {
+                pi = p
+            } else {
                 pi = frames[fi].populations.count
                 popIndex[name] = pi
                 frames[fi].populations.append(PopulationFrame(name: name))
@@ -118,7 +132,8 @@ public struct Trajectory: Sendable {
         guard !frames.isEmpty else { throw fail(2, .csv(.noDataRows)) }
         // A cut last row leaves its record short of particles: drop that record as well.
         if file.droppedLastRow != nil, frames.count >= 2,
-           frames[frames.count - 1].populations.map(\.count) != frames[frames.count - 2].populations.map(\.count) {
+            frames[frames.count - 1].populations.map(\.count) != frames[frames.count - 2].populations.map(\.count)
+        {
             CSVFile.warn("\(path): ignoring the incomplete last record (step \(frames[frames.count - 1].step))")
             frames.removeLast()
         }
@@ -172,7 +187,10 @@ public struct MetricSeries: Sendable {
 
     /// A series; see the properties.
     public init(steps: [Double], times: [Double], walls: [Double], metrics: [(name: String, values: [Double])]) {
-        self.steps = steps; self.times = times; self.walls = walls; self.metrics = metrics
+        self.steps = steps
+        self.times = times
+        self.walls = walls
+        self.metrics = metrics
     }
 
     /// Reads metrics.csv (a cut last row is dropped with a warning).
@@ -203,7 +221,10 @@ public struct Threshold: Sendable {
     public var byStep: Int
     /// A threshold; see the properties.
     public init(metric: String, value: Double, atMost: Bool, byStep: Int) {
-        self.metric = metric; self.value = value; self.atMost = atMost; self.byStep = byStep
+        self.metric = metric
+        self.value = value
+        self.atMost = atMost
+        self.byStep = byStep
     }
     /// "mmd ≤ 0.05 by step 500", for legends.
     public var label: String { "\(metric) \(atMost ? "≤" : "≥") \(shortNumber(value)) by step \(byStep)" }
@@ -229,10 +250,17 @@ public struct PlotContext {
     public var thresholds: [Threshold]
 
     /// A context; only the title is required.
-    public init(title: String, logDensity: (([Double]) -> Double)? = nil, potential: (([Double]) -> Double)? = nil,
-                referenceSamples: [Double]? = nil, box: [ClosedRange<Double>]? = nil, window: [ClosedRange<Double>]? = nil,
-                thresholds: [Threshold] = []) {
-        self.title = title; self.logDensity = logDensity; self.potential = potential
-        self.referenceSamples = referenceSamples; self.box = box; self.window = window; self.thresholds = thresholds
+    public init(
+        title: String, logDensity: (([Double]) -> Double)? = nil, potential: (([Double]) -> Double)? = nil,
+        referenceSamples: [Double]? = nil, box: [ClosedRange<Double>]? = nil, window: [ClosedRange<Double>]? = nil,
+        thresholds: [Threshold] = []
+    ) {
+        self.title = title
+        self.logDensity = logDensity
+        self.potential = potential
+        self.referenceSamples = referenceSamples
+        self.box = box
+        self.window = window
+        self.thresholds = thresholds
     }
 }

@@ -24,10 +24,11 @@ public enum RunFileProblem: FileProblem {
     public var message: String {
         switch self {
         case .csv(let problem): problem.message
-        case .trajectoryHeader(let line): "header '\(Excerpt.quote(line))' is not step,time,population,particle,weight,x1,...,xd"
+        case .trajectoryHeader(let line):
+            "header '\(Excerpt.quote(line))' is not step,time,population,particle,weight,x1,...,xd"
         case .rowNotNumbers: "step, time, particle or weight is not a number"
         case .noStepColumn: "no step column"
-        case let .noRecord(record, count): "no record \(record) (the file has \(count))"
+        case .noRecord(let record, let count): "no record \(record) (the file has \(count))"
         }
     }
 }

@@ -32,7 +32,10 @@ public struct Point: Sendable {
     /// The coordinates, in pixels from the top left.
     public var x, y: Double
     /// The point (x, y).
-    public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+    public init(_ x: Double, _ y: Double) {
+        self.x = x
+        self.y = y
+    }
 }
 
 /// A rectangle in SVG user units.
@@ -41,7 +44,10 @@ public struct Rect: Sendable {
     public var x, y, width, height: Double
     /// The rectangle with top-left corner (x, y).
     public init(x: Double, y: Double, width: Double, height: Double) {
-        self.x = x; self.y = y; self.width = width; self.height = height
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
     }
     /// The right edge.
     public var maxX: Double { x + width }
@@ -114,15 +120,21 @@ public final class SVGWriter {
     func dashAttr(_ dash: String?) -> String { dash.map { " stroke-dasharray=\"\($0)\"" } ?? "" }
 
     /// A line segment from (x1, y1) to (x2, y2); `dash` is a `stroke-dasharray`, `cls` a class name.
-    public func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#000", width: Double = 1,
-                     dash: String? = nil, cls: String? = nil) {
-        body += "<line\(cls.map { " class=\"\($0)\"" } ?? "") x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
+    public func line(
+        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#000", width: Double = 1,
+        dash: String? = nil, cls: String? = nil
+    ) {
+        body +=
+            "<line\(cls.map { " class=\"\($0)\"" } ?? "") x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
     }
 
     /// A rectangle; the stroke only with a `stroke` colour, `opacity` the fill's.
-    public func rect(_ r: Rect, fill: String = "none", stroke: String? = nil, width: Double = 1, dash: String? = nil,
-                     opacity: Double? = nil, cls: String? = nil) {
-        body += "<rect\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(max(0, r.width)))\" height=\"\(fmt(max(0, r.height)))\" fill=\"\(fill)\""
+    public func rect(
+        _ r: Rect, fill: String = "none", stroke: String? = nil, width: Double = 1, dash: String? = nil,
+        opacity: Double? = nil, cls: String? = nil
+    ) {
+        body +=
+            "<rect\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(max(0, r.width)))\" height=\"\(fmt(max(0, r.height)))\" fill=\"\(fill)\""
         if let stroke { body += " stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))" }
         if let opacity { body += " fill-opacity=\"\(fmt(opacity))\"" }
         body += "/>\n"
@@ -130,26 +142,36 @@ public final class SVGWriter {
 
     /// A polyline through `points` (nothing for fewer than two). A path that jumps across a
     /// periodic box is drawn by the caller as several polylines.
-    public func polyline(_ points: [Point], stroke: String, width: Double = 1.5, dash: String? = nil, opacity: Double? = nil,
-                         cls: String? = nil) {
+    public func polyline(
+        _ points: [Point], stroke: String, width: Double = 1.5, dash: String? = nil, opacity: Double? = nil,
+        cls: String? = nil
+    ) {
         guard points.count >= 2 else { return }
-        body += "<polyline\(cls.map { " class=\"\($0)\"" } ?? "") fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))"
+        body +=
+            "<polyline\(cls.map { " class=\"\($0)\"" } ?? "") fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))"
         if let opacity { body += " stroke-opacity=\"\(fmt(opacity))\"" }
         body += " stroke-linejoin=\"round\" points=\""
         for (k, p) in points.enumerated() {
             if k > 0 { body += " " }
-            body += fmt(p.x); body += ","; body += fmt(p.y)
+            body += fmt(p.x)
+            body += ","
+            body += fmt(p.y)
         }
         body += "\"/>\n"
     }
 
     /// A path with SVG path data `d` (not escaped).
-    public func path(_ d: String, stroke: String, width: Double = 1, dash: String? = nil, fill: String = "none", cls: String? = nil) {
-        body += "<path\(cls.map { " class=\"\($0)\"" } ?? "") d=\"\(d)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
+    public func path(
+        _ d: String, stroke: String, width: Double = 1, dash: String? = nil, fill: String = "none", cls: String? = nil
+    ) {
+        body +=
+            "<path\(cls.map { " class=\"\($0)\"" } ?? "") d=\"\(d)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
     }
 
     /// A circle of radius `r` centred at (cx, cy); `opacity` is the fill's.
-    public func circle(_ cx: Double, _ cy: Double, _ r: Double, fill: String, stroke: String? = nil, opacity: Double? = nil) {
+    public func circle(
+        _ cx: Double, _ cy: Double, _ r: Double, fill: String, stroke: String? = nil, opacity: Double? = nil
+    ) {
         body += "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"\(fmt(r))\" fill=\"\(fill)\""
         if let stroke { body += " stroke=\"\(stroke)\"" }
         if let opacity { body += " fill-opacity=\"\(fmt(opacity))\"" }
@@ -164,22 +186,28 @@ public final class SVGWriter {
         let op = " opacity=\"\(fmt(opacity))\""
         switch style.marker {
         case .circle:
-            body += "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(fmt(size))\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
+            body +=
+                "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(fmt(size))\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
         case .square:
             let h = size * 0.886
-            body += "<rect x=\"\(fmt(x - h))\" y=\"\(fmt(y - h))\" width=\"\(fmt(2 * h))\" height=\"\(fmt(2 * h))\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
+            body +=
+                "<rect x=\"\(fmt(x - h))\" y=\"\(fmt(y - h))\" width=\"\(fmt(2 * h))\" height=\"\(fmt(2 * h))\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
         case .triangle:
             let h = size * 1.35
-            body += "<path d=\"M\(fmt(x)) \(fmt(y - h))L\(fmt(x + h * 0.866)) \(fmt(y + h * 0.5))L\(fmt(x - h * 0.866)) \(fmt(y + h * 0.5))Z\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
+            body +=
+                "<path d=\"M\(fmt(x)) \(fmt(y - h))L\(fmt(x + h * 0.866)) \(fmt(y + h * 0.5))L\(fmt(x - h * 0.866)) \(fmt(y + h * 0.5))Z\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
         case .diamond:
             let h = size * 1.25
-            body += "<path d=\"M\(fmt(x)) \(fmt(y - h))L\(fmt(x + h)) \(fmt(y))L\(fmt(x)) \(fmt(y + h))L\(fmt(x - h)) \(fmt(y))Z\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
+            body +=
+                "<path d=\"M\(fmt(x)) \(fmt(y - h))L\(fmt(x + h)) \(fmt(y))L\(fmt(x)) \(fmt(y + h))L\(fmt(x - h)) \(fmt(y))Z\" fill=\"\(fill)\"\(strokeAttr)\(op)/>\n"
         case .plus:
             let h = size * 1.3
-            body += "<path d=\"M\(fmt(x - h)) \(fmt(y))H\(fmt(x + h))M\(fmt(x)) \(fmt(y - h))V\(fmt(y + h))\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(max(1, size * 0.5)))\"\(op)/>\n"
+            body +=
+                "<path d=\"M\(fmt(x - h)) \(fmt(y))H\(fmt(x + h))M\(fmt(x)) \(fmt(y - h))V\(fmt(y + h))\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(max(1, size * 0.5)))\"\(op)/>\n"
         case .cross:
             let h = size * 0.95
-            body += "<path d=\"M\(fmt(x - h)) \(fmt(y - h))L\(fmt(x + h)) \(fmt(y + h))M\(fmt(x - h)) \(fmt(y + h))L\(fmt(x + h)) \(fmt(y - h))\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(max(1, size * 0.5)))\"\(op)/>\n"
+            body +=
+                "<path d=\"M\(fmt(x - h)) \(fmt(y - h))L\(fmt(x + h)) \(fmt(y + h))M\(fmt(x - h)) \(fmt(y + h))L\(fmt(x + h)) \(fmt(y - h))\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(max(1, size * 0.5)))\"\(op)/>\n"
         }
     }
 
@@ -187,9 +215,12 @@ public final class SVGWriter {
     public enum Anchor: String { case start, middle, end }
 
     /// Text `s` (escaped) with its baseline at y, `rotate` degrees about (x, y).
-    public func text(_ x: Double, _ y: Double, _ s: String, size: Double = 12, anchor: Anchor = .start, bold: Bool = false,
-                     rotate: Double? = nil, fill: String = "#222", cls: String? = nil) {
-        body += "<text\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\""
+    public func text(
+        _ x: Double, _ y: Double, _ s: String, size: Double = 12, anchor: Anchor = .start, bold: Bool = false,
+        rotate: Double? = nil, fill: String = "#222", cls: String? = nil
+    ) {
+        body +=
+            "<text\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\""
         if anchor != .start { body += " text-anchor=\"\(anchor.rawValue)\"" }
         if bold { body += " font-weight=\"bold\"" }
         if let rotate { body += " transform=\"rotate(\(fmt(rotate)) \(fmt(x)) \(fmt(y)))\"" }

@@ -52,8 +52,9 @@ public func trajectoryFile(runDirectory directory: String) -> (path: String, for
     let fm = FileManager.default
     var formats: [TrajectoryFormat] = [.h5md, .csv]
     if let data = fm.contents(atPath: directory + "/run.json"),
-       let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-       let outputs = info["outputs"] as? [String] {
+        let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let outputs = info["outputs"] as? [String]
+    {
         formats = formats.filter { outputs.contains($0.fileName) }
     }
     return formats.lazy.map { (directory + "/" + $0.fileName, $0) }.first { fm.fileExists(atPath: $0.0) }

@@ -51,7 +51,9 @@ public struct NumericTable {
 ///
 /// - Throws: ``InputFileError`` for a file ``NumericTable/read(path:ending:)`` refuses, another
 ///   header, no data rows, or a NaN or infinite value.
-public func readPoints(path: String, allowWeights: Bool = false) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
+public func readPoints(
+    path: String, allowWeights: Bool = false
+) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
     let t = try NumericTable.read(path: path)
     var coords = t.header
     var weights: [Double]? = nil

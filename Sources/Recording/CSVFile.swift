@@ -39,7 +39,8 @@ public struct CSVFile {
         }
         try Self.checkText(bytes, path: path)
         // A byte-order mark (spreadsheets write one) is not part of the first header name.
-        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0, number = 1
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var number = 1
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
                 if ending == .completeRowsOnly {
@@ -59,7 +60,9 @@ public struct CSVFile {
     /// A CSV is text: a NUL byte or bytes that are not UTF-8 mean a binary file (or
     /// /proc/self/environ), reported by position without quoting any of it.
     static func checkText(_ bytes: [UInt8], path: String) throws {
-        guard let bad = [bytes.firstIndex(of: 0), UTF8Scan.firstInvalid(in: bytes)].compactMap({ $0 }).min() else { return }
+        guard let bad = [bytes.firstIndex(of: 0), UTF8Scan.firstInvalid(in: bytes)].compactMap({ $0 }).min() else {
+            return
+        }
         let lineStart = bytes[..<bad].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         let line = bytes[..<bad].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
         throw InputFileError(path: path, line: line, .notText(byte: bytes[bad], column: bad - lineStart + 1))
@@ -71,7 +74,8 @@ public struct CSVFile {
 
     /// `range` without leading and trailing spaces and tabs.
     func trimmed(_ range: Range<Int>) -> Range<Int> {
-        var lo = range.lowerBound, hi = range.upperBound
+        var lo = range.lowerBound
+        var hi = range.upperBound
         while lo < hi && (bytes[lo] == 0x20 || bytes[lo] == 0x09) { lo += 1 }
         while hi > lo && (bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09) { hi -= 1 }
         return lo..<hi

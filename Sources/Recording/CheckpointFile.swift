@@ -34,20 +34,35 @@ public enum CheckpointFile {
             ("scenario-identity", .text(c.scenarioIdentity)),
             ("step", .integers([c.step])),
             ("last-recorded-step", .integers([c.lastRecordedStep])),
-            ("timings", .reals([c.timings.stepping, c.timings.metrics, c.timings.recording,
-                                c.timings.checkpointing, c.timings.total])),
+            (
+                "timings",
+                .reals([
+                    c.timings.stepping, c.timings.metrics, c.timings.recording,
+                    c.timings.checkpointing, c.timings.total,
+                ])
+            ),
             ("population-count", .integers([c.populations.count])),
         ]
         for (k, p) in c.populations.enumerated() {
-            entries += [("population/\(k)/name", .text(p.name)), ("population/\(k)/dimension", .integers([p.dimension])),
-                        ("population/\(k)/positions", .reals(p.positions)), ("population/\(k)/weights", .reals(p.weights))]
+            entries += [
+                ("population/\(k)/name", .text(p.name)), ("population/\(k)/dimension", .integers([p.dimension])),
+                ("population/\(k)/positions", .reals(p.positions)), ("population/\(k)/weights", .reals(p.weights)),
+            ]
             if let v = p.velocities { entries.append(("population/\(k)/velocities", .reals(v))) }
         }
-        for (file, size) in c.outputs.sorted(by: { $0.key < $1.key }) { entries.append(("output/\(file)", .integers([size]))) }
+        for (file, size) in c.outputs.sorted(by: { $0.key < $1.key }) {
+            entries.append(("output/\(file)", .integers([size])))
+        }
         for (key, state) in c.parts.sorted(by: { $0.key < $1.key }) {
-            for (n, v) in state.reals.sorted(by: { $0.key < $1.key }) { entries.append(("part/\(key)/real/\(n)", .reals(v))) }
-            for (n, v) in state.integers.sorted(by: { $0.key < $1.key }) { entries.append(("part/\(key)/integer/\(n)", .integers(v))) }
-            for (n, v) in state.texts.sorted(by: { $0.key < $1.key }) { entries.append(("part/\(key)/text/\(n)", .text(v))) }
+            for (n, v) in state.reals.sorted(by: { $0.key < $1.key }) {
+                entries.append(("part/\(key)/real/\(n)", .reals(v)))
+            }
+            for (n, v) in state.integers.sorted(by: { $0.key < $1.key }) {
+                entries.append(("part/\(key)/integer/\(n)", .integers(v)))
+            }
+            for (n, v) in state.texts.sorted(by: { $0.key < $1.key }) {
+                entries.append(("part/\(key)/text/\(n)", .text(v)))
+            }
         }
         var out = magic
         append(&out, version)
@@ -141,7 +156,9 @@ public enum CheckpointFile {
                 let raw = try take(n * 8)
                 var v = [UInt64](repeating: 0, count: Int(n))
                 v.withUnsafeMutableBytes { $0.copyBytes(from: raw) }
-                entries[name] = type == 1 ? .reals(v.map { Double(bitPattern: UInt64(littleEndian: $0)) })
+                entries[name] =
+                    type == 1
+                    ? .reals(v.map { Double(bitPattern: UInt64(littleEndian: $0)) })
                     : .integers(v.map { Int(Int64(bitPattern: UInt64(littleEndian: $0))) })
             case 3:
                 entries[name] = .text(String(decoding: try take(n), as: UTF8.self))
@@ -156,7 +173,9 @@ public enum CheckpointFile {
             return v
         }
         func integers(_ key: String, count: Int? = nil) throws -> [Int] {
-            guard case .integers(let v)? = entries[key], count.map({ v.count == $0 }) ?? true else { throw DecodeFailure.missingEntry(name: key) }
+            guard case .integers(let v)? = entries[key], count.map({ v.count == $0 }) ?? true else {
+                throw DecodeFailure.missingEntry(name: key)
+            }
             return v
         }
         func text(_ key: String) throws -> String {
@@ -166,15 +185,19 @@ public enum CheckpointFile {
         let t = try reals("timings")
         guard t.count == 5 else { throw DecodeFailure.timings(count: t.count) }
         var timings = RunTimings()
-        (timings.stepping, timings.metrics, timings.recording, timings.checkpointing, timings.total) = (t[0], t[1], t[2], t[3], t[4])
+        (timings.stepping, timings.metrics, timings.recording, timings.checkpointing, timings.total) = (
+            t[0], t[1], t[2], t[3], t[4]
+        )
         var populations: [Population] = []
         let populationCount = try integers("population-count", count: 1)[0]
         guard (0...64).contains(populationCount) else { throw DecodeFailure.populationCount(populationCount) }
         for k in 0..<populationCount {
             let d = try integers("population/\(k)/dimension", count: 1)[0]
-            let positions = try reals("population/\(k)/positions"), weights = try reals("population/\(k)/weights")
+            let positions = try reals("population/\(k)/positions")
+            let weights = try reals("population/\(k)/weights")
             guard d >= 1, positions.count % d == 0, weights.count == positions.count / d else {
-                throw DecodeFailure.populationShape(index: k, coordinates: positions.count, weights: weights.count, dimension: d)
+                throw DecodeFailure.populationShape(
+                    index: k, coordinates: positions.count, weights: weights.count, dimension: d)
             }
             var p = Population(name: try text("population/\(k)/name"), dimension: d, positions: positions)
             p.weights = weights
@@ -185,7 +208,8 @@ public enum CheckpointFile {
             }
             populations.append(p)
         }
-        var outputs: [String: Int] = [:], parts: [String: PartState] = [:]
+        var outputs: [String: Int] = [:]
+        var parts: [String: PartState] = [:]
         for (name, entry) in entries {
             if name.hasPrefix("output/"), case .integers(let v) = entry, v.count == 1, v[0] >= 0 {
                 outputs[String(name.dropFirst("output/".count))] = v[0]
@@ -193,7 +217,8 @@ public enum CheckpointFile {
                 // part/<key>/<type>/<field>: the key may hold dots and brackets, not slashes.
                 let pieces = name.split(separator: "/", omittingEmptySubsequences: false)
                 guard pieces.count == 4 else { throw DecodeFailure.malformedEntryName(name) }
-                let key = String(pieces[1]), field = String(pieces[3])
+                let key = String(pieces[1])
+                let field = String(pieces[3])
                 var s = parts[key] ?? PartState()
                 switch (pieces[2], entry) {
                 case ("real", .reals(let v)): s.reals[field] = v
@@ -204,8 +229,9 @@ public enum CheckpointFile {
                 parts[key] = s
             }
         }
-        return Checkpoint(step: try integers("step", count: 1)[0], lastRecordedStep: try integers("last-recorded-step", count: 1)[0],
-                          populations: populations, parts: parts, outputs: outputs, timings: timings,
-                          scenarioIdentity: try text("scenario-identity"))
+        return Checkpoint(
+            step: try integers("step", count: 1)[0], lastRecordedStep: try integers("last-recorded-step", count: 1)[0],
+            populations: populations, parts: parts, outputs: outputs, timings: timings,
+            scenarioIdentity: try text("scenario-identity"))
     }
 }

@@ -68,15 +68,15 @@ extension CheckpointFile {
             case .checksumMismatch: "damaged: its SHA-256 does not match its contents"
             case .truncated(let offset): "truncated at byte \(offset)"
             case .entryTruncated(let name): "\(name): truncated"
-            case let .version(version, supported): "format version \(version); this wgf reads version \(supported)"
-            case let .unknownEntryType(name, type): "\(name): unknown entry type \(type)"
+            case .version(let version, let supported): "format version \(version); this wgf reads version \(supported)"
+            case .unknownEntryType(let name, let type): "\(name): unknown entry type \(type)"
             case .strayBytes(let count): "\(count) stray bytes after the last entry"
             case .missingEntry(let name): "lacks '\(name)'"
             case .timings: "timings: expected 5 numbers"
             case .populationCount(let count): "population-count \(count)"
-            case let .populationShape(index, coordinates, weights, dimension):
+            case .populationShape(let index, let coordinates, let weights, let dimension):
                 "population \(index): \(coordinates) coordinates and \(weights) weights do not fit d = \(dimension)"
-            case let .velocityCount(index, count): "population \(index): \(count) velocity components"
+            case .velocityCount(let index, let count): "population \(index): \(count) velocity components"
             case .malformedEntryName(let name): "malformed entry name '\(name)'"
             case .malformedEntry(let name): "malformed entry '\(name)'"
             }

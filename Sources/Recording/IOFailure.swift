@@ -99,30 +99,35 @@ public struct IOFailure: Error, CustomStringConvertible, Equatable {
             case .cannotOpenForWriting(let reason): "cannot open for writing (\(reason))"
             case .cannotWrite(let reason): "cannot write (\(reason))"
             case .writeFailed(let reason): "write failed (\(reason))"
-            case let .writeFailedAfter(bytes, reason): "write failed after \(bytes) bytes (\(reason))"
+            case .writeFailedAfter(let bytes, let reason): "write failed after \(bytes) bytes (\(reason))"
             case .cannotSync(let reason): "cannot sync to disk (\(reason))"
             case .cannotReplace(let reason): "cannot replace (\(reason))"
             case .cannotReadSize(let reason): "cannot read its size (\(reason))"
-            case let .shorterThanCheckpoint(bytes, expected):
+            case .shorterThanCheckpoint(let bytes, let expected):
                 "holds \(bytes) bytes, fewer than the \(expected) it had at the checkpoint: it was changed or cut after the run"
-            case let .cannotCutBack(bytes, reason): "cannot cut back to \(bytes) bytes (\(reason))"
+            case .cannotCutBack(let bytes, let reason): "cannot cut back to \(bytes) bytes (\(reason))"
             case .noCheckpointMark: "the checkpoint does not say how far it reached"
-            case let .hdf5(operation, message): "\(operation) (HDF5: \(message))"
-            case let .cannotExtend(bytes, reason): "cannot extend the file to the \(bytes) bytes it had allocated (\(reason))"
+            case .hdf5(let operation, let message): "\(operation) (HDF5: \(message))"
+            case .cannotExtend(let bytes, let reason):
+                "cannot extend the file to the \(bytes) bytes it had allocated (\(reason))"
             case .hdf5FileClosed: "the HDF5 file is closed"
             case .earlierHDF5Failure: "an earlier HDF5 operation on the file failed"
             case .cannotWriteToDisk(let reason): "cannot write to the disk (\(reason))"
-            case .notClosedAfterFailure: "not closed: an earlier HDF5 operation on the file failed (what was written before it stays)"
+            case .notClosedAfterFailure:
+                "not closed: an earlier HDF5 operation on the file failed (what was written before it stays)"
             case .scalarDataset(let name): "\(name) is scalar, not a series"
-            case let .rowLength(operation, values, perRow): "\(operation): \(values) values for rows of \(perRow)"
-            case let .rowsBeyondEnd(operation, asked, present): "\(operation): \(asked) rows asked, \(present) present"
-            case let .rowOutsideShape(operation, shape): "\(operation): the dataset has shape \(shape)"
-            case let .entriesOutside(operation, count): "\(operation): entries outside 0..<\(count)"
+            case .rowLength(let operation, let values, let perRow):
+                "\(operation): \(values) values for rows of \(perRow)"
+            case .rowsBeyondEnd(let operation, let asked, let present):
+                "\(operation): \(asked) rows asked, \(present) present"
+            case .rowOutsideShape(let operation, let shape): "\(operation): the dataset has shape \(shape)"
+            case .entriesOutside(let operation, let count): "\(operation): entries outside 0..<\(count)"
             case .populationNotAGroupName(let name): "population name '\(name)' cannot name an HDF5 group"
-            case let .recordShape(element, shape, expected): "\(element) holds records of shape \(shape), the run's are \(expected)"
-            case let .populationCount(state, file): "the state has \(state) populations, the file \(file)"
+            case .recordShape(let element, let shape, let expected):
+                "\(element) holds records of shape \(shape), the run's are \(expected)"
+            case .populationCount(let state, let file): "the state has \(state) populations, the file \(file)"
             case .noVelocities(let population): "population '\(population)' has no velocities to record"
-            case let .metricCount(values, file): "\(values) metric values, the file records \(file) metrics"
+            case .metricCount(let values, let file): "\(values) metric values, the file records \(file) metrics"
             }
         }
     }

@@ -25,7 +25,7 @@ public struct UnreadableFile: Error, CustomStringConvertible, Equatable {
             case .directory: "a directory, not a file"
             case .notRegular: "not a regular file: a device, FIFO or socket cannot be an input"
             case .system(let message): message
-            case let .tooLarge(bytes, limit): "\(bytes) bytes; at most \(limit)"
+            case .tooLarge(let bytes, let limit): "\(bytes) bytes; at most \(limit)"
             case .beyondLimit(let limit): "more than \(limit) bytes; at most \(limit)"
             }
         }

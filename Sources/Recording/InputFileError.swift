@@ -55,12 +55,13 @@ public enum InputFileProblem: FileProblem {
     public var message: String {
         switch self {
         case .unreadable(let reason): "cannot read (\(reason))"
-        case let .notText(byte, column):
+        case .notText(let byte, let column):
             "not a CSV text file: byte \(Excerpt.byte(byte)) at column \(column) (expected UTF-8 text without NUL bytes)"
         case .empty: "empty file (expected a header line)"
-        case let .fieldCount(fields, header): "\(fields) fields, the header has \(header)"
-        case let .notANumber(column, field): "column \(Excerpt.quote(column)): '\(Excerpt.quote(field))' is not a number"
-        case let .pointsHeader(names, weightsAllowed):
+        case .fieldCount(let fields, let header): "\(fields) fields, the header has \(header)"
+        case .notANumber(let column, let field):
+            "column \(Excerpt.quote(column)): '\(Excerpt.quote(field))' is not a number"
+        case .pointsHeader(let names, let weightsAllowed):
             "header '\(Excerpt.quote(names.joined(separator: ",")))' is not x1,...,xd\(weightsAllowed ? " and optionally w" : "")"
         case .noDataRows: "no data rows"
         case .nonFinite: "contains NaN or infinite values"
@@ -68,12 +69,15 @@ public enum InputFileProblem: FileProblem {
         case .notH5MD: "not an H5MD file (no h5md group)"
         case .noParticlesGroup: "no particles group"
         case .noPosition(let group): "\(group) has no position element"
-        case let .positionShape(group, shape): "\(group)/position/value has records of shape \(shape), expected N × d"
-        case let .velocityShape(group, shape, positions):
+        case .positionShape(let group, let shape):
+            "\(group)/position/value has records of shape \(shape), expected N × d"
+        case .velocityShape(let group, let shape, let positions):
             "\(group)/velocity/value has records of shape \(shape), the positions \(positions)"
-        case let .weightShape(group, shape, particles): "\(group)/weight/value has records of shape \(shape), expected [\(particles)]"
+        case .weightShape(let group, let shape, let particles):
+            "\(group)/weight/value has records of shape \(shape), expected [\(particles)]"
         case .noPopulation: "no population under particles"
-        case let .stepsDiffer(element, reference): "\(element) differs from \(reference): elements recorded at different steps"
+        case .stepsDiffer(let element, let reference):
+            "\(element) differs from \(reference): elements recorded at different steps"
         }
     }
 }

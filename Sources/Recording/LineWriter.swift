@@ -22,7 +22,9 @@ public final class LineWriter {
     public init(path: String, keepingFirst keep: Int?) throws {
         let flags = O_WRONLY | O_CLOEXEC | (keep == nil ? O_CREAT | O_TRUNC : 0)
         let fd = open(path, flags, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path, .cannotOpenForWriting(reason: String(cString: strerror(errno)))) }
+        guard fd >= 0 else {
+            throw IOFailure(path: path, .cannotOpenForWriting(reason: String(cString: strerror(errno))))
+        }
         if let keep {
             var info = stat()
             guard fstat(fd, &info) == 0 else {

@@ -23,8 +23,10 @@ public final class RunRecorder: Recorder {
     ///   - marks: The output marks of a checkpoint (``synchronize()``): the files are cut back
     ///     to them and continued; nil starts new files.
     /// - Throws: ``IOFailure`` when a file cannot be opened, written or cut back.
-    public init(directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
-                velocities: Bool = false, resuming marks: [String: Int]? = nil) throws {
+    public init(
+        directory: String, dimension: Int, metricNames: [String], writeTrajectory: Bool = true,
+        velocities: Bool = false, resuming marks: [String: Int]? = nil
+    ) throws {
         self.dimension = dimension
         func open(_ name: String, header: [String]) throws -> LineWriter {
             let path = directory + "/" + name
@@ -37,9 +39,12 @@ public final class RunRecorder: Recorder {
             guard let keep = marks[name] else { throw IOFailure(path: path, .noCheckpointMark) }
             return try LineWriter(path: path, keepingFirst: keep)
         }
-        trajectory = writeTrajectory
-            ? try open(RunRecorder.trajectoryFile, header: ["step", "time", "population", "particle", "weight"]
-                       + (1...dimension).map { "x\($0)" } + (velocities ? (1...dimension).map { "v\($0)" } : []))
+        trajectory =
+            writeTrajectory
+            ? try open(
+                RunRecorder.trajectoryFile,
+                header: ["step", "time", "population", "particle", "weight"]
+                    + (1...dimension).map { "x\($0)" } + (velocities ? (1...dimension).map { "v\($0)" } : []))
             : nil
         metrics = try open(RunRecorder.metricsFile, header: ["step", "time", "wall"] + metricNames)
     }
@@ -91,7 +96,10 @@ public final class RunRecorder: Recorder {
     /// Writes one metrics.csv row: step, time, wall seconds, then `values` in the header's order.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         metrics.write("\(step),\(time),\(wall)")
-        for v in values { metrics.write(","); metrics.write(v) }
+        for v in values {
+            metrics.write(",")
+            metrics.write(v)
+        }
         metrics.write("\n")
         try metrics.flush()
     }

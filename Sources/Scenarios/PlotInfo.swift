@@ -25,7 +25,8 @@ extension ScenarioLoader {
         let root = ScenarioTable(source: source, table: toml, path: "")
         var title: String? = nil
         if case .string(let t)? = root.raw("title") { title = t }
-        var flowKind: String? = nil, period: Double? = nil
+        var flowKind: String? = nil
+        var period: Double? = nil
         if case .table(let items)? = root.raw("flow") {
             if case .string(let k)? = items.first(where: { $0.0 == "kind" })?.1 { flowKind = k }
             // The Langevin flow's `period`, or a game's min player's (`flow.min.period`).
@@ -37,14 +38,18 @@ extension ScenarioLoader {
                 }
             }
             period = length(items)
-            if period == nil, case .table(let player)? = items.first(where: { $0.0 == "min" })?.1 { period = length(player) }
+            if period == nil, case .table(let player)? = items.first(where: { $0.0 == "min" })?.1 {
+                period = length(player)
+            }
         }
         var target: (any Target)? = nil
         try? readParameters(root)
         if let t = try? root.optionalTable("target"),
-           case .string(let k)? = t.raw("kind"), let entry = TargetRegistry.entries.first(where: { $0.name == k }) {
+            case .string(let k)? = t.raw("kind"), let entry = TargetRegistry.entries.first(where: { $0.name == k })
+        {
             target = try? entry.make(t)
         }
-        return ScenarioPlotInfo(title: title, flowKind: flowKind, target: target, period: period.flatMap { $0 > 0 ? $0 : nil })
+        return ScenarioPlotInfo(
+            title: title, flowKind: flowKind, target: target, period: period.flatMap { $0 > 0 ? $0 : nil })
     }
 }

@@ -69,11 +69,15 @@ public enum ScenarioLoader {
 
     /// Reads and parses a scenario file (or `contents` given for it), then applies `--set`
     /// overrides (`KEY=VALUE`).
-    static func parse(path: String, contents: [UInt8]? = nil, overrides: [String],
-                      memoryLimit: MemoryLimit = .current) throws -> (ScenarioSource, TOMLTable) {
+    static func parse(
+        path: String, contents: [UInt8]? = nil, overrides: [String],
+        memoryLimit: MemoryLimit = .current
+    ) throws -> (ScenarioSource, TOMLTable) {
         let source = ScenarioSource(path: path, memoryLimit: memoryLimit)
         let bytes: [UInt8]
-        if let contents { bytes = contents } else {
+        if let contents {
+            bytes = contents
+        } else {
             do { bytes = try readInputFile(path: path, limit: maximumFileSize) } catch {
                 throw ScenarioError.unreadable(path: path, reason: error.reason)
             }
@@ -150,11 +154,15 @@ public enum ScenarioLoader {
     ///   - communicator: The ranks that run the scenario together (each holds the whole state;
     ///     the flow's kernel sums are shared), one process by default.
     /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
-    public static func load(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
-                            threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
-                            communicator: any Communicator = SerialCommunicator()) throws -> LoadedScenario {
-        try validate(path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit,
-                     communicator: communicator).load()
+    public static func load(
+        path: String, contents: [UInt8]? = nil, overrides: [String] = [],
+        threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
+        communicator: any Communicator = SerialCommunicator()
+    ) throws -> LoadedScenario {
+        try validate(
+            path: path, contents: contents, overrides: overrides, threads: threads, memoryLimit: memoryLimit,
+            communicator: communicator
+        ).load()
     }
 
     /// Decodes and validates a scenario and estimates its memory (refused beyond `memoryLimit`),
@@ -162,9 +170,11 @@ public enum ScenarioLoader {
     /// parameters are those of ``load(path:contents:overrides:threads:memoryLimit:communicator:)``.
     ///
     /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
-    public static func validate(path: String, contents: [UInt8]? = nil, overrides: [String] = [],
-                                threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
-                                communicator: any Communicator = SerialCommunicator()) throws -> ValidatedScenario {
+    public static func validate(
+        path: String, contents: [UInt8]? = nil, overrides: [String] = [],
+        threads: Int = Parallel.defaultThreads, memoryLimit: MemoryLimit = .current,
+        communicator: any Communicator = SerialCommunicator()
+    ) throws -> ValidatedScenario {
         let (source, toml) = try parse(path: path, contents: contents, overrides: overrides, memoryLimit: memoryLimit)
         let root = ScenarioTable(source: source, table: toml, path: "")
         do {
@@ -192,11 +202,16 @@ public enum ScenarioLoader {
         }
     }
 
-    static func readExpectations(_ root: ScenarioTable, steps: Int, metrics: [String], stepsMayBeCut: Bool = false) throws -> [Expectation] {
+    static func readExpectations(
+        _ root: ScenarioTable, steps: Int, metrics: [String], stepsMayBeCut: Bool = false
+    ) throws -> [Expectation] {
         try root.tables("expect").map { e in
             let metric = try e.string("metric")
             guard metrics.contains(metric) else {
-                throw e.fail("metric", "\"\(Excerpt.quote(metric))\" is not recorded (add it to record.metrics; recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))")
+                throw e.fail(
+                    "metric",
+                    "\"\(Excerpt.quote(metric))\" is not recorded (add it to record.metrics; recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))"
+                )
             }
             let bound: Expectation.Bound
             switch (e.contains("at-most"), e.contains("at-least")) {
@@ -209,10 +224,18 @@ public enum ScenarioLoader {
             // cut from the command line (a short trial run, the first leg of a resumed one): the
             // expectation then fails as "the run ended before step N" if judged.
             let shortened = stepsMayBeCut || root.source.overrides["steps"] != nil
-            let byStep = try e.integer("by-step", default: steps, shortened ? .nonNegativeInteger
-                                       : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
+            let byStep = try e.integer(
+                "by-step", default: steps,
+                shortened
+                    ? .nonNegativeInteger
+                    : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
             // Read only when given, so that the resolved scenario of a file without it is unchanged.
-            let fraction = try e.optionalReal("fraction", Allowed("a number in (0, 1]: the share of a sweep's seeds in which it must hold") { $0 > 0 && $0 <= 1 }) ?? 1
+            let fraction =
+                try e.optionalReal(
+                    "fraction",
+                    Allowed("a number in (0, 1]: the share of a sweep's seeds in which it must hold") {
+                        $0 > 0 && $0 <= 1
+                    }) ?? 1
             return Expectation(metric: metric, bound: bound, byStep: byStep, fraction: fraction)
         }
     }
@@ -230,8 +253,10 @@ public enum ScenarioLoader {
         return entries.first { name($0) == k }!
     }
 
-    static func build(_ root: ScenarioTable, source: ScenarioSource, threads: Int,
-                      communicator: any Communicator) throws -> ValidatedScenario {
+    static func build(
+        _ root: ScenarioTable, source: ScenarioSource, threads: Int,
+        communicator: any Communicator
+    ) throws -> ValidatedScenario {
         let memory = source.memory
         let stem = ((source.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let title = try root.string("title", default: stem)
@@ -248,11 +273,13 @@ public enum ScenarioLoader {
         // The flow's kind, peeked without resolving it (the flow table is read in its turn below):
         // whether a [target] is required, and whether the flow fixes the particles' dimension.
         var peekedFlow: FlowEntry? = nil
-        if case .table(let items)? = root.raw("flow"), case .string(let k)? = items.first(where: { $0.0 == "kind" })?.1 {
+        if case .table(let items)? = root.raw("flow"), case .string(let k)? = items.first(where: { $0.0 == "kind" })?.1
+        {
             peekedFlow = FlowRegistry.entries.first { $0.name == k }
         }
         let target: any Target
-        var earlyPopulation: Settings? = nil, earlyFlow: Settings? = nil
+        var earlyPopulation: Settings? = nil
+        var earlyFlow: Settings? = nil
         if let targetTable = try root.optionalTable("target") {
             target = try kind(targetTable, TargetRegistry.entries, name: \.name).make(targetTable)
         } else if let flowEntry = peekedFlow, !flowEntry.needsTarget {
@@ -278,7 +305,10 @@ public enum ScenarioLoader {
         let populationTable = try earlyPopulation ?? root.table("population")
         let name = try populationTable.string("name", default: "particles")
         guard !name.isEmpty, !name.contains(where: { ",\"\n\r".contains($0) }) else {
-            throw populationTable.fail("name", "\"\(Excerpt.quote(name))\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)")
+            throw populationTable.fail(
+                "name",
+                "\"\(Excerpt.quote(name))\" cannot name a CSV column value (a non-empty name without commas, quotes or line breaks)"
+            )
         }
         let initTable = try populationTable.table("init")
         let initialisation = try kind(initTable, InitialisationRegistry.entries, name: \.name).make(initTable, d)
@@ -286,7 +316,8 @@ public enum ScenarioLoader {
         if let fixed = initialisation.fixedCount {
             count = try populationTable.integer("count", default: fixed, .count)
             guard count == fixed else {
-                throw populationTable.fail("count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)")
+                throw populationTable.fail(
+                    "count", "\(count) differs from the \(fixed) rows of init.file (omit count, or make them agree)")
             }
         } else {
             count = try populationTable.integer("count", .count)
@@ -295,19 +326,27 @@ public enum ScenarioLoader {
 
         let flowTable = try earlyFlow ?? root.table("flow")
         let flow = try kind(flowTable, FlowRegistry.entries, name: \.name)
-            .make(flowTable, FlowContext(target: target, dimension: d, particleCount: count, seed: seed, threads: threads,
-                                    communicator: communicator))
+            .make(
+                flowTable,
+                FlowContext(
+                    target: target, dimension: d, particleCount: count, seed: seed, threads: threads,
+                    communicator: communicator))
 
-        let recordTable = try root.optionalTable("record") as? ScenarioTable ?? {
-            let t = ScenarioTable(source: source, table: TOMLTable(line: 1, explicit: true), path: "record")
-            root.put("record", .table(t))
-            return t
-        }()
+        let recordTable =
+            try root.optionalTable("record") as? ScenarioTable
+            ?? {
+                let t = ScenarioTable(source: source, table: TOMLTable(line: 1, explicit: true), path: "record")
+                root.put("record", .table(t))
+                return t
+            }()
         let metricNames = try recordTable.strings("metrics", default: [], oneOf: MetricRegistry.names)
         let writeTrajectory = try recordTable.bool("trajectory", default: true)
-        let trajectoryFormat = TrajectoryFormat(rawValue: try recordTable.string("format", default: TrajectoryFormat.csv.rawValue,
-                                                                                 oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
-        let context = MetricContext(target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads)
+        let trajectoryFormat = TrajectoryFormat(
+            rawValue: try recordTable.string(
+                "format", default: TrajectoryFormat.csv.rawValue,
+                oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
+        let context = MetricContext(
+            target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
         }
@@ -317,26 +356,33 @@ public enum ScenarioLoader {
         try memory.check()
 
         if trajectoryFormat == .h5md, name.contains("/") || name == "." {
-            throw recordTable.fail("format", "population name \"\(name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
+            throw recordTable.fail(
+                "format", "population name \"\(name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
         }
-        let header = "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
+        let header =
+            "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
         let resolvedTOML = TOMLWriter.write(root.resolvedValue, header: header)
         guard case .table(let entries) = root.resolvedValue else { preconditionFailure("the root is a table") }
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))
-        return ValidatedScenario(name: stem, path: source.path, memory: memory, seed: seed, steps: steps,
-                                 metricNames: metricNames, expectations: expectations, identity: identity) {
+        return ValidatedScenario(
+            name: stem, path: source.path, memory: memory, seed: seed, steps: steps,
+            metricNames: metricNames, expectations: expectations, identity: identity
+        ) {
             var rng = RandomStream(seed: seed, .initialisation, 0)
-            let population = Population(name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
+            let population = Population(
+                name: name, dimension: d, positions: initialisation.positions(count: count, using: &rng))
             var initialState = SimulationState(populations: [population])
             flow.prepare(&initialState)
-            let simulation = Simulation(title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
-                                        state: initialState, flow: flow,
-                                        metrics: metrics, expectations: expectations)
+            let simulation = Simulation(
+                title: title, steps: steps, stepSize: stepSize, recordEvery: recordEvery,
+                state: initialState, flow: flow,
+                metrics: metrics, expectations: expectations)
             simulation.formulaScope = source.formulaScope
             simulation.parts = source.parts
-            return LoadedScenario(name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
-                                  writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,
-                                  trajectoryFormat: trajectoryFormat, resolvedTOML: resolvedTOML, identity: identity)
+            return LoadedScenario(
+                name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
+                writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,
+                trajectoryFormat: trajectoryFormat, resolvedTOML: resolvedTOML, identity: identity)
         }
     }
 }

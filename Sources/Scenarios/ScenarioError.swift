@@ -36,10 +36,11 @@ public enum ScenarioError: Error, CustomStringConvertible {
         public var message: String {
             switch self {
             case .notKeyValue: "expected KEY=VALUE, e.g. population.count=500"
-            case let .tooManySegments(segments, limit): "the key has \(segments) segments (at most \(limit))"
+            case .tooManySegments(let segments, let limit): "the key has \(segments) segments (at most \(limit))"
             case .badIndex(let segment): "bad index in '\(Excerpt.quote(segment))' (expected NAME[N], N from 1)"
             case .emptySegment: "empty key segment"
-            case let .indexOutOfRange(name, index, count): "\(name) has \(count) entries (index from 1 to \(count)), not \(index)"
+            case .indexOutOfRange(let name, let index, let count):
+                "\(name) has \(count) entries (index from 1 to \(count)), not \(index)"
             case .notATable(let path): "'\(Excerpt.quote(path))' is not a table of the scenario"
             case .wholeTable: "the key names a whole table; name one of its keys"
             }
@@ -55,9 +56,9 @@ public enum ScenarioError: Error, CustomStringConvertible {
     /// The message for users.
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): "\(path): cannot read the scenario (\(reason))"
-        case let .syntax(path, error): "\(path):\(error)"
-        case let .override(text, problem): "\(Self.shown(text)): \(problem.message)"
+        case .unreadable(let path, let reason): "\(path): cannot read the scenario (\(reason))"
+        case .syntax(let path, let error): "\(path):\(error)"
+        case .override(let text, let problem): "\(Self.shown(text)): \(problem.message)"
         case .settings(let error): error.description
         }
     }

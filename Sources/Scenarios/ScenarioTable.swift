@@ -1,7 +1,7 @@
 import Flows
+import Foundation
 import InputText
 import KernelSum
-import Foundation
 import Recording
 
 /// The scenario file being read: its path (for messages and relative paths).
@@ -28,7 +28,9 @@ final class ScenarioSource {
         if p.hasPrefix("/") { return p }
         let base = directory.isEmpty ? FileManager.default.currentDirectoryPath : directory
         let joined = (base as NSString).appendingPathComponent(p)
-        let absolute = joined.hasPrefix("/") ? joined : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(joined)
+        let absolute =
+            joined.hasPrefix("/")
+            ? joined : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(joined)
         return (absolute as NSString).standardizingPath
     }
 }
@@ -86,8 +88,10 @@ final class ScenarioTable: Settings {
     func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError {
         // A required key that is missing because it was misspelt: report the misspelling.
         if case .missing = problem, table.entries[key] == nil,
-           let typo = table.keys.first(where: { k in !resolved.contains { $0.0 == k } && isNear(k, key) }) {
-            return SettingsError(location: location(typo), key: keyPath(typo), message: "unknown key (did you mean '\(key)'?)")
+            let typo = table.keys.first(where: { k in !resolved.contains { $0.0 == k } && isNear(k, key) })
+        {
+            return SettingsError(
+                location: location(typo), key: keyPath(typo), message: "unknown key (did you mean '\(key)'?)")
         }
         return SettingsError(location: location(key), key: keyPath(key), problem: problem)
     }
@@ -120,7 +124,8 @@ final class ScenarioTable: Settings {
             return []
         case .tables(let ts)?:
             return tableArray(key, ts)
-        case .value(.array(let items))? where items.allSatisfy({ if case .table = $0 { return true } else { return false } }):
+        case .value(.array(let items))?
+        where items.allSatisfy({ if case .table = $0 { return true } else { return false } }):
             // `key = [{ ... }, { ... }]`: the same as [[key]] tables.
             let line = table.lines[key] ?? table.line
             return tableArray(key, items.map { TOMLTable(value: $0, line: line) })
@@ -134,14 +139,18 @@ final class ScenarioTable: Settings {
     }
 
     func tableArray(_ key: String, _ ts: [TOMLTable]) -> [ScenarioTable] {
-            let children = ts.enumerated().map { ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]") }
-            put(key, .tables(children))
-            return children
+        let children = ts.enumerated().map {
+            ScenarioTable(source: source, table: $1, path: "\(keyPath(key))[\($0 + 1)]")
+        }
+        put(key, .tables(children))
+        return children
     }
 
     func points(_ key: String) throws -> (dimension: Int, values: [Double]) {
         guard let raw = raw(key) else { throw missing(key, "required: the path of a CSV file with header x1,...,xd") }
-        guard case .string(let name) = raw else { throw fail(key, "expected a file path (a string), found \(raw.found)") }
+        guard case .string(let name) = raw else {
+            throw fail(key, "expected a file path (a string), found \(raw.found)")
+        }
         let file = source.resolvePath(name)
         do {
             let p = try readPoints(path: file)
@@ -159,10 +168,12 @@ final class ScenarioTable: Settings {
         for key in table.keys where !used.contains(key) {
             let allowed = resolved.map(\.0)
             var message = "unknown key"
-            if let guess = allowed.filter({ isNear(key, $0) }).min(by: { editDistance($0, key) < editDistance($1, key) }) {
+            if let guess = allowed.filter({ isNear(key, $0) }).min(by: { editDistance($0, key) < editDistance($1, key) }
+            ) {
                 message += " (did you mean '\(guess)'?)"
             }
-            message += allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"
+            message +=
+                allowed.isEmpty ? " (this table takes no keys)" : " (allowed here: \(allowed.joined(separator: ", ")))"
             throw fail(key, message)
         }
         for (_, r) in resolved {
@@ -176,19 +187,21 @@ final class ScenarioTable: Settings {
 
     /// The values in force, in reading order.
     var resolvedValue: SettingValue {
-        .table(resolved.map { key, r in
-            switch r {
-            case .value(let v): return (key, v)
-            case .table(let t): return (key, t.resolvedValue)
-            case .tables(let ts): return (key, .array(ts.map(\.resolvedValue)))
-            }
-        })
+        .table(
+            resolved.map { key, r in
+                switch r {
+                case .value(let v): return (key, v)
+                case .table(let t): return (key, t.resolvedValue)
+                case .tables(let ts): return (key, .array(ts.map(\.resolvedValue)))
+                }
+            })
     }
 }
 
 /// Levenshtein distance, for "did you mean".
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var row = Array(0...b.count)
     for i in 1...max(1, a.count) where !a.isEmpty {
         var prev = row[0]

@@ -47,13 +47,14 @@ public final class TOMLTable {
 
     /// The table as a plain value (sub-tables and arrays of tables included).
     var value: SettingValue {
-        .table(keys.map { key in
-            switch entries[key]! {
-            case .value(let v): return (key, v)
-            case .table(let t): return (key, t.value)
-            case .tables(let ts): return (key, .array(ts.map(\.value)))
-            }
-        })
+        .table(
+            keys.map { key in
+                switch entries[key]! {
+                case .value(let v): return (key, v)
+                case .table(let t): return (key, t.value)
+                case .tables(let ts): return (key, .array(ts.map(\.value)))
+                }
+            })
     }
 }
 
@@ -83,7 +84,10 @@ public struct TOMLParser {
     /// skipped); the first byte that is not is a located error.
     public static func parse(bytes: [UInt8]) throws -> TOMLTable {
         var p = TOMLParser(bytes: bytes)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.pos = 3; p.lineStart = 3 }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            p.pos = 3
+            p.lineStart = 3
+        }
         if let bad = UTF8Scan.firstInvalid(in: bytes) {
             while p.pos < bad { p.advance() }
             throw p.error(.notUTF8(byte: bytes[bad]))
@@ -132,9 +136,11 @@ public struct TOMLParser {
     /// Control characters other than tab are not allowed in TOML strings and comments.
     func isControl(_ c: UInt8) -> Bool { (c < 0x20 && c != 0x09) || c == 0x7F }
 
-
     mutating func advance() {
-        if peek == UInt8(ascii: "\n") { line += 1; lineStart = pos + 1 }
+        if peek == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = pos + 1
+        }
         pos += 1
     }
 
@@ -143,7 +149,9 @@ public struct TOMLParser {
     mutating func skipComment() throws {
         guard peek == UInt8(ascii: "#") else { return }
         while !atEnd && peek != UInt8(ascii: "\n") {
-            if isControl(peek) && !(peek == 0x0D && peek(1) == 0x0A) { throw error(.controlCharacter(peek, inComment: true)) }
+            if isControl(peek) && !(peek == 0x0D && peek(1) == 0x0A) {
+                throw error(.controlCharacter(peek, inComment: true))
+            }
             pos += 1
         }
     }
@@ -174,7 +182,8 @@ public struct TOMLParser {
             try skipBlank()
             if atEnd { return root }
             if peek == UInt8(ascii: "[") {
-                let headerLine = line, headerStart = pos
+                let headerLine = line
+                let headerStart = pos
                 let isArray = peek(1) == UInt8(ascii: "[")
                 pos += isArray ? 2 : 1
                 skipSpaces()
@@ -244,7 +253,9 @@ public struct TOMLParser {
     }
 
     mutating func keyValue(into table: TOMLTable) throws {
-        let keyLine = line, keyStart = pos, keyColumn = pos - lineStart + 1
+        let keyLine = line
+        let keyStart = pos
+        let keyColumn = pos - lineStart + 1
         let path = try key()
         let outer = nesting
         defer { nesting = outer }
@@ -257,7 +268,8 @@ public struct TOMLParser {
         let parent = try descend(table, path.dropLast(), line: keyLine, full: path)
         let last = path[path.count - 1]
         if parent.entries[last] != nil {
-            throw TOMLSyntaxError(line: keyLine, column: keyColumn, problem: .duplicateKey(path, firstLine: parent.lines[last]!))
+            throw TOMLSyntaxError(
+                line: keyLine, column: keyColumn, problem: .duplicateKey(path, firstLine: parent.lines[last]!))
         }
         parent.set(last, v, line: keyLine)
     }
@@ -298,10 +310,14 @@ public struct TOMLParser {
     mutating func value() throws -> SettingValue {
         switch peek {
         case UInt8(ascii: "\""):
-            if peek(1) == UInt8(ascii: "\"") && peek(2) == UInt8(ascii: "\"") { return .string(try multilineString(literal: false)) }
+            if peek(1) == UInt8(ascii: "\"") && peek(2) == UInt8(ascii: "\"") {
+                return .string(try multilineString(literal: false))
+            }
             return .string(try basicString())
         case UInt8(ascii: "'"):
-            if peek(1) == UInt8(ascii: "'") && peek(2) == UInt8(ascii: "'") { return .string(try multilineString(literal: true)) }
+            if peek(1) == UInt8(ascii: "'") && peek(2) == UInt8(ascii: "'") {
+                return .string(try multilineString(literal: true))
+            }
             return .string(try literalString())
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "{"): return try inlineTable().value
@@ -317,15 +333,18 @@ public struct TOMLParser {
     mutating func match(_ word: String) -> Bool {
         let w = Array(word.utf8)
         guard pos + w.count <= bytes.count, Array(bytes[pos..<(pos + w.count)]) == w,
-              !TOMLParser.isBare(peek(w.count)) else { return false }
+            !TOMLParser.isBare(peek(w.count))
+        else { return false }
         pos += w.count
         return true
     }
 
     mutating func number() throws -> SettingValue {
         let start = pos
-        while !atEnd, TOMLParser.isBare(peek) || peek == UInt8(ascii: "+") || peek == UInt8(ascii: ".")
-                || peek == UInt8(ascii: ":") { pos += 1 }
+        while !atEnd,
+            TOMLParser.isBare(peek) || peek == UInt8(ascii: "+") || peek == UInt8(ascii: ".")
+                || peek == UInt8(ascii: ":")
+        { pos += 1 }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         guard !text.isEmpty else { throw error(.expectedValue(found: found)) }
         if text.contains(":") || (text.count >= 10 && text.dropFirst(4).first == "-" && text.first!.isNumber) {
@@ -362,7 +381,8 @@ public struct TOMLParser {
         // A dot must have digits on both sides.
         if let dot = u.firstIndex(of: UInt8(ascii: ".")) {
             guard dot > 0, dot + 1 < u.count, u[dot - 1] >= 0x30 && u[dot - 1] <= 0x39,
-                  u[dot + 1] >= 0x30 && u[dot + 1] <= 0x39 else { throw fail() }
+                u[dot + 1] >= 0x30 && u[dot + 1] <= 0x39
+            else { throw fail() }
         }
         guard let v = Double(clean) else { throw fail() }
         return .real(v)
@@ -379,12 +399,21 @@ public struct TOMLParser {
         var items: [SettingValue] = []
         while true {
             try skipBlank()
-            if peek == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            if peek == UInt8(ascii: "]") {
+                pos += 1
+                return .array(items)
+            }
             if atEnd { throw error(.unterminatedArray) }
             items.append(try value())
             try skipBlank()
-            if peek == UInt8(ascii: ",") { pos += 1; continue }
-            if peek == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            if peek == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if peek == UInt8(ascii: "]") {
+                pos += 1
+                return .array(items)
+            }
             throw error(.expectedArraySeparator(found: found))
         }
     }
@@ -395,13 +424,23 @@ public struct TOMLParser {
         let t = TOMLTable(line: line, explicit: true)
         pos += 1
         skipSpaces()
-        if peek == UInt8(ascii: "}") { pos += 1; t.inline = true; return t }
+        if peek == UInt8(ascii: "}") {
+            pos += 1
+            t.inline = true
+            return t
+        }
         while true {
             skipSpaces()
             try keyValue(into: t)
             skipSpaces()
-            if peek == UInt8(ascii: ",") { pos += 1; continue }
-            if peek == UInt8(ascii: "}") { pos += 1; break }
+            if peek == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if peek == UInt8(ascii: "}") {
+                pos += 1
+                break
+            }
             throw error(.expectedInlineTableSeparator(found: found))
         }
         func seal(_ t: TOMLTable) {
@@ -431,7 +470,12 @@ public struct TOMLParser {
         while peek != UInt8(ascii: "\"") {
             if atEnd || peek == UInt8(ascii: "\n") { throw error(.unterminatedString(literal: false)) }
             if isControl(peek) { throw error(.controlCharacter(peek, inComment: false)) }
-            if peek == UInt8(ascii: "\\") { out += try escape() } else { out.append(peek); pos += 1 }
+            if peek == UInt8(ascii: "\\") {
+                out += try escape()
+            } else {
+                out.append(peek)
+                pos += 1
+            }
         }
         pos += 1
         return String(decoding: out, as: UTF8.self)
@@ -452,8 +496,9 @@ public struct TOMLParser {
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let n = c == UInt8(ascii: "u") ? 4 : 8
             guard pos + n <= bytes.count, bytes[pos..<(pos + n)].allSatisfy(isHexDigit),
-                  let code = UInt32(String(decoding: bytes[pos..<(pos + n)], as: UTF8.self), radix: 16),
-                  let scalar = Unicode.Scalar(code) else {
+                let code = UInt32(String(decoding: bytes[pos..<(pos + n)], as: UTF8.self), radix: 16),
+                let scalar = Unicode.Scalar(code)
+            else {
                 throw error(.invalidUnicodeEscape)
             }
             pos += n

@@ -65,35 +65,42 @@ public struct TOMLSyntaxError: Error, CustomStringConvertible, Equatable {
         public var message: String {
             switch self {
             case .notUTF8(let byte): "the file is not UTF-8 text (byte \(Excerpt.byte(byte)) here)"
-            case let .controlCharacter(c, inComment):
+            case .controlCharacter(let c, let inComment):
                 Self.controlCharacterMessage(c, in: inComment ? "a comment" : "a string")
             case .tooDeep(let limit):
                 "nested more than \(limit) levels deep (arrays, inline tables and dotted keys count); flatten the data"
             case .textAfterValue: "unexpected text after the value"
             case .expectedEndOfLine(let found): "expected the end of the line, found \(Self.describe(found))"
             case .expectedHeaderEnd(let arrayOfTables):
-                arrayOfTables ? "expected ']]' to close the table-array header" : "expected ']' to close the table header"
+                arrayOfTables
+                    ? "expected ']]' to close the table-array header" : "expected ']' to close the table header"
             case .expectedKey(let found):
                 "expected a key (letters, digits, '_' or '-', or a quoted string), found \(Self.describe(found))"
-            case let .expectedEquals(key, found): "expected '=' after the key '\(Self.describe(key))', found \(Self.describe(found))"
-            case let .duplicateKey(path, firstLine): "duplicate key '\(Self.describe(path))' (first defined on line \(firstLine))"
-            case let .tableDefinedTwice(path, firstLine): "[\(Self.describe(path))] is defined twice (first on line \(firstLine))"
-            case let .inlineTableExtended(path, key):
+            case .expectedEquals(let key, let found):
+                "expected '=' after the key '\(Self.describe(key))', found \(Self.describe(found))"
+            case .duplicateKey(let path, let firstLine):
+                "duplicate key '\(Self.describe(path))' (first defined on line \(firstLine))"
+            case .tableDefinedTwice(let path, let firstLine):
+                "[\(Self.describe(path))] is defined twice (first on line \(firstLine))"
+            case .inlineTableExtended(let path, let key):
                 "\(Self.describe(path)): '\(Excerpt.quote(key))' is an inline table, which cannot be extended"
-            case let .keyHoldsValue(path, key, line):
+            case .keyHoldsValue(let path, let key, let line):
                 "\(Self.describe(path)): '\(Excerpt.quote(key))' already holds a value (defined on line \(line))"
-            case let .notArrayOfTables(path, key, line):
+            case .notArrayOfTables(let path, let key, let line):
                 "[[\(Self.describe(path))]]: '\(Excerpt.quote(key))' is already defined (line \(line)) as something other than an array of tables"
             case .expectedValue(let found): "expected a value, found \(Self.describe(found)) (a string needs quotes)"
             case .datesUnsupported: "dates and times are not supported"
-            case .invalidValue(let text): "'\(Excerpt.quote(text))' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)"
+            case .invalidValue(let text):
+                "'\(Excerpt.quote(text))' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)"
             case .unterminatedArray: "unterminated array: expected ']'"
             case .expectedArraySeparator(let found): "expected ',' or ']' in the array, found \(Self.describe(found))"
             case .expectedInlineTableSeparator(let found):
                 "expected ',' or '}' in the inline table, found \(Self.describe(found)) (inline tables stay on one line)"
-            case .unterminatedString(let literal): literal ? "unterminated string: expected '" : "unterminated string: expected \""
+            case .unterminatedString(let literal):
+                literal ? "unterminated string: expected '" : "unterminated string: expected \""
             case .unterminatedMultilineString: "unterminated multi-line string"
-            case .invalidUnicodeEscape: "invalid unicode escape (\\u takes 4 hex digits, \\U 8, naming a Unicode scalar)"
+            case .invalidUnicodeEscape:
+                "invalid unicode escape (\\u takes 4 hex digits, \\U 8, naming a Unicode scalar)"
             case .invalidEscape: "invalid escape sequence in a string"
             }
         }

@@ -13,7 +13,9 @@ public enum TOMLWriter {
     }
 
     static func isTableArray(_ v: SettingValue) -> Bool {
-        if case .array(let items) = v, !items.isEmpty, items.allSatisfy({ if case .table = $0 { return true } else { return false } }) {
+        if case .array(let items) = v, !items.isEmpty,
+            items.allSatisfy({ if case .table = $0 { return true } else { return false } })
+        {
             return true
         }
         return false
@@ -57,7 +59,9 @@ public enum TOMLWriter {
                 if c.value < 0x20 || c.value == 0x7F {
                     let hex = String(c.value, radix: 16)
                     r += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { r.unicodeScalars.append(c) }
+                } else {
+                    r.unicodeScalars.append(c)
+                }
             }
         }
         return r + "\""
@@ -74,7 +78,8 @@ public enum TOMLWriter {
             return "\(r)"
         case .string(let s): return quote(s)
         case .array(let items): return "[" + items.map(inline).joined(separator: ", ") + "]"
-        case .table(let entries): return "{ " + entries.map { "\(key($0.0)) = \(inline($0.1))" }.joined(separator: ", ") + " }"
+        case .table(let entries):
+            return "{ " + entries.map { "\(key($0.0)) = \(inline($0.1))" }.joined(separator: ", ") + " }"
         }
     }
 }

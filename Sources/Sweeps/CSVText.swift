@@ -4,7 +4,8 @@
 enum CSVText {
     /// One field, quoted when it must be.
     static func field(_ s: String) -> String {
-        let special = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        let special =
+            s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
             || s.first == " " || s.last == " "
         return special ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
@@ -24,26 +25,39 @@ enum CSVText {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""
-        var quoted = false, wasQuoted = false
+        var quoted = false
+        var wasQuoted = false
         var chars = Array(text.unicodeScalars)[...]
         func endRow() {
             row.append(field)
             if !(row.count == 1 && row[0].isEmpty && !wasQuoted) { rows.append(row) }
-            row = []; field = ""; wasQuoted = false
+            row = []
+            field = ""
+            wasQuoted = false
         }
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.unicodeScalars.append(c) }
+                    if chars.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
                 continue
             }
             switch c {
             case "\"":
                 guard field.isEmpty else { return nil }
-                quoted = true; wasQuoted = true
+                quoted = true
+                wasQuoted = true
             case ",":
-                row.append(field); field = ""; wasQuoted = false
+                row.append(field)
+                field = ""
+                wasQuoted = false
             case "\n":
                 endRow()
             case "\r" where chars.first == "\n":

@@ -38,9 +38,11 @@ public enum ChildProcess {
     /// pid cannot be reused by another process until it is reaped).
     ///
     /// - Throws: ``SweepError`` (`.io`) when the child cannot be started.
-    public static func run(_ executable: String, _ arguments: [String],
-                           environment: [String: String] = ProcessInfo.processInfo.environment,
-                           started: (pid_t) -> Void = { _ in }, reaping: (pid_t) -> Void = { _ in }) throws(SweepError) -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        started: (pid_t) -> Void = { _ in }, reaping: (pid_t) -> Void = { _ in }
+    ) throws(SweepError) -> Result {
         // Both ends close on exec: another job's child must not inherit this pipe (the reader
         // would wait for that child's end too). The flags are set under a lock that every
         // spawn takes, so that no spawn falls between pipe() and fcntl(). The child's own
@@ -65,7 +67,8 @@ public enum ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), all = sigset_t()
+        var none = sigset_t()
+        var all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)

@@ -5,9 +5,10 @@ public enum Executable {
     /// The running executable: the target of `/proc/self/exe` (Linux), or else
     /// `CommandLine.arguments[0]` resolved (see ``resolve(procSelfExe:argument0:currentDirectory:searchPath:)``).
     public static var current: String? {
-        resolve(procSelfExe: readLink("/proc/self/exe"), argument0: CommandLine.arguments.first ?? "",
-                currentDirectory: FileManager.default.currentDirectoryPath,
-                searchPath: ProcessInfo.processInfo.environment["PATH"])
+        resolve(
+            procSelfExe: readLink("/proc/self/exe"), argument0: CommandLine.arguments.first ?? "",
+            currentDirectory: FileManager.default.currentDirectoryPath,
+            searchPath: ProcessInfo.processInfo.environment["PATH"])
     }
 
     /// The executable's absolute path from what the system says:
@@ -18,12 +19,15 @@ public enum Executable {
     ///   a bare name is looked up in `searchPath` (`PATH`), as the shell found it.
     ///
     /// - Returns: The path, or nil when neither gives an executable file.
-    public static func resolve(procSelfExe: String?, argument0: String, currentDirectory: String,
-                               searchPath: String?) -> String? {
+    public static func resolve(
+        procSelfExe: String?, argument0: String, currentDirectory: String,
+        searchPath: String?
+    ) -> String? {
         if let p = procSelfExe, p.hasPrefix("/"), isExecutable(p) { return p }
         guard !argument0.isEmpty else { return nil }
         if argument0.contains("/") {
-            let path = argument0.hasPrefix("/") ? argument0 : (currentDirectory as NSString).appendingPathComponent(argument0)
+            let path =
+                argument0.hasPrefix("/") ? argument0 : (currentDirectory as NSString).appendingPathComponent(argument0)
             let standard = (path as NSString).standardizingPath
             return isExecutable(standard) ? standard : nil
         }

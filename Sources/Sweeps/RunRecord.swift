@@ -16,13 +16,15 @@ public struct RunRecord: Sendable, Equatable {
     /// run.json in `directory`; nil when there is none, or it is not a wgf run's JSON object.
     public static func read(_ directory: String) -> RunRecord? {
         guard let data = FileManager.default.contents(atPath: directory + "/run.json"),
-              let info = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              info["tool"] as? String == "wgf" else { return nil }
+            let info = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            info["tool"] as? String == "wgf"
+        else { return nil }
         let scenario = info["scenario"] as? [String: Any]
         let seconds = info["seconds"] as? [String: Any]
-        return RunRecord(status: info["status"] as? String, detail: info["detail"] as? String,
-                         identity: scenario?["identity"] as? String, steps: (info["steps"] as? NSNumber)?.intValue,
-                         seconds: (seconds?["total"] as? NSNumber)?.doubleValue)
+        return RunRecord(
+            status: info["status"] as? String, detail: info["detail"] as? String,
+            identity: scenario?["identity"] as? String, steps: (info["steps"] as? NSNumber)?.intValue,
+            seconds: (seconds?["total"] as? NSNumber)?.doubleValue)
     }
 
     /// The exit code `wgf run` gives for a run that ended with this record: 0 completed,

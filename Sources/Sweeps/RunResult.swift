@@ -35,7 +35,8 @@ public struct RunResult {
         let child = outcome?.exitCode
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: run.directory, isDirectory: &isDirectory) else {
-            return RunResult(run: run, status: child == nil ? "missing" : "failed", exitCode: child, seconds: nil, metrics: nil)
+            return RunResult(
+                run: run, status: child == nil ? "missing" : "failed", exitCode: child, seconds: nil, metrics: nil)
         }
         if case .foreign = RunState.listing(run.directory) {
             return RunResult(run: run, status: "not-a-run", exitCode: child ?? 64, seconds: nil, metrics: nil)
@@ -49,7 +50,8 @@ public struct RunResult {
         var status = record.status ?? "failed"
         if status == "running" && child != nil { status = "failed" }
         let metrics = try? NumericTable.read(path: run.directory + "/metrics.csv", ending: .completeRowsOnly)
-        return RunResult(run: run, status: status, exitCode: child ?? record.exitCode, seconds: record.seconds, metrics: metrics)
+        return RunResult(
+            run: run, status: status, exitCode: child ?? record.exitCode, seconds: record.seconds, metrics: metrics)
     }
 
     /// The last recorded value of `metric`; nil when there is none.
@@ -57,10 +59,13 @@ public struct RunResult {
 
     /// The first record at which `expectation` held (its bound met, at any step), as (step, time).
     public func firstHeld(_ expectation: Expectation) -> (step: Int, time: Double)? {
-        guard let m = metrics, let values = m.column(expectation.metric), let steps = m.column("step") else { return nil }
+        guard let m = metrics, let values = m.column(expectation.metric), let steps = m.column("step") else {
+            return nil
+        }
         let times = m.column("time") ?? steps
         guard let k = values.indices.first(where: { values[$0].isFinite && expectation.holds(values[$0]) }),
-              let step = Int(exactly: steps[k]) else { return nil }
+            let step = Int(exactly: steps[k])
+        else { return nil }
         return (step, times[k])
     }
 }

@@ -62,19 +62,26 @@ public enum RunState: Sendable, Equatable {
         }
         let info = RunRecord.read(directory)
         if let info, info.identity == identity, info.steps == steps,
-           info.status == "completed" || info.status == "diverged" {
+            info.status == "completed" || info.status == "diverged"
+        {
             guard names.contains("metrics.csv") else { return .replace(reason: "its metrics.csv is missing") }
             return .done(status: info.status!)
         }
         // Continue only what this scenario's checkpoint and scenario.toml say is this run.
         let checkpoint: Checkpoint
         do { checkpoint = try CheckpointFile.read(directory: directory) } catch {
-            return .replace(reason: info?.identity != nil && info?.identity != identity ? "a run of another scenario" : "no usable checkpoint")
+            return .replace(
+                reason: info?.identity != nil && info?.identity != identity
+                    ? "a run of another scenario" : "no usable checkpoint")
         }
         guard checkpoint.scenarioIdentity == identity else { return .replace(reason: "a run of another scenario") }
-        guard checkpoint.step <= steps else { return .replace(reason: "its checkpoint is at step \(checkpoint.step), beyond the \(steps) steps") }
+        guard checkpoint.step <= steps else {
+            return .replace(reason: "its checkpoint is at step \(checkpoint.step), beyond the \(steps) steps")
+        }
         let saved = directory + "/scenario.toml"
-        guard let v = try? ScenarioLoader.validate(path: saved, threads: 1, memoryLimit: .unlimited), v.identity == identity else {
+        guard let v = try? ScenarioLoader.validate(path: saved, threads: 1, memoryLimit: .unlimited),
+            v.identity == identity
+        else {
             return .replace(reason: "its scenario.toml is not this variant's")
         }
         return .resumable(step: checkpoint.step)

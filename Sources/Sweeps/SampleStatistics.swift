@@ -24,7 +24,8 @@ public struct SampleStatistics: Sendable, Equatable {
         let m = mean
         let s = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
         standardDeviation = s
-        confidenceHalfWidth = SampleStatistics.tQuantile(level: level, count: values.count) * s / Double(values.count).squareRoot()
+        confidenceHalfWidth =
+            SampleStatistics.tQuantile(level: level, count: values.count) * s / Double(values.count).squareRoot()
     }
 
     /// t_{(1+level)/2, n−1}, memoised per n (a sweep asks for the same few n many times).
@@ -38,7 +39,10 @@ public struct SampleStatistics: Sendable, Equatable {
         return t
     }
 
-    struct Key: Hashable { let level: Double; let count: Int }
+    struct Key: Hashable {
+        let level: Double
+        let count: Int
+    }
     final class Cache: @unchecked Sendable {
         let lock = NSLock()
         var values: [Key: Double] = [:]

@@ -19,7 +19,8 @@ public enum Seeds {
             return v
         }
         if let dots = text.range(of: "..") {
-            let a = try seed(text[..<dots.lowerBound]), b = try seed(text[dots.upperBound...])
+            let a = try seed(text[..<dots.lowerBound])
+            let b = try seed(text[dots.upperBound...])
             guard a <= b else { throw usage("the range is empty (\(a) > \(b))") }
             guard b - a < maximumCount else { throw usage("\(b - a + 1) seeds; at most \(maximumCount)") }
             return Array(a...b)

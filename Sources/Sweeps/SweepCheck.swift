@@ -48,8 +48,10 @@ public enum SweepCheck {
             }
             for (k, x) in (expectations ?? []).enumerated() {
                 let holding = passes.filter { k < $0.count && $0[k] }.count
-                verdicts.append(SweepVerdict(variant: variant, index: k + 1, expectation: x, holding: holding,
-                                             total: entries.count, unreadable: unreadable))
+                verdicts.append(
+                    SweepVerdict(
+                        variant: variant, index: k + 1, expectation: x, holding: holding,
+                        total: entries.count, unreadable: unreadable))
             }
         }
         return verdicts

@@ -26,7 +26,8 @@ public struct SweepDirectory {
     /// directory holds run.json instead).
     public static func isSweep(_ path: String) -> Bool {
         let m = FileManager.default
-        return m.fileExists(atPath: path + "/" + SweepTables.sweepFile) && m.fileExists(atPath: path + "/" + SweepTables.summaryFile)
+        return m.fileExists(atPath: path + "/" + SweepTables.sweepFile)
+            && m.fileExists(atPath: path + "/" + SweepTables.summaryFile)
             && !m.fileExists(atPath: path + "/run.json")
     }
 
@@ -51,12 +52,14 @@ public struct SweepDirectory {
         }
         let sweep = try table(SweepTables.sweepFile, required: ["variant", "seed", "status"])
         let summary = try table(SweepTables.summaryFile, required: ["variant", "step", "time", "n"])
-        let v = sweep.header.firstIndex(of: "variant")!, s = sweep.header.firstIndex(of: "seed")!
+        let v = sweep.header.firstIndex(of: "variant")!
+        let s = sweep.header.firstIndex(of: "seed")!
         let st = sweep.header.firstIndex(of: "status")!
         var runs: [Entry] = []
         for (i, row) in sweep.rows.enumerated() {
             guard let seed = Int(row[s]), seed >= 0 else {
-                throw SweepError(.badInput, "\(path)/\(SweepTables.sweepFile): row \(i + 2): seed '\(row[s])' is not a seed")
+                throw SweepError(
+                    .badInput, "\(path)/\(SweepTables.sweepFile): row \(i + 2): seed '\(row[s])' is not a seed")
             }
             runs.append(Entry(variant: row[v], seed: seed, status: row[st]))
         }
@@ -99,9 +102,12 @@ public struct SweepDirectory {
     /// summary.csv has no such metric.
     public func bands(_ metric: String) -> [Band]? {
         guard let mean = summaryHeader.firstIndex(of: "\(metric):mean"),
-              let ci = summaryHeader.firstIndex(of: "\(metric):ci95") else { return nil }
-        let v = summaryHeader.firstIndex(of: "variant")!, st = summaryHeader.firstIndex(of: "step")!
-        let t = summaryHeader.firstIndex(of: "time")!, n = summaryHeader.firstIndex(of: "n")!
+            let ci = summaryHeader.firstIndex(of: "\(metric):ci95")
+        else { return nil }
+        let v = summaryHeader.firstIndex(of: "variant")!
+        let st = summaryHeader.firstIndex(of: "step")!
+        let t = summaryHeader.firstIndex(of: "time")!
+        let n = summaryHeader.firstIndex(of: "n")!
         var bands: [Band] = []
         for row in summaryRows {
             guard let m = Double(row[mean]), let step = Double(row[st]) else { continue }

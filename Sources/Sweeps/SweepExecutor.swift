@@ -53,8 +53,10 @@ public final class SweepExecutor: @unchecked Sendable {
     var forwardedSignal: Int32 = 0
 
     /// An executor; see the properties.
-    public init(plan: SweepPlan, validated: [ValidatedRun], executable: String, threads: Int, jobs: Int,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        plan: SweepPlan, validated: [ValidatedRun], executable: String, threads: Int, jobs: Int,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         precondition(validated.count == plan.runs.count, "one validated run per run of the plan")
         self.plan = plan
         self.validated = validated
@@ -89,8 +91,10 @@ public final class SweepExecutor: @unchecked Sendable {
     ///     with a checkpoint and exit 128 + N).
     ///   - ended: Called as each run ends, one call at a time, from a worker thread.
     /// - Returns: The outcome of each included run, in plan order.
-    public func execute(include: (Int) -> Bool, stopSignal: @escaping @Sendable () -> Int32 = { 0 },
-                        ended: @escaping @Sendable (RunOutcome) -> Void = { _ in }) -> [RunOutcome] {
+    public func execute(
+        include: (Int) -> Bool, stopSignal: @escaping @Sendable () -> Int32 = { 0 },
+        ended: @escaping @Sendable (RunOutcome) -> Void = { _ in }
+    ) -> [RunOutcome] {
         let todo = plan.runs.filter { include($0.index) }
         let shared = Shared(count: todo.count)
         let group = DispatchGroup()
@@ -106,7 +110,8 @@ public final class SweepExecutor: @unchecked Sendable {
                     shared.next += 1
                     lock.unlock()
                     guard k < todo.count else { return }
-                    let outcome = stopSignal() != 0
+                    let outcome =
+                        stopSignal() != 0
                         ? RunOutcome(run: todo[k], action: .notStarted, exitCode: nil, output: "", seconds: 0)
                         : perform(todo[k])
                     lock.lock()
@@ -148,30 +153,37 @@ public final class SweepExecutor: @unchecked Sendable {
         let state = RunState.inspect(run.directory, identity: v.identity, steps: v.steps)
         let action: RunOutcome.Action
         switch state {
-        case .done(let status): return RunOutcome(run: run, action: .skipped(status: status), exitCode: nil, output: "", seconds: 0)
-        case .foreign(let file): return RunOutcome(run: run, action: .refused(file: file), exitCode: nil, output: "", seconds: 0)
+        case .done(let status):
+            return RunOutcome(run: run, action: .skipped(status: status), exitCode: nil, output: "", seconds: 0)
+        case .foreign(let file):
+            return RunOutcome(run: run, action: .refused(file: file), exitCode: nil, output: "", seconds: 0)
         case .absent: action = .started
         case .resumable(let step): action = .resumed(step: step)
         case .replace(let reason): action = .replaced(reason: reason)
         }
         let start = Date()
         do {
-            let result = try ChildProcess.run(executable, arguments(run, state)!, environment: environment, started: { pid in
-                lock.lock()
-                running.insert(pid)
-                // Stopped between this run's start and now: the monitor has passed already.
-                if forwardedSignal != 0 { kill(pid, forwardedSignal) }
-                lock.unlock()
-            }, reaping: { pid in
-                lock.lock()
-                running.remove(pid)
-                lock.unlock()
-            })
-            return RunOutcome(run: run, action: action, exitCode: result.exitCode, output: result.output,
-                              seconds: Date().timeIntervalSince(start))
+            let result = try ChildProcess.run(
+                executable, arguments(run, state)!, environment: environment,
+                started: { pid in
+                    lock.lock()
+                    running.insert(pid)
+                    // Stopped between this run's start and now: the monitor has passed already.
+                    if forwardedSignal != 0 { kill(pid, forwardedSignal) }
+                    lock.unlock()
+                },
+                reaping: { pid in
+                    lock.lock()
+                    running.remove(pid)
+                    lock.unlock()
+                })
+            return RunOutcome(
+                run: run, action: action, exitCode: result.exitCode, output: result.output,
+                seconds: Date().timeIntervalSince(start))
         } catch {
-            return RunOutcome(run: run, action: action, exitCode: 127, output: error.description,
-                              seconds: Date().timeIntervalSince(start))
+            return RunOutcome(
+                run: run, action: action, exitCode: 127, output: error.description,
+                seconds: Date().timeIntervalSince(start))
         }
     }
 }
@@ -188,7 +200,15 @@ final class Atomic: @unchecked Sendable {
     private let lock = NSLock()
     private var flag = false
     var value: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return flag }
-        set { lock.lock(); flag = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return flag
+        }
+        set {
+            lock.lock()
+            flag = newValue
+            lock.unlock()
+        }
     }
 }

@@ -43,14 +43,17 @@ public struct SweepPlan: Sendable {
     /// - Throws: ``SweepError`` (`.usage`) for varies given together badly (see
     ///   ``Vary/checkTogether(_:sets:)``), no seeds, more than ``maximumRuns`` runs, or two
     ///   variants with one directory name.
-    public init(scenario: String, baseOverrides: [String], varies: [Vary], seeds: [Int], directory: String) throws(SweepError) {
+    public init(
+        scenario: String, baseOverrides: [String], varies: [Vary], seeds: [Int], directory: String
+    ) throws(SweepError) {
         try Vary.checkTogether(varies, sets: baseOverrides)
         guard !seeds.isEmpty else { throw SweepError(.usage, "--seeds: no seeds") }
         var count = seeds.count
         for v in varies {
             let (product, overflow) = count.multipliedReportingOverflow(by: v.values.count)
             guard !overflow, product <= SweepPlan.maximumRuns else {
-                throw SweepError(.usage, "the sweep has more than \(SweepPlan.maximumRuns) runs (variants × seeds); split it")
+                throw SweepError(
+                    .usage, "the sweep has more than \(SweepPlan.maximumRuns) runs (variants × seeds); split it")
             }
             count = product
         }
@@ -61,21 +64,28 @@ public struct SweepPlan: Sendable {
         self.directory = directory
         var variants: [[Variant.Assignment]] = [[]]
         for v in varies {
-            variants = variants.flatMap { prefix in v.values.map { prefix + [Variant.Assignment(key: v.key, value: $0)] } }
+            variants = variants.flatMap { prefix in
+                v.values.map { prefix + [Variant.Assignment(key: v.key, value: $0)] }
+            }
         }
         self.variants = variants.map(Variant.init)
         var byName: [String: String] = [:]
         for v in self.variants {
             if let other = byName.updateValue(v.label, forKey: v.directoryName) {
-                throw SweepError(.usage, "variants '\(other)' and '\(v.label)' get the same directory name \(v.directoryName); change one value")
+                throw SweepError(
+                    .usage,
+                    "variants '\(other)' and '\(v.label)' get the same directory name \(v.directoryName); change one value"
+                )
             }
         }
         var runs: [SweepRun] = []
         runs.reserveCapacity(count)
         for (k, v) in self.variants.enumerated() {
             for s in seeds {
-                runs.append(SweepRun(index: runs.count, variant: k, seed: s,
-                                     directory: SweepPlan.runDirectory(directory, variant: v, seed: s)))
+                runs.append(
+                    SweepRun(
+                        index: runs.count, variant: k, seed: s,
+                        directory: SweepPlan.runDirectory(directory, variant: v, seed: s)))
             }
         }
         self.runs = runs

@@ -14,7 +14,10 @@ public struct SweepShare: Sendable {
     public let waitForAll: @Sendable () throws -> Void
 
     /// A share; see the properties.
-    public init(includes: @escaping @Sendable (Int) -> Bool, writesTables: Bool, waitForAll: @escaping @Sendable () throws -> Void) {
+    public init(
+        includes: @escaping @Sendable (Int) -> Bool, writesTables: Bool,
+        waitForAll: @escaping @Sendable () throws -> Void
+    ) {
         self.includes = includes
         self.writesTables = writesTables
         self.waitForAll = waitForAll

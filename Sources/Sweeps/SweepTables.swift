@@ -57,14 +57,17 @@ public enum SweepTables {
         var text = CSVText.row(header.map(CSVText.field))
         for (k, variant) in plan.variants.enumerated() {
             // The variant's runs with records, in seed order, each with its rows by step.
-            let runs: [(columns: [String: [Double]], rowOfStep: [Int: Int])] = results.filter { $0.run.variant == k }.compactMap { r in
-                guard let t = r.metrics, let steps = t.column("step") else { return nil }
-                var rowOfStep: [Int: Int] = [:]
-                for (i, s) in steps.enumerated() { if let s = Int(exactly: s), rowOfStep[s] == nil { rowOfStep[s] = i } }
-                var columns: [String: [Double]] = [:]
-                for name in ["time"] + metrics { columns[name] = t.column(name) }
-                return (columns, rowOfStep)
-            }
+            let runs: [(columns: [String: [Double]], rowOfStep: [Int: Int])] = results.filter { $0.run.variant == k }
+                .compactMap { r in
+                    guard let t = r.metrics, let steps = t.column("step") else { return nil }
+                    var rowOfStep: [Int: Int] = [:]
+                    for (i, s) in steps.enumerated() {
+                        if let s = Int(exactly: s), rowOfStep[s] == nil { rowOfStep[s] = i }
+                    }
+                    var columns: [String: [Double]] = [:]
+                    for name in ["time"] + metrics { columns[name] = t.column(name) }
+                    return (columns, rowOfStep)
+                }
             let prefix = ([variant.label] + variant.assignments.map(\.value)).map(CSVText.field)
             let steps = Set(runs.flatMap(\.rowOfStep.keys)).sorted()
             for step in steps {
@@ -73,9 +76,15 @@ public enum SweepTables {
                 var row = prefix + [String(step), CSVText.number(time), String(at.count)]
                 for m in metrics {
                     let values = at.compactMap { columns, i in columns[m].map { $0[i] } }
-                    guard !values.isEmpty else { row += ["", "", ""]; continue }
+                    guard !values.isEmpty else {
+                        row += ["", "", ""]
+                        continue
+                    }
                     let s = SampleStatistics(values)
-                    row += [CSVText.number(s.mean), CSVText.number(s.standardDeviation), CSVText.number(s.confidenceHalfWidth)]
+                    row += [
+                        CSVText.number(s.mean), CSVText.number(s.standardDeviation),
+                        CSVText.number(s.confidenceHalfWidth),
+                    ]
                 }
                 text += CSVText.row(row)
             }
@@ -87,15 +96,20 @@ public enum SweepTables {
     /// file or the new one, whole).
     ///
     /// - Throws: ``SweepError`` (`.io`) naming the file that could not be written.
-    public static func write(_ plan: SweepPlan, _ validated: [ValidatedRun], _ results: [RunResult]) throws(SweepError) {
+    public static func write(_ plan: SweepPlan, _ validated: [ValidatedRun], _ results: [RunResult]) throws(SweepError)
+    {
         do {
             try FileManager.default.createDirectory(atPath: plan.directory, withIntermediateDirectories: true)
         } catch {
             throw SweepError(.io, "\(plan.directory): cannot create the directory (\(error.localizedDescription))")
         }
-        let files = [(sweepFile, sweepCSV(plan, validated, results)), (summaryFile, summaryCSV(plan, validated, results))]
+        let files = [
+            (sweepFile, sweepCSV(plan, validated, results)), (summaryFile, summaryCSV(plan, validated, results)),
+        ]
         for (name, text) in files {
-            do { try AtomicFile.write(text, to: (plan.directory as NSString).appendingPathComponent(name)) } catch let e as IOFailure {
+            do { try AtomicFile.write(text, to: (plan.directory as NSString).appendingPathComponent(name)) } catch let e
+                as IOFailure
+            {
                 throw SweepError(.io, e.description)
             } catch {
                 throw SweepError(.io, "\(plan.directory)/\(name): \(error)")

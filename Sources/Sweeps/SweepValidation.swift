@@ -30,17 +30,22 @@ public enum SweepValidation {
     ///   invalid (a bad `--vary` key or value: the scenario's own located message follows
     ///   the variant), or too large for `jobs` at once; `.usage` for two variants that give the
     ///   same scenario (two spellings of one value).
-    public static func validate(_ plan: SweepPlan, jobs: Int, memoryLimit: MemoryLimit = .current) throws(SweepError) -> [ValidatedRun] {
+    public static func validate(
+        _ plan: SweepPlan, jobs: Int, memoryLimit: MemoryLimit = .current
+    ) throws(SweepError) -> [ValidatedRun] {
         var out: [ValidatedRun] = []
         out.reserveCapacity(plan.runs.count)
         var problems: [String] = []
         var failedVariants: Set<Int> = []
         for run in plan.runs where !failedVariants.contains(run.variant) {
             do {
-                let v = try ScenarioLoader.validate(path: plan.scenario, overrides: ["seed=\(run.seed)"] + plan.overrides(run),
-                                                    threads: 1, memoryLimit: memoryLimit)
-                out.append(ValidatedRun(identity: v.identity, steps: v.steps, metricNames: v.metricNames,
-                                        expectations: v.expectations, memory: v.memory.total))
+                let v = try ScenarioLoader.validate(
+                    path: plan.scenario, overrides: ["seed=\(run.seed)"] + plan.overrides(run),
+                    threads: 1, memoryLimit: memoryLimit)
+                out.append(
+                    ValidatedRun(
+                        identity: v.identity, steps: v.steps, metricNames: v.metricNames,
+                        expectations: v.expectations, memory: v.memory.total))
             } catch let e as ScenarioError {
                 problems.append("variant \(plan.variants[run.variant].label): \(e.description)")
                 failedVariants.insert(run.variant)
@@ -55,13 +60,20 @@ public enum SweepValidation {
         var byIdentity: [String: Int] = [:]
         for run in plan.runs where run.seed == plan.seeds[0] {
             if let other = byIdentity.updateValue(run.variant, forKey: out[run.index].identity) {
-                throw SweepError(.usage, "variants '\(plan.variants[other].label)' and '\(plan.variants[run.variant].label)' give the same scenario (the same value written two ways?); give each value once")
+                throw SweepError(
+                    .usage,
+                    "variants '\(plan.variants[other].label)' and '\(plan.variants[run.variant].label)' give the same scenario (the same value written two ways?); give each value once"
+                )
             }
         }
         let atOnce = min(max(1, jobs), plan.runs.count)
         if let largest = out.indices.max(by: { out[$0].memory < out[$1].memory }),
-           Double(atOnce) * out[largest].memory > memoryLimit.bytes {
-            throw SweepError(.badInput, "\(atOnce) runs at once (--jobs) would need about \(MemoryEstimate.format(Double(atOnce) * out[largest].memory)) (\(MemoryEstimate.format(out[largest].memory)) for variant \(plan.variants[plan.runs[largest].variant].label)), and \(memoryLimit.description): lower --jobs")
+            Double(atOnce) * out[largest].memory > memoryLimit.bytes
+        {
+            throw SweepError(
+                .badInput,
+                "\(atOnce) runs at once (--jobs) would need about \(MemoryEstimate.format(Double(atOnce) * out[largest].memory)) (\(MemoryEstimate.format(out[largest].memory)) for variant \(plan.variants[plan.runs[largest].variant].label)), and \(memoryLimit.description): lower --jobs"
+            )
         }
         return out
     }

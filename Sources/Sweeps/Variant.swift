@@ -12,7 +12,10 @@ public struct Variant: Sendable, Equatable {
         /// The value, as given on the command line.
         public let value: String
         /// A key and its value.
-        public init(key: String, value: String) { self.key = key; self.value = value }
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
     }
 
     /// A variant of these assignments.
@@ -45,12 +48,13 @@ public struct Variant: Sendable, Equatable {
     /// `flow.step-size=0.1,population.count=500`. ``SweepPlan`` refuses the (unlikely) plan in
     /// which two variants still get one name.
     public static func directoryName(for label: String) -> String {
-        var name = String(label.unicodeScalars.map { c -> Character in
-            switch c {
-            case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-", "+", "=", ",": return Character(c)
-            default: return "_"
-            }
-        })
+        var name = String(
+            label.unicodeScalars.map { c -> Character in
+                switch c {
+                case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-", "+", "=", ",": return Character(c)
+                default: return "_"
+                }
+            })
         if name.first == "." || name.first == "-" { name = "_" + name.dropFirst() }
         if name.count > maximumNameLength { name = String(name.prefix(maximumNameLength)) }
         if name != label { name += "_" + sha256Hex(Array(label.utf8)).prefix(8) }

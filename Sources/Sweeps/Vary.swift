@@ -20,7 +20,7 @@ public struct Vary: Sendable, Equatable {
 
     /// Keys a sweep sets itself, which `--vary` and `--set` may not name.
     public static let reservedKeys: [String: String] = [
-        "seed": "the seeds are given by --seeds",
+        "seed": "the seeds are given by --seeds"
     ]
 
     /// Reads `KEY=V1,V2,...`.
@@ -30,7 +30,9 @@ public struct Vary: Sendable, Equatable {
     public static func parse(_ text: String) throws(SweepError) -> Vary {
         let shown = Excerpt.quote(text, limit: 120)
         func usage(_ m: String) -> SweepError { SweepError(.usage, "--vary \(shown): \(m)") }
-        guard let eq = text.firstIndex(of: "=") else { throw usage("expected KEY=V1,V2,..., e.g. flow.step-size=0.1,0.05") }
+        guard let eq = text.firstIndex(of: "=") else {
+            throw usage("expected KEY=V1,V2,..., e.g. flow.step-size=0.1,0.05")
+        }
         let key = text[..<eq].trimmingSpaces
         guard !key.isEmpty else { throw usage("the key before '=' is empty") }
         guard !key.contains(where: { $0 == "," || $0 == " " || $0 == "\t" }) else {
@@ -60,7 +62,13 @@ public struct Vary: Sendable, Equatable {
         for i in list.indices {
             let c = list[i]
             if let q = quote {
-                if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" && q == "\"" {
+                    escaped = true
+                } else if c == q {
+                    quote = nil
+                }
                 continue
             }
             switch c {
@@ -88,9 +96,13 @@ public struct Vary: Sendable, Equatable {
         for s in sets {
             guard let eq = s.firstIndex(of: "=") else { continue }
             let key = s[..<eq].trimmingSpaces
-            if let why = reservedKeys[key] { throw SweepError(.usage, "--set \(Excerpt.quote(s, limit: 120)): '\(key)' cannot be set in a sweep: \(why)") }
+            if let why = reservedKeys[key] {
+                throw SweepError(
+                    .usage, "--set \(Excerpt.quote(s, limit: 120)): '\(key)' cannot be set in a sweep: \(why)")
+            }
             if keys.contains(key) {
-                throw SweepError(.usage, "--set \(Excerpt.quote(s, limit: 120)): \(key) is also varied (--vary); give it once")
+                throw SweepError(
+                    .usage, "--set \(Excerpt.quote(s, limit: 120)): \(key) is also varied (--vary); give it once")
             }
         }
     }

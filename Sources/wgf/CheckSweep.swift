@@ -16,8 +16,10 @@ extension Check {
         }
         let header = ["variant", "expectation", "seeds holding", "required", "verdict"]
         let rows = verdicts.map { v in
-            [v.variant, "\(v.index). \(v.expectation.description)", "\(v.holding)/\(v.total)",
-             "\(formatSignificant(v.expectation.fraction * 100))% (\(v.required))", v.passed ? "pass" : "FAIL"]
+            [
+                v.variant, "\(v.index). \(v.expectation.description)", "\(v.holding)/\(v.total)",
+                "\(formatSignificant(v.expectation.fraction * 100))% (\(v.required))", v.passed ? "pass" : "FAIL",
+            ]
         }
         let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
         func line(_ fields: [String]) -> String {
@@ -31,7 +33,8 @@ extension Check {
             for u in v.unreadable { printError("\(directory): \(v.variant) \(u) (counted as not holding)") }
         }
         let failed = verdicts.filter { !$0.passed }.count
-        print("\(directory): \(verdicts.count - failed) passed, \(failed) failed (over seeds, each against its fraction)")
+        print(
+            "\(directory): \(verdicts.count - failed) passed, \(failed) failed (over seeds, each against its fraction)")
         if failed > 0 { throw ExitCode(Exit.expectationFailed) }
     }
 }

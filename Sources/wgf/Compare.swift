@@ -9,14 +9,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the convergence of runs on one metric: a table on stdout and an overlay SVG.",
         discussion: """
-        For each run: its flow, N, steps, the final and best value of the metric, the step and time \
-        at which it first reached the threshold (value ≤ X), the fitted rate and the wall time. The \
-        fitted rate is the least-squares slope of ln(metric) against step over the converging phase: \
-        from the first record to the first record within 10% of the run's best value (value ≤ 1.1 × \
-        best); records with a value ≤ 0 are left out. A negative rate means the metric decays like \
-        exp(rate · step). Without --threshold, the first run's at-most expectation on the metric is \
-        used, if it has one. Exit 3 if a run lacks the metric.
-        """)
+            For each run: its flow, N, steps, the final and best value of the metric, the step and time \
+            at which it first reached the threshold (value ≤ X), the fitted rate and the wall time. The \
+            fitted rate is the least-squares slope of ln(metric) against step over the converging phase: \
+            from the first record to the first record within 10% of the run's best value (value ≤ 1.1 × \
+            best); records with a value ≤ 0 are left out. A negative rate means the metric decays like \
+            exp(rate · step). Without --threshold, the first run's at-most expectation on the metric is \
+            used, if it has one. Exit 3 if a run lacks the metric.
+            """)
 
     @Argument(help: "Run directories written by `wgf run`.")
     var runDirectories: [String]
@@ -37,42 +37,62 @@ struct Compare: ParsableCommand {
     var noPlot = false
 
     func run() throws {
-        if runDirectories.count == 1, SweepDirectory.isSweep(runDirectories[0]) { return try compareSweep(runDirectories[0]) }
+        if runDirectories.count == 1, SweepDirectory.isSweep(runDirectories[0]) {
+            return try compareSweep(runDirectories[0])
+        }
         guard ["table", "csv", "json"].contains(format) else {
             throw fail("--format \(format): unknown (allowed: table, csv, json)", code: Exit.badInput)
         }
-        if let threshold, !threshold.isFinite { throw fail("--threshold: must be a finite number", code: Exit.badInput) }
+        if let threshold, !threshold.isFinite {
+            throw fail("--threshold: must be a finite number", code: Exit.badInput)
+        }
         let runs = try runDirectories.map { try LoadedRun.load($0, needTrajectory: false) }
         guard let metric = metric ?? runs.first?.metrics.metrics.first?.name else {
             throw fail("\(runDirectories[0]): metrics.csv records no metric", code: Exit.badInput)
         }
         for r in runs where r.metrics.values(metric) == nil {
-            throw fail("\(r.directory): metrics.csv has no column '\(metric)' (recorded: \(r.metrics.metrics.map(\.name).joined(separator: ", ")))",
-                       code: Exit.badInput)
+            throw fail(
+                "\(r.directory): metrics.csv has no column '\(metric)' (recorded: \(r.metrics.metrics.map(\.name).joined(separator: ", ")))",
+                code: Exit.badInput)
         }
         var thresholdSource = threshold == nil ? "" : "--threshold"
-        let thr = threshold ?? runs.first?.context.thresholds.first { $0.metric == metric && $0.atMost }.map { t in
-            thresholdSource = "expectation of \(runs[0].directory)"
-            return t.value
-        }
+        let thr =
+            threshold
+            ?? runs.first?.context.thresholds.first { $0.metric == metric && $0.atMost }.map { t in
+                thresholdSource = "expectation of \(runs[0].directory)"
+                return t.value
+            }
         var labels = runs.map { ($0.directory as NSString).lastPathComponent }
         if Set(labels).count < labels.count { labels = runs.map(\.directory) }
 
-        struct Row { var label: String; var flow: String; var n: Int?; var steps: Int; var s: ConvergenceSummary; var wall: Double? }
+        struct Row {
+            var label: String
+            var flow: String
+            var n: Int?
+            var steps: Int
+            var s: ConvergenceSummary
+            var wall: Double?
+        }
         let rows: [Row] = zip(runs, labels).map { r, label in
             let values = r.metrics.values(metric)!
             let s = ConvergenceSummary(steps: r.metrics.steps, times: r.metrics.times, values: values, threshold: thr)
             let n = (r.info["particles"] as? [[String: Any]])?.compactMap { $0["count"] as? Int }.reduce(0, +)
             let steps = (r.info["steps-taken"] as? Int) ?? r.metrics.steps.last.flatMap { Int(exactly: $0) } ?? 0
-            let wall = ((r.info["seconds"] as? [String: Any])?["total"] as? Double) ?? r.metrics.walls.last.flatMap { $0.isFinite ? $0 : nil }
+            let wall =
+                ((r.info["seconds"] as? [String: Any])?["total"] as? Double)
+                ?? r.metrics.walls.last.flatMap { $0.isFinite ? $0 : nil }
             return Row(label: label, flow: r.flowKind ?? "?", n: n, steps: steps, s: s, wall: wall)
         }
         func num(_ v: Double?) -> String { v.map { formatSignificant($0) } ?? "-" }
         func int(_ v: Int?) -> String { v.map(String.init) ?? "-" }
-        let header = ["run", "flow", "N", "steps", "final", "best", "step-to-threshold", "time-to-threshold", "rate", "wall"]
+        let header = [
+            "run", "flow", "N", "steps", "final", "best", "step-to-threshold", "time-to-threshold", "rate", "wall",
+        ]
         let cells = rows.map { r in
-            [r.label, r.flow, int(r.n), String(r.steps), num(r.s.final), num(r.s.best), int(r.s.reachedStep),
-             num(r.s.reachedTime), num(r.s.rate), num(r.wall)]
+            [
+                r.label, r.flow, int(r.n), String(r.steps), num(r.s.final), num(r.s.best), int(r.s.reachedStep),
+                num(r.s.reachedTime), num(r.s.rate), num(r.wall),
+            ]
         }
         switch format {
         case "csv":
@@ -80,8 +100,10 @@ struct Compare: ParsableCommand {
             for c in cells { print(c.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",")) }
         case "json":
             let objects: [[String: Any]] = rows.map { r in
-                var o: [String: Any] = ["run": r.label, "flow": r.flow, "steps": r.steps, "metric": metric,
-                                        "final": r.s.final, "best": r.s.best, "best-step": r.s.bestStep]
+                var o: [String: Any] = [
+                    "run": r.label, "flow": r.flow, "steps": r.steps, "metric": metric,
+                    "final": r.s.final, "best": r.s.best, "best-step": r.s.bestStep,
+                ]
                 o["N"] = r.n ?? NSNull()
                 o["threshold"] = thr ?? NSNull()
                 o["step-to-threshold"] = r.s.reachedStep ?? NSNull()
@@ -94,12 +116,20 @@ struct Compare: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         default:
-            print("metric \(metric)" + (thr.map { ", threshold \(formatSignificant($0))" + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))") } ?? ", no threshold")
-                  + "; rate = slope of ln(\(metric)) per step until within 10% of the best")
+            print(
+                "metric \(metric)"
+                    + (thr.map {
+                        ", threshold \(formatSignificant($0))"
+                            + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))")
+                    } ?? ", no threshold")
+                    + "; rate = slope of ln(\(metric)) per step until within 10% of the best")
             let widths = header.indices.map { c in max(header[c].count, cells.map { $0[c].count }.max() ?? 0) }
             func line(_ fields: [String]) -> String {
-                fields.enumerated().map { c, f in c < 2 ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[c] - f.count) + f }.joined(separator: "  ")
+                fields.enumerated().map { c, f in
+                    c < 2
+                        ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[c] - f.count) + f
+                }.joined(separator: "  ")
             }
             print(line(header))
             for c in cells { print(line(c)) }
@@ -107,8 +137,9 @@ struct Compare: ParsableCommand {
         if !noPlot {
             try makeDirectory(out)
             let title = runs.count == 2 ? "\(labels[0]) vs \(labels[1])" : "\(runs.count) runs compared"
-            let svg = compareOverlay(title: title, metric: metric,
-                                     runs: zip(runs, labels).map { ($1, $0.metrics.steps, $0.metrics.values(metric)!) }, threshold: thr)
+            let svg = compareOverlay(
+                title: title, metric: metric,
+                runs: zip(runs, labels).map { ($1, $0.metrics.steps, $0.metrics.values(metric)!) }, threshold: thr)
             let path = (out as NSString).appendingPathComponent("compare-\(metric).svg")
             try writeText(svg, to: path)
             printError("wrote \(path)")

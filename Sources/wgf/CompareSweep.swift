@@ -16,24 +16,29 @@ extension Compare {
             throw fail("\(directory)/\(SweepTables.summaryFile) records no metric", code: Exit.badInput)
         }
         guard let bands = sweep.bands(metric) else {
-            throw fail("\(directory)/\(SweepTables.summaryFile) has no metric '\(metric)' (recorded: \(sweep.metrics.joined(separator: ", ")))",
-                       code: Exit.badInput)
+            throw fail(
+                "\(directory)/\(SweepTables.summaryFile) has no metric '\(metric)' (recorded: \(sweep.metrics.joined(separator: ", ")))",
+                code: Exit.badInput)
         }
         var thresholdSource = threshold == nil ? "" : "--threshold"
         var thr = threshold
         if thr == nil, let first = sweep.runs.first,
-           let e = (try? ScenarioLoader.expectations(path: sweep.runDirectory(first) + "/scenario.toml"))?
-            .first(where: { if case .atMost = $0.bound { return $0.metric == metric } else { return false } }),
-           case .atMost(let t) = e.bound {
+            let e = (try? ScenarioLoader.expectations(path: sweep.runDirectory(first) + "/scenario.toml"))?
+                .first(where: { if case .atMost = $0.bound { return $0.metric == metric } else { return false } }),
+            case .atMost(let t) = e.bound
+        {
             thr = t
             thresholdSource = "expectation of \(first.variant)"
         }
         func num(_ v: Double?) -> String { v.map { formatSignificant($0) } ?? "-" }
         let header = ["variant", "seeds", "last-step", "mean", "ci95", "step-to-threshold"]
         let cells: [[String]] = bands.map { b in
-            let reached = thr.flatMap { t in b.means.indices.first { b.means[$0] <= t }.map { String(Int(b.steps[$0])) } }
-            return [b.variant, b.counts.last.map(String.init) ?? "-", b.steps.last.map { String(Int($0)) } ?? "-",
-                    num(b.means.last), num(b.halfWidths.last ?? nil), reached ?? "-"]
+            let reached = thr.flatMap { t in b.means.indices.first { b.means[$0] <= t }.map { String(Int(b.steps[$0])) }
+            }
+            return [
+                b.variant, b.counts.last.map(String.init) ?? "-", b.steps.last.map { String(Int($0)) } ?? "-",
+                num(b.means.last), num(b.halfWidths.last ?? nil), reached ?? "-",
+            ]
         }
         switch format {
         case "csv":
@@ -41,20 +46,33 @@ extension Compare {
             for c in cells { print(c.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",")) }
         case "json":
             let objects: [[String: Any]] = bands.map { b in
-                ["variant": b.variant, "metric": metric, "seeds": b.counts.last ?? 0,
-                 "last-step": b.steps.last ?? NSNull(), "mean": b.means.last ?? NSNull(),
-                 "ci95": (b.halfWidths.last ?? nil) ?? NSNull(), "threshold": thr ?? NSNull(),
-                 "step-to-threshold": thr.flatMap { t in b.means.indices.first { b.means[$0] <= t }.map { Int(b.steps[$0]) } } ?? NSNull()]
+                [
+                    "variant": b.variant, "metric": metric, "seeds": b.counts.last ?? 0,
+                    "last-step": b.steps.last ?? NSNull(), "mean": b.means.last ?? NSNull(),
+                    "ci95": (b.halfWidths.last ?? nil) ?? NSNull(), "threshold": thr ?? NSNull(),
+                    "step-to-threshold": thr.flatMap { t in
+                        b.means.indices.first { b.means[$0] <= t }.map { Int(b.steps[$0]) }
+                    } ?? NSNull(),
+                ]
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         default:
-            print("metric \(metric) over seeds" + (thr.map { ", threshold \(formatSignificant($0))" + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))") } ?? ", no threshold")
-                  + "; mean and 95% confidence half-width at the last step; step-to-threshold: first step with mean ≤ threshold")
+            print(
+                "metric \(metric) over seeds"
+                    + (thr.map {
+                        ", threshold \(formatSignificant($0))"
+                            + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))")
+                    } ?? ", no threshold")
+                    + "; mean and 95% confidence half-width at the last step; step-to-threshold: first step with mean ≤ threshold"
+            )
             let widths = header.indices.map { c in max(header[c].count, cells.map { $0[c].count }.max() ?? 0) }
             func line(_ fields: [String]) -> String {
-                fields.enumerated().map { c, f in c < 1 ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[c] - f.count) + f }.joined(separator: "  ")
+                fields.enumerated().map { c, f in
+                    c < 1
+                        ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[c] - f.count) + f
+                }.joined(separator: "  ")
             }
             print(line(header))
             for c in cells { print(line(c)) }
@@ -62,10 +80,16 @@ extension Compare {
         if !noPlot {
             try makeDirectory(out)
             let seeds = Set(sweep.runs.map(\.seed)).count
-            let svg = bandOverlay(title: "\((directory as NSString).lastPathComponent): \(bands.count) variant\(bands.count == 1 ? "" : "s")",
-                                  metric: metric, subtitle: "\(metric) against step: mean over \(seeds) seed\(seeds == 1 ? "" : "s") with its 95% confidence band",
-                                  series: bands.map { BandSeries(label: $0.variant, steps: $0.steps, values: $0.means, halfWidths: $0.halfWidths) },
-                                  threshold: thr)
+            let svg = bandOverlay(
+                title:
+                    "\((directory as NSString).lastPathComponent): \(bands.count) variant\(bands.count == 1 ? "" : "s")",
+                metric: metric,
+                subtitle:
+                    "\(metric) against step: mean over \(seeds) seed\(seeds == 1 ? "" : "s") with its 95% confidence band",
+                series: bands.map {
+                    BandSeries(label: $0.variant, steps: $0.steps, values: $0.means, halfWidths: $0.halfWidths)
+                },
+                threshold: thr)
             let path = (out as NSString).appendingPathComponent("compare-\(metric).svg")
             try writeText(svg, to: path)
             printError("wrote \(path)")

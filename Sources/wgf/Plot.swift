@@ -33,12 +33,17 @@ struct LoadedRun {
         if needTrajectory {
             trajectory = try reporting { try openTrajectory(runDirectory: directory) }
             if trajectory == nil {
-                printError("wgf: \(directory): no trajectory.csv or trajectory.h5 (recorded with record.trajectory = false?): only the metrics are drawn")
+                printError(
+                    "wgf: \(directory): no trajectory.csv or trajectory.h5 (recorded with record.trajectory = false?): only the metrics are drawn"
+                )
             }
         }
         var info: [String: Any] = [:]
         if let data = FileManager.default.contents(atPath: directory + "/run.json"),
-           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { info = obj }
+            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
+            info = obj
+        }
         var title = ((info["scenario"] as? [String: Any])?["title"] as? String)
         var thresholds: [Threshold] = []
         var flowKind: String? = nil
@@ -49,7 +54,9 @@ struct LoadedRun {
                 let p = try ScenarioLoader.plotInfo(path: scenarioPath)
                 title = title ?? p.title
                 flowKind = p.flowKind
-                if let l = p.period, let d = trajectory?.dimension { context.box = [ClosedRange<Double>](repeating: 0...l, count: d) }
+                if let l = p.period, let d = trajectory?.dimension {
+                    context.box = [ClosedRange<Double>](repeating: 0...l, count: d)
+                }
                 if let target = p.target, trajectory.map({ $0.dimension == target.dimension }) ?? true {
                     if let density = target.density {
                         context.logDensity = { x in density.logDensity(x) }
@@ -80,7 +87,9 @@ struct LoadedRun {
         }
         context.title = title ?? (directory as NSString).lastPathComponent
         context.thresholds = thresholds
-        return LoadedRun(directory: directory, trajectory: trajectory, metrics: metrics, context: context, flowKind: flowKind, info: info)
+        return LoadedRun(
+            directory: directory, trajectory: trajectory, metrics: metrics, context: context, flowKind: flowKind,
+            info: info)
     }
 }
 
@@ -101,14 +110,14 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw SVG figures of a run: particles, paths, metrics and an animation.",
         discussion: """
-        Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
-        contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
-        populations in distinct colours and markers, marker area proportional to weight), paths.svg \
-        (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
-        scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
-        (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
-        scenario.toml and run.json.
-        """)
+            Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
+            contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
+            populations in distinct colours and markers, marker area proportional to weight), paths.svg \
+            (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
+            scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
+            (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
+            scenario.toml and run.json.
+            """)
 
     @Argument(help: "A run directory written by `wgf run`.")
     var runDirectory: String
@@ -116,7 +125,10 @@ struct Plot: ParsableCommand {
     @Option(help: "Output directory (default: RUN_DIR/plots).")
     var out: String?
 
-    @Option(help: ArgumentHelp("Steps of the particle snapshots, comma-separated (nearest records; default: first, middle, last).", valueName: "S1,S2,..."))
+    @Option(
+        help: ArgumentHelp(
+            "Steps of the particle snapshots, comma-separated (nearest records; default: first, middle, last).",
+            valueName: "S1,S2,..."))
     var steps: String?
 
     @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation.")
@@ -135,7 +147,8 @@ struct Plot: ParsableCommand {
         let allowed = ["particles", "paths", "metrics", "animation"]
         let wanted = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if let bad = wanted.first(where: { !allowed.contains($0) }) {
-            throw fail("--kinds: unknown figure '\(bad)' (allowed: \(allowed.joined(separator: ", ")))", code: Exit.badInput)
+            throw fail(
+                "--kinds: unknown figure '\(bad)' (allowed: \(allowed.joined(separator: ", ")))", code: Exit.badInput)
         }
         var snapshot: [Int]? = nil
         if let steps {
@@ -171,6 +184,7 @@ struct Plot: ParsableCommand {
             try writeText(svg, to: directory + "/\(kind).svg")
             written.append("\(kind).svg")
         }
-        print("\(runDirectory): \(written.isEmpty ? "nothing to draw" : written.joined(separator: ", ")) → \(directory)/")
+        print(
+            "\(runDirectory): \(written.isEmpty ? "nothing to draw" : written.joined(separator: ", ")) → \(directory)/")
     }
 }

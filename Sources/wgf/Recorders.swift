@@ -11,18 +11,23 @@ import Scenarios
 /// `resuming`: the checkpoint a resume continues from. The CSV files are cut back to the
 /// lengths it recorded, trajectory.h5 to the records it had seen (step ≤ its last recorded
 /// step: a record taken after the checkpoint, such as a finished run's last, is dropped).
-func makeRecorder(directory: String, loaded: LoadedScenario, resuming checkpoint: Checkpoint? = nil) throws -> any Recorder {
+func makeRecorder(
+    directory: String, loaded: LoadedScenario, resuming checkpoint: Checkpoint? = nil
+) throws -> any Recorder {
     let sim = loaded.simulation
     let populations = sim.state.populations
     let csvTrajectory = loaded.writeTrajectory && loaded.trajectoryFormat == .csv
-    let csv = try RunRecorder(directory: directory, dimension: populations.map(\.dimension).max()!,
-                              metricNames: sim.metricNames, writeTrajectory: csvTrajectory,
-                              velocities: populations[0].velocities != nil, resuming: checkpoint?.outputs)
+    let csv = try RunRecorder(
+        directory: directory, dimension: populations.map(\.dimension).max()!,
+        metricNames: sim.metricNames, writeTrajectory: csvTrajectory,
+        velocities: populations[0].velocities != nil, resuming: checkpoint?.outputs)
     guard loaded.writeTrajectory, loaded.trajectoryFormat == .h5md else { return csv }
-    let layout = H5MDLayout(state: sim.state, period: { sim.flow.domain(ofPopulation: $0).period },
-                            metricNames: sim.metricNames, scenario: loaded.resolvedTOML, creatorVersion: wgfVersion)
-    let h5md = try H5MDRecorder(path: directory + "/" + H5MD.fileName, layout: layout,
-                                resumeAfter: checkpoint?.lastRecordedStep)
+    let layout = H5MDLayout(
+        state: sim.state, period: { sim.flow.domain(ofPopulation: $0).period },
+        metricNames: sim.metricNames, scenario: loaded.resolvedTOML, creatorVersion: wgfVersion)
+    let h5md = try H5MDRecorder(
+        path: directory + "/" + H5MD.fileName, layout: layout,
+        resumeAfter: checkpoint?.lastRecordedStep)
     return CombinedRecorder([csv, h5md])
 }
 

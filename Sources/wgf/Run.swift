@@ -12,14 +12,14 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario, or continue a run from its checkpoint.",
         discussion: """
-        Writes trajectory.csv, metrics.csv, scenario.toml, run.json and checkpoint.wgf into the \
-        output directory, which must be new or empty: --force replaces an earlier run there, and \
-        without --out the directory is runs/<name>/ (runs/<name>-2/, ... when taken). \
-        --resume RUN_DIR continues a stopped run (or extends a finished one with --steps N) from \
-        its checkpoint: the outputs are cut back to the checkpoint and continued, and equal those \
-        of one uninterrupted run bit for bit (the `wall` column aside). SIGINT, SIGTERM and SIGHUP \
-        stop the run after the current step with a checkpoint.
-        """)
+            Writes trajectory.csv, metrics.csv, scenario.toml, run.json and checkpoint.wgf into the \
+            output directory, which must be new or empty: --force replaces an earlier run there, and \
+            without --out the directory is runs/<name>/ (runs/<name>-2/, ... when taken). \
+            --resume RUN_DIR continues a stopped run (or extends a finished one with --steps N) from \
+            its checkpoint: the outputs are cut back to the checkpoint and continued, and equal those \
+            of one uninterrupted run bit for bit (the `wall` column aside). SIGINT, SIGTERM and SIGHUP \
+            stop the run after the current step with a checkpoint.
+            """)
 
     @Argument(help: "Scenario file (default: scenarios/quickstart.toml).")
     var scenario: String?
@@ -36,8 +36,11 @@ struct Run: ParsableCommand {
     @Option(help: "Threads (default: all cores). Output does not depend on it.")
     var threads: Int?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a scenario key by its dotted path, e.g. population.count=5000.",
-                                                         valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override a scenario key by its dotted path, e.g. population.count=5000.",
+            valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
     @Flag(help: "No progress bar, only the one-line summary.")
@@ -46,7 +49,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Replace the earlier run in the output directory (only a wgf run directory is cleared).")
     var force = false
 
-    @Option(help: ArgumentHelp("Continue the run in RUN_DIR from its checkpoint (to --steps N if given).", valueName: "RUN_DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Continue the run in RUN_DIR from its checkpoint (to --steps N if given).", valueName: "RUN_DIR"))
     var resume: String?
 
     func validate() throws {
@@ -54,10 +59,14 @@ struct Run: ParsableCommand {
         if let s = seed, s < 0 { throw ValidationError("--seed must be ≥ 0") }
         if let s = steps, s < 0 { throw ValidationError("--steps must be ≥ 0") }
         if resume != nil {
-            if scenario != nil { throw ValidationError("--resume continues the scenario saved in its run directory: give no SCENARIO") }
+            if scenario != nil {
+                throw ValidationError("--resume continues the scenario saved in its run directory: give no SCENARIO")
+            }
             if out != nil { throw ValidationError("--resume writes into the run directory it continues: drop --out") }
             if seed != nil || !overrides.isEmpty {
-                throw ValidationError("--resume continues the same scenario: only --steps, --threads and --quiet may be given (not --seed or --set)")
+                throw ValidationError(
+                    "--resume continues the same scenario: only --steps, --threads and --quiet may be given (not --seed or --set)"
+                )
             }
             if force { throw ValidationError("--force starts a new run and --resume continues one: give one of them") }
         }
@@ -70,7 +79,8 @@ struct Run: ParsableCommand {
     /// Loads the scenario at `path`; a bad scenario exits with 3.
     func load(_ path: String, _ sets: [String]) throws -> LoadedScenario {
         try reporting {
-            try ScenarioLoader.load(path: path, overrides: sets, threads: threads ?? defaultThreads, communicator: world)
+            try ScenarioLoader.load(
+                path: path, overrides: sets, threads: threads ?? defaultThreads, communicator: world)
         }
     }
 
@@ -102,7 +112,8 @@ struct Run: ParsableCommand {
             try? written?.write(status: "io-failure", detail: e.description, outputs: Run.outputs(loaded))
             throw fail(e)
         } catch {
-            throw fail("\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
+            throw fail(
+                "\(out ?? "runs/\(loaded.name)"): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
         }
     }
 
@@ -118,10 +129,14 @@ struct Run: ParsableCommand {
         let loaded = try load(scenarioPath, steps.map { ["steps=\($0)"] } ?? [])
         let sim = loaded.simulation
         guard loaded.identity == checkpoint.scenarioIdentity else {
-            throw fail("cannot resume: \(scenarioPath) has changed since the checkpoint (its identity \(loaded.identity.prefix(12))… is not the checkpoint's \(checkpoint.scenarioIdentity.prefix(12))…); a resume continues the same scenario (only steps may grow): start a new run instead", code: Exit.badInput)
+            throw fail(
+                "cannot resume: \(scenarioPath) has changed since the checkpoint (its identity \(loaded.identity.prefix(12))… is not the checkpoint's \(checkpoint.scenarioIdentity.prefix(12))…); a resume continues the same scenario (only steps may grow): start a new run instead",
+                code: Exit.badInput)
         }
         guard sim.steps >= checkpoint.step else {
-            throw fail("cannot resume: the checkpoint is at step \(checkpoint.step), beyond --steps \(sim.steps)", code: Exit.usage)
+            throw fail(
+                "cannot resume: the checkpoint is at step \(checkpoint.step), beyond --steps \(sim.steps)",
+                code: Exit.usage)
         }
         // The parts' states are put back before anything in the directory changes: a checkpoint
         // this build cannot continue (another version's parts) leaves the run as it was.
@@ -135,7 +150,8 @@ struct Run: ParsableCommand {
     func continueRun(in directory: String) throws {
         // Every rank reads the checkpoint and the scenario; rank 0 alone locks and writes.
         let (loaded, checkpoint) = try together { try prepareResume(in: directory) }
-        guard let (info, recorder) = try together({ world.isRoot ? try reopen(directory, loaded, checkpoint) : nil }) else {
+        guard let (info, recorder) = try together({ world.isRoot ? try reopen(directory, loaded, checkpoint) : nil })
+        else {
             return try follow(loaded, resumed: checkpoint)
         }
         try execute(loaded, in: directory, info: info, recorder: recorder, resumed: checkpoint)
@@ -143,12 +159,17 @@ struct Run: ParsableCommand {
 
     /// The run directory cut back to the checkpoint, its scenario.toml's steps updated, run.json
     /// "running" with the resume noted, and the outputs reopened.
-    func reopen(_ directory: String, _ loaded: LoadedScenario, _ checkpoint: Checkpoint) throws -> (RunInfo, any Recorder) {
-        let sim = loaded.simulation, scenarioPath = directory + "/scenario.toml"
+    func reopen(
+        _ directory: String, _ loaded: LoadedScenario, _ checkpoint: Checkpoint
+    ) throws -> (RunInfo, any Recorder) {
+        let sim = loaded.simulation
+        let scenarioPath = directory + "/scenario.toml"
         var info = RunInfo(directory: directory, loaded: loaded, started: Date())
         info.continuing(from: directory + "/" + RunInfo.file)
-        info.resumes.append(["at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
-                             "threads": loaded.threads])
+        info.resumes.append([
+            "at": RunInfo.timestamp(Date()), "from-step": checkpoint.step, "to-step": sim.steps,
+            "threads": loaded.threads,
+        ])
         let recorder: any Recorder
         do {
             try RunDirectory.removeDerived(directory)
@@ -171,8 +192,9 @@ struct Run: ParsableCommand {
 
     /// The leading comment lines of a resolved scenario, and the rest.
     static func header(of text: String) -> String {
-        String(text.split(separator: "\n", omittingEmptySubsequences: false).prefix { $0.hasPrefix("#") }
-            .map { $0 + "\n" }.joined())
+        String(
+            text.split(separator: "\n", omittingEmptySubsequences: false).prefix { $0.hasPrefix("#") }
+                .map { $0 + "\n" }.joined())
     }
     static func body(of text: String) -> String { String(text.dropFirst(header(of: text).count)) }
 
@@ -184,8 +206,9 @@ struct Run: ParsableCommand {
     /// and writes nothing; it ends with rank 0's exit code (rank 0 prints why).
     func follow(_ loaded: LoadedScenario, resumed: Checkpoint?) throws {
         for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { stopSignal = $0 } }
-        let summary = try loaded.simulation.run(recorder: DiscardingRecorder(), resumingFrom: resumed, checkpoints: nil,
-                                                shouldStop: agreedStop)
+        let summary = try loaded.simulation.run(
+            recorder: DiscardingRecorder(), resumingFrom: resumed, checkpoints: nil,
+            shouldStop: agreedStop)
         switch summary.end {
         case .completed: return
         case .diverged: throw ExitCode(Exit.diverged)
@@ -194,8 +217,10 @@ struct Run: ParsableCommand {
     }
 
     /// Runs (or continues) the simulation into `directory`, then writes run.json and the summary.
-    func execute(_ loaded: LoadedScenario, in directory: String, info: RunInfo, recorder: any Recorder,
-                 resumed: Checkpoint?) throws {
+    func execute(
+        _ loaded: LoadedScenario, in directory: String, info: RunInfo, recorder: any Recorder,
+        resumed: Checkpoint?
+    ) throws {
         let sim = loaded.simulation
         let outputs = Run.outputs(loaded)
         let writer = CheckpointWriter(schedule: loaded.checkpointSchedule, scenarioIdentity: loaded.identity) {
@@ -209,27 +234,37 @@ struct Run: ParsableCommand {
         let bar = ProgressBar(title: info.name)
         let summary: RunSummary
         do {
-            summary = try sim.run(recorder: recorder, resumingFrom: resumed, checkpoints: writer,
-                                  shouldStop: agreedStop, progress: { if showProgress { bar.update($0) } })
+            summary = try sim.run(
+                recorder: recorder, resumingFrom: resumed, checkpoints: writer,
+                shouldStop: agreedStop, progress: { if showProgress { bar.update($0) } })
         } catch let e as any CommandError {
             if showProgress { bar.finish() }
             try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
-            let failure = fail("\(e); the records and checkpoint written before it are in \(directory)/", code: e.exitCode)
+            let failure = fail(
+                "\(e); the records and checkpoint written before it are in \(directory)/", code: e.exitCode)
             // The other ranks wait for rank 0 in their next exchange: end them too.
             if world.size > 1 { world.abort(code: e.exitCode) }
             throw failure
         }
         if showProgress { bar.finish() }
 
-        let status: String, detail: String?, code: Int32
+        let status: String
+        let detail: String?
+        let code: Int32
         switch summary.end {
         case .completed: (status, detail, code) = ("completed", nil, 0)
-        case let .diverged(step, population, cause):
-            (status, detail, code) = ("diverged", "diverged at step \(step), population '\(population)': \(cause) (step size too large? try --set step-size=\(formatNumber(sim.stepSize / 10)))", Exit.diverged)
-        case let .interrupted(step):
+        case .diverged(let step, let population, let cause):
+            (status, detail, code) = (
+                "diverged",
+                "diverged at step \(step), population '\(population)': \(cause) (step size too large? try --set step-size=\(formatNumber(sim.stepSize / 10)))",
+                Exit.diverged
+            )
+        case .interrupted(let step):
             let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][stopSignal] ?? "a signal"
-            (status, detail, code) = ("interrupted", "interrupted after step \(step) by \(name); continue with wgf run --resume \(directory)",
-                                      128 + stopSignal)
+            (status, detail, code) = (
+                "interrupted", "interrupted after step \(step) by \(name); continue with wgf run --resume \(directory)",
+                128 + stopSignal
+            )
         }
         do {
             try info.write(status: status, detail: detail, summary: summary, outputs: outputs)
@@ -239,9 +274,11 @@ struct Run: ParsableCommand {
         let taken = summary.stepsTaken - (resumed?.step ?? 0)
         let rate = summary.timings.stepping > 0 ? Double(summary.stepsTaken) / summary.timings.stepping : 0
         let metrics = summary.finalMetrics.map { "\($0.name) \(formatSignificant($0.value))" }.joined(separator: ", ")
-        let span = resumed.map { "steps \($0.step + 1)–\(summary.stepsTaken) (\(taken))" } ?? "\(summary.stepsTaken) steps"
-        print("\(info.name): \(status), \(span) in \(String(format: "%.2f", summary.timings.total)) s "
-              + "(\(String(format: "%.0f", rate)) steps/s)\(metrics.isEmpty ? "" : ", " + metrics) → \(directory)/")
+        let span =
+            resumed.map { "steps \($0.step + 1)–\(summary.stepsTaken) (\(taken))" } ?? "\(summary.stepsTaken) steps"
+        print(
+            "\(info.name): \(status), \(span) in \(String(format: "%.2f", summary.timings.total)) s "
+                + "(\(String(format: "%.0f", rate)) steps/s)\(metrics.isEmpty ? "" : ", " + metrics) → \(directory)/")
         if let detail {
             throw fail("\(detail); records up to step \(summary.lastRecordedStep) are in \(directory)/", code: code)
         }
@@ -258,10 +295,12 @@ final class ProgressBar {
         guard p.elapsed - lastDraw >= 0.1 || p.step == p.steps else { return }
         lastDraw = p.elapsed
         let fraction = p.steps > 0 ? Double(p.step) / Double(p.steps) : 1
-        let width = 24, filled = Int(fraction * Double(width))
+        let width = 24
+        let filled = Int(fraction * Double(width))
         let rate = p.elapsed > 0 ? Double(p.step - p.firstStep) / p.elapsed : 0
         let eta = rate > 0 ? Double(p.steps - p.step) / rate : 0
-        var line = "\r\(title) [\(String(repeating: "=", count: filled))\(String(repeating: " ", count: width - filled))] "
+        var line =
+            "\r\(title) [\(String(repeating: "=", count: filled))\(String(repeating: " ", count: width - filled))] "
             + "step \(p.step)/\(p.steps)  \(String(format: "%.0f", rate)) steps/s  ETA \(String(format: "%.1f", eta)) s"
         if let m = p.latest { line += "  \(m.name) \(formatSignificant(m.value))" }
         FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))

@@ -80,7 +80,9 @@ enum RunDirectory {
     /// closed; the system releases the lock when the process ends, however it ends).
     static func lock(_ path: String) throws {
         let fd = open(path + "/" + lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw IOFailure(path: path + "/" + lockFile, .cannotOpen(reason: String(cString: strerror(errno)))) }
+        guard fd >= 0 else {
+            throw IOFailure(path: path + "/" + lockFile, .cannotOpen(reason: String(cString: strerror(errno))))
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw RunDirectoryRefusal.inUse(path)
@@ -123,7 +125,7 @@ enum RunDirectoryRefusal: Error, CustomStringConvertible, Equatable {
         switch self {
         case .holdsEarlierRun(let path):
             "\(path) holds an earlier run: use --force to replace it, --resume \(path) to continue it, or another --out"
-        case let .notARunDirectory(path, file, force):
+        case .notARunDirectory(let path, let file, let force):
             "\(path) is not empty and not a wgf run directory (it holds '\(file)'); wgf writes only into a new, empty or run directory"
                 + (force ? " (--force clears run directories only)" : "")
         case .inUse(let path):

@@ -31,7 +31,8 @@ struct RunInfo {
     /// The record of an earlier session of this run (its start and resumes), to continue.
     mutating func continuing(from path: String) {
         guard let data = FileManager.default.contents(atPath: path),
-              let info = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return }
+            let info = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return }
         if let s = info["started"] as? String { started = s }
         if let scenario = info["scenario"] as? [String: Any] {
             if let n = scenario["name"] as? String { name = n }
@@ -46,13 +47,17 @@ struct RunInfo {
         let sim = loaded.simulation
         var info: [String: Any] = [
             "tool": "wgf", "version": wgfVersion,
-            "scenario": ["name": name, "title": sim.title, "source": source,
-                         "resolved": "scenario.toml", "sha256": loaded.sha256, "identity": loaded.identity],
+            "scenario": [
+                "name": name, "title": sim.title, "source": source,
+                "resolved": "scenario.toml", "sha256": loaded.sha256, "identity": loaded.identity,
+            ],
             // Threads per rank, and the ranks of the MPI job that ran the session (1: one process).
             "seed": loaded.seed, "threads": loaded.threads, "ranks": world.size,
             "steps": sim.steps, "step-size": sim.stepSize, "record-every": sim.recordEvery,
-            "checkpoint": ["file": CheckpointFile.name, "every-steps": loaded.checkpointSchedule.steps,
-                           "every-seconds": loaded.checkpointSchedule.seconds],
+            "checkpoint": [
+                "file": CheckpointFile.name, "every-steps": loaded.checkpointSchedule.steps,
+                "every-seconds": loaded.checkpointSchedule.seconds,
+            ],
             "particles": sim.state.populations.map { ["name": $0.name, "count": $0.count, "dimension": $0.dimension] },
             "flow": RunInfo.typed(sim.flow.report),
             "started": started,
@@ -66,9 +71,11 @@ struct RunInfo {
             info["steps-taken"] = summary.stepsTaken
             info["last-recorded-step"] = summary.lastRecordedStep
             if let c = summary.lastCheckpointStep { info["last-checkpoint-step"] = c }
-            info["seconds"] = ["stepping": summary.timings.stepping, "metrics": summary.timings.metrics,
-                               "recording": summary.timings.recording, "checkpointing": summary.timings.checkpointing,
-                               "total": summary.timings.total]
+            info["seconds"] = [
+                "stepping": summary.timings.stepping, "metrics": summary.timings.metrics,
+                "recording": summary.timings.recording, "checkpointing": summary.timings.checkpointing,
+                "total": summary.timings.total,
+            ]
             var final: [String: Double] = [:]
             for m in summary.finalMetrics { final[m.name] = m.value }
             info["final-metrics"] = final

@@ -10,12 +10,12 @@ struct Sum: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute s(y_j) = Σ_i w_i k(y_j − x_i) (and ∇s with --gradient) for CSV sources and targets.",
         discussion: """
-        SRC.csv has header x1,...,xd and an optional w column (weight 1 by default); TGT.csv has \
-        header x1,...,xd. The output (stdout without --out) has header value (and g1,...,gd with \
-        --gradient), one row per target, in the shortest form that reads back exactly. A JSON line \
-        on stderr gives the method, its parameters, N, M, d and the median seconds of the summation \
-        alone over --repeat runs.
-        """)
+            SRC.csv has header x1,...,xd and an optional w column (weight 1 by default); TGT.csv has \
+            header x1,...,xd. The output (stdout without --out) has header value (and g1,...,gd with \
+            --gradient), one row per target, in the shortest form that reads back exactly. A JSON line \
+            on stderr gives the method, its parameters, N, M, d and the median seconds of the summation \
+            alone over --repeat runs.
+            """)
 
     @Option(help: "Kernel spec NAME or NAME:PARAM=VALUE,... (see `wgf list`), e.g. gaussian:sigma=0.5.")
     var kernel: String
@@ -41,13 +41,18 @@ struct Sum: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Sum over the periodic box [0, L)^d, each pair through its minimum image (direct, mesh, auto).", valueName: "L"))
+    @Option(
+        help: ArgumentHelp(
+            "Sum over the periodic box [0, L)^d, each pair through its minimum image (direct, mesh, auto).",
+            valueName: "L"))
     var period: Double?
 
     @Flag(help: "Also compute the gradient ∇_y s.")
     var gradient = false
 
-    @Option(name: .customLong("repeat"), help: ArgumentHelp("Repeat the summation K times and report the median time.", valueName: "K"))
+    @Option(
+        name: .customLong("repeat"),
+        help: ArgumentHelp("Repeat the summation K times and report the median time.", valueName: "K"))
     var repeatCount: Int = 1
 
     @Option(help: "Output CSV (default: stdout).")
@@ -55,38 +60,57 @@ struct Sum: ParsableCommand {
 
     func run() throws {
         guard let method = SummationMethod(rawValue: method) else {
-            throw fail("--method \(self.method): unknown (allowed: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")))", code: Exit.badInput)
+            throw fail(
+                "--method \(self.method): unknown (allowed: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")))",
+                code: Exit.badInput)
         }
-        guard tolerance > 0, tolerance.isFinite else { throw fail("--tolerance \(tolerance): must be a number > 0", code: Exit.badInput) }
+        guard tolerance > 0, tolerance.isFinite else {
+            throw fail("--tolerance \(tolerance): must be a number > 0", code: Exit.badInput)
+        }
         if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
             throw fail("--tolerance \(problem)", code: Exit.badInput)
         }
         guard repeatCount >= 1 else { throw fail("--repeat \(repeatCount): must be at least 1", code: Exit.badInput) }
         if let t = threads, t < 1 { throw fail("--threads \(t): must be at least 1", code: Exit.badInput) }
-        if let l = period, let problem = NumericRange.periodProblem(l) { throw fail("--period \(problem)", code: Exit.badInput) }
+        if let l = period, let problem = NumericRange.periodProblem(l) {
+            throw fail("--period \(problem)", code: Exit.badInput)
+        }
         guard (1...MemoryEstimate.maximumCount).contains(directions) else {
-            throw fail("--directions \(directions): must be an integer from 1 to \(MemoryEstimate.maximumCount)", code: Exit.badInput)
+            throw fail(
+                "--directions \(directions): must be an integer from 1 to \(MemoryEstimate.maximumCount)",
+                code: Exit.badInput)
         }
         let k: any RadialKernel
         if kernel.hasPrefix("formula:") {
-            do { k = FormulaKernel(formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius)) } catch {
+            do {
+                k = FormulaKernel(
+                    formula: try ScenarioFormula(compiling: String(kernel.dropFirst(8)), variables: .radius))
+            } catch {
                 throw fail("--kernel \(Excerpt.quote(kernel)): \(formulaMessage(error))", code: Exit.badInput)
             }
         } else {
             do { k = try KernelRegistry.make(kernel) } catch let e as KernelSpecError {
-                throw fail("--kernel \(Excerpt.quote(kernel)): \(e.message) (or formula:EXPR, a formula in r)", code: Exit.badInput)
+                throw fail(
+                    "--kernel \(Excerpt.quote(kernel)): \(e.message) (or formula:EXPR, a formula in r)",
+                    code: Exit.badInput)
             }
         }
-        let (src, tgt) = try reporting { (try readPoints(path: sources, allowWeights: true), try readPoints(path: targets)) }
-        guard src.dimension == tgt.dimension else {
-            throw fail("\(targets): \(tgt.dimension) coordinates but \(sources) has \(src.dimension)", code: Exit.badInput)
+        let (src, tgt) = try reporting {
+            (try readPoints(path: sources, allowWeights: true), try readPoints(path: targets))
         }
-        let d = src.dimension, n = src.points.count / d, m = tgt.points.count / d
+        guard src.dimension == tgt.dimension else {
+            throw fail(
+                "\(targets): \(tgt.dimension) coordinates but \(sources) has \(src.dimension)", code: Exit.badInput)
+        }
+        let d = src.dimension
+        let n = src.points.count / d
+        let m = tgt.points.count / d
         guard seed >= 0 else { throw fail("--seed \(seed): must be ≥ 0", code: Exit.badInput) }
         for (path, points) in [(sources, src.points), (targets, tgt.points)] {
             if let k = points.firstIndex(where: { !(abs($0) <= NumericRange.coordinate) }) {
-                throw fail("\(path): row \(k / d + 1), x\(k % d + 1) = \(points[k]) is beyond ±\(formatNumber(NumericRange.coordinate)) "
-                           + "(squared distances of such points overflow)", code: Exit.badInput)
+                throw fail(
+                    "\(path): row \(k / d + 1), x\(k % d + 1) = \(points[k]) is beyond ±\(formatNumber(NumericRange.coordinate)) "
+                        + "(squared distances of such points overflow)", code: Exit.badInput)
             }
             if points.count / d > MemoryEstimate.maximumCount {
                 throw fail("\(path): more than \(MemoryEstimate.maximumCount) points", code: Exit.badInput)
@@ -94,40 +118,54 @@ struct Sum: ParsableCommand {
         }
         let engine: any KernelSumEngine
         do {
-            engine = try KernelSumEngines.make(method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
-                                               directions: directions, seed: UInt64(seed), domain: Domain(period: period))
+            engine = try KernelSumEngines.make(
+                method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
+                directions: directions, seed: UInt64(seed), domain: Domain(period: period))
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
         }
         // Memory: the engine's buffers and outputs, and the output's text (about 25 characters
         // a number, and its copy as bytes); refused beyond what the machine has.
-        let work = MemoryEstimate.kernelSum(engine, kernel: k, dimension: d, sources: n, targets: m, channels: 1,
-                                            gradients: gradient ? 1 : 0, threads: threads ?? Parallel.defaultThreads)
-        let need = MemoryEstimate.baseline + work.transient + work.persistent + 2 * 25 * Double(m) * Double(gradient ? d + 1 : 1)
+        let work = MemoryEstimate.kernelSum(
+            engine, kernel: k, dimension: d, sources: n, targets: m, channels: 1,
+            gradients: gradient ? 1 : 0, threads: threads ?? Parallel.defaultThreads)
+        let need =
+            MemoryEstimate.baseline + work.transient + work.persistent + 2 * 25 * Double(m)
+            * Double(gradient ? d + 1 : 1)
         let limit = MemoryLimit.current
         guard need <= limit.bytes else {
-            throw fail("--method \(method.rawValue)\(method == .sliced ? " --directions \(directions)" : ""): the sum of \(n) sources onto \(m) targets "
-                       + "needs about \(MemoryEstimate.format(need)) (engine buffers, outputs and their text); \(limit.description)", code: Exit.badInput)
+            throw fail(
+                "--method \(method.rawValue)\(method == .sliced ? " --directions \(directions)" : ""): the sum of \(n) sources onto \(m) targets "
+                    + "needs about \(MemoryEstimate.format(need)) (engine buffers, outputs and their text); \(limit.description)",
+                code: Exit.badInput)
         }
         let weights = src.weights ?? [Double](repeating: 1, count: n)
-        var values: [Double] = [], gradients: [Double] = []
+        var values: [Double] = []
+        var gradients: [Double] = []
         var times: [Double] = []
         let clock = ContinuousClock()
         for _ in 0..<repeatCount {
             let t0 = clock.now
-            engine.sum(k, dimension: d, sources: src.points, weights: weights, channels: 1, targets: tgt.points,
-                       gradientChannels: gradient ? [0] : [], values: &values, gradients: &gradients)
+            engine.sum(
+                k, dimension: d, sources: src.points, weights: weights, channels: 1, targets: tgt.points,
+                gradientChannels: gradient ? [0] : [], values: &values, gradients: &gradients)
             let e = t0.duration(to: clock.now).components
             times.append(Double(e.seconds) + Double(e.attoseconds) * 1e-18)
         }
         times.sort()
-        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let median =
+            times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
 
         var text = gradient ? (["value"] + (1...d).map { "g\($0)" }).joined(separator: ",") + "\n" : "value\n"
         text.reserveCapacity(m * (gradient ? d + 1 : 1) * 24)
         for j in 0..<m {
             text += values[j].description
-            if gradient { for a in 0..<d { text += ","; text += gradients[j * d + a].description } }
+            if gradient {
+                for a in 0..<d {
+                    text += ","
+                    text += gradients[j * d + a].description
+                }
+            }
             text += "\n"
         }
         if let out {
@@ -137,8 +175,10 @@ struct Sum: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        var report: [String: Any] = ["method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
-                                     "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": median]
+        var report: [String: Any] = [
+            "method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
+            "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": median,
+        ]
         if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         FileHandle.standardError.write(json + Data("\n".utf8))

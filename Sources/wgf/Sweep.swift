@@ -11,26 +11,30 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario for every combination of varied values and every seed, and tabulate the runs.",
         discussion: """
-        Each (variant, seed) is an ordinary run directory DIR/<variant>/seed-<S>/, made by `wgf run` \
-        as a child process, J at a time. Every variant is validated before any run starts. \
-        Rerunning the same command skips the runs that completed (or diverged), continues the \
-        others from their checkpoints, and never clears a directory that is not a wgf run. At the \
-        end DIR/sweep.csv (one row per run) and DIR/summary.csv (mean, sd and 95% confidence \
-        half-width over seeds, per variant and step) are rebuilt from the run directories. Exit 0 \
-        when every run completed; otherwise the exit code of the first run that did not (4 \
-        diverged, 5 I/O failure, ...), 128 + N when a signal stopped the sweep. See docs/sweeps.md.
-        """)
+            Each (variant, seed) is an ordinary run directory DIR/<variant>/seed-<S>/, made by `wgf run` \
+            as a child process, J at a time. Every variant is validated before any run starts. \
+            Rerunning the same command skips the runs that completed (or diverged), continues the \
+            others from their checkpoints, and never clears a directory that is not a wgf run. At the \
+            end DIR/sweep.csv (one row per run) and DIR/summary.csv (mean, sd and 95% confidence \
+            half-width over seeds, per variant and step) are rebuilt from the run directories. Exit 0 \
+            when every run completed; otherwise the exit code of the first run that did not (4 \
+            diverged, 5 I/O failure, ...), 128 + N when a signal stopped the sweep. See docs/sweeps.md.
+            """)
 
     @Argument(help: "Scenario file.")
     var scenario: String
 
-    @Option(name: .customLong("vary"), help: ArgumentHelp(
-        "A key and its values, e.g. flow.step-size=0.1,0.05 (repeatable: every combination is run).",
-        valueName: "KEY=V1,V2,..."))
+    @Option(
+        name: .customLong("vary"),
+        help: ArgumentHelp(
+            "A key and its values, e.g. flow.step-size=0.1,0.05 (repeatable: every combination is run).",
+            valueName: "KEY=V1,V2,..."))
     var varies: [String] = []
 
-    @Option(help: ArgumentHelp("Seeds: a range A..B (both included) or a list 1,5,9 (default: the scenario's seed).",
-                               valueName: "A..B|S1,S2,..."))
+    @Option(
+        help: ArgumentHelp(
+            "Seeds: a range A..B (both included) or a list 1,5,9 (default: the scenario's seed).",
+            valueName: "A..B|S1,S2,..."))
     var seeds: String?
 
     @Option(help: "Runs at once (default 1).")
@@ -42,8 +46,11 @@ struct Sweep: ParsableCommand {
     @Option(help: "Threads of each run (default: cores / jobs, at least 1). Output does not depend on it.")
     var threads: Int?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a scenario key in every run, e.g. steps=200.",
-                                                         valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override a scenario key in every run, e.g. steps=200.",
+            valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
     @Flag(help: "No line per run, only the final table (and the failures, on stderr).")
@@ -61,13 +68,15 @@ struct Sweep: ParsableCommand {
     }
 
     func run() throws {
-        let plan: SweepPlan, validated: [ValidatedRun]
+        let plan: SweepPlan
+        let validated: [ValidatedRun]
         do {
             let varies = try self.varies.map(Vary.parse)
             try Vary.checkTogether(varies, sets: overrides)
             let seeds = try self.seeds.map(Seeds.parse) ?? [defaultSeed(varies)]
-            plan = try SweepPlan(scenario: scenario, baseOverrides: overrides, varies: varies, seeds: seeds,
-                                 directory: out ?? SweepPlan.defaultDirectory(scenario: scenario))
+            plan = try SweepPlan(
+                scenario: scenario, baseOverrides: overrides, varies: varies, seeds: seeds,
+                directory: out ?? SweepPlan.defaultDirectory(scenario: scenario))
             validated = try SweepValidation.validate(plan, jobs: jobs)
         } catch let e as SweepError {
             throw Sweep.failure(e)
@@ -76,20 +85,25 @@ struct Sweep: ParsableCommand {
             throw fail("\(plan.directory) is a run directory, not a sweep's: give another --out", code: Exit.usage)
         }
         guard let executable = Executable.current else {
-            throw fail("cannot find the wgf executable to run (neither /proc/self/exe nor \(CommandLine.arguments.first ?? "argv[0]") names one)", code: Exit.ioFailure)
+            throw fail(
+                "cannot find the wgf executable to run (neither /proc/self/exe nor \(CommandLine.arguments.first ?? "argv[0]") names one)",
+                code: Exit.ioFailure)
         }
         // This machine's cores, shared by the job's ranks on it and by each one's J runs.
         let threads = self.threads ?? max(1, defaultThreads / jobs)
         let share = Sweep.share()
         let todo = plan.runs.filter { share.includes($0.index) }.count
         if !quiet, world.isRoot {
-            print("sweep of \(scenario): \(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") = \(plan.runs.count) runs, \(jobs) at a time, \(threads) thread\(threads == 1 ? "" : "s") each → \(plan.directory)/")
+            print(
+                "sweep of \(scenario): \(plan.variants.count) variant\(plan.variants.count == 1 ? "" : "s") × \(plan.seeds.count) seed\(plan.seeds.count == 1 ? "" : "s") = \(plan.runs.count) runs, \(jobs) at a time, \(threads) thread\(threads == 1 ? "" : "s") each → \(plan.directory)/"
+            )
             fflush(nil)
         }
 
         for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { sweepStopSignal = $0 } }
         defer { for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) } }
-        let executor = SweepExecutor(plan: plan, validated: validated, executable: executable, threads: threads, jobs: jobs)
+        let executor = SweepExecutor(
+            plan: plan, validated: validated, executable: executable, threads: threads, jobs: jobs)
         let counter = EndedCounter()
         let quiet = self.quiet
         let outcomes = executor.execute(include: share.includes, stopSignal: { sweepStopSignal }) { outcome in
@@ -161,10 +175,12 @@ struct Sweep: ParsableCommand {
             if case .resumed(let step) = o.action { how = "resumed from step \(step), " }
             if case .replaced(let reason) = o.action { how = "replaced (\(reason)), " }
             let code = o.exitCode ?? 0
-            let ending = code == 0 ? "completed" : code == Exit.diverged ? "diverged" : code > 128 ? "interrupted" : "FAILED"
+            let ending =
+                code == 0 ? "completed" : code == Exit.diverged ? "diverged" : code > 128 ? "interrupted" : "FAILED"
             line = "\(how)\(ending) in \(time)" + (code == 0 ? "" : " (exit \(code))")
             if code != 0 {
-                let message = o.output.split(separator: "\n").last(where: { $0.hasPrefix("wgf: ") }).map(String.init)
+                let message =
+                    o.output.split(separator: "\n").last(where: { $0.hasPrefix("wgf: ") }).map(String.init)
                     ?? o.output.split(separator: "\n").last.map(String.init) ?? "no message"
                 failure = message
             }
@@ -189,10 +205,13 @@ struct Sweep: ParsableCommand {
             var row = [v.label, "\(done.count)/\(own.count)", String(own.count - done.count)]
             if let metric {
                 let finals = done.compactMap { $0.final(metric) }
-                if finals.isEmpty { row.append("-") } else {
+                if finals.isEmpty {
+                    row.append("-")
+                } else {
                     let s = SampleStatistics(finals)
-                    row.append(s.confidenceHalfWidth.map { "\(formatSignificant(s.mean)) ± \(formatSignificant($0))" }
-                               ?? "\(formatSignificant(s.mean)) (1 seed)")
+                    row.append(
+                        s.confidenceHalfWidth.map { "\(formatSignificant(s.mean)) ± \(formatSignificant($0))" }
+                            ?? "\(formatSignificant(s.mean)) (1 seed)")
                 }
             }
             rows.append(row)
@@ -211,5 +230,10 @@ struct Sweep: ParsableCommand {
 final class EndedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
 }

@@ -25,12 +25,14 @@ struct WGF: ParsableCommand {
         commandName: "wgf",
         abstract: "Wasserstein gradient flows with interacting particles.",
         discussion: """
-        Exit codes: 0 success; 1 an expectation failed (check); 3 invalid scenario or input file; \
-        4 the run diverged; 5 I/O failure; 64 bad command line or a run directory in use; \
-        128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from.
-        """,
+            Exit codes: 0 success; 1 an expectation failed (check); 3 invalid scenario or input file; \
+            4 the run diverged; 5 I/O failure; 64 bad command line or a run directory in use; \
+            128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from.
+            """,
         version: wgfVersion,
-        subcommands: [Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self, Sweep.self])
+        subcommands: [
+            Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self, Sweep.self,
+        ])
 }
 
 /// Prints `message` to stderr prefixed with `wgf: ` and exits with `code`. A follower rank of

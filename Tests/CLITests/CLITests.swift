@@ -29,7 +29,6 @@ final class CLITests: ScratchTestCase {
         try runWGF(args, in: directory, interruptAfter: interruptAfter)
     }
 
-
     // MARK: run
 
     func testDefaultRunWritesTheFourFiles() throws {
@@ -58,27 +57,37 @@ final class CLITests: ScratchTestCase {
     }
 
     func testResolvedScenarioRepeatsTheRun() throws {
-        let first = scratch.appendingPathComponent("first"), second = scratch.appendingPathComponent("second")
-        XCTAssertEqual(try wgf(["run", "scenarios/svgd-1d-mixture.toml", "--out", first.path, "--steps", "30",
-                                "--set", "population.count=40"]).code, 0)
+        let first = scratch.appendingPathComponent("first")
+        let second = scratch.appendingPathComponent("second")
+        XCTAssertEqual(
+            try wgf([
+                "run", "scenarios/svgd-1d-mixture.toml", "--out", first.path, "--steps", "30",
+                "--set", "population.count=40",
+            ]).code, 0)
         XCTAssertTrue(try read(first.appendingPathComponent("scenario.toml")).contains("count = 40"))
         let r = try wgf(["run", first.appendingPathComponent("scenario.toml").path, "--out", second.path])
         XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssertEqual(try read(first.appendingPathComponent("trajectory.csv")), try read(second.appendingPathComponent("trajectory.csv")))
+        XCTAssertEqual(
+            try read(first.appendingPathComponent("trajectory.csv")),
+            try read(second.appendingPathComponent("trajectory.csv")))
     }
 
     func testOutputIsIdenticalForAnyThreadCount() throws {
-        var trajectories: [String] = [], metrics: [[Substring]] = []
+        var trajectories: [String] = []
+        var metrics: [[Substring]] = []
         for threads in [1, 2] {
             let out = scratch.appendingPathComponent("t\(threads)")
-            let r = try wgf(["run", "scenarios/quickstart.toml", "--out", out.path, "--steps", "60", "--threads", "\(threads)"])
+            let r = try wgf([
+                "run", "scenarios/quickstart.toml", "--out", out.path, "--steps", "60", "--threads", "\(threads)",
+            ])
             XCTAssertEqual(r.code, 0, r.stderr)
             trajectories.append(try read(out.appendingPathComponent("trajectory.csv")))
             // Drop the wall column (the third).
-            metrics.append(try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").map { line in
-                let f = line.split(separator: ",", omittingEmptySubsequences: false)
-                return (f[0..<2] + f[3...]).joined(separator: ",")[...]
-            })
+            metrics.append(
+                try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").map { line in
+                    let f = line.split(separator: ",", omittingEmptySubsequences: false)
+                    return (f[0..<2] + f[3...]).joined(separator: ",")[...]
+                })
         }
         XCTAssertEqual(trajectories[0], trajectories[1], "trajectory.csv must be byte-identical")
         XCTAssertEqual(metrics[0], metrics[1], "metrics.csv must be identical but for wall")
@@ -86,8 +95,11 @@ final class CLITests: ScratchTestCase {
         var mmd: [String] = []
         for threads in [1, 2] {
             let out = scratch.appendingPathComponent("m\(threads)")
-            XCTAssertEqual(try wgf(["run", "scenarios/mmd-gaussian-noise.toml", "--out", out.path, "--steps", "200",
-                                    "--threads", "\(threads)", "--set", "expect=[]"]).code, 0)
+            XCTAssertEqual(
+                try wgf([
+                    "run", "scenarios/mmd-gaussian-noise.toml", "--out", out.path, "--steps", "200",
+                    "--threads", "\(threads)", "--set", "expect=[]",
+                ]).code, 0)
             mmd.append(try read(out.appendingPathComponent("trajectory.csv")))
         }
         XCTAssertEqual(mmd[0], mmd[1])
@@ -95,7 +107,8 @@ final class CLITests: ScratchTestCase {
 
     func testEveryBundledScenarioMeetsItsExpectations() throws {
         let dir = Self.root.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }
+            .sorted()
         XCTAssertGreaterThanOrEqual(files.count, 6)
         for f in files {
             let out = scratch.appendingPathComponent(f)
@@ -104,7 +117,8 @@ final class CLITests: ScratchTestCase {
             let c = try wgf(["check", out.path])
             XCTAssertEqual(c.code, 0, "\(f) missed an expectation:\n\(c.stdout)\(c.stderr)")
             XCTAssertTrue(c.stdout.contains("0 failed"), c.stdout)
-            XCTAssertTrue(try read(dir.appendingPathComponent(f)).hasPrefix("#"), "\(f) must say which experiment it reproduces")
+            XCTAssertTrue(
+                try read(dir.appendingPathComponent(f)).hasPrefix("#"), "\(f) must say which experiment it reproduces")
         }
     }
 
@@ -112,22 +126,30 @@ final class CLITests: ScratchTestCase {
     /// the sliced engine refuses kernels it cannot sum, at validation.
     func testSlicedSummationInAScenario() throws {
         let out = scratch.appendingPathComponent("sliced")
-        let r = try wgf(["run", "scenarios/mmd-riesz-mixture.toml", "--out", out.path, "--quiet",
-                         "--set", "flow.summation=sliced", "--set", "flow.directions=64"])
+        let r = try wgf([
+            "run", "scenarios/mmd-riesz-mixture.toml", "--out", out.path, "--quiet",
+            "--set", "flow.summation=sliced", "--set", "flow.directions=64",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(try wgf(["check", out.path]).code, 0)
         let info = try runJSON(out)
-        XCTAssertEqual((info["flow"] as? [String: Any])?["summation-directions"] as? Int, 64, "numbers are JSON numbers")
+        XCTAssertEqual(
+            (info["flow"] as? [String: Any])?["summation-directions"] as? Int, 64, "numbers are JSON numbers")
         XCTAssertTrue(try read(out.appendingPathComponent("scenario.toml")).contains("directions = 64"))
         // The mesh engine on the Gaussian-kernel scenarios: same expectations met.
         for scenario in ["quickstart", "mmd-gaussian-noise"] {
             let mesh = scratch.appendingPathComponent("mesh-\(scenario)")
-            XCTAssertEqual(try wgf(["run", "scenarios/\(scenario).toml", "--out", mesh.path, "--quiet",
-                                    "--set", "flow.summation=mesh"]).code, 0)
+            XCTAssertEqual(
+                try wgf([
+                    "run", "scenarios/\(scenario).toml", "--out", mesh.path, "--quiet",
+                    "--set", "flow.summation=mesh",
+                ]).code, 0)
             XCTAssertEqual(try wgf(["check", mesh.path]).code, 0, scenario)
             XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: Any])?["summation"] as? String, "mesh")
         }
-        let refused = try wgf(["run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path])
+        let refused = try wgf([
+            "run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path,
+        ])
         XCTAssertEqual(refused.code, 3)
         XCTAssertTrue(refused.stderr.contains("flow.summation: the sliced engine sums riesz:r=1"), refused.stderr)
     }
@@ -145,61 +167,80 @@ final class CLITests: ScratchTestCase {
     /// says, instead of refusing the run's own scenario.toml (it exited 3 before).
     func testCheckJudgesAByStepBeyondACutRun() throws {
         let out = scratch.appendingPathComponent("cut")
-        XCTAssertEqual(try wgf(["run", "scenarios/game-circle-cos.toml", "--out", out.path, "--steps", "30", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try wgf(["run", "scenarios/game-circle-cos.toml", "--out", out.path, "--steps", "30", "--quiet"]).code, 0)
         let c = try wgf(["check", out.path])
         XCTAssertEqual(c.code, 1, c.stdout + c.stderr)
-        XCTAssertTrue(c.stdout.contains("FAIL  nash-gap ≤ 0.6 by step 100: the run ended at step 30, before step 100"), c.stdout)
+        XCTAssertTrue(
+            c.stdout.contains("FAIL  nash-gap ≤ 0.6 by step 100: the run ended at step 30, before step 100"), c.stdout)
         // The file itself is still refused when its own steps are below a by-step.
-        let text = try read(Self.root.appendingPathComponent("scenarios/game-circle-cos.toml")).replacingOccurrences(of: "steps = 300", with: "steps = 30")
+        let text = try read(Self.root.appendingPathComponent("scenarios/game-circle-cos.toml")).replacingOccurrences(
+            of: "steps = 300", with: "steps = 30")
         let v = try wgf(["validate", try writeScenario("short.toml", text).path])
         XCTAssertEqual(v.code, 3)
-        XCTAssertTrue((v.stdout + v.stderr).contains("expect[2].by-step: 100 is out of range (an integer in [0, 30] (the scenario's steps))"), v.stdout + v.stderr)
+        XCTAssertTrue(
+            (v.stdout + v.stderr).contains(
+                "expect[2].by-step: 100 is out of range (an integer in [0, 30] (the scenario's steps))"),
+            v.stdout + v.stderr)
     }
 
     // MARK: failures
 
     func testMisspeltKeyIsAPreciseError() throws {
-        let text = try read(Self.root.appendingPathComponent("scenarios/quickstart.toml")).replacingOccurrences(of: "count = 300", with: "cuont = 300")
+        let text = try read(Self.root.appendingPathComponent("scenarios/quickstart.toml")).replacingOccurrences(
+            of: "count = 300", with: "cuont = 300")
         let bad = try writeScenario("bad.toml", text)
-        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("cuont") }! + 1
+        let line =
+            text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("cuont") }! + 1
         for args in [["run", bad.path, "--out", scratch.appendingPathComponent("x").path], ["validate", bad.path]] {
             let r = try wgf(args)
             XCTAssertEqual(r.code, 3)
-            XCTAssertTrue(r.stderr.contains("\(bad.path):\(line): population.cuont: unknown key (did you mean 'count'?)"), r.stderr)
+            XCTAssertTrue(
+                r.stderr.contains("\(bad.path):\(line): population.cuont: unknown key (did you mean 'count'?)"),
+                r.stderr)
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("x").path), "nothing written for a bad scenario")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: scratch.appendingPathComponent("x").path),
+            "nothing written for a bad scenario")
         let r = try wgf(["run", "--set", "population.count=0", "--out", scratch.appendingPathComponent("y").path])
         XCTAssertEqual(r.code, 3)
-        XCTAssertTrue(r.stderr.contains("--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains(
+                "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"),
+            r.stderr)
     }
 
     func testValidateAcceptsEveryBundledScenario() throws {
         let dir = Self.root.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.map { "scenarios/\($0)" }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.map {
+            "scenarios/\($0)"
+        }
         let r = try wgf(["validate"] + files)
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.stdout.split(separator: "\n").count, files.count)
     }
 
     func testDivergingRunStopsWithItsCodeAndReadableFiles() throws {
-        let scenario = try writeScenario("diverge.toml", """
-        # SVGD with plain steps far too large: the particles overflow.
-        steps = 200
-        step-size = 1e150
-        record-every = 1
-        [target]
-        kind = "gaussian"
-        mean = [0, 0]
-        [population]
-        count = 20
-        init = { kind = "gaussian", mean = [3, 3] }
-        [flow]
-        kind = "svgd"
-        optimizer = "sgd"
-        kernel = "gaussian:sigma=1"
-        [record]
-        metrics = ["mean-error"]
-        """)
+        let scenario = try writeScenario(
+            "diverge.toml",
+            """
+            # SVGD with plain steps far too large: the particles overflow.
+            steps = 200
+            step-size = 1e150
+            record-every = 1
+            [target]
+            kind = "gaussian"
+            mean = [0, 0]
+            [population]
+            count = 20
+            init = { kind = "gaussian", mean = [3, 3] }
+            [flow]
+            kind = "svgd"
+            optimizer = "sgd"
+            kernel = "gaussian:sigma=1"
+            [record]
+            metrics = ["mean-error"]
+            """)
         let out = scratch.appendingPathComponent("div")
         let r = try wgf(["run", scenario.path, "--out", out.path])
         XCTAssertEqual(r.code, 4, r.stderr)
@@ -217,8 +258,11 @@ final class CLITests: ScratchTestCase {
 
     func testInterruptKeepsWhatWasWritten() throws {
         let out = scratch.appendingPathComponent("int")
-        let r = try wgf(["run", "scenarios/mmd-gaussian-noise.toml", "--out", out.path, "--steps", "100000000",
-                         "--set", "expect=[]", "--set", "record.trajectory=false"], interruptAfter: 1.5)
+        let r = try wgf(
+            [
+                "run", "scenarios/mmd-gaussian-noise.toml", "--out", out.path, "--steps", "100000000",
+                "--set", "expect=[]", "--set", "record.trajectory=false",
+            ], interruptAfter: 1.5)
         XCTAssertEqual(r.code, 130, r.stderr)
         XCTAssertTrue(r.stderr.contains("interrupted after step"), r.stderr)
         XCTAssertEqual(try runJSON(out)["status"] as? String, "interrupted")
@@ -234,9 +278,14 @@ final class CLITests: ScratchTestCase {
     func testListNamesEverything() throws {
         let r = try wgf(["list"])
         XCTAssertEqual(r.code, 0)
-        for name in ["svgd", "mmd", "gaussian", "imq", "laplace", "riesz", "gaussian-mixture", "banana", "samples",
-                     "uniform", "file", "ksd", "mean-error", "cov-error", "energy"] {
-            XCTAssertTrue(r.stdout.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(name) }, name)
+        for name in [
+            "svgd", "mmd", "gaussian", "imq", "laplace", "riesz", "gaussian-mixture", "banana", "samples",
+            "uniform", "file", "ksd", "mean-error", "cov-error", "energy",
+        ] {
+            XCTAssertTrue(
+                r.stdout.split(separator: "\n").contains {
+                    $0.split(separator: " ").dropFirst().first == Substring(name)
+                }, name)
         }
     }
 }
@@ -253,17 +302,22 @@ final class SumCommandTests: ScratchTestCase {
     func testSumMatchesBruteForceWithGradient() throws {
         var state: UInt64 = 7
         func uniform() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) * 0x1p-53 * 4 - 2
         }
-        let n = 50, m = 20
-        let x = (0..<n).map { _ in [uniform(), uniform()] }, w = (0..<n).map { _ in uniform() }
+        let n = 50
+        let m = 20
+        let x = (0..<n).map { _ in [uniform(), uniform()] }
+        let w = (0..<n).map { _ in uniform() }
         let y = (0..<m).map { _ in [uniform(), uniform()] }
-        let src = try file("src.csv", "x1,x2,w\n" + (0..<n).map { "\(x[$0][0]),\(x[$0][1]),\(w[$0])" }.joined(separator: "\n") + "\n")
+        let src = try file(
+            "src.csv", "x1,x2,w\n" + (0..<n).map { "\(x[$0][0]),\(x[$0][1]),\(w[$0])" }.joined(separator: "\n") + "\n")
         let tgt = try file("tgt.csv", "x1,x2\n" + y.map { "\($0[0]),\($0[1])" }.joined(separator: "\n") + "\n")
         let out = scratch.appendingPathComponent("out.csv").path
-        let r = try runWGF(["sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt,
-                                    "--method", "direct", "--gradient", "--repeat", "3", "--out", out])
+        let r = try runWGF([
+            "sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt,
+            "--method", "direct", "--gradient", "--repeat", "3", "--out", out,
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let info = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as! [String: Any]
         XCTAssertEqual(info["method"] as? String, "direct")
@@ -276,7 +330,8 @@ final class SumCommandTests: ScratchTestCase {
         XCTAssertEqual(rows.count, m + 1)
         // Brute force: s = Σ w e^{−|y−x|²/(2σ²)}, ∇s = Σ w e^{…}·(−(y − x)/σ²). Relative 1e-12.
         for j in 0..<m {
-            var s = 0.0, g = [0.0, 0.0]
+            var s = 0.0
+            var g = [0.0, 0.0]
             for i in 0..<n {
                 let dx = [y[j][0] - x[i][0], y[j][1] - x[i][1]]
                 let e = w[i] * exp(-(dx[0] * dx[0] + dx[1] * dx[1]) / 0.5)
@@ -293,20 +348,36 @@ final class SumCommandTests: ScratchTestCase {
         let plain = try runWGF(["sum", "--kernel", "gaussian:sigma=0.5", "--sources", src, "--targets", tgt])
         XCTAssertEqual(plain.code, 0)
         XCTAssertEqual(plain.stdout.split(separator: "\n").first, "value")
-        XCTAssertEqual(plain.stdout.split(separator: "\n").dropFirst().map { Double($0)! },
-                       rows.dropFirst().map { Double($0.split(separator: ",")[0])! })
+        XCTAssertEqual(
+            plain.stdout.split(separator: "\n").dropFirst().map { Double($0)! },
+            rows.dropFirst().map { Double($0.split(separator: ",")[0])! })
     }
 
     func testBadInputIsAClearError() throws {
         let good = try file("good.csv", "x1,x2\n0,0\n1,1\n")
         let cases: [([String], String)] = [
             (["--kernel", "cauchy", "--sources", good, "--targets", good], "unknown kernel 'cauchy'"),
-            (["--kernel", "gaussian:s=1", "--sources", good, "--targets", good], "has no parameter 's' (allowed: sigma)"),
-            (["--kernel", "gaussian", "--sources", try file("ragged.csv", "x1,x2\n1,2\n3\n"), "--targets", good], "ragged.csv:3: 1 fields, the header has 2"),
-            (["--kernel", "gaussian", "--sources", try file("nan.csv", "x1,x2\n1,abc\n"), "--targets", good], "nan.csv:2: column x2: 'abc' is not a number"),
-            (["--kernel", "gaussian", "--sources", good, "--targets", try file("t3.csv", "x1,x2,x3\n1,2,3\n")], "3 coordinates but"),
+            (
+                ["--kernel", "gaussian:s=1", "--sources", good, "--targets", good],
+                "has no parameter 's' (allowed: sigma)"
+            ),
+            (
+                ["--kernel", "gaussian", "--sources", try file("ragged.csv", "x1,x2\n1,2\n3\n"), "--targets", good],
+                "ragged.csv:3: 1 fields, the header has 2"
+            ),
+            (
+                ["--kernel", "gaussian", "--sources", try file("nan.csv", "x1,x2\n1,abc\n"), "--targets", good],
+                "nan.csv:2: column x2: 'abc' is not a number"
+            ),
+            (
+                ["--kernel", "gaussian", "--sources", good, "--targets", try file("t3.csv", "x1,x2,x3\n1,2,3\n")],
+                "3 coordinates but"
+            ),
             (["--kernel", "gaussian", "--sources", good, "--targets", good, "--tolerance", "0"], "--tolerance"),
-            (["--kernel", "gaussian", "--sources", good, "--targets", good, "--method", "magic"], "--method magic: unknown"),
+            (
+                ["--kernel", "gaussian", "--sources", good, "--targets", good, "--method", "magic"],
+                "--method magic: unknown"
+            ),
         ]
         for (args, message) in cases {
             let r = try runWGF(["sum"] + args)
@@ -332,30 +403,35 @@ let mpirunArguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mc
 /// limit in 512-byte blocks; `"-v 1048576"`: an address-space limit in KiB), as a scheduler sets
 /// one, or as `ranks` ranks of an MPI job (the signal then goes to `mpirun`).
 @discardableResult
-func runWGF(_ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
-            signal: Int32 = SIGINT, ulimit: String? = nil, ranks: Int? = nil) throws -> WGFResult {
-        let p = Process()
-        if let ranks {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = mpirunArguments + ["-np", "\(ranks)", CLITests.binary.path] + args
-        } else if let ulimit {
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", CLITests.binary.path] + args
-        } else {
-            p.executableURL = CLITests.binary
-            p.arguments = args
-        }
-        p.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        if let t = interruptAfter {
-            Thread.sleep(forTimeInterval: t)
-            kill(p.processIdentifier, signal)
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return WGFResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+func runWGF(
+    _ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
+    signal: Int32 = SIGINT, ulimit: String? = nil, ranks: Int? = nil
+) throws -> WGFResult {
+    let p = Process()
+    if let ranks {
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = mpirunArguments + ["-np", "\(ranks)", CLITests.binary.path] + args
+    } else if let ulimit {
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", CLITests.binary.path] + args
+    } else {
+        p.executableURL = CLITests.binary
+        p.arguments = args
     }
+    p.currentDirectoryURL = directory
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    if let t = interruptAfter {
+        Thread.sleep(forTimeInterval: t)
+        kill(p.processIdentifier, signal)
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return WGFResult(
+        code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
+}

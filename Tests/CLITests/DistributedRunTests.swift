@@ -18,22 +18,27 @@ final class DistributedRunTests: ScratchTestCase {
         }
     }
 
-    func assertSameOutputs(_ a: URL, _ b: URL, _ label: String, scenario: Bool = true,
-                           file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSameOutputs(
+        _ a: URL, _ b: URL, _ label: String, scenario: Bool = true,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let ta = try Data(contentsOf: a.appendingPathComponent("trajectory.csv"))
         let tb = try Data(contentsOf: b.appendingPathComponent("trajectory.csv"))
         XCTAssertFalse(ta.isEmpty, label, file: file, line: line)
         XCTAssertTrue(ta == tb, "\(label): trajectory.csv differs", file: file, line: line)
-        XCTAssertEqual(try metricsWithoutWall(a), try metricsWithoutWall(b), "\(label): metrics.csv", file: file, line: line)
+        XCTAssertEqual(
+            try metricsWithoutWall(a), try metricsWithoutWall(b), "\(label): metrics.csv", file: file, line: line)
         guard scenario else { return }
-        XCTAssertEqual(try read(a.appendingPathComponent("scenario.toml")), try read(b.appendingPathComponent("scenario.toml")),
-                       label, file: file, line: line)
+        XCTAssertEqual(
+            try read(a.appendingPathComponent("scenario.toml")), try read(b.appendingPathComponent("scenario.toml")),
+            label, file: file, line: line)
     }
 
     /// Every bundled scenario, 20 steps, on 2 and 3 ranks: the single process's files.
     func testEveryScenarioOnTwoAndThreeRanksWritesTheSingleProcessFiles() throws {
         let dir = CLITests.root.appendingPathComponent("scenarios")
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }
+            .sorted()
         XCTAssertGreaterThanOrEqual(names.count, 20)
         for name in names {
             let path = dir.appendingPathComponent(name).path
@@ -77,7 +82,8 @@ final class DistributedRunTests: ScratchTestCase {
     func testInterruptedJobResumesToTheUninterruptedFiles() throws {
         let quick = CLITests.root.appendingPathComponent("scenarios/quickstart.toml").path
         let options = ["--set", "record-every=50", "--quiet"]
-        let stopped = try wgf(["run", quick, "--out", "i", "--steps", "100000000"] + options, ranks: 2, interruptAfter: 2.5)
+        let stopped = try wgf(
+            ["run", quick, "--out", "i", "--steps", "100000000"] + options, ranks: 2, interruptAfter: 2.5)
         XCTAssertNotEqual(stopped.code, 0, stopped.stderr)
         let dir = scratch.appendingPathComponent("i")
         let info = try runJSON(dir)
@@ -97,8 +103,11 @@ final class DistributedRunTests: ScratchTestCase {
         let start = Date()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = mpirunArguments + ["-np", "2", CLITests.binary.path, "run", quick, "--steps", "10000000", "--out", "k",
-                                         "--quiet"]
+        p.arguments =
+            mpirunArguments + [
+                "-np", "2", CLITests.binary.path, "run", quick, "--steps", "10000000", "--out", "k",
+                "--quiet",
+            ]
         p.currentDirectoryURL = scratch
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice

@@ -24,9 +24,14 @@ final class GameScenarioTests: ScratchTestCase {
         for line in lines.dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
             guard f[0] == "800" else { continue }
-            if f[2] == "discriminator" { discriminator += 1; continue }
+            if f[2] == "discriminator" {
+                discriminator += 1
+                continue
+            }
             XCTAssertEqual(f[2], "generator")
-            let w = Double(f[4])!, x = Double(f[5])!, y = Double(f[6])!
+            let w = Double(f[4])!
+            let x = Double(f[5])!
+            let y = Double(f[6])!
             for (k, m) in modes.enumerated() where (x - m.0) * (x - m.0) + (y - m.1) * (y - m.1) < 1 { mass[k] += w }
         }
         XCTAssertEqual(discriminator, 300)
@@ -35,12 +40,15 @@ final class GameScenarioTests: ScratchTestCase {
 
     func testTrajectoryCarriesBothPopulationsAndWeights() throws {
         let out = scratch.appendingPathComponent("wfr")
-        let r = try runWGF(["run", "scenarios/game-wfr-extragradient.toml", "--out", out.path, "--steps", "20",
-                            "--set", "expect=[]", "--quiet"])
+        let r = try runWGF([
+            "run", "scenarios/game-wfr-extragradient.toml", "--out", out.path, "--steps", "20",
+            "--set", "expect=[]", "--quiet",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = try read(out.appendingPathComponent("trajectory.csv")).split(separator: "\n")
         XCTAssertEqual(lines.first, "step,time,population,particle,weight,x1")
-        var mass: [String: Double] = [:], count: [String: Int] = [:]
+        var mass: [String: Double] = [:]
+        var count: [String: Int] = [:]
         for line in lines.dropFirst() {
             let f = line.split(separator: ",")
             guard f[0] == "20" else { continue }
@@ -52,7 +60,9 @@ final class GameScenarioTests: ScratchTestCase {
         XCTAssertEqual(mass["max"]!, 1, accuracy: 1e-12)
         // The weights moved (Fisher–Rao): not all equal to 1/50 any more.
         XCTAssertTrue(lines.contains { $0.hasPrefix("20,") && !$0.contains(",0.02,") })
-        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        let info =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json")))
+            as! [String: Any]
         XCTAssertEqual((info["flow"] as? [String: Any])?["dynamics"] as? String, "extragradient")
         XCTAssertEqual((info["particles"] as? [[String: Any]])?.count, 2)
     }
@@ -80,7 +90,8 @@ final class GameScenarioTests: ScratchTestCase {
         let out = scratch.appendingPathComponent("mixed")
         let r = try runWGF(["run", f.path, "--out", out.path, "--quiet"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        let lines = try read(out.appendingPathComponent("trajectory.csv")).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try read(out.appendingPathComponent("trajectory.csv")).split(
+            separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.first, "step,time,population,particle,weight,x1,x2")
         XCTAssertTrue(lines[1].hasPrefix("0,0.0,particles,0,0.25,") && lines[1].hasSuffix(","), String(lines[1]))
         XCTAssertTrue(lines[5].hasPrefix("0,0.0,max,0,"), String(lines[5]))
@@ -108,9 +119,18 @@ final class GameScenarioTests: ScratchTestCase {
         let rows = [
             ("payoff = { kind = \"bilinear\" }", "flow.max: missing"),
             ("payoff = { kind = \"formula\", formula = \"x1*y3\" }\n\(maxInit)", "flow.payoff.formula:"),
-            ("payoff = { kind = \"gan\" }\n\(maxInit)", "flow.payoff.kind: the gan payoff takes its data from a [target]"),
-            ("payoff = { kind = \"kernel\" }\n[flow.max]\nperiod = 1\ninit = { kind = \"gaussian\", mean = [0, 0] }", "remove period"),
-            ("payoff = { kind = \"bilinear\" }\n\(maxInit)\n[flow.min]\nfisher-rao = -1", "flow.min.fisher-rao: -1 is out of range"),
+            (
+                "payoff = { kind = \"gan\" }\n\(maxInit)",
+                "flow.payoff.kind: the gan payoff takes its data from a [target]"
+            ),
+            (
+                "payoff = { kind = \"kernel\" }\n[flow.max]\nperiod = 1\ninit = { kind = \"gaussian\", mean = [0, 0] }",
+                "remove period"
+            ),
+            (
+                "payoff = { kind = \"bilinear\" }\n\(maxInit)\n[flow.min]\nfisher-rao = -1",
+                "flow.min.fisher-rao: -1 is out of range"
+            ),
         ]
         for (flowLines, part) in rows {
             let r = try validate(flowLines)
@@ -124,13 +144,17 @@ final class GameScenarioTests: ScratchTestCase {
             var outputs: [String] = []
             for threads in [1, 2] {
                 let out = scratch.appendingPathComponent("\(name)-t\(threads)")
-                let r = try runWGF(["run", "scenarios/\(name).toml", "--out", out.path, "--steps", "20", "--threads", "\(threads)",
-                                    "--set", "expect=[]", "--quiet"])
+                let r = try runWGF([
+                    "run", "scenarios/\(name).toml", "--out", out.path, "--steps", "20", "--threads", "\(threads)",
+                    "--set", "expect=[]", "--quiet",
+                ])
                 XCTAssertEqual(r.code, 0, r.stderr)
                 outputs.append(try read(out.appendingPathComponent("trajectory.csv")))
-                outputs.append(try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").map {
-                    $0.split(separator: ",").enumerated().filter { $0.offset != 2 }.map(\.element).joined(separator: ",")  // drop wall
-                }.joined(separator: "\n"))
+                outputs.append(
+                    try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n").map {
+                        $0.split(separator: ",").enumerated().filter { $0.offset != 2 }.map(\.element).joined(
+                            separator: ",")  // drop wall
+                    }.joined(separator: "\n"))
             }
             XCTAssertEqual(outputs[0], outputs[2], name)
             XCTAssertEqual(outputs[1], outputs[3], name)
@@ -140,16 +164,23 @@ final class GameScenarioTests: ScratchTestCase {
     func testListNamesTheGameFlowAndMetrics() throws {
         let r = try runWGF(["list"])
         XCTAssertEqual(r.code, 0)
-        for name in ["game", "nash-gap", "value", "min-weight-entropy", "max-weight-entropy", "min-effective-count",
-                     "max-effective-count", "equilibrium-distance"] {
-            XCTAssertTrue(r.stdout.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(name) }, name)
+        for name in [
+            "game", "nash-gap", "value", "min-weight-entropy", "max-weight-entropy", "min-effective-count",
+            "max-effective-count", "equilibrium-distance",
+        ] {
+            XCTAssertTrue(
+                r.stdout.split(separator: "\n").contains {
+                    $0.split(separator: " ").dropFirst().first == Substring(name)
+                }, name)
         }
     }
 
     func testGameMetricsNeedTheGameFlow() throws {
         let out = scratch.appendingPathComponent("x")
-        let r = try runWGF(["run", "scenarios/langevin-ou.toml", "--out", out.path, "--set", "record.metrics=[\"nash-gap\"]",
-                            "--set", "expect=[]", "--quiet"])
+        let r = try runWGF([
+            "run", "scenarios/langevin-ou.toml", "--out", out.path, "--set", "record.metrics=[\"nash-gap\"]",
+            "--set", "expect=[]", "--quiet",
+        ])
         XCTAssertEqual(r.code, 3)
         XCTAssertTrue(r.stderr.contains("nash-gap needs the game flow"), r.stderr)
     }

@@ -38,14 +38,21 @@ final class HostileInputTests: ScratchTestCase {
     }
 
     func testDeeplyNestedScenarioIsALocatedError() throws {
-        let path = try write("deep.toml", "title = \"x\"\na = " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "\n")
+        let path = try write(
+            "deep.toml",
+            "title = \"x\"\na = " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "\n"
+        )
         let r = try wgf(["validate", path])
         XCTAssertEqual(r.code, 3, r.stderr)
-        XCTAssertEqual(r.stderr, "\(path):2:69: nested more than 64 levels deep (arrays, inline tables and dotted keys count); flatten the data\n")
+        XCTAssertEqual(
+            r.stderr,
+            "\(path):2:69: nested more than 64 levels deep (arrays, inline tables and dotted keys count); flatten the data\n"
+        )
     }
 
     func testSumWithAnEightThousandTermFormulaKernel() throws {
-        let sources = try write("s.csv", "x1,x2\n0,0\n3,4\n"), targets = try write("t.csv", "x1,x2\n0,0\n")
+        let sources = try write("s.csv", "x1,x2\n0,0\n3,4\n")
+        let targets = try write("t.csv", "x1,x2\n0,0\n")
         let kernel = "formula:" + Array(repeating: "r", count: 8000).joined(separator: "+")
         let r = try wgf(["sum", "--kernel", kernel, "--sources", sources, "--targets", targets, "--method", "direct"])
         XCTAssertEqual(r.code, 0, String(r.stderr.prefix(500)))
@@ -54,8 +61,10 @@ final class HostileInputTests: ScratchTestCase {
 
     func testSumWithADeeplyNestedFormulaKernelIsALocatedError() throws {
         let sources = try write("s.csv", "x1\n0\n")
-        for inner in [String(repeating: "(", count: 10_000) + "r" + String(repeating: ")", count: 10_000),
-                      String(repeating: "-", count: 10_000) + "r"] {
+        for inner in [
+            String(repeating: "(", count: 10_000) + "r" + String(repeating: ")", count: 10_000),
+            String(repeating: "-", count: 10_000) + "r",
+        ] {
             let r = try wgf(["sum", "--kernel", "formula:" + inner, "--sources", sources, "--targets", sources])
             XCTAssertEqual(r.code, 3)
             XCTAssertTrue(r.stderr.contains("nested more than 100 levels deep"), String(r.stderr.prefix(300)))
@@ -91,8 +100,20 @@ final class HostileInputTests: ScratchTestCase {
         setenv("WGF_TEST_SECRET", "correct-horse-battery-staple", 1)
         defer { unsetenv("WGF_TEST_SECRET") }
         let text = scenario(logDensity: "-0.5*norm2(x)")
-        for (name, edited) in [("init.toml", text.replacingOccurrences(of: "init = { kind = \"gaussian\", mean = [0, 0], std = 1 }", with: "init = { kind = \"file\", file = \"/proc/self/environ\" }")),
-                               ("target.toml", text.replacingOccurrences(of: "kind = \"formula\"\ndimension = 2\nlog-density = \"-0.5*norm2(x)\"", with: "kind = \"samples\"\nfile = \"/proc/self/environ\""))] {
+        for (name, edited) in [
+            (
+                "init.toml",
+                text.replacingOccurrences(
+                    of: "init = { kind = \"gaussian\", mean = [0, 0], std = 1 }",
+                    with: "init = { kind = \"file\", file = \"/proc/self/environ\" }")
+            ),
+            (
+                "target.toml",
+                text.replacingOccurrences(
+                    of: "kind = \"formula\"\ndimension = 2\nlog-density = \"-0.5*norm2(x)\"",
+                    with: "kind = \"samples\"\nfile = \"/proc/self/environ\"")
+            ),
+        ] {
             XCTAssertNotEqual(edited, text)
             let r = try wgf(["validate", try write(name, edited)])
             XCTAssertEqual(r.code, 3)
@@ -104,12 +125,17 @@ final class HostileInputTests: ScratchTestCase {
         let secret = try write("secret.txt", "token=" + String(repeating: "s", count: 200) + "\n")
         let r = try wgf(["sum", "--kernel", "gaussian", "--sources", secret, "--targets", secret])
         XCTAssertEqual(r.code, 3)
-        XCTAssertEqual(r.stderr, "wgf: \(secret):1: header 'token=\(String(repeating: "s", count: 34))…' is not x1,...,xd and optionally w\n")
+        XCTAssertEqual(
+            r.stderr,
+            "wgf: \(secret):1: header 'token=\(String(repeating: "s", count: 34))…' is not x1,...,xd and optionally w\n"
+        )
     }
 
     func testCutRunOutputsAreReadUpToTheLastCompleteRow() throws {
         let run = scratch.appendingPathComponent("cut").path
-        XCTAssertEqual(try wgf(["run", "scenarios/quickstart.toml", "--out", run, "--steps", "30", "--set", "population.count=50"]).code, 0)
+        XCTAssertEqual(
+            try wgf(["run", "scenarios/quickstart.toml", "--out", run, "--steps", "30", "--set", "population.count=50"])
+                .code, 0)
         // A run killed while writing: the last row of each file ends inside a number.
         for file in ["metrics.csv", "trajectory.csv"] {
             let path = run + "/" + file
@@ -125,7 +151,8 @@ final class HostileInputTests: ScratchTestCase {
         let whole = scratch.appendingPathComponent("whole").path
         try FileManager.default.copyItem(atPath: run, toPath: whole)
         let metrics = try String(contentsOfFile: whole + "/metrics.csv", encoding: .utf8)
-        try String(metrics[...metrics.lastIndex(of: "\n")!]).write(toFile: whole + "/metrics.csv", atomically: true, encoding: .utf8)
+        try String(metrics[...metrics.lastIndex(of: "\n")!]).write(
+            toFile: whole + "/metrics.csv", atomically: true, encoding: .utf8)
         let compare = try wgf(["compare", run, "--format", "csv", "--no-plot"])
         XCTAssertEqual(compare.code, 0, compare.stderr)
         XCTAssertTrue(compare.stderr.contains(warning), compare.stderr)
@@ -135,7 +162,9 @@ final class HostileInputTests: ScratchTestCase {
         let export = try wgf(["export", run, "--out", scratch.appendingPathComponent("npy").path])
         XCTAssertEqual(export.code, 0, export.stderr)
         XCTAssertTrue(export.stderr.contains("\(run)/trajectory.csv: ignoring an incomplete last row"), export.stderr)
-        XCTAssertTrue(export.stderr.contains("\(run)/trajectory.csv: ignoring the incomplete last record (step 30)"), export.stderr)
+        XCTAssertTrue(
+            export.stderr.contains("\(run)/trajectory.csv: ignoring the incomplete last record (step 30)"),
+            export.stderr)
         let plot = try wgf(["plot", run, "--out", scratch.appendingPathComponent("plots").path])
         XCTAssertEqual(plot.code, 0, plot.stderr)
         XCTAssertTrue(plot.stderr.contains(warning), plot.stderr)

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import XCTest
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// `wgf plot`, `wgf compare` and `wgf export` end to end, on real runs and on synthetic run
 /// directories (two populations with weights, a periodic box) written here.
@@ -12,8 +13,10 @@ final class PlotCompareTests: ScratchTestCase {
     func parseSVG(_ url: URL) throws -> (tags: [String: Int], classes: [String: Int], populations: Set<String>)? {
         final class Delegate: NSObject, XMLParserDelegate {
             var tags: [String: Int] = [:], classes: [String: Int] = [:], populations: Set<String> = []
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes a: [String: String] = [:]) {
+            func parser(
+                _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes a: [String: String] = [:]
+            ) {
                 tags[name, default: 0] += 1
                 for c in (a["class"] ?? "").split(separator: " ") { classes[String(c), default: 0] += 1 }
                 if let p = a["data-population"] { populations.insert(p) }
@@ -26,13 +29,21 @@ final class PlotCompareTests: ScratchTestCase {
     }
 
     /// A run directory with the given trajectory rows and metrics, as `wgf run` lays it out.
-    func syntheticRun(_ name: String, trajectory: String?, metrics: String, scenario: String? = nil, runJSON: String? = nil) throws -> URL {
+    func syntheticRun(
+        _ name: String, trajectory: String?, metrics: String, scenario: String? = nil, runJSON: String? = nil
+    ) throws -> URL {
         let dir = scratch.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        if let trajectory { try trajectory.write(to: dir.appendingPathComponent("trajectory.csv"), atomically: true, encoding: .utf8) }
+        if let trajectory {
+            try trajectory.write(to: dir.appendingPathComponent("trajectory.csv"), atomically: true, encoding: .utf8)
+        }
         try metrics.write(to: dir.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
-        if let scenario { try scenario.write(to: dir.appendingPathComponent("scenario.toml"), atomically: true, encoding: .utf8) }
-        if let runJSON { try runJSON.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }
+        if let scenario {
+            try scenario.write(to: dir.appendingPathComponent("scenario.toml"), atomically: true, encoding: .utf8)
+        }
+        if let runJSON {
+            try runJSON.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+        }
         return dir
     }
 
@@ -43,7 +54,8 @@ final class PlotCompareTests: ScratchTestCase {
             for (k, pop) in ["generator", "critic"].enumerated() {
                 for i in 0..<20 {
                     let w = Double(i + 1) / 210
-                    s += "\(r * 10),\(Double(r) * 0.1),\(pop),\(i),\(w),\(sin(Double(i + k)) + Double(r)),\(cos(Double(i * 3 + k)) - Double(k))\n"
+                    s +=
+                        "\(r * 10),\(Double(r) * 0.1),\(pop),\(i),\(w),\(sin(Double(i + k)) + Double(r)),\(cos(Double(i * 3 + k)) - Double(k))\n"
                 }
             }
         }
@@ -52,21 +64,28 @@ final class PlotCompareTests: ScratchTestCase {
 
     func metricsCSV(_ f: (Double) -> Double, steps: Int = 300, every: Int = 10) -> String {
         var s = "step,time,wall,ksd\n"
-        for k in stride(from: 0, through: steps, by: every) { s += "\(k),\(Double(k) * 0.01),\(Double(k) * 1e-4),\(f(Double(k)))\n" }
+        for k in stride(from: 0, through: steps, by: every) {
+            s += "\(k),\(Double(k) * 0.01),\(Double(k) * 1e-4),\(f(Double(k)))\n"
+        }
         return s
     }
 
     func testPlotOfARealTwoDimensionalRun() throws {
         let run = scratch.appendingPathComponent("q")
-        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "100", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "100", "--quiet"]).code,
+            0)
         let r = try runWGF(["plot", run.path])
         XCTAssertEqual(r.code, 0, r.stderr)
         for kind in ["particles", "paths", "metrics", "animation"] {
-            let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/\(kind).svg")), "\(kind).svg is well-formed")
+            let svg = try XCTUnwrap(
+                try parseSVG(run.appendingPathComponent("plots/\(kind).svg")), "\(kind).svg is well-formed")
             XCTAssertGreaterThan(svg.classes["axis"] ?? 0, 0, kind)
             XCTAssertGreaterThan(svg.classes["series"] ?? 0, 0, kind)
             XCTAssertEqual(svg.classes["legend"], 1, kind)
-            if kind != "metrics" { XCTAssertGreaterThan(svg.classes["contour"] ?? 0, 0, "\(kind): the target's contours") }
+            if kind != "metrics" {
+                XCTAssertGreaterThan(svg.classes["contour"] ?? 0, 0, "\(kind): the target's contours")
+            }
         }
         let metrics = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/metrics.svg")))
         XCTAssertEqual(metrics.classes["threshold"], 3, "the scenario's three expectations")
@@ -75,20 +94,26 @@ final class PlotCompareTests: ScratchTestCase {
     /// A run in a periodic box is drawn in its box: the window is [0, L] and the box is outlined.
     func testPlotDrawsTheScenariosPeriodicBox() throws {
         let run = scratch.appendingPathComponent("torus")
-        XCTAssertEqual(try runWGF(["run", "scenarios/game-circle-cos.toml", "--out", run.path, "--steps", "20", "--quiet",
-                                   "--set", "expect=[]"]).code, 0)
+        XCTAssertEqual(
+            try runWGF([
+                "run", "scenarios/game-circle-cos.toml", "--out", run.path, "--steps", "20", "--quiet",
+                "--set", "expect=[]",
+            ]).code, 0)
         XCTAssertEqual(try runWGF(["plot", run.path]).code, 0)
         let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/particles.svg")))
         XCTAssertGreaterThan(svg.classes["box"] ?? 0, 0, "the periodic box is outlined")
         let plain = scratch.appendingPathComponent("plain")
-        XCTAssertEqual(try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
         XCTAssertEqual(try runWGF(["plot", plain.path]).code, 0)
         XCTAssertNil(try XCTUnwrap(try parseSVG(plain.appendingPathComponent("plots/particles.svg"))).classes["box"])
     }
 
     func testPlotOfAOneDimensionalRunIntoAChosenDirectory() throws {
         let run = scratch.appendingPathComponent("m1")
-        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", run.path, "--steps", "50", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", run.path, "--steps", "50", "--quiet"]).code, 0
+        )
         let out = scratch.appendingPathComponent("figs")
         let r = try runWGF(["plot", run.path, "--out", out.path, "--steps", "0,50"])
         XCTAssertEqual(r.code, 0, r.stderr)
@@ -99,9 +124,11 @@ final class PlotCompareTests: ScratchTestCase {
     }
 
     func testPlotOfASyntheticGameWithAPeriodicLookingDataSet() throws {
-        let run = try syntheticRun("game", trajectory: gameTrajectory(), metrics: metricsCSV { exp(-$0 / 50) }, runJSON: """
-            {"scenario": {"title": "A synthetic game"}, "particles": [{"name": "generator", "count": 20}, {"name": "critic", "count": 20}]}
-            """)
+        let run = try syntheticRun(
+            "game", trajectory: gameTrajectory(), metrics: metricsCSV { exp(-$0 / 50) },
+            runJSON: """
+                {"scenario": {"title": "A synthetic game"}, "particles": [{"name": "generator", "count": 20}, {"name": "critic", "count": 20}]}
+                """)
         let r = try runWGF(["plot", run.path])
         XCTAssertEqual(r.code, 0, r.stderr)
         for kind in ["particles", "paths", "animation"] {
@@ -120,7 +147,8 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("no metrics.csv"), r.stderr)
         XCTAssertEqual(try runWGF(["plot", scratch.appendingPathComponent("nope").path]).code, 3)
-        let bad = try syntheticRun("bad", trajectory: "step,time,population,particle,weight,x1\n0,0,p,0,1,oops\n", metrics: metricsCSV { $0 })
+        let bad = try syntheticRun(
+            "bad", trajectory: "step,time,population,particle,weight,x1\n0,0,p,0,1,oops\n", metrics: metricsCSV { $0 })
         let b = try runWGF(["plot", bad.path])
         XCTAssertEqual(b.code, 3)
         XCTAssertTrue(b.stderr.contains("trajectory.csv:2:"), b.stderr)
@@ -128,8 +156,10 @@ final class PlotCompareTests: ScratchTestCase {
         let metricsOnly = try syntheticRun("metrics-only", trajectory: nil, metrics: metricsCSV { exp(-$0 / 50) })
         let m = try runWGF(["plot", metricsOnly.path])
         XCTAssertEqual(m.code, 0, m.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/metrics.svg").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/particles.svg").path))
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/metrics.svg").path))
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: metricsOnly.appendingPathComponent("plots/particles.svg").path))
     }
 
     func testCompareGivesStepsToThreshold() throws {
@@ -137,7 +167,10 @@ final class PlotCompareTests: ScratchTestCase {
         let slow = try syntheticRun("slow", trajectory: nil, metrics: metricsCSV { pow(10, -$0 / 100) })
         let fast = try syntheticRun("fast", trajectory: nil, metrics: metricsCSV { pow(10, -$0 / 50) })
         let out = scratch.appendingPathComponent("cmp")
-        let r = try runWGF(["compare", slow.path, fast.path, "--metric", "ksd", "--threshold", "0.01", "--format", "json", "--out", out.path])
+        let r = try runWGF([
+            "compare", slow.path, fast.path, "--metric", "ksd", "--threshold", "0.01", "--format", "json", "--out",
+            out.path,
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         XCTAssertEqual(rows.map { $0["run"] as? String }, ["slow", "fast"])
@@ -146,7 +179,8 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(rows[0]["rate"] as? Double ?? 0, -log(10) / 100, accuracy: 1e-9)
         XCTAssertEqual(rows[1]["rate"] as? Double ?? 0, -log(10) / 50, accuracy: 1e-9)
         XCTAssertEqual(rows[1]["best"] as? Double ?? 0, 1e-6, accuracy: 1e-12)
-        let svg = try XCTUnwrap(try parseSVG(out.appendingPathComponent("compare-ksd.svg")), "the overlay is well-formed")
+        let svg = try XCTUnwrap(
+            try parseSVG(out.appendingPathComponent("compare-ksd.svg")), "the overlay is well-formed")
         XCTAssertEqual(svg.classes["series"], 2)
         XCTAssertEqual(svg.classes["threshold"], 1)
 
@@ -156,8 +190,11 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertTrue(lines[1].hasPrefix("run "), table.stdout)
         XCTAssertTrue(lines[2].hasPrefix("slow") && lines[2].contains(" 200 "), table.stdout)
         let csv = try runWGF(["compare", slow.path, fast.path, "--threshold", "0.01", "--format", "csv", "--no-plot"])
-        XCTAssertEqual(csv.stdout.split(separator: "\n").first, "run,flow,N,steps,final,best,step-to-threshold,time-to-threshold,rate,wall")
-        XCTAssertEqual(csv.stdout.split(separator: "\n")[2].split(separator: ",", omittingEmptySubsequences: false)[6], "100")
+        XCTAssertEqual(
+            csv.stdout.split(separator: "\n").first,
+            "run,flow,N,steps,final,best,step-to-threshold,time-to-threshold,rate,wall")
+        XCTAssertEqual(
+            csv.stdout.split(separator: "\n")[2].split(separator: ",", omittingEmptySubsequences: false)[6], "100")
     }
 
     func testCompareFailsWhenARunLacksTheMetric() throws {
@@ -169,10 +206,15 @@ final class PlotCompareTests: ScratchTestCase {
     }
 
     func testCompareOfRealRunsReadsFlowAndCount() throws {
-        let a = scratch.appendingPathComponent("svgd"), b = scratch.appendingPathComponent("svgd-sgd")
-        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", a.path, "--steps", "60", "--quiet"]).code, 0)
-        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", b.path, "--steps", "60", "--quiet",
-                                   "--set", "flow.optimizer=sgd"]).code, 0)
+        let a = scratch.appendingPathComponent("svgd")
+        let b = scratch.appendingPathComponent("svgd-sgd")
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/svgd-1d-mixture.toml", "--out", a.path, "--steps", "60", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF([
+                "run", "scenarios/svgd-1d-mixture.toml", "--out", b.path, "--steps", "60", "--quiet",
+                "--set", "flow.optimizer=sgd",
+            ]).code, 0)
         let r = try runWGF(["compare", a.path, b.path, "--metric", "mmd", "--format", "json", "--no-plot"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
@@ -204,7 +246,9 @@ final class PlotCompareTests: ScratchTestCase {
 
     func testExportWritesNPYMatchingTheCSV() throws {
         let run = scratch.appendingPathComponent("e")
-        XCTAssertEqual(try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "40", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/svgd-gaussian-2d.toml", "--out", run.path, "--steps", "40", "--quiet"]).code,
+            0)
         let r = try runWGF(["export", run.path])
         XCTAssertEqual(r.code, 0, r.stderr)
         let npy = run.appendingPathComponent("npy")
@@ -222,7 +266,8 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(positions.shape, [recordSteps.count, n, 2])
         XCTAssertEqual(weights.shape, [recordSteps.count, n])
         for (k, row) in rows.enumerated() {
-            let rec = k / n, i = Int(row[3])!
+            let rec = k / n
+            let i = Int(row[3])!
             XCTAssertEqual(positions.values[(rec * n + i) * 2], Double(row[5])!)
             XCTAssertEqual(positions.values[(rec * n + i) * 2 + 1], Double(row[6])!)
             XCTAssertEqual(weights.values[rec * n + i], Double(row[4])!)
@@ -239,8 +284,11 @@ final class PlotCompareTests: ScratchTestCase {
     /// velocities.npy, equal to the CSV's, and a run without them gets no such file.
     func testExportWritesVelocitiesOfUnderdampedRuns() throws {
         let run = scratch.appendingPathComponent("u")
-        XCTAssertEqual(try runWGF(["run", "scenarios/langevin-underdamped-ou.toml", "--out", run.path, "--steps", "20",
-                                   "--set", "record-every=10", "--set", "population.count=50", "--set", "expect=[]", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF([
+                "run", "scenarios/langevin-underdamped-ou.toml", "--out", run.path, "--steps", "20",
+                "--set", "record-every=10", "--set", "population.count=50", "--set", "expect=[]", "--quiet",
+            ]).code, 0)
         XCTAssertEqual(try runWGF(["export", run.path]).code, 0)
         let v = try readNPY(run.appendingPathComponent("npy/velocities.npy"))
         let rows = try String(contentsOf: run.appendingPathComponent("trajectory.csv"), encoding: .utf8)
@@ -251,11 +299,13 @@ final class PlotCompareTests: ScratchTestCase {
         let data = rows.dropFirst()
         XCTAssertEqual(v.shape, [3, 50, d])
         for (k, row) in data.enumerated() {
-            let rec = k / 50, i = Int(row[3])!
+            let rec = k / 50
+            let i = Int(row[3])!
             for a in 0..<d { XCTAssertEqual(v.values[(rec * 50 + i) * d + a], Double(row[5 + d + a])!) }
         }
         let plain = scratch.appendingPathComponent("e2")
-        XCTAssertEqual(try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
         XCTAssertEqual(try runWGF(["export", plain.path]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: plain.appendingPathComponent("npy/velocities.npy").path))
     }

@@ -18,7 +18,9 @@ func runPython(_ script: String, _ args: [String]) throws -> (code: Int32, outpu
 }
 
 /// Asserts that `script` (Python with h5py) exits 0, showing its output otherwise.
-func assertPython(_ script: String, _ args: [String], _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+func assertPython(
+    _ script: String, _ args: [String], _ what: String, file: StaticString = #filePath, line: UInt = #line
+) throws {
     let r = try runPython(script, args)
     XCTAssertEqual(r.code, 0, "\(what): \(r.output)", file: file, line: line)
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import KernelSum
 import Recording
 import XCTest
@@ -14,19 +14,24 @@ final class ResumeTests: ScratchTestCase {
 
     /// metrics.csv without its `wall` column (the one thing that differs between sessions).
     func metricsWithoutWall(_ dir: URL) throws -> [String] {
-        try read(dir.appendingPathComponent("metrics.csv")).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        try read(dir.appendingPathComponent("metrics.csv")).split(separator: "\n", omittingEmptySubsequences: false).map
+        { line in
             var fields = line.split(separator: ",", omittingEmptySubsequences: false)
             if fields.count > 2 { fields.remove(at: 2) }
             return fields.joined(separator: ",")
         }
     }
 
-    func assertSameOutputs(_ a: URL, _ b: URL, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSameOutputs(
+        _ a: URL, _ b: URL, _ label: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let ta = try Data(contentsOf: a.appendingPathComponent("trajectory.csv"))
         let tb = try Data(contentsOf: b.appendingPathComponent("trajectory.csv"))
         XCTAssertGreaterThan(ta.count, 100, label, file: file, line: line)
-        XCTAssertTrue(ta == tb, "\(label): trajectory.csv differs (\(ta.count) vs \(tb.count) bytes)", file: file, line: line)
-        let ma = try metricsWithoutWall(a), mb = try metricsWithoutWall(b)
+        XCTAssertTrue(
+            ta == tb, "\(label): trajectory.csv differs (\(ta.count) vs \(tb.count) bytes)", file: file, line: line)
+        let ma = try metricsWithoutWall(a)
+        let mb = try metricsWithoutWall(b)
         XCTAssertEqual(ma.count, mb.count, "\(label): metrics.csv rows", file: file, line: line)
         XCTAssertEqual(ma, mb, "\(label): metrics.csv differs", file: file, line: line)
     }
@@ -36,19 +41,25 @@ final class ResumeTests: ScratchTestCase {
     /// first leg's last record (taken only because it was the last) must be dropped.
     func testEveryBundledScenarioResumesBitForBit() throws {
         let dir = CLITests.root.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }
+            .sorted()
         XCTAssertGreaterThanOrEqual(files.count, 20)
         for f in files {
             let text = try read(dir.appendingPathComponent(f))
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("steps = ") }),
-                  let steps = Int(line.dropFirst("steps = ".count).prefix { $0.isNumber }) else {
-                XCTFail("\(f): no top-level steps line"); continue
+                let steps = Int(line.dropFirst("steps = ".count).prefix { $0.isNumber })
+            else {
+                XCTFail("\(f): no top-level steps line")
+                continue
             }
-            let whole = scratch.appendingPathComponent("whole-\(f)"), parts = scratch.appendingPathComponent("parts-\(f)")
+            let whole = scratch.appendingPathComponent("whole-\(f)")
+            let parts = scratch.appendingPathComponent("parts-\(f)")
             let half = steps / 2 + 1
             let r = try wgf(["run", "scenarios/\(f)", "--out", whole.path, "--quiet", "--threads", "2"])
             XCTAssertEqual(r.code, 0, "\(f): \(r.stderr)")
-            let first = try wgf(["run", "scenarios/\(f)", "--out", parts.path, "--quiet", "--steps", "\(half)", "--threads", "2"])
+            let first = try wgf([
+                "run", "scenarios/\(f)", "--out", parts.path, "--quiet", "--steps", "\(half)", "--threads", "2",
+            ])
             XCTAssertEqual(first.code, 0, "\(f): \(first.stderr)")
             let second = try wgf(["run", "--resume", parts.path, "--steps", "\(steps)", "--quiet", "--threads", "1"])
             XCTAssertEqual(second.code, 0, "\(f): \(second.stderr)")
@@ -60,9 +71,12 @@ final class ResumeTests: ScratchTestCase {
     /// The swarm on the mesh engine, whose box grows as it spreads: the grid kept by the
     /// mesh's hysteresis is restored from the checkpoint (another grid would round differently).
     func testMeshRunResumesBitForBit() throws {
-        let args = ["scenarios/swarm-attraction-repulsion-2d.toml", "--quiet", "--set", "flow.summation=mesh",
-                    "--set", "flow.tolerance=1e-3", "--set", "population.count=5000", "--set", "expect=[]"]
-        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        let args = [
+            "scenarios/swarm-attraction-repulsion-2d.toml", "--quiet", "--set", "flow.summation=mesh",
+            "--set", "flow.tolerance=1e-3", "--set", "population.count=5000", "--set", "expect=[]",
+        ]
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(["run"] + args + ["--out", whole.path, "--steps", "60"]).code, 0)
         XCTAssertEqual(try wgf(["run"] + args + ["--out", parts.path, "--steps", "23", "--threads", "1"]).code, 0)
         let r = try wgf(["run", "--resume", parts.path, "--steps", "60"])
@@ -74,9 +88,12 @@ final class ResumeTests: ScratchTestCase {
     /// last record and resumed after kill -9: trajectory.h5 holds the same records as one run
     /// (compared through `wgf export`, whose arrays are the file's numbers exactly).
     func testH5MDRunResumesBitForBit() throws {
-        let args = ["scenarios/langevin-underdamped-ou.toml", "--quiet", "--set", "record.format=h5md", "--set", "expect=[]",
-                    "--set", "population.count=500", "--set", "record-every=10"]
-        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        let args = [
+            "scenarios/langevin-underdamped-ou.toml", "--quiet", "--set", "record.format=h5md", "--set", "expect=[]",
+            "--set", "population.count=500", "--set", "record-every=10",
+        ]
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(["run"] + args + ["--out", whole.path, "--steps", "300"]).code, 0)
         XCTAssertEqual(try wgf(["run"] + args + ["--out", parts.path, "--steps", "47"]).code, 0)
         let r = try wgf(["run", "--resume", parts.path, "--steps", "300", "--threads", "1"])
@@ -94,9 +111,12 @@ final class ResumeTests: ScratchTestCase {
     /// SIGTERM (a scheduler's way to stop a job) writes a checkpoint and run.json, exits 143,
     /// and the resumed run equals an uninterrupted one.
     func testSIGTERMCheckpointsAndTheResumeMatches() throws {
-        let args = ["run", "scenarios/quickstart.toml", "--quiet", "--set", "steps=6000", "--set", "record-every=50",
-                    "--set", "expect=[]"]
-        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        let args = [
+            "run", "scenarios/quickstart.toml", "--quiet", "--set", "steps=6000", "--set", "record-every=50",
+            "--set", "expect=[]",
+        ]
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(args + ["--out", whole.path]).code, 0)
         let stopped = try wgf(args + ["--out", parts.path], interruptAfter: 0.6, signal: SIGTERM)
         XCTAssertEqual(stopped.code, 143, stopped.stderr)
@@ -117,14 +137,19 @@ final class ResumeTests: ScratchTestCase {
     /// kill -9 at arbitrary instants (often in the middle of writing a record or a checkpoint):
     /// each resume continues from the last whole checkpoint, and the end result equals one run.
     func testKillNineAnywhereThenResumeMatches() throws {
-        let args = ["--quiet", "--set", "steps=12000", "--set", "record-every=7", "--set", "checkpoint-every=29",
-                    "--set", "expect=[]", "--set", "population.count=1000", "--set", "record.metrics=[\"variance\"]"]
-        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        let args = [
+            "--quiet", "--set", "steps=12000", "--set", "record-every=7", "--set", "checkpoint-every=29",
+            "--set", "expect=[]", "--set", "population.count=1000", "--set", "record.metrics=[\"variance\"]",
+        ]
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(["run", "scenarios/langevin-underdamped-ou.toml", "--out", whole.path] + args).code, 0)
-        var r = try wgf(["run", "scenarios/langevin-underdamped-ou.toml", "--out", parts.path] + args,
-                        interruptAfter: 0.8, signal: SIGKILL)
+        var r = try wgf(
+            ["run", "scenarios/langevin-underdamped-ou.toml", "--out", parts.path] + args,
+            interruptAfter: 0.8, signal: SIGKILL)
         XCTAssertEqual(r.code, SIGKILL, "killed")
-        XCTAssertEqual(try runJSON(parts)["status"] as? String, "running", "a killed run's run.json says it never ended")
+        XCTAssertEqual(
+            try runJSON(parts)["status"] as? String, "running", "a killed run's run.json says it never ended")
         var kills = 1
         for delay in [0.15, 0.33, 0.21] {
             r = try wgf(["run", "--resume", parts.path, "--quiet"], interruptAfter: delay, signal: SIGKILL)
@@ -144,7 +169,8 @@ final class ResumeTests: ScratchTestCase {
     /// A completed run extended to more steps equals the longer run in one go; a resume to its
     /// own last step changes nothing.
     func testExtendingACompletedRun() throws {
-        let whole = scratch.appendingPathComponent("whole"), parts = scratch.appendingPathComponent("parts")
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
         XCTAssertEqual(try wgf(["run", "--out", whole.path, "--steps", "125", "--quiet"]).code, 0)
         XCTAssertEqual(try wgf(["run", "--out", parts.path, "--steps", "53", "--quiet"]).code, 0)
         let before = try Data(contentsOf: parts.appendingPathComponent("trajectory.csv"))
@@ -155,7 +181,8 @@ final class ResumeTests: ScratchTestCase {
         XCTAssertEqual(try wgf(["run", "--resume", parts.path, "--steps", "125", "--quiet"]).code, 0)
         try assertSameOutputs(whole, parts, "53 → 90 → 125")
         XCTAssertTrue(try read(parts.appendingPathComponent("scenario.toml")).contains("\nsteps = 125\n"))
-        XCTAssertTrue(try read(parts.appendingPathComponent("scenario.toml")).hasPrefix("# SVGD"), "the original header stays")
+        XCTAssertTrue(
+            try read(parts.appendingPathComponent("scenario.toml")).hasPrefix("# SVGD"), "the original header stays")
         let back = try wgf(["run", "--resume", parts.path, "--steps", "100"])
         XCTAssertEqual(back.code, 64, back.stderr)
         XCTAssertTrue(back.stderr.contains("the checkpoint is at step 125, beyond --steps 100"), back.stderr)
@@ -167,7 +194,8 @@ final class ResumeTests: ScratchTestCase {
         // The scenario changed (any key but steps).
         let scenario = run.appendingPathComponent("scenario.toml")
         let original = try read(scenario)
-        try original.replacingOccurrences(of: "step-size = 0.05", with: "step-size = 0.04").write(to: scenario, atomically: true, encoding: .utf8)
+        try original.replacingOccurrences(of: "step-size = 0.05", with: "step-size = 0.04").write(
+            to: scenario, atomically: true, encoding: .utf8)
         var r = try wgf(["run", "--resume", run.path, "--steps", "40"])
         XCTAssertEqual(r.code, 3, r.stderr)
         XCTAssertTrue(r.stderr.contains("scenario.toml has changed since the checkpoint"), r.stderr)
@@ -191,12 +219,16 @@ final class ResumeTests: ScratchTestCase {
         r = try wgf(["run", "--resume", scratch.path])
         XCTAssertEqual(r.code, 3, r.stderr)
         XCTAssertTrue(r.stderr.contains("is not a wgf run directory"), r.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("run.lock").path), "no lock left there")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: scratch.appendingPathComponent("run.lock").path),
+            "no lock left there")
         try FileManager.default.removeItem(at: checkpoint)
         r = try wgf(["run", "--resume", run.path])
         XCTAssertEqual(r.code, 3, r.stderr)
         XCTAssertTrue(r.stderr.contains("no checkpoint"), r.stderr)
-        for extra in [["--seed", "3"], ["--set", "steps=5"], ["--out", "x"], ["--force"], ["scenarios/quickstart.toml"]] {
+        for extra in [
+            ["--seed", "3"], ["--set", "steps=5"], ["--out", "x"], ["--force"], ["scenarios/quickstart.toml"],
+        ] {
             XCTAssertEqual(try wgf(["run", "--resume", run.path] + extra).code, 64, "\(extra)")
         }
     }
@@ -210,11 +242,15 @@ final class ResumeTests: ScratchTestCase {
         var checkpoint = try CheckpointFile.read(directory: run.path)
         checkpoint.parts["flow.interaction[1].summation"] = PartState(reals: ["x": [1]])
         try CheckpointFile.write(checkpoint, directory: run.path)
-        let before = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map { try Data(contentsOf: run.appendingPathComponent($0)) }
+        let before = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map {
+            try Data(contentsOf: run.appendingPathComponent($0))
+        }
         let r = try wgf(["run", "--resume", run.path, "--steps", "40"])
         XCTAssertEqual(r.code, 3, r.stderr)
         XCTAssertTrue(r.stderr.contains("'flow.interaction[1].summation', which the scenario does not build"), r.stderr)
-        let after = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map { try Data(contentsOf: run.appendingPathComponent($0)) }
+        let after = try ["run.json", "scenario.toml", "trajectory.csv", "metrics.csv"].map {
+            try Data(contentsOf: run.appendingPathComponent($0))
+        }
         XCTAssertTrue(before == after, "the refused resume changed the run directory")
         XCTAssertEqual(try runJSON(run)["status"] as? String, "completed")
     }

@@ -4,7 +4,9 @@ import XCTest
 /// Run directories never lie: a run never lands on another's files, stale derived outputs go,
 /// run.json keeps its types, and every failed write is an error (exit 5), not a success.
 final class RunDirectoryTests: ScratchTestCase {
-    func wgf(_ args: [String], in directory: URL = CLITests.root) throws -> WGFResult { try runWGF(args, in: directory) }
+    func wgf(_ args: [String], in directory: URL = CLITests.root) throws -> WGFResult {
+        try runWGF(args, in: directory)
+    }
 
     func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
@@ -16,16 +18,20 @@ final class RunDirectoryTests: ScratchTestCase {
         let before = try Data(contentsOf: run.appendingPathComponent("run.json"))
         let refused = try wgf(["run", "--out", run.path, "--steps", "10", "--seed", "7"])
         XCTAssertEqual(refused.code, 64, refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("holds an earlier run: use --force to replace it, --resume"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("holds an earlier run: use --force to replace it, --resume"), refused.stderr)
         XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("run.json")), before, "nothing touched")
         // --force replaces the run: no trajectory when the new run writes none, no stale npy/.
-        let forced = try wgf(["run", "--out", run.path, "--steps", "10", "--seed", "7", "--force", "--quiet",
-                              "--set", "record.trajectory=false"])
+        let forced = try wgf([
+            "run", "--out", run.path, "--steps", "10", "--seed", "7", "--force", "--quiet",
+            "--set", "record.trajectory=false",
+        ])
         XCTAssertEqual(forced.code, 0, forced.stderr)
         XCTAssertFalse(exists(run.appendingPathComponent("trajectory.csv")), "the old trajectory is gone")
         XCTAssertFalse(exists(run.appendingPathComponent("npy")), "the old arrays are gone")
         XCTAssertEqual(try runJSON(run)["seed"] as? Int, 7)
-        XCTAssertEqual(try runJSON(run)["outputs"] as? [String], ["metrics.csv", "scenario.toml", "run.json", "checkpoint.wgf"])
+        XCTAssertEqual(
+            try runJSON(run)["outputs"] as? [String], ["metrics.csv", "scenario.toml", "run.json", "checkpoint.wgf"])
     }
 
     func testForceNeverClearsADirectoryWgfDidNotWrite() throws {
@@ -35,7 +41,8 @@ final class RunDirectoryTests: ScratchTestCase {
         for extra in [[], ["--force"]] {
             let r = try wgf(["run", "--out", mine.path, "--steps", "5"] + extra)
             XCTAssertEqual(r.code, 64, r.stderr)
-            XCTAssertTrue(r.stderr.contains("is not empty and not a wgf run directory (it holds 'thesis.tex')"), r.stderr)
+            XCTAssertTrue(
+                r.stderr.contains("is not empty and not a wgf run directory (it holds 'thesis.tex')"), r.stderr)
         }
         XCTAssertEqual(try read(mine.appendingPathComponent("thesis.tex")), "precious")
         // A run directory with a file of the user's in it is not cleared either.
@@ -52,15 +59,18 @@ final class RunDirectoryTests: ScratchTestCase {
         let run = scratch.appendingPathComponent("run")
         let p = Process()
         p.executableURL = CLITests.binary
-        p.arguments = ["run", "--out", run.path, "--steps", "100000", "--quiet", "--set", "expect=[]",
-                       "--set", "record.trajectory=false", "--set", "checkpoint-every=100"]
+        p.arguments = [
+            "run", "--out", run.path, "--steps", "100000", "--quiet", "--set", "expect=[]",
+            "--set", "record.trajectory=false", "--set", "checkpoint-every=100",
+        ]
         p.currentDirectoryURL = CLITests.root
         p.standardOutput = Pipe()
         p.standardError = Pipe()
         try p.run()
         defer { if p.isRunning { p.terminate() } }
         var waited = 0.0
-        while !FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoint.wgf").path) && waited < 20 {
+        while !FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoint.wgf").path) && waited < 20
+        {
             Thread.sleep(forTimeInterval: 0.05)
             waited += 0.05
         }
@@ -69,7 +79,8 @@ final class RunDirectoryTests: ScratchTestCase {
         XCTAssertTrue(resume.stderr.contains("is in use by another wgf process"), resume.stderr)
         let force = try wgf(["run", "--out", run.path, "--force", "--steps", "3"])
         XCTAssertEqual(force.code, 64, force.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.csv").path), "nothing cleared")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.csv").path), "nothing cleared")
         p.interrupt()
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130)
@@ -108,7 +119,7 @@ final class RunDirectoryTests: ScratchTestCase {
         var r = try wgf(["run", "--out", file.path, "--steps", "1"])
         XCTAssertEqual(r.code, 5, r.stderr)
         XCTAssertTrue(r.stderr.contains("\(file.path): exists and is not a directory"), r.stderr)
-        guard geteuid() != 0 else { return } // root writes anywhere: permissions cannot be tested
+        guard geteuid() != 0 else { return }  // root writes anywhere: permissions cannot be tested
         let locked = scratch.appendingPathComponent("locked")
         try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
         chmod(locked.path, 0o500)
@@ -131,8 +142,9 @@ final class RunDirectoryTests: ScratchTestCase {
         XCTAssertEqual(resumed.code, 0, resumed.stderr)
         let whole = scratch.appendingPathComponent("whole")
         XCTAssertEqual(try wgf(["run", "--out", whole.path, "--quiet", "--steps", "400"]).code, 0)
-        XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("trajectory.csv")),
-                       try Data(contentsOf: whole.appendingPathComponent("trajectory.csv")))
+        XCTAssertEqual(
+            try Data(contentsOf: run.appendingPathComponent("trajectory.csv")),
+            try Data(contentsOf: whole.appendingPathComponent("trajectory.csv")))
     }
 
     /// A full disk (a 1 MiB tmpfs): exit 5, what was written stays readable up to the checkpoint.

@@ -30,8 +30,10 @@ final class ScenarioWeakeningTests: ScratchTestCase {
         let tenthOfStepSize: [String]
         let removed: [Weakening]
         let nothingToRemove: String?
-        init(_ scenario: String, tenthOfSteps: [String], tenthOfStepSize: [String], removed: [Weakening] = [],
-             nothingToRemove: String? = nil) {
+        init(
+            _ scenario: String, tenthOfSteps: [String], tenthOfStepSize: [String], removed: [Weakening] = [],
+            nothingToRemove: String? = nil
+        ) {
             self.scenario = scenario
             self.tenthOfSteps = tenthOfSteps
             self.tenthOfStepSize = tenthOfStepSize
@@ -49,97 +51,169 @@ final class ScenarioWeakeningTests: ScratchTestCase {
 
     /// Every file of scenarios/ must have its entry (testEveryBundledScenarioHasItsWeakenings).
     static let table: [Entry] = [
-        Entry("formula-banana-svgd", tenthOfSteps: ["mean-error", "cov-error"], tenthOfStepSize: ["mean-error", "cov-error"],
-              removed: [Weakening("interaction (kernel bandwidth s = 1e-3)", ["parameters.s=0.001"], killedBy: ["mean-error", "cov-error"])]),
-        Entry("formula-double-well-langevin", tenthOfSteps: ["mean", "variance"], tenthOfStepSize: ["mean", "variance"],
-              removed: [Weakening("noise", ["flow.temperature=0"], killedBy: ["mean", "variance", "potential-energy"]),
-                        // The barrier gone, one well at 0 with the wells' curvature 8: the mean
-                        // reaches 0 at once (no Kramers time) with the mass in one well.
-                        Weakening("barrier (V = 4x1² + ½x2²)", ["flow.potential.formula=4*x1^2 + 0.5*x2^2"], killedBy: ["mean", "variance"])]),
-        Entry("formula-swarm-2d", tenthOfSteps: ["variance"], tenthOfStepSize: ["variance"],
-              removed: [Weakening("interaction", ["flow.interaction=[]"], killedBy: ["variance", "interaction-energy"]),
-                        Weakening("repulsion", ["flow.interaction=[{ kind = \"formula\", formula = \"0.5*norm2(x)\" }]"],
-                                  killedBy: ["variance", "interaction-energy"]),
-                        Weakening("attraction", ["flow.interaction=[{ kind = \"formula\", formula = \"-log(norm(x))\" }]"],
-                                  killedBy: ["variance", "interaction-energy"])]),
-        Entry("game-bilinear-quadratic", tenthOfSteps: ["equilibrium-distance"], tenthOfStepSize: ["equilibrium-distance", "variance"],
-              removed: [Weakening("noise", noGameNoise, killedBy: ["equilibrium-distance", "variance"]),
-                        // Without the coupling the means decay as (1 − ha)ⁿ without the spiral:
-                        // only the step-10 value tells (the end state is the same).
-                        Weakening("coupling", ["flow.payoff.coupling=0"], killedBy: ["equilibrium-distance"])]),
-        Entry("game-circle-cos", tenthOfSteps: ["nash-gap"], tenthOfStepSize: ["nash-gap"],
-              removed: [Weakening("noise", noGameNoise, killedBy: ["nash-gap"])]),
+        Entry(
+            "formula-banana-svgd", tenthOfSteps: ["mean-error", "cov-error"],
+            tenthOfStepSize: ["mean-error", "cov-error"],
+            removed: [
+                Weakening(
+                    "interaction (kernel bandwidth s = 1e-3)", ["parameters.s=0.001"],
+                    killedBy: ["mean-error", "cov-error"])
+            ]),
+        Entry(
+            "formula-double-well-langevin", tenthOfSteps: ["mean", "variance"], tenthOfStepSize: ["mean", "variance"],
+            removed: [
+                Weakening("noise", ["flow.temperature=0"], killedBy: ["mean", "variance", "potential-energy"]),
+                // The barrier gone, one well at 0 with the wells' curvature 8: the mean
+                // reaches 0 at once (no Kramers time) with the mass in one well.
+                Weakening(
+                    "barrier (V = 4x1² + ½x2²)", ["flow.potential.formula=4*x1^2 + 0.5*x2^2"],
+                    killedBy: ["mean", "variance"]),
+            ]),
+        Entry(
+            "formula-swarm-2d", tenthOfSteps: ["variance"], tenthOfStepSize: ["variance"],
+            removed: [
+                Weakening("interaction", ["flow.interaction=[]"], killedBy: ["variance", "interaction-energy"]),
+                Weakening(
+                    "repulsion", ["flow.interaction=[{ kind = \"formula\", formula = \"0.5*norm2(x)\" }]"],
+                    killedBy: ["variance", "interaction-energy"]),
+                Weakening(
+                    "attraction", ["flow.interaction=[{ kind = \"formula\", formula = \"-log(norm(x))\" }]"],
+                    killedBy: ["variance", "interaction-energy"]),
+            ]),
+        Entry(
+            "game-bilinear-quadratic", tenthOfSteps: ["equilibrium-distance"],
+            tenthOfStepSize: ["equilibrium-distance", "variance"],
+            removed: [
+                Weakening("noise", noGameNoise, killedBy: ["equilibrium-distance", "variance"]),
+                // Without the coupling the means decay as (1 − ha)ⁿ without the spiral:
+                // only the step-10 value tells (the end state is the same).
+                Weakening("coupling", ["flow.payoff.coupling=0"], killedBy: ["equilibrium-distance"]),
+            ]),
+        Entry(
+            "game-circle-cos", tenthOfSteps: ["nash-gap"], tenthOfStepSize: ["nash-gap"],
+            removed: [Weakening("noise", noGameNoise, killedBy: ["nash-gap"])]),
         // Noise does not apply: at τ = 0.01/0.02 it is a regulariser, and the run without it ends
         // alike (MMD 0.126, covariance error 0.16). The discriminator's motion is what counts.
-        Entry("game-gan-mixture", tenthOfSteps: ["mmd", "cov-error"], tenthOfStepSize: ["mmd", "cov-error"],
-              removed: [Weakening("discriminator's motion", ["flow.max.transport=0"], killedBy: ["mmd", "cov-error"])]),
-        Entry("game-wfr-extragradient", tenthOfSteps: ["nash-gap"], tenthOfStepSize: ["nash-gap"],
-              removed: [Weakening("weights (Fisher–Rao)", noFisherRao, killedBy: ["nash-gap"]),
-                        Weakening("extrapolation (simultaneous)", ["flow.dynamics=simultaneous"], killedBy: ["nash-gap", "min-effective-count"])]),
+        Entry(
+            "game-gan-mixture", tenthOfSteps: ["mmd", "cov-error"], tenthOfStepSize: ["mmd", "cov-error"],
+            removed: [Weakening("discriminator's motion", ["flow.max.transport=0"], killedBy: ["mmd", "cov-error"])]),
+        Entry(
+            "game-wfr-extragradient", tenthOfSteps: ["nash-gap"], tenthOfStepSize: ["nash-gap"],
+            removed: [
+                Weakening("weights (Fisher–Rao)", noFisherRao, killedBy: ["nash-gap"]),
+                Weakening(
+                    "extrapolation (simultaneous)", ["flow.dynamics=simultaneous"],
+                    killedBy: ["nash-gap", "min-effective-count"]),
+            ]),
         // The scenario's claim is that the flow does NOT converge: a tenth of the run has not yet
         // concentrated the weights, and the converging twin (extragradient) must fail it.
-        Entry("game-wfr-simultaneous-cycles", tenthOfSteps: ["min-effective-count", "max-effective-count"],
-              tenthOfStepSize: ["nash-gap", "min-effective-count", "max-effective-count"],
-              removed: [Weakening("weights (Fisher–Rao)", noFisherRao, killedBy: ["min-effective-count", "max-effective-count"]),
-                        Weakening("its converging twin (extragradient)", ["flow.dynamics=extragradient"],
-                                  killedBy: ["nash-gap", "min-effective-count", "max-effective-count"])]),
+        Entry(
+            "game-wfr-simultaneous-cycles", tenthOfSteps: ["min-effective-count", "max-effective-count"],
+            tenthOfStepSize: ["nash-gap", "min-effective-count", "max-effective-count"],
+            removed: [
+                Weakening(
+                    "weights (Fisher–Rao)", noFisherRao, killedBy: ["min-effective-count", "max-effective-count"]),
+                Weakening(
+                    "its converging twin (extragradient)", ["flow.dynamics=extragradient"],
+                    killedBy: ["nash-gap", "min-effective-count", "max-effective-count"]),
+            ]),
         // Without noise the particles collapse onto the well bottoms, where the kNN entropy
         // (not judged) costs 0.05–0.4 s a record: it is left out of those runs.
-        Entry("granular-media-above-critical", tenthOfSteps: ["mean"], tenthOfStepSize: ["mean"],
-              removed: [Weakening("interaction", ["flow.interaction=[]"], killedBy: ["variance"]),
-                        Weakening("noise", ["flow.temperature=0", noEntropy], killedBy: ["mean", "variance"])]),
-        Entry("granular-media-below-critical", tenthOfSteps: ["mean", "variance"], tenthOfStepSize: ["mean", "variance"],
-              removed: [Weakening("interaction", ["flow.interaction=[]"], killedBy: ["mean", "variance"]),
-                        Weakening("noise", ["flow.temperature=0", noEntropy], killedBy: ["mean", "variance"])]),
+        Entry(
+            "granular-media-above-critical", tenthOfSteps: ["mean"], tenthOfStepSize: ["mean"],
+            removed: [
+                Weakening("interaction", ["flow.interaction=[]"], killedBy: ["variance"]),
+                Weakening("noise", ["flow.temperature=0", noEntropy], killedBy: ["mean", "variance"]),
+            ]),
+        Entry(
+            "granular-media-below-critical", tenthOfSteps: ["mean", "variance"], tenthOfStepSize: ["mean", "variance"],
+            removed: [
+                Weakening("interaction", ["flow.interaction=[]"], killedBy: ["mean", "variance"]),
+                Weakening("noise", ["flow.temperature=0", noEntropy], killedBy: ["mean", "variance"]),
+            ]),
         // Noise "removed" as λ = 1e-12 (noise 4e-7 a step): the kl metric refuses λ = 0.
-        Entry("langevin-ou", tenthOfSteps: ["mean-error"], tenthOfStepSize: ["mean-error", "cov-error"],
-              removed: [Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance", "cov-error"])]),
-        Entry("langevin-underdamped-ou", tenthOfSteps: ["mean"], tenthOfStepSize: ["mean"],
-              removed: [Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance"]),
-                        Weakening("friction (γ/100)", ["flow.friction=0.01"], killedBy: ["mean", "kl"])]),
-        Entry("mmd-gaussian-noise", tenthOfSteps: ["mmd", "energy", "mean-error"], tenthOfStepSize: ["mmd", "energy", "mean-error"],
-              removed: [Weakening("noise", ["flow.noise=0"], killedBy: ["mmd", "energy", "mean-error"])]),
+        Entry(
+            "langevin-ou", tenthOfSteps: ["mean-error"], tenthOfStepSize: ["mean-error", "cov-error"],
+            removed: [Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance", "cov-error"])]),
+        Entry(
+            "langevin-underdamped-ou", tenthOfSteps: ["mean"], tenthOfStepSize: ["mean"],
+            removed: [
+                Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance"]),
+                Weakening("friction (γ/100)", ["flow.friction=0.01"], killedBy: ["mean", "kl"]),
+            ]),
+        Entry(
+            "mmd-gaussian-noise", tenthOfSteps: ["mmd", "energy", "mean-error"],
+            tenthOfStepSize: ["mmd", "energy", "mean-error"],
+            removed: [Weakening("noise", ["flow.noise=0"], killedBy: ["mmd", "energy", "mean-error"])]),
         // The scenario's claim is that the flow stalls: there is no term to remove (noise = 0
         // already); its noisy twin converging must fail the lower bounds, and the upper bounds
         // catch the runs that moved less.
-        Entry("mmd-gaussian-plain", tenthOfSteps: ["energy", "mean-error"], tenthOfStepSize: ["energy", "mean-error"],
-              removed: [Weakening("its converging twin (noise injection)", ["flow.noise=10", "flow.noise-halving-every=1500"],
-                                  killedBy: ["mmd", "energy", "mean-error"])]),
-        Entry("mmd-riesz-mixture", tenthOfSteps: ["energy", "mmd"], tenthOfStepSize: ["energy", "mmd"],
-              nothingToRemove: "the energy-distance kernel is the whole flow: no noise (β₀ = 0), no separate interaction or weights"),
-        Entry("quickstart", tenthOfSteps: ["ksd", "mean-error"], tenthOfStepSize: ["ksd", "mean-error"],
-              removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["ksd"])]),
-        Entry("svgd-1d-mixture", tenthOfSteps: ["mean-error", "mmd"], tenthOfStepSize: ["mean-error", "mmd"],
-              removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["mean-error", "mmd"])]),
-        Entry("svgd-gaussian-2d", tenthOfSteps: ["mean-error", "cov-error", "ksd"], tenthOfStepSize: ["mean-error", "cov-error", "ksd"],
-              removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["cov-error", "ksd"])]),
+        Entry(
+            "mmd-gaussian-plain", tenthOfSteps: ["energy", "mean-error"], tenthOfStepSize: ["energy", "mean-error"],
+            removed: [
+                Weakening(
+                    "its converging twin (noise injection)", ["flow.noise=10", "flow.noise-halving-every=1500"],
+                    killedBy: ["mmd", "energy", "mean-error"])
+            ]),
+        Entry(
+            "mmd-riesz-mixture", tenthOfSteps: ["energy", "mmd"], tenthOfStepSize: ["energy", "mmd"],
+            nothingToRemove:
+                "the energy-distance kernel is the whole flow: no noise (β₀ = 0), no separate interaction or weights"),
+        Entry(
+            "quickstart", tenthOfSteps: ["ksd", "mean-error"], tenthOfStepSize: ["ksd", "mean-error"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["ksd"])]),
+        Entry(
+            "svgd-1d-mixture", tenthOfSteps: ["mean-error", "mmd"], tenthOfStepSize: ["mean-error", "mmd"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["mean-error", "mmd"])]),
+        Entry(
+            "svgd-gaussian-2d", tenthOfSteps: ["mean-error", "cov-error", "ksd"],
+            tenthOfStepSize: ["mean-error", "cov-error", "ksd"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["cov-error", "ksd"])]),
         // Terms weighted 0 rather than dropped: the kernel term keeps the engine's keys valid.
-        Entry("swarm-attraction-repulsion-2d", tenthOfSteps: ["variance"], tenthOfStepSize: ["variance"],
-              removed: [Weakening("interaction", ["flow.interaction=[{ kind = \"quadratic\", weight = 0 }, { kernel = \"log\", weight = 0 }]"],
-                                  killedBy: ["variance", "interaction-energy"]),
-                        Weakening("repulsion", ["flow.interaction=[{ kind = \"quadratic\", weight = 1 }, { kernel = \"log\", weight = 0 }]"],
-                                  killedBy: ["variance", "interaction-energy"]),
-                        Weakening("attraction", ["flow.interaction=[{ kind = \"quadratic\", weight = 0 }, { kernel = \"log\", weight = 1 }]"],
-                                  killedBy: ["variance", "interaction-energy"])]),
-        Entry("two-layer-student-teacher", tenthOfSteps: ["test-loss", "train-loss"], tenthOfStepSize: ["test-loss", "train-loss"],
-              nothingToRemove: "temperature and weight decay are 0 already; the neurons interact only through the network's output, the model itself"),
+        Entry(
+            "swarm-attraction-repulsion-2d", tenthOfSteps: ["variance"], tenthOfStepSize: ["variance"],
+            removed: [
+                Weakening(
+                    "interaction",
+                    ["flow.interaction=[{ kind = \"quadratic\", weight = 0 }, { kernel = \"log\", weight = 0 }]"],
+                    killedBy: ["variance", "interaction-energy"]),
+                Weakening(
+                    "repulsion",
+                    ["flow.interaction=[{ kind = \"quadratic\", weight = 1 }, { kernel = \"log\", weight = 0 }]"],
+                    killedBy: ["variance", "interaction-energy"]),
+                Weakening(
+                    "attraction",
+                    ["flow.interaction=[{ kind = \"quadratic\", weight = 0 }, { kernel = \"log\", weight = 1 }]"],
+                    killedBy: ["variance", "interaction-energy"]),
+            ]),
+        Entry(
+            "two-layer-student-teacher", tenthOfSteps: ["test-loss", "train-loss"],
+            tenthOfStepSize: ["test-loss", "train-loss"],
+            nothingToRemove:
+                "temperature and weight decay are 0 already; the neurons interact only through the network's output, the model itself"
+        ),
     ]
 
     static var scenarios: URL { CLITests.root.appendingPathComponent("scenarios") }
 
     func testEveryBundledScenarioHasItsWeakenings() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.scenarios.path).filter { $0.hasSuffix(".toml") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.scenarios.path).filter {
+            $0.hasSuffix(".toml")
+        }
         let names = Set(files.map { String($0.dropLast(5)) })
         let listed = Self.table.map(\.scenario)
         XCTAssertEqual(listed.count, Set(listed).count, "a scenario listed twice")
         for missing in names.subtracting(listed).sorted() {
             XCTFail("scenarios/\(missing).toml has no entry in ScenarioWeakeningTests.table: add its weakenings")
         }
-        for gone in Set(listed).subtracting(names).sorted() { XCTFail("the table lists \(gone), which is not in scenarios/") }
+        for gone in Set(listed).subtracting(names).sorted() {
+            XCTFail("the table lists \(gone), which is not in scenarios/")
+        }
         for e in Self.table {
             XCTAssertFalse(e.tenthOfSteps.isEmpty || e.tenthOfStepSize.isEmpty, e.scenario)
-            XCTAssertTrue(!e.removed.isEmpty || !(e.nothingToRemove ?? "").isEmpty,
-                          "\(e.scenario): remove its defining term, or say why there is none")
+            XCTAssertTrue(
+                !e.removed.isEmpty || !(e.nothingToRemove ?? "").isEmpty,
+                "\(e.scenario): remove its defining term, or say why there is none")
             for w in e.removed { XCTAssertFalse(w.killedBy.isEmpty, "\(e.scenario), \(w.name)") }
         }
     }
@@ -153,15 +227,22 @@ final class ScenarioWeakeningTests: ScratchTestCase {
                 return parts.count == 2 && parts[0] == key ? parts[1] : nil
             }.first
         }
-        return (try XCTUnwrap(value("steps").flatMap { Int($0) }, "\(scenario): steps"),
-                try XCTUnwrap(value("step-size").flatMap { Double($0) }, "\(scenario): step-size"))
+        return (
+            try XCTUnwrap(value("steps").flatMap { Int($0) }, "\(scenario): steps"),
+            try XCTUnwrap(value("step-size").flatMap { Double($0) }, "\(scenario): step-size")
+        )
     }
 
     func testEveryWeakeningMissesAnExpectation() throws {
         let cases: [(scenario: String, weakening: Weakening)] = try Self.table.flatMap { e in
             let (steps, h) = try stepsAndStepSize(e.scenario)
-            return [(e.scenario, Weakening("a tenth of the steps", ["steps=\(steps / 10)"], killedBy: e.tenthOfSteps)),
-                    (e.scenario, Weakening("a tenth of the step size", ["step-size=\(h / 10)"], killedBy: e.tenthOfStepSize))]
+            return [
+                (e.scenario, Weakening("a tenth of the steps", ["steps=\(steps / 10)"], killedBy: e.tenthOfSteps)),
+                (
+                    e.scenario,
+                    Weakening("a tenth of the step size", ["step-size=\(h / 10)"], killedBy: e.tenthOfStepSize)
+                ),
+            ]
                 + e.removed.map { (e.scenario, $0) }
         }
         // Two runs at a time, each on one thread: the runs are short and partly serial.
@@ -171,21 +252,28 @@ final class ScenarioWeakeningTests: ScratchTestCase {
             for k in stride(from: worker, to: cases.count, by: 2) {
                 let (scenario, w) = cases[k]
                 let out = scratch.appendingPathComponent("\(scenario)-\(k)").path
-                let args = ["run", "scenarios/\(scenario).toml", "--out", out, "--quiet", "--threads", "1",
-                            "--set", "record.trajectory=false"] + w.overrides.flatMap { ["--set", $0] }
+                let args =
+                    [
+                        "run", "scenarios/\(scenario).toml", "--out", out, "--quiet", "--threads", "1",
+                        "--set", "record.trajectory=false",
+                    ] + w.overrides.flatMap { ["--set", $0] }
                 let failed = WGFResult(code: -1, stdout: "", stderr: "could not start wgf")
                 results.set(k, ((try? runWGF(args)) ?? failed, (try? runWGF(["check", out])) ?? failed))
             }
         }
         for (k, (scenario, w)) in cases.enumerated() {
-            guard let (run, check) = results[k] else { XCTFail("\(scenario), \(w.name): not run"); continue }
+            guard let (run, check) = results[k] else {
+                XCTFail("\(scenario), \(w.name): not run")
+                continue
+            }
             let label = "\(scenario), \(w.name) (\(w.overrides.joined(separator: " ")))"
             XCTAssertEqual(run.code, 0, "\(label): \(run.stderr)")
             XCTAssertEqual(check.code, 1, "\(label) meets every expectation:\n\(check.stdout)\(check.stderr)")
             let failures = check.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL  ") }
             for metric in w.killedBy {
-                XCTAssertTrue(failures.contains { $0.hasPrefix("FAIL  \(metric) ") && $0.contains(": \(metric) = ") },
-                              "\(label): no expectation on \(metric) fails on its value:\n\(check.stdout)")
+                XCTAssertTrue(
+                    failures.contains { $0.hasPrefix("FAIL  \(metric) ") && $0.contains(": \(metric) = ") },
+                    "\(label): no expectation on \(metric) fails on its value:\n\(check.stdout)")
             }
         }
     }
@@ -195,6 +283,14 @@ final class ScenarioWeakeningTests: ScratchTestCase {
 private final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Int: (run: WGFResult, check: WGFResult)] = [:]
-    func set(_ k: Int, _ v: (run: WGFResult, check: WGFResult)) { lock.lock(); values[k] = v; lock.unlock() }
-    subscript(k: Int) -> (run: WGFResult, check: WGFResult)? { lock.lock(); defer { lock.unlock() }; return values[k] }
+    func set(_ k: Int, _ v: (run: WGFResult, check: WGFResult)) {
+        lock.lock()
+        values[k] = v
+        lock.unlock()
+    }
+    subscript(k: Int) -> (run: WGFResult, check: WGFResult)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[k]
+    }
 }

@@ -19,7 +19,8 @@ class ScratchTestCase: XCTestCase {
 
     /// A run directory's run.json as a dictionary.
     func runJSON(_ dir: URL) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as! [String: Any]
+        try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json")))
+            as! [String: Any]
     }
 
     /// Writes `text` to `name` in the scratch directory.

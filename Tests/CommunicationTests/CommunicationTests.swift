@@ -40,8 +40,10 @@ final class BlockPartitionTests: XCTestCase {
         XCTAssertTrue(MPILaunch.isLaunched(["OMPI_COMM_WORLD_SIZE": "2"]))
         XCTAssertTrue(MPILaunch.isLaunched(["PMIX_RANK": "0"]))
         XCTAssertTrue(MPILaunch.isLaunched(["PMI_SIZE": "4"]))
-        let plain = MPILaunch.plainEnvironment(["OMPI_COMM_WORLD_SIZE": "2", "PMIX_RANK": "1", "PMI_SIZE": "2",
-                                                "PATH": "/bin", "HOME": "/root"])
+        let plain = MPILaunch.plainEnvironment([
+            "OMPI_COMM_WORLD_SIZE": "2", "PMIX_RANK": "1", "PMI_SIZE": "2",
+            "PATH": "/bin", "HOME": "/root",
+        ])
         XCTAssertEqual(plain, ["PATH": "/bin", "HOME": "/root"])
         XCTAssertFalse(MPILaunch.isLaunched(plain))
         // Not launched: no MPI started.

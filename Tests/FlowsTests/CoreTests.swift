@@ -1,6 +1,6 @@
-import KernelSum
-import Foundation
 import Flows
+import Foundation
+import KernelSum
 import TestSupport
 import XCTest
 
@@ -13,9 +13,11 @@ final class RandomStreamTests: XCTestCase {
     func testSameKeySameSequenceDifferentKeysDiffer() {
         let base = draws(RandomStream(seed: 42, .noise, 3, 5))
         XCTAssertEqual(base, draws(RandomStream(seed: 42, .noise, 3, 5)))
-        let others = [RandomStream(seed: 43, .noise, 3, 5), RandomStream(seed: 42, .flow, 3, 5),
-                      RandomStream(seed: 42, .noise, 4, 5), RandomStream(seed: 42, .noise, 3, 6),
-                      RandomStream(seed: 42, .noise, 5, 3), RandomStream(seed: 42, .noise, -3, 5)]
+        let others = [
+            RandomStream(seed: 43, .noise, 3, 5), RandomStream(seed: 42, .flow, 3, 5),
+            RandomStream(seed: 42, .noise, 4, 5), RandomStream(seed: 42, .noise, 3, 6),
+            RandomStream(seed: 42, .noise, 5, 3), RandomStream(seed: 42, .noise, -3, 5),
+        ]
         var all = Set(base)
         for o in others {
             let s = draws(o)
@@ -40,21 +42,24 @@ final class RandomStreamTests: XCTestCase {
         XCTAssertEqual(k4, 3, accuracy: 5 * (96 / Double(n)).squareRoot())
         XCTAssertEqual(Set(z).count, n, "normal pairs repeat")
         var u = RandomStream(seed: 2, .initialisation)
-        let us = (0..<n).map { _ in u.uniform() }, os = (0..<n).map { _ in u.openUniform() }
+        let us = (0..<n).map { _ in u.uniform() }
+        let os = (0..<n).map { _ in u.openUniform() }
         XCTAssertTrue(us.allSatisfy { $0 >= 0 && $0 < 1 })
         XCTAssertTrue(os.allSatisfy { $0 > 0 && $0 < 1 })
         XCTAssertEqual(us.reduce(0, +) / Double(n), 0.5, accuracy: 5 / (12 * Double(n)).squareRoot())
         XCTAssertEqual(os.reduce(0, +) / Double(n), 0.5, accuracy: 5 / (12 * Double(n)).squareRoot())
         var counts = [Int](repeating: 0, count: 7)
         for _ in 0..<7000 { counts[u.index(below: 7)] += 1 }
-        XCTAssertTrue(counts.allSatisfy { abs($0 - 1000) < 5 * 30 }, "\(counts)")   // sd ≈ √(1000·6/7) ≈ 29
+        XCTAssertTrue(counts.allSatisfy { abs($0 - 1000) < 5 * 30 }, "\(counts)")  // sd ≈ √(1000·6/7) ≈ 29
     }
 }
 
 final class SPDMatrixTests: XCTestCase {
-    let a: [Double] = [4, 2, 0.6,
-                       2, 3, -0.4,
-                       0.6, -0.4, 2]
+    let a: [Double] = [
+        4, 2, 0.6,
+        2, 3, -0.4,
+        0.6, -0.4, 2,
+    ]
 
     /// A·A⁻¹ = I and L·Lᵀ = A to 1e-13; log det against the 3×3 cofactor expansion (1e-13).
     func testInverseCholeskyDeterminant() throws {
@@ -67,8 +72,11 @@ final class SPDMatrixTests: XCTestCase {
         var lt = [Double](repeating: 0, count: 9)
         for i in 0..<3 { for j in 0..<3 { lt[i * 3 + j] = l[j * 3 + i] } }
         XCTAssertLessThanOrEqual(relativeError(matmul(l, lt, 3), a), 1e-14)
-        XCTAssertEqual(l[1], 0); XCTAssertEqual(l[2], 0); XCTAssertEqual(l[5], 0)   // lower triangular
-        let det = a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6])
+        XCTAssertEqual(l[1], 0)
+        XCTAssertEqual(l[2], 0)
+        XCTAssertEqual(l[5], 0)  // lower triangular
+        let det =
+            a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6])
         XCTAssertEqual(m.logDeterminant, log(det), accuracy: 1e-13)
         XCTAssertEqual(m.applyCholesky([1, 0, 0]), [l[0], l[3], l[6]])
         let d = try XCTUnwrap(SPDMatrix.diagonal([2, 3, 0.5]))
@@ -95,7 +103,11 @@ final class SPDMatrixTests: XCTestCase {
         XCTAssertEqual(m, [7.0 / 4, 11.0 / 4])
         var cr = [0.0, 0.0, 0.0, 0.0]
         let mean = [1.75, 2.75]  // by hand, not the code's m
-        for i in 0..<4 { for a in 0..<2 { for b in 0..<2 { cr[a * 2 + b] += (x[2 * i + a] - mean[a]) * (x[2 * i + b] - mean[b]) / 3 } } }
+        for i in 0..<4 {
+            for a in 0..<2 {
+                for b in 0..<2 { cr[a * 2 + b] += (x[2 * i + a] - mean[a]) * (x[2 * i + b] - mean[b]) / 3 }
+            }
+        }
         XCTAssertLessThanOrEqual(relativeError(c, cr), 1e-14)
     }
 }
@@ -117,7 +129,9 @@ final class OptimizerTests: XCTestCase {
         for (alpha, fudge) in [(0.9, 1e-6), (0.6, 0.3)] {
             let h = 0.05
             let o = Optimizer(rule: .adagrad(alpha: alpha, fudge: fudge))
-            let x0 = [1.0, 2.0, 3.0], g1 = [0.5, -2.0, 0.0], g2 = [1.0, 1.0, 0.3]
+            let x0 = [1.0, 2.0, 3.0]
+            let g1 = [0.5, -2.0, 0.0]
+            let g2 = [1.0, 1.0, 0.3]
             var x = x0
             o.apply(g1, to: &x, stepSize: h)
             let h1 = g1.map { $0 * $0 }
@@ -171,7 +185,8 @@ final class ExpectationTests: XCTestCase {
     }
 
     func testDescription() {
-        XCTAssertEqual(Expectation(metric: "ksd", bound: .atMost(0.5), byStep: 100).description, "ksd ≤ 0.5 by step 100")
+        XCTAssertEqual(
+            Expectation(metric: "ksd", bound: .atMost(0.5), byStep: 100).description, "ksd ≤ 0.5 by step 100")
         XCTAssertTrue(Expectation(metric: "ksd", bound: .atLeast(2), byStep: 7).description.hasPrefix("ksd ≥ 2"))
     }
 }

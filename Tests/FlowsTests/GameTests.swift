@@ -8,10 +8,13 @@ import XCTest
 final class GameTests: XCTestCase {
     let twoPi = 2 * Double.pi
 
-    func population(_ name: String, _ d: Int, _ n: Int, seed: UInt64, scale: Double, offset: Double = 0,
-                    randomWeights: Bool = false) -> Population {
+    func population(
+        _ name: String, _ d: Int, _ n: Int, seed: UInt64, scale: Double, offset: Double = 0,
+        randomWeights: Bool = false
+    ) -> Population {
         var rng = RandomStream(seed: seed, .flow, 0)
-        var p = Population(name: name, dimension: d, positions: (0..<(n * d)).map { _ in offset + scale * rng.uniform() })
+        var p = Population(
+            name: name, dimension: d, positions: (0..<(n * d)).map { _ in offset + scale * rng.uniform() })
         if randomWeights {
             let w = (0..<n).map { _ in 0.1 + rng.uniform() }
             let s = w.reduce(0, +)
@@ -20,22 +23,31 @@ final class GameTests: XCTestCase {
         return p
     }
 
-    func circleFlow(_ dynamics: GameFlow.Dynamics = .simultaneous, min: GamePlayer? = nil, max: GamePlayer? = nil,
-                    maxPopulation: Population, threads: Int = 2) throws -> GameFlow {
+    func circleFlow(
+        _ dynamics: GameFlow.Dynamics = .simultaneous, min: GamePlayer? = nil, max: GamePlayer? = nil,
+        maxPopulation: Population, threads: Int = 2
+    ) throws -> GameFlow {
         let payoff = try FormulaPayoff(compiling: "cos(x1 - y1)", minDimension: 1, maxDimension: 1, threads: threads)
-        return GameFlow(payoff: payoff, min: min ?? GamePlayer(domain: .periodic(length: twoPi)),
-                        max: max ?? GamePlayer(domain: .periodic(length: twoPi)), dynamics: dynamics,
-                        maxPopulation: maxPopulation, seed: 7, threads: threads)
+        return GameFlow(
+            payoff: payoff, min: min ?? GamePlayer(domain: .periodic(length: twoPi)),
+            max: max ?? GamePlayer(domain: .periodic(length: twoPi)), dynamics: dynamics,
+            maxPopulation: maxPopulation, seed: 7, threads: threads)
     }
 
     /// Σ_i w_i θ_i, by hand (not the metrics' moments).
     static func weightedMean(_ p: Population) -> [Double] {
-        (0..<p.dimension).map { a in (0..<p.count).reduce(0.0) { $0 + p.weights[$1] * p.positions[$1 * p.dimension + a] } }
+        (0..<p.dimension).map { a in
+            (0..<p.count).reduce(0.0) { $0 + p.weights[$1] * p.positions[$1 * p.dimension + a] }
+        }
     }
 
     static func resultant(_ p: Population) -> Double {
-        var c = 0.0, s = 0.0
-        for i in 0..<p.count { c += p.weights[i] * cos(p.positions[i]); s += p.weights[i] * sin(p.positions[i]) }
+        var c = 0.0
+        var s = 0.0
+        for i in 0..<p.count {
+            c += p.weights[i] * cos(p.positions[i])
+            s += p.weights[i] * sin(p.positions[i])
+        }
         return (c * c + s * s).squareRoot()
     }
 
@@ -51,16 +63,20 @@ final class GameTests: XCTestCase {
             XCTAssertEqual(state.populations.count, 2)
             let metric = NashGapMetric(flow: flow, search: BestResponseSearch())
             let b = metric.bestResponses(state)
-            let rMu = Self.resultant(state.populations[0]), rNu = Self.resultant(state.populations[1])
+            let rMu = Self.resultant(state.populations[0])
+            let rNu = Self.resultant(state.populations[1])
             XCTAssertEqual(b.maxValue, rMu, accuracy: 1e-10)
             XCTAssertEqual(b.minValue, -rNu, accuracy: 1e-10)
             XCTAssertEqual(metric.evaluate(state), rMu + rNu, accuracy: 2e-10)
             // value L(μ, ν) = Σ a_i b_j cos(θ_i − φ_j)
             var v = 0.0
-            for i in 0..<theta.count { for j in 0..<phi.count {
-                v += state.populations[0].weights[i] * state.populations[1].weights[j]
-                    * cos(state.populations[0].positions[i] - state.populations[1].positions[j])
-            } }
+            for i in 0..<theta.count {
+                for j in 0..<phi.count {
+                    v +=
+                        state.populations[0].weights[i] * state.populations[1].weights[j]
+                        * cos(state.populations[0].positions[i] - state.populations[1].positions[j])
+                }
+            }
             XCTAssertEqual(GameValueMetric(flow: flow).evaluate(state), v, accuracy: 1e-12)
         }
     }
@@ -70,8 +86,9 @@ final class GameTests: XCTestCase {
     func testCircleGameConverges() throws {
         let tau = 0.2
         let player = GamePlayer(temperature: tau, domain: .periodic(length: twoPi))
-        let flow = try circleFlow(min: player, max: player,
-                                  maxPopulation: population("max", 1, 200, seed: 2, scale: 1, offset: 2))
+        let flow = try circleFlow(
+            min: player, max: player,
+            maxPopulation: population("max", 1, 200, seed: 2, scale: 1, offset: 2))
         var state = SimulationState(populations: [population("min", 1, 200, seed: 1, scale: 1)])
         flow.prepare(&state)
         let metric = NashGapMetric(flow: flow, search: BestResponseSearch())
@@ -85,7 +102,9 @@ final class GameTests: XCTestCase {
 
     /// a_i ← a_i exp(−αηh(V_i − Σ a_k V_k)) / Z: total mass 1, and the ratios follow the formula.
     func testFisherRaoUpdatePreservesMassAndMatchesTheFormula() {
-        let w = [0.1, 0.2, 0.3, 0.4], v = [1.0, -2.0, 0.5, 3.0], rate = -0.7
+        let w = [0.1, 0.2, 0.3, 0.4]
+        let v = [1.0, -2.0, 0.5, 3.0]
+        let rate = -0.7
         let u = GameFlow.fisherRaoUpdate(weights: w, values: v, rate: rate)
         XCTAssertEqual(u.reduce(0, +), 1, accuracy: 1e-15)
         let raw = (0..<4).map { w[$0] * exp(rate * v[$0]) }
@@ -105,7 +124,8 @@ final class GameTests: XCTestCase {
         flow.advance(&state, step: 1, stepSize: 0.3)
         let fv = flow.minField(at: before.populations[0].positions, phi: before.populations[1])
         let fu = flow.maxField(at: before.populations[1].positions, theta: before.populations[0])
-        let a = GameFlow.fisherRaoUpdate(weights: before.populations[0].weights, values: fv.values, rate: -2 * 0.5 * 0.3)
+        let a = GameFlow.fisherRaoUpdate(
+            weights: before.populations[0].weights, values: fv.values, rate: -2 * 0.5 * 0.3)
         let b = GameFlow.fisherRaoUpdate(weights: before.populations[1].weights, values: fu.values, rate: 2 * 0.5 * 0.3)
         XCTAssertEqual(state.populations[0].positions, before.populations[0].positions)
         for k in 0..<a.count { XCTAssertEqual(state.populations[0].weights[k], a[k], accuracy: 1e-15) }
@@ -118,16 +138,24 @@ final class GameTests: XCTestCase {
     /// the stationary variance is τ/(a(1 − ha/2)) (here 0.5556, 11 % above τ/a = 0.5). The time
     /// average over 100 snapshots of 4000 particles has a relative standard error ≈ 0.3 %.
     func testBilinearQuadraticGameReachesTheEulerMaruyamaVariance() {
-        let a = 1.0, c = 1.0, tau = 0.5, h = 0.2
+        let a = 1.0
+        let c = 1.0
+        let tau = 0.5
+        let h = 0.2
         let player = GamePlayer(temperature: tau, confinement: a)
         var rng = RandomStream(seed: 5, .flow, 1)
         let phi = Population(name: "max", dimension: 1, positions: (0..<4000).map { _ in -1.5 + 0.3 * rng.normal() })
-        let flow = GameFlow(payoff: BilinearPayoff(coupling: c, dimension: 1), min: player, max: player,
-                            dynamics: .simultaneous, maxPopulation: phi, seed: 3, threads: 2)
-        var state = SimulationState(populations: [Population(name: "min", dimension: 1,
-                                                             positions: (0..<4000).map { _ in 2 + 0.3 * rng.normal() })])
+        let flow = GameFlow(
+            payoff: BilinearPayoff(coupling: c, dimension: 1), min: player, max: player,
+            dynamics: .simultaneous, maxPopulation: phi, seed: 3, threads: 2)
+        var state = SimulationState(populations: [
+            Population(
+                name: "min", dimension: 1,
+                positions: (0..<4000).map { _ in 2 + 0.3 * rng.normal() })
+        ])
         flow.prepare(&state)
-        var sums = [0.0, 0.0], snapshots = 0
+        var sums = [0.0, 0.0]
+        var snapshots = 0
         for step in 1...1200 {
             flow.advance(&state, step: step, stepSize: h)
             if step > 200 && step % 10 == 0 {
@@ -155,11 +183,13 @@ final class GameTests: XCTestCase {
     /// multiply |(θ̄, φ̄)| by √(1 + h²) (spiral out), extragradient by √(1 − h² + h⁴) (contract),
     /// alternating steps preserve θ̄² + φ̄² − hθ̄φ̄ (a bounded cycle).
     func testExtragradientContractsWhereSimultaneousSpiralsOut() {
-        let h = 0.1, steps = 60
+        let h = 0.1
+        let steps = 60
         func run(_ dynamics: GameFlow.Dynamics) -> (start: (Double, Double), end: (Double, Double)) {
             let phi = population("max", 2, 11, seed: 8, scale: 1, offset: -1)
-            let flow = GameFlow(payoff: BilinearPayoff(coupling: 1, dimension: 2), min: GamePlayer(), max: GamePlayer(),
-                                dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
+            let flow = GameFlow(
+                payoff: BilinearPayoff(coupling: 1, dimension: 2), min: GamePlayer(), max: GamePlayer(),
+                dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
             var state = SimulationState(populations: [population("min", 2, 13, seed: 9, scale: 2)])
             flow.prepare(&state)
             func means() -> (Double, Double) {
@@ -170,9 +200,12 @@ final class GameTests: XCTestCase {
             return (start, means())
         }
         func norm(_ p: (Double, Double)) -> Double { (p.0 * p.0 + p.1 * p.1).squareRoot() }
-        let sim = run(.simultaneous), eg = run(.extragradient), alt = run(.alternating)
+        let sim = run(.simultaneous)
+        let eg = run(.extragradient)
+        let alt = run(.alternating)
         XCTAssertEqual(norm(sim.end) / norm(sim.start), pow(1 + h * h, Double(steps) / 2), accuracy: 1e-10)
-        XCTAssertEqual(norm(eg.end) / norm(eg.start), pow(1 - h * h + h * h * h * h, Double(steps) / 2), accuracy: 1e-10)
+        XCTAssertEqual(
+            norm(eg.end) / norm(eg.start), pow(1 - h * h + h * h * h * h, Double(steps) / 2), accuracy: 1e-10)
         XCTAssertGreaterThan(norm(sim.end), norm(sim.start))
         XCTAssertLessThan(norm(eg.end), 0.8 * norm(eg.start))
         func invariant(_ p: (Double, Double)) -> Double { p.0 * p.0 + p.1 * p.1 - h * p.0 * p.1 }
@@ -191,31 +224,47 @@ final class GameTests: XCTestCase {
     /// step (θ̃, ã), (φ̃, b̃) from the current fields, then the step from (θ, a), (φ, b) with the
     /// look-ahead fields evaluated at the look-ahead particles. Tolerance 1e-13 absolute.
     func testOneWassersteinFisherRaoStepOfEachDynamicsByHand() throws {
-        let h = 0.2, cMin = 0.4, cMax = 0.7
+        let h = 0.2
+        let cMin = 0.4
+        let cMax = 0.7
         let minP = GamePlayer(stepScale: 0.5, transport: 1.2, fisherRao: 2, confinement: cMin)
         let maxP = GamePlayer(stepScale: 1.5, transport: 0.8, fisherRao: 1.3, confinement: cMax)
-        let theta0 = [0.3, -0.9], a0 = [0.35, 0.65], phi0 = [0.8, -0.2, 1.4], b0 = [0.5, 0.2, 0.3]
+        let theta0 = [0.3, -0.9]
+        let a0 = [0.35, 0.65]
+        let phi0 = [0.8, -0.2, 1.4]
+        let b0 = [0.5, 0.2, 0.3]
         func l(_ t: Double, _ p: Double) -> Double { t * p + 0.5 * t * t * p - 0.3 * p * p }
         func V(_ t: Double, _ phi: [Double], _ b: [Double]) -> (value: Double, slope: Double) {
-            var v = 0.5 * cMin * t * t, g = cMin * t
-            for j in 0..<phi.count { v += b[j] * l(t, phi[j]); g += b[j] * (phi[j] + t * phi[j]) }
+            var v = 0.5 * cMin * t * t
+            var g = cMin * t
+            for j in 0..<phi.count {
+                v += b[j] * l(t, phi[j])
+                g += b[j] * (phi[j] + t * phi[j])
+            }
             return (v, g)
         }
         func U(_ p: Double, _ theta: [Double], _ a: [Double]) -> (value: Double, slope: Double) {
-            var v = -0.5 * cMax * p * p, g = -cMax * p
-            for i in 0..<theta.count { v += a[i] * l(theta[i], p); g += a[i] * (theta[i] + 0.5 * theta[i] * theta[i] - 0.6 * p) }
+            var v = -0.5 * cMax * p * p
+            var g = -cMax * p
+            for i in 0..<theta.count {
+                v += a[i] * l(theta[i], p)
+                g += a[i] * (theta[i] + 0.5 * theta[i] * theta[i] - 0.6 * p)
+            }
             return (v, g)
         }
         /// One player step: sign −1 descends (min), +1 ascends (max); `fields` at the points.
-        func step(_ x: [Double], _ w: [Double], _ player: GamePlayer, sign: Double,
-                  _ fields: [(value: Double, slope: Double)]) -> ([Double], [Double]) {
+        func step(
+            _ x: [Double], _ w: [Double], _ player: GamePlayer, sign: Double,
+            _ fields: [(value: Double, slope: Double)]
+        ) -> ([Double], [Double]) {
             let r = player.stepScale * h
             let moved = (0..<x.count).map { x[$0] + sign * player.transport * r * fields[$0].slope }
             let raw = (0..<w.count).map { w[$0] * exp(sign * player.fisherRao * r * fields[$0].value) }
             let z = raw.reduce(0, +)
             return (moved, raw.map { $0 / z })
         }
-        let vNow = theta0.map { V($0, phi0, b0) }, uNow = phi0.map { U($0, theta0, a0) }
+        let vNow = theta0.map { V($0, phi0, b0) }
+        let uNow = phi0.map { U($0, theta0, a0) }
         let (theta1, a1) = step(theta0, a0, minP, sign: -1, vNow)
         var expected: [GameFlow.Dynamics: (theta: [Double], a: [Double], phi: [Double], b: [Double])] = [:]
         let (phiS, bS) = step(phi0, b0, maxP, sign: 1, uNow)
@@ -226,19 +275,23 @@ final class GameTests: XCTestCase {
         let (phiE, bE) = step(phi0, b0, maxP, sign: 1, phiS.map { U($0, theta1, a1) })
         expected[.extragradient] = (thetaE, aE, phiE, bE)
 
-        let payoff = try FormulaPayoff(compiling: "x1*y1 + 0.5*x1^2*y1 - 0.3*y1^2", minDimension: 1, maxDimension: 1, threads: 1)
+        let payoff = try FormulaPayoff(
+            compiling: "x1*y1 + 0.5*x1^2*y1 - 0.3*y1^2", minDimension: 1, maxDimension: 1, threads: 1)
         for dynamics in GameFlow.Dynamics.allCases {
             var phi = Population(name: "max", dimension: 1, positions: phi0)
             phi.weights = b0
-            let flow = GameFlow(payoff: payoff, min: minP, max: maxP, dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
+            let flow = GameFlow(
+                payoff: payoff, min: minP, max: maxP, dynamics: dynamics, maxPopulation: phi, seed: 1, threads: 1)
             var theta = Population(name: "min", dimension: 1, positions: theta0)
             theta.weights = a0
             var state = SimulationState(populations: [theta])
             flow.prepare(&state)
             flow.advance(&state, step: 1, stepSize: h)
             let want = expected[dynamics]!
-            for (got, ref, what) in [(state.populations[0].positions, want.theta, "θ"), (state.populations[0].weights, want.a, "a"),
-                                     (state.populations[1].positions, want.phi, "φ"), (state.populations[1].weights, want.b, "b")] {
+            for (got, ref, what) in [
+                (state.populations[0].positions, want.theta, "θ"), (state.populations[0].weights, want.a, "a"),
+                (state.populations[1].positions, want.phi, "φ"), (state.populations[1].weights, want.b, "b"),
+            ] {
                 XCTAssertLessThanOrEqual(maxAbsDifference(got, ref), 1e-13, "\(dynamics) \(what): \(got) vs \(ref)")
             }
         }
@@ -253,22 +306,33 @@ final class GameTests: XCTestCase {
     /// player's particles are N(θ₀ − βηh c φ₀, 2τβηh), the max player's N(φ₀ + β'η'h c θ₀,
     /// 2τ'β'η'h); means and variances within 5 standard errors.
     func testOneNoisyStepMoments() {
-        let c = 1.2, h = 0.1, theta0 = 0.5, phi0 = -0.3, n = 20_000
+        let c = 1.2
+        let h = 0.1
+        let theta0 = 0.5
+        let phi0 = -0.3
+        let n = 20_000
         let minP = GamePlayer(stepScale: 0.5, transport: 1.5, temperature: 0.3)
         let maxP = GamePlayer(stepScale: 2, transport: 0.7, temperature: 0.8)
-        let flow = GameFlow(payoff: BilinearPayoff(coupling: c, dimension: 1), min: minP, max: maxP, dynamics: .simultaneous,
-                            maxPopulation: Population(name: "max", dimension: 1, positions: [Double](repeating: phi0, count: n)),
-                            seed: 6, threads: 2)
-        var state = SimulationState(populations: [Population(name: "min", dimension: 1, positions: [Double](repeating: theta0, count: n))])
+        let flow = GameFlow(
+            payoff: BilinearPayoff(coupling: c, dimension: 1), min: minP, max: maxP, dynamics: .simultaneous,
+            maxPopulation: Population(name: "max", dimension: 1, positions: [Double](repeating: phi0, count: n)),
+            seed: 6, threads: 2)
+        var state = SimulationState(populations: [
+            Population(name: "min", dimension: 1, positions: [Double](repeating: theta0, count: n))
+        ])
         flow.prepare(&state)
         flow.advance(&state, step: 1, stepSize: h)
-        let r = 0.5 * 1.5 * h, r2 = 2 * 0.7 * h
-        for (x, mean, variance, who) in [(state.populations[0].positions, theta0 - r * c * phi0, 2 * 0.3 * r, "min"),
-                                         (state.populations[1].positions, phi0 + r2 * c * theta0, 2 * 0.8 * r2, "max")] {
+        let r = 0.5 * 1.5 * h
+        let r2 = 2 * 0.7 * h
+        for (x, mean, variance, who) in [
+            (state.populations[0].positions, theta0 - r * c * phi0, 2 * 0.3 * r, "min"),
+            (state.populations[1].positions, phi0 + r2 * c * theta0, 2 * 0.8 * r2, "max"),
+        ] {
             let k = Double(x.count)
             XCTAssertEqual(x.reduce(0, +) / k, mean, accuracy: 5 * (variance / k).squareRoot(), "\(who) mean")
-            XCTAssertEqual(x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance,
-                           accuracy: 5 * variance * (2 / k).squareRoot(), "\(who) variance")
+            XCTAssertEqual(
+                x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance,
+                accuracy: 5 * variance * (2 / k).squareRoot(), "\(who) variance")
         }
     }
 
@@ -285,16 +349,23 @@ final class GameTests: XCTestCase {
         for m in 0..<25 {
             dataTerm += " + exp(-((\(data[2 * m]) - y1)^2 + (\(data[2 * m + 1]) - y2)^2) / (2*0.8^2)) / 25"
         }
-        for (kp, text) in [(KernelPayoff(kernel: kernel, weight: 2, dimension: 2, engine: engine), "2*\(g)"),
-                           (KernelPayoff(kernel: kernel, weight: -1, dimension: 2, engine: engine, data: data), "-\(g) + \(dataTerm)")] {
+        for (kp, text) in [
+            (KernelPayoff(kernel: kernel, weight: 2, dimension: 2, engine: engine), "2*\(g)"),
+            (KernelPayoff(kernel: kernel, weight: -1, dimension: 2, engine: engine, data: data), "-\(g) + \(dataTerm)"),
+        ] {
             let fp = try FormulaPayoff(compiling: text, minDimension: 2, maxDimension: 2, threads: 2)
-            var v1: [Double] = [], g1: [Double] = [], v2: [Double] = [], g2: [Double] = []
+            var v1: [Double] = []
+            var g1: [Double] = []
+            var v2: [Double] = []
+            var g2: [Double] = []
             kp.minField(at: theta.positions, phi: phi.positions, phiWeights: phi.weights, values: &v1, gradients: &g1)
             fp.minField(at: theta.positions, phi: phi.positions, phiWeights: phi.weights, values: &v2, gradients: &g2)
             XCTAssertLessThan(relativeError(v1, v2), 1e-12)
             XCTAssertLessThan(relativeError(g1, g2), 1e-12)
-            kp.maxField(at: phi.positions, theta: theta.positions, thetaWeights: theta.weights, values: &v1, gradients: &g1)
-            fp.maxField(at: phi.positions, theta: theta.positions, thetaWeights: theta.weights, values: &v2, gradients: &g2)
+            kp.maxField(
+                at: phi.positions, theta: theta.positions, thetaWeights: theta.weights, values: &v1, gradients: &g1)
+            fp.maxField(
+                at: phi.positions, theta: theta.positions, thetaWeights: theta.weights, values: &v2, gradients: &g2)
             XCTAssertLessThan(relativeError(v1, v2), 1e-12)
             XCTAssertLessThan(relativeError(g1, g2), 1e-12)
         }
@@ -304,21 +375,28 @@ final class GameTests: XCTestCase {
     /// where they are explicit: max_φ [c θ̄·φ − (a/2)|φ|²] + (a/2)E|θ|² = c²|θ̄|²/(2a) + (a/2)E|θ|².
     func testBestResponsesOfTheQuadraticGame() {
         for d in [2, 3] {
-            let a = 1.5, c = 0.8
+            let a = 1.5
+            let c = 0.8
             let player = GamePlayer(confinement: a)
             let phi = population("max", d, 20, seed: 12, scale: 2, offset: -1, randomWeights: true)
-            let flow = GameFlow(payoff: BilinearPayoff(coupling: c, dimension: d), min: player, max: player,
-                                dynamics: .simultaneous, maxPopulation: phi, seed: 1, threads: 1)
-            var state = SimulationState(populations: [population("min", d, 15, seed: 11, scale: 2, offset: -0.5, randomWeights: true)])
+            let flow = GameFlow(
+                payoff: BilinearPayoff(coupling: c, dimension: d), min: player, max: player,
+                dynamics: .simultaneous, maxPopulation: phi, seed: 1, threads: 1)
+            var state = SimulationState(populations: [
+                population("min", d, 15, seed: 11, scale: 2, offset: -0.5, randomWeights: true)
+            ])
             flow.prepare(&state)
             /// |θ̄|² and E|θ|² under the particle weights, by hand.
             func stats(_ p: Population) -> (m2: Double, second: Double) {
                 let m2 = Self.weightedMean(p).reduce(0) { $0 + $1 * $1 }
                 var second = 0.0
-                for i in 0..<p.count { for a in 0..<p.dimension { second += p.weights[i] * pow(p.positions[i * p.dimension + a], 2) } }
+                for i in 0..<p.count {
+                    for a in 0..<p.dimension { second += p.weights[i] * pow(p.positions[i * p.dimension + a], 2) }
+                }
                 return (m2, second)
             }
-            let s0 = stats(state.populations[0]), s1 = stats(state.populations[1])
+            let s0 = stats(state.populations[0])
+            let s1 = stats(state.populations[1])
             let b = NashGapMetric(flow: flow, search: BestResponseSearch(iterations: 60)).bestResponses(state)
             XCTAssertEqual(b.maxValue, c * c * s0.m2 / (2 * a) + a / 2 * s0.second, accuracy: 1e-8, "d = \(d)")
             XCTAssertEqual(b.minValue, -c * c * s1.m2 / (2 * a) - a / 2 * s1.second, accuracy: 1e-8, "d = \(d)")
@@ -337,9 +415,14 @@ final class GameTests: XCTestCase {
         let dMax = EquilibriumDistanceMetric(player: 1, reference: rMax).evaluate(state)
         XCTAssertEqual(dMin, (0.25 + pow(0.75.squareRoot() - 0.5, 2)).squareRoot(), accuracy: 1e-15)
         XCTAssertEqual(dMax, 2, accuracy: 1e-15)
-        XCTAssertEqual(EquilibriumDistanceMetric(min: rMin, max: rMax).evaluate(state), (dMin * dMin + dMax * dMax).squareRoot(), accuracy: 1e-15)
-        XCTAssertEqual(WeightStatisticMetric(population: 0, statistic: .effectiveCount).evaluate(state), 1 / (0.0625 + 0.5625), accuracy: 1e-14)
-        XCTAssertEqual(WeightStatisticMetric(population: 1, statistic: .entropy).evaluate(state), log(2), accuracy: 1e-15)
+        XCTAssertEqual(
+            EquilibriumDistanceMetric(min: rMin, max: rMax).evaluate(state), (dMin * dMin + dMax * dMax).squareRoot(),
+            accuracy: 1e-15)
+        XCTAssertEqual(
+            WeightStatisticMetric(population: 0, statistic: .effectiveCount).evaluate(state), 1 / (0.0625 + 0.5625),
+            accuracy: 1e-14)
+        XCTAssertEqual(
+            WeightStatisticMetric(population: 1, statistic: .entropy).evaluate(state), log(2), accuracy: 1e-15)
     }
 
     /// Noise streams are keyed by particle and step: any thread count gives the same run.
@@ -347,8 +430,9 @@ final class GameTests: XCTestCase {
         var finals: [SimulationState] = []
         for threads in [1, 2] {
             let player = GamePlayer(temperature: 0.3, fisherRao: 1, domain: .periodic(length: twoPi))
-            let flow = try circleFlow(.extragradient, min: player, max: player,
-                                      maxPopulation: population("max", 1, 1600, seed: 2, scale: 6), threads: threads)
+            let flow = try circleFlow(
+                .extragradient, min: player, max: player,
+                maxPopulation: population("max", 1, 1600, seed: 2, scale: 6), threads: threads)
             var state = SimulationState(populations: [population("min", 1, 1500, seed: 1, scale: 6)])
             flow.prepare(&state)
             for step in 1...3 { flow.advance(&state, step: step, stepSize: 0.1) }

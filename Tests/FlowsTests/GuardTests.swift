@@ -1,6 +1,6 @@
 import Flows
-import KernelSum
 import Foundation
+import KernelSum
 import XCTest
 
 /// Checks that guard memory in release builds (-Ounchecked removes `precondition`): scenarios
@@ -23,7 +23,10 @@ final class GuardTests: XCTestCase {
     /// Deferred values are made once, at the first read, and not before.
     func testDeferredRunsOnceAtFirstUse() {
         var runs = 0
-        let d = Deferred<[Double]> { runs += 1; return [1, 2] }
+        let d = Deferred<[Double]> {
+            runs += 1
+            return [1, 2]
+        }
         XCTAssertEqual(runs, 0)
         XCTAssertEqual(d.value, [1, 2])
         XCTAssertEqual(d.value, [1, 2])
@@ -35,8 +38,10 @@ final class GuardTests: XCTestCase {
     func testShapesAreCheckedWhenBuilt() {
         XCTAssertThrowsError(try BilinearPayoff(matrix: [1, 2, 3], minDimension: 2, maxDimension: 2))
         XCTAssertNoThrow(try BilinearPayoff(matrix: [1, 2, 3, 4, 5, 6], minDimension: 2, maxDimension: 3))
-        XCTAssertThrowsError(try FormulaPayoff(formula: try ScenarioFormula(compiling: "x1*y1", variables: .payoff(dimension: 1, secondDimension: 1)),
-                                               minDimension: 2, maxDimension: 1, threads: 1))
+        XCTAssertThrowsError(
+            try FormulaPayoff(
+                formula: try ScenarioFormula(compiling: "x1*y1", variables: .payoff(dimension: 1, secondDimension: 1)),
+                minDimension: 2, maxDimension: 1, threads: 1))
         XCTAssertNil(SPDMatrix(size: 2, entries: [1, 0, 0]))
         XCTAssertTrue(NoTarget(dimension: 2).sample(count: 3, using: &rng).allSatisfy(\.isNaN))
         XCTAssertEqual(Population(name: "p", dimension: 0, positions: []).count, 0)

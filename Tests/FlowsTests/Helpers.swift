@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import KernelSum
 import XCTest
 
@@ -14,14 +14,21 @@ func matmul(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
 func maxAbsDifference(_ a: [Double], _ b: [Double]) -> Double {
     precondition(a.count == b.count)
     var m = 0.0
-    for k in 0..<a.count { let t = abs(a[k] - b[k]); if t.isNaN { return .infinity }; m = max(m, t) }
+    for k in 0..<a.count {
+        let t = abs(a[k] - b[k])
+        if t.isNaN { return .infinity }
+        m = max(m, t)
+    }
     return m
 }
 
 /// Squared Euclidean distance between rows i of x and j of y.
 func squaredDistance(_ x: [Double], _ i: Int, _ y: [Double], _ j: Int, _ d: Int) -> Double {
     var s = 0.0
-    for a in 0..<d { let t = x[i * d + a] - y[j * d + a]; s += t * t }
+    for a in 0..<d {
+        let t = x[i * d + a] - y[j * d + a]
+        s += t * t
+    }
     return s
 }
 
@@ -43,7 +50,9 @@ enum RefKernel {
     func gradient(_ z: [Double]) -> [Double] {
         let r2 = z.reduce(0) { $0 + $1 * $1 }
         switch self {
-        case .gaussian(let s): let v = exp(-r2 / (2 * s * s)); return z.map { -$0 / (s * s) * v }
+        case .gaussian(let s):
+            let v = exp(-r2 / (2 * s * s))
+            return z.map { -$0 / (s * s) * v }
         case .riesz(let r):
             if r2 == 0 { return z.map { _ in 0 } }
             let rho = r2.squareRoot()
@@ -58,13 +67,16 @@ enum RefKernel {
 /// mean k(x_i − x_j) − 2 mean k(x_i − y_m) + mean k(y_m − y_n). Returns the value and the sum
 /// of the three terms' magnitudes, the scale for a tolerance (the terms cancel).
 func naiveMMD2(_ x: [Double], _ y: [Double], dimension d: Int, _ ref: RefKernel) -> (value: Double, scale: Double) {
-    let n = x.count / d, m = y.count / d
+    let n = x.count / d
+    let m = y.count / d
     func mean(_ a: [Double], _ p: Int, _ b: [Double], _ q: Int) -> Double {
         var s = 0.0
         for i in 0..<p { for j in 0..<q { s += ref.value((0..<d).map { a[i * d + $0] - b[j * d + $0] }) } }
         return s / Double(p * q)
     }
-    let xx = mean(x, n, x, n), xy = mean(x, n, y, m), yy = mean(y, m, y, m)
+    let xx = mean(x, n, x, n)
+    let xy = mean(x, n, y, m)
+    let yy = mean(y, m, y, m)
     return (xx - 2 * xy + yy, abs(xx) + 2 * abs(xy) + abs(yy))
 }
 
@@ -82,9 +94,13 @@ func state(_ positions: [Double], dimension: Int) -> SimulationState {
 /// Test fixtures shared by several files.
 enum Fixtures {
     static let gaussian3: GaussianTarget = {
-        let cov = SPDMatrix(size: 3, entries: [2.0, 0.6, 0.3,
-                                               0.6, 1.0, -0.2,
-                                               0.3, -0.2, 0.5])!
+        let cov = SPDMatrix(
+            size: 3,
+            entries: [
+                2.0, 0.6, 0.3,
+                0.6, 1.0, -0.2,
+                0.3, -0.2, 0.5,
+            ])!
         return GaussianTarget(mean: [1, -2, 0.5], covariance: cov)
     }()
 

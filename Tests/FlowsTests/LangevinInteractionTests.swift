@@ -1,15 +1,18 @@
-import Foundation
-import XCTest
 import Flows
+import Foundation
 import KernelSum
 import TestSupport
+import XCTest
 
 final class LangevinInteractionTests: XCTestCase {
     /// Brute force Σ_j w_j ∇W(x_i − x_j) and ½ Σ_{i≠j} w_i w_j W(x_i − x_j) for W given by value and gradient.
-    func bruteForce(_ x: [Double], _ w: [Double], _ d: Int, period: Double? = nil,
-                    _ W: ([Double]) -> (Double, [Double])) -> (gradients: [Double], energy: Double) {
+    func bruteForce(
+        _ x: [Double], _ w: [Double], _ d: Int, period: Double? = nil,
+        _ W: ([Double]) -> (Double, [Double])
+    ) -> (gradients: [Double], energy: Double) {
         let n = w.count
-        var g = [Double](repeating: 0, count: n * d), e = 0.0
+        var g = [Double](repeating: 0, count: n * d)
+        var e = 0.0
         for i in 0..<n {
             for j in 0..<n where j != i {
                 var z = (0..<d).map { x[i * d + $0] - x[j * d + $0] }
@@ -23,7 +26,9 @@ final class LangevinInteractionTests: XCTestCase {
     }
 
     func testQuadraticInteractionThroughMomentsMatchesTheDirectSum() {
-        let d = 3, n = 400, kappa = 0.7
+        let d = 3
+        let n = 400
+        let kappa = 0.7
         let x = gaussianPoints(n, d, mean: 1, std: 2)
         var rng = RandomStream(seed: 4, .flow)
         var w = (0..<n).map { _ in 0.5 + rng.uniform() }
@@ -39,15 +44,20 @@ final class LangevinInteractionTests: XCTestCase {
 
     func testKernelInteractionSignAndDiagonal() throws {
         // W = −2·gaussian(σ = 0.8): an attraction. The drift −Σ_j w_j ∇W(x_i − x_j) points to the others.
-        let d = 2, n = 300, sigma = 0.8, weight = -2.0
+        let d = 2
+        let n = 300
+        let sigma = 0.8
+        let weight = -2.0
         let x = gaussianPoints(n, d)
         let w = [Double](repeating: 1 / Double(n), count: n)
-        let k = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: weight, engine: DirectSum(threads: 2),
-                                  domain: .free, threads: 2)
+        let k = KernelInteraction(
+            kernel: GaussianKernel(sigma: sigma), weight: weight, engine: DirectSum(threads: 2),
+            domain: .free, threads: 2)
         var g = [Double](repeating: 0, count: n * d)
         k.addGradients(x, weights: w, dimension: d, into: &g)
         let ref = bruteForce(x, w, d) { z in
-            let r2 = z.reduce(0) { $0 + $1 * $1 }, v = weight * exp(-r2 / (2 * sigma * sigma))
+            let r2 = z.reduce(0) { $0 + $1 * $1 }
+            let v = weight * exp(-r2 / (2 * sigma * sigma))
             return (v, z.map { -$0 / (sigma * sigma) * v })
         }
         XCTAssertLessThan(relativeError(g, ref.gradients), 1e-12)
@@ -60,30 +70,40 @@ final class LangevinInteractionTests: XCTestCase {
 
     func testSingularRepulsionThroughTheMeshMatchesDirect() throws {
         // W = 0.5·log-kernel (−½ log|x|): a repulsion in 2-D, near field exact, far field by NUFFT.
-        let d = 2, n = 3000
+        let d = 2
+        let n = 3000
         let x = gaussianPoints(n, d)
         let w = [Double](repeating: 1 / Double(n), count: n)
-        let direct = KernelInteraction(kernel: LogarithmicKernel(), weight: 0.5, engine: DirectSum(threads: 2), domain: .free, threads: 2)
-        let mesh = KernelInteraction(kernel: LogarithmicKernel(), weight: 0.5, engine: MeshSum(tolerance: 1e-6, threads: 2),
-                                     domain: .free, threads: 2)
-        var g1 = [Double](repeating: 0, count: n * d), g2 = g1
+        let direct = KernelInteraction(
+            kernel: LogarithmicKernel(), weight: 0.5, engine: DirectSum(threads: 2), domain: .free, threads: 2)
+        let mesh = KernelInteraction(
+            kernel: LogarithmicKernel(), weight: 0.5, engine: MeshSum(tolerance: 1e-6, threads: 2),
+            domain: .free, threads: 2)
+        var g1 = [Double](repeating: 0, count: n * d)
+        var g2 = g1
         direct.addGradients(x, weights: w, dimension: d, into: &g1)
         mesh.addGradients(x, weights: w, dimension: d, into: &g2)
         XCTAssertLessThan(relativeError(g2, g1), 1e-5, "within 10× the mesh tolerance (singular kernel)")
-        let e1 = direct.energy(x, weights: w, dimension: d), e2 = mesh.energy(x, weights: w, dimension: d)
+        let e1 = direct.energy(x, weights: w, dimension: d)
+        let e2 = mesh.energy(x, weights: w, dimension: d)
         XCTAssertEqual(e2, e1, accuracy: 1e-5 * abs(e1))
     }
 
     func testPeriodicInteractionUsesMinimumImages() {
-        let d = 2, n = 200, l = 3.0, sigma = 0.4
+        let d = 2
+        let n = 200
+        let l = 3.0
+        let sigma = 0.4
         var rng = RandomStream(seed: 8, .flow)
         let x = (0..<(n * d)).map { _ in l * rng.uniform() }
         let w = [Double](repeating: 1 / Double(n), count: n)
-        let k = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1, engine: nil, domain: .periodic(length: l), threads: 2)
+        let k = KernelInteraction(
+            kernel: GaussianKernel(sigma: sigma), weight: 1, engine: nil, domain: .periodic(length: l), threads: 2)
         var g = [Double](repeating: 0, count: n * d)
         k.addGradients(x, weights: w, dimension: d, into: &g)
         let ref = bruteForce(x, w, d, period: l) { z in
-            let r2 = z.reduce(0) { $0 + $1 * $1 }, v = exp(-r2 / (2 * sigma * sigma))
+            let r2 = z.reduce(0) { $0 + $1 * $1 }
+            let v = exp(-r2 / (2 * sigma * sigma))
             return (v, z.map { -$0 / (sigma * sigma) * v })
         }
         XCTAssertLessThan(relativeError(g, ref.gradients), 1e-12)
@@ -106,29 +126,38 @@ extension LangevinInteractionTests {
     /// energy to the tolerance, and a short Langevin run (same seed, positions wrapped every
     /// step, 3000 particles) follows the direct run's trajectory to about the same accuracy.
     func testPeriodicInteractionThroughTheMeshMatchesDirect() {
-        let d = 2, n = 3000, l = 2.0, sigma = l / 14
+        let d = 2
+        let n = 3000
+        let l = 2.0
+        let sigma = l / 14
         var rng = RandomStream(seed: 21, .flow)
         let x = (0..<(n * d)).map { _ in (l + 0.4 * rng.normal()).truncatingRemainder(dividingBy: l) }
         var x0 = x
         Domain.periodic(length: l).wrap(&x0)
         let w = [Double](repeating: 1 / Double(n), count: n)
         let domain = Domain.periodic(length: l)
-        let direct = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1, engine: DirectSum(threads: 2, domain: .periodic(length: l)),
-                                       domain: domain, threads: 2)
-        let mesh = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: 1,
-                                     engine: MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: l)), domain: domain, threads: 2)
-        var g1 = [Double](repeating: 0, count: n * d), g2 = g1
+        let direct = KernelInteraction(
+            kernel: GaussianKernel(sigma: sigma), weight: 1,
+            engine: DirectSum(threads: 2, domain: .periodic(length: l)),
+            domain: domain, threads: 2)
+        let mesh = KernelInteraction(
+            kernel: GaussianKernel(sigma: sigma), weight: 1,
+            engine: MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: l)), domain: domain, threads: 2)
+        var g1 = [Double](repeating: 0, count: n * d)
+        var g2 = g1
         direct.addGradients(x0, weights: w, dimension: d, into: &g1)
         mesh.addGradients(x0, weights: w, dimension: d, into: &g2)
         XCTAssertLessThan(relativeError(g2, g1), 1e-6)
-        let e1 = direct.energy(x0, weights: w, dimension: d), e2 = mesh.energy(x0, weights: w, dimension: d)
+        let e1 = direct.energy(x0, weights: w, dimension: d)
+        let e2 = mesh.energy(x0, weights: w, dimension: d)
         XCTAssertEqual(e2, e1, accuracy: 1e-6 * abs(e1))
         XCTAssertEqual(mesh.report["summation"], "mesh")
         XCTAssertEqual(mesh.report["summation-period"], "2.0")
         // The trajectories: 20 steps of overdamped Langevin at a small temperature.
         var ends: [[Double]] = []
         for interaction in [direct, mesh] {
-            let flow = LangevinFlow(temperature: 0.01, potential: nil, interactions: [interaction], domain: domain, seed: 5, threads: 2)
+            let flow = LangevinFlow(
+                temperature: 0.01, potential: nil, interactions: [interaction], domain: domain, seed: 5, threads: 2)
             let p = runLangevin(flow, x0, dimension: d, steps: 20, h: 0.05).populations[0].positions
             XCTAssertTrue(p.allSatisfy { $0 >= 0 && $0 < l })
             ends.append(p)
@@ -141,13 +170,15 @@ extension LangevinInteractionTests {
     /// `engine: nil` in the box is the minimum-image direct engine, and the periodic
     /// direct engine's energy leaves the diagonal out exactly as before.
     func testPeriodicDefaultEngineIsTheMinimumImageDirectSum() {
-        let k = KernelInteraction(kernel: LaplaceKernel(alpha: 3), weight: 0.5, engine: nil, domain: .periodic(length: 1.5), threads: 1)
+        let k = KernelInteraction(
+            kernel: LaplaceKernel(alpha: 3), weight: 0.5, engine: nil, domain: .periodic(length: 1.5), threads: 1)
         XCTAssertEqual(k.report["summation"], "direct")
         XCTAssertEqual(k.report["summation-period"], "1.5")
-        let x = [0.1, 0.2, 1.4, 0.3, 0.7, 0.7, 0.1, 0.2]   // the first and last coincide
+        let x = [0.1, 0.2, 1.4, 0.3, 0.7, 0.7, 0.1, 0.2]  // the first and last coincide
         let w = [0.1, 0.2, 0.3, 0.4]
         let ref = bruteForce(x, w, 2, period: 1.5) { z in
-            let r = (z[0] * z[0] + z[1] * z[1]).squareRoot(), v = 0.5 * exp(-3 * r)
+            let r = (z[0] * z[0] + z[1] * z[1]).squareRoot()
+            let v = 0.5 * exp(-3 * r)
             return (v, r == 0 ? [0, 0] : z.map { -3 * $0 / r * v })
         }
         var g = [Double](repeating: 0, count: 8)
@@ -172,7 +203,10 @@ final class LangevinEntropyTests: XCTestCase {
     }
 
     func testPeriodicKNNEntropyMatchesBruteForceMinimumImages() {
-        let d = 2, n = 600, l = 2.0, k = 4
+        let d = 2
+        let n = 600
+        let l = 2.0
+        let k = 4
         var rng = RandomStream(seed: 12, .flow)
         // Clustered near a corner so that many neighbours are across the boundary.
         let x = (0..<(n * d)).map { _ in (l + 0.3 * rng.normal()).truncatingRemainder(dividingBy: l) }
@@ -183,17 +217,25 @@ final class LangevinEntropyTests: XCTestCase {
             var r2s: [Double] = []
             for j in 0..<n where j != i {
                 var s = 0.0
-                for a in 0..<d { var t = x2[i * d + a] - x2[j * d + a]; t -= l * (t / l).rounded(); s += t * t }
+                for a in 0..<d {
+                    var t = x2[i * d + a] - x2[j * d + a]
+                    t -= l * (t / l).rounded()
+                    s += t * t
+                }
                 r2s.append(s)
             }
             r2s.sort()
             sum += 0.5 * log(r2s[k - 1])
         }
         let brute = digamma(n) - digamma(k) + log(Double.pi) + Double(d) * sum / Double(n)
-        XCTAssertEqual(knnEntropy(x2, dimension: d, neighbours: k, domain: .periodic(length: l), threads: 2), brute, accuracy: 1e-10)
+        XCTAssertEqual(
+            knnEntropy(x2, dimension: d, neighbours: k, domain: .periodic(length: l), threads: 2), brute,
+            accuracy: 1e-10)
         // Uniform on the torus: H = d log L.
         let u = (0..<(20_000 * d)).map { _ in l * rng.uniform() }
-        XCTAssertEqual(knnEntropy(u, dimension: d, neighbours: 5, domain: .periodic(length: l), threads: 2), Double(d) * log(l), accuracy: 0.03)
+        XCTAssertEqual(
+            knnEntropy(u, dimension: d, neighbours: 5, domain: .periodic(length: l), threads: 2), Double(d) * log(l),
+            accuracy: 0.03)
     }
 
     func testDigamma() {
@@ -211,20 +253,27 @@ final class LangevinEntropyTests: XCTestCase {
         for t in stride(from: -5.0, through: 5.0, by: dt) { z += exp(-(t * t - 1) * (t * t - 1) / lambda) * dt }
         let p = DoubleWellPotential(height: 1)
         XCTAssertEqual(p.logPartition(temperature: lambda, dimension: 1)!, log(z), accuracy: 1e-8)
-        XCTAssertEqual(p.logPartition(temperature: lambda, dimension: 3)!, log(z) + log(2 * Double.pi * lambda), accuracy: 1e-8)
-        XCTAssertEqual(QuadraticPotential(a: 2, centre: [0, 0]).logPartition(temperature: 0.5, dimension: 2)!,
-                       log(2 * Double.pi * 0.5 / 2), accuracy: 1e-14)
+        XCTAssertEqual(
+            p.logPartition(temperature: lambda, dimension: 3)!, log(z) + log(2 * Double.pi * lambda), accuracy: 1e-8)
+        XCTAssertEqual(
+            QuadraticPotential(a: 2, centre: [0, 0]).logPartition(temperature: 0.5, dimension: 2)!,
+            log(2 * Double.pi * 0.5 / 2), accuracy: 1e-14)
     }
 
     func testPotentialGradientsMatchFiniteDifferences() {
-        let potentials: [any Potential] = [QuadraticPotential(a: 1.5, centre: [0.3, -1, 2]), DoubleWellPotential(height: 0.7)]
+        let potentials: [any Potential] = [
+            QuadraticPotential(a: 1.5, centre: [0.3, -1, 2]), DoubleWellPotential(height: 0.7),
+        ]
         let x = [0.4, -0.8, 1.3]
         for p in potentials {
-            var g = [0.0, 0, 0], v = 0.0
+            var g = [0.0, 0, 0]
+            var v = 0.0
             x.withUnsafeBufferPointer { p.evaluate($0.baseAddress!, count: 1, dimension: 3, values: &v, gradients: &g) }
             for a in 0..<3 {
-                var xp = x, xm = x
-                xp[a] += 1e-6; xm[a] -= 1e-6
+                var xp = x
+                var xm = x
+                xp[a] += 1e-6
+                xm[a] -= 1e-6
                 XCTAssertEqual(g[a], (p.value(xp) - p.value(xm)) / 2e-6, accuracy: 1e-6, "\(p.spec) ∂\(a)")
             }
         }
@@ -232,39 +281,50 @@ final class LangevinEntropyTests: XCTestCase {
 }
 
 final class TwoLayerNetworkTests: XCTestCase {
-    func makeFlow(activation: TwoLayerNetworkFlow.Activation, d: Int, samples: Int, weightDecay: Double = 0) -> TwoLayerNetworkFlow {
+    func makeFlow(
+        activation: TwoLayerNetworkFlow.Activation, d: Int, samples: Int, weightDecay: Double = 0
+    ) -> TwoLayerNetworkFlow {
         var teacher = [Double](repeating: 0, count: 2 * d)
         for j in 0..<2 { teacher[j * d + j] = 1 }
-        let train = TwoLayerNetworkFlow.teacherData(count: samples, dimension: d, sphere: false, teacher: teacher, neurons: 2,
-                                                    activation: activation, noise: 0, seed: 1, set: 0)
-        let test = TwoLayerNetworkFlow.teacherData(count: samples, dimension: d, sphere: false, teacher: teacher, neurons: 2,
-                                                   activation: activation, noise: 0, seed: 1, set: 1)
-        return TwoLayerNetworkFlow(inputDimension: d, activation: activation, weightDecay: weightDecay, temperature: 0,
-                                   train: train, test: test, seed: 1, threads: 2)
+        let train = TwoLayerNetworkFlow.teacherData(
+            count: samples, dimension: d, sphere: false, teacher: teacher, neurons: 2,
+            activation: activation, noise: 0, seed: 1, set: 0)
+        let test = TwoLayerNetworkFlow.teacherData(
+            count: samples, dimension: d, sphere: false, teacher: teacher, neurons: 2,
+            activation: activation, noise: 0, seed: 1, set: 1)
+        return TwoLayerNetworkFlow(
+            inputDimension: d, activation: activation, weightDecay: weightDecay, temperature: 0,
+            train: train, test: test, seed: 1, threads: 2)
     }
 
     /// ∇Ψ(θ_i) is N times the gradient of the training risk with respect to θ_i (w_i = 1/N).
     func testVelocityFieldIsTheScaledRiskGradient() {
         for act in TwoLayerNetworkFlow.Activation.allCases {
-            let d = 4, n = 7
+            let d = 4
+            let n = 7
             let flow = makeFlow(activation: act, d: d, samples: 50, weightDecay: 0.1)
             let p = population(gaussianPoints(n, d + 2, std: 0.8, seed: 3), dimension: d + 2)
             let g = flow.velocityField(p)
             for i in [0, 3, 6] {
                 for k in 0..<(d + 2) {
-                    var pp = p, pm = p
+                    var pp = p
+                    var pm = p
                     pp.positions[i * (d + 2) + k] += 1e-6
                     pm.positions[i * (d + 2) + k] -= 1e-6
                     // energy = R + (α/2) Σ w_i|θ_i|²: its θ_i-gradient is w_i (∇Ψ + α θ_i).
-                    let fd = (flow.energy(SimulationState(populations: [pp])) - flow.energy(SimulationState(populations: [pm]))) / 2e-6
-                    XCTAssertEqual(g[i * (d + 2) + k], Double(n) * fd, accuracy: 1e-6, "\(act) neuron \(i) coordinate \(k)")
+                    let fd =
+                        (flow.energy(SimulationState(populations: [pp]))
+                            - flow.energy(SimulationState(populations: [pm]))) / 2e-6
+                    XCTAssertEqual(
+                        g[i * (d + 2) + k], Double(n) * fd, accuracy: 1e-6, "\(act) neuron \(i) coordinate \(k)")
                 }
             }
         }
     }
 
     func testTrainingLowersTheLoss() {
-        let d = 5, n = 100
+        let d = 5
+        let n = 100
         let flow = makeFlow(activation: .tanh, d: d, samples: 400)
         var positions = gaussianPoints(n, d + 2, std: 1, seed: 5)
         for i in 0..<n { positions[i * (d + 2) + d + 1] = 0 }

@@ -1,7 +1,7 @@
-import Foundation
-import XCTest
 import Flows
+import Foundation
 import KernelSum
+import XCTest
 
 /// Runs `flow` for `steps` steps of size h from `positions` and returns the final state.
 func runLangevin(_ flow: any Flow, _ positions: [Double], dimension d: Int, steps: Int, h: Double) -> SimulationState {
@@ -28,8 +28,13 @@ final class LangevinDynamicsTests: XCTestCase {
     /// probability < 1e-6. The bound is 3.5 % of s², below the 11 % bias λ/(a(1 − ha/2)) − λ/a,
     /// so the test also tells the discrete stationary law from the continuous one.
     func testOrnsteinUhlenbeckEulerMaruyamaStationaryVariance() {
-        let a = 2.0, lambda = 0.5, h = 0.1, n = 20_000, d = 2
-        let flow = LangevinFlow(temperature: lambda, potential: QuadraticPotential(a: a, centre: [0, 0]), seed: 3, threads: 2)
+        let a = 2.0
+        let lambda = 0.5
+        let h = 0.1
+        let n = 20_000
+        let d = 2
+        let flow = LangevinFlow(
+            temperature: lambda, potential: QuadraticPotential(a: a, centre: [0, 0]), seed: 3, threads: 2)
         let x = runLangevin(flow, gaussianPoints(n, d), dimension: d, steps: 150, h: h).populations[0].positions
         let exact = lambda / (a * (1 - h * a / 2))
         let bound = 5 * exact * (2 / Double(n * d)).squareRoot()
@@ -43,8 +48,9 @@ final class LangevinDynamicsTests: XCTestCase {
         var outputs: [[Double]] = []
         for threads in [1, 2, 3] {
             for dynamics in LangevinFlow.Dynamics.allCases {
-                let flow = LangevinFlow(dynamics: dynamics, temperature: 0.3, potential: DoubleWellPotential(height: 1),
-                                        interactions: [QuadraticInteraction(kappa: 0.5)], seed: 11, threads: threads)
+                let flow = LangevinFlow(
+                    dynamics: dynamics, temperature: 0.3, potential: DoubleWellPotential(height: 1),
+                    interactions: [QuadraticInteraction(kappa: 0.5)], seed: 11, threads: threads)
                 let s = runLangevin(flow, gaussianPoints(10_000, d), dimension: d, steps: 5, h: 0.01)
                 outputs.append(s.populations[0].positions + (s.populations[0].velocities ?? []))
             }
@@ -62,22 +68,31 @@ final class LangevinDynamicsTests: XCTestCase {
     /// λ/a as the step shrinks, and the simulated variances of positions and velocities against
     /// it within 5 standard deviations 5 σ²√(2/N) (N i.i.d. Gaussian coordinates, see the OU test).
     func testUnderdampedVarianceErrorShrinksWithTheStep() {
-        let a = 1.0, lambda = 1.0, gamma = 1.0, n = 20_000
+        let a = 1.0
+        let lambda = 1.0
+        let gamma = 1.0
+        let n = 20_000
         var errors: [Double] = []
         for h in [0.8, 0.4, 0.2, 0.1, 0.05, 0.025] {
             let stationary = UnderdampedReference(friction: gamma, temperature: lambda, h: h).stationary(a: a)
             errors.append(abs(stationary.xx - lambda / a))
             guard h >= 0.2 else { continue }  // simulated at the three largest steps
-            let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
-                                    potential: QuadraticPotential(a: a, centre: [0]), seed: 5, threads: 2)
+            let flow = LangevinFlow(
+                dynamics: .underdamped, temperature: lambda, friction: gamma,
+                potential: QuadraticPotential(a: a, centre: [0]), seed: 5, threads: 2)
             let s = runLangevin(flow, gaussianPoints(n, 1), dimension: 1, steps: Int(60 / h), h: h).populations[0]
             let sd = (2 / Double(n)).squareRoot()
-            XCTAssertEqual(varianceAboutZero(s.positions), stationary.xx, accuracy: 5 * stationary.xx * sd, "h = \(h) positions")
-            XCTAssertEqual(varianceAboutZero(s.velocities!), stationary.vv, accuracy: 5 * stationary.vv * sd, "h = \(h) velocities")
+            XCTAssertEqual(
+                varianceAboutZero(s.positions), stationary.xx, accuracy: 5 * stationary.xx * sd, "h = \(h) positions")
+            XCTAssertEqual(
+                varianceAboutZero(s.velocities!), stationary.vv, accuracy: 5 * stationary.vv * sd, "h = \(h) velocities"
+            )
         }
         print("underdamped stationary position-variance error |σ²_h − λ/a| at h = 0.8 … 0.025 (halving): \(errors)")
         // First order: the error halves with the step (ratios 2.5, 2.2, 2.1, … → 2).
-        for k in 1..<errors.count { XCTAssertLessThan(errors[k], errors[k - 1] / 1.9, "h = \(0.8 / pow(2, Double(k)))") }
+        for k in 1..<errors.count {
+            XCTAssertLessThan(errors[k], errors[k - 1] / 1.9, "h = \(0.8 / pow(2, Double(k)))")
+        }
         XCTAssertLessThan(errors.last!, 0.02 * lambda / a)
     }
 
@@ -88,28 +103,47 @@ final class LangevinDynamicsTests: XCTestCase {
     /// errors: √(Σ_xx/K) for a mean, Σ_xx√(2/K) for a variance, √((Σ_xxΣ_vv + Σ_xv²)/K) for the
     /// covariance (Gaussian samples, K = 200 000). The thermal initial velocities are N(0, λ).
     func testUnderdampedOneStepMomentsAtLowFriction() {
-        let gamma = 0.25, lambda = 0.6, a = 1.5, h = 0.5, n = 40_000, d = 5
-        let x0 = 0.4, v0 = -0.8, centre = -0.3
-        let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
-                                potential: QuadraticPotential(a: a, centre: [Double](repeating: centre, count: d)), seed: 17, threads: 2)
+        let gamma = 0.25
+        let lambda = 0.6
+        let a = 1.5
+        let h = 0.5
+        let n = 40_000
+        let d = 5
+        let x0 = 0.4
+        let v0 = -0.8
+        let centre = -0.3
+        let flow = LangevinFlow(
+            dynamics: .underdamped, temperature: lambda, friction: gamma,
+            potential: QuadraticPotential(a: a, centre: [Double](repeating: centre, count: d)), seed: 17, threads: 2)
         var s = state([Double](repeating: x0, count: n * d), dimension: d)
         flow.prepare(&s)
         let thermal = s.populations[0].velocities!
         let k = Double(n * d)
         XCTAssertEqual(thermal.reduce(0, +) / k, 0, accuracy: 5 * (lambda / k).squareRoot(), "thermal velocity mean")
-        XCTAssertEqual(varianceAboutZero(thermal), lambda, accuracy: 5 * lambda * (2 / k).squareRoot(), "thermal velocity variance")
+        XCTAssertEqual(
+            varianceAboutZero(thermal), lambda, accuracy: 5 * lambda * (2 / k).squareRoot(), "thermal velocity variance"
+        )
         s.populations[0].velocities = [Double](repeating: v0, count: n * d)
         flow.advance(&s, step: 1, stepSize: h)
         let ref = UnderdampedReference(friction: gamma, temperature: lambda, h: h)
         let b = -a * (x0 - centre)
-        let mx = x0 + ref.c1 * v0 + ref.c2 * b, mv = ref.e * v0 + ref.c1 * b
-        let x = s.populations[0].positions, v = s.populations[0].velocities!
-        let sx = x.reduce(0, +) / k, sv = v.reduce(0, +) / k
-        var cxx = 0.0, cvv = 0.0, cxv = 0.0
+        let mx = x0 + ref.c1 * v0 + ref.c2 * b
+        let mv = ref.e * v0 + ref.c1 * b
+        let x = s.populations[0].positions
+        let v = s.populations[0].velocities!
+        let sx = x.reduce(0, +) / k
+        let sv = v.reduce(0, +) / k
+        var cxx = 0.0
+        var cvv = 0.0
+        var cxv = 0.0
         for i in 0..<(n * d) {
-            cxx += (x[i] - mx) * (x[i] - mx); cvv += (v[i] - mv) * (v[i] - mv); cxv += (x[i] - mx) * (v[i] - mv)
+            cxx += (x[i] - mx) * (x[i] - mx)
+            cvv += (v[i] - mv) * (v[i] - mv)
+            cxv += (x[i] - mx) * (v[i] - mv)
         }
-        cxx /= k; cvv /= k; cxv /= k
+        cxx /= k
+        cvv /= k
+        cxv /= k
         XCTAssertEqual(sx, mx, accuracy: 5 * (ref.xx / k).squareRoot(), "mean of x₁")
         XCTAssertEqual(sv, mv, accuracy: 5 * (ref.vv / k).squareRoot(), "mean of v₁")
         XCTAssertEqual(cxx, ref.xx, accuracy: 5 * ref.xx * (2 / k).squareRoot(), "Var x₁")
@@ -125,11 +159,16 @@ final class LangevinDynamicsTests: XCTestCase {
     /// 5 standard deviations. The position noise is O(h³) here, so this checks the scheme as a
     /// whole; ``testUnderdampedOneStepMomentsAtLowFriction`` checks each noise term.
     func testUnderdampedStationaryVarianceAtLowFriction() {
-        let gamma = 0.25, lambda = 1.0, a = 1.0, h = 0.05, n = 20_000
+        let gamma = 0.25
+        let lambda = 1.0
+        let a = 1.0
+        let h = 0.05
+        let n = 20_000
         let stationary = UnderdampedReference(friction: gamma, temperature: lambda, h: h).stationary(a: a)
         XCTAssertEqual(stationary.xx, 1.111, accuracy: 1e-3)
-        let flow = LangevinFlow(dynamics: .underdamped, temperature: lambda, friction: gamma,
-                                potential: QuadraticPotential(a: a, centre: [0]), seed: 23, threads: 2)
+        let flow = LangevinFlow(
+            dynamics: .underdamped, temperature: lambda, friction: gamma,
+            potential: QuadraticPotential(a: a, centre: [0]), seed: 23, threads: 2)
         let s = runLangevin(flow, gaussianPoints(n, 1, seed: 8), dimension: 1, steps: 1000, h: h).populations[0]
         let sd = (2 / Double(n)).squareRoot()
         XCTAssertEqual(varianceAboutZero(s.positions), stationary.xx, accuracy: 5 * stationary.xx * sd, "positions")
@@ -140,13 +179,24 @@ final class LangevinDynamicsTests: XCTestCase {
     /// (V = a|x − c|²/2, λ = 0.35): x₁ ~ N(x₀ − h a (x₀ − c), 2λh), mean and variance within 5
     /// standard errors.
     func testOverdampedOneStepMoments() {
-        let a = 2.5, lambda = 0.35, h = 0.2, n = 50_000, d = 2, x0 = 1.2, centre = 0.5
-        let flow = LangevinFlow(temperature: lambda, potential: QuadraticPotential(a: a, centre: [centre, centre]), seed: 4, threads: 2)
-        let x = runLangevin(flow, [Double](repeating: x0, count: n * d), dimension: d, steps: 1, h: h).populations[0].positions
-        let k = Double(n * d), mean = x0 - h * a * (x0 - centre), variance = 2 * lambda * h
+        let a = 2.5
+        let lambda = 0.35
+        let h = 0.2
+        let n = 50_000
+        let d = 2
+        let x0 = 1.2
+        let centre = 0.5
+        let flow = LangevinFlow(
+            temperature: lambda, potential: QuadraticPotential(a: a, centre: [centre, centre]), seed: 4, threads: 2)
+        let x = runLangevin(flow, [Double](repeating: x0, count: n * d), dimension: d, steps: 1, h: h).populations[0]
+            .positions
+        let k = Double(n * d)
+        let mean = x0 - h * a * (x0 - centre)
+        let variance = 2 * lambda * h
         let m = x.reduce(0, +) / k
         XCTAssertEqual(m, mean, accuracy: 5 * (variance / k).squareRoot())
-        XCTAssertEqual(x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance, accuracy: 5 * variance * (2 / k).squareRoot())
+        XCTAssertEqual(
+            x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / k, variance, accuracy: 5 * variance * (2 / k).squareRoot())
     }
 
     /// Without noise one overdamped step is x₁ = x₀ + h b(x₀), b = −[∇V + Σ_j w_j ∇W(x_i − x_j)],
@@ -154,13 +204,19 @@ final class LangevinDynamicsTests: XCTestCase {
     /// W = κ|z|²/2 and a Gaussian kernel interaction W = c·exp(−|z|²/(2σ²)), unequal weights.
     /// Tolerance 1e-13 absolute (O(1) numbers).
     func testOverdampedDeterministicStepIsTheHandDrift() {
-        let eta = 0.7, kappa = 0.8, c = -1.3, sigma = 0.9, h = 0.15, d = 2
+        let eta = 0.7
+        let kappa = 0.8
+        let c = -1.3
+        let sigma = 0.9
+        let h = 0.15
+        let d = 2
         let x: [Double] = [0.3, -0.5, 1.4, 0.2, -0.9, 1.1, 0.05, -1.6]
         let w = [0.1, 0.4, 0.2, 0.3]
         let n = w.count
         var drift = [Double](repeating: 0, count: n * d)
         for i in 0..<n {
-            let x1 = x[i * d], x2 = x[i * d + 1]
+            let x1 = x[i * d]
+            let x2 = x[i * d + 1]
             drift[i * d] = -4 * eta * (x1 * x1 - 1) * x1
             drift[i * d + 1] = -x2
             for j in 0..<n where j != i {
@@ -169,19 +225,23 @@ final class LangevinDynamicsTests: XCTestCase {
                 for q in 0..<d { drift[i * d + q] -= w[j] * (kappa * z[q] - c * z[q] / (sigma * sigma) * g) }
             }
         }
-        let kernel = KernelInteraction(kernel: GaussianKernel(sigma: sigma), weight: c, engine: DirectSum(threads: 1),
-                                       domain: .free, threads: 1)
-        let flow = LangevinFlow(temperature: 0, potential: DoubleWellPotential(height: eta),
-                                interactions: [QuadraticInteraction(kappa: kappa), kernel], seed: 1, threads: 1)
+        let kernel = KernelInteraction(
+            kernel: GaussianKernel(sigma: sigma), weight: c, engine: DirectSum(threads: 1),
+            domain: .free, threads: 1)
+        let flow = LangevinFlow(
+            temperature: 0, potential: DoubleWellPotential(height: eta),
+            interactions: [QuadraticInteraction(kappa: kappa), kernel], seed: 1, threads: 1)
         var s = state(x, dimension: d)
         s.populations[0].weights = w
         flow.prepare(&s)
         flow.advance(&s, step: 1, stepSize: h)
-        XCTAssertLessThanOrEqual(maxAbsDifference(s.populations[0].positions, (0..<(n * d)).map { x[$0] + h * drift[$0] }), 1e-13)
+        XCTAssertLessThanOrEqual(
+            maxAbsDifference(s.populations[0].positions, (0..<(n * d)).map { x[$0] + h * drift[$0] }), 1e-13)
         // The energy ∫V dμ + ½ Σ_{i≠j} w_i w_j W(x_i − x_j), by hand.
         var energy = 0.0
         for i in 0..<n {
-            let x1 = x[i * d], x2 = x[i * d + 1]
+            let x1 = x[i * d]
+            let x2 = x[i * d + 1]
             energy += w[i] * (eta * (x1 * x1 - 1) * (x1 * x1 - 1) + 0.5 * x2 * x2)
             for j in 0..<n where j != i {
                 let r2 = squaredDistance(x, i, x, j, d)
@@ -197,12 +257,21 @@ final class LangevinDynamicsTests: XCTestCase {
         // V = −g·x (constant force g): with b frozen the scheme is exact for any step.
         struct Linear: Potential {
             var spec: String { "linear" }
-            func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension: Int, values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
-                for i in 0..<count { values?[i] = -x[i]; gradients?[i] = -1 }
+            func evaluate(
+                _ x: UnsafePointer<Double>, count: Int, dimension: Int, values: UnsafeMutablePointer<Double>?,
+                gradients: UnsafeMutablePointer<Double>?
+            ) {
+                for i in 0..<count {
+                    values?[i] = -x[i]
+                    gradients?[i] = -1
+                }
             }
         }
-        let gamma = 0.7, h = 0.3, steps = 10
-        let flow = LangevinFlow(dynamics: .underdamped, temperature: 0, friction: gamma, potential: Linear(), seed: 1, threads: 1)
+        let gamma = 0.7
+        let h = 0.3
+        let steps = 10
+        let flow = LangevinFlow(
+            dynamics: .underdamped, temperature: 0, friction: gamma, potential: Linear(), seed: 1, threads: 1)
         var s = state([0.5], dimension: 1)
         s.populations[0].velocities = [2.0]
         for n in 1...steps { flow.advance(&s, step: n, stepSize: h) }
@@ -230,14 +299,19 @@ final class LangevinDynamicsTests: XCTestCase {
         let kappa = 1.0
         let grid = stride(from: -4.0, through: 4.0, by: 0.0005).map { $0 }
         func moments(_ m: Double, _ lambda: Double) -> (mean: Double, variance: Double) {
-            var z = 0.0, s1 = 0.0, s2 = 0.0
+            var z = 0.0
+            var s1 = 0.0
+            var s2 = 0.0
             for x in grid {
                 let w = exp(-((x * x - 1) * (x * x - 1) + kappa * (x - m) * (x - m) / 2) / lambda)
-                z += w; s1 += w * x; s2 += w * x * x
+                z += w
+                s1 += w * x
+                s2 += w * x * x
             }
             return (s1 / z, s2 / z - (s1 / z) * (s1 / z))
         }
-        var lo = 0.05, hi = 5.0
+        var lo = 0.05
+        var hi = 5.0
         for _ in 0..<50 {
             let mid = (lo + hi) / 2
             if kappa / mid * moments(0, mid).variance > 1 { lo = mid } else { hi = mid }
@@ -250,8 +324,9 @@ final class LangevinDynamicsTests: XCTestCase {
 
         let n = 4000
         for (lambda, expected) in [(below, mStar), (2 * critical, 0.0)] {
-            let flow = LangevinFlow(temperature: lambda, potential: DoubleWellPotential(height: 1),
-                                    interactions: [QuadraticInteraction(kappa: kappa)], seed: 9, threads: 2)
+            let flow = LangevinFlow(
+                temperature: lambda, potential: DoubleWellPotential(height: 1),
+                interactions: [QuadraticInteraction(kappa: kappa)], seed: 9, threads: 2)
             let x = runLangevin(flow, gaussianPoints(n, 1, mean: 0.3, std: 0.5), dimension: 1, steps: 3000, h: 0.01)
                 .populations[0].positions
             let m = x.reduce(0, +) / Double(n)
@@ -293,13 +368,15 @@ struct UnderdampedReference {
 
     init(friction g: Double, temperature lambda: Double, h: Double) {
         func simpson(_ f: (Double) -> Double) -> Double {
-            let m = 4000, dr = h / Double(m)
+            let m = 4000
+            let dr = h / Double(m)
             var s = f(0) + f(h)
             for k in 1..<m { s += (k % 2 == 1 ? 4 : 2) * f(Double(k) * dr) }
             return s * dr / 3
         }
         let sigma2 = 2 * g * lambda
-        let fv = { (r: Double) in exp(-g * r) }, fx = { (r: Double) in (1 - exp(-g * r)) / g }
+        let fv = { (r: Double) in exp(-g * r) }
+        let fx = { (r: Double) in (1 - exp(-g * r)) / g }
         e = exp(-g * h)
         c1 = simpson(fv)
         c2 = simpson(fx)
@@ -312,9 +389,11 @@ struct UnderdampedReference {
     /// A = [[1 − a c₂, c₁], [−a c₁, e]], Σ = AΣAᵀ + Q solved for (Σ_xx, Σ_xv, Σ_vv).
     func stationary(a: Double) -> (xx: Double, xv: Double, vv: Double) {
         let (p, q, r, s) = (1 - a * c2, c1, -a * c1, e)
-        let m: [[Double]] = [[1 - p * p, -2 * p * q, -q * q],
-                             [-p * r, 1 - (p * s + q * r), -q * s],
-                             [-r * r, -2 * r * s, 1 - s * s]]
+        let m: [[Double]] = [
+            [1 - p * p, -2 * p * q, -q * q],
+            [-p * r, 1 - (p * s + q * r), -q * s],
+            [-r * r, -2 * r * s, 1 - s * s],
+        ]
         let sigma = solve3(m, [xx, xv, vv])
         return (sigma[0], sigma[1], sigma[2])
     }

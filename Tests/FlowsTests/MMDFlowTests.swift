@@ -1,24 +1,39 @@
-import Foundation
 import Flows
+import Foundation
 import KernelSum
 import XCTest
 
 final class MMDFlowTests: XCTestCase {
     let d = 2, n = 30, m = 40
-    lazy var particles: [Double] = { var r = RandomStream(seed: 3, .initialisation); return (0..<(n * d)).map { _ in r.normal() + 0.7 } }()
-    lazy var samples: [Double] = { var r = RandomStream(seed: 3, .targetSample); return Fixtures.gaussian2.sample(count: m, using: &r) }()
+    lazy var particles: [Double] = {
+        var r = RandomStream(seed: 3, .initialisation)
+        return (0..<(n * d)).map { _ in r.normal() + 0.7 }
+    }()
+    lazy var samples: [Double] = {
+        var r = RandomStream(seed: 3, .targetSample)
+        return Fixtures.gaussian2.sample(count: m, using: &r)
+    }()
 
-    func makeFlow(_ kernel: any RadialKernel, noise: Double = 0, halvingEvery: Int = 0, seed: UInt64 = 1,
-                  rule: Optimizer.Rule = .sgd) -> MMDFlow {
-        MMDFlow(kernel: kernel, targetSamples: samples, dimension: d, noise: noise, halvingEvery: halvingEvery,
-                optimizer: Optimizer(rule: rule), engine: DirectSum(threads: 2), seed: seed)
+    func makeFlow(
+        _ kernel: any RadialKernel, noise: Double = 0, halvingEvery: Int = 0, seed: UInt64 = 1,
+        rule: Optimizer.Rule = .sgd
+    ) -> MMDFlow {
+        MMDFlow(
+            kernel: kernel, targetSamples: samples, dimension: d, noise: noise, halvingEvery: halvingEvery,
+            optimizer: Optimizer(rule: rule), engine: DirectSum(threads: 2), seed: seed)
     }
 
     /// ∇f at z, f(z) = (1/N) Σ_i k(z − x_i) − (1/M) Σ_m k(z − y_m), naively.
     func naiveWitnessGradient(_ z: [Double], _ x: [Double], _ ref: RefKernel) -> [Double] {
         var g = [Double](repeating: 0, count: d)
-        for i in 0..<n { let gi = ref.gradient((0..<d).map { z[$0] - x[i * d + $0] }); for a in 0..<d { g[a] += gi[a] / Double(n) } }
-        for k in 0..<m { let gk = ref.gradient((0..<d).map { z[$0] - samples[k * d + $0] }); for a in 0..<d { g[a] -= gk[a] / Double(m) } }
+        for i in 0..<n {
+            let gi = ref.gradient((0..<d).map { z[$0] - x[i * d + $0] })
+            for a in 0..<d { g[a] += gi[a] / Double(n) }
+        }
+        for k in 0..<m {
+            let gk = ref.gradient((0..<d).map { z[$0] - samples[k * d + $0] })
+            for a in 0..<d { g[a] -= gk[a] / Double(m) }
+        }
         return g
     }
 
@@ -54,13 +69,19 @@ final class MMDFlowTests: XCTestCase {
             var x = particles
             for step in 1...2 {
                 flow.advance(&s, step: step, stepSize: h)
-                var next = x, maxMove = 0.0
+                var next = x
+                var maxMove = 0.0
                 for i in 0..<n {
                     let g = naiveWitnessGradient(row(x, i, d), x, ref)
-                    for a in 0..<d { next[i * d + a] = x[i * d + a] - h * g[a]; maxMove = max(maxMove, abs(h * g[a])) }
+                    for a in 0..<d {
+                        next[i * d + a] = x[i * d + a] - h * g[a]
+                        maxMove = max(maxMove, abs(h * g[a]))
+                    }
                 }
                 let tol = 1e-12 * maxMove + 1e-15 * 4
-                for k2 in 0..<(n * d) { XCTAssertEqual(s.populations[0].positions[k2], next[k2], accuracy: tol, "\(k.spec) step \(step)") }
+                for k2 in 0..<(n * d) {
+                    XCTAssertEqual(s.populations[0].positions[k2], next[k2], accuracy: tol, "\(k.spec) step \(step)")
+                }
                 x = next
             }
         }
@@ -69,21 +90,28 @@ final class MMDFlowTests: XCTestCase {
     /// With noise β, the gradient is taken at x_i + β u_i, u_i from RandomStream(seed, .noise,
     /// step, i), and the particle moves from x_i (not from the perturbed point). Same tolerance.
     func testNoisyStepEvaluatesAtPerturbedPoints() {
-        let beta = 0.3, h = 0.5, seed: UInt64 = 77
+        let beta = 0.3
+        let h = 0.5
+        let seed: UInt64 = 77
         let (k, ref) = kernels[0]
         let flow = makeFlow(k, noise: beta, halvingEvery: 10, seed: seed)
         var s = state(particles, dimension: d)
         flow.advance(&s, step: 1, stepSize: h)
-        var maxMove = 0.0, want = particles
+        var maxMove = 0.0
+        var want = particles
         for i in 0..<n {
             var rng = RandomStream(seed: seed, .noise, 1, i)
             let z = (0..<d).map { particles[i * d + $0] + beta * rng.normal() }
             let g = naiveWitnessGradient(z, particles, ref)
-            for a in 0..<d { want[i * d + a] -= h * g[a]; maxMove = max(maxMove, abs(h * g[a])) }
+            for a in 0..<d {
+                want[i * d + a] -= h * g[a]
+                maxMove = max(maxMove, abs(h * g[a]))
+            }
         }
         XCTAssertLessThanOrEqual(maxAbsDifference(s.populations[0].positions, want), 1e-12 * maxMove + 1e-15 * 4)
         // Same seed: same result; another seed: different.
-        var s2 = state(particles, dimension: d), s3 = state(particles, dimension: d)
+        var s2 = state(particles, dimension: d)
+        var s3 = state(particles, dimension: d)
         makeFlow(k, noise: beta, halvingEvery: 10, seed: seed).advance(&s2, step: 1, stepSize: h)
         makeFlow(k, noise: beta, halvingEvery: 10, seed: seed + 1).advance(&s3, step: 1, stepSize: h)
         XCTAssertEqual(s2.populations[0].positions, s.populations[0].positions)
@@ -92,7 +120,8 @@ final class MMDFlowTests: XCTestCase {
 
     /// β_n = β₀ · 2^(−⌊(n−1)/K⌋): β₀ at steps 1 and K, β₀/2 at K+1, β₀/4 at 2K+1 (exact).
     func testNoiseLevelHalvesEveryK() {
-        let k = 5, b0 = 0.8
+        let k = 5
+        let b0 = 0.8
         let flow = makeFlow(GaussianKernel(sigma: 1), noise: b0, halvingEvery: k)
         XCTAssertEqual(flow.noiseLevel(step: 1), b0)
         XCTAssertEqual(flow.noiseLevel(step: k), b0)

@@ -1,14 +1,17 @@
-import Foundation
 import Flows
+import Foundation
 import KernelSum
 import TestSupport
 import XCTest
 
 final class SVGDTests: XCTestCase {
-    func makeSVGD(_ density: any Density, kernel: any RadialKernel, bandwidth: SteinVariationalGradientDescent.Bandwidth = .fixed,
-                  threads: Int = 1) -> SteinVariationalGradientDescent {
-        SteinVariationalGradientDescent(density: density, kernel: kernel, bandwidth: bandwidth,
-                                        optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: threads), threads: threads)
+    func makeSVGD(
+        _ density: any Density, kernel: any RadialKernel, bandwidth: SteinVariationalGradientDescent.Bandwidth = .fixed,
+        threads: Int = 1
+    ) -> SteinVariationalGradientDescent {
+        SteinVariationalGradientDescent(
+            density: density, kernel: kernel, bandwidth: bandwidth,
+            optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: threads), threads: threads)
     }
 
     /// One particle, fixed Gaussian kernel, sgd: k(x, x) = 1 and no self-repulsion, so one
@@ -49,37 +52,43 @@ final class SVGDTests: XCTestCase {
         cases.append(([0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 2, -1], 2))
         cases.append(([1, 1, 1, 3, 3, 5, 5], 1))
         cases.append(((0..<50).map { Double($0 % 5) * 0.5 }, 1))
-        cases.append(([2, 2, 2, 2, 2, 2, 2, 2], 2))          // all equal: median 0 → 1
-        cases.append(([0, 0, 0, 0, 1, 1], 2))                // N = 3, median is a zero pair
+        cases.append(([2, 2, 2, 2, 2, 2, 2, 2], 2))  // all equal: median 0 → 1
+        cases.append(([0, 0, 0, 0, 1, 1], 2))  // N = 3, median is a zero pair
         // N = 200 in 2-D: 19900 pairs, past the small-N histogram (16384 pairs).
         var state: UInt64 = 3
-        cases.append(((0..<400).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) * 0x1p-53 * 6 - 3
-        }, 2))
+        cases.append(
+            (
+                (0..<400).map { _ in
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return Double(state >> 11) * 0x1p-53 * 6 - 3
+                }, 2
+            ))
         // One workspace for every case: buffers left by a previous N or thread count must not matter.
         let median = MedianBandwidth()
         for (x, d) in cases {
             let want = naiveMedianBandwidth(x, d)
             for threads in [1, 2] {
                 let got = median(x, dimension: d, threads: threads)
-                XCTAssertEqual(got, want, accuracy: 1e-14 * want, "N=\(x.count / d) d=\(d) threads=\(threads) x=\(x.prefix(8))")
+                XCTAssertEqual(
+                    got, want, accuracy: 1e-14 * want, "N=\(x.count / d) d=\(d) threads=\(threads) x=\(x.prefix(8))")
                 XCTAssertEqual(median(x, dimension: d, threads: threads), got)
             }
         }
         XCTAssertEqual(MedianBandwidth()([3.5, -1], dimension: 2, threads: 1), 1)
         // N = 2 by hand: squared distance s, values {0, 0, s, s}, median s/2, h = √(s/4 / log 3).
-        XCTAssertEqual(MedianBandwidth()([0, 0, 3, 4], dimension: 2, threads: 1),
-                       (25.0 / 4 / log(3.0)).squareRoot(), accuracy: 1e-15)
+        XCTAssertEqual(
+            MedianBandwidth()([0, 0, 3, 4], dimension: 2, threads: 1),
+            (25.0 / 4 / log(3.0)).squareRoot(), accuracy: 1e-15)
     }
 
     /// Above the sample size the median comes from an evenly strided subsample (exactly: the
     /// subsample's median with the full N's log(N + 1)) and lies within 3 % of the exact one.
     func testSubsampledMedianBandwidth() {
         var state: UInt64 = 7
-        let n = 3000, d = 2
+        let n = 3000
+        let d = 2
         let x = (0..<(n * d)).map { _ -> Double in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) * 0x1p-53 * 4 - 2
         }
         let exact = MedianBandwidth(sampleSize: n)(x, dimension: d, threads: 2)
@@ -100,7 +109,8 @@ final class SVGDTests: XCTestCase {
     /// fixed Gaussian, a fixed IMQ and the median-bandwidth Gaussian, threads 1 and 2, on a
     /// banana and a mixture. Tolerance max|φ − φ_ref| / max|φ_ref| ≤ 1e-12.
     func testDirectionMatchesNaiveSVGD() {
-        let n = 40, d = 2
+        let n = 40
+        let d = 2
         var rng = RandomStream(seed: 9, .initialisation)
         let x = (0..<(n * d)).map { _ in 1.5 * rng.normal() }
         let targets: [(String, any Density)] = [("banana", Fixtures.banana2), ("mixture", Fixtures.mixture)]
@@ -115,8 +125,9 @@ final class SVGDTests: XCTestCase {
                 var phi = [Double](repeating: 0, count: n * d)
                 for i in 0..<n {
                     for j in 0..<n {
-                        let z = (0..<d).map { x[j * d + $0] - x[i * d + $0] }   // x_j − x_i
-                        let k = ref.value(z), gk = ref.gradient(z)               // ∇_{x_j} k(x_j − x_i)
+                        let z = (0..<d).map { x[j * d + $0] - x[i * d + $0] }  // x_j − x_i
+                        let k = ref.value(z)
+                        let gk = ref.gradient(z)  // ∇_{x_j} k(x_j − x_i)
                         let s = target.score(row(x, j, d))
                         for a in 0..<d { phi[i * d + a] += (k * s[a] + gk[a]) / Double(n) }
                     }
@@ -126,8 +137,9 @@ final class SVGDTests: XCTestCase {
                     let got = flow.direction(population(x, dimension: d))
                     XCTAssertLessThanOrEqual(relativeError(got, phi), 1e-12, "\(tname) \(kname) threads=\(threads)")
                     if bw == .median {
-                        XCTAssertEqual((flow.kernel as? GaussianKernel)?.sigma ?? .nan, naiveMedianBandwidth(x, d),
-                                       accuracy: 1e-14)
+                        XCTAssertEqual(
+                            (flow.kernel as? GaussianKernel)?.sigma ?? .nan, naiveMedianBandwidth(x, d),
+                            accuracy: 1e-14)
                         XCTAssertEqual(flow.report["kernel"], "gaussian:sigma=median")
                         XCTAssertNotNil(flow.report["last-sigma"])
                     }
@@ -138,16 +150,19 @@ final class SVGDTests: XCTestCase {
 
     /// Weighted particles: φ(x_i) = Σ_j w_j [...] with the population's weights (1e-12).
     func testDirectionUsesPopulationWeights() {
-        let d = 1, x = [-1.0, 0.2, 1.5]
+        let d = 1
+        let x = [-1.0, 0.2, 1.5]
         var p = population(x, dimension: d)
         p.weights = [0.5, 0.3, 0.2]
         let target = GaussianTarget(mean: [0], covariance: SPDMatrix.diagonal([2])!)
         let ref = RefKernel.gaussian(sigma: 0.9)
         var phi = [0.0, 0.0, 0.0]
-        for i in 0..<3 { for j in 0..<3 {
-            let z = [x[j] - x[i]]
-            phi[i] += p.weights[j] * (ref.value(z) * target.score([x[j]])[0] + ref.gradient(z)[0])
-        } }
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let z = [x[j] - x[i]]
+                phi[i] += p.weights[j] * (ref.value(z) * target.score([x[j]])[0] + ref.gradient(z)[0])
+            }
+        }
         let got = makeSVGD(target, kernel: GaussianKernel(sigma: 0.9)).direction(p)
         XCTAssertLessThanOrEqual(relativeError(got, phi), 1e-12)
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import KernelSum
 import XCTest
 
@@ -20,7 +20,10 @@ final class MemoryRecorder: Recorder {
 final class ShiftFlow: Flow {
     let badStep: Int?, badValue: Double
     var calls: [Int] = []
-    init(badStep: Int? = nil, badValue: Double = .nan) { self.badStep = badStep; self.badValue = badValue }
+    init(badStep: Int? = nil, badValue: Double = .nan) {
+        self.badStep = badStep
+        self.badValue = badValue
+    }
     func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         calls.append(step)
         for k in state.populations[0].positions.indices { state.populations[0].positions[k] += 1 }
@@ -40,14 +43,18 @@ final class FirstCoordinate: Metric {
 }
 
 final class SimulationTests: XCTestCase {
-    func simulation(steps: Int, recordEvery: Int, flow: any Flow, metrics: [(name: String, metric: any Metric)]? = nil,
-                    positions: [Double] = [0, 0, 1, 1, 2, 2]) -> Simulation {
-        Simulation(title: "t", steps: steps, stepSize: 0.25, recordEvery: recordEvery, state: state(positions, dimension: 2),
-                   flow: flow, metrics: metrics ?? [("x", FirstCoordinate())], expectations: [])
+    func simulation(
+        steps: Int, recordEvery: Int, flow: any Flow, metrics: [(name: String, metric: any Metric)]? = nil,
+        positions: [Double] = [0, 0, 1, 1, 2, 2]
+    ) -> Simulation {
+        Simulation(
+            title: "t", steps: steps, stepSize: 0.25, recordEvery: recordEvery, state: state(positions, dimension: 2),
+            flow: flow, metrics: metrics ?? [("x", FirstCoordinate())], expectations: [])
     }
 
     func testRecordsAtZeroEveryKAndFinalStep() throws {
-        let flow = ShiftFlow(), rec = MemoryRecorder()
+        let flow = ShiftFlow()
+        let rec = MemoryRecorder()
         var progressSteps: [Int] = []
         let sim = simulation(steps: 10, recordEvery: 4, flow: flow)
         let summary = try sim.run(recorder: rec, progress: { progressSteps.append($0.step) })
@@ -72,7 +79,9 @@ final class SimulationTests: XCTestCase {
     func testNaNDivergesAndIsNotRecorded() throws {
         let rec = MemoryRecorder()
         let summary = try simulation(steps: 10, recordEvery: 1, flow: ShiftFlow(badStep: 3)).run(recorder: rec)
-        guard case let .diverged(step, population, cause) = summary.end else { return XCTFail("\(summary.end)") }
+        guard case .diverged(let step, let population, let cause) = summary.end else {
+            return XCTFail("\(summary.end)")
+        }
         XCTAssertEqual(step, 3)
         XCTAssertEqual(population, "particles")
         XCTAssertTrue(cause.contains("NaN") && cause.contains("particle 1"), cause)
@@ -82,26 +91,31 @@ final class SimulationTests: XCTestCase {
         XCTAssertEqual(summary.stepsTaken, 3)
         // Infinity and overflow-in-progress (beyond 1e150) count too, also between records.
         let rec2 = MemoryRecorder()
-        let s2 = try simulation(steps: 10, recordEvery: 5, flow: ShiftFlow(badStep: 7, badValue: 1e200)).run(recorder: rec2)
-        guard case let .diverged(step2, _, cause2) = s2.end else { return XCTFail("\(s2.end)") }
+        let s2 = try simulation(steps: 10, recordEvery: 5, flow: ShiftFlow(badStep: 7, badValue: 1e200)).run(
+            recorder: rec2)
+        guard case .diverged(let step2, _, let cause2) = s2.end else { return XCTFail("\(s2.end)") }
         XCTAssertEqual(step2, 7)
         XCTAssertTrue(cause2.contains("beyond"), cause2)
         XCTAssertEqual(rec2.states.map(\.step), [0, 5])
-        let s3 = try simulation(steps: 10, recordEvery: 5, flow: ShiftFlow(badStep: 2, badValue: -.infinity)).run(recorder: MemoryRecorder())
+        let s3 = try simulation(steps: 10, recordEvery: 5, flow: ShiftFlow(badStep: 2, badValue: -.infinity)).run(
+            recorder: MemoryRecorder())
         XCTAssertEqual(s3.end, .diverged(step: 2, population: "particles", cause: "infinite coordinate in particle 1"))
     }
 
     func testInvalidInitialStateAndNaNMetric() throws {
         let rec = MemoryRecorder()
-        let s = try simulation(steps: 5, recordEvery: 1, flow: ShiftFlow(), positions: [0, 0, .nan, 1]).run(recorder: rec)
+        let s = try simulation(steps: 5, recordEvery: 1, flow: ShiftFlow(), positions: [0, 0, .nan, 1]).run(
+            recorder: rec)
         guard case .diverged(0, _, _) = s.end else { return XCTFail("\(s.end)") }
         XCTAssertTrue(rec.states.isEmpty)
         XCTAssertEqual(s.stepsTaken, 0)
         // A metric turning NaN at a recorded step ends the run there, unrecorded.
         let rec2 = MemoryRecorder()
-        let s2 = try simulation(steps: 10, recordEvery: 2, flow: ShiftFlow(),
-                                metrics: [("x", FirstCoordinate(nanFrom: 4))]).run(recorder: rec2)
-        guard case let .diverged(step, _, cause) = s2.end else { return XCTFail("\(s2.end)") }
+        let s2 = try simulation(
+            steps: 10, recordEvery: 2, flow: ShiftFlow(),
+            metrics: [("x", FirstCoordinate(nanFrom: 4))]
+        ).run(recorder: rec2)
+        guard case .diverged(let step, _, let cause) = s2.end else { return XCTFail("\(s2.end)") }
         XCTAssertEqual(step, 4)
         XCTAssertTrue(cause.contains("metric x"), cause)
         XCTAssertEqual(rec2.states.map(\.step), [0, 2])
@@ -109,30 +123,37 @@ final class SimulationTests: XCTestCase {
     }
 
     func testShouldStopInterrupts() throws {
-        let rec = MemoryRecorder(), flow = ShiftFlow()
+        let rec = MemoryRecorder()
+        let flow = ShiftFlow()
         var asked = 0
-        let s = try simulation(steps: 10, recordEvery: 1, flow: flow).run(recorder: rec, shouldStop: {
-            asked += 1
-            return asked == 3          // asked before steps 1, 2, 3: stop before step 3
-        })
+        let s = try simulation(steps: 10, recordEvery: 1, flow: flow).run(
+            recorder: rec,
+            shouldStop: {
+                asked += 1
+                return asked == 3  // asked before steps 1, 2, 3: stop before step 3
+            })
         XCTAssertEqual(s.end, .interrupted(step: 2))
         XCTAssertEqual(flow.calls, [1, 2])
         XCTAssertEqual(rec.states.map(\.step), [0, 1, 2])
         XCTAssertEqual(s.stepsTaken, 2)
-        let s0 = try simulation(steps: 10, recordEvery: 1, flow: ShiftFlow()).run(recorder: MemoryRecorder(), shouldStop: { true })
+        let s0 = try simulation(steps: 10, recordEvery: 1, flow: ShiftFlow()).run(
+            recorder: MemoryRecorder(), shouldStop: { true })
         XCTAssertEqual(s0.end, .interrupted(step: 0))
     }
 
     /// SVGD with an absurd step size on a narrow Gaussian blows up; the run says so.
     func testSVGDHugeStepDiverges() throws {
         let target = GaussianTarget(mean: [0, 0], covariance: SPDMatrix.diagonal([1e-4, 1e-4])!)
-        let flow = SteinVariationalGradientDescent(density: target, kernel: GaussianKernel(sigma: 1), bandwidth: .fixed,
-                                                   optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: 1), threads: 1)
-        let sim = Simulation(title: "boom", steps: 200, stepSize: 1e3, recordEvery: 1, state: state([1, 0, 0, 1, -1, 0.5], dimension: 2),
-                             flow: flow, metrics: [], expectations: [])
+        let flow = SteinVariationalGradientDescent(
+            density: target, kernel: GaussianKernel(sigma: 1), bandwidth: .fixed,
+            optimizer: Optimizer(rule: .sgd), engine: DirectSum(threads: 1), threads: 1)
+        let sim = Simulation(
+            title: "boom", steps: 200, stepSize: 1e3, recordEvery: 1,
+            state: state([1, 0, 0, 1, -1, 0.5], dimension: 2),
+            flow: flow, metrics: [], expectations: [])
         let rec = MemoryRecorder()
         let s = try sim.run(recorder: rec)
-        guard case let .diverged(step, _, _) = s.end else { return XCTFail("\(s.end)") }
+        guard case .diverged(let step, _, _) = s.end else { return XCTFail("\(s.end)") }
         XCTAssertEqual(rec.states.last?.step, step - 1)
         XCTAssertTrue(rec.states.allSatisfy { $0.positions.allSatisfy { abs($0) <= 1e150 } })
     }

@@ -1,6 +1,6 @@
-import KernelSum
-import Foundation
 import Flows
+import Foundation
+import KernelSum
 import TestSupport
 import XCTest
 
@@ -24,8 +24,10 @@ final class TargetTests: XCTestCase {
                 let g = t.score(x)
                 for a in 0..<d {
                     let h = 1e-5
-                    var xp = x, xm = x
-                    xp[a] += h; xm[a] -= h
+                    var xp = x
+                    var xm = x
+                    xp[a] += h
+                    xm[a] -= h
                     let fd = (t.logDensity(xp) - t.logDensity(xm)) / (2 * h)
                     XCTAssertEqual(g[a], fd, accuracy: 1e-6 * max(1, abs(g[a])), "\(name) ∂\(a) at \(x)")
                 }
@@ -44,7 +46,8 @@ final class TargetTests: XCTestCase {
         XCTAssertTrue(t.logDensity(x).isFinite)
         let terms = (0..<3).map { log(t.weights[$0]) + t.components[$0].logDensity(x) }
         let best = terms.indices.max { terms[$0] < terms[$1] }!
-        XCTAssertGreaterThan(terms.enumerated().filter { $0.offset != best }.map { terms[best] - $0.element }.min()!, 100)
+        XCTAssertGreaterThan(
+            terms.enumerated().filter { $0.offset != best }.map { terms[best] - $0.element }.min()!, 100)
         XCTAssertEqual(t.logDensity(x), terms[best], accuracy: 1e-9 * abs(terms[best]))
         XCTAssertLessThanOrEqual(relativeError(g, t.components[best].score(x)), 1e-9)
         XCTAssertEqual(t.weights.reduce(0, +), 1, accuracy: 1e-15)
@@ -66,7 +69,10 @@ final class TargetTests: XCTestCase {
             var x = xr.lowerBound + h / 2
             while x < xr.upperBound {
                 var y = yr.lowerBound + h / 2
-                while y < yr.upperBound { total += exp(t.logDensity([x, y])); y += h }
+                while y < yr.upperBound {
+                    total += exp(t.logDensity([x, y]))
+                    y += h
+                }
                 x += h
             }
             XCTAssertEqual(total * h * h, 1, accuracy: 1e-3, name)
@@ -86,13 +92,16 @@ final class TargetTests: XCTestCase {
     /// (x₂ = z₂ − b z₁² + v b with z₁ ~ N(0, v): E z₁⁴ = 3v², so Var(z₁²) = 2v²; E z₁³ = 0).
     static let handMoments: [String: (mean: [Double], covariance: [Double])] = {
         let w = [0.2, 0.5, 0.3]
-        let mx = w[0] * -2 + w[1] * 2 + w[2] * 0, my = w[0] * 0 + w[1] * 1 + w[2] * -2.5
+        let mx = w[0] * -2 + w[1] * 2 + w[2] * 0
+        let my = w[0] * 0 + w[1] * 1 + w[2] * -2.5
         let ex2 = w[0] * (1 + 4) + w[1] * (0.5 + 4) + w[2] * (0.7 + 0)
         let ey2 = w[0] * (0.5 + 0) + w[1] * (1.5 + 1) + w[2] * (0.4 + 6.25)
         let exy = w[0] * (0.3 + 0) + w[1] * (0 + 2) + w[2] * (-0.2 + 0)
         return [
             "gaussian (full covariance, d=3)": ([1, -2, 0.5], [2.0, 0.6, 0.3, 0.6, 1.0, -0.2, 0.3, -0.2, 0.5]),
-            "gaussian-mixture (3 components)": ([mx, my], [ex2 - mx * mx, exy - mx * my, exy - mx * my, ey2 - my * my]),
+            "gaussian-mixture (3 components)": (
+                [mx, my], [ex2 - mx * mx, exy - mx * my, exy - mx * my, ey2 - my * my]
+            ),
             "banana (d=3, b=0.1, v=4)": ([0, 0, 0], [4, 0, 0, 0, 1 + 2 * 0.01 * 16, 0, 0, 0, 1]),
             "banana (d=2, b=0.03, v=4)": ([0, 0], [4, 0, 0, 1 + 2 * 0.0009 * 16]),
         ]
@@ -105,7 +114,10 @@ final class TargetTests: XCTestCase {
         let n = 20_000
         for (name, t) in targets {
             let d = t.dimension
-            guard let (mean, cov) = Self.handMoments[name] else { XCTFail("no hand moments for \(name)"); continue }
+            guard let (mean, cov) = Self.handMoments[name] else {
+                XCTFail("no hand moments for \(name)")
+                continue
+            }
             var rng = RandomStream(seed: 11, .targetSample)
             let x = t.sample(count: n, using: &rng)
             XCTAssertEqual(x.count, n * d, name)
@@ -119,7 +131,8 @@ final class TargetTests: XCTestCase {
                     let z = (0..<n).map { (x[$0 * d + a] - mean[a]) * (x[$0 * d + b] - mean[b]) }
                     let zm = z.reduce(0, +) / Double(n)
                     let zv = z.reduce(0) { $0 + ($1 - zm) * ($1 - zm) } / Double(n - 1)
-                    XCTAssertEqual(zm, cov[a * d + b], accuracy: 5 * (zv / Double(n)).squareRoot(), "\(name) cov[\(a),\(b)]")
+                    XCTAssertEqual(
+                        zm, cov[a * d + b], accuracy: 5 * (zv / Double(n)).squareRoot(), "\(name) cov[\(a),\(b)]")
                 }
             }
         }
@@ -128,7 +141,10 @@ final class TargetTests: XCTestCase {
     /// The targets' `moments` equal the hand ones (1e-14).
     func testMomentsByHand() {
         for (name, t) in targets {
-            guard let (mean, cov) = t.moments, let want = Self.handMoments[name] else { XCTFail(name); continue }
+            guard let (mean, cov) = t.moments, let want = Self.handMoments[name] else {
+                XCTFail(name)
+                continue
+            }
             XCTAssertLessThanOrEqual(maxAbsDifference(mean, want.mean), 1e-14, name)
             XCTAssertLessThanOrEqual(maxAbsDifference(cov, want.covariance), 1e-14, name)
         }

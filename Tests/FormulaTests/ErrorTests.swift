@@ -9,7 +9,9 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(e.kind, .syntax)
         XCTAssertEqual(e.column, 15)
         XCTAssertEqual(e.message, "expected a number, a name or '(' after '+'")
-        XCTAssertEqual(e.description, """
+        XCTAssertEqual(
+            e.description,
+            """
             error in formula at column 15:
             (x1^2 - 1)^2 +* 0.5
                           ^ expected a number, a name or '(' after '+'
@@ -20,7 +22,8 @@ final class ErrorTests: XCTestCase {
     func testMultiLineFormulaKeepsCaretAligned() {
         guard let e = compileError("x1^2 +\n  $x2", d2) else { return }
         XCTAssertEqual(e.column, 10)
-        XCTAssertEqual(e.description, "error in formula at column 10:\nx1^2 +   $x2\n         ^ unexpected character '$'")
+        XCTAssertEqual(
+            e.description, "error in formula at column 10:\nx1^2 +   $x2\n         ^ unexpected character '$'")
         XCTAssertNoThrow(try Formula("x1^2 +\n\t0.5*x2^2", variables: d2))
     }
 
@@ -94,7 +97,8 @@ final class ErrorTests: XCTestCase {
         guard let e = compileError("x - 2*x", d2) else { return }
         XCTAssertEqual(e.kind, .type)
         XCTAssertEqual(e.column, 1)
-        XCTAssertTrue(e.message.hasPrefix("the result must be a scalar, but 'x - 2*x' is a vector of dimension 2"), e.message)
+        XCTAssertTrue(
+            e.message.hasPrefix("the result must be a scalar, but 'x - 2*x' is a vector of dimension 2"), e.message)
         // Vectors where scalars are expected.
         let ex = compileError("1 + exp(x)", d2)
         XCTAssertEqual(ex?.kind, .type)
@@ -102,7 +106,8 @@ final class ErrorTests: XCTestCase {
         XCTAssertTrue(ex?.message.hasPrefix("exp expects a scalar, but 'x' is a vector of dimension 2") ?? false)
         XCTAssertEqual(compileError("x + 1", d2)?.column, 3)
         XCTAssertEqual(compileError("x^2", d2)?.kind, .type)
-        XCTAssertEqual(compileError("x*x", d2)?.message, "cannot multiply two vectors; use dot(u, v) for the scalar product")
+        XCTAssertEqual(
+            compileError("x*x", d2)?.message, "cannot multiply two vectors; use dot(u, v) for the scalar product")
         XCTAssertEqual(compileError("1/x", d2)?.kind, .type)
         XCTAssertEqual(compileError("x", .position(dimension: 1))?.kind, .type)
         // Scalars where vectors are expected.

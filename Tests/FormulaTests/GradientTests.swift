@@ -1,5 +1,5 @@
-import Foundation
 import Formula
+import Foundation
 import TestSupport
 import XCTest
 
@@ -25,7 +25,8 @@ final class GradientTests: XCTestCase {
             let g = try Formula(inner, variables: .position(dimension: 2))
             for _ in 0..<20 {
                 // Choose t = 0.6 x1 - 0.3 x2 + 0.2 in the domain.
-                let t = Double.random(in: domain, using: &rng), x2 = Double.random(in: -1...1, using: &rng)
+                let t = Double.random(in: domain, using: &rng)
+                let x2 = Double.random(in: -1...1, using: &rng)
                 assertGradientMatchesFiniteDifferences(g, at: [(t - 0.2 + 0.3 * x2) / 0.6, x2])
             }
         }
@@ -33,8 +34,10 @@ final class GradientTests: XCTestCase {
 
     func testBinaryFunctionsAgainstFiniteDifferences() throws {
         var rng = TestRNG(2)
-        let cases = ["x1^x2", "min(x1, x2)", "max(x1, x2)", "min(x1, x2, x3)", "max(x3, x1, x2)",
-                     "x1*x2*x3", "x1/x2 - x3", "atan(x1*x2)/(1 + x3^2)", "exp(x1*x2 - x3)"]
+        let cases = [
+            "x1^x2", "min(x1, x2)", "max(x1, x2)", "min(x1, x2, x3)", "max(x3, x1, x2)",
+            "x1*x2*x3", "x1/x2 - x3", "atan(x1*x2)/(1 + x3^2)", "exp(x1*x2 - x3)",
+        ]
         for src in cases {
             let f = try Formula(src, variables: .position(dimension: 3))
             for _ in 0..<30 {
@@ -75,8 +78,9 @@ final class GradientTests: XCTestCase {
                 try Formula("norm(x)", variables: .position(dimension: d)),
                 try Formula("norm2(x)", variables: .position(dimension: d)),
                 try Formula("dot(x, x)^2 + log(norm(2*x - x/3))", variables: .position(dimension: d)),
-                try Formula("norm(x - y) + dot(x, y) - norm2(-y)/2",
-                            variables: .payoff(dimension: d, secondDimension: d)),
+                try Formula(
+                    "norm(x - y) + dot(x, y) - norm2(-y)/2",
+                    variables: .payoff(dimension: d, secondDimension: d)),
                 try Formula("dot(x + y, x - y)*norm(y)", variables: .payoff(dimension: d, secondDimension: d)),
             ]
             for f in fs {
@@ -101,11 +105,12 @@ final class GradientTests: XCTestCase {
         let f = try Formula("-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)", variables: .position(dimension: 2))
         var rng = TestRNG(5)
         for _ in 0..<1000 {
-            let x1 = Double.random(in: -6...6, using: &rng), x2 = Double.random(in: -6...6, using: &rng)
+            let x1 = Double.random(in: -6...6, using: &rng)
+            let x2 = Double.random(in: -6...6, using: &rng)
             let s = x1 * x1
             let t = x2 + 0.1 * s - 1
             let value = -0.5 * (s / 4 + t * t)
-            let g1 = -x1 * (0.25 + 0.2 * t)      // d/dx1 of -0.5*(x1^2/4 + t^2), t' = 0.2 x1
+            let g1 = -x1 * (0.25 + 0.2 * t)  // d/dx1 of -0.5*(x1^2/4 + t^2), t' = 0.2 x1
             let g2 = -t
             let (v, g) = f.valueAndGradient(at: [x1, x2])
             XCTAssertLessThanOrEqual(symmetricRelativeError(v, value), 1e-14, "value at \([x1, x2])")

@@ -57,9 +57,13 @@ final class LimitsTests: XCTestCase {
 
     func testNestingUpToTheLimitIsAccepted() throws {
         let n = 100
-        XCTAssertEqual(try Formula(String(repeating: "(", count: n) + "x1" + String(repeating: ")", count: n), variables: d2).value(at: [2, 0]), 2)
+        XCTAssertEqual(
+            try Formula(String(repeating: "(", count: n) + "x1" + String(repeating: ")", count: n), variables: d2)
+                .value(at: [2, 0]), 2)
         XCTAssertEqual(try Formula(String(repeating: "-", count: n) + "x1", variables: d2).value(at: [2, 0]), 2)
-        XCTAssertEqual(try Formula(String(repeating: "abs(", count: n) + "x1" + String(repeating: ")", count: n), variables: d2).value(at: [-2, 0]), 2)
+        XCTAssertEqual(
+            try Formula(String(repeating: "abs(", count: n) + "x1" + String(repeating: ")", count: n), variables: d2)
+                .value(at: [-2, 0]), 2)
     }
 
     func testDeepNestingIsALocatedError() {
@@ -77,7 +81,10 @@ final class LimitsTests: XCTestCase {
             guard let e = compileError(text, d2) else { continue }
             XCTAssertEqual(e.kind, .syntax, String(text.prefix(20)))
             XCTAssertEqual(e.column, column, String(text.prefix(20)))
-            XCTAssertEqual(e.message, "nested more than 100 levels deep (parentheses, function calls, signs and exponents); simplify the formula")
+            XCTAssertEqual(
+                e.message,
+                "nested more than 100 levels deep (parentheses, function calls, signs and exponents); simplify the formula"
+            )
             XCTAssertLessThan(e.description.count, 400, "a window of the formula, not all of it")
         }
     }
@@ -97,8 +104,11 @@ final class LimitsTests: XCTestCase {
 
     func testQuotedInputIsShortenedInMessages() {
         let long = String(repeating: "z", count: 100_000)
-        for text in ["x1 + \(long)", "\(long)(x1)", "x\(String(repeating: "9", count: 50_000))", "1" + String(repeating: "0", count: 400) + " x1",
-                     "norm(x1 + \(long))"] {
+        for text in [
+            "x1 + \(long)", "\(long)(x1)", "x\(String(repeating: "9", count: 50_000))",
+            "1" + String(repeating: "0", count: 400) + " x1",
+            "norm(x1 + \(long))",
+        ] {
             guard let e = compileError(text, d2) else { continue }
             XCTAssertLessThan(e.message.count, 1000, String(e.message.prefix(200)))
             XCTAssertLessThan(e.description.count, 1200)
@@ -121,9 +131,11 @@ final class LimitsTests: XCTestCase {
         XCTAssertGreaterThan(64 * f.instructionCount, 1 << 22)
         let ws = FormulaWorkspace(for: f, batch: 64)
         XCTAssertLessThan(ws.batch * f.instructionCount, 1 << 21, "at most a few MB of scratch per thread")
-        var values = [Double](repeating: 0, count: 5), gradients = [Double](repeating: 0, count: 10)
+        var values = [Double](repeating: 0, count: 5)
+        var gradients = [Double](repeating: 0, count: 10)
         var w = ws
-        f.evaluate(inputs: [1, 0, 2, 0, 0, 0, -1, 0, 0.5, 0], count: 5, values: &values, gradients: &gradients, workspace: &w)
+        f.evaluate(
+            inputs: [1, 0, 2, 0, 0, 0, -1, 0, 0.5, 0], count: 5, values: &values, gradients: &gradients, workspace: &w)
         let s = 100_000.0 * 100_001 / 2
         XCTAssertEqual(values, [s, 2 * s, 0, -s, s / 2])
         XCTAssertEqual(gradients[0], s)

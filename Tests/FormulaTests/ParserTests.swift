@@ -1,5 +1,5 @@
-import Foundation
 import Formula
+import Foundation
 import TestSupport
 import XCTest
 
@@ -10,7 +10,9 @@ final class ParserTests: XCTestCase {
     }
 
     /// Asserts that each row's source evaluates to its value; a failure names the source.
-    private func assertConstants(_ rows: [(source: String, value: Double)], file: StaticString = #filePath, line: UInt = #line) {
+    private func assertConstants(
+        _ rows: [(source: String, value: Double)], file: StaticString = #filePath, line: UInt = #line
+    ) {
         for row in rows {
             XCTAssertEqual(constant(row.source, file: file, line: line), row.value, row.source, file: file, line: line)
         }
@@ -20,8 +22,8 @@ final class ParserTests: XCTestCase {
         assertConstants([
             ("1+2*3", 7), ("(1+2)*3", 9), ("2^3^2", 512), ("(2^3)^2", 64), ("-2^2", -4), ("(-2)^2", 4),
             ("2*-3", -6), ("2^-1", 0.5),
-            ("2^-1^2", 0.5),          // 2^(-(1^2))
-            ("8/4/2", 1),             // left-associative
+            ("2^-1^2", 0.5),  // 2^(-(1^2))
+            ("8/4/2", 1),  // left-associative
             ("8-4-2", 2), ("1 - -1", 2), ("--3", 3), ("+3 - 1", 2), ("-3*2 + 10/4", -3.5), ("2*3^2", 18),
             ("-(2+1)^2", -9),
         ])
@@ -40,7 +42,7 @@ final class ParserTests: XCTestCase {
         let f = try Formula("a*x1 + b^2", variables: .position(dimension: 1), parameters: ["a": 3, "b": 0.5])
         XCTAssertEqual(f.value(at: [2]), 6.25)
         XCTAssertEqual(f.gradient(at: [2]), [3])
-        XCTAssertEqual(f.instructionCount, 2, f.tapeListing)   // 3*x1, + 0.25: parameters folded
+        XCTAssertEqual(f.instructionCount, 2, f.tapeListing)  // 3*x1, + 0.25: parameters folded
         let k = try Formula("exp(-r^2/(2*s^2))", variables: .radius, parameters: ["s": 0.7])
         XCTAssertEqual(k.inputCount, 1)
         XCTAssertEqual(k.value(at: [0.3]), Foundation.exp(-0.09 / (2 * 0.49)), accuracy: 1e-16)
@@ -72,10 +74,12 @@ final class ParserTests: XCTestCase {
         let sig = try Formula("sigmoid(x1)", variables: .position(dimension: 1))
         let sp = try Formula("softplus(x1)", variables: .position(dimension: 1))
         for x in [-30.0, -2.5, -0.1, 0, 0.4, 3, 40] {
-            XCTAssertEqual(sig.value(at: [x]), 1 / (1 + Foundation.exp(-x)), accuracy: 1e-15 * max(1, sig.value(at: [x])))
-            XCTAssertLessThan(symmetricRelativeError(sp.value(at: [x]), Foundation.log1p(Foundation.exp(x))), 1e-14, "softplus(\(x))")
+            XCTAssertEqual(
+                sig.value(at: [x]), 1 / (1 + Foundation.exp(-x)), accuracy: 1e-15 * max(1, sig.value(at: [x])))
+            XCTAssertLessThan(
+                symmetricRelativeError(sp.value(at: [x]), Foundation.log1p(Foundation.exp(x))), 1e-14, "softplus(\(x))")
         }
-        XCTAssertEqual(sp.value(at: [800]), 800)            // no overflow
+        XCTAssertEqual(sp.value(at: [800]), 800)  // no overflow
         XCTAssertEqual(sig.value(at: [-800]), 0)
         let mn = try Formula("min(x1, x2)", variables: .position(dimension: 2))
         let mx = try Formula("max(x1, x2, x3)", variables: .position(dimension: 3))
@@ -108,8 +112,8 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(cube.gradient(at: [-2]), [12])
         let inv = try Formula("x1^-2", variables: .position(dimension: 1))
         XCTAssertEqual(inv.value(at: [-2]), 0.25)
-        XCTAssertEqual(inv.gradient(at: [-2]), [0.25])    // -2 x^-3 at -2
-        let big = try Formula("x1^70", variables: .position(dimension: 1))   // beyond expansion: pow
+        XCTAssertEqual(inv.gradient(at: [-2]), [0.25])  // -2 x^-3 at -2
+        let big = try Formula("x1^70", variables: .position(dimension: 1))  // beyond expansion: pow
         XCTAssertEqual(big.value(at: [-1.1]), Foundation.pow(-1.1, 70))
         XCTAssertLessThan(symmetricRelativeError(big.gradient(at: [-1.1])[0], 70 * Foundation.pow(-1.1, 69)), 1e-15)
         let half = try Formula("x1^0.5 + x1^2.5", variables: .position(dimension: 1))

@@ -32,8 +32,10 @@ final class FuzzTests: XCTestCase {
     }
 
     /// Runs `count` mutated inputs through `feed`, failing with the first finding.
-    func fuzz(_ name: String, seeds: [[UInt8]], mutator: Mutator, count: Int,
-              skip: ([UInt8]) -> Bool = { _ in false }, feed: ([UInt8]) -> FuzzHarness.Outcome) {
+    func fuzz(
+        _ name: String, seeds: [[UInt8]], mutator: Mutator, count: Int,
+        skip: ([UInt8]) -> Bool = { _ in false }, feed: ([UInt8]) -> FuzzHarness.Outcome
+    ) {
         var tally: [String: Int] = [:]
         let total = Int((Double(count) * FuzzTests.scale).rounded())
         var slowest = (seconds: 0.0, index: 0)
@@ -41,7 +43,10 @@ final class FuzzTests: XCTestCase {
         for i in 0..<total {
             var g = TestRNG(seed: FuzzTests.seed, index: i)
             let input = mutator.mutate(seeds[Int.random(in: 0..<seeds.count, using: &g)], using: &g)
-            if skip(input) { tally["skipped", default: 0] += 1; continue }
+            if skip(input) {
+                tally["skipped", default: 0] += 1
+                continue
+            }
             let start = clock.now
             var outcome = feed(input)
             let elapsed = start.duration(to: clock.now) / .seconds(1)
@@ -57,7 +62,9 @@ final class FuzzTests: XCTestCase {
                 return XCTFail("\(name) input \(i) (seed \(FuzzTests.seed), saved to \(file.path)): \(f)")
             }
         }
-        print("fuzz \(name): \(total) inputs, \(tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); slowest \(slowest.seconds) s (input \(slowest.index))")
+        print(
+            "fuzz \(name): \(total) inputs, \(tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); slowest \(slowest.seconds) s (input \(slowest.index))"
+        )
         XCTAssertGreaterThan(tally["rejected", default: 0], 0, "the mutations should break some inputs")
     }
 
@@ -66,33 +73,48 @@ final class FuzzTests: XCTestCase {
         try "x1,x2\n0.5,1\n-1,2\n".write(toFile: csv, atomically: true, encoding: .utf8)
         var mutator = Mutator(dictionary: Mutator.common + Mutator.toml + Mutator.formula)
         // File keys pointing at a CSV beside the scenario, so the points reader is reached too.
-        mutator.dictionary += ["init = { kind = \"file\", file = \"points.csv\" }\n", "kind = \"samples\"\nfile = \"points.csv\"\n"]
+        mutator.dictionary += [
+            "init = { kind = \"file\", file = \"points.csv\" }\n", "kind = \"samples\"\nfile = \"points.csv\"\n",
+        ]
         let path = scratch.appendingPathComponent("fuzz.toml").path
-        fuzz("scenario", seeds: try FuzzTests.bundledScenarios(), mutator: mutator, count: 8000,
-             skip: { asksForLargeSizes($0) }) { FuzzHarness.scenario($0, path: path) }
+        fuzz(
+            "scenario", seeds: try FuzzTests.bundledScenarios(), mutator: mutator, count: 8000,
+            skip: { asksForLargeSizes($0) }
+        ) { FuzzHarness.scenario($0, path: path) }
     }
 
     func testFormulaReader() throws {
         // The formulas of the bundled scenarios and of docs/formulas.md's examples.
-        var formulas = ["(x1^2 - 1)^2 + 0.5*x2^2", "-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)", "0.5*norm2(x) - log(norm(x))",
-                        "exp(-r^2/(2*s^2))", "cos(x1 - y1)", "min(x1, x2, a) + max(dot(x, x), 1)", "sigmoid(x1)*softplus(-x2)"]
+        var formulas = [
+            "(x1^2 - 1)^2 + 0.5*x2^2", "-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)", "0.5*norm2(x) - log(norm(x))",
+            "exp(-r^2/(2*s^2))", "cos(x1 - y1)", "min(x1, x2, a) + max(dot(x, x), 1)", "sigmoid(x1)*softplus(-x2)",
+        ]
         for text in try FuzzTests.bundledScenarios().map({ String(decoding: $0, as: UTF8.self) }) {
             for line in text.split(separator: "\n") where line.contains("formula") || line.contains("log-density") {
                 if let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close {
-                    formulas.append(String(line[line.index(after: open)..<close]).replacingOccurrences(of: "formula:", with: ""))
+                    formulas.append(
+                        String(line[line.index(after: open)..<close]).replacingOccurrences(of: "formula:", with: ""))
                 }
             }
         }
-        fuzz("formula", seeds: formulas.map { Array($0.utf8) }, mutator: Mutator(dictionary: Mutator.common + Mutator.formula, maxStack: 3),
-             count: 15_000) { FuzzHarness.formula(String(decoding: $0, as: UTF8.self)) }
+        fuzz(
+            "formula", seeds: formulas.map { Array($0.utf8) },
+            mutator: Mutator(dictionary: Mutator.common + Mutator.formula, maxStack: 3),
+            count: 15_000
+        ) { FuzzHarness.formula(String(decoding: $0, as: UTF8.self)) }
     }
 
     func testCSVReaders() throws {
-        let seeds = ["x1,x2\n0.5,1\n-1,2.5e-3\n", "x1,w,x2\r\n1,0.25,2\r\n3,0.75,4", "step,time,wall,mmd,ksd\n0,0,0.01,1.5,nan\n10,0.5,0.02,0.25,inf\n",
-                     "step,time,population,particle,weight,x1,x2\n0,0,particles,0,1,0.5,1\n0,0,particles,1,1,-1,2\n5,0.25,particles,0,1,0.4,1\n5,0.25,particles,1,1,-1,2\n",
-                     "step,time,population,particle,weight,x1,v1\n0,0,a,0,0.5,1,0\n0,0,b,0,0.5,2,0\n"]
+        let seeds = [
+            "x1,x2\n0.5,1\n-1,2.5e-3\n", "x1,w,x2\r\n1,0.25,2\r\n3,0.75,4",
+            "step,time,wall,mmd,ksd\n0,0,0.01,1.5,nan\n10,0.5,0.02,0.25,inf\n",
+            "step,time,population,particle,weight,x1,x2\n0,0,particles,0,1,0.5,1\n0,0,particles,1,1,-1,2\n5,0.25,particles,0,1,0.4,1\n5,0.25,particles,1,1,-1,2\n",
+            "step,time,population,particle,weight,x1,v1\n0,0,a,0,0.5,1,0\n0,0,b,0,0.5,2,0\n",
+        ]
         let path = scratch.appendingPathComponent("fuzz.csv").path
-        fuzz("csv", seeds: seeds.map { Array($0.utf8) }, mutator: Mutator(dictionary: Mutator.common + Mutator.csv),
-             count: 20_000) { FuzzHarness.csv($0, path: path) }
+        fuzz(
+            "csv", seeds: seeds.map { Array($0.utf8) }, mutator: Mutator(dictionary: Mutator.common + Mutator.csv),
+            count: 20_000
+        ) { FuzzHarness.csv($0, path: path) }
     }
 }

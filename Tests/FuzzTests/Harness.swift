@@ -25,7 +25,8 @@ enum FuzzHarness {
     static let maxMessage = 3000
 
     static func rejected(_ message: String) -> Outcome {
-        message.utf8.count <= maxMessage ? .rejected : .finding("a message of \(message.utf8.count) bytes: \(message.prefix(300))…")
+        message.utf8.count <= maxMessage
+            ? .rejected : .finding("a message of \(message.utf8.count) bytes: \(message.prefix(300))…")
     }
 
     /// A scenario validated as `wgf validate` does (decoded and built, not run). `path` names
@@ -53,9 +54,11 @@ enum FuzzHarness {
                 if case .finding = r { return r }
                 continue
             }
-            let n = f.inputCount, points = 3
+            let n = f.inputCount
+            let points = 3
             let inputs = (0..<(n * points)).map { [0.0, -1.5, 2.0, 1e-300, 3.7][$0 % 5] }
-            var values = [Double](repeating: 0, count: points), gradients = [Double](repeating: 0, count: n * points)
+            var values = [Double](repeating: 0, count: points)
+            var gradients = [Double](repeating: 0, count: n * points)
             var ws = FormulaWorkspace(for: f, batch: 2)
             f.evaluate(inputs: inputs, count: points, values: &values, gradients: &gradients, workspace: &ws)
             _ = f.valueAndGradient(at: Array(inputs[0..<n]))

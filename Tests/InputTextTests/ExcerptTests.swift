@@ -11,7 +11,8 @@ final class ExcerptTests: XCTestCase {
     func testLongTextIsCutWithAnEllipsis() {
         let long = String(repeating: "a", count: 10_000)
         XCTAssertEqual(Excerpt.quote(long), String(repeating: "a", count: Excerpt.limit) + "…")
-        XCTAssertEqual(Excerpt.quote(String(repeating: "a", count: Excerpt.limit)), String(repeating: "a", count: Excerpt.limit))
+        XCTAssertEqual(
+            Excerpt.quote(String(repeating: "a", count: Excerpt.limit)), String(repeating: "a", count: Excerpt.limit))
         XCTAssertEqual(Excerpt.quote("abcdef", limit: 3), "abc…")
     }
 

@@ -20,7 +20,7 @@ func referenceKernel(_ k: any RadialKernel) -> (_ diff: [Double]) -> (value: Dou
             let r2 = diff.reduce(0) { $0 + $1 * $1 }
             let base = 1 + r2 / (q.c * q.c)
             let v = pow(base, q.beta)
-            let dv = q.beta * pow(base, q.beta - 1) * 2 / (q.c * q.c)   // d v / d(r²) · 2
+            let dv = q.beta * pow(base, q.beta - 1) * 2 / (q.c * q.c)  // d v / d(r²) · 2
             return (v, diff.map { dv * $0 })
         }
     case let l as LaplaceKernel:
@@ -46,7 +46,10 @@ func referenceKernel(_ k: any RadialKernel) -> (_ diff: [Double]) -> (value: Dou
             }
             let a = 5.0.squareRoot() / m.length
             // d/dr (1 + a r + a² r²/3) e^{−a r} = −(a² r/3)(1 + a r) e^{−a r}
-            return ((1 + a * r + a * a * r * r / 3) * exp(-a * r), diff.map { -(a * a / 3) * (1 + a * r) * exp(-a * r) * $0 })
+            return (
+                (1 + a * r + a * a * r * r / 3) * exp(-a * r),
+                diff.map { -(a * a / 3) * (1 + a * r) * exp(-a * r) * $0 }
+            )
         }
     case is LogarithmicKernel:
         return { diff in
@@ -68,7 +71,7 @@ func referenceKernel(_ k: any RadialKernel) -> (_ diff: [Double]) -> (value: Dou
 final class DirectSumTests: XCTestCase {
     /// The kernels the tests run: every registry entry (defaults), plus non-default parameters.
     func kernels() throws -> [any RadialKernel] {
-        var out = try KernelRegistry.entries.map { try KernelRegistry.make($0.name) }   // riesz default r = 1
+        var out = try KernelRegistry.entries.map { try KernelRegistry.make($0.name) }  // riesz default r = 1
         out += try ["gaussian:sigma=0.7", "imq:c=0.8,beta=-1.3", "riesz:r=0.5"].map { try KernelRegistry.make($0) }
         return out
     }
@@ -79,7 +82,11 @@ final class DirectSumTests: XCTestCase {
     /// Tolerance: max|a − r| / max|r| ≤ 1e-12 per output (values, gradients), i.e. summation
     /// rounding only. Threads 1 and 2 must agree bit for bit.
     func testDirectSumMatchesNaiveDoubleLoop() throws {
-        let n = 270, m = 40, channels = 3, gradChannels = [0, 2], g = gradChannels.count
+        let n = 270
+        let m = 40
+        let channels = 3
+        let gradChannels = [0, 2]
+        let g = gradChannels.count
         for kernel in try kernels() {
             let ref = referenceKernel(kernel)
             for d in 1...3 {
@@ -87,7 +94,7 @@ final class DirectSumTests: XCTestCase {
                 let sources = (0..<(n * d)).map { _ in rng.uniform(-2, 2) }
                 let weights = (0..<(channels * n)).map { _ in rng.uniform(-1, 1) }
                 var targets = (0..<(m * d)).map { _ in rng.uniform(-2.5, 2.5) }
-                for j in stride(from: 0, to: m, by: 7) {             // every 7th target sits on a source
+                for j in stride(from: 0, to: m, by: 7) {  // every 7th target sits on a source
                     let i = (j * 13) % n
                     for a in 0..<d { targets[j * d + a] = sources[i * d + a] }
                 }
@@ -106,15 +113,18 @@ final class DirectSumTests: XCTestCase {
                 }
                 var outputs: [(values: [Double], gradients: [Double])] = []
                 for threads in [1, 2] {
-                    var v: [Double] = [], gr: [Double] = []
-                    DirectSum(threads: threads).sum(kernel, dimension: d, sources: sources, weights: weights,
-                                                   channels: channels, targets: targets, gradientChannels: gradChannels,
-                                                   values: &v, gradients: &gr)
+                    var v: [Double] = []
+                    var gr: [Double] = []
+                    DirectSum(threads: threads).sum(
+                        kernel, dimension: d, sources: sources, weights: weights,
+                        channels: channels, targets: targets, gradientChannels: gradChannels,
+                        values: &v, gradients: &gr)
                     outputs.append((v, gr))
                 }
                 let label = "\(kernel.spec) d=\(d)"
                 XCTAssertEqual(outputs[0].values, outputs[1].values, "\(label): values differ between 1 and 2 threads")
-                XCTAssertEqual(outputs[0].gradients, outputs[1].gradients, "\(label): gradients differ between 1 and 2 threads")
+                XCTAssertEqual(
+                    outputs[0].gradients, outputs[1].gradients, "\(label): gradients differ between 1 and 2 threads")
                 XCTAssertLessThanOrEqual(relativeError(outputs[0].values, rv), 1e-12, "\(label): values")
                 XCTAssertLessThanOrEqual(relativeError(outputs[0].gradients, rg), 1e-12, "\(label): gradients")
             }
@@ -124,22 +134,28 @@ final class DirectSumTests: XCTestCase {
     /// Small cases around the block boundary (N = 1, 255, 256, 257) and M = 1, one channel,
     /// no gradients, then gradients only of channel 0. Same tolerance 1e-12.
     func testDirectSumBlockBoundaries() throws {
-        let kernel = GaussianKernel(sigma: 0.8), ref = referenceKernel(kernel), d = 2
+        let kernel = GaussianKernel(sigma: 0.8)
+        let ref = referenceKernel(kernel)
+        let d = 2
         for n in [1, 2, 255, 256, 257] {
             for gradChannels in [[], [0]] {
                 var rng = TestRNG(UInt64(n))
                 let sources = (0..<(n * d)).map { _ in rng.uniform(-1, 1) }
                 let weights = (0..<n).map { _ in rng.uniform(-1, 1) }
                 let targets = [0.1, -0.2]
-                var rv = 0.0, rg = [0.0, 0.0]
+                var rv = 0.0
+                var rg = [0.0, 0.0]
                 for i in 0..<n {
                     let (v, grad) = ref([targets[0] - sources[2 * i], targets[1] - sources[2 * i + 1]])
                     rv += weights[i] * v
-                    rg[0] += weights[i] * grad[0]; rg[1] += weights[i] * grad[1]
+                    rg[0] += weights[i] * grad[0]
+                    rg[1] += weights[i] * grad[1]
                 }
-                var v: [Double] = [], gr: [Double] = []
-                DirectSum(threads: 2).sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
-                                         targets: targets, gradientChannels: gradChannels, values: &v, gradients: &gr)
+                var v: [Double] = []
+                var gr: [Double] = []
+                DirectSum(threads: 2).sum(
+                    kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                    targets: targets, gradientChannels: gradChannels, values: &v, gradients: &gr)
                 XCTAssertEqual(v.count, 1)
                 XCTAssertLessThanOrEqual(relativeError(v, [rv]), 1e-12, "n=\(n) value")
                 XCTAssertEqual(gr.count, gradChannels.count * d)
@@ -149,7 +165,8 @@ final class DirectSumTests: XCTestCase {
     }
 
     func testEngineFactoryAndReport() throws {
-        let e = try KernelSumEngines.make(.auto, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-6, threads: 3)
+        let e = try KernelSumEngines.make(
+            .auto, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-6, threads: 3)
         XCTAssertEqual(e.name, "auto")
         XCTAssertEqual(e.parameters["choice"], "direct")
         XCTAssertEqual(e.parameters["threads"], "3")
@@ -163,41 +180,63 @@ final class DirectSumTests: XCTestCase {
         XCTAssertEqual(auto.choice(LaplaceKernel(alpha: 1), dimension: 2, sources: 5000, targets: 5000).name, "mesh")
         XCTAssertEqual(auto.choice(RieszKernel(r: 1), dimension: 10, sources: 100_000, targets: 100_000).name, "direct")
         // P = d (1/τ)² = 10 · 20² = 4000 directions at τ = 5e-2: 30 ns × 4000 × 2·10⁵ < 3 ns × 10¹⁰.
-        let loose = AutoSum(tolerance: 5e-2, threads: 1).choice(RieszKernel(r: 1), dimension: 10, sources: 100_000, targets: 100_000)
+        let loose = AutoSum(tolerance: 5e-2, threads: 1).choice(
+            RieszKernel(r: 1), dimension: 10, sources: 100_000, targets: 100_000)
         XCTAssertEqual(loose.name, "sliced")
         XCTAssertEqual(loose.parameters["directions"], "4000")
-        XCTAssertEqual(AutoSum(tolerance: 2e-2, threads: 1).choice(RieszKernel(r: 1), dimension: 10, sources: 100_000,
-                                                                   targets: 100_000).name, "direct", "25000 directions cost more")
+        XCTAssertEqual(
+            AutoSum(tolerance: 2e-2, threads: 1).choice(
+                RieszKernel(r: 1), dimension: 10, sources: 100_000,
+                targets: 100_000
+            ).name, "direct", "25000 directions cost more")
         var rng = TestRNG(5)
-        let x = (0..<6000).map { _ in rng.uniform(-2, 2) }, w = (0..<3000).map { _ in rng.uniform(0, 1) }
-        var v: [Double] = [], g: [Double] = [], rv: [Double] = [], rg: [Double] = []
-        auto.sum(GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
-                 gradientChannels: [0], values: &v, gradients: &g)
+        let x = (0..<6000).map { _ in rng.uniform(-2, 2) }
+        let w = (0..<3000).map { _ in rng.uniform(0, 1) }
+        var v: [Double] = []
+        var g: [Double] = []
+        var rv: [Double] = []
+        var rg: [Double] = []
+        auto.sum(
+            GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
+            gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertEqual(auto.parameters["choice"], "mesh")
-        DirectSum(threads: 1).sum(GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
-                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        DirectSum(threads: 1).sum(
+            GaussianKernel(sigma: 0.5), dimension: 2, sources: x, weights: w, channels: 1, targets: x,
+            gradientChannels: [0], values: &rv, gradients: &rg)
         XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-6)
         XCTAssertLessThanOrEqual(relativeError(g, rg), 1e-6)
         XCTAssertEqual(DirectSum(threads: 0).threads, 1)
-        XCTAssertEqual(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-3, threads: 1, directions: 64).name, "sliced")
-        XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-3, threads: 1)) {
+        XCTAssertEqual(
+            try KernelSumEngines.make(
+                .sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-3, threads: 1, directions: 64
+            ).name, "sliced")
+        XCTAssertThrowsError(
+            try KernelSumEngines.make(
+                .sliced, kernel: GaussianKernel(sigma: 1), dimension: 2, tolerance: 1e-3, threads: 1)
+        ) {
             XCTAssertTrue("\($0)".contains("riesz:r=1"), "\($0)")
         }
     }
 }
 
 final class SlicedSumTests: XCTestCase {
-    func sums(_ engine: any KernelSumEngine, _ d: Int, _ x: [Double], _ w: [Double], _ y: [Double]) -> ([Double], [Double]) {
-        var v: [Double] = [], g: [Double] = []
-        engine.sum(RieszKernel(r: 1), dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                   gradientChannels: [1], values: &v, gradients: &g)
+    func sums(
+        _ engine: any KernelSumEngine, _ d: Int, _ x: [Double], _ w: [Double], _ y: [Double]
+    ) -> ([Double], [Double]) {
+        var v: [Double] = []
+        var g: [Double] = []
+        engine.sum(
+            RieszKernel(r: 1), dimension: d, sources: x, weights: w, channels: 2, targets: y,
+            gradientChannels: [1], values: &v, gradients: &g)
         return (v, g)
     }
 
     func problem(_ d: Int, n: Int, m: Int, seed: UInt64) -> (x: [Double], w: [Double], y: [Double]) {
         var rng = TestRNG(seed)
-        return ((0..<(n * d)).map { _ in rng.uniform(-2, 2) }, (0..<(2 * n)).map { _ in rng.uniform(-1, 1) },
-                (0..<(m * d)).map { _ in rng.uniform(-2, 2) })
+        return (
+            (0..<(n * d)).map { _ in rng.uniform(-2, 2) }, (0..<(2 * n)).map { _ in rng.uniform(-1, 1) },
+            (0..<(m * d)).map { _ in rng.uniform(-2, 2) }
+        )
     }
 
     /// c_d = √π Γ((d+1)/2)/Γ(d/2): 1 in 1-D, π/2 in 2-D, 2 in 3-D.
@@ -212,17 +251,23 @@ final class SlicedSumTests: XCTestCase {
         let d = 5
         let xi = SlicedSum.directions(12, dimension: d, seed: 3)
         XCTAssertEqual(xi.count, 15 * d, "12 rounded up to 3 blocks of 5")
-        for b in 0..<3 { for p in 0..<d { for q in 0..<d {
-            let u = xi[((b * d + p) * d)..<((b * d + p) * d + d)], v = xi[((b * d + q) * d)..<((b * d + q) * d + d)]
-            XCTAssertEqual(zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }, p == q ? 1 : 0, accuracy: 1e-12)
-        } } }
+        for b in 0..<3 {
+            for p in 0..<d {
+                for q in 0..<d {
+                    let u = xi[((b * d + p) * d)..<((b * d + p) * d + d)]
+                    let v = xi[((b * d + q) * d)..<((b * d + q) * d + d)]
+                    XCTAssertEqual(zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }, p == q ? 1 : 0, accuracy: 1e-12)
+                }
+            }
+        }
     }
 
     /// In 1-D the slice is the line itself: sliced equals direct to rounding (with ties:
     /// targets on sources), values and gradients.
     func testExactInOneDimension() {
         var (x, w, y) = problem(1, n: 300, m: 50, seed: 1)
-        y[0] = x[7]; y[1] = x[8]
+        y[0] = x[7]
+        y[1] = x[8]
         let (v, g) = sums(SlicedSum(directions: 1, seed: 0, threads: 1), 1, x, w, y)
         let (rv, rg) = sums(DirectSum(threads: 1), 1, x, w, y)
         XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-12)
@@ -257,7 +302,8 @@ final class SlicedSumTests: XCTestCase {
     func testErrorIsWhatTheDocumentationStates() {
         for d in [3, 10] {
             for p in [16 * d, 256 * d] {
-                var values: [Double] = [], gradients: [Double] = []
+                var values: [Double] = []
+                var gradients: [Double] = []
                 let unit = (Double(d) / Double(p)).squareRoot()
                 for seed in 1...6 {
                     let (x, w, y) = problem(d, n: 400, m: 60, seed: UInt64(d * 100 + seed))
@@ -284,16 +330,27 @@ final class SlicedSumTests: XCTestCase {
     func testOneChannelExactWithTiesAndCrowdedKeys() {
         var (x, w, y) = problem(1, n: 300, m: 50, seed: 4)
         w = Array(w[0..<300])
-        y[0] = x[7]; y[1] = x[8]; x[9] = x[8]; x[10] = x[8]
+        y[0] = x[7]
+        y[1] = x[8]
+        x[9] = x[8]
+        x[10] = x[8]
         for far in [nil, 1e12] as [Double?] {
-            var xs = x, ws = w
-            if let far { xs.append(far); ws.append(0) }
+            var xs = x
+            var ws = w
+            if let far {
+                xs.append(far)
+                ws.append(0)
+            }
             var results: [([Double], [Double])] = []
-            for engine in [SlicedSum(directions: 1, seed: 0, threads: 1), SlicedSum(directions: 1, seed: 0, threads: 2),
-                           DirectSum(threads: 1)] as [any KernelSumEngine] {
-                var v: [Double] = [], g: [Double] = []
-                engine.sum(RieszKernel(r: 1), dimension: 1, sources: xs, weights: ws, channels: 1, targets: y,
-                           gradientChannels: [0], values: &v, gradients: &g)
+            for engine in [
+                SlicedSum(directions: 1, seed: 0, threads: 1), SlicedSum(directions: 1, seed: 0, threads: 2),
+                DirectSum(threads: 1),
+            ] as [any KernelSumEngine] {
+                var v: [Double] = []
+                var g: [Double] = []
+                engine.sum(
+                    RieszKernel(r: 1), dimension: 1, sources: xs, weights: ws, channels: 1, targets: y,
+                    gradientChannels: [0], values: &v, gradients: &g)
                 results.append((v, g))
             }
             XCTAssertEqual(results[0].0, results[1].0)
@@ -309,9 +366,11 @@ final class SlicedSumTests: XCTestCase {
         let (x, w, y) = problem(d, n: 500, m: 70, seed: 5)
         let engine = SlicedSum(directions: 40, seed: 2, threads: 2)
         let (v2, g2) = sums(engine, d, x, Array(w[500..<1000]) + Array(w[0..<500]), y)
-        var v: [Double] = [], g: [Double] = []
-        engine.sum(RieszKernel(r: 1), dimension: d, sources: x, weights: Array(w[0..<500]), channels: 1, targets: y,
-                   gradientChannels: [0], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        engine.sum(
+            RieszKernel(r: 1), dimension: d, sources: x, weights: Array(w[0..<500]), channels: 1, targets: y,
+            gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertLessThanOrEqual(relativeError(v, (0..<70).map { v2[2 * $0 + 1] }), 1e-13)
         XCTAssertLessThanOrEqual(relativeError(g, g2), 1e-13)
     }
@@ -361,7 +420,7 @@ extension VectorMathTests {
             e += 0.093
         }
         var x = 0.5
-        while x < 2 {   // near 1, where log is small
+        while x < 2 {  // near 1, where log is small
             let lanes = SIMD8<Double>((0..<8).map { x + Double($0) * 1e-4 })
             let l = VectorMath.log(lanes)
             for k in 0..<8 { worst = max(worst, abs(l[k] - log(lanes[k])) / max(1, abs(log(lanes[k])))) }
@@ -381,9 +440,11 @@ extension VectorMathTests {
 }
 
 final class KernelProfileTests: XCTestCase {
-    let specs = ["gaussian", "gaussian:sigma=0.4", "imq", "imq:c=2,beta=-1.3", "imq:c=0.5,beta=-0.2",
-                 "laplace", "laplace:alpha=2.5", "riesz", "riesz:r=0.5", "riesz:r=1.5",
-                 "matern", "matern:nu=2.5,length=0.7", "log", "coulomb"]
+    let specs = [
+        "gaussian", "gaussian:sigma=0.4", "imq", "imq:c=2,beta=-1.3", "imq:c=0.5,beta=-0.2",
+        "laplace", "laplace:alpha=2.5", "riesz", "riesz:r=0.5", "riesz:r=1.5",
+        "matern", "matern:nu=2.5,length=0.7", "log", "coulomb",
+    ]
 
     /// slope = κ'(ρ)/ρ against central differences of κ(ρ) = value(ρ²), step 1e-5·ρ.
     /// Tolerance: relative 1e-6 (truncation ~1e-10, rounding ~1e-11).
@@ -392,7 +453,9 @@ final class KernelProfileTests: XCTestCase {
             let k = try KernelRegistry.make(spec)
             for rho in [0.05, 0.3, 1.0, 2.5] {
                 let h = 1e-5 * rho
-                let fd = (k.value(squaredDistance: (rho + h) * (rho + h)) - k.value(squaredDistance: (rho - h) * (rho - h))) / (2 * h)
+                let fd =
+                    (k.value(squaredDistance: (rho + h) * (rho + h)) - k.value(squaredDistance: (rho - h) * (rho - h)))
+                    / (2 * h)
                 let slope = k.profile(squaredDistance: rho * rho).slope
                 XCTAssertEqual(slope, fd / rho, accuracy: 1e-6 * abs(fd / rho), "\(spec) at ρ=\(rho)")
             }
@@ -441,7 +504,8 @@ final class KernelProfileTests: XCTestCase {
     /// callAsFunction(x, y) = κ(|x − y|), here the Gaussian exp(−|x−y|²/2σ²) (rel 1e-15).
     func testCallAsFunction() {
         let k = GaussianKernel(sigma: 2)
-        let x = [1.0, 2.0, -1.0], y = [0.5, 0.0, 1.0]
+        let x = [1.0, 2.0, -1.0]
+        let y = [0.5, 0.0, 1.0]
         let v = x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in k(xp, yp) } }
         XCTAssertEqual(v, exp(-(0.25 + 4 + 4) / 8), accuracy: 1e-15)
     }
@@ -486,7 +550,8 @@ final class KernelSpecTests: XCTestCase {
         // Parameters are read, not just echoed.
         XCTAssertEqual((try KernelRegistry.make("gaussian:sigma=0.25") as? GaussianKernel)?.sigma, 0.25)
         let imq = try KernelRegistry.make("imq:c=2,beta=-0.75") as? InverseMultiquadricKernel
-        XCTAssertEqual(imq?.c, 2); XCTAssertEqual(imq?.beta, -0.75)
+        XCTAssertEqual(imq?.c, 2)
+        XCTAssertEqual(imq?.beta, -0.75)
         XCTAssertEqual((try KernelRegistry.make("riesz:r=0.5") as? RieszKernel)?.r, 0.5)
         XCTAssertEqual((try KernelRegistry.make("laplace:alpha=3") as? LaplaceKernel)?.alpha, 3)
         XCTAssertEqual(KernelRegistry.names, ["gaussian", "imq", "laplace", "riesz", "matern", "log", "coulomb"])
@@ -510,7 +575,9 @@ final class KernelSpecTests: XCTestCase {
     func testSpecErrors() {
         let unknown = error("cauchy:scale=1.5")
         XCTAssertTrue(unknown.contains("unknown kernel 'cauchy'"), unknown)
-        for name in ["gaussian", "imq", "laplace", "riesz", "matern", "log", "coulomb"] { XCTAssertTrue(unknown.contains(name), unknown) }
+        for name in ["gaussian", "imq", "laplace", "riesz", "matern", "log", "coulomb"] {
+            XCTAssertTrue(unknown.contains(name), unknown)
+        }
 
         let extra = error("gaussian:alpha=1")
         XCTAssertTrue(extra.contains("no parameter 'alpha'") && extra.contains("allowed: sigma"), extra)
@@ -554,18 +621,27 @@ final class FFTWLinkTests: XCTestCase {
         let input = fftw_alloc_real(n)!
         let spectrum = fftw_alloc_complex(n / 2 + 1)!
         let output = fftw_alloc_real(n)!
-        defer { fftw_free(input); fftw_free(spectrum); fftw_free(output) }
+        defer {
+            fftw_free(input)
+            fftw_free(spectrum)
+            fftw_free(output)
+        }
         let forward = fftw_plan_dft_r2c_1d(Int32(n), input, spectrum, UInt32(FFTW_ESTIMATE))
         let backward = fftw_plan_dft_c2r_1d(Int32(n), spectrum, output, UInt32(FFTW_ESTIMATE))
-        defer { fftw_destroy_plan(forward); fftw_destroy_plan(backward) }
+        defer {
+            fftw_destroy_plan(forward)
+            fftw_destroy_plan(backward)
+        }
         let x = (0..<n).map { sin(Double($0) * 0.7) + 0.1 * Double($0) }
         for k in 0..<n { input[k] = x[k] }
         fftw_execute(forward)
         for f in 0...(n / 2) {
-            var re = 0.0, im = 0.0
+            var re = 0.0
+            var im = 0.0
             for k in 0..<n {
                 let t = -2 * Double.pi * Double(f * k) / Double(n)
-                re += x[k] * cos(t); im += x[k] * sin(t)
+                re += x[k] * cos(t)
+                im += x[k] * sin(t)
             }
             XCTAssertEqual(spectrum[f].0, re, accuracy: 1e-12 * Double(n) * 2, "Re X[\(f)]")
             XCTAssertEqual(spectrum[f].1, im, accuracy: 1e-12 * Double(n) * 2, "Im X[\(f)]")
@@ -575,4 +651,3 @@ final class FFTWLinkTests: XCTestCase {
         for k in 0..<n { XCTAssertEqual(output[k], Double(n) * x[k], accuracy: 1e-12 * scale, "x[\(k)]") }
     }
 }
-

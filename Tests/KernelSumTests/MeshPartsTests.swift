@@ -59,8 +59,9 @@ final class MeshPartsTests: XCTestCase {
                         let neighbours = (0..<n).filter {
                             squaredDistance(x[($0 * d)..<($0 * d + d)], y, period: period) < radius * radius
                         }
-                        XCTAssertTrue(Set(neighbours).isSubset(of: found),
-                                      "missed \(Set(neighbours).subtracting(found).count) neighbours, \(tag)")
+                        XCTAssertTrue(
+                            Set(neighbours).isSubset(of: found),
+                            "missed \(Set(neighbours).subtracting(found).count) neighbours, \(tag)")
                     }
                 }
             }
@@ -70,7 +71,8 @@ final class MeshPartsTests: XCTestCase {
     /// Targets in cell order are a permutation of the targets.
     func testCellOrderIsAPermutation() {
         var rng = TestRNG(43)
-        let x = (0..<600).map { _ in rng.uniform(-1, 1) }, y = (0..<300).map { _ in rng.uniform(-2, 2) }
+        let x = (0..<600).map { _ in rng.uniform(-1, 1) }
+        let y = (0..<300).map { _ in rng.uniform(-2, 2) }
         let cells = x.withUnsafeBufferPointer { CellList(points: $0, dimension: 3, cellSize: 0.2) }
         let order = y.withUnsafeBufferPointer { cells.cellOrder(of: $0) }
         XCTAssertEqual(order.sorted(), Array(0..<100))
@@ -85,7 +87,8 @@ final class MeshPartsTests: XCTestCase {
         var complexShape = shape
         complexShape[d - 1] = shape[d - 1] / 2 + 1
         return indices(complexShape).map { k in
-            var re = 0.0, im = 0.0
+            var re = 0.0
+            var im = 0.0
             for (flat, n) in indices(shape).enumerated() {
                 var phase = 0.0
                 for a in 0..<d { phase += Double(k[a] * n[a]) / Double(shape[a]) }
@@ -108,12 +111,18 @@ final class MeshPartsTests: XCTestCase {
     }
 
     /// Runs `body` with a transform of `shape` and `band` and buffers of its layout.
-    func withTransform(shape: [Int], band: [Int],
-                       _ body: (GridFFT, UnsafeMutablePointer<Double>, UnsafeMutablePointer<fftw_complex>) -> Void) {
+    func withTransform(
+        shape: [Int], band: [Int],
+        _ body: (GridFFT, UnsafeMutablePointer<Double>, UnsafeMutablePointer<fftw_complex>) -> Void
+    ) {
         let total = shape.reduce(1, *)
         let complexCount = total / shape[shape.count - 1] * (shape[shape.count - 1] / 2 + 1)
-        let real = fftw_alloc_real(total)!, spectrum = fftw_alloc_complex(complexCount)!
-        defer { fftw_free(real); fftw_free(spectrum) }
+        let real = fftw_alloc_real(total)!
+        let spectrum = fftw_alloc_complex(complexCount)!
+        defer {
+            fftw_free(real)
+            fftw_free(spectrum)
+        }
         let transform = GridFFT(shape: shape, band: band, real: real, spectrum: spectrum)
         XCTAssertEqual(transform.complexCount, complexCount)
         body(transform, real, spectrum)
@@ -162,13 +171,15 @@ final class MeshPartsTests: XCTestCase {
     func testGridFFTBackwardIsTheInverseDFT() {
         var rng = TestRNG(53)
         for (shape, band) in MeshPartsTests.fftCases {
-            let d = shape.count, total = shape.reduce(1, *)
+            let d = shape.count
+            let total = shape.reduce(1, *)
             let x = (0..<total).map { _ in rng.uniform(-1, 1) }
             // The masked spectrum on the full layout (Hermitian: the mask is even in k).
             let full = indices(shape)
             let spectrumFull = full.map { k -> (Double, Double) in
                 guard inBand(k, shape: shape, band: band) else { return (0, 0) }
-                var re = 0.0, im = 0.0
+                var re = 0.0
+                var im = 0.0
                 for (flat, n) in full.enumerated() {
                     var phase = 0.0
                     for a in 0..<d { phase += Double(k[a] * n[a]) / Double(shape[a]) }
@@ -214,13 +225,16 @@ final class MeshPartsTests: XCTestCase {
     /// wrap(t, L) is t − L⌊t/L⌋ in [0, L), exact for points any number of periods away.
     func testWrapIsTheRemainderInTheBox() {
         let l = 2.5
-        for (t, expected) in [(0.0, 0.0), (1.0, 1.0), (2.5, 0.0), (-0.5, 2.0), (-2.5, 0.0), (7.75, 0.25),
-                              (-7.75, 2.25), (-0.0, 0.0), (2.5e17, 0.0)] {
+        for (t, expected) in [
+            (0.0, 0.0), (1.0, 1.0), (2.5, 0.0), (-0.5, 2.0), (-2.5, 0.0), (7.75, 0.25),
+            (-7.75, 2.25), (-0.0, 0.0), (2.5e17, 0.0),
+        ] {
             XCTAssertEqual(Domain.periodic(length: l).wrap(t), expected, "wrap(\(t))")
         }
         var rng = TestRNG(59)
         for _ in 0..<1000 {
-            let t = rng.uniform(-50, 50), u = Domain.periodic(length: l).wrap(t)
+            let t = rng.uniform(-50, 50)
+            let u = Domain.periodic(length: l).wrap(t)
             XCTAssertTrue(u >= 0 && u < l)
             XCTAssertEqual(u, t - l * (t / l).rounded(.down), accuracy: 1e-13)
         }
@@ -230,15 +244,18 @@ final class MeshPartsTests: XCTestCase {
     /// wrapped.
     func testWrappedCopiesOnlyWhenAPointIsOutside() {
         let weights = [1.0, 1.0]
-        let inside = [0.0, 1.0, 2.0, 0.5], outside = [0.5, -1.0, 3.5, 1.0]
+        let inside = [0.0, 1.0, 2.0, 0.5]
+        let outside = [0.5, -1.0, 3.5, 1.0]
         inside.withUnsafeBufferPointer { i in
             outside.withUnsafeBufferPointer { o in
                 weights.withUnsafeBufferPointer { w in
-                    let ok = KernelSumProblem(dimension: 2, sources: i, weights: w, channels: 1, targets: i,
-                                              gradientChannels: [])!
+                    let ok = KernelSumProblem(
+                        dimension: 2, sources: i, weights: w, channels: 1, targets: i,
+                        gradientChannels: [])!
                     XCTAssertNil(Domain.periodic(length: 2.5).wrapped(ok))
-                    let out = KernelSumProblem(dimension: 2, sources: i, weights: w, channels: 1, targets: o,
-                                               gradientChannels: [])!
+                    let out = KernelSumProblem(
+                        dimension: 2, sources: i, weights: w, channels: 1, targets: o,
+                        gradientChannels: [])!
                     let wrapped = Domain.periodic(length: 2.5).wrapped(out)
                     XCTAssertEqual(wrapped?.sources, inside)
                     XCTAssertEqual(wrapped?.targets, [0.5, 1.5, 1.0, 1.0])
@@ -253,10 +270,13 @@ final class MeshPartsTests: XCTestCase {
     /// and wider than the grid (a window that wraps several times), 1 and 3 threads.
     func testFoldAndUnfoldAreTheModularImages() {
         var rng = TestRNG(61)
-        let cases: [(grid: [Int], pad: Int)] = [([10], 3), ([4], 9), ([6, 8], 2), ([4, 6], 7), ([4, 6, 8], 3),
-                                                ([2, 4, 6], 5)]
+        let cases: [(grid: [Int], pad: Int)] = [
+            ([10], 3), ([4], 9), ([6, 8], 2), ([4, 6], 7), ([4, 6, 8], 3),
+            ([2, 4, 6], 5),
+        ]
         for (grid, pad) in cases {
-            let d = grid.count, channels = 2
+            let d = grid.count
+            let channels = 2
             let grid3 = grid + [Int](repeating: 1, count: 3 - d)
             let buffer = PaddedBuffer()
             let periodic = PeriodicGrid(grid: grid3, dimension: d, pad: pad, channels: channels, buffer: buffer)
@@ -268,7 +288,8 @@ final class MeshPartsTests: XCTestCase {
                 }
                 XCTAssertEqual(periodic.images(a), expected, "images, grid \(grid) pad \(pad) axis \(a)")
             }
-            let paddedTotal = padded.reduce(1, *), total = grid.reduce(1, *)
+            let paddedTotal = padded.reduce(1, *)
+            let total = grid.reduce(1, *)
             let paddedIndices = indices(padded)
             /// The grid index of a padded one, (e − w) mod G per axis, flattened.
             func image(_ e: [Int]) -> Int {
@@ -299,8 +320,9 @@ final class MeshPartsTests: XCTestCase {
                 }
                 for c in 0..<channels {
                     for (flat, e) in paddedIndices.enumerated() {
-                        XCTAssertEqual(periodic.buffer[c * paddedTotal + flat], source[c * total + image(e)],
-                                       "unfold, grid \(grid) pad \(pad) at \(e)")
+                        XCTAssertEqual(
+                            periodic.buffer[c * paddedTotal + flat], source[c * total + image(e)],
+                            "unfold, grid \(grid) pad \(pad) at \(e)")
                     }
                 }
             }

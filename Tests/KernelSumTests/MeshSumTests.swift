@@ -10,7 +10,8 @@ func testPoints(_ layout: String, count: Int, dimension d: Int, rng: inout TestR
         case "uniform": return (0..<d).map { _ in rng.uniform(-3, 3) }
         case "gaussian":
             return (0..<d).map { _ in
-                let u = max(1e-300, rng.uniform()), v = rng.uniform()
+                let u = max(1e-300, rng.uniform())
+                let v = rng.uniform()
                 return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
             }
         default:
@@ -23,25 +24,37 @@ func testPoints(_ layout: String, count: Int, dimension d: Int, rng: inout TestR
 /// Per-channel relative errors (values, gradients) of the mesh against direct summation (both
 /// in the periodic box [0, L)^d when `period` is given), two channels (positive and signed
 /// weights), gradients of both. Also checks that 1 and 2 threads give identical output.
-func meshErrors(_ kernel: any RadialKernel, _ d: Int, _ x: [Double], _ w: [Double], _ y: [Double],
-                tolerance: Double, period: Double? = nil,
-                file: StaticString = #filePath, line: UInt = #line) -> (value: Double, gradient: Double) {
+func meshErrors(
+    _ kernel: any RadialKernel, _ d: Int, _ x: [Double], _ w: [Double], _ y: [Double],
+    tolerance: Double, period: Double? = nil,
+    file: StaticString = #filePath, line: UInt = #line
+) -> (value: Double, gradient: Double) {
     let m = y.count / d
-    var rv: [Double] = [], rg: [Double] = []
-    DirectSum(threads: 2, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                                              gradientChannels: [0, 1], values: &rv, gradients: &rg)
-    var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-    MeshSum(tolerance: tolerance, threads: 1, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                                  targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
-    MeshSum(tolerance: tolerance, threads: 2, domain: Domain(period: period)).sum(kernel, dimension: d, sources: x, weights: w, channels: 2,
-                                                                  targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
+    var rv: [Double] = []
+    var rg: [Double] = []
+    DirectSum(threads: 2, domain: Domain(period: period)).sum(
+        kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y,
+        gradientChannels: [0, 1], values: &rv, gradients: &rg)
+    var v: [Double] = []
+    var g: [Double] = []
+    var v2: [Double] = []
+    var g2: [Double] = []
+    MeshSum(tolerance: tolerance, threads: 1, domain: Domain(period: period)).sum(
+        kernel, dimension: d, sources: x, weights: w, channels: 2,
+        targets: y, gradientChannels: [0, 1], values: &v, gradients: &g)
+    MeshSum(tolerance: tolerance, threads: 2, domain: Domain(period: period)).sum(
+        kernel, dimension: d, sources: x, weights: w, channels: 2,
+        targets: y, gradientChannels: [0, 1], values: &v2, gradients: &g2)
     XCTAssertEqual(v, v2, "thread count changed the values", file: file, line: line)
     XCTAssertEqual(g, g2, "thread count changed the gradients", file: file, line: line)
     var worst = (value: 0.0, gradient: 0.0)
     for c in 0..<2 {
         let pick = { (a: [Double]) in stride(from: c, to: a.count, by: 2).map { a[$0] } }
         let gpick = { (a: [Double]) -> [Double] in
-            (0..<m).flatMap { j -> ArraySlice<Double> in let base = (j * 2 + c) * d; return a[base..<(base + d)] }
+            (0..<m).flatMap { j -> ArraySlice<Double> in
+                let base = (j * 2 + c) * d
+                return a[base..<(base + d)]
+            }
         }
         worst.value = max(worst.value, relativeError(pick(v), pick(rv)))
         worst.gradient = max(worst.gradient, relativeError(gpick(g), gpick(rg)))
@@ -54,8 +67,10 @@ final class MeshSumTests: XCTestCase {
     /// 3, uniform / Gaussian / clustered data: relative error ≤ the tolerance at 1e-3, 1e-6 and
     /// 1e-9, values and gradients.
     func testSmoothKernelsMeetTheTolerance() {
-        let kernels: [any RadialKernel] = [GaussianKernel(sigma: 0.5), GaussianKernel(sigma: 0.2),
-                                           InverseMultiquadricKernel(c: 1), InverseMultiquadricKernel(c: 0.3, beta: -1.5)]
+        let kernels: [any RadialKernel] = [
+            GaussianKernel(sigma: 0.5), GaussianKernel(sigma: 0.2),
+            InverseMultiquadricKernel(c: 1), InverseMultiquadricKernel(c: 0.3, beta: -1.5),
+        ]
         check(kernels, tolerances: [1e-3, 1e-6, 1e-9], allowance: 1)
     }
 
@@ -63,19 +78,24 @@ final class MeshSumTests: XCTestCase {
     /// tolerance at 1e-3 and 1e-6 (Laplace, Riesz r = 1 and 0.5, Matérn 3/2 and 5/2, log;
     /// Coulomb in d = 3).
     func testNonSmoothKernelsThroughTheNearField() {
-        let kernels: [any RadialKernel] = [LaplaceKernel(alpha: 1), RieszKernel(r: 1), RieszKernel(r: 0.5),
-                                           MaternKernel(nu: 1.5, length: 1), MaternKernel(nu: 2.5, length: 0.5),
-                                           LogarithmicKernel()]
+        let kernels: [any RadialKernel] = [
+            LaplaceKernel(alpha: 1), RieszKernel(r: 1), RieszKernel(r: 0.5),
+            MaternKernel(nu: 1.5, length: 1), MaternKernel(nu: 2.5, length: 0.5),
+            LogarithmicKernel(),
+        ]
         check(kernels, tolerances: [1e-3, 1e-6], allowance: 10)
         check([CoulombKernel()], dimensions: [3], tolerances: [1e-3, 1e-6], allowance: 10)
     }
 
-    func check(_ kernels: [any RadialKernel], dimensions: [Int] = [1, 2, 3], tolerances: [Double], allowance: Double,
-               file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        _ kernels: [any RadialKernel], dimensions: [Int] = [1, 2, 3], tolerances: [Double], allowance: Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         for d in dimensions {
             for layout in ["uniform", "gaussian", "clustered"] {
                 var rng = TestRNG(UInt64(10 * d + layout.count))
-                let n = 400, m = 100
+                let n = 400
+                let m = 100
                 let x = testPoints(layout, count: n, dimension: d, rng: &rng)
                 var y = testPoints(layout, count: m, dimension: d, rng: &rng)
                 // Some targets on sources: the self-interaction conventions must match too.
@@ -85,8 +105,11 @@ final class MeshSumTests: XCTestCase {
                     for tolerance in tolerances {
                         let e = meshErrors(kernel, d, x, w, y, tolerance: tolerance, file: file, line: line)
                         let bound = allowance * tolerance
-                        XCTAssertLessThanOrEqual(e.value, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value", file: file, line: line)
-                        XCTAssertLessThanOrEqual(e.gradient, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient", file: file, line: line)
+                        XCTAssertLessThanOrEqual(
+                            e.value, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value", file: file, line: line)
+                        XCTAssertLessThanOrEqual(
+                            e.gradient, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient", file: file,
+                            line: line)
                     }
                 }
             }
@@ -97,7 +120,8 @@ final class MeshSumTests: XCTestCase {
     /// 500 targets (a third of them sources) against direct summation.
     func testLargeProblems() {
         var rng = TestRNG(77)
-        let d = 2, n = 100_000
+        let d = 2
+        let n = 100_000
         let x = testPoints("gaussian", count: n, dimension: d, rng: &rng)
         var y = testPoints("gaussian", count: 500, dimension: d, rng: &rng)
         y.replaceSubrange(0..<(150 * d), with: x[0..<(150 * d)])
@@ -159,7 +183,8 @@ final class MeshSumTests: XCTestCase {
         XCTAssertNotNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 4))
         XCTAssertNil(MeshSum.unsupported(GaussianKernel(sigma: 1), dimension: 3))
         XCTAssertNil(MeshSum.unsupported(LogarithmicKernel(), dimension: 2))
-        XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: RieszKernel(r: 1), dimension: 5, tolerance: 1e-6, threads: 1))
+        XCTAssertThrowsError(
+            try KernelSumEngines.make(.mesh, kernel: RieszKernel(r: 1), dimension: 5, tolerance: 1e-6, threads: 1))
     }
 
     func testFFTSizes() {
@@ -171,14 +196,17 @@ final class MeshSumTests: XCTestCase {
 
     /// Degenerate inputs: no sources gives zeros; all points equal still works.
     func testDegenerateInputs() {
-        var v: [Double] = [], g: [Double] = []
-        MeshSum(tolerance: 1e-6, threads: 1).sum(GaussianKernel(sigma: 1), dimension: 2, sources: [], weights: [], channels: 1,
-                                                 targets: [0, 0, 1, 1], gradientChannels: [0], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        MeshSum(tolerance: 1e-6, threads: 1).sum(
+            GaussianKernel(sigma: 1), dimension: 2, sources: [], weights: [], channels: 1,
+            targets: [0, 0, 1, 1], gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertEqual(v, [0, 0])
         XCTAssertEqual(g, [0, 0, 0, 0])
         let x = [Double](repeating: 0.5, count: 20)
-        MeshSum(tolerance: 1e-6, threads: 1).sum(GaussianKernel(sigma: 1), dimension: 2, sources: x, weights: [Double](repeating: 1, count: 10),
-                                                 channels: 1, targets: [0.5, 0.5], gradientChannels: [0], values: &v, gradients: &g)
+        MeshSum(tolerance: 1e-6, threads: 1).sum(
+            GaussianKernel(sigma: 1), dimension: 2, sources: x, weights: [Double](repeating: 1, count: 10),
+            channels: 1, targets: [0.5, 0.5], gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertEqual(v[0], 10, accuracy: 1e-5)
     }
 
@@ -188,32 +216,39 @@ final class MeshSumTests: XCTestCase {
     /// problem does move them.
     func testGridStaysWhileTheBoxDrifts() {
         var rng = TestRNG(31)
-        let n = 20_000, d = 2
+        let n = 20_000
+        let d = 2
         let x = testPoints("gaussian", count: n, dimension: d, rng: &rng)
         let w = [Double](repeating: 1.0 / Double(n), count: n)
         let engine = MeshSum(tolerance: 1e-3, threads: 2)
-        var v: [Double] = [], g: [Double] = []
+        var v: [Double] = []
+        var g: [Double] = []
         var seen: Set<String> = []
         for scale in [1.0, 0.98, 0.96, 0.95, 0.97] {
             let y = x.map { $0 * scale }
-            engine.sum(LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
-                       gradientChannels: [0], values: &v, gradients: &g)
+            engine.sum(
+                LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
+                gradientChannels: [0], values: &v, gradients: &g)
             seen.insert("\(engine.parameters["grid"]!) \(engine.parameters["near-radius"]!)")
         }
         XCTAssertEqual(seen.count, 1, "the grid moved with a drift of a few per cent: \(seen)")
         let near = Double(engine.parameters["near-radius"]!)!
         XCTAssertEqual(log2(near) * 4, (log2(near) * 4).rounded(), accuracy: 1e-9, "radius off the 2^(j/4) ladder")
         let big = x.map { $0 * 3 }
-        engine.sum(LogarithmicKernel(), dimension: d, sources: big, weights: w, channels: 1, targets: big,
-                   gradientChannels: [0], values: &v, gradients: &g)
+        engine.sum(
+            LogarithmicKernel(), dimension: d, sources: big, weights: w, channels: 1, targets: big,
+            gradientChannels: [0], values: &v, gradients: &g)
         XCTAssertNotEqual(Double(engine.parameters["near-radius"]!)!, near)
         // Still accurate after the reuse.
-        var rv: [Double] = [], rg: [Double] = []
+        var rv: [Double] = []
+        var rg: [Double] = []
         let last = x.map { $0 * 0.97 }
-        engine.sum(LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
-                   gradientChannels: [0], values: &v, gradients: &g)
-        DirectSum(threads: 2).sum(LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
-                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        engine.sum(
+            LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
+            gradientChannels: [0], values: &v, gradients: &g)
+        DirectSum(threads: 2).sum(
+            LogarithmicKernel(), dimension: d, sources: last, weights: w, channels: 1, targets: last,
+            gradientChannels: [0], values: &rv, gradients: &rg)
         // Measured over five data seeds: values 4e-7, gradients 3.7e-4 … 6.6e-4 relative, within
         // the tolerance itself (the documentation allows singular kernels 10×).
         XCTAssertLessThanOrEqual(relativeError(v, rv), 1e-3)
@@ -226,16 +261,19 @@ final class MeshSumTests: XCTestCase {
 final class MeshStateTests: XCTestCase {
     func testRestoredHistoryContinuesBitForBit() throws {
         var rng = TestRNG(32)
-        let n = 20_000, d = 2
+        let n = 20_000
+        let d = 2
         let x = testPoints("gaussian", count: n, dimension: d, rng: &rng)
         let w = [Double](repeating: 1.0 / Double(n), count: n)
         // A box that grows, then shrinks a little: the hysteresis keeps the larger grid.
         let scales = [1.0, 1.5, 1.45]
         func sum(_ e: MeshSum, _ s: Double) -> [Double] {
-            var v: [Double] = [], g: [Double] = []
+            var v: [Double] = []
+            var g: [Double] = []
             let y = x.map { $0 * s }
-            e.sum(LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
-                  gradientChannels: [0], values: &v, gradients: &g)
+            e.sum(
+                LogarithmicKernel(), dimension: d, sources: y, weights: w, channels: 1, targets: y,
+                gradientChannels: [0], values: &v, gradients: &g)
             return v + g
         }
         let running = MeshSum(tolerance: 1e-3, threads: 2)
@@ -261,6 +299,8 @@ final class MeshStateTests: XCTestCase {
         XCTAssertEqual(auto.saveState(), saved)
         try restored.restoreState(PartState())
         XCTAssertTrue(restored.saveState().isEmpty)
-        XCTAssertThrowsError(try restored.restoreState(PartState(integers: ["dimension": [9], "modes": [1, 1, 1]], texts: ["kernel": "log"])))
+        XCTAssertThrowsError(
+            try restored.restoreState(
+                PartState(integers: ["dimension": [9], "modes": [1, 1, 1]], texts: ["kernel": "log"])))
     }
 }

@@ -13,14 +13,25 @@ func periodicPoints(_ layout: String, count: Int, dimension d: Int, period l: Do
 }
 
 /// The minimum-image brute force Σ_j w_j k(mi(y − x_j)) and its gradient, one channel.
-func minimumImageSum(_ kernel: any RadialKernel, _ d: Int, _ l: Double, _ x: [Double], _ w: [Double], _ y: [Double])
-    -> (values: [Double], gradients: [Double]) {
-    let n = x.count / d, m = y.count / d
-    var v = [Double](repeating: 0, count: m), g = [Double](repeating: 0, count: m * d)
+func minimumImageSum(
+    _ kernel: any RadialKernel, _ d: Int, _ l: Double, _ x: [Double], _ w: [Double], _ y: [Double]
+)
+    -> (values: [Double], gradients: [Double])
+{
+    let n = x.count / d
+    let m = y.count / d
+    var v = [Double](repeating: 0, count: m)
+    var g = [Double](repeating: 0, count: m * d)
     for j in 0..<m {
         for i in 0..<n {
-            var z = [Double](repeating: 0, count: d), r2 = 0.0
-            for a in 0..<d { var t = y[j * d + a] - x[i * d + a]; t -= l * (t / l).rounded(); z[a] = t; r2 += t * t }
+            var z = [Double](repeating: 0, count: d)
+            var r2 = 0.0
+            for a in 0..<d {
+                var t = y[j * d + a] - x[i * d + a]
+                t -= l * (t / l).rounded()
+                z[a] = t
+                r2 += t * t
+            }
             let (kv, s) = kernel.profile(squaredDistance: r2)
             v[j] += w[i] * kv
             for a in 0..<d { g[j * d + a] += w[i] * s * z[a] }
@@ -40,15 +51,22 @@ final class PeriodicSumTests: XCTestCase {
             let x = periodicPoints("clustered", count: 203, dimension: d, period: l, rng: &rng)
             var y = periodicPoints("uniform", count: 37, dimension: d, period: l, rng: &rng)
             y.replaceSubrange(0..<(3 * d), with: x[0..<(3 * d)])
-            for k in (3 * d)..<(6 * d) { y[k] += k % 2 == 0 ? 3 * l : -l }   // outside the box
+            for k in (3 * d)..<(6 * d) { y[k] += k % 2 == 0 ? 3 * l : -l }  // outside the box
             let w = (0..<203).map { _ in rng.uniform(-1, 1) }
-            for kernel in [GaussianKernel(sigma: 0.3), LaplaceKernel(alpha: 4), LogarithmicKernel()] as [any RadialKernel] {
+            for kernel in [GaussianKernel(sigma: 0.3), LaplaceKernel(alpha: 4), LogarithmicKernel()]
+                as [any RadialKernel]
+            {
                 let ref = minimumImageSum(kernel, d, l, x, w, y)
-                var v: [Double] = [], g: [Double] = [], v2: [Double] = [], g2: [Double] = []
-                DirectSum(threads: 1, domain: .periodic(length: l)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
-                                                     gradientChannels: [0], values: &v, gradients: &g)
-                DirectSum(threads: 2, domain: .periodic(length: l)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
-                                                     gradientChannels: [0], values: &v2, gradients: &g2)
+                var v: [Double] = []
+                var g: [Double] = []
+                var v2: [Double] = []
+                var g2: [Double] = []
+                DirectSum(threads: 1, domain: .periodic(length: l)).sum(
+                    kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                    gradientChannels: [0], values: &v, gradients: &g)
+                DirectSum(threads: 2, domain: .periodic(length: l)).sum(
+                    kernel, dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                    gradientChannels: [0], values: &v2, gradients: &g2)
                 XCTAssertLessThan(relativeError(v, ref.values), 1e-13, "\(kernel) d=\(d)")
                 XCTAssertLessThan(relativeError(g, ref.gradients), 1e-13, "\(kernel) d=\(d)")
                 XCTAssertEqual(v, v2)
@@ -67,27 +85,36 @@ final class PeriodicSumTests: XCTestCase {
     /// by L/2 at τ = 1e-3 only: the minimum-image kernel has a kink there, which caps the
     /// mesh's accuracy near that size (no Ewald sum; measured: about 1e-5 ... 1e-3 at τ = 1e-6).
     func testPeriodicMeshMatchesPeriodicDirect() {
-        let decayed: [(any RadialKernel, Double)] = [(GaussianKernel(sigma: l / 14), 1), (LaplaceKernel(alpha: 40 / l), 10),
-                                                     (MaternKernel(nu: 2.5, length: l / 30), 10)]
-        let slower: [(any RadialKernel, Double)] = [(GaussianKernel(sigma: l / 10), 1), (LaplaceKernel(alpha: 15 / l), 10),
-                                                    (MaternKernel(nu: 2.5, length: l / 15), 10)]
+        let decayed: [(any RadialKernel, Double)] = [
+            (GaussianKernel(sigma: l / 14), 1), (LaplaceKernel(alpha: 40 / l), 10),
+            (MaternKernel(nu: 2.5, length: l / 30), 10),
+        ]
+        let slower: [(any RadialKernel, Double)] = [
+            (GaussianKernel(sigma: l / 10), 1), (LaplaceKernel(alpha: 15 / l), 10),
+            (MaternKernel(nu: 2.5, length: l / 15), 10),
+        ]
         var report: [String] = []
         for d in 1...3 {
             for layout in ["uniform", "clustered"] {
                 var rng = TestRNG(UInt64(100 * d + layout.count))
-                let n = 400, m = 100
+                let n = 400
+                let m = 100
                 let x = periodicPoints(layout, count: n, dimension: d, period: l, rng: &rng)
                 var y = periodicPoints(layout, count: m, dimension: d, period: l, rng: &rng)
                 y.replaceSubrange(0..<(5 * d), with: x[0..<(5 * d)])
-                for k in (5 * d)..<(7 * d) { y[k] -= l }   // outside the box: wrapped by the engine
+                for k in (5 * d)..<(7 * d) { y[k] -= l }  // outside the box: wrapped by the engine
                 let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
                 for (kernels, tolerances) in [(decayed, [1e-3, 1e-6]), (slower, [1e-3])] {
                     for (kernel, allowance) in kernels {
                         for tolerance in tolerances {
                             let e = meshErrors(kernel, d, x, w, y, tolerance: tolerance, period: l)
-                            report.append("\(kernel) d=\(d) \(layout) tol=\(tolerance): value \(e.value) gradient \(e.gradient)")
-                            XCTAssertLessThanOrEqual(e.value, allowance * tolerance, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value")
-                            XCTAssertLessThanOrEqual(e.gradient, allowance * tolerance, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient")
+                            report.append(
+                                "\(kernel) d=\(d) \(layout) tol=\(tolerance): value \(e.value) gradient \(e.gradient)")
+                            XCTAssertLessThanOrEqual(
+                                e.value, allowance * tolerance, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value")
+                            XCTAssertLessThanOrEqual(
+                                e.gradient, allowance * tolerance,
+                                "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient")
                         }
                     }
                 }
@@ -101,23 +128,29 @@ final class PeriodicSumTests: XCTestCase {
     /// L/40, ≤ 1e-5) and Gaussian (σ = L/14, ≤ 1e-6) at τ = 1e-6.
     func testLargerPeriodicProblem() {
         var rng = TestRNG(41)
-        let d = 2, n = 20_000
-        let x = periodicPoints("clustered", count: n / 2, dimension: d, period: l, rng: &rng)
+        let d = 2
+        let n = 20_000
+        let x =
+            periodicPoints("clustered", count: n / 2, dimension: d, period: l, rng: &rng)
             + periodicPoints("uniform", count: n / 2, dimension: d, period: l, rng: &rng)
         var y = periodicPoints("uniform", count: 300, dimension: d, period: l, rng: &rng)
         y.replaceSubrange(0..<(100 * d), with: x[0..<(100 * d)])
         let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
         let mesh = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: l))
-        var v: [Double] = [], g: [Double] = []
-        mesh.sum(LaplaceKernel(alpha: 40 / l), dimension: d, sources: x, weights: w, channels: 2, targets: y,
-                 gradientChannels: [0, 1], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        mesh.sum(
+            LaplaceKernel(alpha: 40 / l), dimension: d, sources: x, weights: w, channels: 2, targets: y,
+            gradientChannels: [0, 1], values: &v, gradients: &g)
         let radius = Double(mesh.parameters["near-radius"]!)!
         XCTAssertLessThan(radius, l / 5, "a near radius small enough for partial wrapping")
         let laplace = meshErrors(LaplaceKernel(alpha: 40 / l), d, x, w, y, tolerance: 1e-6, period: l)
         XCTAssertLessThanOrEqual(max(laplace.value, laplace.gradient), 1e-5, "laplace: \(laplace)")
         let gaussian = meshErrors(GaussianKernel(sigma: l / 14), d, x, w, y, tolerance: 1e-6, period: l)
         XCTAssertLessThanOrEqual(max(gaussian.value, gaussian.gradient), 1e-6, "gaussian: \(gaussian)")
-        if ProcessInfo.processInfo.environment["WGF_REPORT"] != nil { print("large: ε = \(radius) laplace \(laplace) gaussian \(gaussian)") }
+        if ProcessInfo.processInfo.environment["WGF_REPORT"] != nil {
+            print("large: ε = \(radius) laplace \(laplace) gaussian \(gaussian)")
+        }
     }
 
     /// The grid covers one period, the plan reports it, and a cached plan is not reused for
@@ -129,19 +162,27 @@ final class PeriodicSumTests: XCTestCase {
         let w = (0..<300).map { _ in rng.uniform(0, 1) }
         let kernel = GaussianKernel(sigma: 0.08)
         let mesh = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: 1))
-        var v: [Double] = [], g: [Double] = []
-        mesh.sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        mesh.sum(
+            kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v,
+            gradients: &g)
         XCTAssertEqual(mesh.parameters["period"], "1.0")
         let spacing = Double(mesh.parameters["spacing"]!)!
         let grid = mesh.parameters["grid"]!.split(separator: "x").map { Int($0)! }
         XCTAssertEqual(Double(grid[0]) * spacing, 1, accuracy: 1e-12, "the spreading grid spans exactly one period")
         // The same engine with a period of 1.3 (points unchanged, all inside): a new plan.
         let other = MeshSum(tolerance: 1e-6, threads: 2, domain: .periodic(length: 1.3))
-        var v2: [Double] = [], g2: [Double] = []
-        other.sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v2, gradients: &g2)
-        var rv: [Double] = [], rg: [Double] = []
-        DirectSum(threads: 2, domain: .periodic(length: 1.3)).sum(kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x,
-                                               gradientChannels: [0], values: &rv, gradients: &rg)
+        var v2: [Double] = []
+        var g2: [Double] = []
+        other.sum(
+            kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0], values: &v2,
+            gradients: &g2)
+        var rv: [Double] = []
+        var rg: [Double] = []
+        DirectSum(threads: 2, domain: .periodic(length: 1.3)).sum(
+            kernel, dimension: d, sources: x, weights: w, channels: 1, targets: x,
+            gradientChannels: [0], values: &rv, gradients: &rg)
         XCTAssertLessThan(relativeError(v2, rv), 1e-6)
         XCTAssertLessThan(relativeError(g2, rg), 1e-6)
     }
@@ -156,23 +197,35 @@ final class PeriodicSumTests: XCTestCase {
         // the minimum image would exceed the tolerance, so auto sums directly; σ = L/14 has.
         let large = auto.choice(GaussianKernel(sigma: l / 14), dimension: 2, sources: 10_000, targets: 10_000)
         XCTAssertEqual((large as? MeshSum)?.domain.period, l)
-        XCTAssertEqual(auto.choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "direct")
-        XCTAssertEqual(AutoSum(tolerance: 1e-3, threads: 1, domain: .periodic(length: l))
-            .choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "mesh")
-        XCTAssertEqual(auto.choice(LogarithmicKernel(), dimension: 2, sources: 10_000, targets: 10_000).name, "direct",
-                       "a kernel that does not decay is summed directly in the box")
-        XCTAssertEqual(auto.choice(RieszKernel(r: 1), dimension: 5, sources: 10_000, targets: 10_000).name, "direct",
-                       "no sliced in the box")
-        XCTAssertThrowsError(try KernelSumEngines.make(.sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-6,
-                                                       threads: 1, domain: .periodic(length: l))) { error in
+        XCTAssertEqual(
+            auto.choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "direct")
+        XCTAssertEqual(
+            AutoSum(tolerance: 1e-3, threads: 1, domain: .periodic(length: l))
+                .choice(GaussianKernel(sigma: l / 10), dimension: 2, sources: 10_000, targets: 10_000).name, "mesh")
+        XCTAssertEqual(
+            auto.choice(LogarithmicKernel(), dimension: 2, sources: 10_000, targets: 10_000).name, "direct",
+            "a kernel that does not decay is summed directly in the box")
+        XCTAssertEqual(
+            auto.choice(RieszKernel(r: 1), dimension: 5, sources: 10_000, targets: 10_000).name, "direct",
+            "no sliced in the box")
+        XCTAssertThrowsError(
+            try KernelSumEngines.make(
+                .sliced, kernel: RieszKernel(r: 1), dimension: 2, tolerance: 1e-6,
+                threads: 1, domain: .periodic(length: l))
+        ) { error in
             XCTAssertTrue("\(error)".contains("periodic box"), "\(error)")
         }
-        XCTAssertEqual((try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 40 / l), dimension: 2, tolerance: 1e-6,
-                                                  threads: 1, domain: .periodic(length: l)) as? MeshSum)?.domain.period, l)
+        XCTAssertEqual(
+            (try KernelSumEngines.make(
+                .mesh, kernel: LaplaceKernel(alpha: 40 / l), dimension: 2, tolerance: 1e-6,
+                threads: 1, domain: .periodic(length: l)) as? MeshSum)?.domain.period, l)
         // Asked for explicitly, the periodic mesh is refused for a kernel that has not decayed
         // by L/2 to the tolerance (e^{−1} of its peak here): it could not meet it.
-        XCTAssertThrowsError(try KernelSumEngines.make(.mesh, kernel: LaplaceKernel(alpha: 1), dimension: 2, tolerance: 1e-6,
-                                                       threads: 1, domain: .periodic(length: l))) { error in
+        XCTAssertThrowsError(
+            try KernelSumEngines.make(
+                .mesh, kernel: LaplaceKernel(alpha: 1), dimension: 2, tolerance: 1e-6,
+                threads: 1, domain: .periodic(length: l))
+        ) { error in
             XCTAssertTrue("\(error)".contains("decayed by L/2") && "\(error)".contains("use direct"), "\(error)")
         }
     }
@@ -181,7 +234,11 @@ final class PeriodicSumTests: XCTestCase {
 final class PeriodicSpatialHashTests: XCTestCase {
     func minimumImage(_ x: [Double], _ i: Int, _ q: [Double], _ d: Int, _ l: Double) -> Double {
         var r2 = 0.0
-        for a in 0..<d { var t = x[i * d + a] - q[a]; t -= l * (t / l).rounded(); r2 += t * t }
+        for a in 0..<d {
+            var t = x[i * d + a] - q[a]
+            t -= l * (t / l).rounded()
+            r2 += t * t
+        }
         return r2
     }
 
@@ -195,7 +252,9 @@ final class PeriodicSpatialHashTests: XCTestCase {
             let n = 400
             let x = (0..<(n * d)).map { _ in rng.uniform(0, l) }
             for cell in [0.05, 0.2, 0.4, 0.7, 1.0, 2.0] {
-                let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l)) }
+                let hash = x.withUnsafeBufferPointer {
+                    SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l))
+                }
                 XCTAssertGreaterThanOrEqual(hash.cellSize, min(cell, l) * (1 - 1e-12))
                 for _ in 0..<15 {
                     let q = (0..<d).map { _ in rng.uniform(-0.5 * l, 1.5 * l) }
@@ -226,14 +285,20 @@ final class PeriodicSpatialHashTests: XCTestCase {
             for layout in ["uniform", "clustered"] {
                 let x = periodicPoints(layout, count: n, dimension: d, period: l, rng: &rng)
                 for cell in [0.03, 0.3, 0.9, 5.0] {
-                    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l)) }
+                    let hash = x.withUnsafeBufferPointer {
+                        SpatialHash(points: $0, dimension: d, cellSize: cell, domain: .periodic(length: l))
+                    }
                     for i in stride(from: 0, to: n, by: 29) {
                         for k in [1, 4, 20] {
-                            let got = x.withUnsafeBufferPointer { hash.nearest(k, to: $0.baseAddress! + i * d, excluding: i) }
+                            let got = x.withUnsafeBufferPointer {
+                                hash.nearest(k, to: $0.baseAddress! + i * d, excluding: i)
+                            }
                             let q = Array(x[(i * d)..<(i * d + d)])
                             var brute = (0..<n).filter { $0 != i }.map { (index: $0, r2: minimumImage(x, $0, q, d, l)) }
                             brute.sort { $0.r2 < $1.r2 || ($0.r2 == $1.r2 && $0.index < $1.index) }
-                            XCTAssertEqual(got.map(\.index), brute.prefix(k).map(\.index), "d=\(d) \(layout) cell=\(cell) i=\(i) k=\(k)")
+                            XCTAssertEqual(
+                                got.map(\.index), brute.prefix(k).map(\.index),
+                                "d=\(d) \(layout) cell=\(cell) i=\(i) k=\(k)")
                             XCTAssertEqual(got.map(\.squaredDistance), brute.prefix(k).map(\.r2))
                         }
                     }

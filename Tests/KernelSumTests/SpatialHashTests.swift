@@ -10,7 +10,7 @@ final class SpatialHashTests: XCTestCase {
         for d in 1...5 {
             let n = 600
             var x = (0..<(n * d)).map { _ in rng.uniform(-2, 2) }
-            x[0] = 1e6   // one point far away
+            x[0] = 1e6  // one point far away
             for cell in [0.1, 0.5, 2.0] {
                 let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell) }
                 for _ in 0..<20 {
@@ -48,7 +48,10 @@ final class SpatialHashTests: XCTestCase {
                     var brute: [(index: Int, r2: Double)] = []
                     for j in 0..<n where j != i {
                         var r2 = 0.0
-                        for a in 0..<d { let t = x[j * d + a] - x[i * d + a]; r2 += t * t }
+                        for a in 0..<d {
+                            let t = x[j * d + a] - x[i * d + a]
+                            r2 += t * t
+                        }
                         brute.append((j, r2))
                     }
                     brute.sort { $0.r2 < $1.r2 || ($0.r2 == $1.r2 && $0.index < $1.index) }

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import Plotting
 import TestSupport
 import XCTest
-import Plotting
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Parses an SVG document back and counts elements by tag and by class.
 final class SVGInspector: NSObject, XMLParserDelegate {
@@ -23,8 +24,10 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         return i
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes a: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes a: [String: String] = [:]
+    ) {
         buffer = ""
         tags[name, default: 0] += 1
         for c in (a["class"] ?? "").split(separator: " ") { classes[String(c), default: 0] += 1 }
@@ -44,8 +47,10 @@ final class SVGInspector: NSObject, XMLParserDelegate {
 
 /// Synthetic runs of every kind: 1-D, 2-D, d > 2, a two-population game with weights, a periodic box.
 enum Synthetic {
-    static func trajectory(dimension d: Int, populations: [String] = ["particles"], count: Int = 60, records: Int = 6,
-                           box: ClosedRange<Double>? = nil, weighted: Bool = false) -> Trajectory {
+    static func trajectory(
+        dimension d: Int, populations: [String] = ["particles"], count: Int = 60, records: Int = 6,
+        box: ClosedRange<Double>? = nil, weighted: Bool = false
+    ) -> Trajectory {
         var frames: [Frame] = []
         for r in 0..<records {
             var pops: [PopulationFrame] = []
@@ -58,7 +63,12 @@ enum Synthetic {
                         let drift: Double = 4 * (1 - Double(r) / Double(records))
                         let spread: Double = sin(Double(i * (a + 3) + k)) * 1.5
                         var x: Double = drift + spread + Double(k) * 0.5
-                        if let box { x = box.lowerBound + (x - box.lowerBound).truncatingRemainder(dividingBy: box.upperBound - box.lowerBound); if x < box.lowerBound { x += box.upperBound - box.lowerBound } }
+                        if let box {
+                            x =
+                                box.lowerBound
+                                + (x - box.lowerBound).truncatingRemainder(dividingBy: box.upperBound - box.lowerBound)
+                            if x < box.lowerBound { x += box.upperBound - box.lowerBound }
+                        }
                         p.positions.append(x)
                     }
                 }
@@ -71,16 +81,22 @@ enum Synthetic {
 
     static func metrics(records: Int = 6) -> MetricSeries {
         let steps = (0..<records).map { Double($0 * 10) }
-        return MetricSeries(steps: steps, times: steps.map { $0 * 0.01 }, walls: steps.map { $0 * 1e-3 },
-                            metrics: [("ksd", steps.map { exp(-$0 / 20) }), ("energy", steps.map { -1 + exp(-$0 / 20) })])
+        return MetricSeries(
+            steps: steps, times: steps.map { $0 * 0.01 }, walls: steps.map { $0 * 1e-3 },
+            metrics: [("ksd", steps.map { exp(-$0 / 20) }), ("energy", steps.map { -1 + exp(-$0 / 20) })])
     }
 
-    static func gaussianLogDensity(_ x: [Double]) -> Double { -0.5 * x.reduce(0) { $0 + $1 * $1 } - Double(x.count) * 0.9189385332 }
+    static func gaussianLogDensity(_ x: [Double]) -> Double {
+        -0.5 * x.reduce(0) { $0 + $1 * $1 } - Double(x.count) * 0.9189385332
+    }
 }
 
 final class PlottingTests: XCTestCase {
     func check(_ svg: String?, _ what: String, file: StaticString = #filePath, line: UInt = #line) -> SVGInspector {
-        guard let svg else { XCTFail("\(what): no figure", file: file, line: line); return SVGInspector() }
+        guard let svg else {
+            XCTFail("\(what): no figure", file: file, line: line)
+            return SVGInspector()
+        }
         let i = SVGInspector.parse(svg)
         XCTAssertNil(i.error, "\(what): not well-formed XML: \(String(describing: i.error))", file: file, line: line)
         XCTAssertEqual(i.tags["svg"], 1, what, file: file, line: line)
@@ -94,8 +110,9 @@ final class PlottingTests: XCTestCase {
     }
 
     func plots(_ t: Trajectory, box: [ClosedRange<Double>]? = nil, density: Bool = true) -> RunPlots {
-        var context = PlotContext(title: "Synthetic <run> & co", box: box,
-                                  thresholds: [Threshold(metric: "ksd", value: 0.1, atMost: true, byStep: 50)])
+        var context = PlotContext(
+            title: "Synthetic <run> & co", box: box,
+            thresholds: [Threshold(metric: "ksd", value: 0.1, atMost: true, byStep: 50)])
         if density { context.logDensity = Synthetic.gaussianLogDensity }
         if t.dimension > 2 { context.referenceSamples = (0..<(50 * t.dimension)).map { sin(Double($0)) } }
         return RunPlots(trajectory: t, metrics: Synthetic.metrics(), context: context)
@@ -138,7 +155,8 @@ final class PlottingTests: XCTestCase {
         let svg = try XCTUnwrap(try p.particles())
         let particles = check(svg, "game particles")
         XCTAssertEqual(particles.populations(), ["generator", "discriminator"])
-        XCTAssertTrue(particles.texts.contains("generator") && particles.texts.contains("discriminator"), "both in the legend")
+        XCTAssertTrue(
+            particles.texts.contains("generator") && particles.texts.contains("discriminator"), "both in the legend")
         // Marker area ∝ weight: circles of the first population have several radii.
         let radii = Set(particles.attributes.filter { $0.tag == "circle" }.compactMap { $0.attributes["r"] })
         XCTAssertGreaterThan(radii.count, 5)
@@ -148,7 +166,9 @@ final class PlottingTests: XCTestCase {
         XCTAssertEqual(paths.populations(), ["generator", "discriminator"])
         let anim = check(try p.animation(), "game animation")
         XCTAssertEqual(anim.populations(), ["generator", "discriminator"])
-        let one = check(try plots(Synthetic.trajectory(dimension: 1, populations: ["a", "b"], weighted: true)).particles(), "1-D game")
+        let one = check(
+            try plots(Synthetic.trajectory(dimension: 1, populations: ["a", "b"], weighted: true)).particles(),
+            "1-D game")
         XCTAssertEqual(one.populations(), ["a", "b"])
     }
 
@@ -180,7 +200,8 @@ final class PlottingTests: XCTestCase {
         let svg = try XCTUnwrap(p.metricsFigure())
         let i = check(svg, "metrics")
         XCTAssertEqual(i.classes["threshold"], 1, "the ksd expectation")
-        XCTAssertEqual(i.attributes.filter { $0.attributes["data-metric"] != nil && $0.attributes["class"] == "series" }.count, 2)
+        XCTAssertEqual(
+            i.attributes.filter { $0.attributes["data-metric"] != nil && $0.attributes["class"] == "series" }.count, 2)
         XCTAssertTrue(i.texts.contains("ksd (log scale)"), "ksd is positive: log axis")
         XCTAssertTrue(i.texts.contains("energy"), "energy goes negative: linear axis")
         XCTAssertTrue(i.texts.contains("time"), "the time axis")
@@ -196,11 +217,14 @@ final class PlottingTests: XCTestCase {
         XCTAssertEqual(l.labels([1e-4, 0.1, 10]), ["10⁻⁴", "0.1", "10"])
         // A narrow panel gets fewer x ticks: the label widths fit the frame.
         let svg = SVGWriter(width: 200, height: 200)
-        drawAxes(svg, frame: Rect(x: 40, y: 10, width: 100, height: 100), x: Scale(domain: 1000...123456, range: 40, 140),
-                 y: Scale(domain: 0...1, range: 110, 10), xLabel: "x", yLabel: "y")
+        drawAxes(
+            svg, frame: Rect(x: 40, y: 10, width: 100, height: 100), x: Scale(domain: 1000...123456, range: 40, 140),
+            y: Scale(domain: 0...1, range: 110, 10), xLabel: "x", yLabel: "y")
         let i = SVGInspector.parse(svg.render(title: "t"))
-        let xs = i.attributes.filter { $0.attributes["class"] == "tick-label" && $0.attributes["text-anchor"] == "middle" }
-            .compactMap { Double($0.attributes["x"] ?? "") }.sorted()
+        let xs = i.attributes.filter {
+            $0.attributes["class"] == "tick-label" && $0.attributes["text-anchor"] == "middle"
+        }
+        .compactMap { Double($0.attributes["x"] ?? "") }.sorted()
         for (a, b) in zip(xs, xs.dropFirst()) { XCTAssertGreaterThan(b - a, 40) }
     }
 
@@ -240,8 +264,9 @@ final class PlottingTests: XCTestCase {
     }
 
     func testCompareOverlay() {
-        let svg = compareOverlay(title: "a vs b", metric: "ksd",
-                                 runs: [("a", [0, 10, 20], [1, 0.1, 0.01]), ("b", [0, 10, 20], [1, 0.5, 0.25])], threshold: 0.05)
+        let svg = compareOverlay(
+            title: "a vs b", metric: "ksd",
+            runs: [("a", [0, 10, 20], [1, 0.1, 0.01]), ("b", [0, 10, 20], [1, 0.5, 0.25])], threshold: 0.05)
         let i = check(svg, "compare")
         XCTAssertEqual(Set(i.attributes.compactMap { $0.attributes["data-run"] }), ["a", "b"])
         XCTAssertEqual(i.classes["threshold"], 1)
@@ -252,7 +277,8 @@ final class PlottingTests: XCTestCase {
         let temporary = TempDirectory(prefix: "wgf-npy")
         let dir = temporary.url
         let files = try NPYExport.write(t, to: dir.path)
-        XCTAssertEqual(files, ["p.positions.npy", "p.weights.npy", "q.positions.npy", "q.weights.npy", "steps.npy", "times.npy"])
+        XCTAssertEqual(
+            files, ["p.positions.npy", "p.weights.npy", "q.positions.npy", "q.weights.npy", "steps.npy", "times.npy"])
         let data = try Data(contentsOf: dir.appendingPathComponent("q.positions.npy"))
         XCTAssertEqual((10 + Int(data[8]) + Int(data[9]) << 8) % 64, 0, "data starts on a 64-byte boundary")
         let back = try NPY.decode(data)
@@ -277,21 +303,30 @@ final class PlottingTests: XCTestCase {
         let sorted = dir.appendingPathComponent("sorted")
         try FileManager.default.createDirectory(at: sorted, withIntermediateDirectories: true)
         _ = try NPYExport.write(shuffled, to: sorted.path)
-        XCTAssertEqual(try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("positions.npy"))).values, [0, 10, 20, 1, 11, 21])
-        XCTAssertEqual(try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("weights.npy"))).values, [0.2, 0.3, 0.5, 0.2, 0.3, 0.5])
+        XCTAssertEqual(
+            try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("positions.npy"))).values,
+            [0, 10, 20, 1, 11, 21])
+        XCTAssertEqual(
+            try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("weights.npy"))).values,
+            [0.2, 0.3, 0.5, 0.2, 0.3, 0.5])
         // A population whose particles change is refused, and its files are not left behind.
         shuffled.frames[1].populations[0].ids = [2, 0, 7]
         let refused = dir.appendingPathComponent("refused")
         try FileManager.default.createDirectory(at: refused, withIntermediateDirectories: true)
         XCTAssertThrowsError(try NPYExport.write(shuffled, to: refused.path)) { e in
-            XCTAssertEqual((e as? NPYError)?.description, "population 'particles': the particles at step 10 differ from those of step 0")
+            XCTAssertEqual(
+                (e as? NPYError)?.description,
+                "population 'particles': the particles at step 10 differ from those of step 0")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: refused.path), [])
     }
 
     func testTrajectoryReaderKeepsPopulationsAndRejectsBadFiles() throws {
         let dir = TempDirectory(prefix: "wgf-plot")
-        let good = dir.write("t.csv", "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n0,0,b,0,1,5,6\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4\n10,0.1,b,0,1,5,7\n")
+        let good = dir.write(
+            "t.csv",
+            "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n0,0,b,0,1,5,6\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4\n10,0.1,b,0,1,5,7\n"
+        )
         let t = try Trajectory.read(path: good)
         XCTAssertEqual(t.dimension, 2)
         XCTAssertEqual(t.frames.map(\.step), [0, 10])
@@ -306,12 +341,16 @@ final class PlottingTests: XCTestCase {
     func testRunReadersDropACutLastRowAndItsRecord() throws {
         let dir = TempDirectory(prefix: "wgf-plot")
         // Killed while writing the second particle of step 10, inside its x2.
-        let trajectory = dir.write("trajectory.csv",
-                                   "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4.12")
+        let trajectory = dir.write(
+            "trajectory.csv",
+            "step,time,population,particle,weight,x1,x2\n0,0,a,0,0.5,1,2\n0,0,a,1,0.5,3,4\n10,0.1,a,0,0.5,1.5,2\n10,0.1,a,1,0.5,3,4.12"
+        )
         let t = try Trajectory.read(path: trajectory)
         XCTAssertEqual(t.frames.map(\.step), [0], "the short record of step 10 is dropped with the cut row")
         // Cut at a record boundary: every complete record is kept.
-        dir.write("trajectory.csv", "step,time,population,particle,weight,x1\n0,0,a,0,1,1\n10,0.1,a,0,1,1.5\n20,0.2,a,0,1,1.2")
+        dir.write(
+            "trajectory.csv", "step,time,population,particle,weight,x1\n0,0,a,0,1,1\n10,0.1,a,0,1,1.5\n20,0.2,a,0,1,1.2"
+        )
         XCTAssertEqual(try Trajectory.read(path: trajectory).frames.map(\.step), [0, 10])
         let metrics = dir.write("metrics.csv", "step,time,wall,mmd\n0,0,0.1,1.5\n10,0.1,0.2,0.75\n20,0.2,0.3,0.0")
         let m = try MetricSeries.read(path: metrics)

@@ -36,7 +36,8 @@ final class CSVHardeningTests: XCTestCase {
         for read in [{ _ = try readPoints(path: path) }, { _ = try NumericTable.read(path: path) }] {
             let e = error(read)
             XCTAssertEqual(e?.line, 1)
-            XCTAssertEqual(e?.message, "not a CSV text file: byte 0x00 at column 11 (expected UTF-8 text without NUL bytes)")
+            XCTAssertEqual(
+                e?.message, "not a CSV text file: byte 0x00 at column 11 (expected UTF-8 text without NUL bytes)")
             XCTAssertFalse(e?.description.contains("correct-horse") ?? true)
             XCTAssertFalse(e?.description.contains("HOME") ?? true)
         }
@@ -73,7 +74,10 @@ final class CSVHardeningTests: XCTestCase {
         let paths = [fifo, "/dev/zero", dir.path]
         DispatchQueue.global().async {
             for p in paths {
-                do { _ = try readPoints(path: p); XCTFail("\(p) was read") } catch let e as InputFileError {
+                do {
+                    _ = try readPoints(path: p)
+                    XCTFail("\(p) was read")
+                } catch let e as InputFileError {
                     XCTAssertTrue(e.message.hasPrefix("cannot read ("), e.description)
                 } catch { XCTFail("\(error)") }
             }

@@ -21,7 +21,9 @@ final class CSVTests: XCTestCase {
         return (path, nil)
     }
 
-    func pointsError(_ text: String, allowWeights: Bool = false, file: StaticString = #filePath, line: UInt = #line) -> (String, InputFileError?) {
+    func pointsError(
+        _ text: String, allowWeights: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) -> (String, InputFileError?) {
         let path = dir.write("p.csv", text)
         do {
             let p = try readPoints(path: path, allowWeights: allowWeights)
@@ -132,7 +134,11 @@ final class CSVTests: XCTestCase {
 
     func testBadHeaders() {
         for header in ["x2,x1", "x1,x3", "x1,x1", "X1", "a,b", "x0", "x1,"] {
-            let (_, e) = pointsError("\(header)\n" + String(repeating: "1,", count: header.split(separator: ",", omittingEmptySubsequences: false).count - 1) + "1\n")
+            let (_, e) = pointsError(
+                "\(header)\n"
+                    + String(
+                        repeating: "1,", count: header.split(separator: ",", omittingEmptySubsequences: false).count - 1
+                    ) + "1\n")
             XCTAssertEqual(e?.line, 1, header)
             XCTAssertEqual(e?.message, "header '\(header)' is not x1,...,xd", header)
         }

@@ -13,9 +13,13 @@ final class CheckTests: XCTestCase {
     /// Steps that are no integers an Int holds (1e300, 2.5, nan in a damaged file) match no
     /// by-step: the verdict comes from the valid rows, and nothing traps.
     func testDamagedStepsAreSkipped() throws {
-        let metrics = try table("step,time,wall,mmd\n0,0,0,1.0\n1e300,1,0.1,0.01\n2.5,1,0.1,0.01\nnan,1,0.1,0.01\n10,1,0.1,0.5\n")
-        let v = judge([Expectation(metric: "mmd", bound: .atMost(0.6), byStep: 10),
-                       Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 10)], metrics: metrics)
+        let metrics = try table(
+            "step,time,wall,mmd\n0,0,0,1.0\n1e300,1,0.1,0.01\n2.5,1,0.1,0.01\nnan,1,0.1,0.01\n10,1,0.1,0.5\n")
+        let v = judge(
+            [
+                Expectation(metric: "mmd", bound: .atMost(0.6), byStep: 10),
+                Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 10),
+            ], metrics: metrics)
         XCTAssertEqual(v.map(\.passed), [true, false])
         XCTAssertEqual(v[1].detail, "mmd = 0.5 at step 10")
     }
@@ -23,14 +27,14 @@ final class CheckTests: XCTestCase {
     func testVerdicts() throws {
         let metrics = try table("step,time,wall,mmd,ksd\n0,0,0,1.0,5\n10,1,0.1,0.5,4\n20,2,0.2,0.05,3\n")
         let expectations = [
-            Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 20),   // 0.05 at 20: pass
-            Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 10),   // 0.5 at 10: fail
-            Expectation(metric: "mmd", bound: .atMost(0.5), byStep: 15),   // judged at 10: 0.5 ≤ 0.5
+            Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 20),  // 0.05 at 20: pass
+            Expectation(metric: "mmd", bound: .atMost(0.1), byStep: 10),  // 0.5 at 10: fail
+            Expectation(metric: "mmd", bound: .atMost(0.5), byStep: 15),  // judged at 10: 0.5 ≤ 0.5
             Expectation(metric: "ksd", bound: .atLeast(3.5), byStep: 10),  // 4: pass
             Expectation(metric: "ksd", bound: .atLeast(3.5), byStep: 20),  // 3: fail
             Expectation(metric: "energy", bound: .atMost(1), byStep: 20),  // no column
-            Expectation(metric: "mmd", bound: .atMost(1), byStep: 30),     // the run ended at 20
-            Expectation(metric: "mmd", bound: .atMost(1), byStep: 0),      // step 0 is recorded
+            Expectation(metric: "mmd", bound: .atMost(1), byStep: 30),  // the run ended at 20
+            Expectation(metric: "mmd", bound: .atMost(1), byStep: 0),  // step 0 is recorded
         ]
         let v = judge(expectations, metrics: metrics)
         XCTAssertEqual(v.map(\.passed), [true, false, true, true, false, false, false, true])
@@ -60,8 +64,11 @@ final class CheckTests: XCTestCase {
 
     func testNaNFails() throws {
         let metrics = try table("step,time,wall,mmd\n0,0,0,nan\n")
-        let v = judge([Expectation(metric: "mmd", bound: .atMost(1), byStep: 0),
-                       Expectation(metric: "mmd", bound: .atLeast(1), byStep: 0)], metrics: metrics)
+        let v = judge(
+            [
+                Expectation(metric: "mmd", bound: .atMost(1), byStep: 0),
+                Expectation(metric: "mmd", bound: .atLeast(1), byStep: 0),
+            ], metrics: metrics)
         XCTAssertEqual(v.map(\.passed), [false, false])
     }
 }

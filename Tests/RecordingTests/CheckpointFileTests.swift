@@ -16,21 +16,26 @@ final class CheckpointFileTests: XCTestCase {
         var t = RunTimings()
         t.stepping = 1.5
         t.total = 2.25
-        return Checkpoint(step: 1234, lastRecordedStep: 1230, populations: [a, b],
-                          parts: ["flow.optimizer": PartState(reals: ["history": [0.1, 0.2]]),
-                                  "flow.interaction[1].summation#2": PartState(reals: ["spacing": [0.01], "radius": [0.08]],
-                                                                               integers: ["modes": [64, 48, 1], "dimension": [2]],
-                                                                               texts: ["kernel": "log"])],
-                          outputs: ["trajectory.csv": 123_456_789_012, "metrics.csv": 77], timings: t,
-                          scenarioIdentity: String(repeating: "ab", count: 32))
+        return Checkpoint(
+            step: 1234, lastRecordedStep: 1230, populations: [a, b],
+            parts: [
+                "flow.optimizer": PartState(reals: ["history": [0.1, 0.2]]),
+                "flow.interaction[1].summation#2": PartState(
+                    reals: ["spacing": [0.01], "radius": [0.08]],
+                    integers: ["modes": [64, 48, 1], "dimension": [2]],
+                    texts: ["kernel": "log"]),
+            ],
+            outputs: ["trajectory.csv": 123_456_789_012, "metrics.csv": 77], timings: t,
+            scenarioIdentity: String(repeating: "ab", count: 32))
     }
 
     func testRoundTripIsExact() throws {
         let c = sample()
         let decoded = try CheckpointFile.decode(CheckpointFile.encode(c))
         XCTAssertEqual(decoded, c)
-        XCTAssertEqual(decoded.populations[0].positions.map(\.bitPattern), c.populations[0].positions.map(\.bitPattern),
-                       "bit patterns (−0, subnormals) kept")
+        XCTAssertEqual(
+            decoded.populations[0].positions.map(\.bitPattern), c.populations[0].positions.map(\.bitPattern),
+            "bit patterns (−0, subnormals) kept")
         // Through the file system, atomically, with no temporary file left.
         let temporary = TempDirectory(prefix: "ckpt")
         let dir = temporary.path
@@ -80,7 +85,7 @@ final class CheckpointFileTests: XCTestCase {
         for _ in 0..<500 {
             var body = header
             for _ in 0..<Int(state % 200) {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 body.append(UInt8(truncatingIfNeeded: state >> 33))
             }
             _ = try? CheckpointFile.decode(sealed(body))

@@ -11,7 +11,9 @@ final class RunRecorderTests: XCTestCase {
 
     /// The rows of trajectory.csv after the header, split into fields.
     func trajectoryRows() -> [[String]] {
-        dir.read("trajectory.csv").split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        dir.read("trajectory.csv").split(separator: "\n").dropFirst().map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     func testHeaders() throws {
@@ -25,7 +27,8 @@ final class RunRecorderTests: XCTestCase {
     }
 
     func testTrajectoryRoundTripsExactlyAndIsFlushed() throws {
-        let d = 3, n = 40
+        let d = 3
+        let n = 40
         let values = awkwardDoubles(count: n * d)
         var population = Population(name: "particles", dimension: d, positions: values)
         population.weights = awkwardDoubles(count: n).map { abs($0) }
@@ -44,7 +47,9 @@ final class RunRecorderTests: XCTestCase {
             XCTAssertEqual(row[3], String(i))
             XCTAssertEqual(Double(row[4])?.bitPattern, population.weights[i].bitPattern, row[4])
             for a in 0..<d {
-                XCTAssertEqual(Double(row[5 + a])?.bitPattern, values[i * d + a].bitPattern, "\(row[5 + a]) vs \(values[i * d + a])")
+                XCTAssertEqual(
+                    Double(row[5 + a])?.bitPattern, values[i * d + a].bitPattern,
+                    "\(row[5 + a]) vs \(values[i * d + a])")
             }
         }
         XCTAssertEqual(rows[n][2], "second")
@@ -89,7 +94,9 @@ final class RunRecorderTests: XCTestCase {
 
     func testWithoutTrajectory() throws {
         let recorder = try RunRecorder(directory: dir.path, dimension: 2, metricNames: ["m"], writeTrajectory: false)
-        try recorder.recordState(step: 0, time: 0, state: SimulationState(populations: [Population(name: "p", dimension: 2, positions: [1, 2])]))
+        try recorder.recordState(
+            step: 0, time: 0,
+            state: SimulationState(populations: [Population(name: "p", dimension: 2, positions: [1, 2])]))
         try recorder.recordMetrics(step: 0, time: 0, wall: 0, values: [1])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/trajectory.csv"))
         XCTAssertEqual(dir.read("metrics.csv"), "step,time,wall,m\n0,0.0,0.0,1.0\n")

@@ -15,17 +15,23 @@ final class CheckpointStateTests: XCTestCase {
     }
 
     func load(_ sets: [String]) throws -> LoadedScenario {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try ScenarioLoader.load(path: root.appendingPathComponent("scenarios/quickstart.toml").path,
-                                       overrides: ["steps=40", "checkpoint-every=15", "expect=[]", "population.count=2500",
-                                                   "flow.summation=mesh", "flow.tolerance=1e-4"] + sets, threads: 2)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return try ScenarioLoader.load(
+            path: root.appendingPathComponent("scenarios/quickstart.toml").path,
+            overrides: [
+                "steps=40", "checkpoint-every=15", "expect=[]", "population.count=2500",
+                "flow.summation=mesh", "flow.tolerance=1e-4",
+            ] + sets, threads: 2)
     }
 
     func testResumingFromACheckpointEndsInTheSameState() throws {
         let whole = try load([])
         XCTAssertEqual(whole.simulation.parts.parts.map(\.key), ["flow.optimizer", "flow.summation"])
         var saved: [Checkpoint] = []
-        let writer = CheckpointWriter(schedule: whole.checkpointSchedule, scenarioIdentity: whole.identity) { saved.append($0) }
+        let writer = CheckpointWriter(schedule: whole.checkpointSchedule, scenarioIdentity: whole.identity) {
+            saved.append($0)
+        }
         let summary = try whole.simulation.run(recorder: Sink(), checkpoints: writer)
         XCTAssertEqual(summary.end, .completed)
         XCTAssertEqual(saved.map(\.step), [0, 15, 30, 40])
@@ -43,7 +49,8 @@ final class CheckpointStateTests: XCTestCase {
         partial.parts["flow.optimizer"] = nil
         let other = try load([])
         _ = try other.simulation.run(recorder: Sink(), resumingFrom: partial)
-        XCTAssertFalse(other.simulation.state == whole.simulation.state, "the optimizer's history is state that matters")
+        XCTAssertFalse(
+            other.simulation.state == whole.simulation.state, "the optimizer's history is state that matters")
         // A checkpoint of another scenario's parts is refused.
         var foreign = middle
         foreign.parts["flow.interaction[1].summation"] = PartState(reals: ["x": [1]])

@@ -13,27 +13,27 @@ final class FormulaScenarioTests: XCTestCase {
     override func tearDown() { dir = nil }
 
     let scenario = """
-    title = "formula"
-    steps = 3
-    step-size = 0.05
+        title = "formula"
+        steps = 3
+        step-size = 0.05
 
-    [parameters]
-    s = 0.7
+        [parameters]
+        s = 0.7
 
-    [target]
-    kind = "formula"
-    dimension = 2
-    log-density = "-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)"
+        [target]
+        kind = "formula"
+        dimension = 2
+        log-density = "-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)"
 
-    [population]
-    count = 30
-    init = { kind = "gaussian", mean = [0, 0], std = 1 }
+        [population]
+        count = 30
+        init = { kind = "gaussian", mean = [0, 0], std = 1 }
 
-    [flow]
-    kind = "svgd"
-    kernel = "formula:exp(-r^2/(2*s^2))"
+        [flow]
+        kind = "svgd"
+        kernel = "formula:exp(-r^2/(2*s^2))"
 
-    """
+        """
 
     func load(_ text: String, overrides: [String] = []) throws -> LoadedScenario {
         try ScenarioLoader.load(path: dir.write("f.toml", text), overrides: overrides, threads: 1)
@@ -70,20 +70,28 @@ final class FormulaScenarioTests: XCTestCase {
         let flow = loaded.simulation.flow as! SteinVariationalGradientDescent
         XCTAssertEqual(flow.kernel.spec, "formula:exp(-r^2/(2*s^2))")
         var rng = LCGUniform(8)
-        let x = (0..<400).map { _ in rng.next() * 4 - 2 }, y = (0..<100).map { _ in rng.next() * 4 - 2 }
+        let x = (0..<400).map { _ in rng.next() * 4 - 2 }
+        let y = (0..<100).map { _ in rng.next() * 4 - 2 }
         let w = (0..<200).map { _ in rng.next() }
         let builtIn = GaussianKernel(sigma: 0.5)
-        var v1: [Double] = [], g1: [Double] = [], v2: [Double] = [], g2: [Double] = []
-        DirectSum(threads: 2).sum(flow.kernel, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
-                                  gradientChannels: [0], values: &v1, gradients: &g1)
-        DirectSum(threads: 2).sum(builtIn, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
-                                  gradientChannels: [0], values: &v2, gradients: &g2)
+        var v1: [Double] = []
+        var g1: [Double] = []
+        var v2: [Double] = []
+        var g2: [Double] = []
+        DirectSum(threads: 2).sum(
+            flow.kernel, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
+            gradientChannels: [0], values: &v1, gradients: &g1)
+        DirectSum(threads: 2).sum(
+            builtIn, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
+            gradientChannels: [0], values: &v2, gradients: &g2)
         for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-13 * max(1, abs(v2[k]))) }
         for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-13 * max(1, abs(g2[k]))) }
         // The mesh takes it too (through its near/far split), at its tolerance.
-        MeshSum(tolerance: 1e-6, threads: 1).sum(flow.kernel, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
-                                                 gradientChannels: [0], values: &v1, gradients: &g1)
-        let scale = v2.map { abs($0) }.max()!, gscale = g2.map { abs($0) }.max()!
+        MeshSum(tolerance: 1e-6, threads: 1).sum(
+            flow.kernel, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
+            gradientChannels: [0], values: &v1, gradients: &g1)
+        let scale = v2.map { abs($0) }.max()!
+        let gscale = g2.map { abs($0) }.max()!
         for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-5 * scale) }
         for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-5 * gscale) }
     }
@@ -93,12 +101,17 @@ final class FormulaScenarioTests: XCTestCase {
         let text = scenario.replacingOccurrences(of: "formula:exp(-r^2/(2*s^2))", with: "formula:-log(r)")
         let flow = try load(text).simulation.flow as! SteinVariationalGradientDescent
         XCTAssertEqual(flow.kernel.regularity, .singular)
-        var v: [Double] = [], g: [Double] = [], rv: [Double] = [], rg: [Double] = []
+        var v: [Double] = []
+        var g: [Double] = []
+        var rv: [Double] = []
+        var rg: [Double] = []
         let x = [0.0, 0, 1, 0, 0, 2]
-        DirectSum(threads: 1).sum(flow.kernel, dimension: 2, sources: x, weights: [1, 1, 1], channels: 1, targets: x,
-                                  gradientChannels: [0], values: &v, gradients: &g)
-        DirectSum(threads: 1).sum(LogarithmicKernel(), dimension: 2, sources: x, weights: [1, 1, 1], channels: 1, targets: x,
-                                  gradientChannels: [0], values: &rv, gradients: &rg)
+        DirectSum(threads: 1).sum(
+            flow.kernel, dimension: 2, sources: x, weights: [1, 1, 1], channels: 1, targets: x,
+            gradientChannels: [0], values: &v, gradients: &g)
+        DirectSum(threads: 1).sum(
+            LogarithmicKernel(), dimension: 2, sources: x, weights: [1, 1, 1], channels: 1, targets: x,
+            gradientChannels: [0], values: &rv, gradients: &rg)
         for k in 0..<3 { XCTAssertEqual(v[k], rv[k], accuracy: 1e-14) }
         for k in 0..<6 { XCTAssertEqual(g[k], rg[k], accuracy: 1e-14) }
     }
@@ -113,7 +126,8 @@ final class FormulaScenarioTests: XCTestCase {
 
     /// A parse error: file:line: key: what was expected (column), then the formula and a caret.
     func testParseErrorShowsACaret() {
-        let text = scenario.replacingOccurrences(of: "\"-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)\"", with: "\"(x1^2 - 1)^2 +* 0.5\"")
+        let text = scenario.replacingOccurrences(
+            of: "\"-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)\"", with: "\"(x1^2 - 1)^2 +* 0.5\"")
         let e = error(text)
         let path = (dir.path as NSString).appendingPathComponent("f.toml")
         let lines = e.components(separatedBy: "\n")
@@ -142,14 +156,16 @@ final class FormulaScenarioTests: XCTestCase {
         // A formula target cannot be sampled: mmd says so at validation.
         let mmd = error(scenario.replacingOccurrences(of: "kind = \"svgd\"", with: "kind = \"mmd\""))
         XCTAssertTrue(mmd.contains("flow.kind:") && mmd.contains("formula target"), mmd)
-        let moments = error(scenario.replacingOccurrences(of: "dimension = 2\n", with: "dimension = 2\nmean = [0, 0]\n"))
+        let moments = error(
+            scenario.replacingOccurrences(of: "dimension = 2\n", with: "dimension = 2\nmean = [0, 0]\n"))
         XCTAssertTrue(moments.contains("target.mean: give the covariance too"), moments)
     }
 
     /// A formula that goes non-finite stops the run: the divergence names the formula and the point.
     func testNonFiniteFormulaStopsTheRunWithTheFormulaAndThePoint() throws {
         // log(x1) is NaN for x1 < 0 while its derivative 1/x1 stays finite: the value alone stops the run.
-        let text = scenario.replacingOccurrences(of: "\"-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)\"", with: "\"log(x1) - x2^2\"")
+        let text = scenario.replacingOccurrences(
+            of: "\"-0.5*(x1^2/4 + (x2 + 0.1*x1^2 - 1)^2)\"", with: "\"log(x1) - x2^2\"")
         let loaded = try load(text)
         final class Sink: Recorder {
             func recordState(step: Int, time: Double, state: SimulationState) throws {}
@@ -166,7 +182,8 @@ final class FormulaScenarioTests: XCTestCase {
 
 /// Formula potentials and interactions against the built-ins they spell out.
 final class FormulaLangevinTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func flow(_ scenario: String, _ overrides: [String] = []) throws -> LangevinFlow {
         let path = Self.root.appendingPathComponent("scenarios/\(scenario).toml").path
@@ -179,7 +196,10 @@ final class FormulaLangevinTests: XCTestCase {
         let builtIn = DoubleWellPotential(height: 1)
         var rng = LCGUniform(4)
         let x = (0..<(2 * 300)).map { _ in rng.next() * 4 - 2 }
-        var v1: [Double] = [], g1: [Double] = [], v2: [Double] = [], g2: [Double] = []
+        var v1: [Double] = []
+        var g1: [Double] = []
+        var v2: [Double] = []
+        var g2: [Double] = []
         formula.evaluate(x, dimension: 2, values: &v1, gradients: &g1, threads: 2)
         builtIn.evaluate(x, dimension: 2, values: &v2, gradients: &g2, threads: 1)
         for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-14 * max(1, abs(v2[k]))) }
@@ -195,7 +215,8 @@ final class FormulaLangevinTests: XCTestCase {
         let n = 200
         let x = (0..<(2 * n)).map { _ in rng.next() * 2 - 1 }
         let w = [Double](repeating: 1.0 / Double(n), count: n)
-        var g1 = [Double](repeating: 0, count: 2 * n), g2 = g1
+        var g1 = [Double](repeating: 0, count: 2 * n)
+        var g2 = g1
         for term in formula { term.addGradients(x, weights: w, dimension: 2, into: &g1) }
         for term in builtIn { term.addGradients(x, weights: w, dimension: 2, into: &g2) }
         let scale = g2.map { abs($0) }.max()!

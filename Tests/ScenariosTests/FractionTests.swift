@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
@@ -34,7 +34,10 @@ final class FractionTests: XCTestCase {
             XCTAssertTrue(message.hasPrefix("\(path):\(line): expect[1].fraction: "), message)
             XCTAssertTrue(message.contains("a number in (0, 1]"), message)
         }
-        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("one.toml", edit(baseScenario, "at-most = 10\n", "at-most = 10\nfraction = 1\n")), threads: 1))
+        XCTAssertNoThrow(
+            try ScenarioLoader.load(
+                path: dir.write("one.toml", edit(baseScenario, "at-most = 10\n", "at-most = 10\nfraction = 1\n")),
+                threads: 1))
         // As an override, located at the --set.
         let message = loadError(dir.write("s.toml", baseScenario), overrides: ["expect[2].fraction=2"])
         XCTAssertTrue(message.hasPrefix("--set expect[2].fraction=2: expect[2].fraction: "), message)

@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
@@ -20,33 +20,40 @@ final class LangevinMetricTests: XCTestCase {
     }
 
     func check(kappa: Double) throws {
-        let a = 1.7, lambda = 0.45, c = [0.5, -1.0]
+        let a = 1.7
+        let lambda = 0.45
+        let c = [0.5, -1.0]
         let text = """
-        title = "metrics"
-        seed = 4
-        steps = 1
-        step-size = 0.01
+            title = "metrics"
+            seed = 4
+            steps = 1
+            step-size = 0.01
 
-        [population]
-        count = 300
-        dimension = 2
-        init = { kind = "gaussian", mean = [1, 0.5], std = 0.8 }
+            [population]
+            count = 300
+            dimension = 2
+            init = { kind = "gaussian", mean = [1, 0.5], std = 0.8 }
 
-        [flow]
-        kind = "langevin"
-        temperature = \(lambda)
-        potential = { kind = "quadratic", a = \(a), centre = [\(c[0]), \(c[1])] }
-        \(kappa != 0 ? "interaction = [{ kind = \"quadratic\", weight = \(kappa) }]" : "")
+            [flow]
+            kind = "langevin"
+            temperature = \(lambda)
+            potential = { kind = "quadratic", a = \(a), centre = [\(c[0]), \(c[1])] }
+            \(kappa != 0 ? "interaction = [{ kind = \"quadratic\", weight = \(kappa) }]" : "")
 
-        [record]
-        metrics = ["mean", "variance", "potential-energy", "interaction-energy", "entropy", "free-energy"\(kappa != 0 ? "" : ", \"kl\"")]
+            [record]
+            metrics = ["mean", "variance", "potential-energy", "interaction-energy", "entropy", "free-energy"\(kappa != 0 ? "" : ", \"kl\"")]
 
-        """
+            """
         let simulation = try ScenarioLoader.load(path: dir.write("m.toml", text), threads: 1).simulation
         let state = simulation.state
-        let x = state.populations[0].positions, d = 2, n = x.count / d, w = 1 / Double(n)
+        let x = state.populations[0].positions
+        let d = 2
+        let n = x.count / d
+        let w = 1 / Double(n)
         let mean = (0..<d).map { q in (0..<n).reduce(0.0) { $0 + x[$1 * d + q] } / Double(n) }
-        var variance = 0.0, potential = 0.0, interaction = 0.0
+        var variance = 0.0
+        var potential = 0.0
+        var interaction = 0.0
         for i in 0..<n {
             for q in 0..<d {
                 variance += pow(x[i * d + q] - mean[q], 2) / Double(n - 1) / Double(d)
@@ -71,7 +78,8 @@ final class LangevinMetricTests: XCTestCase {
         if kappa == 0 { want["kl"] = -entropy + potential / lambda + Double(d) / 2 * log(2 * Double.pi * lambda / a) }
         XCTAssertEqual(Set(values.keys), Set(want.keys).union(["entropy"]))
         for (name, value) in want {
-            XCTAssertEqual(try XCTUnwrap(values[name]), value, accuracy: 1e-12 * max(1, abs(value)), "\(name) κ = \(kappa)")
+            XCTAssertEqual(
+                try XCTUnwrap(values[name]), value, accuracy: 1e-12 * max(1, abs(value)), "\(name) κ = \(kappa)")
         }
     }
 }

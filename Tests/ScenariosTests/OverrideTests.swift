@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
@@ -21,10 +21,12 @@ final class OverrideTests: XCTestCase {
 
     /// Loads the base scenario with each row's override, which must fail with the row's error;
     /// a failure names the override.
-    func assertRefused(_ rows: [(override: String, error: String)], file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused(_ rows: [(override: String, error: String)], file: StaticString = #filePath, line: UInt = #line)
+    {
         for row in rows {
-            XCTAssertEqual(loadError(path, overrides: [row.override], file: file, line: line), row.error, "--set \(row.override)",
-                           file: file, line: line)
+            XCTAssertEqual(
+                loadError(path, overrides: [row.override], file: file, line: line), row.error, "--set \(row.override)",
+                file: file, line: line)
         }
     }
 
@@ -43,15 +45,25 @@ final class OverrideTests: XCTestCase {
 
     func testInvalidOverrideIsLocatedAtTheOverride() {
         assertRefused([
-            ("population.count=0", "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"),
-            ("step-size=\"big\"", "--set step-size=\"big\": step-size: expected a number, found the string \"big\" (a number > 0)"),
+            (
+                "population.count=0",
+                "--set population.count=0: population.count: 0 is out of range (an integer from 1 to 2147483647)"
+            ),
+            (
+                "step-size=\"big\"",
+                "--set step-size=\"big\": step-size: expected a number, found the string \"big\" (a number > 0)"
+            ),
             // An unquoted word is a string.
             ("steps=many", "--set steps=many: steps: expected an integer, found the string \"many\" (an integer ≥ 0)"),
-            ("target.kind=cauchy",
-             "--set target.kind=cauchy: target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))"),
+            (
+                "target.kind=cauchy",
+                "--set target.kind=cauchy: target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))"
+            ),
             // Errors elsewhere keep their file and line.
-            ("record.metrics=[\"ksd\"]",
-             "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)"),
+            (
+                "record.metrics=[\"ksd\"]",
+                "\(path!):27: expect[2].metric: \"mean-error\" is not recorded (add it to record.metrics; recorded: ksd)"
+            ),
         ])
     }
 
@@ -61,7 +73,10 @@ final class OverrideTests: XCTestCase {
         let range = "a number in [1e-150, 1e+150]: its square must be a positive double"
         assertRefused([
             ("target.std=1e-300", "--set target.std=1e-300: target.std: 1e-300 is out of range (\(range))"),
-            ("population.init.std=1e-200", "--set population.init.std=1e-200: population.init.std: 1e-200 is out of range (\(range))"),
+            (
+                "population.init.std=1e-200",
+                "--set population.init.std=1e-200: population.init.std: 1e-200 is out of range (\(range))"
+            ),
         ])
         XCTAssertNoThrow(try ScenarioLoader.load(path: path, overrides: ["target.std=1e-150"], threads: 1))
     }
@@ -82,7 +97,8 @@ final class OverrideTests: XCTestCase {
         XCTAssertTrue(lines(t.resolvedTOML).contains(#"optimizer = "sgd""#), t.resolvedTOML)
         XCTAssertFalse(t.resolvedTOML.contains("adagrad"), t.resolvedTOML)
         // gaussian's std and mean are not read by uniform: they become unknown keys.
-        let e = loadError(path, overrides: ["population.init.kind=uniform", "population.init.low=-1", "population.init.high=1"])
+        let e = loadError(
+            path, overrides: ["population.init.kind=uniform", "population.init.low=-1", "population.init.high=1"])
         XCTAssertEqual(e, "\(path!):14: population.init.mean: unknown key (allowed here: kind, low, high)")
     }
 
@@ -103,13 +119,17 @@ final class OverrideTests: XCTestCase {
 
     func testOverrideInsideAnArrayOfTables() throws {
         let s = try load(["expect[1].at-most=0.5", "expect[2].by-step=2"])
-        XCTAssertEqual(s.simulation.expectations, [
-            Expectation(metric: "ksd", bound: .atMost(0.5), byStep: 5),
-            Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 2),
-        ])
+        XCTAssertEqual(
+            s.simulation.expectations,
+            [
+                Expectation(metric: "ksd", bound: .atMost(0.5), byStep: 5),
+                Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 2),
+            ])
         XCTAssertTrue(lines(s.resolvedTOML).contains("at-most = 0.5"), s.resolvedTOML)
-        XCTAssertEqual(loadError(path, overrides: ["expect[2].by-step=9"]),
-                       "--set expect[2].by-step=9: expect[2].by-step: 9 is out of range (an integer in [0, 5] (the scenario's steps))")
+        XCTAssertEqual(
+            loadError(path, overrides: ["expect[2].by-step=9"]),
+            "--set expect[2].by-step=9: expect[2].by-step: 9 is out of range (an integer in [0, 5] (the scenario's steps))"
+        )
     }
 
     func testEmptyArrayRemovesExpectations() throws {
@@ -139,10 +159,14 @@ final class OverrideTests: XCTestCase {
 
     func testNewUnknownKeyIsRejected() {
         assertRefused([
-            ("flow.optimiser=sgd",
-             "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)"),
-            ("stpes=3",
-             "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)"),
+            (
+                "flow.optimiser=sgd",
+                "--set flow.optimiser=sgd: flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)"
+            ),
+            (
+                "stpes=3",
+                "--set stpes=3: stpes: unknown key (did you mean 'steps'?) (allowed here: title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect)"
+            ),
         ])
     }
 
@@ -155,14 +179,16 @@ final class OverrideTests: XCTestCase {
     /// A population name is written into trajectory.csv: commas, quotes and line breaks are refused.
     func testPopulationNameMustBeACSVValue() throws {
         let e = loadError(path, overrides: ["population.name=a,b"])
-        XCTAssertTrue(e.hasPrefix("--set population.name=a,b: population.name: \"a,b\" cannot name a CSV column value"), e)
+        XCTAssertTrue(
+            e.hasPrefix("--set population.name=a,b: population.name: \"a,b\" cannot name a CSV column value"), e)
     }
 
     func testNewKeyInANewKnownTable() throws {
         // [record] is optional: --set creates it.
         let text = String(baseScenario[..<baseScenario.range(of: "[record]")!.lowerBound])
         let p = dir.write("norecord.toml", text)
-        let s = try ScenarioLoader.load(path: p, overrides: ["record.metrics=[\"mmd\"]", "record.mmd-samples=20"], threads: 1)
+        let s = try ScenarioLoader.load(
+            path: p, overrides: ["record.metrics=[\"mmd\"]", "record.mmd-samples=20"], threads: 1)
         XCTAssertEqual(s.simulation.metricNames, ["mmd"])
         XCTAssertTrue(lines(s.resolvedTOML).contains("mmd-samples = 20"), s.resolvedTOML)
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
@@ -25,8 +25,10 @@ final class ScenarioErrorTests: XCTestCase {
         let file: StaticString
         let sourceLine: UInt
 
-        init(_ name: String, _ text: String, _ line: Int, _ message: String, prefixOnly: Bool = false,
-             suffix: String? = nil, contains: String? = nil, file: StaticString = #filePath, sourceLine: UInt = #line) {
+        init(
+            _ name: String, _ text: String, _ line: Int, _ message: String, prefixOnly: Bool = false,
+            suffix: String? = nil, contains: String? = nil, file: StaticString = #filePath, sourceLine: UInt = #line
+        ) {
             self.name = name
             self.text = text
             self.line = line
@@ -39,10 +41,13 @@ final class ScenarioErrorTests: XCTestCase {
         }
 
         /// A row whose scenario is the base scenario with `old` (which must occur once) replaced by `new`.
-        init(_ name: String, _ old: String, _ new: String, _ line: Int, _ message: String, prefixOnly: Bool = false,
-             suffix: String? = nil, contains: String? = nil, file: StaticString = #filePath, sourceLine: UInt = #line) {
-            self.init(name, edit(baseScenario, old, new, file: file, line: sourceLine), line, message, prefixOnly: prefixOnly,
-                      suffix: suffix, contains: contains, file: file, sourceLine: sourceLine)
+        init(
+            _ name: String, _ old: String, _ new: String, _ line: Int, _ message: String, prefixOnly: Bool = false,
+            suffix: String? = nil, contains: String? = nil, file: StaticString = #filePath, sourceLine: UInt = #line
+        ) {
+            self.init(
+                name, edit(baseScenario, old, new, file: file, line: sourceLine), line, message, prefixOnly: prefixOnly,
+                suffix: suffix, contains: contains, file: file, sourceLine: sourceLine)
         }
     }
 
@@ -59,15 +64,19 @@ final class ScenarioErrorTests: XCTestCase {
             } else {
                 XCTAssertEqual(e, expected, row.name, file: file, line: line)
             }
-            if let suffix = row.suffix { XCTAssertTrue(e.hasSuffix(suffix), "\(row.name): \(e)", file: file, line: line) }
+            if let suffix = row.suffix {
+                XCTAssertTrue(e.hasSuffix(suffix), "\(row.name): \(e)", file: file, line: line)
+            }
             if let part = row.contains { XCTAssertTrue(e.contains(part), "\(row.name): \(e)", file: file, line: line) }
         }
     }
 
-    static let topLevelKeys = "title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect"
+    static let topLevelKeys =
+        "title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect"
 
     static let gaussianTarget = "[target]\nkind = \"gaussian\"\nmean = [0, 0]\n"
-    static let mixtureTarget = "[target]\nkind = \"gaussian-mixture\"\nweights = [0.5, 0.5]\nmeans = [[-2, 0], [2, 0]]\nstd = 0.6\n"
+    static let mixtureTarget =
+        "[target]\nkind = \"gaussian-mixture\"\nweights = [0.5, 0.5]\nmeans = [[-2, 0], [2, 0]]\nstd = 0.6\n"
 
     /// The base scenario with a 2-D Gaussian target whose covariance is `covariance`.
     static func gaussianTarget(covariance: String) -> String {
@@ -83,87 +92,200 @@ final class ScenarioErrorTests: XCTestCase {
     /// Every error of a scenario built from the base scenario alone, by what is wrong. Computed
     /// when a test reads it, so that `edit`'s check of each replaced text fails in that test.
     static var baseScenarioErrors: [Row] {
-        let noFlow = edit(edit(baseScenario, "[flow]\nkind = \"svgd\"\n", ""), "seed = 3\n", "seed = 3\nflow = \"svgd\"\n")
-        let single = String(baseScenario[..<baseScenario.range(of: "[[expect]]")!.lowerBound]) + "[expect]\nmetric = \"ksd\"\nat-most = 1\n"
+        let noFlow = edit(
+            edit(baseScenario, "[flow]\nkind = \"svgd\"\n", ""), "seed = 3\n", "seed = 3\nflow = \"svgd\"\n")
+        let single =
+            String(baseScenario[..<baseScenario.range(of: "[[expect]]")!.lowerBound])
+            + "[expect]\nmetric = \"ksd\"\nat-most = 1\n"
         // The base scenario with `flow.kernel = spec`.
-        func kernel(_ spec: String) -> String { edit(baseScenario, "kind = \"svgd\"\n", "kind = \"svgd\"\nkernel = \"\(spec)\"\n") }
+        func kernel(_ spec: String) -> String {
+            edit(baseScenario, "kind = \"svgd\"\n", "kind = \"svgd\"\nkernel = \"\(spec)\"\n")
+        }
         let (slash, text) = (Self.slash, Self.notPositive)
         let spd = "a symmetric 2×2 matrix with positive eigenvalues"
         return [
             // MARK: Unknown keys and tables
-            Row("near a key", "step-size = 0.05\n", "step-size = 0.05\nrecord-evry = 2\n", 5, "record-evry: unknown key (did you mean 'record-every'?) (allowed here: \(Self.topLevelKeys))"),
+            Row(
+                "near a key", "step-size = 0.05\n", "step-size = 0.05\nrecord-evry = 2\n", 5,
+                "record-evry: unknown key (did you mean 'record-every'?) (allowed here: \(Self.topLevelKeys))"),
             // Far from every key: no suggestion.
-            Row("far from every key", "seed = 3\n", "seed = 3\nzzzzzzzz = 1\n", 3, "zzzzzzzz: unknown key (allowed here: \(Self.topLevelKeys))"),
-            Row("population", "count = 20\n", "count = 20\ncuont = 20\n", 14, "population.cuont: unknown key (did you mean 'count'?) (allowed here: name, init, count)"),
-            Row("flow", "kind = \"svgd\"\n", "kind = \"svgd\"\noptimiser = \"sgd\"\n", 18, "flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)"),
+            Row(
+                "far from every key", "seed = 3\n", "seed = 3\nzzzzzzzz = 1\n", 3,
+                "zzzzzzzz: unknown key (allowed here: \(Self.topLevelKeys))"),
+            Row(
+                "population", "count = 20\n", "count = 20\ncuont = 20\n", 14,
+                "population.cuont: unknown key (did you mean 'count'?) (allowed here: name, init, count)"),
+            Row(
+                "flow", "kind = \"svgd\"\n", "kind = \"svgd\"\noptimiser = \"sgd\"\n", 18,
+                "flow.optimiser: unknown key (did you mean 'optimizer'?) (allowed here: kind, kernel, median-sample, optimizer, adagrad-alpha, adagrad-fudge, summation, tolerance)"
+            ),
             // In an array of tables.
-            Row("expect[1]", "at-most = 10\n", "at-most = 10\nbystep = 3\n", 25, "expect[1].bystep: unknown key (did you mean 'by-step'?) (allowed here: metric, at-most, by-step)"),
+            Row(
+                "expect[1]", "at-most = 10\n", "at-most = 10\nbystep = 3\n", 25,
+                "expect[1].bystep: unknown key (did you mean 'by-step'?) (allowed here: metric, at-most, by-step)"),
             // In an inline table.
-            Row("population.init", "std = 0.5 }", "std = 0.5, meen = [1, 2] }", 14, "population.init.meen: unknown key (did you mean 'mean'?) (allowed here: kind, mean, std)"),
-            Row("[output]", baseScenario + "\n[output]\ndir = \"x\"\n", 31, "output: unknown key (allowed here: \(Self.topLevelKeys))"),
+            Row(
+                "population.init", "std = 0.5 }", "std = 0.5, meen = [1, 2] }", 14,
+                "population.init.meen: unknown key (did you mean 'mean'?) (allowed here: kind, mean, std)"),
+            Row(
+                "[output]", baseScenario + "\n[output]\ndir = \"x\"\n", 31,
+                "output: unknown key (allowed here: \(Self.topLevelKeys))"),
             // MARK: Values of the wrong type
-            Row("string for a number", "step-size = 0.05", "step-size = \"fast\"", 4, "step-size: expected a number, found the string \"fast\" (a number > 0)"),
-            Row("real for an integer", "steps = 5", "steps = 5.0", 3, "steps: expected an integer, found the number 5.0 (an integer ≥ 0)"),
-            Row("integer for a string", "title = \"tiny\"", "title = 3", 1, "title: expected a string, found the integer 3 (a string)"),
-            Row("string in an array of numbers", "std = 0.6", "std = [0.6, \"x\"]", 10, "target.std: expected numbers, found the string \"x\" (an array of 2 numbers)"),
+            Row(
+                "string for a number", "step-size = 0.05", "step-size = \"fast\"", 4,
+                "step-size: expected a number, found the string \"fast\" (a number > 0)"),
+            Row(
+                "real for an integer", "steps = 5", "steps = 5.0", 3,
+                "steps: expected an integer, found the number 5.0 (an integer ≥ 0)"),
+            Row(
+                "integer for a string", "title = \"tiny\"", "title = 3", 1,
+                "title: expected a string, found the integer 3 (a string)"),
+            Row(
+                "string in an array of numbers", "std = 0.6", "std = [0.6, \"x\"]", 10,
+                "target.std: expected numbers, found the string \"x\" (an array of 2 numbers)"),
             Row("string for a table", noFlow, 3, "flow: expected a table, found the string \"svgd\""),
-            Row("string for an array", "metrics = [\"ksd\", \"mean-error\"]", "metrics = \"ksd\"", 20, "record.metrics: expected an array, found the string \"ksd\" (an array of: \(MetricRegistry.names.joined(separator: ", ")))"),
-            Row("table for an array of tables", single, 22, "expect: expected an array of tables ([[expect]]), found a single table"),
+            Row(
+                "string for an array", "metrics = [\"ksd\", \"mean-error\"]", "metrics = \"ksd\"", 20,
+                "record.metrics: expected an array, found the string \"ksd\" (an array of: \(MetricRegistry.names.joined(separator: ", ")))"
+            ),
+            Row(
+                "table for an array of tables", single, 22,
+                "expect: expected an array of tables ([[expect]]), found a single table"),
             // MARK: Values out of range
-            Row("count 0", "count = 20", "count = 0", 13, "population.count: 0 is out of range (an integer from 1 to 2147483647)"),
-            Row("negative step", "step-size = 0.05", "step-size = -1", 4, "step-size: -1 is out of range (a number > 0)"),
-            Row("negative std", "std = 0.6", "std = [0.6, -0.1]", 10, "target.std: -0.1 is out of range (a number in [1e-150, 1e+150]: its square must be a positive double)"),
-            Row("infinite step", "step-size = 0.05", "step-size = inf", 4, "step-size: inf is out of range (a number > 0)"),
-            Row("adagrad-alpha 1.5", "kind = \"svgd\"\n", "kind = \"svgd\"\nadagrad-alpha = 1.5\n", 18, "flow.adagrad-alpha: 1.5 is out of range (a number in [0, 1])"),
+            Row(
+                "count 0", "count = 20", "count = 0", 13,
+                "population.count: 0 is out of range (an integer from 1 to 2147483647)"),
+            Row(
+                "negative step", "step-size = 0.05", "step-size = -1", 4, "step-size: -1 is out of range (a number > 0)"
+            ),
+            Row(
+                "negative std", "std = 0.6", "std = [0.6, -0.1]", 10,
+                "target.std: -0.1 is out of range (a number in [1e-150, 1e+150]: its square must be a positive double)"),
+            Row(
+                "infinite step", "step-size = 0.05", "step-size = inf", 4,
+                "step-size: inf is out of range (a number > 0)"),
+            Row(
+                "adagrad-alpha 1.5", "kind = \"svgd\"\n", "kind = \"svgd\"\nadagrad-alpha = 1.5\n", 18,
+                "flow.adagrad-alpha: 1.5 is out of range (a number in [0, 1])"),
             Row("negative seed", "seed = 3", "seed = -1", 2, "seed: -1 is out of range (an integer ≥ 0)"),
             // MARK: Missing keys and tables
             Row("top level", "steps = 5\n", "", 1, "steps: missing (required: an integer ≥ 0)"),
             // Missing in a sub-table: located at the table's header.
-            Row("sub-table", "count = 20\n", "", 12, "population.count: missing (required: an integer from 1 to 2147483647)"),
-            Row("flow.kind", "kind = \"svgd\"\n", "", 16, "flow.kind: missing (required: one of: \(FlowRegistry.names.joined(separator: ", ")))"),
+            Row(
+                "sub-table", "count = 20\n", "", 12,
+                "population.count: missing (required: an integer from 1 to 2147483647)"),
+            Row(
+                "flow.kind", "kind = \"svgd\"\n", "", 16,
+                "flow.kind: missing (required: one of: \(FlowRegistry.names.joined(separator: ", ")))"),
             // Missing in an inline table: located at its line.
-            Row("inline table", "mean = [0, 4], ", "", 14, "population.init.mean: missing (required: an array of 2 numbers)"),
+            Row(
+                "inline table", "mean = [0, 4], ", "", 14,
+                "population.init.mean: missing (required: an array of 2 numbers)"),
             Row("[flow]", "[flow]\nkind = \"svgd\"\n", "", 1, "flow: missing (a table is required)"),
-            Row("population.init", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }\n", "", 12, "population.init: missing (a table is required)"),
+            Row(
+                "population.init", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }\n", "", 12,
+                "population.init: missing (a table is required)"),
             // MARK: Unknown kinds and names
-            Row("target", "kind = \"gaussian-mixture\"", "kind = \"cauchy\"", 7, "target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))", contains: "gaussian, gaussian-mixture, banana, samples"),
-            Row("flow", "kind = \"svgd\"", "kind = \"wfr\"", 17, "flow.kind: unknown value \"wfr\" (one of: \(FlowRegistry.names.joined(separator: ", ")))", contains: "svgd, mmd, langevin, two-layer-network"),
-            Row("init", "init = { kind = \"gaussian\"", "init = { kind = \"sobol\"", 14, "population.init.kind: unknown value \"sobol\" (one of: gaussian, uniform, file)"),
-            Row("metric", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"wasserstein\"]", 20, "record.metrics: unknown value \"wasserstein\" (an array of: \(MetricRegistry.names.joined(separator: ", ")))"),
-            Row("metric twice", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"ksd\"]", 20, "record.metrics: \"ksd\" is listed twice"),
+            Row(
+                "target", "kind = \"gaussian-mixture\"", "kind = \"cauchy\"", 7,
+                "target.kind: unknown value \"cauchy\" (one of: \(TargetRegistry.names.joined(separator: ", ")))",
+                contains: "gaussian, gaussian-mixture, banana, samples"),
+            Row(
+                "flow", "kind = \"svgd\"", "kind = \"wfr\"", 17,
+                "flow.kind: unknown value \"wfr\" (one of: \(FlowRegistry.names.joined(separator: ", ")))",
+                contains: "svgd, mmd, langevin, two-layer-network"),
+            Row(
+                "init", "init = { kind = \"gaussian\"", "init = { kind = \"sobol\"", 14,
+                "population.init.kind: unknown value \"sobol\" (one of: gaussian, uniform, file)"),
+            Row(
+                "metric", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"wasserstein\"]", 20,
+                "record.metrics: unknown value \"wasserstein\" (an array of: \(MetricRegistry.names.joined(separator: ", ")))"
+            ),
+            Row(
+                "metric twice", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"ksd\"]", 20,
+                "record.metrics: \"ksd\" is listed twice"),
             // MARK: record.format: csv or h5md; with h5md a population name must name an HDF5 group
-            Row("hdf5", "metrics = [\"ksd\", \"mean-error\"]", "metrics = [\"ksd\", \"mean-error\"]\nformat = \"hdf5\"", 21, "record.format: unknown value \"hdf5\" (one of: csv, h5md)"),
-            Row("h5md with a/b", edit(slash, "metrics = [\"ksd\", \"mean-error\"]", "metrics = [\"ksd\", \"mean-error\"]\nformat = \"h5md\""), 22, "record.format: population name \"a/b\" cannot name an HDF5 group (no '/'): rename it, or record as csv"),
+            Row(
+                "hdf5", "metrics = [\"ksd\", \"mean-error\"]", "metrics = [\"ksd\", \"mean-error\"]\nformat = \"hdf5\"",
+                21, "record.format: unknown value \"hdf5\" (one of: csv, h5md)"),
+            Row(
+                "h5md with a/b",
+                edit(
+                    slash, "metrics = [\"ksd\", \"mean-error\"]",
+                    "metrics = [\"ksd\", \"mean-error\"]\nformat = \"h5md\""), 22,
+                "record.format: population name \"a/b\" cannot name an HDF5 group (no '/'): rename it, or record as csv"
+            ),
             // MARK: Bad kernel specs
-            Row("negative sigma", kernel("gaussian:sigma=-1"), 18, "flow.kernel: kernel gaussian: sigma = -1 is out of range (", prefixOnly: true, suffix: " (or sigma=median)"),
-            Row("unknown kernel", kernel("cauchy:scale=1"), 18, "flow.kernel: unknown kernel 'cauchy' (known: ", prefixOnly: true),
-            Row("no value", kernel("gaussian:sigma"), 18, "flow.kernel: malformed parameter 'sigma' in kernel spec 'gaussian:sigma' (expected PARAM=VALUE)"),
-            Row("unknown parameter", kernel("gaussian:width=2"), 18, "flow.kernel: kernel gaussian has no parameter 'width' (allowed: ", prefixOnly: true),
+            Row(
+                "negative sigma", kernel("gaussian:sigma=-1"), 18,
+                "flow.kernel: kernel gaussian: sigma = -1 is out of range (", prefixOnly: true,
+                suffix: " (or sigma=median)"),
+            Row(
+                "unknown kernel", kernel("cauchy:scale=1"), 18, "flow.kernel: unknown kernel 'cauchy' (known: ",
+                prefixOnly: true),
+            Row(
+                "no value", kernel("gaussian:sigma"), 18,
+                "flow.kernel: malformed parameter 'sigma' in kernel spec 'gaussian:sigma' (expected PARAM=VALUE)"),
+            Row(
+                "unknown parameter", kernel("gaussian:width=2"), 18,
+                "flow.kernel: kernel gaussian has no parameter 'width' (allowed: ", prefixOnly: true),
             // In the record table (mmd-kernel).
-            Row("mmd-kernel", "\"mean-error\"]\n", "\"mean-error\", \"mmd\"]\nmmd-kernel = \"riesz:r=5\"\n", 21, "record.mmd-kernel: kernel riesz: r = 5 is out of range (", prefixOnly: true),
+            Row(
+                "mmd-kernel", "\"mean-error\"]\n", "\"mean-error\", \"mmd\"]\nmmd-kernel = \"riesz:r=5\"\n", 21,
+                "record.mmd-kernel: kernel riesz: r = 5 is out of range (", prefixOnly: true),
             // MARK: Covariances
             Row("not positive", text, 9, "target.covariance: not symmetric positive definite (\(spd))"),
-            Row("not symmetric", gaussianTarget(covariance: "[[1, 0.5], [0, 1]]"), 9, "target.covariance: not symmetric positive definite (\(spd))"),
-            Row("3 rows", gaussianTarget(covariance: "[[1, 0], [0, 1], [0, 0]]"), 9, "target.covariance: expected a 2×2 matrix (an array of rows), found an array of 3 values"),
+            Row(
+                "not symmetric", gaussianTarget(covariance: "[[1, 0.5], [0, 1]]"), 9,
+                "target.covariance: not symmetric positive definite (\(spd))"),
+            Row(
+                "3 rows", gaussianTarget(covariance: "[[1, 0], [0, 1], [0, 0]]"), 9,
+                "target.covariance: expected a 2×2 matrix (an array of rows), found an array of 3 values"),
             // MARK: Both std and covariance
-            Row("target", gaussianTarget(covariance: "[[1, 0], [0, 1]]\nstd = 2"), 10, "target.std: give either covariance or std, not both"),
-            Row("population.init", "std = 0.5 }", "std = 0.5, covariance = [[1, 0], [0, 1]] }", 14, "population.init.std: give either covariance or std, not both"),
+            Row(
+                "target", gaussianTarget(covariance: "[[1, 0], [0, 1]]\nstd = 2"), 10,
+                "target.std: give either covariance or std, not both"),
+            Row(
+                "population.init", "std = 0.5 }", "std = 0.5, covariance = [[1, 0], [0, 1]] }", 14,
+                "population.init.std: give either covariance or std, not both"),
             // MARK: Vectors of the wrong length
-            Row("inline table", "mean = [0, 4]", "mean = [0, 4, 1]", 14, "population.init.mean: expected an array of 2 numbers, found an array of 3 values"),
-            Row("table", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }", "[population.init]\nkind = \"gaussian\"\nmean = [0]", 16, "population.init.mean: expected an array of 2 numbers, found an array of 1 value"),
+            Row(
+                "inline table", "mean = [0, 4]", "mean = [0, 4, 1]", 14,
+                "population.init.mean: expected an array of 2 numbers, found an array of 3 values"),
+            Row(
+                "table", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }",
+                "[population.init]\nkind = \"gaussian\"\nmean = [0]", 16,
+                "population.init.mean: expected an array of 2 numbers, found an array of 1 value"),
             // MARK: Expectations
-            Row("both bounds", "at-most = 10\n", "at-most = 10\nat-least = 1\n", 25, "expect[1].at-least: give at-most or at-least, not both"),
-            Row("no bound", "at-most = 10\n", "", 22, "expect[1]: missing at-most or at-least (one threshold is required)"),
-            Row("not recorded", "metric = \"ksd\"", "metric = \"cov-error\"", 23, "expect[1].metric: \"cov-error\" is not recorded (add it to record.metrics; recorded: ksd, mean-error)"),
-            Row("by-step beyond the steps", "by-step = 4", "by-step = 6", 29, "expect[2].by-step: 6 is out of range (an integer in [0, 5] (the scenario's steps))"),
+            Row(
+                "both bounds", "at-most = 10\n", "at-most = 10\nat-least = 1\n", 25,
+                "expect[1].at-least: give at-most or at-least, not both"),
+            Row(
+                "no bound", "at-most = 10\n", "", 22,
+                "expect[1]: missing at-most or at-least (one threshold is required)"),
+            Row(
+                "not recorded", "metric = \"ksd\"", "metric = \"cov-error\"", 23,
+                "expect[1].metric: \"cov-error\" is not recorded (add it to record.metrics; recorded: ksd, mean-error)"),
+            Row(
+                "by-step beyond the steps", "by-step = 4", "by-step = 6", 29,
+                "expect[2].by-step: 6 is out of range (an integer in [0, 5] (the scenario's steps))"),
             Row("no metric", "metric = \"mean-error\"\n", "", 26, "expect[2].metric: missing (required: a string)"),
-            Row("string bound", "at-most = 10", "at-most = \"low\"", 24, "expect[1].at-most: expected a number, found the string \"low\" (any finite number)"),
+            Row(
+                "string bound", "at-most = 10", "at-most = \"low\"", 24,
+                "expect[1].at-most: expected a number, found the string \"low\" (any finite number)"),
             // Nothing recorded.
-            Row("nothing recorded", "metrics = [\"ksd\", \"mean-error\"]", "metrics = []", 23, "expect[1].metric: \"ksd\" is not recorded (add it to record.metrics; recorded: none)"),
+            Row(
+                "nothing recorded", "metrics = [\"ksd\", \"mean-error\"]", "metrics = []", 23,
+                "expect[1].metric: \"ksd\" is not recorded (add it to record.metrics; recorded: none)"),
             // MARK: Metrics the scenario cannot provide
-            Row("energy of svgd", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"energy\"]", 20, "record.metrics: energy is not defined for this flow (svgd has no tractable objective; use ksd)"),
+            Row(
+                "energy of svgd", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"energy\"]", 20,
+                "record.metrics: energy is not defined for this flow (svgd has no tractable objective; use ksd)"),
             // MARK: Uniform initialisations
-            Row("high = low", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }", "init = { kind = \"uniform\", low = [0, 1], high = [1, 1] }", 14, "population.init.high: must exceed low in every coordinate (coordinate 2: low 1, high 1)"),
+            Row(
+                "high = low", "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }",
+                "init = { kind = \"uniform\", low = [0, 1], high = [1, 1] }", 14,
+                "population.init.high: must exceed low in every coordinate (coordinate 2: low 1, high 1)"),
         ]
     }
 
@@ -172,15 +294,18 @@ final class ScenarioErrorTests: XCTestCase {
     /// What the table relies on: the covariance's line, and the scenarios next to its rows that load.
     func testTheTablesNeighboursLoad() {
         XCTAssertEqual(lineOf("covariance", in: Self.notPositive), 9)
-        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("csv.toml", Self.slash), threads: 1), "a/b is a fine CSV name")
+        XCTAssertNoThrow(
+            try ScenarioLoader.load(path: dir.write("csv.toml", Self.slash), threads: 1), "a/b is a fine CSV name")
         // A valid covariance loads.
         let ok = dir.write("ok.toml", Self.gaussianTarget(covariance: "[[1, 0.5], [0.5, 2]]"))
         XCTAssertNoThrow(try ScenarioLoader.load(path: ok, threads: 1))
     }
 
     /// A samples target: `target.csv` next to the scenario, `data/` below it.
-    func samplesScenario(file: String = "target.csv", flow: String = "mmd", metrics: String = "[\"mmd\"]",
-                         initialisation: String = "init = { kind = \"uniform\", low = -1, high = 1 }\ncount = 10") -> String {
+    func samplesScenario(
+        file: String = "target.csv", flow: String = "mmd", metrics: String = "[\"mmd\"]",
+        initialisation: String = "init = { kind = \"uniform\", low = -1, high = 1 }\ncount = 10"
+    ) -> String {
         """
         steps = 2
         step-size = 0.1
@@ -204,11 +329,19 @@ final class ScenarioErrorTests: XCTestCase {
     func testScoreNeededButSamplesTarget() {
         dir.write("target.csv", "x1,x2\n0,0\n1,1\n2,0\n")
         check([
-            Row("ksd", samplesScenario(metrics: "[\"mmd\", \"ksd\"]"), 16, "record.metrics: ksd needs a target with a score (not samples)"),
-            Row("svgd", samplesScenario(flow: "svgd"), 13, "flow.kind: svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples"),
+            Row(
+                "ksd", samplesScenario(metrics: "[\"mmd\", \"ksd\"]"), 16,
+                "record.metrics: ksd needs a target with a score (not samples)"),
+            Row(
+                "svgd", samplesScenario(flow: "svgd"), 13,
+                "flow.kind: svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples"),
         ])
         // The same scenario with the mmd flow and sample-based metrics loads.
-        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("ok.toml", samplesScenario(metrics: "[\"mmd\", \"mean-error\", \"cov-error\", \"energy\"]")), threads: 1))
+        XCTAssertNoThrow(
+            try ScenarioLoader.load(
+                path: dir.write(
+                    "ok.toml", samplesScenario(metrics: "[\"mmd\", \"mean-error\", \"cov-error\", \"energy\"]")),
+                threads: 1))
     }
 
     func testSampleFileErrors() {
@@ -217,12 +350,22 @@ final class ScenarioErrorTests: XCTestCase {
         dir.write("header.csv", "x,y\n0,0\n")
         dir.write("empty.csv", "x1\n")
         check([
-            Row("missing", samplesScenario(file: "nowhere.csv"), 6, "target.file: \(dir.path)/nowhere.csv: cannot read", prefixOnly: true),
-            Row("ragged", samplesScenario(file: "ragged.csv"), 6, "target.file: \(dir.path)/ragged.csv:3: 1 fields, the header has 2"),
-            Row("not a number", samplesScenario(file: "data/words.csv"), 6, "target.file: \(dir.path)/data/words.csv:2: column x2: 'abc' is not a number"),
-            Row("header", samplesScenario(file: "header.csv"), 6, "target.file: \(dir.path)/header.csv:1: header 'x,y' is not x1,...,xd"),
+            Row(
+                "missing", samplesScenario(file: "nowhere.csv"), 6, "target.file: \(dir.path)/nowhere.csv: cannot read",
+                prefixOnly: true),
+            Row(
+                "ragged", samplesScenario(file: "ragged.csv"), 6,
+                "target.file: \(dir.path)/ragged.csv:3: 1 fields, the header has 2"),
+            Row(
+                "not a number", samplesScenario(file: "data/words.csv"), 6,
+                "target.file: \(dir.path)/data/words.csv:2: column x2: 'abc' is not a number"),
+            Row(
+                "header", samplesScenario(file: "header.csv"), 6,
+                "target.file: \(dir.path)/header.csv:1: header 'x,y' is not x1,...,xd"),
             Row("no rows", samplesScenario(file: "empty.csv"), 6, "target.file: \(dir.path)/empty.csv:2: no data rows"),
-            Row("integer for a path", edit(samplesScenario(), "file = \"target.csv\"", "file = 3"), 6, "target.file: expected a file path (a string), found the integer 3"),
+            Row(
+                "integer for a path", edit(samplesScenario(), "file = \"target.csv\"", "file = 3"), 6,
+                "target.file: expected a file path (a string), found the integer 3"),
         ])
     }
 
@@ -231,8 +374,12 @@ final class ScenarioErrorTests: XCTestCase {
         dir.write("one-column.csv", "x1\n0\n1\n")
         dir.write("five.csv", "x1,x2\n0,0\n1,0\n2,0\n3,0\n4,0\n")
         check([
-            Row("columns", samplesScenario(initialisation: "init = { kind = \"file\", file = \"one-column.csv\" }"), 9, "population.init.file: has 1 columns but the scenario is 2-dimensional (header x1,...,x2)"),
-            Row("count", samplesScenario(initialisation: "init = { kind = \"file\", file = \"five.csv\" }\ncount = 7"), 10, "population.count: 7 differs from the 5 rows of init.file (omit count, or make them agree)"),
+            Row(
+                "columns", samplesScenario(initialisation: "init = { kind = \"file\", file = \"one-column.csv\" }"), 9,
+                "population.init.file: has 1 columns but the scenario is 2-dimensional (header x1,...,x2)"),
+            Row(
+                "count", samplesScenario(initialisation: "init = { kind = \"file\", file = \"five.csv\" }\ncount = 7"),
+                10, "population.count: 7 differs from the 5 rows of init.file (omit count, or make them agree)"),
         ])
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Recording
 import Scenarios
 import TestSupport
@@ -26,10 +26,12 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(sim.state.populations[0].count, 20)
         XCTAssertEqual(sim.metricNames, ["ksd", "mean-error"])
         XCTAssertTrue(sim.flow is SteinVariationalGradientDescent)
-        XCTAssertEqual(sim.expectations, [
-            Expectation(metric: "ksd", bound: .atMost(10), byStep: 5),
-            Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 4),
-        ])
+        XCTAssertEqual(
+            sim.expectations,
+            [
+                Expectation(metric: "ksd", bound: .atMost(10), byStep: 5),
+                Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 4),
+            ])
         // The initial particles follow N((0, 4), 0.5²): their mean is near (0, 4).
         let x = sim.state.populations[0].positions
         let m0 = stride(from: 0, to: x.count, by: 2).map { x[$0] }.reduce(0, +) / 20
@@ -38,14 +40,17 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(m1, 4, accuracy: 0.5)
         // Same seed, same particles; another seed, others.
         XCTAssertEqual(try ScenarioLoader.load(path: path, threads: 1).simulation.state.populations[0].positions, x)
-        XCTAssertNotEqual(try ScenarioLoader.load(path: path, overrides: ["seed=4"], threads: 1).simulation.state.populations[0].positions, x)
+        XCTAssertNotEqual(
+            try ScenarioLoader.load(path: path, overrides: ["seed=4"], threads: 1).simulation.state.populations[0]
+                .positions, x)
     }
 
     func testResolvedTOMLHasEveryDefault() throws {
         let dir = TempDirectory()
         let path = dir.write("tiny.toml", baseScenario)
         // mmd recorded: its defaults appear too.
-        let s = try ScenarioLoader.load(path: path, overrides: [#"record.metrics=["ksd", "mmd", "mean-error"]"#], threads: 1)
+        let s = try ScenarioLoader.load(
+            path: path, overrides: [#"record.metrics=["ksd", "mmd", "mean-error"]"#], threads: 1)
         let r = lines(s.resolvedTOML)
         XCTAssertTrue(r[0].hasPrefix("# tiny: resolved by wgf from \(path)"), r[0])
         for line in [
@@ -84,14 +89,17 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(again.simulation.title, first.simulation.title)
         // A second pass changes nothing either.
         let third = try ScenarioLoader.load(path: dir.write("resolved2.toml", again.resolvedTOML), threads: 1)
-        XCTAssertEqual(third.resolvedTOML.components(separatedBy: "\n").dropFirst(),
-                       again.resolvedTOML.components(separatedBy: "\n").dropFirst())
+        XCTAssertEqual(
+            third.resolvedTOML.components(separatedBy: "\n").dropFirst(),
+            again.resolvedTOML.components(separatedBy: "\n").dropFirst())
     }
 
     func testBundledScenariosResolveIdempotently() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let folder = root.appendingPathComponent("scenarios").path
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".toml") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".toml") }
+            .sorted()
         XCTAssertFalse(names.isEmpty)
         let dir = TempDirectory()
         for name in names {
@@ -100,11 +108,13 @@ final class ScenarioLoaderTests: XCTestCase {
             let overrides = ["population.count=10"] + (text.contains("\"mmd\"") ? ["record.mmd-samples=50"] : [])
             let first: LoadedScenario
             do { first = try ScenarioLoader.load(path: folder + "/" + name, overrides: overrides, threads: 1) } catch {
-                XCTFail("\(name): \(error)"); continue
+                XCTFail("\(name): \(error)")
+                continue
             }
             let again = try ScenarioLoader.load(path: dir.write(name, first.resolvedTOML), threads: 1)
             XCTAssertEqual(resolvedBody(again.resolvedTOML), resolvedBody(first.resolvedTOML), name)
-            XCTAssertEqual(again.simulation.state.populations[0].positions, first.simulation.state.populations[0].positions, name)
+            XCTAssertEqual(
+                again.simulation.state.populations[0].positions, first.simulation.state.populations[0].positions, name)
         }
     }
 
@@ -144,7 +154,10 @@ final class ScenarioLoaderTests: XCTestCase {
         }
         let notRecorded = dir.write("e.toml", edit(baseScenario, #"metric = "ksd""#, #"metric = "energy""#))
         XCTAssertThrowsError(try ScenarioLoader.expectations(path: notRecorded)) { e in
-            XCTAssertEqual("\(e)", "\(notRecorded):23: expect[1].metric: \"energy\" is not recorded (add it to record.metrics; recorded: ksd, mean-error)")
+            XCTAssertEqual(
+                "\(e)",
+                "\(notRecorded):23: expect[1].metric: \"energy\" is not recorded (add it to record.metrics; recorded: ksd, mean-error)"
+            )
         }
         let syntax = dir.write("f.toml", "steps = 3\nx = 'a\n")
         XCTAssertThrowsError(try ScenarioLoader.expectations(path: syntax)) { e in
@@ -154,7 +167,8 @@ final class ScenarioLoaderTests: XCTestCase {
 
     func testIntegerAcceptedWhereARealIsExpected() throws {
         let dir = TempDirectory()
-        let s = try ScenarioLoader.load(path: dir.write("s.toml", edit(baseScenario, "step-size = 0.05", "step-size = 1")), threads: 1)
+        let s = try ScenarioLoader.load(
+            path: dir.write("s.toml", edit(baseScenario, "step-size = 0.05", "step-size = 1")), threads: 1)
         XCTAssertEqual(s.simulation.stepSize, 1.0)
         XCTAssertTrue(lines(s.resolvedTOML).contains("step-size = 1"), s.resolvedTOML)
     }
@@ -164,22 +178,22 @@ final class ScenarioLoaderTests: XCTestCase {
         dir.write("sub/data/target.csv", "x1,x2\n0,0\n1,0\n0,1\n1,1\n")
         dir.write("init.csv", "x1,x2\n5,5\n6,5\n5,6\n")
         let text = """
-        steps = 2
-        step-size = 0.1
+            steps = 2
+            step-size = 0.1
 
-        [target]
-        kind = "samples"
-        file = "data/target.csv"
+            [target]
+            kind = "samples"
+            file = "data/target.csv"
 
-        [population]
-        init = { kind = "file", file = "../init.csv" }
+            [population]
+            init = { kind = "file", file = "../init.csv" }
 
-        [flow]
-        kind = "mmd"
+            [flow]
+            kind = "mmd"
 
-        [record]
-        metrics = ["mean-error", "energy", "mmd"]
-        """
+            [record]
+            metrics = ["mean-error", "energy", "mmd"]
+            """
         let path = dir.write("sub/scenario.toml", text)
         let s = try ScenarioLoader.load(path: path, threads: 1)
         XCTAssertEqual(s.simulation.state.populations[0].count, 3)  // count from the file
@@ -208,7 +222,8 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(s.simulation.expectations, [])
         XCTAssertTrue(lines(s.resolvedTOML).contains("[record]"), s.resolvedTOML)
         XCTAssertTrue(lines(s.resolvedTOML).contains("metrics = []"), s.resolvedTOML)
-        let off = try ScenarioLoader.load(path: dir.write("t.toml", text + "[record]\ntrajectory = false\n"), threads: 1)
+        let off = try ScenarioLoader.load(
+            path: dir.write("t.toml", text + "[record]\ntrajectory = false\n"), threads: 1)
         XCTAssertFalse(off.writeTrajectory)
     }
 }
@@ -218,14 +233,16 @@ final class ScenarioTOMLEquivalenceTests: XCTestCase {
     func testArrayOfInlineTablesEqualsArrayOfTables() throws {
         let dir = TempDirectory()
         let head = String(baseScenario[..<baseScenario.range(of: "[[expect]]")!.lowerBound])
-        let inline = head.replacingOccurrences(of: "[target]", with: """
-            expect = [
-              { metric = "ksd", at-most = 10 },
-              { metric = "mean-error", at-least = 0.001, by-step = 4 },
-            ]
+        let inline = head.replacingOccurrences(
+            of: "[target]",
+            with: """
+                expect = [
+                  { metric = "ksd", at-most = 10 },
+                  { metric = "mean-error", at-least = 0.001, by-step = 4 },
+                ]
 
-            [target]
-            """)
+                [target]
+                """)
         let a = try ScenarioLoader.load(path: dir.write("a.toml", baseScenario), threads: 1)
         let b: LoadedScenario
         do { b = try ScenarioLoader.load(path: dir.write("b.toml", inline), threads: 1) } catch {

@@ -13,8 +13,9 @@ final class SharedSumsTests: XCTestCase {
 
     func exchanges(_ name: String, ranks: Int) throws -> Int {
         let peers = PeerCommunicator(rank: 0, of: ranks, fill: 0)
-        let loaded = try ScenarioLoader.load(path: SharedSumsTests.scenarios.appendingPathComponent(name).path,
-                                             threads: 1, communicator: peers)
+        let loaded = try ScenarioLoader.load(
+            path: SharedSumsTests.scenarios.appendingPathComponent(name).path,
+            threads: 1, communicator: peers)
         var state = loaded.simulation.state
         loaded.simulation.flow.prepare(&state)
         loaded.simulation.flow.advance(&state, step: 1, stepSize: loaded.simulation.stepSize)
@@ -24,8 +25,10 @@ final class SharedSumsTests: XCTestCase {
     func testFlowsWithKernelSumsShareThemAcrossRanks() throws {
         // Every flow family whose step sums a kernel: SVGD, the MMD flow, Langevin's kernel
         // interaction, the game's kernel payoff.
-        for name in ["svgd-gaussian-2d.toml", "mmd-gaussian-plain.toml", "swarm-attraction-repulsion-2d.toml",
-                     "game-gan-mixture.toml"] {
+        for name in [
+            "svgd-gaussian-2d.toml", "mmd-gaussian-plain.toml", "swarm-attraction-repulsion-2d.toml",
+            "game-gan-mixture.toml",
+        ] {
             XCTAssertGreaterThan(try exchanges(name, ranks: 2), 0, name)
             XCTAssertEqual(try exchanges(name, ranks: 1), 0, name)
         }

@@ -29,10 +29,13 @@ final class SizeTests: XCTestCase {
     func path(_ scenario: String) -> String { SizeTests.scenarios.appendingPathComponent(scenario + ".toml").path }
 
     /// The validation error of a bundled scenario with overrides ("" and a failure if it validates).
-    func refusal(_ scenario: String, _ overrides: [String], limit: MemoryLimit? = nil,
-                 file: StaticString = #filePath, line: UInt = #line) -> String {
+    func refusal(
+        _ scenario: String, _ overrides: [String], limit: MemoryLimit? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> String {
         do {
-            _ = try ScenarioLoader.validate(path: path(scenario), overrides: overrides, threads: 2, memoryLimit: limit ?? self.limit)
+            _ = try ScenarioLoader.validate(
+                path: path(scenario), overrides: overrides, threads: 2, memoryLimit: limit ?? self.limit)
             XCTFail("\(scenario) \(overrides) validated", file: file, line: line)
         } catch {
             return "\(error)"
@@ -48,17 +51,23 @@ final class SizeTests: XCTestCase {
         let quickstart = try String(contentsOfFile: path("quickstart"), encoding: .utf8)
         let padding = String(repeating: "# padding\n", count: ScenarioLoader.maximumFileSize / 10)
         let big = dir.write("big.toml", quickstart + padding)
-        XCTAssertGreaterThan(try FileManager.default.attributesOfItem(atPath: big)[.size] as! Int, ScenarioLoader.maximumFileSize)
-        XCTAssertEqual(loadError(big), "\(big): cannot read the scenario (\(quickstart.utf8.count + padding.utf8.count) bytes; at most 4194304)")
+        XCTAssertGreaterThan(
+            try FileManager.default.attributesOfItem(atPath: big)[.size] as! Int, ScenarioLoader.maximumFileSize)
+        XCTAssertEqual(
+            loadError(big),
+            "\(big): cannot read the scenario (\(quickstart.utf8.count + padding.utf8.count) bytes; at most 4194304)")
         let justFits = dir.write("fits.toml", quickstart + padding.dropLast(quickstart.utf8.count + 20))
         XCTAssertNoThrow(try ScenarioLoader.validate(path: justFits, threads: 1, memoryLimit: limit))
-        XCTAssertTrue(loadError("big.toml", contents: Array((quickstart + padding).utf8)).contains("bytes; at most 4194304"))
+        XCTAssertTrue(
+            loadError("big.toml", contents: Array((quickstart + padding).utf8)).contains("bytes; at most 4194304"))
 
         let scenario = try String(contentsOfFile: path("formula-double-well-langevin"), encoding: .utf8)
         let long = Array(repeating: "(x1^2 - 1)^2", count: 81_000).joined(separator: "+")
         XCTAssertGreaterThan(long.utf8.count, 1 << 20)
         let message = loadError(dir.write("long.toml", edit(scenario, "\"(x1^2 - 1)^2 + 0.5*x2^2\"", "\"\(long)\"")))
-        XCTAssertTrue(message.contains("the formula is \(long.utf8.count) bytes long; at most 1048576 (1 MiB) are accepted"), String(message.prefix(300)))
+        XCTAssertTrue(
+            message.contains("the formula is \(long.utf8.count) bytes long; at most 1048576 (1 MiB) are accepted"),
+            String(message.prefix(300)))
         XCTAssertTrue(message.contains("potential"), String(message.prefix(300)))
         XCTAssertLessThan(message.count, 1000)
     }
@@ -68,14 +77,19 @@ final class SizeTests: XCTestCase {
         let max = "9223372036854775807"
         for (scenario, key, extra) in Self.sizeKeys {
             let e = refusal(scenario, extra + ["\(key)=\(max)"])
-            XCTAssertTrue(e.contains("\(key): \(max) is out of range (an integer from 1 to 2147483647)")
-                          || (key.hasSuffix("median-sample") && e.contains("\(key): \(max) is out of range (an integer from 2 to 2147483647)")),
-                          "\(scenario) \(key): \(e)")
+            XCTAssertTrue(
+                e.contains("\(key): \(max) is out of range (an integer from 1 to 2147483647)")
+                    || (key.hasSuffix("median-sample")
+                        && e.contains("\(key): \(max) is out of range (an integer from 2 to 2147483647)")),
+                "\(scenario) \(key): \(e)")
         }
-        for (scenario, key) in [("langevin-ou", "population.dimension"), ("two-layer-student-teacher", "flow.input-dimension"),
-                                ("game-bilinear-quadratic", "flow.max.dimension")] {
+        for (scenario, key) in [
+            ("langevin-ou", "population.dimension"), ("two-layer-student-teacher", "flow.input-dimension"),
+            ("game-bilinear-quadratic", "flow.max.dimension"),
+        ] {
             let e = refusal(scenario, ["\(key)=\(max)"])
-            XCTAssertTrue(e.contains("\(key): \(max) is out of range (an integer from 1 to 65536)"), "\(scenario) \(key): \(e)")
+            XCTAssertTrue(
+                e.contains("\(key): \(max) is out of range (an integer from 1 to 65536)"), "\(scenario) \(key): \(e)")
         }
     }
 
@@ -85,32 +99,43 @@ final class SizeTests: XCTestCase {
         let big = "2147483647"
         // The keys of sizeKeys but nash-gap-starts and entropy-neighbours, median-sample with a
         // population of 10⁶.
-        let cases = Self.sizeKeys.filter { !["record.nash-gap-starts", "record.entropy-neighbours"].contains($0.key) }.map {
-            ($0.scenario, $0.key, $0.key == "flow.median-sample" ? ["population.count=1000000"] : $0.extra)
-        }
+        let cases = Self.sizeKeys.filter { !["record.nash-gap-starts", "record.entropy-neighbours"].contains($0.key) }
+            .map {
+                ($0.scenario, $0.key, $0.key == "flow.median-sample" ? ["population.count=1000000"] : $0.extra)
+            }
         for (scenario, key, extra) in cases {
             let e = refusal(scenario, extra + ["\(key)=\(big)"])
             // The test set is counted with the training set (one item, at train-samples).
             let at = key == "flow.test-samples" ? "flow.train-samples" : key
-            XCTAssertTrue(e.contains("\(at): ") && e.contains("2147483647") && e.contains(" need") && e.contains("about") && e.hasSuffix(
-                "; this test allows 8.00 GB (see \"Sizes and memory\" in docs/scenarios.md)"), "\(scenario) \(key): \(e)")
+            XCTAssertTrue(
+                e.contains("\(at): ") && e.contains("2147483647") && e.contains(" need") && e.contains("about")
+                    && e.hasSuffix(
+                        "; this test allows 8.00 GB (see \"Sizes and memory\" in docs/scenarios.md)"),
+                "\(scenario) \(key): \(e)")
         }
         // A dimension that fits as an integer and whose d×d matrices do not.
-        let e = refusal("langevin-ou", ["population.dimension=65536", "population.init={ kind = \"uniform\", low = -1, high = 1 }",
-                                        "record.metrics=[\"cov-error\"]", "record.reference-variance=1", "expect=[]"])
+        let e = refusal(
+            "langevin-ou",
+            [
+                "population.dimension=65536", "population.init={ kind = \"uniform\", low = -1, high = 1 }",
+                "record.metrics=[\"cov-error\"]", "record.reference-variance=1", "expect=[]",
+            ])
         XCTAssertTrue(e.contains("record.metrics: cov-error's 65536×65536 covariances need about 34.4 GB"), e)
     }
 
     /// The example of docs/scenarios.md: 10⁹ particles in d = 2.
     func testPopulationMessage() {
         let e = refusal("quickstart", ["population.count=1000000000", "record.metrics=[]", "expect=[]"])
-        XCTAssertTrue(e.contains("--set population.count=1000000000: population.count: 1000000000 particles in d = 2 need about "), e)
+        XCTAssertTrue(
+            e.contains(
+                "--set population.count=1000000000: population.count: 1000000000 particles in d = 2 need about "), e)
         XCTAssertTrue(e.contains("(positions, weights, work buffers)"), e)
         XCTAssertTrue(e.hasSuffix("; this test allows 8.00 GB (see \"Sizes and memory\" in docs/scenarios.md)"), e)
         // The machine's own limit, in the same form.
         let machine = refusal("quickstart", ["population.count=2147483647"], limit: .current)
-        XCTAssertTrue(machine.contains("population.count: 2147483647 particles in d = 2 need about ")
-                      && machine.contains(MemoryLimit.current.description), machine)
+        XCTAssertTrue(
+            machine.contains("population.count: 2147483647 particles in d = 2 need about ")
+                && machine.contains(MemoryLimit.current.description), machine)
     }
 
     /// Validation draws nothing: 2·10⁹ particles (32 GB of positions alone), as many target
@@ -127,7 +152,8 @@ final class SizeTests: XCTestCase {
         ]
         let start = Date()
         for (scenario, overrides) in cases {
-            let v = try ScenarioLoader.validate(path: path(scenario), overrides: overrides, threads: 2, memoryLimit: .unlimited)
+            let v = try ScenarioLoader.validate(
+                path: path(scenario), overrides: overrides, threads: 2, memoryLimit: .unlimited)
             XCTAssertGreaterThan(v.memory.total, 3.2e10, "\(scenario): the estimate counts what load() would draw")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 5, "nothing proportional to the run was drawn")
@@ -137,14 +163,18 @@ final class SizeTests: XCTestCase {
     /// sane: at least its positions and weights, per particle within the flow's buffers, and
     /// about linear in N.
     func testEstimatesOfBundledScenariosAreSane() throws {
-        for file in try FileManager.default.contentsOfDirectory(atPath: SizeTests.scenarios.path) where file.hasSuffix(".toml") {
-            let v = try ScenarioLoader.validate(path: SizeTests.scenarios.appendingPathComponent(file).path, threads: 2, memoryLimit: limit)
+        for file in try FileManager.default.contentsOfDirectory(atPath: SizeTests.scenarios.path)
+        where file.hasSuffix(".toml") {
+            let v = try ScenarioLoader.validate(
+                path: SizeTests.scenarios.appendingPathComponent(file).path, threads: 2, memoryLimit: limit)
             XCTAssertLessThan(v.memory.total - MemoryEstimate.baseline, 1e8, file)
             XCTAssertGreaterThan(v.memory.total, MemoryEstimate.baseline, file)
         }
         func estimate(_ n: Int) throws -> Double {
-            try ScenarioLoader.validate(path: path("quickstart"), overrides: ["population.count=\(n)"], threads: 2,
-                                        memoryLimit: .unlimited).memory.total
+            try ScenarioLoader.validate(
+                path: path("quickstart"), overrides: ["population.count=\(n)"], threads: 2,
+                memoryLimit: .unlimited
+            ).memory.total
         }
         let (e1, e2, e4) = (try estimate(1_000_000), try estimate(2_000_000), try estimate(4_000_000))
         let perParticle = (e4 - e2) / 2_000_000
@@ -154,7 +184,8 @@ final class SizeTests: XCTestCase {
         XCTAssertGreaterThan(perParticle, 24 + 8 * 14)
         XCTAssertLessThan(perParticle, 2000)
         XCTAssertEqual((e2 - e1) / 1_000_000, perParticle, accuracy: 0.25 * perParticle, "about linear in N")
-        let v = try ScenarioLoader.validate(path: path("quickstart"), overrides: ["population.count=1000000"], threads: 2, memoryLimit: .unlimited)
+        let v = try ScenarioLoader.validate(
+            path: path("quickstart"), overrides: ["population.count=1000000"], threads: 2, memoryLimit: .unlimited)
         let population = v.memory.items.first { $0.key == "population.count" }
         XCTAssertEqual(population?.what, "1000000 particles in d = 2")
         XCTAssertGreaterThanOrEqual(population?.bytes ?? 0, 1_000_000 * 24)
@@ -164,17 +195,25 @@ final class SizeTests: XCTestCase {
     /// the end of a buffer (garbage kl or entropy with exit 0, or SIGSEGV).
     func testEntropyNeighboursBelowTheParticleCount() {
         let e = refusal("langevin-ou", ["population.count=5"])
-        XCTAssertTrue(e.contains("record.entropy-neighbours: 5 (the default) needs more than 5 particles, and population.count is 5 (allowed: 1 to N − 1 = 4)"), e)
+        XCTAssertTrue(
+            e.contains(
+                "record.entropy-neighbours: 5 (the default) needs more than 5 particles, and population.count is 5 (allowed: 1 to N − 1 = 4)"
+            ), e)
         let given = refusal("langevin-ou", ["population.count=300", "record.entropy-neighbours=300"])
-        XCTAssertTrue(given.contains("--set record.entropy-neighbours=300: record.entropy-neighbours: 300 needs more than 300 particles"), given)
-        XCTAssertNoThrow(try ScenarioLoader.validate(path: path("langevin-ou"), overrides: ["population.count=6"], threads: 2, memoryLimit: limit))
+        XCTAssertTrue(
+            given.contains(
+                "--set record.entropy-neighbours=300: record.entropy-neighbours: 300 needs more than 300 particles"),
+            given)
+        XCTAssertNoThrow(
+            try ScenarioLoader.validate(
+                path: path("langevin-ou"), overrides: ["population.count=6"], threads: 2, memoryLimit: limit))
     }
 
     /// The machine's limit: MemTotal, cgroup files (v1 and v2), and the smallest of them.
     func testMemoryLimitSources() {
-        XCTAssertEqual(MemoryLimit.memTotal("MemTotal:       24684084 kB\nMemFree:  1 kB\n"), 24684084 * 1024)
+        XCTAssertEqual(MemoryLimit.memTotal("MemTotal:       24684084 kB\nMemFree:  1 kB\n"), 24_684_084 * 1024)
         XCTAssertNil(MemoryLimit.memTotal("MemFree:  1 kB\n"))
-        XCTAssertEqual(MemoryLimit.cgroupLimit("4294967296\n"), 4294967296)
+        XCTAssertEqual(MemoryLimit.cgroupLimit("4294967296\n"), 4_294_967_296)
         XCTAssertNil(MemoryLimit.cgroupLimit("max\n"))
         XCTAssertNil(MemoryLimit.cgroupLimit("9223372036854771712\n"), "cgroup v1's 'no limit'")
         let files = MemoryLimit.cgroupLimitFiles("4:memory:/process_api/abc\n0::/user.slice\n")

@@ -13,8 +13,14 @@ final class TOMLLimitsTests: XCTestCase {
     func testFiftyThousandLevelsAreALocatedError() {
         let deep = 50_000
         let cases: [(String, Int, Int)] = [
-            ("title = \"x\"\na = " + String(repeating: "[", count: deep) + String(repeating: "]", count: deep) + "\n", 2, 5 + 64),
-            ("a = " + String(repeating: "{ b = ", count: deep) + "1" + String(repeating: " }", count: deep) + "\n", 1, 5 + 64 * 6),
+            (
+                "title = \"x\"\na = " + String(repeating: "[", count: deep) + String(repeating: "]", count: deep)
+                    + "\n", 2, 5 + 64
+            ),
+            (
+                "a = " + String(repeating: "{ b = ", count: deep) + "1" + String(repeating: " }", count: deep) + "\n",
+                1, 5 + 64 * 6
+            ),
             (String(repeating: "a.", count: deep) + "b = 1\n", 1, 1),
             ("x = 1\n[" + String(repeating: "t.", count: deep) + "u]\n", 2, 1),
             ("[[" + String(repeating: "t.", count: deep) + "u]]\n", 1, 1),
@@ -45,7 +51,8 @@ final class TOMLLimitsTests: XCTestCase {
 
     func testDeepAcceptedValuesWriteAndCompareWithoutRecursionTrouble() throws {
         let n = 62
-        let text = "{ a = " + String(repeating: "[", count: n) + "1.5" + String(repeating: "]", count: n)
+        let text =
+            "{ a = " + String(repeating: "[", count: n) + "1.5" + String(repeating: "]", count: n)
             + ", b = " + String(repeating: "{ c = ", count: n) + "2" + String(repeating: " }", count: n) + " }"
         let value = try TOMLParser.parseValue(text)
         XCTAssertEqual(try TOMLParser.parseValue(TOMLWriter.inline(value)), value)
@@ -59,7 +66,9 @@ final class TOMLLimitsTests: XCTestCase {
         let e = loadError(path, overrides: [override])
         XCTAssertTrue(e.hasSuffix(": the key has 50001 segments (at most 64)"), String(e.prefix(300)))
         XCTAssertLessThan(e.count, 300)
-        XCTAssertTrue(loadError(path, overrides: ["target." + String(repeating: "a.", count: 60) + "b=1"]).contains("unknown key"))
+        XCTAssertTrue(
+            loadError(path, overrides: ["target." + String(repeating: "a.", count: 60) + "b=1"]).contains("unknown key")
+        )
     }
 
     func testBytesThatAreNotUTF8AreLocated() throws {
@@ -111,8 +120,10 @@ final class TOMLLimitsTests: XCTestCase {
 
     func testMessagesQuoteShortenedInput() {
         let long = String(repeating: "k", count: 100_000)
-        let texts = ["\(long) 1\n", "a = \(long)\n", "a = 1\n\(long) = 2\n\(long) = 3\n", "\(long) = 1\n[\(long)]\n",
-                     "a = \"\(long)\" x\n", "a = [1 \(long)]\n", "a = 1\n[a.\(long)]\n"]
+        let texts = [
+            "\(long) 1\n", "a = \(long)\n", "a = 1\n\(long) = 2\n\(long) = 3\n", "\(long) = 1\n[\(long)]\n",
+            "a = \"\(long)\" x\n", "a = [1 \(long)]\n", "a = 1\n[a.\(long)]\n",
+        ]
         for text in texts {
             guard let e = syntaxError(text) else { continue }
             XCTAssertLessThan(e.message.count, 300, String(e.message.prefix(300)))
@@ -122,8 +133,11 @@ final class TOMLLimitsTests: XCTestCase {
         XCTAssertLessThan(loadError(path).count, 600)
         let kind = dir.write("k.toml", edit(baseScenario, "kind = \"svgd\"", "kind = \"\(long)\""))
         XCTAssertLessThan(loadError(kind).count, 600)
-        let file = dir.write("f.toml", edit(baseScenario, "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }",
-                                            "init = { kind = \"file\", file = \"\(long)\" }"))
+        let file = dir.write(
+            "f.toml",
+            edit(
+                baseScenario, "init = { kind = \"gaussian\", mean = [0, 4], std = 0.5 }",
+                "init = { kind = \"file\", file = \"\(long)\" }"))
         let e = loadError(file)
         XCTAssertTrue(e.contains("population.init.file: /"), e)
         XCTAssertLessThan(e.count, 600)

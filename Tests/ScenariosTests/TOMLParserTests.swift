@@ -1,5 +1,5 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
@@ -47,7 +47,7 @@ final class TOMLParserTests: XCTestCase {
     func testIntegers() {
         let cases: [(String, Int)] = [
             ("0", 0), ("+17", 17), ("-17", -17), ("-0", 0), ("1_000", 1000), ("5_349_221", 5_349_221),
-            ("0xDEAD_beef", 0xDEADBEEF), ("0xff", 255), ("0o755", 0o755), ("0b1101", 13),
+            ("0xDEAD_beef", 0xDEAD_BEEF), ("0xff", 255), ("0o755", 0o755), ("0b1101", 13),
             ("9223372036854775807", Int.max), ("-9223372036854775808", Int.min),
         ]
         for (text, expected) in cases { XCTAssertEqual(value(text), .integer(expected), text) }
@@ -60,7 +60,10 @@ final class TOMLParserTests: XCTestCase {
             ("inf", .infinity), ("+inf", .infinity), ("-inf", -.infinity),
         ]
         for (text, expected) in cases {
-            guard case .real(let v)? = value(text) else { XCTFail("\(text) is not a real"); continue }
+            guard case .real(let v)? = value(text) else {
+                XCTFail("\(text) is not a real")
+                continue
+            }
             XCTAssertEqual(v, expected, text)
         }
         // 1.0 stays real (not the integer 1); -0.0 keeps its sign.
@@ -68,7 +71,10 @@ final class TOMLParserTests: XCTestCase {
         guard case .real(let z)? = value("-0.0") else { return XCTFail("-0.0 is not a real") }
         XCTAssertEqual(z.sign, .minus)
         for text in ["nan", "+nan", "-nan"] {
-            guard case .real(let v)? = value(text) else { XCTFail("\(text) is not a real"); continue }
+            guard case .real(let v)? = value(text) else {
+                XCTFail("\(text) is not a real")
+                continue
+            }
             XCTAssertTrue(v.isNaN, text)
         }
     }
@@ -82,19 +88,21 @@ final class TOMLParserTests: XCTestCase {
 
     func testMultiLineArraysWithCommentsAndTrailingComma() {
         let text = """
-        [
-          1,        # one
-          2.5,      # a real
-          # a comment line
-          "x",
-          [ 'nested', [ ] ],
-          { a = 1 },
-        ]
-        """
-        XCTAssertEqual(value(text), .array([
-            .integer(1), .real(2.5), .string("x"), .array([.string("nested"), .array([])]),
-            .table([("a", .integer(1))]),
-        ]))
+            [
+              1,        # one
+              2.5,      # a real
+              # a comment line
+              "x",
+              [ 'nested', [ ] ],
+              { a = 1 },
+            ]
+            """
+        XCTAssertEqual(
+            value(text),
+            .array([
+                .integer(1), .real(2.5), .string("x"), .array([.string("nested"), .array([])]),
+                .table([("a", .integer(1))]),
+            ]))
         XCTAssertEqual(value("[ ]"), .array([]))
         XCTAssertEqual(value("[1,2,]"), .array([.integer(1), .integer(2)]))
         XCTAssertEqual(value("[\r\n  1, # c\r\n  2\r\n]"), .array([.integer(1), .integer(2)]))
@@ -102,16 +110,22 @@ final class TOMLParserTests: XCTestCase {
 
     func testNestedInlineTablesAndKeys() {
         let text = #"{ a = 1, b.c = "x", "quoted key" = { d = [1, 2], e = { f = true } }, 'lit' = 2, bare-key_1 = 3 }"#
-        XCTAssertEqual(value(text), .table([
-            ("a", .integer(1)),
-            ("b", .table([("c", .string("x"))])),
-            ("quoted key", .table([("d", .array([.integer(1), .integer(2)])), ("e", .table([("f", .bool(true))]))])),
-            ("lit", .integer(2)),
-            ("bare-key_1", .integer(3)),
-        ]))
+        XCTAssertEqual(
+            value(text),
+            .table([
+                ("a", .integer(1)),
+                ("b", .table([("c", .string("x"))])),
+                (
+                    "quoted key",
+                    .table([("d", .array([.integer(1), .integer(2)])), ("e", .table([("f", .bool(true))]))])
+                ),
+                ("lit", .integer(2)),
+                ("bare-key_1", .integer(3)),
+            ]))
         XCTAssertEqual(value("{}"), .table([]))
-        XCTAssertEqual(value("{ a . b . c = 1 , a.d = 2 }"),
-                       .table([("a", .table([("b", .table([("c", .integer(1))])), ("d", .integer(2))]))]))
+        XCTAssertEqual(
+            value("{ a . b . c = 1 , a.d = 2 }"),
+            .table([("a", .table([("b", .table([("c", .integer(1))])), ("d", .integer(2))]))]))
     }
 
     func testParseValueSurroundingSpaces() {
@@ -124,8 +138,10 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testBadNumbers() {
-        for text in ["01", "-01", "00", "1.", ".5", "-.5", "1.e5", "1e", "1__0", "_1", "1_", "0x", "0xG", "1-2", "+0x10",
-                     "0b102", "0o8", "9223372036854775808", "1e5.5", "infinity"] {
+        for text in [
+            "01", "-01", "00", "1.", ".5", "-.5", "1.e5", "1e", "1__0", "_1", "1_", "0x", "0xG", "1-2", "+0x10",
+            "0b102", "0o8", "9223372036854775808", "1e5.5", "infinity",
+        ] {
             guard let e = valueError(text) else { continue }
             XCTAssertEqual(e.line, 1, text)
             XCTAssertEqual(e.column, 1, text)
@@ -134,29 +150,35 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDatesRejected() {
-        assertSyntaxErrors(["1979-05-27", "1979-05-27T07:32:00Z", "07:32:00", "1979-05-27 07:32:00", "1979-05-27T00:32:00.999999-07:00"]
+        assertSyntaxErrors(
+            [
+                "1979-05-27", "1979-05-27T07:32:00Z", "07:32:00", "1979-05-27 07:32:00",
+                "1979-05-27T00:32:00.999999-07:00",
+            ]
             .map { ($0, 1, 1, "dates and times are not supported") }, parse: valueError)
         assertSyntaxErrors([("a = 1\nd = 1979-05-27\n", 2, 5, "dates and times are not supported")])
     }
 
     func testBadStringsAndEscapes() {
-        assertSyntaxErrors([
-            (#""abc"#, 1, 5, "unterminated string"),
-            ("'abc", 1, 5, "unterminated string"),
-            (#""a\qb""#, 1, 4, "invalid escape sequence"),
-            ("\"\"\"abc\n", 2, 1, "unterminated multi-line string"),
-        ], parse: valueError)
+        assertSyntaxErrors(
+            [
+                (#""abc"#, 1, 5, "unterminated string"),
+                ("'abc", 1, 5, "unterminated string"),
+                (#""a\qb""#, 1, 4, "invalid escape sequence"),
+                ("\"\"\"abc\n", 2, 1, "unterminated multi-line string"),
+            ], parse: valueError)
         XCTAssertNotNil(valueError(#""\uD800""#))  // a surrogate is not a scalar
         XCTAssertNotNil(valueError(#""\u12""#))
     }
 
     func testBadArraysAndInlineTables() {
         XCTAssertNotNil(valueError("[1, 2"))
-        assertSyntaxErrors([
-            ("[1 2]", 1, 4, "expected ',' or ']'"),
-            ("{ a = 1, }", 1, 10, "expected a key"),
-            ("{ a = 1 b = 2 }", 1, 9, "expected ',' or '}'"),
-        ], parse: valueError)
+        assertSyntaxErrors(
+            [
+                ("[1 2]", 1, 4, "expected ',' or ']'"),
+                ("{ a = 1, }", 1, 10, "expected a key"),
+                ("{ a = 1 b = 2 }", 1, 9, "expected ',' or '}'"),
+            ], parse: valueError)
         XCTAssertNotNil(valueError("{ a = 1,\n b = 2 }"))
         guard let dup = valueError("{ a = 1, a = 2 }") else { return }
         XCTAssertTrue(dup.message.contains("duplicate key 'a'"), dup.message)
@@ -166,31 +188,31 @@ final class TOMLParserTests: XCTestCase {
 
     func testDocumentParses() throws {
         let text = """
-        # comment
-        a = 1 # trailing comment
-        "quoted key" = "v"
-        'literal key' = 'v'
-        dotted . key = 2
-        dotted.other = 3
-        [t]
-        x = [
-          1, # in an array
-          2,
-        ]
-        [a2.b.c]
-        [a2]
-        y = 1
-        [a2.b]
-        z = 2
-        [[arr]]
-        n = 1
-        [arr.sub]
-        m = 1
-        [[arr]]
-        n = 2
-        [[arr.inner]]
-        k = 1
-        """
+            # comment
+            a = 1 # trailing comment
+            "quoted key" = "v"
+            'literal key' = 'v'
+            dotted . key = 2
+            dotted.other = 3
+            [t]
+            x = [
+              1, # in an array
+              2,
+            ]
+            [a2.b.c]
+            [a2]
+            y = 1
+            [a2.b]
+            z = 2
+            [[arr]]
+            n = 1
+            [arr.sub]
+            m = 1
+            [[arr]]
+            n = 2
+            [[arr.inner]]
+            k = 1
+            """
         XCTAssertNoThrow(try TOMLParser.parse(text))
         XCTAssertNoThrow(try TOMLParser.parse(""))
         XCTAssertNoThrow(try TOMLParser.parse("# only a comment"))
@@ -288,7 +310,8 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testControlCharacterInComment() {
-        assertSyntaxError(syntaxError("a = 1 # bad \u{01} char\n"), line: 1, column: 13, "control character in a comment")
+        assertSyntaxError(
+            syntaxError("a = 1 # bad \u{01} char\n"), line: 1, column: 13, "control character in a comment")
     }
 
     // MARK: documents through the scenario loader (the parsed structure)
@@ -299,44 +322,44 @@ final class TOMLParserTests: XCTestCase {
     func testEquivalentSpellingsResolveIdentically() throws {
         let dir = TempDirectory()
         let fancy = """
-        # A comment before anything
-        title = 'tiny'   # a literal string
-        "seed" = 0x3
-        steps = +5
-        step-size = 5e-2
-        target . kind = "gaussian-mixture"   # dotted key: implicit table
-        target.weights = [
-          0.5,   # first
-          # a comment line in the array
-          0.5,
-        ]
-        target.'means' = [ [ -2, 0 ], [ 2, 0, ], ]
-        target.std = 6e-1
+            # A comment before anything
+            title = 'tiny'   # a literal string
+            "seed" = 0x3
+            steps = +5
+            step-size = 5e-2
+            target . kind = "gaussian-mixture"   # dotted key: implicit table
+            target.weights = [
+              0.5,   # first
+              # a comment line in the array
+              0.5,
+            ]
+            target.'means' = [ [ -2, 0 ], [ 2, 0, ], ]
+            target.std = 6e-1
 
-        [population.init]   # defines a sub-table of a table not yet defined
-        kind = \"\"\"
-        gaussian\"\"\"
-        mean = [0, 4]
-        std = 0.5
+            [population.init]   # defines a sub-table of a table not yet defined
+            kind = \"\"\"
+            gaussian\"\"\"
+            mean = [0, 4]
+            std = 0.5
 
-        [population]        # now defined
-        count = 2_0
+            [population]        # now defined
+            count = 2_0
 
-        [flow]
-        kind = '''svgd'''
+            [flow]
+            kind = '''svgd'''
 
-        [record]
-        metrics = ["ksd", "mean-\\u0065rror"]
+            [record]
+            metrics = ["ksd", "mean-\\u0065rror"]
 
-        [[expect]]
-        metric = "ksd"
-        at-most = 0xa
+            [[expect]]
+            metric = "ksd"
+            at-most = 0xa
 
-        [[expect]]
-        "metric" = "mean-error"
-        at-least = 1e-3
-        by-step = 0b100
-        """
+            [[expect]]
+            "metric" = "mean-error"
+            at-least = 1e-3
+            by-step = 0b100
+            """
         let plain = dir.write("plain.toml", baseScenario)
         let crlf = dir.write("fancy.toml", fancy.replacingOccurrences(of: "\n", with: "\r\n"))
         let a = try ScenarioLoader.load(path: plain, threads: 1)
@@ -349,10 +372,12 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(b.simulation.state.populations[0].count, 20)
         XCTAssertEqual(b.simulation.state.populations[0].positions, a.simulation.state.populations[0].positions)
         XCTAssertEqual(b.simulation.metricNames, ["ksd", "mean-error"])
-        XCTAssertEqual(b.simulation.expectations, [
-            Expectation(metric: "ksd", bound: .atMost(10), byStep: 5),
-            Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 4),
-        ])
+        XCTAssertEqual(
+            b.simulation.expectations,
+            [
+                Expectation(metric: "ksd", bound: .atMost(10), byStep: 5),
+                Expectation(metric: "mean-error", bound: .atLeast(0.001), byStep: 4),
+            ])
     }
 
     /// Strings reach the scenario intact: the title carries escapes and multi-line forms.
@@ -376,8 +401,9 @@ final class TOMLParserTests: XCTestCase {
     func testSyntaxErrorThroughTheLoader() {
         let dir = TempDirectory()
         let path = dir.write("bad.toml", edit(baseScenario, "count = 20", "count = 020"))
-        XCTAssertEqual(loadError(path),
-                       "\(path):13:9: '020' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)")
+        XCTAssertEqual(
+            loadError(path),
+            "\(path):13:9: '020' is not a valid value (numbers like 2, -1.5, 1e-3; strings need quotes)")
         let missing = dir.path + "/nope.toml"
         XCTAssertEqual(loadError(missing), "\(missing): cannot read the scenario (no such file)")
     }

@@ -1,11 +1,12 @@
-import Foundation
 import Flows
+import Foundation
 import Scenarios
 import TestSupport
 import XCTest
 
 final class TOMLWriterTests: XCTestCase {
-    static let awkward = "quote \" backslash \\ newline \n tab \t cr \r bell \u{07} del \u{7F} nul \u{00} é 😀 # not a comment"
+    static let awkward =
+        "quote \" backslash \\ newline \n tab \t cr \r bell \u{07} del \u{7F} nul \u{00} é 😀 # not a comment"
 
     /// A nested value with every kind of entry.
     static let nested: SettingValue = .table([
@@ -22,14 +23,20 @@ final class TOMLWriterTests: XCTestCase {
         ("key with spaces", .string("")),
         ("dot.ted", .array([.real(0.1), .integer(2), .string("x"), .array([])])),
         ("", .integer(0)),
-        ("sub", .table([
-            ("x", .real(2.5)),
-            ("deeper", .table([("y", .array([.array([.integer(1)]), .array([.real(1.0)])]))])),
-        ])),
-        ("items", .array([
-            .table([("name", .string("a")), ("at-most", .real(1.0)), ("inner", .table([("k", .integer(1))]))]),
-            .table([("name", .string("b\"c")), ("list", .array([.table([("z", .bool(true))])]))]),
-        ])),
+        (
+            "sub",
+            .table([
+                ("x", .real(2.5)),
+                ("deeper", .table([("y", .array([.array([.integer(1)]), .array([.real(1.0)])]))])),
+            ])
+        ),
+        (
+            "items",
+            .array([
+                .table([("name", .string("a")), ("at-most", .real(1.0)), ("inner", .table([("k", .integer(1))]))]),
+                .table([("name", .string("b\"c")), ("list", .array([.table([("z", .bool(true))])]))]),
+            ])
+        ),
         ("empty", .table([])),
     ])
 
@@ -64,29 +71,34 @@ final class TOMLWriterTests: XCTestCase {
         let v: SettingValue = .table([
             ("b", .table([("c", .integer(1))])),
             ("a", .real(1.0)),
-            ("list", .array([.table([("k", .string("x"))]), .table([("k", .string("y")), ("s", .table([("t", .bool(true))]))])])),
+            (
+                "list",
+                .array([
+                    .table([("k", .string("x"))]), .table([("k", .string("y")), ("s", .table([("t", .bool(true))]))]),
+                ])
+            ),
             ("weird key", .integer(2)),
             ("nums", .array([.integer(1), .real(2.0)])),
         ])
         let expected = """
-        # header
-        a = 1.0
-        "weird key" = 2
-        nums = [1, 2.0]
+            # header
+            a = 1.0
+            "weird key" = 2
+            nums = [1, 2.0]
 
-        [b]
-        c = 1
+            [b]
+            c = 1
 
-        [[list]]
-        k = "x"
+            [[list]]
+            k = "x"
 
-        [[list]]
-        k = "y"
+            [[list]]
+            k = "y"
 
-        [list.s]
-        t = true
+            [list.s]
+            t = true
 
-        """
+            """
         XCTAssertEqual(TOMLWriter.write(v, header: "# header\n"), expected)
         XCTAssertNoThrow(try TOMLParser.parse(expected))
         XCTAssertEqual(TOMLWriter.write(.integer(1)), "")
@@ -111,27 +123,52 @@ final class TOMLWriterTests: XCTestCase {
             ("title", .string(title)),
             ("steps", .integer(4)),
             ("step-size", .real(1e-06)),
-            ("target", .table([("kind", .string("gaussian")), ("mean", .array([.real(1.0), .integer(-1)])), ("std", .real(1.0))])),
-            ("population", .table([
-                ("count", .integer(10)),
-                ("init", .table([("kind", .string("uniform")), ("low", .real(-1.0)), ("high", .array([.integer(1), .real(2.0)]))])),
-            ])),
-            ("flow", .table([("kind", .string("mmd")), ("target-samples", .integer(30)), ("kernel", .string("gaussian:sigma=1.5"))])),
+            (
+                "target",
+                .table([
+                    ("kind", .string("gaussian")), ("mean", .array([.real(1.0), .integer(-1)])), ("std", .real(1.0)),
+                ])
+            ),
+            (
+                "population",
+                .table([
+                    ("count", .integer(10)),
+                    (
+                        "init",
+                        .table([
+                            ("kind", .string("uniform")), ("low", .real(-1.0)),
+                            ("high", .array([.integer(1), .real(2.0)])),
+                        ])
+                    ),
+                ])
+            ),
+            (
+                "flow",
+                .table([
+                    ("kind", .string("mmd")), ("target-samples", .integer(30)),
+                    ("kernel", .string("gaussian:sigma=1.5")),
+                ])
+            ),
             ("record", .table([("metrics", .array([.string("energy"), .string("mean-error")]))])),
-            ("expect", .array([
-                .table([("metric", .string("energy")), ("at-most", .real(1.0))]),
-                .table([("metric", .string("mean-error")), ("at-least", .real(1e-06)), ("by-step", .integer(2))]),
-            ])),
+            (
+                "expect",
+                .array([
+                    .table([("metric", .string("energy")), ("at-most", .real(1.0))]),
+                    .table([("metric", .string("mean-error")), ("at-least", .real(1e-06)), ("by-step", .integer(2))]),
+                ])
+            ),
         ])
         let path = dir.write("written.toml", TOMLWriter.write(scenario))
         let s = try ScenarioLoader.load(path: path, threads: 1)
         XCTAssertEqual(s.simulation.title, title)
         XCTAssertEqual(s.simulation.stepSize, 1e-06)
         XCTAssertEqual(s.simulation.state.populations[0].count, 10)
-        XCTAssertEqual(s.simulation.expectations, [
-            Expectation(metric: "energy", bound: .atMost(1), byStep: 4),
-            Expectation(metric: "mean-error", bound: .atLeast(1e-06), byStep: 2),
-        ])
+        XCTAssertEqual(
+            s.simulation.expectations,
+            [
+                Expectation(metric: "energy", bound: .atMost(1), byStep: 4),
+                Expectation(metric: "mean-error", bound: .atLeast(1e-06), byStep: 2),
+            ])
         XCTAssertEqual(try ScenarioLoader.expectations(path: path), s.simulation.expectations)
         let resolved = lines(s.resolvedTOML)
         XCTAssertTrue(resolved.contains("at-most = 1.0"), s.resolvedTOML)

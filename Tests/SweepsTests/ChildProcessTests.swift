@@ -7,9 +7,13 @@ import XCTest
 /// signals, the output captured, and finding the executable.
 final class ChildProcessTests: XCTestCase {
     func testLauncherVariablesAreDropped() throws {
-        let parent = ["OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "2", "PMIX_RANK": "1", "PMI_RANK": "1",
-                      "PMI_SIZE": "2", "PATH": "/usr/bin:/bin", "WGF_KEEP": "yes", "MY_OMPI_NOTE": "kept", "PMIXED": "kept"]
-        XCTAssertEqual(ChildProcess.childEnvironment(parent), ["MY_OMPI_NOTE=kept", "PATH=/usr/bin:/bin", "PMIXED=kept", "WGF_KEEP=yes"])
+        let parent = [
+            "OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "2", "PMIX_RANK": "1", "PMI_RANK": "1",
+            "PMI_SIZE": "2", "PATH": "/usr/bin:/bin", "WGF_KEEP": "yes", "MY_OMPI_NOTE": "kept", "PMIXED": "kept",
+        ]
+        XCTAssertEqual(
+            ChildProcess.childEnvironment(parent),
+            ["MY_OMPI_NOTE=kept", "PATH=/usr/bin:/bin", "PMIXED=kept", "WGF_KEEP=yes"])
         // What a child really sees.
         let r = try ChildProcess.run("/usr/bin/env", [], environment: parent)
         XCTAssertEqual(r.exitCode, 0, r.output)
@@ -22,7 +26,8 @@ final class ChildProcessTests: XCTestCase {
         XCTAssertEqual(three.exitCode, 3)
         XCTAssertEqual(three.output, "out\nerr\n", "stdout and stderr captured together")
         XCTAssertEqual(try ChildProcess.run("/bin/sh", ["-c", "kill -TERM $$"]).exitCode, 128 + SIGTERM)
-        XCTAssertEqual(try ChildProcess.run("/bin/sh", ["-c", "read x; echo \"[$x]\""]).output, "[]\n", "stdin is /dev/null")
+        XCTAssertEqual(
+            try ChildProcess.run("/bin/sh", ["-c", "read x; echo \"[$x]\""]).output, "[]\n", "stdin is /dev/null")
         var pid: pid_t = 0
         _ = try ChildProcess.run("/bin/true", [], started: { pid = $0 })
         XCTAssertGreaterThan(pid, 0)
@@ -53,16 +58,29 @@ final class ChildProcessTests: XCTestCase {
         chmod(tool, 0o755)
         dir.write("bin/plain", "not executable")
         // /proc/self/exe first, whatever argv[0] says.
-        XCTAssertEqual(Executable.resolve(procSelfExe: tool, argument0: "something-else", currentDirectory: "/", searchPath: nil), tool)
+        XCTAssertEqual(
+            Executable.resolve(procSelfExe: tool, argument0: "something-else", currentDirectory: "/", searchPath: nil),
+            tool)
         // Without it (or when it names nothing executable, e.g. a deleted binary): argv[0].
-        XCTAssertEqual(Executable.resolve(procSelfExe: nil, argument0: "bin/tool", currentDirectory: dir.path, searchPath: nil), tool)
-        XCTAssertEqual(Executable.resolve(procSelfExe: tool + " (deleted)", argument0: "./bin/../bin/tool", currentDirectory: dir.path, searchPath: nil), tool)
-        XCTAssertEqual(Executable.resolve(procSelfExe: nil, argument0: tool, currentDirectory: "/", searchPath: nil), tool)
+        XCTAssertEqual(
+            Executable.resolve(procSelfExe: nil, argument0: "bin/tool", currentDirectory: dir.path, searchPath: nil),
+            tool)
+        XCTAssertEqual(
+            Executable.resolve(
+                procSelfExe: tool + " (deleted)", argument0: "./bin/../bin/tool", currentDirectory: dir.path,
+                searchPath: nil), tool)
+        XCTAssertEqual(
+            Executable.resolve(procSelfExe: nil, argument0: tool, currentDirectory: "/", searchPath: nil), tool)
         // A bare name, as the shell found it on PATH (a directory without it, a file not executable, skipped).
-        XCTAssertEqual(Executable.resolve(procSelfExe: nil, argument0: "tool", currentDirectory: "/",
-                                          searchPath: "/nonexistent:\(dir.path):\(dir.file("bin"))"), tool)
-        XCTAssertNil(Executable.resolve(procSelfExe: nil, argument0: "plain", currentDirectory: "/", searchPath: dir.file("bin")))
-        XCTAssertNil(Executable.resolve(procSelfExe: nil, argument0: "tool", currentDirectory: "/", searchPath: "/nonexistent"))
+        XCTAssertEqual(
+            Executable.resolve(
+                procSelfExe: nil, argument0: "tool", currentDirectory: "/",
+                searchPath: "/nonexistent:\(dir.path):\(dir.file("bin"))"), tool)
+        XCTAssertNil(
+            Executable.resolve(procSelfExe: nil, argument0: "plain", currentDirectory: "/", searchPath: dir.file("bin"))
+        )
+        XCTAssertNil(
+            Executable.resolve(procSelfExe: nil, argument0: "tool", currentDirectory: "/", searchPath: "/nonexistent"))
         XCTAssertNil(Executable.resolve(procSelfExe: nil, argument0: "", currentDirectory: "/", searchPath: nil))
         // This process: /proc/self/exe names the running test binary.
         let current = try XCTUnwrap(Executable.current)
@@ -73,6 +91,14 @@ final class ChildProcessTests: XCTestCase {
 final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
-    func append(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    func append(_ s: String) {
+        lock.lock()
+        items.append(s)
+        lock.unlock()
+    }
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }

@@ -5,13 +5,16 @@ import XCTest
 
 /// `--vary` and `--seeds` syntax, the variants' order and directory names, the runs' order.
 final class PlanTests: XCTestCase {
-    func usageError(_ body: () throws -> Void, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
+    func usageError(
+        _ body: () throws -> Void, contains text: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             try body()
             XCTFail("no error; expected one containing '\(text)'", file: file, line: line)
         } catch let e as SweepError {
             XCTAssertEqual(e.kind, .usage, e.description, file: file, line: line)
-            XCTAssertTrue(e.description.contains(text), "'\(e.description)' does not contain '\(text)'", file: file, line: line)
+            XCTAssertTrue(
+                e.description.contains(text), "'\(e.description)' does not contain '\(text)'", file: file, line: line)
         } catch {
             XCTFail("unexpected \(error)", file: file, line: line)
         }
@@ -19,11 +22,17 @@ final class PlanTests: XCTestCase {
 
     func testVaryValuesSplitAtTopLevelCommas() throws {
         XCTAssertEqual(try Vary.parse("flow.step-size=0.1,0.05"), Vary(key: "flow.step-size", values: ["0.1", "0.05"]))
-        XCTAssertEqual(try Vary.parse(" population.count = 100 , 200 "), Vary(key: "population.count", values: ["100", "200"]))
-        XCTAssertEqual(try Vary.parse(#"record.metrics=["ksd"],["ksd","mmd"]"#).values, [#"["ksd"]"#, #"["ksd","mmd"]"#])
-        XCTAssertEqual(try Vary.parse(#"flow.kernel="matern:nu=1.5,sigma=2",imq"#).values, [#""matern:nu=1.5,sigma=2""#, "imq"])
-        XCTAssertEqual(try Vary.parse("init={ kind = \"gaussian\", std = 1 },x").values, ["{ kind = \"gaussian\", std = 1 }", "x"])
-        XCTAssertEqual(try Vary.parse("flow.kernel=gaussian:sigma=1").values, ["gaussian:sigma=1"], "only the first '=' ends the key")
+        XCTAssertEqual(
+            try Vary.parse(" population.count = 100 , 200 "), Vary(key: "population.count", values: ["100", "200"]))
+        XCTAssertEqual(
+            try Vary.parse(#"record.metrics=["ksd"],["ksd","mmd"]"#).values, [#"["ksd"]"#, #"["ksd","mmd"]"#])
+        XCTAssertEqual(
+            try Vary.parse(#"flow.kernel="matern:nu=1.5,sigma=2",imq"#).values, [#""matern:nu=1.5,sigma=2""#, "imq"])
+        XCTAssertEqual(
+            try Vary.parse("init={ kind = \"gaussian\", std = 1 },x").values, ["{ kind = \"gaussian\", std = 1 }", "x"])
+        XCTAssertEqual(
+            try Vary.parse("flow.kernel=gaussian:sigma=1").values, ["gaussian:sigma=1"],
+            "only the first '=' ends the key")
         XCTAssertEqual(try Vary.parse("expect[1].at-most=0.1").key, "expect[1].at-most")
     }
 
@@ -57,9 +66,10 @@ final class PlanTests: XCTestCase {
     }
 
     func testVariantsAreTheCartesianProductInCommandLineOrder() throws {
-        let plan = try SweepPlan(scenario: "s.toml", baseOverrides: ["steps=5"],
-                                 varies: [Vary(key: "a", values: ["1", "2"]), Vary(key: "b", values: ["x", "y", "z"])],
-                                 seeds: [3, 1], directory: "out")
+        let plan = try SweepPlan(
+            scenario: "s.toml", baseOverrides: ["steps=5"],
+            varies: [Vary(key: "a", values: ["1", "2"]), Vary(key: "b", values: ["x", "y", "z"])],
+            seeds: [3, 1], directory: "out")
         XCTAssertEqual(plan.variants.map(\.label), ["a=1,b=x", "a=1,b=y", "a=1,b=z", "a=2,b=x", "a=2,b=y", "a=2,b=z"])
         XCTAssertEqual(plan.runs.count, 12)
         XCTAssertEqual(plan.runs.map(\.index), Array(0..<12))
@@ -75,13 +85,19 @@ final class PlanTests: XCTestCase {
 
     func testDirectoryNames() {
         // Already safe: the label itself.
-        XCTAssertEqual(Variant.directoryName(for: "flow.step-size=0.1,population.count=500"), "flow.step-size=0.1,population.count=500")
+        XCTAssertEqual(
+            Variant.directoryName(for: "flow.step-size=0.1,population.count=500"),
+            "flow.step-size=0.1,population.count=500")
         XCTAssertEqual(Variant.directoryName(for: "x=-1e+3"), "x=-1e+3")
         // Replaced characters, then the label's hash.
         let hash = { (s: String) in String(sha256Hex(Array(s.utf8)).prefix(8)) }
-        XCTAssertEqual(Variant.directoryName(for: "flow.kernel=gaussian:sigma=2"), "flow.kernel=gaussian_sigma=2_" + hash("flow.kernel=gaussian:sigma=2"))
+        XCTAssertEqual(
+            Variant.directoryName(for: "flow.kernel=gaussian:sigma=2"),
+            "flow.kernel=gaussian_sigma=2_" + hash("flow.kernel=gaussian:sigma=2"))
         XCTAssertEqual(Variant.directoryName(for: "a=x/y"), "a=x_y_" + hash("a=x/y"))
-        XCTAssertEqual(Variant.directoryName(for: #"record.metrics=["ksd"]"#), "record.metrics=__ksd___" + hash(#"record.metrics=["ksd"]"#))
+        XCTAssertEqual(
+            Variant.directoryName(for: #"record.metrics=["ksd"]"#),
+            "record.metrics=__ksd___" + hash(#"record.metrics=["ksd"]"#))
         XCTAssertEqual(Variant.directoryName(for: "-a=1"), "_a=1_" + hash("-a=1"))
         XCTAssertEqual(Variant.directoryName(for: ".a=1"), "_a=1_" + hash(".a=1"))
         XCTAssertEqual(Variant.directoryName(for: "t=é"), "t=__" + hash("t=é").prefix(8), "one _ per character")
@@ -89,7 +105,8 @@ final class PlanTests: XCTestCase {
         XCTAssertNotEqual(Variant.directoryName(for: "a=x:y"), Variant.directoryName(for: "a=x;y"))
         // Long labels are cut, then hashed.
         let long = "k=" + String(repeating: "9", count: 300)
-        XCTAssertEqual(Variant.directoryName(for: long), String(long.prefix(Variant.maximumNameLength)) + "_" + hash(long))
+        XCTAssertEqual(
+            Variant.directoryName(for: long), String(long.prefix(Variant.maximumNameLength)) + "_" + hash(long))
         for label in ["a=x/y", long, "t=é", "flow.kernel=gaussian:sigma=2"] {
             let name = Variant.directoryName(for: label)
             XCTAssertLessThanOrEqual(name.utf8.count, 255)
@@ -100,19 +117,28 @@ final class PlanTests: XCTestCase {
     func testTwoVariantsWithOneDirectoryNameAreRefused() {
         // "a=x/" becomes "a=x_" + "_" + hash; a second value spelling that name exactly collides.
         let colliding = String(Variant.directoryName(for: "a=x/").dropFirst(2))
-        usageError({ _ = try SweepPlan(scenario: "s.toml", baseOverrides: [], varies: [Vary(key: "a", values: ["x/", colliding])],
-                                       seeds: [1], directory: "d") }, contains: "get the same directory name")
+        usageError(
+            {
+                _ = try SweepPlan(
+                    scenario: "s.toml", baseOverrides: [], varies: [Vary(key: "a", values: ["x/", colliding])],
+                    seeds: [1], directory: "d")
+            }, contains: "get the same directory name")
     }
 
     func testTooManyRunsIsAUsageError() {
         let big = Vary(key: "a", values: (0..<1000).map(String.init))
-        usageError({ _ = try SweepPlan(scenario: "s.toml", baseOverrides: [], varies: [big, big.renamed("b")],
-                                       seeds: [1, 2], directory: "d") }, contains: "more than 1000000 runs")
+        usageError(
+            {
+                _ = try SweepPlan(
+                    scenario: "s.toml", baseOverrides: [], varies: [big, big.renamed("b")],
+                    seeds: [1, 2], directory: "d")
+            }, contains: "more than 1000000 runs")
     }
 
     func testRankSharesCoverEveryRunOnce() throws {
-        let plan = try SweepPlan(scenario: "s.toml", baseOverrides: [], varies: [Vary(key: "a", values: ["1", "2", "3"])],
-                                 seeds: [1, 2, 3, 4, 5], directory: "d")
+        let plan = try SweepPlan(
+            scenario: "s.toml", baseOverrides: [], varies: [Vary(key: "a", values: ["1", "2", "3"])],
+            seeds: [1, 2, 3, 4, 5], directory: "d")
         for size in 1...4 {
             let shares = (0..<size).map { r in SweepShare.rank(r, of: size, barrier: {}) }
             for run in plan.runs { XCTAssertEqual(shares.filter { $0.includes(run.index) }.count, 1) }

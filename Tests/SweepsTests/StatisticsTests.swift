@@ -28,11 +28,15 @@ final class StatisticsTests: XCTestCase {
     func testTQuantilesAgainstClosedForms() {
         for p in [0.6, 0.9, 0.975, 0.999, 0.3, 0.01] {
             // ν = 1 (Cauchy): tan(π(p − ½)); ν = 2: (2p − 1)/√(2p(1 − p)).
-            XCTAssertEqual(StudentT.quantile(p, degreesOfFreedom: 1), tan(Double.pi * (p - 0.5)),
-                           accuracy: 1e-10 * max(1, abs(tan(Double.pi * (p - 0.5)))))
-            XCTAssertEqual(StudentT.quantile(p, degreesOfFreedom: 2), (2 * p - 1) / (2 * p * (1 - p)).squareRoot(), accuracy: 1e-10)
+            XCTAssertEqual(
+                StudentT.quantile(p, degreesOfFreedom: 1), tan(Double.pi * (p - 0.5)),
+                accuracy: 1e-10 * max(1, abs(tan(Double.pi * (p - 0.5)))))
+            XCTAssertEqual(
+                StudentT.quantile(p, degreesOfFreedom: 2), (2 * p - 1) / (2 * p * (1 - p)).squareRoot(), accuracy: 1e-10
+            )
             for nu in [1.0, 3, 7.5, 40] {
-                XCTAssertEqual(StudentT.cdf(StudentT.quantile(p, degreesOfFreedom: nu), degreesOfFreedom: nu), p, accuracy: 1e-13)
+                XCTAssertEqual(
+                    StudentT.cdf(StudentT.quantile(p, degreesOfFreedom: nu), degreesOfFreedom: nu), p, accuracy: 1e-13)
             }
         }
         XCTAssertEqual(StudentT.quantile(0.5, degreesOfFreedom: 3), 0)
@@ -46,7 +50,8 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(s.mean, 2.5)
         XCTAssertEqual(try XCTUnwrap(s.standardDeviation), (5.0 / 3).squareRoot(), accuracy: 1e-15)
         // t_{0.975, 3} = 3.182446305284263 (R: qt(0.975, 3)).
-        XCTAssertEqual(try XCTUnwrap(s.confidenceHalfWidth), 3.182446305284263 * (5.0 / 3).squareRoot() / 2, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(s.confidenceHalfWidth), 3.182446305284263 * (5.0 / 3).squareRoot() / 2, accuracy: 1e-12)
         let one = SampleStatistics([0.7])
         XCTAssertEqual(one.mean, 0.7)
         XCTAssertNil(one.standardDeviation)

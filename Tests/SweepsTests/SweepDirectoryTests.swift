@@ -7,14 +7,18 @@ import XCTest
 final class SweepDirectoryTests: XCTestCase {
     func testQuotedFieldsAndBands() throws {
         let dir = TempDirectory(prefix: "wgf-sweepdir")
-        dir.write("sweep.csv", #"""
+        dir.write(
+            "sweep.csv",
+            #"""
             variant,flow.kernel,seed,status,exit-code,wall-seconds,final:mmd
             "flow.kernel=""matern:nu=1.5,sigma=2""","""matern:nu=1.5,sigma=2""",1,completed,0,0.5,0.25
             flow.kernel=imq,imq,1,diverged,4,,
             flow.kernel=imq,imq,2,completed,0,0.1,0.5
 
             """#.replacingOccurrences(of: ",,\n", with: ",,\r\n"))
-        dir.write("summary.csv", #"""
+        dir.write(
+            "summary.csv",
+            #"""
             variant,flow.kernel,step,time,n,mmd:mean,mmd:sd,mmd:ci95
             "flow.kernel=""matern:nu=1.5,sigma=2""","""matern:nu=1.5,sigma=2""",0,0.0,1,0.9,,
             flow.kernel=imq,imq,0,0.0,2,0.8,0.1,0.9
@@ -27,7 +31,8 @@ final class SweepDirectoryTests: XCTestCase {
         XCTAssertEqual(sweep.runs.map(\.seed), [1, 1, 2])
         XCTAssertEqual(sweep.runs.map(\.status), ["completed", "diverged", "completed"])
         XCTAssertEqual(sweep.variants, [matern, "flow.kernel=imq"])
-        XCTAssertEqual(sweep.runDirectory(sweep.runs[0]), dir.path + "/" + Variant.directoryName(for: matern) + "/seed-1")
+        XCTAssertEqual(
+            sweep.runDirectory(sweep.runs[0]), dir.path + "/" + Variant.directoryName(for: matern) + "/seed-1")
         XCTAssertEqual(sweep.metrics, ["mmd"])
         let bands = try XCTUnwrap(sweep.bands("mmd"))
         XCTAssertEqual(bands.map(\.variant), [matern, "flow.kernel=imq"])
@@ -46,10 +51,12 @@ final class SweepDirectoryTests: XCTestCase {
         dir.write("sweep.csv", "variant,seed,status\n\"a,1,completed\n")
         dir.write("summary.csv", "variant,step,time,n\n")
         XCTAssertTrue(SweepDirectory.isSweep(dir.path))
-        for (text, message) in [("variant,seed,status\n\"a,1,completed\n", "malformed quote"),
-                                ("variant,seed\na,1\n", "no column 'status'"),
-                                ("variant,seed,status\na,1\n", "row 2 has 2 fields"),
-                                ("variant,seed,status\na,x,completed\n", "'x' is not a seed")] {
+        for (text, message) in [
+            ("variant,seed,status\n\"a,1,completed\n", "malformed quote"),
+            ("variant,seed\na,1\n", "no column 'status'"),
+            ("variant,seed,status\na,1\n", "row 2 has 2 fields"),
+            ("variant,seed,status\na,x,completed\n", "'x' is not a seed"),
+        ] {
             dir.write("sweep.csv", text)
             XCTAssertThrowsError(try SweepDirectory.read(dir.path)) { e in
                 XCTAssertEqual((e as? SweepError)?.kind, .badInput)

@@ -18,12 +18,17 @@ package final class PeerCommunicator: Communicator {
         self.fill = fill
     }
 
-    package func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>) {
+    package func allGather(
+        _ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>
+    ) {
         precondition(counts.count == size && counts[rank] == local.count && result.count == counts.reduce(0, +))
         gathers += 1
         var k = 0
         for r in 0..<size {
-            for i in 0..<counts[r] { result[k] = r == rank ? local[i] : fill; k += 1 }
+            for i in 0..<counts[r] {
+                result[k] = r == rank ? local[i] : fill
+                k += 1
+            }
         }
     }
 

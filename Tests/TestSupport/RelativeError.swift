@@ -2,8 +2,12 @@
 package func relativeError(_ a: [Double], _ r: [Double]) -> Double {
     precondition(a.count == r.count, "sizes \(a.count) vs \(r.count)")
     if a.contains(where: { $0.isNaN }) { return .infinity }
-    var num = 0.0, den = 0.0
-    for k in 0..<a.count { num = max(num, abs(a[k] - r[k])); den = max(den, abs(r[k])) }
+    var num = 0.0
+    var den = 0.0
+    for k in 0..<a.count {
+        num = max(num, abs(a[k] - r[k]))
+        den = max(den, abs(r[k]))
+    }
     return den > 0 ? num / den : num
 }
 

@@ -12,7 +12,8 @@ package final class TempDirectory {
     /// when `inMemory` and it is writable (a tmpfs: tests that rewrite thousands of small files
     /// spend most of their time on a disk).
     package init(prefix: String = "wgf-test", inMemory: Bool = false) {
-        let base = inMemory && FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let base =
+            inMemory && FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         path = (base as NSString).appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -26,8 +27,9 @@ package final class TempDirectory {
     @discardableResult
     package func write(_ name: String, _ text: String) -> String {
         let file = file(name)
-        try! FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
+        try! FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try! text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }

@@ -34,7 +34,7 @@ package struct LCGUniform {
     package init(_ seed: UInt64) { state = seed }
 
     package mutating func next() -> Double {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return Double(state >> 11) * 0x1p-53
     }
 }

@@ -11,8 +11,12 @@ public final class PartRegistry {
 
     /// Enrols `part` under `key`, or `key#2`, `key#3`, ... when the key is taken.
     public func add(_ part: any StatefulPart, key: String) {
-        var name = key, k = 1
-        while parts.contains(where: { $0.key == name }) { k += 1; name = "\(key)#\(k)" }
+        var name = key
+        var k = 1
+        while parts.contains(where: { $0.key == name }) {
+            k += 1
+            name = "\(key)#\(k)"
+        }
         parts.append((name, part))
     }
 }
@@ -38,8 +42,10 @@ public struct Checkpoint: Sendable, Equatable {
     public var scenarioIdentity: String
 
     /// A checkpoint; see the properties.
-    public init(step: Int, lastRecordedStep: Int, populations: [Population], parts: [String: PartState],
-                outputs: [String: Int], timings: RunTimings, scenarioIdentity: String) {
+    public init(
+        step: Int, lastRecordedStep: Int, populations: [Population], parts: [String: PartState],
+        outputs: [String: Int], timings: RunTimings, scenarioIdentity: String
+    ) {
         self.step = step
         self.lastRecordedStep = lastRecordedStep
         self.populations = populations

@@ -1,5 +1,5 @@
-import KernelSum
 import Foundation
+import KernelSum
 
 /// A convergence requirement: "metric ≤ (or ≥) threshold at step `byStep`", judged on the
 /// value recorded at the last record at or before `byStep`.

@@ -17,7 +17,9 @@ public struct SPDMatrix: Sendable, Equatable {
     /// nil when `entries` is not symmetric positive definite.
     public init?(size d: Int, entries a: [Double]) {
         guard d >= 0, a.count == d * d else { return nil }
-        for i in 0..<d { for j in 0..<i where abs(a[i * d + j] - a[j * d + i]) > 1e-12 * max(1, abs(a[i * d + j])) { return nil } }
+        for i in 0..<d {
+            for j in 0..<i where abs(a[i * d + j] - a[j * d + i]) > 1e-12 * max(1, abs(a[i * d + j])) { return nil }
+        }
         var l = [Double](repeating: 0, count: d * d)
         for j in 0..<d {
             var s = a[j * d + j]
@@ -69,7 +71,8 @@ public struct SPDMatrix: Sendable, Equatable {
 }
 
 /// Sample mean and unbiased (n − 1) covariance of row-major points, summed in index order.
-public func sampleMoments(_ x: UnsafeBufferPointer<Double>, dimension d: Int) -> (mean: [Double], covariance: [Double]) {
+public func sampleMoments(_ x: UnsafeBufferPointer<Double>, dimension d: Int) -> (mean: [Double], covariance: [Double])
+{
     let n = x.count / d
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for a in 0..<d { mean[a] += x[i * d + a] } }
@@ -82,6 +85,11 @@ public func sampleMoments(_ x: UnsafeBufferPointer<Double>, dimension d: Int) ->
         }
     }
     let denominator = Double(max(1, n - 1))
-    for a in 0..<d { for b in 0...a { cov[a * d + b] /= denominator; cov[b * d + a] = cov[a * d + b] } }
+    for a in 0..<d {
+        for b in 0...a {
+            cov[a * d + b] /= denominator
+            cov[b * d + a] = cov[a * d + b]
+        }
+    }
     return (mean, cov)
 }

@@ -68,11 +68,15 @@ public final class MemoryEstimate {
     }
 
     /// Adds an item located at `key` of `s`.
-    public func add(_ s: Settings, _ key: String, _ what: String, parts: String, bytes: Double, transient: Bool = false,
-                    derived: Bool = false) {
+    public func add(
+        _ s: Settings, _ key: String, _ what: String, parts: String, bytes: Double, transient: Bool = false,
+        derived: Bool = false
+    ) {
         let at = s.fail(key, "")
-        items.append(Item(location: at.location, key: at.key, what: what, parts: parts, bytes: bytes, transient: transient,
-                          derived: derived))
+        items.append(
+            Item(
+                location: at.location, key: at.key, what: what, parts: parts, bytes: bytes, transient: transient,
+                derived: derived))
     }
 
     /// Adds an item that is allocated as soon as it is read (a covariance, a teacher network),
@@ -86,7 +90,8 @@ public final class MemoryEstimate {
     /// the flow's buffers are added with ``addWork(population:doubles:_:columns:)``), and the text of
     /// one trajectory record of it (``trajectoryRecord(count:columns:)``) when it is written.
     public func population(_ index: Int, _ s: Settings, _ key: String, count: Int, dimension d: Int) {
-        add(s, key, "\(count) particle\(count == 1 ? "" : "s") in d = \(d)", parts: "positions, weights",
+        add(
+            s, key, "\(count) particle\(count == 1 ? "" : "s") in d = \(d)", parts: "positions, weights",
             bytes: 8 * Double(count) * Double(d + 1))
         populations[index] = (items.count - 1, count, d, d)
     }
@@ -99,8 +104,9 @@ public final class MemoryEstimate {
         populations[index]!.columns += columns
         let old = items[p.item]
         let parts = old.parts.contains(part) ? old.parts : old.parts + ", " + part
-        items[p.item] = Item(location: old.location, key: old.key, what: old.what, parts: parts,
-                             bytes: old.bytes + 8 * doubles, transient: false, derived: false)
+        items[p.item] = Item(
+            location: old.location, key: old.key, what: old.what, parts: parts,
+            bytes: old.bytes + 8 * doubles, transient: false, derived: false)
     }
 
     /// The text of one trajectory record (``trajectoryRecord(count:columns:)``) of every
@@ -108,7 +114,8 @@ public final class MemoryEstimate {
     public func addTrajectoryRecord(_ s: Settings, _ key: String) {
         let rows = populations.values.reduce(0) { $0 + $1.count }
         let columns = populations.values.map(\.columns).max() ?? 0
-        add(s, key, "a trajectory record of \(rows) row\(rows == 1 ? "" : "s")", parts: "its CSV text, written at once",
+        add(
+            s, key, "a trajectory record of \(rows) row\(rows == 1 ? "" : "s")", parts: "its CSV text, written at once",
             bytes: MemoryEstimate.trajectoryRecord(count: rows, columns: columns), transient: true, derived: true)
     }
 
@@ -123,9 +130,12 @@ public final class MemoryEstimate {
     public func check() throws {
         let total = self.total
         let direct = items.filter { !$0.derived }
-        guard total > limit.bytes, let worst = (direct.isEmpty ? items : direct).max(by: { $0.bytes < $1.bytes }) else { return }
+        guard total > limit.bytes, let worst = (direct.isEmpty ? items : direct).max(by: { $0.bytes < $1.bytes }) else {
+            return
+        }
         let singular = ["1 ", "a ", "an "].contains { worst.what.hasPrefix($0) }
-        var message = "\(worst.what) need\(singular ? "s" : "") about \(MemoryEstimate.format(worst.bytes)) (\(worst.parts))"
+        var message =
+            "\(worst.what) need\(singular ? "s" : "") about \(MemoryEstimate.format(worst.bytes)) (\(worst.parts))"
         if total > 1.05 * worst.bytes {
             message += "; the whole run needs about \(MemoryEstimate.format(total))"
         }
@@ -135,12 +145,16 @@ public final class MemoryEstimate {
 
     /// "48.0 GB", "612 MB", "3.1 kB": three significant digits, decimal units.
     public static func format(_ bytes: Double) -> String {
-        let units: [(Double, String)] = [(1e18, "EB"), (1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+        let units: [(Double, String)] = [
+            (1e18, "EB"), (1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB"),
+        ]
         guard bytes.isFinite else { return "more than 1000 EB" }
         for (scale, unit) in units where bytes >= scale {
             let v = bytes / scale
             if v >= 1000 { return "more than 1000 \(unit)" }
-            return (v >= 100 ? String(format: "%.0f", v) : v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v)) + " " + unit
+            return
+                (v >= 100 ? String(format: "%.0f", v) : v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v))
+                + " " + unit
         }
         return "\(Int(bytes)) bytes"
     }
@@ -162,22 +176,26 @@ extension MemoryEstimate {
     /// - sliced: P·d directions; d·T coordinates, 16 projections and 16·(C + G) sweep outputs
     ///   per point, T = N + M; five arrays of T per sorting worker.
     /// - auto: the engine `AutoSum` picks for this shape.
-    public static func kernelSum(_ engine: any KernelSumEngine, kernel: any RadialKernel, dimension d: Int,
-                                 sources n: Int, targets m: Int, channels c: Int, gradients g: Int,
-                                 threads: Int) -> (transient: Double, persistent: Double) {
+    public static func kernelSum(
+        _ engine: any KernelSumEngine, kernel: any RadialKernel, dimension d: Int,
+        sources n: Int, targets m: Int, channels c: Int, gradients g: Int,
+        threads: Int
+    ) -> (transient: Double, persistent: Double) {
         let (n, m, dd, cc, gg) = (Double(n), Double(m), Double(d), Double(c), Double(g))
         let outputs = 8 * m * (cc + gg * dd)
         switch engine {
         case let auto as AutoSum:
-            return kernelSum(auto.choice(kernel, dimension: d, sources: Int(n), targets: Int(m)), kernel: kernel,
-                             dimension: d, sources: Int(n), targets: Int(m), channels: c, gradients: g, threads: threads)
+            return kernelSum(
+                auto.choice(kernel, dimension: d, sources: Int(n), targets: Int(m)), kernel: kernel,
+                dimension: d, sources: Int(n), targets: Int(m), channels: c, gradients: g, threads: threads)
         case let mesh as MeshSum:
             let perPoint = [20.0, 300, 5000][min(max(d, 1), 3) - 1]
             let grid = min(Double(mesh.options.maximumGridPoints), perPoint * max(n, m))
             let channelsKept = mesh.domain.isPeriodic ? 2 * cc : cc
             return (outputs + 8 * (n * (dd + 1 + cc) + 2 * (n + m)), 8 * grid * (channelsKept + 1.5))
         case let sliced as SlicedSum:
-            let t = n + m, p = Double(sliced.directions) + dd
+            let t = n + m
+            let p = Double(sliced.directions) + dd
             let workers = Double(min(threads, SlicedSum.chunk))
             return (outputs + 8 * (p * dd + t * (dd + 16 + cc) + 16 * (cc + gg) * (m + 1) + 5 * workers * t), 0)
         default:
@@ -188,17 +206,24 @@ extension MemoryEstimate {
     /// Adds a kernel sum (see ``kernelSum(_:kernel:dimension:sources:targets:channels:gradients:threads:)``)
     /// located at `key`: its transient buffers as one transient item, the grid a mesh keeps as a
     /// persistent one.
-    public func addKernelSum(_ s: Settings, _ key: String, _ engine: any KernelSumEngine, kernel: any RadialKernel,
-                             dimension d: Int, sources n: Int, targets m: Int, channels c: Int, gradients g: Int,
-                             threads: Int) {
-        let (transient, persistent) = MemoryEstimate.kernelSum(engine, kernel: kernel, dimension: d, sources: n, targets: m,
-                                                               channels: c, gradients: g, threads: threads)
+    public func addKernelSum(
+        _ s: Settings, _ key: String, _ engine: any KernelSumEngine, kernel: any RadialKernel,
+        dimension d: Int, sources n: Int, targets m: Int, channels c: Int, gradients g: Int,
+        threads: Int
+    ) {
+        let (transient, persistent) = MemoryEstimate.kernelSum(
+            engine, kernel: kernel, dimension: d, sources: n, targets: m,
+            channels: c, gradients: g, threads: threads)
         let what = "a kernel sum over \(n) source\(n == 1 ? "" : "s") and \(m) target\(m == 1 ? "" : "s")"
         add(s, key, what, parts: "engine buffers and outputs", bytes: transient, transient: true, derived: true)
-        if persistent > 0 { add(s, key, what, parts: "the mesh's grid, kept between steps", bytes: persistent, derived: true) }
+        if persistent > 0 {
+            add(s, key, what, parts: "the mesh's grid, kept between steps", bytes: persistent, derived: true)
+        }
         // The directions of an explicit sliced engine are a size of their own.
         if let sliced = engine as? SlicedSum, s.contains("directions") {
-            add(s, "directions", "\(sliced.directions) directions in d = \(d)", parts: "the directions, and one sort of the points per direction chunk",
+            add(
+                s, "directions", "\(sliced.directions) directions in d = \(d)",
+                parts: "the directions, and one sort of the points per direction chunk",
                 bytes: 8 * Double(sliced.directions) * Double(d), transient: true)
         }
     }
@@ -252,22 +277,31 @@ public struct MemoryLimit: Sendable, Equatable {
         var candidates: [MemoryLimit] = []
         let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
         if let total = meminfo.flatMap(memTotal) {
-            candidates.append(MemoryLimit(bytes: total, description: "this machine has \(MemoryEstimate.format(total))"))
+            candidates.append(
+                MemoryLimit(bytes: total, description: "this machine has \(MemoryEstimate.format(total))"))
         } else {
-            let pages = Double(sysconf(Int32(_SC_PHYS_PAGES))), size = Double(sysconf(Int32(_SC_PAGESIZE)))
+            let pages = Double(sysconf(Int32(_SC_PHYS_PAGES)))
+            let size = Double(sysconf(Int32(_SC_PAGESIZE)))
             if pages > 0 && size > 0 {
-                candidates.append(MemoryLimit(bytes: pages * size, description: "this machine has \(MemoryEstimate.format(pages * size))"))
+                candidates.append(
+                    MemoryLimit(
+                        bytes: pages * size, description: "this machine has \(MemoryEstimate.format(pages * size))"))
             }
         }
         var rl = rlimit()
         if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {
             let b = Double(rl.rlim_cur)
-            candidates.append(MemoryLimit(bytes: b, description: "the address-space limit (RLIMIT_AS, ulimit -v) is \(MemoryEstimate.format(b))"))
+            candidates.append(
+                MemoryLimit(
+                    bytes: b,
+                    description: "the address-space limit (RLIMIT_AS, ulimit -v) is \(MemoryEstimate.format(b))"))
         }
         let groups = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
         for file in cgroupLimitFiles(groups) {
             if let b = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap(cgroupLimit) {
-                candidates.append(MemoryLimit(bytes: b, description: "the cgroup memory limit (\(file)) is \(MemoryEstimate.format(b))"))
+                candidates.append(
+                    MemoryLimit(
+                        bytes: b, description: "the cgroup memory limit (\(file)) is \(MemoryEstimate.format(b))"))
             }
         }
         return candidates.min { $0.bytes < $1.bytes } ?? .unlimited
@@ -299,7 +333,9 @@ public struct MemoryLimit: Sendable, Equatable {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, parts[2].count > 1 else { continue }
             if parts[0] == "0" && parts[1].isEmpty { files.append("/sys/fs/cgroup\(parts[2])/memory.max") }
-            if parts[1].split(separator: ",").contains("memory") { files.append("/sys/fs/cgroup/memory\(parts[2])/memory.limit_in_bytes") }
+            if parts[1].split(separator: ",").contains("memory") {
+                files.append("/sys/fs/cgroup/memory\(parts[2])/memory.limit_in_bytes")
+            }
         }
         return files
     }

@@ -19,12 +19,12 @@ public indirect enum SettingValue: Equatable, Sendable {
     /// Structural equality, where NaN equals NaN (a resolved scenario equals its rereading).
     public static func == (a: SettingValue, b: SettingValue) -> Bool {
         switch (a, b) {
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.integer(x), .integer(y)): return x == y
-        case let (.real(x), .real(y)): return x == y || (x.isNaN && y.isNaN)
-        case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.table(x), .table(y)):
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.real(let x), .real(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.table(let x), .table(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
@@ -163,16 +163,22 @@ extension Allowed where T == Double {
     public static let nonNegative = Allowed("a number ≥ 0") { $0 >= 0 && $0.isFinite }
     /// A standard deviation (`NumericRange.scale`): its square, the variance, must be a
     /// positive normal double, or the covariance is not positive definite.
-    public static let standardDeviation = Allowed(NumericRange.describe(NumericRange.scale) + ": its square must be a positive double") {
+    public static let standardDeviation = Allowed(
+        NumericRange.describe(NumericRange.scale) + ": its square must be a positive double"
+    ) {
         NumericRange.scale.contains($0)
     }
     /// A periodic box's side L (`NumericRange.period`).
-    public static let period = Allowed(NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles") {
+    public static let period = Allowed(
+        NumericRange.describe(NumericRange.period) + ": squared distances in the box must be normal doubles"
+    ) {
         NumericRange.period.contains($0)
     }
     /// A relative tolerance of the approximate engines (`NumericRange.tolerance`).
-    public static let tolerance = Allowed(NumericRange.describe(NumericRange.tolerance)
-                                          + ": the mesh is tested down to 1e-9, below which its rounding takes over; for exact sums use direct") {
+    public static let tolerance = Allowed(
+        NumericRange.describe(NumericRange.tolerance)
+            + ": the mesh is tested down to 1e-9, below which its rounding takes over; for exact sums use direct"
+    ) {
         NumericRange.tolerance.contains($0)
     }
     /// A number in the open interval (a, b).
@@ -202,7 +208,6 @@ extension Allowed where T == Int {
         $0 >= 1 && $0 <= MemoryEstimate.maximumDimension
     }
 }
-
 
 // Typed readers shared by every registry entry.
 extension Settings {
@@ -244,7 +249,9 @@ extension Settings {
     public func optionalReal(_ key: String, _ allowed: Allowed<Double> = .any) throws -> Double? {
         guard let raw = raw(key) else { return nil }
         guard let v = raw.asReal else { throw fail(key, "expected a number, found \(raw.found) (\(allowed.text))") }
-        guard v.isFinite, allowed.test(v) else { throw fail(key, "\(formatNumber(v)) is out of range (\(allowed.text))") }
+        guard v.isFinite, allowed.test(v) else {
+            throw fail(key, "\(formatNumber(v)) is out of range (\(allowed.text))")
+        }
         resolve(key, raw)
         return v
     }
@@ -266,7 +273,10 @@ extension Settings {
 
     /// The boolean at `key`, or `value` when absent.
     public func bool(_ key: String, default value: Bool) throws -> Bool {
-        guard let raw = raw(key) else { resolve(key, .bool(value)); return value }
+        guard let raw = raw(key) else {
+            resolve(key, .bool(value))
+            return value
+        }
         guard case .bool(let v) = raw else { throw fail(key, "expected true or false, found \(raw.found)") }
         resolve(key, raw)
         return v
@@ -289,12 +299,21 @@ extension Settings {
     /// An array of distinct strings at `key` (each one of `choices` when given), or `value` when absent.
     public func strings(_ key: String, default value: [String], oneOf choices: [String]? = nil) throws -> [String] {
         let allowed = choices.map { "an array of: " + $0.joined(separator: ", ") } ?? "an array of strings"
-        guard let raw = raw(key) else { resolve(key, .array(value.map { .string($0) })); return value }
-        guard case .array(let items) = raw else { throw fail(key, "expected an array, found \(raw.found) (\(allowed))") }
+        guard let raw = raw(key) else {
+            resolve(key, .array(value.map { .string($0) }))
+            return value
+        }
+        guard case .array(let items) = raw else {
+            throw fail(key, "expected an array, found \(raw.found) (\(allowed))")
+        }
         var out: [String] = []
         for item in items {
-            guard case .string(let s) = item else { throw fail(key, "expected strings, found \(item.found) (\(allowed))") }
-            if let choices, !choices.contains(s) { throw fail(key, "unknown value \"\(Excerpt.quote(s))\" (\(allowed))") }
+            guard case .string(let s) = item else {
+                throw fail(key, "expected strings, found \(item.found) (\(allowed))")
+            }
+            if let choices, !choices.contains(s) {
+                throw fail(key, "unknown value \"\(Excerpt.quote(s))\" (\(allowed))")
+            }
             if out.contains(s) { throw fail(key, "\"\(Excerpt.quote(s))\" is listed twice") }
             out.append(s)
         }
@@ -303,8 +322,10 @@ extension Settings {
     }
 
     /// A vector of reals; `count` fixes its length when known.
-    public func reals(_ key: String, count: Int? = nil, default value: [Double]? = nil,
-                      _ allowed: Allowed<Double> = .any) throws -> [Double] {
+    public func reals(
+        _ key: String, count: Int? = nil, default value: [Double]? = nil,
+        _ allowed: Allowed<Double> = .any
+    ) throws -> [Double] {
         guard let raw = raw(key) else {
             guard let value else { throw missing(key, "required: an array of \(count.map(String.init) ?? "") numbers") }
             resolve(key, .array(value.map { .real($0) }))
@@ -316,8 +337,10 @@ extension Settings {
     }
 
     /// A number or a vector of `count` numbers (a number is repeated).
-    public func realOrReals(_ key: String, count: Int, default value: Double? = nil,
-                            _ allowed: Allowed<Double> = .any) throws -> [Double] {
+    public func realOrReals(
+        _ key: String, count: Int, default value: Double? = nil,
+        _ allowed: Allowed<Double> = .any
+    ) throws -> [Double] {
         if let raw = raw(key), raw.asReal != nil {
             return [Double](repeating: try real(key, allowed), count: count)
         }
@@ -325,8 +348,10 @@ extension Settings {
     }
 
     /// A matrix given as an array of rows.
-    public func matrix(_ key: String, rows: Int? = nil, columns: Int? = nil,
-                       _ allowed: Allowed<Double> = .any) throws -> [[Double]] {
+    public func matrix(
+        _ key: String, rows: Int? = nil, columns: Int? = nil,
+        _ allowed: Allowed<Double> = .any
+    ) throws -> [[Double]] {
         guard let raw = raw(key) else { throw missing(key, "required: an array of rows") }
         let m = try Self.matrix(raw, rows: rows, columns: columns, allowed, fail: { self.fail(key, $0) })
         resolve(key, raw)
@@ -344,21 +369,27 @@ extension Settings {
         return ms
     }
 
-    static func vector(_ raw: SettingValue, count: Int?, _ allowed: Allowed<Double>,
-                       fail: (String) -> SettingsError) throws -> [Double] {
+    static func vector(
+        _ raw: SettingValue, count: Int?, _ allowed: Allowed<Double>,
+        fail: (String) -> SettingsError
+    ) throws -> [Double] {
         let want = count.map { "an array of \($0) numbers" } ?? "an array of numbers"
         guard case .array(let items) = raw else { throw fail("expected \(want), found \(raw.found)") }
         if let count, items.count != count { throw fail("expected \(want), found \(raw.found)") }
         if count == nil && items.isEmpty { throw fail("expected \(want), found an empty array") }
         return try items.map { item in
             guard let v = item.asReal else { throw fail("expected numbers, found \(item.found) (\(want))") }
-            guard v.isFinite, allowed.test(v) else { throw fail("\(formatNumber(v)) is out of range (\(allowed.text))") }
+            guard v.isFinite, allowed.test(v) else {
+                throw fail("\(formatNumber(v)) is out of range (\(allowed.text))")
+            }
             return v
         }
     }
 
-    static func matrix(_ raw: SettingValue, rows: Int?, columns: Int?, _ allowed: Allowed<Double>,
-                       fail: (String) -> SettingsError) throws -> [[Double]] {
+    static func matrix(
+        _ raw: SettingValue, rows: Int?, columns: Int?, _ allowed: Allowed<Double>,
+        fail: (String) -> SettingsError
+    ) throws -> [[Double]] {
         let shape = "\(rows.map(String.init) ?? "n")×\(columns.map(String.init) ?? "d")"
         guard case .array(let items) = raw, !items.isEmpty, rows == nil || items.count == rows else {
             throw fail("expected a \(shape) matrix (an array of rows), found \(raw.found)")

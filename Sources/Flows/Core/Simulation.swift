@@ -99,8 +99,10 @@ public final class Simulation {
     public var formulaScope: FormulaScope?
 
     /// A simulation; see the properties.
-    public init(title: String, steps: Int, stepSize: Double, recordEvery: Int, state: SimulationState,
-                flow: any Flow, metrics: [(name: String, metric: any Metric)], expectations: [Expectation]) {
+    public init(
+        title: String, steps: Int, stepSize: Double, recordEvery: Int, state: SimulationState,
+        flow: any Flow, metrics: [(name: String, metric: any Metric)], expectations: [Expectation]
+    ) {
         self.title = title
         self.steps = steps
         self.stepSize = stepSize
@@ -136,19 +138,25 @@ public final class Simulation {
     }
 
     /// The run's state after `step`, for a checkpoint.
-    func checkpoint(step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
-                    scenarioIdentity: String) -> Checkpoint {
+    func checkpoint(
+        step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
+        scenarioIdentity: String
+    ) -> Checkpoint {
         var saved: [String: PartState] = [:]
         for (key, part) in parts.parts { saved[key] = part.saveState() }
-        return Checkpoint(step: step, lastRecordedStep: lastRecordedStep, populations: state.populations, parts: saved,
-                          outputs: outputs, timings: timings, scenarioIdentity: scenarioIdentity)
+        return Checkpoint(
+            step: step, lastRecordedStep: lastRecordedStep, populations: state.populations, parts: saved,
+            outputs: outputs, timings: timings, scenarioIdentity: scenarioIdentity)
     }
 
     /// Puts the state of a checkpoint back: populations and every part's state.
     public func restore(_ c: Checkpoint) throws {
         guard c.populations.count == state.populations.count,
-              zip(c.populations, state.populations).allSatisfy({ $0.name == $1.name && $0.dimension == $1.dimension }) else {
-            throw PartStateError("the checkpoint's populations (\(c.populations.map { "\($0.name): d = \($0.dimension)" }.joined(separator: ", "))) are not the scenario's")
+            zip(c.populations, state.populations).allSatisfy({ $0.name == $1.name && $0.dimension == $1.dimension })
+        else {
+            throw PartStateError(
+                "the checkpoint's populations (\(c.populations.map { "\($0.name): d = \($0.dimension)" }.joined(separator: ", "))) are not the scenario's"
+            )
         }
         let known = Set(parts.parts.map(\.key))
         if let stray = c.parts.keys.sorted().first(where: { !known.contains($0) }) {
@@ -183,9 +191,11 @@ public final class Simulation {
     /// - Returns: How the run ended, its last record and metrics, timings and checkpoint.
     /// - Throws: The recorder's or the checkpoint writer's errors (I/O), and `PartStateError`
     ///   when `resumed` does not fit the scenario.
-    public func run(recorder: Recorder, resumingFrom resumed: Checkpoint? = nil, checkpoints: CheckpointWriter? = nil,
-                    shouldStop: () -> Bool = { false },
-                    progress: (RunProgress) -> Void = { _ in }) throws -> RunSummary {
+    public func run(
+        recorder: Recorder, resumingFrom resumed: Checkpoint? = nil, checkpoints: CheckpointWriter? = nil,
+        shouldStop: () -> Bool = { false },
+        progress: (RunProgress) -> Void = { _ in }
+    ) throws -> RunSummary {
         let clock = ContinuousClock()
         let start = clock.now
         func seconds(since t: ContinuousClock.Instant) -> Double {
@@ -206,8 +216,9 @@ public final class Simulation {
             for (name, metric) in metrics {
                 let v = metric.evaluate(state)
                 guard v.isFinite else {
-                    return .diverged(step: step, population: state.populations[0].name,
-                                     cause: explained("metric \(name) is \(v)"))
+                    return .diverged(
+                        step: step, population: state.populations[0].name,
+                        cause: explained("metric \(name) is \(v)"))
                 }
                 values.append(v)
             }
@@ -228,8 +239,10 @@ public final class Simulation {
             let marks = try recorder.synchronize()
             var sofar = timings
             sofar.total = priorTotal + seconds(since: start)
-            try writer.save(checkpoint(step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
-                                       scenarioIdentity: writer.scenarioIdentity))
+            try writer.save(
+                checkpoint(
+                    step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
+                    scenarioIdentity: writer.scenarioIdentity))
             timings.checkpointing += seconds(since: t0)
             lastCheckpoint = step
             lastCheckpointTime = clock.now
@@ -283,19 +296,30 @@ public final class Simulation {
                     break
                 }
                 if step == steps {
-                    if let bad = try finish(step) { end = bad; break }
+                    if let bad = try finish(step) {
+                        end = bad
+                        break
+                    }
                 } else {
-                    if isRecorded(step), let bad = try record(step) { end = bad; break }
-                    if let s = checkpoints?.schedule, s.isDue(step: step, secondsSinceLast: seconds(since: lastCheckpointTime)) {
+                    if isRecorded(step), let bad = try record(step) {
+                        end = bad
+                        break
+                    }
+                    if let s = checkpoints?.schedule,
+                        s.isDue(step: step, secondsSinceLast: seconds(since: lastCheckpointTime))
+                    {
                         try saveCheckpoint(step)
                     }
                 }
-                progress(RunProgress(step: step, steps: steps, firstStep: first - 1, elapsed: seconds(since: start),
-                                     latest: latest.last))
+                progress(
+                    RunProgress(
+                        step: step, steps: steps, firstStep: first - 1, elapsed: seconds(since: start),
+                        latest: latest.last))
             }
         }
         timings.total = priorTotal + seconds(since: start)
-        return RunSummary(end: end, lastRecordedStep: lastRecorded, finalMetrics: latest, timings: timings, stepsTaken: taken,
-                          lastCheckpointStep: lastCheckpoint)
+        return RunSummary(
+            end: end, lastRecordedStep: lastRecorded, finalMetrics: latest, timings: timings, stepsTaken: taken,
+            lastCheckpointStep: lastCheckpoint)
     }
 }

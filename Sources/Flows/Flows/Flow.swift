@@ -47,8 +47,10 @@ public struct FlowContext {
     /// blocks (``DistributedSum``).
     public let communicator: any Communicator
     /// A context; see the properties.
-    public init(target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int,
-                communicator: any Communicator = SerialCommunicator()) {
+    public init(
+        target: any Target, dimension: Int, particleCount: Int, seed: UInt64, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         self.target = target
         self.dimension = dimension
         self.particleCount = particleCount
@@ -99,15 +101,20 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 /// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
 /// defaults to `direct`. With more than one rank in `communicator`, the ranks share every sum
 /// by target blocks (``DistributedSum``), with one process's results bit for bit.
-func readEngine(_ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
-                domain: Domain = .free, communicator: any Communicator) throws -> any KernelSumEngine {
-    let method = SummationMethod(rawValue: try s.string("summation", default: domain.isPeriodic ? "direct" : "auto",
-                                                        oneOf: SummationMethod.allCases.map(\.rawValue)))!
+func readEngine(
+    _ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
+    domain: Domain = .free, communicator: any Communicator
+) throws -> any KernelSumEngine {
+    let method = SummationMethod(
+        rawValue: try s.string(
+            "summation", default: domain.isPeriodic ? "direct" : "auto",
+            oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
     let directions = method == .sliced ? try s.integer("directions", default: 256, .count) : 256
     do {
-        let engine = try KernelSumEngines.make(method, kernel: kernel, dimension: dimension, tolerance: tolerance,
-                                               threads: threads, directions: directions, seed: seed, domain: domain)
+        let engine = try KernelSumEngines.make(
+            method, kernel: kernel, dimension: dimension, tolerance: tolerance,
+            threads: threads, directions: directions, seed: seed, domain: domain)
         if let part = engine as? any StatefulPart { s.register(part, as: "summation") }
         // Several ranks share each sum by target blocks, with the same results as one process.
         return communicator.size > 1 ? DistributedSum(engine, communicator: communicator) : engine

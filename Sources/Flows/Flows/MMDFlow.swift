@@ -31,15 +31,22 @@ public final class MMDFlow: Flow {
     var values: [Double] = [], gradients: [Double] = [], velocity: [Double] = []
 
     /// A flow towards the given target samples (row-major, M × d).
-    public convenience init(kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
-                            optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
-        self.init(kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension, dimension: dimension,
-                  noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed)
+    public convenience init(
+        kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64
+    ) {
+        self.init(
+            kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension,
+            dimension: dimension,
+            noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed)
     }
 
     /// `samples`: the M = `count` target samples, drawn when the run first needs them.
-    init(kernel: any RadialKernel, samples: Deferred<[Double]>, count: Int, dimension: Int, noise: Double, halvingEvery: Int,
-         optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64) {
+    init(
+        kernel: any RadialKernel, samples: Deferred<[Double]>, count: Int, dimension: Int, noise: Double,
+        halvingEvery: Int,
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64
+    ) {
         self.kernel = kernel
         self.samples = samples
         sampleCount = count
@@ -71,7 +78,9 @@ public final class MMDFlow: Flow {
 
     /// One step on the first population: −∇f at the (noisy) points, through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let p = state.populations[0], d = dimension, n = p.count
+        let p = state.populations[0]
+        let d = dimension
+        let n = p.count
         loadSources(p)
         let beta = noiseLevel(step: step)
         points = p.positions
@@ -81,8 +90,9 @@ public final class MMDFlow: Flow {
                 for a in 0..<d { points[i * d + a] += beta * rng.normal() }
             }
         }
-        engine.sum(kernel, dimension: d, sources: sources, weights: weights, channels: 1,
-                   targets: points, gradientChannels: [0], values: &values, gradients: &gradients)
+        engine.sum(
+            kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+            targets: points, gradientChannels: [0], values: &values, gradients: &gradients)
         if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
         for k in 0..<(n * d) { velocity[k] = -gradients[k] }
         optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
@@ -93,11 +103,15 @@ public final class MMDFlow: Flow {
 
     /// ½ MMD² = ½ [Σ_i w_i f(x_i) − (1/M) Σ_m f(y_m)].
     public func energy(_ state: SimulationState) -> Double {
-        let p = state.populations[0], n = p.count, m = targetSamples.count / dimension
+        let p = state.populations[0]
+        let n = p.count
+        let m = targetSamples.count / dimension
         loadSources(p)
-        var v: [Double] = [], g: [Double] = []
-        engine.sum(kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
-                   targets: sources, gradientChannels: [], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        engine.sum(
+            kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
+            targets: sources, gradientChannels: [], values: &v, gradients: &g)
         var total = 0.0
         for i in 0..<n { total += weights[i] * v[i] }
         for k in 0..<m { total -= v[n + k] / Double(m) }
@@ -114,34 +128,41 @@ public final class MMDFlow: Flow {
         return r
     }
 
-    static let entry = FlowEntry(name: "mmd", summary: "MMD gradient flow with noise injection (Arbel et al. 2019)") { s, ctx in
+    static let entry = FlowEntry(name: "mmd", summary: "MMD gradient flow with noise injection (Arbel et al. 2019)") {
+        s, ctx in
         guard ctx.target.canSample else {
             throw s.fail("kind", "the mmd flow needs samples of its target, and a formula target has none (use svgd)")
         }
         let kernel = try readKernel(s, "kernel", default: "gaussian:sigma=1")
         let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
-        let target = ctx.target, seed = ctx.seed
+        let target = ctx.target
+        let seed = ctx.seed
         let samples = Deferred<[Double]> {
             var rng = RandomStream(seed: seed, .targetSample)
             return target.sample(count: m, using: &rng)
         }
         let optimizer = try Optimizer.read(s, default: "sgd")
-        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
-                                    communicator: ctx.communicator)
+        let engine = try readEngine(
+            s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
+            communicator: ctx.communicator)
         // Memory: the samples with their copy among the sums' sources; per particle the noisy
         // points, sources, weights, values, gradients, velocity (and AdaGrad's history); the
         // step's sum (particles and samples onto the particles) and the energy's (onto both).
-        let (n, d) = (ctx.particleCount, Double(ctx.dimension)), (nd, md) = (Double(n), Double(m))
-        s.memory.add(s, "target-samples", "\(m) target sample\(m == 1 ? "" : "s") in d = \(ctx.dimension)",
-                     parts: "the samples and their copy among the kernel sums' sources", bytes: 8 * md * (2 * d + 2))
+        let (n, d) = (ctx.particleCount, Double(ctx.dimension))
+        let (nd, md) = (Double(n), Double(m))
+        s.memory.add(
+            s, "target-samples", "\(m) target sample\(m == 1 ? "" : "s") in d = \(ctx.dimension)",
+            parts: "the samples and their copy among the kernel sums' sources", bytes: 8 * md * (2 * d + 2))
         s.memory.addWork(population: 0, doubles: nd * (4 * d + 2 + optimizer.historyPerCoordinate * d))
         for targets in [n, n + m] {
-            s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n + m, targets: targets,
-                                  channels: 1, gradients: targets == n ? 1 : 0, threads: ctx.threads)
+            s.memory.addKernelSum(
+                s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n + m, targets: targets,
+                channels: 1, gradients: targets == n ? 1 : 0, threads: ctx.threads)
         }
-        return MMDFlow(kernel: kernel, samples: samples, count: m, dimension: ctx.dimension,
-                       noise: try s.real("noise", default: 0, .nonNegative),
-                       halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
-                       optimizer: optimizer, engine: engine, seed: ctx.seed)
+        return MMDFlow(
+            kernel: kernel, samples: samples, count: m, dimension: ctx.dimension,
+            noise: try s.real("noise", default: 0, .nonNegative),
+            halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
+            optimizer: optimizer, engine: engine, seed: ctx.seed)
     }
 }

@@ -49,10 +49,12 @@ public final class MedianBandwidth {
         let total = n * n
         let positions = total % 2 == 1 ? [total / 2] : [total / 2 - 1, total / 2]
         let ranks = positions.map { $0 < n ? -1 : ($0 - n) / 2 }  // −1: one of the zeros
-        let k1 = max(0, ranks[0]), k2 = max(0, ranks[ranks.count - 1])
+        let k1 = max(0, ranks[0])
+        let k2 = max(0, ranks[ranks.count - 1])
         let pairs = n * (n - 1) / 2
         // 2^10 buckets for small N, where clearing a large histogram would cost more than the pairs.
-        let bits = pairs < 1 << 14 ? 10 : 16, shift = UInt64(63 - bits)
+        let bits = pairs < 1 << 14 ? 10 : 16
+        let shift = UInt64(63 - bits)
 
         // Row chunks of about equal pair counts (row i has n − 1 − i pairs).
         let chunks = max(1, min(threads, n / 16))
@@ -76,15 +78,25 @@ public final class MedianBandwidth {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 box.value.histograms[c].withUnsafeMutableBufferPointer { h in
                     for b in 0..<h.count { h[b] = 0 }
-                    forEachPair(src, d, n, rows[c]..<rows[c + 1]) { s in h[Int(truncatingIfNeeded: s.bitPattern >> shift)] += 1 }
+                    forEachPair(src, d, n, rows[c]..<rows[c + 1]) { s in
+                        h[Int(truncatingIfNeeded: s.bitPattern >> shift)] += 1
+                    }
                 }
             }
         }
-        var below = 0, first = 0
+        var below = 0
+        var first = 0
         func count(_ b: Int) -> Int { histograms.reduce(0) { $0 + $1[b] } }
-        while below + count(first) <= k1 { below += count(first); first += 1 }
-        var last = first, through = below + count(first)
-        while through <= k2 { last += 1; through += count(last) }
+        while below + count(first) <= k1 {
+            below += count(first)
+            first += 1
+        }
+        var last = first
+        var through = below + count(first)
+        while through <= k2 {
+            last += 1
+            through += count(last)
+        }
 
         // Pass 2: the distances in buckets first...last.
         let (lo, hi) = (first, last)
@@ -117,7 +129,10 @@ func forEachPair(_ x: SharedPointer<Double>, _ d: Int, _ n: Int, _ rows: Range<I
     for i in rows {
         for j in (i + 1)..<n {
             var s = 0.0
-            for a in 0..<d { let t = x[i * d + a] - x[j * d + a]; s += t * t }
+            for a in 0..<d {
+                let t = x[i * d + a] - x[j * d + a]
+                s += t * t
+            }
             body(s)
         }
     }
@@ -133,18 +148,24 @@ struct UnsafeSendableBox<T: AnyObject>: @unchecked Sendable {
 /// The k-th smallest element (0-based) of `b`, partially reordering it (Hoare quickselect
 /// with a median-of-three pivot). Deterministic.
 func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
-    var lo = 0, hi = b.count - 1
+    var lo = 0
+    var hi = b.count - 1
     while lo < hi {
         let mid = lo + (hi - lo) / 2
         if b[mid] < b[lo] { b.swapAt(mid, lo) }
         if b[hi] < b[lo] { b.swapAt(hi, lo) }
         if b[hi] < b[mid] { b.swapAt(hi, mid) }
         let pivot = b[mid]
-        var i = lo, j = hi
+        var i = lo
+        var j = hi
         while i <= j {
             while b[i] < pivot { i += 1 }
             while b[j] > pivot { j -= 1 }
-            if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
+            if i <= j {
+                b.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
         }
         if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
     }

@@ -1,5 +1,5 @@
-import KernelSum
 import Foundation
+import KernelSum
 
 /// How a flow's velocity v becomes a displacement: x ← x + h·P(v).
 ///
@@ -27,7 +27,7 @@ public final class Optimizer: StatefulPart {
         switch rule {
         case .sgd:
             for k in 0..<x.count { x[k] += h * v[k] }
-        case let .adagrad(alpha, fudge):
+        case .adagrad(let alpha, let fudge):
             if history.count != v.count {
                 history = v.map { $0 * $0 }
             } else {
@@ -44,7 +44,7 @@ public final class Optimizer: StatefulPart {
     public var report: [String: String] {
         switch rule {
         case .sgd: return ["optimizer": "sgd"]
-        case let .adagrad(alpha, fudge):
+        case .adagrad(let alpha, let fudge):
             return ["optimizer": "adagrad", "adagrad-alpha": formatNumber(alpha), "adagrad-fudge": formatNumber(fudge)]
         }
     }
@@ -53,8 +53,10 @@ public final class Optimizer: StatefulPart {
     public static func read(_ s: Settings, default name: String) throws -> Optimizer {
         switch try s.string("optimizer", default: name, oneOf: ["sgd", "adagrad"]) {
         case "adagrad":
-            let o = Optimizer(rule: .adagrad(alpha: try s.real("adagrad-alpha", default: 0.9, .closed(0, 1)),
-                                             fudge: try s.real("adagrad-fudge", default: 1e-6, .positive)))
+            let o = Optimizer(
+                rule: .adagrad(
+                    alpha: try s.real("adagrad-alpha", default: 0.9, .closed(0, 1)),
+                    fudge: try s.real("adagrad-fudge", default: 1e-6, .positive)))
             s.register(o, as: "optimizer")
             return o
         default:

@@ -32,9 +32,11 @@ public final class SteinVariationalGradientDescent: Flow {
 
     /// A flow; with `.median` the `kernel` is replaced every step and `medianSample` is S
     /// (``MedianBandwidth/sampleSize``).
-    public init(density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
-                optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
-                medianSample: Int = MedianBandwidth.defaultSampleSize) {
+    public init(
+        density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
+        optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
+        medianSample: Int = MedianBandwidth.defaultSampleSize
+    ) {
         median = MedianBandwidth(sampleSize: medianSample)
         self.density = density
         self.kernel = kernel
@@ -46,7 +48,9 @@ public final class SteinVariationalGradientDescent: Flow {
 
     /// φ at every particle of `population` (row-major), with the current kernel.
     public func direction(_ population: Population) -> [Double] {
-        let d = population.dimension, n = population.count, c = d + 1
+        let d = population.dimension
+        let n = population.count
+        let c = d + 1
         if bandwidth == .median {
             kernel = GaussianKernel(sigma: median(population.positions, dimension: d, threads: threads))
         }
@@ -57,8 +61,9 @@ public final class SteinVariationalGradientDescent: Flow {
             for a in 0..<d { weights[a * n + j] = w * scores[j * d + a] }
             weights[d * n + j] = w
         }
-        engine.sum(kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
-                   targets: population.positions, gradientChannels: [d], values: &values, gradients: &gradients)
+        engine.sum(
+            kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
+            targets: population.positions, gradientChannels: [d], values: &values, gradients: &gradients)
         if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
         for i in 0..<n { for a in 0..<d { velocity[i * d + a] = values[i * c + a] - gradients[i * d + a] } }
         return velocity
@@ -81,7 +86,8 @@ public final class SteinVariationalGradientDescent: Flow {
         return r
     }
 
-    static let entry = FlowEntry(name: "svgd", summary: "Stein variational gradient descent (Liu & Wang 2016)") { s, ctx in
+    static let entry = FlowEntry(name: "svgd", summary: "Stein variational gradient descent (Liu & Wang 2016)") {
+        s, ctx in
         guard let density = ctx.target.density else {
             throw s.fail("kind", "svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples")
         }
@@ -92,31 +98,47 @@ public final class SteinVariationalGradientDescent: Flow {
             kernel = try readKernelSpec(text, s, "kernel")
         } else {
             var spec: KernelSpec
-            do { spec = try KernelSpec(parsing: text) } catch let e as KernelSpecError { throw s.fail("kernel", e.message) }
+            do { spec = try KernelSpec(parsing: text) } catch let e as KernelSpecError {
+                throw s.fail("kernel", e.message)
+            }
             median = spec.name == GaussianKernel.name && spec["sigma"] == "median"
             if median { spec["sigma"] = nil }
             do { kernel = try KernelRegistry.make(spec) } catch let e as KernelSpecError {
-                throw s.fail("kernel", e.message + (spec.name == GaussianKernel.name ? " (or sigma=median)" : " (or formula:EXPR, a formula in r)"))
+                throw s.fail(
+                    "kernel",
+                    e.message
+                        + (spec.name == GaussianKernel.name
+                            ? " (or sigma=median)" : " (or formula:EXPR, a formula in r)"))
             }
         }
-        let sample = median ? try s.integer("median-sample", default: MedianBandwidth.defaultSampleSize,
-                                            Allowed("an integer from 2 to \(MemoryEstimate.maximumCount)") { $0 >= 2 && $0 <= MemoryEstimate.maximumCount })
+        let sample =
+            median
+            ? try s.integer(
+                "median-sample", default: MedianBandwidth.defaultSampleSize,
+                Allowed("an integer from 2 to \(MemoryEstimate.maximumCount)") {
+                    $0 >= 2 && $0 <= MemoryEstimate.maximumCount
+                })
             : MedianBandwidth.defaultSampleSize
         let optimizer = try Optimizer.read(s, default: "adagrad")
-        let engine = try readEngine(s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
-                                    communicator: ctx.communicator)
+        let engine = try readEngine(
+            s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
+            communicator: ctx.communicator)
         // Memory: per particle the scores, the d + 1 weight channels and values, the repulsion
         // gradient, the velocity (and AdaGrad's history); one sum of the particles onto
         // themselves; the median's pairs over min(N, median-sample) particles.
         let (n, d) = (ctx.particleCount, ctx.dimension)
-        s.memory.addWork(population: 0, doubles: Double(n) * (3 * Double(d) + 2 * Double(d + 1) + optimizer.historyPerCoordinate * Double(d)))
-        s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: d, sources: n, targets: n,
-                              channels: d + 1, gradients: 1, threads: ctx.threads)
+        s.memory.addWork(
+            population: 0,
+            doubles: Double(n) * (3 * Double(d) + 2 * Double(d + 1) + optimizer.historyPerCoordinate * Double(d)))
+        s.memory.addKernelSum(
+            s, "summation", engine, kernel: kernel, dimension: d, sources: n, targets: n,
+            channels: d + 1, gradients: 1, threads: ctx.threads)
         if median {
             let m = min(n, sample)
-            s.memory.add(s, "median-sample", "a median bandwidth over the pairs of \(m) particles",
-                         parts: "a tenth of the \(m)(\(m) − 1)/2 squared distances, histograms",
-                         bytes: MemoryEstimate.medianBandwidth(points: m, dimension: d, threads: ctx.threads))
+            s.memory.add(
+                s, "median-sample", "a median bandwidth over the pairs of \(m) particles",
+                parts: "a tenth of the \(m)(\(m) − 1)/2 squared distances, histograms",
+                bytes: MemoryEstimate.medianBandwidth(points: m, dimension: d, threads: ctx.threads))
         }
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,

@@ -31,7 +31,9 @@ public struct FormulaKernel: RadialKernel {
     public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         if r2 == 0 && regularity == .singular { return (0, 0) }
         var workspace = formula.makeWorkspace(batch: 1)
-        var r = r2.squareRoot(), v = 0.0, dv = 0.0
+        var r = r2.squareRoot()
+        var v = 0.0
+        var dv = 0.0
         formula.evaluate(inputs: &r, count: 1, values: &v, gradients: &dv, workspace: &workspace)
         return (v, r2 > 0 ? dv / r : 0)
     }
@@ -39,13 +41,16 @@ public struct FormulaKernel: RadialKernel {
     /// Eight distances per formula pass (the mesh's near field calls this per batch of pairs).
     public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         var workspace = formula.makeWorkspace(batch: 8)
-        var r = r2.squareRoot(), v = SIMD8<Double>(), dv = SIMD8<Double>()
+        var r = r2.squareRoot()
+        var v = SIMD8<Double>()
+        var dv = SIMD8<Double>()
         withUnsafeMutableBytes(of: &r) { rp in
             withUnsafeMutableBytes(of: &v) { vp in
                 withUnsafeMutableBytes(of: &dv) { dp in
-                    formula.evaluate(inputs: rp.baseAddress!.assumingMemoryBound(to: Double.self), count: 8,
-                                     values: vp.baseAddress!.assumingMemoryBound(to: Double.self),
-                                     gradients: dp.baseAddress!.assumingMemoryBound(to: Double.self), workspace: &workspace)
+                    formula.evaluate(
+                        inputs: rp.baseAddress!.assumingMemoryBound(to: Double.self), count: 8,
+                        values: vp.baseAddress!.assumingMemoryBound(to: Double.self),
+                        gradients: dp.baseAddress!.assumingMemoryBound(to: Double.self), workspace: &workspace)
                 }
             }
         }
@@ -59,33 +64,51 @@ public struct FormulaKernel: RadialKernel {
     /// The direct engine's loop for one target, 64 sources per formula pass (SPI, as the
     /// requirement it implements).
     @_spi(KernelInternals)
-    public func accumulateDirect(_ job: DirectSumJob, target y: UnsafePointer<Double>,
-                                 accumulators acc: UnsafeMutablePointer<SIMD8<Double>>) {
-        let d = job.dimension, stride = job.paddedCount, channels = job.channels, g = job.gradientChannels.count
+    public func accumulateDirect(
+        _ job: DirectSumJob, target y: UnsafePointer<Double>,
+        accumulators acc: UnsafeMutablePointer<SIMD8<Double>>
+    ) {
+        let d = job.dimension
+        let stride = job.paddedCount
+        let channels = job.channels
+        let g = job.gradientChannels.count
         var workspace = formula.makeWorkspace()
         let singular = regularity == .singular
         // Minimum-image differences in a periodic box (plain ones in R^d).
         let domain = job.domain
         @inline(__always) func difference(_ t: Double) -> Double { domain.minimumImage(t) }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * 3) { buffer in
-            let r = buffer.baseAddress!, v = r + 64, dv = r + 128
+            let r = buffer.baseAddress!
+            let v = r + 64
+            let dv = r + 128
             var start = 0
             while start < stride {
                 let k = min(64, stride - start)
                 for i in 0..<k {
                     var r2 = 0.0
-                    for a in 0..<d { let t = difference(y[a] - job.columns[a * stride + start + i]); r2 += t * t }
+                    for a in 0..<d {
+                        let t = difference(y[a] - job.columns[a * stride + start + i])
+                        r2 += t * t
+                    }
                     r[i] = r2.squareRoot()
                 }
                 formula.evaluate(inputs: r, count: k, values: v, gradients: dv, workspace: &workspace)
                 for i in 0..<k {
-                    let value: Double, slope: Double
-                    if r[i] == 0 { (value, slope) = (singular ? 0 : v[i], 0) } else { (value, slope) = (v[i], dv[i] / r[i]) }
+                    let value: Double
+                    let slope: Double
+                    if r[i] == 0 {
+                        (value, slope) = (singular ? 0 : v[i], 0)
+                    } else {
+                        (value, slope) = (v[i], dv[i] / r[i])
+                    }
                     let lane = i & 7
                     for c in 0..<channels { acc[c][lane] += job.weights[c * stride + start + i] * value }
                     for gi in 0..<g {
                         let ws = job.weights[job.gradientChannels[gi] * stride + start + i] * slope
-                        for a in 0..<d { acc[channels + gi * d + a][lane] += ws * difference(y[a] - job.columns[a * stride + start + i]) }
+                        for a in 0..<d {
+                            acc[channels + gi * d + a][lane] +=
+                                ws * difference(y[a] - job.columns[a * stride + start + i])
+                        }
                     }
                 }
                 start += k

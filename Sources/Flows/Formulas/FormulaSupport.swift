@@ -65,7 +65,9 @@ public struct ScenarioFormula: Sendable {
     let watch: FormulaWatch
 
     /// A formula outside a scenario (e.g. `wgf sum --kernel formula:…`): no parameters.
-    public init(compiling text: String, variables: FormulaVariables, parameters: [String: Double] = [:]) throws(FormulaError) {
+    public init(
+        compiling text: String, variables: FormulaVariables, parameters: [String: Double] = [:]
+    ) throws(FormulaError) {
         formula = try Formula(text, variables: variables, parameters: parameters)
         watch = FormulaWatch(formula: text, location: "formula")
     }
@@ -82,8 +84,10 @@ public struct ScenarioFormula: Sendable {
 
     /// Batched value (and gradient) at `count` points, as `Formula.evaluate`; a non-finite
     /// result is recorded for the divergence report (the caller's NaN then stops the run).
-    public func evaluate(inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
-                         gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace) {
+    public func evaluate(
+        inputs: UnsafePointer<Double>, count: Int, values: UnsafeMutablePointer<Double>,
+        gradients: UnsafeMutablePointer<Double>?, workspace: inout FormulaWorkspace
+    ) {
         formula.evaluate(inputs: inputs, count: count, values: values, gradients: gradients, workspace: &workspace)
         let k = formula.inputCount
         for j in 0..<count {
@@ -114,7 +118,9 @@ public func readFormula(_ s: Settings, _ key: String, variables: FormulaVariable
 }
 
 /// Compiles `text` (read from `key` of `s`) for `variables`; errors located at the key.
-public func compileFormula(_ text: String, _ s: Settings, _ key: String, variables: FormulaVariables) throws -> ScenarioFormula {
+public func compileFormula(
+    _ text: String, _ s: Settings, _ key: String, variables: FormulaVariables
+) throws -> ScenarioFormula {
     do {
         let formula = try Formula(text, variables: variables, parameters: s.formulaScope.parameters)
         let watch = FormulaWatch(formula: text, location: key)

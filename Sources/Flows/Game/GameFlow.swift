@@ -17,8 +17,10 @@ public struct GamePlayer: Sendable {
     public var domain: Domain
 
     /// A player; see the properties (the defaults: plain gradient play in R^d).
-    public init(stepScale: Double = 1, transport: Double = 1, temperature: Double = 0, fisherRao: Double = 0,
-                confinement: Double = 0, domain: Domain = .free) {
+    public init(
+        stepScale: Double = 1, transport: Double = 1, temperature: Double = 0, fisherRao: Double = 0,
+        confinement: Double = 0, domain: Domain = .free
+    ) {
         self.stepScale = stepScale
         self.transport = transport
         self.temperature = temperature
@@ -63,18 +65,26 @@ public final class GameFlow: Flow {
     let threads: Int
 
     /// A game; `maxPopulation` (of the payoff's dimension e) is the max player's initial state.
-    public convenience init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
-                            maxPopulation: Population, seed: UInt64, threads: Int) {
+    public convenience init(
+        payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
+        maxPopulation: Population, seed: UInt64, threads: Int
+    ) {
         guard maxPopulation.dimension == payoff.maxDimension else {
-            fatalError("GameFlow: the max population has dimension \(maxPopulation.dimension), the payoff's max player \(payoff.maxDimension)")
+            fatalError(
+                "GameFlow: the max population has dimension \(maxPopulation.dimension), the payoff's max player \(payoff.maxDimension)"
+            )
         }
-        self.init(payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation), seed: seed, threads: threads)
+        self.init(
+            payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation), seed: seed,
+            threads: threads)
     }
 
     /// `initialMax`: the max player's population (of the payoff's dimension e), drawn when the
     /// run starts.
-    init(payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
-         initialMax: Deferred<Population>, seed: UInt64, threads: Int) {
+    init(
+        payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
+        initialMax: Deferred<Population>, seed: UInt64, threads: Int
+    ) {
         self.payoff = payoff
         self.minPlayer = min
         self.maxPlayer = max
@@ -96,14 +106,19 @@ public final class GameFlow: Flow {
 
     /// V(θ_k) = Σ_j b_j ℓ(θ_k, φ_j) (confinement included) and its gradient at the rows of `at`.
     public func minField(at: [Double], phi: Population) -> (values: [Double], gradients: [Double]) {
-        var v: [Double] = [], g: [Double] = []
+        var v: [Double] = []
+        var g: [Double] = []
         payoff.minField(at: at, phi: phi.positions, phiWeights: phi.weights, values: &v, gradients: &g)
         let d = payoff.minDimension
         if minPlayer.confinement != 0 {
             let c = minPlayer.confinement
             for k in 0..<v.count {
                 var r2 = 0.0
-                for a in 0..<d { let t = at[k * d + a]; r2 += t * t; g[k * d + a] += c * t }
+                for a in 0..<d {
+                    let t = at[k * d + a]
+                    r2 += t * t
+                    g[k * d + a] += c * t
+                }
                 v[k] += 0.5 * c * r2
             }
         }
@@ -116,14 +131,19 @@ public final class GameFlow: Flow {
 
     /// U(φ_k) = Σ_i a_i ℓ(θ_i, φ_k) (confinement included) and its gradient at the rows of `at`.
     public func maxField(at: [Double], theta: Population) -> (values: [Double], gradients: [Double]) {
-        var v: [Double] = [], g: [Double] = []
+        var v: [Double] = []
+        var g: [Double] = []
         payoff.maxField(at: at, theta: theta.positions, thetaWeights: theta.weights, values: &v, gradients: &g)
         let e = payoff.maxDimension
         if maxPlayer.confinement != 0 {
             let c = maxPlayer.confinement
             for k in 0..<v.count {
                 var r2 = 0.0
-                for a in 0..<e { let t = at[k * e + a]; r2 += t * t; g[k * e + a] -= c * t }
+                for a in 0..<e {
+                    let t = at[k * e + a]
+                    r2 += t * t
+                    g[k * e + a] -= c * t
+                }
                 v[k] -= 0.5 * c * r2
             }
         }
@@ -138,7 +158,10 @@ public final class GameFlow: Flow {
         var s = 0.0
         for i in 0..<p.count {
             var r2 = 0.0
-            for a in 0..<p.dimension { let t = p.positions[i * p.dimension + a]; r2 += t * t }
+            for a in 0..<p.dimension {
+                let t = p.positions[i * p.dimension + a]
+                r2 += t * t
+            }
             s += p.weights[i] * r2
         }
         return s
@@ -161,19 +184,28 @@ public final class GameFlow: Flow {
         for i in 0..<w.count { mean += w[i] * v[i] }
         var e = [Double](repeating: 0, count: w.count)
         var top = -Double.infinity
-        for i in 0..<w.count { e[i] = rate * (v[i] - mean); top = max(top, e[i]) }
+        for i in 0..<w.count {
+            e[i] = rate * (v[i] - mean)
+            top = max(top, e[i])
+        }
         var z = 0.0
-        for i in 0..<w.count { e[i] = w[i] * exp(e[i] - top); z += e[i] }
+        for i in 0..<w.count {
+            e[i] = w[i] * exp(e[i] - top)
+            z += e[i]
+        }
         for i in 0..<w.count { e[i] /= z }
         return e
     }
 
     /// Moves `p` (a copy of `base`) by one player step with the given field: sign −1 descends
     /// (min player), +1 ascends. `noiseStep` nil: no noise (the extrapolation step).
-    func move(_ base: Population, player: GamePlayer, sign: Double, values: [Double], gradients: [Double],
-              h: Double, noiseStep: Int?, maxPlayer isMax: Bool) -> Population {
+    func move(
+        _ base: Population, player: GamePlayer, sign: Double, values: [Double], gradients: [Double],
+        h: Double, noiseStep: Int?, maxPlayer isMax: Bool
+    ) -> Population {
         var p = base
-        let d = p.dimension, n = p.count
+        let d = p.dimension
+        let n = p.count
         let hp = player.stepScale * h
         if player.fisherRao > 0 {
             p.weights = Self.fisherRaoUpdate(weights: base.weights, values: values, rate: sign * player.fisherRao * hp)
@@ -187,7 +219,8 @@ public final class GameFlow: Flow {
             let noiseN = noiseStep ?? 0
             p.positions.withUnsafeMutableBufferPointer { xp in
                 gradients.withUnsafeBufferPointer { gp in
-                    let X = SharedMutablePointer(xp.baseAddress!), G = SharedPointer(gp.baseAddress!)
+                    let X = SharedMutablePointer(xp.baseAddress!)
+                    let G = SharedPointer(gp.baseAddress!)
                     Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
                         for i in range {
                             var rng = RandomStream(seed: seed, .noise, noiseN, isMax ? -1 - i : i)
@@ -206,38 +239,52 @@ public final class GameFlow: Flow {
 
     /// One step of both players (positions and weights) by ``dynamics``.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let theta = state.populations[0], phi = state.populations[1]
+        let theta = state.populations[0]
+        let phi = state.populations[1]
         switch dynamics {
         case .simultaneous:
-            let fv = minField(at: theta.positions, phi: phi), fu = maxField(at: phi.positions, theta: theta)
-            state.populations[0] = move(theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
-                                        h: h, noiseStep: step, maxPlayer: false)
-            state.populations[1] = move(phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
-                                        h: h, noiseStep: step, maxPlayer: true)
+            let fv = minField(at: theta.positions, phi: phi)
+            let fu = maxField(at: phi.positions, theta: theta)
+            state.populations[0] = move(
+                theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
+                h: h, noiseStep: step, maxPlayer: false)
+            state.populations[1] = move(
+                phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
+                h: h, noiseStep: step, maxPlayer: true)
         case .alternating:
             let fv = minField(at: theta.positions, phi: phi)
-            let theta1 = move(theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
-                              h: h, noiseStep: step, maxPlayer: false)
+            let theta1 = move(
+                theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
+                h: h, noiseStep: step, maxPlayer: false)
             let fu = maxField(at: phi.positions, theta: theta1)
             state.populations[0] = theta1
-            state.populations[1] = move(phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
-                                        h: h, noiseStep: step, maxPlayer: true)
+            state.populations[1] = move(
+                phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
+                h: h, noiseStep: step, maxPlayer: true)
         case .extragradient:
-            let fv = minField(at: theta.positions, phi: phi), fu = maxField(at: phi.positions, theta: theta)
-            let thetaHalf = move(theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
-                                 h: h, noiseStep: nil, maxPlayer: false)
-            let phiHalf = move(phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
-                               h: h, noiseStep: nil, maxPlayer: true)
-            let gv = minField(at: thetaHalf.positions, phi: phiHalf), gu = maxField(at: phiHalf.positions, theta: thetaHalf)
-            state.populations[0] = move(theta, player: minPlayer, sign: -1, values: gv.values, gradients: gv.gradients,
-                                        h: h, noiseStep: step, maxPlayer: false)
-            state.populations[1] = move(phi, player: maxPlayer, sign: 1, values: gu.values, gradients: gu.gradients,
-                                        h: h, noiseStep: step, maxPlayer: true)
+            let fv = minField(at: theta.positions, phi: phi)
+            let fu = maxField(at: phi.positions, theta: theta)
+            let thetaHalf = move(
+                theta, player: minPlayer, sign: -1, values: fv.values, gradients: fv.gradients,
+                h: h, noiseStep: nil, maxPlayer: false)
+            let phiHalf = move(
+                phi, player: maxPlayer, sign: 1, values: fu.values, gradients: fu.gradients,
+                h: h, noiseStep: nil, maxPlayer: true)
+            let gv = minField(at: thetaHalf.positions, phi: phiHalf)
+            let gu = maxField(at: phiHalf.positions, theta: thetaHalf)
+            state.populations[0] = move(
+                theta, player: minPlayer, sign: -1, values: gv.values, gradients: gv.gradients,
+                h: h, noiseStep: step, maxPlayer: false)
+            state.populations[1] = move(
+                phi, player: maxPlayer, sign: 1, values: gu.values, gradients: gu.gradients,
+                h: h, noiseStep: step, maxPlayer: true)
         }
     }
 
     /// The game's value L(μ, ν).
-    public var energyDescription: String? { "L(μ, ν) = ∬ℓ dμ dν, the game's value at the current state (same as value)" }
+    public var energyDescription: String? {
+        "L(μ, ν) = ∬ℓ dμ dν, the game's value at the current state (same as value)"
+    }
     /// L(μ, ν) = Σ_ij a_i b_j ℓ(θ_i, φ_j).
     public func energy(_ state: SimulationState) -> Double { value(state) }
 

@@ -23,7 +23,10 @@ public struct BestResponseSearch: Sendable {
     public var seed: UInt64
 
     /// A search; see the properties.
-    public init(grid: Int? = nil, starts: Int = 16, iterations: Int = 40, box: (low: Double, high: Double)? = nil, seed: UInt64 = 1) {
+    public init(
+        grid: Int? = nil, starts: Int = 16, iterations: Int = 40, box: (low: Double, high: Double)? = nil,
+        seed: UInt64 = 1
+    ) {
         self.grid = grid
         self.starts = starts
         self.iterations = iterations
@@ -34,8 +37,14 @@ public struct BestResponseSearch: Sendable {
     func bounds(_ domain: Domain, _ points: [[Double]]) -> (Double, Double) {
         if let l = domain.period { return (0, l) }
         if let box { return box }
-        var lo = Double.infinity, hi = -Double.infinity
-        for p in points { for v in p { lo = min(lo, v); hi = max(hi, v) } }
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        for p in points {
+            for v in p {
+                lo = min(lo, v)
+                hi = max(hi, v)
+            }
+        }
         if !lo.isFinite { return (-1, 1) }
         let margin = max(hi - lo, 1) / 2
         return (lo - margin, hi + margin)
@@ -43,8 +52,10 @@ public struct BestResponseSearch: Sendable {
 
     /// max f over the domain of dimension d. `particles`: the player's own positions (starts
     /// above 2-D) and the coordinates that set the default box.
-    public func maximise(dimension d: Int, domain: Domain, particles: [Double], boxPoints: [[Double]],
-                         objective: ([Double]) -> (values: [Double], gradients: [Double])) -> Double {
+    public func maximise(
+        dimension d: Int, domain: Domain, particles: [Double], boxPoints: [[Double]],
+        objective: ([Double]) -> (values: [Double], gradients: [Double])
+    ) -> Double {
         let (lo, hi) = bounds(domain, boxPoints + [particles])
         let periodic = domain.period != nil
         var points: [Double] = []
@@ -56,7 +67,10 @@ public struct BestResponseSearch: Sendable {
             let spacing = periodic ? (hi - lo) / Double(g) : (hi - lo) / Double(max(1, g - 1))
             for k in 0..<total {
                 var r = k
-                for _ in 0..<d { points.append(lo + spacing * Double(r % g)); r /= g }
+                for _ in 0..<d {
+                    points.append(lo + spacing * Double(r % g))
+                    r /= g
+                }
             }
             let f = objective(points)
             let order = (0..<total).sorted { f.values[$0] > f.values[$1] || (f.values[$0] == f.values[$1] && $0 < $1) }
@@ -137,12 +151,17 @@ public final class NashGapMetric: Metric {
 
     /// (max_φ U(φ), min_θ V(θ)).
     public func bestResponses(_ state: SimulationState) -> (maxValue: Double, minValue: Double) {
-        let theta = state.populations[0], phi = state.populations[1]
+        let theta = state.populations[0]
+        let phi = state.populations[1]
         let boxPoints = [theta.positions, phi.positions]
-        let up = search.maximise(dimension: phi.dimension, domain: flow.maxPlayer.domain, particles: phi.positions,
-                                 boxPoints: boxPoints) { self.flow.maxField(at: $0, theta: theta) }
-        let down = search.maximise(dimension: theta.dimension, domain: flow.minPlayer.domain, particles: theta.positions,
-                                   boxPoints: boxPoints) { x in
+        let up = search.maximise(
+            dimension: phi.dimension, domain: flow.maxPlayer.domain, particles: phi.positions,
+            boxPoints: boxPoints
+        ) { self.flow.maxField(at: $0, theta: theta) }
+        let down = search.maximise(
+            dimension: theta.dimension, domain: flow.minPlayer.domain, particles: theta.positions,
+            boxPoints: boxPoints
+        ) { x in
             let f = self.flow.minField(at: x, phi: phi)
             return (f.values.map { -$0 }, f.gradients.map { -$0 })
         }
@@ -155,7 +174,8 @@ public final class NashGapMetric: Metric {
         return b.maxValue - b.minValue
     }
 
-    static let entry = MetricEntry(name: "nash-gap", summary: "exploitability max_φ ∫ℓ dμ − min_θ ∫ℓ dν (game)") { s, ctx in
+    static let entry = MetricEntry(name: "nash-gap", summary: "exploitability max_φ ∫ℓ dμ − min_θ ∫ℓ dν (game)") {
+        s, ctx in
         let flow = try gameFlow(ctx, s, "nash-gap")
         var search = BestResponseSearch(seed: ctx.seed)
         if s.contains("nash-gap-grid") { search.grid = try s.integer("nash-gap-grid", .count) }
@@ -165,19 +185,31 @@ public final class NashGapMetric: Metric {
         // points in p ≤ 2, else the starts and the player's particles) with their values,
         // gradients and order, and the payoff's sum over them.
         for (k, p) in [(0, flow.payoff.minDimension), (1, flow.payoff.maxDimension)] {
-            let own = s.memory.particles(k).count, other = s.memory.particles(1 - k).count
-            let candidates = p <= 2 ? pow(Double(search.grid ?? (p == 1 ? 512 : 64)), Double(p))
+            let own = s.memory.particles(k).count
+            let other = s.memory.particles(1 - k).count
+            let candidates =
+                p <= 2
+                ? pow(Double(search.grid ?? (p == 1 ? 512 : 64)), Double(p))
                 : Double(search.starts) + Double(own)
             let key = p <= 2 && s.contains("nash-gap-grid") ? "nash-gap-grid" : "metrics"
             guard candidates <= Double(MemoryEstimate.maximumCount) else {
-                throw s.fail(key, (p <= 2 ? "\(search.grid ?? 0) points per coordinate in dimension \(p)" : "\(search.starts) starts and \(own) particles")
-                             + " make \(formatNumber(candidates)) candidates, more than the \(MemoryEstimate.maximumCount) allowed")
+                throw s.fail(
+                    key,
+                    (p <= 2
+                        ? "\(search.grid ?? 0) points per coordinate in dimension \(p)"
+                        : "\(search.starts) starts and \(own) particles")
+                        + " make \(formatNumber(candidates)) candidates, more than the \(MemoryEstimate.maximumCount) allowed"
+                )
             }
-            s.memory.add(s, key, "a nash-gap search over \(formatNumber(candidates)) candidate\(candidates == 1 ? "" : "s") in dimension \(p)",
-                         parts: "points, values, gradients, order, proposals", bytes: 8 * candidates * Double(4 * p + 4), transient: true)
+            s.memory.add(
+                s, key,
+                "a nash-gap search over \(formatNumber(candidates)) candidate\(candidates == 1 ? "" : "s") in dimension \(p)",
+                parts: "points, values, gradients, order, proposals", bytes: 8 * candidates * Double(4 * p + 4),
+                transient: true)
             if let kernelPayoff = flow.payoff as? KernelPayoff {
-                s.memory.addKernelSum(s, key, kernelPayoff.engine, kernel: kernelPayoff.kernel, dimension: p, sources: other,
-                                      targets: Int(candidates), channels: 1, gradients: 1, threads: ctx.threads)
+                s.memory.addKernelSum(
+                    s, key, kernelPayoff.engine, kernel: kernelPayoff.kernel, dimension: p, sources: other,
+                    targets: Int(candidates), channels: 1, gradients: 1, threads: ctx.threads)
             }
         }
         if s.contains("nash-gap-box") {
@@ -225,16 +257,20 @@ public final class WeightStatisticMetric: Metric {
         return statistic == .entropy ? Self.entropy(w) : Self.effectiveCount(w)
     }
 
-    static let entries: [MetricEntry] = [("min", 0), ("max", 1)].flatMap { tag, k in [
-        MetricEntry(name: "\(tag)-weight-entropy", summary: "−Σ w log w of the \(tag) player's weights (game)") { s, ctx in
-            _ = try gameFlow(ctx, s, "\(tag)-weight-entropy")
-            return WeightStatisticMetric(population: k, statistic: .entropy)
-        },
-        MetricEntry(name: "\(tag)-effective-count", summary: "1/Σ w² of the \(tag) player's weights (game)") { s, ctx in
-            _ = try gameFlow(ctx, s, "\(tag)-effective-count")
-            return WeightStatisticMetric(population: k, statistic: .effectiveCount)
-        },
-    ] }
+    static let entries: [MetricEntry] = [("min", 0), ("max", 1)].flatMap { tag, k in
+        [
+            MetricEntry(name: "\(tag)-weight-entropy", summary: "−Σ w log w of the \(tag) player's weights (game)") {
+                s, ctx in
+                _ = try gameFlow(ctx, s, "\(tag)-weight-entropy")
+                return WeightStatisticMetric(population: k, statistic: .entropy)
+            },
+            MetricEntry(name: "\(tag)-effective-count", summary: "1/Σ w² of the \(tag) player's weights (game)") {
+                s, ctx in
+                _ = try gameFlow(ctx, s, "\(tag)-effective-count")
+                return WeightStatisticMetric(population: k, statistic: .effectiveCount)
+            },
+        ]
+    }
 }
 
 /// `equilibrium-distance`: with a stated Gaussian (or mean-only) equilibrium per player,
@@ -264,9 +300,15 @@ public final class EquilibriumDistanceMetric: Metric {
     /// Weighted mean and per-coordinate variance.
     public static func moments(_ p: Population) -> (mean: [Double], variance: [Double]) {
         let d = p.dimension
-        var m = [Double](repeating: 0, count: d), v = [Double](repeating: 0, count: d)
+        var m = [Double](repeating: 0, count: d)
+        var v = [Double](repeating: 0, count: d)
         for i in 0..<p.count { for a in 0..<d { m[a] += p.weights[i] * p.positions[i * d + a] } }
-        for i in 0..<p.count { for a in 0..<d { let t = p.positions[i * d + a] - m[a]; v[a] += p.weights[i] * t * t } }
+        for i in 0..<p.count {
+            for a in 0..<d {
+                let t = p.positions[i * d + a] - m[a]
+                v[a] += p.weights[i] * t * t
+            }
+        }
         return (m, v)
     }
 
@@ -277,7 +319,10 @@ public final class EquilibriumDistanceMetric: Metric {
             let (m, v) = Self.moments(state.populations[k])
             for a in 0..<m.count { s += (m[a] - r.mean[a]) * (m[a] - r.mean[a]) }
             if let rv = r.variance {
-                for a in 0..<v.count { let t = v[a].squareRoot() - rv[a].squareRoot(); s += t * t }
+                for a in 0..<v.count {
+                    let t = v[a].squareRoot() - rv[a].squareRoot()
+                    s += t * t
+                }
             }
         }
         return s.squareRoot()
@@ -285,22 +330,31 @@ public final class EquilibriumDistanceMetric: Metric {
 
     static func read(_ s: Settings, _ tag: String, _ d: Int) throws -> Reference {
         let mean = try s.reals("equilibrium-\(tag)-mean", count: d)
-        let variance = s.contains("equilibrium-\(tag)-variance")
+        let variance =
+            s.contains("equilibrium-\(tag)-variance")
             ? try s.realOrReals("equilibrium-\(tag)-variance", count: d, .nonNegative) : nil
         return Reference(mean: mean, variance: variance)
     }
 
     static let entries: [MetricEntry] = [
-        MetricEntry(name: "equilibrium-distance", summary: "distance of both players' means (and variances) to a stated equilibrium (game)") { s, ctx in
+        MetricEntry(
+            name: "equilibrium-distance",
+            summary: "distance of both players' means (and variances) to a stated equilibrium (game)"
+        ) { s, ctx in
             let flow = try gameFlow(ctx, s, "equilibrium-distance")
-            return EquilibriumDistanceMetric(min: try read(s, "min", flow.payoff.minDimension),
-                                             max: try read(s, "max", flow.payoff.maxDimension))
+            return EquilibriumDistanceMetric(
+                min: try read(s, "min", flow.payoff.minDimension),
+                max: try read(s, "max", flow.payoff.maxDimension))
         },
-        MetricEntry(name: "min-equilibrium-distance", summary: "distance of the min player to its stated equilibrium (game)") { s, ctx in
+        MetricEntry(
+            name: "min-equilibrium-distance", summary: "distance of the min player to its stated equilibrium (game)"
+        ) { s, ctx in
             let flow = try gameFlow(ctx, s, "min-equilibrium-distance")
             return EquilibriumDistanceMetric(player: 0, reference: try read(s, "min", flow.payoff.minDimension))
         },
-        MetricEntry(name: "max-equilibrium-distance", summary: "distance of the max player to its stated equilibrium (game)") { s, ctx in
+        MetricEntry(
+            name: "max-equilibrium-distance", summary: "distance of the max player to its stated equilibrium (game)"
+        ) { s, ctx in
             let flow = try gameFlow(ctx, s, "max-equilibrium-distance")
             return EquilibriumDistanceMetric(player: 1, reference: try read(s, "max", flow.payoff.maxDimension))
         },
@@ -309,6 +363,7 @@ public final class EquilibriumDistanceMetric: Metric {
 
 /// The game metrics, for ``MetricRegistry/entries``.
 enum GameMetrics {
-    static let entries: [MetricEntry] = [NashGapMetric.entry, GameValueMetric.entry]
+    static let entries: [MetricEntry] =
+        [NashGapMetric.entry, GameValueMetric.entry]
         + WeightStatisticMetric.entries + EquilibriumDistanceMetric.entries
 }

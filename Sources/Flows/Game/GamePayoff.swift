@@ -21,7 +21,8 @@ public protocol GamePayoff: AnyObject {
     /// V(θ_k) = Σ_j b_j ℓ(θ_k, φ_j) and ∇_θ V(θ_k) at every row θ_k of `at` (row-major, d columns).
     func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double])
     /// U(φ_k) = Σ_i a_i ℓ(θ_i, φ_k) and ∇_φ U(φ_k) at every row φ_k of `at` (row-major, e columns).
-    func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double])
+    func maxField(
+        at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double])
 }
 
 /// A payoff whose parts do not have the players' dimensions (a matrix of the wrong size, a
@@ -36,8 +37,10 @@ public enum PayoffShapeError: Error, CustomStringConvertible, Equatable, Sendabl
     /// What does not fit.
     public var description: String {
         switch self {
-        case let .matrix(entries, d, e): "a bilinear payoff between dimensions \(d) and \(e) needs \(d)×\(e) entries, not \(entries)"
-        case let .formulaInputs(inputs, d, e): "a payoff formula between dimensions \(d) and \(e) needs \(d + e) inputs, not \(inputs)"
+        case .matrix(let entries, let d, let e):
+            "a bilinear payoff between dimensions \(d) and \(e) needs \(d)×\(e) entries, not \(entries)"
+        case .formulaInputs(let inputs, let d, let e):
+            "a payoff formula between dimensions \(d) and \(e) needs \(d + e) inputs, not \(inputs)"
         }
     }
 }
@@ -85,8 +88,12 @@ public final class BilinearPayoff: GamePayoff {
     }
 
     /// V(θ) = θᵀA φ̄ and ∇V = A φ̄, φ̄ = Σ_j b_j φ_j.
-    public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
-        let d = minDimension, e = maxDimension, n = at.count / d
+    public func minField(
+        at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
+        let d = minDimension
+        let e = maxDimension
+        let n = at.count / d
         let m = Self.mean(phi, phiWeights, e)
         var g = [Double](repeating: 0, count: d)  // A φ̄
         for a in 0..<d { for b in 0..<e { g[a] += matrix[a * e + b] * m[b] } }
@@ -94,14 +101,21 @@ public final class BilinearPayoff: GamePayoff {
         resize(&gradients, n * d)
         for k in 0..<n {
             var v = 0.0
-            for a in 0..<d { v += at[k * d + a] * g[a]; gradients[k * d + a] = g[a] }
+            for a in 0..<d {
+                v += at[k * d + a] * g[a]
+                gradients[k * d + a] = g[a]
+            }
             values[k] = v
         }
     }
 
     /// U(φ) = θ̄ᵀA φ and ∇U = Aᵀθ̄, θ̄ = Σ_i a_i θ_i.
-    public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
-        let d = minDimension, e = maxDimension, n = at.count / e
+    public func maxField(
+        at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
+        let d = minDimension
+        let e = maxDimension
+        let n = at.count / e
         let m = Self.mean(theta, thetaWeights, d)
         var g = [Double](repeating: 0, count: e)  // Aᵀ θ̄
         for a in 0..<d { for b in 0..<e { g[b] += matrix[a * e + b] * m[a] } }
@@ -109,7 +123,10 @@ public final class BilinearPayoff: GamePayoff {
         resize(&gradients, n * e)
         for k in 0..<n {
             var v = 0.0
-            for b in 0..<e { v += at[k * e + b] * g[b]; gradients[k * e + b] = g[b] }
+            for b in 0..<e {
+                v += at[k * e + b] * g[b]
+                gradients[k * e + b] = g[b]
+            }
             values[k] = v
         }
     }
@@ -136,13 +153,19 @@ public final class KernelPayoff: GamePayoff {
     var scaled: [Double] = [], dataValues: [Double] = [], dataGradients: [Double] = []
 
     /// A payoff summed by `engine`; `data` (row-major, M × d) adds the data term.
-    public convenience init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
-                            data: [Double]? = nil, dataWeight: Double = 1) {
-        self.init(kernel: kernel, weight: weight, dimension: dimension, engine: engine, data: Deferred(data), dataWeight: dataWeight)
+    public convenience init(
+        kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+        data: [Double]? = nil, dataWeight: Double = 1
+    ) {
+        self.init(
+            kernel: kernel, weight: weight, dimension: dimension, engine: engine, data: Deferred(data),
+            dataWeight: dataWeight)
     }
 
-    init(kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
-         data: Deferred<[Double]?>, dataWeight: Double) {
+    init(
+        kernel: any RadialKernel, weight: Double, dimension: Int, engine: any KernelSumEngine,
+        data: Deferred<[Double]?>, dataWeight: Double
+    ) {
         self.kernel = kernel
         self.weight = weight
         self.minDimension = dimension
@@ -154,7 +177,8 @@ public final class KernelPayoff: GamePayoff {
 
     /// `weight·SPEC`, and the data term's weight and sample count.
     public var spec: String {
-        "\(formatNumber(weight))·\(kernel.spec)" + (data != nil ? " + \(formatNumber(dataWeight))·data term (\(data!.count / minDimension) samples)" : "")
+        "\(formatNumber(weight))·\(kernel.spec)"
+            + (data != nil ? " + \(formatNumber(dataWeight))·data term (\(data!.count / minDimension) samples)" : "")
     }
     /// The engine and its parameters.
     public var report: [String: String] {
@@ -165,7 +189,8 @@ public final class KernelPayoff: GamePayoff {
 
     /// c(φ_k) and ∇c(φ_k) into dataValues/dataGradients.
     func dataTerm(_ at: [Double]) {
-        let d = minDimension, n = at.count / d
+        let d = minDimension
+        let n = at.count / d
         guard let data else {
             resize(&dataValues, n)
             resize(&dataGradients, n * d)
@@ -175,16 +200,20 @@ public final class KernelPayoff: GamePayoff {
         }
         let m = data.count / d
         let w = [Double](repeating: dataWeight / Double(m), count: m)
-        engine.sum(kernel, dimension: d, sources: data, weights: w, channels: 1, targets: at, gradientChannels: [0],
-                   values: &dataValues, gradients: &dataGradients)
+        engine.sum(
+            kernel, dimension: d, sources: data, weights: w, channels: 1, targets: at, gradientChannels: [0],
+            values: &dataValues, gradients: &dataGradients)
     }
 
     /// V(θ) = weight Σ_j b_j k(θ − φ_j) + Σ_j b_j c(φ_j), by the engine.
-    public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
+    public func minField(
+        at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
         resize(&scaled, phiWeights.count)
         for j in 0..<phiWeights.count { scaled[j] = weight * phiWeights[j] }
-        engine.sum(kernel, dimension: minDimension, sources: phi, weights: scaled, channels: 1, targets: at,
-                   gradientChannels: [0], values: &values, gradients: &gradients)
+        engine.sum(
+            kernel, dimension: minDimension, sources: phi, weights: scaled, channels: 1, targets: at,
+            gradientChannels: [0], values: &values, gradients: &gradients)
         if data != nil {
             dataTerm(phi)
             var c = 0.0
@@ -194,11 +223,14 @@ public final class KernelPayoff: GamePayoff {
     }
 
     /// U(φ) = weight Σ_i a_i k(θ_i − φ) + c(φ), by the engine.
-    public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
+    public func maxField(
+        at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
         resize(&scaled, thetaWeights.count)
         for i in 0..<thetaWeights.count { scaled[i] = weight * thetaWeights[i] }
-        engine.sum(kernel, dimension: minDimension, sources: theta, weights: scaled, channels: 1, targets: at,
-                   gradientChannels: [0], values: &values, gradients: &gradients)
+        engine.sum(
+            kernel, dimension: minDimension, sources: theta, weights: scaled, channels: 1, targets: at,
+            gradientChannels: [0], values: &values, gradients: &gradients)
         if data != nil {
             dataTerm(at)
             for k in 0..<values.count { values[k] += dataValues[k] }
@@ -230,8 +262,9 @@ public final class FormulaPayoff: GamePayoff {
 
     /// A payoff formula outside a scenario (no parameters), e.g. "cos(x1 - y1)".
     public convenience init(compiling text: String, minDimension d: Int, maxDimension e: Int, threads: Int) throws {
-        try self.init(formula: try ScenarioFormula(compiling: text, variables: .payoff(dimension: d, secondDimension: e)),
-                      minDimension: d, maxDimension: e, threads: threads)
+        try self.init(
+            formula: try ScenarioFormula(compiling: text, variables: .payoff(dimension: d, secondDimension: e)),
+            minDimension: d, maxDimension: e, threads: threads)
     }
 
     /// `formula:EXPR`.
@@ -241,12 +274,19 @@ public final class FormulaPayoff: GamePayoff {
 
     /// For every row of `outer` (the player `outerIsMin` or not), Σ_j w_j ℓ and the gradient
     /// with respect to that player's coordinates, against the rows of `inner`.
-    func pairSums(outer: [Double], outerIsMin: Bool, inner: [Double], innerWeights: [Double],
-                  values: inout [Double], gradients: inout [Double]) {
-        let d = minDimension, e = maxDimension, k = d + e
-        let od = outerIsMin ? d : e, id = outerIsMin ? e : d
-        let oOff = outerIsMin ? 0 : d, iOff = outerIsMin ? d : 0
-        let n = outer.count / od, m = innerWeights.count
+    func pairSums(
+        outer: [Double], outerIsMin: Bool, inner: [Double], innerWeights: [Double],
+        values: inout [Double], gradients: inout [Double]
+    ) {
+        let d = minDimension
+        let e = maxDimension
+        let k = d + e
+        let od = outerIsMin ? d : e
+        let id = outerIsMin ? e : d
+        let oOff = outerIsMin ? 0 : d
+        let iOff = outerIsMin ? d : 0
+        let n = outer.count / od
+        let m = innerWeights.count
         resize(&values, n)
         resize(&gradients, n * od)
         guard n > 0 else { return }
@@ -256,16 +296,22 @@ public final class FormulaPayoff: GamePayoff {
                 innerWeights.withUnsafeBufferPointer { wp in
                     values.withUnsafeMutableBufferPointer { vp in
                         gradients.withUnsafeMutableBufferPointer { gp in
-                            let O = SharedPointer(op.baseAddress!), I = SharedPointer(ip.baseAddress ?? op.baseAddress!)
+                            let O = SharedPointer(op.baseAddress!)
+                            let I = SharedPointer(ip.baseAddress ?? op.baseAddress!)
                             let W = SharedPointer(wp.baseAddress ?? op.baseAddress!)
-                            let V = SharedMutablePointer(vp.baseAddress!), G = SharedMutablePointer(gp.baseAddress!)
+                            let V = SharedMutablePointer(vp.baseAddress!)
+                            let G = SharedMutablePointer(gp.baseAddress!)
                             Parallel.forEachChunk(n, threads: threads, minimumChunk: 8) { range in
                                 let batch = 256
                                 var ws = formula.makeWorkspace(batch: 64)
                                 let inputs = UnsafeMutablePointer<Double>.allocate(capacity: batch * k)
                                 let vals = UnsafeMutablePointer<Double>.allocate(capacity: batch)
                                 let grads = UnsafeMutablePointer<Double>.allocate(capacity: batch * k)
-                                defer { inputs.deallocate(); vals.deallocate(); grads.deallocate() }
+                                defer {
+                                    inputs.deallocate()
+                                    vals.deallocate()
+                                    grads.deallocate()
+                                }
                                 var g = [Double](repeating: 0, count: od)
                                 for i in range {
                                     var v = 0.0
@@ -279,7 +325,8 @@ public final class FormulaPayoff: GamePayoff {
                                         for t in 0..<c {
                                             for a in 0..<id { inputs[t * k + iOff + a] = I.base[(j0 + t) * id + a] }
                                         }
-                                        formula.evaluate(inputs: inputs, count: c, values: vals, gradients: grads, workspace: &ws)
+                                        formula.evaluate(
+                                            inputs: inputs, count: c, values: vals, gradients: grads, workspace: &ws)
                                         for t in 0..<c {
                                             let w = W.base[j0 + t]
                                             v += w * vals[t]
@@ -299,12 +346,19 @@ public final class FormulaPayoff: GamePayoff {
     }
 
     /// V(θ) = Σ_j b_j ℓ(θ, φ_j) and its gradient, summed directly.
-    public func minField(at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]) {
-        pairSums(outer: at, outerIsMin: true, inner: phi, innerWeights: phiWeights, values: &values, gradients: &gradients)
+    public func minField(
+        at: [Double], phi: [Double], phiWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
+        pairSums(
+            outer: at, outerIsMin: true, inner: phi, innerWeights: phiWeights, values: &values, gradients: &gradients)
     }
 
     /// U(φ) = Σ_i a_i ℓ(θ_i, φ) and its gradient, summed directly.
-    public func maxField(at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]) {
-        pairSums(outer: at, outerIsMin: false, inner: theta, innerWeights: thetaWeights, values: &values, gradients: &gradients)
+    public func maxField(
+        at: [Double], theta: [Double], thetaWeights: [Double], values: inout [Double], gradients: inout [Double]
+    ) {
+        pairSums(
+            outer: at, outerIsMin: false, inner: theta, innerWeights: thetaWeights, values: &values,
+            gradients: &gradients)
     }
 }

@@ -1,4 +1,5 @@
 import KernelSum
+
 /// Particles read from a CSV file with header `x1,...,xd` (paths relative to the scenario).
 public struct FileInitialisation: Initialisation {
     /// The file's rows, row-major.
@@ -14,7 +15,8 @@ public struct FileInitialisation: Initialisation {
     static let entry = InitialisationEntry(name: "file", summary: "rows of a CSV file with header x1,...,xd") { s, d in
         let p = try s.points("file")
         guard p.dimension == d else {
-            throw s.fail("file", "has \(p.dimension) columns but the scenario is \(d)-dimensional (header x1,...,x\(d))")
+            throw s.fail(
+                "file", "has \(p.dimension) columns but the scenario is \(d)-dimensional (header x1,...,x\(d))")
         }
         return FileInitialisation(points: p.values, dimension: d)
     }

@@ -1,4 +1,5 @@
 import KernelSum
+
 /// Particles drawn from N(mean, covariance) or N(mean, diag(std²)).
 public struct GaussianInitialisation: Initialisation {
     /// The law the particles are drawn from.
@@ -9,7 +10,8 @@ public struct GaussianInitialisation: Initialisation {
         law.sample(count: count, using: &rng)
     }
 
-    static let entry = InitialisationEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") { s, d in
+    static let entry = InitialisationEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") {
+        s, d in
         GaussianInitialisation(law: try GaussianTarget.read(s, dimension: d))
     }
 }

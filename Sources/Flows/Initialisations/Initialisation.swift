@@ -1,4 +1,5 @@
 import KernelSum
+
 /// How a population's particles start.
 public protocol Initialisation: Sendable {
     /// The particle count the initialisation fixes by itself (the rows of a file), if any.

@@ -1,4 +1,5 @@
 import KernelSum
+
 /// Particles uniform in the box [low, high] (each bound a number or d numbers).
 public struct UniformInitialisation: Initialisation {
     /// The box's lower corner (d numbers).
@@ -18,7 +19,10 @@ public struct UniformInitialisation: Initialisation {
         let low = try s.realOrReals("low", count: d)
         let high = try s.realOrReals("high", count: d)
         for a in 0..<d where !(high[a] > low[a]) {
-            throw s.fail("high", "must exceed low in every coordinate (coordinate \(a + 1): low \(formatNumber(low[a])), high \(formatNumber(high[a])))")
+            throw s.fail(
+                "high",
+                "must exceed low in every coordinate (coordinate \(a + 1): low \(formatNumber(low[a])), high \(formatNumber(high[a])))"
+            )
         }
         return UniformInitialisation(low: low, high: high)
     }

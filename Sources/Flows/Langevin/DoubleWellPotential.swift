@@ -15,8 +15,10 @@ public struct DoubleWellPotential: Potential {
     public var spec: String { "double-well:height=\(formatNumber(height))" }
 
     /// V and ∇V = (4h(x₁² − 1)x₁, x₂, …, x_d) at each point.
-    public func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension d: Int,
-                         values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
+    public func evaluate(
+        _ x: UnsafePointer<Double>, count: Int, dimension d: Int,
+        values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?
+    ) {
         for i in 0..<count {
             let p = x + i * d
             let u = p[0] * p[0] - 1
@@ -47,7 +49,9 @@ public struct DoubleWellPotential: Potential {
         return log(z * dt) + 0.5 * Double(d - 1) * log(2 * Double.pi * lambda)
     }
 
-    static let entry = PotentialEntry(name: "double-well", summary: "height·(x1² − 1)² + ½ Σ_{k≥2} xk² (height = 1 by default)") { s, _ in
+    static let entry = PotentialEntry(
+        name: "double-well", summary: "height·(x1² − 1)² + ½ Σ_{k≥2} xk² (height = 1 by default)"
+    ) { s, _ in
         DoubleWellPotential(height: try s.real("height", default: 1, .positive))
     }
 }

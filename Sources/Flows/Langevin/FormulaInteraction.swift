@@ -25,49 +25,62 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
     public var spec: String { "\(formatNumber(weight))·formula:\(formula.source)" }
 
     /// For each i: Σ_{j≠i} w_j ∇W(x_i − x_j) (gradients wanted) and Σ_{j≠i} w_j W(x_i − x_j).
-    func pairSums(_ positions: [Double], weights: [Double], dimension d: Int, gradients wanted: Bool) -> (values: [Double], gradients: [Double]) {
+    func pairSums(
+        _ positions: [Double], weights: [Double], dimension d: Int, gradients wanted: Bool
+    ) -> (values: [Double], gradients: [Double]) {
         let n = positions.count / d
-        var values = [Double](repeating: 0, count: n), gradients = [Double](repeating: 0, count: wanted ? n * d : 0)
-        let formula = self.formula, domain = self.domain
+        var values = [Double](repeating: 0, count: n)
+        var gradients = [Double](repeating: 0, count: wanted ? n * d : 0)
+        let formula = self.formula
+        let domain = self.domain
         positions.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 values.withUnsafeMutableBufferPointer { vp in
                     gradients.withUnsafeMutableBufferPointer { gp in
-                        let x = SharedPointer(xp.baseAddress!), w = SharedPointer(wp.baseAddress!)
-                        let v = SharedMutablePointer(vp.baseAddress!), g = SharedMutablePointer(gp.baseAddress ?? vp.baseAddress!)
+                        let x = SharedPointer(xp.baseAddress!)
+                        let w = SharedPointer(wp.baseAddress!)
+                        let v = SharedMutablePointer(vp.baseAddress!)
+                        let g = SharedMutablePointer(gp.baseAddress ?? vp.baseAddress!)
                         Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
                             var workspace = formula.makeWorkspace()
                             withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * d + 1)) { buffer in
-                              withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { partnerBuffer in
-                                let diff = buffer.baseAddress!, val = diff + 64 * d, grad = val + 64
-                                let partners = partnerBuffer.baseAddress!
-                                for i in range {
-                                    var sum = 0.0
-                                    var j0 = 0
-                                    while j0 < n {
-                                        // The next 64 partners j ≠ i.
-                                        var k = 0
-                                        var j = j0
-                                        while j < n && k < 64 {
-                                            if j != i {
-                                                for a in 0..<d { diff[k * d + a] = domain.minimumImage(x[i * d + a] - x[j * d + a]) }
-                                                partners[k] = j
-                                                k += 1
+                                withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { partnerBuffer in
+                                    let diff = buffer.baseAddress!
+                                    let val = diff + 64 * d
+                                    let grad = val + 64
+                                    let partners = partnerBuffer.baseAddress!
+                                    for i in range {
+                                        var sum = 0.0
+                                        var j0 = 0
+                                        while j0 < n {
+                                            // The next 64 partners j ≠ i.
+                                            var k = 0
+                                            var j = j0
+                                            while j < n && k < 64 {
+                                                if j != i {
+                                                    for a in 0..<d {
+                                                        diff[k * d + a] = domain.minimumImage(
+                                                            x[i * d + a] - x[j * d + a])
+                                                    }
+                                                    partners[k] = j
+                                                    k += 1
+                                                }
+                                                j += 1
                                             }
-                                            j += 1
+                                            j0 = j
+                                            guard k > 0 else { continue }
+                                            formula.evaluate(
+                                                inputs: diff, count: k, values: val, gradients: wanted ? grad : nil,
+                                                workspace: &workspace)
+                                            for q in 0..<k {
+                                                let wj = w[partners[q]]
+                                                sum += wj * val[q]
+                                                if wanted { for a in 0..<d { g[i * d + a] += wj * grad[q * d + a] } }
+                                            }
                                         }
-                                        j0 = j
-                                        guard k > 0 else { continue }
-                                        formula.evaluate(inputs: diff, count: k, values: val, gradients: wanted ? grad : nil, workspace: &workspace)
-                                        for q in 0..<k {
-                                            let wj = w[partners[q]]
-                                            sum += wj * val[q]
-                                            if wanted { for a in 0..<d { g[i * d + a] += wj * grad[q * d + a] } }
-                                        }
+                                        v[i] = sum
                                     }
-                                    v[i] = sum
                                 }
-                              }
                             }
                         }
                     }
@@ -78,7 +91,8 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
     }
 
     /// Adds weight · Σ_{j≠i} w_j ∇W(x_i − x_j) for every i.
-    public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double]) {
+    public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double])
+    {
         let (_, g) = pairSums(positions, weights: weights, dimension: d, gradients: true)
         for k in 0..<g.count { gradients[k] += weight * g[k] }
     }
@@ -94,12 +108,16 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
     /// Always the direct pair sum.
     public var report: [String: String] { ["summation": "direct (formula)"] }
 
-    static let entry = InteractionEntry(name: "formula", summary: "W given as a formula in x = x_i − x_j (direct O(N²) pair sums)") { s, ctx in
+    static let entry = InteractionEntry(
+        name: "formula", summary: "W given as a formula in x = x_i − x_j (direct O(N²) pair sums)"
+    ) { s, ctx in
         // Memory: the pair sums' values and gradients per particle, made at every call.
         let n = ctx.particleCount
-        s.memory.add(s, "formula", "the pair sums of \(n) particle\(n == 1 ? "" : "s")", parts: "values and gradients",
-                     bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true, derived: true)
-        return FormulaInteraction(formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
-                           weight: ctx.weight, domain: ctx.domain, threads: ctx.threads)
+        s.memory.add(
+            s, "formula", "the pair sums of \(n) particle\(n == 1 ? "" : "s")", parts: "values and gradients",
+            bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true, derived: true)
+        return FormulaInteraction(
+            formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
+            weight: ctx.weight, domain: ctx.domain, threads: ctx.threads)
     }
 }

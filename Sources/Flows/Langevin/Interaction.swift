@@ -65,9 +65,10 @@ public enum InteractionRegistry {
         guard let raw = s.raw(key) else { return [] }
         if case .string(let text) = raw {
             _ = try s.string(key)
-            let context = InteractionContext(dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
-                                             seed: ctx.seed, domain: domain, weight: 1, flowSettings: s,
-                                             communicator: ctx.communicator)
+            let context = InteractionContext(
+                dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
+                seed: ctx.seed, domain: domain, weight: 1, flowSettings: s,
+                communicator: ctx.communicator)
             if let entry = entries.first(where: { $0.name == text }) {
                 return [try entry.make(EmptySettings(parent: s, key: key), context)]
             }
@@ -76,11 +77,13 @@ public enum InteractionRegistry {
         guard let terms = try s.optionalTables(key) else { return [] }
         return try terms.map { t in
             let weight = try t.real("weight", default: 1)
-            let context = InteractionContext(dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
-                                             seed: ctx.seed, domain: domain, weight: weight, flowSettings: s,
-                                             communicator: ctx.communicator)
+            let context = InteractionContext(
+                dimension: ctx.dimension, particleCount: ctx.particleCount, threads: ctx.threads,
+                seed: ctx.seed, domain: domain, weight: weight, flowSettings: s,
+                communicator: ctx.communicator)
             if t.contains("kernel") {
-                return try KernelInteraction.make(try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })
+                return try KernelInteraction.make(
+                    try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })
             }
             let kind = try t.string("kind", oneOf: names)
             return try entries.first { $0.name == kind }!.make(t, context)
@@ -98,7 +101,9 @@ final class EmptySettings: Settings {
     }
     func raw(_ key: String) -> SettingValue? { nil }
     func resolve(_ key: String, _ value: SettingValue) {}
-    func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError { parent.fail(self.key, "\(key): \(problem.message)") }
+    func fail(_ key: String, _ problem: SettingsProblem) -> SettingsError {
+        parent.fail(self.key, "\(key): \(problem.message)")
+    }
     func optionalTable(_ key: String) throws -> Settings? { nil }
     func points(_ key: String) throws -> (dimension: Int, values: [Double]) { throw missing(key, "") }
 }

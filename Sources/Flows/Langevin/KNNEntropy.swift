@@ -9,7 +9,8 @@ public func digamma(_ n: Int) -> Double {
         for k in 1..<n { s += 1 / Double(k) }
         return s
     }
-    let x = Double(n), x2 = x * x
+    let x = Double(n)
+    let x2 = x * x
     return log(x) - 1 / (2 * x) - 1 / (12 * x2) + 1 / (120 * x2 * x2) - 1 / (252 * x2 * x2 * x2)
 }
 
@@ -25,13 +26,21 @@ public func digamma(_ n: Int) -> Double {
 /// count as ε = 1e-150. NaN unless 1 ≤ k < N ≤ 2³¹ − 1 (scenarios refuse k ≥ N when they are
 /// validated; the guard stays in release builds, where a k-th neighbour that does not exist
 /// would be read past the end of a buffer).
-public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, domain: Domain = .free, threads: Int) -> Double {
+public func knnEntropy(
+    _ x: [Double], dimension d: Int, neighbours k: Int, domain: Domain = .free, threads: Int
+) -> Double {
     guard d >= 1 else { return .nan }
     let n = x.count / d
     guard k >= 1, n > k, n <= MemoryEstimate.maximumCount else { return .nan }
     // Cell size: about k points per cell for the spread of the sample.
-    var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
-    for i in 0..<n { for a in 0..<d { lo[a] = min(lo[a], x[i * d + a]); hi[a] = max(hi[a], x[i * d + a]) } }
+    var lo = [Double](repeating: .infinity, count: d)
+    var hi = [Double](repeating: -.infinity, count: d)
+    for i in 0..<n {
+        for a in 0..<d {
+            lo[a] = min(lo[a], x[i * d + a])
+            hi[a] = max(hi[a], x[i * d + a])
+        }
+    }
     var logVolume = 0.0
     let largest = (0..<d).map { hi[$0] - lo[$0] }.max() ?? 1
     for a in 0..<d { logVolume += log(max(hi[a] - lo[a], largest * 1e-6, 1e-300)) }
@@ -43,7 +52,8 @@ public func knnEntropy(_ x: [Double], dimension d: Int, neighbours k: Int, domai
     var logs = [Double](repeating: 0, count: n)
     x.withUnsafeBufferPointer { pp in
         logs.withUnsafeMutableBufferPointer { lp in
-            let P = SharedPointer(pp.baseAddress!), L = SharedMutablePointer(lp.baseAddress!)
+            let P = SharedPointer(pp.baseAddress!)
+            let L = SharedMutablePointer(lp.baseAddress!)
             Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
                 for i in range {
                     let found = hash.nearest(k, to: P.base + i * d, excluding: i)

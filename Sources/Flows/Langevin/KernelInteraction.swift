@@ -19,7 +19,8 @@ public final class KernelInteraction: Interaction {
 
     /// `engine` nil: the minimum-image direct sum of the periodic box (`domain` must be one).
     /// An engine given for a periodic domain must have been made with the same period.
-    public init(kernel: any RadialKernel, weight: Double, engine: (any KernelSumEngine)?, domain: Domain, threads: Int) {
+    public init(kernel: any RadialKernel, weight: Double, engine: (any KernelSumEngine)?, domain: Domain, threads: Int)
+    {
         guard engine != nil || domain != .free else { fatalError("KernelInteraction: R^d needs an engine") }
         self.kernel = kernel
         self.weight = weight
@@ -43,8 +44,9 @@ public final class KernelInteraction: Interaction {
     func sums(_ x: [Double], _ w: [Double], _ d: Int) {
         if scaled.count != w.count { scaled = [Double](repeating: 0, count: w.count) }
         for j in 0..<w.count { scaled[j] = w[j] * weight }
-        engine.sum(kernel, dimension: d, sources: x, weights: scaled, channels: 1, targets: x,
-                   gradientChannels: [0], values: &values, gradients: &gradients)
+        engine.sum(
+            kernel, dimension: d, sources: x, weights: scaled, channels: 1, targets: x,
+            gradientChannels: [0], values: &values, gradients: &gradients)
     }
 
     /// Adds Σ_j w_j ∇W(x_i − x_j) for every i (the engine's gradient; 0 from j = i).
@@ -68,17 +70,23 @@ public final class KernelInteraction: Interaction {
 
     /// A term from a kernel spec; `fail` locates errors at the key that gave it. In the periodic
     /// box `summation` defaults to `direct` (`auto` and `mesh` are accepted, `sliced` is not).
-    static func make(_ text: String, context ctx: InteractionContext, fail: (String) -> SettingsError) throws -> KernelInteraction {
+    static func make(
+        _ text: String, context ctx: InteractionContext, fail: (String) -> SettingsError
+    ) throws -> KernelInteraction {
         let kernel: any RadialKernel
         do { kernel = try KernelRegistry.make(text) } catch let e as KernelSpecError { throw fail(e.message) }
-        let engine = try readEngine(ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
-                                    domain: ctx.domain, communicator: ctx.communicator)
+        let engine = try readEngine(
+            ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
+            domain: ctx.domain, communicator: ctx.communicator)
         // Memory: the scaled weights, values and gradients kept per particle; one sum of the
         // particles onto themselves.
-        let s = ctx.flowSettings, n = ctx.particleCount
+        let s = ctx.flowSettings
+        let n = ctx.particleCount
         s.memory.addWork(population: 0, doubles: Double(n) * Double(ctx.dimension + 2))
-        s.memory.addKernelSum(s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n, targets: n,
-                              channels: 1, gradients: 1, threads: ctx.threads)
-        return KernelInteraction(kernel: kernel, weight: ctx.weight, engine: engine, domain: ctx.domain, threads: ctx.threads)
+        s.memory.addKernelSum(
+            s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n, targets: n,
+            channels: 1, gradients: 1, threads: ctx.threads)
+        return KernelInteraction(
+            kernel: kernel, weight: ctx.weight, engine: engine, domain: ctx.domain, threads: ctx.threads)
     }
 }

@@ -45,9 +45,11 @@ public final class LangevinFlow: Flow {
     var force: [Double] = [], potentialValues: [Double] = []
 
     /// A flow; see the properties. `seed` keys the noise, `threads` the workers.
-    public init(dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
-                potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
-                initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int) {
+    public init(
+        dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
+        potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
+        initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int
+    ) {
         self.dynamics = dynamics
         self.temperature = temperature
         self.friction = friction
@@ -61,7 +63,8 @@ public final class LangevinFlow: Flow {
 
     /// The drift b(x_i) = −[∇V(x_i) + Σ_j w_j ∇W(x_i − x_j)] of every particle (row-major).
     public func drift(_ p: Population) -> [Double] {
-        let d = p.dimension, n = p.count
+        let d = p.dimension
+        let n = p.count
         if force.count != n * d { force = [Double](repeating: 0, count: n * d) }
         if let potential {
             potential.evaluate(p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads)
@@ -78,7 +81,8 @@ public final class LangevinFlow: Flow {
     public func prepare(_ state: inout SimulationState) {
         domain.wrap(&state.populations[0].positions)
         guard dynamics == .underdamped, state.populations[0].velocities == nil else { return }
-        let p = state.populations[0], d = p.dimension
+        let p = state.populations[0]
+        let d = p.dimension
         var v = [Double](repeating: 0, count: p.positions.count)
         if initialVelocity == .thermal && temperature > 0 {
             let s = temperature.squareRoot()
@@ -91,9 +95,15 @@ public final class LangevinFlow: Flow {
     }
 
     /// The coefficients of the underdamped step: (e, c₁, c₂, sd ξ_x, ξ_v = a·z₁ + b·z₂ with (a, b)).
-    public func underdampedCoefficients(_ h: Double) -> (e: Double, c1: Double, c2: Double, sx: Double, a: Double, b: Double) {
-        let g = friction, lambda = temperature, u = g * h
-        let e = exp(-u), e1 = -expm1(-u), e2 = -expm1(-2 * u)
+    public func underdampedCoefficients(
+        _ h: Double
+    ) -> (e: Double, c1: Double, c2: Double, sx: Double, a: Double, b: Double) {
+        let g = friction
+        let lambda = temperature
+        let u = g * h
+        let e = exp(-u)
+        let e1 = -expm1(-u)
+        let e2 = -expm1(-2 * u)
         let c1 = e1 / g
         // c₂ = (h − c₁)/γ = (u − (1 − e^{−u}))/γ², by its series for small u.
         let c2 = u < 1e-3 ? h * h * (0.5 - u / 6 + u * u / 24) : (h - c1) / g
@@ -111,14 +121,17 @@ public final class LangevinFlow: Flow {
     /// One Euler–Maruyama or Fu–Wilson step of the first population, then the wrap into the box.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let b = drift(state.populations[0])
-        let d = state.populations[0].dimension, n = state.populations[0].count
-        let seed = self.seed, lambda = temperature
+        let d = state.populations[0].dimension
+        let n = state.populations[0].count
+        let seed = self.seed
+        let lambda = temperature
         switch dynamics {
         case .overdamped:
             let s = (2 * lambda * h).squareRoot()
             state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
                 b.withUnsafeBufferPointer { bp in
-                    let X = SharedMutablePointer(xp.baseAddress!), B = SharedPointer(bp.baseAddress!)
+                    let X = SharedMutablePointer(xp.baseAddress!)
+                    let B = SharedPointer(bp.baseAddress!)
                     Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
                         for i in range {
                             var rng = RandomStream(seed: seed, .noise, step, i)
@@ -136,18 +149,21 @@ public final class LangevinFlow: Flow {
             state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
                 velocities.withUnsafeMutableBufferPointer { vp in
                     b.withUnsafeBufferPointer { bp in
-                        let X = SharedMutablePointer(xp.baseAddress!), V = SharedMutablePointer(vp.baseAddress!)
+                        let X = SharedMutablePointer(xp.baseAddress!)
+                        let V = SharedMutablePointer(vp.baseAddress!)
                         let B = SharedPointer(bp.baseAddress!)
                         Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
                             for i in range {
                                 var rng = RandomStream(seed: seed, .noise, step, i)
                                 for a in 0..<d {
                                     let k = i * d + a
-                                    let v0 = V.base[k], f = B.base[k]
+                                    let v0 = V.base[k]
+                                    let f = B.base[k]
                                     var x1 = X.base[k] + c.c1 * v0 + c.c2 * f
                                     var v1 = c.e * v0 + c.c1 * f
                                     if lambda > 0 {
-                                        let z1 = rng.normal(), z2 = rng.normal()
+                                        let z1 = rng.normal()
+                                        let z2 = rng.normal()
                                         x1 += c.sx * z1
                                         v1 += c.a * z1 + c.b * z2
                                     }
@@ -170,7 +186,8 @@ public final class LangevinFlow: Flow {
     public func potentialEnergy(_ p: Population) -> Double {
         guard let potential else { return 0 }
         var g: [Double] = []
-        potential.evaluate(p.positions, dimension: p.dimension, values: &potentialValues, gradients: &g, threads: threads)
+        potential.evaluate(
+            p.positions, dimension: p.dimension, values: &potentialValues, gradients: &g, threads: threads)
         var e = 0.0
         for i in 0..<p.count { e += p.weights[i] * potentialValues[i] }
         return e
@@ -182,7 +199,9 @@ public final class LangevinFlow: Flow {
     }
 
     /// ∫V dμ + ½∬W dμdμ: the free energy without its entropy term.
-    public var energyDescription: String? { "∫V dμ + ½∬W dμdμ (the free energy without its entropy term; see free-energy)" }
+    public var energyDescription: String? {
+        "∫V dμ + ½∬W dμdμ (the free energy without its entropy term; see free-energy)"
+    }
     /// ∫V dμ + ½ Σ_{i≠j} w_i w_j W(x_i − x_j) of the first population.
     public func energy(_ state: SimulationState) -> Double {
         potentialEnergy(state.populations[0]) + interactionEnergy(state.populations[0])
@@ -193,32 +212,46 @@ public final class LangevinFlow: Flow {
 
     /// Dynamics, temperature, domain, potential and interaction specs, and the engines.
     public var report: [String: String] {
-        var r: [String: String] = ["dynamics": dynamics.rawValue, "temperature": formatNumber(temperature),
-                                   "domain": domain.description, "potential": potential?.spec ?? "none",
-                                   "interaction": interactions.isEmpty ? "none" : interactions.map(\.spec).joined(separator: " + ")]
+        var r: [String: String] = [
+            "dynamics": dynamics.rawValue, "temperature": formatNumber(temperature),
+            "domain": domain.description, "potential": potential?.spec ?? "none",
+            "interaction": interactions.isEmpty ? "none" : interactions.map(\.spec).joined(separator: " + "),
+        ]
         if dynamics == .underdamped { r["friction"] = formatNumber(friction) }
         for (k, w) in interactions.enumerated() {
-            for (key, v) in w.report { r[interactions.count == 1 ? "interaction-\(key)" : "interaction\(k + 1)-\(key)"] = v }
+            for (key, v) in w.report {
+                r[interactions.count == 1 ? "interaction-\(key)" : "interaction\(k + 1)-\(key)"] = v
+            }
         }
         return r
     }
 
-    static let entry = FlowEntry(name: "langevin", summary: "mean-field Langevin dynamics, overdamped or underdamped (McKean–Vlasov)", make: { s, ctx in
-        let dynamics = Dynamics(rawValue: try s.string("dynamics", default: "overdamped", oneOf: Dynamics.allCases.map(\.rawValue)))!
-        let temperature = try s.real("temperature", default: 1, .nonNegative)
-        let friction = dynamics == .underdamped ? try s.real("friction", default: 1, .positive) : 1
-        let initialVelocity = dynamics == .underdamped
-            ? InitialVelocity(rawValue: try s.string("initial-velocity", default: "thermal", oneOf: InitialVelocity.allCases.map(\.rawValue)))!
-            : .thermal
-        let domain: Domain = try s.optionalReal("period", .period).map { .periodic(length: $0) } ?? .free
-        let potential = try PotentialRegistry.read(s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
-        let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
-        // Memory: per particle the force and the potential's value (and the velocities).
-        let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
-        s.memory.addWork(population: 0, doubles: n * (d + 1))
-        if dynamics == .underdamped { s.memory.addWork(population: 0, doubles: n * d, "velocities", columns: ctx.dimension) }
-        return LangevinFlow(dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
-                            interactions: interactions, domain: domain, initialVelocity: initialVelocity,
-                            seed: ctx.seed, threads: ctx.threads)
-    }, needsTarget: false)
+    static let entry = FlowEntry(
+        name: "langevin", summary: "mean-field Langevin dynamics, overdamped or underdamped (McKean–Vlasov)",
+        make: { s, ctx in
+            let dynamics = Dynamics(
+                rawValue: try s.string("dynamics", default: "overdamped", oneOf: Dynamics.allCases.map(\.rawValue)))!
+            let temperature = try s.real("temperature", default: 1, .nonNegative)
+            let friction = dynamics == .underdamped ? try s.real("friction", default: 1, .positive) : 1
+            let initialVelocity =
+                dynamics == .underdamped
+                ? InitialVelocity(
+                    rawValue: try s.string(
+                        "initial-velocity", default: "thermal", oneOf: InitialVelocity.allCases.map(\.rawValue)))!
+                : .thermal
+            let domain: Domain = try s.optionalReal("period", .period).map { .periodic(length: $0) } ?? .free
+            let potential = try PotentialRegistry.read(
+                s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
+            let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
+            // Memory: per particle the force and the potential's value (and the velocities).
+            let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
+            s.memory.addWork(population: 0, doubles: n * (d + 1))
+            if dynamics == .underdamped {
+                s.memory.addWork(population: 0, doubles: n * d, "velocities", columns: ctx.dimension)
+            }
+            return LangevinFlow(
+                dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
+                interactions: interactions, domain: domain, initialVelocity: initialVelocity,
+                seed: ctx.seed, threads: ctx.threads)
+        }, needsTarget: false)
 }

@@ -24,7 +24,8 @@ public final class LangevinMetric: Metric {
     }
 
     func entropy(_ p: Population) -> Double {
-        knnEntropy(p.positions, dimension: p.dimension, neighbours: neighbours, domain: flow.domain, threads: flow.threads)
+        knnEntropy(
+            p.positions, dimension: p.dimension, neighbours: neighbours, domain: flow.domain, threads: flow.threads)
     }
 
     /// The quantity of `kind` for the first population.
@@ -54,19 +55,26 @@ public final class LangevinMetric: Metric {
         let n = ctx.particleCount
         let k = try s.integer("entropy-neighbours", default: 5, .count)
         guard k < n else {
-            throw s.fail("entropy-neighbours", "\(k)\(s.contains("entropy-neighbours") ? "" : " (the default)") needs more than \(k) particles, "
-                         + "and population.count is \(n) (allowed: 1 to N − 1\(n > 1 ? " = \(n - 1)" : ", so the entropy needs at least 2 particles"))")
+            throw s.fail(
+                "entropy-neighbours",
+                "\(k)\(s.contains("entropy-neighbours") ? "" : " (the default)") needs more than \(k) particles, "
+                    + "and population.count is \(n) (allowed: 1 to N − 1\(n > 1 ? " = \(n - 1)" : ", so the entropy needs at least 2 particles"))"
+            )
         }
-        s.memory.add(s, "entropy-neighbours", "a kNN entropy of \(n) particle\(n == 1 ? "" : "s")",
-                     parts: "a spatial hash of the particles, the neighbours' distances",
-                     bytes: MemoryEstimate.spatialHash(count: n, dimension: ctx.dimension) + 8 * Double(n), transient: true, derived: true)
+        s.memory.add(
+            s, "entropy-neighbours", "a kNN entropy of \(n) particle\(n == 1 ? "" : "s")",
+            parts: "a spatial hash of the particles, the neighbours' distances",
+            bytes: MemoryEstimate.spatialHash(count: n, dimension: ctx.dimension) + 8 * Double(n), transient: true,
+            derived: true)
         return k
     }
 
     static let entries: [MetricEntry] = [
-        MetricEntry(name: "free-energy", summary: "F = ∫V dμ + ½∬W dμdμ − λH(μ), H by the kNN estimator (langevin)") { s, ctx in
+        MetricEntry(name: "free-energy", summary: "F = ∫V dμ + ½∬W dμdμ − λH(μ), H by the kNN estimator (langevin)") {
+            s, ctx in
             let flow = try langevin(s, ctx, "free-energy")
-            return LangevinMetric(kind: .freeEnergy, flow: flow, neighbours: flow.temperature > 0 ? try neighbours(s, ctx) : 1)
+            return LangevinMetric(
+                kind: .freeEnergy, flow: flow, neighbours: flow.temperature > 0 ? try neighbours(s, ctx) : 1)
         },
         MetricEntry(name: "potential-energy", summary: "∫V dμ (langevin)") { s, ctx in
             LangevinMetric(kind: .potentialEnergy, flow: try langevin(s, ctx, "potential-energy"), neighbours: 1)
@@ -74,16 +82,23 @@ public final class LangevinMetric: Metric {
         MetricEntry(name: "interaction-energy", summary: "½ Σ_{i≠j} w_i w_j W(x_i − x_j) (langevin)") { s, ctx in
             LangevinMetric(kind: .interactionEnergy, flow: try langevin(s, ctx, "interaction-energy"), neighbours: 1)
         },
-        MetricEntry(name: "entropy", summary: "differential entropy −∫μ log μ, Kozachenko–Leonenko kNN estimate (langevin)") { s, ctx in
+        MetricEntry(
+            name: "entropy", summary: "differential entropy −∫μ log μ, Kozachenko–Leonenko kNN estimate (langevin)"
+        ) { s, ctx in
             LangevinMetric(kind: .entropy, flow: try langevin(s, ctx, "entropy"), neighbours: try neighbours(s, ctx))
         },
-        MetricEntry(name: "kl", summary: "KL(μ‖Gibbs measure exp(−V/λ)/Z), kNN entropy; langevin with no interaction, λ > 0") { s, ctx in
+        MetricEntry(
+            name: "kl", summary: "KL(μ‖Gibbs measure exp(−V/λ)/Z), kNN entropy; langevin with no interaction, λ > 0"
+        ) { s, ctx in
             let flow = try langevin(s, ctx, "kl")
             guard flow.interactions.isEmpty, flow.domain == .free, flow.temperature > 0 else {
-                throw s.fail("metrics", "kl needs a known Gibbs measure: langevin in R^d with no interaction and temperature > 0")
+                throw s.fail(
+                    "metrics", "kl needs a known Gibbs measure: langevin in R^d with no interaction and temperature > 0"
+                )
             }
             guard let z = flow.potential?.logPartition(temperature: flow.temperature, dimension: ctx.dimension) else {
-                throw s.fail("metrics", "kl needs a potential with a known normalising constant (quadratic, double-well)")
+                throw s.fail(
+                    "metrics", "kl needs a potential with a known normalising constant (quadratic, double-well)")
             }
             return LangevinMetric(kind: .kl, flow: flow, neighbours: try neighbours(s, ctx), logPartition: z)
         },
@@ -97,7 +112,8 @@ public final class SampleMomentMetric: Metric {
     init(isMean: Bool) { self.isMean = isMean }
     /// |m̂|₂ or tr(Ĉ)/d of the first population (unweighted).
     public func evaluate(_ state: SimulationState) -> Double {
-        let p = state.populations[0], d = p.dimension
+        let p = state.populations[0]
+        let d = p.dimension
         let m = p.positions.withUnsafeBufferPointer { sampleMoments($0, dimension: d) }
         if isMean { return m.mean.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         return (0..<d).reduce(0) { $0 + m.covariance[$1 * d + $1] } / Double(d)
@@ -105,13 +121,17 @@ public final class SampleMomentMetric: Metric {
 
     static let entries: [MetricEntry] = [
         MetricEntry(name: "mean", summary: "|particle mean|₂") { s, ctx in
-            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the mean metric", parts: "at each record",
-                         bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
+            s.memory.add(
+                s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the mean metric",
+                parts: "at each record",
+                bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
             return SampleMomentMetric(isMean: true)
         },
         MetricEntry(name: "variance", summary: "tr(particle covariance)/d, unbiased") { s, ctx in
-            s.memory.add(s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the variance metric", parts: "at each record",
-                         bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
+            s.memory.add(
+                s, "metrics", "a \(ctx.dimension)×\(ctx.dimension) covariance for the variance metric",
+                parts: "at each record",
+                bytes: 8 * Double(ctx.dimension) * Double(ctx.dimension + 1), transient: true)
             return SampleMomentMetric(isMean: false)
         },
     ]

@@ -16,8 +16,9 @@ public protocol Potential: Sendable {
     var spec: String { get }
     /// V at `count` points of `x` (row-major, `dimension` columns) into `values` (if non-nil)
     /// and ∇V into `gradients` (count × dimension, if non-nil).
-    func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension: Int,
-                  values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?)
+    func evaluate(
+        _ x: UnsafePointer<Double>, count: Int, dimension: Int,
+        values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?)
     /// log Z with Z = ∫exp(−V/λ) dx over R^d, where known in closed form or by quadrature:
     /// the normaliser of the Gibbs measure when there is no interaction (the `kl` metric).
     func logPartition(temperature lambda: Double, dimension: Int) -> Double?
@@ -28,18 +29,22 @@ extension Potential {
     public func logPartition(temperature lambda: Double, dimension: Int) -> Double? { nil }
 
     /// Values and gradients of all points (row-major), in parallel over chunks.
-    public func evaluate(_ points: [Double], dimension d: Int, values: inout [Double], gradients: inout [Double], threads: Int) {
+    public func evaluate(
+        _ points: [Double], dimension d: Int, values: inout [Double], gradients: inout [Double], threads: Int
+    ) {
         let n = points.count / d
         if values.count != n { values = [Double](repeating: 0, count: n) }
         if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
         points.withUnsafeBufferPointer { p in
             values.withUnsafeMutableBufferPointer { v in
                 gradients.withUnsafeMutableBufferPointer { g in
-                    let src = SharedPointer(p.baseAddress!), vv = SharedMutablePointer(v.baseAddress!),
-                        gg = SharedMutablePointer(g.baseAddress!)
+                    let src = SharedPointer(p.baseAddress!)
+                    let vv = SharedMutablePointer(v.baseAddress!)
+                    let gg = SharedMutablePointer(g.baseAddress!)
                     Parallel.forEachChunk(n, threads: threads, minimumChunk: 1024) { r in
-                        self.evaluate(src.base + r.lowerBound * d, count: r.count, dimension: d,
-                                      values: vv.base + r.lowerBound, gradients: gg.base + r.lowerBound * d)
+                        self.evaluate(
+                            src.base + r.lowerBound * d, count: r.count, dimension: d,
+                            values: vv.base + r.lowerBound, gradients: gg.base + r.lowerBound * d)
                     }
                 }
             }
@@ -49,7 +54,9 @@ extension Potential {
     /// V at one point (tests, metrics).
     public func value(_ x: [Double]) -> Double {
         var v = 0.0
-        x.withUnsafeBufferPointer { evaluate($0.baseAddress!, count: 1, dimension: x.count, values: &v, gradients: nil) }
+        x.withUnsafeBufferPointer {
+            evaluate($0.baseAddress!, count: 1, dimension: x.count, values: &v, gradients: nil)
+        }
         return v
     }
 }

@@ -20,7 +20,8 @@ public final class QuadraticInteraction: Interaction {
     public var report: [String: String] { ["summation": "moments (exact, O(N))"] }
 
     func moments(_ x: [Double], _ w: [Double], _ d: Int) -> (total: Double, mean: [Double]) {
-        var s = 0.0, m = [Double](repeating: 0, count: d)
+        var s = 0.0
+        var m = [Double](repeating: 0, count: d)
         for i in 0..<w.count {
             s += w[i]
             for a in 0..<d { m[a] += w[i] * x[i * d + a] }
@@ -29,7 +30,8 @@ public final class QuadraticInteraction: Interaction {
     }
 
     /// Adds κ S (x_i − m) for every i.
-    public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double]) {
+    public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double])
+    {
         let (s, m) = moments(positions, weights, d)
         let c = kappa * s
         for i in 0..<weights.count { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
@@ -41,14 +43,21 @@ public final class QuadraticInteraction: Interaction {
         var v = 0.0
         for i in 0..<weights.count {
             var r2 = 0.0
-            for a in 0..<d { let t = positions[i * d + a] - m[a]; r2 += t * t }
+            for a in 0..<d {
+                let t = positions[i * d + a] - m[a]
+                r2 += t * t
+            }
             v += weights[i] * r2
         }
         return 0.5 * kappa * s * v
     }
 
-    static let entry = InteractionEntry(name: "quadratic", summary: "weight·|x − y|²/2, exact through the mean in O(N) (R^d only)") { s, ctx in
-        guard ctx.domain == .free else { throw s.fail("kind", "the quadratic interaction needs R^d (no period): the periodic box has no mean") }
+    static let entry = InteractionEntry(
+        name: "quadratic", summary: "weight·|x − y|²/2, exact through the mean in O(N) (R^d only)"
+    ) { s, ctx in
+        guard ctx.domain == .free else {
+            throw s.fail("kind", "the quadratic interaction needs R^d (no period): the periodic box has no mean")
+        }
         return QuadraticInteraction(kappa: ctx.weight)
     }
 }

@@ -16,11 +16,15 @@ public struct QuadraticPotential: Potential {
     }
 
     /// `quadratic:a=…`, with `centre=[…]` when it is not 0.
-    public var spec: String { "quadratic:a=\(formatNumber(a))" + (centre.allSatisfy { $0 == 0 } ? "" : ",centre=\(centre.map(formatNumber))") }
+    public var spec: String {
+        "quadratic:a=\(formatNumber(a))" + (centre.allSatisfy { $0 == 0 } ? "" : ",centre=\(centre.map(formatNumber))")
+    }
 
     /// V and ∇V = a(x − c) at each point.
-    public func evaluate(_ x: UnsafePointer<Double>, count: Int, dimension d: Int,
-                         values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?) {
+    public func evaluate(
+        _ x: UnsafePointer<Double>, count: Int, dimension d: Int,
+        values: UnsafeMutablePointer<Double>?, gradients: UnsafeMutablePointer<Double>?
+    ) {
         for i in 0..<count {
             var r2 = 0.0
             for k in 0..<d {
@@ -37,8 +41,10 @@ public struct QuadraticPotential: Potential {
         lambda > 0 ? 0.5 * Double(d) * log(2 * Double.pi * lambda / a) : nil
     }
 
-    static let entry = PotentialEntry(name: "quadratic", summary: "(a/2)|x − centre|² (a > 0, centre = 0 by default)") { s, ctx in
-        QuadraticPotential(a: try s.real("a", default: 1, .positive),
-                           centre: try s.realOrReals("centre", count: ctx.dimension, default: 0))
+    static let entry = PotentialEntry(name: "quadratic", summary: "(a/2)|x − centre|² (a > 0, centre = 0 by default)") {
+        s, ctx in
+        QuadraticPotential(
+            a: try s.real("a", default: 1, .positive),
+            centre: try s.realOrReals("centre", count: ctx.dimension, default: 0))
     }
 }

@@ -25,8 +25,12 @@ public final class TwoLayerNetworkFlow: Flow {
         @inline(__always) func apply(_ u: Double) -> (value: Double, slope: Double) {
             switch self {
             case .relu: return u > 0 ? (u, 1) : (0, 0)
-            case .tanh: let t = Foundation.tanh(u); return (t, 1 - t * t)
-            case .sigmoid: let s = 1 / (1 + exp(-u)); return (s, s * (1 - s))
+            case .tanh:
+                let t = Foundation.tanh(u)
+                return (t, 1 - t * t)
+            case .sigmoid:
+                let s = 1 / (1 + exp(-u))
+                return (s, s * (1 - s))
             }
         }
     }
@@ -55,16 +59,22 @@ public final class TwoLayerNetworkFlow: Flow {
     var values: [Double] = [], slopes: [Double] = [], outputs: [Double] = [], gradient: [Double] = []
 
     /// A flow trained on the given data sets (inputs row-major, n × d; one label per row).
-    public convenience init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
-                            train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
-                            seed: UInt64, threads: Int) {
-        self.init(inputDimension: inputDimension, activation: activation, weightDecay: weightDecay, temperature: temperature,
-                  data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed, threads: threads)
+    public convenience init(
+        inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
+        train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
+        seed: UInt64, threads: Int
+    ) {
+        self.init(
+            inputDimension: inputDimension, activation: activation, weightDecay: weightDecay, temperature: temperature,
+            data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed, threads: threads
+        )
     }
 
     /// `data`: the training and test sets (of `counts` samples), made when the run first needs them.
-    init(inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
-         data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int) {
+    init(
+        inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
+        data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int
+    ) {
         self.inputDimension = inputDimension
         self.activation = activation
         self.weightDecay = weightDecay
@@ -77,19 +87,25 @@ public final class TwoLayerNetworkFlow: Flow {
 
     /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) (neuron-major) when `keep`.
     func forward(_ p: Population, _ inputs: [Double], keep: Bool) -> [Double] {
-        let d = inputDimension, m = inputs.count / d, n = p.count, pd = p.dimension
-        var sv = [Double](repeating: 0, count: n * m), ss = [Double](repeating: 0, count: keep ? n * m : 0)
+        let d = inputDimension
+        let m = inputs.count / d
+        let n = p.count
+        let pd = p.dimension
+        var sv = [Double](repeating: 0, count: n * m)
+        var ss = [Double](repeating: 0, count: keep ? n * m : 0)
         let act = activation
         p.positions.withUnsafeBufferPointer { th in
             inputs.withUnsafeBufferPointer { zp in
                 sv.withUnsafeMutableBufferPointer { svp in
                     ss.withUnsafeMutableBufferPointer { ssp in
-                        let T = SharedPointer(th.baseAddress!), Z = SharedPointer(zp.baseAddress!)
+                        let T = SharedPointer(th.baseAddress!)
+                        let Z = SharedPointer(zp.baseAddress!)
                         let SV = SharedMutablePointer(svp.baseAddress!)
                         let SS = keep ? SharedMutablePointer(ssp.baseAddress!) : nil
                         Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
                             for i in range {
-                                let b = T.base + i * pd + 1, c = T.base[i * pd + d + 1]
+                                let b = T.base + i * pd + 1
+                                let c = T.base[i * pd + d + 1]
                                 for s in 0..<m {
                                     var u = c
                                     for a in 0..<d { u += b[a] * Z.base[s * d + a] }
@@ -108,7 +124,10 @@ public final class TwoLayerNetworkFlow: Flow {
             let coefficient = p.weights[i] * p.positions[i * pd]
             for s in 0..<m { f[s] += coefficient * sv[i * m + s] }
         }
-        if keep { values = sv; slopes = ss }
+        if keep {
+            values = sv
+            slopes = ss
+        }
         return f
     }
 
@@ -124,23 +143,31 @@ public final class TwoLayerNetworkFlow: Flow {
     /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)).
     public func velocityField(_ p: Population) -> [Double] {
         let (inputs, labels) = data.value.train
-        let d = inputDimension, pd = d + 2, n = p.count, m = labels.count
+        let d = inputDimension
+        let pd = d + 2
+        let n = p.count
+        let m = labels.count
         let f = forward(p, inputs, keep: true)
         let r = (0..<m).map { f[$0] - labels[$0] }
         if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
-        let wd = weightDecay, inv = 1 / Double(m)
+        let wd = weightDecay
+        let inv = 1 / Double(m)
         p.positions.withUnsafeBufferPointer { th in
             inputs.withUnsafeBufferPointer { zp in
                 values.withUnsafeBufferPointer { svp in
                     slopes.withUnsafeBufferPointer { ssp in
                         r.withUnsafeBufferPointer { rp in
                             gradient.withUnsafeMutableBufferPointer { gp in
-                                let T = SharedPointer(th.baseAddress!), Z = SharedPointer(zp.baseAddress!)
-                                let SV = SharedPointer(svp.baseAddress!), SS = SharedPointer(ssp.baseAddress!)
-                                let R = SharedPointer(rp.baseAddress!), G = SharedMutablePointer(gp.baseAddress!)
+                                let T = SharedPointer(th.baseAddress!)
+                                let Z = SharedPointer(zp.baseAddress!)
+                                let SV = SharedPointer(svp.baseAddress!)
+                                let SS = SharedPointer(ssp.baseAddress!)
+                                let R = SharedPointer(rp.baseAddress!)
+                                let G = SharedMutablePointer(gp.baseAddress!)
                                 Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
                                     for i in range {
-                                        let a = T.base[i * pd], g = G.base + i * pd
+                                        let a = T.base[i * pd]
+                                        let g = G.base + i * pd
                                         for k in 0..<pd { g[k] = 0 }
                                         for s in 0..<m {
                                             let rs = R.base[s]
@@ -166,30 +193,40 @@ public final class TwoLayerNetworkFlow: Flow {
     /// One Euler–Maruyama step of every neuron: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let g = velocityField(state.populations[0])
-        let pd = inputDimension + 2, n = state.populations[0].count
+        let pd = inputDimension + 2
+        let n = state.populations[0].count
         let s = (2 * temperature * h).squareRoot()
         for i in 0..<n {
             var rng = RandomStream(seed: seed, .noise, step, i)
             for k in 0..<pd {
-                state.populations[0].positions[i * pd + k] += -h * g[i * pd + k] + (temperature > 0 ? s * rng.normal() : 0)
+                state.populations[0].positions[i * pd + k] +=
+                    -h * g[i * pd + k] + (temperature > 0 ? s * rng.normal() : 0)
             }
         }
     }
 
     /// The training risk with weight decay.
-    public var energyDescription: String? { "½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|² (training risk with weight decay)" }
+    public var energyDescription: String? {
+        "½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|² (training risk with weight decay)"
+    }
     /// ½ E_train[(f(z) − y)²] + (α/2) Σ_i w_i |θ_i|².
     public func energy(_ state: SimulationState) -> Double {
         let p = state.populations[0]
         var r = 0.0
-        for i in 0..<p.count { for k in 0..<p.dimension { r += p.weights[i] * p.positions[i * p.dimension + k] * p.positions[i * p.dimension + k] } }
+        for i in 0..<p.count {
+            for k in 0..<p.dimension {
+                r += p.weights[i] * p.positions[i * p.dimension + k] * p.positions[i * p.dimension + k]
+            }
+        }
         return loss(p, test: false) + 0.5 * weightDecay * r
     }
 
     /// The input dimension, activation and data set sizes.
     public var report: [String: String] {
-        ["input-dimension": String(inputDimension), "activation": activation.rawValue,
-         "train-samples": String(sampleCounts.train), "test-samples": String(sampleCounts.test)]
+        [
+            "input-dimension": String(inputDimension), "activation": activation.rawValue,
+            "train-samples": String(sampleCounts.train), "test-samples": String(sampleCounts.test),
+        ]
     }
 
     // MARK: Data
@@ -207,14 +244,24 @@ public final class TwoLayerNetworkFlow: Flow {
     ///   - noise: The standard deviation of the label noise.
     ///   - seed: The scenario's seed.
     ///   - set: 0 for the training set, 1 for the test set.
-    public static func teacherData(count: Int, dimension d: Int, sphere: Bool, teacher: [Double], neurons k: Int,
-                            activation: Activation, noise: Double, seed: UInt64, set: Int) -> ([Double], [Double]) {
-        var z = [Double](repeating: 0, count: count * d), y = [Double](repeating: 0, count: count)
+    public static func teacherData(
+        count: Int, dimension d: Int, sphere: Bool, teacher: [Double], neurons k: Int,
+        activation: Activation, noise: Double, seed: UInt64, set: Int
+    ) -> ([Double], [Double]) {
+        var z = [Double](repeating: 0, count: count * d)
+        var y = [Double](repeating: 0, count: count)
         for s in 0..<count {
             var rng = RandomStream(seed: seed, .targetSample, 2 + set, s)
             var r2 = 0.0
-            for a in 0..<d { let g = rng.normal(); z[s * d + a] = g; r2 += g * g }
-            if sphere { let c = Double(d).squareRoot() / r2.squareRoot(); for a in 0..<d { z[s * d + a] *= c } }
+            for a in 0..<d {
+                let g = rng.normal()
+                z[s * d + a] = g
+                r2 += g * g
+            }
+            if sphere {
+                let c = Double(d).squareRoot() / r2.squareRoot()
+                for a in 0..<d { z[s * d + a] *= c }
+            }
             var f = 0.0
             for j in 0..<k {
                 var u = 0.0
@@ -229,79 +276,111 @@ public final class TwoLayerNetworkFlow: Flow {
     static func inputDimension(_ s: Settings) throws -> Int {
         if s.contains("data-file") {
             let columns = try s.points("data-file").dimension
-            guard columns >= 2 else { throw s.fail("data-file", "has \(columns) column; it needs the inputs x1,...,xd and the label (at least 2 columns)") }
+            guard columns >= 2 else {
+                throw s.fail(
+                    "data-file",
+                    "has \(columns) column; it needs the inputs x1,...,xd and the label (at least 2 columns)")
+            }
             try s.checkDimension(columns - 1, at: "data-file")
             return columns - 1
         }
         return try s.integer("input-dimension", default: 10, .dimension)
     }
 
-    static let entry = FlowEntry(name: "two-layer-network", summary: "mean-field Langevin training of a two-layer network, neurons as particles (Mei et al. 2018)", make: { s, ctx in
-        let d = try inputDimension(s)
-        let activation = Activation(rawValue: try s.string("activation", default: "relu", oneOf: Activation.allCases.map(\.rawValue)))!
-        let data: Deferred<(train: DataSet, test: DataSet)>
-        let counts: (train: Int, test: Int)
-        if s.contains("data-file") {
-            let rows = try s.points("data-file").values
-            let n = rows.count / (d + 1)
-            let fraction = try s.real("test-fraction", default: 0.2, .open(0, 1))
-            let nTest = Int((fraction * Double(n)).rounded())
-            guard nTest >= 1, nTest < n else { throw s.fail("test-fraction", "leaves no train or no test rows of the \(n) in data-file") }
-            func split(_ range: Range<Int>) -> ([Double], [Double]) {
-                (range.flatMap { i in (0..<d).map { rows[i * (d + 1) + $0] } }, range.map { rows[$0 * (d + 1) + d] })
+    static let entry = FlowEntry(
+        name: "two-layer-network",
+        summary: "mean-field Langevin training of a two-layer network, neurons as particles (Mei et al. 2018)",
+        make: { s, ctx in
+            let d = try inputDimension(s)
+            let activation = Activation(
+                rawValue: try s.string("activation", default: "relu", oneOf: Activation.allCases.map(\.rawValue)))!
+            let data: Deferred<(train: DataSet, test: DataSet)>
+            let counts: (train: Int, test: Int)
+            if s.contains("data-file") {
+                let rows = try s.points("data-file").values
+                let n = rows.count / (d + 1)
+                let fraction = try s.real("test-fraction", default: 0.2, .open(0, 1))
+                let nTest = Int((fraction * Double(n)).rounded())
+                guard nTest >= 1, nTest < n else {
+                    throw s.fail("test-fraction", "leaves no train or no test rows of the \(n) in data-file")
+                }
+                func split(_ range: Range<Int>) -> ([Double], [Double]) {
+                    (
+                        range.flatMap { i in (0..<d).map { rows[i * (d + 1) + $0] } },
+                        range.map { rows[$0 * (d + 1) + d] }
+                    )
+                }
+                data = Deferred((split(0..<(n - nTest)), split((n - nTest)..<n)))
+                counts = (n - nTest, nTest)
+            } else {
+                let k = try s.integer("teacher-neurons", default: 4, .count)
+                let teacherActivation = Activation(
+                    rawValue: try s.string(
+                        "teacher-activation", default: activation.rawValue,
+                        oneOf: Activation.allCases.map(\.rawValue)))!
+                let sphere = try s.string("inputs", default: "gaussian", oneOf: ["gaussian", "sphere"]) == "sphere"
+                let nTrain = try s.integer("train-samples", default: 1000, .count)
+                let nTest = try s.integer("test-samples", default: 1000, .count)
+                let noise = try s.real("label-noise", default: 0, .nonNegative)
+                try s.memory.reserve(
+                    s, "teacher-neurons", "a teacher of \(k) neuron\(k == 1 ? "" : "s") in d = \(d)",
+                    parts: "its input weights", bytes: 8 * Double(k) * Double(d))
+                var teacher = [Double](repeating: 0, count: k * d)
+                for j in 0..<k {
+                    var rng = RandomStream(seed: ctx.seed, .targetSample, 1, j)
+                    var r2 = 0.0
+                    for a in 0..<d {
+                        let g = rng.normal()
+                        teacher[j * d + a] = g
+                        r2 += g * g
+                    }
+                    for a in 0..<d { teacher[j * d + a] /= r2.squareRoot() }
+                }
+                let seed = ctx.seed
+                data = Deferred {
+                    (
+                        teacherData(
+                            count: nTrain, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                            activation: teacherActivation, noise: noise, seed: seed, set: 0),
+                        teacherData(
+                            count: nTest, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
+                            activation: teacherActivation, noise: 0, seed: seed, set: 1)
+                    )
+                }
+                counts = (nTrain, nTest)
             }
-            data = Deferred((split(0..<(n - nTest)), split((n - nTest)..<n)))
-            counts = (n - nTest, nTest)
-        } else {
-            let k = try s.integer("teacher-neurons", default: 4, .count)
-            let teacherActivation = Activation(rawValue: try s.string("teacher-activation", default: activation.rawValue,
-                                                                      oneOf: Activation.allCases.map(\.rawValue)))!
-            let sphere = try s.string("inputs", default: "gaussian", oneOf: ["gaussian", "sphere"]) == "sphere"
-            let nTrain = try s.integer("train-samples", default: 1000, .count)
-            let nTest = try s.integer("test-samples", default: 1000, .count)
-            let noise = try s.real("label-noise", default: 0, .nonNegative)
-            try s.memory.reserve(s, "teacher-neurons", "a teacher of \(k) neuron\(k == 1 ? "" : "s") in d = \(d)",
-                                 parts: "its input weights", bytes: 8 * Double(k) * Double(d))
-            var teacher = [Double](repeating: 0, count: k * d)
-            for j in 0..<k {
-                var rng = RandomStream(seed: ctx.seed, .targetSample, 1, j)
-                var r2 = 0.0
-                for a in 0..<d { let g = rng.normal(); teacher[j * d + a] = g; r2 += g * g }
-                for a in 0..<d { teacher[j * d + a] /= r2.squareRoot() }
-            }
-            let seed = ctx.seed
-            data = Deferred {
-                (teacherData(count: nTrain, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
-                             activation: teacherActivation, noise: noise, seed: seed, set: 0),
-                 teacherData(count: nTest, dimension: d, sphere: sphere, teacher: teacher, neurons: k,
-                             activation: teacherActivation, noise: 0, seed: seed, set: 1))
-            }
-            counts = (nTrain, nTest)
-        }
-        // Memory: the data sets; the activations σ and slopes σ' of every neuron on every
-        // training sample, kept between the forward and backward passes, and those of the
-        // pass being made (training or test set); per neuron its gradient.
-        let (n, train, test) = (Double(ctx.particleCount), Double(counts.train), Double(counts.test))
-        let key = s.contains("data-file") ? "data-file" : "train-samples"
-        s.memory.add(s, key, "\(counts.train) training and \(counts.test) test samples for \(ctx.particleCount) neurons",
-                     parts: "inputs, labels, the activations and slopes of every neuron on every training sample",
-                     bytes: 8 * ((train + test) * Double(d + 1) + 2 * n * train))
-        s.memory.add(s, key, "a forward pass of \(ctx.particleCount) neurons over \(max(counts.train, counts.test)) samples",
-                     parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true, derived: true)
-        s.memory.addWork(population: 0, doubles: n * Double(d + 2))
-        return TwoLayerNetworkFlow(inputDimension: d, activation: activation,
-                                   weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
-                                   temperature: try s.real("temperature", default: 0, .nonNegative),
-                                   data: data, counts: counts, seed: ctx.seed, threads: ctx.threads)
-    }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
+            // Memory: the data sets; the activations σ and slopes σ' of every neuron on every
+            // training sample, kept between the forward and backward passes, and those of the
+            // pass being made (training or test set); per neuron its gradient.
+            let (n, train, test) = (Double(ctx.particleCount), Double(counts.train), Double(counts.test))
+            let key = s.contains("data-file") ? "data-file" : "train-samples"
+            s.memory.add(
+                s, key, "\(counts.train) training and \(counts.test) test samples for \(ctx.particleCount) neurons",
+                parts: "inputs, labels, the activations and slopes of every neuron on every training sample",
+                bytes: 8 * ((train + test) * Double(d + 1) + 2 * n * train))
+            s.memory.add(
+                s, key, "a forward pass of \(ctx.particleCount) neurons over \(max(counts.train, counts.test)) samples",
+                parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true, derived: true)
+            s.memory.addWork(population: 0, doubles: n * Double(d + 2))
+            return TwoLayerNetworkFlow(
+                inputDimension: d, activation: activation,
+                weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
+                temperature: try s.real("temperature", default: 0, .nonNegative),
+                data: data, counts: counts, seed: ctx.seed, threads: ctx.threads)
+        }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
 
     static let metricEntries: [MetricEntry] = [
-        MetricEntry(name: "train-loss", summary: "½ mean (f(z) − y)² on the training set (two-layer-network)") { s, ctx in
-            guard let flow = ctx.flow as? TwoLayerNetworkFlow else { throw s.fail("metrics", "train-loss needs the two-layer-network flow") }
+        MetricEntry(name: "train-loss", summary: "½ mean (f(z) − y)² on the training set (two-layer-network)") {
+            s, ctx in
+            guard let flow = ctx.flow as? TwoLayerNetworkFlow else {
+                throw s.fail("metrics", "train-loss needs the two-layer-network flow")
+            }
             return NetworkLossMetric(flow: flow, test: false)
         },
         MetricEntry(name: "test-loss", summary: "½ mean (f(z) − y)² on the test set (two-layer-network)") { s, ctx in
-            guard let flow = ctx.flow as? TwoLayerNetworkFlow else { throw s.fail("metrics", "test-loss needs the two-layer-network flow") }
+            guard let flow = ctx.flow as? TwoLayerNetworkFlow else {
+                throw s.fail("metrics", "test-loss needs the two-layer-network flow")
+            }
             return NetworkLossMetric(flow: flow, test: true)
         },
     ]
@@ -309,6 +388,9 @@ public final class TwoLayerNetworkFlow: Flow {
 
 final class NetworkLossMetric: Metric {
     let flow: TwoLayerNetworkFlow, test: Bool
-    init(flow: TwoLayerNetworkFlow, test: Bool) { self.flow = flow; self.test = test }
+    init(flow: TwoLayerNetworkFlow, test: Bool) {
+        self.flow = flow
+        self.test = test
+    }
     func evaluate(_ state: SimulationState) -> Double { flow.loss(state.populations[0], test: test) }
 }

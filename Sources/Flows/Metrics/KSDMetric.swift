@@ -24,21 +24,30 @@ public final class KSDMetric: Metric {
 
     /// √KSD² of the first population, weighted by its particle weights.
     public func evaluate(_ state: SimulationState) -> Double {
-        let p = state.populations[0], d = p.dimension, n = p.count
+        let p = state.populations[0]
+        let d = p.dimension
+        let n = p.count
         density.scores(p.positions, into: &scores, threads: threads)
         if rows.count != n { rows = [Double](repeating: 0, count: n) }
-        let c2 = c2, beta = beta, dd = Double(d), half = beta == -0.5
+        let c2 = c2
+        let beta = beta
+        let dd = Double(d)
+        let half = beta == -0.5
         p.positions.withUnsafeBufferPointer { xb in
             scores.withUnsafeBufferPointer { sb in
                 p.weights.withUnsafeBufferPointer { wb in
                     rows.withUnsafeMutableBufferPointer { rb in
-                        let x = SharedPointer(xb.baseAddress!), s = SharedPointer(sb.baseAddress!)
-                        let w = SharedPointer(wb.baseAddress!), out = SharedMutablePointer(rb.baseAddress!)
+                        let x = SharedPointer(xb.baseAddress!)
+                        let s = SharedPointer(sb.baseAddress!)
+                        let w = SharedPointer(wb.baseAddress!)
+                        let out = SharedMutablePointer(rb.baseAddress!)
                         Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
                             for i in range {
                                 var total = 0.0
                                 for j in 0..<n {
-                                    var r2 = 0.0, ss = 0.0, sr = 0.0
+                                    var r2 = 0.0
+                                    var ss = 0.0
+                                    var sr = 0.0
                                     for a in 0..<d {
                                         let r = x[i * d + a] - x[j * d + a]
                                         r2 += r * r
@@ -48,7 +57,9 @@ public final class KSDMetric: Metric {
                                     let q = c2 + r2
                                     let qb = half ? 1 / q.squareRoot() : pow(q, beta)
                                     let qb1 = qb / q
-                                    let u = ss * qb + 2 * beta * qb1 * sr - 4 * beta * (beta - 1) * qb1 / q * r2 - 2 * beta * dd * qb1
+                                    let u =
+                                        ss * qb + 2 * beta * qb1 * sr - 4 * beta * (beta - 1) * qb1 / q * r2 - 2 * beta
+                                        * dd * qb1
                                     total += w[j] * u
                                 }
                                 out[i] = w[i] * total
@@ -61,13 +72,17 @@ public final class KSDMetric: Metric {
         return max(0, rows.reduce(0, +)).squareRoot()
     }
 
-    static let entry = MetricEntry(name: "ksd", summary: "IMQ kernel Stein discrepancy (Gorham & Mackey; ksd-c, ksd-beta)") { s, ctx in
+    static let entry = MetricEntry(
+        name: "ksd", summary: "IMQ kernel Stein discrepancy (Gorham & Mackey; ksd-c, ksd-beta)"
+    ) { s, ctx in
         guard let density = ctx.target.density else {
             throw s.fail("metrics", "ksd needs a target with a score (not samples)")
         }
         // Memory: the scores and a row sum per particle.
-        s.memory.addWork(population: 0, doubles: Double(ctx.particleCount) * Double(ctx.dimension + 1), "the ksd metric's scores")
-        return KSDMetric(density: density, c: try s.real("ksd-c", default: 1, .positive),
-                         beta: try s.real("ksd-beta", default: -0.5, .open(-1, 0)), threads: ctx.threads)
+        s.memory.addWork(
+            population: 0, doubles: Double(ctx.particleCount) * Double(ctx.dimension + 1), "the ksd metric's scores")
+        return KSDMetric(
+            density: density, c: try s.real("ksd-c", default: 1, .positive),
+            beta: try s.real("ksd-beta", default: -0.5, .open(-1, 0)), threads: ctx.threads)
     }
 }

@@ -26,10 +26,13 @@ public final class MMDMetric: Metric {
         let engine = DirectSum(threads: threads)
         self.engine = engine
         target = Deferred {
-            let y = samples.value, m = y.count / dimension
-            var v: [Double] = [], g: [Double] = []
-            engine.sum(kernel, dimension: dimension, sources: y, weights: [Double](repeating: 1 / Double(m), count: m),
-                       channels: 1, targets: y, gradientChannels: [], values: &v, gradients: &g)
+            let y = samples.value
+            let m = y.count / dimension
+            var v: [Double] = []
+            var g: [Double] = []
+            engine.sum(
+                kernel, dimension: dimension, sources: y, weights: [Double](repeating: 1 / Double(m), count: m),
+                channels: 1, targets: y, gradientChannels: [], values: &v, gradients: &g)
             return (y, v.reduce(0, +) / Double(m))
         }
     }
@@ -37,7 +40,8 @@ public final class MMDMetric: Metric {
     /// MMD between the first population (with its weights) and the target samples.
     public func evaluate(_ state: SimulationState) -> Double {
         let (samples, targetTerm) = target.value
-        let p = state.populations[0], m = samples.count / dimension
+        let p = state.populations[0]
+        let m = samples.count / dimension
         // Σ_i a_i [Σ_j a_j k(x_i, x_j) − 2 Σ_m b_m k(x_i, y_m)] + Σ_mn b_m b_n k(y_m, y_n)
         // Particles then samples; the sample part is filled once and kept.
         if sources.count != p.positions.count + samples.count {
@@ -47,20 +51,29 @@ public final class MMDMetric: Metric {
             sources.replaceSubrange(0..<p.positions.count, with: p.positions)
             weights.replaceSubrange(0..<p.count, with: p.weights)
         }
-        var v: [Double] = [], g: [Double] = []
-        engine.sum(kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
-                   targets: p.positions, gradientChannels: [], values: &v, gradients: &g)
+        var v: [Double] = []
+        var g: [Double] = []
+        engine.sum(
+            kernel, dimension: dimension, sources: sources, weights: weights, channels: 1,
+            targets: p.positions, gradientChannels: [], values: &v, gradients: &g)
         var total = targetTerm
         for i in 0..<p.count { total += p.weights[i] * v[i] }
         return max(0, total).squareRoot()
     }
 
-    static let entry = MetricEntry(name: "mmd", summary: "MMD to a fixed target sample (V-statistic; mmd-kernel, mmd-samples)") { s, ctx in
-        guard !ctx.target.isAbsent else { throw s.fail("metrics", "mmd needs a [target] to sample (this scenario has none)") }
-        guard ctx.target.canSample else { throw s.fail("metrics", "mmd needs samples of the target, and a formula target has none (use ksd)") }
+    static let entry = MetricEntry(
+        name: "mmd", summary: "MMD to a fixed target sample (V-statistic; mmd-kernel, mmd-samples)"
+    ) { s, ctx in
+        guard !ctx.target.isAbsent else {
+            throw s.fail("metrics", "mmd needs a [target] to sample (this scenario has none)")
+        }
+        guard ctx.target.canSample else {
+            throw s.fail("metrics", "mmd needs samples of the target, and a formula target has none (use ksd)")
+        }
         let kernel = try readKernel(s, "mmd-kernel", default: "gaussian:sigma=1")
         let m = try s.integer("mmd-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
-        let target = ctx.target, seed = ctx.seed
+        let target = ctx.target
+        let seed = ctx.seed
         let samples = Deferred<[Double]> {
             var rng = RandomStream(seed: seed, .metricSample)
             return target.sample(count: m, using: &rng)
@@ -68,13 +81,15 @@ public final class MMDMetric: Metric {
         // Memory: the samples with their copy among the sources, and the sources' weights;
         // the exact sums (particles and samples onto the particles; samples onto themselves).
         let (n, d) = (ctx.particleCount, ctx.dimension)
-        s.memory.add(s, "mmd-samples", "\(m) sample\(m == 1 ? "" : "s") of the mmd metric in d = \(d)",
-                     parts: "the samples, their copy among the sources, weights", bytes: 8 * Double(m) * Double(2 * d + 1))
+        s.memory.add(
+            s, "mmd-samples", "\(m) sample\(m == 1 ? "" : "s") of the mmd metric in d = \(d)",
+            parts: "the samples, their copy among the sources, weights", bytes: 8 * Double(m) * Double(2 * d + 1))
         s.memory.addWork(population: 0, doubles: Double(n) * Double(d + 1), "the mmd metric's sources")
         let direct = DirectSum(threads: ctx.threads)
         for (sources, targets) in [(n + m, n), (m, m)] {
-            s.memory.addKernelSum(s, "mmd-samples", direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
-                                  channels: 1, gradients: 0, threads: ctx.threads)
+            s.memory.addKernelSum(
+                s, "mmd-samples", direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
+                channels: 1, gradients: 0, threads: ctx.threads)
         }
         return MMDMetric(kernel: kernel, samples: samples, dimension: d, threads: ctx.threads)
     }

@@ -39,13 +39,15 @@ public typealias MetricEntry = RegistryEntry<MetricContext, any Metric>
 /// The metrics `record.metrics` may name.
 public enum MetricRegistry {
     /// Every metric. A new metric adds one line here.
-    public static let entries: [MetricEntry] = [
-        MMDMetric.entry,
-        KSDMetric.entry,
-        MeanErrorMetric.entry,
-        CovarianceErrorMetric.entry,
-        EnergyMetric.entry,
-    ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries + GameMetrics.entries
+    public static let entries: [MetricEntry] =
+        [
+            MMDMetric.entry,
+            KSDMetric.entry,
+            MeanErrorMetric.entry,
+            CovarianceErrorMetric.entry,
+            EnergyMetric.entry,
+        ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
+        + GameMetrics.entries
     /// The names, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }

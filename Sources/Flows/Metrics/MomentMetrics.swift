@@ -34,10 +34,16 @@ public final class CovarianceErrorMetric: Metric {
         return (diff / covariance.reduce(0) { $0 + $1 * $1 }).squareRoot()
     }
 
-    static let entry = MetricEntry(name: "cov-error", summary: "‖particle covariance − target covariance‖_F / ‖target covariance‖_F") { s, ctx in
+    static let entry = MetricEntry(
+        name: "cov-error", summary: "‖particle covariance − target covariance‖_F / ‖target covariance‖_F"
+    ) { s, ctx in
         try reserveMoments(s, ctx, "cov-error")
-        if ctx.target.isAbsent { return CovarianceErrorMetric(covariance: try readReferenceCovariance(s, dimension: ctx.dimension)) }
-        guard let m = ctx.target.moments else { throw s.fail("metrics", "cov-error needs a target with a known covariance") }
+        if ctx.target.isAbsent {
+            return CovarianceErrorMetric(covariance: try readReferenceCovariance(s, dimension: ctx.dimension))
+        }
+        guard let m = ctx.target.moments else {
+            throw s.fail("metrics", "cov-error needs a target with a known covariance")
+        }
         return CovarianceErrorMetric(covariance: m.covariance)
     }
 }
@@ -50,7 +56,9 @@ public final class EnergyMetric: Metric {
     /// The flow's objective at `state`.
     public func evaluate(_ state: SimulationState) -> Double { flow.energy(state) }
 
-    static let entry = MetricEntry(name: "energy", summary: "the flow's objective where it has one (mmd: ½ MMD² with the flow kernel)") { s, ctx in
+    static let entry = MetricEntry(
+        name: "energy", summary: "the flow's objective where it has one (mmd: ½ MMD² with the flow kernel)"
+    ) { s, ctx in
         guard ctx.flow.energyDescription != nil else {
             throw s.fail("metrics", "energy is not defined for this flow (svgd has no tractable objective; use ksd)")
         }
@@ -62,10 +70,12 @@ public final class EnergyMetric: Metric {
 /// (checked at once), and the particles' covariance made at every evaluation.
 func reserveMoments(_ s: Settings, _ ctx: MetricContext, _ name: String) throws {
     let d = Double(ctx.dimension)
-    try s.memory.reserve(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
-                         parts: "the target's covariance, kept", bytes: 8 * d * d)
-    s.memory.add(s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
-                 parts: "the particles' covariance, at each record", bytes: 8 * d * (d + 1), transient: true)
+    try s.memory.reserve(
+        s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
+        parts: "the target's covariance, kept", bytes: 8 * d * d)
+    s.memory.add(
+        s, "metrics", "\(name)'s \(ctx.dimension)×\(ctx.dimension) covariances",
+        parts: "the particles' covariance, at each record", bytes: 8 * d * (d + 1), transient: true)
 }
 
 /// Without a target, `cov-error` compares with a stated reference: `reference-covariance`

@@ -1,5 +1,5 @@
-import KernelSum
 import Foundation
+import KernelSum
 
 /// The twisted Gaussian of Haario, Saksman & Tamminen (1999): π = N(0, C) ∘ φ_b with
 /// C = diag(v, 1, …, 1) and φ_b(x) = (x1, x2 + b x1² − v b, x3, …, xd). φ_b has unit
@@ -60,11 +60,16 @@ public struct BananaTarget: Target, Density {
     }
 
     static let entry = TargetEntry(
-        name: "banana", summary: "twisted Gaussian of Haario et al.: N(0, diag(variance, 1, …)) ∘ (x1, x2 + b x1² − variance·b, …)"
+        name: "banana",
+        summary: "twisted Gaussian of Haario et al.: N(0, diag(variance, 1, …)) ∘ (x1, x2 + b x1² − variance·b, …)"
     ) { s in
-        BananaTarget(dimension: try s.integer("dimension", default: 2,
-                                              Allowed("an integer from 2 to \(MemoryEstimate.maximumDimension)") { $0 >= 2 && $0 <= MemoryEstimate.maximumDimension }),
-                     b: try s.real("b", default: 0.03),
-                     variance: try s.real("variance", default: 100, .positive))
+        BananaTarget(
+            dimension: try s.integer(
+                "dimension", default: 2,
+                Allowed("an integer from 2 to \(MemoryEstimate.maximumDimension)") {
+                    $0 >= 2 && $0 <= MemoryEstimate.maximumDimension
+                }),
+            b: try s.real("b", default: 0.03),
+            variance: try s.real("variance", default: 100, .positive))
     }
 }

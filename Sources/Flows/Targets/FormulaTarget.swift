@@ -49,20 +49,23 @@ public struct FormulaTarget: Target, Density {
 
     /// Batched: one workspace per chunk of points, 64 points per formula pass.
     public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
-        let d = dimension, n = points.count / d
+        let d = dimension
+        let n = points.count / d
         if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
         let formula = logDensityFormula
         points.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                let src = SharedPointer(p.baseAddress!), dst = SharedMutablePointer(o.baseAddress!)
+                let src = SharedPointer(p.baseAddress!)
+                let dst = SharedMutablePointer(o.baseAddress!)
                 Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
                     var workspace = formula.makeWorkspace()
                     withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { values in
                         var i = range.lowerBound
                         while i < range.upperBound {
                             let k = min(64, range.upperBound - i)
-                            formula.evaluate(inputs: src.base + i * d, count: k, values: values.baseAddress!,
-                                             gradients: dst.base + i * d, workspace: &workspace)
+                            formula.evaluate(
+                                inputs: src.base + i * d, count: k, values: values.baseAddress!,
+                                gradients: dst.base + i * d, workspace: &workspace)
                             i += k
                         }
                     }
@@ -71,15 +74,21 @@ public struct FormulaTarget: Target, Density {
         }
     }
 
-    static let entry = TargetEntry(name: "formula", summary: "log-density given as a formula in x (up to a constant; score by exact differentiation)") { s in
+    static let entry = TargetEntry(
+        name: "formula",
+        summary: "log-density given as a formula in x (up to a constant; score by exact differentiation)"
+    ) { s in
         let d = try s.integer("dimension", .dimension)
         let formula = try readFormula(s, "log-density", variables: .position(dimension: d))
         var moments: (mean: [Double], covariance: [Double])? = nil
         switch (s.contains("mean"), s.contains("covariance")) {
-        case (true, true): moments = (try s.reals("mean", count: d), try s.matrix("covariance", rows: d, columns: d).flatMap { $0 })
+        case (true, true):
+            moments = (try s.reals("mean", count: d), try s.matrix("covariance", rows: d, columns: d).flatMap { $0 })
         case (false, false): break
-        case (true, false): throw s.fail("mean", "give the covariance too (the stated moments are mean and covariance together)")
-        case (false, true): throw s.fail("covariance", "give the mean too (the stated moments are mean and covariance together)")
+        case (true, false):
+            throw s.fail("mean", "give the covariance too (the stated moments are mean and covariance together)")
+        case (false, true):
+            throw s.fail("covariance", "give the mean too (the stated moments are mean and covariance together)")
         }
         return FormulaTarget(dimension: d, logDensity: formula, moments: moments)
     }

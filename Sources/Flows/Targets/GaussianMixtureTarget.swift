@@ -1,5 +1,5 @@
-import KernelSum
 import Foundation
+import KernelSum
 
 /// Σ_k w_k N(μ_k, Σ_k). The score is Σ_k r_k(x) ∇log N_k(x) with responsibilities
 /// r_k = w_k N_k(x) / π(x), computed by log-sum-exp so that far-away points do not underflow.
@@ -13,7 +13,8 @@ public struct GaussianMixtureTarget: Target, Density {
     /// A mixture; `weights` (positive, one per component) are normalised.
     public init(weights: [Double], components: [GaussianTarget]) {
         guard weights.count == components.count, !weights.isEmpty else {
-            fatalError("GaussianMixtureTarget: \(weights.count) weights for \(components.count) components (at least one)")
+            fatalError(
+                "GaussianMixtureTarget: \(weights.count) weights for \(components.count) components (at least one)")
         }
         let total = weights.reduce(0, +)
         self.weights = weights.map { $0 / total }
@@ -31,9 +32,12 @@ public struct GaussianMixtureTarget: Target, Density {
         for (w, c) in zip(weights, components) { for a in 0..<d { mean[a] += w * c.mean[a] } }
         var cov = [Double](repeating: 0, count: d * d)
         for (w, c) in zip(weights, components) {
-            for a in 0..<d { for b in 0..<d {
-                cov[a * d + b] += w * (c.covariance.entries[a * d + b] + (c.mean[a] - mean[a]) * (c.mean[b] - mean[b]))
-            } }
+            for a in 0..<d {
+                for b in 0..<d {
+                    cov[a * d + b] +=
+                        w * (c.covariance.entries[a * d + b] + (c.mean[a] - mean[a]) * (c.mean[b] - mean[b]))
+                }
+            }
         }
         return (mean, cov)
     }
@@ -51,7 +55,8 @@ public struct GaussianMixtureTarget: Target, Density {
 
     /// Σ_k r_k(x) ∇log N_k(x).
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        let d = dimension, k = weights.count
+        let d = dimension
+        let k = weights.count
         withUnsafeTemporaryAllocation(of: Double.self, capacity: k + d) { buf in
             var best = -Double.infinity
             for c in 0..<k {
@@ -59,7 +64,10 @@ public struct GaussianMixtureTarget: Target, Density {
                 best = max(best, buf[c])
             }
             var total = 0.0
-            for c in 0..<k { buf[c] = exp(buf[c] - best); total += buf[c] }
+            for c in 0..<k {
+                buf[c] = exp(buf[c] - best)
+                total += buf[c]
+            }
             for a in 0..<d { g[a] = 0 }
             let gc = buf.baseAddress! + k
             for c in 0..<k {
@@ -75,8 +83,12 @@ public struct GaussianMixtureTarget: Target, Density {
         var out: [Double] = []
         out.reserveCapacity(count * dimension)
         for _ in 0..<count {
-            var u = rng.uniform(), c = 0
-            while c < weights.count - 1 && u >= weights[c] { u -= weights[c]; c += 1 }
+            var u = rng.uniform()
+            var c = 0
+            while c < weights.count - 1 && u >= weights[c] {
+                u -= weights[c]
+                c += 1
+            }
             out += components[c].sample(count: 1, using: &rng)
         }
         return out
@@ -103,11 +115,14 @@ public struct GaussianMixtureTarget: Target, Density {
             }
         } else {
             covs = try s.realOrReals("std", count: k, default: 1, .standardDeviation).map { std in
-                guard let c = SPDMatrix.diagonal([Double](repeating: std * std, count: d)) else { throw s.fail("std", "\(std)² is not a positive variance") }
+                guard let c = SPDMatrix.diagonal([Double](repeating: std * std, count: d)) else {
+                    throw s.fail("std", "\(std)² is not a positive variance")
+                }
                 return c
             }
         }
-        return GaussianMixtureTarget(weights: weights,
-                                     components: zip(means, covs).map { GaussianTarget(mean: $0, covariance: $1) })
+        return GaussianMixtureTarget(
+            weights: weights,
+            components: zip(means, covs).map { GaussianTarget(mean: $0, covariance: $1) })
     }
 }

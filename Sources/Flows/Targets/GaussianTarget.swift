@@ -1,5 +1,5 @@
-import KernelSum
 import Foundation
+import KernelSum
 
 /// N(μ, Σ): log π(x) = −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ), score −Σ⁻¹(x−μ).
 public struct GaussianTarget: Target, Density {
@@ -12,7 +12,9 @@ public struct GaussianTarget: Target, Density {
     /// N(mean, covariance); their dimensions must agree.
     public init(mean: [Double], covariance: SPDMatrix) {
         guard mean.count == covariance.size else {
-            fatalError("GaussianTarget: a mean of \(mean.count) coordinates and a \(covariance.size)×\(covariance.size) covariance")
+            fatalError(
+                "GaussianTarget: a mean of \(mean.count) coordinates and a \(covariance.size)×\(covariance.size) covariance"
+            )
         }
         self.mean = mean
         self.covariance = covariance
@@ -26,7 +28,8 @@ public struct GaussianTarget: Target, Density {
 
     /// −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ).
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
-        let d = dimension, p = covariance.inverse
+        let d = dimension
+        let p = covariance.inverse
         var q = 0.0
         for a in 0..<d {
             var s = 0.0
@@ -38,7 +41,8 @@ public struct GaussianTarget: Target, Density {
 
     /// −Σ⁻¹(x−μ).
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        let d = dimension, p = covariance.inverse
+        let d = dimension
+        let p = covariance.inverse
         for a in 0..<d {
             var s = 0.0
             for b in 0..<d { s += p[a * d + b] * (x[b] - mean[b]) }
@@ -70,12 +74,16 @@ public struct GaussianTarget: Target, Density {
             if s.contains("std") { throw s.fail("std", "give either covariance or std, not both") }
             let rows = try s.matrix("covariance", rows: d, columns: d)
             guard let c = SPDMatrix(size: d, entries: rows.flatMap { $0 }) else {
-                throw s.fail("covariance", "not symmetric positive definite (a symmetric \(d)×\(d) matrix with positive eigenvalues)")
+                throw s.fail(
+                    "covariance",
+                    "not symmetric positive definite (a symmetric \(d)×\(d) matrix with positive eigenvalues)")
             }
             cov = c
         } else {
             let std = try s.realOrReals("std", count: d, default: 1, .standardDeviation)
-            guard let c = SPDMatrix.diagonal(std.map { $0 * $0 }) else { throw s.fail("std", "a variance std² is not positive") }
+            guard let c = SPDMatrix.diagonal(std.map { $0 * $0 }) else {
+                throw s.fail("std", "a variance std² is not positive")
+            }
             cov = c
         }
         return GaussianTarget(mean: mean, covariance: cov)
@@ -84,9 +92,13 @@ public struct GaussianTarget: Target, Density {
     /// The memory of `count` d×d covariances with their Cholesky factors and inverses, made as
     /// they are read (checked at once: d comes from the length of `key`'s vectors).
     static func reserveCovariances(_ s: Settings, _ key: String, count: Int, dimension d: Int) throws {
-        try s.memory.reserve(s, key, "\(count == 1 ? "a" : "\(count)") \(d)×\(d) covariance\(count == 1 ? "" : "s")",
-                             parts: "the matrices, their Cholesky factors and inverses", bytes: 24 * Double(count) * Double(d) * Double(d))
+        try s.memory.reserve(
+            s, key, "\(count == 1 ? "a" : "\(count)") \(d)×\(d) covariance\(count == 1 ? "" : "s")",
+            parts: "the matrices, their Cholesky factors and inverses",
+            bytes: 24 * Double(count) * Double(d) * Double(d))
     }
 
-    static let entry = TargetEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") { try read($0) }
+    static let entry = TargetEntry(name: "gaussian", summary: "N(mean, covariance) or N(mean, diag(std²))") {
+        try read($0)
+    }
 }

@@ -1,4 +1,5 @@
 import KernelSum
+
 /// A target known only through samples, read from a CSV file (header `x1,...,xd`).
 /// It has no density, so flows and metrics that need a score reject it at validation.
 public struct SampleTarget: Target {
@@ -26,17 +27,23 @@ public struct SampleTarget: Target {
     /// All rows, in file order, when `count` is the file's size; otherwise a draw without
     /// replacement (count ≤ rows) or with replacement (count > rows).
     public func sample(count m: Int, using rng: inout RandomStream) -> [Double] {
-        let n = count, d = dimension
+        let n = count
+        let d = dimension
         if m == n { return points }
         var order = Array(0..<n)
         if m < n {
             for i in 0..<m { order.swapAt(i, i + rng.index(below: n - i)) }
             return order.prefix(m).flatMap { points[($0 * d)..<($0 * d + d)] }
         }
-        return (0..<m).flatMap { _ in let i = rng.index(below: n); return points[(i * d)..<(i * d + d)] }
+        return (0..<m).flatMap { _ in
+            let i = rng.index(below: n)
+            return points[(i * d)..<(i * d + d)]
+        }
     }
 
-    static let entry = TargetEntry(name: "samples", summary: "points read from a CSV file (header x1,...,xd); no density") { s in
+    static let entry = TargetEntry(
+        name: "samples", summary: "points read from a CSV file (header x1,...,xd); no density"
+    ) { s in
         let p = try s.points("file")
         try s.checkDimension(p.dimension, at: "file")
         return SampleTarget(dimension: p.dimension, points: p.values)

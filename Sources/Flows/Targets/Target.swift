@@ -15,11 +15,13 @@ public protocol Density: Sendable {
 extension Density {
     /// Scores of all points (row-major), in parallel; each point independently.
     public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
-        let d = dimension, n = points.count / d
+        let d = dimension
+        let n = points.count / d
         if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
         points.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                let src = SharedPointer(p.baseAddress!), dst = SharedMutablePointer(o.baseAddress!)
+                let src = SharedPointer(p.baseAddress!)
+                let dst = SharedMutablePointer(o.baseAddress!)
                 Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
                     for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
                 }
@@ -32,7 +34,9 @@ extension Density {
     /// ∇log π(x) at one point. Allocates; for tests and tools.
     public func score(_ x: [Double]) -> [Double] {
         var g = [Double](repeating: 0, count: dimension)
-        x.withUnsafeBufferPointer { p in g.withUnsafeMutableBufferPointer { score(p.baseAddress!, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { p in
+            g.withUnsafeMutableBufferPointer { score(p.baseAddress!, into: $0.baseAddress!) }
+        }
         return g
     }
 }

@@ -19,7 +19,9 @@ public struct CoulombKernel: RadialKernel {
         return (inv, -inv * inv * inv)
     }
 
-    static let entry = KernelEntry(name: name, summary: "1/|x|, the Coulomb kernel of R³ (coincident points excluded)", parameters: []) { _ in
+    static let entry = KernelEntry(
+        name: name, summary: "1/|x|, the Coulomb kernel of R³ (coincident points excluded)", parameters: []
+    ) { _ in
         CoulombKernel()
     }
 }

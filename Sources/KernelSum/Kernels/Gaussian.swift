@@ -28,7 +28,9 @@ public struct GaussianKernel: RadialKernel {
 
     /// Vectorised with ``VectorMath/exp(_:)``.
     /// - Parameter r2: eight values of r².
-    @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+    @inlinable @inline(__always) public func profile8(
+        _ r2: SIMD8<Double>
+    ) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         let v = VectorMath.exp(r2 * SIMD8(repeating: minusHalfInverseVariance))
         return (v, v * SIMD8(repeating: 2 * minusHalfInverseVariance))
     }

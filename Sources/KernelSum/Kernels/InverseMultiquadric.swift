@@ -43,7 +43,8 @@ public struct InverseMultiquadricKernel: RadialKernel {
     /// - Parameter r2: eight values of r².
     @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         guard beta == -0.5 else {
-            var v = SIMD8<Double>(), s = SIMD8<Double>()
+            var v = SIMD8<Double>()
+            var s = SIMD8<Double>()
             for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
             return (v, s)
         }
@@ -54,12 +55,16 @@ public struct InverseMultiquadricKernel: RadialKernel {
 
     static let entry = KernelEntry(
         name: name, summary: "(1 + |x|²/c²)^β",
-        parameters: [.init(name: "c", meaning: "scale c in [1e-150, 1e150]", defaultValue: 1),
-                     .init(name: "beta", meaning: "exponent β in [−100, 0)", defaultValue: -0.5)]
+        parameters: [
+            .init(name: "c", meaning: "scale c in [1e-150, 1e150]", defaultValue: 1),
+            .init(name: "beta", meaning: "exponent β in [−100, 0)", defaultValue: -0.5),
+        ]
     ) { p in
         InverseMultiquadricKernel(
             c: try p.scale("c"),
-            beta: try p.real("beta", default: -0.5, where: NumericRange.imqExponent.contains,
-                             allowed: NumericRange.describe(NumericRange.imqExponent) + ": below −100 it is a Gaussian up to rounding (use gaussian)"))
+            beta: try p.real(
+                "beta", default: -0.5, where: NumericRange.imqExponent.contains,
+                allowed: NumericRange.describe(NumericRange.imqExponent)
+                    + ": below −100 it is a Gaussian up to rounding (use gaussian)"))
     }
 }

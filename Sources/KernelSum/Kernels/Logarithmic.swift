@@ -1,3 +1,5 @@
+import Foundation
+
 /// The logarithmic kernel k(x) = −log|x| (the 2-D Coulomb potential). Singular at 0:
 /// coincident points contribute nothing (no self-interaction), in value and gradient.
 public struct LogarithmicKernel: RadialKernel {
@@ -22,7 +24,9 @@ public struct LogarithmicKernel: RadialKernel {
     /// masks: r² is floored at 2⁻¹⁰⁰⁰ for the log and the result multiplied by
     /// min(r² 2¹⁰⁰⁰, 1), which is 1 for every r² ≥ 2⁻¹⁰⁰⁰ and 0 at r² = 0.
     /// - Parameter r2: eight values of r².
-    @inlinable @inline(__always) public func profile8(_ r2: SIMD8<Double>) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
+    @inlinable @inline(__always) public func profile8(
+        _ r2: SIMD8<Double>
+    ) -> (value: SIMD8<Double>, slope: SIMD8<Double>) {
         typealias V = SIMD8<Double>
         let floored = pointwiseMax(r2, V(repeating: 0x1p-1000))
         let present = pointwiseMin(r2 * V(repeating: 0x1p1000), V(repeating: 1))
@@ -33,5 +37,3 @@ public struct LogarithmicKernel: RadialKernel {
         LogarithmicKernel()
     }
 }
-
-import Foundation

@@ -42,10 +42,13 @@ public struct MaternKernel: RadialKernel {
 
     static let entry = KernelEntry(
         name: name, summary: "Matérn ν = 3/2 or 5/2, length ℓ",
-        parameters: [.init(name: "nu", meaning: "smoothness, 1.5 or 2.5", defaultValue: 1.5),
-                     .init(name: "length", meaning: "length scale ℓ in [1e-150, 1e150]", defaultValue: 1)]
+        parameters: [
+            .init(name: "nu", meaning: "smoothness, 1.5 or 2.5", defaultValue: 1.5),
+            .init(name: "length", meaning: "length scale ℓ in [1e-150, 1e150]", defaultValue: 1),
+        ]
     ) { p in
-        MaternKernel(nu: try p.real("nu", default: 1.5, where: { $0 == 1.5 || $0 == 2.5 }, allowed: "1.5 or 2.5"),
-                     length: try p.scale("length"))
+        MaternKernel(
+            nu: try p.real("nu", default: 1.5, where: { $0 == 1.5 || $0 == 2.5 }, allowed: "1.5 or 2.5"),
+            length: try p.scale("length"))
     }
 }

@@ -33,8 +33,10 @@ import Foundation
     ///   - d: the dimension, 1 to 3.
     ///   - requested: the cells' side h (> 0); in the box the nearest side L/k ≥ h.
     ///   - domain: R^d, or the periodic box [0, L)^d.
-    public init(points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
-                domain: Domain = .free) {
+    public init(
+        points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
+        domain: Domain = .free
+    ) {
         guard (1...3).contains(d), requested > 0 else {
             fatalError("CellList: dimension \(d) and cell size \(requested) (d is 1 to 3, the cell size positive)")
         }
@@ -45,12 +47,20 @@ import Foundation
         let h = period.map { $0 / Double(perAxis!) } ?? requested
         cellSize = h
         let n = source.count / d
-        var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
+        var lo = [Double](repeating: .infinity, count: d)
+        var hi = [Double](repeating: -.infinity, count: d)
         for i in 0..<n {
-            for a in 0..<d { lo[a] = min(lo[a], source[i * d + a]); hi[a] = max(hi[a], source[i * d + a]) }
+            for a in 0..<d {
+                lo[a] = min(lo[a], source[i * d + a])
+                hi[a] = max(hi[a], source[i * d + a])
+            }
         }
-        if n == 0 || period != nil { lo = [Double](repeating: 0, count: d); hi = lo }
-        var lowerCorner = SIMD4<Double>(), counts = SIMD4<Int>(1, 1, 1, 1)
+        if n == 0 || period != nil {
+            lo = [Double](repeating: 0, count: d)
+            hi = lo
+        }
+        var lowerCorner = SIMD4<Double>()
+        var counts = SIMD4<Int>(1, 1, 1, 1)
         for a in 0..<d {
             lowerCorner[a] = lo[a]
             counts[a] = perAxis ?? max(1, Int(((hi[a] - lo[a]) / h).rounded(.down)) + 1)
@@ -74,8 +84,10 @@ import Foundation
 
     /// The cell of point x (clamped to the grid of cells).
     @inline(__always)
-    static func cell(of x: UnsafePointer<Double>, dimension d: Int, lower: SIMD4<Double>, size: Double,
-                     cells: SIMD4<Int>) -> Int {
+    static func cell(
+        of x: UnsafePointer<Double>, dimension d: Int, lower: SIMD4<Double>, size: Double,
+        cells: SIMD4<Int>
+    ) -> Int {
         var c = 0
         for a in 0..<3 {
             let k = a < d ? min(cells[a] - 1, max(0, Int(((x[a] - lower[a]) / size).rounded(.down)))) : 0
@@ -113,16 +125,21 @@ import Foundation
     /// along the last axis in two. (A buffer rather than a callback: the caller's pair loop
     /// then keeps its counters in registers.)
     @inline(__always)
-    public func runs(near y: UnsafePointer<Double>, within radius: Double,
-                     into runs: UnsafeMutablePointer<Int>) -> Int {
+    public func runs(
+        near y: UnsafePointer<Double>, within radius: Double,
+        into runs: UnsafeMutablePointer<Int>
+    ) -> Int {
         var written = 0
         @inline(__always) func body(_ first: Int, _ end: Int) {
             runs[2 * written] = first
             runs[2 * written + 1] = end
             written += 1
         }
-        let d = dimension, reach = Int((radius / cellSize).rounded(.up)), periodic = domain.isPeriodic
-        var lo = SIMD4<Int>(), hi = SIMD4<Int>()   // no heap allocation per query
+        let d = dimension
+        let reach = Int((radius / cellSize).rounded(.up))
+        let periodic = domain.isPeriodic
+        var lo = SIMD4<Int>()
+        var hi = SIMD4<Int>()  // no heap allocation per query
         for a in 0..<d {
             let c = Int(((y[a] - lower[a]) / cellSize).rounded(.down))
             if periodic {
@@ -135,8 +152,11 @@ import Foundation
             }
         }
         // The last axis: cells a0 ... b0, then a1 ... b1 (empty unless the range wraps).
-        let last = d - 1, count = cells[last]
-        let (a0, b0, a1, b1) = lo[last] < 0 ? (lo[last] + count, count - 1, 0, hi[last])
+        let last = d - 1
+        let count = cells[last]
+        let (a0, b0, a1, b1) =
+            lo[last] < 0
+            ? (lo[last] + count, count - 1, 0, hi[last])
             : hi[last] >= count ? (lo[last], count - 1, 0, hi[last] - count) : (lo[last], hi[last], 0, -1)
         @inline(__always) func row(_ row: Int) {
             body(start[row + a0], start[row + b0 + 1])
@@ -167,7 +187,11 @@ func countingSort(_ count: Int, buckets: Int, key: (Int) -> Int) -> (order: [Int
     var start = [Int](repeating: 0, count: buckets + 1)
     for k in keys { start[k + 1] += 1 }
     for b in 0..<buckets { start[b + 1] += start[b] }
-    var next = start, order = [Int](repeating: 0, count: count)
-    for (i, k) in keys.enumerated() { order[next[k]] = i; next[k] += 1 }
+    var next = start
+    var order = [Int](repeating: 0, count: count)
+    for (i, k) in keys.enumerated() {
+        order[next[k]] = i
+        next[k] += 1
+    }
     return (order, start)
 }

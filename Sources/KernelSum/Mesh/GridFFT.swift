@@ -42,12 +42,15 @@ import Foundation
     ///   - band: the modes that matter, |k_a| < band_a/2 (pass more than `shape` for all).
     ///   - real: a buffer of Π n_a doubles.
     ///   - spectrum: a buffer of ``complexCount`` complex values.
-    public init(shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>,
-                spectrum: UnsafeMutablePointer<fftw_complex>) {
+    public init(
+        shape: [Int], band: [Int], real: UnsafeMutablePointer<Double>,
+        spectrum: UnsafeMutablePointer<fftw_complex>
+    ) {
         let d = shape.count
         dimension = d
         self.shape = shape
-        let n = shape[d - 1], nc = n / 2 + 1
+        let n = shape[d - 1]
+        let nc = n / 2 + 1
         var complexShape = shape
         complexShape[d - 1] = nc
         complexCount = complexShape.reduce(1, *)
@@ -78,8 +81,12 @@ import Foundation
         var all = [Pass(isLastAxis: true, blocks: blocks(outer: 1, stride: 0, inner: rows, axis: d - 1))]
         for a in stride(from: d - 2, through: 0, by: -1) {
             let inner = complexShape[(a + 1)...].reduce(1, *)
-            all.append(Pass(isLastAxis: false, blocks: blocks(outer: complexShape[..<a].reduce(1, *),
-                                                             stride: shape[a] * inner, inner: inner, axis: a)))
+            all.append(
+                Pass(
+                    isLastAxis: false,
+                    blocks: blocks(
+                        outer: complexShape[..<a].reduce(1, *),
+                        stride: shape[a] * inner, inner: inner, axis: a)))
         }
         // FFTW's SIMD codelets assume every block starts with the planned arrays' alignment;
         // it holds for the mesh's even row lengths, and is checked rather than assumed.
@@ -105,16 +112,20 @@ import Foundation
             for howMany in Set(pass.blocks.map(\.count)) {
                 var length = [Int32(shape[a])]
                 if pass.isLastAxis {
-                    let f = fftw_plan_many_dft_r2c(1, &length, Int32(howMany), real, nil, 1, Int32(n),
-                                                   spectrum, nil, 1, Int32(nc), flags)!
-                    let b = fftw_plan_many_dft_c2r(1, &length, Int32(howMany), spectrum, nil, 1, Int32(nc),
-                                                   real, nil, 1, Int32(n), flags | FFTW_DESTROY_INPUT)!
+                    let f = fftw_plan_many_dft_r2c(
+                        1, &length, Int32(howMany), real, nil, 1, Int32(n),
+                        spectrum, nil, 1, Int32(nc), flags)!
+                    let b = fftw_plan_many_dft_c2r(
+                        1, &length, Int32(howMany), spectrum, nil, 1, Int32(nc),
+                        real, nil, 1, Int32(n), flags | FFTW_DESTROY_INPUT)!
                     planned.plans[howMany] = (f, b)
                 } else {
-                    let f = fftw_plan_many_dft(1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
-                                               spectrum, nil, Int32(stride), 1, FFTW_FORWARD, flags)!
-                    let b = fftw_plan_many_dft(1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
-                                               spectrum, nil, Int32(stride), 1, FFTW_BACKWARD, flags)!
+                    let f = fftw_plan_many_dft(
+                        1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
+                        spectrum, nil, Int32(stride), 1, FFTW_FORWARD, flags)!
+                    let b = fftw_plan_many_dft(
+                        1, &length, Int32(howMany), spectrum, nil, Int32(stride), 1,
+                        spectrum, nil, Int32(stride), 1, FFTW_BACKWARD, flags)!
                     planned.plans[howMany] = (f, b)
                 }
             }
@@ -124,15 +135,22 @@ import Foundation
 
     deinit {
         GridFFT.planning.lock()
-        for pass in passes { for (f, b) in pass.plans.values { fftw_destroy_plan(f); fftw_destroy_plan(b) } }
+        for pass in passes {
+            for (f, b) in pass.plans.values {
+                fftw_destroy_plan(f)
+                fftw_destroy_plan(b)
+            }
+        }
         GridFFT.planning.unlock()
     }
 
     /// real → spectrum. `leading`: only the first `leading` indices along axis 0 hold data
     /// (the mesh's zero padding lies beyond): the last-axis transforms of the other rows are
     /// skipped and their spectrum set to 0.
-    public func forward(_ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>,
-                        threads: Int, leading: Int? = nil) {
+    public func forward(
+        _ real: UnsafeMutablePointer<Double>, _ spectrum: UnsafeMutablePointer<fftw_complex>,
+        threads: Int, leading: Int? = nil
+    ) {
         for pass in passes {
             run(pass, forward: true, real: real, spectrum: spectrum, threads: threads, leading: leading)
         }
@@ -140,17 +158,23 @@ import Foundation
 
     /// spectrum → real, unnormalised (the spectrum is destroyed). `leading`: only the first
     /// `leading` indices along axis 0 are wanted; the other rows of `real` are left as they were.
-    public func backward(_ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>,
-                         threads: Int, leading: Int? = nil) {
+    public func backward(
+        _ spectrum: UnsafeMutablePointer<fftw_complex>, _ real: UnsafeMutablePointer<Double>,
+        threads: Int, leading: Int? = nil
+    ) {
         for pass in passes.reversed() {
             run(pass, forward: false, real: real, spectrum: spectrum, threads: threads, leading: leading)
         }
     }
 
-    private func run(_ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
-                     spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?) {
-        let r = SharedMutablePointer(real), s = SharedMutablePointer(spectrum)
-        let n = shape[dimension - 1], nc = n / 2 + 1
+    private func run(
+        _ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
+        spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?
+    ) {
+        let r = SharedMutablePointer(real)
+        let s = SharedMutablePointer(spectrum)
+        let n = shape[dimension - 1]
+        let nc = n / 2 + 1
         // Rows (of the last axis) from this one on have axis-0 index ≥ leading.
         let rowLimit = dimension > 1 ? min(shape[0], leading ?? shape[0]) * (complexCount / nc / shape[0]) : Int.max
         Parallel.forEachChunk(pass.blocks.count, threads: threads, minimumChunk: 1) { range in
@@ -162,7 +186,8 @@ import Foundation
                     continue
                 }
                 if pass.isLastAxis {
-                    let x = r.base + start * n, z = s.base + start * nc
+                    let x = r.base + start * n
+                    let z = s.base + start * nc
                     if forward {
                         fftw_execute_dft_r2c(plan.forward, x, z)
                     } else {

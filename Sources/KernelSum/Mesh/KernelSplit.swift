@@ -50,7 +50,8 @@ public struct KernelSplit: Sendable {
     public func near(squaredDistance r2: Double) -> (value: Double, slope: Double) {
         let (k, s) = kernel.profile(squaredDistance: r2)
         guard r2 > 0 else { return (k - core, 0) }
-        let r = r2.squareRoot(), t = r / radius
+        let r = r2.squareRoot()
+        let t = r / radius
         let (p, dp) = step.valueAndDerivative(t)
         return (p * (k - core), dp / radius * (k - core) / r + p * s)
     }

@@ -40,7 +40,8 @@ struct MeshConvolution {
         self.buffers = buffers
         self.problem = problem
         self.threads = threads
-        let d = plan.dimension, w = plan.spreadWidth
+        let d = plan.dimension
+        let w = plan.spreadWidth
         let lead = 3 - d
         self.lead = lead
         let periodic = plan.box.map { _ in
@@ -53,8 +54,9 @@ struct MeshConvolution {
         // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
         let origin = (0..<3).map { $0 < lead ? 0 : plan.low[$0 - lead] - Double(w) * hh }
         widths = (0..<3).map { $0 < lead ? 1 : w }
-        let factors = WindowFactors(lead: lead, width: w, half: Double(w) / 2, spacing: hh, origin: origin,
-                                    window: ESWindow(beta: plan.spreadBeta))
+        let factors = WindowFactors(
+            lead: lead, width: w, half: Double(w) / 2, spacing: hh, origin: origin,
+            window: ESWindow(beta: plan.spreadBeta))
         self.factors = factors
         let rows = shape[lead]
         func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int], start: [Int]) {
@@ -65,7 +67,8 @@ struct MeshConvolution {
         sourceRows = byFirstRow(problem.sources)
         targetRows = byFirstRow(problem.targets)
         let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! } ?? 0 }
-        usedRows = periodic == nil
+        usedRows =
+            periodic == nil
             ? min(rows, max(lastRow(sourceRows.start), lastRow(targetRows.start)) + w + 1) : nil
     }
 
@@ -84,33 +87,46 @@ struct MeshConvolution {
     /// (1) Every channel's weights onto `spreadGrid` (overwritten). Each slab of rows takes, in
     /// the sources' row order, the points whose window meets it, and clips the window to it.
     func spread(into spreadGrid: UnsafeMutablePointer<Double>) {
-        let d = plan.dimension, n = problem.sourceCount, channels = problem.channels
-        let w = plan.spreadWidth, lead = lead, widths = widths, factors = factors
+        let d = plan.dimension
+        let n = problem.sourceCount
+        let channels = problem.channels
+        let w = plan.spreadWidth
+        let lead = lead
+        let widths = widths
+        let factors = factors
         let (n1, n2) = (shape[1], shape[2])
         let spreadTotal = shape[0] * n1 * n2
-        let rows = shape[lead], rowSize = spreadTotal / rows
+        let rows = shape[lead]
+        let rowSize = spreadTotal / rows
         let (order, rowStart) = sourceRows
         let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
-        let sources = SharedPointer(problem.sources.baseAddress!), weights = SharedPointer(problem.weights.baseAddress!)
+        let sources = SharedPointer(problem.sources.baseAddress!)
+        let weights = SharedPointer(problem.weights.baseAddress!)
         let gridShared = SharedMutablePointer(spreadGrid)
         Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
             for slab in slabRange {
-                let r0 = slab * rows / slabs, r1 = (slab + 1) * rows / slabs
+                let r0 = slab * rows / slabs
+                let r1 = (slab + 1) * rows / slabs
                 for c in 0..<channels {
                     let slabStart = gridShared.base + c * spreadTotal + r0 * rowSize
                     slabStart.initialize(repeating: 0, count: (r1 - r0) * rowSize)
                 }
-                let first = rowStart[max(0, r0 - w + 1)], last = rowStart[r1]
+                let first = rowStart[max(0, r0 - w + 1)]
+                let last = rowStart[r1]
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * WindowFactors.capacity) { fb in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
-                        let f = fb.baseAddress!, start = sb.baseAddress!
-                        let f1 = f + WindowFactors.capacity, f2 = f + 2 * WindowFactors.capacity
+                        let f = fb.baseAddress!
+                        let start = sb.baseAddress!
+                        let f1 = f + WindowFactors.capacity
+                        let f2 = f + 2 * WindowFactors.capacity
                         for k in first..<last {
                             let i = order[k]
                             factors.values(sources.base + i * d, f, start)
                             // The slab clips the lead slot's range.
-                            var klo = (0, 0, 0), khi = (widths[0], widths[1], widths[2])
-                            let clipLo = max(0, r0 - start[lead]), clipHi = min(w, r1 - start[lead])
+                            var klo = (0, 0, 0)
+                            var khi = (widths[0], widths[1], widths[2])
+                            let clipLo = max(0, r0 - start[lead])
+                            let clipHi = min(w, r1 - start[lead])
                             if clipLo >= clipHi { continue }
                             switch lead {
                             case 0: (klo.0, khi.0) = (clipLo, clipHi)
@@ -161,11 +177,19 @@ struct MeshConvolution {
 
     /// (3) Values and gradients at the targets from `spreadGrid`, separably: innermost axis
     /// first. Targets are taken by their first row, so consecutive ones read the same rows.
-    func interpolate(_ spreadGrid: UnsafeMutablePointer<Double>, values: UnsafeMutableBufferPointer<Double>,
-                     gradients: UnsafeMutableBufferPointer<Double>) {
-        let d = plan.dimension, n = problem.sourceCount, m = problem.targetCount
-        let channels = problem.channels, gch = problem.gradientChannels, g = gch.count
-        let widths = widths, factors = factors, targetOrder = targetRows.order
+    func interpolate(
+        _ spreadGrid: UnsafeMutablePointer<Double>, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let d = plan.dimension
+        let n = problem.sourceCount
+        let m = problem.targetCount
+        let channels = problem.channels
+        let gch = problem.gradientChannels
+        let g = gch.count
+        let widths = widths
+        let factors = factors
+        let targetOrder = targetRows.order
         let (n1, n2) = (shape[1], shape[2])
         let spreadTotal = shape[0] * n1 * n2
         let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
@@ -181,22 +205,34 @@ struct MeshConvolution {
         Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * capacity) { fb in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { sb in
-                    let f = fb.baseAddress!, df = f + 3 * capacity
+                    let f = fb.baseAddress!
+                    let df = f + 3 * capacity
                     let start = sb.baseAddress!
                     for q in range {
-                        let j = targetOrder[q], y = targets.base + j * d
+                        let j = targetOrder[q]
+                        let y = targets.base + j * d
                         factors.values(y, f, start, derivatives: df)
-                        let f0 = f, f1 = f + capacity, f2 = f + 2 * capacity
-                        let d0 = df, d1 = df + capacity, d2 = df + 2 * capacity
+                        let f0 = f
+                        let f1 = f + capacity
+                        let f2 = f + 2 * capacity
+                        let d0 = df
+                        let d1 = df + capacity
+                        let d2 = df + 2 * capacity
                         for c in 0..<channels {
                             let grid = gridPointer.base + c * spreadTotal
                             let gi = gradientIndexCopy[c]
-                            var value = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
+                            var value = 0.0
+                            var g0 = 0.0
+                            var g1 = 0.0
+                            var g2 = 0.0
                             for k0 in 0..<widths[0] {
-                                var rv = 0.0, r1 = 0.0, r2 = 0.0
+                                var rv = 0.0
+                                var r1 = 0.0
+                                var r2 = 0.0
                                 for k1 in 0..<widths[1] {
                                     let row = grid + ((start[0] + k0) * n1 + (start[1] + k1)) * n2 + start[2]
-                                    var iv = 0.0, i2 = 0.0
+                                    var iv = 0.0
+                                    var i2 = 0.0
                                     for k2 in 0..<widths[2] {
                                         iv += f2[k2] * row[k2]
                                         i2 += d2[k2] * row[k2]
@@ -216,8 +252,13 @@ struct MeshConvolution {
                                 // Slot s holds axis s − lead.
                                 switch d {
                                 case 1: gj[0] = g2
-                                case 2: gj[0] = g1; gj[1] = g2
-                                default: gj[0] = g0; gj[1] = g1; gj[2] = g2
+                                case 2:
+                                    gj[0] = g1
+                                    gj[1] = g2
+                                default:
+                                    gj[0] = g0
+                                    gj[1] = g1
+                                    gj[2] = g2
                                 }
                             }
                         }
@@ -252,9 +293,11 @@ struct WindowFactors: Sendable {
 
     /// Fills f[capacity · a + k] (and, if asked, the derivatives d/dx of each factor) and
     /// start[a], eight factors at a time (vectorised exp).
-    @inline(__always) func values(_ p: UnsafePointer<Double>, _ f: UnsafeMutablePointer<Double>,
-                                  _ start: UnsafeMutablePointer<Int>,
-                                  derivatives df: UnsafeMutablePointer<Double>? = nil) {
+    @inline(__always) func values(
+        _ p: UnsafePointer<Double>, _ f: UnsafeMutablePointer<Double>,
+        _ start: UnsafeMutablePointer<Int>,
+        derivatives df: UnsafeMutablePointer<Double>? = nil
+    ) {
         typealias V = SIMD8<Double>
         let inverseHalf = 1 / half
         let beta = V(repeating: window.beta)

@@ -20,8 +20,9 @@ extension MeshSum: StatefulPart {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
         guard let h = workspace.history else { return PartState() }
-        return PartState(reals: ["spacing": [h.spacing], "radius": [h.radius]],
-                         integers: ["dimension": [h.dimension], "modes": h.modes], texts: ["kernel": h.kernelSpec])
+        return PartState(
+            reals: ["spacing": [h.spacing], "radius": [h.radius]],
+            integers: ["dimension": [h.dimension], "modes": h.modes], texts: ["kernel": h.kernelSpec])
     }
 
     /// Restores a saved `MeshHistory` (an empty state forgets it), so that the next call
@@ -31,16 +32,20 @@ extension MeshSum: StatefulPart {
     public func restoreState(_ state: PartState) throws {
         workspace.lock.lock()
         defer { workspace.lock.unlock() }
-        guard !state.isEmpty else { workspace.history = nil; return }
+        guard !state.isEmpty else {
+            workspace.history = nil
+            return
+        }
         guard let kernel = state.texts["kernel"] else { throw PartStateError("mesh: checkpoint lacks 'kernel'") }
         let dimension = try state.integers("dimension", count: 1, part: "mesh")[0]
         let modes = try state.integers("modes", count: 3, part: "mesh")
         guard (1...3).contains(dimension), modes.allSatisfy({ $0 >= 1 && $0 <= options.maximumGridPoints }) else {
             throw PartStateError("mesh: checkpoint has an impossible grid (d = \(dimension), modes \(modes))")
         }
-        workspace.history = MeshHistory(kernelSpec: kernel, dimension: dimension,
-                                        spacing: try state.reals("spacing", count: 1, part: "mesh")[0],
-                                        radius: try state.reals("radius", count: 1, part: "mesh")[0], modes: modes)
+        workspace.history = MeshHistory(
+            kernelSpec: kernel, dimension: dimension,
+            spacing: try state.reals("spacing", count: 1, part: "mesh")[0],
+            radius: try state.reals("radius", count: 1, part: "mesh")[0], modes: modes)
     }
 }
 

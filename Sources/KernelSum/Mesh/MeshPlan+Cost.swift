@@ -26,8 +26,10 @@ extension MeshPlan {
     /// period and F is exact on every difference |z_a| ≤ L_a (T_a ≥ L_a + Z_a + w_B); the
     /// spreading grid holds every point with its window on both sides (no wrap-around). In the
     /// periodic box the period is the box's width.
-    static func period(width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double,
-                       periodic: Bool = false) -> Double {
+    static func period(
+        width: Double, reach: Double, boundary wB: Double, spacing h: Double, window w: Double,
+        periodic: Bool = false
+    ) -> Double {
         if periodic { return width }
         let z = min(width, reach)
         return max(width + z + wB, 2 * (z + wB), width + (w + 1) * h)
@@ -36,14 +38,17 @@ extension MeshPlan {
     /// Seconds for the FFTs of one call on one thread: ``MeshOptions/fftSecondsPerPoint`` per
     /// point of the spreading grid (twice as fine as the modes), channel and log₂ of the grid
     /// size; grids above ``MeshOptions/maximumGridPoints`` are never chosen (infinite cost).
-    static func fftCost(width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
-                        channels: Int, periodic: Bool = false, options: MeshOptions = MeshOptions()) -> Double {
+    static func fftCost(
+        width: [Double], spacing h: Double, reach: Double, boundary wB: Double, window w: Double,
+        channels: Int, periodic: Bool = false, options: MeshOptions = MeshOptions()
+    ) -> Double {
         var grid = 1.0
         for l in width {
             let extent = period(width: l, reach: reach, boundary: wB, spacing: h, window: w, periodic: periodic)
             grid *= 2 * (extent / h).rounded(.up)
         }
-        return grid > Double(options.maximumGridPoints) ? .infinity
+        return grid > Double(options.maximumGridPoints)
+            ? .infinity
             : options.fftSecondsPerPoint * Double(channels) * grid * log2(max(2, grid))
     }
 
@@ -54,11 +59,15 @@ extension MeshPlan {
     /// the box, and the previous call's radius is kept while it costs at most
     /// ``MeshOptions/radiusKeepCost`` × the best, so that consecutive steps of a flow keep the
     /// same grid (and its cached multiplier and plans).
-    static func nearRadius(problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
-                           window w: Double, channels: Int, periodic: Bool = false,
-                           previous: Double? = nil,
-                           options: MeshOptions = MeshOptions()) -> (radius: Double, cost: Double) {
-        let d = problem.dimension, n = problem.sourceCount, m = problem.targetCount
+    static func nearRadius(
+        problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
+        window w: Double, channels: Int, periodic: Bool = false,
+        previous: Double? = nil,
+        options: MeshOptions = MeshOptions()
+    ) -> (radius: Double, cost: Double) {
+        let d = problem.dimension
+        let n = problem.sourceCount
+        let m = problem.targetCount
         let bins = options.densityBins[d - 1]
         var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
         for i in 0..<n {
@@ -73,8 +82,9 @@ extension MeshPlan {
         let density = Double(counts.reduce(0) { $0 + $1 * $1 }) / Double(n) / cellVolume
         let ball = [2.0, Double.pi, 4 * Double.pi / 3][d - 1]
         func cost(_ eps: Double) -> Double {
-            let fft = fftCost(width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w,
-                              channels: channels, periodic: periodic, options: options)
+            let fft = fftCost(
+                width: width, spacing: eps / steps, reach: .infinity, boundary: eps, window: w,
+                channels: channels, periodic: periodic, options: options)
             return fft + options.nearSecondsPerPair * Double(m) * density * ball * pow(eps, Double(d))
         }
         var best = (radius: width.max()!, cost: Double.infinity)
@@ -83,7 +93,8 @@ extension MeshPlan {
         let perOctave = Double(options.radiiPerOctave)
         let top = Int((perOctave * log2(width.max()! / 2)).rounded(.down))
         for k in 0..<options.radiusLadderLength {
-            let eps = pow(2, Double(top - k) / perOctave), c = cost(eps)
+            let eps = pow(2, Double(top - k) / perOctave)
+            let c = cost(eps)
             if c == .infinity { break }
             if c < best.cost { best = (eps, c) }
         }

@@ -19,7 +19,10 @@ extension MeshPlan {
         let modeComplex = modeTotal / modes[d - 1] * (modes[d - 1] / 2 + 1)
         let samples = UnsafeMutablePointer<Double>(fftw_alloc_real(modeTotal))!
         let spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(modeComplex))!
-        defer { fftw_free(samples); fftw_free(spectrum) }
+        defer {
+            fftw_free(samples)
+            fftw_free(spectrum)
+        }
         sampleFarKernel(into: samples, threads: threads)
         var dims = modes.map { Int32($0) }
         GridFFT.planning.lock()
@@ -38,11 +41,17 @@ extension MeshPlan {
         c3[last] = s3[last] / 2 + 1
         var mcomplex = modes + [Int](repeating: 1, count: 3 - d)
         mcomplex[last] = mcomplex[last] / 2 + 1
-        var modeOf = [[Int]](), factorOf = [[Double]]()
+        var modeOf = [[Int]]()
+        var factorOf = [[Double]]()
         for ax in 0..<3 {
-            var m = [Int](), f = [Double]()
+            var m = [Int]()
+            var f = [Double]()
             for i in 0..<c3[ax] {
-                guard ax < d else { m.append(0); f.append(1); continue }
+                guard ax < d else {
+                    m.append(0)
+                    f.append(1)
+                    continue
+                }
                 let k = ax == last ? i : (i <= s3[ax] / 2 ? i : s3[ax] - i)
                 m.append(2 * k >= modes[ax] ? -1 : k)
                 f.append(2 * k >= modes[ax] ? 0 : factor[ax][k])
@@ -51,18 +60,23 @@ extension MeshPlan {
             factorOf.append(f)
         }
         let scale = 1 / Double(modeTotal)
-        let modeTable = modeOf, factorTable = factorOf, complexShape = c3
+        let modeTable = modeOf
+        let factorTable = factorOf
+        let complexShape = c3
         var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
         let transformed = SharedPointer(UnsafePointer(spectrum))
         out.withUnsafeMutableBufferPointer { op in
             let o = SharedMutablePointer(op.baseAddress!)
-            let mc1 = mcomplex[1], mc2 = mcomplex[2]
+            let mc1 = mcomplex[1]
+            let mc2 = mcomplex[2]
             Parallel.forEachChunk(complexShape[0] * complexShape[1], threads: threads, minimumChunk: 16) { range in
                 for row in range {
                     let (i0, i1) = row.quotientAndRemainder(dividingBy: complexShape[1])
-                    let k0 = modeTable[0][i0], k1 = modeTable[1][i1]
+                    let k0 = modeTable[0][i0]
+                    let k1 = modeTable[1][i1]
                     if k0 < 0 || k1 < 0 { continue }
-                    let f01 = scale * factorTable[0][i0] * factorTable[1][i1], base = (k0 * mc1 + k1) * mc2
+                    let f01 = scale * factorTable[0][i0] * factorTable[1][i1]
+                    let base = (k0 * mc1 + k1) * mc2
                     for i2 in 0..<complexShape[2] where modeTable[2][i2] >= 0 {
                         let b = transformed[base + modeTable[2][i2]].0
                         o[row * complexShape[2] + i2] = f01 * factorTable[2][i2] * b
@@ -76,29 +90,39 @@ extension MeshPlan {
     /// F(z) − offset at the mode grid's minimum-image offsets z_a = k h or (k − n_a) h, times the
     /// truncation's steps Π_a ψ((|z_a| − Z_a)/w_B), row-major over the n_a (1 beyond d).
     func sampleFarKernel(into samples: UnsafeMutablePointer<Double>, threads: Int) {
-        let d = dimension, h = spacing
+        let d = dimension
+        let h = spacing
         // Per axis: z² and the truncation's step at each mode index.
         let m3 = modes
-        var squares = [[Double]](), boundaries = [[Double]]()
+        var squares = [[Double]]()
+        var boundaries = [[Double]]()
         for a in 0..<3 {
-            squares.append((0..<m3[a]).map { i in
-                guard a < d else { return 0 }
-                let z = Double(i <= m3[a] / 2 ? i : i - m3[a]) * h
-                return z * z
-            })
-            boundaries.append((0..<m3[a]).map { i in
-                a < d ? split.step.value((squares[a][i].squareRoot() - truncation[a]) / boundaryWidth) : 1
-            })
+            squares.append(
+                (0..<m3[a]).map { i in
+                    guard a < d else { return 0 }
+                    let z = Double(i <= m3[a] / 2 ? i : i - m3[a]) * h
+                    return z * z
+                })
+            boundaries.append(
+                (0..<m3[a]).map { i in
+                    a < d ? split.step.value((squares[a][i].squareRoot() - truncation[a]) / boundaryWidth) : 1
+                })
         }
-        let farPart = split, offset = self.offset, sampled = SharedMutablePointer(samples)
-        let zz = squares, steps = boundaries
+        let farPart = split
+        let offset = self.offset
+        let sampled = SharedMutablePointer(samples)
+        let zz = squares
+        let steps = boundaries
         Parallel.forEachChunk(m3[0] * m3[1], threads: threads, minimumChunk: 16) { range in
             for row in range {
                 let (i0, i1) = row.quotientAndRemainder(dividingBy: m3[1])
-                let r2 = zz[0][i0] + zz[1][i1], b = steps[0][i0] * steps[1][i1]
+                let r2 = zz[0][i0] + zz[1][i1]
+                let b = steps[0][i0] * steps[1][i1]
                 for i2 in 0..<m3[2] {
                     let boundary = b * steps[2][i2]
-                    sampled[row * m3[2] + i2] = boundary == 0 ? 0
+                    sampled[row * m3[2] + i2] =
+                        boundary == 0
+                        ? 0
                         : boundary * (farPart.far((r2 + zz[2][i2]).squareRoot()) - offset)
                 }
             }
@@ -115,10 +139,11 @@ extension MeshPlan {
         var factor: [[Double]] = []
         for ax in 0..<dimension {
             let period = Double(modes[ax]) * spacing
-            factor.append((0...(modes[ax] / 2)).map { k in
-                let phi = a * window.fourier(2 * Double.pi * Double(k) / period * a, rule: rule)
-                return pow(gridSpacing / phi, 2)
-            })
+            factor.append(
+                (0...(modes[ax] / 2)).map { k in
+                    let phi = a * window.fourier(2 * Double.pi * Double(k) / period * a, rule: rule)
+                    return pow(gridSpacing / phi, 2)
+                })
         }
         return factor
     }

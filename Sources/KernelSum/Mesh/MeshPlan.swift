@@ -58,7 +58,8 @@ struct MeshPlan {
     }
 
     var key: Key {
-        Key(kernelSpec: kernelSpec, modes: modes, spacing: .init(spacing), radius: .init(split.radius),
+        Key(
+            kernelSpec: kernelSpec, modes: modes, spacing: .init(spacing), radius: .init(split.radius),
             truncation: truncation.map(Key.Exact.init), boundaryWidth: .init(boundaryWidth),
             spreadWidth: spreadWidth, box: box.map(Key.Exact.init), offset: .init(offset))
     }
@@ -70,15 +71,20 @@ struct MeshPlan {
 
     /// The engine's report of this plan (``MeshSum/parameters``).
     var report: [String: String] {
-        ["grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
-         "window-width": String(spreadWidth), "near-radius": "\(split.radius)"]
+        [
+            "grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
+            "window-width": String(spreadWidth), "near-radius": "\(split.radius)",
+        ]
     }
 
     /// `previous`: the last call's choice, kept while it stays near the best (hysteresis);
     /// `reusableStep`: a smooth-step table to reuse when its β agrees.
-    init(kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshHistory?,
-         reusableStep: SmoothStep? = nil, domain: Domain = .free, options: MeshOptions = MeshOptions()) {
-        let d = problem.dimension, period = domain.period
+    init(
+        kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshHistory?,
+        reusableStep: SmoothStep? = nil, domain: Domain = .free, options: MeshOptions = MeshOptions()
+    ) {
+        let d = problem.dimension
+        let period = domain.period
         dimension = d
         box = period
         kernelSpec = kernel.spec
@@ -99,19 +105,25 @@ struct MeshPlan {
         // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let previousRadius = previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.radius : nil }
-        let splitChoice = MeshPlan.nearRadius(problem: problem, low: lo, width: width, steps: steps, window: w,
-                                              channels: problem.channels, periodic: period != nil,
-                                              previous: previousRadius, options: options)
-        let radius: Double, h: Double, reach: Double, wB: Double
+        let splitChoice = MeshPlan.nearRadius(
+            problem: problem, low: lo, width: width, steps: steps, window: w,
+            channels: problem.channels, periodic: period != nil,
+            previous: previousRadius, options: options)
+        let radius: Double
+        let h: Double
+        let reach: Double
+        let wB: Double
         // A kernel wider than the box is sampled at least every box width: its truncation
         // then stays within a few widths, where the far kernel minus its ``offset`` is as small
         // as the kernel's variation over the box (see `offset`).
         let analytic = MeshPlan.analyticBand(kernel, logTolerance: log(options.spectralMargin / tol))
             .map { (spacing: period == nil ? min($0.spacing, width.max()!) : $0.spacing, reach: $0.reach) }
-        let analyticCost = analytic.map {
-            MeshPlan.fftCost(width: width, spacing: $0.spacing, reach: $0.reach, boundary: steps * $0.spacing,
-                             window: w, channels: problem.channels, periodic: period != nil, options: options)
-        } ?? .infinity
+        let analyticCost =
+            analytic.map {
+                MeshPlan.fftCost(
+                    width: width, spacing: $0.spacing, reach: $0.reach, boundary: steps * $0.spacing,
+                    window: w, channels: problem.channels, periodic: period != nil, options: options)
+            } ?? .infinity
         var feasible: Bool
         if let (band, negligible) = analytic, analyticCost <= splitChoice.cost, analyticCost.isFinite {
             h = band
@@ -132,13 +144,17 @@ struct MeshPlan {
         var n = [1, 1, 1]
         for a in 0..<d where feasible {
             // One period: n_a modes of spacing L/n_a ≤ h.
-            if let l = period { n[a] = MeshSum.fftSize(Int((l / h).rounded(.up))); continue }
+            if let l = period {
+                n[a] = MeshSum.fftSize(Int((l / h).rounded(.up)))
+                continue
+            }
             let extent = MeshPlan.period(width: width[a], reach: reach, boundary: wB, spacing: h, window: w)
             var count = MeshSum.fftSize(Int((extent / h).rounded(.up)))
             // Keep the previous grid while it is large enough and not much larger: the
             // multiplier (and FFTW's plans) then stay cached from step to step.
             if let p = previous, p.spacing == h, p.radius == radius, p.dimension == d,
-               p.modes[a] >= count, Double(p.modes[a]) <= options.gridKeepRatio * Double(count) {
+                p.modes[a] >= count, Double(p.modes[a]) <= options.gridKeepRatio * Double(count)
+            {
                 count = p.modes[a]
             }
             n[a] = count
@@ -159,13 +175,16 @@ struct MeshPlan {
         let z = truncation
         let covers = (0..<d).allSatisfy { z[$0] >= width[$0] }
         offset = period != nil || !feasible || !covers ? 0 : split.far(truncation.min() ?? 0)
-        let level = max(abs(split.far(0)), abs(offset)), variation = abs(split.far(0) - offset)
+        let level = max(abs(split.far(0)), abs(offset))
+        let variation = abs(split.far(0) - offset)
         let held = kernel.regularity == .smooth ? tol : options.nonSmoothToleranceFactor * tol
         if !feasible {
-            fallback = "direct (no grid of at most 2^\(options.maximumGridLog2) points resolves the kernel "
+            fallback =
+                "direct (no grid of at most 2^\(options.maximumGridLog2) points resolves the kernel "
                 + "over these points)"
         } else if period == nil, !(variation >= options.flatnessUlps * Double.ulpOfOne / held * level) {
-            fallback = "direct (the kernel is flat over these points to within rounding: its gradients are "
+            fallback =
+                "direct (the kernel is flat over these points to within rounding: its gradients are "
                 + "below the grid's resolution)"
         } else {
             fallback = nil
@@ -177,10 +196,14 @@ struct MeshPlan {
     static func boundingBox(_ problem: KernelSumProblem, period: Double?) -> (lo: [Double], hi: [Double]) {
         let d = problem.dimension
         if let l = period { return ([Double](repeating: 0, count: d), [Double](repeating: l, count: d)) }
-        var lo = [Double](repeating: .infinity, count: d), hi = [Double](repeating: -.infinity, count: d)
+        var lo = [Double](repeating: .infinity, count: d)
+        var hi = [Double](repeating: -.infinity, count: d)
         for buffer in [problem.sources, problem.targets] {
             for k in 0..<(buffer.count / d) {
-                for a in 0..<d { lo[a] = min(lo[a], buffer[k * d + a]); hi[a] = max(hi[a], buffer[k * d + a]) }
+                for a in 0..<d {
+                    lo[a] = min(lo[a], buffer[k * d + a])
+                    hi[a] = max(hi[a], buffer[k * d + a])
+                }
             }
         }
         return (lo, hi)

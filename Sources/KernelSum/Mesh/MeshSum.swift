@@ -94,7 +94,8 @@ public struct MeshSum: KernelSumEngine {
     /// periodic mesh only then; `mesh` asked for explicitly is used as asked.
     public static func periodicMeshApplies(_ kernel: any RadialKernel, period l: Double, tolerance: Double) -> Bool {
         guard kernel.regularity != .singular else { return false }
-        let centre = abs(kernel.value(squaredDistance: 0)), edge = abs(kernel.value(squaredDistance: l * l / 4))
+        let centre = abs(kernel.value(squaredDistance: 0))
+        let edge = abs(kernel.value(squaredDistance: l * l / 4))
         return centre > 0 && edge <= tolerance * centre
     }
 
@@ -117,15 +118,19 @@ public struct MeshSum: KernelSumEngine {
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)
     }
 
     /// The sums at the targets `range` only, on the grid planned for the whole problem (every
     /// source spread; the targets of `range` interpolated and given their near field).
-    public func sum(_ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
-                    values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         guard problem.restricted(to: range).fits(values: values, gradients: gradients) else { return }
         // Outside d = 1…3 (the factory refuses it; a direct caller is served exactly).
         guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
@@ -158,14 +163,17 @@ public struct MeshSum: KernelSumEngine {
     /// One call on points inside the box: plan for the whole problem, then the far part on the
     /// grid and the near part pair by pair at the targets `range` (or the direct sum when the
     /// plan falls back).
-    func run(_ kernel: any RadialKernel, _ whole: KernelSumProblem, targets range: Range<Int>,
-             values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    func run(
+        _ kernel: any RadialKernel, _ whole: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         let problem = whole.restricted(to: range)
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(kernel: kernel, problem: whole, tolerance: tolerance, previous: ws.history,
-                            reusableStep: ws.plan?.split.step, domain: domain, options: options)
+        let plan = MeshPlan(
+            kernel: kernel, problem: whole, tolerance: tolerance, previous: ws.history,
+            reusableStep: ws.plan?.split.step, domain: domain, options: options)
         if let fallback = plan.fallback {
             ws.report = ["fallback": fallback]
             direct.sum(kernel, problem, values: values, gradients: gradients)
@@ -176,9 +184,11 @@ public struct MeshSum: KernelSumEngine {
         MeshConvolution(plan: plan, buffers: buffers, padded: ws.padded, problem: problem, threads: threads)
             .run(values: values, gradients: gradients)
         if plan.split.radius > 0 {
-            NearField(split: plan.split, problem: problem, threads: threads, domain: domain,
-                      cellsPerRadius: options.nearCellsPerRadius)
-                .add(values: values, gradients: gradients)
+            NearField(
+                split: plan.split, problem: problem, threads: threads, domain: domain,
+                cellsPerRadius: options.nearCellsPerRadius
+            )
+            .add(values: values, gradients: gradients)
         }
     }
 }

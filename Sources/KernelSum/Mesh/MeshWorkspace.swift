@@ -23,7 +23,10 @@ final class MeshWorkspace: @unchecked Sendable {
     /// key is the same (the multiplier and FFTW's plans are then reused), new ones otherwise
     /// (the old ones are freed first, so that two grids are never held at once).
     func prepare(_ newPlan: MeshPlan, channels: Int, threads: Int) -> MeshBuffers {
-        defer { plan = newPlan; history = newPlan.history }
+        defer {
+            plan = newPlan
+            history = newPlan.history
+        }
         let key = newPlan.key
         if let kept = buffers, kept.key == key, channels <= kept.channels { return kept }
         buffers = nil

@@ -32,16 +32,22 @@ import Foundation
     /// taken eight at a time: profiles by ``RadialKernel/profile8(_:)`` (vectorised exp and
     /// log), ψ from its table, products accumulated in eight lanes that are summed per target
     /// in a fixed order (``NearPairs``).
-    func add<K: RadialKernel>(_ kernel: K, values: UnsafeMutableBufferPointer<Double>,
-                              gradients: UnsafeMutableBufferPointer<Double>) {
-        let d = problem.dimension, m = problem.targetCount
+    func add<K: RadialKernel>(
+        _ kernel: K, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let d = problem.dimension
+        let m = problem.targetCount
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
-        let cells = CellList(points: problem.sources, dimension: d, cellSize: split.radius / Double(cellsPerRadius),
-                             domain: domain)
+        let cells = CellList(
+            points: problem.sources, dimension: d, cellSize: split.radius / Double(cellsPerRadius),
+            domain: domain)
         let inputs = NearFieldInputs(problem, cells: cells, step: split.step)
-        let pairs = NearPairs(kernel: kernel, split: split, problem: problem, cells: cells, inputs: inputs,
-                              domain: domain, values: values, gradients: gradients)
-        let order = cells.cellOrder(of: problem.targets), maximumRuns = cells.maximumRuns(within: split.radius)
+        let pairs = NearPairs(
+            kernel: kernel, split: split, problem: problem, cells: cells, inputs: inputs,
+            domain: domain, values: values, gradients: gradients)
+        let order = cells.cellOrder(of: problem.targets)
+        let maximumRuns = cells.maximumRuns(within: split.radius)
         // The pairs read `inputs` through pointers: it must outlive the loop.
         withExtendedLifetime(inputs) {
             Parallel.forEachChunk(m, threads: threads, minimumChunk: 64) { range in
@@ -62,14 +68,19 @@ final class NearFieldInputs: @unchecked Sendable {
     let steps: UnsafeMutablePointer<Double>
 
     init(_ problem: KernelSumProblem, cells: CellList, step: SmoothStep) {
-        let n = problem.sourceCount, channels = problem.channels, g = problem.gradientChannels.count
+        let n = problem.sourceCount
+        let channels = problem.channels
+        let g = problem.gradientChannels.count
         let intervals = SmoothStep.intervals
         weights = .allocate(capacity: channels * n)
         gradientChannels = .allocate(capacity: max(1, g))
         steps = .allocate(capacity: 2 * (intervals + 1))
         for c in 0..<channels { for k in 0..<n { weights[c * n + k] = problem.weights[c * n + cells.index[k]] } }
         for (gi, c) in problem.gradientChannels.enumerated() { gradientChannels[gi] = c }
-        for k in 0...intervals { steps[2 * k] = step.values[k]; steps[2 * k + 1] = step.slopes[k] / Double(intervals) }
+        for k in 0...intervals {
+            steps[2 * k] = step.values[k]
+            steps[2 * k + 1] = step.slopes[k] / Double(intervals)
+        }
     }
 
     deinit {
@@ -98,9 +109,12 @@ struct PairBatch {
         withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: count) { accumulators in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * capacity) { buffer in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity + 2 * maximumRuns) { positions in
-                    let r2 = buffer.baseAddress!, position = positions.baseAddress!
-                    body(PairBatch(accumulators: accumulators.baseAddress!, r2: r2, differences: r2 + capacity,
-                                   position: position, runs: position + capacity))
+                    let r2 = buffer.baseAddress!
+                    let position = positions.baseAddress!
+                    body(
+                        PairBatch(
+                            accumulators: accumulators.baseAddress!, r2: r2, differences: r2 + capacity,
+                            position: position, runs: position + capacity))
                 }
             }
         }
@@ -125,8 +139,10 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     let weights: UnsafePointer<Double>, gradientChannel: UnsafePointer<Int>, steps: UnsafePointer<Double>
     let out: UnsafeMutablePointer<Double>, gout: UnsafeMutablePointer<Double>
 
-    init(kernel: K, split: KernelSplit, problem: KernelSumProblem, cells: CellList, inputs: NearFieldInputs,
-         domain: Domain, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
+    init(
+        kernel: K, split: KernelSplit, problem: KernelSumProblem, cells: CellList, inputs: NearFieldInputs,
+        domain: Domain, values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
         self.kernel = kernel
         d = problem.dimension
         n = problem.sourceCount
@@ -153,9 +169,13 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
 
     /// Adds the near part at target j to its values and gradients.
     @inline(__always) func add(target j: Int, _ batch: PairBatch) {
-        let d = self.d, channels = self.channels, g = self.g, box = self.box
+        let d = self.d
+        let channels = self.channels
+        let g = self.g
+        let box = self.box
         let y = targets + j * d
-        let acc = batch.accumulators, gacc = acc + channels
+        let acc = batch.accumulators
+        let gacc = acc + channels
         acc.initialize(repeating: V(), count: channels + g * d)
         var count = 0
         for run in 0..<cells.runs(near: y, within: radius, into: batch.runs) {
@@ -173,13 +193,20 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
 
     /// The common case, d = 2 without a box, unrolled: no loop over axes, no wrapping. Writes
     /// every candidate's slot and keeps it only when r² < ε².
-    @inline(__always) func gatherPlane(_ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
-                                       _ count: inout Int) {
-        let points = self.points, r2max = self.r2max
-        let y0 = y[0], y1 = y[1]
-        let r2s = batch.r2, differences = batch.differences, position = batch.position
+    @inline(__always) func gatherPlane(
+        _ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
+        _ count: inout Int
+    ) {
+        let points = self.points
+        let r2max = self.r2max
+        let y0 = y[0]
+        let y1 = y[1]
+        let r2s = batch.r2
+        let differences = batch.differences
+        let position = batch.position
         for k in sources {
-            let t0 = y0 - points[2 * k], t1 = y1 - points[2 * k + 1]
+            let t0 = y0 - points[2 * k]
+            let t1 = y1 - points[2 * k + 1]
             let r2 = t0 * t0 + t1 * t1
             differences[count] = t0
             differences[PairBatch.capacity + count] = t1
@@ -187,16 +214,27 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
             position[count] = k
             if r2 < r2max {
                 count += 1
-                if count == PairBatch.capacity { flush(PairBatch.capacity, batch); count = 0 }
+                if count == PairBatch.capacity {
+                    flush(PairBatch.capacity, batch)
+                    count = 0
+                }
             }
         }
     }
 
     /// Any d, differences by minimum image in the box (one period at most: points are in it).
-    @inline(__always) func gather(_ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
-                                  _ count: inout Int) {
-        let points = self.points, d = self.d, box = self.box, inverseBox = self.inverseBox, r2max = self.r2max
-        let r2s = batch.r2, differences = batch.differences, position = batch.position
+    @inline(__always) func gather(
+        _ sources: Range<Int>, near y: UnsafePointer<Double>, _ batch: PairBatch,
+        _ count: inout Int
+    ) {
+        let points = self.points
+        let d = self.d
+        let box = self.box
+        let inverseBox = self.inverseBox
+        let r2max = self.r2max
+        let r2s = batch.r2
+        let differences = batch.differences
+        let position = batch.position
         for k in sources {
             let x = points + k * d
             var r2 = 0.0
@@ -210,7 +248,10 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
                 r2s[count] = r2
                 position[count] = k
                 count += 1
-                if count == PairBatch.capacity { flush(PairBatch.capacity, batch); count = 0 }
+                if count == PairBatch.capacity {
+                    flush(PairBatch.capacity, batch)
+                    count = 0
+                }
             }
         }
     }
@@ -219,8 +260,11 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// part and its slope are 0. Out of line: inlined into the three loops that call it, it
     /// crowds their registers (2–6 % slower, measured).
     @inline(never) func flush(_ count: Int, _ batch: PairBatch) {
-        let d = self.d, r2max = self.r2max
-        let r2s = batch.r2, differences = batch.differences, position = batch.position
+        let d = self.d
+        let r2max = self.r2max
+        let r2s = batch.r2
+        let differences = batch.differences
+        let position = batch.position
         var k = count
         while k % 8 != 0 {
             r2s[k] = r2max
@@ -240,26 +284,41 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// coincident pair (r = 0) on its first, where ψ = 1, ψ' = 0, so its value is k(0) − c and
     /// its slope the kernel's own 0 at r = 0.
     @inline(__always) func profile(_ r2: V) -> (value: V, slope: V) {
-        let intervals = self.intervals, radius = self.radius, steps = self.steps
+        let intervals = self.intervals
+        let radius = self.radius
+        let steps = self.steps
         let (kv, ks) = kernel.profile8(r2)
         let r = r2.squareRoot()
         let u = r * V(repeating: Double(intervals) / radius)
         let cell = pointwiseMin(u.rounded(.down), V(repeating: Double(intervals - 1)))
         let sv = u - cell
-        var y0 = V(), m0 = V(), y1 = V(), m1 = V()
+        var y0 = V()
+        var m0 = V()
+        var y1 = V()
+        var m1 = V()
         for q in 0..<8 {
             let k = Int(cell[q])
-            y0[q] = steps[2 * k]; m0[q] = steps[2 * k + 1]
-            y1[q] = steps[2 * k + 2]; m1[q] = steps[2 * k + 3]
+            y0[q] = steps[2 * k]
+            m0[q] = steps[2 * k + 1]
+            y1[q] = steps[2 * k + 2]
+            m1[q] = steps[2 * k + 3]
         }
-        let s2: V = sv * sv, s3: V = s2 * sv
-        let two = V(repeating: 2), three = V(repeating: 3), six = V(repeating: 6), one = V(repeating: 1)
-        let h00: V = two * s3 - three * s2 + one, h10: V = s3 - two * s2 + sv
-        let h01: V = three * s2 - two * s3, h11: V = s3 - s2
+        let s2: V = sv * sv
+        let s3: V = s2 * sv
+        let two = V(repeating: 2)
+        let three = V(repeating: 3)
+        let six = V(repeating: 6)
+        let one = V(repeating: 1)
+        let h00: V = two * s3 - three * s2 + one
+        let h10: V = s3 - two * s2 + sv
+        let h01: V = three * s2 - two * s3
+        let h11: V = s3 - s2
         var p: V = h00 * y0 + h10 * m0
         p += h01 * y1 + h11 * m1
-        let d00: V = six * s2 - six * sv, d10: V = three * s2 - V(repeating: 4) * sv + one
-        let d01: V = six * sv - six * s2, d11: V = three * s2 - two * sv
+        let d00: V = six * s2 - six * sv
+        let d10: V = three * s2 - V(repeating: 4) * sv + one
+        let d01: V = six * sv - six * s2
+        let d11: V = three * s2 - two * sv
         var dp: V = d00 * y0 + d10 * m0
         dp += d01 * y1 + d11 * m1
         dp *= V(repeating: Double(intervals) / radius)
@@ -272,10 +331,16 @@ struct NearPairs<K: RadialKernel>: @unchecked Sendable {
     /// acc_c += w_c · value and gacc_{g,a} += w_g · slope · (y − x)_a for the eight pairs at
     /// `lane` of the batch.
     @inline(__always) func accumulate(value: V, slope: V, lane: Int, _ batch: PairBatch) {
-        let channels = self.channels, g = self.g, d = self.d, n = self.n
-        let weights = self.weights, gradientChannel = self.gradientChannel
-        let acc = batch.accumulators, gacc = acc + channels
-        let position = batch.position, differences = batch.differences
+        let channels = self.channels
+        let g = self.g
+        let d = self.d
+        let n = self.n
+        let weights = self.weights
+        let gradientChannel = self.gradientChannel
+        let acc = batch.accumulators
+        let gacc = acc + channels
+        let position = batch.position
+        let differences = batch.differences
         for c in 0..<channels {
             var w = V()
             for q in 0..<8 { w[q] = weights[c * n + position[lane + q]] }

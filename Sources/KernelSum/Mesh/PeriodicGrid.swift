@@ -46,8 +46,10 @@ import Foundation
         let im = (0..<3).map { images($0) }
         let (g0, g1, g2) = (grid[0], dimension > 1 ? grid[1] : 1, dimension > 2 ? grid[2] : 1)
         let (e1, e2) = (shape[1], shape[2])
-        let total = g0 * g1 * g2, paddedTotal = shape.reduce(1, *)
-        let source = SharedPointer(UnsafePointer(buffer)), target = SharedMutablePointer(out)
+        let total = g0 * g1 * g2
+        let paddedTotal = shape.reduce(1, *)
+        let source = SharedPointer(UnsafePointer(buffer))
+        let target = SharedMutablePointer(out)
         for c in 0..<channels {
             Parallel.forEachChunk(g0, threads: threads, minimumChunk: 4) { range in
                 for p0 in range {
@@ -70,12 +72,15 @@ import Foundation
 
     /// padded[e] = grid[(e − w) mod G], channel by channel.
     public func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
-        let d = dimension, w = pad
+        let d = dimension
+        let w = pad
         let g = (0..<3).map { $0 < d ? self.grid[$0] : 1 }
         let (e0, e1, e2) = (shape[0], shape[1], shape[2])
-        let total = g[0] * g[1] * g[2], paddedTotal = e0 * e1 * e2
+        let total = g[0] * g[1] * g[2]
+        let paddedTotal = e0 * e1 * e2
         let wrap = (0..<3).map { a in (0..<shape[a]).map { a < d ? (($0 - w) % g[a] + g[a]) % g[a] : 0 } }
-        let source = SharedPointer(UnsafePointer(grid)), target = SharedMutablePointer(buffer)
+        let source = SharedPointer(UnsafePointer(grid))
+        let target = SharedMutablePointer(buffer)
         for c in 0..<channels {
             Parallel.forEachChunk(e0, threads: threads, minimumChunk: 4) { range in
                 for q0 in range {

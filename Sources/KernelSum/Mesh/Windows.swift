@@ -55,12 +55,14 @@ public struct GaussLegendre: Sendable {
     /// The n-point rule.
     /// - Parameter n: the nodes, at least 1.
     public init(_ n: Int) {
-        var x = [Double](repeating: 0, count: n), w = x
+        var x = [Double](repeating: 0, count: n)
+        var w = x
         for i in 0..<(n + 1) / 2 {
             var z = cos(Double.pi * (Double(i) + 0.75) / (Double(n) + 0.5))
             var dp = 0.0
             for _ in 0..<100 {
-                var p0 = 1.0, p1 = 0.0
+                var p0 = 1.0
+                var p1 = 0.0
                 for j in 0..<n {
                     let p2 = p1
                     p1 = p0
@@ -107,7 +109,8 @@ public struct SmoothStep: Sendable {
         let n = SmoothStep.intervals
         var cumulative = [Double](repeating: 0, count: n + 1)
         for k in 0..<n {
-            let a = -1 + 2 * Double(k) / Double(n), b = -1 + 2 * Double(k + 1) / Double(n)
+            let a = -1 + 2 * Double(k) / Double(n)
+            let b = -1 + 2 * Double(k + 1) / Double(n)
             var s = 0.0
             for q in 0..<rule.nodes.count {
                 s += rule.weights[q] * window.value(0.5 * (a + b) + 0.5 * (b - a) * rule.nodes[q])
@@ -133,10 +136,14 @@ public struct SmoothStep: Sendable {
         let n = Double(SmoothStep.intervals)
         let u = t * n
         let k = min(SmoothStep.intervals - 1, Int(u))
-        let s = u - Double(k), dt = 1 / n
-        let y0 = values[k], y1 = values[k + 1]
-        let m0 = slopes[k] * dt, m1 = slopes[k + 1] * dt
-        let s2 = s * s, s3 = s2 * s
+        let s = u - Double(k)
+        let dt = 1 / n
+        let y0 = values[k]
+        let y1 = values[k + 1]
+        let m0 = slopes[k] * dt
+        let m1 = slopes[k + 1] * dt
+        let s2 = s * s
+        let s3 = s2 * s
         let v = (2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * m1
         let dv = (6 * s2 - 6 * s) * y0 + (3 * s2 - 4 * s + 1) * m0 + (6 * s - 6 * s2) * y1 + (3 * s2 - 2 * s) * m1
         return (v, dv * n)

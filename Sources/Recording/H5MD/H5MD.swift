@@ -58,7 +58,11 @@ public struct H5MDLayout: Sendable {
         public var period: Double?
         /// A population's layout; see the properties.
         public init(name: String, count: Int, dimension: Int, velocities: Bool, period: Double?) {
-            self.name = name; self.count = count; self.dimension = dimension; self.velocities = velocities; self.period = period
+            self.name = name
+            self.count = count
+            self.dimension = dimension
+            self.velocities = velocities
+            self.period = period
         }
 
         /// The elements recorded for this population.
@@ -80,18 +84,29 @@ public struct H5MDLayout: Sendable {
     public var author: String
 
     /// A layout; see the properties.
-    public init(populations: [Population], metricNames: [String], scenario: String, creatorVersion: String,
-                author: String = H5MDLayout.currentUser) {
-        self.populations = populations; self.metricNames = metricNames; self.scenario = scenario
-        self.creatorVersion = creatorVersion; self.author = author
+    public init(
+        populations: [Population], metricNames: [String], scenario: String, creatorVersion: String,
+        author: String = H5MDLayout.currentUser
+    ) {
+        self.populations = populations
+        self.metricNames = metricNames
+        self.scenario = scenario
+        self.creatorVersion = creatorVersion
+        self.author = author
     }
 
     /// The layout of a state's populations; `period(k)` is population k's box side (nil in R^d).
-    public init(state: SimulationState, period: (Int) -> Double?, metricNames: [String], scenario: String, creatorVersion: String) {
+    public init(
+        state: SimulationState, period: (Int) -> Double?, metricNames: [String], scenario: String,
+        creatorVersion: String
+    ) {
         let populations = state.populations.enumerated().map { k, p in
-            Population(name: p.name, count: p.count, dimension: p.dimension, velocities: p.velocities != nil, period: period(k))
+            Population(
+                name: p.name, count: p.count, dimension: p.dimension, velocities: p.velocities != nil, period: period(k)
+            )
         }
-        self.init(populations: populations, metricNames: metricNames, scenario: scenario, creatorVersion: creatorVersion)
+        self.init(
+            populations: populations, metricNames: metricNames, scenario: scenario, creatorVersion: creatorVersion)
     }
 
     /// The login name of the process's user, else `$USER`, else "unknown".

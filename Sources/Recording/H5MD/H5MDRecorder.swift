@@ -45,8 +45,11 @@ public final class H5MDRecorder: Recorder {
     deinit { try? close() }
 
     /// The h5md, particles, observables and parameters groups of a new file.
-    static func create(_ file: HDF5File, _ layout: H5MDLayout) throws
-        -> ([[(element: H5MD.Element, series: H5MDTimeSeries)]], [H5MDTimeSeries]) {
+    static func create(
+        _ file: HDF5File, _ layout: H5MDLayout
+    ) throws
+        -> ([[(element: H5MD.Element, series: H5MDTimeSeries)]], [H5MDTimeSeries])
+    {
         let root = try file.root
         let h5md = try root.createGroup("h5md")
         try h5md.setAttribute("version", H5MD.version)
@@ -63,19 +66,26 @@ public final class H5MDRecorder: Recorder {
             let g = try particlesGroup.createGroup(p.name)
             let box = try g.createGroup("box")
             try box.setAttribute("dimension", [Int32(p.dimension)], array: false)
-            try box.setAttribute("boundary", strings: [String](repeating: p.period == nil ? "none" : "periodic", count: p.dimension))
+            try box.setAttribute(
+                "boundary", strings: [String](repeating: p.period == nil ? "none" : "periodic", count: p.dimension))
             if let l = p.period { try box.createArray("edges", [Double](repeating: l, count: p.dimension)) }
-            return try p.elements.map { e in (e, try H5MDTimeSeries.create(in: g, e.rawValue, rowShape: p.rowShape(e))) }
+            return try p.elements.map { e in (e, try H5MDTimeSeries.create(in: g, e.rawValue, rowShape: p.rowShape(e)))
+            }
         }
         let observablesGroup = try root.createGroup(H5MD.observables, ordered: true)
-        let observables = try (layout.metricNames + [H5MD.wall]).map { try H5MDTimeSeries.create(in: observablesGroup, $0, rowShape: []) }
+        let observables = try (layout.metricNames + [H5MD.wall]).map {
+            try H5MDTimeSeries.create(in: observablesGroup, $0, rowShape: [])
+        }
         try root.createGroup(H5MD.parameters).createText(H5MD.scenario, layout.scenario)
         return (particles, observables)
     }
 
     /// The elements and observables of an existing file, checked against `layout`.
-    static func open(_ file: HDF5File, _ layout: H5MDLayout) throws
-        -> ([[(element: H5MD.Element, series: H5MDTimeSeries)]], [H5MDTimeSeries]) {
+    static func open(
+        _ file: HDF5File, _ layout: H5MDLayout
+    ) throws
+        -> ([[(element: H5MD.Element, series: H5MDTimeSeries)]], [H5MDTimeSeries])
+    {
         let root = try file.root
         let particlesGroup = try root.group(H5MD.particles)
         let particles = try layout.populations.map { p in
@@ -84,13 +94,17 @@ public final class H5MDRecorder: Recorder {
                 let series = try H5MDTimeSeries.open(in: g, e.rawValue)
                 let shape = try series.rowShape()
                 guard shape == p.rowShape(e) else {
-                    throw IOFailure(path: file.path, .recordShape(element: "\(g.name)/\(e.rawValue)", shape: shape, expected: p.rowShape(e)))
+                    throw IOFailure(
+                        path: file.path,
+                        .recordShape(element: "\(g.name)/\(e.rawValue)", shape: shape, expected: p.rowShape(e)))
                 }
                 return (e, series)
             }
         }
         let observablesGroup = try root.group(H5MD.observables)
-        let observables = try (layout.metricNames + [H5MD.wall]).map { try H5MDTimeSeries.open(in: observablesGroup, $0) }
+        let observables = try (layout.metricNames + [H5MD.wall]).map {
+            try H5MDTimeSeries.open(in: observablesGroup, $0)
+        }
         return (particles, observables)
     }
 

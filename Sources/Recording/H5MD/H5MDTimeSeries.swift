@@ -10,7 +10,9 @@ final class H5MDTimeSeries {
     private(set) var records: Int
 
     private init(step: HDF5Dataset, time: HDF5Dataset, value: HDF5Dataset) throws {
-        self.step = step; self.time = time; self.value = value
+        self.step = step
+        self.time = time
+        self.value = value
         records = min(try step.shape()[0], try time.shape()[0], try value.shape()[0])
     }
 
@@ -34,7 +36,8 @@ final class H5MDTimeSeries {
     /// The existing element `name` in `parent`.
     static func open(in parent: HDF5Group, _ name: String) throws -> H5MDTimeSeries {
         let g = try parent.group(name)
-        return try H5MDTimeSeries(step: try g.dataset("step"), time: try g.dataset("time"), value: try g.dataset("value"))
+        return try H5MDTimeSeries(
+            step: try g.dataset("step"), time: try g.dataset("time"), value: try g.dataset("value"))
     }
 
     /// The shape of one record of `value`.

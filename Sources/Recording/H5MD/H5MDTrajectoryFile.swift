@@ -56,21 +56,30 @@ public final class H5MDTrajectoryFile {
             guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
                 throw InputFileError(path: path, line: nil, .positionShape(group: g.name, shape: shape))
             }
-            let velocity = try element(.velocity), weight = try element(.weight)
+            let velocity = try element(.velocity)
+            let weight = try element(.weight)
             if let velocity, try velocity.rowShape() != shape {
-                throw InputFileError(path: path, line: nil, .velocityShape(group: g.name, shape: try velocity.rowShape(), positions: shape))
+                throw InputFileError(
+                    path: path, line: nil,
+                    .velocityShape(group: g.name, shape: try velocity.rowShape(), positions: shape))
             }
             if let weight, try weight.rowShape() != [shape[0]] {
-                throw InputFileError(path: path, line: nil, .weightShape(group: g.name, shape: try weight.rowShape(), particles: shape[0]))
+                throw InputFileError(
+                    path: path, line: nil,
+                    .weightShape(group: g.name, shape: try weight.rowShape(), particles: shape[0]))
             }
-            populations.append(Population(name: name, count: shape[0], dimension: shape[1], position: position, velocity: velocity, weight: weight))
+            populations.append(
+                Population(
+                    name: name, count: shape[0], dimension: shape[1], position: position, velocity: velocity,
+                    weight: weight))
         }
         guard let first = populations.first else { throw InputFileError(path: path, line: nil, .noPopulation) }
         let elements = populations.flatMap { [$0.position, $0.velocity, $0.weight].compactMap { $0 } }
         let records = elements.map(\.records).min()!
         let steps = Array(try first.position.steps().prefix(records))
         for series in elements where Array(try series.steps().prefix(records)) != steps {
-            throw InputFileError(path: path, line: nil, .stepsDiffer(element: series.step.name, reference: first.position.step.name))
+            throw InputFileError(
+                path: path, line: nil, .stepsDiffer(element: series.step.name, reference: first.position.step.name))
         }
         self.populations = populations
         self.steps = steps

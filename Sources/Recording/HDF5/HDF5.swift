@@ -34,15 +34,18 @@ enum HDF5 {
     static func stackMessage() -> String {
         var messages: [String] = []
         _ = withUnsafeMutablePointer(to: &messages) { box in
-            H5Ewalk2(wgf_H5E_DEFAULT(), H5E_WALK_DOWNWARD, { _, error, data in
-                if let text = error?.pointee.desc, let data {
-                    data.assumingMemoryBound(to: [String].self).pointee.append(String(cString: text))
-                }
-                return 0
-            }, box)
+            H5Ewalk2(
+                wgf_H5E_DEFAULT(), H5E_WALK_DOWNWARD,
+                { _, error, data in
+                    if let text = error?.pointee.desc, let data {
+                        data.assumingMemoryBound(to: [String].self).pointee.append(String(cString: text))
+                    }
+                    return 0
+                }, box)
         }
         guard let first = messages.first, let last = messages.last else { return "no error message" }
-        let outer = readable(first), inner = readable(last)
+        let outer = readable(first)
+        let inner = readable(last)
         return outer == inner || inner.hasPrefix(outer + ":") ? inner : "\(outer): \(inner)"
     }
 
@@ -55,7 +58,8 @@ enum HDF5 {
         let line = description.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
         guard let marker = line.range(of: "error message = '"),
-              let end = line[marker.upperBound...].firstIndex(of: "'") else { return line }
+            let end = line[marker.upperBound...].firstIndex(of: "'")
+        else { return line }
         let reason = line[marker.upperBound..<end]
         // What failed: the text before the first `key = value` field (after ':' or ',').
         var what = line[..<marker.lowerBound]

@@ -15,15 +15,19 @@ final class HDF5Dataset {
 
     /// A new dataset of `T` with no rows yet, rows of `rowShape`, chunks of `chunk` (rows
     /// first): maximum shape [unlimited] + rowShape.
-    static func create<T: HDF5Number>(_ type: T.Type, in group: HDF5Group, _ child: String, rowShape: [Int], chunk: [Int]) throws -> HDF5Dataset {
+    static func create<T: HDF5Number>(
+        _ type: T.Type, in group: HDF5Group, _ child: String, rowShape: [Int], chunk: [Int]
+    ) throws -> HDF5Dataset {
         let path = group.file.path
         let what = "cannot create the dataset \(group.path(child))"
         let space = try HDF5Space.make([0] + rowShape, maximum: [HDF5Space.unlimited] + rowShape, path, what)
         let dcpl = HDF5Handle(try HDF5.check(H5Pcreate(wgf_H5P_DATASET_CREATE()), path, what), H5Pclose)
         try HDF5.check(H5Pset_chunk(dcpl.id, Int32(chunk.count), HDF5.sizes(chunk)), path, what)
-        let id = try group.file.check(H5Dcreate2(group.handle.id, child, T.fileType, space.id, wgf_H5P_DEFAULT(), dcpl.id, wgf_H5P_DEFAULT()),
-                                      what)
-        return HDF5Dataset(file: group.file, handle: HDF5Handle(id, H5Dclose, of: group.file.state), name: group.path(child))
+        let id = try group.file.check(
+            H5Dcreate2(group.handle.id, child, T.fileType, space.id, wgf_H5P_DEFAULT(), dcpl.id, wgf_H5P_DEFAULT()),
+            what)
+        return HDF5Dataset(
+            file: group.file, handle: HDF5Handle(id, H5Dclose, of: group.file.state), name: group.path(child))
     }
 
     /// The current shape.
@@ -67,17 +71,21 @@ final class HDF5Dataset {
     func read<T: HDF5Number>(_ type: T.Type, rows: Int) throws -> [T] {
         let dims = try shape()
         let what = "cannot read \(name)"
-        guard rows <= dims[0] else { throw IOFailure(path: file.path, .rowsBeyondEnd(operation: what, asked: rows, present: dims[0])) }
+        guard rows <= dims[0] else {
+            throw IOFailure(path: file.path, .rowsBeyondEnd(operation: what, asked: rows, present: dims[0]))
+        }
         var out = [T](repeating: T(), count: rows * dims.dropFirst().reduce(1, *))
         guard !out.isEmpty else { return out }
         let fileSpace = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
-        var start = [hsize_t](repeating: 0, count: dims.count), count = HDF5.sizes(dims)
+        var start = [hsize_t](repeating: 0, count: dims.count)
+        var count = HDF5.sizes(dims)
         count[0] = hsize_t(rows)
         start[0] = 0
         try file.check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, count, nil), what)
         let memory = try HDF5Space.make([out.count], file.path, what)
         _ = try out.withUnsafeMutableBytes { b in
-            try file.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
+            try file.check(
+                H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
         return out
     }
@@ -87,7 +95,9 @@ final class HDF5Dataset {
     func read<T: HDF5Number>(_ type: T.Type, row: Int, entries: [Int]? = nil) throws -> [T] {
         let dims = try shape()
         let what = "cannot read row \(row) of \(name)"
-        guard row < dims[0], dims.count >= 2 else { throw IOFailure(path: file.path, .rowOutsideShape(operation: what, shape: dims)) }
+        guard row < dims[0], dims.count >= 2 else {
+            throw IOFailure(path: file.path, .rowOutsideShape(operation: what, shape: dims))
+        }
         let trailing = dims.dropFirst(2).reduce(1, *)
         let fileSpace: HDF5Handle
         let count: Int
@@ -124,7 +134,8 @@ final class HDF5Dataset {
         guard count > 0 else { return out }
         let memory = try HDF5Space.make([count], file.path, what)
         _ = try out.withUnsafeMutableBytes { b in
-            try file.check(H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
+            try file.check(
+                H5Dread(handle.id, T.memoryType, memory.id, fileSpace.id, wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
         return out
     }
@@ -132,7 +143,8 @@ final class HDF5Dataset {
     /// The file dataspace with row `row` selected whole.
     private func rowSelection(_ row: Int, _ dims: [Int], _ what: String) throws -> HDF5Handle {
         let space = HDF5Handle(try file.check(H5Dget_space(handle.id), what), H5Sclose)
-        var start = [hsize_t](repeating: 0, count: dims.count), count = HDF5.sizes(dims)
+        var start = [hsize_t](repeating: 0, count: dims.count)
+        var count = HDF5.sizes(dims)
         start[0] = hsize_t(row)
         count[0] = 1
         try file.check(H5Sselect_hyperslab(space.id, H5S_SELECT_SET, start, nil, count, nil), what)

@@ -57,7 +57,8 @@ final class HDF5File {
     static func create(_ path: String) throws -> HDF5File {
         _ = HDF5.setUp
         let fapl = try latestFormat(path)
-        let id = try HDF5.check(H5Fcreate(path, wgf_H5F_ACC_TRUNC(), wgf_H5P_DEFAULT(), fapl.id), path, "cannot create the HDF5 file")
+        let id = try HDF5.check(
+            H5Fcreate(path, wgf_H5F_ACC_TRUNC(), wgf_H5P_DEFAULT(), fapl.id), path, "cannot create the HDF5 file")
         return HDF5File(path: path, id: id)
     }
 
@@ -86,13 +87,16 @@ final class HDF5File {
                 id = try HDF5.check(H5Fopen(path, wgf_H5F_ACC_RDWR(), fapl.id), path, what)
             }
             let file = HDF5File(path: path, id: id)
-            try file.check(H5Fincrement_filesize(try file.id(), 0), "cannot extend the allocated space to the end of the file")
+            try file.check(
+                H5Fincrement_filesize(try file.id(), 0), "cannot extend the allocated space to the end of the file")
             return file
         }
         let plain = H5Fopen(path, wgf_H5F_ACC_RDONLY(), wgf_H5P_DEFAULT())
         if plain >= 0 { return HDF5File(path: path, id: plain) }
         let fapl = try latestFormat(path)
-        return HDF5File(path: path, id: try HDF5.check(H5Fopen(path, wgf_H5F_ACC_RDONLY() | wgf_H5F_ACC_SWMR_READ(), fapl.id), path, what))
+        return HDF5File(
+            path: path,
+            id: try HDF5.check(H5Fopen(path, wgf_H5F_ACC_RDONLY() | wgf_H5F_ACC_SWMR_READ(), fapl.id), path, what))
     }
 
     /// Extends the file `path` (with zeros) to the end of allocated space its superblock
@@ -112,7 +116,8 @@ final class HDF5File {
         let found = H5Fget_eoa(id, &end)
         try HDF5.check(H5Fclose(id), path, "cannot close")
         guard found >= 0, let info = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = (info[.size] as? NSNumber)?.uint64Value, size < end, end < UInt64(Int64.max) else { return false }
+            let size = (info[.size] as? NSNumber)?.uint64Value, size < end, end < UInt64(Int64.max)
+        else { return false }
         guard truncate(path, off_t(end)) == 0 else {
             throw IOFailure(path: path, .cannotExtend(bytes: Int(end), reason: String(cString: strerror(errno))))
         }

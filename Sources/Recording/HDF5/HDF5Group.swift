@@ -41,9 +41,12 @@ struct HDF5Group {
         let index = try isOrdered() ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME
         return try (0..<Int(info.nlinks)).map { k in
             let what = "cannot list \(name.isEmpty ? "/" : name)"
-            let length = try file.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), nil, 0, wgf_H5P_DEFAULT()), what)
+            let length = try file.check(
+                H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), nil, 0, wgf_H5P_DEFAULT()), what)
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            try file.check(H5Lget_name_by_idx(handle.id, ".", index, H5_ITER_INC, hsize_t(k), &buffer, buffer.count, wgf_H5P_DEFAULT()), what)
+            try file.check(
+                H5Lget_name_by_idx(
+                    handle.id, ".", index, H5_ITER_INC, hsize_t(k), &buffer, buffer.count, wgf_H5P_DEFAULT()), what)
             return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
@@ -61,8 +64,9 @@ struct HDF5Group {
     /// An integer attribute: a scalar for one value unless `array`, else a 1-D array.
     func setAttribute(_ key: String, _ values: [Int32], array: Bool = true) throws {
         try values.withUnsafeBytes { bytes in
-            try writeAttribute(key, fileType: wgf_H5T_STD_I32LE(), memoryType: wgf_H5T_NATIVE_INT(),
-                               shape: array ? [values.count] : nil, bytes: bytes.baseAddress!)
+            try writeAttribute(
+                key, fileType: wgf_H5T_STD_I32LE(), memoryType: wgf_H5T_NATIVE_INT(),
+                shape: array ? [values.count] : nil, bytes: bytes.baseAddress!)
         }
     }
 
@@ -73,14 +77,19 @@ struct HDF5Group {
     func setAttribute(_ key: String, strings: [String], array: Bool = true) throws {
         let (type, bytes) = try HDF5String.pack(strings, file.path)
         try bytes.withUnsafeBytes { b in
-            try writeAttribute(key, fileType: type.id, memoryType: type.id, shape: array ? [strings.count] : nil, bytes: b.baseAddress!)
+            try writeAttribute(
+                key, fileType: type.id, memoryType: type.id, shape: array ? [strings.count] : nil, bytes: b.baseAddress!
+            )
         }
     }
 
-    private func writeAttribute(_ key: String, fileType: hid_t, memoryType: hid_t, shape: [Int]?, bytes: UnsafeRawPointer) throws {
+    private func writeAttribute(
+        _ key: String, fileType: hid_t, memoryType: hid_t, shape: [Int]?, bytes: UnsafeRawPointer
+    ) throws {
         let what = "cannot write the attribute \(key) of \(name.isEmpty ? "/" : name)"
         let space = try HDF5Space.make(shape, file.path, what)
-        let id = try file.check(H5Acreate2(handle.id, key, fileType, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), what)
+        let id = try file.check(
+            H5Acreate2(handle.id, key, fileType, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), what)
         let attribute = HDF5Handle(id, H5Aclose, of: file.state)
         try file.check(H5Awrite(attribute.id, memoryType, bytes), what)
     }
@@ -92,10 +101,13 @@ struct HDF5Group {
         let what = "cannot write the dataset \(path(child))"
         let (type, bytes) = try HDF5String.pack([text], file.path)
         let space = try HDF5Space.make(nil, file.path, what)
-        let id = try file.check(H5Dcreate2(handle.id, child, type.id, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()), what)
+        let id = try file.check(
+            H5Dcreate2(handle.id, child, type.id, space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT()),
+            what)
         let dataset = HDF5Handle(id, H5Dclose, of: file.state)
         _ = try bytes.withUnsafeBytes { b in
-            try file.check(H5Dwrite(dataset.id, type.id, wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), what)
+            try file.check(
+                H5Dwrite(dataset.id, type.id, wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), what)
         }
     }
 
@@ -103,11 +115,16 @@ struct HDF5Group {
     func createArray(_ child: String, _ values: [Double]) throws {
         let what = "cannot write the dataset \(path(child))"
         let space = try HDF5Space.make([values.count], file.path, what)
-        let id = try file.check(H5Dcreate2(handle.id, child, wgf_H5T_IEEE_F64LE(), space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(),
-                                           wgf_H5P_DEFAULT()), what)
+        let id = try file.check(
+            H5Dcreate2(
+                handle.id, child, wgf_H5T_IEEE_F64LE(), space.id, wgf_H5P_DEFAULT(), wgf_H5P_DEFAULT(),
+                wgf_H5P_DEFAULT()), what)
         let dataset = HDF5Handle(id, H5Dclose, of: file.state)
         _ = try values.withUnsafeBytes { b in
-            try file.check(H5Dwrite(dataset.id, wgf_H5T_NATIVE_DOUBLE(), wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!), what)
+            try file.check(
+                H5Dwrite(
+                    dataset.id, wgf_H5T_NATIVE_DOUBLE(), wgf_H5S_ALL(), wgf_H5S_ALL(), wgf_H5P_DEFAULT(), b.baseAddress!
+                ), what)
         }
     }
 

@@ -56,9 +56,13 @@ extension Communicator {
 public final class SerialCommunicator: Communicator {
     /// The one-process communicator.
     public init() {}
+    /// 0: the only rank.
     public var rank: Int { 0 }
+    /// 1.
     public var size: Int { 1 }
+    /// 1.
     public var ranksOnThisNode: Int { 1 }
+    /// Copies `local` into `result` (`counts` must be `[local.count]`).
     public func allGather(
         _ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>
     ) {
@@ -68,7 +72,10 @@ public final class SerialCommunicator: Communicator {
         }
         for k in 0..<local.count { result[k] = local[k] }
     }
+    /// `[value]`.
     public func allGather(_ value: UInt64) -> [UInt64] { [value] }
+    /// Returns at once.
     public func barrier() {}
+    /// Exits with `code`.
     public func abort(code: Int32) -> Never { exit(code) }
 }

@@ -1,7 +1,7 @@
 import Communication
 
 /// An engine shared by the ranks of a job: each rank sums for its block of targets
-/// (``BlockPartition``) with `inner`, making every choice from the whole problem
+/// (`BlockPartition`) with `inner`, making every choice from the whole problem
 /// (``KernelSumEngine/sum(_:_:targets:values:gradients:)``), and the blocks are gathered in
 /// rank order. Every rank holds all sources and ends with all results, identical to one
 /// process's bit for bit: the engine's arithmetic per target does not depend on the others.

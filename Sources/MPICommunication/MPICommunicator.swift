@@ -2,15 +2,18 @@ import CMPI
 import Communication
 import Foundation
 
-/// `MPI_COMM_WORLD` of Open MPI behind ``Communicator``. Only the main thread calls MPI
+/// `MPI_COMM_WORLD` of Open MPI behind `Communicator`. Only the main thread calls MPI
 /// (`MPI_THREAD_FUNNELED`): worker threads compute, the main thread exchanges.
 public final class MPICommunicator: Communicator {
+    /// This process's rank in `MPI_COMM_WORLD`.
     public let rank: Int
+    /// The ranks of `MPI_COMM_WORLD`.
     public let size: Int
+    /// The ranks that share this node's memory (`MPI_Comm_split_type`, shared).
     public let ranksOnThisNode: Int
     private let world: MPI_Comm
 
-    /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched``),
+    /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched(_:)``),
     /// and returns nil otherwise: a plain `wgf run` never initialises MPI, so it needs no
     /// launcher daemon and starts as fast as before. Call once, from the main thread.
     public static func startIfLaunched(
@@ -51,6 +54,7 @@ public final class MPICommunicator: Communicator {
         ranksOnThisNode = Int(local)
     }
 
+    /// `MPI_Allgatherv` of every rank's block, in rank order (sizes checked first).
     public func allGather(
         _ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>
     ) {
@@ -68,6 +72,7 @@ public final class MPICommunicator: Communicator {
                 result.baseAddress, counts32, displacements, wgf_mpi_double(), world), "MPI_Allgatherv")
     }
 
+    /// `MPI_Allgather` of one value per rank.
     public func allGather(_ value: UInt64) -> [UInt64] {
         var mine = value
         var all = [UInt64](repeating: 0, count: size)
@@ -88,6 +93,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// `MPI_Abort`: mpirun ends every rank of the job.
     public func abort(code: Int32) -> Never {
         MPI_Abort(world, code)
         exit(code)

@@ -21,13 +21,7 @@ extension Check {
                 "\(formatSignificant(v.expectation.fraction * 100))% (\(v.required))", v.passed ? "pass" : "FAIL",
             ]
         }
-        let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
-        func line(_ fields: [String]) -> String {
-            fields.enumerated().map { c, f in f.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        print(line(header))
-        for r in rows { print(line(r)) }
+        printColumns(header: header, rows: rows)
         var noted: Set<String> = []
         for v in verdicts where noted.insert(v.variant).inserted {
             for u in v.unreadable { printError("\(directory): \(v.variant) \(u) (counted as not holding)") }

@@ -123,16 +123,7 @@ struct Compare: ParsableCommand {
                             + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))")
                     } ?? ", no threshold")
                     + "; rate = slope of ln(\(metric)) per step until within 10% of the best")
-            let widths = header.indices.map { c in max(header[c].count, cells.map { $0[c].count }.max() ?? 0) }
-            func line(_ fields: [String]) -> String {
-                fields.enumerated().map { c, f in
-                    c < 2
-                        ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[c] - f.count) + f
-                }.joined(separator: "  ")
-            }
-            print(line(header))
-            for c in cells { print(line(c)) }
+            printColumns(header: header, rows: cells, leftAligned: 2)
         }
         if !noPlot {
             try makeDirectory(out)

@@ -66,16 +66,7 @@ extension Compare {
                     } ?? ", no threshold")
                     + "; mean and 95% confidence half-width at the last step; step-to-threshold: first step with mean ≤ threshold"
             )
-            let widths = header.indices.map { c in max(header[c].count, cells.map { $0[c].count }.max() ?? 0) }
-            func line(_ fields: [String]) -> String {
-                fields.enumerated().map { c, f in
-                    c < 1
-                        ? f.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[c] - f.count) + f
-                }.joined(separator: "  ")
-            }
-            print(line(header))
-            for c in cells { print(line(c)) }
+            printColumns(header: header, rows: cells, leftAligned: 1)
         }
         if !noPlot {
             try makeDirectory(out)

@@ -216,13 +216,7 @@ struct Sweep: ParsableCommand {
             }
             rows.append(row)
         }
-        let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
-        func line(_ fields: [String]) -> String {
-            fields.enumerated().map { c, f in f.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        print(line(header))
-        for r in rows { print(line(r)) }
+        printColumns(header: header, rows: rows)
     }
 }
 

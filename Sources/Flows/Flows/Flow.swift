@@ -42,9 +42,9 @@ public struct FlowContext {
     public let seed: UInt64
     /// Worker threads the flow may use.
     public let threads: Int
-    /// The ranks that share the run (one process: ``SerialCommunicator``). Every rank holds
+    /// The ranks that share the run (one process: `SerialCommunicator`). Every rank holds
     /// the whole state and steps it identically; the flow's kernel sums are shared by target
-    /// blocks (``DistributedSum``).
+    /// blocks (`DistributedSum`).
     public let communicator: any Communicator
     /// A context; see the properties.
     public init(
@@ -100,7 +100,7 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
 /// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
 /// defaults to `direct`. With more than one rank in `communicator`, the ranks share every sum
-/// by target blocks (``DistributedSum``), with one process's results bit for bit.
+/// by target blocks (`DistributedSum`), with one process's results bit for bit.
 func readEngine(
     _ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
     domain: Domain = .free, communicator: any Communicator

@@ -50,7 +50,9 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
         // `wgf sweep`: the plan of runs, running them as child processes, the tables over seeds.
-        .target(name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText"], swiftSettings: fast),
+        .target(
+            name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText", "Communication"],
+            swiftSettings: fast),
         .executableTarget(
             name: "wgf",
             dependencies: [

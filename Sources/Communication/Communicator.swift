@@ -39,7 +39,7 @@ extension Communicator {
 
     /// The largest of every rank's `value` (used to agree on a stop: any rank's signal stops all).
     public func maximum(_ value: Int) -> Int {
-        Int(bitPattern: UInt(allGather(UInt64(bitPattern: Int64(value))).map { Int64(bitPattern: $0) }.max()!))
+        Int(allGather(UInt64(bitPattern: Int64(value))).map { Int64(bitPattern: $0) }.max()!)
     }
 
     /// Array front-end of ``allGather(_:counts:into:)``.

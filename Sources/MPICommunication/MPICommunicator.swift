@@ -13,7 +13,7 @@ public final class MPICommunicator: Communicator {
     public let ranksOnThisNode: Int
     private let world: MPI_Comm
 
-    /// Starts MPI when this process was started by an MPI launcher (``MPILaunch/isLaunched(_:)``),
+    /// Starts MPI when this process was started by an MPI launcher (`MPILaunch.isLaunched`),
     /// and returns nil otherwise: a plain `wgf run` never initialises MPI, so it needs no
     /// launcher daemon and starts as fast as before. Call once, from the main thread.
     public static func startIfLaunched(

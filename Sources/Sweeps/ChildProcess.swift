@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 
 /// A child process started with `posix_spawn`, its standard output and error captured
@@ -21,15 +22,10 @@ public enum ChildProcess {
     /// The most output kept per child.
     static let outputLimit = 1 << 16
 
-    /// Prefixes of the variables that Open MPI (`OMPI_`), PMIx (`PMIX_`) and PMI-1/2 launchers
-    /// (`PMI_`: MPICH, Slurm's srun) set for their ranks: a child with them would take itself for
-    /// an MPI rank.
-    public static let launcherPrefixes = ["OMPI_", "PMIX_", "PMI_"]
-
-    /// `environment` without the launcher variables, as `NAME=VALUE` strings, sorted.
+    /// `environment` without the MPI launchers' variables (`MPILaunch.plainEnvironment`: a
+    /// child with them would take itself for an MPI rank), as `NAME=VALUE` strings, sorted.
     public static func childEnvironment(_ environment: [String: String]) -> [String] {
-        environment.filter { name, _ in !launcherPrefixes.contains { name.hasPrefix($0) } }
-            .map { "\($0.key)=\($0.value)" }.sorted()
+        MPILaunch.plainEnvironment(environment).map { "\($0.key)=\($0.value)" }.sorted()
     }
 
     /// Runs `executable` with `arguments` in the current directory, with ``childEnvironment(_:)``

@@ -64,8 +64,8 @@ final class DiscardingRecorder: Recorder {
 
 extension WGF {
     /// Starts MPI when a launcher started this process, then runs the command. Under MPI,
-    /// commands other than `run` and `sweep` (which share their work) run on rank 0 alone, and only rank 0 prints an
-    /// error (the others end with the same code).
+    /// commands other than `run` and `sweep` (which share their work) run on rank 0 alone, and
+    /// only rank 0 prints an error (the others end with the same code).
     static func main() {
         if let mpi = MPICommunicator.startIfLaunched() { world = mpi }
         do {

@@ -26,6 +26,13 @@ public protocol Communicator: AnyObject {
     func allGather(_ local: UnsafeBufferPointer<Double>, counts: [Int], into result: UnsafeMutableBufferPointer<Double>)
     /// Every rank's `value`, in rank order.
     func allGather(_ value: UInt64) -> [UInt64]
+    /// Sends `sendCounts[q]` doubles to each rank q (consecutive blocks of `send`, in rank
+    /// order) and receives `receiveCounts[r]` from each rank r into consecutive blocks of
+    /// `result`, in rank order: the transpose of a distributed grid. The counts must match
+    /// (what r sends to q is what q expects from r). Exact, like ``allGather(_:counts:into:)``.
+    func allToAll(
+        _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
+        into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int])
     /// Waits until every rank has called it.
     func barrier()
     /// Ends every process of the job with exit status `code`: for a failure that the other
@@ -74,6 +81,16 @@ public final class SerialCommunicator: Communicator {
     }
     /// `[value]`.
     public func allGather(_ value: UInt64) -> [UInt64] { [value] }
+    /// Copies `send` into `result` (both counts must be `[send.count]`).
+    public func allToAll(
+        _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
+        into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int]
+    ) {
+        allGather(send, counts: sendCounts, into: result)
+        guard receiveCounts == sendCounts else {
+            fatalError("SerialCommunicator.allToAll: sends \(sendCounts) but receives \(receiveCounts)")
+        }
+    }
     /// Returns at once.
     public func barrier() {}
     /// Exits with `code`.

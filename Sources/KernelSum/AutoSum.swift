@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 
 /// `summation = "auto"`: per call, the cheapest engine that meets the tolerance, by a cost model
@@ -32,13 +33,17 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
     ///   - threads: threads of whichever engine is chosen.
     ///   - seed: the sliced engine's directions.
     ///   - domain: R^d, or the periodic box [0, L)^d.
-    public init(tolerance: Double, threads: Int, seed: UInt64 = 0, domain: Domain = .free) {
+    ///   - communicator: ranks to share the mesh's grid with (``MeshSum``).
+    public init(
+        tolerance: Double, threads: Int, seed: UInt64 = 0, domain: Domain = .free,
+        communicator: (any Communicator)? = nil
+    ) {
         self.tolerance = tolerance
         self.threads = threads
         self.seed = seed
         self.domain = domain
         direct = DirectSum(threads: threads, domain: domain)
-        mesh = MeshSum(tolerance: tolerance, threads: threads, domain: domain)
+        mesh = MeshSum(tolerance: tolerance, threads: threads, domain: domain, communicator: communicator)
         lastChoice = direct
     }
 

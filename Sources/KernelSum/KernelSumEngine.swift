@@ -1,3 +1,5 @@
+import Communication
+
 /// The problem every engine solves:
 ///
 ///     s_c(y_j) = Σ_i w_{ic} k(y_j − x_i),     g_c(y_j) = ∇_y s_c(y_j)   (for chosen channels c)
@@ -192,10 +194,11 @@ public enum KernelSumEngines {
     ///   - directions: the sliced engine's directions.
     ///   - seed: the sliced engine's directions' seed.
     ///   - domain: R^d, or the periodic box [0, L)^d.
+    ///   - communicator: the ranks that share the mesh's grid (``MeshSum``), if several.
     public static func make(
         _ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
         threads: Int, directions: Int = 256, seed: UInt64 = 0,
-        domain: Domain = .free
+        domain: Domain = .free, communicator: (any Communicator)? = nil
     ) throws -> any KernelSumEngine {
         if let l = domain.period, let problem = NumericRange.periodProblem(l) {
             throw SummationError(message: "period " + problem)
@@ -204,7 +207,9 @@ public enum KernelSumEngines {
             throw SummationError(message: "tolerance " + problem)
         }
         switch method {
-        case .auto: return AutoSum(tolerance: tolerance, threads: threads, seed: seed, domain: domain)
+        case .auto:
+            return AutoSum(
+                tolerance: tolerance, threads: threads, seed: seed, domain: domain, communicator: communicator)
         case .direct: return DirectSum(threads: threads, domain: domain)
         case .mesh:
             if let reason = MeshSum.unsupported(kernel, dimension: dimension) { throw SummationError(message: reason) }
@@ -217,7 +222,7 @@ public enum KernelSumEngines {
                         + "against tolerance \(formatNumber(tolerance))): use direct, or auto, which chooses between them"
                 )
             }
-            return MeshSum(tolerance: tolerance, threads: threads, domain: domain)
+            return MeshSum(tolerance: tolerance, threads: threads, domain: domain, communicator: communicator)
         case .sliced:
             if domain.isPeriodic {
                 throw SummationError(

@@ -72,6 +72,31 @@ public final class MPICommunicator: Communicator {
                 result.baseAddress, counts32, displacements, wgf_mpi_double(), world), "MPI_Allgatherv")
     }
 
+    /// `MPI_Alltoallv` of consecutive blocks (sizes checked first).
+    public func allToAll(
+        _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
+        into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int]
+    ) {
+        guard sendCounts.count == size, receiveCounts.count == size,
+            send.count == sendCounts.reduce(0, +), result.count == receiveCounts.reduce(0, +),
+            send.count <= Int(Int32.max), result.count <= Int(Int32.max)
+        else {
+            fatalError(
+                "MPICommunicator.allToAll: sends \(sendCounts) of \(send.count), receives \(receiveCounts) into \(result.count)"
+            )
+        }
+        func displacements(_ counts: [Int]) -> [Int32] {
+            var out = [Int32](repeating: 0, count: counts.count)
+            for r in 1..<max(counts.count, 1) { out[r] = out[r - 1] + Int32(counts[r - 1]) }
+            return out
+        }
+        check(
+            MPI_Alltoallv(
+                send.baseAddress, sendCounts.map { Int32($0) }, displacements(sendCounts), wgf_mpi_double(),
+                result.baseAddress, receiveCounts.map { Int32($0) }, displacements(receiveCounts), wgf_mpi_double(),
+                world), "MPI_Alltoallv")
+    }
+
     /// `MPI_Allgather` of one value per rank.
     public func allGather(_ value: UInt64) -> [UInt64] {
         var mine = value

@@ -58,6 +58,44 @@ final class DistributedRunTests: ScratchTestCase {
         }
     }
 
+    /// The mesh's grid shared by slabs (2-D with the log kernel's near field, SVGD, 3-D, the
+    /// periodic box), 20 steps on 2 and 3 ranks: the single process's files, byte for byte.
+    func testMeshRunsOnRanksWriteTheSingleProcessFiles() throws {
+        let scenarios = CLITests.root.appendingPathComponent("scenarios")
+        let quiet = ["--steps", "20", "--quiet", "--set", "expect=[]", "--set", "flow.summation=mesh"]
+        let swarm = scenarios.appendingPathComponent("swarm-attraction-repulsion-2d.toml").path
+        let cases: [(String, [String])] = [
+            ("swarm", [swarm]),
+            ("svgd", [scenarios.appendingPathComponent("svgd-gaussian-2d.toml").path]),
+            (
+                "swarm 3-d",
+                [
+                    swarm, "--set", "population.dimension=3", "--set",
+                    "population.init={ kind = \"gaussian\", mean = [0.5, -0.5, 0], std = 0.2 }",
+                ]
+            ),
+            (
+                "periodic", [
+                    swarm, "--set", "flow.period=4", "--set",
+                    "flow.interaction=[{ kernel = \"gaussian:sigma=0.2\", weight = -1 }]",
+                    "--set", "record.metrics=[\"interaction-energy\"]",
+                ]
+            ),
+        ]
+        for (label, args) in cases {
+            let one = scratch.appendingPathComponent(label + "-1")
+            let single = try wgf(["run"] + args + quiet + ["--out", one.path])
+            XCTAssertEqual(single.code, 0, "\(label): \(single.stderr)")
+            XCTAssertTrue(try read(one.appendingPathComponent("run.json")).contains("summation-grid"), label)
+            for ranks in [2, 3] {
+                let many = scratch.appendingPathComponent(label + "-\(ranks)")
+                let r = try wgf(["run"] + args + quiet + ["--out", many.path], ranks: ranks)
+                XCTAssertEqual(r.code, 0, "\(label) on \(ranks) ranks: \(r.stderr)")
+                try assertSameOutputs(one, many, "\(label) on \(ranks) ranks")
+            }
+        }
+    }
+
     /// Bad input and a directory in use: one message (rank 0's), every rank's exit code the
     /// documented one; no run directory is made for bad input.
     func testFailuresPrintOnceAndEndEveryRankWithTheirCode() throws {

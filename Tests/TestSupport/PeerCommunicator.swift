@@ -11,6 +11,8 @@ package final class PeerCommunicator: Communicator {
     package let fill: Double
     /// The number of ``allGather(_:counts:into:)`` calls so far.
     package private(set) var gathers = 0
+    /// The number of ``allToAll(_:sendCounts:into:receiveCounts:)`` calls so far.
+    package private(set) var exchanges = 0
 
     package init(rank: Int, of size: Int, fill: Double = -7777) {
         self.rank = rank
@@ -27,6 +29,25 @@ package final class PeerCommunicator: Communicator {
         for r in 0..<size {
             for i in 0..<counts[r] {
                 result[k] = r == rank ? local[i] : fill
+                k += 1
+            }
+        }
+    }
+
+    /// What this rank sends itself is received; the other ranks' blocks are `fill`.
+    package func allToAll(
+        _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
+        into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int]
+    ) {
+        precondition(sendCounts.count == size && receiveCounts.count == size)
+        precondition(send.count == sendCounts.reduce(0, +) && result.count == receiveCounts.reduce(0, +))
+        precondition(sendCounts[rank] == receiveCounts[rank])
+        exchanges += 1
+        let own = sendCounts[..<rank].reduce(0, +)
+        var k = 0
+        for r in 0..<size {
+            for i in 0..<receiveCounts[r] {
+                result[k] = r == rank ? send[own + i] : fill
                 k += 1
             }
         }

@@ -100,7 +100,8 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
 /// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
 /// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
 /// defaults to `direct`. With more than one rank in `communicator`, the ranks share every sum
-/// by target blocks (`DistributedSum`), with one process's results bit for bit.
+/// by target blocks (`DistributedSum`) and the mesh's grid by slabs, with one process's results
+/// bit for bit.
 func readEngine(
     _ s: Settings, kernel: any RadialKernel, dimension: Int, threads: Int, seed: UInt64,
     domain: Domain = .free, communicator: any Communicator
@@ -114,7 +115,7 @@ func readEngine(
     do {
         let engine = try KernelSumEngines.make(
             method, kernel: kernel, dimension: dimension, tolerance: tolerance,
-            threads: threads, directions: directions, seed: seed, domain: domain)
+            threads: threads, directions: directions, seed: seed, domain: domain, communicator: communicator)
         if let part = engine as? any StatefulPart { s.register(part, as: "summation") }
         // Several ranks share each sum by target blocks, with the same results as one process.
         return communicator.size > 1 ? DistributedSum(engine, communicator: communicator) : engine

@@ -167,19 +167,34 @@ import Foundation
         }
     }
 
-    private func run(
-        _ pass: Pass, forward: Bool, real: UnsafeMutablePointer<Double>,
+    /// The passes in forward order, each as its blocks: the last axis's (first row, count),
+    /// then axes d − 2 … 0 as (first complex element, count). A distributed grid
+    /// (`SharedGrid`) deals them out to its ranks.
+    public var passBlocks: [[(start: Int, count: Int)]] { passes.map(\.blocks) }
+
+    /// Runs the blocks `blocks` of pass `index` (of ``passBlocks``) only: a rank's share of
+    /// the transform, computed by the same plans as the whole one.
+    func run(
+        pass index: Int, blocks: Range<Int>, forward: Bool, real: UnsafeMutablePointer<Double>,
         spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?
     ) {
+        run(passes[index], blocks: blocks, forward: forward, real: real, spectrum: spectrum, threads: threads, leading: leading)
+    }
+
+    private func run(
+        _ pass: Pass, blocks: Range<Int>? = nil, forward: Bool, real: UnsafeMutablePointer<Double>,
+        spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?
+    ) {
+        let chosen = blocks ?? pass.blocks.indices
         let r = SharedMutablePointer(real)
         let s = SharedMutablePointer(spectrum)
         let n = shape[dimension - 1]
         let nc = n / 2 + 1
         // Rows (of the last axis) from this one on have axis-0 index ≥ leading.
         let rowLimit = dimension > 1 ? min(shape[0], leading ?? shape[0]) * (complexCount / nc / shape[0]) : Int.max
-        Parallel.forEachChunk(pass.blocks.count, threads: threads, minimumChunk: 1) { range in
+        Parallel.forEachChunk(chosen.count, threads: threads, minimumChunk: 1) { range in
             for k in range {
-                let (start, count) = pass.blocks[k]
+                let (start, count) = pass.blocks[chosen.lowerBound + k]
                 let plan = pass.plans[count]!
                 if pass.isLastAxis && start >= rowLimit {
                     if forward { (s.base + start * nc).initialize(repeating: (0, 0), count: count * nc) }

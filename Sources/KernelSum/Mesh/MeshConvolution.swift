@@ -1,4 +1,5 @@
 import CFFTW
+import Communication
 import Foundation
 
 /// The far part of the sum on the grid, in FINUFFT's three steps: (1) spread the weights onto
@@ -13,6 +14,9 @@ import Foundation
 /// by the first row their window meets), so the grid, hence the output, does not depend on the
 /// thread count. In the periodic box spreading and interpolation run on the FFT grid padded by
 /// w points on each side, folded onto it and unfolded from it (``PeriodicGrid``).
+///
+/// Given a ``SharedGrid`` (a job's ranks), each rank spreads onto, folds and transforms its
+/// slab of the grid only, and interpolates its own targets on the gathered grid.
 struct MeshConvolution {
     let plan: MeshPlan
     let buffers: MeshBuffers
@@ -34,8 +38,20 @@ struct MeshConvolution {
     /// The rows along axis 0 that hold every window, of sources and of targets, in R^d: the
     /// rest is the zero padding of the aperiodic convolution, which the FFTs skip.
     let usedRows: Int?
+    /// The ranks sharing the grid, or nil for one process.
+    let share: SharedGrid?
+    /// Reusable buffers of the shared grid's exchanges.
+    let exchange: (PaddedBuffer, PaddedBuffer)
 
-    init(plan: MeshPlan, buffers: MeshBuffers, padded: PaddedBuffer, problem: KernelSumProblem, threads: Int) {
+    /// - Parameters:
+    ///   - problem: the sources, and the targets to interpolate at.
+    ///   - allTargets: every target of the sum (`problem`'s are a block of them when the ranks
+    ///     share it): the grid's extent is the same on every rank.
+    ///   - communicator: the ranks sharing the grid (every one makes this call).
+    init(
+        plan: MeshPlan, buffers: MeshBuffers, padded: PaddedBuffer, problem: KernelSumProblem,
+        allTargets: UnsafeBufferPointer<Double>, threads: Int, communicator: (any Communicator)? = nil
+    ) {
         self.plan = plan
         self.buffers = buffers
         self.problem = problem
@@ -64,12 +80,17 @@ struct MeshConvolution {
                 min(rows - 1, max(0, factors.start(points[i * d], slot: lead)))
             }
         }
-        sourceRows = byFirstRow(problem.sources)
+        let sourceStarts = byFirstRow(problem.sources)
+        sourceRows = sourceStarts
         targetRows = byFirstRow(problem.targets)
-        let lastRow = { (starts: [Int]) in starts.lastIndex { $0 < starts.last! } ?? 0 }
-        usedRows =
-            periodic == nil
-            ? min(rows, max(lastRow(sourceRows.start), lastRow(targetRows.start)) + w + 1) : nil
+        let lastSourceRow = sourceStarts.start.lastIndex { $0 < sourceStarts.start.last! } ?? 0
+        let lastTargetRow = stride(from: 0, to: allTargets.count, by: d).reduce(0) { row, k in
+            max(row, min(rows - 1, max(0, factors.start(allTargets[k], slot: lead))))
+        }
+        let used = periodic == nil ? min(rows, max(lastSourceRow, lastTargetRow) + w + 1) : nil
+        usedRows = used
+        share = communicator.flatMap { SharedGrid(communicator: $0, transform: buffers.transform, usedRows: used) }
+        exchange = buffers.exchange
     }
 
     /// Writes the far part of every value (plus the plan's offset times the weights) and
@@ -77,16 +98,28 @@ struct MeshConvolution {
     func run(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let grid = buffers.real
         let spreadGrid = periodic?.buffer ?? grid
-        spread(into: spreadGrid)
-        periodic?.fold(into: grid, channels: problem.channels, threads: threads)
-        convolve(grid)
+        if let share {
+            // This rank's slab: the spreading grid's rows that fold onto it, then its transforms.
+            let slab = share.mine
+            spread(into: spreadGrid, rows: periodic.map { $0.rowsFolding(onto: slab) } ?? [slab])
+            periodic?.fold(into: grid, channels: problem.channels, threads: threads, rows: slab)
+            let total = plan.grid[0..<plan.dimension].reduce(1, *)
+            for c in 0..<problem.channels {
+                share.convolve(grid + c * total, buffers: buffers, exchange: exchange, threads: threads, leading: usedRows)
+            }
+        } else {
+            spread(into: spreadGrid, rows: [0..<shape[lead]])
+            periodic?.fold(into: grid, channels: problem.channels, threads: threads)
+            convolve(grid)
+        }
         periodic?.unfold(from: grid, channels: problem.channels, threads: threads)
         interpolate(spreadGrid, values: values, gradients: gradients)
     }
 
-    /// (1) Every channel's weights onto `spreadGrid` (overwritten). Each slab of rows takes, in
-    /// the sources' row order, the points whose window meets it, and clips the window to it.
-    func spread(into spreadGrid: UnsafeMutablePointer<Double>) {
+    /// (1) Every channel's weights onto the `rows` (of the lead slot) of `spreadGrid`
+    /// (overwritten). Each slab of rows takes, in the sources' row order, the points whose window
+    /// meets it, and clips the window to it: a row's values do not depend on the slabs.
+    func spread(into spreadGrid: UnsafeMutablePointer<Double>, rows wanted: [Range<Int>]) {
         let d = plan.dimension
         let n = problem.sourceCount
         let channels = problem.channels
@@ -99,14 +132,18 @@ struct MeshConvolution {
         let rows = shape[lead]
         let rowSize = spreadTotal / rows
         let (order, rowStart) = sourceRows
-        let slabs = threads == 1 ? 1 : min(rows, 4 * threads)
+        let slabList = wanted.flatMap { range in
+            let pieces = threads == 1 ? 1 : min(range.count, 4 * threads)
+            return (0..<pieces).map { p in
+                (range.lowerBound + p * range.count / pieces, range.lowerBound + (p + 1) * range.count / pieces)
+            }
+        }
         let sources = SharedPointer(problem.sources.baseAddress!)
         let weights = SharedPointer(problem.weights.baseAddress!)
         let gridShared = SharedMutablePointer(spreadGrid)
-        Parallel.forEachChunk(slabs, threads: threads, minimumChunk: 1) { slabRange in
+        Parallel.forEachChunk(slabList.count, threads: threads, minimumChunk: 1) { slabRange in
             for slab in slabRange {
-                let r0 = slab * rows / slabs
-                let r1 = (slab + 1) * rows / slabs
+                let (r0, r1) = slabList[slab]
                 for c in 0..<channels {
                     let slabStart = gridShared.base + c * spreadTotal + r0 * rowSize
                     slabStart.initialize(repeating: 0, count: (r1 - r0) * rowSize)

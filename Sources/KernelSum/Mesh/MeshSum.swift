@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 
 /// Kernel sums on a mesh, d = 1, 2, 3, for every kernel: a non-uniform FFT convolution for the
@@ -32,6 +33,12 @@ import Foundation
 /// the FFTs run block by block with fixed plans (`GridFFT`): the output does not depend on
 /// `threads`. Plans, buffers and the multiplier are kept while the grid stays the same.
 ///
+/// Given a communicator of K > 1 ranks (d = 2, 3), every call is collective: each rank spreads,
+/// transforms and multiplies on its slab of the grid (``SharedGrid``), the slabs are gathered,
+/// and each rank interpolates and adds the near field at the targets asked of it (all of them,
+/// or its block in ``sum(_:_:targets:values:gradients:)``). The sums are bit for bit those of
+/// one process.
+///
 /// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
 /// through its minimum image, exactly as ``DirectSum`` in the same domain: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
 /// minimum-image difference (points are wrapped into the box first). The mode grid then covers
@@ -52,6 +59,8 @@ public struct MeshSum: KernelSumEngine {
     public let domain: Domain
     /// The constants the plan is chosen with (``MeshOptions``' defaults unless given).
     public let options: MeshOptions
+    /// The ranks that share the grid, or nil: every rank must then make the same calls.
+    public nonisolated(unsafe) let communicator: (any Communicator)?
     let workspace = MeshWorkspace()
 
     /// - Parameters:
@@ -59,11 +68,16 @@ public struct MeshSum: KernelSumEngine {
     ///   - threads: threads to use (values below 1 are taken as 1).
     ///   - domain: R^d, or the periodic box [0, L)^d.
     ///   - options: the mesh's tunable constants.
-    public init(tolerance: Double, threads: Int, domain: Domain = .free, options: MeshOptions = MeshOptions()) {
+    ///   - communicator: ranks to share the grid with (more than one makes every call collective).
+    public init(
+        tolerance: Double, threads: Int, domain: Domain = .free, options: MeshOptions = MeshOptions(),
+        communicator: (any Communicator)? = nil
+    ) {
         self.tolerance = tolerance
         self.threads = max(1, threads)
         self.domain = domain
         self.options = options
+        self.communicator = communicator.flatMap { $0.size > 1 ? $0 : nil }
     }
 
     /// `mesh`, the registry name.
@@ -136,7 +150,8 @@ public struct MeshSum: KernelSumEngine {
         guard MeshSum.unsupported(kernel, dimension: problem.dimension) == nil else {
             return direct.sum(kernel, problem.restricted(to: range), values: values, gradients: gradients)
         }
-        guard !range.isEmpty else { return }
+        // A rank with no targets still takes its share of a shared grid.
+        guard !range.isEmpty || communicator != nil else { return }
         guard problem.sourceCount > 0 else {
             for k in 0..<values.count { values[k] = 0 }
             for k in 0..<gradients.count { gradients[k] = 0 }
@@ -181,8 +196,11 @@ public struct MeshSum: KernelSumEngine {
         }
         let buffers = ws.prepare(plan, channels: problem.channels, threads: threads)
         ws.report = plan.report
-        MeshConvolution(plan: plan, buffers: buffers, padded: ws.padded, problem: problem, threads: threads)
-            .run(values: values, gradients: gradients)
+        MeshConvolution(
+            plan: plan, buffers: buffers, padded: ws.padded, problem: problem, allTargets: whole.targets,
+            threads: threads, communicator: communicator
+        )
+        .run(values: values, gradients: gradients)
         if plan.split.radius > 0 {
             NearField(
                 split: plan.split, problem: problem, threads: threads, domain: domain,

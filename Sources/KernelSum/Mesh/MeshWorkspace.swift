@@ -49,6 +49,9 @@ final class MeshBuffers: @unchecked Sendable {
     let complexCount: Int
     let transform: GridFFT
     let multiplier: [Double]
+    /// The send and receive buffers of a grid shared by ranks (``SharedGrid``), allocated on
+    /// first use.
+    let exchange = (PaddedBuffer(), PaddedBuffer())
 
     init(_ plan: MeshPlan, key: MeshPlan.Key, channels: Int, threads: Int) {
         self.key = key

@@ -41,8 +41,25 @@ import Foundation
         return (0..<g).map { p in stride(from: (p + pad) % g, to: g + 2 * pad, by: g).map { $0 } }
     }
 
-    /// grid[p] = Σ_{e ≡ p + w} padded[e], channel by channel.
-    public func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+    /// The padded rows (axis 0) whose images fold onto the grid rows `slab`, as ascending ranges.
+    public func rowsFolding(onto slab: Range<Int>) -> [Range<Int>] {
+        let image = images(0)
+        let needed = Set(slab.flatMap { image[$0] }).sorted()
+        var ranges: [Range<Int>] = []
+        for e in needed {
+            if let last = ranges.last, last.upperBound == e {
+                ranges[ranges.count - 1] = last.lowerBound..<(e + 1)
+            } else {
+                ranges.append(e..<(e + 1))
+            }
+        }
+        return ranges
+    }
+
+    /// grid[p] = Σ_{e ≡ p + w} padded[e], channel by channel, for the grid rows `rows` (axis 0;
+    /// all by default).
+    public func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int, rows: Range<Int>? = nil) {
+        let rows = rows ?? 0..<grid[0]
         let im = (0..<3).map { images($0) }
         let (g0, g1, g2) = (grid[0], dimension > 1 ? grid[1] : 1, dimension > 2 ? grid[2] : 1)
         let (e1, e2) = (shape[1], shape[2])
@@ -51,8 +68,8 @@ import Foundation
         let source = SharedPointer(UnsafePointer(buffer))
         let target = SharedMutablePointer(out)
         for c in 0..<channels {
-            Parallel.forEachChunk(g0, threads: threads, minimumChunk: 4) { range in
-                for p0 in range {
+            Parallel.forEachChunk(rows.count, threads: threads, minimumChunk: 4) { range in
+                for p0 in (rows.lowerBound + range.lowerBound)..<(rows.lowerBound + range.upperBound) {
                     for p1 in 0..<g1 {
                         for p2 in 0..<g2 {
                             var s = 0.0

@@ -1,0 +1,209 @@
+import CFFTW
+import Communication
+
+/// The mesh's FFT grid shared by the ranks of a job, d = 2, 3 (a slab decomposition, as
+/// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices. It
+/// spreads onto its slab, runs its slab's share of the transforms along the other axes, and the
+/// ranks transpose (`allToAll`) so that each owns a set of columns along axis 0; there it
+/// transforms along axis 0, multiplies, transforms back, and the ranks transpose back; each
+/// finishes its slab's transforms and the slabs are gathered, so that every rank can
+/// interpolate its targets anywhere. Per transform and rank: grid/K of work, and about
+/// 2·grid/K of the in-band spectrum sent (the columns outside the kernel's band are never
+/// transformed nor sent: their multiplier is 0), plus the gathered real grid.
+///
+/// Every number is computed by the same FFTW plan, on the same addresses of a full-size
+/// buffer, as by one process (``GridFFT``'s blocks are dealt out whole: slab cuts fall on
+/// block boundaries), and the multiplier is applied element by element, so the grid, hence
+/// every sum, is bit for bit the one process's whatever the rank count.
+@_spi(MeshParts) public struct SharedGrid {
+    let communicator: any Communicator
+    /// n₀, the grid's length along axis 0.
+    let length: Int
+    /// Complex spectrum values per axis-0 index (the columns of the axis-0 pass).
+    let columns: Int
+    /// Real grid values per axis-0 index.
+    let realRowLength: Int
+    /// Each rank's slab of axis-0 indices (together 0 ..< n₀, in rank order).
+    public let rows: [Range<Int>]
+    /// Per pass along the axes other than 0 (``GridFFT/passBlocks`` 0 ..< d − 1), each rank's
+    /// blocks: those within its slab.
+    public let slabBlocks: [[Range<Int>]]
+    /// The axis-0 pass's blocks (first column, count), and each rank's share of them.
+    public let columnPass: [(start: Int, count: Int)]
+    public let columnBlocks: [Range<Int>]
+    /// Columns in no axis-0 block: outside the band, multiplied (by 0) by each row's owner.
+    public let uncovered: [Range<Int>]
+
+    /// The decomposition of `transform`'s grid over `communicator`'s ranks, or nil for one
+    /// rank or a 1-D grid (one row: nothing to share).
+    /// - Parameters:
+    ///   - transform: the grid's transforms (their blocks are dealt out).
+    ///   - usedRows: the axis-0 indices holding data (the rest is the zero padding of the
+    ///     aperiodic convolution): the slabs share these evenly, the last takes the padding.
+    public init?(communicator: any Communicator, transform: GridFFT, usedRows: Int?) {
+        let d = transform.dimension
+        let k = communicator.size
+        guard k > 1, d > 1 else { return nil }
+        self.communicator = communicator
+        let n0 = transform.shape[0]
+        length = n0
+        columns = transform.complexCount / n0
+        realRowLength = transform.shape.reduce(1, *) / n0
+        let passes = transform.passBlocks
+        // The last axis's transforms per axis-0 index, and the cut unit that keeps its blocks
+        // (of GridFFT.block rows, from row 0) whole.
+        let lastRows = transform.complexCount / (transform.shape[d - 1] / 2 + 1) / n0
+        var (a, b) = (GridFFT.block, lastRows)
+        while b != 0 { (a, b) = (b, a % b) }
+        let unit = GridFFT.block / a
+        let units = (min(n0, usedRows ?? n0) + unit - 1) / unit
+        let cuts = (0...k).map { r in r == k ? n0 : min(n0, r * units / k * unit) }
+        rows = (0..<k).map { cuts[$0]..<cuts[$0 + 1] }
+        let owner = { (i0: Int) in cuts.lastIndex { $0 <= i0 && i0 < n0 }! }
+        let columns = self.columns
+        slabBlocks = (0..<(d - 1)).map { p in
+            let first = passes[p].map { block in owner(p == 0 ? block.start / lastRows : block.start / columns) }
+            // Blocks run in axis-0 order, so each rank's are consecutive.
+            return (0..<k).map { r in
+                let mine = first.indices.filter { first[$0] == r }
+                return (mine.first ?? 0)..<((mine.last ?? -1) + 1)
+            }
+        }
+        columnPass = passes[d - 1]
+        let deal = BlockPartition(count: columnPass.count, parts: k)
+        columnBlocks = (0..<k).map { deal.range(of: $0) }
+        var gaps: [Range<Int>] = []
+        var next = 0
+        for block in columnPass {
+            if block.start > next { gaps.append(next..<block.start) }
+            next = block.start + block.count
+        }
+        if next < columns { gaps.append(next..<columns) }
+        uncovered = gaps
+    }
+
+    /// The axis-0 indices this rank spreads and transforms.
+    public var mine: Range<Int> { rows[communicator.rank] }
+
+    /// Columns owned by rank r.
+    private func columnCount(_ r: Int) -> Int { columnPass[columnBlocks[r]].reduce(0) { $0 + $1.count } }
+
+    /// One channel's convolution (``MeshConvolution/convolve(_:)``'s, shared): `grid` holds
+    /// this rank's slab on entry and the whole convolved grid on return.
+    func convolve(
+        _ grid: UnsafeMutablePointer<Double>, buffers: MeshBuffers, exchange: (PaddedBuffer, PaddedBuffer),
+        threads: Int, leading: Int?
+    ) {
+        let d = buffers.transform.dimension
+        let rank = communicator.rank
+        let transform = buffers.transform
+        let spectrum = buffers.spectrum
+        for p in 0..<(d - 1) {
+            transform.run(
+                pass: p, blocks: slabBlocks[p][rank], forward: true, real: grid, spectrum: spectrum,
+                threads: threads, leading: leading)
+        }
+        transpose(spectrum, toColumns: true, exchange: exchange)
+        transform.run(
+            pass: d - 1, blocks: columnBlocks[rank], forward: true, real: grid, spectrum: spectrum,
+            threads: threads, leading: leading)
+        multiply(spectrum, by: buffers.multiplier, threads: threads)
+        transform.run(
+            pass: d - 1, blocks: columnBlocks[rank], forward: false, real: grid, spectrum: spectrum,
+            threads: threads, leading: leading)
+        transpose(spectrum, toColumns: false, exchange: exchange)
+        for p in (0..<(d - 1)).reversed() {
+            transform.run(
+                pass: p, blocks: slabBlocks[p][rank], forward: false, real: grid, spectrum: spectrum,
+                threads: threads, leading: leading)
+        }
+        gather(grid, through: exchange.0)
+    }
+
+    /// The spectrum of this rank's slab to its columns' owners (`toColumns`), or back.
+    private func transpose(
+        _ spectrum: UnsafeMutablePointer<fftw_complex>, toColumns: Bool, exchange: (PaddedBuffer, PaddedBuffer)
+    ) {
+        let k = communicator.size
+        let me = communicator.rank
+        let z = UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self)
+        // Rank r's rows × rank q's columns, packed row by row, block by block.
+        let block = { (r: Int, q: Int) in 2 * rows[r].count * columnCount(q) }
+        let sendCounts = (0..<k).map { toColumns ? block(me, $0) : block($0, me) }
+        let receiveCounts = (0..<k).map { toColumns ? block($0, me) : block(me, $0) }
+        let send = exchange.0.reserve(sendCounts.reduce(0, +))
+        let receive = exchange.1.reserve(receiveCounts.reduce(0, +))
+        func copy(rows r: Int, columnsOf q: Int, packing: Bool, _ buffer: UnsafeMutablePointer<Double>) -> Int {
+            var k = 0
+            for i0 in rows[r] {
+                for (start, count) in columnPass[columnBlocks[q]] {
+                    let at = z + 2 * (i0 * columns + start)
+                    if packing {
+                        (buffer + k).update(from: at, count: 2 * count)
+                    } else {
+                        at.update(from: buffer + k, count: 2 * count)
+                    }
+                    k += 2 * count
+                }
+            }
+            return k
+        }
+        var offset = 0
+        for q in 0..<k {
+            offset += toColumns
+                ? copy(rows: me, columnsOf: q, packing: true, send + offset)
+                : copy(rows: q, columnsOf: me, packing: true, send + offset)
+        }
+        communicator.allToAll(
+            UnsafeBufferPointer(start: send, count: offset), sendCounts: sendCounts,
+            into: UnsafeMutableBufferPointer(start: receive, count: receiveCounts.reduce(0, +)),
+            receiveCounts: receiveCounts)
+        offset = 0
+        for r in 0..<k {
+            offset += toColumns
+                ? copy(rows: r, columnsOf: me, packing: false, receive + offset)
+                : copy(rows: me, columnsOf: r, packing: false, receive + offset)
+        }
+    }
+
+    /// The multiplier on this rank's columns (every row) and, outside every column block, on
+    /// its rows: each spectrum value is multiplied once, by its owner, as by one process.
+    private func multiply(_ spectrum: UnsafeMutablePointer<fftw_complex>, by multiplier: [Double], threads: Int) {
+        let s = SharedMutablePointer(spectrum)
+        let mine = columnPass[columnBlocks[communicator.rank]]
+        let slab = self.mine
+        let columns = self.columns
+        let uncovered = self.uncovered
+        multiplier.withUnsafeBufferPointer { mp in
+            let factor = SharedPointer(mp.baseAddress!)
+            Parallel.forEachChunk(length, threads: threads, minimumChunk: 16) { range in
+                for i0 in range {
+                    let row = i0 * columns
+                    for (start, count) in mine {
+                        for j in (row + start)..<(row + start + count) {
+                            s[j].0 *= factor[j]
+                            s[j].1 *= factor[j]
+                        }
+                    }
+                    guard slab.contains(i0) else { continue }
+                    for gap in uncovered {
+                        for j in (row + gap.lowerBound)..<(row + gap.upperBound) {
+                            s[j].0 *= factor[j]
+                            s[j].1 *= factor[j]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every rank's slab of the real grid into `grid` on every rank.
+    private func gather(_ grid: UnsafeMutablePointer<Double>, through buffer: PaddedBuffer) {
+        let counts = rows.map { $0.count * realRowLength }
+        let own = buffer.reserve(counts[communicator.rank])
+        own.update(from: grid + mine.lowerBound * realRowLength, count: counts[communicator.rank])
+        communicator.allGather(
+            UnsafeBufferPointer(start: own, count: counts[communicator.rank]), counts: counts,
+            into: UnsafeMutableBufferPointer(start: grid, count: length * realRowLength))
+    }
+}

@@ -1,0 +1,195 @@
+@_spi(MeshParts) import KernelSum
+import TestSupport
+import XCTest
+
+/// The mesh's grid shared by the ranks of a job (`SharedGrid`): every rank's sums equal one
+/// process's bit for bit, whatever K, and each rank really computes only its share.
+final class SharedGridTests: XCTestCase {
+    struct Case {
+        let label: String
+        let kernel: any RadialKernel
+        let dimension: Int
+        let count: Int
+        let tolerance: Double
+        let domain: Domain
+    }
+
+    let cases = [
+        Case(
+            label: "2-d gaussian", kernel: GaussianKernel(sigma: 0.3), dimension: 2, count: 3000, tolerance: 1e-6,
+            domain: .free),
+        Case(
+            label: "2-d log (near field)", kernel: LogarithmicKernel(), dimension: 2, count: 2500, tolerance: 1e-6,
+            domain: .free),
+        Case(
+            label: "3-d riesz", kernel: RieszKernel(r: 1), dimension: 3, count: 2000, tolerance: 1e-4, domain: .free),
+        Case(
+            label: "2-d periodic", kernel: GaussianKernel(sigma: 0.3), dimension: 2, count: 3000, tolerance: 1e-6,
+            domain: .periodic(length: 4)),
+        Case(
+            label: "3-d periodic", kernel: GaussianKernel(sigma: 0.4), dimension: 3, count: 1500, tolerance: 1e-4,
+            domain: .periodic(length: 3)),
+        // A grid of few rows: some ranks' slabs are empty.
+        Case(
+            label: "2-d coarse", kernel: GaussianKernel(sigma: 2), dimension: 2, count: 500, tolerance: 1e-3,
+            domain: .free),
+    ]
+
+    struct Points {
+        let x: [Double]
+        let y: [Double]
+        let w: [Double]
+    }
+
+    func points(_ c: Case, seed: UInt64) -> Points {
+        var rng = TestRNG(seed)
+        let n = c.count * c.dimension
+        let top = c.domain.period ?? 3
+        // Some points outside the box (wrapped by the periodic engine), targets beyond sources.
+        return Points(
+            x: (0..<n).map { _ in rng.uniform(-0.5, top + 0.5) },
+            y: (0..<n).map { _ in rng.uniform(-1, top + 1) },
+            w: (0..<(2 * c.count)).map { _ in rng.uniform(-1, 1) })
+    }
+
+    func oneProcess(_ c: Case, _ p: Points) -> (values: [Double], gradients: [Double]) {
+        var values: [Double] = []
+        var gradients: [Double] = []
+        MeshSum(tolerance: c.tolerance, threads: 2, domain: c.domain).sum(
+            c.kernel, dimension: c.dimension, sources: p.x, weights: p.w, channels: 2, targets: p.y,
+            gradientChannels: [1], values: &values, gradients: &gradients)
+        return (values, gradients)
+    }
+
+    func testEveryRankEqualsOneProcessBitForBit() {
+        for (index, c) in cases.enumerated() {
+            let p = points(c, seed: UInt64(10 + index))
+            let expected = oneProcess(c, p)
+            XCTAssertTrue(expected.values.allSatisfy(\.isFinite), c.label)
+            for k in [2, 3, 4] {
+                // Twice per job: the second call reuses the grid, plans and exchange buffers.
+                let results = ThreadJob(size: k).run { communicator in
+                    let mesh = MeshSum(tolerance: c.tolerance, threads: 1, domain: c.domain, communicator: communicator)
+                    let shared = DistributedSum(mesh, communicator: communicator)
+                    var out: [([Double], [Double])] = []
+                    for engine in [shared, shared, mesh] as [any KernelSumEngine] {
+                        var values: [Double] = []
+                        var gradients: [Double] = []
+                        engine.sum(
+                            c.kernel, dimension: c.dimension, sources: p.x, weights: p.w, channels: 2,
+                            targets: p.y, gradientChannels: [1], values: &values, gradients: &gradients)
+                        out.append((values, gradients))
+                    }
+                    return out
+                }
+                for (rank, calls) in results.enumerated() {
+                    for (call, result) in calls.enumerated() {
+                        let at = "\(c.label), rank \(rank) of \(k), call \(call)"
+                        XCTAssertNil(firstDifference(result.0, expected.values), "values: \(at)")
+                        XCTAssertNil(firstDifference(result.1, expected.gradients), "gradients: \(at)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fewer targets than ranks: the ranks without targets still take their share of the grid.
+    func testRanksWithoutTargetsStillShareTheGrid() {
+        let c = cases[0]
+        let p = points(c, seed: 3)
+        let y = Array(p.y[0..<4])
+        var expected: [Double] = []
+        var expectedGradients: [Double] = []
+        MeshSum(tolerance: c.tolerance, threads: 1).sum(
+            c.kernel, dimension: 2, sources: p.x, weights: p.w, channels: 2, targets: y,
+            gradientChannels: [0], values: &expected, gradients: &expectedGradients)
+        let results = ThreadJob(size: 3).run { communicator in
+            let mesh = MeshSum(tolerance: c.tolerance, threads: 1, communicator: communicator)
+            var values: [Double] = []
+            var gradients: [Double] = []
+            DistributedSum(mesh, communicator: communicator).sum(
+                c.kernel, dimension: 2, sources: p.x, weights: p.w, channels: 2, targets: y,
+                gradientChannels: [0], values: &values, gradients: &gradients)
+            return values + gradients
+        }
+        for r in results { XCTAssertNil(firstDifference(r, expected + expectedGradients)) }
+    }
+
+    /// The first index where `a` and `b` differ (with both values), or nil when they are equal.
+    func firstDifference(_ a: [Double], _ b: [Double]) -> String? {
+        guard a.count == b.count else { return "\(a.count) values against \(b.count)" }
+        guard let k = a.indices.first(where: { a[$0] != b[$0] }) else { return nil }
+        return "index \(k): \(a[k]) against \(b[k])"
+    }
+
+    /// With a pretend peer whose share is a fill value, rank 0's sums are wrong: it did not
+    /// compute the other slabs and columns itself, it took them from the exchanges.
+    func testARankComputesOnlyItsShare() {
+        for c in [cases[0], cases[2], cases[3]] {
+            let p = points(c, seed: 4)
+            let expected = oneProcess(c, p)
+            for rank in 0..<2 {
+                let peer = PeerCommunicator(rank: rank, of: 2, fill: 0)
+                var values: [Double] = []
+                var gradients: [Double] = []
+                MeshSum(tolerance: c.tolerance, threads: 1, domain: c.domain, communicator: peer).sum(
+                    c.kernel, dimension: c.dimension, sources: p.x, weights: p.w, channels: 2, targets: p.y,
+                    gradientChannels: [1], values: &values, gradients: &gradients)
+                XCTAssertGreaterThan(peer.gathers, 0, c.label)
+                XCTAssertGreaterThan(peer.exchanges, 0, c.label)
+                let wrong = zip(values, expected.values).filter { $0 != $1 }.count
+                XCTAssertGreaterThan(wrong, values.count / 4, "\(c.label), rank \(rank)")
+            }
+        }
+    }
+
+    /// The decomposition deals every row, block and column out exactly once, and the slabs
+    /// share the rows that hold data.
+    func testTheDecompositionCoversTheGridOnce() {
+        let shapes: [[Int]] = [[480, 480], [36, 500], [64, 30, 40], [6, 8, 10]]
+        for shape in shapes {
+            let total = shape.reduce(1, *)
+            let complexCount = total / shape.last! * (shape.last! / 2 + 1)
+            let real = UnsafeMutablePointer<Double>.allocate(capacity: total)
+            let spectrum = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: complexCount)
+            defer {
+                real.deallocate()
+                spectrum.deallocate()
+            }
+            let fft = GridFFT(shape: shape, band: shape.map { $0 / 2 }, real: real, spectrum: spectrum)
+            for k in [2, 3, 5] {
+                for used in [nil, shape[0] / 2] as [Int?] {
+                    let grid = SharedGrid(
+                        communicator: PeerCommunicator(rank: 0, of: k), transform: fft, usedRows: used)!
+                    XCTAssertEqual(grid.rows.first?.lowerBound, 0)
+                    XCTAssertEqual(grid.rows.last?.upperBound, shape[0])
+                    for r in 1..<k { XCTAssertEqual(grid.rows[r].lowerBound, grid.rows[r - 1].upperBound) }
+                    for (p, blocks) in fft.passBlocks.enumerated() {
+                        let dealt = p < shape.count - 1 ? grid.slabBlocks[p] : grid.columnBlocks
+                        XCTAssertEqual(dealt.map(\.count).reduce(0, +), blocks.count, "\(shape) pass \(p) on \(k)")
+                        XCTAssertEqual(Set(dealt.flatMap { Array($0) }).count, blocks.count)
+                    }
+                    // Each block of the last axis's rows lies in its owner's slab (whole blocks:
+                    // the same plans as one process).
+                    let rowsPerIndex = shape.dropFirst().dropLast().reduce(1, *)
+                    for r in 0..<k {
+                        for (start, count) in fft.passBlocks[0][grid.slabBlocks[0][r]] {
+                            XCTAssertTrue(grid.rows[r].contains(start / rowsPerIndex), "\(shape), rank \(r) of \(k)")
+                            XCTAssertTrue(grid.rows[r].contains((start + count - 1) / rowsPerIndex), "\(shape), rank \(r) of \(k)")
+                        }
+                    }
+                    let covered = grid.columnPass.reduce(0) { $0 + $1.count } + grid.uncovered.map(\.count).reduce(0, +)
+                    XCTAssertEqual(covered, complexCount / shape[0], "\(shape)")
+                    // Every rank but the last holds data rows when there are enough of them.
+                    let usedRows = used ?? shape[0]
+                    if usedRows >= 16 * k {
+                        for r in 0..<(k - 1) {
+                            XCTAssertFalse(grid.rows[r].isEmpty, "\(shape), rank \(r) of \(k)")
+                            XCTAssertLessThanOrEqual(grid.rows[r].upperBound, usedRows + 15)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -33,6 +33,10 @@ public protocol Communicator: AnyObject {
     func allToAll(
         _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
         into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int])
+    /// The bytes this rank has sent to the others through the collectives so far (what a
+    /// network would carry: its block to each of the K − 1 others in a gather, its blocks for
+    /// the others in an all-to-all), for run.json and docs/scaling.md.
+    var bytesSent: Int { get }
     /// Waits until every rank has called it.
     func barrier()
     /// Ends every process of the job with exit status `code`: for a failure that the other
@@ -91,6 +95,8 @@ public final class SerialCommunicator: Communicator {
             fatalError("SerialCommunicator.allToAll: sends \(sendCounts) but receives \(receiveCounts)")
         }
     }
+    /// 0: nothing leaves the process.
+    public var bytesSent: Int { 0 }
     /// Returns at once.
     public func barrier() {}
     /// Exits with `code`.

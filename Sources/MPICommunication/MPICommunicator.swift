@@ -11,6 +11,8 @@ public final class MPICommunicator: Communicator {
     public let size: Int
     /// The ranks that share this node's memory (`MPI_Comm_split_type`, shared).
     public let ranksOnThisNode: Int
+    /// Counted by every collective before it is called.
+    public private(set) var bytesSent = 0
     private let world: MPI_Comm
 
     /// Starts MPI when this process was started by an MPI launcher (`MPILaunch.isLaunched`),
@@ -66,6 +68,7 @@ public final class MPICommunicator: Communicator {
         var displacements = [Int32](repeating: 0, count: size)
         for r in 1..<max(size, 1) { displacements[r] = displacements[r - 1] + Int32(counts[r - 1]) }
         let counts32 = counts.map { Int32($0) }
+        bytesSent += 8 * local.count * (size - 1)
         check(
             MPI_Allgatherv(
                 local.baseAddress, Int32(local.count), wgf_mpi_double(),
@@ -85,6 +88,7 @@ public final class MPICommunicator: Communicator {
                 "MPICommunicator.allToAll: sends \(sendCounts) of \(send.count), receives \(receiveCounts) into \(result.count)"
             )
         }
+        bytesSent += 8 * (send.count - sendCounts[rank])
         func displacements(_ counts: [Int]) -> [Int32] {
             var out = [Int32](repeating: 0, count: counts.count)
             for r in 1..<max(counts.count, 1) { out[r] = out[r - 1] + Int32(counts[r - 1]) }
@@ -100,6 +104,7 @@ public final class MPICommunicator: Communicator {
     /// `MPI_Allgather` of one value per rank.
     public func allGather(_ value: UInt64) -> [UInt64] {
         var mine = value
+        bytesSent += 8 * (size - 1)
         var all = [UInt64](repeating: 0, count: size)
         check(MPI_Allgather(&mine, 1, wgf_mpi_int64(), &all, 1, wgf_mpi_int64(), world), "MPI_Allgather")
         return all

@@ -76,6 +76,10 @@ struct RunInfo {
                 "recording": summary.timings.recording, "checkpointing": summary.timings.checkpointing,
                 "total": summary.timings.total,
             ]
+            if world.size > 1 {
+                // What rank 0 sent to the others this session (docs/scaling.md's cost model).
+                info["bytes-sent-by-rank-0"] = world.bytesSent
+            }
             var final: [String: Double] = [:]
             for m in summary.finalMetrics { final[m.name] = m.value }
             info["final-metrics"] = final

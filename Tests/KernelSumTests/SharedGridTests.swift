@@ -143,6 +143,31 @@ final class SharedGridTests: XCTestCase {
         }
     }
 
+    /// Slabs balance sources plus transform work: with every source in the first 100 of 480
+    /// rows, each rank's work is the mean's to within one cut unit (16 rows).
+    func testSlabsBalanceTheSourcesAndTheTransforms() {
+        let shape = [480, 480]
+        let real = UnsafeMutablePointer<Double>.allocate(capacity: 480 * 480)
+        let spectrum = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: 480 * 241)
+        defer {
+            real.deallocate()
+            spectrum.deallocate()
+        }
+        let fft = GridFFT(shape: shape, band: [240, 240], real: real, spectrum: spectrum)
+        let sources = (0..<480).map { $0 < 100 ? 10_000 : 0 }
+        let rowWork = SharedGrid.rowCost * 480
+        for k in [2, 3, 4] {
+            let grid = SharedGrid(
+                communicator: PeerCommunicator(rank: 0, of: k), transform: fft, usedRows: 480, sources: sources)!
+            let work = grid.rows.map { rows in rows.reduce(0.0) { $0 + rowWork + Double(sources[$1]) } }
+            let mean = work.reduce(0, +) / Double(k)
+            for (r, w) in work.enumerated() {
+                XCTAssertLessThanOrEqual(abs(w - mean), 16 * (10_000 + rowWork), "rank \(r) of \(k): \(grid.rows)")
+            }
+            XCTAssertLessThan(grid.rows[0].upperBound, 100, "\(grid.rows)")
+        }
+    }
+
     /// The decomposition deals every row, block and column out exactly once, and the slabs
     /// share the rows that hold data.
     func testTheDecompositionCoversTheGridOnce() {

@@ -89,7 +89,16 @@ struct MeshConvolution {
         }
         let used = periodic == nil ? min(rows, max(lastSourceRow, lastTargetRow) + w + 1) : nil
         usedRows = used
-        share = communicator.flatMap { SharedGrid(communicator: $0, transform: buffers.transform, usedRows: used) }
+        share = communicator.flatMap { communicator in
+            // Sources per axis-0 index of the FFT grid (a padded row counts for its image).
+            let n0 = plan.grid[0]
+            var sources = [Int](repeating: 0, count: n0)
+            for row in 0..<rows {
+                let image = periodic == nil ? row : ((row - w) % n0 + n0) % n0
+                if image < n0 { sources[image] += sourceStarts.start[row + 1] - sourceStarts.start[row] }
+            }
+            return SharedGrid(communicator: communicator, transform: buffers.transform, usedRows: used, sources: sources)
+        }
         exchange = buffers.exchange
     }
 

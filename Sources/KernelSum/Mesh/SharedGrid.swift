@@ -2,7 +2,8 @@ import CFFTW
 import Communication
 
 /// The mesh's FFT grid shared by the ranks of a job, d = 2, 3 (a slab decomposition, as
-/// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices. It
+/// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices, the
+/// cuts balancing the estimated work of spreading and transforming (``rowCost``). It
 /// spreads onto its slab, runs its slab's share of the transforms along the other axes, and the
 /// ranks transpose (`allToAll`) so that each owns a set of columns along axis 0; there it
 /// transforms along axis 0, multiplies, transforms back, and the ranks transpose back; each
@@ -34,13 +35,22 @@ import Communication
     /// Columns in no axis-0 block: outside the band, multiplied (by 0) by each row's owner.
     public let uncovered: [Range<Int>]
 
+    /// The work of one grid value's transforms (forward and back, its row's and its column's
+    /// share) in units of one source spread, both per channel: about 10–15 ns for FFTW at the
+    /// mesh's sizes against about 65 ns to spread a source with a 1e-6 window (measured on this
+    /// machine class with perf, 2-D SVGD at N = 10⁶). Slabs are cut so that each rank's
+    /// sources + rowCost × grid values is the same, to within a cut unit.
+    public static let rowCost = 0.2
+
     /// The decomposition of `transform`'s grid over `communicator`'s ranks, or nil for one
     /// rank or a 1-D grid (one row: nothing to share).
     /// - Parameters:
     ///   - transform: the grid's transforms (their blocks are dealt out).
     ///   - usedRows: the axis-0 indices holding data (the rest is the zero padding of the
-    ///     aperiodic convolution): the slabs share these evenly, the last takes the padding.
-    public init?(communicator: any Communicator, transform: GridFFT, usedRows: Int?) {
+    ///     aperiodic convolution, which the last slab takes).
+    ///   - sources: per axis-0 index, the sources spread from it (their window's first row),
+    ///     or nil to share the rows evenly.
+    public init?(communicator: any Communicator, transform: GridFFT, usedRows: Int?, sources: [Int]? = nil) {
         let d = transform.dimension
         let k = communicator.size
         guard k > 1, d > 1 else { return nil }
@@ -56,8 +66,26 @@ import Communication
         var (a, b) = (GridFFT.block, lastRows)
         while b != 0 { (a, b) = (b, a % b) }
         let unit = GridFFT.block / a
-        let units = (min(n0, usedRows ?? n0) + unit - 1) / unit
-        let cuts = (0...k).map { r in r == k ? n0 : min(n0, r * units / k * unit) }
+        let used = min(n0, usedRows ?? n0)
+        let units = (used + unit - 1) / unit
+        // Work per cut unit, then each cut at the unit boundary nearest to where the running
+        // total reaches r/K of it.
+        let rowWork = SharedGrid.rowCost * Double(transform.shape.reduce(1, *) / n0)
+        var unitWork = [Double](repeating: 0, count: units)
+        for i0 in 0..<used { unitWork[i0 / unit] += rowWork + Double(sources?[i0] ?? 0) }
+        let total = unitWork.reduce(0, +)
+        var cuts = [0]
+        var sum = 0.0
+        for (u, work) in unitWork.enumerated() where cuts.count < k {
+            let before = sum
+            sum += work
+            while cuts.count < k && sum >= total * Double(cuts.count) / Double(k) {
+                let target = total * Double(cuts.count) / Double(k)
+                cuts.append(min(n0, (target - before < sum - target ? u : u + 1) * unit))
+            }
+        }
+        while cuts.count < k { cuts.append(min(n0, units * unit)) }
+        cuts.append(n0)
         rows = (0..<k).map { cuts[$0]..<cuts[$0 + 1] }
         let owner = { (i0: Int) in cuts.lastIndex { $0 <= i0 && i0 < n0 }! }
         let columns = self.columns

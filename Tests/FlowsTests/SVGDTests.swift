@@ -39,6 +39,34 @@ final class SVGDTests: XCTestCase {
         return med > 0 ? (0.5 * med / log(Double(n) + 1)).squareRoot() : 1
     }
 
+    /// The ranks of a job share the pairs (each a block of rows): every rank's σ is one
+    /// process's bit for bit, for N = 2 … 200 (the small and the large histogram), a subsample,
+    /// and duplicated points; the ranks exchange (a rank that summed every pair itself would
+    /// count them K times and select the wrong value).
+    func testMedianBandwidthSharedByRanksIsOneProcesses() {
+        var rng = RandomStream(seed: 9, .flow)
+        var cases: [([Double], Int, Int)] = []
+        for n in [2, 3, 7, 40, 200] { cases.append(((0..<(2 * n)).map { _ in rng.normal() }, 2, 5000)) }
+        cases.append(((0..<(3 * 900)).map { _ in rng.normal() }, 3, 250))
+        cases.append(((0..<60).map { Double($0 % 5) * 0.5 }, 1, 5000))
+        for (x, d, sample) in cases {
+            let want = MedianBandwidth(sampleSize: sample)(x, dimension: d, threads: 1)
+            for k in [2, 3] {
+                let results = ThreadJob(size: k).run { communicator in
+                    let median = MedianBandwidth(sampleSize: sample, communicator: communicator)
+                    let first = median(x, dimension: d, threads: 2)
+                    return (first, median(x, dimension: d, threads: 1), communicator.bytesSent)
+                }
+                for (rank, (a, b, sent)) in results.enumerated() {
+                    let label = "N=\(x.count / d) d=\(d) S=\(sample), rank \(rank) of \(k)"
+                    XCTAssertEqual(a, want, label)
+                    XCTAssertEqual(b, want, label)
+                    XCTAssertGreaterThan(sent, 0, label)
+                }
+            }
+        }
+    }
+
     /// N = 1…7 and 50, d = 1 and 2, threads 1 and 2, with duplicated points and an all-equal
     /// population (median 0 → 1). Tolerance 1e-14 relative (same arithmetic, only the
     /// selection differs).

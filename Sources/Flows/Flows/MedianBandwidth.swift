@@ -1,3 +1,4 @@
+import Communication
 import Dispatch
 import Foundation
 import KernelSum
@@ -17,6 +18,10 @@ import KernelSum
 /// pairs of an evenly strided subsample of `sampleSize` particles (indices ⌊kN/S⌋, fixed, so
 /// runs stay reproducible), still divided by log(N + 1) of the full N. With S = 5000 (12.5 M
 /// pairs) the median's relative sampling error is about 1/√S ≈ 1.4 %, 0.7 % on σ.
+///
+/// Given the ranks of a job, each takes a block of rows of equal pair count: the histograms
+/// are summed (exact counts) and the candidates gathered, so σ is one process's bit for bit
+/// (the k-th smallest value does not depend on where the candidates came from).
 public final class MedianBandwidth {
     /// S = 5000 (`median-sample`'s default): 12.5 M pairs per step.
     public static let defaultSampleSize = 5000
@@ -25,9 +30,17 @@ public final class MedianBandwidth {
     var histograms: [[Int]] = []
     var candidates: [[Double]] = []
     var subsample: [Double] = []
+    /// The ranks sharing the pairs (nil: one process).
+    let communicator: (any Communicator)?
 
     /// A bandwidth rule subsampling above `sampleSize` particles.
-    public init(sampleSize: Int = MedianBandwidth.defaultSampleSize) { self.sampleSize = max(2, sampleSize) }
+    /// - Parameters:
+    ///   - sampleSize: S.
+    ///   - communicator: the ranks that share the pairs; every rank must then make the same calls.
+    public init(sampleSize: Int = MedianBandwidth.defaultSampleSize, communicator: (any Communicator)? = nil) {
+        self.sampleSize = max(2, sampleSize)
+        self.communicator = communicator.flatMap { $0.size > 1 ? $0 : nil }
+    }
 
     /// σ for the points `x` (row-major, N × d).
     public func callAsFunction(_ x: [Double], dimension d: Int, threads: Int) -> Double {
@@ -56,16 +69,12 @@ public final class MedianBandwidth {
         let bits = pairs < 1 << 14 ? 10 : 16
         let shift = UInt64(63 - bits)
 
-        // Row chunks of about equal pair counts (row i has n − 1 − i pairs).
-        let chunks = max(1, min(threads, n / 16))
-        var bounds = [0]
-        var done = 0
-        for i in 0..<n {
-            done += n - 1 - i
-            if bounds.count < chunks && done * chunks >= pairs * bounds.count { bounds.append(i + 1) }
-        }
-        while bounds.count <= chunks { bounds.append(n) }
-        let rows = bounds
+        // This rank's rows, then chunks of them for the threads, of about equal pair counts.
+        let rankCount = communicator?.size ?? 1
+        let mine = MedianBandwidth.equalPairs(n, 0..<n, parts: rankCount)
+        let (r0, r1) = (mine[communicator?.rank ?? 0], mine[(communicator?.rank ?? 0) + 1])
+        let chunks = max(1, min(threads, (r1 - r0) / 16))
+        let rows = MedianBandwidth.equalPairs(n, r0..<r1, parts: chunks)
         if histograms.count != chunks || histograms.first?.count != 1 << bits {
             histograms = [[Int]](repeating: [Int](repeating: 0, count: 1 << bits), count: chunks)
             candidates = [[Double]](repeating: [], count: chunks)
@@ -84,9 +93,16 @@ public final class MedianBandwidth {
                 }
             }
         }
+        var histogram = (0..<(1 << bits)).map { b in histograms.reduce(0) { $0 + $1[b] } }
+        if let communicator {
+            // Every rank's counts, summed (exact: counts below 2⁵³ travel as doubles).
+            let all = communicator.allGather(
+                histogram.map(Double.init), counts: [Int](repeating: 1 << bits, count: rankCount))
+            histogram = (0..<(1 << bits)).map { b in (0..<rankCount).reduce(0) { $0 + Int(all[$1 << bits + b]) } }
+        }
         var below = 0
         var first = 0
-        func count(_ b: Int) -> Int { histograms.reduce(0) { $0 + $1[b] } }
+        func count(_ b: Int) -> Int { histogram[b] }
         while below + count(first) <= k1 {
             below += count(first)
             first += 1
@@ -112,6 +128,10 @@ public final class MedianBandwidth {
             }
         }
         var pool = candidates.flatMap { $0 }
+        if let communicator {
+            let counts = communicator.allGather(UInt64(pool.count)).map { Int($0) }
+            pool = communicator.allGather(pool, counts: counts)
+        }
         let picked = pool.withUnsafeMutableBufferPointer { c -> (Double, Double) in
             let a = select(c, k1 - below)
             return (a, k2 == k1 ? a : select(c, k2 - below))
@@ -120,6 +140,22 @@ public final class MedianBandwidth {
         let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
         guard median > 0 else { return 1 }
         return (0.5 * median / log(Double(logCount) + 1)).squareRoot()
+    }
+}
+
+extension MedianBandwidth {
+    /// Bounds b₀ = lower … b_parts = upper cutting the rows `range` into `parts` blocks of about
+    /// equal pair counts (row i has n − 1 − i pairs i < j).
+    static func equalPairs(_ n: Int, _ range: Range<Int>, parts: Int) -> [Int] {
+        let pairs = range.reduce(0) { $0 + n - 1 - $1 }
+        var bounds = [range.lowerBound]
+        var done = 0
+        for i in range {
+            done += n - 1 - i
+            if bounds.count < parts && done * parts >= pairs * bounds.count { bounds.append(i + 1) }
+        }
+        while bounds.count <= parts { bounds.append(range.upperBound) }
+        return bounds
     }
 }
 

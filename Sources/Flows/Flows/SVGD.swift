@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -35,9 +36,9 @@ public final class SteinVariationalGradientDescent: Flow {
     public init(
         density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
         optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
-        medianSample: Int = MedianBandwidth.defaultSampleSize
+        medianSample: Int = MedianBandwidth.defaultSampleSize, communicator: (any Communicator)? = nil
     ) {
-        median = MedianBandwidth(sampleSize: medianSample)
+        median = MedianBandwidth(sampleSize: medianSample, communicator: communicator)
         self.density = density
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -142,6 +143,7 @@ public final class SteinVariationalGradientDescent: Flow {
         }
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
-            optimizer: optimizer, engine: engine, threads: ctx.threads, medianSample: sample)
+            optimizer: optimizer, engine: engine, threads: ctx.threads, medianSample: sample,
+            communicator: ctx.communicator)
     }
 }

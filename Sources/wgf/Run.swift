@@ -73,6 +73,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        keepRunningWithoutReader()
         if let directory = resume { try continueRun(in: directory) } else { try startRun() }
     }
 
@@ -223,10 +224,30 @@ struct Run: ParsableCommand {
     ) throws {
         let sim = loaded.simulation
         let outputs = Run.outputs(loaded)
+        // Under MPI, what run.json says if the job is ended while a step is under way (LastWords).
+        func prepareLastWords(checkpoint: Int?) {
+            guard world.size > 1 else { return }
+            let detail =
+                "interrupted by SIGTERM during a step, and the job ended before rank 0 could stop after it: "
+                + "another rank failed (mpirun's message names it) or the job was cancelled; the records and "
+                + "the last checkpoint\(checkpoint.map { " (step \($0))" } ?? "") written before it stand; "
+                + "continue with wgf run --resume \(directory)"
+            guard
+                let bytes = try? info.rendered(
+                    status: "interrupted", detail: detail, lastCheckpointStep: checkpoint, outputs: outputs)
+            else { return }
+            LastWords.prepare(bytes, path: directory + "/" + RunInfo.file)
+        }
         let writer = CheckpointWriter(schedule: loaded.checkpointSchedule, scenarioIdentity: loaded.identity) {
             try CheckpointFile.write($0, directory: directory)
+            prepareLastWords(checkpoint: $0.step)
         }
-        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { stopSignal = $0 } }
+        prepareLastWords(checkpoint: resumed?.step)
+        for s in [SIGINT, SIGHUP] { signal(s) { stopSignal = $0 } }
+        signal(SIGTERM) {
+            stopSignal = $0
+            LastWords.write()
+        }
         // Past a file-size limit, write(2) then fails with EFBIG (reported, exit 5) instead of killing the process.
         signal(SIGXFSZ, SIG_IGN)
         defer { for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) } }
@@ -238,6 +259,7 @@ struct Run: ParsableCommand {
                 recorder: recorder, resumingFrom: resumed, checkpoints: writer,
                 shouldStop: agreedStop, progress: { if showProgress { bar.update($0) } })
         } catch let e as any CommandError {
+            LastWords.clear()
             if showProgress { bar.finish() }
             try? info.write(status: "io-failure", detail: e.description, outputs: outputs)
             let failure = fail(
@@ -246,6 +268,7 @@ struct Run: ParsableCommand {
             if world.size > 1 { world.abort(code: e.exitCode) }
             throw failure
         }
+        LastWords.clear()
         if showProgress { bar.finish() }
 
         let status: String
@@ -303,8 +326,8 @@ final class ProgressBar {
             "\r\(title) [\(String(repeating: "=", count: filled))\(String(repeating: " ", count: width - filled))] "
             + "step \(p.step)/\(p.steps)  \(String(format: "%.0f", rate)) steps/s  ETA \(String(format: "%.1f", eta)) s"
         if let m = p.latest { line += "  \(m.name) \(formatSignificant(m.value))" }
-        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        writeStandardError(line + "\u{1B}[K")
     }
 
-    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    func finish() { writeStandardError("\r\u{1B}[K") }
 }

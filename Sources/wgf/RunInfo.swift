@@ -44,6 +44,16 @@ struct RunInfo {
     /// Writes run.json with `status` (`running`, `completed`, `diverged`, `interrupted`,
     /// `io-failure`) and, when there is one, the summary of the session.
     func write(status: String, detail: String? = nil, summary: RunSummary? = nil, outputs: [String]) throws {
+        let bytes = try rendered(status: status, detail: detail, summary: summary, outputs: outputs)
+        try AtomicFile.write(bytes, to: directory + "/" + RunInfo.file)
+    }
+
+    /// run.json's bytes (see ``write(status:detail:summary:outputs:)``); `lastCheckpointStep`
+    /// where there is no summary yet.
+    func rendered(
+        status: String, detail: String? = nil, summary: RunSummary? = nil, lastCheckpointStep: Int? = nil,
+        outputs: [String]
+    ) throws -> [UInt8] {
         let sim = loaded.simulation
         var info: [String: Any] = [
             "tool": "wgf", "version": wgfVersion,
@@ -67,6 +77,7 @@ struct RunInfo {
         if status == "running" { info["pid"] = Int(getpid()) }
         if !resumes.isEmpty { info["resumes"] = resumes }
         if let detail { info["detail"] = detail }
+        if let lastCheckpointStep { info["last-checkpoint-step"] = lastCheckpointStep }
         if let summary {
             info["steps-taken"] = summary.stepsTaken
             info["last-recorded-step"] = summary.lastRecordedStep
@@ -85,7 +96,7 @@ struct RunInfo {
             info["final-metrics"] = final
         }
         let data = try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write([UInt8](data) + [UInt8(ascii: "\n")], to: directory + "/" + RunInfo.file)
+        return [UInt8](data) + [UInt8(ascii: "\n")]
     }
 
     /// A flow's report with numbers as JSON numbers and booleans as booleans: the flows state

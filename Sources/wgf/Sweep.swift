@@ -68,6 +68,7 @@ struct Sweep: ParsableCommand {
     }
 
     func run() throws {
+        keepRunningWithoutReader()
         let plan: SweepPlan
         let validated: [ValidatedRun]
         do {

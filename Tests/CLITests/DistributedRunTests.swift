@@ -135,7 +135,8 @@ final class DistributedRunTests: ScratchTestCase {
         try assertSameOutputs(scratch.appendingPathComponent("u"), dir, "resumed on 3 ranks", scenario: false)
     }
 
-    /// A rank killed mid-run ends the whole job within seconds: no rank waits forever.
+    /// A rank killed mid-run ends the whole job within seconds: no rank waits forever; run.json
+    /// says the job was ended (not `running`), and the run resumes from its last checkpoint.
     func testAKilledRankEndsTheJob() throws {
         let quick = CLITests.root.appendingPathComponent("scenarios/quickstart.toml").path
         let start = Date()
@@ -164,6 +165,13 @@ final class DistributedRunTests: ScratchTestCase {
         XCTAssertFalse(p.isRunning, "the job still runs 30 s after one rank was killed")
         if p.isRunning { p.terminate() } else { XCTAssertNotEqual(p.terminationStatus, 0) }
         XCTAssertTrue(pids(ofCommandsContaining: "--out k --quiet").isEmpty, "a rank outlived the job")
+        let info = try runJSON(scratch.appendingPathComponent("k"))
+        XCTAssertEqual(info["status"] as? String, "interrupted")
+        XCTAssertTrue((info["detail"] as? String ?? "").contains("another rank failed"), "\(info)")
+        let checkpoint = try XCTUnwrap(info["last-checkpoint-step"] as? Int)
+        let resumed = try wgf(["run", "--resume", "k", "--steps", "\(checkpoint + 20)", "--quiet"], ranks: 2)
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        XCTAssertEqual(try runJSON(scratch.appendingPathComponent("k"))["status"] as? String, "completed")
     }
 
     /// The processes whose command line contains `text` and runs the wgf binary.

@@ -381,6 +381,33 @@ final class SweepTests: ScratchTestCase {
 
     // MARK: refusals and failures
 
+    /// `wgf sweep ... | head` and `wgf run ... | head`: the reader going away must not end the
+    /// computation (SIGPIPE would kill it after the first line, with no tables): both finish
+    /// with exit 0 and every file.
+    func testSweepAndRunFinishWhenTheReaderGoesAway() throws {
+        let quick = CLITests.root.appendingPathComponent("scenarios/quickstart.toml").path
+        for args in [
+            ["sweep", quick, "--vary", "step-size=0.1,0.05", "--seeds", "1..2", "--out", "s", "--set", "steps=30"],
+            ["run", quick, "--steps", "30", "--out", "r"],
+        ] {
+            let pipe = Pipe()
+            try pipe.fileHandleForReading.close()
+            let p = Process()
+            p.executableURL = CLITests.binary
+            p.arguments = args
+            p.currentDirectoryURL = scratch
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, args[0])
+            XCTAssertEqual(p.terminationStatus, 0, args[0])
+        }
+        let rows = try read(scratch.appendingPathComponent("s/sweep.csv")).split(separator: "\n")
+        XCTAssertEqual(rows.count, 5)
+        XCTAssertEqual(try runJSON(scratch.appendingPathComponent("r"))["status"] as? String, "completed")
+    }
+
     func testBadVaryIsRefusedBeforeAnyRun() throws {
         let out = path("bad")
         let usage: [([String], String)] = [

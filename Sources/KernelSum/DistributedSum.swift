@@ -1,4 +1,5 @@
 import Communication
+import Foundation
 
 /// An engine shared by the ranks of a job: each rank sums for its block of targets
 /// (`BlockPartition`) with `inner`, making every choice from the whole problem
@@ -6,14 +7,18 @@ import Communication
 /// rank order. Every rank holds all sources and ends with all results, identical to one
 /// process's bit for bit: the engine's arithmetic per target does not depend on the others.
 ///
-/// Cost per rank: the inner engine's work for M/K targets (a direct sum N·M/K pairs; the mesh
-/// spreads all N sources, then interpolates and adds the near field for M/K targets), plus
-/// gathering M·(C + G·d) doubles.
+/// Cost per rank: the inner engine's work for M/K targets (a direct sum N·M/K pairs; a mesh
+/// given the same communicator shares its grid by slabs, then interpolates and adds the near
+/// field for M/K targets: ``MeshSum``), plus gathering M·(C + G·d) doubles.
 public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
     /// The engine each rank runs on its block.
     public let inner: any KernelSumEngine
     /// The ranks sharing the sum.
     public let communicator: any Communicator
+    /// This rank's block of values and gradients, kept between calls (one call at a time).
+    private var localValues: [Double] = []
+    private var localGradients: [Double] = []
+    private let lock = NSLock()
 
     /// - Parameters:
     ///   - inner: the engine each rank runs on its block of targets.
@@ -38,18 +43,23 @@ public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
         let mine = blocks.range(of: communicator.rank)
         let valuesPerTarget = problem.channels
         let gradientsPerTarget = problem.gradientChannels.count * problem.dimension
-        var localValues = [Double](repeating: 0, count: mine.count * valuesPerTarget)
-        var localGradients = [Double](repeating: 0, count: mine.count * gradientsPerTarget)
+        lock.lock()
+        defer { lock.unlock() }
+        let valueCount = mine.count * valuesPerTarget
+        let gradientCount = mine.count * gradientsPerTarget
+        if localValues.count < valueCount { localValues = [Double](repeating: 0, count: valueCount) }
+        if localGradients.count < gradientCount { localGradients = [Double](repeating: 0, count: gradientCount) }
         localValues.withUnsafeMutableBufferPointer { v in
             localGradients.withUnsafeMutableBufferPointer { g in
-                inner.sum(kernel, problem, targets: mine, values: v, gradients: g)
+                let ownValues = UnsafeMutableBufferPointer(rebasing: v[0..<valueCount])
+                let ownGradients = UnsafeMutableBufferPointer(rebasing: g[0..<gradientCount])
+                inner.sum(kernel, problem, targets: mine, values: ownValues, gradients: ownGradients)
+                communicator.allGather(
+                    UnsafeBufferPointer(ownValues), counts: blocks.counts.map { $0 * valuesPerTarget }, into: values)
+                communicator.allGather(
+                    UnsafeBufferPointer(ownGradients), counts: blocks.counts.map { $0 * gradientsPerTarget },
+                    into: gradients)
             }
-        }
-        localValues.withUnsafeBufferPointer {
-            communicator.allGather($0, counts: blocks.counts.map { $0 * valuesPerTarget }, into: values)
-        }
-        localGradients.withUnsafeBufferPointer {
-            communicator.allGather($0, counts: blocks.counts.map { $0 * gradientsPerTarget }, into: gradients)
         }
     }
 }

@@ -27,7 +27,8 @@ struct WGF: ParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 an expectation failed (check); 3 invalid scenario or input file; \
             4 the run diverged; 5 I/O failure; 64 bad command line or a run directory in use; \
-            128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from.
+            128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM), with a checkpoint to resume from; \
+            70 MPI could not start under an MPI launcher.
             """,
         version: wgfVersion,
         subcommands: [

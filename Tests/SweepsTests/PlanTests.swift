@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 import Recording
 import Sweeps
@@ -149,4 +150,29 @@ final class PlanTests: XCTestCase {
 
 extension Vary {
     func renamed(_ key: String) -> Vary { Vary(key: key, values: values) }
+}
+
+/// `--jobs J`: J runs at once must fit in memory together, not only one by one.
+final class SweepMemoryTests: XCTestCase {
+    func testJobsAtOnceMustFitTogether() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let scenario = root.appendingPathComponent("scenarios/quickstart.toml").path
+        let plan = try SweepPlan(
+            scenario: scenario, baseOverrides: ["population.count=20000"],
+            varies: [Vary(key: "step-size", values: ["0.1", "0.05"])], seeds: [1, 2], directory: "d")
+        let one = try SweepValidation.validate(plan, jobs: 1, memoryLimit: .unlimited)[0].memory
+        XCTAssertGreaterThan(one, 0)
+        // Room for two runs and a half: two at once pass, three do not.
+        let limit = MemoryLimit(bytes: 2.5 * one, description: "the test allows \(2.5 * one) bytes")
+        XCTAssertEqual(try SweepValidation.validate(plan, jobs: 2, memoryLimit: limit).count, 4)
+        do {
+            _ = try SweepValidation.validate(plan, jobs: 3, memoryLimit: limit)
+            XCTFail("three runs at once fit in room for two and a half")
+        } catch {
+            XCTAssertEqual(error.kind, .badInput)
+            XCTAssertTrue(error.description.contains("3 runs at once (--jobs)"), error.description)
+            XCTAssertTrue(error.description.contains("lower --jobs"), error.description)
+        }
+    }
 }

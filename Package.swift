@@ -64,7 +64,7 @@ let package = Package(
         // regular target, so that the WGF_TEST_TARGETS filter below keeps it.
         .target(name: "TestSupport", dependencies: ["Communication"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW", "TestSupport"]),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "TestSupport"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "Communication", "TestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "TestSupport"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows", "TestSupport"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),

@@ -346,7 +346,8 @@ public enum ScenarioLoader {
                 "format", default: TrajectoryFormat.csv.rawValue,
                 oneOf: TrajectoryFormat.allCases.map(\.rawValue)))!
         let context = MetricContext(
-            target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads)
+            target: target, flow: flow, dimension: d, particleCount: count, seed: seed, threads: threads,
+            communicator: communicator)
         let metrics = try metricNames.map { n in
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
         }

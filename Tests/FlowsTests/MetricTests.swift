@@ -1,6 +1,8 @@
+import Communication
 import Flows  // the metrics' inits are internal
 import Foundation
 import KernelSum
+import TestSupport
 import XCTest
 
 final class MetricTests: XCTestCase {
@@ -108,6 +110,39 @@ final class MetricTests: XCTestCase {
             let own = metric.evaluate(state(y, dimension: d))
             XCTAssertLessThanOrEqual(own * own, 1e-12 * scale, kernel.spec)
             XCTAssertLessThan(own, 1e-5)
+        }
+    }
+
+    /// The O(N²) metrics on the ranks of a job (threads of this process, really exchanging):
+    /// every rank's value is one process's bit for bit, and the ranks did exchange.
+    func testKSDAndMMDSharedByRanksAreOneProcesses() {
+        let d = 2
+        var rng = RandomStream(seed: 8, .metricSample)
+        let y = Fixtures.gaussian2.sample(count: 40, using: &rng)
+        var p = population((0..<(2 * 37 * d)).map { _ in rng.normal() }, dimension: d)
+        p.weights = (0..<p.count).map { Double($0 % 5 + 1) }
+        let s = SimulationState(populations: [p])
+        let wantKSD = KSDMetric(density: Fixtures.banana2, c: 1.5, beta: -0.7, threads: 1).evaluate(s)
+        let wantMMD = MMDMetric(kernel: GaussianKernel(sigma: 0.8), samples: y, dimension: d, threads: 1).evaluate(s)
+        for k in [2, 3] {
+            let make: [(String, @Sendable (any Communicator) -> any Metric, Double)] = [
+                ("ksd", { KSDMetric(density: Fixtures.banana2, c: 1.5, beta: -0.7, threads: 2, communicator: $0) }, wantKSD),
+                (
+                    "mmd",
+                    { MMDMetric(kernel: GaussianKernel(sigma: 0.8), samples: y, dimension: d, threads: 2, communicator: $0) },
+                    wantMMD
+                ),
+            ]
+            for (name, metric, want) in make {
+                let results = ThreadJob(size: k).run { communicator in
+                    let m = metric(communicator)
+                    return ([m.evaluate(s), m.evaluate(s)], communicator.bytesSent)
+                }
+                for (rank, (values, sent)) in results.enumerated() {
+                    XCTAssertEqual(values, [want, want], "\(name), rank \(rank) of \(k)")
+                    XCTAssertGreaterThan(sent, 0, "\(name), rank \(rank) of \(k): no exchange")
+                }
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -7,19 +8,26 @@ import KernelSum
 ///     KSD² = (1/N²) Σ_ij u(x_i, x_j),  q = c² + r², r = x − y, s = ∇log π,
 ///     u = (s_x·s_y) q^β + 2β q^(β−1) (s_y − s_x)·r − 4β(β−1) q^(β−2) |r|² − 2βd q^(β−1).
 ///
-/// Summed exactly (weighted by the particle weights), O(N²).
+/// Summed exactly (weighted by the particle weights), O(N²). The ranks of a job share the
+/// rows i (``BlockPartition``), gather them and add them in one order: one process's value.
 public final class KSDMetric: Metric {
     let density: any Density
     let c2: Double, beta: Double
     let threads: Int
+    let communicator: any Communicator
     var scores: [Double] = [], rows: [Double] = []
 
     /// The KSD of `density` with kernel (c² + r²)^β (scenarios allow β in (−1, 0)).
-    public init(density: any Density, c: Double, beta: Double, threads: Int) {
+    /// - Parameter communicator: the ranks that share the rows (each calls ``evaluate(_:)``).
+    public init(
+        density: any Density, c: Double, beta: Double, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         self.density = density
         self.c2 = c * c
         self.beta = beta
         self.threads = threads
+        self.communicator = communicator
     }
 
     /// √KSD² of the first population, weighted by its particle weights.
@@ -29,6 +37,8 @@ public final class KSDMetric: Metric {
         let n = p.count
         density.scores(p.positions, into: &scores, threads: threads)
         if rows.count != n { rows = [Double](repeating: 0, count: n) }
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         let c2 = c2
         let beta = beta
         let dd = Double(d)
@@ -41,8 +51,8 @@ public final class KSDMetric: Metric {
                         let s = SharedPointer(sb.baseAddress!)
                         let w = SharedPointer(wb.baseAddress!)
                         let out = SharedMutablePointer(rb.baseAddress!)
-                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
-                            for i in range {
+                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 16) { range in
+                            for i in (mine.lowerBound + range.lowerBound)..<(mine.lowerBound + range.upperBound) {
                                 var total = 0.0
                                 for j in 0..<n {
                                     var r2 = 0.0
@@ -69,6 +79,9 @@ public final class KSDMetric: Metric {
                 }
             }
         }
+        if communicator.size > 1 {
+            rows = communicator.allGather(Array(rows[mine]), counts: blocks.counts)
+        }
         return max(0, rows.reduce(0, +)).squareRoot()
     }
 
@@ -83,6 +96,7 @@ public final class KSDMetric: Metric {
             population: 0, doubles: Double(ctx.particleCount) * Double(ctx.dimension + 1), "the ksd metric's scores")
         return KSDMetric(
             density: density, c: try s.real("ksd-c", default: 1, .positive),
-            beta: try s.real("ksd-beta", default: -0.5, .open(-1, 0)), threads: ctx.threads)
+            beta: try s.real("ksd-beta", default: -0.5, .open(-1, 0)), threads: ctx.threads,
+            communicator: ctx.communicator)
     }
 }

@@ -1,3 +1,4 @@
+import Communication
 import KernelSum
 
 /// `mmd`: MMD(μ_N, ν_M), the square root of the V-statistic
@@ -5,25 +6,36 @@ import KernelSum
 ///     MMD² = Σ_ij a_i a_j k(x_i, x_j) − 2 Σ_im a_i b_m k(x_i, y_m) + Σ_mn b_m b_n k(y_m, y_n)
 ///
 /// against M samples of the target drawn once (independently of the flow's own samples),
-/// with kernel `mmd-kernel` (default gaussian:sigma=1), summed exactly.
+/// with kernel `mmd-kernel` (default gaussian:sigma=1), summed exactly (the ranks of a job
+/// share the sums by targets: ``DistributedSum``).
 public final class MMDMetric: Metric {
     let kernel: any RadialKernel
     let dimension: Int
-    let engine: DirectSum
+    let engine: any KernelSumEngine
     /// The samples and Σ_mn b_m b_n k(y_m, y_n), made at the first evaluation.
     let target: Deferred<(samples: [Double], term: Double)>
     var sources: [Double] = [], weights: [Double] = []
 
     /// The MMD to the given target samples (row-major, M × d) with `kernel`.
-    public convenience init(kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int) {
-        self.init(kernel: kernel, samples: Deferred(samples), dimension: dimension, threads: threads)
+    public convenience init(
+        kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
+        self.init(
+            kernel: kernel, samples: Deferred(samples), dimension: dimension, threads: threads,
+            communicator: communicator)
     }
 
     /// `samples`: the target's M samples, drawn (and their O(M²) term summed) at first use.
-    init(kernel: any RadialKernel, samples: Deferred<[Double]>, dimension: Int, threads: Int) {
+    init(
+        kernel: any RadialKernel, samples: Deferred<[Double]>, dimension: Int, threads: Int,
+        communicator: any Communicator
+    ) {
         self.kernel = kernel
         self.dimension = dimension
-        let engine = DirectSum(threads: threads)
+        let direct = DirectSum(threads: threads)
+        let engine: any KernelSumEngine =
+            communicator.size > 1 ? DistributedSum(direct, communicator: communicator) : direct
         self.engine = engine
         target = Deferred {
             let y = samples.value
@@ -91,6 +103,7 @@ public final class MMDMetric: Metric {
                 s, "mmd-samples", direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
                 channels: 1, gradients: 0, threads: ctx.threads)
         }
-        return MMDMetric(kernel: kernel, samples: samples, dimension: d, threads: ctx.threads)
+        return MMDMetric(
+            kernel: kernel, samples: samples, dimension: d, threads: ctx.threads, communicator: ctx.communicator)
     }
 }

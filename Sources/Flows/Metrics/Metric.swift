@@ -1,3 +1,4 @@
+import Communication
 import KernelSum
 
 /// A named scalar of the state, recorded in metrics.csv.
@@ -20,14 +21,21 @@ public struct MetricContext {
     public let seed: UInt64
     /// Worker threads the metric may use.
     public let threads: Int
+    /// The ranks that evaluate every metric together (each holds the whole state): an O(N²)
+    /// metric shares its rows among them, with one process's value bit for bit.
+    public let communicator: any Communicator
     /// A context; see the properties.
-    public init(target: any Target, flow: any Flow, dimension: Int, particleCount: Int, seed: UInt64, threads: Int) {
+    public init(
+        target: any Target, flow: any Flow, dimension: Int, particleCount: Int, seed: UInt64, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         self.target = target
         self.flow = flow
         self.dimension = dimension
         self.particleCount = particleCount
         self.seed = seed
         self.threads = threads
+        self.communicator = communicator
     }
 }
 

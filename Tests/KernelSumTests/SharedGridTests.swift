@@ -143,28 +143,25 @@ final class SharedGridTests: XCTestCase {
         }
     }
 
-    /// Slabs balance sources plus transform work: with every source in the first 100 of 480
-    /// rows, each rank's work is the mean's to within one cut unit (16 rows).
-    func testSlabsBalanceTheSourcesAndTheTransforms() {
-        let shape = [480, 480]
-        let real = UnsafeMutablePointer<Double>.allocate(capacity: 480 * 480)
-        let spectrum = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: 480 * 241)
-        defer {
-            real.deallocate()
-            spectrum.deallocate()
-        }
-        let fft = GridFFT(shape: shape, band: [240, 240], real: real, spectrum: spectrum)
-        let sources = (0..<480).map { $0 < 100 ? 10_000 : 0 }
-        let rowWork = SharedGrid.rowCost * 480
-        for k in [2, 3, 4] {
-            let grid = SharedGrid(
-                communicator: PeerCommunicator(rank: 0, of: k), transform: fft, usedRows: 480, sources: sources)!
-            let work = grid.rows.map { rows in rows.reduce(0.0) { $0 + rowWork + Double(sources[$1]) } }
-            let mean = work.reduce(0, +) / Double(k)
-            for (r, w) in work.enumerated() {
-                XCTAssertLessThanOrEqual(abs(w - mean), 16 * (10_000 + rowWork), "rank \(r) of \(k): \(grid.rows)")
+    /// Cuts balance the work: every source in the first 100 of 480 rows (plus a little work
+    /// per row); each part's work is the mean's to within one cut unit's work.
+    func testCutsBalanceTheWork() {
+        let work = (0..<480).map { ($0 < 100 ? 10_000 : 0) + 24.0 }
+        for k in [2, 3, 4, 7] {
+            for unit in [1, 16] {
+                let cuts = SharedGrid.balancedCuts(work, parts: k, unit: unit)
+                XCTAssertEqual(cuts.count, k + 1)
+                XCTAssertEqual(cuts.first, 0)
+                XCTAssertEqual(cuts.last, 480)
+                XCTAssertEqual(cuts, cuts.sorted())
+                XCTAssertTrue(cuts.dropLast().allSatisfy { $0 % unit == 0 }, "\(cuts)")
+                let mean = work.reduce(0, +) / Double(k)
+                for r in 0..<k {
+                    let part = work[cuts[r]..<cuts[r + 1]].reduce(0, +)
+                    XCTAssertLessThanOrEqual(abs(part - mean), Double(unit) * 10_024, "part \(r) of \(k), unit \(unit): \(cuts)")
+                }
+                XCTAssertLessThan(cuts[1], 100, "\(cuts)")
             }
-            XCTAssertLessThan(grid.rows[0].upperBound, 100, "\(grid.rows)")
         }
     }
 

@@ -40,6 +40,9 @@ struct MeshConvolution {
     let usedRows: Int?
     /// The ranks sharing the grid, or nil for one process.
     let share: SharedGrid?
+    /// Each rank's rows of the spreading grid (lead slot) when the ranks share the grid:
+    /// balanced by the sources spread from them.
+    let spreadSlabs: [Range<Int>]
     /// Reusable buffers of the shared grid's exchanges.
     let exchange: (PaddedBuffer, PaddedBuffer)
 
@@ -89,16 +92,16 @@ struct MeshConvolution {
         }
         let used = periodic == nil ? min(rows, max(lastSourceRow, lastTargetRow) + w + 1) : nil
         usedRows = used
-        share = communicator.flatMap { communicator in
-            // Sources per axis-0 index of the FFT grid (a padded row counts for its image).
-            let n0 = plan.grid[0]
-            var sources = [Int](repeating: 0, count: n0)
-            for row in 0..<rows {
-                let image = periodic == nil ? row : ((row - w) % n0 + n0) % n0
-                if image < n0 { sources[image] += sourceStarts.start[row + 1] - sourceStarts.start[row] }
-            }
-            return SharedGrid(communicator: communicator, transform: buffers.transform, usedRows: used, sources: sources)
+        let share = communicator.flatMap {
+            SharedGrid(communicator: $0, transform: buffers.transform, usedRows: used)
         }
+        self.share = share
+        // The spreading shared by the sources whose window starts in each row, plus the rows.
+        let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
+        let cuts = SharedGrid.balancedCuts(
+            (0..<rows).map { Double(sourceStarts.start[$0 + 1] - sourceStarts.start[$0]) + rowWork },
+            parts: share?.rows.count ?? 1, unit: 1)
+        spreadSlabs = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
         exchange = buffers.exchange
     }
 
@@ -108,9 +111,15 @@ struct MeshConvolution {
         let grid = buffers.real
         let spreadGrid = periodic?.buffer ?? grid
         if let share {
-            // This rank's slab: the spreading grid's rows that fold onto it, then its transforms.
+            // This rank's share of the spreading, then the rows of its slab (or those that fold
+            // onto it) from the ranks that spread them, then its transforms.
             let slab = share.mine
-            spread(into: spreadGrid, rows: periodic.map { $0.rowsFolding(onto: slab) } ?? [slab])
+            spread(into: spreadGrid, rows: [spreadSlabs[share.communicator.rank]])
+            let rowLength = shape.reduce(1, *) / shape[lead]
+            share.moveRows(
+                spreadGrid, rowLength: rowLength, planes: problem.channels, planeStride: shape.reduce(1, *),
+                spread: spreadSlabs, needed: share.rows.map { periodic?.rowsFolding(onto: $0) ?? [$0] },
+                exchange: exchange)
             periodic?.fold(into: grid, channels: problem.channels, threads: threads, rows: slab)
             let total = plan.grid[0..<plan.dimension].reduce(1, *)
             for c in 0..<problem.channels {

@@ -2,10 +2,13 @@ import CFFTW
 import Communication
 
 /// The mesh's FFT grid shared by the ranks of a job, d = 2, 3 (a slab decomposition, as
-/// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices, the
-/// cuts balancing the estimated work of spreading and transforming (``rowCost``). It
-/// spreads onto its slab, runs its slab's share of the transforms along the other axes, and the
-/// ranks transpose (`allToAll`) so that each owns a set of columns along axis 0; there it
+/// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices (the
+/// rows holding data shared evenly). The spreading is cut apart, by sources
+/// (``balancedCuts(_:parts:unit:)``, to the row: the points are seldom spread evenly over the
+/// rows), and the rows a rank spread for another's slab are sent to it
+/// (``moveRows(_:rowLength:planes:planeStride:spread:needed:exchange:)``). Each rank runs its
+/// slab's share of the transforms along the other axes, and the ranks transpose
+/// (`allToAll`) so that each owns a set of columns along axis 0; there it
 /// transforms along axis 0, multiplies, transforms back, and the ranks transpose back; each
 /// finishes its slab's transforms and the slabs are gathered, so that every rank can
 /// interpolate its targets anywhere. Per transform and rank: grid/K of work, and about
@@ -35,12 +38,10 @@ import Communication
     /// Columns in no axis-0 block: outside the band, multiplied (by 0) by each row's owner.
     public let uncovered: [Range<Int>]
 
-    /// The work of one grid value's transforms (forward and back, its row's and its column's
-    /// share) in units of one source spread, both per channel: about 10–15 ns for FFTW at the
-    /// mesh's sizes against about 65 ns to spread a source with a 1e-6 window (measured on this
-    /// machine class with perf, 2-D SVGD at N = 10⁶). Slabs are cut so that each rank's
-    /// sources + rowCost × grid values is the same, to within a cut unit.
-    public static let rowCost = 0.2
+    /// The work of one grid value of a spread row (setting it to 0 and carrying it to its
+    /// slab) in units of one source spread: a few ns against about 65 ns to spread a source
+    /// with a 1e-6 window (measured with perf on this machine class, 2-D SVGD at N = 10⁶).
+    public static let rowCost = 0.05
 
     /// The decomposition of `transform`'s grid over `communicator`'s ranks, or nil for one
     /// rank or a 1-D grid (one row: nothing to share).
@@ -48,9 +49,7 @@ import Communication
     ///   - transform: the grid's transforms (their blocks are dealt out).
     ///   - usedRows: the axis-0 indices holding data (the rest is the zero padding of the
     ///     aperiodic convolution, which the last slab takes).
-    ///   - sources: per axis-0 index, the sources spread from it (their window's first row),
-    ///     or nil to share the rows evenly.
-    public init?(communicator: any Communicator, transform: GridFFT, usedRows: Int?, sources: [Int]? = nil) {
+    public init?(communicator: any Communicator, transform: GridFFT, usedRows: Int?) {
         let d = transform.dimension
         let k = communicator.size
         guard k > 1, d > 1 else { return nil }
@@ -66,26 +65,10 @@ import Communication
         var (a, b) = (GridFFT.block, lastRows)
         while b != 0 { (a, b) = (b, a % b) }
         let unit = GridFFT.block / a
-        let used = min(n0, usedRows ?? n0)
-        let units = (used + unit - 1) / unit
-        // Work per cut unit, then each cut at the unit boundary nearest to where the running
-        // total reaches r/K of it.
-        let rowWork = SharedGrid.rowCost * Double(transform.shape.reduce(1, *) / n0)
-        var unitWork = [Double](repeating: 0, count: units)
-        for i0 in 0..<used { unitWork[i0 / unit] += rowWork + Double(sources?[i0] ?? 0) }
-        let total = unitWork.reduce(0, +)
-        var cuts = [0]
-        var sum = 0.0
-        for (u, work) in unitWork.enumerated() where cuts.count < k {
-            let before = sum
-            sum += work
-            while cuts.count < k && sum >= total * Double(cuts.count) / Double(k) {
-                let target = total * Double(cuts.count) / Double(k)
-                cuts.append(min(n0, (target - before < sum - target ? u : u + 1) * unit))
-            }
-        }
-        while cuts.count < k { cuts.append(min(n0, units * unit)) }
-        cuts.append(n0)
+        // The rows holding data, evenly in whole units; the padding goes to the last slab.
+        var cuts = SharedGrid.balancedCuts(
+            [Double](repeating: 1, count: min(n0, usedRows ?? n0)), parts: k, unit: unit)
+        cuts[k] = n0
         rows = (0..<k).map { cuts[$0]..<cuts[$0 + 1] }
         let owner = { (i0: Int) in cuts.lastIndex { $0 <= i0 && i0 < n0 }! }
         let columns = self.columns
@@ -110,8 +93,73 @@ import Communication
         uncovered = gaps
     }
 
-    /// The axis-0 indices this rank spreads and transforms.
+    /// The axis-0 indices this rank transforms.
     public var mine: Range<Int> { rows[communicator.rank] }
+
+    /// Cuts 0 = c₀ ≤ c₁ ≤ … ≤ c_parts = work.count of the items 0 ..< work.count into `parts`
+    /// blocks of about equal work, each cut on a multiple of `unit` (but the last), nearest to
+    /// where the running total reaches r/parts of it.
+    public static func balancedCuts(_ work: [Double], parts: Int, unit: Int) -> [Int] {
+        let n = work.count
+        let units = (n + unit - 1) / unit
+        var unitWork = [Double](repeating: 0, count: units)
+        for (i, w) in work.enumerated() { unitWork[i / unit] += w }
+        let total = unitWork.reduce(0, +)
+        var cuts = [0]
+        var sum = 0.0
+        for (u, w) in unitWork.enumerated() where cuts.count < parts {
+            let before = sum
+            sum += w
+            while cuts.count < parts && sum >= total * Double(cuts.count) / Double(parts) {
+                let target = total * Double(cuts.count) / Double(parts)
+                cuts.append(min(n, (target - before < sum - target ? u : u + 1) * unit))
+            }
+        }
+        while cuts.count < parts { cuts.append(n) }
+        return cuts + [n]
+    }
+
+    /// Sends the rows each rank spread (`spread`[q], of the spreading grid's lead slot) to the
+    /// ranks that need them (`needed`[r]: the rows that fold onto r's slab), and receives into
+    /// `grid` the rows this rank needs but another spread. A row is `rowLength` values in each
+    /// of `planes` planes (channels) `planeStride` apart.
+    func moveRows(
+        _ grid: UnsafeMutablePointer<Double>, rowLength: Int, planes: Int, planeStride: Int,
+        spread: [Range<Int>], needed: [[Range<Int>]], exchange: (PaddedBuffer, PaddedBuffer)
+    ) {
+        let k = communicator.size
+        let me = communicator.rank
+        // The rows q spread that r needs (none to itself: they are in place).
+        func rows(from q: Int, to r: Int) -> [Range<Int>] {
+            guard q != r else { return [] }
+            return needed[r].map { $0.clamped(to: spread[q]) }.filter { !$0.isEmpty }
+        }
+        let size = { (ranges: [Range<Int>]) in ranges.reduce(0) { $0 + $1.count } * rowLength * planes }
+        let sendCounts = (0..<k).map { size(rows(from: me, to: $0)) }
+        let receiveCounts = (0..<k).map { size(rows(from: $0, to: me)) }
+        let send = exchange.0.reserve(sendCounts.reduce(0, +))
+        let receive = exchange.1.reserve(receiveCounts.reduce(0, +))
+        func copy(_ ranges: [Range<Int>], packing: Bool, _ buffer: UnsafeMutablePointer<Double>) -> Int {
+            var at = 0
+            for plane in 0..<planes {
+                for range in ranges {
+                    let row = grid + plane * planeStride + range.lowerBound * rowLength
+                    let count = range.count * rowLength
+                    if packing { (buffer + at).update(from: row, count: count) } else { row.update(from: buffer + at, count: count) }
+                    at += count
+                }
+            }
+            return at
+        }
+        var offset = 0
+        for r in 0..<k { offset += copy(rows(from: me, to: r), packing: true, send + offset) }
+        communicator.allToAll(
+            UnsafeBufferPointer(start: send, count: offset), sendCounts: sendCounts,
+            into: UnsafeMutableBufferPointer(start: receive, count: receiveCounts.reduce(0, +)),
+            receiveCounts: receiveCounts)
+        offset = 0
+        for q in 0..<k { offset += copy(rows(from: q, to: me), packing: false, receive + offset) }
+    }
 
     /// Columns owned by rank r.
     private func columnCount(_ r: Int) -> Int { columnPass[columnBlocks[r]].reduce(0) { $0 + $1.count } }

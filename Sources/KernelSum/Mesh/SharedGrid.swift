@@ -29,6 +29,12 @@ import Communication
     let realRowLength: Int
     /// Each rank's slab of axis-0 indices (together 0 ..< n₀, in rank order).
     public let rows: [Range<Int>]
+    /// The rows whose spectrum can be non-zero: from this one on, the forward transforms set
+    /// it to exactly 0 (GridFFT's `leading`), so a column's owner fills them itself.
+    let spectrumRows: Int
+    /// The rows that the interpolation reads (the rest is the aperiodic convolution's zero
+    /// padding): only these travel back and are gathered.
+    let readRows: Int
     /// Per pass along the axes other than 0 (``GridFFT/passBlocks`` 0 ..< d − 1), each rank's
     /// blocks: those within its slab.
     public let slabBlocks: [[Range<Int>]]
@@ -65,6 +71,11 @@ import Communication
         var (a, b) = (GridFFT.block, lastRows)
         while b != 0 { (a, b) = (b, a % b) }
         let unit = GridFFT.block / a
+        // GridFFT skips the last-axis blocks that start at row index ≥ used × lastRows.
+        let used = min(n0, usedRows ?? n0)
+        let blockEnd = min(n0 * lastRows, (used * lastRows + GridFFT.block - 1) / GridFFT.block * GridFFT.block)
+        spectrumRows = min(n0, (blockEnd + lastRows - 1) / lastRows)
+        readRows = used
         // The rows holding data, evenly in whole units; the padding goes to the last slab.
         var cuts = SharedGrid.balancedCuts(
             [Double](repeating: 1, count: min(n0, usedRows ?? n0)), parts: k, unit: unit)
@@ -203,7 +214,10 @@ import Communication
         let k = communicator.size
         let me = communicator.rank
         let z = UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self)
-        // Rank r's rows × rank q's columns, packed row by row, block by block.
+        // Rank r's rows (those that carry data this way) × rank q's columns, packed row by row,
+        // block by block.
+        let carried = toColumns ? 0..<spectrumRows : 0..<readRows
+        let rows = self.rows.map { $0.clamped(to: carried) }
         let block = { (r: Int, q: Int) in 2 * rows[r].count * columnCount(q) }
         let sendCounts = (0..<k).map { toColumns ? block(me, $0) : block($0, me) }
         let receiveCounts = (0..<k).map { toColumns ? block($0, me) : block(me, $0) }
@@ -240,6 +254,13 @@ import Communication
                 ? copy(rows: r, columnsOf: me, packing: false, receive + offset)
                 : copy(rows: me, columnsOf: r, packing: false, receive + offset)
         }
+        // The rows past the data are 0 on their owner: as they would arrive.
+        guard toColumns else { return }
+        for i0 in spectrumRows..<length {
+            for (start, count) in columnPass[columnBlocks[me]] {
+                (spectrum + i0 * columns + start).update(repeating: (0, 0), count: count)
+            }
+        }
     }
 
     /// The multiplier on this rank's columns (every row) and, outside every column block, on
@@ -273,13 +294,14 @@ import Communication
         }
     }
 
-    /// Every rank's slab of the real grid into `grid` on every rank.
+    /// Every rank's slab of the real grid, the rows the interpolation reads (``readRows``), into
+    /// `grid` on every rank.
     private func gather(_ grid: UnsafeMutablePointer<Double>, through buffer: PaddedBuffer) {
-        let counts = rows.map { $0.count * realRowLength }
+        let counts = rows.map { $0.clamped(to: 0..<readRows).count * realRowLength }
         let own = buffer.reserve(counts[communicator.rank])
         own.update(from: grid + mine.lowerBound * realRowLength, count: counts[communicator.rank])
         communicator.allGather(
             UnsafeBufferPointer(start: own, count: counts[communicator.rank]), counts: counts,
-            into: UnsafeMutableBufferPointer(start: grid, count: length * realRowLength))
+            into: UnsafeMutableBufferPointer(start: grid, count: readRows * realRowLength))
     }
 }

@@ -96,10 +96,12 @@ struct MeshConvolution {
             SharedGrid(communicator: $0, transform: buffers.transform, usedRows: used)
         }
         self.share = share
-        // The spreading shared by the sources whose window starts in each row, plus the rows.
+        // The spreading shared by the sources whose window starts in each row, plus the rows
+        // (in R^d only those the transforms read).
         let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
+        let spreadRows = periodic == nil ? min(rows, share?.spectrumRows ?? rows) : rows
         let cuts = SharedGrid.balancedCuts(
-            (0..<rows).map { Double(sourceStarts.start[$0 + 1] - sourceStarts.start[$0]) + rowWork },
+            (0..<spreadRows).map { Double(sourceStarts.start[$0 + 1] - sourceStarts.start[$0]) + rowWork },
             parts: share?.rows.count ?? 1, unit: 1)
         spreadSlabs = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
         exchange = buffers.exchange
@@ -118,7 +120,8 @@ struct MeshConvolution {
             let rowLength = shape.reduce(1, *) / shape[lead]
             share.moveRows(
                 spreadGrid, rowLength: rowLength, planes: problem.channels, planeStride: shape.reduce(1, *),
-                spread: spreadSlabs, needed: share.rows.map { periodic?.rowsFolding(onto: $0) ?? [$0] },
+                spread: spreadSlabs,
+                needed: share.rows.map { periodic?.rowsFolding(onto: $0) ?? [$0.clamped(to: 0..<share.spectrumRows)] },
                 exchange: exchange)
             periodic?.fold(into: grid, channels: problem.channels, threads: threads, rows: slab)
             let total = plan.grid[0..<plan.dimension].reduce(1, *)

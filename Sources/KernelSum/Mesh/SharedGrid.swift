@@ -30,7 +30,8 @@ import Communication
     /// Each rank's slab of axis-0 indices (together 0 ..< n₀, in rank order).
     public let rows: [Range<Int>]
     /// The rows whose spectrum can be non-zero: from this one on, the forward transforms set
-    /// it to exactly 0 (GridFFT's `leading`), so a column's owner fills them itself.
+    /// it to exactly 0 (GridFFT's `leading`) without reading the grid, so nobody spreads them
+    /// and a column's owner fills them itself.
     let spectrumRows: Int
     /// The rows that the interpolation reads (the rest is the aperiodic convolution's zero
     /// padding): only these travel back and are gathered.
@@ -44,10 +45,11 @@ import Communication
     /// Columns in no axis-0 block: outside the band, multiplied (by 0) by each row's owner.
     public let uncovered: [Range<Int>]
 
-    /// The work of one grid value of a spread row (setting it to 0 and carrying it to its
-    /// slab) in units of one source spread: a few ns against about 65 ns to spread a source
-    /// with a 1e-6 window (measured with perf on this machine class, 2-D SVGD at N = 10⁶).
-    public static let rowCost = 0.05
+    /// The work of one grid value of a spread row (setting it to 0, and carrying it to its
+    /// slab) in units of one source spread: under a nanosecond against about 65 ns to spread a
+    /// source with a 1e-6 window (measured with perf on this machine class, 2-D SVGD at
+    /// N = 10⁶).
+    public static let rowCost = 0.01
 
     /// The decomposition of `transform`'s grid over `communicator`'s ranks, or nil for one
     /// rank or a 1-D grid (one row: nothing to share).

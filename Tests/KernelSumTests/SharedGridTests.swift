@@ -1,4 +1,5 @@
 @_spi(MeshParts) import KernelSum
+import Foundation
 import TestSupport
 import XCTest
 
@@ -162,6 +163,30 @@ final class SharedGridTests: XCTestCase {
                 }
                 XCTAssertLessThan(cuts[1], 100, "\(cuts)")
             }
+        }
+    }
+
+    /// The spreading's cuts count the sources just below a cut twice (both parts evaluate their
+    /// windows): on a peaked profile each part's work, overlap included, is within one row's
+    /// work of the best split's, found by trying every cut (K = 2).
+    func testSpreadingCutsCountTheOverlap() {
+        let sources = (0..<180).map { Int(10_000 * exp(-Double(($0 - 90) * ($0 - 90)) / 800)) }
+        let overlap = 8
+        func work(_ a: Int, _ b: Int) -> Double {
+            Double(sources[max(0, a - overlap)..<b].reduce(0, +)) + 1.8 * Double(b - a)
+        }
+        let cuts = SharedGrid.spreadingCuts(sources: sources, rowWork: 1.8, overlap: overlap, parts: 2)
+        XCTAssertEqual(cuts.count, 3)
+        XCTAssertEqual([cuts[0], cuts[2]], [0, 180])
+        let best = (0...180).map { max(work(0, $0), work($0, 180)) }.min()!
+        XCTAssertLessThanOrEqual(max(work(0, cuts[1]), work(cuts[1], 180)), best + 1e-6 * best)
+        // Ignoring the overlap would cut at the median, leaving the upper part heavier.
+        XCTAssertGreaterThan(cuts[1], 90)
+        for k in [3, 5] {
+            let c = SharedGrid.spreadingCuts(sources: sources, rowWork: 1.8, overlap: overlap, parts: k)
+            XCTAssertEqual(c.count, k + 1)
+            XCTAssertEqual(c, c.sorted())
+            XCTAssertEqual(c.last, 180)
         }
     }
 

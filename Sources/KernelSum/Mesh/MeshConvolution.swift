@@ -100,9 +100,9 @@ struct MeshConvolution {
         // (in R^d only those the transforms read).
         let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
         let spreadRows = periodic == nil ? min(rows, share?.spectrumRows ?? rows) : rows
-        let cuts = SharedGrid.balancedCuts(
-            (0..<spreadRows).map { Double(sourceStarts.start[$0 + 1] - sourceStarts.start[$0]) + rowWork },
-            parts: share?.rows.count ?? 1, unit: 1)
+        let cuts = SharedGrid.spreadingCuts(
+            sources: (0..<spreadRows).map { sourceStarts.start[$0 + 1] - sourceStarts.start[$0] }, rowWork: rowWork,
+            overlap: w - 1, parts: share?.rows.count ?? 1)
         spreadSlabs = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
         exchange = buffers.exchange
     }

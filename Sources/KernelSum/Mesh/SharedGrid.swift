@@ -132,6 +132,34 @@ import Communication
         return cuts + [n]
     }
 
+    /// Cuts 0 = c₀ ≤ … ≤ c_parts = sources.count of the spreading grid's rows, minimising the
+    /// largest part's work: a part [a, b) evaluates the window of every source whose window
+    /// meets it, those starting in [a − overlap, b) (`overlap` = w − 1: the sources just below
+    /// a cut are evaluated by both parts), and sets `rowWork` per row.
+    public static func spreadingCuts(sources: [Int], rowWork: Double, overlap: Int, parts: Int) -> [Int] {
+        let n = sources.count
+        var prefix = [0.0]
+        for s in sources { prefix.append(prefix.last! + Double(s)) }
+        let work = { (a: Int, b: Int) in prefix[b] - prefix[max(0, a - overlap)] + rowWork * Double(b - a) }
+        // Greedy parts no heavier than `limit`; nil when they do not cover the rows.
+        func cuts(_ limit: Double) -> [Int]? {
+            var out = [0]
+            for _ in 0..<parts {
+                let a = out.last!
+                var b = a
+                while b < n && work(a, b + 1) <= limit { b += 1 }
+                out.append(b)
+            }
+            return out.last == n ? out : nil
+        }
+        var (low, high) = (0.0, work(0, n))
+        for _ in 0..<60 where high - low > 1e-9 * high {
+            let middle = (low + high) / 2
+            if cuts(middle) == nil { low = middle } else { high = middle }
+        }
+        return cuts(high) ?? ([0] + [Int](repeating: n, count: parts))
+    }
+
     /// Sends the rows each rank spread (`spread`[q], of the spreading grid's lead slot) to the
     /// ranks that need them (`needed`[r]: the rows that fold onto r's slab), and receives into
     /// `grid` the rows this rank needs but another spread. A row is `rowLength` values in each

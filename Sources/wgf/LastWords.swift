@@ -10,7 +10,10 @@ import Foundation
 enum LastWords {
     /// The prepared file: path, temporary path (C strings) and bytes, or nil.
     nonisolated(unsafe) private static var prepared:
-        (path: UnsafeMutablePointer<CChar>, temporary: UnsafeMutablePointer<CChar>, bytes: UnsafeMutableRawPointer, count: Int)? = nil
+        (
+            path: UnsafeMutablePointer<CChar>, temporary: UnsafeMutablePointer<CChar>, bytes: UnsafeMutableRawPointer,
+            count: Int
+        )? = nil
     nonisolated(unsafe) private static var written: sig_atomic_t = 0
 
     /// Keeps `bytes` to be written to `path` by ``write()``, replacing what was kept. SIGTERM is

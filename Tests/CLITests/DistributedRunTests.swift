@@ -75,7 +75,8 @@ final class DistributedRunTests: ScratchTestCase {
                 ]
             ),
             (
-                "periodic", [
+                "periodic",
+                [
                     swarm, "--set", "flow.period=4", "--set",
                     "flow.interaction=[{ kernel = \"gaussian:sigma=0.2\", weight = -1 }]",
                     "--set", "record.metrics=[\"interaction-energy\"]",

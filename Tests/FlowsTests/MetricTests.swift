@@ -126,10 +126,16 @@ final class MetricTests: XCTestCase {
         let wantMMD = MMDMetric(kernel: GaussianKernel(sigma: 0.8), samples: y, dimension: d, threads: 1).evaluate(s)
         for k in [2, 3] {
             let make: [(String, @Sendable (any Communicator) -> any Metric, Double)] = [
-                ("ksd", { KSDMetric(density: Fixtures.banana2, c: 1.5, beta: -0.7, threads: 2, communicator: $0) }, wantKSD),
+                (
+                    "ksd", { KSDMetric(density: Fixtures.banana2, c: 1.5, beta: -0.7, threads: 2, communicator: $0) },
+                    wantKSD
+                ),
                 (
                     "mmd",
-                    { MMDMetric(kernel: GaussianKernel(sigma: 0.8), samples: y, dimension: d, threads: 2, communicator: $0) },
+                    {
+                        MMDMetric(
+                            kernel: GaussianKernel(sigma: 0.8), samples: y, dimension: d, threads: 2, communicator: $0)
+                    },
                     wantMMD
                 ),
             ]

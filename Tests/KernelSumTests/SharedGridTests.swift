@@ -1,5 +1,5 @@
-@_spi(MeshParts) import KernelSum
 import Foundation
+@_spi(MeshParts) import KernelSum
 import TestSupport
 import XCTest
 
@@ -159,7 +159,8 @@ final class SharedGridTests: XCTestCase {
                 let mean = work.reduce(0, +) / Double(k)
                 for r in 0..<k {
                     let part = work[cuts[r]..<cuts[r + 1]].reduce(0, +)
-                    XCTAssertLessThanOrEqual(abs(part - mean), Double(unit) * 10_024, "part \(r) of \(k), unit \(unit): \(cuts)")
+                    XCTAssertLessThanOrEqual(
+                        abs(part - mean), Double(unit) * 10_024, "part \(r) of \(k), unit \(unit): \(cuts)")
                 }
                 XCTAssertLessThan(cuts[1], 100, "\(cuts)")
             }
@@ -222,7 +223,9 @@ final class SharedGridTests: XCTestCase {
                     for r in 0..<k {
                         for (start, count) in fft.passBlocks[0][grid.slabBlocks[0][r]] {
                             XCTAssertTrue(grid.rows[r].contains(start / rowsPerIndex), "\(shape), rank \(r) of \(k)")
-                            XCTAssertTrue(grid.rows[r].contains((start + count - 1) / rowsPerIndex), "\(shape), rank \(r) of \(k)")
+                            XCTAssertTrue(
+                                grid.rows[r].contains((start + count - 1) / rowsPerIndex), "\(shape), rank \(r) of \(k)"
+                            )
                         }
                     }
                     let covered = grid.columnPass.reduce(0) { $0 + $1.count } + grid.uncovered.map(\.count).reduce(0, +)

@@ -129,7 +129,9 @@ package final class ThreadJob: @unchecked Sendable {
             var k = 0
             for r in 0..<size {
                 let (base, theirs) = job.peek(r)
-                precondition(theirs[rank] == receiveCounts[r], "rank \(r) sends \(theirs[rank]), \(rank) expects \(receiveCounts[r])")
+                precondition(
+                    theirs[rank] == receiveCounts[r],
+                    "rank \(r) sends \(theirs[rank]), \(rank) expects \(receiveCounts[r])")
                 let offset = theirs[..<rank].reduce(0, +)
                 for i in 0..<receiveCounts[r] { result[k + i] = base![offset + i] }
                 k += receiveCounts[r]

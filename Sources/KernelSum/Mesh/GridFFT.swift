@@ -178,7 +178,9 @@ import Foundation
         pass index: Int, blocks: Range<Int>, forward: Bool, real: UnsafeMutablePointer<Double>,
         spectrum: UnsafeMutablePointer<fftw_complex>, threads: Int, leading: Int?
     ) {
-        run(passes[index], blocks: blocks, forward: forward, real: real, spectrum: spectrum, threads: threads, leading: leading)
+        run(
+            passes[index], blocks: blocks, forward: forward, real: real, spectrum: spectrum, threads: threads,
+            leading: leading)
     }
 
     private func run(

@@ -126,7 +126,8 @@ struct MeshConvolution {
             periodic?.fold(into: grid, channels: problem.channels, threads: threads, rows: slab)
             let total = plan.grid[0..<plan.dimension].reduce(1, *)
             for c in 0..<problem.channels {
-                share.convolve(grid + c * total, buffers: buffers, exchange: exchange, threads: threads, leading: usedRows)
+                share.convolve(
+                    grid + c * total, buffers: buffers, exchange: exchange, threads: threads, leading: usedRows)
             }
         } else {
             spread(into: spreadGrid, rows: [0..<shape[lead]])

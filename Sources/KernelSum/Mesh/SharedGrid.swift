@@ -186,7 +186,11 @@ import Communication
                 for range in ranges {
                     let row = grid + plane * planeStride + range.lowerBound * rowLength
                     let count = range.count * rowLength
-                    if packing { (buffer + at).update(from: row, count: count) } else { row.update(from: buffer + at, count: count) }
+                    if packing {
+                        (buffer + at).update(from: row, count: count)
+                    } else {
+                        row.update(from: buffer + at, count: count)
+                    }
                     at += count
                 }
             }
@@ -270,7 +274,8 @@ import Communication
         }
         var offset = 0
         for q in 0..<k {
-            offset += toColumns
+            offset +=
+                toColumns
                 ? copy(rows: me, columnsOf: q, packing: true, send + offset)
                 : copy(rows: q, columnsOf: me, packing: true, send + offset)
         }
@@ -280,7 +285,8 @@ import Communication
             receiveCounts: receiveCounts)
         offset = 0
         for r in 0..<k {
-            offset += toColumns
+            offset +=
+                toColumns
                 ? copy(rows: r, columnsOf: me, packing: false, receive + offset)
                 : copy(rows: me, columnsOf: r, packing: false, receive + offset)
         }

@@ -40,8 +40,8 @@ struct MeshConvolution {
     let usedRows: Int?
     /// The ranks sharing the grid, or nil for one process.
     let share: SharedGrid?
-    /// Each rank's rows of the spreading grid (lead slot) when the ranks share the grid:
-    /// balanced by the sources spread from them.
+    /// Each rank's rows of the spreading grid (lead slot) when the ranks share the grid
+    /// (balanced by the sources spread from them), else empty.
     let spreadSlabs: [Range<Int>]
     /// Reusable buffers of the shared grid's exchanges.
     let exchange: (PaddedBuffer, PaddedBuffer)
@@ -98,12 +98,15 @@ struct MeshConvolution {
         self.share = share
         // The spreading shared by the sources whose window starts in each row, plus the rows
         // (in R^d only those the transforms read).
-        let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
-        let spreadRows = periodic == nil ? min(rows, share?.spectrumRows ?? rows) : rows
-        let cuts = SharedGrid.spreadingCuts(
-            sources: (0..<spreadRows).map { sourceStarts.start[$0 + 1] - sourceStarts.start[$0] }, rowWork: rowWork,
-            overlap: w - 1, parts: share?.rows.count ?? 1)
-        spreadSlabs = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
+        spreadSlabs =
+            share.map { share in
+                let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
+                let spreadRows = periodic == nil ? min(rows, share.spectrumRows) : rows
+                let cuts = SharedGrid.spreadingCuts(
+                    sources: (0..<spreadRows).map { sourceStarts.start[$0 + 1] - sourceStarts.start[$0] },
+                    rowWork: rowWork, overlap: w - 1, parts: share.rows.count)
+                return (0..<share.rows.count).map { cuts[$0]..<cuts[$0 + 1] }
+            } ?? []
         exchange = buffers.exchange
     }
 
@@ -116,7 +119,7 @@ struct MeshConvolution {
             // This rank's share of the spreading, then the rows of its slab (or those that fold
             // onto it) from the ranks that spread them, then its transforms.
             let slab = share.mine
-            spread(into: spreadGrid, rows: [spreadSlabs[share.communicator.rank]])
+            spread(into: spreadGrid, rows: spreadSlabs[share.communicator.rank])
             let rowLength = shape.reduce(1, *) / shape[lead]
             share.moveRows(
                 spreadGrid, rowLength: rowLength, planes: problem.channels, planeStride: shape.reduce(1, *),
@@ -130,7 +133,7 @@ struct MeshConvolution {
                     grid + c * total, buffers: buffers, exchange: exchange, threads: threads, leading: usedRows)
             }
         } else {
-            spread(into: spreadGrid, rows: [0..<shape[lead]])
+            spread(into: spreadGrid, rows: 0..<shape[lead])
             periodic?.fold(into: grid, channels: problem.channels, threads: threads)
             convolve(grid)
         }
@@ -141,7 +144,7 @@ struct MeshConvolution {
     /// (1) Every channel's weights onto the `rows` (of the lead slot) of `spreadGrid`
     /// (overwritten). Each slab of rows takes, in the sources' row order, the points whose window
     /// meets it, and clips the window to it: a row's values do not depend on the slabs.
-    func spread(into spreadGrid: UnsafeMutablePointer<Double>, rows wanted: [Range<Int>]) {
+    func spread(into spreadGrid: UnsafeMutablePointer<Double>, rows wanted: Range<Int>) {
         let d = plan.dimension
         let n = problem.sourceCount
         let channels = problem.channels
@@ -154,11 +157,9 @@ struct MeshConvolution {
         let rows = shape[lead]
         let rowSize = spreadTotal / rows
         let (order, rowStart) = sourceRows
-        let slabList = wanted.flatMap { range in
-            let pieces = threads == 1 ? 1 : min(range.count, 4 * threads)
-            return (0..<pieces).map { p in
-                (range.lowerBound + p * range.count / pieces, range.lowerBound + (p + 1) * range.count / pieces)
-            }
+        let pieces = threads == 1 ? 1 : min(wanted.count, 4 * threads)
+        let slabList = (0..<pieces).map { p in
+            (wanted.lowerBound + p * wanted.count / pieces, wanted.lowerBound + (p + 1) * wanted.count / pieces)
         }
         let sources = SharedPointer(problem.sources.baseAddress!)
         let weights = SharedPointer(problem.weights.baseAddress!)

@@ -4,8 +4,8 @@ import Communication
 /// The mesh's FFT grid shared by the ranks of a job, d = 2, 3 (a slab decomposition, as
 /// FFTW-MPI and P3M codes cut a grid): rank r owns the slab ``rows``[r] of axis-0 indices (the
 /// rows holding data shared evenly). The spreading is cut apart, by sources
-/// (``balancedCuts(_:parts:unit:)``, to the row: the points are seldom spread evenly over the
-/// rows), and the rows a rank spread for another's slab are sent to it
+/// (``spreadingCuts(sources:rowWork:overlap:parts:)``, to the row: the points are seldom spread
+/// evenly over the rows), and the rows a rank spread for another's slab are sent to it
 /// (``moveRows(_:rowLength:planes:planeStride:spread:needed:exchange:)``). Each rank runs its
 /// slab's share of the transforms along the other axes, and the ranks transpose
 /// (`allToAll`) so that each owns a set of columns along axis 0; there it
@@ -79,8 +79,7 @@ import Communication
         spectrumRows = min(n0, (blockEnd + lastRows - 1) / lastRows)
         readRows = used
         // The rows holding data, evenly in whole units; the padding goes to the last slab.
-        var cuts = SharedGrid.balancedCuts(
-            [Double](repeating: 1, count: min(n0, usedRows ?? n0)), parts: k, unit: unit)
+        var cuts = SharedGrid.balancedCuts([Double](repeating: 1, count: used), parts: k, unit: unit)
         cuts[k] = n0
         rows = (0..<k).map { cuts[$0]..<cuts[$0 + 1] }
         let owner = { (i0: Int) in cuts.lastIndex { $0 <= i0 && i0 < n0 }! }
@@ -168,46 +167,57 @@ import Communication
         _ grid: UnsafeMutablePointer<Double>, rowLength: Int, planes: Int, planeStride: Int,
         spread: [Range<Int>], needed: [[Range<Int>]], exchange: (PaddedBuffer, PaddedBuffer)
     ) {
-        let k = communicator.size
         let me = communicator.rank
-        // The rows q spread that r needs (none to itself: they are in place).
-        func rows(from q: Int, to r: Int) -> [Range<Int>] {
-            guard q != r else { return [] }
-            return needed[r].map { $0.clamped(to: spread[q]) }.filter { !$0.isEmpty }
-        }
-        let size = { (ranges: [Range<Int>]) in ranges.reduce(0) { $0 + $1.count } * rowLength * planes }
-        let sendCounts = (0..<k).map { size(rows(from: me, to: $0)) }
-        let receiveCounts = (0..<k).map { size(rows(from: $0, to: me)) }
-        let send = exchange.0.reserve(sendCounts.reduce(0, +))
-        let receive = exchange.1.reserve(receiveCounts.reduce(0, +))
-        func copy(_ ranges: [Range<Int>], packing: Bool, _ buffer: UnsafeMutablePointer<Double>) -> Int {
-            var at = 0
+        // The rows q spread that r needs (none to itself: they are in place), plane by plane.
+        func rows(from q: Int, to r: Int, _ visit: (Int, Int) -> Void) {
+            guard q != r else { return }
+            let ranges = needed[r].map { $0.clamped(to: spread[q]) }.filter { !$0.isEmpty }
             for plane in 0..<planes {
                 for range in ranges {
-                    let row = grid + plane * planeStride + range.lowerBound * rowLength
-                    let count = range.count * rowLength
-                    if packing {
-                        (buffer + at).update(from: row, count: count)
-                    } else {
-                        row.update(from: buffer + at, count: count)
-                    }
-                    at += count
+                    visit(plane * planeStride + range.lowerBound * rowLength, range.count * rowLength)
                 }
             }
-            return at
         }
-        var offset = 0
-        for r in 0..<k { offset += copy(rows(from: me, to: r), packing: true, send + offset) }
-        communicator.allToAll(
-            UnsafeBufferPointer(start: send, count: offset), sendCounts: sendCounts,
-            into: UnsafeMutableBufferPointer(start: receive, count: receiveCounts.reduce(0, +)),
-            receiveCounts: receiveCounts)
-        offset = 0
-        for q in 0..<k { offset += copy(rows(from: q, to: me), packing: false, receive + offset) }
+        movePieces(
+            grid, through: exchange, outgoing: { rows(from: me, to: $0, $1) }, incoming: { rows(from: $0, to: me, $1) })
     }
 
-    /// Columns owned by rank r.
-    private func columnCount(_ r: Int) -> Int { columnPass[columnBlocks[r]].reduce(0) { $0 + $1.count } }
+    /// One `allToAll` of pieces of `base`: `outgoing(q, visit)` visits the pieces (offset, count
+    /// in doubles) sent to rank q, in order; `incoming(r, visit)` the pieces that receive what
+    /// rank r sends, in the order r sends them.
+    private func movePieces(
+        _ base: UnsafeMutablePointer<Double>, through buffers: (PaddedBuffer, PaddedBuffer),
+        outgoing: (Int, (Int, Int) -> Void) -> Void, incoming: (Int, (Int, Int) -> Void) -> Void
+    ) {
+        let k = communicator.size
+        func size(_ pieces: (Int, (Int, Int) -> Void) -> Void, _ r: Int) -> Int {
+            var total = 0
+            pieces(r) { _, count in total += count }
+            return total
+        }
+        let sendCounts = (0..<k).map { size(outgoing, $0) }
+        let receiveCounts = (0..<k).map { size(incoming, $0) }
+        let send = buffers.0.reserve(sendCounts.reduce(0, +))
+        let receive = buffers.1.reserve(receiveCounts.reduce(0, +))
+        var at = 0
+        for q in 0..<k {
+            outgoing(q) { offset, count in
+                (send + at).update(from: base + offset, count: count)
+                at += count
+            }
+        }
+        communicator.allToAll(
+            UnsafeBufferPointer(start: send, count: at), sendCounts: sendCounts,
+            into: UnsafeMutableBufferPointer(start: receive, count: receiveCounts.reduce(0, +)),
+            receiveCounts: receiveCounts)
+        at = 0
+        for r in 0..<k {
+            incoming(r) { offset, count in
+                (base + offset).update(from: receive + at, count: count)
+                at += count
+            }
+        }
+    }
 
     /// One channel's convolution (``MeshConvolution/convolve(_:)``'s, shared): `grid` holds
     /// this rank's slab on entry and the whole convolved grid on return.
@@ -245,50 +255,24 @@ import Communication
     private func transpose(
         _ spectrum: UnsafeMutablePointer<fftw_complex>, toColumns: Bool, exchange: (PaddedBuffer, PaddedBuffer)
     ) {
-        let k = communicator.size
         let me = communicator.rank
         let z = UnsafeMutableRawPointer(spectrum).assumingMemoryBound(to: Double.self)
-        // Rank r's rows (those that carry data this way) × rank q's columns, packed row by row,
-        // block by block.
+        // Rank r's rows (those that carry data this way) × rank q's columns, row by row, block
+        // by block, in doubles.
         let carried = toColumns ? 0..<spectrumRows : 0..<readRows
-        let rows = self.rows.map { $0.clamped(to: carried) }
-        let block = { (r: Int, q: Int) in 2 * rows[r].count * columnCount(q) }
-        let sendCounts = (0..<k).map { toColumns ? block(me, $0) : block($0, me) }
-        let receiveCounts = (0..<k).map { toColumns ? block($0, me) : block(me, $0) }
-        let send = exchange.0.reserve(sendCounts.reduce(0, +))
-        let receive = exchange.1.reserve(receiveCounts.reduce(0, +))
-        func copy(rows r: Int, columnsOf q: Int, packing: Bool, _ buffer: UnsafeMutablePointer<Double>) -> Int {
-            var k = 0
-            for i0 in rows[r] {
-                for (start, count) in columnPass[columnBlocks[q]] {
-                    let at = z + 2 * (i0 * columns + start)
-                    if packing {
-                        (buffer + k).update(from: at, count: 2 * count)
-                    } else {
-                        at.update(from: buffer + k, count: 2 * count)
-                    }
-                    k += 2 * count
-                }
+        func pieces(rows r: Int, columnsOf q: Int, _ visit: (Int, Int) -> Void) {
+            for i0 in rows[r].clamped(to: carried) {
+                for (start, count) in columnPass[columnBlocks[q]] { visit(2 * (i0 * columns + start), 2 * count) }
             }
-            return k
         }
-        var offset = 0
-        for q in 0..<k {
-            offset +=
-                toColumns
-                ? copy(rows: me, columnsOf: q, packing: true, send + offset)
-                : copy(rows: q, columnsOf: me, packing: true, send + offset)
-        }
-        communicator.allToAll(
-            UnsafeBufferPointer(start: send, count: offset), sendCounts: sendCounts,
-            into: UnsafeMutableBufferPointer(start: receive, count: receiveCounts.reduce(0, +)),
-            receiveCounts: receiveCounts)
-        offset = 0
-        for r in 0..<k {
-            offset +=
-                toColumns
-                ? copy(rows: r, columnsOf: me, packing: false, receive + offset)
-                : copy(rows: me, columnsOf: r, packing: false, receive + offset)
+        if toColumns {
+            movePieces(
+                z, through: exchange, outgoing: { pieces(rows: me, columnsOf: $0, $1) },
+                incoming: { pieces(rows: $0, columnsOf: me, $1) })
+        } else {
+            movePieces(
+                z, through: exchange, outgoing: { pieces(rows: $0, columnsOf: me, $1) },
+                incoming: { pieces(rows: me, columnsOf: $0, $1) })
         }
         // The rows past the data are 0 on their owner: as they would arrive.
         guard toColumns else { return }
@@ -309,22 +293,18 @@ import Communication
         let uncovered = self.uncovered
         multiplier.withUnsafeBufferPointer { mp in
             let factor = SharedPointer(mp.baseAddress!)
+            @Sendable func scale(_ values: Range<Int>) {
+                for j in values {
+                    s[j].0 *= factor[j]
+                    s[j].1 *= factor[j]
+                }
+            }
             Parallel.forEachChunk(length, threads: threads, minimumChunk: 16) { range in
                 for i0 in range {
                     let row = i0 * columns
-                    for (start, count) in mine {
-                        for j in (row + start)..<(row + start + count) {
-                            s[j].0 *= factor[j]
-                            s[j].1 *= factor[j]
-                        }
-                    }
+                    for (start, count) in mine { scale((row + start)..<(row + start + count)) }
                     guard slab.contains(i0) else { continue }
-                    for gap in uncovered {
-                        for j in (row + gap.lowerBound)..<(row + gap.upperBound) {
-                            s[j].0 *= factor[j]
-                            s[j].1 *= factor[j]
-                        }
-                    }
+                    for gap in uncovered { scale((row + gap.lowerBound)..<(row + gap.upperBound)) }
                 }
             }
         }

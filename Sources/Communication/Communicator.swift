@@ -90,10 +90,10 @@ public final class SerialCommunicator: Communicator {
         _ send: UnsafeBufferPointer<Double>, sendCounts: [Int],
         into result: UnsafeMutableBufferPointer<Double>, receiveCounts: [Int]
     ) {
-        allGather(send, counts: sendCounts, into: result)
         guard receiveCounts == sendCounts else {
             fatalError("SerialCommunicator.allToAll: sends \(sendCounts) but receives \(receiveCounts)")
         }
+        allGather(send, counts: sendCounts, into: result)
     }
     /// 0: nothing leaves the process.
     public var bytesSent: Int { 0 }

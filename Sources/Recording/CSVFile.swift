@@ -26,7 +26,7 @@ public struct CSVFile {
 
     /// A note on stderr about input that was read in part (the run still goes on).
     public static func warn(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        writeStandardError(message + "\n")
     }
 
     /// Reads the whole file and splits it into lines (a CRLF end counts as a line end).

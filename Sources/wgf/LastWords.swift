@@ -8,32 +8,44 @@ import Foundation
 /// only (open, write, fsync, close, rename). A Ctrl-C, which mpirun forwards as SIGTERM to every
 /// rank, ends the run normally afterwards and replaces them with the full record.
 enum LastWords {
-    /// The prepared file: path, temporary path (C strings) and bytes, or nil.
-    nonisolated(unsafe) private static var prepared:
-        (
-            path: UnsafeMutablePointer<CChar>, temporary: UnsafeMutablePointer<CChar>, bytes: UnsafeMutableRawPointer,
-            count: Int
-        )? = nil
+    /// A prepared file: path, temporary path (C strings) and bytes.
+    typealias Record = (
+        path: UnsafeMutablePointer<CChar>, temporary: UnsafeMutablePointer<CChar>, bytes: UnsafeMutableRawPointer,
+        count: Int
+    )
+    /// Two slots: ``prepare(_:path:)`` fills the one not in use, then makes it current with one
+    /// store, so a handler running on any thread (a process-directed signal may land on a worker
+    /// thread) reads either the old record or the new one, never half of one.
+    nonisolated(unsafe) private static var slot0: Record? = nil
+    nonisolated(unsafe) private static var slot1: Record? = nil
+    /// The current slot, or −1 for none.
+    nonisolated(unsafe) private static var current: sig_atomic_t = -1
     nonisolated(unsafe) private static var written: sig_atomic_t = 0
 
-    /// Keeps `bytes` to be written to `path` by ``write()``, replacing what was kept. SIGTERM is
-    /// blocked meanwhile, so the handler never sees a half-replaced record.
+    /// Keeps `bytes` to be written to `path` by ``write()``, replacing what was kept.
     static func prepare(_ bytes: [UInt8], path: String) {
-        withSignalBlocked {
-            release()
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
-            buffer.copyMemory(from: bytes, byteCount: bytes.count)
-            prepared = (strdup(path)!, strdup(path + ".partial")!, buffer, bytes.count)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        buffer.copyMemory(from: bytes, byteCount: bytes.count)
+        let record: Record = (strdup(path)!, strdup(path + ".partial")!, buffer, bytes.count)
+        if current == 0 {
+            release(&slot1)
+            slot1 = record
+            current = 1
+        } else {
+            release(&slot0)
+            slot0 = record
+            current = 0
         }
     }
 
     /// Forgets the prepared record (the run has written its own).
-    static func clear() { withSignalBlocked { release() } }
+    static func clear() { current = -1 }
 
     /// Writes the prepared record once (from the SIGTERM handler): a temporary file beside
     /// run.json, renamed over it. Nothing here allocates or takes a lock.
     static func write() {
-        guard written == 0, let (path, temporary, bytes, count) = prepared else { return }
+        guard written == 0, current >= 0, let (path, temporary, bytes, count) = current == 0 ? slot0 : slot1
+        else { return }
         written = 1
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
@@ -48,21 +60,11 @@ enum LastWords {
         if complete { rename(temporary, path) } else { unlink(temporary) }
     }
 
-    private static func release() {
-        guard let (path, temporary, bytes, _) = prepared else { return }
+    private static func release(_ slot: inout Record?) {
+        guard let (path, temporary, bytes, _) = slot else { return }
         free(path)
         free(temporary)
         bytes.deallocate()
-        prepared = nil
-    }
-
-    private static func withSignalBlocked(_ body: () -> Void) {
-        var set = sigset_t()
-        var old = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &set, &old)
-        body()
-        pthread_sigmask(SIG_SETMASK, &old, nil)
+        slot = nil
     }
 }

@@ -46,17 +46,6 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 
 func printError(_ message: String) { writeStandardError("\(message)\n") }
 
-/// Writes `text` to stderr; a failed write (the reader has gone) is ignored, where
-/// FileHandle's write would end the process.
-func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-        if n <= 0 { return }
-        bytes = bytes.dropFirst(n)
-    }
-}
-
 /// The reader of `wgf run`'s and `wgf sweep`'s output going away (`| head`, a closed
 /// terminal) must not end a computation whose product is on disk: SIGPIPE is ignored, and the
 /// lines that can no longer be printed are dropped (print and ``writeStandardError(_:)``

@@ -40,7 +40,10 @@ package final class ThreadJob: @unchecked Sendable {
             group.enter()
             thread.start()
         }
-        group.wait()
+        // A rank that skipped a collective leaves the others waiting: fail, do not hang.
+        if group.wait(timeout: .now() + 300) == .timedOut {
+            fatalError("ThreadJob: the ranks did not all finish within 300 s (a rank skipped a collective?)")
+        }
         return (0..<size).map { results[$0]! }
     }
 

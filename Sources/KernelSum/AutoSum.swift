@@ -14,7 +14,7 @@ import Foundation
 /// In the periodic box (a periodic ``Domain``) the same rule between the minimum-image direct
 /// sum and the periodic mesh, the mesh only for kernels that have decayed by L/2
 /// (``MeshSum/periodicMeshApplies(_:period:tolerance:)``); sliced is never chosen there.
-public final class AutoSum: KernelSumEngine, @unchecked Sendable {
+public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
     /// N·M at or below which `auto` sums directly whatever the kernel (about 12 ms of pairs at
     /// 3 ns each).
     public static let meshThreshold = 4_000_000
@@ -82,6 +82,11 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
         return direct
     }
 
+    /// ``choice(_:dimension:sources:targets:)`` for the whole of `problem`.
+    func choice(_ kernel: any RadialKernel, for problem: KernelSumProblem) -> any KernelSumEngine {
+        choice(kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+    }
+
     /// Sums with ``choice(_:dimension:sources:targets:)`` for this problem's shape, and records
     /// the choice (``KernelSumEngine``'s layout).
     /// - Parameters:
@@ -101,11 +106,26 @@ public final class AutoSum: KernelSumEngine, @unchecked Sendable {
         _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) {
-        let engine = choice(
-            kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+        let engine = choice(kernel, for: problem)
         lock.lock()
         lastChoice = engine
         lock.unlock()
         engine.sum(kernel, problem, targets: range, values: values, gradients: gradients)
+    }
+
+    /// The engine is chosen for the whole problem; the sum is shared among the ranks if that
+    /// engine shares it its own way (the mesh, given a communicator), else false.
+    public func sumAcrossRanks(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) -> Bool {
+        let engine = choice(kernel, for: problem)
+        guard let own = engine as? any SharesSumsAcrossRanks,
+            own.sumAcrossRanks(kernel, problem, values: values, gradients: gradients)
+        else { return false }
+        lock.lock()
+        lastChoice = engine
+        lock.unlock()
+        return true
     }
 }

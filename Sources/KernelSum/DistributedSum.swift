@@ -4,12 +4,14 @@ import Foundation
 /// An engine shared by the ranks of a job: each rank sums for its block of targets
 /// (`BlockPartition`) with `inner`, making every choice from the whole problem
 /// (``KernelSumEngine/sum(_:_:targets:values:gradients:)``), and the blocks are gathered in
-/// rank order. Every rank holds all sources and ends with all results, identical to one
+/// rank order; unless `inner` shares the call its own way
+/// (``SharesSumsAcrossRanks/sumAcrossRanks(_:_:values:gradients:)``: a mesh given the same
+/// communicator). Every rank holds all sources and ends with all results, identical to one
 /// process's bit for bit: the engine's arithmetic per target does not depend on the others.
 ///
 /// Cost per rank: the inner engine's work for M/K targets (a direct sum N·M/K pairs; a mesh
-/// given the same communicator shares its grid by slabs, then interpolates and adds the near
-/// field for M/K targets: ``MeshSum``), plus gathering M·(C + G·d) doubles.
+/// shares its grid by slabs, then interpolates and adds the near field at M/K targets:
+/// ``MeshSum``), plus gathering M·(C + G·d) doubles.
 public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
     /// The engine each rank runs on its block.
     public let inner: any KernelSumEngine
@@ -39,6 +41,11 @@ public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) {
         guard problem.fits(values: values, gradients: gradients) else { return }
+        if let own = inner as? any SharesSumsAcrossRanks,
+            own.sumAcrossRanks(kernel, problem, values: values, gradients: gradients)
+        {
+            return
+        }
         let blocks = BlockPartition(count: problem.targetCount, parts: communicator.size)
         let mine = blocks.range(of: communicator.rank)
         let valuesPerTarget = problem.channels

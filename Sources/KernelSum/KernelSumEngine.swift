@@ -100,6 +100,19 @@ public protocol KernelSumEngine: Sendable {
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>)
 }
 
+/// An engine that shares a sum among the ranks of a job (given it at construction) its own way,
+/// better than ``DistributedSum``'s blocks of targets: the mesh cuts its grid into slabs and the
+/// targets by the rows they read (``MeshSum``).
+public protocol SharesSumsAcrossRanks: KernelSumEngine {
+    /// Every target's sums (``sum(_:_:values:gradients:)``'s), computed by the ranks together:
+    /// every rank makes the same call and ends with every result, bit for bit one process's.
+    /// Returns false, having done nothing, where this call is better shared by blocks of
+    /// targets; the answer depends only on the problem, so it is the same on every rank.
+    func sumAcrossRanks(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool
+}
+
 extension KernelSumEngine {
     public func sum(
         _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,

@@ -11,6 +11,8 @@ package final class PeerCommunicator: Communicator {
     package let fill: Double
     /// The number of ``allGather(_:counts:into:)`` calls so far.
     package private(set) var gathers = 0
+    /// Every ``allGather(_:counts:into:)`` call's counts, in order.
+    package private(set) var gatherCounts: [[Int]] = []
     /// The number of ``allToAll(_:sendCounts:into:receiveCounts:)`` calls so far.
     package private(set) var exchanges = 0
 
@@ -25,6 +27,7 @@ package final class PeerCommunicator: Communicator {
     ) {
         precondition(counts.count == size && counts[rank] == local.count && result.count == counts.reduce(0, +))
         gathers += 1
+        gatherCounts.append(counts)
         var k = 0
         for r in 0..<size {
             for i in 0..<counts[r] {

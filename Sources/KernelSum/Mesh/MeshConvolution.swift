@@ -15,8 +15,10 @@ import Foundation
 /// thread count. In the periodic box spreading and interpolation run on the FFT grid padded by
 /// w points on each side, folded onto it and unfolded from it (``PeriodicGrid``).
 ///
-/// Given a ``SharedGrid`` (a job's ranks), each rank spreads onto, folds and transforms its
-/// slab of the grid only, and interpolates its own targets on the gathered grid.
+/// Given a ``SharedGrid`` (a job's ranks), the problem holds every target: each rank spreads
+/// onto, folds and transforms its slab of the grid only, receives the rows that its share of
+/// the targets reads (equal blocks of the targets in the order of the row their window starts
+/// in: ``targetShares``) from the ranks that own them, and interpolates those targets only.
 struct MeshConvolution {
     let plan: MeshPlan
     let buffers: MeshBuffers
@@ -45,6 +47,11 @@ struct MeshConvolution {
     let spreadSlabs: [Range<Int>]
     /// Reusable buffers of the shared grid's exchanges.
     let exchange: (PaddedBuffer, PaddedBuffer)
+    /// When the ranks share the grid: each rank's targets, a range of `targetRows.order` (equal
+    /// blocks of the targets in the order of the rows their windows start in), else empty.
+    let targetShares: [Range<Int>]
+    /// The spreading grid's rows (lead slot) that each rank's targets read, else empty.
+    let interpolatedRows: [Range<Int>]
 
     /// - Parameters:
     ///   - problem: the sources, and the targets to interpolate at.
@@ -108,10 +115,37 @@ struct MeshConvolution {
                 return (0..<share.rows.count).map { cuts[$0]..<cuts[$0 + 1] }
             } ?? []
         exchange = buffers.exchange
+        // Equal blocks of the targets in row order; a block reads from its first target's row
+        // to the last row its last target's window reaches.
+        let targetStarts = targetRows.start
+        func row(of q: Int) -> Int {
+            var (low, high) = (0, rows - 1)  // the row r with start[r] ≤ q < start[r + 1]
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if targetStarts[middle] <= q { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+        let blocks = BlockPartition(count: problem.targetCount, parts: share?.rows.count ?? 1)
+        let shares = (0..<(share == nil ? 0 : blocks.parts)).map { r -> (targets: Range<Int>, rows: Range<Int>) in
+            let targets = blocks.range(of: r)
+            guard let last = targets.last else { return (targets, 0..<0) }
+            return (targets, row(of: targets.lowerBound)..<min(rows, row(of: last) + w))
+        }
+        targetShares = shares.map(\.targets)
+        interpolatedRows = shares.map(\.rows)
+    }
+
+    /// The rows of the FFT grid (axis 0) that rank r's interpolation reads, from the spreading
+    /// grid's rows: the same in R^d, their images modulo the grid in the periodic box.
+    func gridRowsRead(by r: Int) -> [Range<Int>] {
+        guard let periodic else { return [interpolatedRows[r].clamped(to: 0..<plan.grid[0])] }
+        return periodic.gridRows(readBy: interpolatedRows[r])
     }
 
     /// Writes the far part of every value (plus the plan's offset times the weights) and
-    /// gradient.
+    /// gradient; when the ranks share the grid, of this rank's targets (``targetShares``) only,
+    /// in `targetRows.order`.
     func run(values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) {
         let grid = buffers.real
         let spreadGrid = periodic?.buffer ?? grid
@@ -132,13 +166,23 @@ struct MeshConvolution {
                 share.convolve(
                     grid + c * total, buffers: buffers, exchange: exchange, threads: threads, leading: usedRows)
             }
+            // The rows next to its slab that its targets read, from their owners.
+            let rank = share.communicator.rank
+            share.moveRows(
+                grid, rowLength: share.realRowLength, planes: problem.channels, planeStride: total,
+                spread: share.rows.map { $0.clamped(to: 0..<share.readRows) },
+                needed: share.rows.indices.map(gridRowsRead), exchange: exchange)
+            periodic?.unfold(from: grid, channels: problem.channels, threads: threads, rows: interpolatedRows[rank])
+            interpolate(
+                spreadGrid, at: targetRows.order[targetShares[rank]], compact: true, values: values,
+                gradients: gradients)
         } else {
             spread(into: spreadGrid, rows: 0..<shape[lead])
             periodic?.fold(into: grid, channels: problem.channels, threads: threads)
             convolve(grid)
+            periodic?.unfold(from: grid, channels: problem.channels, threads: threads)
+            interpolate(spreadGrid, at: targetRows.order[...], compact: false, values: values, gradients: gradients)
         }
-        periodic?.unfold(from: grid, channels: problem.channels, threads: threads)
-        interpolate(spreadGrid, values: values, gradients: gradients)
     }
 
     /// (1) Every channel's weights onto the `rows` (of the lead slot) of `spreadGrid`
@@ -235,21 +279,22 @@ struct MeshConvolution {
         }
     }
 
-    /// (3) Values and gradients at the targets from `spreadGrid`, separably: innermost axis
-    /// first. Targets are taken by their first row, so consecutive ones read the same rows.
+    /// (3) Values and gradients at the targets `order` (in that order: by their first row, so
+    /// that consecutive ones read the same rows) from `spreadGrid`, separably: innermost axis
+    /// first. The outputs are indexed by target, or by position in `order` when `compact`.
     func interpolate(
-        _ spreadGrid: UnsafeMutablePointer<Double>, values: UnsafeMutableBufferPointer<Double>,
-        gradients: UnsafeMutableBufferPointer<Double>
+        _ spreadGrid: UnsafeMutablePointer<Double>, at order: ArraySlice<Int>, compact: Bool,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) {
         let d = plan.dimension
         let n = problem.sourceCount
-        let m = problem.targetCount
+        let m = order.count
         let channels = problem.channels
         let gch = problem.gradientChannels
         let g = gch.count
         let widths = widths
         let factors = factors
-        let targetOrder = targetRows.order
+        let first = order.startIndex
         let (n1, n2) = (shape[1], shape[2])
         let spreadTotal = shape[0] * n1 * n2
         let gridPointer = SharedPointer(UnsafePointer(spreadGrid))
@@ -269,7 +314,8 @@ struct MeshConvolution {
                     let df = f + 3 * capacity
                     let start = sb.baseAddress!
                     for q in range {
-                        let j = targetOrder[q]
+                        let j = order[first + q]
+                        let o = compact ? q : j
                         let y = targets.base + j * d
                         factors.values(y, f, start, derivatives: df)
                         let f0 = f
@@ -306,9 +352,9 @@ struct MeshConvolution {
                                 g1 += f0[k0] * r1
                                 g2 += f0[k0] * r2
                             }
-                            out[j * channels + c] = value + added[c]
+                            out[o * channels + c] = value + added[c]
                             if gi >= 0 {
-                                let gj = gout.base + (j * g + gi) * d
+                                let gj = gout.base + (o * g + gi) * d
                                 // Slot s holds axis s − lead.
                                 switch d {
                                 case 1: gj[0] = g2

@@ -34,10 +34,12 @@ import Foundation
 /// `threads`. Plans, buffers and the multiplier are kept while the grid stays the same.
 ///
 /// Given a communicator of K > 1 ranks (d = 2, 3), every call is collective: each rank spreads,
-/// transforms and multiplies on its slab of the grid (``SharedGrid``), the slabs are gathered,
-/// and each rank interpolates and adds the near field at the targets asked of it (all of them,
-/// or its block in ``sum(_:_:targets:values:gradients:)``). The sums are bit for bit those of
-/// one process.
+/// transforms and multiplies on its slab of the grid (``SharedGrid``), receives the rows next
+/// to it that its share of the targets reads (equal blocks of the targets in the order of the
+/// grid row their window starts in), interpolates and adds the near field at its share,
+/// and the shares are gathered. The sums are bit for bit those of one process. A
+/// ``DistributedSum`` over this engine lets it share its sums so
+/// (``sumAcrossRanks(_:_:values:gradients:)``).
 ///
 /// In the periodic box [0, L)^d (a periodic ``Domain``) the sum is over the box, each pair
 /// through its minimum image, exactly as ``DirectSum`` in the same domain: s(y) = Σ_j w_j k(mi(y − x_j)), mi the
@@ -48,7 +50,7 @@ import Foundation
 /// and ε ≤ L/2. No Ewald sum: the minimum-image kernel has a kink at |z_a| = L/2 unless the
 /// kernel has decayed there, so the mesh meets its tolerance only for kernels negligible
 /// beyond L/2.
-public struct MeshSum: KernelSumEngine {
+public struct MeshSum: SharesSumsAcrossRanks {
     /// The relative tolerance τ the grid is chosen for (clamped to
     /// ``MeshOptions/toleranceRange``).
     public let tolerance: Double
@@ -157,19 +159,38 @@ public struct MeshSum: KernelSumEngine {
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
         }
-        if let wrapped = domain.wrapped(problem) {
-            // Points outside [0, L): sum their images in the box.
-            wrapped.sources.withUnsafeBufferPointer { s in
-                wrapped.targets.withUnsafeBufferPointer { t in
-                    var inBox = problem
-                    inBox.sources = s
-                    inBox.targets = t
-                    run(kernel, inBox, targets: range, values: values, gradients: gradients)
-                }
-            }
-            return
+        inBox(problem) { run(kernel, $0, targets: range, values: values, gradients: gradients, unlessFallback: false) }
+    }
+
+    /// With a communicator (d = 2, 3): every target's sums, shared by slabs of the grid and
+    /// targets by the rows they read (collective; every rank ends with every result); false,
+    /// having done nothing, where the plan falls back to the direct sum (better shared by
+    /// blocks of targets) or there is nothing to share (the same answer on every rank).
+    public func sumAcrossRanks(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) -> Bool {
+        guard communicator != nil, (2...3).contains(problem.dimension), problem.sourceCount > 0,
+            MeshSum.unsupported(kernel, dimension: problem.dimension) == nil,
+            problem.fits(values: values, gradients: gradients)
+        else { return false }
+        return inBox(problem) {
+            run(kernel, $0, targets: 0..<problem.targetCount, values: values, gradients: gradients, unlessFallback: true)
         }
-        run(kernel, problem, targets: range, values: values, gradients: gradients)
+    }
+
+    /// `body` on `problem` with its points wrapped into the periodic box, if any lies outside
+    /// (the grids hold one period), else on `problem` itself.
+    private func inBox<T>(_ problem: KernelSumProblem, _ body: (KernelSumProblem) -> T) -> T {
+        guard let wrapped = domain.wrapped(problem) else { return body(problem) }
+        return wrapped.sources.withUnsafeBufferPointer { s in
+            wrapped.targets.withUnsafeBufferPointer { t in
+                var inBox = problem
+                inBox.sources = s
+                inBox.targets = t
+                return body(inBox)
+            }
+        }
     }
 
     /// The exact engine this one hands over to.
@@ -177,11 +198,13 @@ public struct MeshSum: KernelSumEngine {
 
     /// One call on points inside the box: plan for the whole problem, then the far part on the
     /// grid and the near part pair by pair at the targets `range` (or the direct sum when the
-    /// plan falls back).
+    /// plan falls back, unless `unlessFallback`: then nothing and false).
+    @discardableResult
     func run(
         _ kernel: any RadialKernel, _ whole: KernelSumProblem, targets range: Range<Int>,
-        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
-    ) {
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>,
+        unlessFallback: Bool
+    ) -> Bool {
         let problem = whole.restricted(to: range)
         let ws = workspace
         ws.lock.lock()
@@ -190,23 +213,85 @@ public struct MeshSum: KernelSumEngine {
             kernel: kernel, problem: whole, tolerance: tolerance, previous: ws.history,
             reusableStep: ws.plan?.split.step, domain: domain, options: options)
         if let fallback = plan.fallback {
+            guard !unlessFallback else { return false }
             ws.report = ["fallback": fallback]
             direct.sum(kernel, problem, values: values, gradients: gradients)
-            return
+            return true
         }
         let buffers = ws.prepare(plan, channels: problem.channels, threads: threads)
         ws.report = plan.report
+        if let communicator, whole.dimension > 1 {
+            runShared(
+                plan, buffers: buffers, whole, targets: range, communicator: communicator, values: values,
+                gradients: gradients)
+            return true
+        }
         MeshConvolution(
             plan: plan, buffers: buffers, padded: ws.padded, problem: problem, allTargets: whole.targets,
-            threads: threads, communicator: communicator
+            threads: threads
         )
         .run(values: values, gradients: gradients)
-        if plan.split.radius > 0 {
-            NearField(
-                split: plan.split, problem: problem, threads: threads, domain: domain,
-                cellsPerRadius: options.nearCellsPerRadius
-            )
-            .add(values: values, gradients: gradients)
+        addNearField(plan, problem, values: values, gradients: gradients)
+        return true
+    }
+
+    /// The near part of the plan's split, if it has one.
+    private func addNearField(
+        _ plan: MeshPlan, _ problem: KernelSumProblem, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        guard plan.split.radius > 0 else { return }
+        NearField(
+            split: plan.split, problem: problem, threads: threads, domain: domain,
+            cellsPerRadius: options.nearCellsPerRadius
+        )
+        .add(values: values, gradients: gradients)
+    }
+
+    /// The targets `range` of a sum whose grid the ranks share (``SharedGrid``): each rank
+    /// interpolates and adds the near field at its share of all the targets
+    /// (``MeshConvolution/targetShares``, consecutive in the order of the rows their windows
+    /// start in), the shares are gathered in rank order, that is in that order, and put back in
+    /// the targets' order. Per target the arithmetic is one process's: bit for bit.
+    private func runShared(
+        _ plan: MeshPlan, buffers: MeshBuffers, _ whole: KernelSumProblem, targets range: Range<Int>,
+        communicator: any Communicator, values: UnsafeMutableBufferPointer<Double>,
+        gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let convolution = MeshConvolution(
+            plan: plan, buffers: buffers, padded: workspace.padded, problem: whole, allTargets: whole.targets,
+            threads: threads, communicator: communicator)
+        let d = whole.dimension
+        let c = whole.channels
+        let gd = whole.gradientChannels.count * d
+        let order = convolution.targetRows.order
+        let shares = convolution.targetShares
+        let mine = shares[communicator.rank]
+        // This rank's values, gradients and targets, in its share's order.
+        let m = mine.count
+        let local = workspace.results.0.reserve(m * (c + gd + d))
+        let localValues = UnsafeMutableBufferPointer(start: local, count: m * c)
+        let localGradients = UnsafeMutableBufferPointer(start: local + m * c, count: m * gd)
+        convolution.run(values: localValues, gradients: localGradients)
+        var own = whole
+        let targets = local + m * (c + gd)
+        for (k, j) in order[mine].enumerated() {
+            (targets + k * d).update(from: whole.targets.baseAddress! + j * d, count: d)
+        }
+        own.targets = UnsafeBufferPointer(start: targets, count: m * d)
+        addNearField(plan, own, values: localValues, gradients: localGradients)
+        let total = whole.targetCount
+        let gathered = workspace.results.1.reserve(total * (c + gd))
+        communicator.allGather(
+            UnsafeBufferPointer(localValues), counts: shares.map { $0.count * c },
+            into: UnsafeMutableBufferPointer(start: gathered, count: total * c))
+        communicator.allGather(
+            UnsafeBufferPointer(localGradients), counts: shares.map { $0.count * gd },
+            into: UnsafeMutableBufferPointer(start: gathered + total * c, count: total * gd))
+        for (k, j) in order.enumerated() where range.contains(j) {
+            let o = j - range.lowerBound
+            (values.baseAddress! + o * c).update(from: gathered + k * c, count: c)
+            (gradients.baseAddress.map { $0 + o * gd })?.update(from: gathered + total * c + k * gd, count: gd)
         }
     }
 }

@@ -16,6 +16,8 @@ final class MeshWorkspace: @unchecked Sendable {
     private(set) var buffers: MeshBuffers? = nil
     /// The padded spreading grid of the periodic box (``PeriodicGrid``), kept between calls.
     let padded = PaddedBuffer()
+    /// A rank's share of a shared sum's results (and its targets), and every rank's gathered.
+    let results = (PaddedBuffer(), PaddedBuffer())
     /// What ``MeshSum/parameters`` reports of the last call.
     var report: [String: String] = [:]
 

@@ -56,6 +56,16 @@ import Foundation
         return ranges
     }
 
+    /// The grid rows (axis 0) that the padded rows `padded` copy (e ↦ (e − w) mod G), as
+    /// ascending ranges.
+    public func gridRows(readBy padded: Range<Int>) -> [Range<Int>] {
+        let g = grid[0]
+        guard padded.count < g else { return padded.isEmpty ? [] : [0..<g] }
+        let first = ((padded.lowerBound - pad) % g + g) % g
+        let end = first + padded.count
+        return end <= g ? [first..<end] : [0..<(end - g), first..<g]
+    }
+
     /// grid[p] = Σ_{e ≡ p + w} padded[e], channel by channel, for the grid rows `rows` (axis 0;
     /// all by default).
     public func fold(into out: UnsafeMutablePointer<Double>, channels: Int, threads: Int, rows: Range<Int>? = nil) {
@@ -87,8 +97,9 @@ import Foundation
         }
     }
 
-    /// padded[e] = grid[(e − w) mod G], channel by channel.
-    public func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int) {
+    /// padded[e] = grid[(e − w) mod G], channel by channel, for the padded rows `rows` (axis 0;
+    /// all by default).
+    public func unfold(from grid: UnsafeMutablePointer<Double>, channels: Int, threads: Int, rows: Range<Int>? = nil) {
         let d = dimension
         let w = pad
         let g = (0..<3).map { $0 < d ? self.grid[$0] : 1 }
@@ -98,9 +109,10 @@ import Foundation
         let wrap = (0..<3).map { a in (0..<shape[a]).map { a < d ? (($0 - w) % g[a] + g[a]) % g[a] : 0 } }
         let source = SharedPointer(UnsafePointer(grid))
         let target = SharedMutablePointer(buffer)
+        let rows = rows ?? 0..<e0
         for c in 0..<channels {
-            Parallel.forEachChunk(e0, threads: threads, minimumChunk: 4) { range in
-                for q0 in range {
+            Parallel.forEachChunk(rows.count, threads: threads, minimumChunk: 4) { range in
+                for q0 in (rows.lowerBound + range.lowerBound)..<(rows.lowerBound + range.upperBound) {
                     for q1 in 0..<e1 {
                         let row = source.base + c * total + (wrap[0][q0] * g[1] + wrap[1][q1]) * g[2]
                         let out = target.base + c * paddedTotal + (q0 * e1 + q1) * e2

@@ -10,10 +10,10 @@ import Communication
 /// slab's share of the transforms along the other axes, and the ranks transpose
 /// (`allToAll`) so that each owns a set of columns along axis 0; there it
 /// transforms along axis 0, multiplies, transforms back, and the ranks transpose back; each
-/// finishes its slab's transforms and the slabs are gathered, so that every rank can
-/// interpolate its targets anywhere. Per transform and rank: grid/K of work, and about
-/// 2·grid/K of the in-band spectrum sent (the columns outside the kernel's band are never
-/// transformed nor sent: their multiplier is 0), plus the gathered real grid.
+/// finishes its slab's transforms. Per transform and rank: grid/K of work, and about 2·grid/K
+/// of the in-band spectrum sent (the columns outside the kernel's band are never transformed
+/// nor sent: their multiplier is 0). The rows next to a slab that its rank's interpolation
+/// reads are then moved to it like the spread rows (``MeshConvolution``).
 ///
 /// Every number is computed by the same FFTW plan, on the same addresses of a full-size
 /// buffer, as by one process (``GridFFT``'s blocks are dealt out whole: slab cuts fall on
@@ -34,7 +34,7 @@ import Communication
     /// and a column's owner fills them itself.
     let spectrumRows: Int
     /// The rows that the interpolation reads (the rest is the aperiodic convolution's zero
-    /// padding): only these travel back and are gathered.
+    /// padding): only these travel back.
     let readRows: Int
     /// Per pass along the axes other than 0 (``GridFFT/passBlocks`` 0 ..< d − 1), each rank's
     /// blocks: those within its slab.
@@ -220,7 +220,7 @@ import Communication
     }
 
     /// One channel's convolution (``MeshConvolution/convolve(_:)``'s, shared): `grid` holds
-    /// this rank's slab on entry and the whole convolved grid on return.
+    /// this rank's slab on entry and on return (convolved; its rows up to ``readRows``).
     func convolve(
         _ grid: UnsafeMutablePointer<Double>, buffers: MeshBuffers, exchange: (PaddedBuffer, PaddedBuffer),
         threads: Int, leading: Int?
@@ -248,7 +248,6 @@ import Communication
                 pass: p, blocks: slabBlocks[p][rank], forward: false, real: grid, spectrum: spectrum,
                 threads: threads, leading: leading)
         }
-        gather(grid, through: exchange.0)
     }
 
     /// The spectrum of this rank's slab to its columns' owners (`toColumns`), or back.
@@ -308,16 +307,5 @@ import Communication
                 }
             }
         }
-    }
-
-    /// Every rank's slab of the real grid, the rows the interpolation reads (``readRows``), into
-    /// `grid` on every rank.
-    private func gather(_ grid: UnsafeMutablePointer<Double>, through buffer: PaddedBuffer) {
-        let counts = rows.map { $0.clamped(to: 0..<readRows).count * realRowLength }
-        let own = buffer.reserve(counts[communicator.rank])
-        own.update(from: grid + mine.lowerBound * realRowLength, count: counts[communicator.rank])
-        communicator.allGather(
-            UnsafeBufferPointer(start: own, count: counts[communicator.rank]), counts: counts,
-            into: UnsafeMutableBufferPointer(start: grid, count: readRows * realRowLength))
     }
 }

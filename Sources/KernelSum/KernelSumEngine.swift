@@ -110,7 +110,8 @@ public protocol SharesSumsAcrossRanks: KernelSumEngine {
     /// targets; the answer depends only on the problem, so it is the same on every rank.
     func sumAcrossRanks(
         _ kernel: any RadialKernel, _ problem: KernelSumProblem,
-        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>) -> Bool
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) -> Bool
 }
 
 extension KernelSumEngine {

@@ -175,7 +175,9 @@ public struct MeshSum: SharesSumsAcrossRanks {
             problem.fits(values: values, gradients: gradients)
         else { return false }
         return inBox(problem) {
-            run(kernel, $0, targets: 0..<problem.targetCount, values: values, gradients: gradients, unlessFallback: true)
+            run(
+                kernel, $0, targets: 0..<problem.targetCount, values: values, gradients: gradients, unlessFallback: true
+            )
         }
     }
 

@@ -65,7 +65,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Communication"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW", "TestSupport"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "Communication", "TestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "TestSupport"]),
+        .testTarget(
+            name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "Communication", "TestSupport"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows", "TestSupport"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),

@@ -53,6 +53,28 @@ extension Communicator {
         Int(allGather(UInt64(bitPattern: Int64(value))).map { Int64(bitPattern: $0) }.max()!)
     }
 
+    /// Rows shared by blocks: every rank has filled its block `blocks.range(of: rank)` of the
+    /// rows of `array` (row-major, `width` values a row, `blocks.count` rows), and ends with
+    /// every rank's, as if it had filled them all (one ``allGather(_:counts:into:)``, exact).
+    public func gatherBlocks(of array: inout [Double], width: Int, blocks: BlockPartition) {
+        gatherBlocks(of: &array, width: width, rows: (0..<blocks.parts).map(blocks.range(of:)))
+    }
+
+    /// ``gatherBlocks(of:width:blocks:)`` for blocks given as every rank's rows (consecutive
+    /// ranges covering the array's rows, in rank order).
+    public func gatherBlocks(of array: inout [Double], width: Int, rows: [Range<Int>]) {
+        guard size > 1 else { return }
+        precondition(
+            rows.count == size && rows.first?.lowerBound == 0 && array.count == (rows.last?.upperBound ?? 0) * width
+                && zip(rows, rows.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
+            "gatherBlocks: shapes")
+        let mine = rows[rank]
+        let local = Array(array[(mine.lowerBound * width)..<(mine.upperBound * width)])
+        local.withUnsafeBufferPointer { l in
+            array.withUnsafeMutableBufferPointer { allGather(l, counts: rows.map { $0.count * width }, into: $0) }
+        }
+    }
+
     /// Array front-end of ``allGather(_:counts:into:)``.
     public func allGather(_ local: [Double], counts: [Int]) -> [Double] {
         var result = [Double](repeating: 0, count: counts.reduce(0, +))

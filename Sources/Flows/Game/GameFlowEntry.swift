@@ -41,7 +41,8 @@ extension GameFlow {
             return BilinearPayoff(coupling: c, dimension: d)
         case "formula":
             let f = try readFormula(t, "formula", variables: .payoff(dimension: d, secondDimension: e))
-            return try FormulaPayoff(formula: f, minDimension: d, maxDimension: e, threads: ctx.threads)
+            return try FormulaPayoff(
+                formula: f, minDimension: d, maxDimension: e, threads: ctx.threads, communicator: ctx.communicator)
         default:  // kernel, gan
             guard d == e else {
                 throw t.fail("kind", "a \(kind) payoff needs players of the same dimension (found \(d) and \(e))")

@@ -1,3 +1,4 @@
+import Communication
 import Formula
 import Foundation
 import KernelSum
@@ -240,17 +241,23 @@ public final class KernelPayoff: GamePayoff {
 }
 
 /// ℓ given as a formula in x (= θ, d components) and y (= φ, e components), summed directly
-/// (O(N·M) per field, multi-threaded, each output independent of the thread count); its
-/// gradients are the formula's exact ones.
+/// (O(N·M) per field, multi-threaded, each output independent of the thread count; on several
+/// ranks each sums its block of the outer player's particles and the blocks are gathered, bit
+/// for bit one process's); its gradients are the formula's exact ones.
 public final class FormulaPayoff: GamePayoff {
     /// ℓ as a formula in x (θ) and y (φ).
     public let formula: ScenarioFormula
     /// d and e: the formula's x and y components.
     public let minDimension: Int, maxDimension: Int
     let threads: Int
+    /// The ranks that share the sums (by blocks of the outer player's particles).
+    let communicator: any Communicator
 
     /// Throws unless the formula's inputs are the d + e coordinates of x and y.
-    public init(formula: ScenarioFormula, minDimension d: Int, maxDimension e: Int, threads: Int) throws {
+    public init(
+        formula: ScenarioFormula, minDimension d: Int, maxDimension e: Int, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) throws {
         guard formula.inputCount == d + e else {
             throw PayoffShapeError.formulaInputs(formula.inputCount, minDimension: d, maxDimension: e)
         }
@@ -258,6 +265,7 @@ public final class FormulaPayoff: GamePayoff {
         self.minDimension = d
         self.maxDimension = e
         self.threads = max(1, threads)
+        self.communicator = communicator
     }
 
     /// A payoff formula outside a scenario (no parameters), e.g. "cos(x1 - y1)".
@@ -291,6 +299,8 @@ public final class FormulaPayoff: GamePayoff {
         resize(&gradients, n * od)
         guard n > 0 else { return }
         let formula = self.formula
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         outer.withUnsafeBufferPointer { op in
             inner.withUnsafeBufferPointer { ip in
                 innerWeights.withUnsafeBufferPointer { wp in
@@ -301,7 +311,8 @@ public final class FormulaPayoff: GamePayoff {
                             let W = SharedPointer(wp.baseAddress ?? op.baseAddress!)
                             let V = SharedMutablePointer(vp.baseAddress!)
                             let G = SharedMutablePointer(gp.baseAddress!)
-                            Parallel.forEachChunk(n, threads: threads, minimumChunk: 8) { range in
+                            Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 8) { chunk in
+                                let range = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
                                 let batch = 256
                                 var ws = formula.makeWorkspace(batch: 64)
                                 let inputs = UnsafeMutablePointer<Double>.allocate(capacity: batch * k)
@@ -343,6 +354,8 @@ public final class FormulaPayoff: GamePayoff {
                 }
             }
         }
+        communicator.gatherBlocks(of: &values, width: 1, blocks: blocks)
+        communicator.gatherBlocks(of: &gradients, width: od, blocks: blocks)
     }
 
     /// V(θ) = Σ_j b_j ℓ(θ, φ_j) and its gradient, summed directly.

@@ -1,3 +1,4 @@
+import Communication
 import Formula
 import Foundation
 import KernelSum
@@ -5,20 +6,28 @@ import KernelSum
 /// W written as a formula in the difference x = x_i − x_j (components x1 … xd):
 /// `interaction = [{ kind = "formula", formula = "0.5*norm2(x) - log(norm(x))" }]`. Summed
 /// directly over all pairs i ≠ j, O(N²), in batches of 64 differences per formula pass;
-/// minimum-image differences in a periodic box. For interactions the kernel-sum engine can
-/// serve (radial kernels, quadratic), prefer those terms: they scale to large N.
+/// minimum-image differences in a periodic box. On several ranks each sums its block of the
+/// particles i and the blocks are gathered (one process's sums, bit for bit). For interactions
+/// the kernel-sum engine can serve (radial kernels, quadratic), prefer those terms: they scale
+/// to large N.
 public final class FormulaInteraction: Interaction, @unchecked Sendable {
     /// W as a formula in x = x_i − x_j (before the term's weight).
     public let formula: ScenarioFormula
     let weight: Double
     let domain: Domain
     let threads: Int
+    /// The ranks that share the pairs (by blocks of particles i).
+    let communicator: any Communicator
 
-    init(formula: ScenarioFormula, weight: Double, domain: Domain, threads: Int) {
+    init(
+        formula: ScenarioFormula, weight: Double, domain: Domain, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         self.formula = formula
         self.weight = weight
         self.domain = domain
         self.threads = threads
+        self.communicator = communicator
     }
 
     /// `weight·formula:EXPR`.
@@ -33,6 +42,8 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         var gradients = [Double](repeating: 0, count: wanted ? n * d : 0)
         let formula = self.formula
         let domain = self.domain
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         positions.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 values.withUnsafeMutableBufferPointer { vp in
@@ -41,7 +52,8 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
                         let w = SharedPointer(wp.baseAddress!)
                         let v = SharedMutablePointer(vp.baseAddress!)
                         let g = SharedMutablePointer(gp.baseAddress ?? vp.baseAddress!)
-                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
+                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 16) { chunk in
+                            let range = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
                             var workspace = formula.makeWorkspace()
                             withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * d + 1)) { buffer in
                                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { partnerBuffer in
@@ -87,6 +99,8 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
                 }
             }
         }
+        communicator.gatherBlocks(of: &values, width: 1, blocks: blocks)
+        if wanted { communicator.gatherBlocks(of: &gradients, width: d, blocks: blocks) }
         return (values, gradients)
     }
 
@@ -118,6 +132,6 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
             bytes: 8 * Double(n) * Double(ctx.dimension + 1), transient: true, derived: true)
         return FormulaInteraction(
             formula: try readFormula(s, "formula", variables: .position(dimension: ctx.dimension)),
-            weight: ctx.weight, domain: ctx.domain, threads: ctx.threads)
+            weight: ctx.weight, domain: ctx.domain, threads: ctx.threads, communicator: ctx.communicator)
     }
 }

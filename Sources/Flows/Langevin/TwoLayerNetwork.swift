@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -12,6 +13,12 @@ import KernelSum
 /// first variation of R; the particle gradient of R is w_i ∇Ψ(θ_i), so time is the
 /// mean-field time), α the weight decay and τ the temperature; Euler–Maruyama, full batch.
 /// Noise from `RandomStream(seed, .noise, step, i)`.
+///
+/// The output is summed by blocks of ``neuronBlock`` neurons, f(z) = Σ_blocks (Σ_{i ∈ block}
+/// w_i a_i σ(b_i·z + c_i)), the blocks' partial sums added in block order: on K ranks each
+/// computes the activations, partial sums and gradients of its whole blocks of neurons, the
+/// partial sums and the gradients are gathered, and every rank holds one process's numbers bit
+/// for bit (O(N·n·d) per step shared: N neurons, n samples).
 ///
 /// Data: a teacher network of k neurons, y = (1/k) Σ_j σ*(b*_j·z) + noise with b*_j uniform
 /// on the unit sphere (drawn from `RandomStream(seed, .targetSample, 1, j)`), on inputs
@@ -56,24 +63,31 @@ public final class TwoLayerNetworkFlow: Flow {
     let sampleCounts: (train: Int, test: Int)
     let seed: UInt64
     let threads: Int
-    var values: [Double] = [], slopes: [Double] = [], outputs: [Double] = [], gradient: [Double] = []
+    /// The ranks that share the neurons (whole blocks each).
+    let communicator: any Communicator
+    /// σ(u_is) and σ'(u_is) of this rank's neurons (neuron-major), kept by the last forward pass.
+    var values: [Double] = [], slopes: [Double] = [], gradient: [Double] = []
+    /// Neurons per block of the output's sum (a fixed association of the sum, whatever K).
+    static let neuronBlock = 64
 
     /// A flow trained on the given data sets (inputs row-major, n × d; one label per row).
     public convenience init(
         inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
         train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
-        seed: UInt64, threads: Int
+        seed: UInt64, threads: Int, communicator: any Communicator = SerialCommunicator()
     ) {
         self.init(
             inputDimension: inputDimension, activation: activation, weightDecay: weightDecay, temperature: temperature,
-            data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed, threads: threads
-        )
+            data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed,
+            threads: threads,
+            communicator: communicator)
     }
 
     /// `data`: the training and test sets (of `counts` samples), made when the run first needs them.
     init(
         inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
-        data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int
+        data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
     ) {
         self.inputDimension = inputDimension
         self.activation = activation
@@ -83,35 +97,70 @@ public final class TwoLayerNetworkFlow: Flow {
         sampleCounts = counts
         self.seed = seed
         self.threads = max(1, threads)
+        self.communicator = communicator
     }
 
-    /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) (neuron-major) when `keep`.
+    /// Each rank's neurons (whole blocks of ``neuronBlock``, the blocks dealt out evenly) among N,
+    /// and each rank's blocks.
+    func shares(_ n: Int) -> (neurons: [Range<Int>], blocks: [Range<Int>]) {
+        let b = TwoLayerNetworkFlow.neuronBlock
+        let deal = BlockPartition(count: (n + b - 1) / b, parts: communicator.size)
+        let blocks = (0..<deal.parts).map(deal.range(of:))
+        return (blocks.map { min(n, $0.lowerBound * b)..<min(n, $0.upperBound * b) }, blocks)
+    }
+
+    /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) of this rank's neurons
+    /// (neuron-major) when `keep`. Each rank sums its blocks of neurons; the blocks' partial sums
+    /// are gathered and added in block order.
     func forward(_ p: Population, _ inputs: [Double], keep: Bool) -> [Double] {
         let d = inputDimension
         let m = inputs.count / d
         let n = p.count
         let pd = p.dimension
-        var sv = [Double](repeating: 0, count: n * m)
-        var ss = [Double](repeating: 0, count: keep ? n * m : 0)
+        let (neurons, blockShares) = shares(n)
+        let mine = neurons[communicator.rank]
+        let myBlocks = blockShares[communicator.rank]
+        var sv = [Double](repeating: 0, count: mine.count * m)
+        var ss = [Double](repeating: 0, count: keep ? mine.count * m : 0)
+        var partials = [Double](repeating: 0, count: myBlocks.count * m)
         let act = activation
-        p.positions.withUnsafeBufferPointer { th in
-            inputs.withUnsafeBufferPointer { zp in
-                sv.withUnsafeMutableBufferPointer { svp in
-                    ss.withUnsafeMutableBufferPointer { ssp in
-                        let T = SharedPointer(th.baseAddress!)
-                        let Z = SharedPointer(zp.baseAddress!)
-                        let SV = SharedMutablePointer(svp.baseAddress!)
-                        let SS = keep ? SharedMutablePointer(ssp.baseAddress!) : nil
-                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
-                            for i in range {
-                                let b = T.base + i * pd + 1
-                                let c = T.base[i * pd + d + 1]
-                                for s in 0..<m {
-                                    var u = c
-                                    for a in 0..<d { u += b[a] * Z.base[s * d + a] }
-                                    let (v, sl) = act.apply(u)
-                                    SV.base[i * m + s] = v
-                                    SS?.base[i * m + s] = sl
+        let blockSize = TwoLayerNetworkFlow.neuronBlock
+        // (A rank may hold no neuron: fewer blocks than ranks.)
+        if !mine.isEmpty {
+            p.positions.withUnsafeBufferPointer { th in
+                p.weights.withUnsafeBufferPointer { wp in
+                    inputs.withUnsafeBufferPointer { zp in
+                        sv.withUnsafeMutableBufferPointer { svp in
+                            ss.withUnsafeMutableBufferPointer { ssp in
+                                partials.withUnsafeMutableBufferPointer { pp in
+                                    let T = SharedPointer(th.baseAddress!)
+                                    let W = SharedPointer(wp.baseAddress!)
+                                    let Z = SharedPointer(zp.baseAddress!)
+                                    let SV = SharedMutablePointer(svp.baseAddress!)
+                                    let SS = keep ? SharedMutablePointer(ssp.baseAddress!) : nil
+                                    let P = SharedMutablePointer(pp.baseAddress!)
+                                    // One block of neurons per task: activations, then the block's partial sum.
+                                    Parallel.forEachChunk(myBlocks.count, threads: threads, minimumChunk: 1) { chunk in
+                                        for local in chunk {
+                                            let block = myBlocks.lowerBound + local
+                                            let first = block * blockSize
+                                            for i in first..<min(n, first + blockSize) {
+                                                let b = T.base + i * pd + 1
+                                                let c = T.base[i * pd + d + 1]
+                                                let row = (i - mine.lowerBound) * m
+                                                for s in 0..<m {
+                                                    var u = c
+                                                    for a in 0..<d { u += b[a] * Z.base[s * d + a] }
+                                                    let (v, sl) = act.apply(u)
+                                                    SV.base[row + s] = v
+                                                    SS?.base[row + s] = sl
+                                                }
+                                                let coefficient = W.base[i] * T.base[i * pd]
+                                                let partial = P.base + local * m
+                                                for s in 0..<m { partial[s] += coefficient * SV.base[row + s] }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -119,10 +168,12 @@ public final class TwoLayerNetworkFlow: Flow {
                 }
             }
         }
+        if communicator.size > 1 {
+            partials = communicator.allGather(partials, counts: blockShares.map { $0.count * m })
+        }
         var f = [Double](repeating: 0, count: m)
-        for i in 0..<n {
-            let coefficient = p.weights[i] * p.positions[i * pd]
-            for s in 0..<m { f[s] += coefficient * sv[i * m + s] }
+        for b in 0..<(partials.count / max(1, m)) {
+            for s in 0..<m { f[s] += partials[b * m + s] }
         }
         if keep {
             values = sv
@@ -140,45 +191,54 @@ public final class TwoLayerNetworkFlow: Flow {
         return 0.5 * s / Double(max(1, y.count))
     }
 
-    /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)).
+    /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)); each rank computes its
+    /// neurons' and the ranks gather them.
     public func velocityField(_ p: Population) -> [Double] {
         let (inputs, labels) = data.value.train
         let d = inputDimension
         let pd = d + 2
         let n = p.count
         let m = labels.count
+        let neurons = shares(n).neurons
+        let mine = neurons[communicator.rank]
         let f = forward(p, inputs, keep: true)
         let r = (0..<m).map { f[$0] - labels[$0] }
         if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
         let wd = weightDecay
         let inv = 1 / Double(m)
-        p.positions.withUnsafeBufferPointer { th in
-            inputs.withUnsafeBufferPointer { zp in
-                values.withUnsafeBufferPointer { svp in
-                    slopes.withUnsafeBufferPointer { ssp in
-                        r.withUnsafeBufferPointer { rp in
-                            gradient.withUnsafeMutableBufferPointer { gp in
-                                let T = SharedPointer(th.baseAddress!)
-                                let Z = SharedPointer(zp.baseAddress!)
-                                let SV = SharedPointer(svp.baseAddress!)
-                                let SS = SharedPointer(ssp.baseAddress!)
-                                let R = SharedPointer(rp.baseAddress!)
-                                let G = SharedMutablePointer(gp.baseAddress!)
-                                Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
-                                    for i in range {
-                                        let a = T.base[i * pd]
-                                        let g = G.base + i * pd
-                                        for k in 0..<pd { g[k] = 0 }
-                                        for s in 0..<m {
-                                            let rs = R.base[s]
-                                            g[0] += rs * SV.base[i * m + s]
-                                            let q = rs * a * SS.base[i * m + s]
-                                            if q != 0 {
-                                                for k in 0..<d { g[1 + k] += q * Z.base[s * d + k] }
-                                                g[d + 1] += q
+        if !mine.isEmpty {
+            p.positions.withUnsafeBufferPointer { th in
+                inputs.withUnsafeBufferPointer { zp in
+                    values.withUnsafeBufferPointer { svp in
+                        slopes.withUnsafeBufferPointer { ssp in
+                            r.withUnsafeBufferPointer { rp in
+                                gradient.withUnsafeMutableBufferPointer { gp in
+                                    let T = SharedPointer(th.baseAddress!)
+                                    let Z = SharedPointer(zp.baseAddress!)
+                                    let SV = SharedPointer(svp.baseAddress!)
+                                    let SS = SharedPointer(ssp.baseAddress!)
+                                    let R = SharedPointer(rp.baseAddress!)
+                                    let G = SharedMutablePointer(gp.baseAddress!)
+                                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4) { chunk in
+                                        for i
+                                            in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound
+                                            + chunk.upperBound)
+                                        {
+                                            let row = (i - mine.lowerBound) * m
+                                            let a = T.base[i * pd]
+                                            let g = G.base + i * pd
+                                            for k in 0..<pd { g[k] = 0 }
+                                            for s in 0..<m {
+                                                let rs = R.base[s]
+                                                g[0] += rs * SV.base[row + s]
+                                                let q = rs * a * SS.base[row + s]
+                                                if q != 0 {
+                                                    for k in 0..<d { g[1 + k] += q * Z.base[s * d + k] }
+                                                    g[d + 1] += q
+                                                }
                                             }
+                                            for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[i * pd + k] }
                                         }
-                                        for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[i * pd + k] }
                                     }
                                 }
                             }
@@ -187,6 +247,7 @@ public final class TwoLayerNetworkFlow: Flow {
                 }
             }
         }
+        communicator.gatherBlocks(of: &gradient, width: pd, rows: neurons)
         return gradient
     }
 
@@ -366,7 +427,7 @@ public final class TwoLayerNetworkFlow: Flow {
                 inputDimension: d, activation: activation,
                 weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
                 temperature: try s.real("temperature", default: 0, .nonNegative),
-                data: data, counts: counts, seed: ctx.seed, threads: ctx.threads)
+                data: data, counts: counts, seed: ctx.seed, threads: ctx.threads, communicator: ctx.communicator)
         }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
 
     static let metricEntries: [MetricEntry] = [

@@ -79,9 +79,7 @@ public final class KSDMetric: Metric {
                 }
             }
         }
-        if communicator.size > 1 {
-            rows = communicator.allGather(Array(rows[mine]), counts: blocks.counts)
-        }
+        communicator.gatherBlocks(of: &rows, width: 1, blocks: blocks)
         return max(0, rows.reduce(0, +)).squareRoot()
     }
 

@@ -77,11 +77,13 @@ struct Run: ParsableCommand {
         if let directory = resume { try continueRun(in: directory) } else { try startRun() }
     }
 
-    /// Loads the scenario at `path`; a bad scenario exits with 3.
+    /// Loads the scenario at `path`; a bad scenario exits with 3. Each of the job's ranks on
+    /// this machine holds the whole state: their memory together must fit.
     func load(_ path: String, _ sets: [String]) throws -> LoadedScenario {
         try reporting {
             try ScenarioLoader.load(
-                path: path, overrides: sets, threads: threads ?? defaultThreads, communicator: world)
+                path: path, overrides: sets, threads: threads ?? defaultThreads,
+                memoryLimit: .forProcess(of: world.ranksOnThisNode), communicator: world)
         }
     }
 

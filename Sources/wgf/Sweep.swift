@@ -78,7 +78,9 @@ struct Sweep: ParsableCommand {
             plan = try SweepPlan(
                 scenario: scenario, baseOverrides: overrides, varies: varies, seeds: seeds,
                 directory: out ?? SweepPlan.defaultDirectory(scenario: scenario))
-            validated = try SweepValidation.validate(plan, jobs: jobs)
+            // Every rank of the job on this machine runs `jobs` at once.
+            validated = try SweepValidation.validate(
+                plan, jobs: jobs, memoryLimit: .forProcess(of: world.ranksOnThisNode))
         } catch let e as SweepError {
             throw Sweep.failure(e)
         }

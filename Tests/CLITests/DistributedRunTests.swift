@@ -115,6 +115,31 @@ final class DistributedRunTests: ScratchTestCase {
         XCTAssertTrue(again.stderr.contains("holds an earlier run"), again.stderr)
     }
 
+    /// Every rank of a job holds the whole state, so the ranks on one machine share its memory:
+    /// a run (or a sweep's runs) too large for the machine is refused on every rank, once,
+    /// before anything is allocated, with each rank's share of the memory in the message.
+    /// (A run too large for the whole machine, so that no rank allocates even if the share
+    /// were not counted.)
+    func testTheRanksOnAMachineShareItsMemory() throws {
+        let quick = try read(CLITests.root.appendingPathComponent("scenarios/quickstart.toml"))
+        let huge = try writeScenario(
+            "huge.toml", quick.replacingOccurrences(of: "count = 300", with: "count = 200000000"))
+        let alone = try wgf(["run", huge.path, "--out", "a", "--quiet"])
+        XCTAssertEqual(alone.code, 3, alone.stderr)
+        XCTAssertFalse(alone.stderr.contains("shared by"), alone.stderr)
+        for command in [
+            ["run", huge.path, "--out", "r", "--quiet"], ["sweep", huge.path, "--seeds", "1..2", "--out", "s"],
+        ] {
+            let r = try wgf(command, ranks: 2)
+            XCTAssertEqual(r.code, 3, "\(command[0]): \(r.stderr)")
+            XCTAssertEqual(r.stderr.components(separatedBy: "wgf: ").count - 1, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("shared by the 2 processes of this job on it"), r.stderr)
+        }
+        for made in ["a", "r", "s"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent(made).path), made)
+        }
+    }
+
     /// Ctrl-C to mpirun: every rank stops after the same step, rank 0 checkpoints and says so in
     /// run.json; the run resumed on 3 ranks (to 200 steps past its checkpoint) ends with the
     /// files of one uninterrupted process run to that step.

@@ -222,8 +222,29 @@ final class SizeTests: XCTestCase {
         XCTAssertTrue(files.contains("/sys/fs/cgroup/memory.max"))
         XCTAssertGreaterThan(MemoryLimit.current.bytes, 1e8)
         XCTAssertLessThan(MemoryLimit.current.bytes, .infinity)
+        XCTAssertEqual(MemoryLimit.current, MemoryLimit.forProcess(of: 1))
         XCTAssertEqual(MemoryEstimate.format(48e9), "48.0 GB")
         XCTAssertEqual(MemoryEstimate.format(612e6), "612 MB")
         XCTAssertEqual(MemoryEstimate.format(2.5e18), "2.50 EB")
+    }
+
+    /// The processes of one job on a machine (MPI ranks, a sweep's runs) share its memory and
+    /// its cgroup's limit, each gets its part; the address-space limit is each one's own.
+    func testProcessesOnAMachineShareItsMemory() {
+        let machine = [
+            MemoryLimit(bytes: 32e9, description: "this machine has 32.0 GB"),
+            MemoryLimit(bytes: 24e9, description: "the cgroup memory limit (x) is 24.0 GB"),
+        ]
+        let own = [MemoryLimit(bytes: 10e9, description: "the address-space limit (RLIMIT_AS, ulimit -v) is 10.0 GB")]
+        XCTAssertEqual(MemoryLimit.forProcess(of: 1, machine: machine, process: own), own[0])
+        XCTAssertEqual(MemoryLimit.forProcess(of: 2, machine: machine, process: own), own[0])
+        let four = MemoryLimit.forProcess(of: 4, machine: machine, process: own)
+        XCTAssertEqual(four.bytes, 6e9)
+        XCTAssertEqual(
+            four.description,
+            "the cgroup memory limit (x) is 24.0 GB, shared by the 4 processes of this job on it (6.00 GB each)")
+        XCTAssertEqual(MemoryLimit.forProcess(of: 3, machine: machine, process: []).bytes, 8e9)
+        XCTAssertEqual(MemoryLimit.forProcess(of: 0, machine: machine, process: []).bytes, 24e9, "at least one")
+        XCTAssertEqual(MemoryLimit.forProcess(of: 2, machine: [], process: []), .unlimited)
     }
 }

@@ -272,8 +272,37 @@ public struct MemoryLimit: Sendable, Equatable {
     /// No limit (settings read outside a scenario).
     public static let unlimited = MemoryLimit(bytes: .infinity, description: "no limit")
 
-    /// The limit of this process, read once.
-    public static let current: MemoryLimit = {
+    /// The limit of this process, read once (alone on its machine: ``forProcess(of:)`` with 1).
+    public static let current = forProcess(of: 1)
+
+    /// The limit of each of `processes` processes of one job on this machine (MPI ranks, or a
+    /// sweep's runs at once), each needing its own memory: the machine's memory and the cgroup's
+    /// limit are shared, `processes` ways; the address-space limit (RLIMIT_AS) is each
+    /// process's own. The smallest of them.
+    /// - Parameters:
+    ///   - processes: the processes of the job on this machine.
+    ///   - machine: the limits they share (default: this machine's, ``machineLimits``).
+    ///   - process: each one's own limits (default: this process's, ``processLimits``).
+    public static func forProcess(
+        of processes: Int, machine: [MemoryLimit] = machineLimits, process: [MemoryLimit] = processLimits
+    ) -> MemoryLimit {
+        let k = max(1, processes)
+        let shared = { (limit: MemoryLimit) -> MemoryLimit in
+            k == 1
+                ? limit
+                : MemoryLimit(
+                    bytes: limit.bytes / Double(k),
+                    description:
+                        "\(limit.description), shared by the \(k) processes of this job on it (\(MemoryEstimate.format(limit.bytes / Double(k))) each)"
+                )
+        }
+        return (machine.map(shared) + process).min { $0.bytes < $1.bytes } ?? .unlimited
+    }
+
+    /// The physical memory (`MemTotal` of /proc/meminfo, or sysconf) and the cgroup's memory
+    /// limits (memory.max of cgroup v2, memory.limit_in_bytes of v1): shared by the processes
+    /// on the machine. Read once.
+    public static let machineLimits: [MemoryLimit] = {
         var candidates: [MemoryLimit] = []
         let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
         if let total = meminfo.flatMap(memTotal) {
@@ -288,14 +317,6 @@ public struct MemoryLimit: Sendable, Equatable {
                         bytes: pages * size, description: "this machine has \(MemoryEstimate.format(pages * size))"))
             }
         }
-        var rl = rlimit()
-        if getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max {
-            let b = Double(rl.rlim_cur)
-            candidates.append(
-                MemoryLimit(
-                    bytes: b,
-                    description: "the address-space limit (RLIMIT_AS, ulimit -v) is \(MemoryEstimate.format(b))"))
-        }
         let groups = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
         for file in cgroupLimitFiles(groups) {
             if let b = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap(cgroupLimit) {
@@ -304,7 +325,18 @@ public struct MemoryLimit: Sendable, Equatable {
                         bytes: b, description: "the cgroup memory limit (\(file)) is \(MemoryEstimate.format(b))"))
             }
         }
-        return candidates.min { $0.bytes < $1.bytes } ?? .unlimited
+        return candidates
+    }()
+
+    /// The address-space limit (RLIMIT_AS, `ulimit -v`): each process's own. Read once.
+    public static let processLimits: [MemoryLimit] = {
+        var rl = rlimit()
+        guard getrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0, rl.rlim_cur != rlim_t.max else { return [] }
+        let b = Double(rl.rlim_cur)
+        return [
+            MemoryLimit(
+                bytes: b, description: "the address-space limit (RLIMIT_AS, ulimit -v) is \(MemoryEstimate.format(b))")
+        ]
     }()
 
     /// `MemTotal` of /proc/meminfo, in bytes.

@@ -285,6 +285,11 @@ final class SharedGridTests: XCTestCase {
                     }
                     let covered = grid.columnPass.reduce(0) { $0 + $1.count } + grid.uncovered.map(\.count).reduce(0, +)
                     XCTAssertEqual(covered, complexCount / shape[0], "\(shape)")
+                    // Each rank's columns (where its multiplier is held) are its column blocks',
+                    // and together every column block's, once.
+                    let owned = (0..<k).flatMap { SharedGrid.columns(of: fft, rank: $0, ranks: k) }
+                    XCTAssertEqual(owned.map(\.start), grid.columnPass.map(\.start), "\(shape) on \(k)")
+                    XCTAssertEqual(owned.map(\.count), grid.columnPass.map(\.count), "\(shape) on \(k)")
                     // Every rank but the last holds data rows when there are enough of them.
                     let usedRows = used ?? shape[0]
                     if usedRows >= 16 * k {

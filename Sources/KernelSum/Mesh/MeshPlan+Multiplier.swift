@@ -11,8 +11,10 @@ import Foundation
 /// convolution.
 extension MeshPlan {
     /// The multiplier on the spreading grid's r2c layout (`shape`, the last axis halved),
-    /// zero beyond the modes.
-    func multiplier(shape: [Int], threads: Int) -> [Double] {
+    /// zero beyond the modes; or, given `columns` (first complex element, count: a rank's
+    /// columns of the axis-0 pass, ``SharedGrid``), its values there only, row after row along
+    /// axis 0 (the same numbers).
+    func multiplier(shape: [Int], threads: Int, columns: [(start: Int, count: Int)]? = nil) -> [Double] {
         let d = dimension
         let modes = Array(self.modes[0..<d])
         let modeTotal = modes.reduce(1, *)
@@ -63,8 +65,38 @@ extension MeshPlan {
         let modeTable = modeOf
         let factorTable = factorOf
         let complexShape = c3
-        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
         let transformed = SharedPointer(UnsafePointer(spectrum))
+        if let columns {
+            // Element (i0, j) of the spectrum: flat index i0 · (its values per axis-0 index) + j.
+            let rows = shape[0]
+            let perRow = complexShape.reduce(1, *) / rows
+            let own = columns.reduce(0) { $0 + $1.count }
+            guard own > 0 else { return [] }
+            let (mc1, mc2) = (mcomplex[1], mcomplex[2])
+            var out = [Double](repeating: 0, count: rows * own)
+            out.withUnsafeMutableBufferPointer { op in
+                let o = SharedMutablePointer(op.baseAddress!)
+                Parallel.forEachChunk(rows, threads: threads, minimumChunk: 16) { range in
+                    for i0 in range {
+                        var at = i0 * own
+                        for (start, count) in columns {
+                            for j in start..<(start + count) {
+                                let (row, i2) = (i0 * perRow + j).quotientAndRemainder(dividingBy: complexShape[2])
+                                let (a0, a1) = row.quotientAndRemainder(dividingBy: complexShape[1])
+                                let (k0, k1, k2) = (modeTable[0][a0], modeTable[1][a1], modeTable[2][i2])
+                                if k0 >= 0 && k1 >= 0 && k2 >= 0 {
+                                    let f01 = scale * factorTable[0][a0] * factorTable[1][a1]
+                                    o[at] = f01 * factorTable[2][i2] * transformed[(k0 * mc1 + k1) * mc2 + k2].0
+                                }
+                                at += 1
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
         out.withUnsafeMutableBufferPointer { op in
             let o = SharedMutablePointer(op.baseAddress!)
             let mc1 = mcomplex[1]

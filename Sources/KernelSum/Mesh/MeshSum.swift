@@ -220,7 +220,8 @@ public struct MeshSum: SharesSumsAcrossRanks {
             direct.sum(kernel, problem, values: values, gradients: gradients)
             return true
         }
-        let buffers = ws.prepare(plan, channels: problem.channels, threads: threads)
+        let shared = communicator.flatMap { whole.dimension > 1 ? (rank: $0.rank, ranks: $0.size) : nil }
+        let buffers = ws.prepare(plan, channels: problem.channels, threads: threads, share: shared)
         ws.report = plan.report
         if let communicator, whole.dimension > 1 {
             runShared(

@@ -23,8 +23,9 @@ final class MeshWorkspace: @unchecked Sendable {
 
     /// The buffers for `newPlan` with at least `channels` real grids: the last call's when its
     /// key is the same (the multiplier and FFTW's plans are then reused), new ones otherwise
-    /// (the old ones are freed first, so that two grids are never held at once).
-    func prepare(_ newPlan: MeshPlan, channels: Int, threads: Int) -> MeshBuffers {
+    /// (the old ones are freed first, so that two grids are never held at once). `share`: this
+    /// rank and the rank count when the ranks share the grid (``SharedGrid``).
+    func prepare(_ newPlan: MeshPlan, channels: Int, threads: Int, share: (rank: Int, ranks: Int)?) -> MeshBuffers {
         defer {
             plan = newPlan
             history = newPlan.history
@@ -32,7 +33,7 @@ final class MeshWorkspace: @unchecked Sendable {
         let key = newPlan.key
         if let kept = buffers, kept.key == key, channels <= kept.channels { return kept }
         buffers = nil
-        let made = MeshBuffers(newPlan, key: key, channels: channels, threads: threads)
+        let made = MeshBuffers(newPlan, key: key, channels: channels, threads: threads, share: share)
         buffers = made
         return made
     }
@@ -40,7 +41,12 @@ final class MeshWorkspace: @unchecked Sendable {
 
 /// The FFT grid of one plan key: `channels` real spreading grids side by side, one complex
 /// spectrum (the channels are transformed one after the other), the transforms planned on
-/// them (``GridFFT``) and the multiplier (``MeshPlan/multiplier(shape:threads:)``).
+/// them (``GridFFT``) and the multiplier (``MeshPlan/multiplier(shape:threads:columns:)``):
+/// the whole spectrum's, or where ranks share the grid, this rank's columns only (what it
+/// multiplies; the other columns' would be memory every rank holds whole). The real grid and
+/// the spectrum are allocated whole (FFTW's plans run on their addresses) but a rank sharing
+/// the grid writes only its slab, the rows its targets read and its columns: the pages of the
+/// rest are never touched, so never resident.
 final class MeshBuffers: @unchecked Sendable {
     let key: MeshPlan.Key
     let channels: Int
@@ -50,12 +56,13 @@ final class MeshBuffers: @unchecked Sendable {
     let spectrum: UnsafeMutablePointer<fftw_complex>
     let complexCount: Int
     let transform: GridFFT
+    /// Every spectrum value's factor, or this rank's columns', row after row.
     let multiplier: [Double]
     /// The send and receive buffers of a grid shared by ranks (``SharedGrid``), allocated on
     /// first use.
     let exchange = (PaddedBuffer(), PaddedBuffer())
 
-    init(_ plan: MeshPlan, key: MeshPlan.Key, channels: Int, threads: Int) {
+    init(_ plan: MeshPlan, key: MeshPlan.Key, channels: Int, threads: Int, share: (rank: Int, ranks: Int)?) {
         self.key = key
         self.channels = channels
         let d = plan.dimension
@@ -64,8 +71,11 @@ final class MeshBuffers: @unchecked Sendable {
         complexCount = total / shape[d - 1] * (shape[d - 1] / 2 + 1)
         real = UnsafeMutablePointer<Double>(fftw_alloc_real(total * channels))!
         spectrum = UnsafeMutablePointer<fftw_complex>(fftw_alloc_complex(complexCount))!
-        transform = GridFFT(shape: shape, band: Array(plan.modes[0..<d]), real: real, spectrum: spectrum)
-        multiplier = plan.multiplier(shape: shape, threads: threads)
+        let transform = GridFFT(shape: shape, band: Array(plan.modes[0..<d]), real: real, spectrum: spectrum)
+        self.transform = transform
+        multiplier = plan.multiplier(
+            shape: shape, threads: threads,
+            columns: share.map { SharedGrid.columns(of: transform, rank: $0.rank, ranks: $0.ranks) })
     }
 
     deinit {

@@ -93,8 +93,7 @@ import Communication
             }
         }
         columnPass = passes[d - 1]
-        let deal = BlockPartition(count: columnPass.count, parts: k)
-        columnBlocks = (0..<k).map { deal.range(of: $0) }
+        columnBlocks = (0..<k).map { SharedGrid.columnBlocks(of: transform, rank: $0, ranks: k) }
         var gaps: [Range<Int>] = []
         var next = 0
         for block in columnPass {
@@ -107,6 +106,18 @@ import Communication
 
     /// The axis-0 indices this rank transforms.
     public var mine: Range<Int> { rows[communicator.rank] }
+
+    /// Rank `rank`'s blocks of `transform`'s axis-0 pass (of ``GridFFT/passBlocks``' last): an
+    /// even share, in order.
+    public static func columnBlocks(of transform: GridFFT, rank: Int, ranks: Int) -> Range<Int> {
+        BlockPartition(count: transform.passBlocks[transform.dimension - 1].count, parts: ranks).range(of: rank)
+    }
+
+    /// Rank `rank`'s columns (first complex element, count) of the axis-0 pass: where it
+    /// multiplies every row by the multiplier, which it needs there only (``MeshBuffers``).
+    public static func columns(of transform: GridFFT, rank: Int, ranks: Int) -> [(start: Int, count: Int)] {
+        Array(transform.passBlocks[transform.dimension - 1][columnBlocks(of: transform, rank: rank, ranks: ranks)])
+    }
 
     /// Cuts 0 = c₀ ≤ c₁ ≤ … ≤ c_parts = work.count of the items 0 ..< work.count into `parts`
     /// blocks of about equal work, each cut on a multiple of `unit` (but the last), nearest to
@@ -284,26 +295,37 @@ import Communication
 
     /// The multiplier on this rank's columns (every row) and, outside every column block, on
     /// its rows: each spectrum value is multiplied once, by its owner, as by one process.
+    /// `multiplier` holds this rank's columns only, row after row (``MeshBuffers``); outside
+    /// every column block it is 0 (beyond the band), and that 0 multiplies as one process's.
     private func multiply(_ spectrum: UnsafeMutablePointer<fftw_complex>, by multiplier: [Double], threads: Int) {
         let s = SharedMutablePointer(spectrum)
         let mine = columnPass[columnBlocks[communicator.rank]]
+        let ownColumns = mine.reduce(0) { $0 + $1.count }
         let slab = self.mine
         let columns = self.columns
         let uncovered = self.uncovered
-        multiplier.withUnsafeBufferPointer { mp in
+        precondition(multiplier.count == length * ownColumns, "SharedGrid: a multiplier of this rank's columns")
+        // (A rank without columns reads none: one placeholder keeps the pointer valid.)
+        (multiplier.isEmpty ? [0] : multiplier).withUnsafeBufferPointer { mp in
             let factor = SharedPointer(mp.baseAddress!)
-            @Sendable func scale(_ values: Range<Int>) {
-                for j in values {
-                    s[j].0 *= factor[j]
-                    s[j].1 *= factor[j]
-                }
-            }
             Parallel.forEachChunk(length, threads: threads, minimumChunk: 16) { range in
                 for i0 in range {
                     let row = i0 * columns
-                    for (start, count) in mine { scale((row + start)..<(row + start + count)) }
+                    var k = i0 * ownColumns
+                    for (start, count) in mine {
+                        for j in (row + start)..<(row + start + count) {
+                            s[j].0 *= factor[k]
+                            s[j].1 *= factor[k]
+                            k += 1
+                        }
+                    }
                     guard slab.contains(i0) else { continue }
-                    for gap in uncovered { scale((row + gap.lowerBound)..<(row + gap.upperBound)) }
+                    for gap in uncovered {
+                        for j in (row + gap.lowerBound)..<(row + gap.upperBound) {
+                            s[j].0 *= 0
+                            s[j].1 *= 0
+                        }
+                    }
                 }
             }
         }

@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "KernelSumTests", dependencies: ["KernelSum", "CFFTW", "TestSupport"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "KernelSum", "Communication", "TestSupport"]),
         .testTarget(
-            name: "ScenariosTests", dependencies: ["Scenarios", "Flows", "Recording", "Communication", "TestSupport"]),
+            name: "ScenariosTests",
+            dependencies: ["Scenarios", "Flows", "KernelSum", "Recording", "Communication", "TestSupport"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Flows", "TestSupport"]),
         .testTarget(name: "FormulaTests", dependencies: ["Formula", "TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),

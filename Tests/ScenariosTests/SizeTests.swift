@@ -1,5 +1,6 @@
 import Flows
 import Foundation
+import KernelSum
 import Scenarios
 import TestSupport
 import XCTest
@@ -246,5 +247,25 @@ final class SizeTests: XCTestCase {
         XCTAssertEqual(MemoryLimit.forProcess(of: 3, machine: machine, process: []).bytes, 8e9)
         XCTAssertEqual(MemoryLimit.forProcess(of: 0, machine: machine, process: []).bytes, 24e9, "at least one")
         XCTAssertEqual(MemoryLimit.forProcess(of: 2, machine: [], process: []), .unlimited)
+    }
+
+    /// On K ranks a mesh's grid is estimated at its 1/K share per rank, the rest as one
+    /// process's (a distributed sum's engine is the one inside it).
+    func testADistributedMeshHoldsItsShareOfTheGrid() {
+        let kernel = GaussianKernel(sigma: 0.1)
+        func estimate(_ engine: any KernelSumEngine) -> (transient: Double, persistent: Double) {
+            MemoryEstimate.kernelSum(
+                engine, kernel: kernel, dimension: 2, sources: 100_000, targets: 100_000, channels: 3, gradients: 1,
+                threads: 1)
+        }
+        let alone = estimate(MeshSum(tolerance: 1e-6, threads: 1))
+        XCTAssertGreaterThan(alone.persistent, 0)
+        for k in [2, 3] {
+            let peer = PeerCommunicator(rank: 0, of: k)
+            let shared = estimate(
+                DistributedSum(MeshSum(tolerance: 1e-6, threads: 1, communicator: peer), communicator: peer))
+            XCTAssertEqual(shared.persistent, alone.persistent / Double(k))
+            XCTAssertEqual(shared.transient, alone.transient)
+        }
     }
 }

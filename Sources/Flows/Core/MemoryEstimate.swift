@@ -193,6 +193,14 @@ extension MemoryEstimate {
             let grid = min(Double(mesh.options.maximumGridPoints), perPoint * max(n, m))
             let channelsKept = mesh.domain.isPeriodic ? 2 * cc : cc
             return (outputs + 8 * (n * (dd + 1 + cc) + 2 * (n + m)), 8 * grid * (channelsKept + 1.5))
+        case let shared as DistributedSum:
+            // Each rank: the whole problem's buffers and outputs, and its share of a mesh's grid
+            // (only the pages of its slab, the rows its targets read and its columns are ever
+            // written: ``SharedGrid``).
+            let each = kernelSum(
+                shared.inner, kernel: kernel, dimension: d, sources: Int(n), targets: Int(m), channels: c,
+                gradients: g, threads: threads)
+            return (each.transient, each.persistent / Double(max(1, shared.communicator.size)))
         case let sliced as SlicedSum:
             let t = n + m
             let p = Double(sliced.directions) + dd

@@ -152,6 +152,35 @@ final class MetricTests: XCTestCase {
         }
     }
 
+    /// The kNN entropy on K ranks (each queries its block of points) is one process's value bit
+    /// for bit, in R^d and the periodic box; a rank whose peers' blocks are a fill value gets
+    /// another value (it took them from the exchange).
+    func testKNNEntropySharedByRanksIsOneProcesss() {
+        var rng = RandomStream(seed: 9, .metricSample)
+        let x = (0..<(3 * 501)).map { _ in 2 + rng.normal() }
+        for domain in [Domain.free, .periodic(length: 4)] {
+            let want = knnEntropy(x, dimension: 3, neighbours: 4, domain: domain, threads: 2)
+            XCTAssertTrue(want.isFinite)
+            for k in [2, 3] {
+                let results = ThreadJob(size: k).run { communicator in
+                    (
+                        knnEntropy(
+                            x, dimension: 3, neighbours: 4, domain: domain, threads: 1, communicator: communicator),
+                        communicator.bytesSent
+                    )
+                }
+                for (rank, (value, sent)) in results.enumerated() {
+                    XCTAssertEqual(value, want, "\(domain), rank \(rank) of \(k)")
+                    XCTAssertGreaterThan(sent, 0, "\(domain), rank \(rank) of \(k): no exchange")
+                }
+            }
+            let alone = knnEntropy(
+                x, dimension: 3, neighbours: 4, domain: domain, threads: 1,
+                communicator: PeerCommunicator(rank: 1, of: 2))
+            XCTAssertNotEqual(alone, want)
+        }
+    }
+
     /// Moment metrics against sampleMoments-free hand computations (1e-14).
     func testMomentMetrics() {
         let x: [Double] = [1, 2, 3, 5, -1, 0, 4, 4]  // mean (7/4, 11/4)

@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -22,12 +23,15 @@ public func digamma(_ n: Int) -> Double {
 /// ε_i the distance from x_i to its k-th nearest neighbour, V_d = π^{d/2}/Γ(d/2 + 1) the
 /// volume of the unit ball. Neighbours come from a `SpatialHash`; in the periodic box
 /// [0, L)^d from the periodic hash, whose distances are minimum-image. Each point is
-/// independent: the result does not depend on the thread count. Coincident points (ε = 0)
+/// independent: the result does not depend on the thread count; on the ranks of
+/// `communicator` each queries its block of the points, the blocks of log ε_i are gathered
+/// and summed in one order (one process's value). Coincident points (ε = 0)
 /// count as ε = 1e-150. NaN unless 1 ≤ k < N ≤ 2³¹ − 1 (scenarios refuse k ≥ N when they are
 /// validated; the guard stays in release builds, where a k-th neighbour that does not exist
 /// would be read past the end of a buffer).
 public func knnEntropy(
-    _ x: [Double], dimension d: Int, neighbours k: Int, domain: Domain = .free, threads: Int
+    _ x: [Double], dimension d: Int, neighbours k: Int, domain: Domain = .free, threads: Int,
+    communicator: any Communicator = SerialCommunicator()
 ) -> Double {
     guard d >= 1 else { return .nan }
     let n = x.count / d
@@ -50,18 +54,21 @@ public func knnEntropy(
 
     let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: domain) }
     var logs = [Double](repeating: 0, count: n)
+    let blocks = BlockPartition(count: n, parts: communicator.size)
+    let mine = blocks.range(of: communicator.rank)
     x.withUnsafeBufferPointer { pp in
         logs.withUnsafeMutableBufferPointer { lp in
             let P = SharedPointer(pp.baseAddress!)
             let L = SharedMutablePointer(lp.baseAddress!)
-            Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
-                for i in range {
+            Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 256) { chunk in
+                for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
                     let found = hash.nearest(k, to: P.base + i * d, excluding: i)
                     L.base[i] = 0.5 * log(max(found[k - 1].squaredDistance, 1e-300))
                 }
             }
         }
     }
+    communicator.gatherBlocks(of: &logs, width: 1, blocks: blocks)
     let logUnitBall = 0.5 * Double(d) * log(Double.pi) - lgamma(0.5 * Double(d) + 1)
     return digamma(n) - digamma(k) + logUnitBall + Double(d) * logs.reduce(0, +) / Double(n)
 }

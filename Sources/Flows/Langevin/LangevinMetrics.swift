@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -15,17 +16,24 @@ public final class LangevinMetric: Metric {
     let flow: LangevinFlow
     let neighbours: Int
     let logPartition: Double
+    /// The ranks that share the entropy's neighbour queries.
+    let communicator: any Communicator
 
-    init(kind: Kind, flow: LangevinFlow, neighbours: Int, logPartition: Double = .nan) {
+    init(
+        kind: Kind, flow: LangevinFlow, neighbours: Int, logPartition: Double = .nan,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         self.kind = kind
         self.flow = flow
         self.neighbours = neighbours
         self.logPartition = logPartition
+        self.communicator = communicator
     }
 
     func entropy(_ p: Population) -> Double {
         knnEntropy(
-            p.positions, dimension: p.dimension, neighbours: neighbours, domain: flow.domain, threads: flow.threads)
+            p.positions, dimension: p.dimension, neighbours: neighbours, domain: flow.domain, threads: flow.threads,
+            communicator: communicator)
     }
 
     /// The quantity of `kind` for the first population.
@@ -74,7 +82,8 @@ public final class LangevinMetric: Metric {
             s, ctx in
             let flow = try langevin(s, ctx, "free-energy")
             return LangevinMetric(
-                kind: .freeEnergy, flow: flow, neighbours: flow.temperature > 0 ? try neighbours(s, ctx) : 1)
+                kind: .freeEnergy, flow: flow, neighbours: flow.temperature > 0 ? try neighbours(s, ctx) : 1,
+                communicator: ctx.communicator)
         },
         MetricEntry(name: "potential-energy", summary: "∫V dμ (langevin)") { s, ctx in
             LangevinMetric(kind: .potentialEnergy, flow: try langevin(s, ctx, "potential-energy"), neighbours: 1)
@@ -85,7 +94,9 @@ public final class LangevinMetric: Metric {
         MetricEntry(
             name: "entropy", summary: "differential entropy −∫μ log μ, Kozachenko–Leonenko kNN estimate (langevin)"
         ) { s, ctx in
-            LangevinMetric(kind: .entropy, flow: try langevin(s, ctx, "entropy"), neighbours: try neighbours(s, ctx))
+            LangevinMetric(
+                kind: .entropy, flow: try langevin(s, ctx, "entropy"), neighbours: try neighbours(s, ctx),
+                communicator: ctx.communicator)
         },
         MetricEntry(
             name: "kl", summary: "KL(μ‖Gibbs measure exp(−V/λ)/Z), kNN entropy; langevin with no interaction, λ > 0"
@@ -100,7 +111,9 @@ public final class LangevinMetric: Metric {
                 throw s.fail(
                     "metrics", "kl needs a potential with a known normalising constant (quadratic, double-well)")
             }
-            return LangevinMetric(kind: .kl, flow: flow, neighbours: try neighbours(s, ctx), logPartition: z)
+            return LangevinMetric(
+                kind: .kl, flow: flow, neighbours: try neighbours(s, ctx), logPartition: z,
+                communicator: ctx.communicator)
         },
     ]
 }

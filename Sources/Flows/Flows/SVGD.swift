@@ -30,6 +30,8 @@ public final class SteinVariationalGradientDescent: Flow {
     var scores: [Double] = [], weights: [Double] = [], values: [Double] = [], gradients: [Double] = []
     var velocity: [Double] = []
     let median: MedianBandwidth
+    /// The ranks that share the scores (by blocks of particles) and the sums.
+    let communicator: any Communicator
 
     /// A flow; with `.median` the `kernel` is replaced every step and `medianSample` is S
     /// (``MedianBandwidth/sampleSize``).
@@ -39,6 +41,7 @@ public final class SteinVariationalGradientDescent: Flow {
         medianSample: Int = MedianBandwidth.defaultSampleSize, communicator: (any Communicator)? = nil
     ) {
         median = MedianBandwidth(sampleSize: medianSample, communicator: communicator)
+        self.communicator = communicator ?? SerialCommunicator()
         self.density = density
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -55,7 +58,7 @@ public final class SteinVariationalGradientDescent: Flow {
         if bandwidth == .median {
             kernel = GaussianKernel(sigma: median(population.positions, dimension: d, threads: threads))
         }
-        density.scores(population.positions, into: &scores, threads: threads)
+        density.scores(population.positions, into: &scores, threads: threads, communicator: communicator)
         if weights.count != c * n { weights = [Double](repeating: 0, count: c * n) }
         for j in 0..<n {
             let w = population.weights[j]

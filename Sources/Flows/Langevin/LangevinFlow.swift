@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -41,6 +42,8 @@ public final class LangevinFlow: Flow {
     public let initialVelocity: InitialVelocity
     let seed: UInt64
     let threads: Int
+    /// The ranks that share the potential's evaluations (by blocks of particles).
+    let communicator: any Communicator
     // Work buffers, reused every step.
     var force: [Double] = [], potentialValues: [Double] = []
 
@@ -48,8 +51,10 @@ public final class LangevinFlow: Flow {
     public init(
         dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
         potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
-        initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int
+        initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
     ) {
+        self.communicator = communicator
         self.dynamics = dynamics
         self.temperature = temperature
         self.friction = friction
@@ -67,7 +72,9 @@ public final class LangevinFlow: Flow {
         let n = p.count
         if force.count != n * d { force = [Double](repeating: 0, count: n * d) }
         if let potential {
-            potential.evaluate(p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads)
+            potential.evaluate(
+                p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads,
+                communicator: communicator)
         } else {
             for k in 0..<force.count { force[k] = 0 }
         }
@@ -187,7 +194,8 @@ public final class LangevinFlow: Flow {
         guard let potential else { return 0 }
         var g: [Double] = []
         potential.evaluate(
-            p.positions, dimension: p.dimension, values: &potentialValues, gradients: &g, threads: threads)
+            p.positions, dimension: p.dimension, values: &potentialValues, gradients: &g, threads: threads,
+            communicator: communicator)
         var e = 0.0
         for i in 0..<p.count { e += p.weights[i] * potentialValues[i] }
         return e
@@ -252,6 +260,6 @@ public final class LangevinFlow: Flow {
             return LangevinFlow(
                 dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
                 interactions: interactions, domain: domain, initialVelocity: initialVelocity,
-                seed: ctx.seed, threads: ctx.threads)
+                seed: ctx.seed, threads: ctx.threads, communicator: ctx.communicator)
         }, needsTarget: false)
 }

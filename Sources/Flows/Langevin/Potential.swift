@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -28,20 +29,27 @@ extension Potential {
     /// Not known.
     public func logPartition(temperature lambda: Double, dimension: Int) -> Double? { nil }
 
-    /// Values and gradients of all points (row-major), in parallel over chunks.
+    /// Values and gradients of all points (row-major), in parallel over chunks (each point
+    /// independently). On the ranks of `communicator` each evaluates its block of the points
+    /// and the blocks are gathered.
     public func evaluate(
-        _ points: [Double], dimension d: Int, values: inout [Double], gradients: inout [Double], threads: Int
+        _ points: [Double], dimension d: Int, values: inout [Double], gradients: inout [Double], threads: Int,
+        communicator: any Communicator = SerialCommunicator()
     ) {
         let n = points.count / d
         if values.count != n { values = [Double](repeating: 0, count: n) }
         if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         points.withUnsafeBufferPointer { p in
             values.withUnsafeMutableBufferPointer { v in
                 gradients.withUnsafeMutableBufferPointer { g in
-                    let src = SharedPointer(p.baseAddress!)
-                    let vv = SharedMutablePointer(v.baseAddress!)
-                    let gg = SharedMutablePointer(g.baseAddress!)
-                    Parallel.forEachChunk(n, threads: threads, minimumChunk: 1024) { r in
+                    guard let from = p.baseAddress, let vb = v.baseAddress, let gb = g.baseAddress else { return }
+                    let src = SharedPointer(from)
+                    let vv = SharedMutablePointer(vb)
+                    let gg = SharedMutablePointer(gb)
+                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 1024) { chunk in
+                        let r = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
                         self.evaluate(
                             src.base + r.lowerBound * d, count: r.count, dimension: d,
                             values: vv.base + r.lowerBound, gradients: gg.base + r.lowerBound * d)
@@ -49,6 +57,8 @@ extension Potential {
                 }
             }
         }
+        communicator.gatherBlocks(of: &values, width: 1, blocks: blocks)
+        communicator.gatherBlocks(of: &gradients, width: d, blocks: blocks)
     }
 
     /// V at one point (tests, metrics).

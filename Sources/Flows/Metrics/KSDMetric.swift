@@ -35,7 +35,7 @@ public final class KSDMetric: Metric {
         let p = state.populations[0]
         let d = p.dimension
         let n = p.count
-        density.scores(p.positions, into: &scores, threads: threads)
+        density.scores(p.positions, into: &scores, threads: threads, communicator: communicator)
         if rows.count != n { rows = [Double](repeating: 0, count: n) }
         let blocks = BlockPartition(count: n, parts: communicator.size)
         let mine = blocks.range(of: communicator.rank)

@@ -48,27 +48,23 @@ public struct FormulaTarget: Target, Density {
     }
 
     /// Batched: one workspace per chunk of points, 64 points per formula pass.
-    public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
+    public func scores(
+        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int
+    ) {
         let d = dimension
-        let n = points.count / d
-        if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
         let formula = logDensityFormula
-        points.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                let src = SharedPointer(p.baseAddress!)
-                let dst = SharedMutablePointer(o.baseAddress!)
-                Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
-                    var workspace = formula.makeWorkspace()
-                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { values in
-                        var i = range.lowerBound
-                        while i < range.upperBound {
-                            let k = min(64, range.upperBound - i)
-                            formula.evaluate(
-                                inputs: src.base + i * d, count: k, values: values.baseAddress!,
-                                gradients: dst.base + i * d, workspace: &workspace)
-                            i += k
-                        }
-                    }
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+            var workspace = formula.makeWorkspace()
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { values in
+                var i = range.lowerBound
+                while i < range.upperBound {
+                    let k = min(64, range.upperBound - i)
+                    formula.evaluate(
+                        inputs: src.base + i * d, count: k, values: values.baseAddress!,
+                        gradients: dst.base + i * d, workspace: &workspace)
+                    i += k
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Communication
 import KernelSum
 
 /// A normalised log-density log π and its gradient, the score ∇log π.
@@ -8,25 +9,43 @@ public protocol Density: Sendable {
     func logDensity(_ x: UnsafePointer<Double>) -> Double
     /// ∇log π(x) at the d coordinates `x`, written to `g[0..<d]`.
     func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>)
-    /// Scores of all points (row-major), in parallel; each point independently.
-    func scores(_ points: [Double], into out: inout [Double], threads: Int)
+    /// Scores of `count` points (row-major) into `out` (count × d), in parallel; each point
+    /// independently (the default calls ``score(_:into:)`` per point).
+    func scores(_ points: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>, threads: Int)
 }
 
 extension Density {
-    /// Scores of all points (row-major), in parallel; each point independently.
-    public func scores(_ points: [Double], into out: inout [Double], threads: Int) {
+    /// Per point, in parallel.
+    public func scores(
+        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int
+    ) {
+        let d = dimension
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+            for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
+        }
+    }
+
+    /// Scores of all points (row-major). On the ranks of `communicator` each scores its block
+    /// of the points and the blocks are gathered (each point's score is its own: one process's
+    /// numbers).
+    public func scores(
+        _ points: [Double], into out: inout [Double], threads: Int,
+        communicator: any Communicator = SerialCommunicator()
+    ) {
         let d = dimension
         let n = points.count / d
         if out.count != points.count { out = [Double](repeating: 0, count: points.count) }
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         points.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                let src = SharedPointer(p.baseAddress!)
-                let dst = SharedMutablePointer(o.baseAddress!)
-                Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
-                    for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
-                }
+                guard !mine.isEmpty, let from = p.baseAddress, let to = o.baseAddress else { return }
+                scores(from + mine.lowerBound * d, count: mine.count, into: to + mine.lowerBound * d, threads: threads)
             }
         }
+        communicator.gatherBlocks(of: &out, width: d, blocks: blocks)
     }
 
     /// log π(x) at one point (`x.count == dimension`).

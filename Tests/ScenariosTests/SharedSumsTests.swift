@@ -57,7 +57,9 @@ final class SharedSumsTests: XCTestCase {
     /// whose pair or neuron sums, scores or potentials are shared by blocks step to one
     /// process's state bit for bit: the formula interaction, the formula payoff, the two-layer
     /// network (also with fewer blocks of neurons than ranks, so that a rank holds none, and a
-    /// last block cut short), SVGD's scores of a formula target, Langevin's formula potential.
+    /// last block cut short), SVGD's scores of a formula target, Langevin's formula potential,
+    /// and Langevin's moves (each rank moves its block: overdamped, and underdamped with its
+    /// velocities).
     func testFlowsSharingBlocksStepAsOneProcess() throws {
         let cases: [(String, [String])] = [
             ("formula-swarm-2d.toml", ["population.count=150"]),
@@ -66,6 +68,7 @@ final class SharedSumsTests: XCTestCase {
             ("two-layer-student-teacher.toml", ["flow.train-samples=300", "population.count=100"]),
             ("formula-banana-svgd.toml", ["population.count=300"]),
             ("formula-double-well-langevin.toml", ["population.count=300"]),
+            ("langevin-underdamped-ou.toml", ["population.count=300"]),
         ]
         for (name, overrides) in cases {
             let alone = try SharedSumsTests.stepped(name, overrides: overrides, communicator: SerialCommunicator())

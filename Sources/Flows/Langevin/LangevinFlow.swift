@@ -126,12 +126,16 @@ public final class LangevinFlow: Flow {
     }
 
     /// One Euler–Maruyama or Fu–Wilson step of the first population, then the wrap into the box.
+    /// On the ranks of `communicator` each moves its block of particles (their noise keyed by
+    /// their global index), and the blocks' positions (and velocities) are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let b = drift(state.populations[0])
         let d = state.populations[0].dimension
         let n = state.populations[0].count
         let seed = self.seed
         let lambda = temperature
+        let blocks = BlockPartition(count: n, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
         switch dynamics {
         case .overdamped:
             let s = (2 * lambda * h).squareRoot()
@@ -139,8 +143,8 @@ public final class LangevinFlow: Flow {
                 b.withUnsafeBufferPointer { bp in
                     let X = SharedMutablePointer(xp.baseAddress!)
                     let B = SharedPointer(bp.baseAddress!)
-                    Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
-                        for i in range {
+                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4096) { chunk in
+                        for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
                             var rng = RandomStream(seed: seed, .noise, step, i)
                             for a in 0..<d {
                                 let k = i * d + a
@@ -159,8 +163,8 @@ public final class LangevinFlow: Flow {
                         let X = SharedMutablePointer(xp.baseAddress!)
                         let V = SharedMutablePointer(vp.baseAddress!)
                         let B = SharedPointer(bp.baseAddress!)
-                        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4096) { range in
-                            for i in range {
+                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4096) { chunk in
+                            for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
                                 var rng = RandomStream(seed: seed, .noise, step, i)
                                 for a in 0..<d {
                                     let k = i * d + a
@@ -182,8 +186,10 @@ public final class LangevinFlow: Flow {
                     }
                 }
             }
+            communicator.gatherBlocks(of: &velocities, width: d, blocks: blocks)
             state.populations[0].velocities = velocities
         }
+        communicator.gatherBlocks(of: &state.populations[0].positions, width: d, blocks: blocks)
         domain.wrap(&state.populations[0].positions)
     }
 

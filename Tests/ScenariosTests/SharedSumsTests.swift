@@ -37,8 +37,8 @@ final class SharedSumsTests: XCTestCase {
         }
     }
 
-    /// Every population's positions and weights after `steps` steps of scenario `name` on
-    /// `communicator`'s rank, and the flow's energy then.
+    /// Every population's positions, weights and velocities after `steps` steps of scenario
+    /// `name` on `communicator`'s rank, and the flow's energy then.
     static func stepped(
         _ name: String, overrides: [String] = [], steps: Int = 2, communicator: any Communicator
     ) throws -> [Double] {
@@ -50,7 +50,7 @@ final class SharedSumsTests: XCTestCase {
         for step in 1...steps {
             loaded.simulation.flow.advance(&state, step: step, stepSize: loaded.simulation.stepSize)
         }
-        return state.populations.flatMap { $0.positions + $0.weights } + [loaded.simulation.flow.energy(state)]
+        return state.populations.flatMap { $0.positions + $0.weights + ($0.velocities ?? []) } + [loaded.simulation.flow.energy(state)]
     }
 
     /// On K = 2, 3 ranks (threads of this process whose collectives really exchange), the flows

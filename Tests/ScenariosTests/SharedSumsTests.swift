@@ -50,7 +50,9 @@ final class SharedSumsTests: XCTestCase {
         for step in 1...steps {
             loaded.simulation.flow.advance(&state, step: step, stepSize: loaded.simulation.stepSize)
         }
-        return state.populations.flatMap { $0.positions + $0.weights + ($0.velocities ?? []) } + [loaded.simulation.flow.energy(state)]
+        return state.populations.flatMap { $0.positions + $0.weights + ($0.velocities ?? []) } + [
+            loaded.simulation.flow.energy(state)
+        ]
     }
 
     /// On K = 2, 3 ranks (threads of this process whose collectives really exchange), the flows

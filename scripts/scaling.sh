@@ -7,6 +7,9 @@
 #               the mesh's multiplier is rebuilt (on every rank) most steps
 #   svgd        SVGD on the 2-D Gaussian target (Gaussian kernel, mesh)
 #   weak        the disc swarm with N particles per rank on 1, 2 and 4 ranks (4 oversubscribe the 2 cores)
+#   two-layer   the two-layer network with N neurons on 10 N training samples (d = 10)
+#   formula-swarm  the swarm with its interaction as a formula (O(N²) direct pairs)
+#   double-well Langevin in a formula double well, no interaction (O(N) throughout)
 # Strong scaling prints, for 1 rank × 1 thread, 1 rank × 2 threads and 2 ranks × 1 thread, the
 # median step time after the first (from metrics.csv's wall column, a record every step, no
 # metrics), and for the ranks the bytes rank 0 sent per step (run.json's bytes-sent-by-rank-0 /
@@ -48,6 +51,9 @@ for case in $cases; do
     swarm-disc) disc $n; args="$swarm --set population.init={kind=\"file\",file=\"$out/disc-$n.csv\"}" ;;
     swarm-blob) args="$swarm" ;;
     svgd) args="scenarios/svgd-gaussian-2d.toml --set flow.summation=mesh" ;;
+    two-layer) args="scenarios/two-layer-student-teacher.toml --set flow.train-samples=$((10 * n)) --set flow.test-samples=1000" ;;
+    formula-swarm) args="scenarios/formula-swarm-2d.toml" ;;
+    double-well) args="scenarios/formula-double-well-langevin.toml" ;;
     weak)
         for k in 1 2 4; do
             disc $((n * k))

@@ -23,15 +23,18 @@ public enum SweepValidation {
     ///
     /// - Parameters:
     ///   - plan: The sweep's runs.
-    ///   - jobs: Runs at once: their memory together must fit in `memoryLimit`.
-    ///   - memoryLimit: What the machine allows (each run alone, and `jobs` of them together).
+    ///   - jobs: Runs at once (per rank): their memory together must fit in `memoryLimit`.
+    ///   - ranks: The ranks the runs are dealt to (run i to rank i mod K): a rank has at most
+    ///     ⌈runs/K⌉, so no more than that run at once on it.
+    ///   - memoryLimit: What the machine allows this process (each run alone, and the runs at
+    ///     once together).
     /// - Returns: One ``ValidatedRun`` per run of `plan`, in order.
     /// - Throws: ``SweepError``: `.badInput` naming every variant whose scenario is
     ///   invalid (a bad `--vary` key or value: the scenario's own located message follows
     ///   the variant), or too large for `jobs` at once; `.usage` for two variants that give the
     ///   same scenario (two spellings of one value).
     public static func validate(
-        _ plan: SweepPlan, jobs: Int, memoryLimit: MemoryLimit = .current
+        _ plan: SweepPlan, jobs: Int, ranks: Int = 1, memoryLimit: MemoryLimit = .current
     ) throws(SweepError) -> [ValidatedRun] {
         var out: [ValidatedRun] = []
         out.reserveCapacity(plan.runs.count)
@@ -66,7 +69,7 @@ public enum SweepValidation {
                 )
             }
         }
-        let atOnce = min(max(1, jobs), plan.runs.count)
+        let atOnce = min(max(1, jobs), (plan.runs.count + max(1, ranks) - 1) / max(1, ranks))
         if let largest = out.indices.max(by: { out[$0].memory < out[$1].memory }),
             Double(atOnce) * out[largest].memory > memoryLimit.bytes
         {

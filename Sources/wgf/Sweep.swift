@@ -69,20 +69,25 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         keepRunningWithoutReader()
-        let plan: SweepPlan
-        let validated: [ValidatedRun]
-        do {
-            let varies = try self.varies.map(Vary.parse)
-            try Vary.checkTogether(varies, sets: overrides)
-            let seeds = try self.seeds.map(Seeds.parse) ?? [defaultSeed(varies)]
-            plan = try SweepPlan(
-                scenario: scenario, baseOverrides: overrides, varies: varies, seeds: seeds,
-                directory: out ?? SweepPlan.defaultDirectory(scenario: scenario))
-            // Every rank of the job on this machine runs `jobs` at once.
-            validated = try SweepValidation.validate(
-                plan, jobs: jobs, memoryLimit: .forProcess(of: world.ranksOnThisNode))
-        } catch let e as SweepError {
-            throw Sweep.failure(e)
+        // Agreed by the ranks: their machines' limits may differ (ranks per machine).
+        let (plan, validated) = try together { () throws -> (SweepPlan, [ValidatedRun]) in
+            do {
+                let varies = try self.varies.map(Vary.parse)
+                try Vary.checkTogether(varies, sets: overrides)
+                let seeds = try self.seeds.map(Seeds.parse) ?? [defaultSeed(varies)]
+                let plan = try SweepPlan(
+                    scenario: scenario, baseOverrides: overrides, varies: varies, seeds: seeds,
+                    directory: out ?? SweepPlan.defaultDirectory(scenario: scenario))
+                // Every rank of the job on this machine runs up to `jobs` of its runs (i mod K)
+                // at once, in its part of the machine's memory.
+                return (
+                    plan,
+                    try SweepValidation.validate(
+                        plan, jobs: jobs, ranks: world.size, memoryLimit: .forProcess(of: world.ranksOnThisNode))
+                )
+            } catch let e as SweepError {
+                throw Sweep.failure(e)
+            }
         }
         if FileManager.default.fileExists(atPath: plan.directory + "/run.json") {
             throw fail("\(plan.directory) is a run directory, not a sweep's: give another --out", code: Exit.usage)

@@ -249,23 +249,40 @@ final class SizeTests: XCTestCase {
         XCTAssertEqual(MemoryLimit.forProcess(of: 2, machine: [], process: []), .unlimited)
     }
 
-    /// On K ranks a mesh's grid is estimated at its 1/K share per rank, the rest as one
-    /// process's (a distributed sum's engine is the one inside it).
+    /// On K ranks a mesh that shares its grid (d = 2, 3) is estimated at about 2/K of it per
+    /// rank (its slab, and its columns of the spectrum on every row), with the gathered results
+    /// beside its share's; a 1-D mesh, which every rank computes whole, at all of it.
     func testADistributedMeshHoldsItsShareOfTheGrid() {
         let kernel = GaussianKernel(sigma: 0.1)
-        func estimate(_ engine: any KernelSumEngine) -> (transient: Double, persistent: Double) {
+        let (n, c, g) = (100_000, 3, 1)
+        func estimate(_ engine: any KernelSumEngine, dimension d: Int) -> (transient: Double, persistent: Double) {
             MemoryEstimate.kernelSum(
-                engine, kernel: kernel, dimension: 2, sources: 100_000, targets: 100_000, channels: 3, gradients: 1,
-                threads: 1)
+                engine, kernel: kernel, dimension: d, sources: n, targets: n, channels: c, gradients: g, threads: 1)
         }
-        let alone = estimate(MeshSum(tolerance: 1e-6, threads: 1))
-        XCTAssertGreaterThan(alone.persistent, 0)
-        for k in [2, 3] {
-            let peer = PeerCommunicator(rank: 0, of: k)
-            let shared = estimate(
-                DistributedSum(MeshSum(tolerance: 1e-6, threads: 1, communicator: peer), communicator: peer))
-            XCTAssertEqual(shared.persistent, alone.persistent / Double(k))
-            XCTAssertEqual(shared.transient, alone.transient)
+        for d in [1, 2, 3] {
+            let alone = estimate(MeshSum(tolerance: 1e-6, threads: 1), dimension: d)
+            XCTAssertGreaterThan(alone.persistent, 0)
+            for k in [2, 4] {
+                let peer = PeerCommunicator(rank: 0, of: k)
+                for inner in [
+                    MeshSum(tolerance: 1e-6, threads: 1, communicator: peer),
+                    AutoSum(tolerance: 1e-6, threads: 1, communicator: peer),
+                ] as [any KernelSumEngine] {
+                    let shared = estimate(DistributedSum(inner, communicator: peer), dimension: d)
+                    let outputs = 8 * Double(n) * Double(c + g * d)
+                    let at = "d = \(d), \(inner.name) on \(k) ranks"
+                    if d == 1 {
+                        XCTAssertEqual(shared.persistent, alone.persistent, at)
+                        XCTAssertEqual(shared.transient, alone.transient, at)
+                    } else {
+                        XCTAssertEqual(shared.persistent, alone.persistent * min(1, 2 / Double(k)), at)
+                        XCTAssertEqual(
+                            shared.transient,
+                            alone.transient + outputs * (1 + 1 / Double(k)) + 8 * Double(n) / Double(k) * Double(d),
+                            accuracy: 1e-6 * alone.transient, at)
+                    }
+                }
+            }
         }
     }
 }

@@ -175,4 +175,23 @@ final class SweepMemoryTests: XCTestCase {
             XCTAssertTrue(error.description.contains("lower --jobs"), error.description)
         }
     }
+
+    /// Dealt to K ranks (run i to rank i mod K), a rank has at most ⌈runs/K⌉ runs: no more run at
+    /// once on it whatever --jobs says.
+    func testARankRunsAtMostItsShareAtOnce() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let scenario = root.appendingPathComponent("scenarios/quickstart.toml").path
+        let plan = try SweepPlan(
+            scenario: scenario, baseOverrides: ["population.count=20000"],
+            varies: [Vary(key: "step-size", values: ["0.1", "0.05"])], seeds: [1, 2], directory: "d")
+        let one = try SweepValidation.validate(plan, jobs: 1, memoryLimit: .unlimited)[0].memory
+        let limit = MemoryLimit(bytes: 2.5 * one, description: "the test allows \(2.5 * one) bytes")
+        // 4 runs on 2 ranks: 2 each, so --jobs 3 means 2 at once; on 1 rank, 3 at once.
+        XCTAssertEqual(try SweepValidation.validate(plan, jobs: 3, ranks: 2, memoryLimit: limit).count, 4)
+        XCTAssertThrowsError(try SweepValidation.validate(plan, jobs: 3, ranks: 1, memoryLimit: limit))
+        // 4 runs on 3 ranks: at most 2 on one.
+        XCTAssertEqual(try SweepValidation.validate(plan, jobs: 4, ranks: 3, memoryLimit: limit).count, 4)
+        XCTAssertThrowsError(try SweepValidation.validate(plan, jobs: 4, ranks: 1, memoryLimit: limit))
+    }
 }

@@ -194,13 +194,20 @@ extension MemoryEstimate {
             let channelsKept = mesh.domain.isPeriodic ? 2 * cc : cc
             return (outputs + 8 * (n * (dd + 1 + cc) + 2 * (n + m)), 8 * grid * (channelsKept + 1.5))
         case let shared as DistributedSum:
-            // Each rank: the whole problem's buffers and outputs, and its share of a mesh's grid
-            // (only the pages of its slab, the rows its targets read and its columns are ever
-            // written: ``SharedGrid``).
+            // Each rank: the whole problem's buffers and outputs; where the engine shares a mesh's
+            // grid (d = 2, 3: ``SharedGrid``; auto by its choice) only the pages it writes stay
+            // resident: its slab and the rows its targets read, its columns of the spectrum on
+            // every row and of the multiplier (the last slab also the padding's rows), at most
+            // about 2/K of the grid; beside its share's results, every rank's gathered.
             let each = kernelSum(
                 shared.inner, kernel: kernel, dimension: d, sources: Int(n), targets: Int(m), channels: c,
                 gradients: g, threads: threads)
-            return (each.transient, each.persistent / Double(max(1, shared.communicator.size)))
+            let k = Double(max(1, shared.communicator.size))
+            let chosen =
+                (shared.inner as? AutoSum)?.choice(kernel, dimension: d, sources: Int(n), targets: Int(m))
+                ?? shared.inner
+            guard let mesh = chosen as? MeshSum, mesh.communicator != nil, (2...3).contains(d) else { return each }
+            return (each.transient + outputs * (1 + 1 / k) + 8 * m / k * dd, each.persistent * min(1, 2 / k))
         case let sliced as SlicedSum:
             let t = n + m
             let p = Double(sliced.directions) + dd

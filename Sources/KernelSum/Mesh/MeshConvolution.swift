@@ -289,6 +289,7 @@ struct MeshConvolution {
         let d = plan.dimension
         let n = problem.sourceCount
         let m = order.count
+        guard m > 0 else { return }
         let channels = problem.channels
         let gch = problem.gradientChannels
         let g = gch.count

@@ -58,4 +58,15 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// ``forEachChunk(_:threads:minimumChunk:_:)`` over the indices `range` (a rank's block of
+    /// items): `body` gets consecutive subranges of it.
+    public static func forEachChunk(
+        of range: Range<Int>, threads: Int, minimumChunk: Int = 64, _ body: @Sendable (Range<Int>) -> Void
+    ) {
+        let lower = range.lowerBound
+        forEachChunk(range.count, threads: threads, minimumChunk: minimumChunk) { chunk in
+            body((lower + chunk.lowerBound)..<(lower + chunk.upperBound))
+        }
+    }
 }

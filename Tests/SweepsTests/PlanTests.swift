@@ -154,7 +154,8 @@ extension Vary {
 
 /// `--jobs J`: J runs at once must fit in memory together, not only one by one.
 final class SweepMemoryTests: XCTestCase {
-    func testJobsAtOnceMustFitTogether() throws {
+    /// Four runs of the quickstart at 20000 particles, and a limit of room for two and a half.
+    func planAndLimit() throws -> (plan: SweepPlan, one: Double, limit: MemoryLimit) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let scenario = root.appendingPathComponent("scenarios/quickstart.toml").path
@@ -162,9 +163,13 @@ final class SweepMemoryTests: XCTestCase {
             scenario: scenario, baseOverrides: ["population.count=20000"],
             varies: [Vary(key: "step-size", values: ["0.1", "0.05"])], seeds: [1, 2], directory: "d")
         let one = try SweepValidation.validate(plan, jobs: 1, memoryLimit: .unlimited)[0].memory
+        return (plan, one, MemoryLimit(bytes: 2.5 * one, description: "the test allows \(2.5 * one) bytes"))
+    }
+
+    func testJobsAtOnceMustFitTogether() throws {
+        let (plan, one, limit) = try planAndLimit()
         XCTAssertGreaterThan(one, 0)
         // Room for two runs and a half: two at once pass, three do not.
-        let limit = MemoryLimit(bytes: 2.5 * one, description: "the test allows \(2.5 * one) bytes")
         XCTAssertEqual(try SweepValidation.validate(plan, jobs: 2, memoryLimit: limit).count, 4)
         do {
             _ = try SweepValidation.validate(plan, jobs: 3, memoryLimit: limit)
@@ -179,14 +184,7 @@ final class SweepMemoryTests: XCTestCase {
     /// Dealt to K ranks (run i to rank i mod K), a rank has at most ⌈runs/K⌉ runs: no more run at
     /// once on it whatever --jobs says.
     func testARankRunsAtMostItsShareAtOnce() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let scenario = root.appendingPathComponent("scenarios/quickstart.toml").path
-        let plan = try SweepPlan(
-            scenario: scenario, baseOverrides: ["population.count=20000"],
-            varies: [Vary(key: "step-size", values: ["0.1", "0.05"])], seeds: [1, 2], directory: "d")
-        let one = try SweepValidation.validate(plan, jobs: 1, memoryLimit: .unlimited)[0].memory
-        let limit = MemoryLimit(bytes: 2.5 * one, description: "the test allows \(2.5 * one) bytes")
+        let (plan, _, limit) = try planAndLimit()
         // 4 runs on 2 ranks: 2 each, so --jobs 3 means 2 at once; on 1 rank, 3 at once.
         XCTAssertEqual(try SweepValidation.validate(plan, jobs: 3, ranks: 2, memoryLimit: limit).count, 4)
         XCTAssertThrowsError(try SweepValidation.validate(plan, jobs: 3, ranks: 1, memoryLimit: limit))

@@ -311,8 +311,7 @@ public final class FormulaPayoff: GamePayoff {
                             let W = SharedPointer(wp.baseAddress ?? op.baseAddress!)
                             let V = SharedMutablePointer(vp.baseAddress!)
                             let G = SharedMutablePointer(gp.baseAddress!)
-                            Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 8) { chunk in
-                                let range = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
+                            Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 8) { range in
                                 let batch = 256
                                 var ws = formula.makeWorkspace(batch: 64)
                                 let inputs = UnsafeMutablePointer<Double>.allocate(capacity: batch * k)

@@ -52,8 +52,7 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
                         let w = SharedPointer(wp.baseAddress!)
                         let v = SharedMutablePointer(vp.baseAddress!)
                         let g = SharedMutablePointer(gp.baseAddress ?? vp.baseAddress!)
-                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 16) { chunk in
-                            let range = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
+                        Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 16) { range in
                             var workspace = formula.makeWorkspace()
                             withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * d + 1)) { buffer in
                                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { partnerBuffer in

@@ -60,8 +60,8 @@ public func knnEntropy(
         logs.withUnsafeMutableBufferPointer { lp in
             let P = SharedPointer(pp.baseAddress!)
             let L = SharedMutablePointer(lp.baseAddress!)
-            Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 256) { chunk in
-                for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
+            Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 256) { range in
+                for i in range {
                     let found = hash.nearest(k, to: P.base + i * d, excluding: i)
                     L.base[i] = 0.5 * log(max(found[k - 1].squaredDistance, 1e-300))
                 }

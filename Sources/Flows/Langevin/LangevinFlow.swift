@@ -143,8 +143,8 @@ public final class LangevinFlow: Flow {
                 b.withUnsafeBufferPointer { bp in
                     let X = SharedMutablePointer(xp.baseAddress!)
                     let B = SharedPointer(bp.baseAddress!)
-                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4096) { chunk in
-                        for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
+                    Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
+                        for i in range {
                             var rng = RandomStream(seed: seed, .noise, step, i)
                             for a in 0..<d {
                                 let k = i * d + a
@@ -163,8 +163,8 @@ public final class LangevinFlow: Flow {
                         let X = SharedMutablePointer(xp.baseAddress!)
                         let V = SharedMutablePointer(vp.baseAddress!)
                         let B = SharedPointer(bp.baseAddress!)
-                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4096) { chunk in
-                            for i in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound) {
+                        Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
+                            for i in range {
                                 var rng = RandomStream(seed: seed, .noise, step, i)
                                 for a in 0..<d {
                                     let k = i * d + a

@@ -48,8 +48,7 @@ extension Potential {
                     let src = SharedPointer(from)
                     let vv = SharedMutablePointer(vb)
                     let gg = SharedMutablePointer(gb)
-                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 1024) { chunk in
-                        let r = (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound + chunk.upperBound)
+                    Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 1024) { r in
                         self.evaluate(
                             src.base + r.lowerBound * d, count: r.count, dimension: d,
                             values: vv.base + r.lowerBound, gradients: gg.base + r.lowerBound * d)

@@ -219,11 +219,8 @@ public final class TwoLayerNetworkFlow: Flow {
                                     let SS = SharedPointer(ssp.baseAddress!)
                                     let R = SharedPointer(rp.baseAddress!)
                                     let G = SharedMutablePointer(gp.baseAddress!)
-                                    Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 4) { chunk in
-                                        for i
-                                            in (mine.lowerBound + chunk.lowerBound)..<(mine.lowerBound
-                                            + chunk.upperBound)
-                                        {
+                                    Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4) { range in
+                                        for i in range {
                                             let row = (i - mine.lowerBound) * m
                                             let a = T.base[i * pd]
                                             let g = G.base + i * pd

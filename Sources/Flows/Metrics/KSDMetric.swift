@@ -51,8 +51,8 @@ public final class KSDMetric: Metric {
                         let s = SharedPointer(sb.baseAddress!)
                         let w = SharedPointer(wb.baseAddress!)
                         let out = SharedMutablePointer(rb.baseAddress!)
-                        Parallel.forEachChunk(mine.count, threads: threads, minimumChunk: 16) { range in
-                            for i in (mine.lowerBound + range.lowerBound)..<(mine.lowerBound + range.upperBound) {
+                        Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 16) { range in
+                            for i in range {
                                 var total = 0.0
                                 for j in 0..<n {
                                     var r2 = 0.0

@@ -66,52 +66,35 @@ extension MeshPlan {
         let factorTable = factorOf
         let complexShape = c3
         let transformed = SharedPointer(UnsafePointer(spectrum))
-        if let columns {
-            // Element (i0, j) of the spectrum: flat index i0 · (its values per axis-0 index) + j.
-            let rows = shape[0]
-            let perRow = complexShape.reduce(1, *) / rows
-            let own = columns.reduce(0) { $0 + $1.count }
-            guard own > 0 else { return [] }
-            let (mc1, mc2) = (mcomplex[1], mcomplex[2])
-            var out = [Double](repeating: 0, count: rows * own)
-            out.withUnsafeMutableBufferPointer { op in
-                let o = SharedMutablePointer(op.baseAddress!)
-                Parallel.forEachChunk(rows, threads: threads, minimumChunk: 16) { range in
-                    for i0 in range {
-                        var at = i0 * own
-                        for (start, count) in columns {
-                            for j in start..<(start + count) {
-                                let (row, i2) = (i0 * perRow + j).quotientAndRemainder(dividingBy: complexShape[2])
-                                let (a0, a1) = row.quotientAndRemainder(dividingBy: complexShape[1])
-                                let (k0, k1, k2) = (modeTable[0][a0], modeTable[1][a1], modeTable[2][i2])
-                                if k0 >= 0 && k1 >= 0 && k2 >= 0 {
-                                    let f01 = scale * factorTable[0][a0] * factorTable[1][a1]
-                                    o[at] = f01 * factorTable[2][i2] * transformed[(k0 * mc1 + k1) * mc2 + k2].0
-                                }
-                                at += 1
-                            }
-                        }
-                    }
-                }
-            }
-            return out
-        }
-        var out = [Double](repeating: 0, count: c3[0] * c3[1] * c3[2])
+        // Element (i0, j) of the spectrum, j among `columns` (all of them by default): flat index
+        // i0 · perRow + j, that is (a0, a1, i2) in the three slots, stepped with carries.
+        let rows = complexShape[0]
+        let perRow = complexShape.reduce(1, *) / rows
+        let wanted = columns ?? [(start: 0, count: perRow)]
+        let own = wanted.reduce(0) { $0 + $1.count }
+        guard own > 0 else { return [] }
+        let (mc1, mc2) = (mcomplex[1], mcomplex[2])
+        var out = [Double](repeating: 0, count: rows * own)
         out.withUnsafeMutableBufferPointer { op in
             let o = SharedMutablePointer(op.baseAddress!)
-            let mc1 = mcomplex[1]
-            let mc2 = mcomplex[2]
-            Parallel.forEachChunk(complexShape[0] * complexShape[1], threads: threads, minimumChunk: 16) { range in
-                for row in range {
-                    let (i0, i1) = row.quotientAndRemainder(dividingBy: complexShape[1])
-                    let k0 = modeTable[0][i0]
-                    let k1 = modeTable[1][i1]
-                    if k0 < 0 || k1 < 0 { continue }
-                    let f01 = scale * factorTable[0][i0] * factorTable[1][i1]
-                    let base = (k0 * mc1 + k1) * mc2
-                    for i2 in 0..<complexShape[2] where modeTable[2][i2] >= 0 {
-                        let b = transformed[base + modeTable[2][i2]].0
-                        o[row * complexShape[2] + i2] = f01 * factorTable[2][i2] * b
+            Parallel.forEachChunk(rows, threads: threads, minimumChunk: 16) { range in
+                for i0 in range {
+                    var at = i0 * own
+                    for (start, count) in wanted {
+                        // (Within a row of axis 0 only i2 wraps, into a1: a0 stays i0.)
+                        let (row, first) = (i0 * perRow + start).quotientAndRemainder(dividingBy: complexShape[2])
+                        let (a0, second) = row.quotientAndRemainder(dividingBy: complexShape[1])
+                        var (a1, i2) = (second, first)
+                        for _ in 0..<count {
+                            let (k0, k1, k2) = (modeTable[0][a0], modeTable[1][a1], modeTable[2][i2])
+                            if k0 >= 0 && k1 >= 0 && k2 >= 0 {
+                                let f01 = scale * factorTable[0][a0] * factorTable[1][a1]
+                                o[at] = f01 * factorTable[2][i2] * transformed[(k0 * mc1 + k1) * mc2 + k2].0
+                            }
+                            at += 1
+                            i2 += 1
+                            if i2 == complexShape[2] { (a1, i2) = (a1 + 1, 0) }
+                        }
                     }
                 }
             }

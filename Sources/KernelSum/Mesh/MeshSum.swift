@@ -220,12 +220,14 @@ public struct MeshSum: SharesSumsAcrossRanks {
             direct.sum(kernel, problem, values: values, gradients: gradients)
             return true
         }
-        let shared = communicator.flatMap { whole.dimension > 1 ? (rank: $0.rank, ranks: $0.size) : nil }
-        let buffers = ws.prepare(plan, channels: problem.channels, threads: threads, share: shared)
+        // The ranks share the grid in d = 2, 3 (a 1-D grid is one row: every rank does it).
+        let sharing = whole.dimension > 1 ? communicator : nil
+        let buffers = ws.prepare(
+            plan, channels: problem.channels, threads: threads, share: sharing.map { ($0.rank, $0.size) })
         ws.report = plan.report
-        if let communicator, whole.dimension > 1 {
+        if let sharing {
             runShared(
-                plan, buffers: buffers, whole, targets: range, communicator: communicator, values: values,
+                plan, buffers: buffers, whole, targets: range, communicator: sharing, values: values,
                 gradients: gradients)
             return true
         }

@@ -75,6 +75,47 @@ extension Communicator {
         }
     }
 
+    /// Every rank's `values` added element by element (the same length on every rank; each
+    /// sum within ±2^53, as counts are): exact, so the same on every rank for any rank count.
+    /// One ``allGather(_:counts:into:)`` of K·n values: meant for short arrays (histograms).
+    public func allSum(_ values: [Int]) -> [Int] {
+        guard size > 1 else { return values }
+        let all = allGather(values.map(Double.init), counts: [Int](repeating: values.count, count: size))
+        var total = [Int](repeating: 0, count: values.count)
+        for r in 0..<size { for k in 0..<values.count { total[k] += Int(all[r * values.count + k]) } }
+        return total
+    }
+
+    /// Every rank's `values` reduced element by element with `combine` (min or max: exact, any
+    /// order gives the same), the same length on every rank.
+    public func allReduce(_ values: [Double], _ combine: (Double, Double) -> Double) -> [Double] {
+        guard size > 1 else { return values }
+        let all = allGather(values, counts: [Int](repeating: values.count, count: size))
+        return (0..<values.count).map { k in (1..<size).reduce(all[k]) { combine($0, all[$1 * values.count + k]) } }
+    }
+
+    /// Every rank's count, in rank order.
+    public func allCounts(_ count: Int) -> [Int] { allGather(UInt64(count)).map { Int($0) } }
+
+    /// Rows that the ranks hold by global index, on every rank in index order: this rank holds
+    /// the rows `ids` (`width` values each, row-major in `rows`), and every index of 0 ..< `total`
+    /// is held by exactly one rank (collective; exact).
+    public func gatherRows(_ rows: UnsafeBufferPointer<Double>, width: Int, ids: UnsafeBufferPointer<Int>, total: Int)
+        -> [Double]
+    {
+        precondition(rows.count == ids.count * width, "gatherRows: \(ids.count) ids for \(rows.count) values")
+        let counts = allCounts(ids.count)
+        let allIDs = allGather(ids.map(Double.init), counts: counts)
+        let allRows = allGather(Array(rows), counts: counts.map { $0 * width })
+        precondition(allIDs.count == total, "gatherRows: the ranks hold \(allIDs.count) rows of \(total)")
+        var result = [Double](repeating: 0, count: total * width)
+        for (k, id) in allIDs.enumerated() {
+            let i = Int(id)
+            for a in 0..<width { result[i * width + a] = allRows[k * width + a] }
+        }
+        return result
+    }
+
     /// Array front-end of ``allGather(_:counts:into:)``.
     public func allGather(_ local: [Double], counts: [Int]) -> [Double] {
         var result = [Double](repeating: 0, count: counts.reduce(0, +))

@@ -33,9 +33,12 @@ import Foundation
     ///   - d: the dimension, 1 to 3.
     ///   - requested: the cells' side h (> 0); in the box the nearest side L/k ≥ h.
     ///   - domain: R^d, or the periodic box [0, L)^d.
+    ///   - frame: in R^d, the box [lower, upper] to cut into cells instead of the points'
+    ///     bounding box (it must hold them): a rank holding part of the points then has the cells
+    ///     of one process holding them all.
     public init(
         points source: UnsafeBufferPointer<Double>, dimension d: Int, cellSize requested: Double,
-        domain: Domain = .free
+        domain: Domain = .free, frame: (lower: [Double], upper: [Double])? = nil
     ) {
         guard (1...3).contains(d), requested > 0 else {
             fatalError("CellList: dimension \(d) and cell size \(requested) (d is 1 to 3, the cell size positive)")
@@ -59,6 +62,7 @@ import Foundation
             lo = [Double](repeating: 0, count: d)
             hi = lo
         }
+        if let frame, period == nil { (lo, hi) = frame }
         var lowerCorner = SIMD4<Double>()
         var counts = SIMD4<Int>(1, 1, 1, 1)
         for a in 0..<d {

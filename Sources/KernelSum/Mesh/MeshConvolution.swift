@@ -52,15 +52,34 @@ struct MeshConvolution {
     let targetShares: [Range<Int>]
     /// The spreading grid's rows (lead slot) that each rank's targets read, else empty.
     let interpolatedRows: [Range<Int>]
+    /// Σ_i w_ic per channel over every source of the sum (exact: ``ExactSum``).
+    let weightTotals: [Double]
+    /// Whether the problem holds this rank's own targets (and the sources it needs), every
+    /// rank's together making the sum (``RankParticles``), rather than every target.
+    let ownsTargets: Bool
+
+    /// What a rank holding its own particles cannot see in its problem, worked out across the
+    /// ranks (``MeshSum``'s sum over owned particles): the shared grid, each rank's spreading
+    /// rows, the rows each rank's targets read, and the weights' totals over every rank's sources.
+    struct RankParticles {
+        let share: SharedGrid
+        let spreadSlabs: [Range<Int>]
+        let interpolatedRows: [Range<Int>]
+        let weightTotals: [Double]
+    }
 
     /// - Parameters:
     ///   - problem: the sources, and the targets to interpolate at.
     ///   - allTargets: every target of the sum (`problem`'s are a block of them when the ranks
     ///     share it): the grid's extent is the same on every rank.
     ///   - communicator: the ranks sharing the grid (every one makes this call).
+    ///   - owned: given when the problem holds this rank's targets and the sources whose window
+    ///     or near field reaches its rows or targets (R^d only; `allTargets` and `communicator`
+    ///     are then not read).
     init(
         plan: MeshPlan, buffers: MeshBuffers, padded: PaddedBuffer, problem: KernelSumProblem,
-        allTargets: UnsafeBufferPointer<Double>, threads: Int, communicator: (any Communicator)? = nil
+        allTargets: UnsafeBufferPointer<Double>, threads: Int, communicator: (any Communicator)? = nil,
+        owned: RankParticles? = nil
     ) {
         self.plan = plan
         self.buffers = buffers
@@ -76,13 +95,8 @@ struct MeshConvolution {
         self.periodic = periodic
         let shape = [Int](repeating: 1, count: lead) + (periodic?.shape ?? plan.grid)[0..<d]
         self.shape = shape
-        let hh = plan.gridSpacing
-        // Grid index 0 lies w cells below the box, so no window reaches below 0 or past the end.
-        let origin = (0..<3).map { $0 < lead ? 0 : plan.low[$0 - lead] - Double(w) * hh }
         widths = (0..<3).map { $0 < lead ? 1 : w }
-        let factors = WindowFactors(
-            lead: lead, width: w, half: Double(w) / 2, spacing: hh, origin: origin,
-            window: ESWindow(beta: plan.spreadBeta))
+        let factors = MeshConvolution.windowFactors(plan)
         self.factors = factors
         let rows = shape[lead]
         func byFirstRow(_ points: UnsafeBufferPointer<Double>) -> (order: [Int], start: [Int]) {
@@ -93,6 +107,19 @@ struct MeshConvolution {
         let sourceStarts = byFirstRow(problem.sources)
         sourceRows = sourceStarts
         targetRows = byFirstRow(problem.targets)
+        exchange = buffers.exchange
+        ownsTargets = owned != nil
+        if let owned {
+            usedRows = owned.share.readRows
+            share = owned.share
+            spreadSlabs = owned.spreadSlabs
+            targetShares = []
+            interpolatedRows = owned.interpolatedRows
+            weightTotals = owned.weightTotals
+            return
+        }
+        let n = problem.sourceCount
+        weightTotals = (0..<problem.channels).map { c in ExactSum(problem.weights[(c * n)..<(c * n + n)]).value }
         let lastSourceRow = sourceStarts.start.lastIndex { $0 < sourceStarts.start.last! } ?? 0
         let lastTargetRow = stride(from: 0, to: allTargets.count, by: d).reduce(0) { row, k in
             max(row, min(rows - 1, max(0, factors.start(allTargets[k], slot: lead))))
@@ -107,14 +134,10 @@ struct MeshConvolution {
         // (in R^d only those the transforms read).
         spreadSlabs =
             share.map { share in
-                let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
-                let spreadRows = periodic == nil ? min(rows, share.spectrumRows) : rows
-                let cuts = SharedGrid.spreadingCuts(
-                    sources: (0..<spreadRows).map { sourceStarts.start[$0 + 1] - sourceStarts.start[$0] },
-                    rowWork: rowWork, overlap: w - 1, parts: share.rows.count)
-                return (0..<share.rows.count).map { cuts[$0]..<cuts[$0 + 1] }
+                MeshConvolution.spreadSlabs(
+                    sourcesByRow: (0..<rows).map { sourceStarts.start[$0 + 1] - sourceStarts.start[$0] }, share: share,
+                    shape: shape, lead: lead, periodic: periodic != nil, width: w)
             } ?? []
-        exchange = buffers.exchange
         // Equal blocks of the targets in row order; a block reads from its first target's row
         // to the last row its last target's window reaches.
         let targetStarts = targetRows.start
@@ -134,6 +157,32 @@ struct MeshConvolution {
         }
         targetShares = shares.map(\.targets)
         interpolatedRows = shares.map(\.rows)
+    }
+
+    /// The window's factors on the plan's spreading grid, whose index 0 lies w cells below the
+    /// box (in the periodic box at its corner, padded by w), so that no window reaches below 0
+    /// or past the end.
+    static func windowFactors(_ plan: MeshPlan) -> WindowFactors {
+        let w = plan.spreadWidth
+        let lead = 3 - plan.dimension
+        let origin = (0..<3).map { $0 < lead ? 0 : plan.low[$0 - lead] - Double(w) * plan.gridSpacing }
+        return WindowFactors(
+            lead: lead, width: w, half: Double(w) / 2, spacing: plan.gridSpacing, origin: origin,
+            window: ESWindow(beta: plan.spreadBeta))
+    }
+
+    /// Each rank's rows of the spreading grid (`shape`'s slot `lead`), balanced by the sources
+    /// whose window starts in each row (`sourcesByRow`) and the rows' own work; in R^d only the
+    /// rows the transforms read are spread.
+    static func spreadSlabs(
+        sourcesByRow: [Int], share: SharedGrid, shape: [Int], lead: Int, periodic: Bool, width w: Int
+    ) -> [Range<Int>] {
+        let rows = shape[lead]
+        let rowWork = SharedGrid.rowCost * Double(shape.reduce(1, *) / rows)
+        let spreadRows = periodic ? rows : min(rows, share.spectrumRows)
+        let cuts = SharedGrid.spreadingCuts(
+            sources: Array(sourcesByRow[0..<spreadRows]), rowWork: rowWork, overlap: w - 1, parts: share.rows.count)
+        return (0..<share.rows.count).map { cuts[$0]..<cuts[$0 + 1] }
     }
 
     /// The rows of the FFT grid (axis 0) that rank r's interpolation reads, from the spreading
@@ -174,8 +223,8 @@ struct MeshConvolution {
                 needed: share.rows.indices.map(gridRowsRead), exchange: exchange)
             periodic?.unfold(from: grid, channels: problem.channels, threads: threads, rows: interpolatedRows[rank])
             interpolate(
-                spreadGrid, at: targetRows.order[targetShares[rank]], compact: true, values: values,
-                gradients: gradients)
+                spreadGrid, at: ownsTargets ? targetRows.order[...] : targetRows.order[targetShares[rank]],
+                compact: !ownsTargets, values: values, gradients: gradients)
         } else {
             spread(into: spreadGrid, rows: 0..<shape[lead])
             periodic?.fold(into: grid, channels: problem.channels, threads: threads)
@@ -287,7 +336,6 @@ struct MeshConvolution {
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) {
         let d = plan.dimension
-        let n = problem.sourceCount
         let m = order.count
         guard m > 0 else { return }
         let channels = problem.channels
@@ -303,7 +351,7 @@ struct MeshConvolution {
         let out = SharedMutablePointer(values.baseAddress!)
         let gout = SharedMutablePointer(gradients.baseAddress ?? values.baseAddress!)
         // offset · Σ_i w_ic per channel, added to every value (``MeshPlan/offset``).
-        let added = (0..<channels).map { c in (0..<n).reduce(0.0) { $0 + problem.weights[c * n + $1] } * plan.offset }
+        let added = weightTotals.map { $0 * plan.offset }
         var gradientIndex = [Int](repeating: -1, count: channels)
         for (gi, c) in gch.enumerated() { gradientIndex[c] = gi }
         let gradientIndexCopy = gradientIndex

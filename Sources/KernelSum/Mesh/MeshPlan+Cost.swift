@@ -54,32 +54,19 @@ extension MeshPlan {
 
     /// ε balancing the near field against the FFTs (``fftCost``): the near field costs
     /// ``MeshOptions/nearSecondsPerPair`` per pair, M · ρ · |B_ε| pairs with ρ the effective
-    /// density the sources see, Σ_cells count²/(N · cell volume), estimated on a coarse
-    /// histogram. Radii are on the ladder 2^(j/``MeshOptions/radiiPerOctave``), at most half
+    /// density the sources see (``Inputs/density``). Radii are on the ladder 2^(j/``MeshOptions/radiiPerOctave``), at most half
     /// the box, and the previous call's radius is kept while it costs at most
     /// ``MeshOptions/radiusKeepCost`` × the best, so that consecutive steps of a flow keep the
     /// same grid (and its cached multiplier and plans).
     static func nearRadius(
-        problem: KernelSumProblem, low: [Double], width: [Double], steps: Double,
+        problem: Inputs, width: [Double], steps: Double,
         window w: Double, channels: Int, periodic: Bool = false,
         previous: Double? = nil,
         options: MeshOptions = MeshOptions()
     ) -> (radius: Double, cost: Double) {
         let d = problem.dimension
-        let n = problem.sourceCount
         let m = problem.targetCount
-        let bins = options.densityBins[d - 1]
-        var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))))
-        for i in 0..<n {
-            var cell = 0
-            for a in 0..<d {
-                let u = (problem.sources[i * d + a] - low[a]) / width[a] * Double(bins)
-                cell = cell * bins + min(bins - 1, max(0, Int(u)))
-            }
-            counts[cell] += 1
-        }
-        let cellVolume = width.reduce(1, *) / pow(Double(bins), Double(d))
-        let density = Double(counts.reduce(0) { $0 + $1 * $1 }) / Double(n) / cellVolume
+        let density = problem.density
         let ball = [2.0, Double.pi, 4 * Double.pi / 3][d - 1]
         func cost(_ eps: Double) -> Double {
             let fft = fftCost(

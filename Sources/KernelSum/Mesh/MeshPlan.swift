@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 
 /// The grid, window and split one call uses, chosen from the tolerance (FINUFFT's makeplan):
@@ -83,6 +84,16 @@ struct MeshPlan {
         kernel: any RadialKernel, problem: KernelSumProblem, tolerance: Double, previous: MeshHistory?,
         reusableStep: SmoothStep? = nil, domain: Domain = .free, options: MeshOptions = MeshOptions()
     ) {
+        self.init(
+            kernel: kernel, inputs: Inputs(problem, period: domain.period, options: options), tolerance: tolerance,
+            previous: previous, reusableStep: reusableStep, domain: domain, options: options)
+    }
+
+    /// The plan for a problem known by its ``Inputs`` (those of particles spread over ranks).
+    init(
+        kernel: any RadialKernel, inputs problem: Inputs, tolerance: Double, previous: MeshHistory?,
+        reusableStep: SmoothStep? = nil, domain: Domain = .free, options: MeshOptions = MeshOptions()
+    ) {
         let d = problem.dimension
         let period = domain.period
         dimension = d
@@ -98,15 +109,15 @@ struct MeshPlan {
         let steps = Double(Int((options.stepsPerBeta * stepBeta).rounded(.up)) + 1)
         // The step's table costs ~10⁵ exponentials: reuse the previous call's when β agrees.
         let step = reusableStep.flatMap { $0.window.beta == stepBeta ? $0 : nil } ?? SmoothStep(beta: stepBeta)
-        let (lo, hi) = MeshPlan.boundingBox(problem, period: period)
+        let lo = problem.low
         low = lo
-        let width = (0..<d).map { max(hi[$0] - lo[$0], options.minimumBoxWidth) }
+        let width = problem.width
         let w = Double(spreadWidth)
         // Kernels analytic at 0 may skip the near field: the last mode ω = π/h sits where their
         // spectrum has fallen below τ/30. Taken when its FFTs cost less than the split's best.
         let previousRadius = previous.flatMap { $0.kernelSpec == kernel.spec && $0.dimension == d ? $0.radius : nil }
         let splitChoice = MeshPlan.nearRadius(
-            problem: problem, low: lo, width: width, steps: steps, window: w,
+            problem: problem, width: width, steps: steps, window: w,
             channels: problem.channels, periodic: period != nil,
             previous: previousRadius, options: options)
         let radius: Double
@@ -191,21 +202,67 @@ struct MeshPlan {
         }
     }
 
-    /// The bounding box [lo, hi] of sources and targets, per axis; the whole box [0, L]^d when
-    /// periodic.
-    static func boundingBox(_ problem: KernelSumProblem, period: Double?) -> (lo: [Double], hi: [Double]) {
-        let d = problem.dimension
-        if let l = period { return ([Double](repeating: 0, count: d), [Double](repeating: l, count: d)) }
-        var lo = [Double](repeating: .infinity, count: d)
-        var hi = [Double](repeating: -.infinity, count: d)
-        for buffer in [problem.sources, problem.targets] {
-            for k in 0..<(buffer.count / d) {
-                for a in 0..<d {
-                    lo[a] = min(lo[a], buffer[k * d + a])
-                    hi[a] = max(hi[a], buffer[k * d + a])
+    /// What a plan reads of the problem: the bounding box of sources and targets (the whole
+    /// box [0, L]^d when periodic), the counts, and the density the sources see
+    /// (``nearRadius(problem:width:steps:window:channels:periodic:previous:options:)``).
+    /// Built from one process's problem, or from the ranks' shares of one: every part is an
+    /// exact reduction (min, max, integer counts), so every rank plans the grid one process would.
+    struct Inputs {
+        let dimension: Int, sourceCount: Int, targetCount: Int, channels: Int
+        /// The box's lower corner and its width per axis (at least ``MeshOptions/minimumBoxWidth``).
+        let low: [Double], width: [Double]
+        /// Σ_cells count²/(N · cell volume) on the ``MeshOptions/densityBins`` histogram of the sources.
+        let density: Double
+
+        /// The inputs of `problem`, or, given a communicator, of the problem whose sources and
+        /// targets are every rank's `problem`'s together (collective).
+        init(
+            _ problem: KernelSumProblem, period: Double?, options: MeshOptions,
+            communicator: (any Communicator)? = nil
+        ) {
+            let d = problem.dimension
+            dimension = d
+            channels = problem.channels
+            var lo = [Double](repeating: .infinity, count: d)
+            var hi = [Double](repeating: -.infinity, count: d)
+            if let l = period {
+                lo = [Double](repeating: 0, count: d)
+                hi = [Double](repeating: l, count: d)
+            } else {
+                for buffer in [problem.sources, problem.targets] {
+                    for k in 0..<(buffer.count / d) {
+                        for a in 0..<d {
+                            lo[a] = min(lo[a], buffer[k * d + a])
+                            hi[a] = max(hi[a], buffer[k * d + a])
+                        }
+                    }
+                }
+                if let c = communicator {
+                    lo = c.allReduce(lo, min)
+                    hi = c.allReduce(hi, max)
                 }
             }
+            low = lo
+            let width = (0..<d).map { max(hi[$0] - lo[$0], options.minimumBoxWidth) }
+            self.width = width
+            let bins = options.densityBins[d - 1]
+            var counts = [Int](repeating: 0, count: Int(pow(Double(bins), Double(d))) + 2)
+            for i in 0..<problem.sourceCount {
+                var cell = 0
+                for a in 0..<d {
+                    let u = (problem.sources[i * d + a] - lo[a]) / width[a] * Double(bins)
+                    cell = cell * bins + min(bins - 1, max(0, Int(u)))
+                }
+                counts[cell] += 1
+            }
+            // The counts of sources and targets travel with the histogram.
+            counts[counts.count - 2] = problem.sourceCount
+            counts[counts.count - 1] = problem.targetCount
+            if let c = communicator { counts = c.allSum(counts) }
+            targetCount = counts.removeLast()
+            sourceCount = counts.removeLast()
+            let cellVolume = width.reduce(1, *) / pow(Double(bins), Double(d))
+            density = Double(counts.reduce(0) { $0 + $1 * $1 }) / Double(max(1, sourceCount)) / cellVolume
         }
-        return (lo, hi)
     }
 }

@@ -19,6 +19,9 @@ import Foundation
     var domain = Domain.free
     /// Cells of the cell list per near radius (``MeshOptions/nearCellsPerRadius``).
     var cellsPerRadius = 2
+    /// The box the cell list cuts (``CellList``'s `frame`): every source's, when this rank
+    /// holds some of them.
+    var frame: (lower: [Double], upper: [Double])? = nil
 
     /// Adds the near part into `values` and `gradients` (through the kernel, which calls the
     /// generic ``add(_:values:gradients:)`` back with its own type).
@@ -41,7 +44,7 @@ import Foundation
         // Cells of ε/2: the 5^d cells around a target waste less area than 3^d cells of ε.
         let cells = CellList(
             points: problem.sources, dimension: d, cellSize: split.radius / Double(cellsPerRadius),
-            domain: domain)
+            domain: domain, frame: frame)
         let inputs = NearFieldInputs(problem, cells: cells, step: split.step)
         let pairs = NearPairs(
             kernel: kernel, split: split, problem: problem, cells: cells, inputs: inputs,

@@ -100,7 +100,9 @@ extension Communicator {
     /// Rows that the ranks hold by global index, on every rank in index order: this rank holds
     /// the rows `ids` (`width` values each, row-major in `rows`), and every index of 0 ..< `total`
     /// is held by exactly one rank (collective; exact).
-    public func gatherRows(_ rows: UnsafeBufferPointer<Double>, width: Int, ids: UnsafeBufferPointer<Int>, total: Int)
+    public func gatherRows(
+        _ rows: UnsafeBufferPointer<Double>, width: Int, ids: UnsafeBufferPointer<Int>, total: Int
+    )
         -> [Double]
     {
         precondition(rows.count == ids.count * width, "gatherRows: \(ids.count) ids for \(rows.count) values")

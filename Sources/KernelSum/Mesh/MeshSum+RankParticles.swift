@@ -55,7 +55,8 @@ extension MeshSum {
         let buffers = ws.prepare(
             plan, channels: problem.channels, threads: threads, share: (communicator.rank, communicator.size))
         ws.report = plan.report
-        let layout = RankLayout(plan: plan, problem: problem, buffers: buffers, options: options, communicator: communicator)
+        let layout = RankLayout(
+            plan: plan, problem: problem, buffers: buffers, options: options, communicator: communicator)
         layout.withSourcesNeeded(problem, ids: sourceIDs) { sources in
             let convolution = MeshConvolution(
                 plan: plan, buffers: buffers, padded: ws.padded, problem: sources, allTargets: problem.targets,
@@ -170,7 +171,9 @@ private struct RankLayout {
 
     /// `body` on a problem with this rank's targets and every source it needs from any rank
     /// (its own among them), in the order of their global indices (one `allToAll`).
-    func withSourcesNeeded(_ problem: KernelSumProblem, ids: UnsafeBufferPointer<Int>, _ body: (KernelSumProblem) -> Void) {
+    func withSourcesNeeded(
+        _ problem: KernelSumProblem, ids: UnsafeBufferPointer<Int>, _ body: (KernelSumProblem) -> Void
+    ) {
         let d = problem.dimension
         let c = problem.channels
         let n = problem.sourceCount

@@ -118,6 +118,19 @@ extension Communicator {
         return result
     }
 
+    /// Every rank's `text`, in rank order (UTF-8 bytes carried as doubles: exact).
+    public func allGather(_ text: String) -> [String] {
+        guard size > 1 else { return [text] }
+        let bytes = Array(text.utf8)
+        let counts = allCounts(bytes.count)
+        let all = allGather(bytes.map(Double.init), counts: counts)
+        var start = 0
+        return counts.map { count in
+            defer { start += count }
+            return String(decoding: all[start..<(start + count)].map { UInt8($0) }, as: UTF8.self)
+        }
+    }
+
     /// Array front-end of ``allGather(_:counts:into:)``.
     public func allGather(_ local: [Double], counts: [Int]) -> [Double] {
         var result = [Double](repeating: 0, count: counts.reduce(0, +))

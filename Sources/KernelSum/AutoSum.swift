@@ -128,4 +128,22 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         lock.unlock()
         return true
     }
+
+    /// The mesh's sum over particles the ranks hold apart, where the choice for the whole
+    /// problem (its counts summed over the ranks) is the mesh; else false.
+    public func sumOverRankParticles(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, sourceIDs: UnsafeBufferPointer<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) -> Bool {
+        guard let communicator = mesh.communicator else { return false }
+        let counts = communicator.allSum([problem.sourceCount, problem.targetCount])
+        let engine = choice(kernel, dimension: problem.dimension, sources: counts[0], targets: counts[1])
+        guard let own = engine as? any SharesSumsAcrossRanks,
+            own.sumOverRankParticles(kernel, problem, sourceIDs: sourceIDs, values: values, gradients: gradients)
+        else { return false }
+        lock.lock()
+        lastChoice = engine
+        lock.unlock()
+        return true
+    }
 }

@@ -69,4 +69,66 @@ public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
             }
         }
     }
+
+    /// The sums at this rank's targets over every rank's sources, the ranks holding the particles
+    /// apart (the domain decomposition): `problem` holds this rank's sources (global indices
+    /// `sourceIDs`, each of 0 ..< `sourceTotal` held by one rank) and targets (`targetIDs`, of
+    /// 0 ..< `targetTotal`). Collective. The inner engine sums so if it can
+    /// (``SharesSumsAcrossRanks/sumOverRankParticles(_:_:sourceIDs:values:gradients:)``: the
+    /// mesh); otherwise every rank gathers the whole problem in index order, the ranks share its
+    /// sum as ``sum(_:_:values:gradients:)`` does, and each keeps its targets' results. Either
+    /// way, bit for bit one process's.
+    public func sumOverRankParticles(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, sourceIDs: [Int], sourceTotal: Int,
+        targetIDs: [Int], targetTotal: Int,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        precondition(
+            problem.fits(values: values, gradients: gradients) && sourceIDs.count == problem.sourceCount
+                && targetIDs.count == problem.targetCount, "DistributedSum.sumOverRankParticles: shapes")
+        if let own = inner as? any SharesSumsAcrossRanks,
+            sourceIDs.withUnsafeBufferPointer({
+                own.sumOverRankParticles(kernel, problem, sourceIDs: $0, values: values, gradients: gradients)
+            })
+        {
+            return
+        }
+        let d = problem.dimension
+        let c = problem.channels
+        let n = problem.sourceCount
+        // Sources as rows of coordinates and weights; targets as rows of coordinates.
+        var rows = [Double](repeating: 0, count: n * (d + c))
+        for i in 0..<n {
+            for a in 0..<d { rows[i * (d + c) + a] = problem.sources[i * d + a] }
+            for ch in 0..<c { rows[i * (d + c) + d + ch] = problem.weights[ch * n + i] }
+        }
+        let sources = rows.withUnsafeBufferPointer { r in
+            sourceIDs.withUnsafeBufferPointer {
+                communicator.gatherRows(r, width: d + c, ids: $0, total: sourceTotal)
+            }
+        }
+        let targets = targetIDs.withUnsafeBufferPointer {
+            communicator.gatherRows(problem.targets, width: d, ids: $0, total: targetTotal)
+        }
+        let points = (0..<sourceTotal).flatMap { i in sources[(i * (d + c))..<(i * (d + c) + d)] }
+        let weights = (0..<c).flatMap { ch in (0..<sourceTotal).map { sources[$0 * (d + c) + d + ch] } }
+        let g = problem.gradientChannels.count * d
+        var allValues = [Double](repeating: 0, count: targetTotal * c)
+        var allGradients = [Double](repeating: 0, count: targetTotal * g)
+        points.withUnsafeBufferPointer { s in
+            weights.withUnsafeBufferPointer { w in
+                targets.withUnsafeBufferPointer { t in
+                    var whole = problem
+                    (whole.sources, whole.weights, whole.targets) = (s, w, t)
+                    allValues.withUnsafeMutableBufferPointer { v in
+                        allGradients.withUnsafeMutableBufferPointer { sum(kernel, whole, values: v, gradients: $0) }
+                    }
+                }
+            }
+        }
+        for (j, id) in targetIDs.enumerated() {
+            for k in 0..<c { values[j * c + k] = allValues[id * c + k] }
+            for k in 0..<g { gradients[j * g + k] = allGradients[id * g + k] }
+        }
+    }
 }

@@ -112,6 +112,15 @@ public protocol SharesSumsAcrossRanks: KernelSumEngine {
         _ kernel: any RadialKernel, _ problem: KernelSumProblem,
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) -> Bool
+    /// The sums at this rank's targets over every rank's sources, when the ranks hold the
+    /// particles apart (the domain decomposition): `problem` holds this rank's sources, weights
+    /// and targets, `sourceIDs` the sources' global indices (which fix the order of one
+    /// process's sum). Collective; bit for bit one process's with every source in index order.
+    /// Returns false, having done nothing, where the engine cannot (the same on every rank).
+    func sumOverRankParticles(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, sourceIDs: UnsafeBufferPointer<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) -> Bool
 }
 
 extension KernelSumEngine {

@@ -151,8 +151,9 @@ public enum ScenarioLoader {
     ///   - overrides: `--set KEY=VALUE` texts, applied in order after parsing.
     ///   - threads: Worker threads for the flow and the metrics.
     ///   - memoryLimit: The scenario is refused if its estimated memory exceeds this.
-    ///   - communicator: The ranks that run the scenario together (each holds the whole state;
-    ///     the flow's kernel sums are shared), one process by default.
+    ///   - communicator: The ranks that run the scenario together (the flow's kernel sums are
+    ///     shared; each holds the whole state, or its slab's particles while a flow that
+    ///     distributes them steps), one process by default.
     /// - Throws: ``ScenarioError`` naming the file, line and key of the first problem.
     public static func load(
         path: String, contents: [UInt8]? = nil, overrides: [String] = [],
@@ -380,6 +381,7 @@ public enum ScenarioLoader {
                 metrics: metrics, expectations: expectations)
             simulation.formulaScope = source.formulaScope
             simulation.parts = source.parts
+            simulation.communicator = communicator
             return LoadedScenario(
                 name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
                 writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,

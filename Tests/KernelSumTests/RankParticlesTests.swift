@@ -109,4 +109,54 @@ final class RankParticlesTests: XCTestCase {
             }
         }
     }
+
+    /// Through ``DistributedSum``, a mesh sum over the ranks' particles sends each rank only the
+    /// sources near its slab and the grid's rows: far less than gathering the particles (which
+    /// the sum falls back to for engines that cannot), and the same results as that fallback.
+    func testTheMeshSendsNeighboursNotEveryParticle() throws {
+        let d = 2
+        let n = 60_000
+        var rng = TestRNG(11)
+        let x = (0..<(n * d)).map { _ in rng.uniform(0, 3) }
+        let w = [Double](repeating: 1 / Double(n), count: n)
+        let kernel = GaussianKernel(sigma: 0.3)
+        let k = 2
+        let dealt = (0..<k).map { owned(x, d: d, rank: $0, of: k, bySlabs: true, seed: 1) }
+        func sums(
+            _ engine: @escaping @Sendable (any Communicator) -> any KernelSumEngine
+        ) -> [(bytes: Int, values: [Double])] {
+            ThreadJob(size: k).run { comm in
+                let ids = dealt[comm.rank]
+                let mine = ids.flatMap { i in x[(i * d)..<(i * d + d)] }
+                let weights = ids.map { w[$0] }
+                var v = [Double](repeating: .nan, count: ids.count)
+                var g = [Double](repeating: .nan, count: ids.count * d)
+                let sum = DistributedSum(engine(comm), communicator: comm)
+                mine.withUnsafeBufferPointer { s in
+                    weights.withUnsafeBufferPointer { wp in
+                        v.withUnsafeMutableBufferPointer { vp in
+                            g.withUnsafeMutableBufferPointer { gp in
+                                let problem = KernelSumProblem(
+                                    dimension: d, sources: s, weights: wp, channels: 1, targets: s,
+                                    gradientChannels: [0])!
+                                sum.sumOverRankParticles(
+                                    kernel, problem, sourceIDs: ids, sourceTotal: n, targetIDs: ids, targetTotal: n,
+                                    values: vp, gradients: gp)
+                            }
+                        }
+                    }
+                }
+                return (comm.bytesSent, v + g)
+            }
+        }
+        let mesh = sums { MeshSum(tolerance: 1e-6, threads: 1, communicator: $0) }
+        // The same mesh without a communicator cannot share: the sum gathers the particles.
+        let gathered = sums { _ in MeshSum(tolerance: 1e-6, threads: 1) }
+        for r in 0..<k {
+            XCTAssertEqual(mesh[r].values.map(\.bitPattern), gathered[r].values.map(\.bitPattern))
+            // Gathering sends this rank's n/2 particles (coordinates, weight) and targets.
+            XCTAssertGreaterThan(gathered[r].bytes, 8 * (n / k) * (2 * d + 1))
+            XCTAssertLessThan(mesh[r].bytes, gathered[r].bytes / 3, "rank \(r)")
+        }
+    }
 }

@@ -13,6 +13,10 @@ public struct Population: Sendable, Equatable {
     /// Velocities (row-major like positions) for flows whose state has them (underdamped
     /// Langevin); nil otherwise. trajectory.csv gets columns v1..vd when they are present.
     public var velocities: [Double]? = nil
+    /// When the ranks hold the particles apart (``ParticleDecomposition``): which particles
+    /// these are (their global indices) and how many there are in all; nil when the population
+    /// holds every particle, in index order.
+    public var share: ParticleShare? = nil
 
     /// `positions` holds whole points (a remainder is ignored); no dimension divides by zero.
     public init(name: String, dimension: Int, positions: [Double]) {
@@ -38,6 +42,20 @@ public struct Population: Sendable, Equatable {
             return (k / dimension, cause)
         }
         return nil
+    }
+}
+
+/// The particles of a population that one rank holds: their global indices (which key their
+/// noise and order every sum as in one process) and the population's size.
+public struct ParticleShare: Sendable, Equatable {
+    /// The global index of each particle held, in the order of the rows.
+    public var ids: [Int]
+    /// N, the particles of the whole population.
+    public var total: Int
+    /// A share; see the properties.
+    public init(ids: [Int], total: Int) {
+        self.ids = ids
+        self.total = total
     }
 }
 

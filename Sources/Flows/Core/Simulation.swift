@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -97,6 +98,11 @@ public final class Simulation {
     public let expectations: [Expectation]
     /// The scenario's formulas: a divergence names the first that gave NaN or ±inf, and where.
     public var formulaScope: FormulaScope?
+    /// The ranks running the simulation together (every one calls ``run(recorder:resumingFrom:checkpoints:shouldStop:progress:)``).
+    /// With more than one, and a flow that ``Flow/distributesParticles``, each rank holds only its
+    /// slab's particles while the run steps (``ParticleDecomposition``); ``state`` is whole again
+    /// when the run returns.
+    public var communicator: any Communicator = SerialCommunicator()
 
     /// A simulation; see the properties.
     public init(
@@ -123,12 +129,32 @@ public final class Simulation {
     /// A record that a longer run of the same scenario also takes (not only because it is the last).
     func isRegularRecord(_ step: Int) -> Bool { step % recordEvery == 0 }
 
-    /// The first invalid position of any population, as (population, cause).
-    func invalidPosition() -> (String, String)? {
-        for p in state.populations {
+    /// The first invalid position of any population of `state` (by default the simulation's),
+    /// as (population, cause).
+    func invalidPosition(in state: SimulationState? = nil) -> (String, String)? {
+        for p in (state ?? self.state).populations {
             if let bad = p.firstInvalidPosition() { return (p.name, "\(bad.cause) in particle \(bad.particle)") }
         }
         return nil
+    }
+
+    /// Why the state that a step left is invalid, or nil: the first invalid position (in the whole
+    /// state), else the first formula that went non-finite, which stops the run even if the
+    /// positions did not (e.g. a NaN log-density whose gradient is finite). When the ranks hold
+    /// the particles apart (`decomposition`), they agree whether any found a problem, then gather
+    /// the state to name it as one process would; a formula's note is then the lowest such rank's.
+    func divergence(_ decomposition: ParticleDecomposition?) -> (population: String, cause: String)? {
+        var note = formulaScope?.firstFailure
+        guard let decomposition else {
+            if let (pop, cause) = invalidPosition() { return (pop, explained(cause)) }
+            return note.map { (state.populations[0].name, $0) }
+        }
+        let found = invalidPosition() != nil || note != nil
+        guard communicator.maximum(found ? 1 : 0) == 1 else { return nil }
+        let whole = decomposition.gather(state)
+        note = communicator.allGather(note ?? "").first { !$0.isEmpty }
+        if let (pop, cause) = invalidPosition(in: whole) { return (pop, note.map { "\(cause); \($0)" } ?? cause) }
+        return (whole.populations[0].name, note ?? "")
     }
 
     /// A divergence cause, followed by the formula that first went non-finite, if any.
@@ -137,15 +163,15 @@ public final class Simulation {
         return "\(cause); \(note)"
     }
 
-    /// The run's state after `step`, for a checkpoint.
+    /// The run's state after `step` (`whole`: every particle), for a checkpoint.
     func checkpoint(
-        step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
+        _ whole: SimulationState, step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
         scenarioIdentity: String
     ) -> Checkpoint {
         var saved: [String: PartState] = [:]
         for (key, part) in parts.parts { saved[key] = part.saveState() }
         return Checkpoint(
-            step: step, lastRecordedStep: lastRecordedStep, populations: state.populations, parts: saved,
+            step: step, lastRecordedStep: lastRecordedStep, populations: whole.populations, parts: saved,
             outputs: outputs, timings: timings, scenarioIdentity: scenarioIdentity)
     }
 
@@ -208,13 +234,21 @@ public final class Simulation {
         var lastRecorded = resumed?.lastRecordedStep ?? -1
         var lastCheckpoint: Int? = resumed?.step
         var lastCheckpointTime = clock.now
+        // On several ranks, a flow that allows it steps each rank's share of the particles.
+        let decomposition =
+            communicator.size > 1 && flow.distributesParticles ? ParticleDecomposition(communicator: communicator) : nil
+        /// Every particle (gathered from the ranks when they hold them apart: collective).
+        func whole() -> SimulationState { decomposition?.gather(state) ?? state }
+        /// The ranks agree: whether `flag` holds on any.
+        func anyRank(_ flag: Bool) -> Bool { decomposition == nil ? flag : communicator.maximum(flag ? 1 : 0) == 1 }
 
         /// Records the state and metrics at `step`; returns a divergence if a metric is not finite.
         func record(_ step: Int) throws -> RunEnd? {
             let t0 = clock.now
+            let snapshot = whole()
             var values: [Double] = []
             for (name, metric) in metrics {
-                let v = metric.evaluate(state)
+                let v = metric.evaluate(snapshot)
                 guard v.isFinite else {
                     return .diverged(
                         step: step, population: state.populations[0].name,
@@ -225,7 +259,7 @@ public final class Simulation {
             timings.metrics += seconds(since: t0)
             let t1 = clock.now
             let time = Double(step) * stepSize
-            try recorder.recordState(step: step, time: time, state: state)
+            try recorder.recordState(step: step, time: time, state: snapshot)
             try recorder.recordMetrics(step: step, time: time, wall: priorTotal + seconds(since: start), values: values)
             timings.recording += seconds(since: t1)
             latest = zip(metricNames, values).map { ($0, $1) }
@@ -233,18 +267,22 @@ public final class Simulation {
             return nil
         }
 
+        /// Saves a checkpoint where there is a writer (every rank calls it: the particles are
+        /// gathered first when the ranks hold them apart).
         func saveCheckpoint(_ step: Int) throws {
-            guard let writer = checkpoints else { return }
+            guard checkpoints != nil || decomposition != nil else { return }
             let t0 = clock.now
+            let snapshot = whole()
+            lastCheckpoint = step
+            guard let writer = checkpoints else { return }
             let marks = try recorder.synchronize()
             var sofar = timings
             sofar.total = priorTotal + seconds(since: start)
             try writer.save(
                 checkpoint(
-                    step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
+                    snapshot, step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
                     scenarioIdentity: writer.scenarioIdentity))
             timings.checkpointing += seconds(since: t0)
-            lastCheckpoint = step
             lastCheckpointTime = clock.now
         }
 
@@ -264,15 +302,15 @@ public final class Simulation {
         var first = 1
         if let c = resumed {
             try restore(c)
+            if let decomposition { state = decomposition.share(of: state) }
             first = c.step + 1
             // A run resumed at its last step: put back the last record the checkpoint left out.
             if c.step == steps, !isRegularRecord(c.step), let bad = try record(c.step) { end = bad }
         } else if let (pop, cause) = invalidPosition() {
             end = .diverged(step: 0, population: pop, cause: explained(cause))
-        } else if let bad = try record(0) {
-            end = bad
         } else {
-            try saveCheckpoint(0)
+            if let decomposition { state = decomposition.share(of: state) }
+            if let bad = try record(0) { end = bad } else { try saveCheckpoint(0) }
         }
         if end == .completed {
             for step in Swift.stride(from: first, through: steps, by: 1) {
@@ -285,16 +323,11 @@ public final class Simulation {
                 flow.advance(&state, step: step, stepSize: stepSize)
                 timings.stepping += seconds(since: t0)
                 taken = step
-                if let (pop, cause) = invalidPosition() {
-                    end = .diverged(step: step, population: pop, cause: explained(cause))
+                if let failure = divergence(decomposition) {
+                    end = .diverged(step: step, population: failure.population, cause: failure.cause)
                     break
                 }
-                // A formula that went non-finite stops the run even if the positions did not
-                // (e.g. a NaN log-density whose gradient is finite).
-                if let note = formulaScope?.firstFailure {
-                    end = .diverged(step: step, population: state.populations[0].name, cause: note)
-                    break
-                }
+                if let decomposition { decomposition.migrate(&state) }
                 if step == steps {
                     if let bad = try finish(step) {
                         end = bad
@@ -305,11 +338,12 @@ public final class Simulation {
                         end = bad
                         break
                     }
-                    if let s = checkpoints?.schedule,
-                        s.isDue(step: step, secondsSinceLast: seconds(since: lastCheckpointTime))
-                    {
-                        try saveCheckpoint(step)
-                    }
+                    let due =
+                        checkpoints?.schedule.isDue(step: step, secondsSinceLast: seconds(since: lastCheckpointTime))
+                        ?? false
+                    // Rank 0 holds the writer and the clock: with the particles held apart, the
+                    // ranks gather them together when it says.
+                    if anyRank(due) { try saveCheckpoint(step) }
                 }
                 progress(
                     RunProgress(
@@ -317,6 +351,7 @@ public final class Simulation {
                         latest: latest.last))
             }
         }
+        state = whole()
         timings.total = priorTotal + seconds(since: start)
         return RunSummary(
             end: end, lastRecordedStep: lastRecorded, finalMetrics: latest, timings: timings, stepsTaken: taken,

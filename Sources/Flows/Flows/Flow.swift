@@ -17,6 +17,12 @@ public protocol Flow: AnyObject {
     /// Where population `index` lives: the periodic box [0, L)^d or R^d (recorded with the
     /// trajectory). The default is R^d.
     func domain(ofPopulation index: Int) -> Domain
+    /// Whether, on several ranks, each may hold only its share of the particles
+    /// (``ParticleDecomposition``): ``advance(_:step:stepSize:)`` then receives populations with
+    /// a ``Population/share`` and moves those particles only, every rank calling the same
+    /// collectives; ``energy(_:)`` and the metrics still see the whole state. The default is
+    /// false: every rank holds and steps the whole state.
+    var distributesParticles: Bool { get }
 }
 
 extension Flow {
@@ -28,6 +34,8 @@ extension Flow {
     public func prepare(_ state: inout SimulationState) {}
     /// R^d.
     public func domain(ofPopulation index: Int) -> Domain { .free }
+    /// Every rank holds the whole state.
+    public var distributesParticles: Bool { false }
 }
 
 /// What a flow may use while it is built.
@@ -43,8 +51,8 @@ public struct FlowContext {
     /// Worker threads the flow may use.
     public let threads: Int
     /// The ranks that share the run (one process: `SerialCommunicator`). Every rank holds
-    /// the whole state and steps it identically; the flow's kernel sums are shared by target
-    /// blocks (`DistributedSum`).
+    /// the whole state and steps it identically, the flow's kernel sums shared by target blocks
+    /// (`DistributedSum`), unless the flow ``Flow/distributesParticles``.
     public let communicator: any Communicator
     /// A context; see the properties.
     public init(

@@ -17,11 +17,38 @@ public protocol Interaction: AnyObject {
     func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double
     /// Engine choices for run.json.
     var report: [String: String] { get }
+    /// ``addGradients(_:weights:dimension:into:)`` at this rank's share of the particles, over
+    /// every rank's (the domain decomposition; see the default in the extension).
+    func addGradients(atShare p: Population, communicator: any Communicator, into gradients: inout [Double])
 }
 
 extension Interaction {
     /// Nothing to report.
     public var report: [String: String] { [:] }
+
+    /// Adds Σ_j w_j ∇W(x_i − x_j) over every rank's particles at the particles of `p`, this
+    /// rank's share (``Population/share``; every rank calls it). This default gathers the whole
+    /// population (in index order), adds its gradients as one process would
+    /// (``addGradients(_:weights:dimension:into:)``, the same call on every rank) and keeps this
+    /// rank's rows: exact, with the memory of the whole population. Terms that sum over the
+    /// ranks' particles without gathering them override it.
+    public func addGradients(atShare p: Population, communicator: any Communicator, into gradients: inout [Double]) {
+        guard let share = p.share else {
+            return addGradients(p.positions, weights: p.weights, dimension: p.dimension, into: &gradients)
+        }
+        let d = p.dimension
+        let positions = p.positions.withUnsafeBufferPointer { x in
+            share.ids.withUnsafeBufferPointer { communicator.gatherRows(x, width: d, ids: $0, total: share.total) }
+        }
+        let weights = p.weights.withUnsafeBufferPointer { w in
+            share.ids.withUnsafeBufferPointer { communicator.gatherRows(w, width: 1, ids: $0, total: share.total) }
+        }
+        var all = [Double](repeating: 0, count: share.total * d)
+        addGradients(positions, weights: weights, dimension: d, into: &all)
+        for (i, id) in share.ids.enumerated() {
+            for a in 0..<d { gradients[i * d + a] += all[id * d + a] }
+        }
+    }
 }
 
 /// What an interaction term may use while it is built.

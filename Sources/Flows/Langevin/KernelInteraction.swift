@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -52,6 +53,35 @@ public final class KernelInteraction: Interaction {
     /// Adds Σ_j w_j ∇W(x_i − x_j) for every i (the engine's gradient; 0 from j = i).
     public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into out: inout [Double]) {
         sums(positions, weights, d)
+        for k in 0..<out.count { out[k] += gradients[k] }
+    }
+
+    /// At this rank's share of the particles: the engine's sum over every rank's particles held
+    /// apart (``DistributedSum/sumOverRankParticles(_:_:sourceIDs:sourceTotal:targetIDs:targetTotal:values:gradients:)``:
+    /// the mesh exchanges only the sources each rank's slab needs).
+    public func addGradients(atShare p: Population, communicator: any Communicator, into out: inout [Double]) {
+        guard let share = p.share, let distributed = engine as? DistributedSum else {
+            return addGradients(p.positions, weights: p.weights, dimension: p.dimension, into: &out)
+        }
+        let d = p.dimension
+        let n = p.count
+        if scaled.count != n { scaled = [Double](repeating: 0, count: n) }
+        for j in 0..<n { scaled[j] = p.weights[j] * weight }
+        if values.count != n { values = [Double](repeating: 0, count: n) }
+        if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
+        p.positions.withUnsafeBufferPointer { x in
+            scaled.withUnsafeBufferPointer { w in
+                values.withUnsafeMutableBufferPointer { v in
+                    gradients.withUnsafeMutableBufferPointer { g in
+                        let problem = KernelSumProblem(
+                            dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0])!
+                        distributed.sumOverRankParticles(
+                            kernel, problem, sourceIDs: share.ids, sourceTotal: share.total, targetIDs: share.ids,
+                            targetTotal: share.total, values: v, gradients: g)
+                    }
+                }
+            }
+        }
         for k in 0..<out.count { out[k] += gradients[k] }
     }
 

@@ -66,19 +66,21 @@ public final class LangevinFlow: Flow {
         self.threads = max(1, threads)
     }
 
-    /// The drift b(x_i) = −[∇V(x_i) + Σ_j w_j ∇W(x_i − x_j)] of every particle (row-major).
+    /// The drift b(x_i) = −[∇V(x_i) + Σ_j w_j ∇W(x_i − x_j)] of every particle of `p`
+    /// (row-major), or of this rank's share of them (the sums over every rank's).
     public func drift(_ p: Population) -> [Double] {
         let d = p.dimension
         let n = p.count
         if force.count != n * d { force = [Double](repeating: 0, count: n * d) }
         if let potential {
+            // V is evaluated per particle: a rank holding its share evaluates it alone.
             potential.evaluate(
                 p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads,
-                communicator: communicator)
+                communicator: p.share == nil ? communicator : SerialCommunicator())
         } else {
             for k in 0..<force.count { force[k] = 0 }
         }
-        for w in interactions { w.addGradients(p.positions, weights: p.weights, dimension: d, into: &force) }
+        for w in interactions { w.addGradients(atShare: p, communicator: communicator, into: &force) }
         for k in 0..<force.count { force[k] = -force[k] }
         return force
     }
@@ -126,16 +128,20 @@ public final class LangevinFlow: Flow {
     }
 
     /// One Euler–Maruyama or Fu–Wilson step of the first population, then the wrap into the box.
-    /// On the ranks of `communicator` each moves its block of particles (their noise keyed by
-    /// their global index), and the blocks' positions (and velocities) are gathered.
+    /// The noise of each particle is keyed by its global index. A rank holding its share of the
+    /// particles (``distributesParticles``) moves those; with the whole state, the ranks of
+    /// `communicator` each move a block of particles and the blocks' positions (and velocities)
+    /// are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let b = drift(state.populations[0])
         let d = state.populations[0].dimension
         let n = state.populations[0].count
         let seed = self.seed
         let lambda = temperature
-        let blocks = BlockPartition(count: n, parts: communicator.size)
-        let mine = blocks.range(of: communicator.rank)
+        let ids = state.populations[0].share?.ids
+        let held = ids != nil
+        let blocks = BlockPartition(count: n, parts: held ? 1 : communicator.size)
+        let mine = blocks.range(of: held ? 0 : communicator.rank)
         switch dynamics {
         case .overdamped:
             let s = (2 * lambda * h).squareRoot()
@@ -145,7 +151,7 @@ public final class LangevinFlow: Flow {
                     let B = SharedPointer(bp.baseAddress!)
                     Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
                         for i in range {
-                            var rng = RandomStream(seed: seed, .noise, step, i)
+                            var rng = RandomStream(seed: seed, .noise, step, ids?[i] ?? i)
                             for a in 0..<d {
                                 let k = i * d + a
                                 X.base[k] += h * B.base[k] + (lambda > 0 ? s * rng.normal() : 0)
@@ -165,7 +171,7 @@ public final class LangevinFlow: Flow {
                         let B = SharedPointer(bp.baseAddress!)
                         Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
                             for i in range {
-                                var rng = RandomStream(seed: seed, .noise, step, i)
+                                var rng = RandomStream(seed: seed, .noise, step, ids?[i] ?? i)
                                 for a in 0..<d {
                                     let k = i * d + a
                                     let v0 = V.base[k]
@@ -186,10 +192,10 @@ public final class LangevinFlow: Flow {
                     }
                 }
             }
-            communicator.gatherBlocks(of: &velocities, width: d, blocks: blocks)
+            if !held { communicator.gatherBlocks(of: &velocities, width: d, blocks: blocks) }
             state.populations[0].velocities = velocities
         }
-        communicator.gatherBlocks(of: &state.populations[0].positions, width: d, blocks: blocks)
+        if !held { communicator.gatherBlocks(of: &state.populations[0].positions, width: d, blocks: blocks) }
         domain.wrap(&state.populations[0].positions)
     }
 
@@ -223,6 +229,10 @@ public final class LangevinFlow: Flow {
 
     /// The flow's domain.
     public func domain(ofPopulation index: Int) -> Domain { domain }
+
+    /// True: V acts on each particle alone, the noise is keyed by global index, and each
+    /// interaction term sums over the ranks' particles (``Interaction/addGradients(atShare:communicator:into:)``).
+    public var distributesParticles: Bool { true }
 
     /// Dynamics, temperature, domain, potential and interaction specs, and the engines.
     public var report: [String: String] {

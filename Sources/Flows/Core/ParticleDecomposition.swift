@@ -1,0 +1,173 @@
+import Communication
+import KernelSum
+
+/// The spatial domain decomposition of a run's particles over the ranks of a job, as LAMMPS
+/// deals its atoms: rank r holds the particles whose first coordinate lies in its slab
+/// [c_r, c_{r+1}) (c_0 = −∞, c_K = +∞), each with its global index (``ParticleShare``).
+///
+/// The cuts are the K-quantiles of x₁ on a histogram of ``bins`` bins over [min x₁, max x₁]
+/// (integer counts summed over the ranks: every rank finds the same cuts), re-cut before every
+/// move, so the slabs follow the particles; a slab then holds N/K particles to within a bin's.
+/// A move (``migrate(_:)``) sends every particle outside its rank's slab to its new owner with
+/// its whole state (position, weight, velocity) in one `allToAll`; a rank keeps its particles
+/// in increasing global index. Everything that reads the whole state (records, metrics,
+/// checkpoints) gathers it by index (``gather(_:)``), so the files are one process's.
+public struct ParticleDecomposition {
+    /// The ranks.
+    public let communicator: any Communicator
+    /// The histogram's bins from which the cuts are taken.
+    public static let bins = 4096
+
+    /// A decomposition over `communicator`'s ranks.
+    public init(communicator: any Communicator) { self.communicator = communicator }
+
+    /// This rank's share of `whole` (which every rank holds): the particles of its slab.
+    public func share(of whole: SimulationState) -> SimulationState {
+        // Contiguous blocks of indices first, then each particle to its slab.
+        var state = whole
+        for (k, p) in whole.populations.enumerated() {
+            let blocks = BlockPartition(count: p.count, parts: communicator.size)
+            let mine = blocks.range(of: communicator.rank)
+            state.populations[k] = p.rows(Array(mine))
+            state.populations[k].share = ParticleShare(ids: Array(mine), total: p.count)
+        }
+        migrate(&state)
+        return state
+    }
+
+    /// The whole state on every rank, each population in global index order (collective, exact).
+    public func gather(_ state: SimulationState) -> SimulationState {
+        var whole = state
+        for (k, p) in state.populations.enumerated() {
+            guard let share = p.share else { continue }
+            let d = p.dimension
+            let width = p.recordWidth
+            let rows = p.records(withID: false)
+            let all = rows.withUnsafeBufferPointer { r in
+                share.ids.withUnsafeBufferPointer {
+                    communicator.gatherRows(r, width: width, ids: $0, total: share.total)
+                }
+            }
+            var q = Population(name: p.name, dimension: d, positions: [])
+            q.read(records: all, count: share.total, velocities: p.velocities != nil, withID: false)
+            whole.populations[k] = q
+        }
+        return whole
+    }
+
+    /// Re-cuts the slabs and moves every particle to the rank of its slab (collective). The
+    /// positions must be finite.
+    public func migrate(_ state: inout SimulationState) {
+        for k in state.populations.indices {
+            guard let share = state.populations[k].share else { continue }
+            let p = state.populations[k]
+            let d = p.dimension
+            let cuts = slabCuts(p)
+            let owner = { (x: Double) in cuts.firstIndex { x < $0 } ?? (cuts.count) }
+            let width = p.recordWidth + 1
+            let records = p.records(withID: true)
+            var outgoing = [[Double]](repeating: [], count: communicator.size)
+            for i in 0..<p.count {
+                outgoing[owner(p.positions[i * d])].append(contentsOf: records[(i * width)..<((i + 1) * width)])
+            }
+            let sendCounts = outgoing.map(\.count)
+            let size = communicator.size
+            let matrix = communicator.allGather(
+                sendCounts.map(Double.init), counts: [Int](repeating: size, count: size))
+            let receiveCounts = (0..<size).map { Int(matrix[$0 * size + communicator.rank]) }
+            var received = [Double](repeating: 0, count: receiveCounts.reduce(0, +))
+            outgoing.flatMap { $0 }.withUnsafeBufferPointer { s in
+                received.withUnsafeMutableBufferPointer {
+                    communicator.allToAll(s, sendCounts: sendCounts, into: $0, receiveCounts: receiveCounts)
+                }
+            }
+            let count = received.count / width
+            let order = (0..<count).sorted { received[$0 * width] < received[$1 * width] }
+            let sorted = order.flatMap { received[($0 * width)..<(($0 + 1) * width)] }
+            var q = Population(name: p.name, dimension: d, positions: [])
+            q.read(records: sorted, count: count, velocities: p.velocities != nil, withID: true)
+            q.share = ParticleShare(ids: order.map { Int(received[$0 * width]) }, total: share.total)
+            state.populations[k] = q
+        }
+    }
+
+    /// The K − 1 inner cuts c_1 ≤ … ≤ c_{K−1}: bin edges at the K-quantiles of x₁ over every
+    /// rank's particles (collective).
+    func slabCuts(_ p: Population) -> [Double] {
+        let d = p.dimension
+        let size = communicator.size
+        var low = Double.infinity
+        var high = -Double.infinity
+        for i in 0..<p.count {
+            low = min(low, p.positions[i * d])
+            high = max(high, p.positions[i * d])
+        }
+        low = communicator.allReduce([low], min)[0]
+        high = communicator.allReduce([high], max)[0]
+        guard low < high else { return [Double](repeating: .infinity, count: size - 1) }
+        let bins = ParticleDecomposition.bins
+        let binWidth = (high - low) / Double(bins)
+        var counts = [Int](repeating: 0, count: bins)
+        for i in 0..<p.count { counts[min(bins - 1, Int((p.positions[i * d] - low) / binWidth))] += 1 }
+        counts = communicator.allSum(counts)
+        let total = counts.reduce(0, +)
+        var cuts: [Double] = []
+        var below = 0
+        var bin = 0
+        for r in 1..<size {
+            // The first bin edge with at least r·N/K particles below it.
+            while bin < bins && below * size < r * total {
+                below += counts[bin]
+                bin += 1
+            }
+            cuts.append(bin == bins ? .infinity : low + Double(bin) * binWidth)
+        }
+        return cuts
+    }
+}
+
+extension Population {
+    /// The values a particle carries from rank to rank: its coordinates, weight and velocity.
+    var recordWidth: Int { dimension * (velocities == nil ? 1 : 2) + 1 }
+
+    /// Every particle's record (preceded by its global index when `withID`), row by row.
+    func records(withID: Bool) -> [Double] {
+        let d = dimension
+        var out: [Double] = []
+        out.reserveCapacity(count * (recordWidth + (withID ? 1 : 0)))
+        for i in 0..<count {
+            if withID { out.append(Double(share?.ids[i] ?? i)) }
+            out.append(contentsOf: positions[(i * d)..<(i * d + d)])
+            out.append(weights[i])
+            if let v = velocities { out.append(contentsOf: v[(i * d)..<(i * d + d)]) }
+        }
+        return out
+    }
+
+    /// Takes positions, weights and velocities from `count` records (``records(withID:)``).
+    mutating func read(records: [Double], count: Int, velocities hasVelocities: Bool, withID: Bool) {
+        let d = dimension
+        let width = d * (hasVelocities ? 2 : 1) + 1 + (withID ? 1 : 0)
+        let first = withID ? 1 : 0
+        positions = [Double](repeating: 0, count: count * d)
+        weights = [Double](repeating: 0, count: count)
+        var v = hasVelocities ? [Double](repeating: 0, count: count * d) : nil
+        for i in 0..<count {
+            let r = i * width + first
+            for a in 0..<d { positions[i * d + a] = records[r + a] }
+            weights[i] = records[r + d]
+            if hasVelocities { for a in 0..<d { v![i * d + a] = records[r + d + 1 + a] } }
+        }
+        velocities = v
+    }
+
+    /// The particles `rows` (local indices) of this population, with their state.
+    func rows(_ rows: [Int]) -> Population {
+        let d = dimension
+        var q = self
+        q.positions = rows.flatMap { positions[($0 * d)..<($0 * d + d)] }
+        q.weights = rows.map { weights[$0] }
+        q.velocities = velocities.map { v in rows.flatMap { v[($0 * d)..<($0 * d + d)] } }
+        return q
+    }
+}

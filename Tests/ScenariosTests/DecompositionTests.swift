@@ -1,0 +1,142 @@
+import Communication
+import Flows
+import Foundation
+import Scenarios
+import TestSupport
+import XCTest
+
+/// The spatial domain decomposition (`ParticleDecomposition`): on K ranks a Langevin run holds
+/// each rank's slab of particles while it steps, moves particles across the cuts as they
+/// diffuse, and records, checkpoints and resumes exactly the states of one process.
+final class DecompositionTests: XCTestCase {
+    /// Keeps every recorded state, and what this rank held at that moment.
+    final class Keeper: Recorder {
+        weak var simulation: Simulation?
+        var states: [SimulationState] = []
+        var held: [[Int]] = []
+        var firstCoordinates: [[Double]] = []
+        func recordState(step: Int, time: Double, state: SimulationState) throws {
+            states.append(state)
+            let p = simulation!.state.populations[0]
+            held.append(p.share?.ids ?? Array(0..<p.count))
+            firstCoordinates.append((0..<p.count).map { p.positions[$0 * p.dimension] })
+        }
+        func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {}
+        func synchronize() throws -> [String: Int] { [:] }
+    }
+
+    struct Outcome {
+        var states: [SimulationState]
+        var held: [[Int]]
+        var firstCoordinates: [[Double]]
+        var final: SimulationState
+        var checkpoints: [Checkpoint]
+    }
+
+    /// Runs scenario `name` on `communicator`'s rank; rank 0 saves a checkpoint every
+    /// `checkpointEvery` steps (kept in memory), as `wgf run` does.
+    static func run(
+        _ name: String, _ overrides: [String], communicator: any Communicator, checkpointEvery: Int = 0,
+        resumingFrom checkpoint: Checkpoint? = nil
+    ) throws -> Outcome {
+        let loaded = try ScenarioLoader.load(
+            path: SharedSumsTests.scenarios.appendingPathComponent(name).path, overrides: overrides, threads: 1,
+            communicator: communicator)
+        let keeper = Keeper()
+        keeper.simulation = loaded.simulation
+        var saved: [Checkpoint] = []
+        let writer =
+            communicator.isRoot && checkpointEvery > 0
+            ? CheckpointWriter(schedule: CheckpointSchedule(steps: checkpointEvery), scenarioIdentity: "test") {
+                saved.append($0)
+            } : nil
+        let summary = try loaded.simulation.run(recorder: keeper, resumingFrom: checkpoint, checkpoints: writer)
+        XCTAssertEqual(summary.end, .completed)
+        return Outcome(
+            states: keeper.states, held: keeper.held, firstCoordinates: keeper.firstCoordinates,
+            final: loaded.simulation.state, checkpoints: saved)
+    }
+
+    static func bits(_ s: SimulationState) -> [UInt64] {
+        s.populations.flatMap { $0.positions + $0.weights + ($0.velocities ?? []) }.map(\.bitPattern)
+    }
+
+    /// The swarm on the mesh (its near field included), with noise so that particles cross the
+    /// cuts every step, overdamped and underdamped; and a formula potential with the quadratic
+    /// interaction (a term that gathers the particles).
+    let cases: [(name: String, overrides: [String])] = [
+        (
+            "swarm-attraction-repulsion-2d.toml",
+            ["population.count=2000", "steps=12", "record-every=3", "flow.summation=mesh", "flow.temperature=0.05"]
+        ),
+        (
+            "swarm-attraction-repulsion-2d.toml",
+            [
+                "population.count=1500", "steps=9", "record-every=3", "flow.summation=mesh", "flow.temperature=0.05",
+                "flow.dynamics=underdamped",
+            ]
+        ),
+        ("formula-double-well-langevin.toml", ["population.count=900", "steps=9", "record-every=3"]),
+    ]
+
+    func testEachRankHoldsItsSlabAndTheRunIsOneProcesss() throws {
+        for c in cases {
+            let alone = try DecompositionTests.run(c.name, c.overrides, communicator: SerialCommunicator())
+            let n = alone.final.populations[0].count
+            for k in [2, 3] {
+                let label = "\(c.name) \(c.overrides.last!) on \(k) ranks"
+                let ranks = ThreadJob(size: k).run { comm in
+                    Result { try DecompositionTests.run(c.name, c.overrides, communicator: comm) }
+                }.map { try? $0.get() }
+                let outcomes = try XCTUnwrap(ranks as? [Outcome], label)
+                for o in outcomes {
+                    XCTAssertEqual(o.states.count, alone.states.count, label)
+                    for (a, b) in zip(o.states, alone.states) { XCTAssertEqual(Self.bits(a), Self.bits(b), label) }
+                    XCTAssertEqual(Self.bits(o.final), Self.bits(alone.final), label)
+                }
+                // At every record the ranks held disjoint slabs of x₁, every particle once, none
+                // holding them all; and particles changed hands between records.
+                var moved = 0
+                for record in 1..<alone.states.count {
+                    let held = outcomes.map { $0.held[record] }
+                    XCTAssertEqual(held.flatMap { $0 }.sorted(), Array(0..<n), label)
+                    XCTAssertTrue(held.allSatisfy { $0.count < n }, label)
+                    for r in 1..<k {
+                        let below = outcomes[r - 1].firstCoordinates[record].max() ?? -.infinity
+                        let above = outcomes[r].firstCoordinates[record].min() ?? .infinity
+                        XCTAssertLessThanOrEqual(below, above, "\(label): slabs \(r - 1) and \(r) overlap")
+                    }
+                    if record > 1 {
+                        for r in 0..<k { moved += Set(held[r]).subtracting(outcomes[r].held[record - 1]).count }
+                    }
+                }
+                XCTAssertGreaterThan(moved, 0, "\(label): no particle crossed a cut")
+            }
+        }
+    }
+
+    /// Checkpoints gather the whole state (rank 0's writer decides when; the others follow), and a
+    /// run resumed from one on K ranks ends with the uninterrupted run's state, bit for bit.
+    func testCheckpointsAndResumesOnRanksAreOneProcesss() throws {
+        let c = cases[1]
+        let alone = try DecompositionTests.run(
+            c.name, c.overrides, communicator: SerialCommunicator(), checkpointEvery: 4)
+        for k in [2, 3] {
+            let outcomes = ThreadJob(size: k).run { comm in
+                try? DecompositionTests.run(c.name, c.overrides, communicator: comm, checkpointEvery: 4)
+            }
+            let root = try XCTUnwrap(outcomes[0])
+            XCTAssertEqual(root.checkpoints.map(\.step), alone.checkpoints.map(\.step))
+            for (a, b) in zip(root.checkpoints, alone.checkpoints) {
+                XCTAssertEqual(
+                    Self.bits(SimulationState(populations: a.populations)),
+                    Self.bits(SimulationState(populations: b.populations)))
+            }
+            let middle = try XCTUnwrap(alone.checkpoints.first { $0.step == 4 })
+            let resumed = ThreadJob(size: k).run { comm in
+                try? DecompositionTests.run(c.name, c.overrides, communicator: comm, resumingFrom: middle)
+            }
+            for o in resumed { XCTAssertEqual(Self.bits(try XCTUnwrap(o).final), Self.bits(alone.final), "\(k) ranks") }
+        }
+    }
+}

@@ -382,6 +382,7 @@ public enum ScenarioLoader {
             simulation.formulaScope = source.formulaScope
             simulation.parts = source.parts
             simulation.communicator = communicator
+            simulation.recordsStates = writeTrajectory
             return LoadedScenario(
                 name: stem, path: source.path, simulation: simulation, seed: seed, threads: threads,
                 writeTrajectory: writeTrajectory, checkpointSchedule: checkpointSchedule,

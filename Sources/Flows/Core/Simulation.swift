@@ -103,6 +103,9 @@ public final class Simulation {
     /// slab's particles while the run steps (``ParticleDecomposition``); ``state`` is whole again
     /// when the run returns.
     public var communicator: any Communicator = SerialCommunicator()
+    /// Whether records write the particles (the trajectory): when not, and there are no
+    /// metrics, a record of particles held apart by the ranks does not gather them.
+    public var recordsStates = true
 
     /// A simulation; see the properties.
     public init(
@@ -245,7 +248,7 @@ public final class Simulation {
         /// Records the state and metrics at `step`; returns a divergence if a metric is not finite.
         func record(_ step: Int) throws -> RunEnd? {
             let t0 = clock.now
-            let snapshot = whole()
+            let snapshot = recordsStates || !metrics.isEmpty ? whole() : state
             var values: [Double] = []
             for (name, metric) in metrics {
                 let v = metric.evaluate(snapshot)

@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -19,22 +20,42 @@ public final class QuadraticInteraction: Interaction {
     /// Summed exactly through the moments.
     public var report: [String: String] { ["summation": "moments (exact, O(N))"] }
 
-    func moments(_ x: [Double], _ w: [Double], _ d: Int) -> (total: Double, mean: [Double]) {
-        var s = 0.0
-        var m = [Double](repeating: 0, count: d)
+    /// S and m, their sums exact (``ExactSum``): the same whatever the order of the particles
+    /// and however the ranks hold them (`communicator`: the sums are over every rank's).
+    func moments(_ x: [Double], _ w: [Double], _ d: Int, communicator: (any Communicator)? = nil) -> (
+        total: Double, mean: [Double]
+    ) {
+        var sums = [ExactSum](repeating: ExactSum(), count: d + 1)
         for i in 0..<w.count {
-            s += w[i]
-            for a in 0..<d { m[a] += w[i] * x[i * d + a] }
+            sums[d].add(w[i])
+            for a in 0..<d { sums[a].add(w[i] * x[i * d + a]) }
         }
-        return (s, s > 0 ? m.map { $0 / s } : m)
+        if let communicator { sums = sums.map { $0.acrossRanks(communicator) } }
+        let s = sums[d].value
+        return (s, (0..<d).map { s > 0 ? sums[$0].value / s : sums[$0].value })
     }
 
     /// Adds κ S (x_i − m) for every i.
     public func addGradients(_ positions: [Double], weights: [Double], dimension d: Int, into gradients: inout [Double])
     {
-        let (s, m) = moments(positions, weights, d)
-        let c = kappa * s
-        for i in 0..<weights.count { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
+        add(moments(positions, weights, d), positions, count: weights.count, d, into: &gradients)
+    }
+
+    /// At this rank's share of the particles: the moments summed over the ranks (exact), the rest
+    /// per particle.
+    public func addGradients(atShare p: Population, communicator: any Communicator, into gradients: inout [Double]) {
+        let d = p.dimension
+        let moments = moments(p.positions, p.weights, d, communicator: p.share == nil ? nil : communicator)
+        add(moments, p.positions, count: p.count, d, into: &gradients)
+    }
+
+    private func add(
+        _ moments: (total: Double, mean: [Double]), _ positions: [Double], count n: Int, _ d: Int,
+        into gradients: inout [Double]
+    ) {
+        let c = kappa * moments.total
+        let m = moments.mean
+        for i in 0..<n { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
     }
 
     /// (κ/2) S Σ_i w_i |x_i − m|².

@@ -22,7 +22,9 @@ public final class QuadraticInteraction: Interaction {
 
     /// S and m, their sums exact (``ExactSum``): the same whatever the order of the particles
     /// and however the ranks hold them (`communicator`: the sums are over every rank's).
-    func moments(_ x: [Double], _ w: [Double], _ d: Int, communicator: (any Communicator)? = nil) -> (
+    func moments(
+        _ x: [Double], _ w: [Double], _ d: Int, communicator: (any Communicator)? = nil
+    ) -> (
         total: Double, mean: [Double]
     ) {
         var sums = [ExactSum](repeating: ExactSum(), count: d + 1)

@@ -138,8 +138,10 @@ public final class LangevinFlow: Flow {
         let n = state.populations[0].count
         let seed = self.seed
         let lambda = temperature
-        let ids = state.populations[0].share?.ids
-        let held = ids != nil
+        let share = state.populations[0].share
+        let held = share != nil
+        // The noise of a particle is keyed by its global index.
+        let noiseKeys = share?.ids
         let blocks = BlockPartition(count: n, parts: held ? 1 : communicator.size)
         let mine = blocks.range(of: held ? 0 : communicator.rank)
         switch dynamics {
@@ -151,7 +153,7 @@ public final class LangevinFlow: Flow {
                     let B = SharedPointer(bp.baseAddress!)
                     Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
                         for i in range {
-                            var rng = RandomStream(seed: seed, .noise, step, ids?[i] ?? i)
+                            var rng = RandomStream(seed: seed, .noise, step, noiseKeys?[i] ?? i)
                             for a in 0..<d {
                                 let k = i * d + a
                                 X.base[k] += h * B.base[k] + (lambda > 0 ? s * rng.normal() : 0)
@@ -171,7 +173,7 @@ public final class LangevinFlow: Flow {
                         let B = SharedPointer(bp.baseAddress!)
                         Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4096) { range in
                             for i in range {
-                                var rng = RandomStream(seed: seed, .noise, step, ids?[i] ?? i)
+                                var rng = RandomStream(seed: seed, .noise, step, noiseKeys?[i] ?? i)
                                 for a in 0..<d {
                                     let k = i * d + a
                                     let v0 = V.base[k]

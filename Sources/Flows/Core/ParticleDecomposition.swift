@@ -1,6 +1,19 @@
 import Communication
 import KernelSum
 
+/// Per-particle state that a flow keeps outside the populations (AdaGrad's history): d values
+/// per particle of the first population. When the ranks hold the particles apart its rows move
+/// with their particles, and a checkpoint gathers them by index (``savedState(rows:)``).
+public protocol ParticleStatePart: StatefulPart, AnyObject {
+    /// Whether there is state yet (the same on every rank).
+    var holdsParticleState: Bool { get }
+    /// The rows of the particles this process holds, in their order (d values each).
+    var particleRows: [Double] { get set }
+    /// What ``StatefulPart/saveState()`` returns when the rows are `rows` (every particle's, in
+    /// index order).
+    func savedState(rows: [Double]) -> PartState
+}
+
 /// The spatial domain decomposition of a run's particles over the ranks of a job, as LAMMPS
 /// deals its atoms: rank r holds the particles whose first coordinate lies in its slab
 /// [c_r, c_{r+1}) (c_0 = −∞, c_K = +∞), each with its global index (``ParticleShare``).
@@ -15,11 +28,19 @@ import KernelSum
 public struct ParticleDecomposition {
     /// The ranks.
     public let communicator: any Communicator
+    /// The flow's per-particle state of the first population, moved with its particles.
+    public let carried: [any ParticleStatePart]
     /// The histogram's bins from which the cuts are taken.
     public static let bins = 4096
 
-    /// A decomposition over `communicator`'s ranks.
-    public init(communicator: any Communicator) { self.communicator = communicator }
+    /// A decomposition over `communicator`'s ranks, moving `carried` with the particles.
+    public init(communicator: any Communicator, carried: [any ParticleStatePart] = []) {
+        self.communicator = communicator
+        self.carried = carried
+    }
+
+    /// The carried parts that hold state now.
+    var holding: [any ParticleStatePart] { carried.filter(\.holdsParticleState) }
 
     /// This rank's share of `whole` (which every rank holds): the particles of its slab.
     public func share(of whole: SimulationState) -> SimulationState {
@@ -30,9 +51,29 @@ public struct ParticleDecomposition {
             let mine = blocks.range(of: communicator.rank)
             state.populations[k] = p.rows(Array(mine))
             state.populations[k].share = ParticleShare(ids: Array(mine), total: p.count)
+            if k == 0 {
+                let d = p.dimension
+                for part in holding {
+                    part.particleRows = Array(part.particleRows[(mine.lowerBound * d)..<(mine.upperBound * d)])
+                }
+            }
         }
         migrate(&state)
         return state
+    }
+
+    /// The carried parts' rows of every particle of the first population, in index order, on
+    /// every rank (collective, exact), for a checkpoint: each part with its rows.
+    public func gatherCarried(_ state: SimulationState) -> [(part: any ParticleStatePart, rows: [Double])] {
+        guard let p = state.populations.first, let share = p.share else { return [] }
+        return holding.map { part in
+            let rows = part.particleRows.withUnsafeBufferPointer { r in
+                share.ids.withUnsafeBufferPointer {
+                    communicator.gatherRows(r, width: p.dimension, ids: $0, total: share.total)
+                }
+            }
+            return (part, rows)
+        }
     }
 
     /// The whole state on every rank, each population in global index order (collective, exact).
@@ -64,11 +105,17 @@ public struct ParticleDecomposition {
             let d = p.dimension
             let cuts = slabCuts(p)
             let owner = { (x: Double) in cuts.firstIndex { x < $0 } ?? (cuts.count) }
-            let width = p.recordWidth + 1
+            // The record: index, position, weight, velocity, then the carried parts' rows.
+            let parts = k == 0 ? holding : []
+            let own = p.recordWidth + 1
+            let width = own + parts.count * d
             let records = p.records(withID: true)
+            let rows = parts.map(\.particleRows)
             var outgoing = [[Double]](repeating: [], count: communicator.size)
             for i in 0..<p.count {
-                outgoing[owner(p.positions[i * d])].append(contentsOf: records[(i * width)..<((i + 1) * width)])
+                let q = owner(p.positions[i * d])
+                outgoing[q].append(contentsOf: records[(i * own)..<((i + 1) * own)])
+                for r in rows { outgoing[q].append(contentsOf: r[(i * d)..<((i + 1) * d)]) }
             }
             let sendCounts = outgoing.map(\.count)
             let size = communicator.size
@@ -83,7 +130,11 @@ public struct ParticleDecomposition {
             }
             let count = received.count / width
             let order = (0..<count).sorted { received[$0 * width] < received[$1 * width] }
-            let sorted = order.flatMap { received[($0 * width)..<(($0 + 1) * width)] }
+            let sorted = order.flatMap { received[($0 * width)..<($0 * width + own)] }
+            for (j, part) in parts.enumerated() {
+                let at = own + j * d
+                part.particleRows = order.flatMap { received[($0 * width + at)..<($0 * width + at + d)] }
+            }
             var q = Population(name: p.name, dimension: d, positions: [])
             q.read(records: sorted, count: count, velocities: p.velocities != nil, withID: true)
             q.share = ParticleShare(ids: order.map { Int(received[$0 * width]) }, total: share.total)

@@ -166,13 +166,17 @@ public final class Simulation {
         return "\(cause); \(note)"
     }
 
-    /// The run's state after `step` (`whole`: every particle), for a checkpoint.
+    /// The run's state after `step` (`whole`: every particle; `carried`: the per-particle parts'
+    /// rows of every particle, when the ranks hold them apart), for a checkpoint.
     func checkpoint(
-        _ whole: SimulationState, step: Int, lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings,
-        scenarioIdentity: String
+        _ whole: SimulationState, carried: [(part: any ParticleStatePart, rows: [Double])] = [], step: Int,
+        lastRecordedStep: Int, outputs: [String: Int], timings: RunTimings, scenarioIdentity: String
     ) -> Checkpoint {
         var saved: [String: PartState] = [:]
-        for (key, part) in parts.parts { saved[key] = part.saveState() }
+        for (key, part) in parts.parts {
+            let gathered = carried.first { ($0.part as AnyObject) === (part as AnyObject) }
+            saved[key] = gathered.map { $0.part.savedState(rows: $0.rows) } ?? part.saveState()
+        }
         return Checkpoint(
             step: step, lastRecordedStep: lastRecordedStep, populations: whole.populations, parts: saved,
             outputs: outputs, timings: timings, scenarioIdentity: scenarioIdentity)
@@ -239,7 +243,8 @@ public final class Simulation {
         var lastCheckpointTime = clock.now
         // On several ranks, a flow that allows it steps each rank's share of the particles.
         let decomposition =
-            communicator.size > 1 && flow.distributesParticles ? ParticleDecomposition(communicator: communicator) : nil
+            communicator.size > 1 && flow.distributesParticles
+            ? ParticleDecomposition(communicator: communicator, carried: flow.particleState) : nil
         /// Every particle (gathered from the ranks when they hold them apart: collective).
         func whole() -> SimulationState { decomposition?.gather(state) ?? state }
         /// The ranks agree: whether `flag` holds on any.
@@ -276,6 +281,7 @@ public final class Simulation {
             guard checkpoints != nil || decomposition != nil else { return }
             let t0 = clock.now
             let snapshot = whole()
+            let carried = decomposition?.gatherCarried(state) ?? []
             lastCheckpoint = step
             guard let writer = checkpoints else { return }
             let marks = try recorder.synchronize()
@@ -283,7 +289,8 @@ public final class Simulation {
             sofar.total = priorTotal + seconds(since: start)
             try writer.save(
                 checkpoint(
-                    snapshot, step: step, lastRecordedStep: lastRecorded, outputs: marks, timings: sofar,
+                    snapshot, carried: carried, step: step, lastRecordedStep: lastRecorded, outputs: marks,
+                    timings: sofar,
                     scenarioIdentity: writer.scenarioIdentity))
             timings.checkpointing += seconds(since: t0)
             lastCheckpointTime = clock.now

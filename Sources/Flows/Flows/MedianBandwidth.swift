@@ -56,6 +56,27 @@ public final class MedianBandwidth {
         return bandwidth(subsample, dimension: d, threads: threads, logCount: full)
     }
 
+    /// σ for particles the ranks hold apart (collective): `x` this rank's, `ids` their global
+    /// indices, `total` N. The subsample's points (every particle when N ≤ S) are sent by the
+    /// ranks that hold them, so σ is one process's bit for bit.
+    public func callAsFunction(_ x: [Double], ids: [Int], total: Int, dimension d: Int, threads: Int) -> Double {
+        guard total >= 2, let communicator else { return 1 }
+        let s = min(total, sampleSize)
+        // The held particles of the subsample, by their place k in it (index ⌊kN/S⌋).
+        var places: [Int] = []
+        var rows: [Double] = []
+        for (i, id) in ids.enumerated() {
+            let k = total <= sampleSize ? id : (id * s + total - 1) / total
+            guard k < s, k * total / s == id else { continue }
+            places.append(k)
+            rows.append(contentsOf: x[(i * d)..<(i * d + d)])
+        }
+        let sample = rows.withUnsafeBufferPointer { r in
+            places.withUnsafeBufferPointer { communicator.gatherRows(r, width: d, ids: $0, total: s) }
+        }
+        return bandwidth(sample, dimension: d, threads: threads, logCount: total)
+    }
+
     func bandwidth(_ x: [Double], dimension d: Int, threads: Int, logCount: Int) -> Double {
         let n = x.count / d
         // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.

@@ -8,8 +8,10 @@ import KernelSum
 ///   H₁ = v₁², H_t = α H_{t−1} + (1 − α) v_t², P(v) = v / (fudge + √H), coordinate-wise,
 ///   with α = 0.9 and fudge = 1e-6 there.
 ///
-/// AdaGrad's history H is part of the run's state (`StatefulPart`): a checkpoint saves it.
-public final class Optimizer: StatefulPart {
+/// AdaGrad's history H is part of the run's state (`StatefulPart`): a checkpoint saves it. It is
+/// per particle (``ParticleStatePart``): when the ranks hold the particles apart, each holds the
+/// rows of its particles, which move with them.
+public final class Optimizer: ParticleStatePart {
     /// The update rule: P(v) = v, or AdaGrad with decay α and fudge added to √H.
     public enum Rule: Sendable, Equatable {
         case sgd
@@ -18,6 +20,8 @@ public final class Optimizer: StatefulPart {
     /// The rule in force.
     public let rule: Rule
     var history: [Double] = []
+    /// Whether AdaGrad's history has begun (on every rank, also one holding no particle).
+    var started = false
 
     /// An optimizer with no history yet.
     public init(rule: Rule) { self.rule = rule }
@@ -28,8 +32,9 @@ public final class Optimizer: StatefulPart {
         case .sgd:
             for k in 0..<x.count { x[k] += h * v[k] }
         case .adagrad(let alpha, let fudge):
-            if history.count != v.count {
+            if !started || history.count != v.count {
                 history = v.map { $0 * $0 }
+                started = true
             } else {
                 for k in 0..<v.count { history[k] = alpha * history[k] + (1 - alpha) * v[k] * v[k] }
             }
@@ -65,10 +70,23 @@ public final class Optimizer: StatefulPart {
     }
 
     /// AdaGrad's history (nothing before the first step, or for sgd).
-    public func saveState() -> PartState { history.isEmpty ? PartState() : PartState(reals: ["history": history]) }
+    public func saveState() -> PartState { savedState(rows: history) }
 
     /// Puts AdaGrad's history back; an empty state starts a new one.
     public func restoreState(_ state: PartState) throws {
         history = state.isEmpty ? [] : try state.reals("history", part: "optimizer")
+        started = !history.isEmpty
+    }
+
+    /// Whether AdaGrad's history has begun: d values per particle.
+    public var holdsParticleState: Bool { started }
+    /// AdaGrad's history of the particles held, row by row.
+    public var particleRows: [Double] {
+        get { history }
+        set { history = newValue }
+    }
+    /// The state with `rows` as the history.
+    public func savedState(rows: [Double]) -> PartState {
+        rows.isEmpty ? PartState() : PartState(reals: ["history": rows])
     }
 }

@@ -50,24 +50,50 @@ public final class SteinVariationalGradientDescent: Flow {
         self.threads = threads
     }
 
-    /// φ at every particle of `population` (row-major), with the current kernel.
+    /// φ at every particle of `population` (row-major), with the current kernel; at this rank's
+    /// share of the particles when the ranks hold them apart (the sums over every rank's).
     public func direction(_ population: Population) -> [Double] {
         let d = population.dimension
         let n = population.count
         let c = d + 1
+        let share = population.share
         if bandwidth == .median {
-            kernel = GaussianKernel(sigma: median(population.positions, dimension: d, threads: threads))
+            let x = population.positions
+            kernel = GaussianKernel(
+                sigma: share.map { median(x, ids: $0.ids, total: $0.total, dimension: d, threads: threads) }
+                    ?? median(x, dimension: d, threads: threads))
         }
-        density.scores(population.positions, into: &scores, threads: threads, communicator: communicator)
+        // Scores are per particle: a rank holding its share evaluates them alone.
+        density.scores(
+            population.positions, into: &scores, threads: threads,
+            communicator: share == nil ? communicator : SerialCommunicator())
         if weights.count != c * n { weights = [Double](repeating: 0, count: c * n) }
         for j in 0..<n {
             let w = population.weights[j]
             for a in 0..<d { weights[a * n + j] = w * scores[j * d + a] }
             weights[d * n + j] = w
         }
-        engine.sum(
-            kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
-            targets: population.positions, gradientChannels: [d], values: &values, gradients: &gradients)
+        if let share, let distributed = engine as? DistributedSum {
+            if values.count != n * c { values = [Double](repeating: 0, count: n * c) }
+            if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
+            population.positions.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    values.withUnsafeMutableBufferPointer { v in
+                        gradients.withUnsafeMutableBufferPointer { g in
+                            let problem = KernelSumProblem(
+                                dimension: d, sources: x, weights: w, channels: c, targets: x, gradientChannels: [d])!
+                            distributed.sumOverRankParticles(
+                                kernel, problem, sourceIDs: share.ids, sourceTotal: share.total, targetIDs: share.ids,
+                                targetTotal: share.total, values: v, gradients: g)
+                        }
+                    }
+                }
+            }
+        } else {
+            engine.sum(
+                kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
+                targets: population.positions, gradientChannels: [d], values: &values, gradients: &gradients)
+        }
         if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
         for i in 0..<n { for a in 0..<d { velocity[i * d + a] = values[i * c + a] - gradients[i * d + a] } }
         return velocity
@@ -78,6 +104,12 @@ public final class SteinVariationalGradientDescent: Flow {
         let v = direction(state.populations[0])
         optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
     }
+
+    /// True: scores and the update are per particle, the bandwidth's subsample is sent by its
+    /// holders, the sums run over the ranks' particles, and AdaGrad's history moves with them.
+    public var distributesParticles: Bool { true }
+    /// The optimizer (AdaGrad's history).
+    public var particleState: [any ParticleStatePart] { [optimizer] }
 
     /// The optimizer, kernel (and last σ with the median rule) and summation engine.
     public var report: [String: String] {

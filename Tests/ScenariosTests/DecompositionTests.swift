@@ -89,6 +89,13 @@ final class DecompositionTests: XCTestCase {
         ("svgd-gaussian-2d.toml", ["population.count=2000", "steps=9", "record-every=3", "flow.summation=mesh"]),
         ("svgd-gaussian-2d.toml", ["population.count=3000", "steps=6", "record-every=3", "flow.median-sample=500"]),
         ("formula-banana-svgd.toml", ["population.count=800", "steps=6", "record-every=3"]),
+        // The MMD flow: the target samples dealt to the ranks as sources; noise injection in 1-D
+        // (the sum gathers: no mesh in 1-D), the mesh in 2-D with AdaGrad.
+        ("mmd-gaussian-noise.toml", ["population.count=600", "steps=6", "record-every=3", "flow.target-samples=500"]),
+        (
+            "mmd-riesz-mixture.toml",
+            ["population.count=1500", "steps=6", "record-every=3", "flow.summation=mesh", "flow.optimizer=adagrad"]
+        ),
     ]
 
     func testEachRankHoldsItsSlabAndTheRunIsOneProcesss() throws {

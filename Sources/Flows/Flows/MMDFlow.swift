@@ -1,3 +1,4 @@
+import Communication
 import Foundation
 import KernelSum
 
@@ -86,17 +87,61 @@ public final class MMDFlow: Flow {
         points = p.positions
         if beta > 0 {
             for i in 0..<n {
-                var rng = RandomStream(seed: seed, .noise, step, i)
+                // Keyed by the particle's global index.
+                var rng = RandomStream(seed: seed, .noise, step, p.share?.ids[i] ?? i)
                 for a in 0..<d { points[i * d + a] += beta * rng.normal() }
             }
         }
-        engine.sum(
-            kernel, dimension: d, sources: sources, weights: weights, channels: 1,
-            targets: points, gradientChannels: [0], values: &values, gradients: &gradients)
+        if let share = p.share, let distributed = engine as? DistributedSum {
+            witnessGradients(at: share, distributed)
+        } else {
+            engine.sum(
+                kernel, dimension: d, sources: sources, weights: weights, channels: 1,
+                targets: points, gradientChannels: [0], values: &values, gradients: &gradients)
+        }
         if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
         for k in 0..<(n * d) { velocity[k] = -gradients[k] }
         optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
     }
+
+    /// ∇f at `points`, the (noisy) points of this rank's particles, when the ranks hold the
+    /// particles apart: the sources are every rank's particles (global indices 0 ..< N) and the
+    /// target samples, dealt to the ranks in blocks (indices N + m), so that each sample is a
+    /// source of exactly one rank, as the sum over the ranks' particles wants.
+    func witnessGradients(at share: ParticleShare, _ distributed: DistributedSum) {
+        let d = dimension
+        let n = share.ids.count
+        let communicator = distributed.communicator
+        let blocks = BlockPartition(count: sampleCount, parts: communicator.size)
+        let mine = blocks.range(of: communicator.rank)
+        // This rank's particles, then its block of samples (sources was loaded as particles then all samples).
+        let held = Array(sources[0..<(n * d)]) + Array(targetSamples[(mine.lowerBound * d)..<(mine.upperBound * d)])
+        let signed = Array(weights[0..<n]) + [Double](repeating: -1 / Double(sampleCount), count: mine.count)
+        let ids = share.ids + mine.map { share.total + $0 }
+        if values.count != n { values = [Double](repeating: 0, count: n) }
+        if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
+        held.withUnsafeBufferPointer { x in
+            signed.withUnsafeBufferPointer { w in
+                points.withUnsafeBufferPointer { y in
+                    values.withUnsafeMutableBufferPointer { v in
+                        gradients.withUnsafeMutableBufferPointer { g in
+                            let problem = KernelSumProblem(
+                                dimension: d, sources: x, weights: w, channels: 1, targets: y, gradientChannels: [0])!
+                            distributed.sumOverRankParticles(
+                                kernel, problem, sourceIDs: ids, sourceTotal: share.total + sampleCount,
+                                targetIDs: share.ids, targetTotal: share.total, values: v, gradients: g)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// True: the noise and the update are per particle, the witness sums over the ranks'
+    /// particles and their blocks of target samples, and AdaGrad's history moves with them.
+    public var distributesParticles: Bool { true }
+    /// The optimizer (AdaGrad's history, when it is adagrad).
+    public var particleState: [any ParticleStatePart] { [optimizer] }
 
     /// "½ MMD²(particles, target samples)" with the kernel's spec.
     public var energyDescription: String? { "½ MMD²(particles, target samples) with kernel \(kernel.spec)" }

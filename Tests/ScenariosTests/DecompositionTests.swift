@@ -87,7 +87,7 @@ final class DecompositionTests: XCTestCase {
         // SVGD: AdaGrad's history moves with the particles; the median's subsample is sent by
         // its holders (all particles, then a strided subsample); the scores of a formula target.
         ("svgd-gaussian-2d.toml", ["population.count=2000", "steps=9", "record-every=3", "flow.summation=mesh"]),
-        ("svgd-gaussian-2d.toml", ["population.count=3000", "steps=6", "record-every=3", "flow.median-sample=500"]),
+        ("svgd-gaussian-2d.toml", ["population.count=3000", "steps=6", "record-every=3", "flow.median-sample=700"]),
         ("formula-banana-svgd.toml", ["population.count=800", "steps=6", "record-every=3"]),
         // The MMD flow: the target samples dealt to the ranks as sources; noise injection in 1-D
         // (the sum gathers: no mesh in 1-D), the mesh in 2-D with AdaGrad.

@@ -131,4 +131,37 @@ public final class DistributedSum: KernelSumEngine, @unchecked Sendable {
             for k in 0..<g { gradients[j * g + k] = allGradients[id * g + k] }
         }
     }
+
+    /// Array front-end of ``sumOverRankParticles(_:_:sourceIDs:sourceTotal:targetIDs:targetTotal:values:gradients:)``
+    /// (the layout of ``KernelSumEngine/sum(_:dimension:sources:weights:channels:targets:gradientChannels:values:gradients:)``):
+    /// `values` and `gradients` are resized to this rank's targets.
+    public func sumOverRankParticles(
+        _ kernel: any RadialKernel, dimension d: Int, sources: [Double], weights: [Double], channels: Int,
+        targets: [Double], gradientChannels: [Int], sourceIDs: [Int], sourceTotal: Int, targetIDs: [Int],
+        targetTotal: Int, values: inout [Double], gradients: inout [Double]
+    ) {
+        let m = targets.count / d
+        if values.count != m * channels { values = [Double](repeating: 0, count: m * channels) }
+        if gradients.count != m * gradientChannels.count * d {
+            gradients = [Double](repeating: 0, count: m * gradientChannels.count * d)
+        }
+        sources.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { w in
+                targets.withUnsafeBufferPointer { y in
+                    values.withUnsafeMutableBufferPointer { v in
+                        gradients.withUnsafeMutableBufferPointer { g in
+                            guard
+                                let problem = KernelSumProblem(
+                                    dimension: d, sources: x, weights: w, channels: channels, targets: y,
+                                    gradientChannels: gradientChannels)
+                            else { preconditionFailure("DistributedSum.sumOverRankParticles: shapes") }
+                            sumOverRankParticles(
+                                kernel, problem, sourceIDs: sourceIDs, sourceTotal: sourceTotal, targetIDs: targetIDs,
+                                targetTotal: targetTotal, values: v, gradients: g)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -118,23 +118,10 @@ public final class MMDFlow: Flow {
         let held = Array(sources[0..<(n * d)]) + Array(targetSamples[(mine.lowerBound * d)..<(mine.upperBound * d)])
         let signed = Array(weights[0..<n]) + [Double](repeating: -1 / Double(sampleCount), count: mine.count)
         let ids = share.ids + mine.map { share.total + $0 }
-        if values.count != n { values = [Double](repeating: 0, count: n) }
-        if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
-        held.withUnsafeBufferPointer { x in
-            signed.withUnsafeBufferPointer { w in
-                points.withUnsafeBufferPointer { y in
-                    values.withUnsafeMutableBufferPointer { v in
-                        gradients.withUnsafeMutableBufferPointer { g in
-                            let problem = KernelSumProblem(
-                                dimension: d, sources: x, weights: w, channels: 1, targets: y, gradientChannels: [0])!
-                            distributed.sumOverRankParticles(
-                                kernel, problem, sourceIDs: ids, sourceTotal: share.total + sampleCount,
-                                targetIDs: share.ids, targetTotal: share.total, values: v, gradients: g)
-                        }
-                    }
-                }
-            }
-        }
+        distributed.sumOverRankParticles(
+            kernel, dimension: d, sources: held, weights: signed, channels: 1, targets: points, gradientChannels: [0],
+            sourceIDs: ids, sourceTotal: share.total + sampleCount, targetIDs: share.ids, targetTotal: share.total,
+            values: &values, gradients: &gradients)
     }
 
     /// True: the noise and the update are per particle, the witness sums over the ranks'

@@ -74,21 +74,10 @@ public final class SteinVariationalGradientDescent: Flow {
             weights[d * n + j] = w
         }
         if let share, let distributed = engine as? DistributedSum {
-            if values.count != n * c { values = [Double](repeating: 0, count: n * c) }
-            if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
-            population.positions.withUnsafeBufferPointer { x in
-                weights.withUnsafeBufferPointer { w in
-                    values.withUnsafeMutableBufferPointer { v in
-                        gradients.withUnsafeMutableBufferPointer { g in
-                            let problem = KernelSumProblem(
-                                dimension: d, sources: x, weights: w, channels: c, targets: x, gradientChannels: [d])!
-                            distributed.sumOverRankParticles(
-                                kernel, problem, sourceIDs: share.ids, sourceTotal: share.total, targetIDs: share.ids,
-                                targetTotal: share.total, values: v, gradients: g)
-                        }
-                    }
-                }
-            }
+            distributed.sumOverRankParticles(
+                kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
+                targets: population.positions, gradientChannels: [d], sourceIDs: share.ids, sourceTotal: share.total,
+                targetIDs: share.ids, targetTotal: share.total, values: &values, gradients: &gradients)
         } else {
             engine.sum(
                 kernel, dimension: d, sources: population.positions, weights: weights, channels: c,

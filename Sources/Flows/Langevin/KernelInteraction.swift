@@ -67,21 +67,10 @@ public final class KernelInteraction: Interaction {
         let n = p.count
         if scaled.count != n { scaled = [Double](repeating: 0, count: n) }
         for j in 0..<n { scaled[j] = p.weights[j] * weight }
-        if values.count != n { values = [Double](repeating: 0, count: n) }
-        if gradients.count != n * d { gradients = [Double](repeating: 0, count: n * d) }
-        p.positions.withUnsafeBufferPointer { x in
-            scaled.withUnsafeBufferPointer { w in
-                values.withUnsafeMutableBufferPointer { v in
-                    gradients.withUnsafeMutableBufferPointer { g in
-                        let problem = KernelSumProblem(
-                            dimension: d, sources: x, weights: w, channels: 1, targets: x, gradientChannels: [0])!
-                        distributed.sumOverRankParticles(
-                            kernel, problem, sourceIDs: share.ids, sourceTotal: share.total, targetIDs: share.ids,
-                            targetTotal: share.total, values: v, gradients: g)
-                    }
-                }
-            }
-        }
+        distributed.sumOverRankParticles(
+            kernel, dimension: d, sources: p.positions, weights: scaled, channels: 1, targets: p.positions,
+            gradientChannels: [0], sourceIDs: share.ids, sourceTotal: share.total, targetIDs: share.ids,
+            targetTotal: share.total, values: &values, gradients: &gradients)
         for k in 0..<out.count { out[k] += gradients[k] }
     }
 

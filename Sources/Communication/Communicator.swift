@@ -99,7 +99,8 @@ extension Communicator {
 
     /// Rows that the ranks hold by global index, on every rank in index order: this rank holds
     /// the rows `ids` (`width` values each, row-major in `rows`), and every index of 0 ..< `total`
-    /// is held by exactly one rank (collective; exact).
+    /// is held by exactly one rank (collective; exact). The rows travel in rounds of at most
+    /// 2^30 values in all, within what one MPI call can count (Int32).
     public func gatherRows(
         _ rows: UnsafeBufferPointer<Double>, width: Int, ids: UnsafeBufferPointer<Int>, total: Int
     )
@@ -107,13 +108,21 @@ extension Communicator {
     {
         precondition(rows.count == ids.count * width, "gatherRows: \(ids.count) ids for \(rows.count) values")
         let counts = allCounts(ids.count)
-        let allIDs = allGather(ids.map(Double.init), counts: counts)
-        let allRows = allGather(Array(rows), counts: counts.map { $0 * width })
-        precondition(allIDs.count == total, "gatherRows: the ranks hold \(allIDs.count) rows of \(total)")
+        precondition(counts.reduce(0, +) == total, "gatherRows: the ranks hold \(counts.reduce(0, +)) rows of \(total)")
         var result = [Double](repeating: 0, count: total * width)
-        for (k, id) in allIDs.enumerated() {
-            let i = Int(id)
-            for a in 0..<width { result[i * width + a] = allRows[k * width + a] }
+        let perRound = max(1, (1 << 30) / max(1, (width + 1) * size))
+        let rounds = (counts.max()! + perRound - 1) / perRound
+        for round in 0..<rounds {
+            let start = round * perRound
+            let sent = counts.map { max(0, min(perRound, $0 - start)) }
+            let mine = start..<(start + sent[rank])
+            let allIDs = allGather(ids[mine].map(Double.init), counts: sent)
+            let allRows = allGather(
+                Array(rows[(mine.lowerBound * width)..<(mine.upperBound * width)]), counts: sent.map { $0 * width })
+            for (k, id) in allIDs.enumerated() {
+                let i = Int(id)
+                for a in 0..<width { result[i * width + a] = allRows[k * width + a] }
+            }
         }
         return result
     }

@@ -9,7 +9,7 @@ import Communication
 /// Why: a sum over particles that several ranks hold in different sets (a mesh's total weight)
 /// must come out the same whatever the ranks, and the same as one process. Adding the ranks'
 /// accumulators digit by digit is exact, so ``value`` is one function of the exact sum.
-public struct ExactSum: Sendable, Equatable {
+public struct ExactSum: Sendable {
     /// 32-bit digits, least significant first; after ``normalize()`` every digit but the last
     /// lies in [0, 2^32) and the last carries the sign.
     public internal(set) var digits = [Int64](repeating: 0, count: ExactSum.digitCount)

@@ -164,4 +164,31 @@ final class DecompositionTests: XCTestCase {
             for o in resumed { assertSame(try XCTUnwrap(o).final, alone.final, "\(c.name) resumed on \(k) ranks") }
         }
     }
+
+    /// The slabs hold N/K particles each even when one particle lies far from the rest (equal
+    /// bins over [min, max] alone would put the bulk in one slab), and x₁ spanning only a few
+    /// subnormals, or nothing at all, deals the particles out without a trap.
+    func testSlabsBalanceAroundAnOutlierAndTinySpans() {
+        var rng = TestRNG(4)
+        let bulk = (0..<999).flatMap { _ in [rng.uniform(-1, 1), rng.uniform(-1, 1)] }
+        let layouts: [(String, [Double], Bool)] = [
+            ("an outlier at 1e6", bulk + [1e6, 0], true),
+            ("a subnormal span", (0..<400).flatMap { [Double($0 % 3) * 5e-324, 0] }, false),
+            ("one point", (0..<300).flatMap { _ in [0.25, 0.5] }, false),
+        ]
+        for (label, x, balanced) in layouts {
+            let whole = SimulationState(populations: [Population(name: "p", dimension: 2, positions: x)])
+            let n = x.count / 2
+            for k in [2, 4] {
+                let held = ThreadJob(size: k).run { comm in
+                    ParticleDecomposition(communicator: comm).share(of: whole).populations[0].share!.ids
+                }
+                XCTAssertEqual(held.flatMap { $0 }.sorted(), Array(0..<n), "\(label), \(k) ranks")
+                if balanced {
+                    XCTAssertLessThanOrEqual(
+                        held.map(\.count).max()!, n / k + n / (10 * k), "\(label), \(k) ranks: \(held.map(\.count))")
+                }
+            }
+        }
+    }
 }

@@ -142,8 +142,11 @@ public struct ParticleDecomposition {
         }
     }
 
-    /// The K − 1 inner cuts c_1 ≤ … ≤ c_{K−1}: bin edges at the K-quantiles of x₁ over every
-    /// rank's particles (collective).
+    /// The K − 1 inner cuts c_1 ≤ … ≤ c_{K−1} at the K-quantiles of x₁ over every rank's
+    /// particles (collective): each cut is narrowed to the bin holding its quantile on a
+    /// histogram of ``bins`` bins, three times over (integer counts summed over the ranks), so
+    /// a far outlier does not put the bulk of the particles in one slab; the cut is that bin's
+    /// upper edge.
     func slabCuts(_ p: Population) -> [Double] {
         let d = p.dimension
         let size = communicator.size
@@ -157,23 +160,37 @@ public struct ParticleDecomposition {
         high = communicator.allReduce([high], max)[0]
         guard low < high else { return [Double](repeating: .infinity, count: size - 1) }
         let bins = ParticleDecomposition.bins
-        let binWidth = (high - low) / Double(bins)
-        var counts = [Int](repeating: 0, count: bins)
-        for i in 0..<p.count { counts[min(bins - 1, Int((p.positions[i * d] - low) / binWidth))] += 1 }
-        counts = communicator.allSum(counts)
-        let total = counts.reduce(0, +)
-        var cuts: [Double] = []
-        var below = 0
-        var bin = 0
-        for r in 1..<size {
-            // The first bin edge with at least r·N/K particles below it.
-            while bin < bins && below * size < r * total {
-                below += counts[bin]
-                bin += 1
+        let total = communicator.allSum([p.count])[0]
+        // Per cut: the interval [a, b] holding its quantile and the particles below a.
+        var intervals = [(a: Double, b: Double, below: Int)](repeating: (low, high, 0), count: size - 1)
+        for _ in 0..<3 {
+            var counts = [Int](repeating: 0, count: intervals.count * bins)
+            for (r, interval) in intervals.enumerated() where interval.a < interval.b {
+                let (a, b) = (interval.a, interval.b)
+                for i in 0..<p.count {
+                    let x = p.positions[i * d]
+                    // [a, b) for the inner intervals, [a, b] for the last one of the whole range.
+                    guard x >= a, x < b || (x == b && b == high) else { continue }
+                    // (x − a)/(b − a) ∈ [0, 1]: finite even where b − a is subnormal.
+                    counts[r * bins + min(bins - 1, Int(Double(bins) * ((x - a) / (b - a))))] += 1
+                }
             }
-            cuts.append(bin == bins ? .infinity : low + Double(bin) * binWidth)
+            counts = communicator.allSum(counts)
+            for r in intervals.indices where intervals[r].a < intervals[r].b {
+                let (a, b, below) = intervals[r]
+                // The bin holding the (r + 1)·N/K-th particle: the first bin with at least that many below its upper edge.
+                let wanted = ((r + 1) * total + size - 1) / size
+                var count = below
+                var bin = 0
+                while bin < bins - 1 && count + counts[r * bins + bin] < wanted {
+                    count += counts[r * bins + bin]
+                    bin += 1
+                }
+                let edge = { (j: Int) in j == bins ? b : a + (b - a) * (Double(j) / Double(bins)) }
+                intervals[r] = (edge(bin), edge(bin + 1), count)
+            }
         }
-        return cuts
+        return intervals.map(\.b)
     }
 }
 

@@ -240,6 +240,9 @@ public final class Simulation {
         var latest: [(name: String, value: Double)] = []
         var lastRecorded = resumed?.lastRecordedStep ?? -1
         var lastCheckpoint: Int? = resumed?.step
+        // The last step a checkpoint was taken at by every rank (gathered, if not written here):
+        // what the ranks decide on when a stop request comes.
+        var lastGathered: Int? = resumed?.step
         var lastCheckpointTime = clock.now
         // On several ranks, a flow that allows it steps each rank's share of the particles.
         let decomposition =
@@ -282,7 +285,7 @@ public final class Simulation {
             let t0 = clock.now
             let snapshot = whole()
             let carried = decomposition?.gatherCarried(state) ?? []
-            lastCheckpoint = step
+            lastGathered = step
             guard let writer = checkpoints else { return }
             let marks = try recorder.synchronize()
             var sofar = timings
@@ -293,6 +296,7 @@ public final class Simulation {
                     timings: sofar,
                     scenarioIdentity: writer.scenarioIdentity))
             timings.checkpointing += seconds(since: t0)
+            lastCheckpoint = step
             lastCheckpointTime = clock.now
         }
 
@@ -326,7 +330,7 @@ public final class Simulation {
             for step in Swift.stride(from: first, through: steps, by: 1) {
                 if shouldStop() {
                     end = .interrupted(step: step - 1)
-                    if lastCheckpoint != step - 1 { try saveCheckpoint(step - 1) }
+                    if lastGathered != step - 1 { try saveCheckpoint(step - 1) }
                     break
                 }
                 let t0 = clock.now

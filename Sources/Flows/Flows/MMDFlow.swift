@@ -95,6 +95,7 @@ public final class MMDFlow: Flow {
         if let share = p.share, let distributed = engine as? DistributedSum {
             witnessGradients(at: share, distributed)
         } else {
+            precondition(p.share == nil, "MMDFlow: a rank's share of the particles needs a DistributedSum")
             engine.sum(
                 kernel, dimension: d, sources: sources, weights: weights, channels: 1,
                 targets: points, gradientChannels: [0], values: &values, gradients: &gradients)

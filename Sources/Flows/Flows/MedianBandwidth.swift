@@ -60,7 +60,8 @@ public final class MedianBandwidth {
     /// indices, `total` N. The subsample's points (every particle when N ≤ S) are sent by the
     /// ranks that hold them, so σ is one process's bit for bit.
     public func callAsFunction(_ x: [Double], ids: [Int], total: Int, dimension d: Int, threads: Int) -> Double {
-        guard total >= 2, let communicator else { return 1 }
+        guard let communicator else { preconditionFailure("MedianBandwidth: particles held apart need the ranks") }
+        guard total >= 2 else { return 1 }
         let s = min(total, sampleSize)
         // The held particles of the subsample, by their place k in it (index ⌊kN/S⌋).
         var places: [Int] = []

@@ -79,6 +79,7 @@ public final class SteinVariationalGradientDescent: Flow {
                 targets: population.positions, gradientChannels: [d], sourceIDs: share.ids, sourceTotal: share.total,
                 targetIDs: share.ids, targetTotal: share.total, values: &values, gradients: &gradients)
         } else {
+            precondition(share == nil, "SVGD: a rank's share of the particles needs a DistributedSum")
             engine.sum(
                 kernel, dimension: d, sources: population.positions, weights: weights, channels: c,
                 targets: population.positions, gradientChannels: [d], values: &values, gradients: &gradients)

@@ -61,6 +61,7 @@ public final class KernelInteraction: Interaction {
     /// the mesh exchanges only the sources each rank's slab needs).
     public func addGradients(atShare p: Population, communicator: any Communicator, into out: inout [Double]) {
         guard let share = p.share, let distributed = engine as? DistributedSum else {
+            precondition(p.share == nil, "KernelInteraction: a rank's share of the particles needs a DistributedSum")
             return addGradients(p.positions, weights: p.weights, dimension: p.dimension, into: &out)
         }
         let d = p.dimension

@@ -136,11 +136,11 @@ private struct RankLayout {
         let radius = plan.split.radius
         let size = radius > 0 ? radius / Double(options.nearCellsPerRadius) : 1
         cellSize = size
-        cellCount = max(1, Int(((sourceBox.upper[0] - sourceBox.lower[0]) / size).rounded(.down)) + 1)
         guard radius > 0 else {
-            nearCells = []
+            (cellCount, nearCells) = (1, [])
             return
         }
+        cellCount = max(1, Int(((sourceBox.upper[0] - sourceBox.lower[0]) / size).rounded(.down)) + 1)
         // A query visits the cells within ⌈ε/h⌉ of its own along each axis (CellList.runs);
         // one more on each side guards against rounding.
         let reach = Int((radius / size).rounded(.up)) + 1

@@ -127,6 +127,22 @@ extension Communicator {
         return result
     }
 
+    /// Sends `outgoing[q]` to each rank q and returns what every rank sent this one, in rank
+    /// order (the counts travel first, then one ``allToAll(_:sendCounts:into:receiveCounts:)``).
+    public func exchange(_ outgoing: [[Double]]) -> [Double] {
+        precondition(outgoing.count == size, "exchange: \(outgoing.count) blocks for \(size) ranks")
+        let sendCounts = outgoing.map(\.count)
+        let matrix = allGather(sendCounts.map(Double.init), counts: [Int](repeating: size, count: size))
+        let receiveCounts = (0..<size).map { Int(matrix[$0 * size + rank]) }
+        var received = [Double](repeating: 0, count: receiveCounts.reduce(0, +))
+        outgoing.flatMap { $0 }.withUnsafeBufferPointer { s in
+            received.withUnsafeMutableBufferPointer {
+                allToAll(s, sendCounts: sendCounts, into: $0, receiveCounts: receiveCounts)
+            }
+        }
+        return received
+    }
+
     /// Every rank's `text`, in rank order (UTF-8 bytes carried as doubles: exact).
     public func allGather(_ text: String) -> [String] {
         guard size > 1 else { return [text] }

@@ -64,7 +64,6 @@ public struct ExactSum: Sendable {
         normalize()
         for k in 0..<digits.count { digits[k] += other.digits[k] }
         special += other.special
-        pending = 2
         normalize()
     }
 
@@ -106,20 +105,31 @@ extension ExactSum {
     /// The exact sum over every rank's accumulator (collective): the normalised digits are
     /// integers below 2^32 in magnitude, exact as doubles, and added exactly.
     public func acrossRanks(_ communicator: any Communicator) -> ExactSum {
-        guard communicator.size > 1 else { return self }
-        var mine = self
-        mine.normalize()
-        let k = ExactSum.digitCount
-        // The IEEE sum of the terms that were NaN or infinite travels in an extra slot.
-        let all = communicator.allGather(
-            mine.digits.map(Double.init) + [mine.special], counts: [Int](repeating: k + 1, count: communicator.size))
-        var total = ExactSum()
-        for r in 0..<communicator.size {
-            var other = ExactSum()
-            for j in 0..<k { other.digits[j] = Int64(all[r * (k + 1) + j]) }
-            other.special = all[r * (k + 1) + k]
-            total.add(other)
+        ExactSum.acrossRanks([self], communicator)[0]
+    }
+
+    /// Several accumulators summed over the ranks in one gather (collective; the same count on
+    /// every rank).
+    public static func acrossRanks(_ sums: [ExactSum], _ communicator: any Communicator) -> [ExactSum] {
+        guard communicator.size > 1 else { return sums }
+        let k = digitCount
+        // Per accumulator its digits, then the IEEE sum of its NaN or infinite terms.
+        let mine = sums.flatMap { sum -> [Double] in
+            var normal = sum
+            normal.normalize()
+            return normal.digits.map(Double.init) + [normal.special]
         }
-        return total
+        let all = communicator.allGather(mine, counts: [Int](repeating: mine.count, count: communicator.size))
+        var totals = [ExactSum](repeating: ExactSum(), count: sums.count)
+        for r in 0..<communicator.size {
+            for s in totals.indices {
+                let base = (r * sums.count + s) * (k + 1)
+                var other = ExactSum()
+                for j in 0..<k { other.digits[j] = Int64(all[base + j]) }
+                other.special = all[base + k]
+                totals[s].add(other)
+            }
+        }
+        return totals
     }
 }

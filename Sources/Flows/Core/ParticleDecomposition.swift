@@ -18,11 +18,13 @@ public protocol ParticleStatePart: StatefulPart, AnyObject {
 /// deals its atoms: rank r holds the particles whose first coordinate lies in its slab
 /// [c_r, c_{r+1}) (c_0 = −∞, c_K = +∞), each with its global index (``ParticleShare``).
 ///
-/// The cuts are the K-quantiles of x₁ on a histogram of ``bins`` bins over [min x₁, max x₁]
-/// (integer counts summed over the ranks: every rank finds the same cuts), re-cut before every
-/// move, so the slabs follow the particles; a slab then holds N/K particles to within a bin's.
+/// The cuts are the K-quantiles of x₁, found on histograms of ``bins`` bins (integer counts
+/// summed over the ranks: every rank finds the same cuts; ``slabCuts(_:)``), re-cut before
+/// every move, so the slabs follow the particles; a slab then holds N/K particles to within a
+/// bin's.
 /// A move (``migrate(_:)``) sends every particle outside its rank's slab to its new owner with
-/// its whole state (position, weight, velocity) in one `allToAll`; a rank keeps its particles
+/// its whole state (position, weight, velocity, the flow's ``ParticleStatePart`` rows) in one
+/// `allToAll`; a rank keeps its particles
 /// in increasing global index. Everything that reads the whole state (records, metrics,
 /// checkpoints) gathers it by index (``gather(_:)``), so the files are one process's.
 public struct ParticleDecomposition {
@@ -117,17 +119,7 @@ public struct ParticleDecomposition {
                 outgoing[q].append(contentsOf: records[(i * own)..<((i + 1) * own)])
                 for r in rows { outgoing[q].append(contentsOf: r[(i * d)..<((i + 1) * d)]) }
             }
-            let sendCounts = outgoing.map(\.count)
-            let size = communicator.size
-            let matrix = communicator.allGather(
-                sendCounts.map(Double.init), counts: [Int](repeating: size, count: size))
-            let receiveCounts = (0..<size).map { Int(matrix[$0 * size + communicator.rank]) }
-            var received = [Double](repeating: 0, count: receiveCounts.reduce(0, +))
-            outgoing.flatMap { $0 }.withUnsafeBufferPointer { s in
-                received.withUnsafeMutableBufferPointer {
-                    communicator.allToAll(s, sendCounts: sendCounts, into: $0, receiveCounts: receiveCounts)
-                }
-            }
+            let received = communicator.exchange(outgoing)
             let count = received.count / width
             let order = (0..<count).sorted { received[$0 * width] < received[$1 * width] }
             let sorted = order.flatMap { received[($0 * width)..<($0 * width + own)] }

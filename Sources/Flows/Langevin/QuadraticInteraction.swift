@@ -32,7 +32,7 @@ public final class QuadraticInteraction: Interaction {
             sums[d].add(w[i])
             for a in 0..<d { sums[a].add(w[i] * x[i * d + a]) }
         }
-        if let communicator { sums = sums.map { $0.acrossRanks(communicator) } }
+        if let communicator { sums = ExactSum.acrossRanks(sums, communicator) }
         let s = sums[d].value
         return (s, (0..<d).map { s > 0 ? sums[$0].value / s : sums[$0].value })
     }

@@ -119,9 +119,9 @@ private struct RankLayout {
             counts: [Int](repeating: 2, count: communicator.size))
         let interpolated = (0..<communicator.size).map { Int(read[2 * $0])..<Int(read[2 * $0 + 1]) }
         let n = problem.sourceCount
-        let totals = (0..<problem.channels).map { c in
-            ExactSum(problem.weights[(c * n)..<(c * n + n)]).acrossRanks(communicator).value
-        }
+        let totals = ExactSum.acrossRanks(
+            (0..<problem.channels).map { c in ExactSum(problem.weights[(c * n)..<(c * n + n)]) }, communicator
+        ).map(\.value)
         particles = .init(share: share, spreadSlabs: slabs, interpolatedRows: interpolated, weightTotals: totals)
         // The near field: a cell list over every source's box, cells of ε/cellsPerRadius.
         var lower = [Double](repeating: .infinity, count: d)
@@ -156,17 +156,20 @@ private struct RankLayout {
         }
     }
 
-    /// Whether rank q needs a source at x (first coordinate): its window meets q's spreading
-    /// rows, or q's near field visits its cell.
-    func isNeeded(_ x: Double, by q: Int) -> Bool {
-        let lead = 3 - plan.dimension
-        let rows = plan.grid[0]
-        let row = min(rows - 1, max(0, factors.start(x, slot: lead)))
-        let slab = particles.spreadSlabs[q]
-        if row >= slab.lowerBound - (plan.spreadWidth - 1) && row < slab.upperBound { return true }
-        guard !nearCells.isEmpty else { return false }
+    /// Where a source at x (first coordinate) lies: the first spreading row of its window, and
+    /// its near-field cell along axis 0.
+    func place(_ x: Double) -> (row: Int, cell: Int) {
+        let row = min(plan.grid[0] - 1, max(0, factors.start(x, slot: 3 - plan.dimension)))
         let cell = min(cellCount - 1, max(0, Int(((x - sourceBox.lower[0]) / cellSize).rounded(.down))))
-        return nearCells[q].contains(cell)
+        return (row, cell)
+    }
+
+    /// Whether rank q needs a source at `place`: its window meets q's spreading rows, or q's
+    /// near field visits its cell.
+    func isNeeded(_ place: (row: Int, cell: Int), by q: Int) -> Bool {
+        let slab = particles.spreadSlabs[q]
+        if place.row >= slab.lowerBound - (plan.spreadWidth - 1) && place.row < slab.upperBound { return true }
+        return !nearCells.isEmpty && nearCells[q].contains(place.cell)
     }
 
     /// `body` on a problem with this rank's targets and every source it needs from any rank
@@ -181,23 +184,14 @@ private struct RankLayout {
         let record = 1 + d + c  // global index, coordinates, weights
         var outgoing = [[Double]](repeating: [], count: k)
         for i in 0..<n {
-            for q in 0..<k where isNeeded(problem.sources[i * d], by: q) {
+            let at = place(problem.sources[i * d])
+            for q in 0..<k where isNeeded(at, by: q) {
                 outgoing[q].append(Double(ids[i]))
                 for a in 0..<d { outgoing[q].append(problem.sources[i * d + a]) }
                 for ch in 0..<c { outgoing[q].append(problem.weights[ch * n + i]) }
             }
         }
-        let sendCounts = outgoing.map(\.count)
-        // Each rank's counts for every other, then the records.
-        let matrix = communicator.allGather(sendCounts.map(Double.init), counts: [Int](repeating: k, count: k))
-        let receiveCounts = (0..<k).map { Int(matrix[$0 * k + communicator.rank]) }
-        let send = outgoing.flatMap { $0 }
-        var received = [Double](repeating: 0, count: receiveCounts.reduce(0, +))
-        send.withUnsafeBufferPointer { s in
-            received.withUnsafeMutableBufferPointer {
-                communicator.allToAll(s, sendCounts: sendCounts, into: $0, receiveCounts: receiveCounts)
-            }
-        }
+        let received = communicator.exchange(outgoing)
         let m = received.count / record
         let order = (0..<m).sorted { received[$0 * record] < received[$1 * record] }
         var sources = [Double](repeating: 0, count: m * d)

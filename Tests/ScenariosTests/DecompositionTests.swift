@@ -136,6 +136,28 @@ final class DecompositionTests: XCTestCase {
         }
     }
 
+    /// The two-layer network deals fixed blocks of 64 neurons (none moves): each rank holds its
+    /// run of whole blocks, N/K to within a block, and every record, the final state and the
+    /// losses are one process's bit for bit (the outputs' partial sums added in block order).
+    func testTheNetworkHoldsItsBlocksOfNeuronsAndIsOneProcesss() throws {
+        let name = "two-layer-student-teacher.toml"
+        let overrides = ["population.count=300", "steps=6", "record-every=2", "flow.temperature=0.001"]
+        let alone = try DecompositionTests.run(name, overrides, communicator: SerialCommunicator())
+        for k in [2, 3] {
+            let outcomes = try ThreadJob(size: k).run { comm in
+                try? DecompositionTests.run(name, overrides, communicator: comm)
+            }.map { try XCTUnwrap($0, "\(k) ranks") }
+            // Blocks of 64 among 300 neurons (5 blocks): 3 + 2 on two ranks, 2 + 2 + 1 on three.
+            let expected: [[Range<Int>]] = [[0..<192, 192..<300], [0..<128, 128..<256, 256..<300]]
+            for (r, o) in outcomes.enumerated() {
+                for (a, b) in zip(o.states, alone.states) { assertSame(a, b, "network on \(k) ranks") }
+                XCTAssertEqual(o.states.count, alone.states.count)
+                assertSame(o.final, alone.final, "network on \(k) ranks")
+                for held in o.held { XCTAssertEqual(held, Array(expected[k - 2][r]), "rank \(r) of \(k)") }
+            }
+        }
+    }
+
     /// Checkpoints gather the whole state (rank 0's writer decides when; the others follow), and a
     /// run resumed from one on K ranks ends with the uninterrupted run's state, bit for bit.
     func testCheckpointsAndResumesOnRanksAreOneProcesss() throws {

@@ -24,33 +24,63 @@ public protocol ParticleStatePart: StatefulPart, AnyObject {
 /// bin's.
 /// A move (``migrate(_:)``) sends every particle outside its rank's slab to its new owner with
 /// its whole state (position, weight, velocity, the flow's ``ParticleStatePart`` rows) in one
-/// `allToAll`; a rank keeps its particles
-/// in increasing global index. Everything that reads the whole state (records, metrics,
-/// checkpoints) gathers it by index (``gather(_:)``), so the files are one process's.
+/// `allToAll`; a rank keeps its particles in increasing global index.
+///
+/// A flow whose particles all interact alike (a network's neurons, through the data) deals
+/// fixed blocks of indices instead (``Layout/blocks(of:)``): nothing moves.
+///
+/// Everything that reads the whole state (records, metrics, checkpoints) gathers it by index
+/// (``gather(_:)``), so the files are one process's.
 public struct ParticleDecomposition {
+    /// How the particles are dealt: by slabs of space, or by fixed blocks of indices.
+    public enum Layout: Sendable, Equatable {
+        /// Rank r holds the particles of its slab of x₁, re-cut before every move (particles
+        /// whose interactions are local in space: kernels, the mesh, the spatial hash).
+        case slabs
+        /// Rank r holds the r-th of K near-equal runs of whole blocks of `block` consecutive
+        /// indices, for the whole run (particles that interact with all others alike, through
+        /// data, as a network's neurons do: nothing to gain from space, and no move).
+        case blocks(of: Int)
+    }
+
     /// The ranks.
     public let communicator: any Communicator
+    /// Slabs or fixed blocks of indices.
+    public let layout: Layout
     /// The flow's per-particle state of the first population, moved with its particles.
     public let carried: [any ParticleStatePart]
     /// The histogram's bins from which the cuts are taken.
     public static let bins = 4096
 
     /// A decomposition over `communicator`'s ranks, moving `carried` with the particles.
-    public init(communicator: any Communicator, carried: [any ParticleStatePart] = []) {
+    public init(communicator: any Communicator, carried: [any ParticleStatePart] = [], layout: Layout = .slabs) {
         self.communicator = communicator
         self.carried = carried
+        self.layout = layout
+    }
+
+    /// Rank r's indices among `count` under ``Layout/blocks(of:)``: whole blocks of `block`
+    /// (the last may be short), the blocks dealt out as evenly as they go (a rank may hold none).
+    public static func blockShare(rank: Int, ranks: Int, count: Int, block: Int) -> Range<Int> {
+        let deal = BlockPartition(count: (count + block - 1) / block, parts: ranks).range(of: rank)
+        return min(count, deal.lowerBound * block)..<min(count, deal.upperBound * block)
     }
 
     /// The carried parts that hold state now.
     var holding: [any ParticleStatePart] { carried.filter(\.holdsParticleState) }
 
-    /// This rank's share of `whole` (which every rank holds): the particles of its slab.
+    /// This rank's share of `whole` (which every rank holds): the particles of its slab or its
+    /// blocks of indices.
     public func share(of whole: SimulationState) -> SimulationState {
-        // Contiguous blocks of indices first, then each particle to its slab.
+        // Contiguous blocks of indices first, then (slabs) each particle to its slab.
         var state = whole
         for (k, p) in whole.populations.enumerated() {
-            let blocks = BlockPartition(count: p.count, parts: communicator.size)
-            let mine = blocks.range(of: communicator.rank)
+            let mine: Range<Int>
+            switch layout {
+            case .slabs: mine = BlockPartition(count: p.count, parts: communicator.size).range(of: communicator.rank)
+            case .blocks(let b):
+                mine = Self.blockShare(rank: communicator.rank, ranks: communicator.size, count: p.count, block: b)
+            }
             state.populations[k] = p.rows(Array(mine))
             state.populations[k].share = ParticleShare(ids: Array(mine), total: p.count)
             if k == 0 {
@@ -99,8 +129,9 @@ public struct ParticleDecomposition {
     }
 
     /// Re-cuts the slabs and moves every particle to the rank of its slab (collective). The
-    /// positions must be finite.
+    /// positions must be finite. Fixed blocks of indices do not move.
     public func migrate(_ state: inout SimulationState) {
+        guard layout == .slabs else { return }
         for k in state.populations.indices {
             guard let share = state.populations[k].share else { continue }
             let p = state.populations[k]

@@ -247,7 +247,9 @@ public final class Simulation {
         // On several ranks, a flow that allows it steps each rank's share of the particles.
         let decomposition =
             communicator.size > 1 && flow.distributesParticles
-            ? ParticleDecomposition(communicator: communicator, carried: flow.particleState) : nil
+            ? ParticleDecomposition(
+                communicator: communicator, carried: flow.particleState, layout: flow.particleLayout)
+            : nil
         /// Every particle (gathered from the ranks when they hold them apart: collective).
         func whole() -> SimulationState { decomposition?.gather(state) ?? state }
         /// The ranks agree: whether `flag` holds on any.

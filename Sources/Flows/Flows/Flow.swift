@@ -23,6 +23,9 @@ public protocol Flow: AnyObject {
     /// collectives; ``energy(_:)`` and the metrics still see the whole state. The default is
     /// false: every rank holds and steps the whole state.
     var distributesParticles: Bool { get }
+    /// How the ranks deal the particles when the flow ``distributesParticles``. The default:
+    /// slabs of space.
+    var particleLayout: ParticleDecomposition.Layout { get }
     /// The flow's per-particle state of the first population kept outside it (AdaGrad's
     /// history), moved with the particles when the ranks hold them apart. The default: none.
     var particleState: [any ParticleStatePart] { get }
@@ -39,6 +42,8 @@ extension Flow {
     public func domain(ofPopulation index: Int) -> Domain { .free }
     /// Every rank holds the whole state.
     public var distributesParticles: Bool { false }
+    /// Slabs of space.
+    public var particleLayout: ParticleDecomposition.Layout { .slabs }
     /// None.
     public var particleState: [any ParticleStatePart] { [] }
 }

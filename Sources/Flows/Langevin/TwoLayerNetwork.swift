@@ -16,9 +16,11 @@ import KernelSum
 ///
 /// The output is summed by blocks of ``neuronBlock`` neurons, f(z) = Σ_blocks (Σ_{i ∈ block}
 /// w_i a_i σ(b_i·z + c_i)), the blocks' partial sums added in block order: on K ranks each
-/// computes the activations, partial sums and gradients of its whole blocks of neurons, the
-/// partial sums and the gradients are gathered, and every rank holds one process's numbers bit
-/// for bit (O(N·n·d) per step shared: N neurons, n samples).
+/// holds and steps its whole blocks of neurons (``particleLayout``) and computes their
+/// activations, partial sums and gradients; only the partial sums (n per block) are gathered,
+/// and every rank's output is one process's bit for bit (O(N·n·d) per step shared: N neurons,
+/// n samples). Given the whole population (a metric's), each rank computes its blocks of it and
+/// the gradients are gathered.
 ///
 /// Data: a teacher network of k neurons, y = (1/k) Σ_j σ*(b*_j·z) + noise with b*_j uniform
 /// on the unit sphere (drawn from `RandomStream(seed, .targetSample, 1, j)`), on inputs
@@ -101,13 +103,33 @@ public final class TwoLayerNetworkFlow: Flow {
     }
 
     /// Each rank's neurons (whole blocks of ``neuronBlock``, the blocks dealt out evenly) among N,
-    /// and each rank's blocks.
+    /// and each rank's blocks: the ranks' shares under ``particleLayout``.
     func shares(_ n: Int) -> (neurons: [Range<Int>], blocks: [Range<Int>]) {
         let b = TwoLayerNetworkFlow.neuronBlock
         let deal = BlockPartition(count: (n + b - 1) / b, parts: communicator.size)
-        let blocks = (0..<deal.parts).map(deal.range(of:))
-        return (blocks.map { min(n, $0.lowerBound * b)..<min(n, $0.upperBound * b) }, blocks)
+        let neurons = (0..<deal.parts).map {
+            ParticleDecomposition.blockShare(rank: $0, ranks: deal.parts, count: n, block: b)
+        }
+        return (neurons, (0..<deal.parts).map(deal.range(of:)))
     }
+
+    /// N, this rank's neurons, and the index of its first row in `p` (0 when `p` is whole; the
+    /// first of its neurons when `p` is this rank's share, which must be exactly its blocks).
+    func layout(of p: Population) -> (count: Int, mine: Range<Int>, firstRow: Int) {
+        let n = p.share?.total ?? p.count
+        let mine = shares(n).neurons[communicator.rank]
+        guard let share = p.share else { return (n, mine, 0) }
+        precondition(
+            share.ids.count == mine.count && share.ids.first == mine.first && share.ids.last == mine.last,
+            "TwoLayerNetworkFlow: a rank's share must be its blocks of neurons")
+        return (n, mine, mine.lowerBound)
+    }
+
+    /// Neurons are dealt to the ranks in fixed blocks of ``neuronBlock`` indices: each neuron
+    /// meets every other only through the outputs on the data, so space gives nothing to cut by.
+    public var distributesParticles: Bool { true }
+    /// Fixed blocks of ``neuronBlock`` neurons.
+    public var particleLayout: ParticleDecomposition.Layout { .blocks(of: TwoLayerNetworkFlow.neuronBlock) }
 
     /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) of this rank's neurons
     /// (neuron-major) when `keep`. Each rank sums its blocks of neurons; the blocks' partial sums
@@ -115,10 +137,9 @@ public final class TwoLayerNetworkFlow: Flow {
     func forward(_ p: Population, _ inputs: [Double], keep: Bool) -> [Double] {
         let d = inputDimension
         let m = inputs.count / d
-        let n = p.count
+        let (n, mine, firstRow) = layout(of: p)
         let pd = p.dimension
-        let (neurons, blockShares) = shares(n)
-        let mine = neurons[communicator.rank]
+        let blockShares = shares(n).blocks
         let myBlocks = blockShares[communicator.rank]
         var sv = [Double](repeating: 0, count: mine.count * m)
         var ss = [Double](repeating: 0, count: keep ? mine.count * m : 0)
@@ -145,8 +166,9 @@ public final class TwoLayerNetworkFlow: Flow {
                                             let block = myBlocks.lowerBound + local
                                             let first = block * blockSize
                                             for i in first..<min(n, first + blockSize) {
-                                                let b = T.base + i * pd + 1
-                                                let c = T.base[i * pd + d + 1]
+                                                let at = (i - firstRow) * pd
+                                                let b = T.base + at + 1
+                                                let c = T.base[at + d + 1]
                                                 let row = (i - mine.lowerBound) * m
                                                 for s in 0..<m {
                                                     var u = c
@@ -155,7 +177,7 @@ public final class TwoLayerNetworkFlow: Flow {
                                                     SV.base[row + s] = v
                                                     SS?.base[row + s] = sl
                                                 }
-                                                let coefficient = W.base[i] * T.base[i * pd]
+                                                let coefficient = W.base[i - firstRow] * T.base[at]
                                                 let partial = P.base + local * m
                                                 for s in 0..<m { partial[s] += coefficient * SV.base[row + s] }
                                             }
@@ -191,19 +213,17 @@ public final class TwoLayerNetworkFlow: Flow {
         return 0.5 * s / Double(max(1, y.count))
     }
 
-    /// ∇Ψ(θ_i) + α θ_i for every neuron (row-major, N × (d + 2)); each rank computes its
-    /// neurons' and the ranks gather them.
+    /// ∇Ψ(θ_i) + α θ_i for every neuron of `p` (row-major, one row per row of `p`, (d + 2)
+    /// values each); each rank computes its neurons' and, when `p` is whole, the ranks gather them.
     public func velocityField(_ p: Population) -> [Double] {
         let (inputs, labels) = data.value.train
         let d = inputDimension
         let pd = d + 2
-        let n = p.count
+        let (n, mine, firstRow) = layout(of: p)
         let m = labels.count
-        let neurons = shares(n).neurons
-        let mine = neurons[communicator.rank]
         let f = forward(p, inputs, keep: true)
         let r = (0..<m).map { f[$0] - labels[$0] }
-        if gradient.count != n * pd { gradient = [Double](repeating: 0, count: n * pd) }
+        if gradient.count != p.count * pd { gradient = [Double](repeating: 0, count: p.count * pd) }
         let wd = weightDecay
         let inv = 1 / Double(m)
         if !mine.isEmpty {
@@ -222,8 +242,9 @@ public final class TwoLayerNetworkFlow: Flow {
                                     Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4) { range in
                                         for i in range {
                                             let row = (i - mine.lowerBound) * m
-                                            let a = T.base[i * pd]
-                                            let g = G.base + i * pd
+                                            let at = (i - firstRow) * pd
+                                            let a = T.base[at]
+                                            let g = G.base + at
                                             for k in 0..<pd { g[k] = 0 }
                                             for s in 0..<m {
                                                 let rs = R.base[s]
@@ -234,7 +255,7 @@ public final class TwoLayerNetworkFlow: Flow {
                                                     g[d + 1] += q
                                                 }
                                             }
-                                            for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[i * pd + k] }
+                                            for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[at + k] }
                                         }
                                     }
                                 }
@@ -244,21 +265,21 @@ public final class TwoLayerNetworkFlow: Flow {
                 }
             }
         }
-        communicator.gatherBlocks(of: &gradient, width: pd, rows: neurons)
+        if p.share == nil { communicator.gatherBlocks(of: &gradient, width: pd, rows: shares(n).neurons) }
         return gradient
     }
 
-    /// One Euler–Maruyama step of every neuron: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
+    /// One Euler–Maruyama step of every neuron held: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let g = velocityField(state.populations[0])
+        let p = state.populations[0]
+        let g = velocityField(p)
         let pd = inputDimension + 2
-        let n = state.populations[0].count
         let s = (2 * temperature * h).squareRoot()
-        for i in 0..<n {
-            var rng = RandomStream(seed: seed, .noise, step, i)
+        for row in 0..<p.count {
+            var rng = RandomStream(seed: seed, .noise, step, p.share?.ids[row] ?? row)
             for k in 0..<pd {
-                state.populations[0].positions[i * pd + k] +=
-                    -h * g[i * pd + k] + (temperature > 0 ? s * rng.normal() : 0)
+                state.populations[0].positions[row * pd + k] +=
+                    -h * g[row * pd + k] + (temperature > 0 ? s * rng.normal() : 0)
             }
         }
     }

@@ -21,7 +21,11 @@ public struct NumericTable {
     /// - Throws: ``InputFileError`` for an unreadable or non-text file, an empty one, a row
     ///   whose field count differs from the header's, or a field that is not a number.
     public static func read(path: String, ending: CSVEnding = .lenient) throws -> NumericTable {
-        let file = try CSVFile(path: path, ending: ending)
+        try read(CSVFile(path: path, ending: ending))
+    }
+
+    /// Reads the numbers of a CSV file split into lines already.
+    static func read(_ file: CSVFile) throws -> NumericTable {
         guard let first = file.lines.first else { throw file.error(line: 1, .empty) }
         let headerFields = file.fields(first.range)
         let header = headerFields.map(file.text)
@@ -46,19 +50,31 @@ public struct NumericTable {
 }
 
 /// Points from a CSV file with header `x1,...,xd` and, when `allowWeights`, an optional `w`
-/// column. Returns row-major points, d, and the weights if present. Used for init files,
-/// target samples and `wgf sum` inputs.
+/// column, or from a NumPy .npy array of shape (N, d), or (N,) for d = 1 (told by its magic
+/// bytes, whatever the name). Returns row-major points, d, and the weights if present (a CSV's
+/// `w`; an .npy array has none). Used for init files, target samples, training data and `wgf
+/// sum` inputs.
 ///
-/// - Throws: ``InputFileError`` for a file ``NumericTable/read(path:ending:)`` refuses, another
-///   header, no data rows, or a NaN or infinite value.
+/// The CSV may be what numpy and pandas write: a header commented out by `numpy.savetxt`
+/// (`# x1,x2`) is read as the header, and an unnamed first column (pandas' index, `,x1,x2`)
+/// is skipped.
+///
+/// - Throws: ``InputFileError`` for a file ``NumericTable/read(path:ending:)`` or
+///   ``NPY/decode(_:)`` refuses, another header or shape, no rows, or a NaN or infinite value.
 public func readPoints(
     path: String, allowWeights: Bool = false
 ) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
-    let t = try NumericTable.read(path: path)
-    var coords = t.header
+    let bytes: [UInt8]
+    do { bytes = try readInputFile(path: path) } catch {
+        throw InputFileError(path: path, line: nil, .unreadable(error.reason))
+    }
+    if NPY.hasMagic(bytes) { return try readPoints(npy: bytes, path: path) }
+    let t = try NumericTable.read(CSVFile(path: path, bytes: bytes, ending: .lenient))
+    let (names, skipped) = userColumns(t.header)
+    var coords = names
     var weights: [Double]? = nil
-    if allowWeights, let w = t.header.firstIndex(of: "w") {
-        weights = t.column("w")
+    if allowWeights, let w = coords.firstIndex(of: "w") {
+        weights = (0..<t.rows).map { t.values[$0 * t.header.count + skipped + w] }
         coords.remove(at: w)
     }
     let d = coords.count
@@ -67,9 +83,66 @@ public func readPoints(
         throw InputFileError(path: path, line: 1, .pointsHeader(t.header, weightsAllowed: allowWeights))
     }
     guard t.rows > 0 else { throw InputFileError(path: path, line: 2, .noDataRows) }
-    guard t.values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, .nonFinite) }
-    let columns = expected.map { t.header.firstIndex(of: $0)! }
+    let columns = expected.map { skipped + names.firstIndex(of: $0)! }
     var points = [Double](repeating: 0, count: t.rows * d)
     for i in 0..<t.rows { for a in 0..<d { points[i * d + a] = t.values[i * t.header.count + columns[a]] } }
+    guard points.allSatisfy(\.isFinite), weights?.allSatisfy(\.isFinite) ?? true else {
+        throw InputFileError(path: path, line: nil, .nonFinite)
+    }
     return (d, points, weights)
+}
+
+/// The column names of a table a user wrote, as numpy and pandas write them: a header commented
+/// out by `numpy.savetxt` (`# x1,x2`) is the header, and an unnamed first column (pandas'
+/// index, `,x1,x2`) is skipped. Returns the names after the skipped columns, and how many.
+func userColumns(_ header: [String]) -> (names: [String], skipped: Int) {
+    var names = header
+    if let first = names.first, first.hasPrefix("#") {
+        names[0] = String(first.drop { $0 == "#" || $0 == " " || $0 == "\t" })
+    }
+    let skipped = names.count > 1 && names[0].isEmpty ? 1 : 0
+    return (Array(names.dropFirst(skipped)), skipped)
+}
+
+/// Points from the bytes of an .npy file: shape (N, d), or (N,) for d = 1.
+func readPoints(npy bytes: [UInt8], path: String) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
+    let array: NPYArray
+    do { array = try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
+    guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] >= 1) else {
+        throw InputFileError(path: path, line: nil, .npyShape(array.shape, expected: "(N, d) points, or (N,) in 1-D"))
+    }
+    guard array.shape[0] > 0 else { throw InputFileError(path: path, line: nil, .noDataRows) }
+    guard array.values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, .nonFinite) }
+    return (array.shape.count == 1 ? 1 : array.shape[1], array.values, nil)
+}
+
+/// One value per point (weights): an .npy array of shape (N,) or (N, 1), or a CSV file with
+/// the single column `name`.
+///
+/// - Throws: ``InputFileError`` for a file the readers refuse, another header or shape, no
+///   rows, or a NaN or infinite value.
+public func readValues(path: String, name: String) throws -> [Double] {
+    let bytes: [UInt8]
+    do { bytes = try readInputFile(path: path) } catch {
+        throw InputFileError(path: path, line: nil, .unreadable(error.reason))
+    }
+    let values: [Double]
+    if NPY.hasMagic(bytes) {
+        let array: NPYArray
+        do { array = try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
+        guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
+            throw InputFileError(path: path, line: nil, .npyShape(array.shape, expected: "(N,) values"))
+        }
+        values = array.values
+    } else {
+        let t = try NumericTable.read(CSVFile(path: path, bytes: bytes, ending: .lenient))
+        let (names, skipped) = userColumns(t.header)
+        guard names == [name] else {
+            throw InputFileError(path: path, line: 1, .valuesHeader(t.header, expected: name))
+        }
+        values = (0..<t.rows).map { t.values[$0 * t.header.count + skipped] }
+    }
+    guard !values.isEmpty else { throw InputFileError(path: path, line: nil, .noDataRows) }
+    guard values.allSatisfy(\.isFinite) else { throw InputFileError(path: path, line: nil, .nonFinite) }
+    return values
 }

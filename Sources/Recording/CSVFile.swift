@@ -33,10 +33,19 @@ public struct CSVFile {
     ///
     /// - Throws: ``InputFileError`` when it cannot be read, or holds a NUL byte or invalid UTF-8.
     public init(path: String, ending: CSVEnding) throws {
-        self.path = path
+        let bytes: [UInt8]
         do { bytes = try readInputFile(path: path) } catch {
             throw InputFileError(path: path, line: nil, .unreadable(error.reason))
         }
+        try self.init(path: path, bytes: bytes, ending: ending)
+    }
+
+    /// Splits the file's `bytes`, read already, into lines.
+    ///
+    /// - Throws: ``InputFileError`` when they hold a NUL byte or invalid UTF-8.
+    public init(path: String, bytes: [UInt8], ending: CSVEnding) throws {
+        self.path = path
+        self.bytes = bytes
         try Self.checkText(bytes, path: path)
         // A byte-order mark (spreadsheets write one) is not part of the first header name.
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0

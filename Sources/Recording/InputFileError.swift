@@ -25,10 +25,19 @@ public enum InputFileProblem: FileProblem {
 
     /// The header is not `x1,...,xd` (and `w`, when weights are allowed).
     case pointsHeader([String], weightsAllowed: Bool)
+    /// The header of a file of values (weights) is not the one column `expected`.
+    case valuesHeader([String], expected: String)
     /// A header and no data rows.
     case noDataRows
     /// A value is NaN or infinite.
     case nonFinite
+
+    // MARK: An .npy file of points
+
+    /// The bytes are not an .npy array wgf reads.
+    case npy(NPY.FormatError)
+    /// The array's shape is not (N, d) or (N,) for points (`columns`: what it should be, when known).
+    case npyShape([Int], expected: String)
 
     // MARK: A trajectory.h5
 
@@ -63,8 +72,13 @@ public enum InputFileProblem: FileProblem {
             "column \(Excerpt.quote(column)): '\(Excerpt.quote(field))' is not a number"
         case .pointsHeader(let names, let weightsAllowed):
             "header '\(Excerpt.quote(names.joined(separator: ",")))' is not x1,...,xd\(weightsAllowed ? " and optionally w" : "")"
+        case .valuesHeader(let names, let expected):
+            "header '\(Excerpt.quote(names.joined(separator: ",")))' is not \(expected) (one column)"
         case .noDataRows: "no data rows"
         case .nonFinite: "contains NaN or infinite values"
+        case .npy(let problem): problem.description
+        case .npyShape(let shape, let expected):
+            "an array of shape (\(shape.map(String.init).joined(separator: ", "))\(shape.count == 1 ? "," : "")); expected \(expected)"
         case .notHDF5: "not an HDF5 file"
         case .notH5MD: "not an H5MD file (no h5md group)"
         case .noParticlesGroup: "no particles group"

@@ -83,21 +83,18 @@ struct Compare: ParsableCommand {
                 ?? r.metrics.walls.last.flatMap { $0.isFinite ? $0 : nil }
             return Row(label: label, flow: r.flowKind ?? "?", n: n, steps: steps, s: s, wall: wall)
         }
-        func num(_ v: Double?) -> String { v.map { formatSignificant($0) } ?? "-" }
-        func int(_ v: Int?) -> String { v.map(String.init) ?? "-" }
         let header = [
             "run", "flow", "N", "steps", "final", "best", "step-to-threshold", "time-to-threshold", "rate", "wall",
         ]
-        let cells = rows.map { r in
+        let cells: [[TableCell]] = rows.map { r in
             [
-                r.label, r.flow, int(r.n), String(r.steps), num(r.s.final), num(r.s.best), int(r.s.reachedStep),
-                num(r.s.reachedTime), num(r.s.rate), num(r.wall),
+                .text(r.label), .text(r.flow), .integer(r.n), .integer(r.steps), .number(r.s.final),
+                .number(r.s.best), .integer(r.s.reachedStep), .number(r.s.reachedTime), .number(r.s.rate),
+                .number(r.wall),
             ]
         }
         switch format {
-        case "csv":
-            print(header.joined(separator: ","))
-            for c in cells { print(c.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",")) }
+        case "csv": printCSV(header: header, rows: cells)
         case "json":
             let objects: [[String: Any]] = rows.map { r in
                 var o: [String: Any] = [
@@ -123,7 +120,7 @@ struct Compare: ParsableCommand {
                             + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))")
                     } ?? ", no threshold")
                     + "; rate = slope of ln(\(metric)) per step until within 10% of the best")
-            printColumns(header: header, rows: cells, leftAligned: 2)
+            printColumns(header: header, rows: cells.map { $0.map(\.shown) }, leftAligned: 2)
         }
         if !noPlot {
             try makeDirectory(out)

@@ -30,20 +30,16 @@ extension Compare {
             thr = t
             thresholdSource = "expectation of \(first.variant)"
         }
-        func num(_ v: Double?) -> String { v.map { formatSignificant($0) } ?? "-" }
         let header = ["variant", "seeds", "last-step", "mean", "ci95", "step-to-threshold"]
-        let cells: [[String]] = bands.map { b in
-            let reached = thr.flatMap { t in b.means.indices.first { b.means[$0] <= t }.map { String(Int(b.steps[$0])) }
-            }
+        let cells: [[TableCell]] = bands.map { b in
+            let reached = thr.flatMap { t in b.means.indices.first { b.means[$0] <= t }.map { Int(b.steps[$0]) } }
             return [
-                b.variant, b.counts.last.map(String.init) ?? "-", b.steps.last.map { String(Int($0)) } ?? "-",
-                num(b.means.last), num(b.halfWidths.last ?? nil), reached ?? "-",
+                .text(b.variant), .integer(b.counts.last), .integer(b.steps.last.map { Int($0) }),
+                .number(b.means.last), .number(b.halfWidths.last ?? nil), .integer(reached),
             ]
         }
         switch format {
-        case "csv":
-            print(header.joined(separator: ","))
-            for c in cells { print(c.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",")) }
+        case "csv": printCSV(header: header, rows: cells)
         case "json":
             let objects: [[String: Any]] = bands.map { b in
                 [
@@ -66,7 +62,7 @@ extension Compare {
                     } ?? ", no threshold")
                     + "; mean and 95% confidence half-width at the last step; step-to-threshold: first step with mean ≤ threshold"
             )
-            printColumns(header: header, rows: cells, leftAligned: 1)
+            printColumns(header: header, rows: cells.map { $0.map(\.shown) }, leftAligned: 1)
         }
         if !noPlot {
             try makeDirectory(out)

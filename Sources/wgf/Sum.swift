@@ -8,23 +8,29 @@ import Recording
 /// `wgf sum`: one kernel sum s(y_j) = Σ_i w_i k(y_j − x_i) (and its gradient) from the terminal.
 struct Sum: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compute s(y_j) = Σ_i w_i k(y_j − x_i) (and ∇s with --gradient) for CSV sources and targets.",
+        abstract: "Compute s(y_j) = Σ_i w_i k(y_j − x_i) (and ∇s with --gradient) for sources and targets.",
         discussion: """
-            SRC.csv has header x1,...,xd and an optional w column (weight 1 by default); TGT.csv has \
-            header x1,...,xd. The output (stdout without --out) has header value (and g1,...,gd with \
-            --gradient), one row per target, in the shortest form that reads back exactly. A JSON line \
-            on stderr gives the method, its parameters, N, M, d and the median seconds of the summation \
-            alone over --repeat runs.
+            Sources and targets are CSV files with header x1,...,xd (the sources' may hold a w column: \
+            weight 1 by default) or NumPy .npy arrays of shape (N, d); --weights gives the weights as \
+            an .npy array of shape (N,) or a CSV with the one column w. The output (stdout without \
+            --out) is CSV with header value (and g1,...,gd with --gradient), one row per target, in the \
+            shortest form that reads back exactly; an --out path ending in .npy gets a float64 array \
+            instead, of shape (M,), or (M, 1 + d) with --gradient (the value, then the gradient). A JSON \
+            line on stderr gives the method, its parameters, N, M, d and the median seconds of the \
+            summation alone over --repeat runs.
             """)
 
     @Option(help: "Kernel spec NAME or NAME:PARAM=VALUE,... (see `wgf list`), e.g. gaussian:sigma=0.5.")
     var kernel: String
 
-    @Option(help: "Sources CSV (x1,...,xd[,w]).")
+    @Option(help: "Sources: CSV (x1,...,xd[,w]) or .npy (N × d).")
     var sources: String
 
-    @Option(help: "Targets CSV (x1,...,xd).")
+    @Option(help: "Targets: CSV (x1,...,xd) or .npy (M × d).")
     var targets: String
+
+    @Option(help: "The sources' weights: .npy (N values) or CSV (header w); default: the sources' w column, else 1.")
+    var weights: String?
 
     @Option(help: "Summation method: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: String = "auto"
@@ -55,7 +61,7 @@ struct Sum: ParsableCommand {
         help: ArgumentHelp("Repeat the summation K times and report the median time.", valueName: "K"))
     var repeatCount: Int = 1
 
-    @Option(help: "Output CSV (default: stdout).")
+    @Option(help: "Output: CSV, or .npy when the path ends in .npy (default: CSV on stdout).")
     var out: String?
 
     func run() throws {
@@ -95,8 +101,11 @@ struct Sum: ParsableCommand {
                     code: Exit.badInput)
             }
         }
-        let (src, tgt) = try reporting {
-            (try readPoints(path: sources, allowWeights: true), try readPoints(path: targets))
+        let (src, tgt, givenWeights) = try reporting {
+            (
+                try readPoints(path: sources, allowWeights: true), try readPoints(path: targets),
+                try weights.map { try readValues(path: $0, name: "w") }
+            )
         }
         guard src.dimension == tgt.dimension else {
             throw fail(
@@ -139,7 +148,15 @@ struct Sum: ParsableCommand {
                     + "needs about \(MemoryEstimate.format(need)) (engine buffers, outputs and their text); \(limit.description)",
                 code: Exit.badInput)
         }
-        let weights = src.weights ?? [Double](repeating: 1, count: n)
+        if let given = givenWeights, let path = weights {
+            guard given.count == n else {
+                throw fail("\(path): \(given.count) weights for the \(n) sources of \(sources)", code: Exit.badInput)
+            }
+            guard src.weights == nil else {
+                throw fail("--weights \(path): \(sources) has a w column already", code: Exit.badInput)
+            }
+        }
+        let sourceWeights = givenWeights ?? src.weights ?? [Double](repeating: 1, count: n)
         var values: [Double] = []
         var gradients: [Double] = []
         var times: [Double] = []
@@ -147,7 +164,7 @@ struct Sum: ParsableCommand {
         for _ in 0..<repeatCount {
             let t0 = clock.now
             engine.sum(
-                k, dimension: d, sources: src.points, weights: weights, channels: 1, targets: tgt.points,
+                k, dimension: d, sources: src.points, weights: sourceWeights, channels: 1, targets: tgt.points,
                 gradientChannels: gradient ? [0] : [], values: &values, gradients: &gradients)
             let e = t0.duration(to: clock.now).components
             times.append(Double(e.seconds) + Double(e.attoseconds) * 1e-18)
@@ -156,6 +173,19 @@ struct Sum: ParsableCommand {
         let median =
             times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
 
+        if let out, out.hasSuffix(".npy") {
+            let width = gradient ? 1 + d : 1
+            var table = [Double](repeating: 0, count: m * width)
+            for j in 0..<m {
+                table[j * width] = values[j]
+                for a in 0..<(width - 1) { table[j * width + 1 + a] = gradients[j * d + a] }
+            }
+            let bytes = NPY.encode(table, shape: gradient ? [m, width] : [m])
+            do { try AtomicFile.write([UInt8](bytes), to: out) } catch {
+                throw fail("\(out): cannot write (\(error))", code: Exit.ioFailure)
+            }
+            return try report(engine: engine, kernel: k, n: n, m: m, d: d, seconds: median)
+        }
         var text = gradient ? (["value"] + (1...d).map { "g\($0)" }).joined(separator: ",") + "\n" : "value\n"
         text.reserveCapacity(m * (gradient ? d + 1 : 1) * 24)
         for j in 0..<m {
@@ -175,9 +205,15 @@ struct Sum: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+        try report(engine: engine, kernel: k, n: n, m: m, d: d, seconds: median)
+    }
+
+    /// The JSON line on stderr: method, parameters, sizes and the median time.
+    func report(engine: any KernelSumEngine, kernel k: any RadialKernel, n: Int, m: Int, d: Int, seconds: Double) throws
+    {
         var report: [String: Any] = [
             "method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
-            "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": median,
+            "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": seconds,
         ]
         if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])

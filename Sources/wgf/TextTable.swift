@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 
 /// Prints `rows` under `header` in columns two spaces apart, each as wide as its widest cell:
@@ -19,4 +20,39 @@ func printColumns(header: [String], rows: [[String]], leftAligned: Int = .max) {
     }
     print(line(header))
     for r in rows { print(line(r)) }
+}
+
+/// A cell of a command's table: text, a number, or an integer, either possibly missing. The
+/// terminal shows numbers to 4 significant digits and a missing value as `-`; CSV holds every
+/// digit (the shortest text that reads back to the same double) and leaves a missing value
+/// empty, which pandas and numpy read as NaN.
+enum TableCell {
+    case text(String)
+    case number(Double?)
+    case integer(Int?)
+
+    /// For the terminal's table.
+    var shown: String {
+        switch self {
+        case .text(let t): t
+        case .number(let v): v.map { formatSignificant($0) } ?? "-"
+        case .integer(let v): v.map(String.init) ?? "-"
+        }
+    }
+
+    /// For a CSV field (quoted when it holds a comma or a quote).
+    var csv: String {
+        switch self {
+        case .text(let t):
+            t.contains(",") || t.contains("\"") ? "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : t
+        case .number(let v): v.map(\.description) ?? ""
+        case .integer(let v): v.map(String.init) ?? ""
+        }
+    }
+}
+
+/// Prints `rows` under `header` as CSV (see ``TableCell/csv``).
+func printCSV(header: [String], rows: [[TableCell]]) {
+    print(header.map { TableCell.text($0).csv }.joined(separator: ","))
+    for r in rows { print(r.map(\.csv).joined(separator: ",")) }
 }

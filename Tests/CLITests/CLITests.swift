@@ -1,4 +1,5 @@
 import Foundation
+import Recording
 import XCTest
 
 /// End-to-end tests of the `wgf` executable: exit codes, output files, determinism,
@@ -351,6 +352,40 @@ final class SumCommandTests: ScratchTestCase {
         XCTAssertEqual(
             plain.stdout.split(separator: "\n").dropFirst().map { Double($0)! },
             rows.dropFirst().map { Double($0.split(separator: ",")[0])! })
+
+        // The same sum through .npy files (points, --weights, the output): the CSV's numbers bit
+        // for bit, the output of shape (M, 1 + d).
+        func npy(_ name: String, _ values: [Double], _ shape: [Int]) throws -> String {
+            let path = scratch.appendingPathComponent(name).path
+            try NPY.encode(values, shape: shape).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let srcNPY = try npy("src.npy", x.flatMap { $0 }, [n, 2])
+        let weightsNPY = try npy("w.npy", w, [n])
+        let tgtNPY = try npy("tgt.npy", y.flatMap { $0 }, [m, 2])
+        let outNPY = scratch.appendingPathComponent("out.npy").path
+        let binary = try runWGF([
+            "sum", "--kernel", "gaussian:sigma=0.5", "--sources", srcNPY, "--weights", weightsNPY, "--targets",
+            tgtNPY, "--method", "direct", "--gradient", "--out", outNPY,
+        ])
+        XCTAssertEqual(binary.code, 0, binary.stderr)
+        let array = try NPY.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: outNPY))))
+        XCTAssertEqual(array.shape, [m, 3])
+        XCTAssertEqual(
+            array.values.map(\.bitPattern),
+            rows.dropFirst().flatMap { $0.split(separator: ",").map { Double($0)!.bitPattern } })
+        // Weights twice, or of another count, are refused.
+        for (weights, message) in [
+            (try npy("w-short.npy", Array(w.dropLast()), [n - 1]), "49 weights for the 50 sources"),
+            (weightsNPY, "has a w column already"),
+        ] {
+            let sources = weights == weightsNPY ? src : srcNPY
+            let r = try runWGF([
+                "sum", "--kernel", "gaussian", "--sources", sources, "--weights", weights, "--targets", tgt,
+            ])
+            XCTAssertEqual(r.code, 3, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
     }
 
     func testBadInputIsAClearError() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Recording
 import TestSupport
 import XCTest
 
@@ -115,6 +116,28 @@ final class FuzzTests: XCTestCase {
         fuzz(
             "csv", seeds: seeds.map { Array($0.utf8) }, mutator: Mutator(dictionary: Mutator.common + Mutator.csv),
             count: 20_000
+        ) { FuzzHarness.csv($0, path: path) }
+    }
+
+    /// .npy arrays (read wherever a CSV of points is): numpy's headers in every version, and
+    /// shapes and dtypes the reader refuses.
+    func testNPYReader() throws {
+        func header(_ text: String, version: UInt8) -> [UInt8] {
+            let h = Array(text.utf8)
+            let length: [UInt8] = version == 1 ? [UInt8(h.count), 0] : [UInt8(h.count), 0, 0, 0]
+            return [0x93] + Array("NUMPY".utf8) + [version, 0] + length + h
+        }
+        let values = (0..<6).map { Double($0) - 2.5 }
+        let seeds = [
+            [UInt8](NPY.encode(values, shape: [3, 2])), [UInt8](NPY.encode(values, shape: [6])),
+            [UInt8](NPY.encode(values.map { Int64($0 * 2) }, shape: [2, 3])),
+            header("{'descr': '>f4', 'fortran_order': True, 'shape': (2, 2), }\n", version: 2)
+                + Array(repeating: 0x3F, count: 16),
+            header("{'descr': '|u1', 'fortran_order': False, 'shape': (3L, 1L), }\n", version: 3) + [1, 2, 3],
+        ]
+        let path = scratch.appendingPathComponent("fuzz.npy").path
+        fuzz(
+            "npy", seeds: seeds, mutator: Mutator(dictionary: Mutator.common + Mutator.npy), count: 8000
         ) { FuzzHarness.csv($0, path: path) }
     }
 }

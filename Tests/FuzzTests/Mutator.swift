@@ -24,6 +24,12 @@ struct Mutator {
         "exp(", "log(", "sqrt(", "min(", "max(", "norm(", "norm2(", "dot(", "dot(x, x)", "abs(",
         "sigmoid(", "softplus(", "tanh(", "**", "2e", ".5", "1e300", "0^0", "1/0", ",", "()", "x^-1",
     ]
+    /// .npy header tokens and the bytes around them.
+    static let npy = [
+        "\u{93}NUMPY", "\u{1}\u{0}", "\u{2}\u{0}", "\u{3}\u{0}", "'descr'", "'<f8'", "'>f4'", "'|u1'", "'<i2'",
+        "'<c16'", "'fortran_order'", "True", "False", "'shape'", "()", "(0,)", "(3, 2)", "(99999999999, 99999999999)",
+        "(9223372036854775807,)", "[('a', '<f8')]", "3L", ": ", ", ", "{", "}",
+    ]
     static let csv = [
         "x1", "x2", "w", "step", "time", "wall", "population", "particle", "weight", "v1", ",,", "1e400",
         "0x10", "  ", "\"1\"", "+", "1.5.5", "NaN", "Infinity",

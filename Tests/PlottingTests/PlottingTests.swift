@@ -1,5 +1,6 @@
 import Foundation
 import Plotting
+import Recording
 import TestSupport
 import XCTest
 
@@ -281,13 +282,13 @@ final class PlottingTests: XCTestCase {
             files, ["p.positions.npy", "p.weights.npy", "q.positions.npy", "q.weights.npy", "steps.npy", "times.npy"])
         let data = try Data(contentsOf: dir.appendingPathComponent("q.positions.npy"))
         XCTAssertEqual((10 + Int(data[8]) + Int(data[9]) << 8) % 64, 0, "data starts on a 64-byte boundary")
-        let back = try NPY.decode(data)
+        let back = try NPY.decode([UInt8](data))
         XCTAssertEqual(back.descr, "<f8")
         XCTAssertEqual(back.shape, [4, 5, 3])
         XCTAssertEqual(back.values, t.frames.flatMap { $0.populations[1].positions })
         XCTAssertEqual(back.values[(2 * 5 + 4) * 3 + 1], t.frames[2].populations[1].positions[4 * 3 + 1])
         XCTAssertEqual(data, NPY.encode(back.values, shape: [4, 5, 3]), "streamed and whole encodings agree")
-        let steps = try NPY.decode(Data(contentsOf: dir.appendingPathComponent("steps.npy")))
+        let steps = try NPY.decode([UInt8](Data(contentsOf: dir.appendingPathComponent("steps.npy"))))
         XCTAssertEqual(steps.descr, "<i8")
         XCTAssertEqual(steps.values, [0, 10, 20, 30])
 
@@ -304,10 +305,10 @@ final class PlottingTests: XCTestCase {
         try FileManager.default.createDirectory(at: sorted, withIntermediateDirectories: true)
         _ = try NPYExport.write(shuffled, to: sorted.path)
         XCTAssertEqual(
-            try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("positions.npy"))).values,
+            try NPY.decode([UInt8](Data(contentsOf: sorted.appendingPathComponent("positions.npy")))).values,
             [0, 10, 20, 1, 11, 21])
         XCTAssertEqual(
-            try NPY.decode(Data(contentsOf: sorted.appendingPathComponent("weights.npy"))).values,
+            try NPY.decode([UInt8](Data(contentsOf: sorted.appendingPathComponent("weights.npy")))).values,
             [0.2, 0.3, 0.5, 0.2, 0.3, 0.5])
         // A population whose particles change is refused, and its files are not left behind.
         shuffled.frames[1].populations[0].ids = [2, 0, 7]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import InputText
 import KernelSum
 import Recording
 import Scenarios
@@ -9,12 +10,12 @@ import Sweeps
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check scenario files without running them.")
 
-    @Argument(help: "Scenario files.")
+    @Argument(help: "Scenario files (or names of bundled scenarios).")
     var files: [String]
 
     func run() throws {
         var bad = 0
-        for f in files {
+        for f in files.map(BundledScenarios.resolve) {
             do {
                 // Validation allocates nothing proportional to the run: nothing is drawn.
                 let v = try ScenarioLoader.validate(path: f, threads: 1)
@@ -37,29 +38,74 @@ struct Check: ParsableCommand {
     @Argument(help: "A run directory written by `wgf run`.")
     var runDirectory: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Output format on stdout: table, csv or json (one row per expectation: metric, bound, threshold, by-step, step, value, passed, detail).",
+            valueName: "format"))
+    var format = "table"
+
     func run() throws {
-        if SweepDirectory.isSweep(runDirectory) { return try checkSweep(runDirectory) }
+        guard ["table", "csv", "json"].contains(format) else {
+            throw fail("--format \(Excerpt.quote(format)): unknown (allowed: table, csv, json)", code: Exit.usage)
+        }
+        if SweepDirectory.isSweep(runDirectory) {
+            guard format == "table" else {
+                throw fail("--format \(format): a sweep's check prints its table only", code: Exit.usage)
+            }
+            return try checkSweep(runDirectory)
+        }
         let (expectations, table) = try reporting {
             (
                 try ScenarioLoader.expectations(path: runDirectory + "/scenario.toml"),
                 try NumericTable.read(path: runDirectory + "/metrics.csv", ending: .completeRowsOnly)
             )
         }
-        if expectations.isEmpty {
-            print("\(runDirectory): no expectations to check")
-            return
-        }
         let verdicts = judge(expectations, metrics: table)
-        for v in verdicts { print(v.line) }
         let failed = verdicts.filter { !$0.passed }.count
-        print("\(runDirectory): \(verdicts.count - failed) passed, \(failed) failed")
+        switch format {
+        case "csv", "json":
+            let header = ["metric", "bound", "threshold", "by-step", "step", "value", "passed", "detail"]
+            let rows: [[TableCell]] = verdicts.map { v in
+                let (bound, threshold) =
+                    switch v.expectation.bound {
+                    case .atMost(let t): ("at-most", t)
+                    case .atLeast(let t): ("at-least", t)
+                    }
+                return [
+                    .text(v.expectation.metric), .text(bound), .number(threshold), .integer(v.expectation.byStep),
+                    .integer(v.record?.step), .number(v.record?.value), .text(v.passed ? "true" : "false"),
+                    .text(v.detail),
+                ]
+            }
+            if format == "csv" {
+                printCSV(header: header, rows: rows)
+            } else {
+                let objects: [[String: Any]] = zip(verdicts, rows).map { v, r in
+                    var o: [String: Any] = [:]
+                    for (name, cell) in zip(header, r) { o[name] = cell.json }
+                    o["passed"] = v.passed
+                    return o
+                }
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        default:
+            if expectations.isEmpty {
+                print("\(runDirectory): no expectations to check")
+                return
+            }
+            for v in verdicts { print(v.line) }
+            print("\(runDirectory): \(verdicts.count - failed) passed, \(failed) failed")
+        }
         if failed > 0 { throw ExitCode(Exit.expectationFailed) }
     }
 }
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List every flow, kernel, target, initialisation and metric, one line each.")
+        abstract:
+            "List every flow, kernel, target, initialisation, metric, summation method and bundled scenario, one line each."
+    )
 
     func run() throws {
         func row(_ kind: String, _ name: String, _ summary: String) {
@@ -86,5 +132,6 @@ struct List: ParsableCommand {
                 "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, relative error ≈ 0.2 √(d/P) (values), 1.0 √(d/P) (gradients)",
         ]
         for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }
+        for name in BundledScenarios.names { row("scenario", name, BundledScenarios.resolve(name)) }
     }
 }

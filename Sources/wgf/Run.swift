@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import InputText
 import KernelSum
 import Recording
 import Scenarios
@@ -21,7 +22,10 @@ struct Run: ParsableCommand {
             stop the run after the current step with a checkpoint.
             """)
 
-    @Argument(help: "Scenario file (default: scenarios/quickstart.toml).")
+    @Argument(
+        help:
+            "Scenario file, or the name of a bundled scenario (e.g. quickstart; `wgf list` names them). Default: scenarios/quickstart.toml, else the bundled quickstart."
+    )
     var scenario: String?
 
     @Option(help: "Output directory (default: runs/<scenario name>/, or runs/<name>-2/, ... when taken).")
@@ -43,8 +47,14 @@ struct Run: ParsableCommand {
             valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
-    @Flag(help: "No progress bar, only the one-line summary.")
+    @Flag(help: "No progress bar, only the one-line summary (--progress none).")
     var quiet = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Progress on stderr: auto (a bar when stderr is a terminal), bar, json (a line {\"step\", \"steps\", \"elapsed\", \"metric\", \"value\"} at most every 0.1 s and at the last step, for programs), none.",
+            valueName: "KIND"))
+    var progress = "auto"
 
     @Flag(help: "Replace the earlier run in the output directory (only a wgf run directory is cleared).")
     var force = false
@@ -55,6 +65,9 @@ struct Run: ParsableCommand {
     var resume: String?
 
     func validate() throws {
+        guard ["auto", "bar", "json", "none"].contains(progress) else {
+            throw ValidationError("--progress \(Excerpt.quote(progress)): unknown (allowed: auto, bar, json, none)")
+        }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let s = seed, s < 0 { throw ValidationError("--seed must be ≥ 0") }
         if let s = steps, s < 0 { throw ValidationError("--steps must be ≥ 0") }
@@ -65,7 +78,7 @@ struct Run: ParsableCommand {
             if out != nil { throw ValidationError("--resume writes into the run directory it continues: drop --out") }
             if seed != nil || !overrides.isEmpty {
                 throw ValidationError(
-                    "--resume continues the same scenario: only --steps, --threads and --quiet may be given (not --seed or --set)"
+                    "--resume continues the same scenario: only --steps, --threads, --quiet and --progress may be given (not --seed or --set)"
                 )
             }
             if force { throw ValidationError("--force starts a new run and --resume continues one: give one of them") }
@@ -91,7 +104,9 @@ struct Run: ParsableCommand {
         var sets: [String] = []
         if let seed { sets.append("seed=\(seed)") }
         if let steps { sets.append("steps=\(steps)") }
-        let loaded = try together { try load(scenario ?? "scenarios/quickstart.toml", sets + overrides) }
+        let loaded = try together {
+            try load(scenario.map(BundledScenarios.resolve) ?? BundledScenarios.defaultScenario, sets + overrides)
+        }
         // Rank 0 prepares the run directory; the others step with it and write nothing.
         guard let (directory, info, recorder) = try together({ world.isRoot ? try prepareNew(loaded) : nil }) else {
             return try follow(loaded, resumed: nil)
@@ -253,8 +268,9 @@ struct Run: ParsableCommand {
         // Past a file-size limit, write(2) then fails with EFBIG (reported, exit 5) instead of killing the process.
         signal(SIGXFSZ, SIG_IGN)
         defer { for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) } }
-        let showProgress = !quiet && isatty(STDERR_FILENO) == 1
-        let bar = ProgressBar(title: info.name)
+        let kind = quiet ? "none" : progress == "auto" ? (isatty(STDERR_FILENO) == 1 ? "bar" : "none") : progress
+        let showProgress = kind != "none"
+        let bar = ProgressBar(title: info.name, json: kind == "json")
         let summary: RunSummary
         do {
             summary = try sim.run(
@@ -310,15 +326,28 @@ struct Run: ParsableCommand {
     }
 }
 
-/// A one-line progress display on stderr: bar, step, steps/s, ETA and the latest metric.
+/// A one-line progress display on stderr: bar, step, steps/s, ETA and the latest metric; or
+/// (`json`) one JSON object a line, for a program that shows its own (the Python package).
 final class ProgressBar {
     let title: String
+    let json: Bool
     var lastDraw = -1.0
-    init(title: String) { self.title = title }
+    init(title: String, json: Bool = false) {
+        self.title = title
+        self.json = json
+    }
 
     func update(_ p: RunProgress) {
         guard p.elapsed - lastDraw >= 0.1 || p.step == p.steps else { return }
         lastDraw = p.elapsed
+        if json {
+            var fields = ["\"step\": \(p.step)", "\"steps\": \(p.steps)", "\"elapsed\": \(p.elapsed)"]
+            if let m = p.latest, m.value.isFinite {
+                fields += ["\"metric\": \"\(m.name)\"", "\"value\": \(m.value)"]
+            }
+            writeStandardError("{" + fields.joined(separator: ", ") + "}\n")
+            return
+        }
         let fraction = p.steps > 0 ? Double(p.step) / Double(p.steps) : 1
         let width = 24
         let filled = Int(fraction * Double(width))
@@ -331,5 +360,5 @@ final class ProgressBar {
         writeStandardError(line + "\u{1B}[K")
     }
 
-    func finish() { writeStandardError("\r\u{1B}[K") }
+    func finish() { if !json { writeStandardError("\r\u{1B}[K") } }
 }

@@ -21,8 +21,11 @@ struct Sweep: ParsableCommand {
             diverged, 5 I/O failure, ...), 128 + N when a signal stopped the sweep. See docs/sweeps.md.
             """)
 
-    @Argument(help: "Scenario file.")
-    var scenario: String
+    @Argument(help: ArgumentHelp("Scenario file, or the name of a bundled scenario.", valueName: "scenario"))
+    var scenarioArgument: String
+
+    /// The scenario's file (a bundled scenario's, given its name).
+    var scenario: String { BundledScenarios.resolve(scenarioArgument) }
 
     @Option(
         name: .customLong("vary"),

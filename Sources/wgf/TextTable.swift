@@ -51,6 +51,17 @@ enum TableCell {
     }
 }
 
+extension TableCell {
+    /// For JSON: the text, the number (NaN and ±inf, which JSON lacks, as text), or null.
+    var json: Any {
+        switch self {
+        case .text(let t): t
+        case .number(let v): v.map { $0.isFinite ? $0 as Any : $0.description as Any } ?? NSNull()
+        case .integer(let v): v.map { $0 as Any } ?? NSNull()
+        }
+    }
+}
+
 /// Prints `rows` under `header` as CSV (see ``TableCell/csv``).
 func printCSV(header: [String], rows: [[TableCell]]) {
     print(header.map { TableCell.text($0).csv }.joined(separator: ","))

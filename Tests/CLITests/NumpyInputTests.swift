@@ -117,6 +117,11 @@ final class NumpyInputTests: ScratchTestCase {
                 header("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }"),
                 .dataBytes(0, [99_999_999_999, 99_999_999_999])
             ),
+            // 2⁶¹ values: 2⁶⁴ bytes would overflow the byte count.
+            (
+                header("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }"),
+                .dataBytes(0, [2_305_843_009_213_693_952])
+            ),
             (
                 header("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }") + [0, 0, 0],
                 .dataBytes(3, [2, 1])

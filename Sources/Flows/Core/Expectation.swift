@@ -44,17 +44,20 @@ public struct Expectation: Sendable, Equatable {
         }
     }
 
-    /// The verdict on a metric series (step, value), recorded in increasing step order.
-    public func judge(_ series: [(step: Int, value: Double)]) -> (passed: Bool, detail: String) {
+    /// The verdict on a metric series (step, value), recorded in increasing step order, and the
+    /// record it was judged on (nil when there is none to judge).
+    public func judge(
+        _ series: [(step: Int, value: Double)]
+    ) -> (passed: Bool, detail: String, record: (step: Int, value: Double)?) {
         guard let last = series.last(where: { $0.step <= byStep }) else {
-            return (false, "no record of \(metric) at or before step \(byStep)")
+            return (false, "no record of \(metric) at or before step \(byStep)", nil)
         }
         let lastStep = series.last?.step ?? 0
         if last.step < byStep && lastStep < byStep {
-            return (false, "the run ended at step \(lastStep), before step \(byStep)")
+            return (false, "the run ended at step \(lastStep), before step \(byStep)", nil)
         }
         let ok = holds(last.value)
-        return (ok, "\(metric) = \(formatSignificant(last.value)) at step \(last.step)")
+        return (ok, "\(metric) = \(formatSignificant(last.value)) at step \(last.step)", last)
     }
 }
 

@@ -7,7 +7,8 @@ import Recording
 /// same bytes (the `wall-seconds` column aside).
 ///
 /// sweep.csv, one row per run in plan order:
-/// `variant,<varied key>...,seed,status,exit-code,wall-seconds,final:<metric>...,expect<k>:step,expect<k>:time...`
+/// `variant,<varied key>...,seed,status,exit-code,wall-seconds,final:<metric>...,expect<k>:step,expect<k>:time...,directory`
+/// (`directory`: the run's directory relative to the sweep's, `<variant directory name>/seed-<seed>`)
 ///
 /// summary.csv, per variant (plan order) and per recorded step (increasing):
 /// `variant,<varied key>...,step,time,n,<metric>:mean,<metric>:sd,<metric>:ci95...`, over the
@@ -32,11 +33,12 @@ public enum SweepTables {
         var header = ["variant"] + plan.varies.map(\.key) + ["seed", "status", "exit-code", "wall-seconds"]
         header += metrics.map { "final:\($0)" }
         for k in 1...max(1, expectations) where expectations > 0 { header += ["expect\(k):step", "expect\(k):time"] }
+        header.append("directory")
         var text = CSVText.row(header.map(CSVText.field))
         for r in results {
             let variant = plan.variants[r.run.variant]
             var row = [variant.label] + variant.assignments.map(\.value)
-            row += [String(r.run.seed), r.status, CSVText.integer(r.exitCode), CSVText.number(r.seconds)].map { $0 }
+            row += [String(r.run.seed), r.status, CSVText.integer(r.exitCode), CSVText.number(r.seconds)]
             row = row.map(CSVText.field)
             row += metrics.map { CSVText.number(r.final($0)) }
             let own = validated[r.run.index].expectations
@@ -44,6 +46,7 @@ public enum SweepTables {
                 let held = k < own.count ? r.firstHeld(own[k]) : nil
                 row += [CSVText.integer(held?.step), CSVText.number(held?.time)]
             }
+            row.append(CSVText.field(variant.directoryName + "/seed-\(r.run.seed)"))
             text += CSVText.row(row)
         }
         return text

@@ -170,7 +170,7 @@ final class SweepTests: ScratchTestCase {
             table[0],
             [
                 "variant", "step-size", "seed", "status", "exit-code", "wall-seconds",
-                "final:mmd", "final:mean-error", "expect1:step", "expect1:time",
+                "final:mmd", "final:mean-error", "expect1:step", "expect1:time", "directory",
             ])
         XCTAssertEqual(table.count, 7)
         var row = 1
@@ -179,6 +179,7 @@ final class SweepTests: ScratchTestCase {
                 let f = table[row]
                 row += 1
                 XCTAssertEqual(Array(f[0..<5]), ["step-size=\(variant)", variant, "\(seed)", "completed", "0"])
+                XCTAssertEqual(f[10], "step-size=\(variant)/seed-\(seed)")
                 let info = try runJSON("\(out)/step-size=\(variant)/seed-\(seed)")
                 XCTAssertEqual(Double(f[5]), (info["seconds"] as? [String: Any])?["total"] as? Double)
                 let m = try metrics("\(out)/step-size=\(variant)/seed-\(seed)")

@@ -9,6 +9,8 @@
 #
 # The list is $WGF_MUTANTS_LIST (default scripts/mutants.txt). The copy lives in $WGF_MUTANTS_DIR (default /tmp/wgf-mutants), with its own .build, kept
 # between runs: only files whose content changed are copied in, so a rerun rebuilds little.
+# A filter `pytest:ARGS` runs the Python package's tests instead (python3 -m pytest ARGS in the
+# copy's python/, its sources first on PYTHONPATH, against the copy's release build).
 # Each mutant's file is restored after its test. Outcomes per mutant:
 #   KILLED    the named tests fail (or time out after $WGF_MUTANT_TIMEOUT s, default 900)
 #   SURVIVED  the named tests pass: a test is missing
@@ -94,15 +96,30 @@ for k in "${selected[@]}"; do
 done
 
 # Only the test modules the selected filters name are built (WGF_TEST_TARGETS, see Package.swift).
-modules=$(for k in "${runnable[@]}"; do printf '%s\n' "${filters[k]}" | tr '|' '\n' | sed 's/[.].*//'; done | sort -u | paste -sd, -)
+modules=$(for k in "${runnable[@]}"; do
+    [[ ${filters[k]} == pytest:* ]] || printf '%s\n' "${filters[k]}" | tr '|' '\n' | sed 's/[.].*//'
+done | sort -u | paste -sd, -)
 export WGF_TEST_TARGETS=$modules
 
 build() { (cd "$work" && swift build -c release --build-tests) >> "$log" 2>&1; }
 # Runs the tests matching $1; prints PASS, FAIL, TIMEOUT or NONE (no test matched).
 run_tests() {
-    local out
+    local out rc
+    if [[ $1 == pytest:* ]]; then
+        # shellcheck disable=SC2086
+        out=$(cd "$work/python" && PYTHONPATH="$work/python/src" WGF_BIN="$work/.build/release/wgf" \
+            timeout "$timeout_s" python3 -m pytest -q -p no:cacheprovider ${1#pytest:} 2>&1)
+        rc=$?
+        printf '%s\n' "$out" >> "$log"
+        if ((rc == 124)); then echo TIMEOUT
+        elif ((rc == 5)); then echo NONE
+        elif ((rc == 0)); then echo PASS
+        else echo FAIL
+        fi
+        return
+    fi
     out=$(cd "$work" && timeout "$timeout_s" swift test -c release --skip-build --filter "$1" 2>&1)
-    local rc=$?
+    rc=$?
     printf '%s\n' "$out" >> "$log"
     if ((rc == 124)); then echo TIMEOUT
     elif grep -q "Executed 0 tests" <<< "$out" || ! grep -q "Executed [0-9]* test" <<< "$out"; then
@@ -116,12 +133,20 @@ run_tests() {
 start=$SECONDS
 echo "baseline: building the unmutated copy (test modules: $modules)"
 if ! build; then echo "ERROR: the unmutated copy does not build (see $log)"; exit 1; fi
-all_filters=$(for k in "${runnable[@]}"; do printf '%s\n' "${filters[k]}"; done | sort -u | paste -sd'|' -)
-case $(run_tests "$all_filters") in
-    PASS) echo "baseline: the named tests pass unmutated ($((SECONDS - start)) s)" ;;
-    NONE) echo "ERROR: the filters run no test (see $log)"; exit 1 ;;
-    *) echo "ERROR: the named tests do not pass unmutated (see $log)"; exit 1 ;;
-esac
+swift_filters=$(for k in "${runnable[@]}"; do
+    [[ ${filters[k]} == pytest:* ]] || printf '%s\n' "${filters[k]}"
+done | sort -u | paste -sd'|' -)
+mapfile -t python_filters < <(for k in "${runnable[@]}"; do
+    [[ ${filters[k]} == pytest:* ]] && printf '%s\n' "${filters[k]}"
+done | sort -u)
+for f in ${swift_filters:+"$swift_filters"} "${python_filters[@]}"; do
+    case $(run_tests "$f") in
+        PASS) ;;
+        NONE) echo "ERROR: the filter $f runs no test (see $log)"; exit 1 ;;
+        *) echo "ERROR: the named tests ($f) do not pass unmutated (see $log)"; exit 1 ;;
+    esac
+done
+echo "baseline: the named tests pass unmutated ($((SECONDS - start)) s)"
 
 # An interrupted run leaves no mutant behind (and the next run's copy step would undo it anyway).
 mutated_file='' content=''

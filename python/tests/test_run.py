@@ -82,7 +82,7 @@ def test_arrays_in_are_the_particles_out_bit_for_bit():
 def test_a_dict_scenario_and_keyword_overrides():
     scenario = {
         "title": "Ornstein–Uhlenbeck from a dict",
-        "seed": 4, "steps": 30, "step-size": 0.01, "record-every": 10,
+        "seed": 4, "steps": 30, "step-size": 0.010000000000000002, "record-every": 10,
         "population": {"count": 200, "dimension": 1, "init": {"kind": "gaussian", "mean": [3.0], "std": 0.1}},
         "flow": {"kind": "langevin", "potential": {"kind": "quadratic", "a": 2}, "temperature": 0.5},
         "record": {"metrics": ["mean-error"], "reference-mean": [0]},
@@ -92,6 +92,8 @@ def test_a_dict_scenario_and_keyword_overrides():
     assert run.name == "ou-dict" and run.directory.name == "ou-dict"
     assert run.scenario["flow"]["temperature"] == 0.25 and run.scenario["seed"] == 9
     assert run.scenario["title"] == "Ornstein–Uhlenbeck from a dict"
+    assert run.scenario["step-size"] == 0.010000000000000002, "every digit of a float"
+    assert list(run.metrics["time"]) == [k * 0.010000000000000002 for k in (0, 10, 20, 30)]
     assert list(run.metrics.index) == [0, 10, 20, 30]
     check = run.check()
     assert list(check["passed"]) == [True]
@@ -177,3 +179,13 @@ def test_compare_gives_a_dataframe_of_numbers():
     assert table.loc["b", "final"] == b.metrics["ksd"].iloc[-1]
     assert table["N"].tolist() == [300, 300]
     assert table["step-to-threshold"].isna().all(), "never reached: empty cells, NaN"
+
+
+def test_a_row_cut_by_a_killed_run_is_dropped(tmp_path):
+    run = wgf.run("quickstart", out=tmp_path / "k", steps=30, show_progress=False)
+    path = run.directory / "metrics.csv"
+    text = path.read_text()
+    path.write_text(text + "40,2.0,0.5,0.12")  # a record cut mid-write: no newline
+    cut = wgf.load(run.directory)
+    assert list(cut.metrics.index) == [0, 10, 20, 30]
+    assert cut.metrics["ksd"].iloc[-1] == run.metrics["ksd"].iloc[-1]

@@ -27,3 +27,13 @@ def test_a_sweep_its_tables_and_its_runs():
     assert again.runs.drop(columns="wall-seconds").equals(runs.drop(columns="wall-seconds"))
     check = sweep.check()
     assert isinstance(check.passed, bool) and "step-size=0.1" in str(check)
+    # Read back from its directory alone.
+    loaded = wgf.load_sweep(sweep.directory)
+    assert loaded.runs.equals(runs) and loaded.summary.equals(summary)
+    assert "6 runs" in repr(loaded)
+
+
+def test_bundled_scenarios_are_listed_and_run_by_name():
+    names = wgf.bundled()
+    assert "quickstart" in names and "svgd-1d-mixture" in names and len(names) >= 20
+    assert wgf.run(names[0], steps=1, show_progress=False).status == "completed"

@@ -141,9 +141,7 @@ class Run:
         ``metric``, ``bound``, ``threshold``, ``by-step``, the ``step`` and ``value`` judged,
         ``passed`` and ``detail``. Nothing raises when one fails: see ``passed``."""
         done = invoke(["check", self.directory, "--format", "csv"], exe=self._exe, ok=(0, EXIT_EXPECTATION_FAILED))
-        frame = pd.read_csv(io.StringIO(done.stdout))
-        frame["passed"] = frame["passed"].astype(bool)
-        return frame
+        return pd.read_csv(io.StringIO(done.stdout))
 
     def plot(self, kind: str = "particles", **options) -> Figure:
         """A figure of the run (``wgf plot``): ``particles``, ``paths``, ``metrics`` or

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 
 pip_install() {
     # A Debian system Python refuses pip installs (PEP 668) unless told to.
-    python3 -m pip install -q "$@" || python3 -m pip install -q --break-system-packages "$@"
+    python3 -m pip install -q "$@" || {
+        echo "pip refused (an externally managed Python?): retrying with --break-system-packages"
+        python3 -m pip install -q --break-system-packages "$@"
+    }
 }
 if ! python3 -c "import h5py, numpy, pandas, pytest, nbclient, nbformat, ipykernel" 2>/dev/null; then
     echo "installing: h5py numpy pandas pytest nbclient nbformat ipykernel (pip)"
@@ -21,4 +24,5 @@ swift test -c release
 # The package as a user installs it (it finds this checkout's .build/release/wgf).
 pip_install ./python
 rm -rf python/build
-python3 -m pytest -q python/tests
+# Against the build just tested, whatever wgf is on PATH.
+WGF_BIN="$PWD/.build/release/wgf" python3 -m pytest -q python/tests

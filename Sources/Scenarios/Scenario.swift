@@ -361,8 +361,17 @@ public enum ScenarioLoader {
             throw recordTable.fail(
                 "format", "population name \"\(name)\" cannot name an HDF5 group (no '/'): rename it, or record as csv")
         }
+        // A comment holds no line break or other control character (TOML): a title or path
+        // holding one is shown with spaces there.
+        func commented(_ text: String) -> String {
+            String(
+                String.UnicodeScalarView(
+                    text.unicodeScalars.map {
+                        $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
+                    }))
+        }
         let header =
-            "# \(title): resolved by wgf from \(source.path), every default filled in.\n# Rerunning this file alone repeats the run.\n"
+            "# \(commented(title)): resolved by wgf from \(commented(source.path)), every default filled in.\n# Rerunning this file alone repeats the run.\n"
         let resolvedTOML = TOMLWriter.write(root.resolvedValue, header: header)
         guard case .table(let entries) = root.resolvedValue else { preconditionFailure("the root is a table") }
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))

@@ -94,6 +94,20 @@ final class ScenarioLoaderTests: XCTestCase {
             again.resolvedTOML.components(separatedBy: "\n").dropFirst())
     }
 
+    /// A title with line breaks and other control characters (escaped in its TOML string) keeps
+    /// the resolved file's header comment one line, so the file reads back with that title.
+    func testATitleWithLineBreaksResolvesToAFileThatReadsBack() throws {
+        let dir = TempDirectory()
+        let awkward = "line one\nline two\r\u{7}\u{2028}end"
+        let escaped = #""line one\nline two\r\u0007\u2028end""#
+        let first = try ScenarioLoader.load(
+            path: dir.write("t.toml", baseScenario), overrides: ["title=" + escaped], threads: 1)
+        XCTAssertEqual(first.simulation.title, awkward)
+        XCTAssertTrue(first.resolvedTOML.hasPrefix("# line one line two   end: resolved by wgf"), first.resolvedTOML)
+        let again = try ScenarioLoader.load(path: dir.write("resolved.toml", first.resolvedTOML), threads: 1)
+        XCTAssertEqual(again.simulation.title, awkward)
+    }
+
     func testBundledScenariosResolveIdempotently() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

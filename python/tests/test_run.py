@@ -3,6 +3,7 @@ package (csv, h5py)."""
 
 import csv
 import math
+import os
 import subprocess
 
 import h5py
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 
 import wgf
-from conftest import scenario_path
+from pathlib import Path
+
+from conftest import CHECKOUT, scenario_path
 
 
 def read_csv_rows(path):
@@ -73,15 +76,22 @@ def test_arrays_in_are_the_particles_out_bit_for_bit():
     # The array is kept (by content) where the run's scenario.toml points.
     path = run.scenario["population"]["init"]["file"]
     assert path.endswith(".npy") and np.array_equal(np.load(path), start)
-    # Target samples from an array, and 1-D points from a vector.
-    samples = rng.normal(size=(200, 1))
-    mmd = wgf.run("mmd-gaussian-noise", steps=2, target=samples, show_progress=False, **{"flow.target-samples": 200})
-    assert np.array_equal(np.load(mmd.scenario["target"]["file"]).reshape(-1, 1), samples)
+    # Target samples from an array (1-D points from a vector): wgf takes the target's mean from
+    # them, so mean-error at step 0 is |particle mean − sample mean|.
+    samples = rng.normal(size=200) + 7
+    mmd = wgf.run("mmd-gaussian-noise", steps=0, target=samples, show_progress=False,
+                  **{"flow.target-samples": 200, "record.metrics": ["mean-error"], "expect": []})
+    expected = abs(mmd.positions[0, :, 0].mean() - samples.mean())
+    assert abs(mmd.metrics["mean-error"].iloc[0] - expected) <= 1e-12 * expected
+    # Arrays at other keys are values: a vector as a TOML array, a 0-d array as its number.
+    moved = wgf.run("quickstart", steps=0, show_progress=False, population__init__mean=np.array([1.5, -2.0]),
+                    step_size=np.array(0.025))
+    assert moved.scenario["population"]["init"]["mean"] == [1.5, -2.0] and moved.scenario["step-size"] == 0.025
 
 
 def test_a_dict_scenario_and_keyword_overrides():
     scenario = {
-        "title": "Ornstein–Uhlenbeck from a dict",
+        "title": 'Ornstein–Uhlenbeck "from a dict"\r\n\t\x07\\ end',
         "seed": 4, "steps": 30, "step-size": 0.010000000000000002, "record-every": 10,
         "population": {"count": 200, "dimension": 1, "init": {"kind": "gaussian", "mean": [3.0], "std": 0.1}},
         "flow": {"kind": "langevin", "potential": {"kind": "quadratic", "a": 2}, "temperature": 0.5},
@@ -91,13 +101,46 @@ def test_a_dict_scenario_and_keyword_overrides():
     run = wgf.run(scenario, name="ou-dict", show_progress=False, flow__temperature=0.25, seed=9)
     assert run.name == "ou-dict" and run.directory.name == "ou-dict"
     assert run.scenario["flow"]["temperature"] == 0.25 and run.scenario["seed"] == 9
-    assert run.scenario["title"] == "Ornstein–Uhlenbeck from a dict"
+    assert run.scenario["title"] == 'Ornstein–Uhlenbeck "from a dict"\r\n\t\x07\\ end', "every character"
     assert run.scenario["step-size"] == 0.010000000000000002, "every digit of a float"
     assert list(run.metrics["time"]) == [k * 0.010000000000000002 for k in (0, 10, 20, 30)]
     assert list(run.metrics.index) == [0, 10, 20, 30]
     check = run.check()
     assert list(check["passed"]) == [True]
     assert check["value"].iloc[0] == run.metrics["mean-error"].loc[30]
+
+
+def test_dotted_keys_pass_as_they_are():
+    # A formula parameter's name may hold "_": dotted keys are not rewritten.
+    run = wgf.run("formula-banana-svgd", steps=1, show_progress=False, **{"parameters.s_w": 0.5})
+    assert run.scenario["parameters"]["s_w"] == 0.5
+    with pytest.raises(ValueError, match="name="):
+        wgf.run("quickstart", name="other", show_progress=False)
+    with pytest.raises(TypeError, match="steps must be an integer"):
+        wgf.run("quickstart", steps=2.5, show_progress=False)
+
+
+def test_a_resumed_run_equals_one_run_in_one_go(tmp_path):
+    whole = wgf.run("quickstart", out=tmp_path / "whole", steps=40, show_progress=False)
+    part = wgf.run("quickstart", out=tmp_path / "part", steps=20, show_progress=False)
+    resumed = wgf.resume(part, steps=40, show_progress=False)
+    assert resumed.directory == part.directory and resumed.info["steps-taken"] == 40
+    assert (whole.directory / "trajectory.csv").read_bytes() == (part.directory / "trajectory.csv").read_bytes()
+    assert resumed.metrics.drop(columns="wall").equals(whole.metrics.drop(columns="wall"))
+
+
+def test_arrays_are_saved_safely_from_threads(monkeypatch, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wgf._inputs import save_array
+
+    a = np.arange(20.0).reshape(10, 2)
+    for trial in range(5):
+        monkeypatch.setenv("WGF_INPUTS", str(tmp_path / f"cache-{trial}"))
+        with ThreadPoolExecutor(8) as pool:
+            paths = list(pool.map(lambda _: save_array(a), range(8)))
+        assert len(set(paths)) == 1 and np.array_equal(np.load(paths[0]), a)
+        assert sorted(p.name for p in (tmp_path / f"cache-{trial}").iterdir()) == [Path(paths[0]).name]
 
 
 def test_the_same_run_twice_is_the_same_files(tmp_path):
@@ -129,7 +172,11 @@ def test_errors_carry_wgfs_located_message(tmp_path):
 
 
 def test_the_executable_is_found_or_named(monkeypatch, exe, tmp_path):
-    assert wgf.executable() == exe
+    # Without WGF_BIN and with nothing on PATH: the checkout's release build.
+    monkeypatch.delenv("WGF_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert wgf.executable() == str(CHECKOUT / ".build" / "release" / "wgf")
+    monkeypatch.setenv("WGF_BIN", exe)
     monkeypatch.setenv("WGF_BIN", str(tmp_path / "nowhere"))
     with pytest.raises(wgf.WGFNotFoundError, match="WGF_BIN"):
         wgf.run("quickstart", show_progress=False)
@@ -162,10 +209,11 @@ def test_games_have_two_populations():
 def test_plots_show_inline():
     run = wgf.run("quickstart", steps=20, show_progress=False)
     for kind in ["particles", "paths", "metrics", "animation"]:
-        figure = run.plot(kind)
-        assert figure._repr_svg_().lstrip().startswith(("<svg", "<?xml")), kind
-        assert "</svg>" in figure._repr_html_()
-    assert run.plot("particles", steps=[0, 20]).svg != run.plot("particles").svg, "two snapshots, not three"
+        bundle = run.plot(kind)._repr_mimebundle_()
+        assert list(bundle) == ["text/html" if kind == "animation" else "image/svg+xml"], kind
+        assert next(iter(bundle.values())).lstrip().startswith(("<svg", "<?xml")), kind
+    two = run.plot("particles", steps=run.steps[[0, -1]])
+    assert two.svg == run.plot("particles", steps=[0, 20]).svg != run.plot("particles").svg, "two snapshots"
     with pytest.raises(ValueError):
         run.plot("histogram")
 

@@ -1,6 +1,7 @@
 """wgf.sweep and the Sweep it returns, against its run directories."""
 
 import numpy as np
+import pytest
 
 import wgf
 
@@ -31,6 +32,19 @@ def test_a_sweep_its_tables_and_its_runs():
     loaded = wgf.load_sweep(sweep.directory)
     assert loaded.runs.equals(runs) and loaded.summary.equals(summary)
     assert "6 runs" in repr(loaded)
+
+
+def test_a_refused_sweep_raises_and_never_returns_an_earlier_one():
+    first = wgf.sweep("svgd-1d-mixture", vary={"flow.optimizer": ["sgd", "adagrad"]}, seeds=[1], steps=5)
+    # Plain strings go bare, as on the command line: the labels and directories are the same.
+    assert list(first.runs["variant"]) == ["flow.optimizer=sgd", "flow.optimizer=adagrad"]
+    assert list(first.runs["directory"]) == ["flow.optimizer=sgd/seed-1", "flow.optimizer=adagrad/seed-1"]
+    with pytest.raises(wgf.WGFError) as e:
+        wgf.sweep("svgd-1d-mixture", vary={"flow.kernal": ["imq"]}, seeds=[1], steps=5)
+    assert e.value.returncode == 3 and "flow.kernal: unknown key" in e.value.message
+    with pytest.raises(wgf.WGFError) as e:  # a command-line error (64): no table written either
+        wgf.sweep("svgd-1d-mixture", vary={"seed": [1, 2]}, steps=5)
+    assert e.value.returncode == 64 and "seed" in e.value.message
 
 
 def test_bundled_scenarios_are_listed_and_run_by_name():

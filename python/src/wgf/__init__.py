@@ -13,7 +13,7 @@ The package drives the wgf executable (found by :func:`executable`); see docs/py
 from ._binary import WGFError, WGFNotFoundError, executable, set_executable
 from .kernel_sum import kernel_sum
 from .results import Population, Run, Sweep, SweepCheck, compare, load, load_sweep
-from .runs import WGFDivergedError, run, sweep
+from .runs import WGFDivergedError, resume, run, sweep
 
 __version__ = "0.2.0"
 
@@ -28,5 +28,5 @@ def bundled() -> list[str]:
 
 __all__ = [
     "Population", "Run", "Sweep", "SweepCheck", "WGFDivergedError", "WGFError", "WGFNotFoundError", "bundled",
-    "compare", "executable", "kernel_sum", "load", "load_sweep", "run", "set_executable", "sweep",
+    "compare", "executable", "kernel_sum", "load", "load_sweep", "resume", "run", "set_executable", "sweep",
 ]

@@ -149,9 +149,12 @@ def invoke(
                     pass
             err_lines.append(line)
         process.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         process.send_signal(signal.SIGINT)
         process.wait()
+        reader.join()
+        # What wgf said as it stopped (a run names its directory), for the caller to pass on.
+        stop.wgf_completed = Completed(command, process.returncode, "".join(out_chunks), "".join(err_lines))
         raise
     finally:
         reader.join()

@@ -8,18 +8,17 @@ from pathlib import Path
 
 
 class Figure:
-    """An SVG figure wgf drew (``Run.plot``): shown inline by Jupyter (``_repr_svg_``, or
-    ``_repr_html_`` for the animation, whose SVG animates), saved with :meth:`save`."""
+    """An SVG figure wgf drew (``Run.plot``): shown inline by Jupyter, as an image, or for the
+    animation as HTML (a browser plays an SVG's animation inline, not an image's); saved with
+    :meth:`save`."""
 
     def __init__(self, svg: str, kind: str):
         self.svg = svg
         self.kind = kind
 
-    def _repr_svg_(self) -> str:
-        return self.svg
-
-    def _repr_html_(self) -> str:
-        return self.svg
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # One representation, so that a saved notebook holds the figure once.
+        return {"text/html" if self.kind == "animation" else "image/svg+xml": self.svg}
 
     def save(self, path: str) -> None:
         """Writes the SVG to ``path``."""

@@ -7,12 +7,16 @@ import hashlib
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# A string that --vary may take bare (no quotes): it reads back as this string, not as a number,
+# boolean, array or table, and holds no comma, quote or bracket.
+_BARE_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.=+-]*$")
 
 
 def inputs_directory() -> Path:
@@ -26,9 +30,15 @@ def inputs_directory() -> Path:
     return Path(cache) / "wgf" / "inputs"
 
 
+def _is_array_like(value: Any) -> bool:
+    """numpy arrays, pandas frames and series, and anything else with ``__array__``."""
+    return hasattr(value, "__array__") and not isinstance(value, (str, bytes, np.generic))
+
+
 def save_array(array: Any) -> str:
-    """``array`` (anything numpy makes a float64 array of) as an .npy file in
-    :func:`inputs_directory`; returns its absolute path."""
+    """``array`` (anything numpy makes a float64 array of: an ndarray, a DataFrame, nested lists)
+    as an .npy file in :func:`inputs_directory`; returns its absolute path. Safe from several
+    threads and processes at once (each writes its own temporary file, then renames it)."""
     a = np.ascontiguousarray(np.asarray(array, dtype=np.float64))
     if a.ndim not in (1, 2):
         raise ValueError(f"an array of points must be (N, d) or (N,) for d = 1; this one has shape {a.shape}")
@@ -39,21 +49,49 @@ def save_array(array: Any) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{digest}.npy"
     if not path.exists():
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        with open(partial, "wb") as f:
-            np.save(f, a)
-        os.replace(partial, path)
+        fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{digest}.", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, a)
+            os.replace(partial, path)
+        except BaseException:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise
     return str(path)
 
 
 def key(name: str) -> str:
-    """A Python keyword as a scenario key: ``flow__step_size`` is ``flow.step-size``. Dotted keys
-    (``**{"flow.step-size": 0.1}``) pass unchanged."""
+    """A Python keyword as a scenario key: ``flow__step_size`` is ``flow.step-size``. A dotted key
+    (``**{"parameters.s_w": 0.5}``) passes unchanged: scenario keys hold ``-``, names of formula
+    parameters may hold ``_``."""
+    if "." in name:
+        return name
     return name.replace("__", ".").replace("_", "-")
 
 
 def _toml_key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return k if _BARE_KEY.match(k) else _toml_string(k)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: backslash, quote and every control character escaped."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def _is_path_key(k: str) -> bool:
@@ -61,11 +99,15 @@ def _is_path_key(k: str) -> bool:
 
 
 def literal(value: Any, key_name: str = "") -> str:
-    """``value`` as a TOML value. A numpy array (or a list of lists of numbers at a file key) is
-    saved as an .npy file (:func:`save_array`) and becomes its path; a relative path at a file key
-    (``file``, ``data-file``) is made absolute against the current directory."""
-    if isinstance(value, np.ndarray):
+    """``value`` as a TOML value. At a file key (``file``, ``data-file``) an array (numpy, pandas,
+    nested lists) is saved as an .npy file (:func:`save_array`) and becomes its path, and a
+    relative path is made absolute against the current directory. Elsewhere an array is written
+    as a TOML array of its values, and a 0-d array as its number."""
+    if _is_path_key(key_name) and (_is_array_like(value) or isinstance(value, (list, tuple))):
         return literal(save_array(value))
+    if _is_array_like(value):
+        a = np.asarray(value)
+        return literal(a.item() if a.ndim == 0 else a.tolist(), key_name)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool):
@@ -82,13 +124,20 @@ def literal(value: Any, key_name: str = "") -> str:
         text = os.fspath(value)
         if _is_path_key(key_name) and not os.path.isabs(text):
             text = os.path.abspath(text)
-        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-        return '"' + escaped + '"'
+        return _toml_string(text)
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{_toml_key(str(k))} = {literal(v, str(k))}" for k, v in value.items()) + " }"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(literal(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} into a scenario")
+    raise TypeError(f"cannot write a {type(value).__name__} into a scenario")
+
+
+def vary_value(value: Any, key_name: str) -> str:
+    """A value of ``wgf sweep --vary``: a plain string bare (``sgd``, ``gaussian:sigma=2``), so the
+    variant's label and directory are those the command line gives; anything else as TOML."""
+    if isinstance(value, str) and _BARE_STRING.match(value) and value not in ("true", "false", "inf", "nan"):
+        return value
+    return literal(value, key_name)
 
 
 def dumps(scenario: Mapping[str, Any]) -> str:
@@ -111,18 +160,18 @@ def dumps(scenario: Mapping[str, Any]) -> str:
 def settings(overrides: Mapping[str, Any]) -> list[str]:
     """Overrides as ``--set KEY=VALUE`` arguments. Two conveniences: ``init=ARRAY`` starts the
     population at the array's points (``population.init = {kind = "file", ...}``, and
-    ``population.count`` its rows unless given), and
-    ``target=ARRAY`` makes the array's points the target (``{kind = "samples", ...}``)."""
+    ``population.count`` its rows unless given), and ``target=ARRAY`` makes the array's points
+    the target (``{kind = "samples", ...}``)."""
     args = []
     keys = {key(name) for name in overrides}
     for name, value in overrides.items():
         k = key(name)
-        if k in ("init", "population.init") and isinstance(value, np.ndarray):
+        if k in ("init", "population.init") and _is_array_like(value):
             if "population.count" not in keys:
                 # The scenario's count gives way to the array's rows.
-                args += ["--set", f"population.count={len(value)}"]
+                args += ["--set", f"population.count={len(np.asarray(value))}"]
             k, value = "population.init", {"kind": "file", "file": value}
-        elif k == "target" and isinstance(value, np.ndarray):
+        elif k == "target" and _is_array_like(value):
             value = {"kind": "samples", "file": value}
         last = k.rsplit(".", 1)[-1]
         args += ["--set", f"{k}={literal(value, last)}"]

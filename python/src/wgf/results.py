@@ -152,7 +152,10 @@ class Run:
             raise ValueError(f"kind {kind!r}: one of {', '.join(kinds)}")
         args = ["plot", self.directory, "--kinds", kind]
         for k, v in options.items():
-            value = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+            if isinstance(v, str) or not hasattr(v, "__iter__"):
+                value = str(v)
+            else:  # steps as a list, a range or an array
+                value = ",".join(str(int(s)) for s in v)
             args += ["--" + k.replace("_", "-"), value]
         with tempfile.TemporaryDirectory(prefix="wgf-plot-") as out:
             invoke(args + ["--out", out], exe=self._exe)

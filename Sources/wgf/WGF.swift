@@ -32,7 +32,9 @@ struct WGF: ParsableCommand {
             """,
         version: wgfVersion,
         subcommands: [
-            Run.self, Validate.self, Check.self, List.self, Sum.self, Plot.self, Compare.self, Export.self, Sweep.self,
+            Run.self, Validate.self, Check.self, List.self, Sum.self, Distance.self, Plot.self, Compare.self,
+            Export.self,
+            Sweep.self,
         ])
 }
 

@@ -93,3 +93,65 @@ public func sampleMoments(_ x: UnsafeBufferPointer<Double>, dimension d: Int) ->
     }
     return (mean, cov)
 }
+
+/// The eigenvalues and eigenvectors of a symmetric matrix (row-major d × d) by cyclic Jacobi
+/// rotations, to full precision (sweeps until every off-diagonal entry is negligible): the
+/// eigenvalues, and the eigenvectors as the columns of a row-major d × d matrix.
+public func symmetricEigen(_ a: [Double], size d: Int) -> (values: [Double], vectors: [Double]) {
+    var m = a
+    var v = [Double](repeating: 0, count: d * d)
+    for i in 0..<d { v[i * d + i] = 1 }
+    for _ in 0..<100 {
+        var off = 0.0
+        var scale = 0.0
+        for i in 0..<d {
+            scale += m[i * d + i] * m[i * d + i]
+            for j in 0..<d where j != i { off += m[i * d + j] * m[i * d + j] }
+        }
+        if off <= 1e-30 * scale || off == 0 { break }
+        for p in 0..<d {
+            for q in (p + 1)..<max(p + 1, d) where m[p * d + q] != 0 {
+                // The rotation that zeroes m[p][q]: t = tan θ, the smaller root of t² + 2τt − 1.
+                let tau = (m[q * d + q] - m[p * d + p]) / (2 * m[p * d + q])
+                let t = (tau >= 0 ? 1 : -1) / (abs(tau) + (1 + tau * tau).squareRoot())
+                let c = 1 / (1 + t * t).squareRoot()
+                let s = t * c
+                for k in 0..<d {
+                    let mkp = m[k * d + p]
+                    let mkq = m[k * d + q]
+                    m[k * d + p] = c * mkp - s * mkq
+                    m[k * d + q] = s * mkp + c * mkq
+                }
+                for k in 0..<d {
+                    let mpk = m[p * d + k]
+                    let mqk = m[q * d + k]
+                    m[p * d + k] = c * mpk - s * mqk
+                    m[q * d + k] = s * mpk + c * mqk
+                }
+                for k in 0..<d {
+                    let vkp = v[k * d + p]
+                    let vkq = v[k * d + q]
+                    v[k * d + p] = c * vkp - s * vkq
+                    v[k * d + q] = s * vkp + c * vkq
+                }
+            }
+        }
+    }
+    return ((0..<d).map { m[$0 * d + $0] }, v)
+}
+
+/// The square root of a symmetric positive semi-definite matrix (row-major d × d): V·diag(√λ)·Vᵀ
+/// from ``symmetricEigen(_:size:)``, rounding's negative eigenvalues taken as 0.
+public func symmetricSquareRoot(_ a: [Double], size d: Int) -> [Double] {
+    let (values, vectors) = symmetricEigen(a, size: d)
+    let roots = values.map { max(0, $0).squareRoot() }
+    var out = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+        for j in 0..<d {
+            var t = 0.0
+            for k in 0..<d { t += vectors[i * d + k] * roots[k] * vectors[j * d + k] }
+            out[i * d + j] = t
+        }
+    }
+    return out
+}

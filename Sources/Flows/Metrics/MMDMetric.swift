@@ -14,24 +14,27 @@ public final class MMDMetric: Metric {
     let engine: any KernelSumEngine
     /// The samples and Σ_mn b_m b_n k(y_m, y_n), made at the first evaluation.
     let target: Deferred<(samples: [Double], term: Double)>
+    /// Whether the metric is MMD² (the energy distance's convention) rather than MMD.
+    let squared: Bool
     var sources: [Double] = [], weights: [Double] = []
 
-    /// The MMD to the given target samples (row-major, M × d) with `kernel`.
+    /// The MMD (or MMD², `squared`) to the given target samples (row-major, M × d) with `kernel`.
     public convenience init(
         kernel: any RadialKernel, samples: [Double], dimension: Int, threads: Int,
-        communicator: any Communicator = SerialCommunicator()
+        communicator: any Communicator = SerialCommunicator(), squared: Bool = false
     ) {
         self.init(
             kernel: kernel, samples: Deferred(samples), dimension: dimension, threads: threads,
-            communicator: communicator)
+            communicator: communicator, squared: squared)
     }
 
     /// `samples`: the target's M samples, drawn (and their O(M²) term summed) at first use.
     init(
         kernel: any RadialKernel, samples: Deferred<[Double]>, dimension: Int, threads: Int,
-        communicator: any Communicator
+        communicator: any Communicator, squared: Bool = false
     ) {
         self.kernel = kernel
+        self.squared = squared
         self.dimension = dimension
         let direct = DirectSum(threads: threads)
         let engine: any KernelSumEngine =
@@ -70,20 +73,30 @@ public final class MMDMetric: Metric {
             targets: p.positions, gradientChannels: [], values: &v, gradients: &g)
         var total = targetTerm
         for i in 0..<p.count { total += p.weights[i] * v[i] }
-        return max(0, total).squareRoot()
+        return squared ? max(0, total) : max(0, total).squareRoot()
     }
 
     static let entry = MetricEntry(
         name: "mmd", summary: "MMD to a fixed target sample (V-statistic; mmd-kernel, mmd-samples)"
     ) { s, ctx in
+        try make(
+            s, ctx, name: "mmd", kernel: try readKernel(s, "mmd-kernel", default: "gaussian:sigma=1"),
+            samplesKey: "mmd-samples", squared: false)
+    }
+
+    /// The metric `name`: MMD (or MMD², `squared`) with `kernel` against `samplesKey` samples of
+    /// the target (default: the target's own count, else 1000), drawn from
+    /// `RandomStream(seed, .metricSample)`.
+    static func make(
+        _ s: Settings, _ ctx: MetricContext, name: String, kernel: any RadialKernel, samplesKey: String, squared: Bool
+    ) throws -> MMDMetric {
         guard !ctx.target.isAbsent else {
-            throw s.fail("metrics", "mmd needs a [target] to sample (this scenario has none)")
+            throw s.fail("metrics", "\(name) needs a [target] to sample (this scenario has none)")
         }
         guard ctx.target.canSample else {
-            throw s.fail("metrics", "mmd needs samples of the target, and a formula target has none (use ksd)")
+            throw s.fail("metrics", "\(name) needs samples of the target, and a formula target has none (use ksd)")
         }
-        let kernel = try readKernel(s, "mmd-kernel", default: "gaussian:sigma=1")
-        let m = try s.integer("mmd-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
+        let m = try s.integer(samplesKey, default: ctx.target.naturalSampleCount ?? 1000, .count)
         let target = ctx.target
         let seed = ctx.seed
         let samples = Deferred<[Double]> {
@@ -94,16 +107,17 @@ public final class MMDMetric: Metric {
         // the exact sums (particles and samples onto the particles; samples onto themselves).
         let (n, d) = (ctx.particleCount, ctx.dimension)
         s.memory.add(
-            s, "mmd-samples", "\(m) sample\(m == 1 ? "" : "s") of the mmd metric in d = \(d)",
+            s, samplesKey, "\(m) sample\(m == 1 ? "" : "s") of the \(name) metric in d = \(d)",
             parts: "the samples, their copy among the sources, weights", bytes: 8 * Double(m) * Double(2 * d + 1))
-        s.memory.addWork(population: 0, doubles: Double(n) * Double(d + 1), "the mmd metric's sources")
+        s.memory.addWork(population: 0, doubles: Double(n) * Double(d + 1), "the \(name) metric's sources")
         let direct = DirectSum(threads: ctx.threads)
         for (sources, targets) in [(n + m, n), (m, m)] {
             s.memory.addKernelSum(
-                s, "mmd-samples", direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
+                s, samplesKey, direct, kernel: kernel, dimension: d, sources: sources, targets: targets,
                 channels: 1, gradients: 0, threads: ctx.threads)
         }
         return MMDMetric(
-            kernel: kernel, samples: samples, dimension: d, threads: ctx.threads, communicator: ctx.communicator)
+            kernel: kernel, samples: samples, dimension: d, threads: ctx.threads, communicator: ctx.communicator,
+            squared: squared)
     }
 }

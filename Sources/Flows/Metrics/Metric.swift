@@ -54,6 +54,10 @@ public enum MetricRegistry {
             MeanErrorMetric.entry,
             CovarianceErrorMetric.entry,
             EnergyMetric.entry,
+            W2Metric.entry,
+            SlicedW2Metric.entry,
+            BuresW2Metric.entry,
+            EnergyDistanceMetric.entry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
         + GameMetrics.entries
     /// The names, in registry order.

@@ -1,0 +1,88 @@
+import Foundation
+import Recording
+import XCTest
+
+/// `wgf distance`: the metrics between two point files, as a run records them.
+final class DistanceCommandTests: ScratchTestCase {
+    func npy(_ name: String, _ values: [Double], _ shape: [Int]) throws -> String {
+        let path = scratch.appendingPathComponent(name).path
+        try NPY.encode(values, shape: shape).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func value(_ args: [String]) throws -> Double {
+        let r = try runWGF(["distance"] + args)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return try XCTUnwrap(report["value"] as? Double)
+    }
+
+    func testEachMetricAgainstAValueKnownByHand() throws {
+        // 1-D: δ₀ weighted 1 against ½δ₁ + ½δ₃: W₂² = 5 (every metric's 1-D case but energy).
+        let x = try npy("x.npy", [0], [1])
+        let y = try npy("y.npy", [3, 1], [2])
+        XCTAssertEqual(try value(["--metric", "w2", "--x", x, "--y", y]), 5.0.squareRoot(), accuracy: 1e-15)
+        let p = try npy("p.npy", [-1, 1], [1, 2])  // d × P: the directions ±1
+        XCTAssertEqual(
+            try value(["--metric", "sliced-w2", "--x", x, "--y", y, "--projections", p]), 5.0.squareRoot(),
+            accuracy: 1e-15)
+        // Gaussians with these moments: means 0 and 2, variances 0 and 1: W₂² = 4 + 1.
+        XCTAssertEqual(try value(["--metric", "bures-w2", "--x", x, "--y", y]), 5.0.squareRoot(), accuracy: 1e-15)
+        // 2E|X−Y| − E|X−X'| − E|Y−Y'| = 2·2 − 0 − ½·2 = 3.
+        XCTAssertEqual(try value(["--metric", "energy-distance", "--x", x, "--y", y]), 3, accuracy: 1e-15)
+        // Weights from a file: all of y's mass on 1 gives W₂ = 1.
+        let w = try npy("w.npy", [0, 1], [2])
+        XCTAssertEqual(try value(["--metric", "w2", "--x", x, "--y", y, "--y-weights", w]), 1, accuracy: 1e-15)
+    }
+
+    func testBadInputIsAClearError() throws {
+        let x = try npy("x.npy", [0, 1, 2, 3], [2, 2])
+        let y1 = try npy("y1.npy", [0, 1], [2])
+        let w = try npy("w.npy", [1, 2, 3], [3])
+        let p = try npy("p.npy", [1, 0, 0], [3, 1])
+        let cases: [([String], String)] = [
+            (
+                ["--metric", "kl", "--x", x, "--y", x],
+                "--metric kl: unknown (allowed: w2, sliced-w2, bures-w2, energy-distance)"
+            ),
+            (["--metric", "w2", "--x", x, "--y", y1], "1 coordinates but"),
+            (["--metric", "w2", "--x", x, "--y", x, "--x-weights", w], "3 weights for 2 points"),
+            (
+                ["--metric", "sliced-w2", "--x", x, "--y", x, "--projections", p],
+                "shape [3, 1], expected (d, P) with d = 2"
+            ),
+        ]
+        for (args, message) in cases {
+            let r = try runWGF(["distance"] + args)
+            XCTAssertEqual(r.code, 3, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+
+    /// The metrics in a run: recorded, falling as SVGD converges, and sliced W₂ ≤ W₂ on the same
+    /// samples at every record (each projection is 1-Lipschitz).
+    func testTheMetricsInARun() throws {
+        let out = scratch.appendingPathComponent("run")
+        let r = try runWGF([
+            "run", "quickstart", "--out", out.path, "--steps", "60", "--quiet", "--set", "expect=[]",
+            "--set", #"record.metrics=["w2", "sliced-w2", "bures-w2", "energy-distance"]"#,
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let metrics = try NumericTable.read(path: out.appendingPathComponent("metrics.csv").path)
+        let (w2, sliced) = (metrics.column("w2")!, metrics.column("sliced-w2")!)
+        for k in 0..<metrics.rows { XCTAssertLessThanOrEqual(sliced[k], w2[k] * (1 + 1e-12), "record \(k)") }
+        for name in ["w2", "sliced-w2", "bures-w2", "energy-distance"] {
+            let v = metrics.column(name)!
+            XCTAssertLessThan(v.last!, v.first! / 2, name)
+        }
+        let none = try runWGF(["run", "langevin-ou", "--steps", "1", "--set", #"record.metrics=["w2"]"#])
+        XCTAssertEqual(none.code, 3)
+        XCTAssertTrue(none.stderr.contains("w2 needs a [target] to sample"), none.stderr)
+        let big = try runWGF([
+            "run", "quickstart", "--steps", "1", "--set", "population.count=20000", "--set", "record.w2-samples=10000",
+            "--set", #"record.metrics=["w2"]"#,
+        ])
+        XCTAssertEqual(big.code, 3)
+        XCTAssertTrue(big.stderr.contains("the exact solver takes N·M ≤ 100000000 pairs"), big.stderr)
+    }
+}

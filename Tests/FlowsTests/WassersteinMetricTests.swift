@@ -159,3 +159,33 @@ final class WassersteinMetricTests: XCTestCase {
         XCTAssertEqual(metric.evaluate(SimulationState(populations: [p])), expected, accuracy: 1e-13 * expected)
     }
 }
+
+/// `ksd` for Langevin runs: the Gibbs measure exp(−V/λ) as the target, score −∇V/λ.
+final class GibbsDensityTests: XCTestCase {
+    func testTheGibbsScoreIsMinusTheForceOverTheTemperature() throws {
+        // V = (a/2)|x − c|², λ = 0.5: score −(a/λ)(x − c).
+        let flow = LangevinFlow(
+            temperature: 0.5, potential: QuadraticPotential(a: 2, centre: [1, -1]), seed: 1, threads: 1)
+        let density = try XCTUnwrap(GibbsDensity(flow: flow, dimension: 2))
+        let x = [0.5, 2.0, -3.0, 0.25]
+        var g = [Double](repeating: 0, count: 4)
+        x.withUnsafeBufferPointer { xp in
+            g.withUnsafeMutableBufferPointer {
+                density.scores(xp.baseAddress!, count: 2, into: $0.baseAddress!, threads: 2)
+            }
+        }
+        // −4·(0.5 − 1), −4·(2 + 1), −4·(−3 − 1), −4·(0.25 + 1).
+        let expected: [Double] = [2, -12, 16, -5]
+        XCTAssertEqual(g, expected)
+        // V(0.5, 2) = (0.25 + 9), over λ = 0.5.
+        XCTAssertEqual(x.withUnsafeBufferPointer { density.logDensity($0.baseAddress!) }, -18.5)
+        // No Gibbs measure: no potential, an interaction, no noise.
+        XCTAssertNil(
+            GibbsDensity(flow: LangevinFlow(temperature: 0.5, potential: nil, seed: 1, threads: 1), dimension: 2))
+        XCTAssertNil(
+            GibbsDensity(
+                flow: LangevinFlow(
+                    temperature: 0, potential: QuadraticPotential(a: 2, centre: [0, 0]), seed: 1, threads: 1),
+                dimension: 2))
+    }
+}

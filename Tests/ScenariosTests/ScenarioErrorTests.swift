@@ -331,7 +331,8 @@ final class ScenarioErrorTests: XCTestCase {
         check([
             Row(
                 "ksd", samplesScenario(metrics: "[\"mmd\", \"ksd\"]"), 16,
-                "record.metrics: ksd needs a target with a score (not samples)"),
+                "record.metrics: ksd needs the target's score, and a samples target has none (use mmd, w2 or energy-distance)"
+            ),
             Row(
                 "svgd", samplesScenario(flow: "svgd"), 13,
                 "flow.kind: svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples"),

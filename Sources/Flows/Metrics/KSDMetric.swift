@@ -86,8 +86,21 @@ public final class KSDMetric: Metric {
     static let entry = MetricEntry(
         name: "ksd", summary: "IMQ kernel Stein discrepancy (Gorham & Mackey; ksd-c, ksd-beta)"
     ) { s, ctx in
-        guard let density = ctx.target.density else {
-            throw s.fail("metrics", "ksd needs a target with a score (not samples)")
+        // The target's score, else a Langevin flow's Gibbs measure exp(−V/λ).
+        let gibbs = (ctx.flow as? LangevinFlow).flatMap { GibbsDensity(flow: $0, dimension: ctx.dimension) }
+        guard let density = ctx.target.density ?? gibbs else {
+            if !ctx.target.isAbsent {
+                throw s.fail(
+                    "metrics",
+                    "ksd needs the target's score, and a samples target has none (use mmd, w2 or energy-distance)")
+            }
+            if ctx.flow is LangevinFlow {
+                throw s.fail(
+                    "metrics",
+                    "ksd needs a score: the langevin flow's Gibbs measure exp(−V/λ) has one only with a potential, "
+                        + "no interaction, R^d and temperature > 0")
+            }
+            throw s.fail("metrics", "ksd needs a score: a [target] with a density")
         }
         // Memory: the scores and a row sum per particle.
         s.memory.addWork(

@@ -14,6 +14,9 @@ public struct ConvergenceSummary: Sendable {
     public var reachedTime: Double?
     /// Least-squares slope of ln(metric) against step over the converging phase (see `fittedRate`).
     public var rate: Double?
+    /// The same slope against simulated time over the same records: comparable between runs
+    /// of different step sizes (value ≈ C·exp(rate·t)).
+    public var ratePerTime: Double?
     /// The records used for the rate: steps from..through.
     public var rateWindow: (from: Int, through: Int)?
 
@@ -37,19 +40,23 @@ public struct ConvergenceSummary: Sendable {
         let fit = ConvergenceSummary.fittedRate(steps: steps, values: values)
         rate = fit?.slope
         rateWindow = fit.map { ($0.from, $0.through) }
+        ratePerTime = ConvergenceSummary.fittedRate(steps: steps, values: values, against: times)?.slope
     }
 
     /// The fitted rate: least-squares slope of ln(value) against step over the converging
     /// phase, from the first record to the first record whose value is within 10% of the best
     /// value (value ≤ 1.1 × best). Records with a value ≤ 0 or not finite are left out; nil
     /// when fewer than two records remain. Negative means decreasing: value ≈ C·exp(rate·step).
-    public static func fittedRate(steps: [Double], values: [Double]) -> (slope: Double, from: Int, through: Int)? {
+    /// With `against` (the records' times), the slope is against those, over the same records.
+    public static func fittedRate(
+        steps: [Double], values: [Double], against abscissae: [Double]? = nil
+    ) -> (slope: Double, from: Int, through: Int)? {
         let usable = values.indices.filter { values[$0].isFinite && values[$0] > 0 }
         guard let best = usable.map({ values[$0] }).min() else { return nil }
         guard let end = usable.first(where: { values[$0] <= 1.1 * best }) else { return nil }
         let idx = usable.filter { $0 <= end }
         guard idx.count >= 2 else { return nil }
-        let xs = idx.map { steps[$0] }
+        let xs = idx.map { (abscissae ?? steps)[$0] }
         let ys = idx.map { log(values[$0]) }
         let mx = xs.reduce(0, +) / Double(xs.count)
         let my = ys.reduce(0, +) / Double(ys.count)
@@ -60,7 +67,7 @@ public struct ConvergenceSummary: Sendable {
             sxx += (x - mx) * (x - mx)
         }
         guard sxx > 0 else { return nil }
-        return (sxy / sxx, Int(xs.first!), Int(xs.last!))
+        return (sxy / sxx, Int(steps[idx.first!]), Int(steps[idx.last!]))
     }
 }
 

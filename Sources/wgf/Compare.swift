@@ -84,13 +84,14 @@ struct Compare: ParsableCommand {
             return Row(label: label, flow: r.flowKind ?? "?", n: n, steps: steps, s: s, wall: wall)
         }
         let header = [
-            "run", "flow", "N", "steps", "final", "best", "step-to-threshold", "time-to-threshold", "rate", "wall",
+            "run", "flow", "N", "steps", "final", "best", "step-to-threshold", "time-to-threshold", "rate",
+            "rate-per-time", "wall",
         ]
         let cells: [[TableCell]] = rows.map { r in
             [
                 .text(r.label), .text(r.flow), .integer(r.n), .integer(r.steps), .number(r.s.final),
                 .number(r.s.best), .integer(r.s.reachedStep), .number(r.s.reachedTime), .number(r.s.rate),
-                .number(r.wall),
+                .number(r.s.ratePerTime), .number(r.wall),
             ]
         }
         switch format {
@@ -106,6 +107,7 @@ struct Compare: ParsableCommand {
                 o["step-to-threshold"] = r.s.reachedStep ?? NSNull()
                 o["time-to-threshold"] = r.s.reachedTime ?? NSNull()
                 o["rate"] = r.s.rate ?? NSNull()
+                o["rate-per-time"] = r.s.ratePerTime ?? NSNull()
                 o["rate-window"] = r.s.rateWindow.map { [$0.from, $0.through] } ?? NSNull()
                 o["wall"] = r.wall ?? NSNull()
                 return o
@@ -119,7 +121,8 @@ struct Compare: ParsableCommand {
                         ", threshold \(formatSignificant($0))"
                             + (thresholdSource.isEmpty ? "" : " (\(thresholdSource))")
                     } ?? ", no threshold")
-                    + "; rate = slope of ln(\(metric)) per step until within 10% of the best")
+                    + "; rate = slope of ln(\(metric)) per step (rate-per-time: per unit of simulated time) until within 10% of the best"
+            )
             printColumns(header: header, rows: cells.map { $0.map(\.shown) }, leftAligned: 2)
         }
         if !noPlot {

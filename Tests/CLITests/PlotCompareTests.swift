@@ -178,6 +178,9 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(rows[0]["time-to-threshold"] as? Double ?? 0, 2, accuracy: 1e-12)
         XCTAssertEqual(rows[0]["rate"] as? Double ?? 0, -log(10) / 100, accuracy: 1e-9)
         XCTAssertEqual(rows[1]["rate"] as? Double ?? 0, -log(10) / 50, accuracy: 1e-9)
+        // Per unit of time (time = 0.01 · step): 100 times the rate per step.
+        XCTAssertEqual(rows[0]["rate-per-time"] as? Double ?? 0, -log(10), accuracy: 1e-7)
+        XCTAssertEqual(rows[1]["rate-per-time"] as? Double ?? 0, -2 * log(10), accuracy: 1e-7)
         XCTAssertEqual(rows[1]["best"] as? Double ?? 0, 1e-6, accuracy: 1e-12)
         let svg = try XCTUnwrap(
             try parseSVG(out.appendingPathComponent("compare-ksd.svg")), "the overlay is well-formed")
@@ -192,7 +195,7 @@ final class PlotCompareTests: ScratchTestCase {
         let csv = try runWGF(["compare", slow.path, fast.path, "--threshold", "0.01", "--format", "csv", "--no-plot"])
         XCTAssertEqual(
             csv.stdout.split(separator: "\n").first,
-            "run,flow,N,steps,final,best,step-to-threshold,time-to-threshold,rate,wall")
+            "run,flow,N,steps,final,best,step-to-threshold,time-to-threshold,rate,rate-per-time,wall")
         let csvLines = csv.stdout.split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         }

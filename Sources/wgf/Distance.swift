@@ -13,11 +13,12 @@ struct Distance: ParsableCommand {
             w2: exact W₂ (optimal transport, O((N+M)·N·M), N·M ≤ 10⁸); sliced-w2: sliced W₂ over \
             --directions random directions (or the columns of --projections, a d × P .npy array as POT \
             takes them); bures-w2: W₂ between the Gaussians with each set's weighted moments; \
-            energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|. Prints one JSON line: metric, value, N, M, d, \
-            seconds.
+            energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|; kl-knn: the k-nearest-neighbour estimate of \
+            KL(x ‖ y) (Wang, Kulkarni & Verdú 2009; weights not used). Prints one JSON line: metric, \
+            value, N, M, d, seconds.
             """)
 
-    @Option(help: "w2, sliced-w2, bures-w2 or energy-distance.")
+    @Option(help: "w2, sliced-w2, bures-w2, energy-distance or kl-knn.")
     var metric: String
 
     @Option(help: "The first point set: CSV (x1,...,xd[,w]) or .npy (N × d).")
@@ -45,11 +46,14 @@ struct Distance: ParsableCommand {
     @Option(help: "sliced-w2: the directions as the columns of a d × P .npy array (POT's `projections`).")
     var projections: String?
 
+    @Option(help: "kl-knn: the neighbour k (below N, at most M).")
+    var neighbours: Int = 5
+
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
     func run() throws {
-        let metrics = ["w2", "sliced-w2", "bures-w2", "energy-distance"]
+        let metrics = ["w2", "sliced-w2", "bures-w2", "energy-distance", "kl-knn"]
         guard metrics.contains(metric) else {
             throw fail("--metric \(metric): unknown (allowed: \(metrics.joined(separator: ", ")))", code: Exit.badInput)
         }
@@ -111,6 +115,14 @@ struct Distance: ParsableCommand {
             let (m2, c2) = BuresW2Metric.weightedMoments(second.points, b, dimension: d)
             value = BuresW2Metric.distance(
                 mean: m1, covariance: c1, toMean: m2, covariance: c2, root: symmetricSquareRoot(c2, size: d))
+        case "kl-knn":
+            guard neighbours >= 1, neighbours < n, neighbours <= m else {
+                throw fail(
+                    "--neighbours \(neighbours): kl-knn needs 1 ≤ k < N = \(n) and k ≤ M = \(m)", code: Exit.badInput)
+            }
+            value = KNNDivergenceMetric.divergence(
+                first.points, second.points, dimension: d, neighbours: neighbours,
+                threads: threads ?? Parallel.defaultThreads)
         default:
             value = energyDistance(first.points, a, second.points, b, dimension: d)
         }

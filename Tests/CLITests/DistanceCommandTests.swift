@@ -30,6 +30,12 @@ final class DistanceCommandTests: ScratchTestCase {
         XCTAssertEqual(try value(["--metric", "bures-w2", "--x", x, "--y", y]), 5.0.squareRoot(), accuracy: 1e-15)
         // 2E|X−Y| − E|X−X'| − E|Y−Y'| = 2·2 − 0 − ½·2 = 3.
         XCTAssertEqual(try value(["--metric", "energy-distance", "--x", x, "--y", y]), 3, accuracy: 1e-15)
+        // kNN KL in 1-D, k = 1: x = {0, 4} (ρ = 4, 4), y = {1, 3}: ν = 1, 1; (1/2)(log ¼ + log ¼) + log(2/1).
+        let x2 = try npy("x2.npy", [0, 4], [2])
+        let y2 = try npy("y2.npy", [1, 3], [2])
+        XCTAssertEqual(
+            try value(["--metric", "kl-knn", "--x", x2, "--y", y2, "--neighbours", "1"]), log(0.25) + log(2),
+            accuracy: 1e-15)
         // Weights from a file: all of y's mass on 1 gives W₂ = 1.
         let w = try npy("w.npy", [0, 1], [2])
         XCTAssertEqual(try value(["--metric", "w2", "--x", x, "--y", y, "--y-weights", w]), 1, accuracy: 1e-15)
@@ -43,7 +49,7 @@ final class DistanceCommandTests: ScratchTestCase {
         let cases: [([String], String)] = [
             (
                 ["--metric", "kl", "--x", x, "--y", x],
-                "--metric kl: unknown (allowed: w2, sliced-w2, bures-w2, energy-distance)"
+                "--metric kl: unknown (allowed: w2, sliced-w2, bures-w2, energy-distance, kl-knn)"
             ),
             (["--metric", "w2", "--x", x, "--y", y1], "1 coordinates but"),
             (["--metric", "w2", "--x", x, "--y", x, "--x-weights", w], "3 weights for 2 points"),

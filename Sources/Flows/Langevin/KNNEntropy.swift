@@ -36,39 +36,58 @@ public func knnEntropy(
     guard d >= 1 else { return .nan }
     let n = x.count / d
     guard k >= 1, n > k, n <= MemoryEstimate.maximumCount else { return .nan }
+    let logs = knnLogDistances(
+        of: x, to: x, dimension: d, neighbours: k, excludingSelf: true, domain: domain, threads: threads,
+        communicator: communicator)
+    let logUnitBall = 0.5 * Double(d) * log(Double.pi) - lgamma(0.5 * Double(d) + 1)
+    return digamma(n) - digamma(k) + logUnitBall + Double(d) * logs.reduce(0, +) / Double(n)
+}
+
+/// log ε_i for every row i of `queries`: ε_i the distance to its k-th nearest neighbour among
+/// the rows of `sample` (leaving out row i itself when `excludingSelf`: the queries are the
+/// sample), from a `SpatialHash` of the sample (minimum-image in a periodic box). Coincident
+/// points (ε = 0) count as ε = 1e-150. Each query is independent: the same values for any
+/// thread count; on the ranks of `communicator` each queries its block and the blocks are
+/// gathered. The caller checks 1 ≤ k ≤ the sample's size (less one when `excludingSelf`).
+public func knnLogDistances(
+    of queries: [Double], to sample: [Double], dimension d: Int, neighbours k: Int, excludingSelf: Bool,
+    domain: Domain = .free, threads: Int, communicator: any Communicator = SerialCommunicator()
+) -> [Double] {
+    let n = queries.count / d
+    let m = sample.count / d
+    precondition(k >= 1 && k <= m - (excludingSelf ? 1 : 0), "knnLogDistances: k-th neighbour beyond the sample")
     // Cell size: about k points per cell for the spread of the sample.
     var lo = [Double](repeating: .infinity, count: d)
     var hi = [Double](repeating: -.infinity, count: d)
-    for i in 0..<n {
+    for i in 0..<m {
         for a in 0..<d {
-            lo[a] = min(lo[a], x[i * d + a])
-            hi[a] = max(hi[a], x[i * d + a])
+            lo[a] = min(lo[a], sample[i * d + a])
+            hi[a] = max(hi[a], sample[i * d + a])
         }
     }
     var logVolume = 0.0
     let largest = (0..<d).map { hi[$0] - lo[$0] }.max() ?? 1
     for a in 0..<d { logVolume += log(max(hi[a] - lo[a], largest * 1e-6, 1e-300)) }
-    var cell = exp((logVolume + log(Double(k)) - log(Double(n))) / Double(d))
+    var cell = exp((logVolume + log(Double(k)) - log(Double(m))) / Double(d))
     if !(cell > 0 && cell.isFinite) { cell = 1 }
     if let l = domain.period { cell = min(cell, l) }
 
-    let hash = x.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: domain) }
+    let hash = sample.withUnsafeBufferPointer { SpatialHash(points: $0, dimension: d, cellSize: cell, domain: domain) }
     var logs = [Double](repeating: 0, count: n)
     let blocks = BlockPartition(count: n, parts: communicator.size)
     let mine = blocks.range(of: communicator.rank)
-    x.withUnsafeBufferPointer { pp in
+    queries.withUnsafeBufferPointer { pp in
         logs.withUnsafeMutableBufferPointer { lp in
             let P = SharedPointer(pp.baseAddress!)
             let L = SharedMutablePointer(lp.baseAddress!)
             Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 256) { range in
                 for i in range {
-                    let found = hash.nearest(k, to: P.base + i * d, excluding: i)
+                    let found = hash.nearest(k, to: P.base + i * d, excluding: excludingSelf ? i : nil)
                     L.base[i] = 0.5 * log(max(found[k - 1].squaredDistance, 1e-300))
                 }
             }
         }
     }
     communicator.gatherBlocks(of: &logs, width: 1, blocks: blocks)
-    let logUnitBall = 0.5 * Double(d) * log(Double.pi) - lgamma(0.5 * Double(d) + 1)
-    return digamma(n) - digamma(k) + logUnitBall + Double(d) * logs.reduce(0, +) / Double(n)
+    return logs
 }

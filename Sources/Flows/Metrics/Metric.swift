@@ -58,6 +58,7 @@ public enum MetricRegistry {
             SlicedW2Metric.entry,
             BuresW2Metric.entry,
             EnergyDistanceMetric.entry,
+            KNNDivergenceMetric.entry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
         + GameMetrics.entries
     /// The names, in registry order.

@@ -11,6 +11,7 @@ The package drives the wgf executable (found by :func:`executable`); see docs/py
 """
 
 from ._binary import WGFError, WGFNotFoundError, executable, set_executable
+from .distance import distance
 from .kernel_sum import kernel_sum
 from .results import Population, Run, Sweep, SweepCheck, compare, load, load_sweep
 from .runs import WGFDivergedError, resume, run, sweep
@@ -28,5 +29,5 @@ def bundled() -> list[str]:
 
 __all__ = [
     "Population", "Run", "Sweep", "SweepCheck", "WGFDivergedError", "WGFError", "WGFNotFoundError", "bundled",
-    "compare", "executable", "kernel_sum", "load", "load_sweep", "resume", "run", "set_executable", "sweep",
+    "compare", "distance", "executable", "kernel_sum", "load", "load_sweep", "resume", "run", "set_executable", "sweep",
 ]

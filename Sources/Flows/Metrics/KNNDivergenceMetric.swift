@@ -51,12 +51,7 @@ public final class KNNDivergenceMetric: Metric {
         name: "kl-knn",
         summary: "KL(particles ‖ target) by k-nearest neighbours to a fixed target sample (Wang et al. 2009)"
     ) { s, ctx in
-        guard !ctx.target.isAbsent else {
-            throw s.fail("metrics", "kl-knn needs a [target] to sample (this scenario has none)")
-        }
-        guard ctx.target.canSample else {
-            throw s.fail("metrics", "kl-knn needs samples of the target, and a formula target has none (use ksd)")
-        }
+        try requireTargetSamples(s, ctx, "kl-knn")
         let n = ctx.particleCount
         let m = try s.integer("kl-knn-samples", default: ctx.target.naturalSampleCount ?? max(n, 1000), .count)
         let k = try s.integer("kl-knn-neighbours", default: 5, .count)

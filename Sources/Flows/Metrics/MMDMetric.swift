@@ -90,12 +90,7 @@ public final class MMDMetric: Metric {
     static func make(
         _ s: Settings, _ ctx: MetricContext, name: String, kernel: any RadialKernel, samplesKey: String, squared: Bool
     ) throws -> MMDMetric {
-        guard !ctx.target.isAbsent else {
-            throw s.fail("metrics", "\(name) needs a [target] to sample (this scenario has none)")
-        }
-        guard ctx.target.canSample else {
-            throw s.fail("metrics", "\(name) needs samples of the target, and a formula target has none (use ksd)")
-        }
+        try requireTargetSamples(s, ctx, name)
         let m = try s.integer(samplesKey, default: ctx.target.naturalSampleCount ?? 1000, .count)
         let target = ctx.target
         let seed = ctx.seed

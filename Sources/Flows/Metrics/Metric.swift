@@ -64,3 +64,15 @@ public enum MetricRegistry {
     /// The names, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }
+
+/// Throws, located at `metrics`, unless the scenario has a target that can be sampled: what
+/// the metrics against a target sample (`mmd`, `w2`, `sliced-w2`, `energy-distance`, `kl-knn`)
+/// need.
+func requireTargetSamples(_ s: Settings, _ ctx: MetricContext, _ name: String) throws {
+    guard !ctx.target.isAbsent else {
+        throw s.fail("metrics", "\(name) needs a [target] to sample (this scenario has none)")
+    }
+    guard ctx.target.canSample else {
+        throw s.fail("metrics", "\(name) needs samples of the target, and a formula target has none (use ksd)")
+    }
+}

@@ -112,12 +112,7 @@ public final class SlicedW2Metric: Metric {
         name: "sliced-w2",
         summary: "sliced 2-Wasserstein distance to the w2 metric's target sample (sliced-w2-directions, default 100)"
     ) { s, ctx in
-        guard !ctx.target.isAbsent else {
-            throw s.fail("metrics", "sliced-w2 needs a [target] to sample (this scenario has none)")
-        }
-        guard ctx.target.canSample else {
-            throw s.fail("metrics", "sliced-w2 needs samples of the target, and a formula target has none (use ksd)")
-        }
+        try requireTargetSamples(s, ctx, "sliced-w2")
         let n = ctx.particleCount
         let m = try s.integer("w2-samples", default: ctx.target.naturalSampleCount ?? min(n, 1000), .count)
         let count = try s.integer("sliced-w2-directions", default: 100, .count)

@@ -27,12 +27,7 @@ public final class W2Metric: Metric {
     static let entry = MetricEntry(
         name: "w2", summary: "exact 2-Wasserstein distance to a fixed target sample (w2-samples; O((N+M)·N·M))"
     ) { s, ctx in
-        guard !ctx.target.isAbsent else {
-            throw s.fail("metrics", "w2 needs a [target] to sample (this scenario has none)")
-        }
-        guard ctx.target.canSample else {
-            throw s.fail("metrics", "w2 needs samples of the target, and a formula target has none (use ksd)")
-        }
+        try requireTargetSamples(s, ctx, "w2")
         let n = ctx.particleCount
         let m = try s.integer("w2-samples", default: ctx.target.naturalSampleCount ?? min(n, 1000), .count)
         guard Double(n) * Double(m) <= Double(ExactTransport.maximumPairs) else {

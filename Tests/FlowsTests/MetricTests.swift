@@ -221,8 +221,8 @@ final class MetricTests: XCTestCase {
         XCTAssertEqual(
             MetricRegistry.names,
             [
-                "mmd", "ksd", "mean-error", "cov-error", "energy",
-                "free-energy", "potential-energy", "interaction-energy", "entropy", "kl",
+                "mmd", "ksd", "mean-error", "cov-error", "energy", "w2", "sliced-w2", "bures-w2", "energy-distance",
+                "kl-knn", "free-energy", "potential-energy", "interaction-energy", "entropy", "kl",
                 "mean", "variance", "train-loss", "test-loss",
                 "nash-gap", "value", "min-weight-entropy", "min-effective-count",
                 "max-weight-entropy", "max-effective-count", "equilibrium-distance",

@@ -44,7 +44,7 @@ final class ProgrammaticUseTests: ScratchTestCase {
         let last = try XCTUnwrap(lines.last ?? nil)
         XCTAssertEqual(last["step"] as? Int, 40)
         XCTAssertEqual(last["steps"] as? Int, 40)
-        XCTAssertEqual(last["metric"] as? String, "cov-error")
+        XCTAssertEqual(last["metric"] as? String, "sliced-w2")
         XCTAssertNotNil(last["value"] as? Double)
         let bad = try runWGF(["run", "quickstart", "--progress", "fancy"])
         XCTAssertEqual(bad.code, 64)

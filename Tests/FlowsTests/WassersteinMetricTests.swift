@@ -68,6 +68,25 @@ final class WassersteinMetricTests: XCTestCase {
         XCTAssertEqual(ExactTransport.squaredW2(x: [0], a: [2], y: [3, 1], b: [1, 1], dimension: 1), 5)
     }
 
+    /// The solver does not depend on the points' scale: W₂² of the same sets scaled by s = 5·10¹⁵²
+    /// is s² times theirs (its costs are normalised: with raw costs near 10³⁰⁷ the artificial
+    /// arcs' cost, the largest times n + m + 1, would overflow), and beyond a double's range it
+    /// is +∞.
+    func testScaleInvariance() {
+        var rng = TestRNG(16)
+        let x = points(40, 2, &rng)
+        let y = points(30, 2, &rng, scale: 2)
+        let a = (0..<40).map { _ in rng.uniform(0.1, 1) }
+        let b = [Double](repeating: 1, count: 30)
+        let unit = ExactTransport.squaredW2(x: x, a: a, y: y, b: b, dimension: 2)
+        let s = 5e152
+        let huge = ExactTransport.squaredW2(x: x.map { $0 * s }, a: a, y: y.map { $0 * s }, b: b, dimension: 2)
+        XCTAssertEqual(huge / s / s, unit, accuracy: 1e-12 * unit)
+        XCTAssertEqual(
+            ExactTransport.squaredW2(x: x.map { $0 * 1e160 }, a: a, y: y.map { $0 * 1e160 }, b: b, dimension: 2),
+            .infinity)
+    }
+
     /// A translation by c moves every point by c: W₂² = |c|² exactly; identical sets are at 0.
     func testTranslationsAndIdenticalSets() {
         var rng = TestRNG(13)

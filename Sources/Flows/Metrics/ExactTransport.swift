@@ -24,7 +24,8 @@ public enum ExactTransport {
 
     /// W₂² between `x` (n points, row-major n × d) with weights `a` and `y` (m points) with
     /// weights `b`. Each side's weights are normalised to total 1 (they must be ≥ 0 with a
-    /// positive total); points are finite.
+    /// positive total); points are finite. +∞ when a squared distance overflows (a metric's
+    /// non-finite value stops a run as diverged: never a wrong finite one).
     public static func squaredW2(x: [Double], a: [Double], y: [Double], b: [Double], dimension d: Int) -> Double {
         let n = a.count
         let m = b.count
@@ -44,7 +45,9 @@ public enum ExactTransport {
                 cost[i * m + j] = c
             }
         }
-        let coupling = solve(cost: cost, supply: a.map { $0 / totalA }, demand: b.map { $0 / totalB })
+        guard let coupling = solve(cost: cost, supply: a.map { $0 / totalA }, demand: b.map { $0 / totalB }) else {
+            return .infinity
+        }
         var total = 0.0
         for k in 0..<(n * m) where coupling[k] > 0 { total += coupling[k] * cost[k] }
         return max(0, total)
@@ -52,8 +55,14 @@ public enum ExactTransport {
 
     /// An optimal coupling (row-major n × m) for the cost matrix `cost` (n × m, non-negative)
     /// between `supply` (n) and `demand` (m), of equal totals up to rounding.
-    static func solve(cost: [Double], supply: [Double], demand: [Double]) -> [Double] {
-        var simplex = TransportSimplex(cost: cost, supply: supply, demand: demand)
+    /// The simplex works on the costs divided by the largest (so its potentials stay of the order
+    /// of n + m whatever the points' scale: their rounding does not grow with it); nil when a
+    /// cost is not finite (points so far apart that a squared distance overflows).
+    static func solve(cost: [Double], supply: [Double], demand: [Double]) -> [Double]? {
+        let largest = cost.max() ?? 0
+        guard largest.isFinite else { return nil }
+        let scaled = largest > 0 ? cost.map { $0 / largest } : cost
+        var simplex = TransportSimplex(cost: scaled, supply: supply, demand: demand)
         simplex.run()
         return Array(simplex.flow[0..<(supply.count * demand.count)])
     }

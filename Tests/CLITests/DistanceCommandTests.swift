@@ -91,4 +91,51 @@ final class DistanceCommandTests: ScratchTestCase {
         XCTAssertEqual(big.code, 3)
         XCTAssertTrue(big.stderr.contains("the exact solver takes N·M ≤ 100000000 pairs"), big.stderr)
     }
+
+    /// In a game without a target, `w2` is between the players: at the last record it equals the
+    /// 1-D W₂ of the two weighted populations in trajectory.csv, by sorting (computed here).
+    func testW2BetweenTheTwoPlayersOfAGame() throws {
+        let out = scratch.appendingPathComponent("game")
+        let r = try runWGF([
+            "run", "game-bilinear-quadratic", "--out", out.path, "--steps", "20", "--quiet", "--set", "expect=[]",
+            "--set", "population.count=300", "--set", "flow.max.count=200", "--set", "record-every=10",
+            "--set", #"record.metrics=["equilibrium-distance", "w2"]"#,
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let metrics = try NumericTable.read(path: out.appendingPathComponent("metrics.csv").path)
+        let rows = try String(contentsOf: out.appendingPathComponent("trajectory.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let last = rows.filter { $0[0] == "20" }
+        func measure(_ name: String) -> [(x: Double, w: Double)] {
+            last.filter { $0[2] == name }.map { (Double($0[5])!, Double($0[4])!) }.sorted { $0.x < $1.x }
+        }
+        let (u, v) = (measure("min"), measure("max"))
+        XCTAssertEqual(u.count, 300)
+        XCTAssertEqual(v.count, 200)
+        // ∫₀¹ (F⁻¹ − G⁻¹)²: between consecutive breakpoints of the two cumulative weight
+        // sequences, each quantile function is the first value whose cumulative weight reaches
+        // the interval's middle.
+        func cumulative(_ m: [(x: Double, w: Double)]) -> [Double] {
+            let total = m.reduce(0) { $0 + $1.w }
+            var c = 0.0
+            return m.map {
+                c += $0.w / total
+                return c
+            }
+        }
+        let (cu, cv) = (cumulative(u), cumulative(v))
+        let breaks = [0.0] + (cu + cv).sorted()
+        var w2 = 0.0
+        for k in 1..<breaks.count where breaks[k] > breaks[k - 1] {
+            let middle = (breaks[k] + breaks[k - 1]) / 2
+            let qu = u[cu.firstIndex { $0 >= middle } ?? (u.count - 1)].x
+            let qv = v[cv.firstIndex { $0 >= middle } ?? (v.count - 1)].x
+            w2 += (breaks[k] - breaks[k - 1]) * (qu - qv) * (qu - qv)
+        }
+        XCTAssertEqual(metrics.column("w2")!.last!, w2.squareRoot(), accuracy: 1e-9 * w2.squareRoot())
+        // The circle game's players live in a periodic box: refused.
+        let circle = try runWGF(["run", "game-circle-cos", "--steps", "1", "--set", #"record.metrics=["w2"]"#])
+        XCTAssertEqual(circle.code, 3)
+        XCTAssertTrue(circle.stderr.contains("a periodic box's players need the torus's distance"), circle.stderr)
+    }
 }

@@ -61,6 +61,8 @@ public final class GameFlow: Flow {
     /// The max player's initial population, appended to the state by `prepare` (drawn then).
     public var maxPopulation: Population { initialMax.value }
     let initialMax: Deferred<Population>
+    /// M, the max player's particles (known before they are drawn).
+    public let maxCount: Int
     let seed: UInt64
     let threads: Int
 
@@ -75,16 +77,17 @@ public final class GameFlow: Flow {
             )
         }
         self.init(
-            payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation), seed: seed,
-            threads: threads)
+            payoff: payoff, min: min, max: max, dynamics: dynamics, initialMax: Deferred(maxPopulation),
+            maxCount: maxPopulation.count, seed: seed, threads: threads)
     }
 
     /// `initialMax`: the max player's population (of the payoff's dimension e), drawn when the
     /// run starts.
     init(
         payoff: any GamePayoff, min: GamePlayer, max: GamePlayer, dynamics: Dynamics,
-        initialMax: Deferred<Population>, seed: UInt64, threads: Int
+        initialMax: Deferred<Population>, maxCount: Int, seed: UInt64, threads: Int
     ) {
+        self.maxCount = maxCount
         self.payoff = payoff
         self.minPlayer = min
         self.maxPlayer = max

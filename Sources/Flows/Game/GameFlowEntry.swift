@@ -144,6 +144,7 @@ extension GameFlow {
                 domains: [minPlayer.domain, maxPlayer.domain])
             return GameFlow(
                 payoff: payoff, min: minPlayer, max: maxPlayer, dynamics: dynamics, initialMax: population,
+                maxCount: count,
                 seed: ctx.seed, threads: ctx.threads)
         }, needsTarget: false)
 }

@@ -104,10 +104,25 @@ func userColumns(_ header: [String]) -> (names: [String], skipped: Int) {
     return (Array(names.dropFirst(skipped)), skipped)
 }
 
+/// An .npy array from a file, any failure located at the file.
+///
+/// - Throws: ``InputFileError`` for a file that cannot be read or is not an array wgf reads.
+public func readNPY(path: String) throws -> NPYArray {
+    let bytes: [UInt8]
+    do { bytes = try readInputFile(path: path) } catch {
+        throw InputFileError(path: path, line: nil, .unreadable(error.reason))
+    }
+    return try decodeNPY(bytes, path: path)
+}
+
+/// The array in the bytes of an .npy file, its format errors located at `path`.
+func decodeNPY(_ bytes: [UInt8], path: String) throws -> NPYArray {
+    do { return try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
+}
+
 /// Points from the bytes of an .npy file: shape (N, d), or (N,) for d = 1.
 func readPoints(npy bytes: [UInt8], path: String) throws -> (dimension: Int, points: [Double], weights: [Double]?) {
-    let array: NPYArray
-    do { array = try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
+    let array = try decodeNPY(bytes, path: path)
     guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] >= 1) else {
         throw InputFileError(path: path, line: nil, .npyShape(array.shape, expected: "(N, d) points, or (N,) in 1-D"))
     }
@@ -128,8 +143,7 @@ public func readValues(path: String, name: String) throws -> [Double] {
     }
     let values: [Double]
     if NPY.hasMagic(bytes) {
-        let array: NPYArray
-        do { array = try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
+        let array = try decodeNPY(bytes, path: path)
         guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
             throw InputFileError(path: path, line: nil, .npyShape(array.shape, expected: "(N,) values"))
         }

@@ -100,7 +100,7 @@ struct Distance: ParsableCommand {
             var thetas = SlicedW2Metric.directions(count: directions, dimension: d, seed: UInt64(seed))
             if let projections {
                 // POT's layout: d × P, the directions as columns.
-                let p = try reporting { try readNPYMatrix(projections) }
+                let p = try reporting { try readNPY(path: projections) }
                 guard p.shape.count == 2, p.shape[0] == d, p.shape[1] >= 1 else {
                     throw fail("\(projections): shape \(p.shape), expected (d, P) with d = \(d)", code: Exit.badInput)
                 }
@@ -157,13 +157,4 @@ struct Distance: ParsableCommand {
         // k = −|·|: E = −E|X−X'| + 2E|X−Y| − E|Y−Y'| = Σaa k − 2 Σab k + Σbb k.
         return max(0, mean(x, a, ta, x, a, ta) - 2 * mean(y, b, tb, x, a, ta) + mean(y, b, tb, y, b, tb))
     }
-}
-
-/// A numeric .npy array from a file, its reading errors located at the file.
-func readNPYMatrix(_ path: String) throws -> NPYArray {
-    let bytes: [UInt8]
-    do { bytes = try readInputFile(path: path) } catch {
-        throw InputFileError(path: path, line: nil, .unreadable(error.reason))
-    }
-    do { return try NPY.decode(bytes) } catch { throw InputFileError(path: path, line: nil, .npy(error)) }
 }

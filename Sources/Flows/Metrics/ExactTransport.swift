@@ -93,6 +93,8 @@ struct TransportSimplex {
     var artificialCost: Double
     var parent: [Int], treeArc: [Int], up: [Bool], depth: [Int], potential: [Double]
     var firstChild: [Int], nextSibling: [Int], previousSibling: [Int]
+    /// The walk of a re-hung subtree, kept between pivots (no allocation per pivot).
+    var stack: [Int] = []
 
     init(cost: [Double], supply: [Double], demand: [Double]) {
         n = supply.count
@@ -289,7 +291,8 @@ struct TransportSimplex {
             stemStart == tail(entering)
             ? potential[newParent] - c - potential[stemStart]  // c + π(start) − π(parent) = 0
             : potential[newParent] + c - potential[stemStart]  // c + π(parent) − π(start) = 0
-        var stack = [stemStart]
+        stack.removeAll(keepingCapacity: true)
+        stack.append(stemStart)
         depth[stemStart] = depth[newParent] + 1
         while let v = stack.popLast() {
             potential[v] += shift

@@ -13,12 +13,13 @@ struct Distance: ParsableCommand {
             w2: exact W₂ (optimal transport, O((N+M)·N·M), N·M ≤ 10⁸); sliced-w2: sliced W₂ over \
             --directions random directions (or the columns of --projections, a d × P .npy array as POT \
             takes them); bures-w2: W₂ between the Gaussians with each set's weighted moments; \
-            energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|; kl-knn: the k-nearest-neighbour estimate of \
+            sinkhorn: the debiased Sinkhorn divergence S_ε for the cost |x − y|² (--epsilon; default 0.01 × \
+            y's mean variance per coordinate); energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|; kl-knn: the k-nearest-neighbour estimate of \
             KL(x ‖ y) (Wang, Kulkarni & Verdú 2009; weights not used). Prints one JSON line: metric, \
             value, N, M, d, seconds.
             """)
 
-    @Option(help: "w2, sliced-w2, bures-w2, energy-distance or kl-knn.")
+    @Option(help: "w2, sliced-w2, bures-w2, sinkhorn, energy-distance or kl-knn.")
     var metric: String
 
     @Option(help: "The first point set: CSV (x1,...,xd[,w]) or .npy (N × d).")
@@ -46,6 +47,9 @@ struct Distance: ParsableCommand {
     @Option(help: "sliced-w2: the directions as the columns of a d × P .npy array (POT's `projections`).")
     var projections: String?
 
+    @Option(help: "sinkhorn: the entropic regularisation ε (> 0).")
+    var epsilon: Double?
+
     @Option(help: "kl-knn: the neighbour k (below N, at most M).")
     var neighbours: Int = 5
 
@@ -53,7 +57,7 @@ struct Distance: ParsableCommand {
     var threads: Int?
 
     func run() throws {
-        let metrics = ["w2", "sliced-w2", "bures-w2", "energy-distance", "kl-knn"]
+        let metrics = ["w2", "sliced-w2", "bures-w2", "sinkhorn", "energy-distance", "kl-knn"]
         guard metrics.contains(metric) else {
             throw fail("--metric \(metric): unknown (allowed: \(metrics.joined(separator: ", ")))", code: Exit.badInput)
         }
@@ -115,6 +119,14 @@ struct Distance: ParsableCommand {
             let (m2, c2) = BuresW2Metric.weightedMoments(second.points, b, dimension: d)
             value = BuresW2Metric.distance(
                 mean: m1, covariance: c1, toMean: m2, covariance: c2, root: symmetricSquareRoot(c2, size: d))
+        case "sinkhorn":
+            guard epsilon.map({ $0 > 0 && $0.isFinite }) ?? true else {
+                throw fail("--epsilon must be a finite number > 0", code: Exit.badInput)
+            }
+            value = SinkhornDivergence.divergence(
+                x: first.points, a: a, y: second.points, b: b, dimension: d,
+                epsilon: epsilon ?? 0.01 * SinkhornMetric.meanVariance(second.points, dimension: d),
+                threads: threads ?? Parallel.defaultThreads)
         case "kl-knn":
             guard neighbours >= 1, neighbours < n, neighbours <= m else {
                 throw fail(

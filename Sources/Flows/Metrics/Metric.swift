@@ -59,6 +59,7 @@ public enum MetricRegistry {
             BuresW2Metric.entry,
             EnergyDistanceMetric.entry,
             KNNDivergenceMetric.entry,
+            SinkhornMetric.entry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
         + GameMetrics.entries
     /// The names, in registry order.
@@ -66,7 +67,7 @@ public enum MetricRegistry {
 }
 
 /// Throws, located at `metrics`, unless the scenario has a target that can be sampled: what
-/// the metrics against a target sample (`mmd`, `w2`, `sliced-w2`, `energy-distance`, `kl-knn`)
+/// the metrics against a target sample (`mmd`, `w2`, `sliced-w2`, `sinkhorn`, `energy-distance`, `kl-knn`)
 /// need.
 func requireTargetSamples(_ s: Settings, _ ctx: MetricContext, _ name: String) throws {
     guard !ctx.target.isAbsent else {

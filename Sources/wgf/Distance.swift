@@ -13,7 +13,7 @@ struct Distance: ParsableCommand {
             w2: exact W₂ (optimal transport, O((N+M)·N·M), N·M ≤ 10⁸); sliced-w2: sliced W₂ over \
             --directions random directions (or the columns of --projections, a d × P .npy array as POT \
             takes them); bures-w2: W₂ between the Gaussians with each set's weighted moments; \
-            sinkhorn: the debiased Sinkhorn divergence S_ε for the cost |x − y|² (--epsilon; default 0.01 × \
+            sinkhorn: the debiased Sinkhorn divergence S_ε for the cost |x − y|² (--epsilon; default 0.1 × \
             y's mean variance per coordinate); energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|; kl-knn: the k-nearest-neighbour estimate of \
             KL(x ‖ y) (Wang, Kulkarni & Verdú 2009; weights not used). Prints one JSON line: metric, \
             value, N, M, d, seconds.
@@ -125,7 +125,7 @@ struct Distance: ParsableCommand {
             }
             value = SinkhornDivergence.divergence(
                 x: first.points, a: a, y: second.points, b: b, dimension: d,
-                epsilon: epsilon ?? 0.01 * SinkhornMetric.meanVariance(second.points, dimension: d),
+                epsilon: epsilon ?? 0.1 * SinkhornMetric.meanVariance(second.points, dimension: d),
                 threads: threads ?? Parallel.defaultThreads)
         case "kl-knn":
             guard neighbours >= 1, neighbours < n, neighbours <= m else {

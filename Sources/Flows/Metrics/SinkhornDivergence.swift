@@ -18,14 +18,18 @@ import KernelSum
 ///
 /// computed in the log domain (a log-sum-exp per row, stable for any ε), with the symmetric
 /// (averaged) updates and ε-scaling of Feydy et al.: ε runs down from the squared diameter by
-/// factors of 4 to the requested ε, then Sinkhorn's updates continue at ε until the potentials
-/// have converged (their extrapolated remaining change below 10⁻¹³ of the squared diameter). Cost per iteration: 2NM + N² + M² exponentials
+/// factors of 4 to the requested ε, then Sinkhorn's updates (over-relaxed once their rate is
+/// steady) continue at ε until the potentials have converged: their extrapolated remaining
+/// change below 10⁻¹³ of the squared diameter. Cost per iteration: 2NM + N² + M² exponentials
 /// (vectorised, rows in parallel); memory O(N + M): the costs are recomputed, never stored.
+/// The iterations grow as ε shrinks against the spread of the points (Sinkhorn's rate tends
+/// to 1): at N = M = 1000 standard Gaussian samples in 2-D, ε = 0.1 converges in about 300,
+/// ε = 0.03 not within ``maximumIterations``.
 public enum SinkhornDivergence {
     /// The largest N·M the metric accepts (an iteration then costs about 4·10⁸ exponentials).
     public static let maximumPairs = 100_000_000
     /// The most iterations at the final ε before the solver gives up (NaN).
-    public static let maximumIterations = 100_000
+    public static let maximumIterations = 20_000
 
     /// A weighted point set: the points with positive weight (row-major), their coordinates by
     /// column (for the vectorised rows), and their log-weights, normalised to total 1.
@@ -176,29 +180,54 @@ public enum SinkhornDivergence {
         // potentials' change.
         let tolerance = 1e-13 * diameter2
         let roundoff = 4e-15 * (diameter2 + epsilon * max(1, log(Double(alpha.count) * Double(beta.count))))
-        var (previousChange, previousRate) = (Double.infinity, 1.0)
-        for _ in 0..<maximumIterations {
+        // Over-relaxation (Thibault, Chizat, Dossal & Papadakis 2021; Lehmann et al. 2022): once
+        // plain Sinkhorn has settled into its asymptotic rate θ² (the ratio of successive
+        // changes, steady to 1 %), f ← (1 − ω) f + ω T_β(g) and likewise g, with the optimal
+        // ω = 2/(1 + √(1 − θ²)): locally convergent for any ω < 2, at the rate ω − 1 instead of
+        // θ² (0.98 instead of 0.9999 where ε is small against the diameter). Should the changes
+        // grow tenfold it falls back to ω = 1 for good.
+        var omega = 1.0
+        var changeAtRelaxation = Double.infinity
+        var recentRates = [Double](repeating: 1, count: 4)
+        var previousChange = Double.infinity
+        for iteration in 0..<maximumIterations {
             let old = f
             if symmetric {
                 update(epsilon)
             } else {
-                f = softmin(
+                let newF = softmin(
                     epsilon: epsilon, targets: alpha, sources: beta, potential: g, dimension: d, threads: threads)
-                g = softmin(
+                for i in f.indices { f[i] = omega == 1 ? newF[i] : (1 - omega) * f[i] + omega * newF[i] }
+                let newG = softmin(
                     epsilon: epsilon, targets: beta, sources: alpha, potential: f, dimension: d, threads: threads)
+                for j in g.indices { g[j] = omega == 1 ? newG[j] : (1 - omega) * g[j] + omega * newG[j] }
             }
             var change = 0.0
             for i in f.indices { change = max(change, abs(f[i] - old[i])) }
             guard change.isFinite else { return nil }
             let rate = change / previousChange
-            let slowest = max(rate, previousRate)
+            recentRates[iteration % recentRates.count] = rate
+            let slowest = recentRates.max()!
             if change <= roundoff || (slowest < 1 && change * slowest / (1 - slowest) <= tolerance) {
+                // A last plain update of g makes ⟨α, f⟩ + ⟨β, g⟩ the dual value at f.
+                if omega != 1 {
+                    g = softmin(
+                        epsilon: epsilon, targets: beta, sources: alpha, potential: f, dimension: d, threads: threads)
+                }
                 var value = 0.0
                 for i in f.indices { value += alpha.weights[i] * f[i] }
                 for j in g.indices { value += beta.weights[j] * g[j] }
                 return Solution(value: value, f: f, g: g)
             }
-            (previousChange, previousRate) = (change, rate)
+            if !symmetric && omega == 1 && changeAtRelaxation.isInfinite && iteration >= 8 && rate < 1
+                && recentRates.allSatisfy({ abs($0 - rate) <= 0.01 * (1 - rate) })
+            {
+                omega = 2 / (1 + (1 - rate).squareRoot())
+                changeAtRelaxation = change
+            } else if omega != 1 && change > 10 * changeAtRelaxation {
+                omega = 1
+            }
+            previousChange = change
         }
         return nil
     }

@@ -3,7 +3,7 @@ import KernelSum
 
 /// `sinkhorn`: the debiased Sinkhorn divergence S_ε (``SinkhornDivergence``, cost |x − y|²)
 /// between the first population (with its weights) and M samples of the target drawn once (the
-/// `w2` metric's samples, so that the two compare), at `sinkhorn-epsilon` = ε (default: 0.01 ×
+/// `w2` metric's samples, so that the two compare), at `sinkhorn-epsilon` = ε (default: 0.1 ×
 /// the target sample's mean variance per coordinate, tr Cov / d: scale-free). A W₂²-like
 /// quantity: S_ε → W₂² as ε → 0. OT_ε of the samples with themselves is solved once.
 public final class SinkhornMetric: Metric {
@@ -19,7 +19,7 @@ public final class SinkhornMetric: Metric {
             let y = samples.value
             let m = y.count / d
             let beta = SinkhornDivergence.Measure(points: y, weights: [Double](repeating: 1, count: m), dimension: d)
-            let eps = epsilon ?? 0.01 * Self.meanVariance(y, dimension: d)
+            let eps = epsilon ?? 0.1 * Self.meanVariance(y, dimension: d)
             let own =
                 SinkhornDivergence.selfTransport(beta, dimension: d, epsilon: eps, threads: threads)
                 ?? SinkhornDivergence.Solution(value: .nan, f: [], g: [])

@@ -7,13 +7,13 @@ import XCTest
 /// sum, its level over 200 seeds of exact samples, its power on a clear shift, its determinism.
 final class TwoSampleTests: XCTestCase {
     /// `n` points of N(shift·e₁, I) in R^d from `RandomStream(seed, .flow, key)`.
-    func gaussian(_ n: Int, d: Int, shift: Double = 0, seed: UInt64, key: Int) -> [Double] {
+    static func gaussian(_ n: Int, d: Int, shift: Double = 0, seed: UInt64, key: Int) -> [Double] {
         var rng = RandomStream(seed: seed, .flow, key)
         return (0..<(n * d)).map { rng.normal() + ($0 % d == 0 ? shift : 0) }
     }
 
     /// MMD²_V = (1/N²) Σ k(x, x′) + (1/M²) Σ k(y, y′) − (2/NM) Σ k(x, y), written from the definition.
-    func naiveMMD2(_ x: [Double], _ y: [Double], d: Int, sigma: Double) -> Double {
+    static func naiveMMD2(_ x: [Double], _ y: [Double], d: Int, sigma: Double) -> Double {
         let k = RefKernel.gaussian(sigma: sigma)
         func mean(_ a: [Double], _ b: [Double]) -> Double {
             var s = 0.0
@@ -27,9 +27,9 @@ final class TwoSampleTests: XCTestCase {
 
     func testStatisticIsTheMMDVStatistic() {
         let d = 3
-        let x = gaussian(37, d: d, seed: 1, key: 0)
-        let y = gaussian(29, d: d, shift: 0.4, seed: 1, key: 1)
-        let want = naiveMMD2(x, y, d: d, sigma: 1.3)
+        let x = Self.gaussian(37, d: d, seed: 1, key: 0)
+        let y = Self.gaussian(29, d: d, shift: 0.4, seed: 1, key: 1)
+        let want = Self.naiveMMD2(x, y, d: d, sigma: 1.3)
         for threads in [1, 3] {
             let test = TwoSampleTest(
                 method: .permutation, kernel: .fixed(GaussianKernel(sigma: 1.3)), permutations: 50, dimension: d,
@@ -38,19 +38,19 @@ final class TwoSampleTests: XCTestCase {
             XCTAssertEqual(r.statistic, want, accuracy: 1e-13 * want)
         }
         // CTT without compression (bins of b ≤ 4^g points): the same V-statistic on the binned points.
-        let xb = gaussian(64, d: d, seed: 2, key: 0)
-        let yb = gaussian(64, d: d, shift: 0.4, seed: 2, key: 1)
+        let xb = Self.gaussian(64, d: d, seed: 2, key: 0)
+        let yb = Self.gaussian(64, d: d, shift: 0.4, seed: 2, key: 1)
         let ctt = TwoSampleTest(
             method: .ctt, kernel: .fixed(GaussianKernel(sigma: 1.3)), permutations: 50, bins: 16, oversampling: 2,
             dimension: d)
-        let wantBinned = naiveMMD2(xb, yb, d: d, sigma: 1.3)
+        let wantBinned = Self.naiveMMD2(xb, yb, d: d, sigma: 1.3)
         XCTAssertEqual(ctt.run(xb, yb, seed: 4, step: 7).statistic, wantBinned, accuracy: 1e-13 * wantBinned)
     }
 
     func testMedianBandwidthIsPooledAndLabelSymmetric() {
         let d = 2
-        let x = gaussian(30, d: d, seed: 3, key: 0)
-        let y = gaussian(31, d: d, shift: 1, seed: 3, key: 1)
+        let x = Self.gaussian(30, d: d, seed: 3, key: 0)
+        let y = Self.gaussian(31, d: d, shift: 1, seed: 3, key: 1)
         let z = x + y
         let n = z.count / d
         var all: [Double] = []
@@ -66,12 +66,13 @@ final class TwoSampleTests: XCTestCase {
     }
 
     /// Rejections (p < α) over `seeds` pairs of samples of sizes n, m (`shift` of y's mean).
-    func rejectionRate(_ test: TwoSampleTest, n: Int, m: Int, shift: Double, seeds: Int, alpha: Double = 0.05) -> Double
-    {
+    static func rejectionRate(
+        _ test: TwoSampleTest, n: Int, m: Int, shift: Double, seeds: Int, alpha: Double = 0.05
+    ) -> Double {
         var rejected = 0
         for seed in 0..<seeds {
-            let x = gaussian(n, d: test.dimension, seed: UInt64(seed), key: 10)
-            let y = gaussian(m, d: test.dimension, shift: shift, seed: UInt64(seed), key: 11)
+            let x = Self.gaussian(n, d: test.dimension, seed: UInt64(seed), key: 10)
+            let y = Self.gaussian(m, d: test.dimension, shift: shift, seed: UInt64(seed), key: 11)
             if test.run(x, y, seed: UInt64(seed), step: 3).pValue < alpha { rejected += 1 }
         }
         return Double(rejected) / Double(seeds)
@@ -81,13 +82,13 @@ final class TwoSampleTests: XCTestCase {
     /// (the test's exact level is P(p ≤ 9/200) = 0.045 with B = 199).
     func testPermutationTestIsCalibrated() {
         let test = TwoSampleTest(method: .permutation, permutations: 199, dimension: 2, threads: 2)
-        let rate = rejectionRate(test, n: 200, m: 150, shift: 0, seeds: 200)
+        let rate = Self.rejectionRate(test, n: 200, m: 150, shift: 0, seeds: 200)
         XCTAssert((0.02...0.08).contains(rate), "false rejection rate \(rate)")
     }
 
     func testCompressThenTestIsCalibrated() {
         let test = TwoSampleTest(method: .ctt, permutations: 199, bins: 32, oversampling: 1, dimension: 2, threads: 2)
-        let rate = rejectionRate(test, n: 1024, m: 1024, shift: 0, seeds: 200)
+        let rate = Self.rejectionRate(test, n: 1024, m: 1024, shift: 0, seeds: 200)
         XCTAssert((0.02...0.08).contains(rate), "false rejection rate \(rate)")
     }
 
@@ -96,9 +97,9 @@ final class TwoSampleTests: XCTestCase {
         let permutation = TwoSampleTest(method: .permutation, permutations: 199, dimension: 2, threads: 2)
         let ctt = TwoSampleTest(method: .ctt, permutations: 199, bins: 32, oversampling: 2, dimension: 2, threads: 2)
         for seed in 0..<3 {
-            XCTAssertEqual(rejectionRate(permutation, n: 400, m: 400, shift: 0.5, seeds: 1, alpha: 0.0100001), 1)
-            let x = gaussian(2048, d: 2, seed: UInt64(seed), key: 20)
-            let y = gaussian(2048, d: 2, shift: 0.5, seed: UInt64(seed), key: 21)
+            XCTAssertEqual(Self.rejectionRate(permutation, n: 400, m: 400, shift: 0.5, seeds: 1, alpha: 0.0100001), 1)
+            let x = Self.gaussian(2048, d: 2, seed: UInt64(seed), key: 20)
+            let y = Self.gaussian(2048, d: 2, shift: 0.5, seed: UInt64(seed), key: 21)
             XCTAssertLessThanOrEqual(ctt.run(x, y, seed: UInt64(seed), step: 1).pValue, 0.01)
         }
     }
@@ -106,8 +107,8 @@ final class TwoSampleTests: XCTestCase {
     /// The same data, seed and step: the same p-value bit for bit for any thread count; another
     /// step draws other permutations.
     func testDeterministicPerStep() {
-        let x = gaussian(300, d: 2, seed: 5, key: 0)
-        let y = gaussian(300, d: 2, shift: 0.1, seed: 5, key: 1)
+        let x = Self.gaussian(300, d: 2, seed: 5, key: 0)
+        let y = Self.gaussian(300, d: 2, shift: 0.1, seed: 5, key: 1)
         for method in [TwoSampleTest.Method.permutation, .ctt] {
             func p(_ threads: Int, step: Int) -> Double {
                 TwoSampleTest(
@@ -125,7 +126,7 @@ final class TwoSampleTests: XCTestCase {
     /// Kernel halving keeps one point of each pair; Compress keeps about 2^g·√n.
     func testCompressionSizes() {
         let d = 2
-        let x = gaussian(256, d: d, seed: 6, key: 0)
+        let x = Self.gaussian(256, d: d, seed: 6, key: 0)
         var rng = RandomStream(seed: 1, .flow)
         let rows = Array(0..<256)
         let half = KernelCompression.halve(rows, of: x, dimension: d, kernel: GaussianKernel(sigma: 1), rng: &rng)
@@ -136,6 +137,42 @@ final class TwoSampleTests: XCTestCase {
                 x, dimension: d, kernel: GaussianKernel(sigma: 1), oversampling: g, rng: &rng)
             XCTAssertEqual(kept.count, min(256, (1 << g) * 16))
             XCTAssertEqual(Set(kept).count, kept.count)
+        }
+    }
+}
+
+/// The measurement of scripts/two-sample-calibration.sh (skipped unless
+/// WGF_TWO_SAMPLE_CALIBRATION is set): false rejection rates over seeds of exact samples and
+/// the power on 0.2 and 0.1 mean shifts at n = 4096 per side in d = 2, with the time per test.
+/// WGF_TWO_SAMPLE_SEEDS (200) seeds for the cheap cases, WGF_TWO_SAMPLE_SLOW_SEEDS (40) for
+/// the permutation test at n = 4096 (about 2 s each on 2 cores).
+final class TwoSampleCalibration: XCTestCase {
+    func testReport() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard env["WGF_TWO_SAMPLE_CALIBRATION"] != nil else { throw XCTSkip("set WGF_TWO_SAMPLE_CALIBRATION=1") }
+        let seeds = Int(env["WGF_TWO_SAMPLE_SEEDS"] ?? "") ?? 200
+        let slow = Int(env["WGF_TWO_SAMPLE_SLOW_SEEDS"] ?? "") ?? 40
+        let threads = Int(env["WGF_TWO_SAMPLE_THREADS"] ?? "") ?? 2
+        let permutation = TwoSampleTest(method: .permutation, dimension: 2, threads: threads)
+        var cases: [(String, TwoSampleTest, n: Int, shift: Double, seeds: Int)] = [
+            ("permutation", permutation, 200, 0, seeds), ("permutation", permutation, 4096, 0, slow),
+            ("permutation", permutation, 4096, 0.2, slow / 2), ("permutation", permutation, 4096, 0.1, slow / 2),
+        ]
+        for g in 0...3 {
+            let ctt = TwoSampleTest(method: .ctt, oversampling: g, dimension: 2, threads: threads)
+            for (n, shift) in [(1024, 0.0), (4096, 0.0), (4096, 0.2), (4096, 0.1)] {
+                cases.append(("ctt s=32 g=\(g)", ctt, n, shift, seeds))
+            }
+        }
+        let clock = ContinuousClock()
+        for (name, test, n, shift, count) in cases {
+            let start = clock.now
+            let rate = TwoSampleTests.rejectionRate(test, n: n, m: n, shift: shift, seeds: count)
+            let seconds = start.duration(to: clock.now) / .seconds(1) / Double(count)
+            print(
+                String(
+                    format: "%@ n = %d per side, shift %.1f: rejection rate %.3f over %d seeds (%.3f s per test)",
+                    name.padding(toLength: 14, withPad: " ", startingAt: 0), n, shift, rate, count, seconds))
         }
     }
 }

@@ -107,7 +107,7 @@ public final class TwoSampleMetric: Metric {
 /// points — the default Gaussian's σ is the median heuristic on the pooled sample
 /// (σ² = the median of the (N+M)² squared distances, zero diagonal included).
 ///
-/// - `permutation`: relabels the points; O((N + M)²(d + B)) time, the kernel matrix computed by
+/// - `permutation`: relabels the points; O((N + M)²(d + B)/2) time, the kernel matrix computed by
 ///   blocks of rows and never stored. Capped at N + M ≤ ``maximumPermutationSize``.
 /// - `ctt`: Compress Then Test (Domingo-Enrich, Dwivedi & Mackey 2023). The points are cut into
 ///   s bins of equal size b (s_x of particles, s_y of samples, s_x/s_y ≈ N/M; points past the
@@ -230,9 +230,10 @@ public struct TwoSampleTest: Sendable {
         return Result(statistic: t[0], pValue: Self.pValue(t), kernel: k)
     }
 
-    /// wᵀ_b K w_b for every column b of the n × C weights `w`, K_ij = k(z_i, z_j): K by blocks
-    /// of ``rowBlock`` rows (never stored whole), each block's share summed in row order and the
-    /// blocks' shares in block order (the same for any thread count).
+    /// wᵀ_b K w_b for every column b of the n × C weights `w`, K_ij = k(z_i, z_j): the upper
+    /// triangle of K by blocks of ``rowBlock`` rows (never stored whole), each block's share
+    /// summed in row order and the blocks' shares in block order (the same for any thread count).
+    /// O(n²(d + C)/2) time.
     static func quadraticForms(
         _ z: [Double], dimension d: Int, kernel: any RadialKernel, weights w: [Double], columns c: Int, threads: Int
     ) -> [Double] {
@@ -253,20 +254,22 @@ public struct TwoSampleTest: Sendable {
                         for block in range {
                             let i0 = block * r
                             let i1 = min(n, i0 + r)
+                            // The upper triangle j ≥ i only, off-diagonal terms doubled (K is symmetric).
                             for i in i0..<i1 {
-                                for j in 0..<n {
+                                for j in i0..<n {
                                     var s = 0.0
                                     for a in 0..<d {
                                         let t = zp[i * d + a] - zp[j * d + a]
                                         s += t * t
                                     }
-                                    rows[(i - i0) * n + j] = kernel.value(squaredDistance: s)
+                                    let factor: Double = j > i ? 2 : j == i ? 1 : 0
+                                    rows[(i - i0) * n + j] = factor * kernel.value(squaredDistance: s)
                                 }
                             }
                             rows.withUnsafeBufferPointer { kr in
                                 acc.withUnsafeMutableBufferPointer { ac in
                                     for q in 0..<(r * c) { ac[q] = 0 }
-                                    for j in 0..<n {
+                                    for j in i0..<n {
                                         let wj = wp.base + j * c
                                         for q in 0..<(i1 - i0) {
                                             let kij = kr[q * n + j]

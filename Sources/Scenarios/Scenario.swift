@@ -249,6 +249,19 @@ public enum ScenarioLoader {
             )
         }
         let alpha = try e.real("alpha", default: 0.05, Allowed("a level in (0, 1), e.g. 0.05") { $0 > 0 && $0 < 1 })
+        // p ≥ 1/(B + 1) always: a smaller α could never fail. (B is checked by the metric itself.)
+        // (Read raw: the [record] table is resolved where the metrics are built.)
+        var given: Double? = nil
+        if case .table(let record)? = root.raw("record") {
+            given = record.first { $0.0 == "two-sample-permutations" }?.1.asReal
+        }
+        let b = given.map { Int(exactly: $0) ?? TwoSampleTest.defaultPermutations } ?? TwoSampleTest.defaultPermutations
+        guard alpha * Double(b + 1) >= 1 else {
+            throw e.fail(
+                "alpha",
+                "\(formatNumber(alpha)) is below 1/(B + 1) = \(formatNumber(1 / Double(b + 1))), the smallest p-value of B = \(b) permutations: the test could never reject (set record.two-sample-permutations to at least \(Int((1 / alpha).rounded(.up)) - 1))"
+            )
+        }
         let (byStep, fraction) = try readStepAndFraction(e, root: root, steps: steps, stepsMayBeCut: stepsMayBeCut)
         return .twoSample(alpha: alpha, byStep: byStep, fraction: fraction)
     }

@@ -74,6 +74,17 @@ final class TwoSampleScenarioTests: XCTestCase {
             XCTAssertTrue(e.contains(":\(lineOf("alpha", in: text)): expect[1].alpha: "), e)
             XCTAssertTrue(e.contains("(0, 1)"), e)
         }
+        // α below 1/(B + 1): the test could never reject.
+        let small = edit(scenario, "alpha = 0.01", "alpha = 0.001")
+        let sm = loadError(dir.write("s.toml", small))
+        XCTAssertTrue(sm.contains(":\(lineOf("alpha", in: small)): expect[1].alpha: "), sm)
+        XCTAssertTrue(sm.contains("B = 199") && sm.contains("at least 999"), sm)
+        let more = edit(
+            small, "metrics = [\"mean-error\", \"two-sample\"]",
+            "metrics = [\"two-sample\"]\ntwo-sample-permutations = 999")
+        XCTAssertEqual(
+            try ScenarioLoader.load(path: dir.write("s2.toml", more), threads: 1).simulation.expectations,
+            [Expectation.twoSample(alpha: 0.001, byStep: 2)])
         let kind = edit(scenario, "kind = \"two-sample\"", "kind = \"two-samples\"")
         XCTAssertTrue(loadError(dir.write("k.toml", kind)).contains("one of: threshold, two-sample"))
         // A threshold has no place in a two-sample expectation.

@@ -57,7 +57,7 @@ public final class TwoSampleMetric: Metric {
             (try? KernelSpec(parsing: text)).map { $0.name == GaussianKernel.name && $0["sigma"] == "median" } == true
             ? .median : .fixed(try readKernelSpec(text, s, "two-sample-kernel"))
         let permutations = try s.integer(
-            "two-sample-permutations", default: 199,
+            "two-sample-permutations", default: TwoSampleTest.defaultPermutations,
             Allowed("an integer from 19 to 100000 (p-values are multiples of 1/(B + 1))") { $0 >= 19 && $0 <= 100_000 })
         var bins = 0
         var oversampling = 0
@@ -140,6 +140,8 @@ public struct TwoSampleTest: Sendable {
         public let kernel: any RadialKernel
     }
 
+    /// B by default: p-values are multiples of 1/200.
+    public static let defaultPermutations = 199
     /// The largest N + M of the permutation test: its time is O((N + M)²·B).
     public static let maximumPermutationSize = 8192
     /// Rows of the kernel matrix computed together (a fixed split: results do not depend on threads).

@@ -88,9 +88,10 @@ public final class TwoSampleMetric: Metric {
             s.memory.add(
                 s, "two-sample-permutations",
                 "the permutation test's \(permutations + 1) labellings of \(n + m) points",
-                parts: "label weights, kernel rows and products per block",
-                bytes: 8 * Double(n + m) * Double(permutations + 1 + 2 * TwoSampleTest.rowBlock), transient: true,
-                derived: true)
+                parts: "label weights; per thread, a block of kernel rows and its products",
+                bytes: 8 * Double(n + m) * Double(permutations + 1)
+                    + 8 * Double(ctx.threads * TwoSampleTest.rowBlock) * Double(n + m + permutations + 1),
+                transient: true, derived: true)
         }
         return TwoSampleMetric(test: test, target: ctx.target, sampleCount: m, seed: ctx.seed)
     }

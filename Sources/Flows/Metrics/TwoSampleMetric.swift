@@ -124,11 +124,16 @@ public final class TwoSampleMetric: Metric {
 public struct TwoSampleTest: Sendable {
     /// How the null distribution is sampled.
     public enum Method: String, Sendable {
-        case permutation, ctt
+        /// Relabel the points: O((N + M)²(d + B)/2).
+        case permutation
+        /// Compress Then Test: relabel independently compressed bins, near-linear.
+        case ctt
     }
     /// The kernel, or the median heuristic on the pooled points.
     public enum KernelChoice: Sendable {
+        /// This kernel.
         case fixed(any RadialKernel)
+        /// A Gaussian with σ² the median squared distance of the pooled points.
         case median
     }
     /// The statistic, its p-value, and the kernel it used.
@@ -153,7 +158,9 @@ public struct TwoSampleTest: Sendable {
     static let permutationStream = 0x2_5A3E_0001
     static let binStream = 0x2_5A3E_0002
 
+    /// Relabel the points, or compress the bins first.
     public let method: Method
+    /// The kernel, or the median heuristic on the pooled points.
     public let kernel: KernelChoice
     /// B, the random relabellings.
     public let permutations: Int
@@ -161,7 +168,9 @@ public struct TwoSampleTest: Sendable {
     public let bins: Int
     /// g, `ctt`'s oversampling: each bin of b points compresses to about 2^g·√b.
     public let oversampling: Int
+    /// d, the coordinates of a point.
     public let dimension: Int
+    /// Worker threads (the results do not depend on them).
     public let threads: Int
 
     /// A test; see the properties.

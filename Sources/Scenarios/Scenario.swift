@@ -207,6 +207,16 @@ public enum ScenarioLoader {
         _ root: ScenarioTable, steps: Int, metrics: [String], stepsMayBeCut: Bool = false
     ) throws -> [Expectation] {
         try root.tables("expect").map { e in
+            // Read only when given, so that the resolved scenario of a file without it is unchanged.
+            let kind =
+                e.contains("kind")
+                ? Expectation.Kind(
+                    rawValue: try e.string("kind", oneOf: [Expectation.Kind.threshold, .twoSample].map(\.rawValue)))!
+                : .threshold
+            if kind == .twoSample {
+                return try readTwoSampleExpectation(
+                    e, root: root, steps: steps, metrics: metrics, stepsMayBeCut: stepsMayBeCut)
+            }
             let metric = try e.string("metric")
             guard metrics.contains(metric) else {
                 throw e.fail(
@@ -221,24 +231,62 @@ public enum ScenarioLoader {
             case (true, true): throw e.fail("at-least", "give at-most or at-least, not both")
             case (false, false): throw e.fail("", "missing at-most or at-least (one threshold is required)")
             }
-            // Beyond the scenario's steps is a mistake in the file, but not when the steps were
-            // cut from the command line (a short trial run, the first leg of a resumed one): the
-            // expectation then fails as "the run ended before step N" if judged.
-            let shortened = stepsMayBeCut || root.source.overrides["steps"] != nil
-            let byStep = try e.integer(
-                "by-step", default: steps,
-                shortened
-                    ? .nonNegativeInteger
-                    : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
-            // Read only when given, so that the resolved scenario of a file without it is unchanged.
-            let fraction =
-                try e.optionalReal(
-                    "fraction",
-                    Allowed("a number in (0, 1]: the share of a sweep's seeds in which it must hold") {
-                        $0 > 0 && $0 <= 1
-                    }) ?? 1
+            let (byStep, fraction) = try readStepAndFraction(e, root: root, steps: steps, stepsMayBeCut: stepsMayBeCut)
             return Expectation(metric: metric, bound: bound, byStep: byStep, fraction: fraction)
         }
+    }
+
+    /// `kind = "two-sample"`: the `two-sample` metric's p-value ≥ `alpha` (default 0.05) by
+    /// `by-step`; it takes no `metric` or threshold.
+    static func readTwoSampleExpectation(
+        _ e: ScenarioTable, root: ScenarioTable, steps: Int, metrics: [String], stepsMayBeCut: Bool
+    ) throws -> Expectation {
+        let name = Expectation.twoSampleMetric
+        guard metrics.contains(name) else {
+            throw e.fail(
+                "kind",
+                "kind = \"\(name)\" judges the \(name) metric's p-value: add \"\(name)\" to record.metrics (recorded: \(metrics.isEmpty ? "none" : metrics.joined(separator: ", ")))"
+            )
+        }
+        let alpha = try e.real("alpha", default: 0.05, Allowed("a level in (0, 1), e.g. 0.05") { $0 > 0 && $0 < 1 })
+        // p ≥ 1/(B + 1) always: a smaller α could never fail. (B is checked by the metric itself.)
+        // (Read raw: the [record] table is resolved where the metrics are built.)
+        var given: Double? = nil
+        if case .table(let record)? = root.raw("record") {
+            given = record.first { $0.0 == "two-sample-permutations" }?.1.asReal
+        }
+        let b = given.map { Int(exactly: $0) ?? TwoSampleTest.defaultPermutations } ?? TwoSampleTest.defaultPermutations
+        guard alpha * Double(b + 1) >= 1 else {
+            throw e.fail(
+                "alpha",
+                "\(formatNumber(alpha)) is below 1/(B + 1) = \(formatNumber(1 / Double(b + 1))), the smallest p-value of B = \(b) permutations: the test could never reject (set record.two-sample-permutations to at least \(Int((1 / alpha).rounded(.up)) - 1))"
+            )
+        }
+        let (byStep, fraction) = try readStepAndFraction(e, root: root, steps: steps, stepsMayBeCut: stepsMayBeCut)
+        return .twoSample(alpha: alpha, byStep: byStep, fraction: fraction)
+    }
+
+    /// An expectation's `by-step` (default: the scenario's steps) and `fraction` (default 1).
+    static func readStepAndFraction(
+        _ e: ScenarioTable, root: ScenarioTable, steps: Int, stepsMayBeCut: Bool
+    ) throws -> (byStep: Int, fraction: Double) {
+        // Beyond the scenario's steps is a mistake in the file, but not when the steps were
+        // cut from the command line (a short trial run, the first leg of a resumed one): the
+        // expectation then fails as "the run ended before step N" if judged.
+        let shortened = stepsMayBeCut || root.source.overrides["steps"] != nil
+        let byStep = try e.integer(
+            "by-step", default: steps,
+            shortened
+                ? .nonNegativeInteger
+                : Allowed("an integer in [0, \(steps)] (the scenario's steps)") { $0 >= 0 && $0 <= steps })
+        // Read only when given, so that the resolved scenario of a file without it is unchanged.
+        let fraction =
+            try e.optionalReal(
+                "fraction",
+                Allowed("a number in (0, 1]: the share of a sweep's seeds in which it must hold") {
+                    $0 > 0 && $0 <= 1
+                }) ?? 1
+        return (byStep, fraction)
     }
 
     /// The `[parameters]` table into the scenario's formula scope.

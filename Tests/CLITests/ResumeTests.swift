@@ -68,6 +68,64 @@ final class ResumeTests: ScratchTestCase {
         }
     }
 
+    /// The `two-sample` metric draws a fresh target sample and permutations at every record,
+    /// keyed by the step: a resumed run (on another thread count) records the same p-values, and
+    /// `wgf check` judges its expectation from metrics.csv (passing on particles drawn from the
+    /// target, failing on shifted ones).
+    func testTwoSampleRunResumesBitForBitAndIsChecked() throws {
+        let text = """
+            seed = 5
+            steps = 6
+            step-size = 0.01
+            record-every = 2
+
+            [target]
+            kind = "gaussian"
+            mean = [0, 0]
+            std = 1
+
+            [population]
+            count = 300
+            init = { kind = "gaussian", mean = [0, 0], std = 1 }
+
+            [flow]
+            kind = "svgd"
+
+            [record]
+            metrics = ["two-sample"]
+
+            [[expect]]
+            kind = "two-sample"
+            alpha = 0.01
+
+            """
+        let file = try writeScenario("two-sample.toml", text).path
+        let whole = scratch.appendingPathComponent("whole")
+        let parts = scratch.appendingPathComponent("parts")
+        XCTAssertEqual(try wgf(["run", file, "--out", whole.path, "--quiet", "--threads", "2"]).code, 0)
+        XCTAssertEqual(
+            try wgf(["run", file, "--out", parts.path, "--quiet", "--steps", "3", "--threads", "2"]).code, 0)
+        let second = try wgf(["run", "--resume", parts.path, "--steps", "6", "--quiet", "--threads", "1"])
+        XCTAssertEqual(second.code, 0, second.stderr)
+        try assertSameOutputs(whole, parts, "two-sample")
+        let values = try metricsWithoutWall(whole).dropFirst().compactMap { $0.split(separator: ",").last }
+        XCTAssertEqual(values.count, 4)
+        XCTAssertGreaterThan(Set(values).count, 1, "\(values)")
+        let c = try wgf(["check", whole.path])
+        XCTAssertEqual(c.code, 0, c.stdout)
+        XCTAssertTrue(
+            c.stdout.contains("pass  two-sample test (two-sample) does not reject at α = 0.01 by step 6: p = "),
+            c.stdout)
+        let shifted = scratch.appendingPathComponent("shifted")
+        XCTAssertEqual(
+            try wgf([
+                "run", file, "--out", shifted.path, "--quiet", "--set", "population.init.mean=[0.6, 0]",
+            ]).code, 0)
+        let f = try wgf(["check", shifted.path])
+        XCTAssertEqual(f.code, 1, f.stdout)
+        XCTAssertTrue(f.stdout.contains("FAIL  two-sample test (two-sample) does not reject at α = 0.01"), f.stdout)
+    }
+
     /// The swarm on the mesh engine, whose box grows as it spreads: the grid kept by the
     /// mesh's hysteresis is restored from the checkpoint (another grid would round differently).
     func testMeshRunResumesBitForBit() throws {

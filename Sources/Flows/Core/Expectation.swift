@@ -2,13 +2,24 @@ import Foundation
 import KernelSum
 
 /// A convergence requirement: "metric ≤ (or ≥) threshold at step `byStep`", judged on the
-/// value recorded at the last record at or before `byStep`.
+/// value recorded at the last record at or before `byStep`. A two-sample expectation
+/// (`kind = "two-sample"`) is the bound p ≥ α on the `two-sample` metric's p-value: the test
+/// does not tell the particles from the target at level α.
 public struct Expectation: Sendable, Equatable {
     /// The threshold and its side: `at-most` or `at-least` in the scenario.
     public enum Bound: Sendable, Equatable {
         case atMost(Double)
         case atLeast(Double)
     }
+    /// What the scenario asked for: a threshold on a metric, or a two-sample test.
+    public enum Kind: String, Sendable, Equatable {
+        case threshold
+        case twoSample = "two-sample"
+    }
+    /// The metric that `kind = "two-sample"` judges.
+    public static let twoSampleMetric = "two-sample"
+    /// A threshold, or the two-sample test's p ≥ α.
+    public let kind: Kind
     /// The metric's name in `record.metrics`.
     public let metric: String
     /// The threshold the value must meet.
@@ -22,10 +33,23 @@ public struct Expectation: Sendable, Equatable {
 
     /// An expectation; see the properties.
     public init(metric: String, bound: Bound, byStep: Int, fraction: Double = 1) {
+        self.init(kind: .threshold, metric: metric, bound: bound, byStep: byStep, fraction: fraction)
+    }
+
+    init(kind: Kind, metric: String, bound: Bound, byStep: Int, fraction: Double) {
+        self.kind = kind
         self.metric = metric
         self.bound = bound
         self.byStep = byStep
         self.fraction = fraction
+    }
+
+    /// The two-sample test does not reject at level `alpha` by `byStep`: the `two-sample`
+    /// metric's p-value p ≥ α (rejection is p < α, which a valid test does with probability at
+    /// most α when the particles are an exact sample of the target).
+    public static func twoSample(alpha: Double, byStep: Int, fraction: Double = 1) -> Expectation {
+        Expectation(
+            kind: .twoSample, metric: twoSampleMetric, bound: .atLeast(alpha), byStep: byStep, fraction: fraction)
     }
 
     /// Whether `value` meets the bound (NaN never does).
@@ -36,8 +60,11 @@ public struct Expectation: Sendable, Equatable {
         }
     }
 
-    /// "mmd ≤ 0.05 by step 500".
+    /// "mmd ≤ 0.05 by step 500"; "two-sample test (two-sample) does not reject at α = 0.05 by step 500".
     public var description: String {
+        if kind == .twoSample, case .atLeast(let alpha) = bound {
+            return "two-sample test (\(metric)) does not reject at α = \(formatNumber(alpha)) by step \(byStep)"
+        }
         switch bound {
         case .atMost(let t): return "\(metric) ≤ \(formatNumber(t)) by step \(byStep)"
         case .atLeast(let t): return "\(metric) ≥ \(formatNumber(t)) by step \(byStep)"
@@ -57,7 +84,8 @@ public struct Expectation: Sendable, Equatable {
             return (false, "the run ended at step \(lastStep), before step \(byStep)", nil)
         }
         let ok = holds(last.value)
-        return (ok, "\(metric) = \(formatSignificant(last.value)) at step \(last.step)", last)
+        let name = kind == .twoSample ? "p" : metric
+        return (ok, "\(name) = \(formatSignificant(last.value)) at step \(last.step)", last)
     }
 }
 

@@ -261,7 +261,7 @@ public final class Simulation {
             let snapshot = recordsStates || !metrics.isEmpty ? whole() : state
             var values: [Double] = []
             for (name, metric) in metrics {
-                let v = metric.evaluate(snapshot)
+                let v = metric.evaluate(snapshot, step: step)
                 guard v.isFinite else {
                     return .diverged(
                         step: step, population: state.populations[0].name,

@@ -79,6 +79,14 @@ public final class MedianBandwidth {
     }
 
     func bandwidth(_ x: [Double], dimension d: Int, threads: Int, logCount: Int) -> Double {
+        let median = medianSquaredDistance(x, dimension: d, threads: threads)
+        guard median > 0 else { return 1 }
+        return (0.5 * median / log(Double(logCount) + 1)).squareRoot()
+    }
+
+    /// The median of the N² squared distances of the points `x` (N ≥ 2 rows; zero diagonal
+    /// included), exactly, over every pair (no subsample): with ranks, each takes its block.
+    func medianSquaredDistance(_ x: [Double], dimension d: Int, threads: Int) -> Double {
         let n = x.count / d
         // Sorted multiset of N² values: N zeros, then each pair twice. Position p ≥ N is pair (p − N)/2.
         let total = n * n
@@ -159,9 +167,7 @@ public final class MedianBandwidth {
             return (a, k2 == k1 ? a : select(c, k2 - below))
         }
         let values = [ranks[0] < 0 ? 0 : picked.0, ranks[ranks.count - 1] < 0 ? 0 : picked.1]
-        let median = positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
-        guard median > 0 else { return 1 }
-        return (0.5 * median / log(Double(logCount) + 1)).squareRoot()
+        return positions.count == 1 ? values[1] : (values[0] + values[1]) / 2
     }
 }
 

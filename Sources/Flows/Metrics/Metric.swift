@@ -5,6 +5,15 @@ import KernelSum
 public protocol Metric: AnyObject {
     /// The metric's value at `state`; NaN or ±inf stops the run as diverged.
     func evaluate(_ state: SimulationState) -> Double
+    /// The metric's value at `state`, recorded at `step`: what the run calls. Metrics that draw
+    /// fresh randomness at every record (`two-sample`) key it by the step, so that a resumed run
+    /// and any thread count record the same values; the default ignores the step.
+    func evaluate(_ state: SimulationState, step: Int) -> Double
+}
+
+extension Metric {
+    /// ``evaluate(_:)``: the value does not depend on the step.
+    public func evaluate(_ state: SimulationState, step: Int) -> Double { evaluate(state) }
 }
 
 /// What a metric may use while it is built.
@@ -60,6 +69,7 @@ public enum MetricRegistry {
             EnergyDistanceMetric.entry,
             KNNDivergenceMetric.entry,
             SinkhornMetric.entry,
+            TwoSampleMetric.entry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
         + GameMetrics.entries
     /// The names, in registry order.

@@ -36,6 +36,13 @@ final class DistanceCommandTests: ScratchTestCase {
         XCTAssertEqual(
             try value(["--metric", "kl-knn", "--x", x2, "--y", y2, "--neighbours", "1"]), log(0.25) + log(2),
             accuracy: 1e-15)
+        // Sinkhorn: δ₀ against ½δ₁ + ½δ₃ couples by the product (OT_ε = 5); ½δ₁ + ½δ₃ with itself by
+        // [[p, ½ − p], [½ − p, p]], p = ½σ(4/ε): S_ε = 5 − ½ [8(½ − p) + ε KL(π ‖ ¼)].
+        let p1 = 0.5 / (1 + exp(-4.0))
+        let kl = 2 * p1 * log(4 * p1) + 2 * (0.5 - p1) * log(4 * (0.5 - p1))
+        XCTAssertEqual(
+            try value(["--metric", "sinkhorn", "--x", x, "--y", y, "--epsilon", "1"]), 5 - 0.5 * (8 * (0.5 - p1) + kl),
+            accuracy: 1e-12)
         // Weights from a file: all of y's mass on 1 gives W₂ = 1.
         let w = try npy("w.npy", [0, 1], [2])
         XCTAssertEqual(try value(["--metric", "w2", "--x", x, "--y", y, "--y-weights", w]), 1, accuracy: 1e-15)
@@ -49,9 +56,10 @@ final class DistanceCommandTests: ScratchTestCase {
         let cases: [([String], String)] = [
             (
                 ["--metric", "kl", "--x", x, "--y", x],
-                "--metric kl: unknown (allowed: w2, sliced-w2, bures-w2, energy-distance, kl-knn)"
+                "--metric kl: unknown (allowed: w2, sliced-w2, bures-w2, sinkhorn, energy-distance, kl-knn)"
             ),
             (["--metric", "w2", "--x", x, "--y", y1], "1 coordinates but"),
+            (["--metric", "sinkhorn", "--x", x, "--y", x, "--epsilon", "0"], "--epsilon must be a finite number > 0"),
             (["--metric", "w2", "--x", x, "--y", x, "--x-weights", w], "3 weights for 2 points"),
             (
                 ["--metric", "sliced-w2", "--x", x, "--y", x, "--projections", p],
@@ -71,13 +79,15 @@ final class DistanceCommandTests: ScratchTestCase {
         let out = scratch.appendingPathComponent("run")
         let r = try runWGF([
             "run", "quickstart", "--out", out.path, "--steps", "60", "--quiet", "--set", "expect=[]",
-            "--set", #"record.metrics=["w2", "sliced-w2", "bures-w2", "energy-distance"]"#,
+            "--set", #"record.metrics=["w2", "sliced-w2", "bures-w2", "energy-distance", "sinkhorn"]"#,
         ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let metrics = try NumericTable.read(path: out.appendingPathComponent("metrics.csv").path)
         let (w2, sliced) = (metrics.column("w2")!, metrics.column("sliced-w2")!)
         for k in 0..<metrics.rows { XCTAssertLessThanOrEqual(sliced[k], w2[k] * (1 + 1e-12), "record \(k)") }
-        for name in ["w2", "sliced-w2", "bures-w2", "energy-distance"] {
+        // The debiased divergence is never negative (its kernel e^(−|x−y|²/ε) is positive definite).
+        for v in metrics.column("sinkhorn")! { XCTAssertGreaterThanOrEqual(v, 0) }
+        for name in ["w2", "sliced-w2", "bures-w2", "energy-distance", "sinkhorn"] {
             let v = metrics.column(name)!
             XCTAssertLessThan(v.last!, v.first! / 2, name)
         }

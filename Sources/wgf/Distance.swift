@@ -123,10 +123,22 @@ struct Distance: ParsableCommand {
             guard epsilon.map({ $0 > 0 && $0.isFinite }) ?? true else {
                 throw fail("--epsilon must be a finite number > 0", code: Exit.badInput)
             }
+            let pairs = Double(n) * Double(n) + Double(n) * Double(m) + Double(m) * Double(m)
+            guard pairs <= 3 * Double(SinkhornDivergence.maximumPairs) else {
+                throw fail(
+                    "sinkhorn between \(n) and \(m) points: the log-domain solver takes N² + NM + M² ≤ "
+                        + "\(3 * SinkhornDivergence.maximumPairs)", code: Exit.badInput)
+            }
+            let eps = epsilon ?? 0.1 * SinkhornMetric.meanVariance(second.points, dimension: d)
             value = SinkhornDivergence.divergence(
-                x: first.points, a: a, y: second.points, b: b, dimension: d,
-                epsilon: epsilon ?? 0.1 * SinkhornMetric.meanVariance(second.points, dimension: d),
+                x: first.points, a: a, y: second.points, b: b, dimension: d, epsilon: eps,
                 threads: threads ?? Parallel.defaultThreads)
+            guard !value.isNaN else {
+                throw fail(
+                    "sinkhorn at ε = \(eps): the Sinkhorn iterations did not converge within "
+                        + "\(SinkhornDivergence.maximumIterations) (they slow down as ε shrinks against the points' "
+                        + "spread); set a larger --epsilon", code: Exit.diverged)
+            }
         case "kl-knn":
             guard neighbours >= 1, neighbours < n, neighbours <= m else {
                 throw fail(

@@ -102,6 +102,28 @@ final class DistanceCommandTests: ScratchTestCase {
         XCTAssertTrue(big.stderr.contains("the exact solver takes N·M ≤ 100000000 pairs"), big.stderr)
     }
 
+    /// `kl-knn` against the target's density (one sample: −Ĥ − mean log π) falls as SVGD
+    /// converges on the mixture, and is refused for a formula (known up to its constant).
+    func testTheOneSampleKLInARun() throws {
+        let out = scratch.appendingPathComponent("kl")
+        let r = try runWGF([
+            "run", "quickstart", "--out", out.path, "--steps", "60", "--quiet", "--set", "expect=[]",
+            "--set", #"record.metrics=["kl-knn"]"#, "--set", "record.kl-knn-reference=density",
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let kl = try XCTUnwrap(
+            try NumericTable.read(path: out.appendingPathComponent("metrics.csv").path).column("kl-knn"))
+        XCTAssertLessThan(kl.last!, kl.first! / 2)
+        let formula = try runWGF([
+            "run", "formula-banana-svgd", "--steps", "1", "--set", #"record.metrics=["kl-knn"]"#, "--set",
+            "record.kl-knn-reference=density",
+        ])
+        XCTAssertEqual(formula.code, 3)
+        XCTAssertTrue(
+            formula.stderr.contains("record.kl-knn-reference: \"density\" needs a target with a normalised density"),
+            formula.stderr)
+    }
+
     /// In a game without a target, `w2` is between the players: at the last record it equals the
     /// 1-D W₂ of the two weighted populations in trajectory.csv, by sorting (computed here).
     func testW2BetweenTheTwoPlayersOfAGame() throws {

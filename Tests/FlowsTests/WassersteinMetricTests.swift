@@ -242,4 +242,22 @@ final class KNNDivergenceTests: XCTestCase {
         XCTAssertTrue(
             KNNDivergenceMetric.divergence([0, 0, 1, 1], [0, 0], dimension: 2, neighbours: 2, threads: 1).isNaN)
     }
+
+    /// The one-sample estimate −Ĥ(x) − (1/N) Σ log π(x_i) against a Gaussian density: within
+    /// the Kozachenko–Leonenko entropy's bias (a few 10⁻² at N = 2·10⁴, d = 2) of the closed form
+    /// KL(N(0, I) ‖ N(m, s²I)) = ½ (d/s² + |m|²/s² − d + 2d log s).
+    func testTheOneSampleEstimateAgainstADensity() throws {
+        var rng = TestRNG(17)
+        let d = 2
+        let n = 20_000
+        for (mean, sd) in [([1.0, 0.0], 1.5), ([0.0, 0.0], 1.0), ([0.5, -0.5], 0.8)] {
+            let x = gaussian(n, d, mean: [0, 0], sd: 1, &rng)
+            let target = GaussianTarget(mean: mean, covariance: try XCTUnwrap(SPDMatrix.diagonal([sd * sd, sd * sd])))
+            let m2 = mean.reduce(0) { $0 + $1 * $1 }
+            let s2 = sd * sd
+            let exact = 0.5 * (Double(d) / s2 + m2 / s2 - Double(d) + 2 * Double(d) * log(sd))
+            let estimate = KNNDivergenceMetric.divergence(x, density: target, neighbours: 5, threads: 2)
+            XCTAssertEqual(estimate, exact, accuracy: 0.03, "KL(N(0, I) ‖ N(\(mean), \(s2)I)) = \(exact)")
+        }
+    }
 }

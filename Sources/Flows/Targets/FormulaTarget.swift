@@ -22,6 +22,8 @@ public struct FormulaTarget: Target, Density {
         logDensityFormula = logDensity
         self.moments = moments
     }
+    /// False: the formula is log π up to a constant.
+    public var isNormalised: Bool { false }
     /// False: nothing draws from a formula's density.
     public var canSample: Bool { false }
 

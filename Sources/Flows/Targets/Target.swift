@@ -9,12 +9,18 @@ public protocol Density: Sendable {
     func logDensity(_ x: UnsafePointer<Double>) -> Double
     /// ∇log π(x) at the d coordinates `x`, written to `g[0..<d]`.
     func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>)
+    /// Whether ``logDensity(_:)`` is normalised (∫π = 1): true but for a formula, known up to a
+    /// constant (what a KL estimate against the density needs).
+    var isNormalised: Bool { get }
     /// Scores of `count` points (row-major) into `out` (count × d), in parallel; each point
     /// independently (the default calls ``score(_:into:)`` per point).
     func scores(_ points: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>, threads: Int)
 }
 
 extension Density {
+    /// True: a density is normalised unless it says otherwise.
+    public var isNormalised: Bool { true }
+
     /// Per point, in parallel.
     public func scores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int

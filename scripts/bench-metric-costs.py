@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Seconds of each distance metric at N = M = 10³, 10⁴, 10⁵ (2-D Gaussian samples, N(0, I)
+against N(0.5·1, I)), from `wgf distance`'s own report (the computation alone, threads: all
+cores), with the load average: the "costs" table of docs/performance.md.
+
+    python3 scripts/bench-metric-costs.py [--wgf .build/release/wgf] [--sizes 1000,10000,100000]
+        [--timeout 600]
+
+A size a metric refuses (w2: N·M ≤ 10⁸; sinkhorn: N² + NM + M² ≤ 3·10⁸) prints "refused";
+one that runs past --timeout prints "> timeout".
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+METRICS = [
+    ("w2", []),
+    ("sliced-w2", ["--directions", "100"]),
+    ("bures-w2", []),
+    ("sinkhorn", []),
+    ("energy-distance", []),
+    ("kl-knn", []),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wgf", default=str(Path(__file__).resolve().parents[1] / ".build" / "release" / "wgf"))
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rng = np.random.default_rng(17)
+    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
+    print(f"{'metric':<16}" + "".join(f"{n:>14}" for n in sizes))
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        for n in sizes:
+            np.save(folder / f"x{n}.npy", rng.normal(size=(n, 2)))
+            np.save(folder / f"y{n}.npy", rng.normal(size=(n, 2)) + 0.5)
+        for metric, extra in METRICS:
+            cells = []
+            for n in sizes:
+                try:
+                    out = subprocess.run(
+                        [args.wgf, "distance", "--metric", metric, "--x", folder / f"x{n}.npy",
+                         "--y", folder / f"y{n}.npy", *extra],
+                        capture_output=True, text=True, timeout=args.timeout)
+                except subprocess.TimeoutExpired:
+                    cells.append(f"> {args.timeout:g} s")
+                    continue
+                if out.returncode == 3:
+                    cells.append("refused")
+                elif out.returncode != 0:
+                    cells.append(f"exit {out.returncode}")
+                else:
+                    cells.append(f"{json.loads(out.stdout)['seconds']:.3g} s")
+            print(f"{metric:<16}" + "".join(f"{c:>14}" for c in cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()

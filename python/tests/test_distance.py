@@ -37,3 +37,15 @@ def test_bures_energy_and_knn_against_numpy():
         wgf.distance(x, y, "kl")
     with pytest.raises(wgf.WGFError, match="kl-knn needs"):
         wgf.distance(x[:3], y, "kl-knn", neighbours=5)
+
+
+def test_sinkhorn_two_point_closed_form():
+    # δ₀ against ½δ₁ + ½δ₃ (1-D): the only coupling with δ₀ is the product (OT_ε = 5); the pair
+    # with itself couples by [[p, ½ − p], [½ − p, p]], p = ½σ(4/ε): S_ε = 5 − ½ [8(½ − p) + ε KL].
+    eps = 0.7
+    p = 0.5 / (1 + np.exp(-4 / eps))
+    kl = 2 * p * np.log(4 * p) + 2 * (0.5 - p) * np.log(4 * (0.5 - p))
+    expected = 5 - 0.5 * (8 * (0.5 - p) + eps * kl)
+    assert abs(wgf.distance([0.0], [3.0, 1.0], "sinkhorn", epsilon=eps) - expected) <= 1e-12
+    with pytest.raises(wgf.WGFError, match="--epsilon must be"):
+        wgf.distance([0.0], [3.0, 1.0], "sinkhorn", epsilon=-1)

@@ -12,7 +12,7 @@ import numpy as np
 from ._binary import invoke
 from .kernel_sum import _points
 
-METRICS = ("w2", "sliced-w2", "bures-w2", "energy-distance", "kl-knn")
+METRICS = ("w2", "sliced-w2", "bures-w2", "sinkhorn", "energy-distance", "kl-knn")
 
 
 def distance(
@@ -26,6 +26,7 @@ def distance(
     seed: int = 0,
     projections: Any = None,
     neighbours: int = 5,
+    epsilon: float | None = None,
     executable: str | None = None,
     info: dict | None = None,
 ) -> float:
@@ -36,6 +37,9 @@ def distance(
     - ``sliced-w2``: sliced W₂ over ``directions`` random directions (``seed``), or over the
       columns of ``projections`` (d × P, as POT takes them);
     - ``bures-w2``: W₂ between the Gaussians with each set's weighted moments;
+    - ``sinkhorn``: the debiased Sinkhorn divergence S_ε for the cost |x − y|² at ``epsilon``
+      (default 0.1 × y's mean variance per coordinate); GeomLoss's ``SamplesLoss("sinkhorn",
+      p=2, blur=σ)`` is half of it at ε = 2σ²;
     - ``energy-distance``: 2E|X−Y| − E|X−X'| − E|Y−Y'|;
     - ``kl-knn``: the k-nearest-neighbour estimate of KL(x ‖ y), k = ``neighbours`` (weights
       not used).
@@ -60,6 +64,8 @@ def distance(
                     raise ValueError(f"{len(w)} weights for the {count} points of {name}")
                 np.save(folder / f"{name}w.npy", w)
                 args += [f"--{name}-weights", folder / f"{name}w.npy"]
+        if epsilon is not None:
+            args.append(f"--epsilon={float(epsilon)!r}")  # (a negative value must not read as a flag)
         if projections is not None:
             np.save(folder / "p.npy", np.asarray(projections, dtype=np.float64))
             args += ["--projections", folder / "p.npy"]

@@ -45,7 +45,7 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(trajectory.first, "step,time,population,particle,weight,x1,x2")
         XCTAssertEqual(trajectory.count, 1 + 5 * 300, "records at steps 0, 10, 20, 30, 40 of 300 particles")
         let metrics = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n")
-        XCTAssertEqual(metrics.first, "step,time,wall,ksd,mmd,mean-error,cov-error,sliced-w2,two-sample")
+        XCTAssertEqual(metrics.first, "step,time,wall,ksd,mmd,mean-error,cov-error,sliced-w2")
         XCTAssertEqual(metrics.count, 6)
         let info = try runJSON(out)
         XCTAssertEqual(info["status"] as? String, "completed")

@@ -30,7 +30,7 @@ def test_quickstart_by_name_gives_the_metrics_dataframe():
     rows = read_csv_rows(run.directory / "metrics.csv")
     assert m.index.name == "step" and m.index.dtype == np.int64
     assert list(m.index) == [int(r["step"]) for r in rows]
-    assert list(m.columns) == ["time", "wall", "ksd", "mmd", "mean-error", "cov-error", "sliced-w2", "two-sample"]
+    assert list(m.columns) == ["time", "wall", "ksd", "mmd", "mean-error", "cov-error", "sliced-w2"]
     assert all(pd.api.types.is_float_dtype(m[c]) for c in m.columns)
     for c in ["ksd", "mmd", "mean-error", "cov-error", "sliced-w2", "time"]:
         assert list(m[c]) == [float(r[c]) for r in rows], c

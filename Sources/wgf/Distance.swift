@@ -150,6 +150,13 @@ struct Distance: ParsableCommand {
         default:
             value = energyDistance(first.points, a, second.points, b, dimension: d)
         }
+        // +∞ where a squared distance overflows (coordinates beyond about 10¹⁵⁴): JSON has no
+        // infinity, and a number that big is no distance anyway.
+        guard value.isFinite else {
+            throw fail(
+                "\(metric) between \(x) and \(y) is \(value): the points lie so far apart that a squared distance "
+                    + "overflows; rescale them", code: Exit.badInput)
+        }
         let e = start.duration(to: clock.now).components
         let report: [String: Any] = [
             "metric": metric, "value": value, "N": n, "M": m, "d": d,

@@ -53,6 +53,7 @@ final class DistanceCommandTests: ScratchTestCase {
         let y1 = try npy("y1.npy", [0, 1], [2])
         let w = try npy("w.npy", [1, 2, 3], [3])
         let p = try npy("p.npy", [1, 0, 0], [3, 1])
+        let far = try npy("far.npy", [1e200, 0, -1e200, 0], [2, 2])
         let cases: [([String], String)] = [
             (
                 ["--metric", "kl", "--x", x, "--y", x],
@@ -65,6 +66,9 @@ final class DistanceCommandTests: ScratchTestCase {
                 ["--metric", "sliced-w2", "--x", x, "--y", x, "--projections", p],
                 "shape [3, 1], expected (d, P) with d = 2"
             ),
+            // |x − y|² = 4·10⁴⁰⁰ overflows: +∞ has no JSON, and is no distance.
+            (["--metric", "w2", "--x", far, "--y", x], "w2 between \(far) and \(x) is inf: the points lie so far"),
+            (["--metric", "sinkhorn", "--x", far, "--y", x], "a squared distance overflows; rescale them"),
         ]
         for (args, message) in cases {
             let r = try runWGF(["distance"] + args)

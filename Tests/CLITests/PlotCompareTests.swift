@@ -88,7 +88,8 @@ final class PlotCompareTests: ScratchTestCase {
             }
         }
         let metrics = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/metrics.svg")))
-        XCTAssertEqual(metrics.classes["threshold"], 4, "the scenario's four expectations (the two-sample test's α on p)")
+        // The scenario's four expectations, the two-sample test's α on p among them.
+        XCTAssertEqual(metrics.classes["threshold"], 4)
     }
 
     /// A run in a periodic box is drawn in its box: the window is [0, L] and the box is outlined.

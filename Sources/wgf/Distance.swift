@@ -16,7 +16,8 @@ struct Distance: ParsableCommand {
             sinkhorn: the debiased Sinkhorn divergence S_ε for the cost |x − y|² (--epsilon; default 0.1 × \
             y's mean variance per coordinate); energy-distance: 2E|X−Y| − E|X−X'| − E|Y−Y'|; kl-knn: the k-nearest-neighbour estimate of \
             KL(x ‖ y) (Wang, Kulkarni & Verdú 2009; weights not used). Prints one JSON line: metric, \
-            value, N, M, d, seconds.
+            value, N, M, d, seconds (sinkhorn also: epsilon, and the solver's Sinkhorn iterations and \
+            Newton steps).
             """)
 
     @Option(help: "w2, sliced-w2, bures-w2, sinkhorn, energy-distance or kl-knn.")
@@ -92,6 +93,7 @@ struct Distance: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let value: Double
+        var solver: [String: Any] = [:]
         switch metric {
         case "w2":
             guard Double(n) * Double(m) <= Double(ExactTransport.maximumPairs) else {
@@ -130,14 +132,16 @@ struct Distance: ParsableCommand {
                         + "\(3 * SinkhornDivergence.maximumPairs)", code: Exit.badInput)
             }
             let eps = epsilon ?? 0.1 * SinkhornMetric.meanVariance(second.points, dimension: d)
+            var work = SinkhornDivergence.Work()
             value = SinkhornDivergence.divergence(
                 x: first.points, a: a, y: second.points, b: b, dimension: d, epsilon: eps,
-                threads: threads ?? Parallel.defaultThreads)
+                threads: threads ?? Parallel.defaultThreads, work: &work)
+            solver = ["epsilon": eps, "iterations": work.iterations, "newton-steps": work.newtonSteps]
             guard !value.isNaN else {
                 throw fail(
-                    "sinkhorn at ε = \(eps): the Sinkhorn iterations did not converge within "
-                        + "\(SinkhornDivergence.maximumIterations) (they slow down as ε shrinks against the points' "
-                        + "spread); set a larger --epsilon", code: Exit.diverged)
+                    "sinkhorn at ε = \(eps): neither \(SinkhornDivergence.maximumIterations) Sinkhorn iterations "
+                        + "nor \(SinkhornDivergence.maximumNewtonSteps) Newton steps converged (they slow down as ε "
+                        + "shrinks against the points' spread); set a larger --epsilon", code: Exit.diverged)
             }
         case "kl-knn":
             guard neighbours >= 1, neighbours < n, neighbours <= m else {
@@ -158,10 +162,10 @@ struct Distance: ParsableCommand {
                     + "overflows; rescale them", code: Exit.badInput)
         }
         let e = start.duration(to: clock.now).components
-        let report: [String: Any] = [
+        let report: [String: Any] = solver.merging([
             "metric": metric, "value": value, "N": n, "M": m, "d": d,
             "seconds": Double(e.seconds) + Double(e.attoseconds) * 1e-18,
-        ]
+        ]) { $1 }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }

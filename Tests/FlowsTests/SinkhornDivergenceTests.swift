@@ -71,6 +71,48 @@ final class SinkhornDivergenceTests: XCTestCase {
         }
     }
 
+    /// At ε small against the spread Sinkhorn's rate nears 1: here plain updates need more than
+    /// ``SinkhornDivergence/maximumIterations`` (Newton's method would take over), over-relaxed
+    /// ones converge within them, to the value of the plain iteration run to its fixed point.
+    func testOverRelaxationReachesWherePlainSinkhornDoesNot() {
+        var rng = TestRNG(5)
+        let n = 40
+        let x = (0..<n).map { _ in rng.uniform(-1, 1) }
+        let y = (0..<n).map { _ in 0.3 + 1.4 * rng.uniform(-1, 1) }
+        let a = (0..<n).map { _ in rng.uniform(0.2, 1) }
+        let b = (0..<n).map { _ in rng.uniform(0.2, 1) }
+        let eps = 3e-3
+        let expected =
+            naiveOT(x, a, y, b, 1, eps) - 0.5 * naiveOT(x, a, x, a, 1, eps) - 0.5 * naiveOT(y, b, y, b, 1, eps)
+        var work = SinkhornDivergence.Work()
+        let s = SinkhornDivergence.divergence(
+            x: x, a: a, y: y, b: b, dimension: 1, epsilon: eps, threads: 1, work: &work)
+        XCTAssertEqual(s, expected, accuracy: 1e-10 * expected)
+        XCTAssertEqual(work.newtonSteps, 0, "over-relaxed Sinkhorn did not converge: \(work)")
+    }
+
+    /// Where Sinkhorn's rate nears 1 (ε small against the cost differences, 2-D), Newton's
+    /// method takes over after ``SinkhornDivergence/maximumIterations`` and lands on the plain
+    /// iteration's fixed point (reached here within its 10⁵ sweeps).
+    func testNewtonWherePlainSinkhornCrawls() {
+        var rng = TestRNG(5)
+        for (n, eps) in [(40, 0.003), (40, 0.001)] {
+            let x = (0..<(n * 2)).map { _ in rng.uniform(-1, 1) }
+            let y = (0..<(n * 2)).map { _ in 0.3 + 1.4 * rng.uniform(-1, 1) }
+            let a = (0..<n).map { _ in rng.uniform(0.2, 1) }
+            let b = (0..<n).map { _ in rng.uniform(0.2, 1) }
+            let expected =
+                naiveOT(x, a, y, b, 2, eps) - 0.5 * naiveOT(x, a, x, a, 2, eps) - 0.5 * naiveOT(y, b, y, b, 2, eps)
+            for threads in [1, 2] {
+                var work = SinkhornDivergence.Work()
+                let s = SinkhornDivergence.divergence(
+                    x: x, a: a, y: y, b: b, dimension: 2, epsilon: eps, threads: threads, work: &work)
+                XCTAssertEqual(s, expected, accuracy: 1e-12 * expected, "ε \(eps)")
+                XCTAssertGreaterThan(work.newtonSteps, 0, "ε \(eps): Newton's method was not needed")
+            }
+        }
+    }
+
     /// δ₀ against ½δ₁ + ½δ₃ in 1-D: the only coupling with δ₀ is the product (OT_ε = E c = 5),
     /// OT_ε(δ₀, δ₀) = 0, and ½δ₁ + ½δ₃ with itself couples by π = [[p, ½ − p], [½ − p, p]],
     /// p = ½ σ(4/ε) (the stationary point of 8(½ − p) + ε KL(π ‖ ¼)), so

@@ -20,16 +20,17 @@ import KernelSum
 /// (averaged) updates and ε-scaling of Feydy et al.: ε runs down from the squared diameter by
 /// factors of 4 to the requested ε, then Sinkhorn's updates (over-relaxed once their rate is
 /// steady) continue at ε until the potentials have converged: their extrapolated remaining
-/// change below 10⁻¹³ of the squared diameter. Cost per iteration: 2NM + N² + M² exponentials
-/// (vectorised, rows in parallel); memory O(N + M): the costs are recomputed, never stored.
-/// The iterations grow as ε shrinks against the spread of the points (Sinkhorn's rate tends
-/// to 1): at N = M = 1000 standard Gaussian samples in 2-D, ε = 0.1 converges in about 300,
-/// ε = 0.03 not within ``maximumIterations``.
+/// change below 10⁻¹³ of the squared diameter. Where they have not within
+/// ``maximumIterations`` (Sinkhorn's rate tends to 1 as ε shrinks against the cost differences
+/// the plan resolves: outlying points of a sample are enough), Newton's method on the
+/// semi-dual takes over (`SinkhornNewton.swift`) and converges to rounding. Cost per Sinkhorn
+/// iteration or Newton-CG product: 2NM + N² + M² exponentials (vectorised, rows in parallel);
+/// memory O(N + M): the costs are recomputed, never stored.
 public enum SinkhornDivergence {
     /// The largest N·M the metric accepts (an iteration then costs about 4·10⁸ exponentials).
     public static let maximumPairs = 100_000_000
-    /// The most iterations at the final ε before the solver gives up (NaN).
-    public static let maximumIterations = 20_000
+    /// The Sinkhorn iterations at the final ε before Newton's method takes over.
+    public static let maximumIterations = 1000
 
     /// A weighted point set: the points with positive weight (row-major), their coordinates by
     /// column (for the vectorised rows), and their log-weights, normalised to total 1.
@@ -53,16 +54,27 @@ public enum SinkhornDivergence {
     }
 
     /// S_ε between (x, a) and (y, b): points row-major (N × d, M × d), weights ≥ 0 with
-    /// positive totals (normalised here), points finite. NaN when the solver does not converge
-    /// within ``maximumIterations`` (never a wrong finite value); +∞ when a squared distance
+    /// positive totals (normalised here), points finite. NaN when neither Sinkhorn's iterations
+    /// nor Newton's ``maximumNewtonSteps`` converge (never a wrong finite value); +∞ when a squared distance
     /// overflows. Rows are independent: the same value for any thread count.
     public static func divergence(
         x: [Double], a: [Double], y: [Double], b: [Double], dimension d: Int, epsilon: Double, threads: Int
     ) -> Double {
+        var work = Work()
+        return divergence(x: x, a: a, y: y, b: b, dimension: d, epsilon: epsilon, threads: threads, work: &work)
+    }
+
+    /// ``divergence(x:a:y:b:dimension:epsilon:threads:)``, adding what the solver did to `work`.
+    public static func divergence(
+        x: [Double], a: [Double], y: [Double], b: [Double], dimension d: Int, epsilon: Double, threads: Int,
+        work: inout Work
+    ) -> Double {
         let alpha = Measure(points: x, weights: a, dimension: d)
         let beta = Measure(points: y, weights: b, dimension: d)
-        guard let own = selfTransport(beta, dimension: d, epsilon: epsilon, threads: threads) else { return .nan }
-        return divergence(alpha, beta, targetSelf: own, dimension: d, epsilon: epsilon, threads: threads)
+        guard let own = selfTransport(beta, dimension: d, epsilon: epsilon, threads: threads, work: &work) else {
+            return .nan
+        }
+        return divergence(alpha, beta, targetSelf: own, dimension: d, epsilon: epsilon, threads: threads, work: &work)
     }
 
     /// OT_ε at its potentials f (on α's points) and g (on β's).
@@ -72,30 +84,43 @@ public enum SinkhornDivergence {
         let g: [Double]
     }
 
+    /// What the solver did, over the three problems of S_ε: Sinkhorn iterations at the final ε
+    /// and Newton steps (0 when Sinkhorn converged on its own).
+    public struct Work: Sendable, Equatable {
+        public var iterations = 0
+        public var newtonSteps = 0
+        public init() {}
+    }
+
     /// S_ε with β's own problem solved (a metric solves it once for its fixed target sample).
     /// The cross problem starts from the self potentials (f_αα, g_ββ) when they are the better
     /// start (a higher dual value): as α approaches β its potentials approach theirs, and
     /// Sinkhorn's slowest modes (smooth shifts of f against g) then start small.
     static func divergence(
-        _ alpha: Measure, _ beta: Measure, targetSelf: Solution, dimension d: Int, epsilon: Double, threads: Int
+        _ alpha: Measure, _ beta: Measure, targetSelf: Solution, dimension d: Int, epsilon: Double, threads: Int,
+        work: inout Work
     ) -> Double {
         let diameter2 = squaredDiameter([alpha, beta], dimension: d)
         guard diameter2.isFinite, targetSelf.value.isFinite else { return targetSelf.value.isNaN ? .nan : .infinity }
         guard
             let own = solve(
-                alpha, alpha, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads),
+                alpha, alpha, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads,
+                work: &work),
             let cross = solve(
                 alpha, beta, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads,
-                start: (own.f, targetSelf.g))
+                work: &work, start: (own.f, targetSelf.g))
         else { return .nan }
         return cross.value - 0.5 * own.value - 0.5 * targetSelf.value
     }
 
     /// OT_ε(β, β) with its potential, or nil when it does not converge.
-    static func selfTransport(_ beta: Measure, dimension d: Int, epsilon: Double, threads: Int) -> Solution? {
+    static func selfTransport(
+        _ beta: Measure, dimension d: Int, epsilon: Double, threads: Int, work: inout Work
+    ) -> Solution? {
         let diameter2 = squaredDiameter([beta], dimension: d)
         guard diameter2.isFinite else { return Solution(value: .infinity, f: [], g: []) }
-        return solve(beta, beta, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads)
+        return solve(
+            beta, beta, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads, work: &work)
     }
 
     /// The squared diagonal of the sets' common bounding box (the largest cost), at least the
@@ -122,7 +147,7 @@ public enum SinkhornDivergence {
     /// the final ε from instead of ε-scaling's, if their dual value is higher.
     static func solve(
         _ alpha: Measure, _ beta: Measure, dimension d: Int, epsilon: Double, squaredDiameter diameter2: Double,
-        threads: Int, start: (f: [Double], g: [Double])? = nil
+        threads: Int, work: inout Work, start: (f: [Double], g: [Double])? = nil
     ) -> Solution? {
         let symmetric = alpha.points == beta.points && alpha.weights == beta.weights
         // ε₀ = the squared diameter, then by factors of 4 down to ε.
@@ -191,6 +216,7 @@ public enum SinkhornDivergence {
         var recentRates = [Double](repeating: 1, count: 4)
         var previousChange = Double.infinity
         for iteration in 0..<maximumIterations {
+            work.iterations += 1
             let old = f
             if symmetric {
                 update(epsilon)
@@ -229,7 +255,9 @@ public enum SinkhornDivergence {
             }
             previousChange = change
         }
-        return nil
+        return newton(
+            alpha, beta, g: g, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads,
+            steps: &work.newtonSteps)
     }
 
     /// T(h)_i = −ε log Σ_j w_j exp((h_j − |x_i − y_j|²)/ε) for every target point x_i, with the

@@ -20,8 +20,9 @@ public final class SinkhornMetric: Metric {
             let m = y.count / d
             let beta = SinkhornDivergence.Measure(points: y, weights: [Double](repeating: 1, count: m), dimension: d)
             let eps = epsilon ?? 0.1 * Self.meanVariance(y, dimension: d)
+            var work = SinkhornDivergence.Work()
             let own =
-                SinkhornDivergence.selfTransport(beta, dimension: d, epsilon: eps, threads: threads)
+                SinkhornDivergence.selfTransport(beta, dimension: d, epsilon: eps, threads: threads, work: &work)
                 ?? SinkhornDivergence.Solution(value: .nan, f: [], g: [])
             return (beta, own, eps)
         }
@@ -45,8 +46,9 @@ public final class SinkhornMetric: Metric {
         let (beta, own, eps) = target.value
         let p = state.populations[0]
         let alpha = SinkhornDivergence.Measure(points: p.positions, weights: p.weights, dimension: dimension)
+        var work = SinkhornDivergence.Work()
         return SinkhornDivergence.divergence(
-            alpha, beta, targetSelf: own, dimension: dimension, epsilon: eps, threads: threads)
+            alpha, beta, targetSelf: own, dimension: dimension, epsilon: eps, threads: threads, work: &work)
     }
 
     static let entry = MetricEntry(

@@ -16,7 +16,7 @@ struct Sum: ParsableCommand {
             --out) is CSV with header value (and g1,...,gd with --gradient), one row per target, in the \
             shortest form that reads back exactly; an --out path ending in .npy gets a float64 array \
             instead, of shape (M,), or (M, 1 + d) with --gradient (the value, then the gradient). A JSON \
-            line on stderr gives the method, its parameters, N, M, d and the median seconds of the \
+            line on stderr gives the method (auto's choice, with "requested": "auto"), its parameters, N, M, d and the median seconds of the \
             summation alone over --repeat runs.
             """)
 
@@ -208,13 +208,17 @@ struct Sum: ParsableCommand {
         try report(engine: engine, kernel: k, n: n, m: m, d: d, seconds: median)
     }
 
-    /// The JSON line on stderr: method, parameters, sizes and the median time.
+    /// The JSON line on stderr: the method that summed (for `auto`, its choice, with
+    /// `"requested": "auto"`), its parameters, sizes and the median time.
     func report(engine: any KernelSumEngine, kernel k: any RadialKernel, n: Int, m: Int, d: Int, seconds: Double) throws
     {
+        var parameters = engine.parameters
+        let chosen = parameters.removeValue(forKey: "choice")
         var report: [String: Any] = [
-            "method": engine.name, "parameters": engine.parameters, "kernel": k.spec,
+            "method": chosen ?? engine.name, "parameters": parameters, "kernel": k.spec,
             "N": n, "M": m, "d": d, "gradient": gradient, "repeat": repeatCount, "seconds": seconds,
         ]
+        if chosen != nil { report["requested"] = engine.name }
         if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         FileHandle.standardError.write(json + Data("\n".utf8))

@@ -300,6 +300,21 @@ final class SumCommandTests: ScratchTestCase {
         return url.path
     }
 
+    /// `--method auto` reports the engine it chose as the method, and that auto chose it.
+    func testSumReportsAutosChoice() throws {
+        let points = try file("p.csv", "x1,x2\n" + (0..<30).map { "\(Double($0) * 0.1),\(Double($0 % 7) * 0.2)" }
+            .joined(separator: "\n") + "\n")
+        let r = try runWGF([
+            "sum", "--kernel", "gaussian:sigma=0.5", "--sources", points, "--targets", points, "--method", "auto",
+            "--out", scratch.appendingPathComponent("o.csv").path,
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any])
+        XCTAssertEqual(info["method"] as? String, "direct", "30 points: auto sums directly")
+        XCTAssertEqual(info["requested"] as? String, "auto")
+        XCTAssertNil((info["parameters"] as? [String: String])?["choice"])
+    }
+
     func testSumMatchesBruteForceWithGradient() throws {
         var state: UInt64 = 7
         func uniform() -> Double {
@@ -322,6 +337,7 @@ final class SumCommandTests: ScratchTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let info = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as! [String: Any]
         XCTAssertEqual(info["method"] as? String, "direct")
+        XCTAssertNil(info["requested"])
         XCTAssertEqual(info["N"] as? Int, n)
         XCTAssertEqual(info["M"] as? Int, m)
         XCTAssertEqual(info["d"] as? Int, 2)

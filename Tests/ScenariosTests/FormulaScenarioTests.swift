@@ -225,4 +225,36 @@ final class FormulaLangevinTests: XCTestCase {
         let e2 = builtIn.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
         XCTAssertEqual(e1, e2, accuracy: 1e-12 * abs(e2))
     }
+
+    /// A kernel spec `formula:EXPR` in r is taken as an interaction, bare or as a term's
+    /// `kernel`, as kernels are everywhere else: e^(−r²/2) equals `gaussian:sigma=1`.
+    func testFormulaKernelSpecAsAnInteraction() throws {
+        let direct = "flow.summation=direct"
+        let cases: [(formula: String, builtIn: String)] = [
+            (#"flow.interaction="formula:exp(-r^2/2)""#, #"flow.interaction="gaussian:sigma=1""#),
+            (
+                #"flow.interaction=[{ kernel = "formula:exp(-r^2/2)", weight = 2 }]"#,
+                #"flow.interaction=[{ kernel = "gaussian:sigma=1", weight = 2 }]"#
+            ),
+        ]
+        var rng = LCGUniform(8)
+        let n = 150
+        let x = (0..<(2 * n)).map { _ in rng.next() * 3 - 1.5 }
+        let w = [Double](repeating: 1.0 / Double(n), count: n)
+        for (formula, builtIn) in cases {
+            let a = try flow("langevin-ou", [formula, direct]).interactions
+            let b = try flow("langevin-ou", [builtIn, direct]).interactions
+            XCTAssertEqual(a.count, 1, formula)
+            var g1 = [Double](repeating: 0, count: 2 * n)
+            var g2 = g1
+            for term in a { term.addGradients(x, weights: w, dimension: 2, into: &g1) }
+            for term in b { term.addGradients(x, weights: w, dimension: 2, into: &g2) }
+            let scale = g2.map { abs($0) }.max()!
+            XCTAssertGreaterThan(scale, 0)
+            for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-13 * scale, formula) }
+            let e1 = a.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
+            let e2 = b.reduce(0) { $0 + $1.energy(x, weights: w, dimension: 2) }
+            XCTAssertEqual(e1, e2, accuracy: 1e-13 * abs(e2), formula)
+        }
+    }
 }

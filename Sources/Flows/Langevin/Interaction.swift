@@ -99,7 +99,7 @@ public enum InteractionRegistry {
             if let entry = entries.first(where: { $0.name == text }) {
                 return [try entry.make(EmptySettings(parent: s, key: key), context)]
             }
-            return [try KernelInteraction.make(text, context: context, fail: { s.fail(key, $0) })]
+            return [try KernelInteraction.make(text, s, key, context: context)]
         }
         guard let terms = try s.optionalTables(key) else { return [] }
         return try terms.map { t in
@@ -109,8 +109,7 @@ public enum InteractionRegistry {
                 seed: ctx.seed, domain: domain, weight: weight, flowSettings: s,
                 communicator: ctx.communicator)
             if t.contains("kernel") {
-                return try KernelInteraction.make(
-                    try t.string("kernel"), context: context, fail: { t.fail("kernel", $0) })
+                return try KernelInteraction.make(try t.string("kernel"), t, "kernel", context: context)
             }
             let kind = try t.string("kind", oneOf: names)
             return try entries.first { $0.name == kind }!.make(t, context)

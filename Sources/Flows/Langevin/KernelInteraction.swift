@@ -88,13 +88,13 @@ public final class KernelInteraction: Interaction {
         return 0.5 * e
     }
 
-    /// A term from a kernel spec; `fail` locates errors at the key that gave it. In the periodic
-    /// box `summation` defaults to `direct` (`auto` and `mesh` are accepted, `sliced` is not).
+    /// A term from a kernel spec (a registry kernel or `formula:EXPR` in r, as everywhere kernels
+    /// are taken), read from `key` of `s`, where errors are located. In the periodic box
+    /// `summation` defaults to `direct` (`auto` and `mesh` are accepted, `sliced` is not).
     static func make(
-        _ text: String, context ctx: InteractionContext, fail: (String) -> SettingsError
+        _ text: String, _ s: Settings, _ key: String, context ctx: InteractionContext
     ) throws -> KernelInteraction {
-        let kernel: any RadialKernel
-        do { kernel = try KernelRegistry.make(text) } catch let e as KernelSpecError { throw fail(e.message) }
+        let kernel = try readKernelSpec(text, s, key)
         let engine = try readEngine(
             ctx.flowSettings, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
             domain: ctx.domain, communicator: ctx.communicator)

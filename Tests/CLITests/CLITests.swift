@@ -302,8 +302,8 @@ final class SumCommandTests: ScratchTestCase {
 
     /// `--method auto` reports the engine it chose as the method, and that auto chose it.
     func testSumReportsAutosChoice() throws {
-        let points = try file("p.csv", "x1,x2\n" + (0..<30).map { "\(Double($0) * 0.1),\(Double($0 % 7) * 0.2)" }
-            .joined(separator: "\n") + "\n")
+        let rows = (0..<30).map { "\(Double($0) * 0.1),\(Double($0 % 7) * 0.2)" }
+        let points = try file("p.csv", "x1,x2\n" + rows.joined(separator: "\n") + "\n")
         let r = try runWGF([
             "sum", "--kernel", "gaussian:sigma=0.5", "--sources", points, "--targets", points, "--method", "auto",
             "--out", scratch.appendingPathComponent("o.csv").path,

@@ -27,7 +27,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Threshold X: report when the metric first is ≤ X.")
     var threshold: Double?
 
-    @Option(help: "Directory of the overlay SVG compare-<metric>.svg (default: the current directory).")
+    @Option(
+        name: [.short, .long],
+        help: "Directory of the overlay SVG compare-<metric>.svg (default: the current directory).")
     var out: String = "."
 
     @Option(help: "Output format on stdout: table, csv or json.")

@@ -54,7 +54,7 @@ struct Distance: ParsableCommand {
     @Option(help: "kl-knn: the neighbour k (below N, at most M).")
     var neighbours: Int = 5
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(name: [.customShort("j"), .long], help: "Threads (default: all cores).")
     var threads: Int?
 
     func run() throws {

@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
     @Argument(help: "A run directory written by `wgf run`.")
     var runDirectory: String
 
-    @Option(help: "Output directory (default: RUN_DIR/npy).")
+    @Option(name: [.short, .long], help: "Output directory (default: RUN_DIR/npy).")
     var out: String?
 
     @Option(help: "Output format (only npy).")

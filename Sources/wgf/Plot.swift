@@ -122,7 +122,7 @@ struct Plot: ParsableCommand {
     @Argument(help: "A run directory written by `wgf run`.")
     var runDirectory: String
 
-    @Option(help: "Output directory (default: RUN_DIR/plots).")
+    @Option(name: [.short, .long], help: "Output directory (default: RUN_DIR/plots).")
     var out: String?
 
     @Option(

@@ -28,7 +28,9 @@ struct Run: ParsableCommand {
     )
     var scenario: String?
 
-    @Option(help: "Output directory (default: runs/<scenario name>/, or runs/<name>-2/, ... when taken).")
+    @Option(
+        name: [.short, .long],
+        help: "Output directory (default: runs/<scenario name>/, or runs/<name>-2/, ... when taken).")
     var out: String?
 
     @Option(help: "Random seed (overrides the scenario's seed).")
@@ -37,7 +39,7 @@ struct Run: ParsableCommand {
     @Option(help: "Number of steps (overrides the scenario's steps; with --resume, the step to continue to).")
     var steps: Int?
 
-    @Option(help: "Threads (default: all cores). Output does not depend on it.")
+    @Option(name: [.customShort("j"), .long], help: "Threads (default: all cores). Output does not depend on it.")
     var threads: Int?
 
     @Option(
@@ -47,7 +49,7 @@ struct Run: ParsableCommand {
             valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
-    @Flag(help: "No progress bar, only the one-line summary (--progress none).")
+    @Flag(name: [.short, .long], help: "No progress bar, only the one-line summary (--progress none).")
     var quiet = false
 
     @Option(
@@ -56,7 +58,9 @@ struct Run: ParsableCommand {
             valueName: "KIND"))
     var progress = "auto"
 
-    @Flag(help: "Replace the earlier run in the output directory (only a wgf run directory is cleared).")
+    @Flag(
+        name: [.short, .long],
+        help: "Replace the earlier run in the output directory (only a wgf run directory is cleared).")
     var force = false
 
     @Option(

@@ -44,7 +44,7 @@ struct Sum: ParsableCommand {
     @Option(help: "Seed of the sliced method's directions.")
     var seed: Int = 0
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(name: [.customShort("j"), .long], help: "Threads (default: all cores).")
     var threads: Int?
 
     @Option(
@@ -61,7 +61,7 @@ struct Sum: ParsableCommand {
         help: ArgumentHelp("Repeat the summation K times and report the median time.", valueName: "K"))
     var repeatCount: Int = 1
 
-    @Option(help: "Output: CSV, or .npy when the path ends in .npy (default: CSV on stdout).")
+    @Option(name: [.short, .long], help: "Output: CSV, or .npy when the path ends in .npy (default: CSV on stdout).")
     var out: String?
 
     func run() throws {

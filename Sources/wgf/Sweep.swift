@@ -43,10 +43,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "Runs at once (default 1).")
     var jobs: Int = 1
 
-    @Option(help: "Sweep directory (default: runs/<scenario name>-sweep/).")
+    @Option(name: [.short, .long], help: "Sweep directory (default: runs/<scenario name>-sweep/).")
     var out: String?
 
-    @Option(help: "Threads of each run (default: cores / jobs, at least 1). Output does not depend on it.")
+    @Option(
+        name: [.customShort("j"), .long],
+        help: "Threads of each run (default: cores / jobs, at least 1). Output does not depend on it.")
     var threads: Int?
 
     @Option(
@@ -56,7 +58,7 @@ struct Sweep: ParsableCommand {
             valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
-    @Flag(help: "No line per run, only the final table (and the failures, on stderr).")
+    @Flag(name: [.short, .long], help: "No line per run, only the final table (and the failures, on stderr).")
     var quiet = false
 
     func validate() throws {

@@ -300,6 +300,23 @@ final class SumCommandTests: ScratchTestCase {
         return url.path
     }
 
+    /// The short flags: -o, -j, -q and -f are --out, --threads, --quiet and --force.
+    func testShortFlags() throws {
+        let out = scratch.appendingPathComponent("short").path
+        let args = ["run", "scenarios/svgd-gaussian-2d.toml", "--steps", "4", "-o", out, "-q", "-j", "1"]
+        let first = try runWGF(args)
+        XCTAssertEqual(first.code, 0, first.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/metrics.csv"))
+        XCTAssertEqual(first.stderr, "", "-q: no progress")
+        XCTAssertNotEqual(try runWGF(args).code, 0, "the directory is taken")
+        let forced = try runWGF(args + ["-f"])
+        XCTAssertEqual(forced.code, 0, forced.stderr)
+        let info = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                as? [String: Any])
+        XCTAssertEqual(info["threads"] as? Int, 1, "-j 1")
+    }
+
     /// `--method auto` reports the engine it chose as the method, and that auto chose it.
     func testSumReportsAutosChoice() throws {
         let rows = (0..<30).map { "\(Double($0) * 0.1),\(Double($0 % 7) * 0.2)" }

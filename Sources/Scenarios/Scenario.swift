@@ -25,6 +25,9 @@ public struct ValidatedScenario {
     /// The identity the loaded scenario and its checkpoints will have (``LoadedScenario/identity``):
     /// a sweep compares it with a run directory's to tell whether the run is of this scenario.
     public let identity: String
+    /// The scenario with every default filled in (``LoadedScenario/resolvedTOML``, the run
+    /// directory's scenario.toml).
+    public let resolvedTOML: String
     let build: () -> LoadedScenario
 
     /// Draws the initial state and builds the simulation (once: the simulation owns the flow
@@ -425,7 +428,7 @@ public enum ScenarioLoader {
         let identity = sha256Hex(Array(TOMLWriter.write(.table(entries.filter { $0.0 != "steps" })).utf8))
         return ValidatedScenario(
             name: stem, path: source.path, memory: memory, seed: seed, steps: steps,
-            metricNames: metricNames, expectations: expectations, identity: identity
+            metricNames: metricNames, expectations: expectations, identity: identity, resolvedTOML: resolvedTOML
         ) {
             var rng = RandomStream(seed: seed, .initialisation, 0)
             let population = Population(

@@ -13,15 +13,36 @@ struct Validate: ParsableCommand {
     @Argument(help: "Scenario files (or names of bundled scenarios).")
     var files: [String]
 
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override a scenario key by its dotted path, as `wgf run --set` does (repeatable).",
+            valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+
+    @Flag(
+        help: """
+            Print each resolved scenario (every default filled in, the overrides applied: the run \
+            directory's scenario.toml) on stdout; the verdicts then go to stderr.
+            """)
+    var print = false
+
     func run() throws {
         var bad = 0
         for f in files.map(BundledScenarios.resolve) {
             do {
                 // Validation allocates nothing proportional to the run: nothing is drawn.
-                let v = try ScenarioLoader.validate(path: f, threads: 1)
-                print(
+                let v = try ScenarioLoader.validate(path: f, overrides: overrides, threads: 1)
+                let verdict =
                     "ok  \(f) (about \(MemoryEstimate.format(v.memory.total)) of memory; \(v.memory.limit.description))"
-                )
+                if print {
+                    if let problem = writeStandardOutput(v.resolvedTOML) {
+                        throw fail("stdout: cannot write \(f)'s resolved scenario (\(problem))", code: Exit.ioFailure)
+                    }
+                    printError(verdict)
+                } else {
+                    Swift.print(verdict)
+                }
             } catch let e as ScenarioError {
                 printError(e.description)
                 bad += 1

@@ -202,8 +202,8 @@ struct Sum: ParsableCommand {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {
                 throw fail("\(out): cannot write (\(error.localizedDescription))", code: Exit.ioFailure)
             }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+        } else if let problem = writeStandardOutput(text) {
+            throw fail("stdout: cannot write the sums (\(problem))", code: Exit.ioFailure)
         }
         try report(engine: engine, kernel: k, n: n, m: m, d: d, seconds: median)
     }

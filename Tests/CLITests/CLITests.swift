@@ -221,6 +221,27 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(r.stdout.split(separator: "\n").count, files.count)
     }
 
+    /// `validate --set ... --print`: the resolved scenario on stdout, overrides applied and every
+    /// default filled in, itself a valid scenario that resolves to the same text; the verdict on
+    /// stderr; a bad override located as `run` locates it.
+    func testValidatePrintsTheResolvedScenario() throws {
+        let r = try wgf(["validate", "scenarios/svgd-gaussian-2d.toml", "--set", "population.count=77", "--print"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("ok  scenarios/svgd-gaussian-2d.toml"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("count = 77"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("tolerance = "), "defaults filled in:\n\(r.stdout)")
+        let resolved = scratch.appendingPathComponent("resolved.toml")
+        try r.stdout.write(to: resolved, atomically: true, encoding: .utf8)
+        let again = try wgf(["validate", resolved.path, "--print"])
+        XCTAssertEqual(again.code, 0, again.stderr)
+        func body(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.hasPrefix("#") } }
+        XCTAssertEqual(body(again.stdout), body(r.stdout), "the resolved scenario resolves to itself")
+        let bad = try wgf(["validate", "scenarios/svgd-gaussian-2d.toml", "--set", "population.count=0", "--print"])
+        XCTAssertEqual(bad.code, 3)
+        XCTAssertEqual(bad.stdout, "")
+        XCTAssertTrue(bad.stderr.contains("--set population.count=0: population.count: 0 is out of range"), bad.stderr)
+    }
+
     func testDivergingRunStopsWithItsCodeAndReadableFiles() throws {
         let scenario = try writeScenario(
             "diverge.toml",

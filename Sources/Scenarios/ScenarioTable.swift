@@ -23,10 +23,22 @@ final class ScenarioSource {
         directory = (path as NSString).deletingLastPathComponent
     }
 
-    /// A path in the scenario, relative to the scenario file, made absolute.
-    func resolvePath(_ p: String) -> String {
+    /// Whether the value at this dotted key path came from `--set` (the key, or a table holding it).
+    func isOverridden(_ keyPath: String) -> Bool {
+        var prefix = keyPath
+        while true {
+            if overrides[prefix] != nil { return true }
+            guard let dot = prefix.lastIndex(of: ".") else { return false }
+            prefix = String(prefix[..<dot])
+        }
+    }
+
+    /// A path in the scenario made absolute: relative to the scenario file's directory, or to
+    /// the current directory for a path given on the command line (`--set target.file=…`, as
+    /// the shell completed it).
+    func resolvePath(_ p: String, fromCommandLine: Bool = false) -> String {
         if p.hasPrefix("/") { return p }
-        let base = directory.isEmpty ? FileManager.default.currentDirectoryPath : directory
+        let base = directory.isEmpty || fromCommandLine ? FileManager.default.currentDirectoryPath : directory
         let joined = (base as NSString).appendingPathComponent(p)
         let absolute =
             joined.hasPrefix("/")
@@ -151,7 +163,7 @@ final class ScenarioTable: Settings {
         guard case .string(let name) = raw else {
             throw fail(key, "expected a file path (a string), found \(raw.found)")
         }
-        let file = source.resolvePath(name)
+        let file = source.resolvePath(name, fromCommandLine: source.isOverridden(keyPath(key)))
         do {
             let p = try readPoints(path: file)
             resolve(key, .string(file))

@@ -242,6 +242,43 @@ final class CLITests: ScratchTestCase {
         XCTAssertTrue(bad.stderr.contains("--set population.count=0: population.count: 0 is out of range"), bad.stderr)
     }
 
+    /// A path in the scenario file is relative to the file's folder; one given with `--set` is
+    /// relative to the shell's current directory, as the shell completed it. Either way the
+    /// resolved scenario holds it absolute.
+    func testPathsFromTheCommandLineAreRelativeToTheShell() throws {
+        let folder = scratch.appendingPathComponent("scenario-folder")
+        let shell = scratch.appendingPathComponent("shell")
+        for f in [folder, shell] { try FileManager.default.createDirectory(at: f, withIntermediateDirectories: true) }
+        try "x1,x2\n0,0\n1,1\n".write(to: folder.appendingPathComponent("pts.csv"), atomically: true, encoding: .utf8)
+        try "x1,x2,x3\n0,0,0\n".write(to: shell.appendingPathComponent("pts.csv"), atomically: true, encoding: .utf8)
+        let scenario = folder.appendingPathComponent("s.toml")
+        try """
+        steps = 1
+        step-size = 0.1
+        [target]
+        kind = "samples"
+        file = "pts.csv"
+        [population]
+        count = 5
+        init = { kind = "gaussian", mean = [0, 0] }
+        [flow]
+        kind = "mmd"
+        """.write(to: scenario, atomically: true, encoding: .utf8)
+        func resolvedFile(_ overrides: [String]) throws -> String? {
+            let r = try runWGF(["validate", scenario.path, "--print"] + overrides, in: shell)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            return r.stdout.split(separator: "\n").first { $0.hasPrefix("file = ") }.map(String.init)
+        }
+        // From the file: the scenario's folder; the shell's pts.csv (3 columns) would be refused.
+        XCTAssertEqual(try resolvedFile([]), "file = \"\(folder.path)/pts.csv\"")
+        // From --set, the key or the table holding it: the shell's folder (3-D points: population d = 3).
+        let three = ["--set", "population.init={ kind = \"gaussian\", mean = [0, 0, 0] }"]
+        XCTAssertEqual(try resolvedFile(["--set", "target.file=pts.csv"] + three), "file = \"\(shell.path)/pts.csv\"")
+        XCTAssertEqual(
+            try resolvedFile(["--set", "target={ kind = \"samples\", file = \"pts.csv\" }"] + three),
+            "file = \"\(shell.path)/pts.csv\"")
+    }
+
     func testDivergingRunStopsWithItsCodeAndReadableFiles() throws {
         let scenario = try writeScenario(
             "diverge.toml",

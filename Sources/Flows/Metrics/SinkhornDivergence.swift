@@ -261,16 +261,45 @@ public enum SinkhornDivergence {
     }
 
     /// T(h)_i = −ε log Σ_j w_j exp((h_j − |x_i − y_j|²)/ε) for every target point x_i, with the
-    /// sources' weights w and potential h (nil: 0). Each row: the exponents, their maximum,
-    /// then the shifted exponentials eight at a time.
+    /// sources' weights w and potential h (nil: 0): per row, the exponents' maximum, then the
+    /// shifted exponentials eight at a time.
     static func softmin(
         epsilon: Double, targets: Measure, sources: Measure, potential: [Double]?, dimension d: Int, threads: Int
+    ) -> [Double] {
+        let m = sources.count
+        var exponents = sources.logWeights
+        if let potential { for j in 0..<m { exponents[j] += potential[j] / epsilon } }
+        return rowsOfExponents(
+            targets: targets, sources: sources, exponents: exponents, epsilon: epsilon, dimension: d, threads: threads
+        ) { t, _ in
+            var largest = -Double.infinity
+            for j in 0..<m { largest = max(largest, t[j]) }
+            let shift = VectorMath.V(repeating: largest)
+            var lanes = VectorMath.V(repeating: 0)
+            var j = 0
+            while j + 8 <= m {
+                lanes += VectorMath.exp(UnsafeRawPointer(t + j).loadUnaligned(as: VectorMath.V.self) - shift)
+                j += 8
+            }
+            var sum = lanes.sum()
+            while j < m {
+                sum += Foundation.exp(t[j] - largest)
+                j += 1
+            }
+            return -epsilon * (largest + Foundation.log(sum))
+        }
+    }
+
+    /// For every target point x_i (rows in parallel), the exponents t_j = h_j − |x_i − y_j|²/ε
+    /// over the sources y_j, reduced by `row(t, i)` to the row's output. The costs are
+    /// recomputed, never stored; the same output for any thread count.
+    static func rowsOfExponents(
+        targets: Measure, sources: Measure, exponents: [Double], epsilon: Double, dimension d: Int, threads: Int,
+        _ row: @Sendable (UnsafeMutablePointer<Double>, Int) -> Double
     ) -> [Double] {
         let n = targets.count
         let m = sources.count
         let inverse = 1 / epsilon
-        var exponents = sources.logWeights
-        if let potential { for j in 0..<m { exponents[j] += potential[j] * inverse } }
         var out = [Double](repeating: 0, count: n)
         exponents.withUnsafeBufferPointer { hp in
             sources.columns.withUnsafeBufferPointer { yp in
@@ -293,22 +322,7 @@ public enum SinkhornDivergence {
                                         t[j] -= u * u * inverse
                                     }
                                 }
-                                var largest = -Double.infinity
-                                for j in 0..<m { largest = max(largest, t[j]) }
-                                let shift = VectorMath.V(repeating: largest)
-                                var lanes = VectorMath.V(repeating: 0)
-                                var j = 0
-                                while j + 8 <= m {
-                                    lanes += VectorMath.exp(
-                                        UnsafeRawPointer(t + j).loadUnaligned(as: VectorMath.V.self) - shift)
-                                    j += 8
-                                }
-                                var sum = lanes.sum()
-                                while j < m {
-                                    sum += Foundation.exp(t[j] - largest)
-                                    j += 1
-                                }
-                                o[i] = -epsilon * (largest + Foundation.log(sum))
+                                o[i] = row(t, i)
                             }
                         }
                     }

@@ -153,60 +153,30 @@ extension SinkhornDivergence {
         rows: Measure, rowPotential: [Double], columns: Measure, columnPotential: [Double], vector: [Double],
         squared: Bool, epsilon: Double, dimension d: Int, threads: Int
     ) -> [Double] {
-        let n = rows.count
         let m = columns.count
-        let inverse = 1 / epsilon
-        let power = squared ? 2.0 : 1.0
-        let exponents = (0..<m).map { columns.logWeights[$0] + columnPotential[$0] * inverse }
-        let rowExponents = (0..<n).map { rows.logWeights[$0] + rowPotential[$0] * inverse }
-        var out = [Double](repeating: 0, count: n)
-        exponents.withUnsafeBufferPointer { hp in
-            vector.withUnsafeBufferPointer { vp in
-                columns.columns.withUnsafeBufferPointer { yp in
-                    rows.points.withUnsafeBufferPointer { xp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            let h = SharedPointer(hp.baseAddress!)
-                            let v = SharedPointer(vp.baseAddress!)
-                            let coordinates = SharedPointer(yp.baseAddress!)
-                            let x = SharedPointer(xp.baseAddress!)
-                            let o = SharedMutablePointer(op.baseAddress!)
-                            Parallel.forEachChunk(n, threads: threads, minimumChunk: max(1, 4096 / max(m, 1))) {
-                                chunk in
-                                let t = UnsafeMutablePointer<Double>.allocate(capacity: m)
-                                defer { t.deallocate() }
-                                for i in chunk {
-                                    let shift = rowExponents[i]
-                                    for j in 0..<m { t[j] = h[j] + shift }
-                                    for c in 0..<d {
-                                        let xc = x[i * d + c]
-                                        let column = coordinates.base + c * m
-                                        for j in 0..<m {
-                                            let u = xc - column[j]
-                                            t[j] -= u * u * inverse
-                                        }
-                                    }
-                                    let scale = VectorMath.V(repeating: power)
-                                    var lanes = VectorMath.V(repeating: 0)
-                                    var j = 0
-                                    while j + 8 <= m {
-                                        let e = UnsafeRawPointer(t + j).loadUnaligned(as: VectorMath.V.self)
-                                        let w = UnsafeRawPointer(v.base + j).loadUnaligned(as: VectorMath.V.self)
-                                        lanes += VectorMath.exp(e * scale) * w
-                                        j += 8
-                                    }
-                                    var sum = lanes.sum()
-                                    while j < m {
-                                        sum += Foundation.exp(t[j] * power) * v[j]
-                                        j += 1
-                                    }
-                                    o[i] = sum
-                                }
-                            }
-                        }
-                    }
+        let power = VectorMath.V(repeating: squared ? 2 : 1)
+        let exponents = (0..<m).map { columns.logWeights[$0] + columnPotential[$0] / epsilon }
+        let rowExponents = (0..<rows.count).map { rows.logWeights[$0] + rowPotential[$0] / epsilon }
+        return rowsOfExponents(
+            targets: rows, sources: columns, exponents: exponents, epsilon: epsilon, dimension: d, threads: threads
+        ) { t, i in
+            let shift = VectorMath.V(repeating: rowExponents[i])
+            return vector.withUnsafeBufferPointer { v in
+                var lanes = VectorMath.V(repeating: 0)
+                var j = 0
+                while j + 8 <= m {
+                    let e = UnsafeRawPointer(t + j).loadUnaligned(as: VectorMath.V.self)
+                    let w = UnsafeRawPointer(v.baseAddress! + j).loadUnaligned(as: VectorMath.V.self)
+                    lanes += VectorMath.exp((e + shift) * power) * w
+                    j += 8
                 }
+                var sum = lanes.sum()
+                while j < m {
+                    sum += Foundation.exp((t[j] + rowExponents[i]) * power[0]) * v[j]
+                    j += 1
+                }
+                return sum
             }
         }
-        return out
     }
 }

@@ -124,25 +124,38 @@ struct Check: ParsableCommand {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract:
-            "List every flow, kernel, target, initialisation, metric, summation method and bundled scenario, one line each."
+        abstract: """
+            List every flow, kernel, target, initialisation, potential, interaction, payoff, optimizer, \
+            metric, summation method and bundled scenario, one line each.
+            """
     )
 
-    func run() throws {
-        func row(_ kind: String, _ name: String, _ summary: String) {
-            print(
-                kind.padding(toLength: 15, withPad: " ", startingAt: 0)
-                    + name.padding(toLength: max(18, name.count + 1), withPad: " ", startingAt: 0) + summary)
-        }
-        for e in FlowRegistry.entries { row("flow", e.name, e.summary) }
-        for e in KernelRegistry.entries {
-            let params = e.parameters.map { "\($0.name)=\(formatNumber($0.defaultValue)): \($0.meaning)" }.joined(
-                separator: "; ")
-            row("kernel", e.name, "\(e.summary)  [\(params)]")
-        }
-        for e in TargetRegistry.entries { row("target", e.name, e.summary) }
-        for e in InitialisationRegistry.entries { row("initialisation", e.name, e.summary) }
-        for e in MetricRegistry.entries { row("metric", e.name, e.summary) }
+    @Option(
+        help: ArgumentHelp("text (aligned columns) or json (an array of {kind, name, summary}).", valueName: "format"))
+    var format = "text"
+
+    /// Every name a scenario may use, by kind, in registry order.
+    static var rows: [(kind: String, name: String, summary: String)] {
+        var rows: [(kind: String, name: String, summary: String)] = []
+        func add(_ kind: String, _ entries: [(String, String)]) { rows += entries.map { (kind, $0.0, $0.1) } }
+        add("flow", FlowRegistry.entries.map { ($0.name, $0.summary) })
+        add(
+            "kernel",
+            KernelRegistry.entries.map { e in
+                let params = e.parameters.map { "\($0.name)=\(formatNumber($0.defaultValue)): \($0.meaning)" }
+                return (e.name, params.isEmpty ? e.summary : "\(e.summary)  [\(params.joined(separator: "; "))]")
+            } + [("formula:EXPR", "a radial kernel as a formula in r, wherever a kernel spec is taken")])
+        add("target", TargetRegistry.entries.map { ($0.name, $0.summary) })
+        add("initialisation", InitialisationRegistry.entries.map { ($0.name, $0.summary) })
+        add("potential", PotentialRegistry.entries.map { ($0.name, $0.summary) })
+        add(
+            "interaction",
+            InteractionRegistry.entries.map { ($0.name, $0.summary) } + [
+                ("KERNEL SPEC", "any kernel above (or formula:EXPR) as W, e.g. \"gaussian:sigma=1\"")
+            ])
+        add("payoff", GameFlow.payoffs.map { ($0.name, $0.summary) })
+        add("optimizer", Optimizer.rules.map { ($0.name, $0.summary) })
+        add("metric", MetricRegistry.entries.map { ($0.name, $0.summary) })
         let methods: [SummationMethod: String] = [
             .auto:
                 "per call: direct if N·M ≤ 4e6, else mesh (d ≤ 3), sliced (riesz:r=1, d > 3, if cheaper at the tolerance) or direct",
@@ -152,7 +165,33 @@ struct List: ParsableCommand {
             .sliced:
                 "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, relative error ≈ 0.2 √(d/P) (values), 1.0 √(d/P) (gradients)",
         ]
-        for m in SummationMethod.allCases { row("summation", m.rawValue, methods[m]!) }
-        for name in BundledScenarios.names { row("scenario", name, BundledScenarios.resolve(name)) }
+        add("summation", SummationMethod.allCases.map { ($0.rawValue, methods[$0]!) })
+        add("scenario", BundledScenarios.names.map { ($0, BundledScenarios.resolve($0)) })
+        return rows
+    }
+
+    func run() throws {
+        let rows = Self.rows
+        switch format {
+        case "text":
+            // Columns as wide as their longest entry, two spaces apart.
+            let kindWidth = rows.map(\.kind.count).max()! + 2
+            let nameWidth = rows.map(\.name.count).max()! + 2
+            let text = rows.map {
+                $0.kind.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
+                    + $0.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + $0.summary + "\n"
+            }.joined()
+            if let problem = writeStandardOutput(text) {
+                throw fail("stdout: cannot write the list (\(problem))", code: Exit.ioFailure)
+            }
+        case "json":
+            let objects = rows.map { ["kind": $0.kind, "name": $0.name, "summary": $0.summary] }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+            if let problem = writeStandardOutput(String(decoding: data, as: UTF8.self) + "\n") {
+                throw fail("stdout: cannot write the list (\(problem))", code: Exit.ioFailure)
+            }
+        default:
+            throw fail("--format \(Excerpt.quote(format)): unknown (allowed: text, json)", code: Exit.usage)
+        }
     }
 }

@@ -347,6 +347,33 @@ final class CLITests: ScratchTestCase {
                 }, name)
         }
     }
+
+    /// Every kind a scenario names is listed (potentials, interactions, payoffs and optimizers
+    /// too), in aligned columns, and as JSON with the same rows.
+    func testListIsCompleteAlignedAndJSON() throws {
+        let text = try wgf(["list"])
+        XCTAssertEqual(text.code, 0, text.stderr)
+        let lines = text.stdout.split(separator: "\n")
+        let json = try wgf(["list", "--format", "json"])
+        XCTAssertEqual(json.code, 0, json.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: String]])
+        XCTAssertEqual(rows.count, lines.count)
+        let names = { (kind: String) in Set(rows.filter { $0["kind"] == kind }.compactMap { $0["name"] }) }
+        XCTAssertEqual(names("potential"), ["quadratic", "double-well", "formula"])
+        XCTAssertEqual(names("payoff"), ["bilinear", "kernel", "gan", "formula"])
+        XCTAssertEqual(names("optimizer"), ["sgd", "adagrad"])
+        XCTAssertTrue(names("interaction").isSuperset(of: ["quadratic", "formula"]))
+        for kind in ["flow", "kernel", "target", "initialisation", "metric", "summation", "scenario"] {
+            XCTAssertFalse(names(kind).isEmpty, kind)
+        }
+        // Aligned: every summary starts in the same column.
+        let starts = Set(
+            zip(lines, rows).map { line, row in
+                line.distance(from: line.startIndex, to: line.range(of: row["summary"]!)!.lowerBound)
+            })
+        XCTAssertEqual(starts.count, 1, text.stdout)
+        XCTAssertEqual(try wgf(["list", "--format", "yaml"]).code, 64)
+    }
 }
 
 /// `wgf sum` against a brute-force sum written here, and its input errors.

@@ -54,9 +54,15 @@ public final class Optimizer: ParticleStatePart {
         }
     }
 
+    /// The rules `optimizer` may name, each with its line for `wgf list`.
+    public static let rules: [(name: String, summary: String)] = [
+        ("sgd", "x ← x + h·v (explicit Euler)"),
+        ("adagrad", "AdaGrad with momentum, as Liu & Wang's SVGD code (adagrad-alpha 0.9, adagrad-fudge 1e-6)"),
+    ]
+
     /// Reads `optimizer` (and, for adagrad, `adagrad-alpha`, `adagrad-fudge`).
     public static func read(_ s: Settings, default name: String) throws -> Optimizer {
-        switch try s.string("optimizer", default: name, oneOf: ["sgd", "adagrad"]) {
+        switch try s.string("optimizer", default: name, oneOf: rules.map(\.name)) {
         case "adagrad":
             let o = Optimizer(
                 rule: .adagrad(

@@ -3,7 +3,14 @@ import InputText
 import KernelSum
 
 extension GameFlow {
-    static let payoffKinds = ["bilinear", "kernel", "gan", "formula"]
+    /// The payoff kinds `flow.payoff.kind` may name, each with its line for `wgf list`.
+    public static let payoffs: [(name: String, summary: String)] = [
+        ("bilinear", "c·θ·φ or θᵀAφ (coupling, or a d×e matrix), exact through the weighted means"),
+        ("kernel", "weight·k(θ − φ) for a kernel spec, summed by the kernel-sum engine (d = e, R^d)"),
+        ("gan", "c(φ) − k(θ − φ), c the kernel mean of a target sample: an MMD GAN on measures"),
+        ("formula", "any payoff in x (θ) and y (φ), summed directly over all pairs"),
+    ]
+    static let payoffKinds = payoffs.map(\.name)
 
     /// A player's dynamics from `[flow.min]` / `[flow.max]` (every key optional).
     static func readPlayer(_ t: Settings?) throws -> GamePlayer {

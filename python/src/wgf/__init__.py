@@ -23,8 +23,10 @@ def bundled() -> list[str]:
     """The names of the bundled scenarios (``wgf list``)."""
     from ._binary import invoke
 
-    lines = invoke(["list"]).stdout.splitlines()
-    return [line.split()[1] for line in lines if line.startswith("scenario ")]
+    import json
+
+    rows = json.loads(invoke(["list", "--format", "json"]).stdout)
+    return [row["name"] for row in rows if row["kind"] == "scenario"]
 
 
 __all__ = [

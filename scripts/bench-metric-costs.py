@@ -4,7 +4,7 @@ against N(0.5·1, I)), from `wgf distance`'s own report (the computation alone, 
 cores), with the load average: the "costs" table of docs/performance.md.
 
     python3 scripts/bench-metric-costs.py [--wgf .build/release/wgf] [--sizes 1000,10000,100000]
-        [--timeout 600] [--metrics sinkhorn,w2]
+        [--timeout 600] [--metrics sinkhorn,w2] [--epsilon E]
 
 A size a metric refuses (w2: N·M ≤ 10⁸; sinkhorn: N² + NM + M² ≤ 3·10⁸) prints "refused";
 one that runs past --timeout prints "> timeout". sinkhorn's cells add (Sinkhorn iterations +
@@ -35,6 +35,7 @@ def main():
     parser.add_argument("--wgf", default=str(Path(__file__).resolve().parents[1] / ".build" / "release" / "wgf"))
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--epsilon", type=float, help="sinkhorn's ε (default: the metric's, 0.1 × y's variance)")
     parser.add_argument("--metrics", default=",".join(name for name, _ in METRICS), help="a comma-separated subset")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -56,7 +57,8 @@ def main():
                 try:
                     out = subprocess.run(
                         [args.wgf, "distance", "--metric", metric, "--x", folder / f"x{n}.npy",
-                         "--y", folder / f"y{n}.npy", *extra],
+                         "--y", folder / f"y{n}.npy", *extra,
+                         *([f"--epsilon={args.epsilon!r}"] if metric == "sinkhorn" and args.epsilon else [])],
                         capture_output=True, text=True, timeout=args.timeout)
                 except subprocess.TimeoutExpired:
                     cells.append(f"> {args.timeout:g} s")

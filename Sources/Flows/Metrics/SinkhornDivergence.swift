@@ -187,10 +187,7 @@ public enum SinkhornDivergence {
         func dual(_ f: [Double]) -> (value: Double, g: [Double]) {
             let g = softmin(
                 epsilon: epsilon, targets: beta, sources: alpha, potential: f, dimension: d, threads: threads)
-            return (
-                zip(alpha.weights, f).reduce(0) { $0 + $1.0 * $1.1 }
-                    + zip(beta.weights, g).reduce(0) { $0 + $1.0 * $1.1 }, g
-            )
+            return (dot(alpha.weights, f) + dot(beta.weights, g), g)
         }
         if let start, !symmetric {
             let (scaled, proposed) = (dual(f), dual(start.f))
@@ -240,10 +237,7 @@ public enum SinkhornDivergence {
                     g = softmin(
                         epsilon: epsilon, targets: beta, sources: alpha, potential: f, dimension: d, threads: threads)
                 }
-                var value = 0.0
-                for i in f.indices { value += alpha.weights[i] * f[i] }
-                for j in g.indices { value += beta.weights[j] * g[j] }
-                return Solution(value: value, f: f, g: g)
+                return Solution(value: dot(alpha.weights, f) + dot(beta.weights, g), f: f, g: g)
             }
             if !symmetric && omega == 1 && changeAtRelaxation.isInfinite && iteration >= 8 && rate < 1
                 && recentRates.allSatisfy({ abs($0 - rate) <= 0.01 * (1 - rate) })
@@ -258,6 +252,13 @@ public enum SinkhornDivergence {
         return newton(
             alpha, beta, g: g, dimension: d, epsilon: epsilon, squaredDiameter: diameter2, threads: threads,
             steps: &work.newtonSteps)
+    }
+
+    /// Σ_i u_i v_i, as ⟨α, f⟩ in the dual value ⟨α, f⟩ + ⟨β, g⟩.
+    static func dot(_ u: [Double], _ v: [Double]) -> Double {
+        var s = 0.0
+        for i in u.indices { s += u[i] * v[i] }
+        return s
     }
 
     /// T(h)_i = −ε log Σ_j w_j exp((h_j − |x_i − y_j|²)/ε) for every target point x_i, with the

@@ -110,12 +110,6 @@ extension SinkhornDivergence {
         return nil
     }
 
-    static func dot(_ u: [Double], _ v: [Double]) -> Double {
-        var s = 0.0
-        for i in u.indices { s += u[i] * v[i] }
-        return s
-    }
-
     /// Preconditioned conjugate gradients for A x = b (A symmetric positive semi-definite, b in
     /// its range), from x = 0, until ‖r‖ ≤ relativeResidual · ‖b‖ or the iteration cap.
     static func conjugateGradient(

@@ -44,11 +44,74 @@ final class ProgrammaticUseTests: ScratchTestCase {
         let last = try XCTUnwrap(lines.last ?? nil)
         XCTAssertEqual(last["step"] as? Int, 40)
         XCTAssertEqual(last["steps"] as? Int, 40)
-        XCTAssertEqual(last["metric"] as? String, "sliced-w2")
-        XCTAssertNotNil(last["value"] as? Double)
+        // The metric the quickstart's first expectation judges (not the last recorded,
+        // sliced-w2), at the last record: metrics.csv's value, every digit.
+        XCTAssertEqual(last["metric"] as? String, "ksd")
+        // The number as written (JSONSerialization may round it in the last place).
+        let written = try XCTUnwrap(r.stderr.split(separator: "\n").last?.split(separator: "\"value\": ").last)
+        XCTAssertEqual(
+            Double(written.dropLast()), try metricsColumns(scratch.appendingPathComponent("p"))["ksd"]?.last,
+            String(written))
         let bad = try runWGF(["run", "quickstart", "--progress", "fancy"])
         XCTAssertEqual(bad.code, 64)
-        XCTAssertTrue(bad.stderr.contains("--progress fancy: unknown (allowed: auto, bar, json, none)"), bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains("--progress fancy: unknown (allowed: auto, bar, log, json, none)"), bad.stderr)
+    }
+
+    /// Without a terminal (a notebook's `!wgf run`, nohup, CI), `auto` writes a plain line every
+    /// --progress-seconds: step, percentage, elapsed, ETA, the judged metric, the rate.
+    func testProgressLogLinesWithoutATerminal() throws {
+        let dir = scratch.appendingPathComponent("log")
+        let r = try runWGF([
+            "run", "quickstart", "--out", dir.path, "--steps", "1500", "--progress-seconds", "0.05",
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertGreaterThan(lines.count, 1, r.stderr)
+        let pattern = try NSRegularExpression(
+            pattern:
+                #"^quickstart: step (\d+)/1500 \((\d+)%\), [0-9.]+ s, ETA [0-9.:]+( s)?, ksd [0-9.e-]+, [0-9.]+ steps/s$"#
+        )
+        var previous = 0
+        for line in lines {
+            let m = try XCTUnwrap(
+                pattern.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)), "log line: \(line)")
+            let step = Int(line[Range(m.range(at: 1), in: line)!])!
+            XCTAssertEqual(Int(line[Range(m.range(at: 2), in: line)!])!, step * 100 / 1500, line)
+            XCTAssertGreaterThan(step, previous)
+            previous = step
+        }
+        XCTAssertFalse(r.stderr.contains("\r"), "no carriage returns in a log")
+        XCTAssertTrue(r.stdout.contains(" (stepping "), "the summary splits the time: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains(", metrics "), r.stdout)
+        XCTAssertEqual(try runWGF(["run", "quickstart", "--progress-seconds", "0"]).code, 64)
+    }
+
+    /// The bar fits the terminal's width (COLUMNS when stderr is no terminal): every redraw
+    /// shorter than the width, so nothing wraps.
+    func testProgressBarFitsTheWidth() throws {
+        for columns in [40, 72, 160] {
+            let r = try runWGF(
+                [
+                    "run", "quickstart", "--out", scratch.appendingPathComponent("bar\(columns)").path,
+                    "--steps", "400", "--progress", "bar",
+                ],
+                environment: ["COLUMNS": "\(columns)"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let draws = r.stderr.split(separator: "\r").map { $0.replacingOccurrences(of: "\u{1B}[K", with: "") }
+                .filter { !$0.isEmpty }
+            XCTAssertFalse(draws.isEmpty)
+            for d in draws {
+                XCTAssertLessThan(d.count, columns, "\(columns) columns: \(d)")
+                XCTAssertTrue(d.contains("%"), d)
+            }
+            XCTAssertEqual(draws.last?.contains("100%"), true, draws.last ?? "")
+            if columns >= 160 {
+                for field in ["quickstart [", "step 400/400", "ETA", "ksd ", "steps/s"] {
+                    XCTAssertTrue(draws.last!.contains(field), "\(field) in \(draws.last!)")
+                }
+            }
+        }
     }
 
     func testCheckAsCSVAndJSON() throws {

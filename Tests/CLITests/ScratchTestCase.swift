@@ -23,6 +23,16 @@ class ScratchTestCase: XCTestCase {
             as! [String: Any]
     }
 
+    /// A run directory's metrics.csv as columns by name (numbers; an empty field is NaN).
+    func metricsColumns(_ dir: URL) throws -> [String: [Double]] {
+        let rows = try read(dir.appendingPathComponent("metrics.csv")).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        var columns: [String: [Double]] = [:]
+        for (c, name) in rows[0].enumerated() { columns[name] = rows.dropFirst().map { Double($0[c]) ?? .nan } }
+        return columns
+    }
+
     /// Writes `text` to `name` in the scratch directory.
     func writeScenario(_ name: String, _ text: String) throws -> URL {
         let url = scratch.appendingPathComponent(name)

@@ -42,8 +42,10 @@ public struct RunProgress: Sendable {
     public let firstStep: Int
     /// Seconds since this session started.
     public let elapsed: Double
+    /// The metrics at the latest record, in `record.metrics` order.
+    public let metrics: [(name: String, value: Double)]
     /// The last metric at the latest record, if any.
-    public let latest: (name: String, value: Double)?
+    public var latest: (name: String, value: Double)? { metrics.last }
 }
 
 /// What ``Simulation/run(recorder:resumingFrom:checkpoints:shouldStop:progress:)`` returns.
@@ -364,7 +366,7 @@ public final class Simulation {
                 progress(
                     RunProgress(
                         step: step, steps: steps, firstStep: first - 1, elapsed: seconds(since: start),
-                        latest: latest.last))
+                        metrics: latest))
             }
         }
         state = whole()

@@ -1,12 +1,24 @@
-import Foundation
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
-/// Hot loops want AVX2 + FMA (`haswell` is safe on the machines this runs on; see
-/// README "Building"). Release only: debug builds keep the defaults.
-let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
-]
+/// wgf's own builds compile the hot loops for AVX2 + FMA without runtime checks: the SIMD
+/// `exp` and the kernel loops are about twice as fast (docs/performance.md, "Building").
+/// SwiftPM refuses such unsafe flags in a package another package depends on by version, and
+/// a dependent should not inherit a CPU requirement: when wgf is built as a dependency (its
+/// checkout lives under `…/checkouts/`, where SwiftPM and Xcode put fetched packages), or
+/// with WGF_PORTABLE set, it is a portable build with Swift's checks. A dependent gets the
+/// speed back with `swift build -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DWGF_FMA`.
+let builtAsDependency = Context.packageDirectory.contains("/checkouts/")
+let portable = builtAsDependency || Context.environment["WGF_PORTABLE"] != nil
+let fast: [SwiftSetting] =
+    portable
+    ? []
+    : [
+        .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+        // The vector polynomials may then use fused multiply-adds (VectorMath.multiplyAdd).
+        .define("WGF_FMA", .when(configuration: .release)),
+    ]
 
 let package = Package(
     name: "wgf",
@@ -18,6 +30,9 @@ let package = Package(
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "Recording", targets: ["Recording"]),
         .library(name: "Sweeps", targets: ["Sweeps"]),
+        .library(name: "Formula", targets: ["Formula"]),
+        .library(name: "Plotting", targets: ["Plotting"]),
+        .library(name: "Communication", targets: ["Communication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

@@ -26,3 +26,7 @@ pip_install ./python
 rm -rf python/build
 # Against the build just tested, whatever wgf is on PATH.
 WGF_BIN="$PWD/.build/release/wgf" python3 -m pytest -q python/tests
+
+# wgf as another package's dependency, fetched by version (no unsafe flags reach it): a kernel
+# sum, a formula, a scenario run from examples/consumer.
+scripts/test-consumer.sh

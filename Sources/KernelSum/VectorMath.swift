@@ -17,16 +17,16 @@ public enum VectorMath {
         clamped.replace(with: V(repeating: 709.0), where: x .> V(repeating: 709.0))
         // n = round(x / ln2) by the 1.5·2^52 trick: its low mantissa bits then hold n.
         let shifter = V(repeating: 6755399441055744.0)
-        let t = shifter.addingProduct(clamped, V(repeating: 1.4426950408889634))
+        let t = shifter.multiplyAdd(clamped, V(repeating: 1.4426950408889634))
         let n = t - shifter
-        var r = clamped.addingProduct(n, V(repeating: -0.6931471803691238))
-        r = r.addingProduct(n, V(repeating: -1.9082149292705877e-10))
+        var r = clamped.multiplyAdd(n, V(repeating: -0.6931471803691238))
+        r = r.multiplyAdd(n, V(repeating: -1.9082149292705877e-10))
         // e^r by Estrin's scheme: the same polynomial as Horner's rule, but a dependency
         // depth of 4 multiply-adds instead of 13, so the lanes are not latency-bound.
         let r2 = r * r
         let r4 = r2 * r2
         let r8 = r4 * r4
-        @inline(__always) func pair(_ a: Double, _ b: Double) -> V { V(repeating: a).addingProduct(V(repeating: b), r) }
+        @inline(__always) func pair(_ a: Double, _ b: Double) -> V { V(repeating: a).multiplyAdd(V(repeating: b), r) }
         let q0 = pair(1, 1)
         let q1 = pair(1.0 / 2, 1.0 / 6)
         let q2 = pair(1.0 / 24, 1.0 / 120)
@@ -34,12 +34,12 @@ public enum VectorMath {
         let q4 = pair(1.0 / 40320, 1.0 / 362880)
         let q5 = pair(1.0 / 3_628_800, 1.0 / 39_916_800)
         let q6 = pair(1.0 / 479_001_600, 1.0 / 6_227_020_800)
-        let s0 = q0.addingProduct(q1, r2)
-        let s1 = q2.addingProduct(q3, r2)
-        let s2 = q4.addingProduct(q5, r2)
-        let t0 = s0.addingProduct(s1, r4)
-        let t1 = s2.addingProduct(q6, r4)
-        let p = t0.addingProduct(t1, r8)
+        let s0 = q0.multiplyAdd(q1, r2)
+        let s1 = q2.multiplyAdd(q3, r2)
+        let s2 = q4.multiplyAdd(q5, r2)
+        let t0 = s0.multiplyAdd(s1, r4)
+        let t1 = s2.multiplyAdd(q6, r4)
+        let p = t0.multiplyAdd(t1, r8)
         // 2^n: n + 1023 into the exponent field (n sits in the low bits of t's pattern).
         let bits = unsafeBitCast(t, to: U.self) &- unsafeBitCast(shifter, to: U.self)
         let scale = unsafeBitCast((bits &+ U(repeating: 1023)) &<< U(repeating: 52), to: V.self)
@@ -85,21 +85,37 @@ public enum VectorMath {
         let f2 = f * f
         // Σ_{j≥1} f^{2j}/(2j + 1), Horner from f^20.
         var s = V(repeating: 1.0 / 21)
-        s = V(repeating: 1.0 / 19).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 17).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 15).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 13).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 11).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 9).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 7).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 5).addingProduct(s, f2)
-        s = V(repeating: 1.0 / 3).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 19).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 17).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 15).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 13).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 11).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 9).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 7).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 5).multiplyAdd(s, f2)
+        s = V(repeating: 1.0 / 3).multiplyAdd(s, f2)
         s *= f2
         let twoF = f + f
-        let mantissaLog = twoF.addingProduct(twoF, s)
+        let mantissaLog = twoF.multiplyAdd(twoF, s)
         let low = k * V(repeating: 1.9082149292705877e-10)
         var result = k * V(repeating: 0.6931471803691238)
         result += mantissaLog + low
         return result
+    }
+}
+
+extension SIMD8 where Scalar == Double {
+    /// self + a·b: one fused multiply-add where the build targets FMA hardware (wgf's own
+    /// release builds define `WGF_FMA` with `-target-cpu haswell`), else a multiply and an add.
+    /// Without FMA in the instruction set, `addingProduct` becomes a call to libm's `fma` per
+    /// lane, which made the portable build's kernel loops 19× slower (docs/performance.md,
+    /// "Building"); the polynomials here keep their few-ulp accuracy either way.
+    @inlinable @inline(__always)
+    public func multiplyAdd(_ a: Self, _ b: Self) -> Self {
+        #if WGF_FMA
+            return addingProduct(a, b)
+        #else
+            return self + a * b
+        #endif
     }
 }

@@ -29,8 +29,10 @@ struct Compare: ParsableCommand {
 
     @Option(
         name: [.short, .long],
-        help: "Directory of the overlay SVG compare-<metric>.svg (default: the current directory).")
-    var out: String = "."
+        help:
+            "Directory of the overlay SVG compare-<metric>.svg (default: the directory holding the first run, or the sweep)."
+    )
+    var out: String?
 
     @Option(help: "Output format on stdout: table, csv or json.")
     var format: String = "table"
@@ -128,6 +130,7 @@ struct Compare: ParsableCommand {
             printColumns(header: header, rows: cells.map { $0.map(\.shown) }, leftAligned: 2)
         }
         if !noPlot {
+            let out = out ?? Compare.folderHolding(runDirectories)
             try makeDirectory(out)
             let title = runs.count == 2 ? "\(labels[0]) vs \(labels[1])" : "\(runs.count) runs compared"
             let svg = compareOverlay(
@@ -137,5 +140,15 @@ struct Compare: ParsableCommand {
             try writeText(svg, to: path)
             printError("wrote \(path)")
         }
+    }
+}
+
+extension Compare {
+    /// Where the overlay goes by default: the directory holding the first run (`runs/` for
+    /// `runs/a runs/b`), as given; never a run directory itself, whose files `--force` owns.
+    static func folderHolding(_ runs: [String]) -> String {
+        let trimmed = runs[0].hasSuffix("/") && runs[0].count > 1 ? String(runs[0].dropLast()) : runs[0]
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
     }
 }

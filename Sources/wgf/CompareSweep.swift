@@ -65,6 +65,7 @@ extension Compare {
             printColumns(header: header, rows: cells.map { $0.map(\.shown) }, leftAligned: 1)
         }
         if !noPlot {
+            let out = out ?? Compare.folderHolding([directory])
             try makeDirectory(out)
             let seeds = Set(sweep.runs.map(\.seed)).count
             let svg = bandOverlay(

@@ -40,7 +40,7 @@ struct Sweep: ParsableCommand {
             valueName: "A..B|S1,S2,..."))
     var seeds: String?
 
-    @Option(help: "Runs at once (default 1).")
+    @Option(help: "Runs at once.")
     var jobs: Int = 1
 
     @Option(name: [.short, .long], help: "Sweep directory (default: runs/<scenario name>-sweep/).")

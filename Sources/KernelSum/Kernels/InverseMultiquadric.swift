@@ -48,7 +48,7 @@ public struct InverseMultiquadricKernel: RadialKernel {
             for k in 0..<8 { (v[k], s[k]) = profile(squaredDistance: r2[k]) }
             return (v, s)
         }
-        let q = SIMD8<Double>(repeating: 1).addingProduct(r2, SIMD8(repeating: inverseC2))
+        let q = SIMD8<Double>(repeating: 1).multiplyAdd(r2, SIMD8(repeating: inverseC2))
         let v = 1 / q.squareRoot()
         return (v, -v / q * SIMD8(repeating: inverseC2))
     }

@@ -27,6 +27,10 @@ rm -rf python/build
 # Against the build just tested, whatever wgf is on PATH.
 WGF_BIN="$PWD/.build/release/wgf" python3 -m pytest -q python/tests
 
+# The API reference: every library module's DocC builds without a warning and documents every
+# public type.
+scripts/check-docs.sh
+
 # wgf as another package's dependency, fetched by version (no unsafe flags reach it): a kernel
 # sum, a formula, a scenario run from examples/consumer.
 scripts/test-consumer.sh

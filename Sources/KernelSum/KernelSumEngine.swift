@@ -104,7 +104,7 @@ public protocol KernelSumEngine: Sendable {
 /// better than ``DistributedSum``'s blocks of targets: the mesh cuts its grid into slabs and the
 /// targets by the rows they read (``MeshSum``).
 public protocol SharesSumsAcrossRanks: KernelSumEngine {
-    /// Every target's sums (``sum(_:_:values:gradients:)``'s), computed by the ranks together:
+    /// Every target's sums (`sum(_:_:values:gradients:)`'s), computed by the ranks together:
     /// every rank makes the same call and ends with every result, bit for bit one process's.
     /// Returns false, having done nothing, where this call is better shared by blocks of
     /// targets; the answer depends only on the problem, so it is the same on every rank.

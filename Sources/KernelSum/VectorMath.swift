@@ -104,6 +104,7 @@ public enum VectorMath {
     }
 }
 
+/// The multiply-add the vector polynomials of ``VectorMath`` are written with.
 extension SIMD8 where Scalar == Double {
     /// self + a·b: one fused multiply-add where the build targets FMA hardware (wgf's own
     /// release builds define `WGF_FMA` with `-target-cpu haswell`), else a multiply and an add.

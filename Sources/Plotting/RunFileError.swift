@@ -33,6 +33,7 @@ public enum RunFileProblem: FileProblem {
     }
 }
 
+/// Errors in a run's files, read back for plotting and export.
 extension FileError where Problem == RunFileProblem {
     /// A CSV problem of a run file, where the reader found it.
     ///

@@ -287,7 +287,7 @@ public struct MemoryLimit: Sendable, Equatable {
     /// No limit (settings read outside a scenario).
     public static let unlimited = MemoryLimit(bytes: .infinity, description: "no limit")
 
-    /// The limit of this process, read once (alone on its machine: ``forProcess(of:)`` with 1).
+    /// The limit of this process, read once (alone on its machine: `forProcess(of:)` with 1).
     public static let current = forProcess(of: 1)
 
     /// The limit of each of `processes` processes of one job on this machine (MPI ranks, or a

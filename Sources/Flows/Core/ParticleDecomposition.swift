@@ -9,7 +9,7 @@ public protocol ParticleStatePart: StatefulPart, AnyObject {
     var holdsParticleState: Bool { get }
     /// The rows of the particles this process holds, in their order (d values each).
     var particleRows: [Double] { get set }
-    /// What ``StatefulPart/saveState()`` returns when the rows are `rows` (every particle's, in
+    /// What `StatefulPart.saveState()` returns when the rows are `rows` (every particle's, in
     /// index order).
     func savedState(rows: [Double]) -> PartState
 }
@@ -19,7 +19,7 @@ public protocol ParticleStatePart: StatefulPart, AnyObject {
 /// [c_r, c_{r+1}) (c_0 = −∞, c_K = +∞), each with its global index (``ParticleShare``).
 ///
 /// The cuts are the K-quantiles of x₁, found on histograms of ``bins`` bins (integer counts
-/// summed over the ranks: every rank finds the same cuts; ``slabCuts(_:)``), re-cut before
+/// summed over the ranks: every rank finds the same cuts; `slabCuts(_:)`), re-cut before
 /// every move, so the slabs follow the particles; a slab then holds N/K particles to within a
 /// bin's.
 /// A move (``migrate(_:)``) sends every particle outside its rank's slab to its new owner with

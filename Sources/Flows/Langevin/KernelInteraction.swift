@@ -57,7 +57,7 @@ public final class KernelInteraction: Interaction {
     }
 
     /// At this rank's share of the particles: the engine's sum over every rank's particles held
-    /// apart (``DistributedSum/sumOverRankParticles(_:_:sourceIDs:sourceTotal:targetIDs:targetTotal:values:gradients:)``:
+    /// apart (`DistributedSum.sumOverRankParticles(_:_:sourceIDs:sourceTotal:targetIDs:targetTotal:values:gradients:)`:
     /// the mesh exchanges only the sources each rank's slab needs).
     public func addGradients(atShare p: Population, communicator: any Communicator, into out: inout [Double]) {
         guard let share = p.share, let distributed = engine as? DistributedSum else {

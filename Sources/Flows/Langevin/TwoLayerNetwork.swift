@@ -14,7 +14,7 @@ import KernelSum
 /// mean-field time), α the weight decay and τ the temperature; Euler–Maruyama, full batch.
 /// Noise from `RandomStream(seed, .noise, step, i)`.
 ///
-/// The output is summed by blocks of ``neuronBlock`` neurons, f(z) = Σ_blocks (Σ_{i ∈ block}
+/// The output is summed by blocks of `neuronBlock` neurons, f(z) = Σ_blocks (Σ_{i ∈ block}
 /// w_i a_i σ(b_i·z + c_i)), the blocks' partial sums added in block order: on K ranks each
 /// holds and steps its whole blocks of neurons (``particleLayout``) and computes their
 /// activations, partial sums and gradients; only the partial sums (n per block) are gathered,
@@ -125,10 +125,10 @@ public final class TwoLayerNetworkFlow: Flow {
         return (n, mine, mine.lowerBound)
     }
 
-    /// Neurons are dealt to the ranks in fixed blocks of ``neuronBlock`` indices: each neuron
+    /// Neurons are dealt to the ranks in fixed blocks of `neuronBlock` indices: each neuron
     /// meets every other only through the outputs on the data, so space gives nothing to cut by.
     public var distributesParticles: Bool { true }
-    /// Fixed blocks of ``neuronBlock`` neurons.
+    /// Fixed blocks of `neuronBlock` neurons.
     public var particleLayout: ParticleDecomposition.Layout { .blocks(of: TwoLayerNetworkFlow.neuronBlock) }
 
     /// The network's outputs on `inputs`; keeps σ(u_is) and σ'(u_is) of this rank's neurons

@@ -14,7 +14,7 @@ import KernelSum
 ///
 /// With `kl-knn-reference = "density"`, the one-sample estimate against the target's
 /// normalised density instead: D̂ = −Ĥ(x) − (1/N) Σ_i log π(x_i), Ĥ the Kozachenko–Leonenko
-/// entropy estimate (``knnEntropy``, k = `kl-knn-neighbours`); no target sample, no sampling
+/// entropy estimate (`knnEntropy`, k = `kl-knn-neighbours`); no target sample, no sampling
 /// noise from one.
 public final class KNNDivergenceMetric: Metric {
     /// The target's samples (two-sample estimate), or nil: its density.

@@ -9,7 +9,7 @@ import KernelSum
 ///     u = (s_x·s_y) q^β + 2β q^(β−1) (s_y − s_x)·r − 4β(β−1) q^(β−2) |r|² − 2βd q^(β−1).
 ///
 /// Summed exactly (weighted by the particle weights), O(N²). The ranks of a job share the
-/// rows i (``BlockPartition``), gather them and add them in one order: one process's value.
+/// rows i (`BlockPartition`), gather them and add them in one order: one process's value.
 public final class KSDMetric: Metric {
     let density: any Density
     let c2: Double, beta: Double
@@ -18,7 +18,12 @@ public final class KSDMetric: Metric {
     var scores: [Double] = [], rows: [Double] = []
 
     /// The KSD of `density` with kernel (c² + r²)^β (scenarios allow β in (−1, 0)).
-    /// - Parameter communicator: the ranks that share the rows (each calls ``evaluate(_:)``).
+    /// - Parameters:
+    ///   - density: the target, whose score ∇log π enters the Stein kernel.
+    ///   - c: the IMQ kernel's scale c.
+    ///   - beta: the IMQ kernel's exponent β.
+    ///   - threads: worker threads for the O(N²) pair sum.
+    ///   - communicator: the ranks that share the rows (each calls ``evaluate(_:)``).
     public init(
         density: any Density, c: Double, beta: Double, threads: Int,
         communicator: any Communicator = SerialCommunicator()

@@ -7,7 +7,7 @@ import KernelSum
 ///
 /// against M samples of the target drawn once (independently of the flow's own samples),
 /// with kernel `mmd-kernel` (default gaussian:sigma=1), summed exactly (the ranks of a job
-/// share the sums by targets: ``DistributedSum``).
+/// share the sums by targets: `DistributedSum`).
 public final class MMDMetric: Metric {
     let kernel: any RadialKernel
     let dimension: Int

@@ -34,7 +34,7 @@ import Foundation
 /// `threads`. Plans, buffers and the multiplier are kept while the grid stays the same.
 ///
 /// Given a communicator of K > 1 ranks (d = 2, 3), every call is collective: each rank spreads,
-/// transforms and multiplies on its slab of the grid (``SharedGrid``), receives the rows next
+/// transforms and multiplies on its slab of the grid (`SharedGrid`), receives the rows next
 /// to it that its share of the targets reads (equal blocks of the targets in the order of the
 /// grid row their window starts in), interpolates and adds the near field at its share,
 /// and the shares are gathered. The sums are bit for bit those of one process. A
@@ -159,7 +159,9 @@ public struct MeshSum: SharesSumsAcrossRanks {
             for k in 0..<gradients.count { gradients[k] = 0 }
             return
         }
-        inBox(problem) { run(kernel, $0, targets: range, values: values, gradients: gradients, unlessFallback: false) }
+        _ = inBox(problem) {
+            run(kernel, $0, targets: range, values: values, gradients: gradients, unlessFallback: false)
+        }
     }
 
     /// With a communicator (d = 2, 3): every target's sums, shared by slabs of the grid and

@@ -126,13 +126,42 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: """
             List every flow, kernel, target, initialisation, potential, interaction, payoff, optimizer, \
-            metric, summation method and bundled scenario, one line each.
+            metric, summation method and bundled scenario, one line each (or those of one kind: \
+            `wgf list scenarios`).
             """
     )
+
+    @Argument(
+        help: ArgumentHelp(
+            "Only this kind: flows, kernels, targets, initialisations, potentials, interactions, payoffs, optimizers, metrics, summation, scenarios (singular or plural).",
+            valueName: "kind"))
+    var kind: String?
 
     @Option(
         help: ArgumentHelp("text (aligned columns) or json (an array of {kind, name, summary}).", valueName: "format"))
     var format = "text"
+
+    /// The kinds, in the order they are listed.
+    static var kinds: [String] {
+        rows.map(\.kind).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+    }
+
+    func validate() throws {
+        if let kind, List.kind(named: kind) == nil {
+            throw ValidationError(
+                "unknown kind \(Excerpt.quote(kind)) (allowed: \(List.kinds.joined(separator: ", ")), or their plurals)"
+            )
+        }
+    }
+
+    /// The kind `name` means: a kind, its plural, or `initialization`.
+    static func kind(named name: String) -> String? {
+        let n = name.lowercased()
+        if kinds.contains(n) { return n }
+        if n.hasSuffix("s"), kinds.contains(String(n.dropLast())) { return String(n.dropLast()) }
+        if n.hasPrefix("initializ") { return kind(named: "initialis" + n.dropFirst("initializ".count)) }
+        return nil
+    }
 
     /// Every name a scenario may use, by kind, in registry order.
     static var rows: [(kind: String, name: String, summary: String)] {
@@ -171,7 +200,8 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let rows = Self.rows
+        let only = kind.flatMap(List.kind(named:))
+        let rows = Self.rows.filter { only == nil || $0.kind == only }
         switch format {
         case "text":
             // Columns as wide as their longest entry, two spaces apart.

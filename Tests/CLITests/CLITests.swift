@@ -373,6 +373,22 @@ final class CLITests: ScratchTestCase {
             })
         XCTAssertEqual(starts.count, 1, text.stdout)
         XCTAssertEqual(try wgf(["list", "--format", "yaml"]).code, 64)
+
+        // One kind, by its name or plural: exactly the full list's rows of that kind.
+        let bundled = try FileManager.default.contentsOfDirectory(
+            atPath: CLITests.root.appendingPathComponent("scenarios").path
+        ).filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }
+        for (asked, kind) in [("scenarios", "scenario"), ("kernel", "kernel"), ("Initializations", "initialisation")] {
+            let only = try wgf(["list", asked, "--format", "json"])
+            XCTAssertEqual(only.code, 0, only.stderr)
+            let kept = try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(only.stdout.utf8)) as? [[String: String]])
+            XCTAssertEqual(kept, rows.filter { $0["kind"] == kind }, asked)
+            if kind == "scenario" { XCTAssertEqual(Set(kept.compactMap { $0["name"] }), Set(bundled)) }
+        }
+        let unknown = try wgf(["list", "widgets"])
+        XCTAssertEqual(unknown.code, 64)
+        XCTAssertTrue(unknown.stderr.contains("unknown kind widgets (allowed: flow, kernel,"), unknown.stderr)
     }
 }
 

@@ -48,6 +48,8 @@ final class SVGDTests: XCTestCase {
         var cases: [([Double], Int, Int)] = []
         for n in [2, 3, 7, 40, 200] { cases.append(((0..<(2 * n)).map { _ in rng.normal() }, 2, 5000)) }
         cases.append(((0..<(3 * 900)).map { _ in rng.normal() }, 3, 250))
+        // 319600 pairs: the bracketed one-pass path, its counts summed and candidates gathered.
+        cases.append(((0..<(2 * 800)).map { _ in rng.normal() }, 2, 5000))
         cases.append(((0..<60).map { Double($0 % 5) * 0.5 }, 1, 5000))
         for (x, d, sample) in cases {
             let want = MedianBandwidth(sampleSize: sample)(x, dimension: d, threads: 1)
@@ -107,6 +109,31 @@ final class SVGDTests: XCTestCase {
         XCTAssertEqual(
             MedianBandwidth()([0, 0, 3, 4], dimension: 2, threads: 1),
             (25.0 / 4 / log(3.0)).squareRoot(), accuracy: 1e-15)
+    }
+
+    /// From 2¹⁸ pairs the median is bracketed from a sample of pairs and found in one pass:
+    /// still exactly numpy's (the k-th distances themselves), for d = 1, 2, 3 (the specialised
+    /// loops) and 5, threads 1 and 2, with ties (points on a lattice, many equal distances at
+    /// the bracket's ends); the bracket never misses here. A two-pair sample's bracket misses
+    /// the median about every other time (2 of these 5), and the two-pass method then gives the
+    /// same value.
+    func testBracketedMedianIsExactAndItsMissFallsBack() {
+        var rng = RandomStream(seed: 11, .flow)
+        var cases: [([Double], Int)] = []
+        for d in [1, 2, 3, 5] { cases.append(((0..<(d * 760)).map { _ in rng.normal() }, d)) }
+        cases.append(((0..<(2 * 1100)).map { _ in Double(rng.index(below: 12)) }, 2))
+        var misses = 0
+        for (x, d) in cases {
+            let want = naiveMedianBandwidth(x, d)
+            let label = "N=\(x.count / d) d=\(d)"
+            let median = MedianBandwidth()
+            for threads in [1, 2] { XCTAssertEqual(median(x, dimension: d, threads: threads), want, label) }
+            XCTAssertEqual(median.bracketMisses, 0, label)
+            let coarse = MedianBandwidth(bracketSampleSize: 2)
+            XCTAssertEqual(coarse(x, dimension: d, threads: 2), want, label)
+            misses += coarse.bracketMisses
+        }
+        XCTAssertGreaterThan(misses, 0, "the fallback ran")
     }
 
     /// Above the sample size the median comes from an evenly strided subsample (exactly: the

@@ -57,13 +57,17 @@ final class SVGDTests: XCTestCase {
                 let results = ThreadJob(size: k).run { communicator in
                     let median = MedianBandwidth(sampleSize: sample, communicator: communicator)
                     let first = median(x, dimension: d, threads: 2)
-                    return (first, median(x, dimension: d, threads: 1), communicator.bytesSent)
+                    return (
+                        first, median(x, dimension: d, threads: 1), communicator.bytesSent, median.bracketMisses
+                    )
                 }
-                for (rank, (a, b, sent)) in results.enumerated() {
+                for (rank, (a, b, sent, misses)) in results.enumerated() {
                     let label = "N=\(x.count / d) d=\(d) S=\(sample), rank \(rank) of \(k)"
                     XCTAssertEqual(a, want, label)
                     XCTAssertEqual(b, want, label)
                     XCTAssertGreaterThan(sent, 0, label)
+                    // Counts summed over the ranks: the bracket holds, no two-pass fallback.
+                    XCTAssertEqual(misses, 0, label)
                 }
             }
         }
@@ -115,25 +119,29 @@ final class SVGDTests: XCTestCase {
     /// still exactly numpy's (the k-th distances themselves), for d = 1, 2, 3 (the specialised
     /// loops) and 5, threads 1 and 2, with ties (points on a lattice, many equal distances at
     /// the bracket's ends); the bracket never misses here. A two-pair sample's bracket misses
-    /// the median about every other time (2 of these 5), and the two-pass method then gives the
-    /// same value.
+    /// the median about every other time, above or below it, and the two-pass method then gives
+    /// the same value.
     func testBracketedMedianIsExactAndItsMissFallsBack() {
         var rng = RandomStream(seed: 11, .flow)
         var cases: [([Double], Int)] = []
         for d in [1, 2, 3, 5] { cases.append(((0..<(d * 760)).map { _ in rng.normal() }, d)) }
         cases.append(((0..<(2 * 1100)).map { _ in Double(rng.index(below: 12)) }, 2))
-        var misses = 0
         for (x, d) in cases {
             let want = naiveMedianBandwidth(x, d)
             let label = "N=\(x.count / d) d=\(d)"
             let median = MedianBandwidth()
             for threads in [1, 2] { XCTAssertEqual(median(x, dimension: d, threads: threads), want, label) }
             XCTAssertEqual(median.bracketMisses, 0, label)
+        }
+        // Two-pair brackets (each N draws its own), missing on either side of the median.
+        var misses = 0
+        for n in 730..<746 {
+            let x = (0..<(2 * n)).map { _ in rng.normal() }
             let coarse = MedianBandwidth(bracketSampleSize: 2)
-            XCTAssertEqual(coarse(x, dimension: d, threads: 2), want, label)
+            XCTAssertEqual(coarse(x, dimension: 2, threads: 2), naiveMedianBandwidth(x, 2), "N=\(n)")
             misses += coarse.bracketMisses
         }
-        XCTAssertGreaterThan(misses, 0, "the fallback ran")
+        XCTAssertGreaterThan(misses, 3, "the fallback ran")
     }
 
     /// Above the sample size the median comes from an evenly strided subsample (exactly: the

@@ -254,3 +254,25 @@ func paddedRange(_ values: [Double], pad: Double = 0.05) -> ClosedRange<Double> 
     let w = hi - lo
     return (lo - pad * w)...(hi + pad * w)
 }
+
+/// Equal aspect for a 2-D panel of at most `maxWidth` × `maxHeight` pixels: one data unit is
+/// the same number of pixels on both axes, so that a circle of particles is drawn round. The
+/// panel follows the data's shape down to `minSide` pixels on its shorter side; beyond that
+/// the shorter data range is widened about its centre.
+///
+/// - Returns: The ranges to show and the panel's size.
+public func equalAspect(
+    x: ClosedRange<Double>, y: ClosedRange<Double>, maxWidth: Double, maxHeight: Double, minSide: Double
+) -> (x: ClosedRange<Double>, y: ClosedRange<Double>, width: Double, height: Double) {
+    let sx = max(x.upperBound - x.lowerBound, 1e-300)
+    let sy = max(y.upperBound - y.lowerBound, 1e-300)
+    // Pixels per data unit: the largest at which both ranges fit the largest panel.
+    let k = min(maxWidth / sx, maxHeight / sy)
+    let width = min(maxWidth, max(minSide, sx * k))
+    let height = min(maxHeight, max(minSide, sy * k))
+    func widened(_ r: ClosedRange<Double>, to span: Double) -> ClosedRange<Double> {
+        let c = (r.lowerBound + r.upperBound) / 2
+        return (c - span / 2)...(c + span / 2)
+    }
+    return (widened(x, to: width / k), widened(y, to: height / k), width, height)
+}

@@ -216,7 +216,13 @@ public struct RunPlots {
         let styles = populationStyles(t)
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
-        let panel = t.dimension == 1 ? (w: 250.0, h: 200.0) : (w: 250.0, h: 250.0)
+        var ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
+        var panel = (w: 250.0, h: 200.0)
+        if t.dimension == 2 {
+            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 280, maxHeight: 280, minSide: 170)
+            ranges = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let left = 62.0
         let gap = 34.0
         let top = 74.0
@@ -229,7 +235,6 @@ public struct RunPlots {
             subtitle:
                 "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
             width: width)
-        let ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
         let xr = ranges[0]
         let yr: ClosedRange<Double>
         var densityCurve: [(Double, Double)] = []
@@ -455,7 +460,13 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let left = 70.0
         let top = 64.0
-        let panel = (w: d == 1 ? 520.0 : 420.0, h: d == 1 ? 300.0 : 420.0)
+        var ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
+        var panel = (w: 520.0, h: 300.0)
+        if d >= 2 {
+            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 440, maxHeight: 440, minSide: 300)
+            ranges = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let width = left + panel.w + 30 + lw + 12
         let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
@@ -471,7 +482,6 @@ public struct RunPlots {
         title(svg, context.title, subtitle: subtitle, width: width)
         let x: Scale
         let y: Scale
-        let ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
         if d == 1 {
             x = Scale(domain: Double(firstStep)...Double(max(lastStep, firstStep + 1)), range: fr.x, fr.maxX)
             y = Scale(domain: ranges[0], range: fr.maxY, fr.y)
@@ -579,14 +589,14 @@ public struct RunPlots {
         let gapY = 100.0
         let top = 112.0
         let valueStyle = SeriesStyle.at(0)
-        let thrStyle = SeriesStyle(color: "#b2182b", dash: "6 4", marker: .triangle, filled: true)
+        let thrStyle = SeriesStyle(color: "#b2182b", dash: nil, marker: .triangle, filled: true)
         var legend = [LegendEntry("recorded value", style: valueStyle, line: true, marker: m.steps.count <= 60)]
         let hasThresholds = context.thresholds.contains { t in m.metrics.contains { $0.name == t.metric } }
         if hasThresholds {
-            legend.append(LegendEntry("expectation threshold", style: thrStyle, line: true, marker: false))
+            legend.append(LegendEntry("expectation's bound", style: thrStyle, line: true, marker: false))
             legend.append(
                 LegendEntry(
-                    "by-step of expectation",
+                    "its by-step",
                     style: SeriesStyle(color: "#b2182b", dash: "1 3", marker: .circle, filled: true), line: true,
                     marker: false))
         }
@@ -596,7 +606,10 @@ public struct RunPlots {
         let svg = SVGWriter(width: width, height: height)
         title(svg, context.title, subtitle: "metrics against step (top axis: time)", width: width)
         let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
-        let xr = (m.steps.first ?? 0)...max(m.steps.last ?? 1, (m.steps.first ?? 0) + 1)
+        // Padded so that a by-step at the first or last record is drawn inside the frame.
+        let s0 = m.steps.first ?? 0
+        let s1 = max(m.steps.last ?? 1, s0 + 1)
+        let xr = (s0 - 0.03 * (s1 - s0))...(s1 + 0.03 * (s1 - s0))
         for (k, metric) in m.metrics.enumerated() {
             let fr = Rect(
                 x: left + Double(k % cols) * (panel.w + gapX), y: top + Double(k / cols) * (panel.h + gapY),
@@ -645,17 +658,22 @@ public struct RunPlots {
                 }
             }
             for t in thresholds {
-                svg.group("threshold", [("data-metric", t.metric)]) {
+                // An expectation is judged at its by-step alone (`wgf check`): drawn there, as a
+                // short bar at the bound with a dotted line down the step, never across the run.
+                svg.group("threshold", [("data-metric", t.metric), ("data-by-step", String(t.byStep))]) {
                     let py = y(t.value)
-                    svg.line(fr.x, py, fr.maxX, py, stroke: thrStyle.color, width: 1.4, dash: thrStyle.dash)
-                    let bx = x(Double(t.byStep))
-                    if bx >= fr.x && bx <= fr.maxX {
-                        svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3")
-                    }
+                    let bx = min(fr.maxX, max(fr.x, x(Double(t.byStep))))
+                    let half = max(10, 0.04 * fr.width)
+                    let x0 = max(fr.x, bx - half)
+                    let x1 = min(fr.maxX, bx + half)
+                    svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3")
+                    svg.line(x0, py, x1, py, stroke: thrStyle.color, width: 2, cls: "threshold-bar")
+                    // The label beside the bar, on the side with room.
+                    let right = bx < fr.x + fr.width / 2
                     svg.text(
-                        fr.maxX - 4, py + (t.atMost ? -5 : 13),
+                        right ? x1 + 3 : x0 - 3, py + (t.atMost ? -5 : 13),
                         "\(t.atMost ? "≤" : "≥") \(shortNumber(t.value)) by step \(t.byStep)", size: font - 1,
-                        anchor: .end, fill: thrStyle.color, cls: "threshold-label")
+                        anchor: right ? .start : .end, fill: thrStyle.color, cls: "threshold-label")
                 }
             }
             svg.group("series", [("data-metric", metric.name)]) {
@@ -703,7 +721,15 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let left = 70.0
         let top = 64.0
-        let panel = (w: 440.0, h: t.dimension == 1 ? 280.0 : 440.0)
+        var panel = (w: 440.0, h: 280.0)
+        // 2-D: the window of the records shown, at equal aspect.
+        var window2D: [ClosedRange<Double>] = []
+        if t.dimension == 2 {
+            let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
+            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 460, maxHeight: 460, minSide: 300)
+            window2D = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let width = left + panel.w + 30 + lw + 12
         let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
@@ -771,9 +797,8 @@ public struct RunPlots {
                 }
             }
         } else {
-            let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
-            let x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
-            let y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
+            let x = Scale(domain: window2D[0], range: fr.x, fr.maxX)
+            let y = Scale(domain: window2D[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
             drawContours(svg, x: x, y: y)
             drawBox2D(svg, x: x, y: y, dims: (0, 1))

@@ -1,0 +1,86 @@
+import Foundation
+import Plotting
+import Recording
+import XCTest
+
+/// What makes the figures fit for a paper, read back from what is drawn.
+final class FigureTests: XCTestCase {
+    /// A 2-D run six times wider than tall: x in [−3, 3], y in [−0.5, 0.5].
+    func flatCloud(records: Int = 4, count: Int = 80) -> Trajectory {
+        var frames: [Frame] = []
+        for r in 0..<records {
+            var p = PopulationFrame(name: "particles")
+            for i in 0..<count {
+                let u = Double(i) / Double(count - 1)
+                p.ids.append(i)
+                p.weights.append(1 / Double(count))
+                p.positions += [-3 + 6 * u, 0.5 * sin(Double(i * 7 + r))]
+            }
+            frames.append(Frame(step: r * 10, time: Double(r), populations: [p]))
+        }
+        return Trajectory(dimension: 2, frames: frames)
+    }
+
+    func testTwoDimensionalFiguresHaveEqualAspect() throws {
+        let plots = RunPlots(trajectory: flatCloud(), metrics: nil, context: PlotContext(title: "flat"))
+        for (name, svg) in [
+            ("particles", try plots.particles()), ("paths", try plots.paths()), ("animation", try plots.animation()),
+        ] {
+            let u = try SVGElements.parse(try XCTUnwrap(svg, name)).unitsPerPixel()
+            XCTAssertEqual(u.x / u.y, 1, accuracy: 0.01, "\(name): units per pixel x \(u.x), y \(u.y)")
+        }
+    }
+
+    func testEqualAspectWidensTheShorterRangeBeyondThePanelsLimit() {
+        let fit = equalAspect(x: 0...10, y: 0...1, maxWidth: 300, maxHeight: 300, minSide: 150)
+        XCTAssertEqual(fit.width, 300)
+        XCTAssertEqual(fit.height, 150)
+        XCTAssertEqual(fit.x.upperBound - fit.x.lowerBound, 10, accuracy: 1e-12)
+        XCTAssertEqual(fit.y.upperBound - fit.y.lowerBound, 5, accuracy: 1e-12, "150 px at 30 px per unit")
+        XCTAssertEqual((fit.y.upperBound + fit.y.lowerBound) / 2, 0.5, accuracy: 1e-12, "about the centre")
+        let tall = equalAspect(x: 0...2, y: 0...3, maxWidth: 300, maxHeight: 300, minSide: 150)
+        XCTAssertEqual(tall.width, 200)
+        XCTAssertEqual(tall.height, 300)
+    }
+
+    /// "≥ 0.5 by step 0" is judged at step 0 alone: its bar sits there, not across the run, and
+    /// the by-step line of the last record is inside the frame, not on it.
+    func testThresholdsAreDrawnAtTheirStepsInsideTheFrame() throws {
+        let context = PlotContext(
+            title: "thresholds",
+            thresholds: [
+                Threshold(metric: "ksd", value: 0.5, atMost: false, byStep: 0),
+                Threshold(metric: "ksd", value: 0.1, atMost: true, byStep: 50),
+            ])
+        let svg = try XCTUnwrap(
+            RunPlots(trajectory: nil, metrics: Synthetic.metrics(), context: context).metricsFigure())
+        let e = try SVGElements.parse(svg)
+        let (xt, _) = e.ticks()
+        let bottom = try XCTUnwrap(xt.map(\.y).max())
+        let row = xt.filter { abs($0.y - bottom) < 0.5 }.sorted { $0.x < $1.x }
+        // Pixels to steps from the step axis' own labels.
+        let perPixel = (row[1].value - row[0].value) / (row[1].x - row[0].x)
+        func step(_ px: Double) -> Double { row[0].value + (px - row[0].x) * perPixel }
+        let frame = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "frame" })
+        let left = try XCTUnwrap(frame.number("x"))
+        let right = left + (try XCTUnwrap(frame.number("width")))
+        let groups = e.elements.filter { $0.attributes["class"] == "threshold" }
+        XCTAssertEqual(groups.map { $0.attributes["data-by-step"] }, ["0", "50"])
+        let bars = e.within("threshold-bar", tag: "line")
+        XCTAssertEqual(bars.count, 2)
+        for (bar, byStep) in zip(bars, [0.0, 50]) {
+            let a = step(try XCTUnwrap(bar.number("x1")))
+            let b = step(try XCTUnwrap(bar.number("x2")))
+            XCTAssertLessThanOrEqual(a, byStep + 1e-9, "the bar reaches its step")
+            XCTAssertGreaterThanOrEqual(b, byStep - 1e-9)
+            XCTAssertLessThan(b - a, 0.15 * 50, "a short bar at step \(byStep), not the whole run (\(a)...\(b))")
+        }
+        let byStepLines = e.within("threshold", tag: "line").filter { $0.attributes["class"] != "threshold-bar" }
+        XCTAssertEqual(byStepLines.count, 2)
+        for l in byStepLines {
+            let px = try XCTUnwrap(l.number("x1"))
+            XCTAssertGreaterThan(px, left + 3, "the by-step line is off the frame's left edge")
+            XCTAssertLessThan(px, right - 3, "the by-step line is off the frame's right edge")
+        }
+    }
+}

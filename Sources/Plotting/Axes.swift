@@ -137,7 +137,7 @@ func shortNumber(_ v: Double) -> String {
 ///   - fontSize: The tick labels' size (axis labels are one larger).
 ///   - grid: Light grid lines at the ticks.
 public func drawAxes(
-    _ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
+    _ svg: some Canvas, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
     fontSize: Double = 11, grid: Bool = true
 ) {
     svg.group("axis") {
@@ -214,7 +214,7 @@ struct LegendEntry {
 /// A vertical legend with its top-left corner at (x, y); returns its height.
 @discardableResult
 func drawLegend(
-    _ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
+    _ svg: some Canvas, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
     fontSize: Double = 11
 ) -> Double {
     let rowH = fontSize + 8

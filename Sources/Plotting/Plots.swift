@@ -88,7 +88,7 @@ public struct RunPlots {
 
     /// Markers of one population; area proportional to weight (relative to the mean weight).
     func drawParticles(
-        _ svg: SVGWriter, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
+        _ svg: some Canvas, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
         style: SeriesStyle, frame: Rect, limit: Int = .max
     ) -> Int {
         let r0 = markerRadius(count: min(p.count, limit))
@@ -112,7 +112,7 @@ public struct RunPlots {
     }
 
     /// Contours of the density (or level sets of the potential) of a 2-D run over a window.
-    func drawContours(_ svg: SVGWriter, x: Scale, y: Scale) {
+    func drawContours(_ svg: some Canvas, x: Scale, y: Scale) {
         let field: (([Double]) -> Double)?
         var isDensity = true
         if let lp = context.logDensity {
@@ -143,16 +143,15 @@ public struct RunPlots {
             for (k, level) in levels.enumerated() {
                 let segs = contourSegments(values: vals, nx: n, ny: n, xs: xs, ys: ys, level: level)
                 guard !segs.isEmpty else { continue }
-                var d = ""
-                d.reserveCapacity(segs.count * 28)
-                for (a, b) in segs { d += "M\(fmt(x(a.x))) \(fmt(y(a.y)))L\(fmt(x(b.x))) \(fmt(y(b.y)))" }
-                let grey = 120 + 14 * k
-                svg.path(d, stroke: "rgb(\(grey),\(grey),\(grey))", width: k == 0 ? 1.1 : 0.8)
+                let grey = String(format: "%02x", 120 + 14 * k)
+                svg.segments(
+                    segs.map { (Point(x($0.0.x), y($0.0.y)), Point(x($0.1.x), y($0.1.y))) },
+                    stroke: "#\(grey)\(grey)\(grey)", width: k == 0 ? 1.1 : 0.8)
             }
         }
     }
 
-    func drawBox2D(_ svg: SVGWriter, x: Scale, y: Scale, dims: (Int, Int)) {
+    func drawBox2D(_ svg: some Canvas, x: Scale, y: Scale, dims: (Int, Int)) {
         guard let box = context.box, box.count > max(dims.0, dims.1) else { return }
         let bx = box[dims.0]
         let by = box[dims.1]
@@ -170,7 +169,7 @@ public struct RunPlots {
         return s
     }
 
-    func title(_ svg: SVGWriter, _ text: String, subtitle: String?, width: Double) {
+    func title(_ svg: some Canvas, _ text: String, subtitle: String?, width: Double) {
         svg.text(width / 2, 24, context.title, size: titleSize, anchor: .middle, bold: true, cls: "title")
         if let subtitle {
             svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
@@ -204,11 +203,27 @@ public struct RunPlots {
         return e + extra
     }
 
+    /// The figures that every format can hold (the animation is SVG only).
+    public enum Kind: String, CaseIterable, Sendable { case particles, paths, metrics }
+
+    /// Figure `kind` as what it draws, to be written as SVG, PDF or PNG; nil when it does not
+    /// apply (no trajectory, no metrics).
+    public func drawing(of kind: Kind) throws -> Figure? {
+        switch kind {
+        case .particles: return try particlesDrawing()
+        case .paths: return try pathsDrawing()
+        case .metrics: return metricsDrawing()
+        }
+    }
+
     // MARK: particles
 
     /// Particle snapshots: 1-D histograms over the density curve, 2-D scatter over contours,
     /// d > 2 a matrix of 2-D projections (and 1-D histograms on its diagonal).
-    public func particles() throws -> String? {
+    public func particles() throws -> String? { try particlesDrawing()?.svg() }
+
+    /// The particle snapshots as a ``Figure``, to be written in any format.
+    public func particlesDrawing() throws -> Figure? {
         guard let t = trajectory else { return nil }
         let idx = t.snapshots(snapshotSteps)
         let frames = try idx.map { try t.frame($0) }
@@ -228,7 +243,7 @@ public struct RunPlots {
         let top = 74.0
         let width = left + Double(frames.count) * panel.w + Double(frames.count - 1) * gap + 24 + lw + 16
         let height = top + panel.h + 60
-        let svg = SVGWriter(width: width, height: height)
+        let svg = Figure(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
         title(
             svg, context.title,
@@ -284,15 +299,14 @@ public struct RunPlots {
                     let h = hists[k][p.name] ?? []
                     let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
                     svg.group("series", [("data-population", p.name)]) {
-                        var d = "M\(fmt(x(xr.lowerBound))) \(fmt(y(0)))"
+                        var outline = [Point(x(xr.lowerBound), y(0))]
                         for (b, v) in h.enumerated() {
                             let x0 = xr.lowerBound + Double(b) * bw
-                            d += "V\(fmt(y(v)))H\(fmt(x(x0 + bw)))"
+                            outline += [Point(x(x0), y(v)), Point(x(x0 + bw), y(v))]
                         }
-                        d += "V\(fmt(y(0)))Z"
-                        svg.raw(
-                            "<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.28\" stroke=\"\(st.color)\" stroke-width=\"1.4\"\(st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
-                        )
+                        outline.append(Point(x(xr.upperBound), y(0)))
+                        svg.polygon(
+                            outline, fill: st.color, fillOpacity: 0.28, stroke: st.color, width: 1.4, dash: st.dash)
                         // A rug of the particles under the histogram (marker area ∝ weight).
                         let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
                         for i in stride(from: 0, to: p.count, by: max(1, p.count / 200))
@@ -339,11 +353,12 @@ public struct RunPlots {
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): particles")
+        svg.title = "\(context.title): particles"
+        return svg
     }
 
     /// d > 2: lower triangle of 2-D projections, histograms on the diagonal, snapshots overlaid.
-    func projectionMatrix(_ frames: [Frame]) -> String? {
+    func projectionMatrix(_ frames: [Frame]) -> Figure? {
         guard let t = trajectory else { return nil }
         let d = min(t.dimension, 5)
         let cell = d <= 3 ? 170.0 : 135.0
@@ -374,7 +389,7 @@ public struct RunPlots {
         let gridW = Double(d) * cell + Double(d - 1) * gap
         let width = left + gridW + 30 + lw + 12
         let height = top + gridW + 56
-        let svg = SVGWriter(width: width, height: height)
+        let svg = Figure(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
         title(
             svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)",
@@ -441,14 +456,18 @@ public struct RunPlots {
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): particles")
+        svg.title = "\(context.title): particles"
+        return svg
     }
 
     // MARK: paths
 
     /// Paths of a subsample of particles: in the (x1, x2) plane for d ≥ 2, position against
     /// step for d = 1. Paths break where a particle wraps around a periodic box.
-    public func paths() throws -> String? {
+    public func paths() throws -> String? { try pathsDrawing()?.svg() }
+
+    /// The paths as a ``Figure``.
+    public func pathsDrawing() throws -> Figure? {
         guard let t = trajectory, t.recordCount > 0 else { return nil }
         let styles = populationStyles(t)
         let d = t.dimension
@@ -469,7 +488,7 @@ public struct RunPlots {
         }
         let width = left + panel.w + 30 + lw + 12
         let height = top + panel.h + 60
-        let svg = SVGWriter(width: width, height: height)
+        let svg = Figure(width: width, height: height)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
         let first = try t.frame(0)
         let firstStep = first.step
@@ -500,9 +519,6 @@ public struct RunPlots {
             if d == 2 { drawContours(svg, x: x, y: y) }
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
         }
-        svg.raw(
-            "<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n"
-        )
         // The particles drawn: an even subsample of each population's first record, then their
         // positions at every record (read for them alone): population → id → (step, x).
         var picks: [String: [Int]] = [:]
@@ -531,37 +547,39 @@ public struct RunPlots {
             guard let pick = picks[name] else { continue }
             let st = styles[name]!
             counted[name] = pick.count
-            svg.group("series", [("data-population", name), ("clip-path", "url(#paths-clip)")]) {
-                for id in pick {
-                    var pts: [Point] = []
-                    var prev: [Double]? = nil
-                    var ends: [Point] = []
-                    for (step, v) in trails[name]?[id] ?? [] {
-                        if let prev, let box = context.box,
-                            zip(zip(prev, v), box).contains(where: {
-                                abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound)
-                            })
-                        {
-                            svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
-                            pts = []
+            svg.clipped(to: fr) {
+                svg.group("series", [("data-population", name)]) {
+                    for id in pick {
+                        var pts: [Point] = []
+                        var prev: [Double]? = nil
+                        var ends: [Point] = []
+                        for (step, v) in trails[name]?[id] ?? [] {
+                            if let prev, let box = context.box,
+                                zip(zip(prev, v), box).contains(where: {
+                                    abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound)
+                                })
+                            {
+                                svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                                pts = []
+                            }
+                            prev = v
+                            let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[0]), y(v[1]))
+                            pts.append(pt)
+                            if ends.isEmpty { ends.append(pt) }
                         }
-                        prev = v
-                        let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[0]), y(v[1]))
-                        pts.append(pt)
-                        if ends.isEmpty { ends.append(pt) }
-                    }
-                    svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
-                    if let s = ends.first {
-                        svg.marker(
-                            s.x, s.y, size: 2.6,
-                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false),
-                            opacity: 0.9)
-                    }
-                    if let e = pts.last {
-                        svg.marker(
-                            e.x, e.y, size: 2.6,
-                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true),
-                            opacity: 0.9)
+                        svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                        if let s = ends.first {
+                            svg.marker(
+                                s.x, s.y, size: 2.6,
+                                style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false),
+                                opacity: 0.9)
+                        }
+                        if let e = pts.last {
+                            svg.marker(
+                                e.x, e.y, size: 2.6,
+                                style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true),
+                                opacity: 0.9)
+                        }
                     }
                 }
             }
@@ -571,14 +589,18 @@ public struct RunPlots {
             fr.maxX, fr.maxY + 2 * font + 14, "\(counted.values.reduce(0, +)) of \(total) particles", size: font - 1,
             anchor: .end, fill: "#555", cls: "note")
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): paths")
+        svg.title = "\(context.title): paths"
+        return svg
     }
 
     // MARK: metrics
 
     /// Each recorded metric against step (time on the top axis), log scale where the metric is
     /// positive, the scenario's expectations as dashed thresholds.
-    public func metricsFigure() -> String? {
+    public func metricsFigure() -> String? { metricsDrawing()?.svg() }
+
+    /// The metrics figure as a ``Figure``.
+    public func metricsDrawing() -> Figure? {
         guard let m = metrics, !m.metrics.isEmpty, !m.steps.isEmpty else { return nil }
         let count = m.metrics.count
         let cols = count == 1 ? 1 : 2
@@ -603,7 +625,7 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let width = left + Double(cols) * panel.w + Double(cols - 1) * gapX + 30 + lw + 12
         let height = top + Double(rows) * panel.h + Double(rows - 1) * gapY + 64
-        let svg = SVGWriter(width: width, height: height)
+        let svg = Figure(width: width, height: height)
         title(svg, context.title, subtitle: "metrics against step (top axis: time)", width: width)
         let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
         // Padded so that a by-step at the first or last record is drawn inside the frame.
@@ -697,7 +719,8 @@ public struct RunPlots {
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): metrics")
+        svg.title = "\(context.title): metrics"
+        return svg
     }
 
     // MARK: animation

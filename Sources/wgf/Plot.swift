@@ -108,7 +108,7 @@ func makeDirectory(_ path: String) throws {
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw SVG figures of a run: particles, paths, metrics and an animation.",
+        abstract: "Draw figures of a run (SVG, PDF or PNG): particles, paths, metrics and an animation.",
         discussion: """
             Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
             contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
@@ -116,7 +116,8 @@ struct Plot: ParsableCommand {
             (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
             scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
             (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
-            scenario.toml and run.json.
+            scenario.toml and run.json. With --format pdf or png the figures are drawn by Cairo from the same \
+            calls; the animation is SVG only (left out with a note, an error when asked for by --kinds).
             """)
 
     @Argument(help: "A run directory written by `wgf run`.")
@@ -131,8 +132,11 @@ struct Plot: ParsableCommand {
             valueName: "S1,S2,..."))
     var steps: String?
 
-    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation.")
-    var kinds: String = "particles,paths,metrics,animation"
+    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation (default: all).")
+    var kinds: String?
+
+    @Option(help: "File format: svg, pdf (vector, for papers) or png (raster at twice the SVG's size).")
+    var format: String = "svg"
 
     @Option(help: "Particles per population drawn in paths.svg.")
     var pathParticles: Int = 40
@@ -145,7 +149,17 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         let allowed = ["particles", "paths", "metrics", "animation"]
-        let wanted = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let wanted = (kinds ?? allowed.joined(separator: ",")).split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard let fileFormat = FigureFormat(rawValue: format) else {
+            throw fail("--format \(format): expected svg, pdf or png", code: Exit.badInput)
+        }
+        if fileFormat != .svg && kinds != nil && wanted.contains("animation") {
+            throw fail(
+                "--kinds animation: the animation is SVG only (drop it from --kinds, or use --format svg)",
+                code: Exit.badInput)
+        }
         if let bad = wanted.first(where: { !allowed.contains($0) }) {
             throw fail(
                 "--kinds: unknown figure '\(bad)' (allowed: \(allowed.joined(separator: ", ")))", code: Exit.badInput)
@@ -172,17 +186,21 @@ struct Plot: ParsableCommand {
         try makeDirectory(directory)
         var written: [String] = []
         for kind in allowed where wanted.contains(kind) {
-            let svg: String? = try reporting {
-                switch kind {
-                case "particles": return try plots.particles()
-                case "paths": return try plots.paths()
-                case "metrics": return plots.metricsFigure()
-                default: return try plots.animation()
+            let file = "\(kind).\(fileFormat.rawValue)"
+            if let figureKind = RunPlots.Kind(rawValue: kind) {
+                guard let figure = try reporting({ try plots.drawing(of: figureKind) }) else { continue }
+                do { try figure.write(to: directory + "/" + file, format: fileFormat) } catch let e as FigureWriteError
+                {
+                    throw fail(e.description, code: Exit.ioFailure)
                 }
+                written.append(file)
+            } else if fileFormat == .svg {
+                guard let svg = try reporting({ try plots.animation() }) else { continue }
+                try writeText(svg, to: directory + "/" + file)
+                written.append(file)
+            } else {
+                printError("wgf: the animation is SVG only: not drawn for --format \(fileFormat.rawValue)")
             }
-            guard let svg else { continue }
-            try writeText(svg, to: directory + "/\(kind).svg")
-            written.append("\(kind).svg")
         }
         print(
             "\(runDirectory): \(written.isEmpty ? "nothing to draw" : written.joined(separator: ", ")) → \(directory)/")

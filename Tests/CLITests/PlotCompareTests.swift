@@ -140,6 +140,36 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertTrue(text.contains("A synthetic game"), "title from run.json")
     }
 
+    /// `--format pdf|png`: every figure but the animation (SVG only: left out with a note, an
+    /// error when asked for); a file that cannot be written is an I/O failure (exit 5).
+    func testPlotWritesPDFAndPNG() throws {
+        let run = try syntheticRun("formats", trajectory: gameTrajectory(), metrics: metricsCSV { exp(-$0 / 50) })
+        let r = try runWGF(["plot", run.path, "--format", "pdf"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("animation is SVG only"), r.stderr)
+        for kind in ["particles", "paths", "metrics"] {
+            let data = try Data(contentsOf: run.appendingPathComponent("plots/\(kind).pdf"))
+            XCTAssertEqual(Array(data.prefix(4)), Array("%PDF".utf8), kind)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("plots/animation.svg").path))
+        let png = scratch.appendingPathComponent("png")
+        XCTAssertEqual(
+            try runWGF(["plot", run.path, "--format", "png", "--kinds", "metrics", "--out", png.path]).code, 0)
+        let bytes = [UInt8](try Data(contentsOf: png.appendingPathComponent("metrics.png")))
+        XCTAssertEqual(String(decoding: bytes[12..<16], as: UTF8.self), "IHDR")
+        XCTAssertEqual(try runWGF(["plot", run.path, "--format", "bmp"]).code, 3)
+        let animation = try runWGF(["plot", run.path, "--format", "png", "--kinds", "animation"])
+        XCTAssertEqual(animation.code, 3)
+        XCTAssertTrue(animation.stderr.contains("SVG only"), animation.stderr)
+        // particles.pdf is a directory: Cairo cannot open it.
+        let blocked = scratch.appendingPathComponent("blocked")
+        try FileManager.default.createDirectory(
+            at: blocked.appendingPathComponent("particles.pdf"), withIntermediateDirectories: true)
+        let w = try runWGF(["plot", run.path, "--format", "pdf", "--kinds", "particles", "--out", blocked.path])
+        XCTAssertEqual(w.code, 5, w.stderr)
+        XCTAssertTrue(w.stderr.contains("particles.pdf: cannot write"), w.stderr)
+    }
+
     func testPlotErrors() throws {
         let empty = scratch.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)

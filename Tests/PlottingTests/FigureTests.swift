@@ -1,6 +1,7 @@
 import Foundation
 import Plotting
 import Recording
+import TestSupport
 import XCTest
 
 /// What makes the figures fit for a paper, read back from what is drawn.
@@ -81,6 +82,44 @@ final class FigureTests: XCTestCase {
             let px = try XCTUnwrap(l.number("x1"))
             XCTAssertGreaterThan(px, left + 3, "the by-step line is off the frame's left edge")
             XCTAssertLessThan(px, right - 3, "the by-step line is off the frame's right edge")
+        }
+    }
+
+    /// The same figure through both back ends: a PDF, a PNG of twice the size (read from its
+    /// IHDR), and as many markers painted by Cairo as the SVG has marker elements.
+    func testPDFAndPNGThroughCairo() throws {
+        let dir = TempDirectory(prefix: "wgf-cairo")
+        let plots = RunPlots(
+            trajectory: Synthetic.trajectory(dimension: 2, populations: ["a", "b"]), metrics: nil,
+            context: PlotContext(title: "two populations"))
+        let figure = try XCTUnwrap(try plots.drawing(of: .particles))
+        let pdf = dir.url.appendingPathComponent("p.pdf").path
+        let canvas = try CairoCanvas(
+            path: pdf, format: .pdf, width: figure.width, height: figure.height, title: figure.title)
+        figure.replay(on: canvas)
+        try canvas.finish()
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: pdf)).prefix(5)), Array("%PDF-".utf8))
+        // SVG markers are the elements with an `opacity` attribute (nothing else has one).
+        let svgMarkers = try SVGElements.parse(figure.svg()).elements.filter { $0.attributes["opacity"] != nil }
+        // 3 snapshots × 2 populations × 60 particles, and a legend sample per population.
+        XCTAssertEqual(svgMarkers.count, 3 * 2 * 60 + 2)
+        XCTAssertEqual(canvas.markersDrawn, svgMarkers.count)
+
+        let png = dir.url.appendingPathComponent("p.png").path
+        try figure.write(to: png, format: .png)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+        XCTAssertEqual(String(decoding: bytes[12..<16], as: UTF8.self), "IHDR")
+        func bigEndian(_ k: Int) -> Int { bytes[k..<(k + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        XCTAssertEqual(bigEndian(16), Int((figure.width * 2).rounded(.up)))
+        XCTAssertEqual(bigEndian(20), Int((figure.height * 2).rounded(.up)))
+
+        // A file that cannot be written is an error naming it, in both formats.
+        for format in [FigureFormat.pdf, .png] {
+            let bad = dir.url.appendingPathComponent("missing/p.\(format.rawValue)").path
+            XCTAssertThrowsError(try figure.write(to: bad, format: format)) { e in
+                XCTAssertTrue((e as? FigureWriteError)?.description.hasPrefix(bad + ": cannot write") == true, "\(e)")
+            }
         }
     }
 }

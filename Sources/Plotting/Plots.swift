@@ -169,12 +169,32 @@ public struct RunPlots {
         return s
     }
 
-    func title(_ svg: some Canvas, _ text: String, subtitle: String?, width: Double) {
-        svg.text(width / 2, 24, context.title, size: titleSize, anchor: .middle, bold: true, cls: "title")
-        if let subtitle {
-            svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
+    /// The title (and subtitle) set to fit a figure `width` wide; `extra` is the height it
+    /// takes beyond one line, by which the figure's content moves down.
+    struct Heading {
+        var title: (lines: [String], size: Double)
+        var subtitle: String?
+        var subtitleSize: Double
+        var extra: Double { Double(title.lines.count - 1) * (title.size + 3) }
+    }
+
+    func heading(_ subtitle: String?, width: Double) -> Heading {
+        let room = width - 24
+        return Heading(
+            title: fitText(context.title, width: room, size: titleSize, bold: true), subtitle: subtitle,
+            subtitleSize: subtitle.map { fitText($0, width: room, size: font, bold: false, lines: 1).size } ?? font)
+    }
+
+    func draw(_ h: Heading, on svg: some Canvas, width: Double) {
+        for (k, line) in h.title.lines.enumerated() {
+            svg.text(
+                width / 2, 24 + Double(k) * (h.title.size + 3), line, size: h.title.size, anchor: .middle, bold: true,
+                cls: "title")
         }
-        _ = text
+        if let subtitle = h.subtitle {
+            svg.text(
+                width / 2, 42 + h.extra, subtitle, size: h.subtitleSize, anchor: .middle, fill: "#555", cls: "subtitle")
+        }
     }
 
     func populationLegend(_ t: any TrajectorySource, extra: [LegendEntry] = []) -> [LegendEntry] {
@@ -240,16 +260,16 @@ public struct RunPlots {
         }
         let left = 62.0
         let gap = 34.0
-        let top = 74.0
+        var top = 74.0
         let width = left + Double(frames.count) * panel.w + Double(frames.count - 1) * gap + 24 + lw + 16
+        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
+        let head = heading(
+            "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
+            width: width)
+        top += head.extra
         let height = top + panel.h + 60
         let svg = Figure(width: width, height: height)
-        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(
-            svg, context.title,
-            subtitle:
-                "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
-            width: width)
+        draw(head, on: svg, width: width)
         let xr = ranges[0]
         let yr: ClosedRange<Double>
         var densityCurve: [(Double, Double)] = []
@@ -364,7 +384,7 @@ public struct RunPlots {
         let cell = d <= 3 ? 170.0 : 135.0
         let gap = 40.0
         let left = 64.0
-        let top = 64.0
+        var top = 64.0
         // Series: snapshot × population.
         var series: [(frame: Int, pop: String, style: SeriesStyle, label: String)] = []
         for (k, f) in frames.enumerated() {
@@ -388,12 +408,13 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let gridW = Double(d) * cell + Double(d - 1) * gap
         let width = left + gridW + 30 + lw + 12
+        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
+        let head = heading(
+            "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)", width: width)
+        top += head.extra
         let height = top + gridW + 56
         let svg = Figure(width: width, height: height)
-        let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(
-            svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)",
-            width: width)
+        draw(head, on: svg, width: width)
         let ranges = windows(axes: d, count: frames.count) { frames[$0] }
         for r in 0..<d {
             for c in 0...r {
@@ -478,7 +499,7 @@ public struct RunPlots {
             LegendEntry("end", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: true)))
         let lw = legendWidth(legend, font: font)
         let left = 70.0
-        let top = 64.0
+        var top = 64.0
         var ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
         var panel = (w: 520.0, h: 300.0)
         if d >= 2 {
@@ -487,18 +508,20 @@ public struct RunPlots {
             panel = (fit.width, fit.height)
         }
         let width = left + panel.w + 30 + lw + 12
-        let height = top + panel.h + 60
-        let svg = Figure(width: width, height: height)
-        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
         let first = try t.frame(0)
         let firstStep = first.step
         let lastStep = t.steps[t.recordCount - 1]
-        var counted: [String: Int] = [:]
         let subtitle =
             d == 1
             ? "paths of a subsample of particles, position against step"
             : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
-        title(svg, context.title, subtitle: subtitle, width: width)
+        let head = heading(subtitle, width: width)
+        top += head.extra
+        let height = top + panel.h + 60
+        let svg = Figure(width: width, height: height)
+        draw(head, on: svg, width: width)
+        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
+        var counted: [String: Int] = [:]
         let x: Scale
         let y: Scale
         if d == 1 {
@@ -609,7 +632,7 @@ public struct RunPlots {
         let left = 78.0
         let gapX = 92.0
         let gapY = 100.0
-        let top = 112.0
+        var top = 112.0
         let valueStyle = SeriesStyle.at(0)
         let thrStyle = SeriesStyle(color: "#b2182b", dash: nil, marker: .triangle, filled: true)
         var legend = [LegendEntry("recorded value", style: valueStyle, line: true, marker: m.steps.count <= 60)]
@@ -624,9 +647,11 @@ public struct RunPlots {
         }
         let lw = legendWidth(legend, font: font)
         let width = left + Double(cols) * panel.w + Double(cols - 1) * gapX + 30 + lw + 12
+        let head = heading("metrics against step (top axis: time)", width: width)
+        top += head.extra
         let height = top + Double(rows) * panel.h + Double(rows - 1) * gapY + 64
         let svg = Figure(width: width, height: height)
-        title(svg, context.title, subtitle: "metrics against step (top axis: time)", width: width)
+        draw(head, on: svg, width: width)
         let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
         // Padded so that a by-step at the first or last record is drawn inside the frame.
         let s0 = m.steps.first ?? 0
@@ -743,7 +768,7 @@ public struct RunPlots {
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
         let left = 70.0
-        let top = 64.0
+        var top = 64.0
         var panel = (w: 440.0, h: 280.0)
         // 2-D: the window of the records shown, at equal aspect.
         var window2D: [ClosedRange<Double>] = []
@@ -754,12 +779,13 @@ public struct RunPlots {
             panel = (fit.width, fit.height)
         }
         let width = left + panel.w + 30 + lw + 12
+        let head = heading(
+            "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
+        top += head.extra
         let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
+        draw(head, on: svg, width: width)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
-        title(
-            svg, context.title,
-            subtitle: "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
         let dstr = fmt(dur) + "s"
         func animate(_ attr: String, _ values: [String]) -> String {
             "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"

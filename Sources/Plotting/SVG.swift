@@ -221,3 +221,27 @@ public final class SVGWriter: Canvas {
 
 /// Approximate width of a label in pixels (Helvetica-like average advance).
 func textWidth(_ s: String, size: Double) -> Double { Double(s.count) * size * 0.56 }
+
+/// Width estimate of bold text, which sets wider.
+func textWidth(_ s: String, size: Double, bold: Bool) -> Double {
+    bold ? Double(s.count) * size * 0.62 : textWidth(s, size: size)
+}
+
+/// `s` set to fit `width`: one line at `size` if it fits, else (when `lines` allows two) split
+/// at the space nearest its middle, and shrunk until the longest line fits (never below 8 px,
+/// from which a title would be unreadable: it then overflows rather than vanish).
+func fitText(_ s: String, width: Double, size: Double, bold: Bool, lines: Int = 2) -> (lines: [String], size: Double) {
+    var parts = [s]
+    if textWidth(s, size: size, bold: bold) > width && lines >= 2 {
+        let spaces = s.indices.filter { s[$0] == " " }
+        let middle = s.count / 2
+        if let cut = spaces.min(by: {
+            abs(s.distance(from: s.startIndex, to: $0) - middle) < abs(s.distance(from: s.startIndex, to: $1) - middle)
+        }) {
+            parts = [String(s[..<cut]), String(s[s.index(after: cut)...])]
+        }
+    }
+    let widest = parts.map { textWidth($0, size: size, bold: bold) }.max() ?? 0
+    let fitted = widest > width ? max(8, size * width / widest) : size
+    return (parts, fitted)
+}

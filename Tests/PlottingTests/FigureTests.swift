@@ -122,4 +122,33 @@ final class FigureTests: XCTestCase {
             }
         }
     }
+
+    /// A title too long for the figure is set on two lines (and shrunk if need be): each line's
+    /// width, estimated from its characters at a bold sans-serif's 0.62 em, fits the figure,
+    /// and what follows moves down below it.
+    func testLongTitlesWrapToFitTheFigure() throws {
+        let title =
+            "Underdamped Langevin dynamics in an Ornstein–Uhlenbeck potential, friction γ = 1 and temperature 0.5"
+        let plots = RunPlots(trajectory: flatCloud(), metrics: nil, context: PlotContext(title: title))
+        let e = try SVGElements.parse(try XCTUnwrap(try plots.paths()))
+        let width = try XCTUnwrap(e.elements.first { $0.tag == "svg" }?.number("width"))
+        let lines = e.elements.filter { $0.attributes["class"] == "title" }
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(lines.map(\.text).joined(separator: " "), title, "nothing of the title is lost")
+        for l in lines {
+            let size = try XCTUnwrap(l.number("font-size"))
+            XCTAssertGreaterThanOrEqual(size, 8)
+            XCTAssertLessThanOrEqual(Double(l.text.count) * size * 0.62, width - 20, "'\(l.text)' at \(size) px")
+        }
+        let lastLine = try XCTUnwrap(lines.compactMap { $0.number("y") }.max())
+        let subtitle = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "subtitle" }?.number("y"))
+        let frameTop = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "frame" }?.number("y"))
+        XCTAssertGreaterThan(subtitle, lastLine + 10, "the subtitle below the title")
+        XCTAssertGreaterThan(frameTop, subtitle + 10, "the panel below the subtitle")
+        // A short title stays one line at the usual size.
+        let short = try SVGElements.parse(
+            try XCTUnwrap(
+                try RunPlots(trajectory: flatCloud(), metrics: nil, context: PlotContext(title: "OU")).paths()))
+        XCTAssertEqual(short.elements.filter { $0.attributes["class"] == "title" }.map(\.text), ["OU"])
+    }
 }

@@ -87,9 +87,14 @@ public struct Scale: Sendable {
         return m * pow(10, e)
     }
 
-    /// Tick labels, formatted alike (same number of decimals; powers of ten on log axes).
+    /// Tick labels, formatted alike: the same number of decimals on a linear axis; on a log
+    /// axis plain numbers when every tick is between 0.01 and 9999, else powers of ten for
+    /// all (never `0.01` next to `10⁻³`).
     public func labels(_ ticks: [Double]) -> [String] {
-        if log { return ticks.map(powerLabel) }
+        if log {
+            let plain = ticks.allSatisfy { $0 >= 0.01 * (1 - 1e-9) && $0 < 1e4 }
+            return ticks.map { plain ? shortNumber($0) : powerLabel($0) }
+        }
         guard ticks.count >= 2 else { return ticks.map { shortNumber($0) } }
         let step = abs(ticks[1] - ticks[0])
         let big = ticks.map(abs).max() ?? 0
@@ -101,14 +106,15 @@ public struct Scale: Sendable {
     }
 }
 
-/// 10^k with a superscript exponent; mantissas 2 and 5 written "2×10⁻³".
+/// 10^k with a superscript exponent; mantissas 2 and 5 written "2×10⁻³" (a value that is no
+/// such multiple in 3 significant digits).
 func powerLabel(_ v: Double) -> String {
     let e = Int(floor(log10(v) + 1e-9))
     let m = (v / pow(10, Double(e))).rounded()
     let sup: [Character: Character] = [
         "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹",
     ]
-    if e >= -2 && e <= 3 || abs(v / pow(10, Double(e)) - m) > 1e-9 { return shortNumber(v) }
+    if abs(v / pow(10, Double(e)) - m) > 1e-9 { return String(format: "%.3g", v) }
     let exp = String(String(e).map { sup[$0] ?? $0 })
     return m == 1 ? "10\(exp)" : "\(Int(m))×10\(exp)"
 }

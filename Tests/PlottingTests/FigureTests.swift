@@ -151,4 +151,26 @@ final class FigureTests: XCTestCase {
                 try RunPlots(trajectory: flatCloud(), metrics: nil, context: PlotContext(title: "OU")).paths()))
         XCTAssertEqual(short.elements.filter { $0.attributes["class"] == "title" }.map(\.text), ["OU"])
     }
+
+    /// A log axis writes all its labels alike: powers of ten when any tick is below 0.01 (or
+    /// from 10⁴), plain numbers otherwise; read back from a drawn metrics figure too.
+    func testLogAxisLabelsShareOneStyle() throws {
+        let power = { (l: String) in
+            l.contains("10") && l.unicodeScalars.contains { "⁰¹²³⁴⁵⁶⁷⁸⁹".unicodeScalars.contains($0) }
+        }
+        let mixed = Scale(domain: 1e-3...0.5, range: 0, 300, log: true)
+        XCTAssertEqual(mixed.labels([1e-3, 1e-2, 0.1]), ["10⁻³", "10⁻²", "10⁻¹"])
+        XCTAssertEqual(mixed.labels([2e-3, 5e-2, 1]), ["2×10⁻³", "5×10⁻²", "10⁰"])
+        XCTAssertEqual(mixed.labels([0.01, 0.1, 1, 10]), ["0.01", "0.1", "1", "10"])
+        let steps = (0..<30).map { Double($0 * 10) }
+        let m = MetricSeries(
+            steps: steps, times: steps, walls: steps, metrics: [("mmd", steps.map { 0.5 * pow(10, -$0 / 100) })])
+        let svg = try XCTUnwrap(
+            RunPlots(trajectory: nil, metrics: m, context: PlotContext(title: "log")).metricsFigure())
+        let labels = try SVGElements.parse(svg).elements.filter {
+            $0.attributes["class"] == "tick-label" && $0.attributes["text-anchor"] == "end"
+        }.map(\.text)
+        XCTAssertGreaterThanOrEqual(labels.count, 3, "\(labels)")
+        XCTAssertTrue(labels.allSatisfy(power), "one style on the y axis: \(labels)")
+    }
 }

@@ -35,9 +35,10 @@ public struct RunPlots {
     // MARK: shared pieces
 
     /// The plotting windows of coordinates 0..<axes over `count` frames, `frame(k)` the k-th:
-    /// per coordinate, the periodic box if any, else the union of the 1%–99% quantile ranges of
-    /// the shown positions in at most 25 of the frames (so a few far particles do not squash the
-    /// picture) joined with the context's window, padded. Each frame looked at is read once.
+    /// per coordinate, the periodic box if any, else the union over at most 25 of the frames of
+    /// the positions' 0.5 %–99.5 % quantile range widened to every position within half its
+    /// width beyond it (tails are shown, a few far particles do not squash the picture), joined
+    /// with the context's window, padded. Each frame looked at is read once.
     func windows(axes: Int, count: Int, frame: (Int) throws -> Frame) rethrows -> [ClosedRange<Double>] {
         let free = (0..<axes).filter { a in !(context.box.map { a < $0.count } ?? false) }
         var lo = [Double](repeating: .infinity, count: axes)
@@ -57,8 +58,11 @@ public struct RunPlots {
                     }
                     guard !v.isEmpty else { continue }
                     v.sort()
-                    lo[a] = min(lo[a], v[Int(Double(v.count - 1) * 0.01)])
-                    hi[a] = max(hi[a], v[Int((Double(v.count - 1) * 0.99).rounded(.up))])
+                    let qlo = v[Int(Double(v.count - 1) * 0.005)]
+                    let qhi = v[Int((Double(v.count - 1) * 0.995).rounded(.up))]
+                    let reach = 0.5 * (qhi - qlo)
+                    lo[a] = min(lo[a], max(v[0], qlo - reach))
+                    hi[a] = max(hi[a], min(v[v.count - 1], qhi + reach))
                 }
             }
         }
@@ -267,7 +271,8 @@ public struct RunPlots {
             "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
             width: width)
         top += head.extra
-        let height = top + panel.h + 60
+        // Room under the x axis' label for the notes ("N outside").
+        let height = top + panel.h + 60 + (t.dimension == 2 ? 16 : 0)
         let svg = Figure(width: width, height: height)
         draw(head, on: svg, width: width)
         let xr = ranges[0]
@@ -365,9 +370,10 @@ public struct RunPlots {
                 }
                 if shown < total { notes.append("\(shown) of \(total) shown") }
                 if outside > 0 { notes.append("\(outside) outside") }
+                // Under the axis, off the particles.
                 if !notes.isEmpty {
                     svg.text(
-                        fr.maxX - 4, fr.y + 14, notes.joined(separator: ", "), size: font - 1, anchor: .end,
+                        fr.maxX, fr.maxY + 3 * font + 24, notes.joined(separator: ", "), size: font - 1, anchor: .end,
                         fill: "#555", cls: "note")
                 }
             }

@@ -173,4 +173,33 @@ final class FigureTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(labels.count, 3, "\(labels)")
         XCTAssertTrue(labels.allSatisfy(power), "one style on the y axis: \(labels)")
     }
+
+    /// The window shows the tails (0.8 % of the particles just beyond the bulk, which a 1 %–99 %
+    /// window cut) and leaves out only a far particle; the note counting it is under the axis,
+    /// not over the particles.
+    func testWindowKeepsTailsAndTheOutsideNoteIsOffThePanel() throws {
+        var p = PopulationFrame(name: "particles")
+        for i in 0..<500 {
+            p.ids.append(i)
+            p.positions += [-1 + 2 * Double(i) / 499, sin(Double(i))]
+        }
+        for i in 500..<504 {
+            p.ids.append(i)
+            p.positions += [1.3, 0]
+        }
+        p.ids.append(504)
+        p.positions += [100, 0]
+        p.weights = [Double](repeating: 1, count: p.count)
+        let t = Trajectory(dimension: 2, frames: [Frame(step: 0, time: 0, populations: [p])])
+        let e = try SVGElements.parse(
+            try XCTUnwrap(try RunPlots(trajectory: t, metrics: nil, context: PlotContext(title: "tails")).particles()))
+        let note = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "note" })
+        XCTAssertEqual(note.text, "1 outside", "the 4 particles at x = 1.3 are drawn, the one at 100 is not")
+        let frame = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "frame" })
+        let bottom = try XCTUnwrap(frame.number("y")) + (try XCTUnwrap(frame.number("height")))
+        let ticks = e.ticks().x.map(\.y)
+        XCTAssertGreaterThan(try XCTUnwrap(note.number("y")), (ticks.max() ?? bottom) + 10, "below the tick labels")
+        let height = try XCTUnwrap(e.elements.first { $0.tag == "svg" }?.number("height"))
+        XCTAssertLessThan(try XCTUnwrap(note.number("y")), height, "inside the figure")
+    }
 }

@@ -201,13 +201,35 @@ public struct RunPlots {
         }
     }
 
+    /// The target's sample points: light, small, under the particles.
+    let referenceStyle = SeriesStyle(color: "#b8b8b8", dash: nil, marker: .circle, filled: true)
+
+    /// At most 2000 of the target's sample points of a 2-D run in `frame` (an even subsample).
+    func drawReferenceCloud(_ svg: some Canvas, x: Scale, y: Scale, frame fr: Rect) {
+        guard let ref = context.referenceSamples, !ref.isEmpty else { return }
+        let m = ref.count / 2
+        svg.group("reference") {
+            for i in stride(from: 0, to: m, by: max(1, m / 2000)) {
+                let px = x(ref[2 * i])
+                let py = y(ref[2 * i + 1])
+                if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY {
+                    svg.circle(px, py, 1.3, fill: referenceStyle.color, opacity: 0.55)
+                }
+            }
+        }
+    }
+
     func populationLegend(_ t: any TrajectorySource, extra: [LegendEntry] = []) -> [LegendEntry] {
         let styles = populationStyles(t)
         var e = t.populationNames.map { n in LegendEntry(n, style: styles[n]!) }
+        if let ref = context.referenceSamples, t.dimension == 2, !ref.isEmpty {
+            e.append(LegendEntry("target samples", style: referenceStyle))
+        }
         if context.logDensity != nil && t.dimension <= 2 {
+            let name = context.densityLabel ?? "target density"
             e.append(
                 LegendEntry(
-                    t.dimension == 1 ? "target density" : "target density contours",
+                    t.dimension == 1 ? name : name + " contours",
                     style: SeriesStyle(
                         color: "#888888", dash: t.dimension == 1 ? nil : nil, marker: .circle, filled: true),
                     line: true, marker: false))
@@ -351,6 +373,7 @@ public struct RunPlots {
                     }
                 }
             } else {
+                drawReferenceCloud(svg, x: x, y: y, frame: fr)
                 drawContours(svg, x: x, y: y)
                 drawBox2D(svg, x: x, y: y, dims: (0, 1))
                 var outside = 0
@@ -498,7 +521,9 @@ public struct RunPlots {
         guard let t = trajectory, t.recordCount > 0 else { return nil }
         let styles = populationStyles(t)
         let d = t.dimension
-        var legend = populationLegend(t).filter { d == 2 || !$0.label.hasPrefix("target density") }
+        var legend = populationLegend(t).filter {
+            d == 2 || !$0.label.hasPrefix(context.densityLabel ?? "target density")
+        }
         legend.append(
             LegendEntry("start", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: false)))
         legend.append(
@@ -545,7 +570,10 @@ public struct RunPlots {
             x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
             y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
-            if d == 2 { drawContours(svg, x: x, y: y) }
+            if d == 2 {
+                drawReferenceCloud(svg, x: x, y: y, frame: fr)
+                drawContours(svg, x: x, y: y)
+            }
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
         }
         // The particles drawn: an even subsample of each population's first record, then their
@@ -855,6 +883,7 @@ public struct RunPlots {
             let x = Scale(domain: window2D[0], range: fr.x, fr.maxX)
             let y = Scale(domain: window2D[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
+            drawReferenceCloud(svg, x: x, y: y, frame: fr)
             drawContours(svg, x: x, y: y)
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
             svg.raw(

@@ -72,6 +72,27 @@ struct LoadedRun {
                             context.referenceSamples = target.sample(count: 400, using: &rng)
                         }
                     }
+                    // A target known by its points (`samples`): a light cloud under 2-D snapshots.
+                    if target.density == nil, target.dimension == 2, target.canSample {
+                        var rng = RandomStream(seed: 7, .initialisation, 0)
+                        context.referenceSamples = target.sample(
+                            count: min(target.naturalSampleCount ?? 2000, 2000), using: &rng)
+                    }
+                }
+                // A Langevin run: its Gibbs density ∝ exp(−V/λ) when the particles do not interact
+                // (normalised where log Z is known, as the 1-D curve needs), else V's level sets.
+                if context.logDensity == nil, let g = ScenarioLoader.langevinPlotInfo(path: scenarioPath),
+                    trajectory.map({ $0.dimension == g.dimension }) ?? true
+                {
+                    let v = g.potential
+                    let lambda = g.temperature
+                    let logZ = v.logPartition(temperature: lambda, dimension: g.dimension)
+                    if !g.interacting && lambda > 0 && (logZ != nil || g.dimension == 2) {
+                        context.logDensity = { x in -v.value(x) / lambda - (logZ ?? 0) }
+                        context.densityLabel = "Gibbs density ∝ exp(−V/λ)"
+                    } else {
+                        context.potential = { x in v.value(x) }
+                    }
                 }
             } catch let e as ScenarioError {
                 printError("wgf: \(e.description) (drawn without the target)")

@@ -170,6 +170,71 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertTrue(w.stderr.contains("particles.pdf: cannot write"), w.stderr)
     }
 
+    /// A Langevin run without interaction draws its Gibbs density ∝ exp(−V/λ): for the OU
+    /// potential, contours centred at the origin (read back through the axes' tick labels).
+    func testPlotDrawsTheGibbsDensityOfALangevinRun() throws {
+        let run = scratch.appendingPathComponent("ou")
+        XCTAssertEqual(
+            try runWGF([
+                "run", "scenarios/langevin-ou.toml", "--out", run.path, "--steps", "20", "--set", "expect=[]",
+                "--quiet",
+            ]).code, 0)
+        let r = try runWGF(["plot", run.path, "--kinds", "particles"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let text = try String(contentsOf: run.appendingPathComponent("plots/particles.svg"), encoding: .utf8)
+        XCTAssertTrue(text.contains("Gibbs density ∝ exp(−V/λ) contours"), "named in the legend")
+        // The first panel's axes: tick labels (x centred, y right-aligned) and the first contour path.
+        func numbers(_ pattern: String, in text: String) -> [[Double]] {
+            let re = try! NSRegularExpression(pattern: pattern)
+            return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { m in
+                (1..<m.numberOfRanges).map { Double(text[Range(m.range(at: $0), in: text)!])! }
+            }
+        }
+        let label =
+            #"<text class="tick-label" x="([-\d.]+)" y="([-\d.]+)" font-size="[\d.]+" text-anchor="ANCHOR">(-?[\d.]+)</text>"#
+        let xTicks = numbers(label.replacingOccurrences(of: "ANCHOR", with: "middle"), in: text)
+        let yTicks = numbers(label.replacingOccurrences(of: "ANCHOR", with: "end"), in: text)
+        XCTAssertGreaterThanOrEqual(xTicks.count, 2)
+        XCTAssertGreaterThanOrEqual(yTicks.count, 2)
+        let (x0, x1) = (xTicks[0], xTicks[1])
+        let (y0, y1) = (yTicks[0], yTicks[1])
+        func dataX(_ px: Double) -> Double { x0[2] + (px - x0[0]) * (x1[2] - x0[2]) / (x1[0] - x0[0]) }
+        func dataY(_ py: Double) -> Double { y0[2] + (py - y0[1]) * (y1[2] - y0[2]) / (y1[1] - y0[1]) }
+        let contour = try XCTUnwrap(
+            text.range(of: #"<g class="contour" data-kind="density">\n<path d="[^"]+""#, options: .regularExpression))
+        let points = numbers(#"[ML]([-\d.]+) ([-\d.]+)"#, in: String(text[contour])).map { ($0[0], $0[1]) }
+        XCTAssertGreaterThan(points.count, 20)
+        let xs = points.map { dataX($0.0) }
+        let ys = points.map { dataY($0.1) }
+        XCTAssertEqual((xs.min()! + xs.max()!) / 2, 0, accuracy: 0.1, "centred at x1 = 0")
+        XCTAssertEqual((ys.min()! + ys.max()!) / 2, 0, accuracy: 0.1, "centred at x2 = 0")
+    }
+
+    /// A `samples` target (a file of points) is drawn as a light cloud under the particles.
+    func testPlotDrawsASampleTargetsPoints() throws {
+        var ring = "x1,x2\n"
+        for k in 0..<200 { ring += "\(cos(Double(k) * 2 * .pi / 200)),\(sin(Double(k) * 2 * .pi / 200))\n" }
+        let run = try syntheticRun(
+            "samples", trajectory: gameTrajectory(), metrics: metricsCSV { exp(-$0 / 50) },
+            scenario: """
+                title = "A ring of samples"
+                steps = 40
+                [population]
+                count = 20
+                dimension = 2
+                [target]
+                kind = "samples"
+                file = "ring.csv"
+                """)
+        try ring.write(to: run.appendingPathComponent("ring.csv"), atomically: true, encoding: .utf8)
+        let r = try runWGF(["plot", run.path, "--kinds", "particles"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/particles.svg")))
+        XCTAssertEqual(svg.classes["reference"], 3, "the cloud under each snapshot")
+        let text = try String(contentsOf: run.appendingPathComponent("plots/particles.svg"), encoding: .utf8)
+        XCTAssertTrue(text.contains(">target samples<"))
+    }
+
     func testPlotErrors() throws {
         let empty = scratch.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)

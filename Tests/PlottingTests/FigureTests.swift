@@ -202,4 +202,24 @@ final class FigureTests: XCTestCase {
         let height = try XCTUnwrap(e.elements.first { $0.tag == "svg" }?.number("height"))
         XCTAssertLessThan(try XCTUnwrap(note.number("y")), height, "inside the figure")
     }
+
+    /// A target known by its points is drawn as a light cloud in every 2-D snapshot, under the
+    /// particles (before them in the document), and named in the legend.
+    func testSampleTargetIsACloudUnderTheParticles() throws {
+        var context = PlotContext(title: "samples")
+        // 300 points on the unit circle.
+        context.referenceSamples = (0..<300).flatMap { (k: Int) -> [Double] in
+            let angle = Double(k) * 2 * Double.pi / 300
+            return [cos(angle), sin(angle)]
+        }
+        let svg = try XCTUnwrap(
+            try RunPlots(trajectory: Synthetic.trajectory(dimension: 2), metrics: nil, context: context).particles())
+        let e = try SVGElements.parse(svg)
+        let groups = e.elements.enumerated().filter { $0.element.attributes["class"] == "reference" }
+        XCTAssertEqual(groups.count, 3, "one cloud per snapshot")
+        let firstSeries = try XCTUnwrap(e.elements.firstIndex { $0.attributes["class"] == "series" })
+        XCTAssertLessThan(groups[0].offset, firstSeries, "drawn under the particles")
+        XCTAssertEqual(e.within("reference", tag: "circle").count, 3 * 300, "every point is in the window")
+        XCTAssertTrue(e.elements.contains { $0.attributes["class"] == "legend-label" && $0.text == "target samples" })
+    }
 }

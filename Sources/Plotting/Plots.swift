@@ -22,6 +22,10 @@ public struct RunPlots {
     public var maxSnapshotParticles = 1500
     /// At most this many markers per series in each panel of the d > 2 matrix.
     public var maxMatrixParticles = 200
+    /// In d > 2, the coordinates shown (0-based, 2 to 5 of them, distinct, each < d): the
+    /// projection matrix's rows and columns, and the first two the plane of the paths. Nil:
+    /// the first five (x1, x2 for the paths).
+    public var coordinates: [Int]?
 
     /// The figures of a run's recorded data in `context`.
     public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
@@ -34,15 +38,17 @@ public struct RunPlots {
 
     // MARK: shared pieces
 
-    /// The plotting windows of coordinates 0..<axes over `count` frames, `frame(k)` the k-th:
+    /// The plotting windows of `coordinates` (in their order) over `count` frames, `frame(k)` the k-th:
     /// per coordinate, the periodic box if any, else the union over at most 25 of the frames of
     /// the positions' 0.5 %–99.5 % quantile range widened to every position within half its
     /// width beyond it (tails are shown, a few far particles do not squash the picture), joined
     /// with the context's window, padded. Each frame looked at is read once.
-    func windows(axes: Int, count: Int, frame: (Int) throws -> Frame) rethrows -> [ClosedRange<Double>] {
-        let free = (0..<axes).filter { a in !(context.box.map { a < $0.count } ?? false) }
-        var lo = [Double](repeating: .infinity, count: axes)
-        var hi = [Double](repeating: -.infinity, count: axes)
+    func windows(
+        _ coordinates: [Int], count: Int, frame: (Int) throws -> Frame
+    ) rethrows -> [ClosedRange<Double>] {
+        let free = coordinates.filter { a in !(context.box.map { a < $0.count } ?? false) }
+        var lo = [Int: Double]()
+        var hi = [Int: Double]()
         if let t = trajectory, !free.isEmpty {
             let d = t.dimension
             let every = max(1, count / 24)
@@ -61,16 +67,16 @@ public struct RunPlots {
                     let qlo = v[Int(Double(v.count - 1) * 0.005)]
                     let qhi = v[Int((Double(v.count - 1) * 0.995).rounded(.up))]
                     let reach = 0.5 * (qhi - qlo)
-                    lo[a] = min(lo[a], max(v[0], qlo - reach))
-                    hi[a] = max(hi[a], min(v[v.count - 1], qhi + reach))
+                    lo[a] = min(lo[a] ?? .infinity, max(v[0], qlo - reach))
+                    hi[a] = max(hi[a] ?? -.infinity, min(v[v.count - 1], qhi + reach))
                 }
             }
         }
-        return (0..<axes).map { a in
+        return coordinates.map { a in
             if let box = context.box, a < box.count { return box[a] }
             guard trajectory != nil else { return 0...1 }
-            var l = lo[a]
-            var h = hi[a]
+            var l = lo[a] ?? .nan
+            var h = hi[a] ?? .nan
             if !l.isFinite || !h.isFinite {
                 l = 0
                 h = 1
@@ -277,7 +283,7 @@ public struct RunPlots {
         let styles = populationStyles(t)
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
-        var ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
+        var ranges = windows(Array(0..<t.dimension), count: frames.count) { frames[$0] }
         var panel = (w: 250.0, h: 200.0)
         if t.dimension == 2 {
             let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 280, maxHeight: 280, minSide: 170)
@@ -409,7 +415,9 @@ public struct RunPlots {
     /// d > 2: lower triangle of 2-D projections, histograms on the diagonal, snapshots overlaid.
     func projectionMatrix(_ frames: [Frame]) -> Figure? {
         guard let t = trajectory else { return nil }
-        let d = min(t.dimension, 5)
+        // The coordinates shown (0-based), each a row and a column of the matrix.
+        let axes = coordinates ?? Array(0..<min(t.dimension, 5))
+        let d = axes.count
         let cell = d <= 3 ? 170.0 : 135.0
         let gap = 40.0
         let left = 64.0
@@ -438,13 +446,15 @@ public struct RunPlots {
         let gridW = Double(d) * cell + Double(d - 1) * gap
         let width = left + gridW + 30 + lw + 12
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        let head = heading(
-            "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)", width: width)
+        let shown =
+            coordinates == nil
+            ? "the first \(d)" : axes.map { "x\($0 + 1)" }.joined(separator: ", ")
+        let head = heading("projections of \(shown) of d = \(t.dimension) coordinates · N = \(n)", width: width)
         top += head.extra
         let height = top + gridW + 56
         let svg = Figure(width: width, height: height)
         draw(head, on: svg, width: width)
-        let ranges = windows(axes: d, count: frames.count) { frames[$0] }
+        let ranges = windows(axes, count: frames.count) { frames[$0] }
         for r in 0..<d {
             for c in 0...r {
                 let fr = Rect(
@@ -455,13 +465,13 @@ public struct RunPlots {
                     var hs: [[Double]] = []
                     for s in series {
                         let p = frames[s.frame].populations.first { $0.name == s.pop }!
-                        let xs = (0..<p.count).map { p.positions[$0 * t.dimension + c] }
+                        let xs = (0..<p.count).map { p.positions[$0 * t.dimension + axes[c]] }
                         hs.append(histogram(xs, weights: p.weights, range: ranges[c], bins: bins))
                     }
                     let topV = hs.flatMap { $0 }.max() ?? 1
                     let y = Scale(domain: 0...(topV > 0 ? topV * 1.1 : 1), range: fr.maxY, fr.y)
                     drawAxes(
-                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(axes[c] + 1)" : nil,
                         yLabel: c == 0 ? "density" : nil, fontSize: font - 1)
                     let bw = (ranges[c].upperBound - ranges[c].lowerBound) / Double(bins)
                     for (k, s) in series.enumerated() {
@@ -479,26 +489,26 @@ public struct RunPlots {
                 } else {
                     let y = Scale(domain: ranges[r], range: fr.maxY, fr.y)
                     drawAxes(
-                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
-                        yLabel: c == 0 ? "x\(r + 1)" : nil, fontSize: font - 1)
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(axes[c] + 1)" : nil,
+                        yLabel: c == 0 ? "x\(axes[r] + 1)" : nil, fontSize: font - 1)
                     if let ref = context.referenceSamples {
                         svg.group("reference") {
                             let m = ref.count / t.dimension
                             for i in stride(from: 0, to: m, by: max(1, m / 400)) {
-                                let px = x(ref[i * t.dimension + c])
-                                let py = y(ref[i * t.dimension + r])
+                                let px = x(ref[i * t.dimension + axes[c]])
+                                let py = y(ref[i * t.dimension + axes[r]])
                                 if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY {
                                     svg.circle(px, py, 1.2, fill: "#b0b0b0")
                                 }
                             }
                         }
                     }
-                    drawBox2D(svg, x: x, y: y, dims: (c, r))
+                    drawBox2D(svg, x: x, y: y, dims: (axes[c], axes[r]))
                     for s in series {
                         let p = frames[s.frame].populations.first { $0.name == s.pop }!
                         svg.group("series", [("data-population", s.pop)]) {
                             _ = drawParticles(
-                                svg, p, dims: (c, r), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
+                                svg, p, dims: (axes[c], axes[r]), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
                                 limit: maxMatrixParticles)
                         }
                     }
@@ -521,6 +531,8 @@ public struct RunPlots {
         guard let t = trajectory, t.recordCount > 0 else { return nil }
         let styles = populationStyles(t)
         let d = t.dimension
+        // The plane of the paths in d ≥ 2: the first two of `coordinates` (x1, x2 by default).
+        let plane = d > 2 ? Array((coordinates ?? [0, 1]).prefix(2)) : [0, 1]
         var legend = populationLegend(t).filter {
             d == 2 || !$0.label.hasPrefix(context.densityLabel ?? "target density")
         }
@@ -531,7 +543,7 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let left = 70.0
         var top = 64.0
-        var ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
+        var ranges = try windows(d == 1 ? [0] : plane, count: t.recordCount) { try t.frame($0) }
         var panel = (w: 520.0, h: 300.0)
         if d >= 2 {
             let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 440, maxHeight: 440, minSide: 300)
@@ -545,7 +557,7 @@ public struct RunPlots {
         let subtitle =
             d == 1
             ? "paths of a subsample of particles, position against step"
-            : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
+            : "paths of a subsample of particles\(d > 2 ? " (coordinates x\(plane[0] + 1), x\(plane[1] + 1) of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
         let head = heading(subtitle, width: width)
         top += head.extra
         let height = top + panel.h + 60
@@ -569,12 +581,13 @@ public struct RunPlots {
         } else {
             x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
             y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
-            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
+            drawAxes(
+                svg, frame: fr, x: x, y: y, xLabel: "x\(plane[0] + 1)", yLabel: "x\(plane[1] + 1)", fontSize: font)
             if d == 2 {
                 drawReferenceCloud(svg, x: x, y: y, frame: fr)
                 drawContours(svg, x: x, y: y)
             }
-            drawBox2D(svg, x: x, y: y, dims: (0, 1))
+            drawBox2D(svg, x: x, y: y, dims: (plane[0], plane[1]))
         }
         // The particles drawn: an even subsample of each population's first record, then their
         // positions at every record (read for them alone): population → id → (step, x).
@@ -620,7 +633,7 @@ public struct RunPlots {
                                 pts = []
                             }
                             prev = v
-                            let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[0]), y(v[1]))
+                            let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[plane[0]]), y(v[plane[1]]))
                             pts.append(pt)
                             if ends.isEmpty { ends.append(pt) }
                         }
@@ -807,7 +820,7 @@ public struct RunPlots {
         // 2-D: the window of the records shown, at equal aspect.
         var window2D: [ClosedRange<Double>] = []
         if t.dimension == 2 {
-            let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
+            let ranges = try windows([0, 1], count: fi.count) { try t.frame(fi[$0]) }
             let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 460, maxHeight: 460, minSide: 300)
             window2D = [fit.x, fit.y]
             panel = (fit.width, fit.height)
@@ -825,7 +838,7 @@ public struct RunPlots {
             "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"
         }
         if t.dimension == 1 {
-            let xr = try windows(axes: 1, count: fi.count) { try t.frame(fi[$0]) }[0]
+            let xr = try windows([0], count: fi.count) { try t.frame(fi[$0]) }[0]
             let bins = 30
             let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
             var topV = 0.0

@@ -159,6 +159,12 @@ struct Plot: ParsableCommand {
     @Option(help: "File format: svg, pdf (vector, for papers) or png (raster at twice the SVG's size).")
     var format: String = "svg"
 
+    @Option(
+        help: ArgumentHelp(
+            "In d > 2, the coordinates shown, 1-based: the projections' rows and columns (2 to 5), the first two the plane of the paths (default: x1..x5; x1, x2).",
+            valueName: "I,J,..."))
+    var coords: String?
+
     @Option(help: "Particles per population drawn in paths.svg.")
     var pathParticles: Int = 40
 
@@ -196,10 +202,32 @@ struct Plot: ParsableCommand {
         guard pathParticles >= 1, animatedParticles >= 1, frames >= 2 else {
             throw fail("--path-particles and --animated-particles must be ≥ 1, --frames ≥ 2", code: Exit.badInput)
         }
+        var coordinates: [Int]? = nil
+        if let coords {
+            let parsed = coords.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard (2...5).contains(parsed.count), parsed.allSatisfy({ ($0 ?? 0) >= 1 }),
+                Set(parsed).count == parsed.count
+            else {
+                throw fail(
+                    "--coords \(coords): expected 2 to 5 distinct coordinates ≥ 1, comma-separated, e.g. 1,3",
+                    code: Exit.badInput)
+            }
+            coordinates = parsed.map { $0! - 1 }
+        }
         let needTrajectory = wanted.contains { $0 != "metrics" }
         let run = try LoadedRun.load(runDirectory, needTrajectory: needTrajectory)
+        if let coordinates, let coords, let d = run.trajectory?.dimension {
+            if d <= 2 {
+                printError("wgf: --coords: the run has d = \(d): its figures show every coordinate")
+            } else if let bad = coordinates.first(where: { $0 >= d }) {
+                throw fail("--coords \(coords): x\(bad + 1) is not a coordinate (d = \(d))", code: Exit.badInput)
+            }
+        }
         var plots = RunPlots(trajectory: run.trajectory, metrics: run.metrics, context: run.context)
         plots.snapshotSteps = snapshot
+        if (run.trajectory?.dimension ?? 0) > 2 { plots.coordinates = coordinates }
         plots.maxPathParticles = pathParticles
         plots.maxAnimatedParticles = animatedParticles
         plots.maxAnimationFrames = frames

@@ -235,6 +235,31 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertTrue(text.contains(">target samples<"))
     }
 
+    /// `--coords` chooses the coordinates of a d > 2 run; a bad list is bad input (exit 3).
+    func testPlotCoordsOfAHigherDimensionalRun() throws {
+        var rows = "step,time,population,particle,weight,x1,x2,x3\n"
+        for r in 0..<3 {
+            for i in 0..<30 {
+                rows +=
+                    "\(r * 10),\(Double(r)),p,\(i),1,\(sin(Double(i))),\(cos(Double(i))),\(50 + sin(Double(i * 3)))\n"
+            }
+        }
+        let run = try syntheticRun("3d", trajectory: rows, metrics: metricsCSV { exp(-$0 / 50) })
+        let r = try runWGF(["plot", run.path, "--coords", "3,1", "--kinds", "paths,particles"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let paths = try String(contentsOf: run.appendingPathComponent("plots/paths.svg"), encoding: .utf8)
+        XCTAssertTrue(paths.contains("(coordinates x3, x1 of d = 3)"), "the plane of the paths")
+        let labels = try NSRegularExpression(pattern: #"class="tick-label"[^>]*>([-\d.]+)</text>"#)
+            .matches(in: paths, range: NSRange(paths.startIndex..., in: paths))
+            .compactMap { Double(paths[Range($0.range(at: 1), in: paths)!]) }
+        XCTAssertTrue(labels.contains { abs($0 - 50) < 1.5 }, "x3's values (about 50) on an axis: \(labels)")
+        for bad in ["1", "1,1", "0,2", "1,x", "1,4"] {
+            let b = try runWGF(["plot", run.path, "--coords", bad])
+            XCTAssertEqual(b.code, 3, "--coords \(bad): \(b.stderr)")
+            XCTAssertTrue(b.stderr.contains("--coords \(bad)"), b.stderr)
+        }
+    }
+
     func testPlotErrors() throws {
         let empty = scratch.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)

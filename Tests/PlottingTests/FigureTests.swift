@@ -222,4 +222,34 @@ final class FigureTests: XCTestCase {
         XCTAssertEqual(e.within("reference", tag: "circle").count, 3 * 300, "every point is in the window")
         XCTAssertTrue(e.elements.contains { $0.attributes["class"] == "legend-label" && $0.text == "target samples" })
     }
+
+    /// `coordinates` picks what d > 2 shows: coordinate a of this run lies near 100·a, so the
+    /// tick labels say which coordinate each axis draws.
+    func testChosenCoordinatesOfAHigherDimensionalRun() throws {
+        var frames: [Frame] = []
+        for r in 0..<3 {
+            var p = PopulationFrame(name: "particles")
+            for i in 0..<40 {
+                p.ids.append(i)
+                p.weights.append(1)
+                for a in 0..<4 { p.positions.append(100 * Double(a) + sin(Double(i * (a + 2) + r))) }
+            }
+            frames.append(Frame(step: r, time: Double(r), populations: [p]))
+        }
+        var plots = RunPlots(
+            trajectory: Trajectory(dimension: 4, frames: frames), metrics: nil, context: PlotContext(title: "4-D"))
+        plots.coordinates = [2, 0]
+        let paths = try SVGElements.parse(try XCTUnwrap(try plots.paths()))
+        let (xt, yt) = paths.ticks()
+        XCTAssertTrue(xt.allSatisfy { abs($0.value - 200) < 5 }, "x is x3: \(xt.map(\.value))")
+        XCTAssertTrue(yt.allSatisfy { abs($0.value) < 5 }, "y is x1: \(yt.map(\.value))")
+        XCTAssertEqual(Set(paths.within("axis-label").map(\.text)), ["x3", "x1"])
+        let matrix = try SVGElements.parse(try XCTUnwrap(try plots.particles()))
+        XCTAssertEqual(
+            matrix.elements.filter { $0.attributes["class"] == "axis" }.count, 3, "2 histograms, 1 projection")
+        XCTAssertEqual(Set(matrix.within("axis-label").map(\.text)), ["x3", "x1", "density"])
+        plots.coordinates = nil
+        let all = try SVGElements.parse(try XCTUnwrap(try plots.particles()))
+        XCTAssertEqual(all.elements.filter { $0.attributes["class"] == "axis" }.count, 10, "x1..x4 by default")
+    }
 }

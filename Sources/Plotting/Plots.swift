@@ -13,6 +13,8 @@ public struct RunPlots {
     public var snapshotSteps: [Int]?
     /// At most this many particles per population in paths and animations.
     public var maxPathParticles = 40
+    /// At most this many points per path (records, evenly spaced, the last always).
+    public var maxPathPoints = 200
     /// At most this many particles per population in the animation.
     public var maxAnimatedParticles = 300
     /// At most this many frames in the animation (every k-th record, the last always).
@@ -599,7 +601,12 @@ public struct RunPlots {
             ).map { p0.ids[$0] }
         }
         var trails: [String: [Int: [(step: Int, x: [Double])]]] = [:]
-        for r in 0..<t.recordCount {
+        // Thinned in time: at most maxPathPoints records per path (evenly, the last always), so
+        // a noisy path is a readable line, not a scribble, and long runs are read quickly.
+        let every = max(1, Int((Double(t.recordCount) / Double(max(2, maxPathPoints))).rounded(.up)))
+        var records = Array(stride(from: 0, to: t.recordCount, by: every))
+        if records.last != t.recordCount - 1 { records.append(t.recordCount - 1) }
+        for r in records {
             let f = try t.frame(r, ids: picks, velocities: false)
             for name in t.populationNames {
                 guard let pick = picks[name], let p = f.populations.first(where: { $0.name == name }) else { continue }

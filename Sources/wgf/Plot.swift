@@ -165,8 +165,13 @@ struct Plot: ParsableCommand {
             valueName: "I,J,..."))
     var coords: String?
 
-    @Option(help: "Particles per population drawn in paths.svg.")
-    var pathParticles: Int = 40
+    @Option(
+        help:
+            "Particles per population drawn in paths.svg (default: 40; 12 for Langevin runs, whose noisy paths cross).")
+    var pathParticles: Int?
+
+    @Option(help: "At most this many points per path in paths.svg (records evenly spaced, the last always).")
+    var pathPoints: Int = 200
 
     @Option(help: "Particles per population in animation.svg.")
     var animatedParticles: Int = 300
@@ -199,8 +204,10 @@ struct Plot: ParsableCommand {
             }
             snapshot = parsed.map { $0! }
         }
-        guard pathParticles >= 1, animatedParticles >= 1, frames >= 2 else {
-            throw fail("--path-particles and --animated-particles must be ≥ 1, --frames ≥ 2", code: Exit.badInput)
+        guard (pathParticles ?? 1) >= 1, animatedParticles >= 1, frames >= 2, pathPoints >= 2 else {
+            throw fail(
+                "--path-particles and --animated-particles must be ≥ 1, --frames and --path-points ≥ 2",
+                code: Exit.badInput)
         }
         var coordinates: [Int]? = nil
         if let coords {
@@ -228,7 +235,8 @@ struct Plot: ParsableCommand {
         var plots = RunPlots(trajectory: run.trajectory, metrics: run.metrics, context: run.context)
         plots.snapshotSteps = snapshot
         if (run.trajectory?.dimension ?? 0) > 2 { plots.coordinates = coordinates }
-        plots.maxPathParticles = pathParticles
+        plots.maxPathParticles = pathParticles ?? (run.flowKind == "langevin" ? 12 : 40)
+        plots.maxPathPoints = pathPoints
         plots.maxAnimatedParticles = animatedParticles
         plots.maxAnimationFrames = frames
         let directory = out ?? runDirectory + "/plots"

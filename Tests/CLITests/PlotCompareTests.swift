@@ -183,6 +183,13 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let text = try String(contentsOf: run.appendingPathComponent("plots/particles.svg"), encoding: .utf8)
         XCTAssertTrue(text.contains("Gibbs density ∝ exp(−V/λ) contours"), "named in the legend")
+        // Noisy paths: 12 particles by default, as many as asked with --path-particles.
+        XCTAssertEqual(try runWGF(["plot", run.path, "--kinds", "paths"]).code, 0)
+        let paths = try String(contentsOf: run.appendingPathComponent("plots/paths.svg"), encoding: .utf8)
+        XCTAssertTrue(paths.contains(">12 of 5000 particles<"), "fewer paths for a Langevin run")
+        XCTAssertEqual(try runWGF(["plot", run.path, "--kinds", "paths", "--path-particles", "30"]).code, 0)
+        let more = try String(contentsOf: run.appendingPathComponent("plots/paths.svg"), encoding: .utf8)
+        XCTAssertTrue(more.contains(">30 of 5000 particles<"))
         // The first panel's axes: tick labels (x centred, y right-aligned) and the first contour path.
         func numbers(_ pattern: String, in text: String) -> [[Double]] {
             let re = try! NSRegularExpression(pattern: pattern)

@@ -252,4 +252,31 @@ final class FigureTests: XCTestCase {
         let all = try SVGElements.parse(try XCTUnwrap(try plots.particles()))
         XCTAssertEqual(all.elements.filter { $0.attributes["class"] == "axis" }.count, 10, "x1..x4 by default")
     }
+
+    /// A path over 1000 records is thinned to at most maxPathPoints points, its last record kept.
+    func testPathsAreThinnedInTime() throws {
+        var frames: [Frame] = []
+        for r in 0..<1000 {
+            var p = PopulationFrame(name: "particles")
+            for i in 0..<3 {
+                p.ids.append(i)
+                p.weights.append(1)
+                p.positions += [Double(r) / 100 + Double(i), sin(Double(r) / 50 + Double(i))]
+            }
+            frames.append(Frame(step: r, time: Double(r), populations: [p]))
+        }
+        var plots = RunPlots(
+            trajectory: Trajectory(dimension: 2, frames: frames), metrics: nil, context: PlotContext(title: "long"))
+        let e = try SVGElements.parse(try XCTUnwrap(try plots.paths()))
+        let lines = e.within("series", tag: "polyline")
+        XCTAssertEqual(lines.count, 3)
+        for l in lines {
+            let n = (l.attributes["points"] ?? "").split(separator: " ").count
+            XCTAssertGreaterThan(n, 150)
+            XCTAssertLessThanOrEqual(n, 201, "at most 200 records and the last")
+        }
+        plots.maxPathPoints = 50
+        let fewer = try SVGElements.parse(try XCTUnwrap(try plots.paths())).within("series", tag: "polyline")
+        XCTAssertTrue(fewer.allSatisfy { ($0.attributes["points"] ?? "").split(separator: " ").count <= 51 })
+    }
 }

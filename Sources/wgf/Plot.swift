@@ -167,7 +167,7 @@ struct Plot: ParsableCommand {
 
     @Option(
         help:
-            "Particles per population drawn in paths.svg (default: 40; 12 for Langevin runs, whose noisy paths cross).")
+            "Particles per population drawn in paths.svg (default: 40; 8 for Langevin runs, whose noisy paths cross).")
     var pathParticles: Int?
 
     @Option(help: "At most this many points per path in paths.svg (records evenly spaced, the last always).")
@@ -235,7 +235,7 @@ struct Plot: ParsableCommand {
         var plots = RunPlots(trajectory: run.trajectory, metrics: run.metrics, context: run.context)
         plots.snapshotSteps = snapshot
         if (run.trajectory?.dimension ?? 0) > 2 { plots.coordinates = coordinates }
-        plots.maxPathParticles = pathParticles ?? (run.flowKind == "langevin" ? 12 : 40)
+        plots.maxPathParticles = pathParticles ?? (run.flowKind == "langevin" ? 8 : 40)
         plots.maxPathPoints = pathPoints
         plots.maxAnimatedParticles = animatedParticles
         plots.maxAnimationFrames = frames

@@ -183,10 +183,10 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let text = try String(contentsOf: run.appendingPathComponent("plots/particles.svg"), encoding: .utf8)
         XCTAssertTrue(text.contains("Gibbs density ∝ exp(−V/λ) contours"), "named in the legend")
-        // Noisy paths: 12 particles by default, as many as asked with --path-particles.
+        // Noisy paths: 8 particles by default, as many as asked with --path-particles.
         XCTAssertEqual(try runWGF(["plot", run.path, "--kinds", "paths"]).code, 0)
         let paths = try String(contentsOf: run.appendingPathComponent("plots/paths.svg"), encoding: .utf8)
-        XCTAssertTrue(paths.contains(">12 of 5000 particles<"), "fewer paths for a Langevin run")
+        XCTAssertTrue(paths.contains(">8 of 5000 particles<"), "fewer paths for a Langevin run")
         XCTAssertEqual(try runWGF(["plot", run.path, "--kinds", "paths", "--path-particles", "30"]).code, 0)
         let more = try String(contentsOf: run.appendingPathComponent("plots/paths.svg"), encoding: .utf8)
         XCTAssertTrue(more.contains(">30 of 5000 particles<"))

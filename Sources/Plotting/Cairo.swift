@@ -128,6 +128,7 @@ public final class CairoCanvas: Canvas {
         if close { cairo_close_path(cr) }
     }
 
+    /// Paints `d` with Cairo.
     public func draw(_ d: Drawing) {
         switch d {
         case .line(let a, let b, let s, _):

@@ -3,9 +3,13 @@ import Foundation
 /// A stroke: colour (`#rrggbb`), width in pixels, dash pattern ("7 4", nil for solid) and
 /// opacity (nil for opaque).
 public struct Stroke: Sendable {
+    /// `#rrggbb` (or `#rgb`).
     public var color: String
+    /// The line's width in pixels.
     public var width: Double
+    /// Dash and gap lengths in pixels, space-separated ("7 4"); nil for a solid line.
     public var dash: String?
+    /// The stroke's opacity in 0...1; nil for opaque.
     public var opacity: Double?
     /// A stroke; see the properties.
     public init(_ color: String, width: Double = 1, dash: String? = nil, opacity: Double? = nil) {
@@ -19,37 +23,56 @@ public struct Stroke: Sendable {
 /// How a text is set: size in pixels, which of its points is the anchor, weight, rotation
 /// (degrees about the anchor), colour and class.
 public struct TextStyle: Sendable {
+    /// The font size in pixels.
     public var size: Double
+    /// Which point of the text its position is.
     public var anchor: Anchor
+    /// Bold rather than regular.
     public var bold: Bool
+    /// Degrees clockwise about the anchor (-90: reading upwards); nil for none.
     public var rotate: Double?
+    /// The text's colour.
     public var fill: String
+    /// A class name for the SVG (`title`, `tick-label`, ...).
     public var cls: String?
 }
 
 /// Which point of a text its position is: its start, middle or end.
-public enum Anchor: String, Sendable { case start, middle, end }
+public enum Anchor: String, Sendable {
+    /// The text starts at its position.
+    case start
+    /// The text is centred on its position.
+    case middle
+    /// The text ends at its position.
+    case end
+}
 
 /// One thing drawn. A figure is a list of these, replayed onto a back end (``SVGWriter``,
 /// ``CairoCanvas``) or kept by a ``Figure`` to be counted.
 public enum Drawing: Sendable {
+    /// A segment between two points.
     case line(Point, Point, Stroke, cls: String?)
     /// A rectangle: fill (nil for none) and its opacity, an outline when `stroke` is given.
     case rect(Rect, fill: String?, fillOpacity: Double?, stroke: Stroke?, cls: String?)
+    /// An open line through the points.
     case polyline([Point], Stroke, cls: String?)
     /// A closed polygon filled with `fill` at `fillOpacity`, outlined when `stroke` is given.
     case polygon([Point], fill: String, fillOpacity: Double, stroke: Stroke?)
     /// Separate line segments in one stroke (contour lines).
     case segments([Point], Stroke)
+    /// A filled circle (outlined in `stroke` when given), `opacity` the fill's.
     case circle(Point, radius: Double, fill: String, stroke: String?, opacity: Double?)
     /// A series' marker; `size` is the radius of the circle of the same area.
     case marker(Point, size: Double, style: SeriesStyle, opacity: Double)
+    /// Text with its baseline at the point.
     case text(Point, String, TextStyle)
     /// A group with a class name and attributes (`data-…`) that tests and stylesheets select.
     case beginGroup(cls: String, attributes: [(String, String)])
+    /// Ends the innermost group.
     case endGroup
     /// What follows until the matching ``endClip`` is clipped to the rectangle.
     case beginClip(Rect)
+    /// Ends the innermost clip.
     case endClip
 }
 
@@ -162,6 +185,7 @@ public final class Figure: Canvas {
         self.height = height
     }
 
+    /// Keeps `d`.
     public func draw(_ d: Drawing) { drawings.append(d) }
 
     /// Draws the figure onto `canvas`.

@@ -122,6 +122,7 @@ public final class SVGWriter: Canvas {
         return out
     }
 
+    /// Writes `d` into the document.
     public func draw(_ d: Drawing) {
         switch d {
         case .line(let a, let b, let s, let cls):

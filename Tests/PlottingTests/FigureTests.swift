@@ -104,6 +104,7 @@ final class FigureTests: XCTestCase {
         // 3 snapshots × 2 populations × 60 particles, and a legend sample per population.
         XCTAssertEqual(svgMarkers.count, 3 * 2 * 60 + 2)
         XCTAssertEqual(canvas.markersDrawn, svgMarkers.count)
+        XCTAssertEqual(figure.markerCount, svgMarkers.count, "the recorded figure agrees")
 
         let png = dir.url.appendingPathComponent("p.png").path
         try figure.write(to: png, format: .png)

@@ -131,14 +131,16 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw figures of a run (SVG, PDF or PNG): particles, paths, metrics and an animation.",
         discussion: """
-            Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
-            contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
-            populations in distinct colours and markers, marker area proportional to weight), paths.svg \
-            (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
-            scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
-            (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
-            scenario.toml and run.json. With --format pdf or png the figures are drawn by Cairo from the same \
-            calls; the animation is SVG only (left out with a note, an error when asked for by --kinds).
+            Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots at equal aspect over the \
+            target's density contours in 2-D, a Langevin run's Gibbs density ∝ exp(−V/λ), a samples target \
+            as a light cloud; histograms over its density in 1-D; a matrix of 2-D projections in d > 2, \
+            --coords to choose them; populations in distinct colours and markers, marker area proportional \
+            to weight), paths.svg (a subsample of trajectories, thinned in time), metrics.svg (each metric \
+            against step, time on the top axis, log scale where positive, each expectation as a bar at its \
+            bound at its by-step) and animation.svg (animated SVG, d ≤ 2). Reads trajectory.csv or \
+            trajectory.h5 (only the records drawn), metrics.csv, scenario.toml and run.json. With --format \
+            pdf or png the figures are drawn by Cairo from the same calls; the animation is SVG only (left \
+            out with a note, an error when asked for by --kinds). See docs/figures.md.
             """)
 
     @Argument(help: "A run directory written by `wgf run`.")

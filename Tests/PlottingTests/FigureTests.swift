@@ -280,4 +280,17 @@ final class FigureTests: XCTestCase {
         let fewer = try SVGElements.parse(try XCTUnwrap(try plots.paths())).within("series", tag: "polyline")
         XCTAssertTrue(fewer.allSatisfy { ($0.attributes["points"] ?? "").split(separator: " ").count <= 51 })
     }
+
+    /// `wgf compare`'s overlay keeps its one-line title inside the figure by shrinking it.
+    func testCompareOverlayShrinksALongTitle() throws {
+        let title = (0..<4).map { "runs/a-long-run-name-\($0)" }.joined(separator: " vs ")
+        let svg = compareOverlay(
+            title: title, metric: "ksd", runs: [("a", [0, 10], [1, 0.1]), ("b", [0, 10], [1, 0.5])], threshold: nil)
+        let e = try SVGElements.parse(svg)
+        let width = try XCTUnwrap(e.elements.first { $0.tag == "svg" }?.number("width"))
+        let line = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "title" })
+        XCTAssertEqual(line.text, title)
+        let size = try XCTUnwrap(line.number("font-size"))
+        XCTAssertLessThanOrEqual(Double(title.count) * size * 0.62, width - 20, "\(size) px")
+    }
 }

@@ -15,6 +15,9 @@ public struct RunPlots {
     public var maxPathParticles = 40
     /// At most this many points per path (records, evenly spaced, the last always).
     public var maxPathPoints = 200
+    /// 2-D snapshots, paths and animation at equal aspect (one data unit the same pixels on
+    /// both axes); off, each axis fills a square panel.
+    public var equalAspectIn2D = true
     /// At most this many particles per population in the animation.
     public var maxAnimatedParticles = 300
     /// At most this many frames in the animation (every k-th record, the last always).
@@ -94,6 +97,16 @@ public struct RunPlots {
             let pad = 0.06 * (h - l)
             return (l - pad)...(h + pad)
         }
+    }
+
+    /// A 2-D panel of at most `side` × `side` pixels for the window `x` × `y`: at equal aspect
+    /// (``equalAspect(x:y:maxWidth:maxHeight:minSide:)``), or the square with the window
+    /// unchanged when ``equalAspectIn2D`` is off.
+    func planePanel(
+        x: ClosedRange<Double>, y: ClosedRange<Double>, side: Double, minSide: Double
+    ) -> (x: ClosedRange<Double>, y: ClosedRange<Double>, width: Double, height: Double) {
+        guard equalAspectIn2D else { return (x, y, side, side) }
+        return equalAspect(x: x, y: y, maxWidth: side, maxHeight: side, minSide: minSide)
     }
 
     func markerRadius(count: Int) -> Double { min(3, max(1.2, 3.4 - 0.65 * log10(Double(max(1, count))))) }
@@ -288,7 +301,7 @@ public struct RunPlots {
         var ranges = windows(Array(0..<t.dimension), count: frames.count) { frames[$0] }
         var panel = (w: 250.0, h: 200.0)
         if t.dimension == 2 {
-            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 280, maxHeight: 280, minSide: 170)
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 280, minSide: 170)
             ranges = [fit.x, fit.y]
             panel = (fit.width, fit.height)
         }
@@ -548,7 +561,7 @@ public struct RunPlots {
         var ranges = try windows(d == 1 ? [0] : plane, count: t.recordCount) { try t.frame($0) }
         var panel = (w: 520.0, h: 300.0)
         if d >= 2 {
-            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 440, maxHeight: 440, minSide: 300)
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 440, minSide: 300)
             ranges = [fit.x, fit.y]
             panel = (fit.width, fit.height)
         }
@@ -828,7 +841,7 @@ public struct RunPlots {
         var window2D: [ClosedRange<Double>] = []
         if t.dimension == 2 {
             let ranges = try windows([0, 1], count: fi.count) { try t.frame(fi[$0]) }
-            let fit = equalAspect(x: ranges[0], y: ranges[1], maxWidth: 460, maxHeight: 460, minSide: 300)
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 460, minSide: 300)
             window2D = [fit.x, fit.y]
             panel = (fit.width, fit.height)
         }

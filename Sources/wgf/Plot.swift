@@ -175,6 +175,11 @@ struct Plot: ParsableCommand {
     @Option(help: "At most this many points per path in paths.svg (records evenly spaced, the last always).")
     var pathPoints: Int = 200
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "2-D figures at equal aspect: one unit the same length on both axes (--no-equal-aspect: square panels).")
+    var equalAspect = true
+
     @Option(help: "Particles per population in animation.svg.")
     var animatedParticles: Int = 300
 
@@ -239,6 +244,7 @@ struct Plot: ParsableCommand {
         if (run.trajectory?.dimension ?? 0) > 2 { plots.coordinates = coordinates }
         plots.maxPathParticles = pathParticles ?? (run.flowKind == "langevin" ? 8 : 40)
         plots.maxPathPoints = pathPoints
+        plots.equalAspectIn2D = equalAspect
         plots.maxAnimatedParticles = animatedParticles
         plots.maxAnimationFrames = frames
         let directory = out ?? runDirectory + "/plots"

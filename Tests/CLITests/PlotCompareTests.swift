@@ -158,6 +158,7 @@ final class PlotCompareTests: ScratchTestCase {
         let bytes = [UInt8](try Data(contentsOf: png.appendingPathComponent("metrics.png")))
         XCTAssertEqual(String(decoding: bytes[12..<16], as: UTF8.self), "IHDR")
         XCTAssertEqual(try runWGF(["plot", run.path, "--format", "bmp"]).code, 3)
+        XCTAssertEqual(try runWGF(["plot", run.path, "--kinds", "particles", "--no-equal-aspect"]).code, 0)
         let animation = try runWGF(["plot", run.path, "--format", "png", "--kinds", "animation"])
         XCTAssertEqual(animation.code, 3)
         XCTAssertTrue(animation.stderr.contains("SVG only"), animation.stderr)

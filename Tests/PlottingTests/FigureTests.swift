@@ -30,6 +30,12 @@ final class FigureTests: XCTestCase {
             let u = try SVGElements.parse(try XCTUnwrap(svg, name)).unitsPerPixel()
             XCTAssertEqual(u.x / u.y, 1, accuracy: 0.01, "\(name): units per pixel x \(u.x), y \(u.y)")
         }
+        // Off: a square panel, the x range (6 units and padding) squeezed into as many pixels
+        // as the y range (1 unit and padding).
+        var free = plots
+        free.equalAspectIn2D = false
+        let u = try SVGElements.parse(try XCTUnwrap(try free.particles())).unitsPerPixel()
+        XCTAssertEqual(u.x / u.y, 6, accuracy: 0.6)
     }
 
     func testEqualAspectWidensTheShorterRangeBeyondThePanelsLimit() {

@@ -51,6 +51,10 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
+        // `wgf plot --format pdf|png`: the Plotting module draws its figures through Cairo too.
+        .systemLibrary(
+            name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]),
         .target(
             name: "KernelSum", dependencies: ["CFFTW", "Formula", "InputText", "Communication"], swiftSettings: fast),
         .target(name: "InputText", swiftSettings: fast),
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "Scenarios", dependencies: ["Flows", "Recording", "KernelSum", "InputText", "Communication"],
             swiftSettings: fast),
-        .target(name: "Plotting", dependencies: ["Recording", "InputText"], swiftSettings: fast),
+        .target(name: "Plotting", dependencies: ["Recording", "InputText", "CCairo"], swiftSettings: fast),
         // `wgf sweep`: the plan of runs, running them as child processes, the tables over seeds.
         .target(
             name: "Sweeps", dependencies: ["Scenarios", "Recording", "Flows", "InputText", "Communication"],

@@ -87,9 +87,14 @@ public struct Scale: Sendable {
         return m * pow(10, e)
     }
 
-    /// Tick labels, formatted alike (same number of decimals; powers of ten on log axes).
+    /// Tick labels, formatted alike: the same number of decimals on a linear axis; on a log
+    /// axis plain numbers when every tick is between 0.01 and 9999, else powers of ten for
+    /// all (never `0.01` next to `10⁻³`).
     public func labels(_ ticks: [Double]) -> [String] {
-        if log { return ticks.map(powerLabel) }
+        if log {
+            let plain = ticks.allSatisfy { $0 >= 0.01 * (1 - 1e-9) && $0 < 1e4 }
+            return ticks.map { plain ? shortNumber($0) : powerLabel($0) }
+        }
         guard ticks.count >= 2 else { return ticks.map { shortNumber($0) } }
         let step = abs(ticks[1] - ticks[0])
         let big = ticks.map(abs).max() ?? 0
@@ -101,14 +106,15 @@ public struct Scale: Sendable {
     }
 }
 
-/// 10^k with a superscript exponent; mantissas 2 and 5 written "2×10⁻³".
+/// 10^k with a superscript exponent; mantissas 2 and 5 written "2×10⁻³" (a value that is no
+/// such multiple in 3 significant digits).
 func powerLabel(_ v: Double) -> String {
     let e = Int(floor(log10(v) + 1e-9))
     let m = (v / pow(10, Double(e))).rounded()
     let sup: [Character: Character] = [
         "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹",
     ]
-    if e >= -2 && e <= 3 || abs(v / pow(10, Double(e)) - m) > 1e-9 { return shortNumber(v) }
+    if abs(v / pow(10, Double(e)) - m) > 1e-9 { return String(format: "%.3g", v) }
     let exp = String(String(e).map { sup[$0] ?? $0 })
     return m == 1 ? "10\(exp)" : "\(Int(m))×10\(exp)"
 }
@@ -137,7 +143,7 @@ func shortNumber(_ v: Double) -> String {
 ///   - fontSize: The tick labels' size (axis labels are one larger).
 ///   - grid: Light grid lines at the ticks.
 public func drawAxes(
-    _ svg: SVGWriter, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
+    _ svg: some Canvas, frame: Rect, x: Scale, y: Scale, xLabel: String?, yLabel: String?,
     fontSize: Double = 11, grid: Bool = true
 ) {
     svg.group("axis") {
@@ -214,7 +220,7 @@ struct LegendEntry {
 /// A vertical legend with its top-left corner at (x, y); returns its height.
 @discardableResult
 func drawLegend(
-    _ svg: SVGWriter, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
+    _ svg: some Canvas, x: Double, y: Double, title: String? = nil, entries: [LegendEntry],
     fontSize: Double = 11
 ) -> Double {
     let rowH = fontSize + 8
@@ -253,4 +259,26 @@ func paddedRange(_ values: [Double], pad: Double = 0.05) -> ClosedRange<Double> 
     if hi == lo { return (lo - 1)...(hi + 1) }
     let w = hi - lo
     return (lo - pad * w)...(hi + pad * w)
+}
+
+/// Equal aspect for a 2-D panel of at most `maxWidth` × `maxHeight` pixels: one data unit is
+/// the same number of pixels on both axes, so that a circle of particles is drawn round. The
+/// panel follows the data's shape down to `minSide` pixels on its shorter side; beyond that
+/// the shorter data range is widened about its centre.
+///
+/// - Returns: The ranges to show and the panel's size.
+public func equalAspect(
+    x: ClosedRange<Double>, y: ClosedRange<Double>, maxWidth: Double, maxHeight: Double, minSide: Double
+) -> (x: ClosedRange<Double>, y: ClosedRange<Double>, width: Double, height: Double) {
+    let sx = max(x.upperBound - x.lowerBound, 1e-300)
+    let sy = max(y.upperBound - y.lowerBound, 1e-300)
+    // Pixels per data unit: the largest at which both ranges fit the largest panel.
+    let k = min(maxWidth / sx, maxHeight / sy)
+    let width = min(maxWidth, max(minSide, sx * k))
+    let height = min(maxHeight, max(minSide, sy * k))
+    func widened(_ r: ClosedRange<Double>, to span: Double) -> ClosedRange<Double> {
+        let c = (r.lowerBound + r.upperBound) / 2
+        return (c - span / 2)...(c + span / 2)
+    }
+    return (widened(x, to: width / k), widened(y, to: height / k), width, height)
 }

@@ -43,7 +43,9 @@ public func bandOverlay(
     let width = left + panel.w + 30 + lw + 12
     let height = top + panel.h + 64
     let svg = SVGWriter(width: width, height: height)
-    svg.text(width / 2, 24, title, size: 15, anchor: .middle, bold: true, cls: "title")
+    // One line, shrunk to fit: run names joined into a title can be long.
+    let titleSize = fitText(title, width: width - 24, size: 15, bold: true, lines: 1).size
+    svg.text(width / 2, 24, title, size: titleSize, anchor: .middle, bold: true, cls: "title")
     svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
     let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
 

@@ -13,6 +13,11 @@ public struct RunPlots {
     public var snapshotSteps: [Int]?
     /// At most this many particles per population in paths and animations.
     public var maxPathParticles = 40
+    /// At most this many points per path (records, evenly spaced, the last always).
+    public var maxPathPoints = 200
+    /// 2-D snapshots, paths and animation at equal aspect (one data unit the same pixels on
+    /// both axes); off, each axis fills a square panel.
+    public var equalAspectIn2D = true
     /// At most this many particles per population in the animation.
     public var maxAnimatedParticles = 300
     /// At most this many frames in the animation (every k-th record, the last always).
@@ -22,6 +27,10 @@ public struct RunPlots {
     public var maxSnapshotParticles = 1500
     /// At most this many markers per series in each panel of the d > 2 matrix.
     public var maxMatrixParticles = 200
+    /// In d > 2, the coordinates shown (0-based, 2 to 5 of them, distinct, each < d): the
+    /// projection matrix's rows and columns, and the first two the plane of the paths. Nil:
+    /// the first five (x1, x2 for the paths).
+    public var coordinates: [Int]?
 
     /// The figures of a run's recorded data in `context`.
     public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
@@ -34,14 +43,17 @@ public struct RunPlots {
 
     // MARK: shared pieces
 
-    /// The plotting windows of coordinates 0..<axes over `count` frames, `frame(k)` the k-th:
-    /// per coordinate, the periodic box if any, else the union of the 1%–99% quantile ranges of
-    /// the shown positions in at most 25 of the frames (so a few far particles do not squash the
-    /// picture) joined with the context's window, padded. Each frame looked at is read once.
-    func windows(axes: Int, count: Int, frame: (Int) throws -> Frame) rethrows -> [ClosedRange<Double>] {
-        let free = (0..<axes).filter { a in !(context.box.map { a < $0.count } ?? false) }
-        var lo = [Double](repeating: .infinity, count: axes)
-        var hi = [Double](repeating: -.infinity, count: axes)
+    /// The plotting windows of `coordinates` (in their order) over `count` frames, `frame(k)` the k-th:
+    /// per coordinate, the periodic box if any, else the union over at most 25 of the frames of
+    /// the positions' 0.5 %–99.5 % quantile range widened to every position within half its
+    /// width beyond it (tails are shown, a few far particles do not squash the picture), joined
+    /// with the context's window, padded. Each frame looked at is read once.
+    func windows(
+        _ coordinates: [Int], count: Int, frame: (Int) throws -> Frame
+    ) rethrows -> [ClosedRange<Double>] {
+        let free = coordinates.filter { a in !(context.box.map { a < $0.count } ?? false) }
+        var lo = [Int: Double]()
+        var hi = [Int: Double]()
         if let t = trajectory, !free.isEmpty {
             let d = t.dimension
             let every = max(1, count / 24)
@@ -57,16 +69,19 @@ public struct RunPlots {
                     }
                     guard !v.isEmpty else { continue }
                     v.sort()
-                    lo[a] = min(lo[a], v[Int(Double(v.count - 1) * 0.01)])
-                    hi[a] = max(hi[a], v[Int((Double(v.count - 1) * 0.99).rounded(.up))])
+                    let qlo = v[Int(Double(v.count - 1) * 0.005)]
+                    let qhi = v[Int((Double(v.count - 1) * 0.995).rounded(.up))]
+                    let reach = 0.5 * (qhi - qlo)
+                    lo[a] = min(lo[a] ?? .infinity, max(v[0], qlo - reach))
+                    hi[a] = max(hi[a] ?? -.infinity, min(v[v.count - 1], qhi + reach))
                 }
             }
         }
-        return (0..<axes).map { a in
+        return coordinates.map { a in
             if let box = context.box, a < box.count { return box[a] }
             guard trajectory != nil else { return 0...1 }
-            var l = lo[a]
-            var h = hi[a]
+            var l = lo[a] ?? .nan
+            var h = hi[a] ?? .nan
             if !l.isFinite || !h.isFinite {
                 l = 0
                 h = 1
@@ -84,11 +99,21 @@ public struct RunPlots {
         }
     }
 
+    /// A 2-D panel of at most `side` × `side` pixels for the window `x` × `y`: at equal aspect
+    /// (``equalAspect(x:y:maxWidth:maxHeight:minSide:)``), or the square with the window
+    /// unchanged when ``equalAspectIn2D`` is off.
+    func planePanel(
+        x: ClosedRange<Double>, y: ClosedRange<Double>, side: Double, minSide: Double
+    ) -> (x: ClosedRange<Double>, y: ClosedRange<Double>, width: Double, height: Double) {
+        guard equalAspectIn2D else { return (x, y, side, side) }
+        return equalAspect(x: x, y: y, maxWidth: side, maxHeight: side, minSide: minSide)
+    }
+
     func markerRadius(count: Int) -> Double { min(3, max(1.2, 3.4 - 0.65 * log10(Double(max(1, count))))) }
 
     /// Markers of one population; area proportional to weight (relative to the mean weight).
     func drawParticles(
-        _ svg: SVGWriter, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
+        _ svg: some Canvas, _ p: PopulationFrame, dims: (Int, Int), d: Int, x: Scale, y: Scale,
         style: SeriesStyle, frame: Rect, limit: Int = .max
     ) -> Int {
         let r0 = markerRadius(count: min(p.count, limit))
@@ -112,7 +137,7 @@ public struct RunPlots {
     }
 
     /// Contours of the density (or level sets of the potential) of a 2-D run over a window.
-    func drawContours(_ svg: SVGWriter, x: Scale, y: Scale) {
+    func drawContours(_ svg: some Canvas, x: Scale, y: Scale) {
         let field: (([Double]) -> Double)?
         var isDensity = true
         if let lp = context.logDensity {
@@ -143,16 +168,15 @@ public struct RunPlots {
             for (k, level) in levels.enumerated() {
                 let segs = contourSegments(values: vals, nx: n, ny: n, xs: xs, ys: ys, level: level)
                 guard !segs.isEmpty else { continue }
-                var d = ""
-                d.reserveCapacity(segs.count * 28)
-                for (a, b) in segs { d += "M\(fmt(x(a.x))) \(fmt(y(a.y)))L\(fmt(x(b.x))) \(fmt(y(b.y)))" }
-                let grey = 120 + 14 * k
-                svg.path(d, stroke: "rgb(\(grey),\(grey),\(grey))", width: k == 0 ? 1.1 : 0.8)
+                let grey = String(format: "%02x", 120 + 14 * k)
+                svg.segments(
+                    segs.map { (Point(x($0.0.x), y($0.0.y)), Point(x($0.1.x), y($0.1.y))) },
+                    stroke: "#\(grey)\(grey)\(grey)", width: k == 0 ? 1.1 : 0.8)
             }
         }
     }
 
-    func drawBox2D(_ svg: SVGWriter, x: Scale, y: Scale, dims: (Int, Int)) {
+    func drawBox2D(_ svg: some Canvas, x: Scale, y: Scale, dims: (Int, Int)) {
         guard let box = context.box, box.count > max(dims.0, dims.1) else { return }
         let bx = box[dims.0]
         let by = box[dims.1]
@@ -170,21 +194,63 @@ public struct RunPlots {
         return s
     }
 
-    func title(_ svg: SVGWriter, _ text: String, subtitle: String?, width: Double) {
-        svg.text(width / 2, 24, context.title, size: titleSize, anchor: .middle, bold: true, cls: "title")
-        if let subtitle {
-            svg.text(width / 2, 42, subtitle, size: font, anchor: .middle, fill: "#555", cls: "subtitle")
+    /// The title (and subtitle) set to fit a figure `width` wide; `extra` is the height it
+    /// takes beyond one line, by which the figure's content moves down.
+    struct Heading {
+        var title: (lines: [String], size: Double)
+        var subtitle: String?
+        var subtitleSize: Double
+        var extra: Double { Double(title.lines.count - 1) * (title.size + 3) }
+    }
+
+    func heading(_ subtitle: String?, width: Double) -> Heading {
+        let room = width - 24
+        return Heading(
+            title: fitText(context.title, width: room, size: titleSize, bold: true), subtitle: subtitle,
+            subtitleSize: subtitle.map { fitText($0, width: room, size: font, bold: false, lines: 1).size } ?? font)
+    }
+
+    func draw(_ h: Heading, on svg: some Canvas, width: Double) {
+        for (k, line) in h.title.lines.enumerated() {
+            svg.text(
+                width / 2, 24 + Double(k) * (h.title.size + 3), line, size: h.title.size, anchor: .middle, bold: true,
+                cls: "title")
         }
-        _ = text
+        if let subtitle = h.subtitle {
+            svg.text(
+                width / 2, 42 + h.extra, subtitle, size: h.subtitleSize, anchor: .middle, fill: "#555", cls: "subtitle")
+        }
+    }
+
+    /// The target's sample points: light, small, under the particles.
+    let referenceStyle = SeriesStyle(color: "#b8b8b8", dash: nil, marker: .circle, filled: true)
+
+    /// At most 2000 of the target's sample points of a 2-D run in `frame` (an even subsample).
+    func drawReferenceCloud(_ svg: some Canvas, x: Scale, y: Scale, frame fr: Rect) {
+        guard let ref = context.referenceSamples, !ref.isEmpty else { return }
+        let m = ref.count / 2
+        svg.group("reference") {
+            for i in stride(from: 0, to: m, by: max(1, m / 2000)) {
+                let px = x(ref[2 * i])
+                let py = y(ref[2 * i + 1])
+                if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY {
+                    svg.circle(px, py, 1.3, fill: referenceStyle.color, opacity: 0.55)
+                }
+            }
+        }
     }
 
     func populationLegend(_ t: any TrajectorySource, extra: [LegendEntry] = []) -> [LegendEntry] {
         let styles = populationStyles(t)
         var e = t.populationNames.map { n in LegendEntry(n, style: styles[n]!) }
+        if let ref = context.referenceSamples, t.dimension == 2, !ref.isEmpty {
+            e.append(LegendEntry("target samples", style: referenceStyle))
+        }
         if context.logDensity != nil && t.dimension <= 2 {
+            let name = context.densityLabel ?? "target density"
             e.append(
                 LegendEntry(
-                    t.dimension == 1 ? "target density" : "target density contours",
+                    t.dimension == 1 ? name : name + " contours",
                     style: SeriesStyle(
                         color: "#888888", dash: t.dimension == 1 ? nil : nil, marker: .circle, filled: true),
                     line: true, marker: false))
@@ -204,11 +270,27 @@ public struct RunPlots {
         return e + extra
     }
 
+    /// The figures that every format can hold (the animation is SVG only).
+    public enum Kind: String, CaseIterable, Sendable { case particles, paths, metrics }
+
+    /// Figure `kind` as what it draws, to be written as SVG, PDF or PNG; nil when it does not
+    /// apply (no trajectory, no metrics).
+    public func drawing(of kind: Kind) throws -> Figure? {
+        switch kind {
+        case .particles: return try particlesDrawing()
+        case .paths: return try pathsDrawing()
+        case .metrics: return metricsDrawing()
+        }
+    }
+
     // MARK: particles
 
     /// Particle snapshots: 1-D histograms over the density curve, 2-D scatter over contours,
     /// d > 2 a matrix of 2-D projections (and 1-D histograms on its diagonal).
-    public func particles() throws -> String? {
+    public func particles() throws -> String? { try particlesDrawing()?.svg() }
+
+    /// The particle snapshots as a ``Figure``, to be written in any format.
+    public func particlesDrawing() throws -> Figure? {
         guard let t = trajectory else { return nil }
         let idx = t.snapshots(snapshotSteps)
         let frames = try idx.map { try t.frame($0) }
@@ -216,20 +298,26 @@ public struct RunPlots {
         let styles = populationStyles(t)
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
-        let panel = t.dimension == 1 ? (w: 250.0, h: 200.0) : (w: 250.0, h: 250.0)
+        var ranges = windows(Array(0..<t.dimension), count: frames.count) { frames[$0] }
+        var panel = (w: 250.0, h: 200.0)
+        if t.dimension == 2 {
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 280, minSide: 170)
+            ranges = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let left = 62.0
         let gap = 34.0
-        let top = 74.0
+        var top = 74.0
         let width = left + Double(frames.count) * panel.w + Double(frames.count - 1) * gap + 24 + lw + 16
-        let height = top + panel.h + 60
-        let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(
-            svg, context.title,
-            subtitle:
-                "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
+        let head = heading(
+            "particles at \(frames.count == 1 ? "step" : "steps") \(frames.map { String($0.step) }.joined(separator: ", ")) · N = \(n) · d = \(t.dimension)",
             width: width)
-        let ranges = windows(axes: t.dimension, count: frames.count) { frames[$0] }
+        top += head.extra
+        // Room under the x axis' label for the notes ("N outside").
+        let height = top + panel.h + 60 + (t.dimension == 2 ? 16 : 0)
+        let svg = Figure(width: width, height: height)
+        draw(head, on: svg, width: width)
         let xr = ranges[0]
         let yr: ClosedRange<Double>
         var densityCurve: [(Double, Double)] = []
@@ -279,15 +367,14 @@ public struct RunPlots {
                     let h = hists[k][p.name] ?? []
                     let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
                     svg.group("series", [("data-population", p.name)]) {
-                        var d = "M\(fmt(x(xr.lowerBound))) \(fmt(y(0)))"
+                        var outline = [Point(x(xr.lowerBound), y(0))]
                         for (b, v) in h.enumerated() {
                             let x0 = xr.lowerBound + Double(b) * bw
-                            d += "V\(fmt(y(v)))H\(fmt(x(x0 + bw)))"
+                            outline += [Point(x(x0), y(v)), Point(x(x0 + bw), y(v))]
                         }
-                        d += "V\(fmt(y(0)))Z"
-                        svg.raw(
-                            "<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.28\" stroke=\"\(st.color)\" stroke-width=\"1.4\"\(st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>\n"
-                        )
+                        outline.append(Point(x(xr.upperBound), y(0)))
+                        svg.polygon(
+                            outline, fill: st.color, fillOpacity: 0.28, stroke: st.color, width: 1.4, dash: st.dash)
                         // A rug of the particles under the histogram (marker area ∝ weight).
                         let meanW = p.weights.reduce(0, +) / Double(max(1, p.count))
                         for i in stride(from: 0, to: p.count, by: max(1, p.count / 200))
@@ -307,6 +394,7 @@ public struct RunPlots {
                     }
                 }
             } else {
+                drawReferenceCloud(svg, x: x, y: y, frame: fr)
                 drawContours(svg, x: x, y: y)
                 drawBox2D(svg, x: x, y: y, dims: (0, 1))
                 var outside = 0
@@ -326,25 +414,29 @@ public struct RunPlots {
                 }
                 if shown < total { notes.append("\(shown) of \(total) shown") }
                 if outside > 0 { notes.append("\(outside) outside") }
+                // Under the axis, off the particles.
                 if !notes.isEmpty {
                     svg.text(
-                        fr.maxX - 4, fr.y + 14, notes.joined(separator: ", "), size: font - 1, anchor: .end,
+                        fr.maxX, fr.maxY + 3 * font + 24, notes.joined(separator: ", "), size: font - 1, anchor: .end,
                         fill: "#555", cls: "note")
                 }
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): particles")
+        svg.title = "\(context.title): particles"
+        return svg
     }
 
     /// d > 2: lower triangle of 2-D projections, histograms on the diagonal, snapshots overlaid.
-    func projectionMatrix(_ frames: [Frame]) -> String? {
+    func projectionMatrix(_ frames: [Frame]) -> Figure? {
         guard let t = trajectory else { return nil }
-        let d = min(t.dimension, 5)
+        // The coordinates shown (0-based), each a row and a column of the matrix.
+        let axes = coordinates ?? Array(0..<min(t.dimension, 5))
+        let d = axes.count
         let cell = d <= 3 ? 170.0 : 135.0
         let gap = 40.0
         let left = 64.0
-        let top = 64.0
+        var top = 64.0
         // Series: snapshot × population.
         var series: [(frame: Int, pop: String, style: SeriesStyle, label: String)] = []
         for (k, f) in frames.enumerated() {
@@ -368,13 +460,16 @@ public struct RunPlots {
         let lw = legendWidth(legend, font: font)
         let gridW = Double(d) * cell + Double(d - 1) * gap
         let width = left + gridW + 30 + lw + 12
-        let height = top + gridW + 56
-        let svg = SVGWriter(width: width, height: height)
         let n = frames.first?.populations.map(\.count).reduce(0, +) ?? 0
-        title(
-            svg, context.title, subtitle: "projections of the first \(d) of d = \(t.dimension) coordinates · N = \(n)",
-            width: width)
-        let ranges = windows(axes: d, count: frames.count) { frames[$0] }
+        let shown =
+            coordinates == nil
+            ? "the first \(d)" : axes.map { "x\($0 + 1)" }.joined(separator: ", ")
+        let head = heading("projections of \(shown) of d = \(t.dimension) coordinates · N = \(n)", width: width)
+        top += head.extra
+        let height = top + gridW + 56
+        let svg = Figure(width: width, height: height)
+        draw(head, on: svg, width: width)
+        let ranges = windows(axes, count: frames.count) { frames[$0] }
         for r in 0..<d {
             for c in 0...r {
                 let fr = Rect(
@@ -385,13 +480,13 @@ public struct RunPlots {
                     var hs: [[Double]] = []
                     for s in series {
                         let p = frames[s.frame].populations.first { $0.name == s.pop }!
-                        let xs = (0..<p.count).map { p.positions[$0 * t.dimension + c] }
+                        let xs = (0..<p.count).map { p.positions[$0 * t.dimension + axes[c]] }
                         hs.append(histogram(xs, weights: p.weights, range: ranges[c], bins: bins))
                     }
                     let topV = hs.flatMap { $0 }.max() ?? 1
                     let y = Scale(domain: 0...(topV > 0 ? topV * 1.1 : 1), range: fr.maxY, fr.y)
                     drawAxes(
-                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(axes[c] + 1)" : nil,
                         yLabel: c == 0 ? "density" : nil, fontSize: font - 1)
                     let bw = (ranges[c].upperBound - ranges[c].lowerBound) / Double(bins)
                     for (k, s) in series.enumerated() {
@@ -409,26 +504,26 @@ public struct RunPlots {
                 } else {
                     let y = Scale(domain: ranges[r], range: fr.maxY, fr.y)
                     drawAxes(
-                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(c + 1)" : nil,
-                        yLabel: c == 0 ? "x\(r + 1)" : nil, fontSize: font - 1)
+                        svg, frame: fr, x: x, y: y, xLabel: r == d - 1 ? "x\(axes[c] + 1)" : nil,
+                        yLabel: c == 0 ? "x\(axes[r] + 1)" : nil, fontSize: font - 1)
                     if let ref = context.referenceSamples {
                         svg.group("reference") {
                             let m = ref.count / t.dimension
                             for i in stride(from: 0, to: m, by: max(1, m / 400)) {
-                                let px = x(ref[i * t.dimension + c])
-                                let py = y(ref[i * t.dimension + r])
+                                let px = x(ref[i * t.dimension + axes[c]])
+                                let py = y(ref[i * t.dimension + axes[r]])
                                 if px >= fr.x && px <= fr.maxX && py >= fr.y && py <= fr.maxY {
                                     svg.circle(px, py, 1.2, fill: "#b0b0b0")
                                 }
                             }
                         }
                     }
-                    drawBox2D(svg, x: x, y: y, dims: (c, r))
+                    drawBox2D(svg, x: x, y: y, dims: (axes[c], axes[r]))
                     for s in series {
                         let p = frames[s.frame].populations.first { $0.name == s.pop }!
                         svg.group("series", [("data-population", s.pop)]) {
                             _ = drawParticles(
-                                svg, p, dims: (c, r), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
+                                svg, p, dims: (axes[c], axes[r]), d: t.dimension, x: x, y: y, style: s.style, frame: fr,
                                 limit: maxMatrixParticles)
                         }
                     }
@@ -436,42 +531,57 @@ public struct RunPlots {
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): particles")
+        svg.title = "\(context.title): particles"
+        return svg
     }
 
     // MARK: paths
 
     /// Paths of a subsample of particles: in the (x1, x2) plane for d ≥ 2, position against
     /// step for d = 1. Paths break where a particle wraps around a periodic box.
-    public func paths() throws -> String? {
+    public func paths() throws -> String? { try pathsDrawing()?.svg() }
+
+    /// The paths as a ``Figure``.
+    public func pathsDrawing() throws -> Figure? {
         guard let t = trajectory, t.recordCount > 0 else { return nil }
         let styles = populationStyles(t)
         let d = t.dimension
-        var legend = populationLegend(t).filter { d == 2 || !$0.label.hasPrefix("target density") }
+        // The plane of the paths in d ≥ 2: the first two of `coordinates` (x1, x2 by default).
+        let plane = d > 2 ? Array((coordinates ?? [0, 1]).prefix(2)) : [0, 1]
+        var legend = populationLegend(t).filter {
+            d == 2 || !$0.label.hasPrefix(context.densityLabel ?? "target density")
+        }
         legend.append(
             LegendEntry("start", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: false)))
         legend.append(
             LegendEntry("end", style: SeriesStyle(color: "#000000", dash: nil, marker: .circle, filled: true)))
         let lw = legendWidth(legend, font: font)
         let left = 70.0
-        let top = 64.0
-        let panel = (w: d == 1 ? 520.0 : 420.0, h: d == 1 ? 300.0 : 420.0)
+        var top = 64.0
+        var ranges = try windows(d == 1 ? [0] : plane, count: t.recordCount) { try t.frame($0) }
+        var panel = (w: 520.0, h: 300.0)
+        if d >= 2 {
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 440, minSide: 300)
+            ranges = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let width = left + panel.w + 30 + lw + 12
-        let height = top + panel.h + 60
-        let svg = SVGWriter(width: width, height: height)
-        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
         let first = try t.frame(0)
         let firstStep = first.step
         let lastStep = t.steps[t.recordCount - 1]
-        var counted: [String: Int] = [:]
         let subtitle =
             d == 1
             ? "paths of a subsample of particles, position against step"
-            : "paths of a subsample of particles\(d > 2 ? " (coordinates x1, x2 of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
-        title(svg, context.title, subtitle: subtitle, width: width)
+            : "paths of a subsample of particles\(d > 2 ? " (coordinates x\(plane[0] + 1), x\(plane[1] + 1) of d = \(d))" : ""), steps \(firstStep)–\(lastStep)"
+        let head = heading(subtitle, width: width)
+        top += head.extra
+        let height = top + panel.h + 60
+        let svg = Figure(width: width, height: height)
+        draw(head, on: svg, width: width)
+        let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
+        var counted: [String: Int] = [:]
         let x: Scale
         let y: Scale
-        let ranges = try windows(axes: min(d, 2), count: t.recordCount) { try t.frame($0) }
         if d == 1 {
             x = Scale(domain: Double(firstStep)...Double(max(lastStep, firstStep + 1)), range: fr.x, fr.maxX)
             y = Scale(domain: ranges[0], range: fr.maxY, fr.y)
@@ -486,13 +596,14 @@ public struct RunPlots {
         } else {
             x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
             y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
-            drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
-            if d == 2 { drawContours(svg, x: x, y: y) }
-            drawBox2D(svg, x: x, y: y, dims: (0, 1))
+            drawAxes(
+                svg, frame: fr, x: x, y: y, xLabel: "x\(plane[0] + 1)", yLabel: "x\(plane[1] + 1)", fontSize: font)
+            if d == 2 {
+                drawReferenceCloud(svg, x: x, y: y, frame: fr)
+                drawContours(svg, x: x, y: y)
+            }
+            drawBox2D(svg, x: x, y: y, dims: (plane[0], plane[1]))
         }
-        svg.raw(
-            "<clipPath id=\"paths-clip\"><rect x=\"\(fmt(fr.x))\" y=\"\(fmt(fr.y))\" width=\"\(fmt(fr.width))\" height=\"\(fmt(fr.height))\"/></clipPath>\n"
-        )
         // The particles drawn: an even subsample of each population's first record, then their
         // positions at every record (read for them alone): population → id → (step, x).
         var picks: [String: [Int]] = [:]
@@ -503,7 +614,12 @@ public struct RunPlots {
             ).map { p0.ids[$0] }
         }
         var trails: [String: [Int: [(step: Int, x: [Double])]]] = [:]
-        for r in 0..<t.recordCount {
+        // Thinned in time: at most maxPathPoints records per path (evenly, the last always), so
+        // a noisy path is a readable line, not a scribble, and long runs are read quickly.
+        let every = max(1, Int((Double(t.recordCount) / Double(max(2, maxPathPoints))).rounded(.up)))
+        var records = Array(stride(from: 0, to: t.recordCount, by: every))
+        if records.last != t.recordCount - 1 { records.append(t.recordCount - 1) }
+        for r in records {
             let f = try t.frame(r, ids: picks, velocities: false)
             for name in t.populationNames {
                 guard let pick = picks[name], let p = f.populations.first(where: { $0.name == name }) else { continue }
@@ -521,37 +637,39 @@ public struct RunPlots {
             guard let pick = picks[name] else { continue }
             let st = styles[name]!
             counted[name] = pick.count
-            svg.group("series", [("data-population", name), ("clip-path", "url(#paths-clip)")]) {
-                for id in pick {
-                    var pts: [Point] = []
-                    var prev: [Double]? = nil
-                    var ends: [Point] = []
-                    for (step, v) in trails[name]?[id] ?? [] {
-                        if let prev, let box = context.box,
-                            zip(zip(prev, v), box).contains(where: {
-                                abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound)
-                            })
-                        {
-                            svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
-                            pts = []
+            svg.clipped(to: fr) {
+                svg.group("series", [("data-population", name)]) {
+                    for id in pick {
+                        var pts: [Point] = []
+                        var prev: [Double]? = nil
+                        var ends: [Point] = []
+                        for (step, v) in trails[name]?[id] ?? [] {
+                            if let prev, let box = context.box,
+                                zip(zip(prev, v), box).contains(where: {
+                                    abs($0.0 - $0.1) > 0.5 * ($1.upperBound - $1.lowerBound)
+                                })
+                            {
+                                svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                                pts = []
+                            }
+                            prev = v
+                            let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[plane[0]]), y(v[plane[1]]))
+                            pts.append(pt)
+                            if ends.isEmpty { ends.append(pt) }
                         }
-                        prev = v
-                        let pt = d == 1 ? Point(x(Double(step)), y(v[0])) : Point(x(v[0]), y(v[1]))
-                        pts.append(pt)
-                        if ends.isEmpty { ends.append(pt) }
-                    }
-                    svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
-                    if let s = ends.first {
-                        svg.marker(
-                            s.x, s.y, size: 2.6,
-                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false),
-                            opacity: 0.9)
-                    }
-                    if let e = pts.last {
-                        svg.marker(
-                            e.x, e.y, size: 2.6,
-                            style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true),
-                            opacity: 0.9)
+                        svg.polyline(pts, stroke: st.color, width: 1.1, dash: st.dash, opacity: 0.7)
+                        if let s = ends.first {
+                            svg.marker(
+                                s.x, s.y, size: 2.6,
+                                style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: false),
+                                opacity: 0.9)
+                        }
+                        if let e = pts.last {
+                            svg.marker(
+                                e.x, e.y, size: 2.6,
+                                style: SeriesStyle(color: st.color, dash: nil, marker: st.marker, filled: true),
+                                opacity: 0.9)
+                        }
                     }
                 }
             }
@@ -561,14 +679,18 @@ public struct RunPlots {
             fr.maxX, fr.maxY + 2 * font + 14, "\(counted.values.reduce(0, +)) of \(total) particles", size: font - 1,
             anchor: .end, fill: "#555", cls: "note")
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): paths")
+        svg.title = "\(context.title): paths"
+        return svg
     }
 
     // MARK: metrics
 
     /// Each recorded metric against step (time on the top axis), log scale where the metric is
     /// positive, the scenario's expectations as dashed thresholds.
-    public func metricsFigure() -> String? {
+    public func metricsFigure() -> String? { metricsDrawing()?.svg() }
+
+    /// The metrics figure as a ``Figure``.
+    public func metricsDrawing() -> Figure? {
         guard let m = metrics, !m.metrics.isEmpty, !m.steps.isEmpty else { return nil }
         let count = m.metrics.count
         let cols = count == 1 ? 1 : 2
@@ -577,26 +699,31 @@ public struct RunPlots {
         let left = 78.0
         let gapX = 92.0
         let gapY = 100.0
-        let top = 112.0
+        var top = 112.0
         let valueStyle = SeriesStyle.at(0)
-        let thrStyle = SeriesStyle(color: "#b2182b", dash: "6 4", marker: .triangle, filled: true)
+        let thrStyle = SeriesStyle(color: "#b2182b", dash: nil, marker: .triangle, filled: true)
         var legend = [LegendEntry("recorded value", style: valueStyle, line: true, marker: m.steps.count <= 60)]
         let hasThresholds = context.thresholds.contains { t in m.metrics.contains { $0.name == t.metric } }
         if hasThresholds {
-            legend.append(LegendEntry("expectation threshold", style: thrStyle, line: true, marker: false))
+            legend.append(LegendEntry("expectation's bound", style: thrStyle, line: true, marker: false))
             legend.append(
                 LegendEntry(
-                    "by-step of expectation",
+                    "its by-step",
                     style: SeriesStyle(color: "#b2182b", dash: "1 3", marker: .circle, filled: true), line: true,
                     marker: false))
         }
         let lw = legendWidth(legend, font: font)
         let width = left + Double(cols) * panel.w + Double(cols - 1) * gapX + 30 + lw + 12
+        let head = heading("metrics against step (top axis: time)", width: width)
+        top += head.extra
         let height = top + Double(rows) * panel.h + Double(rows - 1) * gapY + 64
-        let svg = SVGWriter(width: width, height: height)
-        title(svg, context.title, subtitle: "metrics against step (top axis: time)", width: width)
+        let svg = Figure(width: width, height: height)
+        draw(head, on: svg, width: width)
         let h = zip(m.steps, m.times).first { $0.0 > 0 }.map { $1 / $0 }
-        let xr = (m.steps.first ?? 0)...max(m.steps.last ?? 1, (m.steps.first ?? 0) + 1)
+        // Padded so that a by-step at the first or last record is drawn inside the frame.
+        let s0 = m.steps.first ?? 0
+        let s1 = max(m.steps.last ?? 1, s0 + 1)
+        let xr = (s0 - 0.03 * (s1 - s0))...(s1 + 0.03 * (s1 - s0))
         for (k, metric) in m.metrics.enumerated() {
             let fr = Rect(
                 x: left + Double(k % cols) * (panel.w + gapX), y: top + Double(k / cols) * (panel.h + gapY),
@@ -645,17 +772,22 @@ public struct RunPlots {
                 }
             }
             for t in thresholds {
-                svg.group("threshold", [("data-metric", t.metric)]) {
+                // An expectation is judged at its by-step alone (`wgf check`): drawn there, as a
+                // short bar at the bound with a dotted line down the step, never across the run.
+                svg.group("threshold", [("data-metric", t.metric), ("data-by-step", String(t.byStep))]) {
                     let py = y(t.value)
-                    svg.line(fr.x, py, fr.maxX, py, stroke: thrStyle.color, width: 1.4, dash: thrStyle.dash)
-                    let bx = x(Double(t.byStep))
-                    if bx >= fr.x && bx <= fr.maxX {
-                        svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3")
-                    }
+                    let bx = min(fr.maxX, max(fr.x, x(Double(t.byStep))))
+                    let half = max(10, 0.04 * fr.width)
+                    let x0 = max(fr.x, bx - half)
+                    let x1 = min(fr.maxX, bx + half)
+                    svg.line(bx, fr.y, bx, fr.maxY, stroke: thrStyle.color, width: 1, dash: "1 3")
+                    svg.line(x0, py, x1, py, stroke: thrStyle.color, width: 2, cls: "threshold-bar")
+                    // The label beside the bar, on the side with room.
+                    let right = bx < fr.x + fr.width / 2
                     svg.text(
-                        fr.maxX - 4, py + (t.atMost ? -5 : 13),
+                        right ? x1 + 3 : x0 - 3, py + (t.atMost ? -5 : 13),
                         "\(t.atMost ? "≤" : "≥") \(shortNumber(t.value)) by step \(t.byStep)", size: font - 1,
-                        anchor: .end, fill: thrStyle.color, cls: "threshold-label")
+                        anchor: right ? .start : .end, fill: thrStyle.color, cls: "threshold-label")
                 }
             }
             svg.group("series", [("data-metric", metric.name)]) {
@@ -679,7 +811,8 @@ public struct RunPlots {
             }
         }
         drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-        return svg.render(title: "\(context.title): metrics")
+        svg.title = "\(context.title): metrics"
+        return svg
     }
 
     // MARK: animation
@@ -702,21 +835,30 @@ public struct RunPlots {
         let legend = populationLegend(t)
         let lw = legendWidth(legend, font: font)
         let left = 70.0
-        let top = 64.0
-        let panel = (w: 440.0, h: t.dimension == 1 ? 280.0 : 440.0)
+        var top = 64.0
+        var panel = (w: 440.0, h: 280.0)
+        // 2-D: the window of the records shown, at equal aspect.
+        var window2D: [ClosedRange<Double>] = []
+        if t.dimension == 2 {
+            let ranges = try windows([0, 1], count: fi.count) { try t.frame(fi[$0]) }
+            let fit = planePanel(x: ranges[0], y: ranges[1], side: 460, minSide: 300)
+            window2D = [fit.x, fit.y]
+            panel = (fit.width, fit.height)
+        }
         let width = left + panel.w + 30 + lw + 12
+        let head = heading(
+            "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
+        top += head.extra
         let height = top + panel.h + 60
         let svg = SVGWriter(width: width, height: height)
+        draw(head, on: svg, width: width)
         let fr = Rect(x: left, y: top, width: panel.w, height: panel.h)
-        title(
-            svg, context.title,
-            subtitle: "animation: \(fi.count) records, steps \(frameSteps.first!)–\(frameSteps.last!)", width: width)
         let dstr = fmt(dur) + "s"
         func animate(_ attr: String, _ values: [String]) -> String {
             "<animate attributeName=\"\(attr)\" dur=\"\(dstr)\" repeatCount=\"indefinite\" calcMode=\"linear\" keyTimes=\"\(kt)\" values=\"\((values + [values.last!]).joined(separator: ";"))\"/>"
         }
         if t.dimension == 1 {
-            let xr = try windows(axes: 1, count: fi.count) { try t.frame(fi[$0]) }[0]
+            let xr = try windows([0], count: fi.count) { try t.frame(fi[$0]) }[0]
             let bins = 30
             let bw = (xr.upperBound - xr.lowerBound) / Double(bins)
             var topV = 0.0
@@ -771,10 +913,10 @@ public struct RunPlots {
                 }
             }
         } else {
-            let ranges = try windows(axes: 2, count: fi.count) { try t.frame(fi[$0]) }
-            let x = Scale(domain: ranges[0], range: fr.x, fr.maxX)
-            let y = Scale(domain: ranges[1], range: fr.maxY, fr.y)
+            let x = Scale(domain: window2D[0], range: fr.x, fr.maxX)
+            let y = Scale(domain: window2D[1], range: fr.maxY, fr.y)
             drawAxes(svg, frame: fr, x: x, y: y, xLabel: "x1", yLabel: "x2", fontSize: font)
+            drawReferenceCloud(svg, x: x, y: y, frame: fr)
             drawContours(svg, x: x, y: y)
             drawBox2D(svg, x: x, y: y, dims: (0, 1))
             svg.raw(

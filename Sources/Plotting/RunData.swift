@@ -240,7 +240,8 @@ public struct PlotContext {
     public var logDensity: (([Double]) -> Double)?
     /// A potential V(x) whose level sets are drawn when there is no density.
     public var potential: (([Double]) -> Double)?
-    /// Points drawn from the target (row-major), shown faintly where no density is drawn (d > 2).
+    /// Points of the target (row-major): a light cloud under 2-D snapshots (a `samples`
+    /// target), faint points in the projections of d > 2.
     public var referenceSamples: [Double]?
     /// A periodic domain: the box is drawn and is the plotting window; paths break at wrap-arounds.
     public var box: [ClosedRange<Double>]?
@@ -248,6 +249,9 @@ public struct PlotContext {
     public var window: [ClosedRange<Double>]?
     /// The expectations, drawn as dashed lines in the metrics figure.
     public var thresholds: [Threshold]
+    /// What the legend calls the density ("target density" when nil), e.g. a Langevin run's
+    /// "Gibbs density ∝ exp(−V/λ)".
+    public var densityLabel: String?
 
     /// A context; only the title is required.
     public init(

@@ -84,12 +84,14 @@ public struct SeriesStyle: Sendable {
     public static func at(_ i: Int) -> SeriesStyle { palette[((i % palette.count) + palette.count) % palette.count] }
 }
 
-/// Builds an SVG document as text. Elements carry `class` names (axis, series, legend,
-/// contour, threshold, title, ...) that tests and stylesheets can select.
-public final class SVGWriter {
+/// Writes an SVG document as text: the SVG back end of ``Canvas``. Groups carry `class` names
+/// (axis, series, legend, contour, threshold, title, ...) that tests and stylesheets can select.
+public final class SVGWriter: Canvas {
     /// The document's size in user units (pixels).
     public let width: Double, height: Double
     var body: String = ""
+    /// Clip paths so far: each gets its own id.
+    var clips = 0
 
     /// An empty document of the given size.
     public init(width: Double, height: Double) {
@@ -98,88 +100,85 @@ public final class SVGWriter {
         body.reserveCapacity(1 << 16)
     }
 
-    /// Appends `s` as it is (already valid SVG).
+    /// Appends `s` as it is (already valid SVG): what only SVG can show (SMIL animation).
     public func raw(_ s: String) { body += s }
 
-    /// Opens element `tag` with `attributes` (values escaped); ``close(_:)`` ends it.
-    public func open(_ tag: String, _ attributes: [(String, String)] = []) {
-        body += "<\(tag)"
-        for (k, v) in attributes { body += " \(k)=\"\(xmlEscape(v))\"" }
-        body += ">\n"
+    func classAttr(_ cls: String?) -> String { cls.map { " class=\"\($0)\"" } ?? "" }
+    func strokeAttrs(_ s: Stroke) -> String {
+        var a = " stroke=\"\(s.color)\" stroke-width=\"\(fmt(s.width))\""
+        if let d = s.dash { a += " stroke-dasharray=\"\(d)\"" }
+        if let o = s.opacity { a += " stroke-opacity=\"\(fmt(o))\"" }
+        return a
     }
-    /// Closes element `tag`.
-    public func close(_ tag: String) { body += "</\(tag)>\n" }
-
-    /// A `<g class="cls">` with `extra` attributes around what `content` draws.
-    public func group(_ cls: String, _ extra: [(String, String)] = [], _ content: () -> Void) {
-        open("g", [("class", cls)] + extra)
-        content()
-        close("g")
-    }
-
-    func dashAttr(_ dash: String?) -> String { dash.map { " stroke-dasharray=\"\($0)\"" } ?? "" }
-
-    /// A line segment from (x1, y1) to (x2, y2); `dash` is a `stroke-dasharray`, `cls` a class name.
-    public func line(
-        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#000", width: Double = 1,
-        dash: String? = nil, cls: String? = nil
-    ) {
-        body +=
-            "<line\(cls.map { " class=\"\($0)\"" } ?? "") x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
-    }
-
-    /// A rectangle; the stroke only with a `stroke` colour, `opacity` the fill's.
-    public func rect(
-        _ r: Rect, fill: String = "none", stroke: String? = nil, width: Double = 1, dash: String? = nil,
-        opacity: Double? = nil, cls: String? = nil
-    ) {
-        body +=
-            "<rect\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(max(0, r.width)))\" height=\"\(fmt(max(0, r.height)))\" fill=\"\(fill)\""
-        if let stroke { body += " stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))" }
-        if let opacity { body += " fill-opacity=\"\(fmt(opacity))\"" }
-        body += "/>\n"
-    }
-
-    /// A polyline through `points` (nothing for fewer than two). A path that jumps across a
-    /// periodic box is drawn by the caller as several polylines.
-    public func polyline(
-        _ points: [Point], stroke: String, width: Double = 1.5, dash: String? = nil, opacity: Double? = nil,
-        cls: String? = nil
-    ) {
-        guard points.count >= 2 else { return }
-        body +=
-            "<polyline\(cls.map { " class=\"\($0)\"" } ?? "") fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))"
-        if let opacity { body += " stroke-opacity=\"\(fmt(opacity))\"" }
-        body += " stroke-linejoin=\"round\" points=\""
+    func pointList(_ points: [Point]) -> String {
+        var out = ""
+        out.reserveCapacity(points.count * 12)
         for (k, p) in points.enumerated() {
-            if k > 0 { body += " " }
-            body += fmt(p.x)
-            body += ","
-            body += fmt(p.y)
+            if k > 0 { out += " " }
+            out += fmt(p.x)
+            out += ","
+            out += fmt(p.y)
         }
-        body += "\"/>\n"
+        return out
     }
 
-    /// A path with SVG path data `d` (not escaped).
-    public func path(
-        _ d: String, stroke: String, width: Double = 1, dash: String? = nil, fill: String = "none", cls: String? = nil
-    ) {
-        body +=
-            "<path\(cls.map { " class=\"\($0)\"" } ?? "") d=\"\(d)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dashAttr(dash))/>\n"
+    /// Writes `d` into the document.
+    public func draw(_ d: Drawing) {
+        switch d {
+        case .line(let a, let b, let s, let cls):
+            body +=
+                "<line\(classAttr(cls)) x1=\"\(fmt(a.x))\" y1=\"\(fmt(a.y))\" x2=\"\(fmt(b.x))\" y2=\"\(fmt(b.y))\"\(strokeAttrs(s))/>\n"
+        case .rect(let r, let fill, let fillOpacity, let stroke, let cls):
+            body +=
+                "<rect\(classAttr(cls)) x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(max(0, r.width)))\" height=\"\(fmt(max(0, r.height)))\" fill=\"\(fill ?? "none")\""
+            if let stroke { body += strokeAttrs(stroke) }
+            if let fillOpacity { body += " fill-opacity=\"\(fmt(fillOpacity))\"" }
+            body += "/>\n"
+        case .polyline(let points, let s, let cls):
+            body +=
+                "<polyline\(classAttr(cls)) fill=\"none\"\(strokeAttrs(s)) stroke-linejoin=\"round\" points=\"\(pointList(points))\"/>\n"
+        case .polygon(let points, let fill, let fillOpacity, let stroke):
+            body += "<polygon fill=\"\(fill)\" fill-opacity=\"\(fmt(fillOpacity))\""
+            body += stroke.map(strokeAttrs) ?? " stroke=\"none\""
+            body += " points=\"\(pointList(points))\"/>\n"
+        case .segments(let ends, let s):
+            var path = ""
+            path.reserveCapacity(ends.count * 14)
+            for k in stride(from: 0, to: ends.count - 1, by: 2) {
+                path += "M\(fmt(ends[k].x)) \(fmt(ends[k].y))L\(fmt(ends[k + 1].x)) \(fmt(ends[k + 1].y))"
+            }
+            body += "<path d=\"\(path)\" fill=\"none\"\(strokeAttrs(s))/>\n"
+        case .circle(let c, let r, let fill, let stroke, let opacity):
+            body += "<circle cx=\"\(fmt(c.x))\" cy=\"\(fmt(c.y))\" r=\"\(fmt(r))\" fill=\"\(fill)\""
+            if let stroke { body += " stroke=\"\(stroke)\"" }
+            if let opacity { body += " fill-opacity=\"\(fmt(opacity))\"" }
+            body += "/>\n"
+        case .marker(let p, let size, let style, let opacity):
+            marker(p.x, p.y, size: size, style: style, opacity: opacity)
+        case .text(let p, let s, let style):
+            body +=
+                "<text\(classAttr(style.cls)) x=\"\(fmt(p.x))\" y=\"\(fmt(p.y))\" font-size=\"\(fmt(style.size))\""
+            if style.anchor != .start { body += " text-anchor=\"\(style.anchor.rawValue)\"" }
+            if style.bold { body += " font-weight=\"bold\"" }
+            if let rotate = style.rotate { body += " transform=\"rotate(\(fmt(rotate)) \(fmt(p.x)) \(fmt(p.y)))\"" }
+            if style.fill != "#222" { body += " fill=\"\(style.fill)\"" }
+            body += ">\(xmlEscape(s))</text>\n"
+        case .beginGroup(let cls, let attributes):
+            body += "<g class=\"\(xmlEscape(cls))\""
+            for (k, v) in attributes { body += " \(k)=\"\(xmlEscape(v))\"" }
+            body += ">\n"
+        case .endGroup:
+            body += "</g>\n"
+        case .beginClip(let r):
+            clips += 1
+            body +=
+                "<clipPath id=\"clip\(clips)\"><rect x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(r.width))\" height=\"\(fmt(r.height))\"/></clipPath>\n<g clip-path=\"url(#clip\(clips))\">\n"
+        case .endClip:
+            body += "</g>\n"
+        }
     }
 
-    /// A circle of radius `r` centred at (cx, cy); `opacity` is the fill's.
-    public func circle(
-        _ cx: Double, _ cy: Double, _ r: Double, fill: String, stroke: String? = nil, opacity: Double? = nil
-    ) {
-        body += "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"\(fmt(r))\" fill=\"\(fill)\""
-        if let stroke { body += " stroke=\"\(stroke)\"" }
-        if let opacity { body += " fill-opacity=\"\(fmt(opacity))\"" }
-        body += "/>\n"
-    }
-
-    /// A marker of `style` centred at (x, y); `size` is the radius of the circle of the same area.
-    public func marker(_ x: Double, _ y: Double, size: Double, style: SeriesStyle, opacity: Double = 0.8) {
+    func marker(_ x: Double, _ y: Double, size: Double, style: SeriesStyle, opacity: Double) {
         let fill = style.filled ? style.color : "none"
         let strokeW = style.filled ? 0.0 : max(0.8, size * 0.35)
         let strokeAttr = style.filled ? "" : " stroke=\"\(style.color)\" stroke-width=\"\(fmt(strokeW))\""
@@ -211,23 +210,6 @@ public final class SVGWriter {
         }
     }
 
-    /// Which point of the text (x, y) is: its start, middle or end (`text-anchor`).
-    public enum Anchor: String { case start, middle, end }
-
-    /// Text `s` (escaped) with its baseline at y, `rotate` degrees about (x, y).
-    public func text(
-        _ x: Double, _ y: Double, _ s: String, size: Double = 12, anchor: Anchor = .start, bold: Bool = false,
-        rotate: Double? = nil, fill: String = "#222", cls: String? = nil
-    ) {
-        body +=
-            "<text\(cls.map { " class=\"\($0)\"" } ?? "") x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\""
-        if anchor != .start { body += " text-anchor=\"\(anchor.rawValue)\"" }
-        if bold { body += " font-weight=\"bold\"" }
-        if let rotate { body += " transform=\"rotate(\(fmt(rotate)) \(fmt(x)) \(fmt(y)))\"" }
-        if fill != "#222" { body += " fill=\"\(fill)\"" }
-        body += ">\(xmlEscape(s))</text>\n"
-    }
-
     /// The whole document.
     public func render(title: String) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -240,3 +222,27 @@ public final class SVGWriter {
 
 /// Approximate width of a label in pixels (Helvetica-like average advance).
 func textWidth(_ s: String, size: Double) -> Double { Double(s.count) * size * 0.56 }
+
+/// Width estimate of bold text, which sets wider.
+func textWidth(_ s: String, size: Double, bold: Bool) -> Double {
+    bold ? Double(s.count) * size * 0.62 : textWidth(s, size: size)
+}
+
+/// `s` set to fit `width`: one line at `size` if it fits, else (when `lines` allows two) split
+/// at the space nearest its middle, and shrunk until the longest line fits (never below 8 px,
+/// from which a title would be unreadable: it then overflows rather than vanish).
+func fitText(_ s: String, width: Double, size: Double, bold: Bool, lines: Int = 2) -> (lines: [String], size: Double) {
+    var parts = [s]
+    if textWidth(s, size: size, bold: bold) > width && lines >= 2 {
+        let spaces = s.indices.filter { s[$0] == " " }
+        let middle = s.count / 2
+        if let cut = spaces.min(by: {
+            abs(s.distance(from: s.startIndex, to: $0) - middle) < abs(s.distance(from: s.startIndex, to: $1) - middle)
+        }) {
+            parts = [String(s[..<cut]), String(s[s.index(after: cut)...])]
+        }
+    }
+    let widest = parts.map { textWidth($0, size: size, bold: bold) }.max() ?? 0
+    let fitted = widest > width ? max(8, size * width / widest) : size
+    return (parts, fitted)
+}

@@ -72,6 +72,27 @@ struct LoadedRun {
                             context.referenceSamples = target.sample(count: 400, using: &rng)
                         }
                     }
+                    // A target known by its points (`samples`): a light cloud under 2-D snapshots.
+                    if target.density == nil, target.dimension == 2, target.canSample {
+                        var rng = RandomStream(seed: 7, .initialisation, 0)
+                        context.referenceSamples = target.sample(
+                            count: min(target.naturalSampleCount ?? 2000, 2000), using: &rng)
+                    }
+                }
+                // A Langevin run: its Gibbs density ∝ exp(−V/λ) when the particles do not interact
+                // (normalised where log Z is known, as the 1-D curve needs), else V's level sets.
+                if context.logDensity == nil, let g = ScenarioLoader.langevinPlotInfo(path: scenarioPath),
+                    trajectory.map({ $0.dimension == g.dimension }) ?? true
+                {
+                    let v = g.potential
+                    let lambda = g.temperature
+                    let logZ = v.logPartition(temperature: lambda, dimension: g.dimension)
+                    if !g.interacting && lambda > 0 && (logZ != nil || g.dimension == 2) {
+                        context.logDensity = { x in -v.value(x) / lambda - (logZ ?? 0) }
+                        context.densityLabel = "Gibbs density ∝ exp(−V/λ)"
+                    } else {
+                        context.potential = { x in v.value(x) }
+                    }
                 }
             } catch let e as ScenarioError {
                 printError("wgf: \(e.description) (drawn without the target)")
@@ -108,15 +129,18 @@ func makeDirectory(_ path: String) throws {
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw SVG figures of a run: particles, paths, metrics and an animation.",
+        abstract: "Draw figures of a run (SVG, PDF or PNG): particles, paths, metrics and an animation.",
         discussion: """
-            Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots over the target's density \
-            contours in 2-D, histograms over its density in 1-D, a matrix of 2-D projections in d > 2; \
-            populations in distinct colours and markers, marker area proportional to weight), paths.svg \
-            (a subsample of trajectories), metrics.svg (each metric against step, time on the top axis, log \
-            scale where positive, the scenario's expectations as dashed thresholds) and animation.svg \
-            (animated SVG, d ≤ 2). Reads trajectory.csv or trajectory.h5 (only the records drawn), metrics.csv, \
-            scenario.toml and run.json.
+            Writes into DIR (default RUN_DIR/plots/): particles.svg (snapshots at equal aspect over the \
+            target's density contours in 2-D, a Langevin run's Gibbs density ∝ exp(−V/λ), a samples target \
+            as a light cloud; histograms over its density in 1-D; a matrix of 2-D projections in d > 2, \
+            --coords to choose them; populations in distinct colours and markers, marker area proportional \
+            to weight), paths.svg (a subsample of trajectories, thinned in time), metrics.svg (each metric \
+            against step, time on the top axis, log scale where positive, each expectation as a bar at its \
+            bound at its by-step) and animation.svg (animated SVG, d ≤ 2). Reads trajectory.csv or \
+            trajectory.h5 (only the records drawn), metrics.csv, scenario.toml and run.json. With --format \
+            pdf or png the figures are drawn by Cairo from the same calls; the animation is SVG only (left \
+            out with a note, an error when asked for by --kinds). See docs/figures.md.
             """)
 
     @Argument(help: "A run directory written by `wgf run`.")
@@ -131,11 +155,30 @@ struct Plot: ParsableCommand {
             valueName: "S1,S2,..."))
     var steps: String?
 
-    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation.")
-    var kinds: String = "particles,paths,metrics,animation"
+    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation (default: all).")
+    var kinds: String?
 
-    @Option(help: "Particles per population drawn in paths.svg.")
-    var pathParticles: Int = 40
+    @Option(help: "File format: svg, pdf (vector, for papers) or png (raster at twice the SVG's size).")
+    var format: String = "svg"
+
+    @Option(
+        help: ArgumentHelp(
+            "In d > 2, the coordinates shown, 1-based: the projections' rows and columns (2 to 5), the first two the plane of the paths (default: x1..x5; x1, x2).",
+            valueName: "I,J,..."))
+    var coords: String?
+
+    @Option(
+        help:
+            "Particles per population drawn in paths.svg (default: 40; 8 for Langevin runs, whose noisy paths cross).")
+    var pathParticles: Int?
+
+    @Option(help: "At most this many points per path in paths.svg (records evenly spaced, the last always).")
+    var pathPoints: Int = 200
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "2-D figures at equal aspect: one unit the same length on both axes (--no-equal-aspect: square panels).")
+    var equalAspect = true
 
     @Option(help: "Particles per population in animation.svg.")
     var animatedParticles: Int = 300
@@ -145,7 +188,17 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         let allowed = ["particles", "paths", "metrics", "animation"]
-        let wanted = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let wanted = (kinds ?? allowed.joined(separator: ",")).split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard let fileFormat = FigureFormat(rawValue: format) else {
+            throw fail("--format \(format): expected svg, pdf or png", code: Exit.badInput)
+        }
+        if fileFormat != .svg && kinds != nil && wanted.contains("animation") {
+            throw fail(
+                "--kinds animation: the animation is SVG only (drop it from --kinds, or use --format svg)",
+                code: Exit.badInput)
+        }
         if let bad = wanted.first(where: { !allowed.contains($0) }) {
             throw fail(
                 "--kinds: unknown figure '\(bad)' (allowed: \(allowed.joined(separator: ", ")))", code: Exit.badInput)
@@ -158,31 +211,61 @@ struct Plot: ParsableCommand {
             }
             snapshot = parsed.map { $0! }
         }
-        guard pathParticles >= 1, animatedParticles >= 1, frames >= 2 else {
-            throw fail("--path-particles and --animated-particles must be ≥ 1, --frames ≥ 2", code: Exit.badInput)
+        guard (pathParticles ?? 1) >= 1, animatedParticles >= 1, frames >= 2, pathPoints >= 2 else {
+            throw fail(
+                "--path-particles and --animated-particles must be ≥ 1, --frames and --path-points ≥ 2",
+                code: Exit.badInput)
+        }
+        var coordinates: [Int]? = nil
+        if let coords {
+            let parsed = coords.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard (2...5).contains(parsed.count), parsed.allSatisfy({ ($0 ?? 0) >= 1 }),
+                Set(parsed).count == parsed.count
+            else {
+                throw fail(
+                    "--coords \(coords): expected 2 to 5 distinct coordinates ≥ 1, comma-separated, e.g. 1,3",
+                    code: Exit.badInput)
+            }
+            coordinates = parsed.map { $0! - 1 }
         }
         let needTrajectory = wanted.contains { $0 != "metrics" }
         let run = try LoadedRun.load(runDirectory, needTrajectory: needTrajectory)
+        if let coordinates, let coords, let d = run.trajectory?.dimension {
+            if d <= 2 {
+                printError("wgf: --coords: the run has d = \(d): its figures show every coordinate")
+            } else if let bad = coordinates.first(where: { $0 >= d }) {
+                throw fail("--coords \(coords): x\(bad + 1) is not a coordinate (d = \(d))", code: Exit.badInput)
+            }
+        }
         var plots = RunPlots(trajectory: run.trajectory, metrics: run.metrics, context: run.context)
         plots.snapshotSteps = snapshot
-        plots.maxPathParticles = pathParticles
+        if (run.trajectory?.dimension ?? 0) > 2 { plots.coordinates = coordinates }
+        plots.maxPathParticles = pathParticles ?? (run.flowKind == "langevin" ? 8 : 40)
+        plots.maxPathPoints = pathPoints
+        plots.equalAspectIn2D = equalAspect
         plots.maxAnimatedParticles = animatedParticles
         plots.maxAnimationFrames = frames
         let directory = out ?? runDirectory + "/plots"
         try makeDirectory(directory)
         var written: [String] = []
         for kind in allowed where wanted.contains(kind) {
-            let svg: String? = try reporting {
-                switch kind {
-                case "particles": return try plots.particles()
-                case "paths": return try plots.paths()
-                case "metrics": return plots.metricsFigure()
-                default: return try plots.animation()
+            let file = "\(kind).\(fileFormat.rawValue)"
+            if let figureKind = RunPlots.Kind(rawValue: kind) {
+                guard let figure = try reporting({ try plots.drawing(of: figureKind) }) else { continue }
+                do { try figure.write(to: directory + "/" + file, format: fileFormat) } catch let e as FigureWriteError
+                {
+                    throw fail(e.description, code: Exit.ioFailure)
                 }
+                written.append(file)
+            } else if fileFormat == .svg {
+                guard let svg = try reporting({ try plots.animation() }) else { continue }
+                try writeText(svg, to: directory + "/" + file)
+                written.append(file)
+            } else {
+                printError("wgf: the animation is SVG only: not drawn for --format \(fileFormat.rawValue)")
             }
-            guard let svg else { continue }
-            try writeText(svg, to: directory + "/\(kind).svg")
-            written.append("\(kind).svg")
         }
         print(
             "\(runDirectory): \(written.isEmpty ? "nothing to draw" : written.joined(separator: ", ")) → \(directory)/")

@@ -197,7 +197,10 @@ final class DecompositionTests: XCTestCase {
         // numbers cannot be cut finer than thirds.
         let layouts: [(String, [Double], (Int, Int) -> Int)] = [
             ("an outlier at 1e6", bulk + [1e6, 0], { n, k in n / k + n / (10 * k) }),
-            ("a subnormal span", (0..<400).flatMap { [Double($0 % 3) * 5e-324, 0] }, { n, _ in (2 * n + 2) / 3 }),
+            (
+                "a subnormal span", (0..<400).flatMap { [Double($0 % 3) * Double.leastNonzeroMagnitude, 0] },
+                { n, _ in (2 * n + 2) / 3 }
+            ),
             ("one point", (0..<300).flatMap { _ in [0.25, 0.5] }, { n, _ in n }),
         ]
         for (label, x, largest) in layouts {

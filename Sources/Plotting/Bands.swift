@@ -29,7 +29,7 @@ public struct BandSeries: Sendable {
 /// bottom of the panel.
 public func bandOverlay(
     title: String, metric: String, subtitle: String, series: [BandSeries], threshold: Double?
-) -> String {
+) -> Figure {
     let font = 11.0
     var legend = series.enumerated().map { LegendEntry($1.label, style: SeriesStyle.at($0), line: true, marker: false) }
     let thrStyle = SeriesStyle(color: "#000000", dash: "3 3", marker: .circle, filled: true)
@@ -42,7 +42,8 @@ public func bandOverlay(
     let panel = (w: 520.0, h: 340.0)
     let width = left + panel.w + 30 + lw + 12
     let height = top + panel.h + 64
-    let svg = SVGWriter(width: width, height: height)
+    let svg = Figure(width: width, height: height)
+    svg.title = title
     // One line, shrunk to fit: run names joined into a title can be long.
     let titleSize = fitText(title, width: width - 24, size: 15, bold: true, lines: 1).size
     svg.text(width / 2, 24, title, size: titleSize, anchor: .middle, bold: true, cls: "title")
@@ -86,9 +87,9 @@ public func bandOverlay(
             func flush() {
                 defer { stretch = [] }
                 guard stretch.count >= 2 else { return }
-                var d = "M" + stretch.map { "\(fmt($0.x)) \(fmt($0.hi))" }.joined(separator: "L")
-                d += "L" + stretch.reversed().map { "\(fmt($0.x)) \(fmt($0.lo))" }.joined(separator: "L") + "Z"
-                svg.raw("<path d=\"\(d)\" fill=\"\(st.color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n")
+                let outline =
+                    stretch.map { Point($0.x, $0.hi) } + stretch.reversed().map { Point($0.x, $0.lo) }
+                svg.draw(.polygon(outline, fill: st.color, fillOpacity: 0.18, stroke: nil))
             }
             for (i, v) in s.values.enumerated() {
                 guard v.isFinite, i < s.halfWidths.count, let h = s.halfWidths[i], h.isFinite else {
@@ -112,5 +113,5 @@ public func bandOverlay(
         }
     }
     drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-    return svg.render(title: title)
+    return svg
 }

@@ -76,7 +76,7 @@ public struct ConvergenceSummary: Sendable {
 public func compareOverlay(
     title: String, metric: String, runs: [(label: String, steps: [Double], values: [Double])],
     threshold: Double?
-) -> String {
+) -> Figure {
     let font = 11.0
     var legend = runs.enumerated().map { LegendEntry($1.label, style: SeriesStyle.at($0), line: true, marker: true) }
     let thrStyle = SeriesStyle(color: "#000000", dash: "3 3", marker: .circle, filled: true)
@@ -89,7 +89,8 @@ public func compareOverlay(
     let panel = (w: 520.0, h: 340.0)
     let width = left + panel.w + 30 + lw + 12
     let height = top + panel.h + 64
-    let svg = SVGWriter(width: width, height: height)
+    let svg = Figure(width: width, height: height)
+    svg.title = title
     // One line, shrunk to fit: run names joined into a title can be long.
     let titleSize = fitText(title, width: width - 24, size: 15, bold: true, lines: 1).size
     svg.text(width / 2, 24, title, size: titleSize, anchor: .middle, bold: true, cls: "title")
@@ -130,5 +131,5 @@ public func compareOverlay(
         }
     }
     drawLegend(svg, x: width - lw - 12, y: top, entries: legend, fontSize: font)
-    return svg.render(title: title)
+    return svg
 }

@@ -37,10 +37,16 @@ struct Compare: ParsableCommand {
     @Option(help: "Output format on stdout: table, csv or json.")
     var format: String = "table"
 
-    @Flag(help: "Do not write the overlay SVG.")
+    @Flag(help: "Do not write the overlay figure.")
     var noPlot = false
 
+    @Option(help: "The overlay's file format: svg, pdf (vector, for papers) or png.")
+    var plotFormat: String = "svg"
+
     func run() throws {
+        guard FigureFormat(rawValue: plotFormat) != nil else {
+            throw fail("--plot-format \(plotFormat): expected svg, pdf or png", code: Exit.badInput)
+        }
         if runDirectories.count == 1, SweepDirectory.isSweep(runDirectories[0]) {
             return try compareSweep(runDirectories[0])
         }
@@ -136,14 +142,23 @@ struct Compare: ParsableCommand {
             let svg = compareOverlay(
                 title: title, metric: metric,
                 runs: zip(runs, labels).map { ($1, $0.metrics.steps, $0.metrics.values(metric)!) }, threshold: thr)
-            let path = (out as NSString).appendingPathComponent("compare-\(metric).svg")
-            try writeText(svg, to: path)
-            printError("wrote \(path)")
+            try writeOverlay(svg, to: out, metric: metric)
         }
     }
 }
 
 extension Compare {
+    /// Writes the overlay `compare-<metric>.<format>` into `directory`: a failed write is an
+    /// I/O failure (exit 5).
+    func writeOverlay(_ figure: Figure, to directory: String, metric: String) throws {
+        let format = FigureFormat(rawValue: plotFormat) ?? .svg
+        let path = (directory as NSString).appendingPathComponent("compare-\(metric).\(format.rawValue)")
+        do { try figure.write(to: path, format: format) } catch {
+            throw fail("\(error)", code: Exit.ioFailure)
+        }
+        printError("wrote \(path)")
+    }
+
     /// Where the overlay goes by default: the directory holding the first run (`runs/` for
     /// `runs/a runs/b`), as given; never a run directory itself, whose files `--force` owns.
     static func folderHolding(_ runs: [String]) -> String {

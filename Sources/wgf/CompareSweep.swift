@@ -78,9 +78,7 @@ extension Compare {
                     BandSeries(label: $0.variant, steps: $0.steps, values: $0.means, halfWidths: $0.halfWidths)
                 },
                 threshold: thr)
-            let path = (out as NSString).appendingPathComponent("compare-\(metric).svg")
-            try writeText(svg, to: path)
-            printError("wrote \(path)")
+            try writeOverlay(svg, to: out, metric: metric)
         }
     }
 }

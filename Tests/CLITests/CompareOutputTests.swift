@@ -25,6 +25,11 @@ final class CompareOutputTests: ScratchTestCase {
         _ = try metricsOnlyRun("solo", decay: 0.3)
         XCTAssertEqual(try runWGF(["compare", "solo", "--metric", "ksd"], in: scratch).code, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("compare-ksd.svg").path))
+        // PDF for a paper; an unknown format is bad input.
+        XCTAssertEqual(try runWGF(["compare", "runs/slow", "runs/fast", "--plot-format", "pdf"], in: scratch).code, 0)
+        let pdf = try Data(contentsOf: scratch.appendingPathComponent("runs/compare-ksd.pdf"))
+        XCTAssertEqual(String(decoding: pdf.prefix(5), as: UTF8.self), "%PDF-")
+        XCTAssertEqual(try runWGF(["compare", "runs/slow", "--plot-format", "bmp"], in: scratch).code, 3)
         // --out still wins.
         XCTAssertEqual(try runWGF(["compare", "runs/slow", "-o", "figs", "--metric", "ksd"], in: scratch).code, 0)
         XCTAssertTrue(

@@ -291,7 +291,8 @@ final class FigureTests: XCTestCase {
     func testCompareOverlayShrinksALongTitle() throws {
         let title = (0..<4).map { "runs/a-long-run-name-\($0)" }.joined(separator: " vs ")
         let svg = compareOverlay(
-            title: title, metric: "ksd", runs: [("a", [0, 10], [1, 0.1]), ("b", [0, 10], [1, 0.5])], threshold: nil)
+            title: title, metric: "ksd", runs: [("a", [0, 10], [1, 0.1]), ("b", [0, 10], [1, 0.5])], threshold: nil
+        ).svg()
         let e = try SVGElements.parse(svg)
         let width = try XCTUnwrap(e.elements.first { $0.tag == "svg" }?.number("width"))
         let line = try XCTUnwrap(e.elements.first { $0.attributes["class"] == "title" })

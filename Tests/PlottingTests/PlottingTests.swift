@@ -267,7 +267,8 @@ final class PlottingTests: XCTestCase {
     func testCompareOverlay() {
         let svg = compareOverlay(
             title: "a vs b", metric: "ksd",
-            runs: [("a", [0, 10, 20], [1, 0.1, 0.01]), ("b", [0, 10, 20], [1, 0.5, 0.25])], threshold: 0.05)
+            runs: [("a", [0, 10, 20], [1, 0.1, 0.01]), ("b", [0, 10, 20], [1, 0.5, 0.25])], threshold: 0.05
+        ).svg()
         let i = check(svg, "compare")
         XCTAssertEqual(Set(i.attributes.compactMap { $0.attributes["data-run"] }), ["a", "b"])
         XCTAssertEqual(i.classes["threshold"], 1)

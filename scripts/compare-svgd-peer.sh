@@ -5,8 +5,9 @@
 # (direct) kernel sums on both sides (`auto` would pick the mesh at N = 5000).
 #
 #   scripts/compare-svgd-peer.sh
+#   SUMMATION=auto SIZES=5000 scripts/compare-svgd-peer.sh   # wgf's default engine choice
 #
-# Environment: PEERS (default ../shared/peers), PYTHON (default /tmp/peers-venv/bin/python,
+# Environment: SUMMATION (default direct), PEERS (default ../shared/peers), PYTHON (default /tmp/peers-venv/bin/python,
 # a venv with ../shared/peers/requirements.txt), SIZES (default "100 1000 5000"),
 # ITERS_SMALL (default 200, for N ≤ 1000), ITERS_LARGE (default 20, for larger N),
 # TMPDIR_CMP (default /tmp/wgf-compare-svgd: CSVs and run directories).
@@ -23,6 +24,7 @@ SIZES="${SIZES:-100 1000 5000}"
 ITERS_SMALL="${ITERS_SMALL:-200}"
 ITERS_LARGE="${ITERS_LARGE:-20}"
 OUT="${TMPDIR_CMP:-/tmp/wgf-compare-svgd}"
+SUMMATION="${SUMMATION:-direct}"   # wgf's flow.summation: direct (as the reference) or auto
 REF="$PEERS/svgd_reference.py"
 
 [[ -f "$REF" ]] || { echo "error: $REF not found (set PEERS)" >&2; exit 1; }
@@ -51,10 +53,10 @@ for n in $SIZES; do
     ref_mean=$(csv_get "$csv" mean_s_per_iter)
 
     dir="$OUT/wgf-svgd-$n"
-    echo "== wgf N=$n, $iters steps"
+    echo "== wgf N=$n, $iters steps, summation $SUMMATION"
     "$WGF" run scenarios/svgd-gaussian-2d.toml --threads 1 --quiet \
         --set population.count="$n" --set steps="$iters" \
-        --set 'record.metrics=[]' --set record.trajectory=false --set flow.summation=direct --set 'expect=[]' \
+        --set 'record.metrics=[]' --set record.trajectory=false --set flow.summation="$SUMMATION" --set 'expect=[]' \
         --out "$dir"
     wgf_step=$(json_get "$dir/run.json" 'j["seconds"]["stepping"] / j["steps-taken"]')
     rows+=("$n $iters $ref_med $ref_mean $wgf_step")

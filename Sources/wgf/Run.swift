@@ -350,7 +350,8 @@ extension Run {
     /// alone), named as such. Checkpointing appears when it took any time to speak of.
     static func timeSplit(_ t: RunTimings, steps: Int) -> String {
         func s(_ v: Double) -> String { String(format: "%.2f s", v) }
-        let rate = t.stepping > 0 ? String(format: "%.0f", Double(steps) / t.stepping) : "–"
+        let perSecond = t.stepping > 0 ? Double(steps) / t.stepping : 0
+        let rate = t.stepping > 0 ? String(format: perSecond >= 10 ? "%.0f" : "%.2g", perSecond) : "–"
         var parts = [
             "stepping \(s(t.stepping)) at \(rate) steps/s", "metrics \(s(t.metrics))", "recording \(s(t.recording))",
         ]

@@ -233,15 +233,8 @@ final class FigureTests: XCTestCase {
     /// `coordinates` picks what d > 2 shows: coordinate a of this run lies near 100·a, so the
     /// tick labels say which coordinate each axis draws.
     func testChosenCoordinatesOfAHigherDimensionalRun() throws {
-        var frames: [Frame] = []
-        for r in 0..<3 {
-            var p = PopulationFrame(name: "particles")
-            for i in 0..<40 {
-                p.ids.append(i)
-                p.weights.append(1)
-                for a in 0..<4 { p.positions.append(100 * Double(a) + sin(Double(i * (a + 2) + r))) }
-            }
-            frames.append(Frame(step: r, time: Double(r), populations: [p]))
+        let frames = framesOfOnePopulation(records: 3, count: 40) { r, i in
+            (0..<4).map { a in 100 * Double(a) + sin(Double(i * (a + 2) + r)) }
         }
         var plots = RunPlots(
             trajectory: Trajectory(dimension: 4, frames: frames), metrics: nil, context: PlotContext(title: "4-D"))
@@ -262,15 +255,8 @@ final class FigureTests: XCTestCase {
 
     /// A path over 1000 records is thinned to at most maxPathPoints points, its last record kept.
     func testPathsAreThinnedInTime() throws {
-        var frames: [Frame] = []
-        for r in 0..<1000 {
-            var p = PopulationFrame(name: "particles")
-            for i in 0..<3 {
-                p.ids.append(i)
-                p.weights.append(1)
-                p.positions += [Double(r) / 100 + Double(i), sin(Double(r) / 50 + Double(i))]
-            }
-            frames.append(Frame(step: r, time: Double(r), populations: [p]))
+        let frames = framesOfOnePopulation(records: 1000, count: 3) { r, i in
+            [Double(r) / 100 + Double(i), sin(Double(r) / 50 + Double(i))]
         }
         var plots = RunPlots(
             trajectory: Trajectory(dimension: 2, frames: frames), metrics: nil, context: PlotContext(title: "long"))
@@ -299,5 +285,19 @@ final class FigureTests: XCTestCase {
         XCTAssertEqual(line.text, title)
         let size = try XCTUnwrap(line.number("font-size"))
         XCTAssertLessThanOrEqual(Double(title.count) * size * 0.62, width - 20, "\(size) px")
+    }
+
+    /// `records` frames (step r at time r) of one population of `count` unit-weight particles,
+    /// particle i of record r at `position(r, i)`.
+    func framesOfOnePopulation(records: Int, count: Int, _ position: (Int, Int) -> [Double]) -> [Frame] {
+        (0..<records).map { r in
+            var p = PopulationFrame(name: "particles")
+            for i in 0..<count {
+                p.ids.append(i)
+                p.weights.append(1)
+                p.positions += position(r, i)
+            }
+            return Frame(step: r, time: Double(r), populations: [p])
+        }
     }
 }

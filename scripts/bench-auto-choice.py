@@ -24,7 +24,7 @@ def run_sum(wgf, kernel, x, y, method, tol, repeat):
     if r.returncode != 0:
         raise SystemExit(f"wgf sum failed: {r.stderr.strip()}")
     info = json.loads(r.stderr.strip().splitlines()[-1])
-    return info["method"], info["seconds"]
+    return info["method"], info["seconds"], float(info.get("parameters", {}).get("estimated-seconds", "nan"))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +39,7 @@ def main():
     a = p.parse_args()
     load = open("/proc/loadavg").read().split()[:3]
     print(f"# load average {' '.join(load)}; one thread; seconds are medians of {a.repeat}")
-    print(f"{'kernel':20} {'d':>2} {'N':>7} {'tol':>6} {'direct':>9} {'mesh':>9} {'auto':>9} {'auto picks':>10} {'auto/best':>9}")
+    print(f"{'kernel':20} {'d':>2} {'N':>7} {'tol':>6} {'direct':>9} {'mesh':>9} {'auto':>9} {'auto picks':>10} {'auto/best':>9} {'mesh model':>10}")
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for d in map(int, a.dims.split(",")):
@@ -63,14 +63,14 @@ def main():
                                             "direct", tol, 1)[1]
                                 direct = t * (n / m) ** 2
                                 direct_note = "~"
-                        mesh = run_sum(a.wgf, kernel, xs, ys, "mesh", tol, a.repeat)[1]
-                        picked, auto = run_sum(a.wgf, kernel, xs, ys, "auto", tol, a.repeat)
+                        _, mesh, estimate = run_sum(a.wgf, kernel, xs, ys, "mesh", tol, a.repeat)
+                        picked, auto, _ = run_sum(a.wgf, kernel, xs, ys, "auto", tol, a.repeat)
                         best = min(direct, mesh)
                         ratio = auto / best
                         worst = max(worst, ratio)
                         flag = "" if ratio <= a.limit else "  ✗"
                         print(f"{kernel:20} {d:>2} {n:>7} {tol:>6g} {direct_note}{direct:>8.3g} {mesh:>9.3g} {auto:>9.3g} "
-                              f"{picked:>10} {ratio:>9.2f}{flag}", flush=True)
+                              f"{picked:>10} {ratio:>9.2f} {estimate:>10.3g}{flag}", flush=True)
     print(f"# worst auto/best: {worst:.2f} (goal ≤ {a.limit})")
     return 0 if worst <= a.limit else 1
 

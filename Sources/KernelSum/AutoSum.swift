@@ -3,8 +3,12 @@ import Foundation
 
 /// `summation = "auto"`: per call, the cheapest engine that meets the tolerance, by a cost model
 /// measured on this machine class:
-/// - direct: about 3 ns per pair, exact — taken for small problems (N·M ≤ 4·10⁶);
-/// - mesh (d ≤ 3, every kernel): about 1 µs per point plus its FFTs, meets the tolerance;
+/// - direct: exact, ``RadialKernel/directSecondsPerPair`` per pair (1.9 ns for the Gaussian,
+///   up to 15 ns for a formula) — always taken for small problems (N·M ≤ 4·10⁶);
+/// - mesh (d ≤ 3, every kernel): meets the tolerance; taken when its plan's estimate (FFTs,
+///   near field, spreading: ``MeshSum/estimatedSeconds(_:_:)``) is below direct's. In 3-D a
+///   kernel that needs the near field (IMQ, Laplace, Matérn, Coulomb) then stays direct up
+///   to N = M ≈ 10⁴ (scripts/bench-auto-choice.py measures the choice against both engines);
 /// - sliced (riesz:r=1, d > 3): the relative error of its gradients is about 1.0 √(d/P)
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
@@ -57,7 +61,10 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         return lastChoice.parameters.merging(["choice": lastChoice.name]) { a, _ in a }
     }
 
-    /// The engine `auto` uses for a problem of this shape.
+    /// The engine `auto` uses for a problem of this shape, without its points: direct up to
+    /// ``meshThreshold`` pairs, else the mesh where it serves the kernel, else sliced where it
+    /// is cheaper, else direct. (``choice(_:for:)`` refines the mesh's choice with its plan's
+    /// cost for the actual points; the ranks' sum over particles held apart uses this one.)
     /// - Parameters:
     ///   - kernel: the kernel summed.
     ///   - d: the dimension.
@@ -82,9 +89,21 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         return direct
     }
 
-    /// ``choice(_:dimension:sources:targets:)`` for the whole of `problem`.
-    func choice(_ kernel: any RadialKernel, for problem: KernelSumProblem) -> any KernelSumEngine {
-        choice(kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+    /// The engine `auto` uses for `problem`: ``choice(_:dimension:sources:targets:)``, except
+    /// that the mesh is taken only when its plan for these points is estimated to cost less
+    /// than the direct sum (both on one thread, so the choice does not depend on the threads).
+    /// - Parameters:
+    ///   - kernel: the kernel summed.
+    ///   - problem: sources, weights and targets.
+    public func choice(_ kernel: any RadialKernel, for problem: KernelSumProblem) -> any KernelSumEngine {
+        let byShape = choice(
+            kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+        guard byShape is MeshSum else { return byShape }
+        let pairs = Double(problem.sourceCount) * Double(problem.targetCount)
+        guard let meshSeconds = mesh.estimatedSeconds(kernel, problem),
+            meshSeconds < pairs * kernel.directSecondsPerPair
+        else { return direct }
+        return mesh
     }
 
     /// Sums with ``choice(_:dimension:sources:targets:)`` for this problem's shape, and records

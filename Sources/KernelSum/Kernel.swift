@@ -27,6 +27,10 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     var spec: String { get }
     /// How the kernel behaves at 0, which decides how the approximate engines treat it.
     var regularity: KernelRegularity { get }
+    /// Seconds per source–target pair of the direct sum with a gradient, on one thread
+    /// (measured on the development machine, d = 2 and 3 alike within 20 %): `auto` weighs
+    /// it against the mesh's cost model. 5 ns unless the kernel says.
+    var directSecondsPerPair: Double { get }
     /// (κ(r), κ'(r)/r) at r² = `r2`.
     /// - Parameter r2: the squared distance r² ≥ 0.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
@@ -59,6 +63,9 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
 }
 
 extension RadialKernel {
+    /// 5 ns: the rate of a kernel with a square root and an exponential (Laplace: 5.5–6.2).
+    public var directSecondsPerPair: Double { 5e-9 }
+
     /// The spec (``spec``).
     public var description: String { spec }
 

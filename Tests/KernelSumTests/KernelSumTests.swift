@@ -217,6 +217,34 @@ final class DirectSumTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("riesz:r=1"), "\($0)")
         }
     }
+
+    /// With the points, `auto` takes the mesh only where its plan's cost model beats the direct
+    /// sum's pairs: in 3-D at N = M = 4000 the IMQ and Laplace kernels (whose near field the
+    /// mesh must sum pair by pair) stay direct, as measured (0.47 s and 0.49 s on the mesh
+    /// against 0.04 s and 0.09 s: scripts/bench-auto-choice.py), while the Gaussian at 20000
+    /// and the Laplace kernel in 2-D take the mesh. Without the points (shape only) every one
+    /// of them would be the mesh.
+    func testAutoWeighsTheMeshPlanAgainstTheDirectSum() {
+        var rng = TestRNG(11)
+        func cloud(_ n: Int, _ d: Int) -> [Double] { (0..<(n * d)).map { _ in rng.uniform(-2, 2) } }
+        let cases: [(any RadialKernel, Int, Int, String)] = [
+            (InverseMultiquadricKernel(c: 1, beta: -0.5), 3, 4000, "direct"),
+            (LaplaceKernel(alpha: 1), 3, 4000, "direct"),
+            (GaussianKernel(sigma: 0.5), 3, 20000, "mesh"),
+            (LaplaceKernel(alpha: 1), 2, 20000, "mesh"),
+        ]
+        for (kernel, d, n, want) in cases {
+            let auto = AutoSum(tolerance: 1e-6, threads: 2)
+            XCTAssertEqual(auto.choice(kernel, dimension: d, sources: n, targets: n).name, "mesh", "by shape")
+            let x = cloud(n, d)
+            var v: [Double] = []
+            var g: [Double] = []
+            auto.sum(
+                kernel, dimension: d, sources: x, weights: [Double](repeating: 1.0 / Double(n), count: n),
+                channels: 1, targets: x, gradientChannels: [0], values: &v, gradients: &g)
+            XCTAssertEqual(auto.parameters["choice"], want, "\(kernel.spec), d = \(d), N = \(n)")
+        }
+    }
 }
 
 final class SlicedSumTests: XCTestCase {

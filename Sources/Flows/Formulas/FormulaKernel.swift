@@ -24,6 +24,10 @@ public struct FormulaKernel: RadialKernel {
         regularity = atZero.value.isFinite ? .cusp : .singular
     }
 
+    /// Direct sum with gradient, one thread: 14–15 ns measured for `exp(-r^2)` (the tape,
+    /// 64 distances a pass); longer formulas cost more.
+    public var directSecondsPerPair: Double { 15e-9 }
+
     /// `formula:EXPR`, as given.
     public var spec: String { "formula:\(formula.source)" }
 

@@ -10,6 +10,8 @@ public struct CoulombKernel: RadialKernel {
     public var spec: String { "coulomb" }
     /// Singular: unbounded at 0.
     public var regularity: KernelRegularity { .singular }
+    /// Direct sum with gradient, one thread: 3.6–4.5 ns measured.
+    public var directSecondsPerPair: Double { 4.0e-9 }
 
     /// κ = 1/r, κ'(r)/r = −1/r³; (0, 0) at r = 0.
     /// - Parameter r2: r².

@@ -18,6 +18,8 @@ public struct GaussianKernel: RadialKernel {
     public var spec: String { "gaussian:sigma=\(formatNumber(sigma))" }
     /// Smooth: analytic at 0.
     public var regularity: KernelRegularity { .smooth }
+    /// Direct sum with gradient, one thread: 1.8–2.0 ns measured (the vector exp).
+    public var directSecondsPerPair: Double { 1.9e-9 }
 
     /// κ = exp(−r²/(2σ²)), κ'(r)/r = −κ/σ².
     /// - Parameter r2: r².

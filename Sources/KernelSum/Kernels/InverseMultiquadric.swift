@@ -26,6 +26,8 @@ public struct InverseMultiquadricKernel: RadialKernel {
     }
     /// Smooth: analytic at 0.
     public var regularity: KernelRegularity { .smooth }
+    /// Direct sum with gradient, one thread: 2.7–3.5 ns measured.
+    public var directSecondsPerPair: Double { 3.0e-9 }
 
     /// κ = q^β with q = 1 + r²/c², κ'(r)/r = 2β q^(β−1) / c².
     /// - Parameter r2: r².

@@ -14,6 +14,8 @@ public struct LaplaceKernel: RadialKernel {
     public var spec: String { "laplace:alpha=\(formatNumber(alpha))" }
     /// Cusp: finite but not differentiable at 0.
     public var regularity: KernelRegularity { .cusp }
+    /// Direct sum with gradient, one thread: 5.5–6.2 ns measured.
+    public var directSecondsPerPair: Double { 5.8e-9 }
 
     /// κ = e^(−αr), κ'(r)/r = −α e^(−αr) / r (0 at r = 0).
     /// - Parameter r2: r².

@@ -12,6 +12,8 @@ public struct LogarithmicKernel: RadialKernel {
     public var spec: String { "log" }
     /// Singular: unbounded at 0.
     public var regularity: KernelRegularity { .singular }
+    /// Direct sum with gradient, one thread: 5.0 ns measured.
+    public var directSecondsPerPair: Double { 5.0e-9 }
 
     /// κ = −½ log r², κ'(r)/r = −1/r²; (0, 0) at r = 0.
     /// - Parameter r2: r².

@@ -15,6 +15,8 @@ public struct RieszKernel: RadialKernel {
     public var spec: String { "riesz:r=\(formatNumber(r))" }
     /// Cusp: finite but not differentiable at 0.
     public var regularity: KernelRegularity { .cusp }
+    /// Direct sum with gradient, one thread: 3.7–4.3 ns measured.
+    public var directSecondsPerPair: Double { 4.0e-9 }
 
     /// κ = −ρ^r with ρ = |x|, κ'(ρ)/ρ = −r ρ^(r−2) (0 at ρ = 0).
     /// - Parameter r2: ρ².

@@ -68,6 +68,11 @@ public struct MeshOptions: Sendable, Hashable {
     /// Seconds per source–target pair of the near field on one thread (measured).
     public var nearSecondsPerPair: Double = 20e-9
 
+    /// Seconds per window point of spreading (sources) and interpolation (targets) on one
+    /// thread: a call spreads and interpolates (N + M) wᵈ of them (measured; what `auto`
+    /// adds to the FFTs and the near field to compare the mesh with the direct sum).
+    public var spreadSecondsPerWindowPoint: Double = 2e-9
+
     /// Bins per axis of the coarse histogram that estimates the density the sources see, for
     /// d = 1, 2, 3 (256, 4096 and 4096 bins in all): enough to see clusters, cheap to fill.
     public var densityBins: [Int] = [256, 64, 16]

@@ -32,6 +32,9 @@ struct MeshPlan {
     /// ulp/τ of its level: grid values cannot carry gradients that small to the tolerance, the
     /// direct sum's slopes can).
     let fallback: String?
+    /// The cost model's seconds for one call on one thread: FFTs, near field, spreading and
+    /// interpolation (``MeshOptions``' rates); what `auto` compares with the direct sum.
+    let estimatedSeconds: Double
 
     /// The spreading grid: 2n_a points per axis a < d, 1 beyond.
     var grid: [Int] { (0..<3).map { $0 < dimension ? 2 * modes[$0] : 1 } }
@@ -75,6 +78,7 @@ struct MeshPlan {
         [
             "grid": grid[0..<dimension].map(String.init).joined(separator: "x"), "spacing": "\(gridSpacing)",
             "window-width": String(spreadWidth), "near-radius": "\(split.radius)",
+            "estimated-seconds": "\(estimatedSeconds)",
         ]
     }
 
@@ -136,7 +140,9 @@ struct MeshPlan {
                     window: w, channels: problem.channels, periodic: period != nil, options: options)
             } ?? .infinity
         var feasible: Bool
+        var chosenCost = splitChoice.cost
         if let (band, negligible) = analytic, analyticCost <= splitChoice.cost, analyticCost.isFinite {
+            chosenCost = analyticCost
             h = band
             radius = 0
             reach = negligible
@@ -189,6 +195,9 @@ struct MeshPlan {
         let level = max(abs(split.far(0)), abs(offset))
         let variation = abs(split.far(0) - offset)
         let held = kernel.regularity == .smooth ? tol : options.nonSmoothToleranceFactor * tol
+        estimatedSeconds =
+            chosenCost + options.spreadSecondsPerWindowPoint * Double(problem.sourceCount + problem.targetCount)
+            * pow(w, Double(d))
         if !feasible {
             fallback =
                 "direct (no grid of at most 2^\(options.maximumGridLog2) points resolves the kernel "

@@ -197,6 +197,20 @@ public struct MeshSum: SharesSumsAcrossRanks {
         }
     }
 
+    /// The cost model's seconds for summing `problem` on one thread (``MeshOptions``' rates:
+    /// FFTs, near field, spreading and interpolation), for the plan a call would make now; nil
+    /// where the call would hand over to the direct sum. What `auto` compares with the direct
+    /// sum's pairs.
+    public func estimatedSeconds(_ kernel: any RadialKernel, _ problem: KernelSumProblem) -> Double? {
+        let ws = workspace
+        ws.lock.lock()
+        defer { ws.lock.unlock() }
+        let plan = MeshPlan(
+            kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
+            reusableStep: ws.plan?.split.step, domain: domain, options: options)
+        return plan.fallback == nil ? plan.estimatedSeconds : nil
+    }
+
     /// The exact engine this one hands over to.
     var direct: DirectSum { DirectSum(threads: threads, domain: domain) }
 

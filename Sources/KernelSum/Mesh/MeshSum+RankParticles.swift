@@ -48,9 +48,7 @@ extension MeshSum {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(
-            kernel: kernel, inputs: inputs, tolerance: tolerance, previous: ws.history,
-            reusableStep: ws.plan?.split.step, domain: domain, options: options)
+        let plan = currentPlan(kernel, inputs, ws)
         guard plan.fallback == nil else { return false }
         let buffers = ws.prepare(
             plan, channels: problem.channels, threads: threads, share: (communicator.rank, communicator.size))

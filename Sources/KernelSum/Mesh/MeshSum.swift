@@ -205,10 +205,16 @@ public struct MeshSum: SharesSumsAcrossRanks {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(
-            kernel: kernel, problem: problem, tolerance: tolerance, previous: ws.history,
-            reusableStep: ws.plan?.split.step, domain: domain, options: options)
+        let plan = currentPlan(kernel, MeshPlan.Inputs(problem, period: domain.period, options: options), ws)
         return plan.fallback == nil ? plan.estimatedSeconds : nil
+    }
+
+    /// The plan a call on `inputs` makes now: the workspace's last grid kept while it stays
+    /// near the best, its smooth-step table reused (the caller holds the workspace's lock).
+    func currentPlan(_ kernel: any RadialKernel, _ inputs: MeshPlan.Inputs, _ ws: MeshWorkspace) -> MeshPlan {
+        MeshPlan(
+            kernel: kernel, inputs: inputs, tolerance: tolerance, previous: ws.history,
+            reusableStep: ws.plan?.split.step, domain: domain, options: options)
     }
 
     /// The exact engine this one hands over to.
@@ -227,9 +233,7 @@ public struct MeshSum: SharesSumsAcrossRanks {
         let ws = workspace
         ws.lock.lock()
         defer { ws.lock.unlock() }
-        let plan = MeshPlan(
-            kernel: kernel, problem: whole, tolerance: tolerance, previous: ws.history,
-            reusableStep: ws.plan?.split.step, domain: domain, options: options)
+        let plan = currentPlan(kernel, MeshPlan.Inputs(whole, period: domain.period, options: options), ws)
         if let fallback = plan.fallback {
             guard !unlessFallback else { return false }
             ws.report = ["fallback": fallback]

@@ -14,7 +14,8 @@ trap 'rm -rf "$scratch"' EXIT
 
 mkdir "$scratch/wgf"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-    [ -e "$f" ] && printf '%s\0' "$f"
+    # A tracked file deleted in the working tree is left out (and must not end the loop in error).
+    if [ -e "$f" ]; then printf '%s\0' "$f"; fi
 done | tar --null -T - -cf - | tar -xf - -C "$scratch/wgf"
 (
     cd "$scratch/wgf"

@@ -38,7 +38,7 @@ public struct ProgressLine: Sendable {
     var stepField: String { "step \(step)/\(steps)" }
     var elapsedField: String { ProgressLine.duration(elapsed) }
     var etaField: String { "ETA " + (secondsLeft.map(ProgressLine.duration) ?? "?") }
-    var rateField: String { "\(formatRate(rate)) steps/s" }
+    var rateField: String { "\(ProgressLine.rate(rate)) steps/s" }
     var metricField: String? { metric.map { "\($0.name) \(formatSignificant($0.value))" } }
 
     /// One line of at most `columns − 1` characters (the last column is left free: a terminal
@@ -84,5 +84,8 @@ public struct ProgressLine: Sendable {
             ? String(format: "%d:%02d", s / 60, s % 60) : String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 
-    func formatRate(_ r: Double) -> String { r >= 10 ? String(format: "%.0f", r) : String(format: "%.2g", r) }
+    /// Steps per second as shown: whole numbers from 10 on, two significant digits below.
+    public static func rate(_ r: Double) -> String {
+        r >= 10 ? String(format: "%.0f", r) : String(format: "%.2g", r)
+    }
 }

@@ -92,7 +92,7 @@ struct Run: ParsableCommand {
             if out != nil { throw ValidationError("--resume writes into the run directory it continues: drop --out") }
             if seed != nil || !overrides.isEmpty {
                 throw ValidationError(
-                    "--resume continues the same scenario: only --steps, --threads, --quiet and --progress may be given (not --seed or --set)"
+                    "--resume continues the same scenario: only --steps, --threads, --quiet, --progress and --progress-seconds may be given (not --seed or --set)"
                 )
             }
             if force { throw ValidationError("--force starts a new run and --resume continues one: give one of them") }
@@ -350,8 +350,7 @@ extension Run {
     /// alone), named as such. Checkpointing appears when it took any time to speak of.
     static func timeSplit(_ t: RunTimings, steps: Int) -> String {
         func s(_ v: Double) -> String { String(format: "%.2f s", v) }
-        let perSecond = t.stepping > 0 ? Double(steps) / t.stepping : 0
-        let rate = t.stepping > 0 ? String(format: perSecond >= 10 ? "%.0f" : "%.2g", perSecond) : "–"
+        let rate = t.stepping > 0 ? ProgressLine.rate(Double(steps) / t.stepping) : "–"
         var parts = [
             "stepping \(s(t.stepping)) at \(rate) steps/s", "metrics \(s(t.metrics))", "recording \(s(t.recording))",
         ]

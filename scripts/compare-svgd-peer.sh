@@ -54,7 +54,7 @@ for n in $SIZES; do
 
     dir="$OUT/wgf-svgd-$n"
     echo "== wgf N=$n, $iters steps, summation $SUMMATION"
-    "$WGF" run scenarios/svgd-gaussian-2d.toml --threads 1 --quiet \
+    "$WGF" run scenarios/svgd-gaussian-2d.toml --threads 1 --quiet --force \
         --set population.count="$n" --set steps="$iters" \
         --set 'record.metrics=[]' --set record.trajectory=false --set flow.summation="$SUMMATION" --set 'expect=[]' \
         --out "$dir"
@@ -64,7 +64,7 @@ done
 
 echo "== wgf quickstart (scenarios/quickstart.toml, --threads 1)"
 qdir="$OUT/wgf-quickstart"
-"$WGF" run scenarios/quickstart.toml --quiet --threads 1 --out "$qdir"
+"$WGF" run scenarios/quickstart.toml --quiet --force --threads 1 --out "$qdir"
 q_rate=$(json_get "$qdir/run.json" 'j["steps-taken"] / j["seconds"]["stepping"]')
 q_steps=$(json_get "$qdir/run.json" 'j["steps-taken"]')
 q_n=$(json_get "$qdir/run.json" 'j["particles"][0]["count"]')

@@ -31,6 +31,13 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     /// (measured on the development machine, d = 2 and 3 alike within 20 %): `auto` weighs
     /// it against the mesh's cost model. 5 ns unless the kernel says.
     var directSecondsPerPair: Double { get }
+    /// For kernels analytic at 0, which the mesh sums without a near field: the mode spacing h
+    /// at which the spectrum has fallen by e^(−l) beyond π/h, and the radius beyond which the
+    /// kernel is negligible (|κ| ≤ e^(−l)|κ(0)|; infinite if it decays slowly). nil (the
+    /// default) for kernels that need the near field: a cusp, a singularity, or an unknown
+    /// spectrum. ``MeasuredSpectrum`` measures it for a kernel known only by its values.
+    /// - Parameter l: the decay, l > 0.
+    func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)?
     /// (κ(r), κ'(r)/r) at r² = `r2`.
     /// - Parameter r2: the squared distance r² ≥ 0.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
@@ -65,6 +72,10 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
 extension RadialKernel {
     /// 5 ns: the rate of a kernel with a square root and an exponential (Laplace: 5.5–6.2).
     public var directSecondsPerPair: Double { 5e-9 }
+
+    /// None: the mesh splits off a near field.
+    /// - Parameter l: the decay.
+    public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? { nil }
 
     /// The spec (``spec``).
     public var description: String { spec }

@@ -568,13 +568,15 @@ struct WGFResult {
 let mpirunArguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader"]
 
 /// Runs the wgf binary in `directory`; optionally sends `signal` (SIGINT unless said) after
-/// `interruptAfter` seconds, or runs it under a shell `ulimit` (e.g. `"-f 200"`: a file-size
+/// `interruptAfter` seconds, or as soon as `interruptWhen` holds (polled every 5 ms, for at
+/// most 60 s), or runs it under a shell `ulimit` (e.g. `"-f 200"`: a file-size
 /// limit in 512-byte blocks; `"-v 1048576"`: an address-space limit in KiB), as a scheduler sets
 /// one, or as `ranks` ranks of an MPI job (the signal then goes to `mpirun`).
 @discardableResult
 func runWGF(
     _ args: [String], in directory: URL = CLITests.root, interruptAfter: Double? = nil,
-    signal: Int32 = SIGINT, ulimit: String? = nil, ranks: Int? = nil, environment: [String: String] = [:]
+    interruptWhen: (() -> Bool)? = nil, signal: Int32 = SIGINT, ulimit: String? = nil, ranks: Int? = nil,
+    environment: [String: String] = [:]
 ) throws -> WGFResult {
     let p = Process()
     if !environment.isEmpty {
@@ -598,6 +600,11 @@ func runWGF(
     try p.run()
     if let t = interruptAfter {
         Thread.sleep(forTimeInterval: t)
+        kill(p.processIdentifier, signal)
+    }
+    if let condition = interruptWhen {
+        let deadline = Date().addingTimeInterval(60)
+        while !condition() && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         kill(p.processIdentifier, signal)
     }
     let o = out.fileHandleForReading.readDataToEndOfFile()

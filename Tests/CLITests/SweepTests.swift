@@ -55,13 +55,13 @@ final class SweepTests: ScratchTestCase {
     @discardableResult
     func sweep(
         _ out: String, _ extra: [String] = [], vary: [String] = ["step-size=0.25,0.1"], seeds: String = "1..3",
-        scenario: String? = nil, interruptAfter: Double? = nil, signal: Int32 = SIGINT,
-        ranks: Int? = nil
+        scenario: String? = nil, interruptAfter: Double? = nil, interruptWhen: (() -> Bool)? = nil,
+        signal: Int32 = SIGINT, ranks: Int? = nil
     ) throws -> WGFResult {
         try runWGF(
             ["sweep", scenario ?? scenarioPath, "--seeds", seeds, "--out", out] + vary.flatMap { ["--vary", $0] }
                 + extra,
-            in: scratch, interruptAfter: interruptAfter, signal: signal, ranks: ranks)
+            in: scratch, interruptAfter: interruptAfter, interruptWhen: interruptWhen, signal: signal, ranks: ranks)
     }
 
     func path(_ parts: String...) -> String { ([scratch.path] + parts).joined(separator: "/") }
@@ -303,7 +303,8 @@ final class SweepTests: ScratchTestCase {
     }
 
     func testStoppedSweepFinishesOnRerunWithTheSameTables() throws {
-        // Runs of about two seconds each, so that SIGTERM lands in the middle of the first.
+        // Runs of about a second each; SIGTERM lands in the middle of the first, once it has
+        // written its first checkpoint (step 100 of 2000).
         let long = [
             "--set", "steps=2000", "--set", "population.count=300", "--set", "record-every=250", "--set",
             "checkpoint-every=100",
@@ -311,8 +312,10 @@ final class SweepTests: ScratchTestCase {
         let reference = path("reference")
         let out = path("stopped")
         XCTAssertEqual(try sweep(reference, long, vary: ["step-size=0.25"], seeds: "1..2").code, 0)
+        let firstCheckpoint = out + "/step-size=0.25/seed-1/checkpoint.wgf"
         let stopped = try sweep(
-            out, long, vary: ["step-size=0.25"], seeds: "1..2", interruptAfter: 0.8, signal: SIGTERM)
+            out, long, vary: ["step-size=0.25"], seeds: "1..2",
+            interruptWhen: { FileManager.default.fileExists(atPath: firstCheckpoint) }, signal: SIGTERM)
         XCTAssertEqual(stopped.code, 128 + SIGTERM, stopped.stdout + stopped.stderr)
         // The running child got the signal and stopped with a checkpoint; the next never started.
         XCTAssertEqual(

@@ -62,6 +62,37 @@ func meshErrors(
     return worst
 }
 
+/// Mesh against direct for each kernel, dimension, layout (uniform, Gaussian, clustered; some
+/// targets on sources) and tolerance: relative errors of values and gradients ≤ allowance × τ.
+func checkMeshTolerance(
+    _ kernels: [any RadialKernel], dimensions: [Int] = [1, 2, 3], tolerances: [Double], allowance: Double,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    for d in dimensions {
+        for layout in ["uniform", "gaussian", "clustered"] {
+            var rng = TestRNG(UInt64(10 * d + layout.count))
+            let n = 400
+            let m = 100
+            let x = testPoints(layout, count: n, dimension: d, rng: &rng)
+            var y = testPoints(layout, count: m, dimension: d, rng: &rng)
+            // Some targets on sources: the self-interaction conventions must match too.
+            y.replaceSubrange(0..<(5 * d), with: x[0..<(5 * d)])
+            let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
+            for kernel in kernels {
+                for tolerance in tolerances {
+                    let e = meshErrors(kernel, d, x, w, y, tolerance: tolerance, file: file, line: line)
+                    let bound = allowance * tolerance
+                    XCTAssertLessThanOrEqual(
+                        e.value, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value", file: file, line: line)
+                    XCTAssertLessThanOrEqual(
+                        e.gradient, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient", file: file,
+                        line: line)
+                }
+            }
+        }
+    }
+}
+
 final class MeshSumTests: XCTestCase {
     /// Smooth kernels (Gaussian σ = 0.5 and 0.2, IMQ c = 1 and c = 0.3 with β = −3/2), d = 1, 2,
     /// 3, uniform / Gaussian / clustered data: relative error ≤ the tolerance at 1e-3, 1e-6 and
@@ -71,7 +102,7 @@ final class MeshSumTests: XCTestCase {
             GaussianKernel(sigma: 0.5), GaussianKernel(sigma: 0.2),
             InverseMultiquadricKernel(c: 1), InverseMultiquadricKernel(c: 0.3, beta: -1.5),
         ]
-        check(kernels, tolerances: [1e-3, 1e-6, 1e-9], allowance: 1)
+        checkMeshTolerance(kernels, tolerances: [1e-3, 1e-6, 1e-9], allowance: 1)
     }
 
     /// Kernels with a cusp or a singularity at 0 go through the near field: ≤ 10 × the
@@ -83,37 +114,8 @@ final class MeshSumTests: XCTestCase {
             MaternKernel(nu: 1.5, length: 1), MaternKernel(nu: 2.5, length: 0.5),
             LogarithmicKernel(),
         ]
-        check(kernels, tolerances: [1e-3, 1e-6], allowance: 10)
-        check([CoulombKernel()], dimensions: [3], tolerances: [1e-3, 1e-6], allowance: 10)
-    }
-
-    func check(
-        _ kernels: [any RadialKernel], dimensions: [Int] = [1, 2, 3], tolerances: [Double], allowance: Double,
-        file: StaticString = #filePath, line: UInt = #line
-    ) {
-        for d in dimensions {
-            for layout in ["uniform", "gaussian", "clustered"] {
-                var rng = TestRNG(UInt64(10 * d + layout.count))
-                let n = 400
-                let m = 100
-                let x = testPoints(layout, count: n, dimension: d, rng: &rng)
-                var y = testPoints(layout, count: m, dimension: d, rng: &rng)
-                // Some targets on sources: the self-interaction conventions must match too.
-                y.replaceSubrange(0..<(5 * d), with: x[0..<(5 * d)])
-                let w = (0..<n).map { _ in rng.uniform(0, 1) } + (0..<n).map { _ in rng.uniform(-1, 1) }
-                for kernel in kernels {
-                    for tolerance in tolerances {
-                        let e = meshErrors(kernel, d, x, w, y, tolerance: tolerance, file: file, line: line)
-                        let bound = allowance * tolerance
-                        XCTAssertLessThanOrEqual(
-                            e.value, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) value", file: file, line: line)
-                        XCTAssertLessThanOrEqual(
-                            e.gradient, bound, "\(kernel) d=\(d) \(layout) tol=\(tolerance) gradient", file: file,
-                            line: line)
-                    }
-                }
-            }
-        }
+        checkMeshTolerance(kernels, tolerances: [1e-3, 1e-6], allowance: 10)
+        checkMeshTolerance([CoulombKernel()], dimensions: [3], tolerances: [1e-3, 1e-6], allowance: 10)
     }
 
     /// 10⁵ Gaussian sources in 2-D, the log kernel at 1e-6 and the Gaussian at 1e-9, checked on

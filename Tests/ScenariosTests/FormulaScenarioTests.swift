@@ -86,14 +86,32 @@ final class FormulaScenarioTests: XCTestCase {
             gradientChannels: [0], values: &v2, gradients: &g2)
         for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-13 * max(1, abs(v2[k]))) }
         for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-13 * max(1, abs(g2[k]))) }
-        // The mesh takes it too (through its near/far split), at its tolerance.
-        MeshSum(tolerance: 1e-6, threads: 1).sum(
+        // The mesh takes it as it takes the built-in: smooth (its spectrum measured), no near
+        // field, held to the tolerance itself.
+        XCTAssertEqual(flow.kernel.regularity, .smooth)
+        let mesh = MeshSum(tolerance: 1e-6, threads: 1)
+        mesh.sum(
             flow.kernel, dimension: 2, sources: x, weights: w, channels: 1, targets: y,
             gradientChannels: [0], values: &v1, gradients: &g1)
-        let scale = v2.map { abs($0) }.max()!
-        let gscale = g2.map { abs($0) }.max()!
-        for k in 0..<v1.count { XCTAssertEqual(v1[k], v2[k], accuracy: 1e-5 * scale) }
-        for k in 0..<g1.count { XCTAssertEqual(g1[k], g2[k], accuracy: 1e-5 * gscale) }
+        XCTAssertEqual(mesh.parameters["near-radius"].flatMap(Double.init), 0)
+        XCTAssertLessThanOrEqual(relativeError(v1, v2), 1e-6)
+        XCTAssertLessThanOrEqual(relativeError(g1, g2), 1e-6)
+    }
+
+    /// Formula kernels are smooth when their spectrum decays fast (the mesh then needs no near
+    /// field), and keep the near field otherwise: a cusp (exp(−r)), finitely many derivatives
+    /// (Matérn 3/2 written out), a singularity (−log r).
+    func testFormulaKernelRegularity() throws {
+        let cases: [(String, KernelRegularity)] = [
+            ("exp(-r^2)", .smooth), ("1/sqrt(1+r^2)", .smooth), ("exp(-r^2/2)*cos(2*r)", .smooth),
+            ("1/(1+r^2)", .smooth), ("exp(-r)", .cusp), ("(1+sqrt(3)*r)*exp(-sqrt(3)*r)", .cusp),
+            ("-log(r)", .singular),
+        ]
+        for (formula, regularity) in cases {
+            let kernel = FormulaKernel(formula: try ScenarioFormula(compiling: formula, variables: .radius))
+            XCTAssertEqual(kernel.regularity, regularity, formula)
+            XCTAssertEqual(kernel.spectralBand(decay: 17) != nil, regularity == .smooth, formula)
+        }
     }
 
     /// A formula kernel that is infinite at 0 is singular: coincident points contribute nothing.

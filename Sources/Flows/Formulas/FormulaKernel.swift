@@ -7,21 +7,56 @@ import Foundation
 /// formula's exact derivative. A formula that is not finite at r = 0 (e.g. `-log(r)`) is
 /// singular: coincident points contribute nothing, as for the built-in singular kernels.
 ///
-/// Engines: direct (batched: 64 distances per formula pass) and mesh (through its near/far
-/// split, which needs only values and slopes). Not sliced (riesz:r=1 only).
+/// Engines: direct (batched: 64 distances per formula pass) and mesh. A formula whose
+/// spectrum decays fast (measured once, ``MeasuredSpectrum``) is smooth: the mesh sums it as
+/// it sums the Gaussian, without a near field; any other goes through its near/far split,
+/// which needs only values and slopes. Not sliced (riesz:r=1 only).
 public struct FormulaKernel: RadialKernel {
     /// The kernel's name: `formula:EXPR` in a kernel spec.
     public static let name = "formula"
     /// κ as a formula in r.
     public let formula: ScenarioFormula
-    /// `.cusp` when the formula is finite at r = 0, else `.singular`.
+    /// `.smooth` when its spectrum was measured (it decays fast), else `.cusp` when the formula
+    /// is finite at r = 0, else `.singular`.
     public let regularity: KernelRegularity
+    /// The spectrum of κ on a line, measured at construction; nil unless κ is smooth.
+    public let spectrum: MeasuredSpectrum?
 
-    /// The kernel of `formula` (a formula in r); its regularity is read from its value at 0.
+    /// The kernel of `formula` (a formula in r); its regularity is read from its value at 0
+    /// and its spectrum (about 9000 evaluations of the formula).
     public init(formula: ScenarioFormula) {
         self.formula = formula
         let atZero = formula.formula.valueAndGradient(at: [0])
-        regularity = atZero.value.isFinite ? .cusp : .singular
+        // The raw formula, not the scenario's: values that overflow far out are expected
+        // here and must not be reported as a diverging run.
+        let raw = formula.formula
+        spectrum =
+            atZero.value.isFinite
+            ? MeasuredSpectrum { radii in
+                var workspace = FormulaWorkspace(for: raw, batch: 64)
+                var values = [Double](repeating: 0, count: radii.count)
+                radii.withUnsafeBufferPointer { r in
+                    values.withUnsafeMutableBufferPointer { v in
+                        var start = 0
+                        while start < r.count {
+                            let k = min(64, r.count - start)
+                            raw.evaluate(
+                                inputs: r.baseAddress! + start, count: k, values: v.baseAddress! + start,
+                                gradients: nil, workspace: &workspace)
+                            start += k
+                        }
+                    }
+                }
+                return values
+            } : nil
+        regularity = spectrum != nil ? .smooth : atZero.value.isFinite ? .cusp : .singular
+    }
+
+    /// The measured band (``MeasuredSpectrum/band(decay:)``), nil for a formula that is not
+    /// smooth.
+    /// - Parameter l: the decay.
+    public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? {
+        spectrum?.band(decay: l)
     }
 
     /// Direct sum with gradient, one thread: 14–15 ns measured for `exp(-r^2)` (the tape,

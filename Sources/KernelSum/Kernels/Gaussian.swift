@@ -21,6 +21,12 @@ public struct GaussianKernel: RadialKernel {
     /// Direct sum with gradient, one thread: 1.8–2.0 ns measured (the vector exp).
     public var directSecondsPerPair: Double { 1.9e-9 }
 
+    /// The spectrum is ∝ exp(−σ²ω²/2): Ω = √(2l)/σ, h = π/Ω; κ = e^(−l) at σ√(2l).
+    /// - Parameter l: the decay.
+    public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? {
+        (Double.pi * sigma / (2 * l).squareRoot(), sigma * (2 * l).squareRoot())
+    }
+
     /// κ = exp(−r²/(2σ²)), κ'(r)/r = −κ/σ².
     /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {

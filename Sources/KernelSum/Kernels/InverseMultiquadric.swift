@@ -29,6 +29,16 @@ public struct InverseMultiquadricKernel: RadialKernel {
     /// Direct sum with gradient, one thread: 2.7–3.5 ns measured.
     public var directSecondsPerPair: Double { 3.0e-9 }
 
+    /// The spectrum falls like (c|ω|)^(|β| − (d+1)/2) exp(−c|ω|) for large ω (a Bessel K): the
+    /// last mode sits where x = c|ω| has x − (|β| − 1)⁺ ln x ≥ l + 5. The kernel decays only
+    /// algebraically: its reach is infinite.
+    /// - Parameter l: the decay.
+    public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? {
+        var x = l + 5
+        for _ in 0..<8 { x = l + 5 + max(0, abs(beta) - 1) * log(x) }
+        return (Double.pi * c / x, .infinity)
+    }
+
     /// κ = q^β with q = 1 + r²/c², κ'(r)/r = 2β q^(β−1) / c².
     /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {

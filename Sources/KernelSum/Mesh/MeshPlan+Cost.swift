@@ -5,23 +5,6 @@ import Foundation
 /// Costs are seconds on one thread (``MeshOptions``' measured rates); both parts parallelise
 /// alike, so the choice, and the output, is the same for any thread count.
 extension MeshPlan {
-    /// For kernels analytic at 0, the mode spacing at which the spectrum has decayed by
-    /// e^(−l) (Gaussian: exp(−σ²ω²/2); IMQ: about exp(−c|ω|)) and the radius beyond which the
-    /// kernel is negligible; nil for kernels that need the near field.
-    static func analyticBand(_ kernel: any RadialKernel, logTolerance l: Double) -> (spacing: Double, reach: Double)? {
-        switch kernel {
-        case let g as GaussianKernel:
-            return (Double.pi * g.sigma / (2 * l).squareRoot(), g.sigma * (2 * l).squareRoot())
-        case let q as InverseMultiquadricKernel:
-            // Its spectrum falls like (c|ω|)^(|β| − (d+1)/2) exp(−c|ω|) for large ω (a Bessel
-            // K): the last mode sits where x = c|ω| has x − (|β| − 1)⁺ ln x ≥ l + 5.
-            var x = l + 5
-            for _ in 0..<8 { x = l + 5 + max(0, abs(q.beta) - 1) * log(x) }
-            return (Double.pi * q.c / x, .infinity)
-        default: return nil
-        }
-    }
-
     /// The period T_a: F's support (|z_a| ≤ Z_a + w_B, Z_a = min(L_a, reach)) fits in half a
     /// period and F is exact on every difference |z_a| ≤ L_a (T_a ≥ L_a + Z_a + w_B); the
     /// spreading grid holds every point with its window on both sides (no wrap-around). In the

@@ -131,7 +131,7 @@ struct MeshPlan {
         // A kernel wider than the box is sampled at least every box width: its truncation
         // then stays within a few widths, where the far kernel minus its ``offset`` is as small
         // as the kernel's variation over the box (see `offset`).
-        let analytic = MeshPlan.analyticBand(kernel, logTolerance: log(options.spectralMargin / tol))
+        let analytic = kernel.spectralBand(decay: log(options.spectralMargin / tol))
             .map { (spacing: period == nil ? min($0.spacing, width.max()!) : $0.spacing, reach: $0.reach) }
         let analyticCost =
             analytic.map {

@@ -316,7 +316,10 @@ struct Run: ParsableCommand {
         case .diverged(let step, let population, let cause):
             (status, detail, code) = (
                 "diverged",
-                "diverged at step \(step), population '\(population)': \(cause) (step size too large? try --set step-size=\(formatNumber(sim.stepSize / 10)))",
+                // At step 0 the initial state itself is refused: no step size is to blame.
+                step == 0
+                    ? "cannot start, population '\(population)': \(cause)"
+                    : "diverged at step \(step), population '\(population)': \(cause) (step size too large? try --set step-size=\(formatNumber(sim.stepSize / 10)))",
                 Exit.diverged
             )
         case .interrupted(let step):
@@ -339,7 +342,10 @@ struct Run: ParsableCommand {
             "\(info.name): \(status), \(span) in \(Run.timeSplit(summary.timings, steps: summary.stepsTaken))"
                 + "\(metrics.isEmpty ? "" : ", " + metrics) → \(directory)/")
         if let detail {
-            throw fail("\(detail); records up to step \(summary.lastRecordedStep) are in \(directory)/", code: code)
+            let kept =
+                summary.lastRecordedStep < 0
+                ? "run.json is in \(directory)/" : "records up to step \(summary.lastRecordedStep) are in \(directory)/"
+            throw fail("\(detail); \(kept)", code: code)
         }
     }
 }

@@ -315,6 +315,25 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(rows.count, 1 + (last + 1) * 20)
     }
 
+    /// A particle outside the flow's domain (mirrored SVGD: the open simplex) stops the run before
+    /// step 1, as "cannot start", naming the particle and the way to start inside; no step-size
+    /// hint, and the kept files are stated as they are.
+    func testStartOutsideTheFlowsDomainCannotStart() throws {
+        let out = scratch.appendingPathComponent("outside")
+        let r = try wgf([
+            "run", "scenarios/mirrored-svgd-sparse-dirichlet.toml", "--out", out.path, "--quiet",
+            "--set", "population.init={ kind = \"uniform\", low = 0, high = 0.2 }",
+        ])
+        XCTAssertEqual(r.code, 4, r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("cannot start, population 'particles': particle 0 is not inside the open simplex"),
+            r.stderr)
+        XCTAssertTrue(r.stderr.contains("init = { kind = \"dirichlet\""), r.stderr)
+        XCTAssertFalse(r.stderr.contains("step size"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("run.json is in \(out.path)/\n"), r.stderr)
+        XCTAssertEqual(try runJSON(out)["status"] as? String, "diverged")
+    }
+
     func testInterruptKeepsWhatWasWritten() throws {
         let out = scratch.appendingPathComponent("int")
         let r = try wgf(

@@ -326,6 +326,8 @@ public final class Simulation {
             if c.step == steps, !isRegularRecord(c.step), let bad = try record(c.step) { end = bad }
         } else if let (pop, cause) = invalidPosition() {
             end = .diverged(step: 0, population: pop, cause: explained(cause))
+        } else if let cause = flow.invalidStart(state) {
+            end = .diverged(step: 0, population: state.populations[0].name, cause: cause)
         } else {
             if let decomposition { state = decomposition.share(of: state) }
             if let bad = try record(0) { end = bad } else { try saveCheckpoint(0) }

@@ -29,6 +29,9 @@ public protocol Flow: AnyObject {
     /// The flow's per-particle state of the first population kept outside it (AdaGrad's
     /// history), moved with the particles when the ranks hold them apart. The default: none.
     var particleState: [any ParticleStatePart] { get }
+    /// Why the initial state cannot be stepped (e.g. a particle outside the flow's domain), or
+    /// nil: the run then stops at step 0 with this cause. The default accepts any state.
+    func invalidStart(_ state: SimulationState) -> String?
 }
 
 extension Flow {
@@ -46,6 +49,8 @@ extension Flow {
     public var particleLayout: ParticleDecomposition.Layout { .slabs }
     /// None.
     public var particleState: [any ParticleStatePart] { [] }
+    /// Any state can start.
+    public func invalidStart(_ state: SimulationState) -> String? { nil }
 }
 
 /// What a flow may use while it is built.
@@ -100,6 +105,7 @@ public enum FlowRegistry {
     /// Every flow. A new flow adds one line here.
     public static let entries: [FlowEntry] = [
         SteinVariationalGradientDescent.entry,
+        MirroredSVGD.entry,
         MMDFlow.entry,
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,

@@ -8,7 +8,7 @@ import Foundation
 /// singular: coincident points contribute nothing, as for the built-in singular kernels.
 ///
 /// Engines: direct (batched: 64 distances per formula pass) and mesh. A formula whose
-/// spectrum decays fast (measured once, ``MeasuredSpectrum``) is smooth: the mesh sums it as
+/// spectrum decays fast (measured once, `MeasuredSpectrum` (KernelSum)) is smooth: the mesh sums it as
 /// it sums the Gaussian, without a near field; any other goes through its near/far split,
 /// which needs only values and slopes. Not sliced (riesz:r=1 only).
 public struct FormulaKernel: RadialKernel {
@@ -52,7 +52,7 @@ public struct FormulaKernel: RadialKernel {
         regularity = spectrum != nil ? .smooth : atZero.value.isFinite ? .cusp : .singular
     }
 
-    /// The measured band (``MeasuredSpectrum/band(decay:)``), nil for a formula that is not
+    /// The measured band (`MeasuredSpectrum.band(decay:)`), nil for a formula that is not
     /// smooth.
     /// - Parameter l: the decay.
     public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? {

@@ -23,6 +23,7 @@ public enum InitialisationRegistry {
         GaussianInitialisation.entry,
         UniformInitialisation.entry,
         FileInitialisation.entry,
+        DirichletInitialisation.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

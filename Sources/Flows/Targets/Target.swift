@@ -111,6 +111,7 @@ public enum TargetRegistry {
         BananaTarget.entry,
         SampleTarget.entry,
         FormulaTarget.entry,
+        DirichletTarget.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

@@ -1,0 +1,228 @@
+import Foundation
+import KernelSum
+
+/// Mirrored SVGD (Shi, Sun & Zhu, "Sampling with mirrored Stein operators", ICLR 2022) on the
+/// open simplex {θ ∈ R^d : θ_a > 0, Σθ_a < 1} with the entropic mirror map
+/// ψ(θ) = Σ_{i ≤ K} θ_i log θ_i, θ_K = 1 − Σθ_a, K = d + 1. The particles move in the dual
+/// coordinates η = ∇ψ(θ), η_a = log(θ_a/θ_K), and are mapped back by θ = ∇ψ*(η) (a softmax),
+/// so every particle stays inside the simplex:
+///
+///     η_i ← η_i + h·P(φ_i),   φ_i = Σ_j w_j [ k(θ_j, θ_i) ∇_η log p_η(θ_j) + ∇²ψ(θ_j)⁻¹ ∇_{θ_j} k(θ_j, θ_i) ]
+///
+/// with ∇_η log p_η = ∇²ψ(θ)⁻¹ ∇log π(θ) + 1 − Kθ (``SimplexDensity/dualScore(_:into:)``; α − α₀θ
+/// for the Dirichlet) and ∇²ψ(θ)⁻¹ = diag(θ) − θθᵀ. `kernel-space = "dual"` evaluates the kernel
+/// at η instead (the paper's k(∇ψ(θ), ∇ψ(θ'))): the repulsion is then ∇_{η_j} k(η_j, η_i) and the
+/// flow is SVGD on the law of η. Sums are direct (O(N²d), the sizes of the paper's
+/// experiments), each particle's in a fixed order: the output does not depend on the threads.
+public final class MirroredSVGD: Flow {
+    /// Where the kernel is evaluated.
+    public enum KernelSpace: String, Sendable { case primal, dual }
+    /// The target's density on the simplex.
+    public let density: any Density
+    /// The kernel of the last step (with the median rule, a Gaussian of the last σ).
+    public private(set) var kernel: any RadialKernel
+    /// Whether σ follows the median rule (over θ or η, as the kernel).
+    public let medianBandwidth: Bool
+    /// Where the kernel is evaluated.
+    public let kernelSpace: KernelSpace
+    let optimizer: Optimizer
+    let threads: Int
+    let median = MedianBandwidth(sampleSize: MedianBandwidth.defaultSampleSize, communicator: nil)
+    var dual: [Double] = [], scores: [Double] = [], velocity: [Double] = []
+
+    /// A flow; `kernel` is replaced every step when `medianBandwidth`.
+    public init(
+        density: any Density, kernel: any RadialKernel, medianBandwidth: Bool, kernelSpace: KernelSpace,
+        optimizer: Optimizer, threads: Int
+    ) {
+        self.density = density
+        self.kernel = kernel
+        self.medianBandwidth = medianBandwidth
+        self.kernelSpace = kernelSpace
+        self.optimizer = optimizer
+        self.threads = threads
+    }
+
+    /// η_a = log θ_a − log θ_K for each particle, or nil when one is not inside the open simplex.
+    static func dualCoordinates(_ theta: [Double], dimension d: Int) -> [Double]? {
+        var eta = [Double](repeating: 0, count: theta.count)
+        for i in 0..<(theta.count / d) {
+            var sum = 0.0
+            for a in 0..<d {
+                let t = theta[i * d + a]
+                guard t > 0 else { return nil }
+                sum += t
+            }
+            let last = 1 - sum
+            guard last > 0 else { return nil }
+            let logLast = log(last)
+            for a in 0..<d { eta[i * d + a] = log(theta[i * d + a]) - logLast }
+        }
+        return eta
+    }
+
+    /// θ = ∇ψ*(η): θ_a = e^{η_a}/(1 + Σ_b e^{η_b}), formed in logarithms; a coordinate below the
+    /// smallest normal number is raised to it, so that the particle stays inside.
+    static func primalCoordinates(_ eta: [Double], into theta: inout [Double], dimension d: Int) {
+        for i in 0..<(eta.count / d) {
+            var top = 0.0
+            for a in 0..<d { top = max(top, eta[i * d + a]) }
+            var total = exp(-top)
+            for a in 0..<d { total += exp(eta[i * d + a] - top) }
+            let lse = top + log(total)
+            for a in 0..<d { theta[i * d + a] = max(exp(eta[i * d + a] - lse), Double.leastNormalMagnitude) }
+        }
+    }
+
+    /// ∇_η log p_η at each particle: the density's own when it is a ``SimplexDensity``, else
+    /// (diag θ − θθᵀ)∇log π + 1 − Kθ from its score.
+    /// - Parameters:
+    ///   - theta: the particles (row-major), inside the open simplex.
+    ///   - d: their dimension.
+    public func dualScores(_ theta: [Double], dimension d: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: theta.count)
+        let n = theta.count / d
+        if let simplex = density as? any SimplexDensity {
+            theta.withUnsafeBufferPointer { t in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n { simplex.dualScore(t.baseAddress! + i * d, into: o.baseAddress! + i * d) }
+                }
+            }
+            return out
+        }
+        density.scores(theta, into: &scores, threads: threads)
+        let k = Double(d + 1)
+        for i in 0..<n {
+            var dot = 0.0
+            for a in 0..<d { dot += theta[i * d + a] * scores[i * d + a] }
+            for a in 0..<d {
+                let t = theta[i * d + a]
+                out[i * d + a] = t * (scores[i * d + a] - dot) + 1 - k * t
+            }
+        }
+        return out
+    }
+
+    /// φ at every particle (row-major), in the dual coordinates.
+    public func direction(_ population: Population) -> [Double] {
+        let d = population.dimension
+        let theta = population.positions
+        let eta = MirroredSVGD.dualCoordinates(theta, dimension: d) ?? [Double](repeating: .nan, count: theta.count)
+        let space = kernelSpace == .primal ? theta : eta
+        if medianBandwidth { kernel = GaussianKernel(sigma: median(space, dimension: d, threads: threads)) }
+        let drift = dualScores(theta, dimension: d)
+        velocity = MirroredSVGD.sums(
+            kernel, primal: theta, kernelPoints: space, drift: drift, weights: population.weights,
+            dimension: d, repulsionInPrimal: kernelSpace == .primal, threads: threads)
+        dual = eta
+        return velocity
+    }
+
+    /// Σ_j w_j [k_ij m_j + R_ij] for each i, R_ij = s_ij H_j⁻¹(θ_j − θ_i) (primal kernel) or
+    /// s_ij (η_j − η_i) (dual), s = κ'(r)/r at the kernel points' distance. Generic in the
+    /// kernel so that its profile is inlined into the pair loop.
+    static func sums<K: RadialKernel>(
+        _ kernel: K, primal theta: [Double], kernelPoints z: [Double], drift m: [Double], weights w: [Double],
+        dimension d: Int, repulsionInPrimal: Bool, threads: Int
+    ) -> [Double] {
+        let n = theta.count / d
+        var out = [Double](repeating: 0, count: n * d)
+        out.withUnsafeMutableBufferPointer { o in
+            let result = SharedMutablePointer(o.baseAddress!)
+            Parallel.forEachChunk(n, threads: threads, minimumChunk: 8) { range in
+                var acc = [Double](repeating: 0, count: d)
+                var difference = [Double](repeating: 0, count: d)
+                for i in range {
+                    for a in 0..<d { acc[a] = 0 }
+                    for j in 0..<n {
+                        var r2 = 0.0
+                        for a in 0..<d {
+                            let t = z[j * d + a] - z[i * d + a]
+                            difference[a] = t
+                            r2 += t * t
+                        }
+                        let (value, slope) = kernel.profile(squaredDistance: r2)
+                        if repulsionInPrimal {
+                            // H_j⁻¹ v = θ_j ⊙ v − θ_j (θ_j · v), v = θ_j − θ_i (z is θ).
+                            var dot = 0.0
+                            for a in 0..<d { dot += theta[j * d + a] * difference[a] }
+                            for a in 0..<d {
+                                let t = theta[j * d + a]
+                                acc[a] += w[j] * (value * m[j * d + a] + slope * t * (difference[a] - dot))
+                            }
+                        } else {
+                            for a in 0..<d { acc[a] += w[j] * (value * m[j * d + a] + slope * difference[a]) }
+                        }
+                    }
+                    for a in 0..<d { result.base[i * d + a] = acc[a] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One step on the first population: η ← η + h·P(φ), θ = ∇ψ*(η).
+    public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        let v = direction(state.populations[0])
+        optimizer.apply(v, to: &dual, stepSize: h)
+        MirroredSVGD.primalCoordinates(
+            dual, into: &state.populations[0].positions, dimension: state.populations[0].dimension)
+    }
+
+    /// Particles outside the open simplex cannot start: the first is named, with the way to start
+    /// inside.
+    public func invalidStart(_ state: SimulationState) -> String? {
+        let p = state.populations[0]
+        let d = p.dimension
+        for i in 0..<p.count {
+            let row = p.positions[(i * d)..<((i + 1) * d)]
+            if row.contains(where: { !($0 > 0) }) || !(row.reduce(0, +) < 1) {
+                return "particle \(i) is not inside the open simplex (θ_a > 0, Σθ_a < 1), where mirrored-svgd "
+                    + "moves its particles: start them there, e.g. init = { kind = \"dirichlet\", alpha = [...] }"
+            }
+        }
+        return nil
+    }
+
+    /// The optimizer's history (in η).
+    public var particleState: [any ParticleStatePart] { [optimizer] }
+
+    /// The kernel, its space, the mirror map and the optimizer.
+    public var report: [String: String] {
+        var r = optimizer.report
+        r["kernel"] = medianBandwidth ? "gaussian:sigma=median" : kernel.spec
+        if medianBandwidth, let g = kernel as? GaussianKernel { r["last-sigma"] = "\(g.sigma)" }
+        r["kernel-space"] = kernelSpace.rawValue
+        r["mirror-map"] = "entropic (simplex)"
+        return r
+    }
+
+    static let entry = FlowEntry(
+        name: "mirrored-svgd",
+        summary: "mirrored SVGD on the simplex, entropic mirror map (Shi, Sun & Zhu 2022)"
+    ) { s, ctx in
+        guard let density = ctx.target.density else {
+            throw s.fail("kind", "mirrored-svgd needs a target with a score on the simplex (dirichlet, formula)")
+        }
+        let text = try s.string("kernel", default: "gaussian:sigma=median")
+        let median = text == "gaussian:sigma=median"
+        let kernel: any RadialKernel = median ? GaussianKernel(sigma: 1) : try readKernelSpec(text, s, "kernel")
+        let space = KernelSpace(
+            rawValue: try s.string("kernel-space", default: "primal", oneOf: ["primal", "dual"]))!
+        let optimizer = try Optimizer.read(s, default: "adagrad")
+        let (n, d) = (ctx.particleCount, ctx.dimension)
+        s.memory.addWork(
+            population: 0, doubles: Double(n) * Double(d) * (5 + optimizer.historyPerCoordinate))
+        if median {
+            s.memory.add(
+                s, "kernel",
+                "a median bandwidth over the pairs of \(min(n, MedianBandwidth.defaultSampleSize)) particles",
+                parts: "a tenth of the squared distances, histograms",
+                bytes: MemoryEstimate.medianBandwidth(
+                    points: min(n, MedianBandwidth.defaultSampleSize), dimension: d, threads: ctx.threads))
+        }
+        return MirroredSVGD(
+            density: density, kernel: kernel, medianBandwidth: median, kernelSpace: space, optimizer: optimizer,
+            threads: ctx.threads)
+    }
+}

@@ -21,6 +21,8 @@ public struct RandomStream: Sendable {
         case flow = 5
         /// The sliced engine's directions.
         case slicing = 6
+        /// A data target's minibatches (keyed by the step or the epoch).
+        case minibatch = 7
     }
     private var state: UInt64
     private var spareNormal: Double?

@@ -171,6 +171,10 @@ final class ScenarioWeakeningTests: ScratchTestCase {
         Entry(
             "svgd-1d-mixture", tenthOfSteps: ["mean-error", "mmd"], tenthOfStepSize: ["mean-error", "mmd"],
             removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["mean-error", "mmd"])]),
+        // The held-out accuracy saturates early; the KSD to the full-data posterior does not.
+        Entry(
+            "svgd-logistic-regression", tenthOfSteps: ["ksd"], tenthOfStepSize: ["ksd"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["ksd"])]),
         Entry(
             "svgd-gaussian-2d", tenthOfSteps: ["mean-error", "cov-error", "ksd", "two-sample"],
             tenthOfStepSize: ["mean-error", "cov-error", "ksd"],

@@ -32,14 +32,18 @@ public final class SteinVariationalGradientDescent: Flow {
     let median: MedianBandwidth
     /// The ranks that share the scores (by blocks of particles) and the sums.
     let communicator: any Communicator
+    /// The scenario's seed: a ``MinibatchDensity``'s batches are drawn from it, keyed by the step.
+    let seed: UInt64
 
     /// A flow; with `.median` the `kernel` is replaced every step and `medianSample` is S
     /// (``MedianBandwidth/sampleSize``).
     public init(
         density: any Density, kernel: any RadialKernel, bandwidth: Bandwidth,
         optimizer: Optimizer, engine: any KernelSumEngine, threads: Int,
-        medianSample: Int = MedianBandwidth.defaultSampleSize, communicator: (any Communicator)? = nil
+        medianSample: Int = MedianBandwidth.defaultSampleSize, communicator: (any Communicator)? = nil,
+        seed: UInt64 = 0
     ) {
+        self.seed = seed
         median = MedianBandwidth(sampleSize: medianSample, communicator: communicator)
         self.communicator = communicator ?? SerialCommunicator()
         self.density = density
@@ -51,8 +55,9 @@ public final class SteinVariationalGradientDescent: Flow {
     }
 
     /// φ at every particle of `population` (row-major), with the current kernel; at this rank's
-    /// share of the particles when the ranks hold them apart (the sums over every rank's).
-    public func direction(_ population: Population) -> [Double] {
+    /// share of the particles when the ranks hold them apart (the sums over every rank's). At a
+    /// `step` (from 1) a ``MinibatchDensity`` scores from that step's minibatch; at 0, in full.
+    public func direction(_ population: Population, step: Int = 0) -> [Double] {
         let d = population.dimension
         let n = population.count
         let c = d + 1
@@ -66,7 +71,8 @@ public final class SteinVariationalGradientDescent: Flow {
         // Scores are per particle: a rank holding its share evaluates them alone.
         density.scores(
             population.positions, into: &scores, threads: threads,
-            communicator: share == nil ? communicator : SerialCommunicator())
+            communicator: share == nil ? communicator : SerialCommunicator(),
+            minibatch: step > 0 ? (step, seed) : nil)
         if weights.count != c * n { weights = [Double](repeating: 0, count: c * n) }
         for j in 0..<n {
             let w = population.weights[j]
@@ -91,7 +97,7 @@ public final class SteinVariationalGradientDescent: Flow {
 
     /// One step on the first population: φ through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let v = direction(state.populations[0])
+        let v = direction(state.populations[0], step: step)
         optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
     }
 
@@ -169,6 +175,6 @@ public final class SteinVariationalGradientDescent: Flow {
         return SteinVariationalGradientDescent(
             density: density, kernel: kernel, bandwidth: median ? .median : .fixed,
             optimizer: optimizer, engine: engine, threads: ctx.threads, medianSample: sample,
-            communicator: ctx.communicator)
+            communicator: ctx.communicator, seed: ctx.seed)
     }
 }

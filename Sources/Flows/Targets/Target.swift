@@ -35,10 +35,11 @@ extension Density {
 
     /// Scores of all points (row-major). On the ranks of `communicator` each scores its block
     /// of the points and the blocks are gathered (each point's score is its own: one process's
-    /// numbers).
+    /// numbers). With `minibatch` (the step, from 1, and the seed) a ``MinibatchDensity``
+    /// estimates them from that step's minibatch.
     public func scores(
         _ points: [Double], into out: inout [Double], threads: Int,
-        communicator: any Communicator = SerialCommunicator()
+        communicator: any Communicator = SerialCommunicator(), minibatch: (step: Int, seed: UInt64)? = nil
     ) {
         let d = dimension
         let n = points.count / d
@@ -48,7 +49,14 @@ extension Density {
         points.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
                 guard !mine.isEmpty, let from = p.baseAddress, let to = o.baseAddress else { return }
-                scores(from + mine.lowerBound * d, count: mine.count, into: to + mine.lowerBound * d, threads: threads)
+                if let minibatch, let estimated = self as? any MinibatchDensity, estimated.isMinibatched {
+                    estimated.minibatchScores(
+                        from + mine.lowerBound * d, count: mine.count, into: to + mine.lowerBound * d, threads: threads,
+                        step: minibatch.step, seed: minibatch.seed)
+                } else {
+                    scores(
+                        from + mine.lowerBound * d, count: mine.count, into: to + mine.lowerBound * d, threads: threads)
+                }
             }
         }
         communicator.gatherBlocks(of: &out, width: d, blocks: blocks)
@@ -112,6 +120,7 @@ public enum TargetRegistry {
         SampleTarget.entry,
         FormulaTarget.entry,
         DirichletTarget.entry,
+        LogisticRegressionTarget.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

@@ -1,0 +1,285 @@
+import Foundation
+import KernelSum
+
+/// The posterior of Bayesian logistic regression on a data set (Liu & Wang 2016, §5.2): rows
+/// (x_r, t_r), t_r ∈ {0, 1}, features x_r with a constant 1 appended (the intercept),
+///
+///     log π(w) = log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})],   z_r = x_r·w   (up to a constant),
+///
+/// score ∇log p(w) + Σ_r (t_r − σ(z_r)) x_r. Priors: `gaussian` (w ~ N(0, s²I)) or Liu & Wang's
+/// `hierarchical` (w ~ N(0, α⁻¹I), α ~ Gamma(1, rate 0.01), with u = log α the last coordinate:
+/// log p(w, u) = (q/2 + 1)u − e^u(|w|²/2 + 0.01) + const).
+///
+/// With a `batch-size` B the flows that take minibatches estimate the likelihood's part of the
+/// score from B rows, scaled by R/|batch|: `iid` rows drawn with replacement at each step, or
+/// `epoch`, a fresh permutation of the rows every epoch cut into ⌈R/B⌉ batches of nearly equal
+/// size (over an epoch with B dividing R the estimates average to the full score exactly). The
+/// density (``score(_:into:)``, which metrics use) is always the full data's.
+public struct LogisticRegressionTarget: Target, MinibatchDensity {
+    /// The prior on the weights.
+    public enum Prior: Sendable, Equatable {
+        /// w ~ N(0, s²I).
+        case gaussian(std: Double)
+        /// w ~ N(0, α⁻¹I), α ~ Gamma(shape, rate), u = log α the last coordinate.
+        case hierarchical(shape: Double, rate: Double)
+    }
+    /// How minibatches are drawn.
+    public enum Batches: String, Sendable { case iid, epoch }
+    /// Training rows: q = features + 1 values each (the last the intercept's 1), row-major.
+    public let features: [Double]
+    /// Their labels, 0 or 1.
+    public let labels: [Double]
+    /// q, the weights' count.
+    public let weightCount: Int
+    /// The prior.
+    public let prior: Prior
+    /// Rows per minibatch (0: the full data).
+    public let batchSize: Int
+    /// How minibatches are drawn.
+    public let batches: Batches
+    /// Held-out rows (features with the intercept's 1, and labels) for the predictive metrics.
+    public let test: (features: [Double], labels: [Double])?
+
+    /// A target; `features` holds `labels.count` rows of q values.
+    public init(
+        features: [Double], labels: [Double], weightCount q: Int, prior: Prior, batchSize: Int = 0,
+        batches: Batches = .iid, test: (features: [Double], labels: [Double])? = nil
+    ) {
+        self.features = features
+        self.labels = labels
+        weightCount = q
+        self.prior = prior
+        self.batchSize = batchSize
+        self.batches = batches
+        self.test = test
+    }
+
+    /// R, the training rows.
+    public var rowCount: Int { labels.count }
+    /// q, plus 1 for log α under the hierarchical prior.
+    public var dimension: Int {
+        if case .hierarchical = prior { return weightCount + 1 }
+        return weightCount
+    }
+    /// Known up to its normalising constant.
+    public var isNormalised: Bool { false }
+    /// Unknown.
+    public var moments: (mean: [Double], covariance: [Double])? { nil }
+    /// A posterior is not sampled.
+    public var canSample: Bool { false }
+    /// Never called (`canSample` is false).
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] { [] }
+    /// Whether flows estimate the score from minibatches.
+    public var isMinibatched: Bool { batchSize > 0 && batchSize < rowCount }
+
+    /// log(1 + e^z) without overflow.
+    @inline(__always) static func softplus(_ z: Double) -> Double { z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)) }
+    /// 1/(1 + e^{−z}).
+    @inline(__always) static func sigmoid(_ z: Double) -> Double {
+        z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+    }
+
+    /// z_r = x_r·w.
+    @inline(__always) func linear(_ row: Int, _ w: UnsafePointer<Double>) -> Double {
+        var z = 0.0
+        let x = row * weightCount
+        for a in 0..<weightCount { z += features[x + a] * w[a] }
+        return z
+    }
+
+    /// log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
+    public func logDensity(_ w: UnsafePointer<Double>) -> Double {
+        var l = logPrior(w)
+        for r in 0..<rowCount {
+            let z = linear(r, w)
+            l += labels[r] * z - LogisticRegressionTarget.softplus(z)
+        }
+        return l
+    }
+
+    func logPrior(_ w: UnsafePointer<Double>) -> Double {
+        let q = weightCount
+        var norm = 0.0
+        for a in 0..<q { norm += w[a] * w[a] }
+        switch prior {
+        case .gaussian(let s): return -0.5 * norm / (s * s)
+        case .hierarchical(let shape, let rate):
+            let u = w[q]
+            return (0.5 * Double(q) + shape) * u - exp(u) * (0.5 * norm + rate)
+        }
+    }
+
+    /// Adds ∇log p(w) to `g` (all coordinates).
+    func addPriorScore(_ w: UnsafePointer<Double>, _ g: UnsafeMutablePointer<Double>) {
+        let q = weightCount
+        switch prior {
+        case .gaussian(let s):
+            for a in 0..<q { g[a] -= w[a] / (s * s) }
+        case .hierarchical(let shape, let rate):
+            let alpha = exp(w[q])
+            var norm = 0.0
+            for a in 0..<q {
+                norm += w[a] * w[a]
+                g[a] -= alpha * w[a]
+            }
+            g[q] += 0.5 * Double(q) + shape - alpha * (0.5 * norm + rate)
+        }
+    }
+
+    /// Σ_{r ∈ rows} scale (t_r − σ(z_r)) x_r, added to the weights' part of `g`.
+    func addLikelihoodScore<Rows: Sequence<Int>>(
+        _ w: UnsafePointer<Double>, rows: Rows, scale: Double, _ g: UnsafeMutablePointer<Double>
+    ) {
+        for r in rows {
+            let e = scale * (labels[r] - LogisticRegressionTarget.sigmoid(linear(r, w)))
+            let x = r * weightCount
+            for a in 0..<weightCount { g[a] += e * features[x + a] }
+        }
+    }
+
+    /// The full data's score.
+    public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        for a in 0..<dimension { g[a] = 0 }
+        addLikelihoodScore(w, rows: 0..<rowCount, scale: 1, g)
+        addPriorScore(w, g)
+    }
+
+    /// The rows of the minibatch of `step` (from 1), drawn from streams keyed by the seed and
+    /// the step (`iid`) or the epoch (`epoch`): the same on any rank or thread count, and after
+    /// a resume.
+    public func batch(step: Int, seed: UInt64) -> [Int] {
+        let rows = rowCount
+        let b = min(batchSize, rows)
+        switch batches {
+        case .iid:
+            var rng = RandomStream(seed: seed, .minibatch, step)
+            return (0..<b).map { _ in rng.index(below: rows) }
+        case .epoch:
+            let perEpoch = (rows + b - 1) / b
+            let (epoch, k) = (max(step, 1) - 1).quotientAndRemainder(dividingBy: perEpoch)
+            var rng = RandomStream(seed: seed, .minibatch, epoch)
+            var order = Array(0..<rows)
+            for i in stride(from: rows - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+            // ⌈R/B⌉ batches whose sizes differ by at most one.
+            let start = k * rows / perEpoch
+            let end = (k + 1) * rows / perEpoch
+            return Array(order[start..<end])
+        }
+    }
+
+    /// The score estimated from the minibatch of `step`: the prior's in full, the likelihood's
+    /// from the batch's rows scaled by R/|batch|; the full score when not minibatched.
+    public func minibatchScores(
+        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
+        step: Int, seed: UInt64
+    ) {
+        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
+        let rows = batch(step: step, seed: seed)
+        let scale = Double(rowCount) / Double(rows.count)
+        let d = dimension
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
+            for i in range {
+                let g = dst.base + i * d
+                for a in 0..<d { g[a] = 0 }
+                self.addLikelihoodScore(src.base + i * d, rows: rows, scale: scale, g)
+                self.addPriorScore(src.base + i * d, g)
+            }
+        }
+    }
+
+    /// The particles' model average on the held-out rows: p_r = (1/N) Σ_i σ(x_r·w_i), then the
+    /// fraction of rows with (p_r > ½) = t_r and the mean log p(t_r | x_r); nil without test rows.
+    public func predictive(_ particles: [Double]) -> (accuracy: Double, logLikelihood: Double)? {
+        guard let test else { return nil }
+        let d = dimension
+        let n = particles.count / d
+        let q = weightCount
+        let rows = test.labels.count
+        var correct = 0
+        var total = 0.0
+        for r in 0..<rows {
+            var p = 0.0
+            for i in 0..<n {
+                var z = 0.0
+                for a in 0..<q { z += test.features[r * q + a] * particles[i * d + a] }
+                p += LogisticRegressionTarget.sigmoid(z)
+            }
+            p /= Double(n)
+            let t = test.labels[r]
+            if (p > 0.5 ? 1.0 : 0.0) == t { correct += 1 }
+            total += log(t == 1 ? p : 1 - p)
+        }
+        return (Double(correct) / Double(rows), total / Double(rows))
+    }
+
+    /// A data file's rows split into features (with the intercept's 1 appended) and 0/1 labels
+    /// (the last column; ±1 is read as 0/1).
+    static func read(
+        _ s: Settings, _ key: String, columns: Int? = nil
+    ) throws -> (
+        features: [Double], labels: [Double], columns: Int
+    ) {
+        let file = try s.points(key)
+        guard file.dimension >= 2 else {
+            throw s.fail(key, "needs at least one feature column and the label column (the last)")
+        }
+        if let columns, file.dimension != columns {
+            throw s.fail(key, "has \(file.dimension) columns, the training data \(columns)")
+        }
+        let p = file.dimension - 1
+        let rows = file.values.count / file.dimension
+        var features: [Double] = []
+        features.reserveCapacity(rows * (p + 1))
+        var labels: [Double] = []
+        for r in 0..<rows {
+            let row = file.values[(r * file.dimension)..<((r + 1) * file.dimension)]
+            features.append(contentsOf: row.dropLast())
+            features.append(1)
+            let t = row.last!
+            guard t == 0 || t == 1 || t == -1 else {
+                throw s.fail(
+                    key, "row \(r + 1): the label (last column) is \(formatNumber(t)), not 0 or 1 (or −1 or 1)")
+            }
+            labels.append(t == 1 ? 1 : 0)
+        }
+        return (features, labels, file.dimension)
+    }
+
+    static let entry = TargetEntry(
+        name: "logistic-regression",
+        summary: "Bayesian logistic regression on a data file (Liu & Wang 2016), full or minibatch scores"
+    ) { s in
+        let train = try read(s, "data")
+        let test = try s.contains("test-data") ? read(s, "test-data", columns: train.columns) : nil
+        let q = train.columns
+        let prior: Prior
+        switch try s.string("prior", default: "hierarchical", oneOf: ["hierarchical", "gaussian"]) {
+        case "gaussian": prior = .gaussian(std: try s.real("prior-std", default: 1, .standardDeviation))
+        default: prior = .hierarchical(shape: 1, rate: 0.01)
+        }
+        let rows = train.labels.count
+        let batchSize = try s.integer(
+            "batch-size", default: 0,
+            Allowed("an integer from 0 (the full data) to the \(rows) rows") {
+                $0 >= 0 && $0 <= rows
+            })
+        let batches = Batches(rawValue: try s.string("batches", default: "iid", oneOf: ["iid", "epoch"]))!
+        try s.checkDimension(q + 1, at: "data")
+        return LogisticRegressionTarget(
+            features: train.features, labels: train.labels, weightCount: q, prior: prior, batchSize: batchSize,
+            batches: batches, test: test.map { ($0.features, $0.labels) })
+    }
+}
+
+/// A density whose score flows may estimate from minibatches of its data, keyed by the step.
+public protocol MinibatchDensity: Density {
+    /// Whether the estimate differs from the full score (a batch smaller than the data).
+    var isMinibatched: Bool { get }
+    /// Scores of `count` points (row-major) into `out`, estimated from the minibatch of `step`
+    /// (from 1) drawn with `seed`.
+    func minibatchScores(
+        _ points: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
+        step: Int, seed: UInt64)
+}

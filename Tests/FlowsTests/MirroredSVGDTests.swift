@@ -158,4 +158,46 @@ final class MirroredSVGDTests: XCTestCase {
         inside[19 + 4] = 0.9
         XCTAssertNotNil(flow.invalidStart(state(inside, dimension: 19)), "Σθ ≥ 1")
     }
+
+    /// The direction at three particles against the formula written out here, for both kernel
+    /// spaces: Σ_j w_j [k m_j + s (diag θ_j − θ_jθ_jᵀ)(θ_j − θ_i)] with m = α − α₀θ (primal), and
+    /// Σ_j w_j [k m_j + s (η_j − η_i)] (dual), k = exp(−r²/(2σ²)), s = −k/σ².
+    func testDirectionIsTheMirroredSteinOperator() {
+        let target = DirichletTarget(alpha: [0.7, 2, 3, 1.5])
+        let theta = [0.2, 0.3, 0.1, 0.05, 0.6, 0.2, 0.4, 0.1, 0.35]
+        let n = 3
+        let d = 3
+        let sigma = 0.4
+        let eta = (0..<(n * d)).map { k in log(theta[k]) - log(1 - theta[(k / d * d)..<(k / d * d + d)].reduce(0, +)) }
+        for space in [MirroredSVGD.KernelSpace.primal, .dual] {
+            let flow = MirroredSVGD(
+                density: target, kernel: GaussianKernel(sigma: sigma), medianBandwidth: false, kernelSpace: space,
+                optimizer: Optimizer(rule: .sgd), threads: 1)
+            let z = space == .primal ? theta : eta
+            var expected = [Double](repeating: 0, count: n * d)
+            for i in 0..<n {
+                for j in 0..<n {
+                    var r2 = 0.0
+                    for a in 0..<d { r2 += pow(z[j * d + a] - z[i * d + a], 2) }
+                    let k = exp(-r2 / (2 * sigma * sigma))
+                    let slope = -k / (sigma * sigma)
+                    for a in 0..<d {
+                        let m = target.alpha[a] - target.total * theta[j * d + a]
+                        var repulsion = 0.0
+                        if space == .primal {
+                            for b in 0..<d {
+                                let h = (a == b ? theta[j * d + a] : 0) - theta[j * d + a] * theta[j * d + b]
+                                repulsion += h * (theta[j * d + b] - theta[i * d + b])
+                            }
+                        } else {
+                            repulsion = eta[j * d + a] - eta[i * d + a]
+                        }
+                        expected[i * d + a] += (k * m + slope * repulsion) / 3
+                    }
+                }
+            }
+            let phi = flow.direction(Population(name: "p", dimension: d, positions: theta))
+            XCTAssertLessThan(maxAbsDifference(phi, expected), 1e-13, "\(space)")
+        }
+    }
 }

@@ -17,6 +17,17 @@ import KernelSum
 public final class MirroredSVGD: Flow {
     /// Where the kernel is evaluated.
     public enum KernelSpace: String, Sendable { case primal, dual }
+    /// How a step keeps the particles in the simplex.
+    public enum Update: String, Sendable {
+        /// Through the mirror map (the flow's point).
+        case mirrored
+        /// Plain SVGD in θ, then the Euclidean projection onto the simplex shrunk by
+        /// ``MirroredSVGD/projectionMargin`` (the paper's baseline, "projected SVGD").
+        case projected
+    }
+    /// The margin δ of the projected update: particles are projected onto
+    /// {θ_i ≥ δ for i ≤ K, Σθ_i = 1}, where the score stays finite.
+    public static let projectionMargin = 1e-12
     /// The target's density on the simplex.
     public let density: any Density
     /// The kernel of the last step (with the median rule, a Gaussian of the last σ).
@@ -25,6 +36,8 @@ public final class MirroredSVGD: Flow {
     public let medianBandwidth: Bool
     /// Where the kernel is evaluated.
     public let kernelSpace: KernelSpace
+    /// How a step keeps the particles in the simplex.
+    public let update: Update
     let optimizer: Optimizer
     let threads: Int
     let median = MedianBandwidth(sampleSize: MedianBandwidth.defaultSampleSize, communicator: nil)
@@ -33,8 +46,9 @@ public final class MirroredSVGD: Flow {
     /// A flow; `kernel` is replaced every step when `medianBandwidth`.
     public init(
         density: any Density, kernel: any RadialKernel, medianBandwidth: Bool, kernelSpace: KernelSpace,
-        optimizer: Optimizer, threads: Int
+        optimizer: Optimizer, threads: Int, update: Update = .mirrored
     ) {
+        self.update = update
         self.density = density
         self.kernel = kernel
         self.medianBandwidth = medianBandwidth
@@ -103,10 +117,19 @@ public final class MirroredSVGD: Flow {
         return out
     }
 
-    /// φ at every particle (row-major), in the dual coordinates.
+    /// φ at every particle (row-major), in the dual coordinates (the projected update: SVGD's
+    /// direction in θ).
     public func direction(_ population: Population) -> [Double] {
         let d = population.dimension
         let theta = population.positions
+        if update == .projected {
+            if medianBandwidth { kernel = GaussianKernel(sigma: median(theta, dimension: d, threads: threads)) }
+            density.scores(theta, into: &scores, threads: threads)
+            velocity = MirroredSVGD.sums(
+                kernel, primal: theta, kernelPoints: theta, drift: scores, weights: population.weights,
+                dimension: d, repulsionInPrimal: false, threads: threads)
+            return velocity
+        }
         let eta = MirroredSVGD.dualCoordinates(theta, dimension: d) ?? [Double](repeating: .nan, count: theta.count)
         let space = kernelSpace == .primal ? theta : eta
         if medianBandwidth { kernel = GaussianKernel(sigma: median(space, dimension: d, threads: threads)) }
@@ -161,8 +184,46 @@ public final class MirroredSVGD: Flow {
         return out
     }
 
-    /// One step on the first population: η ← η + h·P(φ), θ = ∇ψ*(η).
+    /// The Euclidean projection of each particle's (θ, 1 − Σθ) onto {x_i ≥ δ, Σx_i = 1} (Duchi et
+    /// al. 2008, on x − δ), written back as θ: sort, find the threshold τ, clip.
+    /// - Parameters:
+    ///   - theta: the particles (row-major), projected in place.
+    ///   - d: their dimension (K − 1).
+    ///   - delta: the margin δ ≥ 0, below 1/K.
+    public static func project(_ theta: inout [Double], dimension d: Int, margin delta: Double) {
+        let k = d + 1
+        let target = 1 - Double(k) * delta
+        var v = [Double](repeating: 0, count: k)
+        for i in 0..<(theta.count / d) {
+            var last = 1.0
+            for a in 0..<d {
+                v[a] = theta[i * d + a] - delta
+                last -= theta[i * d + a]
+            }
+            v[d] = last - delta
+            let u = v.sorted(by: >)
+            var sum = 0.0
+            var tau = 0.0
+            for j in 0..<k {
+                sum += u[j]
+                let t = (sum - target) / Double(j + 1)
+                if u[j] - t > 0 { tau = t }
+            }
+            for a in 0..<d { theta[i * d + a] = max(v[a] - tau, 0) + delta }
+        }
+    }
+
+    /// One step on the first population: η ← η + h·P(φ), θ = ∇ψ*(η); or, projected,
+    /// θ ← Π(θ + h·P(φ)).
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        if update == .projected {
+            let v = direction(state.populations[0])
+            optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
+            MirroredSVGD.project(
+                &state.populations[0].positions, dimension: state.populations[0].dimension,
+                margin: MirroredSVGD.projectionMargin)
+            return
+        }
         let v = direction(state.populations[0])
         optimizer.apply(v, to: &dual, stepSize: h)
         MirroredSVGD.primalCoordinates(
@@ -193,6 +254,7 @@ public final class MirroredSVGD: Flow {
         r["kernel"] = medianBandwidth ? "gaussian:sigma=median" : kernel.spec
         if medianBandwidth, let g = kernel as? GaussianKernel { r["last-sigma"] = "\(g.sigma)" }
         r["kernel-space"] = kernelSpace.rawValue
+        r["update"] = update.rawValue
         r["mirror-map"] = "entropic (simplex)"
         return r
     }
@@ -209,6 +271,10 @@ public final class MirroredSVGD: Flow {
         let kernel: any RadialKernel = median ? GaussianKernel(sigma: 1) : try readKernelSpec(text, s, "kernel")
         let space = KernelSpace(
             rawValue: try s.string("kernel-space", default: "primal", oneOf: ["primal", "dual"]))!
+        let update = Update(rawValue: try s.string("update", default: "mirrored", oneOf: ["mirrored", "projected"]))!
+        if update == .projected && space == .dual {
+            throw s.fail("kernel-space", "the projected update has no dual coordinates: kernel-space = \"primal\"")
+        }
         let optimizer = try Optimizer.read(s, default: "adagrad")
         let (n, d) = (ctx.particleCount, ctx.dimension)
         s.memory.addWork(
@@ -223,6 +289,6 @@ public final class MirroredSVGD: Flow {
         }
         return MirroredSVGD(
             density: density, kernel: kernel, medianBandwidth: median, kernelSpace: space, optimizer: optimizer,
-            threads: ctx.threads)
+            threads: ctx.threads, update: update)
     }
 }

@@ -132,6 +132,12 @@ final class ScenarioWeakeningTests: ScratchTestCase {
                 Weakening("noise", ["flow.temperature=0", noEntropy], killedBy: ["mean", "variance"]),
             ]),
         // Noise "removed" as λ = 1e-12 (noise 4e-7 a step): the kl metric refuses λ = 0.
+        // KSD descent's interaction is its kernel: at σ = 1e-3 the particles no longer see each
+        // other (the self term pulls each to the mode; those that meet are thrown apart).
+        Entry(
+            "ksd-descent-gaussian-2d", tenthOfSteps: ["energy", "mean-error", "cov-error", "ksd"],
+            tenthOfStepSize: ["energy", "mean-error", "cov-error", "ksd"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["energy", "cov-error", "ksd"])]),
         Entry(
             "langevin-ou", tenthOfSteps: ["mean-error"], tenthOfStepSize: ["mean-error", "cov-error"],
             removed: [Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance", "cov-error"])]),

@@ -106,6 +106,7 @@ public enum FlowRegistry {
     public static let entries: [FlowEntry] = [
         SteinVariationalGradientDescent.entry,
         MirroredSVGD.entry,
+        KSDDescent.entry,
         MMDFlow.entry,
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,

@@ -3,7 +3,7 @@ import KernelSum
 
 /// Σ_k w_k N(μ_k, Σ_k). The score is Σ_k r_k(x) ∇log N_k(x) with responsibilities
 /// r_k = w_k N_k(x) / π(x), computed by log-sum-exp so that far-away points do not underflow.
-public struct GaussianMixtureTarget: Target, Density {
+public struct GaussianMixtureTarget: Target, HessianDensity {
     /// w_k, normalised to sum to 1.
     public let weights: [Double]
     /// The components N(μ_k, Σ_k).
@@ -75,6 +75,48 @@ public struct GaussianMixtureTarget: Target, Density {
                 let r = buf[c] / total
                 for a in 0..<d { g[a] += r * gc[a] }
             }
+        }
+    }
+
+    /// ∇²log π v = Σ_k r_k (−Σ_k⁻¹v + g_k (g_k·v)) − s (s·v), g_k = ∇log N_k(x) the components'
+    /// scores, r_k the responsibilities, s = Σ_k r_k g_k the score.
+    public func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        let d = dimension
+        let k = weights.count
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: k + 3 * d) { buf in
+            var best = -Double.infinity
+            for c in 0..<k {
+                buf[c] = logWeights[c] + components[c].logDensity(x)
+                best = max(best, buf[c])
+            }
+            var total = 0.0
+            for c in 0..<k {
+                buf[c] = exp(buf[c] - best)
+                total += buf[c]
+            }
+            let gc = buf.baseAddress! + k
+            let hc = gc + d
+            let score = hc + d
+            for a in 0..<d {
+                out[a] = 0
+                score[a] = 0
+            }
+            for c in 0..<k {
+                let r = buf[c] / total
+                components[c].score(x, into: gc)
+                components[c].hessianVectorProduct(x, v, into: hc)
+                var gv = 0.0
+                for a in 0..<d { gv += gc[a] * v[a] }
+                for a in 0..<d {
+                    out[a] += r * (hc[a] + gc[a] * gv)
+                    score[a] += r * gc[a]
+                }
+            }
+            var sv = 0.0
+            for a in 0..<d { sv += score[a] * v[a] }
+            for a in 0..<d { out[a] -= score[a] * sv }
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import KernelSum
 
 /// N(μ, Σ): log π(x) = −½ (x−μ)ᵀΣ⁻¹(x−μ) − ½ log det(2πΣ), score −Σ⁻¹(x−μ).
-public struct GaussianTarget: Target, Density {
+public struct GaussianTarget: Target, HessianDensity {
     /// μ.
     public let mean: [Double]
     /// Σ, with its Cholesky factor and inverse.
@@ -47,6 +47,19 @@ public struct GaussianTarget: Target, Density {
             var s = 0.0
             for b in 0..<d { s += p[a * d + b] * (x[b] - mean[b]) }
             g[a] = -s
+        }
+    }
+
+    /// ∇²log π v = −Σ⁻¹v.
+    public func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        let d = dimension
+        let p = covariance.inverse
+        for a in 0..<d {
+            var s = 0.0
+            for b in 0..<d { s += p[a * d + b] * v[b] }
+            out[a] = -s
         }
     }
 

@@ -173,4 +173,20 @@ final class LogisticRegressionTests: XCTestCase {
         XCTAssertLessThan(maxAbsDifference(flow.direction(population, step: 5), expected(minibatch)), 1e-12)
         XCTAssertLessThan(maxAbsDifference(flow.direction(population), expected(full)), 1e-12)
     }
+
+    /// The Hessian–vector product against central differences of the exact score, both priors.
+    func testHessianVectorProductIsTheScoresDerivative() {
+        for prior in [LogisticRegressionTarget.Prior.gaussian(std: 2), .hierarchical(shape: 1, rate: 0.01)] {
+            let target = target(prior)
+            let w: [Double] = target.dimension == 4 ? [0.3, -0.2, 0.1, 0.05] : [0.3, -0.2, 0.1, 0.05, 0.7]
+            let v: [Double] = target.dimension == 4 ? [1, -0.5, 0.25, 2] : [1, -0.5, 0.25, 2, -1.5]
+            let hv = target.hessianVectorProduct(w, v)
+            let up = target.score(zip(w, v).map { $0 + 1e-6 * $1 })
+            let down = target.score(zip(w, v).map { $0 - 1e-6 * $1 })
+            for a in 0..<target.dimension {
+                let fd = (up[a] - down[a]) / 2e-6
+                XCTAssertEqual(hv[a], fd, accuracy: 1e-6 * max(1, abs(fd)), "\(prior) \(a)")
+            }
+        }
+    }
 }

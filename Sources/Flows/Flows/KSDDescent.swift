@@ -184,7 +184,9 @@ public final class KSDDescent: Flow {
     ) { s, ctx in
         guard let density = ctx.target.density as? any HessianDensity else {
             throw s.fail(
-                "kind", "ksd-descent needs a target with an exact Hessian of log π (gaussian, gaussian-mixture)")
+                "kind",
+                "ksd-descent needs a target with an exact Hessian of log π "
+                    + "(gaussian, gaussian-mixture, logistic-regression)")
         }
         let text = try s.string("kernel", default: "gaussian:sigma=1")
         let closedForms = "gaussian:sigma=σ (fixed σ) or imq:c=c,beta=β"

@@ -14,8 +14,9 @@ import KernelSum
 /// score from B rows, scaled by R/|batch|: `iid` rows drawn with replacement at each step, or
 /// `epoch`, a fresh permutation of the rows every epoch cut into ⌈R/B⌉ batches of nearly equal
 /// size (over an epoch with B dividing R the estimates average to the full score exactly). The
-/// density (``score(_:into:)``, which metrics use) is always the full data's.
-public struct LogisticRegressionTarget: Target, MinibatchDensity {
+/// density (``score(_:into:)``, which metrics use) is always the full data's, and so is its
+/// Hessian (``hessianVectorProduct(_:_:into:)``: KSD descent takes the full data).
+public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity {
     /// The prior on the weights.
     public enum Prior: Sendable, Equatable {
         /// w ~ N(0, s²I).
@@ -142,6 +143,38 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity {
         for a in 0..<dimension { g[a] = 0 }
         addLikelihoodScore(w, rows: 0..<rowCount, scale: 1, g)
         addPriorScore(w, g)
+    }
+
+    /// ∇²log π(w) v on the full data: −Σ_r σ_r(1 − σ_r)(x_r·v) x_r plus the prior's Hessian times v
+    /// (−v/s²; hierarchical, with α = e^u: −α(v_w + v_u w) for w and −α(w·v_w + (|w|²/2 + b)v_u)
+    /// for u), for KSD descent.
+    public func hessianVectorProduct(
+        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        let q = weightCount
+        for a in 0..<dimension { out[a] = 0 }
+        for r in 0..<rowCount {
+            let p = LogisticRegressionTarget.sigmoid(linear(r, w))
+            let x = r * q
+            var xv = 0.0
+            for a in 0..<q { xv += features[x + a] * v[a] }
+            let c = -p * (1 - p) * xv
+            for a in 0..<q { out[a] += c * features[x + a] }
+        }
+        switch prior {
+        case .gaussian(let s):
+            for a in 0..<q { out[a] -= v[a] / (s * s) }
+        case .hierarchical(_, let rate):
+            let alpha = exp(w[q])
+            var norm = 0.0
+            var wv = 0.0
+            for a in 0..<q {
+                norm += w[a] * w[a]
+                wv += w[a] * v[a]
+                out[a] -= alpha * (v[a] + v[q] * w[a])
+            }
+            out[q] -= alpha * (wv + (0.5 * norm + rate) * v[q])
+        }
     }
 
     /// The rows of the minibatch of `step` (from 1), drawn from streams keyed by the seed and

@@ -67,12 +67,17 @@ public final class LangevinFlow: Flow {
     }
 
     /// The drift b(x_i) = −[∇V(x_i) + Σ_j w_j ∇W(x_i − x_j)] of every particle of `p`
-    /// (row-major), or of this rank's share of them (the sums over every rank's).
-    public func drift(_ p: Population) -> [Double] {
+    /// (row-major), or of this rank's share of them (the sums over every rank's). At a `step`
+    /// (from 1), a minibatched ``TargetPotential`` takes ∇V from that step's minibatch (SGLD).
+    public func drift(_ p: Population, step: Int = 0) -> [Double] {
         let d = p.dimension
         let n = p.count
         if force.count != n * d { force = [Double](repeating: 0, count: n * d) }
-        if let potential {
+        if step > 0, let target = potential as? TargetPotential, target.isMinibatched {
+            target.minibatchGradients(
+                p.positions, into: &force, threads: threads,
+                communicator: p.share == nil ? communicator : SerialCommunicator(), step: step, seed: seed)
+        } else if let potential {
             // V is evaluated per particle: a rank holding its share evaluates it alone.
             potential.evaluate(
                 p.positions, dimension: d, values: &potentialValues, gradients: &force, threads: threads,
@@ -133,7 +138,7 @@ public final class LangevinFlow: Flow {
     /// `communicator` each move a block of particles and the blocks' positions (and velocities)
     /// are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let b = drift(state.populations[0])
+        let b = drift(state.populations[0], step: step)
         let d = state.populations[0].dimension
         let n = state.populations[0].count
         let seed = self.seed
@@ -267,7 +272,8 @@ public final class LangevinFlow: Flow {
                 : .thermal
             let domain: Domain = try s.optionalReal("period", .period).map { .periodic(length: $0) } ?? .free
             let potential = try PotentialRegistry.read(
-                s, "potential", context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads))
+                s, "potential",
+                context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads, target: ctx.target))
             let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
             // Memory: per particle the force and the potential's value (and the velocities).
             let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))

@@ -76,10 +76,13 @@ public struct PotentialContext: Sendable {
     public let dimension: Int
     /// Worker threads the potential may use.
     public let threads: Int
+    /// The scenario's target, when it has one (the `target` potential's π).
+    public let target: (any Target)?
     /// A context; see the properties.
-    public init(dimension: Int, threads: Int) {
+    public init(dimension: Int, threads: Int, target: (any Target)? = nil) {
         self.dimension = dimension
         self.threads = threads
+        self.target = target
     }
 }
 
@@ -93,6 +96,7 @@ public enum PotentialRegistry {
         QuadraticPotential.entry,
         DoubleWellPotential.entry,
         FormulaPotential.entry,
+        TargetPotential.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

@@ -180,6 +180,10 @@ final class ScenarioWeakeningTests: ScratchTestCase {
         Entry(
             "svgd-1d-mixture", tenthOfSteps: ["mean-error", "mmd"], tenthOfStepSize: ["mean-error", "mmd"],
             removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["mean-error", "mmd"])]),
+        Entry(
+            "svgd-linear-regression", tenthOfSteps: ["mean-error", "cov-error"],
+            tenthOfStepSize: ["mean-error", "cov-error"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["cov-error"])]),
         // The held-out accuracy saturates early; the KSD to the full-data posterior does not.
         Entry(
             "svgd-logistic-regression", tenthOfSteps: ["ksd"], tenthOfStepSize: ["ksd"],

@@ -18,7 +18,7 @@ final class LogisticRegressionTests: XCTestCase {
     }
 
     func target(
-        _ prior: LogisticRegressionTarget.Prior, batchSize: Int = 0, batches: LogisticRegressionTarget.Batches = .iid
+        _ prior: LogisticRegressionTarget.Prior, batchSize: Int = 0, batches: MinibatchSchedule.Batches = .iid
     )
         -> LogisticRegressionTarget
     {
@@ -187,6 +187,42 @@ final class LogisticRegressionTests: XCTestCase {
                 let fd = (up[a] - down[a]) / 2e-6
                 XCTAssertEqual(hv[a], fd, accuracy: 1e-6 * max(1, abs(fd)), "\(prior) \(a)")
             }
+        }
+    }
+
+    /// A `data` target whose row formula is logistic regression's, with the Gaussian prior as a
+    /// formula, is the built-in `logistic-regression` target: the same log-density, score and
+    /// minibatch scores (same schedule and seed) to rounding.
+    func testFormulaPerRowIsTheBuiltInLogisticRegression() throws {
+        let (x, t) = data()
+        var rows: [Double] = []
+        for r in 0..<40 { rows += Array(x[(r * 4)..<(r * 4 + 3)]) + [t[r]] }
+        let z = "x1*y1 + x2*y2 + x3*y3 + x4"
+        let formulaTarget = DataTarget(
+            dimension: 4,
+            rowLogLikelihood: try ScenarioFormula(
+                compiling: "y4*(\(z)) - softplus(\(z))", variables: .payoff(dimension: 4, secondDimension: 4)),
+            logPrior: try ScenarioFormula(
+                compiling: "-0.5*(x1^2 + x2^2 + x3^2 + x4^2)/4", variables: .position(dimension: 4)),
+            rows: rows, columns: 4, schedule: MinibatchSchedule(rowCount: 40, batchSize: 6, batches: .epoch))
+        let builtIn = target(.gaussian(std: 2), batchSize: 6, batches: .epoch)
+        let w = [0.3, -0.2, 0.1, 0.05]
+        XCTAssertEqual(formulaTarget.logDensity(w), builtIn.logDensity(w), accuracy: 1e-12 * abs(builtIn.logDensity(w)))
+        let (a, b) = (formulaTarget.score(w), builtIn.score(w))
+        for k in 0..<4 { XCTAssertEqual(a[k], b[k], accuracy: 1e-12 * max(1, abs(b[k]))) }
+        var (ma, mb) = ([Double](repeating: 0, count: 4), [Double](repeating: 0, count: 4))
+        for step in [1, 7, 8] {
+            w.withUnsafeBufferPointer { p in
+                ma.withUnsafeMutableBufferPointer {
+                    formulaTarget.minibatchScores(
+                        p.baseAddress!, count: 1, into: $0.baseAddress!, threads: 1, step: step, seed: 2)
+                }
+                mb.withUnsafeMutableBufferPointer {
+                    builtIn.minibatchScores(
+                        p.baseAddress!, count: 1, into: $0.baseAddress!, threads: 1, step: step, seed: 2)
+                }
+            }
+            for k in 0..<4 { XCTAssertEqual(ma[k], mb[k], accuracy: 1e-12 * max(1, abs(mb[k])), "step \(step)") }
         }
     }
 }

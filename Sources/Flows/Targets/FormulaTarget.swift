@@ -78,16 +78,20 @@ public struct FormulaTarget: Target, Density {
     ) { s in
         let d = try s.integer("dimension", .dimension)
         let formula = try readFormula(s, "log-density", variables: .position(dimension: d))
-        var moments: (mean: [Double], covariance: [Double])? = nil
-        switch (s.contains("mean"), s.contains("covariance")) {
-        case (true, true):
-            moments = (try s.reals("mean", count: d), try s.matrix("covariance", rows: d, columns: d).flatMap { $0 })
-        case (false, false): break
-        case (true, false):
-            throw s.fail("mean", "give the covariance too (the stated moments are mean and covariance together)")
-        case (false, true):
-            throw s.fail("covariance", "give the mean too (the stated moments are mean and covariance together)")
-        }
-        return FormulaTarget(dimension: d, logDensity: formula, moments: moments)
+        return FormulaTarget(dimension: d, logDensity: formula, moments: try readStatedMoments(s, dimension: d))
+    }
+}
+
+/// Optional `mean` (d numbers) and `covariance` (d×d), given together: the moments a target
+/// known by a formula states for `mean-error` and `cov-error`.
+func readStatedMoments(_ s: Settings, dimension d: Int) throws -> (mean: [Double], covariance: [Double])? {
+    switch (s.contains("mean"), s.contains("covariance")) {
+    case (true, true):
+        return (try s.reals("mean", count: d), try s.matrix("covariance", rows: d, columns: d).flatMap { $0 })
+    case (false, false): return nil
+    case (true, false):
+        throw s.fail("mean", "give the covariance too (the stated moments are mean and covariance together)")
+    case (false, true):
+        throw s.fail("covariance", "give the mean too (the stated moments are mean and covariance together)")
     }
 }

@@ -10,10 +10,8 @@ import KernelSum
 /// `hierarchical` (w ~ N(0, α⁻¹I), α ~ Gamma(1, rate 0.01), with u = log α the last coordinate:
 /// log p(w, u) = (q/2 + 1)u − e^u(|w|²/2 + 0.01) + const).
 ///
-/// With a `batch-size` B the flows that take minibatches estimate the likelihood's part of the
-/// score from B rows, scaled by R/|batch|: `iid` rows drawn with replacement at each step, or
-/// `epoch`, a fresh permutation of the rows every epoch cut into ⌈R/B⌉ batches of nearly equal
-/// size (over an epoch with B dividing R the estimates average to the full score exactly). The
+/// With a `batch-size` the flows that take minibatches estimate the likelihood's part of the
+/// score from the rows of each step's minibatch (``MinibatchSchedule``), scaled by R/|batch|. The
 /// density (``score(_:into:)``, which metrics use) is always the full data's, and so is its
 /// Hessian (``hessianVectorProduct(_:_:into:)``: KSD descent takes the full data).
 public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity {
@@ -24,8 +22,6 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         /// w ~ N(0, α⁻¹I), α ~ Gamma(shape, rate), u = log α the last coordinate.
         case hierarchical(shape: Double, rate: Double)
     }
-    /// How minibatches are drawn.
-    public enum Batches: String, Sendable { case iid, epoch }
     /// Training rows: q = features + 1 values each (the last the intercept's 1), row-major.
     public let features: [Double]
     /// Their labels, 0 or 1.
@@ -34,24 +30,21 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
     public let weightCount: Int
     /// The prior.
     public let prior: Prior
-    /// Rows per minibatch (0: the full data).
-    public let batchSize: Int
-    /// How minibatches are drawn.
-    public let batches: Batches
+    /// Which rows each step's score is estimated from.
+    public let schedule: MinibatchSchedule
     /// Held-out rows (features with the intercept's 1, and labels) for the predictive metrics.
     public let test: (features: [Double], labels: [Double])?
 
     /// A target; `features` holds `labels.count` rows of q values.
     public init(
         features: [Double], labels: [Double], weightCount q: Int, prior: Prior, batchSize: Int = 0,
-        batches: Batches = .iid, test: (features: [Double], labels: [Double])? = nil
+        batches: MinibatchSchedule.Batches = .iid, test: (features: [Double], labels: [Double])? = nil
     ) {
         self.features = features
         self.labels = labels
         weightCount = q
         self.prior = prior
-        self.batchSize = batchSize
-        self.batches = batches
+        schedule = MinibatchSchedule(rowCount: labels.count, batchSize: batchSize, batches: batches)
         self.test = test
     }
 
@@ -71,7 +64,7 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
     /// Never called (`canSample` is false).
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] { [] }
     /// Whether flows estimate the score from minibatches.
-    public var isMinibatched: Bool { batchSize > 0 && batchSize < rowCount }
+    public var isMinibatched: Bool { schedule.isMinibatched }
 
     /// log(1 + e^z) without overflow.
     @inline(__always) static func softplus(_ z: Double) -> Double { z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)) }
@@ -177,28 +170,8 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
-    /// The rows of the minibatch of `step` (from 1), drawn from streams keyed by the seed and
-    /// the step (`iid`) or the epoch (`epoch`): the same on any rank or thread count, and after
-    /// a resume.
-    public func batch(step: Int, seed: UInt64) -> [Int] {
-        let rows = rowCount
-        let b = min(batchSize, rows)
-        switch batches {
-        case .iid:
-            var rng = RandomStream(seed: seed, .minibatch, step)
-            return (0..<b).map { _ in rng.index(below: rows) }
-        case .epoch:
-            let perEpoch = (rows + b - 1) / b
-            let (epoch, k) = (max(step, 1) - 1).quotientAndRemainder(dividingBy: perEpoch)
-            var rng = RandomStream(seed: seed, .minibatch, epoch)
-            var order = Array(0..<rows)
-            for i in stride(from: rows - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
-            // ⌈R/B⌉ batches whose sizes differ by at most one.
-            let start = k * rows / perEpoch
-            let end = (k + 1) * rows / perEpoch
-            return Array(order[start..<end])
-        }
-    }
+    /// The rows of the minibatch of `step` (from 1) (``MinibatchSchedule/rows(step:seed:)``).
+    public func batch(step: Int, seed: UInt64) -> [Int] { schedule.rows(step: step, seed: seed) }
 
     /// The score estimated from the minibatch of `step`: the prior's in full, the likelihood's
     /// from the batch's rows scaled by R/|batch|; the full score when not minibatched.
@@ -292,17 +265,11 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         case "gaussian": prior = .gaussian(std: try s.real("prior-std", default: 1, .standardDeviation))
         default: prior = .hierarchical(shape: 1, rate: 0.01)
         }
-        let rows = train.labels.count
-        let batchSize = try s.integer(
-            "batch-size", default: 0,
-            Allowed("an integer from 0 (the full data) to the \(rows) rows") {
-                $0 >= 0 && $0 <= rows
-            })
-        let batches = Batches(rawValue: try s.string("batches", default: "iid", oneOf: ["iid", "epoch"]))!
+        let schedule = try MinibatchSchedule.read(s, rows: train.labels.count)
         try s.checkDimension(q + 1, at: "data")
         return LogisticRegressionTarget(
-            features: train.features, labels: train.labels, weightCount: q, prior: prior, batchSize: batchSize,
-            batches: batches, test: test.map { ($0.features, $0.labels) })
+            features: train.features, labels: train.labels, weightCount: q, prior: prior,
+            batchSize: schedule.batchSize, batches: schedule.batches, test: test.map { ($0.features, $0.labels) })
     }
 }
 

@@ -121,6 +121,7 @@ public enum TargetRegistry {
         FormulaTarget.entry,
         DirichletTarget.entry,
         LogisticRegressionTarget.entry,
+        DataTarget.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

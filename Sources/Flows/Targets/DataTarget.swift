@@ -1,0 +1,155 @@
+import Communication
+import Formula
+import Foundation
+import KernelSum
+
+/// A posterior over parameters x = (x1 … xd) given a data file's rows y_r = (y1 … ye), each row's
+/// log-likelihood a formula in x and y (`kind = "data"`):
+///
+///     log π(x) = log p(x) + Σ_r ℓ(x, y_r)   (up to a constant),
+///
+/// `log-prior` a formula in x (0 when absent). The score is the formulas' exact gradient in x
+/// (reverse mode, 64 rows a formula pass). Flows that take minibatches (svgd, langevin with the
+/// `target` potential) estimate the rows' part from each step's minibatch
+/// (``MinibatchSchedule``); the density itself, what metrics use, is the full data's.
+public struct DataTarget: Target, MinibatchDensity {
+    /// d, the parameters.
+    public let dimension: Int
+    /// ℓ(x, y), a formula in x1 … xd and y1 … ye.
+    public let rowLogLikelihood: ScenarioFormula
+    /// log p(x), a formula in x1 … xd, or nil (0).
+    public let logPrior: ScenarioFormula?
+    /// The rows, e values each, row-major.
+    public let rows: [Double]
+    /// e, the columns of a row.
+    public let columns: Int
+    /// Which rows each step's score is estimated from.
+    public let schedule: MinibatchSchedule
+    /// The stated `mean` and `covariance` of the posterior, if given (a conjugate model's).
+    public let moments: (mean: [Double], covariance: [Double])?
+
+    /// A target over `dimension` parameters; `rows` holds `schedule.rowCount` rows of `columns`.
+    public init(
+        dimension: Int, rowLogLikelihood: ScenarioFormula, logPrior: ScenarioFormula?, rows: [Double],
+        columns: Int, schedule: MinibatchSchedule, moments: (mean: [Double], covariance: [Double])? = nil
+    ) {
+        self.moments = moments
+        self.dimension = dimension
+        self.rowLogLikelihood = rowLogLikelihood
+        self.logPrior = logPrior
+        self.rows = rows
+        self.columns = columns
+        self.schedule = schedule
+    }
+
+    /// Known up to its normalising constant.
+    public var isNormalised: Bool { false }
+    /// A posterior is not sampled.
+    public var canSample: Bool { false }
+    /// NaN samples (never called: ``canSample`` is false).
+    public func sample(count: Int, using rng: inout RandomStream) -> [Double] {
+        [Double](repeating: .nan, count: count * dimension)
+    }
+    /// Whether flows estimate the score from minibatches.
+    public var isMinibatched: Bool { schedule.isMinibatched }
+
+    /// log p(x) + scale · Σ_{r ∈ rows} ℓ(x, y_r) into `value`, and its gradient in x into `g`
+    /// (when given); rows in the given order, 64 a formula pass.
+    func accumulate<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, rows selected: Rows, scale: Double, value: inout Double,
+        gradient g: UnsafeMutablePointer<Double>?
+    ) {
+        let d = dimension
+        let width = d + columns
+        for a in 0..<d where g != nil { g![a] = 0 }
+        value = 0
+        if let logPrior {
+            var workspace = logPrior.makeWorkspace(batch: 1)
+            logPrior.evaluate(inputs: x, count: 1, values: &value, gradients: g, workspace: &workspace)
+        }
+        var workspace = rowLogLikelihood.makeWorkspace()
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * width + 1)) { buffer in
+            let inputs = buffer.baseAddress!
+            let gradients = inputs + 64 * width
+            let values = gradients + 64 * width
+            var pending = 0
+            func flush() {
+                rowLogLikelihood.evaluate(
+                    inputs: inputs, count: pending, values: values, gradients: g == nil ? nil : gradients,
+                    workspace: &workspace)
+                for k in 0..<pending {
+                    value += scale * values[k]
+                    if let g { for a in 0..<d { g[a] += scale * gradients[k * width + a] } }
+                }
+                pending = 0
+            }
+            for r in selected {
+                let slot = inputs + pending * width
+                for a in 0..<d { slot[a] = x[a] }
+                for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
+                pending += 1
+                if pending == 64 { flush() }
+            }
+            if pending > 0 { flush() }
+        }
+    }
+
+    /// log p(x) + Σ_r ℓ(x, y_r).
+    public func logDensity(_ x: UnsafePointer<Double>) -> Double {
+        var v = 0.0
+        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: nil)
+        return v
+    }
+
+    /// The full data's score.
+    public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        var v = 0.0
+        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: g)
+    }
+
+    /// The score from the minibatch of `step`, the rows' part scaled by R/|batch|.
+    public func minibatchScores(
+        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
+        step: Int, seed: UInt64
+    ) {
+        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
+        let selected = schedule.rows(step: step, seed: seed)
+        let scale = Double(schedule.rowCount) / Double(selected.count)
+        let d = dimension
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
+            for i in range {
+                var v = 0.0
+                self.accumulate(src.base + i * d, rows: selected, scale: scale, value: &v, gradient: dst.base + i * d)
+            }
+        }
+    }
+
+    /// Per point in parallel (each point's rows in order).
+    public func scores(
+        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int
+    ) {
+        let d = dimension
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
+            for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
+        }
+    }
+
+    static let entry = TargetEntry(
+        name: "data", summary: "a posterior: log-prior(x) + Σ over a data file's rows of a formula in x and the row y"
+    ) { s in
+        let d = try s.integer("dimension", .dimension)
+        let file = try s.points("data")
+        try s.checkDimension(d + file.dimension, at: "data")
+        let row = try readFormula(
+            s, "row-log-likelihood", variables: .payoff(dimension: d, secondDimension: file.dimension))
+        let prior = try s.contains("log-prior") ? readFormula(s, "log-prior", variables: .position(dimension: d)) : nil
+        let schedule = try MinibatchSchedule.read(s, rows: file.values.count / file.dimension)
+        return DataTarget(
+            dimension: d, rowLogLikelihood: row, logPrior: prior, rows: file.values, columns: file.dimension,
+            schedule: schedule, moments: try readStatedMoments(s, dimension: d))
+    }
+}

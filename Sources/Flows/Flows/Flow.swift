@@ -105,9 +105,11 @@ public enum FlowRegistry {
     /// Every flow. A new flow adds one line here.
     public static let entries: [FlowEntry] = [
         SteinVariationalGradientDescent.entry,
+        AcceleratedSVGD.entry,
         MirroredSVGD.entry,
         KSDDescent.entry,
         MMDFlow.entry,
+        UnderdampedMMDFlow.entry,
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,
         GameFlow.entry,

@@ -79,7 +79,13 @@ public final class MMDFlow: Flow {
 
     /// One step on the first population: −∇f at the (noisy) points, through the optimizer.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let p = state.populations[0]
+        let v = direction(state.populations[0], step: step)
+        optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
+    }
+
+    /// −∇f(x_i + β_n u_i) at every particle of `p` (row-major; at this rank's share when the
+    /// ranks hold the particles apart), with the noise of step `step` (from 1).
+    public func direction(_ p: Population, step: Int) -> [Double] {
         let d = dimension
         let n = p.count
         loadSources(p)
@@ -102,7 +108,7 @@ public final class MMDFlow: Flow {
         }
         if velocity.count != n * d { velocity = [Double](repeating: 0, count: n * d) }
         for k in 0..<(n * d) { velocity[k] = -gradients[k] }
-        optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
+        return velocity
     }
 
     /// ∇f at `points`, the (noisy) points of this rank's particles, when the ranks hold the
@@ -162,9 +168,18 @@ public final class MMDFlow: Flow {
     }
 
     static let entry = FlowEntry(name: "mmd", summary: "MMD gradient flow with noise injection (Arbel et al. 2019)") {
-        s, ctx in
+        s, ctx in try read(s, ctx, flowName: "mmd") { try Optimizer.read(s, default: "sgd") }
+    }
+
+    /// Reads mmd's keys (`kernel`, `target-samples`, the optimizer's through `optimizer`, the
+    /// engine's, `noise`, `noise-halving-every`) and builds the flow; `flowName` names the flow in
+    /// messages. ``UnderdampedMMDFlow`` reads its force through it.
+    static func read(
+        _ s: Settings, _ ctx: FlowContext, flowName: String, optimizer readOptimizer: () throws -> Optimizer
+    ) throws -> MMDFlow {
         guard ctx.target.canSample else {
-            throw s.fail("kind", "the mmd flow needs samples of its target, and a formula target has none (use svgd)")
+            throw s.fail(
+                "kind", "the \(flowName) flow needs samples of its target, and a formula target has none (use svgd)")
         }
         let kernel = try readKernel(s, "kernel", default: "gaussian:sigma=1")
         let m = try s.integer("target-samples", default: ctx.target.naturalSampleCount ?? 1000, .count)
@@ -174,7 +189,7 @@ public final class MMDFlow: Flow {
             var rng = RandomStream(seed: seed, .targetSample)
             return target.sample(count: m, using: &rng)
         }
-        let optimizer = try Optimizer.read(s, default: "sgd")
+        let optimizer = try readOptimizer()
         let engine = try readEngine(
             s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
             communicator: ctx.communicator)

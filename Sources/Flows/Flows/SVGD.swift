@@ -119,11 +119,22 @@ public final class SteinVariationalGradientDescent: Flow {
     }
 
     static let entry = FlowEntry(name: "svgd", summary: "Stein variational gradient descent (Liu & Wang 2016)") {
-        s, ctx in
+        s, ctx in try read(s, ctx, flowName: "svgd") { try Optimizer.read(s, default: "adagrad") }
+    }
+
+    /// Reads svgd's keys (`kernel`, `median-sample`, the optimizer's through `optimizer`, the
+    /// engine's) and builds the flow; `flowName` names the flow in messages. Flows built on SVGD's
+    /// direction (``AcceleratedSVGD``) read their kernel through it, passing the `kernel` text
+    /// they have read already.
+    static func read(
+        _ s: Settings, _ ctx: FlowContext, flowName: String, kernel given: String? = nil,
+        optimizer readOptimizer: () throws -> Optimizer
+    ) throws -> SteinVariationalGradientDescent {
         guard let density = ctx.target.density else {
-            throw s.fail("kind", "svgd needs a target with a score (gaussian, gaussian-mixture, banana), not samples")
+            throw s.fail(
+                "kind", "\(flowName) needs a target with a score (gaussian, gaussian-mixture, banana), not samples")
         }
-        let text = try s.string("kernel", default: "gaussian:sigma=median")
+        let text = try given ?? s.string("kernel", default: "gaussian:sigma=median")
         let kernel: any RadialKernel
         var median = false
         if text.hasPrefix("formula:") {
@@ -151,7 +162,7 @@ public final class SteinVariationalGradientDescent: Flow {
                     $0 >= 2 && $0 <= MemoryEstimate.maximumCount
                 })
             : MedianBandwidth.defaultSampleSize
-        let optimizer = try Optimizer.read(s, default: "adagrad")
+        let optimizer = try readOptimizer()
         let engine = try readEngine(
             s, kernel: kernel, dimension: ctx.dimension, threads: ctx.threads, seed: ctx.seed,
             communicator: ctx.communicator)

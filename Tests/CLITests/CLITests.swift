@@ -378,7 +378,7 @@ final class CLITests: ScratchTestCase {
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: String]])
         XCTAssertEqual(rows.count, lines.count)
         let names = { (kind: String) in Set(rows.filter { $0["kind"] == kind }.compactMap { $0["name"] }) }
-        XCTAssertEqual(names("potential"), ["quadratic", "double-well", "formula"])
+        XCTAssertEqual(names("potential"), ["quadratic", "double-well", "formula", "target"])
         XCTAssertEqual(names("payoff"), ["bilinear", "kernel", "gan", "formula"])
         XCTAssertEqual(names("optimizer"), ["sgd", "adagrad"])
         XCTAssertTrue(names("interaction").isSuperset(of: ["quadratic", "formula"]))

@@ -227,7 +227,7 @@ final class MetricTests: XCTestCase {
                 "mean", "variance", "train-loss", "test-loss",
                 "nash-gap", "value", "min-weight-entropy", "min-effective-count",
                 "max-weight-entropy", "max-effective-count", "equilibrium-distance",
-                "min-equilibrium-distance", "max-equilibrium-distance",
+                "min-equilibrium-distance", "max-equilibrium-distance", "test-accuracy", "test-log-likelihood",
             ])
     }
 }

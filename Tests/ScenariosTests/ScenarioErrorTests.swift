@@ -193,10 +193,10 @@ final class ScenarioErrorTests: XCTestCase {
             Row(
                 "flow", "kind = \"svgd\"", "kind = \"wfr\"", 17,
                 "flow.kind: unknown value \"wfr\" (one of: \(FlowRegistry.names.joined(separator: ", ")))",
-                contains: "svgd, mmd, langevin, two-layer-network"),
+                contains: "svgd, accelerated-svgd, mirrored-svgd, ksd-descent, mmd, underdamped-mmd, langevin"),
             Row(
                 "init", "init = { kind = \"gaussian\"", "init = { kind = \"sobol\"", 14,
-                "population.init.kind: unknown value \"sobol\" (one of: gaussian, uniform, file)"),
+                "population.init.kind: unknown value \"sobol\" (one of: gaussian, uniform, file, dirichlet)"),
             Row(
                 "metric", "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"wasserstein\"]", 20,
                 "record.metrics: unknown value \"wasserstein\" (an array of: \(MetricRegistry.names.joined(separator: ", ")))"

@@ -126,17 +126,8 @@ public struct DataTarget: Target, MinibatchDensity {
         }
     }
 
-    /// Per point in parallel (each point's rows in order).
-    public func scores(
-        _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int
-    ) {
-        let d = dimension
-        let src = SharedPointer(points)
-        let dst = SharedMutablePointer(out)
-        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
-            for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
-        }
-    }
+    /// 4: a point's score runs over every row.
+    public var pointsPerChunk: Int { 4 }
 
     static let entry = TargetEntry(
         name: "data", summary: "a posterior: log-prior(x) + Σ over a data file's rows of a formula in x and the row y"

@@ -53,26 +53,33 @@ public struct GaussianMixtureTarget: Target, HessianDensity {
         return best + log(terms.reduce(0) { $0 + exp($1 - best) })
     }
 
+    /// r_k(x) = w_k N_k(x)/Σ_j w_j N_j(x) into `r[0..<k]`, by log-sum-exp.
+    func responsibilities(_ x: UnsafePointer<Double>, into r: UnsafeMutablePointer<Double>) {
+        let k = weights.count
+        var best = -Double.infinity
+        for c in 0..<k {
+            r[c] = logWeights[c] + components[c].logDensity(x)
+            best = max(best, r[c])
+        }
+        var total = 0.0
+        for c in 0..<k {
+            r[c] = exp(r[c] - best)
+            total += r[c]
+        }
+        for c in 0..<k { r[c] /= total }
+    }
+
     /// Σ_k r_k(x) ∇log N_k(x).
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         let d = dimension
         let k = weights.count
         withUnsafeTemporaryAllocation(of: Double.self, capacity: k + d) { buf in
-            var best = -Double.infinity
-            for c in 0..<k {
-                buf[c] = logWeights[c] + components[c].logDensity(x)
-                best = max(best, buf[c])
-            }
-            var total = 0.0
-            for c in 0..<k {
-                buf[c] = exp(buf[c] - best)
-                total += buf[c]
-            }
+            responsibilities(x, into: buf.baseAddress!)
             for a in 0..<d { g[a] = 0 }
             let gc = buf.baseAddress! + k
             for c in 0..<k {
                 components[c].score(x, into: gc)
-                let r = buf[c] / total
+                let r = buf[c]
                 for a in 0..<d { g[a] += r * gc[a] }
             }
         }
@@ -86,16 +93,7 @@ public struct GaussianMixtureTarget: Target, HessianDensity {
         let d = dimension
         let k = weights.count
         withUnsafeTemporaryAllocation(of: Double.self, capacity: k + 3 * d) { buf in
-            var best = -Double.infinity
-            for c in 0..<k {
-                buf[c] = logWeights[c] + components[c].logDensity(x)
-                best = max(best, buf[c])
-            }
-            var total = 0.0
-            for c in 0..<k {
-                buf[c] = exp(buf[c] - best)
-                total += buf[c]
-            }
+            responsibilities(x, into: buf.baseAddress!)
             let gc = buf.baseAddress! + k
             let hc = gc + d
             let score = hc + d
@@ -104,7 +102,7 @@ public struct GaussianMixtureTarget: Target, HessianDensity {
                 score[a] = 0
             }
             for c in 0..<k {
-                let r = buf[c] / total
+                let r = buf[c]
                 components[c].score(x, into: gc)
                 components[c].hessianVectorProduct(x, v, into: hc)
                 var gv = 0.0

@@ -65,6 +65,8 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
     public func sample(count: Int, using rng: inout RandomStream) -> [Double] { [] }
     /// Whether flows estimate the score from minibatches.
     public var isMinibatched: Bool { schedule.isMinibatched }
+    /// 4: a point's score runs over every row.
+    public var pointsPerChunk: Int { 4 }
 
     /// log(1 + e^z) without overflow.
     @inline(__always) static func softplus(_ z: Double) -> Double { z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)) }

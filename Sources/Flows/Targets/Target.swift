@@ -15,11 +15,16 @@ public protocol Density: Sendable {
     /// Scores of `count` points (row-major) into `out` (count × d), in parallel; each point
     /// independently (the default calls ``score(_:into:)`` per point).
     func scores(_ points: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>, threads: Int)
+    /// The fewest points a thread scores at once (256 unless a point's score is costly, as a
+    /// data target's sum over its rows).
+    var pointsPerChunk: Int { get }
 }
 
 extension Density {
     /// True: a density is normalised unless it says otherwise.
     public var isNormalised: Bool { true }
+    /// 256: a score costs about a microsecond.
+    public var pointsPerChunk: Int { 256 }
 
     /// Per point, in parallel.
     public func scores(
@@ -28,7 +33,7 @@ extension Density {
         let d = dimension
         let src = SharedPointer(points)
         let dst = SharedMutablePointer(out)
-        Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: pointsPerChunk) { range in
             for i in range { self.score(src.base + i * d, into: dst.base + i * d) }
         }
     }

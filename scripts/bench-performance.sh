@@ -43,6 +43,8 @@
 # the other stages; default PYTHON when it exists, else python3), KEOPS_CACHE_FOLDER, OUT
 # (default /tmp/wgf-bench-performance: every stage's files and log, replaced at each run).
 # The machine is shared: compare ratios from one sitting, and read the load averages.
+# Exit status: 0 when every stage measured (goals met or not), 1 when a stage failed, 64 for an
+# unknown stage.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 QUICK="${QUICK:-0}"
@@ -278,6 +280,7 @@ PY
     add "$goal" "$measured" "$target (≤ $FORMULA_LIMIT)" "$value" "<=" "$FORMULA_LIMIT"
 }
 
+failed_stages=()
 for stage in $STAGES; do
     case "$stage" in
         mesh|svgd)
@@ -290,7 +293,7 @@ for stage in $STAGES; do
     stage_begin "$stage"
     # a stage that fails (a run refused for memory, a peer that breaks) is reported, and the others run
     set +e; ( set -e; "stage_$stage" ); rc=$?; set -e
-    (( rc == 0 )) || { echo "==== stage $stage FAILED (exit $rc)"; echo "stage $stage|failed (exit $rc): see above|—|not met" >> "$SUMMARY"; }
+    (( rc == 0 )) || { echo "==== stage $stage FAILED (exit $rc)"; echo "stage $stage|failed (exit $rc): see above|—|not met" >> "$SUMMARY"; failed_stages+=("$stage"); }
     stage_end "$stage"
 done
 
@@ -305,3 +308,8 @@ echo
     echo "stage|start|load at start|end|load at end"
     printf '%s\n' "${stages[@]}"
 } | column -t -s '|'
+# A goal not met is a measurement; a stage that did not measure is a failure of the command.
+if (( ${#failed_stages[@]} > 0 )); then
+    echo "bench-performance: stages that failed: ${failed_stages[*]}" >&2
+    exit 1
+fi

@@ -202,7 +202,8 @@ extension KernelSumEngine {
 public enum KernelSumEngines {
     /// The engine for a method and kernel. `auto` picks per call (see ``AutoSum``); `mesh`
     /// chooses its grid from `tolerance`;
-    /// `sliced` uses `directions` directions drawn from `seed`. In a periodic `domain` the sums
+    /// `sliced` uses `directions` directions drawn from `seed`, or, with `directions` nil, adds
+    /// blocks of them until its estimated error meets `tolerance` (``SlicedSum/Estimate``). In a periodic `domain` the sums
     /// are over the box [0, L)^d by minimum image (direct, mesh, auto; sliced is refused).
     ///
     /// Refused (what the engine could not meet): a tolerance or period outside
@@ -212,21 +213,23 @@ public enum KernelSumEngines {
     ///   - method: the method asked for.
     ///   - kernel: the kernel to be summed (some methods serve only some kernels).
     ///   - dimension: d (the mesh serves 1 to 3).
-    ///   - tolerance: the relative tolerance of `auto` and `mesh`.
+    ///   - tolerance: the relative tolerance of `auto`, `mesh` and `sliced` without `directions`.
     ///   - threads: the engine's threads.
-    ///   - directions: the sliced engine's directions.
+    ///   - directions: the sliced engine's directions (nil: as many as `tolerance` needs).
     ///   - seed: the sliced engine's directions' seed.
     ///   - domain: R^d, or the periodic box [0, L)^d.
     ///   - communicator: the ranks that share the mesh's grid (``MeshSum``), if several.
     public static func make(
         _ method: SummationMethod, kernel: any RadialKernel, dimension: Int, tolerance: Double,
-        threads: Int, directions: Int = 256, seed: UInt64 = 0,
+        threads: Int, directions: Int? = 256, seed: UInt64 = 0,
         domain: Domain = .free, communicator: (any Communicator)? = nil
     ) throws -> any KernelSumEngine {
         if let l = domain.period, let problem = NumericRange.periodProblem(l) {
             throw SummationError(message: "period " + problem)
         }
-        if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
+        if method == .auto || method == .mesh || (method == .sliced && directions == nil),
+            let problem = NumericRange.toleranceProblem(tolerance)
+        {
             throw SummationError(message: "tolerance " + problem)
         }
         switch method {
@@ -254,7 +257,9 @@ public enum KernelSumEngines {
                 )
             }
             if let reason = SlicedSum.unsupported(kernel) { throw SummationError(message: reason) }
-            return SlicedSum(directions: directions, seed: seed, threads: threads)
+            return SlicedSum(
+                directions: directions ?? 256, seed: seed, threads: threads,
+                tolerance: directions == nil ? tolerance : nil)
         }
     }
 }

@@ -16,27 +16,80 @@ import Foundation
 /// target then adds the chunk's contributions in direction order, so the result does not
 /// depend on the thread count.
 public struct SlicedSum: KernelSumEngine {
-    /// P, the directions asked for (rounded up to whole blocks of d when drawn).
+    /// P, the directions asked for (rounded up to whole blocks of d when drawn); with a
+    /// ``tolerance``, unused (the tolerance chooses them).
     public let directions: Int
     /// The seed the directions are drawn from.
     public let seed: UInt64
     /// Threads over the directions of a chunk (at least 1); the output does not depend on it.
     public let threads: Int
+    /// τ: when set, each call adds blocks of d directions until the estimated error
+    /// (``Estimate``) meets it, up to ``maximumDirections``.
+    public let tolerance: Double?
+    /// The most directions a call with a ``tolerance`` draws.
+    public let maximumDirections: Int
+    /// What the last call drew and its estimated error.
+    let lastCall = LastCall()
 
     /// - Parameters:
-    ///   - directions: P (values below 1 are taken as 1).
+    ///   - directions: P (values below 1 are taken as 1), unused with a tolerance.
     ///   - seed: the seed of the directions.
     ///   - threads: threads to use (values below 1 are taken as 1).
-    public init(directions: Int, seed: UInt64, threads: Int) {
+    ///   - tolerance: τ, or nil for exactly `directions` directions.
+    ///   - maximumDirections: the cap of a call with a tolerance.
+    public init(
+        directions: Int, seed: UInt64, threads: Int, tolerance: Double? = nil,
+        maximumDirections: Int = SlicedSum.defaultMaximumDirections
+    ) {
         self.directions = max(1, directions)
         self.seed = seed
         self.threads = max(1, threads)
+        self.tolerance = tolerance
+        self.maximumDirections = max(1, maximumDirections)
     }
+
+    /// What a call drew, and the error it estimates from the spread between its blocks of d
+    /// orthonormal directions (each block's sum is an unbiased estimate of the exact sum):
+    ///
+    ///     error = √(2 ln 2K) · max_k SE_k / max_k |s_k|,   SE_k² = Var_blocks(s_k) / B,
+    ///
+    /// over the K outputs of a kind, s_k their mean over the B blocks: the size the largest of
+    /// K normal errors of those standard errors reaches, relative to the largest output, what
+    /// tolerances mean everywhere in wgf (max|a − r| / max|r|). The kind is the M·G·d gradient
+    /// coordinates when gradients are asked for (what moves particles; the values then err
+    /// about a fifth as much, unless they cancel: an MMD witness near convergence), else the
+    /// M·C values. Conservative: 1–2× the measured error (neighbouring targets err alike).
+    public struct Estimate: Sendable, Equatable {
+        /// The directions drawn, B·d.
+        public let directions: Int
+        /// The estimated relative error (0 in 1-D, where the sum is exact; infinity with one block).
+        public let error: Double
+        /// The tolerance asked for, if any.
+        public let tolerance: Double?
+        /// Whether the estimate meets the tolerance (nil without one).
+        public var met: Bool? { tolerance.map { error <= $0 } }
+    }
+
+    /// The last call's directions and estimated error (nil before the first call).
+    public var lastEstimate: Estimate? { lastCall.value }
 
     /// `sliced`, the registry name.
     public var name: String { "sliced" }
-    /// The directions and threads: recorded in run.json.
-    public var parameters: [String: String] { ["directions": String(directions), "threads": String(threads)] }
+    /// The directions (or the tolerance that chooses them) and threads, and what the last call
+    /// drew and estimated: recorded in run.json.
+    public var parameters: [String: String] {
+        var p = ["threads": String(threads)]
+        if let tolerance {
+            p["tolerance"] = formatNumber(tolerance)
+        } else {
+            p["directions"] = String(directions)
+        }
+        if let last = lastEstimate {
+            p["directions-drawn"] = String(last.directions)
+            p["estimated-error"] = formatNumber(last.error)
+        }
+        return p
+    }
 
     /// Why this engine cannot sum `kernel`, or nil.
     /// - Parameter kernel: the kernel asked for.
@@ -72,32 +125,46 @@ public struct SlicedSum: KernelSumEngine {
     ///   - d: the dimension.
     ///   - seed: keys the blocks' random streams.
     public static func directions(_ count: Int, dimension d: Int, seed: UInt64) -> [Double] {
-        let blocks = (count + d - 1) / d
-        var out: [Double] = []
-        out.reserveCapacity(blocks * d * d)
-        for b in 0..<blocks {
-            var rng = RandomStream(seed: seed, .slicing, b)
-            var block: [[Double]] = []
-            while block.count < d {
-                var v = (0..<d).map { _ in rng.normal() }
-                for u in block {
-                    let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
-                    for a in 0..<d { v[a] -= dot * u[a] }
-                }
-                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                guard norm > 1e-8 else { continue }
-                block.append(v.map { $0 / norm })
+        (0..<((count + d - 1) / d)).flatMap { directionBlock($0, dimension: d, seed: seed) }
+    }
+
+    /// Block `b` of d orthonormal directions (row-major d × d): Gram–Schmidt on a Gaussian
+    /// matrix drawn from the block's own stream, so blocks can be drawn one at a time.
+    /// - Parameters:
+    ///   - b: the block.
+    ///   - d: the dimension.
+    ///   - seed: keys the blocks' random streams.
+    public static func directionBlock(_ b: Int, dimension d: Int, seed: UInt64) -> [Double] {
+        var rng = RandomStream(seed: seed, .slicing, b)
+        var block: [[Double]] = []
+        while block.count < d {
+            var v = (0..<d).map { _ in rng.normal() }
+            for u in block {
+                let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
+                for a in 0..<d { v[a] -= dot * u[a] }
             }
-            for v in block { out += v }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 1e-8 else { continue }
+            block.append(v.map { $0 / norm })
         }
-        return out
+        return block.flatMap { $0 }
     }
 
     /// Directions projected and swept per round (any value gives the same result).
     public static let chunk = 16
+    /// The fewest blocks of d directions an adaptive sum draws before it trusts the spread
+    /// between them (15 degrees of freedom: the estimate itself within about ±20 %).
+    public static let minimumAdaptiveBlocks = 16
+    /// The most directions an adaptive sum draws (2²⁰); the estimate then says what was met.
+    public static let defaultMaximumDirections = 1 << 20
+    /// Targets the adaptive pilot follows (an even stride through them beyond this many).
+    public static let pilotTargets = 1024
 
     /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1; another
-    /// kernel is summed directly.
+    /// kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
+    /// targets (every target's sum does not depend on the others) adds blocks of directions
+    /// until the estimated error meets it; the sum then takes that many for every target, so
+    /// that any partition of the targets (``DistributedSum``) gives the same numbers.
     /// - Parameters:
     ///   - kernel: the kernel summed (riesz:r=1).
     ///   - problem: sources, weights and targets.
@@ -107,33 +174,121 @@ public struct SlicedSum: KernelSumEngine {
         _ kernel: any RadialKernel, _ problem: KernelSumProblem,
         values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
     ) {
-        guard problem.fits(values: values, gradients: gradients) else { return }
+        sum(kernel, problem, targets: 0..<problem.targetCount, values: values, gradients: gradients)
+    }
+
+    /// ``sum(_:_:values:gradients:)`` for the targets `range` of `problem`, with the number of
+    /// directions chosen from the whole problem.
+    /// - Parameters:
+    ///   - kernel: the kernel summed (riesz:r=1).
+    ///   - problem: sources, weights and targets.
+    ///   - range: the targets summed.
+    ///   - values: `range.count`·C values, overwritten.
+    ///   - gradients: `range.count`·G·d gradients, overwritten.
+    public func sum(
+        _ kernel: any RadialKernel, _ problem: KernelSumProblem, targets range: Range<Int>,
+        values: UnsafeMutableBufferPointer<Double>, gradients: UnsafeMutableBufferPointer<Double>
+    ) {
+        let part = problem.restricted(to: range)
+        guard part.fits(values: values, gradients: gradients) else { return }
         // Another kernel than riesz:r=1 (the factory refuses it; a direct caller is served exactly).
         guard SlicedSum.unsupported(kernel) == nil else {
-            return DirectSum(threads: threads).sum(kernel, problem, values: values, gradients: gradients)
+            return DirectSum(threads: threads).sum(kernel, part, values: values, gradients: gradients)
         }
+        let d = problem.dimension
+        for k in 0..<values.count { values[k] = 0 }
+        for k in 0..<gradients.count { gradients[k] = 0 }
+        guard problem.targetCount > 0, problem.channels > 0 else { return }
+        let m = problem.targetCount
+        if let tolerance, d > 1, m <= SlicedSum.pilotTargets {
+            // The pilot is the sum itself: every target, blocks added until the estimate meets
+            // the tolerance; the range's rows are then read off (each target's sums do not
+            // depend on the others).
+            let all = SliceAccumulator(problem: problem)
+            defer { all.deallocate() }
+            addBlocksUntilMet(problem, tolerance: tolerance, into: all, targetCount: m)
+            all.write(rows: range, scale: scale(d), values: values.baseAddress!, gradients: gradients.baseAddress)
+            return lastCall.record(
+                Estimate(directions: all.blocks * d, error: all.estimatedError(targetCount: m), tolerance: tolerance))
+        }
+        // In 1-D every direction is the line itself: one block is exact.
+        let blocks =
+            d == 1 ? 1 : tolerance.map { pilotBlocks(problem, tolerance: $0) } ?? (directions + d - 1) / d
+        let accumulator = SliceAccumulator(problem: part)
+        defer { accumulator.deallocate() }
+        accumulate(part, blocks: 0..<blocks, into: accumulator)
+        accumulator.write(
+            rows: 0..<range.count, scale: scale(d), values: values.baseAddress!, gradients: gradients.baseAddress)
+        let error = d == 1 ? 0 : accumulator.estimatedError(targetCount: m)
+        lastCall.record(Estimate(directions: blocks * d, error: error, tolerance: tolerance))
+    }
+
+    /// −c_d/d: a block's d directions' unscaled sums to its estimate of the kernel sum.
+    func scale(_ d: Int) -> Double { -SlicedSum.sliceConstant(dimension: d) / Double(d) }
+
+    /// The blocks the tolerance needs, from a pilot on an even stride of at most
+    /// ``pilotTargets`` targets (``addBlocksUntilMet(_:tolerance:into:targetCount:)``).
+    func pilotBlocks(_ problem: KernelSumProblem, tolerance: Double) -> Int {
+        let d = problem.dimension
+        let m = problem.targetCount
+        let stride = (m + SlicedSum.pilotTargets - 1) / SlicedSum.pilotTargets
+        let picked = Array(Swift.stride(from: 0, to: m, by: stride))
+        var pilotTargets = [Double](repeating: 0, count: picked.count * d)
+        for (k, j) in picked.enumerated() {
+            for a in 0..<d { pilotTargets[k * d + a] = problem.targets[j * d + a] }
+        }
+        return pilotTargets.withUnsafeBufferPointer { t in
+            var pilot = problem
+            pilot.targets = t
+            let accumulator = SliceAccumulator(problem: pilot)
+            defer { accumulator.deallocate() }
+            addBlocksUntilMet(pilot, tolerance: tolerance, into: accumulator, targetCount: m)
+            return accumulator.blocks
+        }
+    }
+
+    /// Adds blocks to `accumulator` (whose targets speak for `targetCount`): at least
+    /// ``minimumAdaptiveBlocks``, then as many as the estimate's 1/√B decay predicts (at most
+    /// 4× more a round, 5 % beyond the prediction), until the estimate meets the tolerance or
+    /// ``maximumDirections`` are drawn.
+    func addBlocksUntilMet(
+        _ problem: KernelSumProblem, tolerance: Double, into accumulator: SliceAccumulator, targetCount m: Int
+    ) {
+        let maximumBlocks = max(1, maximumDirections / problem.dimension)
+        var wanted = min(SlicedSum.minimumAdaptiveBlocks, maximumBlocks)
+        while true {
+            accumulate(problem, blocks: accumulator.blocks..<wanted, into: accumulator)
+            let done = accumulator.blocks
+            let error = accumulator.estimatedError(targetCount: m)
+            guard error > tolerance, done < maximumBlocks else { return }
+            let predicted = Double(done) * (error / tolerance) * (error / tolerance) * 1.05
+            wanted = min(maximumBlocks, 4 * done, max(done + 1, Int(min(predicted, 1e15).rounded(.up))))
+        }
+    }
+
+    /// Adds the blocks `blocks` of directions to `accumulator`: the directions drawn a group of
+    /// whole blocks at a time (at least ``chunk`` directions), projected and swept a chunk at a
+    /// time, each target's sums folded block by block in direction order, so the result does not
+    /// depend on the thread count.
+    func accumulate(_ problem: KernelSumProblem, blocks: Range<Int>, into accumulator: SliceAccumulator) {
+        guard !blocks.isEmpty else { return }
         let d = problem.dimension
         let n = problem.sourceCount
         let m = problem.targetCount
         let channels = problem.channels
         let gchannels = problem.gradientChannels
         let g = gchannels.count
-        for k in 0..<values.count { values[k] = 0 }
-        for k in 0..<gradients.count { gradients[k] = 0 }
-        guard m > 0, channels > 0 else { return }
-        let xiArray = SlicedSum.directions(directions, dimension: d, seed: seed)
-        let p = xiArray.count / d
-        let scale = -SlicedSum.sliceConstant(dimension: d) / Double(p)
         let total = n + m
         let outs = channels + g
         let stride = m + 1
-        let kmax = min(SlicedSum.chunk, p)
+        let kmax = SlicedSum.chunk
+        let groupBlocks = max(1, SlicedSum.chunk / d)
         let threads = self.threads
+        let width = accumulator.width
 
         // Buffers, allocated once. Points are transposed (coordinate-major, sources then
         // targets) so that projecting a chunk of directions is a vectorised matrix product.
-        let xi = UnsafeMutablePointer<Double>.allocate(capacity: p * d)
-        xiArray.withUnsafeBufferPointer { xi.initialize(from: $0.baseAddress!, count: p * d) }
+        let xi = UnsafeMutablePointer<Double>.allocate(capacity: groupBlocks * d * d)
         let points = UnsafeMutablePointer<Double>.allocate(capacity: d * total)
         let proj = UnsafeMutablePointer<Double>.allocate(capacity: kmax * total)
         // Per direction of a chunk, per output (C values then G slopes), per target (+1 sink
@@ -142,6 +297,7 @@ public struct SlicedSum: KernelSumEngine {
         // Weights per channel over sources and targets (targets weigh 0) and their totals.
         let wt = UnsafeMutablePointer<Double>.allocate(capacity: channels * total)
         let wtotal = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        let gch = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
         let workers = threads == 1 ? 1 : min(threads, kmax)
         let sorters = (0..<workers).map { _ in SliceSorter(capacity: total) }
         let sweepState = UnsafeMutablePointer<Double>.allocate(capacity: workers * 4 * channels)
@@ -152,9 +308,11 @@ public struct SlicedSum: KernelSumEngine {
             out.deallocate()
             wt.deallocate()
             wtotal.deallocate()
+            gch.deallocate()
             sweepState.deallocate()
             for s in sorters { s.deallocate() }
         }
+        for (k, c) in gchannels.enumerated() { gch[k] = c }
         let x = problem.sources.baseAddress!
         let y = problem.targets.baseAddress!
         let w = problem.weights.baseAddress!
@@ -175,22 +333,12 @@ public struct SlicedSum: KernelSumEngine {
         let sWt = SharedPointer(UnsafePointer(wt))
         let sWtotal = SharedPointer(UnsafePointer(wtotal))
         let sState = SharedMutablePointer(sweepState)
+        let sGch = SharedPointer(UnsafePointer(gch))
         let sX = SharedPointer(x)
         let sY = SharedPointer(y)
-        let sValues = SharedMutablePointer(values.baseAddress!)
-        let sGradients = SharedMutablePointer(
-            gradients.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0))
-        let sGch = SharedPointer(
-            UnsafePointer(
-                gchannels.withUnsafeBufferPointer { b -> UnsafeMutablePointer<Int> in
-                    let copy = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
-                    if g > 0 { copy.initialize(from: b.baseAddress!, count: g) }
-                    return copy
-                }))
-        defer {
-            sGch.base.deallocate()
-            if gradients.baseAddress == nil { sGradients.base.deallocate() }
-        }
+        let sCurrent = SharedMutablePointer(accumulator.current)
+        let sSums = SharedMutablePointer(accumulator.sums)
+        let sSquares = SharedMutablePointer(accumulator.squares)
 
         Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
             for i in range {
@@ -199,71 +347,83 @@ public struct SlicedSum: KernelSumEngine {
             }
         }
 
-        var q1 = 0
-        while q1 < p {
-            let kc = min(kmax, p - q1)
-            let q0 = q1
-            let nextQ0 = q0 + kc
-            // Projections of all points on the chunk's directions, blocks of points in L1.
-            Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
-                let block = 256
-                var lo = range.lowerBound
-                while lo < range.upperBound {
-                    let hi = min(range.upperBound, lo + block)
-                    for k in 0..<kc {
-                        let e = sXi.base + (q0 + k) * d
-                        let dst = sProj.base + k * total
-                        for i in lo..<hi { dst[i] = 0 }
-                        for a in 0..<d {
-                            let ea = e[a]
-                            let src = sPoints.base + a * total
-                            for i in lo..<hi { dst[i] += ea * src[i] }
-                        }
-                    }
-                    lo = hi
-                }
+        var group = blocks.lowerBound
+        while group < blocks.upperBound {
+            let groupEnd = min(blocks.upperBound, group + groupBlocks)
+            for b in group..<groupEnd {
+                let block = SlicedSum.directionBlock(b, dimension: d, seed: seed)
+                for k in 0..<(d * d) { xi[(b - group) * d * d + k] = block[k] }
             }
-            // Sort and sweep each direction.
-            let sweep: @Sendable (Int, Int) -> Void = { k, worker in
-                SlicedSum.sweep(
-                    values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
-                    gradientChannels: UnsafePointer(sGch.base), g: g, weights: sWt.base, totals: sWtotal.base,
-                    sorter: sorters[worker], state: sState.base + worker * 4 * channels,
-                    out: sOut.base + k * outs * stride)
-            }
-            if workers == 1 {
-                for k in 0..<kc { sweep(k, 0) }
-            } else {
-                let next = NextIndex()
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    while let k = next.take(below: kc) { sweep(k, worker) }
-                }
-            }
-            // Accumulate per target, directions in order: identical for any thread count.
-            Parallel.forEachChunk(m, threads: threads, minimumChunk: 1024) { range in
-                for j in range {
-                    for c in 0..<channels {
-                        var v = sValues[j * channels + c]
-                        for k in 0..<kc { v += sOut[(k * outs + c) * stride + j] }
-                        sValues[j * channels + c] = v
-                    }
-                    for gi in 0..<g {
-                        let gp = sGradients.base + (j * g + gi) * d
+            let p = (groupEnd - group) * d
+            var q1 = 0
+            while q1 < p {
+                let kc = min(kmax, p - q1)
+                let q0 = q1
+                // Projections of all points on the chunk's directions, blocks of points in L1.
+                Parallel.forEachChunk(total, threads: threads, minimumChunk: 4096) { range in
+                    let block = 256
+                    var lo = range.lowerBound
+                    while lo < range.upperBound {
+                        let hi = min(range.upperBound, lo + block)
                         for k in 0..<kc {
-                            let slope = sOut[(k * outs + channels + gi) * stride + j]
                             let e = sXi.base + (q0 + k) * d
-                            for a in 0..<d { gp[a] += slope * e[a] }
+                            let dst = sProj.base + k * total
+                            for i in lo..<hi { dst[i] = 0 }
+                            for a in 0..<d {
+                                let ea = e[a]
+                                let src = sPoints.base + a * total
+                                for i in lo..<hi { dst[i] += ea * src[i] }
+                            }
+                        }
+                        lo = hi
+                    }
+                }
+                // Sort and sweep each direction.
+                let sweep: @Sendable (Int, Int) -> Void = { k, worker in
+                    SlicedSum.sweep(
+                        values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
+                        gradientChannels: sGch.base, g: g, weights: sWt.base, totals: sWtotal.base,
+                        sorter: sorters[worker], state: sState.base + worker * 4 * channels,
+                        out: sOut.base + k * outs * stride)
+                }
+                if workers == 1 {
+                    for k in 0..<kc { sweep(k, 0) }
+                } else {
+                    let next = NextIndex()
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        while let k = next.take(below: kc) { sweep(k, worker) }
+                    }
+                }
+                // Per target, directions in order into the block's sums; a finished block is
+                // folded into the sums and squares: identical for any thread count.
+                Parallel.forEachChunk(m, threads: threads, minimumChunk: 1024) { range in
+                    for j in range {
+                        let cur = sCurrent.base + j * width
+                        for k in 0..<kc {
+                            for c in 0..<channels { cur[c] += sOut[(k * outs + c) * stride + j] }
+                            let e = sXi.base + (q0 + k) * d
+                            for gi in 0..<g {
+                                let slope = sOut[(k * outs + channels + gi) * stride + j]
+                                let gp = cur + channels + gi * d
+                                for a in 0..<d { gp[a] += slope * e[a] }
+                            }
+                            if (q0 + k + 1) % d == 0 {
+                                let s = sSums.base + j * width
+                                let q = sSquares.base + j * width
+                                for t in 0..<width {
+                                    let v = cur[t]
+                                    s[t] += v
+                                    q[t] += v * v
+                                    cur[t] = 0
+                                }
+                            }
                         }
                     }
                 }
+                q1 = q0 + kc
             }
-            q1 = nextQ0
-        }
-        Parallel.forEachChunk(m, threads: threads, minimumChunk: 1024) { range in
-            for j in range {
-                for c in 0..<channels { sValues[j * channels + c] *= scale }
-                for t in 0..<(g * d) { sGradients[j * g * d + t] *= scale }
-            }
+            accumulator.blocks += groupEnd - group
+            group = groupEnd
         }
     }
 

@@ -35,11 +35,16 @@ struct Sum: ParsableCommand {
     @Option(help: "Summation method: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: String = "auto"
 
-    @Option(help: "Relative tolerance asked of approximate methods (> 0).")
-    var tolerance: Double = 1e-6
+    @Option(
+        help: """
+            Relative tolerance max|error|/max|sum| asked of approximate methods (default 1e-6). \
+            With --method sliced and no --directions, directions are added until the estimated \
+            error meets it.
+            """)
+    var tolerance: Double?
 
-    @Option(help: "Directions of the sliced method (rounded up to a multiple of d).")
-    var directions: Int = 256
+    @Option(help: "Directions of the sliced method (rounded up to a multiple of d; default 256 without --tolerance).")
+    var directions: Int?
 
     @Option(help: "Seed of the sliced method's directions.")
     var seed: Int = 0
@@ -70,10 +75,19 @@ struct Sum: ParsableCommand {
                 "--method \(self.method): unknown (allowed: \(SummationMethod.allCases.map(\.rawValue).joined(separator: ", ")))",
                 code: Exit.badInput)
         }
+        if method == .sliced, tolerance != nil, directions != nil {
+            throw fail(
+                "--method sliced: give either --directions (a fixed count) or --tolerance (directions added until "
+                    + "the estimated error meets it), not both", code: Exit.badInput)
+        }
+        let tolerance = self.tolerance ?? 1e-6
+        let slicedDirections = method == .sliced && self.tolerance != nil ? nil : (directions ?? 256)
         guard tolerance > 0, tolerance.isFinite else {
             throw fail("--tolerance \(tolerance): must be a number > 0", code: Exit.badInput)
         }
-        if method == .auto || method == .mesh, let problem = NumericRange.toleranceProblem(tolerance) {
+        if method == .auto || method == .mesh || slicedDirections == nil,
+            let problem = NumericRange.toleranceProblem(tolerance)
+        {
             throw fail("--tolerance \(problem)", code: Exit.badInput)
         }
         guard repeatCount >= 1 else { throw fail("--repeat \(repeatCount): must be at least 1", code: Exit.badInput) }
@@ -81,9 +95,9 @@ struct Sum: ParsableCommand {
         if let l = period, let problem = NumericRange.periodProblem(l) {
             throw fail("--period \(problem)", code: Exit.badInput)
         }
-        guard (1...MemoryEstimate.maximumCount).contains(directions) else {
+        if let directions, !(1...SlicedSum.defaultMaximumDirections).contains(directions) {
             throw fail(
-                "--directions \(directions): must be an integer from 1 to \(MemoryEstimate.maximumCount)",
+                "--directions \(directions): must be an integer from 1 to \(SlicedSum.defaultMaximumDirections)",
                 code: Exit.badInput)
         }
         let k: any RadialKernel
@@ -129,7 +143,7 @@ struct Sum: ParsableCommand {
         do {
             engine = try KernelSumEngines.make(
                 method, kernel: k, dimension: d, tolerance: tolerance, threads: threads ?? Parallel.defaultThreads,
-                directions: directions, seed: UInt64(seed), domain: Domain(period: period))
+                directions: slicedDirections, seed: UInt64(seed), domain: Domain(period: period))
         } catch let e as SummationError {
             throw fail("--method \(method.rawValue): \(e.message)", code: Exit.badInput)
         }
@@ -144,7 +158,7 @@ struct Sum: ParsableCommand {
         let limit = MemoryLimit.current
         guard need <= limit.bytes else {
             throw fail(
-                "--method \(method.rawValue)\(method == .sliced ? " --directions \(directions)" : ""): the sum of \(n) sources onto \(m) targets "
+                "--method \(method.rawValue)\(method == .sliced ? slicedDirections.map { " --directions \($0)" } ?? " --tolerance \(formatNumber(tolerance))" : ""): the sum of \(n) sources onto \(m) targets "
                     + "needs about \(MemoryEstimate.format(need)) (engine buffers, outputs and their text); \(limit.description)",
                 code: Exit.badInput)
         }
@@ -222,5 +236,13 @@ struct Sum: ParsableCommand {
         if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         FileHandle.standardError.write(json + Data("\n".utf8))
+        // A tolerance the sliced engine's cap of directions kept it from meeting, said aloud.
+        if let last = (engine as? SlicedSum)?.lastEstimate, last.met == false {
+            FileHandle.standardError.write(
+                Data(
+                    ("wgf sum: warning: sliced drew its maximum of \(last.directions) directions and estimates a "
+                        + "relative error of \(formatNumber(last.error)), above --tolerance \(formatNumber(last.tolerance!)); "
+                        + "use --method direct for an exact sum\n").utf8))
+        }
     }
 }

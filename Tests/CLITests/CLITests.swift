@@ -137,6 +137,26 @@ final class CLITests: ScratchTestCase {
         XCTAssertEqual(
             (info["flow"] as? [String: Any])?["summation-directions"] as? Int, 64, "numbers are JSON numbers")
         XCTAssertTrue(try read(out.appendingPathComponent("scenario.toml")).contains("directions = 64"))
+        // With a tolerance instead, each step draws what its estimate needs (the witness's
+        // gradients cancel between particles and samples: 0.05 takes thousands of directions a
+        // step); run.json has the last step's count and estimate. Both keys at once are refused at directions.
+        let adaptive = scratch.appendingPathComponent("sliced-tolerance")
+        let a = try wgf([
+            "run", "scenarios/mmd-riesz-mixture.toml", "--out", adaptive.path, "--quiet",
+            "--set", "flow.summation=sliced", "--set", "flow.tolerance=0.2",
+        ])
+        XCTAssertEqual(a.code, 0, a.stderr)
+        XCTAssertEqual(try wgf(["check", adaptive.path]).code, 0)
+        let flow = try XCTUnwrap(try runJSON(adaptive)["flow"] as? [String: Any])
+        XCTAssertEqual(flow["summation-tolerance"] as? Double, 0.2)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(flow["summation-estimated-error"] as? Double), 0.2)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(flow["summation-directions-drawn"] as? Int), 32)
+        let both = try wgf([
+            "run", "scenarios/mmd-riesz-mixture.toml", "--out", scratch.appendingPathComponent("both").path,
+            "--set", "flow.summation=sliced", "--set", "flow.tolerance=0.05", "--set", "flow.directions=64",
+        ])
+        XCTAssertEqual(both.code, 3)
+        XCTAssertTrue(both.stderr.contains("flow.directions: give either directions"), both.stderr)
         // The mesh engine on the Gaussian-kernel scenarios: same expectations met.
         for scenario in ["quickstart", "mmd-gaussian-noise"] {
             let mesh = scratch.appendingPathComponent("mesh-\(scenario)")
@@ -450,6 +470,50 @@ final class SumCommandTests: ScratchTestCase {
         XCTAssertEqual(info["method"] as? String, "direct", "30 points: auto sums directly")
         XCTAssertEqual(info["requested"] as? String, "auto")
         XCTAssertNil((info["parameters"] as? [String: String])?["choice"])
+    }
+
+    /// `wgf sum --method sliced --tolerance τ` draws directions until its estimate meets τ and
+    /// reports both; the result is within τ of direct (d = 8, the energy distance);
+    /// --directions and --tolerance together are refused.
+    func testSlicedSumMeetsItsToleranceAndReportsTheEstimate() throws {
+        var state: UInt64 = 3
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) * 0x1p-53 * 4 - 2
+        }
+        let d = 8
+        let rows = { (count: Int) in (0..<count).map { _ in (0..<d).map { _ in "\(uniform())" }.joined(separator: ",") }
+        }
+        let header = (1...d).map { "x\($0)" }.joined(separator: ",")
+        let src = try file("s.csv", header + "\n" + rows(600).joined(separator: "\n") + "\n")
+        let tgt = try file("t.csv", header + "\n" + rows(80).joined(separator: "\n") + "\n")
+        func sum(_ extra: [String]) throws -> (values: [Double], info: [String: Any], stderr: String) {
+            let r = try runWGF(["sum", "--kernel", "riesz:r=1", "--sources", src, "--targets", tgt] + extra)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let lines = r.stderr.split(separator: "\n")
+            let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+            return (r.stdout.split(separator: "\n").dropFirst().map { Double($0)! }, info, r.stderr)
+        }
+        let exact = try sum(["--method", "direct"]).values
+        let sliced = try sum(["--method", "sliced", "--tolerance", "0.01", "--seed", "4"])
+        let parameters = try XCTUnwrap(sliced.info["parameters"] as? [String: String])
+        XCTAssertEqual(parameters["tolerance"], "0.01")
+        let estimate = try XCTUnwrap(parameters["estimated-error"].flatMap(Double.init))
+        XCTAssertLessThanOrEqual(estimate, 0.01)
+        XCTAssertGreaterThan(try XCTUnwrap(parameters["directions-drawn"].flatMap(Int.init)), 16 * d)
+        let largest = exact.map(abs).max()!
+        let error = zip(sliced.values, exact).map { abs($0 - $1) }.max()! / largest
+        XCTAssertLessThanOrEqual(error, 0.01)
+        XCTAssertFalse(sliced.stderr.contains("warning"), sliced.stderr)
+        // Fixed directions report their estimate too.
+        let fixed = try sum(["--method", "sliced", "--directions", "64"])
+        XCTAssertEqual((fixed.info["parameters"] as? [String: String])?["directions-drawn"], "64")
+        let both = try runWGF([
+            "sum", "--kernel", "riesz:r=1", "--sources", src, "--targets", tgt, "--method", "sliced", "--directions",
+            "64", "--tolerance", "0.1",
+        ])
+        XCTAssertEqual(both.code, 3)
+        XCTAssertTrue(both.stderr.contains("give either --directions (a fixed count) or --tolerance"), both.stderr)
     }
 
     func testSumMatchesBruteForceWithGradient() throws {

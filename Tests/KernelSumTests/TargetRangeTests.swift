@@ -40,6 +40,10 @@ final class TargetRangeTests: XCTestCase {
             Case(
                 label: "sliced", engine: SlicedSum(directions: 64, seed: 3, threads: 2), kernel: RieszKernel(r: 1),
                 dimension: 5, count: 400, box: nil),
+            // More targets than the pilot follows: every range takes the whole problem's count.
+            Case(
+                label: "sliced to a tolerance", engine: SlicedSum(directions: 1, seed: 3, threads: 2, tolerance: 0.05),
+                kernel: RieszKernel(r: 1), dimension: 5, count: 1500, box: nil),
         ]
         var rng = TestRNG(77)
         for c in cases {

@@ -173,8 +173,10 @@ extension MemoryEstimate {
     ///   multiplier (C + 1.5 per grid point; twice the real channels in the periodic box, which
     ///   pads and folds); per call the cell list of the near field, N(d + 1 + C), and the orders
     ///   of sources and targets.
-    /// - sliced: P·d directions; d·T coordinates, 16 projections and 16·(C + G) sweep outputs
-    ///   per point, T = N + M; five arrays of T per sorting worker.
+    /// - sliced: a group of max(16, d) directions (d each); d·T coordinates, 16 projections and
+    ///   16·(C + G) sweep outputs per point, T = N + M; five arrays of T per sorting worker; per
+    ///   target 3(C + G·d) block sums, their sums and squares (and a pilot's for at most 1024
+    ///   targets with a tolerance).
     /// - auto: the engine `AutoSum` picks for this shape.
     public static func kernelSum(
         _ engine: any KernelSumEngine, kernel: any RadialKernel, dimension d: Int,
@@ -210,9 +212,13 @@ extension MemoryEstimate {
             return (each.transient + outputs * (1 + 1 / k) + 8 * m / k * dd, each.persistent * min(1, 2 / k))
         case let sliced as SlicedSum:
             let t = n + m
-            let p = Double(sliced.directions) + dd
+            let p = max(Double(SlicedSum.chunk), dd) + dd
             let workers = Double(min(threads, SlicedSum.chunk))
-            return (outputs + 8 * (p * dd + t * (dd + 16 + cc) + 16 * (cc + gg) * (m + 1) + 5 * workers * t), 0)
+            let blockSums =
+                3 * (min(m, sliced.tolerance == nil ? 0 : Double(SlicedSum.pilotTargets)) + m) * (cc + gg * dd)
+            return (
+                outputs + 8 * (p * dd + t * (dd + 16 + cc) + 16 * (cc + gg) * (m + 1) + 5 * workers * t + blockSums), 0
+            )
         default:
             return (outputs + 8 * (n + 8) * (dd + cc), 0)
         }
@@ -235,11 +241,11 @@ extension MemoryEstimate {
             add(s, key, what, parts: "the mesh's grid, kept between steps", bytes: persistent, derived: true)
         }
         // The directions of an explicit sliced engine are a size of their own.
-        if let sliced = engine as? SlicedSum, s.contains("directions") {
+        if let sliced = engine as? SlicedSum, sliced.tolerance == nil, s.contains("directions") {
             add(
                 s, "directions", "\(sliced.directions) directions in d = \(d)",
                 parts: "the directions, and one sort of the points per direction chunk",
-                bytes: 8 * Double(sliced.directions) * Double(d), transient: true)
+                bytes: 8 * Double(min(sliced.directions, max(SlicedSum.chunk, d))) * Double(d), transient: true)
         }
     }
 

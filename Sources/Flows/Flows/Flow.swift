@@ -123,8 +123,9 @@ func readKernel(_ s: Settings, _ key: String, default spec: String) throws -> an
     try readKernelSpec(try s.string(key, default: spec), s, key)
 }
 
-/// Reads `summation` and `tolerance` (and, for `sliced`, `directions`), and makes the
-/// kernel-sum engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
+/// Reads `summation` and `tolerance` (and, for `sliced`, `directions`: a fixed count, or
+/// none, and then an explicit `tolerance` chooses them per call), and makes the kernel-sum
+/// engine they ask for; a method that cannot sum `kernel` is an error at `summation`.
 /// In the periodic box (a periodic `domain`) the engine sums by minimum image and `summation`
 /// defaults to `direct`. With more than one rank in `communicator`, the ranks share every sum
 /// by target blocks (`DistributedSum`) and the mesh's grid by slabs, with one process's results
@@ -138,7 +139,21 @@ func readEngine(
             "summation", default: domain.isPeriodic ? "direct" : "auto",
             oneOf: SummationMethod.allCases.map(\.rawValue)))!
     let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
-    let directions = method == .sliced ? try s.integer("directions", default: 256, .count) : 256
+    var directions: Int? = 256
+    if method == .sliced {
+        if s.contains("tolerance") && s.contains("directions") {
+            throw s.fail(
+                "directions",
+                "give either directions (a fixed count) or tolerance (sliced then adds directions until its estimated error meets it), not both"
+            )
+        }
+        let most = SlicedSum.defaultMaximumDirections
+        directions =
+            s.contains("tolerance")
+            ? nil
+            : try s.integer(
+                "directions", default: 256, Allowed("an integer from 1 to \(most)") { (1...most).contains($0) })
+    }
     do {
         let engine = try KernelSumEngines.make(
             method, kernel: kernel, dimension: dimension, tolerance: tolerance,

@@ -181,6 +181,17 @@ final class DPPMinibatchTests: XCTestCase {
                 squares[a] += estimate[a] * estimate[a]
             }
         }
+        // One step by hand: the prior's score −w plus Σ_k c_k (t_r − σ(x_r·w)) x_r over the batch.
+        let (batch, weights) = target.schedule.batch(step: 9, seed: 3)
+        let g = rowGradients(x, t, q: 4, at: w)
+        w.withUnsafeBufferPointer { p in
+            estimate.withUnsafeMutableBufferPointer { o in
+                target.minibatchScores(p.baseAddress!, count: 1, into: o.baseAddress!, threads: 1, step: 9, seed: 3)
+            }
+        }
+        for a in 0..<4 {
+            XCTAssertEqual(estimate[a], -w[a] + weightedSum(batch, weights) { g[$0][a] }, accuracy: 1e-12, "step 9")
+        }
         let full = target.score(w)
         for a in 0..<4 {
             let mean = sum[a] / Double(steps)
@@ -258,9 +269,9 @@ final class DPPMinibatchTests: XCTestCase {
     /// a prior draw and a point near the SVGD scenario's initialisation. Closed forms: i.i.d.
     /// (R/B) Σ_r |g_r − ḡ|², the cell kernel Σ_k |C_k| Σ_{r∈C_k} |g_r − ḡ_k|² (one row per cell).
     /// Over 4000 steps the target's minibatch scores' mean squared error (the trace of the
-    /// estimate's covariance) is within 5 standard errors of each closed form, and the DPP's is
-    /// below i.i.d.'s by more than 5 standard errors of the measured ratio where the ratio is under
-    /// 0.8; the closed-form ratio is below 1 everywhere. Prints the ratios.
+    /// estimate's covariance) is within 5 standard errors of each closed form, and away from the
+    /// mode the DPP's is below i.i.d.'s by more than 5 standard errors of the measured ratio; the
+    /// closed-form ratio is below 1 everywhere (at the mode, 0.89–0.99). Prints the ratios.
     func testDPPVarianceIsBelowIIDsOnBreastCancerData() throws {
         let (x, t) = try breastCancer()
         let (r, q) = (t.count, 31)
@@ -336,7 +347,8 @@ final class DPPMinibatchTests: XCTestCase {
                     ratio
                     * (pow(measured[0].se / measured[0].mean, 2) + pow(measured[1].se / measured[1].mean, 2))
                     .squareRoot()
-                if exactDPP < 0.8 * exactIID { XCTAssertLessThan(ratio + 5 * ratioSE, 1, name) }
+                // Away from the mode the gain is large enough to measure: 5 standard errors below 1.
+                if point.0 != "mode" { XCTAssertLessThan(ratio + 5 * ratioSE, 1, name) }
                 report.append(
                     "\(name): DPP/iid measured \(String(format: "%.3f ± %.3f", ratio, ratioSE)), exact \(String(format: "%.3f", exactDPP / exactIID))"
                 )

@@ -130,18 +130,23 @@ public struct DPPMinibatch: Sendable, Equatable {
                 if u < 0 { break }
             }
             taken.append(pick)
-            // Gram–Schmidt: every row loses its component along the taken row's direction.
+            // Gram–Schmidt: every row loses its component along the taken row's direction (a row
+            // of norm 0, or orthogonal to it, stays as it is).
             let scale = 1 / norms[pick].squareRoot()
             let direction = (0..<b).map { v[pick * b + $0] * scale }
-            for i in 0..<r {
-                var c = 0.0
-                for a in 0..<b { c += v[i * b + a] * direction[a] }
-                var n = 0.0
-                for a in 0..<b {
-                    v[i * b + a] -= c * direction[a]
-                    n += v[i * b + a] * v[i * b + a]
+            v.withUnsafeMutableBufferPointer { v in
+                for i in 0..<r where norms[i] > 0 {
+                    let row = v.baseAddress! + i * b
+                    var c = 0.0
+                    for a in 0..<b { c += row[a] * direction[a] }
+                    guard c != 0 else { continue }
+                    var n = 0.0
+                    for a in 0..<b {
+                        row[a] -= c * direction[a]
+                        n += row[a] * row[a]
+                    }
+                    norms[i] = n
                 }
-                norms[i] = n
             }
             for i in taken { norms[i] = 0 }
         }

@@ -345,6 +345,41 @@ final class ScenarioErrorTests: XCTestCase {
                 threads: 1))
     }
 
+    /// `batches = "dpp"` refuses an R × B kernel over ``MinibatchSchedule/dppEntryLimit`` at
+    /// `batch-size` before building it, and names the allowed `batches`; under the limit it loads.
+    func testDPPBatchesAreRefusedOverTheLimit() {
+        dir.write("rows.csv", "x1,x2\n" + (0..<5000).map { "\(Double($0) / 5000),\($0 % 2)\n" }.joined())
+        func scenario(_ batchSize: Int, _ batches: String) -> String {
+            """
+            steps = 2
+            step-size = 0.1
+
+            [target]
+            kind = "logistic-regression"
+            data = "rows.csv"
+            prior = "gaussian"
+            batch-size = \(batchSize)
+            batches = "\(batches)"
+
+            [population]
+            count = 4
+            init = { kind = "gaussian", mean = [0, 0], std = 0.1 }
+
+            [flow]
+            kind = "svgd"
+
+            """
+        }
+        check([
+            Row(
+                "over the limit", scenario(4000, "dpp"), 8,
+                "target.batch-size: 4000 with batches = \"dpp\": the DPP's kernel keeps 5000 rows × 4000 values, over the limit of 16777216 (R × B); take a smaller batch-size or batches = \"epoch\""
+            ),
+            Row("unknown batches", scenario(50, "dp"), 9, "target.batches:", prefixOnly: true, contains: "dpp"),
+        ])
+        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("ok.toml", scenario(50, "dpp")), threads: 1))
+    }
+
     func testSampleFileErrors() {
         dir.write("ragged.csv", "x1,x2\n0,0\n1\n2,0\n")
         dir.write("data/words.csv", "x1,x2\n0,abc\n")

@@ -53,10 +53,10 @@ public struct DataTarget: Target, MinibatchDensity {
     /// Whether flows estimate the score from minibatches.
     public var isMinibatched: Bool { schedule.isMinibatched }
 
-    /// log p(x) + scale · Σ_{r ∈ rows} ℓ(x, y_r) into `value`, and its gradient in x into `g`
-    /// (when given); rows in the given order, 64 a formula pass.
+    /// log p(x) + Σ_k c_k ℓ(x, y_{rows[k]}) into `value`, c_k = weights[k] (1 when nil), and its
+    /// gradient in x into `g` (when given); rows in the given order, 64 a formula pass.
     func accumulate<Rows: Collection<Int>>(
-        _ x: UnsafePointer<Double>, rows selected: Rows, scale: Double, value: inout Double,
+        _ x: UnsafePointer<Double>, rows selected: Rows, weights: [Double]?, value: inout Double,
         gradient g: UnsafeMutablePointer<Double>?
     ) {
         let d = dimension
@@ -68,25 +68,27 @@ public struct DataTarget: Target, MinibatchDensity {
             logPrior.evaluate(inputs: x, count: 1, values: &value, gradients: g, workspace: &workspace)
         }
         var workspace = rowLogLikelihood.makeWorkspace()
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * width + 1)) { buffer in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * width + 2)) { buffer in
             let inputs = buffer.baseAddress!
             let gradients = inputs + 64 * width
             let values = gradients + 64 * width
+            let scales = values + 64
             var pending = 0
             func flush() {
                 rowLogLikelihood.evaluate(
                     inputs: inputs, count: pending, values: values, gradients: g == nil ? nil : gradients,
                     workspace: &workspace)
                 for k in 0..<pending {
-                    value += scale * values[k]
-                    if let g { for a in 0..<d { g[a] += scale * gradients[k * width + a] } }
+                    value += scales[k] * values[k]
+                    if let g { for a in 0..<d { g[a] += scales[k] * gradients[k * width + a] } }
                 }
                 pending = 0
             }
-            for r in selected {
+            for (k, r) in selected.enumerated() {
                 let slot = inputs + pending * width
                 for a in 0..<d { slot[a] = x[a] }
                 for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
+                scales[pending] = weights?[k] ?? 1
                 pending += 1
                 if pending == 64 { flush() }
             }
@@ -97,31 +99,32 @@ public struct DataTarget: Target, MinibatchDensity {
     /// log p(x) + Σ_r ℓ(x, y_r).
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
         var v = 0.0
-        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: nil)
+        accumulate(x, rows: 0..<schedule.rowCount, weights: nil, value: &v, gradient: nil)
         return v
     }
 
     /// The full data's score.
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         var v = 0.0
-        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: g)
+        accumulate(x, rows: 0..<schedule.rowCount, weights: nil, value: &v, gradient: g)
     }
 
-    /// The score from the minibatch of `step`, the rows' part scaled by R/|batch|.
+    /// The score from the minibatch of `step`, each row's term times its weight
+    /// (``MinibatchSchedule/batch(step:seed:)``).
     public func minibatchScores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
         guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
-        let selected = schedule.rows(step: step, seed: seed)
-        let scale = Double(schedule.rowCount) / Double(selected.count)
+        let (selected, weights) = schedule.batch(step: step, seed: seed)
         let d = dimension
         let src = SharedPointer(points)
         let dst = SharedMutablePointer(out)
         Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
             for i in range {
                 var v = 0.0
-                self.accumulate(src.base + i * d, rows: selected, scale: scale, value: &v, gradient: dst.base + i * d)
+                self.accumulate(
+                    src.base + i * d, rows: selected, weights: weights, value: &v, gradient: dst.base + i * d)
             }
         }
     }
@@ -138,7 +141,10 @@ public struct DataTarget: Target, MinibatchDensity {
         let row = try readFormula(
             s, "row-log-likelihood", variables: .payoff(dimension: d, secondDimension: file.dimension))
         let prior = try s.contains("log-prior") ? readFormula(s, "log-prior", variables: .position(dimension: d)) : nil
-        let schedule = try MinibatchSchedule.read(s, rows: file.values.count / file.dimension)
+        let rows = file.values.count / file.dimension
+        let (batchSize, batches) = try MinibatchSchedule.read(s, rows: rows)
+        let schedule = MinibatchSchedule(
+            rowCount: rows, batchSize: batchSize, batches: batches, data: file.values, columns: file.dimension)
         return DataTarget(
             dimension: d, rowLogLikelihood: row, logPrior: prior, rows: file.values, columns: file.dimension,
             schedule: schedule, moments: try readStatedMoments(s, dimension: d))

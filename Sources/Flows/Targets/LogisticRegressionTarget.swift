@@ -11,7 +11,8 @@ import KernelSum
 /// log p(w, u) = (q/2 + 1)u − e^u(|w|²/2 + 0.01) + const).
 ///
 /// With a `batch-size` the flows that take minibatches estimate the likelihood's part of the
-/// score from the rows of each step's minibatch (``MinibatchSchedule``), scaled by R/|batch|. The
+/// score from the rows of each step's minibatch (``MinibatchSchedule``), each row's term times its
+/// weight (R/|batch|, or a DPP batch's weight). The
 /// density (``score(_:into:)``, which metrics use) is always the full data's, and so is its
 /// Hessian (``hessianVectorProduct(_:_:into:)``: KSD descent takes the full data).
 public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity {
@@ -44,7 +45,14 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         self.labels = labels
         weightCount = q
         self.prior = prior
-        schedule = MinibatchSchedule(rowCount: labels.count, batchSize: batchSize, batches: batches)
+        // A DPP's kernel sees whole rows: the features and the label.
+        var rows: [Double] = []
+        if batches == .dpp {
+            rows.reserveCapacity(labels.count * (q + 1))
+            for r in 0..<labels.count { rows += features[(r * q)..<((r + 1) * q)] + [labels[r]] }
+        }
+        schedule = MinibatchSchedule(
+            rowCount: labels.count, batchSize: batchSize, batches: batches, data: rows, columns: q + 1)
         self.test = test
     }
 
@@ -122,12 +130,13 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
-    /// Σ_{r ∈ rows} scale (t_r − σ(z_r)) x_r, added to the weights' part of `g`.
-    func addLikelihoodScore<Rows: Sequence<Int>>(
-        _ w: UnsafePointer<Double>, rows: Rows, scale: Double, _ g: UnsafeMutablePointer<Double>
+    /// Σ_k c_k (t_r − σ(z_r)) x_r over the rows r = rows[k], c_k = weights[k] (1 when nil), added
+    /// to the weights' part of `g`.
+    func addLikelihoodScore<Rows: Collection<Int>>(
+        _ w: UnsafePointer<Double>, rows: Rows, weights: [Double]?, _ g: UnsafeMutablePointer<Double>
     ) {
-        for r in rows {
-            let e = scale * (labels[r] - LogisticRegressionTarget.sigmoid(linear(r, w)))
+        for (k, r) in rows.enumerated() {
+            let e = (weights?[k] ?? 1) * (labels[r] - LogisticRegressionTarget.sigmoid(linear(r, w)))
             let x = r * weightCount
             for a in 0..<weightCount { g[a] += e * features[x + a] }
         }
@@ -136,7 +145,7 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
     /// The full data's score.
     public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
         for a in 0..<dimension { g[a] = 0 }
-        addLikelihoodScore(w, rows: 0..<rowCount, scale: 1, g)
+        addLikelihoodScore(w, rows: 0..<rowCount, weights: nil, g)
         addPriorScore(w, g)
     }
 
@@ -176,14 +185,14 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
     public func batch(step: Int, seed: UInt64) -> [Int] { schedule.rows(step: step, seed: seed) }
 
     /// The score estimated from the minibatch of `step`: the prior's in full, the likelihood's
-    /// from the batch's rows scaled by R/|batch|; the full score when not minibatched.
+    /// from the batch's rows, each times its weight (``MinibatchSchedule/batch(step:seed:)``); the
+    /// full score when not minibatched.
     public func minibatchScores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
         guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
-        let rows = batch(step: step, seed: seed)
-        let scale = Double(rowCount) / Double(rows.count)
+        let (rows, weights) = schedule.batch(step: step, seed: seed)
         let d = dimension
         let src = SharedPointer(points)
         let dst = SharedMutablePointer(out)
@@ -191,7 +200,7 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
             for i in range {
                 let g = dst.base + i * d
                 for a in 0..<d { g[a] = 0 }
-                self.addLikelihoodScore(src.base + i * d, rows: rows, scale: scale, g)
+                self.addLikelihoodScore(src.base + i * d, rows: rows, weights: weights, g)
                 self.addPriorScore(src.base + i * d, g)
             }
         }

@@ -72,7 +72,7 @@ final class ScenarioErrorTests: XCTestCase {
     }
 
     /// svmd's eigenpair keys: a count or a fraction, not both; the count at most N; the fraction
-    /// in (0, 1].
+    /// in (0, 1]; and its kernel must be positive definite.
     func testSVMDEigenpairSettings() {
         let base =
             "steps = 1\nstep-size = 0.1\n[target]\nkind = \"dirichlet\"\nalpha = [1, 2, 3]\n[population]\ncount = 5\n"
@@ -87,6 +87,10 @@ final class ScenarioErrorTests: XCTestCase {
             Row("no eigenpair", base + "eigenpairs = 0\n", 11, "flow.eigenpairs: ", prefixOnly: true),
             Row("fraction 0", base + "eigen-fraction = 0\n", 11, "flow.eigen-fraction: ", prefixOnly: true),
             Row("fraction above 1", base + "eigen-fraction = 1.5\n", 11, "flow.eigen-fraction: ", prefixOnly: true),
+            Row(
+                "not positive definite", base + "kernel = \"riesz:r=1\"\n", 11,
+                "flow.kernel: svmd takes the square root of the kernel's Gram matrix: it needs a positive-definite "
+                    + "kernel (gaussian, imq, laplace, matern), not riesz"),
         ])
     }
 

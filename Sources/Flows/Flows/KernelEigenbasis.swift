@@ -19,7 +19,7 @@ import KernelSum
 /// Kept are the n largest μ_i: a fixed n, or the reference code's rule for a fraction f of the
 /// spectrum, n = 1 + #{j : Σ_{i ≤ j} μ_i / Σ_i μ_i < f}; either way never more than N, and
 /// never an eigenvalue at or below 10⁻¹² μ₁ (rounding decides those eigenvectors, and the
-/// extension divides by μ_i).
+/// extension divides by μ_i): none at all when μ₁ ≤ 0 (a kernel that is not positive definite).
 public struct KernelEigenbasis: Sendable {
     /// How many eigenpairs are kept.
     public enum Truncation: Sendable, Equatable {
@@ -77,7 +77,7 @@ public struct KernelEigenbasis: Sendable {
             kept = min(kept, n)
         }
         let largest = all[order[0]]
-        while kept > 1 && !(all[order[kept - 1]] > 1e-12 * largest) { kept -= 1 }
+        while kept > 0 && !(all[order[kept - 1]] > 1e-12 * largest && largest > 0) { kept -= 1 }
         var u = [Double](repeating: 0, count: n * kept)
         for m in 0..<n {
             let root = weights[m].squareRoot()

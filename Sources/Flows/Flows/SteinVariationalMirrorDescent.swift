@@ -154,6 +154,13 @@ public final class SteinVariationalMirrorDescent: Flow {
             text == "gaussian:sigma=median" ? .gaussianMedian : text == "imq:c=median" ? .imqMedian : .fixed
         let kernel: any RadialKernel =
             bandwidth == .fixed ? try readKernelSpec(text, s, "kernel") : GaussianKernel(sigma: 1)
+        let positiveDefinite = ["gaussian", "imq", "laplace", "matern"]
+        guard positiveDefinite.contains(type(of: kernel).name) else {
+            throw s.fail(
+                "kernel",
+                "svmd takes the square root of the kernel's Gram matrix: it needs a positive-definite kernel ("
+                    + positiveDefinite.joined(separator: ", ") + "), not \(type(of: kernel).name)")
+        }
         let truncation: KernelEigenbasis.Truncation
         if s.contains("eigenpairs") {
             if s.contains("eigen-fraction") {

@@ -112,6 +112,73 @@ final class SPDMatrixTests: XCTestCase {
     }
 }
 
+final class SymmetricEigenTests: XCTestCase {
+    /// The second-difference matrix tridiag(−1, 2, −1) of size n has the eigenvalues
+    /// 2 − 2cos(kπ/(n + 1)) with eigenvectors sin(jkπ/(n + 1)) (k, j = 1 … n): at n = 7 and 40
+    /// each computed pair matches one of these to 1e-13 (the vector up to sign).
+    func testSecondDifferenceMatrixSpectrum() {
+        for n in [7, 40] {
+            var a = [Double](repeating: 0, count: n * n)
+            for i in 0..<n {
+                a[i * n + i] = 2
+                if i > 0 { a[i * n + i - 1] = -1 }
+                if i + 1 < n { a[i * n + i + 1] = -1 }
+            }
+            let (values, vectors) = symmetricEigen(a, size: n)
+            var exact = (1...n).map { 2 - 2 * cos(Double($0) * .pi / Double(n + 1)) }
+            exact.sort()
+            XCTAssertLessThan(maxAbsDifference(values.sorted(), exact), 1e-13, "n = \(n)")
+            for c in 0..<n {
+                let k = (1...n).min {
+                    abs(2 - 2 * cos(Double($0) * .pi / Double(n + 1)) - values[c])
+                        < abs(2 - 2 * cos(Double($1) * .pi / Double(n + 1)) - values[c])
+                }!
+                let norm = (2 / Double(n + 1)).squareRoot()
+                let v = (1...n).map { norm * sin(Double($0 * k) * .pi / Double(n + 1)) }
+                let sign = v[0] * vectors[c] >= 0 ? 1.0 : -1.0
+                for j in 0..<n {
+                    XCTAssertEqual(vectors[j * n + c], sign * v[j], accuracy: 1e-13, "n = \(n), k = \(k)")
+                }
+            }
+        }
+    }
+
+    /// a·I + b·11ᵀ (a repeated eigenvalue): a + nb once, a n − 1 times; and a random symmetric
+    /// 50 × 50 matrix: V orthogonal and V diag(λ) Vᵀ = A, to 1e-13 of its largest entry.
+    func testRepeatedEigenvalueAndReconstruction() {
+        let n = 9
+        let (values, _) = symmetricEigen((0..<(n * n)).map { ($0 / n == $0 % n ? 3 : 0) + 0.5 }, size: n)
+        XCTAssertLessThan(maxAbsDifference(values.sorted(), [Double](repeating: 3, count: n - 1) + [7.5]), 1e-13)
+        var rng = RandomStream(seed: 11, .flow)
+        let m = 50
+        var a = [Double](repeating: 0, count: m * m)
+        for i in 0..<m {
+            for j in 0...i {
+                a[i * m + j] = rng.normal()
+                a[j * m + i] = a[i * m + j]
+            }
+        }
+        let (lambda, v) = symmetricEigen(a, size: m)
+        let scale = a.map(abs).max()!
+        var worstOrthogonality = 0.0
+        var worstReconstruction = 0.0
+        for i in 0..<m {
+            for j in 0..<m {
+                var dot = 0.0
+                var entry = 0.0
+                for k in 0..<m {
+                    dot += v[k * m + i] * v[k * m + j]
+                    entry += v[i * m + k] * lambda[k] * v[j * m + k]
+                }
+                worstOrthogonality = max(worstOrthogonality, abs(dot - (i == j ? 1 : 0)))
+                worstReconstruction = max(worstReconstruction, abs(entry - a[i * m + j]))
+            }
+        }
+        XCTAssertLessThan(worstOrthogonality, 1e-13)
+        XCTAssertLessThan(worstReconstruction, 1e-13 * scale)
+    }
+}
+
 final class OptimizerTests: XCTestCase {
     func testSGD() {
         let o = Optimizer(rule: .sgd)

@@ -71,6 +71,29 @@ final class ScenarioErrorTests: XCTestCase {
         }
     }
 
+    /// svmd's eigenpair keys: a count or a fraction, not both; the count at most N; the fraction
+    /// in (0, 1]; and its kernel must be positive definite.
+    func testSVMDEigenpairSettings() {
+        let base =
+            "steps = 1\nstep-size = 0.1\n[target]\nkind = \"dirichlet\"\nalpha = [1, 2, 3]\n[population]\ncount = 5\n"
+            + "init = { kind = \"dirichlet\" }\n[flow]\nkind = \"svmd\"\n"
+        check([
+            Row(
+                "both", base + "eigenpairs = 3\neigen-fraction = 0.9\n", 11,
+                "flow.eigenpairs: give eigenpairs (a count) or eigen-fraction (of the spectrum), not both"),
+            Row(
+                "more than N", base + "eigenpairs = 6\n", 11,
+                "flow.eigenpairs: at most the particle count (5): there are N eigenpairs"),
+            Row("no eigenpair", base + "eigenpairs = 0\n", 11, "flow.eigenpairs: ", prefixOnly: true),
+            Row("fraction 0", base + "eigen-fraction = 0\n", 11, "flow.eigen-fraction: ", prefixOnly: true),
+            Row("fraction above 1", base + "eigen-fraction = 1.5\n", 11, "flow.eigen-fraction: ", prefixOnly: true),
+            Row(
+                "not positive definite", base + "kernel = \"riesz:r=1\"\n", 11,
+                "flow.kernel: svmd takes the square root of the kernel's Gram matrix: it needs a positive-definite "
+                    + "kernel (gaussian, imq, laplace, matern), not riesz"),
+        ])
+    }
+
     static let topLevelKeys =
         "title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect"
 
@@ -193,7 +216,7 @@ final class ScenarioErrorTests: XCTestCase {
             Row(
                 "flow", "kind = \"svgd\"", "kind = \"wfr\"", 17,
                 "flow.kind: unknown value \"wfr\" (one of: \(FlowRegistry.names.joined(separator: ", ")))",
-                contains: "svgd, accelerated-svgd, mirrored-svgd, ksd-descent, mmd, underdamped-mmd, langevin"),
+                contains: "svgd, accelerated-svgd, mirrored-svgd, svmd, ksd-descent, mmd, underdamped-mmd, langevin"),
             Row(
                 "init", "init = { kind = \"gaussian\"", "init = { kind = \"sobol\"", 14,
                 "population.init.kind: unknown value \"sobol\" (one of: gaussian, uniform, file, dirichlet)"),

@@ -107,6 +107,7 @@ public enum FlowRegistry {
         SteinVariationalGradientDescent.entry,
         AcceleratedSVGD.entry,
         MirroredSVGD.entry,
+        SteinVariationalMirrorDescent.entry,
         KSDDescent.entry,
         MMDFlow.entry,
         UnderdampedMMDFlow.entry,

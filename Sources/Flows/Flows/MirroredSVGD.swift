@@ -57,64 +57,13 @@ public final class MirroredSVGD: Flow {
         self.threads = threads
     }
 
-    /// η_a = log θ_a − log θ_K for each particle, or nil when one is not inside the open simplex.
-    static func dualCoordinates(_ theta: [Double], dimension d: Int) -> [Double]? {
-        var eta = [Double](repeating: 0, count: theta.count)
-        for i in 0..<(theta.count / d) {
-            var sum = 0.0
-            for a in 0..<d {
-                let t = theta[i * d + a]
-                guard t > 0 else { return nil }
-                sum += t
-            }
-            let last = 1 - sum
-            guard last > 0 else { return nil }
-            let logLast = log(last)
-            for a in 0..<d { eta[i * d + a] = log(theta[i * d + a]) - logLast }
-        }
-        return eta
-    }
-
-    /// θ = ∇ψ*(η): θ_a = e^{η_a}/(1 + Σ_b e^{η_b}), formed in logarithms; a coordinate below the
-    /// smallest normal number is raised to it, so that the particle stays inside.
-    static func primalCoordinates(_ eta: [Double], into theta: inout [Double], dimension d: Int) {
-        for i in 0..<(eta.count / d) {
-            var top = 0.0
-            for a in 0..<d { top = max(top, eta[i * d + a]) }
-            var total = exp(-top)
-            for a in 0..<d { total += exp(eta[i * d + a] - top) }
-            let lse = top + log(total)
-            for a in 0..<d { theta[i * d + a] = max(exp(eta[i * d + a] - lse), Double.leastNormalMagnitude) }
-        }
-    }
-
     /// ∇_η log p_η at each particle: the density's own when it is a ``SimplexDensity``, else
     /// (diag θ − θθᵀ)∇log π + 1 − Kθ from its score.
     /// - Parameters:
     ///   - theta: the particles (row-major), inside the open simplex.
     ///   - d: their dimension.
     public func dualScores(_ theta: [Double], dimension d: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: theta.count)
-        let n = theta.count / d
-        if let simplex = density as? any SimplexDensity {
-            theta.withUnsafeBufferPointer { t in
-                out.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<n { simplex.dualScore(t.baseAddress! + i * d, into: o.baseAddress! + i * d) }
-                }
-            }
-            return out
-        }
-        density.scores(theta, into: &scores, threads: threads)
-        let k = Double(d + 1)
-        for i in 0..<n {
-            var dot = 0.0
-            for a in 0..<d { dot += theta[i * d + a] * scores[i * d + a] }
-            for a in 0..<d {
-                let t = theta[i * d + a]
-                out[i * d + a] = t * (scores[i * d + a] - dot) + 1 - k * t
-            }
-        }
-        return out
+        EntropicMirrorMap.dualScores(density, theta, dimension: d, threads: threads, scratch: &scores)
     }
 
     /// φ at every particle (row-major), in the dual coordinates (the projected update: SVGD's
@@ -130,7 +79,8 @@ public final class MirroredSVGD: Flow {
                 dimension: d, repulsionInPrimal: false, threads: threads)
             return velocity
         }
-        let eta = MirroredSVGD.dualCoordinates(theta, dimension: d) ?? [Double](repeating: .nan, count: theta.count)
+        let eta =
+            EntropicMirrorMap.dualCoordinates(theta, dimension: d) ?? [Double](repeating: .nan, count: theta.count)
         let space = kernelSpace == .primal ? theta : eta
         if medianBandwidth { kernel = GaussianKernel(sigma: median(space, dimension: d, threads: threads)) }
         let drift = dualScores(theta, dimension: d)
@@ -226,23 +176,14 @@ public final class MirroredSVGD: Flow {
         }
         let v = direction(state.populations[0])
         optimizer.apply(v, to: &dual, stepSize: h)
-        MirroredSVGD.primalCoordinates(
+        EntropicMirrorMap.primalCoordinates(
             dual, into: &state.populations[0].positions, dimension: state.populations[0].dimension)
     }
 
     /// Particles outside the open simplex cannot start: the first is named, with the way to start
     /// inside.
     public func invalidStart(_ state: SimulationState) -> String? {
-        let p = state.populations[0]
-        let d = p.dimension
-        for i in 0..<p.count {
-            let row = p.positions[(i * d)..<((i + 1) * d)]
-            if row.contains(where: { !($0 > 0) }) || !(row.reduce(0, +) < 1) {
-                return "particle \(i) is not inside the open simplex (θ_a > 0, Σθ_a < 1), where mirrored-svgd "
-                    + "moves its particles: start them there, e.g. init = { kind = \"dirichlet\", alpha = [...] }"
-            }
-        }
-        return nil
+        EntropicMirrorMap.invalidStart(state, flow: "mirrored-svgd")
     }
 
     /// The optimizer's history (in η).

@@ -9,10 +9,11 @@ import KernelSum
 ///     log π(x) = log p(x) + Σ_r ℓ(x, y_r)   (up to a constant),
 ///
 /// `log-prior` a formula in x (0 when absent). The score is the formulas' exact gradient in x
-/// (reverse mode, 64 rows a formula pass). Flows that take minibatches (svgd, langevin with the
-/// `target` potential) estimate the rows' part from each step's minibatch
+/// (reverse mode, 64 rows a formula pass), its Hessian-vector product the formulas' exact one
+/// (forward over reverse). Flows that take minibatches (svgd, accelerated-svgd, langevin with the
+/// `target` potential, ksd-descent) estimate the rows' part from each step's minibatch
 /// (``MinibatchSchedule``); the density itself, what metrics use, is the full data's.
-public struct DataTarget: Target, MinibatchDensity {
+public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
     /// d, the parameters.
     public let dimension: Int
     /// ℓ(x, y), a formula in x1 … xd and y1 … ye.
@@ -53,6 +54,30 @@ public struct DataTarget: Target, MinibatchDensity {
     /// Whether flows estimate the score from minibatches.
     public var isMinibatched: Bool { schedule.isMinibatched }
 
+    /// Calls `body(inputs, k)` with the inputs (x, y_r) of up to 64 of the `selected` rows at a
+    /// time, in their order: what one formula pass takes.
+    func forEachBlock<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, rows selected: Rows, _ body: (UnsafePointer<Double>, Int) -> Void
+    ) {
+        let d = dimension
+        let width = d + columns
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * width) { buffer in
+            let inputs = buffer.baseAddress!
+            var pending = 0
+            for r in selected {
+                let slot = inputs + pending * width
+                for a in 0..<d { slot[a] = x[a] }
+                for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
+                pending += 1
+                if pending == 64 {
+                    body(inputs, pending)
+                    pending = 0
+                }
+            }
+            if pending > 0 { body(inputs, pending) }
+        }
+    }
+
     /// log p(x) + scale · Σ_{r ∈ rows} ℓ(x, y_r) into `value`, and its gradient in x into `g`
     /// (when given); rows in the given order, 64 a formula pass.
     func accumulate<Rows: Collection<Int>>(
@@ -68,62 +93,92 @@ public struct DataTarget: Target, MinibatchDensity {
             logPrior.evaluate(inputs: x, count: 1, values: &value, gradients: g, workspace: &workspace)
         }
         var workspace = rowLogLikelihood.makeWorkspace()
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * width + 1)) { buffer in
-            let inputs = buffer.baseAddress!
-            let gradients = inputs + 64 * width
+        var total = value
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (width + 1)) { buffer in
+            let gradients = buffer.baseAddress!
             let values = gradients + 64 * width
-            var pending = 0
-            func flush() {
+            forEachBlock(x, rows: selected) { inputs, count in
                 rowLogLikelihood.evaluate(
-                    inputs: inputs, count: pending, values: values, gradients: g == nil ? nil : gradients,
+                    inputs: inputs, count: count, values: values, gradients: g == nil ? nil : gradients,
                     workspace: &workspace)
-                for k in 0..<pending {
-                    value += scale * values[k]
+                for k in 0..<count {
+                    total += scale * values[k]
                     if let g { for a in 0..<d { g[a] += scale * gradients[k * width + a] } }
                 }
-                pending = 0
             }
-            for r in selected {
-                let slot = inputs + pending * width
-                for a in 0..<d { slot[a] = x[a] }
-                for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
-                pending += 1
-                if pending == 64 { flush() }
+        }
+        value = total
+    }
+
+    /// log p(x) + scale · Σ_{r ∈ rows} ℓ(x, y_r).
+    func logDensity<Rows: Collection<Int>>(_ x: UnsafePointer<Double>, rows: Rows, scale: Double) -> Double {
+        var v = 0.0
+        accumulate(x, rows: rows, scale: scale, value: &v, gradient: nil)
+        return v
+    }
+
+    /// ∇log p(x) + scale · Σ_{r ∈ rows} ∇_x ℓ(x, y_r).
+    func score<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, rows: Rows, scale: Double, into g: UnsafeMutablePointer<Double>
+    ) {
+        var v = 0.0
+        accumulate(x, rows: rows, scale: scale, value: &v, gradient: g)
+    }
+
+    /// ∇²log p(x) v + scale · Σ_{r ∈ rows} ∇²_x ℓ(x, y_r) v: the formulas' exact Hessian-vector
+    /// products in x (the rows held), 64 rows a formula pass.
+    func hessianVectorProduct<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, rows: Rows, scale: Double,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        let d = dimension
+        for a in 0..<d { out[a] = 0 }
+        if let logPrior {
+            var workspace = logPrior.makeWorkspace(batch: 1)
+            logPrior.hessianVectorProducts(
+                inputs: x, directions: v, count: 1, varying: d, products: out, workspace: &workspace)
+        }
+        var workspace = rowLogLikelihood.makeWorkspace()
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * 64 * d) { buffer in
+            let directions = buffer.baseAddress!
+            let products = directions + 64 * d
+            for k in 0..<64 { for a in 0..<d { directions[k * d + a] = v[a] } }
+            forEachBlock(x, rows: rows) { inputs, count in
+                rowLogLikelihood.hessianVectorProducts(
+                    inputs: inputs, directions: directions, count: count, varying: d, products: products,
+                    workspace: &workspace)
+                for k in 0..<count { for a in 0..<d { out[a] += scale * products[k * d + a] } }
             }
-            if pending > 0 { flush() }
         }
     }
 
     /// log p(x) + Σ_r ℓ(x, y_r).
     public func logDensity(_ x: UnsafePointer<Double>) -> Double {
-        var v = 0.0
-        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: nil)
-        return v
+        logDensity(x, rows: 0..<schedule.rowCount, scale: 1)
     }
 
     /// The full data's score.
     public func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        var v = 0.0
-        accumulate(x, rows: 0..<schedule.rowCount, scale: 1, value: &v, gradient: g)
+        score(x, rows: 0..<schedule.rowCount, scale: 1, into: g)
     }
+
+    /// The full data's Hessian times v, exact (the formulas' forward-over-reverse products).
+    public func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(x, v, rows: 0..<schedule.rowCount, scale: 1, into: out)
+    }
+
+    /// The density the minibatch of `step` estimates: the rows' part from the batch, scaled by
+    /// R/|batch|, for the score and the Hessian alike.
+    public func minibatch(step: Int, seed: UInt64) -> any HessianDensity { estimate(step: step, seed: seed) }
 
     /// The score from the minibatch of `step`, the rows' part scaled by R/|batch|.
     public func minibatchScores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
-        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
-        let selected = schedule.rows(step: step, seed: seed)
-        let scale = Double(schedule.rowCount) / Double(selected.count)
-        let d = dimension
-        let src = SharedPointer(points)
-        let dst = SharedMutablePointer(out)
-        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
-            for i in range {
-                var v = 0.0
-                self.accumulate(src.base + i * d, rows: selected, scale: scale, value: &v, gradient: dst.base + i * d)
-            }
-        }
+        minibatch(step: step, seed: seed).scores(points, count: n, into: out, threads: threads)
     }
 
     /// 4: a point's score runs over every row.

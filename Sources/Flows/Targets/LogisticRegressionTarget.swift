@@ -13,8 +13,9 @@ import KernelSum
 /// With a `batch-size` the flows that take minibatches estimate the likelihood's part of the
 /// score from the rows of each step's minibatch (``MinibatchSchedule``), scaled by R/|batch|. The
 /// density (``score(_:into:)``, which metrics use) is always the full data's, and so is its
-/// Hessian (``hessianVectorProduct(_:_:into:)``: KSD descent takes the full data).
-public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity {
+/// Hessian (``hessianVectorProduct(_:_:into:)``); KSD descent estimates both the score and the
+/// Hessian from each step's minibatch (``minibatch(step:seed:)``).
+public struct LogisticRegressionTarget: Target, MinibatchHessianDensity, RowSumDensity {
     /// The prior on the weights.
     public enum Prior: Sendable, Equatable {
         /// w ~ N(0, s²I).
@@ -83,15 +84,18 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         return z
     }
 
-    /// log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
-    public func logDensity(_ w: UnsafePointer<Double>) -> Double {
+    /// log p(w) + scale · Σ_{r ∈ rows} [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
+    func logDensity<Rows: Collection<Int>>(_ w: UnsafePointer<Double>, rows: Rows, scale: Double) -> Double {
         var l = logPrior(w)
-        for r in 0..<rowCount {
+        for r in rows {
             let z = linear(r, w)
-            l += labels[r] * z - LogisticRegressionTarget.softplus(z)
+            l += scale * (labels[r] * z - LogisticRegressionTarget.softplus(z))
         }
         return l
     }
+
+    /// log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
+    public func logDensity(_ w: UnsafePointer<Double>) -> Double { logDensity(w, rows: 0..<rowCount, scale: 1) }
 
     func logPrior(_ w: UnsafePointer<Double>) -> Double {
         let q = weightCount
@@ -133,27 +137,34 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
-    /// The full data's score.
-    public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+    /// ∇log p(w) + Σ_{r ∈ rows} scale (t_r − σ(z_r)) x_r.
+    func score<Rows: Collection<Int>>(
+        _ w: UnsafePointer<Double>, rows: Rows, scale: Double, into g: UnsafeMutablePointer<Double>
+    ) {
         for a in 0..<dimension { g[a] = 0 }
-        addLikelihoodScore(w, rows: 0..<rowCount, scale: 1, g)
+        addLikelihoodScore(w, rows: rows, scale: scale, g)
         addPriorScore(w, g)
     }
 
-    /// ∇²log π(w) v on the full data: −Σ_r σ_r(1 − σ_r)(x_r·v) x_r plus the prior's Hessian times v
-    /// (−v/s²; hierarchical, with α = e^u: −α(v_w + v_u w) for w and −α(w·v_w + (|w|²/2 + b)v_u)
-    /// for u), for KSD descent.
-    public func hessianVectorProduct(
-        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    /// The full data's score.
+    public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        score(w, rows: 0..<rowCount, scale: 1, into: g)
+    }
+
+    /// −Σ_{r ∈ rows} scale σ_r(1 − σ_r)(x_r·v) x_r plus the prior's Hessian times v (−v/s²;
+    /// hierarchical, with α = e^u: −α(v_w + v_u w) for w and −α(w·v_w + (|w|²/2 + b)v_u) for u).
+    func hessianVectorProduct<Rows: Collection<Int>>(
+        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, rows: Rows, scale: Double,
+        into out: UnsafeMutablePointer<Double>
     ) {
         let q = weightCount
         for a in 0..<dimension { out[a] = 0 }
-        for r in 0..<rowCount {
+        for r in rows {
             let p = LogisticRegressionTarget.sigmoid(linear(r, w))
             let x = r * q
             var xv = 0.0
             for a in 0..<q { xv += features[x + a] * v[a] }
-            let c = -p * (1 - p) * xv
+            let c = -scale * p * (1 - p) * xv
             for a in 0..<q { out[a] += c * features[x + a] }
         }
         switch prior {
@@ -172,8 +183,19 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
+    /// ∇²log π(w) v on the full data, for KSD descent.
+    public func hessianVectorProduct(
+        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(w, v, rows: 0..<rowCount, scale: 1, into: out)
+    }
+
     /// The rows of the minibatch of `step` (from 1) (``MinibatchSchedule/rows(step:seed:)``).
     public func batch(step: Int, seed: UInt64) -> [Int] { schedule.rows(step: step, seed: seed) }
+
+    /// The density the minibatch of `step` estimates: the prior in full, the likelihood from the
+    /// batch's rows scaled by R/|batch|, for the score and the Hessian alike.
+    public func minibatch(step: Int, seed: UInt64) -> any HessianDensity { estimate(step: step, seed: seed) }
 
     /// The score estimated from the minibatch of `step`: the prior's in full, the likelihood's
     /// from the batch's rows scaled by R/|batch|; the full score when not minibatched.
@@ -181,20 +203,7 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
-        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
-        let rows = batch(step: step, seed: seed)
-        let scale = Double(rowCount) / Double(rows.count)
-        let d = dimension
-        let src = SharedPointer(points)
-        let dst = SharedMutablePointer(out)
-        Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
-            for i in range {
-                let g = dst.base + i * d
-                for a in 0..<d { g[a] = 0 }
-                self.addLikelihoodScore(src.base + i * d, rows: rows, scale: scale, g)
-                self.addPriorScore(src.base + i * d, g)
-            }
-        }
+        minibatch(step: step, seed: seed).scores(points, count: n, into: out, threads: threads)
     }
 
     /// The particles' model average on the held-out rows: p_r = (1/N) Σ_i σ(x_r·w_i), then the

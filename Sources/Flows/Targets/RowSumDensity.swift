@@ -1,0 +1,47 @@
+/// A density whose log is a prior plus a sum over R data rows, log π(x) = log p(x) + Σ_r ℓ_r(x):
+/// a minibatch B estimates it by log p(x) + (R/|B|) Σ_{r ∈ B} ℓ_r(x), and its score and Hessian
+/// by the same rows and scale (``MinibatchSchedule``). What the data and logistic-regression
+/// targets share: they write the sums over given rows once, the estimates follow.
+protocol RowSumDensity: HessianDensity {
+    /// Which rows each step's estimate takes.
+    var schedule: MinibatchSchedule { get }
+    /// log p(x) + scale · Σ_{r ∈ rows} ℓ_r(x).
+    func logDensity<Rows: Collection<Int>>(_ x: UnsafePointer<Double>, rows: Rows, scale: Double) -> Double
+    /// Its gradient in x, into `g[0..<d]`.
+    func score<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, rows: Rows, scale: Double, into g: UnsafeMutablePointer<Double>)
+    /// Its Hessian in x times v, into `out[0..<d]`.
+    func hessianVectorProduct<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, rows: Rows, scale: Double,
+        into out: UnsafeMutablePointer<Double>)
+}
+
+extension RowSumDensity {
+    /// The density estimated from the minibatch of `step` drawn with `seed`; itself when the
+    /// schedule takes every row.
+    func estimate(step: Int, seed: UInt64) -> any HessianDensity {
+        guard schedule.isMinibatched else { return self }
+        let rows = schedule.rows(step: step, seed: seed)
+        return RowSumEstimate(base: self, rows: rows, scale: Double(schedule.rowCount) / Double(rows.count))
+    }
+}
+
+/// log p(x) + scale · Σ_{r ∈ rows} ℓ_r(x) of a ``RowSumDensity``, with its score and Hessian.
+struct RowSumEstimate<Base: RowSumDensity>: HessianDensity {
+    let base: Base
+    let rows: [Int]
+    let scale: Double
+
+    var dimension: Int { base.dimension }
+    var isNormalised: Bool { false }
+    var pointsPerChunk: Int { base.pointsPerChunk }
+    func logDensity(_ x: UnsafePointer<Double>) -> Double { base.logDensity(x, rows: rows, scale: scale) }
+    func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        base.score(x, rows: rows, scale: scale, into: g)
+    }
+    func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        base.hessianVectorProduct(x, v, rows: rows, scale: scale, into: out)
+    }
+}

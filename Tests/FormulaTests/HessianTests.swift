@@ -210,12 +210,13 @@ final class HessianTests: XCTestCase {
     /// point of y (sqrt(y1) at 0, log of a negative base in x^y) does not leak 0·∞ into it.
     func testHeldInputsContributeNothing() throws {
         let vars = FormulaVariables.payoff(dimension: 2, secondDimension: 2)
-        let f = try Formula("x1^2*sqrt(y1) + x1^y2 + x2*y1*x1", variables: vars)
-        // f = x1²√y1 + x1^y2 + x1x2y1: H = [[2√y1 + y2(y2 − 1)x1^(y2−2), y1], [y1, 0]].
+        let f = try Formula("x1^2*sqrt(y1) + x1^y2 + x2*y1*x1 + y1*x2^2", variables: vars)
+        // f = x1²√y1 + x1^y2 + x1x2y1 + y1x2²: H = [[2√y1 + y2(y2 − 1)x1^(y2−2), y1], [y1, 2y1]]
+        // (in y1*x2^2 the held y1 is the product's first operand).
         for (x, y) in [([-1.5, 0.4], [0.0, 2.0]), ([1.2, -0.3], [2.0, 3.0]), ([-0.8, 0.5], [0.25, 4.0])] {
             let v = [0.6, -1.3]
             let haa = 2 * y[0].squareRoot() + y[1] * (y[1] - 1) * pow(x[0], y[1] - 2)
-            let expected = [haa * v[0] + y[0] * v[1], y[0] * v[0]]
+            let expected = [haa * v[0] + y[0] * v[1], y[0] * v[0] + 2 * y[0] * v[1]]
             let product = f.hessianVectorProduct(at: x + y, direction: v)
             for a in 0..<2 { XCTAssertEqual(product[a], expected[a], accuracy: 1e-13 * max(1, abs(expected[a]))) }
         }

@@ -50,6 +50,7 @@ final class HessianTests: XCTestCase {
         ("(x1 - 0.5)^2 - x1^3", { 2 - 6 * $0 }, -3...3),  // sub
         ("min(x1^2, 4) + max(x1^3, 8)", { abs($0) < 2 ? 2 : 6 * $0 }, 0.1...3.5),
         ("min(x1^2, 4) + max(x1^3, 8)", { abs($0) < 2 ? 2 : 0 }, -3.5...(-0.1)),
+        ("min(x1, 1)^2 + max(x1, -1)^3", { ($0 < 1 ? 2 : 0) + ($0 > -1 ? 6 * $0 : 0) }, -3...3),  // min/max inside
         ("x1^x1", { pow($0, $0) * (pow(1 + log($0), 2) + 1 / $0) }, 0.2...2.5),  // pow
         ("norm(x)^3", { 6 * abs($0) }, -3...3),  // normSqrt, mul
     ]
@@ -210,13 +211,17 @@ final class HessianTests: XCTestCase {
     /// point of y (sqrt(y1) at 0, log of a negative base in x^y) does not leak 0·∞ into it.
     func testHeldInputsContributeNothing() throws {
         let vars = FormulaVariables.payoff(dimension: 2, secondDimension: 2)
-        let f = try Formula("x1^2*sqrt(y1) + x1^y2 + x2*y1*x1 + y1*x2^2", variables: vars)
-        // f = x1²√y1 + x1^y2 + x1x2y1 + y1x2²: H = [[2√y1 + y2(y2 − 1)x1^(y2−2), y1], [y1, 2y1]]
-        // (in y1*x2^2 the held y1 is the product's first operand).
+        let f = try Formula("x1^2*sqrt(y1) + exp(x1^y2) + x2*y1*x1 + exp(y1*x2^2)", variables: vars)
+        // f = x1²√y1 + e^P + x1x2y1 + e^Q, P = x1^y2, Q = y1x2²: H = [[2√y1 + e^P(P'' + P'²), y1],
+        // [y1, e^Q(2y1 + 4y1²x2²)]] (in y1*x2^2 the held y1 is the product's first operand; P and
+        // Q pass through exp, so their tangents count).
         for (x, y) in [([-1.5, 0.4], [0.0, 2.0]), ([1.2, -0.3], [2.0, 3.0]), ([-0.8, 0.5], [0.25, 4.0])] {
             let v = [0.6, -1.3]
-            let haa = 2 * y[0].squareRoot() + y[1] * (y[1] - 1) * pow(x[0], y[1] - 2)
-            let expected = [haa * v[0] + y[0] * v[1], y[0] * v[0] + 2 * y[0] * v[1]]
+            let (p1, p2) = (y[1] * pow(x[0], y[1] - 1), y[1] * (y[1] - 1) * pow(x[0], y[1] - 2))
+            let haa = 2 * y[0].squareRoot() + exp(pow(x[0], y[1])) * (p2 + p1 * p1)
+            let q = y[0] * x[1] * x[1]
+            let hbb = exp(q) * (2 * y[0] + 4 * y[0] * y[0] * x[1] * x[1])
+            let expected = [haa * v[0] + y[0] * v[1], y[0] * v[0] + hbb * v[1]]
             let product = f.hessianVectorProduct(at: x + y, direction: v)
             for a in 0..<2 { XCTAssertEqual(product[a], expected[a], accuracy: 1e-13 * max(1, abs(expected[a]))) }
         }

@@ -56,25 +56,30 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
 
     /// Calls `body(inputs, k)` with the inputs (x, y_r) of up to 64 of the `selected` rows at a
     /// time, in their order: what one formula pass takes.
+    @inline(__always)
     func forEachBlock<Rows: Collection<Int>>(
         _ x: UnsafePointer<Double>, rows selected: Rows, _ body: (UnsafePointer<Double>, Int) -> Void
     ) {
         let d = dimension
         let width = d + columns
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * width) { buffer in
-            let inputs = buffer.baseAddress!
-            var pending = 0
-            for r in selected {
-                let slot = inputs + pending * width
-                for a in 0..<d { slot[a] = x[a] }
-                for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
-                pending += 1
-                if pending == 64 {
-                    body(inputs, pending)
-                    pending = 0
+        let e = columns
+        // The data through a pointer: indexing the array in the loop retained it at every row.
+        rows.withUnsafeBufferPointer { data in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * width) { buffer in
+                let inputs = buffer.baseAddress!
+                var pending = 0
+                for r in selected {
+                    let slot = inputs + pending * width
+                    for a in 0..<d { slot[a] = x[a] }
+                    for c in 0..<e { slot[d + c] = data[r * e + c] }
+                    pending += 1
+                    if pending == 64 {
+                        body(inputs, pending)
+                        pending = 0
+                    }
                 }
+                if pending > 0 { body(inputs, pending) }
             }
-            if pending > 0 { body(inputs, pending) }
         }
     }
 
@@ -150,6 +155,24 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
                 for k in 0..<count { for a in 0..<d { out[a] += scale * products[k * d + a] } }
             }
         }
+    }
+
+    /// ``logDensity(_:rows:scale:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func logDensity(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double) -> Double {
+        logDensity(x, rows: rows, scale: scale)
+    }
+
+    /// ``score(_:rows:scale:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func score(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double, into g: UnsafeMutablePointer<Double>) {
+        score(x, rows: rows, scale: scale, into: g)
+    }
+
+    /// ``hessianVectorProduct(_:_:rows:scale:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, batch rows: [Int], scale: Double,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(x, v, rows: rows, scale: scale, into: out)
     }
 
     /// log p(x) + Σ_r ℓ(x, y_r).

@@ -183,6 +183,24 @@ public struct LogisticRegressionTarget: Target, MinibatchHessianDensity, RowSumD
         }
     }
 
+    /// ``logDensity(_:rows:scale:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func logDensity(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double) -> Double {
+        logDensity(x, rows: rows, scale: scale)
+    }
+
+    /// ``score(_:rows:scale:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func score(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double, into g: UnsafeMutablePointer<Double>) {
+        score(x, rows: rows, scale: scale, into: g)
+    }
+
+    /// ``hessianVectorProduct(_:_:rows:scale:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, batch rows: [Int], scale: Double,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(x, v, rows: rows, scale: scale, into: out)
+    }
+
     /// ∇²log π(w) v on the full data, for KSD descent.
     public func hessianVectorProduct(
         _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>

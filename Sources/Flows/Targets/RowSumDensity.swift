@@ -5,14 +5,15 @@
 protocol RowSumDensity: HessianDensity {
     /// Which rows each step's estimate takes.
     var schedule: MinibatchSchedule { get }
-    /// log p(x) + scale · Σ_{r ∈ rows} ℓ_r(x).
-    func logDensity<Rows: Collection<Int>>(_ x: UnsafePointer<Double>, rows: Rows, scale: Double) -> Double
+    /// log p(x) + scale · Σ_{r ∈ rows} ℓ_r(x). (The rows are an array, not a generic
+    /// collection: the estimate calls through this protocol, where a generic method would run
+    /// unspecialised, its loop over the rows through witness tables.)
+    func logDensity(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double) -> Double
     /// Its gradient in x, into `g[0..<d]`.
-    func score<Rows: Collection<Int>>(
-        _ x: UnsafePointer<Double>, rows: Rows, scale: Double, into g: UnsafeMutablePointer<Double>)
+    func score(_ x: UnsafePointer<Double>, batch rows: [Int], scale: Double, into g: UnsafeMutablePointer<Double>)
     /// Its Hessian in x times v, into `out[0..<d]`.
-    func hessianVectorProduct<Rows: Collection<Int>>(
-        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, rows: Rows, scale: Double,
+    func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, batch rows: [Int], scale: Double,
         into out: UnsafeMutablePointer<Double>)
 }
 
@@ -35,13 +36,13 @@ struct RowSumEstimate<Base: RowSumDensity>: HessianDensity {
     var dimension: Int { base.dimension }
     var isNormalised: Bool { false }
     var pointsPerChunk: Int { base.pointsPerChunk }
-    func logDensity(_ x: UnsafePointer<Double>) -> Double { base.logDensity(x, rows: rows, scale: scale) }
+    func logDensity(_ x: UnsafePointer<Double>) -> Double { base.logDensity(x, batch: rows, scale: scale) }
     func score(_ x: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        base.score(x, rows: rows, scale: scale, into: g)
+        base.score(x, batch: rows, scale: scale, into: g)
     }
     func hessianVectorProduct(
         _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
     ) {
-        base.hessianVectorProduct(x, v, rows: rows, scale: scale, into: out)
+        base.hessianVectorProduct(x, v, batch: rows, scale: scale, into: out)
     }
 }

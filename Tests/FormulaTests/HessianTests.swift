@@ -50,7 +50,8 @@ final class HessianTests: XCTestCase {
         ("(x1 - 0.5)^2 - x1^3", { 2 - 6 * $0 }, -3...3),  // sub
         ("min(x1^2, 4) + max(x1^3, 8)", { abs($0) < 2 ? 2 : 6 * $0 }, 0.1...3.5),
         ("min(x1^2, 4) + max(x1^3, 8)", { abs($0) < 2 ? 2 : 0 }, -3.5...(-0.1)),
-        ("min(x1, 1)^2 + max(x1, -1)^3", { ($0 < 1 ? 2 : 0) + ($0 > -1 ? 6 * $0 : 0) }, -3...3),  // min/max inside
+        // min/max's tangent reaches x1 through the product.
+        ("x1*min(x1, 1) + x1*max(x1, -1)", { ($0 < 1 ? 2 : 0) + ($0 > -1 ? 2 : 0) }, -3...3),
         ("x1^x1", { pow($0, $0) * (pow(1 + log($0), 2) + 1 / $0) }, 0.2...2.5),  // pow
         ("norm(x)^3", { 6 * abs($0) }, -3...3),  // normSqrt, mul
     ]

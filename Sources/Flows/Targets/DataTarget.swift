@@ -54,17 +54,15 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
     /// Whether flows estimate the score from minibatches.
     public var isMinibatched: Bool { schedule.isMinibatched }
 
-    /// Calls `body(inputs, k)` with the inputs (x, y_r) of up to 64 of the `selected` rows at a
-    /// time, in their order: what one formula pass takes.
+    /// Calls `body(inputs, k)` with the inputs (x, y_r) of up to 64 of the `selected` rows of
+    /// `data` (`columns` values a row) at a time, in their order: what one formula pass takes.
     @inline(__always)
-    func forEachBlock<Rows: Collection<Int>>(
-        _ x: UnsafePointer<Double>, rows selected: Rows, _ body: (UnsafePointer<Double>, Int) -> Void
+    static func forEachBlock<Rows: Collection<Int>>(
+        _ x: UnsafePointer<Double>, dimension d: Int, data: [Double], columns e: Int, rows selected: Rows,
+        _ body: (UnsafePointer<Double>, Int) -> Void
     ) {
-        let d = dimension
-        let width = d + columns
-        let e = columns
-        // The data through a pointer: indexing the array in the loop retained it at every row.
-        rows.withUnsafeBufferPointer { data in
+        let width = d + e
+        data.withUnsafeBufferPointer { data in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * width) { buffer in
                 let inputs = buffer.baseAddress!
                 var pending = 0
@@ -97,12 +95,13 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
             var workspace = logPrior.makeWorkspace(batch: 1)
             logPrior.evaluate(inputs: x, count: 1, values: &value, gradients: g, workspace: &workspace)
         }
+        // The rows' loop is static: a method of self called in the closure copied the target.
         var workspace = rowLogLikelihood.makeWorkspace()
         var total = value
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (width + 1)) { buffer in
             let gradients = buffer.baseAddress!
             let values = gradients + 64 * width
-            forEachBlock(x, rows: selected) { inputs, count in
+            Self.forEachBlock(x, dimension: d, data: rows, columns: columns, rows: selected) { inputs, count in
                 rowLogLikelihood.evaluate(
                     inputs: inputs, count: count, values: values, gradients: g == nil ? nil : gradients,
                     workspace: &workspace)
@@ -148,7 +147,7 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
             let directions = buffer.baseAddress!
             let products = directions + 64 * d
             for k in 0..<64 { for a in 0..<d { directions[k * d + a] = v[a] } }
-            forEachBlock(x, rows: rows) { inputs, count in
+            Self.forEachBlock(x, dimension: d, data: self.rows, columns: columns, rows: rows) { inputs, count in
                 rowLogLikelihood.hessianVectorProducts(
                     inputs: inputs, directions: directions, count: count, varying: d, products: products,
                     workspace: &workspace)
@@ -196,12 +195,23 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
     /// R/|batch|, for the score and the Hessian alike.
     public func minibatch(step: Int, seed: UInt64) -> any HessianDensity { estimate(step: step, seed: seed) }
 
-    /// The score from the minibatch of `step`, the rows' part scaled by R/|batch|.
+    /// The score from the minibatch of `step`, the rows' part scaled by R/|batch|: the rows and
+    /// scale of ``minibatch(step:seed:)``, summed here directly (the hot path of svgd and langevin).
     public func minibatchScores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
-        minibatch(step: step, seed: seed).scores(points, count: n, into: out, threads: threads)
+        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
+        let (selected, scale) = schedule.estimate(step: step, seed: seed)
+        let d = dimension
+        let src = SharedPointer(points)
+        let dst = SharedMutablePointer(out)
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 4) { range in
+            for i in range {
+                var v = 0.0
+                self.accumulate(src.base + i * d, rows: selected, scale: scale, value: &v, gradient: dst.base + i * d)
+            }
+        }
     }
 
     /// 4: a point's score runs over every row.

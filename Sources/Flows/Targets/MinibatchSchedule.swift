@@ -44,6 +44,12 @@ public struct MinibatchSchedule: Sendable, Equatable {
         }
     }
 
+    /// The rows of the minibatch of `step` and the scale R/|batch| of their sum's estimate.
+    public func estimate(step: Int, seed: UInt64) -> (rows: [Int], scale: Double) {
+        let selected = rows(step: step, seed: seed)
+        return (selected, Double(rowCount) / Double(selected.count))
+    }
+
     /// Reads `batch-size` and `batches` for `rows` rows.
     static func read(_ s: Settings, rows: Int) throws -> MinibatchSchedule {
         let batchSize = try s.integer(

@@ -22,8 +22,8 @@ extension RowSumDensity {
     /// schedule takes every row.
     func estimate(step: Int, seed: UInt64) -> any HessianDensity {
         guard schedule.isMinibatched else { return self }
-        let rows = schedule.rows(step: step, seed: seed)
-        return RowSumEstimate(base: self, rows: rows, scale: Double(schedule.rowCount) / Double(rows.count))
+        let (rows, scale) = schedule.estimate(step: step, seed: seed)
+        return RowSumEstimate(base: self, rows: rows, scale: scale)
     }
 }
 

@@ -56,6 +56,8 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
 
     /// Calls `body(inputs, k)` with the inputs (x, y_r) of up to 64 of the `selected` rows of
     /// `data` (`columns` values a row) at a time, in their order: what one formula pass takes.
+    /// (`accumulate` keeps its own loop: through this closure the
+    /// score, svgd's hot path, ran 15 % slower.)
     @inline(__always)
     static func forEachBlock<Rows: Collection<Int>>(
         _ x: UnsafePointer<Double>, dimension d: Int, data: [Double], columns e: Int, rows selected: Rows,
@@ -95,23 +97,31 @@ public struct DataTarget: Target, MinibatchHessianDensity, RowSumDensity {
             var workspace = logPrior.makeWorkspace(batch: 1)
             logPrior.evaluate(inputs: x, count: 1, values: &value, gradients: g, workspace: &workspace)
         }
-        // The rows' loop is static: a method of self called in the closure copied the target.
         var workspace = rowLogLikelihood.makeWorkspace()
-        var total = value
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (width + 1)) { buffer in
-            let gradients = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 64 * (2 * width + 1)) { buffer in
+            let inputs = buffer.baseAddress!
+            let gradients = inputs + 64 * width
             let values = gradients + 64 * width
-            Self.forEachBlock(x, dimension: d, data: rows, columns: columns, rows: selected) { inputs, count in
+            var pending = 0
+            func flush() {
                 rowLogLikelihood.evaluate(
-                    inputs: inputs, count: count, values: values, gradients: g == nil ? nil : gradients,
+                    inputs: inputs, count: pending, values: values, gradients: g == nil ? nil : gradients,
                     workspace: &workspace)
-                for k in 0..<count {
-                    total += scale * values[k]
+                for k in 0..<pending {
+                    value += scale * values[k]
                     if let g { for a in 0..<d { g[a] += scale * gradients[k * width + a] } }
                 }
+                pending = 0
             }
+            for r in selected {
+                let slot = inputs + pending * width
+                for a in 0..<d { slot[a] = x[a] }
+                for c in 0..<columns { slot[d + c] = rows[r * columns + c] }
+                pending += 1
+                if pending == 64 { flush() }
+            }
+            if pending > 0 { flush() }
         }
-        value = total
     }
 
     /// log p(x) + scale · Σ_{r ∈ rows} ℓ(x, y_r).

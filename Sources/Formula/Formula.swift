@@ -123,6 +123,8 @@ public struct Formula: Sendable, CustomStringConvertible {
 /// of it) between threads evaluating concurrently.
 public struct FormulaWorkspace {
     var storage: WorkspaceStorage
+    /// The Hessian-vector product's tangents, allocated on its first use.
+    var tangents: TangentStorage? = nil
 
     /// Scratch for `formula`, evaluating `batch` points per block (64 is a good default:
     /// large enough to amortise dispatch, small enough to stay in L1/L2).

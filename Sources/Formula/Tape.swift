@@ -27,6 +27,9 @@ struct Program: Sendable {
     var output: Int
     /// Inputs whose adjoint is written by the reverse sweep (the others have gradient 0).
     var inputTouched: [Bool]
+    /// For every slot, the lowest input it depends on (`Int32.max` for constants): what the
+    /// Hessian-vector product needs to know which slots vary with its first k inputs.
+    var lowestInput: [Int32]
 
     /// Keeps only the nodes the output depends on; numbers the slots in creation order
     /// (which is a topological order, operands first).
@@ -96,6 +99,7 @@ struct Program: Sendable {
             if tape[i].op.isBinary { tape[i].modeB = mode(tape[i].b) }
         }
         self.inputTouched = Array(touched[0..<inputCount])
+        self.lowestInput = Program.lowestInputs(tape, inputCount: inputCount, slotCount: Int(next))
         self.tape = tape
         self.slotCount = Int(next)
         self.inputCount = inputCount
@@ -117,14 +121,14 @@ struct Program: Sendable {
 
 typealias Lane = UnsafeMutablePointer<Double>
 
-@inline(__always) private func map1(_ o: Lane, _ a: Lane, _ m: Int, _ f: (Double) -> Double) {
+@inline(__always) func map1(_ o: Lane, _ a: Lane, _ m: Int, _ f: (Double) -> Double) {
     for k in 0..<m { o[k] = f(a[k]) }
 }
-@inline(__always) private func map2(_ o: Lane, _ a: Lane, _ b: Lane, _ m: Int, _ f: (Double, Double) -> Double) {
+@inline(__always) func map2(_ o: Lane, _ a: Lane, _ b: Lane, _ m: Int, _ f: (Double, Double) -> Double) {
     for k in 0..<m { o[k] = f(a[k], b[k]) }
 }
 /// dst[k] = f(k) (mode 1) or dst[k] += f(k) (mode 2); mode 0 writes nothing.
-@inline(__always) private func put(_ mode: UInt8, _ dst: Lane, _ m: Int, _ f: (Int) -> Double) {
+@inline(__always) func put(_ mode: UInt8, _ dst: Lane, _ m: Int, _ f: (Int) -> Double) {
     if mode == 1 {
         for k in 0..<m { dst[k] = f(k) }
     } else if mode == 2 {

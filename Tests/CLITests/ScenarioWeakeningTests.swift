@@ -149,6 +149,11 @@ final class ScenarioWeakeningTests: ScratchTestCase {
             tenthOfStepSize: ["energy", "mean-error", "cov-error", "ksd"],
             removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["energy", "cov-error", "ksd"])]),
         Entry(
+            "ksd-descent-logistic-regression",
+            tenthOfSteps: ["test-accuracy", "test-log-likelihood", "ksd", "energy"],
+            tenthOfStepSize: ["test-log-likelihood", "ksd", "energy"],
+            removed: [Weakening("interaction (kernel)", noSVGDKernel, killedBy: ["ksd", "energy"])]),
+        Entry(
             "langevin-ou", tenthOfSteps: ["mean-error"], tenthOfStepSize: ["mean-error", "cov-error"],
             removed: [Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance", "cov-error"])]),
         Entry(

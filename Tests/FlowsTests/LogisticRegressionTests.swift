@@ -193,18 +193,31 @@ final class LogisticRegressionTests: XCTestCase {
     /// A `data` target whose row formula is logistic regression's, with the Gaussian prior as a
     /// formula, is the built-in `logistic-regression` target: the same log-density, score and
     /// minibatch scores (same schedule and seed) to rounding.
-    func testFormulaPerRowIsTheBuiltInLogisticRegression() throws {
+    /// The built-in target's model as a `data` target: a formula per row (features y1 … y3, label
+    /// y4) and the prior as a formula (N(0, 4I), or the hierarchical prior with u = x5).
+    func formulaTarget(
+        _ prior: LogisticRegressionTarget.Prior, batchSize: Int = 0, batches: MinibatchSchedule.Batches = .iid
+    ) throws -> DataTarget {
         let (x, t) = data()
         var rows: [Double] = []
         for r in 0..<40 { rows += Array(x[(r * 4)..<(r * 4 + 3)]) + [t[r]] }
         let z = "x1*y1 + x2*y2 + x3*y3 + x4"
-        let formulaTarget = DataTarget(
-            dimension: 4,
+        let (d, logPrior): (Int, String)
+        switch prior {
+        case .gaussian(let std): (d, logPrior) = (4, "-0.5*(x1^2 + x2^2 + x3^2 + x4^2)/\(std * std)")
+        case .hierarchical(let shape, let rate):
+            (d, logPrior) = (5, "\(2 + shape)*x5 - exp(x5)*(0.5*(x1^2 + x2^2 + x3^2 + x4^2) + \(rate))")
+        }
+        return DataTarget(
+            dimension: d,
             rowLogLikelihood: try ScenarioFormula(
-                compiling: "y4*(\(z)) - softplus(\(z))", variables: .payoff(dimension: 4, secondDimension: 4)),
-            logPrior: try ScenarioFormula(
-                compiling: "-0.5*(x1^2 + x2^2 + x3^2 + x4^2)/4", variables: .position(dimension: 4)),
-            rows: rows, columns: 4, schedule: MinibatchSchedule(rowCount: 40, batchSize: 6, batches: .epoch))
+                compiling: "y4*(\(z)) - softplus(\(z))", variables: .payoff(dimension: d, secondDimension: 4)),
+            logPrior: try ScenarioFormula(compiling: logPrior, variables: .position(dimension: d)),
+            rows: rows, columns: 4, schedule: MinibatchSchedule(rowCount: 40, batchSize: batchSize, batches: batches))
+    }
+
+    func testFormulaPerRowIsTheBuiltInLogisticRegression() throws {
+        let formulaTarget = try formulaTarget(.gaussian(std: 2), batchSize: 6, batches: .epoch)
         let builtIn = target(.gaussian(std: 2), batchSize: 6, batches: .epoch)
         let w = [0.3, -0.2, 0.1, 0.05]
         XCTAssertEqual(formulaTarget.logDensity(w), builtIn.logDensity(w), accuracy: 1e-12 * abs(builtIn.logDensity(w)))
@@ -223,6 +236,111 @@ final class LogisticRegressionTests: XCTestCase {
                 }
             }
             for k in 0..<4 { XCTAssertEqual(ma[k], mb[k], accuracy: 1e-12 * max(1, abs(mb[k])), "step \(step)") }
+        }
+    }
+
+    /// ∇²log π(w) v of `target` at `w`, estimated from the minibatch of `step` (seed 2).
+    func minibatchHessian(_ target: any MinibatchHessianDensity, _ w: [Double], _ v: [Double], step: Int) -> [Double] {
+        target.minibatch(step: step, seed: 2).hessianVectorProduct(w, v)
+    }
+
+    /// The data target's Hessian-vector products (the formulas' tapes, forward over reverse) are
+    /// the built-in target's closed form, for both priors (the hierarchical one through exp(x5)),
+    /// on the full data and on the minibatches of steps 1, 7 and 8 (epochs of 6 rows of 40), to
+    /// 10⁻¹² relative to the largest component; the minibatches' differ from the full data's.
+    func testFormulaPerRowHessianIsTheBuiltIns() throws {
+        for prior in [LogisticRegressionTarget.Prior.gaussian(std: 2), .hierarchical(shape: 1, rate: 0.01)] {
+            let formula = try formulaTarget(prior, batchSize: 6, batches: .epoch)
+            let builtIn = target(prior, batchSize: 6, batches: .epoch)
+            let d = builtIn.dimension
+            XCTAssertEqual(formula.dimension, d)
+            let w = Array([0.3, -0.2, 0.1, 0.05, 0.4][..<d])
+            let v = Array([0.7, 1.1, -0.4, 0.9, -0.6][..<d])
+            let full = builtIn.hessianVectorProduct(w, v)
+            let scale = full.map(abs).max()!
+            XCTAssertLessThanOrEqual(
+                maxAbsDifference(formula.hessianVectorProduct(w, v), full), 1e-12 * scale, "\(prior)")
+            for step in [1, 7, 8] {
+                let expected = minibatchHessian(builtIn, w, v, step: step)
+                XCTAssertGreaterThan(maxAbsDifference(expected, full), 1e-3 * scale, "\(prior), step \(step)")
+                XCTAssertLessThanOrEqual(
+                    maxAbsDifference(minibatchHessian(formula, w, v, step: step), expected), 1e-12 * scale,
+                    "\(prior), step \(step)")
+            }
+        }
+    }
+
+    /// Over an epoch (5 batches of 8 of the 40 rows) the minibatch Hessian-vector products
+    /// average to the full data's, for the built-in and the data target, both priors; a step's
+    /// minibatch density scores as ``MinibatchDensity/minibatchScores`` does (the same rows).
+    func testEpochBatchHessiansAverageToTheFullHessian() throws {
+        for prior in [LogisticRegressionTarget.Prior.gaussian(std: 1), .hierarchical(shape: 1, rate: 0.01)] {
+            let targets: [any MinibatchHessianDensity] = [
+                target(prior, batchSize: 8, batches: .epoch), try formulaTarget(prior, batchSize: 8, batches: .epoch),
+            ]
+            for target in targets {
+                let d = target.dimension
+                let w = Array([0.3, -0.2, 0.1, 0.05, 0.7][..<d])
+                let v = Array([0.7, 1.1, -0.4, 0.9, -0.6][..<d])
+                var mean = [Double](repeating: 0, count: d)
+                for step in 1...5 {
+                    let estimate = minibatchHessian(target, w, v, step: step)
+                    for a in 0..<d { mean[a] += estimate[a] / 5 }
+                    var scores = [Double](repeating: 0, count: d)
+                    w.withUnsafeBufferPointer { p in
+                        scores.withUnsafeMutableBufferPointer {
+                            target.minibatchScores(
+                                p.baseAddress!, count: 1, into: $0.baseAddress!, threads: 1, step: step, seed: 2)
+                        }
+                    }
+                    XCTAssertEqual(target.minibatch(step: step, seed: 2).score(w), scores, "\(prior), step \(step)")
+                }
+                let full = target.hessianVectorProduct(w, v)
+                XCTAssertLessThanOrEqual(maxAbsDifference(mean, full), 1e-12 * full.map(abs).max()!, "\(prior)")
+            }
+        }
+    }
+
+    /// KSD descent on a minibatched target takes each step's minibatch for the score and the
+    /// Hessian alike: its gradient and its step at step s are those of the full-data flow on the
+    /// target whose rows are the batch's, each repeated R/|batch| = 5 times (epochs of 8 of 40
+    /// rows), to 10⁻¹² relative; they differ from the full data's; the energy is the full data's.
+    func testKSDDescentTakesTheStepsMinibatch() {
+        let (x, t) = data()
+        let minibatched = target(.gaussian(std: 1), batchSize: 8, batches: .epoch)
+        let fullData = target(.gaussian(std: 1))
+        var rng = RandomStream(seed: 31, .initialisation)
+        let start = (0..<(6 * 4)).map { _ in 0.5 * rng.normal() }
+        let flow = KSDDescent(
+            density: minibatched, kernel: .gaussian(sigma: 1), optimizer: Optimizer(rule: .sgd), threads: 1, seed: 9)
+        let fullFlow = KSDDescent(
+            density: fullData, kernel: .gaussian(sigma: 1), optimizer: Optimizer(rule: .sgd), threads: 1)
+        for step in [1, 4, 6] {
+            var features: [Double] = []
+            var labels: [Double] = []
+            for r in minibatched.batch(step: step, seed: 9) {
+                for _ in 0..<5 {
+                    features += x[(r * 4)..<(r * 4 + 4)]
+                    labels.append(t[r])
+                }
+            }
+            let replicated = LogisticRegressionTarget(
+                features: features, labels: labels, weightCount: 4, prior: .gaussian(std: 1))
+            let reference = KSDDescent(
+                density: replicated, kernel: .gaussian(sigma: 1), optimizer: Optimizer(rule: .sgd), threads: 1)
+            let p = population(start, dimension: 4)
+            let (ksd, gradient) = flow.ksdAndGradient(p, step: step)
+            let (expectedKSD, expected) = reference.ksdAndGradient(p)
+            let scale = expected.map(abs).max()!
+            XCTAssertEqual(ksd, expectedKSD, accuracy: 1e-12 * expectedKSD, "step \(step)")
+            XCTAssertLessThanOrEqual(maxAbsDifference(gradient, expected), 1e-12 * scale, "step \(step)")
+            XCTAssertGreaterThan(maxAbsDifference(gradient, fullFlow.ksdAndGradient(p).gradient), 1e-3 * scale)
+            var (s, r) = (state(start, dimension: 4), state(start, dimension: 4))
+            flow.advance(&s, step: step, stepSize: 0.01)
+            reference.advance(&r, step: step, stepSize: 0.01)
+            XCTAssertLessThanOrEqual(
+                maxAbsDifference(s.populations[0].positions, r.populations[0].positions), 1e-14, "step \(step)")
+            XCTAssertEqual(flow.energy(s), fullFlow.energy(s), "the energy is the full data's")
         }
     }
 }

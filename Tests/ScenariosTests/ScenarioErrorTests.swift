@@ -349,6 +349,24 @@ final class ScenarioErrorTests: XCTestCase {
         """
     }
 
+    /// ksd-descent takes the targets with an exact Hessian, formula and data targets included;
+    /// another (banana) is an error at flow.kind.
+    func testKSDDescentNeedsAnExactHessian() {
+        func ksdDescent(_ target: String) -> String {
+            edit(edit(baseScenario, Self.mixtureTarget, target), "kind = \"svgd\"\n", "kind = \"ksd-descent\"\n")
+        }
+        check([
+            Row(
+                "banana", ksdDescent("[target]\nkind = \"banana\"\n"), 14,
+                "flow.kind: ksd-descent needs a target with an exact Hessian of log π "
+                    + "(gaussian, gaussian-mixture, logistic-regression, formula, data)")
+        ])
+        let formula = ksdDescent(
+            "[target]\nkind = \"formula\"\ndimension = 2\nlog-density = \"-0.5*norm2(x)\"\n"
+                + "mean = [0, 0]\ncovariance = [[1, 0], [0, 1]]\n")
+        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("ok.toml", formula), threads: 1))
+    }
+
     func testScoreNeededButSamplesTarget() {
         dir.write("target.csv", "x1,x2\n0,0\n1,1\n2,0\n")
         check([

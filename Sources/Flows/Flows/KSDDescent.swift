@@ -65,7 +65,11 @@ public enum SteinKernelProfile: Sendable, Equatable {
 ///
 /// with H_x = ∇²log π(x) (``HessianDensity``), applied once per particle to the summed vector.
 /// Sums are direct (O(N²d), the paper's sizes of a few hundred particles), each particle's in a
-/// fixed order: the output does not depend on the threads. The flow's energy is KSD² itself.
+/// fixed order: the output does not depend on the threads. The flow's energy is KSD² itself (of
+/// the full data). On a minibatched target (``MinibatchHessianDensity``) each step takes the
+/// score and the Hessian from that step's minibatch, the same rows and scale for both: KSD²'s
+/// gradient is then a product of estimates (s_x·s_y, H_x s_y), biased even where each factor is
+/// unbiased.
 public final class KSDDescent: Flow {
     /// The target, with its score and its Hessian.
     public let density: any HessianDensity
@@ -73,23 +77,40 @@ public final class KSDDescent: Flow {
     public let kernel: SteinKernelProfile
     let optimizer: Optimizer
     let threads: Int
+    /// The scenario's seed: a minibatched target's batches are drawn from it, keyed by the step.
+    let seed: UInt64
     var scores: [Double] = [], velocity: [Double] = []
 
-    /// A flow with `kernel`, the step rule `optimizer`, on `threads` worker threads.
-    public init(density: any HessianDensity, kernel: SteinKernelProfile, optimizer: Optimizer, threads: Int) {
+    /// A flow with `kernel`, the step rule `optimizer`, on `threads` worker threads; a
+    /// minibatched target's batches are drawn from `seed` (as SVGD's).
+    public init(
+        density: any HessianDensity, kernel: SteinKernelProfile, optimizer: Optimizer, threads: Int, seed: UInt64 = 0
+    ) {
         self.density = density
         self.kernel = kernel
         self.optimizer = optimizer
         self.threads = threads
+        self.seed = seed
+    }
+
+    /// The density a step's gradient takes: at a `step` (from 1) of a minibatched target, the
+    /// one that step's minibatch estimates (score and Hessian from the same rows); else the target.
+    public func density(step: Int) -> any HessianDensity {
+        if step > 0, let estimated = density as? any MinibatchHessianDensity, estimated.isMinibatched {
+            return estimated.minibatch(step: step, seed: seed)
+        }
+        return density
     }
 
     /// KSD² of `population` (weighted by its particle weights) and its gradient with respect to
-    /// the positions (row-major).
-    public func ksdAndGradient(_ population: Population) -> (ksdSquared: Double, gradient: [Double]) {
-        density.scores(population.positions, into: &scores, threads: threads)
+    /// the positions (row-major); at a `step` (from 1) of a minibatched target, both estimated
+    /// from that step's minibatch (``density(step:)``), at 0 from the full data.
+    public func ksdAndGradient(_ population: Population, step: Int = 0) -> (ksdSquared: Double, gradient: [Double]) {
+        let estimate = density(step: step)
+        estimate.scores(population.positions, into: &scores, threads: threads)
         var gradient = [Double](repeating: 0, count: population.positions.count)
         let rows = KSDDescent.sums(
-            kernel, density: density, points: population.positions, scores: scores, weights: population.weights,
+            kernel, density: estimate, points: population.positions, scores: scores, weights: population.weights,
             dimension: population.dimension, threads: threads, gradient: &gradient)
         return (rows.reduce(0, +), gradient)
     }
@@ -155,9 +176,9 @@ public final class KSDDescent: Flow {
         return rows
     }
 
-    /// One step on the first population: x ← x + h·P(−∇KSD²).
+    /// One step on the first population: x ← x + h·P(−∇KSD²), from the step's minibatch.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        let (_, gradient) = ksdAndGradient(state.populations[0])
+        let (_, gradient) = ksdAndGradient(state.populations[0], step: step)
         velocity = gradient.map { -$0 }
         optimizer.apply(velocity, to: &state.populations[0].positions, stepSize: h)
     }
@@ -165,7 +186,7 @@ public final class KSDDescent: Flow {
     /// KSD² with the flow's kernel.
     public var energyDescription: String? { "KSD²(particles | target) with kernel \(kernel.spec) (V-statistic)" }
 
-    /// KSD² = Σ_{i,j} w_i w_j k_π(x_i, x_j) of the first population.
+    /// KSD² = Σ_{i,j} w_i w_j k_π(x_i, x_j) of the first population (the full data's).
     public func energy(_ state: SimulationState) -> Double { ksdAndGradient(state.populations[0]).ksdSquared }
 
     /// The optimizer's history.
@@ -186,7 +207,12 @@ public final class KSDDescent: Flow {
             throw s.fail(
                 "kind",
                 "ksd-descent needs a target with an exact Hessian of log π "
-                    + "(gaussian, gaussian-mixture, logistic-regression)")
+                    + "(gaussian, gaussian-mixture, logistic-regression, formula, data)")
+        }
+        if let estimated = density as? any MinibatchDensity, estimated.isMinibatched,
+            !(density is any MinibatchHessianDensity)
+        {
+            throw s.fail("kind", "ksd-descent needs the target's Hessian from the same minibatches as its score")
         }
         let text = try s.string("kernel", default: "gaussian:sigma=1")
         let closedForms = "gaussian:sigma=σ (fixed σ) or imq:c=c,beta=β"
@@ -204,6 +230,7 @@ public final class KSDDescent: Flow {
         let (n, d) = (ctx.particleCount, ctx.dimension)
         // Memory: scores, gradient, velocity (and AdaGrad's history) per coordinate; a row sum.
         s.memory.addWork(population: 0, doubles: Double(n) * (Double(d) * (3 + optimizer.historyPerCoordinate) + 1))
-        return KSDDescent(density: density, kernel: kernel, optimizer: optimizer, threads: ctx.threads)
+        return KSDDescent(
+            density: density, kernel: kernel, optimizer: optimizer, threads: ctx.threads, seed: ctx.seed)
     }
 }

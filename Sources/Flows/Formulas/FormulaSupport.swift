@@ -106,6 +106,26 @@ public struct ScenarioFormula: Sendable {
         }
     }
 
+    /// Batched Hessian-vector products ∇²_x f v, x the first `varying` inputs, as
+    /// `Formula.hessianVectorProducts`; a non-finite product is recorded for the divergence report.
+    public func hessianVectorProducts(
+        inputs: UnsafePointer<Double>, directions: UnsafePointer<Double>, count: Int, varying: Int,
+        products: UnsafeMutablePointer<Double>, workspace: inout FormulaWorkspace
+    ) {
+        formula.hessianVectorProducts(
+            inputs: inputs, directions: directions, count: count, varying: varying, products: products,
+            workspace: &workspace)
+        for j in 0..<count {
+            for a in 0..<varying where !products[j * varying + a].isFinite {
+                let k = formula.inputCount
+                watch.note(
+                    inputs + j * k, count: k, value: products[j * varying + a],
+                    what: "a Hessian-vector product component")
+                break
+            }
+        }
+    }
+
     /// Scratch memory for ``evaluate(inputs:count:values:gradients:workspace:)``, one per thread.
     public func makeWorkspace(batch: Int = 64) -> FormulaWorkspace { FormulaWorkspace(for: formula, batch: batch) }
 }

@@ -7,7 +7,8 @@ import KernelSum
 /// formula's exact gradient (reverse-mode, see docs/formulas.md). It has no sampler, so flows
 /// and metrics that need target samples (mmd) refuse it when the scenario is validated.
 /// Optional `mean` and `covariance` state the target's moments (for `mean-error`, `cov-error`).
-public struct FormulaTarget: Target, Density {
+/// Its Hessian is the formula's, exact (forward over reverse on the tape), for KSD descent.
+public struct FormulaTarget: Target, HessianDensity {
     /// d.
     public let dimension: Int
     /// log π up to a constant, a formula in x1 … xd.
@@ -47,6 +48,15 @@ public struct FormulaTarget: Target, Density {
         var workspace = logDensityFormula.makeWorkspace(batch: 1)
         var v = 0.0
         logDensityFormula.evaluate(inputs: x, count: 1, values: &v, gradients: g, workspace: &workspace)
+    }
+
+    /// ∇²log π(x) v: the formula's exact Hessian-vector product.
+    public func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        var workspace = logDensityFormula.makeWorkspace(batch: 1)
+        logDensityFormula.hessianVectorProducts(
+            inputs: x, directions: v, count: 1, varying: dimension, products: out, workspace: &workspace)
     }
 
     /// Batched: one workspace per chunk of points, 64 points per formula pass.

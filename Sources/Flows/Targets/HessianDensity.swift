@@ -20,3 +20,12 @@ extension HessianDensity {
         return out
     }
 }
+
+/// A density whose score flows may estimate from minibatches and whose Hessian is estimated from
+/// the same minibatches: what KSD descent takes a minibatch step with.
+public protocol MinibatchHessianDensity: MinibatchDensity, HessianDensity {
+    /// The density the minibatch of `step` (from 1) drawn with `seed` estimates: its scores are
+    /// ``MinibatchDensity/minibatchScores(_:count:into:threads:step:seed:)``'s, and its Hessian
+    /// comes from the same rows with the same scale (the density itself when not minibatched).
+    func minibatch(step: Int, seed: UInt64) -> any HessianDensity
+}

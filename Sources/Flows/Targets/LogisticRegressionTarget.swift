@@ -11,11 +11,11 @@ import KernelSum
 /// log p(w, u) = (q/2 + 1)u − e^u(|w|²/2 + 0.01) + const).
 ///
 /// With a `batch-size` the flows that take minibatches estimate the likelihood's part of the
-/// score from the rows of each step's minibatch (``MinibatchSchedule``), each row's term times its
-/// weight (R/|batch|, or a DPP batch's weight). The
+/// score from the rows of each step's minibatch (``MinibatchSchedule``), scaled by R/|batch|. The
 /// density (``score(_:into:)``, which metrics use) is always the full data's, and so is its
-/// Hessian (``hessianVectorProduct(_:_:into:)``: KSD descent takes the full data).
-public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity {
+/// Hessian (``hessianVectorProduct(_:_:into:)``); KSD descent estimates both the score and the
+/// Hessian from each step's minibatch (``minibatch(step:seed:)``).
+public struct LogisticRegressionTarget: Target, MinibatchHessianDensity, RowSumDensity {
     /// The prior on the weights.
     public enum Prior: Sendable, Equatable {
         /// w ~ N(0, s²I).
@@ -91,15 +91,19 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         return z
     }
 
-    /// log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
-    public func logDensity(_ w: UnsafePointer<Double>) -> Double {
+    /// log p(w) + Σ_k c_k [t_r z_r − log(1 + e^{z_r})] over the rows r = rows[k], c_k = weights[k]
+    /// (1 when nil) (the prior up to its constant).
+    func logDensity<Rows: Collection<Int>>(_ w: UnsafePointer<Double>, rows: Rows, weights: [Double]?) -> Double {
         var l = logPrior(w)
-        for r in 0..<rowCount {
+        for (k, r) in rows.enumerated() {
             let z = linear(r, w)
-            l += labels[r] * z - LogisticRegressionTarget.softplus(z)
+            l += (weights?[k] ?? 1) * (labels[r] * z - LogisticRegressionTarget.softplus(z))
         }
         return l
     }
+
+    /// log p(w) + Σ_r [t_r z_r − log(1 + e^{z_r})] (the prior up to its constant).
+    public func logDensity(_ w: UnsafePointer<Double>) -> Double { logDensity(w, rows: 0..<rowCount, weights: nil) }
 
     func logPrior(_ w: UnsafePointer<Double>) -> Double {
         let q = weightCount
@@ -142,27 +146,34 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
-    /// The full data's score.
-    public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+    /// ∇log p(w) + Σ_k c_k (t_r − σ(z_r)) x_r over the rows r = rows[k].
+    func score<Rows: Collection<Int>>(
+        _ w: UnsafePointer<Double>, rows: Rows, weights: [Double]?, into g: UnsafeMutablePointer<Double>
+    ) {
         for a in 0..<dimension { g[a] = 0 }
-        addLikelihoodScore(w, rows: 0..<rowCount, weights: nil, g)
+        addLikelihoodScore(w, rows: rows, weights: weights, g)
         addPriorScore(w, g)
     }
 
-    /// ∇²log π(w) v on the full data: −Σ_r σ_r(1 − σ_r)(x_r·v) x_r plus the prior's Hessian times v
-    /// (−v/s²; hierarchical, with α = e^u: −α(v_w + v_u w) for w and −α(w·v_w + (|w|²/2 + b)v_u)
-    /// for u), for KSD descent.
-    public func hessianVectorProduct(
-        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    /// The full data's score.
+    public func score(_ w: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        score(w, rows: 0..<rowCount, weights: nil, into: g)
+    }
+
+    /// −Σ_k c_k σ_r(1 − σ_r)(x_r·v) x_r over the rows r = rows[k] plus the prior's Hessian times v (−v/s²;
+    /// hierarchical, with α = e^u: −α(v_w + v_u w) for w and −α(w·v_w + (|w|²/2 + b)v_u) for u).
+    func hessianVectorProduct<Rows: Collection<Int>>(
+        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, rows: Rows, weights: [Double]?,
+        into out: UnsafeMutablePointer<Double>
     ) {
         let q = weightCount
         for a in 0..<dimension { out[a] = 0 }
-        for r in 0..<rowCount {
+        for (k, r) in rows.enumerated() {
             let p = LogisticRegressionTarget.sigmoid(linear(r, w))
             let x = r * q
             var xv = 0.0
             for a in 0..<q { xv += features[x + a] * v[a] }
-            let c = -p * (1 - p) * xv
+            let c = -(weights?[k] ?? 1) * p * (1 - p) * xv
             for a in 0..<q { out[a] += c * features[x + a] }
         }
         switch prior {
@@ -181,29 +192,48 @@ public struct LogisticRegressionTarget: Target, MinibatchDensity, HessianDensity
         }
     }
 
+    /// ``logDensity(_:rows:weights:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func logDensity(_ x: UnsafePointer<Double>, batch rows: [Int], weights: [Double]) -> Double {
+        logDensity(x, rows: rows, weights: weights)
+    }
+
+    /// ``score(_:rows:weights:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func score(
+        _ x: UnsafePointer<Double>, batch rows: [Int], weights: [Double], into g: UnsafeMutablePointer<Double>
+    ) {
+        score(x, rows: rows, weights: weights, into: g)
+    }
+
+    /// ``hessianVectorProduct(_:_:rows:weights:into:)`` on a minibatch's rows (for ``RowSumDensity``).
+    func hessianVectorProduct(
+        _ x: UnsafePointer<Double>, _ v: UnsafePointer<Double>, batch rows: [Int], weights: [Double],
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(x, v, rows: rows, weights: weights, into: out)
+    }
+
+    /// ∇²log π(w) v on the full data, for KSD descent.
+    public func hessianVectorProduct(
+        _ w: UnsafePointer<Double>, _ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>
+    ) {
+        hessianVectorProduct(w, v, rows: 0..<rowCount, weights: nil, into: out)
+    }
+
     /// The rows of the minibatch of `step` (from 1) (``MinibatchSchedule/rows(step:seed:)``).
     public func batch(step: Int, seed: UInt64) -> [Int] { schedule.rows(step: step, seed: seed) }
 
+    /// The density the minibatch of `step` estimates: the prior in full, the likelihood from the
+    /// batch's rows, each times its weight (``MinibatchSchedule/batch(step:seed:)``), for the
+    /// score and the Hessian alike.
+    public func minibatch(step: Int, seed: UInt64) -> any HessianDensity { estimate(step: step, seed: seed) }
+
     /// The score estimated from the minibatch of `step`: the prior's in full, the likelihood's
-    /// from the batch's rows, each times its weight (``MinibatchSchedule/batch(step:seed:)``); the
-    /// full score when not minibatched.
+    /// from the batch's rows scaled by R/|batch|; the full score when not minibatched.
     public func minibatchScores(
         _ points: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>, threads: Int,
         step: Int, seed: UInt64
     ) {
-        guard isMinibatched else { return scores(points, count: n, into: out, threads: threads) }
-        let (rows, weights) = schedule.batch(step: step, seed: seed)
-        let d = dimension
-        let src = SharedPointer(points)
-        let dst = SharedMutablePointer(out)
-        Parallel.forEachChunk(n, threads: threads, minimumChunk: 16) { range in
-            for i in range {
-                let g = dst.base + i * d
-                for a in 0..<d { g[a] = 0 }
-                self.addLikelihoodScore(src.base + i * d, rows: rows, weights: weights, g)
-                self.addPriorScore(src.base + i * d, g)
-            }
-        }
+        minibatch(step: step, seed: seed).scores(points, count: n, into: out, threads: threads)
     }
 
     /// The particles' model average on the held-out rows: p_r = (1/N) Σ_i σ(x_r·w_i), then the

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates the gallery: runs every bundled scenario (scenarios/*.toml) into a temporary
-# directory and draws its figures with `wgf plot` into plots/<scenario>/.
+# directory and draws its figures with `wgf plot` into plots/<scenario>/ (images.svg too for a
+# scenario whose particles are images, `[plot] image`: mmd-digits).
 #
 #   scripts/gallery.sh            # all scenarios (about a minute in release)
 #   scripts/gallery.sh quickstart # only the named ones

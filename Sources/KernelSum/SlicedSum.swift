@@ -20,7 +20,7 @@ public struct SlicedSum: KernelSumEngine {
     /// ``tolerance``, unused (the tolerance chooses them).
     public let directions: Int
     /// The seed the directions are drawn from.
-    public let seed: UInt64
+    public private(set) var seed: UInt64
     /// Threads over the directions of a chunk (at least 1); the output does not depend on it.
     public let threads: Int
     /// τ: when set, each call adds blocks of d directions until the estimated error
@@ -68,6 +68,14 @@ public struct SlicedSum: KernelSumEngine {
         public let tolerance: Double?
         /// Whether the estimate meets the tolerance (nil without one).
         public var met: Bool? { tolerance.map { error <= $0 } }
+    }
+
+    /// The same engine drawing its directions from `seed` (sharing the record of the last call,
+    /// so that the engine a flow reports says what its reseeded copies drew).
+    public func reseeded(_ seed: UInt64) -> SlicedSum {
+        var copy = self
+        copy.seed = seed
+        return copy
     }
 
     /// The last call's directions and estimated error (nil before the first call).

@@ -31,6 +31,8 @@ public struct RunPlots {
     /// projection matrix's rows and columns, and the first two the plane of the paths. Nil:
     /// the first five (x1, x2 for the paths).
     public var coordinates: [Int]?
+    /// At most this many tiles per panel of the image figure.
+    public var maxImageTiles = 64
 
     /// The figures of a run's recorded data in `context`.
     public init(trajectory: (any TrajectorySource)?, metrics: MetricSeries?, context: PlotContext) {
@@ -271,7 +273,7 @@ public struct RunPlots {
     }
 
     /// The figures that every format can hold (the animation is SVG only).
-    public enum Kind: String, CaseIterable, Sendable { case particles, paths, metrics }
+    public enum Kind: String, CaseIterable, Sendable { case particles, paths, metrics, images }
 
     /// Figure `kind` as what it draws, to be written as SVG, PDF or PNG; nil when it does not
     /// apply (no trajectory, no metrics).
@@ -280,6 +282,7 @@ public struct RunPlots {
         case .particles: return try particlesDrawing()
         case .paths: return try pathsDrawing()
         case .metrics: return metricsDrawing()
+        case .images: return try imagesDrawing()
         }
     }
 }

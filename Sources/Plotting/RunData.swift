@@ -252,6 +252,9 @@ public struct PlotContext {
     /// What the legend calls the density ("target density" when nil), e.g. a Langevin run's
     /// "Gibbs density ∝ exp(−V/λ)".
     public var densityLabel: String?
+    /// The particles are images of `width` × `height` pixels (d = width · height, row by row
+    /// from the top left): the scenario's `[plot] image`, drawn by ``RunPlots/imagesDrawing()``.
+    public var imageShape: (width: Int, height: Int)?
 
     /// A context; only the title is required.
     public init(

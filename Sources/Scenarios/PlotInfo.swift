@@ -13,6 +13,8 @@ public struct ScenarioPlotInfo {
     public let target: (any Target)?
     /// The periodic box's side L (`flow.period`, or `flow.min.period` for a game); nil in R^d.
     public let period: Double?
+    /// `[plot] image`: the particles are images of width × height pixels; nil when not given.
+    public var imageShape: (width: Int, height: Int)? = nil
 }
 
 extension ScenarioLoader {
@@ -50,6 +52,7 @@ extension ScenarioLoader {
             target = try? entry.make(t)
         }
         return ScenarioPlotInfo(
-            title: title, flowKind: flowKind, target: target, period: period.flatMap { $0 > 0 ? $0 : nil })
+            title: title, flowKind: flowKind, target: target, period: period.flatMap { $0 > 0 ? $0 : nil },
+            imageShape: rawImageShape(root))
     }
 }

@@ -404,6 +404,7 @@ public enum ScenarioLoader {
             (name: n, metric: try MetricRegistry.entries.first { $0.name == n }!.make(recordTable, context))
         }
         let expectations = try readExpectations(root, steps: steps, metrics: metricNames)
+        _ = try readPlotTable(root, dimension: d)
         try root.rejectUnknownKeys()
         if writeTrajectory { memory.addTrajectoryRecord(recordTable, "trajectory") }
         try memory.check()

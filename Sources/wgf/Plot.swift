@@ -54,6 +54,7 @@ struct LoadedRun {
                 let p = try ScenarioLoader.plotInfo(path: scenarioPath)
                 title = title ?? p.title
                 flowKind = p.flowKind
+                context.imageShape = p.imageShape
                 if let l = p.period, let d = trajectory?.dimension {
                     context.box = [ClosedRange<Double>](repeating: 0...l, count: d)
                 }
@@ -137,7 +138,9 @@ struct Plot: ParsableCommand {
             --coords to choose them; populations in distinct colours and markers, marker area proportional \
             to weight), paths.svg (a subsample of trajectories, thinned in time), metrics.svg (each metric \
             against step, time on the top axis, log scale where positive, each expectation as a bar at its \
-            bound at its by-step) and animation.svg (animated SVG, d ≤ 2). Reads trajectory.csv or \
+            bound at its by-step), images.svg (a scenario whose particles are images, [plot] image = [w, h]: \
+            the last record's particles as grayscale tiles beside the target's samples) and animation.svg \
+            (animated SVG, d ≤ 2). Reads trajectory.csv or \
             trajectory.h5 (only the records drawn), metrics.csv, scenario.toml and run.json. With --format \
             pdf or png the figures are drawn by Cairo from the same calls; the animation is SVG only (left \
             out with a note, an error when asked for by --kinds). See docs/figures.md.
@@ -155,7 +158,10 @@ struct Plot: ParsableCommand {
             valueName: "S1,S2,..."))
     var steps: String?
 
-    @Option(help: "Figures to draw, comma-separated: particles, paths, metrics, animation (default: all).")
+    @Option(
+        help:
+            "Figures to draw, comma-separated: particles, paths, metrics, images (a scenario with [plot] image), animation (default: all)."
+    )
     var kinds: String?
 
     @Option(help: "File format: svg, pdf (vector, for papers) or png (raster at twice the SVG's size).")
@@ -187,7 +193,7 @@ struct Plot: ParsableCommand {
     var frames: Int = 60
 
     func run() throws {
-        let allowed = ["particles", "paths", "metrics", "animation"]
+        let allowed = ["particles", "paths", "metrics", "images", "animation"]
         let wanted = (kinds ?? allowed.joined(separator: ",")).split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }

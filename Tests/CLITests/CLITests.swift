@@ -400,7 +400,7 @@ final class CLITests: ScratchTestCase {
         let names = { (kind: String) in Set(rows.filter { $0["kind"] == kind }.compactMap { $0["name"] }) }
         XCTAssertEqual(names("potential"), ["quadratic", "double-well", "formula", "target"])
         XCTAssertEqual(names("payoff"), ["bilinear", "kernel", "gan", "formula"])
-        XCTAssertEqual(names("optimizer"), ["sgd", "adagrad"])
+        XCTAssertEqual(names("optimizer"), ["sgd", "adagrad", "momentum"])
         XCTAssertTrue(names("interaction").isSuperset(of: ["quadratic", "formula"]))
         for kind in ["flow", "kernel", "target", "initialisation", "metric", "summation", "scenario"] {
             XCTAssertFalse(names(kind).isEmpty, kind)

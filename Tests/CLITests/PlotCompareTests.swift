@@ -92,6 +92,28 @@ final class PlotCompareTests: ScratchTestCase {
         XCTAssertEqual(metrics.classes["threshold"], 4)
     }
 
+    /// A scenario whose particles are images (`[plot] image = [8, 8]`, mmd-digits) gets
+    /// images.svg: a tile per particle (20) beside 64 target samples; a run without it does not.
+    func testPlotDrawsTheParticlesAsImagesWhenTheScenarioSaysSo() throws {
+        let run = scratch.appendingPathComponent("digits")
+        XCTAssertEqual(
+            try runWGF([
+                "run", "scenarios/mmd-digits.toml", "--out", run.path, "--steps", "4", "--quiet",
+                "--set", "population.count=20",
+            ]).code, 0)
+        let r = try runWGF(["plot", run.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("images.svg"), r.stdout)
+        let svg = try XCTUnwrap(try parseSVG(run.appendingPathComponent("plots/images.svg")))
+        XCTAssertEqual(svg.classes["tile"], 20 + 64)
+        let plain = scratch.appendingPathComponent("no-images")
+        XCTAssertEqual(
+            try runWGF(["run", "scenarios/quickstart.toml", "--out", plain.path, "--steps", "5", "--quiet"]).code, 0)
+        let p = try runWGF(["plot", plain.path])
+        XCTAssertFalse(p.stdout.contains("images.svg"), p.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain.appendingPathComponent("plots/images.svg").path))
+    }
+
     /// A run in a periodic box is drawn in its box: the window is [0, L] and the box is outlined.
     func testPlotDrawsTheScenariosPeriodicBox() throws {
         let run = scratch.appendingPathComponent("torus")

@@ -214,6 +214,31 @@ final class OptimizerTests: XCTestCase {
             XCTAssertNotNil(o.report["adagrad-alpha"])
         }
     }
+
+    /// Two heavy-ball steps by hand (Hertrich et al.'s momentum MMD flow): u₁ = v₁, x₁ = x₀ + h u₁;
+    /// u₂ = v₂ + m u₁, x₂ = x₁ + h u₂, at m = 0.9 and m = 0.35, numbers written out. Then the
+    /// state round-trips through a checkpoint: a copy restored from it takes the same third step.
+    func testMomentumTwoSteps() throws {
+        let h = 0.5
+        for m in [0.9, 0.35] {
+            let o = Optimizer(rule: .momentum(m))
+            var x = [1.0, 2.0, -3.0]
+            o.apply([0.5, -2.0, 0.0], to: &x, stepSize: h)
+            XCTAssertEqual(x, [1.25, 1.0, -3.0], "first step: plain Euler")
+            o.apply([1.0, 1.0, 0.25], to: &x, stepSize: h)
+            // u₂ = (1 + 0.5m, 1 − 2m, 0.25)
+            let want = [1.25 + h * (1 + 0.5 * m), 1.0 + h * (1 - 2 * m), -3.0 + h * 0.25]
+            for k in 0..<3 { XCTAssertEqual(x[k], want[k], accuracy: 1e-15, "m = \(m), coordinate \(k)") }
+            XCTAssertEqual(o.report, ["optimizer": "momentum", "momentum": m == 0.9 ? "0.9" : "0.35"])
+            let copy = Optimizer(rule: .momentum(m))
+            try copy.restoreState(o.saveState())
+            var y = x
+            o.apply([0.0, 0.0, 0.0], to: &x, stepSize: h)
+            copy.apply([0.0, 0.0, 0.0], to: &y, stepSize: h)
+            XCTAssertEqual(x, y, "restored momentum = kept momentum")
+            XCTAssertNotEqual(x, want, "a zero force still moves by the momentum")
+        }
+    }
 }
 
 final class ExpectationTests: XCTestCase {

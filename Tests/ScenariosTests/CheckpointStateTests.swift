@@ -15,14 +15,45 @@ final class CheckpointStateTests: XCTestCase {
     }
 
     func load(_ sets: [String]) throws -> LoadedScenario {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return try ScenarioLoader.load(
-            path: root.appendingPathComponent("scenarios/quickstart.toml").path,
+        try ScenarioLoader.load(
+            path: bundled("quickstart"),
             overrides: [
                 "steps=40", "checkpoint-every=15", "expect=[]", "population.count=2500",
                 "flow.summation=mesh", "flow.tolerance=1e-4",
             ] + sets, threads: 2)
+    }
+
+    func bundled(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scenarios/\(name).toml").path
+    }
+
+    /// The momentum optimizer's u (mmd-digits: the MMD flow with sliced sums and momentum 0.9)
+    /// is in the checkpoint: resumed from step 15, the run ends where the uninterrupted one
+    /// does, bit for bit; without it (u restarted at the force) it does not.
+    func testMomentumIsResumedBitForBit() throws {
+        func load() throws -> LoadedScenario {
+            try ScenarioLoader.load(
+                path: bundled("mmd-digits"),
+                overrides: ["steps=40", "checkpoint-every=15", "expect=[]", "population.count=60"], threads: 2)
+        }
+        let whole = try load()
+        XCTAssertEqual(whole.simulation.parts.parts.map(\.key), ["flow.optimizer"])
+        var saved: [Checkpoint] = []
+        let writer = CheckpointWriter(schedule: whole.checkpointSchedule, scenarioIdentity: whole.identity) {
+            saved.append($0)
+        }
+        XCTAssertEqual(try whole.simulation.run(recorder: Sink(), checkpoints: writer).end, .completed)
+        let middle = try XCTUnwrap(saved.first { $0.step == 15 })
+        XCTAssertEqual(middle.parts["flow.optimizer"]?.isEmpty, false)
+        let resumed = try load()
+        _ = try resumed.simulation.run(recorder: Sink(), resumingFrom: middle)
+        XCTAssertTrue(resumed.simulation.state == whole.simulation.state, "resumed = uninterrupted")
+        var partial = middle
+        partial.parts["flow.optimizer"] = nil
+        let other = try load()
+        _ = try other.simulation.run(recorder: Sink(), resumingFrom: partial)
+        XCTAssertFalse(other.simulation.state == whole.simulation.state, "the momentum is state that matters")
     }
 
     func testResumingFromACheckpointEndsInTheSameState() throws {

@@ -190,6 +190,22 @@ final class ScenarioErrorTests: XCTestCase {
             Row(
                 "adagrad-alpha 1.5", "kind = \"svgd\"\n", "kind = \"svgd\"\nadagrad-alpha = 1.5\n", 18,
                 "flow.adagrad-alpha: 1.5 is out of range (a number in [0, 1])"),
+            Row(
+                "momentum 1", "kind = \"svgd\"\n", "kind = \"svgd\"\noptimizer = \"momentum\"\nmomentum = 1\n", 19,
+                "flow.momentum: 1 is out of range (a number in [0, 1))"),
+            Row(
+                "fresh directions without sliced sums", "kind = \"svgd\"\n",
+                "kind = \"mmd\"\nfresh-directions = true\n", 18,
+                "flow.fresh-directions: needs summation = \"sliced\" with a fixed number of directions (directions = P)"
+            ),
+            Row(
+                "image of another dimension", "metrics = [\"ksd\", \"mean-error\"]\n",
+                "metrics = [\"ksd\", \"mean-error\"]\n\n[plot]\nimage = [3, 3]\n", 23,
+                "plot.image: 3 × 3 = 9 pixels, but the particles have d = 2 coordinates"),
+            Row(
+                "image side not an integer", "metrics = [\"ksd\", \"mean-error\"]\n",
+                "metrics = [\"ksd\", \"mean-error\"]\n\n[plot]\nimage = [4, 0.5]\n", 23,
+                "plot.image: 0.5 is out of range (an integer from 1 to", prefixOnly: true),
             Row("negative seed", "seed = 3", "seed = -1", 2, "seed: -1 is out of range (an integer ≥ 0)"),
             // MARK: Missing keys and tables
             Row("top level", "steps = 5\n", "", 1, "steps: missing (required: an integer ≥ 0)"),

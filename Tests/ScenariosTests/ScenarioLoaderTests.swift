@@ -119,7 +119,11 @@ final class ScenarioLoaderTests: XCTestCase {
         for name in names {
             // Fewer particles keep the test fast; the structure is what matters here.
             let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
-            let overrides = ["population.count=10"] + (text.contains("\"mmd\"") ? ["record.mmd-samples=50"] : [])
+            // The mmd metric's samples, where it is recorded (not for every mmd flow).
+            let recordsMMD = text.split(separator: "\n").contains {
+                $0.hasPrefix("metrics =") && $0.contains("\"mmd\"")
+            }
+            let overrides = ["population.count=10"] + (recordsMMD ? ["record.mmd-samples=50"] : [])
             let first: LoadedScenario
             do { first = try ScenarioLoader.load(path: folder + "/" + name, overrides: overrides, threads: 1) } catch {
                 XCTFail("\(name): \(error)")

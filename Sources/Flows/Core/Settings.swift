@@ -189,6 +189,10 @@ extension Allowed where T == Double {
     public static func closed(_ a: Double, _ b: Double) -> Allowed {
         Allowed("a number in [\(formatNumber(a)), \(formatNumber(b))]") { $0 >= a && $0 <= b }
     }
+    /// A number in the half-open interval [a, b).
+    public static func closedOpen(_ a: Double, _ b: Double) -> Allowed {
+        Allowed("a number in [\(formatNumber(a)), \(formatNumber(b)))") { $0 >= a && $0 < b }
+    }
 }
 
 extension Allowed where T == Int {

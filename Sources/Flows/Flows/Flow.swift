@@ -139,7 +139,7 @@ func readEngine(
         rawValue: try s.string(
             "summation", default: domain.isPeriodic ? "direct" : "auto",
             oneOf: SummationMethod.allCases.map(\.rawValue)))!
-    let tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
+    var tolerance = 1e-6
     var directions: Int? = 256
     if method == .sliced {
         if s.contains("tolerance") && s.contains("directions") {
@@ -148,12 +148,17 @@ func readEngine(
                 "give either directions (a fixed count) or tolerance (sliced then adds directions until its estimated error meets it), not both"
             )
         }
+        // Only the one in force is resolved: a resolved scenario holding both would not read back.
         let most = SlicedSum.defaultMaximumDirections
-        directions =
-            s.contains("tolerance")
-            ? nil
-            : try s.integer(
+        if s.contains("tolerance") {
+            tolerance = try s.real("tolerance", .tolerance)
+            directions = nil
+        } else {
+            directions = try s.integer(
                 "directions", default: 256, Allowed("an integer from 1 to \(most)") { (1...most).contains($0) })
+        }
+    } else {
+        tolerance = try s.real("tolerance", default: 1e-6, .tolerance)
     }
     do {
         let engine = try KernelSumEngines.make(

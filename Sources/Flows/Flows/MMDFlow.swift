@@ -12,6 +12,10 @@ import KernelSum
 /// at a perturbed point without moving the particle. β_n = β₀ · 2^(−⌊(n−1)/K⌋) halves every K
 /// steps as in their code (K = 0 keeps β constant; β₀ = 0 is the plain flow).
 /// The objective (`energy`) is ½ MMD²(μ_N, ν_M), V-statistic, with the flow's kernel.
+/// With sliced sums and `fresh-directions`, every step draws its own P directions (seeded by
+/// the step), as Hertrich et al.'s generative sliced MMD flows do: each step's gradient is then an
+/// unbiased estimate of the exact one, and the flow follows the exact MMD rather than the
+/// sliced MMD along one fixed set of directions (which it would match, and stop).
 public final class MMDFlow: Flow {
     /// The kernel k of the witness function and of the energy.
     public let kernel: any RadialKernel
@@ -24,6 +28,8 @@ public final class MMDFlow: Flow {
     /// K: β halves every K steps (0: never).
     public let halvingEvery: Int
     let engine: any KernelSumEngine
+    /// Whether a sliced engine draws fresh directions every step (``stepEngine(_:)``).
+    public let freshDirections: Bool
     var optimizer: Optimizer
     let seed: UInt64
     let dimension: Int
@@ -34,20 +40,22 @@ public final class MMDFlow: Flow {
     /// A flow towards the given target samples (row-major, M × d).
     public convenience init(
         kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
-        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false
     ) {
         self.init(
             kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension,
             dimension: dimension,
-            noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed)
+            noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed,
+            freshDirections: freshDirections)
     }
 
     /// `samples`: the M = `count` target samples, drawn when the run first needs them.
     init(
         kernel: any RadialKernel, samples: Deferred<[Double]>, count: Int, dimension: Int, noise: Double,
         halvingEvery: Int,
-        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false
     ) {
+        self.freshDirections = freshDirections
         self.kernel = kernel
         self.samples = samples
         sampleCount = count
@@ -63,6 +71,20 @@ public final class MMDFlow: Flow {
     public func noiseLevel(step n: Int) -> Double {
         guard noise > 0, halvingEvery > 0 else { return noise }
         return noise * pow(0.5, Double((n - 1) / halvingEvery))
+    }
+
+    /// The engine of step n (from 1): with ``freshDirections``, the sliced engine (also inside a
+    /// `DistributedSum`) reseeded from `RandomStream(seed, .slicing, n)`, so that the directions
+    /// depend on the step alone (a resumed run and any rank count draw the same); else the engine.
+    public func stepEngine(_ n: Int) -> any KernelSumEngine {
+        guard freshDirections else { return engine }
+        var rng = RandomStream(seed: seed, .slicing, n)
+        let stepSeed = rng.next()
+        if let sliced = engine as? SlicedSum { return sliced.reseeded(stepSeed) }
+        if let shared = engine as? DistributedSum, let sliced = shared.inner as? SlicedSum {
+            return DistributedSum(sliced.reseeded(stepSeed), communicator: shared.communicator)
+        }
+        return engine
     }
 
     /// Particles then target samples as sources, with weights w_i and −1/M.
@@ -98,6 +120,7 @@ public final class MMDFlow: Flow {
                 for a in 0..<d { points[i * d + a] += beta * rng.normal() }
             }
         }
+        let engine = stepEngine(step)
         if let share = p.share, let distributed = engine as? DistributedSum {
             witnessGradients(at: share, distributed)
         } else {
@@ -211,6 +234,20 @@ public final class MMDFlow: Flow {
             kernel: kernel, samples: samples, count: m, dimension: ctx.dimension,
             noise: try s.real("noise", default: 0, .nonNegative),
             halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
-            optimizer: optimizer, engine: engine, seed: ctx.seed)
+            optimizer: optimizer, engine: engine, seed: ctx.seed, freshDirections: try readFreshDirections(s, engine))
+    }
+
+    /// `fresh-directions` (read only when given, so that other scenarios resolve unchanged):
+    /// allowed with sliced sums of a fixed number of directions.
+    static func readFreshDirections(_ s: Settings, _ engine: any KernelSumEngine) throws -> Bool {
+        guard s.contains("fresh-directions") else { return false }
+        let fresh = try s.bool("fresh-directions", default: false)
+        let sliced = (engine as? SlicedSum) ?? ((engine as? DistributedSum)?.inner as? SlicedSum)
+        guard !fresh || (sliced.map { $0.tolerance == nil } ?? false) else {
+            throw s.fail(
+                "fresh-directions",
+                "needs summation = \"sliced\" with a fixed number of directions (directions = P)")
+        }
+        return fresh
     }
 }

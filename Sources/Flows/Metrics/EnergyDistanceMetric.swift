@@ -1,7 +1,9 @@
 import KernelSum
 
 /// `energy-distance`: Székely's energy distance between the first population (with its
-/// weights) and M samples of the target drawn once (`energy-distance-samples`),
+/// weights) and M samples of the target drawn once (`energy-distance-samples`), or the M rows
+/// of a CSV file (`energy-distance-reference`, header `x1,...,xd`: held-out data, the measure
+/// of a generative flow),
 ///
 ///     E(μ, ν) = 2 E|X − Y| − E|X − X'| − E|Y − Y'|   (V-statistics),
 ///
@@ -11,10 +13,11 @@ import KernelSum
 enum EnergyDistanceMetric {
     static let entry = MetricEntry(
         name: "energy-distance",
-        summary: "energy distance 2E|X−Y| − E|X−X'| − E|Y−Y'| to a fixed target sample (energy-distance-samples)"
+        summary:
+            "energy distance 2E|X−Y| − E|X−X'| − E|Y−Y'| to a fixed target sample (energy-distance-samples) or a file's rows (energy-distance-reference)"
     ) { s, ctx in
         try MMDMetric.make(
             s, ctx, name: "energy-distance", kernel: RieszKernel(r: 1), samplesKey: "energy-distance-samples",
-            squared: true)
+            squared: true, referenceKey: "energy-distance-reference")
     }
 }

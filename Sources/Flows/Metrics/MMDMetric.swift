@@ -86,17 +86,30 @@ public final class MMDMetric: Metric {
 
     /// The metric `name`: MMD (or MMD², `squared`) with `kernel` against `samplesKey` samples of
     /// the target (default: the target's own count, else 1000), drawn from
-    /// `RandomStream(seed, .metricSample)`.
+    /// `RandomStream(seed, .metricSample)`; or, when `referenceKey` names a CSV file, against
+    /// every row of that file (held-out data; no target needed).
     static func make(
-        _ s: Settings, _ ctx: MetricContext, name: String, kernel: any RadialKernel, samplesKey: String, squared: Bool
+        _ s: Settings, _ ctx: MetricContext, name: String, kernel: any RadialKernel, samplesKey: String, squared: Bool,
+        referenceKey: String? = nil
     ) throws -> MMDMetric {
-        try requireTargetSamples(s, ctx, name)
-        let m = try s.integer(samplesKey, default: ctx.target.naturalSampleCount ?? 1000, .count)
-        let target = ctx.target
-        let seed = ctx.seed
-        let samples = Deferred<[Double]> {
-            var rng = RandomStream(seed: seed, .metricSample)
-            return target.sample(count: m, using: &rng)
+        let m: Int
+        let samples: Deferred<[Double]>
+        if let key = referenceKey, s.contains(key) {
+            let file = try s.points(key)
+            guard file.dimension == ctx.dimension else {
+                throw s.fail(key, "the file has \(file.dimension) columns; the particles have d = \(ctx.dimension)")
+            }
+            m = file.values.count / file.dimension
+            samples = Deferred(file.values)
+        } else {
+            try requireTargetSamples(s, ctx, name)
+            m = try s.integer(samplesKey, default: ctx.target.naturalSampleCount ?? 1000, .count)
+            let target = ctx.target
+            let seed = ctx.seed
+            samples = Deferred<[Double]> {
+                var rng = RandomStream(seed: seed, .metricSample)
+                return target.sample(count: m, using: &rng)
+            }
         }
         // Memory: the samples with their copy among the sources, and the sources' weights;
         // the exact sums (particles and samples onto the particles; samples onto themselves).

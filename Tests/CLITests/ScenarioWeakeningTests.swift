@@ -61,6 +61,31 @@ final class ScenarioWeakeningTests: ScratchTestCase {
                     "inertia (plain SVGD at its stable step 0.012)", ["flow.dynamics=overdamped", "step-size=0.012"],
                     killedBy: ["cov-error", "mean-error"])
             ]),
+        // A tenth of the steps ends at step 30, before the by-step-100 bars: the end's mass bar tells.
+        Entry(
+            "deconvolution-spikes-1d", tenthOfSteps: ["spike-mass-error"],
+            tenthOfStepSize: ["spike-position-error", "spike-mass-error"],
+            removed: [
+                Weakening(
+                    "mass update (fisher-rao = 0)", ["flow.fisher-rao=0"],
+                    killedBy: ["spike-position-error", "spike-mass-error"]),
+                Weakening("transport", ["flow.transport=0"], killedBy: ["spike-position-error", "spike-mass-error"]),
+                Weakening(
+                    "transport, 20 particles", ["flow.transport=0", "population.count=20"],
+                    killedBy: ["spike-position-error", "spike-mass-error"]),
+            ]),
+        Entry(
+            "deconvolution-spikes-2d", tenthOfSteps: ["spike-mass-error"],
+            tenthOfStepSize: ["spike-position-error", "spike-mass-error"],
+            removed: [
+                Weakening(
+                    "mass update (fisher-rao = 0)", ["flow.fisher-rao=0"],
+                    killedBy: ["spike-position-error", "spike-mass-error"]),
+                Weakening("transport", ["flow.transport=0"], killedBy: ["spike-position-error", "spike-mass-error"]),
+                Weakening(
+                    "transport, 20 particles", ["flow.transport=0", "population.count=20"],
+                    killedBy: ["spike-position-error", "spike-mass-error"]),
+            ]),
         Entry(
             "formula-banana-svgd", tenthOfSteps: ["mean-error", "cov-error"],
             tenthOfStepSize: ["mean-error", "cov-error"],

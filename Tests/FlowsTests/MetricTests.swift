@@ -228,6 +228,7 @@ final class MetricTests: XCTestCase {
                 "nash-gap", "value", "min-weight-entropy", "min-effective-count",
                 "max-weight-entropy", "max-effective-count", "equilibrium-distance",
                 "min-equilibrium-distance", "max-equilibrium-distance", "test-accuracy", "test-log-likelihood",
+                "spike-position-error", "spike-mass-error",
             ])
     }
 }

@@ -56,6 +56,30 @@ final class CheckpointStateTests: XCTestCase {
         XCTAssertFalse(other.simulation.state == whole.simulation.state, "the momentum is state that matters")
     }
 
+    /// The sparse deconvolution's state is its positions and unnormalised masses (the
+    /// population's weights, not summing to 1): resumed from step 15, the run ends where the
+    /// uninterrupted one does, bit for bit, on another thread count.
+    func testDeconvolutionMassesAreResumedBitForBit() throws {
+        func load(threads: Int) throws -> LoadedScenario {
+            try ScenarioLoader.load(
+                path: bundled("deconvolution-spikes-1d"),
+                overrides: ["steps=40", "checkpoint-every=15", "expect=[]"], threads: threads)
+        }
+        let whole = try load(threads: 2)
+        var saved: [Checkpoint] = []
+        let writer = CheckpointWriter(schedule: whole.checkpointSchedule, scenarioIdentity: whole.identity) {
+            saved.append($0)
+        }
+        XCTAssertEqual(try whole.simulation.run(recorder: Sink(), checkpoints: writer).end, .completed)
+        let middle = try XCTUnwrap(saved.first { $0.step == 15 })
+        let total = middle.populations[0].weights.reduce(0, +)
+        XCTAssertGreaterThan(abs(total - 1), 0.5, "masses, not probabilities: \(total)")
+        XCTAssertFalse(middle.populations == whole.simulation.state.populations, "the run moves after step 15")
+        let resumed = try load(threads: 1)
+        _ = try resumed.simulation.run(recorder: Sink(), resumingFrom: middle)
+        XCTAssertTrue(resumed.simulation.state == whole.simulation.state, "resumed = uninterrupted")
+    }
+
     func testResumingFromACheckpointEndsInTheSameState() throws {
         let whole = try load([])
         XCTAssertEqual(whole.simulation.parts.parts.map(\.key), ["flow.optimizer", "flow.summation"])

@@ -383,6 +383,82 @@ final class ScenarioErrorTests: XCTestCase {
         XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("ok.toml", formula), threads: 1))
     }
 
+    /// A sparse deconvolution scenario (no target: the flow sets d from its spikes).
+    static func deconvolution(
+        spikes: String = "[[0.1], [0.6]]", masses: String = "[1, 0.5]", measurements: String = "cutoff = 5",
+        metrics: String = "[\"spike-mass-error\"]"
+    ) -> String {
+        """
+        steps = 5
+        step-size = 0.1
+
+        [population]
+        count = 10
+        init = { kind = "uniform", low = 0, high = 1 }
+
+        [flow]
+        kind = "sparse-deconvolution"
+        spikes = \(spikes)
+        masses = \(masses)
+        \(measurements)
+
+        [record]
+        metrics = \(metrics)
+
+        """
+    }
+
+    /// Bad ground truths and measurements are located at their keys: spikes outside the torus,
+    /// in 3-D, negative or missing masses, a cutoff whose measurements do not fit in memory, no
+    /// grid points; the spike metrics need the flow.
+    func testSparseDeconvolutionErrors() {
+        check([
+            Row(
+                "spike outside", Self.deconvolution(spikes: "[[0.1], [1.5]]"), 10,
+                "flow.spikes: spike 2, coordinate 1 is 1.5, outside the torus [0, 1)"),
+            Row(
+                "negative spike", Self.deconvolution(spikes: "[[-0.1], [0.5]]"), 10,
+                "flow.spikes: spike 1, coordinate 1 is -0.1, outside the torus [0, 1)"),
+            Row(
+                "3-D spikes", Self.deconvolution(spikes: "[[0.1, 0.2, 0.3]]", masses: "[1]"), 10,
+                "flow.spikes: spikes have 3 coordinates; the torus has dimension 1 or 2"),
+            Row(
+                "ragged spikes", Self.deconvolution(spikes: "[[0.1, 0.2], [0.3]]"), 10,
+                "flow.spikes: rows of different lengths", prefixOnly: true),
+            Row(
+                "negative mass", Self.deconvolution(masses: "[1, -0.5]"), 11,
+                "flow.masses: -0.5 is out of range (a number ≥ 0)"),
+            Row(
+                "masses too few", Self.deconvolution(masses: "[1]"), 11,
+                "flow.masses: expected an array of 2 numbers", prefixOnly: true),
+            Row(
+                "masses missing", Self.deconvolution().replacingOccurrences(of: "masses = [1, 0.5]\n", with: ""), 8,
+                "flow.masses: missing", prefixOnly: true),
+            Row(
+                "cutoff too large",
+                Self.deconvolution(spikes: "[[0.1, 0.1]]", masses: "[1]", measurements: "cutoff = 1000000"),
+                12, "flow.cutoff: ", prefixOnly: true, contains: "measurements"),
+            Row(
+                "cutoff zero", Self.deconvolution(measurements: "cutoff = 0"), 12,
+                "flow.cutoff: 0 is out of range (an integer from 1 to 10⁶)"),
+            Row(
+                "no grid points",
+                Self.deconvolution(measurements: "measurements = \"gaussian\"\ngrid = 0\nwidth = 0.1"), 13,
+                "flow.grid: 0 is out of range (an integer from 1 to 10⁶)"),
+            Row(
+                "zero width",
+                Self.deconvolution(measurements: "measurements = \"gaussian\"\ngrid = 10\nwidth = 0"), 14,
+                "flow.width: 0 is out of range (a number > 0)"),
+        ])
+        let svgd = edit(baseScenario, "[\"ksd\", \"mean-error\"]", "[\"ksd\", \"spike-mass-error\"]")
+        check([
+            Row(
+                "metric without the flow", svgd, 20,
+                "record.metrics: spike-mass-error needs the sparse-deconvolution flow (its ground truth)")
+        ])
+        XCTAssertNoThrow(try ScenarioLoader.load(path: dir.write("ok.toml", Self.deconvolution()), threads: 1))
+    }
+
     func testScoreNeededButSamplesTarget() {
         dir.write("target.csv", "x1,x2\n0,0\n1,1\n2,0\n")
         check([

@@ -114,6 +114,7 @@ public enum FlowRegistry {
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,
         GameFlow.entry,
+        SparseDeconvolutionFlow.entry,
     ]
     /// The kinds, in registry order.
     public static var names: [String] { entries.map(\.name) }

@@ -71,7 +71,7 @@ public enum MetricRegistry {
             SinkhornMetric.entry,
             TwoSampleMetric.entry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
-        + GameMetrics.entries + PredictiveMetric.entries
+        + GameMetrics.entries + PredictiveMetric.entries + SpikeRecovery.entries
     /// The names, in registry order.
     public static var names: [String] { entries.map(\.name) }
 }

@@ -268,6 +268,32 @@ final class SparseDeconvolutionTests: XCTestCase {
         XCTAssertLessThan(end.massError, 1e-3)
     }
 
+    /// `noise` adds N(0, σ²) to every real and imaginary part of y (Fourier; Gaussian
+    /// measurements stay real): over 2·4001 parts the mean square of y − Φμ* is σ² within five
+    /// standard errors (σ²√(2/n)); the same seed draws the same noise, another seed other noise.
+    func testNoiseHasTheStatedStandardDeviation() {
+        func flow(_ kind: SparseDeconvolutionFlow.Measurements, noise: Double, seed: UInt64) -> SparseDeconvolutionFlow
+        {
+            SparseDeconvolutionFlow(
+                measurements: kind, dimension: 1, cutoff: 2000, gridSize: 4001, width: 0.01, regularisation: 0,
+                transport: 1, fisherRao: 1, initialMass: 1, spikes: spikes1, masses: masses1, noise: noise,
+                seed: seed, threads: 2)
+        }
+        let sigma = 0.3
+        let clean = flow(.fourier, noise: 0, seed: 1).observations
+        let noisy = flow(.fourier, noise: sigma, seed: 1).observations
+        let n = Double(clean.count)
+        let meanSquare = zip(noisy, clean).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / n
+        XCTAssertEqual(meanSquare, sigma * sigma, accuracy: 5 * sigma * sigma * (2 / n).squareRoot())
+        XCTAssertEqual(flow(.fourier, noise: sigma, seed: 1).observations, noisy)
+        XCTAssertNotEqual(flow(.fourier, noise: sigma, seed: 2).observations, noisy)
+        let blurred = flow(.gaussian, noise: sigma, seed: 1).observations
+        XCTAssertEqual((0..<4001).map { blurred[2 * $0 + 1] }, [Double](repeating: 0, count: 4001))
+        let blurredClean = flow(.gaussian, noise: 0, seed: 1).observations
+        let realSquare = (0..<4001).reduce(0.0) { $0 + pow(blurred[2 * $1] - blurredClean[2 * $1], 2) } / 4001
+        XCTAssertEqual(realSquare, sigma * sigma, accuracy: 5 * sigma * sigma * (2 / 4001.0).squareRoot())
+    }
+
     /// One and two threads step to the same state, bit for bit (2-D, Gaussian and Fourier).
     func testThreadCountDoesNotChangeTheRun() {
         for measurements in SparseDeconvolutionFlow.Measurements.allCases {

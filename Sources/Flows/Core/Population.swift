@@ -8,7 +8,8 @@ public struct Population: Sendable, Equatable {
     public let dimension: Int
     /// N × d coordinates, row-major.
     public var positions: [Double]
-    /// Weights summing to 1 (uniform unless a flow changes them).
+    /// Weights summing to 1 (uniform unless a flow changes them); for `sparse-deconvolution` the
+    /// measure's masses, whose sum is free.
     public var weights: [Double]
     /// Velocities (row-major like positions) for flows whose state has them (underdamped
     /// Langevin); nil otherwise. trajectory.csv gets columns v1..vd when they are present.

@@ -11,13 +11,14 @@ import Foundation
 ///         box/                   dimension, boundary = "none" | "periodic" per axis, edges (dataset, periodic only)
 ///         position/              step [R] int64, time [R] float64, value [R × N × d] float64
 ///         velocity/              the same, underdamped Langevin only
-///         weight/                step, time, value [R × N]: the measure's weights Σ w_i = 1
+///         weight/                step, time, value [R × N]: weights Σ w_i = 1 (or masses, see below)
 ///     observables/<metric>/      step, time, value [R]: the metrics of metrics.csv, and `wall`
 ///     parameters/scenario        the resolved scenario (TOML text)
 ///
 /// The weights are not H5MD's `mass`: they are the empirical measure's probability weights
-/// (constant 1/N in most flows, moved by Fisher–Rao terms in games), not an inertia, and an
-/// H5MD reader that took them for masses would compute wrong kinetic quantities.
+/// (constant 1/N in most flows, moved by Fisher–Rao terms in games; in a sparse deconvolution the
+/// measure's unnormalised masses), not an inertia, and an H5MD reader that took them for masses
+/// would compute wrong kinetic quantities.
 public enum H5MD {
     /// The file's name in a run directory.
     public static let fileName = "trajectory.h5"

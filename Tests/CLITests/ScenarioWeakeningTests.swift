@@ -273,6 +273,23 @@ final class ScenarioWeakeningTests: ScratchTestCase {
                     ["flow.interaction=[{ kind = \"quadratic\", weight = 0 }, { kernel = \"log\", weight = 1 }]"],
                     killedBy: ["variance", "interaction-energy"]),
             ]),
+        // Entropic fictitious play's defining terms: the mixing (η = 1 replaces μ_k by its best
+        // response p̂_k, which overshoots: energy 0.036) and the entropy (τ = 0 is refused, p̂ needs
+        // τ > 0: τ = 1e-6 gives energy 0.0092, below the regularised level).
+        Entry(
+            "two-layer-efp-student-teacher", tenthOfSteps: ["energy", "test-loss", "train-loss"],
+            tenthOfStepSize: ["energy", "test-loss", "train-loss"],
+            removed: [
+                Weakening("mixing (η = 1)", ["flow.mixing=1"], killedBy: ["energy", "test-loss", "train-loss"]),
+                Weakening("entropy (τ = 1e-6)", ["flow.temperature=1e-6"], killedBy: ["energy"]),
+            ]),
+        Entry(
+            "two-layer-mfld-student-teacher", tenthOfSteps: ["energy", "test-loss", "train-loss"],
+            tenthOfStepSize: ["energy", "test-loss", "train-loss"],
+            removed: [
+                Weakening("noise", ["flow.temperature=0"], killedBy: ["energy"]),
+                Weakening("weight decay", ["flow.weight-decay=0"], killedBy: ["energy"]),
+            ]),
         Entry(
             "two-layer-student-teacher", tenthOfSteps: ["test-loss", "train-loss"],
             tenthOfStepSize: ["test-loss", "train-loss"],

@@ -138,10 +138,19 @@ final class DecompositionTests: XCTestCase {
 
     /// The two-layer network deals fixed blocks of 64 neurons (none moves): each rank holds its
     /// run of whole blocks, N/K to within a block, and every record, the final state and the
-    /// losses are one process's bit for bit (the outputs' partial sums added in block order).
+    /// losses are one process's bit for bit (the outputs' partial sums added in block order);
+    /// so for entropic fictitious play, whose outer updates (every 2 steps) mix the shares' estimates.
     func testTheNetworkHoldsItsBlocksOfNeuronsAndIsOneProcesss() throws {
-        let name = "two-layer-student-teacher.toml"
-        let overrides = ["population.count=300", "steps=6", "record-every=2", "flow.temperature=0.001"]
+        for (name, more) in [
+            ("two-layer-student-teacher.toml", [String]()),
+            ("two-layer-efp-student-teacher.toml", ["flow.inner-steps=2"]),
+        ] {
+            try networkHoldsItsBlocks(
+                name, ["population.count=300", "steps=6", "record-every=2", "flow.temperature=0.001"] + more)
+        }
+    }
+
+    func networkHoldsItsBlocks(_ name: String, _ overrides: [String]) throws {
         let alone = try DecompositionTests.run(name, overrides, communicator: SerialCommunicator())
         for k in [2, 3] {
             let outcomes = try ThreadJob(size: k).run { comm in

@@ -94,6 +94,29 @@ final class ScenarioErrorTests: XCTestCase {
         ])
     }
 
+    /// entropic-fictitious-play's keys: `mixing` in (0, 1], `inner-steps` ≥ 1, and a temperature
+    /// > 0 (the proximal Gibbs measure exp(−(δR/δμ + α|θ|²/2)/τ) needs τ > 0), given or not.
+    func testEntropicFictitiousPlaySettings() {
+        let base =
+            "steps = 1\nstep-size = 0.1\n[population]\ncount = 5\ninit = { kind = \"gaussian\", mean = [0, 0, 0, 0] }\n"
+            + "[flow]\nkind = \"entropic-fictitious-play\"\ninput-dimension = 2\ntrain-samples = 10\ntest-samples = 10\n"
+        let tau = "temperature = 0.01\n"
+        check([
+            Row("mixing 0", base + tau + "mixing = 0\n", 12, "flow.mixing: ", prefixOnly: true, contains: "(0, 1]"),
+            Row(
+                "mixing above 1", base + tau + "mixing = 1.5\n", 12, "flow.mixing: ", prefixOnly: true,
+                contains: "(0, 1]"),
+            Row("no inner step", base + tau + "inner-steps = 0\n", 12, "flow.inner-steps: ", prefixOnly: true),
+            Row(
+                "temperature 0", base + "temperature = 0\n", 11,
+                "flow.temperature: must be > 0 for entropic-fictitious-play: the proximal Gibbs measure "
+                    + "exp(−(δR/δμ + α|θ|²/2)/τ) needs τ > 0"),
+            Row(
+                "no temperature", base, 6,
+                "flow.temperature: must be > 0 for entropic-fictitious-play", prefixOnly: true),
+        ])
+    }
+
     static let topLevelKeys =
         "title, seed, steps, step-size, record-every, checkpoint-every, checkpoint-seconds, target, population, flow, record, expect"
 

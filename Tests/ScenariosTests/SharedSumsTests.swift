@@ -68,6 +68,9 @@ final class SharedSumsTests: XCTestCase {
             ("game-circle-cos.toml", []),
             ("two-layer-student-teacher.toml", ["flow.train-samples=300"]),
             ("two-layer-student-teacher.toml", ["flow.train-samples=300", "population.count=100"]),
+            // Entropic fictitious play: its inner steps share the network's blocks, and its outer
+            // update (every step here) sums the second moment by the same blocks.
+            ("two-layer-efp-student-teacher.toml", ["flow.train-samples=300", "flow.inner-steps=1"]),
             ("formula-banana-svgd.toml", ["population.count=300"]),
             ("formula-double-well-langevin.toml", ["population.count=300"]),
             ("langevin-underdamped-ou.toml", ["population.count=300"]),

@@ -113,6 +113,7 @@ public enum FlowRegistry {
         UnderdampedMMDFlow.entry,
         LangevinFlow.entry,
         TwoLayerNetworkFlow.entry,
+        EntropicFictitiousPlay.entry,
         GameFlow.entry,
         SparseDeconvolutionFlow.entry,
     ]

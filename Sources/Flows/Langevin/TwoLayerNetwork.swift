@@ -27,7 +27,7 @@ import KernelSum
 /// z ~ N(0, I_d) (`gaussian`) or uniform on the sphere of radius √d (`sphere`); or rows of a
 /// CSV file (`data-file`, header x1..x(d+1), the last column the label; the last
 /// `test-fraction` of the rows is the test set).
-public final class TwoLayerNetworkFlow: Flow {
+public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
     /// σ of the network (and of the teacher): ReLU, tanh or the logistic function.
     public enum Activation: String, CaseIterable, Sendable {
         case relu, tanh, sigmoid
@@ -216,13 +216,20 @@ public final class TwoLayerNetworkFlow: Flow {
     /// ∇Ψ(θ_i) + α θ_i for every neuron of `p` (row-major, one row per row of `p`, (d + 2)
     /// values each); each rank computes its neurons' and, when `p` is whole, the ranks gather them.
     public func velocityField(_ p: Population) -> [Double] {
-        let (inputs, labels) = data.value.train
+        let labels = data.value.train.labels
+        return velocityField(p) { f in (0..<labels.count).map { f[$0] - labels[$0] } }
+    }
+
+    /// ∇Ψ(θ_i) + α θ_i with Ψ(θ) = E_n[r(z) a σ(b·z + c)] for the residuals r = `residuals(f)`,
+    /// f the network's outputs on the training set (entropic fictitious play freezes r at its
+    /// mixture's); rows as in ``velocityField(_:)``.
+    func velocityField(_ p: Population, residuals: ([Double]) -> [Double]) -> [Double] {
+        let inputs = data.value.train.inputs
         let d = inputDimension
         let pd = d + 2
         let (n, mine, firstRow) = layout(of: p)
-        let m = labels.count
-        let f = forward(p, inputs, keep: true)
-        let r = (0..<m).map { f[$0] - labels[$0] }
+        let m = data.value.train.labels.count
+        let r = residuals(forward(p, inputs, keep: true))
         if gradient.count != p.count * pd { gradient = [Double](repeating: 0, count: p.count * pd) }
         let wd = weightDecay
         let inv = 1 / Double(m)
@@ -271,8 +278,13 @@ public final class TwoLayerNetworkFlow: Flow {
 
     /// One Euler–Maruyama step of every neuron held: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        langevinStep(&state, velocity: velocityField(state.populations[0]), step: step, stepSize: h)
+    }
+
+    /// θ ← θ − h g + √(2τh) ξ for every neuron held, g its row of `velocity`; ξ from
+    /// `RandomStream(seed, .noise, step, i)`, i the neuron's index.
+    func langevinStep(_ state: inout SimulationState, velocity g: [Double], step: Int, stepSize h: Double) {
         let p = state.populations[0]
-        let g = velocityField(p)
         let pd = inputDimension + 2
         let s = (2 * temperature * h).squareRoot()
         for row in 0..<p.count {
@@ -449,16 +461,22 @@ public final class TwoLayerNetworkFlow: Flow {
         }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
 
     static let metricEntries: [MetricEntry] = [
-        MetricEntry(name: "train-loss", summary: "½ mean (f(z) − y)² on the training set (two-layer-network)") {
+        MetricEntry(
+            name: "train-loss",
+            summary: "½ mean (f(z) − y)² on the training set (two-layer-network, entropic-fictitious-play)"
+        ) {
             s, ctx in
-            guard let flow = ctx.flow as? TwoLayerNetworkFlow else {
-                throw s.fail("metrics", "train-loss needs the two-layer-network flow")
+            guard let flow = ctx.flow as? any NetworkPredictions else {
+                throw s.fail("metrics", "train-loss needs the two-layer-network or entropic-fictitious-play flow")
             }
             return NetworkLossMetric(flow: flow, test: false)
         },
-        MetricEntry(name: "test-loss", summary: "½ mean (f(z) − y)² on the test set (two-layer-network)") { s, ctx in
-            guard let flow = ctx.flow as? TwoLayerNetworkFlow else {
-                throw s.fail("metrics", "test-loss needs the two-layer-network flow")
+        MetricEntry(
+            name: "test-loss",
+            summary: "½ mean (f(z) − y)² on the test set (two-layer-network, entropic-fictitious-play)"
+        ) { s, ctx in
+            guard let flow = ctx.flow as? any NetworkPredictions else {
+                throw s.fail("metrics", "test-loss needs the two-layer-network or entropic-fictitious-play flow")
             }
             return NetworkLossMetric(flow: flow, test: true)
         },
@@ -466,8 +484,8 @@ public final class TwoLayerNetworkFlow: Flow {
 }
 
 final class NetworkLossMetric: Metric {
-    let flow: TwoLayerNetworkFlow, test: Bool
-    init(flow: TwoLayerNetworkFlow, test: Bool) {
+    let flow: any NetworkPredictions, test: Bool
+    init(flow: any NetworkPredictions, test: Bool) {
         self.flow = flow
         self.test = test
     }

@@ -20,6 +20,13 @@ import KernelSum
 /// The noise of particle i at step n comes from `RandomStream(seed, .noise, n, i)`: runs are
 /// identical for any thread count. Initial velocities (underdamped) are N(0, λI) ("thermal",
 /// from `RandomStream(seed, .noise, 0, i)`) or 0.
+///
+/// Wasserstein–Fisher–Rao (overdamped, `fisher-rao = α > 0`, `transport = β`): the particles
+/// carry weights w_i, updated with the first variation δF/δμ(x_i) = V(x_i) by
+/// `FisherRaoWeights` (w_i ← w_i exp(−αh(V(x_i) − Σ_k w_k V(x_k)))/Z) from the state before the
+/// step, while the positions move with step βh: X ← X + βh·b(X) + √(2λβh)·ξ. β = 1, α = 0 is the
+/// plain flow. The entropy's and the interaction's first variations are not implemented, so
+/// `fisher-rao` needs temperature 0 and no interaction.
 public final class LangevinFlow: Flow {
     /// `dynamics`: positions only (Euler–Maruyama), or positions and velocities (Fu & Wilson).
     public enum Dynamics: String, CaseIterable, Sendable { case overdamped, underdamped }
@@ -40,6 +47,10 @@ public final class LangevinFlow: Flow {
     public let domain: Domain
     /// How velocities start (underdamped).
     public let initialVelocity: InitialVelocity
+    /// α ≥ 0, the rate of the Fisher–Rao weight update (0: the weights stay as they are).
+    public let fisherRao: Double
+    /// β ≥ 0, the rate of the positions' (Wasserstein) motion: their step is βh (overdamped).
+    public let transport: Double
     let seed: UInt64
     let threads: Int
     /// The ranks that share the potential's evaluations (by blocks of particles).
@@ -51,10 +62,12 @@ public final class LangevinFlow: Flow {
     public init(
         dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
         potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
-        initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int,
-        communicator: any Communicator = SerialCommunicator()
+        initialVelocity: InitialVelocity = .thermal, fisherRao: Double = 0, transport: Double = 1, seed: UInt64,
+        threads: Int, communicator: any Communicator = SerialCommunicator()
     ) {
         self.communicator = communicator
+        self.fisherRao = fisherRao
+        self.transport = transport
         self.dynamics = dynamics
         self.temperature = temperature
         self.friction = friction
@@ -88,6 +101,18 @@ public final class LangevinFlow: Flow {
         for w in interactions { w.addGradients(atShare: p, communicator: communicator, into: &force) }
         for k in 0..<force.count { force[k] = -force[k] }
         return force
+    }
+
+    /// The first variation δF/δμ at every particle of `p` that the weights follow: V(x_i) (0
+    /// without a potential; the full V of a minibatched target).
+    public func firstVariation(_ p: Population) -> [Double] {
+        guard let potential else { return [Double](repeating: 0, count: p.count) }
+        var values: [Double] = []
+        var gradients: [Double] = []
+        potential.evaluate(
+            p.positions, dimension: p.dimension, values: &values, gradients: &gradients, threads: threads,
+            communicator: communicator)
+        return values
     }
 
     /// Wraps the positions into the box and, underdamped, draws the initial velocities (unless the
@@ -138,6 +163,13 @@ public final class LangevinFlow: Flow {
     /// `communicator` each move a block of particles and the blocks' positions (and velocities)
     /// are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        // The weights' update from the state before the step (positions and weights).
+        let weights =
+            fisherRao > 0
+            ? FisherRaoWeights.update(
+                weights: state.populations[0].weights, values: firstVariation(state.populations[0]),
+                rate: -fisherRao * h) : nil
+        defer { if let weights { state.populations[0].weights = weights } }
         let b = drift(state.populations[0], step: step)
         let d = state.populations[0].dimension
         let n = state.populations[0].count
@@ -151,6 +183,8 @@ public final class LangevinFlow: Flow {
         let mine = blocks.range(of: held ? 0 : communicator.rank)
         switch dynamics {
         case .overdamped:
+            // The positions' step βh (β = 1: h itself).
+            let h = transport * h
             let s = (2 * lambda * h).squareRoot()
             state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
                 b.withUnsafeBufferPointer { bp in
@@ -239,7 +273,9 @@ public final class LangevinFlow: Flow {
 
     /// True: V acts on each particle alone, the noise is keyed by global index, and each
     /// interaction term sums over the ranks' particles (``Interaction/addGradients(atShare:communicator:into:)``).
-    public var distributesParticles: Bool { true }
+    /// With `fisher-rao`, the weights' normalisation sums over every particle: each rank then
+    /// holds the whole state (the potential's evaluations still shared by blocks).
+    public var distributesParticles: Bool { fisherRao == 0 }
 
     /// Dynamics, temperature, domain, potential and interaction specs, and the engines.
     public var report: [String: String] {
@@ -249,6 +285,10 @@ public final class LangevinFlow: Flow {
             "interaction": interactions.isEmpty ? "none" : interactions.map(\.spec).joined(separator: " + "),
         ]
         if dynamics == .underdamped { r["friction"] = formatNumber(friction) }
+        if fisherRao > 0 || transport != 1 {
+            r["fisher-rao"] = formatNumber(fisherRao)
+            r["transport"] = formatNumber(transport)
+        }
         for (k, w) in interactions.enumerated() {
             for (key, v) in w.report {
                 r[interactions.count == 1 ? "interaction-\(key)" : "interaction\(k + 1)-\(key)"] = v
@@ -275,6 +315,23 @@ public final class LangevinFlow: Flow {
                 s, "potential",
                 context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads, target: ctx.target))
             let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
+            // fisher-rao and transport are read only when given, so other scenarios resolve unchanged.
+            let fisherRao = s.contains("fisher-rao") ? try s.real("fisher-rao", default: 0, .nonNegative) : 0
+            let transport = s.contains("transport") ? try s.real("transport", default: 1, .nonNegative) : 1
+            for (key, given) in [("fisher-rao", fisherRao > 0), ("transport", transport != 1)]
+            where given && dynamics == .underdamped {
+                throw s.fail(key, "needs dynamics = \"overdamped\" (the underdamped step has no weights' update)")
+            }
+            if fisherRao > 0 && temperature > 0 {
+                throw s.fail(
+                    "fisher-rao",
+                    "needs temperature = 0 (the entropy's first variation λ log ρ is not implemented; the temperature is \(formatNumber(temperature)))"
+                )
+            }
+            if fisherRao > 0 && !interactions.isEmpty {
+                throw s.fail(
+                    "fisher-rao", "needs no interaction (the interaction's first variation is not implemented)")
+            }
             // Memory: per particle the force and the potential's value (and the velocities).
             let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
             s.memory.addWork(population: 0, doubles: n * (d + 1))
@@ -284,6 +341,7 @@ public final class LangevinFlow: Flow {
             return LangevinFlow(
                 dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
                 interactions: interactions, domain: domain, initialVelocity: initialVelocity,
-                seed: ctx.seed, threads: ctx.threads, communicator: ctx.communicator)
+                fisherRao: fisherRao, transport: transport, seed: ctx.seed, threads: ctx.threads,
+                communicator: ctx.communicator)
         }, needsTarget: false)
 }

@@ -120,4 +120,56 @@ final class FisherRaoTests: XCTestCase {
         let big = FisherRaoWeights.update(weights: w, values: v, rate: -1e6)
         XCTAssertEqual(big, [0, 1, 0, 0])
     }
+
+    // MARK: Birth–death
+
+    /// Λ_i against the test's own: Silverman's σ = s (4/(3N))^{1/5} in d = 1 (s the particles'
+    /// standard deviation), ρ̂_i = (1/N) Σ_j exp(−(x_i − x_j)²/(2σ²)), Λ_i = log ρ̂_i + V(x_i)/λ
+    /// minus their mean, with the tilted double well and λ = 0.5 (to 1e-12); Σ_i Λ_i = 0, so the
+    /// expected number of births equals that of deaths.
+    func testBirthDeathRatesAreTheNaiveOnesAndCentred() {
+        let x = [-1.4, -0.9, -0.2, 0.0, 0.35, 0.8, 1.1, 2.3]
+        let (lambda, c) = (0.5, 0.5)
+        let flow = LangevinFlow(
+            temperature: lambda, potential: TiltedDoubleWell(tilt: c), birthDeath: true, seed: 3, threads: 1)
+        let n = Double(x.count)
+        let mean = x.reduce(0, +) / n
+        let sd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        let sigma = sd * pow(4 / (3 * n), 0.2)
+        XCTAssertEqual(LangevinFlow.birthDeathBandwidth(population(x, dimension: 1)), sigma, accuracy: 1e-15)
+        let raw = x.map { xi in
+            log(x.reduce(0) { $0 + exp(-(xi - $1) * (xi - $1) / (2 * sigma * sigma)) } / n)
+                + TiltedDoubleWell.value(xi, c) / lambda
+        }
+        let centre = raw.reduce(0, +) / n
+        let rates = flow.birthDeathRates(population(x, dimension: 1))
+        for i in 0..<x.count { XCTAssertEqual(rates[i], raw[i] - centre, accuracy: 1e-12, "particle \(i)") }
+        XCTAssertEqual(rates.reduce(0, +), 0, accuracy: 1e-12)
+    }
+
+    /// V = x²/2, λ = 1 (target N(0, 1)), 400 particles started in the tail, N(3, 0.5²), 100 steps
+    /// of 0.01 (t = 1): plain Langevin's mean is near 3e^{−1} = 1.10 (measured 1.01–1.12 over the
+    /// seeds); birth–death, which kills the particles where log ρ̂ + V/λ is above its mean and
+    /// duplicates those below, roughly halves the mean error (0.47–0.60): below 0.6 times plain
+    /// Langevin's for each of 4 seeds (the runs of a seed share the Langevin noise). The variance
+    /// is not claimed: the duplicates thin the spread (its error is larger on 3 of the 4 seeds).
+    /// 1 and 2 threads give the same run, and the count stays N.
+    func testBirthDeathApproachesTheTargetFaster() {
+        let potential = QuadraticPotential(a: 1, centre: [0])
+        for seed: UInt64 in 1...4 {
+            let start = gaussianPoints(400, 1, mean: 3, std: 0.5, seed: seed)
+            func run(_ birthDeath: Bool, threads: Int = 1) -> [Double] {
+                let flow = LangevinFlow(
+                    temperature: 1, potential: potential, birthDeath: birthDeath, seed: seed, threads: threads)
+                return runLangevin(flow, start, dimension: 1, steps: 100, h: 0.01).populations[0].positions
+            }
+            func meanError(_ x: [Double]) -> Double { abs(x.reduce(0, +) / Double(x.count)) }
+            let plain = meanError(run(false))
+            let jumps = run(true)
+            XCTAssertEqual(jumps.count, 400)
+            XCTAssertEqual(run(true, threads: 2), jumps, "seed \(seed): 2 threads")
+            let bd = meanError(jumps)
+            XCTAssertLessThan(bd, 0.6 * plain, "seed \(seed): mean error \(bd) vs \(plain)")
+        }
+    }
 }

@@ -48,8 +48,16 @@ final class FisherRaoScenarioTests: XCTestCase {
                 "flow.fisher-rao: needs no interaction (the interaction's first variation is not implemented)"
             ),
             (
+                "temperature = 0\nfisher-rao = 1\nbirth-death = true\n", 13,
+                "flow.birth-death: is not combined with fisher-rao (the jumps keep the weights uniform)"
+            ),
+            (
+                "temperature = 0\nbirth-death = true\n", 12,
+                "flow.birth-death: needs temperature > 0 (the rates divide V by λ)"
+            ),
+            (
                 "dynamics = \"underdamped\"\ntemperature = 0\ntransport = 0.5\n", 13,
-                "flow.transport: needs dynamics = \"overdamped\" (the underdamped step has no weights' update)"
+                "flow.transport: needs dynamics = \"overdamped\" (not implemented for the underdamped step)"
             ),
         ]
         for (keys, line, message) in rows {
@@ -91,5 +99,19 @@ final class FisherRaoScenarioTests: XCTestCase {
         _ = try plain.simulation.run(recorder: Sink())
         _ = try explicit.simulation.run(recorder: Sink())
         XCTAssertTrue(plain.simulation.state == explicit.simulation.state)
+    }
+
+    /// The `effective-sample-size` metric is 1/Σ w_i² of the run's weights (summed here): 50 at
+    /// the uniform start, 36.5 after 40 weighted steps (asserted < 40).
+    func testEffectiveSampleSizeMetric() throws {
+        let text = Self.base + "temperature = 0\nfisher-rao = 3\n[record]\nmetrics = [\"effective-sample-size\"]\n"
+        let loaded = try load(text)
+        let metric = try XCTUnwrap(loaded.simulation.metrics.first { $0.name == "effective-sample-size" }?.metric)
+        XCTAssertEqual(metric.evaluate(loaded.simulation.state), 50, accuracy: 1e-12)
+        _ = try loaded.simulation.run(recorder: Sink())
+        let w = loaded.simulation.state.populations[0].weights
+        let ess = 1 / w.reduce(0) { $0 + $1 * $1 }
+        XCTAssertEqual(metric.evaluate(loaded.simulation.state), ess, accuracy: 1e-12 * ess)
+        XCTAssertLessThan(ess, 40)
     }
 }

@@ -243,8 +243,6 @@ public final class TwoLayerNetworkFlow: Flow {
         if gradient.count != p.count * pd { gradient = [Double](repeating: 0, count: p.count * pd) }
         let wd = weightDecay
         let inv = 1 / Double(m)
-        let weighted = fisherRao > 0
-        if weighted && variation.count != p.count { variation = [Double](repeating: 0, count: p.count) }
         if !mine.isEmpty {
             p.positions.withUnsafeBufferPointer { th in
                 inputs.withUnsafeBufferPointer { zp in
@@ -252,38 +250,29 @@ public final class TwoLayerNetworkFlow: Flow {
                         slopes.withUnsafeBufferPointer { ssp in
                             r.withUnsafeBufferPointer { rp in
                                 gradient.withUnsafeMutableBufferPointer { gp in
-                                    variation.withUnsafeMutableBufferPointer { vp in
-                                        let T = SharedPointer(th.baseAddress!)
-                                        let Z = SharedPointer(zp.baseAddress!)
-                                        let SV = SharedPointer(svp.baseAddress!)
-                                        let SS = SharedPointer(ssp.baseAddress!)
-                                        let R = SharedPointer(rp.baseAddress!)
-                                        let G = SharedMutablePointer(gp.baseAddress!)
-                                        let V = weighted ? SharedMutablePointer(vp.baseAddress!) : nil
-                                        Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4) { range in
-                                            for i in range {
-                                                let row = (i - mine.lowerBound) * m
-                                                let at = (i - firstRow) * pd
-                                                let a = T.base[at]
-                                                let g = G.base + at
-                                                for k in 0..<pd { g[k] = 0 }
-                                                for s in 0..<m {
-                                                    let rs = R.base[s]
-                                                    g[0] += rs * SV.base[row + s]
-                                                    let q = rs * a * SS.base[row + s]
-                                                    if q != 0 {
-                                                        for k in 0..<d { g[1 + k] += q * Z.base[s * d + k] }
-                                                        g[d + 1] += q
-                                                    }
+                                    let T = SharedPointer(th.baseAddress!)
+                                    let Z = SharedPointer(zp.baseAddress!)
+                                    let SV = SharedPointer(svp.baseAddress!)
+                                    let SS = SharedPointer(ssp.baseAddress!)
+                                    let R = SharedPointer(rp.baseAddress!)
+                                    let G = SharedMutablePointer(gp.baseAddress!)
+                                    Parallel.forEachChunk(of: mine, threads: threads, minimumChunk: 4) { range in
+                                        for i in range {
+                                            let row = (i - mine.lowerBound) * m
+                                            let at = (i - firstRow) * pd
+                                            let a = T.base[at]
+                                            let g = G.base + at
+                                            for k in 0..<pd { g[k] = 0 }
+                                            for s in 0..<m {
+                                                let rs = R.base[s]
+                                                g[0] += rs * SV.base[row + s]
+                                                let q = rs * a * SS.base[row + s]
+                                                if q != 0 {
+                                                    for k in 0..<d { g[1 + k] += q * Z.base[s * d + k] }
+                                                    g[d + 1] += q
                                                 }
-                                                if let V {
-                                                    // Ψ(θ_i) = a_i E_n[r σ_i] (g[0] holds Σ_s r_s σ_is) plus (α/2)|θ_i|².
-                                                    var r2 = 0.0
-                                                    for k in 0..<pd { r2 += T.base[at + k] * T.base[at + k] }
-                                                    V.base[i - firstRow] = a * g[0] * inv + 0.5 * wd * r2
-                                                }
-                                                for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[at + k] }
                                             }
+                                            for k in 0..<pd { g[k] = g[k] * inv + wd * T.base[at + k] }
                                         }
                                     }
                                 }
@@ -294,10 +283,28 @@ public final class TwoLayerNetworkFlow: Flow {
             }
         }
         if p.share == nil { communicator.gatherBlocks(of: &gradient, width: pd, rows: shares(n).neurons) }
-        if weighted && p.share == nil {
-            communicator.gatherBlocks(of: &variation, width: 1, rows: shares(n).neurons)
+        if fisherRao > 0 {
+            fillFirstVariation(p, residuals: r, mine: mine, firstRow: firstRow)
+            if p.share == nil { communicator.gatherBlocks(of: &variation, width: 1, rows: shares(n).neurons) }
         }
         return gradient
+    }
+
+    /// V(θ_i) = a_i E_n[r σ(b_i·z + c_i)] + (α/2)|θ_i|² of this rank's neurons into `variation`
+    /// (by rows of `p`), from the residuals r = f − y and the activations the forward pass kept.
+    func fillFirstVariation(_ p: Population, residuals r: [Double], mine: Range<Int>, firstRow: Int) {
+        let pd = inputDimension + 2
+        let m = r.count
+        if variation.count != p.count { variation = [Double](repeating: 0, count: p.count) }
+        for i in mine {
+            let at = (i - firstRow) * pd
+            let row = (i - mine.lowerBound) * m
+            var correlation = 0.0
+            for s in 0..<m { correlation += r[s] * values[row + s] }
+            var r2 = 0.0
+            for k in 0..<pd { r2 += p.positions[at + k] * p.positions[at + k] }
+            variation[i - firstRow] = p.positions[at] * correlation / Double(m) + 0.5 * weightDecay * r2
+        }
     }
 
     /// The first variation of the risk with weight decay at every neuron of `p`,

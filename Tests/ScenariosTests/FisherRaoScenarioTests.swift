@@ -4,7 +4,8 @@ import Scenarios
 import TestSupport
 import XCTest
 
-/// `fisher-rao` and `transport` on the langevin flow in a scenario: located errors for bad
+/// `fisher-rao`, `transport` and `birth-death` in a scenario (langevin; the refusals of mmd and
+/// two-layer-network too): located errors for bad
 /// input, the keys absent from scenarios that do not give them, and a resume from a checkpoint
 /// that equals the uninterrupted run bit for bit while the weights evolve.
 final class FisherRaoScenarioTests: XCTestCase {
@@ -63,6 +64,26 @@ final class FisherRaoScenarioTests: XCTestCase {
         for (keys, line, message) in rows {
             let e = loadError("wfr.toml", contents: Array((Self.base + keys).utf8))
             XCTAssertTrue(e.hasPrefix("wfr.toml:\(line): \(message)"), "\(keys): \(e)")
+        }
+        // mmd: the witness at noise-injected points is not the first variation; two-layer-network:
+        // the entropy's first variation is not implemented.
+        let others: [(String, Int, String)] = [
+            (
+                "steps = 1\nstep-size = 0.1\n[target]\nkind = \"gaussian\"\nmean = [0]\n[population]\ncount = 10\n"
+                    + "init = { kind = \"gaussian\", mean = [0], std = 1 }\n[flow]\nkind = \"mmd\"\nnoise = 0.1\n"
+                    + "fisher-rao = 1\n", 12,
+                "flow.fisher-rao: needs noise = 0 (the weights follow the witness at the particles, not at noise-injected points)"
+            ),
+            (
+                "steps = 1\nstep-size = 0.1\n[population]\ncount = 10\ninit = { kind = \"gaussian\", mean = [0, 0, 0, 0], std = 1 }\n"
+                    + "[flow]\nkind = \"two-layer-network\"\ninput-dimension = 2\ntemperature = 0.1\nfisher-rao = 1\n",
+                10,
+                "flow.fisher-rao: needs temperature = 0 (the entropy's first variation τ log ρ is not implemented; the temperature is 0.1)"
+            ),
+        ]
+        for (text, line, message) in others {
+            let e = loadError("wfr.toml", contents: Array(text.utf8))
+            XCTAssertTrue(e.hasPrefix("wfr.toml:\(line): \(message)"), "\(text): \(e)")
         }
     }
 

@@ -187,6 +187,16 @@ final class ScenarioWeakeningTests: ScratchTestCase {
                 Weakening("noise", ["flow.temperature=1e-12"], killedBy: ["variance"]),
                 Weakening("friction (γ/100)", ["flow.friction=0.01"], killedBy: ["mean", "kl"]),
             ]),
+        // Without the weights' update the mass stays where transport left it: three quarters in
+        // the shallow well (∫V dμ ≈ 0.23), effective sample size 200.
+        Entry(
+            "langevin-wfr-double-well", tenthOfSteps: ["potential-energy", "effective-sample-size"],
+            tenthOfStepSize: ["potential-energy", "effective-sample-size"],
+            removed: [
+                Weakening(
+                    "Fisher–Rao weights", ["flow.fisher-rao=0"],
+                    killedBy: ["potential-energy", "effective-sample-size"])
+            ]),
         // Without the kernel's reach the particles no longer repel: each goes to the mean, the
         // covariance collapses.
         Entry(

@@ -222,7 +222,8 @@ final class MetricTests: XCTestCase {
             MetricRegistry.names,
             [
                 "mmd", "ksd", "mean-error", "cov-error", "energy", "w2", "sliced-w2", "bures-w2", "energy-distance",
-                "kl-knn", "sinkhorn", "two-sample", "free-energy", "potential-energy", "interaction-energy", "entropy",
+                "kl-knn", "sinkhorn", "two-sample", "effective-sample-size", "free-energy", "potential-energy",
+                "interaction-energy", "entropy",
                 "kl",
                 "mean", "variance", "train-loss", "test-loss",
                 "nash-gap", "value", "min-weight-entropy", "min-effective-count",

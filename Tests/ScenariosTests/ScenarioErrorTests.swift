@@ -114,6 +114,12 @@ final class ScenarioErrorTests: XCTestCase {
             Row(
                 "no temperature", base, 6,
                 "flow.temperature: must be > 0 for entropic-fictitious-play", prefixOnly: true),
+            Row(
+                "fisher-rao", base + tau + "fisher-rao = 1\n", 12,
+                "flow.fisher-rao: is a key of two-layer-network, not of entropic-fictitious-play (uniform weights)"),
+            Row(
+                "transport", base + tau + "transport = 0.5\n", 12,
+                "flow.transport: is a key of two-layer-network, not of entropic-fictitious-play", prefixOnly: true),
         ])
     }
 

@@ -16,6 +16,11 @@ import KernelSum
 /// the step), as Hertrich et al.'s generative sliced MMD flows do: each step's gradient is then an
 /// unbiased estimate of the exact one, and the flow follows the exact MMD rather than the
 /// sliced MMD along one fixed set of directions (which it would match, and stop).
+///
+/// Wasserstein–Fisher–Rao (`fisher-rao = α > 0`, `transport = β`, noise 0): the first variation
+/// of F = ½MMD² at x_i is the witness f(x_i), which the step's kernel sum computes with its
+/// gradient; the weights follow it by `FisherRaoWeights` (w_i ← w_i exp(−αh(f(x_i) −
+/// Σ_k w_k f(x_k)))/Z, from the state before the step) and the optimizer's step is βh.
 public final class MMDFlow: Flow {
     /// The kernel k of the witness function and of the energy.
     public let kernel: any RadialKernel
@@ -31,6 +36,10 @@ public final class MMDFlow: Flow {
     /// Whether a sliced engine draws fresh directions every step (``stepEngine(_:)``).
     public let freshDirections: Bool
     var optimizer: Optimizer
+    /// α ≥ 0, the rate of the Fisher–Rao weight update (0: the weights stay).
+    public let fisherRao: Double
+    /// β ≥ 0, the rate of the positions' motion: the optimizer's step is βh.
+    public let transport: Double
     let seed: UInt64
     let dimension: Int
     // Work buffers, reused every step.
@@ -40,21 +49,25 @@ public final class MMDFlow: Flow {
     /// A flow towards the given target samples (row-major, M × d).
     public convenience init(
         kernel: any RadialKernel, targetSamples: [Double], dimension: Int, noise: Double, halvingEvery: Int,
-        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false,
+        fisherRao: Double = 0, transport: Double = 1
     ) {
         self.init(
             kernel: kernel, samples: Deferred(targetSamples), count: targetSamples.count / dimension,
             dimension: dimension,
             noise: noise, halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: seed,
-            freshDirections: freshDirections)
+            freshDirections: freshDirections, fisherRao: fisherRao, transport: transport)
     }
 
     /// `samples`: the M = `count` target samples, drawn when the run first needs them.
     init(
         kernel: any RadialKernel, samples: Deferred<[Double]>, count: Int, dimension: Int, noise: Double,
         halvingEvery: Int,
-        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false
+        optimizer: Optimizer, engine: any KernelSumEngine, seed: UInt64, freshDirections: Bool = false,
+        fisherRao: Double = 0, transport: Double = 1
     ) {
+        self.fisherRao = fisherRao
+        self.transport = transport
         self.freshDirections = freshDirections
         self.kernel = kernel
         self.samples = samples
@@ -100,9 +113,21 @@ public final class MMDFlow: Flow {
     }
 
     /// One step on the first population: −∇f at the (noisy) points, through the optimizer.
+    /// With `fisher-rao`, the weights' update by the witness values of the same kernel sum.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
         let v = direction(state.populations[0], step: step)
-        optimizer.apply(v, to: &state.populations[0].positions, stepSize: h)
+        if fisherRao > 0 {
+            state.populations[0].weights = FisherRaoWeights.update(
+                weights: state.populations[0].weights, values: values, rate: -fisherRao * h)
+        }
+        optimizer.apply(v, to: &state.populations[0].positions, stepSize: transport * h)
+    }
+
+    /// The witness f(x_i) = Σ_j w_j k(x_i − x_j) − (1/M) Σ_m k(x_i − y_m) at every particle:
+    /// the first variation of ½MMD² that the weights follow (with noise 0).
+    public func firstVariation(_ p: Population) -> [Double] {
+        _ = direction(p, step: 1)
+        return Array(values[0..<p.count])
     }
 
     /// −∇f(x_i + β_n u_i) at every particle of `p` (row-major; at this rank's share when the
@@ -156,7 +181,9 @@ public final class MMDFlow: Flow {
 
     /// True: the noise and the update are per particle, the witness sums over the ranks'
     /// particles and their blocks of target samples, and AdaGrad's history moves with them.
-    public var distributesParticles: Bool { true }
+    /// With `fisher-rao` the weights' normalisation sums over every particle: each rank then
+    /// holds the whole state.
+    public var distributesParticles: Bool { fisherRao == 0 }
     /// The optimizer (AdaGrad's history, when it is adagrad).
     public var particleState: [any ParticleStatePart] { [optimizer] }
 
@@ -187,6 +214,10 @@ public final class MMDFlow: Flow {
         r["target-samples"] = String(sampleCount)
         r["summation"] = engine.name
         for (k, v) in engine.parameters { r["summation-\(k)"] = v }
+        if fisherRao > 0 || transport != 1 {
+            r["fisher-rao"] = formatNumber(fisherRao)
+            r["transport"] = formatNumber(transport)
+        }
         return r
     }
 
@@ -230,11 +261,24 @@ public final class MMDFlow: Flow {
                 s, "summation", engine, kernel: kernel, dimension: ctx.dimension, sources: n + m, targets: targets,
                 channels: 1, gradients: targets == n ? 1 : 0, threads: ctx.threads)
         }
+        let noise = try s.real("noise", default: 0, .nonNegative)
+        let halvingEvery = try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger)
+        let freshDirections = try readFreshDirections(s, engine)
+        // fisher-rao and transport (mmd only) are read only when given, so other scenarios
+        // resolve unchanged.
+        let weighted = flowName == "mmd"
+        let fisherRao =
+            weighted && s.contains("fisher-rao") ? try s.real("fisher-rao", default: 0, .nonNegative) : 0
+        let transport = weighted && s.contains("transport") ? try s.real("transport", default: 1, .nonNegative) : 1
+        if fisherRao > 0 && noise > 0 {
+            throw s.fail(
+                "fisher-rao",
+                "needs noise = 0 (the weights follow the witness at the particles, not at noise-injected points)")
+        }
         return MMDFlow(
-            kernel: kernel, samples: samples, count: m, dimension: ctx.dimension,
-            noise: try s.real("noise", default: 0, .nonNegative),
-            halvingEvery: try s.integer("noise-halving-every", default: 1000, .nonNegativeInteger),
-            optimizer: optimizer, engine: engine, seed: ctx.seed, freshDirections: try readFreshDirections(s, engine))
+            kernel: kernel, samples: samples, count: m, dimension: ctx.dimension, noise: noise,
+            halvingEvery: halvingEvery, optimizer: optimizer, engine: engine, seed: ctx.seed,
+            freshDirections: freshDirections, fisherRao: fisherRao, transport: transport)
     }
 
     /// `fresh-directions` (read only when given, so that other scenarios resolve unchanged):

@@ -181,23 +181,10 @@ public final class GameFlow: Flow {
 
     // MARK: Steps
 
-    /// The Fisher–Rao update w_i ← w_i exp(sign·αηh(V_i − Σ_k w_k V_k)) / Z (sign −1: min player).
+    /// The Fisher–Rao update w_i ← w_i exp(sign·αηh(V_i − Σ_k w_k V_k)) / Z (sign −1: min player):
+    /// ``FisherRaoWeights/update(weights:values:rate:)``.
     public static func fisherRaoUpdate(weights w: [Double], values v: [Double], rate: Double) -> [Double] {
-        var mean = 0.0
-        for i in 0..<w.count { mean += w[i] * v[i] }
-        var e = [Double](repeating: 0, count: w.count)
-        var top = -Double.infinity
-        for i in 0..<w.count {
-            e[i] = rate * (v[i] - mean)
-            top = max(top, e[i])
-        }
-        var z = 0.0
-        for i in 0..<w.count {
-            e[i] = w[i] * exp(e[i] - top)
-            z += e[i]
-        }
-        for i in 0..<w.count { e[i] /= z }
-        return e
+        FisherRaoWeights.update(weights: w, values: v, rate: rate)
     }
 
     /// Moves `p` (a copy of `base`) by one player step with the given field: sign −1 descends
@@ -211,7 +198,8 @@ public final class GameFlow: Flow {
         let n = p.count
         let hp = player.stepScale * h
         if player.fisherRao > 0 {
-            p.weights = Self.fisherRaoUpdate(weights: base.weights, values: values, rate: sign * player.fisherRao * hp)
+            p.weights = FisherRaoWeights.update(
+                weights: base.weights, values: values, rate: sign * player.fisherRao * hp)
         }
         if player.transport > 0 {
             let step = player.transport * hp

@@ -190,6 +190,11 @@ public final class EntropicFictitiousPlay: Flow, NetworkPredictions, StatefulPar
         summary:
             "entropic fictitious play for the two-layer network: Langevin inner loops on the proximal Gibbs measure, mixed predictions (Chen et al. 2022)",
         make: { s, ctx in
+            // The network's Wasserstein–Fisher–Rao keys have no meaning here: the inner loop
+            // samples p̂_k with uniform weights and its own step.
+            for key in ["fisher-rao", "transport"] where s.contains(key) {
+                throw s.fail(key, "is a key of two-layer-network, not of entropic-fictitious-play (uniform weights)")
+            }
             guard let network = try TwoLayerNetworkFlow.entry.make(s, ctx) as? TwoLayerNetworkFlow else {
                 preconditionFailure("two-layer-network makes a TwoLayerNetworkFlow")
             }

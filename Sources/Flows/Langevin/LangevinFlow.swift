@@ -20,6 +20,27 @@ import KernelSum
 /// The noise of particle i at step n comes from `RandomStream(seed, .noise, n, i)`: runs are
 /// identical for any thread count. Initial velocities (underdamped) are N(0, λI) ("thermal",
 /// from `RandomStream(seed, .noise, 0, i)`) or 0.
+///
+/// Wasserstein–Fisher–Rao (overdamped, `fisher-rao = α > 0`, `transport = β`): the particles
+/// carry weights w_i, updated with the first variation δF/δμ(x_i) = V(x_i) by
+/// `FisherRaoWeights` (w_i ← w_i exp(−αh(V(x_i) − Σ_k w_k V(x_k)))/Z) from the state before the
+/// step, while the positions move with step βh: X ← X + βh·b(X) + √(2λβh)·ξ. β = 1, α = 0 is the
+/// plain flow. The entropy's and the interaction's first variations are not implemented, so
+/// `fisher-rao` needs temperature 0 and no interaction.
+///
+/// Birth–death (overdamped, λ > 0, uniform weights; Lu, Lu & Nolen 2019, Algorithm 1): after the
+/// Langevin step, with the Gaussian kernel density estimate ρ̂(x) = (1/N) Σ_j K_σ(x − x_j) and
+///
+///     Λ_i = log ρ̂(x_i) + V(x_i)/λ − (1/N) Σ_j [log ρ̂(x_j) + V(x_j)/λ],
+///
+/// (the first variation of KL(μ‖e^{−V/λ}/Z) at the particles, centred: Σ_i Λ_i = 0) each
+/// particle i in index order, with probability 1 − exp(−|Λ_i|h), is killed and replaced by a
+/// copy of a uniformly chosen other particle (Λ_i > 0: too much mass there) or duplicated onto
+/// a uniformly chosen other (Λ_i < 0); N stays. σ is Silverman's rule
+/// σ = s̄ (4/((d + 2)N))^{1/(d+4)}, s̄² the particles' variance averaged over the coordinates
+/// (1 if they coincide). The jumps of particle i at step n draw from
+/// `RandomStream(seed, .flow, n, i)`, the rates are computed once per step: any thread count
+/// gives the same run.
 public final class LangevinFlow: Flow {
     /// `dynamics`: positions only (Euler–Maruyama), or positions and velocities (Fu & Wilson).
     public enum Dynamics: String, CaseIterable, Sendable { case overdamped, underdamped }
@@ -40,6 +61,12 @@ public final class LangevinFlow: Flow {
     public let domain: Domain
     /// How velocities start (underdamped).
     public let initialVelocity: InitialVelocity
+    /// α ≥ 0, the rate of the Fisher–Rao weight update (0: the weights stay as they are).
+    public let fisherRao: Double
+    /// β ≥ 0, the rate of the positions' (Wasserstein) motion: their step is βh (overdamped).
+    public let transport: Double
+    /// Whether the particles also jump by birth–death (overdamped, λ > 0).
+    public let birthDeath: Bool
     let seed: UInt64
     let threads: Int
     /// The ranks that share the potential's evaluations (by blocks of particles).
@@ -51,10 +78,13 @@ public final class LangevinFlow: Flow {
     public init(
         dynamics: Dynamics = .overdamped, temperature: Double, friction: Double = 1,
         potential: (any Potential)?, interactions: [any Interaction] = [], domain: Domain = .free,
-        initialVelocity: InitialVelocity = .thermal, seed: UInt64, threads: Int,
-        communicator: any Communicator = SerialCommunicator()
+        initialVelocity: InitialVelocity = .thermal, fisherRao: Double = 0, transport: Double = 1,
+        birthDeath: Bool = false, seed: UInt64, threads: Int, communicator: any Communicator = SerialCommunicator()
     ) {
+        self.birthDeath = birthDeath
         self.communicator = communicator
+        self.fisherRao = fisherRao
+        self.transport = transport
         self.dynamics = dynamics
         self.temperature = temperature
         self.friction = friction
@@ -88,6 +118,68 @@ public final class LangevinFlow: Flow {
         for w in interactions { w.addGradients(atShare: p, communicator: communicator, into: &force) }
         for k in 0..<force.count { force[k] = -force[k] }
         return force
+    }
+
+    /// The first variation δF/δμ at every particle of `p` that the weights follow: V(x_i) (0
+    /// without a potential; the full V of a minibatched target).
+    public func firstVariation(_ p: Population) -> [Double] {
+        guard let potential else { return [Double](repeating: 0, count: p.count) }
+        var values: [Double] = []
+        var gradients: [Double] = []
+        potential.evaluate(
+            p.positions, dimension: p.dimension, values: &values, gradients: &gradients, threads: threads,
+            communicator: communicator)
+        return values
+    }
+
+    /// Silverman's bandwidth σ = s̄ (4/((d + 2)N))^{1/(d+4)} of the birth–death density
+    /// estimate, s̄² the particles' variance averaged over the coordinates (1 if it is 0).
+    public static func birthDeathBandwidth(_ p: Population) -> Double {
+        let (n, d) = (p.count, p.dimension)
+        var variance = 0.0
+        for a in 0..<d {
+            var mean = 0.0
+            for i in 0..<n { mean += p.positions[i * d + a] }
+            mean /= Double(n)
+            for i in 0..<n { variance += (p.positions[i * d + a] - mean) * (p.positions[i * d + a] - mean) }
+        }
+        variance /= Double(n * d)
+        let spread = variance > 0 ? variance.squareRoot() : 1
+        return spread * pow(4 / (Double(d + 2) * Double(n)), 1 / Double(d + 4))
+    }
+
+    /// The birth–death rates Λ_i = log ρ̂(x_i) + V(x_i)/λ − (their mean) of every particle
+    /// (ρ̂ without its constant (2πσ²)^{−d/2}, which the centring removes).
+    public func birthDeathRates(_ p: Population) -> [Double] {
+        let n = p.count
+        var density: [Double] = []
+        var unused: [Double] = []
+        DirectSum(threads: threads, domain: domain).sum(
+            GaussianKernel(sigma: Self.birthDeathBandwidth(p)), dimension: p.dimension, sources: p.positions,
+            weights: [Double](repeating: 1 / Double(n), count: n), channels: 1, targets: p.positions,
+            gradientChannels: [], values: &density, gradients: &unused)
+        let v = firstVariation(p)
+        var rates = (0..<n).map { log(density[$0]) + v[$0] / temperature }
+        let mean = rates.reduce(0, +) / Double(n)
+        for i in 0..<n { rates[i] -= mean }
+        return rates
+    }
+
+    /// Lu, Lu & Nolen's jumps at step `step` (see the type): particle i, in index order, with
+    /// probability 1 − exp(−|Λ_i|h), takes a uniformly chosen other's position (Λ_i > 0) or
+    /// gives it its own (Λ_i < 0).
+    func birthDeathJumps(_ p: inout Population, step: Int, stepSize h: Double) {
+        let (n, d) = (p.count, p.dimension)
+        guard n > 1 else { return }
+        let rates = birthDeathRates(p)
+        for i in 0..<n where rates[i] != 0 {
+            var rng = RandomStream(seed: seed, .flow, step, i)
+            guard rng.uniform() < -expm1(-abs(rates[i]) * h) else { continue }
+            var j = rng.index(below: n - 1)
+            if j >= i { j += 1 }
+            let (from, to) = rates[i] > 0 ? (j, i) : (i, j)
+            for a in 0..<d { p.positions[to * d + a] = p.positions[from * d + a] }
+        }
     }
 
     /// Wraps the positions into the box and, underdamped, draws the initial velocities (unless the
@@ -138,6 +230,13 @@ public final class LangevinFlow: Flow {
     /// `communicator` each move a block of particles and the blocks' positions (and velocities)
     /// are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
+        // The weights' update from the state before the step (positions and weights).
+        let weights =
+            fisherRao > 0
+            ? FisherRaoWeights.update(
+                weights: state.populations[0].weights, values: firstVariation(state.populations[0]),
+                rate: -fisherRao * h) : nil
+        defer { if let weights { state.populations[0].weights = weights } }
         let b = drift(state.populations[0], step: step)
         let d = state.populations[0].dimension
         let n = state.populations[0].count
@@ -151,6 +250,8 @@ public final class LangevinFlow: Flow {
         let mine = blocks.range(of: held ? 0 : communicator.rank)
         switch dynamics {
         case .overdamped:
+            // The positions' step βh (β = 1: h itself).
+            let h = transport * h
             let s = (2 * lambda * h).squareRoot()
             state.populations[0].positions.withUnsafeMutableBufferPointer { xp in
                 b.withUnsafeBufferPointer { bp in
@@ -204,6 +305,7 @@ public final class LangevinFlow: Flow {
         }
         if !held { communicator.gatherBlocks(of: &state.populations[0].positions, width: d, blocks: blocks) }
         domain.wrap(&state.populations[0].positions)
+        if birthDeath { birthDeathJumps(&state.populations[0], step: step, stepSize: h) }
     }
 
     // MARK: Energies
@@ -239,7 +341,10 @@ public final class LangevinFlow: Flow {
 
     /// True: V acts on each particle alone, the noise is keyed by global index, and each
     /// interaction term sums over the ranks' particles (``Interaction/addGradients(atShare:communicator:into:)``).
-    public var distributesParticles: Bool { true }
+    /// With `fisher-rao` (birth–death), the weights' normalisation (the density estimate and the
+    /// jumps) sum over every particle: each rank then
+    /// holds the whole state (the potential's evaluations still shared by blocks).
+    public var distributesParticles: Bool { fisherRao == 0 && !birthDeath }
 
     /// Dynamics, temperature, domain, potential and interaction specs, and the engines.
     public var report: [String: String] {
@@ -249,6 +354,11 @@ public final class LangevinFlow: Flow {
             "interaction": interactions.isEmpty ? "none" : interactions.map(\.spec).joined(separator: " + "),
         ]
         if dynamics == .underdamped { r["friction"] = formatNumber(friction) }
+        if fisherRao > 0 || transport != 1 {
+            r["fisher-rao"] = formatNumber(fisherRao)
+            r["transport"] = formatNumber(transport)
+        }
+        if birthDeath { r["birth-death"] = "true" }
         for (k, w) in interactions.enumerated() {
             for (key, v) in w.report {
                 r[interactions.count == 1 ? "interaction-\(key)" : "interaction\(k + 1)-\(key)"] = v
@@ -275,15 +385,52 @@ public final class LangevinFlow: Flow {
                 s, "potential",
                 context: PotentialContext(dimension: ctx.dimension, threads: ctx.threads, target: ctx.target))
             let interactions = try InteractionRegistry.read(s, "interaction", flow: ctx, domain: domain)
-            // Memory: per particle the force and the potential's value (and the velocities).
+            // fisher-rao, transport and birth-death are read only when given, so other scenarios
+            // resolve unchanged.
+            let fisherRao = s.contains("fisher-rao") ? try s.real("fisher-rao", default: 0, .nonNegative) : 0
+            let transport = s.contains("transport") ? try s.real("transport", default: 1, .nonNegative) : 1
+            let birthDeath = s.contains("birth-death") ? try s.bool("birth-death", default: false) : false
             let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
-            s.memory.addWork(population: 0, doubles: n * (d + 1))
+            try checkWeightedKeys(
+                s, fisherRao: fisherRao, transport: transport, birthDeath: birthDeath, dynamics: dynamics,
+                temperature: temperature, interaction: !interactions.isEmpty)
+            // Memory: per particle the force and the potential's value (and the velocities; with
+            // birth–death the density estimate's sum and its values).
+            s.memory.addWork(population: 0, doubles: n * (d + 1) + (birthDeath ? 2 * n : 0))
             if dynamics == .underdamped {
                 s.memory.addWork(population: 0, doubles: n * d, "velocities", columns: ctx.dimension)
             }
             return LangevinFlow(
                 dynamics: dynamics, temperature: temperature, friction: friction, potential: potential,
                 interactions: interactions, domain: domain, initialVelocity: initialVelocity,
-                seed: ctx.seed, threads: ctx.threads, communicator: ctx.communicator)
+                fisherRao: fisherRao, transport: transport, birthDeath: birthDeath, seed: ctx.seed,
+                threads: ctx.threads,
+                communicator: ctx.communicator)
         }, needsTarget: false)
+
+    /// Refuses, located at the key, what the weighted and birth–death steps do not implement.
+    static func checkWeightedKeys(
+        _ s: Settings, fisherRao: Double, transport: Double, birthDeath: Bool, dynamics: Dynamics,
+        temperature: Double, interaction: Bool
+    ) throws {
+        if birthDeath && fisherRao > 0 {
+            throw s.fail("birth-death", "is not combined with fisher-rao (the jumps keep the weights uniform)")
+        }
+        for (key, given) in [("fisher-rao", fisherRao > 0), ("transport", transport != 1), ("birth-death", birthDeath)]
+        where given && dynamics == .underdamped {
+            throw s.fail(key, "needs dynamics = \"overdamped\" (not implemented for the underdamped step)")
+        }
+        if fisherRao > 0 && temperature > 0 {
+            throw s.fail(
+                "fisher-rao",
+                "needs temperature = 0 (the entropy's first variation λ log ρ is not implemented; the temperature is \(formatNumber(temperature)))"
+            )
+        }
+        if birthDeath && temperature == 0 {
+            throw s.fail("birth-death", "needs temperature > 0 (the rates divide V by λ)")
+        }
+        for (key, given) in [("fisher-rao", fisherRao > 0), ("birth-death", birthDeath)] where given && interaction {
+            throw s.fail(key, "needs no interaction (the interaction's first variation is not implemented)")
+        }
+    }
 }

@@ -6,13 +6,19 @@ import KernelSum
 /// 2018): each particle is a neuron θ_i = (a_i, b_i, c_i) ∈ R^{1+d+1} (coordinates x1 = a,
 /// x2..x(d+1) = b, x(d+2) = c) of
 ///
-///     f(z) = Σ_i w_i a_i σ(b_i·z + c_i)      (w_i = 1/N),
+///     f(z) = Σ_i w_i a_i σ(b_i·z + c_i)      (w_i = 1/N unless `fisher-rao` moves them),
 ///
 /// trained on the squared loss R = ½ E_n[(f(z) − y)²] by the mean-field Langevin dynamics
 /// dθ_i = −[∇Ψ(θ_i) + α θ_i] dt + √(2τ) dB_i with Ψ(θ) = E_n[(f(z) − y) a σ(b·z + c)] (the
 /// first variation of R; the particle gradient of R is w_i ∇Ψ(θ_i), so time is the
 /// mean-field time), α the weight decay and τ the temperature; Euler–Maruyama, full batch.
 /// Noise from `RandomStream(seed, .noise, step, i)`.
+///
+/// Wasserstein–Fisher–Rao (`fisher-rao = α_FR > 0`, `transport = β`): the neurons' weights
+/// follow the first variation of the risk with weight decay, V(θ_i) = Ψ(θ_i) + (α/2)|θ_i|², by
+/// `FisherRaoWeights` (w_i ← w_i exp(−α_FR h(V(θ_i) − Σ_k w_k V(θ_k)))/Z, from the state before
+/// the step), and the neurons move with step βh. The entropy's first variation is not
+/// implemented: `fisher-rao` needs temperature 0.
 ///
 /// The output is summed by blocks of `neuronBlock` neurons, f(z) = Σ_blocks (Σ_{i ∈ block}
 /// w_i a_i σ(b_i·z + c_i)), the blocks' partial sums added in block order: on K ranks each
@@ -52,6 +58,10 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
     public let weightDecay: Double
     /// τ (0: no noise).
     public let temperature: Double
+    /// α_FR ≥ 0, the rate of the neurons' Fisher–Rao weight update (0: the weights stay).
+    public let fisherRao: Double
+    /// β ≥ 0, the rate of the neurons' motion: their step is βh.
+    public let transport: Double
     /// Inputs (row-major, n × d) and labels, drawn (teacher data) at first use.
     public var trainInputs: [Double] { data.value.train.inputs }
     /// The training labels y, one per input.
@@ -69,6 +79,8 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
     let communicator: any Communicator
     /// σ(u_is) and σ'(u_is) of this rank's neurons (neuron-major), kept by the last forward pass.
     var values: [Double] = [], slopes: [Double] = [], gradient: [Double] = []
+    /// V(θ_i) = Ψ(θ_i) + (α/2)|θ_i|² of every row, made by ``velocityField(_:)`` with `fisher-rao`.
+    var variation: [Double] = []
     /// Neurons per block of the output's sum (a fixed association of the sum, whatever K).
     static let neuronBlock = 64
 
@@ -76,21 +88,23 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
     public convenience init(
         inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
         train: (inputs: [Double], labels: [Double]), test: (inputs: [Double], labels: [Double]),
-        seed: UInt64, threads: Int, communicator: any Communicator = SerialCommunicator()
+        fisherRao: Double = 0, transport: Double = 1, seed: UInt64, threads: Int,
+        communicator: any Communicator = SerialCommunicator()
     ) {
         self.init(
             inputDimension: inputDimension, activation: activation, weightDecay: weightDecay, temperature: temperature,
-            data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), seed: seed,
-            threads: threads,
-            communicator: communicator)
+            data: Deferred((train, test)), counts: (train.labels.count, test.labels.count), fisherRao: fisherRao,
+            transport: transport, seed: seed, threads: threads, communicator: communicator)
     }
 
     /// `data`: the training and test sets (of `counts` samples), made when the run first needs them.
     init(
         inputDimension: Int, activation: Activation, weightDecay: Double, temperature: Double,
-        data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), seed: UInt64, threads: Int,
-        communicator: any Communicator = SerialCommunicator()
+        data: Deferred<(train: DataSet, test: DataSet)>, counts: (train: Int, test: Int), fisherRao: Double = 0,
+        transport: Double = 1, seed: UInt64, threads: Int, communicator: any Communicator = SerialCommunicator()
     ) {
+        self.fisherRao = fisherRao
+        self.transport = transport
         self.inputDimension = inputDimension
         self.activation = activation
         self.weightDecay = weightDecay
@@ -127,7 +141,9 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
 
     /// Neurons are dealt to the ranks in fixed blocks of `neuronBlock` indices: each neuron
     /// meets every other only through the outputs on the data, so space gives nothing to cut by.
-    public var distributesParticles: Bool { true }
+    /// With `fisher-rao` the weights' normalisation sums over every neuron: each rank then holds
+    /// the whole state (its blocks of neurons still computed apart, as for a metric).
+    public var distributesParticles: Bool { fisherRao == 0 }
     /// Fixed blocks of `neuronBlock` neurons.
     public var particleLayout: ParticleDecomposition.Layout { .blocks(of: TwoLayerNetworkFlow.neuronBlock) }
 
@@ -215,6 +231,7 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
 
     /// ∇Ψ(θ_i) + α θ_i for every neuron of `p` (row-major, one row per row of `p`, (d + 2)
     /// values each); each rank computes its neurons' and, when `p` is whole, the ranks gather them.
+    /// With `fisher-rao`, also the first variation V(θ_i) of every row (``firstVariation(_:)``).
     public func velocityField(_ p: Population) -> [Double] {
         let labels = data.value.train.labels
         return velocityField(p) { f in (0..<labels.count).map { f[$0] - labels[$0] } }
@@ -273,12 +290,49 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
             }
         }
         if p.share == nil { communicator.gatherBlocks(of: &gradient, width: pd, rows: shares(n).neurons) }
+        if fisherRao > 0 {
+            fillFirstVariation(p, residuals: r, mine: mine, firstRow: firstRow)
+            if p.share == nil { communicator.gatherBlocks(of: &variation, width: 1, rows: shares(n).neurons) }
+        }
         return gradient
     }
 
-    /// One Euler–Maruyama step of every neuron held: θ ← θ − h[∇Ψ(θ) + αθ] + √(2τh) ξ.
+    /// V(θ_i) = a_i E_n[r σ(b_i·z + c_i)] + (α/2)|θ_i|² of this rank's neurons into `variation`
+    /// (by rows of `p`), from the residuals r = f − y and the activations the forward pass kept.
+    func fillFirstVariation(_ p: Population, residuals r: [Double], mine: Range<Int>, firstRow: Int) {
+        let pd = inputDimension + 2
+        let m = r.count
+        if variation.count != p.count { variation = [Double](repeating: 0, count: p.count) }
+        for i in mine {
+            let at = (i - firstRow) * pd
+            let row = (i - mine.lowerBound) * m
+            var correlation = 0.0
+            for s in 0..<m { correlation += r[s] * values[row + s] }
+            var r2 = 0.0
+            for k in 0..<pd { r2 += p.positions[at + k] * p.positions[at + k] }
+            variation[i - firstRow] = p.positions[at] * correlation / Double(m) + 0.5 * weightDecay * r2
+        }
+    }
+
+    /// The first variation of the risk with weight decay at every neuron of `p`,
+    /// V(θ_i) = Ψ(θ_i) + (α/2)|θ_i|², Ψ(θ) = E_n[(f(z) − y) a σ(b·z + c)] (needs `fisher-rao` > 0;
+    /// one forward and backward pass).
+    public func firstVariation(_ p: Population) -> [Double] {
+        precondition(fisherRao > 0, "TwoLayerNetworkFlow.firstVariation: the flow has no fisher-rao")
+        _ = velocityField(p)
+        return variation
+    }
+
+    /// One Euler–Maruyama step of every neuron held: θ ← θ − βh[∇Ψ(θ) + αθ] + √(2τβh) ξ, and
+    /// with `fisher-rao` the weights' update from the state before the step.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        langevinStep(&state, velocity: velocityField(state.populations[0]), step: step, stepSize: h)
+        let g = velocityField(state.populations[0])
+        if fisherRao > 0 {
+            state.populations[0].weights = FisherRaoWeights.update(
+                weights: state.populations[0].weights, values: variation, rate: -fisherRao * h)
+        }
+        // The neurons' step βh (β = 1: h itself).
+        langevinStep(&state, velocity: g, step: step, stepSize: transport * h)
     }
 
     /// θ ← θ − h g + √(2τh) ξ for every neuron held, g its row of `velocity`; ξ from
@@ -314,10 +368,15 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
 
     /// The input dimension, activation and data set sizes.
     public var report: [String: String] {
-        [
+        var r = [
             "input-dimension": String(inputDimension), "activation": activation.rawValue,
             "train-samples": String(sampleCounts.train), "test-samples": String(sampleCounts.test),
         ]
+        if fisherRao > 0 || transport != 1 {
+            r["fisher-rao"] = formatNumber(fisherRao)
+            r["transport"] = formatNumber(transport)
+        }
+        return r
     }
 
     // MARK: Data
@@ -453,11 +512,22 @@ public final class TwoLayerNetworkFlow: Flow, NetworkPredictions {
                 s, key, "a forward pass of \(ctx.particleCount) neurons over \(max(counts.train, counts.test)) samples",
                 parts: "activations and slopes", bytes: 16 * n * max(train, test), transient: true, derived: true)
             s.memory.addWork(population: 0, doubles: n * Double(d + 2))
+            let weightDecay = try s.real("weight-decay", default: 0, .nonNegative)
+            let temperature = try s.real("temperature", default: 0, .nonNegative)
+            // fisher-rao and transport are read only when given, so other scenarios resolve unchanged.
+            let fisherRao = s.contains("fisher-rao") ? try s.real("fisher-rao", default: 0, .nonNegative) : 0
+            let transport = s.contains("transport") ? try s.real("transport", default: 1, .nonNegative) : 1
+            if fisherRao > 0 { s.memory.addWork(population: 0, doubles: n) }
+            if fisherRao > 0 && temperature > 0 {
+                throw s.fail(
+                    "fisher-rao",
+                    "needs temperature = 0 (the entropy's first variation τ log ρ is not implemented; the temperature is \(formatNumber(temperature)))"
+                )
+            }
             return TwoLayerNetworkFlow(
-                inputDimension: d, activation: activation,
-                weightDecay: try s.real("weight-decay", default: 0, .nonNegative),
-                temperature: try s.real("temperature", default: 0, .nonNegative),
-                data: data, counts: counts, seed: ctx.seed, threads: ctx.threads, communicator: ctx.communicator)
+                inputDimension: d, activation: activation, weightDecay: weightDecay, temperature: temperature,
+                data: data, counts: counts, fisherRao: fisherRao, transport: transport, seed: ctx.seed,
+                threads: ctx.threads, communicator: ctx.communicator)
         }, needsTarget: false, particleDimension: { s in try inputDimension(s) + 2 })
 
     static let metricEntries: [MetricEntry] = [

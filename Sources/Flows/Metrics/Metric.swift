@@ -70,6 +70,7 @@ public enum MetricRegistry {
             KNNDivergenceMetric.entry,
             SinkhornMetric.entry,
             TwoSampleMetric.entry,
+            WeightStatisticMetric.effectiveSampleSizeEntry,
         ] + LangevinMetric.entries + SampleMomentMetric.entries + TwoLayerNetworkFlow.metricEntries
         + GameMetrics.entries + PredictiveMetric.entries + SpikeRecovery.entries
     /// The names, in registry order.

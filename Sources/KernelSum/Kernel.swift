@@ -38,6 +38,13 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     /// spectrum. ``MeasuredSpectrum`` measures it for a kernel known only by its values.
     /// - Parameter l: the decay, l > 0.
     func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)?
+    /// log Ψ̂(r), Ψ̂ the kernel's d-dimensional spectral density (K(x) = (2π)^{−d} ∫ Ψ̂(|ω|) e^{i⟨ω,x⟩} dω),
+    /// from which ``SliceProfile`` builds the 1-D profile the sliced engine sums; nil (the
+    /// default) where unknown or where the profile's slope series would not converge (a cusp).
+    /// - Parameters:
+    ///   - r: the frequency radius |ω| ≥ 0.
+    ///   - d: the dimension.
+    func logSpectralDensity(radius r: Double, dimension d: Int) -> Double?
     /// (κ(r), κ'(r)/r) at r² = `r2`.
     /// - Parameter r2: the squared distance r² ≥ 0.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
@@ -76,6 +83,12 @@ extension RadialKernel {
     /// None: the mesh splits off a near field.
     /// - Parameter l: the decay.
     public func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)? { nil }
+
+    /// None: the sliced engine does not know the kernel's profile.
+    /// - Parameters:
+    ///   - r: the frequency radius.
+    ///   - d: the dimension.
+    public func logSpectralDensity(radius r: Double, dimension d: Int) -> Double? { nil }
 
     /// The spec (``spec``).
     public var description: String { spec }

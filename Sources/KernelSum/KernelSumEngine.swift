@@ -140,7 +140,7 @@ public enum SummationMethod: String, CaseIterable, Sendable {
     case direct
     /// ``MeshSum``: d ≤ 3, to the tolerance.
     case mesh
-    /// ``SlicedSum``: the energy-distance kernel, any d.
+    /// ``SlicedSum``: the energy-distance, Gaussian and Matérn kernels, any d.
     case sliced
 }
 

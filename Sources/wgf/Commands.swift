@@ -192,7 +192,7 @@ struct List: ParsableCommand {
             .mesh:
                 "every kernel, d ≤ 3: ES-window NUFFT convolution (FFTW) + exact near field by spatial hash, from the tolerance",
             .sliced:
-                "riesz:r=1 only: 1-D sorted sums along P random orthonormal directions, relative error ≈ 0.2 √(d/P) (values), 1.0 √(d/P) (gradients); or as many as a given tolerance needs, from the spread between blocks",
+                "riesz:r=1, gaussian, matern, any d: 1-D sums along P random orthonormal directions (riesz:r=1 by sorting, relative error ≈ 0.2 √(d/P) values, 1.0 √(d/P) gradients; gaussian and matern by their 1-D profile's cosine series); or as many as a given tolerance needs, from the spread between blocks",
         ]
         add("summation", SummationMethod.allCases.map { ($0.rawValue, methods[$0]!) })
         add("scenario", BundledScenarios.names.map { ($0, BundledScenarios.resolve($0)) })

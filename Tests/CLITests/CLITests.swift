@@ -169,7 +169,8 @@ final class CLITests: ScratchTestCase {
             XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: Any])?["summation"] as? String, "mesh")
         }
         let refused = try wgf([
-            "run", "--set", "flow.summation=sliced", "--out", scratch.appendingPathComponent("q").path,
+            "run", "--set", "flow.summation=sliced", "--set", "flow.kernel=laplace",
+            "--out", scratch.appendingPathComponent("q").path,
         ])
         XCTAssertEqual(refused.code, 3)
         XCTAssertTrue(refused.stderr.contains("flow.summation: the sliced engine sums riesz:r=1"), refused.stderr)

@@ -10,7 +10,7 @@ import Foundation
 /// Engines: direct (batched: 64 distances per formula pass) and mesh. A formula whose
 /// spectrum decays fast (measured once, `MeasuredSpectrum` (KernelSum)) is smooth: the mesh sums it as
 /// it sums the Gaussian, without a near field; any other goes through its near/far split,
-/// which needs only values and slopes. Not sliced (riesz:r=1 only).
+/// which needs only values and slopes. Not sliced (no spectral density).
 public struct FormulaKernel: RadialKernel {
     /// The kernel's name: `formula:EXPR` in a kernel spec.
     public static let name = "formula"

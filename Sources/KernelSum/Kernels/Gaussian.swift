@@ -27,6 +27,14 @@ public struct GaussianKernel: RadialKernel {
         (Double.pi * sigma / (2 * l).squareRoot(), sigma * (2 * l).squareRoot())
     }
 
+    /// Ψ̂(r) = (2πσ²)^{d/2} e^{−σ²r²/2}.
+    /// - Parameters:
+    ///   - r: the frequency radius.
+    ///   - d: the dimension.
+    public func logSpectralDensity(radius r: Double, dimension d: Int) -> Double? {
+        0.5 * Double(d) * log(2 * Double.pi * sigma * sigma) - 0.5 * sigma * sigma * r * r
+    }
+
     /// κ = exp(−r²/(2σ²)), κ'(r)/r = −κ/σ².
     /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {

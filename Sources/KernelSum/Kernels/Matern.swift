@@ -33,6 +33,17 @@ public struct MaternKernel: RadialKernel {
     /// Direct sum with gradient, one thread: 5.3–8.0 ns (ν = 3/2) and 8.5–9.5 ns (ν = 5/2) measured.
     public var directSecondsPerPair: Double { nu > 2 ? 9.0e-9 : 6.5e-9 }
 
+    /// Ψ̂(r) = 2^d π^{d/2} Γ(ν + d/2) a^{2ν} / Γ(ν) · (a² + r²)^{−(ν + d/2)} (Rasmussen & Williams
+    /// 2006, eq. 4.15, a² = 2ν/ℓ²).
+    /// - Parameters:
+    ///   - r: the frequency radius.
+    ///   - d: the dimension.
+    public func logSpectralDensity(radius r: Double, dimension d: Int) -> Double? {
+        let h = Double(d) / 2
+        return Double(d) * log(2.0) + h * log(Double.pi) + lgamma(nu + h) - lgamma(nu) + 2 * nu * log(a)
+            - (nu + h) * log(a * a + r * r)
+    }
+
     /// κ and κ'(r)/r of the table above, at r = √r2.
     /// - Parameter r2: r².
     @inlinable public func profile(squaredDistance r2: Double) -> (value: Double, slope: Double) {

@@ -90,3 +90,21 @@ final class LastCall: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+/// The last slicing profile an engine made, kept between calls: a profile's set-up (its
+/// spectrum's extent and the reach of f, by quadrature) depends only on the kernel, d and the
+/// accuracy, and costs up to seconds for a slowly decaying spectrum (Matérn 3/2), so a flow
+/// summing the same kernel every step makes it once.
+final class ProfileCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: (spec: String, dimension: Int, accuracy: Double, profile: SliceProfile?)?
+    /// The profile of `kernel` in dimension `d` to `accuracy` (``SliceProfile/init(_:dimension:accuracy:)``).
+    func profile(_ kernel: any RadialKernel, dimension d: Int, accuracy: Double) -> SliceProfile? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let last, last.spec == kernel.spec, last.dimension == d, last.accuracy == accuracy { return last.profile }
+        let made = SliceProfile(kernel, dimension: d, accuracy: accuracy)
+        last = (kernel.spec, d, accuracy, made)
+        return made
+    }
+}

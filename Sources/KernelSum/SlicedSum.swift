@@ -37,6 +37,8 @@ public struct SlicedSum: KernelSumEngine {
     public let maximumDirections: Int
     /// What the last call drew and its estimated error.
     let lastCall = LastCall()
+    /// The profile of the last kernel summed (not riesz:r=1), made once for repeated calls.
+    let profiles = ProfileCache()
 
     /// - Parameters:
     ///   - directions: P (values below 1 are taken as 1), unused with a tolerance.
@@ -220,7 +222,8 @@ public struct SlicedSum: KernelSumEngine {
         }
         let d = problem.dimension
         let profile =
-            (kernel as? RieszKernel)?.r == 1 ? nil : SliceProfile(kernel, dimension: d, accuracy: seriesAccuracy())
+            (kernel as? RieszKernel)?.r == 1
+            ? nil : profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy())
         let scale = profile == nil ? scale(d) : 1 / Double(d)
         for k in 0..<values.count { values[k] = 0 }
         for k in 0..<gradients.count { gradients[k] = 0 }

@@ -230,14 +230,15 @@ public final class LangevinFlow: Flow {
     /// `communicator` each move a block of particles and the blocks' positions (and velocities)
     /// are gathered.
     public func advance(_ state: inout SimulationState, step: Int, stepSize h: Double) {
-        // The weights' update from the state before the step (positions and weights).
-        let weights =
-            fisherRao > 0
-            ? FisherRaoWeights.update(
-                weights: state.populations[0].weights, values: firstVariation(state.populations[0]),
-                rate: -fisherRao * h) : nil
-        defer { if let weights { state.populations[0].weights = weights } }
         let b = drift(state.populations[0], step: step)
+        // The weights' update from the state before the step (positions and weights). The drift
+        // has just evaluated V at these positions (but for a minibatched target's gradients).
+        if fisherRao > 0 {
+            let p = state.populations[0]
+            let minibatched = (potential as? TargetPotential)?.isMinibatched ?? false
+            let v = potential != nil && !minibatched ? potentialValues : firstVariation(p)
+            state.populations[0].weights = FisherRaoWeights.update(weights: p.weights, values: v, rate: -fisherRao * h)
+        }
         let d = state.populations[0].dimension
         let n = state.populations[0].count
         let seed = self.seed

@@ -2,8 +2,12 @@ import Foundation
 
 /// Per target, the sliced sums of the current block of d directions and, over the finished
 /// blocks, their sums and sums of squares: W = C + G·d unscaled entries per target (values,
-/// then gradient coordinates). The mean over blocks is the estimate; the spread between blocks
-/// its standard error (``SlicedSum/Estimate``).
+/// then gradient coordinates). Beside them, the same for the quartic control
+/// (``SliceQuarticControl``), kept as its deviation from its known mean, and the cross sums.
+/// The estimate is the block mean less the part fitted to the control's deviation (a least
+/// squares line through the B blocks' (deviation, sum) per output, read at deviation 0); the
+/// spread of the blocks about that line gives its standard error (``SlicedSum/Estimate``).
+/// With fewer than ``SliceQuarticControl/minimumBlocks`` blocks the plain mean and spread.
 final class SliceAccumulator {
     let targetCount: Int
     let channels: Int
@@ -15,11 +19,22 @@ final class SliceAccumulator {
     let sums: UnsafeMutablePointer<Double>
     /// Σ of squares over finished blocks, M·W.
     let squares: UnsafeMutablePointer<Double>
+    /// The current block's control sums, M·W.
+    let controlCurrent: UnsafeMutablePointer<Double>
+    /// A block's control sums' mean (known in closed form), M·W.
+    let controlMeans: UnsafeMutablePointer<Double>
+    /// Σ over finished blocks of the control's deviation from its mean, M·W.
+    let controlSums: UnsafeMutablePointer<Double>
+    /// Σ of the deviations' squares, M·W.
+    let controlSquares: UnsafeMutablePointer<Double>
+    /// Σ of the blocks' sums times their control deviations, M·W.
+    let crossSums: UnsafeMutablePointer<Double>
     /// B, the finished blocks.
     var blocks = 0
 
-    /// For the targets of `problem`.
-    init(problem: KernelSumProblem) {
+    /// For the targets of `problem`; the control's means about `centre` (any point: the sums
+    /// do not depend on it, their rounding does), on `threads` threads.
+    init(problem: KernelSumProblem, centre: [Double], threads: Int) {
         targetCount = problem.targetCount
         channels = problem.channels
         width = problem.channels + problem.gradientChannels.count * problem.dimension
@@ -27,31 +42,77 @@ final class SliceAccumulator {
         current = .allocate(capacity: count)
         sums = .allocate(capacity: count)
         squares = .allocate(capacity: count)
-        for p in [current, sums, squares] { p.initialize(repeating: 0, count: count) }
+        controlCurrent = .allocate(capacity: count)
+        controlMeans = .allocate(capacity: count)
+        controlSums = .allocate(capacity: count)
+        controlSquares = .allocate(capacity: count)
+        crossSums = .allocate(capacity: count)
+        for p in [current, sums, squares, controlCurrent, controlMeans, controlSums, controlSquares, crossSums] {
+            p.initialize(repeating: 0, count: count)
+        }
+        if targetCount > 0 && problem.dimension > 1 {
+            SliceQuarticControl.blockMeans(problem, centre: centre, threads: threads, into: controlMeans)
+        }
     }
 
     func deallocate() {
-        current.deallocate()
-        sums.deallocate()
-        squares.deallocate()
+        for p in [current, sums, squares, controlCurrent, controlMeans, controlSums, controlSquares, crossSums] {
+            p.deallocate()
+        }
     }
 
-    /// The estimated relative error (``SlicedSum/Estimate``) of the mean over the blocks, for
+    /// Folds the current block of target `j` into the sums and clears it.
+    @inline(__always)
+    func finishBlock(target j: Int) {
+        let base = j * width
+        for t in base..<(base + width) {
+            let v = current[t]
+            let u = controlCurrent[t] - controlMeans[t]
+            sums[t] += v
+            squares[t] += v * v
+            controlSums[t] += u
+            controlSquares[t] += u * u
+            crossSums[t] += v * u
+            current[t] = 0
+            controlCurrent[t] = 0
+        }
+    }
+
+    /// The estimate of output `t` (flat index) and its variance. With the control: B blocks
+    /// (u_b, v_b), slope β = S_uv/S_uu, estimate v̄ − βū and variance
+    /// RSS/(B − 2)·(1/B + ū²/S_uu) (a regression line's prediction at u = 0); else the mean and
+    /// the variance of the mean.
+    @inline(__always)
+    func estimate(_ t: Int) -> (mean: Double, variance: Double) {
+        let b = Double(blocks)
+        let mean = sums[t] / b
+        let svv = max(0, squares[t] - sums[t] * mean)
+        let plain = blocks >= 2 ? svv / (b - 1) / b : Double.infinity
+        guard blocks >= SliceQuarticControl.minimumBlocks else { return (mean, plain) }
+        let ubar = controlSums[t] / b
+        let suu = controlSquares[t] - controlSums[t] * ubar
+        // A control that does not vary (zero weights, coincident points): nothing to fit.
+        guard suu > 1e-24 * max(controlSquares[t], Double.leastNormalMagnitude) else { return (mean, plain) }
+        let suv = crossSums[t] - sums[t] * ubar
+        let beta = suv / suu
+        let rss = max(0, svv - beta * suv)
+        return (mean - beta * ubar, rss / (b - 2) * (1 / b + ubar * ubar / suu))
+    }
+
+    /// The estimated relative error (``SlicedSum/Estimate``) of the estimate, for
     /// `targetCount` targets (the pilot follows some of them and speaks for all): of the
     /// gradients when there are any, else of the values. In one pass over the targets in order,
     /// so it does not depend on the thread count. Infinity with fewer than two blocks.
     func estimatedError(targetCount total: Int) -> Double {
         guard blocks >= 2 else { return .infinity }
-        let b = Double(blocks)
         let judged = width > channels ? channels..<width : 0..<channels
         var largestMean = 0.0
         var largestVariance = 0.0
         for j in 0..<targetCount {
             for t in judged {
-                let s = sums[j * width + t]
-                let q = squares[j * width + t]
-                largestMean = max(largestMean, abs(s / b))
-                largestVariance = max(largestVariance, max(0, (q - s * s / b) / (b - 1)) / b)
+                let (mean, variance) = estimate(j * width + t)
+                largestMean = max(largestMean, abs(mean))
+                largestVariance = max(largestVariance, variance)
             }
         }
         let outputs = Double(total * judged.count)
@@ -59,18 +120,21 @@ final class SliceAccumulator {
         return largestMean > 0 ? spread / largestMean : (spread > 0 ? .infinity : 0)
     }
 
-    /// The mean over the blocks times `scale` for the targets `rows`, into the engine's layout
-    /// from row 0: values `[j·C + c]`, gradients `[(j·G + g)·d + a]`.
+    /// `scale` times the estimate of a block's sums for the targets `rows`, into the engine's layout from row 0: values `[j·C + c]`,
+    /// gradients `[(j·G + g)·d + a]`.
     func write(
         rows: Range<Int>, scale: Double, values: UnsafeMutablePointer<Double>,
         gradients: UnsafeMutablePointer<Double>?
     ) {
-        let f = scale / Double(max(blocks, 1))
+        guard blocks > 0 else {
+            for j in 0..<rows.count { for c in 0..<channels { values[j * channels + c] = 0 } }
+            return
+        }
         let g = width - channels
         for (j, row) in rows.enumerated() {
-            for c in 0..<channels { values[j * channels + c] = f * sums[row * width + c] }
+            for c in 0..<channels { values[j * channels + c] = scale * estimate(row * width + c).mean }
             guard let gradients else { continue }
-            for t in 0..<g { gradients[j * g + t] = f * sums[row * width + channels + t] }
+            for t in 0..<g { gradients[j * g + t] = scale * estimate(row * width + channels + t).mean }
         }
     }
 }
@@ -107,4 +171,10 @@ final class ProfileCache: @unchecked Sendable {
         last = (kernel.spec, d, accuracy, made)
         return made
     }
+}
+
+/// An accumulator shared by workers that touch disjoint targets.
+struct SharedAccumulator: @unchecked Sendable {
+    let value: SliceAccumulator
+    init(_ value: SliceAccumulator) { self.value = value }
 }

@@ -496,15 +496,15 @@ final class SumCommandTests: ScratchTestCase {
             return (r.stdout.split(separator: "\n").dropFirst().map { Double($0)! }, info, r.stderr)
         }
         let exact = try sum(["--method", "direct"]).values
-        let sliced = try sum(["--method", "sliced", "--tolerance", "0.01", "--seed", "4"])
+        let sliced = try sum(["--method", "sliced", "--tolerance", "0.002", "--seed", "4"])
         let parameters = try XCTUnwrap(sliced.info["parameters"] as? [String: String])
-        XCTAssertEqual(parameters["tolerance"], "0.01")
+        XCTAssertEqual(parameters["tolerance"], "0.002")
         let estimate = try XCTUnwrap(parameters["estimated-error"].flatMap(Double.init))
-        XCTAssertLessThanOrEqual(estimate, 0.01)
+        XCTAssertLessThanOrEqual(estimate, 0.002)
         XCTAssertGreaterThan(try XCTUnwrap(parameters["directions-drawn"].flatMap(Int.init)), 16 * d)
         let largest = exact.map(abs).max()!
         let error = zip(sliced.values, exact).map { abs($0 - $1) }.max()! / largest
-        XCTAssertLessThanOrEqual(error, 0.01)
+        XCTAssertLessThanOrEqual(error, 0.002)
         XCTAssertFalse(sliced.stderr.contains("warning"), sliced.stderr)
         // Fixed directions report their estimate too.
         let fixed = try sum(["--method", "sliced", "--directions", "64"])

@@ -322,11 +322,13 @@ final class SlicedSumTests: XCTestCase {
     }
 
     /// The error the documentation states (docs/scenarios.md, `sliced`), relative to the largest
-    /// |value| or |gradient| over the targets, in units of √(d/P): values about 0.2 on average
-    /// and at most 0.5, gradients about 1.0 on average and at most 2, measured over 6 problems
+    /// |value| or |gradient| over the targets, in units of √(d/P): values about 0.12 on average
+    /// and at most 0.35, gradients about 0.85 on average and at most 2, measured over 6 problems
     /// (N = 400 sources in [−2, 2]^d with signed weights, 60 targets) × 2 sets of directions for
-    /// d = 3 and 10, P = 16d and 256d. (Measured: value means 0.17–0.21, largest 0.48; gradient
-    /// means 0.95–1.00, largest 1.56; at N = 2000 the same within 10 %, largest gradient 1.97.)
+    /// d = 3 and 10, P = 16d and 256d. (Measured with the quartic control: value means
+    /// 0.11–0.13, largest 0.27; gradient means 0.81–0.88, largest 1.53. Without it the value
+    /// means were 0.17–0.21 and the gradient means 0.95–1.00: |t| is no quartic near its kink,
+    /// so the control removes less than for smooth kernels in high dimension.)
     func testErrorIsWhatTheDocumentationStates() {
         for d in [3, 10] {
             for p in [16 * d, 256 * d] {
@@ -344,9 +346,9 @@ final class SlicedSumTests: XCTestCase {
                 }
                 let meanValue = values.reduce(0, +) / Double(values.count)
                 let meanGradient = gradients.reduce(0, +) / Double(gradients.count)
-                XCTAssertLessThanOrEqual(meanValue, 0.25, "d=\(d) P=\(p) mean value error / √(d/P)")
-                XCTAssertLessThanOrEqual(values.max()!, 0.5, "d=\(d) P=\(p) largest value error / √(d/P)")
-                XCTAssertLessThanOrEqual(meanGradient, 1.1, "d=\(d) P=\(p) mean gradient error / √(d/P)")
+                XCTAssertLessThanOrEqual(meanValue, 0.15, "d=\(d) P=\(p) mean value error / √(d/P)")
+                XCTAssertLessThanOrEqual(values.max()!, 0.35, "d=\(d) P=\(p) largest value error / √(d/P)")
+                XCTAssertLessThanOrEqual(meanGradient, 0.95, "d=\(d) P=\(p) mean gradient error / √(d/P)")
                 XCTAssertLessThanOrEqual(gradients.max()!, 2, "d=\(d) P=\(p) largest gradient error / √(d/P)")
             }
         }

@@ -9,7 +9,7 @@ import Foundation
 ///   near field, spreading: ``MeshSum/estimatedSeconds(_:_:)``) is below direct's. In 3-D a
 ///   kernel that needs the near field (IMQ, Laplace, Matérn, Coulomb) then stays direct up
 ///   to N = M ≈ 10⁴ (scripts/bench-auto-choice.py measures the choice against both engines);
-/// - sliced (riesz:r=1, d > 3): the relative error of its gradients is about 1.0 √(d/P)
+/// - sliced (riesz:r=1, d > 3): the relative error of its gradients is about 0.85 √(d/P)
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
 ///   below direct's.

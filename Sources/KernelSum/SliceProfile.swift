@@ -203,18 +203,25 @@ public struct SliceProfile: Sendable {
         let are = scratch.lanes
         let aim = scratch.lanes + count * channels
         for k in 0..<(2 * count * channels) { are[k] = V() }
-        // Starting powers z^first and steps z, eight points from `start`, lanes past `end` weigh 0.
+        // Steps z and starting powers z^first, eight points from `start` (lanes past `end` hold
+        // z = 0: they weigh 0 as sources and are not written as targets). One cos and sin per
+        // point; z^first by repeated squaring (relative error about log₂(first) ulp).
         func powers(_ start: Int, _ end: Int) -> (V, V, V, V) {
             var zr = V()
             var zi = V()
-            var pr = V()
-            var pi = V()
             for l in 0..<8 where start + l < end {
                 let u = v[start + l] - centre
                 zr[l] = cos(omega * u)
                 zi[l] = sin(omega * u)
-                pr[l] = cos(Double(first) * omega * u)
-                pi[l] = sin(Double(first) * omega * u)
+            }
+            var pr = V(repeating: 1)
+            var pi = V()
+            var (br, bi) = (zr, zi)
+            var e = first
+            while e > 0 {
+                if e & 1 == 1 { (pr, pi) = (pr * br - pi * bi, pr * bi + pi * br) }
+                e >>= 1
+                if e > 0 { (br, bi) = (br * br - bi * bi, 2 * br * bi) }
             }
             return (zr, zi, pr, pi)
         }

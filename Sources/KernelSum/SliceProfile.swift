@@ -204,16 +204,19 @@ public struct SliceProfile: Sendable {
         let aim = scratch.lanes + count * channels
         for k in 0..<(2 * count * channels) { are[k] = V() }
         // Steps z and starting powers z^first, eight points from `start` (lanes past `end` hold
-        // z = 0: they weigh 0 as sources and are not written as targets). One cos and sin per
-        // point; z^first by repeated squaring (relative error about log₂(first) ulp).
+        // z = 0: they weigh 0 as sources and are not written as targets). One vector sin and cos per
+        // point (``VectorMath/sinCos(_:)``); z^first by repeated squaring (relative error about
+        // log₂(first) ulp).
         func powers(_ start: Int, _ end: Int) -> (V, V, V, V) {
-            var zr = V()
-            var zi = V()
+            var phase = V()
+            var valid = SIMDMask<SIMD8<Int64>>()
             for l in 0..<8 where start + l < end {
-                let u = v[start + l] - centre
-                zr[l] = cos(omega * u)
-                zi[l] = sin(omega * u)
+                phase[l] = omega * (v[start + l] - centre)
+                valid[l] = true
             }
+            var (zi, zr) = VectorMath.sinCos(phase)
+            zr.replace(with: 0, where: .!valid)
+            zi.replace(with: 0, where: .!valid)
             var pr = V(repeating: 1)
             var pi = V()
             var (br, bi) = (zr, zi)

@@ -50,6 +50,43 @@ public enum VectorMath {
         return result
     }
 
+    /// sin and cos on eight lanes, for |x| ≤ 2⁴⁰ (the slicing sweep's phases are within ±π):
+    /// x = n π/2 + r, n = round(2x/π), |r| ≤ π/4 (Cody–Waite split of π/2 in three parts),
+    /// sin r and cos r by their Taylor polynomials to r¹⁵ and r¹⁶ (truncation below 5e-17),
+    /// then the quadrant n mod 4 swaps them and sets the signs. Within a few ulp of libm there.
+    /// - Parameter x: eight arguments.
+    @inlinable @inline(__always)
+    public static func sinCos(_ x: V) -> (sin: V, cos: V) {
+        let shifter = V(repeating: 6755399441055744.0)
+        let t = shifter.multiplyAdd(x, V(repeating: 0.6366197723675814))
+        let n = t - shifter
+        var r = x.multiplyAdd(n, V(repeating: -1.5707963267341256))
+        r = r.multiplyAdd(n, V(repeating: -6.077100506303966e-11))
+        r = r.multiplyAdd(n, V(repeating: -2.0222662487959506e-21))
+        let r2 = r * r
+        let r4 = r2 * r2
+        let r8 = r4 * r4
+        @inline(__always) func pair(_ a: Double, _ b: Double) -> V { V(repeating: a).multiplyAdd(V(repeating: b), r2) }
+        // sin r = r (1 − r²/3! + r⁴/5! − …), cos r = 1 − r²/2! + r⁴/4! − …, Estrin in r².
+        let s0 = pair(1, -1.0 / 6).multiplyAdd(pair(1.0 / 120, -1.0 / 5040), r4)
+        let s1 = pair(1.0 / 362_880, -1.0 / 39_916_800).multiplyAdd(
+            pair(1.0 / 6_227_020_800, -1.0 / 1_307_674_368_000), r4)
+        let sine = r * s0.multiplyAdd(s1, r8)
+        let c0 = pair(1, -1.0 / 2).multiplyAdd(pair(1.0 / 24, -1.0 / 720), r4)
+        let c1 = pair(1.0 / 40320, -1.0 / 3_628_800).multiplyAdd(pair(1.0 / 479_001_600, -1.0 / 87_178_291_200), r4)
+        let cosine = c0.multiplyAdd(c1.multiplyAdd(V(repeating: 1.0 / 20_922_789_888_000), r8), r8)
+        // The quadrant in n's low bits (t's pattern holds n + 1.5·2⁵²).
+        let q = unsafeBitCast(t, to: U.self) & U(repeating: 3)
+        let odd = (q & U(repeating: 1)) .== U(repeating: 1)
+        var sinOut = sine
+        var cosOut = cosine
+        sinOut.replace(with: cosine, where: odd)
+        cosOut.replace(with: sine, where: odd)
+        sinOut.replace(with: -sinOut, where: q .>= U(repeating: 2))
+        cosOut.replace(with: -cosOut, where: (q &+ U(repeating: 1)) & U(repeating: 2) .== U(repeating: 2))
+        return (sinOut, cosOut)
+    }
+
     /// Natural log on eight lanes: x = 2^k m with m in [√½, √2), log m = 2 atanh(f),
     /// f = (m − 1)/(m + 1), |f| ≤ 0.1716, by its odd series to f²¹ (truncation below 1e-17),
     /// plus k ln2 in two parts (Cody–Waite). Subnormals are rescaled by 2⁵⁴ first. Within a few

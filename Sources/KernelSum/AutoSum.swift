@@ -12,7 +12,15 @@ import Foundation
 /// - sliced (riesz:r=1, d > 3): the relative error of its gradients is about 0.85 √(d/P)
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
-///   below direct's.
+///   below direct's;
+/// - sliced (gaussian, matern, d > 3), given the points: its error depends on them, so a pilot
+///   (``SlicedSum``'s, 16 blocks of d directions on at most 1024 targets, then as many as the
+///   estimate predicts) finds the directions that meet τ, and sliced is taken when they cost
+///   less than half of direct's (``slicedSecondsPerPointAndDirection(dimension:frequencies:channels:gradients:)``
+///   against ``directSecondsPerPair(_:dimension:gradients:)``). The pilot is tried only when
+///   its first 16 blocks cost less than a tenth of the direct sum, and gives up as soon as its
+///   prediction exceeds the budget, so a losing pilot costs at most that tenth. At d = 50,
+///   N = M = 10⁵ and τ = 10⁻³ it takes sliced at about 1/40 of direct's time.
 /// Otherwise direct. The last choice and its parameters are reported (run.json).
 ///
 /// In the periodic box (a periodic ``Domain``) the same rule between the minimum-image direct
@@ -29,6 +37,9 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
     public let domain: Domain
     let direct: DirectSum
     let mesh: MeshSum
+    /// The sliced engine held to the tolerance, whose pilot chooses P for profiled kernels (its
+    /// profile is kept between calls).
+    let sliced: SlicedSum
     let lock = NSLock()
     var lastChoice: any KernelSumEngine
 
@@ -48,6 +59,7 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         self.domain = domain
         direct = DirectSum(threads: threads, domain: domain)
         mesh = MeshSum(tolerance: tolerance, threads: threads, domain: domain, communicator: communicator)
+        sliced = SlicedSum(directions: 1, seed: seed, threads: threads, tolerance: tolerance)
         lastChoice = direct
     }
 
@@ -80,8 +92,8 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         {
             return mesh
         }
-        // Sliced for the energy distance only: its cost model P = d/τ² is measured for it; the
-        // Gaussian and Matérn profiles' crossover with direct is not (docs/performance.md).
+        // Sliced by shape for the energy distance only: its cost model P = d/τ² is measured for
+        // it; the profiled kernels' errors depend on the points (``slicedByPilot(_:_:)``).
         if !domain.isPeriodic, (kernel as? RieszKernel)?.r == 1 {
             let p = SlicedSum.directions(forTolerance: tolerance, dimension: d)
             if 30e-9 * Double(p) * Double(n + m) < 3e-9 * pairs {
@@ -100,12 +112,65 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
     public func choice(_ kernel: any RadialKernel, for problem: KernelSumProblem) -> any KernelSumEngine {
         let byShape = choice(
             kernel, dimension: problem.dimension, sources: problem.sourceCount, targets: problem.targetCount)
+        if byShape is DirectSum, let piloted = slicedByPilot(kernel, problem) { return piloted }
         guard byShape is MeshSum else { return byShape }
         let pairs = Double(problem.sourceCount) * Double(problem.targetCount)
         guard let meshSeconds = mesh.estimatedSeconds(kernel, problem),
             meshSeconds < pairs * kernel.directSecondsPerPair
         else { return direct }
         return mesh
+    }
+
+    /// Seconds per point and direction of the sliced engine on one thread with a profile of K
+    /// frequencies, C channels and G gradient channels: 20 ns + 0.25 ns·d(1 + G) to project and
+    /// fold, 0.55 ns per frequency and channel in the series (measured for the Gaussian, K ≈ 12,
+    /// and Matérn 5/2, K ≈ 240–400, in d = 5–50: docs/performance.md).
+    public static func slicedSecondsPerPointAndDirection(
+        dimension d: Int, frequencies k: Int, channels c: Int, gradients g: Int
+    ) -> Double {
+        (20 + 0.25 * Double(d * (1 + g)) + 0.55 * Double(k * (c + g))) * 1e-9
+    }
+
+    /// Seconds per pair of the direct sum on one thread in dimension d: the kernel's rate
+    /// (measured in d ≤ 3) plus 0.36 ns per coordinate (measured for the Gaussian up to d = 50),
+    /// twice that with gradients.
+    public static func directSecondsPerPair(_ kernel: any RadialKernel, dimension d: Int, gradients g: Int) -> Double {
+        kernel.directSecondsPerPair + 0.36e-9 * Double(d * (1 + min(g, 1)))
+    }
+
+    /// The sliced engine with the directions its pilot found to meet the tolerance, for a
+    /// profiled kernel (not riesz:r=1, which the shape rule serves) in d > 3 outside the box,
+    /// when that costs less than half the direct sum; else nil.
+    func slicedByPilot(_ kernel: any RadialKernel, _ problem: KernelSumProblem) -> SlicedSum? {
+        let d = problem.dimension
+        let n = problem.sourceCount
+        let m = problem.targetCount
+        let pairs = Double(n) * Double(m)
+        guard !domain.isPeriodic, d > 3, (kernel as? RieszKernel)?.r != 1, SlicedSum.unsupported(kernel) == nil,
+            pairs > Double(AutoSum.meshThreshold),
+            let profile = sliced.profiles.profile(kernel, dimension: d, accuracy: sliced.seriesAccuracy())
+        else { return nil }
+        // The projections' span is at most twice the points' largest distance from the centre.
+        let centre = SlicedSum.centre(problem)
+        var radius = 0.0
+        for points in [problem.sources, problem.targets] {
+            for i in 0..<(points.count / d) {
+                var r = 0.0
+                for a in 0..<d { r += (points[i * d + a] - centre[a]) * (points[i * d + a] - centre[a]) }
+                radius = max(radius, r)
+            }
+        }
+        guard radius.isFinite else { return nil }
+        let k = profile.series(span: 2 * radius.squareRoot()).coefficients.count
+        let g = problem.gradientChannels.count
+        let perPoint = AutoSum.slicedSecondsPerPointAndDirection(
+            dimension: d, frequencies: k, channels: problem.channels, gradients: g)
+        let directSeconds = pairs * AutoSum.directSecondsPerPair(kernel, dimension: d, gradients: g)
+        let pilotSeconds = Double(SlicedSum.minimumAdaptiveBlocks * d * (n + min(m, SlicedSum.pilotTargets))) * perPoint
+        guard pilotSeconds < 0.1 * directSeconds else { return nil }
+        let budget = 0.5 * directSeconds / (perPoint * Double(n + m))
+        guard budget < 1e9, let p = sliced.directionsNeeded(kernel, problem, budget: Int(budget)) else { return nil }
+        return sliced.fixed(directions: p)
     }
 
     /// Sums with ``choice(_:dimension:sources:targets:)`` for this problem's shape, and records

@@ -103,21 +103,60 @@ final class SliceAccumulator {
     /// `targetCount` targets (the pilot follows some of them and speaks for all): of the
     /// gradients when there are any, else of the values. In one pass over the targets in order,
     /// so it does not depend on the thread count. Infinity with fewer than two blocks.
+    ///
+    /// The largest of K independent errors N(0, SE_k²) exceeds x with probability at most
+    /// Σ_k 2Φ̄(x/SE_k); the estimate is the x where that sum is 0.08 (the level at which
+    /// x = √(2 ln 2K)·SE when all SE_k are equal), over the largest |output|. Outputs whose SE is
+    /// far below the largest then count for little. The SE_k are binned on a log scale (32 bins
+    /// an octave below the largest, each counted at its upper edge: never optimistic by more
+    /// than 2 %) so that the sum costs O(bins) per trial x.
     func estimatedError(targetCount total: Int) -> Double {
-        guard blocks >= 2 else { return .infinity }
+        guard blocks >= 2, targetCount > 0 else { return .infinity }
         let judged = width > channels ? channels..<width : 0..<channels
         var largestMean = 0.0
         var largestVariance = 0.0
+        var variances = [Double](repeating: 0, count: targetCount * judged.count)
+        var k = 0
         for j in 0..<targetCount {
             for t in judged {
                 let (mean, variance) = estimate(j * width + t)
                 largestMean = max(largestMean, abs(mean))
                 largestVariance = max(largestVariance, variance)
+                variances[k] = variance
+                k += 1
             }
         }
+        guard largestVariance > 0 else { return largestMean > 0 || largestVariance == 0 ? 0 : .infinity }
+        guard largestVariance.isFinite else { return .infinity }
+        let largest = largestVariance.squareRoot()
+        // Bins of SE/largest: bin b holds (2^{−(b+1)/32}, 2^{−b/32}]; beyond 40 octaves, dropped.
+        let perOctave = 32.0
+        let binCount = 40 * Int(perOctave)
+        var counts = [Double](repeating: 0, count: binCount)
+        for v in variances where v > 0 {
+            let b = Int((-0.5 * log2(v / largestVariance) * perOctave).rounded(.down))
+            if b < binCount { counts[max(0, b)] += 1 }
+        }
+        // Every followed output speaks for total/targetCount.
+        let represents = Double(total) / Double(targetCount)
+        func exceedance(_ x: Double) -> Double {
+            var sum = 0.0
+            for b in 0..<binCount where counts[b] > 0 {
+                let se = largest * exp2(-Double(b) / perOctave)
+                sum += counts[b] * erfc(x / (se * 2.0.squareRoot()))
+            }
+            return represents * sum
+        }
         let outputs = Double(total * judged.count)
-        let spread = (2 * log(2 * outputs)).squareRoot() * largestVariance.squareRoot()
-        return largestMean > 0 ? spread / largestMean : (spread > 0 ? .infinity : 0)
+        var hi = (2 * log(2 * outputs)).squareRoot() * largest
+        // At most 0.08 there (all SE equal gives about 0.08); widen if rounding says otherwise.
+        while exceedance(hi) > 0.08 { hi *= 1.25 }
+        var lo = 0.0
+        for _ in 0..<60 {
+            let mid = 0.5 * (lo + hi)
+            if exceedance(mid) > 0.08 { lo = mid } else { hi = mid }
+        }
+        return largestMean > 0 ? hi / largestMean : .infinity
     }
 
     /// `scale` times the estimate of a block's sums for the targets `rows`, into the engine's layout from row 0: values `[j·C + c]`,

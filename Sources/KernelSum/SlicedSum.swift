@@ -29,16 +29,16 @@ import Foundation
 public struct SlicedSum: KernelSumEngine {
     /// P, the directions asked for (rounded up to whole blocks of d when drawn); with a
     /// ``tolerance``, unused (the tolerance chooses them).
-    public let directions: Int
+    public private(set) var directions: Int
     /// The seed the directions are drawn from.
     public private(set) var seed: UInt64
     /// Threads over the directions of a chunk (at least 1); the output does not depend on it.
     public let threads: Int
     /// τ: when set, each call adds blocks of d directions until the estimated error
     /// (``Estimate``) meets it, up to ``maximumDirections``.
-    public let tolerance: Double?
+    public private(set) var tolerance: Double?
     /// The most directions a call with a ``tolerance`` draws.
-    public let maximumDirections: Int
+    public private(set) var maximumDirections: Int
     /// What the last call drew and its estimated error.
     let lastCall = LastCall()
     /// The profile of the last kernel summed (not riesz:r=1), made once for repeated calls.
@@ -92,6 +92,37 @@ public struct SlicedSum: KernelSumEngine {
         var copy = self
         copy.seed = seed
         return copy
+    }
+
+    /// The same engine with exactly `p` directions and no tolerance, sharing the record of the
+    /// last call and the profile made (what `auto` runs once its pilot has chosen P).
+    func fixed(directions p: Int) -> SlicedSum {
+        var copy = self
+        copy.directions = max(1, p)
+        copy.tolerance = nil
+        return copy
+    }
+
+    /// The directions (whole blocks of d) that meet this engine's tolerance on `problem` by the
+    /// pilot of ``pilotBlocks(_:_:tolerance:)``, or nil if more than `budget` would be needed:
+    /// the pilot gives up as soon as the estimate's 1/√B decay predicts more than the budget
+    /// (after its first 16 blocks), so a losing pilot costs those blocks only.
+    /// - Parameters:
+    ///   - kernel: a kernel the engine sums.
+    ///   - problem: sources, weights and targets.
+    ///   - budget: the most directions worth drawing.
+    func directionsNeeded(_ kernel: any RadialKernel, _ problem: KernelSumProblem, budget: Int) -> Int? {
+        let d = problem.dimension
+        guard let tolerance, d > 1, SlicedSum.unsupported(kernel) == nil,
+            budget >= SlicedSum.minimumAdaptiveBlocks * d
+        else { return nil }
+        let profile =
+            (kernel as? RieszKernel)?.r == 1
+            ? nil : profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy())
+        var capped = self
+        capped.maximumDirections = budget
+        let (blocks, error) = capped.pilot(problem, profile, tolerance: tolerance, stopWhenOutOfReach: true)
+        return error <= tolerance ? blocks * d : nil
     }
 
     /// The last call's directions and estimated error (nil before the first call).
@@ -290,6 +321,13 @@ public struct SlicedSum: KernelSumEngine {
     /// The blocks the tolerance needs, from a pilot on an even stride of at most
     /// ``pilotTargets`` targets (``addBlocksUntilMet(_:tolerance:into:targetCount:)``).
     func pilotBlocks(_ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double) -> Int {
+        pilot(problem, profile, tolerance: tolerance, stopWhenOutOfReach: false).blocks
+    }
+
+    /// The pilot of ``pilotBlocks(_:_:tolerance:)``: the blocks drawn and the estimate reached.
+    func pilot(
+        _ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double, stopWhenOutOfReach: Bool
+    ) -> (blocks: Int, error: Double) {
         let d = problem.dimension
         let m = problem.targetCount
         let stride = (m + SlicedSum.pilotTargets - 1) / SlicedSum.pilotTargets
@@ -303,18 +341,21 @@ public struct SlicedSum: KernelSumEngine {
             pilot.targets = t
             let accumulator = accumulator(for: pilot)
             defer { accumulator.deallocate() }
-            addBlocksUntilMet(pilot, profile, tolerance: tolerance, into: accumulator, targetCount: m)
-            return accumulator.blocks
+            addBlocksUntilMet(
+                pilot, profile, tolerance: tolerance, into: accumulator, targetCount: m,
+                stopWhenOutOfReach: stopWhenOutOfReach)
+            return (accumulator.blocks, accumulator.estimatedError(targetCount: m))
         }
     }
 
     /// Adds blocks to `accumulator` (whose targets speak for `targetCount`): at least
     /// ``minimumAdaptiveBlocks``, then as many as the estimate's 1/√B decay predicts (at most
     /// 4× more a round, 5 % beyond the prediction), until the estimate meets the tolerance or
-    /// ``maximumDirections`` are drawn.
+    /// ``maximumDirections`` are drawn, or, with `stopWhenOutOfReach`, until the prediction
+    /// exceeds them.
     func addBlocksUntilMet(
         _ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double, into accumulator: SliceAccumulator,
-        targetCount m: Int
+        targetCount m: Int, stopWhenOutOfReach: Bool = false
     ) {
         let maximumBlocks = max(1, maximumDirections / problem.dimension)
         var wanted = min(SlicedSum.minimumAdaptiveBlocks, maximumBlocks)
@@ -324,6 +365,7 @@ public struct SlicedSum: KernelSumEngine {
             let error = accumulator.estimatedError(targetCount: m)
             guard error > tolerance, done < maximumBlocks else { return }
             let predicted = Double(done) * (error / tolerance) * (error / tolerance) * 1.05
+            if stopWhenOutOfReach && predicted > Double(maximumBlocks) { return }
             wanted = min(maximumBlocks, 4 * done, max(done + 1, Int(min(predicted, 1e15).rounded(.up))))
         }
     }

@@ -64,13 +64,14 @@ public struct SlicedSum: KernelSumEngine {
     /// What a call drew, and the error it estimates from the spread between its blocks of d
     /// orthonormal directions (each block's sum is an unbiased estimate of the exact sum):
     ///
-    ///     error = √(2 ln 2K) · max_k SE_k / max_k |s_k|,
+    ///     error = x / max_k |s_k|,   Σ_k 2Φ̄(x / SE_k) = 0.08,
     ///
     /// over the K outputs of a kind, s_k their estimate and SE_k its standard error: with the
     /// quartic control (B ≥ 4 blocks) the prediction error of the line fitted through the B
-    /// blocks' (control deviation, sum) at deviation 0, else Var_blocks(s_k)/B; the size the largest of
-    /// K normal errors of those standard errors reaches, relative to the largest output, what
-    /// tolerances mean everywhere in wgf (max|a − r| / max|r|). The kind is the M·G·d gradient
+    /// blocks' (control deviation, sum) at deviation 0, else Var_blocks(s_k)/B. x is the size the
+    /// largest of K normal errors of those standard errors reaches (√(2 ln 2K)·SE when all are
+    /// equal), relative to the largest output, what tolerances mean everywhere in wgf
+    /// (max|a − r| / max|r|). The kind is the M·G·d gradient
     /// coordinates when gradients are asked for (what moves particles; the values then err
     /// about a fifth as much, unless they cancel: an MMD witness near convergence), else the
     /// M·C values. Conservative: 1–5× the measured error (neighbouring targets err alike; the

@@ -12,7 +12,7 @@ import Foundation
 /// direction. Directions come in blocks of d orthonormal vectors (Gram–Schmidt on Gaussian
 /// matrices), which beat independent directions at equal P; the error decays like √(d/P).
 /// Each block also sums the quartic control Σ_i w_i ⟨ξ, y − x_i⟩⁴, whose mean over the sphere
-/// is known in closed form (``SliceQuarticControl``): each output's block sums are fitted to
+/// is known in closed form (`SliceQuarticControl`): each output's block sums are fitted to
 /// the control's deviations and the fitted part removed, which in high dimension, where the
 /// profile is nearly a quartic over the range the projections take, cuts the error 6–12×.
 /// Directions are handled in chunks: one matrix product projects all points on a chunk, its

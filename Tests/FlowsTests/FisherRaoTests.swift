@@ -136,7 +136,7 @@ final class FisherRaoTests: XCTestCase {
         let mean = x.reduce(0, +) / n
         let sd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
         let sigma = sd * pow(4 / (3 * n), 0.2)
-        XCTAssertEqual(LangevinFlow.birthDeathBandwidth(population(x, dimension: 1)), sigma, accuracy: 1e-15)
+        XCTAssertEqual(LangevinFlow.densityBandwidth(population(x, dimension: 1)), sigma, accuracy: 1e-15)
         let raw = x.map { xi in
             log(x.reduce(0) { $0 + exp(-(xi - $1) * (xi - $1) / (2 * sigma * sigma)) } / n)
                 + TiltedDoubleWell.value(xi, c) / lambda

@@ -244,6 +244,31 @@ final class FormulaLangevinTests: XCTestCase {
         XCTAssertEqual(e1, e2, accuracy: 1e-12 * abs(e2))
     }
 
+    /// The formula interaction's values pass, adding 1.5·Σ_{j≠i} w_j W(x_i − x_j) with
+    /// W = ½|x|² − log|x| (term weight 1.5), equals the test's double loop (non-uniform weights,
+    /// 2 threads) to 1e-12 relative.
+    func testFormulaInteractionValuesMatchTheDoubleLoop() throws {
+        let term = #"flow.interaction=[{ kind = "formula", formula = "0.5*norm2(x) - log(norm(x))", weight = 1.5 }]"#
+        let terms = try flow("formula-swarm-2d", [term]).interactions
+        XCTAssertEqual(terms.count, 1)
+        var rng = LCGUniform(9)
+        let n = 150
+        let x = (0..<(2 * n)).map { _ in rng.next() * 2 - 1 }
+        let raw = (0..<n).map { _ in 0.5 + rng.next() }
+        let w = raw.map { $0 / raw.reduce(0, +) }
+        var values = [Double](repeating: 1, count: n)
+        terms[0].addValues(x, weights: w, dimension: 2, into: &values)
+        let want = (0..<n).map { i in
+            1 + 1.5
+                * (0..<n).reduce(0.0) { s, j in
+                    guard j != i else { return s }
+                    let r2 = pow(x[2 * i] - x[2 * j], 2) + pow(x[2 * i + 1] - x[2 * j + 1], 2)
+                    return s + w[j] * (0.5 * r2 - 0.5 * log(r2))
+                }
+        }
+        XCTAssertLessThan(relativeError(values, want), 1e-12)
+    }
+
     /// A kernel spec `formula:EXPR` in r is taken as an interaction, bare or as a term's
     /// `kernel`, as kernels are everywhere else: e^(−r²/2) equals `gaussian:sigma=1`.
     func testFormulaKernelSpecAsAnInteraction() throws {

@@ -110,6 +110,12 @@ public final class FormulaInteraction: Interaction, @unchecked Sendable {
         for k in 0..<g.count { gradients[k] += weight * g[k] }
     }
 
+    /// Adds weight · Σ_{j≠i} w_j W(x_i − x_j) for every i (the direct pair sums).
+    public func addValues(_ positions: [Double], weights: [Double], dimension d: Int, into values: inout [Double]) {
+        let (v, _) = pairSums(positions, weights: weights, dimension: d, gradients: false)
+        for i in 0..<v.count { values[i] += weight * v[i] }
+    }
+
     /// weight · ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
     public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
         let (v, _) = pairSums(positions, weights: weights, dimension: d, gradients: false)

@@ -3,7 +3,8 @@ import Foundation
 import KernelSum
 
 /// A pair interaction W of the free energy: the flow needs, for every particle i,
-/// Σ_j w_j ∇W(x_i − x_j), and the metrics ½ Σ_{i≠j} w_i w_j W(x_i − x_j).
+/// Σ_j w_j ∇W(x_i − x_j), the metrics ½ Σ_{i≠j} w_i w_j W(x_i − x_j), and the weighted flows
+/// (`fisher-rao`, birth–death) its first variation at the particles, Σ_{j≠i} w_j W(x_i − x_j).
 ///
 /// A new interaction kind is one file with a class conforming to this protocol and an
 /// ``InteractionEntry``, plus one line in ``InteractionRegistry/entries``.
@@ -15,6 +16,10 @@ public protocol Interaction: AnyObject {
     /// ½ Σ_{i≠j} w_i w_j W(x_i − x_j) (the diagonal i = j is left out, so singular kernels
     /// and smooth ones are treated alike).
     func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double
+    /// Adds Σ_{j≠i} w_j W(x_i − x_j) to `values[i]` for every particle i: ∂/∂w_i of
+    /// ``energy(_:weights:dimension:)``, the first variation δ/δμ of ½∬W dμdμ at x_i without the
+    /// self-interaction w_i W(0) (which the energy leaves out too).
+    func addValues(_ positions: [Double], weights: [Double], dimension d: Int, into values: inout [Double])
     /// Engine choices for run.json.
     var report: [String: String] { get }
     /// ``addGradients(_:weights:dimension:into:)`` at this rank's share of the particles, over

@@ -75,6 +75,14 @@ public final class KernelInteraction: Interaction {
         for k in 0..<out.count { out[k] += gradients[k] }
     }
 
+    /// Adds Σ_{j≠i} w_j W(x_i − x_j) for every i: the engine's value less the diagonal
+    /// w_i·weight·k(0) where the engine includes it (kernels finite at 0).
+    public func addValues(_ positions: [Double], weights: [Double], dimension d: Int, into out: inout [Double]) {
+        sums(positions, weights, d)
+        let k0 = kernel.regularity != .singular ? weight * kernel.value(squaredDistance: 0) : 0
+        for i in 0..<weights.count { out[i] += values[i] - weights[i] * k0 }
+    }
+
     /// ½ Σ_{i≠j} w_i w_j W(x_i − x_j): the engine's sum without its diagonal.
     public func energy(_ positions: [Double], weights: [Double], dimension d: Int) -> Double {
         sums(positions, weights, d)

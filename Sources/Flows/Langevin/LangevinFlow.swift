@@ -22,23 +22,40 @@ import KernelSum
 /// from `RandomStream(seed, .noise, 0, i)`) or 0.
 ///
 /// Wasserstein–Fisher–Rao (overdamped, `fisher-rao = α > 0`, `transport = β`): the particles
-/// carry weights w_i, updated with the first variation δF/δμ(x_i) = V(x_i) by
-/// `FisherRaoWeights` (w_i ← w_i exp(−αh(V(x_i) − Σ_k w_k V(x_k)))/Z) from the state before the
-/// step, while the positions move with step βh: X ← X + βh·b(X) + √(2λβh)·ξ. β = 1, α = 0 is the
-/// plain flow. The entropy's and the interaction's first variations are not implemented, so
-/// `fisher-rao` needs temperature 0 and no interaction.
+/// carry weights w_i, μ = Σ_i w_i δ_{x_i}, updated by `FisherRaoWeights`
+/// (w_i ← w_i exp(−αh(v_i − Σ_k w_k v_k))/Z) from the state before the step with the first variation
 ///
-/// Birth–death (overdamped, λ > 0, uniform weights; Lu, Lu & Nolen 2019, Algorithm 1): after the
-/// Langevin step, with the Gaussian kernel density estimate ρ̂(x) = (1/N) Σ_j K_σ(x − x_j) and
+///     v_i = δF/δμ(x_i) = V(x_i) + Σ_{j≠i} w_j W(x_i − x_j) + λ log ρ̂(x_i),
 ///
-///     Λ_i = log ρ̂(x_i) + V(x_i)/λ − (1/N) Σ_j [log ρ̂(x_j) + V(x_j)/λ],
+/// while the positions move with step βh: X ← X + βh·b(X) + √(2λβh)·ξ. β = 1, α = 0 is the plain
+/// flow. The interaction's part is the derivative ∂/∂w_i of ½Σ_{i≠j} w_i w_j W(x_i − x_j), the
+/// energy the flow reports (``Interaction/addValues(_:weights:dimension:into:)``). The entropy's
+/// part takes for ρ the weighted Gaussian kernel density estimate
+///
+///     ρ̂(x) = Σ_j w_j K_σ(x − x_j),   K_σ(z) = (2πσ²)^{−d/2} exp(−|z|²/(2σ²)),
+///
+/// σ by Silverman's rule (below) with the weighted variance. log ρ̂ is a biased estimate of log ρ
+/// (smoothing bias O(σ²) and Jensen's log E ≥ E log), and it leaves out the term λ∫K_σ(y − x)
+/// dμ(y)/ρ̂(y) of the first variation of λ∫log ρ̂ dμ: the kernelised entropy of Lu, Lu & Nolen
+/// (2019) and Rotskoff, Jelassi, Bruna & Vanden-Eijnden (2019), whose errors vanish as σ → 0,
+/// N → ∞. With the positions fixed (β = 0) the weights stop where v_i is the same at every
+/// particle of positive weight; for σ small against the gaps ρ̂(x_i) ≈ w_i K_σ(0), so
+/// λ log w_i + V(x_i) ≈ const: w_i ∝ exp(−V(x_i)/λ), the Gibbs measure's weights on the particles
+/// (self-normalised importance weights), approached at rate αλ (ẇ_i/w_i ≈ −αλ log(w_i/w_i*)).
+///
+/// Birth–death (overdamped, λ > 0; Lu, Lu & Nolen 2019, Algorithm 1): after the Langevin step,
+/// with the same first variation v_i and
+///
+///     Λ_i = (v_i − (1/N) Σ_j v_j)/λ = log ρ̂(x_i) + V(x_i)/λ + … − (their mean),
 ///
 /// (the first variation of KL(μ‖e^{−V/λ}/Z) at the particles, centred: Σ_i Λ_i = 0) each
 /// particle i in index order, with probability 1 − exp(−|Λ_i|h), is killed and replaced by a
 /// copy of a uniformly chosen other particle (Λ_i > 0: too much mass there) or duplicated onto
 /// a uniformly chosen other (Λ_i < 0); N stays. σ is Silverman's rule
-/// σ = s̄ (4/((d + 2)N))^{1/(d+4)}, s̄² the particles' variance averaged over the coordinates
-/// (1 if they coincide). The jumps of particle i at step n draw from
+/// σ = s̄ (4/((d + 2)N))^{1/(d+4)}, s̄² the particles' weighted variance
+/// Σ_i w_i |x_i − m|²/(d Σ_i w_i), m = Σ_i w_i x_i/Σ_i w_i (1 if they coincide; uniform weights:
+/// the plain variance). ρ̂ is one direct kernel sum of the particles onto themselves (in the box
+/// by minimum images), each rank holding the whole state. The jumps of particle i at step n draw from
 /// `RandomStream(seed, .flow, n, i)`, the rates are computed once per step: any thread count
 /// gives the same run.
 public final class LangevinFlow: Flow {
@@ -120,46 +137,68 @@ public final class LangevinFlow: Flow {
         return force
     }
 
-    /// The first variation δF/δμ at every particle of `p` that the weights follow: V(x_i) (0
-    /// without a potential; the full V of a minibatched target).
-    public func firstVariation(_ p: Population) -> [Double] {
-        guard let potential else { return [Double](repeating: 0, count: p.count) }
-        var values: [Double] = []
-        var gradients: [Double] = []
-        potential.evaluate(
-            p.positions, dimension: p.dimension, values: &values, gradients: &gradients, threads: threads,
-            communicator: communicator)
+    /// The first variation δF/δμ at every particle of `p` that the weights follow (see the type):
+    /// V(x_i) (the full V of a minibatched target) + Σ_{j≠i} w_j W(x_i − x_j) + λ log ρ̂(x_i), each
+    /// term present when the flow has it. `potentialValues`: V at the particles when the caller has
+    /// them already.
+    public func firstVariation(_ p: Population, potentialValues known: [Double]? = nil) -> [Double] {
+        var values = [Double](repeating: 0, count: p.count)
+        if let known {
+            values = known
+        } else if let potential {
+            var gradients: [Double] = []
+            potential.evaluate(
+                p.positions, dimension: p.dimension, values: &values, gradients: &gradients, threads: threads,
+                communicator: communicator)
+        }
+        for w in interactions { w.addValues(p.positions, weights: p.weights, dimension: p.dimension, into: &values) }
+        if temperature > 0 && p.count > 0 {
+            let logRho = logDensityEstimate(p)
+            for i in 0..<p.count { values[i] += temperature * logRho[i] }
+        }
         return values
     }
 
-    /// Silverman's bandwidth σ = s̄ (4/((d + 2)N))^{1/(d+4)} of the birth–death density
-    /// estimate, s̄² the particles' variance averaged over the coordinates (1 if it is 0).
-    public static func birthDeathBandwidth(_ p: Population) -> Double {
+    /// Silverman's bandwidth σ = s̄ (4/((d + 2)N))^{1/(d+4)} of the density estimate ρ̂, s̄² the
+    /// particles' weighted variance averaged over the coordinates, Σ_i w_i |x_i − m|²/(d Σ_i w_i)
+    /// with m = Σ_i w_i x_i/Σ_i w_i (1 if it is 0).
+    public static func densityBandwidth(_ p: Population) -> Double {
         let (n, d) = (p.count, p.dimension)
+        let total = p.weights.reduce(0, +)
         var variance = 0.0
         for a in 0..<d {
             var mean = 0.0
-            for i in 0..<n { mean += p.positions[i * d + a] }
-            mean /= Double(n)
-            for i in 0..<n { variance += (p.positions[i * d + a] - mean) * (p.positions[i * d + a] - mean) }
+            for i in 0..<n { mean += p.weights[i] * p.positions[i * d + a] }
+            mean /= total
+            for i in 0..<n {
+                let t = p.positions[i * d + a] - mean
+                variance += p.weights[i] * t * t
+            }
         }
-        variance /= Double(n * d)
+        variance /= total * Double(d)
         let spread = variance > 0 ? variance.squareRoot() : 1
         return spread * pow(4 / (Double(d + 2) * Double(n)), 1 / Double(d + 4))
     }
 
-    /// The birth–death rates Λ_i = log ρ̂(x_i) + V(x_i)/λ − (their mean) of every particle
-    /// (ρ̂ without its constant (2πσ²)^{−d/2}, which the centring removes).
-    public func birthDeathRates(_ p: Population) -> [Double] {
-        let n = p.count
+    /// log ρ̂(x_i) at every particle, ρ̂(x) = Σ_j w_j K_σ(x − x_j) the weighted Gaussian kernel
+    /// density estimate with its constant (2πσ²)^{−d/2} and σ = ``densityBandwidth(_:)``: one
+    /// direct sum of the particles onto themselves (minimum images in the box).
+    public func logDensityEstimate(_ p: Population) -> [Double] {
+        let sigma = Self.densityBandwidth(p)
         var density: [Double] = []
         var unused: [Double] = []
         DirectSum(threads: threads, domain: domain).sum(
-            GaussianKernel(sigma: Self.birthDeathBandwidth(p)), dimension: p.dimension, sources: p.positions,
-            weights: [Double](repeating: 1 / Double(n), count: n), channels: 1, targets: p.positions,
-            gradientChannels: [], values: &density, gradients: &unused)
-        let v = firstVariation(p)
-        var rates = (0..<n).map { log(density[$0]) + v[$0] / temperature }
+            GaussianKernel(sigma: sigma), dimension: p.dimension, sources: p.positions, weights: p.weights,
+            channels: 1, targets: p.positions, gradientChannels: [], values: &density, gradients: &unused)
+        let logNormaliser = -0.5 * Double(p.dimension) * log(2 * Double.pi * sigma * sigma)
+        return density.map { log($0) + logNormaliser }
+    }
+
+    /// The birth–death rates Λ_i = (v_i − (1/N) Σ_j v_j)/λ of every particle, v the first
+    /// variation (``firstVariation(_:potentialValues:)``, with λ log ρ̂).
+    public func birthDeathRates(_ p: Population) -> [Double] {
+        let n = p.count
+        var rates = firstVariation(p).map { $0 / temperature }
         let mean = rates.reduce(0, +) / Double(n)
         for i in 0..<n { rates[i] -= mean }
         return rates
@@ -236,7 +275,7 @@ public final class LangevinFlow: Flow {
         if fisherRao > 0 {
             let p = state.populations[0]
             let minibatched = (potential as? TargetPotential)?.isMinibatched ?? false
-            let v = potential != nil && !minibatched ? potentialValues : firstVariation(p)
+            let v = firstVariation(p, potentialValues: potential != nil && !minibatched ? potentialValues : nil)
             state.populations[0].weights = FisherRaoWeights.update(weights: p.weights, values: v, rate: -fisherRao * h)
         }
         let d = state.populations[0].dimension
@@ -394,10 +433,11 @@ public final class LangevinFlow: Flow {
             let (n, d) = (Double(ctx.particleCount), Double(ctx.dimension))
             try checkWeightedKeys(
                 s, fisherRao: fisherRao, transport: transport, birthDeath: birthDeath, dynamics: dynamics,
-                temperature: temperature, interaction: !interactions.isEmpty)
+                temperature: temperature)
             // Memory: per particle the force and the potential's value (and the velocities; with
-            // birth–death the density estimate's sum and its values).
-            s.memory.addWork(population: 0, doubles: n * (d + 1) + (birthDeath ? 2 * n : 0))
+            // birth–death or an entropic fisher-rao the density estimate's sum and its values).
+            let estimatesDensity = birthDeath || (fisherRao > 0 && temperature > 0)
+            s.memory.addWork(population: 0, doubles: n * (d + 1) + (estimatesDensity ? 2 * n : 0))
             if dynamics == .underdamped {
                 s.memory.addWork(population: 0, doubles: n * d, "velocities", columns: ctx.dimension)
             }
@@ -412,7 +452,7 @@ public final class LangevinFlow: Flow {
     /// Refuses, located at the key, what the weighted and birth–death steps do not implement.
     static func checkWeightedKeys(
         _ s: Settings, fisherRao: Double, transport: Double, birthDeath: Bool, dynamics: Dynamics,
-        temperature: Double, interaction: Bool
+        temperature: Double
     ) throws {
         if birthDeath && fisherRao > 0 {
             throw s.fail("birth-death", "is not combined with fisher-rao (the jumps keep the weights uniform)")
@@ -421,17 +461,8 @@ public final class LangevinFlow: Flow {
         where given && dynamics == .underdamped {
             throw s.fail(key, "needs dynamics = \"overdamped\" (not implemented for the underdamped step)")
         }
-        if fisherRao > 0 && temperature > 0 {
-            throw s.fail(
-                "fisher-rao",
-                "needs temperature = 0 (the entropy's first variation λ log ρ is not implemented; the temperature is \(formatNumber(temperature)))"
-            )
-        }
         if birthDeath && temperature == 0 {
             throw s.fail("birth-death", "needs temperature > 0 (the rates divide V by λ)")
-        }
-        for (key, given) in [("fisher-rao", fisherRao > 0), ("birth-death", birthDeath)] where given && interaction {
-            throw s.fail(key, "needs no interaction (the interaction's first variation is not implemented)")
         }
     }
 }

@@ -7,7 +7,9 @@ import KernelSum
 ///
 ///     Σ_j w_j ∇W(x_i − x_j) = κ S (x_i − m),     ½ Σ_ij w_i w_j W(x_i − x_j) = (κ/2) S Σ_i w_i |x_i − m|²
 ///
-/// (from Σ_ij w_i w_j |x_i − x_j|² = 2S Σ_i w_i |x_i − m|²; the diagonal terms are 0).
+/// (from Σ_ij w_i w_j |x_i − x_j|² = 2S Σ_i w_i |x_i − m|²; the diagonal terms are 0), and the
+/// first variation Σ_j w_j W(x_i − x_j) = (κ/2)(S |x_i − m|² + Σ_j w_j |x_j − m|²) (the cross
+/// term −2(x_i − m)·Σ_j w_j (x_j − m) is 0).
 /// R^d only: the periodic box has no mean.
 public final class QuadraticInteraction: Interaction {
     /// κ (> 0 attracts).
@@ -58,6 +60,23 @@ public final class QuadraticInteraction: Interaction {
         let c = kappa * moments.total
         let m = moments.mean
         for i in 0..<n { for a in 0..<d { gradients[i * d + a] += c * (positions[i * d + a] - m[a]) } }
+    }
+
+    /// Adds (κ/2)(S |x_i − m|² + Σ_j w_j |x_j − m|²) for every i.
+    public func addValues(_ positions: [Double], weights: [Double], dimension d: Int, into values: inout [Double]) {
+        let (s, m) = moments(positions, weights, d)
+        let n = weights.count
+        var squares = [Double](repeating: 0, count: n)
+        var spread = ExactSum()
+        for i in 0..<n {
+            for a in 0..<d {
+                let t = positions[i * d + a] - m[a]
+                squares[i] += t * t
+            }
+            spread.add(weights[i] * squares[i])
+        }
+        let c = spread.value
+        for i in 0..<n { values[i] += 0.5 * kappa * (s * squares[i] + c) }
     }
 
     /// (κ/2) S Σ_i w_i |x_i − m|².

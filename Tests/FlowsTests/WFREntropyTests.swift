@@ -146,6 +146,21 @@ final class WFREntropyTests: XCTestCase {
         XCTAssertGreaterThan(abs(w[0] - gibbs[0] / z), 1e-3)
     }
 
+    /// A particle whose weight has underflowed to 0, far from the others (ρ̂ = 0 there in
+    /// doubles): the step keeps every weight finite, its weight 0 and the sum 1 (log 0 = −∞ would
+    /// make the update NaN).
+    func testZeroWeightFarParticleKeepsTheWeightsFinite() {
+        let flow = LangevinFlow(
+            temperature: 0.5, potential: TiltedDoubleWell(tilt: 0.5), fisherRao: 1, transport: 0, seed: 1, threads: 1)
+        var s = state([0, 0.1, 1000], dimension: 1)
+        s.populations[0].weights = [0.5, 0.5, 0]
+        flow.advance(&s, step: 1, stepSize: 0.1)
+        let w = s.populations[0].weights
+        XCTAssertTrue(w.allSatisfy { $0.isFinite }, "\(w)")
+        XCTAssertEqual(w[2], 0)
+        XCTAssertEqual(w.reduce(0, +), 1, accuracy: 1e-14)
+    }
+
     // MARK: Interaction values
 
     /// Σ_{j≠i} w_j W(x_i − x_j) by a double loop (minimum images with a period).

@@ -182,7 +182,8 @@ public final class LangevinFlow: Flow {
 
     /// log ρ̂(x_i) at every particle, ρ̂(x) = Σ_j w_j K_σ(x − x_j) the weighted Gaussian kernel
     /// density estimate with its constant (2πσ²)^{−d/2} and σ = ``densityBandwidth(_:)``: one
-    /// direct sum of the particles onto themselves (minimum images in the box).
+    /// direct sum of the particles onto themselves (minimum images in the box), ρ̂ floored at the
+    /// least normal double.
     public func logDensityEstimate(_ p: Population) -> [Double] {
         let sigma = Self.densityBandwidth(p)
         var density: [Double] = []
@@ -191,7 +192,9 @@ public final class LangevinFlow: Flow {
             GaussianKernel(sigma: sigma), dimension: p.dimension, sources: p.positions, weights: p.weights,
             channels: 1, targets: p.positions, gradientChannels: [], values: &density, gradients: &unused)
         let logNormaliser = -0.5 * Double(p.dimension) * log(2 * Double.pi * sigma * sigma)
-        return density.map { log($0) + logNormaliser }
+        // A particle of zero weight far from every other has ρ̂ = 0 in doubles: its log is
+        // floored (≈ −708) so the weights' update stays finite (−∞ there would make it NaN).
+        return density.map { log(max($0, .leastNormalMagnitude)) + logNormaliser }
     }
 
     /// The birth–death rates Λ_i = (v_i − (1/N) Σ_j v_j)/λ of every particle, v the first

@@ -13,7 +13,7 @@ import Foundation
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
 ///   below direct's;
-/// - sliced (gaussian, matern, d > 3), given the points: its error depends on them, so a pilot
+/// - sliced (gaussian, matern, imq, d > 3), given the points: its error depends on them, so a pilot
 ///   (``SlicedSum``'s, 16 blocks of d directions on at most 1024 targets, then as many as the
 ///   estimate predicts) finds the directions that meet τ, and sliced is taken when they cost
 ///   less than half of direct's (``slicedSecondsPerPointAndDirection(dimension:frequencies:channels:gradients:)``

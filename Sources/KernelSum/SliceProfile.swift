@@ -90,7 +90,12 @@ public struct SliceProfile: Sendable {
     /// - Parameter rho: ρ.
     public func spectrum(_ rho: Double) -> Double {
         let r = abs(rho)
-        guard r > 0 else { return dimension == 1 ? exp(logDensity(0)) : 0 }
+        // At 0 in d > 1, the limit of ρ^{d−1} Ψ̂(ρ), taken at 10⁻¹² ρ*: 0 when Ψ̂(0) is finite
+        // (up to 10⁻¹²), the mean ∫f ≠ 0 when Ψ̂ ~ ρ^{1−d} (imq with β = −½, F ~ 1/r).
+        guard r > 0 else {
+            guard dimension > 1 else { return exp(logDensity(0)) }
+            return exp(logConstant + Double(dimension - 1) * log(1e-12 * peak) + logDensity(1e-12 * peak))
+        }
         return exp(logConstant + Double(dimension - 1) * log(r) + logDensity(r))
     }
 

@@ -20,7 +20,7 @@ import Foundation
 /// target then adds the chunk's contributions in direction order, so the result does not
 /// depend on the thread count.
 ///
-/// Kernels with a spectral density (Gaussian, Matérn; ``RadialKernel/logSpectralDensity(radius:dimension:)``)
+/// Kernels with a spectral density (Gaussian, Matérn, IMQ; ``RadialKernel/logSpectralDensity(radius:dimension:)``)
 /// are sliced the same way through their 1-D profile f, F(|x|) = E_ξ f(⟨ξ, x⟩) (``SliceProfile``):
 /// s(y) = (1/P) Σ_p Σ_i w_i f(⟨ξ_p, y − x_i⟩), ∇s(y) = (1/P) Σ_p ξ_p Σ_i w_i f′(…), each 1-D sum
 /// by f's cosine series in O((N + M) K), its accuracy a hundredth of the tolerance (1e-6 of
@@ -157,7 +157,7 @@ public struct SlicedSum: KernelSumEngine {
 
     /// The kernels the sliced engine sums: riesz:r=1 by sorting, the others through their
     /// profile's cosine series (``SliceProfile``).
-    public static let supportedKernels = "riesz:r=1 (the energy distance), gaussian and matern"
+    public static let supportedKernels = "riesz:r=1 (the energy distance), gaussian, matern and imq"
 
     /// The accuracy of the profile's series (``SliceProfile/accuracy``): a hundredth of the
     /// tolerance, 1e-6 for a fixed count of directions.
@@ -224,13 +224,13 @@ public struct SlicedSum: KernelSumEngine {
     /// Targets the adaptive pilot follows (an even stride through them beyond this many).
     public static let pilotTargets = 1024
 
-    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1, gaussian or
-    /// matern; another kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
+    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1, gaussian,
+    /// matern or imq; another kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
     /// targets (every target's sum does not depend on the others) adds blocks of directions
     /// until the estimated error meets it; the sum then takes that many for every target, so
     /// that any partition of the targets (``DistributedSum``) gives the same numbers.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian or matern).
+    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern or imq).
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
@@ -244,7 +244,7 @@ public struct SlicedSum: KernelSumEngine {
     /// ``sum(_:_:values:gradients:)`` for the targets `range` of `problem`, with the number of
     /// directions chosen from the whole problem.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian or matern).
+    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern or imq).
     ///   - problem: sources, weights and targets.
     ///   - range: the targets summed.
     ///   - values: `range.count`·C values, overwritten.
@@ -263,6 +263,10 @@ public struct SlicedSum: KernelSumEngine {
         let profile =
             (kernel as? RieszKernel)?.r == 1
             ? nil : profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy())
+        // A kernel without a profile in this dimension (imq in 1-D) is summed directly.
+        if profile == nil, (kernel as? RieszKernel)?.r != 1 {
+            return DirectSum(threads: threads).sum(kernel, part, values: values, gradients: gradients)
+        }
         let scale = profile == nil ? scale(d) : 1 / Double(d)
         for k in 0..<values.count { values[k] = 0 }
         for k in 0..<gradients.count { gradients[k] = 0 }

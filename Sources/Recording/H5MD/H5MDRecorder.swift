@@ -108,40 +108,40 @@ public final class H5MDRecorder: Recorder {
         return (particles, observables)
     }
 
-    /// Appends one record of every population's elements, then flushes.
+    /// Appends one record of every population's elements, flushed (see
+    /// `H5MDTimeSeries.appendRecord`).
     ///
     /// - Throws: ``IOFailure`` when the state does not fit the layout or HDF5 fails.
     public func recordState(step: Int, time: Double, state: SimulationState) throws {
         guard state.populations.count == particles.count else {
             throw IOFailure(path: path, .populationCount(state: state.populations.count, file: particles.count))
         }
+        var series: [H5MDTimeSeries] = []
+        var rows: [[Double]] = []
         for (p, elements) in zip(state.populations, particles) {
-            for (element, series) in elements {
-                let values: [Double]
+            for (element, s) in elements {
                 switch element {
-                case .position: values = p.positions
-                case .weight: values = p.weights
+                case .position: rows.append(p.positions)
+                case .weight: rows.append(p.weights)
                 case .velocity:
                     guard let v = p.velocities else { throw IOFailure(path: path, .noVelocities(population: p.name)) }
-                    values = v
+                    rows.append(v)
                 }
-                try values.withUnsafeBufferPointer { try series.append(step: step, time: time, $0) }
+                series.append(s)
             }
         }
-        try file.flush()
+        try H5MDTimeSeries.appendRecord(to: series, step: step, time: time, rows: rows, flush: file.flush)
     }
 
-    /// Appends one value to each observable (the metrics in the layout's order, then `wall`), then flushes.
+    /// Appends one value to each observable (the metrics in the layout's order, then `wall`), flushed.
     ///
     /// - Throws: ``IOFailure`` when the count differs from the layout's metrics or HDF5 fails.
     public func recordMetrics(step: Int, time: Double, wall: Double, values: [Double]) throws {
         guard values.count + 1 == observables.count else {
             throw IOFailure(path: path, .metricCount(values: values.count, file: observables.count - 1))
         }
-        for (series, v) in zip(observables, values + [wall]) {
-            try [v].withUnsafeBufferPointer { try series.append(step: step, time: time, $0) }
-        }
-        try file.flush()
+        try H5MDTimeSeries.appendRecord(
+            to: observables, step: step, time: time, rows: (values + [wall]).map { [$0] }, flush: file.flush)
     }
 
     /// Makes every record so far durable (flushed and fsynced) and returns how far the file

@@ -2,8 +2,9 @@ import Foundation
 
 /// An H5MD time-dependent element: a group holding `step` (int64), `time` (float64) and
 /// `value` (records × row shape, float64), all three extendible along the records. A record
-/// is appended value first, then time, then step; the record count read back is the least of
-/// the three lengths, so a record half written by a killed process is not seen.
+/// is appended value first, then time, then step (``appendRecord(to:step:time:rows:flush:)``);
+/// the record count read back is the least of the three lengths, so a record half written by
+/// a killed process is not seen.
 final class H5MDTimeSeries {
     let step: HDF5Dataset, time: HDF5Dataset, value: HDF5Dataset
     /// Records present.
@@ -58,11 +59,22 @@ final class H5MDTimeSeries {
         records = keep
     }
 
-    /// Appends one record: `row` holds the record's values in C order.
-    func append(step s: Int, time t: Double, _ row: UnsafeBufferPointer<Double>) throws {
-        try value.append(row: records, row)
-        try [t].withUnsafeBufferPointer { try time.append(row: records, $0) }
-        try [Int64(s)].withUnsafeBufferPointer { try step.append(row: records, $0) }
-        records += 1
+    /// Appends one record to each of `series` (`rows[k]` holding the k-th one's values in C
+    /// order) in three phases, each ended by `flush`: every value, then every time, then every
+    /// step. A flush writes the datasets' metadata in no promised order, so a process killed
+    /// during one may leave some of its datasets extended and others not; the phases keep, on
+    /// disk at every moment, value ≥ time ≥ step records in every series: each step listed has
+    /// its time and its value, whichever reader counts the records by `step`.
+    static func appendRecord(
+        to series: [H5MDTimeSeries], step s: Int, time t: Double, rows: [[Double]], flush: () throws -> Void
+    ) throws {
+        precondition(series.count == rows.count, "one row per series")
+        for (e, row) in zip(series, rows) { try row.withUnsafeBufferPointer { try e.value.append(row: e.records, $0) } }
+        try flush()
+        for e in series { try [t].withUnsafeBufferPointer { try e.time.append(row: e.records, $0) } }
+        try flush()
+        for e in series { try [Int64(s)].withUnsafeBufferPointer { try e.step.append(row: e.records, $0) } }
+        try flush()
+        for e in series { e.records += 1 }
     }
 }

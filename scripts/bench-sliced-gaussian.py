@@ -13,8 +13,10 @@ scaled from the check targets. Prints one row per P and the estimate the engine 
     python3 scripts/bench-sliced-gaussian.py                    # d = 50, N = M = 1e5
     python3 scripts/bench-sliced-gaussian.py --n 20000 --dims 10,50 --directions 100,1000
     python3 scripts/bench-sliced-gaussian.py --kernel imq --n 20000 --dims 10,50 --directions 1000 --direct-full
+    python3 scripts/bench-sliced-gaussian.py --kernel laplace --n 20000 --dims 10,50 --directions 1000 --direct-full
 
---kernel imq takes imq:c=m (β = −1/2), m the median distance, instead of gaussian:sigma=m.
+--kernel imq takes imq:c=m (β = −1/2), m the median distance, instead of gaussian:sigma=m;
+--kernel laplace takes laplace:alpha=1/m.
 
 Needs the release build (swift build -c release).
 """
@@ -46,7 +48,7 @@ def main():
     p.add_argument("--timed", type=int, default=1000, help="largest P timed on all M targets")
     p.add_argument("--direct-full", action="store_true", help="time direct on all M targets")
     p.add_argument("--gradient", action="store_true")
-    p.add_argument("--kernel", choices=["gaussian", "imq"], default="gaussian", help="scaled by the median distance")
+    p.add_argument("--kernel", choices=["gaussian", "imq", "laplace"], default="gaussian", help="scaled by the median distance")
     a = p.parse_args()
     print("load", open("/proc/loadavg").read().split()[:3])
     tmp = tempfile.mkdtemp()
@@ -57,7 +59,8 @@ def main():
         sub = x[:2000]
         dist = np.sqrt(((sub[:, None, :] - sub[None, :, :]) ** 2).sum(-1))
         sigma = float(np.median(dist[np.triu_indices(len(sub), 1)]))
-        kernel = f"gaussian:sigma={sigma:.6g}" if a.kernel == "gaussian" else f"imq:c={sigma:.6g}"
+        kernel = {"gaussian": f"gaussian:sigma={sigma:.6g}", "imq": f"imq:c={sigma:.6g}",
+                  "laplace": f"laplace:alpha={1 / sigma:.6g}"}[a.kernel]
         xs, ys, yc = (os.path.join(tmp, f) for f in ("x.npy", "y.npy", "yc.npy"))
         np.save(xs, x)
         np.save(ys, y)

@@ -13,10 +13,10 @@ import Foundation
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
 ///   below direct's;
-/// - sliced (gaussian, matern, imq, d > 3), given the points: its error depends on them, so a pilot
+/// - sliced (gaussian, matern, imq, laplace, d > 3), given the points: its error depends on them, so a pilot
 ///   (``SlicedSum``'s, 16 blocks of d directions on at most 1024 targets, then as many as the
 ///   estimate predicts) finds the directions that meet τ, and sliced is taken when they cost
-///   less than half of direct's (``slicedSecondsPerPointAndDirection(dimension:frequencies:channels:gradients:)``
+///   less than half of direct's (``slicedSecondsPerPointAndDirection(dimension:frequencies:channels:gradients:cusp:)``
 ///   against ``directSecondsPerPair(_:dimension:gradients:)``). The pilot is tried only when
 ///   its first 16 blocks cost less than a tenth of the direct sum, and gives up as soon as its
 ///   prediction exceeds the budget, so a losing pilot costs at most that tenth. At d = 50,
@@ -124,11 +124,13 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
     /// Seconds per point and direction of the sliced engine on one thread with a profile of K
     /// frequencies, C channels and G gradient channels: 20 ns + 0.25 ns·d(1 + G) to project and
     /// fold, 0.55 ns per frequency and channel in the series (measured for the Gaussian, K ≈ 12,
-    /// and Matérn 5/2, K ≈ 240–400, in d = 5–50: docs/performance.md).
+    /// and Matérn 5/2, K ≈ 240–400, in d = 5–50: docs/performance.md), and with a cusp
+    /// (``SliceCusp``: Laplace) 25 ns·(1 + G) to sort and run its recursions (the energy
+    /// distance's sort and sweep take 23 and 40 ns without and with a gradient in d = 10).
     public static func slicedSecondsPerPointAndDirection(
-        dimension d: Int, frequencies k: Int, channels c: Int, gradients g: Int
+        dimension d: Int, frequencies k: Int, channels c: Int, gradients g: Int, cusp: Bool = false
     ) -> Double {
-        (20 + 0.25 * Double(d * (1 + g)) + 0.55 * Double(k * (c + g))) * 1e-9
+        (20 + 0.25 * Double(d * (1 + g)) + 0.55 * Double(k * (c + g)) + (cusp ? 25 * Double(1 + g) : 0)) * 1e-9
     }
 
     /// Seconds per pair of the direct sum on one thread in dimension d: the kernel's rate
@@ -164,7 +166,7 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         let k = profile.series(span: 2 * radius.squareRoot()).coefficients.count
         let g = problem.gradientChannels.count
         let perPoint = AutoSum.slicedSecondsPerPointAndDirection(
-            dimension: d, frequencies: k, channels: problem.channels, gradients: g)
+            dimension: d, frequencies: k, channels: problem.channels, gradients: g, cusp: profile.cusp != nil)
         let directSeconds = pairs * AutoSum.directSecondsPerPair(kernel, dimension: d, gradients: g)
         let pilotSeconds = Double(SlicedSum.minimumAdaptiveBlocks * d * (n + min(m, SlicedSum.pilotTargets))) * perPoint
         guard pilotSeconds < 0.1 * directSeconds else { return nil }

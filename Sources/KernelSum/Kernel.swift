@@ -40,11 +40,15 @@ public protocol RadialKernel: Sendable, CustomStringConvertible {
     func spectralBand(decay l: Double) -> (spacing: Double, reach: Double)?
     /// log Ψ̂(r), Ψ̂ the kernel's d-dimensional spectral density (K(x) = (2π)^{−d} ∫ Ψ̂(|ω|) e^{i⟨ω,x⟩} dω),
     /// from which ``SliceProfile`` builds the 1-D profile the sliced engine sums; nil (the
-    /// default) where unknown or where the profile's slope series would not converge (a cusp).
+    /// default) where unknown; a kernel whose profile has a kink also gives ``slicingCusp(dimension:)``.
     /// - Parameters:
     ///   - r: the frequency radius |ω| ≥ 0.
     ///   - d: the dimension.
     func logSpectralDensity(radius r: Double, dimension d: Int) -> Double?
+    /// For a kernel whose slicing profile has a kink at 0 (Laplace), the exponential split off
+    /// it and the remainder's spectrum (``SliceCusp``); nil (the default) for smooth profiles.
+    /// - Parameter d: the dimension.
+    func slicingCusp(dimension d: Int) -> SliceCusp?
     /// (κ(r), κ'(r)/r) at r² = `r2`.
     /// - Parameter r2: the squared distance r² ≥ 0.
     func profile(squaredDistance r2: Double) -> (value: Double, slope: Double)
@@ -89,6 +93,10 @@ extension RadialKernel {
     ///   - r: the frequency radius.
     ///   - d: the dimension.
     public func logSpectralDensity(radius r: Double, dimension d: Int) -> Double? { nil }
+
+    /// None: the profile is smooth (or unknown).
+    /// - Parameter d: the dimension.
+    public func slicingCusp(dimension d: Int) -> SliceCusp? { nil }
 
     /// The spec (``spec``).
     public var description: String { spec }

@@ -9,7 +9,9 @@ import Foundation
 /// Ψ̂ the kernel's d-dimensional spectral density (``RadialKernel/logSpectralDensity(radius:dimension:)``);
 /// the constant makes f(0) = (1/π)∫₀^∞ f̂ = (2π)^{−d}∫ Ψ̂ = F(0). For the Gaussian this is
 /// f(t) = ₁F₁(d/2; 1/2; −t²/(2σ²)). The sliced engine sums f along each direction by a cosine
-/// series (``series(span:)``): O((N + M) K) per direction for K frequencies.
+/// series (``series(span:)``): O((N + M) K) per direction for K frequencies. A profile with a
+/// kink at 0 (Laplace) is split, f = g + c e^{−a|t|} (``SliceCusp``): the series then holds the
+/// smooth g, and the exponential is summed exactly by sorting.
 public struct SliceProfile: Sendable {
     /// d.
     public let dimension: Int
@@ -22,6 +24,9 @@ public struct SliceProfile: Sendable {
     public let lowestFrequency: Double
     /// T: |f(t)| ≤ ε f(0) for |t| ≥ T (scanned on a grid of step 1/(2ρ*), ρ* where ρ f̂ peaks).
     public private(set) var reach: Double
+    /// The kink split off f, nil for a smooth profile: the series and ``spectrum(_:)`` are then
+    /// those of the remainder g = f − c e^{−a|t|}.
+    public let cusp: SliceCusp?
     let logDensity: @Sendable (Double) -> Double
     let logConstant: Double
     /// Where ρ f̂(ρ) peaks: the frequency scale.
@@ -41,9 +46,16 @@ public struct SliceProfile: Sendable {
         logDensity = { kernel.logSpectralDensity(radius: $0, dimension: d) ?? -.infinity }
         // log(|S^{d−1}| / (2 (2π)^{d−1})).
         logConstant = (dd / 2) * log(Double.pi) - lgamma(dd / 2) - (dd - 1) * log(2 * Double.pi)
-        // ρ* on a coarse log grid, then the tails of ∫f̂ and ∫ρf̂ on a fine one (ρ = e^u).
-        let logSpectrum = { [logConstant, logDensity] (rho: Double) -> Double in
-            logConstant + (dd - 1) * log(rho) + logDensity(rho)
+        cusp = kernel.slicingCusp(dimension: d)
+        if let cusp, cusp.remainderSpectrum == nil {
+            // f is the exponential alone: an empty series, any positive period.
+            (peak, highestFrequency, lowestFrequency, reach) = (cusp.rate, 0, 0, 1 / cusp.rate)
+            return
+        }
+        // ρ* on a coarse log grid, then the tails of ∫|f̂| and ∫ρ|f̂| on a fine one (ρ = e^u).
+        let logSpectrum = { [logConstant, logDensity, cusp] (rho: Double) -> Double in
+            if let remainder = cusp?.remainderSpectrum { return log(abs(remainder(rho))) }
+            return logConstant + (dd - 1) * log(rho) + logDensity(rho)
         }
         let coarse = (-240...240).map { pow(2, Double($0) / 4) }
         peak = coarse.max { logSpectrum($0) + log($0) < logSpectrum($1) + log($1) }!
@@ -74,22 +86,24 @@ public struct SliceProfile: Sendable {
         var head0 = 0.0
         var head1 = 0.0
         var bottom = 0
-        while d > 1, us[bottom] < increasingUpTo, head0 + g0[bottom] <= eps * total0,
+        // A cusp's remainder has ĝ(0) = f̂(0) − 2c/a ≠ 0: no frequency is dropped.
+        while d > 1, cusp == nil, us[bottom] < increasingUpTo, head0 + g0[bottom] <= eps * total0,
             head1 + g1[bottom] <= eps * total1
         {
             head0 += g0[bottom]
             head1 += g1[bottom]
             bottom += 1
         }
-        lowestFrequency = d > 1 ? exp(us[bottom]) : 0
+        lowestFrequency = d > 1 && cusp == nil ? exp(us[bottom]) : 0
         reach = 0
         reach = scanReach()
     }
 
-    /// f̂(ρ), |ρ| used.
+    /// f̂(ρ) (ĝ(ρ) with a ``cusp``), |ρ| used.
     /// - Parameter rho: ρ.
     public func spectrum(_ rho: Double) -> Double {
         let r = abs(rho)
+        if let cusp { return cusp.remainderSpectrum?(r) ?? 0 }
         // At 0 in d > 1, the limit of ρ^{d−1} Ψ̂(ρ), taken at 10⁻¹² ρ*: 0 when Ψ̂(0) is finite
         // (up to 10⁻¹²), the mean ∫f ≠ 0 when Ψ̂ ~ ρ^{1−d} (imq with β = −½, F ~ 1/r).
         guard r > 0 else {
@@ -99,11 +113,20 @@ public struct SliceProfile: Sendable {
         return exp(logConstant + Double(dimension - 1) * log(r) + logDensity(r))
     }
 
-    /// f(t) and f′(t) = (1/π)∫₀^{ρ_max} f̂(ρ) (cos ρt, −ρ sin ρt) dρ by 8-point Gauss–Legendre on
-    /// panels at most 1/|t| wide and max(ρ*, ρ)/16 (f̂ smooth on that scale): accurate to
-    /// ε f(0) (the truncated spectrum) and to rounding otherwise.
+    /// f(t) and f′(t): ``seriesValue(_:)`` plus the ``cusp``'s exponential.
     /// - Parameter t: t.
     public func value(_ t: Double) -> (value: Double, derivative: Double) {
+        let smooth = seriesValue(t)
+        guard let kink = cusp?.value(t) else { return smooth }
+        return (smooth.value + kink.value, smooth.derivative + kink.derivative)
+    }
+
+    /// What the series sums, f (g with a ``cusp``), and its derivative:
+    /// (1/π)∫₀^{ρ_max} f̂(ρ) (cos ρt, −ρ sin ρt) dρ by 8-point Gauss–Legendre on panels at most
+    /// 1/|t| wide and max(ρ*, ρ)/16 (f̂ smooth on that scale): accurate to ε f(0) (the
+    /// truncated spectrum) and to rounding otherwise.
+    /// - Parameter t: t.
+    func seriesValue(_ t: Double) -> (value: Double, derivative: Double) {
         let oscillation = 1 / max(abs(t), 1e-300)
         var v = 0.0
         var s = 0.0
@@ -122,7 +145,7 @@ public struct SliceProfile: Sendable {
         return (v / Double.pi, s / Double.pi)
     }
 
-    /// The T of ``reach``: the last |f(t)| > ε f(0) on a grid of step 1/(2ρ*) up to 32/ρ*, then
+    /// The T of ``reach``: the last |f(t)| > ε f(0) (|g(t)| with a cusp) on a grid of step 1/(2ρ*) up to 32/ρ*, then
     /// 5 % apart up to 10⁴/ρ* (where the tails fall monotonically: like t^{−d} for even d,
     /// exponentially for odd d; the scan stops 16 points past the last exceedance), the next
     /// grid point beyond it.
@@ -134,7 +157,7 @@ public struct SliceProfile: Sendable {
         // Forward, stopping 16 points (a factor 2.2 in t) past the last exceedance beyond 32/ρ*.
         var last = 0
         for (k, t) in grid.enumerated() {
-            if abs(value(t).value) > accuracy * f0 { last = k }
+            if abs(seriesValue(t).value) > accuracy * f0 { last = k }
             if k > 64, k - last > 16 { break }
         }
         return last + 1 < grid.count ? grid[last + 1] : 1e4 / peak
@@ -154,7 +177,7 @@ public struct SliceProfile: Sendable {
     }
 
     /// Σ_i w_i f(t_j − s_i) and Σ_i w_i f′(t_j − s_i) for every target t_j by the cosine series
-    /// (``series(span:)``): O((N + M) K).
+    /// (``series(span:)``), and a ``cusp``'s exponential by sorting: O((N + M) K).
     /// - Parameters:
     ///   - sources: s_i.
     ///   - weights: w_i.
@@ -172,6 +195,13 @@ public struct SliceProfile: Sendable {
                         sweep(
                             projections: p.baseAddress!, n: sources.count, m: targets.count, channels: 1,
                             gradientChannels: &channel, g: 1, weights: w.baseAddress!, scratch: scratch,
+                            out: v.baseAddress!, slopes: s.baseAddress!, stride: targets.count + 1)
+                        guard let cusp, !points.isEmpty else { return }
+                        let sorter = SliceSorter(capacity: points.count)
+                        defer { sorter.deallocate() }
+                        cusp.sweep(
+                            projections: p.baseAddress!, n: sources.count, m: targets.count, channels: 1,
+                            gradientChannels: &channel, g: 1, weights: w.baseAddress!, sorter: sorter,
                             out: v.baseAddress!, slopes: s.baseAddress!, stride: targets.count + 1)
                     }
                 }

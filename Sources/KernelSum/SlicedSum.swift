@@ -20,10 +20,11 @@ import Foundation
 /// target then adds the chunk's contributions in direction order, so the result does not
 /// depend on the thread count.
 ///
-/// Kernels with a spectral density (Gaussian, Matérn, IMQ; ``RadialKernel/logSpectralDensity(radius:dimension:)``)
+/// Kernels with a spectral density (Gaussian, Matérn, IMQ, Laplace; ``RadialKernel/logSpectralDensity(radius:dimension:)``)
 /// are sliced the same way through their 1-D profile f, F(|x|) = E_ξ f(⟨ξ, x⟩) (``SliceProfile``):
 /// s(y) = (1/P) Σ_p Σ_i w_i f(⟨ξ_p, y − x_i⟩), ∇s(y) = (1/P) Σ_p ξ_p Σ_i w_i f′(…), each 1-D sum
-/// by f's cosine series in O((N + M) K), its accuracy a hundredth of the tolerance (1e-6 of
+/// by f's cosine series in O((N + M) K) (Laplace's kink, c e^{−a|t|}, exactly by sorting:
+/// ``SliceCusp``), its accuracy a hundredth of the tolerance (1e-6 of
 /// f(0) Σ|w| with fixed directions). The blocks, the estimate, the pilot and the cap are those
 /// of the energy distance.
 public struct SlicedSum: KernelSumEngine {
@@ -157,7 +158,7 @@ public struct SlicedSum: KernelSumEngine {
 
     /// The kernels the sliced engine sums: riesz:r=1 by sorting, the others through their
     /// profile's cosine series (``SliceProfile``).
-    public static let supportedKernels = "riesz:r=1 (the energy distance), gaussian, matern and imq"
+    public static let supportedKernels = "riesz:r=1 (the energy distance), gaussian, matern, imq and laplace"
 
     /// The accuracy of the profile's series (``SliceProfile/accuracy``): a hundredth of the
     /// tolerance, 1e-6 for a fixed count of directions.
@@ -225,12 +226,12 @@ public struct SlicedSum: KernelSumEngine {
     public static let pilotTargets = 1024
 
     /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1, gaussian,
-    /// matern or imq; another kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
+    /// matern, imq or laplace; another kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
     /// targets (every target's sum does not depend on the others) adds blocks of directions
     /// until the estimated error meets it; the sum then takes that many for every target, so
     /// that any partition of the targets (``DistributedSum``) gives the same numbers.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern or imq).
+    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern, imq or laplace).
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
@@ -244,7 +245,7 @@ public struct SlicedSum: KernelSumEngine {
     /// ``sum(_:_:values:gradients:)`` for the targets `range` of `problem`, with the number of
     /// directions chosen from the whole problem.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern or imq).
+    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern, imq or laplace).
     ///   - problem: sources, weights and targets.
     ///   - range: the targets summed.
     ///   - values: `range.count`·C values, overwritten.
@@ -410,7 +411,8 @@ public struct SlicedSum: KernelSumEngine {
         let wtotal = UnsafeMutablePointer<Double>.allocate(capacity: channels)
         let gch = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
         let workers = threads == 1 ? 1 : min(threads, kmax)
-        let sorters = profile == nil ? (0..<workers).map { _ in SliceSorter(capacity: total) } : []
+        let sorters =
+            profile == nil || profile?.cusp != nil ? (0..<workers).map { _ in SliceSorter(capacity: total) } : []
         let scratches = (0..<workers).map { _ in SliceFourierScratch() }
         let sweepState = UnsafeMutablePointer<Double>.allocate(capacity: workers * 4 * channels)
         // Per direction of a chunk and channel, the sources' power sums Σ_i w_ic s_i^r, r = 0…4
@@ -520,11 +522,16 @@ public struct SlicedSum: KernelSumEngine {
                         (out[0], out[1], out[2], out[3], out[4]) = (m0, m1, m2, m3, m4)
                     }
                     if let profile {
-                        return profile.sweep(
-                            projections: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,
-                            gradientChannels: sGch.base, g: g, weights: sWt.base, scratch: scratches[worker],
-                            out: sOut.base + k * outs * stride, slopes: sOut.base + (k * outs + channels) * stride,
+                        let projections = UnsafePointer(sProj.base + k * total)
+                        let (out, slopes) = (sOut.base + k * outs * stride, sOut.base + (k * outs + channels) * stride)
+                        profile.sweep(
+                            projections: projections, n: n, m: m, channels: channels, gradientChannels: sGch.base,
+                            g: g, weights: sWt.base, scratch: scratches[worker], out: out, slopes: slopes,
                             stride: stride)
+                        profile.cusp?.sweep(
+                            projections: projections, n: n, m: m, channels: channels, gradientChannels: sGch.base,
+                            g: g, weights: sWt.base, sorter: sorters[worker], out: out, slopes: slopes, stride: stride)
+                        return
                     }
                     SlicedSum.sweep(
                         values: UnsafePointer(sProj.base + k * total), n: n, m: m, channels: channels,

@@ -169,7 +169,7 @@ final class CLITests: ScratchTestCase {
             XCTAssertEqual((try runJSON(mesh)["flow"] as? [String: Any])?["summation"] as? String, "mesh")
         }
         let refused = try wgf([
-            "run", "--set", "flow.summation=sliced", "--set", "flow.kernel=laplace",
+            "run", "--set", "flow.summation=sliced", "--set", "flow.kernel=\"riesz:r=0.5\"",
             "--out", scratch.appendingPathComponent("q").path,
         ])
         XCTAssertEqual(refused.code, 3)

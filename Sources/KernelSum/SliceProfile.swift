@@ -43,7 +43,7 @@ public struct SliceProfile: Sendable {
         let dd = Double(d)
         dimension = d
         self.accuracy = min(0.1, max(1e-15, accuracy))
-        logDensity = { kernel.logSpectralDensity(radius: $0, dimension: d) ?? -.infinity }
+        logDensity = TabulatedLogDensity.logDensity(kernel, dimension: d)
         // log(|S^{d−1}| / (2 (2π)^{d−1})).
         logConstant = (dd / 2) * log(Double.pi) - lgamma(dd / 2) - (dd - 1) * log(2 * Double.pi)
         cusp = kernel.slicingCusp(dimension: d)

@@ -64,11 +64,14 @@ struct SliceQuarticControl {
 
     /// Σ_i w_i |y − x_i|⁴ = a²W + q + 4ỹᵀAỹ + 2ab − 4a⟨ỹ, m⟩ − 4⟨ỹ, v⟩ (a = |ỹ|², ỹ = y − centre) and,
     /// into `gradient` if given, Σ_i w_i |y − x_i|²(y − x_i) = (aW + b − 2⟨ỹ, m⟩)ỹ − a m − v + 2Aỹ.
+    /// `scratch` holds 2d values (ỹ, then Aỹ), the caller's, so that the per-target loop does
+    /// not allocate.
     static func exact(
         _ m: Moments, at y: UnsafePointer<Double>, centre: [Double], dimension d: Int,
-        gradient: UnsafeMutablePointer<Double>?
+        scratch: UnsafeMutablePointer<Double>, gradient: UnsafeMutablePointer<Double>?
     ) -> Double {
-        var yt = [Double](repeating: 0, count: d)
+        let yt = scratch
+        let ay = scratch + d
         var a = 0.0
         var ym = 0.0
         var yv = 0.0
@@ -79,7 +82,6 @@ struct SliceQuarticControl {
             yv += yt[k] * m.squareWeighted[k]
         }
         var quadratic = 0.0
-        var ay = [Double](repeating: 0, count: d)
         for k in 0..<d {
             var s = 0.0
             for l in 0..<d { s += m.second[k * d + l] * yt[l] }
@@ -118,16 +120,17 @@ struct SliceQuarticControl {
         let y = problem.targets.baseAddress!
         let sY = SharedPointer(y)
         Parallel.forEachChunk(problem.targetCount, threads: threads, minimumChunk: 64) { range in
-            var g = [Double](repeating: 0, count: d)
+            // The gradient (d), then `exact`'s scratch (2d): one allocation per chunk.
+            let buffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * d)
+            buffer.initialize(repeating: 0, count: 3 * d)
+            defer { buffer.deallocate() }
+            let g = buffer
             for j in range {
                 let row = sOut.base + j * width
                 for k in 0..<c {
-                    let wantsGradient = gch.contains(k)
-                    let v = g.withUnsafeMutableBufferPointer { gp in
-                        SliceQuarticControl.exact(
-                            all[k], at: sY.base + j * d, centre: centre, dimension: d,
-                            gradient: wantsGradient ? gp.baseAddress! : nil)
-                    }
+                    let v = SliceQuarticControl.exact(
+                        all[k], at: sY.base + j * d, centre: centre, dimension: d, scratch: buffer + d,
+                        gradient: gch.contains(k) ? g : nil)
                     row[k] = 3 / (dd + 2) * v
                     for (gi, gc) in gch.enumerated() where gc == k {
                         for a in 0..<d { row[c + gi * d + a] = 12 / (dd + 2) * g[a] }

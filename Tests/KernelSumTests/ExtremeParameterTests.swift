@@ -250,7 +250,7 @@ final class EngineGuardTests: XCTestCase {
         var rv: [Double] = []
         var rg: [Double] = []
         DirectSum(threads: 1).sum(
-            LaplaceKernel(alpha: 1), dimension: d, sources: x, weights: w, channels: 1, targets: y,
+            CoulombKernel(), dimension: d, sources: x, weights: w, channels: 1, targets: y,
             gradientChannels: [0], values: &rv, gradients: &rg)
         for engine in [MeshSum(tolerance: 1e-6, threads: 1), SlicedSum(directions: 10, seed: 1, threads: 1)]
             as [any KernelSumEngine]
@@ -258,7 +258,7 @@ final class EngineGuardTests: XCTestCase {
             var v: [Double] = []
             var g: [Double] = []
             engine.sum(
-                LaplaceKernel(alpha: 1), dimension: d, sources: x, weights: w, channels: 1, targets: y,
+                CoulombKernel(), dimension: d, sources: x, weights: w, channels: 1, targets: y,
                 gradientChannels: [0], values: &v, gradients: &g)
             XCTAssertEqual(v, rv, engine.name)
             XCTAssertEqual(g, rg, engine.name)

@@ -4,28 +4,9 @@ import XCTest
 
 /// The sliced engine's quartic control variate (SliceQuarticControl): in high dimension the
 /// profile is nearly a quartic over the range ⟨ξ, y − x⟩ takes, and fitting each output's block
-/// sums to the control, whose mean is known in closed form, removes most of the error.
-final class SlicedControlTests: XCTestCase {
-    /// Sums of `n` N(0, I) sources (two channels, weights in [−0.2, 1], the gradient of the
-    /// second) onto `m` N(0, I) targets, every point shifted by `shift` in each coordinate.
-    func sums(
-        _ engine: any KernelSumEngine, _ kernel: any RadialKernel, _ d: Int, n: Int, m: Int, seed: UInt64,
-        shift: Double = 0
-    ) -> ([Double], [Double]) {
-        var rng = TestRNG(seed)
-        // Box–Muller.
-        func normal() -> Double { (-2 * log(1 - rng.uniform())).squareRoot() * cos(2 * .pi * rng.uniform()) }
-        let x = (0..<(n * d)).map { _ in normal() + shift }
-        let w = (0..<(2 * n)).map { _ in rng.uniform(-0.2, 1) }
-        let y = (0..<(m * d)).map { _ in normal() + shift }
-        var v: [Double] = []
-        var g: [Double] = []
-        engine.sum(
-            kernel, dimension: d, sources: x, weights: w, channels: 2, targets: y, gradientChannels: [1],
-            values: &v, gradients: &g)
-        return (v, g)
-    }
-
+/// sums to the control, whose mean is known in closed form, removes most of the error. (Tests of
+/// `SlicedProfileTests`, whose `sums` they share.)
+extension SlicedProfileTests {
     /// Gaussian sums, σ = √(2d) (the median rule for N(0, I)), d = 20 and 50, P = 5d…20d fixed
     /// directions, three direction seeds: against direct, in units of √(d/P), values within 0.01
     /// and gradients within 0.1 (measured with the control 0.0015–0.005 and 0.035–0.063; without

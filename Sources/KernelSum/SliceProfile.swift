@@ -113,7 +113,7 @@ public struct SliceProfile: Sendable {
         return exp(logConstant + Double(dimension - 1) * log(r) + logDensity(r))
     }
 
-    /// f(t) and f′(t): ``seriesValue(_:)`` plus the ``cusp``'s exponential.
+    /// f(t) and f′(t): `seriesValue(_:)` plus the ``cusp``'s exponential.
     /// - Parameter t: t.
     public func value(_ t: Double) -> (value: Double, derivative: Double) {
         let smooth = seriesValue(t)

@@ -25,8 +25,11 @@ import Foundation
 /// s(y) = (1/P) Σ_p Σ_i w_i f(⟨ξ_p, y − x_i⟩), ∇s(y) = (1/P) Σ_p ξ_p Σ_i w_i f′(…), each 1-D sum
 /// by f's cosine series in O((N + M) K) (Laplace's kink, c e^{−a|t|}, exactly by sorting:
 /// ``SliceCusp``), its accuracy a hundredth of the tolerance (1e-6 of
-/// f(0) Σ|w| with fixed directions). The blocks, the estimate, the pilot and the cap are those
-/// of the energy distance.
+/// f(0) Σ|w| with fixed directions). Riesz kernels −|x|^r with r ≠ 1 are sliced through
+/// |x|^r = E_ξ|⟨ξ, x⟩|^r / E|ξ₁|^r, each 1-D sum of |t − s|^r by the 1-D mesh engine to a
+/// tenth of that accuracy (`SliceLine`; in 1-D, directly): no sort or short series sums it,
+/// and the mesh costs 20–30× the energy distance's sort per point and direction. The blocks, the estimate, the pilot and the
+/// cap are those of the energy distance.
 public struct SlicedSum: KernelSumEngine {
     /// P, the directions asked for (rounded up to whole blocks of d when drawn); with a
     /// ``tolerance``, unused (the tolerance chooses them).
@@ -42,7 +45,7 @@ public struct SlicedSum: KernelSumEngine {
     public private(set) var maximumDirections: Int
     /// What the last call drew and its estimated error.
     let lastCall = LastCall()
-    /// The profile of the last kernel summed (not riesz:r=1), made once for repeated calls.
+    /// The profile of the last profiled kernel summed, made once for repeated calls.
     let profiles = ProfileCache()
 
     /// - Parameters:
@@ -78,7 +81,8 @@ public struct SlicedSum: KernelSumEngine {
     /// M·C values. Conservative: 1–5× the measured error (neighbouring targets err alike; the
     /// fitted line's standard error is itself noisy with few blocks).
     public struct Estimate: Sendable, Equatable {
-        /// The directions drawn, B·d.
+        /// The directions drawn, B·d (0 when the sum was direct: a kernel not sliced in this
+        /// dimension).
         public let directions: Int
         /// The estimated relative error (0 in 1-D, where the sum is exact; infinity with one block).
         public let error: Double
@@ -118,12 +122,10 @@ public struct SlicedSum: KernelSumEngine {
         guard let tolerance, d > 1, SlicedSum.unsupported(kernel) == nil,
             budget >= SlicedSum.minimumAdaptiveBlocks * d
         else { return nil }
-        let profile =
-            (kernel as? RieszKernel)?.r == 1
-            ? nil : profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy())
+        guard let line = line(kernel, dimension: d) else { return nil }
         var capped = self
         capped.maximumDirections = budget
-        let (blocks, error) = capped.pilot(problem, profile, tolerance: tolerance, stopWhenOutOfReach: true)
+        let (blocks, error) = capped.pilot(problem, line, tolerance: tolerance, stopWhenOutOfReach: true)
         return error <= tolerance ? blocks * d : nil
     }
 
@@ -151,14 +153,23 @@ public struct SlicedSum: KernelSumEngine {
     /// Why this engine cannot sum `kernel`, or nil.
     /// - Parameter kernel: the kernel asked for.
     public static func unsupported(_ kernel: any RadialKernel) -> String? {
-        (kernel as? RieszKernel)?.r == 1 || kernel.logSpectralDensity(radius: 1, dimension: 2) != nil
-            ? nil
-            : "the sliced engine sums \(supportedKernels) only, not \(kernel.spec) (use direct)"
+        if let riesz = kernel as? RieszKernel {
+            // A direction's slope of one pair, r |⟨ξ, x⟩|^(r−1), has variance ∝ E|ξ₁|^(2r−2):
+            // infinite for r ≤ 1/2, where no count of directions brings the gradients to a
+            // tolerance.
+            return riesz.r > 0.5
+                ? nil
+                : "the sliced engine's gradients of \(riesz.spec) have infinite variance (r ≤ 1/2): "
+                    + "it sums \(supportedKernels) only (use direct)"
+        }
+        return kernel.logSpectralDensity(radius: 1, dimension: 2) != nil
+            ? nil : "the sliced engine sums \(supportedKernels) only, not \(kernel.spec) (use direct)"
     }
 
-    /// The kernels the sliced engine sums: riesz:r=1 by sorting, the others through their
-    /// profile's cosine series (``SliceProfile``).
-    public static let supportedKernels = "riesz:r=1 (the energy distance), gaussian, matern, imq and laplace"
+    /// The kernels the sliced engine sums: riesz:r=1 by sorting, other riesz exponents by the 1-D
+    /// mesh, the others through their profile's cosine series (``SliceProfile``).
+    public static let supportedKernels =
+        "riesz with r in (1/2, 2) (r = 1: the energy distance), gaussian, matern, imq and laplace"
 
     /// The accuracy of the profile's series (``SliceProfile/accuracy``): a hundredth of the
     /// tolerance, 1e-6 for a fixed count of directions.
@@ -225,13 +236,13 @@ public struct SlicedSum: KernelSumEngine {
     /// Targets the adaptive pilot follows (an even stride through them beyond this many).
     public static let pilotTargets = 1024
 
-    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz:r=1, gaussian,
+    /// Fills `values` and `gradients` (``KernelSumEngine``'s layout) for riesz, gaussian,
     /// matern, imq or laplace; another kernel is summed directly. With a ``tolerance``, a pilot over at most ``pilotTargets``
     /// targets (every target's sum does not depend on the others) adds blocks of directions
     /// until the estimated error meets it; the sum then takes that many for every target, so
     /// that any partition of the targets (``DistributedSum``) gives the same numbers.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern, imq or laplace).
+    ///   - kernel: the kernel summed (riesz, gaussian, matern, imq or laplace).
     ///   - problem: sources, weights and targets.
     ///   - values: M·C values, overwritten.
     ///   - gradients: M·G·d gradients, overwritten.
@@ -245,7 +256,7 @@ public struct SlicedSum: KernelSumEngine {
     /// ``sum(_:_:values:gradients:)`` for the targets `range` of `problem`, with the number of
     /// directions chosen from the whole problem.
     /// - Parameters:
-    ///   - kernel: the kernel summed (riesz:r=1, gaussian, matern, imq or laplace).
+    ///   - kernel: the kernel summed (riesz, gaussian, matern, imq or laplace).
     ///   - problem: sources, weights and targets.
     ///   - range: the targets summed.
     ///   - values: `range.count`·C values, overwritten.
@@ -256,19 +267,15 @@ public struct SlicedSum: KernelSumEngine {
     ) {
         let part = problem.restricted(to: range)
         guard part.fits(values: values, gradients: gradients) else { return }
-        // Another kernel than riesz:r=1 (the factory refuses it; a direct caller is served exactly).
-        guard SlicedSum.unsupported(kernel) == nil else {
-            return DirectSum(threads: threads).sum(kernel, part, values: values, gradients: gradients)
-        }
         let d = problem.dimension
-        let profile =
-            (kernel as? RieszKernel)?.r == 1
-            ? nil : profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy())
-        // A kernel without a profile in this dimension (imq in 1-D) is summed directly.
-        if profile == nil, (kernel as? RieszKernel)?.r != 1 {
-            return DirectSum(threads: threads).sum(kernel, part, values: values, gradients: gradients)
+        // A kernel the engine does not sum (the factory refuses it), or not in this dimension
+        // (imq and riesz with r ≠ 1 in 1-D): a direct caller is served exactly, no direction
+        // drawn.
+        guard let line = line(kernel, dimension: d) else {
+            DirectSum(threads: threads).sum(kernel, part, values: values, gradients: gradients)
+            return lastCall.record(Estimate(directions: 0, error: 0, tolerance: tolerance))
         }
-        let scale = profile == nil ? scale(d) : 1 / Double(d)
+        let scale = line.scale(dimension: d)
         for k in 0..<values.count { values[k] = 0 }
         for k in 0..<gradients.count { gradients[k] = 0 }
         guard problem.targetCount > 0, problem.channels > 0 else { return }
@@ -279,17 +286,17 @@ public struct SlicedSum: KernelSumEngine {
             // depend on the others).
             let all = accumulator(for: problem)
             defer { all.deallocate() }
-            addBlocksUntilMet(problem, profile, tolerance: tolerance, into: all, targetCount: m)
+            addBlocksUntilMet(problem, line, tolerance: tolerance, into: all, targetCount: m)
             all.write(rows: range, scale: scale, values: values.baseAddress!, gradients: gradients.baseAddress)
             return lastCall.record(
                 Estimate(directions: all.blocks * d, error: all.estimatedError(targetCount: m), tolerance: tolerance))
         }
         // In 1-D every direction is the line itself: one block is exact.
         let blocks =
-            d == 1 ? 1 : tolerance.map { pilotBlocks(problem, profile, tolerance: $0) } ?? (directions + d - 1) / d
+            d == 1 ? 1 : tolerance.map { pilotBlocks(problem, line, tolerance: $0) } ?? (directions + d - 1) / d
         let accumulator = accumulator(for: part)
         defer { accumulator.deallocate() }
-        accumulate(part, profile, blocks: 0..<blocks, into: accumulator)
+        accumulate(part, line, blocks: 0..<blocks, into: accumulator)
         accumulator.write(
             rows: 0..<range.count, scale: scale, values: values.baseAddress!, gradients: gradients.baseAddress)
         let error = d == 1 ? 0 : accumulator.estimatedError(targetCount: m)
@@ -321,18 +328,32 @@ public struct SlicedSum: KernelSumEngine {
         return total > 0 && mean.allSatisfy(\.isFinite) ? mean : [Double](repeating: 0, count: d)
     }
 
-    /// −c_d/d: a block's d directions' unscaled sums to its estimate of the kernel sum.
-    func scale(_ d: Int) -> Double { -SlicedSum.sliceConstant(dimension: d) / Double(d) }
+    /// How this engine sums `kernel` along a direction in dimension d, or nil when it does not
+    /// (a kernel it does not slice; imq and riesz with r ≠ 1 in 1-D): sorting for riesz:r=1,
+    /// the 1-D mesh for other riesz exponents, the profile (made once) for the others.
+    func line(_ kernel: any RadialKernel, dimension d: Int) -> SliceLine? {
+        guard SlicedSum.unsupported(kernel) == nil else { return nil }
+        if let riesz = kernel as? RieszKernel {
+            guard riesz.r != 1 else { return .sorted }
+            // In 1-D the one direction would be the mesh itself, whose gradients where they
+            // cancel err up to ~200× its tolerance: direct is exact (and `mesh` serves 1-D).
+            // Elsewhere each direction's mesh error, up to ~200× the mesh tolerance relative to
+            // that direction's largest slope, is kept far below the sampling error by a tenth
+            // of the series' accuracy.
+            return d == 1 ? nil : .mesh(riesz, tolerance: 0.1 * seriesAccuracy())
+        }
+        return profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy()).map { .profile($0) }
+    }
 
     /// The blocks the tolerance needs, from a pilot on an even stride of at most
     /// ``pilotTargets`` targets (``addBlocksUntilMet(_:tolerance:into:targetCount:)``).
-    func pilotBlocks(_ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double) -> Int {
-        pilot(problem, profile, tolerance: tolerance, stopWhenOutOfReach: false).blocks
+    func pilotBlocks(_ problem: KernelSumProblem, _ line: SliceLine, tolerance: Double) -> Int {
+        pilot(problem, line, tolerance: tolerance, stopWhenOutOfReach: false).blocks
     }
 
     /// The pilot of ``pilotBlocks(_:_:tolerance:)``: the blocks drawn and the estimate reached.
     func pilot(
-        _ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double, stopWhenOutOfReach: Bool
+        _ problem: KernelSumProblem, _ line: SliceLine, tolerance: Double, stopWhenOutOfReach: Bool
     ) -> (blocks: Int, error: Double) {
         let d = problem.dimension
         let m = problem.targetCount
@@ -348,7 +369,7 @@ public struct SlicedSum: KernelSumEngine {
             let accumulator = accumulator(for: pilot)
             defer { accumulator.deallocate() }
             addBlocksUntilMet(
-                pilot, profile, tolerance: tolerance, into: accumulator, targetCount: m,
+                pilot, line, tolerance: tolerance, into: accumulator, targetCount: m,
                 stopWhenOutOfReach: stopWhenOutOfReach)
             return (accumulator.blocks, accumulator.estimatedError(targetCount: m))
         }
@@ -360,13 +381,13 @@ public struct SlicedSum: KernelSumEngine {
     /// ``maximumDirections`` are drawn, or, with `stopWhenOutOfReach`, until the prediction
     /// exceeds them.
     func addBlocksUntilMet(
-        _ problem: KernelSumProblem, _ profile: SliceProfile?, tolerance: Double, into accumulator: SliceAccumulator,
+        _ problem: KernelSumProblem, _ line: SliceLine, tolerance: Double, into accumulator: SliceAccumulator,
         targetCount m: Int, stopWhenOutOfReach: Bool = false
     ) {
         let maximumBlocks = max(1, maximumDirections / problem.dimension)
         var wanted = min(SlicedSum.minimumAdaptiveBlocks, maximumBlocks)
         while true {
-            accumulate(problem, profile, blocks: accumulator.blocks..<wanted, into: accumulator)
+            accumulate(problem, line, blocks: accumulator.blocks..<wanted, into: accumulator)
             let done = accumulator.blocks
             let error = accumulator.estimatedError(targetCount: m)
             guard error > tolerance, done < maximumBlocks else { return }
@@ -381,7 +402,7 @@ public struct SlicedSum: KernelSumEngine {
     /// time, each target's sums folded block by block in direction order, so the result does not
     /// depend on the thread count.
     func accumulate(
-        _ problem: KernelSumProblem, _ profile: SliceProfile?, blocks: Range<Int>, into accumulator: SliceAccumulator
+        _ problem: KernelSumProblem, _ line: SliceLine, blocks: Range<Int>, into accumulator: SliceAccumulator
     ) {
         guard !blocks.isEmpty else { return }
         let d = problem.dimension
@@ -411,8 +432,15 @@ public struct SlicedSum: KernelSumEngine {
         let wtotal = UnsafeMutablePointer<Double>.allocate(capacity: channels)
         let gch = UnsafeMutablePointer<Int>.allocate(capacity: max(1, g))
         let workers = threads == 1 ? 1 : min(threads, kmax)
-        let sorters =
-            profile == nil || profile?.cusp != nil ? (0..<workers).map { _ in SliceSorter(capacity: total) } : []
+        let sorters = line.sorts ? (0..<workers).map { _ in SliceSorter(capacity: total) } : []
+        let meshLines: [SliceMeshLine]
+        if case .mesh(_, let tolerance) = line {
+            meshLines = (0..<workers).map { _ in
+                SliceMeshLine(tolerance: tolerance, sources: n, targets: m, channels: channels, gradients: g)
+            }
+        } else {
+            meshLines = []
+        }
         let scratches = (0..<workers).map { _ in SliceFourierScratch() }
         let sweepState = UnsafeMutablePointer<Double>.allocate(capacity: workers * 4 * channels)
         // Per direction of a chunk and channel, the sources' power sums Σ_i w_ic s_i^r, r = 0…4
@@ -521,7 +549,13 @@ public struct SlicedSum: KernelSumEngine {
                         let out = sPowers.base + (k * channels + c) * 5
                         (out[0], out[1], out[2], out[3], out[4]) = (m0, m1, m2, m3, m4)
                     }
-                    if let profile {
+                    if case .mesh(let kernel, _) = line {
+                        return meshLines[worker].sweep(
+                            kernel, projections: UnsafePointer(sProj.base + k * total), gradientChannels: gchannels,
+                            weights: sWt.base, out: sOut.base + k * outs * stride,
+                            slopes: sOut.base + (k * outs + channels) * stride, stride: stride)
+                    }
+                    if let profile = line.profile {
                         let projections = UnsafePointer(sProj.base + k * total)
                         let (out, slopes) = (sOut.base + k * outs * stride, sOut.base + (k * outs + channels) * stride)
                         profile.sweep(

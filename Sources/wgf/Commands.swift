@@ -192,7 +192,7 @@ struct List: ParsableCommand {
             .mesh:
                 "every kernel, d ≤ 3: ES-window NUFFT convolution (FFTW) + exact near field by spatial hash, from the tolerance",
             .sliced:
-                "riesz:r=1, gaussian, matern, imq, laplace, any d: 1-D sums along P random orthonormal directions (riesz:r=1 by sorting, relative error ≈ 0.12 √(d/P) values, 0.85 √(d/P) gradients; gaussian, matern and imq by their 1-D profile's cosine series, laplace by that of its profile less an exponential summed by sorting; a quartic control variate fitted per output cuts the error 6–12× for smooth kernels in high dimension); or as many as a given tolerance needs, from the spread between blocks",
+                "riesz (r in (1/2, 2)), gaussian, matern, imq, laplace, any d: 1-D sums along P random orthonormal directions (riesz:r=1 by sorting, relative error ≈ 0.12 √(d/P) values, 0.85 √(d/P) gradients; other riesz exponents by the 1-D mesh; gaussian, matern and imq by their 1-D profile's cosine series, laplace by that of its profile less an exponential summed by sorting; a quartic control variate fitted per output cuts the error 6–12× for smooth kernels in high dimension); or as many as a given tolerance needs, from the spread between blocks",
         ]
         add("summation", SummationMethod.allCases.map { ($0.rawValue, methods[$0]!) })
         add("scenario", BundledScenarios.names.map { ($0, BundledScenarios.resolve($0)) })

@@ -283,12 +283,12 @@ final class SlicedProfileTests: XCTestCase {
         XCTAssertEqual(og, rog)
     }
 
-    /// The factory builds the sliced engine for gaussian, matern, imq and laplace, and refuses
-    /// the others saying which it sums.
+    /// The factory builds the sliced engine for riesz (r in (1/2, 2)), gaussian, matern, imq and
+    /// laplace, and refuses the others saying which it sums.
     func testFactoryServesTheProfiledKernels() throws {
         let served: [any RadialKernel] = [
             GaussianKernel(sigma: 1), MaternKernel(nu: 2.5, length: 1), InverseMultiquadricKernel(c: 1),
-            LaplaceKernel(alpha: 1),
+            LaplaceKernel(alpha: 1), RieszKernel(r: 0.6), RieszKernel(r: 1), RieszKernel(r: 1.5),
         ]
         for kernel in served {
             XCTAssertNil(SlicedSum.unsupported(kernel))
@@ -296,12 +296,14 @@ final class SlicedProfileTests: XCTestCase {
                 try KernelSumEngines.make(.sliced, kernel: kernel, dimension: 5, tolerance: 1e-2, threads: 1).name,
                 "sliced")
         }
-        for kernel in [CoulombKernel(), RieszKernel(r: 0.5)] as [any RadialKernel] {
+        for kernel in [CoulombKernel(), LogarithmicKernel()] as [any RadialKernel] {
             XCTAssertThrowsError(
                 try KernelSumEngines.make(.sliced, kernel: kernel, dimension: 5, tolerance: 1e-2, threads: 1)
             ) {
                 XCTAssertTrue(
-                    "\($0)".contains("riesz:r=1 (the energy distance), gaussian, matern, imq and laplace"), "\($0)")
+                    "\($0)".contains(
+                        "riesz with r in (1/2, 2) (r = 1: the energy distance), gaussian, matern, imq and laplace"),
+                    "\($0)")
             }
         }
     }

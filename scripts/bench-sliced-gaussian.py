@@ -14,9 +14,10 @@ scaled from the check targets. Prints one row per P and the estimate the engine 
     python3 scripts/bench-sliced-gaussian.py --n 20000 --dims 10,50 --directions 100,1000
     python3 scripts/bench-sliced-gaussian.py --kernel imq --n 20000 --dims 10,50 --directions 1000 --direct-full
     python3 scripts/bench-sliced-gaussian.py --kernel laplace --n 20000 --dims 10,50 --directions 1000 --direct-full
+    python3 scripts/bench-sliced-gaussian.py --kernel riesz --r 1.5 --n 20000 --dims 10,50 --directions 500 --gradient --direct-full
 
 --kernel imq takes imq:c=m (β = −1/2), m the median distance, instead of gaussian:sigma=m;
---kernel laplace takes laplace:alpha=1/m.
+--kernel laplace takes laplace:alpha=1/m; --kernel riesz takes riesz:r=R (--r, unscaled).
 
 Needs the release build (swift build -c release).
 """
@@ -48,7 +49,9 @@ def main():
     p.add_argument("--timed", type=int, default=1000, help="largest P timed on all M targets")
     p.add_argument("--direct-full", action="store_true", help="time direct on all M targets")
     p.add_argument("--gradient", action="store_true")
-    p.add_argument("--kernel", choices=["gaussian", "imq", "laplace"], default="gaussian", help="scaled by the median distance")
+    p.add_argument("--kernel", choices=["gaussian", "imq", "laplace", "riesz"], default="gaussian",
+                   help="scaled by the median distance (riesz: not scaled)")
+    p.add_argument("--r", type=float, default=1.5, help="riesz exponent, for --kernel riesz")
     a = p.parse_args()
     print("load", open("/proc/loadavg").read().split()[:3])
     tmp = tempfile.mkdtemp()
@@ -60,7 +63,7 @@ def main():
         dist = np.sqrt(((sub[:, None, :] - sub[None, :, :]) ** 2).sum(-1))
         sigma = float(np.median(dist[np.triu_indices(len(sub), 1)]))
         kernel = {"gaussian": f"gaussian:sigma={sigma:.6g}", "imq": f"imq:c={sigma:.6g}",
-                  "laplace": f"laplace:alpha={1 / sigma:.6g}"}[a.kernel]
+                  "laplace": f"laplace:alpha={1 / sigma:.6g}", "riesz": f"riesz:r={a.r:g}"}[a.kernel]
         xs, ys, yc = (os.path.join(tmp, f) for f in ("x.npy", "y.npy", "yc.npy"))
         np.save(xs, x)
         np.save(ys, y)

@@ -13,10 +13,11 @@ import Foundation
 ///   (measured, see ``SlicedSum``), so P = d (1/τ)² directions meet tolerance τ (typically;
 ///   at most 2τ was measured); taken when its cost, about 30 ns per direction and point, is
 ///   below direct's;
-/// - sliced (gaussian, matern, imq, laplace, d > 3), given the points: its error depends on them, so a pilot
+/// - sliced (gaussian, matern, imq, laplace, riesz with r ≠ 1, d > 3), given the points: its error depends on them, so a pilot
 ///   (``SlicedSum``'s, 16 blocks of d directions on at most 1024 targets, then as many as the
 ///   estimate predicts) finds the directions that meet τ, and sliced is taken when they cost
 ///   less than half of direct's (``slicedSecondsPerPointAndDirection(dimension:frequencies:channels:gradients:cusp:)``
+///   or ``slicedMeshLineSecondsPerPointAndDirection(dimension:gradients:)``
 ///   against ``directSecondsPerPair(_:dimension:gradients:)``). The pilot is tried only when
 ///   its first 16 blocks cost less than a tenth of the direct sum, and gives up as soon as its
 ///   prediction exceeds the budget, so a losing pilot costs at most that tenth. At d = 50,
@@ -140,38 +141,49 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
         kernel.directSecondsPerPair + 0.36e-9 * Double(d * (1 + min(g, 1)))
     }
 
+    /// Seconds per point and direction of the sliced engine on one thread for riesz with r ≠ 1,
+    /// each direction's 1-D sum by the mesh (`SliceMeshLine`): 1.2–1.7 µs measured in d = 10
+    /// and 50 with and without a gradient, one channel, at the mesh tolerances a tolerance of
+    /// 10⁻² to 5·10⁻² and fixed directions ask for (docs/performance.md), plus the projection's
+    /// 0.25 ns·d(1 + G).
+    public static func slicedMeshLineSecondsPerPointAndDirection(dimension d: Int, gradients g: Int) -> Double {
+        1.5e-6 + 0.25e-9 * Double(d * (1 + g))
+    }
+
     /// The sliced engine with the directions its pilot found to meet the tolerance, for a
-    /// profiled kernel in d > 3 outside the box, when that costs less than half the direct
-    /// sum; else nil. Not riesz: the shape rule serves r = 1, and other exponents stay
-    /// direct, since their 1-D mesh lines cost about 4–5 µs per point and direction at
-    /// d = 10 against about 7 ns per direct pair, so slicing would win only for N ≫ 600 P,
-    /// tens of millions of points even at τ = 1e-2.
+    /// kernel it sums by profile or by 1-D mesh (riesz with r ≠ 1; the shape rule serves
+    /// r = 1) in d > 3 outside the box, when that costs less than half the direct sum; else nil.
     func slicedByPilot(_ kernel: any RadialKernel, _ problem: KernelSumProblem) -> SlicedSum? {
         let d = problem.dimension
         let n = problem.sourceCount
         let m = problem.targetCount
         let pairs = Double(n) * Double(m)
-        guard !domain.isPeriodic, d > 3, !(kernel is RieszKernel), SlicedSum.unsupported(kernel) == nil,
-            pairs > Double(AutoSum.meshThreshold),
-            let profile = sliced.profiles.profile(kernel, dimension: d, accuracy: sliced.seriesAccuracy())
-        else { return nil }
-        // The projections' span is at most twice the points' largest distance from the centre.
-        let centre = SlicedSum.centre(problem)
-        var radius = 0.0
-        for points in [problem.sources, problem.targets] {
-            for i in 0..<(points.count / d) {
-                var r = 0.0
-                for a in 0..<d { r += (points[i * d + a] - centre[a]) * (points[i * d + a] - centre[a]) }
-                radius = max(radius, r)
-            }
-        }
-        guard radius.isFinite else { return nil }
-        let k = profile.series(span: 2 * radius.squareRoot()).coefficients.count
         let g = problem.gradientChannels.count
-        let perPoint = AutoSum.slicedSecondsPerPointAndDirection(
-            dimension: d, frequencies: k, channels: problem.channels, gradients: g, cusp: profile.cusp != nil)
+        guard !domain.isPeriodic, d > 3, pairs > Double(AutoSum.meshThreshold),
+            let line = sliced.line(kernel, dimension: d)
+        else { return nil }
+        let perPoint: Double
+        switch line {
+        case .sorted: return nil
+        case .mesh: perPoint = AutoSum.slicedMeshLineSecondsPerPointAndDirection(dimension: d, gradients: g)
+        case .profile(let profile):
+            // The projections' span is at most twice the points' largest distance from the centre.
+            let centre = SlicedSum.centre(problem)
+            var radius = 0.0
+            for points in [problem.sources, problem.targets] {
+                for i in 0..<(points.count / d) {
+                    var r = 0.0
+                    for a in 0..<d { r += (points[i * d + a] - centre[a]) * (points[i * d + a] - centre[a]) }
+                    radius = max(radius, r)
+                }
+            }
+            guard radius.isFinite else { return nil }
+            let k = profile.series(span: 2 * radius.squareRoot()).coefficients.count
+            perPoint = AutoSum.slicedSecondsPerPointAndDirection(
+                dimension: d, frequencies: k, channels: problem.channels, gradients: g, cusp: profile.cusp != nil)
+        }
         let directSeconds = pairs * AutoSum.directSecondsPerPair(kernel, dimension: d, gradients: g)
-        let pilotSeconds = Double(SlicedSum.minimumAdaptiveBlocks * d * (n + min(m, SlicedSum.pilotTargets))) * perPoint
+        let pilotSeconds = Double(SlicedSum.minimumAdaptiveBlocks * d * (n + SlicedSum.pilotTargetCount(m))) * perPoint
         guard pilotSeconds < 0.1 * directSeconds else { return nil }
         let budget = 0.5 * directSeconds / (perPoint * Double(n + m))
         guard budget < 1e9, let p = sliced.directionsNeeded(kernel, problem, budget: Int(budget)) else { return nil }

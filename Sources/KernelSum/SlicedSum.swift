@@ -345,6 +345,16 @@ public struct SlicedSum: KernelSumEngine {
         return profiles.profile(kernel, dimension: d, accuracy: seriesAccuracy()).map { .profile($0) }
     }
 
+    /// The stride of the pilot's targets among m: every one up to ``pilotTargets``, else an
+    /// even stride that keeps at most that many.
+    public static func pilotStride(targets m: Int) -> Int { max(1, (m + pilotTargets - 1) / pilotTargets) }
+
+    /// The targets the pilot reads among m (``pilotStride(targets:)``).
+    public static func pilotTargetCount(_ m: Int) -> Int {
+        let stride = pilotStride(targets: m)
+        return (m + stride - 1) / stride
+    }
+
     /// The blocks the tolerance needs, from a pilot on an even stride of at most
     /// ``pilotTargets`` targets (``addBlocksUntilMet(_:tolerance:into:targetCount:)``).
     func pilotBlocks(_ problem: KernelSumProblem, _ line: SliceLine, tolerance: Double) -> Int {
@@ -357,8 +367,7 @@ public struct SlicedSum: KernelSumEngine {
     ) -> (blocks: Int, error: Double) {
         let d = problem.dimension
         let m = problem.targetCount
-        let stride = (m + SlicedSum.pilotTargets - 1) / SlicedSum.pilotTargets
-        let picked = Array(Swift.stride(from: 0, to: m, by: stride))
+        let picked = Array(Swift.stride(from: 0, to: m, by: SlicedSum.pilotStride(targets: m)))
         var pilotTargets = [Double](repeating: 0, count: picked.count * d)
         for (k, j) in picked.enumerated() {
             for a in 0..<d { pilotTargets[k * d + a] = problem.targets[j * d + a] }

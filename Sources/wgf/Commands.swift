@@ -187,7 +187,7 @@ struct List: ParsableCommand {
         add("metric", MetricRegistry.entries.map { ($0.name, $0.summary) })
         let methods: [SummationMethod: String] = [
             .auto:
-                "per call: direct if N·M ≤ 4e6, else mesh (d ≤ 3) where its plan's cost model beats direct's pairs, sliced (d > 3: riesz:r=1 if cheaper at the tolerance; gaussian, matern, imq, laplace if a pilot finds the directions that meet it cost less than half of direct) or direct",
+                "per call: direct if N·M ≤ 4e6, else mesh (d ≤ 3) where its plan's cost model beats direct's pairs, sliced (d > 3: riesz:r=1 if cheaper at the tolerance; gaussian, matern, imq, laplace, other riesz exponents if a pilot finds the directions that meet it cost less than half of direct) or direct",
             .direct: "exact O(N·M) sums, multi-threaded",
             .mesh:
                 "every kernel, d ≤ 3: ES-window NUFFT convolution (FFTW) + exact near field by spatial hash, from the tolerance",

@@ -236,13 +236,20 @@ struct Sum: ParsableCommand {
         if let period { report["period"] = period }
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         FileHandle.standardError.write(json + Data("\n".utf8))
-        // A tolerance the sliced engine's cap of directions kept it from meeting, said aloud.
-        if let last = (engine as? SlicedSum)?.lastEstimate, last.met == false {
+        // A tolerance the sliced estimate does not meet, said aloud: either the cap of directions
+        // stopped it, or the count its pilot chose on at most 1024 targets falls short on them all.
+        if let sliced = engine as? SlicedSum, let last = sliced.lastEstimate, last.met == false {
+            let cap = max(1, sliced.maximumDirections / d) * d
+            let why =
+                last.directions >= cap
+                ? "drew its maximum of \(last.directions) directions"
+                : "drew the \(last.directions) directions its pilot on \(SlicedSum.pilotTargetCount(m)) of the \(m) "
+                    + "targets found enough"
             FileHandle.standardError.write(
                 Data(
-                    ("wgf sum: warning: sliced drew its maximum of \(last.directions) directions and estimates a "
-                        + "relative error of \(formatNumber(last.error)), above --tolerance \(formatNumber(last.tolerance!)); "
-                        + "use --method direct for an exact sum\n").utf8))
+                    ("wgf sum: warning: sliced \(why) and estimates a relative error of \(formatNumber(last.error)) on "
+                        + "all targets, above --tolerance \(formatNumber(last.tolerance!)); use --method direct for an "
+                        + "exact sum\n").utf8))
         }
     }
 }

@@ -518,6 +518,50 @@ final class SumCommandTests: ScratchTestCase {
         XCTAssertTrue(both.stderr.contains("give either --directions (a fixed count) or --tolerance"), both.stderr)
     }
 
+    /// With more than 1024 targets the count of directions is chosen by a pilot on an even
+    /// stride of them (here every second: 550 of 1100), and the estimate on all of them can
+    /// exceed the tolerance: the sum then warns, naming the pilot rather than a cap it never
+    /// reached. The pilot's targets (even rows) lie 30 away from 300 sources of weights ±1,
+    /// the others among them, where the gradients' spread is larger (d = 8, the energy distance).
+    func testSlicedSumWarnsWhenItsPilotsCountFallsShortOnAllTargets() throws {
+        var state: UInt64 = 2
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) * 0x1p-53 * 4 - 2
+        }
+        let d = 8
+        let header = (1...d).map { "x\($0)" }.joined(separator: ",")
+        var sources = [header + ",w"]
+        for _ in 0..<300 { sources.append(((0..<d).map { _ in "\(uniform())" }).joined(separator: ",")) }
+        for i in 1...300 { sources[i] += uniform() > 0 ? ",1" : ",-1" }
+        var targets = [header]
+        for _ in 0..<550 {
+            let v = (0..<d).map { _ in uniform() }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            targets.append(v.map { "\(30 * $0 / norm)" }.joined(separator: ","))
+            targets.append((0..<d).map { _ in "\(uniform() / 2)" }.joined(separator: ","))
+        }
+        let src = try file("s.csv", sources.joined(separator: "\n") + "\n")
+        let tgt = try file("t.csv", targets.joined(separator: "\n") + "\n")
+        let r = try runWGF([
+            "sum", "--kernel", "riesz:r=1", "--sources", src, "--targets", tgt, "--method", "sliced", "--tolerance",
+            "0.1", "--gradient", "--seed", "4",
+        ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n")
+        let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let parameters = try XCTUnwrap(info["parameters"] as? [String: String])
+        let estimate = try XCTUnwrap(parameters["estimated-error"].flatMap(Double.init))
+        XCTAssertGreaterThan(estimate, 0.1)
+        let drawn = try XCTUnwrap(parameters["directions-drawn"])
+        XCTAssertEqual(lines.count, 2, r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains(
+                "warning: sliced drew the \(drawn) directions its pilot on 550 of the 1100 targets found enough and "
+                    + "estimates a relative error of"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("maximum"), r.stderr)
+    }
+
     func testSumMatchesBruteForceWithGradient() throws {
         var state: UInt64 = 7
         func uniform() -> Double {

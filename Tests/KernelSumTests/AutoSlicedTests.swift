@@ -73,6 +73,38 @@ final class AutoSlicedTests: XCTestCase {
             choice(AutoSum(tolerance: 1e-1, threads: 2), GaussianKernel(sigma: 10), 50, xs, ws, ys) is DirectSum)
     }
 
+    /// riesz:r=1.5 in d = 4 with N = 6·10⁴ sources and M = 8·10⁴ targets, τ = 0.1 (values):
+    /// direct would cost about 80 s (4.8·10⁹ pairs at ~17 ns, a `pow` each), the pilot's
+    /// 16 blocks of 4 directions about 6 s (1.5 µs a point and direction for the 1-D mesh), so
+    /// `auto` tries it and takes sliced with the directions it found (at most the ~200 that
+    /// half the direct sum buys), whose values are within τ of direct on 200 targets. With
+    /// M = 2·10⁴ the pilot alone would cost more than a tenth of direct, which `auto` keeps.
+    func testAutoTakesSlicedForRieszWithAnotherExponentWhereItPays() {
+        let d = 4
+        let kernel = RieszKernel(r: 1.5)
+        let (x, w, y) = points(d, n: 60000, m: 80000, seed: 8)
+        let engine = choice(AutoSum(tolerance: 0.1, threads: 2, seed: 1), kernel, d, x, w, y)
+        guard let sliced = engine as? SlicedSum else { return XCTFail("auto chose \(engine.name)") }
+        XCTAssertEqual(sliced.directions % d, 0)
+        XCTAssertLessThanOrEqual(sliced.directions, 200)
+        let few = Array(y.prefix(200 * d))
+        var (values, reference, unused): ([Double], [Double], [Double]) = ([], [], [])
+        sliced.sum(
+            kernel, dimension: d, sources: x, weights: w, channels: 1, targets: few, gradientChannels: [],
+            values: &values, gradients: &unused)
+        DirectSum(threads: 2).sum(
+            kernel, dimension: d, sources: x, weights: w, channels: 1, targets: few, gradientChannels: [],
+            values: &reference, gradients: &unused)
+        XCTAssertLessThanOrEqual(relativeError(values, reference), 0.1)
+        let fewer = Array(y.prefix(20000 * d))
+        XCTAssertTrue(choice(AutoSum(tolerance: 0.1, threads: 2, seed: 1), kernel, d, x, w, fewer) is DirectSum)
+        // The rate the choice weighed: 1.2–1.7 µs measured (one channel, with or without a gradient).
+        for g in [0, 1] {
+            let rate = AutoSum.slicedMeshLineSecondsPerPointAndDirection(dimension: 10, gradients: g)
+            XCTAssertTrue((1.2e-6...1.7e-6).contains(rate), "\(rate)")
+        }
+    }
+
     /// The cost model's two rates grow with what they measure: the sliced engine's with the
     /// series' frequencies and the dimension, the direct sum's with the dimension.
     func testCostModelRates() {

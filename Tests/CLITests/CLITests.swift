@@ -435,6 +435,15 @@ final class CLITests: ScratchTestCase {
 
 /// `wgf sum` against a brute-force sum written here, and its input errors.
 final class SumCommandTests: ScratchTestCase {
+    /// Uniform numbers on [−2, 2) from a 64-bit linear congruential generator: test data that
+    /// Python can draw alike.
+    func uniforms(seed: UInt64) -> () -> Double {
+        var state = seed
+        return {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) * 0x1p-53 * 4 - 2
+        }
+    }
 
     func file(_ name: String, _ text: String) throws -> String {
         let url = scratch.appendingPathComponent(name)
@@ -478,11 +487,7 @@ final class SumCommandTests: ScratchTestCase {
     /// reports both; the result is within τ of direct (d = 8, the energy distance);
     /// --directions and --tolerance together are refused.
     func testSlicedSumMeetsItsToleranceAndReportsTheEstimate() throws {
-        var state: UInt64 = 3
-        func uniform() -> Double {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Double(state >> 11) * 0x1p-53 * 4 - 2
-        }
+        let uniform = uniforms(seed: 3)
         let d = 8
         let rows = { (count: Int) in (0..<count).map { _ in (0..<d).map { _ in "\(uniform())" }.joined(separator: ",") }
         }
@@ -524,11 +529,7 @@ final class SumCommandTests: ScratchTestCase {
     /// reached. The pilot's targets (even rows) lie 30 away from 300 sources of weights ±1,
     /// the others among them, where the gradients' spread is larger (d = 8, the energy distance).
     func testSlicedSumWarnsWhenItsPilotsCountFallsShortOnAllTargets() throws {
-        var state: UInt64 = 2
-        func uniform() -> Double {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Double(state >> 11) * 0x1p-53 * 4 - 2
-        }
+        let uniform = uniforms(seed: 2)
         let d = 8
         let header = (1...d).map { "x\($0)" }.joined(separator: ",")
         var sources = [header + ",w"]
@@ -563,11 +564,7 @@ final class SumCommandTests: ScratchTestCase {
     }
 
     func testSumMatchesBruteForceWithGradient() throws {
-        var state: UInt64 = 7
-        func uniform() -> Double {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Double(state >> 11) * 0x1p-53 * 4 - 2
-        }
+        let uniform = uniforms(seed: 7)
         let n = 50
         let m = 20
         let x = (0..<n).map { _ in [uniform(), uniform()] }

@@ -214,7 +214,8 @@ final class DirectSumTests: XCTestCase {
             try KernelSumEngines.make(
                 .sliced, kernel: CoulombKernel(), dimension: 2, tolerance: 1e-3, threads: 1)
         ) {
-            XCTAssertTrue("\($0)".contains("riesz:r=1"), "\($0)")
+            XCTAssertTrue("\($0)".contains("the sliced engine sums riesz with r in (1/2, 2)"), "\($0)")
+            XCTAssertTrue("\($0)".contains("not coulomb (use direct)"), "\($0)")
         }
     }
 

@@ -118,25 +118,12 @@ extension SlicedProfileTests {
     func testLaplaceToleranceIsMetAndTheEstimateBoundsTheError() {
         for d in [10, 30] {
             let kernel = LaplaceKernel(alpha: 1 / (2 * Double(d)).squareRoot())
-            for seed in [1, 2] as [UInt64] {
-                let tolerance = 0.05
-                let (rv, rg) = sums(DirectSum(threads: 2), kernel, d, n: 1200, m: 150, seed: seed)
-                let engine = SlicedSum(directions: 1, seed: seed + 20, threads: 2, tolerance: tolerance)
-                let (v, g) = sums(engine, kernel, d, n: 1200, m: 150, seed: seed)
-                let error = max(relativeError(v, rv), relativeError(g, rg))
-                let estimate = engine.lastEstimate!
-                let label = "d=\(d) seed \(seed): error \(error) estimate \(estimate.error)"
-                XCTAssertLessThanOrEqual(error, tolerance, label)
-                XCTAssertEqual(estimate.met, true, label)
-                XCTAssertGreaterThanOrEqual(estimate.error, 0.8 * error, "optimistic: " + label)
-                XCTAssertLessThanOrEqual(estimate.error, 4 * error, "too cautious: " + label)
-                guard seed == 1 else { continue }
-                let one = sums(
-                    SlicedSum(directions: 1, seed: seed + 20, threads: 1, tolerance: tolerance), kernel, d, n: 1200,
-                    m: 150, seed: seed)
-                XCTAssertEqual(one.0, v, "threads: " + label)
-                XCTAssertEqual(one.1, g, "threads: " + label)
-            }
+            checkToleranceIsMetAndTheEstimateBoundsTheError(kernel, dimension: d)
+            let engine = { (threads: Int) in SlicedSum(directions: 1, seed: 21, threads: threads, tolerance: 0.05) }
+            let one = sums(engine(1), kernel, d, n: 1200, m: 150, seed: 1)
+            let two = sums(engine(2), kernel, d, n: 1200, m: 150, seed: 1)
+            XCTAssertEqual(one.0, two.0, "threads: d=\(d)")
+            XCTAssertEqual(one.1, two.1, "threads: d=\(d)")
         }
     }
 }

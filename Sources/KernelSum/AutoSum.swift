@@ -142,12 +142,12 @@ public final class AutoSum: SharesSumsAcrossRanks, @unchecked Sendable {
     }
 
     /// Seconds per point and direction of the sliced engine on one thread for riesz with r ≠ 1,
-    /// each direction's 1-D sum by the mesh (`SliceMeshLine`): 1.2–1.7 µs measured in d = 10
-    /// and 50 with and without a gradient, one channel, at the mesh tolerances a tolerance of
-    /// 10⁻² to 5·10⁻² and fixed directions ask for (docs/performance.md), plus the projection's
+    /// each direction's 1-D sum by the mesh (`SliceMeshLine`): 0.7–0.9 µs measured at
+    /// N = M = 2·10⁴ in d = 10 and 50 with and without a gradient, one channel, with fixed
+    /// directions and with a tolerance of 0.05 (docs/performance.md), plus the projection's
     /// 0.25 ns·d(1 + G).
     public static func slicedMeshLineSecondsPerPointAndDirection(dimension d: Int, gradients g: Int) -> Double {
-        1.5e-6 + 0.25e-9 * Double(d * (1 + g))
+        0.85e-6 + 0.25e-9 * Double(d * (1 + g))
     }
 
     /// The sliced engine with the directions its pilot found to meet the tolerance, for a

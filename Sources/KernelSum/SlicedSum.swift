@@ -28,7 +28,7 @@ import Foundation
 /// f(0) Σ|w| with fixed directions). Riesz kernels −|x|^r with r ≠ 1 are sliced through
 /// |x|^r = E_ξ|⟨ξ, x⟩|^r / E|ξ₁|^r, each 1-D sum of |t − s|^r by the 1-D mesh engine to a
 /// tenth of that accuracy (`SliceLine`; in 1-D, directly): no sort or short series sums it,
-/// and the mesh costs 20–30× the energy distance's sort per point and direction. The blocks, the estimate, the pilot and the
+/// and the mesh costs 10–30× the energy distance's sort per point and direction. The blocks, the estimate, the pilot and the
 /// cap are those of the energy distance.
 public struct SlicedSum: KernelSumEngine {
     /// P, the directions asked for (rounded up to whole blocks of d when drawn); with a
@@ -443,9 +443,11 @@ public struct SlicedSum: KernelSumEngine {
         let workers = threads == 1 ? 1 : min(threads, kmax)
         let sorters = line.sorts ? (0..<workers).map { _ in SliceSorter(capacity: total) } : []
         let meshLines: [SliceMeshLine]
-        if case .mesh(_, let tolerance) = line {
+        if case .mesh(let kernel, let tolerance) = line {
+            let primed = SliceMeshLine.primedGrid(kernel, tolerance: tolerance, problem: problem)
             meshLines = (0..<workers).map { _ in
-                SliceMeshLine(tolerance: tolerance, sources: n, targets: m, channels: channels, gradients: g)
+                SliceMeshLine(
+                    tolerance: tolerance, primed: primed, sources: n, targets: m, channels: channels, gradients: g)
             }
         } else {
             meshLines = []

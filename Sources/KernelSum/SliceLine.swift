@@ -34,6 +34,13 @@ enum SliceLine {
         return nil
     }
 
+    /// Whether a target's 1-D sums depend on the other targets (the mesh's grid is planned over
+    /// all of them), so that a range of targets must be summed with the rest.
+    var readsAllTargets: Bool {
+        if case .mesh = self { return true }
+        return false
+    }
+
     /// Whether the sweep sorts the projections (riesz:r=1, a cusp).
     var sorts: Bool {
         switch self {

@@ -294,11 +294,15 @@ public struct SlicedSum: KernelSumEngine {
         // In 1-D every direction is the line itself: one block is exact.
         let blocks =
             d == 1 ? 1 : tolerance.map { pilotBlocks(problem, line, tolerance: $0) } ?? (directions + d - 1) / d
-        let accumulator = accumulator(for: part)
+        // A 1-D mesh's grid, and so its rounding, depends on all the targets of a direction (their
+        // box), so a range's rows are read off the whole problem's lines, not made from its own:
+        // the ranges of a partition then equal one whole call bit for bit (each rank sums every
+        // target: the ranks share no work for these kernels).
+        let (lines, rows) = line.readsAllTargets ? (problem, range) : (part, 0..<range.count)
+        let accumulator = accumulator(for: lines)
         defer { accumulator.deallocate() }
-        accumulate(part, line, blocks: 0..<blocks, into: accumulator)
-        accumulator.write(
-            rows: 0..<range.count, scale: scale, values: values.baseAddress!, gradients: gradients.baseAddress)
+        accumulate(lines, line, blocks: 0..<blocks, into: accumulator)
+        accumulator.write(rows: rows, scale: scale, values: values.baseAddress!, gradients: gradients.baseAddress)
         let error = d == 1 ? 0 : accumulator.estimatedError(targetCount: m)
         lastCall.record(Estimate(directions: blocks * d, error: error, tolerance: tolerance))
     }

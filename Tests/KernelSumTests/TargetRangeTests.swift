@@ -40,6 +40,10 @@ final class TargetRangeTests: XCTestCase {
             Case(
                 label: "sliced", engine: SlicedSum(directions: 64, seed: 3, threads: 2), kernel: RieszKernel(r: 1),
                 dimension: 5, count: 400, box: nil),
+            // Riesz with r ≠ 1: each direction's 1-D mesh is planned over all the targets.
+            Case(
+                label: "sliced riesz r=1.5", engine: SlicedSum(directions: 64, seed: 3, threads: 2),
+                kernel: RieszKernel(r: 1.5), dimension: 5, count: 400, box: nil),
             // More targets than the pilot follows: every range takes the whole problem's count.
             Case(
                 label: "sliced to a tolerance", engine: SlicedSum(directions: 1, seed: 3, threads: 2, tolerance: 0.05),
